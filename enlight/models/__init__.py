@@ -1,0 +1,15 @@
+"""Networks and their weights. Imports only torch (torchvision for VGG, in training)."""
+
+from enlight.models.attention import attention_map
+from enlight.models.generator import EnlightenGANGenerator, build_generator
+from enlight.models.weights import WeightsError, default_weights, load_generator, save_weights
+
+__all__ = [
+    "EnlightenGANGenerator",
+    "WeightsError",
+    "attention_map",
+    "build_generator",
+    "default_weights",
+    "load_generator",
+    "save_weights",
+]

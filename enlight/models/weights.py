@@ -1,0 +1,213 @@
+"""Generator weights: our safetensors format, the released ``.pth`` format, the bundled default.
+
+Our format is a safetensors file whose metadata says what it holds::
+
+    architecture   "enlightengan-generator"
+    base_channels  "32"
+    provenance     free text: where the weights came from (training run, conversion, ...)
+    format_version "1"
+
+The released EnlightenGAN checkpoint (``200_net_G_A.pth``) is a pickled state dict, possibly
+with a ``module.`` prefix (DataParallel) and without ``num_batches_tracked`` buffers (it was
+saved by PyTorch 0.3). It is read with ``torch.load(weights_only=True)`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.generator import EnlightenGANGenerator
+
+ARCHITECTURE = "enlightengan-generator"
+FORMAT_VERSION = "1"
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "enlightengan.safetensors"
+_TINY = torch.finfo(torch.float32).tiny  # smallest normal float32, ~1.2e-38
+
+
+class WeightsError(EnlightError):
+    """A weights file that cannot be used: missing, corrupt, or for another network."""
+
+
+def zero_denormals(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy with subnormal floating-point values set to 0.
+
+    Denormal weights make CPU convolutions tens of times slower; they carry no useful signal.
+    """
+    cleaned = {}
+    for name, tensor in state_dict.items():
+        if tensor.is_floating_point():
+            tensor = torch.where(tensor.abs() < _TINY, torch.zeros_like(tensor), tensor)
+        cleaned[name] = tensor
+    return cleaned
+
+
+def save_weights(
+    path: str | os.PathLike,
+    generator: EnlightenGANGenerator,
+    *,
+    provenance: str,
+    dtype: torch.dtype | None = None,
+) -> Path:
+    """Write a generator's weights as safetensors with metadata, atomically.
+
+    dtype: cast floating-point tensors (e.g. ``torch.float16`` for shipping); None keeps them.
+    ``num_batches_tracked`` buffers are not stored (inference does not use them).
+    """
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for name, tensor in generator.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            continue
+        tensor = tensor.detach().to("cpu")
+        if dtype is not None and tensor.is_floating_point():
+            tensor = tensor.to(dtype)
+        tensors[name] = tensor.contiguous()
+    metadata = {
+        "architecture": ARCHITECTURE,
+        "base_channels": str(generator.base_channels),
+        "provenance": provenance,
+        "format_version": FORMAT_VERSION,
+    }
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(zero_denormals(tensors), tmp, metadata=metadata)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The metadata of one of our safetensors files."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return dict(handle.metadata() or {})
+    except FileNotFoundError:
+        raise WeightsError(f"weights file not found: {path}") from None
+    except Exception as exc:  # safetensors raises its own types for every kind of corruption
+        raise WeightsError(f"{path} is not a readable safetensors file ({_first_line(exc)})") from None
+
+
+def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
+    """A generator in eval mode, float32, on the CPU, with the weights in ``path``.
+
+    Accepts our ``.safetensors`` files and released-format ``.pth``/``.pt`` checkpoints. Raises
+    ``WeightsError`` (one line) when the file is missing, corrupt or for another network.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    if path.suffix in (".pth", ".pt"):
+        state_dict = import_released_checkpoint(path)
+        base_channels = _base_channels_of(state_dict, path)
+    else:
+        metadata = read_metadata(path)
+        if metadata.get("architecture") != ARCHITECTURE:
+            raise WeightsError(
+                f"{path} holds {metadata.get('architecture') or 'unknown'} weights, "
+                f"not an {ARCHITECTURE}"
+            )
+        from safetensors.torch import load_file
+
+        state_dict = load_file(str(path))
+        try:
+            base_channels = int(metadata["base_channels"])
+        except (KeyError, ValueError):
+            raise WeightsError(f"{path} metadata has no valid base_channels") from None
+    generator = EnlightenGANGenerator(base_channels=base_channels)
+    _load_strict(generator, state_dict, path)
+    return generator.float().eval()
+
+
+def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The state dict of a released-format checkpoint, normalised to our key names.
+
+    ``module.`` prefixes are stripped. Key and shape checks happen when it is loaded.
+    """
+    try:
+        raw = torch.load(str(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"weights file not found: {path}") from None
+    except Exception as exc:
+        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({_first_line(exc)})") from None
+    if isinstance(raw, Mapping) and "state_dict" in raw and isinstance(raw["state_dict"], Mapping):
+        raw = raw["state_dict"]
+    if not isinstance(raw, Mapping) or not all(isinstance(v, torch.Tensor) for v in raw.values()):
+        raise WeightsError(f"{path} does not hold a state dict of tensors")
+    return {key.removeprefix("module."): value for key, value in raw.items()}
+
+
+def _base_channels_of(state_dict: Mapping[str, torch.Tensor], path: Path) -> int:
+    first = state_dict.get("conv1_1.weight")
+    if first is None or first.dim() != 4:
+        raise WeightsError(f"{path} is not an EnlightenGAN generator (no conv1_1.weight)")
+    return int(first.shape[0])
+
+
+def _load_strict(
+    generator: EnlightenGANGenerator, state_dict: Mapping[str, torch.Tensor], path: Path
+) -> None:
+    """Load with exact key and shape checks; only ``num_batches_tracked`` may be absent."""
+    expected = generator.state_dict()
+    missing = [k for k in expected if k not in state_dict and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state_dict if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_names(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_names(unexpected)}")
+        raise WeightsError(f"{path} does not match the generator: {'; '.join(parts)}")
+    wrong = [
+        f"{k} {tuple(state_dict[k].shape)} != {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)
+    ]
+    if wrong:
+        raise WeightsError(f"{path} does not match the generator: shape {_names(wrong)}")
+    full = dict(zero_denormals({k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}))
+    for key, value in expected.items():
+        full.setdefault(key, value)  # absent num_batches_tracked keeps its fresh value
+    generator.load_state_dict(full, strict=True)
+
+
+def _names(items: list[str], limit: int = 3) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def default_weights() -> Path:
+    """The bundled default weights; ``WeightsError`` when this build ships none yet."""
+    if not DEFAULT_WEIGHTS.is_file():
+        raise WeightsError(
+            "no default weights are bundled with this build yet: pass --weights FILE "
+            "(.safetensors, or a released .pth; enlight-video convert-weights converts one)"
+        )
+    return DEFAULT_WEIGHTS
+
+
+def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, dtype: torch.dtype | None = None) -> Path:
+    """Convert a released ``.pth`` (or one of our files) to our safetensors format."""
+    generator = load_generator(src)
+    provenance = json.dumps({"converted_from": Path(src).name})
+    return save_weights(dst, generator, provenance=provenance, dtype=dtype)

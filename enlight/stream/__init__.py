@@ -1,0 +1,5 @@
+"""The video pipeline: decode (PyAV) -> RGB -> batch -> attention -> smoothing -> backend -> encode.
+
+``enlight.stream.pipeline.run`` wires the stages; ``enlight.stream.cli`` is ``enlight-video``.
+This package never imports ``enlight.train``.
+"""

@@ -1,0 +1,168 @@
+"""``enlight-video``: the command line of the video pipeline.
+
+    enlight-video INPUT -o OUTPUT [options]          enhance a video file
+    enlight-video convert-weights IN.pth OUT.safetensors
+
+Every user error is one line on stderr and exit code 2; Ctrl-C keeps a playable
+``<name>.partial.<ext>`` and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from enlight import __version__
+from enlight.errors import EnlightError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+PROG = "enlight-video"
+SUBCOMMANDS = {
+    "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (its default prints the whole usage block first)."""
+
+    def error(self, message: str):
+        raise EnlightError(f"{message} (see {self.prog} --help)")
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from enlight.stream.backends.base import available_backends
+    from enlight.stream.smoothing import SmoothingConfig
+
+    defaults = SmoothingConfig()
+    commands = "\n".join(f"  {PROG} {name:<18} {text}" for name, text in SUBCOMMANDS.items())
+    parser = _Parser(
+        prog=PROG,
+        description="Make dark video watchable: enhance every frame with EnlightenGAN, keeping "
+        "audio, subtitles, timestamps, rotation and colour tags.",
+        epilog=f"other commands (each has --help):\n{commands}\n\nexample:\n  {PROG} night.mp4 -o day.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", type=Path, help="video file to enhance")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="output video; the container comes from its extension (.mp4, .mkv, .mov, ...)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    model = parser.add_argument_group("model and inference")
+    model.add_argument("--weights", type=Path, default=None,
+                       help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
+    model.add_argument("--backend", default="auto", choices=available_backends(),
+                       help="inference backend (default: auto)")
+    model.add_argument("--device", default="auto",
+                       help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
+    model.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16"),
+                       help="auto = fp16 on CUDA, fp32 on the CPU (default: auto)")
+    model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
+                       help="frames per inference batch (default: 4)")
+    model.add_argument("--smoothing", type=_fraction, default=defaults.strength, metavar="S",
+                       help="temporal smoothing of the attention map, 0 (off) .. 1 "
+                       f"(default: {defaults.strength})")
+    enc = parser.add_argument_group("encoder")
+    enc.add_argument("--codec", default="libx264",
+                     help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")
+    enc.add_argument("--crf", type=int, default=None,
+                     help="constant rate factor for x264/x265/vp9/av1, lower = better (default: 18)")
+    enc.add_argument("--preset", default="fast", help="x264/x265 speed preset (default: fast)")
+    enc.add_argument("--pix-fmt", default=None,
+                     help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
+                     "yuv444p for odd sizes)")
+    out = parser.add_argument_group("output")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    out.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return parser
+
+
+def _enhance(argv: list[str]) -> int:
+    from enlight.stream.pipeline import Interrupted, PipelineConfig, run
+    from enlight.stream.sink import EncoderConfig
+    from enlight.stream.smoothing import SmoothingConfig
+
+    args = build_parser().parse_args(argv)
+    config = PipelineConfig(
+        input=args.input,
+        output=args.output,
+        weights=args.weights,
+        backend=args.backend,
+        device=args.device,
+        precision=args.precision,
+        batch_size=args.batch_size,
+        smoothing=SmoothingConfig(strength=args.smoothing),
+        encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
+        overwrite=args.force,
+        progress=not args.quiet,
+    )
+    try:
+        stats = run(config)
+    except Interrupted as stop:
+        where = f"kept {stop.frames} frames in {stop.partial}" if stop.partial else "nothing was kept"
+        print(f"{PROG}: interrupted; {where}; {config.output} left untouched", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+    return 0
+
+
+def _convert_weights(argv: list[str]) -> int:
+    from enlight.models.weights import convert_checkpoint
+
+    parser = _Parser(prog=f"{PROG} convert-weights", description=SUBCOMMANDS["convert-weights"])
+    parser.add_argument("source", type=Path, help="released checkpoint (e.g. 200_net_G_A.pth)")
+    parser.add_argument("output", type=Path, help="where to write the .safetensors file")
+    parser.add_argument("--fp16", action="store_true", help="store float16 (half the size)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    args = parser.parse_args(argv)
+    if args.output.exists() and not args.force:
+        raise EnlightError(f"output exists: {args.output} (use --force to overwrite)")
+    if not args.output.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {args.output.parent}")
+    import torch
+
+    convert_checkpoint(args.source, args.output, dtype=torch.float16 if args.fp16 else None)
+    print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    handlers = {"convert-weights": _convert_weights}
+    try:
+        if argv and argv[0] in handlers:
+            return handlers[argv[0]](argv[1:])
+        return _enhance(argv)
+    except EnlightError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug, not a user error: one line, traceback on request
+        if os.environ.get("ENLIGHT_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"{PROG}: internal error: {type(exc).__name__}: {first} (set ENLIGHT_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

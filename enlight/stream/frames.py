@@ -1,0 +1,102 @@
+"""Pixels between PyAV frames, numpy arrays and model tensors, with colour handled explicitly.
+
+The model sees full-range RGB. Decoding converts with the source's colour matrix and range;
+encoding converts back with the same matrix and range, so the picture keeps its colours and
+the output can carry the source's colour tags unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import av
+import numpy as np
+import torch
+from av.video.reformatter import ColorRange, Colorspace
+
+# AVColorSpace values (libavutil/pixfmt.h) -> swscale matrix
+_MATRIX_BY_AVCOL = {
+    1: Colorspace.ITU709,  # BT709
+    4: Colorspace.FCC,
+    5: Colorspace.ITU601,  # BT470BG
+    6: Colorspace.ITU601,  # SMPTE170M
+    7: Colorspace.SMPTE240M,
+    9: Colorspace.BT2020,  # BT2020_NCL
+    10: Colorspace.BT2020,  # BT2020_CL (approximated by the NCL matrix)
+}
+RANGE_UNSPECIFIED, RANGE_LIMITED, RANGE_FULL = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ColorInfo:
+    """Colour tags of a video (FFmpeg enum values; 2 / 0 mean unspecified) and what they imply.
+
+    matrix: AVColorSpace; color_range: AVColorRange; primaries: AVColorPrimaries;
+    transfer: AVColorTransferCharacteristic. ``sws_matrix`` and ``full_range`` are what the
+    conversion uses: the tagged values, or for untagged video what players assume (BT.709 for
+    HD sizes, BT.601 below; limited range for YUV, full range for RGB, grey and ``yuvj``).
+    """
+
+    matrix: int
+    color_range: int
+    primaries: int
+    transfer: int
+    sws_matrix: Colorspace
+    full_range: bool
+
+    @classmethod
+    def from_frame(cls, frame: av.VideoFrame) -> ColorInfo:
+        name = frame.format.name
+        matrix = int(frame.colorspace)
+        color_range = int(frame.color_range)
+        hd = frame.width >= 1280 or frame.height >= 720
+        sws = _MATRIX_BY_AVCOL.get(matrix, Colorspace.ITU709 if hd else Colorspace.ITU601)
+        if color_range in (RANGE_LIMITED, RANGE_FULL):
+            full = color_range == RANGE_FULL
+        else:
+            full = name.startswith(("yuvj", "rgb", "bgr", "gbr", "gray")) or not name.startswith("yuv")
+        return cls(matrix, color_range, int(frame.color_primaries), int(frame.color_trc), sws, full)
+
+    @property
+    def sws_range(self) -> ColorRange:
+        return ColorRange.JPEG if self.full_range else ColorRange.MPEG
+
+
+def frame_to_rgb(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
+    """(H, W, 3) uint8 full-range RGB of a decoded frame, converted with ``color``'s matrix/range."""
+    rgb = frame.reformat(
+        format="rgb24",
+        src_colorspace=color.sws_matrix,
+        dst_colorspace=color.sws_matrix,
+        src_color_range=color.sws_range,
+        dst_color_range=ColorRange.JPEG,
+    )
+    return rgb.to_ndarray()
+
+
+def rgb_to_frame(rgb: np.ndarray, pix_fmt: str, color: ColorInfo) -> av.VideoFrame:
+    """A frame in ``pix_fmt`` from (H, W, 3) uint8 RGB, with ``color``'s matrix, range and tags."""
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    if pix_fmt != "rgb24":
+        frame = frame.reformat(
+            format=pix_fmt,
+            src_colorspace=color.sws_matrix,
+            dst_colorspace=color.sws_matrix,
+            src_color_range=ColorRange.JPEG,
+            dst_color_range=color.sws_range,
+        )
+    frame.colorspace = color.matrix
+    frame.color_range = color.color_range
+    frame.color_primaries = color.primaries
+    frame.color_trc = color.transfer
+    return frame
+
+
+def to_model_input(batch: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, 3) uint8 RGB -> (B, 3, H, W) float32 RGB in [-1, 1], channels_last in memory."""
+    return batch.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(frames: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) float RGB, nominally [-1, 1] -> (B, H, W, 3) uint8 (clamped, rounded)."""
+    return frames.float().add(1.0).mul_(127.5).clamp_(0, 255).round_().to(torch.uint8).permute(0, 2, 3, 1)

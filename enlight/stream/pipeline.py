@@ -1,0 +1,265 @@
+"""``run(config)``: a video file in, an enhanced video file out.
+
+Three threads, joined by bounded queues, so decode, inference and encode overlap::
+
+    VideoSource thread ──items──> main thread: batch, Enhancer ──batches──> encoder thread: VideoSink
+
+Audio and subtitle packets travel beside the frames, in demux order, and are muxed unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError
+from enlight.models.weights import default_weights, load_generator
+from enlight.stream.backends.base import Backend, create_backend
+from enlight.stream.enhancer import Enhancer
+from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
+from enlight.stream.smoothing import SmoothingConfig
+from enlight.stream.source import DecodedFrame, VideoSource
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything one file-to-file run needs. weights None = the bundled default."""
+
+    input: Path
+    output: Path
+    weights: Path | None = None
+    backend: str = "auto"
+    device: str = "auto"
+    precision: str = "auto"
+    batch_size: int = 4
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    overwrite: bool = False
+    progress: bool = True
+    queue_batches: int = 4  # batches buffered between inference and the encoder
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise EnlightError(f"--batch-size must be at least 1, got {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What a run did; times in seconds (stage times are busy time on that stage's thread)."""
+
+    frames: int
+    wall_s: float
+    decode_s: float
+    enhance_s: float
+    encode_s: float
+    output: Path
+    backend: str
+    device: str
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}): "
+            f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s -> {self.output}"
+        )
+
+
+class Interrupted(Exception):
+    """The run was stopped (Ctrl-C); ``partial`` holds what was encoded, or None."""
+
+    def __init__(self, partial: Path | None, frames: int) -> None:
+        super().__init__(f"interrupted after {frames} frames")
+        self.partial = partial
+        self.frames = frames
+
+
+def check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written."""
+    if not source.exists():
+        raise EnlightError(f"input not found: {source}")
+    if output.exists() and output.is_dir():
+        raise EnlightError(f"output is a folder, not a file: {output}")
+    if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
+        raise EnlightError(f"output {output} is the input file; choose another name")
+    folder = output.parent
+    if not folder.exists():
+        raise EnlightError(f"output folder does not exist: {folder}")
+    if not folder.is_dir():
+        raise EnlightError(f"output folder is not a folder: {folder}")
+    if output.exists() and not overwrite:
+        raise EnlightError(f"output exists: {output} (use --force to overwrite)")
+    if not output.suffix:
+        raise EnlightError(f"output {output} has no extension to choose a container from (e.g. .mp4, .mkv)")
+    try:
+        av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
+    except ValueError:
+        _check_container_guess(output)
+    probe = folder / f".{output.name}.enlight-probe-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise EnlightError(f"cannot write to output folder {folder}: {exc.strerror or exc}") from None
+
+
+def _check_container_guess(output: Path) -> None:
+    """FFmpeg guesses the muxer from the file name; a name it cannot place is refused up front."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            av.open(str(Path(tmp) / f"probe{output.suffix}"), "w").close()
+        except (ValueError, av.error.FFmpegError):
+            raise EnlightError(f"unknown output container '{output.suffix}' (use .mp4, .mkv, .mov, ...)") from None
+
+
+def _progress(total: int | None, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit="frame",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
+    )
+
+
+class _EncoderThread(threading.Thread):
+    """Takes ('frames', [(rgb, pts), ...]) and ('packet', packet) items and writes them to the sink."""
+
+    def __init__(self, sink: VideoSink, maxsize: int) -> None:
+        super().__init__(name="enlight-encode", daemon=True)
+        self.sink = sink
+        self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self.error: BaseException | None = None
+        self.written = 0
+
+    def run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is _END:
+                return
+            if self.error is not None:
+                continue  # keep draining so the producer never blocks
+            try:
+                kind, payload = item
+                if kind == "frames":
+                    for rgb, pts in payload:
+                        self.sink.write_frame(rgb, pts)
+                        self.written += 1
+                else:
+                    self.sink.write_packet(payload)
+            except BaseException as exc:
+                self.error = exc
+
+    def put(self, item) -> None:
+        self.queue.put(item)
+        if self.error is not None:
+            raise self.error
+
+    def finish(self) -> None:
+        self.queue.put(_END)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
+    """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
+
+    backend: use this one instead of building one from ``config`` (tests, benchmarks).
+    """
+    start = time.perf_counter()
+    source_path, output = Path(config.input), Path(config.output)
+    check_paths(source_path, output, overwrite=config.overwrite)
+    encoder_codec(config.encoder.codec)
+    if backend is None:
+        generator = load_generator(config.weights if config.weights is not None else default_weights())
+        backend = create_backend(config.backend, generator, device=config.device, precision=config.precision)
+    enhancer = Enhancer(backend, config.smoothing)
+
+    with VideoSource(source_path, queue_size=max(8, 2 * config.batch_size)) as source:
+        sink = VideoSink(
+            output,
+            source.info,
+            encoder=config.encoder,
+            passthrough=source.passthrough,
+            metadata=dict(source.container.metadata),
+        )
+        writer = _EncoderThread(sink, maxsize=config.queue_batches)
+        writer.start()
+        enhance_s = 0.0
+        bar = _progress(source.info.frame_count, config.progress)
+        try:
+            batch: list[DecodedFrame] = []
+            packets = []
+
+            def flush() -> None:
+                nonlocal enhance_s
+                if batch:
+                    t0 = time.perf_counter()
+                    out = enhancer(np.stack([f.rgb for f in batch]))
+                    enhance_s += time.perf_counter() - t0
+                    writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(batch)]))
+                    bar.update(len(batch))
+                    batch.clear()
+                for packet in packets:
+                    writer.put(("packet", packet))
+                packets.clear()
+
+            for item in source:
+                if isinstance(item, DecodedFrame):
+                    batch.append(item)
+                    if len(batch) == config.batch_size:
+                        flush()
+                else:
+                    packets.append(item)
+                    if not batch:
+                        flush()
+            flush()
+            writer.finish()
+            sink.finish(overwrite=config.overwrite)
+        except KeyboardInterrupt:
+            bar.close()
+            source.stop()
+            try:
+                writer.finish()
+            except BaseException:
+                pass
+            raise Interrupted(sink.keep_partial(), sink.frames_written) from None
+        except BaseException:
+            bar.close()
+            source.stop()
+            writer.queue.put(_END)
+            writer.join(timeout=10)
+            sink.abort()
+            raise
+        finally:
+            bar.close()
+    device = getattr(backend, "device", "?")
+    return RunStats(
+        frames=sink.frames_written,
+        wall_s=time.perf_counter() - start,
+        decode_s=source.decode_s,
+        enhance_s=enhance_s,
+        encode_s=sink.encode_s,
+        output=output,
+        backend=backend.name,
+        device=str(device),
+    )

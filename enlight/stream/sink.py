@@ -1,0 +1,251 @@
+"""Writing the enhanced video: PyAV encode plus packet-for-packet copy of the other streams.
+
+The file is written under a temporary name in the target folder and renamed when complete, so
+the target path holds either the finished video or nothing new. An interrupted run can keep
+what was encoded as ``<name>.partial.<ext>`` (a valid, playable file).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError
+from enlight.stream.frames import ColorInfo, rgb_to_frame
+from enlight.stream.source import VideoInfo
+
+DEFAULT_CRF = 18
+_CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
+_PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
+_COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Video encoder settings. pix_fmt None picks one that fits the source (see ``choose_pix_fmt``)."""
+
+    codec: str = "libx264"
+    crf: int | None = None  # None: 18 for encoders that take a CRF, their own default otherwise
+    preset: str | None = "fast"
+    pix_fmt: str | None = None
+
+
+def encoder_codec(name: str) -> av.Codec:
+    try:
+        codec = av.Codec(name, "w")
+    except (av.error.FFmpegError, ValueError):
+        raise EnlightError(f"unknown encoder '{name}' (try libx264, libx265, libvpx-vp9, mpeg4)") from None
+    if codec.type != "video":
+        raise EnlightError(f"'{name}' is a {codec.type} encoder, not a video encoder")
+    return codec
+
+
+def subsampling_fits(pix_fmt: str, width: int, height: int) -> bool:
+    """Whether ``pix_fmt``'s chroma subsampling allows this size (4:2:0 needs even width and height)."""
+    reference = av.VideoFormat(pix_fmt, 64, 64)
+    for component in reference.components:
+        if component.is_chroma and (width % (64 // component.width) or height % (64 // component.height)):
+            return False
+    return True
+
+
+def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> str:
+    """The encoder pixel format: the requested one, else the source's, else 4:2:0 (4:4:4 for odd sizes)."""
+    supported = [f.name for f in (codec.video_formats or [])]
+    size = (info.width, info.height)
+    if requested:
+        if supported and requested not in supported:
+            raise EnlightError(f"{codec.name} cannot encode {requested}; it takes {', '.join(supported)}")
+        try:
+            ok = subsampling_fits(requested, *size)
+        except ValueError:
+            raise EnlightError(f"unknown pixel format '{requested}'") from None
+        if not ok:
+            raise EnlightError(f"{requested} needs even dimensions; the video is {info.width}x{info.height}")
+        return requested
+    source = info.pix_fmt.replace("yuvj", "yuv")
+    for candidate in (source, "yuv420p", "yuv444p", "yuv422p", "rgb24"):
+        if (not supported or candidate in supported) and subsampling_fits(candidate, *size):
+            return candidate
+    if supported:
+        return supported[0]
+    raise EnlightError(f"{codec.name} has no pixel format for a {info.width}x{info.height} video")
+
+
+def partial_path(path: Path) -> Path:
+    """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+class VideoSink:
+    """Encodes enhanced frames and copies passthrough packets into a new file.
+
+    ``write_frame`` takes (H, W, 3) uint8 RGB with the source pts; ``write_packet`` takes a
+    demuxed packet of one of the ``passthrough`` streams, which is muxed without re-encoding.
+    Finish with exactly one of ``finish()`` (rename to the target), ``keep_partial()`` or
+    ``abort()`` (delete); the target path is touched only by ``finish()``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        info: VideoInfo,
+        *,
+        encoder: EncoderConfig = EncoderConfig(),
+        passthrough: Sequence[av.stream.Stream] = (),
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.info = info
+        self.encode_s = 0.0
+        self.frames_written = 0
+        self.warnings: list[str] = []
+        codec = encoder_codec(encoder.codec)
+        self.pix_fmt = choose_pix_fmt(codec, info, encoder.pix_fmt)
+        self._tmp = self.path.with_name(f".{self.path.stem}.enlight-{secrets.token_hex(4)}{self.path.suffix}")
+        try:
+            # faststart: moov atom first, so the file plays while it streams from the web
+            options = {"movflags": "+faststart"} if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+            self.container = av.open(str(self._tmp), "w", options=options)
+        except (av.error.FFmpegError, ValueError) as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise EnlightError(f"cannot write {self.path}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            self._setup(codec, encoder, passthrough, metadata or {})
+        except BaseException:
+            self.abort()
+            raise
+        self._last_pts: int | None = None
+
+    def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str]) -> None:
+        info = self.info
+        out = self.container
+        stream = out.add_stream(codec.name, rate=info.average_rate)
+        stream.width, stream.height = info.width, info.height
+        stream.pix_fmt = self.pix_fmt
+        ctx = stream.codec_context
+        ctx.time_base = info.time_base
+        stream.time_base = info.time_base
+        ctx.framerate = info.average_rate
+        ctx.thread_type = "AUTO"
+        color = self.output_color
+        ctx.colorspace, ctx.color_range = color.matrix, color.color_range
+        ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
+        options = {}
+        if encoder.crf is not None and codec.name not in _CRF_CODECS:
+            raise EnlightError(f"--crf is not supported by {codec.name}; it works with {', '.join(_CRF_CODECS)}")
+        if codec.name in _CRF_CODECS:
+            options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
+            if codec.name == "libvpx-vp9":
+                options["b"] = "0"
+        if encoder.preset and codec.name in _PRESET_CODECS:
+            options["preset"] = encoder.preset
+        if codec.name == "libx265":
+            options["x265-params"] = "log-level=error"
+        ctx.options = options
+        if info.display_matrix is not None:
+            stream.set_display_matrix(info.display_matrix)
+        self.video_stream = stream
+        self._stream_map = {}
+        for source_stream in passthrough:
+            try:
+                copy = out.add_stream_from_template(source_stream)
+            except (ValueError, av.error.FFmpegError) as exc:
+                raise EnlightError(
+                    f"{self.path.suffix or 'this'} output cannot hold {source_stream.type} stream "
+                    f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}; try a .mkv output"
+                ) from None
+            copy.metadata.update(source_stream.metadata)
+            copy.disposition = source_stream.disposition
+            self._stream_map[source_stream.index] = copy
+        for key, value in metadata.items():
+            if key not in _COPIED_CONTAINER_KEYS_SKIPPED:
+                out.metadata[key] = value
+        try:
+            out.start_encoding()
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise EnlightError(
+                f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): "
+                f"{getattr(exc, 'strerror', None) or exc}"
+            ) from None
+
+    @property
+    def output_color(self) -> ColorInfo:
+        """The source's colour, with yuvj's implied full range made explicit for plain yuv output."""
+        color = self.info.color
+        if color.full_range and color.color_range == 0 and self.pix_fmt.startswith("yuv"):
+            return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
+        return color
+
+    def write_frame(self, rgb: np.ndarray, pts: int) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base)."""
+        start = time.perf_counter()
+        if self._last_pts is not None and pts <= self._last_pts:
+            if "pts" not in self.warnings:
+                self.warnings.append("pts")
+            pts = self._last_pts + 1  # encoders need strictly increasing timestamps
+        self._last_pts = pts
+        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)
+        frame.pts = pts
+        frame.time_base = self.info.time_base
+        self.container.mux(self.video_stream.encode(frame))
+        self.frames_written += 1
+        self.encode_s += time.perf_counter() - start
+
+    def write_packet(self, packet: av.Packet) -> None:
+        """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""
+        stream = self._stream_map.get(packet.stream.index)
+        if stream is None or packet.size == 0:
+            return
+        packet.stream = stream
+        self.container.mux(packet)
+
+    def _close(self) -> None:
+        start = time.perf_counter()
+        try:
+            self.container.mux(self.video_stream.encode(None))
+        finally:
+            self.container.close()
+            self.encode_s += time.perf_counter() - start
+
+    def finish(self, *, overwrite: bool = False) -> Path:
+        """Flush and close, then move the file to the target path."""
+        try:
+            self._close()
+            if self.path.exists() and not overwrite:
+                raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+        return self.path
+
+    def keep_partial(self) -> Path | None:
+        """Flush and close what was encoded as ``<name>.partial.<ext>``; None if nothing was."""
+        target = partial_path(self.path)
+        try:
+            self._close()
+        except Exception:
+            self._tmp.unlink(missing_ok=True)
+            return None
+        if self.frames_written == 0:
+            self._tmp.unlink(missing_ok=True)
+            return None
+        os.replace(self._tmp, target)
+        return target
+
+    def abort(self) -> None:
+        """Close without flushing and delete the temporary file."""
+        try:
+            self.container.close()
+        except Exception:
+            pass
+        self._tmp.unlink(missing_ok=True)
+

@@ -1,0 +1,231 @@
+"""Reading a video file: demux and decode with PyAV on a background thread.
+
+``VideoSource`` yields, in demux order, ``DecodedFrame`` items for the video stream it enhances
+and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError
+from enlight.stream.frames import ColorInfo, frame_to_rgb
+
+PASSTHROUGH_TYPES = ("audio", "subtitle")
+_END = object()
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    """One decoded video frame: rgb (H, W, 3) uint8 full-range RGB; pts in ``time_base`` units."""
+
+    rgb: np.ndarray
+    pts: int
+    time_base: Fraction
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the sink needs to reproduce the source's video stream."""
+
+    width: int
+    height: int
+    time_base: Fraction
+    average_rate: Fraction
+    frame_count: int | None  # from the container index, or estimated from duration; None if unknown
+    codec: str
+    pix_fmt: str
+    color: ColorInfo
+    display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
+
+
+def _open_error(path: Path, exc: BaseException) -> EnlightError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason})")
+
+
+class VideoSource:
+    """Context manager over one input file.
+
+    Opening probes the file and decodes the first frame (so colour tags and rotation are known
+    before anything is written); iterating starts the decode thread. ``stop()`` ends it early.
+    """
+
+    def __init__(self, path: str | Path, *, queue_size: int = 16) -> None:
+        self.path = Path(path)
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.decode_s = 0.0
+        self.frames_decoded = 0
+        if not self.path.exists():
+            raise EnlightError(f"input not found: {self.path}")
+        if self.path.is_dir():
+            raise EnlightError(f"input is a folder, not a video file: {self.path}")
+        try:
+            self.container = av.open(str(self.path), "r")
+        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+            raise _open_error(self.path, exc) from None
+        try:
+            self._probe()
+        except BaseException:
+            self.container.close()
+            raise
+
+    def _probe(self) -> None:
+        videos = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        if not videos:
+            raise EnlightError(f"{self.path} has no video stream")
+        self.video_stream = videos[0]
+        self.video_stream.thread_type = "AUTO"
+        self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
+        self.skipped = [s for s in self.container.streams if s is not self.video_stream and s not in self.passthrough]
+        start = time.perf_counter()
+        self._demux = self.container.demux([self.video_stream, *self.passthrough])
+        self._pending: list = []  # items read while looking for the first frame
+        first = None
+        try:
+            while first is None:
+                packet = next(self._demux)
+                if packet.stream is not self.video_stream:
+                    if packet.size:
+                        self._pending.append(packet)
+                    continue
+                for frame in packet.decode():
+                    first = first or frame
+                    self._pending.append(frame)
+        except StopIteration:
+            raise EnlightError(f"{self.path} has a video stream but no decodable frames") from None
+        except av.error.FFmpegError as exc:
+            raise _open_error(self.path, exc) from None
+        self.decode_s += time.perf_counter() - start
+        stream = self.video_stream
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        frame_count = stream.frames or None
+        if frame_count is None and stream.duration and stream.time_base:
+            frame_count = max(1, round(float(stream.duration * stream.time_base * rate)))
+        elif frame_count is None and self.container.duration:
+            frame_count = max(1, round(self.container.duration / av.time_base * float(rate)))
+        self.color = ColorInfo.from_frame(first)
+        self.info = VideoInfo(
+            width=first.width,
+            height=first.height,
+            time_base=stream.time_base or Fraction(1, 90000),
+            average_rate=Fraction(rate),
+            frame_count=frame_count,
+            codec=stream.codec_context.name,
+            pix_fmt=first.format.name,
+            color=self.color,
+            display_matrix=_display_matrix(first),
+        )
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.stop()
+        self.container.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            while self._thread.is_alive():
+                try:  # unblock a producer waiting on a full queue
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    self._thread.join(timeout=0.05)
+            self._thread = None
+
+    def __iter__(self) -> Iterator[DecodedFrame | av.Packet]:
+        """Items in demux order: ``DecodedFrame`` for video, ``av.Packet`` for passthrough streams.
+
+        Raises ``EnlightError`` if the file turns out truncated or corrupt while decoding.
+        """
+        if self._thread is not None:
+            raise RuntimeError("a VideoSource can be iterated once")
+        self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
+        self._thread.start()
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        last_pts = None
+        tb = self.info.time_base
+        step = max(1, round(1 / (self.info.average_rate * tb))) if tb else 1
+        try:
+            pending, self._pending = self._pending, []
+            for item in self._items(pending):
+                if self._stop.is_set():
+                    return
+                if isinstance(item, av.VideoFrame):
+                    start = time.perf_counter()
+                    rgb = frame_to_rgb(item, self.color)
+                    pts = item.pts
+                    if pts is None:  # raw streams carry no timestamps: count frames
+                        pts = 0 if last_pts is None else last_pts + step
+                    last_pts = pts
+                    self.frames_decoded += 1
+                    self.decode_s += time.perf_counter() - start
+                    if not self._put(DecodedFrame(rgb, pts, tb)):
+                        return
+                elif not self._put(item):
+                    return
+        except av.error.FFmpegError as exc:
+            at = f" after {self.frames_decoded} frames" if self.frames_decoded else ""
+            self._put(EnlightError(f"{self.path} is truncated or corrupt{at} ({getattr(exc, 'strerror', None) or exc})"))
+            return
+        except BaseException as exc:  # handed to the consumer, which reports it
+            self._put(exc)
+            return
+        self._put(_END)
+
+    def _items(self, pending: list) -> Iterator[av.VideoFrame | av.Packet]:
+        yield from pending
+        while True:
+            start = time.perf_counter()
+            packet = next(self._demux, None)
+            if packet is None:
+                break
+            if packet.stream is not self.video_stream:
+                self.decode_s += time.perf_counter() - start
+                if packet.size:
+                    yield packet
+                continue
+            frames = packet.decode()  # the empty packet at the end flushes the decoder
+            self.decode_s += time.perf_counter() - start
+            yield from frames
+
+
+def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+    for side_data in frame.side_data:
+        if side_data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+            values = np.frombuffer(bytes(side_data), dtype="<i4")
+            if values.size == 9:
+                return tuple(int(v) for v in values)
+    return None
