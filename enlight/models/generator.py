@@ -13,7 +13,8 @@ with strict key checking (see ``enlight.models.weights``):
   (no tanh);
 - the attention map, max-pooled to 1/2 .. 1/16, multiplies the bottleneck input and the skip
   features conv1 .. conv4;
-- inputs are reflection-padded to a multiple of 16 and cropped back.
+- inputs are reflection-padded to a multiple of 16 and cropped back (edge-replicated when a
+  frame is too small to reflect).
 """
 
 import torch
@@ -38,7 +39,7 @@ class EnlightenGANGenerator(nn.Module):
     """U-Net generator with attention-guided skips and an attention-weighted residual.
 
     Call with ``frames`` (B, 3, H, W) float RGB in [-1, 1] and ``attention`` (B, 1, H, W) in
-    [0, 1] (see ``enlight.models.attention_map``); any H, W of at least 2 pixels. Returns the
+    [0, 1] (see ``enlight.models.attention_map``); any H, W. Returns the
     enhanced frames (B, 3, H, W), float, nominally in [-1, 1] but not clamped (the release has no
     tanh). ``forward_with_latent`` also returns the attention-weighted residual.
     """
@@ -84,8 +85,10 @@ class EnlightenGANGenerator(nn.Module):
         left, right, top, bottom = pad_amounts(height, width)
         padded = (left, right, top, bottom) != (0, 0, 0, 0)
         if padded:
-            frames = F.pad(frames, (left, right, top, bottom), mode="reflect")
-            attention = F.pad(attention, (left, right, top, bottom), mode="reflect")
+            # reflection as released; frames too small to reflect (< 9 px) repeat their edge instead
+            mode = "reflect" if max(left, right) < width and max(top, bottom) < height else "replicate"
+            frames = F.pad(frames, (left, right, top, bottom), mode=mode)
+            attention = F.pad(attention, (left, right, top, bottom), mode=mode)
 
         gray = [attention]  # attention at full, 1/2, 1/4, 1/8, 1/16 resolution
         for _ in range(4):

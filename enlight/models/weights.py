@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.models.generator import EnlightenGANGenerator
 
 ARCHITECTURE = "enlightengan-generator"
@@ -100,7 +100,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except Exception as exc:  # safetensors raises its own types for every kind of corruption
-        raise WeightsError(f"{path} is not a readable safetensors file ({_first_line(exc)})") from None
+        raise WeightsError(f"{path} is not a readable safetensors file ({reason(exc)})") from None
 
 
 def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
@@ -144,7 +144,7 @@ def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tenso
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except Exception as exc:
-        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({_first_line(exc)})") from None
+        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({reason(exc)})") from None
     if isinstance(raw, Mapping) and "state_dict" in raw and isinstance(raw["state_dict"], Mapping):
         raw = raw["state_dict"]
     if not isinstance(raw, Mapping) or not all(isinstance(v, torch.Tensor) for v in raw.values()):
@@ -189,11 +189,6 @@ def _load_strict(
 def _names(items: list[str], limit: int = 3) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
 
 
 def default_weights() -> Path:

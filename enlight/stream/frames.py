@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 import torch
-from av.video.reformatter import ColorRange, Colorspace
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 # AVColorSpace values (libavutil/pixfmt.h) -> swscale matrix
 _MATRIX_BY_AVCOL = {
@@ -25,6 +25,11 @@ _MATRIX_BY_AVCOL = {
     10: Colorspace.BT2020,  # BT2020_CL (approximated by the NCL matrix)
 }
 RANGE_UNSPECIFIED, RANGE_LIMITED, RANGE_FULL = 0, 1, 2
+# Accurate rounding and full-resolution chroma: swscale's default is ~1.4 code values dark on
+# average and up to 14 off on colour edges through 4:2:0 and back; this is unbiased and <= 6.
+INTERPOLATION = (
+    Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT | Interpolation.FULL_CHR_H_INP
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ def frame_to_rgb(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         dst_colorspace=color.sws_matrix,
         src_color_range=color.sws_range,
         dst_color_range=ColorRange.JPEG,
+        interpolation=INTERPOLATION,
     )
     return rgb.to_ndarray()
 
@@ -84,6 +90,7 @@ def rgb_to_frame(rgb: np.ndarray, pix_fmt: str, color: ColorInfo) -> av.VideoFra
             dst_colorspace=color.sws_matrix,
             src_color_range=ColorRange.JPEG,
             dst_color_range=color.sws_range,
+            interpolation=INTERPOLATION,
         )
     frame.colorspace = color.matrix
     frame.color_range = color.color_range

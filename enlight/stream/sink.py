@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.stream.frames import ColorInfo, rgb_to_frame
 from enlight.stream.source import VideoInfo
 
@@ -116,7 +116,7 @@ class VideoSink:
             self.container = av.open(str(self._tmp), "w", options=options)
         except (av.error.FFmpegError, ValueError) as exc:
             self._tmp.unlink(missing_ok=True)
-            raise EnlightError(f"cannot write {self.path}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
             self._setup(codec, encoder, passthrough, metadata or {})
         except BaseException:
@@ -173,7 +173,7 @@ class VideoSink:
         except (av.error.FFmpegError, ValueError) as exc:
             raise EnlightError(
                 f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): "
-                f"{getattr(exc, 'strerror', None) or exc}"
+                f"{reason(exc)}"
             ) from None
 
     @property

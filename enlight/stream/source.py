@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.stream.frames import ColorInfo, frame_to_rgb
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
@@ -49,8 +49,7 @@ class VideoInfo:
 
 
 def _open_error(path: Path, exc: BaseException) -> EnlightError:
-    reason = getattr(exc, "strerror", None) or str(exc)
-    return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason})")
+    return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason(exc)})")
 
 
 class VideoSource:
@@ -85,6 +84,7 @@ class VideoSource:
         videos = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
         if not videos:
             raise EnlightError(f"{self.path} has no video stream")
+        _check_complete(self.path, self.container)
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
@@ -198,7 +198,7 @@ class VideoSource:
                     return
         except av.error.FFmpegError as exc:
             at = f" after {self.frames_decoded} frames" if self.frames_decoded else ""
-            self._put(EnlightError(f"{self.path} is truncated or corrupt{at} ({getattr(exc, 'strerror', None) or exc})"))
+            self._put(EnlightError(f"{self.path} is truncated or corrupt{at} ({reason(exc)})"))
             return
         except BaseException as exc:  # handed to the consumer, which reports it
             self._put(exc)
@@ -220,6 +220,21 @@ class VideoSource:
             frames = packet.decode()  # the empty packet at the end flushes the decoder
             self.decode_s += time.perf_counter() - start
             yield from frames
+
+
+def _check_complete(path: Path, container: av.container.InputContainer) -> None:
+    """Refuse a file whose index (e.g. an MP4 moov atom) points past its end: a cut-off download or copy."""
+    if not path.is_file():
+        return
+    size = path.stat().st_size
+    for stream in container.streams:
+        entries = stream.index_entries
+        count = len(entries)
+        ends = [entries[i].pos + entries[i].size for i in range(max(0, count - 16), count)]
+        if ends and max(ends) > size:
+            raise EnlightError(
+                f"{path} is truncated: stream #{stream.index} needs {max(ends)} bytes, the file has {size}"
+            )
 
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:

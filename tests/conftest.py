@@ -1,0 +1,78 @@
+"""Shared fixtures: the ../shared folder (skipped when absent), tiny weights, tiny clips, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.media import tiny_weights
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ENLIGHT_SHARED", REPO.parent / "shared"))
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu = torch.cuda.is_available()
+    try:
+        import tensorrt  # noqa: F401
+
+        has_trt = True
+    except ImportError:
+        has_trt = False
+    slow = os.environ.get("ENLIGHT_SLOW") == "1"
+    for item in items:
+        if "gpu" in item.keywords and not gpu:
+            item.add_marker(pytest.mark.skip(reason="no CUDA GPU visible"))
+        if "tensorrt" in item.keywords and not has_trt:
+            item.add_marker(pytest.mark.skip(reason="TensorRT is not installed"))
+        if "slow" in item.keywords and not slow:
+            item.add_marker(pytest.mark.skip(reason="slow test (set ENLIGHT_SLOW=1)"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """../shared (or $ENLIGHT_SHARED); tests that need it skip where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def weights(tmp_path_factory) -> Path:
+    """Random base_channels=8 generator weights in our safetensors format."""
+    return tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.safetensors")
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.replace("\r", "\n").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def cli():
+    """Run ``enlight-video`` in a subprocess (real exit codes and stderr)."""
+
+    def run(*args, timeout: float = 300, env: dict | None = None) -> CliResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "enlight.stream.cli", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
