@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -24,6 +25,7 @@ from enlight.stream.source import VideoInfo
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
 _PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
+_SHORT_TIME_BASE_CODECS = ("mpeg4", "msmpeg4", "msmpeg4v2", "h263", "h263p", "flv")
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
 
 
@@ -56,13 +58,23 @@ def subsampling_fits(pix_fmt: str, width: int, height: int) -> bool:
     return True
 
 
+def codec_time_base(codec: str, source: Fraction) -> Fraction:
+    """The source time base, coarsened for MPEG-4 part 2 / H.263 (their denominators stop at 65535)."""
+    if codec not in _SHORT_TIME_BASE_CODECS or source.denominator <= 65535:
+        return source
+    for divisor in range(2, source.denominator + 1):
+        if source.denominator % divisor == 0 and source.denominator // divisor <= 65535:
+            return Fraction(source.numerator, source.denominator // divisor)
+    return Fraction(1, 65535)
+
+
 def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> str:
     """The encoder pixel format: the requested one, else the source's, else 4:2:0 (4:4:4 for odd sizes)."""
     supported = [f.name for f in (codec.video_formats or [])]
     size = (info.width, info.height)
     if requested:
         if supported and requested not in supported:
-            raise EnlightError(f"{codec.name} cannot encode {requested}; it takes {', '.join(supported)}")
+            raise EnlightError(f"{codec.name} cannot encode pixel format {requested}; it takes {', '.join(supported)}")
         try:
             ok = subsampling_fits(requested, *size)
         except ValueError:
@@ -131,8 +143,9 @@ class VideoSink:
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
-        ctx.time_base = info.time_base
-        stream.time_base = info.time_base
+        self.time_base = codec_time_base(codec.name, info.time_base)
+        ctx.time_base = self.time_base
+        stream.time_base = self.time_base
         ctx.framerate = info.average_rate
         ctx.thread_type = "AUTO"
         color = self.output_color
@@ -187,6 +200,8 @@ class VideoSink:
     def write_frame(self, rgb: np.ndarray, pts: int) -> None:
         """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base)."""
         start = time.perf_counter()
+        if self.time_base != self.info.time_base:
+            pts = round(pts * self.info.time_base / self.time_base)
         if self._last_pts is not None and pts <= self._last_pts:
             if "pts" not in self.warnings:
                 self.warnings.append("pts")
@@ -194,7 +209,7 @@ class VideoSink:
         self._last_pts = pts
         frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)
         frame.pts = pts
-        frame.time_base = self.info.time_base
+        frame.time_base = self.time_base
         self.container.mux(self.video_stream.encode(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start

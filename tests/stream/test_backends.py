@@ -1,0 +1,44 @@
+import pytest
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models import attention_map, build_generator
+from enlight.stream.backends import Backend, available_backends, create_backend, resolve_device
+
+
+def test_torch_backend_matches_the_module_on_cpu():
+    generator = build_generator(base_channels=8).eval()
+    backend = create_backend("auto", generator, device="cpu")
+    assert isinstance(backend, Backend) and backend.name == "torch" and backend.device.type == "cpu"
+    x = torch.rand(2, 3, 21, 35) * 2 - 1
+    a = attention_map(x)
+    with torch.no_grad():
+        expected = generator(x, a)
+    torch.testing.assert_close(backend(x, a), expected, atol=1e-5, rtol=1e-5)
+    assert generator.training is False and next(generator.parameters()).requires_grad  # the original is untouched
+
+
+def test_registry_and_device_errors():
+    assert "torch" in available_backends() and "auto" in available_backends()
+    generator = build_generator(base_channels=8)
+    with pytest.raises(EnlightError, match="unknown backend"):
+        create_backend("nope", generator, device="cpu")
+    with pytest.raises(EnlightError, match="fp16"):
+        create_backend("torch", generator, device="cpu", precision="fp16")
+    with pytest.raises(EnlightError, match="device"):
+        resolve_device("tpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(EnlightError, match="no CUDA GPU"):
+            resolve_device("cuda:0")
+
+
+@pytest.mark.gpu
+def test_cuda_fp16_backend_close_to_fp32():
+    generator = build_generator(base_channels=8).eval()
+    x = torch.rand(4, 3, 64, 96, device="cuda") * 2 - 1
+    a = attention_map(x)
+    fp32 = create_backend("torch", generator, device="cuda", precision="fp32")(x, a)
+    fp16 = create_backend("torch", generator, device="cuda")(x, a)
+    assert fp16.dtype == torch.float32 and fp16.device.type == "cuda"
+    assert (fp16 - fp32).abs().max() < 2e-2

@@ -1,0 +1,188 @@
+"""Every bad input: exit code 2, one line on stderr, no traceback, nothing at the output path."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from tests.media import make_clip, read_video
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("bad") / "ok.mp4", frames=6)
+
+
+def assert_refused(result, out, pattern):
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr_lines) == 1, result.stderr
+    assert result.stderr.startswith("enlight-video: error: ")
+    assert "Traceback" not in result.stderr
+    assert re.search(pattern, result.stderr), result.stderr
+    if out is not None:
+        assert not out.exists()
+        assert not list(out.parent.glob(f".{out.stem}*")), "temporary file left behind"
+
+
+def test_missing_input(tmp_path, weights, cli):
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(tmp_path / "absent.mp4", "-o", out, "--weights", weights), out, "input not found")
+
+
+def test_not_media(tmp_path, weights, cli):
+    junk = tmp_path / "notes.mp4"
+    junk.write_text("these are not frames\n" * 50)
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(junk, "-o", out, "--weights", weights), out, "not a media file")
+
+
+@pytest.mark.parametrize("faststart", [False, True], ids=["moov-at-end", "moov-first"])
+def test_truncated_mp4(tmp_path, weights, cli, faststart):
+    whole = make_clip(tmp_path / "whole.mp4", frames=30, faststart=faststart)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(cut, "-o", out, "--weights", weights), out, "truncated")
+
+
+def test_no_video_stream(tmp_path, weights, cli):
+    audio_only = tmp_path / "voice.m4a"
+    with av.open(str(audio_only), "w") as c:
+        s = c.add_stream("aac", rate=48000, layout="mono")
+        for i in range(10):
+            f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            f.sample_rate, f.pts = 48000, i * 1024
+            c.mux(s.encode(f))
+        c.mux(s.encode(None))
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(audio_only, "-o", out, "--weights", weights), out, "no video stream")
+
+
+def test_missing_output_folder(tmp_path, clip, weights, cli):
+    out = tmp_path / "nowhere" / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", weights), out, "output folder does not exist")
+
+
+def test_output_folder_is_a_file(tmp_path, clip, weights, cli):
+    (tmp_path / "file").write_text("x")
+    assert_refused(cli(clip, "-o", tmp_path / "file" / "o.mp4", "--weights", weights), None, "not a folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_unwritable_output_folder(tmp_path, clip, weights, cli):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        out = locked / "o.mp4"
+        assert_refused(cli(clip, "-o", out, "--weights", weights), out, "cannot write to output folder")
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_output_folder_that_refuses_files(clip, weights, cli):
+    """/proc takes no new files, even from root: the write probe must catch it up front."""
+    out = os.path.join("/proc", "enlight-test-output.mp4")
+    assert_refused(cli(clip, "-o", out, "--weights", weights), None, "cannot write to output folder")
+
+
+def test_output_equals_input(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "same.mp4", frames=3)
+    before = clip.read_bytes()
+    result = cli(clip, "-o", clip, "--weights", weights, "--force")
+    assert_refused(result, None, "is the input file")
+    assert clip.read_bytes() == before
+
+
+def test_output_exists_without_force(tmp_path, clip, weights, cli):
+    out = tmp_path / "o.mp4"
+    out.write_bytes(b"precious")
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1 and "--force" in result.stderr
+    assert out.read_bytes() == b"precious"
+    assert cli(clip, "-o", out, "--weights", weights, "--force", "-q").returncode == 0
+    assert len(read_video(out)["times"]) == 6
+
+
+def test_corrupt_weights(tmp_path, clip, cli):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(os.urandom(256))
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", bad), out, "not a readable safetensors")
+
+
+def test_mismatched_weights(tmp_path, clip, cli):
+    import torch
+
+    pth = tmp_path / "other_net.pth"
+    torch.save({"module.features.0.weight": torch.zeros(3, 3)}, pth)
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", pth), out, "not an EnlightenGAN generator")
+
+
+def test_no_default_weights_yet(tmp_path, clip, cli):
+    from enlight.models.weights import DEFAULT_WEIGHTS
+
+    if DEFAULT_WEIGHTS.exists():
+        pytest.skip("this build bundles default weights")
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out), out, "no default weights")
+
+
+@pytest.mark.parametrize(
+    "args, pattern",
+    [(["--codec", "nosuchcodec"], "unknown encoder"), (["--batch-size", "0"], "at least 1"),
+     (["--smoothing", "2"], "0..1"), (["--device", "tpu"], "device"), (["--codec", "mpeg4", "--crf", "20"], "crf"),
+     (["--pix-fmt", "nosuchfmt"], "pixel format")],
+)
+def test_bad_options(tmp_path, clip, weights, cli, args, pattern):
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", weights, *args), out, pattern)
+
+
+def test_unknown_container(tmp_path, clip, weights, cli):
+    out = tmp_path / "o.notacontainer"
+    assert_refused(cli(clip, "-o", out, "--weights", weights), out, "container")
+
+
+def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=400, audio=True)
+    out = tmp_path / "o.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "enlight.stream.cli", str(clip), "-o", str(out), "--weights", str(weights),
+         "--batch-size", "2"],
+        cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    )
+    seen = bytearray()
+    progressed = threading.Event()
+
+    def read():
+        while chunk := proc.stderr.read1(4096):
+            seen.extend(chunk)
+            done = re.findall(rb"\| (\d+)/400", bytes(seen))
+            if done and int(done[-1]) >= 40:
+                progressed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert progressed.wait(120), seen.decode(errors="replace")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130
+    reader.join(10)
+    text = seen.decode(errors="replace")
+    assert "Traceback" not in text and "interrupted" in text and "o.partial.mp4" in text
+    assert not out.exists()
+    partial = tmp_path / "o.partial.mp4"
+    info = read_video(partial)
+    assert 40 <= len(info["times"]) < 400
+    assert info["times"] == sorted(info["times"])
+    assert not list(tmp_path.glob(".o.*")), "temporary file left behind"

@@ -1,0 +1,182 @@
+"""End to end through the real CLI: PyAV-made clips in, files checked with PyAV."""
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from enlight.models import attention_map, build_generator, load_generator, save_weights
+from enlight.stream.frames import ColorInfo, frame_to_rgb, to_model_input, to_uint8
+from enlight.stream.pipeline import PipelineConfig, run
+from enlight.stream.sink import EncoderConfig
+from enlight.stream.smoothing import SmoothingConfig
+from tests.media import make_clip, read_video
+
+TB = Fraction(1, 90000)
+VFR_PTS = [0, 3000, 4500, 9000, 12000, 13500, 18000, 21000, 22500, 27000, 30000, 31500, 36000]
+BT709 = {"colorspace": 1, "color_range": 1, "color_primaries": 1, "color_trc": 1}
+
+
+@pytest.fixture(scope="module")
+def vfr_clip(tmp_path_factory):
+    """853x479, variable frame rate, AAC audio, rotated 90 degrees, BT.709 tags."""
+    path = tmp_path_factory.mktemp("clips") / "night.mp4"
+    return make_clip(path, width=853, height=479, pts=VFR_PTS, pix_fmt="yuv444p", rotation=90, color=BT709)
+
+
+def test_output_keeps_frames_size_timestamps_audio_rotation_colour(vfr_clip, weights, tmp_path, cli):
+    out = tmp_path / "day.mp4"
+    result = cli(vfr_clip, "-o", out, "--weights", weights, "--batch-size", "4")
+    assert result.returncode == 0, result.stderr
+    assert "13 frames" in result.stderr_lines[-1] and "decode" in result.stderr_lines[-1]
+    src, dst = read_video(vfr_clip), read_video(out)
+    assert (dst["width"], dst["height"]) == (853, 479)
+    assert len(dst["times"]) == len(src["times"]) == len(VFR_PTS)
+    tick = dst["time_base"]
+    assert all(abs(a - b) <= tick for a, b in zip(src["times"], dst["times"], strict=True))
+    assert [float(t) for t in src["times"]] == [p / 90000 for p in VFR_PTS]
+    assert len(src["audio_packets"]) > 5 and dst["audio_packets"] == src["audio_packets"]
+    assert dst["rotation"] == src["rotation"] == 90
+    for key in ("colorspace", "color_range", "color_primaries", "color_trc"):
+        assert dst[key] == BT709[key], key
+    assert [p.name for p in tmp_path.iterdir()] == ["day.mp4"]  # no temporary file left
+
+
+def test_pixels_are_the_models_output(vfr_clip, weights, tmp_path):
+    """Lossless encode, smoothing off: the file holds generator(frame) up to YUV rounding."""
+    out = tmp_path / "lossless.mkv"
+    config = PipelineConfig(
+        input=vfr_clip, output=out, weights=weights, batch_size=3, progress=False,
+        smoothing=SmoothingConfig(strength=0), encoder=EncoderConfig(crf=0, pix_fmt="yuv444p"),
+    )
+    stats = run(config)
+    assert stats.frames == len(VFR_PTS) and stats.enhance_s > 0 and stats.output == out
+    generator = load_generator(weights)
+    with av.open(str(vfr_clip)) as src, av.open(str(out)) as dst:
+        pairs = zip(src.decode(video=0), dst.decode(video=0), strict=True)
+        for i, (a, b) in enumerate(pairs):
+            rgb = frame_to_rgb(a, ColorInfo.from_frame(a))
+            x = to_model_input(torch.from_numpy(rgb)[None])
+            with torch.no_grad():
+                expected = to_uint8(generator(x, attention_map(x)))[0].numpy().astype(int)
+            got = frame_to_rgb(b, ColorInfo.from_frame(b)).astype(int)
+            assert np.abs(got - expected).mean() < 1.0, i
+            assert np.percentile(np.abs(got - expected), 99.9) <= 4, i
+            assert np.abs(got - rgb).mean() > 2, "the model changed nothing"
+
+
+def test_batch_size_does_not_change_the_result(vfr_clip, weights, tmp_path):
+    outputs = []
+    for batch in (1, 5):
+        out = tmp_path / f"b{batch}.mkv"
+        run(PipelineConfig(input=vfr_clip, output=out, weights=weights, batch_size=batch, progress=False,
+                           encoder=EncoderConfig(crf=0, pix_fmt="yuv444p")))
+        outputs.append(np.stack(read_video(out)["images"]))
+    assert np.abs(outputs[0].astype(int) - outputs[1]).max() <= 1
+
+
+def test_subtitles_and_audio_copied_into_mkv(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "a.mp4", frames=10)
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:00,200\nHello night\n\n2\n00:00:00,250 --> 00:00:00,400\nBye\n")
+    src = tmp_path / "subbed.mkv"
+    with av.open(str(clip)) as video, av.open(str(srt)) as subs, av.open(str(src), "w") as out:
+        streams = {}
+        for s in [*video.streams, *subs.streams]:
+            streams[(s.container.name, s.index)] = out.add_stream_from_template(s)
+        streams[(subs.name, 0)].metadata["language"] = "eng"
+        for container in (video, subs):
+            for packet in container.demux():
+                if packet.size:
+                    packet.stream = streams[(container.name, packet.stream.index)]
+                    out.mux(packet)
+    out_path = tmp_path / "out.mkv"
+    result = cli(src, "-o", out_path, "--weights", weights, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet
+
+    def packets(path, kind):
+        with av.open(str(path)) as c:
+            stream = getattr(c.streams, kind)[0]
+            lang = stream.metadata.get("language")
+            return lang, [(bytes(p), p.pts) for p in c.demux(stream) if p.size]
+
+    assert packets(out_path, "subtitles") == packets(src, "subtitles")
+    assert packets(out_path, "subtitles")[1][0][0] == b"Hello night"
+    assert packets(out_path, "audio")[1] and [b for b, _ in packets(out_path, "audio")[1]] == [
+        b for b, _ in packets(src, "audio")[1]
+    ]
+    assert read_video(out_path)["streams"] == ["video", "audio", "subtitle"]
+    # the same subtitles cannot go into an MP4: a clear error, nothing written
+    mp4 = tmp_path / "out.mp4"
+    result = cli(src, "-o", mp4, "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1
+    assert "subtitle" in result.stderr and ".mkv" in result.stderr and not mp4.exists()
+
+
+@pytest.mark.parametrize(
+    "args, pix_fmt",
+    [(["--codec", "libx265", "--preset", "ultrafast"], "yuv420p"), (["--codec", "mpeg4"], "yuv420p"),
+     (["--pix-fmt", "yuv444p", "--crf", "30"], "yuv444p")],
+)
+def test_encoder_options(tmp_path, weights, cli, args, pix_fmt):
+    clip = make_clip(tmp_path / "c.mp4", width=64, height=48, frames=6, audio=False)
+    out = tmp_path / "o.mkv"
+    result = cli(clip, "-o", out, "--weights", weights, "-q", *args)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.pix_fmt == pix_fmt
+        assert sum(1 for _ in c.decode(s)) == 6
+        if "libx265" in args:
+            assert s.codec_context.name == "hevc"
+
+
+def test_odd_size_defaults_to_444_and_rejects_420(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "odd.mp4", width=33, height=17, frames=3, pix_fmt="yuv444p", audio=False)
+    bad = cli(clip, "-o", tmp_path / "o.mp4", "--weights", weights, "--pix-fmt", "yuv420p")
+    assert bad.returncode == 2 and "even" in bad.stderr and not (tmp_path / "o.mp4").exists()
+    assert cli(clip, "-o", tmp_path / "o.mp4", "--weights", weights, "-q").returncode == 0
+    assert read_video(tmp_path / "o.mp4")["width"] == 33
+
+
+def test_smoothing_steadies_the_enhancement_of_a_noisy_static_scene(tmp_path):
+    """A generator whose residual is a constant 0.5 gives output = input + 0.5 * attention, so the
+    change the pipeline adds (output - input) flickers exactly as much as the attention it is fed."""
+    generator = build_generator(base_channels=8)
+    with torch.no_grad():
+        generator.conv10.weight.zero_()
+        generator.conv10.bias.fill_(0.5)
+    weights = save_weights(tmp_path / "const.safetensors", generator, provenance="test")
+    clip = tmp_path / "static.mkv"
+    rng = np.random.default_rng(0)
+    base = rng.integers(10, 60, (48, 64, 3))
+    with av.open(str(clip), "w") as c:
+        s = c.add_stream("ffv1", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv444p"
+        for i in range(16):
+            img = np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+            f = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv444p")
+            f.pts = i
+            c.mux(s.encode(f))
+        c.mux(s.encode(None))
+    source = np.stack(read_video(clip)["images"]).astype(float)
+    flicker = {}
+    for strength in (0.0, 0.9):
+        out = tmp_path / f"s{strength}.mkv"
+        run(PipelineConfig(input=clip, output=out, weights=weights, progress=False,
+                           smoothing=SmoothingConfig(strength=strength), encoder=EncoderConfig(crf=0)))
+        added = np.stack(read_video(out)["images"]).astype(float) - source
+        assert added.mean() > 40  # 0.5 * attention (~0.85) * 127.5 code values
+        flicker[strength] = added[4:].std(axis=0).mean()
+    assert flicker[0.9] < 0.6 * flicker[0.0]
+
+
+def test_help_documents_every_option(cli):
+    result = cli("--help")
+    assert result.returncode == 0
+    for option in ("--output", "--weights", "--backend", "--device", "--batch-size", "--smoothing", "--codec",
+                   "--crf", "--preset", "--pix-fmt", "--force", "--quiet", "--precision", "convert-weights"):
+        assert option in result.stdout, option
