@@ -1,0 +1,112 @@
+"""Unpaired training data: random crops of low-light images, each with a random normal-light one.
+
+Any image PIL reads (JPEG, PNG, BMP, TIFF, ...). Images smaller than the crop are resized up
+(keeping the aspect ratio) before cropping. Random horizontal and vertical flips, as the release.
+Randomness is a pure function of (seed, epoch, index), so a resumed run sees the same crops.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset, Sampler
+
+from enlight.errors import EnlightError
+from enlight.models.attention import attention_map
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EnlightError(f"image folder not found: {folder}")
+    images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not images:
+        raise EnlightError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    return images
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    except OSError as exc:
+        raise EnlightError(f"cannot read image {path}: {exc}") from None
+
+
+def random_crop(image: np.ndarray, crop: int, rng: np.random.Generator) -> np.ndarray:
+    """A (crop, crop, 3) window; smaller images are first resized up so the short side is ``crop``."""
+    h, w = image.shape[:2]
+    if h < crop or w < crop:
+        scale = crop / min(h, w)
+        size = (max(crop, round(w * scale)), max(crop, round(h * scale)))
+        image = np.asarray(Image.fromarray(image).resize(size, Image.BICUBIC))
+        h, w = image.shape[:2]
+    y = int(rng.integers(0, h - crop + 1))
+    x = int(rng.integers(0, w - crop + 1))
+    return image[y : y + crop, x : x + crop]
+
+
+def random_flip(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if rng.random() < 0.5:
+        image = image[:, ::-1]
+    if rng.random() < 0.5:
+        image = image[::-1]
+    return image
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float32 RGB in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div(127.5).sub(1)
+
+
+class UnpairedDataset(Dataset):
+    """Item ``epoch * len(self) + i`` (see ``EpochSampler``) is a dict of
+
+    low (3, crop, crop) and normal (3, crop, crop) float32 RGB in [-1, 1], attention (1, crop, crop)
+    in [0, 1] computed from ``low``; the normal image is drawn at random for each item.
+    """
+
+    def __init__(self, low_dir: str | Path, normal_dir: str | Path, *, crop: int = 320, seed: int = 0) -> None:
+        self.low = list_images(low_dir)
+        self.normal = list_images(normal_dir)
+        self.crop = crop
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.low)
+
+    def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
+        epoch, index = divmod(int(code), len(self.low))
+        rng = np.random.default_rng([self.seed, epoch, index])
+        low = random_flip(random_crop(load_rgb(self.low[index]), self.crop, rng), rng)
+        normal_path = self.normal[int(rng.integers(len(self.normal)))]
+        normal = random_flip(random_crop(load_rgb(normal_path), self.crop, rng), rng)
+        low_t = to_tensor(low)
+        return {"low": low_t, "normal": to_tensor(normal), "attention": attention_map(low_t[None])[0]}
+
+
+class EpochSampler(Sampler[int]):
+    """A fresh permutation per epoch, from ``start_step`` on; yields ``epoch * size + index`` codes."""
+
+    def __init__(self, size: int, *, batch_size: int, seed: int = 0, start_step: int = 0, epochs: int = 10**6) -> None:
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.steps_per_epoch = max(1, size // batch_size)
+        self.start_step, self.epochs = start_step, epochs
+
+    def __iter__(self):
+        epoch, skip = divmod(self.start_step, self.steps_per_epoch)
+        while epoch < self.epochs:
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))
+            order = order[: self.steps_per_epoch * self.batch_size][skip * self.batch_size :]
+            for index in order.tolist():
+                yield epoch * self.size + index
+            epoch, skip = epoch + 1, 0
+
+    def __len__(self) -> int:
+        return max(0, self.epochs * self.steps_per_epoch - self.start_step) * self.batch_size

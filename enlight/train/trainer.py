@@ -1,0 +1,390 @@
+"""Unpaired EnlightenGAN training (the paper's recipe; see ../shared/DESIGN.md "Training").
+
+One step:
+
+1. fake = G(low, attention); six 32x32 patches: one random window shared by fake and low (and
+   five more), and independent random windows of the normal image;
+2. generator: RaLSGAN against the global D on whole crops + LSGAN against the local D on the
+   patches (mean) + self feature preserving loss (VGG16 relu5_1, instance-normalised) between
+   fake and low, on the whole crop and the patches (mean);
+3. global D: RaLSGAN on normal vs fake (fakes drawn from a 50-image history pool, as released);
+   local D: LSGAN on normal patches vs fake patches.
+
+Adam (lr 1e-4, betas 0.5/0.999) for each network; the learning rate is constant for ``epochs``
+epochs and then decays linearly to 0 over ``decay_epochs`` (per step). Checkpoints hold all
+networks, optimisers, schedulers, the step and RNG states; ``resume`` continues from the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.discriminator import build_global_discriminator, build_local_discriminator
+from enlight.models.generator import build_generator
+from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
+from enlight.train.data import EpochSampler, UnpairedDataset
+from enlight.train.losses import (
+    crop_patches,
+    feature_preserving_loss,
+    lsgan_d_loss,
+    lsgan_g_loss,
+    ralsgan_d_loss,
+    ralsgan_g_loss,
+    random_patch_boxes,
+)
+
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings; the defaults are the paper's (batch 32 on three GPUs, 320 crops)."""
+
+    low: Path
+    normal: Path
+    out: Path
+    epochs: int = 100
+    decay_epochs: int = 100
+    batch_size: int = 32
+    crop: int = 320
+    patch_size: int = 32
+    extra_patches: int = 5
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    base_channels: int = 32
+    vgg_weight: float = 1.0
+    pool_size: int = 50
+    device: str = "auto"
+    amp: bool = False
+    workers: int = 2
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    sample_every: int = 200
+    max_steps: int | None = None  # stop early (time-boxed runs); the schedule still spans all epochs
+    vgg: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.crop < max(16, self.patch_size):
+            raise EnlightError(f"--crop must be at least 16 and the patch size, got {self.crop}")
+        if self.batch_size < 1 or self.epochs < 0 or self.decay_epochs < 0:
+            raise EnlightError("--batch-size must be >= 1 and epochs >= 0")
+
+    def to_json(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+
+class ImagePool:
+    """History of generated images for the discriminator (pool of ``size``; 0 disables it)."""
+
+    def __init__(self, size: int, generator: torch.Generator) -> None:
+        self.size, self.images, self.generator = size, [], generator
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image)
+                out.append(image)
+            elif torch.rand((), generator=self.generator) < 0.5:
+                slot = int(torch.randint(len(self.images), (), generator=self.generator))
+                out.append(self.images[slot])
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+def _schedule(epochs: int, decay_epochs: int, steps_per_epoch: int):
+    flat, decay = epochs * steps_per_epoch, decay_epochs * steps_per_epoch
+
+    def factor(step: int) -> float:
+        if step < flat:
+            return 1.0
+        return max(0.0, 1.0 - (step - flat) / max(1, decay))
+
+    return factor
+
+
+class Trainer:
+    """Holds the networks, optimisers and data of one run in ``config.out``."""
+
+    def __init__(self, config: TrainConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
+        from enlight.stream.backends.base import resolve_device
+
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.amp = config.amp and self.device.type == "cuda"
+        torch.manual_seed(config.seed)
+        self.dataset = UnpairedDataset(config.low, config.normal, crop=config.crop, seed=config.seed)
+        self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
+        self.total_steps = (config.epochs + config.decay_epochs) * self.steps_per_epoch
+        if config.max_steps is not None:
+            self.total_steps = min(self.total_steps, config.max_steps)
+        self.generator = build_generator(base_channels=config.base_channels).to(self.device)
+        self.d_global = build_global_discriminator().to(self.device)
+        self.d_local = build_local_discriminator().to(self.device)
+        self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval()
+        adam = dict(lr=config.lr, betas=config.betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
+        self.opt_dg = torch.optim.Adam(self.d_global.parameters(), **adam)
+        self.opt_dl = torch.optim.Adam(self.d_local.parameters(), **adam)
+        factor = _schedule(config.epochs, config.decay_epochs, self.steps_per_epoch)
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_g, self.opt_dg, self.opt_dl)]
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.patch_rng = torch.Generator().manual_seed(config.seed + 1)
+        self.pool = ImagePool(config.pool_size, torch.Generator().manual_seed(config.seed + 2))
+        self.step = 0
+        self._writer = None
+
+    # ---- one step -------------------------------------------------------------------------
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """One generator update and one update of each discriminator; returns the losses."""
+        cfg = self.config
+        low = batch["low"].to(self.device, non_blocking=True)
+        normal = batch["normal"].to(self.device, non_blocking=True)
+        attention = batch["attention"].to(self.device, non_blocking=True)
+        size = tuple(low.shape[-2:])
+        count = 1 + cfg.extra_patches
+        fake_boxes = random_patch_boxes(size, cfg.patch_size, count, self.patch_rng)
+        real_boxes = random_patch_boxes(size, cfg.patch_size, count, self.patch_rng)
+        autocast = torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+
+        with autocast:
+            fake = self.generator(low, attention)
+            fake_patches = crop_patches(fake, fake_boxes, cfg.patch_size)
+            low_patches = crop_patches(low, fake_boxes, cfg.patch_size)
+            real_patches = crop_patches(normal, real_boxes, cfg.patch_size)
+
+            # generator
+            self.d_global.requires_grad_(False)
+            self.d_local.requires_grad_(False)
+            loss_g_global = ralsgan_g_loss(self.d_global(normal), self.d_global(fake))
+            loss_g_local = sum(lsgan_g_loss(self.d_local(p)) for p in fake_patches) / count
+            loss_vgg = feature_preserving_loss(self.vgg, fake, low)
+            loss_vgg_patch = sum(feature_preserving_loss(self.vgg, f, s) for f, s in zip(fake_patches, low_patches,
+                                                                                          strict=True)) / count
+            loss_g = loss_g_global + loss_g_local + cfg.vgg_weight * (loss_vgg + loss_vgg_patch)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_g).backward()
+        self.scaler.step(self.opt_g)
+
+        # discriminators
+        self.d_global.requires_grad_(True)
+        self.d_local.requires_grad_(True)
+        with autocast:
+            pooled = self.pool.query(fake.detach())
+            loss_d_global = ralsgan_d_loss(self.d_global(normal), self.d_global(pooled))
+            loss_d_local = sum(
+                lsgan_d_loss(self.d_local(r), self.d_local(f.detach()))
+                for r, f in zip(real_patches, fake_patches, strict=True)
+            ) / count
+        self.opt_dg.zero_grad(set_to_none=True)
+        self.opt_dl.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_d_global + loss_d_local).backward()
+        self.scaler.step(self.opt_dg)
+        self.scaler.step(self.opt_dl)
+        self.scaler.update()
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.step += 1
+        losses = {
+            "g_total": loss_g, "g_global": loss_g_global, "g_local": loss_g_local,
+            "vgg": loss_vgg, "vgg_patch": loss_vgg_patch, "d_global": loss_d_global, "d_local": loss_d_local,
+        }
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    @property
+    def lr(self) -> float:
+        return self.opt_g.param_groups[0]["lr"]
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return Path(self.config.out) / "checkpoints"
+
+    def state_dict(self) -> dict:
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        return {
+            "version": CHECKPOINT_VERSION,
+            "step": self.step,
+            "config": json.dumps(self.config.to_json()),
+            "generator": self.generator.state_dict(),
+            "d_global": self.d_global.state_dict(),
+            "d_local": self.d_local.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_dg": self.opt_dg.state_dict(),
+            "opt_dl": self.opt_dl.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scaler": self.scaler.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": cuda_rng,
+                "patch": self.patch_rng.get_state(),
+                "pool": self.pool.generator.get_state(),
+                "python": json.dumps(random.getstate()),
+                "numpy": json.dumps(np.random.get_state(legacy=False)),
+            },
+        }
+
+    def save_checkpoint(self) -> Path:
+        folder = self.checkpoint_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"step_{self.step:07d}.pt"
+        tmp = path.with_suffix(".tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+        for old in sorted(folder.glob("step_*.pt"))[: -self.config.keep_checkpoints]:
+            old.unlink()
+        return path
+
+    def latest_checkpoint(self) -> Path | None:
+        found = sorted(self.checkpoint_dir.glob("step_*.pt"))
+        return found[-1] if found else None
+
+    def load_checkpoint(self, path: Path) -> None:
+        try:
+            state = torch.load(str(path), map_location=self.device, weights_only=True)
+        except Exception as exc:
+            raise EnlightError(f"cannot read checkpoint {path}: {exc}") from None
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise EnlightError(f"{path} is not an enlight-train checkpoint")
+        self.generator.load_state_dict(state["generator"])
+        self.d_global.load_state_dict(state["d_global"])
+        self.d_local.load_state_dict(state["d_local"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_dg.load_state_dict(state["opt_dg"])
+        self.opt_dl.load_state_dict(state["opt_dl"])
+        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
+        self.scaler.load_state_dict(state["scaler"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"].cpu())
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda"]])
+        self.patch_rng.set_state(rng["patch"].cpu())
+        self.pool.generator.set_state(rng["pool"].cpu())
+        python_state = json.loads(rng["python"])
+        random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
+        np.random.set_state(json.loads(rng["numpy"]))
+        self.step = int(state["step"])
+
+    # ---- logging ----------------------------------------------------------------------------
+    def _log(self, losses: dict[str, float]) -> None:
+        out = Path(self.config.out)
+        record = {"step": self.step, "lr": self.lr, "time": time.time(), **losses}
+        with open(out / "losses.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        writer = self.writer
+        if writer is not None:
+            for key, value in losses.items():
+                writer.add_scalar(f"loss/{key}", value, self.step)
+            writer.add_scalar("lr", self.lr, self.step)
+
+    @property
+    def writer(self):
+        """A TensorBoard SummaryWriter in RUN_DIR/tb, or None when tensorboard is not installed."""
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self._writer = False
+            else:
+                self._writer = SummaryWriter(str(Path(self.config.out) / "tb"))
+        return self._writer or None
+
+    def _samples(self, batch: dict[str, torch.Tensor]) -> None:
+        from PIL import Image
+
+        self.generator.eval()
+        with torch.no_grad():
+            low = batch["low"][:4].to(self.device)
+            fake = self.generator(low, batch["attention"][:4].to(self.device)).clamp(-1, 1)
+        self.generator.train()
+        grid = torch.cat([torch.cat(list(low), 2), torch.cat(list(fake), 2)], 1)  # (3, 2H, nW)
+        image = ((grid + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
+        folder = Path(self.config.out) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"step_{self.step:07d}.png")
+        if self.writer is not None:
+            self.writer.add_image("samples/low_top_enhanced_bottom", grid.add(1).div(2), self.step)
+
+    # ---- the loop -------------------------------------------------------------------------
+    def fit(self, *, resume: bool = False, progress: bool = True) -> Path:
+        """Train to ``total_steps`` (continuing from the last checkpoint when ``resume``)."""
+        from torch.utils.data import DataLoader
+        from tqdm import tqdm
+
+        cfg = self.config
+        out = Path(cfg.out)
+        out.mkdir(parents=True, exist_ok=True)
+        if resume:
+            latest = self.latest_checkpoint()
+            if latest is None:
+                raise EnlightError(f"--resume: no checkpoint in {self.checkpoint_dir}")
+            self.load_checkpoint(latest)
+        (out / "config.json").write_text(json.dumps(self.config.to_json(), indent=2))
+        if self.step >= self.total_steps:
+            return self.save_checkpoint()
+        sampler = EpochSampler(len(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start_step=self.step,
+                               epochs=cfg.epochs + cfg.decay_epochs)
+        loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                            pin_memory=self.device.type == "cuda", drop_last=True,
+                            persistent_workers=cfg.workers > 0)
+        self.generator.train()
+        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
+        last = None
+        try:
+            for batch in loader:
+                losses = self.train_step(batch)
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == 1:
+                    self._log(losses)
+                    bar.set_postfix(g=f"{losses['g_total']:.3f}", d=f"{losses['d_global']:.3f}",
+                                    vgg=f"{losses['vgg']:.3f}")
+                if self.step % cfg.sample_every == 0:
+                    self._samples(batch)
+                if self.step % cfg.checkpoint_every == 0:
+                    last = self.save_checkpoint()
+                if self.step >= self.total_steps:
+                    break
+        finally:
+            bar.close()
+            if self.writer is not None:
+                self.writer.flush()
+        if last is None or int(last.stem.split("_")[1]) != self.step:
+            last = self.save_checkpoint()
+        return last
+
+
+def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
+    """Write the generator of the newest checkpoint in ``run_dir`` as our safetensors file."""
+    from enlight.models.weights import save_weights
+
+    checkpoints = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
+    if not checkpoints:
+        raise EnlightError(f"no checkpoint in {Path(run_dir) / 'checkpoints'}")
+    state = torch.load(str(checkpoints[-1]), map_location="cpu", weights_only=True)
+    config = json.loads(state["config"])
+    generator = build_generator(base_channels=int(config["base_channels"]))
+    generator.load_state_dict(state["generator"])
+    provenance = json.dumps({
+        "trained_by": "enlight-train", "step": int(state["step"]), "low": Path(config["low"]).name,
+        "normal": Path(config["normal"]).name, "crop": config["crop"], "batch_size": config["batch_size"],
+    })
+    return save_weights(output, generator.eval(), provenance=provenance, dtype=torch.float16 if fp16 else None)
+
+
+__all__ = ["ImagePool", "TrainConfig", "Trainer", "export_generator"]
