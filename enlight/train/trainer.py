@@ -75,8 +75,10 @@ class TrainConfig:
     vgg: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.crop < max(16, self.patch_size):
-            raise EnlightError(f"--crop must be at least 16 and the patch size, got {self.crop}")
+        if self.patch_size < 32:  # VGG relu5_1 is 1/16 size; instance norm needs more than 1x1
+            raise EnlightError(f"patch size must be at least 32, got {self.patch_size}")
+        if self.crop < self.patch_size:
+            raise EnlightError(f"--crop must be at least the patch size ({self.patch_size}), got {self.crop}")
         if self.batch_size < 1 or self.epochs < 0 or self.decay_epochs < 0:
             raise EnlightError("--batch-size must be >= 1 and epochs >= 0")
 
@@ -105,6 +107,12 @@ class ImagePool:
             else:
                 out.append(image)
         return torch.stack(out)
+
+
+def _numpy_state() -> dict:
+    """numpy's legacy global RNG state in types that ``torch.load(weights_only=True)`` accepts."""
+    _, key, pos, has_gauss, cached = np.random.get_state()
+    return {"key": torch.from_numpy(key.astype(np.int64)), "rest": [int(pos), int(has_gauss), float(cached)]}
 
 
 def _schedule(epochs: int, decay_epochs: int, steps_per_epoch: int):
@@ -235,7 +243,7 @@ class Trainer:
                 "patch": self.patch_rng.get_state(),
                 "pool": self.pool.generator.get_state(),
                 "python": json.dumps(random.getstate()),
-                "numpy": json.dumps(np.random.get_state(legacy=False)),
+                "numpy": _numpy_state(),
             },
         }
 
@@ -278,7 +286,7 @@ class Trainer:
         self.pool.generator.set_state(rng["pool"].cpu())
         python_state = json.loads(rng["python"])
         random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
-        np.random.set_state(json.loads(rng["numpy"]))
+        np.random.set_state(("MT19937", rng["numpy"]["key"].numpy().astype(np.uint32), *rng["numpy"]["rest"]))
         self.step = int(state["step"])
 
     # ---- logging ----------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""Real training steps on tiny images (random VGG weights: the mechanics do not depend on them)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from enlight.models.vgg import Vgg16Relu51
+from enlight.train.data import EpochSampler, UnpairedDataset
+from enlight.train.trainer import TrainConfig, Trainer, export_generator
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    for kind, scale, count in (("low", 40, 6), ("normal", 200, 5)):
+        (root / kind).mkdir()
+        for i in range(count):
+            size = (40 + 4 * i, 36) if i % 2 else (24, 20)  # some smaller than the crop
+            img = (rng.random((size[1], size[0], 3)) * scale).astype(np.uint8)
+            suffix = ".png" if i % 3 else ".jpg"
+            Image.fromarray(img).save(root / kind / f"{i}{suffix}")
+    return root
+
+
+def config(folders, out, **changes):
+    base = dict(low=folders / "low", normal=folders / "normal", out=out, epochs=1, decay_epochs=1, batch_size=2,
+                crop=48, patch_size=32, extra_patches=2, base_channels=8, device="cpu", workers=0,
+                checkpoint_every=2, sample_every=2, log_every=1, pool_size=4)
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def test_dataset_items(folders):
+    data = UnpairedDataset(folders / "low", folders / "normal", crop=48, seed=1)
+    item = data[3]
+    assert item["low"].shape == item["normal"].shape == (3, 48, 48)
+    assert item["attention"].shape == (1, 48, 48)
+    assert item["low"].min() >= -1 and item["low"].max() <= 1
+    assert torch.equal(data[3]["low"], item["low"])  # a pure function of (seed, epoch, index)
+    assert not torch.equal(data[len(data) + 3]["low"], item["low"])  # next epoch, new crop
+
+
+def test_sampler_resumes_mid_epoch():
+    full = list(EpochSampler(10, batch_size=3, seed=0, epochs=2))
+    assert len(full) == 2 * 3 * 3
+    assert list(EpochSampler(10, batch_size=3, seed=0, start_step=4, epochs=2)) == full[4 * 3 :]
+
+
+def test_training_steps_change_weights_with_finite_losses(folders, tmp_path):
+    trainer = Trainer(config(folders, tmp_path / "run"), vgg=Vgg16Relu51())
+    before = {name: net.state_dict()["model.0.weight" if name != "g" else "conv1_1.weight"].clone()
+              for name, net in (("g", trainer.generator), ("dg", trainer.d_global), ("dl", trainer.d_local))}
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(6))
+    for batch in list(loader)[:3]:
+        losses = trainer.train_step(batch)
+        assert all(np.isfinite(v) for v in losses.values()), losses
+    assert set(losses) >= {"g_global", "g_local", "vgg", "vgg_patch", "d_global", "d_local"}
+    after = {"g": trainer.generator.conv1_1.weight, "dg": trainer.d_global.model[0].weight,
+             "dl": trainer.d_local.model[0].weight}
+    for name, weight in after.items():
+        assert not torch.equal(weight, before[name]), f"{name} did not change"
+    assert all(not p.requires_grad for p in trainer.vgg.parameters())
+    assert trainer.step == 3
+
+
+def test_resume_restores_step_optimiser_and_learning_rate(folders, tmp_path):
+    out = tmp_path / "run"
+    steps_per_epoch = 3  # 6 low images, batch 2
+    whole = Trainer(config(folders, tmp_path / "whole", max_steps=5), vgg=Vgg16Relu51())
+    whole.fit(progress=False)
+    expected_lr = whole.lr
+
+    first = Trainer(config(folders, out, max_steps=4), vgg=Vgg16Relu51())
+    checkpoint = first.fit(progress=False)
+    assert checkpoint.name == "step_0000004.pt" and first.step == 4
+    assert first.lr < 1e-4  # step 4 is in the decay epoch
+    saved_opt = first.opt_g.state_dict()["state"]
+
+    second = Trainer(config(folders, out, max_steps=5), vgg=Vgg16Relu51())
+    second.load_checkpoint(second.latest_checkpoint())
+    assert second.step == 4 and second.lr == pytest.approx(first.lr)
+    for key, state in saved_opt.items():
+        assert torch.equal(second.opt_g.state_dict()["state"][key]["exp_avg"], state["exp_avg"])
+    torch.testing.assert_close(second.generator.state_dict(), first.generator.state_dict())
+
+    third = Trainer(config(folders, out, max_steps=5), vgg=Vgg16Relu51())
+    third.fit(resume=True, progress=False)
+    assert third.step == 5 and third.lr == pytest.approx(expected_lr)
+    assert steps_per_epoch == third.steps_per_epoch
+    # the resumed run reproduces the uninterrupted one (same data, patches and RNG)
+    torch.testing.assert_close(third.generator.state_dict(), whole.generator.state_dict(), atol=1e-5, rtol=1e-4)
+    assert sorted(p.name for p in (out / "checkpoints").glob("*.pt"))[-1] == "step_0000005.pt"
+    assert (out / "losses.jsonl").read_text().count("\n") >= 4
+    assert list((out / "samples").glob("*.png"))
+    assert list((out / "tb").glob("events.*"))
+
+
+def test_export_writes_loadable_fp16_weights(folders, tmp_path):
+    from enlight.models import load_generator
+    from enlight.models.weights import read_metadata
+
+    trainer = Trainer(config(folders, tmp_path / "run", max_steps=2), vgg=Vgg16Relu51())
+    trainer.fit(progress=False)
+    path = export_generator(tmp_path / "run", tmp_path / "g.safetensors")
+    meta = read_metadata(path)
+    assert meta["base_channels"] == "8" and '"step": 2' in meta["provenance"]
+    generator = load_generator(path)
+    x = torch.rand(1, 3, 20, 20) * 2 - 1
+    trainer.generator.eval()
+    with torch.no_grad():
+        from enlight.models import attention_map
+
+        a = attention_map(x)
+        torch.testing.assert_close(generator(x, a), trainer.generator(x, a), atol=3e-2, rtol=0)
+
+
+def test_cli_refuses_missing_folders_and_reused_runs(tmp_path, folders):
+    from enlight.train.cli import main
+
+    assert main(["--low", str(tmp_path / "nope"), "--normal", str(folders / "normal"), "--out",
+                 str(tmp_path / "r")]) == 2
+    run = tmp_path / "used"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "step_0000001.pt").write_bytes(b"x")
+    assert main(["--low", str(folders / "low"), "--normal", str(folders / "normal"), "--out", str(run)]) == 2
+    assert main(["export", str(tmp_path / "nothing"), "-o", str(tmp_path / "w.safetensors")]) == 2
+
+
+def test_config_rejects_tiny_crops(folders, tmp_path):
+    from enlight.errors import EnlightError
+
+    with pytest.raises(EnlightError):
+        config(folders, Path(tmp_path), crop=16)
