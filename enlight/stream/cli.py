@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 PROG = "enlight-video"
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
+    "snapshot": "save one frame of a video and of its enhanced version side by side as a PNG",
 }
 
 
@@ -142,9 +143,26 @@ def _convert_weights(argv: list[str]) -> int:
     return 0
 
 
+def _snapshot(argv: list[str]) -> int:
+    from enlight.stream.snapshot import snapshot
+
+    parser = _Parser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
+    parser.add_argument("before", type=Path, help="the original video")
+    parser.add_argument("after", type=Path, help="the enhanced video")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
+    parser.add_argument("--time", type=float, default=1.0, help="seconds into the video (default: 1.0)")
+    args = parser.parse_args(argv)
+    for path in (args.before, args.after):
+        if not path.is_file():
+            raise EnlightError(f"input not found: {path}")
+    snapshot(args.before, args.after, args.output, time_s=args.time)
+    print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"convert-weights": _convert_weights}
+    handlers = {"convert-weights": _convert_weights, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

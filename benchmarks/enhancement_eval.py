@@ -1,0 +1,130 @@
+"""Evaluate generator weights on the real low-light test photos: NIQE table, before/after grid, loss curves.
+
+    python benchmarks/enhancement_eval.py [--weights W] [--data ../shared/data/eval] [--sets LIME,MEF,Fusion]
+        [--grid docs/img/before_after.png] [--run runs/default --curves docs/img/loss_curves.png]
+        [--json docs/img/niqe.json]
+
+Prints a markdown table of mean NIQE (lower = more natural) of the inputs and of our outputs,
+next to the EnlightenGAN paper's values where it reports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from enlight.models import attention_map, default_weights, load_generator
+from enlight.quality.niqe import niqe
+from enlight.stream.frames import to_model_input, to_uint8
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER_NIQE = {"MEF": 3.232, "LIME": 3.719}  # EnlightenGAN, Jiang et al. TIP 2021
+SUFFIXES = {".bmp", ".png", ".jpg", ".jpeg", ".tif"}
+
+
+def enhance(generator, rgb: np.ndarray) -> np.ndarray:
+    x = to_model_input(torch.from_numpy(rgb)[None])
+    with torch.inference_mode():
+        return to_uint8(generator(x, attention_map(x)))[0].numpy()
+
+
+def images(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES), key=lambda p: (len(p.stem), p.stem))
+
+
+def grid(pairs: list[tuple[np.ndarray, np.ndarray]], height: int = 220) -> Image.Image:
+    rows = []
+    for before, after in pairs:
+        tiles = []
+        for img in (before, after):
+            w = round(img.shape[1] * height / img.shape[0])
+            tiles.append(np.asarray(Image.fromarray(img).resize((w, height), Image.BICUBIC)))
+        rows.append(np.concatenate([tiles[0], np.full((height, 6, 3), 255, np.uint8), tiles[1]], 1))
+    width = max(r.shape[1] for r in rows)
+    canvas = np.full((len(rows) * (height + 6), width, 3), 255, np.uint8)
+    for i, row in enumerate(rows):
+        canvas[i * (height + 6) : i * (height + 6) + height, : row.shape[1]] = row
+    return Image.fromarray(canvas)
+
+
+def loss_curves(run: Path, output: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines() if line.strip()]
+    steps = [r["step"] for r in records]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, keys, title in (
+        (axes[0], ("g_global", "g_local"), "generator adversarial"),
+        (axes[1], ("d_global", "d_local"), "discriminators"),
+        (axes[2], ("vgg", "vgg_patch"), "self feature preserving (VGG)"),
+    ):
+        for key in keys:
+            ax.plot(steps, [r[key] for r in records], label=key)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "eval")
+    parser.add_argument("--sets", default="LIME,MEF,Fusion")
+    parser.add_argument("--grid", type=Path)
+    parser.add_argument("--run", type=Path)
+    parser.add_argument("--curves", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    torch.set_flush_denormal(True)
+    generator = load_generator(args.weights or default_weights())
+    results, pairs = {}, []
+    start = time.perf_counter()
+    for name in args.sets.split(","):
+        folder = args.data / name
+        if not folder.is_dir():
+            print(f"skipping {name}: {folder} not found", file=sys.stderr)
+            continue
+        before, after = [], []
+        for i, path in enumerate(images(folder)):
+            rgb = np.asarray(Image.open(path).convert("RGB"))
+            out = enhance(generator, rgb)
+            before.append(niqe(rgb))
+            after.append(niqe(out))
+            if name in ("LIME", "MEF") and i < 4:
+                pairs.append((rgb, out))
+        results[name] = {"images": len(before), "niqe_input": float(np.mean(before)),
+                         "niqe_ours": float(np.mean(after)), "niqe_paper_enlightengan": PAPER_NIQE.get(name),
+                         "per_image_input": [round(v, 3) for v in before],
+                         "per_image_ours": [round(v, 3) for v in after]}
+    print("| set | images | NIQE input | NIQE ours | EnlightenGAN (paper) |")
+    print("|---|---|---|---|---|")
+    for name, r in results.items():
+        paper = f"{r['niqe_paper_enlightengan']:.3f}" if r["niqe_paper_enlightengan"] else "-"
+        print(f"| {name} | {r['images']} | {r['niqe_input']:.3f} | {r['niqe_ours']:.3f} | {paper} |")
+    print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    if args.grid and pairs:
+        args.grid.parent.mkdir(parents=True, exist_ok=True)
+        grid(pairs).save(args.grid)
+    if args.run and args.curves:
+        args.curves.parent.mkdir(parents=True, exist_ok=True)
+        loss_curves(args.run, args.curves)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
