@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 PROG = "enlight-video"
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
+    "export": "export the generator to ONNX (inputs frames and attention; dynamic batch, height, width)",
     "snapshot": "save one frame of a video and of its enhanced version side by side as a PNG",
 }
 
@@ -143,6 +144,27 @@ def _convert_weights(argv: list[str]) -> int:
     return 0
 
 
+def _export(argv: list[str]) -> int:
+    from enlight.models.weights import default_weights, load_generator
+    from enlight.stream.backends.onnx_export import DEFAULT_OPSET, export_onnx
+
+    parser = _Parser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])
+    parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="file to write, e.g. G.onnx")
+    parser.add_argument("--weights", type=Path, default=None, help="generator weights (default: the bundled ones)")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    args = parser.parse_args(argv)
+    if args.output.exists() and not args.force:
+        raise EnlightError(f"output exists: {args.output} (use --force to overwrite)")
+    if not args.output.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {args.output.parent}")
+    generator = load_generator(args.weights if args.weights is not None else default_weights())
+    export_onnx(generator, args.output, opset=args.opset)
+    print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def _snapshot(argv: list[str]) -> int:
     from enlight.stream.snapshot import snapshot
 
@@ -162,7 +184,7 @@ def _snapshot(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"convert-weights": _convert_weights, "snapshot": _snapshot}
+    handlers = {"convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -34,7 +34,9 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 
 
 def _load_builtin() -> None:
-    from enlight.stream.backends import torch as _torch  # noqa: F401  (registers "torch")
+    # importing registers them; the heavy runtimes are imported only when a backend is built
+    from enlight.stream.backends import onnxruntime as _ort  # noqa: F401
+    from enlight.stream.backends import torch as _torch  # noqa: F401
 
 
 def available_backends() -> list[str]:

@@ -1,0 +1,60 @@
+"""Exporting the generator to ONNX: two inputs, dynamic batch, height and width.
+
+Graph inputs: ``frames`` (B, 3, H, W) float32 RGB in [-1, 1] and ``attention`` (B, 1, H, W) in
+[0, 1]; output ``enhanced`` (B, 3, H, W). The reflection padding to a multiple of 16 and the crop
+back are inside the graph (computed from the input shape), so callers pass frames of any size
+of at least 9x9 pixels. The attention map is an input so that temporal smoothing stays outside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from pathlib import Path
+
+import torch
+
+from enlight.models.attention import attention_map
+from enlight.models.generator import EnlightenGANGenerator
+
+INPUT_NAMES = ("frames", "attention")
+OUTPUT_NAME = "enhanced"
+DEFAULT_OPSET = 17
+# traced at a size that is not a multiple of 16, so the padding ops are recorded in the graph
+_TRACE_SIZE = (37, 53)
+
+
+def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_OPSET) -> bytes:
+    """The serialised ONNX model of ``generator`` (float32, eval mode, on the CPU)."""
+    import copy
+
+    model = copy.deepcopy(generator).float().eval().cpu()
+    frames = torch.rand(1, 3, *_TRACE_SIZE) * 2 - 1
+    attention = attention_map(frames)
+    dynamic = {0: "batch", 2: "height", 3: "width"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python ints from shapes (handled above)
+        torch.onnx.export(
+            model,
+            (frames, attention),
+            buffer,
+            input_names=list(INPUT_NAMES),
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={name: dynamic for name in (*INPUT_NAMES, OUTPUT_NAME)},
+            opset_version=opset,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def export_onnx(generator: EnlightenGANGenerator, path: str | Path, *, opset: int = DEFAULT_OPSET) -> Path:
+    path = Path(path)
+    path.write_bytes(export_onnx_bytes(generator, opset=opset))
+    return path
+
+
+def onnx_digest(data: bytes) -> str:
+    """Short content hash of an ONNX model (engine cache keys use it)."""
+    return hashlib.sha256(data).hexdigest()[:16]

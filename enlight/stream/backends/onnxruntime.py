@@ -1,0 +1,74 @@
+"""The ONNX Runtime backend: the exported generator on ORT's CPU provider (CUDA / TensorRT providers
+when the installed onnxruntime has them and the device is CUDA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.generator import EnlightenGANGenerator
+from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.onnx_export import INPUT_NAMES, export_onnx_bytes
+
+
+@dataclass(frozen=True)
+class OnnxRuntimeConfig:
+    """device: where frames live; threads 0 = ORT's default (all cores)."""
+
+    device: torch.device
+    threads: int = 0
+
+
+def providers_for(device: torch.device, available: list[str]) -> list:
+    """ORT execution providers in preference order for ``device``."""
+    if device.type == "cuda":
+        wanted = []
+        if "TensorrtExecutionProvider" in available:
+            wanted.append(("TensorrtExecutionProvider", {"device_id": device.index or 0, "trt_fp16_enable": True}))
+        if "CUDAExecutionProvider" in available:
+            wanted.append(("CUDAExecutionProvider", {"device_id": device.index or 0}))
+        if not wanted:
+            raise EnlightError("this onnxruntime has no CUDA provider; install onnxruntime-gpu or use --device cpu")
+        return [*wanted, "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class OnnxRuntimeBackend:
+    """frames (B, 3, H, W) float RGB in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32."""
+
+    name = "onnxruntime"
+
+    def __init__(self, generator: EnlightenGANGenerator, config: OnnxRuntimeConfig) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise EnlightError("--backend onnxruntime needs onnxruntime: pip install 'enlight-video[onnx]'") from None
+        self.config = config
+        self.device = config.device
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if config.threads:
+            options.intra_op_num_threads = config.threads
+        providers = providers_for(config.device, ort.get_available_providers())
+        self.session = ort.InferenceSession(export_onnx_bytes(generator), options, providers=providers)
+        self.providers = self.session.get_providers()
+
+    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        feeds = {
+            INPUT_NAMES[0]: np.ascontiguousarray(frames.detach().float().cpu().numpy()),
+            INPUT_NAMES[1]: np.ascontiguousarray(attention.detach().float().cpu().numpy()),
+        }
+        out = self.session.run(None, feeds)[0]
+        return torch.from_numpy(out).to(self.device)
+
+
+def _factory(generator: EnlightenGANGenerator, device: torch.device, precision: str) -> OnnxRuntimeBackend:
+    if precision == "fp16":
+        raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
+    return OnnxRuntimeBackend(generator, OnnxRuntimeConfig(device=device))
+
+
+register_backend("onnxruntime", _factory)
