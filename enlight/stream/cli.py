@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 PROG = "enlight-video"
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
+    "bench": "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline",
     "export": "export the generator to ONNX (inputs frames and attention; dynamic batch, height, width)",
     "snapshot": "save one frame of a video and of its enhanced version side by side as a PNG",
 }
@@ -165,6 +166,56 @@ def _export(argv: list[str]) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes look like 1280x720, got {text}") from None
+    return width, height
+
+
+def _bench(argv: list[str]) -> int:
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import DEFAULT_WEIGHTS, load_generator
+    from enlight.stream import bench
+
+    parser = _Parser(prog=f"{PROG} bench", description=SUBCOMMANDS["bench"])
+    parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
+    parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
+    parser.add_argument("--sizes", default=None, help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
+    parser.add_argument("--batch-sizes", default=None, help="comma-separated (default: 1,4,8)")
+    parser.add_argument("--precisions", default=None, help="comma-separated of auto,fp32,fp16 (default: auto)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--repeats", type=_positive_int, default=None, help="timed calls per case (median)")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="weights to time (default: bundled, else random weights of the released size)")
+    parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
+    args = parser.parse_args(argv)
+    changes = {"device": args.device}
+    if args.backends:
+        changes["backends"] = tuple(args.backends.split(","))
+    if args.sizes:
+        changes["sizes"] = tuple(_size(s) for s in args.sizes.split(","))
+    if args.batch_sizes:
+        changes["batch_sizes"] = tuple(_positive_int(b) for b in args.batch_sizes.split(","))
+    if args.precisions:
+        changes["precisions"] = tuple(args.precisions.split(","))
+    if args.repeats:
+        changes["repeats"] = args.repeats
+    config = bench.BenchConfig.quick(**changes) if args.quick else bench.BenchConfig(**changes)
+    weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    generator = load_generator(weights) if weights else build_generator().eval()
+    result = bench.run_bench(config, generator, log=bench.log_stderr)
+    print(bench.markdown(result))
+    if args.json:
+        bench.write_json(result, args.json)
+    png = args.png or (args.json.with_suffix(".png") if args.json else None)
+    if png and not bench.chart(result, png):
+        print(f"{PROG}: matplotlib is not installed; no chart written", file=sys.stderr)
+    return 0
+
+
 def _snapshot(argv: list[str]) -> int:
     from enlight.stream.snapshot import snapshot
 
@@ -184,7 +235,7 @@ def _snapshot(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
+    handlers = {"bench": _bench, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -1,0 +1,234 @@
+"""``enlight-video bench``: how many frames per second this machine enhances.
+
+Measured, each on its own and then together:
+
+- model-only fps per backend x precision x batch x size: frames already on the device, one
+  warm-up call, then the median of ``repeats`` timed calls (CUDA synchronised), batch / median;
+- decode-only and encode-only ceilings on a clip generated for the purpose (PyAV, libx264);
+- end-to-end pipeline fps (file in, file out) on that clip, with the stage busy times.
+
+Results print as a markdown table and can be written as JSON and a PNG chart.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.attention import attention_map
+from enlight.models.generator import EnlightenGANGenerator
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    backends: tuple[str, ...] = ("torch", "onnxruntime")
+    sizes: tuple[tuple[int, int], ...] = ((640, 360), (1280, 720), (1920, 1080))
+    batch_sizes: tuple[int, ...] = (1, 4, 8)
+    precisions: tuple[str, ...] = ("auto",)
+    device: str = "auto"
+    repeats: int = 5
+    clip_frames: int = 48
+    pipeline_frames: int = 16
+    pipeline_size: tuple[int, int] = (640, 360)
+
+    @classmethod
+    def quick(cls, **changes) -> BenchConfig:
+        base = dict(sizes=((640, 360),), batch_sizes=(1,), repeats=3, clip_frames=48, pipeline_frames=8)
+        base.update(changes)
+        return cls(**base)
+
+
+@dataclass
+class BenchResult:
+    machine: dict
+    model: list[dict] = field(default_factory=list)
+    io: list[dict] = field(default_factory=list)
+    pipeline: list[dict] = field(default_factory=list)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def machine_info(device: torch.device) -> dict:
+    import os
+    import platform
+
+    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "torch": torch.__version__,
+            "device": str(device), "threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict:
+    """Median seconds per call of ``backend`` on a (batch, 3, H, W) input already on its device."""
+    width, height = size
+    g = torch.Generator().manual_seed(0)
+    frames = (torch.rand(batch, 3, height, width, generator=g) * 0.4 - 1).to(backend.device)
+    attention = attention_map(frames)
+    backend(frames, attention)  # warm-up (allocations, autotuning, engine build)
+    _sync(backend.device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        backend(frames, attention)
+        _sync(backend.device)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {"batch": batch, "width": width, "height": height, "median_s": median, "fps": batch / median,
+            "repeats": repeats}
+
+
+def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
+    import av
+
+    width, height = size
+    rng = np.random.default_rng(0)
+    base = (rng.random((height // 8, width // 8, 3)) * 60).astype(np.uint8).repeat(8, 0).repeat(8, 1)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "fast", "crf": "20"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            img = np.roll(base, 2 * i, axis=1)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def time_decode(path: Path) -> dict:
+    from enlight.stream.source import DecodedFrame, VideoSource
+
+    start = time.perf_counter()
+    with VideoSource(path) as source:
+        count = sum(1 for item in source if isinstance(item, DecodedFrame))
+        info = source.info
+    elapsed = time.perf_counter() - start
+    return {"stage": "decode (to RGB)", "width": info.width, "height": info.height, "frames": count,
+            "fps": count / elapsed}
+
+
+def time_encode(path: Path, out: Path) -> dict:
+    from enlight.stream.sink import EncoderConfig, VideoSink
+    from enlight.stream.source import DecodedFrame, VideoSource
+
+    with VideoSource(path) as source:
+        frames = [item for item in source if isinstance(item, DecodedFrame)]
+        sink = VideoSink(out, source.info, encoder=EncoderConfig())
+    start = time.perf_counter()
+    for frame in frames:
+        sink.write_frame(frame.rgb, frame.pts)
+    sink.finish(overwrite=True)
+    elapsed = time.perf_counter() - start
+    return {"stage": f"encode (libx264 {EncoderConfig().preset})", "width": sink.info.width,
+            "height": sink.info.height, "frames": len(frames), "fps": len(frames) / elapsed}
+
+
+def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=print) -> BenchResult:
+    from enlight.stream.backends import create_backend, resolve_device
+    from enlight.stream.pipeline import PipelineConfig, run
+
+    device = resolve_device(config.device)
+    result = BenchResult(machine=machine_info(device))
+    for name in config.backends:
+        for precision in config.precisions:
+            try:
+                backend = create_backend(name, generator, device=str(device), precision=precision)
+            except EnlightError as exc:
+                log(f"skipping {name} {precision}: {exc}")
+                continue
+            label = precision if precision != "auto" else ("fp16" if device.type == "cuda" else "fp32")
+            for size in config.sizes:
+                for batch in config.batch_sizes:
+                    try:
+                        row = time_model(backend, batch, size, config.repeats)
+                    except (RuntimeError, MemoryError) as exc:  # e.g. out of memory at 1080p x 8
+                        log(f"skipping {name} {label} {size} x{batch}: {str(exc).splitlines()[0]}")
+                        continue
+                    row.update(backend=name, precision=label)
+                    result.model.append(row)
+                    log(f"model {name:12s} {label} {size[0]}x{size[1]} x{batch}: {row['fps']:.2f} fps")
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_clip(Path(tmp) / "clip.mp4", config.pipeline_size, config.clip_frames)
+        result.io.append(time_decode(clip))
+        result.io.append(time_encode(clip, Path(tmp) / "encoded.mp4"))
+        for row in result.io:
+            log(f"{row['stage']}: {row['fps']:.1f} fps")
+        short = make_clip(Path(tmp) / "short.mp4", config.pipeline_size, config.pipeline_frames)
+        for name in config.backends:
+            try:
+                backend = create_backend(name, generator, device=str(device))
+            except EnlightError:
+                continue
+            backend(*(lambda f: (f, attention_map(f)))(torch.zeros(1, 3, 64, 64, device=backend.device)))
+            batch = 1 if device.type == "cpu" else 4
+            stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", batch_size=batch,
+                                       progress=False, overwrite=True), backend=backend)
+            row = {"backend": name, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
+                   "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
+                   "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s,
+                   "model_fps_in_pipeline": stats.frames / stats.enhance_s if stats.enhance_s else None}
+            result.pipeline.append(row)
+            log(f"pipeline {name}: {row['fps']:.2f} fps end to end")
+    return result
+
+
+def markdown(result: BenchResult) -> str:
+    lines = [f"machine: {json.dumps(result.machine)}", "",
+             "| backend | precision | size | batch | model fps | ms/frame |", "|---|---|---|---|---|---|"]
+    for r in result.model:
+        lines.append(f"| {r['backend']} | {r['precision']} | {r['width']}x{r['height']} | {r['batch']} | "
+                     f"{r['fps']:.2f} | {1000 * r['median_s'] / r['batch']:.0f} |")
+    lines += ["", "| stage | size | fps |", "|---|---|---|"]
+    for r in result.io:
+        lines.append(f"| {r['stage']} | {r['width']}x{r['height']} | {r['fps']:.1f} |")
+    lines += ["", "| pipeline backend | size | batch | frames | end-to-end fps | decode s | enhance s | encode s |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in result.pipeline:
+        lines.append(f"| {r['backend']} | {r['width']}x{r['height']} | {r['batch']} | {r['frames']} | "
+                     f"{r['fps']:.2f} | {r['decode_s']:.1f} | {r['enhance_s']:.1f} | {r['encode_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def chart(result: BenchResult, path: Path) -> bool:
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['backend']} {r['precision']}\n{r['width']}x{r['height']} x{r['batch']}" for r in result.model]
+    fps = [r["fps"] for r in result.model]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels) + 2), 4))
+    ax.bar(range(len(fps)), fps, color="#3a6ea5")
+    for r in result.io:
+        ax.axhline(r["fps"], linestyle="--", linewidth=1, color="#999")
+        ax.text(len(fps) - 0.5, r["fps"], r["stage"], fontsize=7, ha="right", va="bottom")
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_ylabel("frames per second (model only)")
+    ax.set_yscale("log")
+    ax.set_title(f"enlight-video bench on {result.machine.get('gpu') or result.machine['cpu']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def write_json(result: BenchResult, path: Path) -> None:
+    path.write_text(json.dumps(asdict(result), indent=2))
+
+
+def log_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
