@@ -172,7 +172,8 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
                 backend = create_backend(name, generator, device=str(device))
             except EnlightError:
                 continue
-            backend(*(lambda f: (f, attention_map(f)))(torch.zeros(1, 3, 64, 64, device=backend.device)))
+            warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=backend.device)
+            backend(warm, attention_map(warm))
             batch = 1 if device.type == "cpu" else 4
             stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", batch_size=batch,
                                        progress=False, overwrite=True), backend=backend)

@@ -1,0 +1,22 @@
+import json
+
+from enlight.models import build_generator
+from enlight.stream.bench import BenchConfig, chart, markdown, run_bench, write_json
+
+
+def test_bench_measures_every_case_and_writes_outputs(tmp_path):
+    config = BenchConfig.quick(sizes=((64, 48), (80, 40)), batch_sizes=(1, 2), clip_frames=6, pipeline_frames=4,
+                               pipeline_size=(64, 48), device="cpu", repeats=2)
+    messages = []
+    result = run_bench(config, build_generator(base_channels=8).eval(), log=messages.append)
+    assert {(r["backend"], r["width"], r["batch"]) for r in result.model} == {
+        (b, w, n) for b in ("torch", "onnxruntime") for w in (64, 80) for n in (1, 2)
+    }
+    assert all(r["fps"] > 0 and r["precision"] == "fp32" for r in result.model)
+    assert [r["stage"].split()[0] for r in result.io] == ["decode", "encode"]
+    assert [r["frames"] for r in result.pipeline] == [4, 4]
+    table = markdown(result)
+    assert "| onnxruntime | fp32 | 80x40 | 2 |" in table and "end-to-end fps" in table
+    write_json(result, tmp_path / "b.json")
+    assert json.loads((tmp_path / "b.json").read_text())["machine"]["device"] == "cpu"
+    assert chart(result, tmp_path / "b.png") and (tmp_path / "b.png").stat().st_size > 1000
