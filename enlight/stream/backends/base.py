@@ -36,6 +36,7 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 def _load_builtin() -> None:
     # importing registers them; the heavy runtimes are imported only when a backend is built
     from enlight.stream.backends import onnxruntime as _ort  # noqa: F401
+    from enlight.stream.backends import tensorrt as _trt  # noqa: F401
     from enlight.stream.backends import torch as _torch  # noqa: F401
 
 
