@@ -143,13 +143,16 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
     device = resolve_device(config.device)
     result = BenchResult(machine=machine_info(device))
     for name in config.backends:
-        for precision in config.precisions:
+        for variant in config.precisions:
+            precision, _, extra = variant.partition("+")
             try:
-                backend = create_backend(name, generator, device=str(device), precision=precision)
+                backend = create_backend(name, generator, device=str(device), precision=precision,
+                                         cuda_graphs=extra == "graphs", compile=extra == "compile")
             except EnlightError as exc:
-                log(f"skipping {name} {precision}: {exc}")
+                log(f"skipping {name} {variant}: {exc}")
                 continue
             label = precision if precision != "auto" else ("fp16" if device.type == "cuda" else "fp32")
+            label += f"+{extra}" if extra else ""
             for size in config.sizes:
                 for batch in config.batch_sizes:
                     try:

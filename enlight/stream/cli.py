@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
     model.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16"),
                        help="auto = fp16 on CUDA, fp32 on the CPU (default: auto)")
+    model.add_argument("--cuda-graphs", action="store_true",
+                       help="torch backend on CUDA: replay a captured CUDA graph per batch shape")
+    model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")
     model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
                        help="frames per inference batch (default: 4)")
     model.add_argument("--smoothing", type=_fraction, default=defaults.strength, metavar="S",
@@ -108,6 +111,8 @@ def _enhance(argv: list[str]) -> int:
         backend=args.backend,
         device=args.device,
         precision=args.precision,
+        cuda_graphs=args.cuda_graphs,
+        compile=args.compile,
         batch_size=args.batch_size,
         smoothing=SmoothingConfig(strength=args.smoothing),
         encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
@@ -184,7 +189,8 @@ def _bench(argv: list[str]) -> int:
     parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
     parser.add_argument("--sizes", default=None, help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
     parser.add_argument("--batch-sizes", default=None, help="comma-separated (default: 1,4,8)")
-    parser.add_argument("--precisions", default=None, help="comma-separated of auto,fp32,fp16 (default: auto)")
+    parser.add_argument("--precisions", default=None,
+                        help="comma-separated of auto, fp32, fp16, fp16+graphs, fp16+compile (default: auto)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--repeats", type=_positive_int, default=None, help="timed calls per case (median)")
     parser.add_argument("--weights", type=Path, default=None,

@@ -41,6 +41,8 @@ class PipelineConfig:
     backend: str = "auto"
     device: str = "auto"
     precision: str = "auto"
+    cuda_graphs: bool = False
+    compile: bool = False
     batch_size: int = 4
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -192,7 +194,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     encoder_codec(config.encoder.codec)
     if backend is None:
         generator = load_generator(config.weights if config.weights is not None else default_weights())
-        backend = create_backend(config.backend, generator, device=config.device, precision=config.precision)
+        backend = create_backend(config.backend, generator, device=config.device, precision=config.precision,
+                                 cuda_graphs=config.cuda_graphs, compile=config.compile)
     enhancer = Enhancer(backend, config.smoothing)
 
     with VideoSource(source_path, queue_size=max(8, 2 * config.batch_size)) as source:

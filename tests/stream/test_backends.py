@@ -1,3 +1,5 @@
+import importlib.util
+
 import pytest
 import torch
 
@@ -8,7 +10,7 @@ from enlight.stream.backends import Backend, available_backends, create_backend,
 
 def test_torch_backend_matches_the_module_on_cpu():
     generator = build_generator(base_channels=8).eval()
-    backend = create_backend("auto", generator, device="cpu")
+    backend = create_backend("torch", generator, device="cpu")
     assert isinstance(backend, Backend) and backend.name == "torch" and backend.device.type == "cpu"
     x = torch.rand(2, 3, 21, 35) * 2 - 1
     a = attention_map(x)
@@ -16,6 +18,16 @@ def test_torch_backend_matches_the_module_on_cpu():
         expected = generator(x, a)
     torch.testing.assert_close(backend(x, a), expected, atol=1e-5, rtol=1e-5)
     assert generator.training is False and next(generator.parameters()).requires_grad  # the original is untouched
+
+
+def test_auto_picks_by_device():
+    from enlight.stream.backends.base import auto_backend
+
+    expected = "onnxruntime" if importlib.util.find_spec("onnxruntime") else "torch"
+    assert auto_backend(torch.device("cpu")) == expected
+    assert create_backend("auto", build_generator(base_channels=8), device="cpu").name == expected
+    with pytest.raises(EnlightError, match="cuda-graphs"):
+        create_backend("torch", build_generator(base_channels=8), device="cpu", cuda_graphs=True)
 
 
 def test_registry_and_device_errors():
@@ -42,3 +54,6 @@ def test_cuda_fp16_backend_close_to_fp32():
     fp16 = create_backend("torch", generator, device="cuda")(x, a)
     assert fp16.dtype == torch.float32 and fp16.device.type == "cuda"
     assert (fp16 - fp32).abs().max() < 2e-2
+    graphs = create_backend("torch", generator, device="cuda", cuda_graphs=True)
+    torch.testing.assert_close(graphs(x, a), fp16)
+    torch.testing.assert_close(graphs(x, a), fp16)  # replayed

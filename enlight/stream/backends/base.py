@@ -7,7 +7,9 @@ A backend owns a device and runs the generator: it takes frames (B, 3, H, W) flo
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -24,8 +26,21 @@ class Backend(Protocol):
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor: ...
 
 
-# name -> factory(generator, device, precision) -> Backend; modules register themselves on import
-BackendFactory = Callable[[EnlightenGANGenerator, torch.device, str], Backend]
+@dataclass(frozen=True)
+class BackendOptions:
+    """precision: auto (fp16 on CUDA, fp32 on the CPU), fp32 or fp16; cuda_graphs and compile are
+    PyTorch-on-CUDA options (replay captured graphs; torch.compile the generator)."""
+
+    precision: str = "auto"
+    cuda_graphs: bool = False
+    compile: bool = False
+
+
+# name -> factory(generator, device, options) -> Backend; modules register themselves on import
+BackendFactory = Callable[[EnlightenGANGenerator, torch.device, BackendOptions], Backend]
+# On a CPU, ONNX Runtime ran the full generator faster than PyTorch on this project's 2-core
+# machine (docs/benchmarks.md), so auto prefers it there when it is installed.
+CPU_PREFERENCE = ("onnxruntime", "torch")
 _REGISTRY: dict[str, BackendFactory] = {}
 
 
@@ -63,12 +78,26 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def auto_backend(device: torch.device) -> str:
+    """TensorRT when usable on a CUDA device, else PyTorch there; on a CPU the faster of ONNX Runtime and PyTorch."""
+    if device.type == "cuda":
+        from enlight.stream.backends.tensorrt import tensorrt_available
+
+        return "tensorrt" if tensorrt_available() else "torch"
+    for name in CPU_PREFERENCE:
+        if name == "torch" or importlib.util.find_spec(name) is not None:
+            return name
+    return "torch"
+
+
 def create_backend(
     name: str,
     generator: EnlightenGANGenerator,
     *,
     device: str = "auto",
     precision: str = "auto",
+    cuda_graphs: bool = False,
+    compile: bool = False,
 ) -> Backend:
     """A ready backend. name: 'auto' or a registered name; precision: 'auto', 'fp32' or 'fp16'."""
     _load_builtin()
@@ -76,8 +105,10 @@ def create_backend(
         raise EnlightError(f"unknown precision '{precision}' (use auto, fp32 or fp16)")
     resolved = resolve_device(device)
     if name == "auto":
-        name = "torch"
+        name = auto_backend(resolved)
     factory = _REGISTRY.get(name)
     if factory is None:
         raise EnlightError(f"unknown backend '{name}' (available: {', '.join(available_backends())})")
-    return factory(generator, resolved, precision)
+    if (cuda_graphs or compile) and (name != "torch" or resolved.type != "cuda"):
+        raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
+    return factory(generator, resolved, BackendOptions(precision=precision, cuda_graphs=cuda_graphs, compile=compile))

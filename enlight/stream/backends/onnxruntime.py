@@ -10,7 +10,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import EnlightenGANGenerator
-from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.base import BackendOptions, register_backend
 from enlight.stream.backends.onnx_export import INPUT_NAMES, export_onnx_bytes
 
 
@@ -65,8 +65,8 @@ class OnnxRuntimeBackend:
         return torch.from_numpy(out).to(self.device)
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, precision: str) -> OnnxRuntimeBackend:
-    if precision == "fp16":
+def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> OnnxRuntimeBackend:
+    if options.precision == "fp16":
         raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
     return OnnxRuntimeBackend(generator, OnnxRuntimeConfig(device=device))
 

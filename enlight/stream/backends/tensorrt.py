@@ -28,7 +28,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import PAD_MULTIPLE, EnlightenGANGenerator
-from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.base import BackendOptions, register_backend
 from enlight.stream.backends.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, onnx_digest
 
 WORKSPACE_BYTES = 4 << 30
@@ -237,8 +237,8 @@ class TensorRTBackend:
         return output
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, precision: str) -> TensorRTBackend:
-    chosen = "fp32" if precision == "fp32" else "fp16"
+def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> TensorRTBackend:
+    chosen = "fp32" if options.precision == "fp32" else "fp16"
     return TensorRTBackend(generator, TensorRTConfig(device=device, precision=chosen))
 
 

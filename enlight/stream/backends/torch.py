@@ -1,4 +1,5 @@
-"""The PyTorch backend: CPU or CUDA, fp16 on CUDA by default, channels_last, inference mode."""
+"""The PyTorch backend: CPU or CUDA, fp16 on CUDA by default, channels_last, inference mode;
+optionally CUDA graphs (one captured graph per input shape) and torch.compile on CUDA."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import EnlightenGANGenerator
-from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.base import BackendOptions, register_backend
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,42 @@ class TorchBackendConfig:
     device: torch.device
     precision: str = "auto"
     channels_last: bool = True
+    cuda_graphs: bool = False
+    compile: bool = False
 
     @property
     def dtype(self) -> torch.dtype:
         if self.precision == "fp16" or (self.precision == "auto" and self.device.type == "cuda"):
             return torch.float16
         return torch.float32
+
+
+class _GraphRunner:
+    """Replays a CUDA graph captured for each input shape (static input and output buffers)."""
+
+    def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
+        self.model, self.device = model, device
+        self.graphs: dict[tuple, tuple] = {}
+
+    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        key = (tuple(frames.shape), frames.dtype)
+        if key not in self.graphs:
+            static_frames, static_attention = frames.clone(), attention.clone()
+            side = torch.cuda.Stream(self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):  # warm-up outside the graph, as the CUDA graphs docs ask
+                for _ in range(2):
+                    self.model(static_frames, static_attention)
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_out = self.model(static_frames, static_attention)
+            self.graphs[key] = (graph, static_frames, static_attention, static_out)
+        graph, static_frames, static_attention, static_out = self.graphs[key]
+        static_frames.copy_(frames)
+        static_attention.copy_(attention)
+        graph.replay()
+        return static_out.clone()
 
 
 class TorchBackend:
@@ -39,6 +70,8 @@ class TorchBackend:
     def __init__(self, generator: EnlightenGANGenerator, config: TorchBackendConfig) -> None:
         if config.dtype == torch.float16 and config.device.type == "cpu":
             raise EnlightError("fp16 is for CUDA devices; use --precision fp32 on the CPU")
+        if (config.cuda_graphs or config.compile) and config.device.type != "cuda":
+            raise EnlightError("--cuda-graphs and --compile need a CUDA device")
         self.config = config
         self.device = config.device
         self.dtype = config.dtype
@@ -47,6 +80,11 @@ class TorchBackend:
             torch.set_flush_denormal(True)  # denormal weights/activations slow CPU convs badly
         model = copy.deepcopy(generator).eval().requires_grad_(False)
         self.model = model.to(device=self.device, dtype=self.dtype, memory_format=self.memory_format)
+        self._run = self.model
+        if config.compile:
+            self._run = torch.compile(self.model, dynamic=False)
+        if config.cuda_graphs:
+            self._run = _GraphRunner(self._run, self.device)
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
@@ -54,11 +92,12 @@ class TorchBackend:
             attention = attention.to(self.device, self.dtype, non_blocking=True).contiguous(
                 memory_format=self.memory_format
             )
-            return self.model(frames, attention).float()
+            return self._run(frames, attention).float()
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, precision: str) -> TorchBackend:
-    return TorchBackend(generator, TorchBackendConfig(device=device, precision=precision))
+def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> TorchBackend:
+    return TorchBackend(generator, TorchBackendConfig(device=device, precision=options.precision,
+                                                      cuda_graphs=options.cuda_graphs, compile=options.compile))
 
 
 register_backend("torch", _factory)
