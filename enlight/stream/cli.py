@@ -130,6 +130,14 @@ def _enhance(argv: list[str]) -> int:
     return 0
 
 
+def _check_new_file(path: Path, *, force: bool) -> None:
+    """Refuse to overwrite without --force, or to write into a folder that does not exist."""
+    if path.exists() and not force:
+        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+    if not path.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {path.parent}")
+
+
 def _convert_weights(argv: list[str]) -> int:
     from enlight.models.weights import convert_checkpoint
 
@@ -139,10 +147,7 @@ def _convert_weights(argv: list[str]) -> int:
     parser.add_argument("--fp16", action="store_true", help="store float16 (half the size)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    if args.output.exists() and not args.force:
-        raise EnlightError(f"output exists: {args.output} (use --force to overwrite)")
-    if not args.output.parent.is_dir():
-        raise EnlightError(f"output folder does not exist: {args.output.parent}")
+    _check_new_file(args.output, force=args.force)
     import torch
 
     convert_checkpoint(args.source, args.output, dtype=torch.float16 if args.fp16 else None)
@@ -161,10 +166,7 @@ def _export(argv: list[str]) -> int:
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    if args.output.exists() and not args.force:
-        raise EnlightError(f"output exists: {args.output} (use --force to overwrite)")
-    if not args.output.parent.is_dir():
-        raise EnlightError(f"output folder does not exist: {args.output.parent}")
+    _check_new_file(args.output, force=args.force)
     generator = load_generator(args.weights if args.weights is not None else default_weights())
     export_onnx(generator, args.output, opset=args.opset)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
