@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--cuda-graphs", action="store_true",
                        help="torch backend on CUDA: replay a captured CUDA graph per batch shape")
     model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")
+    model.add_argument("--hw-decode", default="auto",
+                       help="auto (NVDEC when inferring on CUDA), off, or an FFmpeg device type such as cuda")
     model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
                        help="frames per inference batch (default: 4)")
     model.add_argument("--smoothing", type=_fraction, default=defaults.strength, metavar="S",
@@ -113,6 +115,7 @@ def _enhance(argv: list[str]) -> int:
         precision=args.precision,
         cuda_graphs=args.cuda_graphs,
         compile=args.compile,
+        hw_decode=args.hw_decode,
         batch_size=args.batch_size,
         smoothing=SmoothingConfig(strength=args.smoothing),
         encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),

@@ -51,7 +51,7 @@ class ColorInfo:
 
     @classmethod
     def from_frame(cls, frame: av.VideoFrame) -> ColorInfo:
-        name = frame.format.name
+        name = pixel_format(frame)
         matrix = int(frame.colorspace)
         color_range = int(frame.color_range)
         hd = frame.width >= 1280 or frame.height >= 720
@@ -65,6 +65,12 @@ class ColorInfo:
     @property
     def sws_range(self) -> ColorRange:
         return ColorRange.JPEG if self.full_range else ColorRange.MPEG
+
+
+def pixel_format(frame: av.VideoFrame) -> str:
+    """The frame's pixel format; for a hardware (e.g. NVDEC) frame, the format of its data."""
+    sw = getattr(frame, "sw_format", None)
+    return sw.name if sw is not None else frame.format.name
 
 
 def frame_to_rgb(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:

@@ -43,6 +43,7 @@ class PipelineConfig:
     precision: str = "auto"
     cuda_graphs: bool = False
     compile: bool = False
+    hw_decode: str = "auto"  # auto: NVDEC when the backend runs on CUDA; off; or an FFmpeg device type
     batch_size: int = 4
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -87,6 +88,19 @@ class Interrupted(Exception):
         super().__init__(f"interrupted after {frames} frames")
         self.partial = partial
         self.frames = frames
+
+
+def resolve_hw_decode(setting: str, device) -> str | None:
+    """The hardware decoder to ask PyAV for: 'auto' means NVDEC ('cuda') when inference runs on CUDA."""
+    from av.codec.hwaccel import hwdevices_available
+
+    if setting == "off":
+        return None
+    if setting == "auto":
+        return "cuda" if getattr(device, "type", None) == "cuda" and "cuda" in hwdevices_available() else None
+    if setting not in hwdevices_available():
+        raise EnlightError(f"--hw-decode {setting}: this FFmpeg build has {', '.join(hwdevices_available())}")
+    return setting
 
 
 def check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
@@ -198,7 +212,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                                  cuda_graphs=config.cuda_graphs, compile=config.compile)
     enhancer = Enhancer(backend, config.smoothing)
 
-    with VideoSource(source_path, queue_size=max(8, 2 * config.batch_size)) as source:
+    hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
+    with VideoSource(source_path, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode) as source:
         sink = VideoSink(
             output,
             source.info,

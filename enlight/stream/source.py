@@ -18,7 +18,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.frames import ColorInfo, frame_to_rgb
+from enlight.stream.frames import ColorInfo, frame_to_rgb, pixel_format
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
 _END = object()
@@ -57,9 +57,10 @@ class VideoSource:
 
     Opening probes the file and decodes the first frame (so colour tags and rotation are known
     before anything is written); iterating starts the decode thread. ``stop()`` ends it early.
+    hw_decode: an FFmpeg hardware device type ("cuda" for NVDEC) or None for software decoding.
     """
 
-    def __init__(self, path: str | Path, *, queue_size: int = 16) -> None:
+    def __init__(self, path: str | Path, *, queue_size: int = 16, hw_decode: str | None = None) -> None:
         self.path = Path(path)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -74,6 +75,15 @@ class VideoSource:
             self.container = av.open(str(self.path), "r")
         except (av.error.FFmpegError, UnicodeDecodeError) as exc:
             raise _open_error(self.path, exc) from None
+        if hw_decode:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
+            from av.codec.hwaccel import HWAccel
+
+            self.container.close()
+            try:
+                hwaccel = HWAccel(device_type=hw_decode, allow_software_fallback=True)
+                self.container = av.open(str(self.path), "r", hwaccel=hwaccel)
+            except av.error.FFmpegError as exc:
+                raise EnlightError(f"--hw-decode {hw_decode} is not usable here ({reason(exc)})") from None
         try:
             self._probe()
         except BaseException:
@@ -123,7 +133,7 @@ class VideoSource:
             average_rate=Fraction(rate),
             frame_count=frame_count,
             codec=stream.codec_context.name,
-            pix_fmt=first.format.name,
+            pix_fmt=pixel_format(first),
             color=self.color,
             display_matrix=_display_matrix(first),
         )

@@ -57,3 +57,26 @@ def test_cuda_fp16_backend_close_to_fp32():
     graphs = create_backend("torch", generator, device="cuda", cuda_graphs=True)
     torch.testing.assert_close(graphs(x, a), fp16)
     torch.testing.assert_close(graphs(x, a), fp16)  # replayed
+
+
+def test_hw_decode_resolution():
+    from enlight.stream.pipeline import resolve_hw_decode
+
+    assert resolve_hw_decode("off", torch.device("cuda")) is None
+    assert resolve_hw_decode("auto", torch.device("cpu")) is None
+    with pytest.raises(EnlightError, match="hw-decode"):
+        resolve_hw_decode("nosuchdevice", torch.device("cpu"))
+
+
+@pytest.mark.gpu
+def test_nvdec_decode_matches_software(tmp_path):
+    from enlight.stream.source import DecodedFrame, VideoSource
+    from tests.media import make_clip
+
+    clip = make_clip(tmp_path / "c.mp4", width=128, height=96, frames=5)
+    frames = []
+    for hw in (None, "cuda"):
+        with VideoSource(clip, hw_decode=hw) as source:
+            frames.append([i.rgb for i in source if isinstance(i, DecodedFrame)])
+    assert len(frames[0]) == len(frames[1]) == 5
+    assert max(abs(a.astype(int) - b).max() for a, b in zip(*frames, strict=True)) <= 2
