@@ -129,6 +129,8 @@ def _enhance(argv: list[str]) -> int:
         print(f"{PROG}: interrupted; {where}; {config.output} left untouched", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not args.quiet:
+        for note in stats.notes:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
         print(f"{PROG}: {stats.summary()}", file=sys.stderr)
     return 0
 

@@ -68,6 +68,7 @@ class RunStats:
     output: Path
     backend: str
     device: str
+    notes: tuple[str, ...] = ()
 
     @property
     def fps(self) -> float:
@@ -281,4 +282,5 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         output=output,
         backend=backend.name,
         device=str(device),
+        notes=tuple(source.notes + sink.notes),
     )

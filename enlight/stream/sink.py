@@ -118,7 +118,7 @@ class VideoSink:
         self.info = info
         self.encode_s = 0.0
         self.frames_written = 0
-        self.warnings: list[str] = []
+        self.notes: list[str] = []  # things the user should hear about once, at the end
         codec = encoder_codec(encoder.codec)
         self.pix_fmt = choose_pix_fmt(codec, info, encoder.pix_fmt)
         self._tmp = self.path.with_name(f".{self.path.stem}.enlight-{secrets.token_hex(4)}{self.path.suffix}")
@@ -203,8 +203,9 @@ class VideoSink:
         if self.time_base != self.info.time_base:
             pts = round(pts * self.info.time_base / self.time_base)
         if self._last_pts is not None and pts <= self._last_pts:
-            if "pts" not in self.warnings:
-                self.warnings.append("pts")
+            note = "some frames had repeated or decreasing timestamps; they were moved 1 tick later"
+            if note not in self.notes:
+                self.notes.append(note)
             pts = self._last_pts + 1  # encoders need strictly increasing timestamps
         self._last_pts = pts
         frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)

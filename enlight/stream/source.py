@@ -98,7 +98,9 @@ class VideoSource:
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
-        self.skipped = [s for s in self.container.streams if s is not self.video_stream and s not in self.passthrough]
+        skipped = [s for s in self.container.streams if s is not self.video_stream and s not in self.passthrough]
+        self.notes = [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
+                      "was not copied: only audio and subtitle streams are" for s in skipped]
         start = time.perf_counter()
         self._demux = self.container.demux([self.video_stream, *self.passthrough])
         self._pending: list = []  # items read while looking for the first frame
