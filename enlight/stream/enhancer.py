@@ -1,6 +1,15 @@
-"""Enhancing batches of RGB frames: to the device, attention, temporal smoothing, backend, back."""
+"""Enhancing batches of RGB frames: to the device, attention, temporal smoothing, backend, back.
+
+On the CPU each batch is done when ``submit`` returns. On CUDA the work is pipelined one batch
+deep: the upload of batch n (from pinned memory, on a copy stream) and the download of batch
+n-1's result (into pinned memory, on the same copy stream) overlap the compute of batch n, and
+``submit`` hands back the batch that finished. ``drain`` returns what is still in flight.
+"""
 
 from __future__ import annotations
+
+from collections import deque
+from typing import Any
 
 import numpy as np
 import torch
@@ -11,23 +20,68 @@ from enlight.stream.frames import to_model_input, to_uint8
 from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
 
 
-class Enhancer:
-    """Callable: (B, H, W, 3) uint8 RGB frames (numpy), in display order -> same shape, enhanced.
+class _Pending:
+    """A batch on its way back: pinned host output, the event that marks its copy done, a tag."""
 
-    Keeps the smoother's state between calls, so consecutive batches form one clip.
+    def __init__(self, host: torch.Tensor, done: torch.cuda.Event, keep: tuple, tag: Any) -> None:
+        self.host, self.done, self.keep, self.tag = host, done, keep, tag
+
+    def result(self) -> tuple[np.ndarray, Any]:
+        self.done.synchronize()
+        return self.host.numpy(), self.tag
+
+
+class Enhancer:
+    """frames (B, H, W, 3) uint8 RGB (numpy), in display order -> the same, enhanced.
+
+    Keeps the smoother's state between calls, so consecutive batches form one clip. ``submit``
+    returns the finished ``(frames, tag)`` pairs, in order; ``__call__`` is the synchronous form.
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig()) -> None:
         self.backend = backend
+        self.device = backend.device
         self.smoother = TemporalSmoother(smoothing)
-        self._pin = backend.device.type == "cuda"
+        self.cuda = self.device.type == "cuda"
+        self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
+        self._pending: deque[_Pending] = deque()
+
+    def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
+        with torch.inference_mode():
+            x = to_model_input(batch)
+            attention = self.smoother(attention_map(x))
+            return to_uint8(self.backend(x, attention))
+
+    def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
+        batch = torch.from_numpy(np.ascontiguousarray(frames))
+        if not self.cuda:
+            return [(self._enhance(batch).numpy(), tag)]
+        copy, compute = self._copy_stream, torch.cuda.current_stream(self.device)
+        pinned = batch.pin_memory()
+        with torch.cuda.stream(copy):
+            on_device = pinned.to(self.device, non_blocking=True)
+        compute.wait_stream(copy)
+        on_device.record_stream(compute)
+        out = self._enhance(on_device)
+        host = torch.empty(out.shape, dtype=torch.uint8, pin_memory=True)
+        copy.wait_stream(compute)
+        with torch.cuda.stream(copy):
+            host.copy_(out, non_blocking=True)
+            done = torch.cuda.Event()
+            done.record(copy)
+        out.record_stream(copy)
+        self._pending.append(_Pending(host, done, (pinned,), tag))
+        finished = []
+        while len(self._pending) > 1:  # one batch stays in flight
+            finished.append(self._pending.popleft().result())
+        return finished
+
+    def drain(self) -> list[tuple[np.ndarray, Any]]:
+        finished = [p.result() for p in self._pending]
+        self._pending.clear()
+        return finished
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        batch = torch.from_numpy(np.ascontiguousarray(frames))
-        if self._pin:
-            batch = batch.pin_memory()
-        with torch.inference_mode():
-            x = to_model_input(batch.to(self.backend.device, non_blocking=True))
-            attention = self.smoother(attention_map(x))
-            y = self.backend(x, attention)
-            return to_uint8(y).cpu().numpy()
+        finished = self.submit(frames) + self.drain()
+        return finished[-1][0]

@@ -230,18 +230,22 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             batch: list[DecodedFrame] = []
             packets = []
 
+            def emit(finished) -> None:
+                for out, (frames, batch_packets) in finished:
+                    writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
+                    bar.update(len(frames))
+                    for packet in batch_packets:
+                        writer.put(("packet", packet))
+
             def flush() -> None:
                 nonlocal enhance_s
                 if batch:
                     t0 = time.perf_counter()
-                    out = enhancer(np.stack([f.rgb for f in batch]))
+                    finished = enhancer.submit(np.stack([f.rgb for f in batch]), tag=(list(batch), list(packets)))
                     enhance_s += time.perf_counter() - t0
-                    writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(batch)]))
-                    bar.update(len(batch))
                     batch.clear()
-                for packet in packets:
-                    writer.put(("packet", packet))
-                packets.clear()
+                    packets.clear()
+                    emit(finished)
 
             for item in source:
                 if isinstance(item, DecodedFrame):
@@ -250,9 +254,12 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                         flush()
                 else:
                     packets.append(item)
-                    if not batch:
-                        flush()
             flush()
+            t0 = time.perf_counter()
+            emit(enhancer.drain())
+            enhance_s += time.perf_counter() - t0
+            for packet in packets:  # packets after the last frame
+                writer.put(("packet", packet))
             writer.finish()
             sink.finish(overwrite=config.overwrite)
         except KeyboardInterrupt:

@@ -43,7 +43,11 @@ class TemporalSmoother:
     def __init__(self, config: SmoothingConfig = SmoothingConfig()) -> None:
         self.config = config
         self.state: torch.Tensor | None = None
-        self.scene_cuts = 0
+        self._cuts: torch.Tensor | int = 0  # a device tensor: counting never waits for the GPU
+
+    @property
+    def scene_cuts(self) -> int:
+        return int(self._cuts)
 
     def reset(self) -> None:
         self.state = None
@@ -59,11 +63,10 @@ class TemporalSmoother:
                 self.state = current.clone()
             else:
                 diff = (current - self.state).abs()
-                if float(diff.mean()) > cfg.scene_cut_threshold:
-                    self.state = current.clone()
-                    self.scene_cuts += 1
-                else:
-                    weight = torch.exp(-((diff / cfg.motion_threshold) ** 2)).mul_(cfg.strength)
-                    self.state = torch.lerp(current, self.state, weight)
+                cut = diff.mean() > cfg.scene_cut_threshold  # 0-d tensor, no host sync
+                weight = torch.exp(-((diff / cfg.motion_threshold) ** 2)).mul_(cfg.strength)
+                weight = torch.where(cut, torch.zeros_like(weight), weight)
+                self.state = torch.lerp(current, self.state, weight)
+                self._cuts = self._cuts + cut.to(torch.int32)
             out[i] = self.state
         return out

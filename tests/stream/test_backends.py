@@ -80,3 +80,22 @@ def test_nvdec_decode_matches_software(tmp_path):
             frames.append([i.rgb for i in source if isinstance(i, DecodedFrame)])
     assert len(frames[0]) == len(frames[1]) == 5
     assert max(abs(a.astype(int) - b).max() for a, b in zip(*frames, strict=True)) <= 2
+
+
+@pytest.mark.gpu
+def test_pipelined_cuda_enhancer_matches_cpu():
+    import numpy as np
+
+    from enlight.stream.enhancer import Enhancer
+    from enlight.stream.smoothing import SmoothingConfig
+
+    generator = build_generator(base_channels=8).eval()
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 80, (3, 40, 56, 3), dtype=np.uint8) for _ in range(4)]
+    cpu = Enhancer(create_backend("torch", generator, device="cpu"), SmoothingConfig())
+    gpu = Enhancer(create_backend("torch", generator, device="cuda", precision="fp32"), SmoothingConfig())
+    expected = [cpu.submit(b, tag=i)[0] for i, b in enumerate(batches)]
+    got = [r for i, b in enumerate(batches) for r in gpu.submit(b, tag=i)] + gpu.drain()
+    assert [tag for _, tag in got] == [0, 1, 2, 3]
+    for (a, _), (b, _) in zip(expected, got, strict=True):
+        assert np.abs(a.astype(int) - b).max() <= 1
