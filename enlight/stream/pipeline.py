@@ -166,7 +166,6 @@ class _EncoderThread(threading.Thread):
         self.sink = sink
         self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
         self.error: BaseException | None = None
-        self.written = 0
 
     def run(self) -> None:
         while True:
@@ -180,7 +179,6 @@ class _EncoderThread(threading.Thread):
                 if kind == "frames":
                     for rgb, pts in payload:
                         self.sink.write_frame(rgb, pts)
-                        self.written += 1
                 else:
                     self.sink.write_packet(payload)
             except BaseException as exc:
