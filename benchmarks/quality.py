@@ -23,16 +23,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from enlight.models import default_weights, load_generator
+from enlight.quality.flicker import brightness_flicker, static_temporal_std, warping_error
+from enlight.quality.niqe import niqe
+from enlight.quality.paired import psnr, ssim
+from enlight.stream.backends import create_backend
+from enlight.stream.enhancer import Enhancer
+from enlight.stream.smoothing import SmoothingConfig
 
-from enlight.models import default_weights, load_generator  # noqa: E402
-from enlight.quality.flicker import brightness_flicker, static_temporal_std, warping_error  # noqa: E402
-from enlight.quality.niqe import niqe  # noqa: E402
-from enlight.quality.paired import psnr, ssim  # noqa: E402
-from enlight.stream.backends import create_backend  # noqa: E402
-from enlight.stream.enhancer import Enhancer  # noqa: E402
-from enlight.stream.smoothing import SmoothingConfig  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SUFFIXES = {".bmp", ".png", ".jpg", ".jpeg", ".tif"}
 
