@@ -61,15 +61,17 @@ def loss_curves(run: Path, output: Path) -> None:
     import matplotlib.pyplot as plt
 
     records = [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines() if line.strip()]
-    steps = [r["step"] for r in records]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
     for ax, keys, title in (
-        (axes[0], ("g_global", "g_local"), "generator adversarial"),
-        (axes[1], ("d_global", "d_local"), "discriminators"),
-        (axes[2], ("vgg", "vgg_patch"), "self feature preserving (VGG)"),
+        (axes[0], ("warmup_l1",), "exposure warm-up (L1)"),
+        (axes[1], ("g_global", "g_local"), "generator adversarial"),
+        (axes[2], ("d_global", "d_local"), "discriminators"),
+        (axes[3], ("vgg", "vgg_patch"), "self feature preserving (VGG)"),
     ):
         for key in keys:
-            ax.plot(steps, [r[key] for r in records], label=key)
+            points = [(r["step"], r[key]) for r in records if key in r]
+            if points:
+                ax.plot(*zip(*points, strict=True), label=key)
         ax.set_title(title)
         ax.set_xlabel("step")
         ax.legend()

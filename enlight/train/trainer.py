@@ -21,6 +21,7 @@ import json
 import os
 import random
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class TrainConfig:
     sample_every: int = 200
     max_steps: int | None = None  # stop early (time-boxed runs); the schedule still spans all epochs
     vgg: Path | None = None
+    warmup_steps: int = 0  # our addition for short runs: see Trainer.warmup_step
+    warmup_target_luma: float = 0.45
 
     def __post_init__(self) -> None:
         if self.patch_size < 32:  # VGG relu5_1 is 1/16 size; instance norm needs more than 1x1
@@ -115,8 +118,8 @@ def _numpy_state() -> dict:
     return {"key": torch.from_numpy(key.astype(np.int64)), "rest": [int(pos), int(has_gauss), float(cached)]}
 
 
-def _schedule(epochs: int, decay_epochs: int, steps_per_epoch: int):
-    flat, decay = epochs * steps_per_epoch, decay_epochs * steps_per_epoch
+def _schedule(epochs: int, decay_epochs: int, steps_per_epoch: int, *, offset: int = 0):
+    flat, decay = offset + epochs * steps_per_epoch, decay_epochs * steps_per_epoch
 
     def factor(step: int) -> float:
         if step < flat:
@@ -138,7 +141,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.dataset = UnpairedDataset(config.low, config.normal, crop=config.crop, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
-        self.total_steps = (config.epochs + config.decay_epochs) * self.steps_per_epoch
+        self.total_steps = config.warmup_steps + (config.epochs + config.decay_epochs) * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
         self.generator = build_generator(base_channels=config.base_channels).to(self.device)
@@ -149,7 +152,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
         self.opt_dg = torch.optim.Adam(self.d_global.parameters(), **adam)
         self.opt_dl = torch.optim.Adam(self.d_local.parameters(), **adam)
-        factor = _schedule(config.epochs, config.decay_epochs, self.steps_per_epoch)
+        factor = _schedule(config.epochs, config.decay_epochs, self.steps_per_epoch, offset=config.warmup_steps)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_g, self.opt_dg, self.opt_dl)]
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.patch_rng = torch.Generator().manual_seed(config.seed + 1)
@@ -158,9 +161,36 @@ class Trainer:
         self._writer = None
 
     # ---- one step -------------------------------------------------------------------------
+    def warmup_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Exposure warm-up (not in the paper): regress G's output to a per-image gamma curve of the
+        input that brings its mean luma to ``warmup_target_luma``, so the adversarial stage starts
+        from a natural-looking brightening instead of random colours. Discriminators are untouched.
+        """
+        cfg = self.config
+        low = batch["low"].to(self.device, non_blocking=True)
+        attention = batch["attention"].to(self.device, non_blocking=True)
+        rgb = (low + 1) / 2
+        luma = (1 - attention).mean(dim=(1, 2, 3)).clamp(1e-3, 0.99)
+        gamma = (torch.log(torch.tensor(cfg.warmup_target_luma)) / torch.log(luma)).clamp(0.25, 1.0)
+        target = rgb.clamp_min(1e-4) ** gamma.view(-1, 1, 1, 1) * 2 - 1
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            loss = torch.nn.functional.l1_loss(self.generator(low, attention), target)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        with warnings.catch_warnings():  # the idle discriminators' schedulers keep counting steps
+            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+            for scheduler in self.schedulers:
+                scheduler.step()
+        self.step += 1
+        return {"warmup_l1": float(loss.detach())}
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         """One generator update and one update of each discriminator; returns the losses."""
         cfg = self.config
+        if self.step < cfg.warmup_steps:
+            return self.warmup_step(batch)
         low = batch["low"].to(self.device, non_blocking=True)
         normal = batch["normal"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
@@ -360,8 +390,8 @@ class Trainer:
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == 1:
                     self._log(losses)
-                    bar.set_postfix(g=f"{losses['g_total']:.3f}", d=f"{losses['d_global']:.3f}",
-                                    vgg=f"{losses['vgg']:.3f}")
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()
+                                     if k in ("g_total", "d_global", "vgg", "warmup_l1")})
                 if self.step % cfg.sample_every == 0:
                     self._samples(batch)
                 if self.step % cfg.checkpoint_every == 0:

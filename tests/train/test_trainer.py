@@ -135,3 +135,14 @@ def test_config_rejects_tiny_crops(folders, tmp_path):
 
     with pytest.raises(EnlightError):
         config(folders, Path(tmp_path), crop=16)
+
+
+def test_exposure_warmup_brightens_without_touching_discriminators(folders, tmp_path):
+    trainer = Trainer(config(folders, tmp_path / "run", warmup_steps=6, max_steps=6), vgg=Vgg16Relu51())
+    d_before = trainer.d_global.model[0].weight.clone()
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(6))
+    batch = next(iter(loader))
+    losses = [trainer.train_step(batch)["warmup_l1"] for _ in range(6)]
+    assert losses[-1] < losses[0]
+    assert torch.equal(trainer.d_global.model[0].weight, d_before)
+    assert trainer.step == 6 and trainer.lr == pytest.approx(1e-4)  # the decay starts after the warm-up
