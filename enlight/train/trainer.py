@@ -180,7 +180,7 @@ class Trainer:
         self.scaler.step(self.opt_g)
         self.scaler.update()
         with warnings.catch_warnings():  # the idle discriminators' schedulers keep counting steps
-            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
             for scheduler in self.schedulers:
                 scheduler.step()
         self.step += 1
