@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
                    help="steps of exposure warm-up before the adversarial training (not in the paper; helps "
                    f"short runs start from natural colours) ({d.warmup_steps})")
+    p.add_argument("--warmup-lr", type=float, default=d.warmup_lr, help=f"learning rate of the warm-up ({d.warmup_lr})")
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
                    help=f"how many of the newest checkpoints to keep ({d.keep_checkpoints})")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -74,7 +75,7 @@ def _train(argv: list[str]) -> int:
         batch_size=args.batch_size, crop=args.crop, lr=args.lr, base_channels=args.base_channels,
         device=args.device, amp=args.amp, workers=args.workers, seed=args.seed, max_steps=args.max_steps,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, vgg=args.vgg,
-        warmup_steps=args.warmup_steps, keep_checkpoints=args.keep_checkpoints,
+        warmup_steps=args.warmup_steps, warmup_lr=args.warmup_lr, keep_checkpoints=args.keep_checkpoints,
     )
     trainer = Trainer(config)
     print(f"{PROG}: {len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images, "

@@ -75,6 +75,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop early (time-boxed runs); the schedule still spans all epochs
     vgg: Path | None = None
     warmup_steps: int = 0  # our addition for short runs: see Trainer.warmup_step
+    warmup_lr: float = 1e-3
     warmup_target_luma: float = 0.45
 
     def __post_init__(self) -> None:
@@ -177,7 +178,12 @@ class Trainer:
             loss = torch.nn.functional.l1_loss(self.generator(low, attention), target)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        scheduled = [group["lr"] for group in self.opt_g.param_groups]
+        for group in self.opt_g.param_groups:  # a plain regression takes a larger step than the GAN
+            group["lr"] = cfg.warmup_lr
         self.scaler.step(self.opt_g)
+        for group, lr in zip(self.opt_g.param_groups, scheduled, strict=True):
+            group["lr"] = lr
         self.scaler.update()
         with warnings.catch_warnings():  # the idle discriminators' schedulers keep counting steps
             warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
