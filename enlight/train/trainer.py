@@ -113,6 +113,19 @@ class ImagePool:
         return torch.stack(out)
 
 
+def auto_exposure(rgb: torch.Tensor, target_luma: float) -> torch.Tensor:
+    """(B, 3, H, W) sRGB-ish in [0, 1] -> the same exposed so its mean luma is about ``target_luma``.
+
+    Linear light ``x ** 2.2``, gain k per image from ``1 - exp(-k * mean) = target ** 2.2``, soft
+    shoulder ``1 - exp(-k * linear)``, back with ``** (1 / 2.2)``; k is kept within [1, 200].
+    """
+    linear = rgb.clamp(0, 1) ** 2.2
+    weights = torch.tensor([0.2126, 0.7152, 0.0722], device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    mean = (linear * weights).sum(1).mean(dim=(1, 2)).clamp_min(1e-6)
+    gain = (-torch.log1p(torch.tensor(-(target_luma**2.2))) / mean).clamp(1.0, 200.0)
+    return (1 - torch.exp(-gain.view(-1, 1, 1, 1) * linear)) ** (1 / 2.2)
+
+
 def _numpy_state() -> dict:
     """numpy's legacy global RNG state in types that ``torch.load(weights_only=True)`` accepts."""
     _, key, pos, has_gauss, cached = np.random.get_state()
@@ -163,17 +176,16 @@ class Trainer:
 
     # ---- one step -------------------------------------------------------------------------
     def warmup_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        """Exposure warm-up (not in the paper): regress G's output to a per-image gamma curve of the
-        input that brings its mean luma to ``warmup_target_luma``, so the adversarial stage starts
-        from a natural-looking brightening instead of random colours. Discriminators are untouched.
+        """Exposure warm-up (not in the paper): regress G's output to an auto-exposed version of
+        the input, so the adversarial stage starts from a natural-looking brightening instead of
+        random colours. The target is computed in linear light: a per-image gain k that brings the
+        mean luma to ``warmup_target_luma``, with a soft shoulder, ``1 - exp(-k * linear)``; blacks
+        stay black, highlights roll off. Discriminators are untouched.
         """
         cfg = self.config
         low = batch["low"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
-        rgb = (low + 1) / 2
-        luma = (1 - attention).mean(dim=(1, 2, 3)).clamp(1e-3, 0.99)
-        gamma = (torch.log(torch.tensor(cfg.warmup_target_luma)) / torch.log(luma)).clamp(0.25, 1.0)
-        target = rgb.clamp_min(1e-4) ** gamma.view(-1, 1, 1, 1) * 2 - 1
+        target = auto_exposure((low + 1) / 2, cfg.warmup_target_luma) * 2 - 1
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             loss = torch.nn.functional.l1_loss(self.generator(low, attention), target)
         self.opt_g.zero_grad(set_to_none=True)

@@ -146,3 +146,15 @@ def test_exposure_warmup_brightens_without_touching_discriminators(folders, tmp_
     assert losses[-1] < losses[0]
     assert torch.equal(trainer.d_global.model[0].weight, d_before)
     assert trainer.step == 6 and trainer.lr == pytest.approx(1e-4)  # the decay starts after the warm-up
+
+
+def test_auto_exposure_target():
+    from enlight.train.trainer import auto_exposure
+
+    dark = torch.rand(2, 3, 16, 16) * 0.1
+    exposed = auto_exposure(dark, 0.45)
+    assert (exposed >= dark - 1e-6).all()  # it only brightens
+    assert torch.equal(auto_exposure(torch.zeros(1, 3, 4, 4), 0.45), torch.zeros(1, 3, 4, 4))  # black stays black
+    luma = (exposed ** 2.2 * torch.tensor([0.2126, 0.7152, 0.0722]).view(1, 3, 1, 1)).sum(1).mean(dim=(1, 2))
+    assert luma.max() < 0.45 ** 2.2  # the soft shoulder keeps the mean at or under the target
+    assert luma.min() > 0.5 * 0.45 ** 2.2
