@@ -395,7 +395,7 @@ class Trainer:
         if self.step >= self.total_steps:
             return self.save_checkpoint()
         sampler = EpochSampler(len(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start_step=self.step,
-                               epochs=cfg.epochs + cfg.decay_epochs)
+                               epochs=-(-self.total_steps // self.steps_per_epoch))  # warm-up steps included
         loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                             pin_memory=self.device.type == "cuda", drop_last=True,
                             persistent_workers=cfg.workers > 0)

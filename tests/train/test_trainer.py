@@ -158,3 +158,10 @@ def test_auto_exposure_target():
     luma = (exposed ** 2.2 * torch.tensor([0.2126, 0.7152, 0.0722]).view(1, 3, 1, 1)).sum(1).mean(dim=(1, 2))
     assert luma.max() < 0.45 ** 2.2  # the soft shoulder keeps the mean at or under the target
     assert luma.min() > 0.5 * 0.45 ** 2.2
+
+
+def test_a_warmup_only_run_trains_all_its_steps(folders, tmp_path):
+    trainer = Trainer(config(folders, tmp_path / "run", epochs=0, decay_epochs=0, warmup_steps=4), vgg=Vgg16Relu51())
+    assert trainer.total_steps == 4
+    trainer.fit(progress=False)
+    assert trainer.step == 4
