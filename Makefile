@@ -42,6 +42,9 @@ train-default: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
 	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 360 --warmup-lr 1e-3 \
 	  --workers 1 --checkpoint-every 50 --sample-every 50 --keep-checkpoints 20 --device cpu
+	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
+	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 460 --warmup-lr 3e-4 \
+	  --workers 1 --checkpoint-every 50 --sample-every 50 --keep-checkpoints 20 --device cpu --resume
 	$(BIN)/enlight-train export runs/default -o enlight/models/weights/enlightengan.safetensors
 
 # The paper's recipe, for a GPU

@@ -74,7 +74,10 @@ def loss_curves(run: Path, output: Path) -> None:
                 ax.plot(*zip(*points, strict=True), label=key)
         ax.set_title(title)
         ax.set_xlabel("step")
-        ax.legend()
+        if ax.lines:
+            ax.legend()
+        else:
+            ax.text(0.5, 0.5, "not in this run", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(output, dpi=110)
 
