@@ -20,6 +20,13 @@ from enlight.stream.frames import to_model_input, to_uint8
 from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
 
 
+def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
+    """Whether an (H, W, 3) uint8 RGB frame is monochrome: channels within ``tolerance`` on average."""
+    f = frame.astype(np.int16)
+    spread = np.abs(f[..., 0] - f[..., 1]).mean() + np.abs(f[..., 1] - f[..., 2]).mean()
+    return bool(spread / 2 <= tolerance)
+
+
 class _Pending:
     """A batch on its way back: pinned host output, the event that marks its copy done, a tag."""
 
@@ -36,10 +43,16 @@ class Enhancer:
 
     Keeps the smoother's state between calls, so consecutive batches form one clip. ``submit``
     returns the finished ``(frames, tag)`` pairs, in order; ``__call__`` is the synchronous form.
+
+    grey: keep a monochrome source monochrome (the output's BT.601 luma on all three channels).
+    None decides from the first frame (infrared night cameras record grey; the generator would
+    tint their dark areas).
     """
 
-    def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig()) -> None:
+    def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *,
+                 grey: bool | None = None) -> None:
         self.backend = backend
+        self.grey = grey
         self.device = backend.device
         self.smoother = TemporalSmoother(smoothing)
         self.cuda = self.device.type == "cuda"
@@ -51,9 +64,14 @@ class Enhancer:
         with torch.inference_mode():
             x = to_model_input(batch)
             attention = self.smoother(attention_map(x))
-            return to_uint8(self.backend(x, attention))
+            y = self.backend(x, attention)
+            if self.grey:
+                y = (1 - attention_map(y)).mul(2).sub(1).expand(-1, 3, -1, -1)  # luma, as RGB in [-1, 1]
+            return to_uint8(y)
 
     def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
+        if self.grey is None:
+            self.grey = is_grey(frames[0])
         batch = torch.from_numpy(np.ascontiguousarray(frames))
         if not self.cuda:
             return [(self._enhance(batch).numpy(), tag)]

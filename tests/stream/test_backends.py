@@ -99,3 +99,23 @@ def test_pipelined_cuda_enhancer_matches_cpu():
     assert [tag for _, tag in got] == [0, 1, 2, 3]
     for (a, _), (b, _) in zip(expected, got, strict=True):
         assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_grey_sources_stay_grey():
+    import numpy as np
+
+    from enlight.stream.enhancer import Enhancer, is_grey
+
+    generator = build_generator(base_channels=8).eval()
+    with torch.no_grad():
+        generator.conv10.bias.copy_(torch.tensor([0.6, 0.2, 0.4]))  # brightens with a red tint
+    backend = create_backend("torch", generator, device="cpu")
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.integers(0, 60, (2, 24, 32, 1), dtype=np.uint8), 3, axis=-1)
+    colour = rng.integers(0, 60, (2, 24, 32, 3), dtype=np.uint8)
+    assert is_grey(grey[0]) and not is_grey(colour[0])
+    out = Enhancer(backend)(grey)
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+    assert out.mean() > grey.mean()  # still enhanced
+    tinted = Enhancer(backend)(colour)
+    assert np.abs(tinted[..., 0].astype(int) - tinted[..., 1]).mean() > 5
