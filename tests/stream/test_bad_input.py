@@ -129,13 +129,16 @@ def test_mismatched_weights(tmp_path, clip, cli):
     assert_refused(cli(clip, "-o", out, "--weights", pth), out, "not an EnlightenGAN generator")
 
 
-def test_no_default_weights_yet(tmp_path, clip, cli):
-    from enlight.models.weights import DEFAULT_WEIGHTS
+def test_missing_default_weights_is_a_clear_error(tmp_path, clip, monkeypatch, capsys):
+    """A build without bundled weights (or with them deleted) says so in one line."""
+    from enlight.models import weights
+    from enlight.stream.cli import main
 
-    if DEFAULT_WEIGHTS.exists():
-        pytest.skip("this build bundles default weights")
+    monkeypatch.setattr(weights, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     out = tmp_path / "o.mp4"
-    assert_refused(cli(clip, "-o", out), out, "no default weights")
+    assert main([str(clip), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no default weights" in err and not out.exists()
 
 
 @pytest.mark.parametrize(
