@@ -17,26 +17,29 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from enlight.models import attention_map, default_weights, load_generator
+from enlight.models import default_weights, load_generator
 from enlight.quality.niqe import niqe
-from enlight.stream.frames import to_model_input, to_uint8
+from enlight.stream.backends import create_backend
+from enlight.stream.enhancer import Enhancer
+from enlight.stream.smoothing import SmoothingConfig
+from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_NIQE = {"MEF": 3.232, "LIME": 3.719}  # EnlightenGAN, Jiang et al. TIP 2021
 SUFFIXES = {".bmp", ".png", ".jpg", ".jpeg", ".tif"}
 
 
-def enhance(generator, rgb: np.ndarray) -> np.ndarray:
-    x = to_model_input(torch.from_numpy(rgb)[None])
-    with torch.inference_mode():
-        return to_uint8(generator(x, attention_map(x)))[0].numpy()
+def images(folder: Path, limit: int | None = None) -> list[Path]:
+    """The test photos of a folder in natural order (2.bmp before 10.bmp), the first ``limit`` of them."""
+    found = sorted((p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES), key=lambda p: (len(p.stem), p.stem))
+    return found[:limit] if limit else found
 
 
-def images(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES), key=lambda p: (len(p.stem), p.stem))
+def still_enhancer(generator) -> Enhancer:
+    """Enhances single photos: the product's Enhancer with temporal smoothing off."""
+    return Enhancer(create_backend("auto", generator, device="cpu"), SmoothingConfig(strength=0))
 
 
 def grid(pairs: list[tuple[np.ndarray, np.ndarray]], height: int = 220) -> Image.Image:
@@ -92,8 +95,7 @@ def main() -> int:
     parser.add_argument("--curves", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    torch.set_flush_denormal(True)
-    generator = load_generator(args.weights or default_weights())
+    enhance = still_enhancer(load_generator(args.weights or default_weights()))
     results, pairs = {}, []
     start = time.perf_counter()
     for name in args.sets.split(","):
@@ -103,8 +105,8 @@ def main() -> int:
             continue
         before, after = [], []
         for i, path in enumerate(images(folder)):
-            rgb = np.asarray(Image.open(path).convert("RGB"))
-            out = enhance(generator, rgb)
+            rgb = load_rgb(path)
+            out = enhance(rgb[None])[0]
             before.append(niqe(rgb))
             after.append(niqe(out))
             if name in ("LIME", "MEF") and i < 4:

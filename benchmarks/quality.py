@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from enhancement_eval import images, still_enhancer  # the sibling script (run from benchmarks/)
 from PIL import Image
 
 from enlight.models import default_weights, load_generator
@@ -30,10 +31,10 @@ from enlight.quality.paired import psnr, ssim
 from enlight.stream.backends import create_backend
 from enlight.stream.enhancer import Enhancer
 from enlight.stream.smoothing import SmoothingConfig
+from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]
 
-SUFFIXES = {".bmp", ".png", ".jpg", ".jpeg", ".tif"}
 
 
 def gamma(rgb: np.ndarray, g: float = 0.45) -> np.ndarray:
@@ -46,15 +47,6 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
-
-
-def images(folder: Path, limit: int | None = None) -> list[Path]:
-    found = sorted((p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES), key=lambda p: (len(p.stem), p.stem))
-    return found[:limit] if limit else found
-
-
-def load(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
 
 
 def shaky_noisy_clip(photo: np.ndarray, frames: int, size: tuple[int, int], seed: int = 0) -> list[np.ndarray]:
@@ -120,7 +112,7 @@ def main() -> int:
     args = parser.parse_args()
     start = time.perf_counter()
     generator = load_generator(args.weights or default_weights())
-    enhance_one = Enhancer(create_backend("auto", generator, device="cpu"), SmoothingConfig(strength=0))
+    enhance_one = still_enhancer(generator)
     limit = 3 if args.quick else None
     results: dict = {"niqe": {}, "lol15": {}, "temporal": {}}
 
@@ -131,7 +123,7 @@ def main() -> int:
             continue
         scores = {"input": [], "gamma": [], "clahe": [], "ours": []}
         for i, path in enumerate(images(folder, limit)):
-            rgb = load(path)
+            rgb = load_rgb(path)
             outs = {"input": rgb, "gamma": gamma(rgb), "clahe": clahe(rgb), "ours": enhance_one(rgb[None])[0]}
             for key, img in outs.items():
                 scores[key].append(niqe(img))
@@ -144,8 +136,8 @@ def main() -> int:
     if lol.is_dir():
         rows = {"input": [], "gamma": [], "clahe": [], "ours": []}
         for path in images(lol / "low_crop600x396", limit):
-            low = load(path)
-            high = load(lol / "high" / path.name)[: low.shape[0]]
+            low = load_rgb(path)
+            high = load_rgb(lol / "high" / path.name)[: low.shape[0]]
             outs = {"input": low, "gamma": gamma(low), "clahe": clahe(low), "ours": enhance_one(low[None])[0]}
             for key, img in outs.items():
                 rows[key].append((psnr(img, high), ssim(img, high)))
@@ -156,7 +148,7 @@ def main() -> int:
 
     frames = 10 if args.quick else 24
     size = (320, 240) if args.quick else (480, 272)
-    photo = load(images(args.data / "eval" / "LIME")[0])
+    photo = load_rgb(images(args.data / "eval" / "LIME")[0])
     clips = {"shaky noisy photo": shaky_noisy_clip(photo, frames, size),
              "moving object": moving_object_clip(photo, frames, size)}
     surveillance = args.data / "video" / "surveillance_night.mp4"
