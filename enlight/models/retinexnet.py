@@ -81,3 +81,20 @@ class RetinexNet(nn.Module):
 
 def build_retinexnet(*, channels: int = 64) -> RetinexNet:
     return RetinexNet(channels=channels)
+
+
+class RetinexVideoModel(nn.Module):
+    """RetinexNet behind the generator's interface, so every backend and the pipeline can run it.
+
+    frames (B, 3, H, W) RGB in [-1, 1], attention (B, 1, H, W) -> enhanced (B, 3, H, W) in [-1, 1].
+    RetinexNet needs no attention map; it is accepted and ignored (the ONNX graph keeps both inputs).
+    """
+
+    def __init__(self, net: RetinexNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        enhanced = self.net((frames + 1) / 2).clamp(0, 1)
+        # "+ 0 * attention" ties the (unused) input into the graph so exporters keep it
+        return enhanced * 2 - 1 + 0 * attention.mean()

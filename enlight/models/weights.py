@@ -61,22 +61,33 @@ def save_weights(
     dtype: cast floating-point tensors (e.g. ``torch.float16`` for shipping); None keeps them.
     ``num_batches_tracked`` buffers are not stored (inference does not use them).
     """
+    return save_module(path, generator, architecture=ARCHITECTURE, provenance=provenance, dtype=dtype,
+                       base_channels=str(generator.base_channels))
+
+
+def save_module(
+    path: str | os.PathLike,
+    module: torch.nn.Module,
+    *,
+    architecture: str,
+    provenance: str,
+    dtype: torch.dtype | None = None,
+    **metadata: str,
+) -> Path:
+    """Any network's state dict as one of our safetensors files (metadata: architecture, provenance,
+    format_version and ``metadata``), written to a temporary file and renamed."""
     from safetensors.torch import save_file
 
     tensors = {}
-    for name, tensor in generator.state_dict().items():
+    for name, tensor in module.state_dict().items():
         if name.endswith("num_batches_tracked"):
             continue
         tensor = tensor.detach().to("cpu")
         if dtype is not None and tensor.is_floating_point():
             tensor = tensor.to(dtype)
         tensors[name] = tensor.contiguous()
-    metadata = {
-        "architecture": ARCHITECTURE,
-        "base_channels": str(generator.base_channels),
-        "provenance": provenance,
-        "format_version": FORMAT_VERSION,
-    }
+    metadata = {"architecture": architecture, **metadata, "provenance": provenance,
+                "format_version": FORMAT_VERSION}
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

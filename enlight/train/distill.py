@@ -1,0 +1,180 @@
+"""Distillation: a narrow generator (base_channels 16 or 8) learns to reproduce a full one.
+
+Student and teacher see the same low-light crop and the same attention map (1 - luminance);
+the loss is ``L1(student, teacher) + structure_weight * L1(grad student, grad teacher)`` (the
+gradient term keeps edges and textures where a plain L1 would settle for a blurred average).
+No labels are needed: any low-light images, and frames of low-light clips, will do.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from enlight.errors import EnlightError
+from enlight.models.attention import attention_map
+from enlight.models.generator import build_generator
+from enlight.models.weights import load_generator
+from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
+from enlight.train.loop import TrainLoop, linear_decay
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """A distillation run. ``images``: folders of low-light images; ``clips``: videos whose every
+    ``clip_every``-th frame (up to ``clip_frames`` each) joins the images."""
+
+    teacher: Path
+    images: tuple[Path, ...]
+    out: Path
+    clips: tuple[Path, ...] = field(default_factory=tuple)
+    clip_every: int = 10
+    clip_frames: int = 200
+    base_channels: int = 16
+    steps: int = 4000
+    decay_steps: int = 2000
+    batch_size: int = 16
+    crop: int = 256
+    lr: float = 5e-4
+    structure_weight: float = 1.0
+    device: str = "auto"
+    amp: bool = False
+    workers: int = 2
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    sample_every: int = 500
+
+    def __post_init__(self) -> None:
+        if self.base_channels not in (8, 16, 32):
+            raise EnlightError(f"--base-channels must be 8, 16 or 32, got {self.base_channels}")
+        if self.crop < 16 or self.batch_size < 1 or self.steps < 1:
+            raise EnlightError("--crop must be >= 16, --batch-size and --steps >= 1")
+
+    def to_json(self) -> dict:
+        def plain(value):
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {k: plain(v) for k, v in asdict(self).items()}
+
+
+def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
+    """Every ``every``-th frame of a video as (H, W, 3) uint8 RGB, at most ``limit`` frames."""
+    import av
+
+    frames = []
+    try:
+        with av.open(str(path)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index % every == 0:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+                    if len(frames) >= limit:
+                        break
+    except (av.error.FFmpegError, OSError) as exc:
+        raise EnlightError(f"cannot read clip {path}: {exc}") from None
+    if not frames:
+        raise EnlightError(f"no video frames in {path}")
+    return frames
+
+
+class LowLightCrops(Dataset):
+    """Item ``epoch * len(self) + i``: {low (3, crop, crop) in [-1, 1], attention (1, crop, crop) in [0, 1]}.
+
+    Sources are image files (read on demand) and decoded clip frames (held in memory).
+    """
+
+    def __init__(self, images: list[Path], frames: list[np.ndarray], *, crop: int, seed: int = 0) -> None:
+        self.items: list[Path | np.ndarray] = [*images, *frames]
+        if not self.items:
+            raise EnlightError("no training images")
+        self.crop, self.seed = crop, seed
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
+        epoch, index = divmod(int(code), len(self.items))
+        rng = np.random.default_rng([self.seed, epoch, index])
+        item = self.items[index]
+        image = load_rgb(item) if isinstance(item, Path) else item
+        low = to_tensor(random_flip(random_crop(image, self.crop, rng), rng))
+        return {"low": low, "attention": attention_map(low[None])[0]}
+
+
+def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward differences of (B, C, H, W) along x (B, C, H, W-1) and y (B, C, H-1, W)."""
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor, *, structure_weight: float = 1.0):
+    """(l1, structure): mean |s - t| and mean |grad s - grad t| over x and y."""
+    l1 = F.l1_loss(student, teacher)
+    (sx, sy), (tx, ty) = image_gradients(student), image_gradients(teacher)
+    structure = F.l1_loss(sx, tx) + F.l1_loss(sy, ty)
+    return l1, structure_weight * structure
+
+
+class DistillTrainer(TrainLoop):
+    kind = "distill"
+
+    def __init__(self, config: DistillConfig) -> None:
+        from enlight.stream.backends.base import resolve_device
+
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.amp = config.amp and self.device.type == "cuda"
+        torch.manual_seed(config.seed)
+        images = [p for folder in config.images for p in list_images(folder)]
+        frames = [f for clip in config.clips for f in clip_frames(clip, every=config.clip_every,
+                                                                   limit=config.clip_frames)]
+        self.dataset = LowLightCrops(images, frames, crop=config.crop, seed=config.seed)
+        self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
+        self.total_steps = config.steps
+        self.teacher = load_generator(config.teacher).to(self.device).eval().requires_grad_(False)
+        self.generator = build_generator(base_channels=config.base_channels).to(self.device)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
+        flat = max(0, config.steps - config.decay_steps)
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.nets = {"generator": self.generator}
+        self.optimizers = {"opt_g": self.opt_g}
+        self._init_loop()
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        low = batch["low"].to(self.device, non_blocking=True)
+        attention = batch["attention"].to(self.device, non_blocking=True)
+        autocast = torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+        with torch.no_grad(), autocast:
+            target = self.teacher(low, attention).float()
+        with autocast:
+            out = self.generator(low, attention).float()
+        l1, structure = distill_loss(out, target, structure_weight=self.config.structure_weight)
+        loss = l1 + structure
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        with warnings.catch_warnings():  # a skipped fp16 step makes the scheduler warn
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+            self.schedulers[0].step()
+        self.step += 1
+        return {"loss": float(loss.detach()), "l1": float(l1.detach()), "structure": float(structure.detach())}
+
+    def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        low = batch["low"][:4].to(self.device)
+        attention = batch["attention"][:4].to(self.device)
+        return [(x + 1) / 2 for x in (low, self.teacher(low, attention), self.generator(low, attention))]
+
+
+__all__ = ["DistillConfig", "DistillTrainer", "LowLightCrops", "distill_loss"]

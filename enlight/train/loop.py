@@ -1,0 +1,254 @@
+"""The machinery every enlight-train run shares: checkpoints, resume, logging, samples, the loop.
+
+A run is a subclass of ``TrainLoop`` that sets, in its ``__init__``:
+
+- ``config``: a frozen dataclass with at least ``out, batch_size, workers, seed, checkpoint_every,
+  keep_checkpoints, log_every, sample_every`` and a ``to_json()``;
+- ``device``, ``amp``, ``dataset`` (items are dicts of tensors), ``steps_per_epoch``, ``total_steps``;
+- ``nets`` (name -> module), ``optimizers`` (name -> optimiser), ``schedulers`` (a list),
+  ``scaler`` (a GradScaler), ``generators`` (name -> extra ``torch.Generator`` to checkpoint);
+
+and implements ``train_step(batch) -> {loss name: float}`` and ``sample_rows(batch)`` (rows of
+images for the sample grid). Checkpoints hold every net, optimiser, scheduler, the scaler, the
+step and all RNG states, so ``fit(resume=True)`` continues as if never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from enlight.errors import EnlightError
+from enlight.train.data import EpochSampler
+
+CHECKPOINT_VERSION = 1
+
+
+def numpy_state() -> dict:
+    """numpy's legacy global RNG state in types that ``torch.load(weights_only=True)`` accepts."""
+    _, key, pos, has_gauss, cached = np.random.get_state()
+    return {"key": torch.from_numpy(key.astype(np.int64)), "rest": [int(pos), int(has_gauss), float(cached)]}
+
+
+def linear_decay(flat_steps: int, decay_steps: int):
+    """LambdaLR factor: 1 for ``flat_steps``, then linearly down to 0 over ``decay_steps``."""
+
+    def factor(step: int) -> float:
+        if step < flat_steps:
+            return 1.0
+        return max(0.0, 1.0 - (step - flat_steps) / max(1, decay_steps))
+
+    return factor
+
+
+class TrainLoop:
+    """Base class of the trainers (see the module docstring for what a subclass provides)."""
+
+    config = None
+    kind = "enlightengan"  # what the run trains; stored in checkpoints, read by the exporters
+
+    def _init_loop(self) -> None:
+        self.step = 0
+        self._writer = None
+        self.generators: dict[str, torch.Generator] = getattr(self, "generators", {})
+
+    # ---- to implement -------------------------------------------------------------------
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        raise NotImplementedError
+
+    def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Rows of the sample grid: each (n, 3, H, W) in [0, 1], on any device."""
+        raise NotImplementedError
+
+    # ---- learning-rate helpers ----------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return next(iter(self.optimizers.values())).param_groups[0]["lr"]
+
+    # ---- checkpoints --------------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return Path(self.config.out) / "checkpoints"
+
+    def state_dict(self) -> dict:
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        state = {
+            "version": CHECKPOINT_VERSION,
+            "kind": self.kind,
+            "step": self.step,
+            "config": json.dumps(self.config.to_json()),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scaler": self.scaler.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": cuda_rng,
+                "python": json.dumps(random.getstate()),
+                "numpy": numpy_state(),
+                **{name: g.get_state() for name, g in self.generators.items()},
+            },
+        }
+        state.update({name: net.state_dict() for name, net in self.nets.items()})
+        state.update({name: opt.state_dict() for name, opt in self.optimizers.items()})
+        return state
+
+    def save_checkpoint(self) -> Path:
+        folder = self.checkpoint_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"step_{self.step:07d}.pt"
+        tmp = path.with_suffix(".tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+        for old in sorted(folder.glob("step_*.pt"))[: -self.config.keep_checkpoints]:
+            old.unlink()
+        return path
+
+    def latest_checkpoint(self) -> Path | None:
+        found = sorted(self.checkpoint_dir.glob("step_*.pt"))
+        return found[-1] if found else None
+
+    def load_checkpoint(self, path: Path) -> None:
+        state = read_checkpoint(path, map_location=self.device)
+        if state.get("kind", "enlightengan") != self.kind:
+            raise EnlightError(f"{path} is a {state.get('kind')} run, not {self.kind}")
+        for name, net in self.nets.items():
+            net.load_state_dict(state[name])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state[name])
+        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
+        self.scaler.load_state_dict(state["scaler"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"].cpu())
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda"]])
+        for name, generator in self.generators.items():
+            generator.set_state(rng[name].cpu())
+        python_state = json.loads(rng["python"])
+        random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
+        np.random.set_state(("MT19937", rng["numpy"]["key"].numpy().astype(np.uint32), *rng["numpy"]["rest"]))
+        self.step = int(state["step"])
+
+    # ---- logging ------------------------------------------------------------------------
+    def _log(self, losses: dict[str, float]) -> None:
+        out = Path(self.config.out)
+        record = {"step": self.step, "lr": self.lr, "time": time.time(), **losses}
+        with open(out / "losses.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        writer = self.writer
+        if writer is not None:
+            for key, value in losses.items():
+                writer.add_scalar(f"loss/{key}", value, self.step)
+            writer.add_scalar("lr", self.lr, self.step)
+
+    @property
+    def writer(self):
+        """A TensorBoard SummaryWriter in RUN_DIR/tb, or None when tensorboard is not installed."""
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self._writer = False
+            else:
+                self._writer = SummaryWriter(str(Path(self.config.out) / "tb"))
+        return self._writer or None
+
+    def _samples(self, batch: dict[str, torch.Tensor]) -> None:
+        from PIL import Image
+
+        for net in self.nets.values():
+            net.eval()
+        with torch.no_grad():
+            rows = [torch.cat(list(row.float().clamp(0, 1).cpu()), 2) for row in self.sample_rows(batch)]
+        for net in self.nets.values():
+            net.train()
+        grid = torch.cat(rows, 1)  # (3, rows * H, n * W)
+        image = (grid * 255).round().byte().permute(1, 2, 0).numpy()
+        folder = Path(self.config.out) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"step_{self.step:07d}.png")
+        if self.writer is not None:
+            self.writer.add_image("samples", grid, self.step)
+
+    # ---- the loop -----------------------------------------------------------------------
+    def fit(self, *, resume: bool = False, progress: bool = True) -> Path:
+        """Train to ``total_steps`` (continuing from the last checkpoint when ``resume``)."""
+        from torch.utils.data import DataLoader
+        from tqdm import tqdm
+
+        cfg = self.config
+        out = Path(cfg.out)
+        out.mkdir(parents=True, exist_ok=True)
+        if resume:
+            latest = self.latest_checkpoint()
+            if latest is None:
+                raise EnlightError(f"--resume: no checkpoint in {self.checkpoint_dir}")
+            self.load_checkpoint(latest)
+        (out / "config.json").write_text(json.dumps(cfg.to_json(), indent=2))
+        if self.step >= self.total_steps:
+            return self.save_checkpoint()
+        sampler = EpochSampler(len(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start_step=self.step,
+                               epochs=-(-self.total_steps // self.steps_per_epoch))
+        loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                            pin_memory=self.device.type == "cuda", drop_last=True,
+                            persistent_workers=cfg.workers > 0)
+        for net in self.nets.values():
+            net.train()
+        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
+        last = None
+        try:
+            for batch in loader:
+                losses = self.train_step(batch)
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == 1:
+                    self._log(losses)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in list(losses.items())[:4]})
+                if self.step % cfg.sample_every == 0:
+                    self._samples(batch)
+                if self.step % cfg.checkpoint_every == 0:
+                    last = self.save_checkpoint()
+                if self.step >= self.total_steps:
+                    break
+        finally:
+            bar.close()
+            if self.writer is not None:
+                self.writer.flush()
+        if last is None or int(last.stem.split("_")[1]) != self.step:
+            last = self.save_checkpoint()
+        return last
+
+
+def read_checkpoint(path: Path, *, map_location="cpu") -> dict:
+    """A checkpoint written by ``TrainLoop.save_checkpoint`` (one-line error otherwise)."""
+    try:
+        state = torch.load(str(path), map_location=map_location, weights_only=True)
+    except Exception as exc:
+        raise EnlightError(f"cannot read checkpoint {path}: {exc}") from None
+    if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
+        raise EnlightError(f"{path} is not an enlight-train checkpoint")
+    return state
+
+
+def newest_checkpoint(run_dir: Path) -> dict:
+    """The newest checkpoint of a run folder, read on the CPU."""
+    checkpoints = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
+    if not checkpoints:
+        raise EnlightError(f"no checkpoint in {Path(run_dir) / 'checkpoints'}")
+    return read_checkpoint(checkpoints[-1])
+
+
+def run_provenance(state: dict) -> dict:
+    """What a checkpoint was trained on, for the metadata of exported weights."""
+    config = json.loads(state["config"])
+    info = {"trained_by": "enlight-train", "kind": state.get("kind", "enlightengan"), "step": int(state["step"])}
+    for key in ("low", "normal", "pairs_low", "pairs_high", "images", "teacher", "crop", "batch_size"):
+        value = config.get(key)
+        if value is not None:
+            info[key] = [Path(v).name for v in value] if isinstance(value, list) else (
+                Path(value).name if isinstance(value, str) else value)
+    return info
