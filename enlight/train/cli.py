@@ -116,6 +116,13 @@ def distill_parser() -> argparse.ArgumentParser:
                    help=f"the last steps, with the learning rate decaying linearly to 0 ({d.decay_steps})")
     p.add_argument("--structure-weight", type=float, default=d.structure_weight,
                    help=f"weight of the gradient term ({d.structure_weight})")
+    p.add_argument("--scale", type=float, default=d.scale,
+                   help="train for reduced-resolution inference at 1/SCALE of the size (1)")
+    p.add_argument("--upsample", default=d.upsample, choices=("guided", "bilinear"),
+                   help=f"how the correction returns to full size when --scale > 1 ({d.upsample})")
+    p.add_argument("--init", type=Path, default=None, help="start the student from these weights")
+    p.add_argument("--cache-teacher", action="store_true",
+                   help="run the teacher once per whole image and train on crops of that (fast on a CPU)")
     _add_run_options(p, d)
     return p
 
@@ -168,7 +175,8 @@ def _distill(argv: list[str]) -> int:
     config = DistillConfig(teacher=args.teacher or default_weights(), images=tuple(args.images),
                            clips=tuple(args.clips), clip_every=args.clip_every, clip_frames=args.clip_frames,
                            base_channels=args.base_channels, steps=args.steps, decay_steps=args.decay_steps,
-                           structure_weight=args.structure_weight, **_run_options(args))
+                           structure_weight=args.structure_weight, scale=args.scale, upsample=args.upsample,
+                           init=args.init, cache_teacher=args.cache_teacher, **_run_options(args))
     trainer = DistillTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}")
 

@@ -4,6 +4,17 @@ Student and teacher see the same low-light crop and the same attention map (1 - 
 the loss is ``L1(student, teacher) + structure_weight * L1(grad student, grad teacher)`` (the
 gradient term keeps edges and textures where a plain L1 would settle for a blurred average).
 No labels are needed: any low-light images, and frames of low-light clips, will do.
+
+``scale`` > 1 trains the student for reduced-resolution inference: it sees the crop downscaled
+by ``scale`` and its correction is carried back to full size exactly as ``ScaledBackend`` does
+at run time (``scaled_enhance``), and the loss compares that with the teacher's FULL-resolution
+output. (The generator is not scale-invariant: run at 1/2 size, the full model's output differs
+from its full-size output by ~20 dB PSNR, mostly in smooth areas; a student trained this way
+learns the difference.)
+
+``cache_teacher`` runs the teacher once per image (whole image, at its stored size) and crops
+its output with the same window as the input: on a CPU that removes the teacher's cost (a full
+generator pass per crop) from every step.
 """
 
 from __future__ import annotations
@@ -43,6 +54,10 @@ class DistillConfig:
     crop: int = 256
     lr: float = 5e-4
     structure_weight: float = 1.0
+    scale: float = 1.0
+    upsample: str = "guided"
+    init: Path | None = None  # start the student from these weights (e.g. a full-size student)
+    cache_teacher: bool = False
     device: str = "auto"
     amp: bool = False
     workers: int = 2
@@ -57,6 +72,10 @@ class DistillConfig:
             raise EnlightError(f"--base-channels must be 8, 16 or 32, got {self.base_channels}")
         if self.crop < 16 or self.batch_size < 1 or self.steps < 1:
             raise EnlightError("--crop must be >= 16, --batch-size and --steps >= 1")
+        if self.scale < 1 or self.crop / self.scale < 9:
+            raise EnlightError(f"--scale must be >= 1 and leave at least 9 pixels of the crop, got {self.scale}")
+        if self.upsample not in ("guided", "bilinear"):
+            raise EnlightError(f"--upsample must be guided or bilinear, got {self.upsample}")
 
     def to_json(self) -> dict:
         def plain(value):
@@ -89,7 +108,9 @@ def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
 
 
 class LowLightCrops(Dataset):
-    """Item ``epoch * len(self) + i``: {low (3, crop, crop) in [-1, 1], attention (1, crop, crop) in [0, 1]}.
+    """Item ``epoch * len(self) + i``: {low (3, crop, crop) in [-1, 1], attention (1, crop, crop) in [0, 1]}
+    and, when ``targets`` (the teacher's output per item, (H, W, 3) uint8) are given, target
+    (3, crop, crop) in [-1, 1]: the same window of it.
 
     Sources are image files (read on demand) and decoded clip frames (held in memory).
     """
@@ -99,17 +120,26 @@ class LowLightCrops(Dataset):
         if not self.items:
             raise EnlightError("no training images")
         self.crop, self.seed = crop, seed
+        self.targets: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def image(self, index: int) -> np.ndarray:
+        item = self.items[index]
+        return load_rgb(item) if isinstance(item, Path) else item
+
     def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
         epoch, index = divmod(int(code), len(self.items))
         rng = np.random.default_rng([self.seed, epoch, index])
-        item = self.items[index]
-        image = load_rgb(item) if isinstance(item, Path) else item
-        low = to_tensor(random_flip(random_crop(image, self.crop, rng), rng))
-        return {"low": low, "attention": attention_map(low[None])[0]}
+        image = self.image(index)
+        if self.targets is None:
+            low = to_tensor(random_flip(random_crop(image, self.crop, rng), rng))
+            return {"low": low, "attention": attention_map(low[None])[0]}
+        both = np.concatenate([image, self.targets[index]], axis=2)  # one window and flips for both
+        both = random_flip(random_crop(both, self.crop, rng), rng)
+        low = to_tensor(both[..., :3])
+        return {"low": low, "attention": attention_map(low[None])[0], "target": to_tensor(both[..., 3:])}
 
 
 def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -142,7 +172,15 @@ class DistillTrainer(TrainLoop):
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.teacher = load_generator(config.teacher).to(self.device).eval().requires_grad_(False)
-        self.generator = build_generator(base_channels=config.base_channels).to(self.device)
+        if config.cache_teacher:
+            self.dataset.targets = self._teacher_outputs()
+        if config.init is not None:
+            self.generator = load_generator(config.init).to(self.device)
+            if self.generator.base_channels != config.base_channels:
+                raise EnlightError(f"--init has base channels {self.generator.base_channels}, "
+                                   f"not {config.base_channels}")
+        else:
+            self.generator = build_generator(base_channels=config.base_channels).to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
         flat = max(0, config.steps - config.decay_steps)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
@@ -151,14 +189,44 @@ class DistillTrainer(TrainLoop):
         self.optimizers = {"opt_g": self.opt_g}
         self._init_loop()
 
+    def _teacher_outputs(self) -> list[np.ndarray]:
+        """The teacher's output for every whole image, (H, W, 3) uint8, cached in the run folder."""
+        from tqdm import tqdm
+
+        from enlight.stream.frames import to_uint8
+
+        cache = Path(self.config.out) / "teacher_cache.npz"
+        if cache.is_file():
+            stored = np.load(cache)
+            if len(stored.files) == len(self.dataset):
+                return [stored[f"t{i}"] for i in range(len(self.dataset))]
+        outputs = []
+        for index in tqdm(range(len(self.dataset)), desc="teacher outputs", unit="image"):
+            low = to_tensor(self.dataset.image(index))[None].to(self.device)
+            with torch.no_grad():
+                outputs.append(to_uint8(self.teacher(low, attention_map(low)))[0].cpu().numpy())
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, **{f"t{i}": o for i, o in enumerate(outputs)})
+        return outputs
+
+    def student(self, low: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        """The student as deployed: at 1/scale with its correction carried back (scale 1: plain)."""
+        from enlight.stream.backends.scaled import scaled_enhance
+
+        cfg = self.config
+        return scaled_enhance(self.generator, low, attention, scale=cfg.scale, upsample=cfg.upsample)
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         low = batch["low"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
         autocast = torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
-        with torch.no_grad(), autocast:
-            target = self.teacher(low, attention).float()
+        if "target" in batch:
+            target = batch["target"].to(self.device, non_blocking=True)
+        else:
+            with torch.no_grad(), autocast:
+                target = self.teacher(low, attention).float()
         with autocast:
-            out = self.generator(low, attention).float()
+            out = self.student(low, attention).float()
         l1, structure = distill_loss(out, target, structure_weight=self.config.structure_weight)
         loss = l1 + structure
         self.opt_g.zero_grad(set_to_none=True)
@@ -174,7 +242,7 @@ class DistillTrainer(TrainLoop):
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         low = batch["low"][:4].to(self.device)
         attention = batch["attention"][:4].to(self.device)
-        return [(x + 1) / 2 for x in (low, self.teacher(low, attention), self.generator(low, attention))]
+        return [(x + 1) / 2 for x in (low, self.teacher(low, attention), self.student(low, attention))]
 
 
 __all__ = ["DistillConfig", "DistillTrainer", "LowLightCrops", "distill_loss"]

@@ -131,7 +131,7 @@ class TrainLoop:
             generator.set_state(rng[name].cpu())
         python_state = json.loads(rng["python"])
         random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
-        np.random.set_state(("MT19937", rng["numpy"]["key"].numpy().astype(np.uint32), *rng["numpy"]["rest"]))
+        np.random.set_state(("MT19937", rng["numpy"]["key"].cpu().numpy().astype(np.uint32), *rng["numpy"]["rest"]))
         self.step = int(state["step"])
 
     # ---- logging ------------------------------------------------------------------------

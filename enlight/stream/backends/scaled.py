@@ -48,6 +48,25 @@ def guided_upsample(
     return a_high * guide_high + b_high
 
 
+def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scale: float, upsample: str = "guided",
+                   radius: int = 2, eps: float = 1e-3) -> torch.Tensor:
+    """Run ``model(frames, attention)`` at ``1/scale`` of the size and carry its correction back.
+
+    frames (B, 3, H, W) in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32, not clamped.
+    Differentiable (distillation trains students through it). upsample: 'guided' or 'bilinear'.
+    """
+    frames, attention = frames.float(), attention.float()
+    if scale == 1:
+        return model(frames, attention).float()
+    height, width = frames.shape[-2:]
+    size = (max(1, round(height / scale)), max(1, round(width / scale)))
+    small = F.interpolate(frames, size=size, mode="area")
+    delta = model(small, F.interpolate(attention, size=size, mode="area")).float() - small
+    if upsample == "bilinear":
+        return frames + F.interpolate(delta, size=(height, width), mode="bilinear", align_corners=False)
+    return frames + guided_upsample(delta, small, frames, radius=radius, eps=eps)
+
+
 class ScaledBackend:
     """Wraps a backend: frames (B, 3, H, W) in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W), at 1/scale cost.
 
@@ -66,15 +85,5 @@ class ScaledBackend:
         self.device = inner.device
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-        if self.scale == 1:
-            return self.inner(frames, attention)
-        height, width = frames.shape[-2:]
-        size = (max(1, round(height / self.scale)), max(1, round(width / self.scale)))
-        small = F.interpolate(frames.float(), size=size, mode="area")
-        small_attention = F.interpolate(attention.float(), size=size, mode="area")
-        delta = self.inner(small, small_attention).float() - small
-        if self.upsample == "bilinear":
-            up = F.interpolate(delta, size=(height, width), mode="bilinear", align_corners=False)
-        else:
-            up = guided_upsample(delta, small, frames.float(), radius=self.radius, eps=self.eps)
-        return frames.float() + up
+        return scaled_enhance(self.inner, frames, attention, scale=self.scale, upsample=self.upsample,
+                              radius=self.radius, eps=self.eps)
