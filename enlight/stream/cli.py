@@ -50,7 +50,9 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from enlight.models.zoo import MODELS
     from enlight.stream.backends.base import available_backends
+    from enlight.stream.presets import QUALITIES
     from enlight.stream.smoothing import SmoothingConfig
 
     defaults = SmoothingConfig()
@@ -67,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output video; the container comes from its extension (.mp4, .mkv, .mov, ...)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     model = parser.add_argument_group("model and inference")
+    model.add_argument("--model", default="enlightengan", choices=MODELS,
+                       help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
+    model.add_argument("--quality", default="best", choices=tuple(QUALITIES),
+                       help="best: the full generator at full size; balanced: a distilled base-16 student at 1/2 "
+                       "size; fast: a base-8 student at 1/4 size (default: best; docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
                        help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
     model.add_argument("--backend", default="auto", choices=available_backends(),
@@ -110,6 +117,8 @@ def _enhance(argv: list[str]) -> int:
         input=args.input,
         output=args.output,
         weights=args.weights,
+        model=args.model,
+        quality=args.quality,
         backend=args.backend,
         device=args.device,
         precision=args.precision,
@@ -161,19 +170,19 @@ def _convert_weights(argv: list[str]) -> int:
 
 
 def _export(argv: list[str]) -> int:
-    from enlight.models.weights import default_weights, load_generator
+    from enlight.models.zoo import MODELS, load_model
     from enlight.stream.backends.onnx_export import DEFAULT_OPSET, export_onnx
 
     parser = _Parser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])
     parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="file to write, e.g. G.onnx")
-    parser.add_argument("--weights", type=Path, default=None, help="generator weights (default: the bundled ones)")
+    parser.add_argument("--model", default="enlightengan", choices=MODELS, help="which network (enlightengan)")
+    parser.add_argument("--weights", type=Path, default=None, help="its weights (default: the bundled ones)")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
     _check_new_file(args.output, force=args.force)
-    generator = load_generator(args.weights if args.weights is not None else default_weights())
-    export_onnx(generator, args.output, opset=args.opset)
+    export_onnx(load_model(args.model, args.weights), args.output, opset=args.opset)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -21,9 +21,9 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError
-from enlight.models.weights import default_weights, load_generator
-from enlight.stream.backends.base import Backend, create_backend
+from enlight.stream.backends.base import Backend
 from enlight.stream.enhancer import Enhancer
+from enlight.stream.presets import build_backend
 from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
 from enlight.stream.smoothing import SmoothingConfig
 from enlight.stream.source import DecodedFrame, VideoSource
@@ -33,11 +33,14 @@ _END = object()
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Everything one file-to-file run needs. weights None = the bundled default."""
+    """Everything one file-to-file run needs. weights None = the bundled default of ``model`` and
+    ``quality`` (see enlight.stream.presets)."""
 
     input: Path
     output: Path
     weights: Path | None = None
+    model: str = "enlightengan"
+    quality: str = "best"
     backend: str = "auto"
     device: str = "auto"
     precision: str = "auto"
@@ -206,9 +209,9 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     check_paths(source_path, output, overwrite=config.overwrite)
     encoder_codec(config.encoder.codec)
     if backend is None:
-        generator = load_generator(config.weights if config.weights is not None else default_weights())
-        backend = create_backend(config.backend, generator, device=config.device, precision=config.precision,
-                                 cuda_graphs=config.cuda_graphs, compile=config.compile)
+        backend = build_backend(model=config.model, weights=config.weights, quality=config.quality,
+                                backend=config.backend, device=config.device, precision=config.precision,
+                                cuda_graphs=config.cuda_graphs, compile=config.compile)
     enhancer = Enhancer(backend, config.smoothing)
 
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)

@@ -34,7 +34,7 @@ def load_rgb(path: Path) -> np.ndarray:
     """(H, W, 3) uint8 RGB."""
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
+            return np.array(img.convert("RGB"))  # a writable copy (torch.from_numpy warns otherwise)
     except OSError as exc:
         raise EnlightError(f"cannot read image {path}: {exc}") from None
 

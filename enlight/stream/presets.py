@@ -1,0 +1,73 @@
+"""``--quality best|balanced|fast``: which network width and inference scale enhance the frames.
+
+| preset   | EnlightenGAN weights                    | runs at      | correction to full size |
+|----------|-----------------------------------------|--------------|-------------------------|
+| best     | full generator (base 32)                | full size    | -                       |
+| balanced | student, base 16, distilled at 1/2 size | 1/2 size     | fast guided filter      |
+| fast     | student, base 8, distilled at 1/4 size  | 1/4 size     | fast guided filter      |
+
+The students were trained (``enlight-train distill --scale S``) to reproduce the full
+generator's full-size output through exactly this path, so they are not simply smaller copies.
+docs/benchmarks.md has their speed and their PSNR against ``best``.
+
+With ``--weights`` or ``--model retinexnet`` the preset only sets the inference scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from enlight.errors import EnlightError
+from enlight.models.weights import WEIGHTS_DIR
+
+
+@dataclass(frozen=True)
+class Quality:
+    name: str
+    weights: str | None  # a file in enlight/models/weights; None = the model's default
+    scale: float = 1.0
+    upsample: str = "guided"
+
+
+QUALITIES = {
+    "best": Quality("best", None),
+    "balanced": Quality("balanced", "enlightengan_c16_s2.safetensors", scale=2.0),
+    "fast": Quality("fast", "enlightengan_c8_s4.safetensors", scale=4.0),
+}
+
+
+def quality_preset(name: str) -> Quality:
+    try:
+        return QUALITIES[name]
+    except KeyError:
+        raise EnlightError(f"unknown quality '{name}' (choose from {', '.join(QUALITIES)})") from None
+
+
+def preset_weights(quality: Quality, model: str, weights: Path | None) -> Path | None:
+    """The weights a run uses: explicit ones, else the preset's student (EnlightenGAN), else the default."""
+    if weights is not None or model != "enlightengan" or quality.weights is None:
+        return weights
+    return WEIGHTS_DIR / quality.weights
+
+
+def build_backend(*, model: str = "enlightengan", weights: Path | None = None, quality: str = "best",
+                  backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
+                  compile: bool = False):
+    """The backend that enhances frames for these settings (a ``ScaledBackend`` below full scale)."""
+    from enlight.models.zoo import load_model
+    from enlight.stream.backends.base import create_backend
+    from enlight.stream.backends.scaled import ScaledBackend
+
+    preset = quality_preset(quality)
+    network = load_model(model, preset_weights(preset, model, weights))
+    inner = create_backend(backend, network, device=device, precision=precision, cuda_graphs=cuda_graphs,
+                           compile=compile)
+    if preset.scale == 1:
+        return inner
+    scaled = ScaledBackend(inner, scale=preset.scale, upsample=preset.upsample)
+    scaled.name = f"{inner.name} ({preset.name}: 1/{preset.scale:g} size)"
+    return scaled
+
+
+__all__ = ["QUALITIES", "Quality", "build_backend", "quality_preset"]

@@ -1,0 +1,72 @@
+"""Distillation: the loss by hand, cached teacher targets, real steps at full and reduced scale."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from enlight.errors import EnlightError
+from enlight.models.weights import load_generator
+from enlight.stream.backends.scaled import scaled_enhance
+from enlight.train.cli import main as train_main
+from enlight.train.distill import DistillConfig, DistillTrainer, distill_loss
+from tests.media import make_clip
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    root = tmp_path_factory.mktemp("low")
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray((rng.random((40 + 8 * i, 48, 3)) * 60).astype(np.uint8)).save(root / f"{i}.png")
+    return root
+
+
+def test_distill_loss_by_hand():
+    t = torch.zeros(1, 3, 4, 4)
+    l1, structure = distill_loss(t + 0.5, t)  # a constant offset: no structure difference
+    assert l1.item() == pytest.approx(0.5) and structure.item() == 0
+    ramp = torch.arange(4.0).view(1, 1, 1, 4).expand(1, 3, 4, 4)  # x-gradient 1 everywhere, y 0
+    l1, structure = distill_loss(ramp, t, structure_weight=2.0)
+    assert l1.item() == pytest.approx(1.5) and structure.item() == pytest.approx(2.0)
+
+
+def config(images, out, teacher, **changes):
+    base = dict(teacher=teacher, images=(images,), out=out, base_channels=8, steps=12, decay_steps=4,
+                batch_size=4, crop=32, lr=2e-3, device="cpu", workers=0, checkpoint_every=6, sample_every=6,
+                log_every=1)
+    base.update(changes)
+    return DistillConfig(**base)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_student_approaches_the_teacher(images, weights, tmp_path, scale):
+    trainer = DistillTrainer(config(images, tmp_path / "run", weights, scale=scale, cache_teacher=True))
+    assert (tmp_path / "run" / "teacher_cache.npz").is_file()
+    item = trainer.dataset[1]
+    with torch.no_grad():  # the cached target is the teacher's output for that window (up to 8-bit rounding
+        expected = trainer.teacher(item["low"][None], item["attention"][None])[0].clamp(-1, 1)  # and context)
+    assert (item["target"] - expected).abs().mean() < 0.05
+    batch = torch.utils.data.default_collate([trainer.dataset[i] for i in range(4)])
+    losses = [trainer.train_step(batch)["loss"] for _ in range(12)]
+    assert losses[-1] < 0.7 * losses[0]
+    low, attention = batch["low"], batch["attention"]
+    with torch.no_grad():  # at scale > 1 the student is trained through the deployed path
+        deployed = scaled_enhance(trainer.generator, low, attention, scale=scale)
+        assert torch.allclose(trainer.student(low, attention), deployed)
+
+
+def test_cli_distills_from_images_and_clip_frames_and_exports(images, weights, tmp_path):
+    clip = make_clip(tmp_path / "c.mp4", width=48, height=32, frames=6)
+    out = tmp_path / "run"
+    args = ["distill", "--teacher", str(weights), "--base-channels", "8", "--images", str(images), "--clips",
+            str(clip), "--clip-every", "2", "--out", str(out), "--steps", "3", "--decay-steps", "1", "--batch-size",
+            "2", "--crop", "32", "--workers", "0", "--device", "cpu", "--quiet"]
+    assert train_main(args) == 0
+    assert train_main(["export", str(out), "-o", str(tmp_path / "s.safetensors")]) == 0
+    assert load_generator(tmp_path / "s.safetensors").base_channels == 8
+    assert train_main(args) == 2  # the run exists: --resume or a new --out
+    with pytest.raises(EnlightError, match="base channels"):
+        DistillTrainer(config(images, tmp_path / "x", weights, base_channels=16, init=weights))
+    with pytest.raises(EnlightError, match="scale"):
+        config(images, tmp_path / "y", weights, scale=8.0)  # 32 / 8 leaves 4 pixels
