@@ -95,3 +95,21 @@ def test_bad_config_is_refused():
         SmoothingConfig(strength=1.5)
     with pytest.raises(ValueError):
         SmoothingConfig(motion_threshold=0)
+
+
+def test_enhancer_with_smoothing_zero_gives_the_generators_output():
+    from enlight.models.attention import attention_map
+    from enlight.models.generator import build_generator
+    from enlight.stream.backends import create_backend
+    from enlight.stream.enhancer import Enhancer
+
+    backend = create_backend("torch", build_generator(base_channels=8).eval(), device="cpu")
+    clip = shaky_clip(frames=6)
+    x = to_model_input(torch.from_numpy(clip))
+    with torch.inference_mode():
+        expected = to_uint8(backend(x, attention_map(x))).numpy()
+    enhancer = Enhancer(backend, SmoothingConfig(strength=0), grey=False)
+    got = np.concatenate([enhancer(clip[i : i + 2]) for i in range(0, 6, 2)])
+    assert np.array_equal(got, expected)
+    smoothed = Enhancer(backend, SmoothingConfig(), grey=False)
+    assert not np.array_equal(np.concatenate([smoothed(clip[i : i + 2]) for i in range(0, 6, 2)]), expected)
