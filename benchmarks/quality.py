@@ -239,18 +239,7 @@ def sweep(backend: Backend, clip_set: dict[str, list[np.ndarray]]) -> dict:
         row["shaky_mc_flicker_ratio_worst"], row["shaky_mc_flicker_ratio_mean"] = max(ratios), float(np.mean(ratios))
         row["no_worse_warping"] = all(row[c]["warping_error"] <= off[c]["warping_error"]
                                       for c in (*SHAKY, "moving object"))
-    return {"rows": rows, "pick": pick_default(rows)}
-
-
-def pick_default(rows: list[dict]) -> float | None:
-    """The smallest strength (default thresholds) that halves the motion-compensated flicker of frame-by-frame
-    output on every shaky clip, with warping error no worse on any clip."""
-    default = asdict(SmoothingConfig())
-    plain = [r for r in rows if all(r["config"][k] == default[k] for k in default if k != "strength")]
-    for r in sorted(plain, key=lambda r: r["config"]["strength"]):
-        if r["config"]["strength"] > 0 and r["shaky_mc_flicker_ratio_worst"] <= 0.5 and r["no_worse_warping"]:
-            return r["config"]["strength"]
-    return None
+    return {"rows": rows}
 
 
 def save_grid(rows: list[list[np.ndarray]], path: Path, height: int = 180) -> None:
@@ -273,7 +262,12 @@ def main() -> int:
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=REPO / "docs")
+    parser.add_argument("--from-json", type=Path, metavar="JSON",
+                        help="measure nothing: rewrite quality.md from a quality.json of an earlier run")
     args = parser.parse_args()
+    if args.from_json:
+        write_report(json.loads(args.from_json.read_text()), args.out / "quality.md")
+        return 0
     start = time.perf_counter()
     torch.set_flush_denormal(True)
     backends = {name: MemoBackend(factory()) for name, factory in generator_variants(args.weights).items()}

@@ -9,24 +9,43 @@ import numpy as np
 
 WHY_DEFAULT = """\
 The smoother averages the generator's correction (output - input) per pixel, moved along the
-camera's global motion, with a past weight of `strength` lowered where the input's luma changed
-(motion gate) and reset on a scene cut. Its cost is a longer memory: at strength s a static pixel's
-correction is averaged over about (1 + s) / (1 - s) frames (9 at 0.8, 39 at 0.95), which is how long
-a slow real change in the scene (a light dimming less than the motion threshold per frame) takes to
-reach the output's correction. The default is the smallest strength in the sweep that halves the
-motion-compensated flicker of frame-by-frame output on the shaky noisy clip while warping error is
-no worse on any clip, on every one of three shaky noisy clips (the rule is applied by the script:
-see "sweep's pick" above; the worst of three clips, because how much flicker the generator adds, and
-so what a given strength removes, varies from scene to scene). Stronger settings keep buying a
-little flicker and warping error on the still scenes but remember longer. The motion threshold (0.08
-in luma) is the lowest one that does not cost flicker on the shaky clip in the sweep: the gate sees
-the 3x3-filtered luma after motion compensation, so shake and sensor noise leave it open, while a
-moving object (the ghosting clip) or a light switched on differ by far more and take the frame's own
-correction at once. The scene-cut threshold (0.15 mean luma change) is a backstop for cuts the per-
-pixel gate already handles; the lights-on clip shows it is not needed for a large brightness step
-either. Following the camera (phase correlation) is what makes smoothing work under shake: without
-it the smoothed correction stays put while the picture moves, and its flicker barely drops (the
-`follow_camera False` row)."""
+camera's global shift, with past weight `strength` lowered where the input's luma differs from the
+average's (motion gate) and reset on a scene cut. On these clips every metric in the sweep improves
+steadily with strength: motion-compensated flicker, warping error and aligned std on the shaky
+clips, and warping error on the moving-object clip (no ghosting at any strength: the object differs
+from the background far beyond the gate). What strength costs is memory: a static pixel's correction
+is averaged over about (1 + s) / (1 - s) frames, 5.7 at 0.7, 9 at 0.8, 39 at 0.95, and a change that
+slips under the motion gate (a light fading by less than 0.08 luma per frame, a dim object moving
+over a dim background) reaches the correction only that slowly, as a trail or a lagging exposure.
+None of the clips here measures that cost, so the default is the smallest strength that reliably
+meets the target: halving frame-by-frame flicker on every one of three shaky noisy clips, with a 10%
+margin because the worst clip's ratio moved by about 0.05 between the quick (12-frame) and full
+(32-frame) runs. In the committed full run, 0.7 reaches 0.49x on the worst clip (0.44x in the quick
+run), too close to the line; 0.8 reaches 0.446x (0.39x quick), inside the margin though not by much.
+Above 0.8 the worst clip (the Fusion photo, the least flicker to start with: 0.109) barely improves,
+its mc flicker settling at about 0.043 that longer averaging does not lower (0.049 at 0.8, 0.044 at
+0.9, 0.043 at 0.95), while the memory grows fast; so 0.95 is offered as "strong" for steady cameras.
+Motion threshold: 0.04 costs a little on the shaky clips (noise and shake residue start closing the
+gate), 0.16 and 0.32 buy nothing measurable while letting more real change blend into the average,
+so 0.08 stays. Scene-cut threshold 0.15 (mean luma change after motion compensation): the cut clip
+is detected and reset at once (difference 0.00 on the cut frame; over the next 3 frames the average
+restarts on the new scene), and the x3 lights-on step is not counted as a cut, yet the per-pixel
+gate takes the new frame's correction at once (the difference on the change frame is below the
+steady-state one). Following the camera is essential: without it the worst shaky clip keeps 0.98x of
+its flicker (the `follow_camera False` row)."""
+
+NOTES = """\
+Two things in the tables are not failures. (1) Under shake the plain flicker of our smoothed output
+is higher than frame-by-frame's and the input's. The plain mean changes as content enters and leaves
+the frame; the frame-by-frame generator partly cancels that by re-balancing each frame's overall
+brightness, which is the brightness jumping the mc flicker column measures (0.28 frame by frame
+against the input's 0.04 on the shaky clip). With smoothing the correction moves with the content,
+so the output's plain mean follows the input's content changes, somewhat amplified by the
+enhancement's contrast. (2) On the static surveillance clip frame-by-frame output flickers a little
+less than its input, and smoothing brings it back to about the input's level: the input's own
+brightness pumping (about 0.01 code values per frame, far below visibility) passes through output =
+input + smoothed correction unchanged, where the frame-by-frame generator damped it. Warping error
+and static std improve there with smoothing."""
 
 HISTORY = """\
 The first design smoothed the attention map (the generator's second input) over time. Measured once
@@ -51,6 +70,21 @@ DEFINITIONS = """\
 - **static std**: temporal std of output luma (0-255) on pixels whose input flow stays under half
   a pixel (n/a when no pixel is static, e.g. under shake); **aligned std**: the same after
   warping every frame to the middle one along the input's flow, on pixels visible throughout."""
+
+
+TARGET = 0.5  # the issue's acceptance: default smoothing at most halves frame-by-frame flicker
+MARGIN = 0.9  # the default must reach 0.9 x TARGET: worst-case ratios moved by ~0.05 between quick and full runs
+
+
+def pick_default(rows: list[dict], bound: float) -> float | None:
+    """The smallest strength (other settings at their defaults) whose motion-compensated flicker on every
+    shaky clip is at most ``bound`` x frame-by-frame's, with warping error no worse on any clip."""
+    first = rows[0]["config"]
+    plain = [r for r in rows if all(r["config"][k] == first[k] for k in first if k != "strength")]
+    for r in sorted(plain, key=lambda r: r["config"]["strength"]):
+        if r["config"]["strength"] > 0 and r["shaky_mc_flicker_ratio_worst"] <= bound and r["no_worse_warping"]:
+            return r["config"]["strength"]
+    return None
 
 
 def _f(value: float, digits: int = 3) -> str:
@@ -124,7 +158,7 @@ def write_report(results: dict, path: Path) -> None:
         out += _table(header,
                       [[m, _f(1000 * v["warping_error"]), _f(v["flicker"]), _ratio(v["flicker"], base["flicker"]),
                         _f(v["mc_flicker"]), _f(v["static_std"], 2), _f(v["aligned_std"], 2)] for m, v in rows.items()])
-    out += ["", "## Scene cuts and lighting changes", "",
+    out += ["", NOTES, "", "## Scene cuts and lighting changes", "",
             "Scene cuts counted by the smoother, and the mean |luma difference| (0-255) between smoothed and "
             "frame-by-frame output: on steady frames before the change (what smoothing changes anyway), on the "
             "frame of the change (0 = it reset at once, large = stale correction carried over) and on the 3 "
@@ -153,7 +187,11 @@ def write_report(results: dict, path: Path) -> None:
                            "yes" if r["no_worse_warping"] else "no"])
     out += _table(["setting", "shaky: mc flicker / off, worst", "mean", "shaky: warping x1000", "shaky: aligned std",
                    "moving: warping x1000", "moving: mc flicker", "warping no worse"], sweep_rows)
-    pick = results["sweep"]["pick"]
-    out += ["", f"Sweep's pick: strength {pick} (configured default: {results['default_smoothing']['strength']}).", "",
+    rows = results["sweep"]["rows"]
+    pick, bare = pick_default(rows, MARGIN * TARGET), pick_default(rows, TARGET)
+    out += ["", f"Sweep's pick: strength {pick}, the smallest whose worst shaky-clip ratio is at most "
+            f"{MARGIN * TARGET:.2f}x (the 0.5x target with a 10% margin) with warping error no worse anywhere "
+            f"(configured default: {results['default_smoothing']['strength']}; without the margin the rule would "
+            f"pick {bare}).", "",
             WHY_DEFAULT, "", "## What was tried before", "", HISTORY, ""]
     path.write_text("\n".join(out))
