@@ -149,7 +149,9 @@ def write_report(results: dict, path: Path) -> None:
     out = ["# Quality and temporal stability", "",
            f"Numbers from `{results['command']}` ({results['mode']} mode, {results['seconds']} s on the 2-core CPU "
            "machine, ONNX Runtime backend), run from the repository root with the data in `../shared/data`. "
-           "Every number is also in [img/quality.json](img/quality.json).", "", "## Summary", ""]
+           "Every number is also in [img/quality.json](img/quality.json)." + (
+               " Quick mode: 3 images per set and 12-frame clips, for checking the script, not for conclusions."
+               if results["mode"] == "quick" else ""), "", "## Summary", ""]
     out += acceptance(results)
     out += ["", "## Still images", "", "NIQE, lower = more natural (mean over the images):", ""]
     out += _table(["set", "images", *methods],
@@ -205,6 +207,7 @@ def write_report(results: dict, path: Path) -> None:
     out += ["", f"Sweep's pick: strength {pick}, the smallest whose worst shaky-clip ratio is at most "
             f"{MARGIN * TARGET:.2f}x (the 0.5x target with a 10% margin) with warping error no worse anywhere "
             f"(configured default: {results['default_smoothing']['strength']}; without the margin the rule would "
-            f"pick {bare}).", "",
+            f"pick {bare})." + (" Quick mode: 12-frame clips give noisier ratios; the default was chosen on a "
+                                 "full run." if results["mode"] == "quick" else ""), "",
             WHY_DEFAULT, "", "## What was tried before", "", HISTORY, ""]
     path.write_text("\n".join(out))
