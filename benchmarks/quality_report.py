@@ -25,14 +25,14 @@ run), too close to the line; 0.8 reaches 0.446x (0.39x quick), inside the margin
 Above 0.8 the worst clip (the Fusion photo, the least flicker to start with: 0.109) barely improves,
 its mc flicker settling at about 0.043 that longer averaging does not lower (0.049 at 0.8, 0.044 at
 0.9, 0.043 at 0.95), while the memory grows fast; so 0.95 is offered as "strong" for steady cameras.
-Motion threshold: 0.04 costs a little on the shaky clips (noise and shake residue start closing the
-gate), 0.16 and 0.32 buy nothing measurable while letting more real change blend into the average,
-so 0.08 stays. Scene-cut threshold 0.15 (mean luma change after motion compensation): the cut clip
-is detected and reset at once (difference 0.00 on the cut frame; over the next 3 frames the average
-restarts on the new scene), and the x3 lights-on step is not counted as a cut, yet the per-pixel
-gate takes the new frame's correction at once (the difference on the change frame is below the
-steady-state one). Following the camera is essential: without it the worst shaky clip keeps 0.98x of
-its flicker (the `follow_camera False` row)."""
+Motion threshold: 0.04 costs a little on the shaky clips (0.38x mean instead of 0.36x), 0.16 and
+0.32 buy nothing measurable while letting more real change blend into the average, so 0.08 stays.
+Scene-cut threshold 0.15 (mean luma change after motion compensation): the cut clip is detected and
+reset at once (difference 0.00 on the cut frame; over the next 3 frames the average restarts on the
+new scene), and the x3 lights-on step is not counted as a cut, yet the per-pixel gate takes the new
+frame's correction at once (the difference on the change frame is below the steady-state one).
+Following the camera is essential: without it the worst shaky clip keeps 0.98x of its flicker (the
+`follow_camera False` row)."""
 
 NOTES = """\
 Two things in the tables are not failures. (1) Under shake the plain flicker of our smoothed output
@@ -49,9 +49,9 @@ and static std improve there with smoothing."""
 
 HISTORY = """\
 The first design smoothed the attention map (the generator's second input) over time. Measured once
-with that code (commit ce32961) on the same 32-frame shaky noisy clip as below, full mode's clip:
-mc flicker 0.284 (smoothing 0) -> 0.315 (0.6, its default) -> 0.326 (0.9), warping error x1000
-2.501 -> 2.523 -> 2.538, aligned std 5.20 -> 5.29 -> 5.35: slightly worse, because the generator's
+with that code (commit ce32961) on the same 32-frame shaky noisy clip as the full-mode tables above:
+mc flicker 0.284 (smoothing 0) -> 0.315 (0.6, its default) -> 0.326 (0.9), warping error x1000 2.501
+-> 2.523 -> 2.538, aligned std 5.20 -> 5.29 -> 5.35: slightly worse, because the generator's
 residual jumps by itself and the noise and shake pass through `input + A * residual` whatever A is.
 The moving-object clip was unchanged by it. What works is smoothing the correction itself, and only
 if the average follows the camera (see the `follow_camera False` row of the sweep)."""
