@@ -5,36 +5,55 @@
 - NIQE (lower = more natural) of the inputs, gamma correction, CLAHE on luma, and ours on LIME,
   MEF and Fusion;
 - PSNR / SSIM on LOL15 (low_crop600x396 outputs vs the top 396 rows of high/);
-- warping error, brightness flicker and static-pixel temporal std, for smoothing off / default /
-  strong, on (a) the real night surveillance clip, (b) a clip made from a still low-light photo
-  with simulated camera shake and Poisson-Gaussian sensor noise, (c) a clip with a moving object
-  (ghosting check: warping error must not rise with smoothing);
-- a before/after PNG grid and a JSON of every number.
+- warping error, brightness flicker (plain and motion-compensated) and temporal std (static
+  pixels, and aligned along the motion) for the baselines and for ours with smoothing off /
+  default / strong, on (a) the real night surveillance clip, (b) a clip made from a still
+  low-light photo with simulated camera shake and Poisson-Gaussian sensor noise, (c) a clip with
+  a moving object (ghosting check: warping error must not rise with smoothing);
+- a scene cut and a light switched on (does the smoother reset / catch up);
+- a sweep of the smoothing parameters, from which the default is chosen;
+- docs/quality.md, a before/after PNG grid and a JSON of every number (docs/img/).
+
+To compare another generator (a preset, a distilled model), add it to ``generator_variants``;
+every table gets its rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
-from enhancement_eval import images, still_enhancer  # the sibling script (run from benchmarks/)
+import quality_clips as clips  # sibling scripts (run from anywhere: benchmarks/ is on sys.path)
+import torch
+from enhancement_eval import images
 from PIL import Image
+from quality_report import write_report
 
 from enlight.models import default_weights, load_generator
-from enlight.quality.flicker import brightness_flicker, static_temporal_std, warping_error
+from enlight.quality.flicker import (
+    aligned_temporal_std,
+    brightness_flicker,
+    motion_compensated_flicker,
+    static_temporal_std,
+    warping_error,
+)
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.stream.backends import create_backend
+from enlight.stream.backends.base import Backend
 from enlight.stream.enhancer import Enhancer
 from enlight.stream.smoothing import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]
-
+Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
 
 
 def gamma(rgb: np.ndarray, g: float = 0.45) -> np.ndarray:
@@ -49,138 +68,231 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
-def shaky_noisy_clip(photo: np.ndarray, frames: int, size: tuple[int, int], seed: int = 0) -> list[np.ndarray]:
-    """A window that wanders a few pixels per frame over a still photo, with Poisson-Gaussian noise."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    margin = 12
-    base = np.asarray(Image.fromarray(photo).resize((w + 2 * margin, h + 2 * margin), Image.BICUBIC))
-    linear = (base / 255.0) ** 2.2
-    pos = np.zeros(2)
-    clip = []
-    for _ in range(frames):
-        pos = np.clip(0.7 * pos + rng.normal(0, 2.0, 2), -margin, margin)  # shaky hand
-        x, y = int(round(pos[0])) + margin, int(round(pos[1])) + margin
-        window = linear[y : y + h, x : x + w]
-        noisy = rng.poisson(window * 600) / 600 + rng.normal(0, 0.003, window.shape)
-        clip.append(np.round(np.clip(noisy, 0, 1) ** (1 / 2.2) * 255).astype(np.uint8))
-    return clip
+BASELINES: dict[str, Method] = {"gamma 0.45": gamma, "CLAHE (luma)": clahe}
 
 
-def moving_object_clip(photo: np.ndarray, frames: int, size: tuple[int, int]) -> list[np.ndarray]:
-    w, h = size
-    base = np.asarray(Image.fromarray(photo).resize((w, h), Image.BICUBIC))
-    clip = []
-    for t in range(frames):
-        img = base.copy()
-        x = int(t * (w - 40) / max(1, frames - 1))
-        img[h // 3 : h // 3 + 40, x : x + 40] = [200, 170, 120]  # a lit object crossing the scene
-        clip.append(img)
-    return clip
+def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]:
+    """Named factories of the backends to evaluate as "ours"; other generators add entries here."""
+    generator = load_generator(weights or default_weights())
+    return {"ours": lambda: create_backend("auto", generator, device="cpu")}
 
 
-def video_frames(path: Path, frames: int, size: tuple[int, int], start: int = 0) -> list[np.ndarray]:
-    from enlight.stream.source import DecodedFrame, VideoSource
-
-    out = []
-    with VideoSource(path) as source:
-        for item in source:
-            if isinstance(item, DecodedFrame):
-                if start > 0:
-                    start -= 1
-                    continue
-                out.append(np.asarray(Image.fromarray(item.rgb).resize(size, Image.BILINEAR)))
-                if len(out) == frames:
-                    break
-    return out
+def smoothing_variants() -> dict[str, SmoothingConfig]:
+    default = SmoothingConfig()
+    return {"smoothing 0 (frame by frame)": replace(default, strength=0.0),
+            f"smoothing {default.strength:g} (default)": default,
+            "smoothing 0.95 (strong)": replace(default, strength=0.95)}
 
 
-def enhance_clip(generator, clip: list[np.ndarray], strength: float, batch: int = 4) -> list[np.ndarray]:
-    enhancer = Enhancer(create_backend("auto", generator, device="cpu"), SmoothingConfig(strength=strength))
+class MemoBackend:
+    """A backend that remembers its outputs by input, so smoothing variants share one generator run.
+
+    The smoother works after the generator, so every smoothing setting feeds it the same frames.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend, self.name, self.device = backend, backend.name, backend.device
+        self._memo: dict[str, torch.Tensor] = {}
+
+    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        key = hashlib.sha1(frames.cpu().numpy().tobytes()).hexdigest()
+        if key not in self._memo:
+            self._memo[key] = self.backend(frames, attention)
+        return self._memo[key]
+
+
+def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingConfig,
+                 batch: int = 4) -> tuple[list[np.ndarray], int]:
+    """The product's Enhancer over a clip in batches; returns (frames, scene cuts it detected)."""
+    enhancer = Enhancer(backend, smoothing)
     out = []
     for i in range(0, len(clip), batch):
         out.extend(enhancer(np.stack(clip[i : i + batch])))
-    return out
+    return out, enhancer.smoother.scene_cuts
+
+
+def still(backend: Backend) -> Method:
+    enhancer = Enhancer(backend, SmoothingConfig(strength=0))
+    return lambda rgb: enhancer(rgb[None])[0]
+
+
+def temporal_metrics(clip: list[np.ndarray], out: list[np.ndarray]) -> dict[str, float]:
+    return {"warping_error": warping_error(clip, out), "flicker": brightness_flicker(out),
+            "mc_flicker": motion_compensated_flicker(clip, out), "static_std": static_temporal_std(clip, out),
+            "aligned_std": aligned_temporal_std(clip, out)}
+
+
+def still_scores(methods: dict[str, Method], data: Path, limit: int | None, grid_rows: list) -> dict:
+    niqe_table: dict = {}
+    for name in ("LIME", "MEF", "Fusion"):
+        folder = data / "eval" / name
+        if not folder.is_dir():
+            continue
+        scores: dict[str, list[float]] = {k: [] for k in methods}
+        for i, path in enumerate(images(folder, limit)):
+            rgb = load_rgb(path)
+            outs = {k: method(rgb) for k, method in methods.items()}
+            for key, img in outs.items():
+                scores[key].append(niqe(img))
+            if i < 2 and name != "Fusion":
+                grid_rows.append(list(outs.values()))
+        niqe_table[name] = {k: float(np.mean(v)) for k, v in scores.items()} | {"images": len(scores["input"])}
+        print(f"NIQE {name}: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items()), file=sys.stderr)
+    return niqe_table
+
+
+def lol_scores(methods: dict[str, Method], data: Path, limit: int | None) -> dict:
+    lol = data / "eval" / "LOL15"
+    if not lol.is_dir():
+        return {}
+    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in methods}
+    for path in images(lol / "low_crop600x396", limit):
+        low = load_rgb(path)
+        high = load_rgb(lol / "high" / path.name)[: low.shape[0]]
+        for key, method in methods.items():
+            img = method(low)
+            rows[key].append((psnr(img, high), ssim(img, high)))
+    table = {k: {"psnr": float(np.mean([r[0] for r in v])), "ssim": float(np.mean([r[1] for r in v])),
+                 "images": len(v)} for k, v in rows.items()}
+    print("LOL15: " + ", ".join(f"{k} {v['psnr']:.2f} dB / {v['ssim']:.3f}" for k, v in table.items()), file=sys.stderr)
+    return table
+
+
+def make_clips(data: Path, frames: int, size: tuple[int, int]) -> dict[str, list[np.ndarray]]:
+    lime = images(data / "eval" / "LIME")
+    photo, other = load_rgb(lime[0]), load_rgb(lime[1])
+    made = {"shaky noisy photo": clips.shaky_noisy_clip(photo, frames, size),
+            "moving object": clips.moving_object_clip(photo, frames, size)}
+    for i, name in enumerate(("MEF", "Fusion"), start=2):  # more shaky clips, for the sweep only
+        made[f"shaky noisy photo {i}"] = clips.shaky_noisy_clip(load_rgb(images(data / "eval" / name)[0]), frames,
+                                                                size, seed=i)
+    surveillance = data / "video" / "surveillance_night.mp4"
+    if surveillance.is_file():
+        height = size[0] * 1088 // 960 // 2 * 2  # the clip's aspect ratio
+        made["surveillance_night.mp4"] = clips.video_frames(surveillance, frames, (size[0], height))
+    made["scene cut"] = clips.scene_cut_clip(photo, other, 16, size)
+    made["lights on (x3)"] = clips.lights_on_clip(photo, 16, size)
+    return made
+
+
+def temporal_scores(backends: dict[str, Backend], clip_set: dict[str, list[np.ndarray]]) -> dict:
+    table: dict = {}
+    for clip_name in ("shaky noisy photo", "moving object", "surveillance_night.mp4"):
+        if clip_name not in clip_set:
+            continue
+        clip = clip_set[clip_name]
+        rows = {"input": temporal_metrics(clip, clip)}
+        rows |= {k: temporal_metrics(clip, [m(f) for f in clip]) for k, m in BASELINES.items()}
+        for gen_name, backend in backends.items():
+            for label, config in smoothing_variants().items():
+                rows[f"{gen_name}, {label}"] = temporal_metrics(clip, enhance_clip(backend, clip, config)[0])
+        table[clip_name] = {"frames": len(clip), "size": list(clip[0].shape[1::-1]), "rows": rows}
+        print(f"{clip_name}: " + json.dumps(rows), file=sys.stderr)
+    return table
+
+
+def transition_scores(backends: dict[str, Backend], clip_set: dict[str, list[np.ndarray]]) -> dict:
+    """Scene cuts detected, and the mean |luma difference| (0-255) between smoothed and frame-by-frame
+    output: on the frame of the change (0 = reset at once), the 3 frames after it, and the steady
+    frames before it (what smoothing changes anyway)."""
+    table: dict = {}
+    luma = np.array([0.299, 0.587, 0.114])
+    for clip_name in ("scene cut", "lights on (x3)"):
+        clip = clip_set[clip_name]
+        change = len(clip) // 2
+        for gen_name, backend in backends.items():
+            reference, _ = enhance_clip(backend, clip, SmoothingConfig(strength=0))
+            for label, config in smoothing_variants().items():
+                out, cuts = enhance_clip(backend, clip, config)
+                diff = [float(np.abs((o.astype(float) - r) @ luma).mean()) for o, r in zip(out, reference, strict=True)]
+                table.setdefault(clip_name, {})[f"{gen_name}, {label}"] = {
+                    "scene_cuts": cuts, "steady_before": float(np.mean(diff[2:change])), "at_change": diff[change],
+                    "after_change": float(np.mean(diff[change + 1 : change + 4]))}
+    print("transitions: " + json.dumps(table), file=sys.stderr)
+    return table
+
+
+SHAKY = ("shaky noisy photo", "shaky noisy photo 2", "shaky noisy photo 3")
+
+
+def sweep(backend: Backend, clip_set: dict[str, list[np.ndarray]]) -> dict:
+    """Warping error, motion-compensated flicker and aligned std for a grid of smoothing settings, on
+    the three shaky noisy clips and the moving-object clip."""
+    default = SmoothingConfig()
+    configs = [replace(default, strength=s) for s in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)]
+    configs += [replace(default, motion_threshold=m) for m in (0.04, 0.16, 0.32)]
+    configs += [replace(default, follow_camera=False)]
+    rows = []
+    for config in configs:
+        row = {"config": asdict(config)}
+        for clip_name in (*SHAKY, "moving object"):
+            clip = clip_set[clip_name]
+            out, _ = enhance_clip(backend, clip, config)
+            row[clip_name] = {"warping_error": warping_error(clip, out),
+                              "mc_flicker": motion_compensated_flicker(clip, out),
+                              "aligned_std": aligned_temporal_std(clip, out)}
+        rows.append(row)
+        print(f"sweep {row}", file=sys.stderr)
+    off = rows[0]
+    for row in rows:
+        ratios = [row[c]["mc_flicker"] / off[c]["mc_flicker"] for c in SHAKY]
+        row["shaky_mc_flicker_ratio_worst"], row["shaky_mc_flicker_ratio_mean"] = max(ratios), float(np.mean(ratios))
+        row["no_worse_warping"] = all(row[c]["warping_error"] <= off[c]["warping_error"]
+                                      for c in (*SHAKY, "moving object"))
+    return {"rows": rows}
+
+
+def save_grid(rows: list[list[np.ndarray]], path: Path, height: int = 180) -> None:
+    tiles = []
+    for row in rows:
+        resized = [np.asarray(Image.fromarray(im).resize((round(im.shape[1] * height / im.shape[0]), height)))
+                   for im in row]
+        gap = np.full((height, 4, 3), 255, np.uint8)
+        tiles.append(np.concatenate(sum(([r, gap] for r in resized), [])[:-1], 1))
+    width = max(t.shape[1] for t in tiles)
+    grid = np.full((len(tiles) * (height + 4), width, 3), 255, np.uint8)
+    for i, t in enumerate(tiles):
+        grid[i * (height + 4) : i * (height + 4) + height, : t.shape[1]] = t
+    Image.fromarray(grid).save(path)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer images and frames")
+    parser.add_argument("--quick", action="store_true", help="3 images per set, 12-frame clips (about 2 minutes)")
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=REPO / "docs")
+    parser.add_argument("--from-json", type=Path, metavar="JSON",
+                        help="measure nothing: rewrite quality.md from a quality.json of an earlier run")
     args = parser.parse_args()
+    if args.from_json:
+        write_report(json.loads(args.from_json.read_text()), args.out / "quality.md")
+        return 0
     start = time.perf_counter()
-    generator = load_generator(args.weights or default_weights())
-    enhance_one = still_enhancer(generator)
+    torch.set_flush_denormal(True)
+    backends = {name: MemoBackend(factory()) for name, factory in generator_variants(args.weights).items()}
+    methods: dict[str, Method] = {"input": lambda rgb: rgb} | BASELINES
+    methods |= {name: still(backend.backend) for name, backend in backends.items()}
     limit = 3 if args.quick else None
-    results: dict = {"niqe": {}, "lol15": {}, "temporal": {}}
+    grid_rows: list[list[np.ndarray]] = []
+    results: dict = {"mode": "quick" if args.quick else "full",
+                     "command": "python benchmarks/quality.py" + (" --quick" if args.quick else ""),
+                     "default_smoothing": asdict(SmoothingConfig()), "methods": list(methods)}
+    results["niqe"] = still_scores(methods, args.data, limit, grid_rows)
+    results["lol15"] = lol_scores(methods, args.data, limit)
+    frames = 12 if args.quick else 32
+    clip_set = make_clips(args.data, frames, (320, 192))
+    results["temporal"] = temporal_scores(backends, clip_set)
+    results["transitions"] = transition_scores(backends, clip_set)
+    results["sweep"] = sweep(next(iter(backends.values())), clip_set)
+    results["seconds"] = round(time.perf_counter() - start)
 
-    grid_rows = []
-    for name in ("LIME", "MEF", "Fusion"):
-        folder = args.data / "eval" / name
-        if not folder.is_dir():
-            continue
-        scores = {"input": [], "gamma": [], "clahe": [], "ours": []}
-        for i, path in enumerate(images(folder, limit)):
-            rgb = load_rgb(path)
-            outs = {"input": rgb, "gamma": gamma(rgb), "clahe": clahe(rgb), "ours": enhance_one(rgb[None])[0]}
-            for key, img in outs.items():
-                scores[key].append(niqe(img))
-            if i < 2 and name != "Fusion":
-                grid_rows.append([outs[k] for k in ("input", "gamma", "clahe", "ours")])
-        results["niqe"][name] = {k: float(np.mean(v)) for k, v in scores.items()} | {"images": len(scores["ours"])}
-        print(f"NIQE {name}: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items()), file=sys.stderr)
-
-    lol = args.data / "eval" / "LOL15"
-    if lol.is_dir():
-        rows = {"input": [], "gamma": [], "clahe": [], "ours": []}
-        for path in images(lol / "low_crop600x396", limit):
-            low = load_rgb(path)
-            high = load_rgb(lol / "high" / path.name)[: low.shape[0]]
-            outs = {"input": low, "gamma": gamma(low), "clahe": clahe(low), "ours": enhance_one(low[None])[0]}
-            for key, img in outs.items():
-                rows[key].append((psnr(img, high), ssim(img, high)))
-        results["lol15"] = {k: {"psnr": float(np.mean([r[0] for r in v])), "ssim": float(np.mean([r[1] for r in v])),
-                                "images": len(v)} for k, v in rows.items()}
-        print("LOL15: " + ", ".join(f"{k} {v['psnr']:.2f} dB / {v['ssim']:.3f}"
-                                    for k, v in results["lol15"].items()), file=sys.stderr)
-
-    frames = 10 if args.quick else 24
-    size = (320, 240) if args.quick else (480, 272)
-    photo = load_rgb(images(args.data / "eval" / "LIME")[0])
-    clips = {"shaky noisy photo": shaky_noisy_clip(photo, frames, size),
-             "moving object": moving_object_clip(photo, frames, size)}
-    surveillance = args.data / "video" / "surveillance_night.mp4"
-    if surveillance.is_file():
-        clips["surveillance_night.mp4"] = video_frames(surveillance, frames, (size[0], size[0] * 1088 // 960 // 2 * 2))
-    strengths = {"off": 0.0, "default": SmoothingConfig().strength, "strong": 0.9}
-    for clip_name, clip in clips.items():
-        rows = {"input": {"flicker": brightness_flicker(clip), "static_std": static_temporal_std(clip, clip)}}
-        for label, strength in strengths.items():
-            out = enhance_clip(generator, clip, strength)
-            rows[label] = {"strength": strength, "warping_error": warping_error(clip, out),
-                           "flicker": brightness_flicker(out), "static_std": static_temporal_std(clip, out)}
-        results["temporal"][clip_name] = rows
-        print(f"{clip_name}: " + json.dumps(rows), file=sys.stderr)
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "img").mkdir(exist_ok=True)
+    (args.out / "img").mkdir(parents=True, exist_ok=True)
     if grid_rows:
-        height = 180
-        tiles = []
-        for row in grid_rows:
-            resized = [np.asarray(Image.fromarray(im).resize((round(im.shape[1] * height / im.shape[0]), height)))
-                       for im in row]
-            gap = np.full((height, 4, 3), 255, np.uint8)
-            tiles.append(np.concatenate(sum(([r, gap] for r in resized), [])[:-1], 1))
-        width = max(t.shape[1] for t in tiles)
-        grid = np.full((len(tiles) * (height + 4), width, 3), 255, np.uint8)
-        for i, t in enumerate(tiles):
-            grid[i * (height + 4) : i * (height + 4) + height, : t.shape[1]] = t
-        Image.fromarray(grid).save(args.out / "img" / "quality_grid.png")
+        save_grid(grid_rows, args.out / "img" / "quality_grid.png")
     (args.out / "img" / "quality.json").write_text(json.dumps(results, indent=2))
-    print(f"done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    write_report(results, args.out / "quality.md")
+    print(f"done in {results['seconds']} s", file=sys.stderr)
     return 0
 
 

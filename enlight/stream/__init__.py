@@ -1,4 +1,4 @@
-"""The video pipeline: decode (PyAV) -> RGB -> batch -> attention -> smoothing -> backend -> encode.
+"""The video pipeline: decode (PyAV) -> RGB -> batch -> attention -> backend -> smoothing -> encode.
 
 ``enlight.stream.pipeline.run`` wires the stages; ``enlight.stream.cli`` is ``enlight-video``.
 This package never imports ``enlight.train``.

@@ -90,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
                        help="frames per inference batch (default: 4)")
     model.add_argument("--smoothing", type=_fraction, default=defaults.strength, metavar="S",
-                       help="temporal smoothing of the attention map, 0 (off) .. 1 "
-                       f"(default: {defaults.strength})")
+                       help="temporal smoothing of the enhancement along the camera's motion, 0 (off: frame "
+                       f"by frame) .. 1; 0.95 = strong (default: {defaults.strength})")
     enc = parser.add_argument_group("encoder")
     enc.add_argument("--codec", default="libx264",
                      help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")

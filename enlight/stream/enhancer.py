@@ -1,4 +1,4 @@
-"""Enhancing batches of RGB frames: to the device, attention, temporal smoothing, backend, back.
+"""Enhancing batches of RGB frames: to the device, attention, backend, temporal smoothing, back.
 
 On the CPU each batch is done when ``submit`` returns. On CUDA the work is pipelined one batch
 deep: the upload of batch n (from pinned memory, on a copy stream) and the download of batch
@@ -63,8 +63,7 @@ class Enhancer:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
             x = to_model_input(batch)
-            attention = self.smoother(attention_map(x))
-            y = self.backend(x, attention)
+            y = self.smoother(x, self.backend(x, attention_map(x)))
             if self.grey:
                 y = (1 - attention_map(y)).mul(2).sub(1).expand(-1, 3, -1, -1)  # luma, as RGB in [-1, 1]
             return to_uint8(y)

@@ -1,14 +1,21 @@
-"""Temporal smoothing of the attention map, so the enhancement does not flicker over time.
+"""Temporal smoothing of the enhancement, so the output does not flicker over time.
 
-Per frame t, with A_t the attention map (1 - luma) and S the smoothed state::
+The generator's output is ``x + A * r``: what it adds to the input, the correction ``c = y - x``,
+jumps from frame to frame (its residual ``r`` reacts to noise and to what enters the picture, and
+its global brightness response shifts with the content). The smoother averages that correction
+over time, per pixel, along the camera's motion, and leaves the input itself untouched::
 
-    d   = |A_t - S_{t-1}|                                   per pixel
-    w   = strength * exp(-(d / motion_threshold)^2)          past weight, lowered where things move
-    S_t = w * S_{t-1} + (1 - w) * A_t
+    v   = global shift from frame t-1 to t (phase correlation, camera shake)
+    L~  = move(L_{t-1}, v),  C~ = move(C_{t-1}, v)            state follows the picture
+    d   = |L_t - L~|                                          L: input luma, 3x3 box-filtered
+    w   = strength * exp(-(d / motion_threshold)^2)           past weight, lowered where things move
+    L_t = lerp(L_t, L~, w),  C_t = lerp(c_t, C~, w)
+    out = x_t + C_t
 
-and S is reset to A_t on a scene cut (mean of d above ``scene_cut_threshold``). Static regions
-are averaged over roughly 1 / (1 - strength) frames; moving edges follow the input at once,
-so they do not ghost.
+and the state is reset (w = 0) on a scene cut, when the mean of d exceeds ``scene_cut_threshold``.
+Static regions average the correction over roughly (1 + strength) / (1 - strength) frames; moving
+objects, whose luma differs from the state's, take this frame's correction, so they do not ghost.
+Strength 0 returns the generator's output unchanged (frame by frame).
 """
 
 from __future__ import annotations
@@ -16,15 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
+
+from enlight.models.attention import attention_map
+from enlight.stream.motion import analysis_luma, global_shift, translate
 
 
 @dataclass(frozen=True)
 class SmoothingConfig:
-    """strength in [0, 1) (0 = off); thresholds in attention units ([0, 1])."""
+    """strength in [0, 1) (0 = off); thresholds in luma units ([0, 1]). Defaults from docs/quality.md."""
 
-    strength: float = 0.6
+    strength: float = 0.8
     motion_threshold: float = 0.08
     scene_cut_threshold: float = 0.15
+    follow_camera: bool = True  # move the state along the global (shake) motion
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -33,16 +45,25 @@ class SmoothingConfig:
             raise ValueError("smoothing thresholds must be positive")
 
 
-class TemporalSmoother:
-    """Stateful smoother: call with consecutive batches of attention maps, in display order.
+def gate_luma(frames: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB in [-1, 1] -> (B, 1, H, W) float32 luma in [0, 1], 3x3 box-filtered (less noise)."""
+    luma = 1 - attention_map(frames.float())
+    return F.avg_pool2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
 
-    attention: (B, 1, H, W) float in [0, 1]; returns the smoothed maps, same shape and dtype.
+
+class TemporalSmoother:
+    """Stateful smoother: call with consecutive batches, in display order.
+
+    frames: (B, 3, H, W) RGB in [-1, 1], the generator's input; enhanced: (B, 3, H, W), its output.
+    Returns the smoothed output, (B, 3, H, W) float32 (``enhanced`` itself when strength is 0).
     ``scene_cuts`` counts the resets so far (the first frame is not counted).
     """
 
     def __init__(self, config: SmoothingConfig = SmoothingConfig()) -> None:
         self.config = config
-        self.state: torch.Tensor | None = None
+        self._luma: torch.Tensor | None = None  # (1, H, W) smoothed gate luma
+        self._correction: torch.Tensor | None = None  # (3, H, W) smoothed y - x
+        self._analysis: torch.Tensor | None = None  # (1, 1, h, w) last frame's downsampled luma
         self._cuts: torch.Tensor | int = 0  # a device tensor: counting never waits for the GPU
 
     @property
@@ -50,23 +71,35 @@ class TemporalSmoother:
         return int(self._cuts)
 
     def reset(self) -> None:
-        self.state = None
+        self._luma = self._correction = self._analysis = None
 
-    def __call__(self, attention: torch.Tensor) -> torch.Tensor:
+    def __call__(self, frames: torch.Tensor, enhanced: torch.Tensor) -> torch.Tensor:
         cfg = self.config
         if cfg.strength == 0:
-            return attention
-        out = torch.empty_like(attention)
-        for i in range(attention.shape[0]):
-            current = attention[i]
-            if self.state is None or self.state.shape != current.shape:
-                self.state = current.clone()
+            return enhanced
+        luma = gate_luma(frames)
+        correction = enhanced.float() - frames.float()
+        if self._luma is not None and self._luma.shape != luma.shape[1:]:
+            self.reset()
+        analysis, factor = analysis_luma(luma)
+        if cfg.follow_camera:
+            previous = analysis[:1] if self._analysis is None else self._analysis
+            shifts = global_shift(torch.cat([previous, analysis[:-1]]), analysis) * factor  # (B, 2) pixels
+        self._analysis = analysis[-1:]
+        out = torch.empty_like(correction)
+        for i in range(luma.shape[0]):
+            if self._luma is None:
+                self._luma, self._correction = luma[i].clone(), correction[i].clone()
             else:
-                diff = (current - self.state).abs()
+                past_luma, past_correction = self._luma, self._correction
+                if cfg.follow_camera:
+                    past_luma, past_correction = translate(past_luma, shifts[i]), translate(past_correction, shifts[i])
+                diff = (luma[i] - past_luma).abs()
                 cut = diff.mean() > cfg.scene_cut_threshold  # 0-d tensor, no host sync
                 weight = torch.exp(-((diff / cfg.motion_threshold) ** 2)).mul_(cfg.strength)
                 weight = torch.where(cut, torch.zeros_like(weight), weight)
-                self.state = torch.lerp(current, self.state, weight)
+                self._luma = torch.lerp(luma[i], past_luma, weight)
+                self._correction = torch.lerp(correction[i], past_correction, weight)
                 self._cuts = self._cuts + cut.to(torch.int32)
-            out[i] = self.state
-        return out
+            out[i] = self._correction
+        return frames.float() + out

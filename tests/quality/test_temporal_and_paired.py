@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from enlight.quality.flicker import (
+    aligned_temporal_std,
     brightness_flicker,
     flicker_ratio,
+    motion_compensated_flicker,
     static_temporal_std,
     warping_error,
 )
@@ -63,3 +65,35 @@ def test_warping_error_follows_motion_and_sees_flicker():
     flickering = [np.clip(f.astype(int) + (30 if t % 2 else 0), 0, 255).astype(np.uint8)
                   for t, f in enumerate(moving)]
     assert warping_error(moving, flickering) > 5 * warping_error(moving, moving) + 5e-3
+
+
+def shaking(frames=8, seed=0):
+    """A textured picture seen through a window that jumps by whole pixels (camera shake)."""
+    rng = np.random.default_rng(seed)
+    scene = textured(112, 144, seed)
+    shifts = rng.integers(-4, 5, (frames, 2))
+    return [scene[8 + dy : 8 + dy + 96, 8 + dx : 8 + dx + 128] for dx, dy in shifts]
+
+
+def test_static_clip_has_zero_motion_compensated_flicker_and_aligned_std():
+    frames = [textured()] * 6
+    assert motion_compensated_flicker(frames, frames) == pytest.approx(0, abs=1e-9)
+    assert aligned_temporal_std(frames, frames) == pytest.approx(0, abs=1e-4)
+
+
+def test_shake_is_not_flicker_but_brightness_jumps_are():
+    clip = shaking()
+    plain = brightness_flicker(clip)  # the plain mean changes as content enters and leaves the frame
+    assert plain > 0.1
+    assert motion_compensated_flicker(clip, clip) < 0.1 * plain  # along the motion nothing changed
+    assert aligned_temporal_std(clip, clip) < 0.5
+    jumping = [np.clip(f.astype(int) + (10 if t % 2 else 0), 0, 255).astype(np.uint8) for t, f in enumerate(clip)]
+    assert motion_compensated_flicker(clip, jumping) == pytest.approx(10, abs=0.2)
+    assert aligned_temporal_std(clip, jumping) == pytest.approx(5, abs=0.3)  # std of a +-5 square wave
+
+
+def test_aligned_std_equals_static_std_on_a_static_camera():
+    base = np.full((32, 32, 3), 100, np.uint8)
+    frames = [base + (10 if t % 2 else 0) for t in range(8)]
+    assert aligned_temporal_std([base] * 8, frames) == pytest.approx(5.0)
+    assert motion_compensated_flicker([base] * 8, frames) == pytest.approx(10.0)

@@ -1,0 +1,73 @@
+"""Global camera motion between consecutive frames: phase correlation, and translating an image by it.
+
+Camera shake is mostly a translation of the whole picture by a few pixels per frame. The temporal
+smoother moves its state along it, so what it averages over time belongs to the same scene point.
+Everything stays on the device as tensors (no host sync), for CPU and CUDA alike.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+ANALYSIS_SHORT_SIDE = 96  # phase correlation runs on the luma area-downsampled to about this size
+MAX_SHIFT_FRACTION = 0.125  # larger global shifts are not shake: reported as 0 (the motion gate handles them)
+PEAK_SIGMAS = 6.0  # a correlation peak below 6 / sqrt(pixels) is noise (flat or unrelated frames): shift 0
+
+
+def analysis_luma(luma: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(B, 1, H, W) luma -> ((B, 1, h, w) area-downsampled by an integer factor, that factor)."""
+    factor = max(1, min(luma.shape[-2:]) // ANALYSIS_SHORT_SIDE)
+    return (F.avg_pool2d(luma, factor) if factor > 1 else luma), factor
+
+
+def _subpixel(before: torch.Tensor, peak: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """Offset of the true peak from the integer one, from its neighbours (Foroosh et al., IEEE TIP 2002)."""
+    side = torch.where(after > before, 1.0, -1.0)
+    neighbour = torch.maximum(before, after).clamp(min=0)
+    return side * neighbour / (neighbour + peak).clamp(min=1e-9)
+
+
+def global_shift(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+    """Translation of the content from ``previous`` to ``current``: current(x) ~ previous(x - shift).
+
+    previous, current: (N, 1, h, w) float luma (any range), pairwise. Returns (N, 2) float32 (dx, dy)
+    in pixels of these images, sub-pixel; 0 where the correlation peak is too weak to trust or the
+    shift is implausibly large for shake.
+    """
+    n, _, h, w = current.shape
+    device = current.device
+    window = torch.outer(torch.hann_window(h, periodic=False, device=device),
+                         torch.hann_window(w, periodic=False, device=device))
+    a = previous[:, 0].float()
+    b = current[:, 0].float()
+    fa = torch.fft.rfft2((a - a.mean((-2, -1), keepdim=True)) * window)
+    fb = torch.fft.rfft2((b - b.mean((-2, -1), keepdim=True)) * window)
+    cross = fb * fa.conj()
+    corr = torch.fft.irfft2(cross / (cross.abs() + 1e-12), s=(h, w))  # (N, h, w)
+    flat = corr.reshape(n, -1)
+    index = flat.argmax(-1)
+    iy, ix = index // w, index % w
+    rows = torch.arange(n, device=device)
+    peak = flat[rows, index]
+    dx = ix + _subpixel(corr[rows, iy, (ix - 1) % w], peak, corr[rows, iy, (ix + 1) % w])
+    dy = iy + _subpixel(corr[rows, (iy - 1) % h, ix], peak, corr[rows, (iy + 1) % h, ix])
+    dx = torch.where(dx > w / 2, dx - w, dx)
+    dy = torch.where(dy > h / 2, dy - h, dy)
+    shift = torch.stack([dx, dy], -1).float()
+    trusted = (peak > PEAK_SIGMAS / (h * w) ** 0.5) & (dx.abs() < MAX_SHIFT_FRACTION * w) & (
+        dy.abs() < MAX_SHIFT_FRACTION * h)
+    return torch.where(trusted[:, None], shift, torch.zeros_like(shift))
+
+
+def translate(image: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """(C, H, W) image moved by ``shift`` (2,) (dx, dy) pixels: out(x) = image(x - shift).
+
+    Bilinear; the edges are replicated into the uncovered border.
+    """
+    c, h, w = image.shape
+    one, zero = torch.ones((), device=image.device), torch.zeros((), device=image.device)
+    theta = torch.stack([torch.stack([one, zero, -2 * shift[0] / w]),
+                         torch.stack([zero, one, -2 * shift[1] / h])])[None].to(image.dtype)
+    grid = F.affine_grid(theta, [1, c, h, w], align_corners=False)
+    return F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
