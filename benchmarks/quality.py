@@ -77,6 +77,56 @@ def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]
     return {"ours": lambda: create_backend("auto", generator, device="cpu")}
 
 
+def preset_variants() -> dict[str, Backend]:
+    """The --quality presets on the CPU, and the fast preset with plain bilinear upsampling of its
+    correction instead of the guided filter (which of the two keeps more detail)."""
+    from enlight.stream.backends.scaled import ScaledBackend
+    from enlight.stream.presets import QUALITIES, build_backend
+
+    variants = {name: build_backend(quality=name, device="cpu") for name in QUALITIES}
+    fast = variants["fast"]
+    variants["fast, bilinear upsampling"] = ScaledBackend(fast.inner, scale=fast.scale, upsample="bilinear")
+    return variants
+
+
+def edge_energy(rgb: np.ndarray) -> float:
+    """Mean |Laplacian| of the luma (0-255): how much fine detail an image carries."""
+    import cv2
+
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean())
+
+
+def preset_scores(data: Path, limit: int | None, frames: int) -> dict:
+    """Each preset against the full model's output (best): PSNR, NIQE and detail kept (edge energy
+    ratio to best's) on LIME and MEF, and PSNR on the bundled night clip with default smoothing."""
+    variants = preset_variants()
+    outputs: dict[str, dict[str, list]] = {}
+    table: dict = {}
+    for name in ("LIME", "MEF"):
+        folder = data / "eval" / name
+        if not folder.is_dir():
+            continue
+        rows: dict[str, dict[str, list[float]]] = {k: {"psnr": [], "niqe": [], "detail": []} for k in variants}
+        for path in images(folder, limit):
+            rgb = load_rgb(path)
+            outs = {k: still(backend)(rgb) for k, backend in variants.items()}
+            for key, img in outs.items():
+                rows[key]["psnr"].append(psnr(img, outs["best"]))
+                rows[key]["niqe"].append(niqe(img))
+                rows[key]["detail"].append(edge_energy(img) / edge_energy(outs["best"]))
+        table[name] = {k: {m: float(np.mean(v)) for m, v in r.items()} | {"min_psnr": float(np.min(r["psnr"]))}
+                       for k, r in rows.items()}
+        outputs[name] = rows
+    clip = clips.video_frames(REPO / "samples" / "night.mp4", frames, (640, 360))
+    enhanced = {k: enhance_clip(backend, clip, SmoothingConfig())[0] for k, backend in variants.items()}
+    table["night.mp4"] = {k: {"psnr": float(np.mean([psnr(a, b) for a, b in zip(v, enhanced["best"], strict=True)])),
+                              "frames": len(clip)} for k, v in enhanced.items()}
+    for name, rows in table.items():
+        print(f"presets {name}: " + ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in rows.items()), file=sys.stderr)
+    return table
+
+
 def smoothing_variants() -> dict[str, SmoothingConfig]:
     default = SmoothingConfig()
     return {"smoothing 0 (frame by frame)": replace(default, strength=0.0),
@@ -264,16 +314,26 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="measure nothing: rewrite quality.md from a quality.json of an earlier run")
+    parser.add_argument("--only-presets", action="store_true",
+                        help="measure the --quality presets only, into the existing OUT/img/quality.json")
     args = parser.parse_args()
     if args.from_json:
         write_report(json.loads(args.from_json.read_text()), args.out / "quality.md")
+        return 0
+    limit = 3 if args.quick else None
+    if args.only_presets:
+        results = json.loads((args.out / "img" / "quality.json").read_text())
+        start = time.perf_counter()
+        results["presets"] = preset_scores(args.data, limit, 12 if args.quick else 48)
+        results["presets_seconds"] = round(time.perf_counter() - start)
+        (args.out / "img" / "quality.json").write_text(json.dumps(results, indent=2))
+        write_report(results, args.out / "quality.md")
         return 0
     start = time.perf_counter()
     torch.set_flush_denormal(True)
     backends = {name: MemoBackend(factory()) for name, factory in generator_variants(args.weights).items()}
     methods: dict[str, Method] = {"input": lambda rgb: rgb} | BASELINES
     methods |= {name: still(backend.backend) for name, backend in backends.items()}
-    limit = 3 if args.quick else None
     grid_rows: list[list[np.ndarray]] = []
     results: dict = {"mode": "quick" if args.quick else "full",
                      "command": "python benchmarks/quality.py" + (" --quick" if args.quick else ""),
@@ -285,6 +345,7 @@ def main() -> int:
     results["temporal"] = temporal_scores(backends, clip_set)
     results["transitions"] = transition_scores(backends, clip_set)
     results["sweep"] = sweep(next(iter(backends.values())), clip_set)
+    results["presets"] = preset_scores(args.data, limit, 12 if args.quick else 48)
     results["seconds"] = round(time.perf_counter() - start)
 
     (args.out / "img").mkdir(parents=True, exist_ok=True)

@@ -210,4 +210,29 @@ def write_report(results: dict, path: Path) -> None:
             f"pick {bare})." + (" Quick mode: 12-frame clips give noisier ratios; the default was chosen on a "
                                  "full run." if results["mode"] == "quick" else ""), "",
             WHY_DEFAULT, "", "## What was tried before", "", HISTORY, ""]
+    out += preset_section(results.get("presets"))
     path.write_text("\n".join(out))
+
+
+def preset_section(presets: dict | None) -> list[str]:
+    """The --quality presets against best (written by ``quality.py --only-presets`` or a full run)."""
+    if not presets:
+        return []
+    out = ["## Quality presets against the full model", "",
+           "`--quality balanced` and `fast` run distilled students at 1/2 and 1/4 of the size and carry their "
+           "correction back with a guided filter; here each is compared with `best` (the full generator at full "
+           "size): PSNR against best's output (mean, and the worst image), NIQE, and the detail kept (mean "
+           "|Laplacian| of the luma relative to best's: 1 = as sharp). The last rows run the fast student with "
+           "plain bilinear upsampling of its correction instead of the guided filter. The clip rows use the "
+           "bundled samples/night.mp4 (640x360) with the default smoothing. Speed: docs/benchmarks.md.", ""]
+    for name, rows in presets.items():
+        if "frames" in next(iter(rows.values())):
+            out += [f"{name} ({next(iter(rows.values()))['frames']} frames):", ""]
+            out += _table(["preset", "PSNR vs best (dB)"], [[k, _f(v["psnr"], 2)] for k, v in rows.items()])
+        else:
+            out += [f"{name}:", ""]
+            out += _table(["preset", "PSNR vs best (dB)", "worst image", "NIQE", "detail kept"],
+                          [[k, _f(v["psnr"], 2), _f(v["min_psnr"], 2), _f(v["niqe"]), _f(v["detail"], 2)]
+                           for k, v in rows.items()])
+        out.append("")
+    return out

@@ -5,7 +5,10 @@ Measured, each on its own and then together:
 - model-only fps per backend x precision x batch x size: frames already on the device, one
   warm-up call, then the median of ``repeats`` timed calls (CUDA synchronised), batch / median;
 - decode-only and encode-only ceilings on a clip generated for the purpose (PyAV, libx264);
-- end-to-end pipeline fps (file in, file out) on that clip, with the stage busy times.
+- end-to-end pipeline fps (file in, file out) on that clip, with the stage busy times;
+- per ``--quality`` preset (best / balanced / fast): model-only fps at each size (batch 1, the
+  preset's backend with its reduced-size inference) and end-to-end fps on a clip of
+  ``preset_size`` (854x480 by default: the size the fast preset's target is stated at).
 
 Results print as a markdown table and can be written as JSON and a PNG chart.
 """
@@ -39,10 +42,14 @@ class BenchConfig:
     clip_frames: int = 48
     pipeline_frames: int = 16
     pipeline_size: tuple[int, int] = (640, 360)
+    qualities: tuple[str, ...] = ("best", "balanced", "fast")
+    preset_size: tuple[int, int] = (854, 480)
+    preset_frames: int = 48
 
     @classmethod
     def quick(cls, **changes) -> BenchConfig:
-        base = dict(sizes=((640, 360),), batch_sizes=(1,), repeats=3, clip_frames=48, pipeline_frames=8)
+        base = dict(sizes=((640, 360),), batch_sizes=(1,), repeats=3, clip_frames=48, pipeline_frames=8,
+                    preset_frames=24)
         base.update(changes)
         return cls(**base)
 
@@ -53,6 +60,7 @@ class BenchResult:
     model: list[dict] = field(default_factory=list)
     io: list[dict] = field(default_factory=list)
     pipeline: list[dict] = field(default_factory=list)
+    presets: list[dict] = field(default_factory=list)
 
 
 def _sync(device: torch.device) -> None:
@@ -186,7 +194,34 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
                    "model_fps_in_pipeline": stats.frames / stats.enhance_s if stats.enhance_s else None}
             result.pipeline.append(row)
             log(f"pipeline {name}: {row['fps']:.2f} fps end to end")
+        if config.qualities:
+            preset_clip = make_clip(Path(tmp) / "preset.mp4", config.preset_size, config.preset_frames)
+            for quality in config.qualities:
+                result.presets += time_preset(quality, config, device, preset_clip, Path(tmp), log)
     return result
+
+
+def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: Path, tmp: Path, log) -> list[dict]:
+    """Model-only fps of a --quality preset at each size (batch 1), and its end-to-end fps on ``clip``."""
+    from enlight.stream.pipeline import PipelineConfig, run
+    from enlight.stream.presets import build_backend
+
+    backend = build_backend(quality=quality, device=str(device))
+    rows = []
+    for size in dict.fromkeys((*config.sizes, config.preset_size)):
+        row = time_model(backend, 1, size, config.repeats)
+        row.update(quality=quality, backend=backend.name, kind="model")
+        rows.append(row)
+        log(f"preset {quality:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
+    batch = 1 if device.type == "cpu" else 4
+    stats = run(PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", batch_size=batch, progress=False,
+                               overwrite=True), backend=backend)
+    rows.append({"quality": quality, "backend": backend.name, "kind": "pipeline", "width": config.preset_size[0],
+                 "height": config.preset_size[1], "batch": batch, "frames": stats.frames, "fps": stats.fps,
+                 "wall_s": stats.wall_s, "decode_s": stats.decode_s, "enhance_s": stats.enhance_s,
+                 "encode_s": stats.encode_s})
+    log(f"preset {quality:8s} pipeline {config.preset_size[0]}x{config.preset_size[1]}: {stats.fps:.2f} fps")
+    return rows
 
 
 def markdown(result: BenchResult) -> str:
@@ -203,6 +238,15 @@ def markdown(result: BenchResult) -> str:
     for r in result.pipeline:
         lines.append(f"| {r['backend']} | {r['width']}x{r['height']} | {r['batch']} | {r['frames']} | "
                      f"{r['fps']:.2f} | {r['decode_s']:.1f} | {r['enhance_s']:.1f} | {r['encode_s']:.1f} |")
+    if result.presets:
+        best = {(r["width"], r["height"], r["kind"]): r["fps"] for r in result.presets if r["quality"] == "best"}
+        lines += ["", "| --quality | measured | size | fps | x best | backend |", "|---|---|---|---|---|---|"]
+        for r in result.presets:
+            key = (r["width"], r["height"], r["kind"])
+            ratio = r["fps"] / best[key] if key in best else float("nan")
+            what = "model only" if r["kind"] == "model" else "end to end"
+            lines.append(f"| {r['quality']} | {what} | {r['width']}x{r['height']} | {r['fps']:.2f} | {ratio:.1f} | "
+                         f"{r['backend']} |")
     return "\n".join(lines)
 
 

@@ -211,6 +211,10 @@ def _bench(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=_positive_int, default=None, help="timed calls per case (median)")
     parser.add_argument("--weights", type=Path, default=None,
                         help="weights to time (default: bundled, else random weights of the released size)")
+    parser.add_argument("--qualities", default=None,
+                        help="comma-separated --quality presets to time, '' for none (default: best,balanced,fast)")
+    parser.add_argument("--preset-size", type=_size, default=None,
+                        help="clip size for the presets' end-to-end fps (default: 854x480)")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
     args = parser.parse_args(argv)
@@ -225,6 +229,10 @@ def _bench(argv: list[str]) -> int:
         changes["precisions"] = tuple(args.precisions.split(","))
     if args.repeats:
         changes["repeats"] = args.repeats
+    if args.qualities is not None:
+        changes["qualities"] = tuple(q for q in args.qualities.split(",") if q)
+    if args.preset_size:
+        changes["preset_size"] = args.preset_size
     config = bench.BenchConfig.quick(**changes) if args.quick else bench.BenchConfig(**changes)
     weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
     generator = load_generator(weights) if weights else build_generator().eval()

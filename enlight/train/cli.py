@@ -121,6 +121,8 @@ def distill_parser() -> argparse.ArgumentParser:
     p.add_argument("--upsample", default=d.upsample, choices=("guided", "bilinear"),
                    help=f"how the correction returns to full size when --scale > 1 ({d.upsample})")
     p.add_argument("--init", type=Path, default=None, help="start the student from these weights")
+    p.add_argument("--freeze-bn", action="store_true",
+                   help="keep the BatchNorm statistics of --init fixed (use with --scale > 1)")
     p.add_argument("--cache-teacher", action="store_true",
                    help="run the teacher once per whole image and train on crops of that (fast on a CPU)")
     _add_run_options(p, d)
@@ -176,7 +178,8 @@ def _distill(argv: list[str]) -> int:
                            clips=tuple(args.clips), clip_every=args.clip_every, clip_frames=args.clip_frames,
                            base_channels=args.base_channels, steps=args.steps, decay_steps=args.decay_steps,
                            structure_weight=args.structure_weight, scale=args.scale, upsample=args.upsample,
-                           init=args.init, cache_teacher=args.cache_teacher, **_run_options(args))
+                           init=args.init, freeze_bn=args.freeze_bn, cache_teacher=args.cache_teacher,
+                           **_run_options(args))
     trainer = DistillTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}")
 

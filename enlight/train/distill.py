@@ -57,6 +57,7 @@ class DistillConfig:
     scale: float = 1.0
     upsample: str = "guided"
     init: Path | None = None  # start the student from these weights (e.g. a full-size student)
+    freeze_bn: bool = False  # keep BatchNorm statistics fixed (train exactly the eval-mode network)
     cache_teacher: bool = False
     device: str = "auto"
     amp: bool = False
@@ -211,6 +212,13 @@ class DistillTrainer(TrainLoop):
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **{f"t{i}": o for i, o in enumerate(outputs)})
         return outputs
+
+    def set_train(self) -> None:
+        self.generator.train()
+        if self.config.freeze_bn:
+            for module in self.generator.modules():
+                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.eval()
 
     def student(self, low: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """The student as deployed: at 1/scale with its correction carried back (scale 1: plain)."""

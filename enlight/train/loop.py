@@ -66,6 +66,11 @@ class TrainLoop:
         """Rows of the sample grid: each (n, 3, H, W) in [0, 1], on any device."""
         raise NotImplementedError
 
+    def set_train(self) -> None:
+        """Put the networks in training mode (a trainer may keep parts, e.g. BatchNorm statistics, frozen)."""
+        for net in self.nets.values():
+            net.train()
+
     # ---- learning-rate helpers ----------------------------------------------------------
     @property
     def lr(self) -> float:
@@ -165,8 +170,7 @@ class TrainLoop:
             net.eval()
         with torch.no_grad():
             rows = [torch.cat(list(row.float().clamp(0, 1).cpu()), 2) for row in self.sample_rows(batch)]
-        for net in self.nets.values():
-            net.train()
+        self.set_train()
         grid = torch.cat(rows, 1)  # (3, rows * H, n * W)
         image = (grid * 255).round().byte().permute(1, 2, 0).numpy()
         folder = Path(self.config.out) / "samples"
@@ -197,8 +201,7 @@ class TrainLoop:
         loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                             pin_memory=self.device.type == "cuda", drop_last=True,
                             persistent_workers=cfg.workers > 0)
-        for net in self.nets.values():
-            net.train()
+        self.set_train()
         bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
         last = None
         try:

@@ -6,7 +6,8 @@ from enlight.stream.bench import BenchConfig, chart, markdown, run_bench, write_
 
 def test_bench_measures_every_case_and_writes_outputs(tmp_path):
     config = BenchConfig.quick(sizes=((64, 48), (80, 40)), batch_sizes=(1, 2), clip_frames=6, pipeline_frames=4,
-                               pipeline_size=(64, 48), device="cpu", repeats=2)
+                               pipeline_size=(64, 48), device="cpu", repeats=2, qualities=("best", "fast"),
+                               preset_size=(96, 64), preset_frames=4)
     messages = []
     result = run_bench(config, build_generator(base_channels=8).eval(), log=messages.append)
     assert {(r["backend"], r["width"], r["batch"]) for r in result.model} == {
@@ -15,8 +16,13 @@ def test_bench_measures_every_case_and_writes_outputs(tmp_path):
     assert all(r["fps"] > 0 and r["precision"] == "fp32" for r in result.model)
     assert [r["stage"].split()[0] for r in result.io] == ["decode", "encode"]
     assert [r["frames"] for r in result.pipeline] == [4, 4]
+    presets = {(r["quality"], r["kind"], r["width"]) for r in result.presets}
+    assert presets == {(q, k, w) for q in ("best", "fast") for k, w in
+                       (("model", 64), ("model", 80), ("model", 96), ("pipeline", 96))}
+    assert [r["frames"] for r in result.presets if r["kind"] == "pipeline"] == [4, 4]
     table = markdown(result)
     assert "| onnxruntime | fp32 | 80x40 | 2 |" in table and "end-to-end fps" in table
+    assert "| fast | end to end | 96x64 |" in table
     write_json(result, tmp_path / "b.json")
     assert json.loads((tmp_path / "b.json").read_text())["machine"]["device"] == "cpu"
     assert chart(result, tmp_path / "b.png") and (tmp_path / "b.png").stat().st_size > 1000

@@ -70,3 +70,13 @@ def test_cli_distills_from_images_and_clip_frames_and_exports(images, weights, t
         DistillTrainer(config(images, tmp_path / "x", weights, base_channels=16, init=weights))
     with pytest.raises(EnlightError, match="scale"):
         config(images, tmp_path / "y", weights, scale=8.0)  # 32 / 8 leaves 4 pixels
+
+
+def test_freeze_bn_keeps_the_statistics_and_trains_the_eval_mode_network(images, weights, tmp_path):
+    trainer = DistillTrainer(config(images, tmp_path / "run", weights, scale=2.0, init=weights, freeze_bn=True))
+    stats = {k: v.clone() for k, v in trainer.generator.state_dict().items() if "running" in k}
+    batch = torch.utils.data.default_collate([trainer.dataset[i] for i in range(4)])
+    trainer.set_train()
+    trainer.train_step(batch)
+    assert all(torch.equal(trainer.generator.state_dict()[k], v) for k, v in stats.items())
+    assert not torch.equal(trainer.generator.conv1_1.weight, load_generator(weights).conv1_1.weight)
