@@ -48,8 +48,13 @@ def guided_upsample(
     return a_high * guide_high + b_high
 
 
+# Measured on LIME/MEF (the full model's own correction taken to 1/4 size and back): radius 1 and
+# eps 1e-4 keep 35.8/38.7 dB against full size, radius 2 / eps 1e-3 33.3/35.8, bilinear 31.5/36.0.
+RADIUS, EPS = 1, 1e-4
+
+
 def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scale: float, upsample: str = "guided",
-                   radius: int = 2, eps: float = 1e-3) -> torch.Tensor:
+                   radius: int = RADIUS, eps: float = EPS) -> torch.Tensor:
     """Run ``model(frames, attention)`` at ``1/scale`` of the size and carry its correction back.
 
     frames (B, 3, H, W) in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32, not clamped.
@@ -73,8 +78,8 @@ class ScaledBackend:
     scale 1 passes straight through. upsample: 'guided' or 'bilinear'.
     """
 
-    def __init__(self, inner, *, scale: float = 2.0, upsample: str = "guided", radius: int = 2,
-                 eps: float = 1e-3) -> None:
+    def __init__(self, inner, *, scale: float = 2.0, upsample: str = "guided", radius: int = RADIUS,
+                 eps: float = EPS) -> None:
         if scale < 1:
             raise ValueError(f"scale must be >= 1, got {scale}")
         if upsample not in ("guided", "bilinear"):
