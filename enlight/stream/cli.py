@@ -321,6 +321,10 @@ def _snapshot(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--camera" in argv and "--no-window" not in argv:
+        from enlight.stream.preview import preload_gui
+
+        preload_gui()  # before anything imports av (see enlight.stream.preview)
     handlers = {"bench": _bench, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:

@@ -2,6 +2,11 @@
 
 cv2's GUI is imported only here, and only once ``check_display`` has found a display to open
 a window on (Qt aborts the whole process when it cannot connect to one).
+
+Import order matters: PyAV's and OpenCV's wheels both bundle libxcb extensions under the same
+hashed names, linked to different libxcb copies. Loaded after ``av``, cv2's Qt picks up PyAV's
+and its window never appears (it spins). ``preload_gui()`` imports cv2 first; the command line
+calls it before anything imports av, and ``check_display`` refuses the wrong order.
 """
 
 from __future__ import annotations
@@ -27,6 +32,19 @@ _ESC = 27
 NO_WINDOW_HINT = "use --no-window to process, record or stream without one"
 
 
+def preload_gui() -> None:
+    """Import cv2 now, before PyAV (see the module notes); harmless when cv2 is missing.
+
+    Also points Qt at the system fonts: the wheel ships none and Qt warns about it on every window.
+    """
+    if "QT_QPA_FONTDIR" not in os.environ and os.path.isdir("/usr/share/fonts"):
+        os.environ["QT_QPA_FONTDIR"] = "/usr/share/fonts"
+    try:
+        import cv2  # noqa: F401
+    except ImportError:
+        pass
+
+
 def check_display() -> None:
     """Raise a one-line ``EnlightError`` when no window can be shown: no display, or a cv2 without GUI."""
     if sys.platform.startswith("linux") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -35,6 +53,9 @@ def check_display() -> None:
             raise EnlightError(f"no display for the preview window (DISPLAY is not set); {NO_WINDOW_HINT}")
         if not _x_display_opens():
             raise EnlightError(f"cannot connect to the X display {display}; {NO_WINDOW_HINT}")
+    if "cv2" not in sys.modules and "av" in sys.modules:
+        raise EnlightError("the preview window needs cv2 imported before av: call "
+                           "enlight.stream.preview.preload_gui() first (their bundled libxcb copies clash)")
     try:
         import cv2
     except ImportError:
