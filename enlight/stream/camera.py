@@ -40,7 +40,8 @@ def log_stderr(message: str) -> None:
 @dataclass(frozen=True)
 class LiveConfig:
     """A live run. source: camera index, /dev/videoN, URL, ``-`` or a file (paced at its frame rate);
-    size: (width, height) frames are scaled to; record: file recorded from the start (``r`` toggles);
+    size: (width, height) frames are scaled to; loop: a file source plays again at its end;
+    record: file recorded from the start (``r`` toggles);
     output: a file or stream (URL, ``-``, or a ready ``Location``) written all along; window: show the
     preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends)."""
 
@@ -58,6 +59,7 @@ class LiveConfig:
     max_frames: int | None = None
     reconnect_timeout_s: float = 10.0
     timeout_s: float = 5.0
+    loop: bool = False
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(preset="veryfast"))
     overwrite: bool = False
@@ -203,8 +205,9 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         backend = build_backend(weights=config.weights, name=config.backend, device=config.device,
                                 precision=config.precision)
     enhancer = Enhancer(backend, config.smoothing)
-    source = LiveSource(location, LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
-                                                   reconnect_timeout_s=config.reconnect_timeout_s), log=log)
+    source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
+                                     reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
+    source = LiveSource(location, source_config, log=log)
     outputs = _Outputs(config, source.rate, log)
     window = None
     if config.window:

@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "or a file (played at its frame rate)")
     live.add_argument("--size", type=_size, default=None, metavar="WxH", help="scale frames to this size")
     live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at")
+    live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
     live.add_argument("--record", type=Path, default=None, metavar="FILE",
                       help="record the enhanced video from the start (r toggles)")
     live.add_argument("--no-window", action="store_true",
@@ -155,7 +156,7 @@ def _live(args) -> int:
         source=args.camera, weights=args.weights, backend=args.backend, device=args.device,
         precision=args.precision, size=args.size, fps=args.fps, record=args.record,
         output=_output(args.output, args.format), format=args.format, window=not args.no_window,
-        max_frames=args.max_frames, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
+        max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
         smoothing=SmoothingConfig(strength=args.smoothing),
         encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
         overwrite=args.force,

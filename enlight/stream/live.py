@@ -34,7 +34,6 @@ class LiveFrame:
 
     rgb: np.ndarray
     captured_at: float
-    index: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class LiveSourceConfig:
     fps: float | None = None
     reconnect_timeout_s: float = 10.0
     timeout_s: float = 5.0
+    loop: bool = False  # a file source starts again at its end
 
 
 class SourceLost(EnlightError):
@@ -128,7 +128,7 @@ class LiveSource:
             if self._latest is not None:
                 self.dropped += 1
             self.captured += 1
-            self._latest = LiveFrame(rgb, time.perf_counter(), self.captured)
+            self._latest = LiveFrame(rgb, time.perf_counter())
             self._cond.notify_all()
 
     def _finish(self, error: BaseException | None = None) -> None:
@@ -140,6 +140,10 @@ class LiveSource:
         try:
             while not self._stop.is_set():
                 why = self._play()
+                if why is None and self.config.loop and self.location.is_file and not self._stop.is_set():
+                    self._container.close()
+                    self._container = open_input(self.location)
+                    continue
                 if self._stop.is_set() or why is None:
                     break
                 if not self.location.reconnects:
