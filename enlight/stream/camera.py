@@ -135,10 +135,16 @@ class _Outputs:
             self.output_opened = True
         if self.recording_wanted and "record" not in self.active:
             self.takes += 1
-            base = self.record_next or datetime.now().strftime("enlight-%Y%m%d-%H%M%S.mp4")
-            self._open("record", output_location(numbered(base, self.takes)), rgb.shape)
             self.recording_wanted = False
-            self.log(f"recording to {self.active['record'].name}")
+            base = self.record_next or datetime.now().strftime("enlight-%Y%m%d-%H%M%S.mp4")
+            try:
+                self._open("record", output_location(numbered(base, self.takes)), rgb.shape)
+            except EnlightError as exc:
+                if self.takes == 1 and self.record_next:  # --record itself was checked up front
+                    raise
+                self.log(f"cannot record: {exc}")  # a later take (hotkey r) must not end the run
+            else:
+                self.log(f"recording to {self.active['record'].name}")
         for recorder in self.active.values():
             recorder.write(rgb, captured_at)
 

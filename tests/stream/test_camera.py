@@ -121,6 +121,12 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
             keys = [xdotool, "search", "--sync", "--name", "enlight-video", "key", "--window", "%1"]
             subprocess.run([*keys, "s"], env=env, check=True, capture_output=True, timeout=30)
             window_box(xvfb, 30, want_width=SIZE[0])  # split off: the enhanced picture alone
+            for key in ("plus", "minus", "space", "space", "r"):  # smoothing, pause and resume, stop recording
+                subprocess.run([*keys, key], env=env, check=True, capture_output=True, timeout=30)
+                time.sleep(0.3)
+            time.sleep(1)
+            subprocess.run([*keys, "r"], env=env, check=True, capture_output=True, timeout=30)  # a second take
+            time.sleep(1.5)
             subprocess.run([*keys, "q"], env=env, check=True, capture_output=True, timeout=30)
         else:
             app.send_signal(signal.SIGINT)
@@ -131,3 +137,5 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
     assert app.returncode == 0, err
     assert "Traceback" not in err and "frames shown" in err
     assert len(read_video(record)["times"]) > 0
+    if xdotool:
+        assert "recording saved" in err and len(read_video(tmp_path / "rec-2.mp4")["times"]) > 0, err
