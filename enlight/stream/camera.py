@@ -154,8 +154,9 @@ class _Outputs:
 
     def _close(self, key: str) -> None:
         recorder = self.active.pop(key)
-        recorder.finish()
-        self.done.append((recorder.name, recorder.frames))
+        recorder.finish()  # with no frames: removes the empty file
+        if recorder.frames:
+            self.done.append((recorder.name, recorder.frames))
         if key == "record":
             self.log(f"recording saved: {recorder.frames} frames in {recorder.name}")
 
