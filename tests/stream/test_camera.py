@@ -22,14 +22,14 @@ SIZE = (160, 96)
 
 @pytest.fixture(scope="module")
 def camera_clip(tmp_path_factory) -> Path:
-    """A 10 s dark clip at 24 fps: played as a camera, it lasts longer than any test needs."""
+    """A 10 s dark clip at 24 fps, played as a camera (with --loop, so a slow machine cannot outlast it)."""
     return make_clip(tmp_path_factory.mktemp("camera") / "cam.mp4", width=SIZE[0], height=SIZE[1], frames=240,
                      audio=False)
 
 
 def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
     record = tmp_path / "r.mp4"
-    result = cli("--camera", camera_clip, "--no-window", "--max-frames", "60", "--record", record,
+    result = cli("--camera", camera_clip, "--loop", "--no-window", "--max-frames", "60", "--record", record,
                  "--weights", weights, "--size", "160x96", timeout=120)
     assert result.returncode == 0, result.stderr
     assert len(read_video(record)["times"]) == 60
@@ -104,7 +104,7 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
     record = tmp_path / "rec.mp4"
     env = {**os.environ, "DISPLAY": xvfb}
     app = subprocess.Popen(
-        [sys.executable, "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--size", "160x96",
+        [sys.executable, "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--loop", "--size", "160x96",
          "--weights", str(weights), "--record", str(record), "--smoothing", "0"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
