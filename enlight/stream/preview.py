@@ -28,6 +28,7 @@ HOTKEYS = (
     ("q / Esc", "quit"),
 )
 TITLE = "enlight-video"
+FIRST_SHOW_MS = 100
 _ESC = 27
 NO_WINDOW_HINT = "use --no-window to process, record or stream without one"
 
@@ -115,8 +116,8 @@ class PreviewWindow:
 
     def show(self, picture: np.ndarray) -> str | None:
         self._cv2.imshow(self.title, np.ascontiguousarray(picture[..., ::-1]))  # RGB -> BGR
-        self._shown = True
-        return self.poll()
+        first, self._shown = not self._shown, True
+        return self.poll(FIRST_SHOW_MS if first else 1)  # the first time, give the window time to map and paint
 
     def poll(self, wait_ms: int = 1) -> str | None:
         code = self._cv2.waitKey(wait_ms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -60,17 +61,18 @@ def xvfb():
     cv2 = pytest.importorskip("cv2")
     if "NONE" in cv2.getBuildInformation().split("GUI:", 1)[-1].split("\n", 1)[0].upper():
         pytest.skip("this OpenCV has no GUI")
-    for number in range(91, 120):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if server.poll() is not None or time.monotonic() > deadline:
+    ready, announce = os.pipe()  # -displayfd: Xvfb picks a free display and writes it once it accepts clients
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(announce), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+                              pass_fds=(announce,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(announce)
+    with os.fdopen(ready) as pipe:
+        if not select.select([pipe], [], [], 15)[0]:
             server.kill()
             pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        pytest.skip("Xvfb did not start")
     yield f":{number}"
     server.terminate()
     server.wait(10)
@@ -82,11 +84,14 @@ def screenshot(display: str) -> np.ndarray:
         return next(grab.decode(video=0)).to_ndarray(format="rgb24")
 
 
-def window_box(display: str, timeout_s: float, want_width: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def window_box(display: str, timeout_s: float, want_width: int,
+               app: subprocess.Popen) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Waits until the non-black area of the screen is ``want_width`` wide; (screen, (x0, y0, x1, y1))."""
     deadline = time.monotonic() + timeout_s
     box = None
     while time.monotonic() < deadline:
+        if app.poll() is not None:
+            raise AssertionError(f"the app exited ({app.returncode}): {app.communicate()[1]}")
         shot = screenshot(display)
         lit = shot.max(axis=2) > 0
         lit[200:280, 280:360] = False  # Xvfb's cursor in the middle of the screen
@@ -104,12 +109,12 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
     record = tmp_path / "rec.mp4"
     env = {**os.environ, "DISPLAY": xvfb}
     app = subprocess.Popen(
-        [sys.executable, "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--loop", "--size", "160x96",
-         "--weights", str(weights), "--record", str(record), "--smoothing", "0"],
+        [sys.executable, "-X", "faulthandler", "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--loop",
+         "--size", "160x96", "--weights", str(weights), "--record", str(record), "--smoothing", "0"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        shot, (x0, y0, x1, y1) = window_box(xvfb, 60, want_width=2 * SIZE[0])
+        shot, (x0, y0, x1, y1) = window_box(xvfb, 90, want_width=2 * SIZE[0], app=app)
         assert y1 - y0 == SIZE[1]
         left = shot[y0:y1, x0:x0 + SIZE[0]].astype(float)
         right = shot[y0:y1, x0 + SIZE[0]:x1].astype(float)
@@ -120,7 +125,7 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
         if xdotool:
             keys = [xdotool, "search", "--sync", "--name", "enlight-video", "key", "--window", "%1"]
             subprocess.run([*keys, "s"], env=env, check=True, capture_output=True, timeout=30)
-            window_box(xvfb, 30, want_width=SIZE[0])  # split off: the enhanced picture alone
+            window_box(xvfb, 30, want_width=SIZE[0], app=app)  # split off: the enhanced picture alone
             for key in ("plus", "minus", "space", "space", "r"):  # smoothing, pause and resume, stop recording
                 subprocess.run([*keys, key], env=env, check=True, capture_output=True, timeout=30)
                 time.sleep(0.3)
@@ -133,7 +138,8 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
         _, err = app.communicate(timeout=60)
     finally:
         if app.poll() is None:
-            app.kill()
+            app.send_signal(signal.SIGABRT)  # -X faulthandler: the stacks of a hung app go to its stderr
+            print(app.communicate(timeout=30)[1])
     assert app.returncode == 0, err
     assert "Traceback" not in err and "frames shown" in err
     assert len(read_video(record)["times"]) > 0
