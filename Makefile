@@ -1,5 +1,5 @@
 # make demo: set up .venv and enhance the bundled night clip (out/night_enhanced.mp4 + a side-by-side PNG)
-# make test: set up .venv (pinned versions from constraints.txt) and run ruff + pytest
+# make test: set up .venv (pinned versions from constraints.txt), the system packages the tests use, ruff + pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,13 +8,20 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg constraints.txt | cksum | cut 
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/enlight
 DATA ?= ../shared/data
 
-.PHONY: install test lint demo vgg train-default train-paper clean
+# opencv-python (the GUI build, for the live preview window) loads these X/GL libraries; the window test runs
+# the app under Xvfb and presses keys with xdotool. `make sysdeps` installs the missing ones as root with
+# apt-get; where it cannot, it says so and the window test skips.
+SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core
+
+.PHONY: install sysdeps test lint demo vgg train-default train-paper clean
 
 install: $(STAMP)
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# opencv-python and opencv-python-headless both install cv2: keep only the one setup.cfg names
+	$(BIN)/python -m pip uninstall -q -y opencv-python-headless 2>/dev/null || true
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -22,7 +29,15 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check enlight tests benchmarks samples
 
-test: lint
+sysdeps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ] || ! command -v apt-get >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "note: not root; missing system packages:" $$missing; exit 0; fi; \
+	echo "installing system packages:" $$missing; \
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $$missing) >/dev/null 2>&1 || echo "warning: could not install" $$missing "(tests that need them skip)"
+
+test: lint sysdeps
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)

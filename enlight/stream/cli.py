@@ -1,10 +1,12 @@
 """``enlight-video``: the command line of the video pipeline.
 
-    enlight-video INPUT -o OUTPUT [options]          enhance a video file
+    enlight-video INPUT -o OUTPUT [options]          enhance a video file or stream (URL, - for stdin/stdout)
+    enlight-video --camera 0 [--record r.mp4]        live preview window
     enlight-video convert-weights IN.pth OUT.safetensors
 
 Every user error is one line on stderr and exit code 2; Ctrl-C keeps a playable
-``<name>.partial.<ext>`` and exits 130.
+``<name>.partial.<ext>`` and exits 130 (a live run finalises its recording and exits 0).
+When the video goes to stdout (``-o -``), everything else goes to stderr.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     from enlight.models.zoo import MODELS
     from enlight.stream.backends.base import available_backends
     from enlight.stream.presets import QUALITIES
+    from enlight.stream.preview import HOTKEYS
     from enlight.stream.smoothing import SmoothingConfig
 
     defaults = SmoothingConfig()
@@ -64,16 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"other commands (each has --help):\n{commands}\n\nexample:\n  {PROG} night.mp4 -o day.mp4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="video file to enhance")
-    parser.add_argument("-o", "--output", type=Path, required=True,
-                        help="output video; the container comes from its extension (.mp4, .mkv, .mov, ...)")
+    parser.add_argument("input", nargs="?", default=None,
+                        help="video file, URL (rtsp://, http(s)://, udp://, tcp://, srt://) or - for stdin")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output video; the container comes from its extension (.mp4, .mkv, .mov, ...); "
+                        "a URL, or - for stdout (MPEG-TS unless --format says otherwise)")
+    parser.add_argument("--format", default=None,
+                        help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
+                        "default: from the extension, mpegts for - and stream URLs")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="longest a network open/read may block before it counts as failed (default: 10)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
-    model.add_argument("--quality", default="best", choices=tuple(QUALITIES),
+    model.add_argument("--quality", default=None, choices=tuple(QUALITIES),
                        help="best: the full generator at full size; balanced: a distilled base-16 student at 1/2 "
-                       "size; fast: a base-8 student at 1/4 size (default: best; docs/benchmarks.md)")
+                       "size; fast: a base-8 student at 1/4 size (default: best for files; for --camera, fast on a "
+                       "CPU and best on a GPU; docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
                        help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
     model.add_argument("--backend", default="auto", choices=available_backends(),
@@ -101,10 +112,68 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--pix-fmt", default=None,
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")
+    live = parser.add_argument_group(
+        "live (camera, stream or paced file; the window's hotkeys: "
+        + ", ".join(f"{key} {text}" for key, text in HOTKEYS) + ")")
+    live.add_argument("--camera", metavar="SOURCE", default=None,
+                      help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
+                      "or a file (played at its frame rate)")
+    live.add_argument("--size", type=_size, default=None, metavar="WxH", help="scale frames to this size")
+    live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at")
+    live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
+    live.add_argument("--record", type=Path, default=None, metavar="FILE",
+                      help="record the enhanced video from the start (r toggles)")
+    live.add_argument("--no-window", action="store_true",
+                      help="no preview window: process and record (--record) or stream (-o) only")
+    live.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
+                      help="stop after N enhanced frames")
+    live.add_argument("--reconnect-timeout", type=float, default=10.0, metavar="SECONDS",
+                      help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     out.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
+
+
+def _video_stdout() -> int:
+    """The video is going to stdout: keep a copy of fd 1 for it alone and point fd 1 at stderr,
+    so nothing else printed (by us or a library) can corrupt the stream. Returns the copy."""
+    if os.isatty(1):
+        raise EnlightError("refusing to write video to a terminal; pipe it into a program (... -o - | ffplay -)")
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
+def _output(text: str | None, fmt: str | None):
+    from enlight.stream.locations import output_location
+
+    if text is None:
+        return None
+    return output_location(text, format=fmt, stdout_fd=_video_stdout() if text in ("-", "pipe:", "pipe:1") else 1)
+
+
+def _live(args) -> int:
+    from enlight.stream.camera import LiveConfig, run_live
+    from enlight.stream.sink import EncoderConfig
+    from enlight.stream.smoothing import SmoothingConfig
+
+    if args.input is not None:
+        raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
+    config = LiveConfig(
+        source=args.camera, weights=args.weights, model=args.model, quality=args.quality, backend=args.backend,
+        device=args.device,
+        precision=args.precision, size=args.size, fps=args.fps, record=args.record,
+        output=_output(args.output, args.format), format=args.format, window=not args.no_window,
+        max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
+        smoothing=SmoothingConfig(strength=args.smoothing),
+        encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
+        overwrite=args.force,
+    )
+    stats = run_live(config)
+    if not args.quiet:
+        print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+    return 0
 
 
 def _enhance(argv: list[str]) -> int:
@@ -113,12 +182,18 @@ def _enhance(argv: list[str]) -> int:
     from enlight.stream.smoothing import SmoothingConfig
 
     args = build_parser().parse_args(argv)
+    if args.camera is not None:
+        return _live(args)
+    if args.input is None:
+        raise EnlightError(f"give an INPUT video (or --camera SOURCE) (see {PROG} --help)")
+    if args.output is None:
+        raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
     config = PipelineConfig(
         input=args.input,
-        output=args.output,
+        output=_output(args.output, args.format),
         weights=args.weights,
         model=args.model,
-        quality=args.quality,
+        quality=args.quality or "best",
         backend=args.backend,
         device=args.device,
         precision=args.precision,
@@ -130,12 +205,13 @@ def _enhance(argv: list[str]) -> int:
         encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
         overwrite=args.force,
         progress=not args.quiet,
+        timeout_s=args.timeout,
     )
     try:
         stats = run(config)
     except Interrupted as stop:
         where = f"kept {stop.frames} frames in {stop.partial}" if stop.partial else "nothing was kept"
-        print(f"{PROG}: interrupted; {where}; {config.output} left untouched", file=sys.stderr)
+        print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not args.quiet:
         for note in stats.notes:
@@ -265,6 +341,10 @@ def _snapshot(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--camera" in argv and "--no-window" not in argv:
+        from enlight.stream.preview import preload_gui
+
+        preload_gui()  # before anything imports av (see enlight.stream.preview)
     handlers = {"bench": _bench, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:

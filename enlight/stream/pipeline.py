@@ -1,4 +1,4 @@
-"""``run(config)``: a video file in, an enhanced video file out.
+"""``run(config)``: a video file or stream in, an enhanced video file or stream out.
 
 Three threads, joined by bounded queues, so decode, inference and encode overlap::
 
@@ -23,6 +23,7 @@ import numpy as np
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
 from enlight.stream.enhancer import Enhancer
+from enlight.stream.locations import Location, input_location, output_location
 from enlight.stream.presets import build_backend
 from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
 from enlight.stream.smoothing import SmoothingConfig
@@ -33,11 +34,16 @@ _END = object()
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Everything one file-to-file run needs. weights None = the bundled default of ``model`` and
-    ``quality`` (see enlight.stream.presets)."""
+    """Everything one run needs. weights None = the bundled default of ``model`` and ``quality``
+    (see enlight.stream.presets).
 
-    input: Path
-    output: Path
+    input/output: a file path, a URL, ``-`` (stdin/stdout), or a ready ``Location``.
+    format: the output muxer (default: from the extension; MPEG-TS for ``-`` and most URLs).
+    timeout_s: the longest a network read or write may block before the run fails.
+    """
+
+    input: Path | str | Location
+    output: Path | str | Location
     weights: Path | None = None
     model: str = "enlightengan"
     quality: str = "best"
@@ -53,6 +59,8 @@ class PipelineConfig:
     overwrite: bool = False
     progress: bool = True
     queue_batches: int = 4  # batches buffered between inference and the encoder
+    format: str | None = None
+    timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -68,7 +76,7 @@ class RunStats:
     decode_s: float
     enhance_s: float
     encode_s: float
-    output: Path
+    output: Path | str
     backend: str
     device: str
     notes: tuple[str, ...] = ()
@@ -107,13 +115,18 @@ def resolve_hw_decode(setting: str, device) -> str | None:
     return setting
 
 
-def check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
-    """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written."""
-    if not source.exists():
+def check_paths(source: Path | None, output: Path, *, overwrite: bool, container_from_name: bool = True) -> None:
+    """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written.
+
+    source None: the input is a stream. container_from_name False: the muxer is named (--format).
+    """
+    if source is not None and not source.exists():
         raise EnlightError(f"input not found: {source}")
     if output.exists() and output.is_dir():
         raise EnlightError(f"output is a folder, not a file: {output}")
-    if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
+    if source is not None and (
+        output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
+    ):
         raise EnlightError(f"output {output} is the input file; choose another name")
     folder = output.parent
     if not folder.exists():
@@ -122,12 +135,13 @@ def check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
         raise EnlightError(f"output folder is not a folder: {folder}")
     if output.exists() and not overwrite:
         raise EnlightError(f"output exists: {output} (use --force to overwrite)")
-    if not output.suffix:
+    if container_from_name and not output.suffix:
         raise EnlightError(f"output {output} has no extension to choose a container from (e.g. .mp4, .mkv)")
-    try:
-        av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
-    except ValueError:
-        _check_container_guess(output)
+    if container_from_name:
+        try:
+            av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
+        except ValueError:
+            _check_container_guess(output)
     probe = folder / f".{output.name}.enlight-probe-{os.getpid()}"
     try:
         probe.touch()
@@ -205,8 +219,14 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     backend: use this one instead of building one from ``config`` (tests, benchmarks).
     """
     start = time.perf_counter()
-    source_path, output = Path(config.input), Path(config.output)
-    check_paths(source_path, output, overwrite=config.overwrite)
+    source_at = config.input if isinstance(config.input, Location) else input_location(str(config.input))
+    output_at = config.output
+    if not isinstance(output_at, Location):
+        output_at = output_location(str(output_at), format=config.format)
+    output = Path(output_at.text)
+    if output_at.is_file:
+        check_paths(Path(source_at.url) if source_at.is_file else None, output, overwrite=config.overwrite,
+                    container_from_name=output_at.format is None)
     encoder_codec(config.encoder.codec)
     if backend is None:
         backend = build_backend(model=config.model, weights=config.weights, quality=config.quality,
@@ -215,9 +235,10 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     enhancer = Enhancer(backend, config.smoothing)
 
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
-    with VideoSource(source_path, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode) as source:
+    queue_size = max(8, 2 * config.batch_size)
+    with VideoSource(source_at, queue_size=queue_size, hw_decode=hw_decode, timeout_s=config.timeout_s) as source:
         sink = VideoSink(
-            output,
+            output_at,
             source.info,
             encoder=config.encoder,
             passthrough=source.passthrough,
@@ -287,7 +308,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         decode_s=source.decode_s,
         enhance_s=enhance_s,
         encode_s=sink.encode_s,
-        output=output,
+        output=output if output_at.is_file else output_at.text,
         backend=backend.name,
         device=str(device),
         notes=tuple(source.notes + sink.notes),

@@ -10,7 +10,8 @@ The students were trained (``enlight-train distill --scale S``) to reproduce the
 generator's full-size output through exactly this path, so they are not simply smaller copies.
 docs/benchmarks.md has their speed and their PSNR against ``best``.
 
-With ``--weights`` or ``--model retinexnet`` the preset only sets the inference scale.
+With ``--weights`` or ``--model retinexnet`` the preset only sets the inference scale. Files default
+to ``best``; live runs (``--camera``) to ``fast`` on a CPU and ``best`` on a GPU.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def quality_preset(name: str) -> Quality:
         raise EnlightError(f"unknown quality '{name}' (choose from {', '.join(QUALITIES)})") from None
 
 
+def live_quality(quality: str | None, device: str = "auto") -> str:
+    """The preset of a live run: the one asked for, else ``fast`` on a CPU and ``best`` on a GPU."""
+    if quality is not None:
+        return quality
+    from enlight.stream.backends.base import resolve_device
+
+    return "best" if resolve_device(device).type == "cuda" else "fast"
+
+
 def preset_weights(quality: Quality, model: str, weights: Path | None) -> Path | None:
     """The weights a run uses: explicit ones, else the preset's student (EnlightenGAN), else the default."""
     if weights is not None or model != "enlightengan" or quality.weights is None:
@@ -70,4 +80,4 @@ def build_backend(*, model: str = "enlightengan", weights: Path | None = None, q
     return scaled
 
 
-__all__ = ["QUALITIES", "Quality", "build_backend", "quality_preset"]
+__all__ = ["QUALITIES", "Quality", "build_backend", "live_quality", "quality_preset"]

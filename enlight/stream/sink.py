@@ -1,8 +1,9 @@
 """Writing the enhanced video: PyAV encode plus packet-for-packet copy of the other streams.
 
-The file is written under a temporary name in the target folder and renamed when complete, so
+A file is written under a temporary name in the target folder and renamed when complete, so
 the target path holds either the finished video or nothing new. An interrupted run can keep
-what was encoded as ``<name>.partial.<ext>`` (a valid, playable file).
+what was encoded as ``<name>.partial.<ext>`` (a valid, playable file). A stream (a URL, or
+stdout) is written directly: there is nothing to rename.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.frames import ColorInfo, rgb_to_frame
+from enlight.stream.locations import Location
 from enlight.stream.source import VideoInfo
 
 DEFAULT_CRF = 18
@@ -102,33 +104,39 @@ class VideoSink:
     ``write_frame`` takes (H, W, 3) uint8 RGB with the source pts; ``write_packet`` takes a
     demuxed packet of one of the ``passthrough`` streams, which is muxed without re-encoding.
     Finish with exactly one of ``finish()`` (rename to the target), ``keep_partial()`` or
-    ``abort()`` (delete); the target path is touched only by ``finish()``.
+    ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
+    stream ``Location`` (URL or stdout), written directly and only closed by all three.
     """
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | Location,
         info: VideoInfo,
         *,
         encoder: EncoderConfig = EncoderConfig(),
         passthrough: Sequence[av.stream.Stream] = (),
         metadata: dict[str, str] | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
+        self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
         self.info = info
         self.encode_s = 0.0
         self.frames_written = 0
         self.notes: list[str] = []  # things the user should hear about once, at the end
         codec = encoder_codec(encoder.codec)
         self.pix_fmt = choose_pix_fmt(codec, info, encoder.pix_fmt)
-        self._tmp = self.path.with_name(f".{self.path.stem}.enlight-{secrets.token_hex(4)}{self.path.suffix}")
-        try:
-            # faststart: moov atom first, so the file plays while it streams from the web
-            options = {"movflags": "+faststart"} if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
-            self.container = av.open(str(self._tmp), "w", options=options)
-        except (av.error.FFmpegError, ValueError) as exc:
-            self._tmp.unlink(missing_ok=True)
-            raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
+        self._tmp: Path | None = None
+        if not self.location.is_file:
+            self.container = self.location.open("w")
+        else:
+            self._tmp = self.path.with_name(f".{self.path.stem}.enlight-{secrets.token_hex(4)}{self.path.suffix}")
+            try:
+                # faststart: moov atom first, so the file plays while it streams from the web
+                options = {"movflags": "+faststart"} if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+                self.container = av.open(str(self._tmp), "w", format=self.location.format, options=options)
+            except (av.error.FFmpegError, ValueError) as exc:
+                self._tmp.unlink(missing_ok=True)
+                raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
             self._setup(codec, encoder, passthrough, metadata or {})
         except BaseException:
@@ -233,6 +241,9 @@ class VideoSink:
 
     def finish(self, *, overwrite: bool = False) -> Path:
         """Flush and close, then move the file to the target path."""
+        if self._tmp is None:
+            self._close()
+            return self.path
         try:
             self._close()
             if self.path.exists() and not overwrite:
@@ -245,6 +256,12 @@ class VideoSink:
 
     def keep_partial(self) -> Path | None:
         """Flush and close what was encoded as ``<name>.partial.<ext>``; None if nothing was."""
+        if self._tmp is None:  # a stream: what was sent is out there already
+            try:
+                self._close()
+            except Exception:
+                pass
+            return None
         target = partial_path(self.path)
         try:
             self._close()
@@ -263,5 +280,6 @@ class VideoSink:
             self.container.close()
         except Exception:
             pass
-        self._tmp.unlink(missing_ok=True)
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
 

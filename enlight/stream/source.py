@@ -1,4 +1,4 @@
-"""Reading a video file: demux and decode with PyAV on a background thread.
+"""Reading a video file or stream: demux and decode with PyAV on a background thread.
 
 ``VideoSource`` yields, in demux order, ``DecodedFrame`` items for the video stream it enhances
 and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles).
@@ -19,6 +19,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.frames import ColorInfo, frame_to_rgb, pixel_format
+from enlight.stream.locations import Location
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
 _END = object()
@@ -48,34 +49,45 @@ class VideoInfo:
     display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
 
 
-def _open_error(path: Path, exc: BaseException) -> EnlightError:
+def _open_error(path: Path | str, exc: BaseException) -> EnlightError:
     return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason(exc)})")
 
 
-class VideoSource:
-    """Context manager over one input file.
+def open_input(location: Location, *, timeout_s: float | None = None):
+    """``av.open`` for reading a file, device, URL or pipe; one-line ``EnlightError`` when it cannot."""
+    if location.is_file:
+        path = Path(location.url)
+        if not path.exists():
+            raise EnlightError(f"input not found: {path}")
+        if path.is_dir():
+            raise EnlightError(f"input is a folder, not a video file: {path}")
+        try:
+            return av.open(str(path), "r")
+        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+            raise _open_error(path, exc) from None
+    return location.open("r", timeout_s=timeout_s)
 
-    Opening probes the file and decodes the first frame (so colour tags and rotation are known
+
+class VideoSource:
+    """Context manager over one input file, or a stream (URL or stdin) given as a ``Location``.
+
+    Opening probes the input and decodes the first frame (so colour tags and rotation are known
     before anything is written); iterating starts the decode thread. ``stop()`` ends it early.
     hw_decode: an FFmpeg hardware device type ("cuda" for NVDEC) or None for software decoding.
+    timeout_s: for network inputs, the longest an open or a read may block before it fails.
     """
 
-    def __init__(self, path: str | Path, *, queue_size: int = 16, hw_decode: str | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
+                 timeout_s: float | None = 10.0) -> None:
+        self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
+        self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.decode_s = 0.0
         self.frames_decoded = 0
-        if not self.path.exists():
-            raise EnlightError(f"input not found: {self.path}")
-        if self.path.is_dir():
-            raise EnlightError(f"input is a folder, not a video file: {self.path}")
-        try:
-            self.container = av.open(str(self.path), "r")
-        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-            raise _open_error(self.path, exc) from None
-        if hw_decode:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
+        self.container = open_input(self.location, timeout_s=timeout_s)
+        if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
 
             self.container.close()
@@ -234,9 +246,9 @@ class VideoSource:
             yield from frames
 
 
-def _check_complete(path: Path, container: av.container.InputContainer) -> None:
+def _check_complete(path: Path | str, container: av.container.InputContainer) -> None:
     """Refuse a file whose index (e.g. an MP4 moov atom) points past its end: a cut-off download or copy."""
-    if not path.is_file():
+    if not isinstance(path, Path) or not path.is_file():
         return
     size = path.stat().st_size
     for stream in container.streams:

@@ -1,0 +1,298 @@
+"""``run_live(config)``: a camera, URL, pipe or paced file in; a preview window, a recording, a stream out.
+
+One frame at a time (batch 1), always the newest (``LiveSource`` drops stale ones):
+
+    LiveSource thread ──newest frame──> main thread: Enhancer ──> window / recording / output stream
+
+Latency is measured per frame from capture (the moment the decoder handed the frame over) to
+display (after the window drew it; without a window, after the recording and stream took it).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from enlight.errors import EnlightError
+from enlight.stream.backends.base import Backend
+from enlight.stream.enhancer import Enhancer
+from enlight.stream.live import LiveSource, LiveSourceConfig, SourceLost, frames
+from enlight.stream.locations import Location, input_location, output_location
+from enlight.stream.presets import build_backend, live_quality
+from enlight.stream.recorder import Recorder, check_output, live_info, numbered
+from enlight.stream.sink import EncoderConfig
+from enlight.stream.smoothing import SmoothingConfig
+
+SMOOTHING_STEP = 0.1
+MAX_SMOOTHING = 0.95
+
+
+def log_stderr(message: str) -> None:
+    print(f"enlight-video: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """A live run. source: camera index, /dev/videoN, URL, ``-`` or a file (paced at its frame rate);
+    size: (width, height) frames are scaled to; loop: a file source plays again at its end;
+    record: file recorded from the start (``r`` toggles);
+    output: a file or stream (URL, ``-``, or a ready ``Location``) written all along; window: show the
+    preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends)."""
+
+    source: str
+    weights: Path | None = None
+    model: str = "enlightengan"
+    quality: str | None = None  # None: fast on a CPU, best on a GPU (enlight.stream.presets.live_quality)
+    backend: str = "auto"
+    device: str = "auto"
+    precision: str = "auto"
+    size: tuple[int, int] | None = None
+    fps: float | None = None
+    record: Path | None = None
+    output: str | Location | None = None
+    format: str | None = None
+    window: bool = True
+    max_frames: int | None = None
+    reconnect_timeout_s: float = 10.0
+    timeout_s: float = 5.0
+    loop: bool = False
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(preset="veryfast"))
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """What a live run did. latency_ms: capture-to-display time of each shown frame."""
+
+    frames: int
+    captured: int
+    dropped: int
+    reconnects: int
+    wall_s: float
+    latency_ms: tuple[float, ...]
+    recordings: tuple[tuple[str, int], ...]  # (name, frames)
+    backend: str
+    device: str
+    ended: str  # why it stopped
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def latency_percentile(self, q: float) -> float:
+        return float(np.percentile(self.latency_ms, q)) if self.latency_ms else float("nan")
+
+    def summary(self) -> str:
+        saved = "".join(f"; wrote {frames} frames to {name}" for name, frames in self.recordings)
+        return (
+            f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}); "
+            f"latency capture->display median {self.latency_percentile(50):.0f} ms, "
+            f"p95 {self.latency_percentile(95):.0f} ms; {self.dropped} of {self.captured} captured frames dropped "
+            f"to stay live; {self.reconnects} reconnects; {self.ended}{saved}"
+        )
+
+
+class _Outputs:
+    """The always-on output (file or stream) and the toggled recording, opened on the first frame."""
+
+    def __init__(self, config: LiveConfig, rate, log: Callable[[str], None]) -> None:
+        self.config, self.rate, self.log = config, rate, log
+        self.output = config.output
+        if isinstance(self.output, str):
+            self.output = output_location(self.output, format=config.format)
+        self.record_next: str | None = str(config.record) if config.record else None
+        self.recording_wanted = config.record is not None
+        self.takes = 0
+        self.output_opened = False
+        self.active: dict[str, Recorder] = {}
+        self.done: list[tuple[str, int]] = []
+        for location in self._planned():
+            check_output(location, overwrite=config.overwrite)
+
+    def _planned(self) -> list[Location]:
+        planned = [self.output] if self.output is not None else []
+        return planned + ([output_location(self.record_next)] if self.record_next else [])
+
+    def _open(self, key: str, location: Location, shape) -> None:
+        check_output(location, overwrite=self.config.overwrite)
+        info = live_info(shape[1], shape[0], self.rate)
+        self.active[key] = Recorder(location, info, encoder=self.config.encoder, overwrite=self.config.overwrite)
+
+    def toggle_recording(self) -> None:
+        if "record" in self.active:
+            self._close("record")
+        else:
+            self.recording_wanted = True
+
+    def write(self, rgb: np.ndarray, captured_at: float) -> None:
+        if self.output is not None and not self.output_opened:
+            self._open("output", self.output, rgb.shape)
+            self.output_opened = True
+        if self.recording_wanted and "record" not in self.active:
+            self.takes += 1
+            self.recording_wanted = False
+            base = self.record_next or datetime.now().strftime("enlight-%Y%m%d-%H%M%S.mp4")
+            try:
+                self._open("record", output_location(numbered(base, self.takes)), rgb.shape)
+            except EnlightError as exc:
+                if self.takes == 1 and self.record_next:  # --record itself was checked up front
+                    raise
+                self.log(f"cannot record: {exc}")  # a later take (hotkey r) must not end the run
+            else:
+                self.log(f"recording to {self.active['record'].name}")
+        for recorder in self.active.values():
+            recorder.write(rgb, captured_at)
+
+    @property
+    def recording(self) -> bool:
+        return "record" in self.active
+
+    def _close(self, key: str) -> None:
+        recorder = self.active.pop(key)
+        recorder.finish()  # with no frames: removes the empty file
+        if recorder.frames:
+            self.done.append((recorder.name, recorder.frames))
+        if key == "record":
+            self.log(f"recording saved: {recorder.frames} frames in {recorder.name}")
+
+    def finish(self) -> None:
+        for key in list(self.active):
+            self._close(key)
+
+
+class _Hud:
+    """What the window shows: the last (original, enhanced) pair, split or not, and the overlay."""
+
+    def __init__(self, window, source: LiveSource, enhancer: Enhancer, outputs: _Outputs) -> None:
+        self.window, self.source, self.enhancer, self.outputs = window, source, enhancer, outputs
+        self.split, self.paused = True, False
+        self.fps, self.latency_ms = 0.0, 0.0
+        self.pair: tuple[np.ndarray, np.ndarray] | None = None
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.fps:.1f} fps  latency {self.latency_ms:.0f} ms  dropped {self.source.dropped}",
+                 f"smoothing {self.enhancer.smoother.config.strength:.2f}"]
+        return lines + ["REC"] * self.outputs.recording + ["PAUSED"] * self.paused
+
+    def show(self) -> str | None:
+        """Draws the last pair (when there is one) and returns the key pressed, if any."""
+        if self.window is None:
+            return None
+        if self.pair is None:
+            return self.window.poll()
+        from enlight.stream.preview import compose
+
+        return self.window.show(compose(*self.pair, split=self.split, lines=self.lines()))
+
+    def shown(self, latency_ms: float, interval_s: float | None) -> None:
+        self.latency_ms = latency_ms
+        if interval_s:
+            rate = 1 / max(interval_s, 1e-6)
+            self.fps = 0.8 * self.fps + 0.2 * rate if self.fps else rate
+
+
+def run_live(config: LiveConfig, *, backend: Backend | None = None,
+             log: Callable[[str], None] = log_stderr) -> LiveStats:
+    """Enhance a live source until it ends, ``max_frames`` are shown, or the user quits.
+
+    Raises ``EnlightError`` for bad input (before any work) and when the source is lost for good
+    (after finalising what was recorded, which the message names).
+    """
+    if config.window:
+        from enlight.stream.preview import check_display
+
+        check_display()
+    location = input_location(config.source, camera=True, size=config.size, fps=config.fps)
+    if backend is None:
+        backend = build_backend(model=config.model, weights=config.weights,
+                                quality=live_quality(config.quality, config.device), backend=config.backend,
+                                device=config.device, precision=config.precision)
+    enhancer = Enhancer(backend, config.smoothing)
+    source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
+                                     reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
+    source = LiveSource(location, source_config, log=log)
+    outputs = _Outputs(config, source.rate, log)
+    window = None
+    if config.window:
+        from enlight.stream.preview import PreviewWindow
+
+        window = PreviewWindow()
+    hud = _Hud(window, source, enhancer, outputs)
+    latencies: list[float] = []
+    ended, last_shown = "source ended", None
+    lost: SourceLost | None = None
+    start = time.perf_counter()
+    try:
+        with source:
+            for frame in frames(source):
+                key = None
+                if frame is None or hud.paused:
+                    key = window.poll() if window is not None else None
+                else:
+                    enhanced = enhancer(frame.rgb[None])[0]
+                    outputs.write(enhanced, frame.captured_at)
+                    hud.pair = (frame.rgb, enhanced)
+                    key = hud.show()
+                    now = time.perf_counter()
+                    latencies.append((now - frame.captured_at) * 1000)
+                    hud.shown(latencies[-1], now - last_shown if last_shown else None)
+                    last_shown = now
+                    if config.max_frames is not None and len(latencies) >= config.max_frames:
+                        ended = f"stopped after {len(latencies)} frames (--max-frames)"
+                        break
+                if window is not None and window.closed:
+                    ended = "window closed"
+                    break
+                if key in ("q", "esc"):
+                    ended = "quit"
+                    break
+                if _handle_key(key, hud, enhancer, outputs):
+                    hud.show()
+    except SourceLost as exc:
+        lost = exc
+    except KeyboardInterrupt:
+        ended = "stopped (Ctrl-C)"
+    finally:
+        try:
+            outputs.finish()
+        finally:
+            if window is not None:
+                window.close()
+    if lost is not None:
+        saved = "".join(f"; {frames} frames kept in {name}" for name, frames in outputs.done)
+        raise EnlightError(f"{lost}{saved}")
+    return LiveStats(
+        frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
+        wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
+        backend=backend.name, device=str(getattr(backend, "device", "?")), ended=ended,
+    )
+
+
+def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: _Outputs) -> bool:
+    """Act on a hotkey (other than quit); whether it changed what the window shows."""
+    if key == "s":
+        hud.split = not hud.split
+    elif key in ("+", "="):
+        _set_smoothing(enhancer, +SMOOTHING_STEP)
+    elif key in ("-", "_"):
+        _set_smoothing(enhancer, -SMOOTHING_STEP)
+    elif key == " ":
+        hud.paused = not hud.paused
+    elif key == "r":
+        outputs.toggle_recording()
+    else:
+        return False
+    return True
+
+
+def _set_smoothing(enhancer: Enhancer, step: float) -> None:
+    smoother = enhancer.smoother
+    strength = min(MAX_SMOOTHING, max(0.0, round(smoother.config.strength + step, 2)))
+    smoother.config = replace(smoother.config, strength=strength)

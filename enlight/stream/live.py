@@ -1,0 +1,223 @@
+"""A live source: a decode thread that keeps only the newest frame, and reconnects when it is lost.
+
+For a live picture the right frame to enhance is the newest one: frames that arrive while the
+model is busy replace the waiting one and are counted as ``dropped``, so latency never grows
+with a queue. Sources that are not cameras (a file, a URL, a pipe) are paced by their
+timestamps, as a camera would deliver them. A camera or network stream that fails or ends is
+reopened with exponential backoff for ``reconnect_timeout_s``, one line per retry.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError, reason
+from enlight.stream.frames import ColorInfo, frame_to_rgb
+from enlight.stream.locations import Location
+from enlight.stream.source import open_input
+
+FIRST_RETRY_S = 0.5
+MAX_RETRY_S = 8.0
+_REANCHOR_S = 1.0  # a timestamp jump larger than this restarts the pacing clock
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived."""
+
+    rgb: np.ndarray
+    captured_at: float
+
+
+@dataclass(frozen=True)
+class LiveSourceConfig:
+    """size: (width, height) every frame is scaled to, None keeps the source's; fps: pacing rate
+    for non-camera sources (None: their timestamps); timeout_s: longest blocking network open/read."""
+
+    size: tuple[int, int] | None = None
+    fps: float | None = None
+    reconnect_timeout_s: float = 10.0
+    timeout_s: float = 5.0
+    loop: bool = False  # a file source starts again at its end
+
+
+class SourceLost(EnlightError):
+    """The source went away and did not come back within the reconnect time."""
+
+
+class LiveSource:
+    """The newest frame of a camera, URL, pipe or (paced) file; ``next()`` waits for a fresh one.
+
+    Opening happens in the constructor (so a missing camera is an immediate error); ``start()``
+    starts the decode thread; ``close()`` stops it. ``rate`` is the source's nominal frame rate.
+    """
+
+    def __init__(self, location: Location, config: LiveSourceConfig = LiveSourceConfig(), *,
+                 log: Callable[[str], None] = lambda message: None) -> None:
+        self.location = location
+        self.config = config
+        self.log = log
+        self.captured = 0
+        self.dropped = 0
+        self.reconnects = 0
+        self._latest: LiveFrame | None = None
+        self._ended = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._container = open_input(location, timeout_s=config.timeout_s)
+        stream = self._video_stream(self._container)
+        self.rate = Fraction(config.fps) if config.fps else Fraction(stream.average_rate or stream.guessed_rate or 30)
+
+    def _video_stream(self, container) -> av.VideoStream:
+        if not container.streams.video:
+            container.close()
+            raise EnlightError(f"{self.location.text} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        return stream
+
+    def start(self) -> LiveSource:
+        self._thread = threading.Thread(target=self._run, name="enlight-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=self.config.timeout_s + 1)
+            if self._thread.is_alive():  # blocked in a read (e.g. stdin): leave it to the process exit
+                return
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def __enter__(self) -> LiveSource:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def next(self, timeout_s: float | None = None) -> LiveFrame | None:
+        """The newest frame not yet taken; None when none came within ``timeout_s`` or the source ended
+        (``ended`` tells which). Raises ``SourceLost`` (or the decode error) when it failed for good."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._latest is not None or self._ended, timeout=timeout_s)
+            frame, self._latest = self._latest, None
+            if frame is None and self._error is not None:
+                raise self._error
+            return frame
+
+    @property
+    def ended(self) -> bool:
+        with self._cond:
+            return self._ended and self._latest is None
+
+    def _publish(self, rgb: np.ndarray) -> None:
+        with self._cond:
+            if self._latest is not None:
+                self.dropped += 1
+            self.captured += 1
+            self._latest = LiveFrame(rgb, time.perf_counter())
+            self._cond.notify_all()
+
+    def _finish(self, error: BaseException | None = None) -> None:
+        with self._cond:
+            self._ended, self._error = True, error
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                why = self._play()
+                if why is None and self.config.loop and self.location.is_file and not self._stop.is_set():
+                    self._container.close()
+                    self._container = open_input(self.location)
+                    continue
+                if self._stop.is_set() or why is None:
+                    break
+                if not self.location.reconnects:
+                    raise EnlightError(f"{self.location.text}: {why}")
+                self._reconnect(why)
+        except BaseException as exc:  # handed to the consumer
+            self._finish(exc)
+            return
+        self._finish()
+
+    def _play(self) -> str | None:
+        """Decode and publish until the source ends or fails: None for a normal end, else why it stopped."""
+        container = self._container
+        stream = container.streams.video[0]
+        pace = self.location.kind != "device"
+        anchor: tuple[float, float] | None = None  # (wall clock, media seconds) pacing starts from
+        step = 1 / float(self.rate)
+        media_s = 0.0
+        color = None
+        try:
+            for frame in container.decode(stream):
+                if self._stop.is_set():
+                    return None
+                if pace:
+                    if self.config.fps or frame.pts is None or frame.time_base is None:
+                        media_s += step
+                    else:
+                        media_s = float(frame.pts * frame.time_base)
+                    now = time.perf_counter()
+                    if anchor is None or abs(anchor[0] + media_s - anchor[1] - now) > _REANCHOR_S:
+                        anchor = (now, media_s)
+                    if self._stop.wait(max(0.0, anchor[0] + media_s - anchor[1] - now)):
+                        return None
+                if self.config.size and (frame.width, frame.height) != self.config.size:
+                    frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
+                color = color or ColorInfo.from_frame(frame)
+                self._publish(frame_to_rgb(frame, color))
+        except (av.error.FFmpegError, OSError) as exc:
+            return f"lost ({reason(exc)})"
+        return "ended" if self.location.reconnects else None
+
+    def _reconnect(self, why: str) -> None:
+        """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
+        self._container.close()
+        self._container = None
+        deadline = time.monotonic() + self.config.reconnect_timeout_s
+        delay, attempt = FIRST_RETRY_S, 0
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SourceLost(f"{self.location.text} {why}; gave up after {self.config.reconnect_timeout_s:g} s "
+                                 "of retries")
+            attempt += 1
+            wait = min(delay, left)
+            self.log(f"source {self.location.text} {why}; retry {attempt} in {wait:.1f} s")
+            if self._stop.wait(wait):
+                return
+            try:
+                container = open_input(self.location, timeout_s=min(self.config.timeout_s, max(0.5, left)))
+                self._video_stream(container)
+            except EnlightError as exc:
+                why = f"unavailable ({exc})"
+                delay = min(delay * 2, MAX_RETRY_S)
+                continue
+            self._container = container
+            self.reconnects += 1
+            self.log(f"source {self.location.text} is back (reconnect {self.reconnects})")
+            return
+
+
+def frames(source: LiveSource, *, poll_s: float = 0.05) -> Iterator[LiveFrame | None]:
+    """Yields each fresh frame, or None every ``poll_s`` while none came (so a window stays responsive)."""
+    while True:
+        frame = source.next(poll_s)
+        if frame is None and source.ended:
+            return
+        yield frame

@@ -1,0 +1,112 @@
+"""Where media lives: a file, a camera device, a network URL, or a pipe (stdin/stdout).
+
+``input_location`` and ``output_location`` turn what the user typed into what ``av.open`` takes:
+the URL, the FFmpeg (de)muxer to force, and the options that keep network reads from hanging.
+
+    night.mp4                 file     (the file pipeline's atomic temp-and-rename applies)
+    0, /dev/video2            device   (with --camera: Video4Linux2)
+    rtsp:// http(s):// udp:// tcp:// srt:// rtmp://    network (srt only where FFmpeg has it)
+    -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import av
+
+from enlight.errors import EnlightError, reason
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp")
+# muxer for an output URL whose format is not named; MPEG-TS is what a plain byte stream carries
+OUTPUT_FORMATS = {"rtsp": "rtsp", "rtsps": "rtsp", "rtmp": "flv", "rtmps": "flv"}
+DEFAULT_STREAM_FORMAT = "mpegts"
+_PIPE_NAMES = ("-", "pipe:", "pipe:0", "pipe:1")
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Location:
+    """text: as typed; url: what FFmpeg opens; kind: 'file', 'device', 'network' or 'pipe';
+    format: the (de)muxer to force, or None to let FFmpeg guess; options: its AVOptions."""
+
+    text: str
+    url: str
+    kind: str
+    format: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == "file"
+
+    @property
+    def reconnects(self) -> bool:
+        """Whether losing it is worth retrying (a camera or a network stream, not a file or a pipe)."""
+        return self.kind in ("device", "network")
+
+    def open(self, mode: str = "r", *, timeout_s: float | None = None, **kwargs):
+        """``av.open`` on this location; FFmpeg failures become one-line ``EnlightError``s.
+
+        timeout_s: the longest a network open or read may block (PyAV's interrupt callback);
+        a stalled stream then fails instead of hanging.
+        """
+        timeout = timeout_s if self.kind == "network" else None
+        try:
+            return av.open(self.url, mode, format=self.format, options=dict(self.options), timeout=timeout, **kwargs)
+        except av.error.ProtocolNotFoundError:
+            scheme = self.url.split(":", 1)[0]
+            raise EnlightError(f"this FFmpeg build cannot open {scheme}:// URLs ({self.text})") from None
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            what = "read" if mode == "r" else "write"
+            raise EnlightError(f"cannot {what} {self.text}: {reason(exc)}") from None
+
+
+def is_stream(text: str) -> bool:
+    """Whether ``text`` names a URL or a pipe rather than a file."""
+    return text in _PIPE_NAMES or bool(_URL.match(text))
+
+
+def _network(text: str) -> Location:
+    scheme = _URL.match(text).group(1).lower()
+    if scheme not in NETWORK_SCHEMES and scheme != "file":
+        raise EnlightError(f"unsupported URL scheme {scheme}:// (use {', '.join(NETWORK_SCHEMES)})")
+    options = {"rtsp_transport": "tcp"} if scheme.startswith("rtsp") else {}
+    return Location(text, text, "network", options=options)
+
+
+def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | None = None,
+                   fps: float | None = None) -> Location:
+    """Where to read from. camera: a bare number N means /dev/videoN and /dev/... paths are
+    Video4Linux2 devices, asked for ``size`` (width, height) and ``fps`` where given."""
+    if text in _PIPE_NAMES:
+        return Location(text, "pipe:0", "pipe")
+    if _URL.match(text):
+        return _network(text)
+    if camera and (text.isdigit() or text.startswith("/dev/")):
+        options = {}
+        if size:
+            options["video_size"] = f"{size[0]}x{size[1]}"
+        if fps:
+            options["framerate"] = f"{fps:g}"
+        return Location(text, f"/dev/video{text}" if text.isdigit() else text, "device", "v4l2", options)
+    return Location(text, text, "file")
+
+
+def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1) -> Location:
+    """Where to write to: ``-`` is stdout (file descriptor ``stdout_fd``), MPEG-TS unless ``format``
+    names another muxer; URLs get a muxer from their scheme (MPEG-TS for udp/tcp/srt/http)."""
+    if format is not None:
+        try:
+            av.format.ContainerFormat(format, "w")
+        except ValueError:
+            raise EnlightError(f"unknown output format '{format}' (e.g. mpegts, matroska, flv)") from None
+    if text in _PIPE_NAMES:
+        return Location(text, f"pipe:{stdout_fd}", "pipe", format or DEFAULT_STREAM_FORMAT)
+    if _URL.match(text):
+        location = _network(text)
+        muxer = format or OUTPUT_FORMATS.get(urlsplit(text).scheme.lower(), DEFAULT_STREAM_FORMAT)
+        return Location(text, text, "network", muxer, location.options)
+    return Location(text, text, "file", format)

@@ -1,0 +1,73 @@
+"""Recording live frames: a ``VideoSink`` timed by the capture clock, for files and streams alike.
+
+Live frames have no source timestamps worth keeping (frames are dropped to stay live, and a
+reconnected stream starts its clock again), so each frame's pts is its capture time in
+milliseconds since the recording started: the file plays back at the pace it was seen.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from enlight.stream.frames import ColorInfo
+from enlight.stream.locations import Location
+from enlight.stream.pipeline import check_paths
+from enlight.stream.sink import EncoderConfig, VideoSink
+from enlight.stream.source import VideoInfo
+
+TIME_BASE = Fraction(1, 1000)
+
+
+def check_output(location: Location, *, overwrite: bool) -> None:
+    """Refuse an output file that exists (without ``overwrite``) or cannot be written, before any work."""
+    if location.is_file:
+        check_paths(None, Path(location.url), overwrite=overwrite, container_from_name=location.format is None)
+
+
+def live_info(width: int, height: int, rate: Fraction) -> VideoInfo:
+    """What a sink needs for untagged RGB frames of this size (players assume BT.601/709 by size)."""
+    color = ColorInfo.from_frame(av.VideoFrame(width, height, "yuv420p"))
+    return VideoInfo(width=width, height=height, time_base=TIME_BASE, average_rate=rate, frame_count=None,
+                     codec="rawvideo", pix_fmt="yuv420p", color=color, display_matrix=None)
+
+
+class Recorder:
+    """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds)."""
+
+    def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool) -> None:
+        self.location = location
+        self.overwrite = overwrite
+        self.sink = VideoSink(location, info, encoder=encoder)
+        self._start: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.location.text
+
+    @property
+    def frames(self) -> int:
+        return self.sink.frames_written
+
+    def write(self, rgb, captured_at: float) -> None:
+        if self._start is None:
+            self._start = captured_at
+        self.sink.write_frame(rgb, round((captured_at - self._start) / TIME_BASE))
+
+    def finish(self) -> None:
+        """Flush and close: the file is complete and playable at its name (a stream is ended)."""
+        if self.frames == 0:
+            self.sink.abort()
+            return
+        self.sink.finish(overwrite=self.overwrite)
+
+
+def numbered(path: str, index: int) -> str:
+    """``rec.mp4`` -> ``rec-2.mp4`` for the second recording of a session (index 1 keeps the name)."""
+    if index <= 1:
+        return path
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-{index}{p.suffix}"))
+

@@ -1,0 +1,147 @@
+"""Live mode through the real CLI: a video file as the camera, headless and in a window under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from tests.media import make_clip, read_video
+
+SIZE = (160, 96)
+
+
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory) -> Path:
+    """A 10 s dark clip at 24 fps, played as a camera (with --loop, so a slow machine cannot outlast it)."""
+    return make_clip(tmp_path_factory.mktemp("camera") / "cam.mp4", width=SIZE[0], height=SIZE[1], frames=240,
+                     audio=False)
+
+
+def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
+    record = tmp_path / "r.mp4"
+    result = cli("--camera", camera_clip, "--loop", "--no-window", "--max-frames", "60", "--record", record,
+                 "--weights", weights, "--size", "160x96", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(read_video(record)["times"]) == 60
+    summary = result.stderr_lines[-1]
+    assert "60 frames shown" in summary and "latency capture->display median" in summary and "p95" in summary
+    assert "dropped" in summary and "wrote 60 frames to" in summary
+    assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]  # no temporary file left
+
+
+def test_camera_without_display_says_so_in_one_line(camera_clip, weights, cli):
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    result = cli("--camera", camera_clip, "--weights", weights, env=env, timeout=60)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "no display" in result.stderr and "--no-window" in result.stderr
+
+
+def test_missing_camera_is_a_clear_error(weights, cli):
+    result = cli("--camera", "/dev/video97", "--no-window", "--weights", weights, timeout=60)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "/dev/video97" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def xvfb():
+    """A private X server (Xvfb); skipped where Xvfb or a GUI-enabled OpenCV is missing."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (make test installs it where it can)")
+    cv2 = pytest.importorskip("cv2")
+    if "NONE" in cv2.getBuildInformation().split("GUI:", 1)[-1].split("\n", 1)[0].upper():
+        pytest.skip("this OpenCV has no GUI")
+    ready, announce = os.pipe()  # -displayfd: Xvfb picks a free display and writes it once it accepts clients
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(announce), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+                              pass_fds=(announce,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(announce)
+    with os.fdopen(ready) as pipe:
+        if not select.select([pipe], [], [], 15)[0]:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+
+
+def screenshot(display: str) -> np.ndarray:
+    """The whole virtual screen, (480, 640, 3) uint8 RGB, through FFmpeg's x11grab."""
+    with av.open(display, format="x11grab", options={"video_size": "640x480"}) as grab:
+        return next(grab.decode(video=0)).to_ndarray(format="rgb24")
+
+
+def window_box(display: str, timeout_s: float, want_width: int,
+               app: subprocess.Popen) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Waits until the non-black area of the screen is ``want_width`` wide; (screen, (x0, y0, x1, y1))."""
+    deadline = time.monotonic() + timeout_s
+    box = None
+    while time.monotonic() < deadline:
+        if app.poll() is not None:
+            raise AssertionError(f"the app exited ({app.returncode}): {app.communicate()[1]}")
+        shot = screenshot(display)
+        lit = shot.max(axis=2) > 0
+        lit[200:280, 280:360] = False  # Xvfb's cursor in the middle of the screen
+        ys, xs = np.nonzero(lit)
+        if xs.size:
+            box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+            if box[2] - box[0] == want_width:
+                return shot, box
+        time.sleep(0.3)
+    raise AssertionError(f"no {want_width}-wide window within {timeout_s} s (last non-black box {box})")
+
+
+@pytest.mark.display
+def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_path, xvfb):
+    record = tmp_path / "rec.mp4"
+    env = {**os.environ, "DISPLAY": xvfb}
+    app = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--loop",
+         "--size", "160x96", "--weights", str(weights), "--record", str(record), "--smoothing", "0"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        shot, (x0, y0, x1, y1) = window_box(xvfb, 90, want_width=2 * SIZE[0], app=app)
+        assert y1 - y0 == SIZE[1]
+        left = shot[y0:y1, x0:x0 + SIZE[0]].astype(float)
+        right = shot[y0:y1, x0 + SIZE[0]:x1].astype(float)
+        below_overlay = slice(SIZE[1] // 2, SIZE[1])
+        assert left[below_overlay].mean() > 5 and right[below_overlay].mean() > 5, "black picture"
+        assert np.abs(left[below_overlay] - right[below_overlay]).mean() > 3, "both halves alike: not a split view"
+        xdotool = shutil.which("xdotool")
+        if xdotool:
+            keys = [xdotool, "search", "--sync", "--name", "enlight-video", "key", "--window", "%1"]
+            subprocess.run([*keys, "s"], env=env, check=True, capture_output=True, timeout=30)
+            window_box(xvfb, 30, want_width=SIZE[0], app=app)  # split off: the enhanced picture alone
+            for key in ("plus", "minus", "space", "space", "r"):  # smoothing, pause and resume, stop recording
+                subprocess.run([*keys, key], env=env, check=True, capture_output=True, timeout=30)
+                time.sleep(0.3)
+            time.sleep(1)
+            subprocess.run([*keys, "r"], env=env, check=True, capture_output=True, timeout=30)  # a second take
+            time.sleep(1.5)
+            subprocess.run([*keys, "q"], env=env, check=True, capture_output=True, timeout=30)
+        else:
+            app.send_signal(signal.SIGINT)
+        _, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.send_signal(signal.SIGABRT)  # -X faulthandler: the stacks of a hung app go to its stderr
+            print(app.communicate(timeout=30)[1])
+    assert app.returncode == 0, err
+    assert "Traceback" not in err and "frames shown" in err
+    assert len(read_video(record)["times"]) > 0
+    if xdotool:
+        assert "recording saved" in err and len(read_video(tmp_path / "rec-2.mp4")["times"]) > 0, err

@@ -1,0 +1,139 @@
+"""Streams in and out: stdin/stdout pipes, HTTP on 127.0.0.1, a stream that goes away."""
+
+from __future__ import annotations
+
+import functools
+import io
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import av
+import pytest
+
+from enlight.errors import EnlightError
+from enlight.stream.locations import input_location, output_location
+from tests.conftest import REPO
+from tests.media import make_clip, read_video
+
+FRAMES = 24
+
+
+def to_mpegts(clip: Path, out: Path) -> Path:
+    """Remux a clip into MPEG-TS (what a pipe or a live stream carries)."""
+    with av.open(str(clip)) as src, av.open(str(out), "w", format="mpegts") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ts_clip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ts")
+    return to_mpegts(make_clip(folder / "c.mp4", width=64, height=48, frames=FRAMES), folder / "clip.ts")
+
+
+class _Server:
+    """An HTTP server on 127.0.0.1 serving one folder from a thread; ``stop()`` takes it down."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server(ts_clip):
+    server = _Server(ts_clip.parent)
+    yield server
+    server.stop()
+
+
+def enhance_to_stdout(args: list[str], stdin: bytes | None = None, timeout: float = 180):
+    return subprocess.run([sys.executable, "-m", "enlight.stream.cli", *args], input=stdin, capture_output=True,
+                          cwd=REPO, timeout=timeout)
+
+
+@pytest.mark.parametrize("via", ["pipe", "http"])
+def test_stream_in_mpegts_out_on_stdout_frame_for_frame(ts_clip, weights, http_server, via):
+    """``... | enlight-video - -o - | ...`` and ``enlight-video http://... -o -``: every frame comes out."""
+    source = "-" if via == "pipe" else http_server.url(ts_clip.name)
+    stdin = ts_clip.read_bytes() if via == "pipe" else None
+    result = enhance_to_stdout([source, "-o", "-", "--weights", str(weights), "--batch-size", "2"], stdin)
+    err = result.stderr.decode(errors="replace")
+    assert result.returncode == 0, err
+    assert result.stdout[:1] == b"\x47" and len(result.stdout) % 188 == 0, "stdout is not pure MPEG-TS"
+    assert f"{FRAMES} frames" in err
+    with av.open(io.BytesIO(result.stdout), format="mpegts") as received:
+        assert [s.type for s in received.streams] == ["video", "audio"]
+        frames = list(received.decode(video=0))
+    assert len(frames) == FRAMES and (frames[0].width, frames[0].height) == (64, 48)
+
+
+def test_video_to_a_terminal_is_refused(ts_clip, weights):
+    """-o - with stdout on a terminal: one line, no bytes of video on the screen."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "enlight.stream.cli", str(ts_clip), "-o", "-", "--weights",
+                           str(weights)], stdout=follower, stderr=subprocess.PIPE, cwd=REPO, timeout=60)
+    assert proc.returncode == 2 and b"terminal" in proc.stderr and proc.stderr.count(b"\n") == 1
+
+
+def test_lost_stream_is_retried_then_the_recording_is_kept(ts_clip, weights, tmp_path, http_server):
+    """A live HTTP stream that ends and whose server goes away: retries with backoff, one line each, then a
+    one-line error naming the recording, which is complete and playable."""
+    record = tmp_path / "r.mp4"
+    url = http_server.url(ts_clip.name)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "enlight.stream.cli", "--camera", url, "--no-window", "--record", str(record),
+         "--weights", str(weights), "--reconnect-timeout", "1.5", "--timeout", "2"],
+        cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    lines = []
+    for line in app.stderr:
+        lines.append(line.rstrip())
+        if "recording to" in line:
+            http_server.stop()  # the stream plays to its end; reconnecting then finds nobody
+    assert app.wait(60) == 2, lines
+    retries = [line for line in lines if "retry" in line]
+    assert len(retries) >= 2 and all(line.startswith("enlight-video: source ") for line in retries), lines
+    assert "gave up after 1.5 s" in lines[-1] and str(record) in lines[-1] and "Traceback" not in "\n".join(lines)
+    assert lines[-1].startswith("enlight-video: error: ")
+    assert 0 < len(read_video(record)["times"]) <= FRAMES
+
+
+def test_locations():
+    assert input_location("-").url == "pipe:0" and input_location("-").kind == "pipe"
+    assert input_location("3", camera=True, size=(640, 360), fps=30).url == "/dev/video3"
+    assert input_location("3", camera=True).format == "v4l2"
+    assert input_location("3").kind == "file"  # a file named 3 without --camera
+    assert input_location("rtsp://cam/x").options == {"rtsp_transport": "tcp"}
+    assert input_location("udp://127.0.0.1:5000").reconnects
+    assert output_location("-", stdout_fd=7).url == "pipe:7" and output_location("-").format == "mpegts"
+    assert output_location("-", format="matroska").format == "matroska"
+    assert output_location("rtmp://host/live").format == "flv"
+    assert output_location("udp://127.0.0.1:5000").format == "mpegts"
+    assert output_location("out.mkv").is_file and output_location("out.mkv").format is None
+    with pytest.raises(EnlightError, match="unknown output format"):
+        output_location("-", format="nosuchmuxer")
+    with pytest.raises(EnlightError, match="unsupported URL scheme"):
+        input_location("gopher://old/video")
