@@ -55,6 +55,9 @@ class Enhancer:
         self.grey = grey
         self.device = backend.device
         self.smoother = TemporalSmoother(smoothing)
+        # a reduced-size backend smooths its small output itself (far cheaper than at full size)
+        inside = getattr(backend, "smooth_inside", None)
+        self._smooth_here = not (inside is not None and inside(self.smoother))
         self.cuda = self.device.type == "cuda"
         self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
         self._pending: deque[_Pending] = deque()
@@ -63,7 +66,9 @@ class Enhancer:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
             x = to_model_input(batch)
-            y = self.smoother(x, self.backend(x, attention_map(x)))
+            y = self.backend(x, attention_map(x))
+            if self._smooth_here:
+                y = self.smoother(x, y)
             if self.grey:
                 y = (1 - attention_map(y)).mul(2).sub(1).expand(-1, 3, -1, -1)  # luma, as RGB in [-1, 1]
             return to_uint8(y)

@@ -54,19 +54,27 @@ RADIUS, EPS = 1, 1e-4
 
 
 def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scale: float, upsample: str = "guided",
-                   radius: int = RADIUS, eps: float = EPS) -> torch.Tensor:
+                   radius: int = RADIUS, eps: float = EPS, smoother=None) -> torch.Tensor:
     """Run ``model(frames, attention)`` at ``1/scale`` of the size and carry its correction back.
 
     frames (B, 3, H, W) in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32, not clamped.
     Differentiable (distillation trains students through it). upsample: 'guided' or 'bilinear'.
+    smoother: a ``TemporalSmoother`` applied to the small frames and output, before upsampling
+    (scale**2 times cheaper than smoothing at full size; the correction is smooth anyway).
     """
-    frames, attention = frames.float(), attention.float()
+    # standard (NCHW-contiguous) layout: the pooling and bilinear kernels run several times slower on
+    # the channels_last tensors the Enhancer hands over (measured: 6.8 vs 0.9 ms per 854x480 upsample)
+    frames = frames.float().contiguous()
+    attention = attention.float().contiguous()
     if scale == 1:
         return model(frames, attention).float()
     height, width = frames.shape[-2:]
     size = (max(1, round(height / scale)), max(1, round(width / scale)))
     small = F.interpolate(frames, size=size, mode="area")
-    delta = model(small, F.interpolate(attention, size=size, mode="area")).float() - small
+    out = model(small, F.interpolate(attention, size=size, mode="area")).float()
+    if smoother is not None:
+        out = smoother(small, out)
+    delta = out - small
     if upsample == "bilinear":
         return frames + F.interpolate(delta, size=(height, width), mode="bilinear", align_corners=False)
     return frames + guided_upsample(delta, small, frames, radius=radius, eps=eps)
@@ -88,7 +96,13 @@ class ScaledBackend:
         self.radius, self.eps = radius, eps
         self.name = f"{inner.name}@1/{scale:g}"
         self.device = inner.device
+        self.smoother = None
+
+    def smooth_inside(self, smoother) -> bool:
+        """Let the Enhancer's temporal smoother run at the reduced size, inside this backend."""
+        self.smoother = smoother
+        return self.scale != 1
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         return scaled_enhance(self.inner, frames, attention, scale=self.scale, upsample=self.upsample,
-                              radius=self.radius, eps=self.eps)
+                              radius=self.radius, eps=self.eps, smoother=self.smoother)
