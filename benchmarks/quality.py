@@ -101,7 +101,6 @@ def preset_scores(data: Path, limit: int | None, frames: int) -> dict:
     """Each preset against the full model's output (best): PSNR, NIQE and detail kept (edge energy
     ratio to best's) on LIME and MEF, and PSNR on the bundled night clip with default smoothing."""
     variants = preset_variants()
-    outputs: dict[str, dict[str, list]] = {}
     table: dict = {}
     for name in ("LIME", "MEF"):
         folder = data / "eval" / name
@@ -117,7 +116,6 @@ def preset_scores(data: Path, limit: int | None, frames: int) -> dict:
                 rows[key]["detail"].append(edge_energy(img) / edge_energy(outs["best"]))
         table[name] = {k: {m: float(np.mean(v)) for m, v in r.items()} | {"min_psnr": float(np.min(r["psnr"]))}
                        for k, r in rows.items()}
-        outputs[name] = rows
     clip = clips.video_frames(REPO / "samples" / "night.mp4", frames, (640, 360))
     enhanced = {k: enhance_clip(backend, clip, SmoothingConfig())[0] for k, backend in variants.items()}
     table["night.mp4"] = {k: {"psnr": float(np.mean([psnr(a, b) for a, b in zip(v, enhanced["best"], strict=True)])),

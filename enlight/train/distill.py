@@ -20,7 +20,7 @@ generator pass per crop) from every step.
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +33,11 @@ from enlight.models.attention import attention_map
 from enlight.models.generator import build_generator
 from enlight.models.weights import load_generator
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
-from enlight.train.loop import TrainLoop, linear_decay
+from enlight.train.loop import RunSettings, TrainLoop, linear_decay
 
 
-@dataclass(frozen=True)
-class DistillConfig:
+@dataclass(frozen=True, kw_only=True)
+class DistillConfig(RunSettings):
     """A distillation run. ``images``: folders of low-light images; ``clips``: videos whose every
     ``clip_every``-th frame (up to ``clip_frames`` each) joins the images."""
 
@@ -59,13 +59,6 @@ class DistillConfig:
     init: Path | None = None  # start the student from these weights (e.g. a full-size student)
     freeze_bn: bool = False  # keep BatchNorm statistics fixed (train exactly the eval-mode network)
     cache_teacher: bool = False
-    device: str = "auto"
-    amp: bool = False
-    workers: int = 2
-    seed: int = 0
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 3
-    log_every: int = 10
     sample_every: int = 500
 
     def __post_init__(self) -> None:
@@ -77,17 +70,6 @@ class DistillConfig:
             raise EnlightError(f"--scale must be >= 1 and leave at least 9 pixels of the crop, got {self.scale}")
         if self.upsample not in ("guided", "bilinear"):
             raise EnlightError(f"--upsample must be guided or bilinear, got {self.upsample}")
-
-    def to_json(self) -> dict:
-        def plain(value):
-            if isinstance(value, Path):
-                return str(value)
-            if isinstance(value, tuple):
-                return [plain(v) for v in value]
-            return value
-
-        return {k: plain(v) for k, v in asdict(self).items()}
-
 
 def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
     """Every ``every``-th frame of a video as (H, W, 3) uint8 RGB, at most ``limit`` frames."""
@@ -160,12 +142,7 @@ class DistillTrainer(TrainLoop):
     kind = "distill"
 
     def __init__(self, config: DistillConfig) -> None:
-        from enlight.stream.backends.base import resolve_device
-
-        self.config = config
-        self.device = resolve_device(config.device)
-        self.amp = config.amp and self.device.type == "cuda"
-        torch.manual_seed(config.seed)
+        self._setup(config)
         images = [p for folder in config.images for p in list_images(folder)]
         frames = [f for clip in config.clips for f in clip_frames(clip, every=config.clip_every,
                                                                    limit=config.clip_frames)]

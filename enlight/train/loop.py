@@ -1,10 +1,9 @@
 """The machinery every enlight-train run shares: checkpoints, resume, logging, samples, the loop.
 
-A run is a subclass of ``TrainLoop`` that sets, in its ``__init__``:
+A run is a subclass of ``TrainLoop`` that, in its ``__init__``, calls ``_setup(config)`` with its
+config (a ``RunSettings`` subclass that adds ``out``, ``batch_size`` and its own settings), and sets
 
-- ``config``: a frozen dataclass with at least ``out, batch_size, workers, seed, checkpoint_every,
-  keep_checkpoints, log_every, sample_every`` and a ``to_json()``;
-- ``device``, ``amp``, ``dataset`` (items are dicts of tensors), ``steps_per_epoch``, ``total_steps``;
+- ``dataset`` (items are dicts of tensors), ``steps_per_epoch``, ``total_steps``;
 - ``nets`` (name -> module), ``optimizers`` (name -> optimiser), ``schedulers`` (a list),
   ``scaler`` (a GradScaler), ``generators`` (name -> extra ``torch.Generator`` to checkpoint);
 
@@ -19,6 +18,7 @@ import json
 import os
 import random
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,32 @@ from enlight.errors import EnlightError
 from enlight.train.data import EpochSampler
 
 CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """What every training run shares: where it runs and how often it logs, samples and saves."""
+
+    device: str = "auto"
+    amp: bool = False
+    workers: int = 2
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    sample_every: int = 200
+
+    def to_json(self) -> dict:
+        """The settings as JSON values (paths as strings, tuples as lists)."""
+
+        def plain(value):
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {k: plain(v) for k, v in asdict(self).items()}
 
 
 def numpy_state() -> dict:
@@ -52,6 +78,15 @@ class TrainLoop:
 
     config = None
     kind = "enlightengan"  # what the run trains; stored in checkpoints, read by the exporters
+
+    def _setup(self, config: RunSettings) -> None:
+        """Keep ``config``, pick the device (AMP only on CUDA) and seed torch."""
+        from enlight.stream.backends.base import resolve_device
+
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.amp = config.amp and self.device.type == "cuda"
+        torch.manual_seed(config.seed)
 
     def _init_loop(self) -> None:
         self.step = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,15 +22,15 @@ import torch
 from enlight.errors import EnlightError
 from enlight.models.retinexnet import build_retinexnet
 from enlight.train.data import list_images
-from enlight.train.loop import TrainLoop
+from enlight.train.loop import RunSettings, TrainLoop
 from enlight.train.paired_data import PairedDataset, match_by_name
 from enlight.train.retinex_losses import DecomWeights, decom_loss, relight_loss
 
 STAGES = ("decom", "enhance", "joint")
 
 
-@dataclass(frozen=True)
-class RetinexConfig:
+@dataclass(frozen=True, kw_only=True)
+class RetinexConfig(RunSettings):
     pairs_low: Path
     pairs_high: Path
     out: Path
@@ -42,13 +42,6 @@ class RetinexConfig:
     crop: int = 96
     lr: float = 1e-3
     channels: int = 64
-    device: str = "auto"
-    amp: bool = False
-    workers: int = 2
-    seed: int = 0
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 3
-    log_every: int = 10
     sample_every: int = 500
 
     def __post_init__(self) -> None:
@@ -56,9 +49,6 @@ class RetinexConfig:
             raise EnlightError("stage steps must be >= 0 and --batch-size >= 1")
         if self.crop < 8:
             raise EnlightError(f"--crop must be at least 8 (three stride-2 levels), got {self.crop}")
-
-    def to_json(self) -> dict:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
     @property
     def bounds(self) -> tuple[int, int, int]:
@@ -91,12 +81,7 @@ class RetinexTrainer(TrainLoop):
     kind = "retinexnet"
 
     def __init__(self, config: RetinexConfig) -> None:
-        from enlight.stream.backends.base import resolve_device
-
-        self.config = config
-        self.device = resolve_device(config.device)
-        self.amp = config.amp and self.device.type == "cuda"
-        torch.manual_seed(config.seed)
+        self._setup(config)
         synthetic = list_images(config.synthetic) if config.synthetic is not None else []
         self.pairs = match_by_name(config.pairs_low, config.pairs_high)
         self.dataset = PairedDataset(self.pairs, synthetic, crop=config.crop, seed=config.seed)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -29,7 +29,7 @@ from enlight.models.discriminator import build_global_discriminator, build_local
 from enlight.models.generator import build_generator
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
 from enlight.train.data import UnpairedDataset
-from enlight.train.loop import TrainLoop, linear_decay, newest_checkpoint, run_provenance
+from enlight.train.loop import RunSettings, TrainLoop, linear_decay, newest_checkpoint, run_provenance
 from enlight.train.losses import (
     crop_patches,
     feature_preserving_loss,
@@ -41,8 +41,8 @@ from enlight.train.losses import (
 )
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig(RunSettings):
     """Training settings; the defaults are the paper's (batch 32 on three GPUs, 320 crops)."""
 
     low: Path
@@ -59,14 +59,6 @@ class TrainConfig:
     base_channels: int = 32
     vgg_weight: float = 1.0
     pool_size: int = 50
-    device: str = "auto"
-    amp: bool = False
-    workers: int = 2
-    seed: int = 0
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 3
-    log_every: int = 10
-    sample_every: int = 200
     max_steps: int | None = None  # stop early (time-boxed runs); the schedule still spans all epochs
     vgg: Path | None = None
     warmup_steps: int = 0  # our addition for short runs: see Trainer.warmup_step
@@ -80,9 +72,6 @@ class TrainConfig:
             raise EnlightError(f"--crop must be at least the patch size ({self.patch_size}), got {self.crop}")
         if self.batch_size < 1 or self.epochs < 0 or self.decay_epochs < 0:
             raise EnlightError("--batch-size must be >= 1 and epochs >= 0")
-
-    def to_json(self) -> dict:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
 
 class ImagePool:
@@ -125,12 +114,7 @@ class Trainer(TrainLoop):
     """Holds the networks, optimisers and data of one run in ``config.out``."""
 
     def __init__(self, config: TrainConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
-        from enlight.stream.backends.base import resolve_device
-
-        self.config = config
-        self.device = resolve_device(config.device)
-        self.amp = config.amp and self.device.type == "cuda"
-        torch.manual_seed(config.seed)
+        self._setup(config)
         self.dataset = UnpairedDataset(config.low, config.normal, crop=config.crop, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.warmup_steps + (config.epochs + config.decay_epochs) * self.steps_per_epoch
