@@ -213,9 +213,10 @@ def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: P
         row.update(quality=quality, backend=backend.name, kind="model")
         rows.append(row)
         log(f"preset {quality:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
-    batch = 1 if device.type == "cpu" else 4
-    stats = run(PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", batch_size=batch, progress=False,
-                               overwrite=True), backend=backend)
+    # the file command's own settings (its default batch), so the figure is what a user gets
+    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", progress=False, overwrite=True)
+    batch = pipeline.batch_size
+    stats = run(pipeline, backend=backend)
     rows.append({"quality": quality, "backend": backend.name, "kind": "pipeline", "width": config.preset_size[0],
                  "height": config.preset_size[1], "batch": batch, "frames": stats.frames, "fps": stats.fps,
                  "wall_s": stats.wall_s, "decode_s": stats.decode_s, "enhance_s": stats.enhance_s,

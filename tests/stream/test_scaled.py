@@ -50,3 +50,22 @@ def test_guided_upsample_of_constant_is_constant():
     delta = torch.full((1, 3, 16, 16), 0.25)
     torch.testing.assert_close(guided_upsample(delta, guide_low, guide_high), torch.full((1, 3, 32, 32), 0.25),
                                atol=1e-4, rtol=0)
+
+
+def test_uint8_path_matches_the_float_path_within_one_level():
+    """enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path."""
+    from enlight.stream.frames import to_model_input, to_uint8
+
+    generator = build_generator(base_channels=8).eval()
+    inner = create_backend("torch", generator, device="cpu")
+    batch = (torch.rand(2, 48, 80, 3) * 90).to(torch.uint8)
+    x = to_model_input(batch)
+    for scale, upsample in ((2, "guided"), (4, "guided"), (4, "bilinear")):
+        backend = ScaledBackend(inner, scale=scale, upsample=upsample)
+        with torch.inference_mode():
+            reference = to_uint8(backend(x, attention_map(x))).int()
+            fused = backend.enhance_uint8(batch)
+        assert fused.shape == batch.shape and fused.dtype == torch.uint8
+        assert (fused.int() - reference).abs().max() <= 1, (scale, upsample)
+        assert (fused.int() - batch.int()).abs().float().mean() > 1  # it did change the picture
+    assert ScaledBackend(inner, scale=1).enhance_uint8 is None  # full size: the Enhancer's own path
