@@ -218,8 +218,11 @@ def preset_section(presets: dict | None) -> list[str]:
     """The --quality presets against best (written by ``quality.py --only-presets`` or a full run)."""
     if not presets:
         return []
+    from enlight.stream.presets import QUALITIES
+
+    scales = " and ".join(f"1/{QUALITIES[q].scale:g}" for q in ("balanced", "fast"))
     out = ["## Quality presets against the full model", "",
-           "`--quality balanced` and `fast` run distilled students at 1/2 and 1/4 of the size and carry their "
+           f"`--quality balanced` and `fast` run distilled students at {scales} of the size and carry their "
            "correction back with a guided filter; here each is compared with `best` (the full generator at full "
            "size): PSNR against best's output (mean, and the worst image), NIQE, and the detail kept (mean "
            "|Laplacian| of the luma relative to best's: 1 = as sharp). The last rows run the fast student with "

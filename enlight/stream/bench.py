@@ -8,7 +8,8 @@ Measured, each on its own and then together:
 - end-to-end pipeline fps (file in, file out) on that clip, with the stage busy times;
 - per ``--quality`` preset (best / balanced / fast): model-only fps at each size (batch 1, the
   preset's backend with its reduced-size inference) and end-to-end fps on a clip of
-  ``preset_size`` (854x480 by default: the size the fast preset's target is stated at).
+  ``preset_size`` (854x480 by default: the size the fast preset's target is stated at), run as the
+  file command runs it (its default batch and encoder settings).
 
 Results print as a markdown table and can be written as JSON and a PNG chart.
 """
