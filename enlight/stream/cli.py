@@ -339,6 +339,14 @@ def _snapshot(argv: list[str]) -> int:
     return 0
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush into a closed pipe stays quiet."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--camera" in argv and "--no-window" not in argv:
@@ -356,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `-o - | head`: the reader left before the video ended
+        _silence_stdout()
+        print(f"{PROG}: error: the output pipe was closed before the video ended", file=sys.stderr)
+        return 1
     except Exception as exc:  # a bug, not a user error: one line, traceback on request
         if os.environ.get("ENLIGHT_DEBUG"):
             raise

@@ -88,6 +88,17 @@ def test_stream_in_mpegts_out_on_stdout_frame_for_frame(ts_clip, weights, http_s
     assert len(frames) == FRAMES and (frames[0].width, frames[0].height) == (64, 48)
 
 
+def test_reader_that_leaves_early_gets_one_line(ts_clip, weights):
+    """``enlight-video x -o - | head -c N``: the closed pipe is one clear line and exit 1, no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.stream.cli", str(ts_clip), "-o", "-", "--weights",
+                             str(weights)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.close()  # the reader is gone before the first byte
+    err = proc.stderr.read().decode(errors="replace")
+    assert proc.wait(timeout=120) == 1, err
+    assert err.strip().splitlines()[-1].endswith("the output pipe was closed before the video ended"), err
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
 def test_video_to_a_terminal_is_refused(ts_clip, weights):
     """-o - with stdout on a terminal: one line, no bytes of video on the screen."""
     import pty
