@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
     model.add_argument("--quality", default=None, choices=tuple(QUALITIES),
-                       help="best: the full generator at full size; balanced: a distilled base-16 student at 1/2 "
-                       "size; fast: a base-8 student at 1/4 size (default: best for files; for --camera, fast on a "
-                       "CPU and best on a GPU; docs/benchmarks.md)")
+                       help="best: the full generator at full size; balanced: a distilled base-16 student at full "
+                       "size (int8 with ONNX Runtime on a CPU); fast: a base-8 student at 1/4 size (default: best "
+                       "for files; for --camera, fast on a CPU and best on a GPU; docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
                        help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
     model.add_argument("--backend", default="auto", choices=available_backends(),
@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--device", default="auto",
                        help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
     model.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16"),
-                       help="auto = fp16 on CUDA, fp32 on the CPU (default: auto)")
+                       help="auto = fp16 on CUDA, fp32 on the CPU, int8 for --quality balanced with ONNX Runtime on a "
+                       "CPU (default: auto)")
     model.add_argument("--cuda-graphs", action="store_true",
                        help="torch backend on CUDA: replay a captured CUDA graph per batch shape")
     model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")

@@ -217,10 +217,38 @@ def _export(argv: list[str]) -> int:
     return 0
 
 
+def _quantize(argv: list[str]) -> int:
+    from enlight.train.quantize import QuantizeConfig, quantize_generator
+
+    d = QuantizeConfig(weights=Path(), images=(), out=Path())
+    p = _Parser(prog=f"{PROG} quantize", description="write an int8 ONNX model of a generator for ONNX Runtime on "
+                "a CPU (static QDQ quantisation calibrated on low-light images; the output head stays float)")
+    p.add_argument("--weights", type=Path, required=True, help="generator weights (.safetensors)")
+    p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light calibration images")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
+    p.add_argument("--calibration-images", type=int, default=d.calibration_images,
+                   help=f"how many images to calibrate on ({d.calibration_images})")
+    p.add_argument("--max-side", type=int, default=d.max_side,
+                   help=f"calibration images are cropped to 4:3 and resized to this width ({d.max_side})")
+    p.add_argument("--percentile", type=float, default=d.percentile,
+                   help=f"activation ranges cover this percentile of each tensor's values ({d.percentile})")
+    args = p.parse_args(argv)
+    if not args.weights.is_file():
+        raise EnlightError(f"weights not found: {args.weights}")
+    for folder in args.images:
+        if not folder.is_dir():
+            raise EnlightError(f"not a folder: {folder}")
+    path = quantize_generator(QuantizeConfig(weights=args.weights, images=tuple(args.images), out=args.output,
+                                             calibration_images=args.calibration_images, max_side=args.max_side,
+                                             percentile=args.percentile))
+    print(f"{PROG}: wrote {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        commands = {"export": _export, "distill": _distill, "pairs": _pairs}
+        commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize}
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])
         if "--model" in argv or any(a.startswith("--model=") for a in argv):

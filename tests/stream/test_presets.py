@@ -17,7 +17,7 @@ def test_each_preset_builds_its_bundled_network_at_its_scale(name):
     backend = build_backend(quality=name, backend="torch", device="cpu")
     if preset.scale == 1:
         assert not isinstance(backend, ScaledBackend)
-        assert backend.model.base_channels == 32
+        assert backend.model.base_channels == {"best": 32, "balanced": 16}[name]
     else:
         assert isinstance(backend, ScaledBackend) and backend.scale == preset.scale
         assert backend.inner.model.base_channels == {"balanced": 16, "fast": 8}[name]
@@ -36,6 +36,20 @@ def test_presets_track_the_full_model_on_a_real_photo(shared):
     for name in ("balanced", "fast"):
         mse = float(((outs[name] - outs["best"]) / 2).pow(2).mean())
         assert 10 * np.log10(1 / mse) > 25, name  # the targets (30 / 35 dB) are measured in docs, on whole sets
+
+
+def test_balanced_on_a_cpu_runs_the_bundled_int8_model_unless_fp32_is_asked():
+    pytest.importorskip("onnxruntime")
+    int8 = build_backend(quality="balanced", backend="onnxruntime", device="cpu")
+    fp32 = build_backend(quality="balanced", backend="onnxruntime", device="cpu", precision="fp32")
+    assert int8.name == "onnxruntime int8" and fp32.name == "onnxruntime"
+    assert build_backend(quality="balanced", backend="torch", device="cpu").name == "torch"
+    frames = torch.rand(1, 3, 96, 128) * 0.4 - 1
+    a = attention_map(frames)
+    got, want = int8(frames, a).clamp(-1, 1), fp32(frames, a).clamp(-1, 1)
+    mse = float(((got - want) / 2).pow(2).mean())
+    assert mse > 0 and 10 * np.log10(1 / mse) > 30  # quantised, and close to the float student
+    assert got.mean() > frames.mean()
 
 
 def test_cli_fast_preset_and_bad_quality(tmp_path, cli):

@@ -1,0 +1,72 @@
+"""enlight-train quantize: a real int8 ONNX model that ONNX Runtime runs, close to the float network."""
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+
+from enlight.models.attention import attention_map
+from enlight.models.weights import load_generator
+from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig
+from enlight.train.cli import main as train_main
+from enlight.train.quantize import QuantizeConfig, calibration_inputs
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory):
+    """Six dark photos-alike: smooth gradients and blocks, 40x56, plus one large one to be downscaled."""
+    folder = tmp_path_factory.mktemp("calib")
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        y, x = np.mgrid[0:40, 0:56]
+        base = (x * (1 + i) % 56) / 56 * 60 + (y / 40) * 20
+        img = np.clip(base[..., None] * rng.uniform(0.5, 1.2, 3) + rng.normal(0, 3, (40, 56, 3)), 0, 255)
+        Image.fromarray(img.astype(np.uint8)).save(folder / f"c{i}.png")
+    Image.fromarray((rng.random((600, 300, 3)) * 50).astype(np.uint8)).save(folder / "big.png")
+    return folder
+
+
+def test_calibration_inputs_are_model_feeds_of_one_size(calibration, weights, tmp_path):
+    feeds = calibration_inputs(QuantizeConfig(weights=weights, images=(calibration,), out=tmp_path / "q.onnx",
+                                              max_side=128))
+    assert len(feeds) == 7
+    big = feeds[0]  # sorted by name: big.png first
+    assert {f["frames"].shape for f in feeds} == {(1, 3, 96, 128)}  # one size: the calibration stacks them
+    assert big["attention"].shape == (1, 1, 96, 128)
+    assert -1 <= big["frames"].min() and big["frames"].max() <= 1
+
+
+def test_quantized_model_runs_in_onnx_runtime_close_to_float(calibration, weights, tmp_path):
+    out = tmp_path / "tiny_int8.onnx"
+    assert train_main(["quantize", "--weights", str(weights), "--images", str(calibration), "-o", str(out)]) == 0
+    model = onnx.load(str(out))
+    ops = {n.op_type for n in model.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # really quantised
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["enlight.source_weights"] == weights.name and meta["enlight.calibration"].startswith("7 images")
+    head = meta["enlight.float_head"].split(",")
+    assert head[0].startswith("/conv10/") and len(head) >= 3  # the head conv, x attention, + input (and slices)
+    # the head convolution's weights stay float: no DequantizeLinear feeds it a weight
+    conv10 = next(n for n in model.graph.node if n.name == head[0])
+    assert conv10.input[1].endswith("weight")
+
+    device = torch.device("cpu")
+    int8 = OnnxRuntimeBackend(out.read_bytes(), OnnxRuntimeConfig(device=device))
+    fp32 = OnnxRuntimeBackend(load_generator(weights), OnnxRuntimeConfig(device=device))
+    x = torch.from_numpy(np.array(Image.open(calibration / "c3.png"))).permute(2, 0, 1)[None].float() / 127.5 - 1
+    a = attention_map(x)
+    got, want = int8(x, a), fp32(x, a)
+    assert got.shape == want.shape == x.shape
+    mse = float(((got.clamp(-1, 1) - want.clamp(-1, 1)) / 2).pow(2).mean())
+    assert 0 < mse and 10 * np.log10(1 / mse) > 25  # close, but not the float model itself
+
+
+def test_cli_errors_are_one_line(weights, tmp_path, capsys):
+    assert train_main(["quantize", "--weights", str(tmp_path / "none.safetensors"), "--images", str(tmp_path),
+                       "-o", str(tmp_path / "q.onnx")]) == 2
+    assert train_main(["quantize", "--weights", str(weights), "--images", str(tmp_path / "nothing"),
+                       "-o", str(tmp_path / "q.onnx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "weights not found" in err[0] and "not a folder" in err[1]
+    assert not (tmp_path / "q.onnx").exists()
