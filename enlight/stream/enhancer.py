@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from enlight.models.attention import attention_map
+from enlight.models.attention import BT601_LUMA, attention_map
 from enlight.stream.backends.base import Backend
 from enlight.stream.frames import to_model_input, to_uint8
 from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
@@ -25,6 +25,13 @@ def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
     f = frame.astype(np.int16)
     spread = np.abs(f[..., 0] - f[..., 1]).mean() + np.abs(f[..., 1] - f[..., 2]).mean()
     return bool(spread / 2 <= tolerance)
+
+
+def grey_uint8(frames: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, 3) uint8 RGB -> the same shape, its BT.601 luma (rounded) on all three channels."""
+    weights = torch.tensor(BT601_LUMA, device=frames.device)
+    luma = (frames.float() * weights).sum(-1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
+    return luma.expand(-1, -1, -1, 3)
 
 
 class _Pending:
@@ -66,8 +73,9 @@ class Enhancer:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
             fused = getattr(self.backend, "enhance_uint8", None)
-            if fused is not None and not self.grey:  # reduced-size backends: uint8 in, uint8 out, fewer passes
-                return fused(batch)
+            if fused is not None:  # reduced-size backends: uint8 in, uint8 out, fewer passes
+                out = fused(batch)
+                return grey_uint8(out) if self.grey else out
             x = to_model_input(batch)
             y = self.backend(x, attention_map(x))
             if self._smooth_here:

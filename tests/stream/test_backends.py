@@ -119,3 +119,11 @@ def test_grey_sources_stay_grey():
     assert out.mean() > grey.mean()  # still enhanced
     tinted = Enhancer(backend)(colour)
     assert np.abs(tinted[..., 0].astype(int) - tinted[..., 1]).mean() > 5
+    # reduced-size backends (their uint8 path) keep grey grey too, and brighten like the float path
+    from enlight.stream.backends.scaled import ScaledBackend
+
+    scaled = Enhancer(ScaledBackend(backend, scale=2))(grey)
+    assert (scaled[..., 0] == scaled[..., 1]).all() and (scaled[..., 1] == scaled[..., 2]).all()
+    reference = Enhancer(ScaledBackend(backend, scale=2))
+    reference.backend.enhance_uint8 = None  # the float path, for comparison
+    assert np.abs(scaled.astype(int) - reference(grey)).max() <= 1
