@@ -154,9 +154,15 @@ def _output(text: str | None, fmt: str | None):
     return output_location(text, format=fmt, stdout_fd=_video_stdout() if text in ("-", "pipe:", "pipe:1") else 1)
 
 
+def _encoder(args):
+    """The encoder settings of the --codec/--crf/--preset/--pix-fmt options."""
+    from enlight.stream.sink import EncoderConfig
+
+    return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
+
+
 def _live(args) -> int:
     from enlight.stream.camera import LiveConfig, run_live
-    from enlight.stream.sink import EncoderConfig
     from enlight.stream.smoothing import SmoothingConfig
 
     if args.input is not None:
@@ -168,7 +174,7 @@ def _live(args) -> int:
         output=_output(args.output, args.format), format=args.format, window=not args.no_window,
         max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
         smoothing=SmoothingConfig(strength=args.smoothing),
-        encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
+        encoder=_encoder(args),
         overwrite=args.force,
     )
     stats = run_live(config)
@@ -179,7 +185,6 @@ def _live(args) -> int:
 
 def _enhance(argv: list[str]) -> int:
     from enlight.stream.pipeline import Interrupted, PipelineConfig, run
-    from enlight.stream.sink import EncoderConfig
     from enlight.stream.smoothing import SmoothingConfig
 
     args = build_parser().parse_args(argv)
@@ -203,7 +208,7 @@ def _enhance(argv: list[str]) -> int:
         hw_decode=args.hw_decode,
         batch_size=args.batch_size,
         smoothing=SmoothingConfig(strength=args.smoothing),
-        encoder=EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt),
+        encoder=_encoder(args),
         overwrite=args.force,
         progress=not args.quiet,
         timeout_s=args.timeout,

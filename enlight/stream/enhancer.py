@@ -65,6 +65,8 @@ class Enhancer:
         # a reduced-size backend smooths its small output itself (far cheaper than at full size)
         inside = getattr(backend, "smooth_inside", None)
         self._smooth_here = not (inside is not None and inside(self.smoother))
+        # reduced-size backends also go uint8 -> uint8 directly (fewer full-size passes)
+        self._uint8_path = getattr(backend, "enhance_uint8", None)
         self.cuda = self.device.type == "cuda"
         self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
         self._pending: deque[_Pending] = deque()
@@ -72,9 +74,8 @@ class Enhancer:
     def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
-            fused = getattr(self.backend, "enhance_uint8", None)
-            if fused is not None:  # reduced-size backends: uint8 in, uint8 out, fewer passes
-                out = fused(batch)
+            if self._uint8_path is not None:
+                out = self._uint8_path(batch)
                 return grey_uint8(out) if self.grey else out
             x = to_model_input(batch)
             y = self.backend(x, attention_map(x))

@@ -93,10 +93,10 @@ def build_backend(*, model: str = "enlightengan", weights: Path | None = None, q
     from enlight.stream.backends.scaled import ScaledBackend
 
     preset = quality_preset(quality)
-    network = load_model(model, preset_weights(preset, model, weights))
     inner = cpu_int8_backend(preset, model=model, weights=weights, backend=backend, device=device,
                              precision=precision)
-    if inner is None:
+    if inner is None:  # the float network (not loaded when the int8 model runs instead)
+        network = load_model(model, preset_weights(preset, model, weights))
         inner = create_backend(backend, network, device=device, precision=precision, cuda_graphs=cuda_graphs,
                                compile=compile)
     if preset.scale == 1:

@@ -124,6 +124,7 @@ def test_grey_sources_stay_grey():
 
     scaled = Enhancer(ScaledBackend(backend, scale=2))(grey)
     assert (scaled[..., 0] == scaled[..., 1]).all() and (scaled[..., 1] == scaled[..., 2]).all()
-    reference = Enhancer(ScaledBackend(backend, scale=2))
-    reference.backend.enhance_uint8 = None  # the float path, for comparison
+    float_path = ScaledBackend(backend, scale=2)
+    float_path.enhance_uint8 = None  # the float path, for comparison
+    reference = Enhancer(float_path)
     assert np.abs(scaled.astype(int) - reference(grey)).max() <= 1

@@ -63,6 +63,20 @@ def guided_upsample(
 RADIUS, EPS = 1, 1e-4
 
 
+def reduced_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    """(h, w) of a frame of (height, width) at ``1/scale`` of the size, at least 1x1."""
+    return max(1, round(height / scale)), max(1, round(width / scale))
+
+
+def small_correction(model, small: torch.Tensor, attention: torch.Tensor, smoother=None) -> torch.Tensor:
+    """The model's correction (output - input) of the small frames (B, 3, h, w) in [-1, 1], with their
+    attention (B, 1, h, w); temporally smoothed first when a smoother is given. float32."""
+    out = model(small, attention).float()
+    if smoother is not None:
+        out = smoother(small, out)
+    return out - small
+
+
 def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scale: float, upsample: str = "guided",
                    radius: int = RADIUS, eps: float = EPS, smoother=None) -> torch.Tensor:
     """Run ``model(frames, attention)`` at ``1/scale`` of the size and carry its correction back.
@@ -79,12 +93,9 @@ def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scal
     if scale == 1:
         return model(frames, attention).float()
     height, width = frames.shape[-2:]
-    size = (max(1, round(height / scale)), max(1, round(width / scale)))
+    size = reduced_size(height, width, scale)
     small = F.interpolate(frames, size=size, mode="area")
-    out = model(small, F.interpolate(attention, size=size, mode="area")).float()
-    if smoother is not None:
-        out = smoother(small, out)
-    delta = out - small
+    delta = small_correction(model, small, F.interpolate(attention, size=size, mode="area"), smoother)
     if upsample == "bilinear":
         return frames + F.interpolate(delta, size=(height, width), mode="bilinear", align_corners=False)
     return frames + guided_upsample(delta, small, frames, radius=radius, eps=eps)
@@ -105,12 +116,8 @@ def scaled_enhance_uint8(model, batch: torch.Tensor, *, scale: float, upsample: 
     """
     u = batch.permute(0, 3, 1, 2).contiguous().float()  # (B, 3, H, W) in 0..255
     height, width = u.shape[-2:]
-    size = (max(1, round(height / scale)), max(1, round(width / scale)))
-    small = F.interpolate(u, size=size, mode="area").div_(127.5).sub_(1.0)
-    out = model(small, attention_map(small)).float()
-    if smoother is not None:
-        out = smoother(small, out)
-    delta = out - small
+    small = F.interpolate(u, size=reduced_size(height, width, scale), mode="area").div_(127.5).sub_(1.0)
+    delta = small_correction(model, small, attention_map(small), smoother)
     if upsample == "bilinear":
         a, b = torch.zeros_like(delta), delta
     else:
