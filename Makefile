@@ -1,10 +1,18 @@
 # make demo: set up .venv and enhance the bundled night clip (out/night_enhanced.mp4 + a side-by-side PNG)
-# make test: set up .venv (pinned versions from constraints.txt), the system packages the tests use, ruff + pytest
+# make test: set up .venv (pinned versions from constraints.txt), the system packages the tests use (apt-get, as root; SYSDEPS= skips them), ruff + pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= dev,onnx,train
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg constraints.txt | cksum | cut -d' ' -f1)
+# The pinned torch from PyPI is a CUDA build: with its nvidia-* libraries (3.2 GB) and triton (0.9 GB) .venv
+# takes 6.2 GB. Without an NVIDIA GPU, a fresh `make install TORCH_INDEX=https://download.pytorch.org/whl/cpu`
+# (make clean first; make demo / make test take it too) installs the same torch and torchvision versions as
+# CPU-only builds first: about 1.6 GB in all. Untested here (this project's machine cannot reach that index).
+# Empty (the default): PyPI's torch, as CI installs.
+TORCH_INDEX ?=
+# make test SYSDEPS= skips the system packages (apt-get as root), see below
+SYSDEPS ?= sysdeps
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/enlight
 DATA ?= ../shared/data
 
@@ -22,6 +30,7 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# opencv-python and opencv-python-headless both install cv2: keep only the one setup.cfg names
 	$(BIN)/python -m pip uninstall -q -y opencv-python-headless 2>/dev/null || true
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install -q -c constraints.txt --index-url $(TORCH_INDEX) torch torchvision)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -37,7 +46,7 @@ sysdeps:
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  $$missing) >/dev/null 2>&1 || echo "warning: could not install" $$missing "(tests that need them skip)"
 
-test: lint sysdeps
+test: lint $(SYSDEPS)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)

@@ -69,15 +69,70 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+# CPU features that decide the speed of the CPU backends: AVX2 (the baseline kernels), AVX-512,
+# int8 dot products (VNNI: the int8 `balanced` preset) and Intel AMX; asimddp / i8mm on ARM
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16",
+             "asimddp", "i8mm")
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict:
+    """The CPU's model name and which of ``CPU_FLAGS`` it has (from /proc/cpuinfo; empty where unreadable)."""
+    import platform
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    model = fields.get("model name") or fields.get("hardware") or platform.processor() or platform.machine()
+    present = set((fields.get("flags") or fields.get("features") or "").split())
+    info = {"cpu_model": model, "cpu_flags": [flag for flag in CPU_FLAGS if flag in present],
+            "cpu_flags_known": bool(present)}
+    if "cpu family" in fields:  # virtual machines often hide the model name ("AMD EPYC"): these still tell it
+        info["cpu_id"] = f"family {fields['cpu family']} model {fields.get('model', '?')}"
+    return info
+
+
 def machine_info(device: torch.device) -> dict:
     import os
     import platform
 
-    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "torch": torch.__version__,
-            "device": str(device), "threads": torch.get_num_threads()}
+    info = {"cpu": platform.machine(), **cpu_info(), "cores": os.cpu_count(), "torch": torch.__version__,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "device": str(device),
+            "threads": torch.get_num_threads()}
+    try:
+        import onnxruntime
+    except ImportError:
+        pass
+    else:
+        info["onnxruntime"] = onnxruntime.__version__
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def machine_line(machine: dict) -> str:
+    """One line naming the CPU and its speed-relevant flags, e.g.
+    ``CPU: AMD EPYC, 2 cores; flags: avx2 avx512f avx512_vnni; no amx_tile ...``."""
+    text = f"CPU: {machine.get('cpu_model', machine.get('cpu', '?'))}"
+    text += f" ({machine['cpu_id']})" if machine.get("cpu_id") else ""
+    text += f", {machine.get('cores', '?')} cores"
+    if machine.get("cpu_flags_known"):
+        flags = machine.get("cpu_flags", [])
+        text += f"; flags: {' '.join(flags) or 'none of ' + ' '.join(CPU_FLAGS)}"
+        if machine.get("cpu") in ("x86_64", "AMD64", "i686"):
+            missing = [flag for flag in ("avx2", "avx512f", "avx512_vnni", "amx_int8") if flag not in flags]
+            text += f"; no {' '.join(missing)}" if missing else ""
+    elif "cpu_flags" in machine:
+        text += "; flags: unknown (no /proc/cpuinfo)"
+    if machine.get("gpu"):
+        text += f"; GPU: {machine['gpu']}"
+    return text
 
 
 def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict:
@@ -227,7 +282,7 @@ def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: P
 
 
 def markdown(result: BenchResult) -> str:
-    lines = [f"machine: {json.dumps(result.machine)}", "",
+    lines = [machine_line(result.machine), f"machine: {json.dumps(result.machine)}", "",
              "| backend | precision | size | batch | model fps | ms/frame |", "|---|---|---|---|---|---|"]
     for r in result.model:
         lines.append(f"| {r['backend']} | {r['precision']} | {r['width']}x{r['height']} | {r['batch']} | "
@@ -270,7 +325,8 @@ def chart(result: BenchResult, path: Path) -> bool:
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set_ylabel("frames per second (model only)")
     ax.set_yscale("log")
-    ax.set_title(f"enlight-video bench on {result.machine.get('gpu') or result.machine['cpu']}")
+    machine = result.machine
+    ax.set_title(f"enlight-video bench on {machine.get('gpu') or machine.get('cpu_model', machine['cpu'])}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True

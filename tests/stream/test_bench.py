@@ -26,3 +26,21 @@ def test_bench_measures_every_case_and_writes_outputs(tmp_path):
     write_json(result, tmp_path / "b.json")
     assert json.loads((tmp_path / "b.json").read_text())["machine"]["device"] == "cpu"
     assert chart(result, tmp_path / "b.png") and (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_bench_names_the_cpu_and_its_speed_flags():
+    """Figures depend on AVX2 / AVX-512 / VNNI / AMX: the table's first line and the JSON name them."""
+    from enlight.stream.bench import BenchResult, cpu_info, machine_line
+
+    zen4 = ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n"
+            "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw avx512_bf16 avx512_vnni\n\nprocessor\t: 1\n")
+    info = cpu_info(zen4)
+    assert info == {"cpu_model": "AMD EPYC", "cpu_flags": ["avx2", "avx512f", "avx512_vnni", "avx512_bf16"],
+                    "cpu_flags_known": True, "cpu_id": "family 25 model 17"}
+    line = machine_line({"cpu": "x86_64", "cores": 2, **info})
+    assert line == ("CPU: AMD EPYC (family 25 model 17), 2 cores; flags: avx2 avx512f avx512_vnni avx512_bf16; "
+                    "no amx_int8")
+    old = cpu_info("model name\t: Intel(R) Core(TM) i5-7200U\nflags\t\t: sse2 avx avx2 fma\n")
+    assert machine_line({"cpu": "x86_64", "cores": 2, **old}).endswith("flags: avx2; no avx512f avx512_vnni amx_int8")
+    assert cpu_info("")["cpu_flags_known"] is False
+    assert markdown(BenchResult(machine={"cpu": "x86_64", "cores": 2, **info})).startswith("CPU: AMD EPYC")
