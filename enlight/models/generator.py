@@ -15,6 +15,11 @@ with strict key checking (see ``enlight.models.weights``):
   features conv1 .. conv4;
 - inputs are reflection-padded to a multiple of 16 and cropped back (edge-replicated when a
   frame is too small to reflect).
+
+``margin`` (ours; 0 = as released) reflection-pads that many more pixels on every side before
+the network and crops them off after, so the zero padding of the 3x3 convolutions falls on
+reflected context instead of the picture's outer rows: a cheap cure for a bright frame that
+changes no weight (see docs/quality.md, "Border").
 """
 
 import torch
@@ -25,14 +30,15 @@ PAD_MULTIPLE = 16
 RELEASED_BASE_CHANNELS = 32
 
 
-def pad_amounts(height: int, width: int, multiple: int = PAD_MULTIPLE) -> tuple[int, int, int, int]:
+def pad_amounts(height: int, width: int, multiple: int = PAD_MULTIPLE, margin: int = 0) -> tuple[int, int, int, int]:
     """(left, right, top, bottom) reflection padding that makes the size a multiple of ``multiple``.
 
-    The extra pixels are split as the release does: the smaller half on the left/top.
+    The extra pixels are split as the release does: the smaller half on the left/top. ``margin``
+    adds that many pixels on every side first (see ``EnlightenGANGenerator``).
     """
-    pad_w = (-width) % multiple
-    pad_h = (-height) % multiple
-    return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
+    pad_w = (-(width + 2 * margin)) % multiple
+    pad_h = (-(height + 2 * margin)) % multiple
+    return (margin + pad_w // 2, margin + pad_w - pad_w // 2, margin + pad_h // 2, margin + pad_h - pad_h // 2)
 
 
 class EnlightenGANGenerator(nn.Module):
@@ -44,11 +50,14 @@ class EnlightenGANGenerator(nn.Module):
     tanh). ``forward_with_latent`` also returns the attention-weighted residual.
     """
 
-    def __init__(self, *, base_channels: int = RELEASED_BASE_CHANNELS) -> None:
+    def __init__(self, *, base_channels: int = RELEASED_BASE_CHANNELS, margin: int = 0) -> None:
         super().__init__()
         if base_channels < 1:
             raise ValueError(f"base_channels must be positive, got {base_channels}")
+        if margin < 0:
+            raise ValueError(f"margin must be >= 0, got {margin}")
         self.base_channels = base_channels
+        self.margin = margin
         w = [base_channels * 2**i for i in range(5)]  # 32, 64, 128, 256, 512 in the release
         encoder_in = [4, w[0], w[1], w[2], w[3]]
         for level in range(1, 6):
@@ -82,10 +91,10 @@ class EnlightenGANGenerator(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(output, latent), both (B, 3, H, W); ``latent`` is ``attention * residual``."""
         height, width = frames.shape[-2:]
-        left, right, top, bottom = pad_amounts(height, width)
+        left, right, top, bottom = pad_amounts(height, width, margin=self.margin)
         padded = (left, right, top, bottom) != (0, 0, 0, 0)
         if padded:
-            # reflection as released; frames too small to reflect (< 9 px) repeat their edge instead
+            # reflection as released; frames too small to reflect repeat their edge instead
             mode = "reflect" if max(left, right) < width and max(top, bottom) < height else "replicate"
             frames = F.pad(frames, (left, right, top, bottom), mode=mode)
             attention = F.pad(attention, (left, right, top, bottom), mode=mode)

@@ -1,6 +1,7 @@
 """``enlight-train``: train the networks, and export what a run learnt.
 
     enlight-train --low DIR --normal DIR --out RUN_DIR [options]        EnlightenGAN, unpaired
+    enlight-train --recipe zerodce --low DIR --out RUN_DIR [--init W] [options]  non-reference losses
     enlight-train --model retinexnet --pairs-low DIR --pairs-high DIR --out RUN_DIR [options]
     enlight-train distill --teacher W --base-channels 16 --images DIR --out RUN_DIR [options]
     enlight-train pairs --low DIR --normal DIR --out PAIRS_DIR           SICE sequences -> pairs
@@ -97,6 +98,45 @@ def retinex_parser() -> argparse.ArgumentParser:
     return p
 
 
+def nonref_parser() -> argparse.ArgumentParser:
+    from enlight.train.nonref import SPATIAL_REFERENCES, LossWeights, NonRefConfig
+
+    d, w = NonRefConfig(low=Path(), out=Path()), LossWeights()
+    p = _Parser(prog=f"{PROG} --recipe zerodce",
+                description="Train the EnlightenGAN generator without a discriminator or normal-light images: the "
+                "paper's self feature preserving (VGG) loss plus Zero-DCE's non-reference losses (spatial "
+                "consistency, exposure control, colour constancy, illumination smoothness). See docs/training.md.")
+    p.add_argument("--recipe", choices=("zerodce",), required=True)
+    p.add_argument("--low", type=Path, required=True, help="folder of low-light images")
+    p.add_argument("--init", type=Path, default=None, help="start from these generator weights (fine-tune)")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"({d.steps})")
+    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+                   help=f"the last steps, with the learning rate decaying linearly to 0 ({d.decay_steps})")
+    p.add_argument("--base-channels", type=int, default=d.base_channels, help=f"({d.base_channels})")
+    p.add_argument("--w-vgg", type=float, default=w.vgg, help=f"self feature preserving loss weight ({w.vgg})")
+    p.add_argument("--w-spatial", type=float, default=w.spatial, help=f"spatial consistency weight ({w.spatial})")
+    p.add_argument("--w-exposure", type=float, default=w.exposure, help=f"exposure control weight ({w.exposure})")
+    p.add_argument("--w-color", type=float, default=w.color, help=f"colour constancy weight ({w.color})")
+    p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
+    p.add_argument("--w-angle", type=float, default=w.angle,
+                   help=f"colour angle to the input: keeps the input's hues (ours, not Zero-DCE's) ({w.angle})")
+    p.add_argument("--exposure-level", type=float, default=d.exposure_level,
+                   help=f"well-exposed mean luma of 16x16 patches ({d.exposure_level})")
+    p.add_argument("--max-gain", type=float, default=d.max_gain,
+                   help="exposure target of a patch at most this many times its input mean (keeps black black; "
+                   "default: no limit, as Zero-DCE)")
+    p.add_argument("--spatial-reference", choices=SPATIAL_REFERENCES, default=d.spatial_reference,
+                   help="local contrast of the input mapped by a global power to the output's mean (gamma), or of "
+                   f"the input itself as Zero-DCE (input) ({d.spatial_reference})")
+    p.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics fixed")
+    p.add_argument("--validation", type=int, default=d.validation,
+                   help=f"low-light images held out for choosing checkpoints ({d.validation})")
+    p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    _add_run_options(p, d)
+    return p
+
+
 def distill_parser() -> argparse.ArgumentParser:
     from enlight.train.distill import DistillConfig
 
@@ -167,6 +207,24 @@ def _train_retinex(argv: list[str]) -> int:
     trainer = RetinexTrainer(config)
     synthetic = len(trainer.dataset) - len(trainer.pairs)
     return _fit(trainer, args, f"{len(trainer.pairs)} pairs + {synthetic} synthetic")
+
+
+def _train_nonref(argv: list[str]) -> int:
+    from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer
+
+    args = nonref_parser().parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    weights = LossWeights(vgg=args.w_vgg, spatial=args.w_spatial, exposure=args.w_exposure, color=args.w_color,
+                          smooth=args.w_smooth, angle=args.w_angle)
+    config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
+                          base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
+                          max_gain=args.max_gain, spatial_reference=args.spatial_reference, freeze_bn=args.freeze_bn,
+                          validation=args.validation, vgg=args.vgg, **_run_options(args))
+    trainer = NonRefTrainer(config)
+    return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 
 
 def _distill(argv: list[str]) -> int:
@@ -251,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize}
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])
+        if "--recipe" in argv or any(a.startswith("--recipe=") for a in argv):
+            return _train_nonref(argv)
         if "--model" in argv or any(a.startswith("--model=") for a in argv):
             model = argv[argv.index("--model") + 1] if "--model" in argv else argv[0].split("=", 1)[1]
             if model == "retinexnet":

@@ -30,10 +30,9 @@ from torch.utils.data import Dataset
 
 from enlight.errors import EnlightError
 from enlight.models.attention import attention_map
-from enlight.models.generator import build_generator
 from enlight.models.weights import load_generator
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
-from enlight.train.loop import RunSettings, TrainLoop, linear_decay
+from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,13 +151,7 @@ class DistillTrainer(TrainLoop):
         self.teacher = load_generator(config.teacher).to(self.device).eval().requires_grad_(False)
         if config.cache_teacher:
             self.dataset.targets = self._teacher_outputs()
-        if config.init is not None:
-            self.generator = load_generator(config.init).to(self.device)
-            if self.generator.base_channels != config.base_channels:
-                raise EnlightError(f"--init has base channels {self.generator.base_channels}, "
-                                   f"not {config.base_channels}")
-        else:
-            self.generator = build_generator(base_channels=config.base_channels).to(self.device)
+        self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
         flat = max(0, config.steps - config.decay_steps)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
@@ -193,9 +186,7 @@ class DistillTrainer(TrainLoop):
     def set_train(self) -> None:
         self.generator.train()
         if self.config.freeze_bn:
-            for module in self.generator.modules():
-                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                    module.eval()
+            freeze_batchnorm(self.generator)
 
     def student(self, low: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """The student as deployed: at 1/scale with its correction carried back (scale 1: plain)."""

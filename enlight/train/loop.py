@@ -261,6 +261,26 @@ class TrainLoop:
         return last
 
 
+def freeze_batchnorm(net: torch.nn.Module) -> None:
+    """Put every BatchNorm of ``net`` in eval mode: its statistics stay fixed while the rest trains."""
+    for module in net.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.eval()
+
+
+def initial_generator(init: Path | None, *, base_channels: int):
+    """A generator to train: the weights in ``init`` (checked to have ``base_channels``), or fresh ones."""
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import load_generator
+
+    if init is None:
+        return build_generator(base_channels=base_channels)
+    generator = load_generator(init)
+    if generator.base_channels != base_channels:
+        raise EnlightError(f"--init has base channels {generator.base_channels}, not {base_channels}")
+    return generator
+
+
 def read_checkpoint(path: Path, *, map_location="cpu") -> dict:
     """A checkpoint written by ``TrainLoop.save_checkpoint`` (one-line error otherwise)."""
     try:

@@ -94,3 +94,18 @@ def test_attention_map_is_one_minus_bt601_luma():
     torch.testing.assert_close(attention_map(red), torch.full((1, 1, 2, 2), 1 - 0.299))
     with pytest.raises(ValueError):
         attention_map(torch.zeros(1, 4, 2, 2))
+
+
+def test_margin_pads_more_and_crops_back():
+    assert pad_amounts(52, 76, margin=16) == (18, 18, 22, 22)
+    assert pad_amounts(48, 64, margin=8) == (8, 8, 8, 8)
+    torch.manual_seed(0)
+    generator = build_generator(base_channels=8).eval()
+    frames = torch.rand(1, 3, 40, 52) * 2 - 1
+    plain = generator(frames, attention_map(frames))
+    generator.margin = 24
+    padded = generator(frames, attention_map(frames))
+    assert padded.shape == plain.shape
+    assert not torch.equal(padded, plain)  # the network saw reflected context at the edges
+    generator.margin = 0
+    assert torch.equal(generator(frames, attention_map(frames)), plain)  # default: as released

@@ -1,0 +1,176 @@
+"""Compare generator weights with the baselines on still photos: naturalness, structure, frame, hue.
+
+    python benchmarks/weights_eval.py [--sets validation Fusion LIME MEF LOL15] \
+        [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] [--json FILE]
+
+PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``) or a run folder
+(its newest checkpoint). Without ``--weights``: the bundled generator as ``current``. Sets:
+
+- ``validation``: the 40 low-light training images that the ``zerodce`` recipe holds out
+  (``enlight.train.nonref.validation_split``): choose checkpoints and settings on this or Fusion;
+- ``Fusion``, ``LIME``, ``MEF`` (``../shared/data/eval``): LIME and MEF are TEST sets;
+- ``LOL15``: paired, PSNR / SSIM of the output of low_crop600x396 against the top rows of high/.
+
+Per set and method: mean NIQE, structure kept (mean, worst image), border excess (mean, worst),
+hue change (mean degrees), from ``enlight.quality``. Prints a table; ``--json`` writes every number.
+Generators run in PyTorch on the CPU (eval mode, flush-to-zero), ``--margin`` pixels of extra
+reflection padding around each image (the frame fix; 0 = as released).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from enhancement_eval import images
+from quality import clahe, gamma
+
+from enlight.models.attention import attention_map
+from enlight.models.generator import build_generator
+from enlight.models.weights import default_weights, load_generator
+from enlight.quality.niqe import niqe
+from enlight.quality.paired import psnr, ssim
+from enlight.quality.structure import border_excess, hue_change, structure_kept
+from enlight.train.data import list_images, load_rgb, to_tensor
+from enlight.train.loop import read_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
+
+
+def load_any_generator(path: Path, *, margin: int = 0):
+    """A generator in eval mode from weights, a checkpoint or a run folder (newest checkpoint)."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted((path / "checkpoints").glob("step_*.pt"))
+        if not found:
+            raise SystemExit(f"no checkpoint in {path / 'checkpoints'}")
+        path = found[-1]
+    if path.suffix == ".pt" and path.name.startswith("step_"):
+        state = read_checkpoint(path)
+        config = json.loads(state["config"])
+        generator = build_generator(base_channels=int(config["base_channels"]))
+        generator.load_state_dict(state["generator"])
+    else:
+        generator = load_generator(path)
+    generator.margin = margin
+    return generator.float().eval()
+
+
+def generator_method(generator) -> Method:
+    def run(rgb: np.ndarray) -> np.ndarray:
+        low = to_tensor(rgb)[None]
+        with torch.no_grad():
+            out = generator(low, attention_map(low))
+        return ((out[0].permute(1, 2, 0) + 1) * 127.5).clamp(0, 255).round().byte().numpy()
+
+    return run
+
+
+def set_images(data: Path, name: str) -> list[Path]:
+    if name == "validation":
+        from enlight.train.nonref import validation_split
+
+        return validation_split(list_images(data / "train" / "low"), 40)[1]
+    if name == "LOL15":
+        return images(data / "eval" / "LOL15" / "low_crop600x396")
+    return images(data / "eval" / name)
+
+
+def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path | None = None) -> dict:
+    rows: dict[str, dict[str, list[float]]] = {k: {} for k in methods}
+    for path in paths:
+        rgb = load_rgb(path)
+        for name, method in methods.items():
+            out = method(rgb)
+            r = rows[name]
+            r.setdefault("niqe", []).append(niqe(out))
+            r.setdefault("structure", []).append(structure_kept(rgb, out))
+            r.setdefault("border", []).append(border_excess(rgb, out))
+            r.setdefault("hue", []).append(hue_change(rgb, out))
+            if lol_high is not None:
+                high = load_rgb(lol_high / path.name)[: rgb.shape[0]]
+                r.setdefault("psnr", []).append(psnr(out, high))
+                r.setdefault("ssim", []).append(ssim(out, high))
+    table = {}
+    for name, r in rows.items():
+        entry = {"niqe": float(np.mean(r["niqe"])), "structure": float(np.mean(r["structure"])),
+                 "structure_min": float(np.min(r["structure"])), "border": float(np.mean(r["border"])),
+                 "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])), "images": len(paths)}
+        if "psnr" in r:
+            entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"]))}
+        entry["per_image"] = {k: [float(x) for x in v] for k, v in r.items()}
+        table[name] = entry
+    return table
+
+
+def format_table(name: str, table: dict) -> str:
+    lol = any("psnr" in v for v in table.values())
+    head = "| method | NIQE | structure (worst) | border (worst) | hue deg |" + (" PSNR | SSIM |" if lol else "")
+    lines = [f"### {name} ({next(iter(table.values()))['images']} images)", "", head,
+             "|" + "---|" * (head.count("|") - 1)]
+    for method, v in table.items():
+        line = (f"| {method} | {v['niqe']:.3f} | {v['structure']:.3f} ({v['structure_min']:.3f}) | "
+                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} |")
+        if lol:
+            line += f" {v.get('psnr', float('nan')):.2f} | {v.get('ssim', float('nan')):.3f} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--sets", nargs="+", default=["validation", "Fusion"])
+    p.add_argument("--weights", nargs="*", default=None, help="NAME=PATH (weights, checkpoint or run folder)")
+    p.add_argument("--margin", type=int, nargs="+", default=[0],
+                   help="extra reflection padding of the generators; several values: one row each")
+    p.add_argument("--baselines", nargs="*", default=["input", "gamma", "clahe", "zerodce"])
+    p.add_argument("--zerodce", type=Path, default=REPO.parent / "shared" / "baselines" / "zerodce_Epoch99.pth")
+    p.add_argument("--limit", type=int, default=None, help="first N images of each set")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+
+    methods: dict[str, Method] = {}
+    known = {"input": lambda rgb: rgb, "gamma": gamma, "clahe": clahe}
+    for name in args.baselines:
+        if name == "zerodce":
+            if args.zerodce.is_file():
+                from zerodce import zerodce_method
+
+                methods["Zero-DCE"] = zerodce_method(args.zerodce)
+            else:
+                print(f"weights_eval: {args.zerodce} missing, Zero-DCE skipped", file=sys.stderr)
+        else:
+            methods[{"gamma": "gamma 0.45", "clahe": "CLAHE"}.get(name, name)] = known[name]
+    pairs = [w.split("=", 1) for w in (args.weights if args.weights is not None else [f"current={default_weights()}"])]
+    for name, path in pairs:
+        for margin in args.margin:
+            label = name if len(args.margin) == 1 else f"{name} margin {margin}"
+            methods[label] = generator_method(load_any_generator(Path(path), margin=margin))
+
+    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin}
+    for set_name in args.sets:
+        paths = set_images(args.data, set_name)[: args.limit] if args.limit else set_images(args.data, set_name)
+        start = time.perf_counter()
+        lol_high = args.data / "eval" / "LOL15" / "high" if set_name == "LOL15" else None
+        table = score_set(methods, paths, lol_high=lol_high)
+        results["sets"][set_name] = table
+        print(format_table(set_name, table) + f"\n\n({time.perf_counter() - start:.0f} s)\n", flush=True)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The ``zerodce`` recipe: the EnlightenGAN generator trained with non-reference losses only.
+
+No discriminator and no normal-light images: the paper's self feature preserving loss (VGG16
+relu5_1, instance-normalised, output vs input) keeps content and texture, and Zero-DCE's four
+non-reference losses (``enlight.train.nonref_losses``) target the faults of an exposure-only
+generator: local contrast (spatial consistency), a well-exposed level (exposure control), no
+colour cast (colour constancy) and a smooth correction (illumination smoothness). It trains
+stably on a CPU in a few thousand small steps, usually fine-tuned from existing weights
+(``init``), and writes the same checkpoints as the other runs (``enlight-train export`` works).
+
+One step: ``out, correction = G.forward_with_latent(low, attention)`` on random crops of the
+low-light images; ``loss = w_vgg * vgg(out, low) + w_spatial * spatial(out, reference)
++ w_exposure * exposure(out) + w_color * color(out) + w_smooth * tv(correction)
++ w_angle * angle(out, low)``, where the
+spatial reference is the input mapped by a global power to the output's mean (``gamma``) or the
+input itself (``input``, as Zero-DCE). Adam, constant learning rate then linear decay to 0.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
+from enlight.train.data import list_images
+from enlight.train.distill import LowLightCrops
+from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
+from enlight.train.losses import feature_preserving_loss
+from enlight.train.nonref_losses import (
+    color_angle_loss,
+    color_constancy_loss,
+    exposure_control_loss,
+    gamma_matched,
+    illumination_smoothness_loss,
+    spatial_consistency_loss,
+)
+
+SPATIAL_REFERENCES = ("gamma", "input")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LossWeights:
+    """Weights of the recipe's losses (Zero-DCE's own: spatial 1, exposure 10, colour 5, TV 200 on
+    its 24-channel curve maps; our TV is on the 3-channel correction and averaged per channel)."""
+
+    vgg: float = 1.0
+    spatial: float = 1.0
+    exposure: float = 10.0
+    color: float = 5.0
+    smooth: float = 1.0
+    angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
+
+    def __post_init__(self) -> None:
+        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle) < 0:
+            raise EnlightError("loss weights must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonRefConfig(RunSettings):
+    """Settings of a ``zerodce`` recipe run (defaults: the run that made the shipped weights)."""
+
+    low: Path
+    out: Path
+    init: Path | None = None  # start from these generator weights (fine-tune)
+    steps: int = 2000
+    decay_steps: int = 1000  # the last steps, learning rate decaying linearly to 0
+    batch_size: int = 4
+    crop: int = 192
+    lr: float = 1e-4
+    base_channels: int = 32
+    exposure_level: float = 0.6
+    max_gain: float | None = None  # exposure target at most this many times the input's patch mean
+    spatial_reference: str = "gamma"
+    weights: LossWeights = field(default_factory=LossWeights)
+    freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
+    validation: int = 40  # low-light images held out (never trained on) for choosing checkpoints
+    vgg: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.spatial_reference not in SPATIAL_REFERENCES:
+            raise EnlightError(f"--spatial-reference must be one of {', '.join(SPATIAL_REFERENCES)}")
+        if self.crop < 32 or self.crop % 16:
+            raise EnlightError(f"--crop must be a multiple of 16 and at least 32, got {self.crop}")
+        if self.steps < 1 or not 0 <= self.decay_steps <= self.steps:
+            raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
+        if self.batch_size < 1 or self.validation < 0:
+            raise EnlightError("--batch-size must be >= 1 and --validation >= 0")
+
+    def to_json(self) -> dict:
+        data = super().to_json()
+        data["weights"] = {k: float(v) for k, v in vars(self.weights).items()}
+        return data
+
+
+def validation_split(images: list[Path], count: int) -> tuple[list[Path], list[Path]]:
+    """(train, validation): ``count`` images held out, evenly spread over the sorted list.
+
+    Deterministic (depends only on the file names), so every run and every evaluation holds out
+    the same images.
+    """
+    images = sorted(images)
+    if count <= 0:
+        return images, []
+    if count >= len(images):
+        raise EnlightError(f"cannot hold out {count} of {len(images)} images")
+    held = set(np.linspace(0, len(images) - 1, count).round().astype(int).tolist())
+    return [p for i, p in enumerate(images) if i not in held], [p for i, p in enumerate(images) if i in held]
+
+
+class NonRefTrainer(TrainLoop):
+    """The ``zerodce`` recipe (see the module docstring); checkpoints are EnlightenGAN generator runs."""
+
+    def __init__(self, config: NonRefConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
+        self._setup(config)
+        train, self.validation = validation_split(list_images(config.low), config.validation)
+        self.dataset = LowLightCrops(train, [], crop=config.crop, seed=config.seed)
+        self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
+        self.total_steps = config.steps
+        self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+        self.vgg = None
+        if config.weights.vgg > 0:
+            self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
+        flat = config.steps - config.decay_steps
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.nets = {"generator": self.generator}
+        self.optimizers = {"opt_g": self.opt_g}
+        self._init_loop()
+
+    def set_train(self) -> None:
+        self.generator.train()
+        if self.config.freeze_bn:
+            freeze_batchnorm(self.generator)
+
+    def losses(self, low: torch.Tensor, attention: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The weighted losses of one batch (low: (B, 3, H, W) in [-1, 1]); ``total`` is their sum."""
+        cfg, w = self.config, self.config.weights
+        out, correction = self.generator.forward_with_latent(low, attention)
+        out01, low01 = (out + 1) / 2, (low + 1) / 2
+        if cfg.spatial_reference == "gamma":
+            reference = gamma_matched(low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
+        else:
+            reference = low01
+        terms = {
+            "spatial": w.spatial * spatial_consistency_loss(out01, reference),
+            "exposure": w.exposure * exposure_control_loss(out01, level=cfg.exposure_level, source=low01,
+                                                           max_gain=cfg.max_gain),
+            "color": w.color * color_constancy_loss(out01),
+            "smooth": w.smooth * illumination_smoothness_loss(correction / 2),  # in [0, 1] units
+        }
+        if w.angle > 0:
+            terms["angle"] = w.angle * color_angle_loss(out01, low01)
+        if self.vgg is not None:
+            terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
+        terms["total"] = sum(terms.values())
+        return terms
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        low = batch["low"].to(self.device, non_blocking=True)
+        attention = batch["attention"].to(self.device, non_blocking=True)
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            terms = self.losses(low, attention)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(terms["total"]).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        with warnings.catch_warnings():  # a skipped fp16 step makes the scheduler warn
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+            self.schedulers[0].step()
+        self.step += 1
+        return {k: float(v.detach()) for k, v in terms.items()}
+
+    def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        low = batch["low"][:4].to(self.device)
+        out = self.generator(low, batch["attention"][:4].to(self.device))
+        return [(low + 1) / 2, (out + 1) / 2]
+
+
+__all__ = ["LossWeights", "NonRefConfig", "NonRefTrainer", "validation_split"]

@@ -1,0 +1,137 @@
+"""Non-reference losses for unpaired low-light training (Zero-DCE, Guo et al., CVPR 2020).
+
+They need no normal-light image and no discriminator, so they train stably on a CPU. Each one
+targets a fault of an exposure-only generator:
+
+- ``spatial_consistency_loss``: local contrast kept. Luma pooled over 4x4 cells; the difference
+  of every cell with its 4 neighbours in the output should equal the same difference in a
+  reference (the input, as in Zero-DCE, or the input mapped by a global power to the output's
+  mean, which is what ``enlight.quality.structure`` compares against).
+- ``exposure_control_loss``: each 16x16 patch's mean luma pulled towards a well-exposed level
+  (0.6 in Zero-DCE); optionally no higher than a maximum gain over the input's patch mean.
+- ``color_constancy_loss``: the grey-world assumption, the channel means of each image close to
+  each other (no colour cast).
+- ``color_angle_loss`` (ours, not Zero-DCE's): the angle between output and input RGB vectors per
+  4x4 cell, so the colours of the input are kept (a gain per cell is free).
+- ``illumination_smoothness_loss``: total variation of the correction (output - input), so the
+  network brightens regions rather than painting texture.
+
+All take tensors in [0, 1] (convert with ``(x + 1) / 2`` from the generator's [-1, 1]) and return
+a scalar. Luma here is the channel mean, as Zero-DCE uses.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _gray(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W) channel mean."""
+    return images.mean(1, keepdim=True)
+
+
+def _neighbour_differences(cells: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Horizontal and vertical differences of adjacent cells of a (B, 1, h, w) map."""
+    return cells[..., :, 1:] - cells[..., :, :-1], cells[..., 1:, :] - cells[..., :-1, :]
+
+
+def spatial_consistency_loss(output: torch.Tensor, reference: torch.Tensor, *, cell: int = 4) -> torch.Tensor:
+    """Local contrast kept: squared change of neighbouring 4x4-cell luma differences.
+
+    output, reference: (B, 3, H, W) in [0, 1], H and W at least ``2 * cell``. Each interior pair of
+    adjacent cells counts twice (once from each side), as Zero-DCE's 4-neighbour sum does; unlike
+    Zero-DCE, the image edge is not compared with zero padding (that pulled the outer cells of the
+    output towards the input's darkness). Returns the mean over cells of the 4-neighbour sum.
+    """
+    out_cells = F.avg_pool2d(_gray(output), cell)
+    ref_cells = F.avg_pool2d(_gray(reference), cell)
+    (oh, ov), (rh, rv) = _neighbour_differences(out_cells), _neighbour_differences(ref_cells)
+    cells = out_cells.shape[-1] * out_cells.shape[-2]
+    total = 2 * ((oh - rh) ** 2).sum(dim=(1, 2, 3)) + 2 * ((ov - rv) ** 2).sum(dim=(1, 2, 3))
+    return (total / cells).mean()
+
+
+def exposure_control_loss(
+    output: torch.Tensor,
+    *,
+    level: float = 0.6,
+    patch: int = 16,
+    source: torch.Tensor | None = None,
+    max_gain: float | None = None,
+) -> torch.Tensor:
+    """Mean squared distance of each ``patch`` x ``patch`` mean luma from ``level``.
+
+    output: (B, 3, H, W) in [0, 1], H and W at least ``patch``. With ``source`` (the input, same
+    shape) and ``max_gain``, each patch's target is ``min(level, max_gain * source patch mean)``:
+    Zero-DCE's curves cannot lift black (x + r (x^2 - x) is 0 at 0), but our residual network can,
+    and pulling black patches to 0.6 paints flat grey where there is nothing to see.
+    """
+    target = torch.as_tensor(level, dtype=output.dtype, device=output.device)
+    if source is not None and max_gain is not None:
+        target = torch.clamp(max_gain * F.avg_pool2d(_gray(source), patch), max=level)
+    return ((F.avg_pool2d(_gray(output), patch) - target) ** 2).mean()
+
+
+def color_constancy_loss(output: torch.Tensor) -> torch.Tensor:
+    """Grey world: ``sqrt(d_rg^2 + d_rb^2 + d_gb^2)`` with ``d_xy = (mean_x - mean_y)^2``, batch mean.
+
+    output: (B, 3, H, W) RGB in [0, 1].
+    """
+    r, g, b = output.mean(dim=(2, 3)).unbind(1)
+    d_rg, d_rb, d_gb = (r - g) ** 2, (r - b) ** 2, (g - b) ** 2
+    return torch.sqrt(d_rg**2 + d_rb**2 + d_gb**2).mean()
+
+
+def color_angle_loss(output: torch.Tensor, source: torch.Tensor, *, cell: int = 4, eps: float = 1e-4) -> torch.Tensor:
+    """Hue kept: mean ``1 - cos`` of the angle between the output's and the input's RGB vectors.
+
+    output, source: (B, 3, H, W) in [0, 1]; both averaged over ``cell`` x ``cell`` cells first (the
+    dark input's per-pixel colour is mostly noise). Zero for any per-cell gain ``output = k * source``,
+    so it allows brightening and changes of contrast but not a colour cast that the input lacks (the
+    purple skies and blue speckle of an exposure-only generator). Not in Zero-DCE.
+    """
+    a = F.avg_pool2d(output, cell)
+    b = F.avg_pool2d(source, cell)
+    cos = (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1) + eps)
+    return (1 - cos).mean()
+
+
+def illumination_smoothness_loss(correction: torch.Tensor) -> torch.Tensor:
+    """Total variation ``2 * (mean dy^2 + mean dx^2)`` of a (B, C, H, W) map, as Zero-DCE's L_tv.
+
+    Zero-DCE divides the sums by ``C * (H - 1) * W`` etc. and by the batch: the same as these means
+    times C; we take plain means so the value does not depend on the channel count.
+    """
+    dy = correction[..., 1:, :] - correction[..., :-1, :]
+    dx = correction[..., :, 1:] - correction[..., :, :-1]
+    return 2 * ((dy**2).mean() + (dx**2).mean())
+
+
+def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterations: int = 30) -> torch.Tensor:
+    """``reference ** g`` with one g per image so the mean of its channel-mean luma equals ``target_mean``.
+
+    reference: (B, 3, H, W) in [0, 1]; target_mean: (B,). Bisection on log g in [0.05, 5]; no
+    gradient flows through g (use it as a fixed target).
+    """
+    with torch.no_grad():
+        x = reference.clamp(1e-6, 1)
+        lo = torch.full_like(target_mean, 0.05)
+        hi = torch.full_like(target_mean, 5.0)
+        for _ in range(iterations):
+            g = (lo * hi).sqrt()
+            mean = _gray(x ** g.view(-1, 1, 1, 1)).mean(dim=(1, 2, 3))
+            darker = mean < target_mean  # g too large: lower it
+            hi = torch.where(darker, g, hi)
+            lo = torch.where(darker, lo, g)
+        return x ** (lo * hi).sqrt().view(-1, 1, 1, 1)
+
+
+__all__ = [
+    "color_angle_loss",
+    "color_constancy_loss",
+    "exposure_control_loss",
+    "gamma_matched",
+    "illumination_smoothness_loss",
+    "spatial_consistency_loss",
+]

@@ -1,0 +1,101 @@
+"""The zerodce recipe: real steps on tiny images, resume, export, the validation split, the CLI."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from enlight.errors import EnlightError
+from enlight.models.vgg import Vgg16Relu51
+from enlight.models.weights import load_generator, save_weights
+from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer, validation_split
+from enlight.train.trainer import export_generator
+
+
+@pytest.fixture(scope="module")
+def low_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("low")
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        img = (rng.random((40, 44, 3)) * 40).astype(np.uint8)
+        Image.fromarray(img).save(root / f"{i}.png")
+    return root
+
+
+def config(low, out, **changes):
+    base = dict(low=low, out=out, steps=4, decay_steps=2, batch_size=2, crop=32, base_channels=8, device="cpu",
+                workers=0, checkpoint_every=2, sample_every=2, log_every=1, validation=2,
+                weights=LossWeights(angle=1.0), max_gain=10.0)
+    base.update(changes)
+    return NonRefConfig(**base)
+
+
+def test_validation_split_is_deterministic_and_disjoint():
+    paths = [Path(f"{i:03d}.jpg") for i in range(534)]
+    train, val = validation_split(list(reversed(paths)), 40)
+    assert len(val) == 40 and len(train) == 494 and not set(train) & set(val)
+    assert validation_split(paths, 40) == (train, val)
+    assert val[0] == paths[0] and val[-1] == paths[-1]  # spread over the whole list
+    assert validation_split(paths, 0) == (paths, [])
+    with pytest.raises(EnlightError):
+        validation_split(paths[:3], 3)
+
+
+def test_steps_train_the_generator_with_finite_losses(low_folder, tmp_path):
+    trainer = NonRefTrainer(config(low_folder, tmp_path / "run"), vgg=Vgg16Relu51())
+    assert len(trainer.dataset) == 6 and len(trainer.validation) == 2
+    before = trainer.generator.conv1_1.weight.clone()
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(4))
+    for batch in loader:
+        losses = trainer.train_step(batch)
+        assert set(losses) == {"spatial", "exposure", "color", "smooth", "angle", "vgg", "total"}
+        assert all(np.isfinite(v) for v in losses.values()), losses
+    assert not torch.equal(before, trainer.generator.conv1_1.weight)
+
+
+def test_fit_resume_and_export(low_folder, tmp_path):
+    out = tmp_path / "run"
+    cfg = config(low_folder, out, weights=LossWeights(vgg=0.0))  # no VGG needed
+    first = NonRefTrainer(cfg)
+    first.fit(progress=False)
+    assert first.step == 4 and (out / "losses.jsonl").is_file() and any((out / "samples").iterdir())
+    assert first.lr == 0.0  # decayed to 0 at the end
+    longer = NonRefTrainer(config(low_folder, out, weights=LossWeights(vgg=0.0), steps=6, decay_steps=2))
+    longer.fit(resume=True, progress=False)
+    assert longer.step == 6
+    weights = export_generator(out, tmp_path / "g.safetensors")
+    assert load_generator(weights).base_channels == 8
+
+
+def test_init_from_weights(low_folder, tmp_path):
+    from enlight.models.generator import build_generator
+
+    source = build_generator(base_channels=8)
+    path = save_weights(tmp_path / "init.safetensors", source.eval(), provenance="test")
+    trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=LossWeights(vgg=0.0)))
+    assert torch.equal(trainer.generator.conv10.weight, source.conv10.weight)
+    with pytest.raises(EnlightError, match="base channels"):
+        NonRefTrainer(config(low_folder, tmp_path / "run2", init=path, base_channels=16, weights=LossWeights(vgg=0.0)))
+
+
+def test_config_checks(low_folder, tmp_path):
+    with pytest.raises(EnlightError):
+        config(low_folder, tmp_path, spatial_reference="other")
+    with pytest.raises(EnlightError):
+        config(low_folder, tmp_path, crop=40)
+    with pytest.raises(EnlightError):
+        LossWeights(vgg=-1)
+
+
+def test_cli_runs_the_recipe(low_folder, tmp_path):
+    from enlight.train.cli import main
+
+    args = ["--recipe", "zerodce", "--low", str(low_folder), "--out", str(tmp_path / "run"), "--steps", "2",
+            "--decay-steps", "1", "--crop", "32", "--batch-size", "2", "--base-channels", "8", "--w-vgg", "0",
+            "--w-angle", "1", "--max-gain", "8", "--validation", "2", "--workers", "0", "--device", "cpu",
+            "--quiet", "--threads", "1"]
+    assert main(args) == 0
+    assert (tmp_path / "run" / "checkpoints" / "step_0000002.pt").is_file()
+    assert main(args) == 2  # the run folder has checkpoints: needs --resume

@@ -1,0 +1,83 @@
+"""The Zero-DCE non-reference losses on tiny hand-computed cases."""
+
+import pytest
+import torch
+
+from enlight.train.nonref_losses import (
+    color_constancy_loss,
+    exposure_control_loss,
+    gamma_matched,
+    illumination_smoothness_loss,
+    spatial_consistency_loss,
+)
+
+
+def grey(values):
+    """(1, 3, H, W) image with every channel equal to ``values`` (H, W)."""
+    return torch.tensor(values, dtype=torch.float32)[None, None].repeat(1, 3, 1, 1)
+
+
+def test_spatial_consistency_hand_computed():
+    # 2x2 cells of 1 pixel (cell=1): output cells [[0, 1], [0, 0]], reference all 0.
+    out = grey([[0.0, 1.0], [0.0, 0.0]])
+    ref = grey([[0.0, 0.0], [0.0, 0.0]])
+    # horizontal diffs: row0 1-0 = 1, row1 0; vertical: col0 0, col1 0-1 = -1 -> squares sum 2;
+    # each pair counted twice -> 4; mean over the 4 cells -> 1.0
+    assert spatial_consistency_loss(out, ref, cell=1).item() == pytest.approx(1.0)
+
+
+def test_spatial_consistency_ignores_offsets_and_pools():
+    ref = torch.rand(2, 3, 16, 16)
+    assert spatial_consistency_loss(ref + 0.3, ref).item() == pytest.approx(0.0, abs=1e-10)
+    # a checkerboard inside each 4x4 cell averages away
+    board = ((torch.arange(16)[:, None] + torch.arange(16)[None]) % 2).float().expand(1, 3, 16, 16)
+    assert spatial_consistency_loss(board, torch.full_like(board, 0.5)).item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_exposure_control_hand_computed():
+    # two 16x16 patches side by side with mean 0.2 and 0.6 (level 0.6): ((0.4)^2 + 0) / 2 = 0.08
+    image = torch.cat([torch.full((1, 3, 16, 16), 0.2), torch.full((1, 3, 16, 16), 0.6)], dim=3)
+    assert exposure_control_loss(image).item() == pytest.approx(0.08, rel=1e-5)
+    assert exposure_control_loss(image, level=0.2).item() == pytest.approx(0.08, rel=1e-5)
+
+
+def test_color_constancy_hand_computed():
+    image = torch.zeros(1, 3, 4, 4)
+    image[:, 0] = 0.5  # means r 0.5, g 0, b 0: d_rg = d_rb = 0.25, d_gb = 0
+    assert color_constancy_loss(image).item() == pytest.approx((2 * 0.25**2) ** 0.5)
+    assert color_constancy_loss(torch.full((2, 3, 4, 4), 0.3)).item() == pytest.approx(0.0)
+
+
+def test_illumination_smoothness_hand_computed():
+    x = torch.tensor([[0.0, 1.0], [0.0, 1.0]])[None, None]  # dx = 1 twice, dy = 0 -> 2 * (0 + 1) = 2
+    assert illumination_smoothness_loss(x).item() == pytest.approx(2.0)
+    assert illumination_smoothness_loss(torch.full((1, 3, 5, 5), 0.7)).item() == 0.0
+
+
+def test_gamma_matched_reaches_the_target_mean_without_gradient():
+    low = torch.rand(2, 3, 8, 8, requires_grad=True) * 0.3
+    target = torch.tensor([0.5, 0.4])
+    matched = gamma_matched(low, target)
+    assert not matched.requires_grad
+    torch.testing.assert_close(matched.mean(dim=(1, 2, 3)), target, atol=1e-4, rtol=0)
+
+
+def test_losses_have_gradients():
+    out = torch.rand(1, 3, 32, 32, requires_grad=True)
+    ref = torch.rand(1, 3, 32, 32)
+    total = (spatial_consistency_loss(out, ref) + exposure_control_loss(out) + color_constancy_loss(out)
+             + illumination_smoothness_loss(out - ref))
+    total.backward()
+    assert out.grad is not None and out.grad.abs().sum() > 0
+
+
+def test_color_angle_hand_computed():
+    from enlight.train.nonref_losses import color_angle_loss
+
+    src = torch.zeros(1, 3, 4, 4)
+    src[:, 0] = 0.1  # pure red
+    assert color_angle_loss(src * 5, src, eps=0).item() == pytest.approx(0.0, abs=1e-6)  # a gain is free
+    out = torch.zeros(1, 3, 4, 4)
+    out[:, 0] = 0.5
+    out[:, 1] = 0.5  # yellow: 45 degrees from red
+    assert color_angle_loss(out, src, eps=0).item() == pytest.approx(1 - 2**-0.5, abs=1e-6)
