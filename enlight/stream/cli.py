@@ -7,6 +7,9 @@
 Every user error is one line on stderr and exit code 2; Ctrl-C keeps a playable
 ``<name>.partial.<ext>`` and exits 130 (a live run finalises its recording and exits 0).
 When the video goes to stdout (``-o -``), everything else goes to stderr.
+A damaged input (packets that cannot be read or decoded, a file cut short) is enhanced as far as it
+decodes: every decodable frame keeps its timestamp, the audio that survives is kept, one warning line
+says how many packets and frames were lost, and the exit code is 3.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from enlight import __version__
 from enlight.errors import EnlightError
 
 EXIT_USAGE = 2
+EXIT_DAMAGED = 3  # the output was written, but the input was damaged: packets/frames lost (one warning line)
 EXIT_INTERRUPTED = 130
 PROG = "enlight-video"
 SUBCOMMANDS = {
@@ -223,6 +227,9 @@ def _enhance(argv: list[str]) -> int:
         for note in stats.notes:
             print(f"{PROG}: note: {note}", file=sys.stderr)
         print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+    if stats.damage is not None:
+        print(f"{PROG}: warning: {stats.damage}", file=sys.stderr)
+        return EXIT_DAMAGED
     return 0
 
 

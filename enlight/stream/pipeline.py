@@ -27,7 +27,7 @@ from enlight.stream.locations import Location, input_location, output_location
 from enlight.stream.presets import build_backend
 from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
 from enlight.stream.smoothing import SmoothingConfig
-from enlight.stream.source import DecodedFrame, VideoSource
+from enlight.stream.source import Damage, DecodedFrame, VideoSource
 
 _END = object()
 
@@ -80,6 +80,7 @@ class RunStats:
     backend: str
     device: str
     notes: tuple[str, ...] = ()
+    damage: Damage | None = None  # what a damaged or cut-short input lost (the CLI warns, exit code 3)
 
     @property
     def fps(self) -> float:
@@ -312,4 +313,5 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         backend=backend.name,
         device=str(device),
         notes=tuple(source.notes + sink.notes),
+        damage=source.damage,
     )

@@ -2,6 +2,12 @@
 
 ``VideoSource`` yields, in demux order, ``DecodedFrame`` items for the video stream it enhances
 and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles).
+
+A damaged file is read the way FFmpeg reads it: a packet that cannot be read or decoded is skipped
+(a passthrough audio packet is test-decoded aside and dropped when its decoder rejects it), decoding
+goes on, and a file cut short (an MP4 whose index points past its end) yields what comes before
+the cut. ``VideoSource.damage`` then says how many packets and frames were lost. A file with no
+decodable frame at all is still a one-line ``EnlightError``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from enlight.stream.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.locations import Location
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
+_MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
 
 
@@ -47,6 +54,32 @@ class VideoInfo:
     pix_fmt: str
     color: ColorInfo
     display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What a damaged or cut-short input lost. packets: by stream type ("video", "audio", ...), the
+    packets skipped because they could not be read or decoded, or missing past the end of a cut
+    file; frames: video frames lost (packets read or indexed minus frames decoded), of ``expected``."""
+
+    packets: dict[str, int]
+    frames: int
+    expected: int
+    cut_short: bool
+    read_errors: int = 0
+
+    @property
+    def packets_lost(self) -> int:
+        return sum(self.packets.values())
+
+    def __str__(self) -> str:
+        order = sorted(self.packets, key=lambda kind: (kind != "video", kind))
+        kinds = ", ".join(f"{self.packets[kind]} {kind}" for kind in order if self.packets[kind])
+        how = " and cut short" if self.cut_short else ""
+        errors = f", {self.read_errors} read errors" if self.read_errors else ""
+        return (f"the input is damaged{how}: {self.packets_lost} packets lost ({kinds}{errors}), "
+                f"{self.frames} of {self.expected} frames lost; every decodable frame and the audio "
+                "that survived were kept")
 
 
 def _open_error(path: Path | str, exc: BaseException) -> EnlightError:
@@ -86,6 +119,10 @@ class VideoSource:
         self._thread: threading.Thread | None = None
         self.decode_s = 0.0
         self.frames_decoded = 0
+        self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
+        self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
+        self._video_packets = 0  # non-empty video packets read
+        self._read_errors = 0
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -106,29 +143,32 @@ class VideoSource:
         videos = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
         if not videos:
             raise EnlightError(f"{self.path} has no video stream")
-        _check_complete(self.path, self.container)
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
+        self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
+        self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         skipped = [s for s in self.container.streams if s is not self.video_stream and s not in self.passthrough]
         self.notes = [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
                       "was not copied: only audio and subtitle streams are" for s in skipped]
         start = time.perf_counter()
-        self._demux = self.container.demux([self.video_stream, *self.passthrough])
+        self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
         first = None
         try:
             while first is None:
                 packet = next(self._demux)
                 if packet.stream is not self.video_stream:
-                    if packet.size:
+                    if self._keep(packet):
                         self._pending.append(packet)
                     continue
-                for frame in packet.decode():
+                for frame in self._decode(packet):
                     first = first or frame
                     self._pending.append(frame)
         except StopIteration:
-            raise EnlightError(f"{self.path} has a video stream but no decodable frames") from None
+            lost = self._skipped.get("video", 0) + self._missing.get("video", 0)
+            damaged = f" ({lost} video packets damaged or missing)" if lost else ""
+            raise EnlightError(f"{self.path} has a video stream but no decodable frames{damaged}") from None
         except av.error.FFmpegError as exc:
             raise _open_error(self.path, exc) from None
         self.decode_s += time.perf_counter() - start
@@ -151,6 +191,66 @@ class VideoSource:
             color=self.color,
             display_matrix=_display_matrix(first),
         )
+
+    @property
+    def damage(self) -> Damage | None:
+        """What was lost to damage, once iteration has ended; None for an intact input."""
+        if not (self._skipped or self._missing or self._read_errors):
+            return None
+        packets: dict[str, int] = {}
+        for counts in (self._skipped, self._missing):
+            for kind, n in counts.items():
+                packets[kind] = packets.get(kind, 0) + n
+        expected = self._video_packets + self._missing.get("video", 0)
+        return Damage(packets=packets, frames=max(0, expected - self.frames_decoded), expected=expected,
+                      cut_short=bool(self._missing), read_errors=self._read_errors)
+
+    def _packets(self) -> Iterator[av.Packet]:
+        """Demuxed packets of the streams read. In a file, a read error skips ahead to the next
+        packet; after ``_MAX_READ_ERRORS`` in a row the input ends there (the decoder is flushed)."""
+        streams = [self.video_stream, *self.passthrough]
+        errors_in_a_row = 0
+        demux = self.container.demux(streams)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except av.error.FFmpegError:
+                if not self.location.is_file:
+                    raise
+                self._read_errors += 1
+                errors_in_a_row += 1
+                if errors_in_a_row >= _MAX_READ_ERRORS:
+                    flush = av.Packet()  # the end of the input: flush the video decoder
+                    flush.stream = self.video_stream
+                    yield flush
+                    return
+                demux = self.container.demux(streams)
+                continue
+            errors_in_a_row = 0
+            if packet.stream is self.video_stream and packet.size:
+                self._video_packets += 1
+            yield packet
+
+    def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
+        """The frames a video packet completes; a packet the decoder rejects is skipped and counted."""
+        try:
+            return packet.decode()
+        except av.error.FFmpegError:
+            if packet.size:
+                self._skipped["video"] = self._skipped.get("video", 0) + 1
+            return []
+
+    def _keep(self, packet: av.Packet) -> bool:
+        """Whether to pass a non-video packet on: not empty, and not rejected by its decoder."""
+        if not packet.size:
+            return False
+        check = self._checks.get(packet.stream.index)
+        if check is None or check.ok(packet):
+            return True
+        self._skipped[packet.stream.type] = self._skipped.get(packet.stream.type, 0) + 1
+        return False
 
     def __enter__(self) -> VideoSource:
         return self
@@ -237,28 +337,61 @@ class VideoSource:
             if packet is None:
                 break
             if packet.stream is not self.video_stream:
+                keep = self._keep(packet)
                 self.decode_s += time.perf_counter() - start
-                if packet.size:
+                if keep:
                     yield packet
                 continue
-            frames = packet.decode()  # the empty packet at the end flushes the decoder
+            frames = self._decode(packet)  # the empty packet at the end flushes the decoder
             self.decode_s += time.perf_counter() - start
             yield from frames
 
 
-def _check_complete(path: Path | str, container: av.container.InputContainer) -> None:
-    """Refuse a file whose index (e.g. an MP4 moov atom) points past its end: a cut-off download or copy."""
+def _missing_packets(path: Path | str, streams: list) -> dict[str, int]:
+    """Per stream type, the packets a file's index (e.g. an MP4 moov atom) places at or past its end:
+    a cut-off download or copy. Empty for a complete file or one without such an index."""
     if not isinstance(path, Path) or not path.is_file():
-        return
+        return {}
     size = path.stat().st_size
-    for stream in container.streams:
+    missing: dict[str, int] = {}
+    for stream in streams:
         entries = stream.index_entries
         count = len(entries)
-        ends = [entries[i].pos + entries[i].size for i in range(max(0, count - 16), count)]
-        if ends and max(ends) > size:
-            raise EnlightError(
-                f"{path} is truncated: stream #{stream.index} needs {max(ends)} bytes, the file has {size}"
-            )
+        if not count or entries[count - 1].pos + entries[count - 1].size <= size:
+            continue  # a quick look at the last entry first: most files are complete
+        n = sum(1 for i in range(count) if entries[i].pos >= size)
+        if n:
+            missing[stream.type] = missing.get(stream.type, 0) + n
+    return missing
+
+
+class _PacketCheck:
+    """Test-decodes a passthrough audio stream's packets on a decoder of its own (the packets are
+    still copied unchanged), to find the damaged ones. Until the decoder has taken one packet, none
+    is rejected: a decoder that cannot be set up right must not drop a whole soundtrack."""
+
+    def __init__(self, stream) -> None:
+        source = stream.codec_context
+        self.works = False
+        try:
+            self.ctx = av.CodecContext.create(source.name, "r")
+            if source.extradata:
+                self.ctx.extradata = source.extradata
+            if source.sample_rate:
+                self.ctx.sample_rate = source.sample_rate
+            self.ctx.layout = source.layout
+        except (av.error.FFmpegError, ValueError, TypeError, AttributeError):
+            self.ctx = None
+
+    def ok(self, packet: av.Packet) -> bool:
+        if self.ctx is None:
+            return True
+        try:
+            self.ctx.decode(packet)
+        except av.error.FFmpegError:
+            return not self.works
+        self.works = True
+        return True
 
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
