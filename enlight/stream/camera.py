@@ -21,6 +21,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
+from enlight.stream.chroma import GreyDecision
 from enlight.stream.enhancer import Enhancer
 from enlight.stream.live import LiveSource, LiveSourceConfig, SourceLost, frames
 from enlight.stream.locations import Location, input_location, output_location
@@ -63,6 +64,7 @@ class LiveConfig:
     timeout_s: float = 5.0
     loop: bool = False
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    grey: str = "auto"  # see enlight.stream.chroma.GreyDecision
     encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(preset="veryfast"))
     overwrite: bool = False
 
@@ -81,6 +83,7 @@ class LiveStats:
     backend: str
     device: str
     ended: str  # why it stopped
+    colour: str = "colour"  # what --grey decided
 
     @property
     def fps(self) -> float:
@@ -92,7 +95,8 @@ class LiveStats:
     def summary(self) -> str:
         saved = "".join(f"; wrote {frames} frames to {name}" for name, frames in self.recordings)
         return (
-            f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}); "
+            f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
+            f"{self.colour}); "
             f"latency capture->display median {self.latency_percentile(50):.0f} ms, "
             f"p95 {self.latency_percentile(95):.0f} ms; {self.dropped} of {self.captured} captured frames dropped "
             f"to stay live; {self.reconnects} reconnects; {self.ended}{saved}"
@@ -215,6 +219,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
                                 quality=live_quality(config.quality, config.device), backend=config.backend,
                                 device=config.device, precision=config.precision)
     enhancer = Enhancer(backend, config.smoothing)
+    grey = GreyDecision(config.grey)
     source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
                                      reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
     source = LiveSource(location, source_config, log=log)
@@ -236,6 +241,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
                 if frame is None or hud.paused:
                     key = window.poll() if window is not None else None
                 else:
+                    enhancer.grey = grey.update([frame.chroma])
                     enhanced = enhancer(frame.rgb[None])[0]
                     outputs.write(enhanced, frame.captured_at)
                     hud.pair = (frame.rgb, enhanced)
@@ -271,7 +277,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     return LiveStats(
         frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
         wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
-        backend=backend.name, device=str(getattr(backend, "device", "?")), ended=ended,
+        backend=backend.name, device=str(getattr(backend, "device", "?")), ended=ended, colour=grey.describe(),
     )
 
 

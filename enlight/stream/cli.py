@@ -48,6 +48,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -56,13 +63,10 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from enlight.models.zoo import MODELS
-    from enlight.stream.backends.base import available_backends
-    from enlight.stream.presets import QUALITIES
+    # torch-free: the arguments are checked before anything heavy is imported
+    from enlight.stream.choices import BACKENDS, GREY_MODES, MODELS, PRECISIONS, QUALITIES, SMOOTHING_STRENGTH
     from enlight.stream.preview import HOTKEYS
-    from enlight.stream.smoothing import SmoothingConfig
 
-    defaults = SmoothingConfig()
     commands = "\n".join(f"  {PROG} {name:<18} {text}" for name, text in SUBCOMMANDS.items())
     parser = _Parser(
         prog=PROG,
@@ -85,17 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
-    model.add_argument("--quality", default=None, choices=tuple(QUALITIES),
+    model.add_argument("--quality", default=None, choices=QUALITIES,
                        help="best: the full generator at full size; balanced: a distilled base-16 student at full "
                        "size (int8 with ONNX Runtime on a CPU); fast: a base-8 student at 1/4 size (default: best "
                        "for files; for --camera, fast on a CPU and best on a GPU; docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
                        help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
-    model.add_argument("--backend", default="auto", choices=available_backends(),
+    model.add_argument("--backend", default="auto", choices=BACKENDS,
                        help="inference backend (default: auto)")
     model.add_argument("--device", default="auto",
                        help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
-    model.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16"),
+    model.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="auto = fp16 on CUDA, fp32 on the CPU, int8 for --quality balanced with ONNX Runtime on a "
                        "CPU (default: auto)")
     model.add_argument("--cuda-graphs", action="store_true",
@@ -104,10 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--hw-decode", default="auto",
                        help="auto (NVDEC when inferring on CUDA), off, or an FFmpeg device type such as cuda")
     model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
-                       help="frames per inference batch (default: 4)")
-    model.add_argument("--smoothing", type=_fraction, default=defaults.strength, metavar="S",
+                       help="frames per inference batch (default: 4; fewer when big frames would not fit in memory)")
+    model.add_argument("--max-memory", type=_positive_float, default=None, metavar="GB",
+                       help="memory the run may use; batches and buffers shrink to fit it, and a frame too big for it "
+                       "is refused (default: 80%% of the memory available)")
+    model.add_argument("--grey", default="auto", choices=GREY_MODES,
+                       help="auto: grey output while the source carries no chroma (infrared cameras), colour as soon "
+                       "as it does; on: always grey; off: never (default: auto)")
+    model.add_argument("--smoothing", type=_fraction, default=SMOOTHING_STRENGTH, metavar="S",
                        help="temporal smoothing of the enhancement along the camera's motion, 0 (off: frame "
-                       f"by frame) .. 1; 0.95 = strong (default: {defaults.strength})")
+                       f"by frame) .. 1; 0.95 = strong (default: {SMOOTHING_STRENGTH})")
     enc = parser.add_argument_group("encoder")
     enc.add_argument("--codec", default="libx264",
                      help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")
@@ -178,6 +188,7 @@ def _live(args) -> int:
         output=_output(args.output, args.format), format=args.format, window=not args.no_window,
         max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
         smoothing=SmoothingConfig(strength=args.smoothing),
+        grey=args.grey,
         encoder=_encoder(args),
         overwrite=args.force,
     )
@@ -187,10 +198,20 @@ def _live(args) -> int:
     return 0
 
 
-def _enhance(argv: list[str]) -> int:
-    from enlight.stream.pipeline import Interrupted, PipelineConfig, run
-    from enlight.stream.smoothing import SmoothingConfig
+def _check_names(args) -> tuple:
+    """The input and output locations, refused at once (before torch is imported) when they cannot work."""
+    from enlight.stream.checks import check_paths
+    from enlight.stream.locations import input_location
 
+    source = input_location(args.input)
+    output = _output(args.output, args.format)
+    if output.is_file:
+        check_paths(Path(source.url) if source.is_file else None, Path(output.text), overwrite=args.force,
+                    container_from_name=output.format is None)
+    return source, output
+
+
+def _enhance(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.camera is not None:
         return _live(args)
@@ -198,9 +219,13 @@ def _enhance(argv: list[str]) -> int:
         raise EnlightError(f"give an INPUT video (or --camera SOURCE) (see {PROG} --help)")
     if args.output is None:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
+    source, output = _check_names(args)
+    from enlight.stream.pipeline import Interrupted, PipelineConfig, run
+    from enlight.stream.smoothing import SmoothingConfig
+
     config = PipelineConfig(
-        input=args.input,
-        output=_output(args.output, args.format),
+        input=source,
+        output=output,
         weights=args.weights,
         model=args.model,
         quality=args.quality or "best",
@@ -211,6 +236,8 @@ def _enhance(argv: list[str]) -> int:
         compile=args.compile,
         hw_decode=args.hw_decode,
         batch_size=args.batch_size,
+        max_memory_gb=args.max_memory,
+        grey=args.grey,
         smoothing=SmoothingConfig(strength=args.smoothing),
         encoder=_encoder(args),
         overwrite=args.force,

@@ -20,13 +20,6 @@ from enlight.stream.frames import to_model_input, to_uint8
 from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
 
 
-def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
-    """Whether an (H, W, 3) uint8 RGB frame is monochrome: channels within ``tolerance`` on average."""
-    f = frame.astype(np.int16)
-    spread = np.abs(f[..., 0] - f[..., 1]).mean() + np.abs(f[..., 1] - f[..., 2]).mean()
-    return bool(spread / 2 <= tolerance)
-
-
 def grey_uint8(frames: torch.Tensor) -> torch.Tensor:
     """(B, H, W, 3) uint8 RGB -> the same shape, its BT.601 luma (rounded) on all three channels."""
     weights = torch.tensor(BT601_LUMA, device=frames.device)
@@ -51,13 +44,14 @@ class Enhancer:
     Keeps the smoother's state between calls, so consecutive batches form one clip. ``submit``
     returns the finished ``(frames, tag)`` pairs, in order; ``__call__`` is the synchronous form.
 
-    grey: keep a monochrome source monochrome (the output's BT.601 luma on all three channels).
-    None decides from the first frame (infrared night cameras record grey; the generator would
-    tint their dark areas).
+    grey: output the enhanced frames' BT.601 luma on all three channels (for sources without
+    chroma, such as infrared night cameras: the generator would tint their dark areas). The
+    caller decides it from the decoded chroma (``enlight.stream.chroma``) and may change it
+    between batches.
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *,
-                 grey: bool | None = None) -> None:
+                 grey: bool = False) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
@@ -86,8 +80,6 @@ class Enhancer:
             return to_uint8(y)
 
     def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
-        if self.grey is None:
-            self.grey = is_grey(frames[0])
         batch = torch.from_numpy(np.ascontiguousarray(frames))
         if not self.cuda:
             return [(self._enhance(batch).numpy(), tag)]

@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.chroma import carries_chroma
 from enlight.stream.frames import ColorInfo, frame_to_rgb
 from enlight.stream.locations import Location
 from enlight.stream.source import open_input
@@ -30,10 +31,12 @@ _REANCHOR_S = 1.0  # a timestamp jump larger than this restarts the pacing clock
 
 @dataclass(frozen=True)
 class LiveFrame:
-    """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived."""
+    """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived;
+    chroma: whether the source has carried colour up to this frame (``enlight.stream.chroma``)."""
 
     rgb: np.ndarray
     captured_at: float
+    chroma: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class LiveSource:
         self.captured = 0
         self.dropped = 0
         self.reconnects = 0
+        self._coloured = False
         self._latest: LiveFrame | None = None
         self._ended = False
         self._error: BaseException | None = None
@@ -123,12 +127,12 @@ class LiveSource:
         with self._cond:
             return self._ended and self._latest is None
 
-    def _publish(self, rgb: np.ndarray) -> None:
+    def _publish(self, rgb: np.ndarray, chroma: bool) -> None:
         with self._cond:
             if self._latest is not None:
                 self.dropped += 1
             self.captured += 1
-            self._latest = LiveFrame(rgb, time.perf_counter())
+            self._latest = LiveFrame(rgb, time.perf_counter(), chroma)
             self._cond.notify_all()
 
     def _finish(self, error: BaseException | None = None) -> None:
@@ -180,7 +184,8 @@ class LiveSource:
                 if self.config.size and (frame.width, frame.height) != self.config.size:
                     frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
                 color = color or ColorInfo.from_frame(frame)
-                self._publish(frame_to_rgb(frame, color))
+                self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
+                self._publish(frame_to_rgb(frame, color), self._coloured)
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
         return "ended" if self.location.reconnects else None

@@ -9,22 +9,23 @@ Audio and subtitle packets travel beside the frames, in demux order, and are mux
 
 from __future__ import annotations
 
-import os
 import queue
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
+from enlight.stream.checks import check_paths
+from enlight.stream.chroma import GreyDecision
 from enlight.stream.enhancer import Enhancer
 from enlight.stream.locations import Location, input_location, output_location
+from enlight.stream.memory import GiB, MemoryPlan, budget_bytes, plan_memory
 from enlight.stream.presets import build_backend
+from enlight.stream.progress import FrameProgress
 from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
 from enlight.stream.smoothing import SmoothingConfig
 from enlight.stream.source import Damage, DecodedFrame, VideoSource
@@ -54,11 +55,13 @@ class PipelineConfig:
     compile: bool = False
     hw_decode: str = "auto"  # auto: NVDEC when the backend runs on CUDA; off; or an FFmpeg device type
     batch_size: int = 4
+    grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.chroma)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
-    queue_batches: int = 4  # batches buffered between inference and the encoder
+    queue_batches: int = 4  # batches buffered between inference and the encoder (fewer for big frames)
+    max_memory_gb: float | None = None  # None: 80% of the memory available (enlight.stream.memory)
     format: str | None = None
     timeout_s: float = 10.0
 
@@ -81,6 +84,7 @@ class RunStats:
     device: str
     notes: tuple[str, ...] = ()
     damage: Damage | None = None  # what a damaged or cut-short input lost (the CLI warns, exit code 3)
+    colour: str = "colour"  # what --grey decided (GreyDecision.describe)
 
     @property
     def fps(self) -> float:
@@ -88,7 +92,8 @@ class RunStats:
 
     def summary(self) -> str:
         return (
-            f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}): "
+            f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
+            f"{self.colour}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
@@ -114,66 +119,6 @@ def resolve_hw_decode(setting: str, device) -> str | None:
     if setting not in hwdevices_available():
         raise EnlightError(f"--hw-decode {setting}: this FFmpeg build has {', '.join(hwdevices_available())}")
     return setting
-
-
-def check_paths(source: Path | None, output: Path, *, overwrite: bool, container_from_name: bool = True) -> None:
-    """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written.
-
-    source None: the input is a stream. container_from_name False: the muxer is named (--format).
-    """
-    if source is not None and not source.exists():
-        raise EnlightError(f"input not found: {source}")
-    if output.exists() and output.is_dir():
-        raise EnlightError(f"output is a folder, not a file: {output}")
-    if source is not None and (
-        output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
-    ):
-        raise EnlightError(f"output {output} is the input file; choose another name")
-    folder = output.parent
-    if not folder.exists():
-        raise EnlightError(f"output folder does not exist: {folder}")
-    if not folder.is_dir():
-        raise EnlightError(f"output folder is not a folder: {folder}")
-    if output.exists() and not overwrite:
-        raise EnlightError(f"output exists: {output} (use --force to overwrite)")
-    if container_from_name and not output.suffix:
-        raise EnlightError(f"output {output} has no extension to choose a container from (e.g. .mp4, .mkv)")
-    if container_from_name:
-        try:
-            av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
-        except ValueError:
-            _check_container_guess(output)
-    probe = folder / f".{output.name}.enlight-probe-{os.getpid()}"
-    try:
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise EnlightError(f"cannot write to output folder {folder}: {exc.strerror or exc}") from None
-
-
-def _check_container_guess(output: Path) -> None:
-    """FFmpeg guesses the muxer from the file name; a name it cannot place is refused up front."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            av.open(str(Path(tmp) / f"probe{output.suffix}"), "w").close()
-        except (ValueError, av.error.FFmpegError):
-            raise EnlightError(f"unknown output container '{output.suffix}' (use .mp4, .mkv, .mov, ...)") from None
-
-
-def _progress(total: int | None, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        unit="frame",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        smoothing=0.1,
-        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
-    )
 
 
 class _EncoderThread(threading.Thread):
@@ -214,6 +159,19 @@ class _EncoderThread(threading.Thread):
             raise self.error
 
 
+def _memory_plan(config: PipelineConfig, info, backend: Backend) -> MemoryPlan:
+    return plan_memory(info.width, info.height, quality=config.quality, model=config.model,
+                       batch_size=config.batch_size, on_cuda=backend.device.type == "cuda",
+                       budget_bytes=budget_bytes(config.max_memory_gb))
+
+
+def plan_notes(config: PipelineConfig, plan: MemoryPlan, info) -> tuple[str, ...]:
+    if plan.batch_size == config.batch_size:
+        return ()
+    return (f"batch size {config.batch_size} -> {plan.batch_size} so that {info.width}x{info.height} frames fit "
+            f"in memory (about {plan.estimate_bytes / GiB:.1f} GB; --max-memory to change)",)
+
+
 def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
 
@@ -234,10 +192,13 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                                 backend=config.backend, device=config.device, precision=config.precision,
                                 cuda_graphs=config.cuda_graphs, compile=config.compile)
     enhancer = Enhancer(backend, config.smoothing)
+    grey = GreyDecision(config.grey)
 
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     queue_size = max(8, 2 * config.batch_size)
     with VideoSource(source_at, queue_size=queue_size, hw_decode=hw_decode, timeout_s=config.timeout_s) as source:
+        plan = _memory_plan(config, source.info, backend)
+        source.set_queue_size(plan.decode_queue)
         sink = VideoSink(
             output_at,
             source.info,
@@ -245,10 +206,10 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             passthrough=source.passthrough,
             metadata=dict(source.container.metadata),
         )
-        writer = _EncoderThread(sink, maxsize=config.queue_batches)
+        writer = _EncoderThread(sink, maxsize=min(config.queue_batches, plan.encode_batches))
         writer.start()
         enhance_s = 0.0
-        bar = _progress(source.info.frame_count, config.progress)
+        bar = FrameProgress(source.info.frame_count, enabled=config.progress)
         try:
             batch: list[DecodedFrame] = []
             packets = []
@@ -256,7 +217,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             def emit(finished) -> None:
                 for out, (frames, batch_packets) in finished:
                     writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
-                    bar.update(len(frames))
+                    bar.advance(len(frames))
                     for packet in batch_packets:
                         writer.put(("packet", packet))
 
@@ -264,6 +225,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                 nonlocal enhance_s
                 if batch:
                     t0 = time.perf_counter()
+                    enhancer.grey = grey.update([f.chroma for f in batch])
                     finished = enhancer.submit(np.stack([f.rgb for f in batch]), tag=(list(batch), list(packets)))
                     enhance_s += time.perf_counter() - t0
                     batch.clear()
@@ -273,7 +235,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             for item in source:
                 if isinstance(item, DecodedFrame):
                     batch.append(item)
-                    if len(batch) == config.batch_size:
+                    if len(batch) == plan.batch_size:
                         flush()
                 else:
                     packets.append(item)
@@ -284,6 +246,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             for packet in packets:  # packets after the last frame
                 writer.put(("packet", packet))
             writer.finish()
+            bar.finish()
             sink.finish(overwrite=config.overwrite)
         except KeyboardInterrupt:
             bar.close()
@@ -312,6 +275,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         output=output if output_at.is_file else output_at.text,
         backend=backend.name,
         device=str(device),
-        notes=tuple(source.notes + sink.notes),
+        notes=(*source.notes, *sink.notes, *plan_notes(config, plan, source.info)),
         damage=source.damage,
+        colour=grey.describe(),
     )

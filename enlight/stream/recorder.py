@@ -12,9 +12,9 @@ from pathlib import Path
 
 import av
 
+from enlight.stream.checks import check_paths
 from enlight.stream.frames import ColorInfo
 from enlight.stream.locations import Location
-from enlight.stream.pipeline import check_paths
 from enlight.stream.sink import EncoderConfig, VideoSink
 from enlight.stream.source import VideoInfo
 

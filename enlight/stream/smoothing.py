@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from enlight.models.attention import attention_map
+from enlight.stream.choices import SMOOTHING_STRENGTH
 from enlight.stream.motion import analysis_luma, global_shift, translate
 
 
@@ -33,7 +34,7 @@ from enlight.stream.motion import analysis_luma, global_shift, translate
 class SmoothingConfig:
     """strength in [0, 1) (0 = off); thresholds in luma units ([0, 1]). Defaults from docs/quality.md."""
 
-    strength: float = 0.8
+    strength: float = SMOOTHING_STRENGTH
     motion_threshold: float = 0.08
     scene_cut_threshold: float = 0.15
     follow_camera: bool = True  # move the state along the global (shake) motion

@@ -24,6 +24,8 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.checks import check_input_is_video
+from enlight.stream.chroma import carries_chroma
 from enlight.stream.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.locations import Location
 
@@ -34,11 +36,16 @@ _END = object()
 
 @dataclass(frozen=True)
 class DecodedFrame:
-    """One decoded video frame: rgb (H, W, 3) uint8 full-range RGB; pts in ``time_base`` units."""
+    """One decoded video frame: rgb (H, W, 3) uint8 full-range RGB; pts in ``time_base`` units.
+
+    chroma: whether the decoded frame carried colour (``enlight.stream.chroma``); once a frame of
+    the source has, later frames are not checked and say True.
+    """
 
     rgb: np.ndarray
     pts: int
     time_base: Fraction
+    chroma: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ class VideoSource:
         videos = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
         if not videos:
             raise EnlightError(f"{self.path} has no video stream")
+        check_input_is_video(self.container, self.path)
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
@@ -252,6 +260,12 @@ class VideoSource:
         self._skipped[packet.stream.type] = self._skipped.get(packet.stream.type, 0) + 1
         return False
 
+    def set_queue_size(self, frames: int) -> None:
+        """How many decoded items may wait for the consumer (frames are big at 8K); before iterating."""
+        if self._thread is not None:
+            raise RuntimeError("the queue size is set before iterating")
+        self._queue = queue.Queue(maxsize=max(1, frames))
+
     def __enter__(self) -> VideoSource:
         return self
 
@@ -300,6 +314,7 @@ class VideoSource:
 
     def _produce(self) -> None:
         last_pts = None
+        coloured = False
         tb = self.info.time_base
         step = max(1, round(1 / (self.info.average_rate * tb))) if tb else 1
         try:
@@ -310,13 +325,14 @@ class VideoSource:
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
                     rgb = frame_to_rgb(item, self.color)
+                    coloured = coloured or carries_chroma(item)
                     pts = item.pts
                     if pts is None:  # raw streams carry no timestamps: count frames
                         pts = 0 if last_pts is None else last_pts + step
                     last_pts = pts
                     self.frames_decoded += 1
                     self.decode_s += time.perf_counter() - start
-                    if not self._put(DecodedFrame(rgb, pts, tb)):
+                    if not self._put(DecodedFrame(rgb, pts, tb, coloured)):
                         return
                 elif not self._put(item):
                     return

@@ -1,0 +1,90 @@
+"""Checks on the user's input and output names, done before any work (and before torch is imported).
+
+Refuses what cannot work with one line (``EnlightError``): a missing input, a still image given as
+a video, an output that would overwrite the input or an existing file, a folder that cannot be
+written, a container FFmpeg cannot place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import av
+
+from enlight.errors import EnlightError
+
+# still-image files: photos are not enhanced yet (animated GIF counts as video)
+STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
+                            ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
+# FFmpeg demuxers that read single images
+STILL_DEMUXERS = ("image2", "_pipe")
+
+
+def still_image_error(path: Path | str, role: str) -> EnlightError:
+    return EnlightError(f"{role} {path} is a still image; photos are not supported yet, only video files "
+                        "and streams (e.g. .mp4, .mkv, .mov)")
+
+
+def check_not_still(path: Path, role: str) -> None:
+    """Refuse an input or output named like a photo."""
+    if path.suffix.lower() in STILL_SUFFIXES:
+        raise still_image_error(path, role)
+
+
+def check_input_is_video(container: av.container.InputContainer, path: Path | str) -> None:
+    """Refuse an opened input that FFmpeg reads as a single image (whatever its name)."""
+    name = container.format.name
+    if any(part == "image2" or part.endswith("_pipe") for part in name.split(",")):
+        raise still_image_error(path, "input")
+
+
+def check_paths(source: Path | None, output: Path, *, overwrite: bool, container_from_name: bool = True) -> None:
+    """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written.
+
+    source None: the input is a stream. container_from_name False: the muxer is named (--format).
+    """
+    if source is not None and not source.exists():
+        raise EnlightError(f"input not found: {source}")
+    if source is not None and source.is_dir():
+        raise EnlightError(f"input is a folder, not a video file: {source}")
+    if source is not None:
+        check_not_still(source, "input")
+    if output.exists() and output.is_dir():
+        raise EnlightError(f"output is a folder, not a file: {output}")
+    if container_from_name:
+        check_not_still(output, "output")
+    if source is not None and (
+        output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
+    ):
+        raise EnlightError(f"output {output} is the input file; choose another name")
+    folder = output.parent
+    if not folder.exists():
+        raise EnlightError(f"output folder does not exist: {folder}")
+    if not folder.is_dir():
+        raise EnlightError(f"output folder is not a folder: {folder}")
+    if output.exists() and not overwrite:
+        raise EnlightError(f"output exists: {output} (use --force to overwrite)")
+    if container_from_name and not output.suffix:
+        raise EnlightError(f"output {output} has no extension to choose a container from (e.g. .mp4, .mkv)")
+    if container_from_name:
+        try:
+            av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
+        except ValueError:
+            _check_container_guess(output)
+    probe = folder / f".{output.name}.enlight-probe-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise EnlightError(f"cannot write to output folder {folder}: {exc.strerror or exc}") from None
+
+
+def _check_container_guess(output: Path) -> None:
+    """FFmpeg guesses the muxer from the file name; a name it cannot place is refused up front."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            av.open(str(Path(tmp) / f"probe{output.suffix}"), "w").close()
+        except (ValueError, av.error.FFmpegError):
+            raise EnlightError(f"unknown output container '{output.suffix}' (use .mp4, .mkv, .mov, ...)") from None

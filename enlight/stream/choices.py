@@ -1,0 +1,13 @@
+"""The names and defaults a user chooses among, importable without torch.
+
+The command line checks its arguments against these before anything heavy is imported, so a
+mistyped option is answered at once. The modules that implement each choice (the model zoo,
+the backend registry, the presets, the smoother) are checked against these tuples by tests.
+"""
+
+MODELS = ("enlightengan", "retinexnet")
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+QUALITIES = ("best", "balanced", "fast")
+GREY_MODES = ("auto", "on", "off")
+PRECISIONS = ("auto", "fp32", "fp16")
+SMOOTHING_STRENGTH = 0.8  # the default weight of the past (docs/quality.md has the sweep)

@@ -1,0 +1,110 @@
+"""Sizing batches and frame buffers by frame size, so that a run fits in the machine's memory.
+
+A file run holds decoded frames in the decode queue, batches in flight, encoded batches waiting
+for the encoder, and the model's working memory for one batch. At 640x360 none of that matters;
+at 7680x4320 one uint8 frame is 100 MB and the model's float work per frame is gigabytes, so the
+batch and the queues shrink with the frame size, and a frame that cannot fit even alone is
+refused in one line before any work.
+
+Working memory per frame pixel, measured on the CPU (peak RSS above the loaded process while one
+batch is enhanced, ONNX Runtime, 1280x720 and 1920x1080, batch 1 and 4, 2026-12-03): fast 75-77
+bytes, balanced 361-413, best 796-916. The table rounds them up; RetinexNet does about twice the
+full generator's work. On CUDA the model works in GPU memory: the host holds frames and their
+pinned copies only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from enlight.errors import EnlightError
+
+WORK_BYTES_PER_PIXEL = {"fast": 100, "balanced": 450, "best": 1000}
+HOST_BYTES_PER_PIXEL_CUDA = 16  # uint8 frames in, out, and their pinned copies
+MODEL_FACTOR = {"enlightengan": 1.0, "retinexnet": 2.0}
+GiB = 1 << 30
+
+
+def available_bytes() -> int:
+    """Memory this process may still use: Linux's MemAvailable, else physical memory, else 8 GiB."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * GiB
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux); 0 where it cannot be read."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def budget_bytes(max_memory_gb: float | None) -> int:
+    """Bytes a run may still allocate: ``max_memory_gb`` for the whole process, less what it already
+    holds (libraries, the loaded model); None: ``default_budget_bytes()``."""
+    if max_memory_gb is None:
+        return default_budget_bytes()
+    return int(max_memory_gb * GiB) - resident_bytes()
+
+
+def default_budget_bytes() -> int:
+    """What a run may still allocate by default: 80% of the memory available now."""
+    return int(0.8 * available_bytes())
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """batch_size: frames per inference batch; decode_queue: decoded frames buffered ahead;
+    encode_batches: enhanced batches waiting for the encoder; estimate_bytes: the peak planned."""
+
+    batch_size: int
+    decode_queue: int
+    encode_batches: int
+    estimate_bytes: int
+
+
+def plan_memory(width: int, height: int, *, quality: str, model: str = "enlightengan", batch_size: int = 4,
+                on_cuda: bool = False, budget_bytes: int | None = None) -> MemoryPlan:
+    """The largest batch (up to ``batch_size``) and queues for ``width`` x ``height`` frames that fit
+    ``budget_bytes`` (default: ``default_budget_bytes()``). Raises ``EnlightError`` if one frame alone cannot."""
+    budget = default_budget_bytes() if budget_bytes is None else budget_bytes
+    pixels = width * height
+    frame = 3 * pixels
+    per_pixel = HOST_BYTES_PER_PIXEL_CUDA if on_cuda else WORK_BYTES_PER_PIXEL.get(quality, 1000)
+    work = int(per_pixel * MODEL_FACTOR.get(model, 2.0) * pixels)
+
+    def peak(batch: int, decode: int, encode: int) -> int:
+        # the model's work for a batch, the batch and its output, the queues
+        return batch * work + (2 * batch + decode + encode * batch) * frame
+
+    batch = batch_size
+    while batch > 1 and peak(batch, 2, 1) > budget:
+        batch -= 1
+    if peak(batch, 2, 1) > budget:
+        raise EnlightError(
+            f"a {width}x{height} frame needs about {peak(1, 2, 1) / GiB:.1f} GB of working memory with --quality "
+            f"{quality}; this run has {max(budget, 0) / GiB:.1f} GB left (80% of the free memory, or --max-memory); "
+            "try --quality fast or a smaller picture"
+        )
+    # queues: what is left, up to the usual depths (16 frames ahead, 4 batches to the encoder)
+    decode = 2
+    while decode < max(16, 2 * batch) and peak(batch, decode + 1, 1) <= budget:
+        decode += 1
+    encode = 1
+    while encode < 4 and peak(batch, decode, encode + 1) <= budget:
+        encode += 1
+    return MemoryPlan(batch, decode, encode, peak(batch, decode, encode))

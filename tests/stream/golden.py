@@ -1,0 +1,62 @@
+"""Outputs of every preset and model on a fixed clip, recorded so that refactors can prove they
+change nothing: ``python -m tests.stream.golden`` writes tests/data/golden_outputs.npz (run it
+again, and say so in the commit, only when the output is meant to change, e.g. new weights).
+
+Each case runs the real command line on a 5-frame 100x76 dark clip (odd sizes exercise the
+padding), encodes losslessly (x264 crf 0, 4:4:4), and keeps the decoded RGB frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+
+from tests.media import make_clip
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_outputs.npz"
+LOSSLESS = ("--crf", "0", "--pix-fmt", "yuv444p")
+CASES = {
+    "best": ("--quality", "best"),
+    "best_torch": ("--quality", "best", "--backend", "torch"),
+    "best_unsmoothed": ("--quality", "best", "--smoothing", "0"),
+    "balanced": ("--quality", "balanced"),
+    "balanced_fp32": ("--quality", "balanced", "--precision", "fp32"),
+    "fast": ("--quality", "fast"),
+    "fast_batch1": ("--quality", "fast", "--batch-size", "1"),
+    "retinexnet": ("--model", "retinexnet"),
+    "retinexnet_fast": ("--model", "retinexnet", "--quality", "fast"),
+}
+
+
+def make_input(folder: Path) -> Path:
+    return make_clip(folder / "golden_in.mp4", width=100, height=76, frames=5, audio=False, pix_fmt="yuv444p")
+
+
+def run_case(args: tuple[str, ...], source: Path, folder: Path) -> np.ndarray:
+    """(frames, H, W, 3) uint8 RGB of the command line's output for ``args``."""
+    from enlight.stream.cli import main
+
+    out = folder / f"out_{abs(hash(args))}.mp4"
+    code = main([str(source), "-o", str(out), "--quiet", "--force", *LOSSLESS, *args])
+    if code != 0:
+        raise RuntimeError(f"enlight-video {' '.join(args)} exited {code}")
+    with av.open(str(out)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+def record() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = make_input(folder)
+        outputs = {name: run_case(args, source, folder) for name, args in CASES.items()}
+    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(GOLDEN, **outputs)
+    print(f"wrote {GOLDEN} ({GOLDEN.stat().st_size} bytes): {', '.join(outputs)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    record()

@@ -1,0 +1,78 @@
+"""One-line errors come before torch is imported; still images are refused until photos are supported."""
+
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+
+from enlight.stream import choices
+from tests.conftest import REPO
+from tests.media import make_clip
+
+
+def run_without_torch(*args) -> subprocess.CompletedProcess:
+    """``enlight-video ARGS`` in a fresh interpreter that fails if torch got imported."""
+    code = ("import sys; from enlight.stream.cli import main; rc = main(sys.argv[1:]); "
+            "print('torch imported' if 'torch' in sys.modules else 'no torch'); sys.exit(rc)")
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+
+
+def test_choices_match_what_implements_them():
+    from enlight.models.zoo import MODELS
+    from enlight.stream.backends.base import available_backends
+    from enlight.stream.chroma import GREY_MODES
+    from enlight.stream.presets import QUALITIES
+    from enlight.stream.smoothing import SmoothingConfig
+
+    assert choices.MODELS == MODELS
+    assert list(choices.BACKENDS) == available_backends()
+    assert choices.QUALITIES == tuple(QUALITIES)
+    assert choices.GREY_MODES == GREY_MODES
+    assert SmoothingConfig().strength == choices.SMOOTHING_STRENGTH
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    img = av.VideoFrame.from_ndarray(np.full((24, 32, 3), 20, np.uint8), format="rgb24")
+    for name, codec in (("dusk.bmp", "bmp"), ("dusk.jpg", "mjpeg"), ("photo_named_like_video.mp4", "png")):
+        with av.open(str(folder / name), "w", format="image2") as container:
+            stream = container.add_stream(codec)
+            stream.width, stream.height = 32, 24
+            stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else ("bgr24" if codec == "bmp" else "rgb24")
+            container.mux(stream.encode(img.reformat(format=stream.pix_fmt)))
+            container.mux(stream.encode(None))
+    return folder
+
+
+@pytest.mark.parametrize("args, message", [
+    (("missing.mp4", "-o", "{tmp}/out.mp4"), "input not found"),
+    (("{clip}", "-o", "{tmp}/missing_folder/out.mp4"), "output folder does not exist"),
+    (("{clip}", "-o", "{clip}", "--force"), "is the input file"),
+    (("{clip}", "-o", "{tmp}/out.xyz123"), "unknown output container"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--quality", "ultra"), "invalid choice"),
+    (("{photos}/dusk.bmp", "-o", "{tmp}/out.mp4"), "is a still image"),
+    (("{photos}/dusk.jpg", "-o", "{tmp}/out.png"), "is a still image"),
+    (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
+    (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
+])
+def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):
+    clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
+    fill = {"tmp": tmp_path, "clip": clip, "photos": photo}
+    result = run_without_torch(*(a.format(**fill) for a in args))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("enlight-video: error:") and message.format(**fill) in lines[0]
+    assert result.stdout.strip() == "no torch"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]  # nothing written
+
+
+def test_a_photo_named_like_a_video_is_refused_after_opening(photo, tmp_path, cli, weights):
+    out = tmp_path / "out.mp4"
+    result = cli(photo / "photo_named_like_video.mp4", "-o", out, "--weights", weights)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr_lines) == 1 and "is a still image" in result.stderr_lines[0], result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []

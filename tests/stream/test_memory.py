@@ -1,0 +1,75 @@
+"""Batches and buffers shrink with the frame size; what cannot fit is refused in one line."""
+
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+
+from enlight.errors import EnlightError
+from enlight.stream.memory import GiB, plan_memory
+from tests.conftest import REPO
+
+
+def test_small_frames_keep_the_usual_batch_and_queues():
+    plan = plan_memory(640, 360, quality="best", batch_size=4, budget_bytes=4 * GiB)
+    assert (plan.batch_size, plan.decode_queue, plan.encode_batches) == (4, 16, 4)
+
+
+def test_big_frames_get_smaller_batches_within_the_budget():
+    budget = 5 * GiB
+    plan = plan_memory(7680, 4320, quality="fast", batch_size=4, budget_bytes=budget)
+    assert plan.batch_size == 1 and plan.estimate_bytes <= budget
+    assert plan.decode_queue >= 2 and plan.encode_batches >= 1
+    roomy = plan_memory(7680, 4320, quality="fast", batch_size=4, budget_bytes=64 * GiB)
+    assert roomy.batch_size == 4 and roomy.estimate_bytes > plan.estimate_bytes
+
+
+def test_a_frame_that_cannot_fit_is_refused():
+    with pytest.raises(EnlightError, match="7680x4320 frame needs about .* GB .* --quality best"):
+        plan_memory(7680, 4320, quality="best", batch_size=1, budget_bytes=16 * GiB)
+    # on CUDA the host holds only frames
+    assert plan_memory(7680, 4320, quality="best", batch_size=4, on_cuda=True, budget_bytes=16 * GiB).batch_size == 4
+
+
+@pytest.fixture(scope="module")
+def clip_8k(tmp_path_factory):
+    path = tmp_path_factory.mktemp("8k") / "8k.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 7680, 4320, "yuv420p"
+        rng = np.random.default_rng(0)
+        for _ in range(2):
+            img = (rng.random((4320, 7680, 3)) * 50).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def peak_rss_run(*args) -> tuple[subprocess.CompletedProcess, float]:
+    """``enlight-video ARGS`` in a fresh interpreter; its own peak resident memory in GiB (last stdout line)."""
+    code = ("import resource, sys; from enlight.stream.cli import main; rc = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                            cwd=REPO, timeout=600)
+    return result, int(result.stdout.split()[-1]) * 1024 / GiB
+
+
+def test_two_8k_frames_at_fast_stay_within_max_memory(clip_8k, tmp_path):
+    """Measured: 6.0 GB peak before (batch 2 of float copies); the plan holds it under --max-memory 5."""
+    out = tmp_path / "out.mp4"
+    result, peak_gib = peak_rss_run(clip_8k, "-o", out, "--quality", "fast", "--max-memory", "5")
+    assert result.returncode == 0, result.stderr
+    assert "batch size 4 -> 1" in result.stderr
+    assert peak_gib <= 5.0, f"peak {peak_gib:.2f} GiB"
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 2
+
+
+def test_8k_with_the_full_model_is_refused_in_one_line(clip_8k, tmp_path, cli):
+    out = tmp_path / "out.mp4"
+    result = cli(clip_8k, "-o", out, "--quality", "best", "--max-memory", "8")
+    assert result.returncode == 2
+    assert len(result.stderr_lines) == 1 and "7680x4320 frame needs about" in result.stderr_lines[0]
+    assert list(tmp_path.iterdir()) == []
