@@ -22,8 +22,8 @@ from PIL import Image
 from enlight.models import default_weights, load_generator
 from enlight.quality.niqe import niqe
 from enlight.stream.backends import create_backend
-from enlight.stream.enhancer import Enhancer
-from enlight.stream.smoothing import SmoothingConfig
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.smoothing import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,6 +25,6 @@ echo "== GPU tests"
 python3 -m pytest -q -p no:cacheprovider -m "gpu or tensorrt" tests 2>&1 | tee "$OUT_DIR/gpu_tests.txt"
 
 echo "== bench"
-python3 -m enlight.stream.cli bench --device cuda --backends torch \
+python3 -m enlight.cli.video bench --device cuda --backends torch \
   --sizes 1280x720,1920x1080 --batch-sizes 1,4,8 --precisions fp32,fp16,fp16+graphs \
   --json "$OUT_DIR/bench_gpu.json" --png "$OUT_DIR/bench_gpu.png" | tee "$OUT_DIR/bench_gpu.md"

@@ -60,7 +60,7 @@ def main() -> int:
         shutil.rmtree(args.out)
     train = args.data / "train"
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "enlight.train.cli", "pairs", "--low", str(train / "low"),
+        subprocess.run([sys.executable, "-m", "enlight.cli.train", "pairs", "--low", str(train / "low"),
                         "--normal", str(train / "normal"), "--out", tmp], check=True)
         for sub in ("low", "high"):
             (args.out / "pairs" / sub).mkdir(parents=True)

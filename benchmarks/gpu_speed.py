@@ -18,10 +18,10 @@ from pathlib import Path
 
 import torch
 
-from enlight.models.attention import attention_map
 from enlight.models.weights import default_weights, load_generator
+from enlight.ops.luma import attention_map
+from enlight.stream.apps.bench import machine_info, time_model
 from enlight.stream.backends.base import create_backend
-from enlight.stream.bench import machine_info, time_model
 
 VARIANTS = {"fp32": {"precision": "fp32"}, "fp16": {"precision": "fp16"},
             "fp16+graphs": {"precision": "fp16", "cuda_graphs": True},

@@ -18,7 +18,7 @@ export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 DEVICE=${DEVICE:-cuda}
 AMP=$([ "$DEVICE" = cuda ] && echo --amp)
 steps() { python3 -c "print(max(4, int($1 * $SCALE)))"; }
-train="python3 -m enlight.train.cli"
+train="python3 -m enlight.cli.train"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$LOGS/gpu.txt" 2>&1
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())" >> "$LOGS/gpu.txt"
 

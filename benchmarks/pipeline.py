@@ -18,8 +18,8 @@ from pathlib import Path
 import av
 
 from enlight.models import build_generator
+from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.backends import create_backend
-from enlight.stream.pipeline import PipelineConfig, run
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "video" / "surveillance_night.mp4"

@@ -48,8 +48,8 @@ from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.stream.backends import create_backend
 from enlight.stream.backends.base import Backend
-from enlight.stream.enhancer import Enhancer
-from enlight.stream.smoothing import SmoothingConfig
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.smoothing import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,8 +80,8 @@ def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]
 def preset_variants() -> dict[str, Backend]:
     """The --quality presets on the CPU, and the fast preset with plain bilinear upsampling of its
     correction instead of the guided filter (which of the two keeps more detail)."""
-    from enlight.stream.backends.scaled import ScaledBackend
-    from enlight.stream.presets import QUALITIES, build_backend
+    from enlight.ops.scaled import ScaledBackend
+    from enlight.stream.core.presets import QUALITIES, build_backend
 
     variants = {name: build_backend(quality=name, device="cpu") for name in QUALITIES}
     fast = variants["fast"]

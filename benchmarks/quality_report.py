@@ -218,7 +218,7 @@ def preset_section(presets: dict | None) -> list[str]:
     """The --quality presets against best (written by ``quality.py --only-presets`` or a full run)."""
     if not presets:
         return []
-    from enlight.stream.presets import QUALITIES
+    from enlight.stream.core.presets import QUALITIES
 
     out = ["## Quality presets against the full model", "",
            "`--quality balanced` runs a distilled base-16 student at full size (int8 through ONNX Runtime on a "

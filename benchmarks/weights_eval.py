@@ -31,9 +31,9 @@ import torch
 from enhancement_eval import images
 from quality import clahe, gamma
 
-from enlight.models.attention import attention_map
 from enlight.models.generator import build_generator
 from enlight.models.weights import default_weights, load_generator
+from enlight.ops.luma import attention_map
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept

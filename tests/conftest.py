@@ -66,7 +66,7 @@ def cli():
 
     def run(*args, timeout: float = 300, env: dict | None = None) -> CliResult:
         proc = subprocess.run(
-            [sys.executable, "-m", "enlight.stream.cli", *map(str, args)],
+            [sys.executable, "-m", "enlight.cli.video", *map(str, args)],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -1,8 +1,8 @@
 """Networks and their weights. Imports only torch (torchvision for VGG, in training)."""
 
-from enlight.models.attention import attention_map
 from enlight.models.generator import EnlightenGANGenerator, build_generator
 from enlight.models.weights import WeightsError, default_weights, load_generator, save_weights
+from enlight.ops.luma import attention_map
 
 __all__ = [
     "EnlightenGANGenerator",

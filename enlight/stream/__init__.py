@@ -1,5 +1,8 @@
-"""The video pipeline: decode (PyAV) -> RGB -> batch -> attention -> backend -> smoothing -> encode.
+"""The video product, in layers whose imports point one way (docs/architecture.md)::
 
-``enlight.stream.pipeline.run`` wires the stages; ``enlight.stream.cli`` is ``enlight-video``.
+    apps (pipeline, live mode, bench)  ->  core (plan, Enhancer stages, smoothing)  ->  backends  ->  models
+       \\-> io (decode, encode, locations, live sources)
+
+``enlight.stream.apps.pipeline.run`` is the file run; ``enlight.cli.video`` is ``enlight-video``.
 This package never imports ``enlight.train``.
 """

@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from enlight.errors import EnlightError
-from enlight.models.attention import attention_map
 from enlight.models.weights import load_generator
+from enlight.ops.luma import attention_map
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 
@@ -164,7 +164,7 @@ class DistillTrainer(TrainLoop):
         """The teacher's output for every whole image, (H, W, 3) uint8, cached in the run folder."""
         from tqdm import tqdm
 
-        from enlight.stream.frames import to_uint8
+        from enlight.stream.io.frames import to_uint8
 
         cache = Path(self.config.out) / "teacher_cache.npz"
         if cache.is_file():
@@ -190,7 +190,7 @@ class DistillTrainer(TrainLoop):
 
     def student(self, low: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """The student as deployed: at 1/scale with its correction carried back (scale 1: plain)."""
-        from enlight.stream.backends.scaled import scaled_enhance
+        from enlight.ops.scaled import scaled_enhance
 
         cfg = self.config
         return scaled_enhance(self.generator, low, attention, scale=cfg.scale, upsample=cfg.upsample)

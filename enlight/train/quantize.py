@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from enlight.errors import EnlightError
-from enlight.models.attention import attention_map
+from enlight.ops.luma import attention_map
 
 HEAD_MODULE = "conv10"  # the generator's last convolution; it and everything after it stay float
 

@@ -38,7 +38,7 @@ def make_input(folder: Path) -> Path:
 
 def run_case(args: tuple[str, ...], source: Path, folder: Path) -> np.ndarray:
     """(frames, H, W, 3) uint8 RGB of the command line's output for ``args``."""
-    from enlight.stream.cli import main
+    from enlight.cli.video import main
 
     out = folder / f"out_{abs(hash(args))}.mp4"
     code = main([str(source), "-o", str(out), "--quiet", "--force", *LOSSLESS, *args])

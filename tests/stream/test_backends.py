@@ -60,7 +60,7 @@ def test_cuda_fp16_backend_close_to_fp32():
 
 
 def test_hw_decode_resolution():
-    from enlight.stream.pipeline import resolve_hw_decode
+    from enlight.stream.apps.pipeline import resolve_hw_decode
 
     assert resolve_hw_decode("off", torch.device("cuda")) is None
     assert resolve_hw_decode("auto", torch.device("cpu")) is None
@@ -70,7 +70,7 @@ def test_hw_decode_resolution():
 
 @pytest.mark.gpu
 def test_nvdec_decode_matches_software(tmp_path):
-    from enlight.stream.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import DecodedFrame, VideoSource
     from tests.media import make_clip
 
     clip = make_clip(tmp_path / "c.mp4", width=128, height=96, frames=5)
@@ -86,8 +86,8 @@ def test_nvdec_decode_matches_software(tmp_path):
 def test_pipelined_cuda_enhancer_matches_cpu():
     import numpy as np
 
-    from enlight.stream.enhancer import Enhancer
-    from enlight.stream.smoothing import SmoothingConfig
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.smoothing import SmoothingConfig
 
     generator = build_generator(base_channels=8).eval()
     rng = np.random.default_rng(0)
@@ -104,7 +104,7 @@ def test_pipelined_cuda_enhancer_matches_cpu():
 def test_grey_sources_stay_grey():
     import numpy as np
 
-    from enlight.stream.enhancer import Enhancer
+    from enlight.stream.core.enhancer import Enhancer
 
     generator = build_generator(base_channels=8).eval()
     with torch.no_grad():
@@ -119,7 +119,7 @@ def test_grey_sources_stay_grey():
     tinted = Enhancer(backend)(colour)
     assert np.abs(tinted[..., 0].astype(int) - tinted[..., 1]).mean() > 5
     # reduced-size backends (their uint8 path) keep grey grey too, and brighten like the float path
-    from enlight.stream.backends.scaled import ScaledBackend
+    from enlight.ops.scaled import ScaledBackend
 
     scaled = Enhancer(ScaledBackend(backend, scale=2), grey=True)(grey)
     assert (scaled[..., 0] == scaled[..., 1]).all() and (scaled[..., 1] == scaled[..., 2]).all()

@@ -132,8 +132,8 @@ def test_mismatched_weights(tmp_path, clip, cli):
 
 def test_missing_default_weights_is_a_clear_error(tmp_path, clip, monkeypatch, capsys):
     """A build without bundled weights (or with them deleted) says so in one line."""
+    from enlight.cli.video import main
     from enlight.models import weights
-    from enlight.stream.cli import main
 
     monkeypatch.setattr(weights, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     out = tmp_path / "o.mp4"
@@ -162,7 +162,7 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=400, audio=True)
     out = tmp_path / "o.mp4"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "enlight.stream.cli", str(clip), "-o", str(out), "--weights", str(weights),
+        [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--weights", str(weights),
          "--batch-size", "2"],
         cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
     )

@@ -1,7 +1,7 @@
 import json
 
 from enlight.models import build_generator
-from enlight.stream.bench import BenchConfig, chart, markdown, run_bench, write_json
+from enlight.stream.apps.bench import BenchConfig, chart, markdown, run_bench, write_json
 
 
 def test_bench_measures_every_case_and_writes_outputs(tmp_path):
@@ -30,7 +30,7 @@ def test_bench_measures_every_case_and_writes_outputs(tmp_path):
 
 def test_bench_names_the_cpu_and_its_speed_flags():
     """Figures depend on AVX2 / AVX-512 / VNNI / AMX: the table's first line and the JSON name them."""
-    from enlight.stream.bench import BenchResult, cpu_info, machine_line
+    from enlight.stream.apps.bench import BenchResult, cpu_info, machine_line
 
     zen4 = ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n"
             "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw avx512_bf16 avx512_vnni\n\nprocessor\t: 1\n")

@@ -125,7 +125,7 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
     record = tmp_path / "rec.mp4"
     env = {**os.environ, "DISPLAY": xvfb}
     app = subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-m", "enlight.stream.cli", "--camera", str(camera_clip), "--loop",
+        [sys.executable, "-X", "faulthandler", "-m", "enlight.cli.video", "--camera", str(camera_clip), "--loop",
          "--size", "160x96", "--weights", str(weights), "--record", str(record), "--smoothing", "0"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

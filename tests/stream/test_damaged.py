@@ -9,8 +9,8 @@ from pathlib import Path
 import av
 import pytest
 
-from enlight.stream.cli import EXIT_DAMAGED, EXIT_USAGE, main
-from enlight.stream.source import VideoSource
+from enlight.cli.video import EXIT_DAMAGED, EXIT_USAGE, main
+from enlight.stream.io.source import VideoSource
 from tests.media import make_clip
 
 FRAMES = 60

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from enlight.stream.cli import build_parser
-from enlight.stream.cli_table import documented_default, options
+from enlight.cli.table import documented_default, options
+from enlight.cli.video import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -55,7 +55,7 @@ def test_readme_option_tables_name_every_parser_option_and_nothing_else():
     missing = sorted(n for a in options(build_parser()) if not set(a.option_strings) & readme_names
                      for n in a.option_strings[-1:])
     assert not missing, f"options of `enlight-video --help` missing from README's tables: {missing} " \
-                        f"(python -m enlight.stream.cli_table prints rows to paste)"
+                        f"(python -m enlight.cli.table prints rows to paste)"
     unknown = sorted(readme_names - parser_names)
     assert not unknown, f"README's tables name options the parser does not have: {unknown}"
 
@@ -153,8 +153,8 @@ def test_readme_example_summary_line_is_what_a_default_run_prints(tmp_path, caps
     """The README's example summary line has the shape a real default run on a CPU prints today."""
     av = pytest.importorskip("av")
     np = pytest.importorskip("numpy")
+    from enlight.cli.video import main
     from enlight.stream.backends.base import available_backends
-    from enlight.stream.cli import main
 
     if "onnxruntime" not in available_backends():
         pytest.skip("the README's example is a CPU run with ONNX Runtime (the default there)")

@@ -7,14 +7,14 @@ import av
 import numpy as np
 import pytest
 
-from enlight.stream import choices
+from enlight.stream.core import choices
 from tests.conftest import REPO
 from tests.media import make_clip
 
 
 def run_without_torch(*args) -> subprocess.CompletedProcess:
     """``enlight-video ARGS`` in a fresh interpreter that fails if torch got imported."""
-    code = ("import sys; from enlight.stream.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; from enlight.cli.video import main; rc = main(sys.argv[1:]); "
             "print('torch imported' if 'torch' in sys.modules else 'no torch'); sys.exit(rc)")
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
                           cwd=REPO, timeout=120)
@@ -23,9 +23,9 @@ def run_without_torch(*args) -> subprocess.CompletedProcess:
 def test_choices_match_what_implements_them():
     from enlight.models.zoo import MODELS
     from enlight.stream.backends.base import available_backends
-    from enlight.stream.chroma import GREY_MODES
-    from enlight.stream.presets import QUALITIES
-    from enlight.stream.smoothing import SmoothingConfig
+    from enlight.stream.core.presets import QUALITIES
+    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.io.chroma import GREY_MODES
 
     assert choices.MODELS == MODELS
     assert list(choices.BACKENDS) == available_backends()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from enlight.models import build_generator, save_weights
-from enlight.stream.chroma import GreyDecision, carries_chroma
+from enlight.stream.io.chroma import GreyDecision, carries_chroma
 
 REAL_NIGHT = ("night_highway_dashcam_audio_360p.mp4", "dusk_bridge_aerial_drone_720p.mp4",
               "night_street_from_window_people_rickshaws_audio.mp4")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from enlight.errors import EnlightError
-from enlight.stream.memory import GiB, plan_memory
+from enlight.stream.core.memory import GiB, plan_memory
 from tests.conftest import REPO
 
 
@@ -49,7 +49,7 @@ def clip_8k(tmp_path_factory):
 
 def peak_rss_run(*args) -> tuple[subprocess.CompletedProcess, float]:
     """``enlight-video ARGS`` in a fresh interpreter; its own peak resident memory in GiB (last stdout line)."""
-    code = ("import resource, sys; from enlight.stream.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import resource, sys; from enlight.cli.video import main; rc = main(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
                             cwd=REPO, timeout=600)

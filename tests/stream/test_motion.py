@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from enlight.stream.motion import global_shift, translate
+from enlight.stream.core.motion import global_shift, translate
 
 
 def texture(h=96, w=128, seed=0):

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from enlight.models import attention_map, build_generator, load_generator, save_weights
-from enlight.stream.frames import ColorInfo, frame_to_rgb, to_model_input, to_uint8
-from enlight.stream.pipeline import PipelineConfig, run
-from enlight.stream.sink import EncoderConfig
-from enlight.stream.smoothing import SmoothingConfig
+from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb, to_model_input, to_uint8
+from enlight.stream.io.sink import EncoderConfig
 from tests.media import make_clip, read_video
 
 TB = Fraction(1, 90000)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from enlight.errors import EnlightError
-from enlight.models.attention import attention_map
-from enlight.stream.backends.scaled import ScaledBackend
-from enlight.stream.presets import QUALITIES, build_backend, quality_preset
+from enlight.ops.luma import attention_map
+from enlight.ops.scaled import ScaledBackend
+from enlight.stream.core.presets import QUALITIES, build_backend, quality_preset
 from tests.media import make_clip, read_video
 
 

@@ -3,8 +3,8 @@
 import av
 import numpy as np
 
-from enlight.stream.progress import FrameProgress
-from enlight.stream.source import VideoSource
+from enlight.stream.apps.progress import FrameProgress
+from enlight.stream.io.source import VideoSource
 
 
 def clip_with_long_audio(path, frames: int = 12, audio_s: float = 2.0):

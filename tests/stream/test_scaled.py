@@ -1,8 +1,8 @@
 import torch
 
 from enlight.models import attention_map, build_generator
+from enlight.ops.scaled import ScaledBackend, guided_upsample
 from enlight.stream.backends import create_backend
-from enlight.stream.backends.scaled import ScaledBackend, guided_upsample
 
 
 class Gain:
@@ -54,7 +54,7 @@ def test_guided_upsample_of_constant_is_constant():
 
 def test_uint8_path_matches_the_float_path_within_one_level():
     """enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path."""
-    from enlight.stream.frames import to_model_input, to_uint8
+    from enlight.stream.io.frames import to_model_input, to_uint8
 
     generator = build_generator(base_channels=8).eval()
     inner = create_backend("torch", generator, device="cpu")

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from enlight.quality.flicker import motion_compensated_flicker
-from enlight.stream.frames import to_model_input, to_uint8
-from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
+from enlight.stream.core.smoothing import SmoothingConfig, TemporalSmoother
+from enlight.stream.io.frames import to_model_input, to_uint8
 
 
 def noisy_static(frames=40, noise=0.02, seed=0):
@@ -98,10 +98,10 @@ def test_bad_config_is_refused():
 
 
 def test_enhancer_with_smoothing_zero_gives_the_generators_output():
-    from enlight.models.attention import attention_map
     from enlight.models.generator import build_generator
+    from enlight.ops.luma import attention_map
     from enlight.stream.backends import create_backend
-    from enlight.stream.enhancer import Enhancer
+    from enlight.stream.core.enhancer import Enhancer
 
     backend = create_backend("torch", build_generator(base_channels=8).eval(), device="cpu")
     clip = shaky_clip(frames=6)

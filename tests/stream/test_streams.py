@@ -14,7 +14,7 @@ import av
 import pytest
 
 from enlight.errors import EnlightError
-from enlight.stream.locations import input_location, output_location
+from enlight.stream.io.locations import input_location, output_location
 from tests.conftest import REPO
 from tests.media import make_clip, read_video
 
@@ -68,7 +68,7 @@ def http_server(ts_clip):
 
 
 def enhance_to_stdout(args: list[str], stdin: bytes | None = None, timeout: float = 180):
-    return subprocess.run([sys.executable, "-m", "enlight.stream.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "enlight.cli.video", *args], input=stdin, capture_output=True,
                           cwd=REPO, timeout=timeout)
 
 
@@ -90,7 +90,7 @@ def test_stream_in_mpegts_out_on_stdout_frame_for_frame(ts_clip, weights, http_s
 
 def test_reader_that_leaves_early_gets_one_line(ts_clip, weights):
     """``enlight-video x -o - | head -c N``: the closed pipe is one clear line and exit 1, no traceback."""
-    proc = subprocess.Popen([sys.executable, "-m", "enlight.stream.cli", str(ts_clip), "-o", "-", "--weights",
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", str(ts_clip), "-o", "-", "--weights",
                              str(weights)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     proc.stdout.close()  # the reader is gone before the first byte
     err = proc.stderr.read().decode(errors="replace")
@@ -104,7 +104,7 @@ def test_video_to_a_terminal_is_refused(ts_clip, weights):
     import pty
 
     leader, follower = pty.openpty()
-    proc = subprocess.run([sys.executable, "-m", "enlight.stream.cli", str(ts_clip), "-o", "-", "--weights",
+    proc = subprocess.run([sys.executable, "-m", "enlight.cli.video", str(ts_clip), "-o", "-", "--weights",
                            str(weights)], stdout=follower, stderr=subprocess.PIPE, cwd=REPO, timeout=60)
     assert proc.returncode == 2 and b"terminal" in proc.stderr and proc.stderr.count(b"\n") == 1
 
@@ -115,7 +115,7 @@ def test_lost_stream_is_retried_then_the_recording_is_kept(ts_clip, weights, tmp
     record = tmp_path / "r.mp4"
     url = http_server.url(ts_clip.name)
     app = subprocess.Popen(
-        [sys.executable, "-m", "enlight.stream.cli", "--camera", url, "--no-window", "--record", str(record),
+        [sys.executable, "-m", "enlight.cli.video", "--camera", url, "--no-window", "--record", str(record),
          "--weights", str(weights), "--reconnect-timeout", "1.5", "--timeout", "2"],
         cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )

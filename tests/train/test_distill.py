@@ -5,10 +5,10 @@ import pytest
 import torch
 from PIL import Image
 
+from enlight.cli.train import main as train_main
 from enlight.errors import EnlightError
 from enlight.models.weights import load_generator
-from enlight.stream.backends.scaled import scaled_enhance
-from enlight.train.cli import main as train_main
+from enlight.ops.scaled import scaled_enhance
 from enlight.train.distill import DistillConfig, DistillTrainer, distill_loss
 from tests.media import make_clip
 

@@ -90,7 +90,7 @@ def test_config_checks(low_folder, tmp_path):
 
 
 def test_cli_runs_the_recipe(low_folder, tmp_path):
-    from enlight.train.cli import main
+    from enlight.cli.train import main
 
     args = ["--recipe", "zerodce", "--low", str(low_folder), "--out", str(tmp_path / "run"), "--steps", "2",
             "--decay-steps", "1", "--crop", "32", "--batch-size", "2", "--base-channels", "8", "--w-vgg", "0",

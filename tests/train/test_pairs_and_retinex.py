@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from enlight.cli.train import main as train_main
 from enlight.errors import EnlightError
 from enlight.models.zoo import load_model, load_retinexnet
-from enlight.train.cli import main as train_main
 from enlight.train.paired_data import PairedDataset, match_by_name
 from enlight.train.pairs import darken, signature, write_pairs
 from enlight.train.retinex_trainer import RetinexConfig, RetinexTrainer, export_retinexnet, stage_at

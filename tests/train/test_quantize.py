@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from enlight.models.attention import attention_map
+from enlight.cli.train import main as train_main
 from enlight.models.weights import load_generator
+from enlight.ops.luma import attention_map
 from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig
-from enlight.train.cli import main as train_main
 from enlight.train.quantize import QuantizeConfig, calibration_inputs
 
 

@@ -119,7 +119,7 @@ def test_export_writes_loadable_fp16_weights(folders, tmp_path):
 
 
 def test_cli_refuses_missing_folders_and_reused_runs(tmp_path, folders):
-    from enlight.train.cli import main
+    from enlight.cli.train import main
 
     assert main(["--low", str(tmp_path / "nope"), "--normal", str(folders / "normal"), "--out",
                  str(tmp_path / "r")]) == 2

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from enlight.models.attention import attention_map
 from enlight.models.generator import EnlightenGANGenerator
+from enlight.ops.luma import attention_map
 
 INPUT_NAMES = ("frames", "attention")
 OUTPUT_NAME = "enhanced"

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from enlight.models.attention import attention_map
-from enlight.stream.choices import SMOOTHING_STRENGTH
-from enlight.stream.motion import analysis_luma, global_shift, translate
+from enlight.ops.luma import attention_map
+from enlight.stream.core.choices import SMOOTHING_STRENGTH
+from enlight.stream.core.motion import analysis_luma, global_shift, translate
 
 
 @dataclass(frozen=True)

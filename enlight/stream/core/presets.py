@@ -89,8 +89,8 @@ def build_backend(*, model: str = "enlightengan", weights: Path | None = None, q
                   compile: bool = False):
     """The backend that enhances frames for these settings (a ``ScaledBackend`` below full scale)."""
     from enlight.models.zoo import load_model
+    from enlight.ops.scaled import ScaledBackend
     from enlight.stream.backends.base import create_backend
-    from enlight.stream.backends.scaled import ScaledBackend
 
     preset = quality_preset(quality)
     inner = cpu_int8_backend(preset, model=model, weights=weights, backend=backend, device=device,

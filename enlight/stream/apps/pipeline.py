@@ -18,17 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
-from enlight.stream.checks import check_paths
-from enlight.stream.chroma import GreyDecision
-from enlight.stream.enhancer import Enhancer
-from enlight.stream.locations import Location, input_location, output_location
-from enlight.stream.memory import GiB, MemoryPlan, budget_bytes, plan_memory
-from enlight.stream.presets import build_backend
-from enlight.stream.progress import FrameProgress
-from enlight.stream.sink import EncoderConfig, VideoSink, encoder_codec
-from enlight.stream.smoothing import SmoothingConfig
-from enlight.stream.source import Damage, DecodedFrame, VideoSource
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.memory import GiB, MemoryPlan, budget_bytes, plan_memory
+from enlight.stream.core.presets import build_backend
+from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.io.checks import check_paths
+from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.locations import Location, input_location, output_location
+from enlight.stream.io.sink import EncoderConfig, VideoSink, encoder_codec
+from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
 
 _END = object()
 
@@ -36,7 +36,7 @@ _END = object()
 @dataclass(frozen=True)
 class PipelineConfig:
     """Everything one run needs. weights None = the bundled default of ``model`` and ``quality``
-    (see enlight.stream.presets).
+    (see enlight.stream.core.presets).
 
     input/output: a file path, a URL, ``-`` (stdin/stdout), or a ready ``Location``.
     format: the output muxer (default: from the extension; MPEG-TS for ``-`` and most URLs).
@@ -55,13 +55,13 @@ class PipelineConfig:
     compile: bool = False
     hw_decode: str = "auto"  # auto: NVDEC when the backend runs on CUDA; off; or an FFmpeg device type
     batch_size: int = 4
-    grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.chroma)
+    grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.io.chroma)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
     queue_batches: int = 4  # batches buffered between inference and the encoder (fewer for big frames)
-    max_memory_gb: float | None = None  # None: 80% of the memory available (enlight.stream.memory)
+    max_memory_gb: float | None = None  # None: 80% of the memory available (enlight.stream.core.memory)
     format: str | None = None
     timeout_s: float = 10.0
 

@@ -8,7 +8,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.frames import ColorInfo, frame_to_rgb
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 
 
 def frame_at(path: str | Path, time_s: float) -> np.ndarray:

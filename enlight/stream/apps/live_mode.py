@@ -21,14 +21,14 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
-from enlight.stream.chroma import GreyDecision
-from enlight.stream.enhancer import Enhancer
-from enlight.stream.live import LiveSource, LiveSourceConfig, SourceLost, frames
-from enlight.stream.locations import Location, input_location, output_location
-from enlight.stream.presets import build_backend, live_quality
-from enlight.stream.recorder import Recorder, check_output, live_info, numbered
-from enlight.stream.sink import EncoderConfig
-from enlight.stream.smoothing import SmoothingConfig
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.presets import build_backend, live_quality
+from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
+from enlight.stream.io.locations import Location, input_location, output_location
+from enlight.stream.io.recorder import Recorder, check_output, live_info, numbered
+from enlight.stream.io.sink import EncoderConfig
 
 SMOOTHING_STEP = 0.1
 MAX_SMOOTHING = 0.95
@@ -191,7 +191,7 @@ class _Hud:
             return None
         if self.pair is None:
             return self.window.poll()
-        from enlight.stream.preview import compose
+        from enlight.stream.apps.preview import compose
 
         return self.window.show(compose(*self.pair, split=self.split, lines=self.lines()))
 
@@ -210,7 +210,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     (after finalising what was recorded, which the message names).
     """
     if config.window:
-        from enlight.stream.preview import check_display
+        from enlight.stream.apps.preview import check_display
 
         check_display()
     location = input_location(config.source, camera=True, size=config.size, fps=config.fps)
@@ -226,7 +226,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     outputs = _Outputs(config, source.rate, log)
     window = None
     if config.window:
-        from enlight.stream.preview import PreviewWindow
+        from enlight.stream.apps.preview import PreviewWindow
 
         window = PreviewWindow()
     hud = _Hud(window, source, enhancer, outputs)

@@ -64,8 +64,8 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     # torch-free: the arguments are checked before anything heavy is imported
-    from enlight.stream.choices import BACKENDS, GREY_MODES, MODELS, PRECISIONS, QUALITIES, SMOOTHING_STRENGTH
-    from enlight.stream.preview import HOTKEYS
+    from enlight.stream.apps.preview import HOTKEYS
+    from enlight.stream.core.choices import BACKENDS, GREY_MODES, MODELS, PRECISIONS, QUALITIES, SMOOTHING_STRENGTH
 
     commands = "\n".join(f"  {PROG} {name:<18} {text}" for name, text in SUBCOMMANDS.items())
     parser = _Parser(
@@ -161,7 +161,7 @@ def _video_stdout() -> int:
 
 
 def _output(text: str | None, fmt: str | None):
-    from enlight.stream.locations import output_location
+    from enlight.stream.io.locations import output_location
 
     if text is None:
         return None
@@ -170,14 +170,14 @@ def _output(text: str | None, fmt: str | None):
 
 def _encoder(args):
     """The encoder settings of the --codec/--crf/--preset/--pix-fmt options."""
-    from enlight.stream.sink import EncoderConfig
+    from enlight.stream.io.sink import EncoderConfig
 
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
 
 
 def _live(args) -> int:
-    from enlight.stream.camera import LiveConfig, run_live
-    from enlight.stream.smoothing import SmoothingConfig
+    from enlight.stream.apps.live_mode import LiveConfig, run_live
+    from enlight.stream.core.smoothing import SmoothingConfig
 
     if args.input is not None:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
@@ -200,8 +200,8 @@ def _live(args) -> int:
 
 def _check_names(args) -> tuple:
     """The input and output locations, refused at once (before torch is imported) when they cannot work."""
-    from enlight.stream.checks import check_paths
-    from enlight.stream.locations import input_location
+    from enlight.stream.io.checks import check_paths
+    from enlight.stream.io.locations import input_location
 
     source = input_location(args.input)
     output = _output(args.output, args.format)
@@ -220,8 +220,8 @@ def _enhance(argv: list[str]) -> int:
     if args.output is None:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
     source, output = _check_names(args)
-    from enlight.stream.pipeline import Interrupted, PipelineConfig, run
-    from enlight.stream.smoothing import SmoothingConfig
+    from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
+    from enlight.stream.core.smoothing import SmoothingConfig
 
     config = PipelineConfig(
         input=source,
@@ -314,7 +314,7 @@ def _size(text: str) -> tuple[int, int]:
 def _bench(argv: list[str]) -> int:
     from enlight.models.generator import build_generator
     from enlight.models.weights import DEFAULT_WEIGHTS, load_generator
-    from enlight.stream import bench
+    from enlight.stream.apps import bench
 
     parser = _Parser(prog=f"{PROG} bench", description=SUBCOMMANDS["bench"])
     parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
@@ -363,7 +363,7 @@ def _bench(argv: list[str]) -> int:
 
 
 def _snapshot(argv: list[str]) -> int:
-    from enlight.stream.snapshot import snapshot
+    from enlight.stream.apps.snapshot import snapshot
 
     parser = _Parser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
     parser.add_argument("before", type=Path, help="the original video")
@@ -390,9 +390,9 @@ def _silence_stdout() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--camera" in argv and "--no-window" not in argv:
-        from enlight.stream.preview import preload_gui
+        from enlight.stream.apps.preview import preload_gui
 
-        preload_gui()  # before anything imports av (see enlight.stream.preview)
+        preload_gui()  # before anything imports av (see enlight.stream.apps.preview)
     handlers = {"bench": _bench, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     try:
         if argv and argv[0] in handlers:

@@ -1,6 +1,6 @@
 """The option table of ``enlight-video``, straight from its parser, as markdown.
 
-    python -m enlight.stream.cli_table          # | option | default | meaning | rows, grouped as --help groups them
+    python -m enlight.cli.table          # | option | default | meaning | rows, grouped as --help groups them
 
 The README's tables are written by hand (their "meaning" column says more than ``--help``), but their
 option names and defaults must be the parser's: tests/stream/test_docs.py holds them to
@@ -66,7 +66,7 @@ def markdown(parser: argparse.ArgumentParser) -> str:
 
 
 def main() -> None:
-    from enlight.stream.cli import build_parser
+    from enlight.cli.video import build_parser
 
     print(markdown(build_parser()))
 

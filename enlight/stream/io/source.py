@@ -24,10 +24,10 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.checks import check_input_is_video
-from enlight.stream.chroma import carries_chroma
-from enlight.stream.frames import ColorInfo, frame_to_rgb, pixel_format
-from enlight.stream.locations import Location
+from enlight.stream.io.checks import check_input_is_video
+from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
+from enlight.stream.io.locations import Location
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
@@ -38,7 +38,7 @@ _END = object()
 class DecodedFrame:
     """One decoded video frame: rgb (H, W, 3) uint8 full-range RGB; pts in ``time_base`` units.
 
-    chroma: whether the decoded frame carried colour (``enlight.stream.chroma``); once a frame of
+    chroma: whether the decoded frame carried colour (``enlight.stream.io.chroma``); once a frame of
     the source has, later frames are not checked and say True.
     """
 

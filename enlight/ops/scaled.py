@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from enlight.models.attention import attention_map
+from enlight.ops.luma import attention_map
 
 
 def box_filter(x: torch.Tensor, radius: int) -> torch.Tensor:

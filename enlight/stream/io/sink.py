@@ -20,9 +20,9 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.frames import ColorInfo, rgb_to_frame
-from enlight.stream.locations import Location
-from enlight.stream.source import VideoInfo
+from enlight.stream.io.frames import ColorInfo, rgb_to_frame
+from enlight.stream.io.locations import Location
+from enlight.stream.io.source import VideoInfo
 
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 
 from enlight.errors import EnlightError
-from enlight.models.attention import attention_map
 from enlight.models.generator import EnlightenGANGenerator
+from enlight.ops.luma import attention_map
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
 
 
 def time_decode(path: Path) -> dict:
-    from enlight.stream.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import DecodedFrame, VideoSource
 
     start = time.perf_counter()
     with VideoSource(path) as source:
@@ -185,8 +185,8 @@ def time_decode(path: Path) -> dict:
 
 
 def time_encode(path: Path, out: Path) -> dict:
-    from enlight.stream.sink import EncoderConfig, VideoSink
-    from enlight.stream.source import DecodedFrame, VideoSource
+    from enlight.stream.io.sink import EncoderConfig, VideoSink
+    from enlight.stream.io.source import DecodedFrame, VideoSource
 
     with VideoSource(path) as source:
         frames = [item for item in source if isinstance(item, DecodedFrame)]
@@ -201,8 +201,8 @@ def time_encode(path: Path, out: Path) -> dict:
 
 
 def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=print) -> BenchResult:
+    from enlight.stream.apps.pipeline import PipelineConfig, run
     from enlight.stream.backends import create_backend, resolve_device
-    from enlight.stream.pipeline import PipelineConfig, run
 
     device = resolve_device(config.device)
     result = BenchResult(machine=machine_info(device))
@@ -259,8 +259,8 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
 
 def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: Path, tmp: Path, log) -> list[dict]:
     """Model-only fps of a --quality preset at each size (batch 1), and its end-to-end fps on ``clip``."""
-    from enlight.stream.pipeline import PipelineConfig, run
-    from enlight.stream.presets import build_backend
+    from enlight.stream.apps.pipeline import PipelineConfig, run
+    from enlight.stream.core.presets import build_backend
 
     backend = build_backend(quality=quality, device=str(device))
     rows = []

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import av
 
-from enlight.stream.checks import check_paths
-from enlight.stream.frames import ColorInfo
-from enlight.stream.locations import Location
-from enlight.stream.sink import EncoderConfig, VideoSink
-from enlight.stream.source import VideoInfo
+from enlight.stream.io.checks import check_paths
+from enlight.stream.io.frames import ColorInfo
+from enlight.stream.io.locations import Location
+from enlight.stream.io.sink import EncoderConfig, VideoSink
+from enlight.stream.io.source import VideoInfo
 
 TIME_BASE = Fraction(1, 1000)
 

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from enlight.models.attention import BT601_LUMA, attention_map
+from enlight.ops.luma import BT601_LUMA, attention_map
 from enlight.stream.backends.base import Backend
-from enlight.stream.frames import to_model_input, to_uint8
-from enlight.stream.smoothing import SmoothingConfig, TemporalSmoother
+from enlight.stream.core.smoothing import SmoothingConfig, TemporalSmoother
+from enlight.stream.io.frames import to_model_input, to_uint8
 
 
 def grey_uint8(frames: torch.Tensor) -> torch.Tensor:
@@ -46,7 +46,7 @@ class Enhancer:
 
     grey: output the enhanced frames' BT.601 luma on all three channels (for sources without
     chroma, such as infrared night cameras: the generator would tint their dark areas). The
-    caller decides it from the decoded chroma (``enlight.stream.chroma``) and may change it
+    caller decides it from the decoded chroma (``enlight.stream.io.chroma``) and may change it
     between batches.
     """
 

@@ -19,10 +19,10 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.chroma import carries_chroma
-from enlight.stream.frames import ColorInfo, frame_to_rgb
-from enlight.stream.locations import Location
-from enlight.stream.source import open_input
+from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb
+from enlight.stream.io.locations import Location
+from enlight.stream.io.source import open_input
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
@@ -32,7 +32,7 @@ _REANCHOR_S = 1.0  # a timestamp jump larger than this restarts the pacing clock
 @dataclass(frozen=True)
 class LiveFrame:
     """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived;
-    chroma: whether the source has carried colour up to this frame (``enlight.stream.chroma``)."""
+    chroma: whether the source has carried colour up to this frame (``enlight.stream.io.chroma``)."""
 
     rgb: np.ndarray
     captured_at: float
