@@ -21,7 +21,7 @@ DATA ?= ../shared/data
 # apt-get; where it cannot, it says so and the window test skips.
 SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core
 
-.PHONY: install sysdeps test lint demo vgg train-default train-paper clean
+.PHONY: install sysdeps test lint demo vgg train-default train-zerodce train-paper clean
 
 install: $(STAMP)
 
@@ -70,6 +70,16 @@ train-default: vgg
 	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 460 --warmup-lr 3e-4 \
 	  --workers 1 --checkpoint-every 50 --sample-every 50 --keep-checkpoints 20 --device cpu --resume
 	$(BIN)/enlight-train export runs/default -o enlight/models/weights/enlightengan.safetensors
+
+# The non-reference recipe (docs/training.md): fine-tunes the exposure warm-up generator (INIT) on
+# one CPU thread; re-running it continues from the newest checkpoint in runs/zerodce
+INIT ?= enlight/models/weights/enlightengan.safetensors
+train-zerodce: vgg
+	OMP_NUM_THREADS=1 $(BIN)/enlight-train --recipe zerodce --low $(DATA)/train/low --out runs/zerodce --init $(INIT) \
+	  --steps 700 --decay-steps 250 --crop 192 --batch-size 4 --lr 1e-4 --max-gain 10 --w-angle 2 --workers 0 \
+	  --device cpu --threads 1 --checkpoint-every 50 --sample-every 25 --keep-checkpoints 40 \
+	  $(if $(wildcard runs/zerodce/checkpoints/step_*.pt),--resume)
+	$(BIN)/enlight-train export runs/zerodce -o runs/zerodce/enlightengan.safetensors
 
 # The paper's recipe, for a GPU
 train-paper: vgg

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from stills import images
 
 from enlight.models import default_weights, load_generator
 from enlight.quality.niqe import niqe
@@ -28,13 +29,6 @@ from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_NIQE = {"MEF": 3.232, "LIME": 3.719}  # EnlightenGAN, Jiang et al. TIP 2021
-SUFFIXES = {".bmp", ".png", ".jpg", ".jpeg", ".tif"}
-
-
-def images(folder: Path, limit: int | None = None) -> list[Path]:
-    """The test photos of a folder in natural order (2.bmp before 10.bmp), the first ``limit`` of them."""
-    found = sorted((p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES), key=lambda p: (len(p.stem), p.stem))
-    return found[:limit] if limit else found
 
 
 def still_enhancer(generator) -> Enhancer:

@@ -2,8 +2,9 @@
 
     python benchmarks/quality.py [--quick] [--weights W] [--data ../shared/data] [--out docs]
 
-- NIQE (lower = more natural) of the inputs, gamma correction, CLAHE on luma, and ours on LIME,
-  MEF and Fusion;
+- NIQE (lower = more natural) of the inputs, gamma correction, CLAHE on luma, Zero-DCE (where
+  ../shared/baselines has its released weights) and ours on LIME, MEF and Fusion; with structure
+  kept, border excess (frame) and hue change (enlight.quality.structure);
 - PSNR / SSIM on LOL15 (low_crop600x396 outputs vs the top 396 rows of high/);
 - warping error, brightness flicker (plain and motion-compensated) and temporal std (static
   pixels, and aligned along the motion) for the baselines and for ours with smoothing off /
@@ -32,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import quality_clips as clips  # sibling scripts (run from anywhere: benchmarks/ is on sys.path)
 import torch
-from enhancement_eval import images
 from PIL import Image
 from quality_report import write_report
+from stills import clahe, gamma, images
 
 from enlight.models import default_weights, load_generator
 from enlight.quality.flicker import (
@@ -46,6 +47,7 @@ from enlight.quality.flicker import (
 )
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
+from enlight.quality.structure import border_excess, hue_change, structure_kept
 from enlight.stream.backends import create_backend
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
@@ -56,19 +58,17 @@ REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
 
 
-def gamma(rgb: np.ndarray, g: float = 0.45) -> np.ndarray:
-    return np.round(255 * (rgb / 255.0) ** g).astype(np.uint8)
-
-
-def clahe(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
-
-
 BASELINES: dict[str, Method] = {"gamma 0.45": gamma, "CLAHE (luma)": clahe}
+ZERODCE = REPO.parent / "shared" / "baselines" / "zerodce_Epoch99.pth"  # evaluation only, never shipped
+
+
+def baselines() -> dict[str, Method]:
+    """gamma, CLAHE and, where its released weights are present, Zero-DCE (benchmarks/zerodce.py)."""
+    if not ZERODCE.is_file():
+        return dict(BASELINES)
+    from zerodce import zerodce_method
+
+    return BASELINES | {"Zero-DCE": zerodce_method(ZERODCE)}
 
 
 def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]:
@@ -170,23 +170,34 @@ def temporal_metrics(clip: list[np.ndarray], out: list[np.ndarray]) -> dict[str,
             "aligned_std": aligned_temporal_std(clip, out)}
 
 
-def still_scores(methods: dict[str, Method], data: Path, limit: int | None, grid_rows: list) -> dict:
+def still_scores(methods: dict[str, Method], data: Path, limit: int | None, grid_rows: list) -> tuple[dict, dict]:
+    """(NIQE per set and method, structure table): the second holds, per set and method, structure kept
+    (mean, worst image), border excess (mean, worst) and hue change (enlight.quality.structure)."""
     niqe_table: dict = {}
+    structure_table: dict = {}
     for name in ("LIME", "MEF", "Fusion"):
         folder = data / "eval" / name
         if not folder.is_dir():
             continue
         scores: dict[str, list[float]] = {k: [] for k in methods}
+        kept: dict[str, dict[str, list[float]]] = {k: {"structure": [], "border": [], "hue": []} for k in methods}
         for i, path in enumerate(images(folder, limit)):
             rgb = load_rgb(path)
             outs = {k: method(rgb) for k, method in methods.items()}
             for key, img in outs.items():
                 scores[key].append(niqe(img))
+                kept[key]["structure"].append(structure_kept(rgb, img))
+                kept[key]["border"].append(border_excess(rgb, img))
+                kept[key]["hue"].append(hue_change(rgb, img))
             if i < 2 and name != "Fusion":
                 grid_rows.append(list(outs.values()))
         niqe_table[name] = {k: float(np.mean(v)) for k, v in scores.items()} | {"images": len(scores["input"])}
+        structure_table[name] = {k: {"structure": float(np.mean(v["structure"])),
+                                     "structure_min": float(np.min(v["structure"])),
+                                     "border": float(np.mean(v["border"])), "border_max": float(np.max(v["border"])),
+                                     "hue": float(np.nanmean(v["hue"]))} for k, v in kept.items()}
         print(f"NIQE {name}: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items()), file=sys.stderr)
-    return niqe_table
+    return niqe_table, structure_table
 
 
 def lol_scores(methods: dict[str, Method], data: Path, limit: int | None) -> dict:
@@ -330,13 +341,13 @@ def main() -> int:
     start = time.perf_counter()
     torch.set_flush_denormal(True)
     backends = {name: MemoBackend(factory()) for name, factory in generator_variants(args.weights).items()}
-    methods: dict[str, Method] = {"input": lambda rgb: rgb} | BASELINES
+    methods: dict[str, Method] = {"input": lambda rgb: rgb} | baselines()
     methods |= {name: still(backend.backend) for name, backend in backends.items()}
     grid_rows: list[list[np.ndarray]] = []
     results: dict = {"mode": "quick" if args.quick else "full",
                      "command": "python benchmarks/quality.py" + (" --quick" if args.quick else ""),
                      "default_smoothing": asdict(SmoothingConfig()), "methods": list(methods)}
-    results["niqe"] = still_scores(methods, args.data, limit, grid_rows)
+    results["niqe"], results["structure"] = still_scores(methods, args.data, limit, grid_rows)
     results["lol15"] = lol_scores(methods, args.data, limit)
     frames = 12 if args.quick else 32
     clip_set = make_clips(args.data, frames, (320, 192))

@@ -136,6 +136,22 @@ def acceptance(results: dict) -> list[str]:
         beats = {b: sum(s["ours"] < s[b] for s in niqe_rows) for b in BASELINE_NAMES if b in niqe_rows[0]}
         lines.append("- against the baselines, NIQE: ours is lower than " + ", ".join(
             f"{b} on {n} of {len(niqe_rows)} sets" for b, n in beats.items()) + ".")
+    for name, rows in results.get("structure", {}).items():
+        ours = rows.get("ours")
+        if ours is None:
+            continue
+        zero, gamma = rows.get("Zero-DCE"), rows.get("gamma 0.45")
+        ok = ours["structure_min"] >= 0.80 and (zero is None or ours["structure"] >= zero["structure"])
+        lines.append(f"- {'PASS' if ok else 'FAIL'}: structure kept on {name}: ours {_f(ours['structure'])} "
+                     f"(worst {_f(ours['structure_min'])}), Zero-DCE {_f(zero['structure']) if zero else 'n/a'} "
+                     "(target: at least Zero-DCE's, no image below 0.80).")
+        ok = ours["border"] <= 3 and ours["border_max"] <= 10
+        lines.append(f"- {'PASS' if ok else 'FAIL'}: no frame on {name}: border excess ours {_f(ours['border'], 2)} "
+                     f"(worst {_f(ours['border_max'], 2)}) levels (target: mean <= 3, worst <= 10).")
+        if gamma is not None:
+            ok = ours["hue"] <= gamma["hue"] + 3
+            lines.append(f"- {'PASS' if ok else 'FAIL'}: hue kept on {name}: ours {_f(ours['hue'], 2)} degrees, "
+                         f"gamma {_f(gamma['hue'], 2)} (target: no worse than gamma + 3).")
     lol = results.get("lol15", {})
     if "ours" in lol:
         best = max(lol, key=lambda k: lol[k]["psnr"])
@@ -156,6 +172,15 @@ def write_report(results: dict, path: Path) -> None:
     out += ["", "## Still images", "", "NIQE, lower = more natural (mean over the images):", ""]
     out += _table(["set", "images", *methods],
                   [[name, str(s["images"]), *(_f(s[m]) for m in methods)] for name, s in results["niqe"].items()])
+    if results.get("structure"):
+        out += ["", "Structure kept (SSIM of the output's luma against the input's mapped by a global power to "
+                "its mean; 1 = a global tone curve), border excess (outer 4 px against the 8-24 px band, minus "
+                "the same for that mapped input; 0-255 levels: a frame) and mean CIELAB hue change (degrees, "
+                "pixels with chroma above 5), `enlight.quality.structure`:", ""]
+        out += _table(["set", "method", "structure (worst)", "border (worst)", "hue change"],
+                      [[name, m, f"{_f(v['structure'])} ({_f(v['structure_min'])})",
+                        f"{_f(v['border'], 2)} ({_f(v['border_max'], 2)})", _f(v["hue"], 2)]
+                       for name, rows in results["structure"].items() for m, v in rows.items() if m != "input"])
     if results["lol15"]:
         n = next(iter(results["lol15"].values()))["images"]
         out += ["", f"LOL15 ({n} pairs; low_crop600x396 against the top 396 rows of high/):", ""]

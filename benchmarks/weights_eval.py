@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from enhancement_eval import images
-from quality import clahe, gamma
+from stills import clahe, gamma, images
 
 from enlight.models.generator import build_generator
 from enlight.models.weights import default_weights, load_generator
