@@ -14,21 +14,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from enlight.cli.common import OneLineParser, run_command, take_option
 from enlight.errors import EnlightError
 
 PROG = "enlight-train"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise EnlightError(f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from enlight.train.trainer import TrainConfig
 
     d = TrainConfig(low=Path(), normal=Path(), out=Path())
-    p = _Parser(
+    p = OneLineParser(
         prog=PROG,
         description="Train the EnlightenGAN generator without paired data (the paper's recipe). Other runs: "
         f"{PROG} --model retinexnet --help, {PROG} distill --help, {PROG} pairs --help.",
@@ -84,7 +80,7 @@ def retinex_parser() -> argparse.ArgumentParser:
     from enlight.train.retinex_trainer import RetinexConfig
 
     d = RetinexConfig(pairs_low=Path(), pairs_high=Path(), out=Path())
-    p = _Parser(prog=f"{PROG} --model retinexnet",
+    p = OneLineParser(prog=f"{PROG} --model retinexnet",
                 description="Train RetinexNet on aligned pairs (decomposition, then enhancement, then end to end).")
     p.add_argument("--model", choices=("retinexnet",), required=True)
     p.add_argument("--pairs-low", type=Path, required=True, help="low-light images")
@@ -102,7 +98,7 @@ def nonref_parser() -> argparse.ArgumentParser:
     from enlight.train.nonref import SPATIAL_REFERENCES, LossWeights, NonRefConfig
 
     d, w = NonRefConfig(low=Path(), out=Path()), LossWeights()
-    p = _Parser(prog=f"{PROG} --recipe zerodce",
+    p = OneLineParser(prog=f"{PROG} --recipe zerodce",
                 description="Train the EnlightenGAN generator without a discriminator or normal-light images: the "
                 "paper's self feature preserving (VGG) loss plus Zero-DCE's non-reference losses (spatial "
                 "consistency, exposure control, colour constancy, illumination smoothness). See docs/training.md.")
@@ -141,7 +137,7 @@ def distill_parser() -> argparse.ArgumentParser:
     from enlight.train.distill import DistillConfig
 
     d = DistillConfig(teacher=Path(), images=(), out=Path())
-    p = _Parser(prog=f"{PROG} distill",
+    p = OneLineParser(prog=f"{PROG} distill",
                 description="Train a narrow generator (base channels 16 or 8) to reproduce a full one.")
     p.add_argument("--teacher", type=Path, default=None, help="teacher weights (default: the bundled generator)")
     p.add_argument("--base-channels", type=int, default=d.base_channels, choices=(8, 16, 32),
@@ -245,7 +241,7 @@ def _distill(argv: list[str]) -> int:
 def _pairs(argv: list[str]) -> int:
     from enlight.train.pairs import write_pairs
 
-    p = _Parser(prog=f"{PROG} pairs", description="find SICE multi-exposure sequences and write aligned pairs "
+    p = OneLineParser(prog=f"{PROG} pairs", description="find SICE multi-exposure sequences and write aligned pairs "
                 "(OUT/low/NAME, OUT/high/NAME, OUT/pairs.csv)")
     p.add_argument("--low", type=Path, required=True, help="dark SICE shots (sice_<n>.jpg)")
     p.add_argument("--normal", type=Path, required=True, help="well-exposed shots (only numbered ones are used)")
@@ -263,7 +259,7 @@ def _export(argv: list[str]) -> int:
     from enlight.train.retinex_trainer import export_retinexnet
     from enlight.train.trainer import export_generator
 
-    p = _Parser(prog=f"{PROG} export", description="write a run's network as .safetensors (fp16 by default)")
+    p = OneLineParser(prog=f"{PROG} export", description="write a run's network as .safetensors (fp16 by default)")
     p.add_argument("run_dir", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("--fp32", action="store_true", help="keep float32 instead of float16")
@@ -279,8 +275,9 @@ def _quantize(argv: list[str]) -> int:
     from enlight.train.quantize import QuantizeConfig, quantize_generator
 
     d = QuantizeConfig(weights=Path(), images=(), out=Path())
-    p = _Parser(prog=f"{PROG} quantize", description="write an int8 ONNX model of a generator for ONNX Runtime on "
-                "a CPU (static QDQ quantisation calibrated on low-light images; the output head stays float)")
+    p = OneLineParser(prog=f"{PROG} quantize",
+                      description="write an int8 ONNX model of a generator for ONNX Runtime on a CPU (static "
+                      "QDQ quantisation calibrated on low-light images; the output head stays float)")
     p.add_argument("--weights", type=Path, required=True, help="generator weights (.safetensors)")
     p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light calibration images")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
@@ -303,25 +300,23 @@ def _quantize(argv: list[str]) -> int:
     return 0
 
 
+def _dispatch(argv: list[str]) -> int:
+    commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize}
+    if argv and argv[0] in commands:
+        return commands[argv[0]](argv[1:])
+    if take_option(argv, "--recipe")[0] is not None:
+        return _train_nonref(argv)
+    model, rest = take_option(argv, "--model")
+    if model == "retinexnet":
+        return _train_retinex(argv)
+    if model not in (None, "enlightengan"):
+        raise EnlightError(f"unknown --model '{model}' (enlightengan or retinexnet)")
+    return _train(rest)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize}
-        if argv and argv[0] in commands:
-            return commands[argv[0]](argv[1:])
-        if "--recipe" in argv or any(a.startswith("--recipe=") for a in argv):
-            return _train_nonref(argv)
-        if "--model" in argv or any(a.startswith("--model=") for a in argv):
-            model = argv[argv.index("--model") + 1] if "--model" in argv else argv[0].split("=", 1)[1]
-            if model == "retinexnet":
-                return _train_retinex(argv)
-            if model != "enlightengan":
-                raise EnlightError(f"unknown --model '{model}' (enlightengan or retinexnet)")
-            argv = [a for i, a in enumerate(argv) if a != "--model" and (i == 0 or argv[i - 1] != "--model")]
-        return _train(argv)
-    except EnlightError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(PROG, lambda: _dispatch(argv))
 
 
 if __name__ == "__main__":

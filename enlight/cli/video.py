@@ -20,55 +20,54 @@ import sys
 from pathlib import Path
 
 from enlight import __version__
+from enlight.cli.bench import DESCRIPTION as BENCH_DESCRIPTION
+from enlight.cli.common import (
+    EXIT_INTERRUPTED,
+    OneLineParser,
+    check_new_file,
+    parse_size,
+    positive_float,
+    positive_int,
+    run_command,
+)
 from enlight.errors import EnlightError
 
-EXIT_USAGE = 2
 EXIT_DAMAGED = 3  # the output was written, but the input was damaged: packets/frames lost (one warning line)
-EXIT_INTERRUPTED = 130
 PROG = "enlight-video"
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
-    "bench": "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline",
+    "bench": BENCH_DESCRIPTION,
     "export": "export the generator to ONNX (inputs frames and attention; dynamic batch, height, width)",
     "snapshot": "save one frame of a video and of its enhanced version side by side as a PNG",
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (its default prints the whole usage block first)."""
+def _strength(text: str) -> float:
+    from enlight.stream.core.choices import MAX_SMOOTHING
 
-    def error(self, message: str):
-        raise EnlightError(f"{message} (see {self.prog} --help)")
-
-
-def _fraction(text: str) -> float:
     value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    if not 0.0 <= value <= MAX_SMOOTHING:
+        raise argparse.ArgumentTypeError(f"must be within 0..{MAX_SMOOTHING}, got {text}")
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     # torch-free: the arguments are checked before anything heavy is imported
     from enlight.stream.apps.preview import HOTKEYS
-    from enlight.stream.core.choices import BACKENDS, GREY_MODES, MODELS, PRECISIONS, QUALITIES, SMOOTHING_STRENGTH
+    from enlight.stream.core.choices import (
+        BACKENDS,
+        GREY_MODES,
+        MAX_SMOOTHING,
+        MODELS,
+        PRECISIONS,
+        QUALITIES,
+        SMOOTH_TARGET,
+        SMOOTH_TARGETS,
+        SMOOTHING_STRENGTH,
+    )
 
     commands = "\n".join(f"  {PROG} {name:<18} {text}" for name, text in SUBCOMMANDS.items())
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Make dark video watchable: enhance every frame with EnlightenGAN, keeping "
         "audio, subtitles, timestamps, rotation and colour tags.",
@@ -107,17 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")
     model.add_argument("--hw-decode", default="auto",
                        help="auto (NVDEC when inferring on CUDA), off, or an FFmpeg device type such as cuda")
-    model.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
+    model.add_argument("--batch-size", type=positive_int, default=4, metavar="N",
                        help="frames per inference batch (default: 4; fewer when big frames would not fit in memory)")
-    model.add_argument("--max-memory", type=_positive_float, default=None, metavar="GB",
+    model.add_argument("--max-memory", type=positive_float, default=None, metavar="GB",
                        help="memory the run may use; batches and buffers shrink to fit it, and a frame too big for it "
                        "is refused (default: 80%% of the memory available)")
     model.add_argument("--grey", default="auto", choices=GREY_MODES,
                        help="auto: grey output while the source carries no chroma (infrared cameras), colour as soon "
                        "as it does; on: always grey; off: never (default: auto)")
-    model.add_argument("--smoothing", type=_fraction, default=SMOOTHING_STRENGTH, metavar="S",
+    model.add_argument("--smoothing", type=_strength, default=SMOOTHING_STRENGTH, metavar="S",
                        help="temporal smoothing of the enhancement along the camera's motion, 0 (off: frame "
-                       f"by frame) .. 1; 0.95 = strong (default: {SMOOTHING_STRENGTH})")
+                       f"by frame) .. {MAX_SMOOTHING} (strongest) (default: {SMOOTHING_STRENGTH})")
+    model.add_argument("--smooth", default=SMOOTH_TARGET, choices=SMOOTH_TARGETS,
+                       help="what is smoothed over time: the generator's correction (after it), its attention map "
+                       f"(before it), or both (default: {SMOOTH_TARGET}; docs/quality.md compares them)")
+    model.add_argument("--dry-run", action="store_true",
+                       help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
     enc.add_argument("--codec", default="libx264",
                      help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")
@@ -133,15 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--camera", metavar="SOURCE", default=None,
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
-    live.add_argument("--size", type=_size, default=None, metavar="WxH", help="scale frames to this size")
+    live.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="scale frames to this size")
     live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at")
     live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
     live.add_argument("--record", type=Path, default=None, metavar="FILE",
                       help="record the enhanced video from the start (r toggles)")
     live.add_argument("--no-window", action="store_true",
                       help="no preview window: process and record (--record) or stream (-o) only")
-    live.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
-                      help="stop after N enhanced frames")
+    live.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
+                      help="stop after N enhanced frames (files too: the output holds the first N)")
     live.add_argument("--reconnect-timeout", type=float, default=10.0, metavar="SECONDS",
                       help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
@@ -175,19 +179,34 @@ def _encoder(args):
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
 
 
+def _plan(args, *, live: bool):
+    """The inference plan of the model options (``enlight.stream.core.plan.make_plan``)."""
+    from enlight.stream.core.plan import make_plan
+    from enlight.stream.core.smoothing import SmoothingConfig
+
+    return make_plan(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
+                     device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
+                     smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
+                     max_batch=1 if live else args.batch_size)
+
+
+def _dry_run(plan) -> int:
+    print(plan.describe())
+    return 0
+
+
 def _live(args) -> int:
     from enlight.stream.apps.live_mode import LiveConfig, run_live
-    from enlight.stream.core.smoothing import SmoothingConfig
 
     if args.input is not None:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
+    plan = _plan(args, live=True)
+    if args.dry_run:
+        return _dry_run(plan)
     config = LiveConfig(
-        source=args.camera, weights=args.weights, model=args.model, quality=args.quality, backend=args.backend,
-        device=args.device,
-        precision=args.precision, size=args.size, fps=args.fps, record=args.record,
+        source=args.camera, plan=plan, size=args.size, fps=args.fps, record=args.record,
         output=_output(args.output, args.format), format=args.format, window=not args.no_window,
         max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
-        smoothing=SmoothingConfig(strength=args.smoothing),
         grey=args.grey,
         encoder=_encoder(args),
         overwrite=args.force,
@@ -221,24 +240,19 @@ def _enhance(argv: list[str]) -> int:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
     source, output = _check_names(args)
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
-    from enlight.stream.core.smoothing import SmoothingConfig
 
+    plan = _plan(args, live=False)
+    if args.dry_run:
+        return _dry_run(plan)
     config = PipelineConfig(
         input=source,
         output=output,
-        weights=args.weights,
-        model=args.model,
-        quality=args.quality or "best",
-        backend=args.backend,
-        device=args.device,
-        precision=args.precision,
-        cuda_graphs=args.cuda_graphs,
-        compile=args.compile,
+        plan=plan,
         hw_decode=args.hw_decode,
         batch_size=args.batch_size,
+        max_frames=args.max_frames,
         max_memory_gb=args.max_memory,
         grey=args.grey,
-        smoothing=SmoothingConfig(strength=args.smoothing),
         encoder=_encoder(args),
         overwrite=args.force,
         progress=not args.quiet,
@@ -260,24 +274,16 @@ def _enhance(argv: list[str]) -> int:
     return 0
 
 
-def _check_new_file(path: Path, *, force: bool) -> None:
-    """Refuse to overwrite without --force, or to write into a folder that does not exist."""
-    if path.exists() and not force:
-        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
-    if not path.parent.is_dir():
-        raise EnlightError(f"output folder does not exist: {path.parent}")
-
-
 def _convert_weights(argv: list[str]) -> int:
     from enlight.models.weights import convert_checkpoint
 
-    parser = _Parser(prog=f"{PROG} convert-weights", description=SUBCOMMANDS["convert-weights"])
+    parser = OneLineParser(prog=f"{PROG} convert-weights", description=SUBCOMMANDS["convert-weights"])
     parser.add_argument("source", type=Path, help="released checkpoint (e.g. 200_net_G_A.pth)")
     parser.add_argument("output", type=Path, help="where to write the .safetensors file")
     parser.add_argument("--fp16", action="store_true", help="store float16 (half the size)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    _check_new_file(args.output, force=args.force)
+    check_new_file(args.output, force=args.force)
     import torch
 
     convert_checkpoint(args.source, args.output, dtype=torch.float16 if args.fp16 else None)
@@ -286,10 +292,10 @@ def _convert_weights(argv: list[str]) -> int:
 
 
 def _export(argv: list[str]) -> int:
+    from enlight.models.onnx_export import DEFAULT_OPSET, export_onnx
     from enlight.models.zoo import MODELS, load_model
-    from enlight.stream.backends.onnx_export import DEFAULT_OPSET, export_onnx
 
-    parser = _Parser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])
+    parser = OneLineParser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])
     parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="file to write, e.g. G.onnx")
     parser.add_argument("--model", default="enlightengan", choices=MODELS, help="which network (enlightengan)")
@@ -297,75 +303,16 @@ def _export(argv: list[str]) -> int:
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    _check_new_file(args.output, force=args.force)
+    check_new_file(args.output, force=args.force)
     export_onnx(load_model(args.model, args.weights), args.output, opset=args.opset)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
-    return 0
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes look like 1280x720, got {text}") from None
-    return width, height
-
-
-def _bench(argv: list[str]) -> int:
-    from enlight.models.generator import build_generator
-    from enlight.models.weights import DEFAULT_WEIGHTS, load_generator
-    from enlight.stream.apps import bench
-
-    parser = _Parser(prog=f"{PROG} bench", description=SUBCOMMANDS["bench"])
-    parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
-    parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
-    parser.add_argument("--sizes", default=None, help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
-    parser.add_argument("--batch-sizes", default=None, help="comma-separated (default: 1,4,8)")
-    parser.add_argument("--precisions", default=None,
-                        help="comma-separated of auto, fp32, fp16, fp16+graphs, fp16+compile (default: auto)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--repeats", type=_positive_int, default=None, help="timed calls per case (median)")
-    parser.add_argument("--weights", type=Path, default=None,
-                        help="weights to time (default: bundled, else random weights of the released size)")
-    parser.add_argument("--qualities", default=None,
-                        help="comma-separated --quality presets to time, '' for none (default: best,balanced,fast)")
-    parser.add_argument("--preset-size", type=_size, default=None,
-                        help="clip size for the presets' end-to-end fps (default: 854x480)")
-    parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
-    parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
-    args = parser.parse_args(argv)
-    changes = {"device": args.device}
-    if args.backends:
-        changes["backends"] = tuple(args.backends.split(","))
-    if args.sizes:
-        changes["sizes"] = tuple(_size(s) for s in args.sizes.split(","))
-    if args.batch_sizes:
-        changes["batch_sizes"] = tuple(_positive_int(b) for b in args.batch_sizes.split(","))
-    if args.precisions:
-        changes["precisions"] = tuple(args.precisions.split(","))
-    if args.repeats:
-        changes["repeats"] = args.repeats
-    if args.qualities is not None:
-        changes["qualities"] = tuple(q for q in args.qualities.split(",") if q)
-    if args.preset_size:
-        changes["preset_size"] = args.preset_size
-    config = bench.BenchConfig.quick(**changes) if args.quick else bench.BenchConfig(**changes)
-    weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
-    generator = load_generator(weights) if weights else build_generator().eval()
-    result = bench.run_bench(config, generator, log=bench.log_stderr)
-    print(bench.markdown(result))
-    if args.json:
-        bench.write_json(result, args.json)
-    png = args.png or (args.json.with_suffix(".png") if args.json else None)
-    if png and not bench.chart(result, png):
-        print(f"{PROG}: matplotlib is not installed; no chart written", file=sys.stderr)
     return 0
 
 
 def _snapshot(argv: list[str]) -> int:
     from enlight.stream.apps.snapshot import snapshot
 
-    parser = _Parser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
+    parser = OneLineParser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
     parser.add_argument("before", type=Path, help="the original video")
     parser.add_argument("after", type=Path, help="the enhanced video")
     parser.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
@@ -379,42 +326,18 @@ def _snapshot(argv: list[str]) -> int:
     return 0
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's final flush into a closed pipe stays quiet."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--camera" in argv and "--no-window" not in argv:
         from enlight.stream.apps.preview import preload_gui
 
         preload_gui()  # before anything imports av (see enlight.stream.apps.preview)
-    handlers = {"bench": _bench, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
-    try:
-        if argv and argv[0] in handlers:
-            return handlers[argv[0]](argv[1:])
-        return _enhance(argv)
-    except EnlightError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `-o - | head`: the reader left before the video ended
-        _silence_stdout()
-        print(f"{PROG}: error: the output pipe was closed before the video ended", file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug, not a user error: one line, traceback on request
-        if os.environ.get("ENLIGHT_DEBUG"):
-            raise
-        first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"{PROG}: internal error: {type(exc).__name__}: {first} (set ENLIGHT_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 1
+    from enlight.cli.bench import bench_command
+
+    handlers = {"bench": bench_command, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
+    if argv and argv[0] in handlers:
+        return run_command(PROG, lambda: handlers[argv[0]](argv[1:]))
+    return run_command(PROG, lambda: _enhance(argv))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The self-regularised attention map of EnlightenGAN: 1 - luminance of the input."""
+"""Luma and EnlightenGAN's self-regularised attention map (1 - luma of the input)."""
 
 import torch
 
@@ -6,15 +6,25 @@ import torch
 BT601_LUMA = (0.299, 0.587, 0.114)
 
 
-def attention_map(frames: torch.Tensor) -> torch.Tensor:
-    """Attention map of RGB frames.
+def luma(frames: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma of RGB frames.
 
-    frames: (B, 3, H, W) float RGB in [-1, 1].
-    Returns (B, 1, H, W) of the same dtype, ``1 - (0.299 R + 0.587 G + 0.114 B)`` computed on
-    the frames mapped to [0, 1]: close to 1 in dark regions, close to 0 in bright ones.
+    frames: (B, 3, H, W) float RGB in [-1, 1]. Returns (B, 1, H, W) of the same dtype, in [0, 1].
     """
     if frames.dim() != 4 or frames.shape[1] != 3:
         raise ValueError(f"frames must be (B, 3, H, W), got {tuple(frames.shape)}")
     r, g, b = frames[:, 0:1], frames[:, 1:2], frames[:, 2:3]
-    luma = (BT601_LUMA[0] * (r + 1) + BT601_LUMA[1] * (g + 1) + BT601_LUMA[2] * (b + 1)) / 2
-    return 1 - luma
+    return (BT601_LUMA[0] * (r + 1) + BT601_LUMA[1] * (g + 1) + BT601_LUMA[2] * (b + 1)) / 2
+
+
+def attention_map(frames: torch.Tensor) -> torch.Tensor:
+    """Attention map of RGB frames: (B, 3, H, W) float RGB in [-1, 1] -> (B, 1, H, W) in [0, 1],
+    ``1 - luma``: close to 1 in dark regions, close to 0 in bright ones."""
+    return 1 - luma(frames)
+
+
+def grey_uint8(frames: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, 3) uint8 RGB -> the same shape, its BT.601 luma (rounded) on all three channels."""
+    weights = torch.tensor(BT601_LUMA, device=frames.device)
+    value = (frames.float() * weights).sum(-1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
+    return value.expand(-1, -1, -1, 3)

@@ -164,16 +164,14 @@ class DistillTrainer(TrainLoop):
         """The teacher's output for every whole image, (H, W, 3) uint8, cached in the run folder."""
         from tqdm import tqdm
 
-        from enlight.stream.io.frames import to_uint8
+        from enlight.ops.pixels import to_uint8
 
         cache = Path(self.config.out) / "teacher_cache.npz"
         if cache.is_file():
             stored = np.load(cache)
             if len(stored.files) == len(self.dataset):
                 return [stored[f"t{i}"] for i in range(len(self.dataset))]
-        from enlight.stream.backends.base import create_backend
-
-        run = create_backend("auto", self.teacher, device=str(self.device))  # ONNX Runtime on a CPU: faster
+        run = self.teacher.eval()
         outputs = []
         for index in tqdm(range(len(self.dataset)), desc="teacher outputs", unit="image"):
             low = to_tensor(self.dataset.image(index))[None].to(self.device)

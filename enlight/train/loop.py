@@ -81,7 +81,7 @@ class TrainLoop:
 
     def _setup(self, config: RunSettings) -> None:
         """Keep ``config``, pick the device (AMP only on CUDA) and seed torch."""
-        from enlight.stream.backends.base import resolve_device
+        from enlight.ops.device import resolve_device
 
         self.config = config
         self.device = resolve_device(config.device)

@@ -47,7 +47,7 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     All of one size, (H, W) = (3/4 max_side, max_side): the percentile calibration stacks every
     image's activations, so they must match (and that stack is what costs memory: 24 images at
     512x384 peaked at 12.7 GB; 48 at 384x288, the default, fit in 24 GiB)."""
-    from enlight.stream.backends.onnx_export import INPUT_NAMES
+    from enlight.models.onnx_export import INPUT_NAMES
     from enlight.train.data import list_images, load_rgb
 
     paths = sorted(p for folder in config.images for p in list_images(folder))[: config.calibration_images]
@@ -97,8 +97,8 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from enlight.models.onnx_export import export_onnx_bytes
     from enlight.models.zoo import load_model
-    from enlight.stream.backends.onnx_export import export_onnx_bytes
 
     feeds = calibration_inputs(config)
 

@@ -3,7 +3,7 @@ change nothing: ``python -m tests.stream.golden`` writes tests/data/golden_outpu
 again, and say so in the commit, only when the output is meant to change, e.g. new weights).
 
 Each case runs the real command line on a 5-frame 100x76 dark clip (odd sizes exercise the
-padding), encodes losslessly (x264 crf 0, 4:4:4), and keeps the decoded RGB frames.
+padding), encodes losslessly in RGB (FFV1, bgr0, in Matroska), and keeps the decoded frames: exactly the enhanced RGB.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from tests.media import make_clip
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_outputs.npz"
-LOSSLESS = ("--crf", "0", "--pix-fmt", "yuv444p")
+LOSSLESS = ("--codec", "ffv1", "--pix-fmt", "bgr0")
 CASES = {
     "best": ("--quality", "best"),
     "best_torch": ("--quality", "best", "--backend", "torch"),
@@ -40,7 +40,7 @@ def run_case(args: tuple[str, ...], source: Path, folder: Path) -> np.ndarray:
     """(frames, H, W, 3) uint8 RGB of the command line's output for ``args``."""
     from enlight.cli.video import main
 
-    out = folder / f"out_{abs(hash(args))}.mp4"
+    out = folder / f"out_{abs(hash(args))}.mkv"
     code = main([str(source), "-o", str(out), "--quiet", "--force", *LOSSLESS, *args])
     if code != 0:
         raise RuntimeError(f"enlight-video {' '.join(args)} exited {code}")

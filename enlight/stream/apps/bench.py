@@ -154,6 +154,27 @@ def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict
             "repeats": repeats}
 
 
+def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
+    """Median seconds per frame of a preset's Enhancer (every stage, smoothing off) on one uint8 frame:
+    for the reduced-size presets the model's cost is only part of it."""
+    from dataclasses import replace
+
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.smoothing import SmoothingConfig
+
+    enhancer = Enhancer.from_plan(replace(plan, smoothing=SmoothingConfig(strength=0)), backend)
+    width, height = size
+    frames = (np.random.default_rng(0).random((1, height, width, 3)) * 60).astype(np.uint8)
+    enhancer(frames)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        enhancer(frames)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {"batch": 1, "width": width, "height": height, "median_s": median, "fps": 1 / median, "repeats": repeats}
+
+
 def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
     import av
 
@@ -201,8 +222,9 @@ def time_encode(path: Path, out: Path) -> dict:
 
 
 def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=print) -> BenchResult:
+    from enlight.ops.device import resolve_device
     from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.backends import create_backend, resolve_device
+    from enlight.stream.core.plan import build_backend, make_plan
 
     device = resolve_device(config.device)
     result = BenchResult(machine=machine_info(device))
@@ -210,8 +232,9 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
         for variant in config.precisions:
             precision, _, extra = variant.partition("+")
             try:
-                backend = create_backend(name, generator, device=str(device), precision=precision,
-                                         cuda_graphs=extra == "graphs", compile=extra == "compile")
+                plan = make_plan(backend=name, device=str(device), precision=precision, cuda_graphs=extra == "graphs",
+                                 compile=extra == "compile")
+                backend = build_backend(plan, network=generator)
             except EnlightError as exc:
                 log(f"skipping {name} {variant}: {exc}")
                 continue
@@ -236,13 +259,14 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
         short = make_clip(Path(tmp) / "short.mp4", config.pipeline_size, config.pipeline_frames)
         for name in config.backends:
             try:
-                backend = create_backend(name, generator, device=str(device))
+                plan = make_plan(backend=name, device=str(device))
+                backend = build_backend(plan, network=generator)
             except EnlightError:
                 continue
             warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=backend.device)
             backend(warm, attention_map(warm))
             batch = 1 if device.type == "cpu" else 4
-            stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", batch_size=batch,
+            stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", plan=plan, batch_size=batch,
                                        progress=False, overwrite=True), backend=backend)
             row = {"backend": name, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
                    "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
@@ -258,22 +282,25 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
 
 
 def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: Path, tmp: Path, log) -> list[dict]:
-    """Model-only fps of a --quality preset at each size (batch 1), and its end-to-end fps on ``clip``."""
+    """Enhancer-only fps of a --quality preset at each size (batch 1: every stage from uint8 frames to
+    uint8 frames, smoothing off), and its end-to-end fps on ``clip``."""
     from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.core.presets import build_backend
+    from enlight.stream.core.plan import build_backend, make_plan
 
-    backend = build_backend(quality=quality, device=str(device))
+    plan = make_plan(quality=quality, device=str(device))
+    backend = build_backend(plan)
     rows = []
     for size in dict.fromkeys((*config.sizes, config.preset_size)):
-        row = time_model(backend, 1, size, config.repeats)
-        row.update(quality=quality, backend=backend.name, kind="model")
+        row = time_enhancer(plan, backend, size, config.repeats)
+        row.update(quality=quality, backend=plan.label, kind="model")
         rows.append(row)
         log(f"preset {quality:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
     # the file command's own settings (its default batch), so the figure is what a user gets
-    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", progress=False, overwrite=True)
+    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", plan=plan, progress=False,
+                              overwrite=True)
     batch = pipeline.batch_size
     stats = run(pipeline, backend=backend)
-    rows.append({"quality": quality, "backend": backend.name, "kind": "pipeline", "width": config.preset_size[0],
+    rows.append({"quality": quality, "backend": plan.label, "kind": "pipeline", "width": config.preset_size[0],
                  "height": config.preset_size[1], "batch": batch, "frames": stats.frames, "fps": stats.fps,
                  "wall_s": stats.wall_s, "decode_s": stats.decode_s, "enhance_s": stats.enhance_s,
                  "encode_s": stats.encode_s})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,9 +21,9 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
+from enlight.stream.core.choices import MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.presets import build_backend, live_quality
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
 from enlight.stream.io.locations import Location, input_location, output_location
@@ -31,7 +31,6 @@ from enlight.stream.io.recorder import Recorder, check_output, live_info, number
 from enlight.stream.io.sink import EncoderConfig
 
 SMOOTHING_STEP = 0.1
-MAX_SMOOTHING = 0.95
 
 
 def log_stderr(message: str) -> None:
@@ -47,12 +46,7 @@ class LiveConfig:
     preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends)."""
 
     source: str
-    weights: Path | None = None
-    model: str = "enlightengan"
-    quality: str | None = None  # None: fast on a CPU, best on a GPU (enlight.stream.presets.live_quality)
-    backend: str = "auto"
-    device: str = "auto"
-    precision: str = "auto"
+    plan: InferencePlan = field(default_factory=lambda: make_plan(live=True))  # fast on a CPU, best on a GPU
     size: tuple[int, int] | None = None
     fps: float | None = None
     record: Path | None = None
@@ -63,7 +57,6 @@ class LiveConfig:
     reconnect_timeout_s: float = 10.0
     timeout_s: float = 5.0
     loop: bool = False
-    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     grey: str = "auto"  # see enlight.stream.chroma.GreyDecision
     encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(preset="veryfast"))
     overwrite: bool = False
@@ -182,7 +175,7 @@ class _Hud:
 
     def lines(self) -> list[str]:
         lines = [f"{self.fps:.1f} fps  latency {self.latency_ms:.0f} ms  dropped {self.source.dropped}",
-                 f"smoothing {self.enhancer.smoother.config.strength:.2f}"]
+                 f"smoothing {self.enhancer.smoothing.strength:.2f}"]
         return lines + ["REC"] * self.outputs.recording + ["PAUSED"] * self.paused
 
     def show(self) -> str | None:
@@ -214,11 +207,9 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
 
         check_display()
     location = input_location(config.source, camera=True, size=config.size, fps=config.fps)
-    if backend is None:
-        backend = build_backend(model=config.model, weights=config.weights,
-                                quality=live_quality(config.quality, config.device), backend=config.backend,
-                                device=config.device, precision=config.precision)
-    enhancer = Enhancer(backend, config.smoothing)
+    label = backend.name if backend is not None else config.plan.label
+    backend = backend or build_backend(config.plan)
+    enhancer = Enhancer.from_plan(config.plan, backend)
     grey = GreyDecision(config.grey)
     source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
                                      reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
@@ -231,36 +222,12 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         window = PreviewWindow()
     hud = _Hud(window, source, enhancer, outputs)
     latencies: list[float] = []
-    ended, last_shown = "source ended", None
+    ended = "source ended"
     lost: SourceLost | None = None
     start = time.perf_counter()
     try:
         with source:
-            for frame in frames(source):
-                key = None
-                if frame is None or hud.paused:
-                    key = window.poll() if window is not None else None
-                else:
-                    enhancer.grey = grey.update([frame.chroma])
-                    enhanced = enhancer(frame.rgb[None])[0]
-                    outputs.write(enhanced, frame.captured_at)
-                    hud.pair = (frame.rgb, enhanced)
-                    key = hud.show()
-                    now = time.perf_counter()
-                    latencies.append((now - frame.captured_at) * 1000)
-                    hud.shown(latencies[-1], now - last_shown if last_shown else None)
-                    last_shown = now
-                    if config.max_frames is not None and len(latencies) >= config.max_frames:
-                        ended = f"stopped after {len(latencies)} frames (--max-frames)"
-                        break
-                if window is not None and window.closed:
-                    ended = "window closed"
-                    break
-                if key in ("q", "esc"):
-                    ended = "quit"
-                    break
-                if _handle_key(key, hud, enhancer, outputs):
-                    hud.show()
+            ended = _show(config, source, window, hud, grey, latencies) or ended
     except SourceLost as exc:
         lost = exc
     except KeyboardInterrupt:
@@ -277,8 +244,38 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     return LiveStats(
         frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
         wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
-        backend=backend.name, device=str(getattr(backend, "device", "?")), ended=ended, colour=grey.describe(),
+        backend=label, device=str(backend.device), ended=ended, colour=grey.describe(),
     )
+
+
+def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyDecision,
+          latencies: list[float]) -> str | None:
+    """Enhance and show the newest frames until the source ends (None) or something stops the run
+    (what, for the summary). Appends each shown frame's capture-to-display latency in ms."""
+    enhancer, outputs, last_shown = hud.enhancer, hud.outputs, None
+    for frame in frames(source):
+        key = None
+        if frame is None or hud.paused:
+            key = window.poll() if window is not None else None
+        else:
+            enhancer.grey = grey.update([frame.chroma])
+            enhanced = enhancer(frame.rgb[None])[0]
+            outputs.write(enhanced, frame.captured_at)
+            hud.pair = (frame.rgb, enhanced)
+            key = hud.show()
+            now = time.perf_counter()
+            latencies.append((now - frame.captured_at) * 1000)
+            hud.shown(latencies[-1], now - last_shown if last_shown else None)
+            last_shown = now
+            if config.max_frames is not None and len(latencies) >= config.max_frames:
+                return f"stopped after {len(latencies)} frames (--max-frames)"
+        if window is not None and window.closed:
+            return "window closed"
+        if key in ("q", "esc"):
+            return "quit"
+        if _handle_key(key, hud, enhancer, outputs):
+            hud.show()
+    return None
 
 
 def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: _Outputs) -> bool:
@@ -299,6 +296,4 @@ def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: _Output
 
 
 def _set_smoothing(enhancer: Enhancer, step: float) -> None:
-    smoother = enhancer.smoother
-    strength = min(MAX_SMOOTHING, max(0.0, round(smoother.config.strength + step, 2)))
-    smoother.config = replace(smoother.config, strength=strength)
+    enhancer.set_smoothing(min(MAX_SMOOTHING, max(0.0, round(enhancer.smoothing.strength + step, 2))))

@@ -2,9 +2,11 @@
 
 Three threads, joined by bounded queues, so decode, inference and encode overlap::
 
-    VideoSource thread ──items──> main thread: batch, Enhancer ──batches──> encoder thread: VideoSink
+    VideoSource thread ──items──> main thread: batches, Enhancer ──batches──> encoder thread: VideoSink
 
-Audio and subtitle packets travel beside the frames, in demux order, and are muxed unchanged.
+``run`` opens the I/O (``_open``), takes batches of frames from the source (``batches``), keeps the
+audio and subtitle packets that came with each batch beside it (never through the Enhancer), and
+muxes them unchanged after that batch's frames; ``_stats`` says what was done.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +26,7 @@ from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import GiB, MemoryPlan, budget_bytes, plan_memory
-from enlight.stream.core.presets import build_backend
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.locations import Location, input_location, output_location
@@ -35,28 +38,21 @@ _END = object()
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Everything one run needs. weights None = the bundled default of ``model`` and ``quality``
-    (see enlight.stream.core.presets).
+    """Everything one run needs. plan: what enhances (``enlight.stream.core.plan.make_plan``).
 
     input/output: a file path, a URL, ``-`` (stdin/stdout), or a ready ``Location``.
+    max_frames: stop after this many frames (None: all).
     format: the output muxer (default: from the extension; MPEG-TS for ``-`` and most URLs).
     timeout_s: the longest a network read or write may block before the run fails.
     """
 
     input: Path | str | Location
     output: Path | str | Location
-    weights: Path | None = None
-    model: str = "enlightengan"
-    quality: str = "best"
-    backend: str = "auto"
-    device: str = "auto"
-    precision: str = "auto"
-    cuda_graphs: bool = False
-    compile: bool = False
+    plan: InferencePlan = field(default_factory=make_plan)
     hw_decode: str = "auto"  # auto: NVDEC when the backend runs on CUDA; off; or an FFmpeg device type
     batch_size: int = 4
     grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.io.chroma)
-    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    max_frames: int | None = None
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
@@ -68,6 +64,8 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise EnlightError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise EnlightError(f"--max-frames must be at least 1, got {self.max_frames}")
 
 
 @dataclass(frozen=True)
@@ -159,9 +157,9 @@ class _EncoderThread(threading.Thread):
             raise self.error
 
 
-def _memory_plan(config: PipelineConfig, info, backend: Backend) -> MemoryPlan:
-    return plan_memory(info.width, info.height, quality=config.quality, model=config.model,
-                       batch_size=config.batch_size, on_cuda=backend.device.type == "cuda",
+def _memory_plan(config: PipelineConfig, info, device) -> MemoryPlan:
+    return plan_memory(info.width, info.height, quality=config.plan.quality, model=config.plan.model,
+                       batch_size=config.batch_size, on_cuda=device.type == "cuda",
                        budget_bytes=budget_bytes(config.max_memory_gb))
 
 
@@ -172,110 +170,143 @@ def plan_notes(config: PipelineConfig, plan: MemoryPlan, info) -> tuple[str, ...
             f"in memory (about {plan.estimate_bytes / GiB:.1f} GB; --max-memory to change)",)
 
 
-def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
-    """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
-
-    backend: use this one instead of building one from ``config`` (tests, benchmarks).
-    """
-    start = time.perf_counter()
+def _locations(config: PipelineConfig) -> tuple[Location, Location]:
+    """Where to read and write, checked before any work."""
     source_at = config.input if isinstance(config.input, Location) else input_location(str(config.input))
     output_at = config.output
     if not isinstance(output_at, Location):
         output_at = output_location(str(output_at), format=config.format)
-    output = Path(output_at.text)
     if output_at.is_file:
-        check_paths(Path(source_at.url) if source_at.is_file else None, output, overwrite=config.overwrite,
-                    container_from_name=output_at.format is None)
+        check_paths(Path(source_at.url) if source_at.is_file else None, Path(output_at.text),
+                    overwrite=config.overwrite, container_from_name=output_at.format is None)
     encoder_codec(config.encoder.codec)
-    if backend is None:
-        backend = build_backend(model=config.model, weights=config.weights, quality=config.quality,
-                                backend=config.backend, device=config.device, precision=config.precision,
-                                cuda_graphs=config.cuda_graphs, compile=config.compile)
-    enhancer = Enhancer(backend, config.smoothing)
-    grey = GreyDecision(config.grey)
+    return source_at, output_at
 
+
+def batches(source: VideoSource, size: int, max_frames: int | None = None
+            ) -> Iterator[tuple[list[DecodedFrame], list]]:
+    """(frames, packets) in demux order: up to ``size`` frames, and the passthrough packets read
+    before the batch closed. The last item may have no frames (packets after the last frame).
+    Stops after ``max_frames`` frames, if given."""
+    frames: list[DecodedFrame] = []
+    packets: list = []
+    taken = 0
+    for item in source:
+        if not isinstance(item, DecodedFrame):
+            packets.append(item)
+            continue
+        if max_frames is not None and taken >= max_frames:
+            break
+        frames.append(item)
+        taken += 1
+        if len(frames) == size:
+            yield frames, packets
+            frames, packets = [], []
+    if frames or packets:
+        yield frames, packets
+
+
+class _Run:
+    """One run's moving parts: the enhancer, the encoder thread, the progress bar, and the packets
+    that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight)."""
+
+    def __init__(self, enhancer: Enhancer, writer: _EncoderThread, bar: FrameProgress, grey: GreyDecision) -> None:
+        self.enhancer, self.writer, self.bar, self.grey = enhancer, writer, bar, grey
+        self.waiting: deque[list] = deque()
+        self.enhance_s = 0.0
+
+    def submit(self, frames: list[DecodedFrame], packets: list) -> None:
+        if not frames:  # packets after the last frame
+            self.waiting.append(packets)
+            return
+        t0 = time.perf_counter()
+        self.enhancer.grey = self.grey.update([f.chroma for f in frames])
+        self.waiting.append(packets)
+        finished = self.enhancer.submit(np.stack([f.rgb for f in frames]), tag=frames)
+        self.enhance_s += time.perf_counter() - t0
+        self._emit(finished)
+
+    def finish(self) -> None:
+        t0 = time.perf_counter()
+        finished = self.enhancer.drain()
+        self.enhance_s += time.perf_counter() - t0
+        self._emit(finished)
+        while self.waiting:
+            for packet in self.waiting.popleft():
+                self.writer.put(("packet", packet))
+
+    def _emit(self, finished) -> None:
+        for out, frames in finished:
+            self.writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
+            self.bar.advance(len(frames))
+            for packet in self.waiting.popleft():
+                self.writer.put(("packet", packet))
+
+
+def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
+    """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
+
+    backend: use this one instead of building the plan's (tests, benchmarks).
+    """
+    start = time.perf_counter()
+    source_at, output_at = _locations(config)
+    label = backend.name if backend is not None else config.plan.label
+    backend = backend or build_backend(config.plan)
+    enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
-    queue_size = max(8, 2 * config.batch_size)
-    with VideoSource(source_at, queue_size=queue_size, hw_decode=hw_decode, timeout_s=config.timeout_s) as source:
-        plan = _memory_plan(config, source.info, backend)
-        source.set_queue_size(plan.decode_queue)
-        sink = VideoSink(
-            output_at,
-            source.info,
-            encoder=config.encoder,
-            passthrough=source.passthrough,
-            metadata=dict(source.container.metadata),
-        )
-        writer = _EncoderThread(sink, maxsize=min(config.queue_batches, plan.encode_batches))
+    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
+                     timeout_s=config.timeout_s) as source:
+        memory = _memory_plan(config, source.info, backend.device)
+        source.set_queue_size(memory.decode_queue)
+        sink = VideoSink(output_at, source.info, encoder=config.encoder, passthrough=source.passthrough,
+                         metadata=dict(source.container.metadata))
+        writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         writer.start()
-        enhance_s = 0.0
-        bar = FrameProgress(source.info.frame_count, enabled=config.progress)
+        work = _Run(enhancer, writer, FrameProgress(source.info.frame_count, enabled=config.progress),
+                    GreyDecision(config.grey))
         try:
-            batch: list[DecodedFrame] = []
-            packets = []
-
-            def emit(finished) -> None:
-                for out, (frames, batch_packets) in finished:
-                    writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
-                    bar.advance(len(frames))
-                    for packet in batch_packets:
-                        writer.put(("packet", packet))
-
-            def flush() -> None:
-                nonlocal enhance_s
-                if batch:
-                    t0 = time.perf_counter()
-                    enhancer.grey = grey.update([f.chroma for f in batch])
-                    finished = enhancer.submit(np.stack([f.rgb for f in batch]), tag=(list(batch), list(packets)))
-                    enhance_s += time.perf_counter() - t0
-                    batch.clear()
-                    packets.clear()
-                    emit(finished)
-
-            for item in source:
-                if isinstance(item, DecodedFrame):
-                    batch.append(item)
-                    if len(batch) == plan.batch_size:
-                        flush()
-                else:
-                    packets.append(item)
-            flush()
-            t0 = time.perf_counter()
-            emit(enhancer.drain())
-            enhance_s += time.perf_counter() - t0
-            for packet in packets:  # packets after the last frame
-                writer.put(("packet", packet))
+            for frames, packets in batches(source, memory.batch_size, config.max_frames):
+                work.submit(frames, packets)
+            work.finish()
             writer.finish()
-            bar.finish()
+            work.bar.finish()
             sink.finish(overwrite=config.overwrite)
         except KeyboardInterrupt:
-            bar.close()
-            source.stop()
+            _stop(work, source)
             try:
                 writer.finish()
             except BaseException:
                 pass
             raise Interrupted(sink.keep_partial(), sink.frames_written) from None
         except BaseException:
-            bar.close()
-            source.stop()
+            _stop(work, source)
             writer.queue.put(_END)
             writer.join(timeout=10)
             sink.abort()
             raise
-        finally:
-            bar.close()
-    device = getattr(backend, "device", "?")
+    return _stats(config, start, source, sink, work, memory, output_at, label)
+
+
+def _stop(work: _Run, source: VideoSource) -> None:
+    work.bar.close()
+    source.stop()
+
+
+def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: VideoSink, work: _Run,
+           memory: MemoryPlan, output_at: Location, label: str) -> RunStats:
+    notes = [*source.notes, *sink.notes, *plan_notes(config, memory, source.info)]
+    if config.max_frames is not None and sink.frames_written >= config.max_frames:
+        notes.append(f"stopped after {sink.frames_written} frames (--max-frames)")
     return RunStats(
         frames=sink.frames_written,
         wall_s=time.perf_counter() - start,
         decode_s=source.decode_s,
-        enhance_s=enhance_s,
+        enhance_s=work.enhance_s,
         encode_s=sink.encode_s,
-        output=output if output_at.is_file else output_at.text,
-        backend=backend.name,
-        device=str(device),
-        notes=(*source.notes, *sink.notes, *plan_notes(config, plan, source.info)),
+        output=Path(output_at.text) if output_at.is_file else output_at.text,
+        backend=label,
+        device=str(work.enhancer.device),
+        notes=tuple(notes),
         damage=source.damage,
-        colour=grey.describe(),
+        colour=work.grey.describe(),
     )

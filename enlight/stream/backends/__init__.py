@@ -1,5 +1,5 @@
-"""Inference backends behind one protocol; ``create_backend`` picks one by name."""
+"""Inference runtimes behind one protocol; ``create_backend`` builds one from its options dataclass."""
 
-from enlight.stream.backends.base import Backend, available_backends, create_backend, resolve_device
+from enlight.stream.backends.base import Backend, available_backends, create_backend
 
-__all__ = ["Backend", "available_backends", "create_backend", "resolve_device"]
+__all__ = ["Backend", "available_backends", "create_backend"]

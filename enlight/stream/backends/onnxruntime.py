@@ -7,19 +7,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from enlight.errors import EnlightError
-from enlight.models.generator import EnlightenGANGenerator
-from enlight.stream.backends.base import BackendOptions, register_backend
-from enlight.stream.backends.onnx_export import INPUT_NAMES, export_onnx_bytes
+from enlight.models.onnx_export import INPUT_NAMES, export_onnx_bytes
+from enlight.stream.backends.base import register_backend
 
 
 @dataclass(frozen=True)
 class OnnxRuntimeConfig:
-    """device: where frames live; threads 0 = ORT's default (all cores)."""
+    """device: where frames live; threads 0 = ORT's default (all cores); int8: the model it runs is an
+    int8-quantised one (named so in the summary). ORT runs fp32 (fp16 comes from its TensorRT provider)."""
 
     device: torch.device
     threads: int = 0
+    int8: bool = False
 
 
 def providers_for(device: torch.device, available: list[str]) -> list:
@@ -39,9 +41,7 @@ def providers_for(device: torch.device, available: list[str]) -> list:
 class OnnxRuntimeBackend:
     """frames (B, 3, H, W) float RGB in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32."""
 
-    name = "onnxruntime"
-
-    def __init__(self, generator: EnlightenGANGenerator | bytes, config: OnnxRuntimeConfig) -> None:
+    def __init__(self, generator: nn.Module | bytes, config: OnnxRuntimeConfig) -> None:
         """generator: the network (exported here), or a serialised ONNX model of it (e.g. int8-quantised)."""
         try:
             import onnxruntime as ort
@@ -49,6 +49,7 @@ class OnnxRuntimeBackend:
             raise EnlightError("--backend onnxruntime needs onnxruntime: pip install 'enlight-video[onnx]'") from None
         self.config = config
         self.device = config.device
+        self.name = "onnxruntime int8" if config.int8 else "onnxruntime"
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if config.threads:
@@ -71,10 +72,4 @@ class OnnxRuntimeBackend:
         return torch.from_numpy(out).to(self.device)
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> OnnxRuntimeBackend:
-    if options.precision == "fp16":
-        raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
-    return OnnxRuntimeBackend(generator, OnnxRuntimeConfig(device=device))
-
-
-register_backend("onnxruntime", _factory)
+register_backend("onnxruntime", OnnxRuntimeConfig, OnnxRuntimeBackend)

@@ -28,8 +28,8 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import PAD_MULTIPLE, EnlightenGANGenerator
-from enlight.stream.backends.base import BackendOptions, register_backend
-from enlight.stream.backends.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, onnx_digest
+from enlight.models.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, onnx_digest
+from enlight.stream.backends.base import register_backend
 
 WORKSPACE_BYTES = 4 << 30
 
@@ -103,6 +103,10 @@ class TensorRTConfig:
     device: torch.device
     precision: str = "fp16"
     max_batch: int = 4
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("fp16", "fp32"):
+            raise EnlightError(f"the tensorrt backend builds fp16 or fp32 engines, not {self.precision}")
 
 
 def _import_tensorrt():
@@ -237,9 +241,4 @@ class TensorRTBackend:
         return output
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> TensorRTBackend:
-    chosen = "fp32" if options.precision == "fp32" else "fp16"
-    return TensorRTBackend(generator, TensorRTConfig(device=device, precision=chosen))
-
-
-register_backend("tensorrt", _factory)
+register_backend("tensorrt", TensorRTConfig, TensorRTBackend)

@@ -7,10 +7,10 @@ import copy
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from enlight.errors import EnlightError
-from enlight.models.generator import EnlightenGANGenerator
-from enlight.stream.backends.base import BackendOptions, register_backend
+from enlight.stream.backends.base import register_backend
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,14 @@ class TorchBackendConfig:
         if self.precision == "fp16" or (self.precision == "auto" and self.device.type == "cuda"):
             return torch.float16
         return torch.float32
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "fp16"):
+            raise EnlightError(f"unknown precision '{self.precision}' (use auto, fp32 or fp16)")
+        if self.dtype == torch.float16 and self.device.type == "cpu":
+            raise EnlightError("fp16 is for CUDA devices; use --precision fp32 on the CPU")
+        if (self.cuda_graphs or self.compile) and self.device.type != "cuda":
+            raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
 
 
 class _GraphRunner:
@@ -67,11 +75,9 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, generator: EnlightenGANGenerator, config: TorchBackendConfig) -> None:
-        if config.dtype == torch.float16 and config.device.type == "cpu":
-            raise EnlightError("fp16 is for CUDA devices; use --precision fp32 on the CPU")
-        if (config.cuda_graphs or config.compile) and config.device.type != "cuda":
-            raise EnlightError("--cuda-graphs and --compile need a CUDA device")
+    def __init__(self, generator: nn.Module, config: TorchBackendConfig) -> None:
+        if isinstance(generator, bytes):
+            raise EnlightError("the torch backend runs a PyTorch network, not a serialised ONNX model")
         self.config = config
         self.device = config.device
         self.dtype = config.dtype
@@ -95,9 +101,4 @@ class TorchBackend:
             return self._run(frames, attention).float()
 
 
-def _factory(generator: EnlightenGANGenerator, device: torch.device, options: BackendOptions) -> TorchBackend:
-    return TorchBackend(generator, TorchBackendConfig(device=device, precision=options.precision,
-                                                      cuda_graphs=options.cuda_graphs, compile=options.compile))
-
-
-register_backend("torch", _factory)
+register_backend("torch", TorchBackendConfig, TorchBackend)

@@ -11,3 +11,6 @@ QUALITIES = ("best", "balanced", "fast")
 GREY_MODES = ("auto", "on", "off")
 PRECISIONS = ("auto", "fp32", "fp16")
 SMOOTHING_STRENGTH = 0.8  # the default weight of the past (docs/quality.md has the sweep)
+MAX_SMOOTHING = 0.95  # the strongest smoothing anywhere (CLI, configs, live hotkeys): ~39 frames of memory
+SMOOTH_TARGETS = ("correction", "attention", "both")
+SMOOTH_TARGET = "correction"  # the default (docs/quality.md compares the three)

@@ -1,4 +1,8 @@
-"""Enhancing batches of RGB frames: to the device, attention, backend, temporal smoothing, back.
+"""Enhancing batches of RGB frames: to the device, through the stages, back.
+
+The stages (``enlight.stream.core.stages``) are chosen once, from the plan's scale and smoothing:
+
+    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Grey]
 
 On the CPU each batch is done when ``submit`` returns. On CUDA the work is pipelined one batch
 deep: the upload of batch n (from pinned memory, on a copy stream) and the download of batch
@@ -9,22 +13,25 @@ n-1's result (into pinned memory, on the same copy stream) overlap the compute o
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from enlight.ops.luma import BT601_LUMA, attention_map
 from enlight.stream.backends.base import Backend
-from enlight.stream.core.smoothing import SmoothingConfig, TemporalSmoother
-from enlight.stream.io.frames import to_model_input, to_uint8
-
-
-def grey_uint8(frames: torch.Tensor) -> torch.Tensor:
-    """(B, H, W, 3) uint8 RGB -> the same shape, its BT.601 luma (rounded) on all three channels."""
-    weights = torch.tensor(BT601_LUMA, device=frames.device)
-    luma = (frames.float() * weights).sum(-1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
-    return luma.expand(-1, -1, -1, 3)
+from enlight.stream.core.plan import InferencePlan
+from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig
+from enlight.stream.core.stages import (
+    AttentionSmoothing,
+    Combine,
+    CorrectionSmoothing,
+    Grey,
+    ModelInput,
+    RunModel,
+    Stage,
+    Work,
+)
 
 
 class _Pending:
@@ -41,43 +48,56 @@ class _Pending:
 class Enhancer:
     """frames (B, H, W, 3) uint8 RGB (numpy), in display order -> the same, enhanced.
 
-    Keeps the smoother's state between calls, so consecutive batches form one clip. ``submit``
+    Keeps the smoothers' state between calls, so consecutive batches form one clip. ``submit``
     returns the finished ``(frames, tag)`` pairs, in order; ``__call__`` is the synchronous form.
 
+    scale, upsample: run the model at 1/scale of the size, its correction carried back by upsample.
     grey: output the enhanced frames' BT.601 luma on all three channels (for sources without
     chroma, such as infrared night cameras: the generator would tint their dark areas). The
     caller decides it from the decoded chroma (``enlight.stream.io.chroma``) and may change it
     between batches.
     """
 
-    def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *,
-                 grey: bool = False) -> None:
+    def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *, scale: float = 1.0,
+                 upsample: str = "guided", grey: bool = False) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
-        self.smoother = TemporalSmoother(smoothing)
-        # a reduced-size backend smooths its small output itself (far cheaper than at full size)
-        inside = getattr(backend, "smooth_inside", None)
-        self._smooth_here = not (inside is not None and inside(self.smoother))
-        # reduced-size backends also go uint8 -> uint8 directly (fewer full-size passes)
-        self._uint8_path = getattr(backend, "enhance_uint8", None)
+        self.smoothing = smoothing
+        self.attention_smoother = AttentionSmoother(smoothing) if smoothing.target in ("attention", "both") else None
+        self.correction_smoother = CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
+        self.stages: list[Stage] = [ModelInput(scale)]
+        if self.attention_smoother is not None:
+            self.stages.append(AttentionSmoothing(self.attention_smoother))
+        self.stages.append(RunModel(backend))
+        if self.correction_smoother is not None:
+            self.stages.append(CorrectionSmoothing(self.correction_smoother))
+        self.stages.append(Combine(scale, upsample))
+        self._grey = Grey()
         self.cuda = self.device.type == "cuda"
         self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
         self._pending: deque[_Pending] = deque()
 
+    @classmethod
+    def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
+        return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey)
+
+    def set_smoothing(self, strength: float) -> None:
+        """Change the smoothing strength of a running enhancer (live hotkeys); the state is kept."""
+        self.smoothing = replace(self.smoothing, strength=strength)
+        for smoother in (self.attention_smoother, self.correction_smoother):
+            if smoother is not None:
+                smoother.config = self.smoothing
+
     def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
-            if self._uint8_path is not None:
-                out = self._uint8_path(batch)
-                return grey_uint8(out) if self.grey else out
-            x = to_model_input(batch)
-            y = self.backend(x, attention_map(x))
-            if self._smooth_here:
-                y = self.smoother(x, y)
+            work = Work(pixels=batch)
+            for stage in self.stages:
+                work = stage(work)
             if self.grey:
-                y = (1 - attention_map(y)).mul(2).sub(1).expand(-1, 3, -1, -1)  # luma, as RGB in [-1, 1]
-            return to_uint8(y)
+                work = self._grey(work)
+            return work.result
 
     def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
         batch = torch.from_numpy(np.ascontiguousarray(frames))

@@ -1,5 +1,11 @@
 """Temporal smoothing of the enhancement, so the output does not flicker over time.
 
+Two quantities can be averaged over time, by the same motion-gated, camera-following running
+average (``GatedAverage``): the generator's correction (``CorrectionSmoother``, after the model,
+the default) and its attention map (``AttentionSmoother``, before the model: the mechanism the
+product was first specified with). ``SmoothingConfig.target`` picks one or both; docs/quality.md
+measures the three. The correction smoother:
+
 The generator's output is ``x + A * r``: what it adds to the input, the correction ``c = y - x``,
 jumps from frame to frame (its residual ``r`` reacts to noise and to what enters the picture, and
 its global brightness response shifts with the content). The smoother averages that correction
@@ -15,7 +21,7 @@ over time, per pixel, along the camera's motion, and leaves the input itself unt
 and the state is reset (w = 0) on a scene cut, when the mean of d exceeds ``scene_cut_threshold``.
 Static regions average the correction over roughly (1 + strength) / (1 - strength) frames; moving
 objects, whose luma differs from the state's, take this frame's correction, so they do not ghost.
-Strength 0 returns the generator's output unchanged (frame by frame).
+Strength 0 returns its input unchanged (frame by frame). Strength is at most ``MAX_SMOOTHING`` (0.95).
 """
 
 from __future__ import annotations
@@ -25,45 +31,57 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from enlight.ops.luma import attention_map
-from enlight.stream.core.choices import SMOOTHING_STRENGTH
+from enlight.ops.luma import luma as luma_of
+from enlight.stream.core.choices import MAX_SMOOTHING, SMOOTH_TARGET, SMOOTH_TARGETS, SMOOTHING_STRENGTH
 from enlight.stream.core.motion import analysis_luma, global_shift, translate
 
 
 @dataclass(frozen=True)
 class SmoothingConfig:
-    """strength in [0, 1) (0 = off); thresholds in luma units ([0, 1]). Defaults from docs/quality.md."""
+    """strength in [0, MAX_SMOOTHING] (0 = off); target: correction, attention or both; thresholds in
+    luma units ([0, 1]). Defaults from docs/quality.md."""
 
     strength: float = SMOOTHING_STRENGTH
+    target: str = SMOOTH_TARGET
     motion_threshold: float = 0.08
     scene_cut_threshold: float = 0.15
     follow_camera: bool = True  # move the state along the global (shake) motion
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.strength <= 1.0:
-            raise ValueError(f"smoothing strength must be within [0, 1], got {self.strength}")
+        if not 0.0 <= self.strength <= MAX_SMOOTHING:
+            raise ValueError(f"smoothing strength must be within [0, {MAX_SMOOTHING}], got {self.strength}")
+        if self.target not in SMOOTH_TARGETS:
+            raise ValueError(f"smoothing target must be one of {', '.join(SMOOTH_TARGETS)}, got {self.target}")
         if self.motion_threshold <= 0 or self.scene_cut_threshold <= 0:
             raise ValueError("smoothing thresholds must be positive")
+
+    @property
+    def smooths_correction(self) -> bool:
+        return self.strength > 0 and self.target in ("correction", "both")
+
+    @property
+    def smooths_attention(self) -> bool:
+        return self.strength > 0 and self.target in ("attention", "both")
 
 
 def gate_luma(frames: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) RGB in [-1, 1] -> (B, 1, H, W) float32 luma in [0, 1], 3x3 box-filtered (less noise)."""
-    luma = 1 - attention_map(frames.float())
-    return F.avg_pool2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    value = luma_of(frames.float())
+    return F.avg_pool2d(F.pad(value, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
 
 
-class TemporalSmoother:
-    """Stateful smoother: call with consecutive batches, in display order.
+class GatedAverage:
+    """Per-pixel running average of a quantity over consecutive batches, in display order.
 
-    frames: (B, 3, H, W) RGB in [-1, 1], the generator's input; enhanced: (B, 3, H, W), its output.
-    Returns the smoothed output, (B, 3, H, W) float32 (``enhanced`` itself when strength is 0).
-    ``scene_cuts`` counts the resets so far (the first frame is not counted).
+    ``average(frames, values)``: frames (B, 3, H, W) RGB in [-1, 1] steer it (their luma gates the
+    past's weight, their global shift moves the state); values (B, C, H, W) are averaged. Returns
+    (B, C, H, W) float32. ``scene_cuts`` counts the resets so far (the first frame is not counted).
     """
 
     def __init__(self, config: SmoothingConfig = SmoothingConfig()) -> None:
         self.config = config
         self._luma: torch.Tensor | None = None  # (1, H, W) smoothed gate luma
-        self._correction: torch.Tensor | None = None  # (3, H, W) smoothed y - x
+        self._value: torch.Tensor | None = None  # (C, H, W) smoothed quantity
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) last frame's downsampled luma
         self._cuts: torch.Tensor | int = 0  # a device tensor: counting never waits for the GPU
 
@@ -72,35 +90,59 @@ class TemporalSmoother:
         return int(self._cuts)
 
     def reset(self) -> None:
-        self._luma = self._correction = self._analysis = None
+        self._luma = self._value = self._analysis = None
 
-    def __call__(self, frames: torch.Tensor, enhanced: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
-        if cfg.strength == 0:
-            return enhanced
-        luma = gate_luma(frames)
-        correction = enhanced.float() - frames.float()
-        if self._luma is not None and self._luma.shape != luma.shape[1:]:
-            self.reset()
+    def _shifts(self, luma: torch.Tensor) -> torch.Tensor | None:
+        """(B, 2) global shift of each frame from the one before, in pixels (None when not following)."""
         analysis, factor = analysis_luma(luma)
-        if cfg.follow_camera:
-            previous = analysis[:1] if self._analysis is None else self._analysis
-            shifts = global_shift(torch.cat([previous, analysis[:-1]]), analysis) * factor  # (B, 2) pixels
+        previous = analysis[:1] if self._analysis is None else self._analysis
         self._analysis = analysis[-1:]
-        out = torch.empty_like(correction)
+        if not self.config.follow_camera:
+            return None
+        return global_shift(torch.cat([previous, analysis[:-1]]), analysis) * factor
+
+    def average(self, frames: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        cfg = self.config
+        luma = gate_luma(frames)
+        values = values.float()
+        if self._luma is not None and (self._luma.shape != luma.shape[1:] or self._value.shape != values.shape[1:]):
+            self.reset()
+        shifts = self._shifts(luma)
+        out = torch.empty_like(values)
         for i in range(luma.shape[0]):
             if self._luma is None:
-                self._luma, self._correction = luma[i].clone(), correction[i].clone()
+                self._luma, self._value = luma[i].clone(), values[i].clone()
             else:
-                past_luma, past_correction = self._luma, self._correction
-                if cfg.follow_camera:
-                    past_luma, past_correction = translate(past_luma, shifts[i]), translate(past_correction, shifts[i])
+                past_luma, past_value = self._luma, self._value
+                if shifts is not None:
+                    past_luma, past_value = translate(past_luma, shifts[i]), translate(past_value, shifts[i])
                 diff = (luma[i] - past_luma).abs()
                 cut = diff.mean() > cfg.scene_cut_threshold  # 0-d tensor, no host sync
                 weight = torch.exp(-((diff / cfg.motion_threshold) ** 2)).mul_(cfg.strength)
                 weight = torch.where(cut, torch.zeros_like(weight), weight)
                 self._luma = torch.lerp(luma[i], past_luma, weight)
-                self._correction = torch.lerp(correction[i], past_correction, weight)
+                self._value = torch.lerp(values[i], past_value, weight)
                 self._cuts = self._cuts + cut.to(torch.int32)
-            out[i] = self._correction
-        return frames.float() + out
+            out[i] = self._value
+        return out
+
+
+class CorrectionSmoother(GatedAverage):
+    """Averages the generator's correction: frames (B, 3, H, W) RGB in [-1, 1] (its input) and
+    enhanced (B, 3, H, W) (its output) -> the smoothed output, (B, 3, H, W) float32 (``enhanced``
+    itself when strength is 0)."""
+
+    def __call__(self, frames: torch.Tensor, enhanced: torch.Tensor) -> torch.Tensor:
+        if self.config.strength == 0:
+            return enhanced
+        return frames.float() + self.average(frames, enhanced.float() - frames.float())
+
+
+class AttentionSmoother(GatedAverage):
+    """Averages the attention map the generator is given: frames (B, 3, H, W) RGB in [-1, 1] and
+    attention (B, 1, H, W) in [0, 1] -> the smoothed attention, (B, 1, H, W) float32."""
+
+    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        if self.config.strength == 0:
+            return attention
+        return self.average(frames, attention)

@@ -1,0 +1,63 @@
+"""``enlight-video bench``: fps of the model per runtime, precision, batch and size, the decode and
+encode ceilings, and each preset end to end (``enlight.stream.apps.bench`` measures)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from enlight.cli.common import OneLineParser, parse_size, positive_int
+
+PROG = "enlight-video"
+DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline"
+
+
+def bench_command(argv: list[str]) -> int:
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import DEFAULT_WEIGHTS, load_generator
+    from enlight.stream.apps import bench
+
+    parser = OneLineParser(prog=f"{PROG} bench", description=DESCRIPTION)
+    parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
+    parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
+    parser.add_argument("--sizes", default=None, help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
+    parser.add_argument("--batch-sizes", default=None, help="comma-separated (default: 1,4,8)")
+    parser.add_argument("--precisions", default=None,
+                        help="comma-separated of auto, fp32, fp16, fp16+graphs, fp16+compile (default: auto)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--repeats", type=positive_int, default=None, help="timed calls per case (median)")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="weights to time (default: bundled, else random weights of the released size)")
+    parser.add_argument("--qualities", default=None,
+                        help="comma-separated --quality presets to time, '' for none (default: best,balanced,fast)")
+    parser.add_argument("--preset-size", type=parse_size, default=None,
+                        help="clip size for the presets' end-to-end fps (default: 854x480)")
+    parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
+    args = parser.parse_args(argv)
+    changes = {"device": args.device}
+    if args.backends:
+        changes["backends"] = tuple(args.backends.split(","))
+    if args.sizes:
+        changes["sizes"] = tuple(parse_size(s) for s in args.sizes.split(","))
+    if args.batch_sizes:
+        changes["batch_sizes"] = tuple(positive_int(b) for b in args.batch_sizes.split(","))
+    if args.precisions:
+        changes["precisions"] = tuple(args.precisions.split(","))
+    if args.repeats:
+        changes["repeats"] = args.repeats
+    if args.qualities is not None:
+        changes["qualities"] = tuple(q for q in args.qualities.split(",") if q)
+    if args.preset_size:
+        changes["preset_size"] = args.preset_size
+    config = bench.BenchConfig.quick(**changes) if args.quick else bench.BenchConfig(**changes)
+    weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    generator = load_generator(weights) if weights else build_generator().eval()
+    result = bench.run_bench(config, generator, log=bench.log_stderr)
+    print(bench.markdown(result))
+    if args.json:
+        bench.write_json(result, args.json)
+    png = args.png or (args.json.with_suffix(".png") if args.json else None)
+    if png and not bench.chart(result, png):
+        print(f"{PROG}: matplotlib is not installed; no chart written", file=sys.stderr)
+    return 0

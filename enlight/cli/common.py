@@ -1,0 +1,98 @@
+"""What both command lines share: one-line argument errors, the new-file check, the error wrapper
+that turns every failure into one line and an exit code, and reading one option before parsing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from enlight.errors import EnlightError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line errors (its default prints the whole usage block first)."""
+
+    def error(self, message: str):
+        raise EnlightError(f"{message} (see {self.prog} --help)")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes look like 1280x720, got {text}") from None
+    return width, height
+
+
+def check_new_file(path: Path, *, force: bool) -> None:
+    """Refuse to overwrite without --force, or to write into a folder that does not exist."""
+    if path.exists() and not force:
+        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+    if not path.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {path.parent}")
+
+
+def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:
+    """The value of ``name`` (``--name value`` or ``--name=value``) and argv without it; (None, argv)
+    when absent. A ``--name`` with no value after it is a one-line error."""
+    for i, arg in enumerate(argv):
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1], argv[:i] + argv[i + 1:]
+        if arg == name:
+            if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+                raise EnlightError(f"argument {name}: expected one argument")
+            return argv[i + 1], argv[:i] + argv[i + 2:]
+    return None, argv
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush into a closed pipe stays quiet."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run_command(prog: str, command: Callable[[], int]) -> int:
+    """Run ``command``; a user error is one line and exit 2, Ctrl-C exit 130, a bug one line and exit 1
+    (its traceback with ENLIGHT_DEBUG=1)."""
+    try:
+        return command()
+    except EnlightError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `-o - | head`: the reader left before the video ended
+        _silence_stdout()
+        print(f"{prog}: error: the output pipe was closed before the video ended", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug, not a user error: one line, traceback on request
+        if os.environ.get("ENLIGHT_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"{prog}: internal error: {type(exc).__name__}: {first} (set ENLIGHT_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1

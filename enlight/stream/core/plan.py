@@ -1,0 +1,135 @@
+"""The inference plan: the user's choices (model, quality, weights, backend, device, precision,
+smoothing) resolved once, by one pure function, into what runs: which network and weights (or an
+int8 model), at which scale and upsampling, on which runtime with its own options, on one device.
+
+``make_plan`` resolves (and refuses what cannot run, in one line); ``build_backend`` is the one
+place a plan becomes a backend. The plan is printed by ``--dry-run`` and named in the summary line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from enlight.errors import EnlightError
+from enlight.models.weights import WEIGHTS_DIR
+from enlight.ops.device import resolve_device
+from enlight.stream.backends.base import Backend, auto_backend, available_backends, create_backend
+from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
+from enlight.stream.backends.tensorrt import TensorRTConfig
+from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.core.choices import PRECISIONS
+from enlight.stream.core.presets import Quality, quality_preset
+from enlight.stream.core.smoothing import SmoothingConfig
+
+RuntimeOptions = TorchBackendConfig | OnnxRuntimeConfig | TensorRTConfig
+
+
+@dataclass(frozen=True)
+class InferencePlan:
+    """What enhances the frames. weights: the network's file (None = the model's bundled default);
+    int8_model: an int8 ONNX model run instead of the float network (ONNX Runtime on a CPU), or None;
+    scale: the model runs at 1/scale of the frame size, its correction carried back by ``upsample``;
+    runtime: the backend's name; options: that runtime's own options (they hold the device)."""
+
+    model: str
+    quality: str
+    weights: Path | None
+    int8_model: Path | None
+    scale: float
+    upsample: str
+    runtime: str
+    options: RuntimeOptions
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+
+    @property
+    def device(self) -> torch.device:
+        return self.options.device
+
+    @property
+    def label(self) -> str:
+        """How the summary line names it, e.g. 'onnxruntime int8' or 'onnxruntime (fast: 1/4 size)'."""
+        name = f"{self.runtime} int8" if self.int8_model is not None else self.runtime
+        return f"{name} ({self.quality}: 1/{self.scale:g} size)" if self.scale != 1 else name
+
+    def describe(self) -> str:
+        """Several lines saying everything the plan resolved (``--dry-run``)."""
+        weights = self.int8_model or self.weights or f"bundled {self.model} weights"
+        size = "full size" if self.scale == 1 else f"1/{self.scale:g} size, correction upsampled by {self.upsample}"
+        smoothing = ("off" if self.smoothing.strength == 0
+                     else f"{self.smoothing.target}, strength {self.smoothing.strength:g}")
+        return "\n".join([
+            f"model: {self.model} ({self.quality}), {size}",
+            f"weights: {weights}",
+            f"runtime: {self.label} on {self.device} ({self.options})",
+            f"temporal smoothing: {smoothing}",
+        ])
+
+
+def default_quality(live: bool, device: torch.device) -> str:
+    """The preset when none is asked for: best for files; for live runs, fast on a CPU, best on a GPU."""
+    return "best" if not live or device.type == "cuda" else "fast"
+
+
+def _preset_weights(preset: Quality, model: str, weights: Path | None) -> Path | None:
+    """Explicit weights, else the preset's student (EnlightenGAN), else None (the model's default)."""
+    if weights is not None or model != "enlightengan" or preset.weights is None:
+        return weights
+    return WEIGHTS_DIR / preset.weights
+
+
+def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda_graphs: bool, compile: bool,
+                     int8: bool, max_batch: int) -> RuntimeOptions:
+    """The options of ``runtime``, built only from what that runtime takes."""
+    if (cuda_graphs or compile) and (runtime != "torch" or device.type != "cuda"):
+        raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
+    if runtime == "torch":
+        return TorchBackendConfig(device=device, precision=precision, cuda_graphs=cuda_graphs, compile=compile)
+    if runtime == "onnxruntime":
+        if precision == "fp16":
+            raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
+        return OnnxRuntimeConfig(device=device, int8=int8)
+    if runtime == "tensorrt":
+        if device.type != "cuda":
+            raise EnlightError("--backend tensorrt needs a CUDA device")
+        return TensorRTConfig(device=device, precision="fp32" if precision == "fp32" else "fp16", max_batch=max_batch)
+    raise EnlightError(f"unknown backend '{runtime}' (available: {', '.join(available_backends())})")
+
+
+def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
+              backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
+              compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
+              max_batch: int = 4) -> InferencePlan:
+    """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``.
+
+    The int8 model of a preset runs when that is what these settings run on: a CPU, ONNX Runtime
+    (asked for, or what ``auto`` picks there), precision ``auto``, the bundled EnlightenGAN weights;
+    ``--precision fp32`` runs the float network it was made from.
+    """
+    if precision not in PRECISIONS:
+        raise EnlightError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
+    resolved = resolve_device(device)
+    preset = quality_preset(quality or default_quality(live, resolved))
+    runtime = auto_backend(resolved) if backend == "auto" else backend
+    int8 = (preset.cpu_int8 is not None and weights is None and model == "enlightengan" and precision == "auto"
+            and resolved.type == "cpu" and runtime == "onnxruntime")
+    options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
+                               int8=int8, max_batch=max_batch)
+    return InferencePlan(
+        model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
+        int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
+        runtime=runtime, options=options, smoothing=smoothing,
+    )
+
+
+def build_backend(plan: InferencePlan, network=None) -> Backend:
+    """The plan's backend. network: run this module instead of loading the plan's weights (tests, benchmarks)."""
+    if plan.int8_model is not None and network is None:
+        return create_backend(plan.options, plan.int8_model.read_bytes())
+    if network is None:
+        from enlight.models.zoo import load_model
+
+        network = load_model(plan.model, plan.weights)
+    return create_backend(plan.options, network)

@@ -1,0 +1,57 @@
+"""The command line resolves one plan (printed by --dry-run), honours --max-frames for files, and
+has one limit for the smoothing strength everywhere."""
+
+import pytest
+
+from enlight.stream.core.choices import MAX_SMOOTHING
+from enlight.stream.core.smoothing import SmoothingConfig
+from tests.media import make_clip, read_video
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", frames=12)
+
+
+def test_dry_run_prints_the_resolved_plan_and_writes_nothing(clip, tmp_path, cli):
+    out = tmp_path / "out.mp4"
+    result = cli(clip, "-o", out, "--quality", "fast", "--device", "cpu", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "model: enlightengan (fast), 1/4 size, correction upsampled by guided" in result.stdout
+    assert "enlightengan_c8_s4.safetensors" in result.stdout
+    assert "runtime: onnxruntime (fast: 1/4 size) on cpu" in result.stdout
+    assert "temporal smoothing: correction, strength 0.8" in result.stdout
+    assert not out.exists()
+    balanced = cli(clip, "-o", out, "--quality", "balanced", "--device", "cpu", "--dry-run", "--smooth", "both")
+    assert "onnxruntime int8" in balanced.stdout and "enlightengan_c16_int8.onnx" in balanced.stdout
+    assert "temporal smoothing: both" in balanced.stdout
+
+
+def test_max_frames_is_honoured_for_a_file(clip, tmp_path, weights, cli):
+    out = tmp_path / "out.mp4"
+    result = cli(clip, "-o", out, "--weights", weights, "--max-frames", "5")
+    assert result.returncode == 0, result.stderr
+    assert "stopped after 5 frames (--max-frames)" in result.stderr
+    src, dst = read_video(clip), read_video(out)
+    assert len(dst["times"]) == 5 and dst["times"] == src["times"][:5]
+
+
+def test_one_smoothing_limit_everywhere(clip, tmp_path, cli):
+    from enlight.stream.apps.live_mode import SMOOTHING_STEP, _set_smoothing
+
+    SmoothingConfig(strength=MAX_SMOOTHING)
+    with pytest.raises(ValueError, match=f"0, {MAX_SMOOTHING}"):
+        SmoothingConfig(strength=MAX_SMOOTHING + 0.01)
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--smoothing", str(MAX_SMOOTHING + 0.01))
+    assert result.returncode == 2 and f"within 0..{MAX_SMOOTHING}" in result.stderr
+
+    from enlight.models import build_generator
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.plan import build_backend, make_plan
+
+    backend = build_backend(make_plan(backend="torch", device="cpu"), network=build_generator(base_channels=8))
+    enhancer = Enhancer(backend, SmoothingConfig(strength=0.9))
+    for _ in range(3):
+        _set_smoothing(enhancer, +SMOOTHING_STEP)
+    assert enhancer.smoothing.strength == MAX_SMOOTHING
+    assert enhancer.correction_smoother.config.strength == MAX_SMOOTHING
