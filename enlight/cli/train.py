@@ -120,7 +120,7 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help=f"well-exposed mean luma of 16x16 patches ({d.exposure_level})")
     p.add_argument("--max-gain", type=float, default=d.max_gain,
                    help="exposure target of a patch at most this many times its input mean (keeps black black; "
-                   "default: no limit, as Zero-DCE)")
+                   f"0: no limit, as Zero-DCE) ({d.max_gain})")
     p.add_argument("--spatial-reference", choices=SPATIAL_REFERENCES, default=d.spatial_reference,
                    help="local contrast of the input mapped by a global power to the output's mean (gamma), or of "
                    f"the input itself as Zero-DCE (input) ({d.spatial_reference})")
@@ -217,8 +217,8 @@ def _train_nonref(argv: list[str]) -> int:
                           smooth=args.w_smooth, angle=args.w_angle)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
-                          max_gain=args.max_gain, spatial_reference=args.spatial_reference, freeze_bn=args.freeze_bn,
-                          validation=args.validation, vgg=args.vgg, **_run_options(args))
+                          max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
+                          freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg, **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

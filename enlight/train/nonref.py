@@ -45,15 +45,17 @@ SPATIAL_REFERENCES = ("gamma", "input")
 
 @dataclass(frozen=True, kw_only=True)
 class LossWeights:
-    """Weights of the recipe's losses (Zero-DCE's own: spatial 1, exposure 10, colour 5, TV 200 on
-    its 24-channel curve maps; our TV is on the 3-channel correction and averaged per channel)."""
+    """Weights of the recipe's losses. Zero-DCE's own: spatial 1, exposure 10, colour constancy 5,
+    TV 200 on its 24-channel curve maps (our TV is on the 3-channel correction, averaged per
+    channel). Grey world is off by default: on night scenes it casts everything magenta
+    (docs/training.md); the colour angle to the input keeps hues instead."""
 
     vgg: float = 1.0
     spatial: float = 1.0
     exposure: float = 10.0
-    color: float = 5.0
+    color: float = 0.0
     smooth: float = 1.0
-    angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
+    angle: float = 10.0  # colour angle to the input (ours, not Zero-DCE's)
 
     def __post_init__(self) -> None:
         if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle) < 0:
@@ -74,7 +76,7 @@ class NonRefConfig(RunSettings):
     lr: float = 1e-4
     base_channels: int = 32
     exposure_level: float = 0.6
-    max_gain: float | None = None  # exposure target at most this many times the input's patch mean
+    max_gain: float | None = 10.0  # exposure target at most this many times the input's patch mean
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
@@ -151,9 +153,10 @@ class NonRefTrainer(TrainLoop):
             "spatial": w.spatial * spatial_consistency_loss(out01, reference),
             "exposure": w.exposure * exposure_control_loss(out01, level=cfg.exposure_level, source=low01,
                                                            max_gain=cfg.max_gain),
-            "color": w.color * color_constancy_loss(out01),
             "smooth": w.smooth * illumination_smoothness_loss(correction / 2),  # in [0, 1] units
         }
+        if w.color > 0:
+            terms["color"] = w.color * color_constancy_loss(out01)
         if w.angle > 0:
             terms["angle"] = w.angle * color_angle_loss(out01, low01)
         if self.vgg is not None:

@@ -27,7 +27,7 @@ def low_folder(tmp_path_factory):
 def config(low, out, **changes):
     base = dict(low=low, out=out, steps=4, decay_steps=2, batch_size=2, crop=32, base_channels=8, device="cpu",
                 workers=0, checkpoint_every=2, sample_every=2, log_every=1, validation=2,
-                weights=LossWeights(angle=1.0), max_gain=10.0)
+                weights=LossWeights(angle=1.0, color=1.0), max_gain=10.0)
     base.update(changes)
     return NonRefConfig(**base)
 
