@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -235,8 +236,48 @@ def write_report(results: dict, path: Path) -> None:
             f"pick {bare})." + (" Quick mode: 12-frame clips give noisier ratios; the default was chosen on a "
                                  "full run." if results["mode"] == "quick" else ""), "",
             WHY_DEFAULT, "", "## What was tried before", "", HISTORY, ""]
+    out += smoothing_target_section(path.parent / "img" / "smoothing_targets.json")
     out += preset_section(results.get("presets"))
     path.write_text("\n".join(out))
+
+
+def smoothing_target_section(json_path: Path) -> list[str]:
+    """What is smoothed: correction, attention map or both (``benchmarks/smoothing_targets.py`` writes the JSON)."""
+    if not json_path.is_file():
+        return []
+    data = json.loads(json_path.read_text())
+    table, chosen = data["table"], data["chosen"]
+    clip_names = list(table["off"])
+    rows = [[name + (" (default)" if name == chosen else "")]
+            + [f"{_f(r['mc_flicker'], 4)} ({r['mc_flicker_ratio']:.2f}x), {_f(1000 * r['warping_error'])}"
+               for r in (table[name][c] for c in clip_names)] for name in table]
+    return ["## What is smoothed: the correction, the attention map, or both", "",
+            "The product was specified with a temporal smoother of the attention map (the generator's input, "
+            "`--smooth attention`); the correction smoother (after the generator) replaced it. Both are stages "
+            "of the Enhancer, on the same motion-gated, camera-following average, at the default strength "
+            f"{data.get('strength', 0.8)}. Measured side by side in one run (`python benchmarks/smoothing_targets.py "
+            f"--json docs/img/smoothing_targets.json`, {data['quality']} preset, {data['frames']}-frame clips at "
+            f"{data['size'][0]}x{data['size'][1]}, {data['seconds']} s): motion-compensated flicker (and its "
+            "ratio to frame by frame) and warping error x1000, lower is better.", ""] + _table(
+        ["smoothed", *clip_names], rows) + [
+        "", _smoothing_target_reading(table, chosen), ""]
+
+
+def _smoothing_target_reading(table: dict, chosen: str) -> str:
+    """The table in words, from its own numbers."""
+    shaky = [c for c in table["off"] if c.startswith("shaky")]
+
+    def span(target: str) -> str:
+        ratios = [table[target][c]["mc_flicker_ratio"] for c in shaky]
+        return f"{min(ratios):.2f}-{max(ratios):.2f}x"
+
+    real = [c for c in table["off"] if "real" in c]
+    on_real = f"; on {real[0]}: {table['attention'][real[0]]['mc_flicker_ratio']:.2f}x" if real else ""
+    return (f"On the shaky clips, smoothing the attention map alone leaves flicker at {span('attention')} of frame "
+            f"by frame{on_real}: the generator's residual jumps by itself whatever attention it is given. The "
+            f"correction alone gives {span('correction')}, both {span('both')}. The default is `{chosen}`: the "
+            "lowest worst-case flicker on the shaky clips among the settings whose warping error is no worse than "
+            "frame by frame on every clip.")
 
 
 def preset_section(presets: dict | None) -> list[str]:

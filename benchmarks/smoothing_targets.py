@@ -118,6 +118,7 @@ def main() -> int:
     print(f"\nchosen default: {chosen} ({time.perf_counter() - start:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps({"table": table, "chosen": chosen, "frames": args.frames, "size": size,
+                                         "strength": SmoothingConfig().strength,
                                          "quality": args.quality, "seconds": round(time.perf_counter() - start)},
                                         indent=2))
     return 0

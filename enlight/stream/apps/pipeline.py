@@ -262,8 +262,10 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                          metadata=dict(source.container.metadata))
         writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         writer.start()
-        work = _Run(enhancer, writer, FrameProgress(source.info.frame_count, enabled=config.progress),
-                    GreyDecision(config.grey))
+        total = source.info.frame_count
+        if config.max_frames is not None:
+            total = min(total, config.max_frames) if total is not None else config.max_frames
+        work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey))
         try:
             for frames, packets in batches(source, memory.batch_size, config.max_frames):
                 work.submit(frames, packets)
