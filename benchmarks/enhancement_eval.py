@@ -22,8 +22,8 @@ from stills import images
 
 from enlight.models import default_weights, load_generator
 from enlight.quality.niqe import niqe
-from enlight.stream.backends import create_backend
 from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.core.smoothing import SmoothingConfig
 from enlight.train.data import load_rgb
 
@@ -33,7 +33,7 @@ PAPER_NIQE = {"MEF": 3.232, "LIME": 3.719}  # EnlightenGAN, Jiang et al. TIP 202
 
 def still_enhancer(generator) -> Enhancer:
     """Enhances single photos: the product's Enhancer with temporal smoothing off."""
-    return Enhancer(create_backend("auto", generator, device="cpu"), SmoothingConfig(strength=0))
+    return Enhancer(build_backend(make_plan(device="cpu"), network=generator), SmoothingConfig(strength=0))
 
 
 def grid(pairs: list[tuple[np.ndarray, np.ndarray]], height: int = 220) -> Image.Image:

@@ -22,6 +22,7 @@ from enlight.models.weights import default_weights, load_generator
 from enlight.ops.luma import attention_map
 from enlight.stream.apps.bench import machine_info, time_model
 from enlight.stream.backends.base import create_backend
+from enlight.stream.backends.torch import TorchBackendConfig
 
 VARIANTS = {"fp32": {"precision": "fp32"}, "fp16": {"precision": "fp16"},
             "fp16+graphs": {"precision": "fp16", "cuda_graphs": True},
@@ -50,7 +51,7 @@ def main() -> int:
         for name in args.variants.split(","):
             t0 = time.perf_counter()
             try:
-                backend = create_backend("torch", generator, device="cuda", **VARIANTS[name])
+                backend = create_backend(TorchBackendConfig(device=device, **VARIANTS[name]), generator)
                 out = backend(check, check_att).float()
                 if reference is None:
                     reference = out.clone()

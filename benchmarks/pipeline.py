@@ -19,7 +19,7 @@ import av
 
 from enlight.models import build_generator
 from enlight.stream.apps.pipeline import PipelineConfig, run
-from enlight.stream.backends import create_backend
+from enlight.stream.core.plan import build_backend, make_plan
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "video" / "surveillance_night.mp4"
@@ -57,11 +57,12 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         clip = trim(args.clip, Path(tmp) / f"in{args.clip.suffix}", args.frames)
+        plan = make_plan(weights=args.weights, device=args.device)
         backend = None
-        if args.weights is None:
-            backend = create_backend("auto", build_generator().eval(), device=args.device)
-        config = PipelineConfig(input=clip, output=Path(tmp) / "out.mp4", weights=args.weights,
-                                device=args.device, batch_size=args.batch_size, progress=False)
+        if args.weights is None:  # a random full-size generator: speed only
+            backend = build_backend(plan, network=build_generator().eval())
+        config = PipelineConfig(input=clip, output=Path(tmp) / "out.mp4", plan=plan, batch_size=args.batch_size,
+                                progress=False)
         stats = run(config, backend=backend)
     row = {
         "clip": args.clip.name, "frames": stats.frames, "batch_size": args.batch_size, "device": stats.device,

@@ -48,9 +48,9 @@ from enlight.quality.flicker import (
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept
-from enlight.stream.backends import create_backend
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.core.smoothing import SmoothingConfig
 from enlight.train.data import load_rgb
 
@@ -74,18 +74,18 @@ def baselines() -> dict[str, Method]:
 def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]:
     """Named factories of the backends to evaluate as "ours"; other generators add entries here."""
     generator = load_generator(weights or default_weights())
-    return {"ours": lambda: create_backend("auto", generator, device="cpu")}
+    return {"ours": lambda: build_backend(make_plan(device="cpu"), network=generator)}
 
 
-def preset_variants() -> dict[str, Backend]:
+def preset_variants() -> dict[str, tuple[Backend, float, str]]:
     """The --quality presets on the CPU, and the fast preset with plain bilinear upsampling of its
-    correction instead of the guided filter (which of the two keeps more detail)."""
-    from enlight.ops.scaled import ScaledBackend
-    from enlight.stream.core.presets import QUALITIES, build_backend
+    correction instead of the guided filter (which of the two keeps more detail). Each: (backend, scale, upsample)."""
+    from enlight.stream.core.presets import QUALITIES
 
-    variants = {name: build_backend(quality=name, device="cpu") for name in QUALITIES}
-    fast = variants["fast"]
-    variants["fast, bilinear upsampling"] = ScaledBackend(fast.inner, scale=fast.scale, upsample="bilinear")
+    plans = {name: make_plan(quality=name, device="cpu") for name in QUALITIES}
+    variants = {name: (build_backend(plan), plan.scale, plan.upsample) for name, plan in plans.items()}
+    fast, scale, _ = variants["fast"]
+    variants["fast, bilinear upsampling"] = (fast, scale, "bilinear")
     return variants
 
 
@@ -109,7 +109,7 @@ def preset_scores(data: Path, limit: int | None, frames: int) -> dict:
         rows: dict[str, dict[str, list[float]]] = {k: {"psnr": [], "niqe": [], "detail": []} for k in variants}
         for path in images(folder, limit):
             rgb = load_rgb(path)
-            outs = {k: still(backend)(rgb) for k, backend in variants.items()}
+            outs = {k: still(backend, scale=scale, upsample=up)(rgb) for k, (backend, scale, up) in variants.items()}
             for key, img in outs.items():
                 rows[key]["psnr"].append(psnr(img, outs["best"]))
                 rows[key]["niqe"].append(niqe(img))
@@ -117,7 +117,8 @@ def preset_scores(data: Path, limit: int | None, frames: int) -> dict:
         table[name] = {k: {m: float(np.mean(v)) for m, v in r.items()} | {"min_psnr": float(np.min(r["psnr"]))}
                        for k, r in rows.items()}
     clip = clips.video_frames(REPO / "samples" / "night.mp4", frames, (640, 360))
-    enhanced = {k: enhance_clip(backend, clip, SmoothingConfig())[0] for k, backend in variants.items()}
+    enhanced = {k: enhance_clip(backend, clip, SmoothingConfig(), scale=scale, upsample=up)[0]
+                for k, (backend, scale, up) in variants.items()}
     table["night.mp4"] = {k: {"psnr": float(np.mean([psnr(a, b) for a, b in zip(v, enhanced["best"], strict=True)])),
                               "frames": len(clip)} for k, v in enhanced.items()}
     for name, rows in table.items():
@@ -149,18 +150,19 @@ class MemoBackend:
         return self._memo[key]
 
 
-def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingConfig,
-                 batch: int = 4) -> tuple[list[np.ndarray], int]:
+def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingConfig, batch: int = 4, *,
+                 scale: float = 1.0, upsample: str = "guided") -> tuple[list[np.ndarray], int]:
     """The product's Enhancer over a clip in batches; returns (frames, scene cuts it detected)."""
-    enhancer = Enhancer(backend, smoothing)
+    enhancer = Enhancer(backend, smoothing, scale=scale, upsample=upsample)
     out = []
     for i in range(0, len(clip), batch):
         out.extend(enhancer(np.stack(clip[i : i + batch])))
-    return out, enhancer.smoother.scene_cuts
+    smoother = enhancer.correction_smoother or enhancer.attention_smoother
+    return out, smoother.scene_cuts
 
 
-def still(backend: Backend) -> Method:
-    enhancer = Enhancer(backend, SmoothingConfig(strength=0))
+def still(backend: Backend, *, scale: float = 1.0, upsample: str = "guided") -> Method:
+    enhancer = Enhancer(backend, SmoothingConfig(strength=0), scale=scale, upsample=upsample)
     return lambda rgb: enhancer(rgb[None])[0]
 
 

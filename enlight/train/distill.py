@@ -6,7 +6,7 @@ gradient term keeps edges and textures where a plain L1 would settle for a blurr
 No labels are needed: any low-light images, and frames of low-light clips, will do.
 
 ``scale`` > 1 trains the student for reduced-resolution inference: it sees the crop downscaled
-by ``scale`` and its correction is carried back to full size exactly as ``ScaledBackend`` does
+by ``scale`` and its correction is carried back to full size exactly as the fast preset does
 at run time (``scaled_enhance``), and the loss compares that with the teacher's FULL-resolution
 output. (The generator is not scale-invariant: run at 1/2 size, the full model's output differs
 from its full-size output by ~20 dB PSNR, mostly in smooth areas; a student trained this way

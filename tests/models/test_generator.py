@@ -71,12 +71,34 @@ def test_any_size_and_width(base_channels, size):
     assert generator.conv1_1.out_channels == base_channels and generator.conv5_2.out_channels == 16 * base_channels
 
 
-def test_output_is_input_plus_attention_times_residual():
+@pytest.mark.parametrize("size", [(32, 48), (37, 53)])  # a multiple of 16, and one padded and cropped back
+def test_output_is_input_plus_attention_times_residual(size):
+    """output = input + A * residual, with the residual (conv10's output) taken by a hook on conv10 and a
+    non-trivial attention map: zero on the left, one on the right, a random ramp in between."""
+    height, width = size
     generator = build_generator(base_channels=8).eval()
-    x = torch.rand(1, 3, 24, 40) * 2 - 1
     with torch.no_grad():
-        out_zero_attention = generator(x, torch.zeros(1, 1, 24, 40))
-    torch.testing.assert_close(out_zero_attention, x)
+        generator.conv10.bias.copy_(torch.tensor([0.3, -0.2, 0.1]))  # a residual clearly away from 0
+    rng = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, height, width, generator=rng) * 2 - 1
+    a = torch.rand(2, 1, height, width, generator=rng) * torch.linspace(0, 1, width)
+    a[..., : width // 4] = 0
+    a[..., -(width // 4) :] = 1
+    residuals = []
+    hook = generator.conv10.register_forward_hook(lambda module, inputs, output: residuals.append(output))
+    with torch.no_grad():
+        out, latent = generator.forward_with_latent(x, a)
+    hook.remove()
+    left, _, top, _ = pad_amounts(height, width)
+    residual = residuals[0][..., top : top + height, left : left + width]
+    assert residual.shape == x.shape and residual.abs().mean() > 0.05
+    torch.testing.assert_close(out, x + a * residual, atol=1e-6, rtol=0)
+    torch.testing.assert_close(latent, a * residual, atol=1e-6, rtol=0)
+    assert torch.equal(out[..., : width // 4], x[..., : width // 4])  # attention 0: the input itself
+    torch.testing.assert_close(out[..., -(width // 4) :], (x + residual)[..., -(width // 4) :], atol=1e-6, rtol=0)
+    assert (out - x).abs()[..., -(width // 4) :].mean() > 0.05  # attention 1: the whole residual is added
+    with torch.no_grad():
+        torch.testing.assert_close(generator(x, torch.zeros(2, 1, height, width)), x)
 
 
 def test_pad_amounts_split_like_release():

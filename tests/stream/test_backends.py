@@ -1,16 +1,27 @@
 import importlib.util
+import re
 
 import pytest
 import torch
 
 from enlight.errors import EnlightError
 from enlight.models import attention_map, build_generator
-from enlight.stream.backends import Backend, available_backends, create_backend, resolve_device
+from enlight.ops.device import resolve_device
+from enlight.stream.backends import Backend, available_backends, create_backend
+from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
+from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.core.plan import build_backend, make_plan
+
+CPU = torch.device("cpu")
+
+
+def torch_backend(generator, device="cpu", **options):
+    return create_backend(TorchBackendConfig(device=torch.device(device), **options), generator)
 
 
 def test_torch_backend_matches_the_module_on_cpu():
     generator = build_generator(base_channels=8).eval()
-    backend = create_backend("torch", generator, device="cpu")
+    backend = torch_backend(generator)
     assert isinstance(backend, Backend) and backend.name == "torch" and backend.device.type == "cpu"
     x = torch.rand(2, 3, 21, 35) * 2 - 1
     a = attention_map(x)
@@ -20,29 +31,74 @@ def test_torch_backend_matches_the_module_on_cpu():
     assert generator.training is False and next(generator.parameters()).requires_grad  # the original is untouched
 
 
-def test_auto_picks_by_device():
+@pytest.mark.parametrize("device, onnxruntime_installed, tensorrt_usable, expected", [
+    ("cpu", True, False, "onnxruntime"),
+    ("cpu", False, False, "torch"),
+    ("cpu", True, True, "onnxruntime"),  # TensorRT is for CUDA devices only
+    ("cuda", True, True, "tensorrt"),
+    ("cuda", True, False, "torch"),
+    ("cuda", False, False, "torch"),
+])
+def test_auto_picks_by_device(monkeypatch, device, onnxruntime_installed, tensorrt_usable, expected):
+    from enlight.stream.backends import tensorrt
     from enlight.stream.backends.base import auto_backend
 
-    expected = "onnxruntime" if importlib.util.find_spec("onnxruntime") else "torch"
-    assert auto_backend(torch.device("cpu")) == expected
-    assert create_backend("auto", build_generator(base_channels=8), device="cpu").name == expected
-    with pytest.raises(EnlightError, match="cuda-graphs"):
-        create_backend("torch", build_generator(base_channels=8), device="cpu", cuda_graphs=True)
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name == "onnxruntime":
+            return real_find_spec(name) if onnxruntime_installed else None
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(tensorrt, "tensorrt_available", lambda: tensorrt_usable)
+    assert auto_backend(torch.device(device)) == expected
+
+
+def test_auto_plan_on_this_cpu_runs_onnxruntime():
+    """This project installs onnxruntime (setup.cfg [onnx], in make install), so auto on a CPU is ORT."""
+    pytest.importorskip("onnxruntime")
+    plan = make_plan(device="cpu", quality="best")
+    assert plan.runtime == "onnxruntime" and isinstance(plan.options, OnnxRuntimeConfig)
+    assert build_backend(plan, network=build_generator(base_channels=8)).name == "onnxruntime"
 
 
 def test_registry_and_device_errors():
     assert "torch" in available_backends() and "auto" in available_backends()
-    generator = build_generator(base_channels=8)
-    with pytest.raises(EnlightError, match="unknown backend"):
-        create_backend("nope", generator, device="cpu")
-    with pytest.raises(EnlightError, match="fp16"):
-        create_backend("torch", generator, device="cpu", precision="fp16")
+    assert {"onnxruntime", "tensorrt"} <= set(available_backends())
     with pytest.raises(EnlightError, match="device"):
         resolve_device("tpu")
     assert resolve_device("cpu") == torch.device("cpu")
     if not torch.cuda.is_available():
         with pytest.raises(EnlightError, match="no CUDA GPU"):
             resolve_device("cuda:0")
+    with pytest.raises(EnlightError, match="no backend takes options of type dict"):
+        create_backend({"device": CPU}, build_generator(base_channels=8))
+
+
+@pytest.mark.parametrize("choices, message", [
+    (dict(backend="torch", device="cpu", precision="fp16"), "fp16 is for CUDA devices"),
+    (dict(backend="onnxruntime", device="cpu", cuda_graphs=True), "--cuda-graphs and --compile are for the torch"),
+    (dict(backend="torch", device="cpu", cuda_graphs=True), "--cuda-graphs and --compile are for the torch"),
+    (dict(backend="torch", device="cpu", compile=True), "--cuda-graphs and --compile are for the torch"),
+    (dict(backend="onnxruntime", device="cpu", precision="fp16"), "onnxruntime backend runs fp32"),
+    (dict(backend="tensorrt", device="cpu"), "tensorrt needs a CUDA device"),
+    (dict(backend="nope", device="cpu"), "unknown backend 'nope'"),
+    (dict(backend="torch", device="cpu", precision="int4"), "unknown precision 'int4'"),
+    (dict(backend="torch", device="cpu", quality="ultra"), "unknown quality 'ultra'"),
+    (dict(backend="torch", device="tpu"), "unknown device 'tpu'"),
+])
+def test_make_plan_refuses_what_cannot_run(choices, message):
+    with pytest.raises(EnlightError, match=re.escape(message)):
+        make_plan(**choices)
+
+
+def test_torch_options_refuse_fp16_and_cuda_features_on_a_cpu():
+    with pytest.raises(EnlightError, match="fp16"):
+        TorchBackendConfig(device=CPU, precision="fp16")
+    with pytest.raises(EnlightError, match="cuda-graphs"):
+        TorchBackendConfig(device=CPU, cuda_graphs=True)
+    assert TorchBackendConfig(device=CPU).dtype == torch.float32
 
 
 @pytest.mark.gpu
@@ -50,11 +106,11 @@ def test_cuda_fp16_backend_close_to_fp32():
     generator = build_generator(base_channels=8).eval()
     x = torch.rand(4, 3, 64, 96, device="cuda") * 2 - 1
     a = attention_map(x)
-    fp32 = create_backend("torch", generator, device="cuda", precision="fp32")(x, a)
-    fp16 = create_backend("torch", generator, device="cuda")(x, a)
+    fp32 = torch_backend(generator, "cuda", precision="fp32")(x, a)
+    fp16 = torch_backend(generator, "cuda")(x, a)
     assert fp16.dtype == torch.float32 and fp16.device.type == "cuda"
     assert (fp16 - fp32).abs().max() < 2e-2
-    graphs = create_backend("torch", generator, device="cuda", cuda_graphs=True)
+    graphs = torch_backend(generator, "cuda", cuda_graphs=True)
     torch.testing.assert_close(graphs(x, a), fp16)
     torch.testing.assert_close(graphs(x, a), fp16)  # replayed
 
@@ -92,8 +148,8 @@ def test_pipelined_cuda_enhancer_matches_cpu():
     generator = build_generator(base_channels=8).eval()
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, 80, (3, 40, 56, 3), dtype=np.uint8) for _ in range(4)]
-    cpu = Enhancer(create_backend("torch", generator, device="cpu"), SmoothingConfig())
-    gpu = Enhancer(create_backend("torch", generator, device="cuda", precision="fp32"), SmoothingConfig())
+    cpu = Enhancer(torch_backend(generator), SmoothingConfig())
+    gpu = Enhancer(torch_backend(generator, "cuda", precision="fp32"), SmoothingConfig())
     expected = [cpu.submit(b, tag=i)[0] for i, b in enumerate(batches)]
     got = [r for i, b in enumerate(batches) for r in gpu.submit(b, tag=i)] + gpu.drain()
     assert [tag for _, tag in got] == [0, 1, 2, 3]
@@ -109,7 +165,7 @@ def test_grey_sources_stay_grey():
     generator = build_generator(base_channels=8).eval()
     with torch.no_grad():
         generator.conv10.bias.copy_(torch.tensor([0.6, 0.2, 0.4]))  # brightens with a red tint
-    backend = create_backend("torch", generator, device="cpu")
+    backend = torch_backend(generator)
     rng = np.random.default_rng(0)
     grey = np.repeat(rng.integers(0, 60, (2, 24, 32, 1), dtype=np.uint8), 3, axis=-1)
     colour = rng.integers(0, 60, (2, 24, 32, 3), dtype=np.uint8)
@@ -118,12 +174,14 @@ def test_grey_sources_stay_grey():
     assert out.mean() > grey.mean()  # still enhanced
     tinted = Enhancer(backend)(colour)
     assert np.abs(tinted[..., 0].astype(int) - tinted[..., 1]).mean() > 5
-    # reduced-size backends (their uint8 path) keep grey grey too, and brighten like the float path
-    from enlight.ops.scaled import ScaledBackend
+    # the reduced-size path (its uint8 stages) keeps grey grey too, and brightens like the float path
+    from enlight.ops.luma import grey_uint8
+    from enlight.ops.pixels import to_model_input, to_uint8
+    from enlight.ops.scaled import scaled_enhance
+    from enlight.stream.core.smoothing import SmoothingConfig
 
-    scaled = Enhancer(ScaledBackend(backend, scale=2), grey=True)(grey)
+    scaled = Enhancer(backend, SmoothingConfig(strength=0), grey=True, scale=2)(grey)
     assert (scaled[..., 0] == scaled[..., 1]).all() and (scaled[..., 1] == scaled[..., 2]).all()
-    float_path = ScaledBackend(backend, scale=2)
-    float_path.enhance_uint8 = None  # the float path, for comparison
-    reference = Enhancer(float_path, grey=True)
-    assert np.abs(scaled.astype(int) - reference(grey)).max() <= 1
+    x = to_model_input(torch.from_numpy(grey))
+    reference = grey_uint8(to_uint8(scaled_enhance(backend, x, attention_map(x), scale=2))).numpy()
+    assert np.abs(scaled.astype(int) - reference).max() <= 1

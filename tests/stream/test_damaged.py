@@ -9,7 +9,8 @@ from pathlib import Path
 import av
 import pytest
 
-from enlight.cli.video import EXIT_DAMAGED, EXIT_USAGE, main
+from enlight.cli.common import EXIT_USAGE
+from enlight.cli.video import EXIT_DAMAGED, main
 from enlight.stream.io.source import VideoSource
 from tests.media import make_clip
 

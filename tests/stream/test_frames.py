@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from enlight.stream.io.frames import ColorInfo, frame_to_rgb, rgb_to_frame, to_model_input, to_uint8
+from enlight.ops.pixels import to_model_input, to_uint8
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb, rgb_to_frame
 
 KR_KB = {"bt709": (0.2126, 0.0722), "bt601": (0.299, 0.114)}
 AVCOL = {"bt709": 1, "bt601": 6}

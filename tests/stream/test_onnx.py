@@ -6,6 +6,7 @@ import torch
 
 from enlight.models import attention_map, load_generator
 from enlight.stream.backends import create_backend
+from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
 from tests.media import make_clip, read_video
 
 ort = pytest.importorskip("onnxruntime")
@@ -43,5 +44,5 @@ def test_onnxruntime_video_matches_torch_video(tmp_path, weights, cli):
 
 
 def test_backend_reports_cpu_provider(weights):
-    backend = create_backend("onnxruntime", load_generator(weights), device="cpu")
+    backend = create_backend(OnnxRuntimeConfig(device=torch.device("cpu")), load_generator(weights))
     assert backend.providers == ["CPUExecutionProvider"] and backend.name == "onnxruntime"

@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from enlight.models import attention_map, build_generator, load_generator, save_weights
+from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.plan import make_plan
 from enlight.stream.core.smoothing import SmoothingConfig
-from enlight.stream.io.frames import ColorInfo, frame_to_rgb, to_model_input, to_uint8
+from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
 from tests.media import make_clip, read_video
 
@@ -48,8 +50,8 @@ def test_pixels_are_the_models_output(vfr_clip, weights, tmp_path):
     """Lossless encode, smoothing off: the file holds generator(frame) up to YUV rounding."""
     out = tmp_path / "lossless.mkv"
     config = PipelineConfig(
-        input=vfr_clip, output=out, weights=weights, batch_size=3, progress=False,
-        smoothing=SmoothingConfig(strength=0), encoder=EncoderConfig(crf=0, pix_fmt="yuv444p"),
+        input=vfr_clip, output=out, plan=make_plan(weights=weights, smoothing=SmoothingConfig(strength=0)),
+        batch_size=3, progress=False, encoder=EncoderConfig(crf=0, pix_fmt="yuv444p"),
     )
     stats = run(config)
     assert stats.frames == len(VFR_PTS) and stats.enhance_s > 0 and stats.output == out
@@ -71,8 +73,8 @@ def test_batch_size_does_not_change_the_result(vfr_clip, weights, tmp_path):
     outputs = []
     for batch in (1, 5):
         out = tmp_path / f"b{batch}.mkv"
-        run(PipelineConfig(input=vfr_clip, output=out, weights=weights, batch_size=batch, progress=False,
-                           encoder=EncoderConfig(crf=0, pix_fmt="yuv444p")))
+        run(PipelineConfig(input=vfr_clip, output=out, plan=make_plan(weights=weights), batch_size=batch,
+                           progress=False, encoder=EncoderConfig(crf=0, pix_fmt="yuv444p")))
         outputs.append(np.stack(read_video(out)["images"]))
     assert np.abs(outputs[0].astype(int) - outputs[1]).max() <= 1
 
@@ -164,14 +166,15 @@ def test_smoothing_steadies_the_enhancement_of_a_noisy_static_scene(tmp_path):
         c.mux(s.encode(None))
     source = np.stack(read_video(clip)["images"]).astype(float)
     flicker = {}
-    for strength in (0.0, 0.9):
-        out = tmp_path / f"s{strength}.mkv"
-        run(PipelineConfig(input=clip, output=out, weights=weights, progress=False,
-                           smoothing=SmoothingConfig(strength=strength), encoder=EncoderConfig(crf=0)))
+    for strength, target in ((0.0, "correction"), (0.9, "correction"), (0.9, "attention"), (0.9, "both")):
+        out = tmp_path / f"s{strength}{target}.mkv"
+        plan = make_plan(weights=weights, smoothing=SmoothingConfig(strength=strength, target=target))
+        run(PipelineConfig(input=clip, output=out, plan=plan, progress=False, encoder=EncoderConfig(crf=0)))
         added = np.stack(read_video(out)["images"]).astype(float) - source
         assert added.mean() > 40  # 0.5 * attention (~0.85) * 127.5 code values
-        flicker[strength] = added[4:].std(axis=0).mean()
-    assert flicker[0.9] < 0.6 * flicker[0.0]
+        flicker[strength, target] = added[4:].std(axis=0).mean()
+    for target in ("correction", "attention", "both"):
+        assert flicker[0.9, target] < 0.6 * flicker[0.0, "correction"], target
 
 
 def test_help_documents_every_option(cli):

@@ -5,25 +5,32 @@ import pytest
 import torch
 
 from enlight.errors import EnlightError
+from enlight.models.weights import WEIGHTS_DIR
 from enlight.ops.luma import attention_map
-from enlight.ops.scaled import ScaledBackend
-from enlight.stream.core.presets import QUALITIES, build_backend, quality_preset
+from enlight.ops.scaled import scaled_enhance
+from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
+from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.plan import build_backend, make_plan
+from enlight.stream.core.presets import QUALITIES, quality_preset
+from enlight.stream.core.smoothing import SmoothingConfig
 from tests.media import make_clip, read_video
 
 
-@pytest.mark.parametrize("name", list(QUALITIES))
-def test_each_preset_builds_its_bundled_network_at_its_scale(name):
-    preset = quality_preset(name)
-    backend = build_backend(quality=name, backend="torch", device="cpu")
-    if preset.scale == 1:
-        assert not isinstance(backend, ScaledBackend)
-        assert backend.model.base_channels == {"best": 32, "balanced": 16}[name]
-    else:
-        assert isinstance(backend, ScaledBackend) and backend.scale == preset.scale
-        assert backend.inner.model.base_channels == {"balanced": 16, "fast": 8}[name]
-    frames = torch.rand(1, 3, 48, 80) * 0.4 - 1
-    out = backend(frames, attention_map(frames))
-    assert out.shape == frames.shape and out.mean() > frames.mean()  # it brightens
+@pytest.mark.parametrize("name, channels, scale", [("best", 32, 1.0), ("balanced", 16, 1.0), ("fast", 8, 4.0)])
+def test_each_preset_builds_its_bundled_network_at_its_scale(name, channels, scale):
+    plan = make_plan(quality=name, backend="torch", device="cpu")
+    assert plan.quality == name and plan.scale == scale and plan.upsample == "guided" and plan.int8_model is None
+    assert plan.weights == (None if name == "best" else WEIGHTS_DIR / quality_preset(name).weights)
+    backend = build_backend(plan)
+    assert backend.model.base_channels == channels
+    frames = np.random.default_rng(0).integers(0, 50, (1, 48, 80, 3), dtype=np.uint8)
+    enhancer = Enhancer.from_plan(plan, backend)
+    assert [type(stage).__name__ for stage in enhancer.stages] == [
+        "ModelInput", "RunModel", "CorrectionSmoothing", "Combine"]
+    assert enhancer.stages[0].scale == scale and enhancer.stages[-1].scale == scale
+    out = enhancer(frames)
+    assert out.shape == frames.shape and out.mean() > frames.mean() + 10  # it brightens
 
 
 def test_presets_track_the_full_model_on_a_real_photo(shared):
@@ -32,18 +39,54 @@ def test_presets_track_the_full_model_on_a_real_photo(shared):
     photo = load_rgb(sorted((shared / "data" / "eval" / "MEF").iterdir())[0])[:192, :320]
     x = torch.from_numpy(photo.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
     a = attention_map(x)
-    outs = {name: build_backend(quality=name, backend="torch", device="cpu")(x, a).clamp(-1, 1) for name in QUALITIES}
+    outs = {}
+    for name in QUALITIES:
+        plan = make_plan(quality=name, backend="torch", device="cpu")
+        outs[name] = scaled_enhance(build_backend(plan), x, a, scale=plan.scale, upsample=plan.upsample).clamp(-1, 1)
     for name in ("balanced", "fast"):
         mse = float(((outs[name] - outs["best"]) / 2).pow(2).mean())
         assert 10 * np.log10(1 / mse) > 25, name  # the targets (30 / 35 dB) are measured in docs, on whole sets
 
 
+@pytest.mark.parametrize("choices, int8, label", [
+    (dict(quality="balanced", backend="onnxruntime"), True, "onnxruntime int8"),
+    (dict(quality="balanced", backend="auto"), True, "onnxruntime int8"),  # what auto picks on a CPU
+    (dict(quality="balanced", backend="onnxruntime", precision="fp32"), False, "onnxruntime"),
+    (dict(quality="balanced", backend="torch"), False, "torch"),
+    (dict(quality="balanced", backend="onnxruntime", weights=WEIGHTS_DIR / "enlightengan_c16.safetensors"),
+     False, "onnxruntime"),  # explicit weights run as given
+    (dict(quality="balanced", backend="onnxruntime", model="retinexnet"), False, "onnxruntime"),
+    (dict(quality="best", backend="onnxruntime"), False, "onnxruntime"),
+    (dict(quality="fast", backend="onnxruntime"), False, "onnxruntime (fast: 1/4 size)"),
+    (dict(quality="fast", backend="torch"), False, "torch (fast: 1/4 size)"),
+])
+def test_plan_runs_the_int8_model_only_for_balanced_on_a_cpu_with_onnxruntime(choices, int8, label):
+    pytest.importorskip("onnxruntime")
+    plan = make_plan(device="cpu", **choices)
+    assert (plan.int8_model is not None) == int8 and plan.label == label
+    if int8:
+        assert plan.int8_model == WEIGHTS_DIR / "enlightengan_c16_int8.onnx" and plan.int8_model.exists()
+        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=True)
+    elif plan.runtime == "torch":
+        assert plan.options == TorchBackendConfig(device=torch.device("cpu")) and plan.options.dtype == torch.float32
+    else:
+        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=False)
+    assert plan.label in plan.describe()
+
+
+def test_live_plans_default_to_fast_on_a_cpu_and_files_to_best():
+    assert make_plan(device="cpu", backend="torch", live=True).quality == "fast"
+    assert make_plan(device="cpu", backend="torch").quality == "best"
+    plan = make_plan(device="cpu", backend="torch", smoothing=SmoothingConfig(strength=0.5, target="both"))
+    assert "both, strength 0.5" in plan.describe() and plan.smoothing.target == "both"
+
+
 def test_balanced_on_a_cpu_runs_the_bundled_int8_model_unless_fp32_is_asked():
     pytest.importorskip("onnxruntime")
-    int8 = build_backend(quality="balanced", backend="onnxruntime", device="cpu")
-    fp32 = build_backend(quality="balanced", backend="onnxruntime", device="cpu", precision="fp32")
+    int8 = build_backend(make_plan(quality="balanced", backend="onnxruntime", device="cpu"))
+    fp32 = build_backend(make_plan(quality="balanced", backend="onnxruntime", device="cpu", precision="fp32"))
     assert int8.name == "onnxruntime int8" and fp32.name == "onnxruntime"
-    assert build_backend(quality="balanced", backend="torch", device="cpu").name == "torch"
+    assert build_backend(make_plan(quality="balanced", backend="torch", device="cpu")).name == "torch"
     frames = torch.rand(1, 3, 96, 128) * 0.4 - 1
     a = attention_map(frames)
     got, want = int8(frames, a).clamp(-1, 1), fp32(frames, a).clamp(-1, 1)

@@ -1,8 +1,18 @@
+"""Reduced-size inference: enlight.ops.scaled (float and uint8 forms) and the Enhancer's stages at scale 2 and 4."""
+
+import numpy as np
 import torch
 
 from enlight.models import attention_map, build_generator
-from enlight.ops.scaled import ScaledBackend, guided_upsample
+from enlight.ops.pixels import to_model_input, to_uint8
+from enlight.ops.scaled import guided_upsample, reduced_size, scaled_enhance, scaled_enhance_uint8
 from enlight.stream.backends import create_backend
+from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.stages import Combine, ModelInput, Work
+
+OFF = SmoothingConfig(strength=0)
 
 
 class Gain:
@@ -22,12 +32,23 @@ def edge_image(h=64, w=96):
     return x
 
 
+def smooth_batch(h=48, w=80):
+    """(1, h, w, 3) uint8: a dark, slowly varying picture (no detail finer than a few pixels)."""
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    rgb = torch.stack([20 + 30 * xx, 25 + 25 * yy, 15 + 20 * xx * yy], dim=-1)
+    return rgb.round().to(torch.uint8)[None]
+
+
+def torch_backend(generator):
+    return create_backend(TorchBackendConfig(device=torch.device("cpu")), generator)
+
+
 def test_guided_upsampling_keeps_a_linear_correction_exact_and_edges_sharp():
     x = edge_image()
     exact = Gain()(x, None)
     for scale in (2, 4):
-        guided = ScaledBackend(Gain(), scale=scale)(x, attention_map(x))
-        bilinear = ScaledBackend(Gain(), scale=scale, upsample="bilinear")(x, attention_map(x))
+        guided = scaled_enhance(Gain(), x, attention_map(x), scale=scale)
+        bilinear = scaled_enhance(Gain(), x, attention_map(x), scale=scale, upsample="bilinear")
         guided_err = (guided - exact).abs()
         bilinear_err = (bilinear - exact).abs()
         assert guided_err.max() < 0.05  # a locally linear correction is recovered almost exactly
@@ -35,13 +56,22 @@ def test_guided_upsampling_keeps_a_linear_correction_exact_and_edges_sharp():
 
 
 def test_scale_one_is_the_inner_backend():
-    generator = build_generator(base_channels=8).eval()
-    inner = create_backend("torch", generator, device="cpu")
-    x = torch.rand(1, 3, 40, 56) * 2 - 1
+    """Scale 1 is the backend's own output, exactly; scale 2 is close to it on a smooth picture, not equal."""
+    inner = torch_backend(build_generator(base_channels=8).eval())
+    batch = smooth_batch()
+    x = to_model_input(batch)
     a = attention_map(x)
-    assert torch.equal(ScaledBackend(inner, scale=1)(x, a), inner(x, a))
-    out = ScaledBackend(inner, scale=2)(x, a)
-    assert out.shape == x.shape and torch.isfinite(out).all()
+    with torch.inference_mode():
+        own = inner(x, a)
+        assert torch.equal(scaled_enhance(inner, x, a, scale=1), own)
+        assert torch.equal(torch.from_numpy(Enhancer(inner, OFF, scale=1)(batch.numpy())), to_uint8(own))
+        half = scaled_enhance(inner, x, a, scale=2)
+        staged = torch.from_numpy(Enhancer(inner, OFF, scale=2)(batch.numpy()))
+    assert half.shape == own.shape
+    assert not torch.equal(half, own) and (half - own).abs().max() > 1e-4  # it did run at another size
+    assert (half - own).abs().mean() < 0.02 and (half - own).abs().max() < 0.1  # ~2.5 / 12 grey levels
+    diff = (staged.int() - to_uint8(own).int()).abs()
+    assert diff.max() > 0 and diff.float().mean() < 3 and diff.max() <= 13
 
 
 def test_guided_upsample_of_constant_is_constant():
@@ -53,19 +83,36 @@ def test_guided_upsample_of_constant_is_constant():
 
 
 def test_uint8_path_matches_the_float_path_within_one_level():
-    """enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path."""
-    from enlight.stream.io.frames import to_model_input, to_uint8
-
-    generator = build_generator(base_channels=8).eval()
-    inner = create_backend("torch", generator, device="cpu")
-    batch = (torch.rand(2, 48, 80, 3) * 90).to(torch.uint8)
+    """scaled_enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path."""
+    inner = torch_backend(build_generator(base_channels=8).eval())
+    batch = (torch.rand(2, 48, 80, 3, generator=torch.Generator().manual_seed(0)) * 90).to(torch.uint8)
     x = to_model_input(batch)
     for scale, upsample in ((2, "guided"), (4, "guided"), (4, "bilinear")):
-        backend = ScaledBackend(inner, scale=scale, upsample=upsample)
         with torch.inference_mode():
-            reference = to_uint8(backend(x, attention_map(x))).int()
-            fused = backend.enhance_uint8(batch)
+            reference = to_uint8(scaled_enhance(inner, x, attention_map(x), scale=scale, upsample=upsample)).int()
+            fused = scaled_enhance_uint8(inner, batch, scale=scale, upsample=upsample)
         assert fused.shape == batch.shape and fused.dtype == torch.uint8
         assert (fused.int() - reference).abs().max() <= 1, (scale, upsample)
         assert (fused.int() - batch.int()).abs().float().mean() > 1  # it did change the picture
-    assert ScaledBackend(inner, scale=1).enhance_uint8 is None  # full size: the Enhancer's own path
+        # the Enhancer's stages at this scale (smoothing off) are exactly that uint8 path
+        staged = Enhancer(inner, OFF, scale=scale, upsample=upsample)(batch.numpy())
+        assert np.array_equal(staged, fused.numpy()), (scale, upsample)
+
+
+def test_model_input_and_combine_stages_alone():
+    batch = smooth_batch(48, 80)
+    full_size = ModelInput(1)(Work(pixels=batch))
+    assert full_size.full is None and full_size.frames.shape == (1, 3, 48, 80)
+    torch.testing.assert_close(full_size.frames, to_model_input(batch))
+    for scale in (2, 4):
+        work = ModelInput(scale)(Work(pixels=batch))
+        h, w = reduced_size(48, 80, scale)
+        assert work.frames.shape == (1, 3, h, w) and work.attention.shape == (1, 1, h, w)
+        assert work.full.shape == (1, 3, 48, 80) and torch.equal(work.full, batch.permute(0, 3, 1, 2).float())
+        torch.testing.assert_close(work.attention, attention_map(work.frames))
+        # no correction: the input comes back unchanged; a constant correction shifts every pixel by it
+        work.output = work.frames.clone()
+        assert torch.equal(Combine(scale)(work).result, batch)
+        work.output = work.frames + 20 / 127.5
+        shifted = Combine(scale, "bilinear")(work).result
+        assert ((shifted.int() - batch.int()) == 20).all()
