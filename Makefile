@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,onnx,train
+EXTRAS ?= dev,onnx,train,cluster
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg constraints.txt | cksum | cut -d' ' -f1)
 # The pinned torch from PyPI is a CUDA build: with its nvidia-* libraries (3.2 GB) and triton (0.9 GB) .venv
 # takes 6.2 GB. Without an NVIDIA GPU, a fresh `make install TORCH_INDEX=https://download.pytorch.org/whl/cpu`

@@ -131,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--pix-fmt", default=None,
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")
+    enc.add_argument("--photo-quality", type=_photo_quality, default=95, metavar="Q",
+                     help="photos: JPEG/WebP quality 1..100 (default: 95; 4:4:4 chroma from 90)")
+    many = parser.add_argument_group("many files (INPUT a folder -> -o a folder; README: Many files)")
+    many.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                      help="files (or segments) enhanced at once by a local pool of N processes, the CPU "
+                      "threads split between them (default: 1)")
+    many.add_argument("--segments", type=positive_int, default=None, metavar="N",
+                      help="split each video at keyframes into N segments enhanced in parallel and joined "
+                      "without re-encoding (default: automatic: as many as workers when there are fewer files)")
+    many.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                      help="run the files/segments as Ray tasks: on a local Ray cluster, or the one at ADDRESS "
+                      "(needs enlight-video[cluster]; one GPU per task where the cluster has GPUs)")
     live = parser.add_argument_group(
         "live (camera, stream or paced file; the window's hotkeys: "
         + ", ".join(f"{key} {text}" for key, text in HOTKEYS) + ")")
@@ -179,15 +191,28 @@ def _encoder(args):
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
 
 
+def _photo_quality(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be within 1..100, got {text}")
+    return value
+
+
 def _plan(args, *, live: bool):
     """The inference plan of the model options (``enlight.stream.core.plan.make_plan``)."""
     from enlight.stream.core.plan import make_plan
+
+    return make_plan(**_plan_options(args, live=live))
+
+
+def _plan_options(args, *, live: bool) -> dict:
+    """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan)."""
     from enlight.stream.core.smoothing import SmoothingConfig
 
-    return make_plan(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
-                     device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
-                     smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
-                     max_batch=1 if live else args.batch_size)
+    return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
+                device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
+                smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
+                max_batch=1 if live else args.batch_size)
 
 
 def _dry_run(plan) -> int:
@@ -238,6 +263,11 @@ def _enhance(argv: list[str]) -> int:
         raise EnlightError(f"give an INPUT video (or --camera SOURCE) (see {PROG} --help)")
     if args.output is None:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
+    from enlight.cli.many import enhance_many
+
+    many = enhance_many(args, lambda: _plan_options(args, live=False))  # a photo, a folder, segments, Ray
+    if many is not None:
+        return many
     source, output = _check_names(args)
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 

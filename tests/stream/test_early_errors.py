@@ -1,4 +1,4 @@
-"""One-line errors come before torch is imported; still images are refused until photos are supported."""
+"""One-line errors come before torch is imported; still images are refused as video (photos go to photos)."""
 
 import subprocess
 import sys
@@ -55,7 +55,10 @@ def photo(tmp_path_factory):
     (("{clip}", "-o", "{tmp}/out.xyz123"), "unknown output container"),
     (("{clip}", "-o", "{tmp}/out.mp4", "--quality", "ultra"), "invalid choice"),
     (("{photos}/dusk.bmp", "-o", "{tmp}/out.mp4"), "is a still image"),
-    (("{photos}/dusk.jpg", "-o", "{tmp}/out.png"), "is a still image"),
+    (("{photos}/dusk.jpg", "-o", "{tmp}/out.mp4"), "is a still image"),
+    (("{photos}/dusk.jpg", "-o", "{photos}/dusk.jpg", "--force"), "is the input file"),
+    (("{photos}/missing.jpg", "-o", "{tmp}/out.jpg"), "not found"),
+    (("{photos}", "-o", "{clip}"), "the output must be one too"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
     (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
 ])

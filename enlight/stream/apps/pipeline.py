@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,7 @@ class PipelineConfig:
     max_memory_gb: float | None = None  # None: 80% of the memory available (enlight.stream.core.memory)
     format: str | None = None
     timeout_s: float = 10.0
+    on_frames: Callable[[int], None] | None = None  # told each batch's frame count as it is written (batch runs)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -214,6 +215,7 @@ class _Run:
         self.enhancer, self.writer, self.bar, self.grey = enhancer, writer, bar, grey
         self.waiting: deque[list] = deque()
         self.enhance_s = 0.0
+        self.on_frames: Callable[[int], None] | None = None
 
     def submit(self, frames: list[DecodedFrame], packets: list) -> None:
         if not frames:  # packets after the last frame
@@ -239,6 +241,8 @@ class _Run:
         for out, frames in finished:
             self.writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
             self.bar.advance(len(frames))
+            if self.on_frames is not None:
+                self.on_frames(len(frames))
             for packet in self.waiting.popleft():
                 self.writer.put(("packet", packet))
 
@@ -266,6 +270,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         if config.max_frames is not None:
             total = min(total, config.max_frames) if total is not None else config.max_frames
         work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey))
+        work.on_frames = config.on_frames
         try:
             for frames, packets in batches(source, memory.batch_size, config.max_frames):
                 work.submit(frames, packets)

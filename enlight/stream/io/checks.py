@@ -1,8 +1,8 @@
 """Checks on the user's input and output names, done before any work (and before torch is imported).
 
 Refuses what cannot work with one line (``EnlightError``): a missing input, a still image given as
-a video, an output that would overwrite the input or an existing file, a folder that cannot be
-written, a container FFmpeg cannot place.
+a video (photos: ``check_photo_paths``), an output that would overwrite the input or an existing
+file, a folder that cannot be written, a container FFmpeg cannot place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import av
 
 from enlight.errors import EnlightError
 
-# still-image files: photos are not enhanced yet (animated GIF counts as video)
+# still-image files: refused as video (animated GIF counts as video); .jpg, .png, .tif and .webp are
+# enhanced as photos (enlight.stream.io.images)
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
                             ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
 # FFmpeg demuxers that read single images
@@ -23,8 +24,28 @@ STILL_DEMUXERS = ("image2", "_pipe")
 
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
-    return EnlightError(f"{role} {path} is a still image; photos are not supported yet, only video files "
-                        "and streams (e.g. .mp4, .mkv, .mov)")
+    return EnlightError(f"{role} {path} is a still image; a photo is enhanced into a photo (.jpg, .png, .tif, "
+                        ".webp), a video into a video file or stream (e.g. .mp4, .mkv, .mov)")
+
+
+def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
+    photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
+    from enlight.stream.io.images import PHOTO_SUFFIXES
+
+    if not source.is_file():
+        raise EnlightError(f"input not found: {source}")
+    if output.suffix.lower() not in PHOTO_SUFFIXES:
+        raise EnlightError(f"input {source} is a photo; give a photo output (.jpg, .png, .tif or .webp), "
+                           f"not {output.name}")
+    if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
+        raise EnlightError(f"output {output} is the input file; choose another name")
+    if output.exists() and not overwrite:
+        raise EnlightError(f"output exists: {output} (use --force to overwrite)")
+    if not output.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {output.parent}")
+    if not os.access(output.parent, os.W_OK):
+        raise EnlightError(f"cannot write to output folder {output.parent}")
 
 
 def check_not_still(path: Path, role: str) -> None:

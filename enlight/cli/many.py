@@ -1,0 +1,103 @@
+"""``enlight-video`` for photos, folders and segment-parallel videos (what is not one plain video run).
+
+    enlight-video photo.jpg -o photo_day.jpg [--photo-quality 95]
+    enlight-video IN_DIR -o OUT_DIR [--jobs N] [--segments N] [--ray [ADDRESS]]
+    enlight-video long.mp4 -o long_day.mp4 --segments 4 [--jobs 4 | --ray]
+
+Names are checked before torch is imported, as for a video.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from enlight.errors import EnlightError
+
+PROG = "enlight-video"
+
+
+def _settings(args, plan_options: dict):
+    from enlight.stream.apps.tasks import Settings
+    from enlight.stream.io.sink import EncoderConfig
+
+    cores = os.cpu_count() or 1
+    threads = max(1, cores // args.jobs) if args.jobs > 1 or args.ray is not None else 0
+    encoder = EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
+    return Settings(plan_options=plan_options, encoder=encoder, grey=args.grey, photo_quality=args.photo_quality,
+                    batch_size=args.batch_size, max_memory_gb=args.max_memory, hw_decode=args.hw_decode,
+                    threads=threads)
+
+
+def _photo(args, plan_options: Callable[[], dict]) -> int:
+    from enlight.stream.io.checks import check_photo_paths
+
+    check_photo_paths(Path(args.input), Path(args.output), overwrite=args.force)
+    from enlight.stream.apps.photo import PhotoConfig, enhance_photo
+    from enlight.stream.core.plan import make_plan
+
+    stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=make_plan(**plan_options()),
+                                      grey=args.grey, quality=args.photo_quality, overwrite=args.force))
+    if not args.quiet:
+        print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+    return 0
+
+
+def _folder_pairs(args) -> tuple[list, int, Path]:
+    source, out_dir = Path(args.input), Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise EnlightError(f"the input is a folder, so the output must be one too: {out_dir} is a file")
+    if out_dir.resolve() == source.resolve():
+        raise EnlightError(f"output folder {out_dir} is the input folder; choose another")
+    if not out_dir.parent.is_dir():
+        raise EnlightError(f"output folder's parent does not exist: {out_dir.parent}")
+    from enlight.stream.apps.batch import collect  # imports torch: after the checks on the names
+
+    pairs, ignored = collect(source, out_dir)
+    if not pairs:
+        raise EnlightError(f"no videos or photos in {source} ({ignored} other files)")
+    return pairs, ignored, out_dir
+
+
+def _batch(args, plan_options: Callable[[], dict]) -> int:
+    if Path(args.input).is_dir():
+        pairs, ignored, out_dir = _folder_pairs(args)
+    else:
+        from enlight.stream.io.checks import check_paths
+
+        check_paths(Path(args.input), Path(args.output), overwrite=args.force)
+        pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], 0, Path(args.output).parent
+    from enlight.stream.apps.batch import BatchConfig, run_batch, single_video
+
+    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options()), jobs=args.jobs,
+                         segments=args.segments or 0, ray=args.ray, overwrite=args.force,
+                         progress=not args.quiet, ignored=ignored)
+    if not Path(args.input).is_dir():
+        config = single_video(Path(args.input), Path(args.output), config)
+    report = run_batch(config)
+    if not args.quiet or report.count("failed"):
+        print(report.table(), file=sys.stderr)
+    return report.exit_code
+
+
+def enhance_many(args, plan_options: Callable[[], dict]) -> int | None:
+    """Run a photo, a folder, or a video in segments / on Ray; None when ``args`` ask for one plain video run.
+    plan_options: ``make_plan``'s keyword arguments, asked for after the names are checked (it imports torch)."""
+    from enlight.stream.io.images import is_photo
+
+    source = Path(args.input)
+    folder = source.is_dir()
+    photo = not folder and is_photo(source) and is_photo(Path(args.output))
+    parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
+    if not (folder or photo or parallel):
+        return None
+    if args.dry_run:
+        from enlight.stream.core.plan import make_plan
+
+        print(make_plan(**plan_options()).describe())
+        return 0
+    if photo and not parallel:
+        return _photo(args, plan_options)
+    return _batch(args, plan_options)

@@ -1,0 +1,276 @@
+"""Many files: a folder (or one long video in segments) as tasks, run here or on Ray, resumable.
+
+    enlight-video IN_DIR -o OUT_DIR [--jobs N] [--segments N] [--ray [ADDRESS]]
+
+``collect`` mirrors the tree (videos and photos, names kept, other files counted and ignored);
+``run_batch`` skips what the manifest (``enlight.stream.apps.manifest``) says is done, splits long
+videos into keyframe-aligned segments when asked (or when there are fewer files than workers), runs
+the tasks (in this process, in a local process pool, or as Ray tasks), joins segments, draws one
+progress bar for the whole batch and returns the rows of the final table. One bad file never stops
+the batch; every output is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from enlight.errors import EnlightError, reason
+from enlight.stream.apps.manifest import SEGMENT_DIR, Manifest, remove_temporaries
+from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, video_index
+from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+from enlight.stream.io.images import is_photo
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
+                            ".wmv", ".mpg", ".mpeg", ".3gp", ".gif"})
+EXIT_FAILED = 2  # some file failed (the table says why); 3 (damaged inputs) as for one file
+
+
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], int]:
+    """(input, output) pairs of the videos and photos under ``in_dir`` (hidden files and ``out_dir``
+    left out), the tree mirrored under ``out_dir``; and how many other files were ignored."""
+    pairs, ignored = [], 0
+    out_resolved = out_dir.resolve()
+    for root, dirs, files in os.walk(in_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != out_resolved)
+        for name in sorted(files):
+            path = Path(root, name)
+            if name.startswith("."):
+                continue
+            if is_video(path) or is_photo(path):
+                pairs.append((path, out_dir / path.relative_to(in_dir)))
+            else:
+                ignored += 1
+    return pairs, ignored
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """pairs: (input, output) files; segments: per video (0: automatic, 1 or more when there are fewer
+    files than workers); ray: None (local), '' (a local Ray cluster) or a Ray address."""
+
+    pairs: list[tuple[Path, Path]]
+    out_dir: Path
+    settings: Settings = field(default_factory=Settings)
+    jobs: int = 1
+    segments: int = 0
+    ray: str | None = None
+    overwrite: bool = False
+    progress: bool = True
+    ignored: int = 0
+
+
+@dataclass
+class Row:
+    """One line of the final table: a file, what happened to it, and why (failed) or what was lost."""
+
+    input: Path
+    output: Path
+    status: str
+    frames: int = 0
+    wall_s: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class BatchReport:
+    rows: list[Row]
+    ignored: int
+    wall_s: float
+
+    def count(self, status: str) -> int:
+        return sum(row.status == status for row in self.rows)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.count("failed") else (3 if self.count("damaged") else 0)
+
+    def table(self) -> str:
+        lines = [f"{'status':<8} {'frames':>7} {'time':>7}  file"]
+        for row in self.rows:
+            why = f"  ({row.reason})" if row.reason else ""
+            lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {row.input}{why}")
+        lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
+                     f"(done before), {self.count('failed')} failed, {self.ignored} other files ignored, "
+                     f"{self.wall_s:.1f} s")
+        return "\n".join(lines)
+
+
+def _frames_of(path: Path) -> int:
+    if is_photo(path):
+        return 1
+    try:
+        return max(1, len(video_index(path)[0]))
+    except EnlightError:
+        return 1
+
+
+def _segment_count(config: BatchConfig, files: int, frames: int) -> int:
+    """Explicit --segments; automatic: split when there are fewer files than workers, if long enough."""
+    if config.segments:
+        return config.segments
+    workers = max(config.jobs, 1)
+    if files >= workers:
+        return 1
+    return max(1, min(workers, frames // (4 * WARMUP_FRAMES)))
+
+
+@dataclass
+class _File:
+    """A file of the batch and, for a segmented video, its segments' tasks and outcomes."""
+
+    input: Path
+    output: Path
+    tasks: list[Task]
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    folder: Path | None = None  # where its segments are written
+    overwrite: bool = False  # its output may replace one from an earlier run (--force, or the manifest's)
+
+
+def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> list[_File]:
+    """The tasks still to do; files the manifest says are done become 'skipped' rows."""
+    todo = [(src, out) for src, out in config.pairs if not manifest.is_done(src, out)]
+    rows += [Row(src, out, "skipped") for src, out in config.pairs if (src, out) not in todo]
+    files, next_id = [], 0
+    for src, out in todo:
+        overwrite = config.overwrite or manifest.known(src)
+        frames = _frames_of(src)
+        count = _segment_count(config, len(todo), frames) if is_video(src) else 1
+        segments = _split(src, count) if count > 1 else []
+        if len(segments) > 1:
+            folder = out.parent / f"{SEGMENT_DIR}-{out.name}"
+            tasks = [Task(next_id + s.index, "segment", str(src), str(folder / f"{s.index:04d}{out.suffix}"),
+                          frames=s.frames, segment=s, overwrite=True) for s in segments]
+            files.append(_File(src, out, tasks, folder=folder, overwrite=overwrite))
+        else:
+            kind = "video" if is_video(src) else "photo"
+            files.append(_File(src, out, [Task(next_id, kind, str(src), str(out), frames, overwrite=overwrite)]))
+        next_id += len(files[-1].tasks)
+    return files
+
+
+def _split(source: Path, count: int) -> list:
+    try:
+        return split_video(source, count)
+    except EnlightError:
+        return []  # unreadable: the single task will fail with its own one-line reason
+
+
+def _pool_init(progress) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+_PROGRESS = None
+
+
+def _pool_task(task: Task, settings: Settings) -> Outcome:
+    return run_task(task, settings, on_frames=_PROGRESS.put if _PROGRESS is not None else None)
+
+
+def run_local(tasks: list[Task], settings: Settings, jobs: int,
+              on_frames: Callable[[int], None]) -> Iterator[Outcome]:
+    """Outcomes as tasks finish: in this process (jobs 1) or a pool of ``jobs`` spawned processes,
+    each building its own plan and backend. A worker that dies fails its task, not the batch."""
+    if jobs == 1:
+        for task in tasks:
+            yield run_task(task, settings, on_frames)
+        return
+    context = multiprocessing.get_context("spawn")
+    progress = context.Queue()
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,)) as pool:
+        futures = {pool.submit(_pool_task, task, settings): task for task in tasks}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            while not progress.empty():
+                on_frames(progress.get())
+            for future in finished:
+                try:
+                    yield future.result()
+                except Exception as exc:  # the worker process died (BrokenProcessPool)
+                    yield Outcome(futures[future], "failed", reason=f"worker process died: {reason(exc)}")
+
+
+def _execute(config: BatchConfig, tasks: list[Task], on_frames) -> Iterator[Outcome]:
+    if config.ray is not None:
+        from enlight.stream.apps.cluster import run_on_ray
+
+        return run_on_ray(tasks, config.settings, address=config.ray or None, on_frames=on_frames)
+    return run_local(tasks, config.settings, config.jobs, on_frames)
+
+
+def _finish_file(item: _File, manifest: Manifest) -> Row:
+    """All tasks of a file are in: join its segments (if any), record it, and say how it went."""
+    outcomes = [item.outcomes[task.id] for task in item.tasks]
+    wall = sum(o.wall_s for o in outcomes)
+    failed = [o for o in outcomes if o.status == "failed"]
+    frames = sum(o.frames for o in outcomes)
+    status, why = ("failed", failed[0].reason) if failed else (
+        ("damaged", outcomes[0].reason) if any(o.status == "damaged" for o in outcomes) else ("done", ""))
+    if item.folder is not None:
+        if not failed:
+            try:
+                join_segments(item.input, [Path(t.output) for t in item.tasks], item.output,
+                              overwrite=item.overwrite)
+            except EnlightError as exc:
+                status, why = "failed", str(exc)
+        shutil.rmtree(item.folder, ignore_errors=True)
+    manifest.record(item.input, item.output, status, reason=why, frames=frames)
+    return Row(item.input, item.output, status, frames, wall, why)
+
+
+def run_batch(config: BatchConfig) -> BatchReport:
+    """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed)."""
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(config.out_dir)  # what a killed run left
+    manifest = Manifest(config.out_dir)
+    rows: list[Row] = []
+    files = _plan_tasks(config, manifest, rows)
+    for item in files:
+        item.output.parent.mkdir(parents=True, exist_ok=True)
+        if item.folder is not None:
+            item.folder.mkdir(exist_ok=True)
+        manifest.record(item.input, item.output, "started")
+    owner = {task.id: item for item in files for task in item.tasks}
+    bar = tqdm(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress,
+               file=sys.stderr, dynamic_ncols=True)
+    finished = 0
+    bar.set_postfix_str(f"files {finished}/{len(files)}")
+    try:
+        for outcome in _execute(config, owner_tasks(files), bar.update):
+            item = owner[outcome.task.id]
+            item.outcomes[outcome.task.id] = outcome
+            if len(item.outcomes) == len(item.tasks):
+                rows.append(_finish_file(item, manifest))
+                finished += 1
+                bar.total -= sum(t.frames for t in item.tasks) - rows[-1].frames  # estimates and failures
+                bar.set_postfix_str(f"files {finished}/{len(files)}")
+    finally:
+        bar.close()
+        remove_temporaries(config.out_dir)
+    rows.sort(key=lambda row: str(row.input))
+    return BatchReport(rows, config.ignored, time.perf_counter() - start)
+
+
+def owner_tasks(files: list[_File]) -> list[Task]:
+    return [task for item in files for task in item.tasks]
+
+
+def single_video(source: Path, output: Path, config: BatchConfig) -> BatchConfig:
+    """A batch of one long video (--segments / --jobs / --ray on a file): its manifest beside the output."""
+    return replace(config, pairs=[(source, output)], out_dir=output.parent)

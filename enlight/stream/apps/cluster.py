@@ -1,0 +1,77 @@
+"""The batch's tasks as Ray tasks (``--ray`` for a local cluster, ``--ray ADDRESS`` to join one).
+
+The only module that imports ``ray`` (an optional extra: ``pip install enlight-video[cluster]``).
+Ray does the scheduling, the retries and the data movement; this module only submits
+``enlight.stream.apps.tasks.run_task`` for each task and hands back the outcomes as they finish:
+
+- on a cluster with GPUs each task takes one (``num_gpus=1``) and runs on it; on CPUs each task takes
+  ``settings.threads`` cores (the driver splits them), so tasks never fight over cores;
+- a worker that dies (killed, out of memory, its machine gone) is retried by Ray (``max_retries``);
+  what it had written is under a temporary name, removed by the batch when it ends;
+- errors in a file (a corrupt input) are not retried: ``run_task`` returns them as a failed outcome.
+
+Inputs and outputs must be paths every node sees (a shared filesystem).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import ray
+
+from enlight.errors import EnlightError
+from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+
+MAX_RETRIES = 3
+
+
+def _ray_task(task: Task, settings: Settings) -> Outcome:
+    return run_task(task, settings)
+
+
+def _connect(address: str | None) -> bool:
+    """Start (or join) Ray unless this process already did; True when this call started it."""
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise EnlightError(f"cannot reach the Ray cluster at {address or 'local'}: {exc}") from None
+    return True
+
+
+def _task_options(settings: Settings) -> tuple[dict, Settings]:
+    """Ray resources per task, and the settings the workers get (their device and threads)."""
+    if ray.cluster_resources().get("GPU", 0) >= 1 and settings.plan_options.get("device", "auto") != "cpu":
+        options = {**settings.plan_options, "device": "cuda"}
+        return {"num_gpus": 1, "num_cpus": 1}, replace(settings, plan_options=options)
+    threads = max(1, settings.threads)
+    return {"num_cpus": threads}, replace(settings, threads=threads)
+
+
+def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = None,
+               on_frames: Callable[[int], None] | None = None, max_retries: int = MAX_RETRIES) -> Iterator[Outcome]:
+    """Outcomes of ``tasks`` run as Ray tasks, in the order they finish. address None: a local cluster
+    (or the one this process already joined)."""
+    started = _connect(address)
+    try:
+        resources, settings = _task_options(settings)
+        remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
+        refs = {remote.remote(task, settings): task for task in tasks}
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for ref in ready:
+                task = refs.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    outcome = Outcome(task, "failed", reason=f"Ray task failed after {max_retries} retries: {first}")
+                if on_frames is not None and outcome.frames:
+                    on_frames(outcome.frames)
+                yield outcome
+    finally:
+        if started:
+            ray.shutdown()

@@ -1,0 +1,185 @@
+"""Long videos in keyframe-aligned segments that run in parallel, joined without re-encoding.
+
+    split_video(path, n, warmup)  -> n Segments, boundaries at the source's keyframes (packet index only)
+    run_segment(task, ...)        -> the segment's frames enhanced and encoded into their own file;
+                                     it starts ``warmup`` frames early so the temporal state (smoothing,
+                                     denoising) is warmed up at the join, and discards those frames
+    join_segments(source, parts, output)
+                                  -> the segments' video packets remuxed into one file (no re-encoding),
+                                     the source's audio and subtitle packets copied once, the source's
+                                     container metadata and rotation; temporary file + atomic rename
+
+Every segment is encoded with the same encoder settings and the source's timestamps, so its packets
+drop into one stream. The join refuses (one line) segments whose encoder headers differ.
+The smoother's state at a join is rebuilt from ``warmup`` frames instead of the whole past: the
+difference it leaves decays as strength**warmup (docs/benchmarks.md measures it).
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError, reason
+from enlight.stream.apps.tasks import Segment, Settings, Task
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.sink import VideoSink
+from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource
+
+WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
+
+
+def video_index(path: Path) -> tuple[list[int], list[int]]:
+    """(frame pts in display order, keyframe pts) of a file's video stream, from its packets (no decoding)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            frames, keys = [], []
+            for packet in container.demux(stream):
+                if packet.size and packet.pts is not None:
+                    frames.append(packet.pts)
+                    if packet.is_keyframe:
+                        keys.append(packet.pts)
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise EnlightError(f"cannot read {path}: {reason(exc)}") from None
+    return sorted(frames), sorted(keys)
+
+
+def split_video(path: Path, count: int, warmup: int = WARMUP_FRAMES) -> list[Segment]:
+    """Up to ``count`` segments of about equal length, each starting at a keyframe (fewer when the
+    video has fewer keyframes). One segment: the whole video, no warm-up."""
+    frames, keys = video_index(path)
+    starts = [0]
+    for k in range(1, count):
+        target = frames[len(frames) * k // count] if frames else 0
+        nearest = min((key for key in keys if key > frames[0]), key=lambda key: abs(key - target), default=None)
+        if nearest is not None and frames.index(nearest) > starts[-1]:
+            starts.append(frames.index(nearest))
+    ends = [*starts[1:], len(frames)]
+    return [
+        Segment(index=i, count=len(starts), start_pts=frames[s] if i else None,
+                end_pts=frames[e] if e < len(frames) else None,
+                warm_pts=frames[max(0, s - warmup)] if i else None, frames=e - s)
+        for i, (s, e) in enumerate(zip(starts, ends, strict=True))
+    ]
+
+
+def _segment_frames(source: VideoSource, segment: Segment) -> Iterator[tuple[DecodedFrame, bool]]:
+    """(frame, keep) for the warm-up frames (keep False) and the segment's own frames (keep True)."""
+    first = segment.warm_pts if segment.warm_pts is not None else segment.start_pts
+    for item in source:
+        if not isinstance(item, DecodedFrame) or (first is not None and item.pts < first):
+            continue
+        if segment.end_pts is not None and item.pts >= segment.end_pts:
+            return
+        yield item, segment.start_pts is None or item.pts >= segment.start_pts
+
+
+def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callable[[int], None] | None) -> int:
+    """Enhance one segment into ``task.output`` (video only; the join adds the audio). Returns frames written."""
+    segment = task.segment
+    enhancer = Enhancer.from_plan(plan, backend)
+    grey = GreyDecision(settings.grey)
+    with VideoSource(Path(task.input)) as source:
+        sink = VideoSink(Path(task.output), source.info, encoder=settings.encoder,
+                         metadata=dict(source.container.metadata))
+        try:
+            batch: list[tuple[DecodedFrame, bool]] = []
+            for item in _segment_frames(source, segment):
+                batch.append(item)
+                if len(batch) == settings.batch_size:
+                    _enhance_batch(enhancer, grey, batch, sink, on_frames)
+                    batch = []
+            if batch:
+                _enhance_batch(enhancer, grey, batch, sink, on_frames)
+            sink.finish(overwrite=True)
+        except BaseException:
+            sink.abort()
+            raise
+    return sink.frames_written
+
+
+def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSink, on_frames) -> None:
+    enhancer.grey = grey.update([frame.chroma for frame, _ in batch])
+    out = enhancer(np.stack([frame.rgb for frame, _ in batch]))
+    kept = 0
+    for image, (frame, keep) in zip(out, batch, strict=True):
+        if keep:
+            sink.write_frame(image, frame.pts)
+            kept += 1
+    if on_frames is not None and kept:
+        on_frames(kept)
+
+
+def _packets(path: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """(time in seconds, stream order, packet) of the non-empty packets of the streams of these kinds."""
+    container = av.open(str(path))
+    try:
+        streams = [s for s in container.streams if s.type in kinds]
+        for packet in container.demux(streams):
+            if packet.size and packet.dts is not None:
+                yield packet.dts * packet.time_base, packet.stream.index, packet
+    finally:
+        container.close()
+
+
+def _merged(source: Path, parts: list[Path]) -> Iterator[tuple[str, av.Packet]]:
+    """('video', packet) of the parts in order and ('other', packet) of the source, interleaved by time."""
+    def video() -> Iterator:
+        for part in parts:
+            for when, _, packet in _packets(part, ("video",)):
+                yield when, 0, ("video", packet)
+
+    def other() -> Iterator:
+        for when, order, packet in _packets(source, PASSTHROUGH_TYPES):
+            yield when, 1 + order, ("other", packet)
+
+    for _, _, item in heapq.merge(video(), other(), key=lambda x: (x[0], x[1])):
+        yield item
+
+
+def _check_headers(parts: list[Path]) -> None:
+    headers = set()
+    for part in parts:
+        with av.open(str(part)) as container:
+            headers.add(bytes(container.streams.video[0].codec_context.extradata or b""))
+    if len(headers) > 1:
+        raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
+
+
+def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> Path:
+    """Remux the segments' video and the source's audio/subtitles into ``output`` (atomic)."""
+    _check_headers(parts)
+    tmp = output.with_name(f".{output.stem}.enlight-{secrets.token_hex(4)}{output.suffix}")
+    try:
+        with av.open(str(source)) as src, av.open(str(parts[0])) as first:
+            options = {"movflags": "+faststart"} if output.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+            with av.open(str(tmp), "w", options=options) as out:
+                video = out.add_stream_from_template(first.streams.video[0])  # rotation: in its parameters
+                others = {}
+                for stream in src.streams:
+                    if stream.type in PASSTHROUGH_TYPES:
+                        copy = out.add_stream_from_template(stream)
+                        copy.metadata.update(stream.metadata)
+                        copy.disposition = stream.disposition
+                        others[stream.index] = copy
+                out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
+                for kind, packet in _merged(source, parts):
+                    packet.stream = video if kind == "video" else others[packet.stream.index]
+                    out.mux(packet)
+        if output.exists() and not overwrite:
+            raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
+        os.replace(tmp, output)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EnlightError(f"cannot join the segments into {output}: {reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return output

@@ -1,0 +1,160 @@
+"""One unit of batch work (a photo, a video, or a keyframe-aligned segment of one) and how a worker runs it.
+
+The same ``run_task`` runs in-process, in a local process pool worker, or in a Ray task
+(``enlight.stream.apps.cluster``): it builds the plan and backend once per process from picklable
+``Settings`` (so each worker builds its own, on its own device and threads), writes its output
+through a temporary file and an atomic rename, and turns every failure into an ``Outcome`` with a
+one-line reason, so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from enlight.errors import EnlightError, reason
+from enlight.stream.io.sink import EncoderConfig
+
+# Fault injection for the tests of retries: a worker whose environment names a marker file that does
+# not exist yet creates it and dies (os._exit) after its first batch of frames, as a killed worker would.
+CRASH_ONCE_ENV = "ENLIGHT_TEST_CRASH_ONCE"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every task of a batch shares; picklable. plan_options: ``make_plan`` keyword arguments
+    (the plan is made in the worker, where its device is); threads: CPU threads per worker (0: all)."""
+
+    plan_options: dict = field(default_factory=dict)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    grey: str = "auto"
+    photo_quality: int = 95
+    batch_size: int = 4
+    max_memory_gb: float | None = None
+    hw_decode: str = "auto"
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames with start_pts <= pts < end_pts (None: to the end) of a video; the frames from warm_pts
+    (None: no warm-up) up to start_pts are enhanced first and discarded, to warm the temporal state."""
+
+    index: int
+    count: int
+    start_pts: int | None
+    end_pts: int | None
+    warm_pts: int | None
+    frames: int  # frames the segment writes (from the packet index)
+
+
+@dataclass(frozen=True)
+class Task:
+    """kind: photo, video or segment; output: the final file (segment: the segment's own file);
+    frames: the expected frame count (progress); overwrite: an output from an earlier run may be replaced."""
+
+    id: int
+    kind: str
+    input: str
+    output: str
+    frames: int = 1
+    segment: Segment | None = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """status: done, damaged (done; the input lost packets: ``reason`` says what) or failed (``reason``)."""
+
+    task: Task
+    status: str
+    frames: int = 0
+    wall_s: float = 0.0
+    reason: str = ""
+
+
+_WORKER: dict = {}  # per process: the plan and backend built for the settings in use
+
+
+def worker_backend(settings: Settings):
+    """(plan, backend) for these settings, built once per process (threads split as asked)."""
+    key = repr(settings)
+    if _WORKER.get("key") != key:
+        import torch
+
+        from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
+        from enlight.stream.core.plan import build_backend, make_plan
+
+        plan = make_plan(**settings.plan_options)
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+            if isinstance(plan.options, OnnxRuntimeConfig):
+                plan = replace(plan, options=replace(plan.options, threads=settings.threads))
+        _WORKER.update(key=key, plan=plan, backend=build_backend(plan))
+    return _WORKER["plan"], _WORKER["backend"]
+
+
+def _crash_hook(on_frames: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if not marker:
+        return on_frames
+
+    def crash_once(frames: int) -> None:
+        if on_frames is not None:
+            on_frames(frames)
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.close(fd)
+        os._exit(17)
+
+    return crash_once
+
+
+def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+    from enlight.stream.apps.pipeline import PipelineConfig, run
+
+    config = PipelineConfig(input=Path(task.input), output=Path(task.output), plan=plan,
+                            hw_decode=settings.hw_decode, batch_size=settings.batch_size, grey=settings.grey,
+                            encoder=settings.encoder, overwrite=task.overwrite, progress=False,
+                            max_memory_gb=settings.max_memory_gb, on_frames=on_frames)
+    stats = run(config, backend=backend)
+    return stats.frames, str(stats.damage) if stats.damage is not None else None
+
+
+def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+    from enlight.stream.apps.photo import PhotoConfig, enhance_photo
+
+    enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
+                              quality=settings.photo_quality, overwrite=task.overwrite), backend=backend)
+    if on_frames is not None:
+        on_frames(1)
+    return 1, None
+
+
+def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+    from enlight.stream.apps.segments import run_segment
+
+    return run_segment(task, settings, plan, backend, on_frames), None
+
+
+RUNNERS = {"video": _run_video, "photo": _run_photo, "segment": _run_segment}
+
+
+def run_task(task: Task, settings: Settings, on_frames: Callable[[int], None] | None = None) -> Outcome:
+    """Run one task; every failure becomes a failed ``Outcome`` with a one-line reason."""
+    start = time.perf_counter()
+    try:
+        plan, backend = worker_backend(settings)
+        frames, damage = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
+    except EnlightError as exc:
+        return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=str(exc).splitlines()[0])
+    except Exception as exc:  # a bug or an unexpected library error: still one line, and the batch goes on
+        return Outcome(task, "failed", wall_s=time.perf_counter() - start,
+                       reason=f"internal error: {type(exc).__name__}: {reason(exc)}")
+    status = "damaged" if damage else "done"
+    return Outcome(task, status, frames=frames, wall_s=time.perf_counter() - start, reason=damage or "")

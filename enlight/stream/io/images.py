@@ -1,0 +1,208 @@
+"""Reading and writing photos: pixels, EXIF orientation, ICC profile and EXIF carried over.
+
+    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF kept as rgb16
+    write_photo(path, rgb8, photo, rgb16=None, quality=95)   # temp file + atomic rename
+
+8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
+pixels are read and written by PyAV's (FFmpeg's) png and tiff codecs (rgb48); a 16-bit PNG gets its
+ICC profile (iCCP) and EXIF (eXIf) chunks added to what FFmpeg wrote. A 16-bit TIFF keeps its pixels
+but not its ICC/EXIF (FFmpeg's TIFF encoder writes neither). The EXIF orientation is applied to the
+pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError, reason
+
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"})
+SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+_ORIENTATION = 0x0112
+# TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
+_LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
+                34675)
+_SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
+
+
+def is_photo(path: Path | str) -> bool:
+    return Path(str(path)).suffix.lower() in PHOTO_SUFFIXES
+
+
+@dataclass
+class Photo:
+    """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources,
+    else None; alpha: (H, W) uint8 or None; grey: the file holds one channel (L, I;16);
+    icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None."""
+
+    rgb: np.ndarray
+    rgb16: np.ndarray | None
+    alpha: np.ndarray | None
+    grey: bool
+    icc: bytes | None
+    exif: bytes | None
+    format: str
+
+
+def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to (H, W, ...) pixels, as ``PIL.ImageOps.exif_transpose`` does."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(pixels)) if op else pixels
+
+
+def _read_16bit(path: Path) -> np.ndarray | None:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg), or None for 8-bit files."""
+    if path.suffix.lower() not in SIXTEEN_BIT_SUFFIXES:
+        return None
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration):
+        return None
+    if not frame.format.name.startswith(_SIXTEEN_BIT):
+        return None
+    return frame.to_ndarray(format="rgb48le")
+
+
+def _rgb8(image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down)."""
+    if image.mode.startswith("I") or image.mode == "F":
+        values = np.asarray(image).astype(np.float64)
+        grey = np.clip(np.round(values / 257 if values.max() > 255 else values), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.array(image.convert("RGB"))
+
+
+def read_photo(path: Path) -> Photo:
+    """Read a photo; one-line EnlightError when it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            exif = image.getexif()
+            orientation = int(exif.get(_ORIENTATION, 1) or 1)
+            icc = image.info.get("icc_profile")
+            fmt = image.format or ""
+            grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+            alpha = np.asarray(image.getchannel("A")) if image.mode in ("RGBA", "LA", "PA") else None
+            rgb = _rgb8(image)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
+    rgb16 = _read_16bit(path)
+    if rgb16 is not None:
+        rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if _ORIENTATION in exif:
+        exif[_ORIENTATION] = 1
+    for tag in _LAYOUT_TAGS:
+        exif.pop(tag, None)
+    return Photo(
+        rgb=orient(rgb, orientation),
+        rgb16=orient(rgb16, orientation) if rgb16 is not None else None,
+        alpha=orient(alpha, orientation) if alpha is not None else None,
+        grey=grey,
+        icc=icc,
+        exif=exif.tobytes() if len(exif) else None,
+        format=fmt,
+    )
+
+
+def photo_format(path: Path) -> str:
+    """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
+    fmt = _PIL_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use .jpg, .png, .tif or .webp)")
+    return fmt
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.enlight-{secrets.token_hex(4)}{path.suffix}")
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _add_png_metadata(data: bytes, icc: bytes | None, exif: bytes | None) -> bytes:
+    """Insert iCCP and eXIf chunks after IHDR (8-byte signature + 25-byte IHDR chunk)."""
+    extra = b""
+    if icc:
+        extra += _png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc))
+    if exif:
+        extra += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif)
+    return data[:33] + extra + data[33:]
+
+
+def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
+    """A 16-bit PNG or TIFF, written by FFmpeg's png/tiff encoder (PNG: ICC and EXIF chunks added)."""
+    png = path.suffix.lower() == ".png"
+    pix_fmt = "rgb48be" if png else "rgb48le"
+    height, width = rgb16.shape[:2]
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png" if png else "tiff")
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb16), format="rgb48le").reformat(format=pix_fmt)
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    if png:
+        path.write_bytes(_add_png_metadata(path.read_bytes(), photo.icc, photo.exif))
+
+
+def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
+        image.putalpha(Image.fromarray(photo.alpha, "L"))
+    options: dict = {}
+    if photo.icc:
+        options["icc_profile"] = photo.icc
+    if photo.exif:
+        options["exif"] = photo.exif
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
+    if fmt == "JPEG" and quality >= 90:
+        options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
+    image.save(path, format=fmt, **options)
+
+
+def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray | None = None, quality: int = 95,
+                overwrite: bool = False) -> Path:
+    """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
+
+    rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds 16 bits
+    (PNG, TIFF); quality: JPEG/WebP quality 1..100. ICC and EXIF of ``photo`` are carried over.
+    """
+    fmt = photo_format(path)
+    tmp = _temp_name(path)
+    try:
+        if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
+            _write_16bit(tmp, rgb16, photo)
+        else:
+            _write_8bit(tmp, rgb, photo, fmt, quality)
+        if path.exists() and not overwrite:
+            raise EnlightError(f"{path} appeared while enhancing; kept nothing (use --force)")
+        os.replace(tmp, path)
+    except (OSError, ValueError, av.error.FFmpegError) as exc:
+        raise EnlightError(f"cannot write {path}: {reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

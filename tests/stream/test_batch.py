@@ -1,0 +1,124 @@
+"""Folders and long videos: the tree mirrored, one bad file reported without stopping the batch,
+nothing partial left, the manifest skipping what is done and redoing what is not, and a video in
+keyframe-aligned segments joined without re-encoding into what a single run writes."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlight.stream.apps.batch import BatchConfig, collect, run_batch, single_video
+from enlight.stream.apps.manifest import MANIFEST
+from enlight.stream.apps.segments import split_video
+from enlight.stream.apps.tasks import Settings, Task, run_task
+from enlight.stream.io.sink import EncoderConfig
+from tests.media import dark_frames, make_clip, read_video
+
+
+def settings_for(weights: Path, **encoder) -> Settings:
+    return Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"},
+                    encoder=EncoderConfig(**encoder), threads=1)
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    root = tmp_path / "in"
+    (root / "night" / "cam2").mkdir(parents=True)
+    make_clip(root / "night" / "cam1.mp4", frames=4)
+    make_clip(root / "night" / "cam2" / "door.mkv", frames=3, audio=False)
+    Image.fromarray(dark_frames(1, 32, 24)[0]).save(root / "dusk.jpg")
+    (root / "night" / "broken.mp4").write_bytes(b"\0" * 4000)  # corrupt: no media in it
+    (root / "notes.txt").write_text("not media")
+    return root
+
+
+def outputs(out_dir: Path) -> list[str]:
+    return sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
+
+
+def manifest_lines(out_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (out_dir / MANIFEST).read_text().splitlines()]
+
+
+def test_collect_mirrors_the_tree_and_counts_other_files(folder, tmp_path):
+    pairs, ignored = collect(folder, tmp_path / "out")
+    assert [str(out.relative_to(tmp_path / "out")) for _, out in pairs] == [
+        "dusk.jpg", "night/broken.mp4", "night/cam1.mp4", "night/cam2/door.mkv"]
+    assert ignored == 1
+
+
+def test_a_folder_with_a_corrupt_file(folder, tmp_path, cli, weights):
+    out = tmp_path / "out"
+    result = cli(folder, "-o", out, "--weights", weights, "--device", "cpu", "--jobs", "2", "-q")
+    assert result.returncode == 2, result.stderr
+    failed = [line for line in result.stderr_lines if line.startswith("failed")]
+    assert len(failed) == 1 and "broken.mp4" in failed[0] and "not a media file" in failed[0]
+    assert "3 done, 0 skipped (done before), 1 failed, 1 other files ignored" in result.stderr
+    # the rest done, nothing partial: no temporaries, no output for the broken file
+    assert outputs(out) == [MANIFEST, "dusk.jpg", "night/cam1.mp4", "night/cam2/door.mkv"]
+    assert len(read_video(out / "night" / "cam1.mp4")["times"]) == 4
+    final = {Path(r["input"]).name: r["status"] for r in manifest_lines(out)}
+    assert final == {"dusk.jpg": "done", "broken.mp4": "failed", "cam1.mp4": "done", "door.mkv": "done"}
+
+
+def test_a_second_run_skips_what_is_done_and_redoes_what_is_not(folder, tmp_path, weights):
+    out = tmp_path / "out"
+    pairs, ignored = collect(folder, out)
+    config = BatchConfig(pairs=pairs, out_dir=out, settings=settings_for(weights), progress=False, ignored=ignored)
+    first = run_batch(config)
+    assert [r.status for r in first.rows] == ["done", "failed", "done", "done"] and first.exit_code == 2
+    done_at = (out / "night" / "cam1.mp4").stat().st_mtime_ns
+    # a killed run left a temporary file and a 'started' line for the photo; its input changed too
+    (out / "night" / ".cam1.enlight-0123abcd.mp4").write_bytes(b"half")
+    with open(out / MANIFEST, "a") as f:
+        f.write(json.dumps({"input": str(folder / "dusk.jpg"), "status": "started"}) + "\n")
+    second = run_batch(config)
+    status = {r.input.name: r.status for r in second.rows}
+    assert status == {"dusk.jpg": "done", "broken.mp4": "failed", "cam1.mp4": "skipped", "door.mkv": "skipped"}
+    assert (out / "night" / "cam1.mp4").stat().st_mtime_ns == done_at
+    assert outputs(out) == [MANIFEST, "dusk.jpg", "night/cam1.mp4", "night/cam2/door.mkv"]
+    make_clip(folder / "night" / "cam2" / "door.mkv", frames=5, audio=False)  # the input changed: redone
+    third = run_batch(config)
+    assert {r.input.name: r.status for r in third.rows}["door.mkv"] == "done"
+    assert len(read_video(out / "night" / "cam2" / "door.mkv")["times"]) == 5
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    """40 frames with audio, a keyframe every 12 frames (MPEG-4 part 2's default GOP)."""
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    return make_clip(path, frames=40, codec="mpeg4", time_base=Fraction(1, 12288))
+
+
+def test_split_at_keyframes_with_warm_up(long_clip):
+    segments = split_video(long_clip, 3, warmup=4)
+    assert [s.frames for s in segments] == [12, 12, 16]
+    assert segments[0].warm_pts is None and segments[0].start_pts is None
+    step = 512  # 1/24 s in 1/12288
+    assert [s.start_pts for s in segments[1:]] == [12 * step, 24 * step]
+    assert [s.warm_pts for s in segments[1:]] == [8 * step, 20 * step]
+    assert segments[-1].end_pts is None
+
+
+def test_segments_joined_equal_the_single_run(long_clip, tmp_path, weights):
+    settings = settings_for(weights, crf=0)  # lossless: what differs is the enhancement, not the encoder
+    single = tmp_path / "single.mp4"
+    assert run_task(Task(0, "video", str(long_clip), str(single), 40), settings).status == "done"
+    joined = tmp_path / "joined.mp4"
+    config = single_video(long_clip, joined, BatchConfig(pairs=[], out_dir=tmp_path, settings=settings,
+                                                         segments=3, progress=False))
+    report = run_batch(config)
+    assert [r.status for r in report.rows] == ["done"] and report.rows[0].frames == 40
+    a, b = read_video(single), read_video(joined)
+    assert len(b["times"]) == 40 and b["times"] == a["times"]
+    assert b["audio_packets"] == a["audio_packets"] and len(a["audio_packets"]) > 10
+    assert b["streams"] == a["streams"]
+    diff = [np.abs(x.astype(int) - y.astype(int)) for x, y in zip(a["images"], b["images"], strict=True)]
+    assert all(d.max() == 0 for d in diff[:12])  # the first segment is the single run's start
+    assert max(d.mean() for d in diff) < 1.0  # the warmed-up smoother: within a level on average
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MANIFEST, "single.mp4", "joined.mp4"])

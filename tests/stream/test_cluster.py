@@ -1,0 +1,39 @@
+"""The batch as Ray tasks on a local cluster: a worker killed mid-task is retried by Ray, its partial
+output discarded, and every file finishes exactly once. Skipped where ray is not installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from enlight.stream.apps.batch import BatchConfig, run_batch
+from enlight.stream.apps.manifest import MANIFEST
+from enlight.stream.apps.tasks import CRASH_ONCE_ENV, Settings
+from tests.media import make_clip, read_video
+
+ray = pytest.importorskip("ray")
+
+
+def test_ray_finishes_every_file_exactly_once_when_a_worker_dies(tmp_path, weights, monkeypatch):
+    inputs = [make_clip(tmp_path / f"cam{i}.mp4", frames=5 + i, audio=i % 2 == 0) for i in range(4)]
+    out = tmp_path / "out"
+    marker = tmp_path / "crashed-once"
+    monkeypatch.setenv(CRASH_ONCE_ENV, str(marker))  # the first task to write a batch kills its process
+    settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=1)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        report = run_batch(BatchConfig(pairs=[(p, out / p.name) for p in inputs], out_dir=out, settings=settings,
+                                       ray="", progress=False))
+    finally:
+        ray.shutdown()
+    assert marker.exists(), "no worker was killed"
+    assert [r.status for r in report.rows] == ["done"] * 4, report.table()
+    records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    done = [Path(r["input"]).name for r in records if r["status"] == "done"]
+    assert sorted(done) == [p.name for p in inputs]  # each exactly once
+    for i, source in enumerate(inputs):
+        assert len(read_video(out / source.name)["times"]) == 5 + i
+    # the killed attempt's temporary file was discarded
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *(p.name for p in inputs)])

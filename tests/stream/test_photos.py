@@ -1,0 +1,143 @@
+"""Photos through the same model path: four formats, EXIF orientation applied (and reset to 1), ICC
+and EXIF carried over, 16-bit PNG/TIFF kept 16-bit, grey decided from the photo's own chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
+from enlight.stream.core.plan import make_plan
+from enlight.stream.io.images import orient, read_photo
+from tests.media import dark_frames
+
+ICC = b"not-a-real-icc-profile" * 4
+ROTATE_90_CW = 6  # EXIF orientation: the stored picture must be turned 90 degrees clockwise
+
+
+@pytest.fixture(scope="module")
+def plan(weights):
+    return make_plan(weights=weights, backend="torch", device="cpu")
+
+
+def _save(path: Path, pixels: np.ndarray, *, orientation: int = ROTATE_90_CW) -> Path:
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "enlight test camera"  # Make: an ordinary tag that must survive
+    image.save(path, exif=exif.tobytes(), icc_profile=ICC, **({"quality": 95} if path.suffix == ".jpg" else {}))
+    return path
+
+
+def _write_16bit(path: Path, pixels: np.ndarray) -> Path:
+    codec, pix_fmt = ("png", "rgb48be") if path.suffix == ".png" else ("tiff", "rgb48le")
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream(codec)
+        stream.height, stream.width = pixels.shape[:2]
+        stream.pix_fmt = pix_fmt
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb48le").reformat(format=pix_fmt)))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp"])
+def test_a_photo_is_enhanced_upright_with_its_icc_and_exif(suffix, tmp_path, plan):
+    stored = dark_frames(1, 40, 24)[0]  # 40 wide, 24 high as stored; upright it is 24 wide, 40 high
+    source = _save(tmp_path / f"dusk{suffix}", stored)
+    out = tmp_path / f"day{suffix}"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert (stats.width, stats.height, stats.bits) == (24, 40, 8)
+    with Image.open(out) as result:
+        assert result.size == (24, 40)
+        assert result.info.get("icc_profile") == ICC
+        exif = result.getexif()
+        assert exif.get(0x0112, 1) == 1  # applied, so reset: no viewer turns it again
+        if suffix != ".tif":  # Pillow writes a TIFF's EXIF tags into its own IFD
+            assert exif.get(0x010F) == "enlight test camera"
+        enhanced = np.asarray(result.convert("RGB")).astype(float)
+    upright = np.rot90(stored, -1).astype(float)
+    assert enhanced.mean() > upright.mean() + 5  # brighter, and the bright square is where it should be
+    corr = np.corrcoef(enhanced.mean(axis=2).ravel(), upright.mean(axis=2).ravel())[0, 1]
+    assert corr > 0.5, corr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([source.name, out.name])  # no temporaries
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matches_pillow(orientation):
+    pixels = np.arange(5 * 7 * 3, dtype=np.uint8).reshape(5, 7, 3)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.info["exif"] = exif.tobytes()
+    expected = np.asarray(ImageOps.exif_transpose(image))
+    assert np.array_equal(orient(pixels, orientation), expected)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_photos_stay_16_bit(suffix, tmp_path, plan):
+    rng = np.random.default_rng(0)
+    pixels = (rng.random((24, 32, 3)) * 9000 + 500).astype(np.uint16)  # dark, with detail below 8 bits
+    source = _write_16bit(tmp_path / f"raw{suffix}", pixels)
+    photo = read_photo(source)
+    assert photo.rgb16 is not None and np.array_equal(photo.rgb16, pixels)
+    out = tmp_path / f"day{suffix}"
+    assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == 16
+    with av.open(str(out)) as container:
+        frame = next(container.decode(video=0))
+        assert frame.format.name.startswith("rgb48")
+        result = frame.to_ndarray(format="rgb48le")
+    eight = read_photo(source).rgb
+    assert result.mean() > pixels.mean() + 5 * 257
+    # the 8-bit correction applied to the 16-bit pixels: the gradations below 8 bits are kept
+    steps = (result.astype(np.int64) - pixels) % 257
+    clipped = (result == 0) | (result == 65535)
+    assert np.all(steps[~clipped] == 0)
+    assert len(np.unique(result)) > 4 * len(np.unique(eight))
+
+
+def test_16_bit_png_keeps_its_icc_and_exif(tmp_path, plan):
+    pixels = (np.random.default_rng(1).random((16, 20, 3)) * 5000).astype(np.uint16)
+    source = _write_16bit(tmp_path / "raw.png", pixels)
+    photo = read_photo(source)
+    photo.icc, photo.exif = ICC, b"Exif\0\0" + Image.Exif().tobytes()[6:]
+    from enlight.stream.io.images import write_photo
+
+    out = write_photo(tmp_path / "copy.png", photo.rgb, photo, rgb16=photo.rgb16)
+    with Image.open(out) as result:
+        assert result.info.get("icc_profile") == ICC
+    with av.open(str(out)) as container:
+        assert np.array_equal(next(container.decode(video=0)).to_ndarray(format="rgb48le"), pixels)
+
+
+def test_grey_photo_stays_grey_and_colour_photo_keeps_colour(tmp_path, plan):
+    grey = np.repeat(dark_frames(1, 32, 24)[0].mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    Image.fromarray(grey[..., 0], "L").save(tmp_path / "ir.png")
+    Image.fromarray(grey).save(tmp_path / "ir_rgb.png")
+    Image.fromarray(dark_frames(1, 32, 24)[0]).save(tmp_path / "colour.png")
+    for name, expect_grey in (("ir.png", True), ("ir_rgb.png", True), ("colour.png", False)):
+        stats = enhance_photo(PhotoConfig(tmp_path / name, tmp_path / f"out_{name}", plan=plan))
+        result = np.asarray(Image.open(tmp_path / f"out_{name}").convert("RGB")).astype(int)
+        spread = np.abs(result - result.mean(axis=2, keepdims=True)).max()
+        assert (stats.colour == "grey") == expect_grey and (spread <= 1) == expect_grey, (name, spread)
+
+
+def test_apply_to_16bit_is_the_8_bit_correction():
+    rgb16 = np.array([[[1000, 30000, 65000]]], np.uint16)
+    rgb8 = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    enhanced = np.clip(rgb8.astype(int) + 10, 0, 255).astype(np.uint8)
+    out = apply_to_16bit(rgb16, rgb8, enhanced)
+    assert out.tolist() == [[[1000 + 2570, 30000 + 2570, 65535]]]
+
+
+def test_cli_photo(tmp_path, cli, weights):
+    source = _save(tmp_path / "dusk.jpg", dark_frames(1, 40, 24)[0])
+    out = tmp_path / "dusk_day.jpg"
+    result = cli(source, "-o", out, "--weights", weights, "--device", "cpu", "--photo-quality", "80")
+    assert result.returncode == 0, result.stderr
+    assert "24x40 8-bit photo" in result.stderr and Image.open(out).size == (24, 40)
+    again = cli(source, "-o", out, "--weights", weights)
+    assert again.returncode == 2 and "output exists" in again.stderr
