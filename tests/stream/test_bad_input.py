@@ -145,7 +145,7 @@ def test_missing_default_weights_is_a_clear_error(tmp_path, clip, monkeypatch, c
 @pytest.mark.parametrize(
     "args, pattern",
     [(["--codec", "nosuchcodec"], "unknown encoder"), (["--batch-size", "0"], "at least 1"),
-     (["--smoothing", "2"], "0..1"), (["--device", "tpu"], "device"), (["--codec", "mpeg4", "--crf", "20"], "crf"),
+     (["--smoothing", "2"], "0..0.95"), (["--device", "tpu"], "device"), (["--codec", "mpeg4", "--crf", "20"], "crf"),
      (["--pix-fmt", "nosuchfmt"], "pixel format")],
 )
 def test_bad_options(tmp_path, clip, weights, cli, args, pattern):
