@@ -116,6 +116,8 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
     p.add_argument("--w-angle", type=float, default=w.angle,
                    help=f"colour angle to the input: keeps the input's hues (ours, not Zero-DCE's) ({w.angle})")
+    p.add_argument("--w-chroma", type=float, default=w.chroma,
+                   help=f"chromaticity to the input, L1: keeps the input's hues (ours) ({w.chroma})")
     p.add_argument("--exposure-level", type=float, default=d.exposure_level,
                    help=f"well-exposed mean luma of 16x16 patches ({d.exposure_level})")
     p.add_argument("--max-gain", type=float, default=d.max_gain,
@@ -214,7 +216,8 @@ def _train_nonref(argv: list[str]) -> int:
 
         torch.set_num_threads(args.threads)
     weights = LossWeights(vgg=args.w_vgg, spatial=args.w_spatial, exposure=args.w_exposure, color=args.w_color,
-                          smooth=args.w_smooth, angle=args.w_angle)
+                          smooth=args.w_smooth, angle=args.w_angle,
+                          chroma=args.w_chroma)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,

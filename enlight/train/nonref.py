@@ -11,7 +11,7 @@ stably on a CPU in a few thousand small steps, usually fine-tuned from existing 
 One step: ``out, correction = G.forward_with_latent(low, attention)`` on random crops of the
 low-light images; ``loss = w_vgg * vgg(out, low) + w_spatial * spatial(out, reference)
 + w_exposure * exposure(out) + w_color * color(out) + w_smooth * tv(correction)
-+ w_angle * angle(out, low)``, where the
++ w_angle * angle(out, low) + w_chroma * chroma(out, low)``, where the
 spatial reference is the input mapped by a global power to the output's mean (``gamma``) or the
 input itself (``input``, as Zero-DCE). Adam, constant learning rate then linear decay to 0.
 """
@@ -32,6 +32,7 @@ from enlight.train.distill import LowLightCrops
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
+    chromaticity_loss,
     color_angle_loss,
     color_constancy_loss,
     exposure_control_loss,
@@ -55,10 +56,11 @@ class LossWeights:
     exposure: float = 10.0
     color: float = 0.0
     smooth: float = 1.0
-    angle: float = 10.0  # colour angle to the input (ours, not Zero-DCE's)
+    angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
+    chroma: float = 10.0  # chromaticity to the input, L1 (ours)
 
     def __post_init__(self) -> None:
-        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle) < 0:
+        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma) < 0:
             raise EnlightError("loss weights must be >= 0")
 
 
@@ -75,7 +77,7 @@ class NonRefConfig(RunSettings):
     crop: int = 192
     lr: float = 1e-4
     base_channels: int = 32
-    exposure_level: float = 0.6
+    exposure_level: float = 0.5
     max_gain: float | None = 10.0  # exposure target at most this many times the input's patch mean
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
@@ -159,6 +161,8 @@ class NonRefTrainer(TrainLoop):
             terms["color"] = w.color * color_constancy_loss(out01)
         if w.angle > 0:
             terms["angle"] = w.angle * color_angle_loss(out01, low01)
+        if w.chroma > 0:
+            terms["chroma"] = w.chroma * chromaticity_loss(out01, low01)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
         terms["total"] = sum(terms.values())

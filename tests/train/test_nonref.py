@@ -50,7 +50,7 @@ def test_steps_train_the_generator_with_finite_losses(low_folder, tmp_path):
     loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(4))
     for batch in loader:
         losses = trainer.train_step(batch)
-        assert set(losses) == {"spatial", "exposure", "color", "smooth", "angle", "vgg", "total"}
+        assert set(losses) == {"spatial", "exposure", "color", "smooth", "angle", "chroma", "vgg", "total"}
         assert all(np.isfinite(v) for v in losses.values()), losses
     assert not torch.equal(before, trainer.generator.conv1_1.weight)
 

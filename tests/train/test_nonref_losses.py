@@ -81,3 +81,15 @@ def test_color_angle_hand_computed():
     out[:, 0] = 0.5
     out[:, 1] = 0.5  # yellow: 45 degrees from red
     assert color_angle_loss(out, src, eps=0).item() == pytest.approx(1 - 2**-0.5, abs=1e-6)
+
+
+def test_chromaticity_hand_computed():
+    from enlight.train.nonref_losses import chromaticity_loss
+
+    src = torch.zeros(1, 3, 4, 4)
+    src[:, 0], src[:, 1] = 0.2, 0.1  # chromaticity (2/3, 1/3, 0), bright enough to count fully
+    assert chromaticity_loss(src * 3, src, eps=0).item() == pytest.approx(0.0, abs=1e-6)  # a gain is free
+    out = torch.full((1, 3, 4, 4), 0.5)  # grey: (1/3, 1/3, 1/3) -> |1/3| + 0 + |1/3|
+    assert chromaticity_loss(out, src, eps=0).item() == pytest.approx(2 / 3, abs=1e-6)
+    # a dark input cell (mean 0.01 < dark 0.02) counts in proportion: weight 0.5
+    assert chromaticity_loss(out, src / 10, eps=0).item() == pytest.approx(2 / 3 * 0.5, abs=1e-6)
