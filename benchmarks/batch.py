@@ -74,9 +74,12 @@ def main() -> None:
     parser.add_argument("--quality", default="balanced")
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--reverse", action="store_true",
+                        help="run the configurations in reverse order (a second pass shows the machine's drift)")
     args = parser.parse_args()
     common = ["--quality", args.quality]
-    results: dict = {"cores": os.cpu_count(), "quality": args.quality, "load_before": os.getloadavg()}
+    results: dict = {"cores": os.cpu_count(), "quality": args.quality, "load_before": os.getloadavg(),
+                     "order": "reverse" if args.reverse else "forward"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         folder = tmp / "in"
@@ -96,10 +99,12 @@ def main() -> None:
                                                    *common], 150),
         }
         rows = []
-        for name, (cli_args, count) in runs.items():
+        for name, (cli_args, count) in (reversed(runs.items()) if args.reverse else runs.items()):
+            load = os.getloadavg()[0]
             wall = timed(cli_args)
-            rows.append({"run": name, "frames": count, "wall_s": wall, "fps": count / wall})
-            print(f"{name:<45} {count:>5} frames {wall:>7.1f} s {count / wall:>6.2f} fps", flush=True)
+            rows.append({"run": name, "frames": count, "wall_s": wall, "fps": count / wall, "load_1min": load})
+            print(f"{name:<45} {count:>5} frames {wall:>7.1f} s {count / wall:>6.2f} fps  (load {load:.1f})",
+                  flush=True)
         results["runs"] = rows
         results["load_after"] = os.getloadavg()
         results["join"] = frame_diff(tmp / "single.mp4", tmp / "seg.mp4", joins=[75])

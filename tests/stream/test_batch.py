@@ -95,6 +95,16 @@ def long_clip(tmp_path_factory) -> Path:
     return make_clip(path, frames=40, codec="mpeg4", time_base=Fraction(1, 12288))
 
 
+def test_segments_of_a_video_without_audio(tmp_path, weights):
+    clip = make_clip(tmp_path / "silent.mp4", frames=30, codec="mpeg4", time_base=Fraction(1, 12288), audio=False)
+    out = tmp_path / "out" / "silent.mp4"
+    out.parent.mkdir()
+    config = single_video(clip, out, BatchConfig(pairs=[], out_dir=out.parent, settings=settings_for(weights),
+                                                 segments=2, progress=False))
+    assert [r.status for r in run_batch(config).rows] == ["done"]
+    assert read_video(out)["streams"] == ["video"] and len(read_video(out)["times"]) == 30
+
+
 def test_split_at_keyframes_with_warm_up(long_clip):
     segments = split_video(long_clip, 3, warmup=4)
     assert [s.frames for s in segments] == [12, 12, 16]

@@ -22,9 +22,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import av
+
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.manifest import SEGMENT_DIR, Manifest, remove_temporaries
-from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, video_index
+from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.images import is_photo
 
@@ -108,11 +110,18 @@ class BatchReport:
 
 
 def _frames_of(path: Path) -> int:
+    """The expected frame count (for the bar and the automatic segments), from the container's header."""
     if is_photo(path):
         return 1
     try:
-        return max(1, len(video_index(path)[0]))
-    except EnlightError:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            if stream.frames:
+                return stream.frames
+            seconds = float(stream.duration * stream.time_base) if stream.duration else (
+                container.duration / av.time_base if container.duration else 0.0)
+            return max(1, round(seconds * float(stream.average_rate or 25)))
+    except (av.error.FFmpegError, IndexError, ValueError):
         return 1
 
 

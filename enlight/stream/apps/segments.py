@@ -124,6 +124,8 @@ def _packets(path: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Fraction, int
     container = av.open(str(path))
     try:
         streams = [s for s in container.streams if s.type in kinds]
+        if not streams:
+            return  # (demux of no streams would read them all)
         for packet in container.demux(streams):
             if packet.size and packet.dts is not None:
                 yield packet.dts * packet.time_base, packet.stream.index, packet
