@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     from enlight.stream.apps.preview import HOTKEYS
     from enlight.stream.core.choices import (
         BACKENDS,
+        DENOISE_LEVEL,
+        DENOISE_LEVELS,
         GREY_MODES,
         MAX_SMOOTHING,
         MODELS,
@@ -120,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--smooth", default=SMOOTH_TARGET, choices=SMOOTH_TARGETS,
                        help="what is smoothed over time: the generator's correction (after it), its attention map "
                        f"(before it), or both (default: {SMOOTH_TARGET}; docs/quality.md compares them)")
+    model.add_argument("--denoise", default=DENOISE_LEVEL, choices=DENOISE_LEVELS,
+                       help="denoise the dark frames before enhancing them: temporally along the camera's motion "
+                       "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
+                       f"(default: {DENOISE_LEVEL}; docs/quality.md measures the levels)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
@@ -207,12 +213,13 @@ def _plan(args, *, live: bool):
 
 def _plan_options(args, *, live: bool) -> dict:
     """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan)."""
+    from enlight.stream.core.denoise import DenoiseConfig
     from enlight.stream.core.smoothing import SmoothingConfig
 
     return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
-                max_batch=1 if live else args.batch_size)
+                max_batch=1 if live else args.batch_size, denoise=DenoiseConfig(args.denoise))
 
 
 def _dry_run(plan) -> int:

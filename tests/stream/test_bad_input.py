@@ -159,7 +159,8 @@ def test_unknown_container(tmp_path, clip, weights, cli):
 
 
 def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
-    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=400, audio=True)
+    # long enough that the run is still going when the signal lands, even on a loaded machine
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500, audio=True)
     out = tmp_path / "o.mp4"
     proc = subprocess.Popen(
         [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--weights", str(weights),
@@ -172,7 +173,7 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     def read():
         while chunk := proc.stderr.read1(4096):
             seen.extend(chunk)
-            done = re.findall(rb"\| (\d+)/400", bytes(seen))
+            done = re.findall(rb"\| (\d+)/1500", bytes(seen))
             if done and int(done[-1]) >= 40:
                 progressed.set()
 
@@ -187,6 +188,6 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     assert not out.exists()
     partial = tmp_path / "o.partial.mp4"
     info = read_video(partial)
-    assert 40 <= len(info["times"]) < 400
+    assert 40 <= len(info["times"]) < 1500
     assert info["times"] == sorted(info["times"])
     assert not list(tmp_path.glob(".o.*")), "temporary file left behind"

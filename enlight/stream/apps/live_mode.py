@@ -77,6 +77,7 @@ class LiveStats:
     device: str
     ended: str  # why it stopped
     colour: str = "colour"  # what --grey decided
+    denoise: str = "off"  # the --denoise level
 
     @property
     def fps(self) -> float:
@@ -89,7 +90,7 @@ class LiveStats:
         saved = "".join(f"; wrote {frames} frames to {name}" for name, frames in self.recordings)
         return (
             f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
-            f"{self.colour}); "
+            f"{self.colour}, denoise {self.denoise}); "
             f"latency capture->display median {self.latency_percentile(50):.0f} ms, "
             f"p95 {self.latency_percentile(95):.0f} ms; {self.dropped} of {self.captured} captured frames dropped "
             f"to stay live; {self.reconnects} reconnects; {self.ended}{saved}"
@@ -245,6 +246,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
         wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
         backend=label, device=str(backend.device), ended=ended, colour=grey.describe(),
+        denoise=config.plan.denoise.level,
     )
 
 

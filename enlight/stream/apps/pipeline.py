@@ -84,6 +84,7 @@ class RunStats:
     notes: tuple[str, ...] = ()
     damage: Damage | None = None  # what a damaged or cut-short input lost (the CLI warns, exit code 3)
     colour: str = "colour"  # what --grey decided (GreyDecision.describe)
+    denoise: str = "off"  # the --denoise level
 
     @property
     def fps(self) -> float:
@@ -92,7 +93,7 @@ class RunStats:
     def summary(self) -> str:
         return (
             f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
-            f"{self.colour}): "
+            f"{self.colour}, denoise {self.denoise}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
@@ -316,4 +317,5 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         notes=tuple(notes),
         damage=source.damage,
         colour=work.grey.describe(),
+        denoise=config.plan.denoise.level,
     )

@@ -14,3 +14,5 @@ SMOOTHING_STRENGTH = 0.8  # the default weight of the past (docs/quality.md has 
 MAX_SMOOTHING = 0.95  # the strongest smoothing anywhere (CLI, configs, live hotkeys): ~39 frames of memory
 SMOOTH_TARGETS = ("correction", "attention", "both")
 SMOOTH_TARGET = "correction"  # the default (docs/quality.md compares the three)
+DENOISE_LEVELS = ("off", "light", "strong")
+DENOISE_LEVEL = "light"  # the command line's default for files and cameras (docs/quality.md, "Denoising")

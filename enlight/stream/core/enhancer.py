@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from enlight.stream.backends.base import Backend
+from enlight.stream.core.denoise import Denoise, DenoiseConfig, Denoiser
 from enlight.stream.core.plan import InferencePlan
 from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig
 from enlight.stream.core.stages import (
@@ -59,14 +60,16 @@ class Enhancer:
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *, scale: float = 1.0,
-                 upsample: str = "guided", grey: bool = False) -> None:
+                 upsample: str = "guided", grey: bool = False, denoise: DenoiseConfig = DenoiseConfig()) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
         self.smoothing = smoothing
         self.attention_smoother = AttentionSmoother(smoothing) if smoothing.target in ("attention", "both") else None
         self.correction_smoother = CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
-        self.stages: list[Stage] = [ModelInput(scale)]
+        self.denoiser = Denoiser(denoise) if denoise.enabled else None
+        self.stages: list[Stage] = [Denoise(self.denoiser)] if self.denoiser is not None else []
+        self.stages.append(ModelInput(scale))
         if self.attention_smoother is not None:
             self.stages.append(AttentionSmoothing(self.attention_smoother))
         self.stages.append(RunModel(backend))
@@ -80,7 +83,8 @@ class Enhancer:
 
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
-        return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey)
+        return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey,
+                   denoise=plan.denoise)
 
     def set_smoothing(self, strength: float) -> None:
         """Change the smoothing strength of a running enhancer (live hotkeys); the state is kept."""

@@ -21,6 +21,7 @@ from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
 from enlight.stream.backends.tensorrt import TensorRTConfig
 from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.choices import PRECISIONS
+from enlight.stream.core.denoise import DenoiseConfig
 from enlight.stream.core.presets import Quality, quality_preset
 from enlight.stream.core.smoothing import SmoothingConfig
 
@@ -43,6 +44,7 @@ class InferencePlan:
     runtime: str
     options: RuntimeOptions
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    denoise: DenoiseConfig = field(default_factory=DenoiseConfig)  # off unless asked for (the CLI asks)
 
     @property
     def device(self) -> torch.device:
@@ -65,6 +67,7 @@ class InferencePlan:
             f"weights: {weights}",
             f"runtime: {self.label} on {self.device} ({self.options})",
             f"temporal smoothing: {smoothing}",
+            f"denoising: {self.denoise.describe()}",
         ])
 
 
@@ -101,7 +104,7 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
 def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
               backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
-              max_batch: int = 4) -> InferencePlan:
+              max_batch: int = 4, denoise: DenoiseConfig = DenoiseConfig()) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``.
 
     The int8 model of a preset runs when that is what these settings run on: a CPU, ONNX Runtime
@@ -120,7 +123,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     return InferencePlan(
         model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
-        runtime=runtime, options=options, smoothing=smoothing,
+        runtime=runtime, options=options, smoothing=smoothing, denoise=denoise,
     )
 
 

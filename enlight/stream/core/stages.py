@@ -28,7 +28,8 @@ from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother
 class Work:
     """One batch on its way through the stages (all on the backend's device).
 
-    pixels: (B, H, W, 3) uint8 RGB, the frames as decoded. full: (B, 3, H, W) float32 0..255 of the
+    pixels: (B, H, W, 3) uint8 RGB, the frames as decoded (float32 0..255 once ``Denoise``,
+    ``enlight.stream.core.denoise``, has cleaned them). full: (B, 3, H, W) float32 0..255 of the
     same (reduced-size path only). frames: (B, 3, h, w) float32 RGB in [-1, 1], what the model sees
     (h, w: full or reduced size). attention: (B, 1, h, w) in [0, 1]. output: (B, 3, h, w) float32, the
     model's output. result: (B, H, W, 3) uint8 RGB, the enhanced frames.

@@ -1,0 +1,140 @@
+"""The denoising stage (enlight.stream.core.denoise): behaviour, not timing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.denoise import DenoiseConfig, Denoiser, NoiseEstimator
+from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.plan import build_backend, make_plan
+from enlight.stream.core.stages import ModelInput
+from tests.media import make_clip, read_video
+
+H, W = 48, 64
+
+
+def scene(seed: int = 0) -> np.ndarray:
+    """(H, W, 3) float64 dark scene, 0..255: gradients, a few edges, some texture."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:H, 0:W]
+    base = 12 + 10 * np.sin(xx / 6.0 + seed) + 6 * (yy > H // 2) + rng.random((H, W)) * 4
+    return np.stack([base, base * 0.8 + 3, base * 0.6 + 5], -1)
+
+
+def noisy(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Signal-dependent noise (variance 0.6 * value + 1, a Poisson-like law in 0..255 units), as uint8."""
+    sigma = np.sqrt(0.6 * clean + 1)
+    return np.clip(np.round(clean + rng.normal(0, 1, clean.shape) * sigma), 0, 255).astype(np.uint8)
+
+
+def denoise(frames: list[np.ndarray], level: str = "light", batch: int = 4) -> tuple[np.ndarray, Denoiser]:
+    denoiser = Denoiser(DenoiseConfig(level))
+    out = []
+    for start in range(0, len(frames), batch):
+        chunk = torch.from_numpy(np.stack(frames[start:start + batch])).permute(0, 3, 1, 2)
+        out.append(denoiser(chunk).permute(0, 2, 3, 1).numpy())
+    return np.concatenate(out), denoiser
+
+
+def test_noise_estimate_follows_the_signal_dependent_level():
+    rng = np.random.default_rng(1)
+    clean = np.repeat(np.linspace(4, 120, W)[None, :, None], H * 4, 0).repeat(3, -1)  # a smooth ramp
+    image = clean + rng.normal(0, 1, clean.shape) * np.sqrt(0.6 * clean + 1)
+    estimator = NoiseEstimator()
+    estimator.update(torch.from_numpy(image).permute(2, 0, 1).float())
+    for value in (10.0, 40.0, 100.0):
+        estimated = float(estimator.variance(torch.tensor([value])).sqrt())
+        assert estimated == pytest.approx(np.sqrt(0.6 * value + 1), rel=0.2), value
+
+
+def test_a_static_noisy_clip_loses_most_of_its_noise():
+    rng = np.random.default_rng(0)
+    clean = scene()
+    frames = [noisy(clean, rng) for _ in range(12)]
+    for level in ("light", "strong"):
+        out, _ = denoise(frames, level)
+        before = np.diff(np.stack(frames).astype(float), axis=0)[6:].std()
+        after = np.diff(out, axis=0)[6:].std()
+        assert after < 0.35 * before, (level, before, after)
+        assert np.abs(out[-1] - clean).mean() < 0.5 * np.abs(frames[-1] - clean).mean()
+
+
+def test_a_moving_object_is_not_smeared_or_ghosted():
+    rng = np.random.default_rng(2)
+    clean, frames, truths = scene(), [], []
+    for t in range(10):
+        truth = clean.copy()
+        truth[10:26, 4 + 4 * t:20 + 4 * t] = [150, 120, 90]  # a lit 16x16 object, 4 px per frame
+        truths.append(truth)
+        frames.append(noisy(truth, rng))
+    out, _ = denoise(frames, "strong")
+    last, truth = out[-1], truths[-1]
+    assert np.abs(last[10:26, 40:56] - truth[10:26, 40:56]).mean() < 6  # the object keeps its values
+    trail = np.abs(last[10:26, 24:40] - truth[10:26, 24:40]).mean()  # where it was 1-4 frames ago: no ghost
+    assert trail < 6, trail
+
+
+def test_a_scene_cut_resets_the_average():
+    rng = np.random.default_rng(3)
+    first, second = scene(0), scene(5)[::-1] * 1.5
+    frames = [noisy(first, rng) for _ in range(6)] + [noisy(second, rng) for _ in range(3)]
+    out, denoiser = denoise(frames, "strong", batch=3)
+    assert denoiser.scene_cuts == 1
+    assert np.abs(out[6] - second).mean() < np.abs(out[6] - first).mean() / 4  # nothing of the old scene
+
+
+def test_batching_changes_nothing_and_the_filter_is_causal():
+    rng = np.random.default_rng(4)
+    frames = [noisy(scene(), rng) for _ in range(8)]
+    by_four, _ = denoise(frames, batch=4)
+    one_by_one, _ = denoise(frames, batch=1)  # live mode: one frame at a time, nothing from the future
+    np.testing.assert_allclose(by_four, one_by_one, atol=1e-3)
+    first_five, _ = denoise(frames[:5], batch=1)
+    np.testing.assert_allclose(first_five, by_four[:5], atol=1e-3)
+
+
+def test_off_is_no_stage_and_the_same_output(weights):
+    plan = make_plan(weights=weights, device="cpu", backend="torch")
+    backend = build_backend(plan)
+    frames = np.stack([noisy(scene(), np.random.default_rng(i)) for i in range(3)])
+    without = Enhancer(backend)
+    off = Enhancer.from_plan(plan, backend)
+    assert type(off.stages[0]) is ModelInput and off.denoiser is None
+    np.testing.assert_array_equal(without(frames), off(frames))
+    on = Enhancer(backend, denoise=DenoiseConfig("light"))
+    assert on.denoiser is not None and not np.array_equal(on(frames), without(frames))
+
+
+def test_cli_denoise_off_is_the_pipeline_without_denoising(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=6, audio=False)
+    result = cli(clip, "-o", tmp_path / "off.mkv", "--weights", weights, "--denoise", "off", "--codec", "ffv1",
+                 "--pix-fmt", "bgr0", "--device", "cpu", "--backend", "torch")
+    assert result.returncode == 0, result.stderr
+    assert "denoise off)" in result.stderr_lines[-1]
+    run(PipelineConfig(input=clip, output=tmp_path / "plain.mkv", progress=False,
+                       plan=make_plan(weights=weights, device="cpu", backend="torch"),
+                       encoder=_lossless()))
+    np.testing.assert_array_equal(np.stack(read_video(tmp_path / "off.mkv")["images"]),
+                                  np.stack(read_video(tmp_path / "plain.mkv")["images"]))
+
+
+def _lossless():
+    from enlight.stream.io.sink import EncoderConfig
+
+    return EncoderConfig(codec="ffv1", pix_fmt="bgr0")
+
+
+def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
+    from enlight.stream.core.choices import DENOISE_LEVEL
+
+    clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=4, audio=False)
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert f"denoise {DENOISE_LEVEL})" in result.stderr_lines[-1]
+    dry = cli(clip, "-o", tmp_path / "dry.mp4", "--denoise", "strong", "--dry-run", "--device", "cpu")
+    assert dry.returncode == 0 and "denoising: strong" in dry.stdout
+    bad = cli(clip, "-o", tmp_path / "bad.mp4", "--denoise", "max")
+    assert bad.returncode == 2 and "--denoise" in bad.stderr
