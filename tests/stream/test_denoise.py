@@ -113,7 +113,7 @@ def test_cli_denoise_off_is_the_pipeline_without_denoising(tmp_path, weights, cl
     result = cli(clip, "-o", tmp_path / "off.mkv", "--weights", weights, "--denoise", "off", "--codec", "ffv1",
                  "--pix-fmt", "bgr0", "--device", "cpu", "--backend", "torch")
     assert result.returncode == 0, result.stderr
-    assert "denoise off)" in result.stderr_lines[-1]
+    assert "denoise off, " in result.stderr_lines[-1]
     run(PipelineConfig(input=clip, output=tmp_path / "plain.mkv", progress=False,
                        plan=make_plan(weights=weights, device="cpu", backend="torch"),
                        encoder=_lossless()))
@@ -133,7 +133,7 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=4, audio=False)
     result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    assert f"denoise {DENOISE_LEVEL})" in result.stderr_lines[-1]
+    assert f"denoise {DENOISE_LEVEL}, " in result.stderr_lines[-1]
     dry = cli(clip, "-o", tmp_path / "dry.mp4", "--denoise", "strong", "--dry-run", "--device", "cpu")
     assert dry.returncode == 0 and "denoising: strong" in dry.stdout
     bad = cli(clip, "-o", tmp_path / "bad.mp4", "--denoise", "max")

@@ -90,7 +90,7 @@ class LiveStats:
         saved = "".join(f"; wrote {frames} frames to {name}" for name, frames in self.recordings)
         return (
             f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
-            f"{self.colour}, denoise {self.denoise}); "
+            f"denoise {self.denoise}, {self.colour}); "
             f"latency capture->display median {self.latency_percentile(50):.0f} ms, "
             f"p95 {self.latency_percentile(95):.0f} ms; {self.dropped} of {self.captured} captured frames dropped "
             f"to stay live; {self.reconnects} reconnects; {self.ended}{saved}"

@@ -93,7 +93,7 @@ class RunStats:
     def summary(self) -> str:
         return (
             f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
-            f"{self.colour}, denoise {self.denoise}): "
+            f"denoise {self.denoise}, {self.colour}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
