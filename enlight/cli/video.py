@@ -53,12 +53,12 @@ def _strength(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     # torch-free: the arguments are checked before anything heavy is imported
-    from enlight.stream.apps.preview import HOTKEYS
     from enlight.stream.core.choices import (
         BACKENDS,
         DENOISE_LEVEL,
         DENOISE_LEVELS,
         GREY_MODES,
+        HOTKEYS,
         MAX_SMOOTHING,
         MODELS,
         PRECISIONS,

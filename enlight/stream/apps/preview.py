@@ -20,13 +20,6 @@ import numpy as np
 
 from enlight.errors import EnlightError
 
-HOTKEYS = (
-    ("s", "split view: original | enhanced"),
-    ("+ / -", "more / less temporal smoothing"),
-    ("space", "pause"),
-    ("r", "start / stop recording"),
-    ("q / Esc", "quit"),
-)
 TITLE = "enlight-video"
 FIRST_SHOW_MS = 100
 _ESC = 27

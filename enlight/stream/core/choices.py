@@ -16,3 +16,10 @@ SMOOTH_TARGETS = ("correction", "attention", "both")
 SMOOTH_TARGET = "correction"  # the default (docs/quality.md compares the three)
 DENOISE_LEVELS = ("off", "light", "strong")
 DENOISE_LEVEL = "light"  # the command line's default for files and cameras (docs/quality.md, "Denoising")
+HOTKEYS = (  # the live preview window's keys (enlight.stream.apps.preview), listed by --help
+    ("s", "split view: original | enhanced"),
+    ("+ / -", "more / less temporal smoothing"),
+    ("space", "pause"),
+    ("r", "start / stop recording"),
+    ("q / Esc", "quit"),
+)
