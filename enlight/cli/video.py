@@ -122,10 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--smooth", default=SMOOTH_TARGET, choices=SMOOTH_TARGETS,
                        help="what is smoothed over time: the generator's correction (after it), its attention map "
                        f"(before it), or both (default: {SMOOTH_TARGET}; docs/quality.md compares them)")
-    model.add_argument("--denoise", default=DENOISE_LEVEL, choices=DENOISE_LEVELS,
+    model.add_argument("--denoise", default=DENOISE_LEVEL, choices=("auto", *DENOISE_LEVELS),
                        help="denoise the dark frames before enhancing them: temporally along the camera's motion "
                        "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
-                       f"(default: {DENOISE_LEVEL}; docs/quality.md measures the levels)")
+                       f"(default: {DENOISE_LEVEL}: light, but off for --quality fast on a CPU, where it costs more "
+                       "than the model; docs/quality.md measures the levels)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
@@ -213,13 +214,12 @@ def _plan(args, *, live: bool):
 
 def _plan_options(args, *, live: bool) -> dict:
     """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan)."""
-    from enlight.stream.core.denoise import DenoiseConfig
     from enlight.stream.core.smoothing import SmoothingConfig
 
     return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
-                max_batch=1 if live else args.batch_size, denoise=DenoiseConfig(args.denoise))
+                max_batch=1 if live else args.batch_size, denoise=args.denoise)
 
 
 def _dry_run(plan) -> int:

@@ -130,10 +130,13 @@ def _lossless():
 def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     from enlight.stream.core.choices import DENOISE_LEVEL
 
+    assert DENOISE_LEVEL == "auto"
     clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=4, audio=False)
     result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    assert f"denoise {DENOISE_LEVEL}, " in result.stderr_lines[-1]
+    assert "denoise light, " in result.stderr_lines[-1]  # auto at full size: light
+    fast = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
+    assert "denoising: off" in fast.stdout  # auto for the fast preset on a CPU: off (it costs more than the model)
     dry = cli(clip, "-o", tmp_path / "dry.mp4", "--denoise", "strong", "--dry-run", "--device", "cpu")
     assert dry.returncode == 0 and "denoising: strong" in dry.stdout
     bad = cli(clip, "-o", tmp_path / "bad.mp4", "--denoise", "max")

@@ -101,11 +101,19 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
     raise EnlightError(f"unknown backend '{runtime}' (available: {', '.join(available_backends())})")
 
 
+def auto_denoise(preset: Quality, device: torch.device) -> str:
+    """``--denoise auto``: light, except for a reduced-size preset on a CPU, where the full-size
+    denoising passes cost more than the model itself (fast at 854x480: 3.19 -> 1.25 fps end to end
+    on the loaded 2-core machine, docs/quality.md, far over the 15% budget), so off there."""
+    return "off" if device.type == "cpu" and preset.scale > 1 else "light"
+
+
 def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
               backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
-              max_batch: int = 4, denoise: DenoiseConfig = DenoiseConfig()) -> InferencePlan:
+              max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig()) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``.
+    denoise: a ``DenoiseConfig``, or a level name, where 'auto' is ``auto_denoise``'s choice.
 
     The int8 model of a preset runs when that is what these settings run on: a CPU, ONNX Runtime
     (asked for, or what ``auto`` picks there), precision ``auto``, the bundled EnlightenGAN weights;
@@ -120,6 +128,8 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
             and resolved.type == "cpu" and runtime == "onnxruntime")
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch)
+    if isinstance(denoise, str):
+        denoise = DenoiseConfig(auto_denoise(preset, resolved) if denoise == "auto" else denoise)
     return InferencePlan(
         model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
