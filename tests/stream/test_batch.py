@@ -15,7 +15,7 @@ from PIL import Image
 from enlight.stream.apps.batch import BatchConfig, collect, run_batch, single_video
 from enlight.stream.apps.manifest import MANIFEST
 from enlight.stream.apps.segments import split_video
-from enlight.stream.apps.tasks import Settings, Task, run_task
+from enlight.stream.apps.tasks import CRASH_ONCE_ENV, Settings, Task, run_task
 from enlight.stream.io.sink import EncoderConfig
 from tests.media import dark_frames, make_clip, read_video
 
@@ -132,3 +132,16 @@ def test_segments_joined_equal_the_single_run(long_clip, tmp_path, weights):
     assert all(d.max() == 0 for d in diff[:12])  # the first segment is the single run's start
     assert max(d.mean() for d in diff) < 1.0  # the warmed-up smoother: within a level on average
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MANIFEST, "single.mp4", "joined.mp4"])
+
+
+def test_a_pool_worker_that_dies_is_replaced_and_its_task_run_again(tmp_path, weights, monkeypatch):
+    inputs = [make_clip(tmp_path / f"cam{i}.mp4", frames=4 + i, audio=False) for i in range(3)]
+    marker = tmp_path / "crashed-once"
+    monkeypatch.setenv(CRASH_ONCE_ENV, str(marker))  # spawned workers inherit it: the first batch kills one
+    out = tmp_path / "out"
+    report = run_batch(BatchConfig(pairs=[(p, out / p.name) for p in inputs], out_dir=out,
+                                   settings=settings_for(weights), jobs=2, progress=False))
+    assert marker.exists(), "no worker died"
+    assert [r.status for r in report.rows] == ["done"] * 3, report.table()
+    assert [len(read_video(out / p.name)["times"]) for p in inputs] == [4, 5, 6]
+    assert outputs(out) == [MANIFEST, "cam0.mp4", "cam1.mp4", "cam2.mp4"]  # the dead worker's temporary: gone

@@ -19,12 +19,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
 
-from enlight.errors import EnlightError, reason
+from enlight.errors import EnlightError
 from enlight.stream.apps.manifest import SEGMENT_DIR, Manifest, remove_temporaries
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
@@ -191,11 +192,33 @@ def _pool_task(task: Task, settings: Settings) -> Outcome:
 def run_local(tasks: list[Task], settings: Settings, jobs: int,
               on_frames: Callable[[int], None]) -> Iterator[Outcome]:
     """Outcomes as tasks finish: in this process (jobs 1) or a pool of ``jobs`` spawned processes,
-    each building its own plan and backend. A worker that dies fails its task, not the batch."""
+    each building its own plan and backend. A worker that dies breaks the pool: the tasks it took
+    down with it run again in a fresh pool, once; a task that breaks a pool twice fails."""
     if jobs == 1:
         for task in tasks:
             yield run_task(task, settings, on_frames)
         return
+    todo, tries = list(tasks), dict.fromkeys((t.id for t in tasks), 0)
+    while todo:
+        broken: list[Task] = []
+        for task, outcome in _pool_run(todo, settings, jobs, on_frames):
+            if outcome is not None:
+                yield outcome
+                continue
+            tries[task.id] += 1
+            if tries[task.id] < LOCAL_RETRIES + 1:
+                broken.append(task)
+            else:
+                yield Outcome(task, "failed", reason=f"its worker process died {tries[task.id]} times")
+        todo = broken
+
+
+LOCAL_RETRIES = 1  # a task whose worker died runs once more
+
+
+def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
+              on_frames: Callable[[int], None]) -> Iterator[tuple[Task, Outcome | None]]:
+    """(task, outcome) as tasks finish in one process pool; outcome None: the pool broke under it."""
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,)) as pool:
@@ -207,9 +230,9 @@ def run_local(tasks: list[Task], settings: Settings, jobs: int,
                 on_frames(progress.get())
             for future in finished:
                 try:
-                    yield future.result()
-                except Exception as exc:  # the worker process died (BrokenProcessPool)
-                    yield Outcome(futures[future], "failed", reason=f"worker process died: {reason(exc)}")
+                    yield futures[future], future.result()
+                except BrokenProcessPool:
+                    yield futures[future], None
 
 
 def _execute(config: BatchConfig, tasks: list[Task], on_frames) -> Iterator[Outcome]:
