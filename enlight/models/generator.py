@@ -19,7 +19,7 @@ with strict key checking (see ``enlight.models.weights``):
 ``margin`` (ours; 0 = as released) reflection-pads that many more pixels on every side before
 the network and crops them off after, so the zero padding of the 3x3 convolutions falls on
 reflected context instead of the picture's outer rows: a cheap cure for a bright frame that
-changes no weight (see docs/quality.md, "Border").
+changes no weight (see docs/training.md, "The frame").
 """
 
 import torch

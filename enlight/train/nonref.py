@@ -52,12 +52,12 @@ class LossWeights:
     (docs/training.md); the colour angle to the input keeps hues instead."""
 
     vgg: float = 1.0
-    spatial: float = 1.0
+    spatial: float = 30.0  # Zero-DCE's 1 is enough for its curves; a residual network needs more
     exposure: float = 10.0
     color: float = 0.0
     smooth: float = 1.0
     angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
-    chroma: float = 10.0  # chromaticity to the input, L1 (ours)
+    chroma: float = 5.0  # chromaticity to the input, L1 (ours)
 
     def __post_init__(self) -> None:
         if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma) < 0:
