@@ -26,7 +26,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
-from enlight.stream.apps.manifest import SEGMENT_DIR, Manifest, remove_temporaries
+from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.images import is_photo
@@ -159,7 +159,7 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
         count = _segment_count(config, len(todo), frames) if is_video(src) else 1
         segments = _split(src, count) if count > 1 else []
         if len(segments) > 1:
-            folder = out.parent / f"{SEGMENT_DIR}-{out.name}"
+            folder = segment_folder(out)
             tasks = [Task(next_id + s.index, "segment", str(src), str(folder / f"{s.index:04d}{out.suffix}"),
                           frames=s.frames, segment=s, overwrite=True) for s in segments]
             files.append(_File(src, out, tasks, folder=folder, overwrite=overwrite))
@@ -269,7 +269,7 @@ def run_batch(config: BatchConfig) -> BatchReport:
 
     start = time.perf_counter()
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    remove_temporaries(config.out_dir)  # what a killed run left
+    remove_temporaries([out for _, out in config.pairs])  # what a killed run left
     manifest = Manifest(config.out_dir)
     rows: list[Row] = []
     files = _plan_tasks(config, manifest, rows)
@@ -294,7 +294,7 @@ def run_batch(config: BatchConfig) -> BatchReport:
                 bar.set_postfix_str(f"files {finished}/{len(files)}")
     finally:
         bar.close()
-        remove_temporaries(config.out_dir)
+        remove_temporaries([out for _, out in config.pairs])
     rows.sort(key=lambda row: str(row.input))
     return BatchReport(rows, config.ignored, time.perf_counter() - start)
 

@@ -6,15 +6,16 @@ changed since, it is done again. Only the batch's driver writes it (workers repo
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
 MANIFEST = ".enlight-manifest.jsonl"
-# temporary outputs of this program: .<stem>.enlight-<8 hex>.<ext> (VideoSink, photos, joins), segment folders
-_TEMP = re.compile(r"^\..+\.enlight-[0-9a-f]{8}\.[A-Za-z0-9]+$")
+# the segments of OUT.mp4 wait in .enlight-segments-OUT.mp4 beside it until they are joined
 SEGMENT_DIR = ".enlight-segments"
 
 
@@ -57,18 +58,25 @@ class Manifest:
             os.fsync(f.fileno())
 
 
-def remove_temporaries(out_dir: Path) -> int:
-    """Delete what a killed run left: this program's temporary files and segment folders. Returns how many."""
+def remove_temporaries(outputs: list[Path]) -> int:
+    """Delete what a killed run left for these outputs (and only them: another run may be writing
+    beside them): ``.<stem>.enlight-<8 hex><suffix>`` files and the output's segment folder."""
     removed = 0
-    for root, dirs, files in os.walk(out_dir):
-        for name in files:
-            if _TEMP.match(name):
-                Path(root, name).unlink(missing_ok=True)
+    for output in outputs:
+        if not output.parent.is_dir():
+            continue
+        mine = re.compile(rf"\.{re.escape(output.stem)}\.enlight-[0-9a-f]{{8}}{re.escape(output.suffix)}")
+        for path in output.parent.glob(f".{glob.escape(output.stem)}.enlight-*"):
+            if mine.fullmatch(path.name):
+                path.unlink(missing_ok=True)
                 removed += 1
-        for name in [d for d in dirs if d.startswith(SEGMENT_DIR)]:
-            for leftover in Path(root, name).iterdir():
-                leftover.unlink(missing_ok=True)
-            Path(root, name).rmdir()
-            dirs.remove(name)
+        folder = segment_folder(output)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def segment_folder(output: Path) -> Path:
+    """Where the segments of ``output`` are written before they are joined."""
+    return output.parent / f"{SEGMENT_DIR}-{output.name}"
