@@ -27,7 +27,7 @@ import av
 
 from enlight.errors import EnlightError
 from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
-from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video
+from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.images import is_photo
 
@@ -157,7 +157,8 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
         overwrite = config.overwrite or manifest.known(src)
         frames = _frames_of(src)
         count = _segment_count(config, len(todo), frames) if is_video(src) else 1
-        segments = _split(src, count) if count > 1 else []
+        warmup = warmup_frames(config.settings.plan_options.get("denoise", "off"))
+        segments = _split(src, count, warmup) if count > 1 else []
         if len(segments) > 1:
             folder = segment_folder(out)
             tasks = [Task(next_id + s.index, "segment", str(src), str(folder / f"{s.index:04d}{out.suffix}"),
@@ -170,9 +171,9 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
     return files
 
 
-def _split(source: Path, count: int) -> list:
+def _split(source: Path, count: int, warmup: int) -> list:
     try:
-        return split_video(source, count)
+        return split_video(source, count, warmup)
     except EnlightError:
         return []  # unreadable: the single task will fail with its own one-line reason
 
