@@ -36,7 +36,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     if not source.is_file():
         raise EnlightError(f"input not found: {source}")
     if output.suffix.lower() not in PHOTO_SUFFIXES:
-        raise EnlightError(f"input {source} is a photo; give a photo output (.jpg, .png, .tif or .webp), "
+        raise EnlightError(f"input {source} is a photo; give a photo output (.jpg, .png, .tif, .webp or .bmp), "
                            f"not {output.name}")
     if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
         raise EnlightError(f"output {output} is the input file; choose another name")

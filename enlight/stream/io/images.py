@@ -24,9 +24,10 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"})
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"})  # BMP: the LIME test set
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
-_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+                ".bmp": "BMP"}
 _ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
@@ -129,7 +130,7 @@ def photo_format(path: Path) -> str:
     """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
     fmt = _PIL_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use .jpg, .png, .tif or .webp)")
+        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use .jpg, .png, .tif, .webp or .bmp)")
     return fmt
 
 
