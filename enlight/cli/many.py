@@ -45,24 +45,52 @@ def _photo(args, plan_options: Callable[[], dict]) -> int:
     return 0
 
 
+LIST_SUFFIXES = (".txt", ".lst")
+
+
+def is_list(path: Path) -> bool:
+    """A list of inputs: a .txt/.lst file naming one video or photo per line."""
+    return path.suffix.lower() in LIST_SUFFIXES and path.is_file()
+
+
+def _list_pairs(source: Path, out_dir: Path) -> tuple[list, int]:
+    """(input, OUT_DIR/name) for each line of a list file: paths relative to the list's folder; blank
+    lines and lines starting with # skipped. Missing files and clashing names are one-line errors."""
+    pairs, names = [], {}
+    for number, line in enumerate(source.read_text().splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        path = (source.parent / text).expanduser()
+        if not path.is_file():
+            raise EnlightError(f"{source}:{number}: not a file: {text}")
+        if path.name in names:
+            raise EnlightError(f"{source}:{number}: {path.name} would overwrite the output of line {names[path.name]}")
+        names[path.name] = number
+        pairs.append((path, out_dir / path.name))
+    return pairs, 0
+
+
 def _folder_pairs(args) -> tuple[list, int, Path]:
     source, out_dir = Path(args.input), Path(args.output)
+    kind = "a list" if is_list(source) else "a folder"
     if out_dir.exists() and not out_dir.is_dir():
-        raise EnlightError(f"the input is a folder, so the output must be one too: {out_dir} is a file")
+        raise EnlightError(f"the input is {kind}, so the output must be a folder: {out_dir} is a file")
     if out_dir.resolve() == source.resolve():
         raise EnlightError(f"output folder {out_dir} is the input folder; choose another")
     if not out_dir.parent.is_dir():
         raise EnlightError(f"output folder's parent does not exist: {out_dir.parent}")
     from enlight.stream.apps.batch import collect  # imports torch: after the checks on the names
 
-    pairs, ignored = collect(source, out_dir)
+    pairs, ignored = _list_pairs(source, out_dir) if is_list(source) else collect(source, out_dir)
     if not pairs:
         raise EnlightError(f"no videos or photos in {source} ({ignored} other files)")
     return pairs, ignored, out_dir
 
 
 def _batch(args, plan_options: Callable[[], dict]) -> int:
-    if Path(args.input).is_dir():
+    many = Path(args.input).is_dir() or is_list(Path(args.input))
+    if many:
         pairs, ignored, out_dir = _folder_pairs(args)
     else:
         from enlight.stream.io.checks import check_paths
@@ -74,7 +102,7 @@ def _batch(args, plan_options: Callable[[], dict]) -> int:
     config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options()), jobs=args.jobs,
                          segments=args.segments or 0, ray=args.ray, overwrite=args.force,
                          progress=not args.quiet, ignored=ignored)
-    if not Path(args.input).is_dir():
+    if not many:
         config = single_video(Path(args.input), Path(args.output), config)
     report = run_batch(config)
     if not args.quiet or report.count("failed"):
@@ -88,7 +116,7 @@ def enhance_many(args, plan_options: Callable[[], dict]) -> int | None:
     from enlight.stream.io.images import is_photo
 
     source = Path(args.input)
-    folder = source.is_dir()
+    folder = source.is_dir() or is_list(source)
     photo = not folder and is_photo(source) and is_photo(Path(args.output))
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
