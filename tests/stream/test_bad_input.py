@@ -166,6 +166,9 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
         [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--weights", str(weights),
          "--batch-size", "2"],
         cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        # a test run started in the background (`make test &`) ignores SIGINT, and so would the child:
+        # Python only turns SIGINT into KeyboardInterrupt when it starts with the default disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = bytearray()
     progressed = threading.Event()
