@@ -58,7 +58,7 @@ def photo(tmp_path_factory):
     (("{photos}/dusk.jpg", "-o", "{tmp}/out.mp4"), "is a still image"),
     (("{photos}/dusk.jpg", "-o", "{photos}/dusk.jpg", "--force"), "is the input file"),
     (("{photos}/missing.jpg", "-o", "{tmp}/out.jpg"), "not found"),
-    (("{photos}", "-o", "{clip}"), "the output must be one too"),
+    (("{photos}", "-o", "{clip}"), "the output must be a folder"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
     (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
 ])
