@@ -19,7 +19,6 @@ generator pass per crop) from every step.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,14 +205,7 @@ class DistillTrainer(TrainLoop):
             out = self.student(low, attention).float()
         l1, structure = distill_loss(out, target, structure_weight=self.config.structure_weight)
         loss = l1 + structure
-        self.opt_g.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.opt_g)
-        self.scaler.update()
-        with warnings.catch_warnings():  # a skipped fp16 step makes the scheduler warn
-            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-            self.schedulers[0].step()
-        self.step += 1
+        self.generator_step(loss)
         return {"loss": float(loss.detach()), "l1": float(l1.detach()), "structure": float(structure.detach())}
 
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

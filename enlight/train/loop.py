@@ -18,6 +18,7 @@ import json
 import os
 import random
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -78,6 +79,18 @@ class TrainLoop:
 
     config = None
     kind = "enlightengan"  # what the run trains; stored in checkpoints, read by the exporters
+
+    def generator_step(self, loss: torch.Tensor) -> None:
+        """One optimiser step of a trainer with the generator alone (``opt_g``, ``schedulers[0]``, the
+        AMP ``scaler``): backward, step, scheduler, and the step counter."""
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        with warnings.catch_warnings():  # a skipped fp16 step makes the scheduler warn
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+            self.schedulers[0].step()
+        self.step += 1
 
     def _setup(self, config: RunSettings) -> None:
         """Keep ``config``, pick the device (AMP only on CUDA) and seed torch."""

@@ -18,7 +18,6 @@ input itself (``input``, as Zero-DCE). Adam, constant learning rate then linear 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,14 +172,7 @@ class NonRefTrainer(TrainLoop):
         attention = batch["attention"].to(self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             terms = self.losses(low, attention)
-        self.opt_g.zero_grad(set_to_none=True)
-        self.scaler.scale(terms["total"]).backward()
-        self.scaler.step(self.opt_g)
-        self.scaler.update()
-        with warnings.catch_warnings():  # a skipped fp16 step makes the scheduler warn
-            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-            self.schedulers[0].step()
-        self.step += 1
+        self.generator_step(terms["total"])
         return {k: float(v.detach()) for k, v in terms.items()}
 
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

@@ -26,15 +26,23 @@ MODEL_FACTOR = {"enlightengan": 1.0, "retinexnet": 2.0}
 GiB = 1 << 30
 
 
-def available_bytes() -> int:
-    """Memory this process may still use: Linux's MemAvailable, else physical memory, else 8 GiB."""
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key:`` line of a Linux /proc file given in kB, in bytes; None where it cannot be read."""
     try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
+        with open(path) as lines:
+            for line in lines:
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return None
+
+
+def available_bytes() -> int:
+    """Memory this process may still use: Linux's MemAvailable, else physical memory, else 8 GiB."""
+    available = _proc_bytes("/proc/meminfo", "MemAvailable")
+    if available is not None:
+        return available
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -43,14 +51,7 @@ def available_bytes() -> int:
 
 def resident_bytes() -> int:
     """This process's resident memory now (Linux); 0 where it cannot be read."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _proc_bytes("/proc/self/status", "VmRSS") or 0
 
 
 def budget_bytes(max_memory_gb: float | None) -> int:
