@@ -30,7 +30,6 @@ import numpy as np
 import torch
 from stills import clahe, gamma, images
 
-from enlight.models.generator import build_generator
 from enlight.models.weights import default_weights, load_generator
 from enlight.ops.luma import attention_map
 from enlight.quality.niqe import niqe
@@ -38,6 +37,7 @@ from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept
 from enlight.train.data import list_images, load_rgb, to_tensor
 from enlight.train.loop import read_checkpoint
+from enlight.train.trainer import checkpoint_generator
 
 REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
@@ -52,10 +52,7 @@ def load_any_generator(path: Path, *, margin: int = 0):
             raise SystemExit(f"no checkpoint in {path / 'checkpoints'}")
         path = found[-1]
     if path.suffix == ".pt" and path.name.startswith("step_"):
-        state = read_checkpoint(path)
-        config = json.loads(state["config"])
-        generator = build_generator(base_channels=int(config["base_channels"]))
-        generator.load_state_dict(state["generator"])
+        generator = checkpoint_generator(read_checkpoint(path))
     else:
         generator = load_generator(path)
     generator.margin = margin

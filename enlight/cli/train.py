@@ -127,6 +127,9 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help="local contrast of the input mapped by a global power to the output's mean (gamma), or of "
                    f"the input itself as Zero-DCE (input) ({d.spatial_reference})")
     p.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics fixed")
+    p.add_argument("--colour", choices=("kept", "free"), default="kept" if d.keep_hue else "free",
+                   help="kept: the generator's luma in the input's own colours, so no cast can appear (recorded in the "
+                   "exported weights); free: its RGB output as released (kept)")
     p.add_argument("--validation", type=int, default=d.validation,
                    help=f"low-light images held out for choosing checkpoints ({d.validation})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
@@ -221,7 +224,8 @@ def _train_nonref(argv: list[str]) -> int:
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
-                          freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg, **_run_options(args))
+                          freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg,
+                          keep_hue=args.colour == "kept", **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

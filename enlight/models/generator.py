@@ -20,11 +20,17 @@ with strict key checking (see ``enlight.models.weights``):
 the network and crops them off after, so the zero padding of the 3x3 convolutions falls on
 reflected context instead of the picture's outer rows: a cheap cure for a bright frame that
 changes no weight (see docs/training.md, "The frame").
+
+``keep_hue`` (ours; False = as released) keeps only the output's luma and gives it the input's
+colours (``enlight.ops.hue``): weights trained that way (the ``zerodce`` recipe) say so in their
+metadata, and every runtime (PyTorch, the ONNX export) then runs the same network.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from enlight.ops.hue import keep_hue
 
 PAD_MULTIPLE = 16
 RELEASED_BASE_CHANNELS = 32
@@ -50,7 +56,8 @@ class EnlightenGANGenerator(nn.Module):
     tanh). ``forward_with_latent`` also returns the attention-weighted residual.
     """
 
-    def __init__(self, *, base_channels: int = RELEASED_BASE_CHANNELS, margin: int = 0) -> None:
+    def __init__(self, *, base_channels: int = RELEASED_BASE_CHANNELS, margin: int = 0,
+                 keep_hue: bool = False) -> None:
         super().__init__()
         if base_channels < 1:
             raise ValueError(f"base_channels must be positive, got {base_channels}")
@@ -58,6 +65,7 @@ class EnlightenGANGenerator(nn.Module):
             raise ValueError(f"margin must be >= 0, got {margin}")
         self.base_channels = base_channels
         self.margin = margin
+        self.keep_hue = keep_hue
         w = [base_channels * 2**i for i in range(5)]  # 32, 64, 128, 256, 512 in the release
         encoder_in = [4, w[0], w[1], w[2], w[3]]
         for level in range(1, 6):
@@ -89,8 +97,10 @@ class EnlightenGANGenerator(nn.Module):
     def forward_with_latent(
         self, frames: torch.Tensor, attention: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(output, latent), both (B, 3, H, W); ``latent`` is ``attention * residual``."""
+        """(output, latent), both (B, 3, H, W); ``latent`` is ``attention * residual`` (before
+        ``keep_hue``, which, when on, replaces the output by its luma in the input's colours)."""
         height, width = frames.shape[-2:]
+        source = frames
         left, right, top, bottom = pad_amounts(height, width, margin=self.margin)
         padded = (left, right, top, bottom) != (0, 0, 0, 0)
         if padded:
@@ -122,6 +132,8 @@ class EnlightenGANGenerator(nn.Module):
         if padded:
             output = output[..., top : top + height, left : left + width]
             latent = latent[..., top : top + height, left : left + width]
+        if self.keep_hue:
+            output = keep_hue(output, source)
         return output, latent
 
 

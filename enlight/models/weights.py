@@ -61,8 +61,11 @@ def save_weights(
     dtype: cast floating-point tensors (e.g. ``torch.float16`` for shipping); None keeps them.
     ``num_batches_tracked`` buffers are not stored (inference does not use them).
     """
+    extra = {"keep_hue": "1"} if generator.keep_hue else {}
+    if generator.margin:
+        extra["margin"] = str(generator.margin)
     return save_module(path, generator, architecture=ARCHITECTURE, provenance=provenance, dtype=dtype,
-                       base_channels=str(generator.base_channels))
+                       base_channels=str(generator.base_channels), **extra)
 
 
 def save_module(
@@ -123,6 +126,7 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    options = {}
     if path.suffix in (".pth", ".pt"):
         state_dict = import_released_checkpoint(path)
         base_channels = _base_channels_of(state_dict, path)
@@ -140,9 +144,18 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
             base_channels = int(metadata["base_channels"])
         except (KeyError, ValueError):
             raise WeightsError(f"{path} metadata has no valid base_channels") from None
-    generator = EnlightenGANGenerator(base_channels=base_channels)
+        options = _generator_options(metadata, path)
+    generator = EnlightenGANGenerator(base_channels=base_channels, **options)
     _load_strict(generator, state_dict, path)
     return generator.float().eval()
+
+
+def _generator_options(metadata: dict[str, str], path: Path) -> dict:
+    """The generator's ``keep_hue`` and ``margin`` as the weights' metadata records them (absent: as released)."""
+    try:
+        return {"keep_hue": metadata.get("keep_hue", "0") == "1", "margin": int(metadata.get("margin", "0"))}
+    except ValueError:
+        raise WeightsError(f"{path} metadata has an invalid margin") from None
 
 
 def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -56,7 +56,7 @@ class LossWeights:
     color: float = 0.0
     smooth: float = 1.0
     angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
-    chroma: float = 5.0  # chromaticity to the input, L1 (ours)
+    chroma: float = 0.0  # chromaticity to the input, L1 (ours; nothing to do when the colour is kept)
 
     def __post_init__(self) -> None:
         if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma) < 0:
@@ -83,6 +83,7 @@ class NonRefConfig(RunSettings):
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
     validation: int = 40  # low-light images held out (never trained on) for choosing checkpoints
     vgg: Path | None = None
+    keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
 
     def __post_init__(self) -> None:
         if self.spatial_reference not in SPATIAL_REFERENCES:
@@ -125,6 +126,7 @@ class NonRefTrainer(TrainLoop):
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+        self.generator.keep_hue = config.keep_hue
         self.vgg = None
         if config.weights.vgg > 0:
             self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval().requires_grad_(False)

@@ -233,6 +233,16 @@ class Trainer(TrainLoop):
         return [(low + 1) / 2, (fake + 1) / 2]
 
 
+def checkpoint_generator(state: dict):
+    """The generator of a checkpoint (``read_checkpoint``'s dict), as its run's config built it
+    (base channels, ``keep_hue``); in train mode, on the CPU."""
+    config = json.loads(state["config"])
+    generator = build_generator(base_channels=int(config["base_channels"]))
+    generator.keep_hue = bool(config.get("keep_hue", False))
+    generator.load_state_dict(state["generator"])
+    return generator
+
+
 def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
     """Write the generator of the newest checkpoint in ``run_dir`` as our safetensors file."""
     from enlight.models.weights import save_weights
@@ -240,11 +250,9 @@ def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
     state = newest_checkpoint(run_dir)
     if state.get("kind", "enlightengan") not in ("enlightengan", "distill"):
         raise EnlightError(f"{run_dir} trained {state['kind']}, not an EnlightenGAN generator")
-    config = json.loads(state["config"])
-    generator = build_generator(base_channels=int(config["base_channels"]))
-    generator.load_state_dict(state["generator"])
+    generator = checkpoint_generator(state)
     provenance = json.dumps(run_provenance(state))
     return save_weights(output, generator.eval(), provenance=provenance, dtype=torch.float16 if fp16 else None)
 
 
-__all__ = ["ImagePool", "TrainConfig", "Trainer", "export_generator"]
+__all__ = ["ImagePool", "TrainConfig", "Trainer", "checkpoint_generator", "export_generator"]

@@ -27,7 +27,7 @@ def low_folder(tmp_path_factory):
 def config(low, out, **changes):
     base = dict(low=low, out=out, steps=4, decay_steps=2, batch_size=2, crop=32, base_channels=8, device="cpu",
                 workers=0, checkpoint_every=2, sample_every=2, log_every=1, validation=2,
-                weights=LossWeights(angle=1.0, color=1.0), max_gain=10.0)
+                weights=LossWeights(angle=1.0, color=1.0, chroma=1.0), max_gain=10.0)
     base.update(changes)
     return NonRefConfig(**base)
 
@@ -66,7 +66,11 @@ def test_fit_resume_and_export(low_folder, tmp_path):
     longer.fit(resume=True, progress=False)
     assert longer.step == 6
     weights = export_generator(out, tmp_path / "g.safetensors")
-    assert load_generator(weights).base_channels == 8
+    exported = load_generator(weights)
+    assert exported.base_channels == 8 and exported.keep_hue  # the recipe's default: the input's colours kept
+    free = NonRefTrainer(config(low_folder, tmp_path / "free", weights=LossWeights(vgg=0.0), keep_hue=False))
+    free.fit(progress=False)
+    assert not load_generator(export_generator(tmp_path / "free", tmp_path / "f.safetensors")).keep_hue
 
 
 def test_init_from_weights(low_folder, tmp_path):

@@ -1,0 +1,76 @@
+"""keep_hue: the network's luma in the input's colours (enlight.ops.hue), in the generator and its weights."""
+
+import torch
+
+from enlight.models.generator import EnlightenGANGenerator
+from enlight.models.weights import load_generator, save_weights
+from enlight.ops.hue import chromaticity, keep_hue
+from enlight.ops.luma import attention_map, luma
+
+
+def _rgb(values, size=(6, 8)):
+    """(1, 3, H, W) in [-1, 1] of one colour given in [0, 1]."""
+    return (torch.tensor(values).view(1, 3, 1, 1).expand(1, 3, *size) * 2 - 1).clone()
+
+
+def test_output_luma_with_input_colour():
+    source = _rgb([0.10, 0.05, 0.02])  # dark orange
+    output = _rgb([0.30, 0.40, 0.60])  # bright blue: a cast the network made up
+    kept = keep_hue(output, source)
+    assert torch.allclose(luma(kept), luma(output), atol=2e-3)
+    rgb = (kept + 1) / 2
+    ratio = rgb[:, :, 2, 3] / rgb[:, 1:2, 2, 3]
+    assert torch.allclose(ratio, torch.tensor([[2.0, 1.0, 0.4]]), atol=0.03)  # the input's r:g:b
+
+
+def test_grey_stays_grey_and_black_stays_black():
+    grey = keep_hue(_rgb([0.6, 0.2, 0.9]), _rgb([0.2, 0.2, 0.2]))
+    assert (grey[:, 0] - grey[:, 2]).abs().max() < 1e-3
+    black = keep_hue(_rgb([0.5, 0.5, 0.5]), _rgb([0.0, 0.0, 0.0]))
+    assert torch.allclose(black, torch.full_like(black, 2 * 0.5 - 1), atol=1e-3)  # luma kept, no colour invented
+
+
+def test_dark_colour_noise_is_desaturated():
+    torch.manual_seed(0)
+    noisy = (torch.rand(1, 3, 32, 32) * 0.02) * 2 - 1  # luma ~0.01: colour is noise
+    c = chromaticity(noisy)
+    raw = chromaticity(noisy, dark=1e-6)  # the same colour without the desaturation
+    assert (raw - 1).abs().mean() > 0.05
+    assert (c - 1).abs().mean() < 0.5 * (raw - 1).abs().mean()
+
+
+def test_generator_keep_hue_and_weights_metadata(tmp_path):
+    torch.manual_seed(1)
+    net = EnlightenGANGenerator(base_channels=4, keep_hue=True).eval()
+    frames = torch.rand(2, 3, 20, 28) * 2 - 1
+    with torch.no_grad():
+        out = net(frames, attention_map(frames))
+        net.keep_hue = False
+        free = net(frames, attention_map(frames))
+    assert torch.allclose(luma(out), luma(free), atol=1e-4)
+    assert not torch.allclose(out, free, atol=1e-2)
+    net.keep_hue = True
+    path = save_weights(tmp_path / "g.safetensors", net, provenance="{}")
+    loaded = load_generator(path)
+    assert loaded.keep_hue and loaded.margin == 0
+    with torch.no_grad():
+        assert torch.allclose(loaded(frames, attention_map(frames)), out, atol=1e-5)
+    net.keep_hue = False
+    assert not load_generator(save_weights(tmp_path / "f.safetensors", net, provenance="{}")).keep_hue
+
+
+def test_onnx_export_keeps_the_hue():
+    import numpy as np
+    import onnxruntime as ort
+
+    from enlight.models.onnx_export import export_onnx_bytes
+
+    torch.manual_seed(2)
+    net = EnlightenGANGenerator(base_channels=4, keep_hue=True).eval()
+    frames = torch.rand(1, 3, 30, 44) * 2 - 1
+    attention = attention_map(frames)
+    session = ort.InferenceSession(export_onnx_bytes(net), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"frames": frames.numpy(), "attention": attention.numpy()})[0]
+    with torch.no_grad():
+        want = net(frames, attention).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-4)
