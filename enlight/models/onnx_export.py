@@ -21,8 +21,14 @@ from enlight.ops.luma import attention_map
 INPUT_NAMES = ("frames", "attention")
 OUTPUT_NAME = "enhanced"
 DEFAULT_OPSET = 17
-# traced at a size that is not a multiple of 16, so the padding ops are recorded in the graph
+# traced at a size that is not a multiple of 16, so the padding ops are recorded in the graph, plus
+# twice the generator's margin, so that the trace takes the reflection branch of its padding
 _TRACE_SIZE = (37, 53)
+
+
+def trace_size(margin: int) -> tuple[int, int]:
+    """(height, width) of the example frames the export traces a generator with ``margin`` at."""
+    return _TRACE_SIZE[0] + 2 * margin, _TRACE_SIZE[1] + 2 * margin
 
 
 def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_OPSET) -> bytes:
@@ -30,7 +36,7 @@ def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_
     import copy
 
     model = copy.deepcopy(generator).float().eval().cpu()
-    frames = torch.rand(1, 3, *_TRACE_SIZE) * 2 - 1
+    frames = torch.rand(1, 3, *trace_size(model.margin)) * 2 - 1
     attention = attention_map(frames)
     dynamic = {0: "batch", 2: "height", 3: "width"}
     buffer = io.BytesIO()

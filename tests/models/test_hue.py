@@ -74,3 +74,21 @@ def test_onnx_export_keeps_the_hue():
     with torch.no_grad():
         want = net(frames, attention).numpy()
     np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_onnx_export_with_margin_reflects():
+    import numpy as np
+    import onnxruntime as ort
+
+    from enlight.models.onnx_export import export_onnx_bytes
+
+    torch.manual_seed(3)
+    net = EnlightenGANGenerator(base_channels=4, margin=32, keep_hue=True).eval()
+    session = ort.InferenceSession(export_onnx_bytes(net), providers=["CPUExecutionProvider"])
+    for size in ((48, 80), (70, 45)):
+        frames = torch.rand(1, 3, *size) * 2 - 1
+        attention = attention_map(frames)
+        got = session.run(None, {"frames": frames.numpy(), "attention": attention.numpy()})[0]
+        with torch.no_grad():
+            want = net(frames, attention).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-4)
