@@ -136,6 +136,7 @@ class TrainLoop:
             "kind": self.kind,
             "step": self.step,
             "config": json.dumps(self.config.to_json()),
+            "keep_hue": bool(getattr(self.nets.get("generator"), "keep_hue", False)),  # how to rebuild it
             "schedulers": [s.state_dict() for s in self.schedulers],
             "scaler": self.scaler.state_dict(),
             "rng": {

@@ -238,7 +238,7 @@ def checkpoint_generator(state: dict):
     (base channels, ``keep_hue``); in train mode, on the CPU."""
     config = json.loads(state["config"])
     generator = build_generator(base_channels=int(config["base_channels"]))
-    generator.keep_hue = bool(config.get("keep_hue", False))
+    generator.keep_hue = bool(state.get("keep_hue", config.get("keep_hue", False)))
     generator.load_state_dict(state["generator"])
     return generator
 

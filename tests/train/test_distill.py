@@ -80,3 +80,16 @@ def test_freeze_bn_keeps_the_statistics_and_trains_the_eval_mode_network(images,
     trainer.train_step(batch)
     assert all(torch.equal(trainer.generator.state_dict()[k], v) for k, v in stats.items())
     assert not torch.equal(trainer.generator.conv1_1.weight, load_generator(weights).conv1_1.weight)
+
+
+def test_student_of_a_hue_keeping_teacher_keeps_the_hue(images, weights, tmp_path):
+    from enlight.models.weights import save_weights
+
+    teacher = load_generator(weights)
+    teacher.keep_hue = True
+    path = save_weights(tmp_path / "t.safetensors", teacher, provenance="{}")
+    trainer = DistillTrainer(config(images, tmp_path / "run", path, steps=2, decay_steps=1, checkpoint_every=2))
+    assert trainer.generator.keep_hue
+    trainer.fit(progress=False)
+    assert train_main(["export", str(tmp_path / "run"), "-o", str(tmp_path / "s.safetensors")]) == 0
+    assert load_generator(tmp_path / "s.safetensors").keep_hue
