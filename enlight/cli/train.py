@@ -112,6 +112,7 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--w-vgg", type=float, default=w.vgg, help=f"self feature preserving loss weight ({w.vgg})")
     p.add_argument("--w-spatial", type=float, default=w.spatial, help=f"spatial consistency weight ({w.spatial})")
     p.add_argument("--w-exposure", type=float, default=w.exposure, help=f"exposure control weight ({w.exposure})")
+    p.add_argument("--w-border", type=float, default=w.border, help=f"no-frame weight (ours) ({w.border})")
     p.add_argument("--w-color", type=float, default=w.color, help=f"colour constancy weight ({w.color})")
     p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
     p.add_argument("--w-angle", type=float, default=w.angle,
@@ -130,6 +131,9 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--colour", choices=("kept", "free"), default="kept" if d.keep_hue else "free",
                    help="kept: the generator's luma in the input's own colours, so no cast can appear (recorded in the "
                    "exported weights); free: its RGB output as released (kept)")
+    p.add_argument("--margin", type=int, default=d.margin,
+                   help="extra reflection padding of the generator on every side, trained with and recorded in the "
+                   f"exported weights (no bright frame from the convolutions' zero padding) ({d.margin})")
     p.add_argument("--validation", type=int, default=d.validation,
                    help=f"low-light images held out for choosing checkpoints ({d.validation})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
@@ -220,12 +224,12 @@ def _train_nonref(argv: list[str]) -> int:
         torch.set_num_threads(args.threads)
     weights = LossWeights(vgg=args.w_vgg, spatial=args.w_spatial, exposure=args.w_exposure, color=args.w_color,
                           smooth=args.w_smooth, angle=args.w_angle,
-                          chroma=args.w_chroma)
+                          chroma=args.w_chroma, border=args.w_border)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
                           freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg,
-                          keep_hue=args.colour == "kept", **_run_options(args))
+                          keep_hue=args.colour == "kept", margin=args.margin, **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

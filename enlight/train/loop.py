@@ -137,6 +137,7 @@ class TrainLoop:
             "step": self.step,
             "config": json.dumps(self.config.to_json()),
             "keep_hue": bool(getattr(self.nets.get("generator"), "keep_hue", False)),  # how to rebuild it
+            "margin": int(getattr(self.nets.get("generator"), "margin", 0)),
             "schedulers": [s.state_dict() for s in self.schedulers],
             "scaler": self.scaler.state_dict(),
             "rng": {

@@ -31,6 +31,7 @@ from enlight.train.distill import LowLightCrops
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
+    border_loss,
     chromaticity_loss,
     color_angle_loss,
     color_constancy_loss,
@@ -57,9 +58,11 @@ class LossWeights:
     smooth: float = 1.0
     angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
     chroma: float = 0.0  # chromaticity to the input, L1 (ours; nothing to do when the colour is kept)
+    border: float = 0.0  # no bright or dark frame (ours)
 
     def __post_init__(self) -> None:
-        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma) < 0:
+        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma,
+               self.border) < 0:
             raise EnlightError("loss weights must be >= 0")
 
 
@@ -84,6 +87,7 @@ class NonRefConfig(RunSettings):
     validation: int = 40  # low-light images held out (never trained on) for choosing checkpoints
     vgg: Path | None = None
     keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
+    margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
 
     def __post_init__(self) -> None:
         if self.spatial_reference not in SPATIAL_REFERENCES:
@@ -92,8 +96,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError(f"--crop must be a multiple of 16 and at least 32, got {self.crop}")
         if self.steps < 1 or not 0 <= self.decay_steps <= self.steps:
             raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
-        if self.batch_size < 1 or self.validation < 0:
-            raise EnlightError("--batch-size must be >= 1 and --validation >= 0")
+        if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
+            raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
 
     def to_json(self) -> dict:
         data = super().to_json()
@@ -126,7 +130,7 @@ class NonRefTrainer(TrainLoop):
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
-        self.generator.keep_hue = config.keep_hue
+        self.generator.keep_hue, self.generator.margin = config.keep_hue, config.margin
         self.vgg = None
         if config.weights.vgg > 0:
             self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval().requires_grad_(False)
@@ -164,6 +168,8 @@ class NonRefTrainer(TrainLoop):
             terms["angle"] = w.angle * color_angle_loss(out01, low01)
         if w.chroma > 0:
             terms["chroma"] = w.chroma * chromaticity_loss(out01, low01)
+        if w.border > 0:
+            terms["border"] = w.border * border_loss(out01, reference)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
         terms["total"] = sum(terms.values())

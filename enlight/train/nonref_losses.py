@@ -14,6 +14,9 @@ targets a fault of an exposure-only generator:
 - ``color_angle_loss`` (ours, not Zero-DCE's): the angle between output and input RGB vectors per
   4x4 cell, so the colours of the input are kept (a gain per cell is free).
 - ``chromaticity_loss`` (ours): the same, as the L1 distance of the cells' chromaticities.
+- ``border_loss`` (ours): no frame, the differentiable form of ``enlight.quality.structure``'s
+  border excess: on each side, the difference between the outer 4-pixel band's mean luma and the
+  8-24-pixel band's may not exceed the reference's.
 - ``illumination_smoothness_loss``: total variation of the correction (output - input), so the
   network brightens regions rather than painting texture.
 
@@ -117,6 +120,31 @@ def chromaticity_loss(
     return (weight * diff).mean()
 
 
+def _band_differences(y: torch.Tensor, band: int, inner: tuple[int, int]) -> torch.Tensor:
+    """(B, 4): |mean(outer band) - mean(inner band)| of a (B, 1, H, W) map on the top, bottom, left, right."""
+    a, b = inner
+    sides = [
+        y[..., :band, :].mean(dim=(1, 2, 3)) - y[..., a:b, :].mean(dim=(1, 2, 3)),
+        y[..., -band:, :].mean(dim=(1, 2, 3)) - y[..., -b:-a, :].mean(dim=(1, 2, 3)),
+        y[..., :, :band].mean(dim=(1, 2, 3)) - y[..., :, a:b].mean(dim=(1, 2, 3)),
+        y[..., :, -band:].mean(dim=(1, 2, 3)) - y[..., :, -b:-a].mean(dim=(1, 2, 3)),
+    ]
+    return torch.stack(sides, 1).abs()
+
+
+def border_loss(output: torch.Tensor, reference: torch.Tensor, *, band: int = 4,
+                inner: tuple[int, int] = (8, 24)) -> torch.Tensor:
+    """No frame: mean over sides and images of ``relu(d_out - d_ref)``, where d is the absolute
+    difference between the mean luma of the outer ``band`` rows (columns) and of the ``inner`` band.
+
+    output, reference: (B, 3, H, W) in [0, 1] (reference: the input mapped by a global power to
+    the output's mean, as the measure uses), H and W at least ``inner[1]``. In [0, 1] luma units
+    (x 255 for grey levels). Not in Zero-DCE.
+    """
+    excess = _band_differences(_gray(output), band, inner) - _band_differences(_gray(reference), band, inner)
+    return F.relu(excess).mean()
+
+
 def illumination_smoothness_loss(correction: torch.Tensor) -> torch.Tensor:
     """Total variation ``2 * (mean dy^2 + mean dx^2)`` of a (B, C, H, W) map, as Zero-DCE's L_tv.
 
@@ -148,6 +176,7 @@ def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterati
 
 
 __all__ = [
+    "border_loss",
     "color_angle_loss",
     "chromaticity_loss",
     "color_constancy_loss",

@@ -235,10 +235,11 @@ class Trainer(TrainLoop):
 
 def checkpoint_generator(state: dict):
     """The generator of a checkpoint (``read_checkpoint``'s dict), as its run's config built it
-    (base channels, ``keep_hue``); in train mode, on the CPU."""
+    (base channels, ``keep_hue``, ``margin``); in train mode, on the CPU."""
     config = json.loads(state["config"])
     generator = build_generator(base_channels=int(config["base_channels"]))
     generator.keep_hue = bool(state.get("keep_hue", config.get("keep_hue", False)))
+    generator.margin = int(state.get("margin", config.get("margin", 0)))
     generator.load_state_dict(state["generator"])
     return generator
 

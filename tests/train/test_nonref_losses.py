@@ -93,3 +93,21 @@ def test_chromaticity_hand_computed():
     assert chromaticity_loss(out, src, eps=0).item() == pytest.approx(2 / 3, abs=1e-6)
     # a dark input cell (mean 0.01 < dark 0.02) counts in proportion: weight 0.5
     assert chromaticity_loss(out, src / 10, eps=0).item() == pytest.approx(2 / 3 * 0.5, abs=1e-6)
+
+
+def test_border_loss_sees_a_bright_frame_and_not_a_real_edge():
+    from enlight.train.nonref_losses import border_loss
+
+    torch.manual_seed(0)
+    reference = torch.rand(2, 3, 48, 64) * 0.02 + 0.4
+    assert border_loss(reference, reference).item() == 0
+    framed = reference.clone()
+    framed[..., :4, :] += 10 / 255  # the top 4 rows 10 grey levels brighter
+    loss = border_loss(framed, reference)
+    assert loss.item() == pytest.approx(10 / 255 / 4, rel=0.05)  # one side of four
+    framed.requires_grad_(True)
+    border_loss(framed, reference).backward()
+    assert framed.grad[..., :4, :].abs().sum() > 0
+    edged = reference.clone()
+    edged[..., :4, :] += 0.2  # a real bright edge in the reference and the output alike: not a frame
+    assert border_loss(edged, edged).item() == 0
