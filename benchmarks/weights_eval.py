@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
 
 
-def load_any_generator(path: Path, *, margin: int = 0):
+def load_any_generator(path: Path, *, margin: int | None = None):
     """A generator in eval mode from weights, a checkpoint or a run folder (newest checkpoint)."""
     path = Path(path)
     if path.is_dir():
@@ -55,7 +55,8 @@ def load_any_generator(path: Path, *, margin: int = 0):
         generator = checkpoint_generator(read_checkpoint(path))
     else:
         generator = load_generator(path)
-    generator.margin = margin
+    if margin is not None:
+        generator.margin = margin
     return generator.float().eval()
 
 
@@ -125,8 +126,9 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--sets", nargs="+", default=["validation", "Fusion"])
     p.add_argument("--weights", nargs="*", default=None, help="NAME=PATH (weights, checkpoint or run folder)")
-    p.add_argument("--margin", type=int, nargs="+", default=[0],
-                   help="extra reflection padding of the generators; several values: one row each")
+    p.add_argument("--margin", type=int, nargs="+", default=[None],
+                   help="extra reflection padding of the generators (default: as their weights say); several "
+                   "values: one row each")
     p.add_argument("--baselines", nargs="*", default=["input", "gamma", "clahe", "zerodce"])
     p.add_argument("--zerodce", type=Path, default=REPO.parent / "shared" / "baselines" / "zerodce_Epoch99.pth")
     p.add_argument("--limit", type=int, default=None, help="first N images of each set")

@@ -29,6 +29,7 @@ from enlight.errors import EnlightError
 from enlight.ops.luma import attention_map
 
 HEAD_MODULE = "conv10"  # the generator's last convolution; it and everything after it stay float
+FIRST_MODULE = "conv1_1"  # its first: what does not depend on it (input preparation) stays float too
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,38 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     return feeds
 
 
-def head_nodes(model) -> list[str]:
-    """Names of the ONNX nodes from the head convolution to the output (kept in float32)."""
-    start = [n for n in model.graph.node if n.op_type == "Conv" and f"/{HEAD_MODULE}/" in n.name]
-    if len(start) != 1:
-        raise EnlightError(f"cannot find the generator's head convolution ({HEAD_MODULE}) in the ONNX graph")
+def _descendants(model, start: list) -> list[str]:
+    """Names of ``start``'s nodes and of every node that consumes their outputs, transitively."""
     consumers: dict[str, list] = {}
     for node in model.graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    keep, todo = [], list(start)
+    found, todo = [], list(start)
     while todo:
         node = todo.pop()
-        if node.name in keep:
+        if node.name in found:
             continue
-        keep.append(node.name)
+        found.append(node.name)
         for output in node.output:
             todo.extend(consumers.get(output, []))
-    return keep
+    return found
+
+
+def _conv(model, module: str) -> list:
+    return [n for n in model.graph.node if n.op_type == "Conv" and f"/{module}/" in n.name]
+
+
+def head_nodes(model) -> list[str]:
+    """Names of the ONNX nodes kept in float32: from the head convolution to the output, and every
+    node that does not depend on the first convolution (the input's padding and attention pooling,
+    and the ``keep_hue`` colour branch, whose ratios 8-bit steps would put straight on the picture)."""
+    start = _conv(model, HEAD_MODULE)
+    first = _conv(model, FIRST_MODULE)
+    if len(start) != 1 or len(first) != 1:
+        raise EnlightError(f"cannot find the generator's head convolution ({HEAD_MODULE}) in the ONNX graph")
+    network = set(_descendants(model, first))
+    keep = _descendants(model, start)
+    return keep + [n.name for n in model.graph.node if n.name not in network and n.name not in keep]
 
 
 def quantize_generator(config: QuantizeConfig) -> Path:

@@ -70,3 +70,24 @@ def test_cli_errors_are_one_line(weights, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "weights not found" in err[0] and "not a folder" in err[1]
     assert not (tmp_path / "q.onnx").exists()
+
+
+def test_hue_keeping_generator_keeps_its_colour_branch_float(calibration, weights, tmp_path):
+    from enlight.models.weights import save_weights
+    from enlight.ops.hue import chromaticity
+
+    generator = load_generator(weights)
+    generator.keep_hue = True
+    source = save_weights(tmp_path / "kh.safetensors", generator, provenance="{}")
+    out = tmp_path / "kh_int8.onnx"
+    assert train_main(["quantize", "--weights", str(source), "--images", str(calibration), "-o", str(out)]) == 0
+    model = onnx.load(str(out))
+    quantized = {n.input[0] for n in model.graph.node if n.op_type == "QuantizeLinear"}
+    pools = [n for n in model.graph.node if n.op_type == "AveragePool"]  # the colour branch's 3x3 average
+    assert pools and not any(i in quantized for n in pools for i in n.output)
+    int8 = OnnxRuntimeBackend(out.read_bytes(), OnnxRuntimeConfig(device=torch.device("cpu")))
+    x = torch.from_numpy(np.array(Image.open(calibration / "c3.png"))).permute(2, 0, 1)[None].float() / 127.5 - 1
+    got = int8(x, attention_map(x))
+    colour = chromaticity(x)
+    lifted = (got + 1) / 2 / ((got + 1) / 2 * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, True)
+    assert (lifted - colour).abs().mean() < 0.02  # the input's colours, exactly as in float
