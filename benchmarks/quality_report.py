@@ -238,7 +238,17 @@ def write_report(results: dict, path: Path) -> None:
             WHY_DEFAULT, "", "## What was tried before", "", HISTORY, ""]
     out += smoothing_target_section(path.parent / "img" / "smoothing_targets.json")
     out += preset_section(results.get("presets"))
-    path.write_text("\n".join(out))
+    path.write_text("\n".join(out) + kept_sections(path))
+
+
+KEPT_FROM = "\n## Denoising"  # sections from here on are written by benchmarks/denoise.py and by hand
+
+
+def kept_sections(path: Path) -> str:
+    """The end of the existing report from ``KEPT_FROM`` on (this script does not write it), or ''."""
+    text = path.read_text() if path.is_file() else ""
+    start = text.find(KEPT_FROM)
+    return "\n" + text[start:].rstrip("\n") + "\n" if start >= 0 else "\n"
 
 
 def smoothing_target_section(json_path: Path) -> list[str]:

@@ -152,6 +152,7 @@ class DistillTrainer(TrainLoop):
             self.dataset.targets = self._teacher_outputs()
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
         self.generator.keep_hue = self.teacher.keep_hue  # a student learns the teacher's luma, its colours are kept too
+        self.generator.margin = round(self.teacher.margin / config.scale)  # the same context, at its own scale
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
         flat = max(0, config.steps - config.decay_steps)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]

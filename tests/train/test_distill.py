@@ -86,10 +86,12 @@ def test_student_of_a_hue_keeping_teacher_keeps_the_hue(images, weights, tmp_pat
     from enlight.models.weights import save_weights
 
     teacher = load_generator(weights)
-    teacher.keep_hue = True
+    teacher.keep_hue, teacher.margin = True, 8
     path = save_weights(tmp_path / "t.safetensors", teacher, provenance="{}")
-    trainer = DistillTrainer(config(images, tmp_path / "run", path, steps=2, decay_steps=1, checkpoint_every=2))
-    assert trainer.generator.keep_hue
+    trainer = DistillTrainer(config(images, tmp_path / "run", path, steps=2, decay_steps=1, checkpoint_every=2,
+                                    scale=2.0))
+    assert trainer.generator.keep_hue and trainer.generator.margin == 4  # the teacher's context at 1/2 size
     trainer.fit(progress=False)
     assert train_main(["export", str(tmp_path / "run"), "-o", str(tmp_path / "s.safetensors")]) == 0
-    assert load_generator(tmp_path / "s.safetensors").keep_hue
+    student = load_generator(tmp_path / "s.safetensors")
+    assert student.keep_hue and student.margin == 4
