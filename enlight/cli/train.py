@@ -6,6 +6,8 @@
     enlight-train distill --teacher W --base-channels 16 --images DIR --out RUN_DIR [options]
     enlight-train pairs --low DIR --normal DIR --out PAIRS_DIR           SICE sequences -> pairs
     enlight-train export RUN_DIR -o W.safetensors [--fp32]
+    enlight-train shard RUN_DIR -o DIR [--max-mib 16]                   a run's state in small files
+    enlight-train unshard DIR -o RUN_DIR                                 ... and back, for --resume
 """
 
 from __future__ import annotations
@@ -67,13 +69,16 @@ def _add_run_options(p: argparse.ArgumentParser, d) -> None:
                    help=f"steps between sample grids ({d.sample_every})")
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
                    help=f"how many of the newest checkpoints to keep ({d.keep_checkpoints})")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="time box: stop at the first step boundary after this many minutes, save a checkpoint "
+                   "and exit 0 (continue with --resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _run_options(args) -> dict:
     return dict(out=args.out, batch_size=args.batch_size, crop=args.crop, lr=args.lr, device=args.device,
                 amp=args.amp, workers=args.workers, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                sample_every=args.sample_every, keep_checkpoints=args.keep_checkpoints)
+                sample_every=args.sample_every, keep_checkpoints=args.keep_checkpoints, max_minutes=args.max_minutes)
 
 
 def retinex_parser() -> argparse.ArgumentParser:
@@ -185,6 +190,10 @@ def _fit(trainer, args, summary: str) -> int:
         last = trainer.save_checkpoint()
         print(f"{PROG}: interrupted at step {trainer.step}; saved {last} (continue with --resume)", file=sys.stderr)
         return 130
+    if trainer.step < trainer.total_steps:
+        print(f"{PROG}: time box of {args.max_minutes} min reached at step {trainer.step} of {trainer.total_steps}; "
+              f"saved {last} (continue with --resume)", file=sys.stderr)
+        return 0
     print(f"{PROG}: step {trainer.step} done; checkpoint {last}", file=sys.stderr)
     return 0
 
@@ -282,6 +291,44 @@ def _export(argv: list[str]) -> int:
     return 0
 
 
+def _shard(argv: list[str]) -> int:
+    from enlight.train.shards import MIB, MOMENT_CODECS, WEIGHT_CODECS, ShardPolicy, write_shards
+
+    p = OneLineParser(prog=f"{PROG} shard", description="store the newest checkpoint of a run folder (or a "
+                      ".safetensors file) as OUT/manifest.json + OUT/shard_NNN.bin, each at most --max-mib "
+                      f"(the reverse: {PROG} unshard)")
+    p.add_argument("source", type=Path, help="run folder (its newest checkpoint) or a .safetensors file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder for the manifest and the shards")
+    p.add_argument("--max-mib", type=float, default=16.0, help="largest shard, MiB (16)")
+    p.add_argument("--weights", choices=WEIGHT_CODECS, default="bf16",
+                   help="networks' weights: fp32 exact, bf16/fp16, int8 in blocks of 128 with a float scale (bf16)")
+    p.add_argument("--moments", choices=MOMENT_CODECS, default="bf16",
+                   help="Adam's moments; reset: none stored, Adam starts afresh on resume (bf16)")
+    p.add_argument("--nets", nargs="+", default=None,
+                   help="only these networks (e.g. generator), no optimisers: for export, not for --resume")
+    args = p.parse_args(argv)
+    policy = ShardPolicy(weights=args.weights, moments=args.moments, max_bytes=int(args.max_mib * MIB),
+                         nets=tuple(args.nets) if args.nets else None)
+    manifest = write_shards(args.source, args.output, policy)
+    sizes = sorted(manifest.parent.glob("shard_*.bin"))
+    total = sum(path.stat().st_size for path in sizes)
+    print(f"{PROG}: wrote {manifest} and {len(sizes)} shards, {total / MIB:.2f} MiB", file=sys.stderr)
+    return 0
+
+
+def _unshard(argv: list[str]) -> int:
+    from enlight.train.shards import read_shards
+
+    p = OneLineParser(prog=f"{PROG} unshard", description="check a shard folder (sizes, sha256) and rebuild the "
+                      f"checkpoint in RUN_DIR/checkpoints that `{PROG} ... --out RUN_DIR --resume` continues from "
+                      "(or the .safetensors file it was made from)")
+    p.add_argument("folder", type=Path, help="folder with manifest.json and its shards")
+    p.add_argument("-o", "--output", type=Path, required=True, help="run folder (or .safetensors file) to write")
+    args = p.parse_args(argv)
+    print(f"{PROG}: wrote {read_shards(args.folder, args.output)}", file=sys.stderr)
+    return 0
+
+
 def _quantize(argv: list[str]) -> int:
     from enlight.train.quantize import QuantizeConfig, quantize_generator
 
@@ -298,6 +345,9 @@ def _quantize(argv: list[str]) -> int:
                    help=f"calibration images are cropped to 4:3 and resized to this width ({d.max_side})")
     p.add_argument("--percentile", type=float, default=d.percentile,
                    help=f"activation ranges cover this percentile of each tensor's values ({d.percentile})")
+    p.add_argument("--holdout", type=int, default=d.holdout,
+                   help="leave out the images the zerodce recipe holds out for validation (its --validation), so "
+                   f"settings can be compared on them ({d.holdout})")
     args = p.parse_args(argv)
     if not args.weights.is_file():
         raise EnlightError(f"weights not found: {args.weights}")
@@ -306,13 +356,14 @@ def _quantize(argv: list[str]) -> int:
             raise EnlightError(f"not a folder: {folder}")
     path = quantize_generator(QuantizeConfig(weights=args.weights, images=tuple(args.images), out=args.output,
                                              calibration_images=args.calibration_images, max_side=args.max_side,
-                                             percentile=args.percentile))
+                                             percentile=args.percentile, holdout=args.holdout))
     print(f"{PROG}: wrote {path}", file=sys.stderr)
     return 0
 
 
 def _dispatch(argv: list[str]) -> int:
-    commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize}
+    commands = {"export": _export, "distill": _distill, "pairs": _pairs, "quantize": _quantize,
+                "shard": _shard, "unshard": _unshard}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     if take_option(argv, "--recipe")[0] is not None:

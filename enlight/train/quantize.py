@@ -40,6 +40,7 @@ class QuantizeConfig:
     calibration_images: int = 48  # the first N images (sorted by name) across the folders
     max_side: int = 384  # calibration images are centre-cropped to 4:3 and resized to max_side x 3/4 of it
     percentile: float = 99.99
+    holdout: int = 40  # images held out as the zerodce recipe's validation split (never calibrated on)
 
 
 def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
@@ -51,7 +52,12 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     from enlight.models.onnx_export import INPUT_NAMES
     from enlight.train.data import list_images, load_rgb
 
-    paths = sorted(p for folder in config.images for p in list_images(folder))[: config.calibration_images]
+    from enlight.train.nonref import validation_split
+
+    paths = sorted(p for folder in config.images for p in list_images(folder))
+    if config.holdout and len(paths) > config.holdout:
+        paths = validation_split(paths, config.holdout)[0]
+    paths = paths[: config.calibration_images]
     if not paths:
         raise EnlightError(f"no calibration images in {', '.join(str(f) for f in config.images)}")
     size = (round(config.max_side * 3 / 4), config.max_side)

@@ -35,6 +35,10 @@ def test_calibration_inputs_are_model_feeds_of_one_size(calibration, weights, tm
     assert {f["frames"].shape for f in feeds} == {(1, 3, 96, 128)}  # one size: the calibration stacks them
     assert big["attention"].shape == (1, 1, 96, 128)
     assert -1 <= big["frames"].min() and big["frames"].max() <= 1
+    held = calibration_inputs(QuantizeConfig(weights=weights, images=(calibration,), out=tmp_path / "q.onnx",
+                                             max_side=128, holdout=2))
+    assert len(held) == 5  # the first and last by name are the validation split's: never calibrated on
+    assert not any(np.array_equal(big["frames"], f["frames"]) for f in held)
 
 
 def test_quantized_model_runs_in_onnx_runtime_close_to_float(calibration, weights, tmp_path):
