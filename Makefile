@@ -21,7 +21,8 @@ DATA ?= ../shared/data
 # apt-get; where it cannot, it says so and the window test skips.
 SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core
 
-.PHONY: install sysdeps test lint demo vgg train-default train-zerodce train-paper clean
+.PHONY: install sysdeps test lint demo vgg train-default train-zerodce train-paper train-paper-data train-paper-chunk \
+	train-paper-import clean
 
 install: $(STAMP)
 
@@ -86,6 +87,24 @@ train-zerodce: vgg
 train-paper: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/paper \
 	  --crop 320 --batch-size 32 --epochs 100 --decay-epochs 100 --lr 1e-4 --amp --workers 8
+
+# The same recipe on a lent GPU in chunks of 8 minutes' training (docs/training.md, "The paper's recipe on a
+# lent GPU, in chunks"). Here: the inputs that travel (gpu_data/paper: images at 320 px, VGG16 in int8);
+# there: one chunk (resumes from the shards in gpu_data/paper_state when present; writes 7 files to OUT);
+# back here: CHUNK=<the run tool's files_at> make train-paper-import (the next chunk's state, runs/paper_chunks
+# continued, the generator exported to runs/paper_chunks/enlightengan.safetensors)
+train-paper-data: vgg
+	$(BIN)/python benchmarks/gpu_paper_data.py --data $(DATA)
+train-paper-chunk:
+	bash benchmarks/gpu_paper_chunk.sh $(or $(OUT),out/paper_chunk)
+train-paper-import:
+	test -f $(CHUNK)/state/manifest.json && test -f $(CHUNK)/generator/manifest.json
+	rm -rf gpu_data/paper_state && cp -r $(CHUNK)/state gpu_data/paper_state && chmod -R u+w gpu_data/paper_state
+	$(BIN)/enlight-train unshard gpu_data/paper_state -o runs/paper_chunks
+	$(BIN)/enlight-train unshard $(CHUNK)/generator -o runs/paper_chunks/generator
+	$(BIN)/enlight-train export runs/paper_chunks/generator -o runs/paper_chunks/enlightengan.safetensors
+	tar -xzf $(CHUNK)/logs.tar.gz -C runs/paper_chunks samples || true
+	$(BIN)/python benchmarks/gpu_paper_data.py --sizes
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache out

@@ -43,6 +43,7 @@ class RunSettings:
     keep_checkpoints: int = 3
     log_every: int = 10
     sample_every: int = 200
+    max_minutes: float | None = None  # time box: stop at the first step boundary after this, checkpointed
 
     def to_json(self) -> dict:
         """The settings as JSON values (paths as strings, tuples as lists)."""
@@ -254,6 +255,7 @@ class TrainLoop:
         self.set_train()
         bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
         last = None
+        deadline = time.monotonic() + 60 * cfg.max_minutes if cfg.max_minutes else None
         try:
             for batch in loader:
                 losses = self.train_step(batch)
@@ -265,7 +267,7 @@ class TrainLoop:
                     self._samples(batch)
                 if self.step % cfg.checkpoint_every == 0:
                     last = self.save_checkpoint()
-                if self.step >= self.total_steps:
+                if self.step >= self.total_steps or (deadline and time.monotonic() >= deadline):
                     break
         finally:
             bar.close()
