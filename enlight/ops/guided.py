@@ -22,19 +22,20 @@ def box_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def guided_coefficients(delta_low: torch.Tensor, guide_low: torch.Tensor, *, radius: int = 2,
-                        eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+                        eps: float = 1e-3, box=box_filter) -> tuple[torch.Tensor, torch.Tensor]:
     """The guided filter's local linear model of ``delta_low`` in ``guide_low`` (both (B, C, h, w)).
 
     Per channel: a = cov(I, d) / (var(I) + eps), b = mean(d) - a * mean(I) over windows of radius
     ``radius``, each then box-averaged; returns (a, b), each (B, C, h, w), so that d ~ a * I + b.
+    box: the window mean (``enlight.ops.simd.box_mean`` runs the same on (h, w, C) numpy maps).
     """
-    mean_i = box_filter(guide_low, radius)
-    mean_d = box_filter(delta_low, radius)
-    cov = box_filter(guide_low * delta_low, radius) - mean_i * mean_d
-    var = box_filter(guide_low * guide_low, radius) - mean_i * mean_i
+    mean_i = box(guide_low, radius)
+    mean_d = box(delta_low, radius)
+    cov = box(guide_low * delta_low, radius) - mean_i * mean_d
+    var = box(guide_low * guide_low, radius) - mean_i * mean_i
     a = cov / (var + eps)
     b = mean_d - a * mean_i
-    return box_filter(a, radius), box_filter(b, radius)
+    return box(a, radius), box(b, radius)
 
 
 def guided_upsample(

@@ -8,14 +8,17 @@ size either by plain ``bilinear`` upsampling or, by default, by the ``guided`` f
 
 Two forms: ``scaled_enhance`` (float, differentiable: distillation trains students through it) and
 the uint8 form used at run time, split into ``downscale_uint8`` and ``combine_uint8`` so that the
-Enhancer's stages can smooth in between; ``scaled_enhance_uint8`` composes them.
+Enhancer's stages can smooth in between; ``scaled_enhance_uint8`` composes them. On uint8 frames in
+CPU memory the full-size parts of the uint8 form run as OpenCV SIMD code (``enlight.ops.simd``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from enlight.ops import simd
 from enlight.ops.guided import EPS, RADIUS, guided_coefficients, guided_upsample
 from enlight.ops.luma import attention_map
 
@@ -49,34 +52,63 @@ def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scal
     return frames + guided_upsample(delta, small, frames, radius=radius, eps=eps)
 
 
-def downscale_uint8(batch: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, H, W, 3) uint8 RGB -> ((B, 3, H, W) float32 in 0..255, (B, 3, h, w) float32 RGB in [-1, 1]
-    area-downscaled to ``1/scale``): the full-size values ``combine_uint8`` needs, and the model's input."""
+def _simd(batch: torch.Tensor) -> bool:
+    """Whether the OpenCV forms (``enlight.ops.simd``) take this batch: uint8 frames in CPU memory."""
+    return batch.device.type == "cpu" and batch.dtype == torch.uint8 and simd.available()
+
+
+def downscale_uint8(batch: torch.Tensor, scale: float) -> torch.Tensor:
+    """(B, H, W, 3) RGB, uint8 (or float32 0..255) -> (B, 3, h, w) float32 RGB in [-1, 1], area-downscaled
+    to ``1/scale``: the model's input. uint8 CPU frames go through ``simd.area_downscale`` (no full-size
+    float copy); others through torch's area interpolation (the same windows and means)."""
+    height, width = batch.shape[1:3]
+    size = reduced_size(height, width, scale)
+    if _simd(batch):
+        small = np.stack([simd.area_downscale(frame, size) for frame in batch.numpy()])
+        return torch.from_numpy(small).permute(0, 3, 1, 2).contiguous().div_(127.5).sub_(1.0)
     full = batch.permute(0, 3, 1, 2).contiguous().float()
-    height, width = full.shape[-2:]
-    small = F.interpolate(full, size=reduced_size(height, width, scale), mode="area").div_(127.5).sub_(1.0)
-    return full, small
+    return F.interpolate(full, size=size, mode="area").div_(127.5).sub_(1.0)
 
 
-def combine_uint8(full: torch.Tensor, small: torch.Tensor, delta: torch.Tensor, *, upsample: str = "guided",
+def combine_uint8(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor, *, upsample: str = "guided",
                   radius: int = RADIUS, eps: float = EPS) -> torch.Tensor:
     """Full-size uint8 output from the small correction, in one multiply-add on the input's 0-255 values.
 
-    full (B, 3, H, W) float 0..255; small, delta (B, 3, h, w): the model's input and its correction
-    (output - input) in the [-1, 1] range. Returns (B, H, W, 3) uint8 RGB (a view). With
-    y = (a + 1) * I + b in [-1, 1] and I = u / 127.5 - 1, 127.5 * (y + 1) = (a + 1) * u + 127.5 * (b - a),
-    whose two coefficient maps are upsampled together.
+    pixels (B, H, W, 3) RGB, uint8 (or float32 0..255): the full-size input; small, delta (B, 3, h, w): the
+    model's input and its correction (output - input) in the [-1, 1] range. Returns (B, H, W, 3) uint8 RGB.
+    With y = (a + 1) * I + b in [-1, 1] and I = u / 127.5 - 1, 127.5 * (y + 1) = (a + 1) * u + 127.5 * (b - a),
+    whose two coefficient maps are upsampled together. uint8 CPU frames go through ``enlight.ops.simd``
+    (equal within one code value: float rounding).
     """
+    if _simd(pixels):
+        return _combine_simd(pixels, small, delta, upsample=upsample, radius=radius, eps=eps)
     if upsample == "bilinear":
         a, b = torch.zeros_like(delta), delta
     else:
         a, b = guided_coefficients(delta, small, radius=radius, eps=eps)
+    full = pixels.permute(0, 3, 1, 2).float()
     height, width = full.shape[-2:]
     maps = F.interpolate(torch.cat([a + 1, (b - a) * 127.5]), size=(height, width), mode="bilinear",
                          align_corners=False)  # (2B, 3, H, W): the gain maps, then the offset maps
     count = full.shape[0]
     y = torch.addcmul(maps[count:], maps[:count], full)
     return y.clamp_(0, 255).round_().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def _combine_simd(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor, *, upsample: str, radius: int,
+                  eps: float) -> torch.Tensor:
+    """``combine_uint8`` frame by frame with OpenCV: the coefficient maps at the small size, channels last."""
+    frames = pixels.numpy()
+    guides = small.float().permute(0, 2, 3, 1).contiguous().numpy()
+    deltas = delta.float().permute(0, 2, 3, 1).contiguous().numpy()
+    out = np.empty_like(frames)
+    for i, frame in enumerate(frames):
+        if upsample == "bilinear":
+            a, b = np.zeros_like(deltas[i]), deltas[i]
+        else:
+            a, b = guided_coefficients(deltas[i], guides[i], radius=radius, eps=eps, box=simd.box_mean)
+        out[i] = simd.gain_offset(frame, a + 1, (b - a) * 127.5)
+    return torch.from_numpy(out)
 
 
 def scaled_enhance_uint8(model, batch: torch.Tensor, *, scale: float, upsample: str = "guided",
@@ -87,6 +119,6 @@ def scaled_enhance_uint8(model, batch: torch.Tensor, *, scale: float, upsample: 
     ``to_uint8(scaled_enhance(...))`` within one grey level (float rounding); the attention map is
     taken on the small frames (it is linear in RGB, so this equals downscaling the full-size one).
     """
-    full, small = downscale_uint8(batch, scale)
+    small = downscale_uint8(batch, scale)
     delta = model(small, attention_map(small)).float() - small
-    return combine_uint8(full, small, delta, upsample=upsample, radius=radius, eps=eps)
+    return combine_uint8(batch, small, delta, upsample=upsample, radius=radius, eps=eps)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from enlight.models import attention_map, build_generator
 from enlight.ops.pixels import to_model_input, to_uint8
@@ -102,13 +103,12 @@ def test_uint8_path_matches_the_float_path_within_one_level():
 def test_model_input_and_combine_stages_alone():
     batch = smooth_batch(48, 80)
     full_size = ModelInput(1)(Work(pixels=batch))
-    assert full_size.full is None and full_size.frames.shape == (1, 3, 48, 80)
+    assert full_size.frames.shape == (1, 3, 48, 80)
     torch.testing.assert_close(full_size.frames, to_model_input(batch))
     for scale in (2, 4):
         work = ModelInput(scale)(Work(pixels=batch))
         h, w = reduced_size(48, 80, scale)
         assert work.frames.shape == (1, 3, h, w) and work.attention.shape == (1, 1, h, w)
-        assert work.full.shape == (1, 3, 48, 80) and torch.equal(work.full, batch.permute(0, 3, 1, 2).float())
         torch.testing.assert_close(work.attention, attention_map(work.frames))
         # no correction: the input comes back unchanged; a constant correction shifts every pixel by it
         work.output = work.frames.clone()
@@ -116,3 +116,52 @@ def test_model_input_and_combine_stages_alone():
         work.output = work.frames + 20 / 127.5
         shifted = Combine(scale, "bilinear")(work).result
         assert ((shifted.int() - batch.int()) == 20).all()
+
+
+def test_simd_forms_equal_the_torch_forms(monkeypatch):
+    """The OpenCV forms of the uint8 path (downscale, guided coefficients, combine; issue 17) against the
+    torch forms and the float reference, at sizes whose area windows overlap (854 / 4 = 213.5 -> 214) and
+    on frames with edges, noise and clipping: the model input within float rounding, the output within
+    one code value."""
+    from enlight.ops import simd
+    from enlight.ops.scaled import combine_uint8, downscale_uint8
+
+    assert simd.available()
+    g = torch.Generator().manual_seed(3)
+    inner = torch_backend(build_generator(base_channels=8).eval())
+    for height, width, scale in ((58, 106, 4), (48, 80, 2), (61, 77, 3)):
+        batch = (torch.rand(2, height, width, 3, generator=g) * 120).to(torch.uint8)
+        batch[:, :, width // 3:] += 120  # a bright band: outputs clip at 255 there
+        fast = downscale_uint8(batch, scale)
+        monkeypatch.setattr(simd, "available", lambda: False)
+        slow = downscale_uint8(batch, scale)
+        reference = F.interpolate(to_model_input(batch).contiguous(), size=reduced_size(height, width, scale),
+                                  mode="area")
+        with torch.inference_mode():
+            delta = inner(slow, attention_map(slow)) - slow
+        outputs = {"guided": combine_uint8(batch, slow, delta), "bilinear": combine_uint8(batch, slow, delta,
+                                                                                          upsample="bilinear")}
+        monkeypatch.undo()
+        torch.testing.assert_close(fast, slow, atol=1e-5, rtol=0)
+        torch.testing.assert_close(fast, reference, atol=1e-5, rtol=0)
+        for upsample, torch_form in outputs.items():
+            simd_form = combine_uint8(batch, slow, delta, upsample=upsample)
+            assert simd_form.shape == batch.shape and simd_form.dtype == torch.uint8
+            assert (simd_form.int() - torch_form.int()).abs().max() <= 1, (height, width, upsample)
+            assert (simd_form == torch_form).float().mean() > 0.99
+            with torch.inference_mode():
+                float_path = to_uint8(scaled_enhance(inner, to_model_input(batch), attention_map(to_model_input(batch)),
+                                                     scale=scale, upsample=upsample))
+            assert (simd_form.int() - float_path.int()).abs().max() <= 1, (height, width, upsample)
+        assert (outputs["guided"].int() - batch.int()).abs().float().mean() > 1  # it did change the picture
+
+
+def test_simd_box_mean_is_the_torch_box_filter():
+    from enlight.ops import simd
+    from enlight.ops.guided import box_filter
+
+    x = torch.rand(1, 3, 13, 17, generator=torch.Generator().manual_seed(4))
+    for radius in (1, 2):
+        ours = simd.box_mean(x[0].permute(1, 2, 0).contiguous().numpy(), radius)
+        torch.testing.assert_close(torch.from_numpy(ours).permute(2, 0, 1)[None], box_filter(x, radius),
+                                   atol=1e-6, rtol=0)

@@ -29,14 +29,13 @@ class Work:
     """One batch on its way through the stages (all on the backend's device).
 
     pixels: (B, H, W, 3) uint8 RGB, the frames as decoded (float32 0..255 once ``Denoise``,
-    ``enlight.stream.core.denoise``, has cleaned them). full: (B, 3, H, W) float32 0..255 of the
-    same (reduced-size path only). frames: (B, 3, h, w) float32 RGB in [-1, 1], what the model sees
-    (h, w: full or reduced size). attention: (B, 1, h, w) in [0, 1]. output: (B, 3, h, w) float32, the
-    model's output. result: (B, H, W, 3) uint8 RGB, the enhanced frames.
+    ``enlight.stream.core.denoise``, has cleaned them); the reduced-size path reads them twice
+    (downscale, combine) and makes no full-size float copy of them. frames: (B, 3, h, w) float32 RGB in
+    [-1, 1], what the model sees (h, w: full or reduced size). attention: (B, 1, h, w) in [0, 1].
+    output: (B, 3, h, w) float32, the model's output. result: (B, H, W, 3) uint8 RGB, the enhanced frames.
     """
 
     pixels: torch.Tensor
-    full: torch.Tensor | None = None
     frames: torch.Tensor | None = None
     attention: torch.Tensor | None = None
     output: torch.Tensor | None = None
@@ -57,7 +56,7 @@ class ModelInput:
         if self.scale == 1:
             work.frames = to_model_input(work.pixels)
         else:
-            work.full, work.frames = downscale_uint8(work.pixels, self.scale)
+            work.frames = downscale_uint8(work.pixels, self.scale)
         work.attention = attention_map(work.frames)
         return work
 
@@ -108,8 +107,8 @@ class Combine:
             work.result = to_uint8(work.output)
         else:
             delta = work.output - work.frames
-            work.result = combine_uint8(work.full, work.frames, delta, upsample=self.upsample, radius=self.radius,
-                                        eps=self.eps)
+            work.result = combine_uint8(work.pixels, work.frames, delta, upsample=self.upsample,
+                                        radius=self.radius, eps=self.eps)
         return work
 
 
