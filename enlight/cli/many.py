@@ -31,15 +31,16 @@ def _settings(args, plan_options: dict):
                     threads=threads)
 
 
-def _photo(args, plan_options: Callable[[], dict]) -> int:
+def _photo(args, plan_options: Callable[[Path], dict]) -> int:
     from enlight.stream.io.checks import check_photo_paths
 
     check_photo_paths(Path(args.input), Path(args.output), overwrite=args.force)
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
     from enlight.stream.core.plan import make_plan
 
-    stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=make_plan(**plan_options()),
-                                      grey=args.grey, quality=args.photo_quality, overwrite=args.force))
+    plan = make_plan(**plan_options(Path(args.input)))
+    stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
+                                      quality=args.photo_quality, overwrite=args.force))
     if not args.quiet:
         print(f"{PROG}: {stats.summary()}", file=sys.stderr)
     return 0
@@ -88,7 +89,7 @@ def _folder_pairs(args) -> tuple[list, int, Path]:
     return pairs, ignored, out_dir
 
 
-def _batch(args, plan_options: Callable[[], dict]) -> int:
+def _batch(args, plan_options: Callable[[Path], dict]) -> int:
     many = Path(args.input).is_dir() or is_list(Path(args.input))
     if many:
         pairs, ignored, out_dir = _folder_pairs(args)
@@ -99,7 +100,8 @@ def _batch(args, plan_options: Callable[[], dict]) -> int:
         pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], 0, Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, run_batch, single_video
 
-    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options()), jobs=args.jobs,
+    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options(_decides(pairs))),
+                         jobs=args.jobs,
                          segments=args.segments or 0, ray=args.ray, overwrite=args.force,
                          progress=not args.quiet, ignored=ignored)
     if not many:
@@ -110,9 +112,27 @@ def _batch(args, plan_options: Callable[[], dict]) -> int:
     return report.exit_code
 
 
-def enhance_many(args, plan_options: Callable[[], dict]) -> int | None:
+def _decides(pairs: list) -> Path:
+    """The input ``--quality auto`` decides for in a batch: its first video, else its first photo."""
+    from enlight.stream.io.images import is_photo
+
+    return next((source for source, _ in pairs if not is_photo(source)), pairs[0][0])
+
+
+def _first_input(source: Path) -> Path | None:
+    """The input ``--quality auto`` decides for: ``source`` itself, or ``_decides`` of a folder or list."""
+    if not (is_list(source) or source.is_dir()):
+        return source
+    from enlight.stream.apps.batch import collect
+
+    pairs, _ = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)
+    return _decides(pairs) if pairs else None
+
+
+def enhance_many(args, plan_options: Callable[[Path], dict]) -> int | None:
     """Run a photo, a folder, or a video in segments / on Ray; None when ``args`` ask for one plain video run.
-    plan_options: ``make_plan``'s keyword arguments, asked for after the names are checked (it imports torch)."""
+    plan_options(first): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
+    torch); ``--quality auto`` decides for ``first``, the photo, the video or the folder's first file."""
     from enlight.stream.io.images import is_photo
 
     source = Path(args.input)
@@ -124,7 +144,8 @@ def enhance_many(args, plan_options: Callable[[], dict]) -> int | None:
     if args.dry_run:
         from enlight.stream.core.plan import make_plan
 
-        print(make_plan(**plan_options()).describe())
+        first = _first_input(source)
+        print(make_plan(**plan_options(first)).describe() if first else "nothing to enhance in " + str(source))
         return 0
     if photo and not parallel:
         return _photo(args, plan_options)

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         MODELS,
         PRECISIONS,
         QUALITIES,
+        QUALITY,
         SMOOTH_TARGET,
         SMOOTH_TARGETS,
         SMOOTHING_STRENGTH,
@@ -90,10 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
-    model.add_argument("--quality", default=None, choices=QUALITIES,
+    model.add_argument("--quality", default=QUALITY, choices=("auto", *QUALITIES),
                        help="best: the full generator at full size; balanced: a distilled base-16 student at full "
-                       "size (int8 with ONNX Runtime on a CPU); fast: a base-8 student at 1/4 size (default: best "
-                       "for files; for --camera, fast on a CPU and best on a GPU; docs/benchmarks.md)")
+                       "size (int8 with ONNX Runtime on a CPU with int8 dot products, float elsewhere); fast: a base-8 "
+                       "student at 1/4 size; auto: best on a GPU and for photos, on a CPU the best preset that "
+                       "keeps a file near half its frame rate at its size, estimated from measured costs (the "
+                       "first line gives the estimate), fast for --camera and streams (default: auto; "
+                       "docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
                        help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
     model.add_argument("--backend", default="auto", choices=BACKENDS,
@@ -205,21 +209,65 @@ def _photo_quality(text: str) -> int:
     return value
 
 
-def _plan(args, *, live: bool):
+def _plan(args, *, live: bool, workload=None):
     """The inference plan of the model options (``enlight.stream.core.plan.make_plan``)."""
     from enlight.stream.core.plan import make_plan
 
-    return make_plan(**_plan_options(args, live=live))
+    return make_plan(**_plan_options(args, live=live, workload=workload))
 
 
-def _plan_options(args, *, live: bool) -> dict:
-    """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan)."""
+def _plan_options(args, *, live: bool, workload=None) -> dict:
+    """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan).
+    workload: what ``--quality auto`` decides for (``enlight.stream.core.auto_quality.Workload``)."""
     from enlight.stream.core.smoothing import SmoothingConfig
 
     return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
-                max_batch=1 if live else args.batch_size, denoise=args.denoise)
+                max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload)
+
+
+def probe_workload(source, max_frames: int | None = None):
+    """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
+    frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown."""
+    from enlight.stream.core.auto_quality import Workload
+    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.source import open_input
+
+    if not source.is_file:
+        return Workload("stream")
+    if is_photo(source.url):
+        return Workload("photo")
+    with open_input(source) as container:
+        if not container.streams.video:
+            return Workload("stream")  # refused by the run, with its own message
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or stream.guessed_rate or 0) or None
+        frames = stream.frames or None
+        if frames is None and rate and container.duration:
+            frames = max(1, round(container.duration / 1_000_000 * rate))
+    if max_frames is not None:
+        frames = min(frames, max_frames) if frames else max_frames
+    width, height = stream.codec_context.width, stream.codec_context.height
+    return Workload("video", width or None, height or None, frames, rate)
+
+
+def _many_options(args, first: Path) -> dict:
+    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto``
+    decides for ``first`` (the photo, the video, or a folder's first file) and every worker keeps that choice."""
+    from enlight.stream.io.locations import input_location
+
+    options = _plan_options(args, live=False, workload=probe_workload(input_location(str(first)), args.max_frames))
+    if args.quality == "auto" and not args.quiet and not args.dry_run and options["workload"].kind != "photo":
+        _first_line(_plan(args, live=False, workload=options["workload"]))
+    return options
+
+
+def _first_line(plan) -> None:
+    """``--quality auto``'s estimate and the flags for the better presets, before the run (only where it
+    estimated: on a GPU, for own weights or a stream the summary line alone says what it chose)."""
+    if plan.auto is not None and plan.auto.seconds_per_frame:
+        print(f"{PROG}: {plan.auto.first_line}", file=sys.stderr)
 
 
 def _dry_run(plan) -> int:
@@ -272,15 +320,18 @@ def _enhance(argv: list[str]) -> int:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
     from enlight.cli.many import enhance_many
 
-    many = enhance_many(args, lambda: _plan_options(args, live=False))  # a photo, a folder, segments, Ray
+    many = enhance_many(args, lambda first: _many_options(args, first))  # a photo, a folder, segments, Ray
     if many is not None:
         return many
     source, output = _check_names(args)
+    workload = probe_workload(source, args.max_frames) if args.quality == "auto" else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
-    plan = _plan(args, live=False)
+    plan = _plan(args, live=False, workload=workload)
     if args.dry_run:
         return _dry_run(plan)
+    if not args.quiet:
+        _first_line(plan)
     config = PipelineConfig(
         input=source,
         output=output,
@@ -304,7 +355,8 @@ def _enhance(argv: list[str]) -> int:
     if not args.quiet:
         for note in stats.notes:
             print(f"{PROG}: note: {note}", file=sys.stderr)
-        print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+        why = f"{plan.auto.why}; " if plan.auto is not None else ""
+        print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)
     if stats.damage is not None:
         print(f"{PROG}: warning: {stats.damage}", file=sys.stderr)
         return EXIT_DAMAGED

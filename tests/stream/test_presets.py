@@ -17,6 +17,13 @@ from enlight.stream.core.smoothing import SmoothingConfig
 from tests.media import make_clip, read_video
 
 
+@pytest.fixture(autouse=True)
+def int8_dot_products(monkeypatch):
+    """These tests are for a CPU with int8 dot products, where balanced runs int8 (whatever CPU runs them);
+    tests/stream/test_auto_quality.py covers the others."""
+    monkeypatch.setenv("ENLIGHT_CPU_FLAGS", "avx2 avx512f avx512_vnni")
+
+
 @pytest.mark.parametrize("name, channels, scale", [("best", 32, 1.0), ("balanced", 16, 1.0), ("fast", 8, 4.0)])
 def test_each_preset_builds_its_bundled_network_at_its_scale(name, channels, scale):
     plan = make_plan(quality=name, backend="torch", device="cpu")

@@ -7,7 +7,9 @@ the backend registry, the presets, the smoother) are checked against these tuple
 
 MODELS = ("enlightengan", "retinexnet")
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
-QUALITIES = ("best", "balanced", "fast")
+QUALITIES = ("best", "balanced", "fast")  # the presets (enlight.stream.core.presets)
+QUALITY = "auto"  # the default: the best preset that keeps near AUTO_SPEED (enlight.stream.core.auto_quality)
+AUTO_SPEED = 0.5  # --quality auto's target on a CPU: half the video's frame rate (a 1-minute clip in about 2)
 GREY_MODES = ("auto", "on", "off")
 PRECISIONS = ("auto", "fp32", "fp16")
 SMOOTHING_STRENGTH = 0.8  # the default weight of the past (docs/quality.md has the sweep)

@@ -20,9 +20,11 @@ from enlight.stream.backends.base import Backend, auto_backend, available_backen
 from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
 from enlight.stream.backends.tensorrt import TensorRTConfig
 from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
 from enlight.stream.core.choices import PRECISIONS
+from enlight.stream.core.cpu_kind import cpu_flags, has_int8_dot
 from enlight.stream.core.denoise import DenoiseConfig
-from enlight.stream.core.presets import Quality, quality_preset
+from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
 from enlight.stream.core.smoothing import SmoothingConfig
 
 RuntimeOptions = TorchBackendConfig | OnnxRuntimeConfig | TensorRTConfig
@@ -45,6 +47,7 @@ class InferencePlan:
     options: RuntimeOptions
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)  # off unless asked for (the CLI asks)
+    auto: AutoChoice | None = None  # what --quality auto chose and why; None when a preset was named
 
     @property
     def device(self) -> torch.device:
@@ -62,7 +65,9 @@ class InferencePlan:
         size = "full size" if self.scale == 1 else f"1/{self.scale:g} size, correction upsampled by {self.upsample}"
         smoothing = ("off" if self.smoothing.strength == 0
                      else f"{self.smoothing.target}, strength {self.smoothing.strength:g}")
+        auto = [f"{self.auto.why}", f"estimate: {self.auto.first_line}"] if self.auto else []
         return "\n".join([
+            *auto,
             f"model: {self.model} ({self.quality}), {size}",
             f"weights: {weights}",
             f"runtime: {self.label} on {self.device} ({self.options})",
@@ -108,24 +113,51 @@ def auto_denoise(preset: Quality, device: torch.device) -> str:
     return "off" if device.type == "cpu" and preset.scale > 1 else "light"
 
 
+def _int8(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
+          runtime: str) -> bool:
+    """Whether ``preset`` runs its int8 model: a CPU with int8 dot products (``cpu_kind``), ONNX Runtime,
+    precision auto and the bundled EnlightenGAN weights."""
+    return (preset.cpu_int8 is not None and weights is None and model == "enlightengan" and precision == "auto"
+            and device.type == "cpu" and runtime == "onnxruntime" and has_int8_dot(cpu_flags()))
+
+
+def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None, precision: str,
+                 device: torch.device, runtime: str, live: bool) -> AutoChoice:
+    """``--quality auto`` for these settings: ``choose_quality`` with the runtime each preset would
+    run on here. Own weights or another model run at full size (``best``): the cost table and the
+    reduced-size students are the bundled EnlightenGAN's."""
+    if weights is not None or model != "enlightengan":
+        return fixed_choice("best", f"{'--weights' if weights else '--model ' + model} runs at full size")
+    labels = {}
+    for name in QUALITIES:
+        int8 = _int8(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
+                     runtime=runtime)
+        labels[name] = f"{runtime} int8" if int8 else runtime
+    return choose_quality(workload or Workload("live" if live else "stream"), labels, device.type)
+
+
 def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
               backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
-              max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig()) -> InferencePlan:
-    """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``.
+              max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig(),
+              workload: Workload | None = None) -> InferencePlan:
+    """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
+    ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
     denoise: a ``DenoiseConfig``, or a level name, where 'auto' is ``auto_denoise``'s choice.
 
-    The int8 model of a preset runs when that is what these settings run on: a CPU, ONNX Runtime
-    (asked for, or what ``auto`` picks there), precision ``auto``, the bundled EnlightenGAN weights;
+    The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
     """
     if precision not in PRECISIONS:
         raise EnlightError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
     resolved = resolve_device(device)
-    preset = quality_preset(quality or default_quality(live, resolved))
     runtime = auto_backend(resolved) if backend == "auto" else backend
-    int8 = (preset.cpu_int8 is not None and weights is None and model == "enlightengan" and precision == "auto"
-            and resolved.type == "cpu" and runtime == "onnxruntime")
+    auto = None
+    if quality == "auto":
+        auto = resolve_auto(workload, model=model, weights=weights, precision=precision, device=resolved,
+                            runtime=runtime, live=live)
+    preset = quality_preset(auto.quality if auto else quality or default_quality(live, resolved))
+    int8 = _int8(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch)
     if isinstance(denoise, str):
@@ -133,7 +165,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     return InferencePlan(
         model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
-        runtime=runtime, options=options, smoothing=smoothing, denoise=denoise,
+        runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
     )
 
 

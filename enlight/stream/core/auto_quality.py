@@ -1,0 +1,123 @@
+"""``--quality auto`` (the default): the best preset that keeps a run near a target speed on this
+device at this frame size, from measured per-pixel costs (``enlight.stream.core.preset_costs``).
+
+A pure function of its inputs, torch-free: ``choose_quality(workload, runtimes, device_type, table)``.
+
+- On a GPU: ``best`` (the full generator runs at 60-200 fps at 1080p on an H100).
+- A video file on a CPU: each preset's end-to-end seconds per frame is its measured milliseconds
+  per megapixel times the frame's megapixels; the first of best, balanced, fast whose speed reaches
+  ``AUTO_SPEED`` times the video's frame rate (half real time: a 1-minute clip in about 2 minutes)
+  is chosen, else the fastest. The first line of the run gives the estimate and the flags for the
+  better presets with theirs.
+- Live runs (``--camera``) and streams of unknown size on a CPU: ``fast``; a photo: ``best`` (one
+  frame: seconds, and a photo is looked at closely; docs/benchmarks.md, "--quality auto").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from enlight.stream.core.choices import AUTO_SPEED, QUALITIES
+from enlight.stream.core.preset_costs import COSTS, CostTable
+
+ASSUMED_FPS = 25.0  # the frame rate a target is stated against when the container does not say
+MEANING = {"best": "the full generator", "balanced": "the base-16 student at full size",
+           "fast": "the base-8 student at 1/4 size"}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a run enhances. kind: 'video' (a file), 'stream' (size unknown before decoding), 'live'
+    or 'photo'; width/height in pixels, frames (None: unknown) and the frame rate (None: unknown)."""
+
+    kind: str = "video"
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    fps: float | None = None
+
+    @property
+    def megapixels(self) -> float | None:
+        return self.width * self.height / 1e6 if self.width and self.height else None
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """quality: the preset chosen; why: what it was chosen over and against which target (the summary
+    line and --dry-run); first_line: the estimate and the flags to change it (printed before the run);
+    seconds_per_frame: the estimate per preset considered (empty where no estimate was made)."""
+
+    quality: str
+    why: str
+    first_line: str
+    seconds_per_frame: tuple[tuple[str, float], ...] = ()
+
+
+def duration(seconds: float) -> str:
+    """'12 s', '6 min', '2.5 h'."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def fixed_choice(quality: str, why: str) -> AutoChoice:
+    """A choice made without estimates (a GPU, a photo, a live run, a stream, own weights)."""
+    text = f"quality auto -> {quality}: {why}"
+    return AutoChoice(quality, text, f"{text} (--quality best|balanced|fast to choose)")
+
+
+def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: str,
+                   table: CostTable = COSTS, speed: float = AUTO_SPEED) -> AutoChoice:
+    """The preset for ``workload``. runtimes: preset -> the runtime it would run on here, as the cost
+    table names it ('onnxruntime int8', 'onnxruntime', 'torch'); speed: the target as a fraction of
+    the video's frame rate."""
+    if device_type != "cpu":
+        return fixed_choice("best", f"{MEANING['best']} on a GPU")
+    if workload.kind == "photo":
+        return fixed_choice("best", f"{MEANING['best']} for one photo")
+    if workload.kind in ("live", "stream") or workload.megapixels is None:
+        return fixed_choice("fast", f"{'a live run' if workload.kind == 'live' else 'a stream'} on a CPU keeps up "
+                      "only with the fastest preset")
+    costs = {q: table.costs[q, runtimes[q]] for q in QUALITIES if (q, runtimes.get(q)) in table.costs}
+    per_frame = {q: cost.seconds_per_frame(workload.megapixels) for q, cost in costs.items()}
+    if not per_frame:
+        return fixed_choice("best", f"no measured costs for {', '.join(sorted(set(runtimes.values())))} on a CPU")
+    rate = workload.fps or ASSUMED_FPS
+    target = speed * rate
+    quality = next((q for q, s in per_frame.items() if 1 / s >= target), list(per_frame)[-1])
+    return AutoChoice(quality, _why(quality, per_frame, target, rate, workload, table),
+                      _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload),
+                      tuple(per_frame.items()))
+
+
+def _fps(value: float) -> str:
+    return f"{value:.2g}" if value < 10 else f"{value:.0f}"
+
+
+def _why(quality: str, per_frame: dict[str, float], target: float, rate: float, workload: Workload,
+         table: CostTable) -> str:
+    speeds = ", ".join(f"{q} {_fps(1 / s)}" for q, s in per_frame.items())
+    keeps = ("the best preset reaching" if 1 / per_frame[quality] >= target
+             else "the fastest, though none reaches")
+    rate_text = f"{rate:g} fps" if workload.fps else f"{rate:g} fps, assumed"
+    return (f"quality auto -> {quality}, {keeps} {target:.3g} fps ({AUTO_SPEED:g} x {rate_text}) at "
+            f"{workload.width}x{workload.height} here: estimated {speeds} fps ({table.where})")
+
+
+def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, float], workload: Workload) -> str:
+    def eta(q: str) -> str:
+        if workload.frames is None:
+            seconds = per_frame[q]
+            return f"about {1000 * seconds:.0f} ms per frame" if seconds < 1 else f"about {seconds:.1f} s per frame"
+        return f"about {duration(startup[q] + workload.frames * per_frame[q])}"
+
+    frames = f" for {workload.frames} frames" if workload.frames is not None else ""
+    line = f"quality auto -> {quality}: {eta(quality)}{frames} at {workload.width}x{workload.height} on this CPU"
+    better = [f"--quality {q} for {MEANING[q]} ({eta(q)})" for q in per_frame if q != quality]
+    better = better[:list(per_frame).index(quality)]  # only the presets better than the one chosen
+    return f"{line}; {', '.join(reversed(better))}" if better else f"{line} ({MEANING[quality]})"
+
+
+__all__ = ["ASSUMED_FPS", "AutoChoice", "Workload", "choose_quality", "duration", "fixed_choice"]
