@@ -31,18 +31,19 @@ def _settings(args, plan_options: dict):
                     threads=threads)
 
 
-def _photo(args, plan_options: Callable[[Path], dict]) -> int:
+def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     from enlight.stream.io.checks import check_photo_paths
 
     check_photo_paths(Path(args.input), Path(args.output), overwrite=args.force)
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
     from enlight.stream.core.plan import make_plan
 
-    plan = make_plan(**plan_options(Path(args.input)))
+    plan = make_plan(**plan_options([Path(args.input)]))
     stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
                                       quality=args.photo_quality, overwrite=args.force))
     if not args.quiet:
-        print(f"{PROG}: {stats.summary()}", file=sys.stderr)
+        why = f"{plan.auto.why}; " if plan.auto is not None else ""
+        print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)
     return 0
 
 
@@ -89,7 +90,7 @@ def _folder_pairs(args) -> tuple[list, int, Path]:
     return pairs, ignored, out_dir
 
 
-def _batch(args, plan_options: Callable[[Path], dict]) -> int:
+def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     many = Path(args.input).is_dir() or is_list(Path(args.input))
     if many:
         pairs, ignored, out_dir = _folder_pairs(args)
@@ -100,7 +101,7 @@ def _batch(args, plan_options: Callable[[Path], dict]) -> int:
         pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], 0, Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, run_batch, single_video
 
-    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options(_decides(pairs))),
+    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options(_candidates(pairs))),
                          jobs=args.jobs,
                          segments=args.segments or 0, ray=args.ray, overwrite=args.force,
                          progress=not args.quiet, ignored=ignored)
@@ -112,27 +113,30 @@ def _batch(args, plan_options: Callable[[Path], dict]) -> int:
     return report.exit_code
 
 
-def _decides(pairs: list) -> Path:
-    """The input ``--quality auto`` decides for in a batch: its first video, else its first photo."""
+def _candidates(pairs: list) -> list[Path]:
+    """The inputs ``--quality auto`` may decide for in a batch, in order: its videos, then its photos
+    (it decides for the first whose header reads)."""
     from enlight.stream.io.images import is_photo
 
-    return next((source for source, _ in pairs if not is_photo(source)), pairs[0][0])
+    sources = [source for source, _ in pairs]
+    return [s for s in sources if not is_photo(s)] + [s for s in sources if is_photo(s)]
 
 
-def _first_input(source: Path) -> Path | None:
-    """The input ``--quality auto`` decides for: ``source`` itself, or ``_decides`` of a folder or list."""
+def _inputs(source: Path) -> list[Path]:
+    """``_candidates`` of a folder or list, or ``source`` itself."""
     if not (is_list(source) or source.is_dir()):
-        return source
+        return [source]
     from enlight.stream.apps.batch import collect
 
     pairs, _ = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)
-    return _decides(pairs) if pairs else None
+    return _candidates(pairs)
 
 
-def enhance_many(args, plan_options: Callable[[Path], dict]) -> int | None:
+def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None:
     """Run a photo, a folder, or a video in segments / on Ray; None when ``args`` ask for one plain video run.
-    plan_options(first): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
-    torch); ``--quality auto`` decides for ``first``, the photo, the video or the folder's first file."""
+    plan_options(inputs): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
+    torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
+    first video."""
     from enlight.stream.io.images import is_photo
 
     source = Path(args.input)
@@ -144,8 +148,7 @@ def enhance_many(args, plan_options: Callable[[Path], dict]) -> int | None:
     if args.dry_run:
         from enlight.stream.core.plan import make_plan
 
-        first = _first_input(source)
-        print(make_plan(**plan_options(first)).describe() if first else "nothing to enhance in " + str(source))
+        print(make_plan(**plan_options(_inputs(source))).describe())
         return 0
     if photo and not parallel:
         return _photo(args, plan_options)

@@ -252,14 +252,21 @@ def probe_workload(source, max_frames: int | None = None):
     return Workload("video", width or None, height or None, frames, rate)
 
 
-def _many_options(args, first: Path) -> dict:
+def _many_options(args, inputs: list[Path]) -> dict:
     """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto``
-    decides for ``first`` (the photo, the video, or a folder's first file) and every worker keeps that choice."""
+    decides for the first of ``inputs`` whose header reads, and every worker keeps that choice."""
     from enlight.stream.io.locations import input_location
 
-    options = _plan_options(args, live=False, workload=probe_workload(input_location(str(first)), args.max_frames))
-    if args.quality == "auto" and not args.quiet and not args.dry_run and options["workload"].kind != "photo":
-        _first_line(_plan(args, live=False, workload=options["workload"]))
+    workload = None
+    for path in inputs if args.quality == "auto" else ():
+        try:
+            workload = probe_workload(input_location(str(path)), args.max_frames)
+            break
+        except EnlightError:  # a damaged file: its own task reports it
+            continue
+    options = _plan_options(args, live=False, workload=workload)
+    if workload is not None and not args.quiet and not args.dry_run:
+        _first_line(_plan(args, live=False, workload=workload))
     return options
 
 
@@ -320,7 +327,7 @@ def _enhance(argv: list[str]) -> int:
         raise EnlightError(f"give an output with -o (a file, a URL, or - for stdout) (see {PROG} --help)")
     from enlight.cli.many import enhance_many
 
-    many = enhance_many(args, lambda first: _many_options(args, first))  # a photo, a folder, segments, Ray
+    many = enhance_many(args, lambda inputs: _many_options(args, inputs))  # a photo, a folder, segments, Ray
     if many is not None:
         return many
     source, output = _check_names(args)

@@ -190,3 +190,19 @@ def test_a_run_prints_the_estimate_first_and_the_choice_in_its_summary(tmp_path,
     assert "; 3 frames in " in lines[-1] and lines[-1].endswith("o.mp4")
     quiet = cli(clip, "-o", tmp_path / "q.mp4", "--device", "cpu", "--quality", "best")
     assert "quality auto" not in quiet.stderr
+
+
+def test_a_photo_keeps_best_and_says_so(tmp_path, cli):
+    import av
+    import numpy as np
+
+    photo = tmp_path / "dusk.png"
+    with av.open(str(photo), "w", format="image2") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = 32, 24, "rgb24"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((24, 32, 3), 20, np.uint8), format="rgb24")))
+        container.mux(stream.encode(None))
+    result = cli(photo, "-o", tmp_path / "day.png", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr_lines[-1].startswith("enlight-video: quality auto -> best: the full generator for one "
+                                              "photo; 32x24 8-bit photo in ")
