@@ -177,6 +177,7 @@ def test_dry_run_shows_the_choice_and_the_estimate(tmp_path, cli):
     named = cli(clip, "-o", tmp_path / "o.mp4", "--device", "cpu", "--dry-run", "--quality", "balanced",
                 env={FLAGS_ENV: "avx2 fma"})
     assert "quality auto" not in named.stdout and "runtime: onnxruntime on cpu" in named.stdout
+    assert "the float student: this CPU has no int8 dot products" in named.stdout
     assert "enlightengan_c16.safetensors" in named.stdout
 
 

@@ -70,10 +70,19 @@ class InferencePlan:
             *auto,
             f"model: {self.model} ({self.quality}), {size}",
             f"weights: {weights}",
-            f"runtime: {self.label} on {self.device} ({self.options})",
+            f"runtime: {self.label} on {self.device} ({self.options}){self._float_note()}",
             f"temporal smoothing: {smoothing}",
             f"denoising: {self.denoise.describe()}",
         ])
+
+    def _float_note(self) -> str:
+        """Why balanced runs its float student where it could run int8 (``--dry-run``)."""
+        preset = quality_preset(self.quality)
+        bundled = self.weights is not None and preset.weights is not None and self.weights.name == preset.weights
+        if (preset.cpu_int8 is None or self.int8_model is not None or not bundled or self.device.type != "cpu"
+                or self.runtime != "onnxruntime" or has_int8_dot(cpu_flags())):
+            return ""
+        return "; the float student: this CPU has no int8 dot products (avx512_vnni, avx_vnni, amx_int8)"
 
 
 def default_quality(live: bool, device: torch.device) -> str:
