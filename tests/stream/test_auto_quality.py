@@ -46,6 +46,10 @@ def test_the_reason_names_the_target_the_estimates_and_where_the_costs_come_from
     choice = choose_quality(video(854, 480, fps=30.0), INT8, "cpu", TABLE)
     assert choice.why == ("quality auto -> fast, the best preset reaching 15 fps (0.5 x 30 fps) at 854x480 here: "
                           "estimated best 2.4, balanced 12, fast 122 fps (costs measured on a test machine)")
+    elsewhere = choose_quality(video(854, 480, fps=30.0), INT8, "cpu", TABLE, speed=0.1, cpu="avx2")
+    assert elsewhere.quality == "balanced" and "reaching 3 fps (0.1 x 30 fps)" in elsewhere.why
+    assert elsewhere.why.endswith("fps (costs measured on a test machine)")
+    assert elsewhere.first_line.endswith("(costs measured on a test machine; this CPU is avx2: expect other speeds)")
     none = choose_quality(Workload("video", 3840, 2160), INT8, "cpu", TABLE)
     assert none.why.startswith("quality auto -> fast, the fastest, though none reaches 12.5 fps "
                                "(0.5 x 25 fps, assumed) at 3840x2160 here")
@@ -137,7 +141,8 @@ def test_the_plan_follows_the_flags(flags, int8, label, monkeypatch):
     assert plan.weights == WEIGHTS_DIR / "enlightengan_c16.safetensors"  # the float student, or what int8 was made from
     auto = make_plan(quality="auto", backend="onnxruntime", device="cpu", workload=video(500, 400))
     assert auto.auto.quality == auto.quality
-    assert auto.auto == choose_quality(video(500, 400), {**FLOAT, "balanced": label}, "cpu", COSTS)
+    assert auto.auto == choose_quality(video(500, 400), {**FLOAT, "balanced": label}, "cpu", COSTS,
+                                       cpu=cpu_kind(frozenset(flags.split())))
 
 
 def test_plans_for_own_weights_live_runs_and_old_callers(weights):
@@ -169,7 +174,7 @@ def test_dry_run_shows_the_choice_and_the_estimate(tmp_path, cli):
     result = cli(clip, "-o", tmp_path / "o.mp4", "--device", "cpu", "--dry-run")
     assert result.returncode == 0, result.stderr
     want = choose_quality(Workload("video", 854, 480, 3, 24.0), INT8 if has_int8_dot(cpu_flags()) else FLOAT,
-                          "cpu", COSTS)
+                          "cpu", COSTS, cpu=cpu_kind(cpu_flags()))
     lines = result.stdout.splitlines()
     assert lines[0] == want.why and lines[1] == f"estimate: {want.first_line}"
     assert f"model: enlightengan ({want.quality})" in result.stdout

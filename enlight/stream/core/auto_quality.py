@@ -69,17 +69,17 @@ def fixed_choice(quality: str, why: str) -> AutoChoice:
 
 
 def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: str,
-                   table: CostTable = COSTS, speed: float = AUTO_SPEED) -> AutoChoice:
+                   table: CostTable = COSTS, speed: float = AUTO_SPEED, cpu: str | None = None) -> AutoChoice:
     """The preset for ``workload``. runtimes: preset -> the runtime it would run on here, as the cost
     table names it ('onnxruntime int8', 'onnxruntime', 'torch'); speed: the target as a fraction of
-    the video's frame rate."""
+    the video's frame rate; cpu: this CPU's kind (``cpu_kind``), named in the first line where the table's differs."""
     if device_type != "cpu":
         return fixed_choice("best", f"{MEANING['best']} on a GPU")
     if workload.kind == "photo":
         return fixed_choice("best", f"{MEANING['best']} for one photo")
     if workload.kind in ("live", "stream") or workload.megapixels is None:
-        return fixed_choice("fast", f"{'a live run' if workload.kind == 'live' else 'a stream'} on a CPU keeps up "
-                      "only with the fastest preset")
+        what = "a live run" if workload.kind == "live" else "a stream"
+        return fixed_choice("fast", f"{what} on a CPU keeps up only with the fastest preset")
     costs = {q: table.costs[q, runtimes[q]] for q in QUALITIES if (q, runtimes.get(q)) in table.costs}
     per_frame = {q: cost.seconds_per_frame(workload.megapixels) for q, cost in costs.items()}
     if not per_frame:
@@ -87,8 +87,10 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     rate = workload.fps or ASSUMED_FPS
     target = speed * rate
     quality = next((q for q, s in per_frame.items() if 1 / s >= target), list(per_frame)[-1])
-    return AutoChoice(quality, _why(quality, per_frame, target, rate, workload, table),
-                      _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload),
+    first = _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload)
+    if cpu not in (None, table.kind):
+        first += f" ({table.where}; this CPU is {cpu}: expect other speeds)"
+    return AutoChoice(quality, _why(quality, per_frame, (target, speed, rate), workload, table.where), first,
                       tuple(per_frame.items()))
 
 
@@ -96,14 +98,16 @@ def _fps(value: float) -> str:
     return f"{value:.2g}" if value < 10 else f"{value:.0f}"
 
 
-def _why(quality: str, per_frame: dict[str, float], target: float, rate: float, workload: Workload,
-         table: CostTable) -> str:
+def _why(quality: str, per_frame: dict[str, float], rates: tuple[float, float, float], workload: Workload,
+         where: str) -> str:
+    """rates: the target fps, the fraction of the video's rate it is, the video's rate."""
+    target, speed, rate = rates
     speeds = ", ".join(f"{q} {_fps(1 / s)}" for q, s in per_frame.items())
     keeps = ("the best preset reaching" if 1 / per_frame[quality] >= target
              else "the fastest, though none reaches")
     rate_text = f"{rate:g} fps" if workload.fps else f"{rate:g} fps, assumed"
-    return (f"quality auto -> {quality}, {keeps} {target:.3g} fps ({AUTO_SPEED:g} x {rate_text}) at "
-            f"{workload.width}x{workload.height} here: estimated {speeds} fps ({table.where})")
+    return (f"quality auto -> {quality}, {keeps} {target:.3g} fps ({speed:g} x {rate_text}) at "
+            f"{workload.width}x{workload.height} here: estimated {speeds} fps ({where})")
 
 
 def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, float], workload: Workload) -> str:

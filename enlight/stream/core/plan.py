@@ -22,7 +22,7 @@ from enlight.stream.backends.tensorrt import TensorRTConfig
 from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
 from enlight.stream.core.choices import PRECISIONS
-from enlight.stream.core.cpu_kind import cpu_flags, has_int8_dot
+from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
 from enlight.stream.core.denoise import DenoiseConfig
 from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
 from enlight.stream.core.smoothing import SmoothingConfig
@@ -142,7 +142,8 @@ def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None,
         int8 = _int8(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
                      runtime=runtime)
         labels[name] = f"{runtime} int8" if int8 else runtime
-    return choose_quality(workload or Workload("live" if live else "stream"), labels, device.type)
+    return choose_quality(workload or Workload("live" if live else "stream"), labels, device.type,
+                          cpu=cpu_kind(cpu_flags()))
 
 
 def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
