@@ -11,7 +11,8 @@ it (``enlight-video IN -o OUT --quality Q``: default batch, smoothing and ``--de
 Cases: best, balanced-int8 (the int8 model: ``ENLIGHT_CPU_FLAGS`` says the CPU has VNNI),
 balanced-float (the float student, as on a CPU without int8 dot products), fast, and torch-best,
 torch-balanced, torch-fast (``--backend torch``). ``--write`` replaces the measured block of
-enlight/stream/core/preset_costs.py with the cases measured (merged with the rows already there).
+enlight/stream/core/preset_costs.py with the cases measured (merged with the rows already there;
+the machine's words appear in the README's example summary line, which tests/stream/test_docs.py checks).
 Never asserts on time; prints the CPU and its flags with the table.
 """
 
@@ -39,6 +40,8 @@ CASES = {  # name -> (quality, runtime as the cost table names it, extra argumen
     "torch-balanced": ("balanced", "torch", ["--backend", "torch"], {}),
     "torch-fast": ("fast", "torch", ["--backend", "torch"], {}),
 }
+KIND_NAMES = {"amx": "AMX", "avx512_vnni": "AVX-512 VNNI", "avx_vnni": "AVX-VNNI", "avx512": "AVX-512",
+              "avx2": "AVX2", "arm_dot": "ARM dot products"}  # as the README's example summary line writes them
 SUMMARY = re.compile(r"(\d+) frames in ([\d.]+) s \(([\d.]+) fps")
 
 
@@ -135,8 +138,8 @@ def main() -> None:
         args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
     if args.write:
         kind = cpu_kind(cpu_flags())
-        write_table(rows, f"costs measured on {machine['cpu_model']} ({machine.get('cpu_id', '?')}), "
-                    f"{machine['cores']} cores, {kind}", kind)
+        write_table(rows, f"costs measured on a {machine['cores']}-core {machine['cpu_model']} "
+                    f"({machine.get('cpu_id', '?')}) with {KIND_NAMES.get(kind, kind)}", kind)
 
 
 if __name__ == "__main__":
