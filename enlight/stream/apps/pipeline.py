@@ -24,6 +24,7 @@ import numpy as np
 from enlight.errors import EnlightError
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
+from enlight.stream.backends.torch import torch_threads
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import GiB, MemoryPlan, budget_bytes, plan_memory
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
@@ -259,8 +260,9 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     backend = backend or build_backend(config.plan)
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
+    around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
-                     timeout_s=config.timeout_s) as source:
+                     timeout_s=config.timeout_s) as source, torch_threads(around_model):
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
         sink = VideoSink(output_at, source.info, encoder=config.encoder, passthrough=source.passthrough,

@@ -4,6 +4,9 @@ optionally CUDA graphs (one captured graph per input shape) and torch.compile on
 from __future__ import annotations
 
 import copy
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +39,24 @@ class TorchBackendConfig:
             raise EnlightError("fp16 is for CUDA devices; use --precision fp32 on the CPU")
         if (self.cuda_graphs or self.compile) and self.device.type != "cuda":
             raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's intra-op (CPU) threads set to ``count`` inside the block and restored after; 0 leaves them.
+
+    A file run on a CPU does the work around the model with one thread (``enlight.stream.apps.pipeline``):
+    its decode and encode threads use the other cores, and on 2 cores a second torch thread made every
+    small operation wait for a core (fast preset at 854x480: 14 -> 24 fps end to end; issue 17)."""
+    before = torch.get_num_threads()
+    if count <= 0 or count == before:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _GraphRunner:
@@ -82,6 +103,7 @@ class TorchBackend:
         self.device = config.device
         self.dtype = config.dtype
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.threads = (os.cpu_count() or 1) if self.device.type == "cpu" else 0  # the model: every core
         if self.device.type == "cpu":
             torch.set_flush_denormal(True)  # denormal weights/activations slow CPU convs badly
         model = copy.deepcopy(generator).eval().requires_grad_(False)
@@ -93,7 +115,7 @@ class TorchBackend:
             self._run = _GraphRunner(self._run, self.device)
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(self.threads):
             frames = frames.to(self.device, self.dtype, non_blocking=True).contiguous(memory_format=self.memory_format)
             attention = attention.to(self.device, self.dtype, non_blocking=True).contiguous(
                 memory_format=self.memory_format

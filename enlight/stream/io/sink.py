@@ -41,6 +41,12 @@ class EncoderConfig:
     pix_fmt: str | None = None
 
 
+def encoder_threads() -> int:
+    """The encoder's threads: half the cores, so that it and the enhancer do not fight for them
+    (libx264's own choice is 1.5 threads per core plus lookahead threads; issue 17's profile)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def encoder_codec(name: str) -> av.Codec:
     try:
         codec = av.Codec(name, "w")
@@ -156,6 +162,7 @@ class VideoSink:
         stream.time_base = self.time_base
         ctx.framerate = info.average_rate
         ctx.thread_type = "AUTO"
+        ctx.thread_count = encoder_threads()
         color = self.output_color
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
@@ -216,12 +223,16 @@ class VideoSink:
                 self.notes.append(note)
             pts = self._last_pts + 1  # encoders need strictly increasing timestamps
         self._last_pts = pts
-        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)
+        frame = self.convert(rgb)
         frame.pts = pts
         frame.time_base = self.time_base
         self.container.mux(self.video_stream.encode(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
+
+    def convert(self, rgb: np.ndarray) -> av.VideoFrame:
+        """(H, W, 3) uint8 RGB -> a frame in the encoder's pixel format, with the output's colour tags."""
+        return rgb_to_frame(rgb, self.pix_fmt, self.output_color)
 
     def write_packet(self, packet: av.Packet) -> None:
         """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""

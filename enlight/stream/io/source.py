@@ -12,6 +12,7 @@ decodable frame at all is still a one-line ``EnlightError``.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -89,6 +90,12 @@ class Damage:
                 "that survived were kept")
 
 
+def decoder_threads() -> int:
+    """libavcodec's decoding threads: half the cores (FFmpeg's own choice, one per core plus one, has
+    them fight the enhancer and the encoder for the same cores; issue 17's profile)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def _open_error(path: Path | str, exc: BaseException) -> EnlightError:
     return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason(exc)})")
 
@@ -153,6 +160,7 @@ class VideoSource:
         check_input_is_video(self.container, self.path)
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
+        self.video_stream.codec_context.thread_count = decoder_threads()
         self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
@@ -260,6 +268,10 @@ class VideoSource:
         self._skipped[packet.stream.type] = self._skipped.get(packet.stream.type, 0) + 1
         return False
 
+    def convert(self, frame: av.VideoFrame) -> np.ndarray:
+        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB."""
+        return frame_to_rgb(frame, self.color)
+
     def set_queue_size(self, frames: int) -> None:
         """How many decoded items may wait for the consumer (frames are big at 8K); before iterating."""
         if self._thread is not None:
@@ -324,7 +336,7 @@ class VideoSource:
                     return
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
-                    rgb = frame_to_rgb(item, self.color)
+                    rgb = self.convert(item)
                     coloured = coloured or carries_chroma(item)
                     pts = item.pts
                     if pts is None:  # raw streams carry no timestamps: count frames

@@ -1,0 +1,101 @@
+"""Issue 17's work around the model on a CPU: thread budgets that do not fight, the cached ONNX export."""
+
+import os
+
+import torch
+
+from enlight.models import build_generator
+from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.backends import onnxruntime as ort_backend
+from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig, export_key
+from enlight.stream.backends.torch import TorchBackend, TorchBackendConfig, torch_threads
+from enlight.stream.core.plan import make_plan
+from enlight.stream.io import sink as sink_module
+from enlight.stream.io.sink import encoder_threads
+from enlight.stream.io.source import VideoSource, decoder_threads
+from tests.media import make_clip
+
+CPU = torch.device("cpu")
+
+
+def test_torch_threads_are_set_inside_and_restored_after():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with torch_threads(0):
+        assert torch.get_num_threads() == before
+
+
+class _Recorder:
+    """A backend that records torch's thread count when it is called (output = input)."""
+
+    name = "recorder"
+    device = CPU
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def __call__(self, frames, attention):
+        self.threads.append(torch.get_num_threads())
+        return frames
+
+
+def test_a_cpu_run_works_around_the_model_on_one_torch_thread_and_the_codecs_on_half_the_cores(tmp_path,
+                                                                                                monkeypatch):
+    clip = make_clip(tmp_path / "in.mp4", width=64, height=48, frames=6, audio=False)
+    opened = []
+    real_setup = sink_module.VideoSink._setup
+
+    def setup(self, *args):
+        real_setup(self, *args)
+        opened.append(self.video_stream.codec_context.thread_count)
+
+    monkeypatch.setattr(sink_module.VideoSink, "_setup", setup)
+    torch.set_num_threads(2)
+    backend = _Recorder()
+    stats = run(PipelineConfig(input=clip, output=tmp_path / "out.mp4", plan=make_plan(quality="fast", device="cpu"),
+                               batch_size=2, progress=False), backend=backend)
+    assert stats.frames == 6 and backend.threads == [1, 1, 1]
+    assert torch.get_num_threads() == 2  # restored
+    assert opened == [encoder_threads()] == [max(1, os.cpu_count() // 2)]
+    with VideoSource(clip) as source:
+        assert source.video_stream.codec_context.thread_count == decoder_threads() >= 1
+
+
+def test_the_torch_backend_runs_its_model_on_every_core_inside_a_one_thread_run():
+    seen = []
+
+    class Probe(torch.nn.Module):
+        def forward(self, frames, attention):
+            seen.append(torch.get_num_threads())
+            return frames
+
+    backend = TorchBackend(Probe(), TorchBackendConfig(device=CPU))
+    with torch_threads(1):
+        backend(torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 8))
+        assert torch.get_num_threads() == 1
+    assert seen == [os.cpu_count()]
+
+
+def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    generator = build_generator(base_channels=8).eval()
+    x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    attention = torch.rand(1, 1, 32, 48)
+    config = OnnxRuntimeConfig(device=CPU)
+    first = OnnxRuntimeBackend(generator, config)(x, attention)
+    cached = list((tmp_path / "enlight-video" / "onnx").iterdir())
+    assert [p.name for p in cached] == [f"{export_key(generator)}.onnx"]
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(ort_backend, "export_onnx_bytes", no_export)
+    again = OnnxRuntimeBackend(generator, config)(x, attention)
+    assert torch.equal(first, again)
+    other = build_generator(base_channels=8).eval()
+    with torch.no_grad():
+        other.load_state_dict(generator.state_dict())
+        next(other.parameters()).add_(0.01)
+    assert export_key(other) != export_key(generator)  # other weights: another file, never the cached graph
