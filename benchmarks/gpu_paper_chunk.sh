@@ -40,21 +40,32 @@ OUT_DIR=${1:-${OUT:-out/paper_chunk}}
 LOGS=$RUN.logs
 mkdir -p "$OUT_DIR" "$LOGS"
 if [ -f "$STATE/manifest.json" ]; then
+  ${PYTHON:-python3} - "$STATE/manifest.json" <<EOF || exit 2   # a state of other settings would taint the run
+import json, sys
+have = json.load(open(sys.argv[1]))["config"]
+want = dict(crop=$CROP, batch_size=$BATCH, epochs=$EPOCHS, decay_epochs=$DECAY, base_channels=$BASE)
+bad = {k: f"{have.get(k)} (here {v})" for k, v in want.items() if have.get(k) != v}
+sys.exit(f"gpu_paper_chunk: $STATE was trained with other settings: {bad}" if bad else 0)
+EOF
   if ! $train unshard "$STATE" -o "$RUN" 2> "$LOGS/unshard.txt"; then
     cat "$LOGS/unshard.txt" >&2
     grep -q "newer than the shards" "$LOGS/unshard.txt" || exit 2   # a corrupted or missing shard
     say "continuing from $RUN's own newer checkpoint"
   fi
 fi
-RESUME=$(ls "$RUN"/checkpoints/step_*.pt >/dev/null 2>&1 && echo --resume)
+newest() { ls "$RUN"/checkpoints/step_*.pt 2>/dev/null | tail -n 1 | sed 's/.*step_0*\([0-9][0-9]*\)\.pt/\1/'; }
+first=$(newest)
+RESUME=${first:+--resume}
 AMP=$([ "$DEVICE" = cuda ] && echo --amp)
 say "$( [ -n "$RESUME" ] && echo resuming || echo starting) $RUN on $DEVICE for $MINUTES min"
 # the time box stops at a step boundary; SIGINT a minute later is the backstop (also saves a checkpoint)
-timeout -s INT "$(python3 -c "print(int($MINUTES * 60 + 60))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
+timeout -s INT "$(${PYTHON:-python3} -c "print(int($MINUTES * 60 + 60))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
   --out "$RUN" --vgg "$VGG" --crop "$CROP" --batch-size "$BATCH" --epochs "$EPOCHS" --decay-epochs "$DECAY" \
   --lr 1e-4 --base-channels "$BASE" $AMP --workers "$WORKERS" --device "$DEVICE" --max-minutes "$MINUTES" \
   --checkpoint-every 250 --sample-every 250 --keep-checkpoints 2 --quiet $RESUME 2>&1 | tee "$LOGS/train.txt"
 rc=${PIPESTATUS[0]}
+trained=$(( $(date +%s) - started ))
+say "steps ${first:-0} -> $(newest) ($(( $(newest) - ${first:-0} )) steps; ${trained} s since the script started)"
 [ "$rc" = 0 ] || [ "$rc" = 130 ] || say "training exited with $rc; sharding the newest checkpoint anyway"
 $train shard "$RUN" -o "$OUT_DIR/state" --weights "$WEIGHTS" --moments "$MOMENTS" --max-mib 16 || exit 2
 $train shard "$RUN" -o "$OUT_DIR/generator" --nets generator --weights fp16 --max-mib 16 || exit 2

@@ -190,7 +190,7 @@ def _fit(trainer, args, summary: str) -> int:
         last = trainer.save_checkpoint()
         print(f"{PROG}: interrupted at step {trainer.step}; saved {last} (continue with --resume)", file=sys.stderr)
         return 130
-    if trainer.step < trainer.total_steps:
+    if args.max_minutes and trainer.step < trainer.total_steps:
         print(f"{PROG}: time box of {args.max_minutes} min reached at step {trainer.step} of {trainer.total_steps}; "
               f"saved {last} (continue with --resume)", file=sys.stderr)
         return 0

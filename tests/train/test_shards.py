@@ -173,3 +173,40 @@ def test_time_box_stops_checkpoints_and_resumes_via_int8_vgg(folders, vgg, tmp_p
     assert [p.name for p in (run / "checkpoints").glob("*.pt")] == ["step_0000001.pt"]
     assert main([*args, "--resume"]) == 0
     assert newest_checkpoint(run)["step"] == 2
+
+
+@pytest.mark.slow
+def test_chunk_script_continues_from_its_own_shards(vgg, folders, tmp_path):
+    """benchmarks/gpu_paper_chunk.sh on the CPU (TINY=1), twice, the second on a fresh run folder."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    inputs = tmp_path / "inputs"
+    for kind in ("low", "normal"):
+        shutil.copytree(folders / kind, inputs / kind)
+    save_file({k: v.contiguous() for k, v in vgg.state_dict().items()}, str(tmp_path / "vgg.safetensors"))
+    write_shards(tmp_path / "vgg.safetensors", inputs / "vgg", ShardPolicy(weights="int8"))
+    env = {**os.environ, "TINY": "1", "MINUTES": "0.01", "INPUTS": str(inputs), "STATE": str(tmp_path / "state"),
+           "RUN": str(tmp_path / "machine1" / "run"), "PYTHON": sys.executable}
+
+    def chunk(*args, **changes):
+        return subprocess.run(["bash", str(repo / "benchmarks" / "gpu_paper_chunk.sh"), *args],
+                              env={**env, **changes}, capture_output=True, text=True, timeout=600)
+
+    assert chunk("stage").returncode == 0
+    first = chunk(str(tmp_path / "out1"))
+    assert first.returncode == 0, first.stderr
+    shutil.copytree(tmp_path / "out1" / "state", tmp_path / "state")
+    second = chunk(str(tmp_path / "out2"), RUN=str(tmp_path / "machine2" / "run"))
+    assert second.returncode == 0 and "resuming" in second.stderr, second.stderr
+    steps = [json.loads((tmp_path / out / "state" / "manifest.json").read_text())["step"] for out in ("out1", "out2")]
+    assert 1 <= steps[0] < steps[1]
+    back = [p for p in (tmp_path / "out2").rglob("*") if p.is_file()]
+    assert len(back) <= 8 and all(p.stat().st_size <= 16 * MIB for p in back)
+    other = chunk(str(tmp_path / "out3"), BATCH="3")
+    assert other.returncode == 2 and "trained with other settings" in other.stderr
+    assert chunk(str(tmp_path / "out4"), INPUTS=str(tmp_path / "nothing")).returncode == 2
