@@ -88,7 +88,7 @@ train-paper: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/paper \
 	  --crop 320 --batch-size 32 --epochs 100 --decay-epochs 100 --lr 1e-4 --amp --workers 8
 
-# The same recipe on a lent GPU in chunks of 8 minutes' training (docs/training.md, "The paper's recipe on a
+# The same recipe on a lent GPU in chunks of 7.5 minutes' training (docs/training.md, "The paper's recipe on a
 # lent GPU, in chunks"). Here: the inputs that travel (gpu_data/paper: images at 320 px, VGG16 in int8);
 # there: one chunk (resumes from the shards in gpu_data/paper_state when present; writes 7 files to OUT);
 # back here: CHUNK=<the run tool's files_at> make train-paper-import (the next chunk's state, runs/paper_chunks

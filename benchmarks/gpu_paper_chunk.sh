@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ONE script for a lent GPU machine: one resumable chunk of the paper's recipe (make train-paper),
 # docs/training.md "The paper's recipe on a lent GPU, in chunks".
-#   bash benchmarks/gpu_paper_chunk.sh [OUT_DIR]   train MINUTES (8), then write the state to OUT_DIR
+#   bash benchmarks/gpu_paper_chunk.sh [OUT_DIR]   train MINUTES (7.5), then write the state to OUT_DIR
 #   bash benchmarks/gpu_paper_chunk.sh stage       only check the carried inputs (a call of its own)
 # Reads gpu_data/paper (benchmarks/gpu_paper_data.py: images + VGG16 in int8) and, when present, the
 # last chunk's shards in gpu_data/paper_state; resumes (or starts) the run in RUN, stops at the time
@@ -18,7 +18,7 @@ if [ "${TINY:-0}" = 1 ]; then
 fi
 # the paper's settings, as make train-paper
 CROP=${CROP:-320} BATCH=${BATCH:-32} EPOCHS=${EPOCHS:-100} DECAY=${DECAY:-100} BASE=${BASE:-32}
-WORKERS=${WORKERS:-8} DEVICE=${DEVICE:-cuda} MINUTES=${MINUTES:-8}
+WORKERS=${WORKERS:-8} DEVICE=${DEVICE:-cuda} MINUTES=${MINUTES:-7.5}
 WEIGHTS=${WEIGHTS:-int8} MOMENTS=${MOMENTS:-reset}   # the state's encoding (enlight-train shard)
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 train="${PYTHON:-python3} -m enlight.cli.train"
@@ -58,8 +58,8 @@ first=$(newest)
 RESUME=${first:+--resume}
 AMP=$([ "$DEVICE" = cuda ] && echo --amp)
 say "$( [ -n "$RESUME" ] && echo resuming || echo starting) $RUN on $DEVICE for $MINUTES min"
-# the time box stops at a step boundary; SIGINT a minute later is the backstop (also saves a checkpoint)
-timeout -s INT "$(${PYTHON:-python3} -c "print(int($MINUTES * 60 + 60))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
+# the time box stops at a step boundary; SIGINT 45 s later is the backstop (also saves a checkpoint)
+timeout -s INT "$(${PYTHON:-python3} -c "print(int($MINUTES * 60 + 45))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
   --out "$RUN" --vgg "$VGG" --crop "$CROP" --batch-size "$BATCH" --epochs "$EPOCHS" --decay-epochs "$DECAY" \
   --lr 1e-4 --base-channels "$BASE" $AMP --workers "$WORKERS" --device "$DEVICE" --max-minutes "$MINUTES" \
   --checkpoint-every 250 --sample-every 250 --keep-checkpoints 2 --quiet $RESUME 2>&1 | tee "$LOGS/train.txt"
