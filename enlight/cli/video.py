@@ -270,6 +270,14 @@ def _many_options(args, inputs: list[Path]) -> dict:
     return options
 
 
+def _check_default_weights(plan) -> None:
+    """A plan that will load the bundled default generator: refuse now, in one line, if this build has none."""
+    if plan.model == "enlightengan" and plan.weights is None and plan.int8_model is None:
+        from enlight.models.weights import default_weights
+
+        default_weights()
+
+
 def _first_line(plan) -> None:
     """``--quality auto``'s estimate and the flags for the better presets, before the run (only where it
     estimated: on a GPU, for own weights or a stream the summary line alone says what it chose)."""
@@ -338,6 +346,7 @@ def _enhance(argv: list[str]) -> int:
     if args.dry_run:
         return _dry_run(plan)
     if not args.quiet:
+        _check_default_weights(plan)  # its one-line error before the estimate, not after it
         _first_line(plan)
     config = PipelineConfig(
         input=source,
