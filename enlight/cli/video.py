@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
     model.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="auto = fp16 on CUDA, fp32 on the CPU, int8 for --quality balanced with ONNX Runtime on a "
-                       "CPU (default: auto)")
+                       "CPU with int8 dot products (default: auto)")
     model.add_argument("--cuda-graphs", action="store_true",
                        help="torch backend on CUDA: replay a captured CUDA graph per batch shape")
     model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")

@@ -152,8 +152,12 @@ def test_plans_for_own_weights_live_runs_and_old_callers(weights):
     assert own.quality == "best" and "--weights runs at full size" in own.auto.why
     assert make_plan(quality="auto", device="cpu", backend="torch", live=True).quality == "fast"
     assert make_plan(device="cpu", backend="torch").auto is None  # quality None: the old default, no auto
-    plan = make_plan(quality="auto", device="cpu", backend="torch", workload=video(854, 480))
-    assert plan.auto.why in plan.describe() and plan.auto.first_line in plan.describe()
+    torch_plan = make_plan(quality="auto", device="cpu", backend="torch", workload=video(854, 480))
+    assert torch_plan.quality == "best" and "no measured costs for torch" in torch_plan.auto.why
+    assert torch_plan.auto.why in torch_plan.describe() and "estimate:" not in torch_plan.describe()
+    pytest.importorskip("onnxruntime")
+    plan = make_plan(quality="auto", device="cpu", backend="onnxruntime", workload=video(854, 480))
+    assert plan.auto.why in plan.describe() and f"estimate: {plan.auto.first_line}" in plan.describe()
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -65,7 +65,8 @@ class InferencePlan:
         size = "full size" if self.scale == 1 else f"1/{self.scale:g} size, correction upsampled by {self.upsample}"
         smoothing = ("off" if self.smoothing.strength == 0
                      else f"{self.smoothing.target}, strength {self.smoothing.strength:g}")
-        auto = [f"{self.auto.why}", f"estimate: {self.auto.first_line}"] if self.auto else []
+        auto = [self.auto.why] if self.auto else []
+        auto += [f"estimate: {self.auto.first_line}"] if self.auto and self.auto.seconds_per_frame else []
         return "\n".join([
             *auto,
             f"model: {self.model} ({self.quality}), {size}",
