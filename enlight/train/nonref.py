@@ -31,6 +31,7 @@ from enlight.train.distill import LowLightCrops
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
+    black_level_loss,
     border_loss,
     chromaticity_loss,
     color_angle_loss,
@@ -59,10 +60,11 @@ class LossWeights:
     angle: float = 0.0  # colour angle to the input (ours, not Zero-DCE's)
     chroma: float = 0.0  # chromaticity to the input, L1 (ours; nothing to do when the colour is kept)
     border: float = 0.0  # no bright or dark frame (ours)
+    black: float = 0.0  # no grey veil over black: cells at most max_gain times the input (ours)
 
     def __post_init__(self) -> None:
         if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma,
-               self.border) < 0:
+               self.border, self.black) < 0:
             raise EnlightError("loss weights must be >= 0")
 
 
@@ -170,6 +172,8 @@ class NonRefTrainer(TrainLoop):
             terms["chroma"] = w.chroma * chromaticity_loss(out01, low01)
         if w.border > 0:
             terms["border"] = w.border * border_loss(out01, reference)
+        if w.black > 0:
+            terms["black"] = w.black * black_level_loss(out01, low01, max_gain=cfg.max_gain or 10.0)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
         terms["total"] = sum(terms.values())

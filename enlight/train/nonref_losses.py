@@ -17,6 +17,8 @@ targets a fault of an exposure-only generator:
 - ``border_loss`` (ours): no frame, the differentiable form of ``enlight.quality.structure``'s
   border excess: on each side, the difference between the outer 4-pixel band's mean luma and the
   8-24-pixel band's may not exceed the reference's.
+- ``black_level_loss`` (ours): no grey veil over black, each 4x4 cell at most ``max_gain`` times
+  as bright as in the input.
 - ``illumination_smoothness_loss``: total variation of the correction (output - input), so the
   network brightens regions rather than painting texture.
 
@@ -145,6 +147,20 @@ def border_loss(output: torch.Tensor, reference: torch.Tensor, *, band: int = 4,
     return F.relu(excess).mean()
 
 
+def black_level_loss(output: torch.Tensor, source: torch.Tensor, *, max_gain: float = 10.0,
+                     cell: int = 4) -> torch.Tensor:
+    """Black stays black: mean L1 excess of each ``cell`` x ``cell`` cell's output luma over
+    ``max_gain`` times its input luma.
+
+    output, source: (B, 3, H, W) in [0, 1]. Zero wherever the lift is at most ``max_gain``; an
+    exposure target cannot stop a grey veil over black (its squared distance to a small target
+    is tiny), this L1 term does. Not in Zero-DCE (its curves keep 0 at 0 by construction).
+    """
+    out_cells = F.avg_pool2d(_gray(output), cell)
+    cap = max_gain * F.avg_pool2d(_gray(source), cell)
+    return F.relu(out_cells - cap).mean()
+
+
 def illumination_smoothness_loss(correction: torch.Tensor) -> torch.Tensor:
     """Total variation ``2 * (mean dy^2 + mean dx^2)`` of a (B, C, H, W) map, as Zero-DCE's L_tv.
 
@@ -176,6 +192,7 @@ def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterati
 
 
 __all__ = [
+    "black_level_loss",
     "border_loss",
     "color_angle_loss",
     "chromaticity_loss",

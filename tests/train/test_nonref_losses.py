@@ -111,3 +111,15 @@ def test_border_loss_sees_a_bright_frame_and_not_a_real_edge():
     edged = reference.clone()
     edged[..., :4, :] += 0.2  # a real bright edge in the reference and the output alike: not a frame
     assert border_loss(edged, edged).item() == 0
+
+
+def test_black_level_loss_stops_a_grey_veil_over_black():
+    from enlight.train.nonref_losses import black_level_loss
+
+    source = torch.full((1, 3, 16, 16), 0.004)
+    source[..., :, 8:] = 0.2  # right half: lit
+    lifted = source * 8  # within the gain cap everywhere
+    assert black_level_loss(lifted.clamp(0, 1), source, max_gain=10).item() == 0
+    veiled = lifted.clone()
+    veiled[..., :, :8] = 0.1  # a grey veil over the black half: 25x its input
+    assert black_level_loss(veiled, source, max_gain=10).item() == pytest.approx((0.1 - 0.04) / 2, rel=1e-3)
