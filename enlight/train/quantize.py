@@ -51,7 +51,6 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     512x384 peaked at 12.7 GB; 48 at 384x288, the default, fit in 24 GiB)."""
     from enlight.models.onnx_export import INPUT_NAMES
     from enlight.train.data import list_images, load_rgb
-
     from enlight.train.nonref import validation_split
 
     paths = sorted(p for folder in config.images for p in list_images(folder))
