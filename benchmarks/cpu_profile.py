@@ -24,6 +24,7 @@ Every figure line starts with the CPU and its flags (``enlight.stream.apps.bench
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -87,8 +88,9 @@ def profile_parts(clip: Path, plan, frames: int, tmp: Path) -> dict:
     enhancer = Enhancer.from_plan(plan, build_backend(plan))
     stage_times: dict[str, list[float]] = {}
     outputs = []
-    for i in range(0, len(pixels) - BATCH + 1, BATCH):
-        outputs.extend(_enhance_timed(enhancer, pixels[i:i + BATCH], stage_times))
+    with around_model_threads():
+        for i in range(0, len(pixels) - BATCH + 1, BATCH):
+            outputs.extend(_enhance_timed(enhancer, pixels[i:i + BATCH], stage_times))
     for name, values in stage_times.items():
         parts[f"enhancer: {name}"] = _ms(values[1:] or values) / BATCH  # the first batch warms up
     sink = VideoSink(tmp / "parts.mp4", info, encoder=EncoderConfig())
@@ -184,6 +186,7 @@ class ThreadCpu:
 def profile_run(clip: Path, plan, tmp: Path) -> dict:
     """The whole pipeline on the clip (backend built first, as the command does before its first frame)."""
     backend = build_backend(plan)
+    load_before = os.getloadavg()[0]
     named: dict[int, str] = {threading.main_thread().native_id: "main (enhancer)"}
     original_start = threading.Thread.start
 
@@ -196,6 +199,8 @@ def profile_run(clip: Path, plan, tmp: Path) -> dict:
         with ThreadCpu() as sampler:
             stats = run(PipelineConfig(input=clip, output=tmp / "run.mp4", plan=plan, progress=False,
                                        overwrite=True), backend=backend)
+            with around_model_threads():
+                budget = thread_budget(plan)
     finally:
         threading.Thread.start = original_start
     used = sampler.used()
@@ -210,22 +215,30 @@ def profile_run(clip: Path, plan, tmp: Path) -> dict:
         groups[key] = groups.get(key, 0.0) + seconds
     return {"frames": stats.frames, "wall_s": stats.wall_s, "fps": stats.fps, "decode_s": stats.decode_s,
             "enhance_s": stats.enhance_s, "encode_s": stats.encode_s, "cpu_s_by_thread": groups,
-            "cpu_s": sum(groups.values()), "native_threads": natives, "threads": thread_budget()}
+            "cpu_s": sum(groups.values()), "native_threads": natives, "threads": budget,
+            "load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
-def thread_budget() -> dict:
-    """What each runtime was told to use (FFmpeg's and ORT's 'auto' where the code sets nothing)."""
-    budget = {"cores": os.cpu_count(), "torch intra-op": torch.get_num_threads(),
-              "torch inter-op": torch.get_num_interop_threads(), "swscale": "1 (on the calling thread)"}
+def thread_budget(plan) -> dict:
+    """What each runtime was told to use (FFmpeg's and ORT's automatic choice where the code sets nothing)."""
+    budget = {"cores": os.cpu_count(), "torch intra-op (around the model)": torch.get_num_threads(),
+              "swscale": "1 (on the calling thread)",
+              "onnxruntime intra-op": getattr(plan.options, "threads", 0) or "auto (= cores)"}
     try:
-        from enlight.stream.backends.onnxruntime import cpu_threads
         from enlight.stream.io.sink import encoder_threads
         from enlight.stream.io.source import decoder_threads
     except ImportError:  # before issue 17: nothing was set
-        return {**budget, "onnxruntime intra-op": "auto (= cores)", "libavcodec decoder": "auto (cores + 1)",
-                "libx264": "auto (1.5 x cores + lookahead)"}
-    return {**budget, "onnxruntime intra-op": cpu_threads(), "libavcodec decoder": decoder_threads(),
-            "libx264": encoder_threads()}
+        return {**budget, "libavcodec decoder": "auto (cores + 1)", "libx264": "auto (1.5 x cores + lookahead)"}
+    return {**budget, "libavcodec decoder": decoder_threads(), "libx264": encoder_threads()}
+
+
+def around_model_threads():
+    """The torch threads a file run gives the work around the model (issue 17: one on a CPU)."""
+    try:
+        from enlight.stream.backends.torch import torch_threads
+    except ImportError:  # before issue 17: torch's default, every core
+        return contextlib.nullcontext()
+    return torch_threads(1)
 
 
 STARTUP = r"""
@@ -282,7 +295,8 @@ def table(clip: str, size: str, result: dict) -> str:
               f"Whole run: {whole['wall_s']:.2f} s, {whole['fps']:.2f} fps (decode {whole['decode_s']:.1f} s, "
               f"enhance {whole['enhance_s']:.1f} s, encode {whole['encode_s']:.1f} s busy); CPU "
               f"{whole['cpu_s']:.1f} s = {1000 * whole['cpu_s'] / whole['frames']:.1f} ms per frame, "
-              f"{whole['cpu_s'] / whole['wall_s']:.2f} cores busy", "", "| thread | CPU s |", "|---|---|"]
+              f"{whole['cpu_s'] / whole['wall_s']:.2f} cores busy; load average {whole['load_before']:.1f} before, "
+              f"{whole['load_after']:.1f} after", "", "| thread | CPU s |", "|---|---|"]
     lines += [f"| {name} | {seconds:.2f} |" for name, seconds in whole["cpu_s_by_thread"].items()]
     lines += ["", "threads given: " + ", ".join(f"{k} {v}" for k, v in whole["threads"].items()), "",
               "| start-up step | s since process start |", "|---|---|"]

@@ -34,17 +34,21 @@ def _window_edges(full: int, small: int) -> tuple[np.ndarray, np.ndarray]:
 
 def area_downscale(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(H, W, 3) uint8 -> (h, w, 3) float32 0..255: the mean of each output pixel's window, exactly
-    torch's area interpolation (integer sums from the summed-area table, then one division)."""
+    torch's area interpolation: OpenCV's where the factors are whole numbers, else the integer sums of
+    the summed-area table over torch's (overlapping) windows, then one division."""
     import cv2
 
     height, width = frame.shape[:2]
     h, w = size
+    if height % h == 0 and width % w == 0:  # whole-pixel windows, side by side: OpenCV's area resize
+        return cv2.resize(frame.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
     exact = np.int32 if 255 * height * width < 2**31 else np.float64  # float64 is exact for these sums too
     table = cv2.integral(frame, sdepth=cv2.CV_32S if exact is np.int32 else cv2.CV_64F)  # (H+1, W+1, 3)
     y0, y1 = _window_edges(height, h)
     x0, x1 = _window_edges(width, w)
-    sums = (table[y1][:, x1] - table[y0][:, x1] - table[y1][:, x0] + table[y0][:, x0]).astype(np.float32)
-    counts = ((y1 - y0)[:, None] * (x1 - x0)[None, :]).astype(np.float32)
+    y0, y1, x0, x1 = y0[:, None], y1[:, None], x0[None, :], x1[None, :]  # gather (h, w) corners directly
+    sums = (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]).astype(np.float32)
+    counts = ((y1 - y0) * (x1 - x0)).astype(np.float32)
     return sums / counts[..., None]
 
 

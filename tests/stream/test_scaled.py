@@ -120,16 +120,16 @@ def test_model_input_and_combine_stages_alone():
 
 def test_simd_forms_equal_the_torch_forms(monkeypatch):
     """The OpenCV forms of the uint8 path (downscale, guided coefficients, combine; issue 17) against the
-    torch forms and the float reference, at sizes whose area windows overlap (854 / 4 = 213.5 -> 214) and
-    on frames with edges, noise and clipping: the model input within float rounding, the output within
-    one code value."""
+    torch forms and the float reference, at sizes whose area windows overlap (854 / 4 = 213.5 -> 214) or
+    tile (1080 / 4), on frames with edges, noise and clipping: the model input within float rounding, the
+    output within one code value."""
     from enlight.ops import simd
     from enlight.ops.scaled import combine_uint8, downscale_uint8
 
     assert simd.available()
     g = torch.Generator().manual_seed(3)
     inner = torch_backend(build_generator(base_channels=8).eval())
-    for height, width, scale in ((58, 106, 4), (48, 80, 2), (61, 77, 3)):
+    for height, width, scale in ((58, 106, 4), (48, 80, 2), (61, 77, 3), (48, 96, 4)):
         batch = (torch.rand(2, height, width, 3, generator=g) * 120).to(torch.uint8)
         batch[:, :, width // 3:] += 120  # a bright band: outputs clip at 255 there
         fast = downscale_uint8(batch, scale)
