@@ -36,7 +36,7 @@ def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_
     import copy
 
     model = copy.deepcopy(generator).float().eval().cpu()
-    frames = torch.rand(1, 3, *trace_size(model.margin)) * 2 - 1
+    frames = torch.rand(1, 3, *trace_size(getattr(model, "margin", 0))) * 2 - 1  # RetinexNet has none
     attention = attention_map(frames)
     dynamic = {0: "batch", 2: "height", 3: "width"}
     buffer = io.BytesIO()
