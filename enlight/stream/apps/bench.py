@@ -159,18 +159,20 @@ def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
     for the reduced-size presets the model's cost is only part of it."""
     from dataclasses import replace
 
+    from enlight.stream.backends.torch import torch_threads
     from enlight.stream.core.enhancer import Enhancer
     from enlight.stream.core.smoothing import SmoothingConfig
 
     enhancer = Enhancer.from_plan(replace(plan, smoothing=SmoothingConfig(strength=0)), backend)
     width, height = size
     frames = (np.random.default_rng(0).random((1, height, width, 3)) * 60).astype(np.uint8)
-    enhancer(frames)  # warm-up
     times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        enhancer(frames)
-        times.append(time.perf_counter() - start)
+    with torch_threads(1 if backend.device.type == "cpu" else 0):  # as a file run does (apps.pipeline)
+        enhancer(frames)  # warm-up
+        for _ in range(repeats):
+            start = time.perf_counter()
+            enhancer(frames)
+            times.append(time.perf_counter() - start)
     median = statistics.median(times)
     return {"batch": 1, "width": width, "height": height, "median_s": median, "fps": 1 / median, "repeats": repeats}
 
