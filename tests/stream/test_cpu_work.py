@@ -11,6 +11,7 @@ from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeC
 from enlight.stream.backends.torch import TorchBackend, TorchBackendConfig, torch_threads
 from enlight.stream.core.plan import make_plan
 from enlight.stream.io import sink as sink_module
+from enlight.stream.io import source as source_module
 from enlight.stream.io.sink import encoder_threads
 from enlight.stream.io.source import VideoSource, decoder_threads
 from tests.media import make_clip
@@ -41,8 +42,8 @@ class _Recorder:
         return frames
 
 
-def test_a_cpu_run_works_around_the_model_on_one_torch_thread_and_the_codecs_on_half_the_cores(tmp_path,
-                                                                                                monkeypatch):
+def test_a_cpu_run_works_around_the_model_on_one_torch_thread_and_the_codecs_get_their_thread_counts(
+        tmp_path, monkeypatch):
     clip = make_clip(tmp_path / "in.mp4", width=64, height=48, frames=6, audio=False)
     opened = []
     real_setup = sink_module.VideoSink._setup
@@ -52,15 +53,18 @@ def test_a_cpu_run_works_around_the_model_on_one_torch_thread_and_the_codecs_on_
         opened.append(self.video_stream.codec_context.thread_count)
 
     monkeypatch.setattr(sink_module.VideoSink, "_setup", setup)
+    monkeypatch.setattr(sink_module, "encoder_threads", lambda: 1)
+    monkeypatch.setattr(source_module, "decoder_threads", lambda: 1)
     torch.set_num_threads(2)
     backend = _Recorder()
     stats = run(PipelineConfig(input=clip, output=tmp_path / "out.mp4", plan=make_plan(quality="fast", device="cpu"),
                                batch_size=2, progress=False), backend=backend)
     assert stats.frames == 6 and backend.threads == [1, 1, 1]
     assert torch.get_num_threads() == 2  # restored
-    assert opened == [encoder_threads()] == [max(1, os.cpu_count() // 2)]
+    assert opened == [1]
     with VideoSource(clip) as source:
-        assert source.video_stream.codec_context.thread_count == decoder_threads() >= 1
+        assert source.video_stream.codec_context.thread_count == 1
+    assert encoder_threads() == decoder_threads() == 0  # the defaults: FFmpeg's own choice
 
 
 def test_the_torch_backend_runs_its_model_on_every_core_inside_a_one_thread_run():

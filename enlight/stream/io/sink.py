@@ -42,9 +42,9 @@ class EncoderConfig:
 
 
 def encoder_threads() -> int:
-    """The encoder's threads: half the cores, so that it and the enhancer do not fight for them
-    (libx264's own choice is 1.5 threads per core plus lookahead threads; issue 17's profile)."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    """The encoder's threads; 0: its own choice (libx264: 1.5 per core plus lookahead threads). Half the
+    cores was tried in issue 17 and not kept (see ``enlight.stream.io.source.decoder_threads``)."""
+    return 0
 
 
 def encoder_codec(name: str) -> av.Codec:

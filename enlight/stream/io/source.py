@@ -12,7 +12,6 @@ decodable frame at all is still a one-line ``EnlightError``.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -91,9 +90,10 @@ class Damage:
 
 
 def decoder_threads() -> int:
-    """libavcodec's decoding threads: half the cores (FFmpeg's own choice, one per core plus one, has
-    them fight the enhancer and the encoder for the same cores; issue 17's profile)."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    """libavcodec's decoding threads; 0: FFmpeg's own choice (one per core plus one). Half the cores was
+    tried in issue 17 and not kept: on the shared 2-core machine it lost CPU to other processes'
+    threads and the difference on an idle machine could not be measured (docs/benchmarks.md)."""
+    return 0
 
 
 def _open_error(path: Path | str, exc: BaseException) -> EnlightError:
