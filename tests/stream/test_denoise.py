@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from enlight.stream.apps.pipeline import PipelineConfig, run
-from enlight.stream.core.denoise import DenoiseConfig, Denoiser, NoiseEstimator
+from enlight.stream.core.denoise import Denoise, DenoiseConfig, Denoiser
+from enlight.stream.core.denoise_noise import NoiseEstimator
+from enlight.stream.core.denoise_ops import half, half_of_squares, move
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
-from enlight.stream.core.stages import ModelInput
+from enlight.stream.core.stages import ModelInput, Work
 from tests.media import make_clip, read_video
 
 H, W = 48, 64
@@ -94,6 +96,28 @@ def test_batching_changes_nothing_and_the_filter_is_causal():
     np.testing.assert_allclose(by_four, one_by_one, atol=1e-3)
     first_five, _ = denoise(frames[:5], batch=1)
     np.testing.assert_allclose(first_five, by_four[:5], atol=1e-3)
+
+
+def test_move_fills_what_enters_and_half_of_squares_is_half_of_the_square():
+    image, border = torch.rand(3, 10, 12), torch.rand(3, 10, 12)
+    for dx, dy in ((0, 1), (2, 0), (-3, 2), (1, -4), (-2, -2), (20, 3), (0, -20)):
+        expected = border.clone()
+        for y in range(10):
+            for x in range(12):
+                if 0 <= y - dy < 10 and 0 <= x - dx < 12:
+                    expected[:, y, x] = image[:, y - dy, x - dx]
+        assert torch.equal(move(image, dx, dy, border=border), expected), (dx, dy)
+    assert torch.equal(move(image, 0, 0, border=border), image)
+    torch.testing.assert_close(half_of_squares(image), half(image * image))
+
+
+def test_the_stage_hands_contiguous_uint8_frames_on_on_a_cpu():
+    rng = np.random.default_rng(6)
+    pixels = torch.from_numpy(np.stack([noisy(scene(), rng) for _ in range(3)]))
+    out = Denoise(Denoiser(DenoiseConfig("light")))(Work(pixels=pixels)).pixels
+    assert out.dtype == torch.uint8 and out.is_contiguous() and out.shape == pixels.shape
+    floats, _ = denoise(list(pixels.numpy()), batch=3)
+    assert np.abs(out.numpy().astype(float) - floats).max() <= 0.5 + 1e-3  # rounded, nothing else
 
 
 def test_off_is_no_stage_and_the_same_output(weights):

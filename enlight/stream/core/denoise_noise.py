@@ -1,0 +1,84 @@
+"""The noise of the frames as a function of intensity (for ``enlight.stream.core.denoise``).
+
+Low-light noise is signal-dependent (Poisson shot noise plus read noise), so its variance is kept as a
+table over intensity bins (uniform in sqrt(intensity): finer where it is dark), learned from the clip:
+Immerkaer's (1996) residual, the difference of two Laplacians, is blind to planes and nearly so to
+edges; white noise of variance s2 gives it a variance of 36 s2. A robust, trimmed spread per bin keeps
+edges and texture (the tails) out of the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+NOISE_BINS = 16  # noise variance is tabulated against sqrt(intensity) in this many bins over 0..255
+MIN_SAMPLES = 64  # a bin with fewer residual samples in a frame takes the frame's pooled estimate
+NOISE_MEMORY = 0.8  # per-frame estimates enter the clip's table by this exponential average
+TRIM_SIGMAS = 2.0  # the noise estimate trims residuals beyond this many of its standard deviations
+QUANTISATION = 1 / 12  # the variance of 8-bit rounding: the least noise any frame has
+NOISE_STRIDE = 4  # the residual is sampled on every 4th pixel of every 4th row (plenty, and cheap)
+_IMMERKAER = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
+
+
+def _truncated_mean_factor(k: float) -> float:
+    """E[|r| : |r| < k s] / s for Gaussian r of standard deviation s."""
+    return math.sqrt(2 / math.pi) * (1 - math.exp(-k * k / 2)) / math.erf(k / math.sqrt(2))
+
+
+def _sums(bins: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """(NOISE_BINS,) sums of ``values`` by bin (``bincount`` without its scan for the range)."""
+    return torch.zeros(NOISE_BINS, dtype=values.dtype, device=values.device).scatter_add_(0, bins, values)
+
+
+def intensity_bins(v: torch.Tensor) -> torch.Tensor:
+    """Intensity bins of v (any shape, 0..255): uniform in sqrt(intensity), finer where it is dark."""
+    scaled = v.clamp(0, 255).sqrt() * (NOISE_BINS / math.sqrt(255.0))
+    return scaled.long().clamp_(max=NOISE_BINS - 1)
+
+
+def binned_sigma(residual: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """(NOISE_BINS,) robust standard deviation of zero-mean Gaussian ``residual`` samples (flat) in each
+    bin: the mean of |r|, then three times the mean of the |r| under TRIM_SIGMAS of the last estimate
+    (what is not noise, edges and texture or motion, falls in the trimmed tail). Bins with fewer than
+    MIN_SAMPLES samples take the pooled estimate."""
+    residual = residual.abs()
+    count = _sums(bins, torch.ones_like(residual))
+    sigma = _sums(bins, residual) / count.clamp(min=1) / math.sqrt(2 / math.pi)
+    factor = _truncated_mean_factor(TRIM_SIGMAS)
+    for _ in range(3):
+        keep = (residual < TRIM_SIGMAS * torch.take(sigma, bins)).float()
+        count = _sums(bins, keep)
+        sigma = _sums(bins, residual * keep) / count.clamp(min=1) / factor
+    pooled = (sigma * count).sum() / count.sum().clamp(min=1)
+    return torch.where(count >= MIN_SAMPLES, sigma, pooled)
+
+
+class NoiseEstimator:
+    """The noise variance of the frames as a function of intensity, learned over the clip.
+
+    ``update(x)``: x (C, H, W) float 0..255 (one frame). Immerkaer's residual is taken on every
+    fourth pixel, binned by the local 3x3 mean, and ``binned_sigma`` of it (divided by 6, the
+    operator's gain on white noise) is that frame's table, which enters the clip's by an exponential
+    average. ``variance(v)``: v (any shape) float 0..255 -> the noise variance of one channel at v,
+    same shape, never below the 8-bit quantisation's 1/12.
+    """
+
+    def __init__(self) -> None:
+        self.table: torch.Tensor | None = None  # (NOISE_BINS,) variance per bin
+
+    def _frame_table(self, x: torch.Tensor) -> torch.Tensor:
+        kernel = torch.tensor([_IMMERKAER, [[1 / 9] * 3] * 3], dtype=x.dtype, device=x.device)[:, None]
+        both = F.conv2d(x[:, None], kernel, stride=NOISE_STRIDE)  # (C, 2, h, w): residual, local mean
+        return (binned_sigma(both[:, 0].flatten(), intensity_bins(both[:, 1]).flatten()) / 6).square()
+
+    def update(self, x: torch.Tensor) -> None:
+        table = self._frame_table(x.float()).clamp_(min=QUANTISATION)
+        self.table = table if self.table is None else torch.lerp(table, self.table, NOISE_MEMORY)
+
+    def variance(self, v: torch.Tensor) -> torch.Tensor:
+        if self.table is None:
+            raise RuntimeError("NoiseEstimator.variance before any update")
+        return torch.take(self.table, intensity_bins(v))
