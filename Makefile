@@ -77,8 +77,8 @@ train-default: vgg
 INIT ?= enlight/models/weights/enlightengan.safetensors
 train-zerodce: vgg
 	OMP_NUM_THREADS=1 $(BIN)/enlight-train --recipe zerodce --low $(DATA)/train/low --out runs/zerodce --init $(INIT) \
-	  --steps 700 --decay-steps 250 --crop 192 --batch-size 4 --lr 1e-4 --exposure-level 0.5 --max-gain 10 \
-	  --w-color 0 --w-angle 0 --w-chroma 5 --w-spatial 30 --workers 0 \
+	  --steps 400 --decay-steps 150 --crop 128 --batch-size 4 --lr 1e-4 --exposure-level 0.5 --max-gain 10 \
+	  --w-color 0 --w-angle 0 --w-chroma 0 --w-spatial 30 --w-border 10 --colour kept --margin 16 --workers 0 \
 	  --device cpu --threads 1 --checkpoint-every 50 --sample-every 25 --keep-checkpoints 40 \
 	  $(if $(wildcard runs/zerodce/checkpoints/step_*.pt),--resume)
 	$(BIN)/enlight-train export runs/zerodce -o runs/zerodce/enlightengan.safetensors

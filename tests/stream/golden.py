@@ -36,12 +36,21 @@ def make_input(folder: Path) -> Path:
     return make_clip(folder / "golden_in.mp4", width=100, height=76, frames=5, audio=False, pix_fmt="yuv444p")
 
 
+# balanced runs its int8 model only on CPUs with int8 dot products (core/cpu_kind.py): the recorded
+# case is the int8 model's output, whatever CPU replays it
+CPU_FLAGS = "avx2 avx512f avx512_vnni"
+
+
 def run_case(args: tuple[str, ...], source: Path, folder: Path) -> np.ndarray:
     """(frames, H, W, 3) uint8 RGB of the command line's output for ``args``."""
+    import os
+    from unittest import mock
+
     from enlight.cli.video import main
 
     out = folder / f"out_{abs(hash(args))}.mkv"
-    code = main([str(source), "-o", str(out), "--quiet", "--force", *LOSSLESS, *args])
+    with mock.patch.dict(os.environ, {"ENLIGHT_CPU_FLAGS": CPU_FLAGS}):
+        code = main([str(source), "-o", str(out), "--quiet", "--force", *LOSSLESS, *args])
     if code != 0:
         raise RuntimeError(f"enlight-video {' '.join(args)} exited {code}")
     with av.open(str(out)) as container:
