@@ -25,9 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PIL import Image
-
 from gpu_data import save
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20
