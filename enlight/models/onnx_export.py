@@ -31,6 +31,31 @@ def trace_size(margin: int) -> tuple[int, int]:
     return _TRACE_SIZE[0] + 2 * margin, _TRACE_SIZE[1] + 2 * margin
 
 
+MARGIN_KEY = "enlight.margin"  # ONNX metadata: the generator's margin (int8 models are not modules)
+
+
+def graph_minimum(margin: int) -> int:
+    """The smallest height and width an exported generator with ``margin`` accepts: its graph
+    reflection-pads margin + up to 8 pixels on a side, which must be less than the side itself."""
+    return margin + 9 if margin else 1
+
+
+def fit_graph(frames: torch.Tensor, attention: torch.Tensor, margin: int):
+    """Frames and attention edge-replicated on the right and bottom up to ``graph_minimum(margin)``
+    (unchanged when large enough), and the (height, width) to crop the output back to.
+
+    frames (B, 3, H, W), attention (B, 1, H, W). The PyTorch generator replicates instead of
+    reflecting by itself for such small frames; a traced graph cannot choose, so callers do this.
+    """
+    height, width = frames.shape[-2:]
+    least = graph_minimum(margin)
+    extra_h, extra_w = max(0, least - height), max(0, least - width)
+    if extra_h or extra_w:
+        frames = torch.nn.functional.pad(frames, (0, extra_w, 0, extra_h), mode="replicate")
+        attention = torch.nn.functional.pad(attention, (0, extra_w, 0, extra_h), mode="replicate")
+    return frames, attention, (height, width)
+
+
 def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_OPSET) -> bytes:
     """The serialised ONNX model of ``generator`` (float32, eval mode, on the CPU)."""
     import copy

@@ -117,7 +117,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from enlight.models.onnx_export import export_onnx_bytes
+    from enlight.models.onnx_export import MARGIN_KEY, export_onnx_bytes
     from enlight.models.zoo import load_model
 
     feeds = calibration_inputs(config)
@@ -144,7 +144,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     digest = hashlib.sha256(Path(config.weights).read_bytes()).hexdigest()
     for key, value in {"enlight.source_weights": Path(config.weights).name, "enlight.source_sha256": digest,
                        "enlight.calibration": f"{len(feeds)} images, percentile {config.percentile}",
-                       "enlight.float_head": ",".join(keep)}.items():
+                       "enlight.float_head": ",".join(keep), MARGIN_KEY: str(generator.margin)}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     config.out.parent.mkdir(parents=True, exist_ok=True)

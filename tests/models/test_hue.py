@@ -92,3 +92,18 @@ def test_onnx_export_with_margin_reflects():
         with torch.no_grad():
             want = net(frames, attention).numpy()
         np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_frames_smaller_than_the_margin_run_in_onnx_runtime():
+    from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig
+
+    torch.manual_seed(4)
+    net = EnlightenGANGenerator(base_channels=4, margin=32, keep_hue=True).eval()
+    backend = OnnxRuntimeBackend(net, OnnxRuntimeConfig(device=torch.device("cpu")))
+    assert backend.margin == 32
+    frames = torch.rand(1, 3, 24, 32) * 2 - 1  # the graph reflects 32 + up to 8 px: needs 41
+    got = backend(frames, attention_map(frames))
+    assert got.shape == frames.shape and torch.isfinite(got).all()
+    big = torch.rand(1, 3, 48, 64) * 2 - 1
+    with torch.no_grad():  # large enough frames are untouched
+        assert torch.allclose(backend(big, attention_map(big)), net(big, attention_map(big)), atol=1e-4)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from enlight.errors import EnlightError
-from enlight.models.onnx_export import INPUT_NAMES, export_onnx_bytes
+from enlight.models.onnx_export import INPUT_NAMES, MARGIN_KEY, export_onnx_bytes, fit_graph
 from enlight.stream.backends.base import register_backend
 
 
@@ -105,14 +105,17 @@ class OnnxRuntimeBackend:
         model = generator if isinstance(generator, bytes) else cached_export(generator)
         self.session = ort.InferenceSession(model, options, providers=providers)
         self.providers = self.session.get_providers()
+        stored = self.session.get_modelmeta().custom_metadata_map.get(MARGIN_KEY, "0")
+        self.margin = int(stored) if isinstance(generator, bytes) else int(getattr(generator, "margin", 0))
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        frames, attention, (height, width) = fit_graph(frames, attention, self.margin)
         feeds = {
             INPUT_NAMES[0]: np.ascontiguousarray(frames.detach().float().cpu().numpy()),
             INPUT_NAMES[1]: np.ascontiguousarray(attention.detach().float().cpu().numpy()),
         }
-        out = self.session.run(None, feeds)[0]
-        return torch.from_numpy(out).to(self.device)
+        out = self.session.run(None, feeds)[0][..., :height, :width]
+        return torch.from_numpy(np.ascontiguousarray(out)).to(self.device)
 
 
 register_backend("onnxruntime", OnnxRuntimeConfig, OnnxRuntimeBackend)

@@ -28,7 +28,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import PAD_MULTIPLE, EnlightenGANGenerator
-from enlight.models.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, onnx_digest
+from enlight.models.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, fit_graph, onnx_digest
 from enlight.stream.backends.base import register_backend
 
 WORKSPACE_BYTES = 4 << 30
@@ -160,6 +160,7 @@ class TensorRTBackend:
         self.config = config
         self.device = config.device
         self.onnx = export_onnx_bytes(generator)
+        self.margin = int(getattr(generator, "margin", 0))  # small frames are padded up to the graph's minimum
         self.stream = torch.cuda.Stream(device=self.device)
         self.engine = None
         self.context = None
@@ -222,6 +223,10 @@ class TensorRTBackend:
         return bytes(memoryview(serialized))
 
     def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        frames, attention, size = fit_graph(frames, attention, self.margin)
+        return self._run(frames, attention)[..., : size[0], : size[1]]
+
+    def _run(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         batch, _, height, width = frames.shape
         self._ensure_engine(batch, height, width)
         frames = frames.to(self.device, torch.float32).contiguous()
