@@ -14,18 +14,13 @@ mostly noise) are desaturated in proportion to their brightness.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from enlight.ops.luma import BT601_LUMA
+from enlight.ops.guided import box_filter
+from enlight.ops.luma import luma
 
 RADIUS = 1  # 3x3 window for the input's chromaticity
 DARK = 0.03  # luma in [0, 1] below which the input's colour counts in proportion to its brightness
 _EPS = 1e-3
-
-
-def _luma01(rgb01: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) RGB in [0, 1] -> (B, 1, H, W) BT.601 luma."""
-    return BT601_LUMA[0] * rgb01[:, 0:1] + BT601_LUMA[1] * rgb01[:, 1:2] + BT601_LUMA[2] * rgb01[:, 2:3]
 
 
 def chromaticity(source: torch.Tensor, *, radius: int = RADIUS, dark: float = DARK) -> torch.Tensor:
@@ -35,11 +30,11 @@ def chromaticity(source: torch.Tensor, *, radius: int = RADIUS, dark: float = DA
     ``rgb ~ luma * c``; 1 on every channel is grey. Read from a (2r+1)^2 box average (edges use the
     pixels available) and desaturated below luma ``dark``.
     """
-    rgb = (source.float() + 1) / 2
+    source = source.float()
     if radius > 0:
-        rgb = F.avg_pool2d(rgb, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
-    y = _luma01(rgb)
-    colour = (rgb + _EPS) / (y + _EPS)
+        source = box_filter(source, radius)
+    y = luma(source)
+    colour = ((source + 1) / 2 + _EPS) / (y + _EPS)
     weight = (y / dark).clamp(0, 1)
     return 1 + weight * (colour - 1)
 
@@ -51,8 +46,7 @@ def keep_hue(output: torch.Tensor, source: torch.Tensor, *, radius: int = RADIUS
     same range, not clamped: ``luma(output) * chromaticity(source)``, so its luma is the output's
     and its hue and saturation the (box-averaged) source's. Differentiable in ``output``.
     """
-    y_out = _luma01((output.float() + 1) / 2)
-    return y_out * chromaticity(source, radius=radius, dark=dark) * 2 - 1
+    return luma(output.float()) * chromaticity(source, radius=radius, dark=dark) * 2 - 1
 
 
 __all__ = ["DARK", "RADIUS", "chromaticity", "keep_hue"]
