@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")
     enc.add_argument("--crf", type=int, default=None,
                      help="constant rate factor for x264/x265/vp9/av1, lower = better (default: 18)")
-    enc.add_argument("--preset", default="fast", help="x264/x265 speed preset (default: fast)")
+    enc.add_argument("--preset", default="auto",
+                     help="x264/x265 speed preset (default: auto = veryfast with --quality fast, fast otherwise)")
     enc.add_argument("--pix-fmt", default=None,
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")

@@ -136,6 +136,16 @@ def test_encoder_options(tmp_path, weights, cli, args, pix_fmt):
             assert s.codec_context.name == "hevc"
 
 
+@pytest.mark.parametrize("quality, preset, subme", [("fast", "auto", 2), ("fast", "fast", 6), ("balanced", "auto", 6)])
+def test_auto_preset_is_veryfast_for_the_fast_quality(tmp_path, weights, quality, preset, subme):
+    """x264 writes its settings into the stream: veryfast searches sub-pixels at level 2, fast at 6."""
+    clip = make_clip(tmp_path / "c.mp4", width=64, height=48, frames=4, audio=False)
+    out = tmp_path / "o.mp4"
+    plan = make_plan(quality=quality, weights=weights, device="cpu", backend="torch")
+    run(PipelineConfig(input=clip, output=out, plan=plan, progress=False, encoder=EncoderConfig(preset=preset)))
+    assert f" subme={subme} ".encode() in out.read_bytes()
+
+
 def test_odd_size_defaults_to_444_and_rejects_420(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "odd.mp4", width=33, height=17, frames=3, pix_fmt="yuv444p", audio=False)
     bad = cli(clip, "-o", tmp_path / "o.mp4", "--weights", weights, "--pix-fmt", "yuv420p")

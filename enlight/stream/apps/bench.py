@@ -208,7 +208,7 @@ def time_decode(path: Path) -> dict:
 
 
 def time_encode(path: Path, out: Path) -> dict:
-    from enlight.stream.io.sink import EncoderConfig, VideoSink
+    from enlight.stream.io.sink import EncoderConfig, VideoSink, resolve_preset
     from enlight.stream.io.source import DecodedFrame, VideoSource
 
     with VideoSource(path) as source:
@@ -219,8 +219,9 @@ def time_encode(path: Path, out: Path) -> dict:
         sink.write_frame(frame.rgb, frame.pts)
     sink.finish(overwrite=True)
     elapsed = time.perf_counter() - start
-    return {"stage": f"encode (libx264 {EncoderConfig().preset})", "width": sink.info.width,
-            "height": sink.info.height, "frames": len(frames), "fps": len(frames) / elapsed}
+    preset = resolve_preset(EncoderConfig(), speed=False).preset
+    return {"stage": f"encode (libx264 {preset})", "width": sink.info.width, "height": sink.info.height,
+            "frames": len(frames), "fps": len(frames) / elapsed}
 
 
 def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=print) -> BenchResult:

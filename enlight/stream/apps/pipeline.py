@@ -31,7 +31,7 @@ from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.locations import Location, input_location, output_location
-from enlight.stream.io.sink import EncoderConfig, VideoSink, encoder_codec
+from enlight.stream.io.sink import EncoderConfig, VideoSink, encoder_codec, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
 
 _END = object()
@@ -265,7 +265,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                      timeout_s=config.timeout_s) as source, torch_threads(around_model):
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
-        sink = VideoSink(output_at, source.info, encoder=config.encoder, passthrough=source.passthrough,
+        encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
+        sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
                          metadata=dict(source.container.metadata))
         writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         writer.start()

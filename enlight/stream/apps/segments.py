@@ -31,7 +31,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.sink import VideoSink
+from enlight.stream.io.sink import VideoSink, resolve_preset
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
@@ -99,7 +99,8 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
     with VideoSource(Path(task.input)) as source:
-        sink = VideoSink(Path(task.output), source.info, encoder=settings.encoder,
+        encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
+        sink = VideoSink(Path(task.output), source.info, encoder=encoder,
                          metadata=dict(source.container.metadata))
         try:
             batch: list[tuple[DecodedFrame, bool]] = []
