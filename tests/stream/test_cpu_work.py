@@ -103,3 +103,33 @@ def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkey
         other.load_state_dict(generator.state_dict())
         next(other.parameters()).add_(0.01)
     assert export_key(other) != export_key(generator)  # other weights: another file, never the cached graph
+
+
+def test_the_cpu_enhancer_combines_on_its_own_thread_one_batch_behind_with_the_same_frames():
+    """``submit`` runs the model on batch n while batch n-1's smoothing and Combine run on the combine thread;
+    the frames and their order are those of the one-batch-at-a-time form (``__call__``)."""
+    import threading
+
+    import numpy as np
+
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.smoothing import SmoothingConfig
+
+    generator = build_generator(base_channels=8).eval()
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 80, (2, 48, 64, 3), dtype=np.uint8) for _ in range(4)]
+    backend = TorchBackend(generator, TorchBackendConfig(device=CPU))
+    one_at_a_time = Enhancer(backend, SmoothingConfig(), scale=4.0)
+    expected = [one_at_a_time(b) for b in batches]
+    pipelined = Enhancer(backend, SmoothingConfig(), scale=4.0)
+    combined_on = []
+    smoothing, combine = pipelined.stages[-2:]
+    assert type(smoothing).__name__ == "CorrectionSmoothing" and type(combine).__name__ == "Combine"
+    pipelined.stages[-2] = lambda work: (combined_on.append(threading.current_thread().name), smoothing(work))[1]
+    pipelined.stages[-1] = lambda work: (combined_on.append(threading.current_thread().name), combine(work))[1]
+    first = pipelined.submit(batches[0], tag=0)
+    got = first + [r for i, b in enumerate(batches[1:], 1) for r in pipelined.submit(b, tag=i)] + pipelined.drain()
+    assert first == []  # one batch in flight
+    assert [tag for _, tag in got] == [0, 1, 2, 3]
+    assert all(np.array_equal(out, want) for (out, _), want in zip(got, expected, strict=True))
+    assert len(combined_on) == 8 and all(name.startswith("enlight-combine") for name in combined_on)
