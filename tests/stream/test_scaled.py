@@ -1,6 +1,7 @@
 """Reduced-size inference: enlight.ops.scaled (float and uint8 forms) and the Enhancer's stages at scale 2 and 4."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -154,6 +155,28 @@ def test_simd_forms_equal_the_torch_forms(monkeypatch):
                                                      scale=scale, upsample=upsample))
             assert (simd_form.int() - float_path.int()).abs().max() <= 1, (height, width, upsample)
         assert (outputs["guided"].int() - batch.int()).abs().float().mean() > 1  # it did change the picture
+
+
+@pytest.mark.parametrize("small, factor, width", [(37, 4, 166), (40, 3, 61), (16, 2, 30), (50, 4, 854)])
+def test_simd_gain_offset_in_strips_is_the_whole_maps_upsampling_bit_for_bit(monkeypatch, small, factor, width):
+    """Issue 17: ``gain_offset`` upsamples the maps strip by strip where the frame's height is a whole multiple
+    of theirs (several strips, a short last one, strips touching the top and the bottom); the result is the
+    one-piece upsampling's exactly, gains and offsets large enough to clip at 0 and 255."""
+    from enlight.ops import simd
+
+    rng = np.random.default_rng(small)
+    frame = rng.integers(0, 256, (small * factor, width, 3), dtype=np.uint8)
+    maps = (small, max(1, round(width / factor)), 3)
+    gain = rng.uniform(0.2, 3.0, maps).astype(np.float32)
+    offset = rng.uniform(-80, 120, maps).astype(np.float32)
+    strips = simd.gain_offset(frame, gain, offset)
+    monkeypatch.setattr(simd, "STRIP_ROWS", 10**6)  # one strip: the whole maps upsampled at once
+    whole = simd.gain_offset(frame, gain, offset)
+    assert np.array_equal(strips, whole)
+    assert (whole == 0).any() and (whole == 255).any()
+    if small > 16:
+        monkeypatch.setattr(simd, "STRIP_ROWS", 1)  # strips of one small row
+        assert np.array_equal(simd.gain_offset(frame, gain, offset), whole)
 
 
 def test_simd_box_mean_is_the_torch_box_filter():
