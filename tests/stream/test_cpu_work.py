@@ -133,3 +133,12 @@ def test_the_cpu_enhancer_combines_on_its_own_thread_one_batch_behind_with_the_s
     assert [tag for _, tag in got] == [0, 1, 2, 3]
     assert all(np.array_equal(out, want) for (out, _), want in zip(got, expected, strict=True))
     assert len(combined_on) == 8 and all(name.startswith("enlight-combine") for name in combined_on)
+
+
+def test_a_reduced_size_preset_on_a_cpu_leaves_one_core_to_the_work_around_its_model(monkeypatch):
+    from enlight.stream.core import plan as plan_module
+
+    for cores, threads in ((2, 1), (1, 1), (8, 7)):
+        monkeypatch.setattr(plan_module.os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)), raising=False)
+        assert make_plan(quality="fast", device="cpu", backend="onnxruntime").options.threads == threads
+        assert make_plan(quality="balanced", device="cpu", backend="onnxruntime").options.threads == 0  # every core

@@ -11,7 +11,7 @@ from enlight.ops.scaled import scaled_enhance
 from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
 from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.plan import build_backend, make_plan
+from enlight.stream.core.plan import build_backend, make_plan, model_threads
 from enlight.stream.core.presets import QUALITIES, quality_preset
 from enlight.stream.core.smoothing import SmoothingConfig
 from tests.media import make_clip, read_video
@@ -77,7 +77,8 @@ def test_plan_runs_the_int8_model_only_for_balanced_on_a_cpu_with_onnxruntime(ch
     elif plan.runtime == "torch":
         assert plan.options == TorchBackendConfig(device=torch.device("cpu")) and plan.options.dtype == torch.float32
     else:
-        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=False)
+        threads = model_threads(quality_preset(choices["quality"]), torch.device("cpu"))  # 0 but for fast
+        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), threads=threads, int8=False)
     assert plan.label in plan.describe()
 
 

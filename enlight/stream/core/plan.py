@@ -8,6 +8,7 @@ place a plan becomes a backend. The plan is printed by ``--dry-run`` and named i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,8 +99,19 @@ def _preset_weights(preset: Quality, model: str, weights: Path | None) -> Path |
     return WEIGHTS_DIR / preset.weights
 
 
+def model_threads(preset: Quality, device: torch.device) -> int:
+    """ONNX Runtime's intra-op threads for ``preset`` (0: every core). A reduced-size preset on a CPU leaves one
+    core to the work around its model (decode, colour conversions, Combine, x264 take about as much CPU as its
+    network at 1080p): cores - 1, at least 1. On 2 cores a second ORT thread took 15-25% more CPU per 1080p
+    frame for the same or lower fps (docs/benchmarks.md, issue 17); the full-size presets are their model."""
+    if device.type != "cpu" or preset.scale == 1:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
 def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda_graphs: bool, compile: bool,
-                     int8: bool, max_batch: int) -> RuntimeOptions:
+                     int8: bool, max_batch: int, threads: int = 0) -> RuntimeOptions:
     """The options of ``runtime``, built only from what that runtime takes."""
     if (cuda_graphs or compile) and (runtime != "torch" or device.type != "cuda"):
         raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
@@ -108,7 +120,7 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
     if runtime == "onnxruntime":
         if precision == "fp16":
             raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
-        return OnnxRuntimeConfig(device=device, int8=int8)
+        return OnnxRuntimeConfig(device=device, threads=threads, int8=int8)
     if runtime == "tensorrt":
         if device.type != "cuda":
             raise EnlightError("--backend tensorrt needs a CUDA device")
@@ -170,7 +182,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     preset = quality_preset(auto.quality if auto else quality or default_quality(live, resolved))
     int8 = _int8(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
-                               int8=int8, max_batch=max_batch)
+                               int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved))
     if isinstance(denoise, str):
         denoise = DenoiseConfig(auto_denoise(preset, resolved) if denoise == "auto" else denoise)
     return InferencePlan(
