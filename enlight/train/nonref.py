@@ -31,6 +31,7 @@ from enlight.train.distill import LowLightCrops
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
+    anchor_loss,
     black_level_loss,
     border_loss,
     chromaticity_loss,
@@ -40,6 +41,7 @@ from enlight.train.nonref_losses import (
     gamma_matched,
     illumination_smoothness_loss,
     spatial_consistency_loss,
+    structure_loss,
 )
 
 SPATIAL_REFERENCES = ("gamma", "input")
@@ -61,10 +63,11 @@ class LossWeights:
     chroma: float = 0.0  # chromaticity to the input, L1 (ours; nothing to do when the colour is kept)
     border: float = 0.0  # no bright or dark frame (ours)
     black: float = 0.0  # no grey veil over black: cells at most max_gain times the input (ours)
+    structure: float = 0.0  # 1 - SSIM against the gamma-matched input: no milky blotches (ours)
+    anchor: float = 0.0  # L1 of the luma to the --init generator's: keep what it did well (ours)
 
     def __post_init__(self) -> None:
-        if min(self.vgg, self.spatial, self.exposure, self.color, self.smooth, self.angle, self.chroma,
-               self.border, self.black) < 0:
+        if min(vars(self).values()) < 0:
             raise EnlightError("loss weights must be >= 0")
 
 
@@ -98,6 +101,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError(f"--crop must be a multiple of 16 and at least 32, got {self.crop}")
         if self.steps < 1 or not 0 <= self.decay_steps <= self.steps:
             raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
+        if self.weights.anchor > 0 and self.init is None:
+            raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
 
@@ -133,6 +138,11 @@ class NonRefTrainer(TrainLoop):
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
         self.generator.keep_hue, self.generator.margin = config.keep_hue, config.margin
+        self.anchor = None
+        if config.weights.anchor > 0:  # a frozen copy of the starting generator, run as it ships (eval mode)
+            self.anchor = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+            self.anchor.keep_hue, self.anchor.margin = config.keep_hue, config.margin
+            self.anchor.eval().requires_grad_(False)
         self.vgg = None
         if config.weights.vgg > 0:
             self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval().requires_grad_(False)
@@ -174,6 +184,14 @@ class NonRefTrainer(TrainLoop):
             terms["border"] = w.border * border_loss(out01, reference)
         if w.black > 0:
             terms["black"] = w.black * black_level_loss(out01, low01, max_gain=cfg.max_gain or 10.0)
+        if w.structure > 0:
+            matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
+                low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
+            terms["structure"] = w.structure * structure_loss(out01.clamp(0, 1), matched)
+        if self.anchor is not None:
+            with torch.no_grad():
+                anchored = (self.anchor(low, attention) + 1) / 2
+            terms["anchor"] = w.anchor * anchor_loss(out01, anchored)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
         terms["total"] = sum(terms.values())

@@ -19,6 +19,11 @@ targets a fault of an exposure-only generator:
   8-24-pixel band's may not exceed the reference's.
 - ``black_level_loss`` (ours): no grey veil over black, each 4x4 cell at most ``max_gain`` times
   as bright as in the input.
+- ``structure_loss`` (ours): 1 - SSIM of the output's luma against the reference's (the input
+  mapped by a global power to the output's mean), the differentiable form of
+  ``enlight.quality.structure.structure_kept``: no milky blotches, no invented texture.
+- ``anchor_loss`` (ours): L1 of the output's luma to a frozen generator's (the weights a fine-tune
+  starts from), so a fine-tune fixes what its other terms target and keeps the rest.
 - ``illumination_smoothness_loss``: total variation of the correction (output - input), so the
   network brightens regions rather than painting texture.
 
@@ -161,6 +166,37 @@ def black_level_loss(output: torch.Tensor, source: torch.Tensor, *, max_gain: fl
     return F.relu(out_cells - cap).mean()
 
 
+def _gaussian_blur(x: torch.Tensor, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """(B, 1, H, W) -> (B, 1, H - size + 1, W - size + 1): a separable Gaussian, valid region only."""
+    t = torch.arange(size, dtype=x.dtype, device=x.device) - (size - 1) / 2
+    k = torch.exp(-(t * t) / (2 * sigma * sigma))
+    k = k / k.sum()
+    return F.conv2d(F.conv2d(x, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
+
+
+def structure_loss(output: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """1 - mean SSIM (11x11 Gaussian, sigma 1.5, constants for range 1) of the BT.601 luma of
+    ``output`` against that of ``reference``, both (B, 3, H, W) in [0, 1], H and W >= 11.
+
+    With the gamma-matched input as reference this is ``1 - structure_kept`` of
+    ``enlight.quality.structure`` (which drops 5 more pixels at each edge). Not in Zero-DCE.
+    """
+    weights = torch.tensor([0.299, 0.587, 0.114], dtype=output.dtype, device=output.device).view(1, 3, 1, 1)
+    a, b = (output * weights).sum(1, keepdim=True), (reference * weights).sum(1, keepdim=True)
+    c1, c2 = 0.01**2, 0.03**2
+    ma, mb = _gaussian_blur(a), _gaussian_blur(b)
+    va, vb = _gaussian_blur(a * a) - ma * ma, _gaussian_blur(b * b) - mb * mb
+    cov = _gaussian_blur(a * b) - ma * mb
+    ssim = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+    return 1 - ssim.mean()
+
+
+def anchor_loss(output: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+    """Mean L1 between the channel-mean luma of ``output`` and of ``anchor`` (a frozen generator's
+    output on the same input), both (B, 3, H, W) in [0, 1]. Not in Zero-DCE."""
+    return (_gray(output) - _gray(anchor)).abs().mean()
+
+
 def illumination_smoothness_loss(correction: torch.Tensor) -> torch.Tensor:
     """Total variation ``2 * (mean dy^2 + mean dx^2)`` of a (B, C, H, W) map, as Zero-DCE's L_tv.
 
@@ -192,6 +228,7 @@ def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterati
 
 
 __all__ = [
+    "anchor_loss",
     "black_level_loss",
     "border_loss",
     "color_angle_loss",
@@ -201,4 +238,5 @@ __all__ = [
     "gamma_matched",
     "illumination_smoothness_loss",
     "spatial_consistency_loss",
+    "structure_loss",
 ]

@@ -84,6 +84,29 @@ def test_init_from_weights(low_folder, tmp_path):
         NonRefTrainer(config(low_folder, tmp_path / "run2", init=path, base_channels=16, weights=LossWeights(vgg=0.0)))
 
 
+def test_structure_and_anchor_terms_fine_tune_from_the_init(low_folder, tmp_path):
+    """The anchor is the frozen --init generator: 0 before the first step (BatchNorm frozen, so the
+    trained network runs as it ships), above 0 once the structure term has moved the weights."""
+    from enlight.models.generator import build_generator
+
+    torch.manual_seed(4)
+    path = save_weights(tmp_path / "init.safetensors", build_generator(base_channels=8).eval(), provenance="test")
+    weights = LossWeights(vgg=0.0, spatial=0.0, exposure=0.0, smooth=0.0, structure=1.0, anchor=1.0, border=1.0)
+    trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=weights, freeze_bn=True,
+                                   lr=1e-2, crop=48, margin=8))
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(4))
+    seen = []
+    for batch in loader:
+        trainer.set_train()
+        losses = trainer.train_step(batch)
+        assert set(losses) == {"spatial", "exposure", "smooth", "border", "structure", "anchor", "total"}
+        seen.append(losses)
+    assert seen[0]["anchor"] < 1e-6 < seen[-1]["anchor"]
+    assert seen[-1]["structure"] < seen[0]["structure"]
+    with pytest.raises(EnlightError, match="--init"):
+        config(low_folder, tmp_path, weights=LossWeights(anchor=1.0))
+
+
 def test_config_checks(low_folder, tmp_path):
     with pytest.raises(EnlightError):
         config(low_folder, tmp_path, spatial_reference="other")

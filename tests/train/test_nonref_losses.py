@@ -1,5 +1,6 @@
 """The Zero-DCE non-reference losses on tiny hand-computed cases."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -123,3 +124,33 @@ def test_black_level_loss_stops_a_grey_veil_over_black():
     veiled = lifted.clone()
     veiled[..., :, :8] = 0.1  # a grey veil over the black half: 25x its input
     assert black_level_loss(veiled, source, max_gain=10).item() == pytest.approx((0.1 - 0.04) / 2, rel=1e-3)
+
+
+def test_structure_loss_is_one_minus_the_structure_measure():
+    """On a real-sized image with texture, the loss is 1 - enlight.quality.structure.structure_kept
+    (the measure drops 5 more pixels at each edge and matches the gamma with BT.601 luma)."""
+    from enlight.quality.structure import structure_kept
+    from enlight.train.nonref_losses import gamma_matched, structure_loss
+
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:96, 0:128]
+    texture = 0.02 + 0.06 * (x / 128) + 0.02 * np.sin(y / 3.0) + 0.01 * rng.random((96, 128))
+    dark = texture[..., None] * [1.0, 0.9, 0.8]
+    milky = np.clip(0.45 + 0.05 * np.sin(x / 20.0), 0, 1)[..., None] * np.ones(3)  # flat: its texture lost
+    low = torch.from_numpy(dark).permute(2, 0, 1)[None].float()
+    out = torch.from_numpy(milky).permute(2, 0, 1)[None].float()
+    reference = gamma_matched(low, out.mean(dim=(1, 2, 3)))
+    loss = structure_loss(out, reference).item()
+    to8 = lambda t: (t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
+    assert loss == pytest.approx(1 - structure_kept(to8(low), to8(out)), abs=0.01)
+    assert loss > 0.2 and structure_loss(reference, reference).item() < 1e-6
+
+
+def test_anchor_loss_is_the_luma_distance():
+    from enlight.train.nonref_losses import anchor_loss
+
+    a = torch.full((1, 3, 8, 8), 0.4)
+    b = a.clone()
+    b[:, 0] += 0.3  # same luma up to the channel mean: 0.1 brighter
+    assert anchor_loss(a, a).item() == 0
+    assert anchor_loss(b, a).item() == pytest.approx(0.1, abs=1e-6)
