@@ -105,34 +105,45 @@ def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkey
     assert export_key(other) != export_key(generator)  # other weights: another file, never the cached graph
 
 
-def test_the_cpu_enhancer_combines_on_its_own_thread_one_batch_behind_with_the_same_frames():
-    """``submit`` runs the model on batch n while batch n-1's smoothing and Combine run on the combine thread;
-    the frames and their order are those of the one-batch-at-a-time form (``__call__``)."""
+def test_a_cpu_run_runs_the_stages_after_the_model_on_the_combine_thread_with_the_same_frames(tmp_path, monkeypatch):
+    """The file pipeline on a CPU: the model on the main thread for batch n while batch n-1's smoothing and
+    Combine run on ``enlight-combine``; the frames handed to the encoder are the one-batch-at-a-time
+    Enhancer's, in order."""
     import threading
 
     import numpy as np
 
+    from enlight.stream.core import stages
     from enlight.stream.core.enhancer import Enhancer
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.io.source import DecodedFrame
 
-    generator = build_generator(base_channels=8).eval()
-    rng = np.random.default_rng(0)
-    batches = [rng.integers(0, 80, (2, 48, 64, 3), dtype=np.uint8) for _ in range(4)]
-    backend = TorchBackend(generator, TorchBackendConfig(device=CPU))
-    one_at_a_time = Enhancer(backend, SmoothingConfig(), scale=4.0)
-    expected = [one_at_a_time(b) for b in batches]
-    pipelined = Enhancer(backend, SmoothingConfig(), scale=4.0)
-    combined_on = []
-    smoothing, combine = pipelined.stages[-2:]
-    assert type(smoothing).__name__ == "CorrectionSmoothing" and type(combine).__name__ == "Combine"
-    pipelined.stages[-2] = lambda work: (combined_on.append(threading.current_thread().name), smoothing(work))[1]
-    pipelined.stages[-1] = lambda work: (combined_on.append(threading.current_thread().name), combine(work))[1]
-    first = pipelined.submit(batches[0], tag=0)
-    got = first + [r for i, b in enumerate(batches[1:], 1) for r in pipelined.submit(b, tag=i)] + pipelined.drain()
-    assert first == []  # one batch in flight
-    assert [tag for _, tag in got] == [0, 1, 2, 3]
-    assert all(np.array_equal(out, want) for (out, _), want in zip(got, expected, strict=True))
-    assert len(combined_on) == 8 and all(name.startswith("enlight-combine") for name in combined_on)
+    clip = make_clip(tmp_path / "in.mp4", width=64, height=48, frames=7, audio=False)
+    written = []
+    real_write = sink_module.VideoSink.write_frame
+    monkeypatch.setattr(sink_module.VideoSink, "write_frame",
+                        lambda self, rgb, pts: (written.append(rgb.copy()), real_write(self, rgb, pts))[1])
+    backend = TorchBackend(build_generator(base_channels=8).eval(), TorchBackendConfig(device=CPU))
+    plan = make_plan(quality="fast", device="cpu", backend="torch")
+    ran_on: dict[str, set] = {}
+    for name in ("RunModel", "CorrectionSmoothing", "Combine"):
+        stage = getattr(stages, name)
+
+        def record(self, work, _call=stage.__call__, _name=name):
+            ran_on.setdefault(_name, set()).add(threading.current_thread().name.split("_")[0])
+            return _call(self, work)
+
+        monkeypatch.setattr(stage, "__call__", record)
+    run(PipelineConfig(input=clip, output=tmp_path / "out.mp4", plan=plan, batch_size=2, progress=False),
+        backend=backend)
+    assert ran_on == {"RunModel": {"MainThread"}, "CorrectionSmoothing": {"enlight-combine"},
+                      "Combine": {"enlight-combine"}}
+    with VideoSource(clip) as source:
+        decoded = np.stack([item.rgb for item in source if isinstance(item, DecodedFrame)])
+    monkeypatch.undo()
+    one_at_a_time = Enhancer.from_plan(plan, backend)
+    expected = np.concatenate([one_at_a_time(decoded[i:i + 2]) for i in range(0, 7, 2)])
+    assert len(written) == 7 and np.array_equal(np.stack(written), expected)
+    assert np.abs(expected.astype(int) - decoded).mean() > 1  # the model changed the picture
 
 
 def test_a_reduced_size_preset_on_a_cpu_leaves_one_core_to_the_work_around_its_model(monkeypatch):

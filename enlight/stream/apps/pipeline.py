@@ -4,6 +4,10 @@ Three threads, joined by bounded queues, so decode, inference and encode overlap
 
     VideoSource thread ──items──> main thread: batches, Enhancer ──batches──> encoder thread: VideoSink
 
+and on a CPU a fourth, ``enlight-combine``: the Enhancer's stages after the model (smoothing, Combine) of
+batch n run there, in order, while the main thread runs the model on batch n+1 (``Enhancer.start`` /
+``finish``; issue 17: the critical path is the model, not the model plus the full-size work).
+
 ``run`` opens the I/O (``_open``), takes batches of frames from the source (``batches``), keeps the
 audio and subtitle packets that came with each batch beside it (never through the Enhancer), and
 muxes them unchanged after that batch's frames; ``_stats`` says what was done.
@@ -11,11 +15,13 @@ muxes them unchanged after that batch's frames; ``_stats`` says what was done.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,8 +219,12 @@ class _Run:
     """One run's moving parts: the enhancer, the encoder thread, the progress bar, and the packets
     that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight)."""
 
-    def __init__(self, enhancer: Enhancer, writer: _EncoderThread, bar: FrameProgress, grey: GreyDecision) -> None:
+    def __init__(self, enhancer: Enhancer, writer: _EncoderThread, bar: FrameProgress, grey: GreyDecision,
+                 combiner: ThreadPoolExecutor | None = None) -> None:
+        """combiner: the CPU's one-thread pool for the stages after the model (None: ``Enhancer.submit``)."""
         self.enhancer, self.writer, self.bar, self.grey = enhancer, writer, bar, grey
+        self.combiner = combiner
+        self.combining: deque[tuple[Future, list]] = deque()  # one CPU batch in flight on the combiner
         self.waiting: deque[list] = deque()
         self.enhance_s = 0.0
         self.on_frames: Callable[[int], None] | None = None
@@ -226,13 +236,26 @@ class _Run:
         t0 = time.perf_counter()
         self.enhancer.grey = self.grey.update([f.chroma for f in frames])
         self.waiting.append(packets)
-        finished = self.enhancer.submit(np.stack([f.rgb for f in frames]), tag=frames)
+        pixels = np.stack([f.rgb for f in frames])
+        if self.combiner is None:
+            finished = self.enhancer.submit(pixels, tag=frames)
+        else:
+            work = self.enhancer.start(pixels)
+            self.combining.append((self.combiner.submit(self.enhancer.finish, work), frames))
+            finished = self._combined(keep=1)
         self.enhance_s += time.perf_counter() - t0
         self._emit(finished)
 
+    def _combined(self, keep: int) -> list[tuple[np.ndarray, list]]:
+        finished = []
+        while len(self.combining) > keep:
+            future, frames = self.combining.popleft()
+            finished.append((future.result(), frames))
+        return finished
+
     def finish(self) -> None:
         t0 = time.perf_counter()
-        finished = self.enhancer.drain()
+        finished = self._combined(keep=0) + self.enhancer.drain()
         self.enhance_s += time.perf_counter() - t0
         self._emit(finished)
         while self.waiting:
@@ -249,6 +272,16 @@ class _Run:
                 self.writer.put(("packet", packet))
 
 
+@contextlib.contextmanager
+def _combiner(device) -> Iterator[ThreadPoolExecutor | None]:
+    """On a CPU, the one thread that runs the Enhancer's stages after the model (in submission order)."""
+    if device.type != "cpu":
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="enlight-combine") as pool:
+        yield pool
+
+
 def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
 
@@ -262,7 +295,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
-                     timeout_s=config.timeout_s) as source, torch_threads(around_model):
+                     timeout_s=config.timeout_s) as source, torch_threads(around_model), \
+            _combiner(backend.device) as combiner:
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
         encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
@@ -273,7 +307,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         total = source.info.frame_count
         if config.max_frames is not None:
             total = min(total, config.max_frames) if total is not None else config.max_frames
-        work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey))
+        work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey),
+                    combiner)
         work.on_frames = config.on_frames
         try:
             for frames, packets in batches(source, memory.batch_size, config.max_frames):

@@ -4,19 +4,19 @@ The stages (``enlight.stream.core.stages``) are chosen once, from the plan's sca
 
     ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Grey]
 
-Both devices pipeline the work one batch deep, and ``submit`` hands back the batch that finished;
-``drain`` returns what is still in flight. On the CPU the stages after the model (the correction's
-smoothing, ``Combine``: the full-size multiply-add, OpenCV, no GIL) of batch n run on one worker
-thread, in order, while the main thread runs the model on batch n+1, so a file run's critical path
-is the model, not the model plus the work after it (issue 17: 37 of 124 ms per 1080p frame).
-On CUDA the upload of batch n (from pinned memory, on a copy stream) and the download of batch
-n-1's result (into pinned memory, on the same copy stream) overlap the compute of batch n.
+On the CPU each batch is done when ``submit`` returns; ``start`` and ``finish`` split it at the
+model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages after the
+model (the correction's smoothing, ``Combine``: OpenCV, no GIL) of batch n on another thread, in
+order, while the model runs on batch n+1 (issue 17: 37 of 124 ms per 1080p frame off the model's
+thread). On CUDA the work is pipelined one batch deep: the upload of batch n (from pinned memory, on
+a copy stream) and the download of batch n-1's result (into pinned memory, on the same copy stream)
+overlap the compute of batch n, and ``submit`` hands back the batch that finished. ``drain``
+returns what is still in flight.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -48,16 +48,6 @@ class _Pending:
     def result(self) -> tuple[np.ndarray, Any]:
         self.done.synchronize()
         return self.host.numpy(), self.tag
-
-
-class _Combining:
-    """A CPU batch on its way back: the future of its stages after the model (on the combine thread), a tag."""
-
-    def __init__(self, future: Future, tag: Any) -> None:
-        self.future, self.tag = future, tag
-
-    def result(self) -> tuple[np.ndarray, Any]:
-        return self.future.result().numpy(), self.tag
 
 
 class Enhancer:
@@ -93,8 +83,7 @@ class Enhancer:
         self._grey = Grey()
         self.cuda = self.device.type == "cuda"
         self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
-        self._pending: deque[_Pending | _Combining] = deque()
-        self._combiner: ThreadPoolExecutor | None = None  # the CPU's combine thread, started on first use
+        self._pending: deque[_Pending] = deque()
 
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
@@ -112,35 +101,45 @@ class Enhancer:
         return next(i for i, stage in enumerate(self.stages) if isinstance(stage, RunModel)) + 1
 
     def _start(self, batch: torch.Tensor) -> Work:
-        """(B, H, W, 3) uint8 on the device through the stages up to the model's."""
+        """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included)."""
         with torch.inference_mode():
             work = Work(pixels=batch)
             for stage in self.stages[:self._after_model()]:
                 work = stage(work)
             return work
 
-    def _finish(self, work: Work, grey: bool) -> torch.Tensor:
-        """The stages after the model (and ``Grey``): -> (B, H, W, 3) uint8 on the device."""
+    def _finish(self, work: Work) -> torch.Tensor:
+        """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
             for stage in self.stages[self._after_model():]:
                 work = stage(work)
-            return (self._grey(work) if grey else work).result
+            return (self._grey(work) if work.grey else work).result
 
     def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
-        return self._finish(self._start(batch), self.grey)
-
-    def _submit_cpu(self, batch: torch.Tensor, tag: Any) -> None:
-        if self._combiner is None:
-            self._combiner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enlight-combine")
         work = self._start(batch)
-        self._pending.append(_Combining(self._combiner.submit(self._finish, work, self.grey), tag))
+        work.grey = self.grey
+        return self._finish(work)
+
+    def start(self, frames: np.ndarray) -> Work:
+        """A CPU batch's first half: frames (B, H, W, 3) uint8 RGB (numpy) through the stages up to the model's.
+        Call ``finish`` on the results in the order they were started (the smoothing after the model keeps
+        state); ``grey`` is read here."""
+        if self.cuda:
+            raise RuntimeError("start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
+        work = self._start(torch.from_numpy(np.ascontiguousarray(frames)))
+        work.grey = self.grey
+        return work
+
+    def finish(self, work: Work) -> np.ndarray:
+        """A CPU batch's second half (thread-safe against ``start`` of later batches): the stages after the
+        model -> (B, H, W, 3) uint8 RGB (numpy)."""
+        return self._finish(work).numpy()
 
     def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
-        batch = torch.from_numpy(np.ascontiguousarray(frames))
         if not self.cuda:
-            self._submit_cpu(batch, tag)
-            return self._finished()
+            return [(self.finish(self.start(frames)), tag)]
+        batch = torch.from_numpy(np.ascontiguousarray(frames))
         copy, compute = self._copy_stream, torch.cuda.current_stream(self.device)
         pinned = batch.pin_memory()
         with torch.cuda.stream(copy):
@@ -156,9 +155,6 @@ class Enhancer:
             done.record(copy)
         out.record_stream(copy)
         self._pending.append(_Pending(host, done, (pinned,), tag))
-        return self._finished()
-
-    def _finished(self) -> list[tuple[np.ndarray, Any]]:
         finished = []
         while len(self._pending) > 1:  # one batch stays in flight
             finished.append(self._pending.popleft().result())

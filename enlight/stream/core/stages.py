@@ -33,6 +33,7 @@ class Work:
     (downscale, combine) and makes no full-size float copy of them. frames: (B, 3, h, w) float32 RGB in
     [-1, 1], what the model sees (h, w: full or reduced size). attention: (B, 1, h, w) in [0, 1].
     output: (B, 3, h, w) float32, the model's output. result: (B, H, W, 3) uint8 RGB, the enhanced frames.
+    grey: whether the batch is to be output grey (``Enhancer.start`` records it for ``Enhancer.finish``).
     """
 
     pixels: torch.Tensor
@@ -40,6 +41,7 @@ class Work:
     attention: torch.Tensor | None = None
     output: torch.Tensor | None = None
     result: torch.Tensor | None = None
+    grey: bool = False
 
 
 class Stage(Protocol):
