@@ -2,11 +2,13 @@
 timed from process start to exit, for one or more source trees side by side, each clip in turn.
 
     python benchmarks/whole_process.py CLIP [CLIP ...] [--trees before=/tmp/base after=/tmp/new]
-        [--isa default,AVX2] [--quality fast] [--json docs/img/whole_process_cpu.json]
+        [--isa default,AVX2] [--quality fast] [--repeats 1] [--json docs/img/whole_process_cpu.json]
 
 A tree is an export of a commit (``git archive COMMIT | tar -x -C DIR``), run with ``PYTHONPATH=DIR``;
 without --trees the installed ``enlight`` runs. ``--isa AVX2`` sets ``ONEDNN_MAX_CPU_ISA=AVX2`` (holds
-torch's oneDNN to AVX2; ONNX Runtime's MLAS has no such switch). Prints the CPU line first.
+torch's oneDNN to AVX2; ONNX Runtime's MLAS has no such switch). Prints the CPU line first, then a row per
+process (the trees interleaved, so the machine's load drifts over all of them) and, with --repeats > 1, the
+medians. CPU s: the process's user + system time (all its threads).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import argparse
 import json
 import os
 import re
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,14 +41,37 @@ def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path) ->
     argv = [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--quality", quality,
             "--denoise", "off", "--force"]
     load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     frames, pipeline_s, pipeline_fps = SUMMARY.search(done.stderr).groups()
     return {"clip": clip.name, "isa": isa, "wall_s": wall, "frames": int(frames), "fps": int(frames) / wall,
             "pipeline_s": float(pipeline_s), "pipeline_fps": float(pipeline_fps),
-            "before_first_frame_s": wall - float(pipeline_s), "load_before": load,
+            "before_first_frame_s": wall - float(pipeline_s), "load_before": load, "cpu_s": cpu,
             "summary": done.stderr.strip().splitlines()[-1]}
+
+
+HEADER = ("| clip | tree | ONEDNN_MAX_CPU_ISA | frames | whole process s | fps | pipeline fps | CPU s "
+          "| s outside run() (imports, exit) | load before |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _row(row: dict, label: str) -> str:
+    return (f"| {row['clip']} | {label} | {row['isa']} | {row['frames']} | {row['wall_s']:.1f} | {row['fps']:.1f} | "
+            f"{row['pipeline_fps']:.1f} | {row['cpu_s']:.1f} | {row['before_first_frame_s']:.1f} | "
+            f"{row['load_before']:.1f} |")
+
+
+def medians(rows: list[dict]) -> list[dict]:
+    """One row per (clip, isa, tree): the median of each figure over the repeats."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["clip"], row["isa"], row["tree"]), []).append(row)
+    keys = ("wall_s", "fps", "pipeline_fps", "cpu_s", "before_first_frame_s", "load_before")
+    return [{**group[0], **{k: statistics.median(r[k] for r in group) for k in keys}, "runs": len(group)}
+            for group in groups.values()]
 
 
 def main() -> int:
@@ -53,28 +80,30 @@ def main() -> int:
     parser.add_argument("--trees", nargs="*", default=[], help="NAME=DIR of exported commits (default: installed)")
     parser.add_argument("--isa", default="default")
     parser.add_argument("--quality", default="fast")
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     machine = machine_info(torch.device("cpu"))
     print(machine_line(machine))
     trees = [tuple(t.split("=", 1)) for t in args.trees] or [("installed", None)]
     rows = []
-    print("| clip | tree | ONEDNN_MAX_CPU_ISA | frames | whole process s | fps | pipeline fps "
-          "| s outside run() (imports, exit) | load before |\n|---|---|---|---|---|---|---|---|---|")
+    print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         for isa in args.isa.split(","):
             for clip in args.clips:
-                for name, tree in trees:  # side by side, so the machine's load drifts over both
-                    row = {"tree": name, **run_once(clip, tree, isa, args.quality, Path(tmp) / f"{name}.mp4")}
-                    rows.append(row)
-                    print(f"| {clip.name} | {name} | {isa} | {row['frames']} | {row['wall_s']:.1f} | "
-                          f"{row['fps']:.1f} | {row['pipeline_fps']:.1f} | {row['before_first_frame_s']:.1f} | "
-                          f"{row['load_before']:.1f} |",
-                          flush=True)
+                for _ in range(args.repeats):
+                    for name, tree in trees:  # side by side, so the machine's load drifts over both
+                        row = {"tree": name, **run_once(clip, tree, isa, args.quality, Path(tmp) / f"{name}.mp4")}
+                        rows.append(row)
+                        print(_row(row, name), flush=True)
+    if args.repeats > 1:
+        print(f"\nMedians of {args.repeats} runs:\n\n{HEADER}")
+        for row in medians(rows):
+            print(_row(row, row["tree"]))
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "quality": args.quality, "runs": rows}, indent=2))
+        args.json.write_text(json.dumps({"machine": machine, "quality": args.quality, "runs": rows,
+                                         "medians": medians(rows)}, indent=2))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
