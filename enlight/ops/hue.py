@@ -7,8 +7,12 @@ input's colours at the network's brightness: a cast cannot appear, a grey input 
 black of the input stays black at any gain.
 
 The input's chromaticity is read from a (2r+1)^2 box average, so per-pixel colour noise of a dark
-frame is not turned into coloured speckle, and pixels darker than ``dark`` (where the colour is
-mostly noise) are desaturated in proportion to their brightness.
+frame is not turned into coloured speckle. Two things keep the colour of near-black from being
+invented: a chroma floor (the colour vector rgb - luma of length L is scaled by L^2 / (L^2 + floor^2),
+so offsets of a level or two, which a codec or a sensor's black level leaves in dark video, become
+grey: lifted 5-10x they were a mauve haze over black shadows; a real colour of the same darkness, a
+tail light, has far more chroma and keeps its hue), and pixels darker than ``dark`` are desaturated
+in proportion to their brightness.
 """
 
 from __future__ import annotations
@@ -20,33 +24,42 @@ from enlight.ops.luma import luma
 
 RADIUS = 1  # 3x3 window for the input's chromaticity
 DARK = 0.03  # luma in [0, 1] below which the input's colour counts in proportion to its brightness
+# Chroma (length of rgb - luma, 0-1 units, after the box average) that keeps half its length, less below: the
+# dark tree of the real night street clip (luma 5-13 levels) has 1.5 levels of magenta, its lit street 6-27.
+FLOOR = 3 / 255
 _EPS = 1e-3
 
 
-def chromaticity(source: torch.Tensor, *, radius: int = RADIUS, dark: float = DARK) -> torch.Tensor:
+def chromaticity(source: torch.Tensor, *, radius: int = RADIUS, dark: float = DARK,
+                 floor: float = FLOOR) -> torch.Tensor:
     """The input's colour as a per-channel factor on luma.
 
     source: (B, 3, H, W) RGB in [-1, 1]. Returns (B, 3, H, W) ``c`` with luma(c) = 1 (up to eps):
     ``rgb ~ luma * c``; 1 on every channel is grey. Read from a (2r+1)^2 box average (edges use the
-    pixels available) and desaturated below luma ``dark``.
+    pixels available); the chroma vector ``rgb - luma`` (0-1 units) of length L is scaled by
+    L^2 / (L^2 + floor^2) (a chroma of ``floor`` keeps half, its hue unchanged), and desaturated
+    below luma ``dark``.
     """
     source = source.float()
     if radius > 0:
         source = box_filter(source, radius)
     y = luma(source)
-    colour = ((source + 1) / 2 + _EPS) / (y + _EPS)
+    chroma = (source + 1) / 2 - y
+    length = (chroma * chroma).sum(1, keepdim=True).add(1e-12).sqrt()
+    kept = length * length / (length * length + floor * floor)
     weight = (y / dark).clamp(0, 1)
-    return 1 + weight * (colour - 1)
+    return 1 + weight * kept * chroma / (y + _EPS)
 
 
-def keep_hue(output: torch.Tensor, source: torch.Tensor, *, radius: int = RADIUS, dark: float = DARK) -> torch.Tensor:
+def keep_hue(output: torch.Tensor, source: torch.Tensor, *, radius: int = RADIUS, dark: float = DARK,
+             floor: float = FLOOR) -> torch.Tensor:
     """The output's luma with the source's colours.
 
     output, source: (B, 3, H, W) RGB in [-1, 1] (output not clamped). Returns (B, 3, H, W) in the
     same range, not clamped: ``luma(output) * chromaticity(source)``, so its luma is the output's
     and its hue and saturation the (box-averaged) source's. Differentiable in ``output``.
     """
-    return luma(output.float()) * chromaticity(source, radius=radius, dark=dark) * 2 - 1
+    return luma(output.float()) * chromaticity(source, radius=radius, dark=dark, floor=floor) * 2 - 1
 
 
-__all__ = ["DARK", "RADIUS", "chromaticity", "keep_hue"]
+__all__ = ["DARK", "FLOOR", "RADIUS", "chromaticity", "keep_hue"]

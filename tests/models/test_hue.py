@@ -15,7 +15,7 @@ def _rgb(values, size=(6, 8)):
 
 
 def test_output_luma_with_input_colour():
-    source = _rgb([0.10, 0.05, 0.02])  # dark orange
+    source = _rgb([0.40, 0.20, 0.08])  # orange
     output = _rgb([0.30, 0.40, 0.60])  # bright blue: a cast the network made up
     kept = keep_hue(output, source)
     assert torch.allclose(luma(kept), luma(output), atol=2e-3)
@@ -35,9 +35,24 @@ def test_dark_colour_noise_is_desaturated():
     torch.manual_seed(0)
     noisy = (torch.rand(1, 3, 32, 32) * 0.02) * 2 - 1  # luma ~0.01: colour is noise
     c = chromaticity(noisy)
-    raw = chromaticity(noisy, dark=1e-6)  # the same colour without the desaturation
+    raw = chromaticity(noisy, dark=1e-6, floor=0)  # the same colour without the desaturation
     assert (raw - 1).abs().mean() > 0.05
     assert (c - 1).abs().mean() < 0.5 * (raw - 1).abs().mean()
+
+
+def test_a_level_of_tint_in_black_is_no_colour_but_a_dark_tail_light_is():
+    """The real night street's dark tree: rgb (8.9, 6.9, 7.8) levels, a magenta offset of 1.5 levels
+    that came out as a mauve haze once lifted; a tail light of the same darkness keeps its red."""
+    tree = _rgb([8.9 / 255, 6.9 / 255, 7.8 / 255])
+    assert (chromaticity(tree) - 1).abs().max() < 0.25 * (chromaticity(tree, floor=0) - 1).abs().max()
+    light = keep_hue(_rgb([0.4, 0.4, 0.4]), _rgb([40 / 255, 3 / 255, 4 / 255]))
+    rgb = (light + 1) / 2
+    assert rgb[0, 0].mean() > 3 * rgb[0, 2].mean()
+    unfloored = chromaticity(_rgb([40 / 255, 3 / 255, 4 / 255]), floor=0)
+    hue = chromaticity(_rgb([40 / 255, 3 / 255, 4 / 255])) - 1
+    cos = (hue * (unfloored - 1)).sum(1) / (hue.norm(dim=1) * (unfloored - 1).norm(dim=1))
+    assert cos.min() > 0.9999  # never turned
+    assert (hue.norm(dim=1) > 0.9 * (unfloored - 1).norm(dim=1)).all()  # and shortened only a little
 
 
 def test_generator_keep_hue_and_weights_metadata(tmp_path):
