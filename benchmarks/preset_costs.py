@@ -87,13 +87,15 @@ def write_table(rows: list[dict], where: str, kind: str) -> None:
 
     costs = {key: (cost.ms_per_mp, cost.startup_s) for key, cost in COSTS.costs.items()}
     costs.update({(r["quality"], r["runtime"]): (r["ms_per_mp"], r["startup_s"]) for r in rows})
-    lines = ["COSTS = CostTable(", f"    where={where!r},", f"    kind={kind!r},", "    costs={"]
-    lines += [f"        ({q!r}, {rt!r}): PresetCost(ms_per_mp={ms:.1f}, startup_s={s:.2f}),"
+    quote = json.dumps  # double quotes, as the project's style writes strings
+    lines = ["COSTS = CostTable(", f"    where={quote(where)},", f"    kind={quote(kind)},", "    costs={"]
+    lines += [f"        ({quote(q)}, {quote(rt)}): PresetCost(ms_per_mp={ms:.1f}, startup_s={s:.2f}),"
               for (q, rt), (ms, s) in costs.items()]
     lines += ["    },", ")"]
     text = TABLE.read_text()
     begin, end = text.index("# BEGIN MEASURED"), text.index("# END MEASURED")
-    block = text[begin:end].split("\n", 1)[0] + "\n" + "\n".join(lines) + "\n"
+    head = [line for line in text[begin:end].splitlines() if line.startswith("#")]  # the marker and the comment
+    block = "\n".join(head + lines) + "\n"
     TABLE.write_text(text[:begin] + block + text[end:])
 
 

@@ -31,18 +31,17 @@ class CostTable:
 
 
 # BEGIN MEASURED (benchmarks/preset_costs.py --write replaces this block)
-# 854x480, 8- and 24-frame runs, the command's defaults (--denoise auto: light for best and balanced);
-# each row the fastest per-frame figure of 5-7 quiet runs on the shared machine (load 1.5-6.2; the runs:
-# docs/img/preset_costs_cpu_runs.txt); docs/benchmarks.md, "--quality auto". The fast row: issue 17's second
-# session (x264 veryfast, the combine thread, one ORT thread), the faster of 2 quiet runs at load 2.4
+# 854x480, 8- and 24-frame runs, the command's defaults (--denoise auto: light for best and balanced), the
+# faster of 2 repeats of one run on the otherwise idle machine (load 1.8-2.0: the run itself), 2026-12-04,
+# with the stage-2 weights (margin 16 for best and balanced, 32 before) and issue 17's second-session pipeline
 COSTS = CostTable(
     where="costs measured on a 2-core AMD EPYC (family 25 model 17) with AVX-512 VNNI",
     kind="avx512_vnni",
     costs={
-        ("best", "onnxruntime"): PresetCost(ms_per_mp=3005.0, startup_s=5.9),
-        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=623.0, startup_s=2.8),
-        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=1477.0, startup_s=1.7),
-        ("fast", "onnxruntime"): PresetCost(ms_per_mp=54.9, startup_s=3.2),
+        ("best", "onnxruntime"): PresetCost(ms_per_mp=2682.0, startup_s=5.19),
+        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=641.5, startup_s=2.20),
+        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=878.8, startup_s=2.06),
+        ("fast", "onnxruntime"): PresetCost(ms_per_mp=41.6, startup_s=1.73),
     },
 )
 # END MEASURED
