@@ -45,8 +45,8 @@ def chromaticity(source: torch.Tensor, *, radius: int = RADIUS, dark: float = DA
         source = box_filter(source, radius)
     y = luma(source)
     chroma = (source + 1) / 2 - y
-    length = (chroma * chroma).sum(1, keepdim=True).add(1e-12).sqrt()
-    kept = length * length / (length * length + floor * floor)
+    squared = (chroma * chroma).sum(1, keepdim=True)  # L^2
+    kept = squared / (squared + floor * floor + 1e-12)
     weight = (y / dark).clamp(0, 1)
     return 1 + weight * kept * chroma / (y + _EPS)
 

@@ -77,6 +77,7 @@ class Enhancer:
         if self.attention_smoother is not None:
             self.stages.append(AttentionSmoothing(self.attention_smoother))
         self.stages.append(RunModel(backend))
+        self._after_model = len(self.stages)  # stages[:n] up to the model (start), stages[n:] after it (finish)
         if self.correction_smoother is not None:
             self.stages.append(CorrectionSmoothing(self.correction_smoother))
         self.stages.append(Combine(scale, upsample))
@@ -97,29 +98,25 @@ class Enhancer:
             if smoother is not None:
                 smoother.config = self.smoothing
 
-    def _after_model(self) -> int:
-        return next(i for i, stage in enumerate(self.stages) if isinstance(stage, RunModel)) + 1
-
     def _start(self, batch: torch.Tensor) -> Work:
-        """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included)."""
+        """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included);
+        records ``grey`` as it is now for ``_finish``."""
         with torch.inference_mode():
-            work = Work(pixels=batch)
-            for stage in self.stages[:self._after_model()]:
+            work = Work(pixels=batch, grey=self.grey)
+            for stage in self.stages[:self._after_model]:
                 work = stage(work)
             return work
 
     def _finish(self, work: Work) -> torch.Tensor:
         """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
-            for stage in self.stages[self._after_model():]:
+            for stage in self.stages[self._after_model:]:
                 work = stage(work)
             return (self._grey(work) if work.grey else work).result
 
     def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
-        work = self._start(batch)
-        work.grey = self.grey
-        return self._finish(work)
+        return self._finish(self._start(batch))
 
     def start(self, frames: np.ndarray) -> Work:
         """A CPU batch's first half: frames (B, H, W, 3) uint8 RGB (numpy) through the stages up to the model's.
@@ -127,9 +124,7 @@ class Enhancer:
         state); ``grey`` is read here."""
         if self.cuda:
             raise RuntimeError("start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
-        work = self._start(torch.from_numpy(np.ascontiguousarray(frames)))
-        work.grey = self.grey
-        return work
+        return self._start(torch.from_numpy(np.ascontiguousarray(frames)))
 
     def finish(self, work: Work) -> np.ndarray:
         """A CPU batch's second half (thread-safe against ``start`` of later batches): the stages after the
