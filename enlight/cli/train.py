@@ -124,6 +124,8 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help=f"1 - SSIM against the gamma-matched input: no milky blotches (ours) ({w.structure})")
     p.add_argument("--w-anchor", type=float, default=w.anchor,
                    help=f"L1 of the luma to the --init generator's: keep what it did well (ours) ({w.anchor})")
+    p.add_argument("--w-halo", type=float, default=w.halo,
+                   help=f"no halo: the coarse gain over the gamma-matched input the same everywhere (ours) ({w.halo})")
     p.add_argument("--w-color", type=float, default=w.color, help=f"colour constancy weight ({w.color})")
     p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
     p.add_argument("--w-angle", type=float, default=w.angle,
@@ -240,7 +242,7 @@ def _train_nonref(argv: list[str]) -> int:
     weights = LossWeights(vgg=args.w_vgg, spatial=args.w_spatial, exposure=args.w_exposure, color=args.w_color,
                           smooth=args.w_smooth, angle=args.w_angle,
                           chroma=args.w_chroma, border=args.w_border, black=args.w_black,
-                          structure=args.w_structure, anchor=args.w_anchor)
+                          structure=args.w_structure, anchor=args.w_anchor, halo=args.w_halo)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,

@@ -39,6 +39,7 @@ from enlight.train.nonref_losses import (
     color_constancy_loss,
     exposure_control_loss,
     gamma_matched,
+    halo_loss,
     illumination_smoothness_loss,
     spatial_consistency_loss,
     structure_loss,
@@ -65,6 +66,7 @@ class LossWeights:
     black: float = 0.0  # no grey veil over black: cells at most max_gain times the input (ours)
     structure: float = 0.0  # 1 - SSIM against the gamma-matched input: no milky blotches (ours)
     anchor: float = 0.0  # L1 of the luma to the --init generator's: keep what it did well (ours)
+    halo: float = 0.0  # the coarse gain over the gamma-matched input the same everywhere: no halos (ours)
 
     def __post_init__(self) -> None:
         if min(vars(self).values()) < 0:
@@ -188,6 +190,10 @@ class NonRefTrainer(TrainLoop):
             matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
                 low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
             terms["structure"] = w.structure * structure_loss(out01.clamp(0, 1), matched)
+        if w.halo > 0:
+            matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
+                low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
+            terms["halo"] = w.halo * halo_loss(out01.clamp(0, 1), matched)
         if self.anchor is not None:
             with torch.no_grad():
                 anchored = (self.anchor(low, attention) + 1) / 2

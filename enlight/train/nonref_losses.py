@@ -22,6 +22,9 @@ targets a fault of an exposure-only generator:
 - ``structure_loss`` (ours): 1 - SSIM of the output's luma against the reference's (the input
   mapped by a global power to the output's mean), the differentiable form of
   ``enlight.quality.structure.structure_kept``: no milky blotches, no invented texture.
+- ``halo_loss`` (ours): no halo, the coarse-scale gain over the reference (the gamma-matched input)
+  the same everywhere: a dark ring around a bright window, where the network lifts the wall less
+  because it sees the light, is a spatial change of that gain at a scale of tens of pixels.
 - ``anchor_loss`` (ours): L1 of the output's luma to a frozen generator's (the weights a fine-tune
   starts from), so a fine-tune fixes what its other terms target and keeps the rest.
 - ``illumination_smoothness_loss``: total variation of the correction (output - input), so the
@@ -191,6 +194,19 @@ def structure_loss(output: torch.Tensor, reference: torch.Tensor) -> torch.Tenso
     return 1 - ssim.mean()
 
 
+def halo_loss(output: torch.Tensor, reference: torch.Tensor, *, cell: int = 16, floor: float = 0.02) -> torch.Tensor:
+    """No halo: mean |r - mean(r)| over each image, r = log(cell-mean luma of ``output`` + floor) - log(the
+    same of ``reference``), on ``cell`` x ``cell`` cells. A global gain over the reference costs nothing;
+    a gain that changes from region to region (a dark ring around a light) does.
+
+    output, reference: (B, 3, H, W) in [0, 1], H and W at least ``cell`` (reference: the input mapped by a
+    global power to the output's mean). ``floor`` keeps black cells from dominating. Not in Zero-DCE.
+    """
+    cells_out, cells_ref = F.avg_pool2d(_gray(output), cell), F.avg_pool2d(_gray(reference), cell)
+    ratio = torch.log(cells_out + floor) - torch.log(cells_ref + floor)
+    return (ratio - ratio.mean(dim=(2, 3), keepdim=True)).abs().mean()
+
+
 def anchor_loss(output: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
     """Mean L1 between the channel-mean luma of ``output`` and of ``anchor`` (a frozen generator's
     output on the same input), both (B, 3, H, W) in [0, 1]. Not in Zero-DCE."""
@@ -229,6 +245,7 @@ def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterati
 
 __all__ = [
     "anchor_loss",
+    "halo_loss",
     "black_level_loss",
     "border_loss",
     "color_angle_loss",

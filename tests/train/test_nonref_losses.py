@@ -154,3 +154,22 @@ def test_anchor_loss_is_the_luma_distance():
     b[:, 0] += 0.3  # same luma up to the channel mean: 0.1 brighter
     assert anchor_loss(a, a).item() == 0
     assert anchor_loss(b, a).item() == pytest.approx(0.1, abs=1e-6)
+
+
+def test_halo_loss_is_free_for_a_global_gain_and_costs_a_dark_ring():
+    """A dark wall with a lit window lifted 2x everywhere costs next to nothing (the floor that keeps black
+    cells from dominating makes it not exactly scale-free); the same wall lifted less around the window
+    (a dark ring, tens of pixels wide) costs more, the more so the deeper the ring."""
+    from enlight.train.nonref_losses import halo_loss
+
+    y, x = np.mgrid[0:128, 0:128]
+    wall = 0.04 + 0.01 * np.sin(x / 5.0)
+    wall[48:80, 48:80] = 0.45  # the window
+    reference = grey(wall)
+    lifted = grey(np.clip(wall * 2, 0, 1))
+    ring = np.exp(-(((y - 64) ** 2 + (x - 64) ** 2) / (2 * 30.0**2)))  # 1 at the window, fading out
+    shallow = grey(np.clip(wall * 2 * (1 - 0.3 * ring), 0, 1))
+    deep = grey(np.clip(wall * 2 * (1 - 0.6 * ring), 0, 1))
+    assert halo_loss(reference, reference).item() == 0
+    flat, low, high = (halo_loss(image, reference).item() for image in (lifted, shallow, deep))
+    assert flat < 0.03 and 1.5 * flat < low and 2 * low < high
