@@ -12,9 +12,9 @@ PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``)
 - ``LOL15``: paired, PSNR / SSIM of the output of low_crop600x396 against the top rows of high/.
 
 Per set and method: mean NIQE, structure kept (mean, worst image), border excess (mean, worst),
-hue change (mean degrees), from ``enlight.quality``. Prints a table; ``--json`` writes every number.
-Generators run in PyTorch on the CPU (eval mode, flush-to-zero), ``--margin`` pixels of extra
-reflection padding around each image (the frame fix; 0 = as released).
+hue change (mean degrees), from ``enlight.quality``, and the halo measure (``halo``, below). Prints a
+table; ``--json`` writes every number. Generators run in PyTorch on the CPU (eval mode, flush-to-zero),
+``--margin`` pixels of extra reflection padding around each image (the frame fix; 0 = as released).
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ def generator_method(generator) -> Method:
     return run
 
 
+def halo(rgb: np.ndarray, out: np.ndarray) -> float:
+    """``enlight.train.nonref_losses.halo_loss`` of the output against the input mapped by a global power to its
+    mean (how much the coarse gain changes from region to region; 0 = one gain everywhere)."""
+    from enlight.train.nonref_losses import gamma_matched, halo_loss
+
+    low, high = (torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255 for x in (rgb, out))
+    return float(halo_loss(high, gamma_matched(low, high.mean(dim=(1, 2, 3)))))
+
+
 def set_images(data: Path, name: str) -> list[Path]:
     if name == "validation":
         from enlight.train.nonref import validation_split
@@ -91,6 +100,7 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
             r.setdefault("structure", []).append(structure_kept(rgb, out))
             r.setdefault("border", []).append(border_excess(rgb, out))
             r.setdefault("hue", []).append(hue_change(rgb, out))
+            r.setdefault("halo", []).append(halo(rgb, out))
             if lol_high is not None:
                 high = load_rgb(lol_high / path.name)[: rgb.shape[0]]
                 r.setdefault("psnr", []).append(psnr(out, high))
@@ -99,7 +109,8 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
     for name, r in rows.items():
         entry = {"niqe": float(np.mean(r["niqe"])), "structure": float(np.mean(r["structure"])),
                  "structure_min": float(np.min(r["structure"])), "border": float(np.mean(r["border"])),
-                 "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])), "images": len(paths)}
+                 "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])),
+                 "halo": float(np.mean(r["halo"])), "images": len(paths)}
         if "psnr" in r:
             entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"]))}
         entry["per_image"] = {k: [float(x) for x in v] for k, v in r.items()}
@@ -109,12 +120,12 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
 
 def format_table(name: str, table: dict) -> str:
     lol = any("psnr" in v for v in table.values())
-    head = "| method | NIQE | structure (worst) | border (worst) | hue deg |" + (" PSNR | SSIM |" if lol else "")
+    head = "| method | NIQE | structure (worst) | border (worst) | hue deg | halo |" + (" PSNR | SSIM |" if lol else "")
     lines = [f"### {name} ({next(iter(table.values()))['images']} images)", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for method, v in table.items():
         line = (f"| {method} | {v['niqe']:.3f} | {v['structure']:.3f} ({v['structure_min']:.3f}) | "
-                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} |")
+                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} | {v['halo']:.3f} |")
         if lol:
             line += f" {v.get('psnr', float('nan')):.2f} | {v.get('ssim', float('nan')):.3f} |"
         lines.append(line)
