@@ -186,14 +186,13 @@ class NonRefTrainer(TrainLoop):
             terms["border"] = w.border * border_loss(out01, reference)
         if w.black > 0:
             terms["black"] = w.black * black_level_loss(out01, low01, max_gain=cfg.max_gain or 10.0)
-        if w.structure > 0:
+        if w.structure > 0 or w.halo > 0:  # both compare against the gamma-matched input
             matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
                 low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
-            terms["structure"] = w.structure * structure_loss(out01.clamp(0, 1), matched)
-        if w.halo > 0:
-            matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
-                low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
-            terms["halo"] = w.halo * halo_loss(out01.clamp(0, 1), matched)
+            if w.structure > 0:
+                terms["structure"] = w.structure * structure_loss(out01.clamp(0, 1), matched)
+            if w.halo > 0:
+                terms["halo"] = w.halo * halo_loss(out01.clamp(0, 1), matched)
         if self.anchor is not None:
             with torch.no_grad():
                 anchored = (self.anchor(low, attention) + 1) / 2
