@@ -1,8 +1,10 @@
-"""Whole-process speed of the file command (issue 17): ``enlight-video CLIP -o OUT --quality Q --denoise off``
+"""Whole-process speed of the file command (issue 17): ``enlight-video CLIP -o OUT --quality Q --denoise D``
 timed from process start to exit, for one or more source trees side by side, each clip in turn.
 
     python benchmarks/whole_process.py CLIP [CLIP ...] [--trees before=/tmp/base after=/tmp/new]
-        [--isa default,AVX2] [--quality fast] [--repeats 1] [--json docs/img/whole_process_cpu.json]
+        [--isa default,AVX2] [--quality fast] [--denoise off,auto] [--repeats 1] [--json FILE]
+
+``--denoise`` (default off): levels run side by side like trees (``auto`` is the command's default).
 
 A tree is an export of a commit (``git archive COMMIT | tar -x -C DIR``), run with ``PYTHONPATH=DIR``;
 without --trees the installed ``enlight`` runs. ``--isa AVX2`` sets ``ONEDNN_MAX_CPU_ISA=AVX2`` (holds
@@ -32,14 +34,14 @@ from enlight.stream.apps.bench import machine_info, machine_line
 SUMMARY = re.compile(r"(\d+) frames in ([\d.]+) s \(([\d.]+) fps")
 
 
-def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path) -> dict:
+def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path, denoise: str = "off") -> dict:
     env = dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree
     if isa != "default":
         env["ONEDNN_MAX_CPU_ISA"] = isa
     argv = [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--quality", quality,
-            "--denoise", "off", "--force"]
+            "--denoise", denoise, "--force"]
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -80,20 +82,27 @@ def main() -> int:
     parser.add_argument("--trees", nargs="*", default=[], help="NAME=DIR of exported commits (default: installed)")
     parser.add_argument("--isa", default="default")
     parser.add_argument("--quality", default="fast")
+    parser.add_argument("--denoise", default="off", help="comma-separated --denoise levels, run side by side")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     machine = machine_info(torch.device("cpu"))
     print(machine_line(machine))
     trees = [tuple(t.split("=", 1)) for t in args.trees] or [("installed", None)]
+    levels = args.denoise.split(",")
+    if len(levels) > 1:  # each (tree, level) a column of its own
+        trees = [(f"{name} denoise {level}", tree, level) for name, tree in trees for level in levels]
+    else:
+        trees = [(name, tree, levels[0]) for name, tree in trees]
     rows = []
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         for isa in args.isa.split(","):
             for clip in args.clips:
                 for _ in range(args.repeats):
-                    for name, tree in trees:  # side by side, so the machine's load drifts over both
-                        row = {"tree": name, **run_once(clip, tree, isa, args.quality, Path(tmp) / f"{name}.mp4")}
+                    for name, tree, level in trees:  # side by side, so the machine's load drifts over all
+                        row = {"tree": name, "denoise": level,
+                               **run_once(clip, tree, isa, args.quality, Path(tmp) / "out.mp4", level)}
                         rows.append(row)
                         print(_row(row, name), flush=True)
     if args.repeats > 1:

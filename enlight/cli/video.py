@@ -129,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--denoise", default=DENOISE_LEVEL, choices=("auto", *DENOISE_LEVELS),
                        help="denoise the dark frames before enhancing them: temporally along the camera's motion "
                        "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
-                       f"(default: {DENOISE_LEVEL}: light, but off for --quality fast on a CPU, where it costs more "
-                       "than the model; docs/quality.md measures the levels)")
+                       f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU without the optical flow and "
+                       "the bilateral, which would cost it a quarter to a half of its speed; docs/quality.md "
+                       "measures the levels)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")

@@ -204,8 +204,66 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     assert result.returncode == 0, result.stderr
     assert "denoise light, " in result.stderr_lines[-1]  # auto at full size: light
     fast = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
-    assert "denoising: off" in fast.stdout  # auto for the fast preset on a CPU: off (it costs more than the model)
+    # auto for the fast preset on a CPU: light without the optical flow and the bilateral (their cost)
+    assert "denoising: light (temporal, up to 8 frames along the camera's motion, motion-gated;" in fast.stdout
+    explicit = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--denoise", "strong",
+                   "--dry-run")
+    assert "denoising: strong (temporal, up to 16 frames along the camera's motion, motion-gated;" in explicit.stdout
+    assert "denoising: light (temporal, up to 8 frames along the camera's motion and, on a CPU, the optical flow" \
+        in result.stderr + cli(clip, "-o", tmp_path / "d.mp4", "--device", "cpu", "--dry-run").stdout
     dry = cli(clip, "-o", tmp_path / "dry.mp4", "--denoise", "strong", "--dry-run", "--device", "cpu")
     assert dry.returncode == 0 and "denoising: strong" in dry.stdout
     bad = cli(clip, "-o", tmp_path / "bad.mp4", "--denoise", "max")
     assert bad.returncode == 2 and "--denoise" in bad.stderr
+
+
+def test_the_denoise_thread_gives_the_same_output_as_the_main_thread(tmp_path, weights, monkeypatch):
+    """On a CPU the pipeline runs the denoiser a batch ahead on its own thread (``Enhancer.begin``): the
+    frames must be those of the denoiser run in line, batch after batch."""
+    import contextlib
+
+    from enlight.stream.apps import pipeline
+
+    clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=11, audio=False)
+    plan = make_plan(weights=weights, device="cpu", backend="torch", denoise="light")
+    config = dict(input=clip, progress=False, plan=plan, encoder=_lossless(), batch_size=2)
+    threads: list[str] = []
+    helper = pipeline._helper_thread
+
+    @contextlib.contextmanager
+    def recorded(name, wanted):
+        with helper(name, wanted) as pool:
+            threads.append(f"{name}={pool is not None}")
+            yield pool
+
+    monkeypatch.setattr(pipeline, "_helper_thread", recorded)
+    run(PipelineConfig(output=tmp_path / "threaded.mkv", **config))
+    assert threads == ["enlight-combine=True", "enlight-denoise=True"]
+
+    @contextlib.contextmanager
+    def inline(name, wanted):
+        with helper(name, wanted and name != "enlight-denoise") as pool:
+            yield pool
+
+    monkeypatch.setattr(pipeline, "_helper_thread", inline)
+    run(PipelineConfig(output=tmp_path / "inline.mkv", **config))
+    threaded = np.stack(read_video(tmp_path / "threaded.mkv")["images"])
+    assert len(threaded) == 11
+    np.testing.assert_array_equal(threaded, np.stack(read_video(tmp_path / "inline.mkv")["images"]))
+
+
+def test_without_refinements_no_flow_and_no_bilateral_run():
+    rng = np.random.default_rng(3)
+    frames = [noisy(np.roll(scene(), 2 * t, axis=1), rng) for t in range(8)]  # a pan: the flow would act
+    plain = Denoiser(DenoiseConfig("light", refine=False))
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a refinement ran")
+
+    plain._local = plain._bilateral = refused
+    out = []
+    for start in range(0, 8, 4):
+        out.append(plain(torch.from_numpy(np.stack(frames[start:start + 4])).permute(0, 3, 1, 2)))
+    refined, _ = denoise(frames)
+    assert not np.array_equal(torch.cat(out).permute(0, 2, 3, 1).numpy(), refined)
+    assert DenoiseConfig("light", refine=False).describe() != DenoiseConfig("light").describe()

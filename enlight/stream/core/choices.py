@@ -17,8 +17,8 @@ MAX_SMOOTHING = 0.95  # the strongest smoothing anywhere (CLI, configs, live hot
 SMOOTH_TARGETS = ("correction", "attention", "both")
 SMOOTH_TARGET = "correction"  # the default (docs/quality.md compares the three)
 DENOISE_LEVELS = ("off", "light", "strong")
-# the command line's default: light, but off for the fast preset on a CPU, where it costs more than
-# the model (enlight.stream.core.plan.auto_denoise; docs/quality.md, "Denoising")
+# the command line's default: light (enlight.stream.core.plan.auto_denoise; for the fast preset on a CPU
+# without its costly refinements: plan.denoise_config; docs/quality.md, "Denoising")
 DENOISE_LEVEL = "auto"
 HOTKEYS = (  # the live preview window's keys (enlight.stream.apps.preview), listed by --help
     ("s", "split view: original | enhanced"),

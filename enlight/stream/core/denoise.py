@@ -61,9 +61,13 @@ TEMPORAL_EXCESS = 9.0  # the gate's noise measured over time may exceed the spat
 
 @dataclass(frozen=True)
 class DenoiseConfig:
-    """level: 'off', 'light' or 'strong' (``DENOISE_LEVELS``); frames and spatial: see the module."""
+    """level: 'off', 'light' or 'strong' (``DENOISE_LEVELS``); frames and spatial: see the module.
+    refine: on CPU frames, the optical flow and the bilateral (``denoise_local``) too; ``make_plan`` turns
+    them off for a reduced-size preset on a CPU, where they would cost a quarter to a half of its frame rate
+    (docs/quality.md, "Denoising")."""
 
     level: str = "off"
+    refine: bool = True
 
     def __post_init__(self) -> None:
         if self.level not in DENOISE_LEVELS:
@@ -84,6 +88,9 @@ class DenoiseConfig:
     def describe(self) -> str:
         if not self.enabled:
             return "off"
+        if not self.refine:
+            return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion, motion-gated; "
+                    f"spatial guided filter x{self.spatial:g} where fewer were averaged; noise estimated per clip)")
         return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion and, on a CPU, "
                 f"the optical flow, motion-gated; spatial guided filter x{self.spatial:g} where fewer were "
                 f"averaged, and a bilateral on a CPU; noise estimated per clip)")
@@ -106,6 +113,7 @@ class Denoiser:
         self._seen = 0  # frames so far
         self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
+        self._refine = config.refine
         self._local = LocalMotion()  # CPU frames only (OpenCV)
         self._bilateral = NoiseBilateral()  # CPU frames only (OpenCV)
         self.reset()
@@ -154,7 +162,7 @@ class Denoiser:
             return small.mean(0, keepdim=True), small
         past = move(self._mean, *shift, border=x)
         count = move(self._count, shift[0] // 2, shift[1] // 2, border=0.0)
-        if x.device.type == "cpu":
+        if self._refine and x.device.type == "cpu":
             past, count = self._local(x, past, count)
         small = half(x)
         d = x.sub_(past)
@@ -189,7 +197,7 @@ class Denoiser:
                 level, small = self._temporal(frames[i], shift, measure)
                 eps = self.estimator.variance(level).mul_(self.config.spatial / self._count)
                 guided_self(self._mean, small, eps, out=out[i])
-                if frames.device.type == "cpu":
+                if self._refine and frames.device.type == "cpu":
                     self._bilateral(self._mean, self._count, self.estimator, out=out[i])
             return out.clamp_(0, 255)
 

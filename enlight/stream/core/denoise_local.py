@@ -36,7 +36,8 @@ BILATERAL_RANGE = 3.0  # the range sigma, in noise standard deviations of one ch
 #                        takes the sum of the three channels' differences)
 FLOW_MIN_SIDE = 16  # the flow needs this many half-grid pixels on each side (DIS refuses under 12)
 SPATIAL_FRAMES = 6  # the bilateral's weight falls linearly from 1 (one frame averaged) to 0 at this count
-_INVERSE = 4096  # entries of the inverse transform's table (nearest: under 0.1 of a level apart)
+BAND = 64  # rows per band of the bilateral's boxes (full grid)
+WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
 
 
 def _grey(luma: torch.Tensor, gain: float) -> np.ndarray:
@@ -93,26 +94,80 @@ class LocalMotion:
 
 
 class NoiseBilateral:
-    """The strong spatial part where few frames were averaged: see the module."""
+    """The strong spatial part where few frames were averaged: see the module. Run per band of BAND rows,
+    on the column runs that need it (with the filter's radius around them, so each result is the whole
+    frame's), on 8-bit values of the stabilised scale (its 256 levels span the clip's noise units, a
+    step of a fraction of a noise standard deviation) so that both transforms are table look-ups. The
+    tables are made again only when the clip's noise table changes."""
+
+    def __init__(self) -> None:
+        self._table: torch.Tensor | None = None  # the noise table the look-up tables were made from
+        self._forward = self._inverse = None  # (256,) uint8 value -> stabilised level; level -> float value
+        self._range = 0.0  # the range sigma in stabilised levels (x sqrt(3): OpenCV sums the channels)
+
+    def _tables(self, estimator: NoiseEstimator) -> None:
+        if self._table is not None and estimator.table is self._table:
+            return
+        self._table = estimator.table
+        sigma = estimator.variance(torch.arange(256, dtype=torch.float32)).sqrt_()
+        transform = torch.cumsum(sigma.reciprocal(), 0).sub_(1 / sigma[0]).numpy()  # T(v), noise units, T(0) = 0
+        step = max(float(transform[-1]), 1e-6) / 255  # noise units per stabilised level
+        self._forward = np.round(transform / step).astype(np.uint8)
+        self._inverse = np.interp(np.arange(256.0), transform / step, np.arange(256.0)).astype(np.float32)
+        self._range = BILATERAL_RANGE * 3**0.5 / step
 
     def __call__(self, mean: torch.Tensor, count: torch.Tensor, estimator: NoiseEstimator, *,
                  out: torch.Tensor) -> torch.Tensor:
         """mean (3, H, W) the running mean, count (1, h, w) its frame count on the half grid, out (3, H, W)
         the guided filter's output, blended in place with the bilateral where count < SPATIAL_FRAMES."""
-        import cv2
-
-        weight = (SPATIAL_FRAMES - count).clamp_(0, SPATIAL_FRAMES - 1).div_(SPATIAL_FRAMES - 1)
+        weight = (SPATIAL_FRAMES - count[0]).clamp_(0, SPATIAL_FRAMES - 1).div_(SPATIAL_FRAMES - 1)  # (h, w)
         if not bool(weight.any()):
             return out
-        sigma = estimator.variance(torch.arange(256, dtype=torch.float32)).sqrt_()
-        transform = torch.cumsum(sigma.reciprocal(), 0).sub_(1 / sigma[0])  # T(v), noise units, T(0) = 0
-        top = float(transform[-1])
-        inverse = np.interp(np.linspace(0, top, _INVERSE), transform.numpy(), np.arange(256.0)).astype(np.float32)
-        pixels = mean.round().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
-        stable = cv2.LUT(pixels, transform.numpy())  # (H, W, 3) float32
-        smooth = torch.from_numpy(cv2.bilateralFilter(stable, BILATERAL_DIAMETER, BILATERAL_RANGE * 3**0.5,
-                                                      BILATERAL_SPACE))
-        index = smooth.mul_((_INVERSE - 1) / top).round_().long().clamp_(0, _INVERSE - 1)
-        back = torch.take(torch.from_numpy(inverse), index)
+        self._tables(estimator)
         h, w = out.shape[-2:]
-        return out.add_(back.permute(2, 0, 1).sub(out).mul_(full(weight, (h, w))))
+        boxes = _runs(weight > 0, BAND // 2)
+        if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes) > WHOLE * weight.numel():
+            boxes = [(0, weight.shape[0], 0, weight.shape[1])]  # most of it: one call, no margins
+        for y0, y1, x0, x1 in boxes:
+            y0, y1, x0, x1 = 2 * y0, min(h, 2 * y1), 2 * x0, min(w, 2 * x1)  # on the full grid
+            self._filter(mean, full(weight[None, y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2], (y1 - y0, x1 - x0)),
+                         (y0, y1, x0, x1), out)
+        return out
+
+    def _filter(self, mean: torch.Tensor, weight: torch.Tensor, box: tuple[int, int, int, int],
+                out: torch.Tensor) -> None:
+        """out[box] += (bilateral(mean)[box] - out[box]) * weight, weight (1, y1 - y0, x1 - x0)."""
+        import cv2
+
+        y0, y1, x0, x1 = box
+        h, w = out.shape[-2:]
+        r = BILATERAL_DIAMETER // 2
+        top, left = max(0, y0 - r), max(0, x0 - r)
+        region = mean[:, top:min(h, y1 + r), left:min(w, x1 + r)]
+        pixels = region.round().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+        stable = cv2.LUT(pixels, self._forward)
+        smooth = cv2.bilateralFilter(stable, BILATERAL_DIAMETER, self._range, BILATERAL_SPACE)
+        smooth = smooth[y0 - top:y1 - top, x0 - left:x1 - left]
+        back = torch.from_numpy(cv2.LUT(smooth, self._inverse)).permute(2, 0, 1)
+        target = out[:, y0:y1, x0:x1]
+        target.add_(back.sub(target).mul_(weight))
+
+
+def _runs(active: torch.Tensor, band: int, gap: int = 32) -> list[tuple[int, int, int, int]]:
+    """Boxes (y0, y1, x0, x1) covering the True cells of ``active`` (h, w): per band of ``band`` rows, the
+    runs of columns that hold one, runs closer than ``gap`` columns merged (each box costs a call)."""
+    h = active.shape[0]
+    boxes = []
+    for y0 in range(0, h, band):
+        columns = active[y0:y0 + band].any(0).nonzero().flatten().tolist()
+        if not columns:
+            continue
+        start = previous = columns[0]
+        for x in columns[1:] + [None]:
+            if x is None or x - previous > gap:
+                boxes.append((y0, min(h, y0 + band), start, previous + 1))
+                if x is not None:
+                    start = x
+            if x is not None:
+                previous = x
+    return boxes

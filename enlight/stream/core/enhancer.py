@@ -73,6 +73,7 @@ class Enhancer:
         self.correction_smoother = CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
         self.denoiser = Denoiser(denoise) if denoise.enabled else None
         self.stages: list[Stage] = [Denoise(self.denoiser)] if self.denoiser is not None else []
+        self._prepared = len(self.stages)  # stages[:n]: the denoiser, which ``begin`` runs (CPU: its own thread)
         self.stages.append(ModelInput(scale))
         if self.attention_smoother is not None:
             self.stages.append(AttentionSmoothing(self.attention_smoother))
@@ -98,14 +99,21 @@ class Enhancer:
             if smoother is not None:
                 smoother.config = self.smoothing
 
+    def _run(self, work: Work, first: int, last: int) -> Work:
+        with torch.inference_mode():
+            for stage in self.stages[first:last]:
+                work = stage(work)
+            return work
+
     def _start(self, batch: torch.Tensor) -> Work:
         """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included);
         records ``grey`` as it is now for ``_finish``."""
-        with torch.inference_mode():
-            work = Work(pixels=batch, grey=self.grey)
-            for stage in self.stages[:self._after_model]:
-                work = stage(work)
-            return work
+        return self._run(Work(pixels=batch, grey=self.grey), 0, self._after_model)
+
+    @property
+    def denoises(self) -> bool:
+        """Whether ``begin`` has work to do (a denoiser): worth a thread of its own on a CPU."""
+        return self._prepared > 0
 
     def _finish(self, work: Work) -> torch.Tensor:
         """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
@@ -118,13 +126,22 @@ class Enhancer:
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         return self._finish(self._start(batch))
 
-    def start(self, frames: np.ndarray) -> Work:
-        """A CPU batch's first half: frames (B, H, W, 3) uint8 RGB (numpy) through the stages up to the model's.
-        Call ``finish`` on the results in the order they were started (the smoothing after the model keeps
-        state); ``grey`` is read here."""
+    def begin(self, frames: np.ndarray, grey: bool) -> Work:
+        """A CPU batch's first part, the denoiser (none: nothing is done): frames (B, H, W, 3) uint8 RGB (numpy)
+        -> a ``Work`` for ``start``; ``grey`` is the batch's (``finish`` outputs luma). Call in display order;
+        it keeps no state that ``start`` or ``finish`` touch, so it may run on its own thread, a batch ahead
+        of the model (the denoiser is most of a reduced-size preset's work around the model)."""
         if self.cuda:
-            raise RuntimeError("start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
-        return self._start(torch.from_numpy(np.ascontiguousarray(frames)))
+            raise RuntimeError("begin/start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
+        work = Work(pixels=torch.from_numpy(np.ascontiguousarray(frames)), grey=grey)
+        return self._run(work, 0, self._prepared)
+
+    def start(self, frames: np.ndarray | Work) -> Work:
+        """A CPU batch's second part: frames (B, H, W, 3) uint8 RGB (numpy; ``grey`` is read here) or the
+        ``Work`` that ``begin`` made, through the stages up to the model's. Call ``finish`` on the results in
+        the order they were started (the smoothing after the model keeps state)."""
+        work = frames if isinstance(frames, Work) else self.begin(frames, self.grey)
+        return self._run(work, self._prepared, self._after_model)
 
     def finish(self, work: Work) -> np.ndarray:
         """A CPU batch's second half (thread-safe against ``start`` of later batches): the stages after the

@@ -129,10 +129,16 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
 
 
 def auto_denoise(preset: Quality, device: torch.device) -> str:
-    """``--denoise auto``: light, except for a reduced-size preset on a CPU, where the full-size
-    denoising passes cost more than the model itself (fast at 854x480: 3.19 -> 1.25 fps end to end
-    on the loaded 2-core machine, docs/quality.md, far over the 15% budget), so off there."""
-    return "off" if device.type == "cpu" and preset.scale > 1 else "light"
+    """``--denoise auto``: light, on every preset and device (``denoise_config`` says in what form)."""
+    return "light"
+
+
+def denoise_config(level: str, preset: Quality, device: torch.device) -> DenoiseConfig:
+    """The denoiser for a level name ('auto': ``auto_denoise``). A reduced-size preset on a CPU gets it without
+    the refinements (optical flow, bilateral): on its own thread the rest costs `fast` 4-5% of its frame rate
+    at 854x480, with them 27-48% (docs/quality.md, "Denoising"), against a 15% budget."""
+    level = auto_denoise(preset, device) if level == "auto" else level
+    return DenoiseConfig(level, refine=not (device.type == "cpu" and preset.scale > 1))
 
 
 def _int8(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
@@ -166,7 +172,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
               workload: Workload | None = None) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
     ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
-    denoise: a ``DenoiseConfig``, or a level name, where 'auto' is ``auto_denoise``'s choice.
+    denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice).
 
     The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
@@ -184,7 +190,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved))
     if isinstance(denoise, str):
-        denoise = DenoiseConfig(auto_denoise(preset, resolved) if denoise == "auto" else denoise)
+        denoise = denoise_config(denoise, preset, resolved)
     return InferencePlan(
         model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
