@@ -130,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="denoise the dark frames before enhancing them: temporally along the camera's motion "
                        "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
                        f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU without the optical flow and "
-                       "the bilateral, which would cost it a quarter to a half of its speed; docs/quality.md "
-                       "measures the levels)")
+                       "the bilateral, which would cost it a quarter to a half of its speed, and off there for "
+                       "frames over 0.5 megapixels; docs/quality.md measures the levels)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
@@ -255,19 +255,19 @@ def probe_workload(source, max_frames: int | None = None):
 
 
 def _many_options(args, inputs: list[Path]) -> dict:
-    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto``
-    decides for the first of ``inputs`` whose header reads, and every worker keeps that choice."""
+    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto`` and
+    ``--denoise auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps that."""
     from enlight.stream.io.locations import input_location
 
     workload = None
-    for path in inputs if args.quality == "auto" else ():
+    for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
             workload = probe_workload(input_location(str(path)), args.max_frames)
             break
         except EnlightError:  # a damaged file: its own task reports it
             continue
     options = _plan_options(args, live=False, workload=workload)
-    if workload is not None and not args.quiet and not args.dry_run:
+    if args.quality == "auto" and workload is not None and not args.quiet and not args.dry_run:
         _first_line(_plan(args, live=False, workload=workload))
     return options
 
@@ -341,7 +341,8 @@ def _enhance(argv: list[str]) -> int:
     if many is not None:
         return many
     source, output = _check_names(args)
-    workload = probe_workload(source, args.max_frames) if args.quality == "auto" else None
+    wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
+    workload = probe_workload(source, args.max_frames) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     plan = _plan(args, live=False, workload=workload)

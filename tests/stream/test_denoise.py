@@ -267,3 +267,19 @@ def test_without_refinements_no_flow_and_no_bilateral_run():
     refined, _ = denoise(frames)
     assert not np.array_equal(torch.cat(out).permute(0, 2, 3, 1).numpy(), refined)
     assert DenoiseConfig("light", refine=False).describe() != DenoiseConfig("light").describe()
+
+
+def test_auto_follows_the_preset_the_device_and_the_frame_size():
+    from enlight.stream.core.auto_quality import Workload
+    from enlight.stream.core.plan import FAST_DENOISE_MEGAPIXELS
+
+    def planned(quality, workload):
+        return make_plan(quality=quality, device="cpu", denoise="auto", workload=workload).denoise
+
+    assert FAST_DENOISE_MEGAPIXELS == 0.5
+    assert planned("fast", Workload("video", 854, 480)) == DenoiseConfig("light", refine=False)
+    assert planned("fast", Workload("video", 1920, 1080)) == DenoiseConfig("off", refine=False)
+    assert planned("fast", None) == DenoiseConfig("light", refine=False)  # a stream or a camera: size unknown
+    assert planned("best", Workload("video", 1920, 1080)) == DenoiseConfig("light")
+    assert make_plan(quality="fast", device="cpu", denoise="strong",
+                     workload=Workload("video", 1920, 1080)).denoise == DenoiseConfig("strong", refine=False)

@@ -36,6 +36,7 @@ BILATERAL_RANGE = 3.0  # the range sigma, in noise standard deviations of one ch
 #                        takes the sum of the three channels' differences)
 FLOW_MIN_SIDE = 16  # the flow needs this many half-grid pixels on each side (DIS refuses under 12)
 SPATIAL_FRAMES = 6  # the bilateral's weight falls linearly from 1 (one frame averaged) to 0 at this count
+_INVERSE = 4096  # entries of the inverse transform's table (linear interpolation between them)
 BAND = 64  # rows per band of the bilateral's boxes (full grid)
 WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
 
@@ -94,27 +95,29 @@ class LocalMotion:
 
 
 class NoiseBilateral:
-    """The strong spatial part where few frames were averaged: see the module. Run per band of BAND rows,
-    on the column runs that need it (with the filter's radius around them, so each result is the whole
-    frame's), on 8-bit values of the stabilised scale (its 256 levels span the clip's noise units, a
-    step of a fraction of a noise standard deviation) so that both transforms are table look-ups. The
-    tables are made again only when the clip's noise table changes."""
+    """The strong spatial part where few frames were averaged: see the module. Run only over the boxes of
+    rows and columns that need it when they are under half the frame (with the filter's radius around them,
+    so each result is the whole frame's); the transform there and back are a table look-up and OpenCV's
+    linear interpolation into a table (``remap`` on a one-row image), made again only when the clip's noise
+    table changes. (8-bit stabilised values instead cost 0.24 dB on the bikes clip.)"""
 
     def __init__(self) -> None:
         self._table: torch.Tensor | None = None  # the noise table the look-up tables were made from
-        self._forward = self._inverse = None  # (256,) uint8 value -> stabilised level; level -> float value
-        self._range = 0.0  # the range sigma in stabilised levels (x sqrt(3): OpenCV sums the channels)
+        self._forward: np.ndarray | None = None  # (256,) float32: T(v), noise units
+        self._inverse: np.ndarray | None = None  # (1, _INVERSE) float32: v at T = i * top / (_INVERSE - 1)
+        self._scale = 1.0  # (_INVERSE - 1) / top
+        self._rows: np.ndarray | None = None  # zeros, the y map of the inverse's remap (per shape)
 
     def _tables(self, estimator: NoiseEstimator) -> None:
         if self._table is not None and estimator.table is self._table:
             return
         self._table = estimator.table
         sigma = estimator.variance(torch.arange(256, dtype=torch.float32)).sqrt_()
-        transform = torch.cumsum(sigma.reciprocal(), 0).sub_(1 / sigma[0]).numpy()  # T(v), noise units, T(0) = 0
-        step = max(float(transform[-1]), 1e-6) / 255  # noise units per stabilised level
-        self._forward = np.round(transform / step).astype(np.uint8)
-        self._inverse = np.interp(np.arange(256.0), transform / step, np.arange(256.0)).astype(np.float32)
-        self._range = BILATERAL_RANGE * 3**0.5 / step
+        transform = torch.cumsum(sigma.reciprocal(), 0).sub_(1 / sigma[0]).numpy()  # T(v), T(0) = 0
+        top = max(float(transform[-1]), 1e-6)
+        self._forward = transform.astype(np.float32)
+        self._inverse = np.interp(np.linspace(0, top, _INVERSE), transform, np.arange(256.0)).astype(np.float32)[None]
+        self._scale = (_INVERSE - 1) / top
 
     def __call__(self, mean: torch.Tensor, count: torch.Tensor, estimator: NoiseEstimator, *,
                  out: torch.Tensor) -> torch.Tensor:
@@ -145,10 +148,14 @@ class NoiseBilateral:
         top, left = max(0, y0 - r), max(0, x0 - r)
         region = mean[:, top:min(h, y1 + r), left:min(w, x1 + r)]
         pixels = region.round().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
-        stable = cv2.LUT(pixels, self._forward)
-        smooth = cv2.bilateralFilter(stable, BILATERAL_DIAMETER, self._range, BILATERAL_SPACE)
+        stable = cv2.LUT(pixels, self._forward)  # (h, w, 3) float32, noise units
+        smooth = cv2.bilateralFilter(stable, BILATERAL_DIAMETER, BILATERAL_RANGE * 3**0.5, BILATERAL_SPACE)
         smooth = smooth[y0 - top:y1 - top, x0 - left:x1 - left]
-        back = torch.from_numpy(cv2.LUT(smooth, self._inverse)).permute(2, 0, 1)
+        positions = np.multiply(smooth.reshape(smooth.shape[0], -1), self._scale, dtype=np.float32)
+        if self._rows is None or self._rows.shape != positions.shape:
+            self._rows = np.zeros(positions.shape, np.float32)
+        back = cv2.remap(self._inverse, positions, self._rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        back = torch.from_numpy(back.reshape(smooth.shape)).permute(2, 0, 1)
         target = out[:, y0:y1, x0:x1]
         target.add_(back.sub(target).mul_(weight))
 

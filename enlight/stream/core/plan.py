@@ -128,16 +128,27 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
     raise EnlightError(f"unknown backend '{runtime}' (available: {', '.join(available_backends())})")
 
 
-def auto_denoise(preset: Quality, device: torch.device) -> str:
-    """``--denoise auto``: light, on every preset and device (``denoise_config`` says in what form)."""
+FAST_DENOISE_MEGAPIXELS = 0.5  # --denoise auto: a reduced-size preset on a CPU denoises frames up to this size
+
+
+def auto_denoise(preset: Quality, device: torch.device, workload: Workload | None = None) -> str:
+    """``--denoise auto``: light (``denoise_config`` says in what form), except for a reduced-size preset on a
+    CPU with frames over FAST_DENOISE_MEGAPIXELS: off. There the denoiser's full-size passes cost `fast` a
+    quarter of its frame rate (1080p: 7.1 -> 5.4 fps end to end), against 0-13% at 854x480
+    (docs/quality.md, "Denoising"). A stream or a camera of unknown size: light."""
+    megapixels = workload.megapixels if workload is not None else None
+    if device.type == "cpu" and preset.scale > 1 and megapixels is not None and megapixels > FAST_DENOISE_MEGAPIXELS:
+        return "off"
     return "light"
 
 
-def denoise_config(level: str, preset: Quality, device: torch.device) -> DenoiseConfig:
+def denoise_config(level: str, preset: Quality, device: torch.device, workload: Workload | None = None
+                   ) -> DenoiseConfig:
     """The denoiser for a level name ('auto': ``auto_denoise``). A reduced-size preset on a CPU gets it without
-    the refinements (optical flow, bilateral): on its own thread the rest costs `fast` 4-5% of its frame rate
-    at 854x480, with them 27-48% (docs/quality.md, "Denoising"), against a 15% budget."""
-    level = auto_denoise(preset, device) if level == "auto" else level
+    the refinements (optical flow, bilateral): on its own thread the rest costs `fast` 0-5% of its frame rate
+    on the noisy synthetic 854x480 clip and 13% on a real dashcam clip, with them 27-55%
+    (docs/quality.md, "Denoising"), against a 15% budget."""
+    level = auto_denoise(preset, device, workload) if level == "auto" else level
     return DenoiseConfig(level, refine=not (device.type == "cpu" and preset.scale > 1))
 
 
@@ -172,7 +183,8 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
               workload: Workload | None = None) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
     ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
-    denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice).
+    denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice,
+    for ``workload``'s frame size).
 
     The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
@@ -190,7 +202,7 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved))
     if isinstance(denoise, str):
-        denoise = denoise_config(denoise, preset, resolved)
+        denoise = denoise_config(denoise, preset, resolved, workload)
     return InferencePlan(
         model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
