@@ -40,6 +40,11 @@ def full(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x[None], scale_factor=2.0)[0, :, :size[0], :size[1]]
 
 
+def smooth_full(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(C, h, w) on the half grid -> (C, H, W), bilinear (half-pixel centres, edges replicated)."""
+    return F.interpolate(x[None], size=size, mode="bilinear", align_corners=False)[0]
+
+
 def move(image: torch.Tensor, dx: int, dy: int, *, border: torch.Tensor | float) -> torch.Tensor:
     """(C, H, W) moved by whole pixels, out(x) = image(x - shift); the uncovered border holds ``border``
     (a (C, H, W) tensor whose values are taken there, or a number). A new tensor unless the shift is 0."""
