@@ -193,22 +193,39 @@ class Denoiser:
         square over every 4th pixel of every 4th row."""
         return float(self.estimator.variance(x[:, ::4, ::4].mean(0)).mean().sqrt())
 
+    def _measure(self, frames: torch.Tensor) -> list[tuple]:
+        """Per frame of the batch, (measured, visible, table, mean table): whether the noise tables were
+        updated from it, whether the clip's noise is over NOISE_FLOOR at that frame, and the two tables as
+        they were then (each update makes new tensors), for the frame's filtering: causal, as one by one."""
+        flags = []
+        for frame in frames:
+            measure = self._seen < NOISE_EVERY or self._seen % NOISE_EVERY == 0
+            if measure:
+                frame = frame.float()
+                self.estimator.update(frame)
+                self.mean_estimator.update(frame.mean(0, keepdim=True))
+                self._visible = self._noise_rms(frame) >= NOISE_FLOOR
+            self._seen += 1
+            flags.append((measure, self._visible, self.estimator.table, self.mean_estimator.table))
+        return flags
+
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         """frames (B, 3, H, W) float 0..255 (or uint8) -> (B, 3, H, W) float32 0..255, denoised (unchanged
-        when a side is under ``MIN_SIDE`` pixels)."""
-        frames = frames.to(torch.float32, memory_format=torch.contiguous_format, copy=True)
+        when a side is under ``MIN_SIDE`` pixels); ``frames`` itself when every frame of the batch passes
+        unchanged (the clip's noise under NOISE_FLOOR)."""
         if min(frames.shape[-2:]) < MIN_SIDE:
-            return frames
+            return frames.to(torch.float32, memory_format=torch.contiguous_format, copy=True)
         with torch_threads(1 if frames.device.type == "cpu" else 0):
+            flags = self._measure(frames)
+            if not any(visible for _, visible, _, _ in flags):  # nothing to remove: no work, and a fresh start later
+                self.reset()
+                self._analysis = None
+                return frames
+            frames = frames.to(torch.float32, memory_format=torch.contiguous_format, copy=True)
             out = torch.empty_like(frames)
             for i, shift in enumerate(self._moves(frames)):
-                measure = self._seen < NOISE_EVERY or self._seen % NOISE_EVERY == 0
-                if measure:
-                    self.estimator.update(frames[i])
-                    self.mean_estimator.update(frames[i].mean(0, keepdim=True))
-                    self._visible = self._noise_rms(frames[i]) >= NOISE_FLOOR
-                self._seen += 1
-                if not self._visible:  # nothing to remove: the frame as it is, and a fresh start later
+                measure, visible, self.estimator.table, self.mean_estimator.table = flags[i]
+                if not visible:
                     out[i] = frames[i]
                     self.reset()
                     continue
@@ -230,7 +247,10 @@ class Denoise:
         self.denoiser = denoiser
 
     def __call__(self, work: Work) -> Work:
-        denoised = self.denoiser(work.pixels.permute(0, 3, 1, 2))
+        frames = work.pixels.permute(0, 3, 1, 2)
+        denoised = self.denoiser(frames)
+        if denoised is frames:  # passed unchanged
+            return work
         if denoised.device.type == "cpu":
             work.pixels = denoised.round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
         else:
