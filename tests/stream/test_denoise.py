@@ -297,3 +297,12 @@ def test_a_clip_without_visible_noise_passes_unchanged():
     loud = [noisy(clean, rng) for _ in range(8)]  # sd 2.7-4.3
     out, _ = denoise(loud)
     assert not np.array_equal(out, np.stack(loud).astype(np.float32))
+
+
+def test_the_noise_floor_has_hysteresis():
+    denoiser = Denoiser(DenoiseConfig("light"))
+    measured = iter([0.9, 1.1, 0.9, 0.7, 0.9])  # rms at frames 0-4, each of which is measured
+    denoiser._noise_rms = lambda frame: next(measured)
+    frames = torch.from_numpy(np.stack([noisy(scene(), np.random.default_rng(i)) for i in range(5)]))
+    flags = denoiser._measure(frames.permute(0, 3, 1, 2))
+    assert [visible for _, visible, _, _ in flags] == [False, True, True, False, False]

@@ -59,8 +59,9 @@ SCENE_CUT = 0.2  # a frame where the mean gate falls below this is a new scene: 
 NOISE_EVERY = 4  # the noise is estimated on each of the first 4 frames, then on every 4th
 MIN_SIDE = 8  # smaller frames pass unchanged
 NOISE_FLOOR = 1.0  # frames whose noise (rms standard deviation, 0..255) is under this pass unchanged: clean
-#                    night footage measured 0.29-0.60 (its codec removed the pixel noise; denoising it only
-#                    lost NIQE: dashcam 14.30 -> 15.90), noisy 2.1 (dusk bridge) to 4.5-6.5 (the synthetic clips)
+#                    night footage measured 0.29-0.83 over whole frames (its codec removed the pixel noise;
+#                    denoising it only lost NIQE: dashcam 14.30 -> 15.90), the synthetic clips 4.5-6.5
+NOISE_FLOOR_OFF = 0.8  # once denoising, it stops only under this (a clip near the floor does not flip on/off)
 TEMPORAL_EXCESS = 9.0  # the gate's noise measured over time may exceed the spatial prediction this much
 
 
@@ -119,7 +120,7 @@ class Denoiser:
         self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._refine = config.refine
-        self._visible = True  # whether the clip's noise is over NOISE_FLOOR (decided at each noise estimate)
+        self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
         self._local = LocalMotion()  # CPU frames only (OpenCV)
         self._bilateral = NoiseBilateral()  # CPU frames only (OpenCV)
         self.reset()
@@ -204,7 +205,7 @@ class Denoiser:
                 frame = frame.float()
                 self.estimator.update(frame)
                 self.mean_estimator.update(frame.mean(0, keepdim=True))
-                self._visible = self._noise_rms(frame) >= NOISE_FLOOR
+                self._visible = self._noise_rms(frame) >= (NOISE_FLOOR_OFF if self._visible else NOISE_FLOOR)
             self._seen += 1
             flags.append((measure, self._visible, self.estimator.table, self.mean_estimator.table))
         return flags
