@@ -130,6 +130,8 @@ def test_a_scene_cut_resets_the_average():
     out, denoiser = denoise(frames, "strong", batch=3)
     assert denoiser.scene_cuts == 1
     assert np.abs(out[6] - second).mean() < np.abs(out[6] - first).mean() / 4  # nothing of the old scene
+    _, before = denoise(frames[:6], "strong", batch=3)
+    assert denoiser._local._gain < before._local._gain / 1.3  # the flow's stretch measured on the new scene
 
 
 def test_batching_changes_nothing_and_the_filter_is_causal():

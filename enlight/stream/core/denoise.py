@@ -181,6 +181,8 @@ class Denoiser:
         gate = torch.exp(diff.square_().div_(noise.clamp_(min=1e-4)).mul_(-0.5 / GATE_SIGMAS**2))
         cut = gate.mean() < SCENE_CUT  # a new scene: 0-d tensor, no device sync
         self._cuts = self._cuts + cut.to(torch.int32)
+        if self._refine and x.device.type == "cpu" and bool(cut):  # (a CPU tensor: no sync to wait for)
+            self._local.new_scene()
         count = count.mul_(torch.where(cut, torch.zeros_like(gate), gate))
         weight = (count + 1).reciprocal_()  # of the new frame, on the half grid
         # bilinear, not repeated over 2x2 blocks: blocks of different weights along a thin diagonal line

@@ -51,7 +51,11 @@ class LocalMotion:
 
     def __init__(self) -> None:
         self._flow = None  # cv2.DISOpticalFlow, made on first use
-        self._gain: float | None = None  # the flow input's stretch, fixed per clip
+        self._gain: float | None = None  # the flow input's stretch, fixed per scene
+
+    def new_scene(self) -> None:
+        """After a scene cut: the flow input's stretch is measured again on the next frame."""
+        self._gain = None
 
     def __call__(self, x: torch.Tensor, past: torch.Tensor, count: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (3, H, W) the frame, past (3, H, W) the running mean moved by the global shift, count (1, h, w)
