@@ -1,7 +1,8 @@
 """Compare generator weights with the baselines on still photos: naturalness, structure, frame, hue.
 
     python benchmarks/weights_eval.py [--sets validation Fusion LIME MEF LOL15] \
-        [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] [--json FILE]
+        [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] \
+        [--post none black:0.5 toe:0.5:64 ...] [--json FILE]
 
 PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``) or a run folder
 (its newest checkpoint). Without ``--weights``: the bundled generator as ``current``. Sets:
@@ -15,6 +16,10 @@ Per set and method: mean NIQE, structure kept (mean, worst image), border excess
 hue change (mean degrees), from ``enlight.quality``, and the halo measure (``halo``, below). Prints a
 table; ``--json`` writes every number. Generators run in PyTorch on the CPU (eval mode, flush-to-zero),
 ``--margin`` pixels of extra reflection padding around each image (the frame fix; 0 = as released).
+
+``--post`` adds a row per generator and global curve applied to its output afterwards (``post_curve``:
+``none``, ``black:P``, ``toe:P:KNEE``, ``stretch:P``), to see what a change of tone would score
+without training; the generator runs once per image for all of them.
 """
 
 from __future__ import annotations
@@ -61,13 +66,53 @@ def load_any_generator(path: Path, *, margin: int | None = None):
 
 
 def generator_method(generator) -> Method:
+    last: list = [None, None]  # the last input and its output: post-curve rows reuse one forward pass
+
     def run(rgb: np.ndarray) -> np.ndarray:
+        if last[0] is rgb:
+            return last[1]
         low = to_tensor(rgb)[None]
         with torch.no_grad():
             out = generator(low, attention_map(low))
-        return ((out[0].permute(1, 2, 0) + 1) * 127.5).clamp(0, 255).round().byte().numpy()
+        last[:] = rgb, ((out[0].permute(1, 2, 0) + 1) * 127.5).clamp(0, 255).round().byte().numpy()
+        return last[1]
 
     return run
+
+
+def post_curve(spec: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A global tone curve of an output's BT.601 luma y (0-255), applied as a gain ``f(y) / y`` on all three
+    channels (chromaticity kept). b is the ``P``-th percentile of the image's luma:
+
+    - ``none``: the output as it is;
+    - ``black:P``: black point only, b -> 0, 255 kept, linear in between;
+    - ``toe:P:KNEE``: ``f(y) = y - b (1 - y / KNEE)^2`` below KNEE (clipped at 0), unchanged above: pulls
+      the darkest values down by up to b and leaves everything above the knee as it is (slope 1 there);
+    - ``stretch:P``: contrast stretch, the P-th and (100 - P)-th percentiles -> 0 and 255.
+    """
+    kind, *args = spec.split(":")
+    values = [float(a) for a in args]
+    if kind == "none" and not values:
+        return lambda out: out
+    if kind not in ("black", "toe", "stretch") or len(values) != (2 if kind == "toe" else 1):
+        raise SystemExit(f"--post: unknown curve {spec!r} (none, black:P, toe:P:KNEE, stretch:P)")
+
+    def apply(out: np.ndarray) -> np.ndarray:
+        x = out.astype(np.float32)
+        y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+        b = float(np.percentile(y, values[0]))
+        if kind == "black":
+            f = (y - b) * 255 / max(255 - b, 1e-3)
+        elif kind == "toe":
+            knee = values[1]
+            f = np.where(y < knee, y - b * (1 - np.minimum(y, knee) / knee) ** 2, y)
+        else:
+            w = float(np.percentile(y, 100 - values[0]))
+            f = (y - b) * 255 / max(w - b, 1e-3)
+        gain = np.clip(f, 0, 255) / np.maximum(y, 1e-3)
+        return np.clip(x * gain[..., None], 0, 255).round().astype(np.uint8)
+
+    return apply
 
 
 def halo(rgb: np.ndarray, out: np.ndarray) -> float:
@@ -144,6 +189,8 @@ def main() -> int:
     p.add_argument("--zerodce", type=Path, default=REPO.parent / "shared" / "baselines" / "zerodce_Epoch99.pth")
     p.add_argument("--limit", type=int, default=None, help="first N images of each set")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--post", nargs="+", default=["none"],
+                   help="global curves after each generator, one row each: none, black:P, toe:P:KNEE, stretch:P")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -165,9 +212,13 @@ def main() -> int:
     for name, path in pairs:
         for margin in args.margin:
             label = name if len(args.margin) == 1 else f"{name} margin {margin}"
-            methods[label] = generator_method(load_any_generator(Path(path), margin=margin))
+            method = generator_method(load_any_generator(Path(path), margin=margin))
+            for spec in args.post:
+                curve = post_curve(spec)
+                methods[label if spec == "none" else f"{label}, then {spec}"] = (
+                    lambda rgb, method=method, curve=curve: curve(method(rgb)))
 
-    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin}
+    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "post": args.post}
     for set_name in args.sets:
         paths = set_images(args.data, set_name)[: args.limit] if args.limit else set_images(args.data, set_name)
         start = time.perf_counter()

@@ -126,6 +126,11 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help=f"L1 of the luma to the --init generator's: keep what it did well (ours) ({w.anchor})")
     p.add_argument("--w-halo", type=float, default=w.halo,
                    help=f"no halo: the coarse gain over the gamma-matched input the same everywhere (ours) ({w.halo})")
+    p.add_argument("--w-black-point", type=float, default=w.black_point,
+                   help="black point kept: the input's darkest --black-quantile of pixels at most --black-gain times "
+                   f"as bright in the output (ours) ({w.black_point})")
+    p.add_argument("--black-quantile", type=float, default=d.black_quantile, help=f"({d.black_quantile})")
+    p.add_argument("--black-gain", type=float, default=d.black_gain, help=f"({d.black_gain})")
     p.add_argument("--w-color", type=float, default=w.color, help=f"colour constancy weight ({w.color})")
     p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
     p.add_argument("--w-angle", type=float, default=w.angle,
@@ -242,10 +247,12 @@ def _train_nonref(argv: list[str]) -> int:
     weights = LossWeights(vgg=args.w_vgg, spatial=args.w_spatial, exposure=args.w_exposure, color=args.w_color,
                           smooth=args.w_smooth, angle=args.w_angle,
                           chroma=args.w_chroma, border=args.w_border, black=args.w_black,
-                          structure=args.w_structure, anchor=args.w_anchor, halo=args.w_halo)
+                          structure=args.w_structure, anchor=args.w_anchor, halo=args.w_halo,
+                          black_point=args.w_black_point)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
+                          black_quantile=args.black_quantile, black_gain=args.black_gain,
                           freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg,
                           keep_hue=args.colour == "kept", margin=args.margin, **_run_options(args))
     trainer = NonRefTrainer(config)

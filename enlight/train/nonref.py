@@ -33,6 +33,7 @@ from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
     anchor_loss,
     black_level_loss,
+    black_point_loss,
     border_loss,
     chromaticity_loss,
     color_angle_loss,
@@ -67,6 +68,7 @@ class LossWeights:
     structure: float = 0.0  # 1 - SSIM against the gamma-matched input: no milky blotches (ours)
     anchor: float = 0.0  # L1 of the luma to the --init generator's: keep what it did well (ours)
     halo: float = 0.0  # the coarse gain over the gamma-matched input the same everywhere: no halos (ours)
+    black_point: float = 0.0  # the input's darkest pixels at most black_gain times as bright: black point kept (ours)
 
     def __post_init__(self) -> None:
         if min(vars(self).values()) < 0:
@@ -88,6 +90,8 @@ class NonRefConfig(RunSettings):
     base_channels: int = 32
     exposure_level: float = 0.5
     max_gain: float | None = 10.0  # exposure target at most this many times the input's patch mean
+    black_quantile: float = 0.01  # black_point_loss: the input's darkest pixels, this fraction of each image
+    black_gain: float = 4.0  # black_point_loss: at most this many times as bright as the input there
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
@@ -105,6 +109,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
         if self.weights.anchor > 0 and self.init is None:
             raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
+        if not 0 < self.black_quantile < 1 or self.black_gain < 0:
+            raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
 
@@ -186,6 +192,9 @@ class NonRefTrainer(TrainLoop):
             terms["border"] = w.border * border_loss(out01, reference)
         if w.black > 0:
             terms["black"] = w.black * black_level_loss(out01, low01, max_gain=cfg.max_gain or 10.0)
+        if w.black_point > 0:
+            terms["black_point"] = w.black_point * black_point_loss(out01, low01, quantile=cfg.black_quantile,
+                                                                    gain=cfg.black_gain)
         if w.structure > 0 or w.halo > 0:  # both compare against the gamma-matched input
             matched = reference if cfg.spatial_reference == "gamma" else gamma_matched(
                 low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))

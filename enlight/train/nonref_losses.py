@@ -19,6 +19,9 @@ targets a fault of an exposure-only generator:
   8-24-pixel band's may not exceed the reference's.
 - ``black_level_loss`` (ours): no grey veil over black, each 4x4 cell at most ``max_gain`` times
   as bright as in the input.
+- ``black_point_loss`` (ours): black point kept, only where the input is at its darkest: the output's luma
+  at the input's darkest pixels (a quantile of each image) at most ``gain`` times the input's. Unlike
+  ``black_level_loss`` it leaves dark walls and mid-tones alone.
 - ``structure_loss`` (ours): 1 - SSIM of the output's luma against the reference's (the input
   mapped by a global power to the output's mean), the differentiable form of
   ``enlight.quality.structure.structure_kept``: no milky blotches, no invented texture.
@@ -169,6 +172,23 @@ def black_level_loss(output: torch.Tensor, source: torch.Tensor, *, max_gain: fl
     return F.relu(out_cells - cap).mean()
 
 
+def black_point_loss(output: torch.Tensor, source: torch.Tensor, *, quantile: float = 0.01,
+                     gain: float = 4.0) -> torch.Tensor:
+    """No grey veil over black: mean L1 excess of the output's luma over ``gain`` times the input's, over the
+    pixels whose input luma is at or below the image's ``quantile`` (its darkest 1% by default).
+
+    output, source: (B, 3, H, W) in [0, 1]; luma is the channel mean. Zero for any output that keeps
+    the input's darkest pixels within ``gain`` of it, whatever it does elsewhere: it moves the black
+    point, not the dark regions that ``black_level_loss`` (a cap on every cell) pulled down with it.
+    Not in Zero-DCE (its curves keep 0 at 0 by construction).
+    """
+    y_out, y_in = _gray(output).flatten(1), _gray(source).flatten(1)
+    level = torch.quantile(y_in, quantile, dim=1, keepdim=True)
+    darkest = (y_in <= level).to(output.dtype)
+    excess = F.relu(y_out - gain * y_in) * darkest
+    return (excess.sum(1) / darkest.sum(1)).mean()
+
+
 def _gaussian_blur(x: torch.Tensor, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """(B, 1, H, W) -> (B, 1, H - size + 1, W - size + 1): a separable Gaussian, valid region only."""
     t = torch.arange(size, dtype=x.dtype, device=x.device) - (size - 1) / 2
@@ -247,6 +267,7 @@ __all__ = [
     "anchor_loss",
     "halo_loss",
     "black_level_loss",
+    "black_point_loss",
     "border_loss",
     "color_angle_loss",
     "chromaticity_loss",

@@ -126,6 +126,27 @@ def test_black_level_loss_stops_a_grey_veil_over_black():
     assert black_level_loss(veiled, source, max_gain=10).item() == pytest.approx((0.1 - 0.04) / 2, rel=1e-3)
 
 
+def test_black_point_loss_moves_the_black_point_and_leaves_dark_walls_alone():
+    """A veil over the input's black corner costs; a dark wall lifted 10x (which black_level_loss at gain 4
+    would pull down) and a bright image's darkest pixels lifted within the gain are free."""
+    from enlight.train.nonref_losses import black_level_loss, black_point_loss
+
+    source = torch.full((1, 3, 20, 20), 0.03)  # a dark wall
+    source[..., :2, :2] = 0.002  # its black corner: 4 of 400 pixels, the darkest 1%
+    lifted = (source * 10).clamp(0, 1)
+    lifted[..., :2, :2] = 0.006  # the corner within 4x its input
+    assert black_point_loss(lifted, source, quantile=0.01, gain=4).item() == 0
+    assert black_level_loss(lifted, source, max_gain=4, cell=2).item() > 0
+    veiled = lifted.clone()
+    veiled[..., :2, :2] = 0.1  # a grey veil over black
+    assert black_point_loss(veiled, source, quantile=0.01, gain=4).item() == pytest.approx(0.1 - 0.008, rel=1e-3)
+    veiled.requires_grad_(True)
+    black_point_loss(veiled, source).backward()
+    assert veiled.grad[..., 2:, :].abs().sum() == 0 and veiled.grad[..., :2, :2].abs().sum() > 0
+    bright = torch.linspace(0.2, 0.8, 400).view(1, 1, 20, 20).expand(1, 3, 20, 20)
+    assert black_point_loss((bright * 1.5).clamp(0, 1), bright).item() == 0
+
+
 def test_structure_loss_is_one_minus_the_structure_measure():
     """On a real-sized image with texture, the loss is 1 - enlight.quality.structure.structure_kept
     (the measure drops 5 more pixels at each edge and matches the gamma with BT.601 luma)."""
