@@ -244,7 +244,7 @@ class _Run:
         if self.combiner is None:
             finished = self.enhancer.submit(pixels, tag=frames)
         elif self.denoiser is None:
-            self._start(self.enhancer.begin(pixels, self.enhancer.grey), frames)
+            self._start(pixels, frames)
             finished = self._combined(keep=1)
         else:
             self.denoising.append((self.denoiser.submit(self.enhancer.begin, pixels, self.enhancer.grey), frames))
@@ -253,7 +253,8 @@ class _Run:
         self._emit(finished)
 
     def _start(self, work, frames: list) -> None:
-        """A begun batch through the model (main thread) and on to the combiner."""
+        """A batch (pixels, or the ``Work`` that ``Enhancer.begin`` made) through the model (main thread) and on
+        to the combiner."""
         work = self.enhancer.start(work)
         self.combining.append((self.combiner.submit(self.enhancer.finish, work), frames))
 

@@ -119,7 +119,6 @@ class Denoiser:
         self._seen = 0  # frames so far
         self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
-        self._refine = config.refine
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
         self._local = LocalMotion()  # CPU frames only (OpenCV)
         self._bilateral = NoiseBilateral()  # CPU frames only (OpenCV)
@@ -169,7 +168,7 @@ class Denoiser:
             return small.mean(0, keepdim=True), small
         past = move(self._mean, *shift, border=x)
         count = move(self._count, shift[0] // 2, shift[1] // 2, border=0.0)
-        if self._refine and x.device.type == "cpu":
+        if self._refines(x):
             past, count = self._local(x, past, count)
         small = half(x)
         d = x.sub_(past)
@@ -181,7 +180,7 @@ class Denoiser:
         gate = torch.exp(diff.square_().div_(noise.clamp_(min=1e-4)).mul_(-0.5 / GATE_SIGMAS**2))
         cut = gate.mean() < SCENE_CUT  # a new scene: 0-d tensor, no device sync
         self._cuts = self._cuts + cut.to(torch.int32)
-        if self._refine and x.device.type == "cpu" and bool(cut):  # (a CPU tensor: no sync to wait for)
+        if self._refines(x) and bool(cut):  # (a CPU tensor: no sync to wait for)
             self._local.new_scene()
         count = count.mul_(torch.where(cut, torch.zeros_like(gate), gate))
         weight = (count + 1).reciprocal_()  # of the new frame, on the half grid
@@ -190,6 +189,10 @@ class Denoiser:
         self._mean = torch.addcmul(past, d, smooth_full(weight, x.shape[-2:]), out=x)
         self._count = count.add_(1).clamp_(max=self.config.frames)
         return level, half(self._mean)
+
+    def _refines(self, x: torch.Tensor) -> bool:
+        """Whether the OpenCV refinements (``denoise_local``) run on x: CPU frames, and the config asks for them."""
+        return self.config.refine and x.device.type == "cpu"
 
     def _noise_rms(self, x: torch.Tensor) -> float:
         """The clip's noise standard deviation (0..255, the noise table's) over frame x (3, H, W), root mean
@@ -235,7 +238,7 @@ class Denoiser:
                 level, small = self._temporal(frames[i], shift, measure)
                 eps = self.estimator.variance(level).mul_(self.config.spatial / self._count)
                 guided_self(self._mean, small, eps, out=out[i])
-                if self._refine and frames.device.type == "cpu":
+                if self._refines(frames):
                     self._bilateral(self._mean, self._count, self.estimator, out=out[i])
             return out.clamp_(0, 255)
 
