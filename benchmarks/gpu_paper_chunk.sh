@@ -70,7 +70,7 @@ say "steps ${first:-0} -> $(newest) ($(( $(newest) - ${first:-0} )) steps; ${tra
 $train shard "$RUN" -o "$OUT_DIR/state" --weights "$WEIGHTS" --moments "$MOMENTS" --max-mib 16 || exit 2
 $train shard "$RUN" -o "$OUT_DIR/generator" --nets generator --weights fp16 --max-mib 16 || exit 2
 command -v nvidia-smi >/dev/null && nvidia-smi > "$LOGS/nvidia-smi.txt" 2>&1
-tar -czf "$OUT_DIR/logs.tar.gz" -C "$RUN" losses.jsonl config.json samples -C "$LOGS" . 2>/dev/null
+tar -czf "$OUT_DIR/logs.tar.gz" -C "$RUN" losses.jsonl config.json $(cd "$RUN" && ls -d samples 2>/dev/null) -C "$(realpath "$LOGS")" .
 ls -l "$OUT_DIR"/* "$OUT_DIR"/*/*
 say "chunk done in $(( $(date +%s) - started )) s: $(tail -n 1 "$LOGS/train.txt")"
 exit 0

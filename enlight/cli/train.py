@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps of exposure warm-up before the adversarial training (not in the paper; helps "
                    f"short runs start from natural colours) ({d.warmup_steps})")
     p.add_argument("--warmup-lr", type=float, default=d.warmup_lr, help=f"learning rate of the warm-up ({d.warmup_lr})")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start the generator from these weights (the adversarial stage as a fine-tune of them)")
     _add_run_options(p, d)
     return p
 
@@ -218,7 +220,7 @@ def _train(argv: list[str]) -> int:
     config = TrainConfig(
         low=args.low, normal=args.normal, epochs=args.epochs, decay_epochs=args.decay_epochs,
         base_channels=args.base_channels, max_steps=args.max_steps, vgg=args.vgg, warmup_steps=args.warmup_steps,
-        warmup_lr=args.warmup_lr, **_run_options(args),
+        warmup_lr=args.warmup_lr, init=args.init, **_run_options(args),
     )
     trainer = Trainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images")

@@ -29,7 +29,14 @@ from enlight.models.discriminator import build_global_discriminator, build_local
 from enlight.models.generator import build_generator
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
 from enlight.train.data import UnpairedDataset
-from enlight.train.loop import RunSettings, TrainLoop, linear_decay, newest_checkpoint, run_provenance
+from enlight.train.loop import (
+    RunSettings,
+    TrainLoop,
+    initial_generator,
+    linear_decay,
+    newest_checkpoint,
+    run_provenance,
+)
 from enlight.train.losses import (
     crop_patches,
     feature_preserving_loss,
@@ -64,6 +71,7 @@ class TrainConfig(RunSettings):
     warmup_steps: int = 0  # our addition for short runs: see Trainer.warmup_step
     warmup_lr: float = 1e-3
     warmup_target_luma: float = 0.45
+    init: Path | None = None  # start the generator from these weights (the adversarial stage as a fine-tune)
 
     def __post_init__(self) -> None:
         if self.patch_size < 32:  # VGG relu5_1 is 1/16 size; instance norm needs more than 1x1
@@ -120,7 +128,7 @@ class Trainer(TrainLoop):
         self.total_steps = config.warmup_steps + (config.epochs + config.decay_epochs) * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
-        self.generator = build_generator(base_channels=config.base_channels).to(self.device)
+        self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
         self.d_global = build_global_discriminator().to(self.device)
         self.d_local = build_local_discriminator().to(self.device)
         self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval()
