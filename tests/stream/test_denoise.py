@@ -204,7 +204,7 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=4, audio=False)
     result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    assert "denoise light, " in result.stderr_lines[-1]  # auto at full size: light
+    assert "denoise light" in result.stderr_lines[-1]  # auto at full size: light
     fast = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
     # auto for the fast preset on a CPU: light without the optical flow and the bilateral (their cost)
     assert "denoising: light (temporal, up to 8 frames along the camera's motion, motion-gated;" in fast.stdout
@@ -296,9 +296,14 @@ def test_a_clip_without_visible_noise_passes_unchanged():
     out, denoiser = denoise(quiet)
     np.testing.assert_array_equal(out, np.stack(quiet).astype(np.float32))
     assert denoiser._noise_rms(torch.from_numpy(quiet[-1]).permute(2, 0, 1).float()) < 1.0
+    report = denoiser.report()  # what the run's summary line says after the level
+    assert report.startswith("0 of 8 frames: noise 0.") and report.endswith(" under the floor 1"), report
     loud = [noisy(clean, rng) for _ in range(8)]  # sd 2.7-4.3
-    out, _ = denoise(loud)
+    out, denoiser = denoise(loud)
     assert not np.array_equal(out, np.stack(loud).astype(np.float32))
+    assert denoiser.report() == ""  # every frame denoised: the summary says the level alone
+    out, denoiser = denoise(quiet + loud)
+    assert denoiser.report() == "8 of 16 frames"
 
 
 def test_the_noise_floor_has_hysteresis():

@@ -378,5 +378,5 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         notes=tuple(notes),
         damage=source.damage,
         colour=work.grey.describe(),
-        denoise=config.plan.denoise.level,
+        denoise=work.enhancer.denoise_summary(config.plan.denoise.level),
     )

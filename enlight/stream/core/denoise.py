@@ -117,6 +117,8 @@ class Denoiser:
         self.mean_estimator = NoiseEstimator()  # of the channel mean (the gate's; grey sources: the same)
         self._cuts: torch.Tensor | int = 0
         self._seen = 0  # frames so far
+        self._filtered = 0  # frames denoised so far (the others passed unchanged: noise under the floor)
+        self._noise = 0.0  # the last noise estimate (rms, 0..255)
         self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
@@ -127,6 +129,14 @@ class Denoiser:
     @property
     def scene_cuts(self) -> int:
         return int(self._cuts)
+
+    def report(self) -> str:
+        """What the stage did so far, for a run's summary: '' when it denoised every frame, else how many
+        of them and, when some passed unchanged, the clip's noise against the floor."""
+        if self._filtered == self._seen:
+            return ""
+        done = f"{self._filtered} of {self._seen} frames"
+        return f"{done}: noise {self._noise:.2f} under the floor {NOISE_FLOOR:g}" if self._filtered == 0 else done
 
     def reset(self) -> None:
         self._mean: torch.Tensor | None = None  # (3, H, W) running mean
@@ -210,7 +220,8 @@ class Denoiser:
                 frame = frame.float()
                 self.estimator.update(frame)
                 self.mean_estimator.update(frame.mean(0, keepdim=True))
-                self._visible = self._noise_rms(frame) >= (NOISE_FLOOR_OFF if self._visible else NOISE_FLOOR)
+                self._noise = self._noise_rms(frame)
+                self._visible = self._noise >= (NOISE_FLOOR_OFF if self._visible else NOISE_FLOOR)
             self._seen += 1
             flags.append((measure, self._visible, self.estimator.table, self.mean_estimator.table))
         return flags
@@ -235,6 +246,7 @@ class Denoiser:
                     out[i] = frames[i]
                     self.reset()
                     continue
+                self._filtered += 1
                 level, small = self._temporal(frames[i], shift, measure)
                 eps = self.estimator.variance(level).mul_(self.config.spatial / self._count)
                 guided_self(self._mean, small, eps, out=out[i])

@@ -110,6 +110,12 @@ class Enhancer:
         records ``grey`` as it is now for ``_finish``."""
         return self._run(Work(pixels=batch, grey=self.grey), 0, self._after_model)
 
+    def denoise_summary(self, level: str) -> str:
+        """``level`` (the --denoise level run) and, when the denoiser left frames unchanged, how many it
+        denoised: e.g. 'light (0 of 83 frames: noise 0.81 under the floor 1)'."""
+        report = self.denoiser.report() if self.denoiser is not None else ""
+        return f"{level} ({report})" if report else level
+
     @property
     def denoises(self) -> bool:
         """Whether ``begin`` has work to do (a denoiser): worth a thread of its own on a CPU."""
