@@ -88,20 +88,27 @@ def post_curve(spec: str) -> Callable[[np.ndarray], np.ndarray]:
     - ``black:P``: black point only, b -> 0, 255 kept, linear in between;
     - ``toe:P:KNEE``: ``f(y) = y - b (1 - y / KNEE)^2`` below KNEE (clipped at 0), unchanged above: pulls
       the darkest values down by up to b and leaves everything above the knee as it is (slope 1 there);
-    - ``stretch:P``: contrast stretch, the P-th and (100 - P)-th percentiles -> 0 and 255.
+    - ``stretch:P``: contrast stretch, the P-th and (100 - P)-th percentiles -> 0 and 255;
+    - ``s:S`` and ``sm:S``: an S-curve that keeps 0 and 255 (no clipping) and pivots at mid-grey (``s``) or
+      at the image's mean luma m (``sm``): below the pivot ``m (u - S u (1 - u))`` with u = y / m, above it
+      ``m + (255 - m)(v + S v (1 - v))``; slope 1 - S at black and white, 1 + S at the pivot.
     """
     kind, *args = spec.split(":")
     values = [float(a) for a in args]
     if kind == "none" and not values:
         return lambda out: out
-    if kind not in ("black", "toe", "stretch") or len(values) != (2 if kind == "toe" else 1):
-        raise SystemExit(f"--post: unknown curve {spec!r} (none, black:P, toe:P:KNEE, stretch:P)")
+    if kind not in ("black", "toe", "stretch", "s", "sm") or len(values) != (2 if kind == "toe" else 1):
+        raise SystemExit(f"--post: unknown curve {spec!r} (none, black:P, toe:P:KNEE, stretch:P, s:S, sm:S)")
 
     def apply(out: np.ndarray) -> np.ndarray:
         x = out.astype(np.float32)
         y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
-        b = float(np.percentile(y, values[0]))
-        if kind == "black":
+        b = float(np.percentile(y, values[0])) if kind in ("black", "toe", "stretch") else 0.0
+        if kind in ("s", "sm"):
+            strength, m = values[0], (127.5 if kind == "s" else float(np.clip(y.mean(), 16, 239)))
+            u, v = np.clip(y / m, 0, 1), np.clip((y - m) / (255 - m), 0, 1)
+            f = np.where(y < m, m * (u - strength * u * (1 - u)), m + (255 - m) * (v + strength * v * (1 - v)))
+        elif kind == "black":
             f = (y - b) * 255 / max(255 - b, 1e-3)
         elif kind == "toe":
             knee = values[1]
@@ -190,7 +197,8 @@ def main() -> int:
     p.add_argument("--limit", type=int, default=None, help="first N images of each set")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--post", nargs="+", default=["none"],
-                   help="global curves after each generator, one row each: none, black:P, toe:P:KNEE, stretch:P")
+                   help="global curves after each generator, one row each: none, black:P, toe:P:KNEE, stretch:P, "
+                   "s:S, sm:S")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
