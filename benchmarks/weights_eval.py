@@ -133,7 +133,7 @@ def halo(rgb: np.ndarray, out: np.ndarray) -> float:
 
 def set_images(data: Path, name: str) -> list[Path]:
     if name == "validation":
-        from enlight.train.nonref import validation_split
+        from enlight.train.data import validation_split
 
         return validation_split(list_images(data / "train" / "low"), 40)[1]
     if name == "LOL15":

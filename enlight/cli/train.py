@@ -50,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-lr", type=float, default=d.warmup_lr, help=f"learning rate of the warm-up ({d.warmup_lr})")
     p.add_argument("--init", type=Path, default=None,
                    help="start the generator from these weights (the adversarial stage as a fine-tune of them)")
+    p.add_argument("--validation", type=int, default=d.validation,
+                   help=f"low-light images held out, as --recipe zerodce holds them out (40 there) ({d.validation})")
+    p.add_argument("--adversarial", type=float, default=d.adversarial,
+                   help=f"weight of the adversarial terms in the generator's loss ({d.adversarial:g})")
+    p.add_argument("--w-structure", type=float, default=d.w_structure,
+                   help="stage 2's structure loss beside the paper's (0: the paper's recipe)")
+    p.add_argument("--w-border", type=float, default=d.w_border, help="stage 2's no-frame loss (0)")
+    p.add_argument("--w-anchor", type=float, default=d.w_anchor,
+                   help="L1 to the --init generator's output (0)")
     _add_run_options(p, d)
     return p
 
@@ -220,7 +229,8 @@ def _train(argv: list[str]) -> int:
     config = TrainConfig(
         low=args.low, normal=args.normal, epochs=args.epochs, decay_epochs=args.decay_epochs,
         base_channels=args.base_channels, max_steps=args.max_steps, vgg=args.vgg, warmup_steps=args.warmup_steps,
-        warmup_lr=args.warmup_lr, init=args.init, **_run_options(args),
+        warmup_lr=args.warmup_lr, init=args.init, validation=args.validation, adversarial=args.adversarial,
+        w_structure=args.w_structure, w_border=args.w_border, w_anchor=args.w_anchor, **_run_options(args),
     )
     trainer = Trainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images")

@@ -65,6 +65,21 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div(127.5).sub(1)
 
 
+def validation_split(images: list[Path], count: int) -> tuple[list[Path], list[Path]]:
+    """(train, validation): ``count`` images held out, evenly spread over the sorted list.
+
+    Deterministic (depends only on the file names), so every run and every evaluation holds out
+    the same images.
+    """
+    images = sorted(images)
+    if count <= 0:
+        return images, []
+    if count >= len(images):
+        raise EnlightError(f"cannot hold out {count} of {len(images)} images")
+    held = set(np.linspace(0, len(images) - 1, count).round().astype(int).tolist())
+    return [p for i, p in enumerate(images) if i not in held], [p for i, p in enumerate(images) if i in held]
+
+
 class UnpairedDataset(Dataset):
     """Item ``epoch * len(self) + i`` (see ``EpochSampler``) is a dict of
 
@@ -72,8 +87,9 @@ class UnpairedDataset(Dataset):
     in [0, 1] computed from ``low``; the normal image is drawn at random for each item.
     """
 
-    def __init__(self, low_dir: str | Path, normal_dir: str | Path, *, crop: int = 320, seed: int = 0) -> None:
-        self.low = list_images(low_dir)
+    def __init__(self, low_dir: str | Path | list[Path], normal_dir: str | Path, *, crop: int = 320,
+                 seed: int = 0) -> None:
+        self.low = list(low_dir) if isinstance(low_dir, list) else list_images(low_dir)
         self.normal = list_images(normal_dir)
         self.crop = crop
         self.seed = seed

@@ -21,12 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
-from enlight.train.data import list_images
+from enlight.train.data import list_images, validation_split
 from enlight.train.distill import LowLightCrops
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.losses import feature_preserving_loss
@@ -118,21 +117,6 @@ class NonRefConfig(RunSettings):
         data = super().to_json()
         data["weights"] = {k: float(v) for k, v in vars(self.weights).items()}
         return data
-
-
-def validation_split(images: list[Path], count: int) -> tuple[list[Path], list[Path]]:
-    """(train, validation): ``count`` images held out, evenly spread over the sorted list.
-
-    Deterministic (depends only on the file names), so every run and every evaluation holds out
-    the same images.
-    """
-    images = sorted(images)
-    if count <= 0:
-        return images, []
-    if count >= len(images):
-        raise EnlightError(f"cannot hold out {count} of {len(images)} images")
-    held = set(np.linspace(0, len(images) - 1, count).round().astype(int).tolist())
-    return [p for i, p in enumerate(images) if i not in held], [p for i, p in enumerate(images) if i in held]
 
 
 class NonRefTrainer(TrainLoop):

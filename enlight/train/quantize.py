@@ -50,8 +50,7 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     image's activations, so they must match (and that stack is what costs memory: 24 images at
     512x384 peaked at 12.7 GB; 48 at 384x288, the default, fit in 24 GiB)."""
     from enlight.models.onnx_export import INPUT_NAMES
-    from enlight.train.data import list_images, load_rgb
-    from enlight.train.nonref import validation_split
+    from enlight.train.data import list_images, load_rgb, validation_split
 
     paths = sorted(p for folder in config.images for p in list_images(folder))
     if config.holdout and len(paths) > config.holdout:

@@ -28,7 +28,7 @@ from enlight.errors import EnlightError
 from enlight.models.discriminator import build_global_discriminator, build_local_discriminator
 from enlight.models.generator import build_generator
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
-from enlight.train.data import UnpairedDataset
+from enlight.train.data import UnpairedDataset, list_images, validation_split
 from enlight.train.loop import (
     RunSettings,
     TrainLoop,
@@ -46,6 +46,7 @@ from enlight.train.losses import (
     ralsgan_g_loss,
     random_patch_boxes,
 )
+from enlight.train.nonref_losses import anchor_loss, border_loss, gamma_matched, structure_loss
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +73,13 @@ class TrainConfig(RunSettings):
     warmup_lr: float = 1e-3
     warmup_target_luma: float = 0.45
     init: Path | None = None  # start the generator from these weights (the adversarial stage as a fine-tune)
+    validation: int = 0  # low-light images held out (enlight.train.data.validation_split); 0: all, as the paper
+    adversarial: float = 1.0  # weight of the two adversarial terms in the generator's loss (the paper: 1)
+    # stage 2's terms (enlight.train.nonref_losses; 0 = the paper's recipe): the structure measure as a loss,
+    # no bright frame, and L1 to the --init generator's output (needs --init)
+    w_structure: float = 0.0
+    w_border: float = 0.0
+    w_anchor: float = 0.0
 
     def __post_init__(self) -> None:
         if self.patch_size < 32:  # VGG relu5_1 is 1/16 size; instance norm needs more than 1x1
@@ -80,6 +88,10 @@ class TrainConfig(RunSettings):
             raise EnlightError(f"--crop must be at least the patch size ({self.patch_size}), got {self.crop}")
         if self.batch_size < 1 or self.epochs < 0 or self.decay_epochs < 0:
             raise EnlightError("--batch-size must be >= 1 and epochs >= 0")
+        if min(self.validation, self.adversarial, self.w_structure, self.w_border, self.w_anchor) < 0:
+            raise EnlightError("--validation and the loss weights must be >= 0")
+        if self.w_anchor > 0 and self.init is None:
+            raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
 
 
 class ImagePool:
@@ -123,12 +135,17 @@ class Trainer(TrainLoop):
 
     def __init__(self, config: TrainConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
         self._setup(config)
-        self.dataset = UnpairedDataset(config.low, config.normal, crop=config.crop, seed=config.seed)
+        train, self.validation = validation_split(list_images(config.low), config.validation)
+        self.dataset = UnpairedDataset(train, config.normal, crop=config.crop, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.warmup_steps + (config.epochs + config.decay_epochs) * self.steps_per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+        self.anchor = None
+        if config.w_anchor > 0:  # a frozen copy of the starting generator, run as it ships (eval mode)
+            self.anchor = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+            self.anchor.eval().requires_grad_(False)
         self.d_global = build_global_discriminator().to(self.device)
         self.d_local = build_local_discriminator().to(self.device)
         self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval()
@@ -205,7 +222,9 @@ class Trainer(TrainLoop):
             loss_vgg = feature_preserving_loss(self.vgg, fake, low)
             loss_vgg_patch = sum(feature_preserving_loss(self.vgg, f, s) for f, s in zip(fake_patches, low_patches,
                                                                                           strict=True)) / count
-            loss_g = loss_g_global + loss_g_local + cfg.vgg_weight * (loss_vgg + loss_vgg_patch)
+            loss_g = cfg.adversarial * (loss_g_global + loss_g_local) + cfg.vgg_weight * (loss_vgg + loss_vgg_patch)
+            kept = self._kept_terms(fake, low, attention)
+            loss_g = loss_g + sum(kept.values())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward()
         self.scaler.step(self.opt_g)
@@ -231,9 +250,26 @@ class Trainer(TrainLoop):
         self.step += 1
         losses = {
             "g_total": loss_g, "g_global": loss_g_global, "g_local": loss_g_local,
-            "vgg": loss_vgg, "vgg_patch": loss_vgg_patch, "d_global": loss_d_global, "d_local": loss_d_local,
+            "vgg": loss_vgg, "vgg_patch": loss_vgg_patch, "d_global": loss_d_global, "d_local": loss_d_local, **kept,
         }
         return {k: float(v.detach()) for k, v in losses.items()}
+
+    def _kept_terms(self, fake: torch.Tensor, low: torch.Tensor, attention: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Stage 2's terms, weighted (none at the paper's settings): fake, low (B, 3, H, W) in [-1, 1]."""
+        cfg, terms = self.config, {}
+        if cfg.w_structure == cfg.w_border == cfg.w_anchor == 0:
+            return terms
+        out01, low01 = (fake.float() + 1) / 2, (low.float() + 1) / 2
+        matched = gamma_matched(low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
+        if cfg.w_structure > 0:
+            terms["structure"] = cfg.w_structure * structure_loss(out01.clamp(0, 1), matched)
+        if cfg.w_border > 0:
+            terms["border"] = cfg.w_border * border_loss(out01, matched)
+        if self.anchor is not None:
+            with torch.no_grad():
+                anchored = (self.anchor(low, attention).float() + 1) / 2
+            terms["anchor"] = cfg.w_anchor * anchor_loss(out01, anchored)
+        return terms
 
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         low = batch["low"][:4].to(self.device)

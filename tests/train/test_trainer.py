@@ -165,3 +165,33 @@ def test_a_warmup_only_run_trains_all_its_steps(folders, tmp_path):
     assert trainer.total_steps == 4
     trainer.fit(progress=False)
     assert trainer.step == 4
+
+
+def test_fine_tune_holds_out_validation_and_adds_stage_two_terms(folders, tmp_path):
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import save_weights
+
+    start = build_generator(base_channels=8)
+    start.keep_hue, start.margin = True, 4
+    init = save_weights(tmp_path / "init.safetensors", start, provenance="test")
+    trainer = Trainer(config(folders, tmp_path / "run", init=init, validation=2, adversarial=0.5, w_structure=1.0,
+                             w_border=1.0, w_anchor=1.0), vgg=Vgg16Relu51())
+    assert torch.equal(trainer.generator.conv1_1.weight, start.conv1_1.weight)  # --init
+    assert trainer.generator.keep_hue and trainer.generator.margin == 4  # the weights' settings come along
+    assert len(trainer.dataset) == 4 and len(trainer.validation) == 2
+    assert not set(trainer.validation) & set(trainer.dataset.low)  # held out: never a training crop
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(4))
+    losses = trainer.train_step(next(iter(loader)))
+    assert {"structure", "border", "anchor"} <= set(losses) and all(np.isfinite(v) for v in losses.values())
+    assert not torch.equal(trainer.generator.conv1_1.weight, start.conv1_1.weight)
+    assert torch.equal(trainer.anchor.conv1_1.weight, start.conv1_1.weight)  # the anchor stays as it started
+    paper = Trainer(config(folders, tmp_path / "paper"), vgg=Vgg16Relu51())  # the paper's recipe: none of it
+    assert len(paper.dataset) == 6 and paper.anchor is None
+    assert not {"structure", "border", "anchor"} & set(paper.train_step(next(iter(loader))))
+
+
+def test_anchor_needs_init(folders, tmp_path):
+    from enlight.errors import EnlightError
+
+    with pytest.raises(EnlightError, match="--w-anchor needs --init"):
+        config(folders, tmp_path / "run", w_anchor=1.0)
