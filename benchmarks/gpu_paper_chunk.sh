@@ -5,7 +5,7 @@
 #   bash benchmarks/gpu_paper_chunk.sh stage       only check the carried inputs (a call of its own)
 # Reads gpu_data/paper (benchmarks/gpu_paper_data.py: images + VGG16 in int8) and, when present, the
 # last chunk's shards in gpu_data/paper_state; resumes (or starts) the run in RUN, stops at the time
-# box with a checkpoint, and writes 7 files to OUT_DIR: state/ (manifest + shards: the next chunk's
+# box with a checkpoint (VALIDATION, 40: the validation split held out), and writes 7 files to OUT_DIR: state/ (manifest + shards: the next chunk's
 # input; weights int8, Adam reset), generator/ (manifest + shards: the generator in fp16, to export),
 # logs.tar.gz (samples, losses, logs). TINY=1 tries the script on a CPU (crop 32, batch 2, base 8).
 set -uo pipefail
@@ -19,6 +19,7 @@ fi
 # the paper's settings, as make train-paper
 CROP=${CROP:-320} BATCH=${BATCH:-32} EPOCHS=${EPOCHS:-100} DECAY=${DECAY:-100} BASE=${BASE:-32}
 WORKERS=${WORKERS:-8} DEVICE=${DEVICE:-cuda} MINUTES=${MINUTES:-7.5}
+VALIDATION=${VALIDATION:-40}   # the validation split held out (as --recipe zerodce); the state of 2026-12-04: 0
 WEIGHTS=${WEIGHTS:-int8} MOMENTS=${MOMENTS:-reset}   # the state's encoding (enlight-train shard)
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 train="${PYTHON:-python3} -m enlight.cli.train"
@@ -43,7 +44,9 @@ if [ -f "$STATE/manifest.json" ]; then
   ${PYTHON:-python3} - "$STATE/manifest.json" <<EOF || exit 2   # a state of other settings would taint the run
 import json, sys
 have = json.load(open(sys.argv[1]))["config"]
-want = dict(crop=$CROP, batch_size=$BATCH, epochs=$EPOCHS, decay_epochs=$DECAY, base_channels=$BASE)
+want = dict(crop=$CROP, batch_size=$BATCH, epochs=$EPOCHS, decay_epochs=$DECAY, base_channels=$BASE,
+            validation=$VALIDATION)
+have.setdefault("validation", 0)  # states from before --validation trained on every image
 bad = {k: f"{have.get(k)} (here {v})" for k, v in want.items() if have.get(k) != v}
 sys.exit(f"gpu_paper_chunk: $STATE was trained with other settings: {bad}" if bad else 0)
 EOF
@@ -61,7 +64,7 @@ say "$( [ -n "$RESUME" ] && echo resuming || echo starting) $RUN on $DEVICE for 
 # the time box stops at a step boundary; SIGINT 45 s later is the backstop (also saves a checkpoint)
 timeout -s INT "$(${PYTHON:-python3} -c "print(int($MINUTES * 60 + 45))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
   --out "$RUN" --vgg "$VGG" --crop "$CROP" --batch-size "$BATCH" --epochs "$EPOCHS" --decay-epochs "$DECAY" \
-  --lr 1e-4 --base-channels "$BASE" $AMP --workers "$WORKERS" --device "$DEVICE" --max-minutes "$MINUTES" \
+  --lr 1e-4 --base-channels "$BASE" --validation "$VALIDATION" $AMP --workers "$WORKERS" --device "$DEVICE" --max-minutes "$MINUTES" \
   --checkpoint-every 250 --sample-every 250 --keep-checkpoints 2 --quiet $RESUME 2>&1 | tee "$LOGS/train.txt"
 rc=${PIPESTATUS[0]}
 trained=$(( $(date +%s) - started ))

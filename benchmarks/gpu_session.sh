@@ -5,7 +5,7 @@
 # 2. side by side on the one GPU, MINUTES each:
 #    a. a chunk of the paper's recipe from scratch (benchmarks/gpu_paper_chunk.sh: its state comes back);
 #    b. the adversarial stage as a fine-tune of the shipped generator (--init, lr $FT_LR, FT_EPOCHS +
-#       FT_EPOCHS decay), checkpoints every FT_EVERY steps;
+#       FT_EPOCHS decay, stage 2's terms beside it: FT_TERMS), checkpoints every FT_EVERY steps;
 # 3. writes to OUT_DIR at most 8 files, 16 MiB each: paper/state/* (3), paper/logs.tar.gz, and ft.tar cut
 #    into parts of 15 MiB (ft.tar.part-aa, -ab, ...: the fine-tune's generators at 3 checkpoints as int8
 #    shard sets, its losses, every other sample grid and log, and the denoiser's cost JSON; about 59 MiB in
@@ -17,6 +17,9 @@ OUT_DIR=${1:?usage: gpu_session.sh OUT_DIR}
 INPUTS=${INPUTS:-gpu_data/paper}
 MINUTES=${MINUTES:-7}
 FT_LR=${FT_LR:-3e-5} FT_EPOCHS=${FT_EPOCHS:-25} FT_EVERY=${FT_EVERY:-100}
+# the fine-tune's losses beside the paper's: stage 2's terms at its weights (2026-12-04 ran without them:
+# structure fell to 0.67 and a bright frame came back; docs/training.md)
+FT_TERMS=${FT_TERMS:---w-structure 1 --w-border 10 --w-anchor 2 --adversarial 1}
 FT=runs/gan_ft
 if [ "${TINY:-0}" = 1 ]; then   # try the script on a CPU: tiny crops, no GPU
   export TINY CROP=32 BATCH=2 BASE=32 WORKERS=0 DEVICE=cpu; MINUTES=0.3; FT_EVERY=2; COST="--device cpu --sizes small --frames 8 --repeats 1"
@@ -41,7 +44,7 @@ MINUTES=$MINUTES WORKERS=${WORKERS:-6} bash benchmarks/gpu_paper_chunk.sh "$OUT_
 paper=$!
 timeout -s INT "$(python3 -c "print(int($MINUTES * 60 + 45))")" $train --low "$INPUTS/low" --normal "$INPUTS/normal" \
   --out "$FT" --vgg "$VGG" --init enlight/models/weights/enlightengan.safetensors --crop "$CROP" --batch-size "$BATCH" \
-  --epochs "$FT_EPOCHS" --decay-epochs "$FT_EPOCHS" --lr "$FT_LR" $AMP --workers "${WORKERS:-6}" --device "$DEVICE" \
+  --epochs "$FT_EPOCHS" --decay-epochs "$FT_EPOCHS" --lr "$FT_LR" --validation 40 $FT_TERMS $AMP --workers "${WORKERS:-6}" --device "$DEVICE" \
   --max-minutes "$MINUTES" --checkpoint-every "$FT_EVERY" --sample-every "$FT_EVERY" --keep-checkpoints 50 --quiet \
   > "$FT.pack/train.txt" 2>&1
 say "fine-tune exited $?: $(tail -n 2 "$FT.pack/train.txt" | tr '\n' ' ')"
