@@ -145,3 +145,15 @@ def test_a_pool_worker_that_dies_is_replaced_and_its_task_run_again(tmp_path, we
     assert [r.status for r in report.rows] == ["done"] * 3, report.table()
     assert [len(read_video(out / p.name)["times"]) for p in inputs] == [4, 5, 6]
     assert outputs(out) == [MANIFEST, "cam0.mp4", "cam1.mp4", "cam2.mp4"]  # the dead worker's temporary: gone
+
+
+def test_a_task_run_again_may_replace_only_what_this_batch_wrote():
+    from enlight.stream.apps.batch import run_again
+    from enlight.stream.apps.tasks import Task
+
+    task = Task(3, "video", "in.mp4", "out.mp4", 10)
+    # nothing was there before the batch: what is there now, the dead pool's output, may be replaced
+    assert run_again(task, existed=False) == Task(3, "video", "in.mp4", "out.mp4", 10, overwrite=True)
+    assert run_again(task, existed=True) is task  # the user's file, there before: still protected
+    forced = Task(3, "video", "in.mp4", "out.mp4", 10, overwrite=True)
+    assert run_again(forced, existed=True) is forced

@@ -200,6 +200,7 @@ def run_local(tasks: list[Task], settings: Settings, jobs: int,
             yield run_task(task, settings, on_frames)
         return
     todo, tries = list(tasks), dict.fromkeys((t.id for t in tasks), 0)
+    existed = {t.id: Path(t.output).exists() for t in tasks}  # before any attempt: not this batch's
     while todo:
         broken: list[Task] = []
         for task, outcome in _pool_run(todo, settings, jobs, on_frames):
@@ -208,10 +209,19 @@ def run_local(tasks: list[Task], settings: Settings, jobs: int,
                 continue
             tries[task.id] += 1
             if tries[task.id] < LOCAL_RETRIES + 1:
-                broken.append(task)
+                broken.append(run_again(task, existed=existed[task.id]))
             else:
                 yield Outcome(task, "failed", reason=f"its worker process died {tries[task.id]} times")
         todo = broken
+
+
+def run_again(task: Task, *, existed: bool) -> Task:
+    """The task to run after the pool broke under it. A broken pool takes down every task in it, also
+    those that a healthy worker had just finished (output written, result not yet collected): when
+    nothing was at the output before the batch began, what is there now is this batch's own, and the
+    second attempt may replace it (it refused, 'output exists', before). A file that was there before
+    stays protected unless the task could already overwrite it."""
+    return task if task.overwrite or existed else replace(task, overwrite=True)
 
 
 LOCAL_RETRIES = 1  # a task whose worker died runs once more
