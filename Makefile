@@ -95,7 +95,8 @@ train-paper: vgg
 # back here: CHUNK=<the run tool's files_at> make train-paper-import (the next chunk's state, runs/paper_chunks
 # continued, the generator exported to runs/paper_chunks/enlightengan.safetensors)
 train-paper-data: vgg
-	$(BIN)/python benchmarks/gpu_paper_data.py --data $(DATA)
+	$(BIN)/python benchmarks/gpu_paper_data.py --data $(DATA) --normal-every 6
+	tar -cf gpu_data/paper.tar -C gpu_data paper
 train-paper-chunk:
 	bash benchmarks/gpu_paper_chunk.sh $(or $(OUT),out/paper_chunk)
 train-paper-import:
