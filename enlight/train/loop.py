@@ -298,6 +298,12 @@ def initial_generator(init: Path | None, *, base_channels: int):
     return generator
 
 
+def frozen_generator(init: Path, *, base_channels: int, device: torch.device):
+    """The generator in ``init`` as it runs when shipped (eval mode, no gradients), on ``device``: what
+    ``--w-anchor`` keeps a fine-tune close to."""
+    return initial_generator(init, base_channels=base_channels).to(device).eval().requires_grad_(False)
+
+
 def read_checkpoint(path: Path, *, map_location="cpu") -> dict:
     """A checkpoint written by ``TrainLoop.save_checkpoint`` (one-line error otherwise)."""
     try:

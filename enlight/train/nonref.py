@@ -27,7 +27,14 @@ from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
 from enlight.train.data import list_images, validation_split
 from enlight.train.distill import LowLightCrops
-from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
+from enlight.train.loop import (
+    RunSettings,
+    TrainLoop,
+    freeze_batchnorm,
+    frozen_generator,
+    initial_generator,
+    linear_decay,
+)
 from enlight.train.losses import feature_preserving_loss
 from enlight.train.nonref_losses import (
     anchor_loss,
@@ -132,9 +139,8 @@ class NonRefTrainer(TrainLoop):
         self.generator.keep_hue, self.generator.margin = config.keep_hue, config.margin
         self.anchor = None
         if config.weights.anchor > 0:  # a frozen copy of the starting generator, run as it ships (eval mode)
-            self.anchor = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
+            self.anchor = frozen_generator(config.init, base_channels=config.base_channels, device=self.device)
             self.anchor.keep_hue, self.anchor.margin = config.keep_hue, config.margin
-            self.anchor.eval().requires_grad_(False)
         self.vgg = None
         if config.weights.vgg > 0:
             self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval().requires_grad_(False)

@@ -32,6 +32,7 @@ from enlight.train.data import UnpairedDataset, list_images, validation_split
 from enlight.train.loop import (
     RunSettings,
     TrainLoop,
+    frozen_generator,
     initial_generator,
     linear_decay,
     newest_checkpoint,
@@ -144,8 +145,7 @@ class Trainer(TrainLoop):
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
         self.anchor = None
         if config.w_anchor > 0:  # a frozen copy of the starting generator, run as it ships (eval mode)
-            self.anchor = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
-            self.anchor.eval().requires_grad_(False)
+            self.anchor = frozen_generator(config.init, base_channels=config.base_channels, device=self.device)
         self.d_global = build_global_discriminator().to(self.device)
         self.d_local = build_local_discriminator().to(self.device)
         self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval()
