@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +33,7 @@ from enlight.stream.io.locations import Location
 PASSTHROUGH_TYPES = ("audio", "subtitle")
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
+_PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,10 @@ class VideoSource:
                  timeout_s: float | None = 10.0) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue = _FrameQueue(queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._iterated = False
         self.decode_s = 0.0
         self.frames_decoded = 0
         self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
@@ -273,10 +276,19 @@ class VideoSource:
         return frame_to_rgb(frame, self.color)
 
     def set_queue_size(self, frames: int) -> None:
-        """How many decoded items may wait for the consumer (frames are big at 8K); before iterating."""
+        """How many decoded frames may wait for the consumer (frames are big at 8K; the packets of the other
+        streams in between are small and not counted). Also once decoding has started (``start``): a
+        smaller size takes effect as the consumer drains the queue below it."""
+        self._queue.set_limit(frames)
+
+    def start(self, frames: int) -> None:
+        """Start decoding now, up to ``frames`` items ahead of the consumer, before anyone iterates:
+        the file command decodes while it imports torch and builds the model (issue 17)."""
         if self._thread is not None:
-            raise RuntimeError("the queue size is set before iterating")
-        self._queue = queue.Queue(maxsize=max(1, frames))
+            raise RuntimeError("a VideoSource starts once")
+        self._queue.set_limit(frames)
+        self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
+        self._thread.start()
 
     def __enter__(self) -> VideoSource:
         return self
@@ -303,10 +315,12 @@ class VideoSource:
 
         Raises ``EnlightError`` if the file turns out truncated or corrupt while decoding.
         """
-        if self._thread is not None:
+        if self._iterated:
             raise RuntimeError("a VideoSource can be iterated once")
-        self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
-        self._thread.start()
+        self._iterated = True
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
+            self._thread.start()
         while True:
             item = self._queue.get()
             if item is _END:
@@ -318,7 +332,7 @@ class VideoSource:
     def _put(self, item) -> bool:
         while not self._stop.is_set():
             try:
-                self._queue.put(item, timeout=0.1)
+                self._queue.put(item, timeout=_PUT_WAIT_S)
                 return True
             except queue.Full:
                 continue
@@ -373,6 +387,54 @@ class VideoSource:
             frames = self._decode(packet)  # the empty packet at the end flushes the decoder
             self.decode_s += time.perf_counter() - start
             yield from frames
+
+
+class _FrameQueue:
+    """The decode thread's queue: items in order, of which at most ``limit`` decoded frames (``put`` of a
+    frame waits while that many wait; packets of the other streams never do). The limit can change at
+    any time. ``put`` raises ``queue.Full`` after ``timeout``; ``get_nowait`` raises ``queue.Empty``."""
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque = deque()
+        self._frames = 0
+        self._limit = max(1, limit)
+        self._changed = threading.Condition()
+
+    def set_limit(self, frames: int) -> None:
+        with self._changed:
+            self._limit = max(1, frames)
+            self._changed.notify_all()
+
+    def put(self, item, timeout: float) -> None:
+        frame = isinstance(item, DecodedFrame)
+        with self._changed:
+            if frame and not self._changed.wait_for(lambda: self._frames < self._limit, timeout):
+                raise queue.Full
+            self._items.append(item)
+            self._frames += frame
+            self._changed.notify_all()
+
+    def get(self):
+        with self._changed:
+            self._changed.wait_for(lambda: self._items)
+            return self._take()
+
+    def get_nowait(self):
+        with self._changed:
+            if not self._items:
+                raise queue.Empty
+            return self._take()
+
+    def _take(self):
+        item = self._items.popleft()
+        self._frames -= isinstance(item, DecodedFrame)
+        self._changed.notify_all()
+        return item
+
+    def frames(self) -> int:
+        """Decoded frames waiting now."""
+        with self._changed:
+            return self._frames
 
 
 def _missing_packets(path: Path | str, streams: list) -> dict[str, int]:
