@@ -176,9 +176,9 @@ def distill_parser() -> argparse.ArgumentParser:
 
     d = DistillConfig(teacher=Path(), images=(), out=Path())
     p = OneLineParser(prog=f"{PROG} distill",
-                description="Train a narrow generator (base channels 16 or 8) to reproduce a full one.")
+                description="Train a narrow generator (base channels 16, 12 or 8) to reproduce a full one.")
     p.add_argument("--teacher", type=Path, default=None, help="teacher weights (default: the bundled generator)")
-    p.add_argument("--base-channels", type=int, default=d.base_channels, choices=(8, 16, 32),
+    p.add_argument("--base-channels", type=int, default=d.base_channels, choices=(8, 12, 16, 32),
                    help=f"student width ({d.base_channels})")
     p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light images")
     p.add_argument("--clips", type=Path, nargs="*", default=(), help="low-light videos to take frames from")
@@ -194,7 +194,8 @@ def distill_parser() -> argparse.ArgumentParser:
                    help="train for reduced-resolution inference at 1/SCALE of the size (1)")
     p.add_argument("--upsample", default=d.upsample, choices=("guided", "bilinear"),
                    help=f"how the correction returns to full size when --scale > 1 ({d.upsample})")
-    p.add_argument("--init", type=Path, default=None, help="start the student from these weights")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start the student from these weights (a wider generator is cut to --base-channels)")
     p.add_argument("--freeze-bn", action="store_true",
                    help="keep the BatchNorm statistics of --init fixed (use with --scale > 1)")
     p.add_argument("--cache-teacher", action="store_true",
