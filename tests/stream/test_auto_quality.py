@@ -138,7 +138,8 @@ def test_the_plan_follows_the_flags(flags, int8, label, monkeypatch):
     monkeypatch.setenv(FLAGS_ENV, flags)
     plan = make_plan(quality="balanced", backend="onnxruntime", device="cpu")
     assert (plan.int8_model is not None) == int8 and plan.label == label
-    assert plan.weights == WEIGHTS_DIR / "enlightengan_c16.safetensors"  # the float student, or what int8 was made from
+    # int8: made from the base-16 student; no int8 dot products: the narrower base-12 float student
+    assert plan.weights == WEIGHTS_DIR / ("enlightengan_c16.safetensors" if int8 else "enlightengan_c12.safetensors")
     auto = make_plan(quality="auto", backend="onnxruntime", device="cpu", workload=video(500, 400))
     assert auto.auto.quality == auto.quality
     assert auto.auto == choose_quality(video(500, 400), {**FLOAT, "balanced": label}, "cpu", COSTS,
@@ -186,8 +187,8 @@ def test_dry_run_shows_the_choice_and_the_estimate(tmp_path, cli):
     named = cli(clip, "-o", tmp_path / "o.mp4", "--device", "cpu", "--dry-run", "--quality", "balanced",
                 env={FLAGS_ENV: "avx2 fma"})
     assert "quality auto" not in named.stdout and "runtime: onnxruntime on cpu" in named.stdout
-    assert "the float student: this CPU has no int8 dot products" in named.stdout
-    assert "enlightengan_c16.safetensors" in named.stdout
+    assert "the base-12 float student: this CPU has no int8 dot products" in named.stdout
+    assert "enlightengan_c12.safetensors" in named.stdout
 
 
 def test_a_run_prints_the_estimate_first_and_the_choice_in_its_summary(tmp_path, cli):

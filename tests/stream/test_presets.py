@@ -114,3 +114,39 @@ def test_cli_fast_preset_and_bad_quality(tmp_path, cli):
     assert result.returncode == 2 and len(result.stderr_lines) == 1
     with pytest.raises(EnlightError, match="unknown quality"):
         quality_preset("turbo")
+
+
+@pytest.mark.parametrize("flags, precision, weights", [
+    ("avx2 fma", "auto", "enlightengan_c12.safetensors"),  # no int8 dot products: the narrower float student
+    ("avx2 fma", "fp32", "enlightengan_c16.safetensors"),  # fp32 asked: the network the int8 model was made from
+    ("asimd asimddp", "auto", None),  # ARM with the dot product: int8
+])
+def test_balanced_on_a_cpu_without_int8_dot_products_runs_its_narrower_float_student(flags, precision, weights,
+                                                                                     monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("ENLIGHT_CPU_FLAGS", flags)
+    plan = make_plan(quality="balanced", backend="onnxruntime", device="cpu", precision=precision)
+    if weights is None:
+        assert plan.int8_model is not None and plan.label == "onnxruntime int8"
+        return
+    assert plan.int8_model is None and plan.weights == WEIGHTS_DIR / weights and plan.label == "onnxruntime"
+    assert plan.weights.exists()
+    assert ("base-12 float student: this CPU has no int8 dot products" in plan.describe()) == (precision == "auto")
+    assert build_backend(plan).name == "onnxruntime"
+    assert make_plan(quality="balanced", backend="torch", device="cpu").weights.name == "enlightengan_c16.safetensors"
+
+
+def test_the_narrower_balanced_student_tracks_the_full_model_on_a_real_photo(shared, monkeypatch):
+    from enlight.models.weights import load_generator
+    from enlight.train.data import load_rgb
+
+    monkeypatch.setenv("ENLIGHT_CPU_FLAGS", "avx2 fma")
+    plan = make_plan(quality="balanced", backend="onnxruntime", device="cpu")
+    assert load_generator(plan.weights).base_channels == 12
+    photo = load_rgb(sorted((shared / "data" / "eval" / "MEF").iterdir())[0])[:192, :320]
+    x = torch.from_numpy(photo.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+    a = attention_map(x)
+    best = build_backend(make_plan(quality="best", backend="onnxruntime", device="cpu"))(x, a).clamp(-1, 1)
+    narrow = build_backend(plan)(x, a).clamp(-1, 1)
+    mse = float(((narrow - best) / 2).pow(2).mean())
+    assert 10 * np.log10(1 / mse) > 30  # the 35 dB target is measured in docs, on whole sets

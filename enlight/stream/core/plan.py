@@ -78,13 +78,12 @@ class InferencePlan:
         ])
 
     def _float_note(self) -> str:
-        """Why balanced runs its float student where it could run int8 (``--dry-run``)."""
+        """Why balanced runs its narrower float student where it could run int8 (``--dry-run``)."""
         preset = quality_preset(self.quality)
-        bundled = self.weights is not None and preset.weights is not None and self.weights.name == preset.weights
-        if (preset.cpu_int8 is None or self.int8_model is not None or not bundled or self.device.type != "cpu"
-                or self.runtime != "onnxruntime" or has_int8_dot(cpu_flags())):
+        if preset.cpu_narrow is None or self.weights is None or self.weights.name != preset.cpu_narrow:
             return ""
-        return "; the float student: this CPU has no int8 dot products (avx512_vnni, avx_vnni, amx_int8)"
+        return ("; the base-12 float student: this CPU has no int8 dot products (avx512_vnni, avx_vnni, amx_int8), "
+                "without which int8 gains little")
 
 
 def default_quality(live: bool, device: torch.device) -> str:
@@ -152,12 +151,17 @@ def denoise_config(level: str, preset: Quality, device: torch.device, workload: 
     return DenoiseConfig(level, refine=not (device.type == "cpu" and preset.scale > 1))
 
 
-def _int8(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
-          runtime: str) -> bool:
-    """Whether ``preset`` runs its int8 model: a CPU with int8 dot products (``cpu_kind``), ONNX Runtime,
-    precision auto and the bundled EnlightenGAN weights."""
-    return (preset.cpu_int8 is not None and weights is None and model == "enlightengan" and precision == "auto"
-            and device.type == "cpu" and runtime == "onnxruntime" and has_int8_dot(cpu_flags()))
+def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
+               runtime: str) -> str | None:
+    """What ``preset`` runs on ONNX Runtime on a CPU, with precision auto and the bundled EnlightenGAN weights:
+    'int8' (its int8 model) where the CPU has int8 dot products (``cpu_kind``), else 'narrow' (its narrower
+    float student) where it has one; None otherwise (its float network)."""
+    if not (weights is None and model == "enlightengan" and precision == "auto" and device.type == "cpu"
+            and runtime == "onnxruntime"):
+        return None
+    if has_int8_dot(cpu_flags()):
+        return "int8" if preset.cpu_int8 is not None else None
+    return "narrow" if preset.cpu_narrow is not None else None
 
 
 def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None, precision: str,
@@ -169,9 +173,9 @@ def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None,
         return fixed_choice("best", f"{'--weights' if weights else '--model ' + model} runs at full size")
     labels = {}
     for name in QUALITIES:
-        int8 = _int8(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
-                     runtime=runtime)
-        labels[name] = f"{runtime} int8" if int8 else runtime
+        chosen = _cpu_model(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
+                            runtime=runtime)
+        labels[name] = f"{runtime} int8" if chosen == "int8" else runtime
     return choose_quality(workload or Workload("live" if live else "stream"), labels, device.type,
                           cpu=cpu_kind(cpu_flags()))
 
@@ -198,13 +202,15 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
         auto = resolve_auto(workload, model=model, weights=weights, precision=precision, device=resolved,
                             runtime=runtime, live=live)
     preset = quality_preset(auto.quality if auto else quality or default_quality(live, resolved))
-    int8 = _int8(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
+    chosen = _cpu_model(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
+    int8 = chosen == "int8"
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved))
     if isinstance(denoise, str):
         denoise = denoise_config(denoise, preset, resolved, workload)
+    network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
     return InferencePlan(
-        model=model, quality=preset.name, weights=_preset_weights(preset, model, weights),
+        model=model, quality=preset.name, weights=network,
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
     )

@@ -38,10 +38,10 @@ COSTS = CostTable(
     where="costs measured on a 2-core AMD EPYC (family 25 model 17) with AVX-512 VNNI",
     kind="avx512_vnni",
     costs={
-        ("best", "onnxruntime"): PresetCost(ms_per_mp=2682.0, startup_s=5.19),
-        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=641.5, startup_s=2.20),
-        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=878.8, startup_s=2.06),
-        ("fast", "onnxruntime"): PresetCost(ms_per_mp=41.6, startup_s=1.73),
+        ("best", "onnxruntime"): PresetCost(ms_per_mp=2740.1, startup_s=3.76),
+        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=613.2, startup_s=2.13),
+        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=839.6, startup_s=1.87),
+        ("fast", "onnxruntime"): PresetCost(ms_per_mp=44.3, startup_s=2.16),
     },
 )
 # END MEASURED
