@@ -77,12 +77,21 @@ def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]
     return {"ours": lambda: build_backend(make_plan(device="cpu"), network=generator)}
 
 
+BALANCED_NARROW = "balanced, base-12 float (a CPU without int8 dot products)"
+
+
 def preset_variants() -> dict[str, tuple[Backend, float, str]]:
-    """The --quality presets on the CPU, and the fast preset with plain bilinear upsampling of its
-    correction instead of the guided filter (which of the two keeps more detail). Each: (backend, scale, upsample)."""
+    """The --quality presets on the CPU; balanced's narrower float student (what it runs on a CPU without int8
+    dot products; this CPU's own choice is the row ``balanced``); and the fast preset with plain bilinear
+    upsampling of its correction instead of the guided filter (which of the two keeps more detail). Each:
+    (backend, scale, upsample)."""
+    from enlight.models.weights import WEIGHTS_DIR
     from enlight.stream.core.presets import QUALITIES
 
     plans = {name: make_plan(quality=name, device="cpu") for name in QUALITIES}
+    narrow = QUALITIES["balanced"].cpu_narrow
+    if narrow is not None:
+        plans[BALANCED_NARROW] = make_plan(quality="balanced", device="cpu", weights=WEIGHTS_DIR / narrow)
     variants = {name: (build_backend(plan), plan.scale, plan.upsample) for name, plan in plans.items()}
     fast, scale, _ = variants["fast"]
     variants["fast, bilinear upsampling"] = (fast, scale, "bilinear")

@@ -298,7 +298,8 @@ def preset_section(presets: dict | None) -> list[str]:
 
     out = ["## Quality presets against the full model", "",
            "`--quality balanced` runs a distilled base-16 student at full size (int8 through ONNX Runtime on a "
-           f"CPU) and `fast` a base-8 student at 1/{QUALITIES['fast'].scale:g} of the size, its correction carried "
+           "CPU with int8 dot products; the `base-12 float` row is what it runs on a CPU without them) and `fast` "
+           f"a base-8 student at 1/{QUALITIES['fast'].scale:g} of the size, its correction carried "
            "back with a guided filter; here each is compared with `best` (the full generator at full "
            "size): PSNR against best's output (mean, and the worst image), NIQE, and the detail kept (mean "
            "|Laplacian| of the luma relative to best's: 1 = as sharp). The last rows run the fast student with "

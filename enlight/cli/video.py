@@ -343,43 +343,6 @@ def _enhance(argv: list[str]) -> int:
     source, output = _check_names(args)
     wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
     workload = probe_workload(source, args.max_frames) if wanted else None
-    decoding = None if args.dry_run else _start_decoding(args, source)
-    try:
-        return _run_file(args, source, output, workload, decoding)
-    finally:
-        if decoding is not None:
-            decoding.close()
-
-
-def _start_decoding(args, source):
-    """The input opened and decoding on its own thread before torch is imported (about 2 s on a 2-core
-    CPU, on one core: the decoder gets the other), or None where the run may want NVIDIA's hardware
-    decoder (``--hw-decode auto`` on a machine with an NVIDIA driver, or a named decoder)."""
-    from enlight.stream.core.memory import budget_bytes, prefetch_frames
-    from enlight.stream.io.source import VideoSource
-
-    if args.hw_decode != "off" and (args.hw_decode != "auto" or _cuda_possible(args.device)):
-        return None
-    decoding = VideoSource(source, timeout_s=args.timeout)
-    try:
-        decoding.start(prefetch_frames(decoding.info.width, decoding.info.height,
-                                       budget_bytes=budget_bytes(args.max_memory)))
-    except BaseException:
-        decoding.close()
-        raise
-    return decoding
-
-
-def _cuda_possible(device: str) -> bool:
-    """Whether ``--device`` may mean CUDA, known without importing torch: asked for, or ``auto`` where
-    an NVIDIA driver is loaded (Linux) or cannot be ruled out (elsewhere)."""
-    if device.startswith("cuda"):
-        return True
-    return device == "auto" and (sys.platform != "linux" or os.path.exists("/proc/driver/nvidia/version"))
-
-
-def _run_file(args, source, output, workload, decoding) -> int:
-    """The file run once the names are checked: plan, the first line, the pipeline, the summary."""
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     plan = _plan(args, live=False, workload=workload)
@@ -403,7 +366,7 @@ def _run_file(args, source, output, workload, decoding) -> int:
         timeout_s=args.timeout,
     )
     try:
-        stats = run(config, source=decoding)
+        stats = run(config)
     except Interrupted as stop:
         where = f"kept {stop.frames} frames in {stop.partial}" if stop.partial else "nothing was kept"
         print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)

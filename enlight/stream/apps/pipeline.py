@@ -304,12 +304,10 @@ def _helper_thread(name: str, wanted: bool) -> Iterator[ThreadPoolExecutor | Non
         yield pool
 
 
-def run(config: PipelineConfig, *, backend: Backend | None = None, source: VideoSource | None = None) -> RunStats:
+def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     """Enhance ``config.input`` into ``config.output``. Raises EnlightError or Interrupted.
 
     backend: use this one instead of building the plan's (tests, benchmarks).
-    source: ``config.input`` already opened, and perhaps decoding (``VideoSource.start``: the file command
-    starts it before it imports torch), software-decoded; the run closes it.
     """
     start = time.perf_counter()
     source_at, output_at = _locations(config)
@@ -318,10 +316,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None, source: Video
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
-    if source is None:
-        source = VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
-                             timeout_s=config.timeout_s)
-    with source, torch_threads(around_model), \
+    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
+                     timeout_s=config.timeout_s) as source, torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
             _helper_thread("enlight-denoise", backend.device.type == "cpu" and enhancer.denoises) as denoiser:
         memory = _memory_plan(config, source.info, backend.device)

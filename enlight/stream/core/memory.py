@@ -109,14 +109,3 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
     while encode < 4 and peak(batch, decode, encode + 1) <= budget:
         encode += 1
     return MemoryPlan(batch, decode, encode, peak(batch, decode, encode))
-
-
-PREFETCH_BYTES = 256 << 20  # decoded frames the file command may hold while it starts up (issue 17)
-
-
-def prefetch_frames(width: int, height: int, *, budget_bytes: int | None = None) -> int:
-    """How many decoded (H, W, 3) uint8 frames may be buffered while the run starts up (the imports and
-    the model: about 2 s on a 2-core CPU, when the decoder has a core to itself): ``PREFETCH_BYTES`` worth,
-    at most a quarter of ``budget_bytes`` (default: ``default_budget_bytes()``), at least 2."""
-    budget = default_budget_bytes() if budget_bytes is None else budget_bytes
-    return max(2, min(PREFETCH_BYTES, budget // 4) // max(1, 3 * width * height))

@@ -133,7 +133,6 @@ class VideoSource:
         self._queue = _FrameQueue(queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._iterated = False
         self.decode_s = 0.0
         self.frames_decoded = 0
         self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
@@ -277,18 +276,10 @@ class VideoSource:
 
     def set_queue_size(self, frames: int) -> None:
         """How many decoded frames may wait for the consumer (frames are big at 8K; the packets of the other
-        streams in between are small and not counted). Also once decoding has started (``start``): a
-        smaller size takes effect as the consumer drains the queue below it."""
-        self._queue.set_limit(frames)
-
-    def start(self, frames: int) -> None:
-        """Start decoding now, up to ``frames`` items ahead of the consumer, before anyone iterates:
-        the file command decodes while it imports torch and builds the model (issue 17)."""
+        streams in between are small and not counted); before iterating."""
         if self._thread is not None:
-            raise RuntimeError("a VideoSource starts once")
+            raise RuntimeError("the queue size is set before iterating")
         self._queue.set_limit(frames)
-        self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
-        self._thread.start()
 
     def __enter__(self) -> VideoSource:
         return self
@@ -315,12 +306,10 @@ class VideoSource:
 
         Raises ``EnlightError`` if the file turns out truncated or corrupt while decoding.
         """
-        if self._iterated:
+        if self._thread is not None:
             raise RuntimeError("a VideoSource can be iterated once")
-        self._iterated = True
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._produce, name="enlight-decode", daemon=True)
+        self._thread.start()
         while True:
             item = self._queue.get()
             if item is _END:
@@ -391,8 +380,9 @@ class VideoSource:
 
 class _FrameQueue:
     """The decode thread's queue: items in order, of which at most ``limit`` decoded frames (``put`` of a
-    frame waits while that many wait; packets of the other streams never do). The limit can change at
-    any time. ``put`` raises ``queue.Full`` after ``timeout``; ``get_nowait`` raises ``queue.Empty``."""
+    frame waits while that many wait; the packets of the other streams in between never do, so a file with
+    much audio per frame still gets its frames' worth of read-ahead). ``put`` raises ``queue.Full`` after
+    ``timeout``; ``get_nowait`` raises ``queue.Empty``."""
 
     def __init__(self, limit: int) -> None:
         self._items: deque = deque()
