@@ -18,8 +18,9 @@ table; ``--json`` writes every number. Generators run in PyTorch on the CPU (eva
 ``--margin`` pixels of extra reflection padding around each image (the frame fix; 0 = as released).
 
 ``--post`` adds a row per generator and global curve applied to its output afterwards (``post_curve``:
-``none``, ``black:P``, ``toe:P:KNEE``, ``stretch:P``), to see what a change of tone would score
-without training; the generator runs once per image for all of them.
+``none``, ``black:P``, ``toe:P:KNEE``, ``stretch:P``, ``s:S``, ``sm:S``, ``pow:M``), to see what a change of
+tone would score without training; the generator runs once per image for all of them. The ``input``
+baseline gets a row per curve too (the curve alone).
 """
 
 from __future__ import annotations
@@ -91,20 +92,23 @@ def post_curve(spec: str) -> Callable[[np.ndarray], np.ndarray]:
     - ``stretch:P``: contrast stretch, the P-th and (100 - P)-th percentiles -> 0 and 255;
     - ``s:S`` and ``sm:S``: an S-curve that keeps 0 and 255 (no clipping) and pivots at mid-grey (``s``) or
       at the image's mean luma m (``sm``): below the pivot ``m (u - S u (1 - u))`` with u = y / m, above it
-      ``m + (255 - m)(v + S v (1 - v))``; slope 1 - S at black and white, 1 + S at the pivot.
+      ``m + (255 - m)(v + S v (1 - v))``; slope 1 - S at black and white, 1 + S at the pivot;
+    - ``pow:M``: ``255 (y / 255)^p`` with p chosen per image so that the mean luma is M (an exposure target).
     """
     kind, *args = spec.split(":")
     values = [float(a) for a in args]
     if kind == "none" and not values:
         return lambda out: out
-    if kind not in ("black", "toe", "stretch", "s", "sm") or len(values) != (2 if kind == "toe" else 1):
-        raise SystemExit(f"--post: unknown curve {spec!r} (none, black:P, toe:P:KNEE, stretch:P, s:S, sm:S)")
+    if kind not in ("black", "toe", "stretch", "s", "sm", "pow") or len(values) != (2 if kind == "toe" else 1):
+        raise SystemExit(f"--post: unknown curve {spec!r} (none, black:P, toe:P:KNEE, stretch:P, s:S, sm:S, pow:M)")
 
     def apply(out: np.ndarray) -> np.ndarray:
         x = out.astype(np.float32)
         y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
         b = float(np.percentile(y, values[0])) if kind in ("black", "toe", "stretch") else 0.0
-        if kind in ("s", "sm"):
+        if kind == "pow":
+            f = 255 * _power_to_mean(np.clip(y / 255, 1e-4, 1), values[0] / 255)
+        elif kind in ("s", "sm"):
             strength, m = values[0], (127.5 if kind == "s" else float(np.clip(y.mean(), 16, 239)))
             u, v = np.clip(y / m, 0, 1), np.clip((y - m) / (255 - m), 0, 1)
             f = np.where(y < m, m * (u - strength * u * (1 - u)), m + (255 - m) * (v + strength * v * (1 - v)))
@@ -120,6 +124,15 @@ def post_curve(spec: str) -> Callable[[np.ndarray], np.ndarray]:
         return np.clip(x * gain[..., None], 0, 255).round().astype(np.uint8)
 
     return apply
+
+
+def _power_to_mean(y: np.ndarray, mean: float) -> np.ndarray:
+    """y ** p (y in (0, 1]) with p found by bisection (in the log domain) so that its mean is ``mean``."""
+    low, high = 0.05, 20.0
+    for _ in range(40):
+        p = (low * high) ** 0.5
+        low, high = (p, high) if (y ** p).mean() > mean else (low, p)
+    return y ** ((low * high) ** 0.5)
 
 
 def halo(rgb: np.ndarray, out: np.ndarray) -> float:
@@ -214,6 +227,9 @@ def main() -> int:
                 methods["Zero-DCE"] = zerodce_method(args.zerodce)
             else:
                 print(f"weights_eval: {args.zerodce} missing, Zero-DCE skipped", file=sys.stderr)
+        elif name == "input":  # the input under each --post curve too: what a global tone curve alone scores
+            for spec in args.post:
+                methods["input" if spec == "none" else f"input, then {spec}"] = post_curve(spec)
         else:
             methods[{"gamma": "gamma 0.45", "clahe": "CLAHE"}.get(name, name)] = known[name]
     pairs = [w.split("=", 1) for w in (args.weights if args.weights is not None else [f"current={default_weights()}"])]
