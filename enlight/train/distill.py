@@ -32,7 +32,6 @@ from enlight.models.weights import load_generator
 from enlight.ops.luma import attention_map
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
-from enlight.train.prune import prune_generator
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,16 +68,6 @@ class DistillConfig(RunSettings):
             raise EnlightError(f"--scale must be >= 1 and leave at least 9 pixels of the crop, got {self.scale}")
         if self.upsample not in ("guided", "bilinear"):
             raise EnlightError(f"--upsample must be guided or bilinear, got {self.upsample}")
-
-def _student(init: Path | None, base_channels: int):
-    """The student to train: fresh, ``init``'s weights, or ``init`` cut to ``base_channels`` where it is
-    wider (``enlight.train.prune``: a narrower student starts from a trained wider one)."""
-    if init is not None:
-        wider = load_generator(init)
-        if wider.base_channels > base_channels:
-            return prune_generator(wider, base_channels)
-    return initial_generator(init, base_channels=base_channels)
-
 
 def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
     """Every ``every``-th frame of a video as (H, W, 3) uint8 RGB, at most ``limit`` frames."""
@@ -161,7 +150,8 @@ class DistillTrainer(TrainLoop):
         self.teacher = load_generator(config.teacher).to(self.device).eval().requires_grad_(False)
         if config.cache_teacher:
             self.dataset.targets = self._teacher_outputs()
-        self.generator = _student(config.init, config.base_channels).to(self.device)
+        self.generator = initial_generator(config.init, base_channels=config.base_channels,
+                                           cut_wider=True).to(self.device)
         self.generator.keep_hue = self.teacher.keep_hue  # a student learns the teacher's luma, its colours are kept too
         self.generator.margin = round(self.teacher.margin / config.scale)  # the same context, at its own scale
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))

@@ -285,14 +285,19 @@ def freeze_batchnorm(net: torch.nn.Module) -> None:
             module.eval()
 
 
-def initial_generator(init: Path | None, *, base_channels: int):
-    """A generator to train: the weights in ``init`` (checked to have ``base_channels``), or fresh ones."""
+def initial_generator(init: Path | None, *, base_channels: int, cut_wider: bool = False):
+    """A generator to train: the weights in ``init`` (checked to have ``base_channels``), or fresh ones.
+    cut_wider: a wider ``init`` is cut to ``base_channels`` (``enlight.train.prune``: a narrower student
+    starts from a trained wider one) instead of refused."""
     from enlight.models.generator import build_generator
     from enlight.models.weights import load_generator
+    from enlight.train.prune import prune_generator
 
     if init is None:
         return build_generator(base_channels=base_channels)
     generator = load_generator(init)
+    if cut_wider and generator.base_channels > base_channels:
+        return prune_generator(generator, base_channels)
     if generator.base_channels != base_channels:
         raise EnlightError(f"--init has base channels {generator.base_channels}, not {base_channels}")
     return generator

@@ -3,9 +3,10 @@
 import pytest
 import torch
 
+from enlight.errors import EnlightError
 from enlight.models.generator import build_generator
 from enlight.models.weights import save_weights
-from enlight.train.distill import _student
+from enlight.train.loop import initial_generator
 from enlight.train.prune import _readers, prune_generator
 
 
@@ -70,9 +71,11 @@ def test_a_distillation_from_a_wider_init_starts_from_its_cut(tmp_path):
     wide = _random_generator(8)
     _silence_half(wide)
     path = save_weights(tmp_path / "wide.safetensors", wide, provenance="test")
-    student = _student(path, 4)
+    student = initial_generator(path, base_channels=4, cut_wider=True)
     assert student.base_channels == 4
     frames, attention = _inputs()
     with torch.no_grad():
         torch.testing.assert_close(student.eval()(frames, attention), wide(frames, attention), atol=1e-5, rtol=1e-5)
-    assert _student(path, 8).base_channels == 8  # the same width: the weights as they are
+    assert initial_generator(path, base_channels=8, cut_wider=True).base_channels == 8  # as they are
+    with pytest.raises(EnlightError, match="base channels 8, not 4"):
+        initial_generator(path, base_channels=4)  # other trainers still refuse a wider --init
