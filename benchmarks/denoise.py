@@ -11,7 +11,8 @@
    enhancer, each at its default and at a stronger setting.
 2. Ghosting, on the moving-object clip: warping error of the output (flow taken on the clean clip)
    and PSNR inside the object's box.
-3. Real night footage (../shared/data/video/surveillance_night.mp4, real_night/*.mp4; skipped when
+3. Real night footage (../shared/data/video/surveillance_night.mp4, real_night/*.mp4, and with ``--real-dir``
+   more clips, e.g. the Starlight clips with real sensor noise, ``benchmarks/starlight_clips.py``; skipped when
    absent): the whole frames enhanced (as the command does: the denoiser measures the noise on the whole
    picture), then Immerkaer's no-reference noise estimate on the output's luma on centre crops at the
    native resolution (downscaling would average the noise away), denoise off vs on, and NIQE.
@@ -274,25 +275,35 @@ def boiling(frames: list[np.ndarray]) -> float:
     return float(np.mean([np.abs(luma(b) - luma(a)).mean() for a, b in zip(frames, frames[1:], strict=False)]))
 
 
-def real_footage(frames: int, size: tuple[int, int], enhance: Enhance) -> list[dict]:
+def _real_clips(real_dir: Path | None) -> list[tuple[Path, int]]:
+    """(clip, first frame) of the real night footage: the shared clips from frame 30, then every video in
+    ``real_dir`` (``--real-dir``: e.g. the Starlight clips of ``benchmarks/starlight_clips.py``, real sensor
+    noise) from its first frame. Missing ones are left out."""
+    shared = [SHARED / "video" / "surveillance_night.mp4", *sorted((SHARED / "video" / "real_night").glob("*.mp4"))]
+    extra = sorted(p for p in real_dir.iterdir() if p.suffix in (".mkv", ".mp4")) if real_dir else []
+    return [(p, 30) for p in shared if p.is_file()] + [(p, 0) for p in extra]
+
+
+def real_footage(frames: int, size: tuple[int, int], enhance: Enhance, real_dir: Path | None = None) -> list[dict]:
     from enlight.quality.niqe import niqe
 
-    paths = [SHARED / "video" / "surveillance_night.mp4", *sorted((SHARED / "video" / "real_night").glob("*.mp4"))]
     rows = []
-    for path in paths:
-        if not path.is_file():
-            continue
-        whole = _whole(path, frames, size, start=30)  # enhanced whole, as the command does; measured on a crop
+    for path, start in _real_clips(real_dir):
+        whole = _whole(path, frames, size, start=start)  # enhanced whole, as the command does; measured on a crop
         clip = _centre(whole, size)
         row = {"clip": path.name, "input_noise": round(float(np.mean([immerkaer(f) for f in clip])), 3),
                "input_mad": round(float(np.mean([wavelet_mad(f) for f in clip])), 3),
-               "input_boiling": round(boiling(clip), 3), "noise": {}, "mad": {}, "boiling": {}, "niqe": {}}
+               "input_boiling": round(boiling(clip), 3), "noise": {}, "mad": {}, "boiling": {}, "niqe": {},
+               "niqe_whole": {}}
         for level in ("off", *OURS):
-            out = _centre(enhance(whole, level), size)
+            enhanced = enhance(whole, level)
+            out = _centre(enhanced, size)
             row["noise"][level] = round(float(np.mean([immerkaer(f) for f in out])), 3)
             row["mad"][level] = round(float(np.mean([wavelet_mad(f) for f in out])), 3)
             row["boiling"][level] = round(boiling(out), 3)
             row["niqe"][level] = round(float(np.mean([niqe(f) for f in out[-4:]])), 3)
+            # the whole frames after the denoiser's first 8 (its running mean filled): fewer crops' chance
+            row["niqe_whole"][level] = round(float(np.mean([niqe(f) for f in enhanced[8:]])), 3)
         rows.append(row)
         print(f"  {path.name}: input {row['input_noise']}, output noise {row['noise']}, NIQE {row['niqe']}",
               flush=True)
@@ -303,15 +314,15 @@ def snapshot(rows_of_frames: list[list[np.ndarray]], path: Path) -> None:
     """A grid PNG: one row per clip, one column per frame given."""
     grid = np.concatenate([np.concatenate(row, axis=1) for row in rows_of_frames], axis=0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(path)
+    Image.fromarray(grid).save(path, **({"quality": 90} if path.suffix == ".jpg" else {}))
 
 
-def night_snapshot(frames: int, size: tuple[int, int], enhance: Enhance, path: Path) -> None:
+def night_snapshot(frames: int, size: tuple[int, int], enhance: Enhance, path: Path,
+                   clips: list[tuple[Path, int]]) -> None:
     """input | denoise off | each of OURS, the last frame of each real night clip's centre crop."""
-    paths = [SHARED / "video" / "surveillance_night.mp4", *sorted((SHARED / "video" / "real_night").glob("*.mp4"))]
     rows = []
-    for clip_path in (p for p in paths if p.is_file()):
-        whole = _whole(clip_path, frames, size, start=30)
+    for clip_path, start in clips:
+        whole = _whole(clip_path, frames, size, start=start)
         rows.append(_centre([whole[-1]] + [enhance(whole, level)[-1] for level in ("off", *OURS)], size))
     if rows:
         snapshot(rows, path)
@@ -397,7 +408,10 @@ def report(result: dict) -> None:
         for r in result["real"]:
             for key, label, given in (("noise", "Immerkaer noise", r["input_noise"]),
                                       ("mad", "wavelet MAD noise", r["input_mad"]),
-                                      ("boiling", "boiling", r["input_boiling"]), ("niqe", "NIQE", None)):
+                                      ("boiling", "boiling", r["input_boiling"]), ("niqe", "NIQE", None),
+                                      ("niqe_whole", "NIQE, whole frames from the 9th", None)):
+                if key not in r:
+                    continue
                 first = "" if given is None else f"{given:.2f}"
                 print(f"| {r['clip']} | {label} | {first} | " + " | ".join(f"{r[key][m]:.2f}" for m in r[key]) + " |")
     if result.get("cost"):
@@ -410,6 +424,9 @@ def main() -> None:
     parser.add_argument("--size", default="320x192")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "img" / "denoise.json")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "denoise_night.png")
+    parser.add_argument("--real-dir", type=Path, help="more real night clips (.mkv, .mp4), e.g. the Starlight "
+                        "clips of benchmarks/starlight_clips.py; the snapshot of these goes to --real-png")
+    parser.add_argument("--real-png", type=Path, default=ROOT / "docs" / "img" / "denoise_real_noise.jpg")
     parser.add_argument("--skip", nargs="*", default=(), choices=("synthetic", "real", "cost", "png"))
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
@@ -420,9 +437,12 @@ def main() -> None:
     if "synthetic" not in args.skip:
         result["synthetic"] = synthetic(args.frames, size, enhance)
     if "real" not in args.skip:
-        result["real"] = real_footage(args.frames, size, enhance)
+        result["real"] = real_footage(args.frames, size, enhance, args.real_dir)
     if "png" not in args.skip:
-        night_snapshot(args.frames, size, enhance, args.png)
+        clips = _real_clips(None)
+        night_snapshot(args.frames, size, enhance, args.png, clips)
+        if args.real_dir:
+            night_snapshot(args.frames, size, enhance, args.real_png, _real_clips(args.real_dir)[len(clips):])
     if "cost" not in args.skip:
         result["cost"] = cost(120, repeats=3)
     result["seconds"] = round(time.perf_counter() - started, 1)
