@@ -15,7 +15,9 @@
    more clips, e.g. the Starlight clips with real sensor noise, ``benchmarks/starlight_clips.py``; skipped when
    absent): the whole frames enhanced (as the command does: the denoiser measures the noise on the whole
    picture), then Immerkaer's no-reference noise estimate on the output's luma on centre crops at the
-   native resolution (downscaling would average the noise away), denoise off vs on, and NIQE.
+   native resolution (downscaling would average the noise away), denoise off vs on, and NIQE. With
+   ``--truth-dir``, a real noisy sequence with its ground truth (ViDeNN's low-light test layout): PSNR of
+   every method, as in 1.
 4. Cost: the fast preset's end-to-end fps at 854x480 (pipeline.run on an encoded clip), off vs on;
    run it alone under ``quiet`` (``--skip synthetic real png``): it is a speed measurement.
 
@@ -310,6 +312,27 @@ def real_footage(frames: int, size: tuple[int, int], enhance: Enhance, real_dir:
     return rows
 
 
+def real_truth(folder: Path, enhance: Enhance) -> dict:
+    """Real noise with a truth: a ViDeNN-style sequence folder (``noisy/NAME.png`` and
+    ``ground_truth/NAME_GT.png``, consecutive frames of a static low-light scene, e.g. ViDeNN's
+    ``lowlight_dataset/test/mountains``, MIT licence): PSNR of enhance(method(noisy)) against
+    enhance(ground truth) over the noisy frames that have one, and over the last of them alone (the
+    temporal average has had the most frames there)."""
+    from PIL import Image as _Image
+
+    pairs = [(n, folder / "ground_truth" / f"{n.stem}_GT.png") for n in sorted((folder / "noisy").glob("*.png"))]
+    pairs = [(n, g) for n, g in pairs if g.is_file()]
+    noisy = [np.asarray(_Image.open(n).convert("RGB")) for n, _ in pairs]
+    reference = enhance([np.asarray(_Image.open(g).convert("RGB")) for _, g in pairs])
+    outputs = _methods(noisy, enhance)
+    row = {"clip": folder.name, "frames": [n.name for n, _ in pairs],
+           "psnr": {m: round(psnr(out, reference), 2) for m, out in outputs.items()},
+           "psnr_last": {m: round(psnr(out[-1:], reference[-1:]), 2) for m, out in outputs.items()}}
+    print(f"  {folder.name} ({len(pairs)} frames): " + ", ".join(f"{m} {v:.2f}" for m, v in row["psnr"].items()),
+          flush=True)
+    return row
+
+
 def snapshot(rows_of_frames: list[list[np.ndarray]], path: Path) -> None:
     """A grid PNG: one row per clip, one column per frame given."""
     grid = np.concatenate([np.concatenate(row, axis=1) for row in rows_of_frames], axis=0)
@@ -414,6 +437,12 @@ def report(result: dict) -> None:
                     continue
                 first = "" if given is None else f"{given:.2f}"
                 print(f"| {r['clip']} | {label} | {first} | " + " | ".join(f"{r[key][m]:.2f}" for m in r[key]) + " |")
+    if result.get("real_truth"):
+        row = result["real_truth"]
+        print(f"\n{row['clip']} (real noise, {len(row['frames'])} frames with a truth), PSNR dB:\n")
+        print("| | " + " | ".join(row["psnr"]) + " |\n|---|" + "---|" * len(row["psnr"]))
+        print("| all frames | " + " | ".join(f"{v:.2f}" for v in row["psnr"].values()) + " |")
+        print("| the last frame | " + " | ".join(f"{v:.2f}" for v in row["psnr_last"].values()) + " |")
     if result.get("cost"):
         print(f"\nfast preset end to end at 854x480: {result['cost']}")
 
@@ -426,6 +455,8 @@ def main() -> None:
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "denoise_night.png")
     parser.add_argument("--real-dir", type=Path, help="more real night clips (.mkv, .mp4), e.g. the Starlight "
                         "clips of benchmarks/starlight_clips.py; the snapshot of these goes to --real-png")
+    parser.add_argument("--truth-dir", type=Path, help="a real noisy sequence with its ground truth (ViDeNN's "
+                        "lowlight_dataset/test/mountains layout: noisy/*.png, ground_truth/*_GT.png)")
     parser.add_argument("--real-png", type=Path, default=ROOT / "docs" / "img" / "denoise_real_noise.jpg")
     parser.add_argument("--skip", nargs="*", default=(), choices=("synthetic", "real", "cost", "png"))
     args = parser.parse_args()
@@ -438,6 +469,8 @@ def main() -> None:
         result["synthetic"] = synthetic(args.frames, size, enhance)
     if "real" not in args.skip:
         result["real"] = real_footage(args.frames, size, enhance, args.real_dir)
+        if args.truth_dir:
+            result["real_truth"] = real_truth(args.truth_dir, enhance)
     if "png" not in args.skip:
         clips = _real_clips(None)
         night_snapshot(args.frames, size, enhance, args.png, clips)
