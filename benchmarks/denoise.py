@@ -282,6 +282,9 @@ def _real_clips(real_dir: Path | None) -> list[tuple[Path, int]]:
     ``real_dir`` (``--real-dir``: e.g. the Starlight clips of ``benchmarks/starlight_clips.py``, real sensor
     noise) from its first frame. Missing ones are left out."""
     shared = [SHARED / "video" / "surveillance_night.mp4", *sorted((SHARED / "video" / "real_night").glob("*.mp4"))]
+    if real_dir is not None and not real_dir.is_dir():
+        print(f"  --real-dir {real_dir}: not a folder, skipped", flush=True)
+        real_dir = None
     extra = sorted(p for p in real_dir.iterdir() if p.suffix in (".mkv", ".mp4")) if real_dir else []
     return [(p, 30) for p in shared if p.is_file()] + [(p, 0) for p in extra]
 
@@ -322,6 +325,9 @@ def real_truth(folder: Path, enhance: Enhance) -> dict:
 
     pairs = [(n, folder / "ground_truth" / f"{n.stem}_GT.png") for n in sorted((folder / "noisy").glob("*.png"))]
     pairs = [(n, g) for n, g in pairs if g.is_file()]
+    if not pairs:
+        print(f"  --truth-dir {folder}: no noisy/NAME.png with a ground_truth/NAME_GT.png, skipped", flush=True)
+        return {}
     noisy = [np.asarray(_Image.open(n).convert("RGB")) for n, _ in pairs]
     reference = enhance([np.asarray(_Image.open(g).convert("RGB")) for _, g in pairs])
     outputs = _methods(noisy, enhance)
