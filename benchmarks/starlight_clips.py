@@ -42,12 +42,14 @@ def tiles(montage: Path) -> list[list[np.ndarray]]:
     return [[np.ascontiguousarray(f[TOP:TOP + h, x:x + w]) for f in kept] for x in LEFT_EDGES]
 
 
-def write_lossless(frames: list[np.ndarray], path: Path) -> None:
+def write_lossless(frames: list[np.ndarray], path: Path, rate: int = RATE) -> None:
+    """(H, W, 3) uint8 RGB frames -> an FFV1 (4:4:4) Matroska file at ``rate`` fps."""
     import av
 
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(RATE))
-        stream.width, stream.height, stream.pix_fmt = TILE[0], TILE[1], "yuv444p"
+        stream = container.add_stream("ffv1", rate=Fraction(rate))
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv444p"
         for t, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = t

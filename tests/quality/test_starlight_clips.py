@@ -2,14 +2,14 @@
 
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from benchmarks.starlight_clips import LEFT_EDGES, write_lossless
+
 REPO = Path(__file__).resolve().parents[2]
-LEFT_EDGES = (7, 446, 884, 1323, 1762)
 
 
 def _grey(k: int, t: int) -> int:
@@ -25,14 +25,7 @@ def _montage(path: Path) -> list[np.ndarray]:
         for k, x in enumerate(LEFT_EDGES):
             image[2:306, x:x + 430] = _grey(k, t)
         frames.append(image)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = 2200, 314, "yuv444p"
-        for t, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = t
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_lossless(frames, path, rate=10)
     return frames
 
 
@@ -51,13 +44,7 @@ def test_the_five_tiles_come_apart_without_the_repeated_frame(tmp_path):
 
 def test_something_else_is_refused(tmp_path):
     path = tmp_path / "small.mkv"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv444p"
-        frame = av.VideoFrame.from_ndarray(np.zeros((32, 64, 3), np.uint8), format="rgb24")
-        frame.pts = 0
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_lossless([np.zeros((32, 64, 3), np.uint8)], path)
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "starlight_clips.py"), str(path),
                              str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode != 0 and "not the 2200x314 Starlight montage" in result.stderr
