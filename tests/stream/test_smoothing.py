@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from enlight.ops.luma import attention_map
+from enlight.ops.luma import attention_map, luma
 from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.quality.flicker import motion_compensated_flicker
-from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig
+from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig, gate_luma
 
 
 def noisy_static(frames=40, noise=0.02, seed=0):
@@ -222,3 +222,11 @@ def test_cli_smooth_attention_and_both_run_and_smooth(tmp_path, weights, cli):
         assert np.abs(outputs[name][0] - outputs["off"][0]).max() <= 1, name
         assert np.abs(outputs[name][1:] - outputs["off"][1:]).mean() > 0.2, name  # measured 0.61, 0.75
     assert np.abs(outputs["attention"][1:] - outputs["both"][1:]).mean() > 0.1  # measured 0.32
+
+
+def test_gate_luma_is_the_replicate_padded_3x3_mean_of_the_luma():
+    frames = torch.rand(2, 3, 23, 31, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    value = luma(frames)
+    expected = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(value, (1, 1, 1, 1), mode="replicate"), 3,
+                                              stride=1)
+    torch.testing.assert_close(gate_luma(frames), expected, atol=1e-6, rtol=0)
