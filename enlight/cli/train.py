@@ -135,6 +135,9 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help=f"1 - SSIM against the gamma-matched input: no milky blotches (ours) ({w.structure})")
     p.add_argument("--w-anchor", type=float, default=w.anchor,
                    help=f"L1 of the luma to the --init generator's: keep what it did well (ours) ({w.anchor})")
+    p.add_argument("--anchor-gamma", type=float, default=d.anchor_gamma,
+                   help="the anchor's target is the --init generator's output raised to this power: below 1 asks for "
+                   f"a brighter picture than it gives, with everything else kept ({d.anchor_gamma})")
     p.add_argument("--w-halo", type=float, default=w.halo,
                    help=f"no halo: the coarse gain over the gamma-matched input the same everywhere (ours) ({w.halo})")
     p.add_argument("--w-black-point", type=float, default=w.black_point,
@@ -266,8 +269,8 @@ def _train_nonref(argv: list[str]) -> int:
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
                           black_quantile=args.black_quantile, black_gain=args.black_gain,
-                          freeze_bn=args.freeze_bn, validation=args.validation, vgg=args.vgg,
-                          keep_hue=args.colour == "kept", margin=args.margin, **_run_options(args))
+                          anchor_gamma=args.anchor_gamma, freeze_bn=args.freeze_bn, validation=args.validation,
+                          vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

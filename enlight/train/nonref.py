@@ -98,6 +98,7 @@ class NonRefConfig(RunSettings):
     max_gain: float | None = 10.0  # exposure target at most this many times the input's patch mean
     black_quantile: float = 0.01  # black_point_loss: the input's darkest pixels, this fraction of each image
     black_gain: float = 4.0  # black_point_loss: at most this many times as bright as the input there
+    anchor_gamma: float = 1.0  # the anchor's target: the frozen generator's output raised to this power (< 1: brighter)
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
@@ -115,6 +116,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
         if self.weights.anchor > 0 and self.init is None:
             raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
+        if not 0 < self.anchor_gamma <= 4:
+            raise EnlightError(f"--anchor-gamma must be in (0, 4], got {self.anchor_gamma}")
         if not 0 < self.black_quantile < 1 or self.black_gain < 0:
             raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
@@ -195,6 +198,8 @@ class NonRefTrainer(TrainLoop):
         if self.anchor is not None:
             with torch.no_grad():
                 anchored = (self.anchor(low, attention) + 1) / 2
+                if cfg.anchor_gamma != 1:  # a brighter (or darker) target than the starting generator's
+                    anchored = anchored.clamp(0, 1).pow(cfg.anchor_gamma)
             terms["anchor"] = w.anchor * anchor_loss(out01, anchored)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)

@@ -107,6 +107,32 @@ def test_structure_and_anchor_terms_fine_tune_from_the_init(low_folder, tmp_path
         config(low_folder, tmp_path, weights=LossWeights(anchor=1.0))
 
 
+def test_a_brighter_anchor_pulls_the_output_up(low_folder, tmp_path):
+    """--anchor-gamma below 1: the anchor's target is the frozen generator's output raised to it, so the
+    term starts above 0 and its steps brighten the picture."""
+    from enlight.models.generator import build_generator
+
+    torch.manual_seed(5)
+    path = save_weights(tmp_path / "init.safetensors", build_generator(base_channels=8).eval(), provenance="test")
+    weights = LossWeights(vgg=0.0, spatial=0.0, exposure=0.0, smooth=0.0, anchor=1.0)
+    trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=weights, freeze_bn=True,
+                                   lr=1e-3, crop=48, anchor_gamma=0.5, steps=20, decay_steps=0))
+    batch = next(iter(torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(2))))
+    with torch.no_grad():
+        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    seen = []
+    for _ in range(6):
+        trainer.set_train()
+        seen.append(trainer.train_step(batch)["anchor"])
+    trainer.generator.eval()
+    with torch.no_grad():
+        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    assert seen[0] > 1e-3 and all(b < a for a, b in zip(seen, seen[1:], strict=False))
+    assert after > before
+    with pytest.raises(EnlightError, match="--anchor-gamma"):
+        config(low_folder, tmp_path, anchor_gamma=0.0)
+
+
 def test_config_checks(low_folder, tmp_path):
     with pytest.raises(EnlightError):
         config(low_folder, tmp_path, spatial_reference="other")
