@@ -37,7 +37,7 @@ import torch
 from stills import clahe, gamma, images
 
 from enlight.models.weights import default_weights, load_generator
-from enlight.ops.luma import attention_map
+from enlight.ops.luma import BT601_LUMA, attention_map
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept
@@ -47,6 +47,7 @@ from enlight.train.trainer import checkpoint_generator
 
 REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
+LUMA = np.array(BT601_LUMA)  # the mean luma column: how bright (0-255)
 
 
 def load_any_generator(path: Path, *, margin: int | None = None):
@@ -166,6 +167,7 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
             r.setdefault("border", []).append(border_excess(rgb, out))
             r.setdefault("hue", []).append(hue_change(rgb, out))
             r.setdefault("halo", []).append(halo(rgb, out))
+            r.setdefault("luma", []).append(float(np.tensordot(out.astype(np.float64), LUMA, axes=([2], [0])).mean()))
             if lol_high is not None:
                 high = load_rgb(lol_high / path.name)[: rgb.shape[0]]
                 r.setdefault("psnr", []).append(psnr(out, high))
@@ -175,7 +177,7 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
         entry = {"niqe": float(np.mean(r["niqe"])), "structure": float(np.mean(r["structure"])),
                  "structure_min": float(np.min(r["structure"])), "border": float(np.mean(r["border"])),
                  "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])),
-                 "halo": float(np.mean(r["halo"])), "images": len(paths)}
+                 "halo": float(np.mean(r["halo"])), "luma": float(np.mean(r["luma"])), "images": len(paths)}
         if "psnr" in r:
             entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"]))}
         entry["per_image"] = {k: [float(x) for x in v] for k, v in r.items()}
@@ -185,12 +187,14 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
 
 def format_table(name: str, table: dict) -> str:
     lol = any("psnr" in v for v in table.values())
-    head = "| method | NIQE | structure (worst) | border (worst) | hue deg | halo |" + (" PSNR | SSIM |" if lol else "")
+    head = "| method | NIQE | structure (worst) | border (worst) | hue deg | halo | mean luma |" + (
+        " PSNR | SSIM |" if lol else "")
     lines = [f"### {name} ({next(iter(table.values()))['images']} images)", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for method, v in table.items():
         line = (f"| {method} | {v['niqe']:.3f} | {v['structure']:.3f} ({v['structure_min']:.3f}) | "
-                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} | {v['halo']:.3f} |")
+                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} | {v['halo']:.3f} | "
+                f"{v.get('luma', float('nan')):.1f} |")
         if lol:
             line += f" {v.get('psnr', float('nan')):.2f} | {v.get('ssim', float('nan')):.3f} |"
         lines.append(line)
