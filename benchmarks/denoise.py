@@ -277,23 +277,23 @@ def boiling(frames: list[np.ndarray]) -> float:
     return float(np.mean([np.abs(luma(b) - luma(a)).mean() for a, b in zip(frames, frames[1:], strict=False)]))
 
 
-def _real_clips(real_dir: Path | None) -> list[tuple[Path, int]]:
-    """(clip, first frame) of the real night footage: the shared clips from frame 30, then every video in
-    ``real_dir`` (``--real-dir``: e.g. the Starlight clips of ``benchmarks/starlight_clips.py``, real sensor
-    noise) from its first frame. Missing ones are left out."""
+def _shared_clips() -> list[tuple[Path, int]]:
+    """(clip, first frame) of the shared real night footage that is present, each from frame 30."""
     shared = [SHARED / "video" / "surveillance_night.mp4", *sorted((SHARED / "video" / "real_night").glob("*.mp4"))]
-    if real_dir is not None and not real_dir.is_dir():
-        print(f"  --real-dir {real_dir}: not a folder, skipped", flush=True)
-        real_dir = None
-    extra = sorted(p for p in real_dir.iterdir() if p.suffix in (".mkv", ".mp4")) if real_dir else []
-    return [(p, 30) for p in shared if p.is_file()] + [(p, 0) for p in extra]
+    return [(p, 30) for p in shared if p.is_file()]
+
+
+def _extra_clips(real_dir: Path | None) -> list[tuple[Path, int]]:
+    """(clip, first frame) of every video in ``real_dir`` (``--real-dir``: e.g. the Starlight clips of
+    ``benchmarks/starlight_clips.py``, real sensor noise), each from its first frame; none without one."""
+    return [(p, 0) for p in sorted(real_dir.iterdir()) if p.suffix in (".mkv", ".mp4")] if real_dir else []
 
 
 def real_footage(frames: int, size: tuple[int, int], enhance: Enhance, real_dir: Path | None = None) -> list[dict]:
     from enlight.quality.niqe import niqe
 
     rows = []
-    for path, start in _real_clips(real_dir):
+    for path, start in _shared_clips() + _extra_clips(real_dir):
         whole = _whole(path, frames, size, start=start)  # enhanced whole, as the command does; measured on a crop
         clip = _centre(whole, size)
         row = {"clip": path.name, "input_noise": round(float(np.mean([immerkaer(f) for f in clip])), 3),
@@ -321,15 +321,13 @@ def real_truth(folder: Path, enhance: Enhance) -> dict:
     ``lowlight_dataset/test/mountains``, MIT licence): PSNR of enhance(method(noisy)) against
     enhance(ground truth) over the noisy frames that have one, and over the last of them alone (the
     temporal average has had the most frames there)."""
-    from PIL import Image as _Image
-
     pairs = [(n, folder / "ground_truth" / f"{n.stem}_GT.png") for n in sorted((folder / "noisy").glob("*.png"))]
     pairs = [(n, g) for n, g in pairs if g.is_file()]
     if not pairs:
         print(f"  --truth-dir {folder}: no noisy/NAME.png with a ground_truth/NAME_GT.png, skipped", flush=True)
         return {}
-    noisy = [np.asarray(_Image.open(n).convert("RGB")) for n, _ in pairs]
-    reference = enhance([np.asarray(_Image.open(g).convert("RGB")) for _, g in pairs])
+    noisy = [np.asarray(Image.open(n).convert("RGB")) for n, _ in pairs]
+    reference = enhance([np.asarray(Image.open(g).convert("RGB")) for _, g in pairs])
     outputs = _methods(noisy, enhance)
     row = {"clip": folder.name, "frames": [n.name for n, _ in pairs],
            "psnr": {m: round(psnr(out, reference), 2) for m, out in outputs.items()},
@@ -439,8 +437,6 @@ def report(result: dict) -> None:
                                       ("mad", "wavelet MAD noise", r["input_mad"]),
                                       ("boiling", "boiling", r["input_boiling"]), ("niqe", "NIQE", None),
                                       ("niqe_whole", "NIQE, whole frames from the 9th", None)):
-                if key not in r:
-                    continue
                 first = "" if given is None else f"{given:.2f}"
                 print(f"| {r['clip']} | {label} | {first} | " + " | ".join(f"{r[key][m]:.2f}" for m in r[key]) + " |")
     if result.get("real_truth"):
@@ -467,6 +463,9 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=(), choices=("synthetic", "real", "cost", "png"))
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
+    if args.real_dir is not None and not args.real_dir.is_dir():
+        print(f"  --real-dir {args.real_dir}: not a folder, skipped", flush=True)
+        args.real_dir = None
     enhance = Enhance()
     result = {"frames": args.frames, "size": args.size, "noise_levels": NOISE, "baselines": BASELINES,
               "synthetic": [], "real": [], "cost": None}
@@ -478,10 +477,9 @@ def main() -> None:
         if args.truth_dir:
             result["real_truth"] = real_truth(args.truth_dir, enhance)
     if "png" not in args.skip:
-        clips = _real_clips(None)
-        night_snapshot(args.frames, size, enhance, args.png, clips)
+        night_snapshot(args.frames, size, enhance, args.png, _shared_clips())
         if args.real_dir:
-            night_snapshot(args.frames, size, enhance, args.real_png, _real_clips(args.real_dir)[len(clips):])
+            night_snapshot(args.frames, size, enhance, args.real_png, _extra_clips(args.real_dir))
     if "cost" not in args.skip:
         result["cost"] = cost(120, repeats=3)
     result["seconds"] = round(time.perf_counter() - started, 1)

@@ -37,7 +37,8 @@ import torch
 from stills import clahe, gamma, images
 
 from enlight.models.weights import default_weights, load_generator
-from enlight.ops.luma import BT601_LUMA, attention_map
+from enlight.ops.luma import attention_map
+from enlight.quality.flicker import luma
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept
@@ -47,7 +48,6 @@ from enlight.train.trainer import checkpoint_generator
 
 REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
-LUMA = np.array(BT601_LUMA)  # the mean luma column: how bright (0-255)
 
 
 def load_any_generator(path: Path, *, margin: int | None = None):
@@ -167,7 +167,7 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
             r.setdefault("border", []).append(border_excess(rgb, out))
             r.setdefault("hue", []).append(hue_change(rgb, out))
             r.setdefault("halo", []).append(halo(rgb, out))
-            r.setdefault("luma", []).append(float(np.tensordot(out.astype(np.float64), LUMA, axes=([2], [0])).mean()))
+            r.setdefault("luma", []).append(float(luma(out).mean()))  # how bright (0-255)
             if lol_high is not None:
                 high = load_rgb(lol_high / path.name)[: rgb.shape[0]]
                 r.setdefault("psnr", []).append(psnr(out, high))
