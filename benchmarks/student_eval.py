@@ -4,7 +4,8 @@
         --quality fast --images 20 STUDENT [STUDENT ...]
 
 Each STUDENT (weights, ``enlight-train`` checkpoint or run folder) runs as the ``--quality`` preset
-runs it (its runtime, its scale with the guided upsampling, float), the teacher as ``best``; the
+runs it (its runtime, its scale with the guided upsampling, float); a STUDENT ending in ``.onnx`` is an
+int8 model (``enlight-train quantize``) run as the preset runs its own on a CPU. The teacher runs as ``best``; the
 images are the first ``--images`` of the 40 that the ``zerodce`` recipe holds out (never trained
 on by that recipe; the students' own training shots may include some). Use it to choose a
 student's checkpoint; the presets' numbers on LIME and MEF come from benchmarks/quality.py.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +44,15 @@ def main() -> int:
     scale = QUALITIES[args.quality].scale
     pairs = [(rgb, best(rgb)) for rgb in map(load_rgb, set_images(args.data, "validation")[: args.images])]
     for path in args.students:
-        student = load_any_generator(path)
-        method = still(build_backend(make_plan(quality=args.quality, device="cpu"), network=student), scale=scale)
+        plan = make_plan(quality=args.quality, device="cpu")
+        if path.suffix == ".onnx":
+            backend, label = build_backend(replace(plan, int8_model=path)), "int8"
+        else:
+            student = load_any_generator(path)
+            backend, label = build_backend(plan, network=student), f"margin {student.margin}"
+        method = still(backend, scale=scale)
         values = [psnr(method(rgb), ref) for rgb, ref in pairs]
-        print(f"{path}: margin {student.margin}, {np.mean(values):.2f} dB mean, {np.min(values):.2f} worst "
+        print(f"{path}: {label}, {np.mean(values):.2f} dB mean, {np.min(values):.2f} worst "
               f"({len(values)} images)", flush=True)
     return 0
 
