@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from enlight.stream.core.auto_quality import Workload, choose_quality, duration
 from enlight.stream.core.cpu_kind import FLAGS_ENV, balanced_runtime, cpu_flags, cpu_kind, has_int8_dot
@@ -66,6 +67,19 @@ def test_the_first_line_gives_the_estimate_and_the_flags_of_the_better_presets()
                                 "(the full generator)")
     unknown = choose_quality(Workload("video", 1000, 1000, None, 25.0), INT8, "cpu", TABLE)
     assert "about 20 ms per frame at 1000x1000" in unknown.first_line and "about 1.0 s per frame" in unknown.first_line
+    narrow = choose_quality(video(1000, 1000, frames=300), INT8, "cpu", TABLE, narrow=frozenset({"balanced"}))
+    assert "--quality balanced for the base-12 student at full size (about 62 s)" in narrow.first_line
+
+
+def test_auto_names_the_student_balanced_runs_on_this_kind_of_cpu(monkeypatch):
+    """On a CPU without int8 dot products balanced runs its base-12 float student: the first line says so."""
+    from enlight.stream.core.plan import resolve_auto
+
+    for flags, student in (("avx2 fma", "base-12"), ("avx2 fma avx512f avx512_vnni", "base-16")):
+        monkeypatch.setenv("ENLIGHT_CPU_FLAGS", flags)
+        choice = resolve_auto(video(854, 480, frames=300), model="enlightengan", weights=None, precision="auto",
+                              device=torch.device("cpu"), runtime="onnxruntime", live=False)
+        assert f"--quality balanced for the {student} student at full size" in choice.first_line
 
 
 @pytest.mark.parametrize("workload, device, quality, words", [
@@ -143,7 +157,8 @@ def test_the_plan_follows_the_flags(flags, int8, label, monkeypatch):
     auto = make_plan(quality="auto", backend="onnxruntime", device="cpu", workload=video(500, 400))
     assert auto.auto.quality == auto.quality
     assert auto.auto == choose_quality(video(500, 400), {**FLOAT, "balanced": label}, "cpu", COSTS,
-                                       cpu=cpu_kind(frozenset(flags.split())))
+                                       cpu=cpu_kind(frozenset(flags.split())),
+                                       narrow=frozenset() if int8 else frozenset({"balanced"}))
 
 
 def test_plans_for_own_weights_live_runs_and_old_callers(weights):

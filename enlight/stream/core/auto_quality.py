@@ -23,6 +23,7 @@ from enlight.stream.core.preset_costs import COSTS, CostTable
 ASSUMED_FPS = 25.0  # the frame rate a target is stated against when the container does not say
 MEANING = {"best": "the full generator", "balanced": "the base-16 student at full size",
            "fast": "the base-8 student at 1/4 size"}
+NARROW_MEANING = "the base-12 student at full size"  # balanced's float student on a CPU without int8 dot products
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,12 @@ def fixed_choice(quality: str, why: str) -> AutoChoice:
 
 
 def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: str,
-                   table: CostTable = COSTS, speed: float = AUTO_SPEED, cpu: str | None = None) -> AutoChoice:
+                   table: CostTable = COSTS, speed: float = AUTO_SPEED, cpu: str | None = None,
+                   narrow: frozenset[str] = frozenset()) -> AutoChoice:
     """The preset for ``workload``. runtimes: preset -> the runtime it would run on here, as the cost
     table names it ('onnxruntime int8', 'onnxruntime', 'torch'); speed: the target as a fraction of
-    the video's frame rate; cpu: this CPU's kind (``cpu_kind``), named in the first line where the table's differs."""
+    the video's frame rate; cpu: this CPU's kind (``cpu_kind``), named in the first line where the table's
+    differs; narrow: the presets that run their narrower float student here (named so in the first line)."""
     if device_type != "cpu":
         return fixed_choice("best", f"{MEANING['best']} on a GPU")
     if workload.kind == "photo":
@@ -87,7 +90,8 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     rate = workload.fps or ASSUMED_FPS
     target = speed * rate
     quality = next((q for q, s in per_frame.items() if 1 / s >= target), list(per_frame)[-1])
-    first = _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload)
+    meaning = {q: NARROW_MEANING if q in narrow else MEANING[q] for q in per_frame}
+    first = _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload, meaning)
     if cpu not in (None, table.kind):
         first += f" ({table.where}; this CPU is {cpu}: expect other speeds)"
     return AutoChoice(quality, _why(quality, per_frame, (target, speed, rate), workload, table.where), first,
@@ -110,7 +114,8 @@ def _why(quality: str, per_frame: dict[str, float], rates: tuple[float, float, f
             f"{workload.width}x{workload.height} here: estimated {speeds} fps ({where})")
 
 
-def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, float], workload: Workload) -> str:
+def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, float], workload: Workload,
+                meaning: dict[str, str]) -> str:
     def eta(q: str) -> str:
         if workload.frames is None:
             seconds = per_frame[q]
@@ -119,9 +124,9 @@ def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, fl
 
     frames = f" for {workload.frames} frames" if workload.frames is not None else ""
     line = f"quality auto -> {quality}: {eta(quality)}{frames} at {workload.width}x{workload.height} on this CPU"
-    better = [f"--quality {q} for {MEANING[q]} ({eta(q)})" for q in per_frame if q != quality]
+    better = [f"--quality {q} for {meaning[q]} ({eta(q)})" for q in per_frame if q != quality]
     better = better[:list(per_frame).index(quality)]  # only the presets better than the one chosen
-    return f"{line}; {', '.join(reversed(better))}" if better else f"{line} ({MEANING[quality]})"
+    return f"{line}; {', '.join(reversed(better))}" if better else f"{line} ({meaning[quality]})"
 
 
 __all__ = ["ASSUMED_FPS", "AutoChoice", "Workload", "choose_quality", "duration", "fixed_choice"]

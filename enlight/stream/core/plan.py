@@ -171,13 +171,15 @@ def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None,
     reduced-size students are the bundled EnlightenGAN's."""
     if weights is not None or model != "enlightengan":
         return fixed_choice("best", f"{'--weights' if weights else '--model ' + model} runs at full size")
-    labels = {}
+    labels, narrow = {}, set()
     for name in QUALITIES:
         chosen = _cpu_model(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
                             runtime=runtime)
         labels[name] = f"{runtime} int8" if chosen == "int8" else runtime
+        if chosen == "narrow":
+            narrow.add(name)
     return choose_quality(workload or Workload("live" if live else "stream"), labels, device.type,
-                          cpu=cpu_kind(cpu_flags()))
+                          cpu=cpu_kind(cpu_flags()), narrow=frozenset(narrow))
 
 
 def make_plan(*, model: str = "enlightengan", quality: str | None = None, weights: Path | None = None,
