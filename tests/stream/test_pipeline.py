@@ -193,3 +193,23 @@ def test_help_documents_every_option(cli):
     for option in ("--output", "--weights", "--backend", "--device", "--batch-size", "--smoothing", "--codec",
                    "--crf", "--preset", "--pix-fmt", "--force", "--quiet", "--precision", "convert-weights"):
         assert option in result.stdout, option
+
+
+def test_the_encoder_queue_holds_one_item_per_batch_with_its_audio(vfr_clip, weights, tmp_path, monkeypatch):
+    """Audio packets ride with their batch's frames: the encoder queue's bound counts batches (one item per
+    packet filled it with audio and blocked the model's thread, issue 17), and every packet still arrives."""
+    from enlight.stream.apps import pipeline
+
+    items = []
+    put = pipeline._EncoderThread.put
+    monkeypatch.setattr(pipeline._EncoderThread, "put", lambda self, item: (items.append(item), put(self, item))[1])
+    out = tmp_path / "day.mp4"
+    stats = run(PipelineConfig(input=vfr_clip, output=out, plan=make_plan(weights=weights), batch_size=4,
+                               progress=False))
+    batches = -(-len(VFR_PTS) // 4)
+    frame_items = [frames for frames, _ in items if frames]
+    assert stats.frames == len(VFR_PTS) and len(frame_items) == batches
+    assert len(items) <= batches + 1  # at most one more: the packets after the last frame
+    src, dst = read_video(vfr_clip), read_video(out)
+    assert sum(len(packets) for _, packets in items) == len(src["audio_packets"]) > 5
+    assert dst["audio_packets"] == src["audio_packets"]

@@ -131,7 +131,10 @@ def resolve_hw_decode(setting: str, device) -> str | None:
 
 
 class _EncoderThread(threading.Thread):
-    """Takes ('frames', [(rgb, pts), ...]) and ('packet', packet) items and writes them to the sink."""
+    """Takes (frames, packets) items, frames [(rgb, pts), ...] and the passthrough packets to mux after them,
+    and writes them to the sink. One item per batch: the queue's bound counts batches, not the audio packets
+    between frames (one item per packet filled a 4-item queue with audio, and each wait for the encoder
+    thread to take an item cost a GIL hand-off: 2.0 s of a 7.6 s run blocked on it, issue 17)."""
 
     def __init__(self, sink: VideoSink, maxsize: int) -> None:
         super().__init__(name="enlight-encode", daemon=True)
@@ -147,12 +150,11 @@ class _EncoderThread(threading.Thread):
             if self.error is not None:
                 continue  # keep draining so the producer never blocks
             try:
-                kind, payload = item
-                if kind == "frames":
-                    for rgb, pts in payload:
-                        self.sink.write_frame(rgb, pts)
-                else:
-                    self.sink.write_packet(payload)
+                frames, packets = item
+                for rgb, pts in frames:
+                    self.sink.write_frame(rgb, pts)
+                for packet in packets:
+                    self.sink.write_packet(packet)
             except BaseException as exc:
                 self.error = exc
 
@@ -280,17 +282,14 @@ class _Run:
         self.enhance_s += time.perf_counter() - t0
         self._emit(finished)
         while self.waiting:
-            for packet in self.waiting.popleft():
-                self.writer.put(("packet", packet))
+            self.writer.put(([], self.waiting.popleft()))
 
     def _emit(self, finished) -> None:
         for out, frames in finished:
-            self.writer.put(("frames", [(out[i], f.pts) for i, f in enumerate(frames)]))
+            self.writer.put(([(out[i], f.pts) for i, f in enumerate(frames)], self.waiting.popleft()))
             self.bar.advance(len(frames))
             if self.on_frames is not None:
                 self.on_frames(len(frames))
-            for packet in self.waiting.popleft():
-                self.writer.put(("packet", packet))
 
 
 @contextlib.contextmanager
