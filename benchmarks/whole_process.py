@@ -6,7 +6,7 @@ timed from process start to exit, for one or more source trees side by side, eac
 
 ``--denoise`` (default off): levels run side by side like trees (``auto`` is the command's default).
 
-A tree is an export of a commit (``git archive COMMIT | tar -x -C DIR``), run with ``PYTHONPATH=DIR``;
+A tree is an export of a commit (``git archive COMMIT | tar -x -C DIR``), run with ``PYTHONPATH=DIR`` from DIR;
 without --trees the installed ``enlight`` runs. ``--isa AVX2`` sets ``ONEDNN_MAX_CPU_ISA=AVX2`` (holds
 torch's oneDNN to AVX2; ONNX Runtime's MLAS has no such switch). Prints the CPU line first, then a row per
 process (the trees interleaved, so the machine's load drifts over all of them) and, with --repeats > 1, the
@@ -40,12 +40,14 @@ def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path, de
         env["PYTHONPATH"] = tree
     if isa != "default":
         env["ONEDNN_MAX_CPU_ISA"] = isa
-    argv = [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--quality", quality,
-            "--denoise", denoise, "--force"]
+    argv = [sys.executable, "-m", "enlight.cli.video", str(clip.resolve()), "-o", str(out.resolve()), "--quality",
+            quality, "--denoise", denoise, "--force"]
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    # run from the tree: ``python -m`` puts the working directory first on sys.path, ahead of PYTHONPATH, so
+    # from the repository root every tree ran the working copy
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, cwd=tree or None)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
