@@ -219,15 +219,16 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     assert bad.returncode == 2 and "--denoise" in bad.stderr
 
 
-def test_the_denoise_thread_gives_the_same_output_as_the_main_thread(tmp_path, weights, monkeypatch):
-    """On a CPU the pipeline runs the denoiser a batch ahead on its own thread (``Enhancer.begin``): the
-    frames must be those of the denoiser run in line, batch after batch."""
+@pytest.mark.parametrize("level", ["light", "off"])
+def test_the_prepare_thread_gives_the_same_output_as_the_main_thread(tmp_path, weights, monkeypatch, level):
+    """On a CPU the pipeline runs the stages before the model (the denoiser, the model's input) a batch ahead
+    on their own thread (``Enhancer.begin``): the frames must be those of the same stages run in line."""
     import contextlib
 
     from enlight.stream.apps import pipeline
 
     clip = make_clip(tmp_path / "in.mp4", width=W, height=H, frames=11, audio=False)
-    plan = make_plan(weights=weights, device="cpu", backend="torch", denoise="light")
+    plan = make_plan(weights=weights, device="cpu", backend="torch", denoise=level)
     config = dict(input=clip, progress=False, plan=plan, encoder=_lossless(), batch_size=2)
     threads: list[str] = []
     helper = pipeline._helper_thread
@@ -240,11 +241,11 @@ def test_the_denoise_thread_gives_the_same_output_as_the_main_thread(tmp_path, w
 
     monkeypatch.setattr(pipeline, "_helper_thread", recorded)
     run(PipelineConfig(output=tmp_path / "threaded.mkv", **config))
-    assert threads == ["enlight-combine=True", "enlight-denoise=True"]
+    assert threads == ["enlight-combine=True", "enlight-prepare=True"]
 
     @contextlib.contextmanager
     def inline(name, wanted):
-        with helper(name, wanted and name != "enlight-denoise") as pool:
+        with helper(name, wanted and name != "enlight-prepare") as pool:
             yield pool
 
     monkeypatch.setattr(pipeline, "_helper_thread", inline)

@@ -4,11 +4,11 @@ Three threads, joined by bounded queues, so decode, inference and encode overlap
 
     VideoSource thread ──items──> main thread: batches, Enhancer ──batches──> encoder thread: VideoSink
 
-and on a CPU a fourth, ``enlight-combine``: the Enhancer's stages after the model (smoothing, Combine) of
-batch n run there, in order, while the main thread runs the model on batch n+1 (``Enhancer.start`` /
-``finish``; issue 17: the critical path is the model, not the model plus the full-size work). With a
-denoiser, a fifth, ``enlight-denoise``, runs it (``Enhancer.begin``) a batch ahead of the model, so
-that its full-size work uses the core that the model leaves idle.
+and on a CPU two more: ``enlight-combine`` runs the Enhancer's stages after the model (smoothing, Combine)
+of batch n-1, in order, while the main thread runs the model on batch n (``Enhancer.start`` / ``finish``;
+issue 17: the critical path is the model, not the model plus the full-size work), and ``enlight-prepare``
+the stages before it (the denoiser, the model's input: ``Enhancer.begin``) a batch ahead, so that their
+full-size work uses the core that the model leaves idle.
 
 ``run`` opens the I/O (``_open``), takes batches of frames from the source (``batches``), keeps the
 audio and subtitle packets that came with each batch beside it (never through the Enhancer), and
@@ -224,13 +224,13 @@ class _Run:
     that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight)."""
 
     def __init__(self, enhancer: Enhancer, writer: _EncoderThread, bar: FrameProgress, grey: GreyDecision,
-                 combiner: ThreadPoolExecutor | None = None, denoiser: ThreadPoolExecutor | None = None) -> None:
+                 combiner: ThreadPoolExecutor | None = None, preparer: ThreadPoolExecutor | None = None) -> None:
         """combiner: the CPU's one-thread pool for the stages after the model (None: ``Enhancer.submit``);
-        denoiser: the CPU's one-thread pool for ``Enhancer.begin`` (None: on the main thread)."""
+        preparer: the CPU's one-thread pool for ``Enhancer.begin`` (None: on the main thread)."""
         self.enhancer, self.writer, self.bar, self.grey = enhancer, writer, bar, grey
-        self.combiner, self.denoiser = combiner, denoiser
+        self.combiner, self.preparer = combiner, preparer
         self.combining: deque[tuple[Future, list]] = deque()  # one CPU batch in flight on the combiner
-        self.denoising: deque[tuple[Future, list]] = deque()  # one CPU batch in flight on the denoiser
+        self.preparing: deque[tuple[Future, list]] = deque()  # one CPU batch in flight on the preparer
         self.waiting: deque[list] = deque()
         self.enhance_s = 0.0
         self.on_frames: Callable[[int], None] | None = None
@@ -245,12 +245,12 @@ class _Run:
         pixels = np.stack([f.rgb for f in frames])
         if self.combiner is None:
             finished = self.enhancer.submit(pixels, tag=frames)
-        elif self.denoiser is None:
+        elif self.preparer is None:
             self._start(pixels, frames)
             finished = self._combined(keep=1)
         else:
-            self.denoising.append((self.denoiser.submit(self.enhancer.begin, pixels, self.enhancer.grey), frames))
-            finished = self._denoised(keep=1)
+            self.preparing.append((self.preparer.submit(self.enhancer.begin, pixels, self.enhancer.grey), frames))
+            finished = self._prepared(keep=1)
         self.enhance_s += time.perf_counter() - t0
         self._emit(finished)
 
@@ -260,10 +260,10 @@ class _Run:
         work = self.enhancer.start(work)
         self.combining.append((self.combiner.submit(self.enhancer.finish, work), frames))
 
-    def _denoised(self, keep: int) -> list[tuple[np.ndarray, list]]:
+    def _prepared(self, keep: int) -> list[tuple[np.ndarray, list]]:
         finished = []
-        while len(self.denoising) > keep:
-            future, frames = self.denoising.popleft()
+        while len(self.preparing) > keep:
+            future, frames = self.preparing.popleft()
             self._start(future.result(), frames)
             finished += self._combined(keep=1)
         return finished
@@ -277,7 +277,7 @@ class _Run:
 
     def finish(self) -> None:
         t0 = time.perf_counter()
-        finished = self._denoised(keep=0)
+        finished = self._prepared(keep=0)
         finished += self._combined(keep=0) + self.enhancer.drain()
         self.enhance_s += time.perf_counter() - t0
         self._emit(finished)
@@ -295,7 +295,7 @@ class _Run:
 @contextlib.contextmanager
 def _helper_thread(name: str, wanted: bool) -> Iterator[ThreadPoolExecutor | None]:
     """One thread that runs a part of the Enhancer's stages, in submission order (None unless wanted): on a
-    CPU, ``enlight-combine`` (the stages after the model) and ``enlight-denoise`` (``Enhancer.begin``)."""
+    CPU, ``enlight-combine`` (the stages after the model) and ``enlight-prepare`` (``Enhancer.begin``)."""
     if not wanted:
         yield None
         return
@@ -318,7 +318,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
                      timeout_s=config.timeout_s) as source, torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
-            _helper_thread("enlight-denoise", backend.device.type == "cpu" and enhancer.denoises) as denoiser:
+            _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
         encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
@@ -330,7 +330,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         if config.max_frames is not None:
             total = min(total, config.max_frames) if total is not None else config.max_frames
         work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey),
-                    combiner, denoiser)
+                    combiner, preparer)
         work.on_frames = config.on_frames
         try:
             for frames, packets in batches(source, memory.batch_size, config.max_frames):

@@ -4,14 +4,15 @@ The stages (``enlight.stream.core.stages``) are chosen once, from the plan's sca
 
     ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Grey]
 
-On the CPU each batch is done when ``submit`` returns; ``start`` and ``finish`` split it at the
-model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages after the
-model (the correction's smoothing, ``Combine``: OpenCV, no GIL) of batch n on another thread, in
-order, while the model runs on batch n+1 (issue 17: 37 of 124 ms per 1080p frame off the model's
-thread). On CUDA the work is pipelined one batch deep: the upload of batch n (from pinned memory, on
-a copy stream) and the download of batch n-1's result (into pinned memory, on the same copy stream)
-overlap the compute of batch n, and ``submit`` hands back the batch that finished. ``drain``
-returns what is still in flight.
+On the CPU each batch is done when ``submit`` returns; ``begin``, ``start`` and ``finish`` split it
+around the model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages
+before the model ([Denoise], ModelInput, [AttentionSmoothing]) of batch n+1 and the stages after it (the
+correction's smoothing, ``Combine``: OpenCV, no GIL) of batch n-1 on two other threads, each in order,
+while the model runs on batch n (issue 17: 37 of 124 ms per 1080p frame off the model's thread after it,
+the model input's 2 ms per 854x480 frame of ``fast`` before it). On CUDA the work is pipelined one batch
+deep: the upload of batch n (from pinned memory, on a copy stream) and the download of batch n-1's
+result (into pinned memory, on the same copy stream) overlap the compute of batch n, and ``submit``
+hands back the batch that finished. ``drain`` returns what is still in flight.
 """
 
 from __future__ import annotations
@@ -73,10 +74,10 @@ class Enhancer:
         self.correction_smoother = CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
         self.denoiser = Denoiser(denoise) if denoise.enabled else None
         self.stages: list[Stage] = [Denoise(self.denoiser)] if self.denoiser is not None else []
-        self._prepared = len(self.stages)  # stages[:n]: the denoiser, which ``begin`` runs (CPU: its own thread)
         self.stages.append(ModelInput(scale))
         if self.attention_smoother is not None:
             self.stages.append(AttentionSmoothing(self.attention_smoother))
+        self._prepared = len(self.stages)  # stages[:n]: everything before the model, which ``begin`` runs
         self.stages.append(RunModel(backend))
         self._after_model = len(self.stages)  # stages[:n] up to the model (start), stages[n:] after it (finish)
         if self.correction_smoother is not None:
@@ -116,10 +117,6 @@ class Enhancer:
         report = self.denoiser.report() if self.denoiser is not None else ""
         return f"{level} ({report})" if report else level
 
-    @property
-    def denoises(self) -> bool:
-        """Whether ``begin`` has work to do (a denoiser): worth a thread of its own on a CPU."""
-        return self._prepared > 0
 
     def _finish(self, work: Work) -> torch.Tensor:
         """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
@@ -133,19 +130,19 @@ class Enhancer:
         return self._finish(self._start(batch))
 
     def begin(self, frames: np.ndarray, grey: bool) -> Work:
-        """A CPU batch's first part, the denoiser (none: nothing is done): frames (B, H, W, 3) uint8 RGB (numpy)
-        -> a ``Work`` for ``start``; ``grey`` is the batch's (``finish`` outputs luma). Call in display order;
-        it keeps no state that ``start`` or ``finish`` touch, so it may run on its own thread, a batch ahead
-        of the model (the denoiser is most of a reduced-size preset's work around the model)."""
+        """A CPU batch's first part, the stages before the model (the denoiser, the model's input and its
+        attention smoothing): frames (B, H, W, 3) uint8 RGB (numpy) -> a ``Work`` for ``start``; ``grey`` is
+        the batch's (``finish`` outputs luma). Call in display order; it keeps no state that ``start`` or
+        ``finish`` touch, so it may run on its own thread, a batch ahead of the model."""
         if self.cuda:
             raise RuntimeError("begin/start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
         work = Work(pixels=torch.from_numpy(np.ascontiguousarray(frames)), grey=grey)
         return self._run(work, 0, self._prepared)
 
     def start(self, frames: np.ndarray | Work) -> Work:
-        """A CPU batch's second part: frames (B, H, W, 3) uint8 RGB (numpy; ``grey`` is read here) or the
-        ``Work`` that ``begin`` made, through the stages up to the model's. Call ``finish`` on the results in
-        the order they were started (the smoothing after the model keeps state)."""
+        """A CPU batch's second part: frames (B, H, W, 3) uint8 RGB (numpy; ``grey`` is read here; ``begin``
+        is run on them first) or the ``Work`` that ``begin`` made, through the model. Call ``finish`` on the
+        results in the order they were started (the smoothing after the model keeps state)."""
         work = frames if isinstance(frames, Work) else self.begin(frames, self.grey)
         return self._run(work, self._prepared, self._after_model)
 
