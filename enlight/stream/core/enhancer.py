@@ -117,7 +117,6 @@ class Enhancer:
         report = self.denoiser.report() if self.denoiser is not None else ""
         return f"{level} ({report})" if report else level
 
-
     def _finish(self, work: Work) -> torch.Tensor:
         """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
         with torch.inference_mode():
