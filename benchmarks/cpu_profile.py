@@ -280,9 +280,15 @@ print("STARTUP " + repr(marks))
 
 def profile_startup(clip: Path, quality: str, denoise: str, tmp: Path) -> dict:
     """Seconds from a fresh process's start to each step before its first enhanced batch."""
-    argv = [str(clip), "-o", str(tmp / "startup.mp4"), "--quality", quality, "--denoise", denoise,
-            "--max-frames", str(BATCH), "--force", "-q"]
-    done = subprocess.run([sys.executable, "-c", STARTUP, *argv], capture_output=True, text=True, check=True)
+    import enlight
+
+    argv = [str(clip.resolve()), "-o", str((tmp / "startup.mp4").resolve()), "--quality", quality, "--denoise",
+            denoise, "--max-frames", str(BATCH), "--force", "-q"]
+    # run from the folder holding the enlight this script imported: ``python -c`` puts the working directory
+    # first on sys.path, ahead of PYTHONPATH, so from the repository root a PYTHONPATH export was not measured
+    source_root = Path(enlight.__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", STARTUP, *argv], capture_output=True, text=True, check=True,
+                          cwd=source_root)
     line = next(line for line in done.stdout.splitlines() if line.startswith("STARTUP "))
     return eval(line[len("STARTUP "):], {})  # noqa: S307 - our own repr of a dict of floats
 
