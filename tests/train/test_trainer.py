@@ -28,7 +28,7 @@ def folders(tmp_path_factory):
 
 def config(folders, out, **changes):
     base = dict(low=folders / "low", normal=folders / "normal", out=out, epochs=1, decay_epochs=1, batch_size=2,
-                crop=48, patch_size=32, extra_patches=2, base_channels=8, device="cpu", workers=0,
+                crop=48, patch_size=32, extra_patches=2, base_channels=8, d_channels=8, device="cpu", workers=0,
                 checkpoint_every=2, sample_every=2, log_every=1, pool_size=4)
     base.update(changes)
     return TrainConfig(**base)

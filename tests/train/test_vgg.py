@@ -41,7 +41,10 @@ def test_torchvision_weights_match_torchvision_features(tmp_path):
     torchvision = pytest.importorskip("torchvision")
     net = torchvision.models.vgg16(weights=None).eval()
     path = tmp_path / "vgg16-397923af.pth"
-    torch.save(net.state_dict(), path)
+    # the classifier's 124M parameters (about 500 MB) are ignored by the loader: same names, small tensors
+    state = {k: (v if k.startswith("features.") else v.flatten()[:4].clone()) for k, v in net.state_dict().items()}
+    assert any(k.startswith("classifier.") for k in state)
+    torch.save(state, path)
     ours = load_vgg16_relu5_1(path)
     assert ours.input_style == "torchvision"
     x = torch.rand(1, 3, 48, 48) * 2 - 1
