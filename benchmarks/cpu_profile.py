@@ -39,10 +39,12 @@ import av
 import numpy as np
 import torch
 
+from enlight.cli.video import probe_workload
 from enlight.stream.apps.bench import machine_info, machine_line
 from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
+from enlight.stream.io.locations import input_location
 from enlight.stream.io.sink import EncoderConfig, VideoSink
 from enlight.stream.io.source import VideoSource
 
@@ -322,12 +324,15 @@ def main() -> int:
     machine["onednn_max_cpu_isa"] = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
     print(machine_line(machine) + (f"; ONEDNN_MAX_CPU_ISA={machine['onednn_max_cpu_isa']}"
                                    if machine["onednn_max_cpu_isa"] else ""))
-    plan = make_plan(quality=args.quality, device="cpu", denoise=args.denoise)
     results = {"machine": machine, "quality": args.quality, "denoise": args.denoise, "clips": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in args.clips:
             with av.open(str(clip)) as c:
                 size = f"{c.streams.video[0].width}x{c.streams.video[0].height}"
+            # per clip, with its size, as the file command plans it: --quality/--denoise auto depend on it
+            plan = make_plan(quality=args.quality, device="cpu", denoise=args.denoise,
+                             workload=probe_workload(input_location(str(clip))))
+            print(f"{clip.name}: quality {plan.quality}, denoise {plan.denoise.level}", flush=True)
             result = {"size": size, "parts": profile_parts(clip, plan, args.frames, Path(tmp)),
                       "run": profile_run(clip, plan, Path(tmp)),
                       "startup": profile_startup(clip, args.quality, args.denoise, Path(tmp))}
