@@ -213,3 +213,27 @@ def test_the_encoder_queue_holds_one_item_per_batch_with_its_audio(vfr_clip, wei
     src, dst = read_video(vfr_clip), read_video(out)
     assert sum(len(packets) for _, packets in items) == len(src["audio_packets"]) > 5
     assert dst["audio_packets"] == src["audio_packets"]
+
+
+def test_hdr_and_high_bit_depth_inputs_are_named_and_hevc_mp4_plays_on_apple(weights, tmp_path, cli):
+    """A 10-bit PQ (HDR10-tagged) clip: one note says it was enhanced as SDR with its tags kept, one that 10-bit
+    H.264 does not play everywhere; x265 into .mp4 gets the hvc1 tag QuickTime needs."""
+    pq = {"colorspace": 9, "color_range": 1, "color_primaries": 9, "color_trc": 16}
+    clip = make_clip(tmp_path / "hdr.mkv", width=64, height=48, frames=6, pix_fmt="yuv420p10le", color=pq)
+    out = tmp_path / "day.mp4"
+    result = cli(clip, "-o", out, "--weights", weights, "--denoise", "off")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr_lines if ": note: " in line]
+    assert any("HDR (PQ)" in line for line in notes), result.stderr
+    assert any("yuv420p10le" in line and "--pix-fmt yuv420p" in line for line in notes), result.stderr
+    dst = read_video(out)
+    assert len(dst["times"]) == 6 and all(dst[key] == value for key, value in pq.items())
+
+    sdr = make_clip(tmp_path / "sdr.mp4", width=64, height=48, frames=6, color=BT709)
+    hevc = tmp_path / "hevc.mp4"
+    result = cli(sdr, "-o", hevc, "--weights", weights, "--codec", "libx265", "--denoise", "off")
+    assert result.returncode == 0, result.stderr
+    assert not any(": note: " in line for line in result.stderr_lines), result.stderr
+    with av.open(str(hevc)) as container:
+        assert container.streams.video[0].codec_tag == "hvc1"
+        assert sum(1 for _ in container.decode(video=0)) == 6

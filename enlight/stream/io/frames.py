@@ -24,6 +24,7 @@ _MATRIX_BY_AVCOL = {
     10: Colorspace.BT2020,  # BT2020_CL (approximated by the NCL matrix)
 }
 RANGE_UNSPECIFIED, RANGE_LIMITED, RANGE_FULL = 0, 1, 2
+_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}  # AVColorTransferCharacteristic: SMPTE ST 2084, ARIB STD-B67
 # Accurate rounding and full-resolution chroma: swscale's default is ~1.4 code values dark on
 # average and up to 14 off on colour edges through 4:2:0 and back; this is unbiased and <= 6.
 INTERPOLATION = (
@@ -64,6 +65,11 @@ class ColorInfo:
     @property
     def sws_range(self) -> ColorRange:
         return ColorRange.JPEG if self.full_range else ColorRange.MPEG
+
+    @property
+    def hdr(self) -> str | None:
+        """'PQ' or 'HLG' for a video tagged with an HDR transfer (SMPTE ST 2084, ARIB STD-B67), else None."""
+        return _HDR_TRANSFERS.get(self.transfer)
 
 
 def pixel_format(frame: av.VideoFrame) -> str:

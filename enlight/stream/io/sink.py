@@ -150,6 +150,9 @@ class VideoSink:
         self.notes: list[str] = []  # things the user should hear about once, at the end
         codec = encoder_codec(encoder.codec)
         self.pix_fmt = choose_pix_fmt(codec, info, encoder.pix_fmt)
+        if codec.name == "libx264" and encoder.pix_fmt is None and av.VideoFormat(self.pix_fmt).components[0].bits > 8:
+            self.notes.append(f"encoded as {self.pix_fmt} to match the input: H.264 above 8 bits plays in VLC and mpv "
+                              "but not in browsers or QuickTime (--pix-fmt yuv420p for 8 bits, or --codec libx265)")
         self._tmp: Path | None = None
         if not self.location.is_file:
             self.container = self.location.open("w")
@@ -197,6 +200,8 @@ class VideoSink:
             options["preset"] = preset
         if codec.name == "libx265":
             options["x265-params"] = "log-level=error"
+        if codec.id == av.Codec("hevc", "r").id and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+            ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)

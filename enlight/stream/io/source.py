@@ -198,6 +198,10 @@ class VideoSource:
         elif frame_count is None and self.container.duration:
             frame_count = max(1, round(self.container.duration / av.time_base * float(rate)))
         self.color = ColorInfo.from_frame(first)
+        if self.color.hdr:
+            self.notes.append(f"the input is HDR ({self.color.hdr}); it was enhanced in its coded values as if it were "
+                              "SDR (the model learned on SDR pictures) and keeps its HDR tags: check the result on an "
+                              "HDR display, or convert the input to SDR first")
         self.info = VideoInfo(
             width=first.width,
             height=first.height,
