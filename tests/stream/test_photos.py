@@ -1,5 +1,6 @@
-"""Photos through the same model path: four formats, EXIF orientation applied (and reset to 1), ICC
-and EXIF carried over, 16-bit PNG/TIFF kept 16-bit, grey decided from the photo's own chroma."""
+"""Photos through the same model path: six formats (HEIC and AVIF, as phones write them too), EXIF
+orientation applied (and reset to 1), ICC and EXIF carried over, 16-bit PNG/TIFF kept 16-bit, grey decided
+from the photo's own chroma."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PIL import Image, ImageOps
 
 from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
 from enlight.stream.core.plan import make_plan
-from enlight.stream.io.images import orient, read_photo
+from enlight.stream.io.images import load_heif_plugin, orient, read_photo
 from tests.media import dark_frames
 
 ICC = b"not-a-real-icc-profile" * 4
@@ -29,7 +30,8 @@ def _save(path: Path, pixels: np.ndarray, *, orientation: int = ROTATE_90_CW) ->
     exif = image.getexif()
     exif[0x0112] = orientation
     exif[0x010F] = "enlight test camera"  # Make: an ordinary tag that must survive
-    image.save(path, exif=exif.tobytes(), icc_profile=ICC, **({"quality": 95} if path.suffix == ".jpg" else {}))
+    load_heif_plugin(path)
+    image.save(path, exif=exif.tobytes(), icc_profile=ICC, **({"quality": 95} if path.suffix != ".png" else {}))
     return path
 
 
@@ -44,7 +46,7 @@ def _write_16bit(path: Path, pixels: np.ndarray) -> Path:
     return path
 
 
-@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp"])
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp", ".avif", ".heic"])
 def test_a_photo_is_enhanced_upright_with_its_icc_and_exif(suffix, tmp_path, plan):
     stored = dark_frames(1, 40, 24)[0]  # 40 wide, 24 high as stored; upright it is 24 wide, 40 high
     source = _save(tmp_path / f"dusk{suffix}", stored)

@@ -15,8 +15,8 @@ import av
 
 from enlight.errors import EnlightError
 
-# still-image files: refused as video (animated GIF counts as video); .jpg, .png, .tif and .webp are
-# enhanced as photos (enlight.stream.io.images)
+# still-image files: refused as video (animated GIF counts as video); those in
+# enlight.stream.io.images.PHOTO_SUFFIXES are enhanced as photos
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
                             ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
 # FFmpeg demuxers that read single images
@@ -24,20 +24,21 @@ STILL_DEMUXERS = ("image2", "_pipe")
 
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
-    return EnlightError(f"{role} {path} is a still image; a photo is enhanced into a photo (.jpg, .png, .tif, "
-                        ".webp), a video into a video file or stream (e.g. .mp4, .mkv, .mov)")
+    from enlight.stream.io.images import PHOTO_OUTPUTS
+
+    return EnlightError(f"{role} {path} is a still image; a photo ({PHOTO_OUTPUTS}) is enhanced into a photo, "
+                        "a video into a video file or stream (e.g. .mp4, .mkv, .mov)")
 
 
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
     photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
-    from enlight.stream.io.images import PHOTO_SUFFIXES
+    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES
 
     if not source.is_file():
         raise EnlightError(f"input not found: {source}")
     if output.suffix.lower() not in PHOTO_SUFFIXES:
-        raise EnlightError(f"input {source} is a photo; give a photo output (.jpg, .png, .tif, .webp or .bmp), "
-                           f"not {output.name}")
+        raise EnlightError(f"input {source} is a photo; give a photo output ({PHOTO_OUTPUTS}), not {output.name}")
     if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
         raise EnlightError(f"output {output} is the input file; choose another name")
     if output.exists() and not overwrite:

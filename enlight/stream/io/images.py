@@ -8,6 +8,7 @@ pixels are read and written by PyAV's (FFmpeg's) png and tiff codecs (rgb48); a 
 ICC profile (iCCP) and EXIF (eXIf) chunks added to what FFmpeg wrote. A 16-bit TIFF keeps its pixels
 but not its ICC/EXIF (FFmpeg's TIFF encoder writes neither). The EXIF orientation is applied to the
 pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice.
+HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF through Pillow's own.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"})  # BMP: the LIME test set
-SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-                ".bmp": "BMP"}
+                ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF", ".bmp": "BMP"}  # BMP: the LIME test set
+PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
+SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
+_HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 _ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
@@ -37,6 +40,17 @@ _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 
 def is_photo(path: Path | str) -> bool:
     return Path(str(path)).suffix.lower() in PHOTO_SUFFIXES
+
+
+def load_heif_plugin(path: Path) -> None:
+    """Register pillow-heif's HEIC/HEIF plugin with Pillow before a .heic/.heif file is read or written."""
+    if path.suffix.lower() not in _HEIF_SUFFIXES:
+        return
+    try:
+        import pillow_heif
+    except ImportError:
+        raise EnlightError(f"{path.name}: HEIC/HEIF photos need pillow-heif (pip install pillow-heif)") from None
+    pillow_heif.register_heif_opener()
 
 
 @dataclass
@@ -96,6 +110,7 @@ def read_photo(path: Path) -> Photo:
     """Read a photo; one-line EnlightError when it cannot be read."""
     from PIL import Image, UnidentifiedImageError
 
+    load_heif_plugin(path)
     try:
         with Image.open(path) as image:
             image.load()
@@ -130,7 +145,7 @@ def photo_format(path: Path) -> str:
     """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
     fmt = _PIL_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use .jpg, .png, .tif, .webp or .bmp)")
+        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use {PHOTO_OUTPUTS})")
     return fmt
 
 
@@ -170,15 +185,16 @@ def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
     from PIL import Image
 
+    load_heif_plugin(path)
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-    if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
+    if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF", "AVIF", "HEIF"):
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     options: dict = {}
     if photo.icc:
         options["icc_profile"] = photo.icc
     if photo.exif:
         options["exif"] = photo.exif
-    if fmt in ("JPEG", "WEBP"):
+    if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
         options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
