@@ -4,6 +4,7 @@ from the photo's own chroma."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import av
@@ -143,3 +144,12 @@ def test_cli_photo(tmp_path, cli, weights):
     assert "24x40 8-bit photo" in result.stderr and Image.open(out).size == (24, 40)
     again = cli(source, "-o", out, "--weights", weights)
     assert again.returncode == 2 and "output exists" in again.stderr
+
+
+def test_heic_without_pillow_heif_is_a_one_line_error(tmp_path, monkeypatch):
+    from enlight.errors import EnlightError
+
+    source = _save(tmp_path / "dusk.heic", dark_frames(1, 40, 24)[0])
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if it were not installed: its import fails
+    with pytest.raises(EnlightError, match="need pillow-heif"):
+        read_photo(source)

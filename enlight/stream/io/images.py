@@ -43,8 +43,15 @@ def is_photo(path: Path | str) -> bool:
 
 
 def load_heif_plugin(path: Path) -> None:
-    """Register pillow-heif's HEIC/HEIF plugin with Pillow before a .heic/.heif file is read or written."""
-    if path.suffix.lower() not in _HEIF_SUFFIXES:
+    """Before a .heic/.heif file is read or written, register pillow-heif's plugin with Pillow; before an
+    .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the support is missing."""
+    suffix = path.suffix.lower()
+    if suffix == ".avif":
+        from PIL import features
+
+        if not features.check("avif"):
+            raise EnlightError(f"{path.name}: this Pillow cannot read or write AVIF (pip install 'pillow>=11.3')")
+    if suffix not in _HEIF_SUFFIXES:
         return
     try:
         import pillow_heif
