@@ -173,7 +173,11 @@ class TrainLoop:
         if state.get("kind", "enlightengan") != self.kind:
             raise EnlightError(f"{path} is a {state.get('kind')} run, not {self.kind}")
         for name, net in self.nets.items():
-            net.load_state_dict(state[name])
+            try:
+                net.load_state_dict(state[name])
+            except RuntimeError:  # a width (--base-channels, --d-channels) other than the run's
+                raise EnlightError(f"--resume: the {name} in {path.name} has other sizes than these settings make; "
+                                   f"resume with the run's own (its config.json)") from None
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state[name])
         for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):

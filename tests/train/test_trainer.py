@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51
 from enlight.train.data import EpochSampler, UnpairedDataset
 from enlight.train.trainer import TrainConfig, Trainer, export_generator
@@ -97,6 +98,9 @@ def test_resume_restores_step_optimiser_and_learning_rate(folders, tmp_path):
     assert (out / "losses.jsonl").read_text().count("\n") >= 4
     assert list((out / "samples").glob("*.png"))
     assert list((out / "tb").glob("events.*"))
+    wider = Trainer(config(folders, out, max_steps=6, d_channels=16), vgg=Vgg16Relu51())
+    with pytest.raises(EnlightError, match="other sizes than these settings make"):
+        wider.fit(resume=True, progress=False)  # one line, not load_state_dict's size listing
 
 
 def test_export_writes_loadable_fp16_weights(folders, tmp_path):
