@@ -78,10 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, URL (rtsp://, http(s)://, udp://, tcp://, srt://) or - for stdin")
+                        help="video file, photo (.jpg .png .tif .webp .avif .heic .bmp), folder of either, URL "
+                        "(rtsp://, http(s)://, udp://, tcp://, srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,
-                        help="output video; the container comes from its extension (.mp4, .mkv, .mov, ...); "
-                        "a URL, or - for stdout (MPEG-TS unless --format says otherwise)")
+                        help="output video (the container comes from its extension: .mp4, .mkv, .mov, ...), photo, "
+                        "folder, URL, or - for stdout (MPEG-TS unless --format says otherwise)")
     parser.add_argument("--format", default=None,
                         help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
                         "default: from the extension, mpegts for - and stream URLs")
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")
     enc.add_argument("--photo-quality", type=_photo_quality, default=95, metavar="Q",
-                     help="photos: JPEG/WebP quality 1..100 (default: 95; 4:4:4 chroma from 90)")
+                     help="photos: JPEG/WebP/AVIF/HEIC quality 1..100 (default: 95; JPEG 4:4:4 chroma from 90)")
     many = parser.add_argument_group("many files (INPUT a folder -> -o a folder; README: Many files)")
     many.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                       help="files (or segments) enhanced at once by a local pool of N processes, the CPU "
