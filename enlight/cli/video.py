@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--grey", default="auto", choices=GREY_MODES,
                        help="auto: grey output while the source carries no chroma (infrared cameras), colour as soon "
                        "as it does; on: always grey; off: never (default: auto)")
+    model.add_argument("--hdr", default="sdr", choices=("sdr", "keep"),
+                       help="a PQ or HLG (HDR) input: sdr converts it to SDR BT.709 for the model, which learned on "
+                       "SDR pictures, and writes SDR; keep enhances its coded values and keeps its HDR tags "
+                       "(default: sdr)")
     model.add_argument("--smoothing", type=_strength, default=SMOOTHING_STRENGTH, metavar="S",
                        help="temporal smoothing of the enhancement along the camera's motion, 0 (off: frame "
                        f"by frame) .. {MAX_SMOOTHING} (strongest) (default: {SMOOTHING_STRENGTH})")
@@ -361,6 +365,7 @@ def _enhance(argv: list[str]) -> int:
         max_frames=args.max_frames,
         max_memory_gb=args.max_memory,
         grey=args.grey,
+        hdr=args.hdr,
         encoder=_encoder(args),
         overwrite=args.force,
         progress=not args.quiet,

@@ -215,21 +215,33 @@ def test_the_encoder_queue_holds_one_item_per_batch_with_its_audio(vfr_clip, wei
     assert dst["audio_packets"] == src["audio_packets"]
 
 
-def test_hdr_and_high_bit_depth_inputs_are_named_and_hevc_mp4_plays_on_apple(weights, tmp_path, cli):
-    """A 10-bit PQ (HDR10-tagged) clip: one note says it was enhanced as SDR with its tags kept, one that 10-bit
-    H.264 does not play everywhere; x265 into .mp4 gets the hvc1 tag QuickTime needs."""
+def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tmp_path, cli):
+    """A 10-bit PQ (HDR10-tagged) clip: by default converted to SDR BT.709 and written as 8-bit BT.709, with a
+    note; with --hdr keep enhanced in its coded values, its tags kept, with notes on that and on 10-bit H.264
+    not playing everywhere. x265 into .mp4 gets the hvc1 tag QuickTime needs."""
     pq = {"colorspace": 9, "color_range": 1, "color_primaries": 9, "color_trc": 16}
     clip = make_clip(tmp_path / "hdr.mkv", width=64, height=48, frames=6, pix_fmt="yuv420p10le", color=pq)
-    out = tmp_path / "day.mp4"
-    result = cli(clip, "-o", out, "--weights", weights, "--denoise", "off")
+    sdr_out, kept_out = tmp_path / "sdr.mp4", tmp_path / "kept.mp4"
+    result = cli(clip, "-o", sdr_out, "--weights", weights, "--denoise", "off")
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr_lines if ": note: " in line]
-    assert any("HDR (PQ)" in line for line in notes), result.stderr
-    assert any("yuv420p10le" in line and "--pix-fmt yuv420p" in line for line in notes), result.stderr
-    dst = read_video(out)
-    assert len(dst["times"]) == 6 and all(dst[key] == value for key, value in pq.items())
+    assert len(notes) == 1 and "HDR (PQ)" in notes[0] and "converted to SDR BT.709" in notes[0], result.stderr
+    dst = read_video(sdr_out)
+    assert len(dst["times"]) == 6 and all(dst[key] == 1 for key in pq), dst  # BT.709, limited range
+    with av.open(str(sdr_out)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
 
-    sdr = make_clip(tmp_path / "sdr.mp4", width=64, height=48, frames=6, color=BT709)
+    result = cli(clip, "-o", kept_out, "--weights", weights, "--denoise", "off", "--hdr", "keep")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr_lines if ": note: " in line]
+    assert any("HDR (PQ)" in line and "--hdr keep" in line for line in notes), result.stderr
+    assert any("yuv420p10le" in line and "--pix-fmt yuv420p" in line for line in notes), result.stderr
+    kept = read_video(kept_out)
+    assert len(kept["times"]) == 6 and all(kept[key] == value for key, value in pq.items())
+    # PQ code values read as SDR are brighter than the same light shown on SDR: the two paths differ
+    assert np.mean(kept["images"][0]) != pytest.approx(np.mean(dst["images"][0]), abs=2)
+
+    sdr = make_clip(tmp_path / "sdr_in.mp4", width=64, height=48, frames=6, color=BT709)
     hevc = tmp_path / "hevc.mp4"
     result = cli(sdr, "-o", hevc, "--weights", weights, "--codec", "libx265", "--denoise", "off")
     assert result.returncode == 0, result.stderr

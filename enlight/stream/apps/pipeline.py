@@ -61,6 +61,7 @@ class PipelineConfig:
     hw_decode: str = "auto"  # auto: NVDEC when the backend runs on CUDA; off; or an FFmpeg device type
     batch_size: int = 4
     grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.io.chroma)
+    hdr: str = "sdr"  # a PQ/HLG input: sdr converts it to SDR BT.709 first; keep (enlight.stream.io.hdr)
     max_frames: int | None = None
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
@@ -316,7 +317,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
-                     timeout_s=config.timeout_s) as source, torch_threads(around_model), \
+                     timeout_s=config.timeout_s, hdr=config.hdr) as source, torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
             _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:
         memory = _memory_plan(config, source.info, backend.device)

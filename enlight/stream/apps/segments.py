@@ -98,7 +98,7 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     segment = task.segment
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
-    with VideoSource(Path(task.input)) as source:
+    with VideoSource(Path(task.input), hdr=settings.hdr) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
         sink = VideoSink(Path(task.output), source.info, encoder=encoder,
                          metadata=dict(source.container.metadata))

@@ -31,6 +31,7 @@ class Settings:
     plan_options: dict = field(default_factory=dict)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     grey: str = "auto"
+    hdr: str = "sdr"
     photo_quality: int = 95
     batch_size: int = 4
     max_memory_gb: float | None = None
@@ -120,6 +121,7 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
 
     config = PipelineConfig(input=Path(task.input), output=Path(task.output), plan=plan,
                             hw_decode=settings.hw_decode, batch_size=settings.batch_size, grey=settings.grey,
+                            hdr=settings.hdr,
                             encoder=settings.encoder, overwrite=task.overwrite, progress=False,
                             max_memory_gb=settings.max_memory_gb, on_frames=on_frames)
     stats = run(config, backend=backend)

@@ -13,6 +13,7 @@ decodable frame at all is still a one-line ``EnlightError``.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -28,6 +29,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
+from enlight.stream.io.hdr import SDR_BT709, hdr_frame_to_sdr
 from enlight.stream.io.locations import Location
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
@@ -124,10 +126,12 @@ class VideoSource:
     before anything is written); iterating starts the decode thread. ``stop()`` ends it early.
     hw_decode: an FFmpeg hardware device type ("cuda" for NVDEC) or None for software decoding.
     timeout_s: for network inputs, the longest an open or a read may block before it fails.
+    hdr: 'sdr' converts a PQ or HLG input to SDR BT.709 (``enlight.stream.io.hdr``; ``info`` then describes
+    the SDR frames the sink writes), 'keep' passes its coded values and tags through.
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
-                 timeout_s: float | None = 10.0) -> None:
+                 timeout_s: float | None = 10.0, hdr: str = "sdr") -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = _FrameQueue(queue_size)
@@ -139,6 +143,7 @@ class VideoSource:
         self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
         self._video_packets = 0  # non-empty video packets read
         self._read_errors = 0
+        self._hdr = hdr
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -198,10 +203,16 @@ class VideoSource:
         elif frame_count is None and self.container.duration:
             frame_count = max(1, round(self.container.duration / av.time_base * float(rate)))
         self.color = ColorInfo.from_frame(first)
-        if self.color.hdr:
-            self.notes.append(f"the input is HDR ({self.color.hdr}); it was enhanced in its coded values as if it were "
-                              "SDR (the model learned on SDR pictures) and keeps its HDR tags: check the result on an "
-                              "HDR display, or convert the input to SDR first")
+        self.to_sdr = self._hdr == "sdr" and self.color.hdr is not None
+        output_color, output_format = self.color, pixel_format(first)
+        if self.to_sdr:
+            output_color, output_format = SDR_BT709, re.sub(r"p1[0246](le|be)$", "p", output_format)
+            self.notes.append(f"the input is HDR ({self.color.hdr}); it was converted to SDR BT.709 for the model, "
+                              "which learned on SDR pictures, and is written as SDR (--hdr keep: enhance its coded "
+                              "values and keep its HDR tags)")
+        elif self.color.hdr:
+            self.notes.append(f"the input is HDR ({self.color.hdr}); with --hdr keep it was enhanced in its coded "
+                              "values as if it were SDR and keeps its HDR tags: check the result on an HDR display")
         self.info = VideoInfo(
             width=first.width,
             height=first.height,
@@ -209,8 +220,8 @@ class VideoSource:
             average_rate=Fraction(rate),
             frame_count=frame_count,
             codec=stream.codec_context.name,
-            pix_fmt=pixel_format(first),
-            color=self.color,
+            pix_fmt=output_format,
+            color=output_color,
             display_matrix=_display_matrix(first),
         )
 
@@ -276,6 +287,8 @@ class VideoSource:
 
     def convert(self, frame: av.VideoFrame) -> np.ndarray:
         """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB."""
+        if self.to_sdr:
+            return hdr_frame_to_sdr(frame, self.color)
         return frame_to_rgb(frame, self.color)
 
     def set_queue_size(self, frames: int) -> None:
