@@ -18,9 +18,9 @@ import functools
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
-from enlight.stream.io.frames import INTERPOLATION, ColorInfo
+from enlight.stream.io.frames import ColorInfo
 
 REFERENCE_WHITE_NITS = 203.0  # BT.2408: diffuse white, and HLG's 75% signal on a 1000-nit display
 HLG_PEAK_NITS = 1000.0
@@ -28,6 +28,9 @@ HLG_SYSTEM_GAMMA = 1.2
 KNEE = 0.8  # below it SDR-relative light passes unchanged; above it the shoulder rolls off towards 1.0
 SDR_BT709 = ColorInfo(1, 1, 1, 1, Colorspace.ITU709, False)  # BT.709 matrix, primaries, transfer; limited range
 
+# swscale's flags for the 16-bit conversion: frames.INTERPOLATION without FULL_CHR_H_INT, which gives wrong
+# rgb48 values (a dark blue pixel of a 10-bit frame came out (0, 0, 24997) for (8573, 9866, 25160); rgb24 is fine)
+DEEP_INTERPOLATION = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INP
 # linear BT.2020 RGB -> linear BT.709 RGB (BT.2087)
 BT2020_TO_BT709 = np.array([[1.6605, -0.5876, -0.0728],
                             [-0.1246, 1.1329, -0.0083],
@@ -95,5 +98,5 @@ def hdr_frame_to_sdr(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
     """A decoded PQ or HLG frame (``color.hdr``) as (H, W, 3) uint8 full-range BT.709 RGB."""
     deep = frame.reformat(format="rgb48le", src_colorspace=color.sws_matrix, dst_colorspace=color.sws_matrix,
                           src_color_range=color.sws_range, dst_color_range=ColorRange.JPEG,
-                          interpolation=INTERPOLATION)
+                          interpolation=DEEP_INTERPOLATION)
     return sdr_light_to_codes(to_sdr_light(deep.to_ndarray(), color.hdr))
