@@ -203,16 +203,7 @@ class VideoSource:
         elif frame_count is None and self.container.duration:
             frame_count = max(1, round(self.container.duration / av.time_base * float(rate)))
         self.color = ColorInfo.from_frame(first)
-        self.to_sdr = self._hdr == "sdr" and self.color.hdr is not None
-        output_color, output_format = self.color, pixel_format(first)
-        if self.to_sdr:
-            output_color, output_format = SDR_BT709, re.sub(r"p1[0246](le|be)$", "p", output_format)
-            self.notes.append(f"the input is HDR ({self.color.hdr}); it was converted to SDR BT.709 for the model, "
-                              "which learned on SDR pictures, and is written as SDR (--hdr keep: enhance its coded "
-                              "values and keep its HDR tags)")
-        elif self.color.hdr:
-            self.notes.append(f"the input is HDR ({self.color.hdr}); with --hdr keep it was enhanced in its coded "
-                              "values as if it were SDR and keeps its HDR tags: check the result on an HDR display")
+        output_color, output_format = self._output_colour(first)
         self.info = VideoInfo(
             width=first.width,
             height=first.height,
@@ -224,6 +215,20 @@ class VideoSource:
             color=output_color,
             display_matrix=_display_matrix(first),
         )
+
+    def _output_colour(self, first: av.VideoFrame) -> tuple[ColorInfo, str]:
+        """(colour, pixel format) of the frames the sink writes: the source's, or for a PQ/HLG source with
+        ``hdr='sdr'`` BT.709 at 8 bits (``self.to_sdr``); notes what was done with an HDR source."""
+        self.to_sdr = self._hdr == "sdr" and self.color.hdr is not None
+        if self.to_sdr:
+            self.notes.append(f"the input is HDR ({self.color.hdr}); it was converted to SDR BT.709 for the model, "
+                              "which learned on SDR pictures, and is written as SDR (--hdr keep: enhance its coded "
+                              "values and keep its HDR tags)")
+            return SDR_BT709, re.sub(r"p1[0246](le|be)$", "p", pixel_format(first))
+        if self.color.hdr:
+            self.notes.append(f"the input is HDR ({self.color.hdr}); with --hdr keep it was enhanced in its coded "
+                              "values as if it were SDR and keeps its HDR tags: check the result on an HDR display")
+        return self.color, pixel_format(first)
 
     @property
     def damage(self) -> Damage | None:
