@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
 from enlight.stream.core.plan import make_plan
-from enlight.stream.io.images import load_heif_plugin, orient, read_photo
+from enlight.stream.io.images import orient, read_photo, require_format_support
 from tests.media import dark_frames
 
 ICC = b"not-a-real-icc-profile" * 4
@@ -31,7 +31,7 @@ def _save(path: Path, pixels: np.ndarray, *, orientation: int = ROTATE_90_CW) ->
     exif = image.getexif()
     exif[0x0112] = orientation
     exif[0x010F] = "enlight test camera"  # Make: an ordinary tag that must survive
-    load_heif_plugin(path)
+    require_format_support(path)
     image.save(path, exif=exif.tobytes(), icc_profile=ICC, **({"quality": 95} if path.suffix != ".png" else {}))
     return path
 

@@ -53,16 +53,16 @@ def hlg_scene_light(signal: np.ndarray) -> np.ndarray:
     return np.where(e <= 0.5, e * e / 3, (np.exp((e - c) / a) + b) / 12)
 
 
-_CODES = np.arange(65536, dtype=np.float64) / 65535  # every 16-bit code value, in [0, 1]
 _SQRT_STEPS = 4096  # the output LUT's index is sqrt(light): fine steps in the blacks, where the eye needs them
 
 
 @functools.cache
 def _tables() -> dict[str, np.ndarray]:
     """16-bit code -> SDR-relative light (PQ) or scene light (HLG); sqrt(light) index -> 8-bit BT.1886 code."""
+    codes = np.arange(65536, dtype=np.float64) / 65535  # every 16-bit code value, in [0, 1]
     root = np.arange(_SQRT_STEPS, dtype=np.float64) / (_SQRT_STEPS - 1)
-    return {"PQ": (pq_to_nits(_CODES) / REFERENCE_WHITE_NITS).astype(np.float32),
-            "HLG": hlg_scene_light(_CODES).astype(np.float32),
+    return {"PQ": (pq_to_nits(codes) / REFERENCE_WHITE_NITS).astype(np.float32),
+            "HLG": hlg_scene_light(codes).astype(np.float32),
             "encode": np.round(255 * root ** (2 / 2.4)).astype(np.uint8)}
 
 

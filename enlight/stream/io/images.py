@@ -42,7 +42,7 @@ def is_photo(path: Path | str) -> bool:
     return Path(str(path)).suffix.lower() in PHOTO_SUFFIXES
 
 
-def load_heif_plugin(path: Path) -> None:
+def require_format_support(path: Path) -> None:
     """Before a .heic/.heif file is read or written, register pillow-heif's plugin with Pillow; before an
     .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the support is missing."""
     suffix = path.suffix.lower()
@@ -117,7 +117,7 @@ def read_photo(path: Path) -> Photo:
     """Read a photo; one-line EnlightError when it cannot be read."""
     from PIL import Image, UnidentifiedImageError
 
-    load_heif_plugin(path)
+    require_format_support(path)
     try:
         with Image.open(path) as image:
             image.load()
@@ -192,7 +192,7 @@ def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
     from PIL import Image
 
-    load_heif_plugin(path)
+    require_format_support(path)
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF", "AVIF", "HEIF"):
         image.putalpha(Image.fromarray(photo.alpha, "L"))

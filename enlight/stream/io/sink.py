@@ -200,7 +200,7 @@ class VideoSink:
             options["preset"] = preset
         if codec.name == "libx265":
             options["x265-params"] = "log-level=error"
-        if codec.id == av.Codec("hevc", "r").id and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+        if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
         if info.display_matrix is not None:

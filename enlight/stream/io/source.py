@@ -29,7 +29,6 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
-from enlight.stream.io.hdr import SDR_BT709, hdr_frame_to_sdr
 from enlight.stream.io.locations import Location
 
 PASSTHROUGH_TYPES = ("audio", "subtitle")
@@ -216,11 +215,17 @@ class VideoSource:
             display_matrix=_display_matrix(first),
         )
 
+    @property
+    def to_sdr(self) -> bool:
+        """Whether frames are converted from PQ/HLG to SDR BT.709 (``hdr='sdr'`` and an HDR source)."""
+        return self._hdr == "sdr" and self.color.hdr is not None
+
     def _output_colour(self, first: av.VideoFrame) -> tuple[ColorInfo, str]:
-        """(colour, pixel format) of the frames the sink writes: the source's, or for a PQ/HLG source with
-        ``hdr='sdr'`` BT.709 at 8 bits (``self.to_sdr``); notes what was done with an HDR source."""
-        self.to_sdr = self._hdr == "sdr" and self.color.hdr is not None
+        """(colour, pixel format) of the frames the sink writes: the source's, or when ``to_sdr`` BT.709 at
+        8 bits; notes what was done with an HDR source."""
         if self.to_sdr:
+            from enlight.stream.io.hdr import SDR_BT709  # numpy and OpenCV work that only HDR sources need
+
             self.notes.append(f"the input is HDR ({self.color.hdr}); it was converted to SDR BT.709 for the model, "
                               "which learned on SDR pictures, and is written as SDR (--hdr keep: enhance its coded "
                               "values and keep its HDR tags)")
@@ -293,6 +298,8 @@ class VideoSource:
     def convert(self, frame: av.VideoFrame) -> np.ndarray:
         """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB."""
         if self.to_sdr:
+            from enlight.stream.io.hdr import hdr_frame_to_sdr
+
             return hdr_frame_to_sdr(frame, self.color)
         return frame_to_rgb(frame, self.color)
 
