@@ -5,6 +5,7 @@ keyframe-aligned segments joined without re-encoding into what a single run writ
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -86,6 +87,9 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_is_not(folder, tmp_path
     third = run_batch(config)
     assert {r.input.name: r.status for r in third.rows}["door.mkv"] == "done"
     assert len(read_video(out / "night" / "cam2" / "door.mkv")["times"]) == 5
+    forced = run_batch(replace(config, overwrite=True))  # --force: every file again, nothing skipped
+    assert [r.status for r in forced.rows] == ["done", "failed", "done", "done"]
+    assert (out / "night" / "cam1.mp4").stat().st_mtime_ns != done_at
 
 
 @pytest.fixture(scope="module")

@@ -249,3 +249,48 @@ def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tm
     with av.open(str(hevc)) as container:
         assert container.streams.video[0].codec_tag == "hvc1"
         assert sum(1 for _ in container.decode(video=0)) == 6
+
+
+def _anamorphic_chaptered_clip(path, frames=50):
+    """A QuickTime file of 720x480-style non-square pixels (SAR 32:27), a timecode and two chapters."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(32, 27)
+        stream.codec_context.gop_size = 10
+        stream.metadata["timecode"] = "01:02:03:04"
+        out.set_chapters([{"id": i, "start": i * 1000, "end": (i + 1) * 1000, "time_base": Fraction(1, 1000),
+                           "metadata": {"title": title}} for i, title in enumerate(("Gate", "Yard"))])
+        out.start_encoding()
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 10 + 2 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def _kept(path):
+    with av.open(str(path)) as c:
+        video = c.streams.video[0]
+        timecodes = [s.metadata.get("timecode") for s in c.streams]
+        return (video.sample_aspect_ratio, [(ch["start"] * ch["time_base"], ch["metadata"]["title"])
+                                            for ch in c.chapters()], "01:02:03:04" in timecodes)
+
+
+@pytest.mark.parametrize("args", [[], ["--segments", "2"]], ids=["one", "segments"])
+def test_pixel_aspect_chapters_and_timecode_are_kept(tmp_path, weights, cli, args):
+    src = _anamorphic_chaptered_clip(tmp_path / "cctv.mov")
+    assert _kept(src) == (Fraction(32, 27), [(0, "Gate"), (1, "Yard")], True)
+    out = tmp_path / "out.mov"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    assert "not copied" not in result.stderr  # the timecode track is written again, not reported lost
+    assert _kept(out) == _kept(src)
+    assert read_video(out)["streams"] == read_video(src)["streams"]  # the chapter track is not copied as subtitles
+    # stopped early: only the chapters that start inside the output, cut at its end
+    short = tmp_path / "short.mp4"
+    assert cli(src, "-o", short, "--weights", weights, "--max-frames", "20", "-q").returncode == 0
+    with av.open(str(short)) as c:
+        chapters = [(ch["metadata"]["title"], ch["end"] * ch["time_base"]) for ch in c.chapters()]
+    assert chapters == [("Gate", Fraction(4, 5))]

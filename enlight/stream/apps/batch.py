@@ -149,8 +149,9 @@ class _File:
 
 
 def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> list[_File]:
-    """The tasks still to do; files the manifest says are done become 'skipped' rows."""
-    todo = [(src, out) for src, out in config.pairs if not manifest.is_done(src, out)]
+    """The tasks still to do; files the manifest says are done become 'skipped' rows (with --force, none:
+    everything is done again)."""
+    todo = [(src, out) for src, out in config.pairs if config.overwrite or not manifest.is_done(src, out)]
     rows += [Row(src, out, "skipped") for src, out in config.pairs if (src, out) not in todo]
     files, next_id = [], 0
     for src, out in todo:

@@ -32,7 +32,7 @@ from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.sink import VideoSink, resolve_preset
-from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource
+from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, passthrough_streams
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
 # The denoiser remembers more: its running mean keeps n/(n+1) of the past with n up to 8 (light) or 16
@@ -130,11 +130,13 @@ def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSin
         on_frames(kept)
 
 
-def _packets(path: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Fraction, int, av.Packet]]:
-    """(time in seconds, stream order, packet) of the non-empty packets of the streams of these kinds."""
+def _packets(path: Path, kinds: tuple[str, ...], indices: list[int] | None = None
+             ) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """(time in seconds, stream order, packet) of the non-empty packets of the streams of these kinds (of
+    those, only the streams ``indices`` where given)."""
     container = av.open(str(path))
     try:
-        streams = [s for s in container.streams if s.type in kinds]
+        streams = [s for s in container.streams if s.type in kinds and (indices is None or s.index in indices)]
         if not streams:
             return  # (demux of no streams would read them all)
         for packet in container.demux(streams):
@@ -144,15 +146,16 @@ def _packets(path: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Fraction, int
         container.close()
 
 
-def _merged(source: Path, parts: list[Path]) -> Iterator[tuple[str, av.Packet]]:
-    """('video', packet) of the parts in order and ('other', packet) of the source, interleaved by time."""
+def _merged(source: Path, parts: list[Path], others: list[int]) -> Iterator[tuple[str, av.Packet]]:
+    """('video', packet) of the parts in order and ('other', packet) of the source's streams ``others``,
+    interleaved by time."""
     def video() -> Iterator:
         for part in parts:
             for when, _, packet in _packets(part, ("video",)):
                 yield when, 0, ("video", packet)
 
     def other() -> Iterator:
-        for when, order, packet in _packets(source, PASSTHROUGH_TYPES):
+        for when, order, packet in _packets(source, PASSTHROUGH_TYPES, others):
             yield when, 1 + order, ("other", packet)
 
     for _, _, item in heapq.merge(video(), other(), key=lambda x: (x[0], x[1])):
@@ -177,15 +180,19 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
             options = {"movflags": "+faststart"} if output.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
             with av.open(str(tmp), "w", options=options) as out:
                 video = out.add_stream_from_template(first.streams.video[0])  # rotation: in its parameters
+                if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it
+                    video.codec_context.framerate = first.streams.video[0].average_rate  # the timecode track's rate
+                    video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
                 others = {}
-                for stream in src.streams:
-                    if stream.type in PASSTHROUGH_TYPES:
-                        copy = out.add_stream_from_template(stream)
-                        copy.metadata.update(stream.metadata)
-                        copy.disposition = stream.disposition
-                        others[stream.index] = copy
+                for stream in passthrough_streams(src):
+                    copy = out.add_stream_from_template(stream)
+                    copy.metadata.update(stream.metadata)
+                    copy.disposition = stream.disposition
+                    others[stream.index] = copy
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
-                for kind, packet in _merged(source, parts):
+                if src.chapters():
+                    out.set_chapters(src.chapters())
+                for kind, packet in _merged(source, parts, list(others)):
                     packet.stream = video if kind == "video" else others[packet.stream.index]
                     out.mux(packet)
         if output.exists() and not overwrite:

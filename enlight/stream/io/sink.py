@@ -130,7 +130,8 @@ class VideoSink:
     demuxed packet of one of the ``passthrough`` streams, which is muxed without re-encoding.
     Finish with exactly one of ``finish()`` (rename to the target), ``keep_partial()`` or
     ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
-    stream ``Location`` (URL or stdout), written directly and only closed by all three.
+    stream ``Location`` (URL or stdout), written directly and only closed by all three. ``metadata`` (the
+    source's container tags) and ``chapters`` (as ``InputContainer.chapters()`` gives them) are copied.
     """
 
     def __init__(
@@ -141,6 +142,7 @@ class VideoSink:
         encoder: EncoderConfig = EncoderConfig(),
         passthrough: Sequence[av.stream.Stream] = (),
         metadata: dict[str, str] | None = None,
+        chapters: Sequence[dict] = (),
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -166,13 +168,14 @@ class VideoSink:
                 self._tmp.unlink(missing_ok=True)
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
-            self._setup(codec, encoder, passthrough, metadata or {})
+            self._setup(codec, encoder, passthrough, metadata or {}, chapters)
         except BaseException:
             self.abort()
             raise
         self._last_pts: int | None = None
 
-    def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str]) -> None:
+    def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str],
+               chapters: Sequence[dict]) -> None:
         info = self.info
         out = self.container
         stream = out.add_stream(codec.name, rate=info.average_rate)
@@ -205,22 +208,17 @@ class VideoSink:
         ctx.options = options
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)
+        if info.sample_aspect_ratio is not None:
+            ctx.sample_aspect_ratio = info.sample_aspect_ratio  # into the encoder's stream (VUI) and the container
+        if info.timecode is not None:
+            stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag
         self.video_stream = stream
-        self._stream_map = {}
-        for source_stream in passthrough:
-            try:
-                copy = out.add_stream_from_template(source_stream)
-            except (ValueError, av.error.FFmpegError) as exc:
-                raise EnlightError(
-                    f"{self.path.suffix or 'this'} output cannot hold {source_stream.type} stream "
-                    f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}; try a .mkv output"
-                ) from None
-            copy.metadata.update(source_stream.metadata)
-            copy.disposition = source_stream.disposition
-            self._stream_map[source_stream.index] = copy
+        self._stream_map = {source.index: self._copy_stream(source) for source in passthrough}
         for key, value in metadata.items():
             if key not in _COPIED_CONTAINER_KEYS_SKIPPED:
                 out.metadata[key] = value
+        if chapters:
+            out.set_chapters(list(chapters))
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
@@ -228,6 +226,21 @@ class VideoSink:
                 f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): "
                 f"{reason(exc)}"
             ) from None
+
+    def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
+        """An output stream for a passthrough stream's packets, with its tags and disposition."""
+        try:
+            copy = self.container.add_stream_from_template(source_stream)
+        except (ValueError, av.error.FFmpegError) as exc:
+            own = Path(source_stream.container.name).suffix
+            hint = "a .mkv output" if self.path.suffix.lower() != ".mkv" else f"an output like the input's ({own})"
+            raise EnlightError(
+                f"{self.path.suffix or 'this'} output cannot hold {source_stream.type} stream "
+                f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}; try {hint}"
+            ) from None
+        copy.metadata.update(source_stream.metadata)
+        copy.disposition = source_stream.disposition
+        return copy
 
     @property
     def output_color(self) -> ColorInfo:

@@ -64,6 +64,8 @@ class VideoInfo:
     pix_fmt: str
     color: ColorInfo
     display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
+    sample_aspect_ratio: Fraction | None = None  # a pixel's width / height where not square (720x480 16:9: 32/27)
+    timecode: str | None = None  # the start timecode ('01:00:00:00') of a camera's or an editor's file
 
 
 @dataclass(frozen=True)
@@ -167,12 +169,10 @@ class VideoSource:
         self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
-        self.passthrough = [s for s in self.container.streams if s.type in PASSTHROUGH_TYPES]
+        self.passthrough = passthrough_streams(self.container)
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
-        skipped = [s for s in self.container.streams if s is not self.video_stream and s not in self.passthrough]
-        self.notes = [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
-                      "was not copied: only audio and subtitle streams are" for s in skipped]
+        self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough])
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
@@ -196,11 +196,6 @@ class VideoSource:
         self.decode_s += time.perf_counter() - start
         stream = self.video_stream
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
-        frame_count = stream.frames or None
-        if frame_count is None and stream.duration and stream.time_base:
-            frame_count = max(1, round(float(stream.duration * stream.time_base * rate)))
-        elif frame_count is None and self.container.duration:
-            frame_count = max(1, round(self.container.duration / av.time_base * float(rate)))
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
         self.info = VideoInfo(
@@ -208,12 +203,24 @@ class VideoSource:
             height=first.height,
             time_base=stream.time_base or Fraction(1, 90000),
             average_rate=Fraction(rate),
-            frame_count=frame_count,
+            frame_count=_frame_count(stream, self.container, rate),
             codec=stream.codec_context.name,
             pix_fmt=output_format,
             color=output_color,
             display_matrix=_display_matrix(first),
+            sample_aspect_ratio=_sample_aspect(stream),
+            timecode=_timecode(self.container, stream),
         )
+
+    def chapters(self, max_frames: int | None = None) -> list[dict]:
+        """The file's chapters (PyAV's dicts: id, start, end, time_base, metadata), those that start within the
+        first ``max_frames`` frames (None: all)."""
+        chapters = self.container.chapters()
+        if max_frames is None:
+            return chapters
+        end = Fraction(max_frames) / self.info.average_rate
+        kept = [c for c in chapters if c["start"] * c["time_base"] < end]
+        return [{**c, "end": min(c["end"], int(end / c["time_base"]))} for c in kept]
 
     @property
     def to_sdr(self) -> bool:
@@ -501,6 +508,56 @@ class _PacketCheck:
             return not self.works
         self.works = True
         return True
+
+
+def passthrough_streams(container) -> list:
+    """The audio and subtitle streams copied into the output, less a QuickTime chapter track that FFmpeg reads as
+    subtitles (a mov_text stream of one cue per chapter; the chapters are copied as chapters)."""
+    chapters = len(container.chapters())
+    return [s for s in container.streams if s.type in PASSTHROUGH_TYPES
+            and not (chapters and s.codec_context.name == "mov_text" and s.frames == chapters)]
+
+
+def _frame_count(stream, container, rate: Fraction) -> int | None:
+    """The video stream's frame count from the container index, else estimated from a duration; None if unknown."""
+    if stream.frames:
+        return stream.frames
+    if stream.duration and stream.time_base:
+        return max(1, round(float(stream.duration * stream.time_base * rate)))
+    if container.duration:
+        return max(1, round(container.duration / av.time_base * float(rate)))
+    return None
+
+
+def _sample_aspect(stream) -> Fraction | None:
+    """The video's sample (pixel) aspect ratio where its pixels are not square (anamorphic DVD, DV, HDV and
+    CCTV recordings: 720x480 for 16:9 is 32/27), from the decoder or else the container; None otherwise."""
+    sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+    return Fraction(sar) if sar and sar != 1 else None
+
+
+def _timecode(container, video) -> str | None:
+    """The start timecode: the video stream's tag, a timecode track's, or the file's (QuickTime and MXF)."""
+    for tags in (video.metadata, *(s.metadata for s in container.streams if s.type == "data"), container.metadata):
+        if tags.get("timecode"):
+            return tags["timecode"]
+    return None
+
+
+def _skipped_notes(container, kept: list) -> list[str]:
+    """A note per stream neither enhanced nor copied, except those the output carries in another form: a
+    QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one again from it) and the text track
+    that holds an MP4's chapters (they are copied as chapters)."""
+    notes = []
+    for s in container.streams:
+        handler = s.metadata.get("handler_name", "").lower()
+        chapter_track = s.type in ("data", "subtitle") and ("chapter" in handler or "subtitle" in handler) \
+            and container.chapters()
+        if s in kept or (s.type == "data" and "timecode" in s.metadata) or chapter_track:
+            continue
+        notes.append(f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
+                     "was not copied: only audio and subtitle streams are")
+    return notes
 
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
