@@ -12,6 +12,7 @@ from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
 from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
 from tests.media import make_clip, read_video
@@ -294,3 +295,47 @@ def test_pixel_aspect_chapters_and_timecode_are_kept(tmp_path, weights, cli, arg
     with av.open(str(short)) as c:
         chapters = [(ch["metadata"]["title"], ch["end"] * ch["time_base"]) for ch in c.chapters()]
     assert chapters == [("Gate", Fraction(4, 5))]
+
+
+def _interlaced_clip(path, field: str, frames=6):
+    """An interlaced H.264 clip, fields coded and flagged ``field`` ('tff' or 'bff') first."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
+        graph = av.filter.Graph()
+        chain = [graph.add_buffer(width=64, height=48, format="yuv420p", time_base=Fraction(1, 25)),
+                 graph.add("setfield", field), graph.add("buffersink")]
+        chain[0].link_to(chain[1])
+        chain[1].link_to(chain[2])
+        graph.configure()
+        rows = np.arange(48)[:, None, None] % 2 * 40  # the two fields differ, as when something moved
+        for i in range(frames):
+            rgb = np.broadcast_to(rows + 20 + 3 * i, (48, 64, 3)).astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            graph.push(frame)
+            out.mux(stream.encode(graph.pull()))
+        out.mux(stream.encode())
+    return path
+
+
+def _fields(path):
+    """(interlaced, FFmpeg's field order) of the first frame, by its flags (the stream-level order is not
+    reliable for bottom-first H.264)."""
+    with av.open(str(path)) as c:
+        first = next(c.decode(c.streams.video[0]))
+        return first.interlaced_frame, field_order(first)
+
+
+@pytest.mark.parametrize("field, order", [("tff", 2), ("bff", 3)])
+def test_interlaced_video_stays_interlaced_in_its_field_order(tmp_path, weights, cli, field, order):
+    src = _interlaced_clip(tmp_path / "dvd.mkv", field)
+    assert _fields(src) == (True, order)
+    out = tmp_path / "out.mp4"
+    result = cli(src, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _fields(out) == (True, order)  # written progressive, a player would show the combs
+    hevc = tmp_path / "out265.mkv"  # an encoder that cannot code fields says so
+    result = cli(src, "-o", hevc, "--weights", weights, "--codec", "libx265", "--preset", "ultrafast")
+    assert result.returncode == 0 and "interlaced" in result.stderr and _fields(hevc)[0] is False

@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import ColorInfo, rgb_to_frame
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
@@ -212,6 +213,7 @@ class VideoSink:
             ctx.sample_aspect_ratio = info.sample_aspect_ratio  # into the encoder's stream (VUI) and the container
         if info.timecode is not None:
             stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag
+        self._fields = self._interlace(ctx, codec.name)
         self.video_stream = stream
         self._stream_map = {source.index: self._copy_stream(source) for source in passthrough}
         for key, value in metadata.items():
@@ -226,6 +228,20 @@ class VideoSink:
                 f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): "
                 f"{reason(exc)}"
             ) from None
+
+    def _interlace(self, ctx: av.video.codeccontext.VideoCodecContext, codec: str) -> FieldMarker | None:
+        """For an interlaced source, the encoder set to code fields in its order and the marker of the frames
+        (``enlight.stream.io.fields``); None for progressive ones, or with a note where the encoder cannot."""
+        order = self.info.field_order
+        if order is None:
+            return None
+        if codec not in INTERLACED_ENCODERS:
+            self.notes.append(f"the input is interlaced ({describe(order)}); {codec} writes it as progressive frames "
+                              f"(the fields stay woven: deinterlace on playback, or use {INTERLACED_ENCODERS[0]})")
+            return None
+        ctx.field_order = order
+        ctx.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
+        return FieldMarker(order, self.info.width, self.info.height, self.pix_fmt, self.time_base)
 
     def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
         """An output stream for a passthrough stream's packets, with its tags and disposition."""
@@ -270,7 +286,8 @@ class VideoSink:
 
     def convert(self, rgb: np.ndarray) -> av.VideoFrame:
         """(H, W, 3) uint8 RGB -> a frame in the encoder's pixel format, with the output's colour tags."""
-        return rgb_to_frame(rgb, self.pix_fmt, self.output_color)
+        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)
+        return self._fields(frame) if self._fields is not None else frame
 
     def write_packet(self, packet: av.Packet) -> None:
         """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""

@@ -28,6 +28,7 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.locations import Location
 
@@ -66,6 +67,7 @@ class VideoInfo:
     display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
     sample_aspect_ratio: Fraction | None = None  # a pixel's width / height where not square (720x480 16:9: 32/27)
     timecode: str | None = None  # the start timecode ('01:00:00:00') of a camera's or an editor's file
+    field_order: int | None = None  # FFmpeg's AVFieldOrder of an interlaced source (``enlight.stream.io.fields``)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,7 @@ class VideoSource:
             display_matrix=_display_matrix(first),
             sample_aspect_ratio=_sample_aspect(stream),
             timecode=_timecode(self.container, stream),
+            field_order=field_order(first),
         )
 
     def chapters(self, max_frames: int | None = None) -> list[dict]:
