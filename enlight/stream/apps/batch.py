@@ -30,6 +30,7 @@ from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_f
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.images import is_photo
+from enlight.stream.io.source import enhanced_stream
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
                             ".wmv", ".mpg", ".mpeg", ".3gp", ".gif"})
@@ -116,13 +117,13 @@ def _frames_of(path: Path) -> int:
         return 1
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
+            stream = enhanced_stream(container)
             if stream.frames:
                 return stream.frames
             seconds = float(stream.duration * stream.time_base) if stream.duration else (
                 container.duration / av.time_base if container.duration else 0.0)
             return max(1, round(seconds * float(stream.average_rate or 25)))
-    except (av.error.FFmpegError, IndexError, ValueError):
+    except (av.error.FFmpegError, AttributeError, ValueError):  # (no video stream: None)
         return 1
 
 

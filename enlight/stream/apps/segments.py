@@ -32,7 +32,7 @@ from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.sink import VideoSink, resolve_preset
-from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, passthrough_streams
+from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
 # The denoiser remembers more: its running mean keeps n/(n+1) of the past with n up to 8 (light) or 16
@@ -51,7 +51,9 @@ def video_index(path: Path) -> tuple[list[int], list[int]]:
     """(frame pts in display order, keyframe pts) of a file's video stream, from its packets (no decoding)."""
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
+            stream = enhanced_stream(container)
+            if stream is None:
+                raise EnlightError(f"{path} has no video stream")
             frames, keys = [], []
             for packet in container.demux(stream):
                 if packet.size and packet.pts is not None:
@@ -155,7 +157,7 @@ def _merged(source: Path, parts: list[Path], others: list[int]) -> Iterator[tupl
                 yield when, 0, ("video", packet)
 
     def other() -> Iterator:
-        for when, order, packet in _packets(source, PASSTHROUGH_TYPES, others):
+        for when, order, packet in _packets(source, (*PASSTHROUGH_TYPES, "video"), others):
             yield when, 1 + order, ("other", packet)
 
     for _, _, item in heapq.merge(video(), other(), key=lambda x: (x[0], x[1])):

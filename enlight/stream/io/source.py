@@ -164,17 +164,19 @@ class VideoSource:
             raise
 
     def _probe(self) -> None:
-        videos = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-        if not videos:
+        self.video_stream = enhanced_stream(self.container)
+        if self.video_stream is None:
             raise EnlightError(f"{self.path} has no video stream")
         check_input_is_video(self.container, self.path)
-        self.video_stream = videos[0]
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
         self.passthrough = passthrough_streams(self.container)
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough])
+        self.notes += [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x"
+                       f"{s.codec_context.height}) was copied as it is: only the first video stream is enhanced"
+                       for s in self.passthrough if s.type == "video"]
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
@@ -513,11 +515,22 @@ class _PacketCheck:
         return True
 
 
+def enhanced_stream(container):
+    """The video stream that is enhanced: the first that is not a cover picture; None if there is none."""
+    videos = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+    return videos[0] if videos else None
+
+
 def passthrough_streams(container) -> list:
-    """The audio and subtitle streams copied into the output, less a QuickTime chapter track that FFmpeg reads as
-    subtitles (a mov_text stream of one cue per chapter; the chapters are copied as chapters)."""
+    """The streams copied into the output packet for packet: audio, subtitles, and any other video stream (a
+    dual-camera dashcam's rear camera, a 360 camera's second lens: copied as they are, with a note) less a
+    QuickTime chapter track that FFmpeg reads as subtitles (a mov_text stream of one cue per chapter; the
+    chapters are copied as chapters)."""
     chapters = len(container.chapters())
-    return [s for s in container.streams if s.type in PASSTHROUGH_TYPES
+    main = enhanced_stream(container)
+    pictures = av.stream.Disposition.attached_pic
+    others = [s for s in container.streams.video if s is not main and not s.disposition & pictures]
+    return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
             and not (chapters and s.codec_context.name == "mov_text" and s.frames == chapters)]
 
 
