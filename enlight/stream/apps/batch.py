@@ -85,6 +85,7 @@ class Row:
     frames: int = 0
     wall_s: float = 0.0
     reason: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -105,6 +106,7 @@ class BatchReport:
         for row in self.rows:
             why = f"  ({row.reason})" if row.reason else ""
             lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {row.input}{why}")
+            lines += [f"{'':<8} note: {note}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
                      f"(done before), {self.count('failed')} failed, {self.ignored} other files ignored, "
                      f"{self.wall_s:.1f} s")
@@ -273,7 +275,8 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
                 status, why = "failed", str(exc)
         shutil.rmtree(item.folder, ignore_errors=True)
     manifest.record(item.input, item.output, status, reason=why, frames=frames)
-    return Row(item.input, item.output, status, frames, wall, why)
+    notes = tuple(dict.fromkeys(note for o in outcomes for note in o.notes))  # once each, as its segments say
+    return Row(item.input, item.output, status, frames, wall, why, notes)
 
 
 def run_batch(config: BatchConfig) -> BatchReport:

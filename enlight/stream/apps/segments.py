@@ -95,8 +95,10 @@ def _segment_frames(source: VideoSource, segment: Segment) -> Iterator[tuple[Dec
         yield item, segment.start_pts is None or item.pts >= segment.start_pts
 
 
-def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callable[[int], None] | None) -> int:
-    """Enhance one segment into ``task.output`` (video only; the join adds the audio). Returns frames written."""
+def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callable[[int], None] | None
+                ) -> tuple[int, tuple[str, ...]]:
+    """Enhance one segment into ``task.output`` (video only; the join adds the audio). Returns the frames written
+    and the notes of its source and sink (what the whole file's run would have said)."""
     segment = task.segment
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
@@ -117,7 +119,7 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
         except BaseException:
             sink.abort()
             raise
-    return sink.frames_written
+    return sink.frames_written, (*source.notes, *sink.notes)
 
 
 def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSink, on_frames) -> None:

@@ -75,6 +75,7 @@ class Outcome:
     frames: int = 0
     wall_s: float = 0.0
     reason: str = ""
+    notes: tuple[str, ...] = ()  # what the run would have said about the file (streams copied, HDR, ...)
 
 
 _WORKER: dict = {}  # per process: the plan and backend built for the settings in use
@@ -116,7 +117,7 @@ def _crash_hook(on_frames: Callable[[int], None] | None) -> Callable[[int], None
     return crash_once
 
 
-def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
     from enlight.stream.apps.pipeline import PipelineConfig, run
 
     config = PipelineConfig(input=Path(task.input), output=Path(task.output), plan=plan,
@@ -125,23 +126,24 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                             encoder=settings.encoder, overwrite=task.overwrite, progress=False,
                             max_memory_gb=settings.max_memory_gb, on_frames=on_frames)
     stats = run(config, backend=backend)
-    return stats.frames, str(stats.damage) if stats.damage is not None else None
+    return stats.frames, str(stats.damage) if stats.damage is not None else None, stats.notes
 
 
-def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 
     enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
                               quality=settings.photo_quality, overwrite=task.overwrite), backend=backend)
     if on_frames is not None:
         on_frames(1)
-    return 1, None
+    return 1, None, ()
 
 
-def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None]:
+def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
     from enlight.stream.apps.segments import run_segment
 
-    return run_segment(task, settings, plan, backend, on_frames), None
+    frames, notes = run_segment(task, settings, plan, backend, on_frames)
+    return frames, None, notes
 
 
 RUNNERS = {"video": _run_video, "photo": _run_photo, "segment": _run_segment}
@@ -152,11 +154,12 @@ def run_task(task: Task, settings: Settings, on_frames: Callable[[int], None] | 
     start = time.perf_counter()
     try:
         plan, backend = worker_backend(settings)
-        frames, damage = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
+        frames, damage, notes = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
     except EnlightError as exc:
         return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=str(exc).splitlines()[0])
     except Exception as exc:  # a bug or an unexpected library error: still one line, and the batch goes on
         return Outcome(task, "failed", wall_s=time.perf_counter() - start,
                        reason=f"internal error: {type(exc).__name__}: {reason(exc)}")
     status = "damaged" if damage else "done"
-    return Outcome(task, status, frames=frames, wall_s=time.perf_counter() - start, reason=damage or "")
+    return Outcome(task, status, frames=frames, wall_s=time.perf_counter() - start, reason=damage or "",
+                   notes=tuple(notes))
