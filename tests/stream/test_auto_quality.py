@@ -232,3 +232,13 @@ def test_a_photo_keeps_best_and_says_so(tmp_path, cli):
     assert result.returncode == 0, result.stderr
     assert result.stderr_lines[-1].startswith("enlight-video: quality auto -> best: the full generator for one "
                                               "photo; 32x24 8-bit photo in ")
+
+
+def test_a_big_photo_gets_an_estimate_and_the_faster_flag():
+    """A 12-megapixel phone photo takes a while with best on a CPU: the first line says how long, and what
+    --quality fast would take; a small photo keeps the plain choice."""
+    big = choose_quality(Workload("photo", 4000, 3000), INT8, "cpu", TABLE)
+    assert big.quality == "best" and dict(big.seconds_per_frame)["best"] == pytest.approx(2.0 + 12.0)
+    assert "about 14 s for this 4000x3000 photo" in big.first_line and "--quality fast" in big.first_line
+    small = choose_quality(Workload("photo", 640, 480), INT8, "cpu", TABLE)
+    assert small.quality == "best" and small.seconds_per_frame == ()

@@ -16,9 +16,12 @@ from pathlib import Path
 import av
 import numpy as np
 
+from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, GiB, budget_bytes
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
+from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_side, tiles
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, read_photo, write_photo
@@ -37,6 +40,7 @@ class PhotoConfig:
     grey: str = "auto"
     quality: int = DEFAULT_PHOTO_QUALITY
     overwrite: bool = False
+    max_memory_gb: float | None = None  # the process's limit (--max-memory); None: 80% of the free memory
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,16 @@ class PhotoStats:
     output: Path
     backend: str
     colour: str
+    tiles: int = 0  # how many tiles it was enhanced in for memory (0: in one piece)
 
     @property
     def frames(self) -> int:
         return 1
 
     def summary(self) -> str:
+        pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
         return (f"{self.width}x{self.height} {self.bits}-bit photo in {self.wall_s:.1f} s ({self.backend}, "
-                f"{self.colour}) -> {self.output}")
+                f"{self.colour}{pieces}) -> {self.output}")
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
@@ -80,6 +86,34 @@ def apply_to_16bit(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray) -
     return out.astype(np.uint16)
 
 
+def tile_layout(height: int, width: int, plan: InferencePlan, budget: int) -> tuple[int, int] | None:
+    """(tile side, margin) for a height x width picture whose model work does not fit ``budget`` bytes
+    (``enlight.stream.core.tiles``); None when it fits in one piece. Raises ``EnlightError`` when not even a
+    small tile fits."""
+    per_pixel = WORK_BYTES_PER_PIXEL.get(plan.quality, 1000) * MODEL_FACTOR.get(plan.model, 2.0)
+    fits = int((budget - 24 * height * width) / per_pixel)  # (the photo, its output and their copies aside)
+    if height * width <= fits:
+        return None
+    margin = margin_for(plan.scale)
+    side = tile_side(fits, margin)
+    if side < 4 * ALIGN:
+        need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel / GiB
+        raise EnlightError(f"a {width}x{height} photo needs at least {need:.1f} GB of working memory with --quality "
+                           f"{plan.quality}, even in tiles; {max(budget, 0) / GiB:.1f} GB are left (80% of the free "
+                           "memory, or --max-memory)")
+    return side, margin
+
+
+def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool, budget: int) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole where the model's working
+    memory fits ``budget`` bytes, else in the tiles of ``tile_layout``."""
+    def enhance(part: np.ndarray) -> np.ndarray:
+        return Enhancer.from_plan(plan, backend, grey=grey)(part[None])[0]
+
+    layout = tile_layout(rgb.shape[0], rgb.shape[1], plan, budget)
+    return enhance(rgb) if layout is None else enhance_in_tiles(enhance, rgb, *layout)
+
+
 def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
     """Enhance ``config.input`` into ``config.output`` (temporary file + atomic rename)."""
     start = time.perf_counter()
@@ -87,8 +121,11 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     photo = read_photo(Path(config.input))
     plan = still_plan(config.plan or make_plan())
     label = backend.name if backend is not None else plan.label
-    enhancer = Enhancer.from_plan(plan, backend or build_backend(plan), grey=is_grey(photo, config.grey))
-    enhanced = enhancer(photo.rgb[None])[0]
+    grey = is_grey(photo, config.grey)
+    backend = backend or build_backend(plan)
+    budget = budget_bytes(config.max_memory_gb)
+    layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
+    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, budget=budget)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     write_photo(Path(config.output), enhanced, photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite)
@@ -96,4 +133,5 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     deep = rgb16 is not None and Path(config.output).suffix.lower() in SIXTEEN_BIT_SUFFIXES
     return PhotoStats(width=width, height=height, bits=16 if deep else 8,
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
-                      colour="grey" if enhancer.grey else "colour")
+                      colour="grey" if grey else "colour",
+                      tiles=0 if layout is None else len(list(tiles(*photo.rgb.shape[:2], *layout))))

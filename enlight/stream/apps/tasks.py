@@ -133,7 +133,8 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 
     enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
-                              quality=settings.photo_quality, overwrite=task.overwrite), backend=backend)
+                              quality=settings.photo_quality, overwrite=task.overwrite,
+                              max_memory_gb=settings.max_memory_gb), backend=backend)
     if on_frames is not None:
         on_frames(1)
     return 1, None, ()

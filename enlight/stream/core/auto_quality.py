@@ -15,7 +15,7 @@ A pure function of its inputs, torch-free: ``choose_quality(workload, runtimes, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from enlight.stream.core.choices import AUTO_SPEED, QUALITIES
 from enlight.stream.core.preset_costs import COSTS, CostTable
@@ -79,7 +79,7 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     if device_type != "cpu":
         return fixed_choice("best", f"{MEANING['best']} on a GPU")
     if workload.kind == "photo":
-        return fixed_choice("best", f"{MEANING['best']} for one photo")
+        return _photo_choice(workload, runtimes, table)
     if workload.kind in ("live", "stream") or workload.megapixels is None:
         what = "a live run" if workload.kind == "live" else "a stream"
         return fixed_choice("fast", f"{what} on a CPU keeps up only with the fastest preset")
@@ -96,6 +96,25 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
         first += f" ({table.where}; this CPU is {cpu}: expect other speeds)"
     return AutoChoice(quality, _why(quality, per_frame, (target, speed, rate), workload, table.where), first,
                       tuple(per_frame.items()))
+
+
+PHOTO_NOTICE_S = 10.0  # a photo whose estimate under best is longer gets a first line with it
+
+
+def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable) -> AutoChoice:
+    """best for a photo; where it will take a while (a phone's 12 or 48 megapixels on a CPU), with a first line
+    that says how long and how long ``--quality fast`` would take."""
+    choice = fixed_choice("best", f"{MEANING['best']} for one photo")
+    costs = {q: table.costs.get((q, runtimes.get(q))) for q in ("best", "fast")}
+    if workload.megapixels is None or None in costs.values():
+        return choice
+    seconds = {q: c.startup_s + c.seconds_per_frame(workload.megapixels) for q, c in costs.items()}
+    if seconds["best"] < PHOTO_NOTICE_S:
+        return choice
+    first = (f"quality auto -> best: about {duration(seconds['best'])} for this {workload.width}x{workload.height} "
+             f"photo on this CPU ({MEANING['best']}); --quality fast for {MEANING['fast']} (about "
+             f"{duration(seconds['fast'])})")
+    return replace(choice, first_line=first, seconds_per_frame=tuple(seconds.items()))
 
 
 def _fps(value: float) -> str:

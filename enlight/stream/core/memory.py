@@ -8,8 +8,12 @@ refused in one line before any work.
 
 Working memory per frame pixel, measured on the CPU (peak RSS above the loaded process while one
 batch is enhanced, ONNX Runtime, 1280x720 and 1920x1080, batch 1 and 4, 2026-12-03): fast 75-77
-bytes, balanced 361-413, best 796-916. The table rounds them up; RetinexNet does about twice the
-full generator's work. On CUDA the model works in GPU memory: the host holds frames and their
+bytes, balanced 361-413, best 796-916. Measured again on single pictures up to 3840x2160 (2026-12-05,
+after a 64x64 warm-up; ONNX Runtime's arena grows in steps, so the bytes per pixel rise with the size):
+best 913 (1280x720), 1382 (1920x1080), 1555 (2560x1600), 1549 (3840x2160); balanced 450-457; fast 32-33.
+At the earlier table's 1000 for best, a 24-megapixel photo was planned at 19 GB and killed for memory on a
+24 GB machine. The table rounds the highest up; RetinexNet does about
+twice the full generator's work. On CUDA the model works in GPU memory: the host holds frames and their
 pinned copies only.
 """
 
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 
 from enlight.errors import EnlightError
 
-WORK_BYTES_PER_PIXEL = {"fast": 100, "balanced": 450, "best": 1000}
+WORK_BYTES_PER_PIXEL = {"fast": 100, "balanced": 500, "best": 1700}
 HOST_BYTES_PER_PIXEL_CUDA = 16  # uint8 frames in, out, and their pinned copies
 MODEL_FACTOR = {"enlightengan": 1.0, "retinexnet": 2.0}
 GiB = 1 << 30

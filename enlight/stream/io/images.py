@@ -113,6 +113,19 @@ def _rgb8(image) -> np.ndarray:
     return np.array(image.convert("RGB"))
 
 
+def photo_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a photo's header, without decoding it; None where it cannot be read (the run
+    reports why)."""
+    from PIL import Image
+
+    try:
+        require_format_support(path)
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError, EnlightError):
+        return None
+
+
 def read_photo(path: Path) -> Photo:
     """Read a photo; one-line EnlightError when it cannot be read."""
     from PIL import Image, UnidentifiedImageError
