@@ -57,8 +57,9 @@ def test_a_photo_over_the_budget_is_enhanced_in_tiles(weights):
 
 
 def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):
-    import enlight.stream.apps.photo as photo_app
     from PIL import Image
+
+    import enlight.stream.apps.photo as photo_app
 
     src = tmp_path / "dusk.png"
     Image.fromarray(np.ascontiguousarray(dark_frames(1, 400, 300)[0])).save(src)

@@ -74,7 +74,8 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
     if source is not None:
         check_not_still(source, "input")
     if output.exists() and output.is_dir():
-        raise EnlightError(f"output is a folder, not a file: {output}")
+        example = f" (e.g. {output / source.name})" if source is not None else ""
+        raise EnlightError(f"output is a folder, not a file: {output}; give the file to write{example}")
     if container_from_name:
         check_not_still(output, "output")
     if source is not None and (
