@@ -370,3 +370,20 @@ def test_a_second_video_stream_is_copied_as_it_is(tmp_path, weights, cli, args):
     assert len(rear_packets(out)) == 24 and rear_packets(out) == rear_packets(src)
     assert read_video(out)["streams"] == ["video", "audio", "video"]
     assert len(read_video(out)["times"]) == 24
+
+
+def test_a_killed_runs_temporary_is_removed_by_the_next_run(tmp_path, weights, cli):
+    """``kill -9`` (or running out of memory) leaves the hidden temporary; the next run for the same output
+    deletes it, but not one that another run is writing now."""
+    import os
+    import time
+
+    clip = make_clip(tmp_path / "night.mp4", frames=4)
+    out = tmp_path / "day.mp4"
+    stale, live = tmp_path / ".day.enlight-0123abcd.mp4", tmp_path / ".day.enlight-89abcdef.mp4"
+    for path in (stale, live):
+        path.write_bytes(b"half a file")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    assert cli(clip, "-o", out, "--weights", weights, "-q").returncode == 0
+    assert out.exists() and not stale.exists() and live.exists()

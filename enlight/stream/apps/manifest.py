@@ -6,13 +6,13 @@ changed since, it is done again. Only the batch's driver writes it (workers repo
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
+
+from enlight.stream.io.temporary import temporaries
 
 MANIFEST = ".enlight-manifest.jsonl"
 # the segments of OUT.mp4 wait in .enlight-segments-OUT.mp4 beside it until they are joined
@@ -60,16 +60,12 @@ class Manifest:
 
 def remove_temporaries(outputs: list[Path]) -> int:
     """Delete what a killed run left for these outputs (and only them: another run may be writing
-    beside them): ``.<stem>.enlight-<8 hex><suffix>`` files and the output's segment folder."""
+    beside them): their temporary files (``enlight.stream.io.temporary``) and segment folders."""
     removed = 0
     for output in outputs:
-        if not output.parent.is_dir():
-            continue
-        mine = re.compile(rf"\.{re.escape(output.stem)}\.enlight-[0-9a-f]{{8}}{re.escape(output.suffix)}")
-        for path in output.parent.glob(f".{glob.escape(output.stem)}.enlight-*"):
-            if mine.fullmatch(path.name):
-                path.unlink(missing_ok=True)
-                removed += 1
+        for path in temporaries(output):
+            path.unlink(missing_ok=True)
+            removed += 1
         folder = segment_folder(output)
         if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +32,7 @@ from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.sink import VideoSink, resolve_preset
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
+from enlight.stream.io.temporary import temporary_path
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
 # The denoiser remembers more: its running mean keeps n/(n+1) of the past with n up to 8 (light) or 16
@@ -178,7 +178,7 @@ def _check_headers(parts: list[Path]) -> None:
 def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> Path:
     """Remux the segments' video and the source's audio/subtitles into ``output`` (atomic)."""
     _check_headers(parts)
-    tmp = output.with_name(f".{output.stem}.enlight-{secrets.token_hex(4)}{output.suffix}")
+    tmp = temporary_path(output)
     try:
         with av.open(str(source)) as src, av.open(str(parts[0])) as first:
             options = {"movflags": "+faststart"} if output.suffix.lower() in (".mp4", ".mov", ".m4v") else {}

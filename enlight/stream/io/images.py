@@ -14,7 +14,6 @@ HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF throug
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 import zlib
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
                 ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF", ".bmp": "BMP"}  # BMP: the LIME test set
@@ -169,10 +169,6 @@ def photo_format(path: Path) -> str:
     return fmt
 
 
-def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.enlight-{secrets.token_hex(4)}{path.suffix}")
-
-
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -229,7 +225,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     (PNG, TIFF); quality: JPEG/WebP quality 1..100. ICC and EXIF of ``photo`` are carried over.
     """
     fmt = photo_format(path)
-    tmp = _temp_name(path)
+    remove_stale(path)  # what a run killed outright left for this output
+    tmp = temporary_path(path)
     try:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
             _write_16bit(tmp, rgb16, photo)

@@ -9,7 +9,6 @@ stdout) is written directly: there is nothing to rename.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +23,7 @@ from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import ColorInfo, rgb_to_frame
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
+from enlight.stream.io.temporary import remove_stale, temporary_path
 
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
@@ -160,7 +160,8 @@ class VideoSink:
         if not self.location.is_file:
             self.container = self.location.open("w")
         else:
-            self._tmp = self.path.with_name(f".{self.path.stem}.enlight-{secrets.token_hex(4)}{self.path.suffix}")
+            remove_stale(self.path)  # what a run killed outright left for this output
+            self._tmp = temporary_path(self.path)
             try:
                 # faststart: moov atom first, so the file plays while it streams from the web
                 options = {"movflags": "+faststart"} if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
