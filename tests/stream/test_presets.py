@@ -73,12 +73,14 @@ def test_plan_runs_the_int8_model_only_for_balanced_on_a_cpu_with_onnxruntime(ch
     assert (plan.int8_model is not None) == int8 and plan.label == label
     if int8:
         assert plan.int8_model == WEIGHTS_DIR / "enlightengan_c16_int8.onnx" and plan.int8_model.exists()
-        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=True)
+        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=True, memory_pattern=False)
     elif plan.runtime == "torch":
         assert plan.options == TorchBackendConfig(device=torch.device("cpu")) and plan.options.dtype == torch.float32
     else:
-        threads = model_threads(quality_preset(choices["quality"]), torch.device("cpu"))  # 0 but for fast
-        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), threads=threads, int8=False)
+        preset = quality_preset(choices["quality"])
+        threads = model_threads(preset, torch.device("cpu"))  # 0 but for fast
+        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), threads=threads, int8=False,
+                                                 memory_pattern=preset.scale != 1)  # (memory: full size only)
     assert plan.label in plan.describe()
 
 

@@ -12,7 +12,10 @@ bytes, balanced 361-413, best 796-916. Measured again on single pictures up to 3
 after a 64x64 warm-up; ONNX Runtime's arena grows in steps, so the bytes per pixel rise with the size):
 best 913 (1280x720), 1382 (1920x1080), 1555 (2560x1600), 1549 (3840x2160); balanced 450-457; fast 32-33.
 At the earlier table's 1000 for best, a 24-megapixel photo was planned at 19 GB and killed for memory on a
-24 GB machine. The table rounds the highest up; RetinexNet does about
+24 GB machine. From the second frame on, ONNX Runtime also allocated a planned block per shape (its memory
+pattern) on top of its arena: a 3-frame 4096x2160 run with best peaked at 21.1 GB with it and at 15.8 GB
+without it (1.8 kB per pixel with the process), which the full-size presets now run. The table rounds the
+highest up; RetinexNet does about
 twice the full generator's work. On CUDA the model works in GPU memory: the host holds frames and their
 pinned copies only.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 
 from enlight.errors import EnlightError
 
-WORK_BYTES_PER_PIXEL = {"fast": 100, "balanced": 500, "best": 1700}
+WORK_BYTES_PER_PIXEL = {"fast": 100, "balanced": 500, "best": 1900}
 HOST_BYTES_PER_PIXEL_CUDA = 16  # uint8 frames in, out, and their pinned copies
 MODEL_FACTOR = {"enlightengan": 1.0, "retinexnet": 2.0}
 GiB = 1 << 30

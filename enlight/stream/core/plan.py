@@ -110,7 +110,7 @@ def model_threads(preset: Quality, device: torch.device) -> int:
 
 
 def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda_graphs: bool, compile: bool,
-                     int8: bool, max_batch: int, threads: int = 0) -> RuntimeOptions:
+                     int8: bool, max_batch: int, threads: int = 0, full_size: bool = True) -> RuntimeOptions:
     """The options of ``runtime``, built only from what that runtime takes."""
     if (cuda_graphs or compile) and (runtime != "torch" or device.type != "cuda"):
         raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
@@ -119,7 +119,7 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
     if runtime == "onnxruntime":
         if precision == "fp16":
             raise EnlightError("the onnxruntime backend runs fp32 (fp16 comes from its TensorRT provider)")
-        return OnnxRuntimeConfig(device=device, threads=threads, int8=int8)
+        return OnnxRuntimeConfig(device=device, threads=threads, int8=int8, memory_pattern=not full_size)
     if runtime == "tensorrt":
         if device.type != "cuda":
             raise EnlightError("--backend tensorrt needs a CUDA device")
@@ -207,7 +207,8 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     chosen = _cpu_model(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
     int8 = chosen == "int8"
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
-                               int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved))
+                               int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved),
+                               full_size=preset.scale == 1)
     if isinstance(denoise, str):
         denoise = denoise_config(denoise, preset, resolved, workload)
     network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
