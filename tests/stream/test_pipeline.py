@@ -387,3 +387,34 @@ def test_a_killed_runs_temporary_is_removed_by_the_next_run(tmp_path, weights, c
     os.utime(stale, (hour_ago, hour_ago))
     assert cli(clip, "-o", out, "--weights", weights, "-q").returncode == 0
     assert out.exists() and not stale.exists() and live.exists()
+
+
+def test_pcm_audio_into_mp4_is_copied_with_a_note(tmp_path, weights, cli):
+    """A DVR's AVI or MKV with PCM audio whose two channels have no order (a WAV without a channel mask): into
+    .mp4 the samples are kept (MP4 refused the unordered layout when the file was closed, after all the work),
+    and the note says how to keep them playable in common players; into .mov there is nothing to say."""
+    src = tmp_path / "dvr.mkv"
+    with av.open(str(src), "w") as out:
+        video, audio = out.add_stream("libx264", rate=25), out.add_stream("pcm_s16le", rate=8000)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 + i, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+            samples = av.AudioFrame.from_ndarray(np.full((1, 320), 100 * i, np.int16), format="s16", layout="mono")
+            samples.sample_rate, samples.pts = 8000, i * 320
+            out.mux(audio.encode(samples))
+        out.mux(video.encode())
+        out.mux(audio.encode())
+
+    def pcm(path):
+        with av.open(str(path)) as c:
+            return b"".join(bytes(p) for p in c.demux(c.streams.audio[0]) if p.size)
+
+    with av.open(str(src)) as c:
+        assert c.streams.audio[0].codec_context.layout.name == "2 channels"  # no order
+
+    for suffix, noted in ((".mp4", True), (".mov", False)):
+        result = cli(src, "-o", tmp_path / f"out{suffix}", "--weights", weights)
+        assert result.returncode == 0, result.stderr
+        assert ("'ipcm'" in result.stderr) == noted and pcm(tmp_path / f"out{suffix}") == pcm(src)

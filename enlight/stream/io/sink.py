@@ -119,6 +119,9 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> s
     raise EnlightError(f"{codec.name} has no pixel format for a {info.width}x{info.height} video")
 
 
+_UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
+
+
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
     return path.with_name(f"{path.stem}.partial{path.suffix}")
@@ -257,6 +260,15 @@ class VideoSink:
             ) from None
         copy.metadata.update(source_stream.metadata)
         copy.disposition = source_stream.disposition
+        name = source_stream.codec_context.name if source_stream.codec_context else ""
+        if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
+            # '2 channels' with no order (a WAV or AVI without a channel mask): MP4 refused it, and only when
+            # the file was closed, after all the work; the usual order for that count is what players assume
+            copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
+        if name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
+            self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
+                              "recent form many players (browsers, QuickTime) do not play yet; a .mov or .mkv "
+                              "output keeps it in the form players expect")
         return copy
 
     @property
@@ -312,7 +324,11 @@ class VideoSink:
             self._close()
             return self.path
         try:
-            self._close()
+            try:
+                self._close()
+            except av.error.FFmpegError as exc:  # the muxer refused something only at the end (MP4's index)
+                raise EnlightError(f"cannot finish writing {self.path.name}: {reason(exc)}; a .mkv output takes "
+                                   "more kinds of streams") from None
             if self.path.exists() and not overwrite:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)
