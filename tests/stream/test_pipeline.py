@@ -397,6 +397,7 @@ def test_pcm_audio_into_mp4_is_copied_with_a_note(tmp_path, weights, cli):
     with av.open(str(src), "w") as out:
         video, audio = out.add_stream("libx264", rate=25), out.add_stream("pcm_s16le", rate=8000)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.codec_context.gop_size = 5  # keyframes to split at, for --segments
         for i in range(10):
             frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 + i, np.uint8), format="rgb24")
             frame.pts = i
@@ -418,3 +419,6 @@ def test_pcm_audio_into_mp4_is_copied_with_a_note(tmp_path, weights, cli):
         result = cli(src, "-o", tmp_path / f"out{suffix}", "--weights", weights)
         assert result.returncode == 0, result.stderr
         assert ("'ipcm'" in result.stderr) == noted and pcm(tmp_path / f"out{suffix}") == pcm(src)
+    joined = tmp_path / "joined.mp4"  # the segments' join copies the audio too
+    assert cli(src, "-o", joined, "--weights", weights, "--segments", "2", "-q").returncode == 0
+    assert pcm(joined) == pcm(src)

@@ -30,7 +30,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.sink import VideoSink, resolve_preset
+from enlight.stream.io.sink import VideoSink, order_channels, resolve_preset
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 from enlight.stream.io.temporary import temporary_path
 
@@ -190,6 +190,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
                 others = {}
                 for stream in passthrough_streams(src):
                     copy = out.add_stream_from_template(stream)
+                    order_channels(copy)
                     copy.metadata.update(stream.metadata)
                     copy.disposition = stream.disposition
                     others[stream.index] = copy

@@ -122,6 +122,14 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> s
 _UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
 
 
+def order_channels(stream: av.stream.Stream) -> None:
+    """An output audio stream copied from one whose mono or stereo layout has no order ('2 channels': a WAV or
+    AVI without a channel mask) gets that count's usual order: MP4 refused the unordered layout, and only when
+    the file was closed, after all the work. The samples are not touched."""
+    if stream.type == "audio" and stream.codec_context.layout.name in _UNORDERED:
+        stream.codec_context.layout = av.AudioLayout(_UNORDERED[stream.codec_context.layout.name])
+
+
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
     return path.with_name(f"{path.stem}.partial{path.suffix}")
@@ -261,10 +269,7 @@ class VideoSink:
         copy.metadata.update(source_stream.metadata)
         copy.disposition = source_stream.disposition
         name = source_stream.codec_context.name if source_stream.codec_context else ""
-        if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
-            # '2 channels' with no order (a WAV or AVI without a channel mask): MP4 refused it, and only when
-            # the file was closed, after all the work; the usual order for that count is what players assume
-            copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
+        order_channels(copy)
         if name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
             self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
                               "recent form many players (browsers, QuickTime) do not play yet; a .mov or .mkv "
