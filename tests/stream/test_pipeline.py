@@ -422,3 +422,25 @@ def test_pcm_audio_into_mp4_is_copied_with_a_note(tmp_path, weights, cli):
     joined = tmp_path / "joined.mp4"  # the segments' join copies the audio too
     assert cli(src, "-o", joined, "--weights", weights, "--segments", "2", "-q").returncode == 0
     assert pcm(joined) == pcm(src)
+
+
+def test_a_stream_no_output_can_hold_names_one_that_can(tmp_path, weights, cli):
+    """An IP camera's G.711 (mu-law) audio fits a .mov but neither an .mp4 nor a .mkv: the error says .mov."""
+    src = tmp_path / "ipcam.mov"
+    with av.open(str(src), "w") as out:
+        video, audio = out.add_stream("libx264", rate=25), out.add_stream("pcm_mulaw", rate=8000, layout="mono")
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 320), np.int16), format="s16", layout="mono")
+            samples.sample_rate, samples.pts = 8000, i * 320
+            out.mux(audio.encode(samples))
+        out.mux(video.encode())
+        out.mux(audio.encode())
+    for suffix in (".mp4", ".mkv"):
+        result = cli(src, "-o", tmp_path / f"out{suffix}", "--weights", weights)
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert "pcm_mulaw" in result.stderr and result.stderr.rstrip().endswith("try a .mov output")
+        assert not (tmp_path / f"out{suffix}").exists()

@@ -122,6 +122,28 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> s
 _UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
 
 
+_MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".avi": "avi", ".ts": "mpegts",
+           ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
+
+
+def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
+    """Which of .mkv, .mov and the input's own kind of file (other than ``exclude``) can hold a copy of
+    ``stream``, tried on an in-memory file."""
+    import io
+
+    fits = []
+    for suffix in dict.fromkeys((".mkv", ".mov", Path(stream.container.name).suffix.lower())):
+        if suffix == exclude or suffix not in _MUXERS:
+            continue
+        try:
+            with av.open(io.BytesIO(), "w", format=_MUXERS[suffix]) as trial:
+                trial.add_stream_from_template(stream)
+        except (ValueError, av.error.FFmpegError):
+            continue
+        fits.append(suffix)
+    return fits
+
+
 def order_channels(stream: av.stream.Stream) -> None:
     """An output audio stream copied from one whose mono or stereo layout has no order ('2 channels': a WAV or
     AVI without a channel mask) gets that count's usual order: MP4 refused the unordered layout, and only when
@@ -260,11 +282,11 @@ class VideoSink:
         try:
             copy = self.container.add_stream_from_template(source_stream)
         except (ValueError, av.error.FFmpegError) as exc:
-            own = Path(source_stream.container.name).suffix
-            hint = "a .mkv output" if self.path.suffix.lower() != ".mkv" else f"an output like the input's ({own})"
+            fits = _containers_for(source_stream, exclude=self.path.suffix.lower())
+            hint = f"; try a {' or '.join(fits)} output" if fits else ""
             raise EnlightError(
                 f"{self.path.suffix or 'this'} output cannot hold {source_stream.type} stream "
-                f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}; try {hint}"
+                f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}{hint}"
             ) from None
         copy.metadata.update(source_stream.metadata)
         copy.disposition = source_stream.disposition
