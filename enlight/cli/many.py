@@ -42,7 +42,7 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     plan = make_plan(**plan_options([Path(args.input)]))
     stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
                                       quality=args.photo_quality, overwrite=args.force,
-                                      max_memory_gb=args.max_memory))
+                                      max_memory_gb=args.max_memory, progress=not args.quiet))
     if not args.quiet:
         why = f"{plan.auto.why}; " if plan.auto is not None else ""
         print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)

@@ -9,6 +9,7 @@ gradations are kept and the output is written 16-bit.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +42,7 @@ class PhotoConfig:
     quality: int = DEFAULT_PHOTO_QUALITY
     overwrite: bool = False
     max_memory_gb: float | None = None  # the process's limit (--max-memory); None: 80% of the free memory
+    progress: bool = False  # a bar over the tiles of a photo enhanced in tiles
 
 
 @dataclass(frozen=True)
@@ -104,14 +106,21 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: int) -> tu
     return side, margin
 
 
-def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool, budget: int) -> np.ndarray:
+def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool, budget: int,
+                    progress: bool = False) -> np.ndarray:
     """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole where the model's working
-    memory fits ``budget`` bytes, else in the tiles of ``tile_layout``."""
+    memory fits ``budget`` bytes, else in the tiles of ``tile_layout`` (with a bar over them if ``progress``)."""
     def enhance(part: np.ndarray) -> np.ndarray:
         return Enhancer.from_plan(plan, backend, grey=grey)(part[None])[0]
 
     layout = tile_layout(rgb.shape[0], rgb.shape[1], plan, budget)
-    return enhance(rgb) if layout is None else enhance_in_tiles(enhance, rgb, *layout)
+    if layout is None:
+        return enhance(rgb)
+    from tqdm import tqdm
+
+    with tqdm(total=len(list(tiles(*rgb.shape[:2], *layout))), unit="tile", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        return enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
 
 
 def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
@@ -125,7 +134,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     backend = backend or build_backend(plan)
     budget = budget_bytes(config.max_memory_gb)
     layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
-    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, budget=budget)
+    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, budget=budget, progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     write_photo(Path(config.output), enhanced, photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite)
