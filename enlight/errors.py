@@ -1,5 +1,10 @@
 """The one error type the command line turns into a one-line message and exit code 2."""
 
+import errno
+import os
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # out of disk space or over a quota, while writing an output
+
 
 class EnlightError(Exception):
     """A problem the user can fix (bad input, bad path, bad weights), stated in one line."""
@@ -9,3 +14,12 @@ def reason(exc: BaseException) -> str:
     """The first line of an exception's message (FFmpeg's strerror where it has one), for one-line errors."""
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__
+
+
+def disk_full(exc: BaseException) -> str | None:
+    """The one line for an output that ran out of disk space (where: the folder of the temporary file that
+    could not grow, which is deleted); None for any other error."""
+    if not isinstance(exc, OSError) or exc.errno not in DISK_FULL:
+        return None
+    where = f" in {os.path.dirname(os.path.abspath(exc.filename))}" if exc.filename else ""
+    return f"no space left for the output{where} ({os.strerror(exc.errno)}); the partial file was deleted"

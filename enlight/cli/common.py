@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, disk_full
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -89,10 +89,17 @@ def run_command(prog: str, command: Callable[[], int]) -> int:
         _silence_stdout()
         print(f"{prog}: error: the output pipe was closed before the video ended", file=sys.stderr)
         return 1
-    except Exception as exc:  # a bug, not a user error: one line, traceback on request
-        if os.environ.get("ENLIGHT_DEBUG"):
-            raise
-        first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"{prog}: internal error: {type(exc).__name__}: {first} (set ENLIGHT_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 1
+    except Exception as exc:  # a full disk is the user's to fix; anything else is a bug: one line each
+        if disk_full(exc) is not None:
+            print(f"{prog}: error: {disk_full(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        return _internal_error(prog, exc)
+
+
+def _internal_error(prog: str, exc: Exception) -> int:
+    if os.environ.get("ENLIGHT_DEBUG"):
+        raise exc
+    first = (str(exc).strip().splitlines() or [""])[0]
+    print(f"{prog}: internal error: {type(exc).__name__}: {first} (set ENLIGHT_DEBUG=1 for a traceback)",
+          file=sys.stderr)
+    return 1

@@ -194,3 +194,37 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     assert 40 <= len(info["times"]) < 1500
     assert info["times"] == sorted(info["times"])
     assert not list(tmp_path.glob(".o.*")), "temporary file left behind"
+
+
+def test_a_full_disk_is_one_line_and_exit_2(capsys):
+    import errno
+
+    from enlight.cli.common import run_command
+
+    def fills_the_disk():
+        raise OSError(errno.ENOSPC, "No space left on device", "/videos/.day.enlight-0123abcd.mp4")
+
+    assert run_command("enlight-video", fills_the_disk) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("enlight-video: error: no space left for the output in /videos (No space left on device); "
+                   "the partial file was deleted")
+
+
+def test_a_full_disk_on_a_real_run(tmp_path, weights, cli):
+    """A 100 kB filesystem (root only: a tmpfs is mounted for it) runs out during the encode: one line, exit 2,
+    no temporary left."""
+    import os
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs to mount a small tmpfs (root)")
+    try:
+        clip = make_clip(tmp_path / "night.mp4", width=320, height=240, frames=48)
+        result = cli(clip, "-o", small / "day.mp4", "--weights", weights, "--crf", "0", "--preset", "ultrafast", "-q")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert "no space left for the output" in result.stderr and os.listdir(small) == []
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from enlight.errors import EnlightError, reason
+from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.sink import EncoderConfig
 
 # Fault injection for the tests of retries: a worker whose environment names a marker file that does
@@ -158,9 +158,9 @@ def run_task(task: Task, settings: Settings, on_frames: Callable[[int], None] | 
         frames, damage, notes = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
     except EnlightError as exc:
         return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=str(exc).splitlines()[0])
-    except Exception as exc:  # a bug or an unexpected library error: still one line, and the batch goes on
-        return Outcome(task, "failed", wall_s=time.perf_counter() - start,
-                       reason=f"internal error: {type(exc).__name__}: {reason(exc)}")
+    except Exception as exc:  # a full disk, a bug or an unexpected library error: one line, and the batch goes on
+        why = disk_full(exc) or f"internal error: {type(exc).__name__}: {reason(exc)}"
+        return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=why)
     status = "damaged" if damage else "done"
     return Outcome(task, status, frames=frames, wall_s=time.perf_counter() - start, reason=damage or "",
                    notes=tuple(notes))

@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from enlight.errors import EnlightError, reason
+from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import ColorInfo, rgb_to_frame
 from enlight.stream.io.locations import Location
@@ -353,9 +353,9 @@ class VideoSink:
         try:
             try:
                 self._close()
-            except av.error.FFmpegError as exc:  # the muxer refused something only at the end (MP4's index)
-                raise EnlightError(f"cannot finish writing {self.path.name}: {reason(exc)}; a .mkv output takes "
-                                   "more kinds of streams") from None
+            except av.error.FFmpegError as exc:  # the disk filled, or the muxer refused something only at the end
+                raise EnlightError(disk_full(exc) or f"cannot finish writing {self.path.name}: {reason(exc)}; a "
+                                   ".mkv output takes more kinds of streams") from None
             if self.path.exists() and not overwrite:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)
