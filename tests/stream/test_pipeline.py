@@ -444,3 +444,17 @@ def test_a_stream_no_output_can_hold_names_one_that_can(tmp_path, weights, cli):
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert "pcm_mulaw" in result.stderr and result.stderr.rstrip().endswith("try a .mov output")
         assert not (tmp_path / f"out{suffix}").exists()
+
+
+def test_a_size_change_mid_stream_is_scaled_to_the_first_size(tmp_path, weights, cli):
+    """A recorder that switched resolution (or two MPEG-TS clips joined end to end): the frames of the second
+    size are scaled to the first, as FFmpeg does, with a note; it was an internal error."""
+    parts = [make_clip(tmp_path / f"{w}.ts", width=w, height=h, frames=6, audio=False) for w, h in ((64, 48), (96, 64))]
+    src = tmp_path / "joined.ts"
+    src.write_bytes(b"".join(p.read_bytes() for p in parts))
+    out = tmp_path / "out.mp4"
+    result = cli(src, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "picture size changed from 64x48 to 96x64" in result.stderr
+    video = read_video(out)
+    assert (video["width"], video["height"]) == (64, 48) and len(video["times"]) == 12

@@ -142,6 +142,7 @@ class VideoSource:
         self._thread: threading.Thread | None = None
         self.decode_s = 0.0
         self.frames_decoded = 0
+        self._rescaled = 0  # frames scaled to the first one's size
         self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
         self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
         self._video_packets = 0  # non-empty video packets read
@@ -308,12 +309,25 @@ class VideoSource:
         return False
 
     def convert(self, frame: av.VideoFrame) -> np.ndarray:
-        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB."""
+        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB, at the first frame's size."""
+        if (frame.width, frame.height) != (self.info.width, self.info.height):
+            frame = self._rescale(frame)
         if self.to_sdr:
             from enlight.stream.io.hdr import hdr_frame_to_sdr
 
             return hdr_frame_to_sdr(frame, self.color)
         return frame_to_rgb(frame, self.color)
+
+    def _rescale(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """A frame whose size differs from the first one's (a camera or a recorder that switched resolution
+        mid-stream, clips joined end to end), scaled to the first one's, as FFmpeg does; noted once."""
+        width, height = self.info.width, self.info.height
+        if not self._rescaled:
+            self.notes.append(f"the picture size changed from {width}x{height} to {frame.width}x{frame.height} at "
+                              f"frame {self.frames_decoded + 1}; frames of another size were scaled to {width}x"
+                              f"{height}, as FFmpeg does")
+        self._rescaled += 1
+        return frame.reformat(width=width, height=height, interpolation="BICUBIC")
 
     def set_queue_size(self, frames: int) -> None:
         """How many decoded frames may wait for the consumer (frames are big at 8K; the packets of the other
