@@ -458,3 +458,19 @@ def test_a_size_change_mid_stream_is_scaled_to_the_first_size(tmp_path, weights,
     assert "picture size changed from 64x48 to 96x64" in result.stderr
     video = read_video(out)
     assert (video["width"], video["height"]) == (64, 48) and len(video["times"]) == 12
+
+
+def test_mpeg2_video_at_its_frame_rates_and_a_clear_error_otherwise(tmp_path, weights, cli):
+    """MPEG-2 (DVD) takes one tick per frame at a standard rate: it failed on every input ('Invalid argument',
+    the source's 1/12800 time base); a 15 fps source is told which rates it takes."""
+    pal = make_clip(tmp_path / "pal.mp4", frames=6, rate=25)
+    out = tmp_path / "dvd.mkv"
+    result = cli(pal, "-o", out, "--weights", weights, "--codec", "mpeg2video", "-q")
+    assert result.returncode == 0, result.stderr
+    assert len(read_video(out)["times"]) == 6
+    # an MPEG program stream refuses the AAC only when its header is written: the stream is named, not MPEG-2
+    result = cli(pal, "-o", tmp_path / "dvd.mpg", "--weights", weights, "--codec", "mpeg2video")
+    assert result.returncode == 2 and "cannot hold audio stream #1 (aac)" in result.stderr and ".mkv" in result.stderr
+    slow = make_clip(tmp_path / "cctv.mp4", frames=6, rate=15)
+    result = cli(slow, "-o", tmp_path / "cctv.mpg", "--weights", weights, "--codec", "mpeg2video")
+    assert result.returncode == 2 and "takes only the frame rates" in result.stderr and "15 fps" in result.stderr

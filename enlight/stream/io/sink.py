@@ -28,6 +28,7 @@ from enlight.stream.io.temporary import remove_stale, temporary_path
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
 _PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
+_MPEG2_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60"))
 _SHORT_TIME_BASE_CODECS = ("mpeg4", "msmpeg4", "msmpeg4v2", "h263", "h263p", "flv")
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
 
@@ -86,8 +87,18 @@ def subsampling_fits(pix_fmt: str, width: int, height: int) -> bool:
     return True
 
 
-def codec_time_base(codec: str, source: Fraction) -> Fraction:
-    """The source time base, coarsened for MPEG-4 part 2 / H.263 (their denominators stop at 65535)."""
+def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) -> Fraction:
+    """The source time base, coarsened for MPEG-4 part 2 / H.263 (their denominators stop at 65535); for
+    MPEG-1/2, one tick per frame at the video's ``rate``, which must be one of theirs (a one-line error
+    otherwise)."""
+    if codec in ("mpeg1video", "mpeg2video"):
+        if rate not in _MPEG2_RATES:
+            def fps(r: Fraction | None) -> str:
+                return f"{float(r or 0):.3f}".rstrip("0").rstrip(".")
+
+            raise EnlightError(f"{codec} takes only the frame rates {', '.join(map(fps, _MPEG2_RATES))}; this video "
+                               f"has {fps(rate)} fps (use --codec libx264 or mpeg4)")
+        return 1 / rate
     if codec not in _SHORT_TIME_BASE_CODECS or source.denominator <= 65535:
         return source
     for divisor in range(2, source.denominator + 1):
@@ -126,22 +137,33 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
            ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
 
 
-def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
-    """Which of .mkv, .mov and the input's own kind of file (other than ``exclude``) can hold a copy of
-    ``stream``, tried on an in-memory file."""
+def _holds(muxer: str, stream: av.stream.Stream) -> bool:
+    """Whether FFmpeg's ``muxer`` takes a copy of ``stream``: a header written to an in-memory file (some
+    muxers refuse a codec only there, as MPEG-PS does AAC)."""
     import io
 
-    fits = []
-    for suffix in dict.fromkeys((".mkv", ".mov", Path(stream.container.name).suffix.lower())):
-        if suffix == exclude or suffix not in _MUXERS:
-            continue
-        try:
-            with av.open(io.BytesIO(), "w", format=_MUXERS[suffix]) as trial:
-                trial.add_stream_from_template(stream)
-        except (ValueError, av.error.FFmpegError):
-            continue
-        fits.append(suffix)
-    return fits
+    try:
+        with av.open(io.BytesIO(), "w", format=muxer) as trial:
+            trial.add_stream_from_template(stream)
+            trial.start_encoding()
+    except (ValueError, av.error.FFmpegError):
+        return False
+    return True
+
+
+def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
+    """Which of .mkv, .mov and the input's own kind of file (other than ``exclude``) can hold a copy of
+    ``stream``."""
+    candidates = dict.fromkeys((".mkv", ".mov", Path(stream.container.name).suffix.lower()))
+    return [s for s in candidates if s != exclude and s in _MUXERS and _holds(_MUXERS[s], stream)]
+
+
+def _cannot_hold(path: Path, stream: av.stream.Stream, why: str) -> EnlightError:
+    """The one line for an output that cannot hold a copied stream, naming containers that can."""
+    fits = _containers_for(stream, exclude=path.suffix.lower())
+    hint = f"; try a {' or '.join(fits)} output" if fits else ""
+    return EnlightError(f"{path.suffix or 'this'} output cannot hold {stream.type} stream #{stream.index} "
+                        f"({stream.codec_context.name}): {why}{hint}")
 
 
 def order_channels(stream: av.stream.Stream) -> None:
@@ -217,7 +239,7 @@ class VideoSink:
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
-        self.time_base = codec_time_base(codec.name, info.time_base)
+        self.time_base = codec_time_base(codec.name, info.time_base, info.average_rate)
         ctx.time_base = self.time_base
         stream.time_base = self.time_base
         ctx.framerate = info.average_rate
@@ -258,10 +280,11 @@ class VideoSink:
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
-            raise EnlightError(
-                f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): "
-                f"{reason(exc)}"
-            ) from None
+            for stream in passthrough:  # a muxer that refuses a copied stream only when the header is written
+                if not _holds(out.format.name, stream):
+                    raise _cannot_hold(self.path, stream, reason(exc)) from None
+            raise EnlightError(f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
+                               ) from None
 
     def _interlace(self, ctx: av.video.codeccontext.VideoCodecContext, codec: str) -> FieldMarker | None:
         """For an interlaced source, the encoder set to code fields in its order and the marker of the frames
@@ -282,12 +305,7 @@ class VideoSink:
         try:
             copy = self.container.add_stream_from_template(source_stream)
         except (ValueError, av.error.FFmpegError) as exc:
-            fits = _containers_for(source_stream, exclude=self.path.suffix.lower())
-            hint = f"; try a {' or '.join(fits)} output" if fits else ""
-            raise EnlightError(
-                f"{self.path.suffix or 'this'} output cannot hold {source_stream.type} stream "
-                f"#{source_stream.index} ({source_stream.codec_context.name}): {exc}{hint}"
-            ) from None
+            raise _cannot_hold(self.path, source_stream, str(exc)) from None
         copy.metadata.update(source_stream.metadata)
         copy.disposition = source_stream.disposition
         name = source_stream.codec_context.name if source_stream.codec_context else ""
