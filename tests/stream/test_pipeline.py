@@ -474,3 +474,13 @@ def test_mpeg2_video_at_its_frame_rates_and_a_clear_error_otherwise(tmp_path, we
     slow = make_clip(tmp_path / "cctv.mp4", frames=6, rate=15)
     result = cli(slow, "-o", tmp_path / "cctv.mpg", "--weights", weights, "--codec", "mpeg2video")
     assert result.returncode == 2 and "takes only the frame rates" in result.stderr and "15 fps" in result.stderr
+
+
+def test_a_container_that_does_not_take_the_codec_names_one_it_does(tmp_path, weights, cli):
+    """``-o out.webm`` with the default H.264 was an internal error; now one line that names VP9."""
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    out = tmp_path / "day.webm"
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "cannot hold libx264 video: use --codec libvpx-vp9" in result.stderr and not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["night.mp4"]  # no temporary left

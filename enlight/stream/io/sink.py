@@ -137,6 +137,21 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
            ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
 
 
+_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif")  # suggested, in this order, for a container
+
+
+def _takes(muxer: str, codec: str) -> bool:
+    """Whether FFmpeg's ``muxer`` takes video encoded by ``codec`` (and this FFmpeg has that encoder)."""
+    import io
+
+    try:
+        with av.open(io.BytesIO(), "w", format=muxer) as trial:
+            trial.add_stream(codec, rate=25)
+    except (ValueError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+        return False
+    return True
+
+
 def _holds(muxer: str, stream: av.stream.Stream) -> bool:
     """Whether FFmpeg's ``muxer`` takes a copy of ``stream``: a header written to an in-memory file (some
     muxers refuse a codec only there, as MPEG-PS does AAC)."""
@@ -235,7 +250,13 @@ class VideoSink:
                chapters: Sequence[dict]) -> None:
         info = self.info
         out = self.container
-        stream = out.add_stream(codec.name, rate=info.average_rate)
+        try:
+            stream = out.add_stream(codec.name, rate=info.average_rate)
+        except ValueError:  # the container does not take this codec (.webm and H.264)
+            fits = [c for c in _VIDEO_CODECS if c != codec.name and _takes(out.format.name, c)]
+            hint = f": use --codec {fits[0]}" if fits else ""
+            raise EnlightError(f"a {self.path.suffix or out.format.name} output cannot hold {codec.name} video{hint}"
+                               ) from None
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
