@@ -8,10 +8,10 @@ import pytest
 from scipy.ndimage import uniform_filter
 
 from enlight.errors import EnlightError
-from enlight.stream.apps.photo import enhance_picture, still_plan
+from enlight.stream.apps.photo import enhance_picture, still_plan, tile_layout
 from enlight.stream.core.memory import WORK_BYTES_PER_PIXEL
 from enlight.stream.core.plan import build_backend, make_plan
-from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_side, tiles
+from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side, tiles
 from tests.media import dark_frames
 
 
@@ -40,20 +40,24 @@ def test_a_local_operation_in_tiles_equals_it_on_the_whole():
     assert np.array_equal(tiled[inside], whole[inside])
     assert tile_side((48 + 2 * 16) ** 2, 16) == 48 and tile_side(100, 16) == 0
     assert margin_for(1) == 128 and margin_for(4) == 512
+    assert tile_count(200, 170, 48) == len(list(tiles(200, 170, 48, 16))) == 20
 
 
 def test_a_photo_over_the_budget_is_enhanced_in_tiles(weights):
     plan = still_plan(make_plan(weights=weights, backend="torch", device="cpu"))
     backend = build_backend(plan)
     rgb = np.ascontiguousarray(dark_frames(1, 640, 480)[0])
-    whole = enhance_picture(rgb, plan, backend, grey=False, budget=1 << 40)
+    assert tile_layout(480, 640, plan, 1 << 40) is None
+    whole = enhance_picture(rgb, plan, backend, grey=False, layout=None)
     side = 4 * ALIGN  # the smallest tile it takes: 3 x 2 ... of them here, each with its 128-pixel margin
     budget = (side + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + 8 * rgb.size
-    tiled = enhance_picture(rgb, plan, backend, grey=False, budget=budget)
+    layout = tile_layout(480, 640, plan, budget)
+    assert layout == (side, 128)
+    tiled = enhance_picture(rgb, plan, backend, grey=False, layout=layout)
     diff = np.abs(tiled.astype(int) - whole.astype(int))
     assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 3  # (upsampling with align_corners: not exact)
     with pytest.raises(EnlightError, match="even in tiles"):
-        enhance_picture(rgb, plan, backend, grey=False, budget=budget // 2)
+        tile_layout(480, 640, plan, budget // 2)
 
 
 def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):

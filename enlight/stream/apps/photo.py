@@ -22,7 +22,7 @@ from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, GiB, budget_bytes
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
-from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_side, tiles
+from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, read_photo, write_photo
@@ -106,20 +106,19 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: int) -> tu
     return side, margin
 
 
-def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool, budget: int,
-                    progress: bool = False) -> np.ndarray:
-    """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole where the model's working
-    memory fits ``budget`` bytes, else in the tiles of ``tile_layout`` (with a bar over them if ``progress``)."""
+def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool,
+                    layout: tuple[int, int] | None, progress: bool = False) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole (``layout`` None), else in the
+    tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``."""
     def enhance(part: np.ndarray) -> np.ndarray:
         return Enhancer.from_plan(plan, backend, grey=grey)(part[None])[0]
 
-    layout = tile_layout(rgb.shape[0], rgb.shape[1], plan, budget)
     if layout is None:
         return enhance(rgb)
     from tqdm import tqdm
 
-    with tqdm(total=len(list(tiles(*rgb.shape[:2], *layout))), unit="tile", disable=not progress,
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(total=tile_count(*rgb.shape[:2], layout[0]), unit="tile", disable=not progress, file=sys.stderr,
+              dynamic_ncols=True) as bar:
         return enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
 
 
@@ -132,9 +131,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     label = backend.name if backend is not None else plan.label
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)
-    budget = budget_bytes(config.max_memory_gb)
-    layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
-    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, budget=budget, progress=config.progress)
+    layout = tile_layout(*photo.rgb.shape[:2], plan, budget_bytes(config.max_memory_gb))
+    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, layout=layout, progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     write_photo(Path(config.output), enhanced, photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite)
@@ -143,4 +141,4 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     return PhotoStats(width=width, height=height, bits=16 if deep else 8,
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
                       colour="grey" if grey else "colour",
-                      tiles=0 if layout is None else len(list(tiles(*photo.rgb.shape[:2], *layout))))
+                      tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]))

@@ -39,6 +39,11 @@ def tiles(height: int, width: int, side: int, margin: int) -> Iterator[tuple[sli
             yield slice(y0, y1), slice(x0, x1), inner_y, inner_x
 
 
+def tile_count(height: int, width: int, side: int) -> int:
+    """How many tiles ``tiles`` makes for a height x width picture."""
+    return -(-height // side) * -(-width // side)
+
+
 def tile_side(pixels_that_fit: int, margin: int) -> int:
     """The largest tile side (a multiple of ``ALIGN``) whose tile with its margins holds at most
     ``pixels_that_fit`` pixels; 0 when not even a tile of ``ALIGN`` fits."""
