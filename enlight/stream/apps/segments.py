@@ -30,7 +30,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.sink import VideoSink, order_channels, resolve_preset
+from enlight.stream.io.sink import VideoSink, copy_stream, resolve_preset
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 from enlight.stream.io.temporary import temporary_path
 
@@ -187,13 +187,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
                 if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it
                     video.codec_context.framerate = first.streams.video[0].average_rate  # the timecode track's rate
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
-                others = {}
-                for stream in passthrough_streams(src):
-                    copy = out.add_stream_from_template(stream)
-                    order_channels(copy)
-                    copy.metadata.update(stream.metadata)
-                    copy.disposition = stream.disposition
-                    others[stream.index] = copy
+                others = {stream.index: copy_stream(out, stream) for stream in passthrough_streams(src)}
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
                     out.set_chapters(src.chapters())

@@ -8,6 +8,7 @@ stdout) is written directly: there is nothing to rename.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Sequence
@@ -142,8 +143,6 @@ _VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif")  # suggeste
 
 def _takes(muxer: str, codec: str) -> bool:
     """Whether FFmpeg's ``muxer`` takes video encoded by ``codec`` (and this FFmpeg has that encoder)."""
-    import io
-
     try:
         with av.open(io.BytesIO(), "w", format=muxer) as trial:
             trial.add_stream(codec, rate=25)
@@ -155,8 +154,6 @@ def _takes(muxer: str, codec: str) -> bool:
 def _holds(muxer: str, stream: av.stream.Stream) -> bool:
     """Whether FFmpeg's ``muxer`` takes a copy of ``stream``: a header written to an in-memory file (some
     muxers refuse a codec only there, as MPEG-PS does AAC)."""
-    import io
-
     try:
         with av.open(io.BytesIO(), "w", format=muxer) as trial:
             trial.add_stream_from_template(stream)
@@ -181,12 +178,17 @@ def _cannot_hold(path: Path, stream: av.stream.Stream, why: str) -> EnlightError
                         f"({stream.codec_context.name}): {why}{hint}")
 
 
-def order_channels(stream: av.stream.Stream) -> None:
-    """An output audio stream copied from one whose mono or stereo layout has no order ('2 channels': a WAV or
-    AVI without a channel mask) gets that count's usual order: MP4 refused the unordered layout, and only when
-    the file was closed, after all the work. The samples are not touched."""
-    if stream.type == "audio" and stream.codec_context.layout.name in _UNORDERED:
-        stream.codec_context.layout = av.AudioLayout(_UNORDERED[stream.codec_context.layout.name])
+def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> av.stream.Stream:
+    """An output stream in ``out`` for ``source``'s packets, copied as they are, with its tags and disposition
+    (the sink's passthrough streams, and the segments' join). A mono or stereo layout without an order ('2
+    channels': a WAV or AVI without a channel mask) gets that count's usual order: MP4 refused the unordered
+    layout, and only when the file was closed, after all the work. The samples are not touched."""
+    copy = out.add_stream_from_template(source)
+    if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
+        copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
+    copy.metadata.update(source.metadata)
+    copy.disposition = source.disposition
+    return copy
 
 
 def partial_path(path: Path) -> Path:
@@ -322,15 +324,13 @@ class VideoSink:
         return FieldMarker(order, self.info.width, self.info.height, self.pix_fmt, self.time_base)
 
     def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
-        """An output stream for a passthrough stream's packets, with its tags and disposition."""
+        """``copy_stream`` for a passthrough stream, with a one-line error where the output cannot hold it and a
+        note where players may not play it."""
         try:
-            copy = self.container.add_stream_from_template(source_stream)
+            copy = copy_stream(self.container, source_stream)
         except (ValueError, av.error.FFmpegError) as exc:
             raise _cannot_hold(self.path, source_stream, str(exc)) from None
-        copy.metadata.update(source_stream.metadata)
-        copy.disposition = source_stream.disposition
         name = source_stream.codec_context.name if source_stream.codec_context else ""
-        order_channels(copy)
         if name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
             self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
                               "recent form many players (browsers, QuickTime) do not play yet; a .mov or .mkv "

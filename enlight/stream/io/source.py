@@ -578,15 +578,14 @@ def _skipped_notes(container, kept: list) -> list[str]:
     """A note per stream neither enhanced nor copied, except those the output carries in another form: a
     QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one again from it) and the text track
     that holds an MP4's chapters (they are copied as chapters)."""
-    notes = []
+    notes, chapters = [], bool(container.chapters())
     for s in container.streams:
         handler = s.metadata.get("handler_name", "").lower()
-        chapter_track = s.type in ("data", "subtitle") and ("chapter" in handler or "subtitle" in handler) \
-            and container.chapters()
+        chapter_track = chapters and s.type in ("data", "subtitle") and ("chapter" in handler or "subtitle" in handler)
         if s in kept or (s.type == "data" and "timecode" in s.metadata) or chapter_track:
             continue
         notes.append(f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
-                     "was not copied: only audio and subtitle streams are")
+                     "was not copied: only audio, subtitle and video streams are (not cover pictures)")
     return notes
 
 
