@@ -35,15 +35,22 @@ def field_order(first: av.VideoFrame) -> int | None:
 def _shown_top_first(frame: av.VideoFrame) -> bool:
     """Whether an interlaced frame is flagged top field first. PyAV does not expose the flag; FFmpeg's
     ``fieldorder=tff`` filter leaves a top-first frame as it is and moves a bottom-first one down a line."""
+    graph = _graph(frame.width, frame.height, frame.format.name, Fraction(1, 25),
+                   ("fieldorder", "tff"), ("format", frame.format.name))
+    graph.push(frame)
+    return np.array_equal(_luma_rows(graph.pull()), _luma_rows(frame))
+
+
+def _graph(width: int, height: int, pix_fmt: str, time_base: Fraction, *filters: tuple[str, str]) -> av.filter.Graph:
+    """A configured FFmpeg filter graph for frames of this size and format: buffer -> ``filters`` (name,
+    arguments) in order -> buffersink."""
     graph = av.filter.Graph()
-    chain = [graph.add_buffer(template=None, width=frame.width, height=frame.height, format=frame.format.name,
-                              time_base=Fraction(1, 25)),
-             graph.add("fieldorder", "tff"), graph.add("format", frame.format.name), graph.add("buffersink")]
+    chain = [graph.add_buffer(width=width, height=height, format=pix_fmt, time_base=time_base),
+             *(graph.add(name, args) for name, args in filters), graph.add("buffersink")]
     for a, b in zip(chain, chain[1:], strict=False):
         a.link_to(b)
     graph.configure()
-    graph.push(frame)
-    return np.array_equal(_luma_rows(graph.pull()), _luma_rows(frame))
+    return graph
 
 
 def _luma_rows(frame: av.VideoFrame) -> np.ndarray:
@@ -66,13 +73,7 @@ class FieldMarker:
     """Frames (any pixel format) -> the same frames flagged interlaced, top or bottom field first."""
 
     def __init__(self, order: int, width: int, height: int, pix_fmt: str, time_base: Fraction) -> None:
-        self.graph = av.filter.Graph()
-        source = self.graph.add_buffer(width=width, height=height, format=pix_fmt, time_base=time_base)
-        mark = self.graph.add("setfield", "tff" if top_first(order) else "bff")
-        sink = self.graph.add("buffersink")
-        source.link_to(mark)
-        mark.link_to(sink)
-        self.graph.configure()
+        self.graph = _graph(width, height, pix_fmt, time_base, ("setfield", "tff" if top_first(order) else "bff"))
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         self.graph.push(frame)
