@@ -266,16 +266,17 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
     frames = sum(o.frames for o in outcomes)
     status, why = ("failed", failed[0].reason) if failed else (
         ("damaged", outcomes[0].reason) if any(o.status == "damaged" for o in outcomes) else ("done", ""))
+    joined: tuple[str, ...] = ()
     if item.folder is not None:
         if not failed:
             try:
-                join_segments(item.input, [Path(t.output) for t in item.tasks], item.output,
-                              overwrite=item.overwrite)
+                joined = join_segments(item.input, [Path(t.output) for t in item.tasks], item.output,
+                                       overwrite=item.overwrite)
             except EnlightError as exc:
                 status, why = "failed", str(exc)
         shutil.rmtree(item.folder, ignore_errors=True)
     manifest.record(item.input, item.output, status, reason=why, frames=frames)
-    notes = tuple(dict.fromkeys(note for o in outcomes for note in o.notes))  # once each, as its segments say
+    notes = tuple(dict.fromkeys([*(note for o in outcomes for note in o.notes), *joined]))  # once each
     return Row(item.input, item.output, status, frames, wall, why, notes)
 
 

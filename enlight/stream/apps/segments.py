@@ -6,8 +6,9 @@
                                      denoising) is warmed up at the join, and discards those frames
     join_segments(source, parts, output)
                                   -> the segments' video packets remuxed into one file (no re-encoding),
-                                     the source's audio and subtitle packets copied once, the source's
-                                     container metadata and rotation; temporary file + atomic rename
+                                     the source's audio, subtitle and data packets and attachments
+                                     copied once, the source's container metadata and rotation;
+                                     temporary file + atomic rename
 
 Every segment is encoded with the same encoder settings and the source's timestamps, so its packets
 drop into one stream. The join refuses (one line) segments whose encoder headers differ.
@@ -30,7 +31,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.sink import VideoSink, copy_stream, resolve_preset
+from enlight.stream.io.sink import VideoSink, copy_attachments, copy_stream, held_streams, resolve_preset
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 from enlight.stream.io.temporary import temporary_path
 
@@ -175,8 +176,10 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
-def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> Path:
-    """Remux the segments' video and the source's audio/subtitles into ``output`` (atomic)."""
+def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> tuple[str, ...]:
+    """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video) and
+    attachments into ``output`` (atomic). Returns the notes of what ``output`` could not hold (``held_streams``,
+    ``copy_attachments``)."""
     _check_headers(parts)
     tmp = temporary_path(output)
     try:
@@ -187,7 +190,9 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
                 if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it
                     video.codec_context.framerate = first.streams.video[0].average_rate  # the timecode track's rate
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
-                others = {stream.index: copy_stream(out, stream) for stream in passthrough_streams(src)}
+                streams, notes = held_streams(out, output, passthrough_streams(src))
+                others = {stream.index: copy_stream(out, stream) for stream in streams}
+                notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
                     out.set_chapters(src.chapters())
@@ -201,4 +206,4 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
         raise EnlightError(f"cannot join the segments into {output}: {reason(exc)}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return output
+    return tuple(notes)

@@ -170,12 +170,63 @@ def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
     return [s for s in candidates if s != exclude and s in _MUXERS and _holds(_MUXERS[s], stream)]
 
 
+def _codec_label(stream: av.stream.Stream) -> str:
+    """The stream's codec name, or for a data track without one its handler ('GoPro MET')."""
+    if stream.codec_context is not None:
+        return stream.codec_context.name
+    return stream.metadata.get("handler_name") or "no codec"
+
+
 def _cannot_hold(path: Path, stream: av.stream.Stream, why: str) -> EnlightError:
     """The one line for an output that cannot hold a copied stream, naming containers that can."""
     fits = _containers_for(stream, exclude=path.suffix.lower())
     hint = f"; try a {' or '.join(fits)} output" if fits else ""
     return EnlightError(f"{path.suffix or 'this'} output cannot hold {stream.type} stream #{stream.index} "
-                        f"({stream.codec_context.name}): {why}{hint}")
+                        f"({_codec_label(stream)}): {why}{hint}")
+
+
+def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]
+                 ) -> tuple[list[av.stream.Stream], list[str]]:
+    """``streams`` less the data tracks that ``out``'s kind of file cannot hold (a GoPro's telemetry track in
+    .mkv), and a note for each of those, naming the kinds that hold it. Audio, subtitle and video streams
+    are all kept: an output that cannot hold one of them is refused (``_cannot_hold``), as they are what
+    the user watches and hears."""
+    kept, notes = [], []
+    for stream in streams:
+        if stream.type != "data" or _holds(out.format.name, stream):
+            kept.append(stream)
+            continue
+        fits = _containers_for(stream, exclude=path.suffix.lower())
+        hint = f"; a {' or '.join(fits)} output keeps it" if fits else ""
+        notes.append(f"data stream #{stream.index} ({_codec_label(stream)}) was not copied: a "
+                     f"{path.suffix or out.format.name} output cannot hold it{hint}")
+    return kept, notes
+
+
+def _holds_attachments(muxer: str) -> bool:
+    """Whether FFmpeg's ``muxer`` writes attachments (Matroska does; MP4, MOV and WebM do not)."""
+    try:
+        with av.open(io.BytesIO(), "w", format=muxer) as trial:
+            trial.add_attachment("trial.bin", "application/octet-stream", b"\0")
+            trial.start_encoding()
+    except (ValueError, av.error.FFmpegError):
+        return False
+    return True
+
+
+def copy_attachments(out: av.container.OutputContainer, path: Path, attachments: Sequence) -> list[str]:
+    """Copy ``attachments`` (the source's attachment streams: a Matroska file's subtitle fonts, without which
+    its styled subtitles fall back to another font) into ``out``, before its header is written. Returns a note
+    when ``out``'s kind of file cannot hold them (nothing is copied then)."""
+    if not attachments:
+        return []
+    if not _holds_attachments(out.format.name):
+        names = ", ".join(a.name or f"#{a.index}" for a in attachments)
+        return [f"{len(attachments)} attachment{'s' if len(attachments) > 1 else ''} ({names}) not copied: a "
+                f"{path.suffix or out.format.name} output cannot hold attachments; a .mkv output keeps them"]
+    for a in attachments:
+        out.add_attachment(a.name or f"attachment{a.index}", a.mimetype or "application/octet-stream", a.data)
+    return []
 
 
 def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> av.stream.Stream:
@@ -204,7 +255,8 @@ class VideoSink:
     Finish with exactly one of ``finish()`` (rename to the target), ``keep_partial()`` or
     ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
     stream ``Location`` (URL or stdout), written directly and only closed by all three. ``metadata`` (the
-    source's container tags) and ``chapters`` (as ``InputContainer.chapters()`` gives them) are copied.
+    source's container tags), ``chapters`` (as ``InputContainer.chapters()`` gives them) and ``attachments``
+    (``copy_attachments``) are copied; a data stream the output cannot hold is left out with a note.
     """
 
     def __init__(
@@ -216,6 +268,7 @@ class VideoSink:
         passthrough: Sequence[av.stream.Stream] = (),
         metadata: dict[str, str] | None = None,
         chapters: Sequence[dict] = (),
+        attachments: Sequence[av.stream.Stream] = (),
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -242,14 +295,14 @@ class VideoSink:
                 self._tmp.unlink(missing_ok=True)
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
-            self._setup(codec, encoder, passthrough, metadata or {}, chapters)
+            self._setup(codec, encoder, passthrough, metadata or {}, chapters, attachments)
         except BaseException:
             self.abort()
             raise
         self._last_pts: int | None = None
 
     def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str],
-               chapters: Sequence[dict]) -> None:
+               chapters: Sequence[dict], attachments: Sequence) -> None:
         info = self.info
         out = self.container
         try:
@@ -294,7 +347,7 @@ class VideoSink:
             stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag
         self._fields = self._interlace(ctx, codec.name)
         self.video_stream = stream
-        self._stream_map = {source.index: self._copy_stream(source) for source in passthrough}
+        self._copy_side_streams(passthrough, attachments)
         for key, value in metadata.items():
             if key not in _COPIED_CONTAINER_KEYS_SKIPPED:
                 out.metadata[key] = value
@@ -304,7 +357,7 @@ class VideoSink:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
             for stream in passthrough:  # a muxer that refuses a copied stream only when the header is written
-                if not _holds(out.format.name, stream):
+                if stream.index in self._stream_map and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
             raise EnlightError(f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
                                ) from None
@@ -322,6 +375,13 @@ class VideoSink:
         ctx.field_order = order
         ctx.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
         return FieldMarker(order, self.info.width, self.info.height, self.pix_fmt, self.time_base)
+
+    def _copy_side_streams(self, passthrough: Sequence[av.stream.Stream], attachments: Sequence) -> None:
+        """The output's copies of the passthrough streams it can hold, and the attachments; notes for the rest."""
+        held, left_out = held_streams(self.container, self.path, passthrough)
+        self.notes += left_out
+        self._stream_map = {source.index: self._copy_stream(source) for source in held}
+        self.notes += copy_attachments(self.container, self.path, attachments)
 
     def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
         """``copy_stream`` for a passthrough stream, with a one-line error where the output cannot hold it and a

@@ -1,7 +1,9 @@
 """Reading a video file or stream: demux and decode with PyAV on a background thread.
 
 ``VideoSource`` yields, in demux order, ``DecodedFrame`` items for the video stream it enhances
-and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles).
+and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles, data tracks
+such as a camera's GPS and telemetry, other video streams); ``attachments`` lists the file's attachments
+(a Matroska file's subtitle fonts), which the sink copies where the output can hold them.
 
 A damaged file is read the way FFmpeg reads it: a packet that cannot be read or decoded is skipped
 (a passthrough audio packet is test-decoded aside and dropped when its decoder rejects it), decoding
@@ -32,7 +34,7 @@ from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.locations import Location
 
-PASSTHROUGH_TYPES = ("audio", "subtitle")
+PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
 _PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
@@ -172,9 +174,10 @@ class VideoSource:
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
         self.passthrough = passthrough_streams(self.container)
+        self.attachments = [s for s in self.container.streams if s.type == "attachment"]
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
-        self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough])
+        self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments])
         self.notes += [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x"
                        f"{s.codec_context.height}) was copied as it is: only the first video stream is enhanced"
                        for s in self.passthrough if s.type == "video"]
@@ -536,16 +539,32 @@ def enhanced_stream(container):
 
 
 def passthrough_streams(container) -> list:
-    """The streams copied into the output packet for packet: audio, subtitles, and any other video stream (a
-    dual-camera dashcam's rear camera, a 360 camera's second lens: copied as they are, with a note) less a
-    QuickTime chapter track that FFmpeg reads as subtitles (a mov_text stream of one cue per chapter; the
-    chapters are copied as chapters)."""
+    """The streams copied into the output packet for packet: audio, subtitles, data tracks (a GoPro's GPMF
+    telemetry, a dashcam's GPS: the sink leaves out, with a note, those the output's kind of file cannot
+    hold) and any other video stream (a dual-camera dashcam's rear camera, a 360 camera's second lens:
+    copied as they are, with a note); not the tracks the output carries in another form
+    (``_carried_otherwise``)."""
     chapters = len(container.chapters())
     main = enhanced_stream(container)
     pictures = av.stream.Disposition.attached_pic
     others = [s for s in container.streams.video if s is not main and not s.disposition & pictures]
     return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
-            and not (chapters and s.codec_context.name == "mov_text" and s.frames == chapters)]
+            and not _carried_otherwise(s, chapters)]
+
+
+def _carried_otherwise(stream, chapters: int) -> bool:
+    """Whether ``stream`` is a track whose content the output carries in another form, so that it is neither
+    copied nor reported as dropped: a QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one
+    again from it) and the text track that holds an MP4's ``chapters`` (their count; FFmpeg reads that track
+    as mov_text subtitles of one cue per chapter, or as data; the chapters are copied as chapters)."""
+    if stream.type == "data" and "timecode" in stream.metadata:
+        return True
+    if not chapters:
+        return False
+    if stream.type == "subtitle":
+        return stream.codec_context.name == "mov_text" and stream.frames == chapters
+    handler = stream.metadata.get("handler_name", "").lower()
+    return stream.type == "data" and ("chapter" in handler or "subtitle" in handler)
 
 
 def _frame_count(stream, container, rate: Fraction) -> int | None:
@@ -575,18 +594,12 @@ def _timecode(container, video) -> str | None:
 
 
 def _skipped_notes(container, kept: list) -> list[str]:
-    """A note per stream neither enhanced nor copied, except those the output carries in another form: a
-    QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one again from it) and the text track
-    that holds an MP4's chapters (they are copied as chapters)."""
-    notes, chapters = [], bool(container.chapters())
-    for s in container.streams:
-        handler = s.metadata.get("handler_name", "").lower()
-        chapter_track = chapters and s.type in ("data", "subtitle") and ("chapter" in handler or "subtitle" in handler)
-        if s in kept or (s.type == "data" and "timecode" in s.metadata) or chapter_track:
-            continue
-        notes.append(f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) "
-                     "was not copied: only audio, subtitle and video streams are (not cover pictures)")
-    return notes
+    """A note per stream neither enhanced nor copied (a cover picture), except the tracks the output carries
+    in another form (``_carried_otherwise``)."""
+    chapters = len(container.chapters())
+    return [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) was not "
+            "copied: only audio, subtitle, data and video streams and attachments are (not cover pictures)"
+            for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
 
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:

@@ -1,0 +1,92 @@
+"""What a file carries beside its picture and sound is kept: a camera's telemetry track (GoPro GPMF, a
+dashcam's GPS) and a Matroska file's attachments (the fonts its styled subtitles are drawn with); where the
+output's kind of file cannot hold them, a note says so and which kind would."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import pytest
+
+from tests.media import make_clip
+
+TELEMETRY = [b"GPS5" + bytes([i]) * 12 for i in range(24)]
+FONT = bytes(range(256)) * 40  # stands in for a .ttf: the bytes are copied, never read
+
+
+def _with_telemetry(clip, path):
+    """``clip`` remuxed into an MP4 with a data track of one GPMF-like packet per frame, tagged as a GoPro's."""
+    with av.open(str(clip)) as src, av.open(str(path), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        data = out.add_data_stream("bin_data")
+        data.time_base = Fraction(1, 24)
+        data.metadata["handler_name"] = "GoPro MET"
+        for packet in src.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+        for i, payload in enumerate(TELEMETRY):
+            packet = av.Packet(payload)
+            packet.stream, packet.pts, packet.dts, packet.time_base = data, i, i, data.time_base
+            packet.duration = 1
+            out.mux(packet)
+    return path
+
+
+def _with_font(clip, path):
+    """``clip`` remuxed into Matroska with an attached font."""
+    with av.open(str(clip)) as src, av.open(str(path), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        out.add_attachment("NightSans.ttf", "application/x-truetype-font", FONT)
+        for packet in src.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    return path
+
+
+def _telemetry(path):
+    with av.open(str(path)) as c:
+        data = [s for s in c.streams if s.type == "data"]
+        return [bytes(p) for p in c.demux(data[0]) if p.size] if data else None
+
+
+def _attachments(path):
+    with av.open(str(path)) as c:
+        return [(s.name, s.mimetype, s.data) for s in c.streams if s.type == "attachment"]
+
+
+@pytest.mark.parametrize("args", [[], ["--segments", "2"]], ids=["one", "segments"])
+def test_a_telemetry_track_is_copied_or_named(tmp_path, weights, cli, args):
+    clip = make_clip(tmp_path / "plain.mp4", frames=24)
+    src = _with_telemetry(clip, tmp_path / "gopro.mp4")
+    assert _telemetry(src) == TELEMETRY
+    out = tmp_path / "out.mp4"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    assert "not copied" not in result.stderr
+    assert _telemetry(out) == TELEMETRY  # every packet, bytes unchanged
+    mkv = tmp_path / "out.mkv"  # Matroska has no data tracks: the run goes on, and says where it would be kept
+    result = cli(src, "-o", mkv, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    assert _telemetry(mkv) is None
+    notes = [line for line in result.stderr_lines if "GoPro MET" in line]
+    assert len(notes) == 1 and "was not copied" in notes[0] and ".mp4" in notes[0]
+
+
+@pytest.mark.parametrize("args", [[], ["--segments", "2"]], ids=["one", "segments"])
+def test_attached_fonts_are_kept_in_matroska(tmp_path, weights, cli, args):
+    clip = make_clip(tmp_path / "plain.mp4", frames=24)
+    src = _with_font(clip, tmp_path / "anime.mkv")
+    assert _attachments(src) == [("NightSans.ttf", "application/x-truetype-font", FONT)]
+    out = tmp_path / "out.mkv"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    assert "not copied" not in result.stderr
+    assert _attachments(out) == _attachments(src)
+    mp4 = tmp_path / "out.mp4"
+    result = cli(src, "-o", mp4, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr_lines if "NightSans.ttf" in line]
+    assert len(notes) == 1 and "not copied" in notes[0] and ".mkv" in notes[0]
