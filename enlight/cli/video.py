@@ -140,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
-    enc.add_argument("--codec", default="libx264",
-                     help="video encoder: libx264 (default), libx265, libvpx-vp9, mpeg4, or any PyAV has")
+    enc.add_argument("--codec", default="auto",
+                     help="video encoder: libx264, libx265, libvpx-vp9, mpeg4, or any PyAV has (default: auto = "
+                          "libx264, or what the output's kind of file takes: VP9 for .webm, GIF for .gif)")
     enc.add_argument("--crf", type=int, default=None,
                      help="constant rate factor for x264/x265/vp9/av1, lower = better (default: 18)")
     enc.add_argument("--preset", default="auto",

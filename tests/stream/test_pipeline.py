@@ -477,10 +477,24 @@ def test_mpeg2_video_at_its_frame_rates_and_a_clear_error_otherwise(tmp_path, we
 
 
 def test_a_container_that_does_not_take_the_codec_names_one_it_does(tmp_path, weights, cli):
-    """``-o out.webm`` with the default H.264 was an internal error; now one line that names VP9."""
+    """``-o out.webm --codec libx264`` was an internal error; now one line that names VP9."""
     clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
     out = tmp_path / "day.webm"
-    result = cli(clip, "-o", out, "--weights", weights)
+    result = cli(clip, "-o", out, "--weights", weights, "--codec", "libx264")
     assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
     assert "cannot hold libx264 video: use --codec libvpx-vp9" in result.stderr and not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["night.mp4"]  # no temporary left
+
+
+@pytest.mark.parametrize("suffix, codec", [(".webm", "vp9"), (".ogv", "vp8"), (".gif", "gif"), (".mp4", "h264")])
+def test_the_default_codec_is_one_the_output_takes(tmp_path, weights, cli, suffix, codec):
+    """Without --codec, H.264 where the kind of file holds it, else its own (as FFmpeg picks): one note says so."""
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    out = tmp_path / f"day{suffix}"
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.name == codec
+        assert sum(1 for _ in c.decode(video=0)) == 4
+    notes = [line for line in result.stderr_lines if "cannot hold H.264" in line]
+    assert len(notes) == (codec != "h264") and "x265" not in result.stderr

@@ -39,7 +39,7 @@ from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.locations import Location, input_location, output_location
-from enlight.stream.io.sink import EncoderConfig, VideoSink, encoder_codec, resolve_preset
+from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
 
 _END = object()
@@ -193,7 +193,8 @@ def _locations(config: PipelineConfig) -> tuple[Location, Location]:
     if output_at.is_file:
         check_paths(Path(source_at.url) if source_at.is_file else None, Path(output_at.text),
                     overwrite=config.overwrite, container_from_name=output_at.format is None)
-    encoder_codec(config.encoder.codec)
+    if config.encoder.codec != CODEC_AUTO:
+        encoder_codec(config.encoder.codec)
     return source_at, output_at
 
 

@@ -8,6 +8,7 @@ stdout) is written directly: there is nothing to rename.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import time
@@ -43,12 +44,18 @@ SPEED_PRESET = "veryfast"
 _SPEED_PRESET_CODECS = ("libx264", "libx265")
 
 
+CODEC_AUTO = "auto"
+_QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that keep its banner off the terminal
+
+
 @dataclass(frozen=True)
 class EncoderConfig:
     """Video encoder settings. pix_fmt None picks one that fits the source (see ``choose_pix_fmt``).
+    codec: an FFmpeg encoder, or ``auto``: libx264 where the output's kind of file takes it, else the first of
+    ``_VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
     preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved)."""
 
-    codec: str = "libx264"
+    codec: str = CODEC_AUTO
     crf: int | None = None  # None: 18 for encoders that take a CRF, their own default otherwise
     preset: str | None = PRESET_AUTO
     pix_fmt: str | None = None
@@ -59,7 +66,7 @@ def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
     speed (``--quality fast``), ``fast`` otherwise; a named preset (or None) is kept."""
     if encoder.preset != PRESET_AUTO:
         return encoder
-    fast = speed and encoder.codec in _SPEED_PRESET_CODECS
+    fast = speed and encoder.codec in (*_SPEED_PRESET_CODECS, CODEC_AUTO)  # auto: libx264 where it is taken
     return replace(encoder, preset=SPEED_PRESET if fast else "fast")
 
 
@@ -67,6 +74,44 @@ def encoder_threads() -> int:
     """The encoder's threads; 0: its own choice (libx264: 1.5 per core plus lookahead threads). Half the
     cores was tried in issue 17 and not kept (see ``enlight.stream.io.source.decoder_threads``)."""
     return 0
+
+
+def choose_codec(name: str, muxer: str, kind: str) -> tuple[str, str | None]:
+    """(encoder, note): ``name`` itself unless it is ``auto``; then libx264 if FFmpeg's ``muxer`` takes it, else
+    the first of ``_VIDEO_CODECS`` that it takes, with a note saying why (as FFmpeg picks a container's own
+    codec: a .webm output is VP9, a .gif one GIF, a .ogv one VP8). kind: the output's, for the note ('.webm')."""
+    if name != CODEC_AUTO:
+        return name, None
+    added = None  # the first that the muxer added, if none also wrote a header with it
+    for codec in _VIDEO_CODECS:
+        fit = _fit(muxer, codec)
+        if fit == 2:
+            break
+        added = added or (codec if fit == 1 else None)
+    else:
+        codec = added or _VIDEO_CODECS[0]
+    if codec == _VIDEO_CODECS[0]:
+        return codec, None
+    return codec, f"encoded with {codec}: a {kind} file cannot hold H.264 (--codec names another)"
+
+
+def _fit(muxer: str, codec: str) -> int:
+    """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
+    1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
+    errors = (ValueError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    trial = av.open(io.BytesIO(), "w", format=muxer)
+    try:
+        stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
+        formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
+        stream.width, stream.height = 64, 64
+        stream.pix_fmt = "yuv420p" if not formats or "yuv420p" in formats else formats[0]
+        trial.start_encoding()
+    except errors:
+        return 1 if trial.streams.video else 0
+    finally:
+        with contextlib.suppress(*errors):
+            trial.close()
+    return 2
 
 
 def encoder_codec(name: str) -> av.Codec:
@@ -138,17 +183,8 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
            ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
 
 
-_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif")  # suggested, in this order, for a container
-
-
-def _takes(muxer: str, codec: str) -> bool:
-    """Whether FFmpeg's ``muxer`` takes video encoded by ``codec`` (and this FFmpeg has that encoder)."""
-    try:
-        with av.open(io.BytesIO(), "w", format=muxer) as trial:
-            trial.add_stream(codec, rate=25)
-    except (ValueError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
-        return False
-    return True
+# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg
+_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx")
 
 
 def _holds(muxer: str, stream: av.stream.Stream) -> bool:
@@ -276,11 +312,8 @@ class VideoSink:
         self.encode_s = 0.0
         self.frames_written = 0
         self.notes: list[str] = []  # things the user should hear about once, at the end
-        codec = encoder_codec(encoder.codec)
-        self.pix_fmt = choose_pix_fmt(codec, info, encoder.pix_fmt)
-        if codec.name == "libx264" and encoder.pix_fmt is None and av.VideoFormat(self.pix_fmt).components[0].bits > 8:
-            self.notes.append(f"encoded as {self.pix_fmt} to match the input: H.264 above 8 bits plays in VLC and mpv "
-                              "but not in browsers or QuickTime (--pix-fmt yuv420p for 8 bits, or --codec libx265)")
+        if encoder.codec != CODEC_AUTO:
+            encoder_codec(encoder.codec)  # an unknown encoder is refused before the output is created
         self._tmp: Path | None = None
         if not self.location.is_file:
             self.container = self.location.open("w")
@@ -295,11 +328,23 @@ class VideoSink:
                 self._tmp.unlink(missing_ok=True)
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
-            self._setup(codec, encoder, passthrough, metadata or {}, chapters, attachments)
+            self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, attachments)
         except BaseException:
             self.abort()
             raise
         self._last_pts: int | None = None
+
+    def _encoder(self, encoder: EncoderConfig) -> av.Codec:
+        """The video encoder (``choose_codec`` for the output's muxer) and its pixel format (``self.pix_fmt``)."""
+        name, note = choose_codec(encoder.codec, self.container.format.name, self.path.suffix or "stream")
+        codec = encoder_codec(name)
+        self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt)
+        if note:
+            self.notes.append(note)
+        if codec.name == "libx264" and encoder.pix_fmt is None and av.VideoFormat(self.pix_fmt).components[0].bits > 8:
+            self.notes.append(f"encoded as {self.pix_fmt} to match the input: H.264 above 8 bits plays in VLC and mpv "
+                              "but not in browsers or QuickTime (--pix-fmt yuv420p for 8 bits, or --codec libx265)")
+        return codec
 
     def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str],
                chapters: Sequence[dict], attachments: Sequence) -> None:
@@ -308,7 +353,7 @@ class VideoSink:
         try:
             stream = out.add_stream(codec.name, rate=info.average_rate)
         except ValueError:  # the container does not take this codec (.webm and H.264)
-            fits = [c for c in _VIDEO_CODECS if c != codec.name and _takes(out.format.name, c)]
+            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c)]
             hint = f": use --codec {fits[0]}" if fits else ""
             raise EnlightError(f"a {self.path.suffix or out.format.name} output cannot hold {codec.name} video{hint}"
                                ) from None
@@ -334,8 +379,7 @@ class VideoSink:
         preset = resolve_preset(encoder, speed=False).preset
         if preset and codec.name in _PRESET_CODECS:
             options["preset"] = preset
-        if codec.name == "libx265":
-            options["x265-params"] = "log-level=error"
+        options |= _QUIET.get(codec.name, {})
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
