@@ -1,5 +1,5 @@
 """Photos through the same model path: six formats (HEIC and AVIF, as phones write them too), EXIF
-orientation applied (and reset to 1), ICC and EXIF carried over, 16-bit PNG/TIFF kept 16-bit, grey decided
+orientation applied (and reset to 1), ICC, EXIF and XMP carried over, 16-bit PNG/TIFF kept 16-bit, grey decided
 from the photo's own chroma."""
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from enlight.stream.io.images import orient, read_photo, require_format_support
 from tests.media import dark_frames
 
 ICC = b"not-a-real-icc-profile" * 4
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+       b'xmp:Rating="4" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')  # a rating, and the same turn as the EXIF's
 ROTATE_90_CW = 6  # EXIF orientation: the stored picture must be turned 90 degrees clockwise
 
 
@@ -32,8 +35,21 @@ def _save(path: Path, pixels: np.ndarray, *, orientation: int = ROTATE_90_CW) ->
     exif[0x0112] = orientation
     exif[0x010F] = "enlight test camera"  # Make: an ordinary tag that must survive
     require_format_support(path)
-    image.save(path, exif=exif.tobytes(), icc_profile=ICC, **({"quality": 95} if path.suffix != ".png" else {}))
+    options = {"quality": 95} if path.suffix != ".png" else {}
+    if path.suffix == ".png":
+        from PIL.PngImagePlugin import PngInfo
+
+        options["pnginfo"] = PngInfo()
+        options["pnginfo"].add_itxt("XML:com.adobe.xmp", XMP.decode())
+    else:
+        options["tiffinfo" if path.suffix == ".tif" else "xmp"] = {700: XMP} if path.suffix == ".tif" else XMP
+    image.save(path, exif=exif.tobytes(), icc_profile=ICC, **options)
     return path
+
+
+def _xmp_of(image: Image.Image) -> bytes | None:
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    return xmp.encode() if isinstance(xmp, str) else xmp
 
 
 def _write_16bit(path: Path, pixels: np.ndarray) -> Path:
@@ -61,6 +77,8 @@ def test_a_photo_is_enhanced_upright_with_its_icc_and_exif(suffix, tmp_path, pla
         assert exif.get(0x0112, 1) == 1  # applied, so reset: no viewer turns it again
         if suffix != ".tif":  # Pillow writes a TIFF's EXIF tags into its own IFD
             assert exif.get(0x010F) == "enlight test camera"
+        xmp = _xmp_of(result)  # ratings, keywords, copyright: kept, its orientation reset too (or gone)
+        assert xmp is not None and b'xmp:Rating="4"' in xmp and b'Orientation="6"' not in xmp
         enhanced = np.asarray(result.convert("RGB")).astype(float)
     upright = np.rot90(stored, -1).astype(float)
     assert enhanced.mean() > upright.mean() + 5  # brighter, and the bright square is where it should be
@@ -102,16 +120,17 @@ def test_16_bit_photos_stay_16_bit(suffix, tmp_path, plan):
     assert len(np.unique(result)) > 4 * len(np.unique(eight))
 
 
-def test_16_bit_png_keeps_its_icc_and_exif(tmp_path, plan):
+def test_16_bit_png_keeps_its_icc_exif_and_xmp(tmp_path, plan):
     pixels = (np.random.default_rng(1).random((16, 20, 3)) * 5000).astype(np.uint16)
     source = _write_16bit(tmp_path / "raw.png", pixels)
     photo = read_photo(source)
-    photo.icc, photo.exif = ICC, b"Exif\0\0" + Image.Exif().tobytes()[6:]
+    photo.icc, photo.exif, photo.xmp = ICC, b"Exif\0\0" + Image.Exif().tobytes()[6:], XMP
     from enlight.stream.io.images import write_photo
 
     out = write_photo(tmp_path / "copy.png", photo.rgb, photo, rgb16=photo.rgb16)
     with Image.open(out) as result:
         assert result.info.get("icc_profile") == ICC
+        assert _xmp_of(result) == XMP
     with av.open(str(out)) as container:
         assert np.array_equal(next(container.decode(video=0)).to_ndarray(format="rgb48le"), pixels)
 

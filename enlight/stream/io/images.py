@@ -14,6 +14,7 @@ HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF throug
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -64,7 +65,8 @@ def require_format_support(path: Path) -> None:
 class Photo:
     """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources,
     else None; alpha: (H, W) uint8 or None; grey: the file holds one channel (L, I;16);
-    icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None."""
+    icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
+    (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -73,6 +75,7 @@ class Photo:
     icc: bytes | None
     exif: bytes | None
     format: str
+    xmp: bytes | None = None
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -137,6 +140,7 @@ def read_photo(path: Path) -> Photo:
             exif = image.getexif()
             orientation = int(exif.get(_ORIENTATION, 1) or 1)
             icc = image.info.get("icc_profile")
+            xmp = _xmp(image)
             fmt = image.format or ""
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = np.asarray(image.getchannel("A")) if image.mode in ("RGBA", "LA", "PA") else None
@@ -158,7 +162,23 @@ def read_photo(path: Path) -> Photo:
         icc=icc,
         exif=exif.tobytes() if len(exif) else None,
         format=fmt,
+        xmp=xmp,
     )
+
+
+_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element
+
+
+def _xmp(image) -> bytes | None:
+    """The image's XMP packet (JPEG APP1, PNG iTXt, WebP, AVIF/HEIF, TIFF tag 700) with its orientation set to 1,
+    as the EXIF's is (the pixels are stored upright); None without one."""
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if image.format == "TIFF" and not xmp:
+        xmp = image.tag_v2.get(700)
+    if not xmp:
+        return None
+    xmp = xmp.encode() if isinstance(xmp, str) else bytes(xmp)
+    return _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
 
 
 def photo_format(path: Path) -> str:
@@ -173,14 +193,32 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def _add_png_metadata(data: bytes, icc: bytes | None, exif: bytes | None) -> bytes:
-    """Insert iCCP and eXIf chunks after IHDR (8-byte signature + 25-byte IHDR chunk)."""
+def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
+    """Insert iCCP, eXIf and the XMP iTXt chunks after IHDR (8-byte signature + 25-byte IHDR chunk)."""
     extra = b""
-    if icc:
-        extra += _png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc))
-    if exif:
-        extra += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif)
+    if photo.icc:
+        extra += _png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(photo.icc))
+    if photo.exif:
+        extra += _png_chunk(b"eXIf", photo.exif[6:] if photo.exif.startswith(b"Exif\0\0") else photo.exif)
+    if photo.xmp:  # keyword, no compression, no language, no translated keyword, the packet
+        extra += _png_chunk(b"iTXt", _PNG_XMP_KEY + b"\0\0\0\0\0" + photo.xmp)
     return data[:33] + extra + data[33:]
+
+
+_PNG_XMP_KEY = b"XML:com.adobe.xmp"
+
+
+def _xmp_options(fmt: str, xmp: bytes) -> dict:
+    """Pillow's save options that write the XMP packet ``xmp`` in a ``fmt`` file."""
+    if fmt == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_itxt(_PNG_XMP_KEY.decode(), xmp.decode("utf-8", "replace"))
+        return {"pnginfo": info}
+    if fmt == "TIFF":
+        return {"tiffinfo": {700: xmp}}
+    return {"xmp": xmp}  # JPEG, WebP, AVIF, HEIF
 
 
 def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
@@ -195,7 +233,7 @@ def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
         container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     if png:
-        path.write_bytes(_add_png_metadata(path.read_bytes(), photo.icc, photo.exif))
+        path.write_bytes(_add_png_metadata(path.read_bytes(), photo))
 
 
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
@@ -210,6 +248,8 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
         options["icc_profile"] = photo.icc
     if photo.exif:
         options["exif"] = photo.exif
+    if photo.xmp:
+        options |= _xmp_options(fmt, photo.xmp)
     if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
