@@ -31,6 +31,7 @@ from enlight.cli.common import (
     run_command,
 )
 from enlight.errors import EnlightError
+from enlight.text import counted
 
 EXIT_DAMAGED = 3  # the output was written, but the input was damaged: packets/frames lost (one warning line)
 PROG = "enlight-video"
@@ -375,7 +376,7 @@ def _enhance(argv: list[str]) -> int:
     try:
         stats = run(config)
     except Interrupted as stop:
-        where = f"kept {stop.frames} frames in {stop.partial}" if stop.partial else "nothing was kept"
+        where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
         print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not args.quiet:

@@ -29,6 +29,7 @@ from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLo
 from enlight.stream.io.locations import Location, input_location, output_location
 from enlight.stream.io.recorder import Recorder, check_output, live_info, numbered
 from enlight.stream.io.sink import EncoderConfig
+from enlight.text import counted
 
 SMOOTHING_STEP = 0.1
 
@@ -158,7 +159,7 @@ class _Outputs:
         if recorder.frames:
             self.done.append((recorder.name, recorder.frames))
         if key == "record":
-            self.log(f"recording saved: {recorder.frames} frames in {recorder.name}")
+            self.log(f"recording saved: {counted(recorder.frames, 'frame')} in {recorder.name}")
 
     def finish(self) -> None:
         for key in list(self.active):

@@ -41,6 +41,7 @@ from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.locations import Location, input_location, output_location
 from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
+from enlight.text import counted
 
 _END = object()
 
@@ -102,7 +103,8 @@ class RunStats:
 
     def summary(self) -> str:
         return (
-            f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
+            f"{counted(self.frames, 'frame')} in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on "
+            f"{self.device}, "
             f"denoise {self.denoise}, {self.colour}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"

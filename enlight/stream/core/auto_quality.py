@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from enlight.stream.core.choices import AUTO_SPEED, QUALITIES
 from enlight.stream.core.preset_costs import COSTS, CostTable
+from enlight.text import counted
 
 ASSUMED_FPS = 25.0  # the frame rate a target is stated against when the container does not say
 MEANING = {"best": "the full generator", "balanced": "the base-16 student at full size",
@@ -141,7 +142,7 @@ def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, fl
             return f"about {1000 * seconds:.0f} ms per frame" if seconds < 1 else f"about {seconds:.1f} s per frame"
         return f"about {duration(startup[q] + workload.frames * per_frame[q])}"
 
-    frames = f" for {workload.frames} frames" if workload.frames is not None else ""
+    frames = f" for {counted(workload.frames, 'frame')}" if workload.frames is not None else ""
     line = f"quality auto -> {quality}: {eta(quality)}{frames} at {workload.width}x{workload.height} on this CPU"
     better = [f"--quality {q} for {meaning[q]} ({eta(q)})" for q in per_frame if q != quality]
     better = better[:list(per_frame).index(quality)]  # only the presets better than the one chosen

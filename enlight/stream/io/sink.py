@@ -26,6 +26,7 @@ from enlight.stream.io.frames import ColorInfo, rgb_to_frame
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.temporary import remove_stale, temporary_path
+from enlight.text import counted
 
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
@@ -258,7 +259,7 @@ def copy_attachments(out: av.container.OutputContainer, path: Path, attachments:
         return []
     if not _holds_attachments(out.format.name):
         names = ", ".join(a.name or f"#{a.index}" for a in attachments)
-        return [f"{len(attachments)} attachment{'s' if len(attachments) > 1 else ''} ({names}) not copied: a "
+        return [f"{counted(len(attachments), 'attachment')} ({names}) not copied: a "
                 f"{path.suffix or out.format.name} output cannot hold attachments; a .mkv output keeps them"]
     for a in attachments:
         out.add_attachment(a.name or f"attachment{a.index}", a.mimetype or "application/octet-stream", a.data)
