@@ -1,13 +1,15 @@
 """Before/after frames of the real night clips (../shared/data/video/real_night; SOURCES.md there).
 
     python benchmarks/night_frames.py --weights old=W1 new=W2 [--time 3] [--out docs/img/night_frames.png]
-        [--full /tmp/night_full]
+        [--full /tmp/night_full] [--floor]
 
 One frame of each clip at ``--time`` seconds, enhanced by each generator at full size (PyTorch,
 eval mode, as `--quality best` runs it, smoothing off), next to the input and gamma 0.45; writes a
 grid PNG (rows: clips; columns: input, gamma, the weights in order) scaled to 480 px wide per
 column, and with ``--full`` every full-size frame as its own PNG for looking at closely. Also
-prints NIQE, structure kept, border excess and hue change of each frame.
+prints NIQE, structure kept, border excess, hue change and dark tint of each frame. ``--floor`` adds a
+column per weights whose input is decoded with the chroma floor, as the command decodes video
+(``enlight.stream.io.chroma_floor``); the other columns are decoded without it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from stills import gamma
 from weights_eval import generator_method, load_any_generator
 
 from enlight.quality.niqe import niqe
-from enlight.quality.structure import border_excess, hue_change, structure_kept
+from enlight.quality.structure import border_excess, dark_tint, hue_change, structure_kept
 from enlight.stream.apps.snapshot import frame_at
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +43,7 @@ def main() -> int:
     p.add_argument("--time", type=float, default=3.0)
     p.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "night_frames.png")
     p.add_argument("--full", type=Path, default=None, help="folder for the full-size frames")
+    p.add_argument("--floor", action="store_true", help="also each weights on the chroma-floored decode")
     args = p.parse_args()
     clips = sorted((args.data / "video" / "real_night").glob("*.mp4"))
     if not clips:
@@ -50,16 +53,19 @@ def main() -> int:
     for pair in args.weights:
         name, path = pair.split("=", 1)
         methods[name] = generator_method(load_any_generator(Path(path)))
+        if args.floor:
+            methods[f"{name}, floor"] = methods[name]
     rows = []
-    print("| clip | method | NIQE | structure | border | hue change |\n|---|---|---|---|---|---|")
+    print("| clip | method | NIQE | structure | border | hue change | dark tint |\n|---|---|---|---|---|---|---|")
     for clip in clips:
-        frame = frame_at(clip, args.time)
+        frame, floored = frame_at(clip, args.time), frame_at(clip, args.time, floor=True)
         row = []
         for name, method in methods.items():
-            out = method(frame)
+            out = method(floored if name.endswith(", floor") else frame)
             row.append(_column(out))
             print(f"| {clip.stem[:28]} | {name} | {niqe(out):.3f} | {structure_kept(frame, out):.3f} | "
-                  f"{border_excess(frame, out):.2f} | {hue_change(frame, out):.2f} |", flush=True)
+                  f"{border_excess(frame, out):.2f} | {hue_change(frame, out):.2f} | {dark_tint(frame, out):.2f} |",
+                  flush=True)
             if args.full:
                 args.full.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(out).save(args.full / f"{clip.stem[:20]}_{name.replace(' ', '_')}.png")

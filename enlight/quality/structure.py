@@ -116,3 +116,15 @@ def hue_change(source: np.ndarray, output: np.ndarray, *, min_chroma: float = 5.
 
 
 __all__ = ["border_excess", "gamma_match", "hue_change", "luma", "ssim_luma", "structure_kept"]
+
+
+def dark_tint(source: np.ndarray, output: np.ndarray, *, dark: float = 20.0) -> float:
+    """Mean CIELAB chroma of ``output`` over the pixels whose input luma (BT.601, 0-255) is under ``dark``: how much
+    colour the near-black regions were given (a codec's chroma rounding lifted into purple or blue blotches);
+    NaN when the input has no such pixel."""
+    _check(source, output)
+    mask = luma(source) < dark
+    if not mask.any():
+        return float("nan")
+    lab = _srgb_to_lab(output)
+    return float(np.hypot(lab[..., 1], lab[..., 2])[mask].mean())

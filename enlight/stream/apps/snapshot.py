@@ -8,11 +8,13 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 
 
-def frame_at(path: str | Path, time_s: float) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end)."""
+def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end); with
+    ``floor``, its chroma floored as the enhancer takes it (``enlight.stream.io.chroma_floor``)."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -25,7 +27,7 @@ def frame_at(path: str | Path, time_s: float) -> np.ndarray:
         raise EnlightError(f"cannot read a frame of {path}: {reason(exc)}") from None
     if chosen is None:
         raise EnlightError(f"{path} has no frames")
-    return frame_to_rgb(chosen, ColorInfo.from_frame(chosen))
+    return frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen))
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.ndarray:

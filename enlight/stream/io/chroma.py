@@ -23,11 +23,12 @@ GREY_MODES = ("auto", "on", "off")
 # the dark dashcam clip); a frame carries chroma when more than this share of samples do.
 _LEVELS = 6
 _SHARE = 1e-4
-_PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
+PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
                 "yuv411p", "yuv410p"}
 
 
-def _plane(frame: av.VideoFrame, index: int, dtype) -> np.ndarray:
+def plane_array(frame: av.VideoFrame, index: int, dtype) -> np.ndarray:
+    """Plane ``index`` of ``frame`` as a (rows, samples) array of ``dtype``, a view without the row padding."""
     plane = frame.planes[index]
     item = np.dtype(dtype).itemsize
     data = np.frombuffer(plane, dtype=dtype)
@@ -40,15 +41,15 @@ def _chroma_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int] | None:
     name = frame.format.name
     if name.startswith(("gray", "ya", "mono")):
         return None
-    if name in _PLANAR_8BIT:
-        u, v = _plane(frame, 1, np.uint8), _plane(frame, 2, np.uint8)
+    if name in PLANAR_8BIT:
+        u, v = plane_array(frame, 1, np.uint8), plane_array(frame, 2, np.uint8)
         return np.stack([u, v]).astype(np.int32) - 128, 1
     if name in ("nv12", "nv21"):
-        uv = _plane(frame, 1, np.uint8)
+        uv = plane_array(frame, 1, np.uint8)
         return uv.astype(np.int32) - 128, 1
     if name.startswith("yuv") and name.endswith(("10le", "12le", "16le")) and frame.format.is_planar:
         bits = int(name[-4:-2])
-        u, v = _plane(frame, 1, np.uint16), _plane(frame, 2, np.uint16)
+        u, v = plane_array(frame, 1, np.uint16), plane_array(frame, 2, np.uint16)
         return np.stack([u, v]).astype(np.int32) - (1 << (bits - 1)), 1 << (bits - 8)
     # anything else (RGB, packed YUV, hardware formats): convert to 8-bit 4:4:4 YUV, which
     # maps equal R, G and B to neutral chroma whatever the matrix

@@ -20,6 +20,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import open_input
@@ -185,7 +186,7 @@ class LiveSource:
                     frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
                 color = color or ColorInfo.from_frame(frame)
                 self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-                self._publish(frame_to_rgb(frame, color), self._coloured)
+                self._publish(frame_to_rgb(floor_chroma(frame), color), self._coloured)
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
         return "ended" if self.location.reconnects else None

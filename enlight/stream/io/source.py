@@ -30,6 +30,7 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.locations import Location
@@ -312,14 +313,15 @@ class VideoSource:
         return False
 
     def convert(self, frame: av.VideoFrame) -> np.ndarray:
-        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB, at the first frame's size."""
+        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB, at the first frame's size, its
+        chroma floored (``enlight.stream.io.chroma_floor``; an HDR frame goes to SDR as it is)."""
         if (frame.width, frame.height) != (self.info.width, self.info.height):
             frame = self._rescale(frame)
         if self.to_sdr:
             from enlight.stream.io.hdr import hdr_frame_to_sdr
 
             return hdr_frame_to_sdr(frame, self.color)
-        return frame_to_rgb(frame, self.color)
+        return frame_to_rgb(floor_chroma(frame), self.color)
 
     def _rescale(self, frame: av.VideoFrame) -> av.VideoFrame:
         """A frame whose size differs from the first one's (a camera or a recorder that switched resolution
