@@ -354,7 +354,7 @@ class VideoSink:
         try:
             stream = out.add_stream(codec.name, rate=info.average_rate)
         except ValueError:  # the container does not take this codec (.webm and H.264)
-            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c)]
+            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c) == 2]
             hint = f": use --codec {fits[0]}" if fits else ""
             raise EnlightError(f"a {self.path.suffix or out.format.name} output cannot hold {codec.name} video{hint}"
                                ) from None
@@ -404,8 +404,10 @@ class VideoSink:
             for stream in passthrough:  # a muxer that refuses a copied stream only when the header is written
                 if stream.index in self._stream_map and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
+            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c) == 2]
+            hint = f" (a {self.path.suffix or out.format.name} file takes --codec {fits[0]})" if fits else ""
             raise EnlightError(f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
-                               ) from None
+                               f"{hint}") from None
 
     def _interlace(self, ctx: av.video.codeccontext.VideoCodecContext, codec: str) -> FieldMarker | None:
         """For an interlaced source, the encoder set to code fields in its order and the marker of the frames
