@@ -398,10 +398,16 @@ class VideoSink:
                 out.metadata[key] = value
         if chapters:
             out.set_chapters(list(chapters))
+        self._write_header(codec, passthrough)
+
+    def _write_header(self, codec: av.Codec, passthrough: Sequence[av.stream.Stream]) -> None:
+        """Start the output; a muxer that refuses a copied stream or the encoder only here (MPEG-PS and AAC,
+        Ogg and H.264) is a one-line error that names what would be taken."""
+        out = self.container
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
-            for stream in passthrough:  # a muxer that refuses a copied stream only when the header is written
+            for stream in passthrough:
                 if stream.index in self._stream_map and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
             fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c) == 2]
