@@ -240,13 +240,16 @@ def probe_workload(source, max_frames: int | None = None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
     frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown."""
     from enlight.stream.core.auto_quality import Workload
+    from enlight.stream.io.animation import frame_count
     from enlight.stream.io.images import is_photo, photo_size
     from enlight.stream.io.source import open_input
 
     if not source.is_file:
         return Workload("stream")
     if is_photo(source.url):
-        return Workload("photo", *(photo_size(Path(source.url)) or (None, None)))
+        size = photo_size(Path(source.url)) or (None, None)
+        count = frame_count(Path(source.url))  # an animated WebP or PNG is a clip: chosen as a video is
+        return Workload("video", *size, count) if count > 1 else Workload("photo", *size)
     with open_input(source) as container:
         if not container.streams.video:
             return Workload("stream")  # refused by the run, with its own message

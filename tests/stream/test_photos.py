@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageSequence
 
 from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
 from enlight.stream.core.plan import make_plan
@@ -172,3 +172,27 @@ def test_heic_without_pillow_heif_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if it were not installed: its import fails
     with pytest.raises(EnlightError, match="need pillow-heif"):
         read_photo(source)
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".png"])
+def test_an_animated_picture_keeps_every_frame_its_timing_and_loop(suffix, tmp_path, cli, weights):
+    """An animated WebP or PNG passed for a photo and came out as its first frame alone."""
+    frames = dark_frames(3, 40, 24)
+    source = tmp_path / f"sticker{suffix}"
+    pictures = [Image.fromarray(frame) for frame in frames]
+    pictures[0].save(source, save_all=True, append_images=pictures[1:], duration=[80, 120, 200], loop=2)
+    out = tmp_path / f"day{suffix}"
+    result = cli(source, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "animation of 3 frames" in result.stderr
+    with Image.open(out) as image:
+        assert image.n_frames == 3 and image.info.get("loop") == 2
+        durations, means = [], []
+        for frame in ImageSequence.Iterator(image):
+            means.append(np.asarray(frame.convert("RGB")).astype(float).mean())
+            durations.append(int(frame.info["duration"]))
+    assert durations == [80, 120, 200]
+    assert all(m > f.mean() + 5 for m, f in zip(means, frames, strict=True))  # every frame enhanced
+    refused = cli(source, "-o", tmp_path / "day.jpg", "--weights", weights)  # a format without frames
+    assert refused.returncode == 2 and len(refused.stderr_lines) == 1 and "animated (3 frames)" in refused.stderr
+    assert not (tmp_path / "day.jpg").exists()

@@ -23,11 +23,14 @@ from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, GiB, budget_bytes
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
+from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_animation, write_animation
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, read_photo, write_photo
+from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
+BATCH = 4  # an animation's frames per Enhancer call
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,16 @@ class PhotoStats:
     backend: str
     colour: str
     tiles: int = 0  # how many tiles it was enhanced in for memory (0: in one piece)
+    count: int = 1  # frames: more than 1 for an animated picture
 
     @property
     def frames(self) -> int:
-        return 1
+        return self.count
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
-        return (f"{self.width}x{self.height} {self.bits}-bit photo in {self.wall_s:.1f} s ({self.backend}, "
+        what = "photo" if self.count == 1 else f"animation of {counted(self.count, 'frame')}"
+        return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{pieces}) -> {self.output}")
 
 
@@ -123,9 +128,12 @@ def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, g
 
 
 def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
-    """Enhance ``config.input`` into ``config.output`` (temporary file + atomic rename)."""
+    """Enhance ``config.input`` into ``config.output`` (temporary file + atomic rename); an animated WebP or PNG
+    frame by frame (``enhance_animation``)."""
     start = time.perf_counter()
     check_photo_paths(Path(config.input), Path(config.output), overwrite=config.overwrite)
+    if frame_count(Path(config.input)) > 1:
+        return enhance_animation(config, backend=backend)
     photo = read_photo(Path(config.input))
     plan = still_plan(config.plan or make_plan())
     label = backend.name if backend is not None else plan.label
@@ -142,3 +150,24 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]))
+
+
+def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
+    """An animated WebP or PNG: every frame through one Enhancer with the plan's temporal smoothing (the frames
+    are a clip), written as an animated WebP or PNG with the input's durations, loop and metadata."""
+    start = time.perf_counter()
+    source, output = Path(config.input), Path(config.output)
+    if output.suffix.lower() not in ANIMATED_OUTPUTS:
+        raise EnlightError(f"{source.name} is animated ({frame_count(source)} frames); write it as "
+                           f"{' or '.join(ANIMATED_OUTPUTS)} to keep every frame, not {output.suffix}")
+    animation = read_animation(source)
+    plan = config.plan or make_plan()
+    label = backend.name if backend is not None else plan.label
+    frames = animation.frames
+    grey = config.grey == "on" or (config.grey == "auto" and not any(
+        carries_chroma(av.VideoFrame.from_ndarray(frame, format="rgb24")) for frame in frames))
+    enhancer = Enhancer.from_plan(plan, backend or build_backend(plan), grey=grey)
+    enhanced = np.concatenate([enhancer(frames[i:i + BATCH]) for i in range(0, len(frames), BATCH)])
+    write_animation(output, enhanced, animation, quality=config.quality, overwrite=config.overwrite)
+    return PhotoStats(width=frames.shape[2], height=frames.shape[1], bits=8, wall_s=time.perf_counter() - start,
+                      output=output, backend=label, colour="grey" if grey else "colour", count=len(frames))

@@ -17,6 +17,7 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,6 +209,19 @@ def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
 _PNG_XMP_KEY = b"XML:com.adobe.xmp"
 
 
+def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes | None) -> dict:
+    """Pillow's save options that write an ICC profile, EXIF and an XMP packet (each where not None) in a ``fmt``
+    file."""
+    options: dict = {}
+    if icc:
+        options["icc_profile"] = icc
+    if exif:
+        options["exif"] = exif
+    if xmp:
+        options |= _xmp_options(fmt, xmp)
+    return options
+
+
 def _xmp_options(fmt: str, xmp: bytes) -> dict:
     """Pillow's save options that write the XMP packet ``xmp`` in a ``fmt`` file."""
     if fmt == "PNG":
@@ -243,13 +257,7 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF", "AVIF", "HEIF"):
         image.putalpha(Image.fromarray(photo.alpha, "L"))
-    options: dict = {}
-    if photo.icc:
-        options["icc_profile"] = photo.icc
-    if photo.exif:
-        options["exif"] = photo.exif
-    if photo.xmp:
-        options |= _xmp_options(fmt, photo.xmp)
+    options = metadata_options(fmt, photo.icc, photo.exif, photo.xmp)
     if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
@@ -265,13 +273,23 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     (PNG, TIFF); quality: JPEG/WebP quality 1..100. ICC and EXIF of ``photo`` are carried over.
     """
     fmt = photo_format(path)
-    remove_stale(path)  # what a run killed outright left for this output
-    tmp = temporary_path(path)
-    try:
+
+    def write(tmp: Path) -> None:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
             _write_16bit(tmp, rgb16, photo)
         else:
             _write_8bit(tmp, rgb, photo, fmt, quality)
+
+    return atomic_write(path, write, overwrite=overwrite)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool = False) -> Path:
+    """``write(tmp)`` a file into a temporary path beside ``path``, then rename it to ``path``: a reader never sees
+    half a file, and a failure leaves nothing (one-line EnlightError)."""
+    remove_stale(path)  # what a run killed outright left for this output
+    tmp = temporary_path(path)
+    try:
+        write(tmp)
         if path.exists() and not overwrite:
             raise EnlightError(f"{path} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, path)
