@@ -1,6 +1,7 @@
 """What a file carries beside its picture and sound is kept: a camera's telemetry track (GoPro GPMF, a
-dashcam's GPS) and a Matroska file's attachments (the fonts its styled subtitles are drawn with); where the
-output's kind of file cannot hold them, a note says so and which kind would."""
+dashcam's GPS), a Matroska file's attachments (the fonts its styled subtitles are drawn with) and a phone's
+reverse-DNS tags (where, when and with what it filmed); where the output's kind of file cannot hold a track
+or attachment, a note says so and which kind would."""
 
 from __future__ import annotations
 
@@ -90,3 +91,32 @@ def test_attached_fonts_are_kept_in_matroska(tmp_path, weights, cli, args):
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr_lines if "NightSans.ttf" in line]
     assert len(notes) == 1 and "not copied" in notes[0] and ".mkv" in notes[0]
+
+
+PHONE_TAGS = {"com.apple.quicktime.location.ISO6709": "+52.5200+013.4050+034.000/",
+              "com.apple.quicktime.creationdate": "2026-11-30T22:14:05+0100",
+              "com.apple.quicktime.make": "Apple", "com.apple.quicktime.model": "iPhone 15"}
+
+
+@pytest.mark.parametrize("suffix, args", [(".mov", []), (".mp4", []), (".mov", ["--segments", "2"])],
+                         ids=["mov", "mp4", "mov-segments"])
+def test_a_phones_location_date_and_model_tags_are_kept(tmp_path, weights, cli, suffix, args):
+    """MP4/MOV muxers drop reverse-DNS keys unless asked to write them: the location, the local date and the
+    camera of an iPhone video were lost."""
+    clip = make_clip(tmp_path / "plain.mp4", frames=24)
+    src = tmp_path / "IMG_0001.MOV"
+    tagged = {"movflags": "use_metadata_tags"}  # as a phone writes them
+    with av.open(str(clip)) as c, av.open(str(src), "w", format="mov", options=tagged) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
+        out.metadata.update(PHONE_TAGS)
+        for packet in c.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    with av.open(str(src)) as c:
+        assert PHONE_TAGS.items() <= dict(c.metadata).items()
+    out = tmp_path / f"out{suffix}"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        assert PHONE_TAGS.items() <= dict(c.metadata).items()

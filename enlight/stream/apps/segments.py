@@ -31,7 +31,14 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.sink import VideoSink, copy_attachments, copy_stream, held_streams, resolve_preset
+from enlight.stream.io.sink import (
+    VideoSink,
+    copy_attachments,
+    copy_stream,
+    held_streams,
+    muxer_options,
+    resolve_preset,
+)
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 from enlight.stream.io.temporary import temporary_path
 
@@ -184,7 +191,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
     tmp = temporary_path(output)
     try:
         with av.open(str(source)) as src, av.open(str(parts[0])) as first:
-            options = {"movflags": "+faststart"} if output.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+            options = muxer_options(output, dict(src.metadata))
             with av.open(str(tmp), "w", options=options) as out:
                 video = out.add_stream_from_template(first.streams.video[0])  # rotation: in its parameters
                 if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it

@@ -279,6 +279,17 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
+def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
+    """The muxer's options for an output file: for MP4/MOV, the index first (``faststart``: the file plays while
+    it streams from the web) and, where the source's tags include reverse-DNS keys (a phone's
+    com.apple.quicktime.location.ISO6709, .creationdate, .make, .model: where and when it was filmed, and with
+    what), ``use_metadata_tags``, without which the muxer drops every such key."""
+    if path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+        return {}
+    reverse_dns = any("." in key for key in metadata)
+    return {"movflags": "+faststart+use_metadata_tags" if reverse_dns else "+faststart"}
+
+
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
     return path.with_name(f"{path.stem}.partial{path.suffix}")
@@ -322,8 +333,7 @@ class VideoSink:
             remove_stale(self.path)  # what a run killed outright left for this output
             self._tmp = temporary_path(self.path)
             try:
-                # faststart: moov atom first, so the file plays while it streams from the web
-                options = {"movflags": "+faststart"} if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+                options = muxer_options(self.path, metadata or {})
                 self.container = av.open(str(self._tmp), "w", format=self.location.format, options=options)
             except (av.error.FFmpegError, ValueError) as exc:
                 self._tmp.unlink(missing_ok=True)
