@@ -120,3 +120,27 @@ def test_a_phones_location_date_and_model_tags_are_kept(tmp_path, weights, cli, 
     assert result.returncode == 0, result.stderr
     with av.open(str(out)) as c:
         assert PHONE_TAGS.items() <= dict(c.metadata).items()
+
+
+@pytest.mark.parametrize("suffix, args", [(".mkv", []), (".mp4", []), (".mkv", ["--segments", "2"])],
+                         ids=["mkv", "mp4", "mkv-segments"])
+def test_the_video_streams_own_tags_and_flags_are_kept(tmp_path, weights, cli, suffix, args):
+    """The enhanced stream's language, title and default flag (a dashcam's 'Front camera') were dropped."""
+    clip = make_clip(tmp_path / "plain.mp4", frames=24)
+    src = tmp_path / "dashcam.mkv"
+    with av.open(str(clip)) as c, av.open(str(src), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
+        video = streams[c.streams.video[0].index]
+        video.metadata.update({"title": "Front camera", "language": "deu"})
+        video.disposition = av.stream.Disposition.default
+        for packet in c.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    out = tmp_path / f"out{suffix}"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        video = c.streams.video[0]
+        assert video.language == "deu" and video.disposition & av.stream.Disposition.default
+        assert "Front camera" in (video.metadata.get("title"), video.metadata.get("name"))  # MP4 calls it name

@@ -398,6 +398,8 @@ class VideoSink:
             stream.set_display_matrix(info.display_matrix)
         if info.sample_aspect_ratio is not None:
             ctx.sample_aspect_ratio = info.sample_aspect_ratio  # into the encoder's stream (VUI) and the container
+        stream.metadata.update(dict(info.tags))  # language, title, handler
+        stream.disposition = av.stream.Disposition(info.disposition)
         if info.timecode is not None:
             stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag
         self._fields = self._interlace(ctx, codec.name)

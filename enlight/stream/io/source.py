@@ -71,6 +71,8 @@ class VideoInfo:
     sample_aspect_ratio: Fraction | None = None  # a pixel's width / height where not square (720x480 16:9: 32/27)
     timecode: str | None = None  # the start timecode ('01:00:00:00') of a camera's or an editor's file
     field_order: int | None = None  # FFmpeg's AVFieldOrder of an interlaced source (``enlight.stream.io.fields``)
+    tags: tuple[tuple[str, str], ...] = ()  # the stream's own tags (language, title, handler), ``stream_tags``
+    disposition: int = 0  # the stream's flags (default, forced, ...), FFmpeg's AV_DISPOSITION bits
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ class VideoSource:
             sample_aspect_ratio=_sample_aspect(stream),
             timecode=_timecode(self.container, stream),
             field_order=field_order(first),
+            tags=stream_tags(stream),
+            disposition=int(stream.disposition),
         )
 
     def chapters(self, max_frames: int | None = None) -> list[dict]:
@@ -567,6 +571,18 @@ def _carried_otherwise(stream, chapters: int) -> bool:
         return stream.codec_context.name == "mov_text" and stream.frames == chapters
     handler = stream.metadata.get("handler_name", "").lower()
     return stream.type == "data" and ("chapter" in handler or "subtitle" in handler)
+
+
+# Tags that describe one encoding (its encoder, a Matroska muxer's statistics), not the stream: not carried over
+_ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_bytes", "_statistics", "timecode")
+
+
+def stream_tags(stream) -> tuple[tuple[str, str], ...]:
+    """The video stream's own tags that the enhanced stream keeps (its language, title, handler: a dashcam's
+    'Front camera'), less those that describe the source's encoding (``_ENCODING_TAGS``; the timecode is
+    ``VideoInfo.timecode``)."""
+    return tuple((key, value) for key, value in stream.metadata.items()
+                 if not key.lower().startswith(_ENCODING_TAGS))
 
 
 def _frame_count(stream, container, rate: Fraction) -> int | None:
