@@ -132,12 +132,12 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
 def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 
-    enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
-                              quality=settings.photo_quality, overwrite=task.overwrite,
-                              max_memory_gb=settings.max_memory_gb), backend=backend)
+    stats = enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
+                                      quality=settings.photo_quality, overwrite=task.overwrite,
+                                      max_memory_gb=settings.max_memory_gb), backend=backend)
     if on_frames is not None:
-        on_frames(1)
-    return 1, None, ()
+        on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)
+    return stats.frames, None, ()
 
 
 def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
