@@ -196,3 +196,20 @@ def test_an_animated_picture_keeps_every_frame_its_timing_and_loop(suffix, tmp_p
     refused = cli(source, "-o", tmp_path / "day.jpg", "--weights", weights)  # a format without frames
     assert refused.returncode == 2 and len(refused.stderr_lines) == 1 and "animated (3 frames)" in refused.stderr
     assert not (tmp_path / "day.jpg").exists()
+
+
+def test_a_jpeg_with_a_second_picture_is_still_a_photo(tmp_path, cli, weights):
+    """A phone's Ultra HDR JPEG or a camera's JPEG with a preview is an MPO to Pillow (2 pictures): one photo,
+    not an animation to refuse."""
+    stored = dark_frames(1, 40, 24)[0]
+    source = tmp_path / "pixel.jpg"
+    Image.fromarray(stored).save(source, format="MPO", save_all=True,
+                                 append_images=[Image.fromarray(stored[::2, ::2])])
+    with Image.open(source) as image:
+        assert image.format == "MPO" and image.n_frames == 2
+    out = tmp_path / "day.jpg"
+    result = cli(source, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "photo in" in result.stderr
+    with Image.open(out) as image:
+        assert image.size == (40, 24) and np.asarray(image).mean() > stored.mean() + 5

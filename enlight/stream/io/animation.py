@@ -21,6 +21,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.images import atomic_write, metadata_options
 
 ANIMATED_OUTPUTS = {".webp": "WEBP", ".png": "PNG"}  # the photo outputs that hold frames (APNG for .png)
+ANIMATED_FORMATS = frozenset(ANIMATED_OUTPUTS.values())  # Pillow's formats whose several pictures are frames
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,14 @@ class Animation:
 
 
 def frame_count(path: Path) -> int:
-    """How many frames the picture at ``path`` holds (Pillow's count; 1 for a still or an unreadable file)."""
+    """How many frames an animated WebP or PNG at ``path`` holds (Pillow's count); 1 for anything else: a still,
+    an unreadable file, and the files whose further pictures are not frames (a JPEG with a second picture, MPO:
+    a phone's Ultra HDR gain map or a camera's preview; a HEIC with several images)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
-            return int(getattr(image, "n_frames", 1))
+            return int(getattr(image, "n_frames", 1)) if image.format in ANIMATED_FORMATS else 1
     except (OSError, ValueError, SyntaxError):
         return 1
 
