@@ -41,6 +41,15 @@ def test_ten_bit_chroma_moves_four_codes():
     assert plane_array(floored, 1, np.uint16)[0, :6].tolist() == [504, 512, 512, 512, 513, 896]
 
 
+def test_an_alpha_plane_is_copied_as_it_is():
+    """ProRes 4444 decodes with alpha after the chroma planes: transparency is not colour."""
+    frame = av.VideoFrame(16, 8, "yuva444p10le")
+    for index, value in enumerate((300, 520, 500, 700)):
+        plane_array(frame, index, np.uint16)[...] = value
+    floored = floor_chroma(frame)
+    assert [int(plane_array(floored, i, np.uint16)[0, 0]) for i in range(4)] == [300, 516, 504, 700]
+
+
 def test_rgb_and_grey_frames_are_left_as_they_are():
     for name in ("rgb24", "gray"):
         frame = av.VideoFrame(16, 8, name)

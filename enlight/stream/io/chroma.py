@@ -23,8 +23,9 @@ GREY_MODES = ("auto", "on", "off")
 # the dark dashcam clip); a frame carries chroma when more than this share of samples do.
 _LEVELS = 6
 _SHARE = 1e-4
-PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
+_PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
                 "yuv411p", "yuv410p"}
+_SEMI_PLANAR = ("nv12", "nv21")  # 8-bit 4:2:0 with one plane of interleaved chroma
 
 
 def plane_array(frame: av.VideoFrame, index: int, dtype) -> np.ndarray:
@@ -35,22 +36,34 @@ def plane_array(frame: av.VideoFrame, index: int, dtype) -> np.ndarray:
     return data.reshape(plane.height, plane.line_size // item)[:, : plane.width]
 
 
+def chroma_depth(name: str) -> int | None:
+    """Bits per chroma sample of a planar or semi-planar YUV pixel format (``yuv420p`` 8, ``nv12`` 8,
+    ``yuv420p10le`` 10); None for every other format (RGB, grey, packed YUV, hardware)."""
+    if name in _PLANAR_8BIT or name in _SEMI_PLANAR:
+        return 8
+    if name.startswith("yuv") and name.endswith(("10le", "12le", "16le")) and av.VideoFormat(name).is_planar:
+        return int(name[-4:-2])
+    return None
+
+
+def chroma_plane_indices(name: str) -> tuple[int, ...]:
+    """The planes that hold the chroma of a format ``chroma_depth`` takes: the one interleaved plane of a
+    semi-planar format, else planes 1 and 2 (an alpha plane, as ProRes 4444's, comes after them)."""
+    return (1,) if name in _SEMI_PLANAR else (1, 2)
+
+
 def _chroma_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int] | None:
-    """The frame's two chroma planes stacked (int32, neutral subtracted) and the neutral value's
-    scale (1 for 8 bits, 4 for 10, ...); None for a grey pixel format."""
+    """The frame's chroma samples (int32, neutral subtracted; the two planes stacked, or a semi-planar
+    format's interleaved one) and the neutral value's scale (1 for 8 bits, 4 for 10, ...); None for a grey
+    pixel format."""
     name = frame.format.name
     if name.startswith(("gray", "ya", "mono")):
         return None
-    if name in PLANAR_8BIT:
-        u, v = plane_array(frame, 1, np.uint8), plane_array(frame, 2, np.uint8)
-        return np.stack([u, v]).astype(np.int32) - 128, 1
-    if name in ("nv12", "nv21"):
-        uv = plane_array(frame, 1, np.uint8)
-        return uv.astype(np.int32) - 128, 1
-    if name.startswith("yuv") and name.endswith(("10le", "12le", "16le")) and frame.format.is_planar:
-        bits = int(name[-4:-2])
-        u, v = plane_array(frame, 1, np.uint16), plane_array(frame, 2, np.uint16)
-        return np.stack([u, v]).astype(np.int32) - (1 << (bits - 1)), 1 << (bits - 8)
+    bits = chroma_depth(name)
+    if bits is not None:
+        dtype = np.uint8 if bits == 8 else np.uint16
+        planes = [plane_array(frame, index, dtype) for index in chroma_plane_indices(name)]
+        return np.stack(planes).astype(np.int32) - (1 << (bits - 1)), 1 << (bits - 8)
     # anything else (RGB, packed YUV, hardware formats): convert to 8-bit 4:4:4 YUV, which
     # maps equal R, G and B to neutral chroma whatever the matrix
     planes = frame.reformat(format="yuv444p").to_ndarray()

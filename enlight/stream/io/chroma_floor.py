@@ -9,9 +9,9 @@ towards neutral (``FLOOR_CODES``; samples within it become neutral): the roundin
 colour keeps all but one code value (tail lights and street lamps lie tens of code values out), and
 on the enhanced picture the dark regions come out neutral instead of tinted.
 
-Planar and semi-planar YUV (8 to 16 bits: one code value is scaled to the depth); other formats
-(RGB, grey, packed YUV) are returned as they are. The decoded frame itself is never written: the
-decoder may still hold it as a reference.
+Planar and semi-planar YUV (8 to 16 bits: one code value is scaled to the depth; an alpha plane is copied
+as it is); other formats (RGB, grey, packed YUV) are returned as they are. The decoded frame itself is
+never written: the decoder may still hold it as a reference.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import av
 import numpy as np
 
 from enlight.ops import simd
-from enlight.stream.io.chroma import PLANAR_8BIT, plane_array
+from enlight.stream.io.chroma import chroma_depth, chroma_plane_indices, plane_array
 
 FLOOR_CODES = 1  # 8-bit chroma code values taken off every sample's distance from neutral
-_SEMI_PLANAR = ("nv12", "nv21")
 
 
 @lru_cache(maxsize=4)
@@ -39,28 +38,20 @@ def _table(bits: int) -> np.ndarray:
     return table
 
 
-def _depth(name: str) -> int | None:
-    """Bits per chroma sample of a planar or semi-planar YUV format this floor takes; None for others."""
-    if name in PLANAR_8BIT or name in _SEMI_PLANAR:
-        return 8
-    if name.startswith("yuv") and name.endswith(("10le", "12le", "16le")) and av.VideoFormat(name).is_planar:
-        return int(name[-4:-2])
-    return None
-
-
 def floor_chroma(frame: av.VideoFrame) -> av.VideoFrame:
     """A copy of ``frame`` with each chroma sample ``FLOOR_CODES`` code values nearer neutral (see the module);
     ``frame`` itself for a format without separate chroma planes. Sizes, colour tags and pts are kept."""
     name = frame.format.name
-    bits = _depth(name)
+    bits = chroma_depth(name)
     if bits is None:
         return frame
     dtype = np.uint8 if bits == 8 else np.uint16
     table = _table(bits)
     out = av.VideoFrame(frame.width, frame.height, name)
+    chroma = chroma_plane_indices(name)
     for index in range(len(frame.planes)):
         source, target = plane_array(frame, index, dtype), plane_array(out, index, dtype)
-        if index == 0:
+        if index not in chroma:  # luma, alpha
             np.copyto(target, source)
         elif bits == 8 and simd.available():
             import cv2
