@@ -12,9 +12,10 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -96,6 +97,7 @@ def choose_codec(name: str, muxer: str, kind: str) -> tuple[str, str | None]:
     return codec, f"encoded with {codec}: a {kind} file cannot hold H.264 (--codec names another)"
 
 
+@lru_cache(maxsize=64)
 def _fit(muxer: str, codec: str) -> int:
     """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
     1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
@@ -113,6 +115,12 @@ def _fit(muxer: str, codec: str) -> int:
         with contextlib.suppress(*errors):
             trial.close()
     return 2
+
+
+def _codecs_taken(muxer: str, *, other_than: str) -> list[str]:
+    """The encoders of ``_VIDEO_CODECS``, other than ``other_than``, whose video FFmpeg's ``muxer`` takes, header
+    included (to name one in an error)."""
+    return [c for c in _VIDEO_CODECS if c != other_than and _fit(muxer, c) == 2]
 
 
 def encoder_codec(name: str) -> av.Codec:
@@ -188,16 +196,21 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
 _VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx")
 
 
-def _holds(muxer: str, stream: av.stream.Stream) -> bool:
-    """Whether FFmpeg's ``muxer`` takes a copy of ``stream``: a header written to an in-memory file (some
-    muxers refuse a codec only there, as MPEG-PS does AAC)."""
+def _writes_header(muxer: str, add: Callable[[av.container.OutputContainer], object]) -> bool:
+    """Whether FFmpeg's ``muxer`` writes a header, to an in-memory file, after ``add(trial)`` put something in it
+    (some muxers refuse a codec only there, as MPEG-PS does AAC)."""
     try:
         with av.open(io.BytesIO(), "w", format=muxer) as trial:
-            trial.add_stream_from_template(stream)
+            add(trial)
             trial.start_encoding()
     except (ValueError, av.error.FFmpegError):
         return False
     return True
+
+
+def _holds(muxer: str, stream: av.stream.Stream) -> bool:
+    """Whether FFmpeg's ``muxer`` takes a copy of ``stream``."""
+    return _writes_header(muxer, lambda trial: trial.add_stream_from_template(stream))
 
 
 def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
@@ -240,15 +253,10 @@ def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequenc
     return kept, notes
 
 
+@lru_cache(maxsize=16)
 def _holds_attachments(muxer: str) -> bool:
     """Whether FFmpeg's ``muxer`` writes attachments (Matroska does; MP4, MOV and WebM do not)."""
-    try:
-        with av.open(io.BytesIO(), "w", format=muxer) as trial:
-            trial.add_attachment("trial.bin", "application/octet-stream", b"\0")
-            trial.start_encoding()
-    except (ValueError, av.error.FFmpegError):
-        return False
-    return True
+    return _writes_header(muxer, lambda trial: trial.add_attachment("trial.bin", "application/octet-stream", b"\0"))
 
 
 def copy_attachments(out: av.container.OutputContainer, path: Path, attachments: Sequence) -> list[str]:
@@ -364,7 +372,7 @@ class VideoSink:
         try:
             stream = out.add_stream(codec.name, rate=info.average_rate)
         except ValueError:  # the container does not take this codec (.webm and H.264)
-            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c) == 2]
+            fits = _codecs_taken(out.format.name, other_than=codec.name)
             hint = f": use --codec {fits[0]}" if fits else ""
             raise EnlightError(f"a {self.path.suffix or out.format.name} output cannot hold {codec.name} video{hint}"
                                ) from None
@@ -422,7 +430,7 @@ class VideoSink:
             for stream in passthrough:
                 if stream.index in self._stream_map and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
-            fits = [c for c in _VIDEO_CODECS if c != codec.name and _fit(out.format.name, c) == 2]
+            fits = _codecs_taken(out.format.name, other_than=codec.name)
             hint = f" (a {self.path.suffix or out.format.name} file takes --codec {fits[0]})" if fits else ""
             raise EnlightError(f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
                                f"{hint}") from None
