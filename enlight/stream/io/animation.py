@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.io.images import atomic_write, metadata_options
+from enlight.stream.io.images import atomic_write, metadata_options, xmp_packet
 
 ANIMATED_OUTPUTS = {".webp": "WEBP", ".png": "PNG"}  # the photo outputs that hold frames (APNG for .png)
 ANIMATED_FORMATS = frozenset(ANIMATED_OUTPUTS.values())  # Pillow's formats whose several pictures are frames
@@ -56,16 +56,15 @@ def read_animation(path: Path) -> Animation:
 
     try:
         with Image.open(path) as image:
-            info = dict(image.info)
+            info, xmp = dict(image.info), xmp_packet(image)
             frames, durations = [], []
             for frame in ImageSequence.Iterator(image):
                 frames.append(np.asarray(frame.convert("RGB")))
                 durations.append(int(frame.info.get("duration", info.get("duration", 100)) or 100))
     except (OSError, ValueError, SyntaxError) as exc:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
-    xmp = info.get("xmp") or info.get("XML:com.adobe.xmp")
     return Animation(np.stack(frames), tuple(durations), int(info.get("loop", 0) or 0), info.get("icc_profile"),
-                     info.get("exif"), xmp.encode() if isinstance(xmp, str) else xmp)
+                     info.get("exif"), xmp)
 
 
 def write_animation(path: Path, frames: np.ndarray, animation: Animation, *, quality: int = 95,

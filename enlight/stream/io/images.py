@@ -170,16 +170,21 @@ def read_photo(path: Path) -> Photo:
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element
 
 
-def _xmp(image) -> bytes | None:
-    """The image's XMP packet (JPEG APP1, PNG iTXt, WebP, AVIF/HEIF, TIFF tag 700) with its orientation set to 1,
-    as the EXIF's is (the pixels are stored upright); None without one."""
+def xmp_packet(image) -> bytes | None:
+    """An open Pillow image's XMP packet as it is stored (JPEG APP1, PNG iTXt, WebP, AVIF/HEIF, TIFF tag 700);
+    None without one."""
     xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     if image.format == "TIFF" and not xmp:
         xmp = image.tag_v2.get(700)
     if not xmp:
         return None
-    xmp = xmp.encode() if isinstance(xmp, str) else bytes(xmp)
-    return _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
+    return xmp.encode() if isinstance(xmp, str) else bytes(xmp)
+
+
+def _xmp(image) -> bytes | None:
+    """``xmp_packet`` with its orientation set to 1, as the EXIF's is (the pixels are stored upright)."""
+    xmp = xmp_packet(image)
+    return None if xmp is None else _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
 
 
 def photo_format(path: Path) -> str:
