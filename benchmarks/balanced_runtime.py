@@ -4,9 +4,11 @@ own per-operator split (its profiler) of where the time goes.
 
     quiet python benchmarks/balanced_runtime.py --json docs/img/balanced_runtime_cpu.json
     quiet env ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/balanced_runtime.py --runtimes torch
+    python benchmarks/avx2_proxy.py run -- python benchmarks/balanced_runtime.py --runtimes onnxruntime
 
 ONEDNN_MAX_CPU_ISA=AVX2 holds torch's oneDNN convolutions to AVX2 (ONNX Runtime's MLAS has no such
-switch), so the torch rows under it stand for an AVX2 CPU. Never asserts on time.
+switch), so the torch rows under it stand for an AVX2 CPU; under benchmarks/avx2_proxy.py the ONNX Runtime
+rows run MLAS's AVX2 kernels too (int8 without VNNI). Never asserts on time.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def main() -> None:
     attention = attention_map(frames)
     feeds = {INPUT_NAMES[0]: frames.numpy(), INPUT_NAMES[1]: attention.numpy()}
     networks = {"best (base 32)": load_generator(WEIGHTS_DIR / "enlightengan.safetensors"),
-                "balanced float (base 16)": load_generator(WEIGHTS_DIR / "enlightengan_c16.safetensors")}
+                "balanced float (base 16)": load_generator(WEIGHTS_DIR / "enlightengan_c16.safetensors"),
+                "balanced float (base 12)": load_generator(WEIGHTS_DIR / "enlightengan_c12.safetensors")}
     rows = []
     for runtime in args.runtimes.split(","):
         cases = dict(networks)

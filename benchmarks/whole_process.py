@@ -2,15 +2,17 @@
 timed from process start to exit, for one or more source trees side by side, each clip in turn.
 
     python benchmarks/whole_process.py CLIP [CLIP ...] [--trees before=/tmp/base after=/tmp/new]
-        [--isa default,AVX2] [--quality fast] [--denoise off,auto] [--repeats 1] [--json FILE]
+        [--isa default,proxy] [--quality fast] [--denoise off,auto] [--repeats 1] [--json FILE]
 
-``--denoise`` (default off): levels run side by side like trees (``auto`` is the command's default).
+``--denoise`` (default off): levels run side by side like trees (``auto`` is the command's default; ``none``
+passes no ``--denoise``, for trees from before the denoiser).
 
 A tree is an export of a commit (``git archive COMMIT | tar -x -C DIR``), run with ``PYTHONPATH=DIR`` from DIR;
-without --trees the installed ``enlight`` runs. ``--isa AVX2`` sets ``ONEDNN_MAX_CPU_ISA=AVX2`` (holds
-torch's oneDNN to AVX2; ONNX Runtime's MLAS has no such switch). Prints the CPU line first, then a row per
-process (the trees interleaved, so the machine's load drifts over all of them) and, with --repeats > 1, the
-medians. CPU s: the process's user + system time (all its threads).
+without --trees the installed ``enlight`` runs. ``--isa proxy`` runs under benchmarks/avx2_proxy.py (every
+library of the pipeline held to its AVX2 code, ONNX Runtime's MLAS included); ``--isa AVX2`` sets only
+``ONEDNN_MAX_CPU_ISA=AVX2`` (torch's oneDNN; the rows of earlier sessions). Prints the CPU line first, then a
+row per process (trees and ISAs interleaved, so the machine's load drifts over all of them) and, with
+--repeats > 1, the medians. CPU s: the process's user + system time (all its threads).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ import torch
 
 from enlight.stream.apps.bench import machine_info, machine_line
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from avx2_proxy import proxy_env  # noqa: E402
+
 SUMMARY = re.compile(r"(\d+) frames in ([\d.]+) s \(([\d.]+) fps")
 
 
@@ -38,10 +43,12 @@ def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path, de
     env = dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree
-    if isa != "default":
+    if isa == "proxy":
+        env = proxy_env(env)
+    elif isa != "default":
         env["ONEDNN_MAX_CPU_ISA"] = isa
     argv = [sys.executable, "-m", "enlight.cli.video", str(clip.resolve()), "-o", str(out.resolve()), "--quality",
-            quality, "--denoise", denoise, "--force"]
+            quality, "--force"] + ([] if denoise == "none" else ["--denoise", denoise])
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -58,7 +65,7 @@ def run_once(clip: Path, tree: str | None, isa: str, quality: str, out: Path, de
             "summary": done.stderr.strip().splitlines()[-1]}
 
 
-HEADER = ("| clip | tree | ONEDNN_MAX_CPU_ISA | frames | whole process s | fps | pipeline fps | CPU s "
+HEADER = ("| clip | tree | ISA | frames | whole process s | fps | pipeline fps | CPU s "
           "| s outside run() (imports, exit) | load before |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
@@ -99,9 +106,9 @@ def main() -> int:
     rows = []
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
-        for isa in args.isa.split(","):
-            for clip in args.clips:
-                for _ in range(args.repeats):
+        for clip in args.clips:
+            for _ in range(args.repeats):
+                for isa in args.isa.split(","):
                     for name, tree, level in trees:  # side by side, so the machine's load drifts over all
                         row = {"tree": name, "denoise": level,
                                **run_once(clip, tree, isa, args.quality, Path(tmp) / "out.mp4", level)}
