@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image, ImageOps, ImageSequence
+from PIL.TiffImagePlugin import IFDRational
 
 from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
 from enlight.stream.core.plan import make_plan
@@ -120,19 +121,79 @@ def test_16_bit_photos_stay_16_bit(suffix, tmp_path, plan):
     assert len(np.unique(result)) > 4 * len(np.unique(eight))
 
 
-def test_16_bit_png_keeps_its_icc_exif_and_xmp(tmp_path, plan):
+def _camera_exif(orientation: int = 1) -> bytes:
+    """EXIF as a raw converter writes it: camera, orientation, an Exif sub-IFD and a GPS sub-IFD."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "enlight test camera", "model 16", orientation
+    exif.get_ifd(0x8769)[0x829A] = IFDRational(1, 50)  # ExposureTime, a RATIONAL as cameras write it
+    exif.get_ifd(0x8825)[1], exif.get_ifd(0x8825)[2] = "N", (52.0, 31.0, 12.5)  # GPS latitude
+    return exif.tobytes()  # with its "Exif\0\0" header, as Pillow reads it from a JPEG
+
+
+def _assert_camera_metadata(result: Image.Image) -> None:
+    assert result.info.get("icc_profile") == ICC
+    exif = result.getexif()
+    assert (exif.get(0x010F), exif.get(0x0110), exif.get(0x0112, 1)) == ("enlight test camera", "model 16", 1)
+    assert float(exif.get_ifd(0x8769)[0x829A]) == pytest.approx(1 / 50)
+    assert exif.get_ifd(0x8825)[1] == "N" and tuple(map(float, exif.get_ifd(0x8825)[2])) == (52.0, 31.0, 12.5)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_photo_keeps_its_icc_exif_and_xmp(suffix, tmp_path):
     pixels = (np.random.default_rng(1).random((16, 20, 3)) * 5000).astype(np.uint16)
-    source = _write_16bit(tmp_path / "raw.png", pixels)
+    source = _write_16bit(tmp_path / f"raw{suffix}", pixels)
     photo = read_photo(source)
-    photo.icc, photo.exif, photo.xmp = ICC, b"Exif\0\0" + Image.Exif().tobytes()[6:], XMP
+    photo.icc, photo.exif, photo.xmp = ICC, _camera_exif(), XMP
     from enlight.stream.io.images import write_photo
 
-    out = write_photo(tmp_path / "copy.png", photo.rgb, photo, rgb16=photo.rgb16)
-    with Image.open(out) as result:
-        assert result.info.get("icc_profile") == ICC
-        assert _xmp_of(result) == XMP
+    out = write_photo(tmp_path / f"copy{suffix}", photo.rgb, photo, rgb16=photo.rgb16)
+    with Image.open(out) as result:  # Pillow reads the metadata, FFmpeg the pixels: two readers
+        _assert_camera_metadata(result)
+        assert _xmp_of(result) == XMP or result.getexif().get(700) == XMP
     with av.open(str(out)) as container:
-        assert np.array_equal(next(container.decode(video=0)).to_ndarray(format="rgb48le"), pixels)
+        frame = next(container.decode(video=0))
+        assert frame.format.name.startswith("rgb48")
+        assert np.array_equal(frame.to_ndarray(format="rgb48le"), pixels)
+
+
+def test_16_bit_tiff_enhanced_upright_with_its_metadata(tmp_path, plan):
+    """A 16-bit TIFF from a raw converter (turned, ICC, EXIF with sub-IFDs, XMP) through the whole photo path."""
+    from enlight.stream.io.images import write_photo
+
+    stored = (np.random.default_rng(2).random((20, 32, 3)) * 6000 + 300).astype(np.uint16)  # 32 wide as stored
+    photo = read_photo(_write_16bit(tmp_path / "plain.tif", stored))
+    photo.icc, photo.exif, photo.xmp = ICC, _camera_exif(ROTATE_90_CW), XMP
+    source = write_photo(tmp_path / "raw.tif", photo.rgb, photo, rgb16=photo.rgb16)
+    out = tmp_path / "day.tif"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert (stats.width, stats.height, stats.bits) == (20, 32, 16)  # upright: 20 wide
+    with Image.open(out) as result:
+        _assert_camera_metadata(result)
+        xmp = result.getexif().get(700) or _xmp_of(result)
+        assert b'xmp:Rating="4"' in xmp and b'Orientation="6"' not in xmp
+    with av.open(str(out)) as container:
+        enhanced = next(container.decode(video=0)).to_ndarray(format="rgb48le")
+    assert enhanced.shape == (32, 20, 3) and enhanced.mean() > stored.mean() + 5 * 257
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_photo_keeps_its_alpha(suffix, tmp_path, plan):
+    codec, pix_fmt = ("png", "rgba64be") if suffix == ".png" else ("tiff", "rgba64le")
+    pixels = (np.random.default_rng(3).random((12, 16, 4)) * 9000).astype(np.uint16)
+    pixels[..., 3] = np.linspace(0, 65535, 16).astype(np.uint16)  # transparent to opaque, left to right
+    source = tmp_path / f"cutout{suffix}"
+    with av.open(str(source), "w", format="image2") as container:
+        stream = container.add_stream(codec)
+        stream.height, stream.width, stream.pix_fmt = 12, 16, pix_fmt
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgba64le").reformat(format=pix_fmt)))
+        container.mux(stream.encode(None))
+    out = tmp_path / f"day{suffix}"
+    assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == 16
+    with av.open(str(out)) as container:
+        frame = next(container.decode(video=0))
+        assert frame.format.name.startswith("rgba64")
+        alpha = frame.to_ndarray(format="rgba64le")[..., 3].astype(int)
+    assert np.abs(alpha - pixels[..., 3]).max() <= 128  # the alpha as read (8 bits) times 257
 
 
 def test_grey_photo_stays_grey_and_colour_photo_keeps_colour(tmp_path, plan):

@@ -4,9 +4,10 @@
     write_photo(path, rgb8, photo, rgb16=None, quality=95)   # temp file + atomic rename
 
 8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
-pixels are read and written by PyAV's (FFmpeg's) png and tiff codecs (rgb48); a 16-bit PNG gets its
-ICC profile (iCCP) and EXIF (eXIf) chunks added to what FFmpeg wrote. A 16-bit TIFF keeps its pixels
-but not its ICC/EXIF (FFmpeg's TIFF encoder writes neither). The EXIF orientation is applied to the
+pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48). A 16-bit PNG is written by FFmpeg's
+png encoder with its ICC profile (iCCP), EXIF (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own
+few lines around Pillow's IFD writer (FFmpeg's TIFF encoder writes no ICC, EXIF or XMP). An alpha channel
+goes into either as a fourth 16-bit channel. The EXIF orientation is applied to the
 pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice.
 HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF through Pillow's own.
 """
@@ -137,9 +138,11 @@ def read_photo(path: Path) -> Photo:
     require_format_support(path)
     try:
         with Image.open(path) as image:
+            orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)  # as stored: read before load()
             image.load()
             exif = image.getexif()
-            orientation = int(exif.get(_ORIENTATION, 1) or 1)
+            # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
+            turned = orientation != 1 and _ORIENTATION not in exif
             icc = image.info.get("icc_profile")
             xmp = _xmp(image)
             fmt = image.format or ""
@@ -148,17 +151,20 @@ def read_photo(path: Path) -> Photo:
             rgb = _rgb8(image)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
+    pillow_turn = 1 if turned else orientation
+    rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
     rgb16 = _read_16bit(path)
     if rgb16 is not None:
+        rgb16 = orient(rgb16, orientation)
         rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if _ORIENTATION in exif:
         exif[_ORIENTATION] = 1
     for tag in _LAYOUT_TAGS:
         exif.pop(tag, None)
     return Photo(
-        rgb=orient(rgb, orientation),
-        rgb16=orient(rgb16, orientation) if rgb16 is not None else None,
-        alpha=orient(alpha, orientation) if alpha is not None else None,
+        rgb=rgb,
+        rgb16=rgb16,
+        alpha=alpha,
         grey=grey,
         icc=icc,
         exif=exif.tobytes() if len(exif) else None,
@@ -241,18 +247,65 @@ def _xmp_options(fmt: str, xmp: bytes) -> dict:
 
 
 def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
-    """A 16-bit PNG or TIFF, written by FFmpeg's png/tiff encoder (PNG: ICC and EXIF chunks added)."""
-    png = path.suffix.lower() == ".png"
-    pix_fmt = "rgb48be" if png else "rgb48le"
+    """A 16-bit PNG (FFmpeg's png encoder; ICC, EXIF and XMP chunks added) or TIFF (``_write_16bit_tiff``);
+    the alpha, where the photo has one, as a fourth 16-bit channel (its 8 bits times 257)."""
+    if path.suffix.lower() != ".png":
+        _write_16bit_tiff(path, rgb16, photo)
+        return
+    pixels = _with_alpha16(rgb16, photo.alpha)
+    pix_fmt = "rgba64be" if pixels.shape[2] == 4 else "rgb48be"
     height, width = rgb16.shape[:2]
     with av.open(str(path), "w", format="image2") as container:
-        stream = container.add_stream("png" if png else "tiff")
+        stream = container.add_stream("png")
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb16), format="rgb48le").reformat(format=pix_fmt)
-        container.mux(stream.encode(frame))
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=pix_fmt[:-2] + "le")
+        container.mux(stream.encode(frame.reformat(format=pix_fmt)))
         container.mux(stream.encode(None))
-    if png:
-        path.write_bytes(_add_png_metadata(path.read_bytes(), photo))
+    path.write_bytes(_add_png_metadata(path.read_bytes(), photo))
+
+
+def _with_alpha16(rgb16: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """(H, W, 3) uint16 RGB, or (H, W, 4) with ``alpha`` (H, W) uint8 scaled to 16 bits appended."""
+    if alpha is None:
+        return rgb16
+    return np.concatenate([rgb16, (alpha.astype(np.uint16) * 257)[..., None]], axis=2)
+
+
+_TIFF_SUB_IFDS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs (their pointers are rewritten, not copied)
+
+
+def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
+    """An uncompressed 16-bit little-endian TIFF: header, one IFD (Pillow's writer: the photo's EXIF tags, its
+    Exif and GPS sub-IFDs, ICC tag 34675, XMP tag 700), then the pixels as one strip. FFmpeg's TIFF encoder
+    writes none of the metadata; Pillow holds no 16-bit RGB, but its IFD writer places the strip right after
+    the IFD (StripOffsets = offset + the IFD's length), where the pixels are written."""
+    from PIL import Image, TiffImagePlugin
+
+    pixels = np.ascontiguousarray(_with_alpha16(rgb16, photo.alpha).astype("<u2"))
+    height, width, samples = pixels.shape
+    ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
+    ifd[282], ifd[283], ifd[296] = 72.0, 72.0, 2  # 72 dpi unless the EXIF says otherwise
+    if photo.exif:
+        exif = Image.Exif()
+        exif.load(photo.exif)
+        for tag, value in exif.items():
+            if tag not in _TIFF_SUB_IFDS and tag not in _LAYOUT_TAGS:
+                ifd[tag] = value
+        for tag in _TIFF_SUB_IFDS:
+            if exif.get_ifd(tag):
+                ifd[tag] = exif.get_ifd(tag)
+    ifd[256], ifd[257], ifd[258], ifd[259], ifd[262] = width, height, (16,) * samples, 1, 2
+    ifd[274] = ifd.get(274, 1)  # the Photo's EXIF says 1 (read_photo applied the turn)
+    ifd[277], ifd[278], ifd[284] = samples, height, 1
+    ifd[273], ifd[279] = 0, pixels.nbytes  # StripOffsets: set by tobytes to just after the IFD
+    if samples == 4:
+        ifd[338] = 2  # ExtraSamples: unassociated alpha
+    for tag, data, kind in ((34675, photo.icc, 7), (700, photo.xmp, 1)):  # UNDEFINED, BYTE
+        if data:
+            ifd[tag], ifd.tagtype[tag] = data, kind
+    with open(path, "wb") as out:
+        out.write(b"II*\x00" + struct.pack("<I", 8) + ifd.tobytes(8))
+        out.write(pixels.tobytes())
 
 
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
