@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 # (exposure gain in linear light, full-well photo-electrons at linear 1, read noise sigma)
 NOISE = {"moderate": (0.12, 1000.0, 0.002), "heavy": (0.05, 300.0, 0.004)}
-LIGHT_FAST = "light, fast on a CPU"  # light without the optical flow and the bilateral (plan.denoise_config)
+LIGHT_FAST = "light, fast on a CPU"  # light without the optical flow and the bilateral, as fast on a CPU runs
+#                                      it over plan.FAST_REFINE_MEGAPIXELS (the label kept for the JSON's keys)
 OURS = {"light": ("light", True), "strong": ("strong", True), LIGHT_FAST: ("light", False)}  # (level, refine)
 BASELINES = {"hqdn3d": ("hqdn3d", ""), "hqdn3d x2": ("hqdn3d", "8:6:12:9"),
              "nlmeans": ("nlmeans", ""), "nlmeans s4": ("nlmeans", "s=4")}

@@ -205,10 +205,13 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert "denoise light" in result.stderr_lines[-1]  # auto at full size: light
-    fast = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
+    wide = make_clip(tmp_path / "wide.mp4", width=640, height=360, frames=2, audio=False)  # over 0.15 MP
+    fast = cli(wide, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
     # auto for the fast preset on a CPU: light without the optical flow and the bilateral (their cost)
     assert "denoising: light (temporal, up to 8 frames along the camera's motion, motion-gated;" in fast.stdout
-    explicit = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--denoise", "strong",
+    small = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
+    assert "the optical flow" in small.stdout  # small frames: fast keeps the refinements
+    explicit = cli(wide, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--denoise", "strong",
                    "--dry-run")
     assert "denoising: strong (temporal, up to 16 frames along the camera's motion, motion-gated;" in explicit.stdout
     assert "denoising: light (temporal, up to 8 frames along the camera's motion and, on a CPU, the optical flow" \
@@ -274,7 +277,7 @@ def test_without_refinements_no_flow_and_no_bilateral_run():
 
 def test_auto_follows_the_preset_the_device_and_the_frame_size():
     from enlight.stream.core.auto_quality import Workload
-    from enlight.stream.core.plan import FAST_DENOISE_MEGAPIXELS
+    from enlight.stream.core.plan import FAST_DENOISE_MEGAPIXELS, FAST_REFINE_MEGAPIXELS
 
     def planned(quality, workload):
         return make_plan(quality=quality, device="cpu", denoise="auto", workload=workload).denoise
@@ -283,6 +286,9 @@ def test_auto_follows_the_preset_the_device_and_the_frame_size():
     assert planned("fast", Workload("video", 854, 480)) == DenoiseConfig("light", refine=False)
     assert planned("fast", Workload("video", 1920, 1080)) == DenoiseConfig("off", refine=False)
     assert planned("fast", None) == DenoiseConfig("light", refine=False)  # a stream or a camera: size unknown
+    assert FAST_REFINE_MEGAPIXELS == 0.15  # small frames: fast keeps the refinements (flow, bilateral)
+    assert planned("fast", Workload("video", 352, 288)) == DenoiseConfig("light")
+    assert planned("fast", Workload("video", 640, 360)) == DenoiseConfig("light", refine=False)
     assert planned("best", Workload("video", 1920, 1080)) == DenoiseConfig("light")
     assert make_plan(quality="fast", device="cpu", denoise="strong",
                      workload=Workload("video", 1920, 1080)).denoise == DenoiseConfig("strong", refine=False)

@@ -141,14 +141,21 @@ def auto_denoise(preset: Quality, device: torch.device, workload: Workload | Non
     return "light"
 
 
+FAST_REFINE_MEGAPIXELS = 0.15  # a reduced-size preset on a CPU keeps the denoiser's refinements up to this size
+
+
 def denoise_config(level: str, preset: Quality, device: torch.device, workload: Workload | None = None
                    ) -> DenoiseConfig:
     """The denoiser for a level name ('auto': ``auto_denoise``). A reduced-size preset on a CPU gets it without
-    the refinements (optical flow, bilateral): on its own thread the rest costs `fast` 0-5% of its frame rate
-    on the noisy synthetic 854x480 clip and 13% on a real dashcam clip, with them 27-55%
-    (docs/quality.md, "Denoising"), against a 15% budget."""
+    the refinements (optical flow, bilateral) on frames over FAST_REFINE_MEGAPIXELS or of unknown size: on its
+    own thread the rest costs `fast` 0-5% of its frame rate on the noisy synthetic 854x480 clip and 13% on a real
+    dashcam clip, with them 27-55%, against a 15% budget. Up to 0.15 MP (320x240, CIF, 426x240) `fast` with
+    them still ran 47-72 fps here, about twice a video's rate, and they win the moving clips (docs/quality.md,
+    "Denoising")."""
     level = auto_denoise(preset, device, workload) if level == "auto" else level
-    return DenoiseConfig(level, refine=not (device.type == "cpu" and preset.scale > 1))
+    megapixels = workload.megapixels if workload is not None else None
+    small = megapixels is not None and megapixels <= FAST_REFINE_MEGAPIXELS
+    return DenoiseConfig(level, refine=small or not (device.type == "cpu" and preset.scale > 1))
 
 
 def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
