@@ -198,7 +198,8 @@ def main() -> int:
         parser.error("run needs a command after --")
     env = proxy_env()
     print(f"avx2_proxy: {' '.join(command)} with torch, numpy, OpenCV, FFmpeg, x264 and ONNX Runtime held to AVX2 "
-          f"(the CPU line a child prints still lists this CPU's own flags)", file=sys.stderr, flush=True)
+          "(a CPU line a child prints lists this CPU's own flags, then 'torch held to AVX2')",
+          file=sys.stderr, flush=True)
     return subprocess.run(command, env=env).returncode
 
 

@@ -43,4 +43,7 @@ def test_bench_names_the_cpu_and_its_speed_flags():
     old = cpu_info("model name\t: Intel(R) Core(TM) i5-7200U\nflags\t\t: sse2 avx avx2 fma\n")
     assert machine_line({"cpu": "x86_64", "cores": 2, **old}).endswith("flags: avx2; no avx512f avx512_vnni amx_int8")
     assert cpu_info("")["cpu_flags_known"] is False
+    # under benchmarks/avx2_proxy.py: torch on its AVX2 kernels, the plan told the CPU has no AVX-512
+    proxy = {"cpu": "x86_64", "cores": 2, **info, "torch_cpu_capability": "AVX2", "flags_override": "fma avx2 sse2"}
+    assert machine_line(proxy).endswith("no amx_int8; torch held to AVX2; planned as ENLIGHT_CPU_FLAGS says: avx2")
     assert markdown(BenchResult(machine={"cpu": "x86_64", "cores": 2, **info})).startswith("CPU: AMD EPYC")

@@ -30,6 +30,7 @@ import torch
 from enlight.errors import EnlightError
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.ops.luma import attention_map
+from enlight.stream.core.cpu_kind import FLAGS_ENV
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def machine_info(device: torch.device) -> dict:
 
     info = {"cpu": platform.machine(), **cpu_info(), "cores": os.cpu_count(), "torch": torch.__version__,
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "device": str(device),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "flags_override": os.environ.get(FLAGS_ENV)}
     try:
         import onnxruntime
     except ImportError:
@@ -130,6 +131,11 @@ def machine_line(machine: dict) -> str:
             text += f"; no {' '.join(missing)}" if missing else ""
     elif "cpu_flags" in machine:
         text += "; flags: unknown (no /proc/cpuinfo)"
+    if "avx512f" in machine.get("cpu_flags", []) and machine.get("torch_cpu_capability") == "AVX2":
+        text += "; torch held to AVX2"  # ATEN_CPU_CAPABILITY (benchmarks/avx2_proxy.py holds every library)
+    if machine.get("flags_override") is not None:  # the plan's choices follow these flags, not the CPU's
+        given = set(machine["flags_override"].replace(",", " ").split())
+        text += f"; planned as ENLIGHT_CPU_FLAGS says: {' '.join(f for f in CPU_FLAGS if f in given) or 'none'}"
     if machine.get("gpu"):
         text += f"; GPU: {machine['gpu']}"
     return text
