@@ -16,7 +16,10 @@ RGB channel, planar::
     d      = x_t - M~
     z      = box(half(mean_rgb(d))) / its standard deviation under noise alone (from the noise of
              the channel mean and n~), on a half-resolution grid (36 pixels x 3 channels per value)
-    g      = exp(-z^2 / (2 k^2))                          1 where the difference is noise, 0 where
+    c^2    = |box(half(d - mean_rgb(d))) - the frame's median of it|^2 / its noise variance, less 2, at
+             least 0: the difference's colour (a thing of another colour but the same brightness moving
+             over the background; a global colour swing of the whole frame is not motion)
+    g      = exp(-(z^2 + c^2) / (2 k^2))                  1 where the difference is noise, 0 where
                                                           something moved (k = GATE_SIGMAS)
     n      = g * n~;  M_t = M~ + d / (n + 1);  n_t = min(n + 1, frames)   1 / (n + 1) taken from the
                                                           half grid bilinearly
@@ -26,7 +29,8 @@ RGB channel, planar::
 
 and a scene cut (the gate closed over most of the picture) resets the state. Frames of a clip whose noise
 is under ``NOISE_FLOOR`` (clean footage: the codec removed the pixel noise) pass unchanged. The spatial filter is
-applied to the output only, never fed back into the state. On CPU frames two refinements with OpenCV
+applied to the output only, never fed back into the state. The colour term c^2 runs with the refinements
+(``DenoiseConfig.refine``; on every device). On CPU frames two refinements with OpenCV
 (``denoise_local``): M~ and n~ are moved further by the optical flow where what is left of the motion
 fits the frame better (people, parallax), and where n_t < 6 a bilateral filter of M_t, on a
 variance-stabilised scale from s2, is blended over ``out``. On a CPU the stage runs on one thread
@@ -68,9 +72,10 @@ TEMPORAL_EXCESS = 9.0  # the gate's noise measured over time may exceed the spat
 @dataclass(frozen=True)
 class DenoiseConfig:
     """level: 'off', 'light' or 'strong' (``DENOISE_LEVELS``); frames and spatial: see the module.
-    refine: on CPU frames, the optical flow and the bilateral (``denoise_local``) too; ``make_plan`` turns
-    them off for a reduced-size preset on a CPU, where they would cost a quarter to a half of its frame rate
-    (docs/quality.md, "Denoising")."""
+    refine: the gate's colour term (``Denoiser._colour_excess``, every device) and, on CPU frames, the optical
+    flow and the bilateral (``denoise_local``) too; ``make_plan`` turns them off for a reduced-size preset on a
+    CPU over 0.15 MP, where they would cost a quarter to a half of its frame rate (docs/quality.md,
+    "Denoising")."""
 
     level: str = "off"
     refine: bool = True
@@ -120,6 +125,7 @@ class Denoiser:
         self._filtered = 0  # frames denoised so far (the others passed unchanged: noise under the floor)
         self._noise = 0.0  # the last noise estimate (rms, 0..255)
         self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
+        self._colour_table: torch.Tensor | None = None  # (NOISE_BINS,) the same for its colour (per component)
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
         self._local = LocalMotion()  # CPU frames only (OpenCV)
@@ -169,6 +175,32 @@ class Denoiser:
             return white * spread
         return torch.maximum(white, torch.minimum(torch.take(self._gate_table, bins), white * TEMPORAL_EXCESS)) * spread
 
+    def _colour_excess(self, colour: torch.Tensor, level: torch.Tensor, count: torch.Tensor, measure: bool
+                       ) -> torch.Tensor:
+        """(1, h, w): how far the colour of the difference lies beyond noise. ``colour`` (3, h, w): each
+        channel's box-averaged difference less the channel mean's (they sum to 0: two degrees of freedom).
+        Its squared size in units of its noise variance, less the 2 that noise alone gives on average, at
+        least 0. The channel mean alone misses an object of another colour but the same mean moving over a
+        background (a dark red coat over a grey wall): averaged in, it leaves a tinted trail. Grey sources
+        add 0. The noise per component: the channel's variance less the channel mean's (independent
+        channels: 2/3 of it; equal channels: 0), over 36 pixels, or as measured over time like the mean's
+        (``_gate_noise``), capped at TEMPORAL_EXCESS times the larger of that and the mean's prediction."""
+        bins = intensity_bins(level)
+        spread = 1 + 1 / count.clamp(min=1)
+        channel, mean = torch.take(self.estimator.table, bins), torch.take(self.mean_estimator.table, bins)
+        white = (channel - mean).clamp_(min=0).div_(36)
+        if measure:  # on every other sample of every other row: the three components cost 5 times one
+            samples = (colour / spread.sqrt())[:, ::2, ::2]
+            measured = binned_sigma(samples.flatten(), bins[:, ::2, ::2].expand_as(samples).flatten()).square_()
+            self._colour_table = measured if self._colour_table is None else torch.lerp(
+                measured, self._colour_table, NOISE_MEMORY)
+        noise = white
+        if self._colour_table is not None:
+            cap = torch.maximum(white, mean.div(36)).mul_(TEMPORAL_EXCESS)
+            noise = torch.maximum(white, torch.minimum(torch.take(self._colour_table, bins), cap))
+        size = colour.square().sum(0, keepdim=True).div_(noise.mul_(spread).clamp_(min=1e-4))
+        return size.sub_(2).clamp_(min=0)
+
     def _temporal(self, x: torch.Tensor, shift: tuple[int, int], measure: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Fold frame x (3, H, W) into the running mean (written into x: the batch's own copy) and count.
         Returns the past's channel mean (1, h, w) and the new mean (3, h, w), on the half grid."""
@@ -185,9 +217,15 @@ class Denoiser:
         small_d = half(d)
         small = small.sub_(small_d)  # half(past)
         level = small.mean(0, keepdim=True)
-        diff = box(small_d.mean(0, keepdim=True))
+        mean_d = small_d.mean(0, keepdim=True)
+        diff = box(mean_d)
         noise = self._gate_noise(diff, level, count, measure)
-        gate = torch.exp(diff.square_().div_(noise.clamp_(min=1e-4)).mul_(-0.5 / GATE_SIGMAS**2))
+        z2 = diff.square_().div_(noise.clamp_(min=1e-4))
+        if self.config.refine:  # (on every device; the CPU form of a reduced-size preset skips its cost)
+            colour = small_d.sub_(mean_d)
+            swing = colour[:, ::4, ::4].flatten(1).median(1).values  # the frame's global colour swing is not motion
+            z2 = z2.add_(self._colour_excess(box(colour.sub_(swing[:, None, None])), level, count, measure))
+        gate = torch.exp(z2.mul_(-0.5 / GATE_SIGMAS**2))
         cut = gate.mean() < SCENE_CUT  # a new scene: 0-d tensor, no device sync
         self._cuts = self._cuts + cut.to(torch.int32)
         if self._refines(x) and bool(cut):  # (a CPU tensor: no sync to wait for)
