@@ -42,8 +42,10 @@ def _save(path: Path, pixels: np.ndarray, *, orientation: int = ROTATE_90_CW) ->
 
         options["pnginfo"] = PngInfo()
         options["pnginfo"].add_itxt("XML:com.adobe.xmp", XMP.decode())
+    elif path.suffix == ".tif":
+        exif[700] = XMP  # in the TIFF's own IFD (beside a ``tiffinfo``, Pillow would write no EXIF)
     else:
-        options["tiffinfo" if path.suffix == ".tif" else "xmp"] = {700: XMP} if path.suffix == ".tif" else XMP
+        options["xmp"] = XMP
     image.save(path, exif=exif.tobytes(), icc_profile=ICC, **options)
     return path
 
@@ -76,8 +78,7 @@ def test_a_photo_is_enhanced_upright_with_its_icc_and_exif(suffix, tmp_path, pla
         assert result.info.get("icc_profile") == ICC
         exif = result.getexif()
         assert exif.get(0x0112, 1) == 1  # applied, so reset: no viewer turns it again
-        if suffix != ".tif":  # Pillow writes a TIFF's EXIF tags into its own IFD
-            assert exif.get(0x010F) == "enlight test camera"
+        assert exif.get(0x010F) == "enlight test camera"  # (a TIFF's EXIF tags are in its own IFD: kept too)
         xmp = _xmp_of(result)  # ratings, keywords, copyright: kept, its orientation reset too (or gone)
         assert xmp is not None and b'xmp:Rating="4"' in xmp and b'Orientation="6"' not in xmp
         enhanced = np.asarray(result.convert("RGB")).astype(float)
@@ -274,3 +275,23 @@ def test_a_jpeg_with_a_second_picture_is_still_a_photo(tmp_path, cli, weights):
     assert "photo in" in result.stderr
     with Image.open(out) as image:
         assert image.size == (40, 24) and np.asarray(image).mean() > stored.mean() + 5
+
+
+@pytest.mark.parametrize("kind", ["palette", "colour key"])
+def test_palette_and_colour_key_transparency_are_kept(kind, tmp_path, plan):
+    """A PNG whose transparency is a palette entry (tRNS) or one colour: the output has that alpha."""
+    pixels = dark_frames(1, 32, 24)[0]
+    pixels[:8] = 0  # the top rows: the transparent colour
+    source = tmp_path / "sticker.png"
+    if kind == "palette":
+        image = Image.fromarray(pixels).quantize(16)
+        image.save(source, transparency=image.getpixel((0, 0)))
+    else:
+        Image.fromarray(pixels).save(source, transparency=(0, 0, 0))
+    expected = np.asarray(Image.open(source).convert("RGBA").getchannel("A"))
+    assert (expected[:8] == 0).all() and expected[8:].mean() > 200
+    out = tmp_path / "day.png"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        assert result.mode == "RGBA"
+        assert np.array_equal(np.asarray(result.getchannel("A")), expected)

@@ -109,6 +109,16 @@ def _read_16bit(path: Path) -> np.ndarray | None:
     return frame.to_ndarray(format="rgb48le")
 
 
+def _alpha(image) -> np.ndarray | None:
+    """(H, W) uint8 alpha of a Pillow image, or None: its A channel, or a palette's or colour key's
+    transparency (PNG tRNS, GIF) as Pillow's RGBA conversion reads it."""
+    if image.mode in ("RGBA", "LA", "PA"):
+        return np.asarray(image.getchannel("A"))
+    if "transparency" in image.info:
+        return np.asarray(image.convert("RGBA").getchannel("A"))
+    return None
+
+
 def _rgb8(image) -> np.ndarray:
     """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down)."""
     if image.mode.startswith("I") or image.mode == "F":
@@ -147,7 +157,7 @@ def read_photo(path: Path) -> Photo:
             xmp = _xmp(image)
             fmt = image.format or ""
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-            alpha = np.asarray(image.getchannel("A")) if image.mode in ("RGBA", "LA", "PA") else None
+            alpha = _alpha(image)
             rgb = _rgb8(image)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
@@ -228,7 +238,14 @@ def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes
         options["icc_profile"] = icc
     if exif:
         options["exif"] = exif
-    if xmp:
+    if xmp and exif and fmt == "TIFF":  # beside a ``tiffinfo`` Pillow writes no EXIF: the XMP goes into its IFD
+        from PIL import Image
+
+        merged = Image.Exif()
+        merged.load(exif)
+        merged[700] = xmp
+        options["exif"] = merged
+    elif xmp:
         options |= _xmp_options(fmt, xmp)
     return options
 
