@@ -161,3 +161,28 @@ def test_a_task_run_again_may_replace_only_what_this_batch_wrote():
     assert run_again(task, existed=True) is task  # the user's file, there before: still protected
     forced = Task(3, "video", "in.mp4", "out.mp4", 10, overwrite=True)
     assert run_again(forced, existed=True) is forced
+
+
+def test_ctrl_c_in_a_video_stops_the_batch_not_one_file(tmp_path, weights, monkeypatch):
+    """Ctrl-C lands while a folder's video is encoding: the pipeline turns it into Interrupted (keeping the
+    part it encoded); the batch must stop as on any Ctrl-C, not log the video as failed and go on."""
+    from enlight.stream.apps import tasks
+    from enlight.stream.apps.pipeline import Interrupted
+
+    def interrupted(*_):
+        raise Interrupted(None, 12)
+
+    monkeypatch.setitem(tasks.RUNNERS, "video", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_task(Task(0, "video", "in.mp4", str(tmp_path / "out.mp4"), 10), settings_for(weights))
+
+
+def test_a_finished_video_removes_the_part_an_interrupted_run_kept(tmp_path, weights):
+    clip = make_clip(tmp_path / "cam.mp4", frames=4, audio=False)
+    out = tmp_path / "out" / "cam.mp4"
+    out.parent.mkdir()
+    stale = out.parent / "cam.partial.mp4"
+    stale.write_bytes(b"frames of an interrupted run")
+    outcome = run_task(Task(0, "video", str(clip), str(out), 4), settings_for(weights))
+    assert outcome.status == "done" and len(read_video(out)["times"]) == 4
+    assert not stale.exists() and any("cam.partial.mp4" in note for note in outcome.notes)

@@ -15,11 +15,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -236,9 +239,11 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
     """(task, outcome) as tasks finish in one process pool; outcome None: the pool broke under it."""
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,)) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,))
+    with _ctrl_c_ignored():  # the workers (spawned as tasks are submitted) start so, and this process stops them
         futures = {pool.submit(_pool_task, task, settings): task for task in tasks}
-        pending = set(futures)
+    pending, stopped = set(futures), False
+    try:
         while pending:
             finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not progress.empty():
@@ -248,6 +253,27 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
                     yield futures[future], future.result()
                 except BrokenProcessPool:
                     yield futures[future], None
+    except KeyboardInterrupt:  # Ctrl-C: stop the workers now (each left only a temporary, cleaned next run)
+        stopped = True
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=not stopped, cancel_futures=stopped)
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process meanwhile (in its main thread), so that processes it starts inherit
+    that: a spawned Python keeps an ignored SIGINT, and a worker then prints no traceback on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _execute(config: BatchConfig, tasks: list[Task], on_frames) -> Iterator[Outcome]:

@@ -111,8 +111,9 @@ class RunStats:
         )
 
 
-class Interrupted(Exception):
-    """The run was stopped (Ctrl-C); ``partial`` holds what was encoded, or None."""
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped (Ctrl-C); ``partial`` holds what was encoded, or None. A KeyboardInterrupt, so that
+    what runs the pipeline among other work (a folder's batch) stops as on any Ctrl-C, not one failed file."""
 
     def __init__(self, partial: Path | None, frames: int) -> None:
         super().__init__(f"interrupted after {frames} frames")
