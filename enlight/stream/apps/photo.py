@@ -59,6 +59,7 @@ class PhotoStats:
     colour: str
     tiles: int = 0  # how many tiles it was enhanced in for memory (0: in one piece)
     count: int = 1  # frames: more than 1 for an animated picture
+    merged: int = 0  # of those, how many the WebP encoder merged into an identical frame before (durations added)
 
     @property
     def frames(self) -> int:
@@ -67,6 +68,9 @@ class PhotoStats:
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
         what = "photo" if self.count == 1 else f"animation of {counted(self.count, 'frame')}"
+        if self.merged:  # one left is a still WebP: no duration
+            added = ", their durations added" if self.count - self.merged > 1 else ""
+            what += f", written as {self.count - self.merged} (identical frames merged{added})"
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{pieces}) -> {self.output}")
 
@@ -154,7 +158,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
 
 def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
     """An animated WebP or PNG: every frame through one Enhancer with the plan's temporal smoothing (the frames
-    are a clip), written as an animated WebP or PNG with the input's durations, loop and metadata."""
+    are a clip), written as an animated WebP or PNG with the input's alpha (copied, not enhanced), durations,
+    loop and metadata. The summary counts the frames written: libwebp merges identical consecutive ones."""
     start = time.perf_counter()
     source, output = Path(config.input), Path(config.output)
     if output.suffix.lower() not in ANIMATED_OUTPUTS:
@@ -170,4 +175,5 @@ def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) ->
     enhanced = np.concatenate([enhancer(frames[i:i + BATCH]) for i in range(0, len(frames), BATCH)])
     write_animation(output, enhanced, animation, quality=config.quality, overwrite=config.overwrite)
     return PhotoStats(width=frames.shape[2], height=frames.shape[1], bits=8, wall_s=time.perf_counter() - start,
-                      output=output, backend=label, colour="grey" if grey else "colour", count=len(frames))
+                      output=output, backend=label, colour="grey" if grey else "colour", count=len(frames),
+                      merged=len(frames) - frame_count(output))
