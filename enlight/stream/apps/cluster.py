@@ -16,12 +16,13 @@ Inputs and outputs must be paths every node sees (a shared filesystem).
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import ray
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 
 MAX_RETRIES = 3
@@ -31,10 +32,29 @@ def _ray_task(task: Task, settings: Settings) -> Outcome:
     return run_task(task, settings)
 
 
+REACH_TIMEOUT_S = 10  # an address nothing answers at: Ray itself retries for minutes, printing its own warnings
+
+
+def _reachable(address: str) -> None:
+    """One line, at once, for a ``host:port`` (or ``ray://host:port``) address that does not resolve or where
+    nothing accepts a connection within REACH_TIMEOUT_S; other forms ('auto') are left to Ray."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise EnlightError(f"cannot reach the Ray cluster at {address}: nothing answers at {host}:{port} "
+                           f"({reason(exc)})") from None
+
+
 def _connect(address: str | None) -> bool:
     """Start (or join) Ray unless this process already did; True when this call started it."""
     if ray.is_initialized():
         return False
+    if address:
+        _reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
