@@ -186,3 +186,13 @@ def test_a_finished_video_removes_the_part_an_interrupted_run_kept(tmp_path, wei
     outcome = run_task(Task(0, "video", str(clip), str(out), 4), settings_for(weights))
     assert outcome.status == "done" and len(read_video(out)["times"]) == 4
     assert not stale.exists() and any("cam.partial.mp4" in note for note in outcome.notes)
+
+
+def test_max_frames_with_a_folder_or_segments_is_refused_not_ignored(folder, tmp_path, cli, weights):
+    """The batch runs whole files and segments: --max-frames there was silently ignored (a 240-frame output)."""
+    clip = make_clip(tmp_path / "long.mp4", frames=6, audio=False)
+    for source, extra in ((folder, ()), (clip, ("--segments", "2")), (clip, ("--jobs", "2"))):
+        out = tmp_path / ("out_dir" if source == folder else "out.mp4")
+        result = cli(source, "-o", out, "--weights", weights, "--device", "cpu", "--max-frames", "3", *extra)
+        assert result.returncode == 2 and "--max-frames applies to one plain run" in result.stderr, result.stderr
+        assert not out.exists()
