@@ -78,6 +78,8 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_is_not(folder, tmp_path
     (out / "night" / ".cam1.enlight-0123abcd.mp4").write_bytes(b"half")
     with open(out / MANIFEST, "a") as f:
         f.write(json.dumps({"input": str(folder / "dusk.jpg"), "status": "started"}) + "\n")
+    with open(out / MANIFEST, "ab") as f:
+        f.write(b'{"input": "x\xff\xfe"}\n')  # a line of bytes that are not UTF-8 (a crash, a disk error)
     second = run_batch(config)
     status = {r.input.name: r.status for r in second.rows}
     assert status == {"dusk.jpg": "done", "broken.mp4": "failed", "cam1.mp4": "skipped", "door.mkv": "skipped"}

@@ -24,7 +24,7 @@ class Manifest:
         self.path = out_dir / MANIFEST
         self.last: dict[str, dict] = {}
         if self.path.exists():
-            for line in self.path.read_text().splitlines():
+            for line in self.path.read_text(errors="replace").splitlines():  # (its lines are ASCII JSON)
                 try:
                     record = json.loads(line)
                     self.last[record["input"]] = record
