@@ -9,6 +9,7 @@ stdout) is written directly: there is nothing to rename.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
 import time
@@ -209,8 +210,20 @@ def _writes_header(muxer: str, add: Callable[[av.container.OutputContainer], obj
 
 
 def _holds(muxer: str, stream: av.stream.Stream) -> bool:
-    """Whether FFmpeg's ``muxer`` takes a copy of ``stream``."""
+    """Whether FFmpeg's ``muxer`` takes a copy of ``stream`` and keeps it as what it is (``_spoils``)."""
+    if _spoils(muxer, stream):
+        return False
     return _writes_header(muxer, lambda trial: trial.add_stream_from_template(stream))
+
+
+def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
+    """Why FFmpeg's ``muxer`` takes a copy of ``stream`` (its header trial passes) only to write it as something no
+    player reads; None where it keeps it as it is. MPEG-TS holds bitmap subtitles (DVB's), not text ones: it wrote
+    an SRT or mov_text stream as 'bin_data', its language lost, with no word of it."""
+    codec = stream.codec_context.codec if stream.type == "subtitle" and stream.codec_context else None
+    if muxer == "mpegts" and codec is not None and codec.text_sub:
+        return "MPEG-TS holds only bitmap (DVB) subtitles, not text ones; it would write them as unreadable data"
+    return None
 
 
 def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
@@ -278,13 +291,78 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     """An output stream in ``out`` for ``source``'s packets, copied as they are, with its tags and disposition
     (the sink's passthrough streams, and the segments' join). A mono or stereo layout without an order ('2
     channels': a WAV or AVI without a channel mask) gets that count's usual order: MP4 refused the unordered
-    layout, and only when the file was closed, after all the work. The samples are not touched."""
+    layout, and only when the file was closed, after all the work. The samples are not touched. A stream that
+    ``out`` would take but spoil (``_spoils``: text subtitles in MPEG-TS) is refused, as FFmpeg refuses one it
+    cannot take: ValueError."""
+    spoiled = _spoils(out.format.name, source)
+    if spoiled:
+        raise ValueError(spoiled)
     copy = out.add_stream_from_template(source)
     if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
         copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
     copy.metadata.update(source.metadata)
     copy.disposition = source.disposition
     return copy
+
+
+class _StreamHead(ctypes.Structure):
+    """The start of FFmpeg's AVStream (libavformat 60.10, FFmpeg 6.1, to 62), up to its own sample aspect ratio."""
+
+    _fields_ = [("av_class", ctypes.c_void_p), ("index", ctypes.c_int), ("id", ctypes.c_int),
+                ("codecpar", ctypes.c_void_p), ("priv_data", ctypes.c_void_p), ("time_base_num", ctypes.c_int),
+                ("time_base_den", ctypes.c_int), ("start_time", ctypes.c_int64), ("duration", ctypes.c_int64),
+                ("nb_frames", ctypes.c_int64), ("disposition", ctypes.c_int), ("discard", ctypes.c_int),
+                ("sar_num", ctypes.c_int), ("sar_den", ctypes.c_int)]
+
+
+@lru_cache(maxsize=1)
+def _stream_class() -> int | None:
+    """The address of FFmpeg's AVStream class (``av_stream_get_class``) in PyAV's own libavformat, which tells
+    an AVStream from anything else; None where that library is not found."""
+    here = Path(av.__file__).parent
+    for library in (*here.parent.glob("av.libs/libavformat*"), *here.glob(".dylibs/libavformat*")):
+        try:
+            get_class = ctypes.CDLL(str(library)).av_stream_get_class
+        except (OSError, AttributeError):
+            continue
+        get_class.restype = ctypes.c_void_p
+        return get_class()
+    return None
+
+
+def _stream_head(stream: av.stream.Stream) -> _StreamHead | None:
+    """The AVStream behind a PyAV output ``stream``, or None where it cannot be told for sure. PyAV 18 keeps its
+    address in the stream object's first field (after the method table) and offers no way to set the stream's
+    sample aspect ratio; the address is taken only with PyAV 18 and only where it points at an AVStream of this
+    index and time base (a ctypes workaround until PyAV can set it)."""
+    if av.__version__.split(".")[0] != "18":  # the object layout below was checked with PyAV 18 only
+        return None
+    word = ctypes.sizeof(ctypes.c_void_p)
+    cls = _stream_class()
+    for offset in (2 * word, 3 * word) if cls else ():  # both are pointers in either layout, safe to follow
+        address = ctypes.c_void_p.from_address(id(stream) + offset).value
+        if not address or ctypes.c_void_p.from_address(address).value != cls:
+            continue
+        head = _StreamHead.from_address(address)
+        known = head.time_base_num and head.time_base_den
+        time_base = Fraction(head.time_base_num, head.time_base_den) if known else None
+        if head.index == stream.index and time_base == stream.time_base:
+            return head
+    return None
+
+
+def set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> bool:
+    """Give an output video ``stream`` not yet started the pixel aspect ratio ``sar`` (a pixel's width / height),
+    in both places muxers take it from: the encoder's (MP4 and MOV write it; H.264, HEVC and MPEG-4 carry it in
+    their bitstream too) and the stream's own, which Matroska and WebM write as the display size. VP8, VP9 and
+    AV1 carry none in their bitstream, so without the latter they played with square pixels, the wrong shape.
+    False where the stream's own could not be set (see ``_stream_head``)."""
+    stream.codec_context.sample_aspect_ratio = sar
+    head = _stream_head(stream)
+    if head is None:
+        return False
+    head.sar_num, head.sar_den = sar.numerator, sar.denominator
+    return True
 
 
 def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
@@ -404,8 +482,9 @@ class VideoSink:
         ctx.options = options
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)
-        if info.sample_aspect_ratio is not None:
-            ctx.sample_aspect_ratio = info.sample_aspect_ratio  # into the encoder's stream (VUI) and the container
+        if info.sample_aspect_ratio is not None and not set_sample_aspect(stream, info.sample_aspect_ratio):
+            self.notes.append(f"the pixel aspect ratio ({info.sample_aspect_ratio}) may be lost in this output: "
+                              "this PyAV cannot set it on the stream (Matroska and WebM need that)")
         stream.metadata.update(dict(info.tags))  # language, title, handler
         stream.disposition = av.stream.Disposition(info.disposition)
         if info.timecode is not None:
