@@ -110,3 +110,16 @@ def test_mpeg_ts_without_subtitles_still_works(tmp_path, weights, cli):
     assert result.returncode == 0 and result.stderr == "", result.stderr
     video = read_video(out)
     assert video["streams"] == ["video", "audio"] and len(video["times"]) == 10
+
+
+def test_svt_av1_runs_at_its_own_preset_quietly_and_refuses_x264_names(tmp_path, weights, cli):
+    """--codec libsvtav1 without --preset failed ('Invalid argument': x264's preset name was passed on) and
+    printed SVT's ~30-line banner; an x264 name given by hand is one line."""
+    src = make_clip(tmp_path / "in.mp4", frames=6, audio=False)
+    result = cli(src, "-o", tmp_path / "av1.mkv", "--weights", weights, "--quality", "fast", "--codec", "libsvtav1")
+    assert result.returncode == 0, result.stderr
+    assert "Svt[" not in result.stderr
+    with av.open(str(tmp_path / "av1.mkv")) as c:
+        assert c.streams.video[0].codec_context.name in ("libdav1d", "av1", "libaom-av1")
+    named = cli(src, "-o", tmp_path / "named.mkv", "--weights", weights, "--codec", "libsvtav1", "--preset", "fast")
+    assert named.returncode == 2 and "not an SVT-AV1 preset" in named.stderr and not (tmp_path / "named.mkv").exists()

@@ -69,8 +69,19 @@ def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
     speed (``--quality fast``), ``fast`` otherwise; a named preset (or None) is kept."""
     if encoder.preset != PRESET_AUTO:
         return encoder
+    if encoder.codec == "libsvtav1":  # numbered presets: its own default (x264's names made it fail)
+        return replace(encoder, preset=None)
     fast = speed and encoder.codec in (*_SPEED_PRESET_CODECS, CODEC_AUTO)  # auto: libx264 where it is taken
     return replace(encoder, preset=SPEED_PRESET if fast else "fast")
+
+
+def _svtav1_preset(preset: str | None) -> str | None:
+    """SVT-AV1's preset: a number, 0 (slowest) to 13, or None (its own default: ``auto``,
+    ``resolve_preset``); a name (x264's) is a one-line error, where SVT-AV1 said only 'Invalid argument'."""
+    if preset is not None and not preset.lstrip("-").isdigit():
+        raise EnlightError(f"--preset {preset} is not an SVT-AV1 preset; libsvtav1 takes a number, 0 (slowest, "
+                           "best) to 13 (fastest)")
+    return preset
 
 
 def encoder_threads() -> int:
@@ -474,9 +485,13 @@ class VideoSink:
             if codec.name == "libvpx-vp9":
                 options["b"] = "0"
         preset = resolve_preset(encoder, speed=False).preset
+        if codec.name == "libsvtav1":
+            preset = _svtav1_preset(preset)
         if preset and codec.name in _PRESET_CODECS:
             options["preset"] = preset
         options |= _QUIET.get(codec.name, {})
+        if codec.name == "libsvtav1":  # SVT-AV1 prints ~30 lines of banner and notes; its level is an environment
+            os.environ.setdefault("SVT_LOG", "1")  # variable read when the encoder opens: errors only
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
