@@ -18,8 +18,9 @@ DATA ?= ../shared/data
 
 # opencv-python (the GUI build, for the live preview window) loads these X/GL libraries; the window test runs
 # the app under Xvfb and presses keys with xdotool. `make sysdeps` installs the missing ones as root with
-# apt-get; where it cannot, it says so and the window test skips.
-SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core
+# apt-get; where it cannot, it says so and the window test skips. icc-profiles-free: a real grey ICC profile for
+# the photo test that applies one (skipped without it).
+SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core icc-profiles-free
 
 .PHONY: install sysdeps test lint demo vgg train-default train-zerodce train-stage3 train-paper train-paper-data train-paper-chunk \
 	train-paper-import clean

@@ -295,3 +295,40 @@ def test_palette_and_colour_key_transparency_are_kept(kind, tmp_path, plan):
     with Image.open(out) as result:
         assert result.mode == "RGBA"
         assert np.array_equal(np.asarray(result.getchannel("A")), expected)
+
+
+def _profile_for(colour_space: bytes) -> bytes:
+    """Pillow's sRGB profile with its header's colour space (bytes 16-20) changed: one no CMS can apply."""
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return srgb[:16] + colour_space + srgb[20:]
+
+
+@pytest.mark.parametrize("mode, colour_space", [("CMYK", b"CMYK"), ("L", b"GRAY")])
+def test_a_profile_for_another_colour_space_does_not_tag_the_rgb_output(mode, colour_space, tmp_path, plan):
+    """A CMYK or grey profile was copied onto the RGB output: colour-managed programs misread or refuse it."""
+    source = tmp_path / "print.jpg"
+    Image.new(mode, (32, 24), (10, 20, 30, 200) if mode == "CMYK" else 30).save(source,
+                                                                                icc_profile=_profile_for(colour_space))
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        icc = result.info.get("icc_profile")
+        assert icc is None or icc[16:20] == b"RGB ", icc[16:20]
+
+
+GREY_PROFILE = Path("/usr/share/color/icc/Gray.icc")  # Debian's icc-profiles-free
+
+
+@pytest.mark.skipif(not GREY_PROFILE.exists(), reason="needs a real grey ICC profile (icc-profiles-free)")
+def test_a_grey_profile_is_applied_and_the_output_is_srgb(tmp_path):
+    from PIL import ImageCms
+
+    source = tmp_path / "scan.jpg"
+    image = Image.new("L", (8, 6), 60)
+    image.save(source, icc_profile=GREY_PROFILE.read_bytes())
+    photo = read_photo(source)
+    expected = ImageCms.profileToProfile(Image.open(source), str(GREY_PROFILE), ImageCms.createProfile("sRGB"),
+                                         outputMode="RGB")
+    assert np.array_equal(photo.rgb, np.asarray(expected)) and photo.icc[16:20] == b"RGB "

@@ -14,6 +14,7 @@ HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF throug
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import struct
@@ -119,6 +120,28 @@ def _alpha(image) -> np.ndarray | None:
     return None
 
 
+_OTHER_COLOUR_SPACES = (b"CMYK", b"GRAY", b"CMY ", b"Lab ", b"XYZ ", b"YCbr")  # ICC colour space signatures
+
+
+def _rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
+    """(H, W, 3) uint8 RGB of a Pillow image and the ICC profile that describes it. A profile for another
+    colour space (a CMYK or grey one: its header says so at bytes 16-20) cannot tag RGB pixels: the pixels
+    are converted through it to sRGB, which is then their profile; where it cannot be applied, the pixels
+    are Pillow's plain conversion, untagged (a CMYK-tagged RGB file is misread or refused by colour-managed
+    programs)."""
+    if not icc or icc[16:20] not in _OTHER_COLOUR_SPACES:  # RGB, or a header we cannot read: kept as it is
+        return _rgb8(image), icc
+    from PIL import ImageCms
+
+    try:
+        srgb = ImageCms.createProfile("sRGB")
+        converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb,
+                                              outputMode="RGB")
+        return np.asarray(converted), ImageCms.ImageCmsProfile(srgb).tobytes()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return _rgb8(image), None
+
+
 def _rgb8(image) -> np.ndarray:
     """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down)."""
     if image.mode.startswith("I") or image.mode == "F":
@@ -158,7 +181,7 @@ def read_photo(path: Path) -> Photo:
             fmt = image.format or ""
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
-            rgb = _rgb8(image)
+            rgb, icc = _rgb8_in_profile(image, icc)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
     pillow_turn = 1 if turned else orientation
