@@ -332,3 +332,15 @@ def test_a_grey_profile_is_applied_and_the_output_is_srgb(tmp_path):
     expected = ImageCms.profileToProfile(Image.open(source), str(GREY_PROFILE), ImageCms.createProfile("sRGB"),
                                          outputMode="RGB")
     assert np.array_equal(photo.rgb, np.asarray(expected)) and photo.icc[16:20] == b"RGB "
+
+
+def test_a_multi_page_tiff_says_its_other_pages_are_not_written(tmp_path, plan):
+    """Pages 2 and on of a multi-page TIFF (a scan, a fax) were dropped without a word."""
+    frames = dark_frames(3, 32, 24)
+    pages = [Image.fromarray(frame) for frame in frames]
+    source = tmp_path / "scan.tif"
+    pages[0].save(source, save_all=True, append_images=pages[1:])
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.tif", plan=plan))
+    assert "page 1 of 3: the other pages are not written" in stats.summary()
+    single = enhance_photo(PhotoConfig(_save(tmp_path / "one.tif", frames[0]), tmp_path / "o.tif", plan=plan))
+    assert "page 1 of" not in single.summary()

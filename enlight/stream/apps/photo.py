@@ -60,6 +60,7 @@ class PhotoStats:
     tiles: int = 0  # how many tiles it was enhanced in for memory (0: in one piece)
     count: int = 1  # frames: more than 1 for an animated picture
     merged: int = 0  # of those, how many the WebP encoder merged into an identical frame before (durations added)
+    pages: int = 1  # a multi-page TIFF's pages: only the first is enhanced and written
 
     @property
     def frames(self) -> int:
@@ -68,6 +69,8 @@ class PhotoStats:
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
         what = "photo" if self.count == 1 else f"animation of {counted(self.count, 'frame')}"
+        if self.pages > 1:
+            what += f" (page 1 of {self.pages}: the other pages are not written)"
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
@@ -153,7 +156,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     return PhotoStats(width=width, height=height, bits=16 if deep else 8,
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
                       colour="grey" if grey else "colour",
-                      tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]))
+                      tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
+                      pages=photo.pages if photo.format == "TIFF" else 1)
 
 
 def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:

@@ -69,7 +69,9 @@ class Photo:
     """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources,
     else None; alpha: (H, W) uint8 or None; grey: the file holds one channel (L, I;16);
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
-    (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None."""
+    (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
+    pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
+    the first is this photo."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -79,6 +81,7 @@ class Photo:
     exif: bytes | None
     format: str
     xmp: bytes | None = None
+    pages: int = 1  # a multi-page TIFF's (or MPO's) pictures: the first is the photo
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -179,6 +182,7 @@ def read_photo(path: Path) -> Photo:
             icc = image.info.get("icc_profile")
             xmp = _xmp(image)
             fmt = image.format or ""
+            pages = int(getattr(image, "n_frames", 1) or 1)
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
             rgb, icc = _rgb8_in_profile(image, icc)
@@ -203,6 +207,7 @@ def read_photo(path: Path) -> Photo:
         exif=exif.tobytes() if len(exif) else None,
         format=fmt,
         xmp=xmp,
+        pages=pages,
     )
 
 
