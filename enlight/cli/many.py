@@ -147,6 +147,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None
+    if photo and parallel:
+        raise EnlightError("--segments, --jobs and --ray are for videos and folders; a photo is enhanced in one run")
     if args.max_frames is not None and not photo:  # the batch's tasks run whole files and segments
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tests.media import make_clip, read_video
+from tests.media import dark_frames, make_clip, read_video
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +228,21 @@ def test_a_full_disk_on_a_real_run(tmp_path, weights, cli):
         assert "no space left for the output" in result.stderr and os.listdir(small) == []
     finally:
         subprocess.run(["umount", str(small)], capture_output=True)
+
+
+def test_a_photo_or_animation_given_the_wrong_output_is_told_what_is_wrong(tmp_path, weights, cli):
+    """Each of these said only 'is a still image; a photo is enhanced into a photo', which named none of them."""
+    from PIL import Image
+
+    frames = [Image.fromarray(frame) for frame in dark_frames(3, 32, 24)]
+    animated, still = tmp_path / "anim.png", tmp_path / "dusk.jpg"
+    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(still)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    cases = ((animated, tmp_path / "anim.gif", (), "is an animated picture; it is enhanced into an animated .webp"),
+             (still, folder, (), "output is a folder, not a file: .*out/dusk.jpg"),
+             (still, tmp_path / "day.jpg", ("--jobs", "2"), "a photo is enhanced in one run"))
+    for source, out, extra, pattern in cases:
+        assert_refused(cli(source, "-o", out, "--weights", weights, *extra), None, pattern)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.png", "dusk.jpg", "out"] and not any(folder.iterdir())

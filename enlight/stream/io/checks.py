@@ -24,8 +24,12 @@ STILL_DEMUXERS = ("image2", "_pipe")
 
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
+    from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count
     from enlight.stream.io.images import PHOTO_OUTPUTS
 
+    if role == "input" and Path(path).is_file() and frame_count(Path(path)) > 1:
+        return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
+                            f"{' or '.join(ANIMATED_OUTPUTS)} (every frame, with its timing)")
     return EnlightError(f"{role} {path} is a still image; a photo ({PHOTO_OUTPUTS}) is enhanced into a photo, "
                         "a video into a video file or stream (e.g. .mp4, .mkv, .mov)")
 
@@ -71,11 +75,11 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
         raise EnlightError(f"input not found: {source}")
     if source is not None and source.is_dir():
         raise EnlightError(f"input is a folder, not a video file: {source}")
-    if source is not None:
-        check_not_still(source, "input")
-    if output.exists() and output.is_dir():
+    if output.exists() and output.is_dir():  # (before the input's kind: a photo into a folder is this mistake)
         example = f" (e.g. {output / source.name})" if source is not None else ""
         raise EnlightError(f"output is a folder, not a file: {output}; give the file to write{example}")
+    if source is not None:
+        check_not_still(source, "input")
     if container_from_name:
         check_not_still(output, "output")
     if source is not None and (
