@@ -153,9 +153,12 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")
     if args.dry_run:
+        from enlight.stream.apps.photo import still_plan
         from enlight.stream.core.plan import make_plan
+        from enlight.stream.io.animation import frame_count
 
-        print(make_plan(**plan_options(_inputs(source))).describe())
+        plan = make_plan(**plan_options(_inputs(source)))
+        print((still_plan(plan) if photo and frame_count(source) == 1 else plan).describe())  # as the run uses it
         return 0
     if photo and not parallel:
         return _photo(args, plan_options)

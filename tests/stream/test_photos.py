@@ -344,3 +344,11 @@ def test_a_multi_page_tiff_says_its_other_pages_are_not_written(tmp_path, plan):
     assert "page 1 of 3: the other pages are not written" in stats.summary()
     single = enhance_photo(PhotoConfig(_save(tmp_path / "one.tif", frames[0]), tmp_path / "o.tif", plan=plan))
     assert "page 1 of" not in single.summary()
+
+
+def test_dry_run_of_a_photo_shows_the_plan_it_runs(tmp_path, cli):
+    """--dry-run printed the video plan (temporal smoothing at 0.8) for a photo, which runs without it."""
+    source = _save(tmp_path / "dusk.jpg", dark_frames(1, 32, 24)[0])
+    result = cli(source, "-o", tmp_path / "day.jpg", "--dry-run")
+    assert result.returncode == 0 and "temporal smoothing: off" in result.stdout, result.stdout
+    assert not (tmp_path / "day.jpg").exists()
