@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from enlight.cli.common import EXIT_INTERRUPTED
 from enlight.errors import EnlightError
 
 PROG = "enlight-video"
@@ -110,9 +111,9 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     if not many:
         config = single_video(Path(args.input), Path(args.output), config)
     report = run_batch(config)
-    if not args.quiet or report.count("failed"):
+    if not args.quiet or report.count("failed") or report.left:
         print(report.table(), file=sys.stderr)
-    return report.exit_code
+    return EXIT_INTERRUPTED if report.left else report.exit_code
 
 
 def _candidates(pairs: list) -> list[Path]:

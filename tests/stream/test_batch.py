@@ -198,3 +198,27 @@ def test_max_frames_with_a_folder_or_segments_is_refused_not_ignored(folder, tmp
         result = cli(source, "-o", out, "--weights", weights, "--device", "cpu", "--max-frames", "3", *extra)
         assert result.returncode == 2 and "--max-frames applies to one plain run" in result.stderr, result.stderr
         assert not out.exists()
+
+
+def test_ctrl_c_gives_the_report_of_what_finished_and_what_is_left(folder, tmp_path, weights, monkeypatch):
+    """A folder run stopped by Ctrl-C printed nothing of the files it had finished."""
+    from enlight.stream.apps import tasks
+    from enlight.stream.apps.pipeline import Interrupted
+
+    run_video = tasks.RUNNERS["video"]
+    calls = []
+
+    def second_video_interrupted(task, *rest):
+        calls.append(task)
+        if len(calls) == 2:
+            raise Interrupted(None, 1)
+        return run_video(task, *rest)
+
+    monkeypatch.setitem(tasks.RUNNERS, "video", second_video_interrupted)
+    out = tmp_path / "out"
+    pairs, ignored = collect(folder, out)
+    report = run_batch(BatchConfig(pairs=pairs, out_dir=out, settings=settings_for(weights), progress=False,
+                                   ignored=ignored))
+    finished = [r.input.name for r in report.rows]
+    assert report.left == 4 - len(finished) > 0 and len(finished) >= 1
+    assert f"interrupted: {report.left} file" in report.table()

@@ -34,6 +34,7 @@ from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_vid
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.images import is_photo
 from enlight.stream.io.source import enhanced_stream
+from enlight.text import counted
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
                             ".wmv", ".mpg", ".mpeg", ".3gp", ".gif"})
@@ -96,6 +97,7 @@ class BatchReport:
     rows: list[Row]
     ignored: int
     wall_s: float
+    left: int = 0  # files not finished when the run was interrupted (Ctrl-C); 0 for a whole run
 
     def count(self, status: str) -> int:
         return sum(row.status == status for row in self.rows)
@@ -113,6 +115,9 @@ class BatchReport:
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
                      f"(done before), {self.count('failed')} failed, {self.ignored} other files ignored, "
                      f"{self.wall_s:.1f} s")
+        if self.left:
+            lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does "
+                         "them (what is done is skipped)")
         return "\n".join(lines)
 
 
@@ -237,6 +242,10 @@ LOCAL_RETRIES = 1  # a task whose worker died runs once more
 def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
               on_frames: Callable[[int], None]) -> Iterator[tuple[Task, Outcome | None]]:
     """(task, outcome) as tasks finish in one process pool; outcome None: the pool broke under it."""
+    # the resource tracker (started with the first queue, from this interpreter's -W options) would warn about
+    # the semaphores of workers stopped by Ctrl-C, which it then removes itself
+    if "ignore::UserWarning:multiprocessing.resource_tracker" not in sys.warnoptions:
+        sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,))
@@ -257,9 +266,12 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
         stopped = True
         for child in multiprocessing.active_children():
             child.terminate()
+            child.join(5)
         raise
     finally:
-        pool.shutdown(wait=not stopped, cancel_futures=stopped)
+        pool.shutdown(wait=True, cancel_futures=stopped)  # (its workers are gone: it only tidies up)
+        progress.close()
+        progress.join_thread()
 
 
 @contextmanager
@@ -324,7 +336,7 @@ def run_batch(config: BatchConfig) -> BatchReport:
     owner = {task.id: item for item in files for task in item.tasks}
     bar = tqdm(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress,
                file=sys.stderr, dynamic_ncols=True)
-    finished = 0
+    finished, left = 0, 0
     bar.set_postfix_str(f"files {finished}/{len(files)}")
     try:
         for outcome in _execute(config, owner_tasks(files), bar.update):
@@ -335,11 +347,13 @@ def run_batch(config: BatchConfig) -> BatchReport:
                 finished += 1
                 bar.total -= sum(t.frames for t in item.tasks) - rows[-1].frames  # estimates and failures
                 bar.set_postfix_str(f"files {finished}/{len(files)}")
+    except KeyboardInterrupt:  # Ctrl-C: the report of what finished, and what is left (the caller exits 130)
+        left = len(files) - finished
     finally:
         bar.close()
         remove_temporaries([out for _, out in config.pairs])
     rows.sort(key=lambda row: str(row.input))
-    return BatchReport(rows, config.ignored, time.perf_counter() - start)
+    return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left)
 
 
 def owner_tasks(files: list[_File]) -> list[Task]:
