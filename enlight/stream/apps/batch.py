@@ -269,7 +269,7 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
             child.join(5)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=stopped)  # (its workers are gone: it only tidies up)
+        pool.shutdown(wait=True, cancel_futures=stopped)  # (after Ctrl-C its workers are gone: it only tidies up)
         progress.close()
         progress.join_thread()
 

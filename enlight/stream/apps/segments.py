@@ -36,9 +36,9 @@ from enlight.stream.io.sink import (
     copy_attachments,
     copy_stream,
     held_streams,
+    keep_sample_aspect,
     muxer_options,
     resolve_preset,
-    set_sample_aspect,
 )
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
 from enlight.stream.io.temporary import temporary_path
@@ -184,14 +184,6 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
-def _keep_sample_aspect(video: av.video.stream.VideoStream, sar) -> list[str]:
-    """Give the joined ``video`` the parts' pixel aspect ratio ``sar`` (Matroska and WebM take it from the stream,
-    not the bitstream: VP9 and AV1 carry none); the note where it could not be set."""
-    if sar in (None, 0, 1) or set_sample_aspect(video, sar):
-        return []
-    return [f"the pixel aspect ratio ({sar}) may be lost in this output"]
-
-
 def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> tuple[str, ...]:
     """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video) and
     attachments into ``output`` (atomic). Returns the notes of what ``output`` could not hold (``held_streams``,
@@ -203,7 +195,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
             options = muxer_options(output, dict(src.metadata))
             with av.open(str(tmp), "w", options=options) as out:
                 video = out.add_stream_from_template(first.streams.video[0])  # rotation: in its parameters
-                lost = _keep_sample_aspect(video, first.streams.video[0].sample_aspect_ratio)
+                lost = keep_sample_aspect(video, first.streams.video[0].sample_aspect_ratio)  # VP9, AV1: none
                 if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it
                     video.codec_context.framerate = first.streams.video[0].average_rate  # the timecode track's rate
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]

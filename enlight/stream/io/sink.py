@@ -362,7 +362,7 @@ def _stream_head(stream: av.stream.Stream) -> _StreamHead | None:
     return None
 
 
-def set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> bool:
+def _set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> bool:
     """Give an output video ``stream`` not yet started the pixel aspect ratio ``sar`` (a pixel's width / height),
     in both places muxers take it from: the encoder's (MP4 and MOV write it; H.264, HEVC and MPEG-4 carry it in
     their bitstream too) and the stream's own, which Matroska and WebM write as the display size. VP8, VP9 and
@@ -374,6 +374,15 @@ def set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> boo
         return False
     head.sar_num, head.sar_den = sar.numerator, sar.denominator
     return True
+
+
+def keep_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction | None) -> list[str]:
+    """``_set_sample_aspect`` for a non-square ``sar`` (None or 1: nothing to keep); the note where the stream's own
+    could not be set (the sink's video stream, and the segments' join)."""
+    if not sar or sar == 1 or _set_sample_aspect(stream, sar):
+        return []
+    return [f"the pixel aspect ratio ({sar}) may be lost in this output: this PyAV cannot set it on the stream "
+            "(Matroska and WebM need that)"]
 
 
 def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
@@ -497,9 +506,7 @@ class VideoSink:
         ctx.options = options
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)
-        if info.sample_aspect_ratio is not None and not set_sample_aspect(stream, info.sample_aspect_ratio):
-            self.notes.append(f"the pixel aspect ratio ({info.sample_aspect_ratio}) may be lost in this output: "
-                              "this PyAV cannot set it on the stream (Matroska and WebM need that)")
+        self.notes += keep_sample_aspect(stream, info.sample_aspect_ratio)
         stream.metadata.update(dict(info.tags))  # language, title, handler
         stream.disposition = av.stream.Disposition(info.disposition)
         if info.timecode is not None:
