@@ -266,11 +266,12 @@ def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes
         options["icc_profile"] = icc
     if exif:
         options["exif"] = exif
-    if xmp and exif and fmt == "TIFF":  # beside a ``tiffinfo`` Pillow writes no EXIF: the XMP goes into its IFD
-        from PIL import Image
+    if xmp and fmt == "TIFF":  # tag 700 of the TIFF's own IFD, with the EXIF's tags (beside a ``tiffinfo``
+        from PIL import Image  # Pillow writes no EXIF)
 
         merged = Image.Exif()
-        merged.load(exif)
+        if exif:
+            merged.load(exif)
         merged[700] = xmp
         options["exif"] = merged
     elif xmp:
@@ -286,9 +287,7 @@ def _xmp_options(fmt: str, xmp: bytes) -> dict:
         info = PngInfo()
         info.add_itxt(_PNG_XMP_KEY.decode(), xmp.decode("utf-8", "replace"))
         return {"pnginfo": info}
-    if fmt == "TIFF":
-        return {"tiffinfo": {700: xmp}}
-    return {"xmp": xmp}  # JPEG, WebP, AVIF, HEIF
+    return {"xmp": xmp}  # JPEG, WebP, AVIF, HEIF (a TIFF's: ``metadata_options``)
 
 
 def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
