@@ -51,7 +51,7 @@ import torch
 from enlight.stream.backends.torch import torch_threads
 from enlight.stream.core.choices import DENOISE_LEVELS
 from enlight.stream.core.denoise_local import LocalMotion, NoiseBilateral
-from enlight.stream.core.denoise_noise import NOISE_MEMORY, NoiseEstimator, binned_sigma, intensity_bins
+from enlight.stream.core.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.denoise_ops import box, guided_self, half, move, smooth_full
 from enlight.stream.core.motion import analysis_luma, global_shift
 from enlight.stream.core.stages import Work
@@ -124,8 +124,8 @@ class Denoiser:
         self._seen = 0  # frames so far
         self._filtered = 0  # frames denoised so far (the others passed unchanged: noise under the floor)
         self._noise = 0.0  # the last noise estimate (rms, 0..255)
-        self._gate_table: torch.Tensor | None = None  # (NOISE_BINS,) the gate difference's variance, measured
-        self._colour_table: torch.Tensor | None = None  # (NOISE_BINS,) the same for its colour (per component)
+        self._gate_spread = MeasuredSpread()  # of the gate's difference
+        self._colour_spread = MeasuredSpread()  # of its colour (per component)
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
         self._local = LocalMotion()  # CPU frames only (OpenCV)
@@ -156,26 +156,18 @@ class Denoiser:
         shifts = global_shift(torch.cat([previous, analysis[:-1]]), analysis) * factor
         return [(int(dx), int(dy)) for dx, dy in shifts.round().long().tolist()]
 
-    def _gate_noise(self, diff: torch.Tensor, level: torch.Tensor, count: torch.Tensor, measure: bool) -> torch.Tensor:
-        """The variance of the gate's difference ``diff`` (1, h, w) under noise alone, at each value.
-
-        Predicted from the spatial estimate for white noise (the channel mean's variance / 36), and
-        measured over time: the robust spread of diff itself per intensity bin (most of a picture is
-        static), which also sees noise that is correlated between pixels (compressed video) or between
-        channels (grey sources). The larger is used, the measured one at most TEMPORAL_EXCESS times the
-        prediction (so that a frame full of motion cannot open the gate)."""
-        bins = intensity_bins(level)
-        spread = 1 + 1 / count.clamp(min=1)  # the running mean's own noise adds to the frame's
+    def _gate_noise(self, diff: torch.Tensor, bins: torch.Tensor, spread: torch.Tensor, measure: bool
+                    ) -> torch.Tensor:
+        """The variance of the gate's difference ``diff`` (1, h, w) under noise alone, at each value (``bins``:
+        their intensity bins; ``spread``: 1 + 1 / the frames in the running mean, whose own noise adds to the
+        frame's). Predicted from the spatial estimate for white noise (the channel mean's variance / 36), and
+        measured over time (``MeasuredSpread``), at most TEMPORAL_EXCESS times the prediction."""
         white = torch.take(self.mean_estimator.table, bins).div_(36)
         if measure:
-            measured = binned_sigma((diff / spread.sqrt()).flatten(), bins.flatten()).square_()
-            self._gate_table = measured if self._gate_table is None else torch.lerp(measured, self._gate_table,
-                                                                                    NOISE_MEMORY)
-        if self._gate_table is None:
-            return white * spread
-        return torch.maximum(white, torch.minimum(torch.take(self._gate_table, bins), white * TEMPORAL_EXCESS)) * spread
+            self._gate_spread.update((diff / spread.sqrt()).flatten(), bins.flatten())
+        return self._gate_spread.variance(bins, white, white * TEMPORAL_EXCESS) * spread
 
-    def _colour_excess(self, colour: torch.Tensor, level: torch.Tensor, count: torch.Tensor, measure: bool
+    def _colour_excess(self, colour: torch.Tensor, bins: torch.Tensor, spread: torch.Tensor, measure: bool
                        ) -> torch.Tensor:
         """(1, h, w): how far the colour of the difference lies beyond noise. ``colour`` (3, h, w): each
         channel's box-averaged difference less the channel mean's (they sum to 0: two degrees of freedom).
@@ -185,19 +177,12 @@ class Denoiser:
         add 0. The noise per component: the channel's variance less the channel mean's (independent
         channels: 2/3 of it; equal channels: 0), over 36 pixels, or as measured over time like the mean's
         (``_gate_noise``), capped at TEMPORAL_EXCESS times the larger of that and the mean's prediction."""
-        bins = intensity_bins(level)
-        spread = 1 + 1 / count.clamp(min=1)
         channel, mean = torch.take(self.estimator.table, bins), torch.take(self.mean_estimator.table, bins)
         white = (channel - mean).clamp_(min=0).div_(36)
         if measure:  # on every other sample of every other row: the three components cost 5 times one
             samples = (colour / spread.sqrt())[:, ::2, ::2]
-            measured = binned_sigma(samples.flatten(), bins[:, ::2, ::2].expand_as(samples).flatten()).square_()
-            self._colour_table = measured if self._colour_table is None else torch.lerp(
-                measured, self._colour_table, NOISE_MEMORY)
-        noise = white
-        if self._colour_table is not None:
-            cap = torch.maximum(white, mean.div(36)).mul_(TEMPORAL_EXCESS)
-            noise = torch.maximum(white, torch.minimum(torch.take(self._colour_table, bins), cap))
+            self._colour_spread.update(samples.flatten(), bins[:, ::2, ::2].expand_as(samples).flatten())
+        noise = self._colour_spread.variance(bins, white, torch.maximum(white, mean.div(36)).mul_(TEMPORAL_EXCESS))
         size = colour.square().sum(0, keepdim=True).div_(noise.mul_(spread).clamp_(min=1e-4))
         return size.sub_(2).clamp_(min=0)
 
@@ -219,12 +204,13 @@ class Denoiser:
         level = small.mean(0, keepdim=True)
         mean_d = small_d.mean(0, keepdim=True)
         diff = box(mean_d)
-        noise = self._gate_noise(diff, level, count, measure)
+        bins, spread = intensity_bins(level), 1 + 1 / count.clamp(min=1)
+        noise = self._gate_noise(diff, bins, spread, measure)
         z2 = diff.square_().div_(noise.clamp_(min=1e-4))
         if self.config.refine:  # (on every device; the CPU form of a reduced-size preset skips its cost)
             colour = small_d.sub_(mean_d)
             swing = colour[:, ::4, ::4].flatten(1).median(1).values  # the frame's global colour swing is not motion
-            z2 = z2.add_(self._colour_excess(box(colour.sub_(swing[:, None, None])), level, count, measure))
+            z2 = z2.add_(self._colour_excess(box(colour.sub_(swing[:, None, None])), bins, spread, measure))
         gate = torch.exp(z2.mul_(-0.5 / GATE_SIGMAS**2))
         cut = gate.mean() < SCENE_CUT  # a new scene: 0-d tensor, no device sync
         self._cuts = self._cuts + cut.to(torch.int32)

@@ -82,3 +82,24 @@ class NoiseEstimator:
         if self.table is None:
             raise RuntimeError("NoiseEstimator.variance before any update")
         return torch.take(self.table, intensity_bins(v))
+
+
+class MeasuredSpread:
+    """The variance of a difference under noise alone, measured over time: its robust spread per intensity bin
+    (most of a picture is static), which also sees noise correlated between pixels (compressed video) or
+    between channels (grey sources); per-frame tables enter by an exponential average (NOISE_MEMORY).
+    ``update(samples, bins)``: flat samples of the difference and their bins. ``variance(bins, white, cap)``:
+    at each value, the larger of the prediction ``white`` and the measurement held to at most ``cap`` (so that
+    a frame full of motion cannot pass for noise); ``white`` itself before any measurement."""
+
+    def __init__(self) -> None:
+        self.table: torch.Tensor | None = None  # (NOISE_BINS,) variance per bin
+
+    def update(self, samples: torch.Tensor, bins: torch.Tensor) -> None:
+        measured = binned_sigma(samples, bins).square_()
+        self.table = measured if self.table is None else torch.lerp(measured, self.table, NOISE_MEMORY)
+
+    def variance(self, bins: torch.Tensor, white: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
+        if self.table is None:
+            return white
+        return torch.maximum(white, torch.minimum(torch.take(self.table, bins), cap))
