@@ -9,8 +9,9 @@
    without the CPU refinements, as the fast preset runs it on a CPU: ``LIGHT_FAST``), and
    FFmpeg's hqdn3d and nlmeans (through PyAV's filter graphs) placed at the same point, before the
    enhancer, each at its default and at a stronger setting.
-2. Ghosting, on the moving-object clip: warping error of the output (flow taken on the clean clip)
-   and PSNR inside the object's box.
+2. Ghosting, on the moving-object clips (a lit object, and a dim one carrying another photo's texture
+   slowly over a background of about its brightness: the translucency check): warping error of the output
+   (flow taken on the clean clip) and PSNR inside the object's box.
 3. Real night footage (../shared/data/video/surveillance_night.mp4, real_night/*.mp4, and with ``--real-dir``
    more clips, e.g. the Starlight clips with real sensor noise, ``benchmarks/starlight_clips.py``; skipped when
    absent): the whole frames enhanced (as the command does: the denoiser measures the noise on the whole
@@ -93,13 +94,15 @@ def _crop(path: Path, frames: int, size: tuple[int, int], start: int = 0) -> lis
 
 def clean_clips(frames: int, size: tuple[int, int]) -> dict[str, tuple[str, list[np.ndarray]]]:
     """name -> (camera 'static' or 'moving', clean bright frames)."""
-    from benchmarks.quality_clips import moving_object_clip
+    from benchmarks.quality_clips import dim_object_clip, moving_object_clip
 
     w, h = size
     clips = {"photo still": ("static", [_photo("kodak_*04*", size)] * frames)}
     big = _photo("kodak_*19*", (w + 3 * frames, h + 2 * frames))
     clips["photo panned"] = ("moving", _pan(big, frames, size, (2.5, 1.5)))
-    clips["moving object"] = ("static", moving_object_clip(_photo("kodak_*07*", size), frames, size))
+    still = _photo("kodak_*07*", size)
+    clips["moving object"] = ("static", moving_object_clip(still, frames, size))
+    clips["dim object"] = ("static", dim_object_clip(still, _photo("kodak_*19*", size), frames, size))
     for name, camera in (("carphone_pristine.mp4", "static"), ("bikes.mp4", "moving")):
         if (SHARED / "video" / name).is_file():
             clips[name.removesuffix(".mp4")] = (camera, _crop(SHARED / "video" / name, frames, size))
@@ -209,8 +212,15 @@ def psnr(a: list[np.ndarray], b: list[np.ndarray], box=None) -> float:
     return 10 * math.log10(255**2 / max(mse, 1e-12))
 
 
-def _object_box(frames: int, size: tuple[int, int]):
+def _object_box(name: str, frames: int, size: tuple[int, int]):
+    """t -> (y0, y1, x0, x1) of the moving object of clip ``name`` at frame t; None for clips without one."""
+    from benchmarks.quality_clips import dim_object_box
+
     w, h = size
+    if name == "dim object":
+        return lambda t: dim_object_box(t, size)
+    if name != "moving object":
+        return None
     return lambda t: (h // 3, h // 3 + OBJECT, int(t * (w - OBJECT) / max(1, frames - 1)),
                       int(t * (w - OBJECT) / max(1, frames - 1)) + OBJECT)
 
@@ -235,8 +245,8 @@ def synthetic(frames: int, size: tuple[int, int], enhance: Enhance) -> list[dict
             outputs = _methods(noisy, enhance)
             row = {"clip": name, "camera": camera, "noise": level,
                    "psnr": {m: round(psnr(out, reference), 2) for m, out in outputs.items()}}
-            if name == "moving object":
-                box = _object_box(frames, size)
+            box = _object_box(name, frames, size)
+            if box is not None:
                 row["object_psnr"] = {m: round(psnr(out, reference, box), 2) for m, out in outputs.items()}
                 row["warping_error"] = {m: round(warping_error(bright, out) * 1e3, 3) for m, out in outputs.items()}
                 row["warping_error"]["clean"] = round(warping_error(bright, reference) * 1e3, 3)

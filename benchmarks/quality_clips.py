@@ -55,6 +55,33 @@ def moving_object_clip(photo: np.ndarray, frames: int, size: tuple[int, int]) ->
     return clip
 
 
+def dim_object_box(t: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) of ``dim_object_clip``'s object at frame t: w // 7 x h // 2, standing on the bottom
+    edge, from x = w // 5 moving right w // 80 px per frame."""
+    w, h = size
+    ow, oh, step = max(4, w // 7), max(4, h // 2), max(1, w // 80)
+    x = min(w - ow, w // 5 + step * t)
+    return h - oh, h, x, x + ow
+
+
+def dim_object_clip(photo: np.ndarray, texture: np.ndarray, frames: int, size: tuple[int, int],
+                    contrast: float = 0.8) -> list[np.ndarray]:
+    """A static scene crossed slowly by an object carrying another photo's texture at ``contrast`` times its
+    brightness (``dim_object_box``): once darkened, its difference from the scene behind is near the noise,
+    so a denoiser that cannot tell it from noise lets the scene show through it (the translucency check)."""
+    w, h = size
+    base = _resized(photo, (w, h))
+    y0, y1, x0, x1 = dim_object_box(0, size)
+    patch = np.round(_resized(texture, (w, h))[:y1 - y0, :x1 - x0] * contrast).astype(np.uint8)
+    clip = []
+    for t in range(frames):
+        y0, y1, x0, x1 = dim_object_box(t, size)
+        img = base.copy()
+        img[y0:y1, x0:x1] = patch
+        clip.append(img)
+    return clip
+
+
 def scene_cut_clip(first: np.ndarray, second: np.ndarray, frames: int, size: tuple[int, int]) -> list[np.ndarray]:
     """Shaky noisy footage of one photo, then (at frames // 2) of another: a cut."""
     half = frames // 2

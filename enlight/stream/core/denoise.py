@@ -19,7 +19,11 @@ RGB channel, planar::
     c^2    = |box(half(d - mean_rgb(d))) - the frame's median of it|^2 / its noise variance, less 2, at
              least 0: the difference's colour (a thing of another colour but the same brightness moving
              over the background; a global colour swing of the whole frame is not motion)
-    g      = exp(-(z^2 + c^2) / (2 k^2))                  1 where the difference is noise, 0 where
+    r^2    = what the region around adds: the mean of z^2 + c^2 over 24x24-pixel windows, against the
+             frame's median of it (``denoise_ops.region_excess``): a dim thing moving over a background of
+             about its brightness shows only in its outline and a few features, and the region carries
+             that to the rest of it, which would otherwise be averaged with what was behind (translucent)
+    g      = exp(-(z^2 + c^2 + r^2) / (2 k^2))            1 where the difference is noise, 0 where
                                                           something moved (k = GATE_SIGMAS)
     n      = g * n~;  M_t = M~ + d / (n + 1);  n_t = min(n + 1, frames)   1 / (n + 1) taken from the
                                                           half grid bilinearly
@@ -52,7 +56,7 @@ from enlight.stream.backends.torch import torch_threads
 from enlight.stream.core.choices import DENOISE_LEVELS
 from enlight.stream.core.denoise_local import LocalMotion, NoiseBilateral
 from enlight.stream.core.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
-from enlight.stream.core.denoise_ops import box, guided_self, half, move, smooth_full
+from enlight.stream.core.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.motion import analysis_luma, global_shift
 from enlight.stream.core.stages import Work
 
@@ -67,6 +71,8 @@ NOISE_FLOOR = 1.0  # frames whose noise (rms standard deviation, 0..255) is unde
 #                    denoising it only lost NIQE: dashcam 14.30 -> 15.90), the synthetic clips 4.5-6.5
 NOISE_FLOOR_OFF = 0.8  # once denoising, it stops only under this (a clip near the floor does not flip on/off)
 TEMPORAL_EXCESS = 9.0  # the gate's noise measured over time may exceed the spatial prediction this much
+REGION_CAP = 16.0  # a value of z^2 adds at most this to its region's mean (``denoise_ops.region_excess``)
+REGION_SIGMAS = 2.0  # a region's mean counts from this many robust spreads above the frame's median
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,7 @@ class Denoiser:
             colour = small_d.sub_(mean_d)
             swing = colour[:, ::4, ::4].flatten(1).median(1).values  # the frame's global colour swing is not motion
             z2 = z2.add_(self._colour_excess(box(colour.sub_(swing[:, None, None])), bins, spread, measure))
+        z2 = z2.add_(region_excess(z2, REGION_CAP, REGION_SIGMAS))
         gate = torch.exp(z2.mul_(-0.5 / GATE_SIGMAS**2))
         cut = gate.mean() < SCENE_CUT  # a new scene: 0-d tensor, no device sync
         self._cuts = self._cuts + cut.to(torch.int32)

@@ -35,6 +35,23 @@ def box(x: torch.Tensor) -> torch.Tensor:
     return (rows[:, :, :-2] + rows[:, :, 1:-1] + rows[:, :, 2:]).div_(9)
 
 
+def region_excess(z2: torch.Tensor, cap: float, sigmas: float) -> torch.Tensor:
+    """(1, h, w) squared motion scores on the half grid -> (1, h, w) what the region around each adds.
+
+    The mean of z2 (each value at most ``cap``) over 12x12 half-grid windows (24x24 pixels, on a grid 4
+    times coarser), less the frame's median of it, in units of its robust spread (1.4826 x the median
+    absolute deviation), less ``sigmas``, at least 0, squared, and bilinear back to the half grid. Where
+    part of a region clearly moved and the rest of it a little (a dim body whose outline and a few
+    features stand out from the noise and whose inside does not), the region's mean stands out from the
+    frame's; a few noisy values do not move it. Measured against the frame itself, so noise that is
+    correlated in space (banding, a codec's blocks) raises the median and the spread alike."""
+    mean = box(half(half(z2.clamp(max=cap))))
+    median = mean.median()
+    spread = (mean - median).abs_().median().mul_(1.4826).clamp_(min=1e-3)
+    excess = mean.sub_(median).div_(spread).sub_(sigmas).clamp_(min=0)
+    return smooth_full(excess.square_(), z2.shape[-2:])
+
+
 def full(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """(C, h, w) on the half grid -> (C, H, W): each value repeated over its 2x2 block."""
     return F.interpolate(x[None], scale_factor=2.0)[0, :, :size[0], :size[1]]
