@@ -19,8 +19,9 @@ RGB channel, planar::
     c^2    = |box(half(d - mean_rgb(d))) - the frame's median of it|^2 / its noise variance, less 2, at
              least 0: the difference's colour (a thing of another colour but the same brightness moving
              over the background; a global colour swing of the whole frame is not motion)
-    r^2    = what the region around adds: the mean of z^2 + c^2 over 24x24-pixel windows, against the
-             frame's median of it (``denoise_ops.region_excess``): a dim thing moving over a background of
+    r^2    = what the region around adds: the mean of z^2 + c^2 (each at most REGION_CAP) over 24x24-pixel
+             windows, its robust spreads over the frame's median beyond REGION_SIGMAS, squared
+             (``denoise_ops.region_excess``; every device and form): a dim thing moving over a background of
              about its brightness shows only in its outline and a few features, and the region carries
              that to the rest of it, which would otherwise be averaged with what was behind (translucent)
     g      = exp(-(z^2 + c^2 + r^2) / (2 k^2))            1 where the difference is noise, 0 where
