@@ -13,9 +13,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from enlight.cli.common import EXIT_INTERRUPTED
 from enlight.errors import EnlightError
+
+if TYPE_CHECKING:
+    from enlight.stream.apps.batch import Ignored
 
 PROG = "enlight-video"
 
@@ -58,7 +62,7 @@ def is_list(path: Path) -> bool:
     return path.suffix.lower() in LIST_SUFFIXES and path.is_file()
 
 
-def _list_pairs(source: Path, out_dir: Path) -> tuple[list, int]:
+def _list_pairs(source: Path, out_dir: Path) -> list:
     """(input, OUT_DIR/name) for each line of a list file: paths relative to the list's folder; blank
     lines and lines starting with # skipped. Missing files and clashing names are one-line errors."""
     pairs, names = [], {}
@@ -73,10 +77,10 @@ def _list_pairs(source: Path, out_dir: Path) -> tuple[list, int]:
             raise EnlightError(f"{source}:{number}: {path.name} would overwrite the output of line {names[path.name]}")
         names[path.name] = number
         pairs.append((path, out_dir / path.name))
-    return pairs, 0
+    return pairs
 
 
-def _folder_pairs(args) -> tuple[list, int, Path]:
+def _folder_pairs(args) -> tuple[list, Ignored, Path]:
     source, out_dir = Path(args.input), Path(args.output)
     kind = "a list" if is_list(source) else "a folder"
     if out_dir.exists() and not out_dir.is_dir():
@@ -85,11 +89,12 @@ def _folder_pairs(args) -> tuple[list, int, Path]:
         raise EnlightError(f"output folder {out_dir} is the input folder; choose another")
     if not out_dir.parent.is_dir():
         raise EnlightError(f"output folder's parent does not exist: {out_dir.parent}")
-    from enlight.stream.apps.batch import collect  # imports torch: after the checks on the names
+    from enlight.stream.apps.batch import Ignored, collect  # imports torch: after the checks on the names
 
-    pairs, ignored = _list_pairs(source, out_dir) if is_list(source) else collect(source, out_dir)
+    pairs, ignored = (_list_pairs(source, out_dir), Ignored()) if is_list(source) else collect(source, out_dir)
     if not pairs:
-        raise EnlightError(f"no videos or photos in {source} ({ignored} other files)")
+        hidden = f"; {ignored.hidden_text()}" if ignored.hidden_text() else ""
+        raise EnlightError(f"no videos or photos in {source} ({ignored.other} other files{hidden})")
     return pairs, ignored, out_dir
 
 
@@ -101,13 +106,13 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         from enlight.stream.io.checks import check_paths
 
         check_paths(Path(args.input), Path(args.output), overwrite=args.force)
-        pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], 0, Path(args.output).parent
-    from enlight.stream.apps.batch import BatchConfig, run_batch, single_video
+        pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], None, Path(args.output).parent
+    from enlight.stream.apps.batch import BatchConfig, Ignored, run_batch, single_video
 
     config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options(_candidates(pairs))),
                          jobs=args.jobs,
                          segments=args.segments or 0, ray=args.ray, overwrite=args.force,
-                         progress=not args.quiet, ignored=ignored)
+                         progress=not args.quiet, ignored=ignored or Ignored())
     if not many:
         config = single_video(Path(args.input), Path(args.output), config)
     report = run_batch(config)
@@ -131,7 +136,7 @@ def _inputs(source: Path) -> list[Path]:
         return [source]
     from enlight.stream.apps.batch import collect
 
-    pairs, _ = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)
+    pairs = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)[0]
     return _candidates(pairs)
 
 

@@ -50,7 +50,7 @@ def test_collect_mirrors_the_tree_and_counts_other_files(folder, tmp_path):
     pairs, ignored = collect(folder, tmp_path / "out")
     assert [str(out.relative_to(tmp_path / "out")) for _, out in pairs] == [
         "dusk.jpg", "night/broken.mp4", "night/cam1.mp4", "night/cam2/door.mkv"]
-    assert ignored == 1
+    assert ignored.other == 1
 
 
 def test_a_folder_with_a_corrupt_file(folder, tmp_path, cli, weights):
@@ -222,3 +222,40 @@ def test_ctrl_c_gives_the_report_of_what_finished_and_what_is_left(folder, tmp_p
     finished = [r.input.name for r in report.rows]
     assert report.left == 4 - len(finished) > 0 and len(finished) >= 1
     assert f"interrupted: {report.left} file" in report.table()
+
+
+def test_hidden_files_are_skipped_and_counted(tmp_path, cli, weights):
+    """macOS's '._' files and other hidden files and folders are not enhanced; the table says how many."""
+    root = tmp_path / "in"
+    (root / ".thumbnails").mkdir(parents=True)
+    (root / "trip").mkdir()
+    picture = Image.fromarray(dark_frames(1, 32, 24)[0])
+    picture.save(root / "trip" / "IMG_0001.jpg")
+    picture.save(root / "trip" / "._IMG_0001.jpg")
+    picture.save(root / ".cover.png")
+    picture.save(root / ".thumbnails" / "IMG_0001.jpg")
+    out = tmp_path / "out"
+    result = cli(root, "-o", out, "--weights", weights, "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "skipped 2 hidden files and 1 hidden folder (names starting with '.')" in result.stderr_lines
+    assert "1 done, 0 skipped (done before), 0 failed, 0 other files ignored" in result.stderr
+    assert outputs(out) == [MANIFEST, "trip/IMG_0001.jpg"]
+    only_hidden = tmp_path / "hidden"
+    only_hidden.mkdir()
+    picture.save(only_hidden / "._IMG_0002.jpg")
+    result = cli(only_hidden, "-o", tmp_path / "out2", "--weights", weights, "--device", "cpu")
+    assert result.returncode == 2 and result.stderr_lines == [
+        f"enlight-video: error: no videos or photos in {only_hidden} (0 other files; skipped 1 hidden file (names "
+        "starting with '.'))"]
+
+
+def test_a_photos_notes_are_in_the_folders_table(tmp_path, cli, weights):
+    """A photo's notes (here: a multi-page TIFF's other pages not written) were in its one-file summary only;
+    a folder run's table dropped them."""
+    root = tmp_path / "scans"
+    root.mkdir()
+    pages = [Image.fromarray(frame) for frame in dark_frames(3, 32, 24)]
+    pages[0].save(root / "scan.tif", save_all=True, append_images=pages[1:])
+    result = cli(root, "-o", tmp_path / "out", "--weights", weights, "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert any("page 1 of 3: the other pages are not written" in line for line in result.stderr_lines), result.stderr

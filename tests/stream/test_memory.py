@@ -1,5 +1,6 @@
 """Batches and buffers shrink with the frame size; what cannot fit is refused in one line."""
 
+import re
 import subprocess
 import sys
 
@@ -8,29 +9,29 @@ import numpy as np
 import pytest
 
 from enlight.errors import EnlightError
-from enlight.stream.core.memory import GiB, plan_memory
+from enlight.stream.core.memory import Budget, GiB, memory_budget, plan_memory
 from tests.conftest import REPO
 
 
 def test_small_frames_keep_the_usual_batch_and_queues():
-    plan = plan_memory(640, 360, quality="best", batch_size=4, budget_bytes=4 * GiB)
+    plan = plan_memory(640, 360, quality="best", batch_size=4, budget=Budget(4 * GiB))
     assert (plan.batch_size, plan.decode_queue, plan.encode_batches) == (4, 16, 4)
 
 
 def test_big_frames_get_smaller_batches_within_the_budget():
     budget = 5 * GiB
-    plan = plan_memory(7680, 4320, quality="fast", batch_size=4, budget_bytes=budget)
+    plan = plan_memory(7680, 4320, quality="fast", batch_size=4, budget=Budget(budget))
     assert plan.batch_size == 1 and plan.estimate_bytes <= budget
     assert plan.decode_queue >= 2 and plan.encode_batches >= 1
-    roomy = plan_memory(7680, 4320, quality="fast", batch_size=4, budget_bytes=64 * GiB)
+    roomy = plan_memory(7680, 4320, quality="fast", batch_size=4, budget=Budget(64 * GiB))
     assert roomy.batch_size == 4 and roomy.estimate_bytes > plan.estimate_bytes
 
 
 def test_a_frame_that_cannot_fit_is_refused():
     with pytest.raises(EnlightError, match="7680x4320 frame needs about .* GB .* --quality best"):
-        plan_memory(7680, 4320, quality="best", batch_size=1, budget_bytes=16 * GiB)
+        plan_memory(7680, 4320, quality="best", batch_size=1, budget=Budget(16 * GiB))
     # on CUDA the host holds only frames
-    assert plan_memory(7680, 4320, quality="best", batch_size=4, on_cuda=True, budget_bytes=16 * GiB).batch_size == 4
+    assert plan_memory(7680, 4320, quality="best", batch_size=4, on_cuda=True, budget=Budget(16 * GiB)).batch_size == 4
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,41 @@ def test_8k_with_the_full_model_is_refused_in_one_line(clip_8k, tmp_path, cli):
     assert result.returncode == 2
     assert len(result.stderr_lines) == 1 and "7680x4320 frame needs about" in result.stderr_lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_limit_the_process_already_uses_up_is_quoted_as_given(tmp_path, cli, weights):
+    """The message said 'this run has 0.0 GB left (80% of the free memory, or --max-memory)' and 'needs about
+    0.0 GB': now the limit as given, what the process holds, and a need in MB."""
+    from tests.media import make_clip
+
+    source = make_clip(tmp_path / "small.mp4", frames=2)
+    result = cli(source, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu", "--max-memory", "0.01")
+    assert result.returncode == 2 and len(result.stderr_lines) == 1
+    line = result.stderr_lines[0]
+    assert "64x48 frame needs about 6 MB" in line
+    assert re.search(r"--max-memory 0.01 GB is used up by the \d+(\.\d+)? (MB|GB) this process already holds", line)
+
+
+def test_a_photo_too_big_for_the_limit_quotes_its_whole_need_and_the_limit(weights):
+    """The need left out the photo itself: 'needs at least 0.2 GB ... 0.4 GB are left' for a refused 12 MP photo."""
+    from enlight.stream.apps.photo import tile_layout
+    from enlight.stream.core.plan import make_plan
+
+    plan = make_plan(weights=weights, backend="torch", device="cpu")
+    budget = Budget(int(0.4 * GiB), 1.0, int(0.6 * GiB), 20 * GiB)  # --max-memory 1, 0.6 GB held by the process
+    with pytest.raises(EnlightError) as refused:
+        tile_layout(3000, 4000, plan, budget)
+    message = str(refused.value)
+    need = float(re.search(r"needs at least ([\d.]+) GB", message).group(1))
+    assert need > 0.4 and need * GiB >= 24 * 4000 * 3000  # the photo and its output are part of it
+    assert "--max-memory 1 GB, less the 0.60 GB this process already holds (libraries, the model), leaves 0.40 GB" \
+        in message
+
+
+def test_the_default_budget_says_where_it_comes_from():
+    budget = memory_budget(None)
+    assert budget.left == int(0.8 * budget.available_bytes)
+    assert re.fullmatch(r"[\d.]+ (MB|GB) left: 80% of the [\d.]+ (MB|GB) available \(--max-memory GB sets the "
+                        r"process's limit\)", budget.explain())
+    plan = plan_memory(640, 360, quality="fast", budget=memory_budget(64))
+    assert plan.budget_text().startswith("--max-memory 64 GB, less the ") and plan.budget_text().endswith(" GB")

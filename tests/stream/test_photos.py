@@ -177,17 +177,22 @@ def test_16_bit_tiff_enhanced_upright_with_its_metadata(tmp_path, plan):
     assert enhanced.shape == (32, 20, 3) and enhanced.mean() > stored.mean() + 5 * 257
 
 
-@pytest.mark.parametrize("suffix", [".png", ".tif"])
-def test_16_bit_photo_keeps_its_alpha(suffix, tmp_path, plan):
-    codec, pix_fmt = ("png", "rgba64be") if suffix == ".png" else ("tiff", "rgba64le")
-    pixels = (np.random.default_rng(3).random((12, 16, 4)) * 9000).astype(np.uint16)
-    pixels[..., 3] = np.linspace(0, 65535, 16).astype(np.uint16)  # transparent to opaque, left to right
-    source = tmp_path / f"cutout{suffix}"
-    with av.open(str(source), "w", format="image2") as container:
+def _save_rgba16(path: Path, pixels: np.ndarray) -> Path:
+    """A 16-bit RGBA PNG or TIFF (by the suffix) of ``pixels`` (H, W, 4) uint16, written by FFmpeg."""
+    codec, pix_fmt = ("png", "rgba64be") if path.suffix == ".png" else ("tiff", "rgba64le")
+    with av.open(str(path), "w", format="image2") as container:
         stream = container.add_stream(codec)
-        stream.height, stream.width, stream.pix_fmt = 12, 16, pix_fmt
+        stream.height, stream.width, stream.pix_fmt = pixels.shape[0], pixels.shape[1], pix_fmt
         container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgba64le").reformat(format=pix_fmt)))
         container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_photo_keeps_its_alpha(suffix, tmp_path, plan):
+    pixels = (np.random.default_rng(3).random((12, 16, 4)) * 9000).astype(np.uint16)
+    pixels[..., 3] = np.linspace(0, 65535, 16).astype(np.uint16)  # transparent to opaque, left to right
+    source = _save_rgba16(tmp_path / f"cutout{suffix}", pixels)
     out = tmp_path / f"day{suffix}"
     assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == 16
     with av.open(str(out)) as container:
@@ -352,3 +357,93 @@ def test_dry_run_of_a_photo_shows_the_plan_it_runs(tmp_path, cli):
     result = cli(source, "-o", tmp_path / "day.jpg", "--dry-run")
     assert result.returncode == 0 and "temporal smoothing: off" in result.stdout, result.stdout
     assert not (tmp_path / "day.jpg").exists()
+
+
+# IPTC-IIM: the record version and a caption (2:120), as a Photoshop resource 0x0404 in a JPEG's APP13
+IPTC = b"\x1c\x02\x00\x00\x02\x00\x04" + b"\x1c\x02\x78\x00\x0ba dark lane"
+
+
+def _photoshop_resources(iptc: bytes) -> bytes:
+    """Photoshop resources ('8BIM', id, empty padded name, size, data padded to even) holding ``iptc``."""
+    import struct
+
+    return b"8BIM" + struct.pack(">HHI", 0x0404, 0, len(iptc)) + iptc + b"\0" * (len(iptc) & 1)
+
+
+def _save_annotated(path: Path) -> Path:
+    """A photo with IPTC and a comment (JPEG), IPTC (TIFF tag 33723) or text chunks (PNG)."""
+    import struct
+
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.fromarray(dark_frames(1, 24, 16)[0])
+    if path.suffix == ".png":
+        info = PngInfo()
+        info.add_text("Description", "a dark lane")
+        info.add_itxt("Author", "Zoë", lang="fr", tkey="Auteur")
+        info.add_text("Comment", "long " * 400, zip=True)  # a zTXt chunk
+        image.save(path, pnginfo=info)
+    elif path.suffix == ".tif":
+        image.save(path, tiffinfo={33723: IPTC})
+    else:
+        image.save(path, quality=95, comment=b"shot at dusk")
+        app13 = b"Photoshop 3.0\0" + _photoshop_resources(IPTC)
+        data = path.read_bytes()
+        path.write_bytes(data[:2] + b"\xff\xed" + struct.pack(">H", len(app13) + 2) + app13 + data[2:])
+    return path
+
+
+def _annotations_of(path: Path) -> dict:
+    """IPTC (Pillow's reader), JPEG comments and PNG text (with the iTXt's language) as a reader finds them."""
+    from PIL import IptcImagePlugin
+
+    with Image.open(path) as image:
+        image.load()
+        text = {key: (str(value), getattr(value, "lang", None)) for key, value in getattr(image, "text", {}).items()}
+        comments = [data for marker, data in getattr(image, "applist", []) if marker == "COM"]
+        return {"iptc": IptcImagePlugin.getiptcinfo(image), "comments": comments, "text": text}
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_iptc_comments_and_png_text_are_kept(suffix, tmp_path, plan):
+    source = _save_annotated(tmp_path / f"dusk{suffix}")
+    out = tmp_path / f"day{suffix}"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    kept = _annotations_of(out)
+    assert kept == _annotations_of(source) and "not kept" not in stats.summary()
+    if suffix != ".png":
+        assert kept["iptc"][(2, 120)] == b"a dark lane"
+    if suffix == ".jpg":
+        assert kept["comments"] == [b"shot at dusk"]
+    if suffix == ".png":
+        assert kept["text"]["Author"] == ("Zoë", "fr") and kept["text"]["Description"] == ("a dark lane", None)
+
+
+def test_iptc_and_comments_across_formats_or_a_note(tmp_path, plan):
+    """JPEG -> TIFF keeps the IPTC, JPEG -> PNG the comment (as 'Comment' text); what a format cannot hold is
+    named in the summary."""
+    jpeg = _save_annotated(tmp_path / "dusk.jpg")
+    enhance_photo(PhotoConfig(jpeg, tmp_path / "day.tif", plan=plan))
+    assert _annotations_of(tmp_path / "day.tif")["iptc"][(2, 120)] == b"a dark lane"
+    to_png = enhance_photo(PhotoConfig(jpeg, tmp_path / "day.png", plan=plan))
+    assert _annotations_of(tmp_path / "day.png")["text"] == {"Comment": ("shot at dusk", None)}
+    assert "not kept" in to_png.summary() and "IPTC" in to_png.summary()
+    tiff = enhance_photo(PhotoConfig(_save_annotated(tmp_path / "dusk.tif"), tmp_path / "tiff.jpg", plan=plan))
+    assert _annotations_of(tmp_path / "tiff.jpg")["iptc"][(2, 120)] == b"a dark lane"
+    assert "not kept" not in tiff.summary()
+    webp = enhance_photo(PhotoConfig(_save_annotated(tmp_path / "text.png"), tmp_path / "day.webp", plan=plan))
+    assert "not kept" in webp.summary() and "PNG text (Description, Author, Comment)" in webp.summary()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_alpha_is_kept_at_16_bits(suffix, tmp_path, plan):
+    """A 16-bit alpha was read at 8 bits: 256 levels, written back times 257."""
+    rng = np.random.default_rng(4)
+    pixels = (rng.random((12, 16, 4)) * 9000).astype(np.uint16)
+    pixels[..., 3] = rng.integers(0, 65536, (12, 16), dtype=np.uint16)  # fine steps no 8-bit alpha has
+    source = _save_rgba16(tmp_path / f"cutout{suffix}", pixels)
+    out = tmp_path / f"day{suffix}"
+    assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == 16
+    with av.open(str(out)) as container:
+        alpha = next(container.decode(video=0)).to_ndarray(format="rgba64le")[..., 3]
+    assert np.array_equal(alpha, pixels[..., 3])

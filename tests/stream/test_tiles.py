@@ -9,7 +9,7 @@ from scipy.ndimage import uniform_filter
 
 from enlight.errors import EnlightError
 from enlight.stream.apps.photo import enhance_picture, still_plan, tile_layout
-from enlight.stream.core.memory import WORK_BYTES_PER_PIXEL
+from enlight.stream.core.memory import WORK_BYTES_PER_PIXEL, Budget
 from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side, tiles
 from tests.media import dark_frames
@@ -47,17 +47,17 @@ def test_a_photo_over_the_budget_is_enhanced_in_tiles(weights):
     plan = still_plan(make_plan(weights=weights, backend="torch", device="cpu"))
     backend = build_backend(plan)
     rgb = np.ascontiguousarray(dark_frames(1, 640, 480)[0])
-    assert tile_layout(480, 640, plan, 1 << 40) is None
+    assert tile_layout(480, 640, plan, Budget(1 << 40)) is None
     whole = enhance_picture(rgb, plan, backend, grey=False, layout=None)
     side = 4 * ALIGN  # the smallest tile it takes: 3 x 2 ... of them here, each with its 128-pixel margin
     budget = (side + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + 8 * rgb.size
-    layout = tile_layout(480, 640, plan, budget)
+    layout = tile_layout(480, 640, plan, Budget(budget))
     assert layout == (side, 128)
     tiled = enhance_picture(rgb, plan, backend, grey=False, layout=layout)
     diff = np.abs(tiled.astype(int) - whole.astype(int))
     assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 3  # (upsampling with align_corners: not exact)
     with pytest.raises(EnlightError, match="even in tiles"):
-        tile_layout(480, 640, plan, budget // 2)
+        tile_layout(480, 640, plan, Budget(budget // 2))
 
 
 def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):
@@ -69,7 +69,7 @@ def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):
     Image.fromarray(np.ascontiguousarray(dark_frames(1, 400, 300)[0])).save(src)
     plan = make_plan(weights=weights, backend="torch", device="cpu")
     budget = (4 * ALIGN + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + 24 * 400 * 300
-    monkeypatch.setattr(photo_app, "budget_bytes", lambda max_memory_gb: budget)
+    monkeypatch.setattr(photo_app, "memory_budget", lambda max_memory_gb: Budget(budget))
     stats = photo_app.enhance_photo(photo_app.PhotoConfig(src, tmp_path / "day.png", plan=plan))
     assert stats.tiles == 35 and "in 35 tiles to fit in memory" in stats.summary()  # 7 x 5 tiles of 64
     assert Image.open(tmp_path / "day.png").size == (400, 300)

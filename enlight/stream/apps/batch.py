@@ -45,22 +45,40 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], int]:
-    """(input, output) pairs of the videos and photos under ``in_dir`` (hidden files and ``out_dir``
-    left out), the tree mirrored under ``out_dir``; and how many other files were ignored."""
-    pairs, ignored = [], 0
+@dataclass(frozen=True)
+class Ignored:
+    """What a folder held besides videos and photos. other: files of other kinds; hidden_files, hidden_folders:
+    names starting with '.' (such as macOS's '._IMG_0001.jpg' and '.DS_Store'), skipped and not enhanced."""
+
+    other: int = 0
+    hidden_files: int = 0
+    hidden_folders: int = 0
+
+    def hidden_text(self) -> str:
+        """'skipped 2 hidden files and 1 hidden folder (names starting with '.')'; '' for none."""
+        what = [counted(n, word) for n, word in ((self.hidden_files, "hidden file"),
+                                                 (self.hidden_folders, "hidden folder")) if n]
+        return f"skipped {' and '.join(what)} (names starting with '.')" if what else ""
+
+
+def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignored]:
+    """(input, output) pairs of the videos and photos under ``in_dir`` (hidden files and folders and
+    ``out_dir`` left out), the tree mirrored under ``out_dir``; and how many other files were ignored, with how
+    many hidden files and folders were skipped (``Ignored``)."""
+    pairs, ignored, hidden_files, hidden_folders = [], 0, 0, 0
     out_resolved = out_dir.resolve()
     for root, dirs, files in os.walk(in_dir):
+        hidden_folders += sum(d.startswith(".") for d in dirs)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != out_resolved)
         for name in sorted(files):
             path = Path(root, name)
             if name.startswith("."):
-                continue
-            if is_video(path) or is_photo(path):
+                hidden_files += 1
+            elif is_video(path) or is_photo(path):
                 pairs.append((path, out_dir / path.relative_to(in_dir)))
             else:
                 ignored += 1
-    return pairs, ignored
+    return pairs, Ignored(ignored, hidden_files, hidden_folders)
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,7 @@ class BatchConfig:
     ray: str | None = None
     overwrite: bool = False
     progress: bool = True
-    ignored: int = 0
+    ignored: Ignored = Ignored()  # what the folder held besides videos and photos (``collect``)
 
 
 @dataclass
@@ -95,7 +113,7 @@ class Row:
 @dataclass
 class BatchReport:
     rows: list[Row]
-    ignored: int
+    ignored: Ignored
     wall_s: float
     left: int = 0  # files not finished when the run was interrupted (Ctrl-C); 0 for a whole run
 
@@ -113,8 +131,10 @@ class BatchReport:
             lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {row.input}{why}")
             lines += [f"{'':<8} note: {note}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
-                     f"(done before), {self.count('failed')} failed, {self.ignored} other files ignored, "
+                     f"(done before), {self.count('failed')} failed, {self.ignored.other} other files ignored, "
                      f"{self.wall_s:.1f} s")
+        if self.ignored.hidden_text():
+            lines.append(self.ignored.hidden_text())
         if self.left:
             lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does "
                          "them (what is done is skipped)")

@@ -20,13 +20,14 @@ import numpy as np
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, GiB, budget_bytes
+from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, memory_budget, size_text
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
 from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_animation, write_animation
+from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
-from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, read_photo, write_photo
+from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, photo_format, read_photo, write_photo
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -61,10 +62,17 @@ class PhotoStats:
     count: int = 1  # frames: more than 1 for an animated picture
     merged: int = 0  # of those, how many the WebP encoder merged into an identical frame before (durations added)
     pages: int = 1  # a multi-page TIFF's pages: only the first is enhanced and written
+    unkept: tuple[str, ...] = ()  # metadata the output format has no place for ('IPTC', 'JPEG comment', ...)
 
     @property
     def frames(self) -> int:
         return self.count
+
+    def notes(self) -> tuple[str, ...]:
+        """What of the picture was not written, for a folder's table (the summary line says it too)."""
+        pages = (f"page 1 of {self.pages}: the other pages are not written",) if self.pages > 1 else ()
+        unkept = f"not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)}"
+        return pages + ((unkept,) if self.unkept else ())
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
@@ -74,8 +82,10 @@ class PhotoStats:
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
+        unkept = f" (not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)})" \
+            if self.unkept else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
-                f"{self.colour}{pieces}) -> {self.output}")
+                f"{self.colour}{pieces}) -> {self.output}{unkept}")
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
@@ -100,21 +110,20 @@ def apply_to_16bit(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray) -
     return out.astype(np.uint16)
 
 
-def tile_layout(height: int, width: int, plan: InferencePlan, budget: int) -> tuple[int, int] | None:
-    """(tile side, margin) for a height x width picture whose model work does not fit ``budget`` bytes
+def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) -> tuple[int, int] | None:
+    """(tile side, margin) for a height x width picture whose model work does not fit ``budget``
     (``enlight.stream.core.tiles``); None when it fits in one piece. Raises ``EnlightError`` when not even a
     small tile fits."""
     per_pixel = WORK_BYTES_PER_PIXEL.get(plan.quality, 1000) * MODEL_FACTOR.get(plan.model, 2.0)
-    fits = int((budget - 24 * height * width) / per_pixel)  # (the photo, its output and their copies aside)
+    fits = int((budget.left - 24 * height * width) / per_pixel)  # (the photo, its output and their copies aside)
     if height * width <= fits:
         return None
     margin = margin_for(plan.scale)
     side = tile_side(fits, margin)
     if side < 4 * ALIGN:
-        need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel / GiB
-        raise EnlightError(f"a {width}x{height} photo needs at least {need:.1f} GB of working memory with --quality "
-                           f"{plan.quality}, even in tiles; {max(budget, 0) / GiB:.1f} GB are left (80% of the free "
-                           "memory, or --max-memory)")
+        need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel + 24 * height * width
+        raise EnlightError(f"a {width}x{height} photo needs at least {size_text(need)} of working memory with "
+                           f"--quality {plan.quality}, even in tiles; {budget.explain()}")
     return side, margin
 
 
@@ -146,7 +155,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     label = backend.name if backend is not None else plan.label
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)
-    layout = tile_layout(*photo.rgb.shape[:2], plan, budget_bytes(config.max_memory_gb))
+    layout = tile_layout(*photo.rgb.shape[:2], plan, memory_budget(config.max_memory_gb))
     enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, layout=layout, progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     write_photo(Path(config.output), enhanced, photo, rgb16=rgb16, quality=config.quality,
@@ -157,7 +166,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
-                      pages=photo.pages if photo.format == "TIFF" else 1)
+                      pages=photo.pages if photo.format == "TIFF" else 1,
+                      unkept=unkept_metadata(photo.annotations, photo_format(Path(config.output))))
 
 
 def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:

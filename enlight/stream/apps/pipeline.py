@@ -34,7 +34,7 @@ from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
 from enlight.stream.backends.torch import torch_threads
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.memory import GiB, MemoryPlan, budget_bytes, plan_memory
+from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memory
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
@@ -177,14 +177,14 @@ class _EncoderThread(threading.Thread):
 def _memory_plan(config: PipelineConfig, info, device) -> MemoryPlan:
     return plan_memory(info.width, info.height, quality=config.plan.quality, model=config.plan.model,
                        batch_size=config.batch_size, on_cuda=device.type == "cuda",
-                       budget_bytes=budget_bytes(config.max_memory_gb))
+                       budget=memory_budget(config.max_memory_gb))
 
 
 def plan_notes(config: PipelineConfig, plan: MemoryPlan, info) -> tuple[str, ...]:
     if plan.batch_size == config.batch_size:
         return ()
     return (f"batch size {config.batch_size} -> {plan.batch_size} so that {info.width}x{info.height} frames fit "
-            f"in memory (about {plan.estimate_bytes / GiB:.1f} GB; --max-memory to change)",)
+            f"in memory (about {plan.estimate_bytes / GiB:.1f} GB of frames and model work; {plan.budget_text()})",)
 
 
 def _locations(config: PipelineConfig) -> tuple[Location, Location]:

@@ -142,7 +142,7 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                                       max_memory_gb=settings.max_memory_gb), backend=backend)
     if on_frames is not None:
         on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)
-    return stats.frames, None, ()
+    return stats.frames, None, stats.notes()
 
 
 def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:

@@ -61,35 +61,72 @@ def resident_bytes() -> int:
     return _proc_bytes("/proc/self/status", "VmRSS") or 0
 
 
-def budget_bytes(max_memory_gb: float | None) -> int:
-    """Bytes a run may still allocate: ``max_memory_gb`` for the whole process, less what it already
-    holds (libraries, the loaded model); None: ``default_budget_bytes()``."""
+def size_text(nbytes: float) -> str:
+    """A size for a message: '12.4 GB', '0.45 GB' (two decimals below 10 GB, so that a need and what is left
+    are not rounded to the same figure), or '35 MB' below a tenth of a GB (where '0.0 GB' would say nothing)."""
+    if abs(nbytes) < GiB / 10:
+        return f"{nbytes / (1 << 20):.0f} MB"
+    return f"{nbytes / GiB:.1f} GB" if abs(nbytes) >= 10 * GiB else f"{nbytes / GiB:.2f} GB"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a run may still allocate, with the figures it comes from for messages. left: bytes; limit_gb:
+    --max-memory, the whole process's limit (None: not given, the budget is 80% of the memory available);
+    used_bytes: what this process held when it was measured; available_bytes: the machine's available memory
+    then (0: not measured, a caller's own figure)."""
+
+    left: int
+    limit_gb: float | None = None
+    used_bytes: int = 0
+    available_bytes: int = 0
+
+    def explain(self) -> str:
+        """Where the budget comes from, with its figures, for a message."""
+        if self.limit_gb is None:
+            if not self.available_bytes:
+                return f"{size_text(max(self.left, 0))} left"
+            return (f"{size_text(max(self.left, 0))} left: 80% of the {size_text(self.available_bytes)} available "
+                    "(--max-memory GB sets the process's limit)")
+        used = f"the {size_text(self.used_bytes)} this process already holds (libraries, the model)"
+        if self.left <= 0:
+            return f"--max-memory {self.limit_gb:g} GB is used up by {used}: nothing is left"
+        return f"--max-memory {self.limit_gb:g} GB, less {used}, leaves {size_text(self.left)}"
+
+
+def memory_budget(max_memory_gb: float | None) -> Budget:
+    """What a run may still allocate: ``max_memory_gb`` for the whole process, less what it already holds
+    (libraries, the loaded model); None: 80% of the memory available now."""
+    available, used = available_bytes(), resident_bytes()
     if max_memory_gb is None:
-        return default_budget_bytes()
-    return int(max_memory_gb * GiB) - resident_bytes()
-
-
-def default_budget_bytes() -> int:
-    """What a run may still allocate by default: 80% of the memory available now."""
-    return int(0.8 * available_bytes())
+        return Budget(int(0.8 * available), None, used, available)
+    return Budget(int(max_memory_gb * GiB) - used, max_memory_gb, used, available)
 
 
 @dataclass(frozen=True)
 class MemoryPlan:
     """batch_size: frames per inference batch; decode_queue: decoded frames buffered ahead;
-    encode_batches: enhanced batches waiting for the encoder; estimate_bytes: the peak planned."""
+    encode_batches: enhanced batches waiting for the encoder; estimate_bytes: the peak planned; budget: what it was
+    planned to fit."""
 
     batch_size: int
     decode_queue: int
     encode_batches: int
     estimate_bytes: int
+    budget: Budget = Budget(0)
+
+    def budget_text(self) -> str:
+        """The budget it was planned to fit, for a note ('--max-memory 4 GB, less the 0.5 GB this process already
+        holds (libraries, the model), leaves 3.5 GB')."""
+        return self.budget.explain()
 
 
 def plan_memory(width: int, height: int, *, quality: str, model: str = "enlightengan", batch_size: int = 4,
-                on_cuda: bool = False, budget_bytes: int | None = None) -> MemoryPlan:
-    """The largest batch (up to ``batch_size``) and queues for ``width`` x ``height`` frames that fit
-    ``budget_bytes`` (default: ``default_budget_bytes()``). Raises ``EnlightError`` if one frame alone cannot."""
-    budget = default_budget_bytes() if budget_bytes is None else budget_bytes
+                on_cuda: bool = False, budget: Budget | None = None) -> MemoryPlan:
+    """The largest batch (up to ``batch_size``) and queues for ``width`` x ``height`` frames that fit ``budget``
+    (default: ``memory_budget(None)``). Raises ``EnlightError`` if one frame alone cannot."""
+    given = memory_budget(None) if budget is None else budget
+    budget = given.left
     pixels = width * height
     frame = 3 * pixels
     per_pixel = HOST_BYTES_PER_PIXEL_CUDA if on_cuda else WORK_BYTES_PER_PIXEL.get(quality, 1000)
@@ -104,9 +141,8 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
         batch -= 1
     if peak(batch, 2, 1) > budget:
         raise EnlightError(
-            f"a {width}x{height} frame needs about {peak(1, 2, 1) / GiB:.1f} GB of working memory with --quality "
-            f"{quality}; this run has {max(budget, 0) / GiB:.1f} GB left (80% of the free memory, or --max-memory); "
-            "try --quality fast or a smaller picture"
+            f"a {width}x{height} frame needs about {size_text(peak(1, 2, 1))} of working memory with --quality "
+            f"{quality}; {given.explain()}; try --quality fast or a smaller picture"
         )
     # queues: what is left, up to the usual depths (16 frames ahead, 4 batches to the encoder)
     decode = 2
@@ -115,4 +151,4 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
     encode = 1
     while encode < 4 and peak(batch, decode, encode + 1) <= budget:
         encode += 1
-    return MemoryPlan(batch, decode, encode, peak(batch, decode, encode))
+    return MemoryPlan(batch, decode, encode, peak(batch, decode, encode), given)

@@ -1,4 +1,5 @@
-"""Reading and writing photos: pixels, EXIF orientation, ICC profile and EXIF carried over.
+"""Reading and writing photos: pixels, EXIF orientation, ICC profile, EXIF, XMP, IPTC, comments and PNG text
+carried over.
 
     photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF kept as rgb16
     write_photo(path, rgb8, photo, rgb16=None, quality=95)   # temp file + atomic rename
@@ -8,7 +9,10 @@ pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48). A 16-bit PNG
 png encoder with its ICC profile (iCCP), EXIF (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own
 few lines around Pillow's IFD writer (FFmpeg's TIFF encoder writes no ICC, EXIF or XMP). An alpha channel
 goes into either as a fourth 16-bit channel. The EXIF orientation is applied to the
-pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice.
+pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice. A 16-bit file's alpha is
+read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop resources, a TIFF's tags 33723 and 34377), JPEG
+comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are written back where the output format holds them:
+IPTC in a JPEG or TIFF, a comment in a JPEG or as a PNG's 'Comment' text; ``unkept_metadata`` names the rest.
 HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF through Pillow's own.
 """
 
@@ -27,6 +31,15 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.annotations import (
+    IPTC_TAGS,
+    PNG_XMP_KEY,
+    Annotations,
+    annotation_options,
+    png_text,
+    read_annotations,
+    tiff_exif,
+)
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
@@ -40,6 +53,7 @@ _ORIENTATION = 0x0112
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
+_SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 
 
 def is_photo(path: Path | str) -> bool:
@@ -67,11 +81,12 @@ def require_format_support(path: Path) -> None:
 @dataclass
 class Photo:
     """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources,
-    else None; alpha: (H, W) uint8 or None; grey: the file holds one channel (L, I;16);
+    else None; alpha: (H, W) uint8 or None; alpha16: (H, W) uint16, the alpha of a 16-bit file as stored, or
+    None; grey: the file holds one channel (L, I;16);
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
     (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
-    the first is this photo."""
+    the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``)."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -82,6 +97,8 @@ class Photo:
     format: str
     xmp: bytes | None = None
     pages: int = 1  # a multi-page TIFF's (or MPO's) pictures: the first is the photo
+    alpha16: np.ndarray | None = None
+    annotations: Annotations = Annotations()
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -99,18 +116,22 @@ def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(op(pixels)) if op else pixels
 
 
-def _read_16bit(path: Path) -> np.ndarray | None:
-    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg), or None for 8-bit files."""
+def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) and its (H, W) uint16 alpha (None without one);
+    (None, None) for 8-bit files."""
     if path.suffix.lower() not in SIXTEEN_BIT_SUFFIXES:
-        return None
+        return None, None
     try:
         with av.open(str(path)) as container:
             frame = next(container.decode(video=0))
     except (av.error.FFmpegError, StopIteration):
-        return None
+        return None, None
     if not frame.format.name.startswith(_SIXTEEN_BIT):
-        return None
-    return frame.to_ndarray(format="rgb48le")
+        return None, None
+    if not frame.format.name.startswith(_SIXTEEN_BIT_ALPHA):
+        return frame.to_ndarray(format="rgb48le"), None
+    rgba = frame.to_ndarray(format="rgba64le")
+    return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
 
 
 def _alpha(image) -> np.ndarray | None:
@@ -181,6 +202,7 @@ def read_photo(path: Path) -> Photo:
             turned = orientation != 1 and _ORIENTATION not in exif
             icc = image.info.get("icc_profile")
             xmp = _xmp(image)
+            annotations = read_annotations(image)
             fmt = image.format or ""
             pages = int(getattr(image, "n_frames", 1) or 1)
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
@@ -190,13 +212,13 @@ def read_photo(path: Path) -> Photo:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
     pillow_turn = 1 if turned else orientation
     rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
-    rgb16 = _read_16bit(path)
+    rgb16, alpha16 = _read_16bit(path)
     if rgb16 is not None:
         rgb16 = orient(rgb16, orientation)
         rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if _ORIENTATION in exif:
         exif[_ORIENTATION] = 1
-    for tag in _LAYOUT_TAGS:
+    for tag in (*_LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
         exif.pop(tag, None)
     return Photo(
         rgb=rgb,
@@ -208,6 +230,8 @@ def read_photo(path: Path) -> Photo:
         format=fmt,
         xmp=xmp,
         pages=pages,
+        alpha16=orient(alpha16, orientation) if alpha16 is not None else None,
+        annotations=annotations,
     )
 
 
@@ -244,18 +268,17 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
-    """Insert iCCP, eXIf and the XMP iTXt chunks after IHDR (8-byte signature + 25-byte IHDR chunk)."""
+    """Insert iCCP, eXIf, the XMP iTXt and the text chunks after IHDR (8-byte signature + 25-byte IHDR chunk)."""
     extra = b""
     if photo.icc:
         extra += _png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(photo.icc))
     if photo.exif:
         extra += _png_chunk(b"eXIf", photo.exif[6:] if photo.exif.startswith(b"Exif\0\0") else photo.exif)
     if photo.xmp:  # keyword, no compression, no language, no translated keyword, the packet
-        extra += _png_chunk(b"iTXt", _PNG_XMP_KEY + b"\0\0\0\0\0" + photo.xmp)
+        extra += _png_chunk(b"iTXt", PNG_XMP_KEY + b"\0\0\0\0\0" + photo.xmp)
+    for kind, chunk, *_ in png_text(photo.annotations).chunks:
+        extra += _png_chunk(kind, chunk)
     return data[:33] + extra + data[33:]
-
-
-_PNG_XMP_KEY = b"XML:com.adobe.xmp"
 
 
 def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes | None) -> dict:
@@ -285,18 +308,18 @@ def _xmp_options(fmt: str, xmp: bytes) -> dict:
         from PIL.PngImagePlugin import PngInfo
 
         info = PngInfo()
-        info.add_itxt(_PNG_XMP_KEY.decode(), xmp.decode("utf-8", "replace"))
+        info.add_itxt(PNG_XMP_KEY.decode(), xmp.decode("utf-8", "replace"))
         return {"pnginfo": info}
     return {"xmp": xmp}  # JPEG, WebP, AVIF, HEIF (a TIFF's: ``metadata_options``)
 
 
 def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     """A 16-bit PNG (FFmpeg's png encoder; ICC, EXIF and XMP chunks added) or TIFF (``_write_16bit_tiff``);
-    the alpha, where the photo has one, as a fourth 16-bit channel (its 8 bits times 257)."""
+    the alpha, where the photo has one, as a fourth 16-bit channel (``_with_alpha16``)."""
     if path.suffix.lower() != ".png":
         _write_16bit_tiff(path, rgb16, photo)
         return
-    pixels = _with_alpha16(rgb16, photo.alpha)
+    pixels = _with_alpha16(rgb16, photo)
     pix_fmt = "rgba64be" if pixels.shape[2] == 4 else "rgb48be"
     height, width = rgb16.shape[:2]
     with av.open(str(path), "w", format="image2") as container:
@@ -308,11 +331,14 @@ def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     path.write_bytes(_add_png_metadata(path.read_bytes(), photo))
 
 
-def _with_alpha16(rgb16: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """(H, W, 3) uint16 RGB, or (H, W, 4) with ``alpha`` (H, W) uint8 scaled to 16 bits appended."""
-    if alpha is None:
+def _with_alpha16(rgb16: np.ndarray, photo: Photo) -> np.ndarray:
+    """(H, W, 3) uint16 RGB, or (H, W, 4) with the photo's alpha appended: its 16-bit alpha as read, else its
+    8-bit alpha times 257."""
+    if photo.alpha16 is not None:
+        return np.concatenate([rgb16, photo.alpha16[..., None]], axis=2)
+    if photo.alpha is None:
         return rgb16
-    return np.concatenate([rgb16, (alpha.astype(np.uint16) * 257)[..., None]], axis=2)
+    return np.concatenate([rgb16, (photo.alpha.astype(np.uint16) * 257)[..., None]], axis=2)
 
 
 _TIFF_SUB_IFDS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs (their pointers are rewritten, not copied)
@@ -320,12 +346,12 @@ _TIFF_SUB_IFDS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs (their pointers a
 
 def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     """An uncompressed 16-bit little-endian TIFF: header, one IFD (Pillow's writer: the photo's EXIF tags, its
-    Exif and GPS sub-IFDs, ICC tag 34675, XMP tag 700), then the pixels as one strip. FFmpeg's TIFF encoder
-    writes none of the metadata; Pillow holds no 16-bit RGB, but its IFD writer places the strip right after
-    the IFD (StripOffsets = offset + the IFD's length), where the pixels are written."""
+    Exif and GPS sub-IFDs, ICC tag 34675, XMP tag 700, IPTC tags 33723 and 34377), then the pixels as one strip.
+    FFmpeg's TIFF encoder writes none of the metadata; Pillow holds no 16-bit RGB, but its IFD writer places the
+    strip right after the IFD (StripOffsets = offset + the IFD's length), where the pixels are written."""
     from PIL import Image, TiffImagePlugin
 
-    pixels = np.ascontiguousarray(_with_alpha16(rgb16, photo.alpha).astype("<u2"))
+    pixels = np.ascontiguousarray(_with_alpha16(rgb16, photo).astype("<u2"))
     height, width, samples = pixels.shape
     ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
     ifd[282], ifd[283], ifd[296] = 72.0, 72.0, 2  # 72 dpi unless the EXIF says otherwise
@@ -344,7 +370,8 @@ def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     ifd[273], ifd[279] = 0, pixels.nbytes  # StripOffsets: set by tobytes to just after the IFD
     if samples == 4:
         ifd[338] = 2  # ExtraSamples: unassociated alpha
-    for tag, data, kind in ((34675, photo.icc, 7), (700, photo.xmp, 1)):  # UNDEFINED, BYTE
+    iptc, photoshop = photo.annotations.iptc, photo.annotations.photoshop
+    for tag, data, kind in ((34675, photo.icc, 7), (700, photo.xmp, 1), (33723, iptc, 7), (34377, photoshop, 1)):
         if data:
             ifd[tag], ifd.tagtype[tag] = data, kind
     with open(path, "wb") as out:
@@ -359,7 +386,8 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF", "AVIF", "HEIF"):
         image.putalpha(Image.fromarray(photo.alpha, "L"))
-    options = metadata_options(fmt, photo.icc, photo.exif, photo.xmp)
+    exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
+    options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, photo.xmp))
     if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
@@ -372,7 +400,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds 16 bits
-    (PNG, TIFF); quality: JPEG/WebP quality 1..100. ICC and EXIF of ``photo`` are carried over.
+    (PNG, TIFF); quality: JPEG/WebP quality 1..100. The ICC, EXIF, XMP and, where the format holds them, the
+    IPTC, comments and PNG text of ``photo`` are carried over.
     """
     fmt = photo_format(path)
 

@@ -1,0 +1,168 @@
+"""A photo's IPTC, Photoshop resources, JPEG comments and PNG text (``Annotations``): read with Pillow, and
+written back where the output format holds them (``enlight.stream.io.images`` carries them with the pixels).
+
+IPTC goes into a JPEG (APP13 Photoshop resources) or a TIFF (tags 33723 and 34377); comments into a JPEG (COM) or
+a PNG ('Comment' text); PNG text chunks (tEXt, zTXt, iTXt) into a PNG. ``unkept_metadata`` names what an output
+format has no place for, for the run's note.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+PNG_XMP_KEY = b"XML:com.adobe.xmp"  # the iTXt keyword of a PNG's XMP packet (``Photo.xmp``, not text)
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """What a photo says about itself besides its EXIF, XMP and ICC profile. iptc: the IPTC-IIM records (a
+    TIFF's tag 33723, a JPEG's Photoshop resource 0x0404); photoshop: the Photoshop image resource blocks (a
+    JPEG's APP13 segments joined, a TIFF's tag 34377), None without them; comments: a JPEG's COM segments;
+    text: a PNG's text chunks as (keyword, value) pairs, a value that was an iTXt chunk as Pillow's ``iTXt``
+    (its language and translated keyword kept), the XMP packet left out (``Photo.xmp``)."""
+
+    iptc: bytes | None = None
+    photoshop: bytes | None = None
+    comments: tuple[bytes, ...] = ()
+    text: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.iptc or self.photoshop or self.comments or self.text)
+
+
+IPTC_TAGS = (33723, 34377)  # a TIFF's IPTC-IIM records and Photoshop resources (``Annotations``)
+_PHOTOSHOP = b"Photoshop 3.0\0"  # what a JPEG's APP13 segment with Photoshop resources starts with
+_IPTC_RESOURCE = 0x0404  # the Photoshop resource that holds the IPTC-IIM records
+_MARKER_BYTES = 65533  # the most a JPEG segment holds after its length
+_ZIP_TEXT = 1024  # PNG text longer than this is written compressed (zTXt, or a compressed iTXt)
+
+
+def read_annotations(image) -> Annotations:
+    """An open Pillow image's IPTC and Photoshop resources (JPEG, TIFF), JPEG comments and PNG text."""
+    if image.format == "TIFF":
+        return Annotations(iptc=_tiff_bytes(image, 33723), photoshop=_tiff_bytes(image, 34377))
+    if image.format in ("JPEG", "MPO"):
+        segments = getattr(image, "applist", [])
+        photoshop = b"".join(data[len(_PHOTOSHOP):] for marker, data in segments
+                             if marker == "APP13" and data.startswith(_PHOTOSHOP)) or None
+        comments = tuple(data for marker, data in segments if marker == "COM" and data)
+        return Annotations(iptc=_iptc_of(photoshop), photoshop=photoshop, comments=comments)
+    if image.format == "PNG":
+        text = getattr(image, "text", {})
+        return Annotations(text=tuple((key, value) for key, value in text.items() if key != PNG_XMP_KEY.decode()))
+    return Annotations()
+
+
+def _tiff_bytes(image, tag: int) -> bytes | None:
+    """A TIFF tag's value as the bytes stored, or None. Photoshop writes IPTC as LONGs, which Pillow would read
+    as one number (its table says one value): the stored bytes are taken as Pillow's own ``getiptcinfo`` takes
+    them, else the value where it is bytes."""
+    raw = getattr(image.tag_v2, "_tagdata", {}).get(tag)
+    value = raw if raw is not None else image.tag_v2.get(tag)
+    return bytes(value) if isinstance(value, bytes | bytearray) and value else None
+
+
+def _resources(irb: bytes) -> Iterator[tuple[int, bytes]]:
+    """(id, data) of each Photoshop image resource block: signature ('8BIM'), id, a Pascal name padded to an
+    even length, the data's size, the data padded to an even length."""
+    at = 0
+    while at + 12 <= len(irb):
+        ident, name = struct.unpack_from(">HB", irb, at + 4)
+        at += 6 + (name + 1) + ((name + 1) & 1)
+        if at + 4 > len(irb):
+            return
+        (size,) = struct.unpack_from(">I", irb, at)
+        yield ident, irb[at + 4:at + 4 + size]
+        at += 4 + size + (size & 1)
+
+
+def _iptc_of(photoshop: bytes | None) -> bytes | None:
+    """The IPTC-IIM records in Photoshop resources (resource 0x0404), or None."""
+    return next((data for ident, data in _resources(photoshop or b"") if ident == _IPTC_RESOURCE and data), None)
+
+
+def _with_iptc(annotations: Annotations) -> bytes:
+    """The Photoshop resources to write: as read where they hold the IPTC, else with an IPTC block added (a TIFF's
+    IPTC going into a JPEG)."""
+    irb, iptc = annotations.photoshop or b"", annotations.iptc
+    if iptc and _iptc_of(irb) is None:
+        irb += b"8BIM" + struct.pack(">HHI", _IPTC_RESOURCE, 0, len(iptc)) + iptc + b"\0" * (len(iptc) & 1)
+    return irb
+
+
+def _jpeg_segments(annotations: Annotations) -> bytes:
+    """APP13 segments (the Photoshop resources, IPTC in them) and COM segments (the comments, and a PNG's
+    'Comment' text), as Pillow's JPEG ``extra`` bytes."""
+    irb, out = _with_iptc(annotations), b""
+    step = _MARKER_BYTES - len(_PHOTOSHOP)
+    for start in range(0, len(irb), step):
+        payload = _PHOTOSHOP + irb[start:start + step]
+        out += b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+    texts = tuple(_latin1_or_utf8(value) for key, value in annotations.text if key == "Comment")
+    for comment in (*annotations.comments, *texts):
+        for start in range(0, len(comment), _MARKER_BYTES):
+            out += b"\xff\xfe" + struct.pack(">H", len(comment[start:start + _MARKER_BYTES]) + 2)
+            out += comment[start:start + _MARKER_BYTES]
+    return out
+
+
+def _latin1_or_utf8(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def png_text(annotations: Annotations, info=None):
+    """A Pillow ``PngInfo`` (``info``, or a new one) with the PNG text chunks added, and a JPEG's comments as
+    'Comment' text (Latin-1, so their bytes are kept)."""
+    from PIL.PngImagePlugin import PngInfo, iTXt
+
+    info = info if info is not None else PngInfo()
+    comments = tuple(("Comment", comment.decode("latin-1")) for comment in annotations.comments)
+    for key, value in (*annotations.text, *comments):
+        if isinstance(value, iTXt):
+            info.add_itxt(key, value, value.lang or "", value.tkey or "", zip=len(value) > _ZIP_TEXT)
+        else:
+            info.add_text(key, value, zip=len(value) > _ZIP_TEXT)
+    return info
+
+
+def tiff_exif(exif: bytes | None, annotations: Annotations) -> bytes | None:
+    """EXIF bytes (a TIFF's own IFD) with the IPTC (tag 33723) and Photoshop resources (tag 34377) added."""
+    if not (annotations.iptc or annotations.photoshop):
+        return exif
+    from PIL import Image
+
+    merged = Image.Exif()
+    if exif:
+        merged.load(exif)
+    for tag, data in zip(IPTC_TAGS, (annotations.iptc, annotations.photoshop), strict=True):
+        if data:
+            merged[tag] = data
+    return merged.tobytes()
+
+
+def annotation_options(fmt: str, annotations: Annotations, options: dict) -> dict:
+    """``options`` (``metadata_options``' for a photo) with the IPTC, comments and PNG text a ``fmt`` file holds."""
+    if fmt == "JPEG" and annotations:
+        options["extra"] = _jpeg_segments(annotations)
+    elif fmt == "PNG" and (annotations.text or annotations.comments):
+        options["pnginfo"] = png_text(annotations, options.get("pnginfo"))
+    return options
+
+
+def unkept_metadata(annotations: Annotations, fmt: str) -> tuple[str, ...]:
+    """What of ``annotations`` a ``fmt`` file (Pillow's format name) has no place for, in words for a note:
+    IPTC goes into JPEG and TIFF, comments into JPEG and PNG, PNG text into PNG (its 'Comment' into JPEG too)."""
+    lost = []
+    if (annotations.iptc or annotations.photoshop) and fmt not in ("JPEG", "TIFF"):
+        lost.append("IPTC" if annotations.iptc else "Photoshop resources")
+    if annotations.comments and fmt not in ("JPEG", "PNG"):
+        lost.append("JPEG comment")
+    keys = [key for key, _ in annotations.text if not (fmt == "JPEG" and key == "Comment")]
+    if keys and fmt != "PNG":
+        lost.append(f"PNG text ({', '.join(dict.fromkeys(keys))})")
+    return tuple(lost)
