@@ -43,11 +43,13 @@ def make_clip(
     rotation: int | None = None,
     color: dict | None = None,
     faststart: bool = False,
+    gop: int | None = None,
 ) -> Path:
     """Write a clip; ``pts`` gives explicit (e.g. variable-rate) timestamps in ``time_base`` units.
 
     color: codec-context tags, e.g. {"colorspace": 1, "color_range": 1, "color_primaries": 1,
-    "color_trc": 1}. Audio: a 440 Hz AAC tone (mono, 48 kHz) as long as the video.
+    "color_trc": 1}. Audio: a 440 Hz AAC tone (mono, 48 kHz) as long as the video. gop: a keyframe every this
+    many frames (for --segments), else the encoder's default.
     """
     if pts is None:
         step = int(round(1 / (rate * time_base)))
@@ -57,6 +59,8 @@ def make_clip(
     video.width, video.height, video.pix_fmt = width, height, pix_fmt
     video.codec_context.time_base = time_base
     video.time_base = time_base
+    if gop is not None:
+        video.codec_context.gop_size = gop
     for key, value in (color or {}).items():
         setattr(video.codec_context, key, value)
     if rotation is not None:
@@ -79,6 +83,29 @@ def make_clip(
     if sound is not None:
         container.mux(sound.encode(None))
     container.close()
+    return path
+
+
+def chaptered_clip(path: Path, *, frames: int, width: int, height: int, gop: int, chapter_ms: int,
+                   timecode: str = "01:02:03:04", sample_aspect: Fraction | None = None) -> Path:
+    """A clip with two chapters ('Gate', 'Yard', ``chapter_ms`` each), a start ``timecode`` (an MP4/MOV timecode
+    track), a keyframe every ``gop`` frames (for --segments) and, given one, a non-square ``sample_aspect``."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if sample_aspect is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect
+        stream.codec_context.gop_size = gop
+        stream.metadata["timecode"] = timecode
+        out.set_chapters([{"id": i, "start": i * chapter_ms, "end": (i + 1) * chapter_ms,
+                           "time_base": Fraction(1, 1000), "metadata": {"title": title}}
+                          for i, title in enumerate(("Gate", "Yard"))])
+        out.start_encoding()
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), 10 + 2 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
     return path
 
 

@@ -155,6 +155,11 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         return None
     if photo and parallel:
         raise EnlightError("--segments, --jobs and --ray are for videos and folders; a photo is enhanced in one run")
+    from enlight.stream.io.checks import UNJOINABLE
+
+    if (args.segments or 0) > 1 and not folder and Path(args.output).suffix.lower() in UNJOINABLE:
+        raise EnlightError(f"--segments cannot join parts into {Path(args.output).suffix} (a part there keeps no "
+                           "start of its own); write .mkv, .mp4, .mov or .ts, or leave --segments out")
     if args.max_frames is not None and not photo:  # the batch's tasks run whole files and segments
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")

@@ -12,7 +12,7 @@ import pytest
 from enlight.cli.common import EXIT_USAGE
 from enlight.cli.video import EXIT_DAMAGED, main
 from enlight.stream.io.source import VideoSource
-from tests.media import make_clip
+from tests.media import dark_frames, make_clip
 
 FRAMES = 60
 WARNING = re.compile(r"^enlight-video: warning: the input is damaged.*: (\d+) packets lost \(([^)]*)\), "
@@ -186,3 +186,69 @@ def test_source_counts_match_what_it_yields(damaged, whole):
     assert damage is not None and not damage.cut_short
     assert damage.packets["audio"] == audio_in - audio_out
     assert damage.expected == FRAMES and damage.frames == FRAMES - (len(items) - audio_out)
+
+
+def _frames_in(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+class _Pipe:
+    """A file that cannot seek back, as a live recorder's pipe: the muxer writes the sizes it would fill in at
+    the end as 'unknown'."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+
+    def write(self, data: bytes) -> int:
+        return self.file.write(data)
+
+
+def _live_matroska(path: Path, frames: int = FRAMES) -> Path:
+    """A Matroska file written as a live recording is: through a pipe, its Segment size unknown."""
+    with path.open("wb") as raw, av.open(_Pipe(raw), "w", format="matroska") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i, img in enumerate(dark_frames(frames, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm"])
+def test_a_matroska_file_cut_short_is_said_and_keeps_the_frames_before_the_cut(suffix, weights, tmp_path, capsys):
+    webm = suffix == ".webm"
+    whole = make_clip(tmp_path / f"whole{suffix}", frames=FRAMES, audio=not webm,
+                      codec="libvpx-vp9" if webm else "libx264")
+    code, lines = _enhance(capsys, whole, tmp_path / "whole_day.mp4", weights)
+    assert code == 0 and lines == []  # complete: nothing to say
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    expected, _ = _decodable(cut)
+    assert 0 < len(expected) < FRAMES  # the Matroska demuxer just stops at the cut, without an error
+
+    out = tmp_path / "day.mp4"
+    code, lines = _enhance(capsys, cut, out, weights)
+    assert code == EXIT_DAMAGED, lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("enlight-video: warning: the input is damaged and cut short: "), lines
+    assert f"{len(data) - len(cut.read_bytes())} bytes missing at its end" in lines[0]
+    assert f"about {FRAMES - len(expected)} of {FRAMES} frames lost" in lines[0]  # from the header's duration
+    assert _frames_in(out) == len(expected)
+
+
+def test_a_live_matroska_recording_cut_short_says_nothing(weights, tmp_path, capsys):
+    """A live recording's Segment has no size to compare with (nor a duration): no warning, true or false."""
+    live = _live_matroska(tmp_path / "live.mkv")
+    data = live.read_bytes()
+    assert b"\x18\x53\x80\x67\x01\xff\xff\xff\xff\xff\xff\xff" in data[:100]  # the Segment's size: unknown
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    for path in (live, cut):
+        out = tmp_path / f"{path.stem}_day.mp4"
+        code, lines = _enhance(capsys, path, out, weights)
+        assert code == 0 and lines == [], lines
+        assert _frames_in(out) == len(_decodable(path)[0]) > 0

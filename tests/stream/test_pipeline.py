@@ -16,7 +16,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
-from tests.media import make_clip, read_video
+from tests.media import chaptered_clip, make_clip, read_video
 
 TB = Fraction(1, 90000)
 VFR_PTS = [0, 3000, 4500, 9000, 12000, 13500, 18000, 21000, 22500, 27000, 30000, 31500, 36000]
@@ -257,21 +257,8 @@ def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tm
 
 def _anamorphic_chaptered_clip(path, frames=50):
     """A QuickTime file of 720x480-style non-square pixels (SAR 32:27), a timecode and two chapters."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        stream.codec_context.sample_aspect_ratio = Fraction(32, 27)
-        stream.codec_context.gop_size = 10
-        stream.metadata["timecode"] = "01:02:03:04"
-        out.set_chapters([{"id": i, "start": i * 1000, "end": (i + 1) * 1000, "time_base": Fraction(1, 1000),
-                           "metadata": {"title": title}} for i, title in enumerate(("Gate", "Yard"))])
-        out.start_encoding()
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 10 + 2 * i, np.uint8), format="rgb24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return path
+    return chaptered_clip(path, frames=frames, width=96, height=64, gop=10, chapter_ms=1000,
+                          sample_aspect=Fraction(32, 27))
 
 
 def _kept(path):

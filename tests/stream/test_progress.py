@@ -1,10 +1,14 @@
 """The progress bar ends at the frames actually done, whatever the container's estimate said."""
 
+import re
+
 import av
 import numpy as np
 
+from enlight.cli.video import main
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.io.source import VideoSource
+from tests.media import make_clip
 
 
 def clip_with_long_audio(path, frames: int = 12, audio_s: float = 2.0):
@@ -49,3 +53,36 @@ def test_cli_bar_reaches_100_percent_when_the_header_overestimates(tmp_path, wei
     assert result.returncode == 0, result.stderr
     bars = [line for line in result.stderr_lines if "frame/s" in line or "it/s" in line or "|" in line]
     assert bars and "100%" in bars[-1] and "12/12" in bars[-1], bars[-3:]
+
+
+def clip_with_edit_list(path, frames: int = 36, hidden: int = 10):
+    """An MP4 whose edit list starts ``hidden`` frames after its first packet, as ``ffmpeg -ss 0.4 -i in.mp4 -c
+    copy`` writes one: the packets from the keyframe before the cut are kept (negative timestamps) and hidden."""
+    src = make_clip(path.with_name("whole.mp4"), frames=frames, audio=False)
+    with av.open(str(src)) as inp, av.open(str(path), "w") as out:
+        video = inp.streams.video[0]
+        copy = out.add_stream_from_template(video)
+        shift = hidden * round(1 / (24 * video.time_base))
+        for packet in inp.demux(video):
+            if packet.dts is None:
+                continue
+            packet.pts, packet.dts, packet.stream = packet.pts - shift, packet.dts - shift, copy
+            out.mux(packet)
+    return path
+
+
+def test_bar_counts_the_frames_an_edit_list_shows_not_its_packets(tmp_path, weights, capsys):
+    src = clip_with_edit_list(tmp_path / "trimmed.mp4")
+    with av.open(str(src)) as container:
+        stream = container.streams.video[0]
+        assert stream.frames == 36 and sum(1 for _ in container.decode(stream)) == 26  # 10 packets hidden
+    with VideoSource(src) as source:
+        assert source.info.frame_count == 26 and sum(1 for _ in source) == 26 and source.damage is None
+    out = tmp_path / "out.mp4"
+    assert main([str(src), "-o", str(out), "--weights", str(weights)]) == 0
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 26
+    bars = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "frame/s" in line]
+    counts = [tuple(map(int, m)) for line in bars for m in re.findall(r"\| *(\d+)/(\d+) \[", line)]
+    assert counts and all(total == 26 for _, total in counts), bars  # from the first line on: 0/26, not 0/36
+    assert counts[-1] == (26, 26)

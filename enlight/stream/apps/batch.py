@@ -32,6 +32,7 @@ from enlight.errors import EnlightError
 from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo
 from enlight.stream.io.source import enhanced_stream
 from enlight.text import counted
@@ -188,7 +189,8 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
     for src, out in todo:
         overwrite = config.overwrite or manifest.known(src)
         frames = _frames_of(src)
-        count = _segment_count(config, len(todo), frames) if is_video(src) else 1
+        joinable = is_video(src) and out.suffix.lower() not in UNJOINABLE  # (an .avi output: one piece)
+        count = _segment_count(config, len(todo), frames) if joinable else 1
         warmup = warmup_frames(config.settings.plan_options.get("denoise", "off"))
         segments = _split(src, count, warmup) if count > 1 else []
         if len(segments) > 1:
@@ -329,7 +331,7 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
         if not failed:
             try:
                 joined = join_segments(item.input, [Path(t.output) for t in item.tasks], item.output,
-                                       overwrite=item.overwrite)
+                                       starts=[t.segment.start_pts for t in item.tasks], overwrite=item.overwrite)
             except EnlightError as exc:
                 status, why = "failed", str(exc)
         shutil.rmtree(item.folder, ignore_errors=True)

@@ -37,6 +37,7 @@ from enlight.stream.io.sink import (
     copy_stream,
     held_streams,
     keep_sample_aspect,
+    marks_not_kept,
     muxer_options,
     resolve_preset,
 )
@@ -146,26 +147,90 @@ def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSin
 def _packets(path: Path, kinds: tuple[str, ...], indices: list[int] | None = None
              ) -> Iterator[tuple[Fraction, int, av.Packet]]:
     """(time in seconds, stream order, packet) of the non-empty packets of the streams of these kinds (of
-    those, only the streams ``indices`` where given)."""
+    those, only the streams ``indices`` where given). The time is the decoding time; where the demuxer gives
+    none (Matroska leaves it unset on a stream's first packets before a B-frame delay is known: its first
+    keyframe among them), the stream's time so far, or its presentation time at the start."""
     container = av.open(str(path))
     try:
         streams = [s for s in container.streams if s.type in kinds and (indices is None or s.index in indices)]
         if not streams:
             return  # (demux of no streams would read them all)
+        last: dict[int, Fraction] = {}
         for packet in container.demux(streams):
-            if packet.size and packet.dts is not None:
-                yield packet.dts * packet.time_base, packet.stream.index, packet
+            if not packet.size or (packet.dts is None and packet.pts is None):
+                continue
+            index = packet.stream.index
+            if packet.dts is not None:
+                last[index] = packet.dts * packet.time_base
+            elif index not in last:
+                last[index] = packet.pts * packet.time_base
+            yield last[index], index, packet
     finally:
         container.close()
 
 
-def _merged(source: Path, parts: list[Path], others: list[int]) -> Iterator[tuple[str, av.Packet]]:
-    """('video', packet) of the parts in order and ('other', packet) of the source's streams ``others``,
-    interleaved by time."""
+def _first_pts(path: Path) -> Fraction | None:
+    """The earliest presentation time (seconds) of a file's video packets; None without any."""
+    with av.open(str(path)) as container:
+        stream = enhanced_stream(container)
+        times = [packet.pts * packet.time_base for packet in container.demux(stream) if packet.pts is not None]
+    return min(times, default=None)
+
+
+def part_shifts(source: Path, parts: list[Path], starts: list[int | None]) -> list[Fraction]:
+    """Seconds each part's timestamps are ahead of the source's: the muxer of a part that starts at the source's
+    beginning moves it later by the encoder's delay where the format holds no negative decoding time (MPEG-TS,
+    AVI: part 0's decoding times would start 2 frames before 0), and not the others, which would then overlap
+    at the join. ``starts``: each part's first frame, in the source's video time base (None: the beginning)."""
+    with av.open(str(source)) as container:
+        base = enhanced_stream(container).time_base
+    beginning = _first_pts(source) or Fraction(0)
+    shifts = []
+    for part, start in zip(parts, starts, strict=True):
+        first = _first_pts(part)
+        shifts.append(Fraction(0) if first is None else first - (beginning if start is None else start * base))
+    return shifts
+
+
+def _leading_dts(items: Iterator[tuple[Fraction, int, av.Packet]]) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """A part's video packets (``_packets``) with the decoding times Matroska leaves unset on the first ones
+    filled in: a frame step apart (the step between the first two that have one), ending one step before the
+    first that has one. Left unset, the join lost them (its first keyframe among them: nothing decoded), and a
+    muxer that made them up from the presentation times had a part's second packet decode after its third."""
+    items = iter(items)
+    waiting = []
+    for item in items:
+        if item[2].dts is not None:
+            break
+        waiting.append(item)
+    else:
+        yield from waiting  # none has one: nothing to go by
+        return
+    second = next(items, None)
+    if waiting:
+        after = None if second is None else second[2].dts
+        step = after - item[2].dts if after is not None and after > item[2].dts else 1
+        for back, (_, _, packet) in enumerate(reversed(waiting), start=1):
+            packet.dts = item[2].dts - back * step
+        yield from ((packet.dts * packet.time_base, index, packet) for _, index, packet in waiting)
+    yield item
+    if second is not None:
+        yield second
+    yield from items
+
+
+def _merged(source: Path, parts: list[Path], others: list[int], shifts: list[Fraction]
+            ) -> Iterator[tuple[str, av.Packet]]:
+    """('video', packet) of the parts in order, their timestamps moved back by ``shifts`` (seconds, per part),
+    and ('other', packet) of the source's streams ``others``, interleaved by time."""
     def video() -> Iterator:
-        for part in parts:
-            for when, _, packet in _packets(part, ("video",)):
-                yield when, 0, ("video", packet)
+        for part, shift in zip(parts, shifts, strict=True):
+            for when, _, packet in _leading_dts(_packets(part, ("video",))):
+                if shift:
+                    ticks = round(shift / packet.time_base)
+                    packet.pts = None if packet.pts is None else packet.pts - ticks
+                    packet.dts = None if packet.dts is None else packet.dts - ticks
+                yield when - shift, 0, ("video", packet)
 
     def other() -> Iterator:
         for when, order, packet in _packets(source, (*PASSTHROUGH_TYPES, "video"), others):
@@ -184,11 +249,14 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
-def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: bool = False) -> tuple[str, ...]:
+def join_segments(source: Path, parts: list[Path], output: Path, *, starts: list[int | None] | None = None,
+                  overwrite: bool = False) -> tuple[str, ...]:
     """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video) and
-    attachments into ``output`` (atomic). Returns the notes of what ``output`` could not hold (``held_streams``,
-    ``copy_attachments``)."""
+    attachments into ``output`` (atomic). ``starts``: each part's first frame in the source's video time base (None:
+    the beginning; all None if not given), to undo what a part's muxer moved (``part_shifts``). Returns the notes
+    of what ``output`` could not hold (``held_streams``, ``copy_attachments``)."""
     _check_headers(parts)
+    shifts = part_shifts(source, parts, starts or [None] * len(parts))
     tmp = temporary_path(output)
     try:
         with av.open(str(source)) as src, av.open(str(parts[0])) as first:
@@ -205,8 +273,10 @@ def join_segments(source: Path, parts: list[Path], output: Path, *, overwrite: b
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
-                    out.set_chapters(src.chapters())
-                for kind, packet in _merged(source, parts, list(others)):
+                    out.set_chapters(src.chapters())  # (the parts' own notes said what of the timecode is lost)
+                    notes += marks_not_kept(out.format.name, video.codec_context.name, output.suffix,
+                                            len(src.chapters()), None)
+                for kind, packet in _merged(source, parts, list(others), shifts):
                     packet.stream = video if kind == "video" else others[packet.stream.index]
                     out.mux(packet)
         if output.exists() and not overwrite:

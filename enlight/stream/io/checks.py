@@ -21,6 +21,7 @@ STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
                             ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
+UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part's timing restarts at its start
 
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:

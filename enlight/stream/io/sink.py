@@ -298,6 +298,79 @@ def copy_attachments(out: av.container.OutputContainer, path: Path, attachments:
     return []
 
 
+_TRIAL_TIMECODE = "01:00:00:00"
+
+
+def _trial_with_marks(muxer: str, codec: str) -> bytes:
+    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` in memory with a chapter and a start
+    timecode (as the sink writes them: ``set_chapters`` and the video stream's ``timecode`` tag)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=muxer) as trial:
+        stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
+        formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
+        stream.width, stream.height = 64, 64
+        stream.pix_fmt = "yuv420p" if not formats or "yuv420p" in formats else formats[0]
+        stream.metadata["timecode"] = _TRIAL_TIMECODE
+        trial.set_chapters([{"id": 1, "start": 0, "end": 1, "time_base": Fraction(1, 25), "metadata": {}}])
+        trial.start_encoding()
+        frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+        frame = frame.reformat(format=stream.pix_fmt)
+        frame.pts = 0
+        trial.mux(stream.encode(frame))
+        trial.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=32)
+def _keeps_marks(muxer: str, codec: str) -> tuple[bool, bool]:
+    """(chapters, timecode): whether what FFmpeg's ``muxer`` writes of a chapter and a start timecode is found
+    again when the file is read (``_trial_with_marks``, with ``codec`` where it is one of ``_VIDEO_CODECS``, else
+    or if that fails with the first of them that it takes: what a muxer keeps does not hang on the codec, and
+    those encoders start quickly and quietly). MPEG-TS, AVI, FLV and MPEG-PS take both without a word and write
+    neither; MXF and Ogg keep the timecode, not the chapters. (True, True) where no trial can be made: nothing is
+    known lost, and nothing is said."""
+    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    for name in dict.fromkeys(((codec,) if codec in _VIDEO_CODECS else ()) + _VIDEO_CODECS):
+        try:
+            with av.open(io.BytesIO(_trial_with_marks(muxer, name))) as back:
+                tags = [back.metadata, *(stream.metadata for stream in back.streams)]
+                timecode = any(key.lower() == "timecode" and value == _TRIAL_TIMECODE for t in tags
+                               for key, value in t.items())
+                return bool(back.chapters()), timecode
+        except errors:
+            continue
+    return True, True
+
+
+def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: str | None) -> list[str]:
+    """The note for what a ``kind`` output ('.ts'), written by FFmpeg's ``muxer`` with ``codec`` video, cannot hold
+    of the source's ``chapters`` (their count) and start ``timecode`` (``_keeps_marks``), naming the kinds that
+    keep it; none when it holds both (or there are none). The muxer takes them and drops them silently."""
+    if not chapters and timecode is None:
+        return []
+    keeps_chapters, keeps_timecode = _keeps_marks(muxer, codec)
+    lost_chapters = bool(chapters) and not keeps_chapters
+    lost_timecode = timecode is not None and not keeps_timecode
+    lost = [counted(chapters, "chapter")] if lost_chapters else []
+    lost += [f"the start timecode ({timecode})"] if lost_timecode else []
+    if not lost:
+        return []
+    them = "them" if len(lost) > 1 or (lost_chapters and chapters > 1) else "it"
+    fits = _kinds_keeping((lost_chapters, lost_timecode), exclude=kind)
+    hint = f"; a {' or '.join(fits)} output keeps {them}" if fits else ""
+    return [f"{' and '.join(lost)} not kept: a {kind} output cannot hold {them}{hint}"]
+
+
+def _kinds_keeping(lost: tuple[bool, bool], *, exclude: str) -> list[str]:
+    """Which of .mkv and .mov (other than ``exclude``) keep what was ``lost``: (the chapters, the timecode)."""
+    kinds = []
+    for kind in (".mkv", ".mov"):
+        kept = _keeps_marks(_MUXERS[kind], "libx264")
+        if kind != exclude and all(keeps or not wanted for keeps, wanted in zip(kept, lost, strict=True)):
+            kinds.append(kind)
+    return kinds
+
+
 def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> av.stream.Stream:
     """An output stream in ``out`` for ``source``'s packets, copied as they are, with its tags and disposition
     (the sink's passthrough streams, and the segments' join). A mono or stereo layout without an order ('2
@@ -410,7 +483,8 @@ class VideoSink:
     ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
     stream ``Location`` (URL or stdout), written directly and only closed by all three. ``metadata`` (the
     source's container tags), ``chapters`` (as ``InputContainer.chapters()`` gives them) and ``attachments``
-    (``copy_attachments``) are copied; a data stream the output cannot hold is left out with a note.
+    (``copy_attachments``) are copied; a data stream the output cannot hold is left out with a note, and so are
+    chapters and the start timecode where the output's kind of file drops them (``marks_not_kept``: .ts, .avi).
     """
 
     def __init__(
@@ -519,6 +593,8 @@ class VideoSink:
                 out.metadata[key] = value
         if chapters:
             out.set_chapters(list(chapters))
+        kind = self.path.suffix if self.location.is_file and self.path.suffix else out.format.name
+        self.notes += marks_not_kept(out.format.name, codec.name, kind, len(chapters), info.timecode)
         self._write_header(codec, passthrough)
 
     def _write_header(self, codec: av.Codec, passthrough: Sequence[av.stream.Stream]) -> None:

@@ -7,9 +7,10 @@ such as a camera's GPS and telemetry, other video streams); ``attachments`` list
 
 A damaged file is read the way FFmpeg reads it: a packet that cannot be read or decoded is skipped
 (a passthrough audio packet is test-decoded aside and dropped when its decoder rejects it), decoding
-goes on, and a file cut short (an MP4 whose index points past its end) yields what comes before
-the cut. ``VideoSource.damage`` then says how many packets and frames were lost. A file with no
-decodable frame at all is still a one-line ``EnlightError``.
+goes on, and a file cut short (an MP4 whose index points past its end, a Matroska or WebM file that
+ends before its Segment does: ``enlight.stream.io.matroska``) yields what comes before the cut.
+``VideoSource.damage`` then says how many packets and frames were lost (for Matroska, about how many
+frames: from its header). A file with no decodable frame at all is still a one-line ``EnlightError``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.locations import Location
+from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
@@ -86,6 +88,7 @@ class Damage:
     expected: int
     cut_short: bool
     read_errors: int = 0
+    cut: CutShort | None = None  # a Matroska/WebM file that ends before its Segment: frames then estimated
 
     @property
     def packets_lost(self) -> int:
@@ -96,9 +99,13 @@ class Damage:
         kinds = ", ".join(f"{self.packets[kind]} {kind}" for kind in order if self.packets[kind])
         how = " and cut short" if self.cut_short else ""
         errors = f", {self.read_errors} read errors" if self.read_errors else ""
-        return (f"the input is damaged{how}: {self.packets_lost} packets lost ({kinds}{errors}), "
-                f"{self.frames} of {self.expected} frames lost; every decodable frame and the audio "
-                "that survived were kept")
+        lost = [f"{self.packets_lost} packets lost ({kinds}{errors})"] if self.packets_lost or not self.cut else []
+        if self.cut:
+            lost.append(f"{self.cut.missing} bytes missing at its end (its Matroska header declares "
+                        f"{self.cut.declared}, the file has {self.cut.present})")
+        about = "about " if self.cut else ""
+        return (f"the input is damaged{how}: {', '.join(lost)}, {about}{self.frames} of {self.expected} frames lost; "
+                "every decodable frame and the audio that survived were kept")
 
 
 def decoder_threads() -> int:
@@ -179,6 +186,7 @@ class VideoSource:
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
+        self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments])
         self.notes += [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x"
@@ -259,15 +267,18 @@ class VideoSource:
     @property
     def damage(self) -> Damage | None:
         """What was lost to damage, once iteration has ended; None for an intact input."""
-        if not (self._skipped or self._missing or self._read_errors):
+        if not (self._skipped or self._missing or self._read_errors or self._cut):
             return None
         packets: dict[str, int] = {}
         for counts in (self._skipped, self._missing):
             for kind, n in counts.items():
                 packets[kind] = packets.get(kind, 0) + n
         expected = self._video_packets + self._missing.get("video", 0)
+        if self._cut is not None:  # no index past the cut: the frames the header declares, or its duration gives
+            declared = declared_frames(dict(self.video_stream.metadata), self.info.average_rate)
+            expected = max(expected, self.frames_decoded, declared or self.info.frame_count or 0)
         return Damage(packets=packets, frames=max(0, expected - self.frames_decoded), expected=expected,
-                      cut_short=bool(self._missing), read_errors=self._read_errors)
+                      cut_short=bool(self._missing or self._cut), read_errors=self._read_errors, cut=self._cut)
 
     def _packets(self) -> Iterator[av.Packet]:
         """Demuxed packets of the streams read. In a file, a read error skips ahead to the next
@@ -293,8 +304,8 @@ class VideoSource:
                 demux = self.container.demux(streams)
                 continue
             errors_in_a_row = 0
-            if packet.stream is self.video_stream and packet.size:
-                self._video_packets += 1
+            if packet.stream is self.video_stream and packet.size and not packet.is_discard:
+                self._video_packets += 1  # (not those an edit list hides: they decode, but show no frame)
             yield packet
 
     def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
@@ -503,7 +514,7 @@ def _missing_packets(path: Path | str, streams: list) -> dict[str, int]:
         count = len(entries)
         if not count or entries[count - 1].pos + entries[count - 1].size <= size:
             continue  # a quick look at the last entry first: most files are complete
-        n = sum(1 for i in range(count) if entries[i].pos >= size)
+        n = sum(1 for i in range(count) if entries[i].pos >= size and not entries[i].is_discard)
         if n:
             missing[stream.type] = missing.get(stream.type, 0) + n
     return missing
@@ -586,14 +597,24 @@ def stream_tags(stream) -> tuple[tuple[str, str], ...]:
 
 
 def _frame_count(stream, container, rate: Fraction) -> int | None:
-    """The video stream's frame count from the container index, else estimated from a duration; None if unknown."""
+    """The video stream's frame count from the container index (the frames it shows: ``_hidden_packets``), else
+    estimated from a duration; None if unknown."""
     if stream.frames:
-        return stream.frames
+        return max(1, stream.frames - _hidden_packets(stream))
     if stream.duration and stream.time_base:
         return max(1, round(float(stream.duration * stream.time_base * rate)))
     if container.duration:
         return max(1, round(container.duration / av.time_base * float(rate)))
     return None
+
+
+def _hidden_packets(stream) -> int:
+    """The packets of ``stream`` that an MP4 or MOV edit list hides: indexed (the header's frame count includes
+    them) and decoded, as the frames after them need them, but not shown. A clip cut without re-encoding
+    (``ffmpeg -ss 1.3 -i in.mp4 -c copy``, a phone's trim) starts at the keyframe before its cut and hides the
+    frames up to it; FFmpeg flags their index entries as discarded (0.2 us an entry: 11 ms for 60,000)."""
+    entries = stream.index_entries
+    return sum(1 for i in range(len(entries)) if entries[i].is_discard)
 
 
 def _sample_aspect(stream) -> Fraction | None:

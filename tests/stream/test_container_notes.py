@@ -1,0 +1,79 @@
+"""What an output's kind of file cannot hold is said in one note, and the run goes on: chapters and the start
+timecode, which MPEG-TS and AVI take without a word and drop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+
+from enlight.cli.video import main
+from enlight.stream.io.sink import marks_not_kept
+from tests.media import chaptered_clip
+
+FRAMES = 25
+TIMECODE = "01:02:03:04"
+
+
+def _chaptered_clip(path: Path) -> Path:
+    """An MP4 with two chapters and a start timecode (written as a timecode track), a keyframe every 5 frames
+    (for --segments)."""
+    return chaptered_clip(path, frames=FRAMES, width=64, height=48, gop=5, chapter_ms=500, timecode=TIMECODE)
+
+
+def _marks(path: Path) -> tuple[list[str], bool, int]:
+    """(chapter titles, whether a start timecode is there, frames) of a file."""
+    with av.open(str(path)) as container:
+        tags = [container.metadata, *(s.metadata for s in container.streams)]
+        timecode = any(k.lower() == "timecode" and v == TIMECODE for t in tags for k, v in t.items())
+        titles = [c["metadata"].get("title", "") for c in container.chapters()]
+        frames = sum(1 for _ in container.decode(video=0))
+    return titles, timecode, frames
+
+
+def _run(capsys, src: Path, out: Path, weights: Path) -> tuple[int, list[str]]:
+    code = main([str(src), "-o", str(out), "--weights", str(weights)])
+    err = capsys.readouterr().err.replace("\r", "\n")
+    return code, [line for line in err.splitlines() if ": note: " in line or ": error: " in line]
+
+
+@pytest.mark.parametrize("suffix", [".ts", ".avi"])
+def test_chapters_and_timecode_an_output_cannot_hold_are_said_in_one_note(suffix, tmp_path, weights, capsys):
+    src = _chaptered_clip(tmp_path / "cctv.mp4")
+    assert _marks(src) == (["Gate", "Yard"], True, FRAMES)
+    out = tmp_path / f"out{suffix}"
+    code, lines = _run(capsys, src, out, weights)
+    assert code == 0, lines
+    assert lines == [f"enlight-video: note: 2 chapters and the start timecode ({TIMECODE}) not kept: a {suffix} "
+                     "output cannot hold them; a .mkv or .mov output keeps them"], lines
+    assert _marks(out) == ([], False, FRAMES)  # what the note says: the frames are all there, the marks are not
+
+
+def test_the_segments_join_says_the_chapters_it_cannot_hold(tmp_path, weights, capsys):
+    src = _chaptered_clip(tmp_path / "cctv.mp4")
+    code = main([str(src), "-o", str(tmp_path / "out.ts"), "--weights", str(weights), "--segments", "2"])
+    table = capsys.readouterr().err.replace("\r", "\n")  # (the batch's table lists a file's notes under it)
+    assert code == 0, table
+    assert "note: 2 chapters not kept: a .ts output cannot hold them; a .mkv or .mov output keeps them" in table
+    assert _marks(tmp_path / "out.ts") == ([], False, FRAMES)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mov", ".mp4"])
+def test_outputs_that_hold_chapters_and_timecode_keep_them_without_a_note(suffix, tmp_path, weights, capsys):
+    src = _chaptered_clip(tmp_path / "cctv.mp4")
+    out = tmp_path / f"out{suffix}"
+    code, lines = _run(capsys, src, out, weights)
+    assert code == 0 and lines == [], lines
+    assert _marks(out) == (["Gate", "Yard"], True, FRAMES)
+
+
+def test_the_note_names_only_what_is_lost():
+    assert marks_not_kept("mxf", "libx264", ".mxf", 2, TIMECODE) == [
+        "2 chapters not kept: a .mxf output cannot hold them; a .mkv or .mov output keeps them"]
+    assert marks_not_kept("mpegts", "libx264", ".ts", 0, TIMECODE) == [
+        f"the start timecode ({TIMECODE}) not kept: a .ts output cannot hold it; a .mkv or .mov output keeps it"]
+    assert marks_not_kept("mpegts", "libx264", "mpegts", 1, None) == [
+        "1 chapter not kept: a mpegts output cannot hold it; a .mkv or .mov output keeps it"]
+    assert marks_not_kept("matroska", "libx264", ".mkv", 2, TIMECODE) == []
+    assert marks_not_kept("mpegts", "libx264", ".ts", 0, None) == []

@@ -1,0 +1,43 @@
+"""--segments: the joined file holds the same frames at the same times as one run, in every container it writes.
+
+Matroska leaves the decoding time unset on a stream's first packets (its first keyframe among them): the join
+dropped them, and a segmented .mkv or .webm decoded to nothing. An MPEG-TS part that starts at the beginning is
+moved later by the encoder's delay (it holds no negative decoding time) and the others are not: the join into .ts
+failed ('Invalid argument'). AVI parts restart their timing, so --segments into .avi is refused before any work.
+"""
+
+from __future__ import annotations
+
+import av
+import pytest
+
+from tests.media import make_clip
+
+
+def _frames_and_audio(path) -> tuple[list[float], int]:
+    """(the video frames' times in seconds, the audio packets) of a file."""
+    with av.open(str(path)) as container:
+        times = [float(frame.time) for frame in container.decode(video=0)]
+    with av.open(str(path)) as container:
+        audio = sum(1 for packet in container.demux(audio=0) if packet.size) if container.streams.audio else 0
+    return times, audio
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".ts", ".mp4"])
+def test_the_join_has_the_frames_and_times_of_one_run(suffix, tmp_path, weights, cli):
+    src = make_clip(tmp_path / "cam.mp4", frames=30, gop=5, audio=suffix != ".webm")  # (WebM holds no AAC)
+    one, joined = tmp_path / f"one{suffix}", tmp_path / f"joined{suffix}"
+    assert cli(src, "-o", one, "--weights", weights, "-q").returncode == 0
+    result = cli(src, "-o", joined, "--weights", weights, "--segments", "3", "-q")
+    assert result.returncode == 0, result.stderr
+    times, audio = _frames_and_audio(joined)
+    assert len(times) == 30 and (audio > 0) == (suffix != ".webm")
+    assert (times, audio) == _frames_and_audio(one)
+
+
+def test_segments_into_avi_are_refused_before_any_work(tmp_path, weights, cli):
+    src = make_clip(tmp_path / "cam.mp4", frames=30, gop=5)
+    result = cli(src, "-o", tmp_path / "out.avi", "--weights", weights, "--segments", "2")
+    assert result.returncode == 2 and len(result.stderr_lines) == 1
+    assert "--segments cannot join parts into .avi" in result.stderr_lines[0]
+    assert not (tmp_path / "out.avi").exists()
