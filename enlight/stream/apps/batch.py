@@ -331,7 +331,7 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
         if not failed:
             try:
                 joined = join_segments(item.input, [Path(t.output) for t in item.tasks], item.output,
-                                       starts=[t.segment.start_pts for t in item.tasks], overwrite=item.overwrite)
+                                       [t.segment.start_pts for t in item.tasks], overwrite=item.overwrite)
             except EnlightError as exc:
                 status, why = "failed", str(exc)
         shutil.rmtree(item.folder, ignore_errors=True)

@@ -4,10 +4,11 @@
     run_segment(task, ...)        -> the segment's frames enhanced and encoded into their own file;
                                      it starts ``warmup`` frames early so the temporal state (smoothing,
                                      denoising) is warmed up at the join, and discards those frames
-    join_segments(source, parts, output)
+    join_segments(source, parts, output, starts)
                                   -> the segments' video packets remuxed into one file (no re-encoding),
                                      the source's audio, subtitle and data packets and attachments
-                                     copied once, the source's container metadata and rotation;
+                                     copied once, the source's container metadata and rotation, each
+                                     part's times aligned to the source's (``starts``: its first frame);
                                      temporary file + atomic rename
 
 Every segment is encoded with the same encoder settings and the source's timestamps, so its packets
@@ -249,14 +250,14 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
-def join_segments(source: Path, parts: list[Path], output: Path, *, starts: list[int | None] | None = None,
+def join_segments(source: Path, parts: list[Path], output: Path, starts: list[int | None], *,
                   overwrite: bool = False) -> tuple[str, ...]:
     """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video) and
     attachments into ``output`` (atomic). ``starts``: each part's first frame in the source's video time base (None:
-    the beginning; all None if not given), to undo what a part's muxer moved (``part_shifts``). Returns the notes
+    the beginning; ``Segment.start_pts``), to undo what a part's muxer moved (``part_shifts``). Returns the notes
     of what ``output`` could not hold (``held_streams``, ``copy_attachments``)."""
     _check_headers(parts)
-    shifts = part_shifts(source, parts, starts or [None] * len(parts))
+    shifts = part_shifts(source, parts, starts)
     tmp = temporary_path(output)
     try:
         with av.open(str(source)) as src, av.open(str(parts[0])) as first:
