@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
+from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.images.PHOTO_SUFFIXES are enhanced as photos
@@ -101,7 +102,7 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
             av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
         except ValueError:
             _check_container_guess(output)
-    probe = folder / f".{output.name}.enlight-probe-{os.getpid()}"
+    probe = temporary_path(output)  # named as a temporary: one a run killed right here left is removed later
     try:
         probe.touch()
         probe.unlink()
