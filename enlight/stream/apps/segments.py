@@ -23,6 +23,7 @@ import heapq
 import os
 from collections.abc import Callable, Iterator
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 
 import av
@@ -170,11 +171,16 @@ def _packets(path: Path, kinds: tuple[str, ...], indices: list[int] | None = Non
         container.close()
 
 
+FIRST_PACKETS = 64  # the first shown frame is among a file's first packets (B-frame reordering goes a few deep)
+
+
 def _first_pts(path: Path) -> Fraction | None:
-    """The earliest presentation time (seconds) of a file's video packets; None without any."""
+    """The earliest presentation time (seconds) of a file's shown video frames (packets an edit list hides
+    left out), from its first FIRST_PACKETS packets; None without any."""
     with av.open(str(path)) as container:
         stream = enhanced_stream(container)
-        times = [packet.pts * packet.time_base for packet in container.demux(stream) if packet.pts is not None]
+        times = [packet.pts * packet.time_base for packet in islice(container.demux(stream), FIRST_PACKETS)
+                 if packet.pts is not None and not packet.is_discard]
     return min(times, default=None)
 
 
