@@ -111,4 +111,4 @@ def test_the_default_budget_says_where_it_comes_from():
     assert re.fullmatch(r"[\d.]+ (MB|GB) left: 80% of the [\d.]+ (MB|GB) available \(--max-memory GB sets the "
                         r"process's limit\)", budget.explain())
     plan = plan_memory(640, 360, quality="fast", budget=memory_budget(64))
-    assert plan.budget_text().startswith("--max-memory 64 GB, less the ") and plan.budget_text().endswith(" GB")
+    assert plan.budget.explain().startswith("--max-memory 64 GB, less the ") and plan.budget.explain().endswith(" GB")

@@ -68,22 +68,26 @@ class PhotoStats:
     def frames(self) -> int:
         return self.count
 
+    def _pages_note(self) -> str:
+        return f"page 1 of {self.pages}: the other pages are not written" if self.pages > 1 else ""
+
+    def _unkept_note(self) -> str:
+        return f"not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)}" \
+            if self.unkept else ""
+
     def notes(self) -> tuple[str, ...]:
         """What of the picture was not written, for a folder's table (the summary line says it too)."""
-        pages = (f"page 1 of {self.pages}: the other pages are not written",) if self.pages > 1 else ()
-        unkept = f"not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)}"
-        return pages + ((unkept,) if self.unkept else ())
+        return tuple(note for note in (self._pages_note(), self._unkept_note()) if note)
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
         what = "photo" if self.count == 1 else f"animation of {counted(self.count, 'frame')}"
         if self.pages > 1:
-            what += f" (page 1 of {self.pages}: the other pages are not written)"
+            what += f" ({self._pages_note()})"
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
-        unkept = f" (not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)})" \
-            if self.unkept else ""
+        unkept = f" ({self._unkept_note()})" if self.unkept else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{pieces}) -> {self.output}{unkept}")
 

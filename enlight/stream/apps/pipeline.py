@@ -184,7 +184,7 @@ def plan_notes(config: PipelineConfig, plan: MemoryPlan, info) -> tuple[str, ...
     if plan.batch_size == config.batch_size:
         return ()
     return (f"batch size {config.batch_size} -> {plan.batch_size} so that {info.width}x{info.height} frames fit "
-            f"in memory (about {plan.estimate_bytes / GiB:.1f} GB of frames and model work; {plan.budget_text()})",)
+            f"in memory (about {plan.estimate_bytes / GiB:.1f} GB of frames and model work; {plan.budget.explain()})",)
 
 
 def _locations(config: PipelineConfig) -> tuple[Location, Location]:

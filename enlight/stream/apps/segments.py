@@ -174,14 +174,14 @@ def _packets(path: Path, kinds: tuple[str, ...], indices: list[int] | None = Non
 FIRST_PACKETS = 64  # the first shown frame is among a file's first packets (B-frame reordering goes a few deep)
 
 
-def _first_pts(path: Path) -> Fraction | None:
-    """The earliest presentation time (seconds) of a file's shown video frames (packets an edit list hides
-    left out), from its first FIRST_PACKETS packets; None without any."""
+def _first_pts(path: Path) -> tuple[Fraction | None, Fraction]:
+    """(the earliest presentation time, seconds, of a file's shown video frames (packets an edit list hides left
+    out), from its first FIRST_PACKETS packets, None without any; the video stream's time base)."""
     with av.open(str(path)) as container:
         stream = enhanced_stream(container)
         times = [packet.pts * packet.time_base for packet in islice(container.demux(stream), FIRST_PACKETS)
                  if packet.pts is not None and not packet.is_discard]
-    return min(times, default=None)
+        return min(times, default=None), stream.time_base
 
 
 def part_shifts(source: Path, parts: list[Path], starts: list[int | None]) -> list[Fraction]:
@@ -189,12 +189,11 @@ def part_shifts(source: Path, parts: list[Path], starts: list[int | None]) -> li
     beginning moves it later by the encoder's delay where the format holds no negative decoding time (MPEG-TS,
     AVI: part 0's decoding times would start 2 frames before 0), and not the others, which would then overlap
     at the join. ``starts``: each part's first frame, in the source's video time base (None: the beginning)."""
-    with av.open(str(source)) as container:
-        base = enhanced_stream(container).time_base
-    beginning = _first_pts(source) or Fraction(0)
+    beginning, base = _first_pts(source)
+    beginning = beginning or Fraction(0)
     shifts = []
     for part, start in zip(parts, starts, strict=True):
-        first = _first_pts(part)
+        first, _ = _first_pts(part)
         shifts.append(Fraction(0) if first is None else first - (beginning if start is None else start * base))
     return shifts
 

@@ -115,11 +115,6 @@ class MemoryPlan:
     estimate_bytes: int
     budget: Budget = Budget(0)
 
-    def budget_text(self) -> str:
-        """The budget it was planned to fit, for a note ('--max-memory 4 GB, less the 0.5 GB this process already
-        holds (libraries, the model), leaves 3.5 GB')."""
-        return self.budget.explain()
-
 
 def plan_memory(width: int, height: int, *, quality: str, model: str = "enlightengan", batch_size: int = 4,
                 on_cuda: bool = False, budget: Budget | None = None) -> MemoryPlan:
