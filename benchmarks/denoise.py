@@ -188,7 +188,7 @@ class Enhance:
         self.backend = build_backend(self.plan)
 
     def __call__(self, frames: list[np.ndarray], denoise: str = "off", batch: int = 4) -> list[np.ndarray]:
-        from enlight.stream.core.denoise import DenoiseConfig
+        from enlight.stream.core.denoise_config import DenoiseConfig
         from enlight.stream.core.enhancer import Enhancer
 
         plan = self.plan
@@ -391,7 +391,7 @@ def cost(frames: int, repeats: int = 2) -> dict:
     """The fast preset's end-to-end fps (pipeline.run, file to file) at 854x480, off vs each level,
     interleaved ``repeats`` times (this machine is shared: medians)."""
     from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.core.denoise import DenoiseConfig
+    from enlight.stream.core.denoise_config import DenoiseConfig
     from enlight.stream.core.plan import make_plan
 
     fps: dict[str, list[float]] = {"off": [], **{level: [] for level in OURS}}

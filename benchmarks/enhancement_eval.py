@@ -24,7 +24,7 @@ from enlight.models import default_weights, load_generator
 from enlight.quality.niqe import niqe
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]

@@ -51,7 +51,7 @@ from enlight.quality.structure import border_excess, hue_change, structure_kept
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]

@@ -28,7 +28,7 @@ from enlight.quality.flicker import aligned_temporal_std, motion_compensated_fli
 from enlight.stream.core.choices import SMOOTH_TARGETS
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.train.data import load_rgb
 
 REPO = Path(__file__).resolve().parents[1]

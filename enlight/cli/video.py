@@ -228,7 +228,7 @@ def _plan(args, *, live: bool, workload=None):
 def _plan_options(args, *, live: bool, workload=None) -> dict:
     """``make_plan``'s keyword arguments from the model options (picklable: batch workers make their own plan).
     workload: what ``--quality auto`` decides for (``enlight.stream.core.auto_quality.Workload``)."""
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.core.smoothing_config import SmoothingConfig
 
     return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,

@@ -143,7 +143,7 @@ def test_pipelined_cuda_enhancer_matches_cpu():
     import numpy as np
 
     from enlight.stream.core.enhancer import Enhancer
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.core.smoothing_config import SmoothingConfig
 
     generator = build_generator(base_channels=8).eval()
     rng = np.random.default_rng(0)
@@ -178,7 +178,7 @@ def test_grey_sources_stay_grey():
     from enlight.ops.luma import grey_uint8
     from enlight.ops.pixels import to_model_input, to_uint8
     from enlight.ops.scaled import scaled_enhance
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.core.smoothing_config import SmoothingConfig
 
     scaled = Enhancer(backend, SmoothingConfig(strength=0), grey=True, scale=2)(grey)
     assert (scaled[..., 0] == scaled[..., 1]).all() and (scaled[..., 1] == scaled[..., 2]).all()

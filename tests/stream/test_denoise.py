@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from enlight.stream.apps.pipeline import PipelineConfig, run
-from enlight.stream.core.denoise import Denoise, DenoiseConfig, Denoiser
+from enlight.stream.core.denoise import Denoise, Denoiser
+from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.denoise_noise import NoiseEstimator
 from enlight.stream.core.denoise_ops import half, half_of_squares, move
 from enlight.stream.core.enhancer import Enhancer

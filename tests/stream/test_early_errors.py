@@ -24,7 +24,7 @@ def test_choices_match_what_implements_them():
     from enlight.models.zoo import MODELS
     from enlight.stream.backends.base import available_backends
     from enlight.stream.core.presets import QUALITIES
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.core.smoothing_config import SmoothingConfig
     from enlight.stream.io.chroma import GREY_MODES
 
     assert choices.MODELS == MODELS

@@ -11,7 +11,7 @@ from enlight.models import attention_map, build_generator, load_generator, save_
 from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb

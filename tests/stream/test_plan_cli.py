@@ -4,7 +4,7 @@ has one limit for the smoothing strength everywhere."""
 import pytest
 
 from enlight.stream.core.choices import MAX_SMOOTHING
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from tests.media import make_clip, read_video
 
 

@@ -13,7 +13,7 @@ from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan, model_threads
 from enlight.stream.core.presets import QUALITIES, quality_preset
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from tests.media import make_clip, read_video
 
 

@@ -11,7 +11,7 @@ from enlight.ops.scaled import guided_upsample, reduced_size, scaled_enhance, sc
 from enlight.stream.backends import create_backend
 from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.core.stages import Combine, ModelInput, Work
 
 OFF = SmoothingConfig(strength=0)

@@ -5,7 +5,8 @@ import torch
 from enlight.ops.luma import attention_map, luma
 from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.quality.flicker import motion_compensated_flicker
-from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig, gate_luma
+from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, gate_luma
+from enlight.stream.core.smoothing_config import SmoothingConfig
 
 
 def noisy_static(frames=40, noise=0.02, seed=0):

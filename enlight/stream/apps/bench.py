@@ -167,7 +167,7 @@ def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
 
     from enlight.stream.backends.torch import torch_threads
     from enlight.stream.core.enhancer import Enhancer
-    from enlight.stream.core.smoothing import SmoothingConfig
+    from enlight.stream.core.smoothing_config import SmoothingConfig
 
     enhancer = Enhancer.from_plan(replace(plan, smoothing=SmoothingConfig(strength=0)), backend)
     width, height = size

@@ -49,69 +49,26 @@ of them (measured 0.3 ms per 854x480 pass on one thread, 8 ms on two with the ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from enlight.stream.backends.torch import torch_threads
-from enlight.stream.core.choices import DENOISE_LEVELS
+from enlight.stream.core.denoise_config import (
+    GATE_SIGMAS,
+    MIN_SIDE,
+    NOISE_EVERY,
+    NOISE_FLOOR,
+    NOISE_FLOOR_OFF,
+    REGION_CAP,
+    REGION_SIGMAS,
+    SCENE_CUT,
+    TEMPORAL_EXCESS,
+    DenoiseConfig,
+)
 from enlight.stream.core.denoise_local import LocalMotion, NoiseBilateral
 from enlight.stream.core.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.motion import analysis_luma, global_shift
 from enlight.stream.core.stages import Work
-
-# level -> (frames averaged at most, spatial strength); measured in docs/quality.md ("Denoising")
-LEVEL_PARAMS = {"light": (8, 2.0), "strong": (16, 4.0)}
-GATE_SIGMAS = 3.0  # differences beyond ~3 noise standard deviations count as motion
-SCENE_CUT = 0.2  # a frame where the mean gate falls below this is a new scene: the state is reset
-NOISE_EVERY = 4  # the noise is estimated on each of the first 4 frames, then on every 4th
-MIN_SIDE = 8  # smaller frames pass unchanged
-NOISE_FLOOR = 1.0  # frames whose noise (rms standard deviation, 0..255) is under this pass unchanged: clean
-#                    night footage measured 0.29-0.83 over whole frames (its codec removed the pixel noise;
-#                    denoising it only lost NIQE: dashcam 14.30 -> 15.90), the synthetic clips 4.5-6.5
-NOISE_FLOOR_OFF = 0.8  # once denoising, it stops only under this (a clip near the floor does not flip on/off)
-TEMPORAL_EXCESS = 9.0  # the gate's noise measured over time may exceed the spatial prediction this much
-REGION_CAP = 16.0  # a value of z^2 adds at most this to its region's mean (``denoise_ops.region_excess``)
-REGION_SIGMAS = 2.0  # a region's mean counts from this many robust spreads above the frame's median
-
-
-@dataclass(frozen=True)
-class DenoiseConfig:
-    """level: 'off', 'light' or 'strong' (``DENOISE_LEVELS``); frames and spatial: see the module.
-    refine: the gate's colour term (``Denoiser._colour_excess``, every device) and, on CPU frames, the optical
-    flow and the bilateral (``denoise_local``) too; ``make_plan`` turns them off for a reduced-size preset on a
-    CPU over 0.15 MP, where they would cost a quarter to a half of its frame rate (docs/quality.md,
-    "Denoising")."""
-
-    level: str = "off"
-    refine: bool = True
-
-    def __post_init__(self) -> None:
-        if self.level not in DENOISE_LEVELS:
-            raise ValueError(f"denoise level must be one of {', '.join(DENOISE_LEVELS)}, got {self.level}")
-
-    @property
-    def enabled(self) -> bool:
-        return self.level != "off"
-
-    @property
-    def frames(self) -> int:
-        return LEVEL_PARAMS[self.level][0] if self.enabled else 1
-
-    @property
-    def spatial(self) -> float:
-        return LEVEL_PARAMS[self.level][1] if self.enabled else 0.0
-
-    def describe(self) -> str:
-        if not self.enabled:
-            return "off"
-        if not self.refine:
-            return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion, motion-gated; "
-                    f"spatial guided filter x{self.spatial:g} where fewer were averaged; noise estimated per clip)")
-        return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion and, on a CPU, "
-                f"the optical flow, motion-gated; spatial guided filter x{self.spatial:g} where fewer were "
-                f"averaged, and a bilateral on a CPU; noise estimated per clip)")
 
 
 class Denoiser:

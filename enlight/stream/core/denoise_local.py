@@ -25,17 +25,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from enlight.stream.core.denoise_config import (
+    BILATERAL_DIAMETER,
+    BILATERAL_RANGE,
+    BILATERAL_SPACE,
+    FLOW_LEVEL,
+    FLOW_MIN_SIDE,
+    FLOW_SNAP,
+    SPATIAL_FRAMES,
+)
 from enlight.stream.core.denoise_noise import NoiseEstimator
 from enlight.stream.core.denoise_ops import box, full, half
 
-FLOW_SNAP = 0.5  # residual flow vectors shorter than this (pixels) are dropped: the global move is exact
-FLOW_LEVEL = 160.0  # the flow sees the channel mean stretched so its 99th percentile is at this 8-bit value
-BILATERAL_DIAMETER = 7  # pixels
-BILATERAL_SPACE = 4.0  # the spatial sigma, pixels
-BILATERAL_RANGE = 3.0  # the range sigma, in noise standard deviations of one channel (x sqrt(3): OpenCV
-#                        takes the sum of the three channels' differences)
-FLOW_MIN_SIDE = 16  # the flow needs this many half-grid pixels on each side (DIS refuses under 12)
-SPATIAL_FRAMES = 6  # the bilateral's weight falls linearly from 1 (one frame averaged) to 0 at this count
 _INVERSE = 4096  # entries of the inverse transform's table (linear interpolation between them)
 BAND = 64  # rows per band of the bilateral's boxes (full grid)
 WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call

@@ -14,12 +14,15 @@ import math
 import torch
 import torch.nn.functional as F
 
-NOISE_BINS = 16  # noise variance is tabulated against sqrt(intensity) in this many bins over 0..255
-MIN_SAMPLES = 64  # a bin with fewer residual samples in a frame takes the frame's pooled estimate
-NOISE_MEMORY = 0.8  # per-frame estimates enter the clip's table by this exponential average
-TRIM_SIGMAS = 2.0  # the noise estimate trims residuals beyond this many of its standard deviations
-QUANTISATION = 1 / 12  # the variance of 8-bit rounding: the least noise any frame has
-NOISE_STRIDE = 4  # the residual is sampled on every 4th pixel of every 4th row (plenty, and cheap)
+from enlight.stream.core.denoise_config import (
+    MIN_SAMPLES,
+    NOISE_BINS,
+    NOISE_MEMORY,
+    NOISE_STRIDE,
+    QUANTISATION,
+    TRIM_SIGMAS,
+)
+
 _IMMERKAER = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
 
 

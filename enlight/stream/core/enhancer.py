@@ -25,9 +25,11 @@ import numpy as np
 import torch
 
 from enlight.stream.backends.base import Backend
-from enlight.stream.core.denoise import Denoise, DenoiseConfig, Denoiser
+from enlight.stream.core.denoise import Denoise, Denoiser
+from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.plan import InferencePlan
-from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother, SmoothingConfig
+from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother
+from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.core.stages import (
     AttentionSmoothing,
     Combine,

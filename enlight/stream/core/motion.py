@@ -10,9 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-ANALYSIS_SHORT_SIDE = 96  # phase correlation runs on the luma area-downsampled to about this size
-MAX_SHIFT_FRACTION = 0.125  # larger global shifts are not shake: reported as 0 (the motion gate handles them)
-PEAK_SIGMAS = 6.0  # a correlation peak below 6 / sqrt(pixels) is noise (flat or unrelated frames): shift 0
+from enlight.stream.core.smoothing_config import ANALYSIS_SHORT_SIDE, MAX_SHIFT_FRACTION, PEAK_SIGMAS
 
 
 def analysis_luma(luma: torch.Tensor) -> tuple[torch.Tensor, int]:

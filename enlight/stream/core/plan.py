@@ -24,9 +24,9 @@ from enlight.stream.backends.torch import TorchBackendConfig
 from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
 from enlight.stream.core.choices import PRECISIONS
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
-from enlight.stream.core.denoise import DenoiseConfig
+from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
-from enlight.stream.core.smoothing import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig
 
 RuntimeOptions = TorchBackendConfig | OnnxRuntimeConfig | TensorRTConfig
 

@@ -26,42 +26,12 @@ Strength 0 returns its input unchanged (frame by frame). Strength is at most ``M
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from enlight.ops.luma import luma as luma_of
-from enlight.stream.core.choices import MAX_SMOOTHING, SMOOTH_TARGET, SMOOTH_TARGETS, SMOOTHING_STRENGTH
 from enlight.stream.core.denoise_ops import box
 from enlight.stream.core.motion import analysis_luma, global_shift, translate
-
-
-@dataclass(frozen=True)
-class SmoothingConfig:
-    """strength in [0, MAX_SMOOTHING] (0 = off); target: correction, attention or both; thresholds in
-    luma units ([0, 1]). Defaults from docs/quality.md."""
-
-    strength: float = SMOOTHING_STRENGTH
-    target: str = SMOOTH_TARGET
-    motion_threshold: float = 0.08
-    scene_cut_threshold: float = 0.15
-    follow_camera: bool = True  # move the state along the global (shake) motion
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.strength <= MAX_SMOOTHING:
-            raise ValueError(f"smoothing strength must be within [0, {MAX_SMOOTHING}], got {self.strength}")
-        if self.target not in SMOOTH_TARGETS:
-            raise ValueError(f"smoothing target must be one of {', '.join(SMOOTH_TARGETS)}, got {self.target}")
-        if self.motion_threshold <= 0 or self.scene_cut_threshold <= 0:
-            raise ValueError("smoothing thresholds must be positive")
-
-    @property
-    def smooths_correction(self) -> bool:
-        return self.strength > 0 and self.target in ("correction", "both")
-
-    @property
-    def smooths_attention(self) -> bool:
-        return self.strength > 0 and self.target in ("attention", "both")
+from enlight.stream.core.smoothing_config import SmoothingConfig
 
 
 def gate_luma(frames: torch.Tensor) -> torch.Tensor:
