@@ -59,8 +59,9 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     import torch
 
+    from enlight.models.bundled import WEIGHTS_DIR
     from enlight.models.onnx_export import INPUT_NAMES, export_onnx_bytes
-    from enlight.models.weights import WEIGHTS_DIR, load_generator
+    from enlight.models.weights import load_generator
     from enlight.ops.luma import attention_map
     from enlight.stream.apps.bench import cpu_info, machine_line
 

@@ -127,11 +127,16 @@ def _sink_convert(sink: VideoSink):
 def _batch_hooks(enhancer: Enhancer):
     if hasattr(enhancer, "to_batch"):
         return enhancer.to_batch, enhancer.from_batch
+    if getattr(enhancer, "cpu_forms", False):  # the numpy forms of the stages (no torch)
+        return np.stack, (lambda result: result)
     return (lambda pixels: torch.from_numpy(np.stack(pixels))), (lambda result: result.numpy())
 
 
 def _enhance_timed(enhancer: Enhancer, pixels: list, stage_times: dict) -> list:
-    from enlight.stream.core.stages import Work
+    try:
+        from enlight.stream.core.work import Work
+    except ImportError:  # before the CPU forms of the stages
+        from enlight.stream.core.stages import Work
 
     to_batch, from_batch = _batch_hooks(enhancer)
     batch = to_batch(pixels)
@@ -237,9 +242,12 @@ def thread_budget(plan) -> dict:
 def around_model_threads():
     """The torch threads a file run gives the work around the model (issue 17: one on a CPU)."""
     try:
-        from enlight.stream.backends.torch import torch_threads
-    except ImportError:  # before issue 17: torch's default, every core
-        return contextlib.nullcontext()
+        from enlight.ops.threads import torch_threads
+    except ImportError:
+        try:
+            from enlight.stream.backends.torch import torch_threads
+        except ImportError:  # before issue 17: torch's default, every core
+            return contextlib.nullcontext()
     return torch_threads(1)
 
 

@@ -26,7 +26,8 @@ def measure(weights: str, sizes: list[str], calls: int) -> dict[str, float]:
     """Median ms per call of the generator ``weights`` (a file in enlight/models/weights) at each WxH."""
     import torch
 
-    from enlight.models.weights import WEIGHTS_DIR, load_generator
+    from enlight.models.bundled import WEIGHTS_DIR
+    from enlight.models.weights import load_generator
     from enlight.ops.luma import attention_map
 
     torch.set_num_threads(1)

@@ -85,7 +85,7 @@ def preset_variants() -> dict[str, tuple[Backend, float, str]]:
     dot products; this CPU's own choice is the row ``balanced``); and the fast preset with plain bilinear
     upsampling of its correction instead of the guided filter (which of the two keeps more detail). Each:
     (backend, scale, upsample)."""
-    from enlight.models.weights import WEIGHTS_DIR
+    from enlight.models.bundled import WEIGHTS_DIR
     from enlight.stream.core.presets import QUALITIES
 
     plans = {name: make_plan(quality=name, device="cpu") for name in QUALITIES}

@@ -13,8 +13,9 @@ DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and e
 
 
 def bench_command(argv: list[str]) -> int:
+    from enlight.models.bundled import DEFAULT_WEIGHTS
     from enlight.models.generator import build_generator
-    from enlight.models.weights import DEFAULT_WEIGHTS, load_generator
+    from enlight.models.weights import load_generator
     from enlight.stream.apps import bench
 
     parser = OneLineParser(prog=f"{PROG} bench", description=DESCRIPTION)

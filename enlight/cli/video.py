@@ -411,7 +411,8 @@ def _convert_weights(argv: list[str]) -> int:
 
 
 def _export(argv: list[str]) -> int:
-    from enlight.models.onnx_export import DEFAULT_OPSET, export_onnx
+    from enlight.models.onnx_export import export_onnx
+    from enlight.models.onnx_graph import DEFAULT_OPSET
     from enlight.models.zoo import MODELS, load_model
 
     parser = OneLineParser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])

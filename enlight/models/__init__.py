@@ -1,15 +1,22 @@
-"""Networks and their weights. Imports only torch (torchvision for VGG, in training)."""
+"""Networks and their weights (torch; torchvision for VGG, in training). The names below are imported on first
+use, so that torch-free modules of the package (``bundled``, ``onnx_graph``) load without torch."""
 
-from enlight.models.generator import EnlightenGANGenerator, build_generator
-from enlight.models.weights import WeightsError, default_weights, load_generator, save_weights
-from enlight.ops.luma import attention_map
+from importlib import import_module
 
-__all__ = [
-    "EnlightenGANGenerator",
-    "WeightsError",
-    "attention_map",
-    "build_generator",
-    "default_weights",
-    "load_generator",
-    "save_weights",
-]
+_EXPORTS = {
+    "EnlightenGANGenerator": "enlight.models.generator",
+    "build_generator": "enlight.models.generator",
+    "WeightsError": "enlight.models.weights",
+    "default_weights": "enlight.models.weights",
+    "load_generator": "enlight.models.weights",
+    "save_weights": "enlight.models.weights",
+    "attention_map": "enlight.ops.luma",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'enlight.models' has no attribute '{name}'")
+    return getattr(import_module(_EXPORTS[name]), name)

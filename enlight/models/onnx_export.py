@@ -16,44 +16,8 @@ from pathlib import Path
 import torch
 
 from enlight.models.generator import EnlightenGANGenerator
+from enlight.models.onnx_graph import DEFAULT_OPSET, INPUT_NAMES, OUTPUT_NAME, trace_size
 from enlight.ops.luma import attention_map
-
-INPUT_NAMES = ("frames", "attention")
-OUTPUT_NAME = "enhanced"
-DEFAULT_OPSET = 17
-# traced at a size that is not a multiple of 16, so the padding ops are recorded in the graph, plus
-# twice the generator's margin, so that the trace takes the reflection branch of its padding
-_TRACE_SIZE = (37, 53)
-
-
-def trace_size(margin: int) -> tuple[int, int]:
-    """(height, width) of the example frames the export traces a generator with ``margin`` at."""
-    return _TRACE_SIZE[0] + 2 * margin, _TRACE_SIZE[1] + 2 * margin
-
-
-MARGIN_KEY = "enlight.margin"  # ONNX metadata: the generator's margin (int8 models are not modules)
-
-
-def graph_minimum(margin: int) -> int:
-    """The smallest height and width an exported generator with ``margin`` accepts: its graph
-    reflection-pads margin + up to 8 pixels on a side, which must be less than the side itself."""
-    return margin + 9 if margin else 1
-
-
-def fit_graph(frames: torch.Tensor, attention: torch.Tensor, margin: int):
-    """Frames and attention edge-replicated on the right and bottom up to ``graph_minimum(margin)``
-    (unchanged when large enough), and the (height, width) to crop the output back to.
-
-    frames (B, 3, H, W), attention (B, 1, H, W). The PyTorch generator replicates instead of
-    reflecting by itself for such small frames; a traced graph cannot choose, so callers do this.
-    """
-    height, width = frames.shape[-2:]
-    least = graph_minimum(margin)
-    extra_h, extra_w = max(0, least - height), max(0, least - width)
-    if extra_h or extra_w:
-        frames = torch.nn.functional.pad(frames, (0, extra_w, 0, extra_h), mode="replicate")
-        attention = torch.nn.functional.pad(attention, (0, extra_w, 0, extra_h), mode="replicate")
-    return frames, attention, (height, width)
 
 
 def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_OPSET) -> bytes:

@@ -23,12 +23,11 @@ from pathlib import Path
 import torch
 
 from enlight.errors import EnlightError, reason
+from enlight.models.bundled import DEFAULT_WEIGHTS
 from enlight.models.generator import EnlightenGANGenerator
 
 ARCHITECTURE = "enlightengan-generator"
 FORMAT_VERSION = "1"
-WEIGHTS_DIR = Path(__file__).with_name("weights")
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "enlightengan.safetensors"
 _TINY = torch.finfo(torch.float32).tiny  # smallest normal float32, ~1.2e-38
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# Measured on LIME/MEF (the full model's own correction taken to 1/4 size and back): radius 1 and
-# eps 1e-4 keep 35.8/38.7 dB against full size, radius 2 / eps 1e-3 33.3/35.8, bilinear 31.5/36.0.
-RADIUS, EPS = 1, 1e-4
+from enlight.ops.guided_fit import EPS, RADIUS, fit_coefficients
+
+__all__ = ["EPS", "RADIUS", "box_filter", "guided_coefficients", "guided_upsample"]
 
 
 def box_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -22,20 +22,9 @@ def box_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def guided_coefficients(delta_low: torch.Tensor, guide_low: torch.Tensor, *, radius: int = 2,
-                        eps: float = 1e-3, box=box_filter) -> tuple[torch.Tensor, torch.Tensor]:
-    """The guided filter's local linear model of ``delta_low`` in ``guide_low`` (both (B, C, h, w)).
-
-    Per channel: a = cov(I, d) / (var(I) + eps), b = mean(d) - a * mean(I) over windows of radius
-    ``radius``, each then box-averaged; returns (a, b), each (B, C, h, w), so that d ~ a * I + b.
-    box: the window mean (``enlight.ops.simd.box_mean`` runs the same on (h, w, C) numpy maps).
-    """
-    mean_i = box(guide_low, radius)
-    mean_d = box(delta_low, radius)
-    cov = box(guide_low * delta_low, radius) - mean_i * mean_d
-    var = box(guide_low * guide_low, radius) - mean_i * mean_i
-    a = cov / (var + eps)
-    b = mean_d - a * mean_i
-    return box(a, radius), box(b, radius)
+                        eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    """``guided_fit.fit_coefficients`` of (B, C, h, w) tensors with ``box_filter``: (a, b), delta ~ a * I + b."""
+    return fit_coefficients(delta_low, guide_low, radius=radius, eps=eps, box=box_filter)
 
 
 def guided_upsample(

@@ -14,20 +14,15 @@ CPU memory the full-size parts of the uint8 form run as OpenCV SIMD code (``enli
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from enlight.ops import simd
 from enlight.ops.guided import EPS, RADIUS, guided_coefficients, guided_upsample
 from enlight.ops.luma import attention_map
+from enlight.ops.simd import reduced_size
 
 UPSAMPLERS = ("guided", "bilinear")
-
-
-def reduced_size(height: int, width: int, scale: float) -> tuple[int, int]:
-    """(h, w) of a frame of (height, width) at ``1/scale`` of the size, at least 1x1."""
-    return max(1, round(height / scale)), max(1, round(width / scale))
 
 
 def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scale: float, upsample: str = "guided",
@@ -64,8 +59,7 @@ def downscale_uint8(batch: torch.Tensor, scale: float) -> torch.Tensor:
     height, width = batch.shape[1:3]
     size = reduced_size(height, width, scale)
     if _simd(batch):
-        small = np.stack([simd.area_downscale(frame, size) for frame in batch.numpy()])
-        return torch.from_numpy(small).permute(0, 3, 1, 2).contiguous().div_(127.5).sub_(1.0)
+        return torch.from_numpy(simd.downscale(batch.numpy(), scale))
     full = batch.permute(0, 3, 1, 2).contiguous().float()
     return F.interpolate(full, size=size, mode="area").div_(127.5).sub_(1.0)
 
@@ -81,7 +75,8 @@ def combine_uint8(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor
     (equal within one code value: float rounding).
     """
     if _simd(pixels):
-        return _combine_simd(pixels, small, delta, upsample=upsample, radius=radius, eps=eps)
+        return torch.from_numpy(simd.combine(pixels.numpy(), small.float().numpy(), delta.float().numpy(),
+                                             upsample=upsample, radius=radius, eps=eps))
     if upsample == "bilinear":
         a, b = torch.zeros_like(delta), delta
     else:
@@ -93,22 +88,6 @@ def combine_uint8(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor
     count = full.shape[0]
     y = torch.addcmul(maps[count:], maps[:count], full)
     return y.clamp_(0, 255).round_().to(torch.uint8).permute(0, 2, 3, 1)
-
-
-def _combine_simd(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor, *, upsample: str, radius: int,
-                  eps: float) -> torch.Tensor:
-    """``combine_uint8`` frame by frame with OpenCV: the coefficient maps at the small size, channels last."""
-    frames = pixels.numpy()
-    guides = small.float().permute(0, 2, 3, 1).contiguous().numpy()
-    deltas = delta.float().permute(0, 2, 3, 1).contiguous().numpy()
-    out = np.empty_like(frames)
-    for i, frame in enumerate(frames):
-        if upsample == "bilinear":
-            a, b = np.zeros_like(deltas[i]), deltas[i]
-        else:
-            a, b = guided_coefficients(deltas[i], guides[i], radius=radius, eps=eps, box=simd.box_mean)
-        out[i] = simd.gain_offset(frame, a + 1, (b - a) * 127.5)
-    return torch.from_numpy(out)
 
 
 def scaled_enhance_uint8(model, batch: torch.Tensor, *, scale: float, upsample: str = "guided",

@@ -6,7 +6,8 @@ area downscale 16 ms, guided filter and combine 69 ms per frame); these read the
 they are. ``available()`` says whether OpenCV can be imported (``opencv-python``, a dependency;
 where it is missing or cannot load, e.g. without libGL, the torch forms run).
 
-Arrays are numpy, channels last: frames (H, W, 3) uint8, maps (h, w, C) float32.
+Arrays are numpy, channels last: frames (H, W, 3) uint8, maps (h, w, C) float32; ``downscale`` and ``combine``
+take batches, and are what the CPU forms of the stages (``enlight.stream.core.cpu.stages``) call.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+
+from enlight.ops.guided_fit import fit_coefficients
+
+
+def reduced_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    """(h, w) of a frame of (height, width) at ``1/scale`` of the size, at least 1x1."""
+    return max(1, round(height / scale)), max(1, round(width / scale))
 
 
 @lru_cache(maxsize=1)
@@ -108,4 +116,32 @@ def gain_offset(frame: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> np.n
         inside = slice(y0 - top * factor, y1 - top * factor)
         product = cv2.multiply(frame[y0:y1], gains[inside], dtype=cv2.CV_32F)
         cv2.add(product, offsets[inside], dst=out[y0:y1], dtype=cv2.CV_8U)
+    return out
+
+
+def downscale(batch: np.ndarray, scale: float) -> np.ndarray:
+    """(B, H, W, 3) uint8 RGB -> (B, 3, h, w) float32 RGB in [-1, 1], each frame ``area_downscale``d to 1/scale
+    (``reduced_size``): the reduced-size model's input."""
+    size = reduced_size(batch.shape[1], batch.shape[2], scale)
+    small = np.stack([area_downscale(frame, size) for frame in batch])
+    small = np.ascontiguousarray(small.transpose(0, 3, 1, 2))
+    small /= np.float32(127.5)
+    small -= np.float32(1.0)
+    return small
+
+
+def combine(pixels: np.ndarray, small: np.ndarray, delta: np.ndarray, *, upsample: str, radius: int,
+            eps: float) -> np.ndarray:
+    """Full-size uint8 output from the small correction (``enlight.ops.scaled.combine_uint8``'s method), frame by
+    frame: pixels (B, H, W, 3) uint8, small and delta (B, 3, h, w) float32 in the [-1, 1] range (the model's input
+    and output - input) -> (B, H, W, 3) uint8. The coefficient maps are fitted at the small size, channels last."""
+    guides = np.ascontiguousarray(small.transpose(0, 2, 3, 1), dtype=np.float32)
+    deltas = np.ascontiguousarray(delta.transpose(0, 2, 3, 1), dtype=np.float32)
+    out = np.empty_like(pixels)
+    for i, frame in enumerate(pixels):
+        if upsample == "bilinear":
+            a, b = np.zeros_like(deltas[i]), deltas[i]
+        else:
+            a, b = fit_coefficients(deltas[i], guides[i], radius=radius, eps=eps, box=box_mean)
+        out[i] = gain_offset(frame, a + 1, (b - a) * 127.5)
     return out

@@ -98,7 +98,7 @@ class TrainLoop:
         from enlight.ops.device import resolve_device
 
         self.config = config
-        self.device = resolve_device(config.device)
+        self.device = resolve_device(config.device).torch()
         self.amp = config.amp and self.device.type == "cuda"
         torch.manual_seed(config.seed)
 

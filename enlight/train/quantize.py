@@ -118,7 +118,8 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from enlight.models.onnx_export import MARGIN_KEY, export_onnx_bytes
+    from enlight.models.onnx_export import export_onnx_bytes
+    from enlight.models.onnx_graph import MARGIN_KEY
     from enlight.models.zoo import load_model
 
     feeds = calibration_inputs(config)

@@ -146,7 +146,7 @@ def test_the_environment_overrides_the_flags(monkeypatch):
                                                 ("avx2 avx_vnni", True, "onnxruntime int8")])
 def test_the_plan_follows_the_flags(flags, int8, label, monkeypatch):
     pytest.importorskip("onnxruntime")
-    from enlight.models.weights import WEIGHTS_DIR
+    from enlight.models.bundled import WEIGHTS_DIR
     from enlight.stream.core.plan import make_plan
 
     monkeypatch.setenv(FLAGS_ENV, flags)

@@ -6,7 +6,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models import attention_map, build_generator
-from enlight.ops.device import resolve_device
+from enlight.ops.device import Device, resolve_device
 from enlight.stream.backends import Backend, available_backends, create_backend
 from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
 from enlight.stream.backends.torch import TorchBackendConfig
@@ -68,7 +68,10 @@ def test_registry_and_device_errors():
     assert {"onnxruntime", "tensorrt"} <= set(available_backends())
     with pytest.raises(EnlightError, match="device"):
         resolve_device("tpu")
-    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("cpu") == Device("cpu") and str(resolve_device("cpu").torch()) == "cpu"
+    for bad in ("cpu:0", "cuda:x", "gpu"):
+        with pytest.raises(EnlightError, match="unknown device"):
+            resolve_device(bad)
     if not torch.cuda.is_available():
         with pytest.raises(EnlightError, match="no CUDA GPU"):
             resolve_device("cuda:0")
@@ -98,7 +101,7 @@ def test_torch_options_refuse_fp16_and_cuda_features_on_a_cpu():
         TorchBackendConfig(device=CPU, precision="fp16")
     with pytest.raises(EnlightError, match="cuda-graphs"):
         TorchBackendConfig(device=CPU, cuda_graphs=True)
-    assert TorchBackendConfig(device=CPU).dtype == torch.float32
+    assert not TorchBackendConfig(device=CPU).half and TorchBackendConfig(device=Device("cuda")).half
 
 
 @pytest.mark.gpu

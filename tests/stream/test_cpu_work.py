@@ -4,11 +4,11 @@ import os
 
 import torch
 
-from enlight.models import build_generator
+from enlight.models import build_generator, onnx_export
+from enlight.ops.threads import torch_threads
 from enlight.stream.apps.pipeline import PipelineConfig, run
-from enlight.stream.backends import onnxruntime as ort_backend
 from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig, export_key
-from enlight.stream.backends.torch import TorchBackend, TorchBackendConfig, torch_threads
+from enlight.stream.backends.torch import TorchBackend, TorchBackendConfig
 from enlight.stream.core.plan import make_plan
 from enlight.stream.io import sink as sink_module
 from enlight.stream.io import source as source_module
@@ -95,7 +95,7 @@ def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkey
     def no_export(*args, **kwargs):
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(ort_backend, "export_onnx_bytes", no_export)
+    monkeypatch.setattr(onnx_export, "export_onnx_bytes", no_export)
     again = OnnxRuntimeBackend(generator, config)(x, attention)
     assert torch.equal(first, again)
     other = build_generator(base_channels=8).eval()
@@ -113,7 +113,7 @@ def test_a_cpu_run_runs_the_stages_after_the_model_on_the_combine_thread_with_th
 
     import numpy as np
 
-    from enlight.stream.core import stages
+    from enlight.stream.core.cpu import stages  # the CPU forms, which a CPU enhancer runs
     from enlight.stream.core.enhancer import Enhancer
     from enlight.stream.io.source import DecodedFrame
 

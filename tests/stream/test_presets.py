@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from enlight.errors import EnlightError
-from enlight.models.weights import WEIGHTS_DIR
+from enlight.models.bundled import WEIGHTS_DIR
+from enlight.ops.device import Device
 from enlight.ops.luma import attention_map
 from enlight.ops.scaled import scaled_enhance
 from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
@@ -73,13 +74,13 @@ def test_plan_runs_the_int8_model_only_for_balanced_on_a_cpu_with_onnxruntime(ch
     assert (plan.int8_model is not None) == int8 and plan.label == label
     if int8:
         assert plan.int8_model == WEIGHTS_DIR / "enlightengan_c16_int8.onnx" and plan.int8_model.exists()
-        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), int8=True, memory_pattern=False)
+        assert plan.options == OnnxRuntimeConfig(device=Device("cpu"), int8=True, memory_pattern=False)
     elif plan.runtime == "torch":
-        assert plan.options == TorchBackendConfig(device=torch.device("cpu")) and plan.options.dtype == torch.float32
+        assert plan.options == TorchBackendConfig(device=Device("cpu")) and not plan.options.half
     else:
         preset = quality_preset(choices["quality"])
-        threads = model_threads(preset, torch.device("cpu"))  # 0 but for fast
-        assert plan.options == OnnxRuntimeConfig(device=torch.device("cpu"), threads=threads, int8=False,
+        threads = model_threads(preset, Device("cpu"))  # 0 but for fast
+        assert plan.options == OnnxRuntimeConfig(device=Device("cpu"), threads=threads, int8=False,
                                                  memory_pattern=preset.scale != 1)  # (memory: full size only)
     assert plan.label in plan.describe()
 

@@ -65,9 +65,9 @@ class BenchResult:
     presets: list[dict] = field(default_factory=list)
 
 
-def _sync(device: torch.device) -> None:
+def _sync(device) -> None:
     if device.type == "cuda":
-        torch.cuda.synchronize(device)
+        torch.cuda.synchronize(str(device))
 
 
 # CPU features that decide the speed of the CPU backends: AVX2 (the baseline kernels), AVX-512,
@@ -99,7 +99,7 @@ def cpu_info(cpuinfo: str | None = None) -> dict:
     return info
 
 
-def machine_info(device: torch.device) -> dict:
+def machine_info(device) -> dict:
     import os
     import platform
 
@@ -113,7 +113,7 @@ def machine_info(device: torch.device) -> dict:
     else:
         info["onnxruntime"] = onnxruntime.__version__
     if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
+        info["gpu"] = torch.cuda.get_device_name(str(device))
     return info
 
 
@@ -145,7 +145,7 @@ def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict
     """Median seconds per call of ``backend`` on a (batch, 3, H, W) input already on its device."""
     width, height = size
     g = torch.Generator().manual_seed(0)
-    frames = (torch.rand(batch, 3, height, width, generator=g) * 0.4 - 1).to(backend.device)
+    frames = (torch.rand(batch, 3, height, width, generator=g) * 0.4 - 1).to(str(backend.device))
     attention = attention_map(frames)
     backend(frames, attention)  # warm-up (allocations, autotuning, engine build)
     _sync(backend.device)
@@ -165,7 +165,7 @@ def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
     for the reduced-size presets the model's cost is only part of it."""
     from dataclasses import replace
 
-    from enlight.stream.backends.torch import torch_threads
+    from enlight.ops.threads import torch_threads
     from enlight.stream.core.enhancer import Enhancer
     from enlight.stream.core.smoothing_config import SmoothingConfig
 
@@ -272,7 +272,7 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
                 backend = build_backend(plan, network=generator)
             except EnlightError:
                 continue
-            warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=backend.device)
+            warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=str(backend.device))
             backend(warm, attention_map(warm))
             batch = 1 if device.type == "cpu" else 4
             stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", plan=plan, batch_size=batch,
@@ -290,7 +290,7 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
     return result
 
 
-def time_preset(quality: str, config: BenchConfig, device: torch.device, clip: Path, tmp: Path, log) -> list[dict]:
+def time_preset(quality: str, config: BenchConfig, device, clip: Path, tmp: Path, log) -> list[dict]:
     """Enhancer-only fps of a --quality preset at each size (batch 1: every stage from uint8 frames to
     uint8 frames, smoothing off), and its end-to-end fps on ``clip``."""
     from enlight.stream.apps.pipeline import PipelineConfig, run

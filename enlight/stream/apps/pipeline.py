@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.ops.threads import torch_threads
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
-from enlight.stream.backends.torch import torch_threads
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memory
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan

@@ -85,17 +85,17 @@ def worker_backend(settings: Settings):
     """(plan, backend) for these settings, built once per process (threads split as asked)."""
     key = repr(settings)
     if _WORKER.get("key") != key:
-        import torch
-
-        from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
+        from enlight.ops.threads import limit_threads
+        from enlight.stream.backends.options import OnnxRuntimeConfig
         from enlight.stream.core.plan import build_backend, make_plan
 
         plan = make_plan(**settings.plan_options)
+        if settings.threads and isinstance(plan.options, OnnxRuntimeConfig):
+            plan = replace(plan, options=replace(plan.options, threads=settings.threads))
+        backend = build_backend(plan)
         if settings.threads:
-            torch.set_num_threads(settings.threads)
-            if isinstance(plan.options, OnnxRuntimeConfig):
-                plan = replace(plan, options=replace(plan.options, threads=settings.threads))
-        _WORKER.update(key=key, plan=plan, backend=build_backend(plan))
+            limit_threads(settings.threads)
+        _WORKER.update(key=key, plan=plan, backend=backend)
     return _WORKER["plan"], _WORKER["backend"]
 
 

@@ -1,38 +1,27 @@
 """The ONNX Runtime backend: the exported generator on ORT's CPU provider (CUDA / TensorRT providers
-when the installed onnxruntime has them and the device is CUDA)."""
+when the installed onnxruntime has them and the device is CUDA).
+
+It takes numpy arrays (what the CPU forms of the stages hand it) or torch tensors and returns the same
+kind. The network comes as a torch module (exported here, the export cached by ``export_key``) or as ONNX
+bytes: an int8 model, or a bundled network's export cached by its weights file (``cached_weights_export``),
+which a CPU run reads without importing torch."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
 from enlight.errors import EnlightError
-from enlight.models.onnx_export import INPUT_NAMES, MARGIN_KEY, export_onnx_bytes, fit_graph
+from enlight.models.onnx_graph import INPUT_NAMES, MARGIN_KEY, fit_graph
+from enlight.ops.device import Device
 from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.options import OnnxRuntimeConfig
 
 
-@dataclass(frozen=True)
-class OnnxRuntimeConfig:
-    """device: where frames live; threads 0 = ORT's default (all cores); int8: the model it runs is an
-    int8-quantised one (named so in the summary). ORT runs fp32 (fp16 comes from its TensorRT provider).
-    memory_pattern: ORT's planned block per input shape, allocated on top of its arena from the second run on
-    (the full generator at 1920x1080 on a CPU: 3.4 GB peak without it, 4.8 GB with it, the same speed; at
-    854x480 1.0 against 1.3 GB and 1% slower). ``make_plan`` leaves it on only for the reduced-size preset,
-    whose model input is small and whose frame rate counts most."""
-
-    device: torch.device
-    threads: int = 0
-    int8: bool = False
-    memory_pattern: bool = True
-
-
-def providers_for(device: torch.device, available: list[str]) -> list:
+def providers_for(device: Device, available: list[str]) -> list:
     """ORT execution providers in preference order for ``device``."""
     if device.type == "cuda":
         wanted = []
@@ -46,9 +35,18 @@ def providers_for(device: torch.device, available: list[str]) -> list:
     return ["CPUExecutionProvider"]
 
 
-def export_key(generator: nn.Module) -> str:
-    """What the exported graph depends on: the network's structure, plain attributes (margin, flags) and
-    tensors, the source of ``enlight.models`` and ``enlight.ops`` (the traced code), torch's version."""
+def _code_digest(digest) -> None:
+    """Adds the source of ``enlight.models`` and ``enlight.ops`` (the traced code) to ``digest``."""
+    package = Path(__file__).resolve().parents[2]
+    for source in sorted([*package.glob("models/*.py"), *package.glob("ops/*.py")]):
+        digest.update(source.read_bytes())
+
+
+def export_key(generator) -> str:
+    """What the exported graph of ``generator`` (a torch module) depends on: the network's structure, plain
+    attributes (margin, flags) and tensors, the source of ``enlight.models`` and ``enlight.ops``, torch's version."""
+    import torch
+
     digest = hashlib.sha256(f"{torch.__version__}\n{generator!r}".encode())
     for module in generator.modules():
         plain = {k: v for k, v in vars(module).items() if isinstance(v, (bool, int, float, str, tuple))}
@@ -56,9 +54,7 @@ def export_key(generator: nn.Module) -> str:
     for name, tensor in generator.state_dict().items():
         digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
         digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-    package = Path(__file__).resolve().parents[2]
-    for source in sorted([*package.glob("models/*.py"), *package.glob("ops/*.py")]):
-        digest.update(source.read_bytes())
+    _code_digest(digest)
     return digest.hexdigest()[:32]
 
 
@@ -66,16 +62,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "enlight-video" / "onnx"
 
 
-def cached_export(generator: nn.Module) -> bytes:
-    """``export_onnx_bytes(generator)``, kept in ``cache_dir()`` by ``export_key``: tracing the network
-    costs 0.8 s of a run's start-up on 2 cores; reading it back, milliseconds. A cache that cannot be
-    read or written is skipped."""
-    path = cache_dir() / f"{export_key(generator)}.onnx"
+def _cached(key: str, make) -> bytes:
+    """The ONNX model cached in ``cache_dir()`` under ``key``, made by ``make()`` and stored when missing. A
+    cache that cannot be read or written is skipped."""
+    path = cache_dir() / f"{key}.onnx"
     try:
         return path.read_bytes()
     except OSError:
         pass
-    model = export_onnx_bytes(generator)
+    model = make()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.part")
@@ -86,11 +81,54 @@ def cached_export(generator: nn.Module) -> bytes:
     return model
 
 
-class OnnxRuntimeBackend:
-    """frames (B, 3, H, W) float RGB in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32."""
+def cached_export(generator) -> bytes:
+    """``export_onnx_bytes(generator)`` (a torch module), cached by ``export_key``: tracing the network costs
+    0.8 s of a run's start-up on 2 cores; reading it back, milliseconds."""
+    from enlight.models.onnx_export import export_onnx_bytes
 
-    def __init__(self, generator: nn.Module | bytes, config: OnnxRuntimeConfig) -> None:
-        """generator: the network (exported here), or a serialised ONNX model of it (e.g. int8-quantised)."""
+    return _cached(export_key(generator), lambda: export_onnx_bytes(generator))
+
+
+def weights_key(model: str, weights: Path) -> str:
+    """What the export of ``model`` with the weights file ``weights`` depends on, read without torch: the model's
+    name, the file's bytes, the source of ``enlight.models`` and ``enlight.ops``, the installed torch's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = "none"
+    digest = hashlib.sha256(f"{torch_version}\n{model}\n".encode())
+    digest.update(weights.read_bytes())
+    _code_digest(digest)
+    return "w" + digest.hexdigest()[:31]
+
+
+def cached_weights_export(model: str, weights: Path) -> bytes:
+    """The ONNX model of ``model`` loaded from ``weights``, its margin in the metadata (``MARGIN_KEY``, as an int8
+    model has it), cached by ``weights_key``: a run that finds it imports neither torch nor onnx."""
+
+    def make() -> bytes:
+        import onnx
+
+        from enlight.models.onnx_export import export_onnx_bytes
+        from enlight.models.zoo import load_model
+
+        network = load_model(model, weights)
+        graph = onnx.load_from_string(export_onnx_bytes(network))
+        graph.metadata_props.add(key=MARGIN_KEY, value=str(int(getattr(network, "margin", 0))))
+        return graph.SerializeToString()
+
+    return _cached(weights_key(model, weights), make)
+
+
+class OnnxRuntimeBackend:
+    """frames (B, 3, H, W) float RGB in [-1, 1], attention (B, 1, H, W) -> (B, 3, H, W) float32: numpy arrays
+    in, numpy arrays out; torch tensors in, torch tensors on the backend's device out."""
+
+    def __init__(self, generator, config: OnnxRuntimeConfig) -> None:
+        """generator: the network (a torch module, exported here), or a serialised ONNX model of it (an int8
+        model, or ``cached_weights_export``'s), whose margin its metadata holds."""
         try:
             import onnxruntime as ort
         except ImportError:
@@ -114,14 +152,22 @@ class OnnxRuntimeBackend:
         stored = self.session.get_modelmeta().custom_metadata_map.get(MARGIN_KEY, "0")
         self.margin = int(stored) if isinstance(generator, bytes) else int(getattr(generator, "margin", 0))
 
-    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    def __call__(self, frames, attention):
+        if isinstance(frames, np.ndarray):
+            return self._run(frames, attention)
+        import torch
+
+        out = self._run(frames.detach().float().cpu().numpy(), attention.detach().float().cpu().numpy())
+        return torch.from_numpy(out).to(str(self.device))
+
+    def _run(self, frames: np.ndarray, attention: np.ndarray) -> np.ndarray:
         frames, attention, (height, width) = fit_graph(frames, attention, self.margin)
         feeds = {
-            INPUT_NAMES[0]: np.ascontiguousarray(frames.detach().float().cpu().numpy()),
-            INPUT_NAMES[1]: np.ascontiguousarray(attention.detach().float().cpu().numpy()),
+            INPUT_NAMES[0]: np.ascontiguousarray(frames, dtype=np.float32),
+            INPUT_NAMES[1]: np.ascontiguousarray(attention, dtype=np.float32),
         }
         out = self.session.run(None, feeds)[0][..., :height, :width]
-        return torch.from_numpy(np.ascontiguousarray(out)).to(self.device)
+        return np.ascontiguousarray(out)
 
 
 register_backend("onnxruntime", OnnxRuntimeConfig, OnnxRuntimeBackend)

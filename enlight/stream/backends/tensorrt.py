@@ -28,8 +28,10 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.generator import PAD_MULTIPLE, EnlightenGANGenerator
-from enlight.models.onnx_export import INPUT_NAMES, OUTPUT_NAME, export_onnx_bytes, fit_graph, onnx_digest
+from enlight.models.onnx_export import export_onnx_bytes, onnx_digest
+from enlight.models.onnx_graph import INPUT_NAMES, OUTPUT_NAME, fit_graph
 from enlight.stream.backends.base import register_backend
+from enlight.stream.backends.options import TensorRTConfig
 
 WORKSPACE_BYTES = 4 << 30
 
@@ -96,19 +98,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "enlight" / "tensorrt"
 
 
-@dataclass(frozen=True)
-class TensorRTConfig:
-    """precision fp16 (default) or fp32; max_batch: the profile's largest batch (at least the first batch's)."""
-
-    device: torch.device
-    precision: str = "fp16"
-    max_batch: int = 4
-
-    def __post_init__(self) -> None:
-        if self.precision not in ("fp16", "fp32"):
-            raise EnlightError(f"the tensorrt backend builds fp16 or fp32 engines, not {self.precision}")
-
-
 def _import_tensorrt():
     try:
         import tensorrt as trt
@@ -158,7 +147,7 @@ class TensorRTBackend:
             raise EnlightError("--backend tensorrt needs a CUDA device")
         self.trt = _import_tensorrt()
         self.config = config
-        self.device = config.device
+        self.device = torch.device(str(config.device))
         self.onnx = export_onnx_bytes(generator)
         self.margin = int(getattr(generator, "margin", 0))  # small frames are padded up to the graph's minimum
         self.stream = torch.cuda.Stream(device=self.device)

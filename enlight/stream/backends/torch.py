@@ -5,58 +5,15 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from enlight.errors import EnlightError
+from enlight.ops.threads import torch_threads
 from enlight.stream.backends.base import register_backend
-
-
-@dataclass(frozen=True)
-class TorchBackendConfig:
-    """device: a resolved torch device; precision 'auto' = fp16 on CUDA, fp32 on the CPU."""
-
-    device: torch.device
-    precision: str = "auto"
-    channels_last: bool = True
-    cuda_graphs: bool = False
-    compile: bool = False
-
-    @property
-    def dtype(self) -> torch.dtype:
-        if self.precision == "fp16" or (self.precision == "auto" and self.device.type == "cuda"):
-            return torch.float16
-        return torch.float32
-
-    def __post_init__(self) -> None:
-        if self.precision not in ("auto", "fp32", "fp16"):
-            raise EnlightError(f"unknown precision '{self.precision}' (use auto, fp32 or fp16)")
-        if self.dtype == torch.float16 and self.device.type == "cpu":
-            raise EnlightError("fp16 is for CUDA devices; use --precision fp32 on the CPU")
-        if (self.cuda_graphs or self.compile) and self.device.type != "cuda":
-            raise EnlightError("--cuda-graphs and --compile are for the torch backend on a CUDA device")
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """torch's intra-op (CPU) threads set to ``count`` inside the block and restored after; 0 leaves them.
-
-    A file run on a CPU does the work around the model with one thread (``enlight.stream.apps.pipeline``):
-    its decode and encode threads use the other cores, and on 2 cores a second torch thread made every
-    small operation wait for a core (fast preset at 854x480: 14 -> 24 fps end to end; issue 17)."""
-    before = torch.get_num_threads()
-    if count <= 0 or count == before:
-        yield
-        return
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from enlight.stream.backends.options import TorchBackendConfig
 
 
 class _GraphRunner:
@@ -88,7 +45,7 @@ class _GraphRunner:
 
 
 class TorchBackend:
-    """Runs a copy of the generator on ``config.device`` in ``config.dtype``.
+    """Runs a copy of the generator on ``config.device``, in fp16 where ``config.half``.
 
     frames (B, 3, H, W) float RGB in [-1, 1], attention (B, 1, H, W) in [0, 1], on the device;
     returns (B, 3, H, W) float32 on the device.
@@ -100,8 +57,8 @@ class TorchBackend:
         if isinstance(generator, bytes):
             raise EnlightError("the torch backend runs a PyTorch network, not a serialised ONNX model")
         self.config = config
-        self.device = config.device
-        self.dtype = config.dtype
+        self.device = torch.device(str(config.device))
+        self.dtype = torch.float16 if config.half else torch.float32
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.threads = (os.cpu_count() or 1) if self.device.type == "cpu" else 0  # the model: every core
         if self.device.type == "cpu":
@@ -114,7 +71,13 @@ class TorchBackend:
         if config.cuda_graphs:
             self._run = _GraphRunner(self._run, self.device)
 
-    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    def __call__(self, frames, attention):
+        """torch tensors -> a torch tensor on the device; numpy arrays (the CPU forms of the stages) -> numpy."""
+        if isinstance(frames, np.ndarray):
+            return self._call(torch.from_numpy(frames), torch.from_numpy(np.ascontiguousarray(attention))).numpy()
+        return self._call(frames, attention)
+
+    def _call(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode(), torch_threads(self.threads):
             frames = frames.to(self.device, self.dtype, non_blocking=True).contiguous(memory_format=self.memory_format)
             attention = attention.to(self.device, self.dtype, non_blocking=True).contiguous(

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import torch
 
-from enlight.stream.backends.torch import torch_threads
+from enlight.ops.threads import torch_threads
 from enlight.stream.core.denoise_config import (
     GATE_SIGMAS,
     MIN_SIDE,
@@ -68,7 +68,6 @@ from enlight.stream.core.denoise_local import LocalMotion, NoiseBilateral
 from enlight.stream.core.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.motion import analysis_luma, global_shift
-from enlight.stream.core.stages import Work
 
 
 class Denoiser:
@@ -242,24 +241,3 @@ class Denoiser:
                 if self._refines(frames):
                     self._bilateral(self._mean, self._count, self.estimator, out=out[i])
             return out.clamp_(0, 255)
-
-
-class Denoise:
-    """pixels (B, H, W, 3) uint8 RGB -> the same, denoised: uint8 (rounded) for CPU frames, so that the
-    reduced-size path keeps its OpenCV forms (``enlight.ops.simd``: float pixels take the torch forms,
-    measured 9 -> 30 ms per 854x480 frame for Combine); float32 0..255 elsewhere (a view of an NCHW
-    tensor, which ``ModelInput`` and ``Combine`` read as they read uint8 pixels)."""
-
-    def __init__(self, denoiser: Denoiser) -> None:
-        self.denoiser = denoiser
-
-    def __call__(self, work: Work) -> Work:
-        frames = work.pixels.permute(0, 3, 1, 2)
-        denoised = self.denoiser(frames)
-        if denoised is frames:  # passed unchanged
-            return work
-        if denoised.device.type == "cpu":
-            work.pixels = denoised.round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
-        else:
-            work.pixels = denoised.permute(0, 2, 3, 1)
-        return work

@@ -13,39 +13,38 @@ the model input's 2 ms per 854x480 frame of ``fast`` before it). On CUDA the wor
 deep: the upload of batch n (from pinned memory, on a copy stream) and the download of batch n-1's
 result (into pinned memory, on the same copy stream) overlap the compute of batch n, and ``submit``
 hands back the batch that finished. ``drain`` returns what is still in flight.
+
+On a CPU (with OpenCV) the stages are their numpy forms (``enlight.stream.core.cpu.stages``) and the backend takes
+numpy arrays: nothing here imports torch (a CPU run with ONNX Runtime never loads it); on CUDA, the torch forms.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import replace
+from importlib import import_module
 from typing import Any
 
 import numpy as np
-import torch
 
+from enlight.ops import simd
 from enlight.stream.backends.base import Backend
-from enlight.stream.core.denoise import Denoise, Denoiser
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.plan import InferencePlan
-from enlight.stream.core.smoothing import AttentionSmoother, CorrectionSmoother
 from enlight.stream.core.smoothing_config import SmoothingConfig
-from enlight.stream.core.stages import (
-    AttentionSmoothing,
-    Combine,
-    CorrectionSmoothing,
-    Grey,
-    ModelInput,
-    RunModel,
-    Stage,
-    Work,
-)
+from enlight.stream.core.work import Stage, Work
+
+# the stages' forms: numpy/OpenCV for CPU frames, torch for CUDA ones (module paths: imported when chosen)
+CPU_FORMS = ("enlight.stream.core.cpu.stages", "enlight.stream.core.cpu.smoothing", "enlight.stream.core.cpu.denoise")
+TORCH_FORMS = ("enlight.stream.core.stages", "enlight.stream.core.smoothing", "enlight.stream.core.denoise")
+# (each stages module holds every stage, ``Denoise`` included)
 
 
 class _Pending:
-    """A batch on its way back: pinned host output, the event that marks its copy done, a tag."""
+    """A batch on its way back (CUDA): pinned host output, the event that marks its copy done, a tag."""
 
-    def __init__(self, host: torch.Tensor, done: torch.cuda.Event, keep: tuple, tag: Any) -> None:
+    def __init__(self, host, done, keep: tuple, tag: Any) -> None:
         self.host, self.done, self.keep, self.tag = host, done, keep, tag
 
     def result(self) -> tuple[np.ndarray, Any]:
@@ -72,23 +71,39 @@ class Enhancer:
         self.grey = grey
         self.device = backend.device
         self.smoothing = smoothing
-        self.attention_smoother = AttentionSmoother(smoothing) if smoothing.target in ("attention", "both") else None
-        self.correction_smoother = CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
-        self.denoiser = Denoiser(denoise) if denoise.enabled else None
-        self.stages: list[Stage] = [Denoise(self.denoiser)] if self.denoiser is not None else []
-        self.stages.append(ModelInput(scale))
+        self.cuda = self.device.type == "cuda"
+        self.cpu_forms = not self.cuda and simd.available()
+        stages, smoothers, denoisers = (import_module(name) for name in (CPU_FORMS if self.cpu_forms else TORCH_FORMS))
+        self.attention_smoother = (smoothers.AttentionSmoother(smoothing)
+                                   if smoothing.target in ("attention", "both") else None)
+        self.correction_smoother = smoothers.CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
+        self.denoiser = denoisers.Denoiser(denoise) if denoise.enabled else None
+        self.stages: list[Stage] = [stages.Denoise(self.denoiser)] if self.denoiser is not None else []
+        self.stages.append(stages.ModelInput(scale))
         if self.attention_smoother is not None:
-            self.stages.append(AttentionSmoothing(self.attention_smoother))
+            self.stages.append(stages.AttentionSmoothing(self.attention_smoother))
         self._prepared = len(self.stages)  # stages[:n]: everything before the model, which ``begin`` runs
-        self.stages.append(RunModel(backend))
+        self.stages.append(stages.RunModel(backend))
         self._after_model = len(self.stages)  # stages[:n] up to the model (start), stages[n:] after it (finish)
         if self.correction_smoother is not None:
-            self.stages.append(CorrectionSmoothing(self.correction_smoother))
-        self.stages.append(Combine(scale, upsample))
-        self._grey = Grey()
-        self.cuda = self.device.type == "cuda"
-        self._copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
+            self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
+        self.stages.append(stages.Combine(scale, upsample))
+        self._grey = stages.Grey()
+        self._copy_stream = self._torch().cuda.Stream(self._torch_device()) if self.cuda else None
         self._pending: deque[_Pending] = deque()
+
+    @staticmethod
+    def _torch():
+        import torch
+
+        return torch
+
+    def _torch_device(self):
+        return self._torch().device(str(self.device))
+
+    def _mode(self):
+        """torch's inference mode around the torch forms; nothing around the CPU forms."""
+        return nullcontext() if self.cpu_forms else self._torch().inference_mode()
 
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
@@ -103,12 +118,12 @@ class Enhancer:
                 smoother.config = self.smoothing
 
     def _run(self, work: Work, first: int, last: int) -> Work:
-        with torch.inference_mode():
+        with self._mode():
             for stage in self.stages[first:last]:
                 work = stage(work)
             return work
 
-    def _start(self, batch: torch.Tensor) -> Work:
+    def _start(self, batch) -> Work:
         """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included);
         records ``grey`` as it is now for ``_finish``."""
         return self._run(Work(pixels=batch, grey=self.grey), 0, self._after_model)
@@ -119,14 +134,15 @@ class Enhancer:
         report = self.denoiser.report() if self.denoiser is not None else ""
         return f"{level} ({report})" if report else level
 
-    def _finish(self, work: Work) -> torch.Tensor:
-        """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device."""
-        with torch.inference_mode():
+    def _finish(self, work: Work):
+        """The stages after the model (and ``Grey`` if ``work.grey``): -> (B, H, W, 3) uint8 on the device (numpy
+        for the CPU forms)."""
+        with self._mode():
             for stage in self.stages[self._after_model:]:
                 work = stage(work)
             return (self._grey(work) if work.grey else work).result
 
-    def _enhance(self, batch: torch.Tensor) -> torch.Tensor:
+    def _enhance(self, batch):
         """(B, H, W, 3) uint8 on the device -> (B, H, W, 3) uint8 on the device."""
         return self._finish(self._start(batch))
 
@@ -137,7 +153,8 @@ class Enhancer:
         ``finish`` touch, so it may run on its own thread, a batch ahead of the model."""
         if self.cuda:
             raise RuntimeError("begin/start/finish are for CPU enhancers; submit pipelines CUDA batches itself")
-        work = Work(pixels=torch.from_numpy(np.ascontiguousarray(frames)), grey=grey)
+        pixels = np.ascontiguousarray(frames)
+        work = Work(pixels=pixels if self.cpu_forms else self._torch().from_numpy(pixels), grey=grey)
         return self._run(work, 0, self._prepared)
 
     def start(self, frames: np.ndarray | Work) -> Work:
@@ -150,16 +167,18 @@ class Enhancer:
     def finish(self, work: Work) -> np.ndarray:
         """A CPU batch's second half (thread-safe against ``start`` of later batches): the stages after the
         model -> (B, H, W, 3) uint8 RGB (numpy)."""
-        return self._finish(work).numpy()
+        result = self._finish(work)
+        return result if self.cpu_forms else result.numpy()
 
     def submit(self, frames: np.ndarray, tag: Any = None) -> list[tuple[np.ndarray, Any]]:
         if not self.cuda:
             return [(self.finish(self.start(frames)), tag)]
+        torch, device = self._torch(), self._torch_device()
         batch = torch.from_numpy(np.ascontiguousarray(frames))
-        copy, compute = self._copy_stream, torch.cuda.current_stream(self.device)
+        copy, compute = self._copy_stream, torch.cuda.current_stream(device)
         pinned = batch.pin_memory()
         with torch.cuda.stream(copy):
-            on_device = pinned.to(self.device, non_blocking=True)
+            on_device = pinned.to(device, non_blocking=True)
         compute.wait_stream(copy)
         on_device.record_stream(compute)
         out = self._enhance(on_device)

@@ -12,15 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from enlight.errors import EnlightError
-from enlight.models.weights import WEIGHTS_DIR
-from enlight.ops.device import resolve_device
+from enlight.models.bundled import DEFAULT_WEIGHTS, WEIGHTS_DIR
+from enlight.ops.device import Device, resolve_device
 from enlight.stream.backends.base import Backend, auto_backend, available_backends, create_backend
-from enlight.stream.backends.onnxruntime import OnnxRuntimeConfig
-from enlight.stream.backends.tensorrt import TensorRTConfig
-from enlight.stream.backends.torch import TorchBackendConfig
+from enlight.stream.backends.options import OnnxRuntimeConfig, TensorRTConfig, TorchBackendConfig
 from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
 from enlight.stream.core.choices import PRECISIONS
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
@@ -51,7 +47,7 @@ class InferencePlan:
     auto: AutoChoice | None = None  # what --quality auto chose and why; None when a preset was named
 
     @property
-    def device(self) -> torch.device:
+    def device(self) -> Device:
         return self.options.device
 
     @property
@@ -86,7 +82,7 @@ class InferencePlan:
                 "without which int8 gains little")
 
 
-def default_quality(live: bool, device: torch.device) -> str:
+def default_quality(live: bool, device: Device) -> str:
     """The preset when none is asked for: best for files; for live runs, fast on a CPU, best on a GPU."""
     return "best" if not live or device.type == "cuda" else "fast"
 
@@ -98,7 +94,7 @@ def _preset_weights(preset: Quality, model: str, weights: Path | None) -> Path |
     return WEIGHTS_DIR / preset.weights
 
 
-def model_threads(preset: Quality, device: torch.device) -> int:
+def model_threads(preset: Quality, device: Device) -> int:
     """ONNX Runtime's intra-op threads for ``preset`` (0: every core). A reduced-size preset on a CPU leaves one
     core to the work around its model (decode, colour conversions, Combine, x264 take about as much CPU as its
     network at 1080p): cores - 1, at least 1. On 2 cores a second ORT thread took 15-25% more CPU per 1080p
@@ -109,7 +105,7 @@ def model_threads(preset: Quality, device: torch.device) -> int:
     return max(1, cores - 1)
 
 
-def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda_graphs: bool, compile: bool,
+def _runtime_options(runtime: str, device: Device, *, precision: str, cuda_graphs: bool, compile: bool,
                      int8: bool, max_batch: int, threads: int = 0, full_size: bool = True) -> RuntimeOptions:
     """The options of ``runtime``, built only from what that runtime takes."""
     if (cuda_graphs or compile) and (runtime != "torch" or device.type != "cuda"):
@@ -130,7 +126,7 @@ def _runtime_options(runtime: str, device: torch.device, *, precision: str, cuda
 FAST_DENOISE_MEGAPIXELS = 0.5  # --denoise auto: a reduced-size preset on a CPU denoises frames up to this size
 
 
-def auto_denoise(preset: Quality, device: torch.device, workload: Workload | None = None) -> str:
+def auto_denoise(preset: Quality, device: Device, workload: Workload | None = None) -> str:
     """``--denoise auto``: light (``denoise_config`` says in what form), except for a reduced-size preset on a
     CPU with frames over FAST_DENOISE_MEGAPIXELS: off. There the denoiser's full-size passes cost `fast` a
     quarter of its frame rate (1080p: 7.1 -> 5.4 fps end to end), against 0-13% at 854x480
@@ -144,7 +140,7 @@ def auto_denoise(preset: Quality, device: torch.device, workload: Workload | Non
 FAST_REFINE_MEGAPIXELS = 0.15  # a reduced-size preset on a CPU keeps the denoiser's refinements up to this size
 
 
-def denoise_config(level: str, preset: Quality, device: torch.device, workload: Workload | None = None
+def denoise_config(level: str, preset: Quality, device: Device, workload: Workload | None = None
                    ) -> DenoiseConfig:
     """The denoiser for a level name ('auto': ``auto_denoise``). A reduced-size preset on a CPU gets it without
     the refinements (optical flow, bilateral) on frames over FAST_REFINE_MEGAPIXELS or of unknown size: on its
@@ -158,7 +154,7 @@ def denoise_config(level: str, preset: Quality, device: torch.device, workload: 
     return DenoiseConfig(level, refine=small or not (device.type == "cpu" and preset.scale > 1))
 
 
-def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: torch.device,
+def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: Device,
                runtime: str) -> str | None:
     """What ``preset`` runs on ONNX Runtime on a CPU, with precision auto and the bundled EnlightenGAN weights:
     'int8' (its int8 model) where the CPU has int8 dot products (``cpu_kind``), else 'narrow' (its narrower
@@ -172,7 +168,7 @@ def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: 
 
 
 def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None, precision: str,
-                 device: torch.device, runtime: str, live: bool) -> AutoChoice:
+                 device: Device, runtime: str, live: bool) -> AutoChoice:
     """``--quality auto`` for these settings: ``choose_quality`` with the runtime each preset would
     run on here. Own weights or another model run at full size (``best``): the cost table and the
     reduced-size students are the bundled EnlightenGAN's."""
@@ -227,9 +223,16 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
 
 
 def build_backend(plan: InferencePlan, network=None) -> Backend:
-    """The plan's backend. network: run this module instead of loading the plan's weights (tests, benchmarks)."""
+    """The plan's backend. network: run this module instead of loading the plan's weights (tests, benchmarks).
+    ONNX Runtime gets the network as its export cached by the weights file (``cached_weights_export``), so that
+    a run whose export is cached imports no torch."""
     if plan.int8_model is not None and network is None:
         return create_backend(plan.options, plan.int8_model.read_bytes())
+    weights = plan.weights or (DEFAULT_WEIGHTS if plan.model == "enlightengan" else None)
+    if network is None and plan.runtime == "onnxruntime" and weights is not None and weights.is_file():
+        from enlight.stream.backends.onnxruntime import cached_weights_export
+
+        return create_backend(plan.options, cached_weights_export(plan.model, weights))
     if network is None:
         from enlight.models.zoo import load_model
 
