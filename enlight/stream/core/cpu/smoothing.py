@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from enlight.ops.luma import luma as luma_of
 from enlight.stream.core.cpu.denoise_ops import box
 from enlight.stream.core.cpu.motion import analysis_luma, global_shift, translate
 from enlight.stream.core.smoothing_config import SmoothingConfig
-
-# ITU-R BT.601 luma weights (R, G, B), the numbers of enlight.ops.luma.BT601_LUMA (a torch module)
-BT601_LUMA = (0.299, 0.587, 0.114)
 
 
 def gate_luma(frames: np.ndarray) -> np.ndarray:
     """(B, 3, H, W) RGB in [-1, 1] -> (B, 1, H, W) float32 BT.601 luma in [0, 1], 3x3 box-filtered with the
     edges replicated (less noise)."""
-    frames = frames.astype(np.float32, copy=False)
-    r, g, b = frames[:, 0], frames[:, 1], frames[:, 2]
-    value = (BT601_LUMA[0] * (r + 1) + BT601_LUMA[1] * (g + 1) + BT601_LUMA[2] * (b + 1)) / 2
-    return box(value)[:, None]
+    return box(luma_of(frames.astype(np.float32, copy=False))[:, 0])[:, None]
 
 
 class GatedAverage:
