@@ -31,17 +31,17 @@ class CostTable:
 
 
 # BEGIN MEASURED (benchmarks/preset_costs.py --write replaces this block)
-# 854x480, 8- and 24-frame runs, the command's defaults (--denoise auto: light for best and balanced), the
-# faster of 2 repeats of one run on the otherwise idle machine (load 1.8-2.0: the run itself), 2026-12-04,
-# with the stage-2 weights (margin 16 for best and balanced, 32 before) and issue 17's second-session pipeline
+# 854x480, 8- and 32-frame runs, the command's defaults (--denoise auto: light for best and balanced), one run
+# on the otherwise idle machine (load 1.7-2.2: the runs themselves), 2026-12-05, with the CPU forms of the stages
+# (no torch imported; the exports cached), docs/img/preset_costs_cpu_s10.json
 COSTS = CostTable(
     where="costs measured on a 2-core AMD EPYC (family 25 model 17) with AVX-512 VNNI",
     kind="avx512_vnni",
     costs={
-        ("best", "onnxruntime"): PresetCost(ms_per_mp=2740.1, startup_s=3.76),
-        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=613.2, startup_s=2.13),
-        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=839.6, startup_s=1.87),
-        ("fast", "onnxruntime"): PresetCost(ms_per_mp=44.3, startup_s=2.16),
+        ("best", "onnxruntime"): PresetCost(ms_per_mp=2722.6, startup_s=2.29),
+        ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=586.8, startup_s=0.56),
+        ("balanced", "onnxruntime"): PresetCost(ms_per_mp=642.8, startup_s=0.69),
+        ("fast", "onnxruntime"): PresetCost(ms_per_mp=41.2, startup_s=0.44),
     },
 )
 # END MEASURED
