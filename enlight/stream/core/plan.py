@@ -8,6 +8,7 @@ place a plan becomes a backend. The plan is printed by ``--dry-run`` and named i
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,7 +230,8 @@ def build_backend(plan: InferencePlan, network=None) -> Backend:
     if plan.int8_model is not None and network is None:
         return create_backend(plan.options, plan.int8_model.read_bytes())
     weights = plan.weights or (DEFAULT_WEIGHTS if plan.model == "enlightengan" else None)
-    if network is None and plan.runtime == "onnxruntime" and weights is not None and weights.is_file():
+    if (network is None and plan.runtime == "onnxruntime" and weights is not None and weights.is_file()
+            and importlib.util.find_spec("onnx") is not None):  # (it writes the margin into the cached export)
         from enlight.stream.backends.onnxruntime import cached_weights_export
 
         return create_backend(plan.options, cached_weights_export(plan.model, weights))
