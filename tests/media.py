@@ -109,6 +109,24 @@ def chaptered_clip(path: Path, *, frames: int, width: int, height: int, gop: int
     return path
 
 
+def clip_with_edit_list(path: Path, frames: int = 36, hidden: int = 10, *, gop: int | None = None,
+                        audio: bool = False) -> Path:
+    """An MP4 whose edit list starts ``hidden`` frames after its first packet, as ``ffmpeg -ss 0.4 -i in.mp4 -c
+    copy`` writes one: the packets from the keyframe before the cut are kept (negative timestamps) and hidden.
+    gop: a keyframe every this many frames (``make_clip``); audio: its tone, moved with the video."""
+    src = make_clip(path.with_name("whole.mp4"), frames=frames, audio=audio, gop=gop)
+    with av.open(str(src)) as inp, av.open(str(path), "w") as out:
+        copies = {stream.index: out.add_stream_from_template(stream) for stream in inp.streams if stream.type in
+                  ("video", "audio")}
+        for packet in inp.demux(*inp.streams):
+            if packet.dts is None or packet.stream.index not in copies:
+                continue
+            shift = round(hidden / (24 * packet.stream.time_base))
+            packet.pts, packet.dts, packet.stream = packet.pts - shift, packet.dts - shift, copies[packet.stream.index]
+            out.mux(packet)
+    return path
+
+
 def tiny_weights(path: Path, *, base_channels: int = 8, seed: int = 0) -> Path:
     """Random generator weights (eval-mode BN statistics randomised too) saved in our format."""
     torch.manual_seed(seed)

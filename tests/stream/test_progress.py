@@ -8,7 +8,7 @@ import numpy as np
 from enlight.cli.video import main
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.io.source import VideoSource
-from tests.media import make_clip
+from tests.media import clip_with_edit_list
 
 
 def clip_with_long_audio(path, frames: int = 12, audio_s: float = 2.0):
@@ -53,22 +53,6 @@ def test_cli_bar_reaches_100_percent_when_the_header_overestimates(tmp_path, wei
     assert result.returncode == 0, result.stderr
     bars = [line for line in result.stderr_lines if "frame/s" in line or "it/s" in line or "|" in line]
     assert bars and "100%" in bars[-1] and "12/12" in bars[-1], bars[-3:]
-
-
-def clip_with_edit_list(path, frames: int = 36, hidden: int = 10):
-    """An MP4 whose edit list starts ``hidden`` frames after its first packet, as ``ffmpeg -ss 0.4 -i in.mp4 -c
-    copy`` writes one: the packets from the keyframe before the cut are kept (negative timestamps) and hidden."""
-    src = make_clip(path.with_name("whole.mp4"), frames=frames, audio=False)
-    with av.open(str(src)) as inp, av.open(str(path), "w") as out:
-        video = inp.streams.video[0]
-        copy = out.add_stream_from_template(video)
-        shift = hidden * round(1 / (24 * video.time_base))
-        for packet in inp.demux(video):
-            if packet.dts is None:
-                continue
-            packet.pts, packet.dts, packet.stream = packet.pts - shift, packet.dts - shift, copy
-            out.mux(packet)
-    return path
 
 
 def test_bar_counts_the_frames_an_edit_list_shows_not_its_packets(tmp_path, weights, capsys):

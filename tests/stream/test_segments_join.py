@@ -11,7 +11,7 @@ from __future__ import annotations
 import av
 import pytest
 
-from tests.media import make_clip
+from tests.media import clip_with_edit_list, make_clip
 
 
 def _frames_and_audio(path) -> tuple[list[float], int]:
@@ -41,3 +41,20 @@ def test_segments_into_avi_are_refused_before_any_work(tmp_path, weights, cli):
     assert result.returncode == 2 and len(result.stderr_lines) == 1
     assert "--segments cannot join parts into .avi" in result.stderr_lines[0]
     assert not (tmp_path / "out.avi").exists()
+
+
+def test_a_trimmed_source_joins_to_the_frames_of_one_run_bit_for_bit(tmp_path, weights, cli):
+    """An MP4 cut with ``-c copy`` (an edit list hides the packets before the cut; its audio moved with it): the
+    parts start where the shown frames do, and with a lossless codec the joined file is one run's, pixel for pixel
+    (the later parts' warm-up reaches back to the first shown frame in a clip this short)."""
+    src = clip_with_edit_list(tmp_path / "trimmed.mp4", frames=40, hidden=7, gop=6, audio=True)
+    one, joined = tmp_path / "one.mkv", tmp_path / "joined.mkv"
+    lossless = ["--codec", "ffv1", "-q"]
+    assert cli(src, "-o", one, "--weights", weights, *lossless).returncode == 0
+    result = cli(src, "-o", joined, "--weights", weights, "--segments", "3", *lossless)
+    assert result.returncode == 0, result.stderr
+    times, audio = _frames_and_audio(joined)
+    assert len(times) == 33 and audio > 0 and (times, audio) == _frames_and_audio(one)
+    with av.open(str(one)) as a, av.open(str(joined)) as b:
+        for first, second in zip(a.decode(video=0), b.decode(video=0), strict=True):
+            assert (first.to_ndarray(format="rgb24") == second.to_ndarray(format="rgb24")).all()
