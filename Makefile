@@ -34,6 +34,10 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(BIN)/python -m pip uninstall -q -y opencv-python-headless 2>/dev/null || true
 	$(if $(TORCH_INDEX),$(BIN)/python -m pip install -q -c constraints.txt --index-url $(TORCH_INDEX) torch torchvision)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
+	@# a CPU run reads the bundled networks' ONNX exports from the user's cache and then never imports torch;
+	@# the first run would make them (about 2 s): make them now, for the presets a CPU file run can pick
+	$(BIN)/python -c "from enlight.stream.core.plan import build_backend as b, make_plan as m; \
+	  [b(m(quality=q, device='cpu')) for q in ('fast', 'balanced', 'best')]" || echo "note: ONNX exports not cached"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
