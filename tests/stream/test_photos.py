@@ -435,6 +435,37 @@ def test_iptc_and_comments_across_formats_or_a_note(tmp_path, plan):
     assert "not kept" in webp.summary() and "PNG text (Description, Author, Comment)" in webp.summary()
 
 
+def _png_text_chunks(path: Path) -> list[tuple[bytes, bytes]]:
+    """(type, data) of every tEXt, zTXt and iTXt chunk of a PNG file, in order."""
+    import struct
+
+    data, chunks, at = path.read_bytes(), [], 8
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            chunks.append((kind, data[at + 8:at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def test_every_png_text_chunk_is_kept_when_keywords_repeat(tmp_path, plan):
+    """Several chunks with one keyword (two 'Comment's, an iTXt 'Title' in two languages) were read through
+    Pillow's dict, which kept the last of each; all are written back, in order."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "first")
+    info.add_text("Comment", "second, compressed " * 80, zip=True)
+    info.add_itxt("Title", "Abend", lang="de", tkey="Titel")
+    info.add_itxt("Title", "Soir", lang="fr", tkey="Titre")
+    source = tmp_path / "dusk.png"
+    Image.fromarray(dark_frames(1, 24, 16)[0]).save(source, pnginfo=info)
+    out = tmp_path / "day.png"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert len(_png_text_chunks(source)) == 4 and _png_text_chunks(out) == _png_text_chunks(source)
+    assert "not kept" not in stats.summary()
+
+
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
 def test_16_bit_alpha_is_kept_at_16_bits(suffix, tmp_path, plan):
     """A 16-bit alpha was read at 8 bits: 256 levels, written back times 257."""

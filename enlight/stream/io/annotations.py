@@ -9,6 +9,7 @@ format has no place for, for the run's note.
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,9 +51,50 @@ def read_annotations(image) -> Annotations:
         comments = tuple(data for marker, data in segments if marker == "COM" and data)
         return Annotations(iptc=_iptc_of(photoshop), photoshop=photoshop, comments=comments)
     if image.format == "PNG":
-        text = getattr(image, "text", {})
-        return Annotations(text=tuple((key, value) for key, value in text.items() if key != PNG_XMP_KEY.decode()))
+        chunks = _png_text(image.filename) if getattr(image, "filename", "") else None
+        text = chunks if chunks is not None else tuple(getattr(image, "text", {}).items())
+        return Annotations(text=tuple((key, value) for key, value in text if key != PNG_XMP_KEY.decode()))
     return Annotations()
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_text(path) -> tuple[tuple[str, str], ...] | None:
+    """Every text chunk of a PNG file, in order, as (keyword, value) (Pillow's ``text`` is a dict: of several
+    chunks with one keyword it keeps the last); None when the file cannot be read as PNG chunks."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(8) != _PNG_SIGNATURE:
+                return None
+            found = []
+            while header := file.read(8):
+                length, kind = struct.unpack(">I4s", header)
+                if kind == b"IEND":
+                    return tuple(found)
+                if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                    found.append(_png_text_chunk(kind, file.read(length + 4)[:length]))
+                else:  # the pixels and the rest: skipped, not read
+                    file.seek(length + 4, 1)
+    except (OSError, struct.error, ValueError, UnicodeDecodeError, zlib.error):
+        return None
+    return None
+
+
+def _png_text_chunk(kind: bytes, data: bytes) -> tuple[str, str]:
+    """(keyword, value) of a tEXt, zTXt or iTXt chunk's data; an iTXt value as Pillow's ``iTXt``."""
+    from PIL.PngImagePlugin import iTXt
+
+    keyword, _, rest = data.partition(b"\0")
+    key = keyword.decode("latin-1")
+    if kind == b"tEXt":
+        return key, rest.decode("latin-1")
+    if kind == b"zTXt":
+        return key, zlib.decompress(rest[1:]).decode("latin-1")
+    compressed, lang, _, rest = rest[0], *rest[2:].partition(b"\0")
+    tkey, _, value = rest.partition(b"\0")
+    value = zlib.decompress(value) if compressed else value
+    return key, iTXt(value.decode("utf-8"), lang.decode("latin-1"), tkey.decode("utf-8"))
 
 
 def _tiff_bytes(image, tag: int) -> bytes | None:
