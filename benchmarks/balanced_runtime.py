@@ -60,7 +60,8 @@ def main() -> None:
     import torch
 
     from enlight.models.bundled import WEIGHTS_DIR
-    from enlight.models.onnx_export import INPUT_NAMES, export_onnx_bytes
+    from enlight.models.onnx_export import export_onnx_bytes
+    from enlight.models.onnx_graph import INPUT_NAMES
     from enlight.models.weights import load_generator
     from enlight.ops.luma import attention_map
     from enlight.stream.apps.bench import cpu_info, machine_line

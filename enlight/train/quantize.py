@@ -51,7 +51,7 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     All of one size, (H, W) = (3/4 max_side, max_side): the percentile calibration stacks every
     image's activations, so they must match (and that stack is what costs memory: 24 images at
     512x384 peaked at 12.7 GB; 48 at 384x288, the default, fit in 24 GiB)."""
-    from enlight.models.onnx_export import INPUT_NAMES
+    from enlight.models.onnx_graph import INPUT_NAMES
     from enlight.train.data import list_images, load_rgb, validation_split
 
     paths = sorted(p for folder in config.images for p in list_images(folder))
