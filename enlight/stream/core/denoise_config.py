@@ -40,6 +40,9 @@ BILATERAL_RANGE = 3.0  # the range sigma, in noise standard deviations of one ch
 #                        takes the sum of the three channels' differences)
 FLOW_MIN_SIDE = 16  # the flow needs this many half-grid pixels on each side (DIS refuses under 12)
 SPATIAL_FRAMES = 6  # the bilateral's weight falls linearly from 1 (one frame averaged) to 0 at this count
+INVERSE_ENTRIES = 4096  # entries of the inverse transform's table (linear interpolation between them)
+BAND = 64  # rows per band of the bilateral's boxes (full grid)
+WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
 
 
 @dataclass(frozen=True)

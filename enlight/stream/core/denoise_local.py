@@ -26,20 +26,19 @@ import numpy as np
 import torch
 
 from enlight.stream.core.denoise_config import (
+    BAND,
     BILATERAL_DIAMETER,
     BILATERAL_RANGE,
     BILATERAL_SPACE,
     FLOW_LEVEL,
     FLOW_MIN_SIDE,
     FLOW_SNAP,
+    INVERSE_ENTRIES,
     SPATIAL_FRAMES,
+    WHOLE,
 )
 from enlight.stream.core.denoise_noise import NoiseEstimator
 from enlight.stream.core.denoise_ops import box, full, half
-
-_INVERSE = 4096  # entries of the inverse transform's table (linear interpolation between them)
-BAND = 64  # rows per band of the bilateral's boxes (full grid)
-WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
 
 
 def _grey(luma: torch.Tensor, gain: float) -> np.ndarray:
@@ -109,8 +108,8 @@ class NoiseBilateral:
     def __init__(self) -> None:
         self._table: torch.Tensor | None = None  # the noise table the look-up tables were made from
         self._forward: np.ndarray | None = None  # (256,) float32: T(v), noise units
-        self._inverse: np.ndarray | None = None  # (1, _INVERSE) float32: v at T = i * top / (_INVERSE - 1)
-        self._scale = 1.0  # (_INVERSE - 1) / top
+        self._inverse: np.ndarray | None = None  # (1, INVERSE_ENTRIES) float32: v at T = i * step
+        self._scale = 1.0  # 1 / step = (INVERSE_ENTRIES - 1) / top
         self._rows: np.ndarray | None = None  # zeros, the y map of the inverse's remap (per shape)
 
     def _tables(self, estimator: NoiseEstimator) -> None:
@@ -121,8 +120,9 @@ class NoiseBilateral:
         transform = torch.cumsum(sigma.reciprocal(), 0).sub_(1 / sigma[0]).numpy()  # T(v), T(0) = 0
         top = max(float(transform[-1]), 1e-6)
         self._forward = transform.astype(np.float32)
-        self._inverse = np.interp(np.linspace(0, top, _INVERSE), transform, np.arange(256.0)).astype(np.float32)[None]
-        self._scale = (_INVERSE - 1) / top
+        values = np.interp(np.linspace(0, top, INVERSE_ENTRIES), transform, np.arange(256.0))
+        self._inverse = values.astype(np.float32)[None]
+        self._scale = (INVERSE_ENTRIES - 1) / top
 
     def __call__(self, mean: torch.Tensor, count: torch.Tensor, estimator: NoiseEstimator, *,
                  out: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from enlight.stream.core.cpu.denoise_local import LocalMotion, NoiseBilateral
+from enlight.stream.core.cpu.denoise_local import LocalMotion, NoiseBilateral, channel_mean
 from enlight.stream.core.cpu.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.cpu.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.cpu.motion import analysis_luma, global_shift
@@ -31,8 +31,8 @@ from enlight.stream.core.denoise_config import (
 
 
 def _channel_mean(x: np.ndarray) -> np.ndarray:
-    """(3, ...) float32 -> (1, ...) float32, the mean of the three channels (summed in order, then divided)."""
-    return ((x[0] + x[1] + x[2]) / np.float32(3))[None]
+    """(3, ...) float32 -> (1, ...) float32, the mean of the three channels (``denoise_local.channel_mean``)."""
+    return channel_mean(x)[None]
 
 
 def _lower_median(rows: np.ndarray) -> np.ndarray:

@@ -12,21 +12,20 @@ import numpy as np
 from enlight.stream.core.cpu.denoise_noise import NoiseEstimator
 from enlight.stream.core.cpu.denoise_ops import box, full, half
 from enlight.stream.core.denoise_config import (
+    BAND,
     BILATERAL_DIAMETER,
     BILATERAL_RANGE,
     BILATERAL_SPACE,
     FLOW_LEVEL,
     FLOW_MIN_SIDE,
     FLOW_SNAP,
+    INVERSE_ENTRIES,
     SPATIAL_FRAMES,
+    WHOLE,
 )
 
-_INVERSE = 4096  # entries of the inverse transform's table (linear interpolation between them)
-BAND = 64  # rows per band of the bilateral's boxes (full grid)
-WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
 
-
-def _channel_mean(x: np.ndarray) -> np.ndarray:
+def channel_mean(x: np.ndarray) -> np.ndarray:
     """(3, ...) float32 -> (...) float32, the mean of the three channels (summed in order, then divided)."""
     return (x[0] + x[1] + x[2]) / np.float32(3)
 
@@ -65,11 +64,11 @@ class LocalMotion:
         if self._flow is None:
             self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         if self._gain is None:
-            top = _quantile(_channel_mean(x[:, ::4, ::4]).ravel(), 0.99)
+            top = _quantile(channel_mean(x[:, ::4, ::4]).ravel(), 0.99)
             self._gain = FLOW_LEVEL / max(top, 8.0)
         if min(count.shape[-2:]) < FLOW_MIN_SIDE:
             return past, count
-        luma, past_luma = _channel_mean(x), _channel_mean(past)
+        luma, past_luma = channel_mean(x), channel_mean(past)
         small_luma, small_past = half(luma[None])[0], half(past_luma[None])[0]
         flow = self._flow.calc(_grey(small_luma, self._gain), _grey(small_past, self._gain), None)  # on the half
         length = flow[..., 0] * flow[..., 0]  #                                         grid: x(p) ~ past(p + flow)
@@ -100,7 +99,7 @@ class LocalMotion:
         moved = np.empty_like(past)
         for plane, target in zip(past, moved, strict=True):
             cv2.remap(plane, map_x, map_y, cv2.INTER_LINEAR, dst=target, borderMode=cv2.BORDER_REPLICATE)
-        moved_luma = cv2.remap(_channel_mean(past), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        moved_luma = cv2.remap(channel_mean(past), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         misfit_global = np.square(box((small_luma - small_past)[None]))
         misfit_flow = np.square(box((small_luma - half(moved_luma[None])[0])[None]))
         better = misfit_flow < misfit_global  # (1, h, w)
@@ -122,8 +121,8 @@ class NoiseBilateral:
     def __init__(self) -> None:
         self._table: np.ndarray | None = None  # the noise table the look-up tables were made from
         self._forward: np.ndarray | None = None  # (256,) float32: T(v), noise units
-        self._inverse: np.ndarray | None = None  # (1, _INVERSE) float32: v at T = i * top / (_INVERSE - 1)
-        self._scale = 1.0  # (_INVERSE - 1) / top
+        self._inverse: np.ndarray | None = None  # (1, INVERSE_ENTRIES) float32: v at T = i * step
+        self._scale = 1.0  # 1 / step = (INVERSE_ENTRIES - 1) / top
         self._rows: np.ndarray | None = None  # zeros, the y map of the inverse's remap (per shape)
 
     def _tables(self, estimator: NoiseEstimator) -> None:
@@ -135,8 +134,9 @@ class NoiseBilateral:
         transform = np.cumsum(inverse_sigma, dtype=np.float64).astype(np.float32) - inverse_sigma[0]
         top = max(float(transform[-1]), 1e-6)
         self._forward = transform
-        self._inverse = np.interp(np.linspace(0, top, _INVERSE), transform, np.arange(256.0)).astype(np.float32)[None]
-        self._scale = (_INVERSE - 1) / top
+        values = np.interp(np.linspace(0, top, INVERSE_ENTRIES), transform, np.arange(256.0))
+        self._inverse = values.astype(np.float32)[None]
+        self._scale = (INVERSE_ENTRIES - 1) / top
 
     def __call__(self, mean: np.ndarray, count: np.ndarray, estimator: NoiseEstimator, *,
                  out: np.ndarray) -> np.ndarray:
