@@ -1,8 +1,8 @@
 """The device a run uses, checked against this machine, named without importing torch.
 
 ``Device`` is what plans and backend options hold; torch code turns it into a ``torch.device`` with
-``.torch()``. 'auto' asks PyTorch about CUDA only where an NVIDIA driver is loaded (``/proc/driver/nvidia``):
-elsewhere it is the CPU, and a CPU run never imports torch for it (1.2 s of start-up on 2 cores; issue 17).
+``.torch()``. 'auto' asks PyTorch about CUDA only where a GPU driver shows (``GPU_SIGNS``): elsewhere it is the
+CPU, and a CPU run never imports torch for it (1.2 s of start-up on 2 cores; issue 17).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 
 from enlight.errors import EnlightError
 
-NVIDIA_DRIVER = Path("/proc/driver/nvidia")  # present once the NVIDIA kernel driver is loaded
+# what a machine whose PyTorch may see a GPU has: the NVIDIA driver (Linux, containers with the NVIDIA toolkit),
+# WSL2's GPU device, Jetson's GPU, ROCm's (PyTorch's ROCm builds answer to 'cuda')
+GPU_SIGNS = tuple(map(Path, ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/dxg", "/dev/nvhost-ctrl-gpu", "/dev/kfd")))
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ def _parse(name: str) -> Device:
 
 
 def _cuda_count() -> int:
-    """CUDA devices PyTorch sees (0 without importing torch where no NVIDIA driver is loaded)."""
-    if not NVIDIA_DRIVER.exists():
+    """CUDA devices PyTorch sees (0 without importing torch where no GPU driver shows)."""
+    if not any(sign.exists() for sign in GPU_SIGNS):
         return 0
     import torch
 

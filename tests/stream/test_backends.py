@@ -188,3 +188,21 @@ def test_grey_sources_stay_grey():
     x = to_model_input(torch.from_numpy(grey))
     reference = grey_uint8(to_uint8(scaled_enhance(backend, x, attention_map(x), scale=2))).numpy()
     assert np.abs(scaled.astype(int) - reference).max() <= 1
+
+
+def test_auto_asks_pytorch_about_cuda_only_where_a_gpu_driver_shows(tmp_path, monkeypatch):
+    """No GPU driver (no /proc/driver/nvidia, /dev/dxg, ...): the CPU, without asking torch (which a CPU run does
+    not import); where one shows, PyTorch's answer."""
+    from enlight.ops import device as device_module
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(device_module, "GPU_SIGNS", (tmp_path / "absent",))
+    assert resolve_device("auto") == Device("cpu")
+    with pytest.raises(EnlightError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    (tmp_path / "dxg").touch()  # e.g. WSL2's GPU device
+    monkeypatch.setattr(device_module, "GPU_SIGNS", (tmp_path / "absent", tmp_path / "dxg"))
+    assert resolve_device("auto") == Device("cuda") and resolve_device("cuda:1") == Device("cuda", 1)
+    with pytest.raises(EnlightError, match="only 2 CUDA device"):
+        resolve_device("cuda:2")
