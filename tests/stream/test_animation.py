@@ -144,3 +144,23 @@ def test_cli_sticker_keeps_its_alpha(tmp_path, cli, weights):
     assert "animation of 4 frames" in result.stderr
     frames, _ = _frames(tmp_path / "out.png")
     assert [np.array_equal(f[..., 3], a) for f, a in zip(frames, _alphas(moving=True), strict=True)] == [True] * 4
+
+
+def test_an_apngs_text_chunks_are_kept_and_a_webp_names_them(tmp_path, plan):
+    """An animated PNG's text (a title, an iTXt in another language) went nowhere: it is written into an APNG
+    output, and an animated WebP's summary names it as not kept."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Title", "dusk loop")
+    info.add_itxt("Description", "Abenddämmerung", lang="de", tkey="Beschreibung")
+    pictures = [Image.fromarray(frame) for frame in dark_frames(4, WIDTH, HEIGHT)]
+    source = tmp_path / "loop.png"
+    pictures[0].save(source, save_all=True, append_images=pictures[1:], duration=DURATIONS, loop=0, pnginfo=info)
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.png", plan=plan))
+    with Image.open(tmp_path / "day.png") as out:
+        assert out.n_frames == 4 and out.text == {"Title": "dusk loop", "Description": "Abenddämmerung"}
+        assert out.text["Description"].lang == "de"
+    assert "not kept" not in stats.summary()
+    webp = enhance_photo(PhotoConfig(source, tmp_path / "day.webp", plan=plan))
+    assert "not kept" in webp.summary() and "PNG text (Title, Description)" in webp.summary()

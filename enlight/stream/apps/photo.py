@@ -194,4 +194,5 @@ def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) ->
     write_animation(output, enhanced, animation, quality=config.quality, overwrite=config.overwrite)
     return PhotoStats(width=frames.shape[2], height=frames.shape[1], bits=8, wall_s=time.perf_counter() - start,
                       output=output, backend=label, colour="grey" if grey else "colour", count=len(frames),
-                      merged=len(frames) - frame_count(output))
+                      merged=len(frames) - frame_count(output),
+                      unkept=unkept_metadata(animation.annotations, ANIMATED_OUTPUTS[output.suffix.lower()]))

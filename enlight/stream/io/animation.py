@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.annotations import Annotations, annotation_options, read_annotations
 from enlight.stream.io.images import atomic_write, metadata_options, xmp_packet
 
 ANIMATED_OUTPUTS = {".webp": "WEBP", ".png": "PNG"}  # the photo outputs that hold frames (APNG for .png)
@@ -34,7 +35,7 @@ ANIMATED_FORMATS = frozenset(ANIMATED_OUTPUTS.values())  # Pillow's formats whos
 class Animation:
     """frames: (N, H, W, 3) uint8 RGB, whole pictures; durations: milliseconds each; loop: times to play
     (0: for ever); icc, exif, xmp: the file's, as bytes or None; alpha: (N, H, W) uint8 (255: opaque), None
-    when every frame is opaque."""
+    when every frame is opaque; annotations: an animated PNG's text chunks (``enlight.stream.io.annotations``)."""
 
     frames: np.ndarray
     durations: tuple[int, ...]
@@ -43,6 +44,7 @@ class Animation:
     exif: bytes | None = None
     xmp: bytes | None = None
     alpha: np.ndarray | None = None
+    annotations: Annotations = Annotations()
 
 
 def frame_count(path: Path) -> int:
@@ -64,7 +66,7 @@ def read_animation(path: Path) -> Animation:
 
     try:
         with Image.open(path) as image:
-            info, xmp = dict(image.info), xmp_packet(image)
+            info, xmp, annotations = dict(image.info), xmp_packet(image), read_annotations(image)
             frames, durations = [], []
             for frame in ImageSequence.Iterator(image):
                 frames.append(np.asarray(frame.convert("RGBA")))  # a P or RGB frame's transparency too
@@ -74,7 +76,7 @@ def read_animation(path: Path) -> Animation:
     rgba = np.stack(frames)
     alpha = None if (rgba[..., 3] == 255).all() else np.ascontiguousarray(rgba[..., 3])
     return Animation(np.ascontiguousarray(rgba[..., :3]), tuple(durations), int(info.get("loop", 0) or 0),
-                     info.get("icc_profile"), info.get("exif"), xmp, alpha)
+                     info.get("icc_profile"), info.get("exif"), xmp, alpha, annotations)
 
 
 def write_animation(path: Path, frames: np.ndarray, animation: Animation, *, quality: int = 95,
@@ -98,6 +100,7 @@ def write_animation(path: Path, frames: np.ndarray, animation: Animation, *, qua
     else:
         options["disposal"] = _disposals(frames)
     options |= metadata_options(fmt, animation.icc, animation.exif, animation.xmp)
+    options = annotation_options(fmt, animation.annotations, options)
     return atomic_write(path, lambda tmp: pictures[0].save(tmp, format=fmt, **options), overwrite=overwrite)
 
 
