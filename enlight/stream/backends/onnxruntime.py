@@ -62,15 +62,36 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "enlight-video" / "onnx"
 
 
-def _cached(key: str, make) -> bytes:
-    """The ONNX model cached in ``cache_dir()`` under ``key``, made by ``make()`` and stored when missing. A
-    cache that cannot be read or written is skipped."""
-    path = cache_dir() / f"{key}.onnx"
+def _digest(model: bytes) -> str:
+    return hashlib.sha256(model).hexdigest()[:16]
+
+
+def _read_cached(key: str) -> bytes | None:
+    """The model cached under ``key`` whose bytes still match the digest in its name; a file that does not (cut
+    short by a full disk, damaged) is removed, so that it is made again."""
     try:
-        return path.read_bytes()
+        paths = sorted(cache_dir().glob(f"{key}-*.onnx"))
     except OSError:
-        pass
+        return None
+    for path in paths:
+        try:
+            model = path.read_bytes()
+            if path.stem.rpartition("-")[2] == _digest(model):
+                return model
+            path.unlink()
+        except OSError:
+            continue
+    return None
+
+
+def _cached(key: str, make) -> bytes:
+    """The ONNX model cached in ``cache_dir()`` under ``key`` (as ``KEY-DIGEST.onnx``, the digest of its bytes),
+    made by ``make()`` and stored when missing or damaged. A cache that cannot be read or written is skipped."""
+    model = _read_cached(key)
+    if model is not None:
+        return model
     model = make()
+    path = cache_dir() / f"{key}-{_digest(model)}.onnx"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.part")
