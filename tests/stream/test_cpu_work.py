@@ -82,13 +82,22 @@ def test_the_torch_backend_runs_its_model_on_every_core_inside_a_one_thread_run(
     assert seen == [os.cpu_count()]
 
 
-def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkeypatch):
+def _exported_once(tmp_path, monkeypatch):
+    """A tiny generator run once by ONNX Runtime with the export cache in tmp_path: (generator, run, first output),
+    run() building the backend again and running it on the same input."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     generator = build_generator(base_channels=8).eval()
     x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(0)) * 2 - 1
     attention = torch.rand(1, 1, 32, 48)
-    config = OnnxRuntimeConfig(device=CPU)
-    first = OnnxRuntimeBackend(generator, config)(x, attention)
+
+    def run():
+        return OnnxRuntimeBackend(generator, OnnxRuntimeConfig(device=CPU))(x, attention)
+
+    return generator, run, run()
+
+
+def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkeypatch):
+    generator, run, first = _exported_once(tmp_path, monkeypatch)
     cached = list((tmp_path / "enlight-video" / "onnx").iterdir())
     assert [p.name.rpartition("-")[0] for p in cached] == [export_key(generator)]  # KEY-DIGEST.onnx
 
@@ -96,7 +105,7 @@ def test_the_onnx_export_is_cached_by_what_the_graph_depends_on(tmp_path, monkey
         raise AssertionError("exported again")
 
     monkeypatch.setattr(onnx_export, "export_onnx_bytes", no_export)
-    again = OnnxRuntimeBackend(generator, config)(x, attention)
+    again = run()
     assert torch.equal(first, again)
     other = build_generator(base_channels=8).eval()
     with torch.no_grad():
@@ -159,15 +168,10 @@ def test_a_damaged_cached_export_is_made_again_not_an_internal_error(tmp_path, m
     """A cached export cut short (a full disk, a crash of the machine) failed in ONNX Runtime ('protobuf parsing
     failed', an internal error) on every later run; its bytes no longer match the digest in its name, so it is
     removed and exported again."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    generator = build_generator(base_channels=8).eval()
-    x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    attention = torch.rand(1, 1, 32, 48)
-    config = OnnxRuntimeConfig(device=CPU)
-    first = OnnxRuntimeBackend(generator, config)(x, attention)
+    _, run, first = _exported_once(tmp_path, monkeypatch)
     (cached,) = (tmp_path / "enlight-video" / "onnx").iterdir()
     cached.write_bytes(cached.read_bytes()[:1000])
-    again = OnnxRuntimeBackend(generator, config)(x, attention)
+    again = run()
     assert torch.equal(first, again)
     (remade,) = (tmp_path / "enlight-video" / "onnx").iterdir()
     assert remade.name == cached.name and remade.stat().st_size > 1000
