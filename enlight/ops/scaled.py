@@ -8,8 +8,8 @@ size either by plain ``bilinear`` upsampling or, by default, by the ``guided`` f
 
 Two forms: ``scaled_enhance`` (float, differentiable: distillation trains students through it) and
 the uint8 form used at run time, split into ``downscale_uint8`` and ``combine_uint8`` so that the
-Enhancer's stages can smooth in between; ``scaled_enhance_uint8`` composes them. On uint8 frames in
-CPU memory the full-size parts of the uint8 form run as OpenCV SIMD code (``enlight.ops.simd``).
+Enhancer's stages can smooth in between; ``scaled_enhance_uint8`` composes them. These are the torch forms
+(CUDA); the CPU forms of the stages run ``enlight.ops.simd``'s OpenCV ``downscale`` and ``combine`` instead.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from enlight.ops import simd
 from enlight.ops.guided import EPS, RADIUS, guided_coefficients, guided_upsample
 from enlight.ops.luma import attention_map
 from enlight.ops.simd import reduced_size
@@ -47,19 +46,11 @@ def scaled_enhance(model, frames: torch.Tensor, attention: torch.Tensor, *, scal
     return frames + guided_upsample(delta, small, frames, radius=radius, eps=eps)
 
 
-def _simd(batch: torch.Tensor) -> bool:
-    """Whether the OpenCV forms (``enlight.ops.simd``) take this batch: uint8 frames in CPU memory."""
-    return batch.device.type == "cpu" and batch.dtype == torch.uint8 and simd.available()
-
-
 def downscale_uint8(batch: torch.Tensor, scale: float) -> torch.Tensor:
     """(B, H, W, 3) RGB, uint8 (or float32 0..255) -> (B, 3, h, w) float32 RGB in [-1, 1], area-downscaled
-    to ``1/scale``: the model's input. uint8 CPU frames go through ``simd.area_downscale`` (no full-size
-    float copy); others through torch's area interpolation (the same windows and means)."""
+    to ``1/scale``: the model's input (``simd.downscale`` is the CPU form: the same windows and means)."""
     height, width = batch.shape[1:3]
     size = reduced_size(height, width, scale)
-    if _simd(batch):
-        return torch.from_numpy(simd.downscale(batch.numpy(), scale))
     full = batch.permute(0, 3, 1, 2).contiguous().float()
     return F.interpolate(full, size=size, mode="area").div_(127.5).sub_(1.0)
 
@@ -71,12 +62,9 @@ def combine_uint8(pixels: torch.Tensor, small: torch.Tensor, delta: torch.Tensor
     pixels (B, H, W, 3) RGB, uint8 (or float32 0..255): the full-size input; small, delta (B, 3, h, w): the
     model's input and its correction (output - input) in the [-1, 1] range. Returns (B, H, W, 3) uint8 RGB.
     With y = (a + 1) * I + b in [-1, 1] and I = u / 127.5 - 1, 127.5 * (y + 1) = (a + 1) * u + 127.5 * (b - a),
-    whose two coefficient maps are upsampled together. uint8 CPU frames go through ``enlight.ops.simd``
-    (equal within one code value: float rounding).
+    whose two coefficient maps are upsampled together. ``simd.combine`` is the CPU form (equal within one code
+    value: float rounding).
     """
-    if _simd(pixels):
-        return torch.from_numpy(simd.combine(pixels.numpy(), small.float().numpy(), delta.float().numpy(),
-                                             upsample=upsample, radius=radius, eps=eps))
     if upsample == "bilinear":
         a, b = torch.zeros_like(delta), delta
     else:

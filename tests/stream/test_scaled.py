@@ -119,12 +119,13 @@ def test_model_input_and_combine_stages_alone():
         assert ((shifted.int() - batch.int()) == 20).all()
 
 
-def test_simd_forms_equal_the_torch_forms(monkeypatch):
+def test_simd_forms_equal_the_torch_forms():
     """The OpenCV forms of the uint8 path (downscale, guided coefficients, combine; issue 17) against the
     torch forms and the float reference, at sizes whose area windows overlap (854 / 4 = 213.5 -> 214) or
     tile (1080 / 4), on frames with edges, noise and clipping: the model input within float rounding, the
     output within one code value."""
     from enlight.ops import simd
+    from enlight.ops.guided import EPS, RADIUS
     from enlight.ops.scaled import combine_uint8, downscale_uint8
 
     assert simd.available()
@@ -133,8 +134,7 @@ def test_simd_forms_equal_the_torch_forms(monkeypatch):
     for height, width, scale in ((58, 106, 4), (48, 80, 2), (61, 77, 3), (48, 96, 4)):
         batch = (torch.rand(2, height, width, 3, generator=g) * 120).to(torch.uint8)
         batch[:, :, width // 3:] += 120  # a bright band: outputs clip at 255 there
-        fast = downscale_uint8(batch, scale)
-        monkeypatch.setattr(simd, "available", lambda: False)
+        fast = torch.from_numpy(simd.downscale(batch.numpy(), scale))
         slow = downscale_uint8(batch, scale)
         reference = F.interpolate(to_model_input(batch).contiguous(), size=reduced_size(height, width, scale),
                                   mode="area")
@@ -142,11 +142,11 @@ def test_simd_forms_equal_the_torch_forms(monkeypatch):
             delta = inner(slow, attention_map(slow)) - slow
         outputs = {"guided": combine_uint8(batch, slow, delta), "bilinear": combine_uint8(batch, slow, delta,
                                                                                           upsample="bilinear")}
-        monkeypatch.undo()
         torch.testing.assert_close(fast, slow, atol=1e-5, rtol=0)
         torch.testing.assert_close(fast, reference, atol=1e-5, rtol=0)
         for upsample, torch_form in outputs.items():
-            simd_form = combine_uint8(batch, slow, delta, upsample=upsample)
+            simd_form = torch.from_numpy(simd.combine(batch.numpy(), slow.numpy(), delta.numpy(), upsample=upsample,
+                                                      radius=RADIUS, eps=EPS))
             assert simd_form.shape == batch.shape and simd_form.dtype == torch.uint8
             assert (simd_form.int() - torch_form.int()).abs().max() <= 1, (height, width, upsample)
             assert (simd_form == torch_form).float().mean() > 0.99

@@ -26,10 +26,9 @@ __all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "G
 
 
 class Denoise:
-    """pixels (B, H, W, 3) uint8 RGB -> the same, denoised: uint8 (rounded) for CPU frames, so that the
-    reduced-size path keeps its OpenCV forms (``enlight.ops.simd``: float pixels take the torch forms,
-    measured 9 -> 30 ms per 854x480 frame for Combine); float32 0..255 elsewhere (a view of an NCHW
-    tensor, which ``ModelInput`` and ``Combine`` read as they read uint8 pixels)."""
+    """pixels (B, H, W, 3) uint8 RGB -> the same, denoised: uint8 (rounded) for CPU frames, as the CPU form
+    (``cpu.stages.Denoise``) hands them on, so that the two forms agree; float32 0..255 elsewhere (a view of an
+    NCHW tensor, which ``ModelInput`` and ``Combine`` read as they read uint8 pixels)."""
 
     def __init__(self, denoiser: Denoiser) -> None:
         self.denoiser = denoiser
