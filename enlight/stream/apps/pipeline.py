@@ -155,8 +155,8 @@ class _EncoderThread(threading.Thread):
                 continue  # keep draining so the producer never blocks
             try:
                 frames, packets = item
-                for rgb, pts in frames:
-                    self.sink.write_frame(rgb, pts)
+                for rgb, pts, alpha in frames:
+                    self.sink.write_frame(rgb, pts, alpha)
                 for packet in packets:
                     self.sink.write_packet(packet)
             except BaseException as exc:
@@ -291,7 +291,7 @@ class _Run:
 
     def _emit(self, finished) -> None:
         for out, frames in finished:
-            self.writer.put(([(out[i], f.pts) for i, f in enumerate(frames)], self.waiting.popleft()))
+            self.writer.put(([(out[i], f.pts, f.alpha) for i, f in enumerate(frames)], self.waiting.popleft()))
             self.bar.advance(len(frames))
             if self.on_frames is not None:
                 self.on_frames(len(frames))

@@ -140,7 +140,7 @@ def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSin
     kept = 0
     for image, (frame, keep) in zip(out, batch, strict=True):
         if keep:
-            sink.write_frame(image, frame.pts)
+            sink.write_frame(image, frame.pts, frame.alpha)
             kept += 1
     if on_frames is not None and kept:
         on_frames(kept)

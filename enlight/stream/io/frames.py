@@ -24,6 +24,7 @@ _MATRIX_BY_AVCOL = {
     10: Colorspace.BT2020,  # BT2020_CL (approximated by the NCL matrix)
 }
 RANGE_UNSPECIFIED, RANGE_LIMITED, RANGE_FULL = 0, 1, 2
+MATRIX_RGB, MATRIX_BT709, MATRIX_SMPTE170M = 0, 1, 6  # AVColorSpace: RGB (GBR) planes, BT.709, BT.601 525-line
 _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}  # AVColorTransferCharacteristic: SMPTE ST 2084, ARIB STD-B67
 # Accurate rounding and full-resolution chroma: swscale's default is ~1.4 code values dark on
 # average and up to 14 off on colour edges through 4:2:0 and back; this is unbiased and <= 6.
@@ -91,10 +92,15 @@ def frame_to_rgb(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
     return rgb.to_ndarray()
 
 
-def rgb_to_frame(rgb: np.ndarray, pix_fmt: str, color: ColorInfo) -> av.VideoFrame:
-    """A frame in ``pix_fmt`` from (H, W, 3) uint8 RGB, with ``color``'s matrix, range and tags."""
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-    if pix_fmt != "rgb24":
+def rgb_to_frame(rgb: np.ndarray, pix_fmt: str, color: ColorInfo, alpha: np.ndarray | None = None
+                 ) -> av.VideoFrame:
+    """A frame in ``pix_fmt`` from (H, W, 3) uint8 RGB, with ``color``'s matrix, range and tags; ``alpha`` (H, W)
+    uint8 goes into ``pix_fmt``'s alpha component (dropped if it has none)."""
+    if alpha is not None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.dstack([rgb, alpha])), format="rgba")
+    else:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    if pix_fmt != frame.format.name:
         frame = frame.reformat(
             format=pix_fmt,
             src_colorspace=color.sws_matrix,

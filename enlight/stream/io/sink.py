@@ -21,10 +21,19 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
-from enlight.stream.io.frames import ColorInfo, rgb_to_frame
+from enlight.stream.io.frames import (
+    MATRIX_BT709,
+    MATRIX_RGB,
+    MATRIX_SMPTE170M,
+    RANGE_LIMITED,
+    ColorInfo,
+    rgb_to_frame,
+)
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.temporary import remove_stale, temporary_path
@@ -174,8 +183,31 @@ def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) 
     return Fraction(1, 65535)
 
 
-def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> str:
-    """The encoder pixel format: the requested one, else the source's, else 4:2:0 (4:4:4 for odd sizes)."""
+def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
+    """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
+    ``alpha_encoders`` that ``muxer`` takes (a note says which), where one does."""
+    if name == CODEC_AUTO and info.alpha:
+        for codec in alpha_encoders(info.codec, muxer):
+            if _fit(muxer, codec) == 2:
+                return codec, None
+    return choose_codec(name, muxer, kind)
+
+
+def alpha_note(codec: str, muxer: str, pix_fmt: str, info: VideoInfo, kind: str) -> str | None:
+    """What became of a source's alpha channel: kept (copied, not enhanced) or not, and what would keep it."""
+    if not info.alpha:
+        return None
+    if has_alpha(pix_fmt):
+        return f"the alpha channel (transparency) is kept as it was, not enhanced: {codec} {pix_fmt}"
+    if holds_alpha(codec, muxer):
+        return f"the alpha channel (transparency) was not kept: --pix-fmt {pix_fmt} has none"
+    return (f"the alpha channel (transparency) was not kept: {codec} in a {kind} file cannot hold it (a .mov or "
+            ".webm output keeps it, or --codec with one that can: prores_ks, png, ffv1, libvpx-vp9 in .webm/.mkv)")
+
+
+def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None, *, alpha: bool = False) -> str:
+    """The encoder pixel format: the requested one, else (``alpha``: one with alpha, the source's kind first) the
+    source's, else 4:2:0 (4:4:4 for odd sizes)."""
     supported = [f.name for f in (codec.video_formats or [])]
     size = (info.width, info.height)
     if requested:
@@ -189,7 +221,8 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None) -> s
             raise EnlightError(f"{requested} needs even dimensions; the video is {info.width}x{info.height}")
         return requested
     source = info.pix_fmt.replace("yuvj", "yuv")
-    for candidate in (source, "yuv420p", "yuv444p", "yuv422p", "rgb24"):
+    kept = alpha_candidates(source) if alpha else []
+    for candidate in (*kept, source, "yuv420p", "yuv444p", "yuv422p", "rgb24"):
         if (not supported or candidate in supported) and subsampling_fits(candidate, *size):
             return candidate
     if supported:
@@ -527,11 +560,15 @@ class VideoSink:
 
     def _encoder(self, encoder: EncoderConfig) -> av.Codec:
         """The video encoder (``choose_codec`` for the output's muxer) and its pixel format (``self.pix_fmt``)."""
-        name, note = choose_codec(encoder.codec, self.container.format.name, self.path.suffix or "stream")
+        muxer, kind = self.container.format.name, self.path.suffix or "stream"
+        name, note = choose_codec_keeping_alpha(encoder.codec, muxer, self.info, kind)
         codec = encoder_codec(name)
-        self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt)
-        if note:
-            self.notes.append(note)
+        self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt,
+                                      alpha=self.info.alpha and holds_alpha(codec.name, muxer))
+        self.keeps_alpha = self.info.alpha and has_alpha(self.pix_fmt)
+        for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind)):
+            if line:
+                self.notes.append(line)
         if codec.name == "libx264" and encoder.pix_fmt is None and av.VideoFormat(self.pix_fmt).components[0].bits > 8:
             self.notes.append(f"encoded as {self.pix_fmt} to match the input: H.264 above 8 bits plays in VLC and mpv "
                               "but not in browsers or QuickTime (--pix-fmt yuv420p for 8 bits, or --codec libx265)")
@@ -651,12 +688,19 @@ class VideoSink:
     def output_color(self) -> ColorInfo:
         """The source's colour, with yuvj's implied full range made explicit for plain yuv output."""
         color = self.info.color
+        if color.matrix == MATRIX_RGB and self.pix_fmt.startswith("yuv"):
+            # an RGB source (PNG, QuickTime Animation, FFV1 or UT Video RGB) written as YUV: tagged with the matrix
+            # the conversion uses, in the limited range players expect of YUV, not as RGB (a player that believes
+            # the tag shows the Y, Cb and Cr planes as green, blue and red; libvpx refuses the frames)
+            matrix = MATRIX_BT709 if color.sws_matrix == Colorspace.ITU709 else MATRIX_SMPTE170M
+            return ColorInfo(matrix, RANGE_LIMITED, color.primaries, color.transfer, color.sws_matrix, False)
         if color.full_range and color.color_range == 0 and self.pix_fmt.startswith("yuv"):
             return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
         return color
 
-    def write_frame(self, rgb: np.ndarray, pts: int) -> None:
-        """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base)."""
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base), with its (H, W) uint8 ``alpha``
+        where the source had one (written where ``keeps_alpha``)."""
         start = time.perf_counter()
         if self.time_base != self.info.time_base:
             pts = round(pts * self.info.time_base / self.time_base)
@@ -666,16 +710,17 @@ class VideoSink:
                 self.notes.append(note)
             pts = self._last_pts + 1  # encoders need strictly increasing timestamps
         self._last_pts = pts
-        frame = self.convert(rgb)
+        frame = self.convert(rgb, alpha if self.keeps_alpha else None)
         frame.pts = pts
         frame.time_base = self.time_base
         self.container.mux(self.video_stream.encode(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
 
-    def convert(self, rgb: np.ndarray) -> av.VideoFrame:
-        """(H, W, 3) uint8 RGB -> a frame in the encoder's pixel format, with the output's colour tags."""
-        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color)
+    def convert(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFrame:
+        """(H, W, 3) uint8 RGB (and (H, W) uint8 alpha) -> a frame in the encoder's pixel format, with the output's
+        colour tags."""
+        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color, alpha)
         return self._fields(frame) if self._fields is not None else frame
 
     def write_packet(self, packet: av.Packet) -> None:

@@ -29,6 +29,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.alpha import frame_alpha, has_alpha, side_alpha_decoder
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
@@ -49,12 +50,15 @@ class DecodedFrame:
 
     chroma: whether the decoded frame carried colour (``enlight.stream.io.chroma``); once a frame of
     the source has, later frames are not checked and say True.
+    alpha: (H, W) uint8 transparency (255: opaque) of a source with an alpha channel
+    (``enlight.stream.io.alpha``), passed to the sink unchanged; None for every other source.
     """
 
     rgb: np.ndarray
     pts: int
     time_base: Fraction
     chroma: bool = True
+    alpha: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class VideoInfo:
     field_order: int | None = None  # FFmpeg's AVFieldOrder of an interlaced source (``enlight.stream.io.fields``)
     tags: tuple[tuple[str, str], ...] = ()  # the stream's own tags (language, title, handler), ``stream_tags``
     disposition: int = 0  # the stream's flags (default, forced, ...), FFmpeg's AV_DISPOSITION bits
+    alpha: bool = False  # the frames carry an alpha channel (``enlight.stream.io.alpha``)
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ class VideoSource:
         check_input_is_video(self.container, self.path)
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
+        self._alpha_decoder = side_alpha_decoder(self.video_stream)  # VP8/VP9 alpha: libvpx reads it
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
@@ -232,6 +238,7 @@ class VideoSource:
             field_order=field_order(first),
             tags=stream_tags(stream),
             disposition=int(stream.disposition),
+            alpha=has_alpha(first.format.name),
         )
 
     def chapters(self, max_frames: int | None = None) -> list[dict]:
@@ -311,6 +318,8 @@ class VideoSource:
     def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
         """The frames a video packet completes; a packet the decoder rejects is skipped and counted."""
         try:
+            if self._alpha_decoder is not None:
+                return self._alpha_decoder.decode(packet if packet.size else None)
             return packet.decode()
         except av.error.FFmpegError:
             if packet.size:
@@ -415,6 +424,7 @@ class VideoSource:
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
                     rgb = self.convert(item)
+                    alpha = frame_alpha(item, self.info.width, self.info.height) if self.info.alpha else None
                     coloured = coloured or carries_chroma(item)
                     pts = item.pts
                     if pts is None:  # raw streams carry no timestamps: count frames
@@ -422,7 +432,7 @@ class VideoSource:
                     last_pts = pts
                     self.frames_decoded += 1
                     self.decode_s += time.perf_counter() - start
-                    if not self._put(DecodedFrame(rgb, pts, tb, coloured)):
+                    if not self._put(DecodedFrame(rgb, pts, tb, coloured, alpha)):
                         return
                 elif not self._put(item):
                     return
