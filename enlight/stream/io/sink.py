@@ -34,6 +34,7 @@ from enlight.stream.io.frames import (
     ColorInfo,
     rgb_to_frame,
 )
+from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.temporary import remove_stale, temporary_path
@@ -197,6 +198,8 @@ def alpha_note(codec: str, muxer: str, pix_fmt: str, info: VideoInfo, kind: str)
     """What became of a source's alpha channel: kept (copied, not enhanced) or not, and what would keep it."""
     if not info.alpha:
         return None
+    if pix_fmt == GIF_PIX_FMT:
+        return "the alpha channel is kept as GIF transparency: pixels under half opacity are transparent"
     if has_alpha(pix_fmt):
         return f"the alpha channel (transparency) is kept as it was, not enhanced: {codec} {pix_fmt}"
     if holds_alpha(codec, muxer):
@@ -237,8 +240,11 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
            ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
 
 
-# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg
-_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx")
+# kinds of file that hold a picture and nothing else (no sound, no subtitles): the other streams are left out
+PICTURE_ONLY_MUXERS = ("gif", "apng")
+
+# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg, APNG for .apng
+_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx", "apng")
 
 
 def _writes_header(muxer: str, add: Callable[[av.container.OutputContainer], object]) -> bool:
@@ -297,7 +303,11 @@ def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequenc
     """``streams`` less the data tracks that ``out``'s kind of file cannot hold (a GoPro's telemetry track in
     .mkv), and a note for each of those, naming the kinds that hold it. Audio, subtitle and video streams
     are all kept: an output that cannot hold one of them is refused (``_cannot_hold``), as they are what
-    the user watches and hears."""
+    the user watches and hears; except in a file that holds nothing but its picture (``PICTURE_ONLY_MUXERS``: an
+    animated GIF), where asking for one is asking for the picture alone: every stream is left out, with a note."""
+    if out.format.name in PICTURE_ONLY_MUXERS and streams:
+        left = ", ".join(f"{s.type} #{s.index} ({_codec_label(s)})" for s in streams)
+        return [], [f"not copied: {left}; a {path.suffix or out.format.name} file holds the picture only"]
     kept, notes = [], []
     for stream in streams:
         if stream.type != "data" or _holds(out.format.name, stream):
@@ -507,6 +517,26 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
+def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
+    """The encoder's options for ``encoder``'s --crf and --preset (refused where ``codec`` has no CRF), and quiet."""
+    options = {}
+    if encoder.crf is not None and codec.name not in _CRF_CODECS:
+        raise EnlightError(f"--crf is not supported by {codec.name}; it works with {', '.join(_CRF_CODECS)}")
+    if codec.name in _CRF_CODECS:
+        options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
+        if codec.name == "libvpx-vp9":
+            options["b"] = "0"
+    preset = resolve_preset(encoder, speed=False).preset
+    if codec.name == "libsvtav1":
+        preset = _svtav1_preset(preset)
+    if preset and codec.name in _PRESET_CODECS:
+        options["preset"] = preset
+    options |= _QUIET.get(codec.name, {})
+    if codec.name == "libsvtav1":  # SVT-AV1 prints ~30 lines of banner and notes; its level is an environment
+        os.environ.setdefault("SVT_LOG", "1")  # variable read when the encoder opens: errors only
+    return options
+
+
 class VideoSink:
     """Encodes enhanced frames and copies passthrough packets into a new file.
 
@@ -563,9 +593,12 @@ class VideoSink:
         muxer, kind = self.container.format.name, self.path.suffix or "stream"
         name, note = choose_codec_keeping_alpha(encoder.codec, muxer, self.info, kind)
         codec = encoder_codec(name)
-        self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt,
-                                      alpha=self.info.alpha and holds_alpha(codec.name, muxer))
-        self.keeps_alpha = self.info.alpha and has_alpha(self.pix_fmt)
+        if codec.name == "gif" and encoder.pix_fmt in (None, GIF_PIX_FMT):  # a palette per frame (gif_palette)
+            self.pix_fmt, self.keeps_alpha = GIF_PIX_FMT, self.info.alpha
+        else:
+            self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt,
+                                          alpha=self.info.alpha and holds_alpha(codec.name, muxer))
+            self.keeps_alpha = self.info.alpha and has_alpha(self.pix_fmt)
         for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind)):
             if line:
                 self.notes.append(line)
@@ -597,21 +630,7 @@ class VideoSink:
         color = self.output_color
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
-        options = {}
-        if encoder.crf is not None and codec.name not in _CRF_CODECS:
-            raise EnlightError(f"--crf is not supported by {codec.name}; it works with {', '.join(_CRF_CODECS)}")
-        if codec.name in _CRF_CODECS:
-            options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
-            if codec.name == "libvpx-vp9":
-                options["b"] = "0"
-        preset = resolve_preset(encoder, speed=False).preset
-        if codec.name == "libsvtav1":
-            preset = _svtav1_preset(preset)
-        if preset and codec.name in _PRESET_CODECS:
-            options["preset"] = preset
-        options |= _QUIET.get(codec.name, {})
-        if codec.name == "libsvtav1":  # SVT-AV1 prints ~30 lines of banner and notes; its level is an environment
-            os.environ.setdefault("SVT_LOG", "1")  # variable read when the encoder opens: errors only
+        options = encoder_options(codec, encoder)
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
@@ -623,6 +642,8 @@ class VideoSink:
         if info.timecode is not None:
             stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag
         self._fields = self._interlace(ctx, codec.name)
+        self._palette = (GifPalette(info.width, info.height, alpha=self.keeps_alpha, time_base=self.time_base)
+                         if self.pix_fmt == GIF_PIX_FMT else None)
         self.video_stream = stream
         self._copy_side_streams(passthrough, attachments)
         for key, value in metadata.items():
@@ -713,6 +734,8 @@ class VideoSink:
         frame = self.convert(rgb, alpha if self.keeps_alpha else None)
         frame.pts = pts
         frame.time_base = self.time_base
+        if self._palette is not None:
+            frame = self._palette(frame)
         self.container.mux(self.video_stream.encode(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
@@ -720,7 +743,8 @@ class VideoSink:
     def convert(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFrame:
         """(H, W, 3) uint8 RGB (and (H, W) uint8 alpha) -> a frame in the encoder's pixel format, with the output's
         colour tags."""
-        frame = rgb_to_frame(rgb, self.pix_fmt, self.output_color, alpha)
+        pix_fmt = self.pix_fmt if self._palette is None else "rgba" if alpha is not None else "rgb24"
+        frame = rgb_to_frame(rgb, pix_fmt, self.output_color, alpha)
         return self._fields(frame) if self._fields is not None else frame
 
     def write_packet(self, packet: av.Packet) -> None:

@@ -1,0 +1,59 @@
+"""Animated-picture outputs from a video: a GIF gets a palette of its own per frame (not FFmpeg's fixed 3-3-2 bit
+one), its transparency from an alpha channel, and the source's sound left out with a note (a GIF or an APNG holds
+the picture only: asking for one was an error whenever the video had audio)."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+from PIL import Image
+
+from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.plan import make_plan
+from enlight.stream.core.smoothing_config import SmoothingConfig
+from enlight.stream.io.sink import EncoderConfig
+from tests.media import make_clip
+from tests.stream.test_alpha import N, alphas, rgba_clip
+
+
+def enhance(src, out, weights, encoder=EncoderConfig()):
+    plan = make_plan(weights=weights, smoothing=SmoothingConfig(strength=0), denoise="off")
+    return run(PipelineConfig(input=src, output=out, plan=plan, progress=False, encoder=encoder))
+
+
+def pictures(path, mode="RGB") -> np.ndarray:
+    """Every frame of an animated GIF or PNG, as Pillow composes it, (N, H, W, C) float."""
+    with Image.open(path) as im:
+        out = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            out.append(np.asarray(im.convert(mode), dtype=float))
+    return np.stack(out)
+
+
+def test_a_gif_keeps_the_frames_colours_and_leaves_the_sound_out(tmp_path, weights):
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=8, audio=True)
+    stats = enhance(clip, tmp_path / "day.gif", weights)
+    enhance(clip, tmp_path / "ref.mkv", weights, EncoderConfig(codec="ffv1", pix_fmt="bgr0"))
+    assert any("not copied: audio #1 (aac); a .gif file holds the picture only" in n for n in stats.notes)
+    gif = pictures(tmp_path / "day.gif")
+    with av.open(str(tmp_path / "ref.mkv")) as c:
+        ref = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(float)
+    assert gif.shape == ref.shape == (8, 64, 96, 3)
+    # FFmpeg's default for RGB into GIF, the fixed rgb8 palette, was 17 levels off on a night frame
+    assert np.abs(gif - ref).mean() < 2.5 and np.abs(gif.mean(axis=(1, 2)) - ref.mean(axis=(1, 2))).max() < 1
+
+
+def test_a_gif_from_a_source_with_alpha_is_transparent_where_it_was(tmp_path, weights):
+    stats = enhance(rgba_clip(tmp_path / "overlay.mov"), tmp_path / "out.gif", weights)
+    assert any("kept as GIF transparency" in n for n in stats.notes)
+    alpha = pictures(tmp_path / "out.gif", "RGBA")[..., 3]
+    expected = np.stack(alphas()) >= 128
+    assert alpha.shape[0] == N and np.array_equal(alpha > 0, expected)
+
+
+def test_an_apng_from_a_video(tmp_path, weights):
+    stats = enhance(rgba_clip(tmp_path / "overlay.mov"), tmp_path / "out.apng", weights)
+    assert any("apng rgba" in n for n in stats.notes)
+    frames = pictures(tmp_path / "out.apng", "RGBA")
+    assert frames.shape[0] == N and np.array_equal(frames[..., 3], np.stack(alphas()).astype(float))
