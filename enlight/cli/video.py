@@ -242,7 +242,7 @@ def probe_workload(source, max_frames: int | None = None):
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
     from enlight.stream.io.images import is_photo, photo_size
-    from enlight.stream.io.source import open_input
+    from enlight.stream.io.source import enhanced_stream, open_input
 
     if not source.is_file:
         return Workload("stream")
@@ -251,9 +251,9 @@ def probe_workload(source, max_frames: int | None = None):
         count = frame_count(Path(source.url))  # an animated WebP or PNG is a clip: chosen as a video is
         return Workload("video", *size, count) if count > 1 else Workload("photo", *size)
     with open_input(source) as container:
-        if not container.streams.video:
+        stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
+        if stream is None:
             return Workload("stream")  # refused by the run, with its own message
-        stream = container.streams.video[0]
         rate = float(stream.average_rate or stream.guessed_rate or 0) or None
         frames = stream.frames or None
         if frames is None and rate and container.duration:

@@ -67,6 +67,30 @@ def test_no_video_stream(tmp_path, weights, cli):
     assert_refused(cli(audio_only, "-o", out, "--weights", weights), out, "no video stream")
 
 
+def test_a_song_with_album_art_has_no_video_and_no_estimate(tmp_path, weights, cli):
+    """An audio-only .mp4 with its cover picture (a one-frame video stream flagged as attached): refused as having
+    no video, and --quality auto does not first estimate a run over the picture (an .mp3's: 'about 4 min for
+    270000 frames')."""
+    song = tmp_path / "song.mp4"
+    with av.open(str(song), "w") as c:
+        sound = c.add_stream("aac", rate=48000, layout="mono")
+        cover = c.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        for i in range(10):
+            f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            f.sample_rate, f.pts = 48000, i * 1024
+            c.mux(sound.encode(f))
+        c.mux(sound.encode(None))
+        picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 90, np.uint8), format="rgb24")
+        c.mux(cover.encode(picture.reformat(format="yuvj420p")))
+        c.mux(cover.encode(None))
+    out = tmp_path / "o.mp4"
+    result = cli(song, "-o", out)  # the bundled weights: --quality auto estimates for them
+    assert_refused(result, out, "no video stream")
+    assert "frames at" not in result.stderr
+
+
 def test_missing_output_folder(tmp_path, clip, weights, cli):
     out = tmp_path / "nowhere" / "o.mp4"
     assert_refused(cli(clip, "-o", out, "--weights", weights), out, "output folder does not exist")
