@@ -302,6 +302,20 @@ def test_palette_and_colour_key_transparency_are_kept(kind, tmp_path, plan):
         assert np.array_equal(np.asarray(result.getchannel("A")), expected)
 
 
+def test_a_transparent_photo_into_a_jpeg_says_its_alpha_is_not_kept(tmp_path, plan):
+    """JPEG and BMP have no alpha: the summary names it as not kept where the photo uses its transparency, and
+    says nothing for an alpha that is opaque everywhere (as screenshots often carry)."""
+    pixels = dark_frames(1, 32, 24)[0]
+    alpha = np.full((24, 32), 255, np.uint8)
+    Image.fromarray(np.dstack([pixels, alpha])).save(tmp_path / "opaque.png")
+    alpha[:8] = 0
+    Image.fromarray(np.dstack([pixels, alpha])).save(tmp_path / "sticker.png")
+    lost = enhance_photo(PhotoConfig(tmp_path / "sticker.png", tmp_path / "sticker.jpg", plan=plan)).summary()
+    assert "not kept" in lost and "the alpha channel (transparency)" in lost
+    for source, out in (("sticker.png", "kept.webp"), ("opaque.png", "opaque.jpg")):
+        assert "not kept" not in enhance_photo(PhotoConfig(tmp_path / source, tmp_path / out, plan=plan)).summary()
+
+
 def _profile_for(colour_space: bytes) -> bytes:
     """Pillow's sRGB profile with its header's colour space (bytes 16-20) changed: one no CMS can apply."""
     from PIL import ImageCms

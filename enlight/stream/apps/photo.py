@@ -27,7 +27,14 @@ from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_anim
 from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
-from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, Photo, photo_format, read_photo, write_photo
+from enlight.stream.io.images import (
+    ALPHA_FORMATS,
+    SIXTEEN_BIT_SUFFIXES,
+    Photo,
+    photo_format,
+    read_photo,
+    write_photo,
+)
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -90,6 +97,15 @@ class PhotoStats:
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{pieces}) -> {self.output}{unkept}")
+
+
+def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
+    """What of ``photo`` a ``fmt`` file (Pillow's format name) has no place for: metadata (``unkept_metadata``)
+    and a transparency that is used (a JPEG or BMP has no alpha)."""
+    lost = unkept_metadata(photo.annotations, fmt)
+    if photo.alpha is not None and fmt not in ALPHA_FORMATS and bool((photo.alpha < 255).any()):
+        lost += ("the alpha channel (transparency)",)
+    return lost
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
@@ -171,7 +187,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
-                      unkept=unkept_metadata(photo.annotations, photo_format(Path(config.output))))
+                      unkept=unkept_in(photo, photo_format(Path(config.output))))
 
 
 def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:

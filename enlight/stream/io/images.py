@@ -134,6 +134,9 @@ def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
     return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
 
 
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF")  # Pillow's names of the photo formats written with alpha
+
+
 def _alpha(image) -> np.ndarray | None:
     """(H, W) uint8 alpha of a Pillow image, or None: its A channel, or a palette's or colour key's
     transparency (PNG tRNS, GIF) as Pillow's RGBA conversion reads it."""
@@ -384,7 +387,7 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
 
     require_format_support(path)
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-    if photo.alpha is not None and fmt in ("PNG", "WEBP", "TIFF", "AVIF", "HEIF"):
+    if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
     options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, photo.xmp))
