@@ -52,6 +52,8 @@ def test_missing_camera_is_a_clear_error(weights, cli):
     result = cli("--camera", "/dev/video97", "--no-window", "--weights", weights, timeout=60)
     assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
     assert "/dev/video97" in result.stderr and "Traceback" not in result.stderr
+    by_index = cli("--camera", "97", "--no-window", "--weights", weights, timeout=60)  # as OpenCV users type it
+    assert by_index.returncode == 2 and "camera 97 (/dev/video97)" in by_index.stderr, by_index.stderr
 
 
 @pytest.fixture

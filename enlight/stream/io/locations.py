@@ -61,7 +61,8 @@ class Location:
             raise EnlightError(f"this FFmpeg build cannot open {scheme}:// URLs ({self.text})") from None
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             what = "read" if mode == "r" else "write"
-            raise EnlightError(f"cannot {what} {self.text}: {reason(exc)}") from None
+            name = f"camera {self.text} ({self.url})" if self.kind == "device" and self.text != self.url else self.text
+            raise EnlightError(f"cannot {what} {name}: {reason(exc)}") from None
 
 
 def is_stream(text: str) -> bool:
