@@ -242,7 +242,7 @@ def probe_workload(source, max_frames: int | None = None):
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
     from enlight.stream.io.images import is_photo, photo_size
-    from enlight.stream.io.source import enhanced_stream, open_input
+    from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
 
     if not source.is_file:
         return Workload("stream")
@@ -254,7 +254,7 @@ def probe_workload(source, max_frames: int | None = None):
         stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
         if stream is None:
             return Workload("stream")  # refused by the run, with its own message
-        rate = float(stream.average_rate or stream.guessed_rate or 0) or None
+        rate = float(frame_rate(stream) or 0) or None
         frames = stream.frames or None
         if frames is None and rate and container.duration:
             frames = max(1, round(container.duration / 1_000_000 * rate))

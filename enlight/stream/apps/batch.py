@@ -34,7 +34,7 @@ from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_vid
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo
-from enlight.stream.io.source import enhanced_stream
+from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
@@ -153,7 +153,7 @@ def _frames_of(path: Path) -> int:
                 return stream.frames
             seconds = float(stream.duration * stream.time_base) if stream.duration else (
                 container.duration / av.time_base if container.duration else 0.0)
-            return max(1, round(seconds * float(stream.average_rate or 25)))
+            return max(1, round(seconds * float(frame_rate(stream) or 25)))
     except (av.error.FFmpegError, AttributeError, ValueError):  # (no video stream: None)
         return 1
 

@@ -36,7 +36,7 @@ from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.sink import (
     VideoSink,
     copy_attachments,
-    copy_stream,
+    copy_or_convert,
     held_streams,
     keep_sample_aspect,
     marks_not_kept,
@@ -275,7 +275,12 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
                 streams, notes = held_streams(out, output, passthrough_streams(src))
                 notes = [*lost, *notes]
-                others = {stream.index: copy_stream(out, stream) for stream in streams}
+                others, converters = {}, {}
+                for stream in streams:  # text subtitles the output cannot hold: converted (sink.copy_or_convert)
+                    others[stream.index], converter, note = copy_or_convert(out, output, stream)
+                    if converter is not None:
+                        converters[stream.index] = converter
+                        notes.append(note)
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
@@ -283,6 +288,10 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     notes += marks_not_kept(out.format.name, video.codec_context.name, output.suffix,
                                             len(src.chapters()), None)
                 for kind, packet in _merged(source, parts, list(others), shifts):
+                    if packet.stream.index in converters and kind != "video":
+                        packet = converters[packet.stream.index].convert(packet)
+                        if packet is None:
+                            continue
                     packet.stream = video if kind == "video" else others[packet.stream.index]
                     out.mux(packet)
         if output.exists() and not overwrite:

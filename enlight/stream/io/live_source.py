@@ -23,7 +23,7 @@ from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.locations import Location
-from enlight.stream.io.source import open_input
+from enlight.stream.io.source import frame_rate, open_input
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
@@ -80,7 +80,7 @@ class LiveSource:
         self._thread: threading.Thread | None = None
         self._container = open_input(location, timeout_s=config.timeout_s)
         stream = self._video_stream(self._container)
-        self.rate = Fraction(config.fps) if config.fps else Fraction(stream.average_rate or stream.guessed_rate or 30)
+        self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
 
     def _video_stream(self, container) -> av.VideoStream:
         if not container.streams.video:

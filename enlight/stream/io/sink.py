@@ -37,6 +37,7 @@ from enlight.stream.io.frames import (
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
+from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
 from enlight.text import counted
 
@@ -432,6 +433,21 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
+def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream
+                    ) -> tuple[av.stream.Stream, SubtitleConverter | None, str | None]:
+    """(output stream, converter, note) for a passthrough stream: ``copy_stream``; where ``out`` cannot hold it
+    and it is text subtitles, a ``SubtitleConverter`` into a text format ``out`` holds, with a note. Raises a
+    one-line ``EnlightError`` (``_cannot_hold``) otherwise."""
+    try:
+        return copy_stream(out, source), None, None
+    except (ValueError, av.error.FFmpegError) as exc:
+        encoder = text_encoder(out.format.name, source)
+        if encoder is None:
+            raise _cannot_hold(path, source, str(exc)) from None
+    converter = SubtitleConverter(out, source, encoder)
+    return converter.stream, converter, converter.note(source.index, path.suffix or out.format.name)
+
+
 class _StreamHead(ctypes.Structure):
     """The start of FFmpeg's AVStream (libavformat 60.10, FFmpeg 6.1, to 62), up to its own sample aspect ratio."""
 
@@ -688,16 +704,16 @@ class VideoSink:
         """The output's copies of the passthrough streams it can hold, and the attachments; notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
+        self._converters: dict[int, SubtitleConverter] = {}  # text subtitles in another text format
         self._stream_map = {source.index: self._copy_stream(source) for source in held}
         self.notes += copy_attachments(self.container, self.path, attachments)
 
     def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
-        """``copy_stream`` for a passthrough stream, with a one-line error where the output cannot hold it and a
-        note where players may not play it."""
-        try:
-            copy = copy_stream(self.container, source_stream)
-        except (ValueError, av.error.FFmpegError) as exc:
-            raise _cannot_hold(self.path, source_stream, str(exc)) from None
+        """``copy_or_convert`` for a passthrough stream, with a note where players may not play it."""
+        copy, converter, note = copy_or_convert(self.container, self.path, source_stream)
+        if converter is not None:
+            self._converters[source_stream.index] = converter
+            self.notes.append(note)
         name = source_stream.codec_context.name if source_stream.codec_context else ""
         if name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
             self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
@@ -752,6 +768,11 @@ class VideoSink:
         stream = self._stream_map.get(packet.stream.index)
         if stream is None or packet.size == 0:
             return
+        converter = self._converters.get(packet.stream.index)
+        if converter is not None:
+            packet = converter.convert(packet)
+            if packet is None:
+                return
         packet.stream = stream
         self.container.mux(packet)
 

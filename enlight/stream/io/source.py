@@ -220,7 +220,7 @@ class VideoSource:
             raise _open_error(self.path, exc) from None
         self.decode_s += time.perf_counter() - start
         stream = self.video_stream
-        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        rate = frame_rate(stream) or Fraction(30)
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
         self.info = VideoInfo(
@@ -596,6 +596,16 @@ def _carried_otherwise(stream, chapters: int) -> bool:
 
 # Tags that describe one encoding (its encoder, a Matroska muxer's statistics), not the stream: not carried over
 _ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_bytes", "_statistics", "timecode")
+
+
+def frame_rate(stream) -> Fraction | None:
+    """A video stream's frame rate: its average, unless that is faster than its time base can count (frames
+    shorter than one tick: a Matroska track without a default duration can report 30000 fps, which the VP9
+    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known."""
+    rate = stream.average_rate
+    if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
+        return Fraction(stream.guessed_rate)
+    return Fraction(rate or stream.guessed_rate) if (rate or stream.guessed_rate) else None
 
 
 def stream_tags(stream) -> tuple[tuple[str, str], ...]:
