@@ -187,7 +187,7 @@ def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) 
 
 def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
     """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
-    ``alpha_encoders`` that ``muxer`` takes (a note says which), where one does."""
+    ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha)."""
     if name == CODEC_AUTO and info.alpha:
         for codec in alpha_encoders(info.codec, muxer):
             if _fit(muxer, codec) == 2:
