@@ -106,6 +106,16 @@ def test_vp9_alpha_in_webm_is_read_and_written(tmp_path, weights):
     assert all(np.abs(k.alpha.astype(int) - f.alpha).max() <= 2 for k, f in zip(kept, frames, strict=True))
 
 
+def test_vp8_keeps_the_alpha_too(tmp_path, weights):
+    """--codec libvpx (VP8) into WebM with an alpha source: the encoder refused to open ('Invalid argument')
+    until its alt-ref frames are off; the alpha is read back through libvpx's VP8 decoder."""
+    stats = enhance(rgba_clip(tmp_path / "overlay.mov"), tmp_path / "out.webm", weights, EncoderConfig(codec="libvpx"))
+    assert any("libvpx yuva420p" in note for note in stats.notes)
+    source, frames = frames_of(tmp_path / "out.webm")
+    assert source.info.alpha and len(frames) == N
+    assert all(np.abs(f.alpha.astype(int) - a).mean() < 3 for f, a in zip(frames, alphas(), strict=True))
+
+
 @pytest.mark.parametrize(("name", "encoder", "why"), [
     ("out.mp4", EncoderConfig(), "libx264 in a .mp4 file cannot hold it"),
     ("out.mov", EncoderConfig(pix_fmt="yuv420p", codec="libx264"), "libx264 in a .mov file cannot hold it"),

@@ -647,6 +647,8 @@ class VideoSink:
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
         options = encoder_options(codec, encoder)
+        if codec.name == "libvpx" and has_alpha(self.pix_fmt):
+            options["auto-alt-ref"] = "0"  # libvpx's VP8 refuses to open for an alpha plane with alt-ref frames on
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
         ctx.options = options
