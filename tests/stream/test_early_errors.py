@@ -60,6 +60,7 @@ def photo(tmp_path_factory):
     (("{photos}/missing.jpg", "-o", "{tmp}/out.jpg"), "not found"),
     (("{photos}", "-o", "{clip}"), "the output must be a folder"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
+    (("{clip}", "-o", "{tmp}/out.png"), "or an animated .gif, .webp or .apng"),
     (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
 ])
 def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):

@@ -1,6 +1,7 @@
 """Animated-picture outputs from a video: a GIF gets a palette of its own per frame (not FFmpeg's fixed 3-3-2 bit
-one), its transparency from an alpha channel, and the source's sound left out with a note (a GIF or an APNG holds
-the picture only: asking for one was an error whenever the video had audio)."""
+one), its transparency from an alpha channel, and the source's sound left out with a note (a GIF, an APNG or an
+animated WebP holds the picture only: asking for one was an error whenever the video had audio); a .webp output
+was refused as 'a still image'. WebP and APNG loop for ever, as GIF does."""
 
 from __future__ import annotations
 
@@ -57,3 +58,27 @@ def test_an_apng_from_a_video(tmp_path, weights):
     assert any("apng rgba" in n for n in stats.notes)
     frames = pictures(tmp_path / "out.apng", "RGBA")
     assert frames.shape[0] == N and np.array_equal(frames[..., 3], np.stack(alphas()).astype(float))
+
+
+def test_an_animated_webp_from_a_video_with_sound(tmp_path, weights):
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=8, audio=True)
+    stats = enhance(clip, tmp_path / "day.webp", weights)
+    enhance(clip, tmp_path / "ref.mkv", weights, EncoderConfig(codec="ffv1", pix_fmt="bgr0"))
+    assert any("not copied: audio #1 (aac); a .webp file holds the picture only" in n for n in stats.notes)
+    webp = pictures(tmp_path / "day.webp")
+    with av.open(str(tmp_path / "ref.mkv")) as c:
+        ref = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(float)
+    assert webp.shape == ref.shape and np.abs(webp - ref).mean() < 3  # lossy, at quality 90
+    with Image.open(tmp_path / "day.webp") as im:
+        assert im.info.get("loop") == 0  # for ever, as a GIF
+
+
+def test_an_animated_webp_keeps_the_alpha_and_an_apng_loops(tmp_path, weights):
+    src = rgba_clip(tmp_path / "overlay.mov")
+    stats = enhance(src, tmp_path / "out.webp", weights)
+    assert any("libwebp_anim" in n and "kept as it was" in n for n in stats.notes)
+    alpha = pictures(tmp_path / "out.webp", "RGBA")[..., 3]
+    assert alpha.shape[0] == N and np.abs(alpha - np.stack(alphas())).max() <= 2
+    enhance(src, tmp_path / "out.apng", weights)
+    with Image.open(tmp_path / "out.apng") as im:
+        assert im.info.get("loop") == 0

@@ -22,6 +22,8 @@ STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
                             ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
+# still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
+ANIMATED_VIDEO_OUTPUTS = frozenset({".webp"})
 UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part's timing restarts at its start
 
 
@@ -33,7 +35,8 @@ def still_image_error(path: Path | str, role: str) -> EnlightError:
         return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
                             f"{' or '.join(ANIMATED_OUTPUTS)} (every frame, with its timing)")
     return EnlightError(f"{role} {path} is a still image; a photo ({PHOTO_OUTPUTS}) is enhanced into a photo, "
-                        "a video into a video file or stream (e.g. .mp4, .mkv, .mov)")
+                        "a video into a video file or stream (e.g. .mp4, .mkv, .mov) or an animated .gif, .webp or "
+                        ".apng")
 
 
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
@@ -56,8 +59,9 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
 
 
 def check_not_still(path: Path, role: str) -> None:
-    """Refuse an input or output named like a photo."""
-    if path.suffix.lower() in STILL_SUFFIXES:
+    """Refuse an input or output named like a photo (an output of a kind that also animates, .webp, is let be)."""
+    if path.suffix.lower() in STILL_SUFFIXES and not (role == "output" and path.suffix.lower() in
+                                                      ANIMATED_VIDEO_OUTPUTS):
         raise still_image_error(path, role)
 
 

@@ -242,10 +242,12 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
 
 
 # kinds of file that hold a picture and nothing else (no sound, no subtitles): the other streams are left out
-PICTURE_ONLY_MUXERS = ("gif", "apng")
+PICTURE_ONLY_MUXERS = ("gif", "apng", "webp")
 
-# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg, APNG for .apng
-_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx", "apng")
+# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg, APNG for .apng,
+# animated WebP for .webp
+_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx", "apng", "libwebp_anim")
+WEBP_QUALITY = "90"  # libwebp's quality (0-100) for an animated WebP from a video; its default, 75, blurs noise
 
 
 def _writes_header(muxer: str, add: Callable[[av.container.OutputContainer], object]) -> bool:
@@ -517,11 +519,17 @@ def keep_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction | None
             "(Matroska and WebM need that)"]
 
 
+_LOOPING = {".webp": ("loop", "0"), ".apng": ("plays", "0")}  # the muxer's option for 'loop for ever'
+
+
 def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
     """The muxer's options for an output file: for MP4/MOV, the index first (``faststart``: the file plays while
     it streams from the web) and, where the source's tags include reverse-DNS keys (a phone's
     com.apple.quicktime.location.ISO6709, .creationdate, .make, .model: where and when it was filmed, and with
-    what), ``use_metadata_tags``, without which the muxer drops every such key."""
+    what), ``use_metadata_tags``, without which the muxer drops every such key. An animated WebP or APNG loops
+    for ever, as a GIF does (their muxers play once by default)."""
+    if path.suffix.lower() in _LOOPING:
+        return dict([_LOOPING[path.suffix.lower()]])
     if path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
         return {}
     reverse_dns = any("." in key for key in metadata)
@@ -647,6 +655,8 @@ class VideoSink:
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
         options = encoder_options(codec, encoder)
+        if codec.name == "libwebp_anim":
+            options["quality"] = WEBP_QUALITY
         if codec.name == "libvpx" and has_alpha(self.pix_fmt):
             options["auto-alt-ref"] = "0"  # libvpx's VP8 refuses to open for an alpha plane with alt-ref frames on
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
