@@ -39,6 +39,7 @@ from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
+from enlight.stream.io.upright import ROTATION_MUXERS, Turn, upright_turn
 from enlight.text import counted
 
 DEFAULT_CRF = 18
@@ -606,11 +607,28 @@ class VideoSink:
                 self._tmp.unlink(missing_ok=True)
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
+            self._turn = self._upright()
             self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, attachments)
         except BaseException:
             self.abort()
             raise
         self._last_pts: int | None = None
+
+    def _upright(self) -> Turn | None:
+        """Where the output cannot carry the source's rotation tag, the turn that makes its frames upright (``info``
+        then describes the turned frames: size, pixel aspect, no matrix), with a note; else None."""
+        info = self.info
+        turn = upright_turn(info.display_matrix) if self.container.format.name not in ROTATION_MUXERS else None
+        if turn is None:
+            return None
+        width, height = (info.height, info.width) if turn.swaps else (info.width, info.height)
+        sar = info.sample_aspect_ratio
+        self.info = replace(info, width=width, height=height, display_matrix=None,
+                            sample_aspect_ratio=1 / sar if sar and turn.swaps else sar)
+        kind = self.path.suffix or self.container.format.name
+        self.notes.append(f"the frames were {turn.describe()} to play upright, as FFmpeg does: a {kind} file has no "
+                          "rotation tag")
+        return turn
 
     def _encoder(self, encoder: EncoderConfig) -> av.Codec:
         """The video encoder (``choose_codec`` for the output's muxer) and its pixel format (``self.pix_fmt``)."""
@@ -759,6 +777,8 @@ class VideoSink:
                 self.notes.append(note)
             pts = self._last_pts + 1  # encoders need strictly increasing timestamps
         self._last_pts = pts
+        if self._turn is not None:
+            rgb, alpha = self._turn(rgb), None if alpha is None else self._turn(alpha)
         frame = self.convert(rgb, alpha if self.keeps_alpha else None)
         frame.pts = pts
         frame.time_base = self.time_base

@@ -1,0 +1,64 @@
+"""Frames turned upright for outputs that cannot carry a rotation tag, as FFmpeg's command line turns them.
+
+A phone stores a portrait video as landscape frames with a display matrix (rotation, sometimes a mirror) that
+players apply. MP4, MOV, Matroska and WebM keep that matrix and the frames stay as they are. AVI, MPEG-TS, FLV, GIF,
+animated WebP and APNG have nowhere to put it: their frames are turned here before encoding, so the picture
+plays upright (it played on its side, with no word said).
+
+The eight whole-quarter matrices (rotations by 0, 90, 180, 270 degrees, with or without a mirror) map to numpy
+``rot90`` and ``fliplr`` as ``ffmpeg -i in.mp4 out.avi`` turns them (its autorotate), checked on each of the eight
+with FFmpeg 9. A matrix of any other angle is left as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# muxers that carry the display matrix (FFmpeg writes it to a MOV/MP4 tkhd, a Matroska/WebM projection)
+ROTATION_MUXERS = ("mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "matroska", "webm")
+
+# (sign of a, b, c, d) of FFmpeg's display matrix [a b u; c d v; x y w] -> (mirrored first, counterclockwise
+# quarter turns), as FFmpeg's autorotate turns the decoded frame
+_TURNS = {
+    (1, 0, 0, 1): (False, 0), (0, -1, 1, 0): (False, 1), (-1, 0, 0, -1): (False, 2), (0, 1, -1, 0): (False, 3),
+    (-1, 0, 0, 1): (True, 0), (0, 1, 1, 0): (True, 1), (1, 0, 0, -1): (True, 2), (0, -1, -1, 0): (True, 3),
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A frame's way upright: mirrored left to right (``mirror``), then turned counterclockwise by ``quarters``
+    quarter turns."""
+
+    mirror: bool
+    quarters: int
+
+    @property
+    def swaps(self) -> bool:
+        """Whether width and height trade places."""
+        return self.quarters % 2 == 1
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        """(H, W, ...) -> the upright picture, (W, H, ...) when ``swaps``; contiguous."""
+        if self.mirror:
+            pixels = pixels[:, ::-1]
+        return np.ascontiguousarray(np.rot90(pixels, self.quarters))
+
+    def describe(self) -> str:
+        turned = f"turned {90 * self.quarters} degrees counterclockwise" if self.quarters else ""
+        mirrored = "mirrored" if self.mirror else ""
+        return " and ".join(part for part in (mirrored, turned) if part)
+
+
+def upright_turn(matrix: tuple[int, ...] | None) -> Turn | None:
+    """The turn that FFmpeg's display ``matrix`` (9 int32, as ``VideoInfo.display_matrix``) asks for; None for no
+    matrix, the identity, or an angle that is not a whole quarter."""
+    if matrix is None:
+        return None
+    key = tuple(int(np.sign(matrix[i])) if abs(matrix[i]) > (1 << 15) else 0 for i in (0, 1, 3, 4))
+    found = _TURNS.get(key)
+    if found is None or found == (False, 0):
+        return None
+    return Turn(*found)
