@@ -55,11 +55,14 @@ class SubtitleConverter:
 
     def convert(self, packet: av.Packet) -> av.Packet | None:
         """One cue of the source's (a demuxed packet) as a packet of the output stream, at the cue's own time;
-        None for a packet that holds no cue."""
-        cue = self._decoder.decode2(packet)
-        if cue is None or not len(cue.rects):
+        None for a packet that holds no cue, or one that does not decode (it is skipped, as FFmpeg skips it)."""
+        try:
+            cue = self._decoder.decode2(packet)
+            if cue is None or not len(cue.rects):
+                return None
+            out = self.stream.codec_context.encode_subtitle(cue)
+        except av.error.FFmpegError:
             return None
-        out = self.stream.codec_context.encode_subtitle(cue)
         out.pts, out.dts, out.duration, out.time_base = packet.pts, packet.dts, packet.duration, packet.time_base
         out.stream = self.stream
         return out
