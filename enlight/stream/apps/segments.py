@@ -276,7 +276,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                 streams, notes = held_streams(out, output, passthrough_streams(src))
                 notes = [*lost, *notes]
                 others, converters = {}, {}
-                for stream in streams:  # text subtitles the output cannot hold: converted (sink.copy_or_convert)
+                for stream in streams:  # subtitles or audio the output cannot hold: converted (sink.copy_or_convert)
                     others[stream.index], converter, note = copy_or_convert(out, output, stream)
                     if converter is not None:
                         converters[stream.index] = converter
@@ -289,11 +289,12 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                                             len(src.chapters()), None)
                 for kind, packet in _merged(source, parts, list(others), shifts):
                     if packet.stream.index in converters and kind != "video":
-                        packet = converters[packet.stream.index].convert(packet)
-                        if packet is None:
-                            continue
+                        out.mux(converters[packet.stream.index].convert(packet))
+                        continue
                     packet.stream = video if kind == "video" else others[packet.stream.index]
                     out.mux(packet)
+                for converter in converters.values():
+                    out.mux(converter.flush())
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, output)

@@ -25,6 +25,7 @@ from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
+from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import (
     MATRIX_BT709,
@@ -436,19 +437,31 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
+Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(...)
+
+
 def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream
-                    ) -> tuple[av.stream.Stream, SubtitleConverter | None, str | None]:
-    """(output stream, converter, note) for a passthrough stream: ``copy_stream``; where ``out`` cannot hold it
-    and it is text subtitles, a ``SubtitleConverter`` into a text format ``out`` holds, with a note. Raises a
-    one-line ``EnlightError`` (``_cannot_hold``) otherwise."""
+                    ) -> tuple[av.stream.Stream, Converter | None, str | None]:
+    """(output stream, converter, note) for a passthrough stream: ``copy_stream``; where ``out`` cannot hold it,
+    text subtitles go through a ``SubtitleConverter`` and audio through an ``AudioConverter`` into a format ``out``
+    holds, with a note. Raises a one-line ``EnlightError`` (``_cannot_hold``) otherwise."""
+    muxer = out.format.name
+    text, audio = text_encoder(muxer, source), audio_encoder(muxer, source)
+    why = "the muxer refuses it"
+    if not (text or audio) or _holds(muxer, source):  # (some muxers refuse a codec only when the header is written)
+        try:
+            return copy_stream(out, source), None, None
+        except (ValueError, av.error.FFmpegError) as exc:
+            why = str(exc)
     try:
-        return copy_stream(out, source), None, None
-    except (ValueError, av.error.FFmpegError) as exc:
-        encoder = text_encoder(out.format.name, source)
-        if encoder is None:
-            raise _cannot_hold(path, source, str(exc)) from None
-    converter = SubtitleConverter(out, source, encoder)
-    return converter.stream, converter, converter.note(source.index, path.suffix or out.format.name)
+        converter = SubtitleConverter(out, source, text) if text else AudioConverter(out, source, audio) if audio \
+            else None
+    except (ValueError, av.error.FFmpegError):
+        converter = None
+    if converter is None:
+        raise _cannot_hold(path, source, why)
+    keeps = _containers_for(source, exclude=path.suffix.lower())
+    return converter.stream, converter, converter.note(source.index, path.suffix or muxer, keeps)
 
 
 class _StreamHead(ctypes.Structure):
@@ -734,7 +747,7 @@ class VideoSink:
         """The output's copies of the passthrough streams it can hold, and the attachments; notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
-        self._converters: dict[int, SubtitleConverter] = {}  # text subtitles in another text format
+        self._converters: dict[int, Converter] = {}  # subtitles or audio in another format
         self._stream_map = {source.index: self._copy_stream(source) for source in held}
         self.notes += copy_attachments(self.container, self.path, attachments)
 
@@ -745,7 +758,7 @@ class VideoSink:
             self._converters[source_stream.index] = converter
             self.notes.append(note)
         name = source_stream.codec_context.name if source_stream.codec_context else ""
-        if name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
+        if converter is None and name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
             self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
                               "recent form many players (browsers, QuickTime) do not play yet; a .mov or .mkv "
                               "output keeps it in the form players expect")
@@ -802,9 +815,8 @@ class VideoSink:
             return
         converter = self._converters.get(packet.stream.index)
         if converter is not None:
-            packet = converter.convert(packet)
-            if packet is None:
-                return
+            self.container.mux(converter.convert(packet))
+            return
         packet.stream = stream
         self.container.mux(packet)
 
@@ -812,6 +824,8 @@ class VideoSink:
         start = time.perf_counter()
         try:
             self.container.mux(self.video_stream.encode(None))
+            for converter in self._converters.values():
+                self.container.mux(converter.flush())
         finally:
             self.container.close()
             self.encode_s += time.perf_counter() - start

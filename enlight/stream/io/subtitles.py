@@ -47,22 +47,27 @@ class SubtitleConverter:
         self.stream.metadata.update(source.metadata)
         self.stream.disposition = source.disposition
 
-    def note(self, index: int, kind: str) -> str:
-        """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
+    def note(self, index: int, kind: str, keeps: list[str]) -> str:
+        """What was done, for the run's summary (``kind``: the output's, '.mp4'; ``keeps``: kinds that hold it)."""
         lost = ", its styling (fonts, positions, colours) not" if self.source_codec in _STYLED else ""
+        hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
         return (f"subtitle stream #{index} ({self.source_codec}) was converted to {self.encoder}, as a {kind} file "
-                f"cannot hold {self.source_codec}: its text and timing kept{lost}")
+                f"cannot hold {self.source_codec}: its text and timing kept{lost}{hint}")
 
-    def convert(self, packet: av.Packet) -> av.Packet | None:
+    def convert(self, packet: av.Packet) -> list[av.Packet]:
         """One cue of the source's (a demuxed packet) as a packet of the output stream, at the cue's own time;
-        None for a packet that holds no cue, or one that does not decode (it is skipped, as FFmpeg skips it)."""
+        none for a packet that holds no cue, or one that does not decode (it is skipped, as FFmpeg skips it)."""
         try:
             cue = self._decoder.decode2(packet)
             if cue is None or not len(cue.rects):
-                return None
+                return []
             out = self.stream.codec_context.encode_subtitle(cue)
         except av.error.FFmpegError:
-            return None
+            return []
         out.pts, out.dts, out.duration, out.time_base = packet.pts, packet.dts, packet.duration, packet.time_base
         out.stream = self.stream
-        return out
+        return [out]
+
+    def flush(self) -> list[av.Packet]:
+        """Nothing is held back: every cue is written as it comes."""
+        return []

@@ -1,0 +1,71 @@
+"""Audio the output's kind of file cannot hold as it is, encoded again into a format it holds, as FFmpeg does by
+default.
+
+Audio is copied packet for packet wherever the output takes it. Surveillance and dashcam recordings often carry
+audio that an MP4 or MOV does not take: G.711 mu-law or A-law (IP cameras), IMA ADPCM (DVRs, dashcams), WMA
+(Windows Media). Such a run was refused. Here, only where the copy is refused, the sound is decoded and encoded
+again: AAC at 96 kb/s per channel (more than a telephone-quality source holds) for MP4, MOV, MPEG-TS and FLV,
+Opus at 64 kb/s per channel for WebM, MP3 for AVI; more than two channels are mixed to stereo. The note names
+the kind of file that would keep it as it was.
+"""
+
+from __future__ import annotations
+
+import av
+
+# the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
+AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2": "aac", "mpegts": "aac",
+                  "flv": "aac", "matroska": "aac", "webm": "libopus", "avi": "libmp3lame"}
+BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000}  # (a stereo MP3: 224 kb/s)
+_LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3"}
+
+
+def audio_encoder(muxer: str, stream: av.stream.Stream) -> str | None:
+    """The encoder that puts audio ``stream`` into FFmpeg's ``muxer`` where a copy is refused; None where the
+    muxer has none here (or the stream is not audio)."""
+    return AUDIO_ENCODERS.get(muxer) if stream.type == "audio" else None
+
+
+def _rate(codec: av.Codec, rate: int) -> int:
+    """``rate`` where ``codec`` takes it, else the lowest of its rates above it (its highest when none is)."""
+    rates = sorted(codec.audio_rates or ())
+    if not rates or rate in rates:
+        return rate
+    return next((r for r in rates if r > rate), rates[-1])
+
+
+class AudioConverter:
+    """A source audio stream -> an output stream of ``encoder`` in ``out`` (``stream``): ``convert`` takes the
+    source's packets and returns the output's; ``flush`` the last ones. Build it before ``out``'s header."""
+
+    def __init__(self, out: av.container.OutputContainer, source: av.stream.Stream, encoder: str) -> None:
+        self.source = source
+        self.source_codec = source.codec_context.name
+        self.encoder = encoder
+        channels = max(1, source.codec_context.channels or 1)
+        layout = "mono" if channels == 1 else "stereo"  # (ordered: the encoders refuse WMA's '2 channels'; 5.1 mixed)
+        rate = _rate(av.Codec(encoder, "w"), source.codec_context.sample_rate or 48000)
+        self.stream = out.add_stream(encoder, rate=rate, layout=layout)
+        self.stream.bit_rate = BIT_RATE_PER_CHANNEL.get(encoder, 96_000) * min(channels, 2)
+        self.stream.metadata.update(source.metadata)
+        self.stream.disposition = source.disposition
+
+    def note(self, index: int, kind: str, keeps: list[str]) -> str:
+        """What was done, for the run's summary (``kind``: the output's, '.mp4'; ``keeps``: kinds that hold it)."""
+        label = _LABELS.get(self.encoder, self.encoder)
+        hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
+        return (f"audio stream #{index} ({self.source_codec}) was encoded again as {label} "
+                f"{self.stream.bit_rate // 1000} kb/s: a {kind} file cannot hold {self.source_codec}{hint}")
+
+    def convert(self, packet: av.Packet) -> list[av.Packet]:
+        """The output's packets for one of the source's (none until the encoder has a frame's worth); a packet that
+        does not decode is skipped, as FFmpeg skips it."""
+        try:
+            frames = self.source.codec_context.decode(packet)
+        except av.error.FFmpegError:
+            return []
+        return [p for frame in frames for p in self.stream.encode(frame)]
+
+    def flush(self) -> list[av.Packet]:
+        """The encoder's last packets, at the end of the input."""
+        return list(self.stream.encode(None))

@@ -1,0 +1,70 @@
+"""Audio an output cannot hold as it is (an IP camera's G.711 mu-law, a DVR's IMA ADPCM, WMA into .mp4) is encoded
+again into a format that output holds (AAC; Opus in WebM), as FFmpeg does by default, with a note: such a run was
+refused. Where the output holds it, it is still copied packet for packet."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from tests.media import make_clip
+
+RATE, TONE, SECONDS = 8000, 440.0, 1.0  # G.711 as IP cameras send it: 8 kHz mono
+
+
+def camera_clip(path, video_clip, codec="pcm_mulaw"):
+    """``video_clip``'s video with a 440 Hz tone as ``codec`` audio (8 kHz mono), remuxed into ``path``."""
+    with av.open(str(video_clip)) as src, av.open(str(path), "w") as out:
+        video = out.add_stream_from_template(src.streams.video[0])
+        sound = out.add_stream(codec, rate=RATE, layout="mono")
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+        t = np.arange(int(RATE * SECONDS)) / RATE
+        samples = (0.5 * np.sin(2 * np.pi * TONE * t) * 32767).astype(np.int16)
+        for start in range(0, len(samples), 800):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + 800], format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = RATE, start, Fraction(1, RATE)
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    return path
+
+
+def sound_of(path) -> tuple[str, np.ndarray, int]:
+    """(codec, mono samples as float, sample rate) of the first audio stream."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        frames = [f.to_ndarray().astype(np.float64) for f in c.decode(stream)]
+        samples = np.concatenate([f.mean(axis=0) if f.ndim == 2 and f.shape[0] <= 8 else f.ravel() for f in frames])
+        return stream.codec_context.name, samples, stream.codec_context.sample_rate
+
+
+@pytest.mark.parametrize(("name", "codec", "args"), [("out.mp4", "aac", []), ("out.webm", "opus", []),
+                                                     ("joined.mp4", "aac", ["--segments", "2"])])
+def test_camera_audio_is_encoded_again_where_the_output_cannot_hold_it(tmp_path, weights, cli, name, codec, args):
+    video = make_clip(tmp_path / "v.mp4", frames=24, rate=24, gop=12, audio=False)
+    src = camera_clip(tmp_path / "ipcam.mov", video)
+    result = cli(src, "-o", tmp_path / name, "--weights", weights, "--quality", "fast", *args)
+    assert result.returncode == 0, result.stderr
+    assert "audio stream #1 (pcm_mulaw) was encoded again as" in result.stderr
+    assert "a .mov output keeps it as it is" in result.stderr
+    got, samples, rate = sound_of(tmp_path / name)
+    assert got == codec
+    assert abs(len(samples) / rate - SECONDS) < 0.05  # the whole sound (encoder padding aside)
+    spectrum = np.abs(np.fft.rfft(samples[rate // 10: rate // 10 + rate // 2]))
+    assert abs(np.argmax(spectrum) * 2 - TONE) < 5  # the tone itself (a 2 Hz grid over half a second)
+
+
+def test_audio_the_output_holds_is_still_copied(tmp_path, weights, cli):
+    video = make_clip(tmp_path / "v.mp4", frames=24, rate=24, audio=False)
+    src = camera_clip(tmp_path / "ipcam.mov", video)
+    result = cli(src, "-o", tmp_path / "out.mov", "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0 and "encoded again" not in result.stderr, result.stderr
+    with av.open(str(src)) as a, av.open(str(tmp_path / "out.mov")) as b:
+        before = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
+        after = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
+    assert b"".join(after) == b"".join(before)
