@@ -66,10 +66,20 @@ def check_not_still(path: Path, role: str) -> None:
 
 
 def check_input_is_video(container: av.container.InputContainer, path: Path | str) -> None:
-    """Refuse an opened input that FFmpeg reads as a single image (whatever its name)."""
+    """Refuse an opened input that FFmpeg reads as a single image (whatever its name); a file that an image
+    demuxer reads as several pictures (an IP camera's raw MJPEG: ``jpeg_pipe``) is a video."""
     name = container.format.name
-    if any(part == "image2" or part.endswith("_pipe") for part in name.split(",")):
+    if any(part == "image2" or part.endswith("_pipe") for part in name.split(",")) and _pictures(path) < 2:
         raise still_image_error(path, "input")
+
+
+def _pictures(path: Path | str) -> int:
+    """How many pictures (up to 3) FFmpeg demuxes from the file at ``path``; 1 where it cannot tell."""
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for packet, _ in zip(container.demux(video=0), range(3), strict=False) if packet.size)
+    except (av.error.FFmpegError, OSError, ValueError, IndexError):
+        return 1
 
 
 def check_paths(source: Path | None, output: Path, *, overwrite: bool, container_from_name: bool = True) -> None:

@@ -39,6 +39,7 @@ from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
+RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
 _PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
@@ -601,7 +602,12 @@ _ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_b
 def frame_rate(stream) -> Fraction | None:
     """A video stream's frame rate: its average, unless that is faster than its time base can count (frames
     shorter than one tick: a Matroska track without a default duration can report 30000 fps, which the VP9
-    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known."""
+    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known. A raw H.264,
+    HEVC or MPEG-2 stream (a DVR's .264 export) has no timestamps and FFmpeg assumes 25 fps: the rate its
+    bitstream states (H.264's VUI timing, as x264 and cameras write it) is taken where it states one."""
+    stated = stream.codec_context.framerate if stream.codec_context is not None else None
+    if stream.container.format.name in RAW_VIDEO_DEMUXERS and stated and 1 <= stated <= 1000:
+        return Fraction(stated)
     rate = stream.average_rate
     if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
         return Fraction(stream.guessed_rate)
