@@ -43,8 +43,10 @@ def sound_of(path) -> tuple[str, np.ndarray, int]:
         return stream.codec_context.name, samples, stream.codec_context.sample_rate
 
 
-@pytest.mark.parametrize(("name", "codec", "args"), [("out.mp4", "aac", []), ("out.webm", "opus", []),
-                                                     ("joined.mp4", "aac", ["--segments", "2"])])
+@pytest.mark.parametrize(("name", "codec", "args"), [
+    ("out.mp4", "aac", []), ("out.webm", "opus", []), ("out.mpg", "mp2", []),
+    ("joined.mp4", "aac", ["--segments", "2"]),
+])
 def test_camera_audio_is_encoded_again_where_the_output_cannot_hold_it(tmp_path, weights, cli, name, codec, args):
     video = make_clip(tmp_path / "v.mp4", frames=24, rate=24, gop=12, audio=False)
     src = camera_clip(tmp_path / "ipcam.mov", video)
