@@ -19,7 +19,9 @@ from enlight.stream.io.temporary import temporary_path
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.images.PHOTO_SUFFIXES are enhanced as photos
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
-                            ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".dng", ".cr2", ".nef", ".arw"})
+                            ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2", ".cr3", ".nef", ".arw",
+                            ".orf", ".rw2", ".raf", ".srw", ".pef"})
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
@@ -29,11 +31,18 @@ UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
     from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count
-    from enlight.stream.io.images import PHOTO_OUTPUTS
+    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES
 
     if role == "input" and Path(path).is_file() and frame_count(Path(path)) > 1:
         return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
                             f"{' or '.join(ANIMATED_OUTPUTS)} (every frame, with its timing)")
+    suffix = Path(path).suffix.lower()
+    if role == "input" and suffix in RAW_SUFFIXES:
+        return EnlightError(f"input {path} is a camera RAW photo, which is not read here: develop it into a .tif "
+                            f"(16 bits are kept) or a .jpg first; photos: {PHOTO_OUTPUTS}")
+    if role == "input" and suffix in STILL_SUFFIXES and suffix not in PHOTO_SUFFIXES:
+        return EnlightError(f"input {path} is a picture in a format not read here ({suffix}); convert it into one "
+                            f"of {PHOTO_OUTPUTS} first")
     return EnlightError(f"{role} {path} is a still image; a photo ({PHOTO_OUTPUTS}) is enhanced into a photo, "
                         "a video into a video file or stream (e.g. .mp4, .mkv, .mov) or an animated .gif, .webp or "
                         ".apng")
