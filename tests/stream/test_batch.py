@@ -53,6 +53,24 @@ def test_collect_mirrors_the_tree_and_counts_other_files(folder, tmp_path):
     assert ignored.other == 1
 
 
+def test_a_dvr_export_of_bare_streams_is_collected_and_written_as_mp4(tmp_path, cli, weights):
+    """A DVR's .264 (a bare H.264 stream) beside an .mp4 of the same name: both are videos (the .264 was counted
+    among 'other files ignored'), and the bare stream is written as cam.264.mp4, at its own frame rate."""
+    from tests.stream.test_raw_streams import raw_h264
+
+    root = tmp_path / "in"
+    root.mkdir()
+    raw_h264(root / "cam.264")
+    make_clip(root / "cam.mp4", frames=4, audio=False)
+    pairs, ignored = collect(root, tmp_path / "out")
+    assert [str(out.relative_to(tmp_path / "out")) for _, out in pairs] == ["cam.264.mp4", "cam.mp4"]
+    assert ignored.other == 0
+    result = cli(root, "-o", tmp_path / "out", "--weights", weights, "--quality", "fast", "-q")
+    assert result.returncode == 0, result.stderr
+    times = read_video(tmp_path / "out" / "cam.264.mp4")["times"]
+    assert len(times) == 12 and abs(float(times[1] - times[0]) - 1 / 30) < 1e-3
+
+
 def test_a_folder_with_a_corrupt_file(folder, tmp_path, cli, weights):
     out = tmp_path / "out"
     result = cli(folder, "-o", out, "--weights", weights, "--device", "cpu", "--jobs", "2", "-q")

@@ -38,7 +38,12 @@ from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
-                            ".wmv", ".mpg", ".mpeg", ".3gp", ".gif"})
+                            ".wmv", ".mpg", ".mpeg", ".3gp", ".gif", ".asf", ".vob", ".mxf", ".ogv", ".dav",
+                            *(".264", ".h264", ".265", ".h265", ".hevc", ".mjpeg", ".mjpg")})
+# what DVRs and IP cameras export as bare streams (no container: no timing, no sound) and Dahua's .dav: written as
+# NAME.EXT.mp4 (a bare stream out would lose the frame rate again; FFmpeg writes no .dav; the name keeps its own
+# extension so that cam.264 and cam.mp4 side by side do not meet)
+MP4_FOR = frozenset({".264", ".h264", ".265", ".h265", ".hevc", ".mjpeg", ".mjpg", ".dav"})
 EXIT_FAILED = 2  # some file failed (the table says why); 3 (damaged inputs) as for one file
 
 
@@ -76,7 +81,8 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
             if name.startswith("."):
                 hidden_files += 1
             elif is_video(path) or is_photo(path):
-                pairs.append((path, out_dir / path.relative_to(in_dir)))
+                out = out_dir / path.relative_to(in_dir)
+                pairs.append((path, out.with_name(out.name + ".mp4") if path.suffix.lower() in MP4_FOR else out))
             else:
                 ignored += 1
     return pairs, Ignored(ignored, hidden_files, hidden_folders)
