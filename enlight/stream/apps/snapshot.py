@@ -10,11 +10,14 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
+from enlight.stream.io.source import display_matrix
+from enlight.stream.io.upright import upright_turn
 
 
 def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end); with
-    ``floor``, its chroma floored as the enhancer takes it (``enlight.stream.io.chroma_floor``)."""
+    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end), turned
+    upright as its display matrix says; with ``floor``, its chroma floored as the enhancer takes it
+    (``enlight.stream.io.chroma_floor``)."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -27,7 +30,9 @@ def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndar
         raise EnlightError(f"cannot read a frame of {path}: {reason(exc)}") from None
     if chosen is None:
         raise EnlightError(f"{path} has no frames")
-    return frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen))
+    rgb = frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen))
+    turn = upright_turn(display_matrix(chosen))  # a phone's portrait clip: shown as players show it
+    return rgb if turn is None else turn(rgb)
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.ndarray:

@@ -233,7 +233,7 @@ class VideoSource:
             codec=stream.codec_context.name,
             pix_fmt=output_format,
             color=output_color,
-            display_matrix=_display_matrix(first),
+            display_matrix=display_matrix(first),
             sample_aspect_ratio=_sample_aspect(stream),
             timecode=_timecode(self.container, stream),
             field_order=field_order(first),
@@ -667,7 +667,8 @@ def _skipped_notes(container, kept: list) -> list[str]:
             for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
 
 
-def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+    """FFmpeg's 3x3 int32 display matrix (rotation, mirror) a decoded frame carries, None when it has none."""
     for side_data in frame.side_data:
         if side_data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
             values = np.frombuffer(bytes(side_data), dtype="<i4")

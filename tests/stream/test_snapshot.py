@@ -1,0 +1,35 @@
+"""``enlight-video snapshot BEFORE AFTER -o PNG``: the two frames side by side, shown as players show them (a
+phone's portrait clip upright: it was on its side), whatever kind of file the enhanced one is."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+
+from tests.media import make_clip
+
+
+def png(path) -> np.ndarray:
+    with av.open(str(path)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="rgb24")
+
+
+def test_a_snapshot_puts_the_two_frames_side_by_side(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", width=64, height=48, frames=10, rate=10, audio=False)
+    assert cli(clip, "-o", tmp_path / "day.mp4", "--weights", weights, "-q").returncode == 0
+    result = cli("snapshot", clip, tmp_path / "day.mp4", "-o", tmp_path / "cmp.png", "--time", "0.5")
+    assert result.returncode == 0, result.stderr
+    picture = png(tmp_path / "cmp.png")
+    assert picture.shape == (48, 64 + 8 + 64, 3)
+    assert (picture[:, 64:72] == 255).all()  # the white gap
+    assert picture[:, 72:].mean() > picture[:, :64].mean() + 3  # the enhanced one on the right
+
+
+def test_a_portrait_phone_clip_is_shown_upright_beside_each_kind_of_output(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "phone.mp4", width=64, height=48, frames=10, rate=10, rotation=90, audio=False)
+    for name in ("day.mp4", "day.avi"):  # the tag kept; the frames turned upright
+        assert cli(clip, "-o", tmp_path / name, "--weights", weights, "-q").returncode == 0
+        result = cli("snapshot", clip, tmp_path / name, "-o", tmp_path / f"{name}.png")
+        assert result.returncode == 0, result.stderr
+        picture = png(tmp_path / f"{name}.png")
+        assert picture.shape == (64, 48 + 8 + 48, 3), name
