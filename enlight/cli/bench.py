@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from enlight.cli.common import OneLineParser, parse_size, positive_int
+from enlight.cli.common import OneLineParser, parse_size, positive_int, positive_int_list, size_list
 
 PROG = "enlight-video"
 DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline"
@@ -21,8 +21,9 @@ def bench_command(argv: list[str]) -> int:
     parser = OneLineParser(prog=f"{PROG} bench", description=DESCRIPTION)
     parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
     parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
-    parser.add_argument("--sizes", default=None, help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
-    parser.add_argument("--batch-sizes", default=None, help="comma-separated (default: 1,4,8)")
+    parser.add_argument("--sizes", type=size_list, default=None,
+                        help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
+    parser.add_argument("--batch-sizes", type=positive_int_list, default=None, help="comma-separated (default: 1,4,8)")
     parser.add_argument("--precisions", default=None,
                         help="comma-separated of auto, fp32, fp16, fp16+graphs, fp16+compile (default: auto)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -40,9 +41,9 @@ def bench_command(argv: list[str]) -> int:
     if args.backends:
         changes["backends"] = tuple(args.backends.split(","))
     if args.sizes:
-        changes["sizes"] = tuple(parse_size(s) for s in args.sizes.split(","))
+        changes["sizes"] = args.sizes
     if args.batch_sizes:
-        changes["batch_sizes"] = tuple(positive_int(b) for b in args.batch_sizes.split(","))
+        changes["batch_sizes"] = args.batch_sizes
     if args.precisions:
         changes["precisions"] = tuple(args.precisions.split(","))
     if args.repeats:

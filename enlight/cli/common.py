@@ -36,13 +36,31 @@ def positive_float(text: str) -> float:
     return value
 
 
+MIN_SIDE = 16  # the smallest frame side a benchmark runs at
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720)."""
+    """'1280x720' -> (1280, 720); each side at least ``MIN_SIDE``."""
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"sizes look like 1280x720, got {text}") from None
+    if min(width, height) < MIN_SIDE:
+        raise argparse.ArgumentTypeError(f"sizes are at least {MIN_SIDE}x{MIN_SIDE}, got {text}")
     return width, height
+
+
+def size_list(text: str) -> tuple[tuple[int, int], ...]:
+    """'640x360,1280x720' -> ((640, 360), (1280, 720)) (an argparse type: a bad one is a one-line error)."""
+    return tuple(parse_size(s) for s in text.split(","))
+
+
+def positive_int_list(text: str) -> tuple[int, ...]:
+    """'1,4,8' -> (1, 4, 8), each at least 1 (an argparse type)."""
+    try:
+        return tuple(positive_int(b) for b in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give whole numbers separated by commas, got {text}") from None
 
 
 def check_new_file(path: Path, *, force: bool) -> None:

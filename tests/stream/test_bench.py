@@ -47,3 +47,15 @@ def test_bench_names_the_cpu_and_its_speed_flags():
     proxy = {"cpu": "x86_64", "cores": 2, **info, "torch_cpu_capability": "AVX2", "flags_override": "fma avx2 sse2"}
     assert machine_line(proxy).endswith("no amx_int8; torch held to AVX2; planned as ENLIGHT_CPU_FLAGS says: avx2")
     assert markdown(BenchResult(machine={"cpu": "x86_64", "cores": 2, **info})).startswith("CPU: AMD EPYC")
+
+
+def test_bad_bench_arguments_are_one_line_errors(cli):
+    """--sizes 0x0 was an internal error (numpy could not pad an empty frame); --sizes abc and --batch-sizes 0 were
+    internal errors that printed argparse's message: each is now the parser's one line, exit code 2."""
+    for args, message in ((["--sizes", "0x0"], "sizes are at least 16x16, got 0x0"),
+                          (["--sizes", "640x360,abc"], "sizes look like 1280x720, got abc"),
+                          (["--batch-sizes", "1,0"], "must be at least 1, got 0"),
+                          (["--preset-size", "8x8"], "sizes are at least 16x16")):
+        result = cli("bench", "--quick", *args, timeout=120)
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert message in result.stderr and "internal error" not in result.stderr
