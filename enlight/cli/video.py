@@ -412,15 +412,22 @@ def _convert_weights(argv: list[str]) -> int:
 
 def _export(argv: list[str]) -> int:
     from enlight.models.onnx_export import export_onnx
-    from enlight.models.onnx_graph import DEFAULT_OPSET
+    from enlight.models.onnx_graph import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
     from enlight.models.zoo import MODELS, load_model
+
+    def opset(text: str) -> int:
+        value = int(text)
+        if not MIN_OPSET <= value <= MAX_OPSET:
+            raise argparse.ArgumentTypeError(f"the generator exports at opsets {MIN_OPSET} to {MAX_OPSET}, got {text}")
+        return value
 
     parser = OneLineParser(prog=f"{PROG} export", description=SUBCOMMANDS["export"])
     parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="file to write, e.g. G.onnx")
     parser.add_argument("--model", default="enlightengan", choices=MODELS, help="which network (enlightengan)")
     parser.add_argument("--weights", type=Path, default=None, help="its weights (default: the bundled ones)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
+    parser.add_argument("--opset", type=opset, default=DEFAULT_OPSET,
+                        help=f"ONNX opset, {MIN_OPSET} to {MAX_OPSET} (default: {DEFAULT_OPSET})")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
     check_new_file(args.output, force=args.force)

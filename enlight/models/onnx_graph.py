@@ -9,6 +9,9 @@ import numpy as np
 INPUT_NAMES = ("frames", "attention")
 OUTPUT_NAME = "enhanced"
 DEFAULT_OPSET = 17
+# the opsets the generator exports at with torch 2.14's exporter: below 11 its padding (sized by the input) has no
+# ONNX form, above 23 the exporter has none
+MIN_OPSET, MAX_OPSET = 11, 23
 # traced at a size that is not a multiple of 16, so the padding ops are recorded in the graph, plus
 # twice the generator's margin, so that the trace takes the reflection branch of its padding
 _TRACE_SIZE = (37, 53)

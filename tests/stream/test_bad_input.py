@@ -284,3 +284,14 @@ def test_a_photo_in_a_format_not_read_says_so(tmp_path, weights, cli, name, patt
     source = tmp_path / name
     source.write_bytes(b"\0" * 64)  # (refused by its name, before it is read)
     assert_refused(cli(source, "-o", tmp_path / "day.jpg", "--weights", weights), tmp_path / "day.jpg", pattern)
+
+
+def test_an_unknown_x264_preset_and_an_opset_the_generator_cannot_take(tmp_path, clip, weights, cli):
+    """--preset turbo said 'Invalid argument (a .mp4 file takes --codec libvpx-vp9)', which pointed at the codec;
+    export --opset 3 was an internal error (torch's exporter refused it)."""
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", weights, "--preset", "turbo"), out,
+                   "--preset turbo is not a libx264 preset; it takes ultrafast, .*placebo")
+    onnx = tmp_path / "g.onnx"
+    assert_refused(cli("export", "--format", "onnx", "-o", onnx, "--opset", "3"), onnx,
+                   "the generator exports at opsets 11 to 23, got 3")

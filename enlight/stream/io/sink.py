@@ -555,6 +555,18 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
+X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
+def _x26x_preset(codec: str, preset: str | None) -> str | None:
+    """x264's and x265's preset: one of their names; another is a one-line error (they said only 'Invalid argument',
+    and the hint named another codec)."""
+    if preset is not None and preset not in X26X_PRESETS:
+        raise EnlightError(f"--preset {preset} is not a {codec} preset; it takes {', '.join(X26X_PRESETS)}")
+    return preset
+
+
 def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
     """The encoder's options for ``encoder``'s --crf and --preset (refused where ``codec`` has no CRF), and quiet."""
     options = {}
@@ -567,6 +579,8 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
     preset = resolve_preset(encoder, speed=False).preset
     if codec.name == "libsvtav1":
         preset = _svtav1_preset(preset)
+    elif codec.name in _PRESET_CODECS:
+        preset = _x26x_preset(codec.name, preset)
     if preset and codec.name in _PRESET_CODECS:
         options["preset"] = preset
     options |= _QUIET.get(codec.name, {})
