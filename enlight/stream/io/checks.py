@@ -83,7 +83,10 @@ def check_input_is_video(container: av.container.InputContainer, path: Path | st
 
 
 def _pictures(path: Path | str) -> int:
-    """How many pictures (up to 3) FFmpeg demuxes from the file at ``path``; 1 where it cannot tell."""
+    """How many pictures (up to 3) FFmpeg demuxes from the file at ``path``; 1 where it cannot tell; 3 for what is
+    not a file (a pipe or a URL of pictures is a stream: it is not opened twice)."""
+    if not Path(path).is_file():
+        return 3
     try:
         with av.open(str(path)) as container:
             return sum(1 for packet, _ in zip(container.demux(video=0), range(3), strict=False) if packet.size)
