@@ -278,7 +278,16 @@ def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
     codec = stream.codec_context.codec if stream.type == "subtitle" and stream.codec_context else None
     if muxer == "mpegts" and codec is not None and codec.text_sub:
         return "MPEG-TS holds only bitmap (DVB) subtitles, not text ones; it would write them as unreadable data"
+    name = stream.codec_context.name if stream.type == "audio" and stream.codec_context else None
+    if muxer == "mpegts" and name is not None and name not in _TS_AUDIO:
+        return f"MPEG-TS has no stream type for {name} audio; it would write it as unreadable data"
     return None
+
+
+# the audio decoders whose streams MPEG-TS gives a stream type (FFmpeg's mpegtsenc); it writes any other as data:
+# an IP camera's G.711 piped to stdout came out as a 'data' stream, its sound lost, with no word of it
+_TS_AUDIO = frozenset({"mp2", "mp2float", "mp3", "mp3float", "aac", "aac_fixed", "aac_latm", "ac3", "ac3_fixed",
+                       "eac3", "dca", "truehd", "opus", "libopus", "s302m", "pcm_bluray"})
 
 
 def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
