@@ -46,6 +46,7 @@ def sound_of(path) -> tuple[str, np.ndarray, int]:
 @pytest.mark.parametrize(("name", "codec", "args"), [
     ("out.mp4", "aac", []), ("out.webm", "opus", []), ("out.mpg", "mp2", []),
     ("out.ts", "aac", []),  # MPEG-TS took G.711 and wrote it as a 'data' stream: the sound lost, silently
+    ("out.flv", "aac", []),  # FFmpeg's FLV muxer aborted the process on PCM (44.1 kHz A-law: SIGABRT, no word)
     ("joined.mp4", "aac", ["--segments", "2"]),
 ])
 def test_camera_audio_is_encoded_again_where_the_output_cannot_hold_it(tmp_path, weights, cli, name, codec, args):
@@ -57,8 +58,8 @@ def test_camera_audio_is_encoded_again_where_the_output_cannot_hold_it(tmp_path,
     assert "a .mov output keeps it as it is" in result.stderr
     got, samples, rate = sound_of(tmp_path / name)
     assert got == codec
-    # the whole sound; MPEG-TS has no edit list to trim AAC's priming and last frame's padding (2 x 1024 samples)
-    slack = 2 * 1024 / rate if name.endswith(".ts") else 0.05
+    # the whole sound; MPEG-TS and FLV have no edit list to trim AAC's priming and last frame's padding (2 x 1024)
+    slack = 2 * 1024 / rate if name.endswith((".ts", ".flv")) else 0.05
     assert -0.05 < len(samples) / rate - SECONDS < slack
     spectrum = np.abs(np.fft.rfft(samples[rate // 10: rate // 10 + rate // 2]))
     assert abs(np.argmax(spectrum) * 2 - TONE) < 5  # the tone itself (a 2 Hz grid over half a second)
@@ -73,3 +74,26 @@ def test_audio_the_output_holds_is_still_copied(tmp_path, weights, cli):
         before = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
         after = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
     assert b"".join(after) == b"".join(before)
+
+
+def test_pcm_audio_into_flv_does_not_abort_the_process(tmp_path, weights, cli):
+    """44.1 kHz stereo A-law into .flv: FFmpeg's FLV muxer stopped the process with an assertion (exit -6, not a
+    word, a temporary file left behind); the sound is now encoded again as AAC, with a note."""
+    video = make_clip(tmp_path / "v.mp4", frames=12, rate=24, audio=False)
+    src = tmp_path / "cam.mkv"
+    with av.open(str(video)) as v, av.open(str(src), "w", format="nut") as out:  # (NUT holds A-law; Matroska not)
+        stream = out.add_stream_from_template(v.streams.video[0])
+        sound = out.add_stream("pcm_alaw", rate=44100, layout="stereo")
+        for packet in v.demux(v.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, 22050), np.int16), format="s16p", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = 44100, 0, Fraction(1, 44100)
+        out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    result = cli(src, "-o", tmp_path / "out.flv", "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "(pcm_alaw) was encoded again as AAC" in result.stderr
+    assert sound_of(tmp_path / "out.flv")[0] == "aac"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left

@@ -281,11 +281,16 @@ def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
     name = stream.codec_context.name if stream.type == "audio" and stream.codec_context else None
     if muxer == "mpegts" and name is not None and name not in _TS_AUDIO:
         return f"MPEG-TS has no stream type for {name} audio; it would write it as unreadable data"
+    if muxer == "flv" and name is not None and name not in _FLV_AUDIO:
+        return f"this FFmpeg's FLV muxer stops the whole process on {name} audio (an assertion), so it is not tried"
     return None
 
 
 # the audio decoders whose streams MPEG-TS gives a stream type (FFmpeg's mpegtsenc); it writes any other as data:
 # an IP camera's G.711 piped to stdout came out as a 'data' stream, its sound lost, with no word of it
+# the audio decoders whose streams FFmpeg's FLV muxer writes; on PCM (G.711 included) and ADPCM it aborted the
+# process (SIGABRT, no message, a temporary file left), checked one by one in a child process
+_FLV_AUDIO = frozenset({"aac", "aac_fixed", "mp3", "mp3float", "opus", "libopus", "flac", "ac3", "ac3_fixed", "eac3"})
 _TS_AUDIO = frozenset({"mp2", "mp2float", "mp3", "mp3float", "aac", "aac_fixed", "aac_latm", "ac3", "ac3_fixed",
                        "eac3", "dca", "truehd", "opus", "libopus", "s302m", "pcm_bluray"})
 
