@@ -46,6 +46,7 @@ def sound_of(path) -> tuple[str, np.ndarray, int]:
 @pytest.mark.parametrize(("name", "codec", "args"), [
     ("out.mp4", "aac", []), ("out.webm", "opus", []), ("out.mpg", "mp2", []),
     ("out.ts", "aac", []),  # MPEG-TS took G.711 and wrote it as a 'data' stream: the sound lost, silently
+    ("out.ogv", "opus", []),  # Ogg took no AAC (a clip with sound could not be written as .ogv)
     ("out.flv", "aac", []),  # FFmpeg's FLV muxer aborted the process on PCM (44.1 kHz A-law: SIGABRT, no word)
     ("joined.mp4", "aac", ["--segments", "2"]),
 ])

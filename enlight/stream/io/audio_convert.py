@@ -5,8 +5,8 @@ Audio is copied packet for packet wherever the output takes it. Surveillance and
 audio that an MP4 or MOV does not take: G.711 mu-law or A-law (IP cameras), IMA ADPCM (DVRs, dashcams), WMA
 (Windows Media). Such a run was refused. Here, only where the copy is refused, the sound is decoded and encoded
 again: AAC at 96 kb/s per channel (more than a telephone-quality source holds) for MP4, MOV, MPEG-TS and FLV,
-Opus at 64 kb/s per channel for WebM, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg); more than two channels
-are mixed to stereo. The note names the kind of file that would keep it as it was.
+Opus at 64 kb/s per channel for WebM and Ogg, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg); more than two
+channels are mixed to stereo. The note names the kind of file that would keep it as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import av
 
 # the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
 AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2": "aac", "mpegts": "aac",
-                  "flv": "aac", "matroska": "aac", "webm": "libopus", "avi": "libmp3lame", "mpeg": "mp2"}
+                  "flv": "aac", "matroska": "aac", "webm": "libopus", "ogg": "libopus", "ogv": "libopus",
+                  "avi": "libmp3lame", "mpeg": "mp2"}
 BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000, "mp2": 112_000}
 _LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3", "mp2": "MPEG audio layer 2"}
 
