@@ -26,6 +26,9 @@ RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2"
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
 ANIMATED_VIDEO_OUTPUTS = frozenset({".webp"})
+# kinds of file that hold sound only (an .m4a is an MP4 that players open as music)
+AUDIO_ONLY_SUFFIXES = frozenset({".mp3", ".wav", ".aac", ".m4a", ".flac", ".oga", ".opus", ".wma", ".ac3", ".amr",
+                                 ".aiff", ".aif", ".mka"})
 UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part's timing restarts at its start
 
 
@@ -110,6 +113,9 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
         check_not_still(source, "input")
     if container_from_name:
         check_not_still(output, "output")
+        if output.suffix.lower() in AUDIO_ONLY_SUFFIXES:
+            raise EnlightError(f"output {output} is a kind of file that holds sound only; the enhanced video needs a "
+                               "video file (.mp4, .mkv, .mov, ...), which keeps the sound too")
     if source is not None and (
         output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
     ):
