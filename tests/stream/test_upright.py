@@ -70,3 +70,20 @@ def test_a_portrait_phone_clip(tmp_path, weights, cli, name, turned):
         assert len(frames) == 6
         assert (source.info.width, source.info.height) == ((48, 64) if turned else (64, 48))
         assert (source.info.display_matrix is None) == turned
+
+
+@pytest.mark.parametrize("name", ["out.gif", "out.webp", "out.apng"])
+def test_an_anamorphic_clip_as_an_animated_picture_gets_square_pixels(tmp_path, weights, cli, name):
+    """96x64 pixels shown 4:3 wide (an anamorphic DVD or CCTV recording) played squeezed to 3:2 in a browser,
+    which ignores a GIF's aspect byte, an APNG's pHYs (WebP has none): the frames are widened to 128x64."""
+    from fractions import Fraction
+
+    from PIL import Image
+
+    clip = make_clip(tmp_path / "dvd.mp4", width=96, height=64, frames=4, rate=25, audio=False,
+                     color={"sample_aspect_ratio": Fraction(4, 3)})
+    result = cli(clip, "-o", tmp_path / name, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "scaled from 96x64 to 128x64, square pixels" in result.stderr
+    with Image.open(tmp_path / name) as picture:
+        assert picture.size == (128, 64) and picture.n_frames == 4

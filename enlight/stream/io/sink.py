@@ -40,7 +40,7 @@ from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
-from enlight.stream.io.upright import ROTATION_MUXERS, Turn, upright_turn
+from enlight.stream.io.upright import ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
 from enlight.text import counted
 
 DEFAULT_CRF = 18
@@ -648,28 +648,37 @@ class VideoSink:
                 self._tmp.unlink(missing_ok=True)
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
-            self._turn = self._upright()
+            self._to_display = self._upright()
             self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, attachments)
         except BaseException:
             self.abort()
             raise
         self._last_pts: int | None = None
 
-    def _upright(self) -> Turn | None:
-        """Where the output cannot carry the source's rotation tag, the turn that makes its frames upright (``info``
-        then describes the turned frames: size, pixel aspect, no matrix), with a note; else None."""
-        info = self.info
-        turn = upright_turn(info.display_matrix) if self.container.format.name not in ROTATION_MUXERS else None
-        if turn is None:
-            return None
-        width, height = (info.height, info.width) if turn.swaps else (info.width, info.height)
-        sar = info.sample_aspect_ratio
-        self.info = replace(info, width=width, height=height, display_matrix=None,
-                            sample_aspect_ratio=1 / sar if sar and turn.swaps else sar)
-        kind = self.path.suffix or self.container.format.name
-        self.notes.append(f"the frames were {turn.describe()} to play upright, as FFmpeg does: a {kind} file has no "
-                          "rotation tag")
-        return turn
+    def _upright(self) -> list[Turn | Widen]:
+        """What makes the frames look as players show them where the output cannot say how (``upright``): the turn
+        upright where it has no rotation tag, the widening to square pixels in an animated picture. ``info`` then
+        describes the frames written (size, pixel aspect, no matrix); a note says what was done."""
+        info, muxer = self.info, self.container.format.name
+        kind = self.path.suffix or muxer
+        steps: list[Turn | Widen] = []
+        turn = upright_turn(info.display_matrix) if muxer not in ROTATION_MUXERS else None
+        if turn is not None:
+            width, height = (info.height, info.width) if turn.swaps else (info.width, info.height)
+            sar = info.sample_aspect_ratio
+            info = replace(info, width=width, height=height, display_matrix=None,
+                           sample_aspect_ratio=1 / sar if sar and turn.swaps else sar)
+            self.notes.append(f"the frames were {turn.describe()} to play upright, as FFmpeg does: a {kind} file has "
+                              "no rotation tag")
+            steps.append(turn)
+        widen = widen_for(muxer, info.width, info.sample_aspect_ratio)
+        if widen is not None:
+            self.notes.append(f"the frames were scaled from {info.width}x{info.height} to {widen.width}x{info.height}, "
+                              f"square pixels: browsers ignore a {kind} file's pixel aspect ratio ({widen.aspect})")
+            info = replace(info, width=widen.width, sample_aspect_ratio=None)
+            steps.append(widen)
+        self.info = info
+        return steps
 
     def _encoder(self, encoder: EncoderConfig) -> av.Codec:
         """The video encoder (``choose_codec`` for the output's muxer) and its pixel format (``self.pix_fmt``)."""
@@ -818,8 +827,8 @@ class VideoSink:
                 self.notes.append(note)
             pts = self._last_pts + 1  # encoders need strictly increasing timestamps
         self._last_pts = pts
-        if self._turn is not None:
-            rgb, alpha = self._turn(rgb), None if alpha is None else self._turn(alpha)
+        for step in self._to_display:  # (``_upright``)
+            rgb, alpha = step(rgb), None if alpha is None else step(alpha)
         frame = self.convert(rgb, alpha if self.keeps_alpha else None)
         frame.pts = pts
         frame.time_base = self.time_base

@@ -1,4 +1,6 @@
-"""Frames turned upright for outputs that cannot carry a rotation tag, as FFmpeg's command line turns them.
+"""Frames made to look as players show them, where the output cannot say how: turned upright for outputs that
+cannot carry a rotation tag, as FFmpeg's command line turns them; and their pixels made square in animated
+pictures, whose pixel aspect ratio browsers ignore.
 
 A phone stores a portrait video as landscape frames with a display matrix (rotation, sometimes a mirror) that
 players apply. MP4, MOV, Matroska and WebM keep that matrix and the frames stay as they are. AVI, MPEG-TS, FLV, GIF,
@@ -8,14 +10,22 @@ plays upright (it played on its side, with no word said).
 The eight whole-quarter matrices (rotations by 0, 90, 180, 270 degrees, with or without a mirror) map to numpy
 ``rot90`` and ``fliplr`` as ``ffmpeg -i in.mp4 out.avi`` turns them (its autorotate), checked on each of the eight
 with FFmpeg 9. A matrix of any other angle is left as it is.
+
+An anamorphic source (a DVD's 720x480 shown at 16:9, a CCTV recorder's 704x576 with 12:11 pixels) written as a GIF,
+an animated WebP or an APNG played squeezed: browsers ignore GIF's aspect byte and PNG's pHYs, and WebP has none.
+``Widen`` scales such frames to square pixels (``PICTURE_MUXERS``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+import av
 import numpy as np
 
+# animated pictures: their pixel aspect ratio is not shown (``Widen``)
+PICTURE_MUXERS = ("gif", "webp", "apng")
 # muxers that carry the display matrix (FFmpeg writes it to a MOV/MP4 tkhd, a Matroska/WebM projection)
 ROTATION_MUXERS = ("mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "matroska", "webm")
 
@@ -62,3 +72,25 @@ def upright_turn(matrix: tuple[int, ...] | None) -> Turn | None:
     if found is None or found == (False, 0):
         return None
     return Turn(*found)
+
+
+@dataclass(frozen=True)
+class Widen:
+    """Frames scaled across to ``width`` (bicubic), from pixels ``aspect`` times as wide as tall: square pixels."""
+
+    width: int
+    aspect: Fraction
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        """(H, W, 3) or (H, W) uint8 -> (H, ``width``, ...) uint8."""
+        fmt = "rgb24" if pixels.ndim == 3 else "gray"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=fmt)
+        return frame.reformat(width=self.width, interpolation="BICUBIC").to_ndarray()
+
+
+def widen_for(muxer: str, width: int, aspect: Fraction | None) -> Widen | None:
+    """The ``Widen`` an output of FFmpeg's ``muxer`` needs for frames ``width`` wide with pixels of ``aspect``;
+    None where the muxer shows the aspect ratio or the pixels are square."""
+    if muxer not in PICTURE_MUXERS or not aspect or aspect == 1:
+        return None
+    return Widen(max(1, round(width * aspect)), Fraction(aspect))
