@@ -21,8 +21,9 @@ def matrix(a, b, c, d):
     return (a * ONE, b * ONE, 0, c * ONE, d * ONE, 0, 0, 0, 1 << 30)
 
 
-# each of the eight whole-quarter display matrices, and how `ffmpeg -i in.mp4 out.avi` (FFmpeg 9) turned a frame
-# with it: (mirrored left-right first, counterclockwise quarter turns), found by running it on each
+# each of the eight whole-quarter display matrices, and how FFmpeg 9's command line turned a frame with it when it
+# encoded (`ffmpeg -i in.mp4 -c:v libx264rgb -qp 0 out.mkv`): (mirrored left-right first, counterclockwise quarter
+# turns), found by running it on each
 FFMPEG_TURNS = [
     (matrix(0, -1, 1, 0), False, 1),  # a phone held upright (rotation 90)
     (matrix(-1, 0, 0, -1), False, 2),

@@ -8,8 +8,9 @@ animated WebP and APNG have nowhere to put it: their frames are turned here befo
 plays upright (it played on its side, with no word said).
 
 The eight whole-quarter matrices (rotations by 0, 90, 180, 270 degrees, with or without a mirror) map to numpy
-``rot90`` and ``fliplr`` as ``ffmpeg -i in.mp4 out.avi`` turns them (its autorotate), checked on each of the eight
-with FFmpeg 9. A matrix of any other angle is left as it is.
+``rot90`` and ``fliplr`` as FFmpeg's command line turns them when it encodes (its autorotate; ``ffmpeg -i in.mp4
+-c:v libx264rgb -qp 0 out.mkv``), checked on each of the eight with FFmpeg 9. A matrix of any other angle is left
+as it is.
 
 An anamorphic source (a DVD's 720x480 shown at 16:9, a CCTV recorder's 704x576 with 12:11 pixels) written as a GIF,
 an animated WebP or an APNG played squeezed: browsers ignore GIF's aspect byte and PNG's pHYs, and WebP has none.
