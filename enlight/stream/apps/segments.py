@@ -34,9 +34,9 @@ from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.sink import (
+    PassedStreams,
     VideoSink,
     copy_attachments,
-    copy_or_convert,
     held_streams,
     keep_sample_aspect,
     marks_not_kept,
@@ -275,26 +275,21 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
                 streams, notes = held_streams(out, output, passthrough_streams(src))
                 notes = [*lost, *notes]
-                others, converters = {}, {}
-                for stream in streams:  # subtitles or audio the output cannot hold: converted (sink.copy_or_convert)
-                    others[stream.index], converter, note = copy_or_convert(out, output, stream)
-                    if converter is not None:
-                        converters[stream.index] = converter
-                        notes.append(note)
+                others = PassedStreams(out, output, streams)  # converted where the output cannot hold them
+                notes += others.notes
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
                     out.set_chapters(src.chapters())  # (the parts' own notes said what of the timecode is lost)
                     notes += marks_not_kept(out.format.name, video.codec_context.name, output.suffix,
                                             len(src.chapters()), None)
-                for kind, packet in _merged(source, parts, list(others), shifts):
-                    if packet.stream.index in converters and kind != "video":
-                        out.mux(converters[packet.stream.index].convert(packet))
-                        continue
-                    packet.stream = video if kind == "video" else others[packet.stream.index]
-                    out.mux(packet)
-                for converter in converters.values():
-                    out.mux(converter.flush())
+                for kind, packet in _merged(source, parts, list(others.streams), shifts):
+                    if kind == "video":
+                        packet.stream = video
+                        out.mux(packet)
+                    else:
+                        out.mux(others.packets(packet))
+                out.mux(others.flush())
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, output)

@@ -467,15 +467,44 @@ def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.st
             return copy_stream(out, source), None, None
         except (ValueError, av.error.FFmpegError) as exc:
             why = str(exc)
-    try:
-        converter = SubtitleConverter(out, source, text) if text else AudioConverter(out, source, audio) if audio \
-            else None
-    except (ValueError, av.error.FFmpegError):
-        converter = None
-    if converter is None:
+    if not (text or audio):
         raise _cannot_hold(path, source, why)
+    try:
+        converter = SubtitleConverter(out, source, text) if text else AudioConverter(out, source, audio)
+    except (ValueError, av.error.FFmpegError):
+        raise _cannot_hold(path, source, why) from None
     keeps = _containers_for(source, exclude=path.suffix.lower())
     return converter.stream, converter, converter.note(source.index, path.suffix or muxer, keeps)
+
+
+class PassedStreams:
+    """The output's streams for the source's passthrough ``streams``, by source index: each copied, or where ``out``
+    cannot hold it, converted (``copy_or_convert``; built before ``out``'s header). ``packets`` is what to mux for
+    one of the source's packets, ``flush`` the converters' last ones; ``notes`` says what was converted. The sink
+    and the segments' join both route their copied packets through it."""
+
+    def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]) -> None:
+        self.streams: dict[int, av.stream.Stream] = {}
+        self.converters: dict[int, Converter] = {}
+        self.notes: list[str] = []
+        for source in streams:
+            self.streams[source.index], converter, note = copy_or_convert(out, path, source)
+            if converter is not None:
+                self.converters[source.index] = converter
+                self.notes.append(note)
+
+    def packets(self, packet: av.Packet) -> list[av.Packet]:
+        """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what
+        its converter makes of it (none until a converter has a frame's worth)."""
+        converter = self.converters.get(packet.stream.index)
+        if converter is not None:
+            return converter.convert(packet)
+        packet.stream = self.streams[packet.stream.index]
+        return [packet]
+
+    def flush(self) -> list[av.Packet]:
+        """The converters' last packets, at the end of the input."""
+        return [packet for converter in self.converters.values() for packet in converter.flush()]
 
 
 class _StreamHead(ctypes.Structure):
@@ -759,7 +788,7 @@ class VideoSink:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
             for stream in passthrough:
-                if stream.index in self._stream_map and not _holds(out.format.name, stream):
+                if stream.index in self._passed.streams and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
             fits = _codecs_taken(out.format.name, other_than=codec.name)
             hint = f" (a {self.path.suffix or out.format.name} file takes --codec {fits[0]})" if fits else ""
@@ -784,22 +813,16 @@ class VideoSink:
         """The output's copies of the passthrough streams it can hold, and the attachments; notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
-        self._converters: dict[int, Converter] = {}  # subtitles or audio in another format
-        self._stream_map = {source.index: self._copy_stream(source) for source in held}
+        self._passed = PassedStreams(self.container, self.path, held)
+        self.notes += self._passed.notes
+        for source in held:  # copied PCM into MP4: a note where players may not play it
+            name = source.codec_context.name if source.codec_context else ""
+            if source.index not in self._passed.converters and name.startswith("pcm_") and \
+                    self.path.suffix.lower() in (".mp4", ".m4v"):
+                self.notes.append(f"audio stream #{source.index} ({name}) was copied into MP4 as 'ipcm', a recent "
+                                  "form many players (browsers, QuickTime) do not play yet; a .mov or .mkv output "
+                                  "keeps it in the form players expect")
         self.notes += copy_attachments(self.container, self.path, attachments)
-
-    def _copy_stream(self, source_stream: av.stream.Stream) -> av.stream.Stream:
-        """``copy_or_convert`` for a passthrough stream, with a note where players may not play it."""
-        copy, converter, note = copy_or_convert(self.container, self.path, source_stream)
-        if converter is not None:
-            self._converters[source_stream.index] = converter
-            self.notes.append(note)
-        name = source_stream.codec_context.name if source_stream.codec_context else ""
-        if converter is None and name.startswith("pcm_") and self.path.suffix.lower() in (".mp4", ".m4v"):
-            self.notes.append(f"audio stream #{source_stream.index} ({name}) was copied into MP4 as 'ipcm', a "
-                              "recent form many players (browsers, QuickTime) do not play yet; a .mov or .mkv "
-                              "output keeps it in the form players expect")
-        return copy
 
     @property
     def output_color(self) -> ColorInfo:
@@ -847,22 +870,15 @@ class VideoSink:
 
     def write_packet(self, packet: av.Packet) -> None:
         """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""
-        stream = self._stream_map.get(packet.stream.index)
-        if stream is None or packet.size == 0:
+        if packet.stream.index not in self._passed.streams or packet.size == 0:
             return
-        converter = self._converters.get(packet.stream.index)
-        if converter is not None:
-            self.container.mux(converter.convert(packet))
-            return
-        packet.stream = stream
-        self.container.mux(packet)
+        self.container.mux(self._passed.packets(packet))
 
     def _close(self) -> None:
         start = time.perf_counter()
         try:
             self.container.mux(self.video_stream.encode(None))
-            for converter in self._converters.values():
-                self.container.mux(converter.flush())
+            self.container.mux(self._passed.flush())
         finally:
             self.container.close()
             self.encode_s += time.perf_counter() - start
