@@ -32,14 +32,20 @@ def pictures(path, mode="RGB") -> np.ndarray:
     return np.stack(out)
 
 
-def test_a_gif_keeps_the_frames_colours_and_leaves_the_sound_out(tmp_path, weights):
+def with_lossless_reference(tmp_path, weights, name):
+    """An 8-frame 96x64 clip with sound enhanced into ``name`` and into a lossless RGB reference: (the run's stats,
+    ``name``'s frames as Pillow composes them, the reference's frames), (N, H, W, 3) float."""
     clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=8, audio=True)
-    stats = enhance(clip, tmp_path / "day.gif", weights)
+    stats = enhance(clip, tmp_path / name, weights)
     enhance(clip, tmp_path / "ref.mkv", weights, EncoderConfig(codec="ffv1", pix_fmt="bgr0"))
-    assert any("not copied: audio #1 (aac); a .gif file holds the picture only" in n for n in stats.notes)
-    gif = pictures(tmp_path / "day.gif")
     with av.open(str(tmp_path / "ref.mkv")) as c:
         ref = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(float)
+    return stats, pictures(tmp_path / name), ref
+
+
+def test_a_gif_keeps_the_frames_colours_and_leaves_the_sound_out(tmp_path, weights):
+    stats, gif, ref = with_lossless_reference(tmp_path, weights, "day.gif")
+    assert any("not copied: audio #1 (aac); a .gif file holds the picture only" in n for n in stats.notes)
     assert gif.shape == ref.shape == (8, 64, 96, 3)
     # FFmpeg's default for RGB into GIF, the fixed rgb8 palette, was 17 levels off on a night frame
     assert np.abs(gif - ref).mean() < 2.5 and np.abs(gif.mean(axis=(1, 2)) - ref.mean(axis=(1, 2))).max() < 1
@@ -61,13 +67,8 @@ def test_an_apng_from_a_video(tmp_path, weights):
 
 
 def test_an_animated_webp_from_a_video_with_sound(tmp_path, weights):
-    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=8, audio=True)
-    stats = enhance(clip, tmp_path / "day.webp", weights)
-    enhance(clip, tmp_path / "ref.mkv", weights, EncoderConfig(codec="ffv1", pix_fmt="bgr0"))
+    stats, webp, ref = with_lossless_reference(tmp_path, weights, "day.webp")
     assert any("not copied: audio #1 (aac); a .webp file holds the picture only" in n for n in stats.notes)
-    webp = pictures(tmp_path / "day.webp")
-    with av.open(str(tmp_path / "ref.mkv")) as c:
-        ref = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(float)
     assert webp.shape == ref.shape and np.abs(webp - ref).mean() < 3  # lossy, at quality 90
     with Image.open(tmp_path / "day.webp") as im:
         assert im.info.get("loop") == 0  # for ever, as a GIF
