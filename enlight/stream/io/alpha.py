@@ -95,9 +95,6 @@ def side_alpha_decoder(stream) -> av.CodecContext | None:
     return decoder
 
 
-def frame_alpha(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """(height, width) uint8 alpha of a decoded frame with an alpha component (255: opaque), scaled to that size
-    if the frame's differs (as its colour is)."""
-    if (frame.width, frame.height) != (width, height):
-        frame = frame.reformat(width=width, height=height, interpolation="BICUBIC")
+def frame_alpha(frame: av.VideoFrame) -> np.ndarray:
+    """(H, W) uint8 alpha of a decoded frame with an alpha component (255: opaque)."""
     return np.ascontiguousarray(frame.to_ndarray(format="rgba")[..., 3])

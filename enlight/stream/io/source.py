@@ -338,10 +338,8 @@ class VideoSource:
         return False
 
     def convert(self, frame: av.VideoFrame) -> np.ndarray:
-        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB, at the first frame's size, its
-        chroma floored (``enlight.stream.io.chroma_floor``; an HDR frame goes to SDR as it is)."""
-        if (frame.width, frame.height) != (self.info.width, self.info.height):
-            frame = self._rescale(frame)
+        """A decoded frame at the first frame's size (``_rescale``) as the enhancer takes it: (H, W, 3) uint8
+        full-range RGB, its chroma floored (``enlight.stream.io.chroma_floor``; an HDR frame goes to SDR as it is)."""
         if self.to_sdr:
             from enlight.stream.io.hdr import hdr_frame_to_sdr
 
@@ -424,8 +422,10 @@ class VideoSource:
                     return
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
+                    if (item.width, item.height) != (self.info.width, self.info.height):
+                        item = self._rescale(item)
                     rgb = self.convert(item)
-                    alpha = frame_alpha(item, self.info.width, self.info.height) if self.info.alpha else None
+                    alpha = frame_alpha(item) if self.info.alpha else None
                     coloured = coloured or carries_chroma(item)
                     pts = item.pts
                     if pts is None:  # raw streams carry no timestamps: count frames
