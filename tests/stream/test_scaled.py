@@ -84,8 +84,13 @@ def test_guided_upsample_of_constant_is_constant():
                                atol=1e-4, rtol=0)
 
 
-def test_uint8_path_matches_the_float_path_within_one_level():
-    """scaled_enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path."""
+def test_uint8_path_matches_the_float_path_within_one_level(monkeypatch):
+    """scaled_enhance_uint8 (attention on the small frames, one fused multiply-add) = to_uint8 of the float path.
+    The Enhancer's torch forms (CUDA, or a CPU without OpenCV) are exactly that path; its numpy/OpenCV forms on a CPU
+    are within one code value of it (their float rounding: tests/stream/test_cpu_stages.py). This test held the CPU
+    forms to exact equality, which only some random weights met: it failed or passed with the tests run before it."""
+    from enlight.ops import simd
+
     inner = torch_backend(build_generator(base_channels=8).eval())
     batch = (torch.rand(2, 48, 80, 3, generator=torch.Generator().manual_seed(0)) * 90).to(torch.uint8)
     x = to_model_input(batch)
@@ -96,9 +101,14 @@ def test_uint8_path_matches_the_float_path_within_one_level():
         assert fused.shape == batch.shape and fused.dtype == torch.uint8
         assert (fused.int() - reference).abs().max() <= 1, (scale, upsample)
         assert (fused.int() - batch.int()).abs().float().mean() > 1  # it did change the picture
-        # the Enhancer's stages at this scale (smoothing off) are exactly that uint8 path
-        staged = Enhancer(inner, OFF, scale=scale, upsample=upsample)(batch.numpy())
-        assert np.array_equal(staged, fused.numpy()), (scale, upsample)
+        # the Enhancer's stages at this scale (smoothing off): the CPU forms within one code value of that uint8
+        # path, the torch forms exactly it
+        cpu = Enhancer(inner, OFF, scale=scale, upsample=upsample)(batch.numpy())
+        assert np.abs(np.asarray(cpu).astype(int) - fused.numpy()).max() <= 1, (scale, upsample)
+        with monkeypatch.context() as patch:
+            patch.setattr(simd, "available", lambda: False)
+            staged = Enhancer(inner, OFF, scale=scale, upsample=upsample)(batch.numpy())
+        assert np.array_equal(np.asarray(staged), fused.numpy()), (scale, upsample)
 
 
 def test_model_input_and_combine_stages_alone():
