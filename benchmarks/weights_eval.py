@@ -1,6 +1,6 @@
 """Compare generator weights with the baselines on still photos: naturalness, structure, frame, hue.
 
-    python benchmarks/weights_eval.py [--sets validation Fusion LIME MEF LOL15] \
+    python benchmarks/weights_eval.py [--sets validation synthetic Fusion LIME MEF LOL15] \
         [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] \
         [--post none black:0.5 toe:0.5:64 ...] [--json FILE]
 
@@ -8,7 +8,11 @@ PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``)
 (its newest checkpoint). Without ``--weights``: the bundled generator as ``current``. Sets:
 
 - ``validation``: the 40 low-light training images that the ``zerodce`` recipe holds out
-  (``enlight.train.nonref.validation_split``): choose checkpoints and settings on this or Fusion;
+  (``enlight.train.nonref.validation_split``): choose checkpoints and settings on this, ``synthetic`` or
+  Fusion. PSNR / SSIM against the well-exposed shot of the same SICE sequence, for the held-out shots
+  that have one (``choosing_sets``; about half);
+- ``synthetic``: 42 clean training photos (Kodak, McMaster) darkened in linear light with sensor noise;
+  PSNR / SSIM against the photo (``choosing_sets``);
 - ``Fusion``, ``LIME``, ``MEF`` (``../shared/data/eval``): LIME and MEF are TEST sets;
 - ``LOL15``: paired, PSNR / SSIM of the output of low_crop600x396 against the top rows of high/.
 
@@ -34,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from choosing_sets import choosing_items
 from stills import clahe, gamma, images
 
 from enlight.models.weights import default_weights, load_generator
@@ -155,10 +160,23 @@ def set_images(data: Path, name: str) -> list[Path]:
     return images(data / "eval" / name)
 
 
-def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path | None = None) -> dict:
-    rows: dict[str, dict[str, list[float]]] = {k: {} for k in methods}
-    for path in paths:
+def set_items(data: Path, name: str) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(name, input (H, W, 3) uint8, truth or None) of every image of a set. ``validation`` has the
+    well-exposed shot of the same SICE sequence as truth where there is one, ``synthetic`` the clean photo
+    (``choosing_sets``), LOL15 the top rows of high/."""
+    if name in ("synthetic", "validation"):
+        return choosing_items(data, name)
+    items = []
+    for path in set_images(data, name):
         rgb = load_rgb(path)
+        truth = load_rgb(data / "eval" / "LOL15" / "high" / path.name)[: rgb.shape[0]] if name == "LOL15" else None
+        items.append((path.name, rgb, truth))
+    return items
+
+
+def score_set(methods: dict[str, Method], items: list[tuple[str, np.ndarray, np.ndarray | None]]) -> dict:
+    rows: dict[str, dict[str, list[float]]] = {k: {} for k in methods}
+    for _, rgb, truth in items:
         for name, method in methods.items():
             out = method(rgb)
             r = rows[name]
@@ -168,18 +186,17 @@ def score_set(methods: dict[str, Method], paths: list[Path], *, lol_high: Path |
             r.setdefault("hue", []).append(hue_change(rgb, out))
             r.setdefault("halo", []).append(halo(rgb, out))
             r.setdefault("luma", []).append(float(luma(out).mean()))  # how bright (0-255)
-            if lol_high is not None:
-                high = load_rgb(lol_high / path.name)[: rgb.shape[0]]
-                r.setdefault("psnr", []).append(psnr(out, high))
-                r.setdefault("ssim", []).append(ssim(out, high))
+            if truth is not None:  # PSNR / SSIM over the images that have a truth
+                r.setdefault("psnr", []).append(psnr(out, truth))
+                r.setdefault("ssim", []).append(ssim(out, truth))
     table = {}
     for name, r in rows.items():
         entry = {"niqe": float(np.mean(r["niqe"])), "structure": float(np.mean(r["structure"])),
                  "structure_min": float(np.min(r["structure"])), "border": float(np.mean(r["border"])),
                  "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])),
-                 "halo": float(np.mean(r["halo"])), "luma": float(np.mean(r["luma"])), "images": len(paths)}
+                 "halo": float(np.mean(r["halo"])), "luma": float(np.mean(r["luma"])), "images": len(items)}
         if "psnr" in r:
-            entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"]))}
+            entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"])), "truths": len(r["psnr"])}
         entry["per_image"] = {k: [float(x) for x in v] for k, v in r.items()}
         table[name] = entry
     return table
@@ -189,7 +206,10 @@ def format_table(name: str, table: dict) -> str:
     lol = any("psnr" in v for v in table.values())
     head = "| method | NIQE | structure (worst) | border (worst) | hue deg | halo | mean luma |" + (
         " PSNR | SSIM |" if lol else "")
-    lines = [f"### {name} ({next(iter(table.values()))['images']} images)", "", head,
+    first = next(iter(table.values()))
+    truths = f"; PSNR and SSIM over the {first['truths']} with a truth" if first.get("truths", 0) < first["images"] \
+        and lol else ""
+    lines = [f"### {name} ({first['images']} images{truths})", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for method, v in table.items():
         line = (f"| {method} | {v['niqe']:.3f} | {v['structure']:.3f} ({v['structure_min']:.3f}) | "
@@ -248,10 +268,10 @@ def main() -> int:
 
     results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "post": args.post}
     for set_name in args.sets:
-        paths = set_images(args.data, set_name)[: args.limit] if args.limit else set_images(args.data, set_name)
+        items = set_items(args.data, set_name)
+        items = items[: args.limit] if args.limit else items
         start = time.perf_counter()
-        lol_high = args.data / "eval" / "LOL15" / "high" if set_name == "LOL15" else None
-        table = score_set(methods, paths, lol_high=lol_high)
+        table = score_set(methods, items)
         results["sets"][set_name] = table
         print(format_table(set_name, table) + f"\n\n({time.perf_counter() - start:.0f} s)\n", flush=True)
         if args.json:

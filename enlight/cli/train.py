@@ -170,6 +170,12 @@ def nonref_parser() -> argparse.ArgumentParser:
                    f"exported weights (no bright frame from the convolutions' zero padding) ({d.margin})")
     p.add_argument("--validation", type=int, default=d.validation,
                    help=f"low-light images held out for choosing checkpoints ({d.validation})")
+    p.add_argument("--pairs", type=Path, default=None,
+                   help="a folder written by `enlight-train pairs`: the well-exposed partners of --w-pair")
+    p.add_argument("--w-pair", type=float, default=w.pair,
+                   help=f"L1 to the well-exposed shot of the same SICE sequence, average-pooled ({w.pair})")
+    p.add_argument("--pair-pool", type=int, default=d.pair_pool,
+                   help=f"pixels averaged per side before the pair term compares ({d.pair_pool})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_run_options(p, d)
@@ -267,13 +273,14 @@ def _train_nonref(argv: list[str]) -> int:
                           smooth=args.w_smooth, angle=args.w_angle,
                           chroma=args.w_chroma, border=args.w_border, black=args.w_black,
                           structure=args.w_structure, anchor=args.w_anchor, halo=args.w_halo,
-                          black_point=args.w_black_point)
+                          black_point=args.w_black_point, pair=args.w_pair)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
                           black_quantile=args.black_quantile, black_gain=args.black_gain,
                           anchor_gamma=args.anchor_gamma, freeze_bn=args.freeze_bn, validation=args.validation,
-                          vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, **_run_options(args))
+                          vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
+                          pair_pool=args.pair_pool, **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

@@ -51,6 +51,7 @@ from enlight.train.nonref_losses import (
     spatial_consistency_loss,
     structure_loss,
 )
+from enlight.train.partners import PartneredCrops, pair_loss, partner_paths
 
 SPATIAL_REFERENCES = ("gamma", "input")
 
@@ -75,6 +76,7 @@ class LossWeights:
     anchor: float = 0.0  # L1 of the luma to the --init generator's: keep what it did well (ours)
     halo: float = 0.0  # the coarse gain over the gamma-matched input the same everywhere: no halos (ours)
     black_point: float = 0.0  # the input's darkest pixels at most black_gain times as bright: black point kept (ours)
+    pair: float = 0.0  # L1 to the well-exposed shot of the same SICE sequence, average-pooled (ours; needs pairs)
 
     def __post_init__(self) -> None:
         if min(vars(self).values()) < 0:
@@ -105,6 +107,8 @@ class NonRefConfig(RunSettings):
     validation: int = 40  # low-light images held out (never trained on) for choosing checkpoints
     vgg: Path | None = None
     keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
+    pairs: Path | None = None  # `enlight-train pairs` output: the partners of the pair term (enlight.train.partners)
+    pair_pool: int = 4  # the pair term compares averages over pair_pool x pair_pool pixels
     margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
 
     def __post_init__(self) -> None:
@@ -122,6 +126,10 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
+        if self.weights.pair > 0 and self.pairs is None:
+            raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`)")
+        if self.pair_pool < 1 or self.crop % self.pair_pool:
+            raise EnlightError(f"--pair-pool must be >= 1 and divide --crop, got {self.pair_pool}")
 
     def to_json(self) -> dict:
         data = super().to_json()
@@ -135,7 +143,11 @@ class NonRefTrainer(TrainLoop):
     def __init__(self, config: NonRefConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
         self._setup(config)
         train, self.validation = validation_split(list_images(config.low), config.validation)
-        self.dataset = LowLightCrops(train, [], crop=config.crop, seed=config.seed)
+        if config.weights.pair > 0:
+            partners = partner_paths(train, self.validation, config.pairs)
+            self.dataset = PartneredCrops(train, partners, crop=config.crop, seed=config.seed)
+        else:
+            self.dataset = LowLightCrops(train, [], crop=config.crop, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)
@@ -160,8 +172,10 @@ class NonRefTrainer(TrainLoop):
         if self.config.freeze_bn:
             freeze_batchnorm(self.generator)
 
-    def losses(self, low: torch.Tensor, attention: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The weighted losses of one batch (low: (B, 3, H, W) in [-1, 1]); ``total`` is their sum."""
+    def losses(self, low: torch.Tensor, attention: torch.Tensor,
+               partner: tuple | None = None) -> dict[str, torch.Tensor]:
+        """The weighted losses of one batch (low: (B, 3, H, W) in [-1, 1]); ``total`` is their sum. ``partner``:
+        (target (B, 3, H, W) in [-1, 1], has_target (B,)) for the pair term."""
         cfg, w = self.config, self.config.weights
         out, correction = self.generator.forward_with_latent(low, attention)
         out01, low01 = (out + 1) / 2, (low + 1) / 2
@@ -203,14 +217,20 @@ class NonRefTrainer(TrainLoop):
             terms["anchor"] = w.anchor * anchor_loss(out01, anchored)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
+        if w.pair > 0 and partner is not None:
+            target, has_target = partner
+            terms["pair"] = w.pair * pair_loss(out01, (target + 1) / 2, has_target, pool=cfg.pair_pool)
         terms["total"] = sum(terms.values())
         return terms
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         low = batch["low"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
+        partner = None
+        if "target" in batch:
+            partner = (batch["target"].to(self.device), batch["has_target"].to(self.device))
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            terms = self.losses(low, attention)
+            terms = self.losses(low, attention, partner)
         self.generator_step(terms["total"])
         return {k: float(v.detach()) for k, v in terms.items()}
 
