@@ -140,6 +140,10 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--anchor-gamma", type=float, default=d.anchor_gamma,
                    help="the anchor's target is the --init generator's output raised to this power: below 1 asks for "
                    f"a brighter picture than it gives, with everything else kept ({d.anchor_gamma})")
+    p.add_argument("--anchor-curve", default=None, metavar="SPEC",
+                   help="the anchor's target through a tone curve of its luma y: toe:P:KNEE lowers the black point "
+                   "(y - b (1 - y / KNEE)^2 below KNEE levels, b its P-th percentile), sm:S an S-curve of strength S "
+                   "through the image's mean (enlight.train.nonref_losses.tone_curve) (off)")
     p.add_argument("--w-halo", type=float, default=w.halo,
                    help=f"no halo: the coarse gain over the gamma-matched input the same everywhere (ours) ({w.halo})")
     p.add_argument("--w-black-point", type=float, default=w.black_point,
@@ -278,7 +282,8 @@ def _train_nonref(argv: list[str]) -> int:
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
                           black_quantile=args.black_quantile, black_gain=args.black_gain,
-                          anchor_gamma=args.anchor_gamma, freeze_bn=args.freeze_bn, validation=args.validation,
+                          anchor_gamma=args.anchor_gamma, anchor_curve=args.anchor_curve, freeze_bn=args.freeze_bn,
+                          validation=args.validation,
                           vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
                           pair_pool=args.pair_pool, **_run_options(args))
     trainer = NonRefTrainer(config)

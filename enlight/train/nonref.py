@@ -48,8 +48,10 @@ from enlight.train.nonref_losses import (
     gamma_matched,
     halo_loss,
     illumination_smoothness_loss,
+    parse_anchor_curve,
     spatial_consistency_loss,
     structure_loss,
+    tone_curve,
 )
 from enlight.train.partners import PartneredCrops, pair_loss, partner_paths
 
@@ -101,6 +103,7 @@ class NonRefConfig(RunSettings):
     black_quantile: float = 0.01  # black_point_loss: the input's darkest pixels, this fraction of each image
     black_gain: float = 4.0  # black_point_loss: at most this many times as bright as the input there
     anchor_gamma: float = 1.0  # the anchor's target: the frozen generator's output raised to this power (< 1: brighter)
+    anchor_curve: str | None = None  # the anchor's target through a tone curve: toe:P:KNEE or sm:S (tone_curve)
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
@@ -122,6 +125,11 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
         if not 0 < self.anchor_gamma <= 4:
             raise EnlightError(f"--anchor-gamma must be in (0, 4], got {self.anchor_gamma}")
+        if self.anchor_curve is not None:
+            try:
+                parse_anchor_curve(self.anchor_curve)
+            except ValueError as exc:
+                raise EnlightError(f"--anchor-curve: {exc}") from None
         if not 0 < self.black_quantile < 1 or self.black_gain < 0:
             raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
@@ -214,6 +222,8 @@ class NonRefTrainer(TrainLoop):
                 anchored = (self.anchor(low, attention) + 1) / 2
                 if cfg.anchor_gamma != 1:  # a brighter (or darker) target than the starting generator's
                     anchored = anchored.clamp(0, 1).pow(cfg.anchor_gamma)
+                if cfg.anchor_curve is not None:  # another tone curve than the starting generator's
+                    anchored = tone_curve(anchored.clamp(0, 1), cfg.anchor_curve)
             terms["anchor"] = w.anchor * anchor_loss(out01, anchored)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)

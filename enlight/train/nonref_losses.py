@@ -233,6 +233,45 @@ def anchor_loss(output: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
     return (_gray(output) - _gray(anchor)).abs().mean()
 
 
+ANCHOR_CURVES = ("toe", "sm")
+
+
+def parse_anchor_curve(spec: str) -> tuple[str, tuple[float, ...]]:
+    """'toe:P:KNEE' (KNEE in levels 0-255) or 'sm:S' -> (kind, values); ValueError when malformed or out of range."""
+    kind, *args = spec.split(":")
+    values = tuple(float(a) for a in args)
+    if kind == "toe" and len(values) == 2 and 0 < values[0] < 50 and 0 < values[1] <= 255:
+        return kind, values
+    if kind == "sm" and len(values) == 1 and 0 < values[0] < 1:
+        return kind, values
+    raise ValueError(f"expected toe:P:KNEE (P in (0, 50), KNEE in (0, 255]) or sm:S (S in (0, 1)), got {spec!r}")
+
+
+def tone_curve(images: torch.Tensor, spec: str) -> torch.Tensor:
+    """An anchor's target with another tone curve: (B, 3, H, W) in [0, 1] -> the same, scaled per pixel so that
+    its channel-mean luma y becomes f(y) (the colours' ratios kept). ``benchmarks/weights_eval.py --post`` has
+    the same curves on BT.601 luma in levels. Not in Zero-DCE.
+
+    - ``toe:P:KNEE``: ``y - b (1 - y / knee)^2`` below the knee (clipped at 0), unchanged above; b is the
+      P-th percentile of each image's y: a darker black point, the knee and everything above kept;
+    - ``sm:S``: an S-curve through 0, 1 and each image's mean luma m (clamped to [16, 239] levels): below m
+      ``m (u - S u (1 - u))`` with u = y / m, above ``m + (1 - m)(v + S v (1 - v))`` with v = (y - m) / (1 - m):
+      more contrast around the mean, the same mean level, nothing clipped.
+    """
+    kind, values = parse_anchor_curve(spec)
+    y = _gray(images)
+    if kind == "toe":
+        b = torch.quantile(y.flatten(1).float(), values[0] / 100, dim=1).view(-1, 1, 1, 1).to(y.dtype)
+        knee = values[1] / 255
+        curve = torch.where(y < knee, (y - b * (1 - y.clamp(max=knee) / knee) ** 2).clamp(min=0), y)
+    else:
+        strength = values[0]
+        m = y.mean(dim=(1, 2, 3), keepdim=True).clamp(16 / 255, 239 / 255)
+        u, v = (y / m).clamp(0, 1), ((y - m) / (1 - m)).clamp(0, 1)
+        curve = torch.where(y < m, m * (u - strength * u * (1 - u)), m + (1 - m) * (v + strength * v * (1 - v)))
+    return images * curve / y.clamp(min=1e-4)
+
+
 def illumination_smoothness_loss(correction: torch.Tensor) -> torch.Tensor:
     """Total variation ``2 * (mean dy^2 + mean dx^2)`` of a (B, C, H, W) map, as Zero-DCE's L_tv.
 
@@ -265,6 +304,8 @@ def gamma_matched(reference: torch.Tensor, target_mean: torch.Tensor, *, iterati
 
 __all__ = [
     "anchor_loss",
+    "parse_anchor_curve",
+    "tone_curve",
     "halo_loss",
     "black_level_loss",
     "black_point_loss",

@@ -152,3 +152,32 @@ def test_cli_runs_the_recipe(low_folder, tmp_path):
     assert main(args) == 0
     assert (tmp_path / "run" / "checkpoints" / "step_0000002.pt").is_file()
     assert main(args) == 2  # the run folder has checkpoints: needs --resume
+
+
+def test_an_anchor_with_a_toe_darkens_the_shadows(low_folder, tmp_path):
+    """--anchor-curve toe:P:KNEE: the anchor's target is the frozen generator's output with a lower black point,
+    so the term starts above 0 and its steps darken the picture; a bad curve is refused."""
+    from enlight.cli.train import nonref_parser
+    from enlight.models.generator import build_generator
+
+    torch.manual_seed(5)
+    path = save_weights(tmp_path / "init.safetensors", build_generator(base_channels=8).eval(), provenance="test")
+    weights = LossWeights(vgg=0.0, spatial=0.0, exposure=0.0, smooth=0.0, anchor=1.0)
+    trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=weights, freeze_bn=True,
+                                   lr=1e-3, crop=48, anchor_curve="toe:20:255", steps=20, decay_steps=0))
+    batch = next(iter(torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(2))))
+    with torch.no_grad():
+        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    seen = []
+    for _ in range(6):
+        trainer.set_train()
+        seen.append(trainer.train_step(batch)["anchor"])
+    trainer.generator.eval()
+    with torch.no_grad():
+        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    assert seen[0] > 1e-3 and seen[-1] < seen[0]
+    assert after < before
+    with pytest.raises(EnlightError, match="--anchor-curve: expected toe:P:KNEE"):
+        config(low_folder, tmp_path, anchor_curve="toe:60:128")
+    args = nonref_parser().parse_args(["--recipe", "zerodce", "--low", "x", "--out", "y", "--anchor-curve", "sm:0.2"])
+    assert args.anchor_curve == "sm:0.2"

@@ -194,3 +194,35 @@ def test_halo_loss_is_free_for_a_global_gain_and_costs_a_dark_ring():
     assert halo_loss(reference, reference).item() == 0
     flat, low, high = (halo_loss(image, reference).item() for image in (lifted, shallow, deep))
     assert flat < 0.03 and 1.5 * flat < low and 2 * low < high
+
+
+def test_toe_curve_lowers_the_black_point_and_keeps_the_rest_and_the_colours():
+    from enlight.train.nonref_losses import tone_curve
+
+    y = torch.linspace(0.1, 0.9, 9)  # b, the 0th percentile... of P 1e-9: 0.1; knee 127.5 levels = 0.5
+    image = torch.stack([y, y * 0.5, y * 1.5]).reshape(1, 3, 1, 9)  # channel mean y, the hue of (1, 0.5, 1.5)
+    out = tone_curve(image, "toe:1e-9:127.5")
+    mean = out.mean(1)[0, 0]
+    expected = torch.where(y < 0.5, (y - 0.1 * (1 - y / 0.5) ** 2).clamp(min=0), y)
+    torch.testing.assert_close(mean, expected)
+    assert mean[0] == pytest.approx(0.1 - 0.1 * 0.8**2)  # the darkest pixel: down by b (1 - 0.2)^2
+    torch.testing.assert_close(mean[4:], y[4:])  # the knee and above unchanged
+    torch.testing.assert_close(out[:, 1] / out[:, 0], torch.full((1, 1, 9), 0.5))  # ratios kept
+    flat = torch.full((2, 3, 4, 4), 0.7)
+    torch.testing.assert_close(tone_curve(flat, "toe:1:127.5"), flat)  # all above the knee
+
+
+def test_s_curve_adds_contrast_around_the_mean_and_keeps_the_ends():
+    from enlight.train.nonref_losses import parse_anchor_curve, tone_curve
+
+    y = torch.tensor([0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0])  # mean 0.5
+    out = tone_curve(grey(y[None].tolist()), "sm:0.2").mean(1)[0, 0]
+    u = y[:3] / 0.5
+    torch.testing.assert_close(out[:3], 0.5 * (u - 0.2 * u * (1 - u)))  # darker below the mean
+    v = (y[4:] - 0.5) / 0.5
+    torch.testing.assert_close(out[4:], 0.5 + 0.5 * (v + 0.2 * v * (1 - v)))  # brighter above it
+    assert out[1] < y[1] and out[5] > y[5] and out[3] == pytest.approx(0.5) and out[-1] == pytest.approx(1.0)
+    assert parse_anchor_curve("toe:0.5:128") == ("toe", (0.5, 128.0))
+    for bad in ("toe:0.5", "sm:1.5", "gamma:2", "toe:60:128", "sm:x"):
+        with pytest.raises(ValueError):
+            parse_anchor_curve(bad)
