@@ -32,6 +32,20 @@ def config(low, out, **changes):
     return NonRefConfig(**base)
 
 
+def steps_on_one_batch(trainer, batch, term: str, steps: int) -> tuple[float, list[float], float]:
+    """(the generator's mean output before, the ``term`` at each of ``steps`` train steps, its mean after)."""
+    with torch.no_grad():
+        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    seen = []
+    for _ in range(steps):
+        trainer.set_train()
+        seen.append(trainer.train_step(batch)[term])
+    trainer.generator.eval()
+    with torch.no_grad():
+        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    return before, seen, after
+
+
 def test_validation_split_is_deterministic_and_disjoint():
     paths = [Path(f"{i:03d}.jpg") for i in range(534)]
     train, val = validation_split(list(reversed(paths)), 40)
@@ -118,15 +132,7 @@ def test_a_brighter_anchor_pulls_the_output_up(low_folder, tmp_path):
     trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=weights, freeze_bn=True,
                                    lr=1e-3, crop=48, anchor_gamma=0.5, steps=20, decay_steps=0))
     batch = next(iter(torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(2))))
-    with torch.no_grad():
-        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
-    seen = []
-    for _ in range(6):
-        trainer.set_train()
-        seen.append(trainer.train_step(batch)["anchor"])
-    trainer.generator.eval()
-    with torch.no_grad():
-        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    before, seen, after = steps_on_one_batch(trainer, batch, "anchor", 6)
     assert seen[0] > 1e-3 and all(b < a for a, b in zip(seen, seen[1:], strict=False))
     assert after > before
     with pytest.raises(EnlightError, match="--anchor-gamma"):
@@ -166,15 +172,7 @@ def test_an_anchor_with_a_toe_darkens_the_shadows(low_folder, tmp_path):
     trainer = NonRefTrainer(config(low_folder, tmp_path / "run", init=path, weights=weights, freeze_bn=True,
                                    lr=1e-3, crop=48, anchor_curve="toe:20:255", steps=20, decay_steps=0))
     batch = next(iter(torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(2))))
-    with torch.no_grad():
-        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
-    seen = []
-    for _ in range(6):
-        trainer.set_train()
-        seen.append(trainer.train_step(batch)["anchor"])
-    trainer.generator.eval()
-    with torch.no_grad():
-        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    before, seen, after = steps_on_one_batch(trainer, batch, "anchor", 6)
     assert seen[0] > 1e-3 and seen[-1] < seen[0]
     assert after < before
     with pytest.raises(EnlightError, match="--anchor-curve: expected toe:P:KNEE"):

@@ -13,6 +13,7 @@ from enlight.models.weights import save_weights
 from enlight.train.data import list_images, validation_split
 from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer
 from enlight.train.partners import PartneredCrops, pair_loss, partner_paths
+from tests.train.test_nonref import steps_on_one_batch
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +87,7 @@ def test_the_pair_term_pulls_the_output_towards_the_partners(shots, tmp_path):
     trainer = NonRefTrainer(cfg)
     batch = next(iter(torch.utils.data.DataLoader(trainer.dataset, batch_size=4, sampler=range(4))))
     assert batch["has_target"].tolist() == [0.0, 1.0, 1.0, 1.0]  # s_1's sequence is held out with s_0
-    with torch.no_grad():
-        before = trainer.generator(batch["low"], batch["attention"]).mean().item()
-    seen = []
-    for _ in range(10):
-        trainer.set_train()
-        seen.append(trainer.train_step(batch)["pair"])
-    trainer.generator.eval()
-    with torch.no_grad():
-        after = trainer.generator(batch["low"], batch["attention"]).mean().item()
+    before, seen, after = steps_on_one_batch(trainer, batch, "pair", 10)
     assert seen[0] > 0.05 and seen[-1] < seen[0] * 0.8
     assert after > before  # the partners are 4x as bright
     with pytest.raises(EnlightError, match="--w-pair needs --pairs"):
