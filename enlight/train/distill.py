@@ -110,14 +110,19 @@ class LowLightCrops(Dataset):
         item = self.items[index]
         return load_rgb(item) if isinstance(item, Path) else item
 
+    def target(self, index: int, image: np.ndarray) -> np.ndarray | None:
+        """Item ``index``'s target, (H, W, 3) uint8 like its ``image``; None without targets."""
+        return None if self.targets is None else self.targets[index]
+
     def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
         epoch, index = divmod(int(code), len(self.items))
         rng = np.random.default_rng([self.seed, epoch, index])
         image = self.image(index)
-        if self.targets is None:
+        target = self.target(index, image)
+        if target is None:
             low = to_tensor(random_flip(random_crop(image, self.crop, rng), rng))
             return {"low": low, "attention": attention_map(low[None])[0]}
-        both = np.concatenate([image, self.targets[index]], axis=2)  # one window and flips for both
+        both = np.concatenate([image, target], axis=2)  # one window and flips for both
         both = random_flip(random_crop(both, self.crop, rng), rng)
         low = to_tensor(both[..., :3])
         return {"low": low, "attention": attention_map(low[None])[0], "target": to_tensor(both[..., 3:])}

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from enlight.errors import EnlightError
-from enlight.ops.luma import attention_map
-from enlight.train.data import load_rgb, random_crop, random_flip, to_tensor
+from enlight.train.data import load_rgb
+from enlight.train.distill import LowLightCrops
 
 
 def partner_paths(train: list[Path], validation: list[Path], pairs_dir: Path) -> dict[str, Path]:
@@ -48,31 +47,28 @@ def partner_paths(train: list[Path], validation: list[Path], pairs_dir: Path) ->
     return partners
 
 
-class PartneredCrops(Dataset):
-    """Item ``epoch * len(self) + i``: random crop and flips of shot i and of its partner (the same window);
-    a shot without one gets a zero target and ``has_target`` 0."""
+class PartneredCrops(LowLightCrops):
+    """Item ``epoch * len(self) + i``: random crop and flips of shot i and of its partner (the same window,
+    ``LowLightCrops``'s targets); a shot without one gets a zero target and ``has_target`` 0."""
 
     def __init__(self, images: list[Path], partners: dict[str, Path], *, crop: int, seed: int = 0) -> None:
-        if not images:
-            raise EnlightError("no training images")
-        self.images, self.partners, self.crop, self.seed = images, partners, crop, seed
+        super().__init__(images, [], crop=crop, seed=seed)
+        self.partners = partners
 
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
-        epoch, index = divmod(int(code), len(self.images))
-        rng = np.random.default_rng([self.seed, epoch, index])
-        image = load_rgb(self.images[index])
-        partner = self.partners.get(self.images[index].name)
-        high = load_rgb(partner) if partner is not None else np.zeros_like(image)
+    def target(self, index: int, image: np.ndarray) -> np.ndarray:
+        partner = self.partners.get(self.items[index].name)
+        if partner is None:
+            return np.zeros_like(image)
+        high = load_rgb(partner)
         if high.shape != image.shape:
             raise EnlightError(f"{partner} is {high.shape[1]}x{high.shape[0]}, its shot "
-                               f"{self.images[index].name} {image.shape[1]}x{image.shape[0]}")
-        both = random_flip(random_crop(np.concatenate([image, high], axis=2), self.crop, rng), rng)
-        low = to_tensor(both[..., :3])
-        return {"low": low, "attention": attention_map(low[None])[0], "target": to_tensor(both[..., 3:]),
-                "has_target": torch.tensor(float(partner is not None))}
+                               f"{self.items[index].name} {image.shape[1]}x{image.shape[0]}")
+        return high
+
+    def __getitem__(self, code: int) -> dict[str, torch.Tensor]:
+        item = super().__getitem__(code)
+        name = self.items[int(code) % len(self.items)].name
+        return item | {"has_target": torch.tensor(float(name in self.partners))}
 
 
 def pair_loss(output: torch.Tensor, target: torch.Tensor, has_target: torch.Tensor, *, pool: int) -> torch.Tensor:
