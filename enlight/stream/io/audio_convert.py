@@ -51,12 +51,11 @@ class AudioConverter:
         self.stream.metadata.update(source.metadata)
         self.stream.disposition = source.disposition
 
-    def note(self, index: int, kind: str, keeps: list[str]) -> str:
-        """What was done, for the run's summary (``kind``: the output's, '.mp4'; ``keeps``: kinds that hold it)."""
+    def note(self, index: int, kind: str) -> str:
+        """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
         label = _LABELS.get(self.encoder, self.encoder)
-        hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
         return (f"audio stream #{index} ({self.source_codec}) was encoded again as {label} "
-                f"{self.stream.bit_rate // 1000} kb/s: a {kind} file cannot hold {self.source_codec}{hint}")
+                f"{self.stream.bit_rate // 1000} kb/s: a {kind} file cannot hold {self.source_codec}")
 
     def convert(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for one of the source's (none until the encoder has a frame's worth); a packet that

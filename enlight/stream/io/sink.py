@@ -40,7 +40,7 @@ from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
-from enlight.stream.io.upright import ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
+from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
 from enlight.text import counted
 
 DEFAULT_CRF = 18
@@ -243,8 +243,6 @@ _MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".av
            ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
 
 
-# kinds of file that hold a picture and nothing else (no sound, no subtitles): the other streams are left out
-PICTURE_ONLY_MUXERS = ("gif", "apng", "webp")
 
 # chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg, APNG for .apng,
 # animated WebP for .webp
@@ -288,11 +286,11 @@ def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
 
 # the audio decoders whose streams MPEG-TS gives a stream type (FFmpeg's mpegtsenc); it writes any other as data:
 # an IP camera's G.711 piped to stdout came out as a 'data' stream, its sound lost, with no word of it
+_TS_AUDIO = frozenset({"mp2", "mp2float", "mp3", "mp3float", "aac", "aac_fixed", "aac_latm", "ac3", "ac3_fixed",
+                       "eac3", "dca", "truehd", "opus", "libopus", "s302m", "pcm_bluray"})
 # the audio decoders whose streams FFmpeg's FLV muxer writes; on PCM (G.711 included) and ADPCM it aborted the
 # process (SIGABRT, no message, a temporary file left), checked one by one in a child process
 _FLV_AUDIO = frozenset({"aac", "aac_fixed", "mp3", "mp3float", "opus", "libopus", "flac", "ac3", "ac3_fixed", "eac3"})
-_TS_AUDIO = frozenset({"mp2", "mp2float", "mp3", "mp3float", "aac", "aac_fixed", "aac_latm", "ac3", "ac3_fixed",
-                       "eac3", "dca", "truehd", "opus", "libopus", "s302m", "pcm_bluray"})
 
 
 def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
@@ -322,9 +320,9 @@ def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequenc
     """``streams`` less the data tracks that ``out``'s kind of file cannot hold (a GoPro's telemetry track in
     .mkv), and a note for each of those, naming the kinds that hold it. Audio, subtitle and video streams
     are all kept: an output that cannot hold one of them is refused (``_cannot_hold``), as they are what
-    the user watches and hears; except in a file that holds nothing but its picture (``PICTURE_ONLY_MUXERS``: an
+    the user watches and hears; except in a file that holds nothing but its picture (``PICTURE_MUXERS``: an
     animated GIF), where asking for one is asking for the picture alone: every stream is left out, with a note."""
-    if out.format.name in PICTURE_ONLY_MUXERS and streams:
+    if out.format.name in PICTURE_MUXERS and streams:
         left = ", ".join(f"{s.type} #{s.index} ({_codec_label(s)})" for s in streams)
         return [], [f"not copied: {left}; a {path.suffix or out.format.name} file holds the picture only"]
     kept, notes = [], []
@@ -451,7 +449,7 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
-Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(...)
+Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(index, kind)
 
 
 def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream
@@ -474,7 +472,8 @@ def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.st
     except (ValueError, av.error.FFmpegError):
         raise _cannot_hold(path, source, why) from None
     keeps = _containers_for(source, exclude=path.suffix.lower())
-    return converter.stream, converter, converter.note(source.index, path.suffix or muxer, keeps)
+    hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
+    return converter.stream, converter, converter.note(source.index, path.suffix or muxer) + hint
 
 
 class PassedStreams:

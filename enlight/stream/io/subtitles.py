@@ -47,12 +47,11 @@ class SubtitleConverter:
         self.stream.metadata.update(source.metadata)
         self.stream.disposition = source.disposition
 
-    def note(self, index: int, kind: str, keeps: list[str]) -> str:
-        """What was done, for the run's summary (``kind``: the output's, '.mp4'; ``keeps``: kinds that hold it)."""
+    def note(self, index: int, kind: str) -> str:
+        """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
         lost = ", its styling (fonts, positions, colours) not" if self.source_codec in _STYLED else ""
-        hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
         return (f"subtitle stream #{index} ({self.source_codec}) was converted to {self.encoder}, as a {kind} file "
-                f"cannot hold {self.source_codec}: its text and timing kept{lost}{hint}")
+                f"cannot hold {self.source_codec}: its text and timing kept{lost}")
 
     def convert(self, packet: av.Packet) -> list[av.Packet]:
         """One cue of the source's (a demuxed packet) as a packet of the output stream, at the cue's own time;

@@ -25,7 +25,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
-# animated pictures: their pixel aspect ratio is not shown (``Widen``)
+# animated pictures: they hold a picture and nothing else (the sink leaves sound and subtitles out), and their pixel
+# aspect ratio is not shown (``Widen``)
 PICTURE_MUXERS = ("gif", "webp", "apng")
 # muxers that carry the display matrix (FFmpeg writes it to a MOV/MP4 tkhd, a Matroska/WebM projection)
 ROTATION_MUXERS = ("mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "matroska", "webm")
