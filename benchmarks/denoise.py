@@ -193,7 +193,7 @@ class Enhance:
 
         plan = self.plan
         enhancer = Enhancer(self.backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample,
-                            denoise=DenoiseConfig(*OURS.get(denoise, (denoise,))))
+                            denoise=DenoiseConfig(*OURS.get(denoise, (denoise,))), detail=plan.detail)
         out = []
         for start in range(0, len(frames), batch):
             out += list(enhancer(np.stack(frames[start:start + batch])))

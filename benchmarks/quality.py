@@ -38,6 +38,7 @@ from quality_report import write_report
 from stills import clahe, gamma, images
 
 from enlight.models import default_weights, load_generator
+from enlight.ops.detail import STRENGTH
 from enlight.quality.flicker import (
     aligned_temporal_std,
     brightness_flicker,
@@ -161,8 +162,9 @@ class MemoBackend:
 
 def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingConfig, batch: int = 4, *,
                  scale: float = 1.0, upsample: str = "guided") -> tuple[list[np.ndarray], int]:
-    """The product's Enhancer over a clip in batches; returns (frames, scene cuts it detected)."""
-    enhancer = Enhancer(backend, smoothing, scale=scale, upsample=upsample)
+    """The product's Enhancer (with its detail step, ``enlight.ops.detail``) over a clip in batches; returns (frames,
+    scene cuts it detected)."""
+    enhancer = Enhancer(backend, smoothing, scale=scale, upsample=upsample, detail=STRENGTH)
     out = []
     for i in range(0, len(clip), batch):
         out.extend(enhancer(np.stack(clip[i : i + batch])))
@@ -171,7 +173,7 @@ def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingC
 
 
 def still(backend: Backend, *, scale: float = 1.0, upsample: str = "guided") -> Method:
-    enhancer = Enhancer(backend, SmoothingConfig(strength=0), scale=scale, upsample=upsample)
+    enhancer = Enhancer(backend, SmoothingConfig(strength=0), scale=scale, upsample=upsample, detail=STRENGTH)
     return lambda rgb: enhancer(rgb[None])[0]
 
 

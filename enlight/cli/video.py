@@ -43,6 +43,13 @@ SUBCOMMANDS = {
 }
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
+    return value
+
+
 def _strength(text: str) -> float:
     from enlight.stream.core.choices import MAX_SMOOTHING
 
@@ -54,6 +61,7 @@ def _strength(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     # torch-free: the arguments are checked before anything heavy is imported
+    from enlight.ops.detail import STRENGTH as DETAIL_STRENGTH
     from enlight.stream.core.choices import (
         BACKENDS,
         DENOISE_LEVEL,
@@ -138,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
                        f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU without the optical flow and "
                        "the bilateral, which would cost it a quarter to a half of its speed, and off there for "
                        "frames over 0.5 megapixels; docs/quality.md measures the levels)")
+    model.add_argument("--detail", type=_share, default=None, metavar="S",
+                       help="how much of the input's fine detail to put back at the brightness it is shown at, 0 "
+                       "(the network's output as it is) .. 1 (default: "
+                       f"{DETAIL_STRENGTH} for enlightengan, 0 for retinexnet; docs/quality.md measures it)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
@@ -233,7 +245,8 @@ def _plan_options(args, *, live: bool, workload=None) -> dict:
     return dict(model=args.model, quality=args.quality, weights=args.weights, backend=args.backend,
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
-                max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload)
+                max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload,
+                detail=args.detail)
 
 
 def probe_workload(source, max_frames: int | None = None):

@@ -16,7 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from enlight.ops.detail import RADIUS as DETAIL_RADIUS
+from enlight.ops.detail import detail_band, edge_weight
 from enlight.ops.guided_fit import fit_coefficients
+from enlight.ops.luma import BT601_LUMA
 
 
 def reduced_size(height: int, width: int, scale: float) -> tuple[int, int]:
@@ -144,4 +147,41 @@ def combine(pixels: np.ndarray, small: np.ndarray, delta: np.ndarray, *, upsampl
         else:
             a, b = fit_coefficients(deltas[i], guides[i], radius=radius, eps=eps, box=box_mean)
         out[i] = gain_offset(frame, a + 1, (b - a) * 127.5)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _edge_weights(height: int, width: int) -> np.ndarray:
+    """(height, width) float32 ``detail.edge_weight`` of each pixel's distance to the nearest edge (read-only)."""
+    rows = np.minimum(np.arange(height), np.arange(height)[::-1])
+    cols = np.minimum(np.arange(width), np.arange(width)[::-1])
+    weights = edge_weight(np.minimum(rows[:, None], cols[None, :]).astype(np.float32))
+    weights.flags.writeable = False
+    return weights
+
+
+def _reflected_box(x: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1)^2 window, the picture reflected at its edges (as torch's 'reflect' padding)."""
+    import cv2
+
+    return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT_101)
+
+
+def restore_detail(result: np.ndarray, source: np.ndarray, strength: float) -> np.ndarray:
+    """``enlight.ops.detail``'s step on a batch (``enlight.ops.detail_frames`` has the torch form): result, source
+    (B, H, W, 3) uint8, the enhanced frames and what the model saw, at full size -> (B, H, W, 3) uint8 (rounded,
+    saturated). Frames of ``detail.RADIUS`` pixels or less on a side come back as they are."""
+    import cv2
+
+    height, width = result.shape[1:3]
+    if min(height, width) <= DETAIL_RADIUS or strength == 0:
+        return result
+    weights = _edge_weights(height, width) * np.float32(strength)
+    to_luma = np.asarray([BT601_LUMA], np.float32)
+    out = np.empty(result.shape, np.uint8)  # contiguous: ``Combine``'s result may be a transposed view
+    for i, (frame, pixels) in enumerate(zip(result, source, strict=True)):
+        frame = np.ascontiguousarray(frame)
+        luma = [cv2.transform(x.astype(np.float32), to_luma) for x in (frame, pixels)]
+        band = detail_band(*luma, box=_reflected_box) * weights
+        cv2.add(frame, cv2.merge((band, band, band)), dst=out[i], dtype=cv2.CV_8U)
     return out

@@ -21,11 +21,13 @@ from tests.media import make_clip
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_outputs.npz"
 GOLDEN_INPUT = GOLDEN.with_name("golden_in.mp4")
-LOSSLESS = ("--codec", "ffv1", "--pix-fmt", "bgr0", "--denoise", "off")  # recorded before --denoise existed
+# recorded before --denoise and --detail existed; "best_detail" records the detail step (the last --detail wins)
+LOSSLESS = ("--codec", "ffv1", "--pix-fmt", "bgr0", "--denoise", "off", "--detail", "0")
 CASES = {
     "best": ("--quality", "best"),
     "best_torch": ("--quality", "best", "--backend", "torch"),
     "best_unsmoothed": ("--quality", "best", "--smoothing", "0"),
+    "best_detail": ("--quality", "best", "--detail", "0.35"),
     "balanced": ("--quality", "balanced"),
     "balanced_fp32": ("--quality", "balanced", "--precision", "fp32"),
     "fast": ("--quality", "fast"),

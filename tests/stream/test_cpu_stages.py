@@ -12,6 +12,7 @@ import torch
 
 from enlight.models import build_generator
 from enlight.ops import simd
+from enlight.ops.detail import STRENGTH
 from enlight.ops.device import Device
 from enlight.stream.backends.base import create_backend
 from enlight.stream.backends.options import OnnxRuntimeConfig, TorchBackendConfig
@@ -32,8 +33,8 @@ def _clip(count: int, height: int, width: int, *, noise: float, seed: int = 0) -
 
 
 def _enhance(backend, clip: np.ndarray, batch: int, *, scale: float, denoise: DenoiseConfig, grey: bool,
-             smoothing: SmoothingConfig) -> tuple[np.ndarray, Enhancer]:
-    enhancer = Enhancer(backend, smoothing, scale=scale, grey=grey, denoise=denoise)
+             smoothing: SmoothingConfig, detail: float = 0.0) -> tuple[np.ndarray, Enhancer]:
+    enhancer = Enhancer(backend, smoothing, scale=scale, grey=grey, denoise=denoise, detail=detail)
     out = [enhancer(clip[i:i + batch]) for i in range(0, len(clip), batch)]
     return np.concatenate(out), enhancer
 
@@ -48,19 +49,19 @@ def _both_forms(monkeypatch, backend, clip, batch, **settings) -> tuple[np.ndarr
     return cpu, reference, enhancer
 
 
-@pytest.mark.parametrize("scale, denoise, grey, batch, noise", [
-    (4, DenoiseConfig("light", refine=False), False, 4, 8.0),  # the fast preset on a CPU over 0.15 MP
-    (4, DenoiseConfig("light"), False, 3, 8.0),  # with the refinements (small frames)
-    (2, DenoiseConfig("off"), True, 2, 0.0),  # clean, grey output
-    (1, DenoiseConfig("strong"), False, 4, 8.0),  # full size (best, balanced)
+@pytest.mark.parametrize("scale, denoise, grey, batch, noise, detail", [
+    (4, DenoiseConfig("light", refine=False), False, 4, 8.0, STRENGTH),  # the fast preset on a CPU over 0.15 MP
+    (4, DenoiseConfig("light"), False, 3, 8.0, 0.0),  # with the refinements (small frames)
+    (2, DenoiseConfig("off"), True, 2, 0.0, STRENGTH),  # clean, grey output
+    (1, DenoiseConfig("strong"), False, 4, 8.0, STRENGTH),  # full size (best, balanced)
 ])
 def test_the_cpu_forms_give_the_torch_forms_output_within_one_code_value(monkeypatch, scale, denoise, grey, batch,
-                                                                          noise):
+                                                                          noise, detail):
     torch.manual_seed(0)
     backend = create_backend(TorchBackendConfig(device=CPU, precision="fp32"), build_generator(base_channels=8))
     clip = _clip(12, 64, 96, noise=noise)
     cpu, reference, enhancer = _both_forms(monkeypatch, backend, clip, batch, scale=scale, denoise=denoise,
-                                           grey=grey, smoothing=SmoothingConfig())
+                                           grey=grey, smoothing=SmoothingConfig(), detail=detail)
     assert cpu.shape == reference.shape == clip.shape and cpu.dtype == np.uint8
     difference = np.abs(cpu.astype(int) - reference.astype(int))
     assert difference.max() <= 1 and (difference == 0).mean() > 0.99, (difference.max(), (difference == 0).mean())

@@ -221,11 +221,11 @@ def test_off_is_no_stage_and_the_same_output(weights):
     plan = make_plan(weights=weights, device="cpu", backend="torch")
     backend = build_backend(plan)
     frames = np.stack([noisy(scene(), np.random.default_rng(i)) for i in range(3)])
-    without = Enhancer(backend)
+    without = Enhancer(backend, detail=plan.detail)
     off = Enhancer.from_plan(plan, backend)
     assert type(off.stages[0]).__name__ == "ModelInput" and off.denoiser is None
     np.testing.assert_array_equal(without(frames), off(frames))
-    on = Enhancer(backend, denoise=DenoiseConfig("light"))
+    on = Enhancer(backend, denoise=DenoiseConfig("light"), detail=plan.detail)
     assert on.denoiser is not None and not np.array_equal(on(frames), without(frames))
 
 

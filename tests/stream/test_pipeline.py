@@ -49,10 +49,10 @@ def test_output_keeps_frames_size_timestamps_audio_rotation_colour(vfr_clip, wei
 
 
 def test_pixels_are_the_models_output(vfr_clip, weights, tmp_path):
-    """Lossless encode, smoothing off: the file holds generator(frame) up to YUV rounding."""
+    """Lossless encode, smoothing and the detail step off: the file holds generator(frame) up to YUV rounding."""
     out = tmp_path / "lossless.mkv"
     config = PipelineConfig(
-        input=vfr_clip, output=out, plan=make_plan(weights=weights, smoothing=SmoothingConfig(strength=0)),
+        input=vfr_clip, output=out, plan=make_plan(weights=weights, smoothing=SmoothingConfig(strength=0), detail=0),
         batch_size=3, progress=False, encoder=EncoderConfig(crf=0, pix_fmt="yuv444p"),
     )
     stats = run(config)
@@ -182,7 +182,7 @@ def test_smoothing_steadies_the_enhancement_of_a_noisy_static_scene(tmp_path):
     flicker = {}
     for strength, target in ((0.0, "correction"), (0.9, "correction"), (0.9, "attention"), (0.9, "both")):
         out = tmp_path / f"s{strength}{target}.mkv"
-        plan = make_plan(weights=weights, smoothing=SmoothingConfig(strength=strength, target=target))
+        plan = make_plan(weights=weights, smoothing=SmoothingConfig(strength=strength, target=target), detail=0)
         run(PipelineConfig(input=clip, output=out, plan=plan, progress=False, encoder=EncoderConfig(crf=0)))
         added = np.stack(read_video(out)["images"]).astype(float) - source
         assert added.mean() > 40  # 0.5 * attention (~0.85) * 127.5 code values

@@ -35,8 +35,8 @@ def test_each_preset_builds_its_bundled_network_at_its_scale(name, channels, sca
     frames = np.random.default_rng(0).integers(0, 50, (1, 48, 80, 3), dtype=np.uint8)
     enhancer = Enhancer.from_plan(plan, backend)
     assert [type(stage).__name__ for stage in enhancer.stages] == [
-        "ModelInput", "RunModel", "CorrectionSmoothing", "Combine"]
-    assert enhancer.stages[0].scale == scale and enhancer.stages[-1].scale == scale
+        "ModelInput", "RunModel", "CorrectionSmoothing", "Combine", "Detail"]
+    assert enhancer.stages[0].scale == scale and enhancer.stages[-2].scale == scale
     out = enhancer(frames)
     assert out.shape == frames.shape and out.mean() > frames.mean() + 10  # it brightens
 

@@ -2,7 +2,7 @@
 
 The stages (``enlight.stream.core.stages``) are chosen once, from the plan's scale and smoothing:
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Grey]
+    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Detail] -> [Grey]
 
 On the CPU each batch is done when ``submit`` returns; ``begin``, ``start`` and ``finish`` split it
 around the model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages
@@ -62,11 +62,13 @@ class Enhancer:
     grey: output the enhanced frames' BT.601 luma on all three channels (for sources without
     chroma, such as infrared night cameras: the generator would tint their dark areas). The
     caller decides it from the decoded chroma (``enlight.stream.io.chroma``) and may change it
-    between batches.
+    between batches. detail: the share of the input's luma detail put back at the local gain after the model
+    (``enlight.ops.detail``; 0 = none, the bare network's output; plans carry the product's default).
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *, scale: float = 1.0,
-                 upsample: str = "guided", grey: bool = False, denoise: DenoiseConfig = DenoiseConfig()) -> None:
+                 upsample: str = "guided", grey: bool = False, denoise: DenoiseConfig = DenoiseConfig(),
+                 detail: float = 0.0) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
@@ -88,6 +90,8 @@ class Enhancer:
         if self.correction_smoother is not None:
             self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
         self.stages.append(stages.Combine(scale, upsample))
+        if detail > 0:
+            self.stages.append(stages.Detail(detail))
         self._grey = stages.Grey()
         self._copy_stream = self._torch().cuda.Stream(self._torch_device()) if self.cuda else None
         self._pending: deque[_Pending] = deque()
@@ -108,7 +112,7 @@ class Enhancer:
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
         return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey,
-                   denoise=plan.denoise)
+                   denoise=plan.denoise, detail=plan.detail)
 
     def set_smoothing(self, strength: float) -> None:
         """Change the smoothing strength of a running enhancer (live hotkeys); the state is kept."""

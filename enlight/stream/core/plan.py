@@ -15,6 +15,7 @@ from pathlib import Path
 
 from enlight.errors import EnlightError
 from enlight.models.bundled import DEFAULT_WEIGHTS, WEIGHTS_DIR
+from enlight.ops.detail import STRENGTH
 from enlight.ops.device import Device, resolve_device
 from enlight.stream.backends.base import Backend, auto_backend, available_backends, create_backend
 from enlight.stream.backends.options import OnnxRuntimeConfig, TensorRTConfig, TorchBackendConfig
@@ -33,7 +34,8 @@ class InferencePlan:
     """What enhances the frames. weights: the network's file (None = the model's bundled default);
     int8_model: an int8 ONNX model run instead of the float network (ONNX Runtime on a CPU), or None;
     scale: the model runs at 1/scale of the frame size, its correction carried back by ``upsample``;
-    runtime: the backend's name; options: that runtime's own options (they hold the device)."""
+    runtime: the backend's name; options: that runtime's own options (they hold the device); detail: the share of
+    the input's luma detail put back at the local gain after the model (``enlight.ops.detail``; 0 = none)."""
 
     model: str
     quality: str
@@ -46,6 +48,7 @@ class InferencePlan:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)  # off unless asked for (the CLI asks)
     auto: AutoChoice | None = None  # what --quality auto chose and why; None when a preset was named
+    detail: float = 0.0  # make_plan gives the model's default (``default_detail``)
 
     @property
     def device(self) -> Device:
@@ -72,6 +75,7 @@ class InferencePlan:
             f"runtime: {self.label} on {self.device} ({self.options}){self._float_note()}",
             f"temporal smoothing: {smoothing}",
             f"denoising: {self.denoise.describe()}",
+            f"detail: {f'strength {self.detail:g}' if self.detail else 'off'} (the input's detail at the local gain)",
         ])
 
     def _float_note(self) -> str:
@@ -190,11 +194,11 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
               backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
               max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig(),
-              workload: Workload | None = None) -> InferencePlan:
+              workload: Workload | None = None, detail: float | None = None) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
     ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
     denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice,
-    for ``workload``'s frame size).
+    for ``workload``'s frame size). detail: ``enlight.ops.detail``'s share, 0..1 (None: ``default_detail``).
 
     The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
@@ -215,12 +219,21 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
                                full_size=preset.scale == 1)
     if isinstance(denoise, str):
         denoise = denoise_config(denoise, preset, resolved, workload)
+    if detail is not None and not 0 <= detail <= 1:
+        raise EnlightError(f"--detail must be within 0..1, got {detail:g}")
     network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
     return InferencePlan(
         model=model, quality=preset.name, weights=network,
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
+        detail=default_detail(model) if detail is None else detail,
     )
+
+
+def default_detail(model: str) -> float:
+    """The share of the input's detail put back after ``model`` unless the user says otherwise: chosen for the
+    EnlightenGAN generator (``enlight.ops.detail.STRENGTH``); none after RetinexNet, which it was not measured on."""
+    return STRENGTH if model == "enlightengan" else 0.0
 
 
 def build_backend(plan: InferencePlan, network=None) -> Backend:

@@ -1,6 +1,6 @@
 """The stages of enhancing one batch, each a small object with one protocol: ``stage(work) -> work``.
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Grey]
+    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Detail] -> [Grey]
 
 ``Work`` carries what the stages hand on. Two paths, declared by the stages rather than discovered:
 at full size (scale 1) ``ModelInput`` makes the float frames and ``Combine`` rounds the output to
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from enlight.ops.detail_frames import restore_detail
 from enlight.ops.guided import EPS, RADIUS
 from enlight.ops.luma import attention_map, grey_uint8
 from enlight.ops.pixels import to_model_input, to_uint8
@@ -22,7 +23,8 @@ from enlight.stream.core.denoise import Denoiser
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Grey", "ModelInput", "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Grey", "ModelInput",
+           "RunModel"]
 
 
 class Denoise:
@@ -86,6 +88,18 @@ class Combine:
             delta = work.output - work.frames
             work.result = combine_uint8(work.pixels, work.frames, delta, upsample=self.upsample,
                                         radius=self.radius, eps=self.eps)
+        return work
+
+
+class Detail:
+    """result -> the same with a share ``strength`` of the input's luma detail at the local gain in place of its own
+    (``enlight.ops.detail``; the input: ``pixels``, denoised when ``Denoise`` ran)."""
+
+    def __init__(self, strength: float) -> None:
+        self.strength = strength
+
+    def __call__(self, work: Work) -> Work:
+        work.result = restore_detail(work.result, work.pixels, self.strength)
         return work
 
 

@@ -16,7 +16,8 @@ from enlight.stream.core.cpu.denoise import Denoiser
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Grey", "ModelInput", "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Grey", "ModelInput",
+           "RunModel"]
 
 
 def to_model_input(batch: np.ndarray) -> np.ndarray:
@@ -91,6 +92,18 @@ class Combine:
         else:
             work.result = simd.combine(work.pixels, work.frames, work.output - work.frames, upsample=self.upsample,
                                        radius=self.radius, eps=self.eps)
+        return work
+
+
+class Detail:
+    """result -> the same with a share ``strength`` of the input's luma detail at the local gain in place of its own
+    (``simd.restore_detail``)."""
+
+    def __init__(self, strength: float) -> None:
+        self.strength = strength
+
+    def __call__(self, work: Work) -> Work:
+        work.result = simd.restore_detail(work.result, work.pixels, self.strength)
         return work
 
 

@@ -1,0 +1,36 @@
+"""The torch form of ``enlight.ops.detail``'s step on a batch of frames (``enlight.ops.simd.restore_detail`` is the
+OpenCV form, which the CPU runs; the two agree within one code value, tests/stream/test_detail.py)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from enlight.ops.detail import RADIUS, detail_band, edge_weight
+from enlight.ops.luma import BT601_LUMA
+
+
+def reflected_box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Mean over a (2r+1)^2 window, the picture reflected at its edges. x: (B, C, H, W) float, H and W > radius."""
+    return F.avg_pool2d(F.pad(x, (radius,) * 4, mode="reflect"), 2 * radius + 1, stride=1)
+
+
+def edge_weights(height: int, width: int, device) -> torch.Tensor:
+    """(1, 1, height, width) float32 ``detail.edge_weight`` of each pixel's distance to the nearest edge."""
+    rows, cols = (torch.arange(n, device=device, dtype=torch.float32) for n in (height, width))
+    rows, cols = torch.minimum(rows, rows.flip(0)), torch.minimum(cols, cols.flip(0))
+    return edge_weight(torch.minimum(rows[:, None], cols[None, :]))[None, None]
+
+
+def restore_detail(result: torch.Tensor, source: torch.Tensor, strength: float) -> torch.Tensor:
+    """result: (B, H, W, 3) uint8, the enhanced frames; source: the same shape, what the model saw (uint8, or
+    float32 levels once denoised) -> (B, H, W, 3) uint8 (rounded half to even, saturated), with a share
+    ``strength`` of the input's luma detail at the local gain in place of the result's own. Frames of
+    ``RADIUS`` pixels or less on a side come back as they are."""
+    height, width = result.shape[1:3]
+    if min(height, width) <= RADIUS or strength == 0:
+        return result
+    weights = torch.tensor(BT601_LUMA, device=result.device)
+    out, lumas = result.float(), [(x.float() * weights).sum(-1)[:, None] for x in (result, source)]
+    band = detail_band(*lumas, box=reflected_box) * (edge_weights(height, width, result.device) * strength)
+    return (out + band[:, 0, :, :, None]).round_().clamp_(0, 255).to(torch.uint8)
