@@ -153,8 +153,10 @@ class MemoBackend:
         self.backend, self.name, self.device = backend, backend.name, backend.device
         self._memo: dict[str, torch.Tensor] = {}
 
-    def __call__(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-        key = hashlib.sha1(frames.cpu().numpy().tobytes()).hexdigest()
+    def __call__(self, frames, attention):
+        """frames, attention: numpy arrays (the CPU forms of the stages) or torch tensors -> the backend's output."""
+        pixels = frames if isinstance(frames, np.ndarray) else frames.cpu().numpy()
+        key = hashlib.sha1(pixels.tobytes()).hexdigest()
         if key not in self._memo:
             self._memo[key] = self.backend(frames, attention)
         return self._memo[key]

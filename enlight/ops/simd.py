@@ -161,27 +161,48 @@ def _edge_weights(height: int, width: int) -> np.ndarray:
 
 
 def _reflected_box(x: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1)^2 window, the picture reflected at its edges (as torch's 'reflect' padding)."""
+    """Mean over a (2r+1)^2 window, the picture reflected at its edges (as torch's 'reflect' padding): (h, w) float32
+    -> the same (a separable filter: 1.9 against boxFilter's 2.9 ms per 1080p map, equal within float rounding)."""
     import cv2
 
-    return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT_101)
+    kernel = np.full(2 * radius + 1, 1 / (2 * radius + 1), np.float32)
+    return cv2.sepFilter2D(x, -1, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
+
+
+# Rows per strip of ``restore_detail``: a 1920-wide strip's float maps stay in cache (16 against 21-27 ms per
+# 1080p frame in one piece on the 2-core EPYC; 32 rows: 21 ms).
+DETAIL_STRIP_ROWS = 128
 
 
 def restore_detail(result: np.ndarray, source: np.ndarray, strength: float) -> np.ndarray:
     """``enlight.ops.detail``'s step on a batch (``enlight.ops.detail_frames`` has the torch form): result, source
     (B, H, W, 3) uint8, the enhanced frames and what the model saw, at full size -> (B, H, W, 3) uint8 (rounded,
-    saturated). Frames of ``detail.RADIUS`` pixels or less on a side come back as they are."""
+    saturated). Frames of ``detail.RADIUS`` pixels or less on a side come back as they are.
+
+    In strips of ``DETAIL_STRIP_ROWS`` rows, each read with the window's ``RADIUS`` rows on either side, so that
+    its window means are the whole frame's, bit for bit (the picture's own edges reflect as in one piece)."""
     import cv2
 
     height, width = result.shape[1:3]
     if min(height, width) <= DETAIL_RADIUS or strength == 0:
         return result
     weights = _edge_weights(height, width) * np.float32(strength)
-    to_luma = np.asarray([BT601_LUMA], np.float32)
     out = np.empty(result.shape, np.uint8)  # contiguous: ``Combine``'s result may be a transposed view
-    for i, (frame, pixels) in enumerate(zip(result, source, strict=True)):
-        frame = np.ascontiguousarray(frame)
-        luma = [cv2.transform(x.astype(np.float32), to_luma) for x in (frame, pixels)]
-        band = detail_band(*luma, box=_reflected_box) * weights
-        cv2.add(frame, cv2.merge((band, band, band)), dst=out[i], dtype=cv2.CV_8U)
+    for i in range(result.shape[0]):
+        for top in range(0, height, DETAIL_STRIP_ROWS):
+            bottom = min(height, top + DETAIL_STRIP_ROWS)
+            first, last = max(0, top - DETAIL_RADIUS), min(height, bottom + DETAIL_RADIUS)
+            band = _detail_rows(result[i, first:last], source[i, first:last])[top - first:bottom - first]
+            band *= weights[top:bottom]
+            frame = np.ascontiguousarray(result[i, top:bottom])
+            cv2.add(frame, cv2.merge((band, band, band)), dst=out[i, top:bottom], dtype=cv2.CV_8U)
     return out
+
+
+def _detail_rows(result: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``detail.detail_band`` of some whole rows: (h, W, 3) uint8 each -> (h, W) float32."""
+    import cv2
+
+    to_luma = np.asarray([BT601_LUMA], np.float32)
+    lumas = [cv2.transform(np.asarray(x, dtype=np.float32), to_luma) for x in (result, source)]
+    return detail_band(*lumas, box=_reflected_box)
