@@ -1,7 +1,7 @@
 """Before/after frames of the real night clips (../shared/data/video/real_night; SOURCES.md there).
 
     python benchmarks/night_frames.py --weights old=W1 new=W2 [--time 3] [--out docs/img/night_frames.png]
-        [--full /tmp/night_full] [--floor]
+        [--full /tmp/night_full] [--floor] [--detail S]
 
 One frame of each clip at ``--time`` seconds, enhanced by each generator at full size (PyTorch,
 eval mode, as `--quality best` runs it, smoothing off), next to the input and gamma 0.45; writes a
@@ -9,7 +9,8 @@ grid PNG (rows: clips; columns: input, gamma, the weights in order) scaled to 48
 column, and with ``--full`` every full-size frame as its own PNG for looking at closely. Also
 prints NIQE, structure kept, border excess, hue change and dark tint of each frame. ``--floor`` adds a
 column per weights whose input is decoded with the chroma floor, as the command decodes video
-(``enlight.stream.io.chroma_floor``); the other columns are decoded without it.
+(``enlight.stream.io.chroma_floor``); the other columns are decoded without it. ``--detail S`` adds a column per
+weights with the product's detail step after it (``enlight.ops.detail``, as the command runs it by default).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def _column(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((COLUMN_WIDTH, round(h * COLUMN_WIDTH / w)), Image.BICUBIC))
 
 
+def _with_detail(method, strength: float):
+    """``method`` then the product's detail step (``enlight.ops.simd.restore_detail``) against its input."""
+    from enlight.ops.simd import restore_detail
+
+    return lambda rgb: restore_detail(method(rgb)[None], rgb[None], strength)[0]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", nargs="+", required=True, help="NAME=PATH (weights, checkpoint or run folder)")
@@ -44,6 +52,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "night_frames.png")
     p.add_argument("--full", type=Path, default=None, help="folder for the full-size frames")
     p.add_argument("--floor", action="store_true", help="also each weights on the chroma-floored decode")
+    p.add_argument("--detail", type=float, default=None, help="also each weights with the detail step at this strength")
     args = p.parse_args()
     clips = sorted((args.data / "video" / "real_night").glob("*.mp4"))
     if not clips:
@@ -55,6 +64,8 @@ def main() -> int:
         methods[name] = generator_method(load_any_generator(Path(path)))
         if args.floor:
             methods[f"{name}, floor"] = methods[name]
+        if args.detail:
+            methods[f"{name}, detail {args.detail:g}"] = _with_detail(methods[name], args.detail)
     rows = []
     print("| clip | method | NIQE | structure | border | hue change | dark tint |\n|---|---|---|---|---|---|---|")
     for clip in clips:
