@@ -169,7 +169,7 @@ def _reflected_box(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.sepFilter2D(x, -1, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
 
 
-# Rows per strip of ``restore_detail``: a 1920-wide strip's float maps stay in cache (16 against 21-27 ms per
+# Rows per strip of ``restore_detail``: a 1920-wide strip's float maps stay in cache (16-17 against 21-27 ms per
 # 1080p frame in one piece on the 2-core EPYC; 32 rows: 21 ms).
 DETAIL_STRIP_ROWS = 128
 
