@@ -233,9 +233,6 @@ def anchor_loss(output: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
     return (_gray(output) - _gray(anchor)).abs().mean()
 
 
-ANCHOR_CURVES = ("toe", "sm")
-
-
 def parse_anchor_curve(spec: str) -> tuple[str, tuple[float, ...]]:
     """'toe:P:KNEE' (KNEE in levels 0-255) or 'sm:S' -> (kind, values); ValueError when malformed or out of range."""
     kind, *args = spec.split(":")
