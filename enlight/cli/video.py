@@ -50,6 +50,15 @@ def _share(text: str) -> float:
     return value
 
 
+def _level(text: str) -> float:
+    from enlight.ops.exposure import LIMIT
+
+    value = float(text)
+    if not 0.0 <= value <= LIMIT:
+        raise argparse.ArgumentTypeError(f"must be within 0..{LIMIT:g}, got {text}")
+    return value
+
+
 def _strength(text: str) -> float:
     from enlight.stream.core.choices import MAX_SMOOTHING
 
@@ -150,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how much of the input's fine detail to put back at the brightness it is shown at, 0 "
                        "(the network's output as it is) .. 1 (default: "
                        f"{DETAIL_STRENGTH} for enlightengan, 0 for retinexnet; docs/quality.md measures it)")
+    model.add_argument("--exposure", type=_level, default=0.0, metavar="LEVEL",
+                       help="lift the frames whose enhanced mean luma is below LEVEL (0-255; about 100 for a "
+                       "well-exposed daytime look) to it by a curve that brightens the darks most, smoothed over "
+                       "time; for dim rooms, webcams and indoor scenes: it turns a black night sky grey "
+                       "(default: 0, off; docs/quality.md measures it)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
     enc = parser.add_argument_group("encoder")
@@ -246,7 +260,7 @@ def _plan_options(args, *, live: bool, workload=None) -> dict:
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
                 max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload,
-                detail=args.detail)
+                detail=args.detail, exposure=args.exposure)
 
 
 def probe_workload(source, max_frames: int | None = None):

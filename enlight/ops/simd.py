@@ -18,6 +18,7 @@ import numpy as np
 
 from enlight.ops.detail import RADIUS as DETAIL_RADIUS
 from enlight.ops.detail import detail_band, edge_weight
+from enlight.ops.exposure import DARKEST, SAMPLE, luma_histogram
 from enlight.ops.guided_fit import fit_coefficients
 from enlight.ops.luma import BT601_LUMA
 
@@ -208,3 +209,30 @@ def _detail_rows(result: np.ndarray, source: np.ndarray) -> np.ndarray:
 
     lumas = [cv2.transform(np.asarray(x, dtype=np.float32), _TO_LUMA) for x in (result, source)]
     return detail_band(*lumas, box=_reflected_box)
+
+
+def luma_histograms(result: np.ndarray) -> np.ndarray:
+    """``exposure_frames.luma_histograms``' OpenCV form: (B, H, W, 3) uint8 -> (B, 256) counts of the rounded BT.601
+    luma of every ``exposure.SAMPLE``-th row and column of each frame."""
+    import cv2
+
+    return np.stack([luma_histogram(cv2.cvtColor(np.ascontiguousarray(frame[::SAMPLE, ::SAMPLE]), cv2.COLOR_RGB2GRAY))
+                     for frame in result])
+
+
+def lift_exposure(result: np.ndarray, powers: list[float]) -> np.ndarray:
+    """``exposure_frames.lift_exposure``'s OpenCV form: (B, H, W, 3) uint8, one power p <= 1 per frame -> the same,
+    each frame times the gain (y / 255)^(p - 1) of its own BT.601 luma (at least ``exposure.DARKEST``), rounded
+    and saturated. Frames whose power is 1 are copied as they are."""
+    import cv2
+
+    out = np.array(result, dtype=np.uint8, copy=True, order="C")
+    for i, power in enumerate(powers):
+        if power >= 1:
+            continue
+        frame = out[i].astype(np.float32)
+        gain = cv2.max(cv2.transform(frame, _TO_LUMA), DARKEST)
+        gain = cv2.pow(gain * np.float32(1 / 255), power - 1)
+        cv2.multiply(frame, cv2.merge((gain, gain, gain)), dst=frame)
+        out[i] = cv2.convertScaleAbs(frame)
+    return out

@@ -2,7 +2,8 @@
 
 The stages (``enlight.stream.core.stages``) are chosen once, from the plan's scale and smoothing:
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Detail] -> [Grey]
+    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Exposure] -> [Detail]
+    -> [Grey]
 
 On the CPU each batch is done when ``submit`` returns; ``begin``, ``start`` and ``finish`` split it
 around the model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages
@@ -31,6 +32,7 @@ import numpy as np
 from enlight.ops import simd
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
+from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.plan import InferencePlan
 from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.core.work import Stage, Work
@@ -63,12 +65,13 @@ class Enhancer:
     chroma, such as infrared night cameras: the generator would tint their dark areas). The
     caller decides it from the decoded chroma (``enlight.stream.io.chroma``) and may change it
     between batches. detail: the share of the input's luma detail put back at the local gain after the model
-    (``enlight.ops.detail``; 0 = none, the bare network's output; plans carry the product's default).
+    (``enlight.ops.detail``; 0 = none, the bare network's output; plans carry the product's default). exposure:
+    the mean luma (0-255) that darker frames are lifted to before that (``enlight.ops.exposure``; 0 = off).
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *, scale: float = 1.0,
                  upsample: str = "guided", grey: bool = False, denoise: DenoiseConfig = DenoiseConfig(),
-                 detail: float = 0.0) -> None:
+                 detail: float = 0.0, exposure: float = 0.0) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
@@ -90,6 +93,8 @@ class Enhancer:
         if self.correction_smoother is not None:
             self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
         self.stages.append(stages.Combine(scale, upsample))
+        if exposure > 0:
+            self.stages.append(stages.Exposure(ExposureFloor(exposure)))
         if detail > 0:
             self.stages.append(stages.Detail(detail))
         self._grey = stages.Grey()
@@ -112,7 +117,7 @@ class Enhancer:
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
         return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey,
-                   denoise=plan.denoise, detail=plan.detail)
+                   denoise=plan.denoise, detail=plan.detail, exposure=plan.exposure)
 
     def set_smoothing(self, strength: float) -> None:
         """Change the smoothing strength of a running enhancer (live hotkeys); the state is kept."""

@@ -17,6 +17,7 @@ from enlight.errors import EnlightError
 from enlight.models.bundled import DEFAULT_WEIGHTS, WEIGHTS_DIR
 from enlight.ops.detail import STRENGTH
 from enlight.ops.device import Device, resolve_device
+from enlight.ops.exposure import LIMIT as EXPOSURE_LIMIT
 from enlight.stream.backends.base import Backend, auto_backend, available_backends, create_backend
 from enlight.stream.backends.options import OnnxRuntimeConfig, TensorRTConfig, TorchBackendConfig
 from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
@@ -35,7 +36,8 @@ class InferencePlan:
     int8_model: an int8 ONNX model run instead of the float network (ONNX Runtime on a CPU), or None;
     scale: the model runs at 1/scale of the frame size, its correction carried back by ``upsample``;
     runtime: the backend's name; options: that runtime's own options (they hold the device); detail: the share of
-    the input's luma detail put back at the local gain after the model (``enlight.ops.detail``; 0 = none)."""
+    the input's luma detail put back at the local gain after the model (``enlight.ops.detail``; 0 = none); exposure:
+    the mean luma (0-255) that darker frames are lifted to (``enlight.ops.exposure``; 0 = off)."""
 
     model: str
     quality: str
@@ -49,6 +51,7 @@ class InferencePlan:
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)  # off unless asked for (the CLI asks)
     auto: AutoChoice | None = None  # what --quality auto chose and why; None when a preset was named
     detail: float = 0.0  # make_plan gives the model's default (``default_detail``)
+    exposure: float = 0.0
 
     @property
     def device(self) -> Device:
@@ -76,6 +79,7 @@ class InferencePlan:
             f"temporal smoothing: {smoothing}",
             f"denoising: {self.denoise.describe()}",
             f"detail: {f'strength {self.detail:g}' if self.detail else 'off'} (the input's detail at the local gain)",
+            f"exposure: {f'frames darker than mean luma {self.exposure:g} lifted to it' if self.exposure else 'off'}",
         ])
 
     def _float_note(self) -> str:
@@ -194,11 +198,12 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
               backend: str = "auto", device: str = "auto", precision: str = "auto", cuda_graphs: bool = False,
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
               max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig(),
-              workload: Workload | None = None, detail: float | None = None) -> InferencePlan:
+              workload: Workload | None = None, detail: float | None = None, exposure: float = 0.0) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
     ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
     denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice,
     for ``workload``'s frame size). detail: ``enlight.ops.detail``'s share, 0..1 (None: ``default_detail``).
+    exposure: ``enlight.ops.exposure``'s level, 0 (off) .. ``exposure.LIMIT``.
 
     The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
@@ -221,12 +226,14 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
         denoise = denoise_config(denoise, preset, resolved, workload)
     if detail is not None and not 0 <= detail <= 1:
         raise EnlightError(f"--detail must be within 0..1, got {detail:g}")
+    if not 0 <= exposure <= EXPOSURE_LIMIT:
+        raise EnlightError(f"--exposure must be within 0..{EXPOSURE_LIMIT:g}, got {exposure:g}")
     network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
     return InferencePlan(
         model=model, quality=preset.name, weights=network,
         int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
-        detail=default_detail(model) if detail is None else detail,
+        detail=default_detail(model) if detail is None else detail, exposure=exposure,
     )
 
 

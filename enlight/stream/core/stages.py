@@ -1,6 +1,7 @@
 """The stages of enhancing one batch, each a small object with one protocol: ``stage(work) -> work``.
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Detail] -> [Grey]
+    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Exposure] -> [Detail]
+    -> [Grey]
 
 ``Work`` carries what the stages hand on. Two paths, declared by the stages rather than discovered:
 at full size (scale 1) ``ModelInput`` makes the float frames and ``Combine`` rounds the output to
@@ -14,17 +15,19 @@ from __future__ import annotations
 import torch
 
 from enlight.ops.detail_frames import restore_detail
+from enlight.ops.exposure_frames import lift_exposure, luma_histograms
 from enlight.ops.guided import EPS, RADIUS
 from enlight.ops.luma import attention_map, grey_uint8
 from enlight.ops.pixels import to_model_input, to_uint8
 from enlight.ops.scaled import combine_uint8, downscale_uint8
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise import Denoiser
+from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Grey", "ModelInput",
-           "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Exposure", "Grey",
+           "ModelInput", "RunModel"]
 
 
 class Denoise:
@@ -88,6 +91,18 @@ class Combine:
             delta = work.output - work.frames
             work.result = combine_uint8(work.pixels, work.frames, delta, upsample=self.upsample,
                                         radius=self.radius, eps=self.eps)
+        return work
+
+
+class Exposure:
+    """result -> the same, each frame darker than the floor's level lifted towards it by a power curve of its luma
+    (``enlight.ops.exposure``; the power smoothed over time by ``floor``, an ``ExposureFloor``)."""
+
+    def __init__(self, floor: ExposureFloor) -> None:
+        self.floor = floor
+
+    def __call__(self, work: Work) -> Work:
+        work.result = lift_exposure(work.result, self.floor.powers(luma_histograms(work.result)))
         return work
 
 

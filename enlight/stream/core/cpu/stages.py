@@ -13,11 +13,12 @@ from enlight.ops.guided_fit import EPS, RADIUS
 from enlight.ops.luma import BT601_LUMA, attention_map
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.cpu.denoise import Denoiser
+from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Grey", "ModelInput",
-           "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Exposure", "Grey",
+           "ModelInput", "RunModel"]
 
 
 def to_model_input(batch: np.ndarray) -> np.ndarray:
@@ -92,6 +93,19 @@ class Combine:
         else:
             work.result = simd.combine(work.pixels, work.frames, work.output - work.frames, upsample=self.upsample,
                                        radius=self.radius, eps=self.eps)
+        return work
+
+
+class Exposure:
+    """result -> the same, each frame darker than the floor's level lifted towards it by a power curve of its luma
+    (``enlight.ops.exposure``; the power smoothed over time by ``floor``, an ``ExposureFloor``), in OpenCV
+    (``simd.lift_exposure``)."""
+
+    def __init__(self, floor: ExposureFloor) -> None:
+        self.floor = floor
+
+    def __call__(self, work: Work) -> Work:
+        work.result = simd.lift_exposure(work.result, self.floor.powers(simd.luma_histograms(work.result)))
         return work
 
 

@@ -1,0 +1,32 @@
+"""``--exposure``'s running power: the curve of ``enlight.ops.exposure`` found frame by frame and smoothed over
+time, so that a clip brightens and darkens like a camera's auto-exposure, not frame by frame (torch-free; the
+stages of either form give it their frames' histograms)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from enlight.ops.exposure import power_for_mean
+
+KEEP = 0.8  # share of the running log power kept per frame: 0.8**16 = 0.03, as the segments' warm-up (WARMUP_FRAMES)
+
+
+class ExposureFloor:
+    """level: the mean BT.601 luma (0-255) frames are lifted to. ``powers(histograms)``: (B, 256) luma counts of
+    consecutive frames -> their curves' powers, each frame's own power averaged in the log domain with the past
+    (``KEEP``); the first frame takes its own. One clip per object."""
+
+    def __init__(self, level: float, keep: float = KEEP) -> None:
+        self.level = level
+        self.keep = keep
+        self._log_power: float | None = None
+
+    def powers(self, histograms: np.ndarray) -> list[float]:
+        out = []
+        for histogram in histograms:
+            own = math.log(power_for_mean(histogram, self.level))
+            self._log_power = own if self._log_power is None else self.keep * self._log_power + (1 - self.keep) * own
+            out.append(1.0 if self._log_power > -1e-3 else math.exp(self._log_power))  # within 0.1%: left as it is
+        return out

@@ -1,0 +1,103 @@
+"""``--exposure``: the power curve that lifts a frame's mean luma to a floor (``enlight.ops.exposure``), its
+OpenCV and torch forms, its smoothing over time (``ExposureFloor``), and the plan, the Enhancer and the command line
+that carry it."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from enlight.ops import exposure_frames, simd
+from enlight.ops.exposure import MIN_POWER, luma_histogram, power_for_mean
+from enlight.stream.core.exposure import KEEP, ExposureFloor
+
+
+def _dark(seed: int, shape=(2, 40, 56, 3), low=5, high=70) -> np.ndarray:
+    """Dark colour frames: a ramp of luma from ``low`` to ``high`` across the picture, tinted, with noise."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(low, high, shape[2])[None, None, :, None] * np.array([1.1, 1.0, 0.8])
+    return np.clip(ramp + rng.normal(0, 2, shape), 0, 255).round().astype(np.uint8)
+
+
+def _mean_luma(frames: np.ndarray) -> float:
+    return float((frames.astype(np.float64) * [0.299, 0.587, 0.114]).sum(-1).mean())
+
+
+def test_the_power_takes_the_mean_to_the_level():
+    histogram = luma_histogram(np.full((10, 10), 40, np.uint8))
+    power = power_for_mean(histogram, 100)
+    assert 255 * (40 / 255) ** power == pytest.approx(100, abs=0.3)
+    assert power_for_mean(histogram, 30) == 1.0  # already brighter: left alone
+    assert power_for_mean(luma_histogram(np.zeros((4, 4), np.uint8)), 100) == MIN_POWER  # black: the strongest lift
+    assert power_for_mean(np.zeros(256), 100) == 1.0 and power_for_mean(histogram, 0) == 1.0
+
+
+def test_the_opencv_and_torch_forms_agree_and_reach_the_level():
+    frames = _dark(0)
+    cpu_hist = simd.luma_histograms(frames)
+    torch_hist = exposure_frames.luma_histograms(torch.from_numpy(frames))
+    assert cpu_hist.shape == (2, 256) and cpu_hist[0].sum() == 10 * 14
+    assert np.abs(cpu_hist - torch_hist).sum() <= 0.05 * cpu_hist.sum()  # rounding of a few lumas
+    powers = [power_for_mean(h, 100) for h in cpu_hist]
+    cpu = simd.lift_exposure(frames, powers)
+    on_torch = exposure_frames.lift_exposure(torch.from_numpy(frames), powers).numpy()
+    assert np.abs(cpu.astype(int) - on_torch).max() <= 1
+    assert _mean_luma(frames) < 45 and _mean_luma(cpu) == pytest.approx(100, abs=3)
+    # one gain on all three channels: the channels' ratios (the hue) stay where nothing saturates
+    red_over_blue = [f[..., 0].astype(float).sum() / f[..., 2].astype(float).sum() for f in (frames, cpu)]
+    assert red_over_blue[1] == pytest.approx(red_over_blue[0], rel=0.03)
+    # darker pixels are lifted more than brighter ones (a power curve, not a gain)
+    gain = cpu.astype(float).mean((0, 1, 3)) / np.maximum(frames.astype(float).mean((0, 1, 3)), 1)
+    assert gain[5] > gain[-5] > 1
+
+
+def test_frames_at_the_level_pass_unchanged():
+    frames = _dark(1, low=120, high=200)
+    assert np.array_equal(simd.lift_exposure(frames, [1.0, 1.0]), frames)
+    assert exposure_frames.lift_exposure(torch.from_numpy(frames), [1.0, 1.0]).numpy() is not None
+    floor = ExposureFloor(100)
+    assert floor.powers(simd.luma_histograms(frames)) == [1.0, 1.0]
+
+
+def test_the_power_is_smoothed_over_time_like_an_auto_exposure():
+    dark, bright = (luma_histogram(np.full((8, 8), v, np.uint8)) for v in (30, 150))
+    own = power_for_mean(dark, 100)
+    floor = ExposureFloor(100)
+    first, second = floor.powers(np.stack([dark, dark]))
+    assert first == pytest.approx(own) and second == pytest.approx(own)  # the first frame takes its own
+    (after_cut,) = floor.powers(bright[None])  # a bright frame: the lift fades out, not at once
+    assert after_cut == pytest.approx(math.exp(KEEP * math.log(own)), rel=1e-6)
+    for _ in range(40):
+        (last,) = floor.powers(bright[None])
+    assert last == 1.0
+
+
+def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
+    from enlight.errors import EnlightError
+    from enlight.models import build_generator
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.plan import build_backend, make_plan
+    from tests.media import make_clip
+
+    assert make_plan(device="cpu").exposure == 0 and "exposure: off" in make_plan(device="cpu").describe()
+    plan = make_plan(device="cpu", exposure=100)
+    assert "exposure: frames darker than mean luma 100 lifted to it" in plan.describe()
+    with pytest.raises(EnlightError, match="within 0..200"):
+        make_plan(device="cpu", exposure=250)
+    backend = build_backend(make_plan(backend="torch", device="cpu"), network=build_generator(base_channels=8))
+    kinds = [type(stage).__name__ for stage in Enhancer.from_plan(plan, backend).stages]
+    assert kinds.index("Combine") < kinds.index("Exposure") < kinds.index("Detail")
+    assert "Exposure" not in {type(s).__name__ for s in Enhancer.from_plan(make_plan(device="cpu"), backend).stages}
+    frames = _dark(2, shape=(1, 48, 64, 3), low=2, high=20)
+    plain = Enhancer(backend)(frames)
+    lifted = Enhancer(backend, exposure=150)(frames)
+    power = power_for_mean(simd.luma_histograms(plain)[0], 150)
+    assert power < 1 and np.array_equal(lifted, simd.lift_exposure(plain, [power]))
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=3)
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "90", "--device", "cpu", "--dry-run")
+    assert result.returncode == 0 and "exposure: frames darker than mean luma 90" in result.stdout, result.stderr
+    bad = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "300")
+    assert bad.returncode == 2 and "within 0..200" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "out.mp4").exists()
