@@ -73,3 +73,18 @@ def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):
     stats = photo_app.enhance_photo(photo_app.PhotoConfig(src, tmp_path / "day.png", plan=plan))
     assert stats.tiles == 35 and "in 35 tiles to fit in memory" in stats.summary()  # 7 x 5 tiles of 64
     assert Image.open(tmp_path / "day.png").size == (400, 300)
+
+
+def test_in_tiles_the_exposure_and_detail_steps_see_the_whole_picture(weights):
+    """``--exposure``'s power comes from the whole picture's histogram, not one per tile (which would give each
+    tile a brightness of its own); the detail step runs after it on the whole picture, as it does untiled."""
+    plan = still_plan(make_plan(weights=weights, backend="torch", device="cpu", exposure=120))
+    backend = build_backend(plan)
+    rgb = np.ascontiguousarray(dark_frames(1, 640, 480)[0])
+    rgb[:, :320] //= 4  # one half much darker: its tiles alone would take a much stronger curve
+    whole = enhance_picture(rgb, plan, backend, grey=False, layout=None)
+    tiled = enhance_picture(rgb, plan, backend, grey=False, layout=(4 * ALIGN, 128))
+    diff = np.abs(tiled.astype(int) - whole.astype(int))
+    assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 3
+    grey = enhance_picture(rgb, plan, backend, grey=True, layout=(4 * ALIGN, 128))
+    assert (grey[..., 0] == grey[..., 2]).all()

@@ -150,17 +150,38 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) ->
 def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool,
                     layout: tuple[int, int] | None, progress: bool = False) -> np.ndarray:
     """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole (``layout`` None), else in the
-    tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``."""
-    def enhance(part: np.ndarray) -> np.ndarray:
-        return Enhancer.from_plan(plan, backend, grey=grey)(part[None])[0]
-
+    tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``. In tiles, the
+    stages after the model that look at the whole picture (``--exposure``'s curve, found on its histogram, and the
+    detail step after it) run once on the assembled picture, so that no tile gets a brightness of its own."""
     if layout is None:
-        return enhance(rgb)
+        return Enhancer.from_plan(plan, backend, grey=grey)(rgb[None])[0]
     from tqdm import tqdm
+
+    tile_plan = replace(plan, exposure=0.0, detail=0.0)
+
+    def enhance(part: np.ndarray) -> np.ndarray:
+        return Enhancer.from_plan(tile_plan, backend, grey=False)(part[None])[0]
 
     with tqdm(total=tile_count(*rgb.shape[:2], layout[0]), unit="tile", disable=not progress, file=sys.stderr,
               dynamic_ncols=True) as bar:
-        return enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
+        tiled = enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
+    return finish_whole(rgb, tiled, plan, grey=grey)
+
+
+def finish_whole(rgb: np.ndarray, enhanced: np.ndarray, plan: InferencePlan, *, grey: bool) -> np.ndarray:
+    """The stages after ``Combine`` (``Exposure``, ``Detail``, ``Grey``, as the plan has them) on a whole picture
+    that was enhanced in pieces without them: rgb, enhanced (H, W, 3) uint8 -> the same, in their CPU forms."""
+    from enlight.stream.core.cpu import stages
+    from enlight.stream.core.exposure import ExposureFloor
+    from enlight.stream.core.work import Work
+
+    work = Work(pixels=rgb[None], result=enhanced[None])
+    finishing = [stages.Exposure(ExposureFloor(plan.exposure))] if plan.exposure else []
+    finishing += [stages.Detail(plan.detail)] if plan.detail else []
+    finishing += [stages.Grey()] if grey else []
+    for stage in finishing:
+        work = stage(work)
+    return work.result[0]
 
 
 def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:
