@@ -71,6 +71,8 @@ def test_the_power_is_smoothed_over_time_like_an_auto_exposure():
     for _ in range(40):
         (last,) = floor.powers(bright[None])
     assert last == 1.0
+    assert floor.seen == 43 and 3 <= floor.lifted < 43  # the run's summary says how many frames were lifted
+    assert floor.describe() == f"to 100: {floor.lifted} of 43 frames lifted"
 
 
 def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
@@ -98,6 +100,8 @@ def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
     clip = make_clip(tmp_path / "clip.mp4", frames=3)
     result = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "90", "--device", "cpu", "--dry-run")
     assert result.returncode == 0 and "exposure: frames darker than mean luma 90" in result.stdout, result.stderr
+    run = cli(clip, "-o", tmp_path / "lifted.mp4", "--exposure", "200", "--device", "cpu", "--quality", "fast")
+    assert run.returncode == 0 and "exposure to 200: 3 of 3 frames lifted" in run.stderr, run.stderr
     bad = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "300")
     assert bad.returncode == 2 and "within 0..200" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "out.mp4").exists()

@@ -96,6 +96,7 @@ class RunStats:
     damage: Damage | None = None  # what a damaged or cut-short input lost (the CLI warns, exit code 3)
     colour: str = "colour"  # what --grey decided (GreyDecision.describe)
     denoise: str = "off"  # the --denoise level
+    exposure: str = ""  # what --exposure did ('' when off)
 
     @property
     def fps(self) -> float:
@@ -105,7 +106,7 @@ class RunStats:
         return (
             f"{counted(self.frames, 'frame')} in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on "
             f"{self.device}, "
-            f"denoise {self.denoise}, {self.colour}): "
+            f"denoise {self.denoise}, {f'exposure {self.exposure}, ' if self.exposure else ''}{self.colour}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
@@ -384,4 +385,5 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         damage=source.damage,
         colour=work.grey.describe(),
         denoise=work.enhancer.denoise_summary(config.plan.denoise.level),
+        exposure=work.enhancer.exposure_summary(),
     )

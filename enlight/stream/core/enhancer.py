@@ -93,8 +93,9 @@ class Enhancer:
         if self.correction_smoother is not None:
             self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
         self.stages.append(stages.Combine(scale, upsample))
-        if exposure > 0:
-            self.stages.append(stages.Exposure(ExposureFloor(exposure)))
+        self.exposure_floor = ExposureFloor(exposure) if exposure > 0 else None
+        if self.exposure_floor is not None:
+            self.stages.append(stages.Exposure(self.exposure_floor))
         if detail > 0:
             self.stages.append(stages.Detail(detail))
         self._grey = stages.Grey()
@@ -136,6 +137,10 @@ class Enhancer:
         """(B, H, W, 3) uint8 on the device through the stages up to the model's (stateful stages included);
         records ``grey`` as it is now for ``_finish``."""
         return self._run(Work(pixels=batch, grey=self.grey), 0, self._after_model)
+
+    def exposure_summary(self) -> str:
+        """What ``--exposure`` did, e.g. 'to 100: 58 of 60 frames lifted'; '' when it is off."""
+        return self.exposure_floor.describe() if self.exposure_floor is not None else ""
 
     def denoise_summary(self, level: str) -> str:
         """``level`` (the --denoise level run) and, when the denoiser left frames unchanged, how many it

@@ -22,6 +22,12 @@ class ExposureFloor:
         self.level = level
         self.keep = keep
         self._log_power: float | None = None
+        self.seen = 0  # frames so far
+        self.lifted = 0  # of them, frames whose curve was not the identity
+
+    def describe(self) -> str:
+        """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted'."""
+        return f"to {self.level:g}: {self.lifted} of {self.seen} frames lifted"
 
     def powers(self, histograms: np.ndarray) -> list[float]:
         out = []
@@ -29,4 +35,6 @@ class ExposureFloor:
             own = math.log(power_for_mean(histogram, self.level))
             self._log_power = own if self._log_power is None else self.keep * self._log_power + (1 - self.keep) * own
             out.append(1.0 if self._log_power > -1e-3 else math.exp(self._log_power))  # within 0.1%: left as it is
+        self.seen += len(out)
+        self.lifted += sum(p < 1 for p in out)
         return out
