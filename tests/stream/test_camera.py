@@ -144,7 +144,7 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
             keys = [xdotool, "search", "--sync", "--name", "enlight-video", "key", "--window", "%1"]
             subprocess.run([*keys, "s"], env=env, check=True, capture_output=True, timeout=30)
             window_box(xvfb, 30, want_width=SIZE[0], app=app)  # split off: the enhanced picture alone
-            for key in ("plus", "minus", "space", "space", "r"):  # smoothing, pause and resume, stop recording
+            for key in ("plus", "minus", "e", "space", "space", "r"):  # smoothing, exposure, pause, resume, stop rec.
                 subprocess.run([*keys, key], env=env, check=True, capture_output=True, timeout=30)
                 time.sleep(0.3)
             time.sleep(1)

@@ -105,3 +105,26 @@ def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
     bad = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "300")
     assert bad.returncode == 2 and "within 0..200" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_the_live_key_turns_the_floor_on_and_off_in_a_running_enhancer():
+    from types import SimpleNamespace
+
+    from enlight.models import build_generator
+    from enlight.stream.apps.live_mode import _handle_key
+    from enlight.stream.core.choices import LIVE_EXPOSURE
+    from enlight.stream.core.enhancer import Enhancer
+    from enlight.stream.core.plan import build_backend, make_plan
+
+    backend = build_backend(make_plan(backend="torch", device="cpu"), network=build_generator(base_channels=8))
+    enhancer = Enhancer(backend, detail=0.35)
+    frames = _dark(3, shape=(1, 48, 64, 3), low=2, high=20)
+    plain = enhancer(frames)
+    hud = SimpleNamespace(exposure=0.0)  # the window's state that the key reads: no --exposure given
+    assert _handle_key("e", hud, enhancer, outputs=None)
+    kinds = [type(stage).__name__ for stage in enhancer.stages]
+    assert enhancer.exposure_floor.level == LIVE_EXPOSURE and kinds.count("Exposure") == 1
+    assert kinds.index("Combine") < kinds.index("Exposure") < kinds.index("Detail")
+    assert _mean_luma(enhancer(frames)) > _mean_luma(plain) + 10
+    assert _handle_key("e", hud, enhancer, outputs=None)
+    assert enhancer.exposure_floor is None and "Exposure" not in {type(s).__name__ for s in enhancer.stages}

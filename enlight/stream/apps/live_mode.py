@@ -21,7 +21,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.backends.base import Backend
-from enlight.stream.core.choices import MAX_SMOOTHING
+from enlight.stream.core.choices import LIVE_EXPOSURE, MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.chroma import GreyDecision
@@ -174,10 +174,12 @@ class _Hud:
         self.split, self.paused = True, False
         self.fps, self.latency_ms = 0.0, 0.0
         self.pair: tuple[np.ndarray, np.ndarray] | None = None
+        self.exposure = enhancer.exposure_floor.level if enhancer.exposure_floor else 0.0  # the level "e" turns on
 
     def lines(self) -> list[str]:
         lines = [f"{self.fps:.1f} fps  latency {self.latency_ms:.0f} ms  dropped {self.source.dropped}",
-                 f"smoothing {self.enhancer.smoothing.strength:.2f}"]
+                 f"smoothing {self.enhancer.smoothing.strength:.2f}",
+                 f"exposure {floor.level:g}" if (floor := self.enhancer.exposure_floor) else "exposure off"]
         return lines + ["REC"] * self.outputs.recording + ["PAUSED"] * self.paused
 
     def show(self) -> str | None:
@@ -289,6 +291,8 @@ def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: _Output
         _set_smoothing(enhancer, +SMOOTHING_STEP)
     elif key in ("-", "_"):
         _set_smoothing(enhancer, -SMOOTHING_STEP)
+    elif key == "e":
+        enhancer.set_exposure(0.0 if enhancer.exposure_floor else (hud.exposure or LIVE_EXPOSURE))
     elif key == " ":
         hud.paused = not hud.paused
     elif key == "r":

@@ -20,9 +20,12 @@ DENOISE_LEVELS = ("off", "light", "strong")
 # the command line's default: light (enlight.stream.core.plan.auto_denoise; for the fast preset on a CPU
 # without its costly refinements: plan.denoise_config; docs/quality.md, "Denoising")
 DENOISE_LEVEL = "auto"
+LIVE_EXPOSURE = 100.0  # the level the live window's "e" key turns on when --exposure gave none
+
 HOTKEYS = (  # the live preview window's keys (enlight.stream.apps.preview), listed by --help
     ("s", "split view: original | enhanced"),
     ("+ / -", "more / less temporal smoothing"),
+    ("e", "exposure floor on / off (--exposure's level, 100 if none was given)"),
     ("space", "pause"),
     ("r", "start / stop recording"),
     ("q / Esc", "quit"),

@@ -93,9 +93,9 @@ class Enhancer:
         if self.correction_smoother is not None:
             self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
         self.stages.append(stages.Combine(scale, upsample))
-        self.exposure_floor = ExposureFloor(exposure) if exposure > 0 else None
-        if self.exposure_floor is not None:
-            self.stages.append(stages.Exposure(self.exposure_floor))
+        self._forms = stages
+        self.exposure_floor: ExposureFloor | None = None
+        self.set_exposure(exposure)
         if detail > 0:
             self.stages.append(stages.Detail(detail))
         self._grey = stages.Grey()
@@ -126,6 +126,15 @@ class Enhancer:
         for smoother in (self.attention_smoother, self.correction_smoother):
             if smoother is not None:
                 smoother.config = self.smoothing
+
+    def set_exposure(self, level: float) -> None:
+        """``--exposure``'s floor at ``level`` after ``Combine``, or none (0); in a running enhancer (the live
+        hotkey), a new floor starts from the next frame's own power."""
+        self.stages = [stage for stage in self.stages if not isinstance(stage, self._forms.Exposure)]
+        self.exposure_floor = ExposureFloor(level) if level > 0 else None
+        if self.exposure_floor is not None:
+            combine = next(i for i, stage in enumerate(self.stages) if isinstance(stage, self._forms.Combine))
+            self.stages.insert(combine + 1, self._forms.Exposure(self.exposure_floor))
 
     def _run(self, work: Work, first: int, last: int) -> Work:
         with self._mode():
