@@ -230,9 +230,11 @@ def lift_exposure(result: np.ndarray, powers: list[float]) -> np.ndarray:
     for i, power in enumerate(powers):
         if power >= 1:
             continue
-        frame = out[i].astype(np.float32)
-        gain = cv2.max(cv2.transform(frame, _TO_LUMA), DARKEST)
-        gain = cv2.pow(gain * np.float32(1 / 255), power - 1)
-        cv2.multiply(frame, cv2.merge((gain, gain, gain)), dst=frame)
-        out[i] = cv2.convertScaleAbs(frame)
+        for top in range(0, out.shape[1], DETAIL_STRIP_ROWS):  # in strips that stay in cache (a pixel's own work)
+            frame = out[i, top:top + DETAIL_STRIP_ROWS].astype(np.float32)
+            gain = cv2.max(cv2.transform(frame, _TO_LUMA), DARKEST)
+            gain *= np.float32(1 / 255)
+            cv2.pow(gain, power - 1, dst=gain)
+            cv2.multiply(frame, cv2.merge((gain, gain, gain)), dst=frame)
+            out[i, top:top + DETAIL_STRIP_ROWS] = cv2.convertScaleAbs(frame)
     return out

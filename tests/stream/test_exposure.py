@@ -52,6 +52,15 @@ def test_the_opencv_and_torch_forms_agree_and_reach_the_level():
     assert gain[5] > gain[-5] > 1
 
 
+def test_the_opencv_form_in_strips_is_the_curve_on_every_pixel():
+    frames = _dark(4, shape=(1, 300, 40, 3))  # over two strips of 128 rows
+    power = 0.55
+    x = frames.astype(np.float64)
+    luma = np.maximum((x * [0.299, 0.587, 0.114]).sum(-1, keepdims=True), 0.5) / 255
+    expected = np.clip(np.rint(x * luma ** (power - 1)), 0, 255)
+    assert np.abs(simd.lift_exposure(frames, [power]).astype(int) - expected).max() <= 1
+
+
 def test_frames_at_the_level_pass_unchanged():
     frames = _dark(1, low=120, high=200)
     assert np.array_equal(simd.lift_exposure(frames, [1.0, 1.0]), frames)
