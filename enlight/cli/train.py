@@ -177,9 +177,16 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", type=Path, default=None,
                    help="a folder written by `enlight-train pairs`: the well-exposed partners of --w-pair")
     p.add_argument("--w-pair", type=float, default=w.pair,
-                   help=f"L1 to the well-exposed shot of the same SICE sequence, average-pooled ({w.pair})")
+                   help="L1 to the well-exposed shot of the same SICE sequence (--pairs), or to the photo a "
+                   f"--synthetic input was darkened from, average-pooled ({w.pair})")
     p.add_argument("--pair-pool", type=int, default=d.pair_pool,
                    help=f"pixels averaged per side before the pair term compares ({d.pair_pool})")
+    p.add_argument("--synthetic", type=Path, default=None,
+                   help="clean photos, darkened on the fly (gain, gamma, sensor noise) and trained on beside the "
+                   "low-light images, each with the photo as --w-pair's truth (enlight.train.darkened)")
+    p.add_argument("--synthetic-match", default=d.synthetic_match, metavar="PATTERN",
+                   help="only the --synthetic photos whose file name matches this shell pattern "
+                   f"({d.synthetic_match!r})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_run_options(p, d)
@@ -285,7 +292,8 @@ def _train_nonref(argv: list[str]) -> int:
                           anchor_gamma=args.anchor_gamma, anchor_curve=args.anchor_curve, freeze_bn=args.freeze_bn,
                           validation=args.validation,
                           vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
-                          pair_pool=args.pair_pool, **_run_options(args))
+                          pair_pool=args.pair_pool, synthetic=args.synthetic,
+                          synthetic_match=args.synthetic_match, **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

@@ -25,6 +25,7 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
+from enlight.train.darkened import WithDarkened, photos_matching
 from enlight.train.data import list_images, validation_split
 from enlight.train.distill import LowLightCrops
 from enlight.train.loop import (
@@ -112,6 +113,8 @@ class NonRefConfig(RunSettings):
     keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
     pairs: Path | None = None  # `enlight-train pairs` output: the partners of the pair term (enlight.train.partners)
     pair_pool: int = 4  # the pair term compares averages over pair_pool x pair_pool pixels
+    synthetic: Path | None = None  # clean photos darkened on the fly, the photo the pair term's truth (darkened)
+    synthetic_match: str = "*"  # only the photos of ``synthetic`` whose file name matches this shell pattern
     margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
 
     def __post_init__(self) -> None:
@@ -134,8 +137,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
-        if self.weights.pair > 0 and self.pairs is None:
-            raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`)")
+        if self.weights.pair > 0 and self.pairs is None and self.synthetic is None:
+            raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`) or --synthetic")
         if self.pair_pool < 1 or self.crop % self.pair_pool:
             raise EnlightError(f"--pair-pool must be >= 1 and divide --crop, got {self.pair_pool}")
 
@@ -151,11 +154,14 @@ class NonRefTrainer(TrainLoop):
     def __init__(self, config: NonRefConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
         self._setup(config)
         train, self.validation = validation_split(list_images(config.low), config.validation)
-        if config.weights.pair > 0:
+        if config.weights.pair > 0 and config.pairs is not None:
             partners = partner_paths(train, self.validation, config.pairs)
             self.dataset = PartneredCrops(train, partners, crop=config.crop, seed=config.seed)
         else:
             self.dataset = LowLightCrops(train, [], crop=config.crop, seed=config.seed)
+        if config.synthetic is not None:
+            photos = photos_matching(config.synthetic, config.synthetic_match)
+            self.dataset = WithDarkened(self.dataset, photos, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)

@@ -121,20 +121,32 @@ def write_pairs(low_dir: Path, normal_dir: Path, out: Path, *, max_gap: int = 3,
             "unpaired_dark": sum(s.dark for s in shots) - len(pairs)}
 
 
-def darken(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+@dataclass(frozen=True)
+class Darkening:
+    """The ranges ``darken`` draws from: exposure gain (log-uniform), full-well photo-electrons at linear 1
+    (uniform), Gaussian read noise sigma (uniform, linear units), display gamma (uniform). The defaults are
+    RetinexNet's synthetic pairs (very noisy)."""
+
+    gain: tuple[float, float] = (0.02, 0.25)
+    peak: tuple[float, float] = (100.0, 1000.0)
+    read: tuple[float, float] = (0.001, 0.008)
+    gamma: tuple[float, float] = (2.0, 2.6)
+
+
+def darken(image: np.ndarray, rng: np.random.Generator, ranges: Darkening = Darkening()) -> np.ndarray:
     """A synthetic low-light version of a (H, W, 3) uint8 photo (same shape and dtype).
 
-    linear = (x / 255) ** 2.2; gain in [0.02, 0.25] (log-uniform); Poisson noise with a full-well
-    of ``peak`` in [100, 1000] photo-electrons at linear 1 and Gaussian read noise sigma in
-    [0.001, 0.008]; back through gamma 1 / g with g in [2.0, 2.6]; quantised to 8 bits.
+    linear = (x / 255) ** 2.2; times a gain drawn from ``ranges.gain`` (log-uniform); Poisson noise with a
+    full-well of ``peak`` photo-electrons at linear 1 and Gaussian read noise; back through gamma 1 / g;
+    quantised to 8 bits.
     """
     linear = (image.astype(np.float64) / 255.0) ** 2.2
-    gain = float(np.exp(rng.uniform(np.log(0.02), np.log(0.25))))
-    peak = float(rng.uniform(100.0, 1000.0))
-    read = float(rng.uniform(0.001, 0.008))
-    gamma = float(rng.uniform(2.0, 2.6))
+    gain = float(np.exp(rng.uniform(np.log(ranges.gain[0]), np.log(ranges.gain[1]))))
+    peak = float(rng.uniform(*ranges.peak))
+    read = float(rng.uniform(*ranges.read))
+    gamma = float(rng.uniform(*ranges.gamma))
     dark = rng.poisson(linear * gain * peak) / peak + rng.normal(0.0, read, linear.shape)
     return (np.clip(dark, 0, 1) ** (1 / gamma) * 255.0 + 0.5).astype(np.uint8)
 
 
-__all__ = ["darken", "find_sequences", "pair_sequences", "signature", "write_pairs"]
+__all__ = ["Darkening", "darken", "find_sequences", "pair_sequences", "signature", "write_pairs"]
