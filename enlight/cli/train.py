@@ -187,6 +187,9 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-match", default=d.synthetic_match, metavar="PATTERN",
                    help="only the --synthetic photos whose file name matches this shell pattern "
                    f"({d.synthetic_match!r})")
+    p.add_argument("--synthetic-gain", type=float, nargs=2, default=d.synthetic_gain, metavar=("LOW", "HIGH"),
+                   help="the --synthetic photos' exposure gain in linear light, drawn log-uniform "
+                   f"({d.synthetic_gain[0]} {d.synthetic_gain[1]})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_run_options(p, d)
@@ -293,7 +296,8 @@ def _train_nonref(argv: list[str]) -> int:
                           validation=args.validation,
                           vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
                           pair_pool=args.pair_pool, synthetic=args.synthetic,
-                          synthetic_match=args.synthetic_match, **_run_options(args))
+                          synthetic_match=args.synthetic_match, synthetic_gain=tuple(args.synthetic_gain),
+                          **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
 

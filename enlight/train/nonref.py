@@ -18,14 +18,14 @@ input itself (``input``, as Zero-DCE). Adam, constant learning rate then linear 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
-from enlight.train.darkened import WithDarkened, photos_matching
+from enlight.train.darkened import PHOTO_DARKENING, WithDarkened, photos_matching
 from enlight.train.data import list_images, validation_split
 from enlight.train.distill import LowLightCrops
 from enlight.train.loop import (
@@ -115,6 +115,7 @@ class NonRefConfig(RunSettings):
     pair_pool: int = 4  # the pair term compares averages over pair_pool x pair_pool pixels
     synthetic: Path | None = None  # clean photos darkened on the fly, the photo the pair term's truth (darkened)
     synthetic_match: str = "*"  # only the photos of ``synthetic`` whose file name matches this shell pattern
+    synthetic_gain: tuple[float, float] = PHOTO_DARKENING.gain  # their exposure gain in linear light (log-uniform)
     margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
 
     def __post_init__(self) -> None:
@@ -139,6 +140,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
         if self.weights.pair > 0 and self.pairs is None and self.synthetic is None:
             raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`) or --synthetic")
+        if not 0 < self.synthetic_gain[0] <= self.synthetic_gain[1] <= 1:
+            raise EnlightError(f"--synthetic-gain must be LOW HIGH, 0 < LOW <= HIGH <= 1, got {self.synthetic_gain}")
         if self.pair_pool < 1 or self.crop % self.pair_pool:
             raise EnlightError(f"--pair-pool must be >= 1 and divide --crop, got {self.pair_pool}")
 
@@ -161,7 +164,8 @@ class NonRefTrainer(TrainLoop):
             self.dataset = LowLightCrops(train, [], crop=config.crop, seed=config.seed)
         if config.synthetic is not None:
             photos = photos_matching(config.synthetic, config.synthetic_match)
-            self.dataset = WithDarkened(self.dataset, photos, seed=config.seed)
+            ranges = replace(PHOTO_DARKENING, gain=tuple(config.synthetic_gain))
+            self.dataset = WithDarkened(self.dataset, photos, ranges=ranges, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)
         self.total_steps = config.steps
         self.generator = initial_generator(config.init, base_channels=config.base_channels).to(self.device)

@@ -81,6 +81,21 @@ def test_darkened_photos_pull_a_dim_generator_towards_the_photos(folders, tmp_pa
     assert after > before  # the photos are brighter than the generator's output of their darkened copies
     with pytest.raises(EnlightError, match="--w-pair needs --pairs"):
         NonRefConfig(low=folders / "low", out=tmp_path, weights=LossWeights(pair=1))
+    with pytest.raises(EnlightError, match="--synthetic-gain"):
+        NonRefConfig(low=folders / "low", out=tmp_path, synthetic=folders / "photos", synthetic_gain=(0.2, 0.1))
+
+
+def test_the_gain_range_reaches_the_darkened_photos(folders, tmp_path):
+    def mean_of_darkened(gain):
+        cfg = NonRefConfig(low=folders / "low", out=tmp_path / str(gain), steps=1, decay_steps=0, crop=32,
+                           base_channels=8, device="cpu", workers=0, validation=1, synthetic=folders / "photos",
+                           synthetic_match="ph_*", synthetic_gain=gain, weights=LossWeights(vgg=0, pair=1))
+        data = NonRefTrainer(cfg).dataset
+        assert data.ranges.gain == gain and data.ranges.peak == PHOTO_DARKENING.peak
+        return float(np.mean([(data[code]["low"] + 1).mean() / 2 for code in range(3, 6)]))
+
+    dim, dimmer = mean_of_darkened((0.1, 0.1)), mean_of_darkened((0.005, 0.005))
+    assert dimmer < dim * 0.5  # 20x less light: about 0.26x the level through gamma 2.0-2.6
 
 
 def test_cli_takes_darkened_photos(folders, tmp_path, capsys):
