@@ -25,8 +25,8 @@ from enlight.train.data import list_images, load_rgb, random_crop, random_flip, 
 from enlight.train.distill import LowLightCrops
 from enlight.train.pairs import Darkening, darken
 
-# Milder than RetinexNet's: 500-20000 photo-electrons at full scale (LIME/MEF/LOL-like noise after the lift,
-# not the 100-1000 that buries a dark shot), read noise up to 0.002, exposure x 0.02-0.2.
+# Milder noise than RetinexNet's pairs (100-1000 photo-electrons, which bury a dark shot): 500-20000 at full scale,
+# read noise up to 0.002; exposure x 0.02-0.2 (the ``synthetic`` choosing set's x 0.03-0.1 inside it).
 PHOTO_DARKENING = Darkening(gain=(0.02, 0.2), peak=(500.0, 20000.0), read=(1e-4, 2e-3))
 
 

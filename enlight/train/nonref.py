@@ -113,7 +113,7 @@ class NonRefConfig(RunSettings):
     keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
     pairs: Path | None = None  # `enlight-train pairs` output: the partners of the pair term (enlight.train.partners)
     pair_pool: int = 4  # the pair term compares averages over pair_pool x pair_pool pixels
-    synthetic: Path | None = None  # clean photos darkened on the fly, the photo the pair term's truth (darkened)
+    synthetic: Path | None = None  # photos darkened on the fly, each the pair term's truth (enlight.train.darkened)
     synthetic_match: str = "*"  # only the photos of ``synthetic`` whose file name matches this shell pattern
     synthetic_gain: tuple[float, float] = PHOTO_DARKENING.gain  # their exposure gain in linear light (log-uniform)
     margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
