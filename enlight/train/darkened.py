@@ -48,7 +48,6 @@ class WithDarkened(Dataset):
         if not photos:
             raise EnlightError("no photos to darken")
         self.real, self.photos, self.ranges, self.seed = real, photos, ranges, seed
-        self.crop = real.crop
 
     def __len__(self) -> int:
         return len(self.real) + len(self.photos)
@@ -61,8 +60,8 @@ class WithDarkened(Dataset):
                 return item
             return item | {"target": torch.zeros_like(item["low"]), "has_target": torch.tensor(0.0)}
         rng = np.random.default_rng([self.seed, epoch, index, 1])
-        photo = np.ascontiguousarray(random_flip(random_crop(load_rgb(self.photos[index - len(self.real)]),
-                                                             self.crop, rng), rng))
+        whole = load_rgb(self.photos[index - len(self.real)])
+        photo = np.ascontiguousarray(random_flip(random_crop(whole, self.real.crop, rng), rng))
         low = to_tensor(darken(photo, rng, self.ranges))
         return {"low": low, "attention": attention_map(low[None])[0], "target": to_tensor(photo),
                 "has_target": torch.tensor(1.0)}
