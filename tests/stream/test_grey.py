@@ -29,6 +29,20 @@ def very_dark_colour(count: int = 8, width: int = 96, height: int = 64) -> list[
     return frames
 
 
+def dim_lamp_lit(width: int = 128, height: int = 96) -> np.ndarray:
+    """A room lit by one dim lamp (mean level about 10): a warm wall, a blue poster, a brown box and a green plant,
+    each 32x32 with neutral noise, no chroma sample more than 6 levels from neutral: (H, W, 3) uint8.
+    The strays rule alone called it grey (as it did 7 of the 534 low-light training shots)."""
+    rng = np.random.default_rng(3)
+    img = np.empty((height, width, 3), np.int32)
+    img[:] = (12, 9, 6)  # wall
+    img[16:48, 16:48] = (6, 8, 13)  # poster
+    img[48:80, 48:80] = (14, 10, 5)  # box
+    img[16:48, 80:112] = (7, 11, 6)  # plant
+    img += rng.integers(-1, 2, (height, width, 1))
+    return img.clip(0, 255).astype(np.uint8)
+
+
 def grey_frames(count: int = 8, width: int = 96, height: int = 64) -> list[np.ndarray]:
     """Dim monochrome frames with texture, as an infrared camera records them."""
     rng = np.random.default_rng(2)
@@ -76,6 +90,24 @@ def test_chroma_check_sees_a_tail_light_in_a_black_frame():
     assert not carries_chroma(dark.reformat(format="gray"))
 
 
+@pytest.mark.parametrize("fmt", ["rgb24", "yuv420p", "yuvj420p", "yuv444p", "nv12", "yuv420p10le", "gbrp"])
+def test_chroma_check_sees_a_dim_room_lit_by_a_lamp(fmt):
+    frame = av.VideoFrame.from_ndarray(dim_lamp_lit(), format="rgb24").reformat(format=fmt)
+    yuv = av.VideoFrame.from_ndarray(dim_lamp_lit(), format="rgb24").reformat(format="yuv444p").to_ndarray()
+    assert np.abs(yuv[1:].astype(int) - 128).max() <= 6  # under the strays' threshold everywhere
+    assert carries_chroma(frame)
+
+
+def test_a_grey_source_one_level_off_neutral_stays_grey():
+    """Codecs leave grey sources within one code value of neutral (the surveillance clip: whole blocks at 1)."""
+    grey = av.VideoFrame.from_ndarray(grey_frames(1)[0], format="rgb24").reformat(format="yuv420p")
+    planes = grey.to_ndarray()  # (H * 3/2, W): Y, then U and V
+    planes[grey.height:] += 1
+    assert not carries_chroma(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
+    planes[grey.height:] += 1  # two levels off everywhere: a faint tint, kept
+    assert carries_chroma(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
+
+
 def test_grey_decision_latches_colour_and_says_what_it_decided():
     auto = GreyDecision("auto")
     assert auto.update([False, False]) is True
@@ -101,6 +133,19 @@ def test_very_dark_colour_clip_keeps_its_colour(tmp_path, tinting_weights, cli):
     assert len(frames) == 8 and not is_grey_picture(frames)
     light = np.stack([f[40:46, 22:26].astype(int) for f in frames])
     assert (light[..., 0] - light[..., 2]).mean() > 60  # the tail light is still red
+
+
+def test_dim_lamp_lit_photo_comes_out_in_colour(tmp_path, cli):
+    """The bundled default on the dim room: colour, the box warmer than the poster as in the input."""
+    src, out = tmp_path / "room.png", tmp_path / "out.png"
+    av.VideoFrame.from_ndarray(dim_lamp_lit(), format="rgb24").to_image().save(src)
+    result = cli(src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert ", colour)" in result.stderr_lines[-1]
+    img = np.asarray(av.open(str(out)).decode(video=0).__next__().to_ndarray(format="rgb24")).astype(int)
+    assert not is_grey_picture([img])
+    box, poster = img[56:72, 56:72].mean(axis=(0, 1)), img[24:40, 24:40].mean(axis=(0, 1))
+    assert box[0] - box[2] > 8 and poster[2] - poster[0] > 8
 
 
 def test_grey_source_stays_grey_and_grey_off_lets_the_tint_through(tmp_path, tinting_weights, cli):
@@ -145,6 +190,17 @@ def test_infrared_surveillance_frames_carry_none(shared):
     if not path.is_file():
         pytest.skip(f"{path} not found")
     assert not any(carries_chroma(f) for f in _first_frames(path, 8))
+
+
+@pytest.mark.parametrize("number", [1322, 1333, 1334, 1335, 1341, 1352, 1653])
+def test_dim_colour_training_shots_carry_chroma(shared, number):
+    """The low-light training shots (SICE) that the strays rule alone called grey."""
+    path = shared / "data" / "train" / "low" / f"sice_{number}.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+    assert carries_chroma(frame.reformat(format="rgb24"))
 
 
 def test_real_dark_dashcam_clip_comes_out_in_colour(shared, tmp_path, cli):
