@@ -40,6 +40,7 @@ from enlight.stream.io.annotations import (
     read_annotations,
     tiff_exif,
 )
+from enlight.stream.io.exif_thumbnail import thumbnail_side, with_thumbnail
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
@@ -86,7 +87,8 @@ class Photo:
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
     (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
-    the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``)."""
+    the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``); thumbnail: the longer
+    side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -99,6 +101,7 @@ class Photo:
     pages: int = 1  # a multi-page TIFF's (or MPO's) pictures: the first is the photo
     alpha16: np.ndarray | None = None
     annotations: Annotations = Annotations()
+    thumbnail: int = 0
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -199,6 +202,7 @@ def read_photo(path: Path) -> Photo:
     try:
         with Image.open(path) as image:
             orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)  # as stored: read before load()
+            thumbnail = thumbnail_side(image)
             image.load()
             exif = image.getexif()
             # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
@@ -235,6 +239,7 @@ def read_photo(path: Path) -> Photo:
         pages=pages,
         alpha16=orient(alpha16, orientation) if alpha16 is not None else None,
         annotations=annotations,
+        thumbnail=thumbnail,
     )
 
 
@@ -390,6 +395,8 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
+    if exif and fmt == "JPEG":
+        exif = with_thumbnail(exif, rgb, photo.thumbnail)  # the old one would preview the dark original
     options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, photo.xmp))
     if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
         options["quality"] = quality
