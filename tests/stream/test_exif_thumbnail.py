@@ -111,3 +111,12 @@ def test_exiftool_reads_the_new_thumbnail(tmp_path, plan):
     assert Image.open(io.BytesIO(thumb)).size == (160, 96)
     report = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(out)], capture_output=True, text=True)
     assert "IFD1" not in report.stdout and "Thumbnail" not in report.stdout, report.stdout
+
+
+def test_a_large_thumbnail_that_cannot_fit_is_made_smaller():
+    raw = Image.Exif().tobytes()
+    noise = np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    out = with_thumbnail(raw, noise, 640)  # 640x480 noise: far over 64 KB at any quality
+    exif = Image.Exif()
+    exif.load(out)
+    assert len(out) <= 65533 and _thumbnail_of(exif, out).size == (160, 120)

@@ -6,7 +6,7 @@ the old one's size (``thumbnail_side`` on reading, ``with_thumbnail`` on writing
 The EXIF bytes are Pillow's (``Exif.tobytes``): ``Exif\\0\\0``, a TIFF header, IFD0 and what it points to. IFD1 is
 appended after them, IFD0's next-IFD offset set to it: Compression 6 (JPEG), 72 dpi, and the JPEG's offset and
 length (TIFF 6.0 and EXIF 2.32, section 4.5.8), the JPEG itself after it. A JPEG's EXIF segment holds at most
-65533 bytes: a thumbnail that would not fit is written at a lower quality, then not at all.
+65533 bytes: a thumbnail that would not fit is written at a lower quality, then smaller, then not at all.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _IFD1 = -1  # PIL.ExifTags.IFD.IFD1 (Pillow's key for it)
 _OFFSET, _LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat, JPEGInterchangeFormatLength
 _SEGMENT = 65533  # the most an APP1 segment's payload can hold (its 2-byte length counts itself)
 _QUALITIES = (90, 75, 60)
+_SMALL = 160  # the usual thumbnail's longer side: tried when a larger one does not fit
 
 
 def thumbnail_side(image) -> int:
@@ -83,13 +84,18 @@ def _append(exif: bytes, jpeg: bytes) -> bytes:
 def with_thumbnail(exif: bytes, rgb: np.ndarray, side: int) -> bytes:
     """``exif`` (``Exif\\0\\0`` and a TIFF structure without IFD1, as Pillow writes it) with a JPEG thumbnail of
     ``rgb`` ((H, W, 3) uint8, the picture as written) whose longer side is ``side``; ``exif`` unchanged when
-    ``side`` is 0, the bytes are not of that form, or no thumbnail fits in a JPEG's EXIF segment."""
+    ``side`` is 0, the bytes are not of that form, or no thumbnail fits in a JPEG's EXIF segment (tried at lower
+    qualities, then at 160 pixels)."""
     if side <= 0 or not exif.startswith(_HEADER) or exif[6:8] not in (b"II", b"MM"):
         return exif
-    for quality in _QUALITIES:
-        out = _append(exif, _jpeg(rgb, side, quality))
-        if len(out) <= _SEGMENT:
-            return out
+    for longest in dict.fromkeys((side, min(side, _SMALL))):
+        for quality in _QUALITIES:
+            try:
+                out = _append(exif, _jpeg(rgb, longest, quality))
+            except struct.error:  # not a TIFF structure after all
+                return exif
+            if len(out) <= _SEGMENT:
+                return out
     return exif
 
 
