@@ -148,6 +148,19 @@ def test_dim_lamp_lit_photo_comes_out_in_colour(tmp_path, cli):
     assert box[0] - box[2] > 8 and poster[2] - poster[0] > 8
 
 
+def test_dim_lamp_lit_clip_comes_out_in_colour(tmp_path, cli):
+    """The same room as a clip (libx264, 4:2:0): colour, and the box still warmer than the poster."""
+    src = write_clip(tmp_path / "room.mp4", [dim_lamp_lit()] * 6)
+    out = tmp_path / "out.mp4"
+    result = cli(src, "-o", out, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert ", colour)" in result.stderr_lines[-1]
+    img = decoded(out)[-1].astype(int)
+    assert not is_grey_picture([img])
+    box, poster = img[56:72, 56:72].mean(axis=(0, 1)), img[24:40, 24:40].mean(axis=(0, 1))
+    assert (box[0] - box[2]) - (poster[0] - poster[2]) > 15
+
+
 def test_grey_source_stays_grey_and_grey_off_lets_the_tint_through(tmp_path, tinting_weights, cli):
     src = write_clip(tmp_path / "ir.mp4", grey_frames())
     out = tmp_path / "out.mp4"
