@@ -41,6 +41,33 @@ def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]  # no temporary file left
 
 
+def test_a_phone_clip_played_as_a_camera_is_shown_and_recorded_upright(weights, tmp_path, cli):
+    """A portrait phone clip (landscape frames, rotation 90 in its display matrix): the recording has no tag to keep
+    the rotation in, so its frames are turned as players turn the source's."""
+    from enlight.stream.io.source import display_matrix
+    from enlight.stream.io.upright import upright_turn
+
+    clip = make_clip(tmp_path / "phone.mp4", width=SIZE[0], height=SIZE[1], frames=24, audio=False, rotation=90)
+    with av.open(str(clip)) as container:
+        first = next(container.decode(video=0))
+        turn = upright_turn(display_matrix(first))
+        source = first.to_ndarray(format="rgb24")
+    assert turn is not None and turn.quarters % 2 == 1
+    record = tmp_path / "r.mp4"
+    result = cli("--camera", clip, "--no-window", "--max-frames", "8", "--record", record, "--weights", weights,
+                 "--smoothing", "0", timeout=120)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(record)) as container:
+        recorded = next(container.decode(video=0))
+        assert display_matrix(recorded) is None
+        got = recorded.to_ndarray(format="rgb24").mean(-1)
+    assert got.shape == (SIZE[0], SIZE[1])  # portrait
+    upright = turn(source).mean(-1)
+    match = {name: np.corrcoef(got.ravel(), picture.ravel())[0, 1]
+             for name, picture in (("upright", upright), ("upside down", upright[::-1, ::-1]))}
+    assert match["upright"] > 0.8 and match["upright"] > match["upside down"] + 0.15, match
+
+
 def test_camera_without_display_says_so_in_one_line(camera_clip, weights, cli):
     env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
     result = cli("--camera", camera_clip, "--weights", weights, env=env, timeout=60)

@@ -23,7 +23,8 @@ from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.locations import Location
-from enlight.stream.io.source import frame_rate, open_input
+from enlight.stream.io.source import display_matrix, frame_rate, open_input
+from enlight.stream.io.upright import upright_turn
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
@@ -168,6 +169,7 @@ class LiveSource:
         step = 1 / float(self.rate)
         media_s = 0.0
         color = None
+        turn = None  # a phone clip's rotation: its frames are shown and recorded upright (no tag to keep it in)
         try:
             for frame in container.decode(stream):
                 if self._stop.is_set():
@@ -184,9 +186,11 @@ class LiveSource:
                         return None
                 if self.config.size and (frame.width, frame.height) != self.config.size:
                     frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
-                color = color or ColorInfo.from_frame(frame)
+                if color is None:
+                    color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
                 self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-                self._publish(frame_to_rgb(floor_chroma(frame), color), self._coloured)
+                rgb = frame_to_rgb(floor_chroma(frame), color)
+                self._publish(rgb if turn is None else turn(rgb), self._coloured)
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
         return "ended" if self.location.reconnects else None
