@@ -41,12 +41,17 @@ def thumbnail_side(image) -> int:
         return 0
 
 
-def _jpeg(rgb: np.ndarray, side: int, quality: int) -> bytes:
-    """(H, W, 3) uint8 -> a baseline JPEG of it whose longer side is ``side`` (never larger than the picture)."""
+def _small(rgb: np.ndarray, side: int):
+    """(H, W, 3) uint8 -> a Pillow image of it whose longer side is ``side`` (never larger than the picture)."""
     from PIL import Image
 
     image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return image
+
+
+def _jpeg(image, quality: int) -> bytes:
+    """A baseline JPEG of a Pillow image."""
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
@@ -89,9 +94,10 @@ def with_thumbnail(exif: bytes, rgb: np.ndarray, side: int) -> bytes:
     if side <= 0 or not exif.startswith(_HEADER) or exif[6:8] not in (b"II", b"MM"):
         return exif
     for longest in dict.fromkeys((side, min(side, _SMALL))):
+        small = _small(rgb, longest)  # resampled once per size, encoded at each quality
         for quality in _QUALITIES:
             try:
-                out = _append(exif, _jpeg(rgb, longest, quality))
+                out = _append(exif, _jpeg(small, quality))
             except struct.error:  # not a TIFF structure after all
                 return exif
             if len(out) <= _SEGMENT:
