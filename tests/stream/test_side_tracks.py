@@ -35,16 +35,28 @@ def _with_telemetry(clip, path):
     return path
 
 
-def _with_font(clip, path):
-    """``clip`` remuxed into Matroska with an attached font."""
+def _remuxed(clip, path, prepare):
+    """``clip`` remuxed into ``path`` after ``prepare(out)`` added to it what is tested (before the header); the
+    packets ``prepare`` returns are muxed after the clip's."""
     with av.open(str(clip)) as src, av.open(str(path), "w") as out:
         streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
-        out.add_attachment("NightSans.ttf", "application/x-truetype-font", FONT)
+        extra = prepare(out)
         for packet in src.demux():
             if packet.size:
                 packet.stream = streams[packet.stream.index]
                 out.mux(packet)
+        for packet in extra:
+            out.mux(packet)
     return path
+
+
+def _with_font(clip, path):
+    """``clip`` remuxed into Matroska with an attached font."""
+    def add(out):
+        out.add_attachment("NightSans.ttf", "application/x-truetype-font", FONT)
+        return []
+
+    return _remuxed(clip, path, add)
 
 
 def _telemetry(path):
@@ -144,3 +156,74 @@ def test_the_video_streams_own_tags_and_flags_are_kept(tmp_path, weights, cli, s
         video = c.streams.video[0]
         assert video.language == "deu" and video.disposition & av.stream.Disposition.default
         assert "Front camera" in (video.metadata.get("title"), video.metadata.get("name"))  # MP4 calls it name
+
+
+def _cover_png() -> bytes:
+    """A 48x32 PNG (a poster's red and blue halves)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    picture = np.zeros((32, 48, 3), np.uint8)
+    picture[:, :24, 0], picture[:, 24:, 2] = 200, 180
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _with_cover(clip, path, cover: bytes):
+    """``clip`` remuxed into MP4 with a cover picture (yt-dlp's --embed-thumbnail writes one so)."""
+    def add(out):
+        picture = out.add_stream("png")
+        picture.width, picture.height, picture.pix_fmt = 48, 32, "rgb24"
+        picture.disposition = av.stream.Disposition.attached_pic
+        packet = av.Packet(cover)
+        packet.stream = picture
+        return [packet]
+
+    return _remuxed(clip, path, add)
+
+
+def _covers(path):
+    """(codec, bytes) of each cover picture of ``path``, from either form (a cover stream, a Matroska attachment:
+    FFmpeg reads an image attachment as a cover stream)."""
+    with av.open(str(path)) as c:
+        pictures = [s for s in c.streams.video if s.disposition & av.stream.Disposition.attached_pic]
+        found = {p.stream.index: (p.stream.codec_context.name, bytes(p)) for p in c.demux(pictures) if p.size}
+        return [found.get(s.index) for s in pictures]
+
+
+@pytest.mark.parametrize("args", [[], ["--segments", "2"]], ids=["one", "segments"])
+def test_a_cover_picture_is_kept_in_mp4_and_matroska(tmp_path, weights, cli, args):
+    """A video's cover picture (an embedded thumbnail) was dropped with a note; .mov and .ts cannot hold one, and a
+    note says which kinds of file do. A Matroska cover stays an attachment named as it was, in Matroska again."""
+    cover = _cover_png()
+    src = _with_cover(make_clip(tmp_path / "plain.mp4", frames=24), tmp_path / "podcast.mp4", cover)
+    assert _covers(src) == [("png", cover)]
+    mkv = tmp_path / "out.mkv"
+    for out in (tmp_path / "out.mp4", mkv, tmp_path / "again.mkv"):
+        result = cli(mkv if out.name == "again.mkv" else src, "-o", out, "--weights", weights, "--quality", "best",
+                     *args)
+        assert result.returncode == 0, result.stderr
+        assert "not copied" not in result.stderr
+        assert _covers(out) == [("png", cover)], out.name  # the bytes as they were: a poster is not enhanced
+    with av.open(str(mkv)) as c:
+        assert [s.metadata.get("filename") for s in c.streams.video[1:]] == ["cover.png"]
+    for kind in (".mov", ".ts"):
+        result = cli(src, "-o", tmp_path / f"out{kind}", "--weights", weights, "--quality", "best", *args)
+        assert result.returncode == 0, result.stderr
+        assert _covers(tmp_path / f"out{kind}") == []
+        notes = [line for line in result.stderr_lines if "cover picture" in line]
+        assert len(notes) == 1 and f"a {kind} output cannot hold it" in notes[0] and ".mkv" in notes[0], notes
+
+
+def test_an_attached_font_in_a_webm_output_is_named_as_not_kept(tmp_path, weights, cli):
+    """FFmpeg's WebM muxer took a font attachment and wrote none of it, with no word: a note now says so."""
+    src = _with_font(make_clip(tmp_path / "plain.mp4", frames=8), tmp_path / "anime.mkv")
+    out = tmp_path / "out.webm"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert _attachments(out) == []
+    notes = [line for line in result.stderr_lines if "NightSans.ttf" in line]
+    assert len(notes) == 1 and "a .webm output cannot hold attachments" in notes[0], result.stderr

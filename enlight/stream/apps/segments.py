@@ -33,11 +33,13 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.sink import (
     PassedStreams,
     VideoSink,
     copy_attachments,
     held_streams,
+    holds_attachments,
     keep_sample_aspect,
     marks_not_kept,
     muxer_options,
@@ -257,10 +259,11 @@ def _check_headers(parts: list[Path]) -> None:
 
 def join_segments(source: Path, parts: list[Path], output: Path, starts: list[int | None], *,
                   overwrite: bool = False) -> tuple[str, ...]:
-    """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video) and
-    attachments into ``output`` (atomic). ``starts``: each part's first frame in the source's video time base (None:
-    the beginning; ``Segment.start_pts``), to undo what a part's muxer moved (``part_shifts``). Returns the notes
-    of what ``output`` could not hold (``held_streams``, ``copy_attachments``)."""
+    """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video),
+    attachments and cover pictures into ``output`` (atomic). ``starts``: each part's first frame in the source's
+    video time base (None: the beginning; ``Segment.start_pts``), to undo what a part's muxer moved
+    (``part_shifts``). Returns the notes of what ``output`` could not hold (``held_streams``, ``copy_attachments``,
+    ``add_covers``)."""
     _check_headers(parts)
     shifts = part_shifts(source, parts, starts)
     tmp = temporary_path(output)
@@ -278,11 +281,14 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                 others = PassedStreams(out, output, streams)  # converted where the output cannot hold them
                 notes += others.notes
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
+                covers, lost = add_covers(out, output.suffix, read_covers(source), holds_attachments(out.format.name))
+                notes += lost
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
                     out.set_chapters(src.chapters())  # (the parts' own notes said what of the timecode is lost)
                     notes += marks_not_kept(out.format.name, video.codec_context.name, output.suffix,
                                             len(src.chapters()), None)
+                mux_covers(out, covers)  # (the header is written with the first packet)
                 for kind, packet in _merged(source, parts, list(others.streams), shifts):
                     if kind == "video":
                         packet.stream = video

@@ -26,6 +26,7 @@ from av.video.reformatter import Colorspace
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
+from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import (
     MATRIX_BT709,
@@ -338,9 +339,20 @@ def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequenc
 
 
 @lru_cache(maxsize=16)
-def _holds_attachments(muxer: str) -> bool:
-    """Whether FFmpeg's ``muxer`` writes attachments (Matroska does; MP4, MOV and WebM do not)."""
-    return _writes_header(muxer, lambda trial: trial.add_attachment("trial.bin", "application/octet-stream", b"\0"))
+def holds_attachments(muxer: str) -> bool:
+    """Whether what FFmpeg's ``muxer`` writes of an attachment is found again when the file is read (Matroska
+    keeps it; MP4, MOV and AVI refuse it; WebM and MPEG-TS take it and drop it without a word), by a one-frame
+    trial in memory (``_trial_file``) with the first of ``_VIDEO_CODECS`` that the muxer takes."""
+    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    for name in _VIDEO_CODECS:
+        try:
+            data = _trial_file(muxer, name, lambda trial: trial.add_attachment("trial.bin", "application/octet-stream",
+                                                                               b"\0"))
+            with av.open(io.BytesIO(data)) as back:
+                return any(s.type == "attachment" for s in back.streams)
+        except errors:
+            continue
+    return False
 
 
 def copy_attachments(out: av.container.OutputContainer, path: Path, attachments: Sequence) -> list[str]:
@@ -349,7 +361,7 @@ def copy_attachments(out: av.container.OutputContainer, path: Path, attachments:
     when ``out``'s kind of file cannot hold them (nothing is copied then)."""
     if not attachments:
         return []
-    if not _holds_attachments(out.format.name):
+    if not holds_attachments(out.format.name):
         names = ", ".join(a.name or f"#{a.index}" for a in attachments)
         return [f"{counted(len(attachments), 'attachment')} ({names}) not copied: a "
                 f"{path.suffix or out.format.name} output cannot hold attachments; a .mkv output keeps them"]
@@ -364,14 +376,23 @@ _TRIAL_TIMECODE = "01:00:00:00"
 def _trial_with_marks(muxer: str, codec: str) -> bytes:
     """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` in memory with a chapter and a start
     timecode (as the sink writes them: ``set_chapters`` and the video stream's ``timecode`` tag)."""
+    def marks(trial: av.container.OutputContainer) -> None:
+        trial.streams.video[0].metadata["timecode"] = _TRIAL_TIMECODE
+        trial.set_chapters([{"id": 1, "start": 0, "end": 1, "time_base": Fraction(1, 25), "metadata": {}}])
+
+    return _trial_file(muxer, codec, marks)
+
+
+def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object]) -> bytes:
+    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` in memory after ``prepare(trial)`` put
+    in it what is to be tried."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=muxer) as trial:
         stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
         formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
         stream.width, stream.height = 64, 64
         stream.pix_fmt = "yuv420p" if not formats or "yuv420p" in formats else formats[0]
-        stream.metadata["timecode"] = _TRIAL_TIMECODE
-        trial.set_chapters([{"id": 1, "start": 0, "end": 1, "time_base": Fraction(1, 25), "metadata": {}}])
+        prepare(trial)
         trial.start_encoding()
         frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
         frame = frame.reformat(format=stream.pix_fmt)
@@ -639,9 +660,10 @@ class VideoSink:
     Finish with exactly one of ``finish()`` (rename to the target), ``keep_partial()`` or
     ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
     stream ``Location`` (URL or stdout), written directly and only closed by all three. ``metadata`` (the
-    source's container tags), ``chapters`` (as ``InputContainer.chapters()`` gives them) and ``attachments``
-    (``copy_attachments``) are copied; a data stream the output cannot hold is left out with a note, and so are
-    chapters and the start timecode where the output's kind of file drops them (``marks_not_kept``: .ts, .avi).
+    source's container tags), ``chapters`` (as ``InputContainer.chapters()`` gives them), ``attachments``
+    (``copy_attachments``) and ``covers`` (``enlight.stream.io.covers``) are copied; a data stream the output
+    cannot hold is left out with a note, and so are chapters and the start timecode where the output's kind of
+    file drops them (``marks_not_kept``: .ts, .avi).
     """
 
     def __init__(
@@ -654,6 +676,7 @@ class VideoSink:
         metadata: dict[str, str] | None = None,
         chapters: Sequence[dict] = (),
         attachments: Sequence[av.stream.Stream] = (),
+        covers: Sequence[Cover] = (),
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -677,7 +700,7 @@ class VideoSink:
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
             self._to_display = self._upright()
-            self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, attachments)
+            self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, (attachments, covers))
         except BaseException:
             self.abort()
             raise
@@ -728,7 +751,7 @@ class VideoSink:
         return codec
 
     def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str],
-               chapters: Sequence[dict], attachments: Sequence) -> None:
+               chapters: Sequence[dict], attached: tuple[Sequence, Sequence[Cover]]) -> None:
         info = self.info
         out = self.container
         try:
@@ -769,7 +792,7 @@ class VideoSink:
         self._palette = (GifPalette(info.width, info.height, alpha=self.keeps_alpha, time_base=self.time_base)
                          if self.pix_fmt == GIF_PIX_FMT else None)
         self.video_stream = stream
-        self._copy_side_streams(passthrough, attachments)
+        self._copy_side_streams(passthrough, *attached)
         for key, value in metadata.items():
             if key not in _COPIED_CONTAINER_KEYS_SKIPPED:
                 out.metadata[key] = value
@@ -778,6 +801,7 @@ class VideoSink:
         kind = self.path.suffix if self.location.is_file and self.path.suffix else out.format.name
         self.notes += marks_not_kept(out.format.name, codec.name, kind, len(chapters), info.timecode)
         self._write_header(codec, passthrough)
+        mux_covers(out, self._covers)
 
     def _write_header(self, codec: av.Codec, passthrough: Sequence[av.stream.Stream]) -> None:
         """Start the output; a muxer that refuses a copied stream or the encoder only here (MPEG-PS and AAC,
@@ -808,8 +832,10 @@ class VideoSink:
         ctx.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
         return FieldMarker(order, self.info.width, self.info.height, self.pix_fmt, self.time_base)
 
-    def _copy_side_streams(self, passthrough: Sequence[av.stream.Stream], attachments: Sequence) -> None:
-        """The output's copies of the passthrough streams it can hold, and the attachments; notes for the rest."""
+    def _copy_side_streams(self, passthrough: Sequence[av.stream.Stream], attachments: Sequence,
+                           covers: Sequence[Cover]) -> None:
+        """The output's copies of the passthrough streams it can hold, the attachments and the cover pictures;
+        notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
         self._passed = PassedStreams(self.container, self.path, held)
@@ -822,6 +848,9 @@ class VideoSink:
                                   "form many players (browsers, QuickTime) do not play yet; a .mov or .mkv output "
                                   "keeps it in the form players expect")
         self.notes += copy_attachments(self.container, self.path, attachments)
+        kind = self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
+        self._covers, notes = add_covers(self.container, kind, covers, holds_attachments(self.container.format.name))
+        self.notes += notes
 
     @property
     def output_color(self) -> ColorInfo:

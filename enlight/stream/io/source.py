@@ -33,6 +33,7 @@ from enlight.stream.io.alpha import frame_alpha, has_alpha, side_alpha_decoder
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
+from enlight.stream.io.covers import Cover, cover_streams, read_covers
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.locations import Location
@@ -192,13 +193,12 @@ class VideoSource:
         self._alpha_decoder = side_alpha_decoder(self.video_stream)  # VP8/VP9 alpha: libvpx reads it
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
+        self.covers = _covers(self.container, self.path)
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
-        self.notes = _skipped_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments])
-        self.notes += [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x"
-                       f"{s.codec_context.height}) was copied as it is: only the first video stream is enhanced"
-                       for s in self.passthrough if s.type == "video"]
+        self.notes = _stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
+                                   self.covers)
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
@@ -658,12 +658,25 @@ def _timecode(container, video) -> str | None:
     return None
 
 
-def _skipped_notes(container, kept: list) -> list[str]:
-    """A note per stream neither enhanced nor copied (a cover picture), except the tracks the output carries
-    in another form (``_carried_otherwise``)."""
+def _covers(container, path: Path | str) -> list[Cover]:
+    """The cover pictures of a file input, read aside from a second opening of it (``read_covers``); a stream
+    input (a URL, stdin) cannot be read twice: [] (``_stream_notes`` names them)."""
+    return read_covers(path) if cover_streams(container) and isinstance(path, Path) else []
+
+
+def _stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
+    """A note per other video stream in ``kept`` (copied as it is, not enhanced), and per stream neither enhanced
+    nor copied (``kept``) nor a cover picture read (``covers_read``: one of a stream input is not), except the
+    tracks the output carries in another form (``_carried_otherwise``)."""
+    copied = [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x{s.codec_context.height})"
+              " was copied as it is: only the first video stream is enhanced" for s in kept[1:] if s.type == "video"]
     chapters = len(container.chapters())
-    return [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) was not "
-            "copied: only audio, subtitle, data and video streams and attachments are (not cover pictures)"
+    covers = cover_streams(container)
+    kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
+    return copied + [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) was not "
+            + ("copied: a cover picture is copied only from a file input, and only when it can be read"
+               if s in covers else "copied: only audio, subtitle, data and video streams, attachments and cover "
+               "pictures are")
             for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
 
 
