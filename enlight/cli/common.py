@@ -4,9 +4,12 @@ that turns every failure into one line and an exit code, and reading one option 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full
@@ -92,17 +95,56 @@ def _silence_stdout() -> None:
         pass
 
 
-def run_command(prog: str, command: Callable[[], int]) -> int:
-    """Run ``command``; a user error is one line and exit 2, Ctrl-C exit 130, a bug one line and exit 1
-    (its traceback with ENLIGHT_DEBUG=1)."""
+# Signals that end a run as Ctrl-C does (``stopped_as_ctrl_c``): `kill`, `timeout`, `docker stop`, systemd, a closed
+# terminal. Each left the output's hidden temporary file behind and kept nothing.
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+_received: list[int] = []  # the stop signal that arrived, if one did
+
+
+def _raise_interrupt(signum: int, frame) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stopped_as_ctrl_c() -> Iterator[None]:
+    """Meanwhile SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread, so that a run they stop ends as
+    a Ctrl-C does (the frames done kept as NAME.partial.EXT, a training checkpoint saved, a live recording
+    finalised) instead of dying with its temporary file left behind. A signal the process was started with
+    ignored (``nohup`` ignores SIGHUP) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, _raise_interrupt)
     try:
-        return command()
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def interrupted_exit() -> int:
+    """The exit code of a run stopped by Ctrl-C (130) or by a stop signal (128 + its number: 143 for SIGTERM),
+    as shells report a process that signal killed."""
+    return 128 + _received[-1] if _received else EXIT_INTERRUPTED
+
+
+def run_command(prog: str, command: Callable[[], int]) -> int:
+    """Run ``command``; a user error is one line and exit 2, Ctrl-C exit 130 (SIGTERM and SIGHUP as Ctrl-C:
+    ``stopped_as_ctrl_c``, exit 143 and 129), a bug one line and exit 1 (its traceback with ENLIGHT_DEBUG=1)."""
+    try:
+        with stopped_as_ctrl_c():
+            return command()
     except EnlightError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted_exit()
     except BrokenPipeError:  # `-o - | head`: the reader left before the video ended
         _silence_stdout()
         print(f"{prog}: error: the output pipe was closed before the video ended", file=sys.stderr)

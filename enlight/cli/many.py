@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from enlight.cli.common import EXIT_INTERRUPTED
+from enlight.cli.common import interrupted_exit
 from enlight.errors import EnlightError
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     report = run_batch(config)
     if not args.quiet or report.count("failed") or report.left:
         print(report.table(), file=sys.stderr)
-    return EXIT_INTERRUPTED if report.left else report.exit_code
+    return interrupted_exit() if report.left else report.exit_code
 
 
 def _candidates(pairs: list) -> list[Path]:

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from enlight.cli.common import OneLineParser, run_command, take_option
+from enlight.cli.common import OneLineParser, interrupted_exit, run_command, take_option
 from enlight.errors import EnlightError
 
 PROG = "enlight-train"
@@ -239,7 +239,7 @@ def _fit(trainer, args, summary: str) -> int:
     except KeyboardInterrupt:
         last = trainer.save_checkpoint()
         print(f"{PROG}: interrupted at step {trainer.step}; saved {last} (continue with --resume)", file=sys.stderr)
-        return 130
+        return interrupted_exit()
     if args.max_minutes and trainer.step < trainer.total_steps:
         print(f"{PROG}: time box of {args.max_minutes} min reached at step {trainer.step} of {trainer.total_steps}; "
               f"saved {last} (continue with --resume)", file=sys.stderr)

@@ -22,9 +22,9 @@ from pathlib import Path
 from enlight import __version__
 from enlight.cli.bench import DESCRIPTION as BENCH_DESCRIPTION
 from enlight.cli.common import (
-    EXIT_INTERRUPTED,
     OneLineParser,
     check_new_file,
+    interrupted_exit,
     parse_size,
     positive_float,
     positive_int,
@@ -408,7 +408,7 @@ def _enhance(argv: list[str]) -> int:
     except Interrupted as stop:
         where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
         print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted_exit()
     if not args.quiet:
         for note in stats.notes:
             print(f"{PROG}: note: {note}", file=sys.stderr)

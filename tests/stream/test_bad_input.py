@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import av
 import numpy as np
@@ -182,7 +183,10 @@ def test_unknown_container(tmp_path, clip, weights, cli):
     assert_refused(cli(clip, "-o", out, "--weights", weights), out, "container")
 
 
-def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
+@pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights, stop, code):
+    """Ctrl-C, and SIGTERM as `kill`, `timeout` and `docker stop` send it (it killed the run outright, leaving its
+    hidden temporary file and keeping nothing), keep the frames done as a playable NAME.partial.EXT."""
     # long enough that the run is still going when the signal lands, even on a loaded machine
     clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500, audio=True)
     out = tmp_path / "o.mp4"
@@ -207,8 +211,8 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert progressed.wait(120), seen.decode(errors="replace")
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
+    proc.send_signal(stop)
+    assert proc.wait(60) == code
     reader.join(10)
     text = seen.decode(errors="replace")
     assert "Traceback" not in text and "interrupted" in text and "o.partial.mp4" in text
@@ -218,6 +222,26 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights):
     assert 40 <= len(info["times"]) < 1500
     assert info["times"] == sorted(info["times"])
     assert not list(tmp_path.glob(".o.*")), "temporary file left behind"
+
+
+def test_sighup_ends_a_command_as_ctrl_c_does_and_the_handlers_are_put_back(capsys):
+    """A closed terminal (SIGHUP) stops a run as Ctrl-C does, exit 129; an ignored SIGHUP (nohup) stays ignored."""
+    from enlight.cli.common import run_command
+
+    def hung_up():
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(1)  # the signal lands here, as a KeyboardInterrupt
+        return 0
+
+    before = signal.getsignal(signal.SIGHUP)
+    assert run_command("enlight-video", hung_up) == 129
+    assert capsys.readouterr().err.strip() == "enlight-video: interrupted"
+    assert signal.getsignal(signal.SIGHUP) is before
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert run_command("enlight-video", hung_up) == 0  # under nohup: ignored, the run goes on
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def test_a_full_disk_is_one_line_and_exit_2(capsys):
