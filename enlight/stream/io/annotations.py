@@ -173,14 +173,18 @@ def png_text(annotations: Annotations, info=None):
 
 
 def tiff_exif(exif: bytes | None, annotations: Annotations) -> bytes | None:
-    """EXIF bytes (a TIFF's own IFD) with the IPTC (tag 33723) and Photoshop resources (tag 34377) added."""
-    if not (annotations.iptc or annotations.photoshop):
+    """EXIF bytes (a TIFF's own IFD) with the IPTC (tag 33723) and Photoshop resources (tag 34377) added, ready for
+    Pillow's TIFF writer (``enlight.stream.io.exif_types.for_tiff``)."""
+    if not (exif or annotations.iptc or annotations.photoshop):
         return exif
     from PIL import Image
+
+    from enlight.stream.io.exif_types import for_tiff
 
     merged = Image.Exif()
     if exif:
         merged.load(exif)
+        for_tiff(merged)
     for tag, data in zip(IPTC_TAGS, (annotations.iptc, annotations.photoshop), strict=True):
         if data:
             merged[tag] = data

@@ -41,6 +41,7 @@ from enlight.stream.io.annotations import (
     tiff_exif,
 )
 from enlight.stream.io.exif_thumbnail import thumbnail_side, with_thumbnail
+from enlight.stream.io.exif_types import for_tiff, standard_types
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
@@ -233,7 +234,7 @@ def read_photo(path: Path) -> Photo:
         alpha=alpha,
         grey=grey,
         icc=icc,
-        exif=exif.tobytes() if len(exif) else None,
+        exif=standard_types(exif.tobytes()) if len(exif) else None,  # Pillow types UNDEFINED fields BYTE
         format=fmt,
         xmp=xmp,
         pages=pages,
@@ -366,6 +367,7 @@ def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     if photo.exif:
         exif = Image.Exif()
         exif.load(photo.exif)
+        for_tiff(exif)
         for tag, value in exif.items():
             if tag not in _TIFF_SUB_IFDS and tag not in _LAYOUT_TAGS:
                 ifd[tag] = value

@@ -1,0 +1,146 @@
+"""A camera's EXIF comes out as the standard types it: the fields EXIF 2.32 types UNDEFINED stay UNDEFINED (Pillow
+wrote them as BYTE, which `exiftool -validate` flags), and a TIFF output's Exif IFD holds no stale pointer to the
+interoperability IFD (Pillow's TIFF writer copied the source file's offset: exiftool read "Bad format" there)."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import zlib
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlight.stream.apps.photo import PhotoConfig, enhance_photo
+from enlight.stream.core.plan import make_plan
+from tests.media import dark_frames
+
+BYTE, ASCII, LONG, UNDEFINED = 1, 2, 4, 7
+UNDEFINED_FIELDS = {0x9000: b"0232", 0x9101: b"\x01\x02\x03\x00", 0x9286: b"ASCII\x00\x00\x00night walk"}
+
+
+def _ifd(entries: list[tuple[int, int, bytes]], at: int) -> tuple[bytes, bytes]:
+    """(IFD, its values area) of little-endian ``entries`` (tag, type, value bytes), the IFD at TIFF offset ``at``;
+    values over 4 bytes go after it. Counts are in bytes for BYTE/ASCII/UNDEFINED, values for LONG."""
+    data_at = at + 2 + 12 * len(entries) + 4
+    table, data = struct.pack("<H", len(entries)), b""
+    for tag, kind, value in sorted(entries):
+        count = len(value) // 4 if kind == LONG else len(value)
+        if len(value) <= 4:
+            table += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0")
+        else:
+            table += struct.pack("<HHII", tag, kind, count, data_at + len(data))
+            data += value + b"\0" * (len(value) % 2)
+    return table + struct.pack("<I", 0), data
+
+
+def camera_exif() -> bytes:
+    """EXIF as a camera writes it: IFD0 (Make), the Exif IFD with its UNDEFINED fields typed UNDEFINED, and the
+    interoperability IFD (R98) that the Exif IFD points to."""
+    exif_at = 8 + 2 + 12 * 2 + 4 + 6  # IFD0's two entries, then 'Canon\0' (6 bytes: after the IFD)
+    fields = [(tag, UNDEFINED, value) for tag, value in UNDEFINED_FIELDS.items()]
+    interop_at = exif_at + 2 + 12 * (len(fields) + 1) + 4 + len(UNDEFINED_FIELDS[0x9286])
+    ifd0, ifd0_data = _ifd([(0x010F, ASCII, b"Canon\0"), (0x8769, LONG, struct.pack("<I", exif_at))], 8)
+    exif, exif_data = _ifd(fields + [(0xA005, LONG, struct.pack("<I", interop_at))], exif_at)
+    interop, _ = _ifd([(0x0001, ASCII, b"R98\0"), (0x0002, UNDEFINED, b"0100")], interop_at)
+    tiff = b"II*\0" + struct.pack("<I", 8) + ifd0 + ifd0_data
+    assert len(tiff) == exif_at
+    tiff += exif + exif_data
+    assert len(tiff) == interop_at
+    return b"Exif\0\0" + tiff + interop
+
+
+def walk(tiff: bytes) -> dict[str, dict[int, tuple[int, bytes]]]:
+    """{IFD name: {tag: (type, value bytes)}} of a little- or big-endian TIFF structure's IFD0, Exif IFD and
+    interoperability IFD (read here, not with the code under test)."""
+    order = "<" if tiff[:2] == b"II" else ">"
+    sizes = {BYTE: 1, ASCII: 1, 3: 2, LONG: 4, 5: 8, UNDEFINED: 1, 10: 8}
+
+    def read(at: int) -> dict[int, tuple[int, bytes]]:
+        fields = {}
+        for i in range(struct.unpack_from(order + "H", tiff, at)[0]):
+            tag, kind, count = struct.unpack_from(order + "HHI", tiff, at + 2 + 12 * i)
+            size = sizes.get(kind, 1) * count
+            where = at + 2 + 12 * i + 8
+            if size > 4:
+                where = struct.unpack_from(order + "I", tiff, where)[0]
+            fields[tag] = (kind, tiff[where:where + size])
+        return fields
+
+    found = {"ifd0": read(struct.unpack_from(order + "I", tiff, 4)[0])}
+    found["exif"] = read(struct.unpack_from(order + "I", found["ifd0"][0x8769][1])[0])
+    if 0xA005 in found["exif"]:
+        found["interop"] = read(struct.unpack_from(order + "I", found["exif"][0xA005][1])[0])
+    return found
+
+
+def test_the_hand_built_camera_exif_reads_as_a_camera_writes_it():
+    fields = walk(camera_exif()[6:])
+    assert fields["ifd0"][0x010F] == (ASCII, b"Canon\0")
+    assert {tag: fields["exif"][tag] for tag in UNDEFINED_FIELDS} == {t: (UNDEFINED, v) for t, v in
+                                                                       UNDEFINED_FIELDS.items()}
+    assert fields["interop"][0x0001] == (ASCII, b"R98\0")
+
+
+@pytest.fixture(scope="module")
+def plan(weights):
+    return make_plan(weights=weights, backend="torch", device="cpu")
+
+
+def _camera_jpeg(path):
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(path, "JPEG", quality=90, exif=camera_exif())
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
+def test_undefined_fields_stay_undefined(tmp_path, plan, suffix):
+    out = tmp_path / f"day{suffix}"
+    enhance_photo(PhotoConfig(_camera_jpeg(tmp_path / "dusk.jpg"), out, plan=plan))
+    with Image.open(out) as result:
+        raw = result.info["exif"]
+    fields = walk(raw[6:] if raw.startswith(b"Exif\0\0") else raw)
+    assert fields["ifd0"][0x010F] == (ASCII, b"Canon\0")
+    for tag, value in UNDEFINED_FIELDS.items():
+        assert fields["exif"][tag] == (UNDEFINED, value), hex(tag)
+    assert fields["interop"][0x0001] == (ASCII, b"R98\0")
+    assert fields["interop"][0x0002] == (UNDEFINED, b"0100")
+
+
+def _camera_png16(path):
+    """A 16-bit PNG (FFmpeg's) with the camera EXIF in an eXIf chunk before its pixels."""
+    pixels = (np.random.default_rng(4).random((24, 32, 3)) * 6000 + 300).astype(np.uint16)
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png")
+        stream.height, stream.width, stream.pix_fmt = 24, 32, "rgb48be"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb48le").reformat(format="rgb48be")))
+        container.mux(stream.encode(None))
+    data, body = path.read_bytes(), camera_exif()[6:]
+    at = data.index(b"IDAT") - 4
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body + struct.pack(">I", zlib.crc32(b"eXIf" + body))
+    path.write_bytes(data[:at] + chunk + data[at:])
+    return path
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_tiff_output_holds_no_stale_interoperability_pointer(tmp_path, plan, bits):
+    """The Exif IFD's pointer to the interoperability IFD was copied as the source's offset; in the TIFF it pointed
+    into the pixels. It is left out (its R98 index is a DCF JPEG's rule); the other fields are kept. A 16-bit TIFF
+    is written by the photo writer's own IFD code, an 8-bit one by Pillow's."""
+    out = tmp_path / "day.tif"
+    source = _camera_jpeg(tmp_path / "dusk.jpg") if bits == 8 else _camera_png16(tmp_path / "dusk.png")
+    assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == bits
+    fields = walk(out.read_bytes())
+    assert fields["ifd0"][0x010F][1].rstrip(b"\0") == b"Canon"
+    assert fields["exif"][0x9286][1] == UNDEFINED_FIELDS[0x9286]
+    assert 0xA005 not in fields["exif"]
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+def test_exiftool_finds_nothing_non_standard(tmp_path, plan):
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(_camera_jpeg(tmp_path / "dusk.jpg"), out, plan=plan))
+    report = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(out)], capture_output=True, text=True)
+    assert "Non-standard format" not in report.stdout and "Bad" not in report.stdout, report.stdout
