@@ -44,10 +44,11 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
     from enlight.stream.core.plan import make_plan
 
-    plan = make_plan(**plan_options([Path(args.input)]))
+    options = plan_options([Path(args.input)])
+    plan = make_plan(**options)
     stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
                                       quality=args.photo_quality, overwrite=args.force,
-                                      max_memory_gb=args.max_memory, progress=not args.quiet))
+                                      max_memory_gb=args.max_memory, progress=not args.quiet, plan_options=options))
     if not args.quiet:
         why = f"{plan.auto.why}; " if plan.auto is not None else ""
         print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)

@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.motion_clip import Carried, carry_trailer
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, memory_budget, size_text
@@ -35,6 +36,7 @@ from enlight.stream.io.images import (
     read_photo,
     write_photo,
 )
+from enlight.stream.io.motion_photo import read_trailer
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -54,6 +56,9 @@ class PhotoConfig:
     overwrite: bool = False
     max_memory_gb: float | None = None  # the process's limit (--max-memory); None: 80% of the free memory
     progress: bool = False  # a bar over the tiles of a photo enhanced in tiles
+    # make_plan's keyword arguments ``plan`` was made from: a motion photo's clip gets its own plan from them, for
+    # its size (``enlight.stream.apps.motion_clip``); None: the photo's plan
+    plan_options: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class PhotoStats:
     merged: int = 0  # of those, how many the WebP encoder merged into an identical frame before (durations added)
     pages: int = 1  # a multi-page TIFF's pages: only the first is enhanced and written
     unkept: tuple[str, ...] = ()  # metadata the output format has no place for ('IPTC', 'JPEG comment', ...)
+    motion: str = ""  # what became of a motion photo's clip or a gain map (``motion_clip.Carried.note``)
 
     @property
     def frames(self) -> int:
@@ -84,7 +90,7 @@ class PhotoStats:
 
     def notes(self) -> tuple[str, ...]:
         """What of the picture was not written, for a folder's table (the summary line says it too)."""
-        return tuple(note for note in (self._pages_note(), self._unkept_note()) if note)
+        return tuple(note for note in (self._pages_note(), self._unkept_note(), self.motion) if note)
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
@@ -96,7 +102,7 @@ class PhotoStats:
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
-                f"{self.colour}{pieces}) -> {self.output}{unkept}")
+                f"{self.colour}{pieces}) -> {self.output}{unkept}" + (f"; {self.motion}" if self.motion else ""))
 
 
 def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
@@ -199,8 +205,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     layout = tile_layout(*photo.rgb.shape[:2], plan, memory_budget(config.max_memory_gb))
     enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, layout=layout, progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
-    write_photo(Path(config.output), enhanced, photo, rgb16=rgb16, quality=config.quality,
-                overwrite=config.overwrite)
+    carried = _trailer(config, photo)
+    write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
+                overwrite=config.overwrite, trailer=carried.trailer)
     height, width = enhanced.shape[:2]
     deep = rgb16 is not None and Path(config.output).suffix.lower() in SIXTEEN_BIT_SUFFIXES
     return PhotoStats(width=width, height=height, bits=16 if deep else 8,
@@ -208,7 +215,20 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
-                      unkept=unkept_in(photo, photo_format(Path(config.output))))
+                      unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note)
+
+
+def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
+    """What of a JPEG's trailer (a motion photo's clip, a gain map) the output carries (``carry_trailer``); a note
+    for the other pictures of an MPF file (Pillow's 'MPO': an Ultra HDR gain map, a stereo camera's second view)
+    that its XMP does not list: only the first is enhanced and written."""
+    found = read_trailer(Path(config.input), photo.xmp) if photo.format in ("JPEG", "MPO") else None
+    if found is None:
+        others = photo.pages - 1 if photo.format == "MPO" else 0
+        return Carried(photo, b"", f"{counted(others, 'other picture')} stored after it (MPF: a gain map, a depth "
+                                   "map or another view) left out: the first is enhanced" if others else "")
+    return carry_trailer(photo, found, Path(config.output), config.plan or make_plan(), config.plan_options,
+                         config.grey)
 
 
 def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) -> PhotoStats:

@@ -408,12 +408,13 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
 
 
 def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray | None = None, quality: int = 95,
-                overwrite: bool = False) -> Path:
+                overwrite: bool = False, trailer: bytes = b"") -> Path:
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds 16 bits
     (PNG, TIFF); quality: JPEG/WebP quality 1..100. The ICC, EXIF, XMP and, where the format holds them, the
-    IPTC, comments and PNG text of ``photo`` are carried over.
+    IPTC, comments and PNG text of ``photo`` are carried over. trailer: bytes written after the picture (a
+    motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
     fmt = photo_format(path)
 
@@ -422,6 +423,9 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
             _write_16bit(tmp, rgb16, photo)
         else:
             _write_8bit(tmp, rgb, photo, fmt, quality)
+        if trailer:
+            with open(tmp, "ab") as out:
+                out.write(trailer)
 
     return atomic_write(path, write, overwrite=overwrite)
 

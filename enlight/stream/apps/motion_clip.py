@@ -1,0 +1,90 @@
+"""A motion photo's clip (``enlight.stream.io.motion_photo``) through the video pipeline, so that the enhanced
+photo keeps its motion, enhanced as the picture is.
+
+The clip is enhanced as a video file would be (temporal smoothing, its audio and timing kept), with a plan made
+for its own size from the photo's plan options (``--quality auto`` then chooses as it does for a video: the
+picture's ``best`` would take minutes for a phone's 3-second clip on a CPU). Only a JPEG output holds a motion
+photo; another format gets the picture alone, its XMP saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from enlight.errors import EnlightError
+from enlight.stream.core.auto_quality import Workload
+from enlight.stream.core.plan import InferencePlan, make_plan
+from enlight.stream.io.images import Photo
+from enlight.stream.io.motion_photo import Trailer, rewrite_xmp
+from enlight.stream.io.temporary import temporary_path
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What the enhanced photo carries of its source's trailer: ``photo`` with its XMP describing the new file,
+    ``trailer`` the bytes written after the picture (the enhanced clip; b'' for none), ``note`` what was done or
+    left out, in words ('' for nothing to say)."""
+
+    photo: Photo
+    trailer: bytes
+    note: str
+
+
+def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferencePlan, plan_options: dict | None,
+                  grey: str) -> Carried:
+    """The clip of ``trailer`` enhanced into the JPEG ``output``'s trailer, or left out (another format, or no clip
+    where the XMP said), the XMP made to say what the new file holds. plan: the photo's plan, used for the clip
+    when there are no ``plan_options``."""
+    left = "; ".join(f"the {what} was left out: it was made for the original's tones" for what in
+                     (_describe(semantic) for semantic in trailer.left_out))
+    if trailer.video is None:
+        note = "its XMP named a motion photo video that is not in the file; the picture alone was kept" \
+            if trailer.left_out == () else left
+        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", note)
+    if output.suffix.lower() not in (".jpg", ".jpeg"):
+        note = f"the motion photo's video was not kept: a {output.suffix} file cannot hold one (a .jpg output keeps it)"
+        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "; ".join(filter(None, (note, left))))
+    clip, frames = enhance_clip(trailer.video, output, plan, plan_options, grey)
+    note = f"its motion photo video was enhanced too ({frames} frames)"
+    return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, len(clip))), clip, "; ".join(filter(None, (note, left))))
+
+
+def _describe(semantic: str) -> str:
+    return {"GainMap": "HDR gain map", "Depth": "depth map"}.get(semantic, f"appended {semantic or 'item'}")
+
+
+def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: dict | None,
+                 grey: str) -> tuple[bytes, int]:
+    """(the enhanced clip's MP4 bytes, its frame count) for ``video`` (an MP4's bytes), through temporary files
+    beside ``output``."""
+    import av
+
+    from enlight.stream.apps.pipeline import PipelineConfig, run
+
+    source, result = temporary_path(output.with_suffix(".mp4")), temporary_path(output.with_suffix(".mp4"))
+    try:
+        source.write_bytes(video)
+        clip_plan = make_plan(**{**plan_options, "workload": _workload(source)}) if plan_options else plan
+        stats = run(PipelineConfig(input=source, output=result, plan=clip_plan, grey=grey, progress=False))
+        return result.read_bytes(), stats.frames
+    except (EnlightError, av.error.FFmpegError, OSError) as exc:
+        raise EnlightError(f"the motion photo's video for {output.name} could not be enhanced: {exc}") from None
+    finally:
+        source.unlink(missing_ok=True)
+        result.unlink(missing_ok=True)
+
+
+def _workload(path: Path) -> Workload:
+    """The clip's size, frame count and rate, for ``--quality auto``."""
+    import av
+
+    from enlight.stream.io.source import enhanced_stream, frame_rate
+
+    with av.open(str(path)) as container:
+        stream = enhanced_stream(container)
+        if stream is None:
+            raise EnlightError("it has no video stream")
+        rate = float(frame_rate(stream) or 0) or None
+        return Workload("video", stream.codec_context.width or None, stream.codec_context.height or None,
+                        stream.frames or None, rate)

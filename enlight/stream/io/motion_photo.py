@@ -1,0 +1,130 @@
+"""A phone's motion photo: a JPEG with a short video appended after its picture (Google's Motion Photo format 1.0,
+the older MicroVideo form, and Samsung's files that follow Google's), and the other items such a file may append
+(an Ultra HDR gain map, a depth map), listed in its XMP.
+
+The file's XMP says what follows the picture: ``GCamera:MotionPhoto="1"`` with a ``Container:Directory`` whose
+items (primary picture first) each give a MIME type, a semantic ('MotionPhoto', 'GainMap', 'Depth') and a length
+in bytes, the items stored in that order after the primary picture's end; or, in the older form,
+``GCamera:MicroVideo="1"`` with ``GCamera:MicroVideoOffset``, the video's length counted from the file's end.
+Pillow reads the picture and ignores what follows it, and a picture written again has nothing after it, so an
+XMP carried over unchanged promised a video (or a gain map) that the new file does not hold: a viewer read the
+picture's own bytes as the video.
+
+``read_trailer`` finds the video and what else was appended; ``rewrite_xmp`` makes the XMP describe the new file:
+the primary picture, then the video at its new length (``video_length``), or no video at all (``None``: the
+motion markers set to 0). Items that are not carried over (a gain map made for the original's tones) leave the
+directory; an Ultra HDR gain map's ``hdrgm:`` markers go with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_MOTION = re.compile(rb'(GCamera:(?:MotionPhoto|MicroVideo))="1"')
+_LEGACY_OFFSET = re.compile(rb'GCamera:MicroVideoOffset="(\d+)"')
+_ITEM = re.compile(rb"<rdf:li\b[^>]*>\s*<Container:Item\b(?P<attrs>[^>]*?)/>\s*</rdf:li>\s*", re.S)
+_ATTR = re.compile(rb'Item:(\w+)="([^"]*)"')
+_GAIN_MAP_MARKS = re.compile(rb'\s+hdrgm:\w+="[^"]*"')
+_VIDEO_SEMANTIC = "MotionPhoto"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of the container directory: ``semantic`` ('Primary', 'MotionPhoto', 'GainMap', ...), ``mime``,
+    ``length`` and ``padding`` in bytes (the primary's length is 0: it runs to its own end)."""
+
+    semantic: str
+    mime: str
+    length: int
+    padding: int
+
+
+@dataclass(frozen=True)
+class Trailer:
+    """What a JPEG carries after its picture: ``video`` the motion photo's clip (an MP4's bytes; None: none, or it
+    could not be found where the XMP says), ``mime`` its type, ``left_out`` the semantics of the other items
+    (they are not carried over)."""
+
+    video: bytes | None
+    mime: str = "video/mp4"
+    left_out: tuple[str, ...] = ()
+
+
+def directory(xmp: bytes) -> list[Item]:
+    """The container directory's items, in order ([] without one)."""
+    items = []
+    for match in _ITEM.finditer(xmp):
+        attrs = {key.decode(): value.decode("utf-8", "replace") for key, value in _ATTR.findall(match["attrs"])}
+        items.append(Item(attrs.get("Semantic", ""), attrs.get("Mime", ""), _int(attrs.get("Length")),
+                          _int(attrs.get("Padding"))))
+    return items
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
+
+
+def is_motion_photo(xmp: bytes | None) -> bool:
+    return bool(xmp) and _MOTION.search(xmp) is not None
+
+
+def read_trailer(path: Path, xmp: bytes | None) -> Trailer | None:
+    """What ``path`` (a JPEG) carries after its picture, as its ``xmp`` describes it; None when the XMP lists
+    nothing after the picture."""
+    if not xmp:
+        return None
+    items = directory(xmp)
+    extra = [item for item in items[1:] if item.semantic != _VIDEO_SEMANTIC]
+    left_out = tuple(item.semantic or item.mime for item in extra)
+    if not is_motion_photo(xmp):
+        return Trailer(None, left_out=left_out) if left_out else None
+    data = path.read_bytes()
+    after, video = 0, None  # bytes stored after the video, in the directory's order
+    for item in reversed(items[1:]):
+        if item.semantic == _VIDEO_SEMANTIC:
+            video = (item, after)
+            break
+        after += item.length + item.padding
+    if video is not None and video[0].length:
+        end = len(data) - video[1]
+        clip = data[end - video[0].length:end]
+        mime = video[0].mime or "video/mp4"
+    else:
+        legacy = _LEGACY_OFFSET.search(xmp)
+        clip = data[len(data) - int(legacy[1]):] if legacy and int(legacy[1]) else b""
+        mime = "video/mp4"
+    return Trailer(clip if _is_iso_media(clip) else None, mime, left_out)
+
+
+def _is_iso_media(clip: bytes) -> bool:
+    """Whether ``clip`` starts as an MP4 or QuickTime file does (a box, then 'ftyp')."""
+    return len(clip) > 16 and clip[4:8] == b"ftyp"
+
+
+def rewrite_xmp(xmp: bytes, video_length: int | None) -> bytes:
+    """``xmp`` describing a file of the primary picture followed by a video of ``video_length`` bytes (None: no
+    video: the motion markers set to 0, the video's item removed); every other appended item is removed from the
+    directory, and a gain map's ``hdrgm:`` markers with it."""
+    items = directory(xmp)
+    if any(item.semantic == "GainMap" for item in items):
+        xmp = _GAIN_MAP_MARKS.sub(b"", xmp)
+
+    def keep(match: re.Match) -> bytes:
+        attrs = dict(_ATTR.findall(match["attrs"]))
+        semantic = attrs.get(b"Semantic", b"")
+        if semantic == b"Primary":
+            return match[0]
+        if semantic == _VIDEO_SEMANTIC.encode() and video_length is not None:
+            text = re.sub(rb'Item:Length="\d*"', b'Item:Length="%d"' % video_length, match[0])
+            return re.sub(rb'Item:Padding="\d*"', b'Item:Padding="0"', text)
+        return b""
+
+    xmp = _ITEM.sub(keep, xmp)
+    if video_length is None:
+        return _MOTION.sub(rb'\1="0"', xmp)
+    return _LEGACY_OFFSET.sub(b'GCamera:MicroVideoOffset="%d"' % video_length, xmp)
+
+
+__all__ = ["Item", "Trailer", "directory", "is_motion_photo", "read_trailer", "rewrite_xmp"]

@@ -1,0 +1,175 @@
+"""A phone's motion photo (a JPEG with its short video appended, described in its XMP) keeps its motion: the clip is
+enhanced too and appended to the enhanced JPEG, the XMP's lengths made true. Before, the clip was dropped and the
+XMP carried over unchanged, so a viewer read the new picture's own bytes as the video. Where the output cannot hold
+a clip, or the file appends a gain map made for the dark original, the XMP stops promising it and a note says so."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlight.stream.apps.photo import PhotoConfig, enhance_photo
+from enlight.stream.core.plan import make_plan
+from tests.media import dark_frames
+
+NAMESPACES = ('xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" '
+              'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+              'xmlns:Item="http://ns.google.com/photos/1.0/container/item/" '
+              'xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/"')
+
+
+def _xmp(marks: str, items: list[tuple[str, str, int]]) -> bytes:
+    """An XMP packet with ``marks`` (attributes) and a container directory of (semantic, mime, length) items after
+    the primary picture."""
+    listed = "".join(f'<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="{mime}" Item:Semantic="{semantic}"'
+                     f' Item:Length="{length}" Item:Padding="0"/></rdf:li>' for semantic, mime, length in items)
+    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description rdf:about="" {NAMESPACES} {marks}><Container:Directory><rdf:Seq>'
+            '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" '
+            f'Item:Length="0" Item:Padding="0"/></rdf:li>{listed}</rdf:Seq></Container:Directory></rdf:Description>'
+            '</rdf:RDF></x:xmpmeta>').encode()
+
+
+def _clip(frames: int = 24) -> bytes:
+    """A dark 96x64 H.264 + AAC MP4, as a phone's motion clip (in memory)."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
+        audio = container.add_stream("aac", rate=48000)
+        for i, rgb in enumerate(dark_frames(frames, 96, 64)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        for i in range(frames * 2):  # 1024-sample frames of a quiet tone: the clip's second of sound
+            tone = (0.1 * np.sin(np.arange(1024) / 10.0)).astype(np.float32)[None]
+            samples = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            samples.sample_rate, samples.pts = 48000, i * 1024
+            container.mux(audio.encode(samples))
+        container.mux(audio.encode(None))
+    return out.getvalue()
+
+
+def _jpeg(xmp: bytes) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(out, "JPEG", quality=90, xmp=xmp)
+    return out.getvalue()
+
+
+def motion_photo(path, clip: bytes, *, legacy: bool = False):
+    """A motion photo as a Pixel writes it (or in the older MicroVideo form): the JPEG, then the clip."""
+    if legacy:
+        xmp = _xmp(f'GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="{len(clip)}"', [])
+    else:
+        xmp = _xmp('GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1"', [("MotionPhoto", "video/mp4", len(clip))])
+    path.write_bytes(_jpeg(xmp) + clip)
+    return path
+
+
+def _appended_clip(path) -> bytes | None:
+    """The clip a viewer finds: the file's last N bytes, N from the XMP (read here, not by the code under test)."""
+    data = path.read_bytes()
+    with Image.open(path) as image:
+        xmp = image.info.get("xmp", b"")
+    length = re.search(rb'Item:Semantic="MotionPhoto"[^>]*Item:Length="(\d+)"', xmp) or \
+        re.search(rb'GCamera:MicroVideoOffset="(\d+)"', xmp)
+    return data[-int(length[1]):] if length else None
+
+
+def _frames_and_sound(clip: bytes) -> tuple[np.ndarray, int]:
+    with av.open(io.BytesIO(clip)) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+        container.seek(0)
+        return frames, len(container.streams.audio)
+
+
+@pytest.fixture(scope="module")
+def plan(weights):
+    return make_plan(weights=weights, backend="torch", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def plan_options(weights):
+    return dict(weights=weights, backend="torch", device="cpu", quality="auto")
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["motion-photo", "micro-video"])
+def test_the_clip_is_enhanced_and_appended(tmp_path, plan, plan_options, legacy):
+    clip = _clip()
+    source = motion_photo(tmp_path / "PXL_night.MP.jpg", clip, legacy=legacy)
+    out = tmp_path / "day.MP.jpg"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan, plan_options=plan_options))
+    assert "motion photo video was enhanced too (24 frames)" in stats.motion
+    appended = _appended_clip(out)
+    assert appended is not None and appended[4:8] == b"ftyp"
+    before, _ = _frames_and_sound(clip)
+    after, sounds = _frames_and_sound(appended)
+    assert len(after) == len(before) and sounds == 1  # every frame, and its sound
+    assert after.mean() > before.mean() + 10  # enhanced as the picture is
+    with Image.open(out) as picture:
+        assert np.asarray(picture).mean() > np.asarray(Image.open(source)).mean() + 10
+        assert re.search(rb'GCamera:(MotionPhoto|MicroVideo)="1"', picture.info["xmp"])
+
+
+def test_a_png_output_says_it_holds_no_clip(tmp_path, plan, plan_options):
+    source = motion_photo(tmp_path / "PXL_night.MP.jpg", _clip(8))
+    out = tmp_path / "day.png"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan, plan_options=plan_options))
+    assert "video was not kept: a .png file cannot hold one" in stats.motion
+    with Image.open(out) as picture:
+        xmp = picture.info.get("XML:com.adobe.xmp", picture.info.get("xmp", ""))
+    xmp = xmp.encode() if isinstance(xmp, str) else xmp
+    assert b'GCamera:MotionPhoto="0"' in xmp and b'Item:Semantic="MotionPhoto"' not in xmp
+    assert b'Item:Semantic="Primary"' in xmp
+
+
+def test_a_gain_map_made_for_the_original_is_left_out_and_unlisted(tmp_path, plan):
+    """An Ultra HDR JPEG appends a gain map for its own tones; the enhanced picture is SDR and lists none."""
+    gain = io.BytesIO()
+    Image.fromarray(np.full((32, 48), 128, np.uint8)).save(gain, "JPEG")
+    xmp = _xmp('hdrgm:Version="1.0"', [("GainMap", "image/jpeg", len(gain.getvalue()))])
+    source = tmp_path / "uhdr.jpg"
+    source.write_bytes(_jpeg(xmp) + gain.getvalue())
+    out = tmp_path / "day.jpg"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert "HDR gain map was left out" in stats.motion
+    data = out.read_bytes()
+    assert data.endswith(b"\xff\xd9")  # nothing after the picture
+    with Image.open(out) as picture:
+        written = picture.info["xmp"]
+    assert b"GainMap" not in written and b"hdrgm:Version" not in written and b'Item:Semantic="Primary"' in written
+
+
+def test_a_listed_clip_that_is_not_there_is_unlisted(tmp_path, plan):
+    source = tmp_path / "cut.MP.jpg"  # a motion photo whose clip a tool cut off
+    source.write_bytes(_jpeg(_xmp('GCamera:MotionPhoto="1"', [("MotionPhoto", "video/mp4", 5000)])))
+    out = tmp_path / "day.jpg"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert "not in the file" in stats.motion
+    with Image.open(out) as picture:
+        assert b'GCamera:MotionPhoto="0"' in picture.info["xmp"]
+    assert _appended_clip(out) is None
+
+
+def test_an_mpf_files_other_pictures_are_named(tmp_path, plan):
+    source = tmp_path / "stereo.jpg"
+    left, right = (Image.fromarray(dark_frames(1, 64, 48)[0]) for _ in range(2))
+    left.save(source, "MPO", save_all=True, append_images=[right])
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.jpg", plan=plan))
+    assert "1 other picture stored after it" in stats.motion
+
+
+def test_the_command_line_says_the_clip_was_enhanced(tmp_path, weights, cli):
+    source = motion_photo(tmp_path / "PXL_night.MP.jpg", _clip(8))
+    out = tmp_path / "day.jpg"
+    result = cli(source, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "its motion photo video was enhanced too (8 frames)" in result.stderr
+    assert _appended_clip(out)[4:8] == b"ftyp"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
