@@ -117,6 +117,16 @@ def test_the_clip_is_enhanced_and_appended(tmp_path, plan, plan_options, legacy)
         assert re.search(rb'GCamera:(MotionPhoto|MicroVideo)="1"', picture.info["xmp"])
 
 
+def test_a_clip_followed_by_unlisted_data_is_found(tmp_path, plan, plan_options):
+    """A Samsung file keeps its own records after the clip, which the XMP's directory does not list."""
+    clip = _clip(8)
+    source = motion_photo(tmp_path / "20261130_221000.jpg", clip)
+    source.write_bytes(source.read_bytes() + b"SEFH" + bytes(200) + b"SEFT")
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.jpg", plan=plan, plan_options=plan_options))
+    assert "enhanced too (8 frames)" in stats.motion
+    assert len(_frames_and_sound(_appended_clip(tmp_path / "day.jpg"))[0]) == 8
+
+
 def test_a_png_output_says_it_holds_no_clip(tmp_path, plan, plan_options):
     source = motion_photo(tmp_path / "PXL_night.MP.jpg", _clip(8))
     out = tmp_path / "day.png"
@@ -151,7 +161,7 @@ def test_a_listed_clip_that_is_not_there_is_unlisted(tmp_path, plan):
     source.write_bytes(_jpeg(_xmp('GCamera:MotionPhoto="1"', [("MotionPhoto", "video/mp4", 5000)])))
     out = tmp_path / "day.jpg"
     stats = enhance_photo(PhotoConfig(source, out, plan=plan))
-    assert "not in the file" in stats.motion
+    assert "could not be found in the file" in stats.motion
     with Image.open(out) as picture:
         assert b'GCamera:MotionPhoto="0"' in picture.info["xmp"]
     assert _appended_clip(out) is None

@@ -39,7 +39,7 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
     left = "; ".join(f"the {what} was left out: it was made for the original's tones" for what in
                      (_describe(semantic) for semantic in trailer.left_out))
     if trailer.video is None:
-        note = "its XMP named a motion photo video that is not in the file; the picture alone was kept" \
+        note = "its XMP named a motion photo video that could not be found in the file; the picture alone was kept" \
             if trailer.left_out == () else left
         return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", note)
     if output.suffix.lower() not in (".jpg", ".jpeg"):

@@ -88,19 +88,33 @@ def read_trailer(path: Path, xmp: bytes | None) -> Trailer | None:
             break
         after += item.length + item.padding
     if video is not None and video[0].length:
-        end = len(data) - video[1]
-        clip = data[end - video[0].length:end]
-        mime = video[0].mime or "video/mp4"
+        length, end, mime = video[0].length, len(data) - video[1], video[0].mime or "video/mp4"
     else:
         legacy = _LEGACY_OFFSET.search(xmp)
-        clip = data[len(data) - int(legacy[1]):] if legacy and int(legacy[1]) else b""
-        mime = "video/mp4"
-    return Trailer(clip if _is_iso_media(clip) else None, mime, left_out)
+        length, end, mime = (int(legacy[1]) if legacy else 0), len(data), "video/mp4"
+    return Trailer(_clip(data, length, end), mime, left_out)
+
+
+def _clip(data: bytes, length: int, end: int) -> bytes | None:
+    """The ``length`` bytes of the clip that ends at ``end`` in ``data``; where no MP4 starts there (a Samsung file
+    keeps more data after its clip, unlisted), the last MP4 start ('ftyp') from which ``length`` bytes fit."""
+    if length <= 16:
+        return None
+    clip = data[end - length:end]
+    if _is_iso_media(clip):
+        return clip
+    at = data.rfind(b"ftyp")
+    while at >= 4:
+        clip = data[at - 4:at - 4 + length]
+        if len(clip) == length and _is_iso_media(clip):
+            return clip
+        at = data.rfind(b"ftyp", 0, at)
+    return None
 
 
 def _is_iso_media(clip: bytes) -> bool:
-    """Whether ``clip`` starts as an MP4 or QuickTime file does (a box, then 'ftyp')."""
-    return len(clip) > 16 and clip[4:8] == b"ftyp"
+    """Whether ``clip`` starts as an MP4 or QuickTime file does (a box of 8 to 255 bytes, then 'ftyp')."""
+    return len(clip) > 16 and clip[4:8] == b"ftyp" and 8 <= int.from_bytes(clip[:4], "big") < 256
 
 
 def rewrite_xmp(xmp: bytes, video_length: int | None) -> bytes:
