@@ -1,5 +1,6 @@
 """End to end through the real CLI: PyAV-made clips in, files checked with PyAV."""
 
+import struct
 from fractions import Fraction
 
 import av
@@ -16,7 +17,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
-from tests.media import chaptered_clip, make_clip, read_video
+from tests.media import chaptered_clip, dark_frames, make_clip, read_video
 
 TB = Fraction(1, 90000)
 VFR_PTS = [0, 3000, 4500, 9000, 12000, 13500, 18000, 21000, 22500, 27000, 30000, 31500, 36000]
@@ -221,8 +222,8 @@ def test_the_encoder_queue_holds_one_item_per_batch_with_its_audio(vfr_clip, wei
 
 def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tmp_path, cli):
     """A 10-bit PQ (HDR10-tagged) clip: by default converted to SDR BT.709 and written as 8-bit BT.709, with a
-    note; with --hdr keep enhanced in its coded values, its tags kept, with notes on that and on 10-bit H.264
-    not playing everywhere. x265 into .mp4 gets the hvc1 tag QuickTime needs."""
+    note; with --hdr keep enhanced in its coded values, its tags kept, as 10-bit HEVC (10-bit H.264, written before,
+    plays almost nowhere), with notes on both. x265 into .mp4 gets the hvc1 tag QuickTime needs."""
     pq = {"colorspace": 9, "color_range": 1, "color_primaries": 9, "color_trc": 16}
     clip = make_clip(tmp_path / "hdr.mkv", width=64, height=48, frames=6, pix_fmt="yuv420p10le", color=pq)
     sdr_out, kept_out = tmp_path / "sdr.mp4", tmp_path / "kept.mp4"
@@ -239,7 +240,10 @@ def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tm
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr_lines if ": note: " in line]
     assert any("HDR (PQ)" in line and "--hdr keep" in line for line in notes), result.stderr
-    assert any("yuv420p10le" in line and "--pix-fmt yuv420p" in line for line in notes), result.stderr
+    assert any("encoded with libx265: HDR is kept" in line for line in notes), result.stderr
+    with av.open(str(kept_out)) as container:
+        video = container.streams.video[0].codec_context
+        assert (video.name, video.pix_fmt, container.streams.video[0].codec_tag) == ("hevc", "yuv420p10le", "hvc1")
     kept = read_video(kept_out)
     assert len(kept["times"]) == 6 and all(kept[key] == value for key, value in pq.items())
     # PQ code values read as SDR are brighter than the same light shown on SDR: the two paths differ
@@ -253,6 +257,54 @@ def test_hdr_is_converted_to_sdr_or_kept_and_hevc_mp4_plays_on_apple(weights, tm
     with av.open(str(hevc)) as container:
         assert container.streams.video[0].codec_tag == "hvc1"
         assert sum(1 for _ in container.decode(video=0)) == 6
+
+
+def _hdr10_clip(path, frames: int = 4):
+    """A 10-bit PQ HEVC clip with HDR10's static metadata, as a camera or a grading tool writes it."""
+    params = ("master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50):"
+              "max-cll=1000,400:log-level=error")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx265", rate=25, options={"x265-params": params})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
+        ctx = stream.codec_context
+        ctx.colorspace, ctx.color_range, ctx.color_primaries, ctx.color_trc = 9, 1, 9, 16
+        for i, rgb in enumerate(dark_frames(frames, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p10le")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def _light_levels(path) -> tuple[int, int] | None:
+    """(MaxCLL, MaxFALL) of the first frame's side data, read from FFmpeg's struct (two unsigned int32)."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+    found = [bytes(d) for d in frame.side_data if d.type == av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL]
+    return struct.unpack_from("=II", found[0]) if found else None
+
+
+def test_hdr10_metadata_is_kept_with_hdr_keep(weights, tmp_path, cli):
+    """HDR10's mastering display and light levels were dropped with --hdr keep (PyAV cannot attach them to the
+    frames): a TV then tone-mapped the picture for a master it did not have. libx265 is given them."""
+    clip = _hdr10_clip(tmp_path / "graded.mp4")
+    assert _light_levels(clip) == (1000, 400)
+    out = tmp_path / "kept.mkv"
+    result = cli(clip, "-o", out, "--weights", weights, "--hdr", "keep")
+    assert result.returncode == 0, result.stderr
+    assert _light_levels(out) == (1000, 400)
+    with av.open(str(out)) as container:
+        frame = next(container.decode(video=0))
+    kinds = [d.type for d in frame.side_data]
+    assert av.sidedata.sidedata.Type.MASTERING_DISPLAY_METADATA in kinds
+    h264 = tmp_path / "kept_h264.mp4"
+    result = cli(clip, "-o", h264, "--weights", weights, "--hdr", "keep", "--codec", "libx264")
+    assert result.returncode == 0, result.stderr
+    assert _light_levels(h264) is None
+    assert any("HDR10 metadata (mastering display 1000/0.005 cd/m2, MaxCLL 1000, MaxFALL 400) was not kept"
+               in line for line in result.stderr_lines), result.stderr
+    result = cli(clip, "-o", tmp_path / "sdr.mp4", "--weights", weights)  # converted to SDR: nothing to say of it
+    assert result.returncode == 0 and "HDR10 metadata" not in result.stderr, result.stderr
 
 
 def _anamorphic_chaptered_clip(path, frames=50):

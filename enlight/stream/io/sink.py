@@ -37,6 +37,7 @@ from enlight.stream.io.frames import (
     rgb_to_frame,
 )
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
+from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
@@ -62,6 +63,7 @@ _SPEED_PRESET_CODECS = ("libx264", "libx265")
 
 
 CODEC_AUTO = "auto"
+HDR_CODEC = "libx265"  # ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``)
 _QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that keep its banner off the terminal
 
 
@@ -190,11 +192,16 @@ def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) 
 
 def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
     """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
-    ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha)."""
+    ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha), and on
+    HDR written as HDR (``--hdr keep``) takes libx265 where ``muxer`` takes it: HEVC is how HDR10 and HLG video
+    plays on TVs, phones and browsers, and libx265 carries HDR10's metadata (``enlight.stream.io.hdr_static``);
+    10-bit H.264 plays almost nowhere."""
     if name == CODEC_AUTO and info.alpha:
         for codec in alpha_encoders(info.codec, muxer):
             if _fit(muxer, codec) == 2:
                 return codec, None
+    if name == CODEC_AUTO and info.color.hdr is not None and _fit(muxer, HDR_CODEC) == 2:
+        return HDR_CODEC, f"encoded with {HDR_CODEC}: HDR is kept (--hdr keep) as HEVC, as players expect it"
     return choose_codec(name, muxer, kind)
 
 
@@ -773,7 +780,8 @@ class VideoSink:
         color = self.output_color
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
-        options = encoder_options(codec, encoder)
+        options, lost = with_static(codec.name, encoder_options(codec, encoder), info.hdr_static)
+        self.notes += lost
         if codec.name == "libwebp_anim":
             options["quality"] = WEBP_QUALITY
         if codec.name == "libvpx" and has_alpha(self.pix_fmt):

@@ -36,6 +36,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.covers import Cover, cover_streams, read_covers
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
+from enlight.stream.io.hdr_static import HdrStatic, read_hdr_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 
@@ -82,6 +83,7 @@ class VideoInfo:
     tags: tuple[tuple[str, str], ...] = ()  # the stream's own tags (language, title, handler), ``stream_tags``
     disposition: int = 0  # the stream's flags (default, forced, ...), FFmpeg's AV_DISPOSITION bits
     alpha: bool = False  # the frames carry an alpha channel (``enlight.stream.io.alpha``)
+    hdr_static: HdrStatic | None = None  # HDR10's mastering display and light levels, kept with ``--hdr keep``
 
 
 @dataclass(frozen=True)
@@ -225,8 +227,7 @@ class VideoSource:
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
         self.info = VideoInfo(
-            width=first.width,
-            height=first.height,
+            width=first.width, height=first.height,
             time_base=stream.time_base or Fraction(1, 90000),
             average_rate=Fraction(rate),
             frame_count=_frame_count(stream, self.container, rate),
@@ -240,6 +241,7 @@ class VideoSource:
             tags=stream_tags(stream),
             disposition=int(stream.disposition),
             alpha=has_alpha(first.format.name),
+            hdr_static=read_hdr_static(first) if self.color.hdr is not None and not self.to_sdr else None,
         )
 
     def chapters(self, max_frames: int | None = None) -> list[dict]:
