@@ -144,3 +144,24 @@ def test_exiftool_finds_nothing_non_standard(tmp_path, plan):
     enhance_photo(PhotoConfig(_camera_jpeg(tmp_path / "dusk.jpg"), out, plan=plan))
     report = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(out)], capture_output=True, text=True)
     assert "Non-standard format" not in report.stdout and "Bad" not in report.stdout, report.stdout
+
+
+def test_the_picture_size_in_the_exif_is_the_upright_one(tmp_path, plan):
+    """A phone's portrait shot is stored on its side with orientation 6; written upright, its EXIF still said
+    PixelXDimension 96, PixelYDimension 64 for a 64x96 picture. A file without them gets none."""
+    image = Image.fromarray(dark_frames(1, 96, 64)[0])  # 96 wide, 64 high as stored
+    exif = image.getexif()
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769).update({0xA002: 96, 0xA003: 64})
+    source = tmp_path / "portrait.jpg"
+    image.save(source, "JPEG", exif=exif.tobytes())
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        assert result.size == (64, 96)
+        sizes = result.getexif().get_ifd(0x8769)
+        assert (sizes.get(0xA002), sizes.get(0xA003)) == (64, 96)
+    plain = tmp_path / "plain.jpg"
+    enhance_photo(PhotoConfig(_camera_jpeg(tmp_path / "dusk.jpg"), plain, plan=plan))
+    with Image.open(plain) as result:
+        assert 0xA002 not in result.getexif().get_ifd(0x8769)

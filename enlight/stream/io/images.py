@@ -54,6 +54,7 @@ _ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
+_EXIF_IFD_POINTER, _PIXEL_X, _PIXEL_Y = 0x8769, 0xA002, 0xA003  # the Exif IFD; PixelXDimension, PixelYDimension
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 
@@ -226,6 +227,7 @@ def read_photo(path: Path) -> Photo:
         rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if _ORIENTATION in exif:
         exif[_ORIENTATION] = 1
+    _picture_size(exif, rgb.shape[1], rgb.shape[0])
     for tag in (*_LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
         exif.pop(tag, None)
     return Photo(
@@ -242,6 +244,15 @@ def read_photo(path: Path) -> Photo:
         annotations=annotations,
         thumbnail=thumbnail,
     )
+
+
+def _picture_size(exif, width: int, height: int) -> None:
+    """The Exif IFD's PixelXDimension and PixelYDimension, where it has them, set to the picture as written: upright
+    (a phone's portrait shot said 4032x3024 after it was turned to 3024x4032, and tools that trust them showed it
+    squeezed or cropped its preview)."""
+    sizes = exif.get_ifd(_EXIF_IFD_POINTER) if _EXIF_IFD_POINTER in exif else {}
+    if _PIXEL_X in sizes or _PIXEL_Y in sizes:
+        sizes[_PIXEL_X], sizes[_PIXEL_Y] = width, height
 
 
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element
