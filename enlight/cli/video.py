@@ -364,6 +364,15 @@ def _check_names(args) -> tuple:
     return source, output
 
 
+def _sidecars(source, output, overwrite: bool) -> list[str]:
+    """A file's subtitle files copied beside its enhanced file (``enlight.stream.io.sidecars``); their notes."""
+    if not (source.is_file and output.is_file):
+        return []
+    from enlight.stream.io.sidecars import copy_sidecars
+
+    return copy_sidecars(Path(source.url), Path(output.text), overwrite=overwrite)
+
+
 def _enhance(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.camera is not None:
@@ -409,8 +418,9 @@ def _enhance(argv: list[str]) -> int:
         where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
         print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)
         return interrupted_exit()
+    notes = [*stats.notes, *_sidecars(source, output, args.force)]
     if not args.quiet:
-        for note in stats.notes:
+        for note in notes:
             print(f"{PROG}: note: {note}", file=sys.stderr)
         why = f"{plan.auto.why}; " if plan.auto is not None else ""
         print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)

@@ -34,6 +34,7 @@ from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_vid
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo
+from enlight.stream.io.sidecars import copy_sidecars, sidecars
 from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
 
@@ -75,6 +76,7 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
     for root, dirs, files in os.walk(in_dir):
         hidden_folders += sum(d.startswith(".") for d in dirs)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != out_resolved)
+        carried = {p.name for name in files if is_video(Path(root, name)) for p in sidecars(Path(root, name), files)}
         for name in sorted(files):
             path = Path(root, name)
             if name.startswith("."):
@@ -82,7 +84,7 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
             elif is_video(path) or is_photo(path):
                 out = out_dir / path.relative_to(in_dir)
                 pairs.append((path, out.with_name(out.name + ".mp4") if path.suffix.lower() in MP4_FOR else out))
-            else:
+            elif name not in carried:  # a video's subtitle file goes with it (``copy_sidecars``)
                 ignored += 1
     return pairs, Ignored(ignored, hidden_files, hidden_folders)
 
@@ -205,7 +207,8 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
             files.append(_File(src, out, tasks, folder=folder, overwrite=overwrite))
         else:
             kind = "video" if is_video(src) else "photo"
-            files.append(_File(src, out, [Task(next_id, kind, str(src), str(out), frames, overwrite=overwrite)]))
+            files.append(_File(src, out, [Task(next_id, kind, str(src), str(out), frames, overwrite=overwrite)],
+                               overwrite=overwrite))
         next_id += len(files[-1].tasks)
     return files
 
@@ -341,7 +344,9 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
                 status, why = "failed", str(exc)
         shutil.rmtree(item.folder, ignore_errors=True)
     manifest.record(item.input, item.output, status, reason=why, frames=frames)
-    notes = tuple(dict.fromkeys([*(note for o in outcomes for note in o.notes), *joined]))  # once each
+    carried = copy_sidecars(item.input, item.output, overwrite=item.overwrite) \
+        if status != "failed" and is_video(item.input) else []
+    notes = tuple(dict.fromkeys([*(note for o in outcomes for note in o.notes), *joined, *carried]))  # once each
     return Row(item.input, item.output, status, frames, wall, why, notes)
 
 
