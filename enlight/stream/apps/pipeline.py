@@ -330,7 +330,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
         encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
         sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
                          metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
-                         attachments=source.attachments, covers=source.covers)
+                         attachments=source.attachments, covers=source.covers, spherical=source.spherical)
         writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         writer.start()
         total = source.info.frame_count

@@ -46,6 +46,7 @@ from enlight.stream.io.sink import (
     resolve_preset,
 )
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
+from enlight.stream.io.spherical import add_spherical, read_spherical
 from enlight.stream.io.temporary import temporary_path
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
@@ -257,6 +258,19 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
+def _spherical(source: Path, joined: Path, kind: str) -> list[str]:
+    """The source's 360 projection put into the ``joined`` file where it is an MP4 or MOV (``add_spherical``); a note
+    where it is not."""
+    spherical = read_spherical(source)
+    if spherical is None:
+        return []
+    with av.open(str(joined)) as container:
+        muxer = container.format.name
+    if muxer.startswith("mov") and add_spherical(joined, spherical):
+        return []
+    return [f"the 360 projection was not kept: a {kind} output is not given it here (an .mp4 or .mov output keeps it)"]
+
+
 def join_segments(source: Path, parts: list[Path], output: Path, starts: list[int | None], *,
                   overwrite: bool = False) -> tuple[str, ...]:
     """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video),
@@ -296,6 +310,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     else:
                         out.mux(others.packets(packet))
                 out.mux(others.flush())
+        notes += _spherical(source, tmp, output.suffix)
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, output)

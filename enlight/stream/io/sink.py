@@ -40,6 +40,7 @@ from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
+from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
@@ -668,7 +669,8 @@ class VideoSink:
     ``abort()`` (delete); the target path is touched only by ``finish()``. ``path`` may be a
     stream ``Location`` (URL or stdout), written directly and only closed by all three. ``metadata`` (the
     source's container tags), ``chapters`` (as ``InputContainer.chapters()`` gives them), ``attachments``
-    (``copy_attachments``) and ``covers`` (``enlight.stream.io.covers``) are copied; a data stream the output
+    (``copy_attachments``), ``covers`` (``enlight.stream.io.covers``) and a 360 projection (``spherical``,
+    MP4 and MOV; ``enlight.stream.io.spherical``) are copied; a data stream the output
     cannot hold is left out with a note, and so are chapters and the start timecode where the output's kind of
     file drops them (``marks_not_kept``: .ts, .avi).
     """
@@ -684,6 +686,7 @@ class VideoSink:
         chapters: Sequence[dict] = (),
         attachments: Sequence[av.stream.Stream] = (),
         covers: Sequence[Cover] = (),
+        spherical: Spherical | None = None,
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -712,6 +715,11 @@ class VideoSink:
             self.abort()
             raise
         self._last_pts: int | None = None
+        self._spherical = spherical if self.container.format.name in MP4_MUXERS else None
+        if spherical is not None and self._spherical is None:
+            kind = self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
+            self.notes.append(f"the 360 projection was not kept: a {kind} output is not given it here (an .mp4 or "
+                              ".mov output keeps it)")
 
     def _upright(self) -> list[Turn | Widen]:
         """What makes the frames look as players show them where the output cannot say how (``upright``): the turn
@@ -930,6 +938,8 @@ class VideoSink:
             except av.error.FFmpegError as exc:  # the disk filled, or the muxer refused something only at the end
                 raise EnlightError(disk_full(exc) or f"cannot finish writing {self.path.name}: {reason(exc)}; a "
                                    ".mkv output takes more kinds of streams") from None
+            if self._spherical is not None:
+                add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
             if self.path.exists() and not overwrite:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)

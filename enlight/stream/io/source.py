@@ -39,6 +39,7 @@ from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import HdrStatic, read_hdr_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
+from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
@@ -195,7 +196,7 @@ class VideoSource:
         self._alpha_decoder = side_alpha_decoder(self.video_stream)  # VP8/VP9 alpha: libvpx reads it
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
-        self.covers = _covers(self.container, self.path)
+        self.covers, self.spherical = _read_aside(self.container, self.path)
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
@@ -660,10 +661,14 @@ def _timecode(container, video) -> str | None:
     return None
 
 
-def _covers(container, path: Path | str) -> list[Cover]:
-    """The cover pictures of a file input, read aside from a second opening of it (``read_covers``); a stream
-    input (a URL, stdin) cannot be read twice: [] (``_stream_notes`` names them)."""
-    return read_covers(path) if cover_streams(container) and isinstance(path, Path) else []
+def _read_aside(container, path: Path | str) -> tuple[list[Cover], Spherical | None]:
+    """What of a file input is read aside from a second opening of it: its cover pictures (``read_covers``) and,
+    for an MP4 or MOV file, its 360 projection (``read_spherical``). A stream input (a URL, stdin) cannot be read
+    twice: nothing (``_stream_notes`` names its cover pictures)."""
+    if not isinstance(path, Path):
+        return [], None
+    covers = read_covers(path) if cover_streams(container) else []
+    return covers, read_spherical(path) if container.format.name.startswith("mov") else None
 
 
 def _stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
