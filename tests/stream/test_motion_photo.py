@@ -183,3 +183,18 @@ def test_the_command_line_says_the_clip_was_enhanced(tmp_path, weights, cli):
     assert "its motion photo video was enhanced too (8 frames)" in result.stderr
     assert _appended_clip(out)[4:8] == b"ftyp"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_a_heic_motion_photo_says_it_lost_its_clip(tmp_path, plan):
+    """A Samsung HEIC motion photo keeps its clip inside the HEIF file, which is not carried; its XMP said it was."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    source = tmp_path / "20261130.heic"
+    xmp = _xmp('GCamera:MotionPhoto="1"', [("MotionPhoto", "video/mp4", 5000)])
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "HEIF", xmp=xmp)
+    out = tmp_path / "day.heic"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert "not a HEIF one" in stats.motion
+    with Image.open(out) as picture:
+        written = picture.info.get("xmp") or b""
+    assert b'GCamera:MotionPhoto="0"' in written and b'Item:Semantic="MotionPhoto"' not in written
