@@ -303,6 +303,12 @@ def test_hdr10_metadata_is_kept_with_hdr_keep(weights, tmp_path, cli):
     assert _light_levels(h264) is None
     assert any("HDR10 metadata (mastering display 1000/0.005 cd/m2, MaxCLL 1000, MaxFALL 400) was not kept"
                in line for line in result.stderr_lines), result.stderr
+    webm = tmp_path / "kept.webm"  # this FFmpeg's VP9 has no 10 bits: AV1, given them too
+    result = cli(clip, "-o", webm, "--weights", weights, "--hdr", "keep")
+    assert result.returncode == 0, result.stderr
+    assert any("encoded with libsvtav1" in line for line in result.stderr_lines), result.stderr
+    assert "Svt[" not in result.stderr  # its banner, printed by the trial that found the .webm takes it
+    assert _light_levels(webm) == (1000, 400)
     result = cli(clip, "-o", tmp_path / "sdr.mp4", "--weights", weights)  # converted to SDR: nothing to say of it
     assert result.returncode == 0 and "HDR10 metadata" not in result.stderr, result.stderr
 

@@ -2,8 +2,8 @@
 luminance range) and the content light levels (CTA-861.3: MaxCLL, MaxFALL). An HDR10 source states them with its
 frames (FFmpeg's frame side data); a player or TV tone-maps the picture to its own screen from them, and without
 them assumes a 1000- or 4000-nit master. PyAV cannot attach side data to the frames it encodes, so they are
-handed to the encoder as its own options: libx265's ``master-display`` and ``max-cll`` (``x265_params``); other
-encoders get a note.
+handed to the encoder as its own options: libx265's ``master-display`` and ``max-cll`` (``x265_params``), SVT-AV1's
+``mastering-display`` and ``content-light`` (``svtav1_params``); other encoders get a note.
 
 FFmpeg's structures, read from the side data's bytes: AVMasteringDisplayMetadata is display_primaries[3][2]
 (R, G, B; x, y), white_point[2], min_luminance, max_luminance (each an AVRational: two int32), then
@@ -78,15 +78,32 @@ def x265_params(static: HdrStatic) -> str:
     return ":".join(parts)
 
 
+def svtav1_params(static: HdrStatic) -> str:
+    """SVT-AV1's options for ``static``: 'mastering-display=G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min):content-light=CLL,FALL'
+    (the parts stated), as decimal chromaticities and cd/m2."""
+    parts = []
+    if static.primaries and static.white and static.luminance:
+        xy = "".join(f"{name}({float(x):.5f},{float(y):.5f})"
+                     for name, (x, y) in zip(("G", "B", "R", "WP"), (*static.primaries, static.white), strict=True))
+        parts.append(f"mastering-display={xy}L({float(static.luminance[0]):.4f},{float(static.luminance[1]):.4f})")
+    if static.light:
+        parts.append(f"content-light={static.light[0]},{static.light[1]}")
+    return ":".join(parts)
+
+
+_PARAMS = {"libx265": ("x265-params", x265_params), "libsvtav1": ("svtav1-params", svtav1_params)}
+
+
 def with_static(codec: str, options: dict[str, str], static: HdrStatic | None) -> tuple[dict[str, str], list[str]]:
-    """(``codec``'s encoder options with ``static`` added where it takes them: libx265; a note where it does not)."""
+    """(``codec``'s encoder options with ``static`` added where it takes them: libx265, libsvtav1; a note where it
+    does not)."""
     if static is None:
         return options, []
-    if codec != "libx265":
+    if codec not in _PARAMS:
         return options, [f"the HDR10 metadata ({static.describe()}) was not kept: {codec} is not given it here "
-                         "(--codec libx265 in an .mp4, .mkv or .mov output keeps it)"]
-    params = ":".join(filter(None, (options.get("x265-params"), x265_params(static))))
-    return {**options, "x265-params": params}, []
+                         "(--codec libx265, or libsvtav1 in a .webm, keeps it)"]
+    key, params = _PARAMS[codec]
+    return {**options, key: ":".join(filter(None, (options.get(key), params(static))))}, []
 
 
-__all__ = ["HdrStatic", "read_hdr_static", "with_static", "x265_params"]
+__all__ = ["HdrStatic", "read_hdr_static", "svtav1_params", "with_static", "x265_params"]

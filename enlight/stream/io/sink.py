@@ -64,7 +64,9 @@ _SPEED_PRESET_CODECS = ("libx264", "libx265")
 
 
 CODEC_AUTO = "auto"
-HDR_CODEC = "libx265"  # ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``)
+# ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``), the first the output takes:
+# this FFmpeg's libvpx has no 10-bit VP9, so a .webm gets AV1
+HDR_CODECS = (("libx265", "HEVC"), ("libsvtav1", "AV1"))
 _QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that keep its banner off the terminal
 
 
@@ -131,6 +133,7 @@ def _fit(muxer: str, codec: str) -> int:
     """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
     1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
     errors = (ValueError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    _quiet_svt(codec)
     trial = av.open(io.BytesIO(), "w", format=muxer)
     try:
         stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
@@ -194,15 +197,16 @@ def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) 
 def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
     """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
     ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha), and on
-    HDR written as HDR (``--hdr keep``) takes libx265 where ``muxer`` takes it: HEVC is how HDR10 and HLG video
-    plays on TVs, phones and browsers, and libx265 carries HDR10's metadata (``enlight.stream.io.hdr_static``);
-    10-bit H.264 plays almost nowhere."""
+    HDR written as HDR (``--hdr keep``) takes the first of ``HDR_CODECS`` that ``muxer`` takes: HEVC (or AV1) is
+    how HDR10 and HLG video plays on TVs, phones and browsers, and both encoders carry HDR10's metadata
+    (``enlight.stream.io.hdr_static``); 10-bit H.264 plays almost nowhere."""
     if name == CODEC_AUTO and info.alpha:
         for codec in alpha_encoders(info.codec, muxer):
             if _fit(muxer, codec) == 2:
                 return codec, None
-    if name == CODEC_AUTO and info.color.hdr is not None and _fit(muxer, HDR_CODEC) == 2:
-        return HDR_CODEC, f"encoded with {HDR_CODEC}: HDR is kept (--hdr keep) as HEVC, as players expect it"
+    for codec, what in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
+        if _fit(muxer, codec) == 2:
+            return codec, f"encoded with {codec}: HDR is kept (--hdr keep) as 10-bit {what}, as players expect it"
     return choose_codec(name, muxer, kind)
 
 
@@ -648,6 +652,8 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
         if codec.name == "libvpx-vp9":
             options["b"] = "0"
     preset = resolve_preset(encoder, speed=False).preset
+    if codec.name == "libsvtav1" and encoder.codec == CODEC_AUTO and preset in X26X_PRESETS:
+        preset = None  # --codec auto chose SVT-AV1 (HDR into .webm): x264's preset name is not its own
     if codec.name == "libsvtav1":
         preset = _svtav1_preset(preset)
     elif codec.name in _PRESET_CODECS:
@@ -655,9 +661,15 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
     if preset and codec.name in _PRESET_CODECS:
         options["preset"] = preset
     options |= _QUIET.get(codec.name, {})
-    if codec.name == "libsvtav1":  # SVT-AV1 prints ~30 lines of banner and notes; its level is an environment
-        os.environ.setdefault("SVT_LOG", "1")  # variable read when the encoder opens: errors only
+    _quiet_svt(codec.name)
     return options
+
+
+def _quiet_svt(codec: str) -> None:
+    """SVT-AV1 prints ~30 lines of banner and notes; its level is an environment variable read when the encoder
+    opens (the trials of ``_fit`` included): errors only."""
+    if codec == "libsvtav1":
+        os.environ.setdefault("SVT_LOG", "1")
 
 
 class VideoSink:
