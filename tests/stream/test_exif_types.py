@@ -165,3 +165,59 @@ def test_the_picture_size_in_the_exif_is_the_upright_one(tmp_path, plan):
     enhance_photo(PhotoConfig(_camera_jpeg(tmp_path / "dusk.jpg"), plain, plan=plan))
     with Image.open(plain) as result:
         assert 0xA002 not in result.getexif().get_ifd(0x8769)
+
+
+def _maker_note_exif(note: bytes, note_value_at: int | None) -> tuple[bytes, int]:
+    """EXIF whose IFD0 holds a tag the photo path drops (ImageWidth: the picture's layout), so that the maker note
+    moves when it is written again; ``note`` goes at the returned TIFF offset, and where ``note_value_at`` is given
+    its first entry's value offset is set to that offset plus it (absolute, as Canon's are)."""
+    exif_at = 8 + 2 + 12 * 3 + 4 + 6
+    note_at = exif_at + 2 + 12 + 4
+    if note_value_at is not None:
+        note = note[:10] + struct.pack("<I", note_at + note_value_at) + note[14:]
+    ifd0 = (struct.pack("<H", 3) + struct.pack("<HHII", 0x010F, ASCII, 6, exif_at - 6)
+            + struct.pack("<HHII", 0x0100, LONG, 1, 96) + struct.pack("<HHII", 0x8769, LONG, 1, exif_at)
+            + struct.pack("<I", 0) + b"Canon\0")
+    exif = struct.pack("<H", 1) + struct.pack("<HHII", 0x927C, UNDEFINED, len(note), note_at) + struct.pack("<I", 0)
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + ifd0 + exif + note, note_at
+
+
+def _note_and_value(path) -> tuple[bytes, bytes]:
+    """(the maker note's bytes, the 20 bytes its first entry's offset points at, from the TIFF header)."""
+    with Image.open(path) as image:
+        tiff = image.info["exif"][6:]
+    fields = walk(tiff)
+    note = fields["exif"][0x927C][1]
+    at = tiff.index(note)
+    return note, tiff[struct.unpack_from("<I", tiff, at + 10)[0]:][:20]
+
+
+def test_a_canon_maker_note_still_finds_its_values(tmp_path, plan):
+    """A Canon maker note is an IFD whose values are found by offsets from the TIFF header: written at another
+    place, its lens and body fields pointed at other bytes."""
+    text = b"Canon EOS R6 night\0\0"
+    note = struct.pack("<H", 1) + struct.pack("<HHII", 0x0006, ASCII, 20, 0) + struct.pack("<I", 0) + text
+    raw, note_at = _maker_note_exif(note, 18)
+    source = tmp_path / "IMG_0001.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=raw)
+    assert _note_and_value(source)[1] == text
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        moved = result.info["exif"][6:].index(b"Canon EOS R6 night") - 18
+    assert moved != note_at  # the test means something: the maker note did move
+    assert _note_and_value(out)[1] == text
+
+
+def test_a_maker_note_with_its_own_header_is_left_as_it_was(tmp_path, plan):
+    """Nikon's maker note carries its own TIFF header: its offsets count from there and it moves whole."""
+    inner = b"MM\0\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) + struct.pack(">HHII", 0x0002, 3, 2, 0) \
+        + struct.pack(">I", 0)
+    note = b"Nikon\0\x02\x10\0\0" + inner
+    raw, _ = _maker_note_exif(note, None)
+    source = tmp_path / "DSC_0001.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=raw)
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        assert note in result.info["exif"]

@@ -41,7 +41,7 @@ from enlight.stream.io.annotations import (
     tiff_exif,
 )
 from enlight.stream.io.exif_thumbnail import thumbnail_side, with_thumbnail
-from enlight.stream.io.exif_types import for_tiff, standard_types
+from enlight.stream.io.exif_types import for_tiff, keep_maker_note, standard_types
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
@@ -205,6 +205,7 @@ def read_photo(path: Path) -> Photo:
         with Image.open(path) as image:
             orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)  # as stored: read before load()
             thumbnail = thumbnail_side(image)
+            raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
             image.load()
             exif = image.getexif()
             # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
@@ -236,7 +237,7 @@ def read_photo(path: Path) -> Photo:
         alpha=alpha,
         grey=grey,
         icc=icc,
-        exif=standard_types(exif.tobytes()) if len(exif) else None,  # Pillow types UNDEFINED fields BYTE
+        exif=keep_maker_note(standard_types(exif.tobytes()), raw_exif) if len(exif) else None,
         format=fmt,
         xmp=xmp,
         pages=pages,
