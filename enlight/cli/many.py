@@ -147,15 +147,19 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
     first video."""
     from enlight.stream.io.images import is_photo
+    from enlight.stream.io.locations import is_sequence
 
     source = Path(args.input)
     folder = source.is_dir() or is_list(source)
-    photo = not folder and is_photo(source) and is_photo(Path(args.output))
+    photo = not folder and not is_sequence(args.input) and is_photo(source) and is_photo(Path(args.output))
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None
     if photo and parallel:
         raise EnlightError("--segments, --jobs and --ray are for videos and folders; a photo is enhanced in one run")
+    if parallel and is_sequence(args.input):
+        raise EnlightError("--segments, --jobs and --ray are for video files and folders; an image sequence is "
+                           "enhanced in one run")
     from enlight.stream.io.checks import UNJOINABLE
 
     if (args.segments or 0) > 1 and not folder and Path(args.output).suffix.lower() in UNJOINABLE:

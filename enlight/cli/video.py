@@ -96,8 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, photo (.jpg .png .tif .webp .avif .heic .bmp), folder of either, URL "
-                        "(rtsp://, http(s)://, udp://, tcp://, srt://) or - for stdin")
+                        help="video file, photo (.jpg .png .tif .webp .avif .heic .bmp), folder of either, image "
+                        "sequence (night_%%04d.jpg: one video, at --fps), URL (rtsp://, http(s)://, udp://, tcp://, "
+                        "srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,
                         help="output video (the container comes from its extension: .mp4, .mkv, .mov, ...), photo, "
                         "folder, URL, or - for stdout (MPEG-TS unless --format says otherwise)")
@@ -196,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
     live.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="scale frames to this size")
-    live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at")
+    live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at (default: the source's); an image "
+                      "sequence's frame rate (25 unless given)")
     live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
     live.add_argument("--record", type=Path, default=None, metavar="FILE",
                       help="record the enhanced video from the start (r toggles)")
@@ -271,13 +273,13 @@ def probe_workload(source, max_frames: int | None = None):
     from enlight.stream.io.images import is_photo, photo_size
     from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
 
-    if not source.is_file:
+    if not source.is_file and source.kind != "sequence":
         return Workload("stream")
-    if is_photo(source.url):
+    if source.is_file and is_photo(source.url):
         size = photo_size(Path(source.url)) or (None, None)
         count = frame_count(Path(source.url))  # an animated WebP or PNG is a clip: chosen as a video is
         return Workload("video", *size, count) if count > 1 else Workload("photo", *size)
-    with open_input(source) as container:
+    with open_input(source) as container:  # (an image sequence: FFmpeg counts its frames from the files)
         stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
         if stream is None:
             return Workload("stream")  # refused by the run, with its own message
@@ -356,8 +358,11 @@ def _check_names(args) -> tuple:
     from enlight.stream.io.checks import check_paths
     from enlight.stream.io.locations import input_location
 
-    source = input_location(args.input)
+    source = input_location(args.input, fps=args.fps)
     output = _output(args.output, args.format)
+    if source.kind == "sequence" and output.is_file and "%" in Path(output.text).name:
+        raise EnlightError("an image sequence is written as a video (.mp4, .mkv, ...), not as numbered images; "
+                           "a folder of photos gives photos, each on its own")
     if output.is_file:
         check_paths(Path(source.url) if source.is_file else None, Path(output.text), overwrite=args.force,
                     container_from_name=output.format is None)

@@ -7,12 +7,15 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
     0, /dev/video2            device   (with --camera: Video4Linux2)
     rtsp:// http(s):// udp:// tcp:// srt:// rtmp://    network (srt only where FFmpeg has it)
     -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output)
+    night_%04d.jpg            sequence (input: numbered images read as one video, FFmpeg's image2)
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import av
@@ -81,9 +84,12 @@ def _network(text: str) -> Location:
 def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | None = None,
                    fps: float | None = None) -> Location:
     """Where to read from. camera: a bare number N means /dev/videoN and /dev/... paths are
-    Video4Linux2 devices, asked for ``size`` (width, height) and ``fps`` where given."""
+    Video4Linux2 devices, asked for ``size`` (width, height) and ``fps`` where given. A name with a frame number
+    pattern (``night_%04d.jpg``) is an image sequence (``sequence_location``), played at ``fps``."""
     if text in _PIPE_NAMES:
         return Location(text, "pipe:0", "pipe")
+    if not camera and is_sequence(text):
+        return sequence_location(text, fps)
     if _URL.match(text):
         return _network(text)
     if camera and (text.isdigit() or text.startswith("/dev/")):
@@ -94,6 +100,50 @@ def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | N
             options["framerate"] = f"{fps:g}"
         return Location(text, f"/dev/video{text}" if text.isdigit() else text, "device", "v4l2", options)
     return Location(text, text, "file")
+
+
+_NUMBERED = re.compile(r"%0?(\d*)d")  # printf's frame number, as FFmpeg's image2 reads it: %d, %04d
+SEQUENCE_FPS = 25.0  # an image sequence's frame rate unless --fps says (FFmpeg's image2 default)
+
+
+def is_sequence(text: str) -> bool:
+    """Whether ``text`` names an image sequence: a frame number pattern in its file name (``night_%04d.jpg``)."""
+    return not is_stream(text) and bool(_NUMBERED.search(Path(text).name))
+
+
+def sequence_files(text: str) -> list[tuple[int, Path]]:
+    """(number, file) of each file that the frame number pattern ``text`` names, in number order."""
+    path = Path(text)
+    match = _NUMBERED.search(path.name)
+    digits = f"\\d{{{match[1]}}}" if match[1] else "\\d+"
+    name = re.compile(re.escape(path.name[:match.start()]) + f"({digits})" + re.escape(path.name[match.end():]))
+    folder = path.parent if str(path.parent) else Path(".")
+    found = [(int(m[1]), folder / entry) for entry in (os.listdir(folder) if folder.is_dir() else ())
+             if (m := name.fullmatch(entry))]
+    return sorted(found)
+
+
+def sequence_location(text: str, fps: float | None) -> Location:
+    """An image sequence (a timelapse's frames, ``night_%04d.jpg``) read as one video by FFmpeg's image2 demuxer,
+    from its first number on, at ``fps`` frames a second (``SEQUENCE_FPS`` unless given): the frames then go
+    through the temporal smoothing a video gets, which a folder of photos does not. One-line error when no file
+    matches."""
+    files = sequence_files(text)
+    if not files:
+        raise EnlightError(f"no files match the image sequence {text} (a frame number pattern such as %04d)")
+    rate = fps or SEQUENCE_FPS
+    if rate <= 0:
+        raise EnlightError(f"--fps must be above 0, got {rate:g}")
+    options = {"framerate": f"{rate:g}", "start_number": str(files[0][0])}
+    gap = next((a for (a, _), (b, _) in zip(files, files[1:], strict=False) if b != a + 1), None)
+    if gap is None:
+        return Location(text, text, "sequence", "image2", options)
+    width = _NUMBERED.search(Path(text).name)[1]
+    if not width:  # image2 reads a numbered sequence up to its first gap, and a glob would sort 10 before 9
+        raise EnlightError(f"the image sequence {text} has a gap after frame {gap} (FFmpeg would stop there): "
+                           "number the frames without gaps, or with zero-padded numbers (%04d) to read them all")
+    glob = _NUMBERED.sub("[0-9]" * int(width), text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
+    return Location(text, glob, "sequence", "image2", {"framerate": options["framerate"], "pattern_type": "glob"})
 
 
 def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1) -> Location:
