@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
     live.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="scale frames to this size")
-    live.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for / pace files at (default: the source's); an image "
+    live.add_argument("--fps", type=float, default=None,
+                      help="camera frame rate to ask for / pace files at (default: the source's); an image "
                       "sequence's frame rate (25 unless given)")
     live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
     live.add_argument("--record", type=Path, default=None, metavar="FILE",

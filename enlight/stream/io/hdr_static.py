@@ -18,6 +18,8 @@ from fractions import Fraction
 
 import av
 
+from enlight.stream.io.side_data import frame_side_data
+
 _MASTERING = av.sidedata.sidedata.Type.MASTERING_DISPLAY_METADATA
 _LIGHT = av.sidedata.sidedata.Type.CONTENT_LIGHT_LEVEL
 _CHROMA_UNIT, _LUMA_UNIT = 50000, 10000  # HEVC's SEI units: 0.00002 for x and y, 0.0001 cd/m2
@@ -43,7 +45,7 @@ class HdrStatic:
 def read_hdr_static(frame: av.VideoFrame) -> HdrStatic | None:
     """What ``frame``'s side data states of HDR10's static metadata; None when it states nothing."""
     mastering = light = None
-    for data in frame.side_data:
+    for data in frame_side_data(frame):
         if data.type == _MASTERING and data.buffer_size >= 88:
             mastering = bytes(data)
         elif data.type == _LIGHT and data.buffer_size >= 8:

@@ -39,6 +39,7 @@ from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import HdrStatic, read_hdr_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
+from enlight.stream.io.side_data import frame_side_data
 from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
@@ -689,7 +690,7 @@ def _stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
 
 def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
     """FFmpeg's 3x3 int32 display matrix (rotation, mirror) a decoded frame carries, None when it has none."""
-    for side_data in frame.side_data:
+    for side_data in frame_side_data(frame):
         if side_data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
             values = np.frombuffer(bytes(side_data), dtype="<i4")
             if values.size == 9:
