@@ -295,7 +295,8 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                 others = PassedStreams(out, output, streams)  # converted where the output cannot hold them
                 notes += others.notes
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
-                covers, lost = add_covers(out, output.suffix, read_covers(source), holds_attachments(out.format.name))
+                found = read_covers(source)
+                covers, lost = add_covers(out, output.suffix, found, bool(found) and holds_attachments(out.format.name))
                 notes += lost
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():

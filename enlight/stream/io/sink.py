@@ -877,7 +877,8 @@ class VideoSink:
                                   "keeps it in the form players expect")
         self.notes += copy_attachments(self.container, self.path, attachments)
         kind = self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
-        self._covers, notes = add_covers(self.container, kind, covers, holds_attachments(self.container.format.name))
+        holds = bool(covers) and holds_attachments(self.container.format.name)  # (its trial only where needed)
+        self._covers, notes = add_covers(self.container, kind, covers, holds)
         self.notes += notes
 
     @property
