@@ -16,7 +16,7 @@ from enlight.errors import EnlightError
 from enlight.stream.core.auto_quality import Workload
 from enlight.stream.core.plan import InferencePlan, make_plan
 from enlight.stream.io.images import Photo
-from enlight.stream.io.motion_photo import Trailer, rewrite_xmp
+from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
 from enlight.stream.io.temporary import temporary_path
 
 
@@ -39,9 +39,9 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
     left = "; ".join(f"the {what} was left out: it was made for the original's tones" for what in
                      (_describe(semantic) for semantic in trailer.left_out))
     if trailer.video is None:
-        note = "its XMP named a motion photo video that could not be found in the file; the picture alone was kept" \
-            if trailer.left_out == () else left
-        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", note)
+        missing = "its XMP named a motion photo video that could not be found in the file; the picture alone was " \
+            "kept" if is_motion_photo(photo.xmp) else ""
+        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "; ".join(filter(None, (missing, left))))
     if output.suffix.lower() not in (".jpg", ".jpeg"):
         note = f"the motion photo's video was not kept: a {output.suffix} file cannot hold one (a .jpg output keeps it)"
         return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "; ".join(filter(None, (note, left))))
