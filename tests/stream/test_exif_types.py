@@ -221,3 +221,21 @@ def test_a_maker_note_with_its_own_header_is_left_as_it_was(tmp_path, plan):
     enhance_photo(PhotoConfig(source, out, plan=plan))
     with Image.open(out) as result:
         assert note in result.info["exif"]
+
+
+def test_a_field_pillow_cannot_write_again_is_left_out_not_the_photo(tmp_path, plan):
+    """A damaged EXIF whose Make field carries ColorMap's tag (0x0140, typed SHORT by TIFF): Pillow reads the text but
+    cannot write it again as SHORT, which stopped the photo with an internal error. That field is left out; the
+    rest of the EXIF is kept."""
+    raw = bytearray(camera_exif())
+    assert raw[6 + 10:6 + 12] == b"\x0f\x01"  # IFD0's first entry: Make
+    raw[6 + 10:6 + 12] = b"\x40\x01"
+    source = tmp_path / "damaged.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        fields = walk(result.info["exif"][6:])
+    assert 0x0140 not in fields["ifd0"]
+    assert fields["exif"][0x9286] == (UNDEFINED, UNDEFINED_FIELDS[0x9286])
+    assert fields["interop"][0x0001] == (ASCII, b"R98\0")  # the IFD the Exif IFD points to, written again

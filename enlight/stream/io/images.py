@@ -55,6 +55,7 @@ _ORIENTATION = 0x0112
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
 _EXIF_IFD_POINTER, _PIXEL_X, _PIXEL_Y = 0x8769, 0xA002, 0xA003  # the Exif IFD; PixelXDimension, PixelYDimension
+_INTEROP_POINTER = 0xA005  # the interoperability IFD, pointed to from the Exif IFD
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 
@@ -237,7 +238,7 @@ def read_photo(path: Path) -> Photo:
         alpha=alpha,
         grey=grey,
         icc=icc,
-        exif=keep_maker_note(standard_types(exif.tobytes()), raw_exif) if len(exif) else None,
+        exif=keep_maker_note(standard_types(_exif_bytes(exif)), raw_exif) if len(exif) else None,
         format=fmt,
         xmp=xmp,
         pages=pages,
@@ -245,6 +246,44 @@ def read_photo(path: Path) -> Photo:
         annotations=annotations,
         thumbnail=thumbnail,
     )
+
+
+_PACKING_ERRORS = (struct.error, ValueError, TypeError, OverflowError)
+
+
+def _exif_bytes(exif) -> bytes:
+    """``exif`` (Pillow's ``Image.Exif``) as bytes. A damaged EXIF can hold a field Pillow reads but cannot write
+    again (a count that does not fit its type: struct.error, an internal error for the whole photo); such fields
+    are left out, the rest kept."""
+    try:
+        return exif.tobytes()
+    except _PACKING_ERRORS:
+        pass
+    from PIL import Image
+
+    kept = Image.Exif()
+    interop = dict(exif.get_ifd(_INTEROP_POINTER))  # inside the Exif IFD: written as the IFD it points to
+    for ifd in (_EXIF_IFD_POINTER, 0x8825):  # the Exif and GPS sub-IFDs, field by field
+        fields = dict(exif.get_ifd(ifd)) if ifd in exif else {}
+        if _INTEROP_POINTER in fields:
+            fields[_INTEROP_POINTER] = interop
+            if not interop:
+                del fields[_INTEROP_POINTER]
+        exif.pop(ifd, None)
+        for tag, value in fields.items():
+            _try_field(kept, kept.get_ifd(ifd), tag, value)
+    for tag, value in exif.items():
+        _try_field(kept, kept, tag, value)
+    return kept.tobytes()
+
+
+def _try_field(whole, where: dict, tag: int, value) -> None:
+    """Put ``tag`` into ``where`` (``whole`` or one of its sub-IFDs) only if ``whole`` can still be written."""
+    where[tag] = value
+    try:
+        whole.tobytes()
+    except _PACKING_ERRORS:
+        del where[tag]
 
 
 def _picture_size(exif, width: int, height: int) -> None:
