@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -133,11 +134,33 @@ def interrupted_exit() -> int:
     return 128 + _received[-1] if _received else EXIT_INTERRUPTED
 
 
+@contextlib.contextmanager
+def one_line_warnings(prog: str) -> Iterator[None]:
+    """Meanwhile a library's Python warning (Pillow's 'Corrupt EXIF data', ...) is one line, ``prog: warning:
+    ...``, once per message, not two lines of the library's file and source line (with ENLIGHT_DEBUG=1, as
+    Python shows them)."""
+    if os.environ.get("ENLIGHT_DEBUG"):
+        yield
+        return
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"{prog}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def run_command(prog: str, command: Callable[[], int]) -> int:
     """Run ``command``; a user error is one line and exit 2, Ctrl-C exit 130 (SIGTERM and SIGHUP as Ctrl-C:
-    ``stopped_as_ctrl_c``, exit 143 and 129), a bug one line and exit 1 (its traceback with ENLIGHT_DEBUG=1)."""
+    ``stopped_as_ctrl_c``, exit 143 and 129), a bug one line and exit 1 (its traceback with ENLIGHT_DEBUG=1);
+    warnings one line each (``one_line_warnings``)."""
     try:
-        with stopped_as_ctrl_c():
+        with stopped_as_ctrl_c(), one_line_warnings(prog):
             return command()
     except EnlightError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)

@@ -239,3 +239,14 @@ def test_a_field_pillow_cannot_write_again_is_left_out_not_the_photo(tmp_path, p
     assert 0x0140 not in fields["ifd0"]
     assert fields["exif"][0x9286] == (UNDEFINED, UNDEFINED_FIELDS[0x9286])
     assert fields["interop"][0x0001] == (ASCII, b"R98\0")  # the IFD the Exif IFD points to, written again
+
+
+def test_pillows_warning_on_a_cut_short_exif_is_one_line(tmp_path, weights, cli):
+    """Pillow warns of a cut-short EXIF: it came out as two lines of Pillow's own file and source."""
+    source = tmp_path / "short.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=camera_exif()[:-10])
+    result = cli(source, "-o", tmp_path / "day.jpg", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "UserWarning" not in result.stderr and "TiffImagePlugin" not in result.stderr, result.stderr
+    warned = [line for line in result.stderr_lines if line.startswith("enlight-video: warning: ")]
+    assert len(warned) == 1 and "Corrupt EXIF data" in warned[0], result.stderr
