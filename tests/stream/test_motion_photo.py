@@ -6,7 +6,9 @@ a clip, or the file appends a gain map made for the dark original, the XMP stops
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 
 import av
 import numpy as np
@@ -178,6 +180,9 @@ def test_an_mpf_files_other_pictures_are_named(tmp_path, plan):
 def test_the_command_line_says_the_clip_was_enhanced(tmp_path, weights, cli):
     source = motion_photo(tmp_path / "PXL_night.MP.jpg", _clip(8))
     out = tmp_path / "day.jpg"
+    killed = tmp_path / ".day.enlight-0123abcd.mp4"  # the clip's temporary from a run killed an hour ago
+    killed.write_bytes(b"half a clip")
+    os.utime(killed, (time.time() - 3600, time.time() - 3600))
     result = cli(source, "-o", out, "--weights", weights)
     assert result.returncode == 0, result.stderr
     assert "its motion photo video was enhanced too (8 frames)" in result.stderr

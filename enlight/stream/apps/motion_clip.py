@@ -17,7 +17,7 @@ from enlight.stream.core.auto_quality import Workload
 from enlight.stream.core.plan import InferencePlan, make_plan
 from enlight.stream.io.images import Photo
 from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
-from enlight.stream.io.temporary import temporary_path
+from enlight.stream.io.temporary import remove_stale, temporary_path
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: 
 
     from enlight.stream.apps.pipeline import PipelineConfig, run
 
+    remove_stale(output.with_suffix(".mp4"))  # what a run killed while it enhanced this clip left
     source, result = temporary_path(output.with_suffix(".mp4")), temporary_path(output.with_suffix(".mp4"))
     try:
         source.write_bytes(video)
