@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full
+from enlight.warning_lines import one_line
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -136,20 +137,11 @@ def interrupted_exit() -> int:
 
 @contextlib.contextmanager
 def one_line_warnings(prog: str) -> Iterator[None]:
-    """Meanwhile a library's Python warning (Pillow's 'Corrupt EXIF data', ...) is one line, ``prog: warning:
-    ...``, once per message, not two lines of the library's file and source line (with ENLIGHT_DEBUG=1, as
-    Python shows them)."""
-    if os.environ.get("ENLIGHT_DEBUG"):
+    """Meanwhile a library's Python warning is one line (``enlight.warning_lines.one_line``)."""
+    show = one_line(prog)
+    if show is None:
         yield
         return
-    seen: set[str] = set()
-
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
-        text = " ".join(str(message).split())
-        if text not in seen:
-            seen.add(text)
-            print(f"{prog}: warning: {text}", file=sys.stderr)
-
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield

@@ -250,3 +250,14 @@ def test_pillows_warning_on_a_cut_short_exif_is_one_line(tmp_path, weights, cli)
     assert "UserWarning" not in result.stderr and "TiffImagePlugin" not in result.stderr, result.stderr
     warned = [line for line in result.stderr_lines if line.startswith("enlight-video: warning: ")]
     assert len(warned) == 1 and "Corrupt EXIF data" in warned[0], result.stderr
+
+
+def test_a_batch_workers_warning_is_one_line_too(tmp_path, weights, cli):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(folder / "short.jpg", "JPEG", exif=camera_exif()[:-10])
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(folder / "plain.jpg", "JPEG")
+    result = cli(folder, "-o", tmp_path / "out", "--weights", weights, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "UserWarning" not in result.stderr and "TiffImagePlugin" not in result.stderr, result.stderr
+    assert "enlight-video: warning: Corrupt EXIF data" in result.stderr  # (the bar's line may run before it)

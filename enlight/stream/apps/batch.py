@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +38,7 @@ from enlight.stream.io.images import is_photo
 from enlight.stream.io.sidecars import copy_sidecars, sidecars
 from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
+from enlight.warning_lines import one_line
 
 # what DVRs and IP cameras export as bare streams (no container: no timing, no sound), Dahua's .dav, DVD and MXF
 # files: written as NAME.EXT.mp4 (a bare stream out would lose the frame rate again; FFmpeg writes no .dav; VOB and
@@ -223,6 +225,9 @@ def _split(source: Path, count: int, warmup: int) -> list:
 def _pool_init(progress) -> None:
     global _PROGRESS
     _PROGRESS = progress
+    show = one_line("enlight-video")  # a worker's warnings one line each, as the command's own
+    if show is not None:
+        warnings.showwarning = show
 
 
 _PROGRESS = None
