@@ -8,6 +8,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import av
@@ -17,7 +20,8 @@ from PIL import Image
 
 from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 from enlight.stream.core.plan import make_plan
-from tests.media import dark_frames
+from tests.conftest import REPO
+from tests.media import dark_frames, make_clip
 
 NAMESPACES = ('xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" '
               'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
@@ -203,3 +207,22 @@ def test_a_heic_motion_photo_says_it_lost_its_clip(tmp_path, plan):
     with Image.open(out) as picture:
         written = picture.info.get("xmp") or b""
     assert b'GCamera:MotionPhoto="0"' in written and b'Item:Semantic="MotionPhoto"' not in written
+
+
+def test_sigterm_while_the_clip_is_enhanced_leaves_nothing(tmp_path, weights):
+    """Stopped while its clip went through the pipeline, a motion photo left that clip's part behind as a hidden
+    '.day.enlight-*.partial.mp4'; the photo is not written, so nothing of it is kept."""
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500).read_bytes()
+    source = motion_photo(tmp_path / "PXL_long.MP.jpg", clip)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", str(source), "-o", str(out_dir / "day.jpg"),
+                             "--weights", str(weights)], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(p.stat().st_size > 0 for p in out_dir.glob(".day.enlight-*.mp4")):
+        time.sleep(0.05)  # the clip's output has its first frames
+    assert proc.poll() is None, proc.stderr.read().decode()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 143
+    assert "interrupted" in proc.stderr.read().decode()
+    assert list(out_dir.iterdir()) == []

@@ -60,7 +60,7 @@ def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: 
     beside ``output``."""
     import av
 
-    from enlight.stream.apps.pipeline import PipelineConfig, run
+    from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     remove_stale(output.with_suffix(".mp4"))  # what a run killed while it enhanced this clip left
     source, result = temporary_path(output.with_suffix(".mp4")), temporary_path(output.with_suffix(".mp4"))
@@ -71,6 +71,10 @@ def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: 
         return result.read_bytes(), stats.frames
     except (EnlightError, av.error.FFmpegError, OSError) as exc:
         raise EnlightError(f"the motion photo's video for {output.name} could not be enhanced: {exc}") from None
+    except Interrupted as stop:  # Ctrl-C or SIGTERM: the photo is not written, so neither is a part of its clip
+        if stop.partial is not None:
+            stop.partial.unlink(missing_ok=True)
+        raise
     finally:
         source.unlink(missing_ok=True)
         result.unlink(missing_ok=True)
