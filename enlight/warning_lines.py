@@ -20,7 +20,8 @@ def one_line(prog: str) -> Callable | None:
         text = " ".join(str(message).split())
         if text not in seen:
             seen.add(text)
-            print(f"{prog}: warning: {text}", file=sys.stderr)
+            clear = "\r\x1b[K" if sys.stderr.isatty() else ""  # off a progress bar's line (it redraws below)
+            print(f"{clear}{prog}: warning: {text}", file=sys.stderr)
 
     return show
 
