@@ -178,13 +178,13 @@ def finish_whole(rgb: np.ndarray, enhanced: np.ndarray, plan: InferencePlan, *, 
     """The stages after ``Combine`` (``Exposure``, ``Detail``, ``Grey``, as the plan has them) on a whole picture
     that was enhanced in pieces without them: rgb, enhanced (H, W, 3) uint8 -> the same, in their CPU forms."""
     from enlight.stream.core.cpu import stages
+    from enlight.stream.core.enhancer import after_combine
     from enlight.stream.core.exposure import ExposureFloor
     from enlight.stream.core.work import Work
 
     work = Work(pixels=rgb[None], result=enhanced[None])
-    finishing = [stages.Exposure(ExposureFloor(plan.exposure))] if plan.exposure else []
-    finishing += [stages.Detail(plan.detail)] if plan.detail else []
-    finishing += [stages.Grey()] if grey else []
+    floor = ExposureFloor(plan.exposure) if plan.exposure else None
+    finishing = after_combine(stages, floor, plan.detail) + ([stages.Grey()] if grey else [])
     for stage in finishing:
         work = stage(work)
     return work.result[0]

@@ -54,6 +54,13 @@ class _Pending:
         return self.host.numpy(), self.tag
 
 
+def after_combine(forms, floor: ExposureFloor | None, detail: float) -> list[Stage]:
+    """The stages after ``Combine``, in their order, from ``forms`` (a stages module: CPU or torch): ``Exposure``
+    (``floor``, where there is one), then ``Detail`` (its share, where above 0). ``Grey`` comes last, per batch
+    (``Enhancer._finish``); a photo enhanced in pieces runs these on the whole (``photo.finish_whole``)."""
+    return ([forms.Exposure(floor)] if floor is not None else []) + ([forms.Detail(detail)] if detail > 0 else [])
+
+
 class Enhancer:
     """frames (B, H, W, 3) uint8 RGB (numpy), in display order -> the same, enhanced.
 
@@ -93,11 +100,10 @@ class Enhancer:
         if self.correction_smoother is not None:
             self.stages.append(stages.CorrectionSmoothing(self.correction_smoother))
         self.stages.append(stages.Combine(scale, upsample))
-        self._forms = stages
+        self._forms, self._detail = stages, detail
+        self._combined = len(self.stages)  # stages[n:]: ``after_combine``'s
         self.exposure_floor: ExposureFloor | None = None
         self.set_exposure(exposure)
-        if detail > 0:
-            self.stages.append(stages.Detail(detail))
         self._grey = stages.Grey()
         self._copy_stream = self._torch().cuda.Stream(self._torch_device()) if self.cuda else None
         self._pending: deque[_Pending] = deque()
@@ -130,11 +136,8 @@ class Enhancer:
     def set_exposure(self, level: float) -> None:
         """``--exposure``'s floor at ``level`` after ``Combine``, or none (0); in a running enhancer (the live
         hotkey), a new floor starts from the next frame's own power."""
-        self.stages = [stage for stage in self.stages if not isinstance(stage, self._forms.Exposure)]
         self.exposure_floor = ExposureFloor(level) if level > 0 else None
-        if self.exposure_floor is not None:
-            combine = next(i for i, stage in enumerate(self.stages) if isinstance(stage, self._forms.Combine))
-            self.stages.insert(combine + 1, self._forms.Exposure(self.exposure_floor))
+        self.stages[self._combined:] = after_combine(self._forms, self.exposure_floor, self._detail)
 
     def _run(self, work: Work, first: int, last: int) -> Work:
         with self._mode():
