@@ -35,7 +35,7 @@ from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_vid
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo
-from enlight.stream.io.sidecars import copy_sidecars, sidecars
+from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
 from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
 from enlight.warning_lines import one_line
@@ -78,7 +78,8 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
     for root, dirs, files in os.walk(in_dir):
         hidden_folders += sum(d.startswith(".") for d in dirs)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != out_resolved)
-        carried = {p.name for name in files if is_video(Path(root, name)) for p in sidecars(Path(root, name), files)}
+        subtitles = subtitles_by_video(files)
+        carried = {sub for name in files if is_video(Path(name)) for sub in subtitles.get(Path(name).stem, ())}
         for name in sorted(files):
             path = Path(root, name)
             if name.startswith("."):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from enlight.stream.io.temporary import temporary_path
@@ -19,22 +21,42 @@ SUBTITLE_SUFFIXES = (".srt", ".ass", ".ssa", ".vtt", ".sub", ".idx", ".sup", ".s
 _TAG = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
-def sidecars(video: Path, names: list[str] | None = None) -> list[Path]:
-    """The subtitle files beside ``video`` that players load with it: its name with a subtitle suffix (in any
-    case), or with one or two tags between (``clip.en.srt``, ``clip.en.forced.srt``), unless that tagged name is
-    another file's own name (``clip.part2.srt`` belongs to ``clip.part2.mp4``). names: the folder's file names
-    (None: read it)."""
-    names = sorted(os.listdir(video.parent)) if names is None else names
-    stems = {Path(name).stem for name in names if Path(name).suffix.lower() not in SUBTITLE_SUFFIXES}
-    found = []
-    for name in names:
-        path = Path(name)
-        if path.suffix.lower() not in SUBTITLE_SUFFIXES or not name.startswith(video.stem + "."):
+def _split(name: str) -> tuple[str, str]:
+    """(stem, suffix) of a file name, as ``Path.stem`` and ``Path.suffix`` give them, without making a Path."""
+    stem, dot, ext = name.rpartition(".")
+    return (stem, dot + ext) if dot and stem else (name, "")
+
+
+def subtitles_by_video(names: list[str]) -> dict[str, list[str]]:
+    """A folder's subtitle files (of ``names``, its file names) by the stem of the video name players load them
+    with: a subtitle suffix (in any case) after that stem, or after it and one or two tags (``clip.en.srt``,
+    ``clip.en.forced.srt``), unless the tagged name is another file's own (``clip.part2.srt`` belongs to
+    ``clip.part2.mp4``). One pass over the folder: a dashcam's card holds thousands of clips."""
+    split = sorted((name, *_split(name)) for name in names)
+    others = {stem for _, stem, ext in split if ext.lower() not in SUBTITLE_SUFFIXES}
+    found: dict[str, list[str]] = defaultdict(list)
+    for name, stem, ext in split:
+        if ext.lower() not in SUBTITLE_SUFFIXES:
             continue
-        tags = path.stem[len(video.stem):].split(".")[1:]  # [] or ['en'] or ['en', 'forced']
-        if not tags or (len(tags) <= 2 and all(_TAG.fullmatch(tag) for tag in tags) and path.stem not in stems):
-            found.append(video.parent / name)
-    return found
+        found[stem].append(name)
+        parts = stem.split(".")
+        for count in (1, 2) if stem not in others else ():
+            if len(parts) > count and all(_TAG.fullmatch(tag) for tag in parts[-count:]):
+                found[".".join(parts[:-count])].append(name)
+    return dict(found)
+
+
+@lru_cache(maxsize=4)
+def _folder(folder: str, modified_ns: int) -> dict[str, list[str]]:
+    """``subtitles_by_video`` of a folder as it is at ``modified_ns`` (its mtime: a new file changes it)."""
+    return subtitles_by_video(os.listdir(folder))
+
+
+def sidecars(video: Path) -> list[Path]:
+    """The subtitle files beside ``video`` that players load with it (``subtitles_by_video``); the folder is read
+    once for all its videos while it does not change."""
+    found = _folder(str(video.parent), video.parent.stat().st_mtime_ns).get(video.stem, [])
+    return [video.parent / name for name in found]
 
 
 def copy_sidecars(video: Path, output: Path, *, overwrite: bool = False) -> list[str]:
@@ -68,4 +90,4 @@ def copy_sidecars(video: Path, output: Path, *, overwrite: bool = False) -> list
     return notes
 
 
-__all__ = ["SUBTITLE_SUFFIXES", "copy_sidecars", "sidecars"]
+__all__ = ["SUBTITLE_SUFFIXES", "copy_sidecars", "sidecars", "subtitles_by_video"]
