@@ -46,7 +46,7 @@ from enlight.stream.io.sink import (
     resolve_preset,
 )
 from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
-from enlight.stream.io.spherical import add_spherical, read_spherical
+from enlight.stream.io.spherical import MP4_MUXERS, add_spherical, read_spherical, spherical_not_kept
 from enlight.stream.io.temporary import temporary_path
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
@@ -258,17 +258,13 @@ def _check_headers(parts: list[Path]) -> None:
         raise EnlightError("the segments' encoder headers differ; they cannot be joined without re-encoding")
 
 
-def _spherical(source: Path, joined: Path, kind: str) -> list[str]:
-    """The source's 360 projection put into the ``joined`` file where it is an MP4 or MOV (``add_spherical``); a note
-    where it is not."""
+def _spherical(source: Path, joined: Path, muxer: str, kind: str) -> list[str]:
+    """The source's 360 projection put into the ``joined`` file where FFmpeg's ``muxer`` wrote an MP4 or MOV
+    (``add_spherical``); a note where it did not."""
     spherical = read_spherical(source)
-    if spherical is None:
+    if spherical is None or (muxer in MP4_MUXERS and add_spherical(joined, spherical)):
         return []
-    with av.open(str(joined)) as container:
-        muxer = container.format.name
-    if muxer.startswith("mov") and add_spherical(joined, spherical):
-        return []
-    return [f"the 360 projection was not kept: a {kind} output is not given it here (an .mp4 or .mov output keeps it)"]
+    return [spherical_not_kept(kind)]
 
 
 def join_segments(source: Path, parts: list[Path], output: Path, starts: list[int | None], *,
@@ -295,9 +291,9 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                 others = PassedStreams(out, output, streams)  # converted where the output cannot hold them
                 notes += others.notes
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
-                found = read_covers(source)
-                covers, lost = add_covers(out, output.suffix, found, bool(found) and holds_attachments(out.format.name))
+                covers, lost = add_covers(out, output.suffix, read_covers(source), holds_attachments)
                 notes += lost
+                muxer = out.format.name
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
                 if src.chapters():
                     out.set_chapters(src.chapters())  # (the parts' own notes said what of the timecode is lost)
@@ -311,7 +307,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     else:
                         out.mux(others.packets(packet))
                 out.mux(others.flush())
-        notes += _spherical(source, tmp, output.suffix)
+        notes += _spherical(source, tmp, muxer, output.suffix)
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, output)

@@ -10,7 +10,7 @@ packet, so it is read aside (``read_covers``) and written back in the form the o
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,14 +74,14 @@ def _cover(stream, data: bytes) -> Cover:
 
 
 def add_covers(out: av.container.OutputContainer, kind: str, covers: Sequence[Cover],
-               holds_attachments: bool) -> tuple[list[tuple[av.stream.Stream, Cover]], list[str]]:
+               holds_attachments: Callable[[str], bool]) -> tuple[list[tuple[av.stream.Stream, Cover]], list[str]]:
     """Put ``covers`` into ``out`` before its header is written: as attachments where it holds them
-    (``holds_attachments``: Matroska), else as cover streams where its muxer keeps them (MP4). Returns the
-    streams whose one packet ``mux_covers`` writes after the header, and a note for the covers left out (``kind``:
-    the output's extension, for the note)."""
+    (``holds_attachments(muxer)``: Matroska; asked only where there are covers, as it runs a trial), else as cover
+    streams where its muxer keeps them (MP4). Returns the streams whose one packet ``mux_covers`` writes after the
+    header, and a note for the covers left out (``kind``: the output's extension, for the note)."""
     if not covers:
         return [], []
-    if holds_attachments:
+    if holds_attachments(out.format.name):
         for cover in covers:
             out.add_attachment(cover.name, cover.mimetype, cover.data)
         return [], []

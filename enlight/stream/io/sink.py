@@ -40,7 +40,7 @@ from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
-from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical
+from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
@@ -729,9 +729,7 @@ class VideoSink:
         self._last_pts: int | None = None
         self._spherical = spherical if self.container.format.name in MP4_MUXERS else None
         if spherical is not None and self._spherical is None:
-            kind = self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
-            self.notes.append(f"the 360 projection was not kept: a {kind} output is not given it here (an .mp4 or "
-                              ".mov output keeps it)")
+            self.notes.append(spherical_not_kept(self._kind))
 
     def _upright(self) -> list[Turn | Widen]:
         """What makes the frames look as players show them where the output cannot say how (``upright``): the turn
@@ -826,8 +824,7 @@ class VideoSink:
                 out.metadata[key] = value
         if chapters:
             out.set_chapters(list(chapters))
-        kind = self.path.suffix if self.location.is_file and self.path.suffix else out.format.name
-        self.notes += marks_not_kept(out.format.name, codec.name, kind, len(chapters), info.timecode)
+        self.notes += marks_not_kept(out.format.name, codec.name, self._kind, len(chapters), info.timecode)
         self._write_header(codec, passthrough)
         mux_covers(out, self._covers)
 
@@ -876,10 +873,13 @@ class VideoSink:
                                   "form many players (browsers, QuickTime) do not play yet; a .mov or .mkv output "
                                   "keeps it in the form players expect")
         self.notes += copy_attachments(self.container, self.path, attachments)
-        kind = self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
-        holds = bool(covers) and holds_attachments(self.container.format.name)  # (its trial only where needed)
-        self._covers, notes = add_covers(self.container, kind, covers, holds)
+        self._covers, notes = add_covers(self.container, self._kind, covers, holds_attachments)
         self.notes += notes
+
+    @property
+    def _kind(self) -> str:
+        """The output's kind of file, for notes: its extension ('.ts'), or its muxer for a stream."""
+        return self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
 
     @property
     def output_color(self) -> ColorInfo:

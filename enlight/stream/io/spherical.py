@@ -25,7 +25,7 @@ SPHERICAL_V1 = bytes.fromhex("ffcc8263f8554a938814587a02521fdd")  # the 'uuid' b
 _ENTRY_BOXES = (b"st3d", b"sv3d")
 _VISUAL_ENTRY_FIELDS = 78  # a VisualSampleEntry's fields before its child boxes (ISO/IEC 14496-12, 12.1.3)
 _PATH = (b"mdia", b"minf", b"stbl", b"stsd")
-MP4_MUXERS = ("mp4", "mov")
+MP4_MUXERS = ("mp4", "mov", "ipod")  # FFmpeg's muxers of .mp4, .mov and .m4v files (ISO media: a moov box)
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,11 @@ def add_spherical(path: Path, spherical: Spherical) -> bool:
     return True
 
 
+def spherical_not_kept(kind: str) -> str:
+    """The note for a 360 source written as a ``kind`` file ('.mkv') that is not given its projection."""
+    return f"the 360 projection was not kept: a {kind} output is not given it here (an .mp4 or .mov output keeps it)"
+
+
 def _box_at(data, start: int) -> tuple[bytes, int, int, int]:
     return next(_boxes(data, start, len(data)))
 
@@ -197,4 +202,4 @@ class _limited:
         return data
 
 
-__all__ = ["MP4_MUXERS", "Spherical", "add_spherical", "read_spherical"]
+__all__ = ["MP4_MUXERS", "Spherical", "add_spherical", "read_spherical", "spherical_not_kept"]
