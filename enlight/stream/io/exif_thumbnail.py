@@ -16,7 +16,8 @@ import struct
 
 import numpy as np
 
-_HEADER = b"Exif\x00\x00"
+from enlight.stream.io.exif_types import EXIF_HEADER, byte_order
+
 _IFD1 = -1  # PIL.ExifTags.IFD.IFD1 (Pillow's key for it)
 _OFFSET, _LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat, JPEGInterchangeFormatLength
 _SEGMENT = 65533  # the most an APP1 segment's payload can hold (its 2-byte length counts itself)
@@ -33,7 +34,7 @@ def thumbnail_side(image) -> int:
     raw = image.info.get("exif")
     if _OFFSET not in ifd1 or _LENGTH not in ifd1 or not raw:
         return 0
-    start = (len(_HEADER) if raw.startswith(_HEADER) else 0) + int(ifd1[_OFFSET])
+    start = (len(EXIF_HEADER) if raw.startswith(EXIF_HEADER) else 0) + int(ifd1[_OFFSET])
     try:
         with Image.open(io.BytesIO(raw[start:start + int(ifd1[_LENGTH])])) as thumb:
             return max(thumb.size)
@@ -76,14 +77,14 @@ def _ifd1(order: str, at: int, jpeg_length: int) -> bytes:
 
 def _append(exif: bytes, jpeg: bytes) -> bytes:
     """``exif`` (Pillow's bytes, no IFD1) with IFD1 and ``jpeg`` appended and IFD0 pointing to them."""
-    tiff = bytearray(exif[len(_HEADER):])
-    order = {b"II": "<", b"MM": ">"}[bytes(tiff[:2])]
+    tiff = bytearray(exif[len(EXIF_HEADER):])
+    order = byte_order(tiff)
     ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
     count = struct.unpack_from(order + "H", tiff, ifd0)[0]
     if len(tiff) % 2:
         tiff += b"\x00"  # IFDs start on a word boundary
     struct.pack_into(order + "I", tiff, ifd0 + 2 + 12 * count, len(tiff))
-    return _HEADER + bytes(tiff) + _ifd1(order, len(tiff), len(jpeg)) + jpeg
+    return EXIF_HEADER + bytes(tiff) + _ifd1(order, len(tiff), len(jpeg)) + jpeg
 
 
 def with_thumbnail(exif: bytes, rgb: np.ndarray, side: int) -> bytes:
@@ -91,7 +92,7 @@ def with_thumbnail(exif: bytes, rgb: np.ndarray, side: int) -> bytes:
     ``rgb`` ((H, W, 3) uint8, the picture as written) whose longer side is ``side``; ``exif`` unchanged when
     ``side`` is 0, the bytes are not of that form, or no thumbnail fits in a JPEG's EXIF segment (tried at lower
     qualities, then at 160 pixels)."""
-    if side <= 0 or not exif.startswith(_HEADER) or exif[6:8] not in (b"II", b"MM"):
+    if side <= 0 or not exif.startswith(EXIF_HEADER) or byte_order(exif[len(EXIF_HEADER):]) is None:
         return exif
     for longest in dict.fromkeys((side, min(side, _SMALL))):
         small = _small(rgb, longest)  # resampled once per size, encoded at each quality

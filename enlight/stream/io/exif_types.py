@@ -1,4 +1,4 @@
-"""EXIF as the standard states it. Pillow writes back the EXIF fields it read, but the fields EXIF
+"""EXIF written back as readers expect it. Pillow writes back the EXIF fields it read, but the fields EXIF
 2.32 types UNDEFINED (ExifVersion, ComponentsConfiguration, UserComment, a GPS fix's processing method, ...) it
 writes as BYTE: the values are the same bytes, yet `exiftool -validate` flags each one ("Non-standard format
 (int8u)") and a strict reader may refuse it. ``standard_types`` puts their type back to UNDEFINED in place; a
@@ -7,6 +7,9 @@ BYTE and an UNDEFINED value are both one byte per count, so no offset moves.
 A maker note (the camera maker's own fields: lens, focus points, shutter count) that is an IFD whose values are
 found by offsets from the TIFF header (Canon's, Sony's) pointed at the wrong bytes once Pillow wrote it at another
 place; ``keep_maker_note`` moves those offsets with it, as exiftool does.
+
+A damaged EXIF can hold a field Pillow reads but cannot write again: ``writable`` leaves such fields out. The
+picture's size in the Exif IFD is the upright one (``picture_size``).
 
 A TIFF output holds the EXIF's IFDs in its own file (``for_tiff``): Pillow's TIFF writer copies the Exif IFD's
 pointer to the interoperability IFD as the number it was, an offset into the source file, which then points at
@@ -17,31 +20,44 @@ from __future__ import annotations
 
 import struct
 
-_HEADER = b"Exif\x00\x00"
+EXIF_HEADER = b"Exif\x00\x00"  # before the TIFF structure in a JPEG's APP1 segment (and Pillow's bytes)
 _BYTE, _UNDEFINED = 1, 7
-_EXIF_IFD, _GPS_IFD, _INTEROP_IFD = 0x8769, 0x8825, 0xA005
+EXIF_IFD, GPS_IFD, INTEROP_IFD = 0x8769, 0x8825, 0xA005  # the sub-IFDs' pointer tags (the last in the Exif IFD)
+SUB_IFDS = (EXIF_IFD, GPS_IFD)  # the sub-IFDs IFD0 points to
+_PIXEL_X, _PIXEL_Y = 0xA002, 0xA003  # PixelXDimension, PixelYDimension (Exif IFD)
+_PACKING_ERRORS = (struct.error, ValueError, TypeError, OverflowError)
 # The fields EXIF 2.32 types UNDEFINED, per IFD (the Exif IFD, the GPS IFD, the interoperability IFD)
 _UNDEFINED_FIELDS = {
-    _EXIF_IFD: {0x9000, 0x9101, 0x927C, 0x9286, 0xA000, 0xA300, 0xA301, 0x8828, 0xA20C, 0xA302, 0xA40B},
-    _GPS_IFD: {0x001B, 0x001C},
-    _INTEROP_IFD: {0x0002},
+    EXIF_IFD: {0x9000, 0x9101, 0x927C, 0x9286, 0xA000, 0xA300, 0xA301, 0x8828, 0xA20C, 0xA302, 0xA40B},
+    GPS_IFD: {0x001B, 0x001C},
+    INTEROP_IFD: {0x0002},
 }
+
+
+def byte_order(tiff: bytes | bytearray) -> str | None:
+    """``struct``'s byte order of a TIFF structure ('<' for II, '>' for MM); None when it is not one."""
+    return {b"II": "<", b"MM": ">"}.get(bytes(tiff[:2]))
+
+
+def _tiff(exif: bytes) -> tuple[int, bytearray, str | None]:
+    """(where the TIFF structure starts in ``exif``: after ``EXIF_HEADER`` or at 0, a copy of it, its byte order)."""
+    start = len(EXIF_HEADER) if exif.startswith(EXIF_HEADER) else 0
+    tiff = bytearray(exif[start:])
+    return start, tiff, byte_order(tiff)
 
 
 def standard_types(exif: bytes) -> bytes:
     """``exif`` (a TIFF structure, after ``Exif\\0\\0`` or not) with the UNDEFINED fields of its Exif, GPS and
     interoperability IFDs that are typed BYTE retyped UNDEFINED; ``exif`` unchanged where it is not a TIFF
     structure that can be walked."""
-    start = len(_HEADER) if exif.startswith(_HEADER) else 0
-    tiff = bytearray(exif[start:])
-    order = {b"II": "<", b"MM": ">"}.get(bytes(tiff[:2]))
+    start, tiff, order = _tiff(exif)
     if order is None:
         return exif
     try:
         ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
-        pointers = _pointers(tiff, order, ifd0, (_EXIF_IFD, _GPS_IFD))
-        if _EXIF_IFD in pointers:
-            pointers |= _pointers(tiff, order, pointers[_EXIF_IFD], (_INTEROP_IFD,))
+        pointers = _pointers(tiff, order, ifd0, (EXIF_IFD, GPS_IFD))
+        if EXIF_IFD in pointers:
+            pointers |= _pointers(tiff, order, pointers[EXIF_IFD], (INTEROP_IFD,))
         for ifd, at in pointers.items():
             _retype(tiff, order, at, _UNDEFINED_FIELDS[ifd])
     except struct.error:
@@ -52,7 +68,7 @@ def standard_types(exif: bytes) -> bytes:
 def for_tiff(exif):
     """A Pillow ``Image.Exif`` (changed in place and returned) without the interoperability IFD's pointer, whose
     index (R98: a DCF JPEG's colour rules) has no meaning in a TIFF, for a TIFF writer that would copy it stale."""
-    exif.get_ifd(_EXIF_IFD).pop(_INTEROP_IFD, None)
+    exif.get_ifd(EXIF_IFD).pop(INTEROP_IFD, None)
     return exif
 
 
@@ -80,8 +96,6 @@ def _retype(tiff: bytearray, order: str, at: int, undefined: set[int]) -> None:
             struct.pack_into(order + "H", tiff, offset + 2, _UNDEFINED)
 
 
-
-
 # A maker note that is an IFD of its own, with the offsets of its larger values counted from the TIFF header
 # (Canon's; Sony's after a 12-byte header): where it is written at another place, each is moved with it.
 _MAKER_NOTE = 0x927C
@@ -92,7 +106,7 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 def _maker_note(tiff: bytes | bytearray, order: str) -> tuple[int, int] | None:
     """(offset, length) of the maker note in a TIFF structure (IFD0 -> Exif IFD -> tag 0x927C); None without one."""
     ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
-    exif = _pointers(tiff, order, ifd0, (_EXIF_IFD,)).get(_EXIF_IFD)
+    exif = _pointers(tiff, order, ifd0, (EXIF_IFD,)).get(EXIF_IFD)
     for offset, tag, _, count in _entries(tiff, order, exif) if exif is not None else ():
         if tag == _MAKER_NOTE and count > 4:
             return struct.unpack_from(order + "I", tiff, offset + 8)[0], count
@@ -127,10 +141,9 @@ def keep_maker_note(exif: bytes, source: bytes | None) -> bytes:
     maker note moved from where ``source`` (the file's own EXIF) had it; ``exif`` unchanged otherwise."""
     if not source:
         return exif
-    start = len(_HEADER) if exif.startswith(_HEADER) else 0
-    tiff, old = bytearray(exif[start:]), source[len(_HEADER):] if source.startswith(_HEADER) else source
-    order = {b"II": "<", b"MM": ">"}.get(bytes(tiff[:2]))
-    if order is None or bytes(old[:2]) != bytes(tiff[:2]):
+    start, tiff, order = _tiff(exif)
+    old = _tiff(source)[1]
+    if order is None or byte_order(old) != order:
         return exif
     try:
         new_note, old_note = _maker_note(tiff, order), _maker_note(old, order)
@@ -144,4 +157,49 @@ def keep_maker_note(exif: bytes, source: bytes | None) -> bytes:
     return exif[:start] + bytes(tiff)
 
 
-__all__ = ["for_tiff", "keep_maker_note", "standard_types"]
+def writable(exif) -> bytes:
+    """``exif`` (Pillow's ``Image.Exif``) as bytes. A damaged EXIF can hold a field Pillow reads but cannot write
+    again (a count that does not fit its type: struct.error, an internal error for the whole photo); such fields
+    are left out, the rest kept."""
+    try:
+        return exif.tobytes()
+    except _PACKING_ERRORS:
+        pass
+    from PIL import Image
+
+    kept = Image.Exif()
+    interop = dict(exif.get_ifd(INTEROP_IFD))  # inside the Exif IFD: written as the IFD it points to
+    for ifd in SUB_IFDS:  # field by field
+        fields = dict(exif.get_ifd(ifd)) if ifd in exif else {}
+        if INTEROP_IFD in fields:
+            fields[INTEROP_IFD] = interop
+            if not interop:
+                del fields[INTEROP_IFD]
+        exif.pop(ifd, None)
+        for tag, value in fields.items():
+            _try_field(kept, kept.get_ifd(ifd), tag, value)
+    for tag, value in exif.items():
+        _try_field(kept, kept, tag, value)
+    return kept.tobytes()
+
+
+def _try_field(whole, where: dict, tag: int, value) -> None:
+    """Put ``tag`` into ``where`` (``whole`` or one of its sub-IFDs) only if ``whole`` can still be written."""
+    where[tag] = value
+    try:
+        whole.tobytes()
+    except _PACKING_ERRORS:
+        del where[tag]
+
+
+def picture_size(exif, width: int, height: int) -> None:
+    """The Exif IFD's PixelXDimension and PixelYDimension of Pillow's ``Image.Exif``, where it has them, set to the
+    picture as written: upright (a phone's portrait shot said 4032x3024 after it was turned to 3024x4032, and
+    tools that trust them showed it squeezed or cropped its preview)."""
+    sizes = exif.get_ifd(EXIF_IFD) if EXIF_IFD in exif else {}
+    if _PIXEL_X in sizes or _PIXEL_Y in sizes:
+        sizes[_PIXEL_X], sizes[_PIXEL_Y] = width, height
+
+
+__all__ = ["EXIF_HEADER", "SUB_IFDS", "byte_order", "for_tiff", "keep_maker_note", "picture_size", "standard_types",
+           "writable"]

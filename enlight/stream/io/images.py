@@ -41,7 +41,14 @@ from enlight.stream.io.annotations import (
     tiff_exif,
 )
 from enlight.stream.io.exif_thumbnail import thumbnail_side, with_thumbnail
-from enlight.stream.io.exif_types import for_tiff, keep_maker_note, standard_types
+from enlight.stream.io.exif_types import (
+    SUB_IFDS,
+    for_tiff,
+    keep_maker_note,
+    picture_size,
+    standard_types,
+    writable,
+)
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
@@ -54,8 +61,6 @@ _ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 _LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
-_EXIF_IFD_POINTER, _PIXEL_X, _PIXEL_Y = 0x8769, 0xA002, 0xA003  # the Exif IFD; PixelXDimension, PixelYDimension
-_INTEROP_POINTER = 0xA005  # the interoperability IFD, pointed to from the Exif IFD
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 
@@ -229,7 +234,7 @@ def read_photo(path: Path) -> Photo:
         rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if _ORIENTATION in exif:
         exif[_ORIENTATION] = 1
-    _picture_size(exif, rgb.shape[1], rgb.shape[0])
+    picture_size(exif, rgb.shape[1], rgb.shape[0])
     for tag in (*_LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
         exif.pop(tag, None)
     return Photo(
@@ -238,7 +243,7 @@ def read_photo(path: Path) -> Photo:
         alpha=alpha,
         grey=grey,
         icc=icc,
-        exif=keep_maker_note(standard_types(_exif_bytes(exif)), raw_exif) if len(exif) else None,
+        exif=keep_maker_note(standard_types(writable(exif)), raw_exif) if len(exif) else None,
         format=fmt,
         xmp=xmp,
         pages=pages,
@@ -246,53 +251,6 @@ def read_photo(path: Path) -> Photo:
         annotations=annotations,
         thumbnail=thumbnail,
     )
-
-
-_PACKING_ERRORS = (struct.error, ValueError, TypeError, OverflowError)
-
-
-def _exif_bytes(exif) -> bytes:
-    """``exif`` (Pillow's ``Image.Exif``) as bytes. A damaged EXIF can hold a field Pillow reads but cannot write
-    again (a count that does not fit its type: struct.error, an internal error for the whole photo); such fields
-    are left out, the rest kept."""
-    try:
-        return exif.tobytes()
-    except _PACKING_ERRORS:
-        pass
-    from PIL import Image
-
-    kept = Image.Exif()
-    interop = dict(exif.get_ifd(_INTEROP_POINTER))  # inside the Exif IFD: written as the IFD it points to
-    for ifd in (_EXIF_IFD_POINTER, 0x8825):  # the Exif and GPS sub-IFDs, field by field
-        fields = dict(exif.get_ifd(ifd)) if ifd in exif else {}
-        if _INTEROP_POINTER in fields:
-            fields[_INTEROP_POINTER] = interop
-            if not interop:
-                del fields[_INTEROP_POINTER]
-        exif.pop(ifd, None)
-        for tag, value in fields.items():
-            _try_field(kept, kept.get_ifd(ifd), tag, value)
-    for tag, value in exif.items():
-        _try_field(kept, kept, tag, value)
-    return kept.tobytes()
-
-
-def _try_field(whole, where: dict, tag: int, value) -> None:
-    """Put ``tag`` into ``where`` (``whole`` or one of its sub-IFDs) only if ``whole`` can still be written."""
-    where[tag] = value
-    try:
-        whole.tobytes()
-    except _PACKING_ERRORS:
-        del where[tag]
-
-
-def _picture_size(exif, width: int, height: int) -> None:
-    """The Exif IFD's PixelXDimension and PixelYDimension, where it has them, set to the picture as written: upright
-    (a phone's portrait shot said 4032x3024 after it was turned to 3024x4032, and tools that trust them showed it
-    squeezed or cropped its preview)."""
-    sizes = exif.get_ifd(_EXIF_IFD_POINTER) if _EXIF_IFD_POINTER in exif else {}
-    if _PIXEL_X in sizes or _PIXEL_Y in sizes:
-        sizes[_PIXEL_X], sizes[_PIXEL_Y] = width, height
 
 
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element
@@ -401,7 +359,7 @@ def _with_alpha16(rgb16: np.ndarray, photo: Photo) -> np.ndarray:
     return np.concatenate([rgb16, (photo.alpha.astype(np.uint16) * 257)[..., None]], axis=2)
 
 
-_TIFF_SUB_IFDS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs (their pointers are rewritten, not copied)
+_TIFF_SUB_IFDS = SUB_IFDS  # the Exif and GPS sub-IFDs (their pointers are rewritten, not copied)
 
 
 def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
