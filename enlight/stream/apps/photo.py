@@ -222,10 +222,12 @@ def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
     """What of a JPEG's trailer (a motion photo's clip, a gain map) the output carries (``carry_trailer``); a note
     for the other pictures of an MPF file (Pillow's 'MPO': an Ultra HDR gain map, a stereo camera's second view)
     that its XMP does not list: only the first is enhanced and written."""
-    if photo.format not in ("JPEG", "MPO") and is_motion_photo(photo.xmp):  # a HEIC one keeps its clip in a box
+    if photo.format not in ("JPEG", "MPO"):
+        if not is_motion_photo(photo.xmp):
+            return Carried(photo, b"", "")
         return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "the motion photo's video was not "
-                       f"kept: it is carried from a JPEG motion photo, not a {photo.format} one")
-    found = read_trailer(Path(config.input), photo.xmp) if photo.format in ("JPEG", "MPO") else None
+                       f"kept: it is carried from a JPEG motion photo, not a {photo.format} one")  # HEIC: in a box
+    found = read_trailer(Path(config.input), photo.xmp)
     if found is None:
         others = photo.pages - 1 if photo.format == "MPO" else 0
         return Carried(photo, b"", f"{counted(others, 'other picture')} stored after it (MPF: a gain map, a depth "
