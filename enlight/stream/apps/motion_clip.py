@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from enlight.errors import EnlightError
-from enlight.stream.core.auto_quality import Workload
+from enlight.stream.apps.workload import probe_workload
 from enlight.stream.core.plan import InferencePlan, make_plan
 from enlight.stream.io.images import Photo
+from enlight.stream.io.locations import input_location
 from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
@@ -66,7 +67,8 @@ def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: 
     source, result = temporary_path(output.with_suffix(".mp4")), temporary_path(output.with_suffix(".mp4"))
     try:
         source.write_bytes(video)
-        clip_plan = make_plan(**{**plan_options, "workload": _workload(source)}) if plan_options else plan
+        workload = probe_workload(input_location(str(source)))
+        clip_plan = make_plan(**{**plan_options, "workload": workload}) if plan_options else plan
         stats = run(PipelineConfig(input=source, output=result, plan=clip_plan, grey=grey, progress=False))
         return result.read_bytes(), stats.frames
     except (EnlightError, av.error.FFmpegError, OSError) as exc:
@@ -78,18 +80,3 @@ def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: 
     finally:
         source.unlink(missing_ok=True)
         result.unlink(missing_ok=True)
-
-
-def _workload(path: Path) -> Workload:
-    """The clip's size, frame count and rate, for ``--quality auto``."""
-    import av
-
-    from enlight.stream.io.source import enhanced_stream, frame_rate
-
-    with av.open(str(path)) as container:
-        stream = enhanced_stream(container)
-        if stream is None:
-            raise EnlightError("it has no video stream")
-        rate = float(frame_rate(stream) or 0) or None
-        return Workload("video", stream.codec_context.width or None, stream.codec_context.height or None,
-                        stream.frames or None, rate)

@@ -1,0 +1,37 @@
+"""What ``--quality auto`` reads of an input before a run: its size, frame count and frame rate, from its header
+(torch-free, for the command line's first line; and for a motion photo's clip, ``motion_clip``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def probe_workload(source, max_frames: int | None = None):
+    """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
+    frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown."""
+    from enlight.stream.core.auto_quality import Workload
+    from enlight.stream.io.animation import frame_count
+    from enlight.stream.io.images import is_photo, photo_size
+    from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
+
+    if not source.is_file and source.kind != "sequence":
+        return Workload("stream")
+    if source.is_file and is_photo(source.url):
+        size = photo_size(Path(source.url)) or (None, None)
+        count = frame_count(Path(source.url))  # an animated WebP or PNG is a clip: chosen as a video is
+        return Workload("video", *size, count) if count > 1 else Workload("photo", *size)
+    with open_input(source) as container:  # (an image sequence: FFmpeg counts its frames from the files)
+        stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
+        if stream is None:
+            return Workload("stream")  # refused by the run, with its own message
+        rate = float(frame_rate(stream) or 0) or None
+        frames = stream.frames or None
+        if frames is None and rate and container.duration:
+            frames = max(1, round(container.duration / 1_000_000 * rate))
+    if max_frames is not None:
+        frames = min(frames, max_frames) if frames else max_frames
+    width, height = stream.codec_context.width, stream.codec_context.height
+    return Workload("video", width or None, height or None, frames, rate)
+
+
+__all__ = ["probe_workload"]
