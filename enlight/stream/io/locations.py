@@ -134,16 +134,16 @@ def sequence_location(text: str, fps: float | None) -> Location:
     rate = fps or SEQUENCE_FPS
     if rate <= 0:
         raise EnlightError(f"--fps must be above 0, got {rate:g}")
-    options = {"framerate": f"{rate:g}", "start_number": str(files[0][0])}
+    framerate = {"framerate": f"{rate:g}"}
     gap = next((a for (a, _), (b, _) in zip(files, files[1:], strict=False) if b != a + 1), None)
     if gap is None:
-        return Location(text, text, "sequence", "image2", options)
+        return Location(text, text, "sequence", "image2", framerate | {"start_number": str(files[0][0])})
     width = _NUMBERED.search(Path(text).name)[1]
     if not width:  # image2 reads a numbered sequence up to its first gap, and a glob would sort 10 before 9
         raise EnlightError(f"the image sequence {text} has a gap after frame {gap} (FFmpeg would stop there): "
                            "number the frames without gaps, or with zero-padded numbers (%04d) to read them all")
     glob = _NUMBERED.sub("[0-9]" * int(width), text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
-    return Location(text, glob, "sequence", "image2", {"framerate": options["framerate"], "pattern_type": "glob"})
+    return Location(text, glob, "sequence", "image2", framerate | {"pattern_type": "glob"})
 
 
 def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1) -> Location:
