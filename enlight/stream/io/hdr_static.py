@@ -13,7 +13,7 @@ has_primaries and has_luminance (int32); AVContentLightMetadata is MaxCLL and Ma
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -50,8 +50,7 @@ def read_hdr_static(frame: av.VideoFrame) -> HdrStatic | None:
             mastering = bytes(data)
         elif data.type == _LIGHT and data.buffer_size >= 8:
             light = struct.unpack_from("=II", bytes(data))
-    found = _mastering(mastering) if mastering else HdrStatic()
-    found = HdrStatic(found.primaries, found.white, found.luminance, tuple(light) if light and any(light) else None)
+    found = replace(_mastering(mastering) if mastering else HdrStatic(), light=light if light and any(light) else None)
     return found if found != HdrStatic() else None
 
 
