@@ -169,9 +169,8 @@ class DistillTrainer(TrainLoop):
 
     def _teacher_outputs(self) -> list[np.ndarray]:
         """The teacher's output for every whole image, (H, W, 3) uint8, cached in the run folder."""
-        from tqdm import tqdm
-
         from enlight.ops.pixels import to_uint8
+        from enlight.progress_bar import progress_bar
 
         cache = Path(self.config.out) / "teacher_cache.npz"
         if cache.is_file():
@@ -180,7 +179,7 @@ class DistillTrainer(TrainLoop):
                 return [stored[f"t{i}"] for i in range(len(self.dataset))]
         run = self.teacher.eval()
         outputs = []
-        for index in tqdm(range(len(self.dataset)), desc="teacher outputs", unit="image"):
+        for index in progress_bar(iterable=range(len(self.dataset)), desc="teacher outputs", unit="image"):
             low = to_tensor(self.dataset.image(index))[None].to(self.device)
             with torch.no_grad():
                 outputs.append(to_uint8(run(low, attention_map(low)))[0].cpu().numpy())

@@ -238,7 +238,8 @@ class TrainLoop:
     def fit(self, *, resume: bool = False, progress: bool = True) -> Path:
         """Train to ``total_steps`` (continuing from the last checkpoint when ``resume``)."""
         from torch.utils.data import DataLoader
-        from tqdm import tqdm
+
+        from enlight.progress_bar import progress_bar
 
         cfg = self.config
         out = Path(cfg.out)
@@ -257,7 +258,7 @@ class TrainLoop:
                             pin_memory=self.device.type == "cuda", drop_last=True,
                             persistent_workers=cfg.workers > 0)
         self.set_train()
-        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
+        bar = progress_bar(total=self.total_steps, initial=self.step, unit="step", disable=not progress)
         last = None
         deadline = time.monotonic() + 60 * cfg.max_minutes if cfg.max_minutes else None
         try:

@@ -358,7 +358,7 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
 
 def run_batch(config: BatchConfig) -> BatchReport:
     """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed)."""
-    from tqdm import tqdm
+    from enlight.progress_bar import progress_bar
 
     start = time.perf_counter()
     config.out_dir.mkdir(parents=True, exist_ok=True)
@@ -372,8 +372,7 @@ def run_batch(config: BatchConfig) -> BatchReport:
             item.folder.mkdir(exist_ok=True)
         manifest.record(item.input, item.output, "started")
     owner = {task.id: item for item in files for task in item.tasks}
-    bar = tqdm(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress)
     finished, left = 0, 0
     bar.set_postfix_str(f"files {finished}/{len(files)}")
     try:

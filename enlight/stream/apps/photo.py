@@ -9,7 +9,6 @@ gradations are kept and the output is written 16-bit.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -161,15 +160,14 @@ def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, g
     detail step after it) run once on the assembled picture, so that no tile gets a brightness of its own."""
     if layout is None:
         return Enhancer.from_plan(plan, backend, grey=grey)(rgb[None])[0]
-    from tqdm import tqdm
+    from enlight.progress_bar import progress_bar
 
     tile_plan = replace(plan, exposure=0.0, detail=0.0)
 
     def enhance(part: np.ndarray) -> np.ndarray:
         return Enhancer.from_plan(tile_plan, backend, grey=False)(part[None])[0]
 
-    with tqdm(total=tile_count(*rgb.shape[:2], layout[0]), unit="tile", disable=not progress, file=sys.stderr,
-              dynamic_ncols=True) as bar:
+    with progress_bar(total=tile_count(*rgb.shape[:2], layout[0]), unit="tile", disable=not progress) as bar:
         tiled = enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
     return finish_whole(rgb, tiled, plan, grey=grey)
 

@@ -8,23 +8,19 @@ finished run always ends at 100%.
 
 from __future__ import annotations
 
-import sys
+from enlight.progress_bar import progress_bar
 
 
 class FrameProgress:
     """tqdm over frames. total: the expected count, or None when unknown; enabled False draws nothing."""
 
     def __init__(self, total: int | None, *, enabled: bool = True) -> None:
-        from tqdm import tqdm
-
         self.done_frames = 0
         self.total = total
-        self.bar = tqdm(
+        self.bar = progress_bar(
             total=total,
             unit="frame",
             disable=not enabled,
-            file=sys.stderr,
-            dynamic_ncols=True,
             smoothing=0.1,
             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
         )

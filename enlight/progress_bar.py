@@ -1,0 +1,49 @@
+"""Progress bars that suit where stderr goes: tqdm's bar redrawn in place on a terminal, and on anything else (a log
+file, ``docker logs``, systemd's journal, a CI console, a pipe) one plain line every ``LOG_INTERVAL`` seconds and one
+at the end. tqdm alone redraws with carriage returns there too, ten times a second, so an hour's run wrote tens of
+thousands of redraws into one line of the log, and a warning printed meanwhile landed in the middle of it."""
+
+from __future__ import annotations
+
+import sys
+
+LOG_INTERVAL = 30.0  # seconds between two lines of progress when stderr is not a terminal
+
+
+class _Lines:
+    """A stream for tqdm that writes each redraw as a line of its own: the carriage return and the padding tqdm uses
+    to overwrite the previous redraw are dropped, and so is a redraw that repeats the last line."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.last = ""
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line and line != self.last:
+            self.last = line
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def progress_bar(*, file=None, **options):
+    """A ``tqdm`` with ``options`` (total, unit, disable, desc, ...), drawn on ``file`` (stderr by default): as tqdm
+    draws it on a terminal; elsewhere as plain ASCII lines, at most one per ``LOG_INTERVAL`` seconds."""
+    from tqdm import tqdm
+
+    stream = sys.stderr if file is None else file
+    if _is_terminal(stream):
+        return tqdm(file=stream, dynamic_ncols=True, **options)
+    return tqdm(file=_Lines(stream), mininterval=LOG_INTERVAL, ascii=True, **options)
+
+
+__all__ = ["LOG_INTERVAL", "progress_bar"]
