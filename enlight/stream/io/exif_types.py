@@ -18,6 +18,7 @@ whatever lies there in the new one (`exiftool -validate`: "Bad format (408) for 
 
 from __future__ import annotations
 
+import mmap
 import struct
 
 EXIF_HEADER = b"Exif\x00\x00"  # before the TIFF structure in a JPEG's APP1 segment (and Pillow's bytes)
@@ -54,21 +55,47 @@ def standard_types(exif: bytes) -> bytes:
     if order is None:
         return exif
     try:
-        ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
-        pointers = _pointers(tiff, order, ifd0, (EXIF_IFD, GPS_IFD))
-        if EXIF_IFD in pointers:
-            pointers |= _pointers(tiff, order, pointers[EXIF_IFD], (INTEROP_IFD,))
-        for ifd, at in pointers.items():
-            _retype(tiff, order, at, _UNDEFINED_FIELDS[ifd])
+        _retype_sub_ifds(tiff, order)
     except struct.error:
         return exif
     return exif[:start] + bytes(tiff)
 
 
+def standard_types_in_file(path) -> None:
+    """``standard_types`` on a TIFF file in place (Pillow's TIFF writer types the same fields BYTE): only the
+    changed entries' type fields are written, through a memory map, so a large picture is not read in full."""
+    with open(path, "r+b") as file, mmap.mmap(file.fileno(), 0) as tiff:
+        order = byte_order(tiff)
+        if order is not None:
+            try:
+                _retype_sub_ifds(tiff, order)
+            except struct.error:  # a structure that cannot be walked: left as the writer made it
+                pass
+
+
+def _retype_sub_ifds(tiff, order: str) -> None:
+    """Retype the UNDEFINED fields of the Exif, GPS and interoperability IFDs of a TIFF structure at 0 in ``tiff`` (a
+    bytearray or a writable memory map), in place."""
+    ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
+    pointers = _pointers(tiff, order, ifd0, (EXIF_IFD, GPS_IFD))
+    if EXIF_IFD in pointers:
+        pointers |= _pointers(tiff, order, pointers[EXIF_IFD], (INTEROP_IFD,))
+    for ifd, at in pointers.items():
+        _retype(tiff, order, at, _UNDEFINED_FIELDS[ifd])
+
+
+# Exif IFD fields that EXIF 2.32 allows in compressed pictures only (a TIFF states its own size and layout)
+_COMPRESSED_ONLY = (0x9101, 0x9102, _PIXEL_X, _PIXEL_Y)  # ComponentsConfiguration, CompressedBitsPerPixel, size
+
+
 def for_tiff(exif):
-    """A Pillow ``Image.Exif`` (changed in place and returned) without the interoperability IFD's pointer, whose
-    index (R98: a DCF JPEG's colour rules) has no meaning in a TIFF, for a TIFF writer that would copy it stale."""
-    exif.get_ifd(EXIF_IFD).pop(INTEROP_IFD, None)
+    """A Pillow ``Image.Exif`` (changed in place and returned) for a TIFF writer: without the interoperability IFD's
+    pointer, whose index (R98: a DCF JPEG's colour rules) has no meaning in a TIFF and which the writer would copy
+    stale, and without the fields EXIF allows in compressed pictures only (a JPEG's component order, its bits
+    per pixel and its size: a TIFF's own tags state them)."""
+    fields = exif.get_ifd(EXIF_IFD)
+    for tag in (INTEROP_IFD, *_COMPRESSED_ONLY):
+        fields.pop(tag, None)
     return exif
 
 

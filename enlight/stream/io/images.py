@@ -47,6 +47,7 @@ from enlight.stream.io.exif_types import (
     keep_maker_note,
     picture_size,
     standard_types,
+    standard_types_in_file,
     writable,
 )
 from enlight.stream.io.temporary import remove_stale, temporary_path
@@ -432,6 +433,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
             _write_16bit(tmp, rgb16, photo)
         else:
             _write_8bit(tmp, rgb, photo, fmt, quality)
+        if fmt == "TIFF":
+            standard_types_in_file(tmp)
         if trailer:
             with open(tmp, "ab") as out:
                 out.write(trailer)
