@@ -5,14 +5,17 @@ thousands of redraws into one line of the log, and a warning printed meanwhile l
 
 from __future__ import annotations
 
+import re
 import sys
 
 LOG_INTERVAL = 30.0  # seconds between two lines of progress when stderr is not a terminal
+_TIMES = re.compile(r"\[[^\]]*\]")  # tqdm's [elapsed<remaining, rate, postfix]
 
 
 class _Lines:
     """A stream for tqdm that writes each redraw as a line of its own: the carriage return and the padding tqdm uses
-    to overwrite the previous redraw are dropped, and so is a redraw that repeats the last line."""
+    to overwrite the previous redraw are dropped, and so is a redraw that repeats the last line's count (only its
+    times and rate differ)."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
@@ -20,8 +23,9 @@ class _Lines:
 
     def write(self, text: str) -> None:
         line = text.replace("\r", "").rstrip()
-        if line and line != self.last:
-            self.last = line
+        key = _TIMES.sub("", line)  # the same count and bar at another moment: closing right after a redraw
+        if line and key != self.last:
+            self.last = key
             self.stream.write(line + "\n")
 
     def flush(self) -> None:

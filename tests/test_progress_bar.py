@@ -16,12 +16,14 @@ def test_a_log_gets_a_first_and_a_last_line_not_a_redraw_per_update():
     with progress_bar(total=500, unit="frame", file=log) as bar:
         for _ in range(500):
             bar.update(1)
+        bar.set_postfix_str("files 1/1")  # a redraw (as a batch makes when a file is done), then the close's
     text = log.getvalue()
     assert "\r" not in text and text.isascii() and text.endswith("\n")
     lines = text.splitlines()
-    assert len(lines) == 2, lines  # the start, and the end: nothing between in under LOG_INTERVAL seconds
+    assert len(lines) == 2, lines  # the start and the end: nothing between in under LOG_INTERVAL seconds, and the
+    # close's redraw of the same count is not repeated
     assert lines[0].startswith("  0%") and "0/500" in lines[0]
-    assert lines[-1].startswith("100%") and "500/500" in lines[-1]
+    assert lines[-1].startswith("100%") and "500/500" in lines[-1] and "files 1/1" in lines[-1]
 
 
 def test_a_warning_in_a_log_gets_a_line_of_its_own(monkeypatch, capsys):
