@@ -5,6 +5,7 @@ thousands of redraws into one line of the log, and a warning printed meanwhile l
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -41,13 +42,15 @@ def _is_terminal(stream) -> bool:
 
 def progress_bar(*, file=None, **options):
     """A ``tqdm`` with ``options`` (total, unit, disable, desc, ...), drawn on ``file`` (stderr by default): as tqdm
-    draws it on a terminal; elsewhere as plain ASCII lines, at most one per ``LOG_INTERVAL`` seconds."""
+    draws it on a terminal; elsewhere as plain ASCII lines, at most one per ``LOG_INTERVAL`` seconds (or per
+    TQDM_MININTERVAL seconds, tqdm's setting, where the environment sets it)."""
     from tqdm import tqdm
 
     stream = sys.stderr if file is None else file
     if _is_terminal(stream):
         return tqdm(file=stream, dynamic_ncols=True, **options)
-    return tqdm(file=_Lines(stream), mininterval=LOG_INTERVAL, ascii=True, **options)
+    interval = float(os.environ.get("TQDM_MININTERVAL") or LOG_INTERVAL)  # tqdm's own setting, where it is set
+    return tqdm(file=_Lines(stream), mininterval=interval, ascii=True, **options)
 
 
 __all__ = ["LOG_INTERVAL", "progress_bar"]

@@ -194,6 +194,7 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights, stop, code):
         [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--weights", str(weights),
          "--batch-size", "2"],
         cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        env={**os.environ, "TQDM_MININTERVAL": "0.1"},  # stderr is a pipe: a progress line every 0.1 s, not 30
         # a test run started in the background (`make test &`) ignores SIGINT, and so would the child:
         # Python only turns SIGINT into KeyboardInterrupt when it starts with the default disposition
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),

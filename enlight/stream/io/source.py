@@ -681,11 +681,16 @@ def _stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
     chapters = len(container.chapters())
     covers = cover_streams(container)
     kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
-    return copied + [f"stream #{s.index} ({s.type}, {s.codec_context.name if s.codec_context else 'no codec'}) was not "
-            + ("copied: a cover picture is copied only from a file input, and only when it can be read"
-               if s in covers else "copied: only audio, subtitle, data and video streams, attachments and cover "
-               "pictures are")
-            for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
+    dropped = [s for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
+    return copied + [_not_copied(s, cover=s in covers) for s in dropped]
+
+
+def _not_copied(stream, *, cover: bool) -> str:
+    """The note on a stream the output does not carry (a cover picture, or a kind no output takes)."""
+    codec = stream.codec_context.name if stream.codec_context else "no codec"
+    why = ("a cover picture is copied only from a file input, and only when it can be read" if cover
+           else "only audio, subtitle, data and video streams, attachments and cover pictures are")
+    return f"stream #{stream.index} ({stream.type}, {codec}) was not copied: {why}"
 
 
 def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
