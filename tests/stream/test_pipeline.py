@@ -313,6 +313,64 @@ def test_hdr10_metadata_is_kept_with_hdr_keep(weights, tmp_path, cli):
     assert result.returncode == 0 and "HDR10 metadata" not in result.stderr, result.stderr
 
 
+def _bit_fields(fields: list[tuple[int, int]]) -> bytes:
+    """(value, width in bits) fields written MSB first, padded with zeros to a whole byte."""
+    acc = width = 0
+    for value, bits in fields:
+        acc, width = (acc << bits) | value, width + bits
+    pad = -width % 8
+    return (acc << pad).to_bytes((width + pad) // 8, "big")
+
+
+def _hdr10_plus_sei() -> bytes:
+    """An HEVC prefix SEI NAL unit holding one window of HDR10+ (SMPTE ST 2094-40, ITU-T T.35) metadata: what a
+    Samsung phone or an HDR10+ grade writes before each frame (this FFmpeg's libx265 is built without it)."""
+    fields = [(0xB5, 8), (0x003C, 16), (0x0001, 16), (4, 8), (1, 8), (1, 2), (400, 27), (0, 1)]  # US, Samsung
+    fields += [(40000, 17)] * 3 + [(5000, 17), (9, 4)]  # maxscl, average maxrgb, 9 percentiles
+    fields += [f for percentage, i in zip((1, 5, 10, 25, 50, 75, 90, 95, 99), range(9), strict=True)
+               for f in ((percentage, 7), (i * 1000, 17))]
+    payload = _bit_fields(fields + [(0, 10), (0, 1), (0, 1), (0, 1)])
+    body, escaped, zeros = bytes([4, len(payload)]) + payload + b"\x80", bytearray(), 0  # type 4: T.35
+    for byte in body:  # emulation prevention: no 00 00 0x (x <= 3) inside a NAL unit
+        if zeros >= 2 and byte <= 3:
+            escaped.append(3)
+            zeros = 0
+        escaped.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    return b"\x4e\x01" + bytes(escaped)  # NAL type 39: prefix SEI
+
+
+def _hdr10_plus_clip(path, source):
+    """``source`` (an HEVC MP4) with an HDR10+ SEI put before every frame's NAL units."""
+    nal = _hdr10_plus_sei()
+    with av.open(str(source)) as reader, av.open(str(path), "w") as writer:
+        video = reader.streams.video[0]
+        out = writer.add_stream_from_template(video)
+        for packet in reader.demux(video):
+            if packet.size:
+                with_sei = av.Packet(struct.pack(">I", len(nal)) + nal + bytes(packet))
+                with_sei.pts, with_sei.dts, with_sei.time_base = packet.pts, packet.dts, packet.time_base
+                with_sei.is_keyframe, with_sei.stream = packet.is_keyframe, out
+                writer.mux(with_sei)
+    return path
+
+
+def test_hdr10_plus_metadata_gets_a_note_with_hdr_keep(weights, tmp_path, cli):
+    """HDR10+ (per-scene tone mapping) was dropped without a word with --hdr keep; it describes the dark original's
+    brightness, so it is not carried over, and the note says so. Converted to SDR, there is nothing to say."""
+    clip = _hdr10_plus_clip(tmp_path / "samsung.mp4", _hdr10_clip(tmp_path / "graded.mp4"))
+    with av.open(str(clip)) as container:
+        frame = next(container.decode(video=0))
+    assert av.sidedata.sidedata.Type.DYNAMIC_HDR_PLUS in [d.type for d in frame.side_data]
+    result = cli(clip, "-o", tmp_path / "kept.mp4", "--weights", weights, "--hdr", "keep")
+    assert result.returncode == 0, result.stderr
+    assert any("note: its HDR10+ metadata (the display's tone mapping, scene by scene) was not kept" in line
+               for line in result.stderr_lines), result.stderr
+    assert _light_levels(tmp_path / "kept.mp4") == (1000, 400)  # the static metadata is
+    result = cli(clip, "-o", tmp_path / "sdr.mp4", "--weights", weights)
+    assert result.returncode == 0 and "HDR10+" not in result.stderr, result.stderr
+
+
 def _anamorphic_chaptered_clip(path, frames=50):
     """A QuickTime file of 720x480-style non-square pixels (SAR 32:27), a timecode and two chapters."""
     return chaptered_clip(path, frames=frames, width=96, height=64, gop=10, chapter_ms=1000,

@@ -54,6 +54,17 @@ def read_hdr_static(frame: av.VideoFrame) -> HdrStatic | None:
     return found if found != HdrStatic() else None
 
 
+_DYNAMIC = {"DYNAMIC_HDR_PLUS": "HDR10+", "DOVI_RPU_BUFFER": "Dolby Vision", "DOVI_METADATA": "Dolby Vision",
+            "DYNAMIC_HDR_VIVID": "HDR Vivid"}  # frame side data that carries scene-by-scene tone mapping
+
+
+def dynamic_metadata(frame: av.VideoFrame) -> list[str]:
+    """The names of the dynamic HDR metadata ``frame`` carries (HDR10+, Dolby Vision, HDR Vivid): per-scene
+    brightness for a display's tone mapping. None of it is kept: it describes the original's brightness, not the
+    enhanced picture's, and PyAV cannot attach side data to the frames it encodes."""
+    return sorted({_DYNAMIC[data.type.name] for data in frame_side_data(frame) if data.type.name in _DYNAMIC})
+
+
 def _mastering(raw: bytes) -> HdrStatic:
     values = struct.unpack_from("=20i", raw)  # 10 rationals: R, G, B (x, y), white (x, y), min, max luminance
     rationals = [Fraction(n, d) if d else None for n, d in zip(values[0:20:2], values[1:20:2], strict=True)]
@@ -107,4 +118,4 @@ def with_static(codec: str, options: dict[str, str], static: HdrStatic | None) -
     return {**options, key: ":".join(filter(None, (options.get(key), params(static))))}, []
 
 
-__all__ = ["HdrStatic", "read_hdr_static", "svtav1_params", "with_static", "x265_params"]
+__all__ = ["HdrStatic", "dynamic_metadata", "read_hdr_static", "svtav1_params", "with_static", "x265_params"]

@@ -36,7 +36,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.covers import Cover, cover_streams, read_covers
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
-from enlight.stream.io.hdr_static import HdrStatic, read_hdr_static
+from enlight.stream.io.hdr_static import HdrStatic, dynamic_metadata, read_hdr_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 from enlight.stream.io.side_data import frame_side_data
@@ -274,6 +274,9 @@ class VideoSource:
         if self.color.hdr:
             self.notes.append(f"the input is HDR ({self.color.hdr}); with --hdr keep it was enhanced in its coded "
                               "values as if it were SDR and keeps its HDR tags: check the result on an HDR display")
+            self.notes += [f"its {name} metadata (the display's tone mapping, scene by scene) was not kept: it "
+                           "describes the dark original's brightness; the output carries the static HDR tags only"
+                           for name in dynamic_metadata(first)]
         return self.color, pixel_format(first)
 
     @property
