@@ -50,7 +50,8 @@ def progress_bar(*, file=None, **options):
     if _is_terminal(stream):
         return tqdm(file=stream, dynamic_ncols=True, **options)
     interval = float(os.environ.get("TQDM_MININTERVAL") or LOG_INTERVAL)  # tqdm's own setting, where it is set
-    return tqdm(file=_Lines(stream), mininterval=interval, ascii=True, **options)
+    # maxinterval: tqdm's monitor thread redraws a bar not drawn for that long (10 s by default)
+    return tqdm(file=_Lines(stream), mininterval=interval, maxinterval=interval, ascii=True, **options)
 
 
 __all__ = ["LOG_INTERVAL", "progress_bar"]

@@ -267,7 +267,7 @@ class TrainLoop:
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == 1:
                     self._log(losses)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in list(losses.items())[:4]})
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in list(losses.items())[:4]}, refresh=False)
                 if self.step % cfg.sample_every == 0:
                     self._samples(batch)
                 if self.step % cfg.checkpoint_every == 0:
