@@ -40,6 +40,15 @@ def _is_terminal(stream) -> bool:
         return False
 
 
+def _interval(setting: str | None) -> float:
+    """Seconds between two lines in a log: TQDM_MININTERVAL (tqdm's own setting) where it is a number, else
+    ``LOG_INTERVAL``."""
+    try:
+        return max(float(setting), 0.0) if setting else LOG_INTERVAL
+    except ValueError:
+        return LOG_INTERVAL
+
+
 def progress_bar(*, file=None, **options):
     """A ``tqdm`` with ``options`` (total, unit, disable, desc, ...), drawn on ``file`` (stderr by default): as tqdm
     draws it on a terminal; elsewhere as plain ASCII lines, at most one per ``LOG_INTERVAL`` seconds (or per
@@ -49,7 +58,7 @@ def progress_bar(*, file=None, **options):
     stream = sys.stderr if file is None else file
     if _is_terminal(stream):
         return tqdm(file=stream, dynamic_ncols=True, **options)
-    interval = float(os.environ.get("TQDM_MININTERVAL") or LOG_INTERVAL)  # tqdm's own setting, where it is set
+    interval = _interval(os.environ.get("TQDM_MININTERVAL"))
     # maxinterval: tqdm's monitor thread redraws a bar not drawn for that long (10 s by default)
     return tqdm(file=_Lines(stream), mininterval=interval, maxinterval=interval, ascii=True, **options)
 

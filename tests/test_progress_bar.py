@@ -55,3 +55,17 @@ def test_a_disabled_bar_writes_nothing():
     with progress_bar(total=5, file=log, disable=True) as bar:
         bar.update(5)
     assert log.getvalue() == ""
+
+
+def test_tqdms_own_interval_setting_is_taken_and_a_bad_one_ignored(monkeypatch):
+    monkeypatch.setenv("TQDM_MININTERVAL", "0")
+    log = io.StringIO()
+    with progress_bar(total=3, file=log) as bar:
+        for _ in range(3):
+            bar.update(1)
+    assert len(log.getvalue().splitlines()) == 4  # 0/3, 1/3, 2/3, 3/3: no interval between lines
+    monkeypatch.setenv("TQDM_MININTERVAL", "often")
+    log = io.StringIO()
+    with progress_bar(total=3, file=log) as bar:
+        bar.update(3)
+    assert len(log.getvalue().splitlines()) == 2
