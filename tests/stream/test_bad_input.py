@@ -320,3 +320,26 @@ def test_an_unknown_x264_preset_and_an_opset_the_generator_cannot_take(tmp_path,
     onnx = tmp_path / "g.onnx"
     assert_refused(cli("export", "--format", "onnx", "-o", onnx, "--opset", "3"), onnx,
                    "the generator exports at opsets 11 to 23, got 3")
+
+
+@pytest.mark.parametrize("where", ["_EncoderThread", "FrameProgress"])
+def test_a_stop_while_the_run_starts_leaves_no_temporary_file(tmp_path, weights, monkeypatch, where):
+    """A SIGTERM that landed after the output's hidden temporary file was created but before the run's own
+    Ctrl-C handler was in place (seen under load, while a motion photo's clip started) left that file behind.
+    The signal is made to land there: the part the run starts next raises KeyboardInterrupt, as Python's SIGINT
+    and the SIGTERM handler do."""
+    from enlight.stream.apps import pipeline
+    from enlight.stream.core.plan import make_plan
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, where, stopped)
+    clip = make_clip(tmp_path / "c.mp4", width=64, height=48, frames=4, audio=False)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    config = pipeline.PipelineConfig(input=clip, output=out_dir / "o.mp4", plan=make_plan(weights=weights),
+                                     progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(config)
+    assert list(out_dir.iterdir()) == []

@@ -229,7 +229,7 @@ class _Run:
     """One run's moving parts: the enhancer, the encoder thread, the progress bar, and the packets
     that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight)."""
 
-    def __init__(self, enhancer: Enhancer, writer: _EncoderThread, bar: FrameProgress, grey: GreyDecision,
+    def __init__(self, enhancer: Enhancer, writer: _EncoderThread | None, bar: FrameProgress | None, grey: GreyDecision,
                  combiner: ThreadPoolExecutor | None = None, preparer: ThreadPoolExecutor | None = None) -> None:
         """combiner: the CPU's one-thread pool for the stages after the model (None: ``Enhancer.submit``);
         preparer: the CPU's one-thread pool for ``Enhancer.begin`` (None: on the main thread)."""
@@ -327,18 +327,9 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
-        encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
-        sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
-                         metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
-                         attachments=source.attachments, covers=source.covers, spherical=source.spherical)
-        writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
-        writer.start()
-        total = source.info.frame_count
-        if config.max_frames is not None:
-            total = min(total, config.max_frames) if total is not None else config.max_frames
-        work = _Run(enhancer, writer, FrameProgress(total, enabled=config.progress), GreyDecision(config.grey),
-                    combiner, preparer)
-        work.on_frames = config.on_frames
+        work = _start(config, source, output_at, memory, _Run(enhancer, None, None, GreyDecision(config.grey),
+                                                              combiner, preparer))
+        writer, sink = work.writer, work.writer.sink
         try:
             for frames, packets in batches(source, memory.batch_size, config.max_frames):
                 work.submit(frames, packets)
@@ -360,6 +351,30 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             sink.abort()
             raise
     return _stats(config, start, source, sink, work, memory, output_at, label)
+
+
+def _start(config: PipelineConfig, source: VideoSource, output_at: Location, memory: MemoryPlan, work: _Run) -> _Run:
+    """``work`` with its sink, encoder thread and progress bar started. Stopped while it starts (Ctrl-C, SIGTERM
+    landing between the output's creation and the run's own handler), it removes the output's temporary file."""
+    encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
+    sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
+                     metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
+                     attachments=source.attachments, covers=source.covers, spherical=source.spherical)
+    try:
+        work.writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
+        work.writer.start()
+        total = source.info.frame_count
+        if config.max_frames is not None:
+            total = min(total, config.max_frames) if total is not None else config.max_frames
+        work.bar = FrameProgress(total, enabled=config.progress)
+        work.on_frames = config.on_frames
+        return work
+    except BaseException:
+        if work.writer is not None and work.writer.is_alive():
+            work.writer.queue.put(_END)
+            work.writer.join(timeout=10)
+        sink.abort()
+        raise
 
 
 def _stop(work: _Run, source: VideoSource) -> None:
