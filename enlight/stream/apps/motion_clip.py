@@ -31,6 +31,13 @@ class Carried:
     trailer: bytes
     note: str
 
+    @classmethod
+    def written(cls, photo: Photo, clip: bytes, *notes: str) -> Carried:
+        """``photo`` followed by ``clip`` (b'': no video), its XMP rewritten to say so; the non-empty ``notes``
+        joined."""
+        xmp = rewrite_xmp(photo.xmp, len(clip) if clip else None)
+        return cls(replace(photo, xmp=xmp), clip, "; ".join(filter(None, notes)))
+
 
 def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferencePlan, plan_options: dict | None,
                   grey: str) -> Carried:
@@ -42,13 +49,12 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
     if trailer.video is None:
         missing = "its XMP named a motion photo video that could not be found in the file; the picture alone was " \
             "kept" if is_motion_photo(photo.xmp) else ""
-        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "; ".join(filter(None, (missing, left))))
+        return Carried.written(photo, b"", missing, left)
     if output.suffix.lower() not in (".jpg", ".jpeg"):
         note = f"the motion photo's video was not kept: a {output.suffix} file cannot hold one (a .jpg output keeps it)"
-        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "; ".join(filter(None, (note, left))))
+        return Carried.written(photo, b"", note, left)
     clip, frames = enhance_clip(trailer.video, output, plan, plan_options, grey)
-    note = f"its motion photo video was enhanced too ({frames} frames)"
-    return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, len(clip))), clip, "; ".join(filter(None, (note, left))))
+    return Carried.written(photo, clip, f"its motion photo video was enhanced too ({frames} frames)", left)
 
 
 def _describe(semantic: str) -> str:

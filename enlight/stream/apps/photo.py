@@ -35,7 +35,7 @@ from enlight.stream.io.images import (
     read_photo,
     write_photo,
 )
-from enlight.stream.io.motion_photo import is_motion_photo, read_trailer, rewrite_xmp
+from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -223,8 +223,8 @@ def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
     if photo.format not in ("JPEG", "MPO"):
         if not is_motion_photo(photo.xmp):
             return Carried(photo, b"", "")
-        return Carried(replace(photo, xmp=rewrite_xmp(photo.xmp, None)), b"", "the motion photo's video was not "
-                       f"kept: it is carried from a JPEG motion photo, not a {photo.format} one")  # HEIC: in a box
+        return Carried.written(photo, b"", "the motion photo's video was not kept: it is carried from a JPEG motion "
+                               f"photo, not a {photo.format} one")  # HEIC: in a box
     found = read_trailer(Path(config.input), photo.xmp)
     if found is None:
         others = photo.pages - 1 if photo.format == "MPO" else 0

@@ -360,8 +360,6 @@ def _with_alpha16(rgb16: np.ndarray, photo: Photo) -> np.ndarray:
     return np.concatenate([rgb16, (photo.alpha.astype(np.uint16) * 257)[..., None]], axis=2)
 
 
-_TIFF_SUB_IFDS = SUB_IFDS  # the Exif and GPS sub-IFDs (their pointers are rewritten, not copied)
-
 
 def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     """An uncompressed 16-bit little-endian TIFF: header, one IFD (Pillow's writer: the photo's EXIF tags, its
@@ -379,9 +377,9 @@ def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
         exif.load(photo.exif)
         for_tiff(exif)
         for tag, value in exif.items():
-            if tag not in _TIFF_SUB_IFDS and tag not in _LAYOUT_TAGS:
+            if tag not in SUB_IFDS and tag not in _LAYOUT_TAGS:  # the sub-IFDs' pointers are rewritten
                 ifd[tag] = value
-        for tag in _TIFF_SUB_IFDS:
+        for tag in SUB_IFDS:
             if exif.get_ifd(tag):
                 ifd[tag] = exif.get_ifd(tag)
     ifd[256], ifd[257], ifd[258], ifd[259], ifd[262] = width, height, (16,) * samples, 1, 2
