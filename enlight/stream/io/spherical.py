@@ -97,21 +97,28 @@ def _moov(path: Path) -> tuple[int, int, int] | None:
     return (*found, media) if found else None
 
 
+def _read_moov(path: Path):
+    """((start, end, first mdat) of the moov box as ``_moov`` gives them, the box's bytes, its first video track as
+    ``_video_track`` gives it); None where the file has no moov box or no video track in it."""
+    where = _moov(path)
+    if where is None:
+        return None
+    with open(path, "rb") as f:
+        f.seek(where[0])
+        moov = bytearray(f.read(where[1] - where[0]))
+    found = _video_track(moov)
+    return (where, moov, found) if found is not None else None
+
+
 def read_spherical(path: Path) -> Spherical | None:
     """The 360 boxes of an MP4 or MOV file's first video track; None when it has none or is not such a file."""
     try:
-        where = _moov(path)
-        if where is None:
-            return None
-        with open(path, "rb") as f:
-            f.seek(where[0])
-            moov = f.read(where[1] - where[0])
+        read = _read_moov(path)
     except (OSError, struct.error):
         return None
-    found = _video_track(moov)
-    if found is None:
+    if read is None:
         return None
-    trak, chain = found
+    _, moov, (trak, chain) = read
     entry = chain[-1]
     boxes = b"".join(bytes(moov[b[1]:b[3]]) for b in _boxes(moov, entry[1] + entry[2] + _VISUAL_ENTRY_FIELDS,
                                                               entry[3]) if b[0] in _ENTRY_BOXES)
@@ -149,16 +156,10 @@ def _shift_chunks(moov: bytearray, by: int) -> None:
 def add_spherical(path: Path, spherical: Spherical) -> bool:
     """Insert ``spherical``'s boxes into the MP4 or MOV file at ``path`` (rewritten through a temporary file);
     False, the file untouched, where it has no video track to hold them."""
-    where = _moov(path)
-    if where is None:
+    read = _read_moov(path)
+    if read is None:
         return False
-    with open(path, "rb") as f:
-        f.seek(where[0])
-        moov = bytearray(f.read(where[1] - where[0]))
-    found = _video_track(moov)
-    if found is None:
-        return False
-    trak, chain = found
+    where, moov, (trak, chain) = read
     entry = chain[-1]
     if spherical.track:  # at the end of the track: after the entry's, so insert it first
         _insert(moov, trak[3], spherical.track, [_box_at(moov, 0), trak])
