@@ -33,7 +33,8 @@ class _Lines:
         self.stream.flush()
 
 
-def _is_terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal (False for a file, a pipe, a closed stream or one without ``isatty``)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # no isatty, or a closed stream
@@ -56,11 +57,11 @@ def progress_bar(*, file=None, **options):
     from tqdm import tqdm
 
     stream = sys.stderr if file is None else file
-    if _is_terminal(stream):
+    if is_terminal(stream):
         return tqdm(file=stream, dynamic_ncols=True, **options)
     interval = _interval(os.environ.get("TQDM_MININTERVAL"))
     # maxinterval: tqdm's monitor thread redraws a bar not drawn for that long (10 s by default)
     return tqdm(file=_Lines(stream), mininterval=interval, maxinterval=interval, ascii=True, **options)
 
 
-__all__ = ["LOG_INTERVAL", "progress_bar"]
+__all__ = ["LOG_INTERVAL", "is_terminal", "progress_bar"]

@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from enlight.progress_bar import is_terminal
+
 
 def one_line(prog: str) -> Callable | None:
     """A ``warnings.showwarning`` that prints each message once, on one line; None with ENLIGHT_DEBUG=1 (Python's
@@ -20,7 +22,7 @@ def one_line(prog: str) -> Callable | None:
         text = " ".join(str(message).split())
         if text not in seen:
             seen.add(text)
-            clear = "\r\x1b[K" if sys.stderr.isatty() else ""  # off a progress bar's line (it redraws below)
+            clear = "\r\x1b[K" if is_terminal(sys.stderr) else ""  # off a progress bar's line (it redraws below)
             print(f"{clear}{prog}: warning: {text}", file=sys.stderr)
 
     return show
