@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from stills import gamma
-from weights_eval import generator_method, load_any_generator
+from weights_eval import generator_method, load_any_generator, with_detail
 
 from enlight.quality.niqe import niqe
 from enlight.quality.structure import border_excess, dark_tint, hue_change, structure_kept
@@ -35,13 +35,6 @@ COLUMN_WIDTH = 480
 def _column(rgb: np.ndarray) -> np.ndarray:
     h, w = rgb.shape[:2]
     return np.asarray(Image.fromarray(rgb).resize((COLUMN_WIDTH, round(h * COLUMN_WIDTH / w)), Image.BICUBIC))
-
-
-def _with_detail(method, strength: float):
-    """``method`` then the product's detail step (``enlight.ops.simd.restore_detail``) against its input."""
-    from enlight.ops.simd import restore_detail
-
-    return lambda rgb: restore_detail(method(rgb)[None], rgb[None], strength)[0]
 
 
 def main() -> int:
@@ -65,7 +58,7 @@ def main() -> int:
         if args.floor:
             methods[f"{name}, floor"] = methods[name]
         if args.detail:
-            methods[f"{name}, detail {args.detail:g}"] = _with_detail(methods[name], args.detail)
+            methods[f"{name}, detail {args.detail:g}"] = with_detail(methods[name], args.detail)
     rows = []
     print("| clip | method | NIQE | structure | border | hue change | dark tint |\n|---|---|---|---|---|---|---|")
     for clip in clips:

@@ -2,7 +2,7 @@
 
     python benchmarks/weights_eval.py [--sets validation synthetic Fusion LIME MEF LOL15] \
         [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] \
-        [--post none black:0.5 toe:0.5:64 ...] [--json FILE]
+        [--post none black:0.5 toe:0.5:64 ...] [--detail 0.35] [--json FILE]
 
 PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``) or a run folder
 (its newest checkpoint). Without ``--weights``: the bundled generator as ``current``. Sets:
@@ -20,6 +20,9 @@ Per set and method: mean NIQE, structure kept (mean, worst image), border excess
 hue change (mean degrees), from ``enlight.quality``, and the halo measure (``halo``, below). Prints a
 table; ``--json`` writes every number. Generators run in PyTorch on the CPU (eval mode, flush-to-zero),
 ``--margin`` pixels of extra reflection padding around each image (the frame fix; 0 = as released).
+Each generator's output goes through the product's detail step against its input (``enlight.ops.detail``),
+as ``enlight-video`` runs it by default: ``--detail S`` sets its strength (default ``STRENGTH``, 0.35; 0 = the
+network's output alone, as this script scored before 2026-12-06).
 
 ``--post`` adds a row per generator and global curve applied to its output afterwards (``post_curve``:
 ``none``, ``black:P``, ``toe:P:KNEE``, ``stretch:P``, ``s:S``, ``sm:S``, ``pow:M``), to see what a change of
@@ -42,7 +45,9 @@ from choosing_sets import choosing_items
 from stills import clahe, gamma, images
 
 from enlight.models.weights import default_weights, load_generator
+from enlight.ops.detail import STRENGTH
 from enlight.ops.luma import attention_map
+from enlight.ops.simd import restore_detail
 from enlight.quality.flicker import luma
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
@@ -85,6 +90,13 @@ def generator_method(generator) -> Method:
         return last[1]
 
     return run
+
+
+def with_detail(method: Method, strength: float) -> Method:
+    """``method`` then the product's detail step against its input (``restore_detail``); as it is at 0."""
+    if strength == 0:
+        return method
+    return lambda rgb: restore_detail(method(rgb)[None], rgb[None], strength)[0]
 
 
 def post_curve(spec: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -236,6 +248,8 @@ def main() -> int:
     p.add_argument("--post", nargs="+", default=["none"],
                    help="global curves after each generator, one row each: none, black:P, toe:P:KNEE, stretch:P, "
                    "s:S, sm:S")
+    p.add_argument("--detail", type=float, default=STRENGTH,
+                   help=f"the product's detail step after each generator at this strength (default {STRENGTH}; 0: off)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -260,13 +274,13 @@ def main() -> int:
     for name, path in pairs:
         for margin in args.margin:
             label = name if len(args.margin) == 1 else f"{name} margin {margin}"
-            method = generator_method(load_any_generator(Path(path), margin=margin))
+            method = with_detail(generator_method(load_any_generator(Path(path), margin=margin)), args.detail)
             for spec in args.post:
                 curve = post_curve(spec)
                 methods[label if spec == "none" else f"{label}, then {spec}"] = (
                     lambda rgb, method=method, curve=curve: curve(method(rgb)))
 
-    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "post": args.post}
+    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "post": args.post, "detail": args.detail}
     for set_name in args.sets:
         items = set_items(args.data, set_name)
         items = items[: args.limit] if args.limit else items
