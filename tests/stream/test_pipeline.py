@@ -18,6 +18,7 @@ from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
 from tests.media import chaptered_clip, dark_frames, make_clip, read_video
+from tests.stream.sei import sei_unit, with_sei
 
 TB = Fraction(1, 90000)
 VFR_PTS = [0, 3000, 4500, 9000, 12000, 13500, 18000, 21000, 22500, 27000, 30000, 31500, 36000]
@@ -330,35 +331,14 @@ def _hdr10_plus_sei() -> bytes:
     fields += [f for percentage, i in zip((1, 5, 10, 25, 50, 75, 90, 95, 99), range(9), strict=True)
                for f in ((percentage, 7), (i * 1000, 17))]
     payload = _bit_fields(fields + [(0, 10), (0, 1), (0, 1), (0, 1)])
-    body, escaped, zeros = bytes([4, len(payload)]) + payload + b"\x80", bytearray(), 0  # type 4: T.35
-    for byte in body:  # emulation prevention: no 00 00 0x (x <= 3) inside a NAL unit
-        if zeros >= 2 and byte <= 3:
-            escaped.append(3)
-            zeros = 0
-        escaped.append(byte)
-        zeros = zeros + 1 if byte == 0 else 0
-    return b"\x4e\x01" + bytes(escaped)  # NAL type 39: prefix SEI
-
-
-def _hdr10_plus_clip(path, source):
-    """``source`` (an HEVC MP4) with an HDR10+ SEI put before every frame's NAL units."""
-    nal = _hdr10_plus_sei()
-    with av.open(str(source)) as reader, av.open(str(path), "w") as writer:
-        video = reader.streams.video[0]
-        out = writer.add_stream_from_template(video)
-        for packet in reader.demux(video):
-            if packet.size:
-                with_sei = av.Packet(struct.pack(">I", len(nal)) + nal + bytes(packet))
-                with_sei.pts, with_sei.dts, with_sei.time_base = packet.pts, packet.dts, packet.time_base
-                with_sei.is_keyframe, with_sei.stream = packet.is_keyframe, out
-                writer.mux(with_sei)
-    return path
+    return sei_unit(b"\x4e\x01", 4, payload)  # HEVC prefix SEI (NAL type 39), payload type 4: ITU-T T.35
 
 
 def test_hdr10_plus_metadata_gets_a_note_with_hdr_keep(weights, tmp_path, cli):
     """HDR10+ (per-scene tone mapping) was dropped without a word with --hdr keep; it describes the dark original's
     brightness, so it is not carried over, and the note says so. Converted to SDR, there is nothing to say."""
-    clip = _hdr10_plus_clip(tmp_path / "samsung.mp4", _hdr10_clip(tmp_path / "graded.mp4"))
+    sei = _hdr10_plus_sei()
+    clip = with_sei(tmp_path / "samsung.mp4", _hdr10_clip(tmp_path / "graded.mp4"), lambda i: sei)
     with av.open(str(clip)) as container:
         frame = next(container.decode(video=0))
     assert av.sidedata.sidedata.Type.DYNAMIC_HDR_PLUS in [d.type for d in frame.side_data]

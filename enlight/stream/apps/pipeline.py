@@ -359,7 +359,8 @@ def _start(config: PipelineConfig, source: VideoSource, output_at: Location, mem
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
     sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
-                     attachments=source.attachments, covers=source.covers, spherical=source.spherical)
+                     attachments=source.attachments, covers=source.covers, spherical=source.spherical,
+                     captions=source.captions)
     try:
         work.writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         work.writer.start()

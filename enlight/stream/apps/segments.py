@@ -120,7 +120,7 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     with VideoSource(Path(task.input), hdr=settings.hdr) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
         sink = VideoSink(Path(task.output), source.info, encoder=encoder,
-                         metadata=dict(source.container.metadata))
+                         metadata=dict(source.container.metadata), captions=source.captions)
         try:
             batch: list[tuple[DecodedFrame, bool]] = []
             for item in _segment_frames(source, segment):

@@ -26,6 +26,7 @@ from av.video.reformatter import Colorspace
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
+from enlight.stream.io.captions import CaptionTrack, CaptionWriter
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.frames import (
@@ -699,6 +700,7 @@ class VideoSink:
         attachments: Sequence[av.stream.Stream] = (),
         covers: Sequence[Cover] = (),
         spherical: Spherical | None = None,
+        captions: CaptionTrack | None = None,
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -727,6 +729,8 @@ class VideoSink:
             self.abort()
             raise
         self._last_pts: int | None = None
+        self._captions = None if captions is None else CaptionWriter(
+            captions, self.video_stream.codec_context.codec.canonical_name)
         self._spherical = spherical if self.container.format.name in MP4_MUXERS else None
         if spherical is not None and self._spherical is None:
             self.notes.append(spherical_not_kept(self._kind))
@@ -899,6 +903,7 @@ class VideoSink:
         """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base), with its (H, W) uint8 ``alpha``
         where the source had one (written where ``keeps_alpha``)."""
         start = time.perf_counter()
+        source_pts = pts
         if self.time_base != self.info.time_base:
             pts = round(pts * self.info.time_base / self.time_base)
         if self._last_pts is not None and pts <= self._last_pts:
@@ -914,9 +919,16 @@ class VideoSink:
         frame.time_base = self.time_base
         if self._palette is not None:
             frame = self._palette(frame)
-        self.container.mux(self.video_stream.encode(frame))
+        if self._captions is not None:
+            self._captions.sent(source_pts, pts, self.time_base)
+        self.container.mux(self._encoded(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
+
+    def _encoded(self, frame: av.VideoFrame | None) -> list[av.Packet]:
+        """What the encoder hands out for ``frame`` (None: flush), with the source's closed captions put back."""
+        packets = self.video_stream.encode(frame)
+        return packets if self._captions is None else self._captions.packets(packets)
 
     def convert(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFrame:
         """(H, W, 3) uint8 RGB (and (H, W) uint8 alpha) -> a frame in the encoder's pixel format, with the output's
@@ -934,8 +946,9 @@ class VideoSink:
     def _close(self) -> None:
         start = time.perf_counter()
         try:
-            self.container.mux(self.video_stream.encode(None))
+            self.container.mux(self._encoded(None))
             self.container.mux(self._passed.flush())
+            self.notes += [] if self._captions is None else self._captions.notes()
         finally:
             self.container.close()
             self.encode_s += time.perf_counter() - start

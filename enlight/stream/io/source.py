@@ -30,6 +30,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.alpha import frame_alpha, has_alpha, side_alpha_decoder
+from enlight.stream.io.captions import CaptionTrack, frame_captions
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
@@ -198,6 +199,7 @@ class VideoSource:
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
         self.covers, self.spherical = _read_aside(self.container, self.path)
+        self.captions = CaptionTrack()  # closed captions inside the video, by frame, for the sink
         self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
@@ -429,6 +431,7 @@ class VideoSource:
                     return
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
+                    captions = frame_captions(item)  # side data that a rescaled frame no longer has
                     if (item.width, item.height) != (self.info.width, self.info.height):
                         item = self._rescale(item)
                     rgb = self.convert(item)
@@ -438,6 +441,7 @@ class VideoSource:
                     if pts is None:  # raw streams carry no timestamps: count frames
                         pts = 0 if last_pts is None else last_pts + step
                     last_pts = pts
+                    self.captions.put(pts, captions)
                     self.frames_decoded += 1
                     self.decode_s += time.perf_counter() - start
                     if not self._put(DecodedFrame(rgb, pts, tb, coloured, alpha)):
