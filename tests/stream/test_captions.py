@@ -3,12 +3,14 @@ same frames, and FFmpeg's own caption decoder reads the same text from the outpu
 
 from __future__ import annotations
 
+import re
+
 import av
 import pytest
 
 from enlight.stream.io import nal
 from enlight.stream.io.captions import caption_sei, frame_captions, with_captions
-from tests.media import make_clip
+from tests.media import dark_frames, make_clip
 from tests.stream.sei import sei_unit, with_sei
 
 TEXT = "HELLO NIGHT"
@@ -45,6 +47,33 @@ def _captioned_clip(tmp_path, codec="libx264", frames=24, gop=None):
     return with_sei(tmp_path / "captioned.mp4", source, lambda i: sei_unit(header, 4, _a53(per_frame[i]))), per_frame
 
 
+def _broadcast_clip(path, frames=12):
+    """An MPEG-2 transport stream as a TV or cable recorder writes it: each picture's CEA-608 pair in ATSC A/53
+    user data (start code B2, ``GA94``) after its picture header, before its first slice."""
+    per_frame = _caption_triplets(frames)
+    plain = path.with_name("plain.ts")
+    with av.open(str(plain), "w") as out:
+        stream = out.add_stream("mpeg2video", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i, rgb in enumerate(dark_frames(frames, 64, 48)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with av.open(str(plain)) as reader, av.open(str(path), "w") as writer:
+        video = reader.streams.video[0]
+        out = writer.add_stream_from_template(video)
+        for i, packet in enumerate(p for p in reader.demux(video) if p.size):  # no B-pictures: in display order
+            data = bytes(packet)
+            first_slice = next(m.start() for m in re.finditer(b"\x00\x00\x01[\x01-\xaf]", data))
+            user_data = b"\x00\x00\x01\xb2" + _a53(per_frame[i])[3:]  # no T.35 country and provider here
+            copy = av.Packet(data[:first_slice] + user_data + data[first_slice:])
+            copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
+            copy.is_keyframe, copy.stream = packet.is_keyframe, out
+            writer.mux(copy)
+    return path, per_frame
+
+
 def _frame_captions(path) -> list[bytes]:
     with av.open(str(path)) as container:
         return [frame_captions(frame) for frame in container.decode(video=0)]
@@ -75,6 +104,15 @@ def test_closed_captions_are_kept(weights, tmp_path, cli, name, codec_args):
     assert _frame_captions(tmp_path / name) == per_frame
     assert [t for t in _caption_text(tmp_path / name) if TEXT in t]
     assert "closed captions" not in result.stderr
+
+
+def test_captions_of_an_mpeg2_broadcast_recording_are_kept_in_h264(weights, tmp_path, cli):
+    clip, per_frame = _broadcast_clip(tmp_path / "recording.ts")
+    assert _frame_captions(clip) == per_frame
+    result = cli(clip, "-o", tmp_path / "day.ts", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _frame_captions(tmp_path / "day.ts") == per_frame
+    assert [t for t in _caption_text(tmp_path / "day.ts") if TEXT in t]
 
 
 def test_captions_from_hevc_are_kept_in_h264(weights, tmp_path, cli):
