@@ -4,12 +4,13 @@ same frames, and FFmpeg's own caption decoder reads the same text from the outpu
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import av
 import pytest
 
 from enlight.stream.io import nal
-from enlight.stream.io.captions import caption_sei, frame_captions, with_captions
+from enlight.stream.io.captions import CaptionTrack, CaptionWriter, caption_sei, frame_captions, with_captions
 from tests.media import dark_frames, make_clip
 from tests.stream.sei import sei_unit, with_sei
 
@@ -165,3 +166,15 @@ def test_many_triplets_are_split_into_messages_and_escaped():
     assert b"\x00\x00\x00" not in unit and b"\x00\x00\x01" not in unit
     assert unit.count(b"GA94") == 2
     assert nal.escaped(b"\x00\x00\x01\x00\x00") == b"\x00\x00\x03\x01\x00\x00"
+
+
+def test_a_packet_that_cannot_take_its_captions_is_left_as_it_is_and_counted():
+    """An encoder whose packets are not Annex B (none that PyAV drives here) gets its packets unchanged and a note."""
+    track = CaptionTrack()
+    track.put(7, _pair(0x14, 0x20))
+    writer = CaptionWriter(track, "h264")
+    writer.sent(7, 2, Fraction(1, 25))
+    packet = av.Packet(b"\x00\x00\x00\x05\x65\x88\x84\x00\x21")  # one length-prefixed IDR slice
+    packet.pts, packet.time_base = 2, Fraction(1, 25)
+    assert [bytes(p) for p in writer.packets([packet])] == [bytes(packet)]
+    assert writer.notes() == ["the closed captions of 1 frame could not be put back into the video"]

@@ -25,6 +25,7 @@ import av
 
 from enlight.stream.io import nal
 from enlight.stream.io.side_data import frame_side_data
+from enlight.text import counted
 
 CARRIERS = ("h264", "hevc")  # the output codecs (FFmpeg's canonical names) that captions are written into
 _T35_ATSC = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03])  # country, provider, user_identifier, cc_data
@@ -65,25 +66,20 @@ def with_captions(codec: str, data: bytes, triplets: bytes) -> bytes | None:
 
 class CaptionTrack:
     """Captions by frame: ``put(pts, triplets)`` from the decode thread, ``take(pts)`` once from the writer (the
-    frame was put before it was queued, so it is there when it is written). ``seen`` says whether any frame had
-    captions at all."""
+    frame was put before it was queued, so it is there when it is written)."""
 
     def __init__(self) -> None:
         self._by_pts: dict[int, bytes] = {}
         self._lock = threading.Lock()
-        self.seen = False
 
     def put(self, pts: int, triplets: bytes) -> None:
         if triplets:
             with self._lock:
                 self._by_pts[pts] = triplets
-                self.seen = True
 
     def take(self, pts: int) -> bytes:
         with self._lock:
             return self._by_pts.pop(pts, b"")
-
-
 
 
 class CaptionWriter:
@@ -131,7 +127,8 @@ class CaptionWriter:
         if self._codec not in CARRIERS:
             return [f"its closed captions (CEA-608/708 inside the video) were not kept: {self._codec} video cannot "
                     "carry them (H.264 or HEVC in an .mp4, .mkv, .mov or .ts output can)"]
-        return [f"closed captions of {self._lost + len(self._waiting)} frames could not be put back into the video"]
+        frames = counted(self._lost + len(self._waiting), "frame")
+        return [f"the closed captions of {frames} could not be put back into the video"]
 
 
 __all__ = ["CARRIERS", "CaptionTrack", "CaptionWriter", "caption_sei", "frame_captions", "with_captions"]
