@@ -81,41 +81,39 @@ train-default: vgg
 # checkpoint in runs/zerodce. Stage 2 of the shipped weights: the warm-up's tensors (make train-default) fine-tuned
 # for 200 steps with the structure, border and anchor terms (docs/training.md); about 15-20 minutes on one core.
 INIT ?= runs/default/enlightengan.safetensors
-# The flags stages 2, 3 and 4 share: the structure, border and anchor terms on one thread; $(call resume,RUN)
+# The flags stages 2 to 5 share: the structure, border and anchor terms on one thread; $(call resume,RUN)
 NONREF := --recipe zerodce --low $(DATA)/train/low --crop 160 --batch-size 4 --lr 1e-4 --w-vgg 0 --w-spatial 0 \
 	  --w-exposure 0 --w-smooth 0 --w-chroma 0 --w-structure 1 --w-anchor 2 --w-border 10 --colour kept --margin 16 \
 	  --freeze-bn --workers 0 --device cpu --threads 1 --checkpoint-every 25 --keep-checkpoints 40
 resume = $(if $(wildcard runs/$(1)/checkpoints/step_*.pt),--resume)
+# $(call nonref_stage,RUN,INIT,FLAGS): the recipe in runs/RUN from INIT's tensors (continued where RUN has
+# checkpoints), then its tensors exported to runs/RUN/enlightengan.safetensors
+define nonref_stage
+OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/$(1) --init $(2) $(3) $(call resume,$(1))
+$(BIN)/enlight-train export runs/$(1) -o runs/$(1)/enlightengan.safetensors
+endef
 train-zerodce:
-	OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/zerodce --init $(INIT) --steps 200 --decay-steps 0 \
-	  --sample-every 50 $(call resume,zerodce)
-	$(BIN)/enlight-train export runs/zerodce -o runs/zerodce/enlightengan.safetensors
+	$(call nonref_stage,zerodce,$(INIT),--steps 200 --decay-steps 0 --sample-every 50)
 
 # Stage 3 (docs/training.md, "Stage 3"): stage 2's tensors fine-tuned for 100 more
 # steps with the same terms, the anchor now the frozen stage 2's output raised to the power 0.8 (brighter);
 # about 25 minutes on one core, the same tensors on every run (constant learning rate, seeded crops)
 STAGE2 ?= runs/zerodce/enlightengan.safetensors
 train-stage3:
-	OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/stage3 --init $(STAGE2) --steps 100 --decay-steps 0 \
-	  --anchor-gamma 0.8 --sample-every 50 $(call resume,stage3)
-	$(BIN)/enlight-train export runs/stage3 -o runs/stage3/enlightengan.safetensors
+	$(call nonref_stage,stage3,$(STAGE2),--steps 100 --decay-steps 0 --anchor-gamma 0.8 --sample-every 50)
 
 # Stage 4 (docs/training.md, "Stage 4"): stage 3's tensors fine-tuned for 150 more steps with the same terms, the
 # anchor the frozen stage 3's own output, the learning rate decaying to 0 over the last 50 (the end of the decay is
 # what lowers the frame); about 10 minutes on one core
 STAGE3 ?= runs/stage3/enlightengan.safetensors
 train-stage4:
-	OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/stage4 --init $(STAGE3) --steps 150 --decay-steps 50 \
-	  --sample-every 1000 $(call resume,stage4)
-	$(BIN)/enlight-train export runs/stage4 -o runs/stage4/enlightengan.safetensors
+	$(call nonref_stage,stage4,$(STAGE3),--steps 150 --decay-steps 50 --sample-every 1000)
 
 # Stage 5, the shipped weights (docs/training.md, "What ships now"): stage 4's recipe once more, from stage 4's
 # tensors (the anchor now stage 4's output); about 10 minutes on one core
 STAGE4 ?= runs/stage4/enlightengan.safetensors
 train-stage5:
-	OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/stage5 --init $(STAGE4) --steps 150 --decay-steps 50 \
-	  --sample-every 1000 $(call resume,stage5)
-	$(BIN)/enlight-train export runs/stage5 -o runs/stage5/enlightengan.safetensors
+	$(call nonref_stage,stage5,$(STAGE4),--steps 150 --decay-steps 50 --sample-every 1000)
 
 # The paper's recipe, for a GPU
 train-paper: vgg
