@@ -23,7 +23,8 @@ def units(data: bytes) -> list[bytes]:
     if not starts or data[: starts[0] - 3].strip(b"\x00"):
         return []
     ends = [s - 3 for s in starts[1:]] + [len(data)]
-    return [data[s:e].rstrip(b"\x00") for s, e in zip(starts, ends, strict=True) if data[s:e].rstrip(b"\x00")]
+    found = (data[s:e].rstrip(b"\x00") for s, e in zip(starts, ends, strict=True))
+    return [unit for unit in found if unit]
 
 
 def joined(nal_units: list[bytes]) -> bytes:
