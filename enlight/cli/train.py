@@ -179,6 +179,11 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--w-pair", type=float, default=w.pair,
                    help="L1 to the well-exposed shot of the same SICE sequence (--pairs), or to the photo a "
                    f"--synthetic input was darkened from, average-pooled ({w.pair})")
+    p.add_argument("--w-niqe", type=float, default=w.niqe,
+                   help="NIQE of the batch's output after the detail step, all its 96-pixel blocks together "
+                   f"(ours; needs --crop 96 or more) ({w.niqe})")
+    p.add_argument("--niqe-detail", type=float, default=d.niqe_detail,
+                   help=f"the detail step's strength before the NIQE term scores the output ({d.niqe_detail})")
     p.add_argument("--pair-pool", type=int, default=d.pair_pool,
                    help=f"pixels averaged per side before the pair term compares ({d.pair_pool})")
     p.add_argument("--synthetic", type=Path, default=None,
@@ -287,7 +292,7 @@ def _train_nonref(argv: list[str]) -> int:
                           smooth=args.w_smooth, angle=args.w_angle,
                           chroma=args.w_chroma, border=args.w_border, black=args.w_black,
                           structure=args.w_structure, anchor=args.w_anchor, halo=args.w_halo,
-                          black_point=args.w_black_point, pair=args.w_pair)
+                          black_point=args.w_black_point, pair=args.w_pair, niqe=args.w_niqe)
     config = NonRefConfig(low=args.low, init=args.init, steps=args.steps, decay_steps=args.decay_steps,
                           base_channels=args.base_channels, weights=weights, exposure_level=args.exposure_level,
                           max_gain=args.max_gain or None, spatial_reference=args.spatial_reference,
@@ -295,7 +300,7 @@ def _train_nonref(argv: list[str]) -> int:
                           anchor_gamma=args.anchor_gamma, anchor_curve=args.anchor_curve, freeze_bn=args.freeze_bn,
                           validation=args.validation,
                           vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
-                          pair_pool=args.pair_pool, synthetic=args.synthetic,
+                          pair_pool=args.pair_pool, synthetic=args.synthetic, niqe_detail=args.niqe_detail,
                           synthetic_match=args.synthetic_match, synthetic_gain=tuple(args.synthetic_gain),
                           **_run_options(args))
     trainer = NonRefTrainer(config)

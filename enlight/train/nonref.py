@@ -11,7 +11,7 @@ stably on a CPU in a few thousand small steps, usually fine-tuned from existing 
 One step: ``out, correction = G.forward_with_latent(low, attention)`` on random crops of the
 low-light images; ``loss = w_vgg * vgg(out, low) + w_spatial * spatial(out, reference)
 + w_exposure * exposure(out) + w_color * color(out) + w_smooth * tv(correction)
-+ w_angle * angle(out, low) + w_chroma * chroma(out, low)``, where the
++ w_angle * angle(out, low) + w_chroma * chroma(out, low) + ...`` (the terms of ``LossWeights``), where the
 spatial reference is the input mapped by a global power to the output's mean (``gamma``) or the
 input itself (``input``, as Zero-DCE). Adam, constant learning rate then linear decay to 0.
 """
@@ -25,6 +25,8 @@ import torch
 
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
+from enlight.ops.detail import STRENGTH
+from enlight.quality.niqe import BLOCK
 from enlight.train.darkened import PHOTO_DARKENING, WithDarkened, photos_matching
 from enlight.train.data import list_images, validation_split
 from enlight.train.distill import LowLightCrops
@@ -37,6 +39,7 @@ from enlight.train.loop import (
     linear_decay,
 )
 from enlight.train.losses import feature_preserving_loss
+from enlight.train.niqe_loss import niqe_loss, with_detail
 from enlight.train.nonref_losses import (
     anchor_loss,
     black_level_loss,
@@ -80,6 +83,7 @@ class LossWeights:
     halo: float = 0.0  # the coarse gain over the gamma-matched input the same everywhere: no halos (ours)
     black_point: float = 0.0  # the input's darkest pixels at most black_gain times as bright: black point kept (ours)
     pair: float = 0.0  # L1 to the well-exposed shot of the same SICE sequence, average-pooled (ours; needs pairs)
+    niqe: float = 0.0  # NIQE of the batch's output after the product's detail step (ours; enlight.train.niqe_loss)
 
     def __post_init__(self) -> None:
         if min(vars(self).values()) < 0:
@@ -117,6 +121,7 @@ class NonRefConfig(RunSettings):
     synthetic_match: str = "*"  # only the photos of ``synthetic`` whose file name matches this shell pattern
     synthetic_gain: tuple[float, float] = PHOTO_DARKENING.gain  # their exposure gain in linear light (log-uniform)
     margin: int = 0  # the generator's extra reflection padding, trained with and shipped in the weights
+    niqe_detail: float = STRENGTH  # the NIQE term scores the output after the detail step at this strength
 
     def __post_init__(self) -> None:
         if self.spatial_reference not in SPATIAL_REFERENCES:
@@ -142,6 +147,8 @@ class NonRefConfig(RunSettings):
             raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`) or --synthetic")
         if not 0 < self.synthetic_gain[0] <= self.synthetic_gain[1] <= 1:
             raise EnlightError(f"--synthetic-gain must be LOW HIGH, 0 < LOW <= HIGH <= 1, got {self.synthetic_gain}")
+        if self.weights.niqe > 0 and (self.crop < BLOCK or self.batch_size * (self.crop // BLOCK) ** 2 < 2):
+            raise EnlightError(f"--w-niqe needs crops of at least {BLOCK} and 2 or more {BLOCK}-pixel blocks a batch")
         if self.pair_pool < 1 or self.crop % self.pair_pool:
             raise EnlightError(f"--pair-pool must be >= 1 and divide --crop, got {self.pair_pool}")
 
@@ -237,6 +244,8 @@ class NonRefTrainer(TrainLoop):
             terms["anchor"] = w.anchor * anchor_loss(out01, anchored)
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
+        if w.niqe > 0:
+            terms["niqe"] = w.niqe * niqe_loss(with_detail(out01.clamp(0, 1), low01, cfg.niqe_detail))
         if w.pair > 0 and partner is not None:
             target, has_target = partner
             terms["pair"] = w.pair * pair_loss(out01, (target + 1) / 2, has_target, pool=cfg.pair_pool)
