@@ -10,7 +10,14 @@ import av
 import pytest
 
 from enlight.stream.io import nal
-from enlight.stream.io.captions import CaptionTrack, CaptionWriter, caption_sei, frame_captions, with_captions
+from enlight.stream.io.captions import (
+    CaptionTrack,
+    CaptionWriter,
+    caption_sei,
+    frame_captions,
+    mpeg2_user_data,
+    with_captions,
+)
 from tests.media import dark_frames, make_clip
 from tests.stream.sei import sei_unit, with_sei
 
@@ -116,6 +123,20 @@ def test_captions_of_an_mpeg2_broadcast_recording_are_kept_in_h264(weights, tmp_
     assert [t for t in _caption_text(tmp_path / "day.ts") if TEXT in t]
 
 
+@pytest.mark.parametrize("name", ["day.mpg", "day.ts"])
+def test_captions_are_kept_in_an_mpeg2_output(weights, tmp_path, cli, name):
+    """MPEG-2 carries them in each picture's user data, as the recorder wrote them (they were dropped, with a
+    note, until 2026-12-06)."""
+    clip, per_frame = _broadcast_clip(tmp_path / "recording.ts")
+    result = cli(clip, "-o", tmp_path / name, "--weights", weights, "--codec", "mpeg2video")
+    assert result.returncode == 0, result.stderr
+    with av.open(str(tmp_path / name)) as container:
+        assert container.streams.video[0].codec_context.name == "mpeg2video"
+    assert _frame_captions(tmp_path / name) == per_frame
+    assert [t for t in _caption_text(tmp_path / name) if TEXT in t]
+    assert "closed captions" not in result.stderr
+
+
 def test_captions_from_hevc_are_kept_in_h264(weights, tmp_path, cli):
     clip, per_frame = _captioned_clip(tmp_path, codec="libx265", frames=16)
     assert _frame_captions(clip) == per_frame
@@ -166,6 +187,19 @@ def test_many_triplets_are_split_into_messages_and_escaped():
     assert b"\x00\x00\x00" not in unit and b"\x00\x00\x01" not in unit
     assert unit.count(b"GA94") == 2
     assert nal.escaped(b"\x00\x00\x01\x00\x00") == b"\x00\x00\x03\x01\x00\x00"
+
+
+def test_mpeg2_user_data_goes_before_the_first_slice_in_structures_of_31():
+    triplets = b"".join(bytes([0xFC, 0x00, i]) for i in range(40))  # zero bytes that must not make a start code
+    data = mpeg2_user_data(triplets)
+    assert data.count(b"\x00\x00\x01") == 2 and data.startswith(b"\x00\x00\x01\xb2GA94\x03")
+    first, second = data.split(b"\x00\x00\x01\xb2")[1:]
+    assert first[5] == 0xC0 | 31 and second[5] == 0xC0 | 9
+    assert first[7:-1] + second[7:-1] == triplets
+    picture = b"\x00\x00\x01\x00\x01\x02" + b"\x00\x00\x01\xb5\x8f" + b"\x00\x00\x01\x01\x22"
+    carried = with_captions("mpeg2video", picture, triplets[:3])
+    assert carried == picture[:11] + mpeg2_user_data(triplets[:3]) + picture[11:]
+    assert with_captions("mpeg2video", b"\x00\x00\x01\xb3\x04", triplets[:3]) is None  # no picture data
 
 
 def test_a_packet_that_cannot_take_its_captions_is_left_as_it_is_and_counted():
