@@ -76,12 +76,18 @@ def standard_types_in_file(path) -> None:
 def _retype_sub_ifds(tiff, order: str) -> None:
     """Retype the UNDEFINED fields of the Exif, GPS and interoperability IFDs of a TIFF structure at 0 in ``tiff`` (a
     bytearray or a writable memory map), in place."""
+    for ifd, at in _sub_ifds(tiff, order).items():
+        _retype(tiff, order, at, _UNDEFINED_FIELDS[ifd])
+
+
+def _sub_ifds(tiff, order: str) -> dict[int, int]:
+    """Pointer tag -> offset of the Exif and GPS IFDs (from IFD0) and of the interoperability IFD (from the Exif IFD)
+    of a TIFF structure at 0 in ``tiff``, those it has."""
     ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
     pointers = _pointers(tiff, order, ifd0, (EXIF_IFD, GPS_IFD))
     if EXIF_IFD in pointers:
         pointers |= _pointers(tiff, order, pointers[EXIF_IFD], (INTEROP_IFD,))
-    for ifd, at in pointers.items():
-        _retype(tiff, order, at, _UNDEFINED_FIELDS[ifd])
+    return pointers
 
 
 # Exif IFD fields that EXIF 2.32 allows in compressed pictures only (a TIFF states its own size and layout)
@@ -132,8 +138,7 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 
 def _maker_note(tiff: bytes | bytearray, order: str) -> tuple[int, int] | None:
     """(offset, length) of the maker note in a TIFF structure (IFD0 -> Exif IFD -> tag 0x927C); None without one."""
-    ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
-    exif = _pointers(tiff, order, ifd0, (EXIF_IFD,)).get(EXIF_IFD)
+    exif = _sub_ifds(tiff, order).get(EXIF_IFD)
     for offset, tag, _, count in _entries(tiff, order, exif) if exif is not None else ():
         if tag == _MAKER_NOTE and count > 4:
             return struct.unpack_from(order + "I", tiff, offset + 8)[0], count
