@@ -34,3 +34,15 @@ def restore_detail(result: torch.Tensor, source: torch.Tensor, strength: float) 
     out, lumas = result.float(), [(x.float() * weights).sum(-1)[:, None] for x in (result, source)]
     band = detail_band(*lumas, box=reflected_box) * (edge_weights(height, width, result.device) * strength)
     return (out + band[:, 0, :, :, None]).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def detail_restored(output: torch.Tensor, source: torch.Tensor, strength: float) -> torch.Tensor:
+    """``restore_detail`` on float tensors, differentiable (the NIQE training term scores what users see with it):
+    output, source: (B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) in [0, 1], not rounded. Frames of ``RADIUS``
+    pixels or less on a side come back as they are."""
+    if min(output.shape[-2:]) <= RADIUS or strength == 0:
+        return output
+    weights = torch.tensor(BT601_LUMA, device=output.device, dtype=output.dtype)[None, :, None, None] * 255
+    lumas = [(x * weights).sum(1, keepdim=True) for x in (output, source)]
+    band = detail_band(*lumas, box=reflected_box) * (edge_weights(*output.shape[-2:], output.device) * strength)
+    return (output + band / 255).clamp(0, 1)

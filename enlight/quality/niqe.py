@@ -44,7 +44,7 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return (1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1) + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2))
 
 
-def _resize_weights(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def resize_weights(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """MATLAB imresize's contributions along one axis (bicubic, antialiased when shrinking)."""
     width = 4.0 / scale if scale < 1 else 4.0
     x = np.arange(1, out_len + 1, dtype=np.float64)
@@ -69,7 +69,7 @@ def imresize_half(image: np.ndarray) -> np.ndarray:
     out = image
     for axis in (0, 1):
         n = out.shape[axis]
-        weights, indices = _resize_weights(n, int(np.ceil(n * 0.5)), 0.5)
+        weights, indices = resize_weights(n, int(np.ceil(n * 0.5)), 0.5)
         moved = np.moveaxis(out, axis, 0)
         resized = np.einsum("ok,ok...->o...", weights, moved[indices])
         out = np.moveaxis(resized, 0, axis)

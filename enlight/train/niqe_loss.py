@@ -22,10 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from enlight.ops.detail import STRENGTH, detail_band
-from enlight.ops.detail_frames import edge_weights, reflected_box
-from enlight.ops.luma import BT601_LUMA
-from enlight.quality.niqe import BLOCK, _resize_weights, pristine_model
+from enlight.quality.niqe import BLOCK, pristine_model, resize_weights
 
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # the four neighbour products, as enlight.quality.niqe.block_features
 
@@ -76,7 +73,7 @@ def block_features(blocks: torch.Tensor) -> torch.Tensor:
 @lru_cache(maxsize=8)
 def _half_matrix(length: int, device: torch.device) -> torch.Tensor:
     """(ceil(length / 2), length) float64: MATLAB's bicubic, antialiased ``imresize(x, 0.5)`` along one axis."""
-    weights, indices = _resize_weights(length, int(np.ceil(length * 0.5)), 0.5)
+    weights, indices = resize_weights(length, int(np.ceil(length * 0.5)), 0.5)
     matrix = np.zeros((weights.shape[0], length))
     np.add.at(matrix, (np.repeat(np.arange(weights.shape[0]), weights.shape[1]), indices.ravel()), weights.ravel())
     return torch.from_numpy(matrix).to(device)
@@ -139,15 +136,3 @@ def niqe_loss(images: torch.Tensor) -> torch.Tensor:
     """images: (B, 3, H, W) RGB in [0, 1] -> the NIQE distance of all their blocks together (scalar, float32)."""
     features = image_features(images)
     return distance(features.reshape(-1, features.shape[-1])).to(images.dtype)
-
-
-def with_detail(output: torch.Tensor, source: torch.Tensor, strength: float = STRENGTH) -> torch.Tensor:
-    """The product's detail step (``enlight.ops.detail_frames.restore_detail``) on float tensors, differentiable:
-    output, source: (B, 3, H, W) in [0, 1] -> the output with a share ``strength`` of the source's luma detail at
-    the local gain, (B, 3, H, W) in [0, 1]."""
-    if strength == 0 or min(output.shape[-2:]) <= 8:
-        return output
-    weights = torch.tensor(BT601_LUMA, device=output.device, dtype=output.dtype)[None, :, None, None] * 255
-    lumas = [(x * weights).sum(1, keepdim=True) for x in (output, source)]
-    band = detail_band(*lumas, box=reflected_box) * (edge_weights(*output.shape[-2:], output.device) * strength)
-    return (output + band / 255).clamp(0, 1)

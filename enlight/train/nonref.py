@@ -26,6 +26,7 @@ import torch
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51, load_vgg16_relu5_1
 from enlight.ops.detail import STRENGTH
+from enlight.ops.detail_frames import detail_restored
 from enlight.quality.niqe import BLOCK
 from enlight.train.darkened import PHOTO_DARKENING, WithDarkened, photos_matching
 from enlight.train.data import list_images, validation_split
@@ -39,7 +40,7 @@ from enlight.train.loop import (
     linear_decay,
 )
 from enlight.train.losses import feature_preserving_loss
-from enlight.train.niqe_loss import niqe_loss, with_detail
+from enlight.train.niqe_loss import niqe_loss
 from enlight.train.nonref_losses import (
     anchor_loss,
     black_level_loss,
@@ -245,7 +246,7 @@ class NonRefTrainer(TrainLoop):
         if self.vgg is not None:
             terms["vgg"] = w.vgg * feature_preserving_loss(self.vgg, out, low)
         if w.niqe > 0:
-            terms["niqe"] = w.niqe * niqe_loss(with_detail(out01.clamp(0, 1), low01, cfg.niqe_detail))
+            terms["niqe"] = w.niqe * niqe_loss(detail_restored(out01.clamp(0, 1), low01, cfg.niqe_detail))
         if w.pair > 0 and partner is not None:
             target, has_target = partner
             terms["pair"] = w.pair * pair_loss(out01, (target + 1) / 2, has_target, pool=cfg.pair_pool)

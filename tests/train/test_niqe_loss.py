@@ -7,7 +7,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from enlight.errors import EnlightError
-from enlight.ops.detail_frames import restore_detail
+from enlight.ops.detail_frames import detail_restored, restore_detail
 from enlight.quality.niqe import aggd_parameters as reference_aggd
 from enlight.quality.niqe import imresize_half, niqe
 from enlight.train.niqe_loss import (
@@ -15,7 +15,6 @@ from enlight.train.niqe_loss import (
     aggd_parameters,
     niqe_loss,
     niqe_scores,
-    with_detail,
 )
 from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer
 
@@ -81,13 +80,13 @@ def test_its_gradient_lowers_niqe_of_a_blurred_picture():
     assert niqe(final) < niqe(blurred) - 0.5  # the real measure agrees
 
 
-def test_with_detail_is_the_products_step():
+def test_the_float_detail_step_is_the_products():
     rng = np.random.default_rng(6)
     source = (rng.random((2, 64, 80, 3)) * 40).astype(np.uint8)
     flat = np.stack([np.asarray(Image.fromarray(f).filter(ImageFilter.GaussianBlur(2))) for f in source])
     result = np.clip(flat.astype(np.float64) * 3 + 10, 0, 255).astype(np.uint8)  # lifted, its detail lost
     product = restore_detail(torch.from_numpy(result), torch.from_numpy(source), 0.35).numpy().astype(int)
-    ours = with_detail(*(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255 for x in (result, source)), 0.35)
+    ours = detail_restored(*(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255 for x in (result, source)), 0.35)
     ours = (ours.permute(0, 2, 3, 1).numpy() * 255).round().astype(int)
     assert np.abs(ours - product).max() <= 1
     assert np.abs(ours - result).max() > 5  # the step did something
