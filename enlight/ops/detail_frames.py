@@ -22,6 +22,14 @@ def edge_weights(height: int, width: int, device) -> torch.Tensor:
     return edge_weight(torch.minimum(rows[:, None], cols[None, :]))[None, None]
 
 
+def weighted_band(result_luma: torch.Tensor, source_luma: torch.Tensor, strength: float) -> torch.Tensor:
+    """(B, 1, H, W) float luma of the result and of the input, in levels -> the luma to add to the result's
+    channels: ``detail.detail_band`` times the edge weights and ``strength``, (B, 1, H, W)."""
+    height, width = result_luma.shape[-2:]
+    return detail_band(result_luma, source_luma, box=reflected_box) * (
+        edge_weights(height, width, result_luma.device) * strength)
+
+
 def restore_detail(result: torch.Tensor, source: torch.Tensor, strength: float) -> torch.Tensor:
     """result: (B, H, W, 3) uint8, the enhanced frames; source: the same shape, what the model saw (uint8, or
     float32 levels once denoised) -> (B, H, W, 3) uint8 (rounded half to even, saturated), with a share
@@ -32,7 +40,7 @@ def restore_detail(result: torch.Tensor, source: torch.Tensor, strength: float) 
         return result
     weights = torch.tensor(BT601_LUMA, device=result.device)
     out, lumas = result.float(), [(x.float() * weights).sum(-1)[:, None] for x in (result, source)]
-    band = detail_band(*lumas, box=reflected_box) * (edge_weights(height, width, result.device) * strength)
+    band = weighted_band(*lumas, strength)
     return (out + band[:, 0, :, :, None]).round_().clamp_(0, 255).to(torch.uint8)
 
 
@@ -44,5 +52,4 @@ def detail_restored(output: torch.Tensor, source: torch.Tensor, strength: float)
         return output
     weights = torch.tensor(BT601_LUMA, device=output.device, dtype=output.dtype)[None, :, None, None] * 255
     lumas = [(x * weights).sum(1, keepdim=True) for x in (output, source)]
-    band = detail_band(*lumas, box=reflected_box) * (edge_weights(*output.shape[-2:], output.device) * strength)
-    return (output + band / 255).clamp(0, 1)
+    return (output + weighted_band(*lumas, strength) / 255).clamp(0, 1)
