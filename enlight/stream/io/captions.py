@@ -32,7 +32,8 @@ from enlight.stream.io.side_data import frame_side_data
 from enlight.text import counted
 
 CARRIERS = ("h264", "hevc", "mpeg2video")  # the output codecs (FFmpeg's canonical names) that captions are written into
-_T35_ATSC = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03])  # country, provider, user_identifier, cc_data
+_ATSC_CC = b"GA94" + bytes([0x03])  # ATSC_user_data: user_identifier, user_data_type_code cc_data
+_T35_ATSC = bytes([0xB5, 0x00, 0x31]) + _ATSC_CC  # an SEI's T.35 country and provider before it
 _MAX_PER_MESSAGE = 31  # cc_count is 5 bits
 _SEI_HEADER = {"h264": b"\x06", "hevc": b"\x4e\x01"}  # NAL type 6; HEVC prefix SEI, type 39, temporal id 1
 _USER_DATA = b"\x00\x00\x01\xb2"  # MPEG-2 user_data_start_code
@@ -72,7 +73,7 @@ def mpeg2_user_data(triplets: bytes) -> bytes:
     """MPEG-2 picture user data with ``triplets`` (a multiple of 3 bytes): ``ATSC_user_data()`` (``GA94``, type 3)
     after a user data start code, once per 31 triplets. cc_data cannot hold a start code: every triplet begins
     with a byte of F8 or more."""
-    return b"".join(_USER_DATA + _T35_ATSC[3:] + _cc_data(chunk) for chunk in _chunks(triplets))
+    return b"".join(_USER_DATA + _ATSC_CC + _cc_data(chunk) for chunk in _chunks(triplets))
 
 
 def with_captions(codec: str, data: bytes, triplets: bytes) -> bytes | None:
