@@ -30,8 +30,13 @@ def with_sei(path, source, unit_for: Callable[[int], bytes | None]):
             if packet.size:
                 unit = unit_for(index[packet.pts])
                 data = (struct.pack(">I", len(unit)) + unit if unit else b"") + bytes(packet)
-                copy = av.Packet(data)
-                copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
-                copy.is_keyframe, copy.stream = packet.is_keyframe, out
-                writer.mux(copy)
+                writer.mux(packet_with(data, packet, out))
     return path
+
+
+def packet_with(data: bytes, packet: av.Packet, stream) -> av.Packet:
+    """A packet of ``data`` for ``stream`` with ``packet``'s timing and key-frame flag."""
+    copy = av.Packet(data)
+    copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
+    copy.is_keyframe, copy.stream = packet.is_keyframe, stream
+    return copy

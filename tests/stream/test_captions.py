@@ -19,7 +19,7 @@ from enlight.stream.io.captions import (
     with_captions,
 )
 from tests.media import dark_frames, make_clip
-from tests.stream.sei import sei_unit, with_sei
+from tests.stream.sei import packet_with, sei_unit, with_sei
 
 TEXT = "HELLO NIGHT"
 
@@ -75,10 +75,7 @@ def _broadcast_clip(path, frames=12):
             data = bytes(packet)
             first_slice = next(m.start() for m in re.finditer(b"\x00\x00\x01[\x01-\xaf]", data))
             user_data = b"\x00\x00\x01\xb2" + _a53(per_frame[i])[3:]  # no T.35 country and provider here
-            copy = av.Packet(data[:first_slice] + user_data + data[first_slice:])
-            copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
-            copy.is_keyframe, copy.stream = packet.is_keyframe, out
-            writer.mux(copy)
+            writer.mux(packet_with(data[:first_slice] + user_data + data[first_slice:], packet, out))
     return path, per_frame
 
 
