@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     from enlight.ops.detail import STRENGTH as DETAIL_STRENGTH
     from enlight.stream.core.choices import (
         BACKENDS,
+        DEBAND_SETTING,
+        DEBAND_SETTINGS,
         DENOISE_LEVEL,
         DENOISE_LEVELS,
         GREY_MODES,
@@ -157,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
                        f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU without the optical flow and "
                        "the bilateral, which would cost it a quarter to a half of its speed, and off there for "
                        "frames over 0.5 megapixels; docs/quality.md measures the levels)")
+    model.add_argument("--deband", default=DEBAND_SETTING, choices=DEBAND_SETTINGS,
+                       help="smooth the codec's blocks and bands in dark, nearly flat regions (a night sky, a "
+                       "shadow) before they are lifted, where a low-bitrate video keeps them as steps of one code "
+                       "value; texture, noise and edges are left as they are; video only (default: auto: on, except "
+                       "for --quality fast on a CPU with frames over 0.5 megapixels, where it would cost a quarter "
+                       "of its speed; docs/quality.md measures it)")
     model.add_argument("--detail", type=_share, default=None, metavar="S",
                        help="how much of the input's fine detail to put back at the brightness it is shown at, 0 "
                        "(the network's output as it is) .. 1 (default: "
@@ -264,16 +272,17 @@ def _plan_options(args, *, live: bool, workload=None) -> dict:
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
                 max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload,
-                detail=args.detail, exposure=args.exposure)
+                detail=args.detail, exposure=args.exposure, deband=args.deband)
 
 
 def _many_options(args, inputs: list[Path]) -> dict:
-    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto`` and
-    ``--denoise auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps that."""
+    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto``, ``--denoise
+    auto`` and ``--deband auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps
+    that."""
     from enlight.stream.io.locations import input_location
 
     workload = None
-    for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
+    for path in inputs if "auto" in (args.quality, args.denoise, args.deband) else ():
         try:
             workload = probe_workload(input_location(str(path)), args.max_frames)
             break
@@ -366,7 +375,7 @@ def _enhance(argv: list[str]) -> int:
     if many is not None:
         return many
     source, output = _check_names(args)
-    wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
+    wanted = "auto" in (args.quality, args.denoise, args.deband)  # each depends on the frame size
     workload = probe_workload(source, args.max_frames) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 

@@ -16,6 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from enlight.ops.deband import DARK_TO as DEBAND_DARK
+from enlight.ops.deband import EQUAL as DEBAND_EQUAL
+from enlight.ops.deband import RADIUS as DEBAND_RADIUS
+from enlight.ops.deband import deband_offset, dither
 from enlight.ops.detail import RADIUS as DETAIL_RADIUS
 from enlight.ops.detail import detail_band, edge_weight
 from enlight.ops.exposure import DARKEST, SAMPLE, luma_histogram
@@ -172,6 +176,7 @@ def _reflected_box(x: np.ndarray, radius: int) -> np.ndarray:
 
 
 _TO_LUMA = np.asarray([BT601_LUMA], np.float32)  # cv2.transform's 1x3 matrix: RGB -> BT.601 luma
+DEBAND_MARGIN = 2 * DEBAND_RADIUS  # rows the deband step's offset at a row depends on, either side (two window means)
 
 # Rows per strip of the full-size float work after ``Combine`` (``restore_detail``, ``lift_exposure``): a 1920-wide
 # strip's float maps stay in cache (detail: 16-17 against 21-27 ms per 1080p frame in one piece on the 2-core EPYC,
@@ -241,3 +246,60 @@ def lift_exposure(result: np.ndarray, powers: list[float]) -> np.ndarray:
             cv2.multiply(frame, cv2.merge((gain, gain, gain)), dst=frame)
             out[i, top:top + CACHED_ROWS] = cv2.convertScaleAbs(frame)
     return out
+
+
+def _equal_neighbours(luma: np.ndarray) -> np.ndarray:
+    """(h, w) float32 luma -> the share of each pixel's right and lower neighbours with the same luma (0, 0.5, 1;
+    a missing neighbour at the last column or row counts as equal)."""
+    import cv2
+
+    padded = cv2.copyMakeBorder(luma, 0, 1, 0, 1, cv2.BORDER_REPLICATE)
+    right = cv2.absdiff(padded[:-1, 1:], luma) < DEBAND_EQUAL
+    down = cv2.absdiff(padded[1:, :-1], luma) < DEBAND_EQUAL
+    return (right.astype(np.float32) + down.astype(np.float32)) * np.float32(0.5)
+
+
+def deband(pixels: np.ndarray) -> tuple[np.ndarray, int]:
+    """``enlight.ops.deband``'s step on a batch (``enlight.ops.deband_frames`` has the torch form): (B, H, W, 3) uint8
+    -> (the same, its dark piecewise-flat regions smoothed and dithered to uint8; the number of frames changed).
+    ``pixels`` itself when no frame has such a region (or a side of ``deband.RADIUS`` pixels or less).
+
+    In strips of ``CACHED_ROWS`` rows, each read with ``DEBAND_MARGIN`` rows on either side (the guided filter's two
+    window means and the flatness count's), so that the result is the whole frame's, bit for bit."""
+    height, width = pixels.shape[1:3]
+    out, changed = None, 0
+    for i in range(pixels.shape[0] if min(height, width) > DEBAND_RADIUS else 0):
+        steps = [(top, _deband_steps(pixels[i], top)) for top in range(0, height, CACHED_ROWS)]
+        steps = [(top, step) for top, step in steps if step is not None]
+        if not steps:
+            continue
+        if out is None:
+            out = pixels.copy()
+        changed += 1
+        for top, step in steps:
+            _add_to_channels(out[i, top:top + step.shape[0]], step)
+    return (pixels if out is None else out), changed
+
+
+def _deband_steps(frame: np.ndarray, top: int) -> np.ndarray | None:
+    """The whole code values to add to rows top..top + CACHED_ROWS of one (H, W, 3) uint8 frame (float32 (h, W),
+    ``deband_offset`` plus ``dither``, rounded down), or None where they are all 0."""
+    import cv2
+
+    height, width = frame.shape[:2]
+    bottom = min(height, top + CACHED_ROWS)
+    first, last = max(0, top - DEBAND_MARGIN), min(height, bottom + DEBAND_MARGIN)
+    luma = cv2.transform(frame[first:last].astype(np.float32), _TO_LUMA)
+    if luma.min() >= DEBAND_DARK:
+        return None
+    offset = deband_offset(luma, _equal_neighbours(luma), box=_reflected_box)[top - first:bottom - first]
+    offset += dither(height, width)[top:bottom]
+    step = np.floor(offset + np.float32(0.5), out=offset)
+    return step if step.any() else None
+
+
+def _add_to_channels(rows: np.ndarray, step: np.ndarray) -> None:
+    """rows (h, W, 3) uint8 += step (h, W) float32 of whole values on every channel, saturated, in place."""
+    import cv2
+
+    cv2.add(rows, cv2.merge((step, step, step)), dst=rows, dtype=cv2.CV_8U)

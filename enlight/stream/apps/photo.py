@@ -114,8 +114,9 @@ def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
-    """The plan for one still frame: temporal smoothing off (the presets and the model are kept)."""
-    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0))
+    """The plan for one still frame: temporal smoothing and the deband step off (photos are measured without it:
+    docs/quality.md, "Codec blocks in the dark"); the presets and the model are kept."""
+    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0), deband=False)
 
 
 def is_grey(photo: Photo, mode: str) -> bool:

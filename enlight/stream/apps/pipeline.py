@@ -97,6 +97,7 @@ class RunStats:
     colour: str = "colour"  # what --grey decided (GreyDecision.describe)
     denoise: str = "off"  # the --denoise level
     exposure: str = ""  # what --exposure did ('' when off)
+    deband: str = ""  # what the deband step did ('' when off)
 
     @property
     def fps(self) -> float:
@@ -106,7 +107,8 @@ class RunStats:
         return (
             f"{counted(self.frames, 'frame')} in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on "
             f"{self.device}, "
-            f"denoise {self.denoise}, {f'exposure {self.exposure}, ' if self.exposure else ''}{self.colour}): "
+            f"denoise {self.denoise}, {f'deband {self.deband}, ' if self.deband else ''}"
+            f"{f'exposure {self.exposure}, ' if self.exposure else ''}{self.colour}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
@@ -402,4 +404,5 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         colour=work.grey.describe(),
         denoise=work.enhancer.denoise_summary(config.plan.denoise.level),
         exposure=work.enhancer.exposure_summary(),
+        deband=work.enhancer.deband_summary(),
     )

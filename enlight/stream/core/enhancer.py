@@ -2,12 +2,12 @@
 
 The stages (``enlight.stream.core.stages``) are chosen once, from the plan's scale and smoothing:
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Exposure] -> [Detail]
-    -> [Grey]
+    [Denoise] -> [Deband] -> ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine
+    -> [Exposure] -> [Detail] -> [Grey]
 
 On the CPU each batch is done when ``submit`` returns; ``begin``, ``start`` and ``finish`` split it
 around the model, so that a caller with threads (``enlight.stream.apps.pipeline``) can run the stages
-before the model ([Denoise], ModelInput, [AttentionSmoothing]) of batch n+1 and the stages after it (the
+before the model ([Denoise], [Deband], ModelInput, [AttentionSmoothing]) of batch n+1 and the stages after it (the
 correction's smoothing, ``Combine``: OpenCV, no GIL) of batch n-1 on two other threads, each in order,
 while the model runs on batch n (issue 17: 37 of 124 ms per 1080p frame off the model's thread after it,
 the model input's 2 ms per 854x480 frame of ``fast`` before it). On CUDA the work is pipelined one batch
@@ -74,11 +74,12 @@ class Enhancer:
     between batches. detail: the share of the input's luma detail put back at the local gain after the model
     (``enlight.ops.detail``; 0 = none, the bare network's output; plans carry the product's default). exposure:
     the mean luma (0-255) that darker frames are lifted to before that (``enlight.ops.exposure``; 0 = off).
+    deband: smooth the codec's blocks and bands in dark flat regions before the model (``enlight.ops.deband``).
     """
 
     def __init__(self, backend: Backend, smoothing: SmoothingConfig = SmoothingConfig(), *, scale: float = 1.0,
                  upsample: str = "guided", grey: bool = False, denoise: DenoiseConfig = DenoiseConfig(),
-                 detail: float = 0.0, exposure: float = 0.0) -> None:
+                 detail: float = 0.0, exposure: float = 0.0, deband: bool = False) -> None:
         self.backend = backend
         self.grey = grey
         self.device = backend.device
@@ -91,6 +92,8 @@ class Enhancer:
         self.correction_smoother = smoothers.CorrectionSmoother(smoothing) if smoothing.target != "attention" else None
         self.denoiser = denoisers.Denoiser(denoise) if denoise.enabled else None
         self.stages: list[Stage] = [stages.Denoise(self.denoiser)] if self.denoiser is not None else []
+        self.deband = stages.Deband() if deband else None
+        self.stages += [self.deband] if self.deband is not None else []
         self.stages.append(stages.ModelInput(scale))
         if self.attention_smoother is not None:
             self.stages.append(stages.AttentionSmoothing(self.attention_smoother))
@@ -124,7 +127,7 @@ class Enhancer:
     @classmethod
     def from_plan(cls, plan: InferencePlan, backend: Backend, *, grey: bool = False) -> Enhancer:
         return cls(backend, plan.smoothing, scale=plan.scale, upsample=plan.upsample, grey=grey,
-                   denoise=plan.denoise, detail=plan.detail, exposure=plan.exposure)
+                   denoise=plan.denoise, detail=plan.detail, exposure=plan.exposure, deband=plan.deband)
 
     def set_smoothing(self, strength: float) -> None:
         """Change the smoothing strength of a running enhancer (live hotkeys); the state is kept."""
@@ -153,6 +156,10 @@ class Enhancer:
     def exposure_summary(self) -> str:
         """What ``--exposure`` did, e.g. 'to 100: 58 of 60 frames lifted'; '' when it is off."""
         return self.exposure_floor.describe() if self.exposure_floor is not None else ""
+
+    def deband_summary(self) -> str:
+        """What the deband step did, e.g. '12 of 150 frames'; '' when it is off."""
+        return f"{self.deband.changed} of {self.deband.frames} frames" if self.deband is not None else ""
 
     def denoise_summary(self, level: str) -> str:
         """``level`` (the --denoise level run) and, when the denoiser left frames unchanged, how many it

@@ -1,19 +1,20 @@
 """The stages of enhancing one batch, each a small object with one protocol: ``stage(work) -> work``.
 
-    ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine -> [Exposure] -> [Detail]
-    -> [Grey]
+    [Denoise] -> [Deband] -> ModelInput -> [AttentionSmoothing] -> RunModel -> [CorrectionSmoothing] -> Combine
+    -> [Exposure] -> [Detail] -> [Grey]
 
 ``Work`` carries what the stages hand on. Two paths, declared by the stages rather than discovered:
 at full size (scale 1) ``ModelInput`` makes the float frames and ``Combine`` rounds the output to
 uint8; at a reduced size ``ModelInput`` area-downscales the uint8 frames and ``Combine`` applies the
 small correction to the full-size uint8 input in one multiply-add (``enlight.ops.scaled``), so the
-smoothers run on the small frames. A denoiser slots in before ``ModelInput``.
+smoothers run on the small frames. A denoiser and the deband step slot in before ``ModelInput``.
 """
 
 from __future__ import annotations
 
 import torch
 
+from enlight.ops.deband_frames import deband
 from enlight.ops.detail_frames import restore_detail
 from enlight.ops.exposure_frames import lift_exposure, luma_histograms
 from enlight.ops.guided import EPS, RADIUS
@@ -26,8 +27,8 @@ from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Exposure", "Grey",
-           "ModelInput", "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Deband", "Denoise", "Detail", "Exposure",
+           "Grey", "ModelInput", "RunModel"]
 
 
 class Denoise:
@@ -47,6 +48,19 @@ class Denoise:
             work.pixels = denoised.round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
         else:
             work.pixels = denoised.permute(0, 2, 3, 1)
+        return work
+
+
+class Deband:
+    """pixels (B, H, W, 3) uint8 RGB, or float32 levels once denoised -> the same dtype, codec blocks and bands in the
+    dark smoothed (``enlight.ops.deband_frames``); the batch itself where it has none."""
+
+    def __init__(self) -> None:
+        self.frames = self.changed = 0  # frames seen, frames changed (the summary line's count)
+
+    def __call__(self, work: Work) -> Work:
+        work.pixels, changed = deband(work.pixels)
+        self.frames, self.changed = self.frames + len(work.pixels), self.changed + changed
         return work
 
 

@@ -17,8 +17,8 @@ from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.work import AttentionSmoothing, CorrectionSmoothing, Work
 
 # every stage of this form, the two that only call a smoother (of either form) among them
-__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Denoise", "Detail", "Exposure", "Grey",
-           "ModelInput", "RunModel"]
+__all__ = ["AttentionSmoothing", "Combine", "CorrectionSmoothing", "Deband", "Denoise", "Detail", "Exposure",
+           "Grey", "ModelInput", "RunModel"]
 
 
 def to_model_input(batch: np.ndarray) -> np.ndarray:
@@ -53,6 +53,19 @@ class Denoise:
         denoised = self.denoiser(frames)
         if denoised is not frames:
             work.pixels = np.ascontiguousarray(np.rint(denoised).astype(np.uint8).transpose(0, 2, 3, 1))
+        return work
+
+
+class Deband:
+    """pixels (B, H, W, 3) uint8 RGB -> the same, codec blocks and bands in the dark smoothed (``simd.deband``,
+    ``enlight.ops.deband``); the batch itself where it has none."""
+
+    def __init__(self) -> None:
+        self.frames = self.changed = 0  # frames seen, frames changed (the summary line's count)
+
+    def __call__(self, work: Work) -> Work:
+        work.pixels, changed = simd.deband(work.pixels)
+        self.frames, self.changed = self.frames + len(work.pixels), self.changed + changed
         return work
 
 

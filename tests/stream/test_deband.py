@@ -1,0 +1,153 @@
+"""The deband step before the model (``enlight.ops.deband``, ``--deband``): a dark ramp kept by a codec as flat blocks
+comes back as the ramp, texture, noise, edges and bright regions are left as they are, its torch and OpenCV forms
+agree, the plan, the enhancer and the command line carry it, and a real low-bitrate clip loses its block grid."""
+
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from enlight.errors import EnlightError
+from enlight.ops import simd
+from enlight.ops.deband import RADIUS, dither
+from enlight.ops.deband_frames import deband as deband_torch
+from enlight.ops.device import resolve_device
+from enlight.quality.blocks import block_ratio
+from enlight.stream.core.auto_quality import Workload
+from enlight.stream.core.plan import auto_deband, make_plan
+from enlight.stream.core.presets import quality_preset
+from tests.media import read_video
+
+
+def ramp(height: int, width: int) -> np.ndarray:
+    """(H, W) float64: a dark smooth gradient, 12 to 18 levels."""
+    y, x = np.mgrid[0:height, 0:width]
+    return 12 + 4 * x / width + 2 * y / height
+
+
+def blocky(levels: np.ndarray, block: int = 8) -> np.ndarray:
+    """(H, W, 3) uint8 grey: ``levels`` as a low-bitrate codec keeps them, each block at its mean, rounded."""
+    h, w = levels.shape
+    means = levels.reshape(h // block, block, w // block, block).mean((1, 3))
+    codes = np.rint(np.repeat(np.repeat(means, block, 0), block, 1))
+    return np.repeat(codes[..., None], 3, -1).astype(np.uint8)
+
+
+def local_mean(frame: np.ndarray) -> np.ndarray:
+    return cv2.blur(frame[..., 0].astype(np.float32), (5, 5))
+
+
+def test_blocks_in_the_dark_come_back_as_the_ramp():
+    truth = ramp(64, 96)
+    frame = blocky(truth)
+    out, changed = simd.deband(frame[None])
+    assert changed == 1 and out.dtype == np.uint8 and out.shape == (1, 64, 96, 3)
+    out = out[0]
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()  # one offset: grey stays grey
+    inner = (slice(8, -8), slice(8, -8))
+    before = np.abs(local_mean(frame) - truth)[inner].mean()
+    after = np.abs(local_mean(out) - truth)[inner].mean()
+    assert after < 0.5 * before, (before, after)
+    assert abs(float(out.mean()) - float(frame.mean())) < 0.1  # no brightness moved
+    assert np.abs(out.astype(int) - frame).max() <= 2
+
+
+def test_texture_noise_bright_regions_and_small_frames_are_left_bit_for_bit():
+    rng = np.random.default_rng(1)
+    texture = rng.integers(6, 20, (1, 64, 96, 3), dtype=np.uint8)
+    bright = blocky(ramp(64, 96) + 100)[None]
+    small = blocky(ramp(8, 8), block=4)[None]
+    for batch in (texture, bright, small):
+        out, changed = simd.deband(batch)
+        assert out is batch and changed == 0
+    mixed = np.concatenate([blocky(ramp(64, 64)), texture[0, :, :64]], 1)[None]
+    out, changed = simd.deband(mixed)
+    assert changed == 1 and not np.array_equal(out[0, :, :48], mixed[0, :, :48])
+    far = 64 + 2 * RADIUS
+    assert np.array_equal(out[0, :, far:], mixed[0, :, far:])  # the textured half, beyond the windows' reach
+
+
+def test_edges_between_flat_regions_are_kept():
+    frame = np.full((48, 64, 3), 10, np.uint8)
+    frame[:, 32:] = 22
+    out = simd.deband(frame[None])[0][0].astype(int)
+    assert (out[:, 32] - out[:, 31]).mean() > 10  # the 12-level edge
+    assert np.array_equal(out[:, :32 - 2 * RADIUS], frame[:, :32 - 2 * RADIUS])  # flat: nothing to smooth
+
+
+def test_torch_and_opencv_forms_agree_and_strips_are_the_whole_frame():
+    frames = np.stack([blocky(ramp(304, 96)), blocky(ramp(304, 96)[::-1].copy())])  # taller than CACHED_ROWS
+    assert frames.shape[1] > simd.CACHED_ROWS
+    cpu, changed = simd.deband(frames)
+    uint8, changed_torch = deband_torch(torch.from_numpy(frames))
+    assert changed == changed_torch == 2
+    diff = np.abs(cpu.astype(int) - uint8.numpy())
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    floats, _ = deband_torch(torch.from_numpy(frames).float())
+    assert floats.dtype == torch.float32 and not torch.equal(floats, floats.round())  # float: not rounded
+    assert (floats - torch.from_numpy(cpu).float()).abs().max() <= 1.0
+    again, _ = simd.deband(frames[:1])
+    assert np.array_equal(again[0], cpu[0])  # the dither is fixed: the same frame, the same output
+
+
+def test_the_dither_is_a_fixed_zero_mean_pattern():
+    pattern = dither(32, 48)
+    assert pattern is dither(32, 48) and not pattern.flags.writeable
+    assert pattern.shape == (32, 48) and pattern.min() >= -0.5 and pattern.max() < 0.5
+    assert abs(float(pattern.mean())) < 0.05 and pattern.std() > 0.25
+
+
+def test_auto_is_on_except_fast_on_a_cpu_over_half_a_megapixel():
+    cpu, fast, best = resolve_device("cpu"), quality_preset("fast"), quality_preset("best")
+    hd, vga = Workload("video", 1920, 1080, 300, 30.0), Workload("video", 640, 480, 300, 30.0)
+    assert not auto_deband(fast, cpu, hd) and auto_deband(fast, cpu, vga) and auto_deband(best, cpu, hd)
+    assert auto_deband(fast, cpu, None)  # a stream or a camera of unknown size
+    assert make_plan(deband="auto", quality="fast", device="cpu", workload=hd).deband is False
+    assert make_plan(deband="on", quality="fast", device="cpu", workload=hd).deband is True
+    assert make_plan().deband is False  # the API's default; the command line asks for auto
+    with pytest.raises(EnlightError, match="--deband"):
+        make_plan(deband="maybe")
+
+
+def blocky_night_clip(path, frames: int = 6):
+    """A real libx264 clip of a dark gradient with a moving lamp, at a CRF that leaves flat blocks."""
+    height, width = 96, 128
+    levels = ramp(height, width) * 1.2
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "40"}
+        for i in range(frames):
+            rgb = np.repeat(levels[..., None], 3, -1)
+            rgb[40:52, 10 + 8 * i:22 + 8 * i] = (200, 160, 90)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.rint(rgb).astype(np.uint8), format="rgb24")))
+        out.mux(stream.encode())
+    return path
+
+
+def test_the_command_line_smooths_a_blocky_clip_and_says_so(tmp_path, weights, cli):
+    clip = blocky_night_clip(tmp_path / "night.mp4")
+    ratios = {}
+    for mode in ("on", "off"):
+        out = tmp_path / f"{mode}.mp4"
+        result = cli(clip, "-o", out, "--weights", weights, "--deband", mode, "--crf", "0")
+        assert result.returncode == 0, result.stderr
+        assert ("deband 6 of 6 frames" in result.stderr) == (mode == "on"), result.stderr
+        src, dst = read_video(clip), read_video(out)
+        assert len(dst["times"]) == 6 and dst["times"] == src["times"]
+        with av.open(str(clip)) as a, av.open(str(out)) as b:
+            pairs = zip(a.decode(video=0), b.decode(video=0), strict=True)
+            ratios[mode] = np.mean([block_ratio(o.to_ndarray(format="rgb24"), s.to_ndarray(format="rgb24"))
+                                    for s, o in pairs])
+    assert ratios["on"] < ratios["off"] - 0.1, ratios
+    dry = cli(clip, "-o", tmp_path / "x.mp4", "--dry-run")
+    assert "deband: on" in dry.stdout
+
+
+def test_photos_are_not_debanded():
+    from enlight.stream.apps.photo import still_plan
+
+    assert make_plan(deband="on").deband and not still_plan(make_plan(deband="on")).deband
