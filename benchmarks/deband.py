@@ -78,7 +78,7 @@ def real_rows(data: Path) -> list[dict]:
 
 
 def _real_line(row: dict) -> str:
-    cells = [f"{row['clip'][:24]:24s} {row['time']:3.0f}s changed {row['changed']:.3f}"]
+    cells = [f"{row['clip'][:24]:24s} {row['time']:3.1f}s changed {row['changed']:.3f}"]
     for key in ("best off", "best on", "fast off", "fast on"):
         m = row[key]
         cells.append(f"{key}: {m['blocks 8']:.3f} / {m['niqe']:.2f}")

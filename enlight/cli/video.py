@@ -162,9 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--deband", default=DEBAND_SETTING, choices=DEBAND_SETTINGS,
                        help="smooth the codec's blocks and bands in dark, nearly flat regions (a night sky, a "
                        "shadow) before they are lifted, where a low-bitrate video keeps them as steps of one code "
-                       "value; texture, noise and edges are left as they are; video only (default: auto: on, except "
-                       "for --quality fast on a CPU with frames over 0.5 megapixels, where it would cost a quarter "
-                       "of its speed; docs/quality.md measures it)")
+                       f"value; texture, noise and edges are left as they are; video only (default: {DEBAND_SETTING}; "
+                       "docs/quality.md measures it)")
     model.add_argument("--detail", type=_share, default=None, metavar="S",
                        help="how much of the input's fine detail to put back at the brightness it is shown at, 0 "
                        "(the network's output as it is) .. 1 (default: "
@@ -272,17 +271,16 @@ def _plan_options(args, *, live: bool, workload=None) -> dict:
                 device=args.device, precision=args.precision, cuda_graphs=args.cuda_graphs, compile=args.compile,
                 smoothing=SmoothingConfig(strength=args.smoothing, target=args.smooth), live=live,
                 max_batch=1 if live else args.batch_size, denoise=args.denoise, workload=workload,
-                detail=args.detail, exposure=args.exposure, deband=args.deband)
+                detail=args.detail, exposure=args.exposure, deband=args.deband == "on")
 
 
 def _many_options(args, inputs: list[Path]) -> dict:
-    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto``, ``--denoise
-    auto`` and ``--deband auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps
-    that."""
+    """``make_plan``'s keyword arguments for a photo, a folder, segments or Ray: ``--quality auto`` and
+    ``--denoise auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps that."""
     from enlight.stream.io.locations import input_location
 
     workload = None
-    for path in inputs if "auto" in (args.quality, args.denoise, args.deband) else ():
+    for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
             workload = probe_workload(input_location(str(path)), args.max_frames)
             break
@@ -375,7 +373,7 @@ def _enhance(argv: list[str]) -> int:
     if many is not None:
         return many
     source, output = _check_names(args)
-    wanted = "auto" in (args.quality, args.denoise, args.deband)  # each depends on the frame size
+    wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
     workload = probe_workload(source, args.max_frames) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 

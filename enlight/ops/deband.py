@@ -9,7 +9,7 @@ piecewise flat, that is, where most neighbouring pixels have exactly the same lu
 them within ``FLAT_RADIUS``; texture, noise and real gradients have few equal neighbours), and there only, in
 regions dark enough to be lifted (window mean luma under ``DARK_FROM``..``DARK_TO``), replaces the luma by the
 guided filter of itself (``RADIUS``, ``EPS`` code values: edges of a few code values and more are kept, the
-one-code steps between blocks are not). The change is one offset on the three channels (the hue stays), rounded
+one-code steps between blocks mostly are not). The change is one offset on the three channels (the hue stays), rounded
 with a fixed dither pattern (``dither``) so that the sub-code ramp survives in 8 bits and does not move from frame
 to frame. Elsewhere the frame is left bit for bit as it was.
 """
@@ -21,7 +21,9 @@ from functools import lru_cache
 import numpy as np
 
 RADIUS = 8  # the guided filter's window radius, pixels: an H.264 macroblock is 16
-EPS = 2.0  # code values: a window whose luma varies by about this or more keeps its own (an edge, texture)
+EPS = 1.0  # code values: a window whose luma varies by about this or more keeps most of its own (an edge, texture);
+#            chosen on synthetic clips with a truth and looked at on the real ones (docs/quality.md): 2 erased faint
+#            shapes one or two code values from their surroundings, which 1 keeps
 EQUAL = 0.25  # luma differences under this count as equal neighbours (uint8 RGB: exactly equal)
 FLAT_RADIUS = 4  # the window over which the share of equal neighbours is counted
 FLAT_FROM, FLAT_TO = 0.55, 0.8  # the step's weight rises from 0 to 1 as that share goes from FLAT_FROM to FLAT_TO
@@ -29,22 +31,28 @@ DARK_FROM, DARK_TO = 32.0, 64.0  # the weight falls from 1 to 0 as the window me
 TINY = 1e-3  # code values: smaller offsets are float rounding (a flat region's variance), not a change: 0
 
 
-def deband_offset(luma, equal, *, box):
-    """The luma to add to every channel of a frame: (guided filter of luma - luma), weighted by flatness and darkness.
+def deband_weight(luma, equal, *, box):
+    """Where the step acts and how much, 0..1: darkness times flatness. Returns (weight, window mean of luma).
 
     luma: BT.601 luma in levels 0..255 (numpy (h, w) float32, or torch (B, 1, H, W)); equal: of the same shape, the
     share (0, 0.5 or 1) of each pixel's right and lower neighbours whose luma equals its own (``EQUAL``); box(x, r):
-    the window mean, the picture reflected at its edges. Offsets under ``TINY`` are 0. The guided filter with the
-    luma as its own guide (He et al. 2013: a = var / (var + eps^2), b = (1 - a) mean, each box-averaged, luma * a + b)
-    in five window means.
+    the window mean, the picture reflected at its edges.
     """
     mean = box(luma, RADIUS)
-    var = (box(luma * luma, RADIUS) - mean * mean).clip(min=0)
-    a = var / (var + EPS * EPS)
-    smoothed = box(a, RADIUS) * luma + box((1 - a) * mean, RADIUS)
     dark = ((DARK_TO - mean) / (DARK_TO - DARK_FROM)).clip(min=0, max=1)
     flat = ((box(equal, FLAT_RADIUS) - FLAT_FROM) / (FLAT_TO - FLAT_FROM)).clip(min=0, max=1)
-    offset = dark * flat * (smoothed - luma)
+    return dark * flat, mean
+
+
+def deband_offset(luma, weight, mean, *, box):
+    """The luma to add to every channel: weight * (guided filter of luma - luma), offsets under ``TINY`` 0.
+
+    luma, weight, mean: as ``deband_weight`` takes and gives them. The guided filter with the luma as its own guide
+    (He et al. 2013: a = var / (var + eps^2), b = (1 - a) mean, each box-averaged, luma * a + b).
+    """
+    var = (box(luma * luma, RADIUS) - mean * mean).clip(min=0)
+    a = var / (var + EPS * EPS)
+    offset = weight * (box(a, RADIUS) * luma + box((1 - a) * mean, RADIUS) - luma)
     return offset * (abs(offset) >= TINY)
 
 

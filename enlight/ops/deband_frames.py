@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from enlight.ops.deband import EQUAL, RADIUS, deband_offset, dither
+from enlight.ops.deband import EQUAL, RADIUS, deband_offset, deband_weight, dither
 from enlight.ops.detail_frames import reflected_box
 from enlight.ops.luma import BT601_LUMA
 
@@ -31,7 +31,8 @@ def deband(pixels: torch.Tensor) -> tuple[torch.Tensor, int]:
     frames = pixels.permute(0, 3, 1, 2).float()
     weights = torch.tensor(BT601_LUMA, device=pixels.device).view(1, 3, 1, 1)
     luma = (frames * weights).sum(1, keepdim=True)
-    offset = deband_offset(luma, equal_neighbours(luma), box=reflected_box)
+    weight, mean = deband_weight(luma, equal_neighbours(luma), box=reflected_box)
+    offset = deband_offset(luma, weight, mean, box=reflected_box)
     if pixels.dtype == torch.uint8:
         offset = (offset + torch.from_numpy(dither(height, width).copy()).to(pixels.device) + 0.5).floor_()
     changed = int(offset.flatten(1).any(1).sum())

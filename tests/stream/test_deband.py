@@ -7,19 +7,14 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
-import pytest
 import torch
 
-from enlight.errors import EnlightError
 from enlight.ops import simd
 from enlight.ops.deband import RADIUS, dither
 from enlight.ops.deband_frames import deband as deband_torch
-from enlight.ops.device import resolve_device
 from enlight.quality.blocks import block_ratio
-from enlight.stream.core.auto_quality import Workload
-from enlight.stream.core.plan import auto_deband, make_plan
-from enlight.stream.core.presets import quality_preset
-from tests.media import read_video
+from enlight.stream.core.plan import make_plan
+from tests.media import make_clip, read_video
 
 
 def ramp(height: int, width: int) -> np.ndarray:
@@ -100,16 +95,15 @@ def test_the_dither_is_a_fixed_zero_mean_pattern():
     assert abs(float(pattern.mean())) < 0.05 and pattern.std() > 0.25
 
 
-def test_auto_is_on_except_fast_on_a_cpu_over_half_a_megapixel():
-    cpu, fast, best = resolve_device("cpu"), quality_preset("fast"), quality_preset("best")
-    hd, vga = Workload("video", 1920, 1080, 300, 30.0), Workload("video", 640, 480, 300, 30.0)
-    assert not auto_deband(fast, cpu, hd) and auto_deband(fast, cpu, vga) and auto_deband(best, cpu, hd)
-    assert auto_deband(fast, cpu, None)  # a stream or a camera of unknown size
-    assert make_plan(deband="auto", quality="fast", device="cpu", workload=hd).deband is False
-    assert make_plan(deband="on", quality="fast", device="cpu", workload=hd).deband is True
-    assert make_plan().deband is False  # the API's default; the command line asks for auto
-    with pytest.raises(EnlightError, match="--deband"):
-        make_plan(deband="maybe")
+def test_the_plan_carries_it_and_the_command_line_asks_for_it(tmp_path, cli):
+    assert make_plan().deband is False  # the API's default; the command line asks for it
+    assert make_plan(deband=True).deband is True
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    for args, shown in (((), "deband: on"), (("--deband", "off"), "deband: off")):
+        result = cli(clip, "-o", tmp_path / "x.mp4", "--quality", "fast", "--dry-run", *args)
+        assert result.returncode == 0 and shown in result.stdout, result.stdout
+    bad = cli(clip, "-o", tmp_path / "x.mp4", "--deband", "maybe")
+    assert bad.returncode == 2 and "--deband" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def blocky_night_clip(path, frames: int = 6):
@@ -143,8 +137,6 @@ def test_the_command_line_smooths_a_blocky_clip_and_says_so(tmp_path, weights, c
             ratios[mode] = np.mean([block_ratio(o.to_ndarray(format="rgb24"), s.to_ndarray(format="rgb24"))
                                     for s, o in pairs])
     assert ratios["on"] < ratios["off"] - 0.1, ratios
-    dry = cli(clip, "-o", tmp_path / "x.mp4", "--dry-run")
-    assert "deband: on" in dry.stdout
 
 
 def test_photos_are_not_debanded():

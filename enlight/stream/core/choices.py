@@ -20,10 +20,10 @@ DENOISE_LEVELS = ("off", "light", "strong")
 # the command line's default: light (enlight.stream.core.plan.auto_denoise; for the fast preset on a CPU
 # without its costly refinements: plan.denoise_config; docs/quality.md, "Denoising")
 DENOISE_LEVEL = "auto"
-DEBAND_SETTINGS = ("auto", "on", "off")
-# the command line's default: on, except the fast preset on a CPU over 0.5 MP (enlight.stream.core.plan.auto_deband;
-# docs/quality.md, "Codec blocks in the dark"); photos never (enlight.stream.apps.photo.still_plan)
-DEBAND_SETTING = "auto"
+DEBAND_SETTINGS = ("on", "off")
+# the command line's default: on for video (docs/quality.md, "Codec blocks in the dark"); photos never
+# (enlight.stream.apps.photo.still_plan)
+DEBAND_SETTING = "on"
 LIVE_EXPOSURE = 100.0  # the level the live window's "e" key turns on when --exposure gave none
 
 HOTKEYS = (  # the live preview window's keys (enlight.stream.apps.preview), listed by --help

@@ -21,7 +21,7 @@ from enlight.ops.exposure import LIMIT as EXPOSURE_LIMIT
 from enlight.stream.backends.base import Backend, auto_backend, available_backends, create_backend
 from enlight.stream.backends.options import OnnxRuntimeConfig, TensorRTConfig, TorchBackendConfig
 from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_quality, fixed_choice
-from enlight.stream.core.choices import DEBAND_SETTINGS, PRECISIONS
+from enlight.stream.core.choices import PRECISIONS
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
@@ -136,14 +136,6 @@ def _runtime_options(runtime: str, device: Device, *, precision: str, cuda_graph
 
 
 FAST_DENOISE_MEGAPIXELS = 0.5  # --denoise auto: a reduced-size preset on a CPU denoises frames up to this size
-FAST_DEBAND_MEGAPIXELS = 0.5  # --deband auto: a reduced-size preset on a CPU debands frames up to this size
-
-
-def _reduced_on_cpu_over(megapixels: float, preset: Quality, device: Device, workload: Workload | None) -> bool:
-    """Whether ``preset`` runs at a reduced size on a CPU over frames of more than ``megapixels`` (a stream or a
-    camera of unknown size: no)."""
-    size = workload.megapixels if workload is not None else None
-    return device.type == "cpu" and preset.scale > 1 and size is not None and size > megapixels
 
 
 def auto_denoise(preset: Quality, device: Device, workload: Workload | None = None) -> str:
@@ -151,14 +143,10 @@ def auto_denoise(preset: Quality, device: Device, workload: Workload | None = No
     CPU with frames over FAST_DENOISE_MEGAPIXELS: off. There the denoiser's full-size passes cost `fast` a
     quarter of its frame rate (1080p: 7.1 -> 5.4 fps end to end), against 0-13% at 854x480
     (docs/quality.md, "Denoising"). A stream or a camera of unknown size: light."""
-    return "off" if _reduced_on_cpu_over(FAST_DENOISE_MEGAPIXELS, preset, device, workload) else "light"
-
-
-def auto_deband(preset: Quality, device: Device, workload: Workload | None = None) -> bool:
-    """``--deband auto``: on, except for a reduced-size preset on a CPU with frames over FAST_DEBAND_MEGAPIXELS,
-    where its full-size passes (35 ms per dark 1080p frame on one core) cost `fast` a quarter of its frame rate
-    (docs/quality.md, "Codec blocks in the dark"). A stream or a camera of unknown size: on."""
-    return not _reduced_on_cpu_over(FAST_DEBAND_MEGAPIXELS, preset, device, workload)
+    megapixels = workload.megapixels if workload is not None else None
+    if device.type == "cpu" and preset.scale > 1 and megapixels is not None and megapixels > FAST_DENOISE_MEGAPIXELS:
+        return "off"
+    return "light"
 
 
 FAST_REFINE_MEGAPIXELS = 0.15  # a reduced-size preset on a CPU keeps the denoiser's refinements up to this size
@@ -214,13 +202,12 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
               compile: bool = False, smoothing: SmoothingConfig = SmoothingConfig(), live: bool = False,
               max_batch: int = 4, denoise: DenoiseConfig | str = DenoiseConfig(),
               workload: Workload | None = None, detail: float | None = None, exposure: float = 0.0,
-              deband: bool | str = False) -> InferencePlan:
+              deband: bool = False) -> InferencePlan:
     """Resolve the user's choices into an ``InferencePlan``. quality None: ``default_quality``; 'auto':
     ``resolve_auto`` for ``workload`` (what the run enhances; None: a stream of unknown size, or live).
     denoise: a ``DenoiseConfig``, or a level name (``denoise_config``: 'auto' is ``auto_denoise``'s choice,
     for ``workload``'s frame size). detail: ``enlight.ops.detail``'s share, 0..1 (None: ``default_detail``).
-    exposure: ``enlight.ops.exposure``'s level, 0 (off) .. ``exposure.LIMIT``. deband: ``enlight.ops.deband``'s step,
-    or 'on', 'off' or 'auto' (``auto_deband``'s choice for ``workload``'s frame size).
+    exposure: ``enlight.ops.exposure``'s level, 0 (off) .. ``exposure.LIMIT``. deband: ``enlight.ops.deband``'s step.
 
     The int8 model of a preset runs when that is what these settings run on (``_int8``);
     ``--precision fp32`` runs the float network it was made from.
@@ -241,8 +228,6 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
                                full_size=preset.scale == 1)
     if isinstance(denoise, str):
         denoise = denoise_config(denoise, preset, resolved, workload)
-    if isinstance(deband, str):
-        deband = deband_setting(deband, preset, resolved, workload)
     if detail is not None and not 0 <= detail <= 1:
         raise EnlightError(f"--detail must be within 0..1, got {detail:g}")
     if not 0 <= exposure <= EXPOSURE_LIMIT:
@@ -254,13 +239,6 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
         detail=default_detail(model) if detail is None else detail, exposure=exposure, deband=deband,
     )
-
-
-def deband_setting(setting: str, preset: Quality, device: Device, workload: Workload | None = None) -> bool:
-    """``--deband``'s 'on', 'off' or 'auto' (``auto_deband``) as whether the step runs."""
-    if setting not in DEBAND_SETTINGS:
-        raise EnlightError(f"unknown --deband '{setting}' (use {', '.join(DEBAND_SETTINGS)})")
-    return auto_deband(preset, device, workload) if setting == "auto" else setting == "on"
 
 
 def default_detail(model: str) -> float:
