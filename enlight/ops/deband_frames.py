@@ -3,6 +3,8 @@ form, which the CPU runs; the two agree within one code value, tests/stream/test
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 
@@ -20,6 +22,12 @@ def equal_neighbours(luma: torch.Tensor) -> torch.Tensor:
     return (right.float() + down.float()) * 0.5
 
 
+@lru_cache(maxsize=4)
+def dither_on(height: int, width: int, device: str) -> torch.Tensor:
+    """``deband.dither`` as a (height, width) float32 tensor on ``device``, made once per size and device."""
+    return torch.from_numpy(dither(height, width).copy()).to(device)
+
+
 def deband(pixels: torch.Tensor) -> tuple[torch.Tensor, int]:
     """pixels: (B, H, W, 3) uint8, or float32 levels once denoised -> (the same dtype, the dark piecewise-flat
     regions smoothed: uint8 is rounded with ``deband.dither`` as the OpenCV form rounds it, float is not; the
@@ -34,7 +42,7 @@ def deband(pixels: torch.Tensor) -> tuple[torch.Tensor, int]:
     weight, mean = deband_weight(luma, equal_neighbours(luma), box=reflected_box)
     offset = deband_offset(luma, weight, mean, box=reflected_box)
     if pixels.dtype == torch.uint8:
-        offset = (offset + torch.from_numpy(dither(height, width).copy()).to(pixels.device) + 0.5).floor_()
+        offset = (offset + dither_on(height, width, str(pixels.device)) + 0.5).floor_()
     changed = int(offset.flatten(1).any(1).sum())
     if changed == 0:
         return pixels, 0

@@ -33,8 +33,8 @@ def _clip(count: int, height: int, width: int, *, noise: float, seed: int = 0) -
 
 
 def _enhance(backend, clip: np.ndarray, batch: int, *, scale: float, denoise: DenoiseConfig, grey: bool,
-             smoothing: SmoothingConfig, detail: float = 0.0) -> tuple[np.ndarray, Enhancer]:
-    enhancer = Enhancer(backend, smoothing, scale=scale, grey=grey, denoise=denoise, detail=detail)
+             smoothing: SmoothingConfig, detail: float = 0.0, deband: bool = False) -> tuple[np.ndarray, Enhancer]:
+    enhancer = Enhancer(backend, smoothing, scale=scale, grey=grey, denoise=denoise, detail=detail, deband=deband)
     out = [enhancer(clip[i:i + batch]) for i in range(0, len(clip), batch)]
     return np.concatenate(out), enhancer
 
@@ -78,6 +78,26 @@ def test_attention_smoothing_and_a_scene_cut_match_too(monkeypatch):
                                            grey=False, smoothing=SmoothingConfig(target="both"))
     assert np.abs(cpu.astype(int) - reference.astype(int)).max() <= 1
     assert enhancer.correction_smoother.scene_cuts == enhancer.attention_smoother.scene_cuts == 1
+
+
+@pytest.mark.parametrize("scale", [1, 4])
+def test_the_deband_stage_matches_too(monkeypatch, scale):
+    """A dark ramp kept as flat 8-pixel blocks, a lamp crossing it: both forms deband it alike."""
+    torch.manual_seed(2)
+    backend = create_backend(TorchBackendConfig(device=CPU, precision="fp32"), build_generator(base_channels=8))
+    y, x = np.mgrid[0:64, 0:96]
+    blocks = (12 + 4 * x / 96 + 2 * y / 64).reshape(8, 8, 12, 8).mean((1, 3))
+    frame = np.repeat(np.rint(np.repeat(np.repeat(blocks, 8, 0), 8, 1))[..., None], 3, -1).astype(np.uint8)
+    clip = np.stack([frame] * 6)
+    for i, image in enumerate(clip):
+        image[20:30, 8 * i:8 * i + 12] = (200, 160, 90)
+    cpu, reference, enhancer = _both_forms(monkeypatch, backend, clip, 3, scale=scale, denoise=DenoiseConfig("off"),
+                                           grey=False, smoothing=SmoothingConfig(), detail=STRENGTH, deband=True)
+    assert np.abs(cpu.astype(int) - reference.astype(int)).max() <= 1
+    assert enhancer.deband_summary() == "6 of 6 frames"
+    plain, _ = _enhance(backend, clip, 3, scale=scale, denoise=DenoiseConfig("off"), grey=False,
+                        smoothing=SmoothingConfig(), detail=STRENGTH)
+    assert not np.array_equal(plain, cpu)  # the step changed what the model saw
 
 
 def test_onnx_runtime_takes_and_returns_numpy_arrays_and_tensors_alike():
