@@ -1,7 +1,7 @@
 """The deband step (``enlight.ops.deband``, ``--deband``) measured: codec blocks, naturalness, a truth, its cost.
 
     python benchmarks/deband.py [--data ../shared/data] [--json docs/img/deband.json] [--png docs/img/deband.png]
-        [--skip real synthetic cost]
+        [--skip real synthetic cost png e2e]
 
 - real: frames of the real night clips (../shared/data/video/real_night, and the night surveillance clip), decoded
   as the command decodes them (chroma floor), enhanced by `best` and `fast` with the step off and on (smoothing
@@ -13,13 +13,18 @@
 - cost: the OpenCV form's milliseconds per frame (median of 9, one thread) on a dark blocky frame and a bright one
   at four sizes, with the CPU's flags.
 - png: crops of the dashcam frame, off against on, 3x.
+- e2e: ``enlight-video --quality fast`` with ``--deband off`` and ``on``, interleaved, three pairs (the first
+  discarded as warm-up), on the dashcam clip scaled to 854x480 (150 frames) and 1920x1080 (90 frames): the
+  frame rates from the summary lines and the ratio of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import subprocess
 import sys
 import time
 from fractions import Fraction
@@ -171,12 +176,49 @@ def crops_png(data: Path, out: Path) -> None:
     print(f"wrote {out} (left: --deband off, right: on; best, the dashcam 3 s in, 3x)")
 
 
+def scaled_clip(source: Path, size: tuple[int, int], frames: int, out: Path) -> Path:
+    """The first ``frames`` frames of ``source`` scaled to ``size`` (height, width), libx264 CRF 20, no audio."""
+    import cv2
+
+    with av.open(str(source)) as container, av.open(str(out), "w") as target:
+        stream = target.add_stream("libx264", rate=Fraction(30000, 1001))
+        stream.width, stream.height, stream.pix_fmt = size[1], size[0], "yuv420p"
+        stream.options = {"crf": "20"}
+        for i, frame in enumerate(container.decode(video=0)):
+            if i == frames:
+                break
+            rgb = cv2.resize(frame.to_ndarray(format="rgb24"), size[::-1], interpolation=cv2.INTER_LINEAR)
+            target.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        target.mux(stream.encode())
+    return out
+
+
+def e2e_rows(data: Path, folder: Path) -> list[dict]:
+    source = data / "video" / "real_night" / "night_highway_dashcam_audio_360p.mp4"
+    rows = []
+    for size, frames in (((480, 854), 150), ((1080, 1920), 90)):
+        clip = scaled_clip(source, size, frames, folder / f"dash_{size[0]}.mp4")
+        fps = {"off": [], "on": []}
+        for _ in range(3):
+            for mode in ("off", "on"):
+                run = subprocess.run([sys.executable, "-m", "enlight.cli.video", str(clip), "-o",
+                                      str(folder / "e2e.mp4"), "--quality", "fast", "--deband", mode, "--force"],
+                                     capture_output=True, text=True, check=True)
+                fps[mode].append(float(re.search(r"\(([0-9.]+) fps,", run.stderr).group(1)))
+        row = {"size": f"{size[1]}x{size[0]}", "frames": frames, "fps off": fps["off"], "fps on": fps["on"],
+               "ratio": statistics.median(fps["on"][1:]) / statistics.median(fps["off"][1:])}
+        rows.append(row)
+        print(f"{row['size']:10s} fast: off {fps['off']} on {fps['on']} fps; ratio of the medians (warm-up "
+              f"dropped) {row['ratio']:.3f}", flush=True)
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--json", type=Path, default=REPO / "docs" / "img" / "deband.json")
     p.add_argument("--png", type=Path, default=REPO / "docs" / "img" / "deband.png")
-    p.add_argument("--skip", nargs="*", default=[], choices=("real", "synthetic", "cost", "png"))
+    p.add_argument("--skip", nargs="*", default=[], choices=("real", "synthetic", "cost", "png", "e2e"))
     p.add_argument("--scratch", type=Path, default=Path("/tmp/enlight_deband"))
     args = p.parse_args()
     if not (args.data / "video").is_dir():
@@ -194,6 +236,8 @@ def main() -> int:
         result["cost"] = cost_rows(args.data)
     if "png" not in args.skip:
         crops_png(args.data, args.png)
+    if "e2e" not in args.skip:
+        result["e2e"] = e2e_rows(args.data, args.scratch)
     args.json.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.json}")
     return 0
