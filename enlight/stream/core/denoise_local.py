@@ -88,11 +88,10 @@ class LocalMotion:
         map_x = flow[..., 0] + np.arange(w, dtype=np.float32)
         map_y = flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
         # outside the picture the edge is repeated: that fits the frame badly, so the global move stays
-        planes = [cv2.remap(plane, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                  for plane in (*past.numpy(), past_luma.numpy())]  # interpolation is linear: the mean moves too
-        moved = torch.from_numpy(np.stack(planes[:3]))
+        moved = torch.from_numpy(np.stack([cv2.remap(plane, map_x, map_y, cv2.INTER_LINEAR,
+                                                     borderMode=cv2.BORDER_REPLICATE) for plane in past.numpy()]))
         misfit_global = box((small_luma - small_past)[None]).square_()
-        misfit_flow = box(small_luma.sub_(half(torch.from_numpy(planes[3])[None])[0])[None]).square_()
+        misfit_flow = box(small_luma.sub_(half(moved.mean(0)[None])[0])[None]).square_()
         better = misfit_flow < misfit_global  # (1, h, w)
         past = torch.where(full(better.to(x.dtype), (h, w)) > 0.5, moved, past)
         return past, torch.where(better, moved_count, count)
