@@ -12,7 +12,7 @@ from enlight.stream.core import denoise_ops as torch_ops
 from enlight.stream.core import motion as torch_motion
 from enlight.stream.core import smoothing as torch_smoothing
 from enlight.stream.core.cpu import denoise_ops, motion, smoothing
-from enlight.stream.core.smoothing_config import SmoothingConfig
+from enlight.stream.core.smoothing_config import SmoothingConfig, analysis_crop, dft_side
 
 SIZES = [(1, 37, 53), (3, 48, 64), (3, 37, 64), (1, 48, 53)]
 K = 60
@@ -114,6 +114,36 @@ def test_analysis_luma_equals_the_torch_form():
         expected, expected_factor = torch_motion.analysis_luma(torch.from_numpy(luma))
         assert factor == expected_factor
         close(small, expected, 1e-6)
+
+
+def test_the_analysis_picture_has_dft_friendly_sides_about_the_centre():
+    for n in range(1, 400):
+        side = dft_side(n)
+        rest = side
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        assert side <= n and rest == 1 and all(dft_side(m) == m for m in range(side, n + 1)) is (side == n)
+    assert (dft_side(213), dft_side(120), dft_side(182), dft_side(1)) == (200, 120, 180, 1)
+    assert analysis_crop(120, 213) == (0, 120, 6, 206)
+    luma = np.random.default_rng(4).random((1, 1, 360, 640), dtype=np.float32)  # 640x360: 213x120 before
+    small, factor = motion.analysis_luma(luma)
+    assert factor == 3 and small.shape == (1, 1, 120, 200)
+    np.testing.assert_allclose(small[0, 0, 0, 0], luma[0, 0, :3, 18:21].mean(), rtol=1e-6)  # the centred crop
+
+
+@pytest.mark.parametrize("size", [(360, 640), (480, 854), (181, 113)])
+def test_a_camera_move_is_found_through_the_cropped_analysis_picture(size):
+    import cv2
+
+    h, w = size
+    canvas = cv2.GaussianBlur(np.random.default_rng(5).random((h + 40, w + 40), dtype=np.float32), (0, 0), 4)
+    before, after = canvas[20:20 + h, 20:20 + w], canvas[24:24 + h, 13:13 + w]  # after(x) = before(x - (7, -4))
+    analysis, factor = motion.analysis_luma(np.stack([before, after])[:, None])
+    found = motion.global_shift(analysis[:1], analysis[1:])[0] * factor
+    np.testing.assert_allclose(found, (7.0, -4.0), atol=0.5 * factor)
+    expected, _ = torch_motion.analysis_luma(torch.from_numpy(np.stack([before, after])[:, None]))
+    close(analysis, expected, 1e-5)
 
 
 @pytest.mark.parametrize("size", [(120, 214), (96, 170), (37, 53), (48, 64)])

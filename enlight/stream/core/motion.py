@@ -10,13 +10,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from enlight.stream.core.smoothing_config import ANALYSIS_SHORT_SIDE, MAX_SHIFT_FRACTION, PEAK_SIGMAS
+from enlight.stream.core.smoothing_config import ANALYSIS_SHORT_SIDE, MAX_SHIFT_FRACTION, PEAK_SIGMAS, analysis_crop
 
 
 def analysis_luma(luma: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """(B, 1, H, W) luma -> ((B, 1, h, w) area-downsampled by an integer factor, that factor)."""
+    """(B, 1, H, W) luma -> ((B, 1, h, w) area-downsampled by an integer factor and cropped about its centre to
+    ``analysis_crop``'s DFT-friendly sides, that factor). A view when the factor is 1."""
     factor = max(1, min(luma.shape[-2:]) // ANALYSIS_SHORT_SIDE)
-    return (F.avg_pool2d(luma, factor) if factor > 1 else luma), factor
+    small = F.avg_pool2d(luma, factor) if factor > 1 else luma
+    top, bottom, left, right = analysis_crop(*small.shape[-2:])
+    return small[..., top:bottom, left:right], factor
 
 
 def _subpixel(before: torch.Tensor, peak: torch.Tensor, after: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ the torch forms (``enlight.stream.core.smoothing`` and ``motion``, CUDA) and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from enlight.stream.core.choices import MAX_SMOOTHING, SMOOTH_TARGET, SMOOTH_TARGETS, SMOOTHING_STRENGTH
 
@@ -12,6 +13,29 @@ from enlight.stream.core.choices import MAX_SMOOTHING, SMOOTH_TARGET, SMOOTH_TAR
 ANALYSIS_SHORT_SIDE = 96  # phase correlation runs on the luma area-downsampled to about this size
 MAX_SHIFT_FRACTION = 0.125  # larger global shifts are not shake: reported as 0 (the motion gate handles them)
 PEAK_SIGMAS = 6.0  # a correlation peak below 6 / sqrt(pixels) is noise (flat or unrelated frames): shift 0
+
+
+@lru_cache(maxsize=64)
+def dft_side(n: int) -> int:
+    """The largest size <= n (n >= 1) with no prime factor over 5: the analysis picture is cropped to it, since a
+    DFT of a size with a large prime factor is several times slower (OpenCV, 213x120: 2.4 ms a pair of frames
+    against 0.65 at 200x120)."""
+    for size in range(n, 0, -1):
+        rest = size
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return size
+    raise ValueError(f"a side must be at least 1, got {n}")
+
+
+def analysis_crop(height: int, width: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the centred crop of a (height, width) analysis picture to ``dft_side``
+    sizes."""
+    h, w = dft_side(height), dft_side(width)
+    top, left = (height - h) // 2, (width - w) // 2
+    return top, top + h, left, left + w
 
 
 @dataclass(frozen=True)

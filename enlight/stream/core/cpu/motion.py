@@ -14,20 +14,24 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from enlight.stream.core.smoothing_config import ANALYSIS_SHORT_SIDE, MAX_SHIFT_FRACTION, PEAK_SIGMAS
+from enlight.stream.core.smoothing_config import ANALYSIS_SHORT_SIDE, MAX_SHIFT_FRACTION, PEAK_SIGMAS, analysis_crop
 
 
 def analysis_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
-    """(B, 1, H, W) float32 luma -> ((B, 1, H // f, W // f) float32 means over f x f blocks, f); f makes the
-    short side about ANALYSIS_SHORT_SIDE; the remainder rows and columns are dropped, as by ``avg_pool2d``."""
+    """(B, 1, H, W) float32 luma -> ((B, 1, h, w) float32 means over f x f blocks, f); f makes the short side
+    about ANALYSIS_SHORT_SIDE; the remainder rows and columns are dropped, as by ``avg_pool2d``, and the result
+    is cropped about its centre to ``analysis_crop``'s DFT-friendly sides (only those blocks are averaged).
+    A view when f is 1."""
     factor = max(1, min(luma.shape[-2:]) // ANALYSIS_SHORT_SIDE)
+    top, bottom, left, right = analysis_crop(luma.shape[-2] // factor, luma.shape[-1] // factor)
     if factor == 1:
-        return luma, factor
-    b, c, h, w = luma.shape
-    h, w = h // factor, w // factor
+        return luma[..., top:bottom, left:right], factor
+    b, c = luma.shape[:2]
+    h, w = bottom - top, right - left
     out = np.empty((b, c, h, w), np.float32)
-    for source, plane in zip(luma.reshape(b * c, *luma.shape[-2:]), out.reshape(b * c, h, w), strict=True):
-        cv2.resize(source[:h * factor, :w * factor], (w, h), dst=plane, interpolation=cv2.INTER_AREA)
+    region = luma[..., top * factor:bottom * factor, left * factor:right * factor]
+    for source, plane in zip(region.reshape(b * c, *region.shape[-2:]), out.reshape(b * c, h, w), strict=True):
+        cv2.resize(source, (w, h), dst=plane, interpolation=cv2.INTER_AREA)
     return out, factor
 
 
