@@ -42,6 +42,7 @@ import torch
 from enlight.cli.video import probe_workload
 from enlight.stream.apps.bench import machine_info, machine_line
 from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.choices import DEBAND_SETTING
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.io.locations import input_location
@@ -339,7 +340,7 @@ def main() -> int:
                 size = f"{c.streams.video[0].width}x{c.streams.video[0].height}"
             # per clip, with its size, as the file command plans it: --quality/--denoise auto depend on it
             plan = make_plan(quality=args.quality, device="cpu", denoise=args.denoise,
-                             workload=probe_workload(input_location(str(clip))))
+                             workload=probe_workload(input_location(str(clip))), deband=DEBAND_SETTING == "on")
             print(f"{clip.name}: quality {plan.quality}, denoise {plan.denoise.level}", flush=True)
             result = {"size": size, "parts": profile_parts(clip, plan, args.frames, Path(tmp)),
                       "run": profile_run(clip, plan, Path(tmp)),

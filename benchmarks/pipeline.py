@@ -19,6 +19,7 @@ import av
 
 from enlight.models import build_generator
 from enlight.stream.apps.pipeline import PipelineConfig, run
+from enlight.stream.core.choices import DEBAND_SETTING
 from enlight.stream.core.plan import build_backend, make_plan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         clip = trim(args.clip, Path(tmp) / f"in{args.clip.suffix}", args.frames)
-        plan = make_plan(weights=args.weights, device=args.device)
+        plan = make_plan(weights=args.weights, device=args.device, deband=DEBAND_SETTING == "on")  # as the command
         backend = None
         if args.weights is None:  # a random full-size generator: speed only
             backend = build_backend(plan, network=build_generator().eval())
