@@ -234,13 +234,14 @@ def test_sighup_ends_a_command_as_ctrl_c_does_and_the_handlers_are_put_back(caps
         time.sleep(1)  # the signal lands here, as a KeyboardInterrupt
         return 0
 
-    before = signal.getsignal(signal.SIGHUP)
-    assert run_command("enlight-video", hung_up) == 129
-    assert capsys.readouterr().err.strip() == "enlight-video: interrupted"
-    assert signal.getsignal(signal.SIGHUP) is before
-    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in a terminal, even when the tests run under nohup
     try:
+        assert run_command("enlight-video", hung_up) == 129
+        assert capsys.readouterr().err.strip() == "enlight-video: interrupted"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         assert run_command("enlight-video", hung_up) == 0  # under nohup: ignored, the run goes on
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, previous)
 
