@@ -44,7 +44,10 @@ SHARED = ROOT.parent / "shared" / "data"
 NOISE = {"moderate": (0.12, 1000.0, 0.002), "heavy": (0.05, 300.0, 0.004)}
 LIGHT_FAST = "light, fast on a CPU"  # light without the optical flow and the bilateral, as fast on a CPU runs
 #                                      it over plan.FAST_REFINE_MEGAPIXELS (the label kept for the JSON's keys)
-OURS = {"light": ("light", True), "strong": ("strong", True), LIGHT_FAST: ("light", False)}  # (level, refine)
+LIGHT_FAST_SMALL = "light, fast on a CPU up to 0.25 MP"  # with the optical flow, without the bilateral (as fast
+#                                                           on a CPU runs it between the two plan limits)
+OURS = {"light": ("light", True), "strong": ("strong", True), LIGHT_FAST: ("light", False),
+        LIGHT_FAST_SMALL: ("light", True, False)}  # (level, refine[, bilateral])
 BASELINES = {"hqdn3d": ("hqdn3d", ""), "hqdn3d x2": ("hqdn3d", "8:6:12:9"),
              "nlmeans": ("nlmeans", ""), "nlmeans s4": ("nlmeans", "s=4")}
 OBJECT = 40  # the moving object's box side (benchmarks.quality_clips.moving_object_clip)

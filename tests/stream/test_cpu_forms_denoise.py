@@ -136,11 +136,11 @@ def test_runs_cover_the_active_cells_like_the_torch_form():
 
 @pytest.mark.parametrize("size", [(96, 128), (61, 83)])
 @pytest.mark.parametrize("level", ["light", "strong"])
-@pytest.mark.parametrize("refine", [True, False])
+@pytest.mark.parametrize("refine, bilateral", [(True, True), (True, False), (False, False)])
 @pytest.mark.parametrize("batch", [1, 4])
-def test_the_denoiser_matches_the_torch_form(size, level, refine, batch):
+def test_the_denoiser_matches_the_torch_form(size, level, refine, bilateral, batch):
     frames = clip(*size)
-    expected, got, reference, ours = run_both(frames, DenoiseConfig(level, refine), batch)
+    expected, got, reference, ours = run_both(frames, DenoiseConfig(level, refine, bilateral), batch)
     assert got.dtype == np.float32 and got.shape == frames.shape
     assert got.min() >= 0 and got.max() <= 255
     assert np.abs(expected - frames).mean() > 1  # it denoised (the comparison is not of two copies)

@@ -256,10 +256,13 @@ def test_cli_default_level_summary_and_dry_run(tmp_path, weights, cli):
     result = cli(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert "denoise light" in result.stderr_lines[-1]  # auto at full size: light
-    wide = make_clip(tmp_path / "wide.mp4", width=640, height=360, frames=2, audio=False)  # over 0.15 MP
+    wide = make_clip(tmp_path / "wide.mp4", width=640, height=480, frames=2, audio=False)  # over 0.25 MP
     fast = cli(wide, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
     # auto for the fast preset on a CPU: light without the optical flow and the bilateral (their cost)
     assert "denoising: light (temporal, up to 8 frames along the camera's motion, motion-gated;" in fast.stdout
+    mid = make_clip(tmp_path / "mid.mp4", width=640, height=360, frames=2, audio=False)  # 0.15 to 0.25 MP
+    flow = cli(mid, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run").stdout
+    assert "the optical flow" in flow and "bilateral" not in flow  # the flow alone
     small = cli(clip, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
     assert "the optical flow" in small.stdout  # small frames: fast keeps the refinements
     explicit = cli(wide, "-o", tmp_path / "fast.mp4", "--quality", "fast", "--device", "cpu", "--denoise", "strong",
@@ -324,11 +327,33 @@ def test_without_refinements_no_flow_and_no_bilateral_run():
     refined, _ = denoise(frames)
     assert not np.array_equal(torch.cat(out).permute(0, 2, 3, 1).numpy(), refined)
     assert DenoiseConfig("light", refine=False).describe() != DenoiseConfig("light").describe()
+    assert DenoiseConfig("light", refine=False) == DenoiseConfig("light", refine=False, bilateral=False)
+
+
+def test_the_flow_without_the_bilateral():
+    """fast on a CPU between 0.15 and 0.25 MP: the optical flow moves the mean along a pan, the bilateral never runs."""
+    rng = np.random.default_rng(3)
+    frames = [noisy(np.roll(scene(), 2 * t, axis=1), rng) for t in range(8)]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the bilateral ran")
+
+    outputs = {}
+    for name, config in {"flow": DenoiseConfig("light", bilateral=False),
+                         "plain": DenoiseConfig("light", refine=False)}.items():
+        denoiser = Denoiser(config)
+        denoiser._bilateral = refused
+        out = [denoiser(torch.from_numpy(np.stack(frames[start:start + 4])).permute(0, 3, 1, 2))
+               for start in range(0, 8, 4)]
+        outputs[name] = torch.cat(out).numpy()
+    assert not np.array_equal(outputs["flow"], outputs["plain"])
+    assert "bilateral" not in DenoiseConfig("light", bilateral=False).describe()
+    assert "optical flow" in DenoiseConfig("light", bilateral=False).describe()
 
 
 def test_auto_follows_the_preset_the_device_and_the_frame_size():
     from enlight.stream.core.auto_quality import Workload
-    from enlight.stream.core.plan import FAST_DENOISE_MEGAPIXELS, FAST_REFINE_MEGAPIXELS
+    from enlight.stream.core.plan import FAST_DENOISE_MEGAPIXELS, FAST_FLOW_MEGAPIXELS, FAST_REFINE_MEGAPIXELS
 
     def planned(quality, workload):
         return make_plan(quality=quality, device="cpu", denoise="auto", workload=workload).denoise
@@ -339,7 +364,9 @@ def test_auto_follows_the_preset_the_device_and_the_frame_size():
     assert planned("fast", None) == DenoiseConfig("light", refine=False)  # a stream or a camera: size unknown
     assert FAST_REFINE_MEGAPIXELS == 0.15  # small frames: fast keeps the refinements (flow, bilateral)
     assert planned("fast", Workload("video", 352, 288)) == DenoiseConfig("light")
-    assert planned("fast", Workload("video", 640, 360)) == DenoiseConfig("light", refine=False)
+    assert FAST_FLOW_MEGAPIXELS == 0.25  # up to 640x360: the flow without the bilateral
+    assert planned("fast", Workload("video", 640, 360)) == DenoiseConfig("light", bilateral=False)
+    assert planned("fast", Workload("video", 640, 480)) == DenoiseConfig("light", refine=False)
     assert planned("best", Workload("video", 1920, 1080)) == DenoiseConfig("light")
     assert make_plan(quality="fast", device="cpu", denoise="strong",
                      workload=Workload("video", 1920, 1080)).denoise == DenoiseConfig("strong", refine=False)

@@ -91,7 +91,7 @@ class Denoiser:
         self._colour_spread = MeasuredSpread()  # of its colour (per component)
         self._analysis: torch.Tensor | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
-        self._local = LocalMotion()  # CPU frames only (OpenCV)
+        self._local = LocalMotion(lean=not config.bilateral)  # CPU frames only (OpenCV)
         self._bilateral = NoiseBilateral()  # CPU frames only (OpenCV)
         self.reset()
 
@@ -238,6 +238,6 @@ class Denoiser:
                 level, small = self._temporal(frames[i], shift, measure)
                 eps = self.estimator.variance(level).mul_(self.config.spatial / self._count)
                 guided_self(self._mean, small, eps, out=out[i])
-                if self._refines(frames):
+                if self._refines(frames) and self.config.bilateral:
                     self._bilateral(self._mean, self._count, self.estimator, out=out[i])
             return out.clamp_(0, 255)

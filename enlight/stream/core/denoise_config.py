@@ -49,16 +49,21 @@ WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame 
 class DenoiseConfig:
     """level: 'off', 'light' or 'strong' (``DENOISE_LEVELS``); frames and spatial: see the module.
     refine: the gate's colour term (``Denoiser._colour_excess``, every device) and, on CPU frames, the optical
-    flow and the bilateral (``denoise_local``) too; ``make_plan`` turns them off for a reduced-size preset on a
-    CPU over 0.15 MP, where they would cost a quarter to a half of its frame rate (docs/quality.md,
-    "Denoising")."""
+    flow (``denoise_local.LocalMotion``) too; bilateral: with refine, on CPU frames, the bilateral
+    (``denoise_local.NoiseBilateral``) as well, and without it the flow's cheaper preset (the lean form, as `fast`
+    runs it on small frames; False whenever refine is). ``make_plan`` leaves the bilateral out for a reduced-size preset
+    on a CPU over 0.15 MP and both out over 0.25 MP: at 854x480 they would cost it a quarter to a half of its
+    frame rate against a 15% budget (docs/quality.md, "Denoising", "The flow for `fast` on small frames")."""
 
     level: str = "off"
     refine: bool = True
+    bilateral: bool = True
 
     def __post_init__(self) -> None:
         if self.level not in DENOISE_LEVELS:
             raise ValueError(f"denoise level must be one of {', '.join(DENOISE_LEVELS)}, got {self.level}")
+        if not self.refine:  # the bilateral is one of the refinements: without them, no bilateral either
+            object.__setattr__(self, "bilateral", False)
 
     @property
     def enabled(self) -> bool:
@@ -78,6 +83,7 @@ class DenoiseConfig:
         if not self.refine:
             return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion, motion-gated; "
                     f"spatial guided filter x{self.spatial:g} where fewer were averaged; noise estimated per clip)")
+        bilateral = ", and a bilateral on a CPU" if self.bilateral else ""
         return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion and, on a CPU, "
                 f"the optical flow, motion-gated; spatial guided filter x{self.spatial:g} where fewer were "
-                f"averaged, and a bilateral on a CPU; noise estimated per clip)")
+                f"averaged{bilateral}; noise estimated per clip)")

@@ -149,21 +149,26 @@ def auto_denoise(preset: Quality, device: Device, workload: Workload | None = No
     return "light"
 
 
-FAST_REFINE_MEGAPIXELS = 0.15  # a reduced-size preset on a CPU keeps the denoiser's refinements up to this size
+FAST_REFINE_MEGAPIXELS = 0.15  # a reduced-size preset on a CPU keeps all the denoiser's refinements up to this size
+FAST_FLOW_MEGAPIXELS = 0.25  # ... and its optical flow (without the bilateral) up to this one
 
 
 def denoise_config(level: str, preset: Quality, device: Device, workload: Workload | None = None
                    ) -> DenoiseConfig:
     """The denoiser for a level name ('auto': ``auto_denoise``). A reduced-size preset on a CPU gets it without
-    the refinements (optical flow, bilateral) on frames over FAST_REFINE_MEGAPIXELS or of unknown size: on its
-    own thread the rest costs `fast` 0-5% of its frame rate on the noisy synthetic 854x480 clip and 13% on a real
-    dashcam clip, with them 27-55%, against a 15% budget. Up to 0.15 MP (320x240, CIF, 426x240) `fast` with
-    them still ran 47-72 fps here, about twice a video's rate, and they win the moving clips (docs/quality.md,
-    "Denoising")."""
+    the bilateral on frames over FAST_REFINE_MEGAPIXELS, and without the optical flow too over
+    FAST_FLOW_MEGAPIXELS or of unknown size: on its own thread the rest costs `fast` 0-5% of its frame rate on
+    the noisy synthetic 854x480 clip and 13% on a real dashcam clip, with both refinements 27-55%, against a 15%
+    budget. Up to 0.15 MP (320x240, CIF, 426x240) `fast` with them still ran 47-72 fps here, about twice a
+    video's rate, and they win the moving clips; up to 0.25 MP (640x360) the flow alone in its lean form, which
+    takes the speckles off a moving object, costs a noisy clip 15-20% there (34-36 fps here; docs/quality.md,
+    "The flow for `fast` on small frames")."""
     level = auto_denoise(preset, device, workload) if level == "auto" else level
+    if not (device.type == "cpu" and preset.scale > 1):
+        return DenoiseConfig(level)
     megapixels = workload.megapixels if workload is not None else None
-    small = megapixels is not None and megapixels <= FAST_REFINE_MEGAPIXELS
-    return DenoiseConfig(level, refine=small or not (device.type == "cpu" and preset.scale > 1))
+    return DenoiseConfig(level, refine=megapixels is not None and megapixels <= FAST_FLOW_MEGAPIXELS,
+                         bilateral=megapixels is not None and megapixels <= FAST_REFINE_MEGAPIXELS)
 
 
 def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: Device,

@@ -59,7 +59,7 @@ class Denoiser:
         self._colour_spread = MeasuredSpread()  # of its colour (per component)
         self._analysis: np.ndarray | None = None  # (1, 1, h, w) the last frame's analysis luma
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
-        self._local = LocalMotion()
+        self._local = LocalMotion(lean=not config.bilateral)
         self._bilateral = NoiseBilateral()
         self.reset()
 
@@ -207,6 +207,6 @@ class Denoiser:
             level, small = self._temporal(frames[i], shift, measure)
             eps = self.estimator.variance(level) * (np.reciprocal(self._count) * np.float32(self.config.spatial))
             guided_self(self._mean, small, eps, out=out[i])
-            if self.config.refine:
+            if self.config.refine and self.config.bilateral:
                 self._bilateral(self._mean, self._count, self.estimator, out=out[i])
         return np.clip(out, 0, 255, out=out)

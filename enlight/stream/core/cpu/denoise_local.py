@@ -49,7 +49,8 @@ class LocalMotion:
     """What the global shift leaves (the torch form's ``LocalMotion``): DIS optical flow on the half grid. One
     per clip."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lean: bool = False) -> None:
+        self._lean = lean  # DIS's ultrafast preset instead of its fast one (``DenoiseConfig.bilateral`` off)
         self._flow = None  # cv2.DISOpticalFlow, made on first use
         self._gain: float | None = None  # the flow input's stretch, fixed per scene
 
@@ -62,7 +63,8 @@ class LocalMotion:
         its frame count on the half grid, all float32 -> (past, count), moved further where the flow fits
         better (the same arrays when it fits nowhere better or the frame is too small)."""
         if self._flow is None:
-            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST if self._lean
+                                                   else cv2.DISOPTICAL_FLOW_PRESET_FAST)
         if self._gain is None:
             top = _quantile(channel_mean(x[:, ::4, ::4]).ravel(), 0.99)
             self._gain = FLOW_LEVEL / max(top, 8.0)
