@@ -117,13 +117,15 @@ def test_analysis_luma_equals_the_torch_form():
 
 
 def test_the_analysis_picture_has_dft_friendly_sides_about_the_centre():
+    def smooth(m):  # no prime factor over 5
+        for prime in (2, 3, 5):
+            while m % prime == 0:
+                m //= prime
+        return m == 1
+
     for n in range(1, 400):
         side = dft_side(n)
-        rest = side
-        for prime in (2, 3, 5):
-            while rest % prime == 0:
-                rest //= prime
-        assert side <= n and rest == 1 and all(dft_side(m) == m for m in range(side, n + 1)) is (side == n)
+        assert side <= n and smooth(side) and not any(smooth(m) for m in range(side + 1, n + 1))  # the largest
     assert (dft_side(213), dft_side(120), dft_side(182), dft_side(1)) == (200, 120, 180, 1)
     assert analysis_crop(120, 213) == (0, 120, 6, 206)
     luma = np.random.default_rng(4).random((1, 1, 360, 640), dtype=np.float32)  # 640x360: 213x120 before
