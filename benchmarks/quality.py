@@ -38,6 +38,7 @@ from quality_report import write_report
 from stills import clahe, gamma, images
 
 from enlight.models import default_weights, load_generator
+from enlight.ops import simd
 from enlight.ops.detail import STRENGTH
 from enlight.quality.flicker import (
     aligned_temporal_std,
@@ -177,10 +178,12 @@ def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingC
 
 
 def still(backend: Backend, *, scale: float = 1.0, upsample: str = "guided", exposure: float = 0.0) -> Method:
-    """The product on one picture (its detail step; ``exposure``: ``--exposure``'s level, 0 = off as by default)."""
+    """The product on one 8-bit picture as the command runs it: the deband step on the whole picture
+    (``enlight.stream.apps.photo.deband_photo``), then the enhancer with its detail step (``exposure``:
+    ``--exposure``'s level, 0 = off as by default)."""
     enhancer = Enhancer(backend, SmoothingConfig(strength=0), scale=scale, upsample=upsample, detail=STRENGTH,
                         exposure=exposure)
-    return lambda rgb: enhancer(rgb[None])[0]
+    return lambda rgb: enhancer(simd.deband(rgb[None])[0])[0]
 
 
 def temporal_metrics(clip: list[np.ndarray], out: list[np.ndarray]) -> dict[str, float]:

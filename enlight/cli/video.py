@@ -156,14 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--denoise", default=DENOISE_LEVEL, choices=("auto", *DENOISE_LEVELS),
                        help="denoise the dark frames before enhancing them: temporally along the camera's motion "
                        "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
-                       f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU without the optical flow and "
-                       "the bilateral, which would cost it a quarter to a half of its speed, and off there for "
-                       "frames over 0.5 megapixels; docs/quality.md measures the levels)")
+                       f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU lighter on bigger frames, to "
+                       "keep its speed: without the bilateral over 0.15 megapixels, without the optical flow too "
+                       "over 0.25, and off over 0.5; docs/quality.md measures the levels)")
     model.add_argument("--deband", default=DEBAND_SETTING, choices=DEBAND_SETTINGS,
                        help="smooth the codec's blocks and bands in dark, nearly flat regions (a night sky, a "
                        "shadow) before they are lifted, where a low-bitrate video keeps them as steps of one code "
-                       f"value; texture, noise and edges are left as they are; video only (default: {DEBAND_SETTING}; "
-                       "docs/quality.md measures it)")
+                       "value, and a JPEG as 8x8 blocks; texture, noise and edges are left as they are; video and "
+                       f"8-bit photos (default: {DEBAND_SETTING}; docs/quality.md measures it)")
     model.add_argument("--detail", type=_share, default=None, metavar="S",
                        help="how much of the input's fine detail to put back at the brightness it is shown at, 0 "
                        "(the network's output as it is) .. 1 (default: "

@@ -269,15 +269,16 @@ def deband(pixels: np.ndarray) -> tuple[np.ndarray, int]:
     height, width = pixels.shape[1:3]
     out, changed = None, 0
     for i in range(pixels.shape[0] if min(height, width) > DEBAND_RADIUS else 0):
-        steps = [(top, _deband_steps(pixels[i], top)) for top in range(0, height, CACHED_ROWS)]
-        steps = [(top, step) for top, step in steps if step is not None]
-        if not steps:
-            continue
-        if out is None:
-            out = pixels.copy()
-        changed += 1
-        for top, step in steps:
+        touched = False
+        for top in range(0, height, CACHED_ROWS):  # each strip read from ``pixels``, so ``out`` can take it at once
+            step = _deband_steps(pixels[i], top)
+            if step is None:
+                continue
+            if out is None:
+                out = pixels.copy()
             _add_to_channels(out[i, top:top + step.shape[0]], step)
+            touched = True
+        changed += touched
     return (pixels if out is None else out), changed
 
 

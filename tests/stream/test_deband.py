@@ -1,13 +1,16 @@
 """The deband step before the model (``enlight.ops.deband``, ``--deband``): a dark ramp kept by a codec as flat blocks
 comes back as the ramp, texture, noise, edges and bright regions are left as they are, its torch and OpenCV forms
-agree, the plan, the enhancer and the command line carry it, and a real low-bitrate clip loses its block grid."""
+agree, the plan, the enhancer and the command line carry it, and a real low-bitrate clip and a real low-quality JPEG
+lose their block grid (a 16-bit photo is left as it is)."""
 
 from fractions import Fraction
+from types import SimpleNamespace
 
 import av
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from enlight.ops import simd
 from enlight.ops.deband import RADIUS, dither
@@ -139,7 +142,43 @@ def test_the_command_line_smooths_a_blocky_clip_and_says_so(tmp_path, weights, c
     assert ratios["on"] < ratios["off"] - 0.1, ratios
 
 
-def test_photos_are_not_debanded():
-    from enlight.stream.apps.photo import still_plan
+def blocky_dark_jpeg(path, quality: int = 50):
+    """A real JPEG (Pillow, 4:2:0) of a dark gradient (8 to 40 levels, a little noise) with a lit window, at a
+    quality that keeps its dark part as flat 8x8 blocks, as a phone's or the web's JPEG of a dusk shot does."""
+    y, x = np.mgrid[0:96, 0:128]
+    levels = 8 + 24 * x / 128 + 8 * y / 96 + np.random.default_rng(0).standard_normal((96, 128))
+    rgb = np.repeat(levels[..., None], 3, -1)
+    rgb[30:50, 70:100] = (210, 170, 100)
+    Image.fromarray(np.rint(rgb).astype(np.uint8)).save(path, quality=quality)
+    return path
 
-    assert make_plan(deband="on").deband and not still_plan(make_plan(deband="on")).deband
+
+def test_a_blocky_jpeg_is_debanded_by_the_command_line_and_says_so(tmp_path, weights, cli):
+    source = blocky_dark_jpeg(tmp_path / "dusk.jpg")
+    rgb = np.asarray(Image.open(source).convert("RGB"))
+    ratios, lines = {}, {}
+    for mode in ("on", "off"):
+        out = tmp_path / f"{mode}.png"
+        result = cli(source, "-o", out, "--weights", weights, "--deband", mode)
+        assert result.returncode == 0, result.stderr
+        lines[mode] = result.stderr
+        ratios[mode] = block_ratio(np.asarray(Image.open(out).convert("RGB")), rgb)
+    assert ", deband " in lines["on"] and "% of the pixels" in lines["on"] and ", deband" not in lines["off"], lines
+    assert ratios["on"] < ratios["off"] - 0.1, ratios
+    result = cli(source, "-o", tmp_path / "x.png", "--dry-run")
+    assert result.returncode == 0 and "deband: on" in result.stdout, result.stdout
+
+
+def test_a_photo_is_debanded_whole_and_a_16_bit_one_not_at_all():
+    from enlight.stream.apps.photo import deband_photo  # (it takes a Photo's rgb and rgb16)
+
+    frame = blocky(ramp(64, 96))
+    photo = SimpleNamespace(rgb=frame, rgb16=None)
+    out, share = deband_photo(photo, make_plan(deband=True))
+    assert np.array_equal(out, simd.deband(frame[None])[0][0]) and 0.1 < share <= 1.0
+    assert share == float((out != frame).any(-1).mean())
+    same, none = deband_photo(photo, make_plan(deband=False))
+    assert same is frame and none == 0.0
+    deep = SimpleNamespace(rgb=frame, rgb16=frame.astype(np.uint16) * 257)
+    same, none = deband_photo(deep, make_plan(deband=True))
+    assert same is frame and none == 0.0

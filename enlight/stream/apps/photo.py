@@ -2,9 +2,12 @@
 
 The plan's Enhancer runs with temporal smoothing off (one frame has no past). Grey is decided from
 the photo's own chroma (``--grey auto``: a one-channel file, or an RGB file whose chroma carries
-nothing, stays grey). 16-bit PNG/TIFF: the model sees the photo rounded to 8 bits, and its
-correction (enhanced - input, in 8-bit steps) is added to the 16-bit pixels, so the input's fine
-gradations are kept and the output is written 16-bit.
+nothing, stays grey). The deband step (``--deband``, on by default as for video) runs once on the whole 8-bit
+picture before it is enhanced, whole or in tiles: a JPEG keeps a dark, nearly flat region as 8x8 blocks of one code
+value, as a video codec does (docs/quality.md, "Codec blocks in photos"). 16-bit PNG/TIFF: the model sees the photo
+rounded to 8 bits, and its correction (enhanced - input, in 8-bit steps) is added to the 16-bit pixels, so the
+input's fine gradations are kept and the output is written 16-bit; such a photo has no codec blocks and is not
+debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that rounding to the 16 bits).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.ops import simd
 from enlight.stream.apps.motion_clip import Carried, carry_trailer
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
@@ -75,6 +79,7 @@ class PhotoStats:
     pages: int = 1  # a multi-page TIFF's pages: only the first is enhanced and written
     unkept: tuple[str, ...] = ()  # metadata the output format has no place for ('IPTC', 'JPEG comment', ...)
     motion: str = ""  # what became of a motion photo's clip or a gain map (``motion_clip.Carried.note``)
+    debanded: float = 0.0  # the share of the picture's pixels the deband step changed (``deband_photo``)
 
     @property
     def frames(self) -> int:
@@ -100,8 +105,10 @@ class PhotoStats:
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
+        deband = f", deband {self.debanded:.1%} of the pixels" if self.debanded else ""
+        motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
-                f"{self.colour}{pieces}) -> {self.output}{unkept}" + (f"; {self.motion}" if self.motion else ""))
+                f"{self.colour}{deband}{pieces}) -> {self.output}{unkept}{motion}")
 
 
 def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
@@ -114,9 +121,18 @@ def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
-    """The plan for one still frame: temporal smoothing and the deband step off (photos are measured without it:
-    docs/quality.md, "Codec blocks in the dark"); the presets and the model are kept."""
-    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0), deband=False)
+    """The plan for one still frame: temporal smoothing off; the presets, the model and the deband step kept (it
+    runs on the whole picture first: ``deband_photo``)."""
+    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0))
+
+
+def deband_photo(photo: Photo, plan: InferencePlan) -> tuple[np.ndarray, float]:
+    """photo.rgb (H, W, 3) uint8 -> (the same with its dark blocks and bands smoothed by ``simd.deband`` where
+    ``plan.deband`` asks for it and the photo is 8-bit, the share of pixels that changed, 0..1)."""
+    if not plan.deband or photo.rgb16 is not None:
+        return photo.rgb, 0.0
+    out, changed = simd.deband(photo.rgb[None])
+    return out[0], float((out[0] != photo.rgb).any(-1).mean()) if changed else 0.0
 
 
 def is_grey(photo: Photo, mode: str) -> bool:
@@ -202,7 +218,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)
     layout = tile_layout(*photo.rgb.shape[:2], plan, memory_budget(config.max_memory_gb))
-    enhanced = enhance_picture(photo.rgb, plan, backend, grey=grey, layout=layout, progress=config.progress)
+    rgb, debanded = deband_photo(photo, plan)
+    enhanced = enhance_picture(rgb, replace(plan, deband=False), backend, grey=grey, layout=layout,
+                               progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
@@ -214,7 +232,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
-                      unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note)
+                      unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
+                      debanded=debanded)
 
 
 def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
