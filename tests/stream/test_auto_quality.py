@@ -242,3 +242,18 @@ def test_a_big_photo_gets_an_estimate_and_the_faster_flag():
     assert "about 14 s for this 4000x3000 photo" in big.first_line and "--quality fast" in big.first_line
     small = choose_quality(Workload("photo", 640, 480), INT8, "cpu", TABLE)
     assert small.quality == "best" and small.seconds_per_frame == ()
+
+
+def test_a_photo_is_estimated_from_the_photo_line_or_the_video_cost_whichever_is_longer():
+    """A photo costs more per megapixel than a video frame, and more the bigger it is: its own line (measured at two
+    sizes, below zero at 0 MP) where that is the longer estimate, the video cost where the line falls under it."""
+    table = CostTable(where=TABLE.where, kind=TABLE.kind, costs=TABLE.costs, photo={
+        ("best", "onnxruntime"): PresetCost(ms_per_mp=2000.0, startup_s=-6.0),
+        ("fast", "onnxruntime"): PresetCost(ms_per_mp=50.0, startup_s=0.5)})
+    big = choose_quality(Workload("photo", 4000, 3000), INT8, "cpu", table)
+    assert dict(big.seconds_per_frame) == pytest.approx({"best": 18.0, "fast": 2.0 + 0.24})  # line; video (2 + 0.24)
+    assert "about 18 s for this 4000x3000 photo" in big.first_line
+    assert table.photo_seconds("best", "onnxruntime", 3.0) == pytest.approx(5.0)  # the video cost: 2 + 3 > 6 - 6
+    assert table.photo_seconds("best", "torch", 3.0) is None  # neither line for this runtime
+    video = COSTS.costs["best", "onnxruntime"]  # the table as measured: a 12-megapixel photo costs more than a frame
+    assert COSTS.photo_seconds("best", "onnxruntime", 12.0) > video.startup_s + video.seconds_per_frame(12.0)

@@ -3,6 +3,7 @@ comes back as the ramp, texture, noise, edges and bright regions are left as the
 agree, the plan, the enhancer and the command line carry it, and a real low-bitrate clip and a real low-quality JPEG
 lose their block grid (a 16-bit photo is left as it is)."""
 
+from dataclasses import replace
 from fractions import Fraction
 from types import SimpleNamespace
 
@@ -182,3 +183,14 @@ def test_a_photo_is_debanded_whole_and_a_16_bit_one_not_at_all():
     deep = SimpleNamespace(rgb=frame, rgb16=frame.astype(np.uint16) * 257)
     same, none = deband_photo(deep, make_plan(deband=True))
     assert same is frame and none == 0.0
+
+
+def test_the_photo_summary_says_how_much_was_debanded():
+    from pathlib import Path
+
+    from enlight.stream.apps.photo import PhotoStats
+
+    stats = PhotoStats(width=8, height=8, bits=8, wall_s=1.0, output=Path("o.jpg"), backend="b", colour="colour")
+    assert "deband" not in stats.summary()
+    assert ", deband 6.4% of the pixels" in replace(stats, debanded=0.0638).summary()
+    assert ", deband under 0.1% of the pixels" in replace(stats, debanded=0.0004).summary()  # not "0.0%"

@@ -105,7 +105,8 @@ class PhotoStats:
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
-        deband = f", deband {self.debanded:.1%} of the pixels" if self.debanded else ""
+        share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
+        deband = f", deband {share} of the pixels" if self.debanded else ""
         motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{deband}{pieces}) -> {self.output}{unkept}{motion}")

@@ -106,10 +106,11 @@ def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable
     """best for a photo; where it will take a while (a phone's 12 or 48 megapixels on a CPU), with a first line
     that says how long and how long ``--quality fast`` would take."""
     choice = fixed_choice("best", f"{MEANING['best']} for one photo")
-    costs = {q: table.costs.get((q, runtimes.get(q))) for q in ("best", "fast")}
-    if workload.megapixels is None or None in costs.values():
+    if workload.megapixels is None:
         return choice
-    seconds = {q: c.startup_s + c.seconds_per_frame(workload.megapixels) for q, c in costs.items()}
+    seconds = {q: table.photo_seconds(q, runtimes.get(q), workload.megapixels) for q in ("best", "fast")}
+    if None in seconds.values():
+        return choice
     if seconds["best"] < PHOTO_NOTICE_S:
         return choice
     first = (f"quality auto -> best: about {duration(seconds['best'])} for this {workload.width}x{workload.height} "

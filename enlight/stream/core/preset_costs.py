@@ -5,17 +5,21 @@ Written by ``python benchmarks/preset_costs.py --write`` (whole ``enlight-video`
 generated clips, run under ``quiet``); docs/benchmarks.md, "--quality auto", has the run.
 ms_per_mp: end-to-end milliseconds per frame per megapixel of frame (decode, enhance and encode
 overlapping, as a file run does them); startup_s: from the process start to the first frame.
+A photo has its own line where measured (``python benchmarks/photo_costs.py --write``: whole processes on one
+photo at two of a phone's sizes, in one piece or in tiles as the machine's memory allows): per megapixel it costs
+more than a video frame, and more the bigger it is (tiles, memory), so the line through the two sizes meets zero
+megapixels below zero seconds; ``photo_seconds`` takes the larger of that line and the video's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
 class PresetCost:
     ms_per_mp: float
-    startup_s: float
+    startup_s: float  # of a photo line: its value at zero megapixels, which may be below zero
 
     def seconds_per_frame(self, megapixels: float) -> float:
         return self.ms_per_mp * megapixels / 1000
@@ -23,11 +27,19 @@ class PresetCost:
 
 @dataclass(frozen=True)
 class CostTable:
-    """costs: (preset, runtime as the summary names it) -> its cost; where: the machine, in words."""
+    """costs: (preset, runtime as the summary names it) -> its cost per video frame; photo: the same for one
+    photo (``photo_seconds``); where: the machine, in words."""
 
     where: str
     kind: str  # enlight.stream.core.cpu_kind.cpu_kind of the machine measured
     costs: dict[tuple[str, str], PresetCost] = field(default_factory=dict)
+    photo: dict[tuple[str, str], PresetCost] = field(default_factory=dict)
+
+    def photo_seconds(self, preset: str, runtime: str | None, megapixels: float) -> float | None:
+        """The seconds one photo of ``megapixels`` takes from the process start: the larger of the photo line
+        and the video cost (start-up and one frame); None where the table has neither for this preset."""
+        lines = [c for c in (self.photo.get((preset, runtime)), self.costs.get((preset, runtime))) if c is not None]
+        return max((c.startup_s + c.seconds_per_frame(megapixels) for c in lines), default=None)
 
 
 # BEGIN MEASURED (benchmarks/preset_costs.py --write replaces this block)
@@ -46,4 +58,14 @@ COSTS = CostTable(
 )
 # END MEASURED
 
-__all__ = ["COSTS", "CostTable", "PresetCost"]
+# BEGIN PHOTO COSTS (benchmarks/photo_costs.py --write replaces this block)
+# photos of 2016x1512 and 4032x3024 (JPEG), the fastest of 2 whole processes each, 2026-12-06, CPU: AMD EPYC (family
+# 25 model 17), 2 cores; flags: avx2 avx512f avx512_vnni avx512_bf16; no amx_int8
+PHOTO_COSTS: dict[tuple[str, str], PresetCost] = {
+    ("best", "onnxruntime"): PresetCost(ms_per_mp=5178.8, startup_s=-5.91),
+    ("fast", "onnxruntime"): PresetCost(ms_per_mp=163.1, startup_s=0.30),
+}
+# END PHOTO COSTS
+COSTS = replace(COSTS, photo=PHOTO_COSTS)
+
+__all__ = ["COSTS", "PHOTO_COSTS", "CostTable", "PresetCost"]
