@@ -61,8 +61,8 @@ def dither(height: int, width: int) -> np.ndarray:
     """(height, width) float32 in [-0.5, 0.5): a fixed white-noise pattern (an integer hash of the position, the
     same on every frame and every machine), added before rounding. Where the offset is 0 the rounded value is the
     pixel's own. Read-only."""
-    rows, cols = np.mgrid[0:height, 0:width].astype(np.uint32)
-    value = rows * np.uint32(0x9E3779B1) ^ cols * np.uint32(0x85EBCA77)
+    rows = np.arange(height, dtype=np.uint32)[:, None] * np.uint32(0x9E3779B1)
+    value = rows ^ np.arange(width, dtype=np.uint32)[None, :] * np.uint32(0x85EBCA77)  # (height, width)
     value ^= value >> np.uint32(15)
     value *= np.uint32(0x2C1B3C6D)
     value ^= value >> np.uint32(12)
