@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,7 +111,10 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], None, Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, Ignored, run_batch, single_video
 
-    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=_settings(args, plan_options(_candidates(pairs))),
+    candidates = _candidates(pairs)
+    settings = replace(_settings(args, plan_options(candidates)),
+                       photo_plan_options=_photo_options(args, candidates, plan_options))
+    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=settings,
                          jobs=args.jobs,
                          segments=args.segments or 0, ray=args.ray, overwrite=args.force,
                          progress=not args.quiet, ignored=ignored or Ignored())
@@ -120,6 +124,17 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     if not args.quiet or report.count("failed") or report.left:
         print(report.table(), file=sys.stderr)
     return interrupted_exit() if report.left else report.exit_code
+
+
+def _photo_options(args, candidates: list[Path], plan_options: Callable[[list[Path]], dict]) -> dict | None:
+    """A folder of videos and photos under ``--quality auto``: the photos' own choice (``best``, as for one photo,
+    where the videos' may be ``fast`` on a CPU), made for its first photo; None where all tasks share one."""
+    from enlight.stream.io.images import is_photo
+
+    photos = [path for path in candidates if is_photo(path)]
+    if args.quality != "auto" or not photos or len(photos) == len(candidates):
+        return None
+    return plan_options(photos)
 
 
 def _candidates(pairs: list) -> list[Path]:

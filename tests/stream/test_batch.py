@@ -292,3 +292,36 @@ def test_the_write_probe_a_killed_run_leaves_is_a_temporary_the_next_removes(tmp
         check_paths(source, output, overwrite=False)
     assert len(list(output.parent.iterdir())) == 1
     assert remove_temporaries([output]) == 1 and list(output.parent.iterdir()) == []
+
+
+def test_photos_in_a_folder_of_videos_keep_their_own_auto_choice(tmp_path, cli):
+    """--quality auto decides once for a folder's first video (fast on a CPU at 640x360); its photos got that too,
+    though one photo alone gets best. They now get best in the folder, the same picture as alone, in-process and in
+    a pool of workers (Settings.photo_plan_options)."""
+    src = tmp_path / "roll"
+    src.mkdir()
+    make_clip(src / "clip.mp4", width=640, height=360, frames=3)
+    Image.fromarray(dark_frames(1, 64, 48, seed=3)[0]).save(src / "dusk.png")
+    alone = cli(src / "dusk.png", "-o", tmp_path / "alone.png", "--device", "cpu")
+    assert alone.returncode == 0 and "-> best" in alone.stderr, alone.stderr
+    fast = cli(src / "dusk.png", "-o", tmp_path / "fast.png", "--device", "cpu", "--quality", "fast")
+    assert fast.returncode == 0, fast.stderr
+    expected = np.asarray(Image.open(tmp_path / "alone.png"))
+    assert not np.array_equal(expected, np.asarray(Image.open(tmp_path / "fast.png")))
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        result = cli(src, "-o", out, "--device", "cpu", "--jobs", jobs)
+        assert result.returncode == 0, result.stderr
+        assert "quality auto -> fast" in result.stderr, result.stderr  # the first line: the video's choice
+        assert np.array_equal(np.asarray(Image.open(out / "dusk.png")), expected), jobs
+        assert len(read_video(out / "clip.mp4")["times"]) == 3
+
+
+def test_a_task_of_each_kind_gets_its_own_plan():
+    from enlight.stream.apps.tasks import plan_options_for
+
+    video, photo = {"quality": "auto"}, {"quality": "auto", "workload": "a photo's"}
+    assert plan_options_for(Settings(plan_options=video), "photo") is video  # no photo options: shared
+    both = Settings(plan_options=video, photo_plan_options=photo)
+    assert plan_options_for(both, "photo") is photo
+    assert plan_options_for(both, "video") is video and plan_options_for(both, "segment") is video

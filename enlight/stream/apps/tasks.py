@@ -26,9 +26,12 @@ CRASH_ONCE_ENV = "ENLIGHT_TEST_CRASH_ONCE"
 @dataclass(frozen=True)
 class Settings:
     """What every task of a batch shares; picklable. plan_options: ``make_plan`` keyword arguments
-    (the plan is made in the worker, where its device is); threads: CPU threads per worker (0: all)."""
+    (the plan is made in the worker, where its device is); photo_plan_options: the photo tasks' own, where
+    ``--quality auto`` chose for them apart from the videos (None: the same); threads: CPU threads per worker
+    (0: all)."""
 
     plan_options: dict = field(default_factory=dict)
+    photo_plan_options: dict | None = None
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     grey: str = "auto"
     hdr: str = "sdr"
@@ -78,25 +81,34 @@ class Outcome:
     notes: tuple[str, ...] = ()  # what the run would have said about the file (streams copied, HDR, ...)
 
 
-_WORKER: dict = {}  # per process: the plan and backend built for the settings in use
+_WORKER: dict = {}  # per process: (settings, the task kind's plan options) -> the plan and backend built for them
 
 
-def worker_backend(settings: Settings):
-    """(plan, backend) for these settings, built once per process (threads split as asked)."""
-    key = repr(settings)
-    if _WORKER.get("key") != key:
+def plan_options_for(settings: Settings, kind: str) -> dict:
+    """The ``make_plan`` keyword arguments of a task of this kind (photo, video or segment)."""
+    return settings.photo_plan_options if kind == "photo" and settings.photo_plan_options else settings.plan_options
+
+
+def worker_backend(settings: Settings, kind: str = "video"):
+    """(plan, backend) for these settings and a task of this kind, built once per process (threads split as
+    asked); a batch of videos and photos keeps both, for the settings in use."""
+    options = plan_options_for(settings, kind)
+    key = (repr(settings), repr(options))
+    if key not in _WORKER:
         from enlight.ops.threads import limit_threads
         from enlight.stream.backends.options import OnnxRuntimeConfig
         from enlight.stream.core.plan import build_backend, make_plan
 
-        plan = make_plan(**settings.plan_options)
+        plan = make_plan(**options)
         if settings.threads and isinstance(plan.options, OnnxRuntimeConfig):
             plan = replace(plan, options=replace(plan.options, threads=settings.threads))
         backend = build_backend(plan)
         if settings.threads:
             limit_threads(settings.threads)
-        _WORKER.update(key=key, plan=plan, backend=backend)
-    return _WORKER["plan"], _WORKER["backend"]
+        for old in [k for k in _WORKER if k[0] != key[0]]:  # another batch's
+            del _WORKER[old]
+        _WORKER[key] = plan, backend
+    return _WORKER[key]
 
 
 def _crash_hook(on_frames: Callable[[int], None] | None) -> Callable[[int], None] | None:
@@ -139,7 +151,8 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
 
     stats = enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
                                       quality=settings.photo_quality, overwrite=task.overwrite,
-                                      max_memory_gb=settings.max_memory_gb, plan_options=settings.plan_options),
+                                      max_memory_gb=settings.max_memory_gb,
+                                      plan_options=plan_options_for(settings, "photo")),
                           backend=backend)
     if on_frames is not None:
         on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)
@@ -160,7 +173,7 @@ def run_task(task: Task, settings: Settings, on_frames: Callable[[int], None] | 
     """Run one task; every failure becomes a failed ``Outcome`` with a one-line reason."""
     start = time.perf_counter()
     try:
-        plan, backend = worker_backend(settings)
+        plan, backend = worker_backend(settings, task.kind)
         frames, damage, notes = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
     except EnlightError as exc:
         return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=str(exc).splitlines()[0])
