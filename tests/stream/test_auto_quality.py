@@ -240,6 +240,11 @@ def test_a_big_photo_gets_an_estimate_and_the_faster_flag():
     big = choose_quality(Workload("photo", 4000, 3000), INT8, "cpu", TABLE)
     assert big.quality == "best" and dict(big.seconds_per_frame)["best"] == pytest.approx(2.0 + 12.0)
     assert "about 14 s for this 4000x3000 photo" in big.first_line and "--quality fast" in big.first_line
+    assert "--quality balanced for the base-16 student at full size (about 4 s)" in big.first_line  # 2 + 12 x 0.2
+    narrow = choose_quality(Workload("photo", 4000, 3000), FLOAT, "cpu", TABLE, narrow=frozenset({"balanced"}))
+    assert "--quality balanced for the base-12 student at full size (about 7 s)" in narrow.first_line  # 2 + 12 x 0.39
+    elsewhere = choose_quality(Workload("photo", 4000, 3000), FLOAT, "cpu", TABLE, cpu="avx2")
+    assert elsewhere.first_line.endswith("(costs measured on a test machine; this CPU is avx2: expect other speeds)")
     small = choose_quality(Workload("photo", 640, 480), INT8, "cpu", TABLE)
     assert small.quality == "best" and small.seconds_per_frame == ()
 
@@ -251,7 +256,8 @@ def test_a_photo_is_estimated_from_the_photo_line_or_the_video_cost_whichever_is
         ("best", "onnxruntime"): PresetCost(ms_per_mp=2000.0, startup_s=-6.0),
         ("fast", "onnxruntime"): PresetCost(ms_per_mp=50.0, startup_s=0.5)})
     big = choose_quality(Workload("photo", 4000, 3000), INT8, "cpu", table)
-    assert dict(big.seconds_per_frame) == pytest.approx({"best": 18.0, "fast": 2.0 + 0.24})  # line; video (2 + 0.24)
+    assert dict(big.seconds_per_frame) == pytest.approx({"best": 18.0, "balanced": 2.0 + 2.4,  # the line; the video's
+                                                         "fast": 2.0 + 0.24})
     assert "about 18 s for this 4000x3000 photo" in big.first_line
     assert table.photo_seconds("best", "onnxruntime", 3.0) == pytest.approx(5.0)  # the video cost: 2 + 3 > 6 - 6
     assert table.photo_seconds("best", "torch", 3.0) is None  # neither line for this runtime

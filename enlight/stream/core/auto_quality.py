@@ -80,7 +80,11 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     if device_type != "cpu":
         return fixed_choice("best", f"{MEANING['best']} on a GPU")
     if workload.kind == "photo":
-        return _photo_choice(workload, runtimes, table)
+        choice = _photo_choice(workload, runtimes, table, narrow)
+        if choice.seconds_per_frame and cpu not in (None, table.kind):
+            choice = replace(choice, first_line=choice.first_line + f" ({table.where}; this CPU is {cpu}: expect "
+                             "other speeds)")
+        return choice
     if workload.kind in ("live", "stream") or workload.megapixels is None:
         what = "a live run" if workload.kind == "live" else "a stream"
         return fixed_choice("fast", f"{what} on a CPU keeps up only with the fastest preset")
@@ -102,20 +106,21 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
 PHOTO_NOTICE_S = 10.0  # a photo whose estimate under best is longer gets a first line with it
 
 
-def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable) -> AutoChoice:
+def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable,
+                  narrow: frozenset[str] = frozenset()) -> AutoChoice:
     """best for a photo; where it will take a while (a phone's 12 or 48 megapixels on a CPU), with a first line
-    that says how long and how long ``--quality fast`` would take."""
+    that says how long, and how long ``--quality balanced`` (where the table has its cost) and ``fast`` would."""
     choice = fixed_choice("best", f"{MEANING['best']} for one photo")
     if workload.megapixels is None:
         return choice
-    seconds = {q: table.photo_seconds(q, runtimes.get(q), workload.megapixels) for q in ("best", "fast")}
-    if None in seconds.values():
+    seconds = {q: table.photo_seconds(q, runtimes.get(q), workload.megapixels) for q in QUALITIES}
+    if seconds["best"] is None or seconds["fast"] is None or seconds["best"] < PHOTO_NOTICE_S:
         return choice
-    if seconds["best"] < PHOTO_NOTICE_S:
-        return choice
+    seconds = {q: s for q, s in seconds.items() if s is not None}
+    faster = ", ".join(f"--quality {q} for {NARROW_MEANING if q in narrow else MEANING[q]} (about {duration(s)})"
+                       for q, s in seconds.items() if q != "best")
     first = (f"quality auto -> best: about {duration(seconds['best'])} for this {workload.width}x{workload.height} "
-             f"photo on this CPU ({MEANING['best']}); --quality fast for {MEANING['fast']} (about "
-             f"{duration(seconds['fast'])})")
+             f"photo on this CPU ({MEANING['best']}); {faster}")
     return replace(choice, first_line=first, seconds_per_frame=tuple(seconds.items()))
 
 

@@ -62,8 +62,10 @@ COSTS = CostTable(
 # photos of 2016x1512 and 4032x3024 (JPEG), the fastest of 2 whole processes each, 2026-12-06, CPU: AMD EPYC (family
 # 25 model 17), 2 cores; flags: avx2 avx512f avx512_vnni avx512_bf16; no amx_int8
 PHOTO_COSTS: dict[tuple[str, str], PresetCost] = {
-    ("best", "onnxruntime"): PresetCost(ms_per_mp=5178.8, startup_s=-5.91),
-    ("fast", "onnxruntime"): PresetCost(ms_per_mp=163.1, startup_s=0.30),
+    ("best", "onnxruntime"): PresetCost(ms_per_mp=5080.1, startup_s=-5.43),
+    ("fast", "onnxruntime"): PresetCost(ms_per_mp=137.2, startup_s=0.30),
+    ("balanced", "onnxruntime int8"): PresetCost(ms_per_mp=960.5, startup_s=-0.31),
+    ("balanced", "onnxruntime"): PresetCost(ms_per_mp=1352.8, startup_s=-1.00),
 }
 # END PHOTO COSTS
 COSTS = replace(COSTS, photo=PHOTO_COSTS)
