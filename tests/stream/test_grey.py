@@ -108,6 +108,26 @@ def test_a_grey_source_one_level_off_neutral_stays_grey():
     assert carries_chroma(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
 
 
+@pytest.mark.parametrize("fmt, neutral, scale", [("yuv444p", 128, 1), ("yuv444p10le", 512, 4)])
+def test_strays_count_from_the_limit_either_side_of_neutral_on_the_coded_samples(fmt, neutral, scale):
+    """The check compares the coded samples (uint8, uint16) with neutral +- 6 levels, without widening them: a
+    sample 6 levels off is not a stray, one 7 levels off is, below neutral as above it (an unsigned wrap would
+    count every sample below neutral, or none)."""
+    dtype = np.uint16 if scale > 1 else np.uint8
+
+    def frame(offset: int) -> av.VideoFrame:
+        out = av.VideoFrame(64, 64, fmt)
+        for index, plane in enumerate(out.planes):
+            rows = np.full((64, plane.line_size // np.dtype(dtype).itemsize), neutral, dtype)
+            if index == 1:
+                rows[:2, :4] = neutral + offset * scale  # 8 of 8192 chroma samples: over the 1e-4 share, one block
+            plane.update(rows.tobytes())
+        return out
+
+    assert not carries_chroma(frame(6)) and not carries_chroma(frame(-6))
+    assert carries_chroma(frame(7)) and carries_chroma(frame(-7))
+
+
 def test_grey_decision_latches_colour_and_says_what_it_decided():
     auto = GreyDecision("auto")
     assert auto.update([False, False]) is True

@@ -61,10 +61,10 @@ def chroma_plane_indices(name: str) -> tuple[int, ...]:
     return (1,) if name in _SEMI_PLANAR else (1, 2)
 
 
-def _chroma_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int] | None:
-    """The frame's chroma samples, (2, rows, samples) int32 with neutral subtracted (Cb and Cr; a semi-planar
-    format's interleaved plane split in two), and the neutral value's scale (1 for 8 bits, 4 for 10, ...); None
-    for a grey pixel format."""
+def _chroma_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int, int] | None:
+    """The frame's chroma samples, (2, rows, samples) uint8 or uint16 as coded (Cb and Cr; a semi-planar format's
+    interleaved plane split in two), the neutral value (128 for 8 bits) and its scale (1 for 8 bits, 4 for 10,
+    ...); None for a grey pixel format. Nothing is widened: a 48-megapixel photo's planes as int32 cost seconds."""
     name = frame.format.name
     if name.startswith(("gray", "ya", "mono")):
         return None
@@ -74,20 +74,21 @@ def _chroma_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int] | None:
         planes = [plane_array(frame, index, dtype) for index in chroma_plane_indices(name)]
         if len(planes) == 1:  # CbCr interleaved
             planes = [planes[0][:, 0::2], planes[0][:, 1::2]]
-        return np.stack(planes).astype(np.int32) - (1 << (bits - 1)), 1 << (bits - 8)
+        return np.stack(planes), 1 << (bits - 1), 1 << (bits - 8)
     # anything else (RGB, packed YUV, hardware formats): convert to 8-bit 4:4:4 YUV, which
     # maps equal R, G and B to neutral chroma whatever the matrix
     planes = frame.reformat(format="yuv444p").to_ndarray()
-    return planes.reshape(3, frame.height, frame.width)[1:].astype(np.int32) - 128, 1
+    return planes.reshape(3, frame.height, frame.width)[1:], 128, 1
 
 
-def _faint_colour(chroma: np.ndarray, scale: int) -> bool:
-    """True when more than a 0.5% share (at least 3) of the 8x8 blocks of ``chroma`` ((2, rows, samples), neutral
-    subtracted) average more than 1.5 8-bit levels from neutral: a faint colour, coherent over objects."""
+def _faint_colour(chroma: np.ndarray, neutral: int, scale: int) -> bool:
+    """True when more than a 0.5% share (at least 3) of the 8x8 blocks of ``chroma`` ((2, rows, samples) as coded,
+    around ``neutral``) average more than 1.5 8-bit levels from neutral: a faint colour, coherent over objects."""
     planes, rows, samples = chroma.shape
     rows, samples = rows // _BLOCK * _BLOCK, samples // _BLOCK * _BLOCK
-    strips = chroma[:, :rows, :samples].reshape(planes, rows // _BLOCK, _BLOCK, samples).sum(axis=2)
+    strips = chroma[:, :rows, :samples].reshape(planes, rows // _BLOCK, _BLOCK, samples).sum(axis=2, dtype=np.int32)
     sums = strips.reshape(planes, rows // _BLOCK, samples // _BLOCK, _BLOCK).sum(axis=-1)  # rows first: 4x faster
+    sums -= neutral * _BLOCK * _BLOCK
     coloured = int(np.count_nonzero(np.abs(sums) > _FAINT_LEVELS * scale * _BLOCK * _BLOCK))
     return coloured > max(2, _FAINT_SHARE * sums.size)
 
@@ -99,9 +100,10 @@ def carries_chroma(frame: av.VideoFrame) -> bool:
     found = _chroma_planes(frame)
     if found is None:
         return False
-    chroma, scale = found
-    strays = int(np.count_nonzero(np.abs(chroma) > _LEVELS * scale))
-    return strays > max(2, _SHARE * chroma.size) or _faint_colour(chroma, scale)
+    chroma, neutral, scale = found
+    limit = _LEVELS * scale  # |sample - neutral| > limit, without widening the samples
+    strays = int(np.count_nonzero(chroma > neutral + limit)) + int(np.count_nonzero(chroma < neutral - limit))
+    return strays > max(2, _SHARE * chroma.size) or _faint_colour(chroma, neutral, scale)
 
 
 @dataclass
