@@ -159,9 +159,10 @@ def combine(pixels: np.ndarray, small: np.ndarray, delta: np.ndarray, *, upsampl
 def _edge_weights(height: int, width: int, strength: float) -> np.ndarray:
     """(height, width) float32 ``detail.edge_weight`` of each pixel's distance to the nearest edge, times
     ``strength`` (read-only: made once per frame size, not per batch)."""
-    rows = np.minimum(np.arange(height), np.arange(height)[::-1])
-    cols = np.minimum(np.arange(width), np.arange(width)[::-1])
-    weights = edge_weight(np.minimum(rows[:, None], cols[None, :]).astype(np.float32)) * np.float32(strength)
+    rows = edge_weight(np.minimum(np.arange(height), np.arange(height)[::-1]).astype(np.float32))
+    cols = edge_weight(np.minimum(np.arange(width), np.arange(width)[::-1]).astype(np.float32))
+    # the weight rises with the distance, so the weight of the nearer edge is the smaller of the two: one pass
+    weights = np.minimum(rows[:, None], cols[None, :]) * np.float32(strength)
     weights.flags.writeable = False
     return weights
 
