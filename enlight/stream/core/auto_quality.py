@@ -80,11 +80,7 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     if device_type != "cpu":
         return fixed_choice("best", f"{MEANING['best']} on a GPU")
     if workload.kind == "photo":
-        choice = _photo_choice(workload, runtimes, table, narrow)
-        if choice.seconds_per_frame and cpu not in (None, table.kind):
-            choice = replace(choice, first_line=choice.first_line + f" ({table.where}; this CPU is {cpu}: expect "
-                             "other speeds)")
-        return choice
+        return _photo_choice(workload, runtimes, table, narrow, cpu)
     if workload.kind in ("live", "stream") or workload.megapixels is None:
         what = "a live run" if workload.kind == "live" else "a stream"
         return fixed_choice("fast", f"{what} on a CPU keeps up only with the fastest preset")
@@ -95,19 +91,28 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     rate = workload.fps or ASSUMED_FPS
     target = speed * rate
     quality = next((q for q, s in per_frame.items() if 1 / s >= target), list(per_frame)[-1])
-    meaning = {q: NARROW_MEANING if q in narrow else MEANING[q] for q in per_frame}
+    meaning = {q: _meaning(q, narrow) for q in per_frame}
     first = _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload, meaning)
-    if cpu not in (None, table.kind):
-        first += f" ({table.where}; this CPU is {cpu}: expect other speeds)"
+    first += _measured_elsewhere(table, cpu)
     return AutoChoice(quality, _why(quality, per_frame, (target, speed, rate), workload, table.where), first,
                       tuple(per_frame.items()))
+
+
+def _meaning(quality: str, narrow: frozenset[str]) -> str:
+    """What a preset runs here, for the first line (``narrow``: the presets that run their narrower student)."""
+    return NARROW_MEANING if quality in narrow else MEANING[quality]
+
+
+def _measured_elsewhere(table: CostTable, cpu: str | None) -> str:
+    """The first line's end on a CPU of another kind than the one the costs were measured on; '' otherwise."""
+    return f" ({table.where}; this CPU is {cpu}: expect other speeds)" if cpu not in (None, table.kind) else ""
 
 
 PHOTO_NOTICE_S = 10.0  # a photo whose estimate under best is longer gets a first line with it
 
 
 def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable,
-                  narrow: frozenset[str] = frozenset()) -> AutoChoice:
+                  narrow: frozenset[str] = frozenset(), cpu: str | None = None) -> AutoChoice:
     """best for a photo; where it will take a while (a phone's 12 or 48 megapixels on a CPU), with a first line
     that says how long, and how long ``--quality balanced`` (where the table has its cost) and ``fast`` would."""
     choice = fixed_choice("best", f"{MEANING['best']} for one photo")
@@ -117,10 +122,10 @@ def _photo_choice(workload: Workload, runtimes: dict[str, str], table: CostTable
     if seconds["best"] is None or seconds["fast"] is None or seconds["best"] < PHOTO_NOTICE_S:
         return choice
     seconds = {q: s for q, s in seconds.items() if s is not None}
-    faster = ", ".join(f"--quality {q} for {NARROW_MEANING if q in narrow else MEANING[q]} (about {duration(s)})"
+    faster = ", ".join(f"--quality {q} for {_meaning(q, narrow)} (about {duration(s)})"
                        for q, s in seconds.items() if q != "best")
     first = (f"quality auto -> best: about {duration(seconds['best'])} for this {workload.width}x{workload.height} "
-             f"photo on this CPU ({MEANING['best']}); {faster}")
+             f"photo on this CPU ({MEANING['best']}); {faster}{_measured_elsewhere(table, cpu)}")
     return replace(choice, first_line=first, seconds_per_frame=tuple(seconds.items()))
 
 
