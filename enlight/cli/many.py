@@ -137,6 +137,26 @@ def _photo_options(args, candidates: list[Path], plan_options: Callable[[list[Pa
     return plan_options(photos)
 
 
+def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]], dict]) -> int:
+    """--dry-run: the plan as the run uses it (a still photo's without temporal smoothing); for a folder whose
+    photos get their own ``--quality auto`` choice (``_photo_options``), the videos' plan and then the photos'."""
+    from enlight.stream.apps.photo import still_plan
+    from enlight.stream.core.plan import make_plan
+    from enlight.stream.io.animation import frame_count
+    from enlight.stream.io.images import is_photo
+
+    inputs = _inputs(source)
+    photos = _photo_options(args, inputs, plan_options) if len(inputs) > 1 else None
+    pictures = sum(is_photo(path) for path in inputs)
+    if photos is not None:
+        print(f"the videos ({len(inputs) - pictures}):")
+    plan = make_plan(**plan_options(inputs))
+    print((still_plan(plan) if photo and frame_count(source) == 1 else plan).describe())
+    if photos is not None:
+        print(f"\nthe photos ({pictures}):\n{still_plan(make_plan(**photos)).describe()}")
+    return 0
+
+
 def _candidates(pairs: list) -> list[Path]:
     """The inputs ``--quality auto`` may decide for in a batch, in order: its videos, then its photos
     (it decides for the first whose header reads)."""
@@ -184,13 +204,7 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")
     if args.dry_run:
-        from enlight.stream.apps.photo import still_plan
-        from enlight.stream.core.plan import make_plan
-        from enlight.stream.io.animation import frame_count
-
-        plan = make_plan(**plan_options(_inputs(source)))
-        print((still_plan(plan) if photo and frame_count(source) == 1 else plan).describe())  # as the run uses it
-        return 0
+        return _dry_run(args, source, photo, plan_options)
     if photo and not parallel:
         return _photo(args, plan_options)
     return _batch(args, plan_options)

@@ -317,6 +317,24 @@ def test_photos_in_a_folder_of_videos_keep_their_own_auto_choice(tmp_path, cli):
         assert len(read_video(out / "clip.mp4")["times"]) == 3
 
 
+def test_dry_run_of_a_mixed_folder_shows_the_photos_plan_too(tmp_path, cli):
+    """--dry-run printed only the videos' plan for a folder of videos and photos, though its photos run their own
+    --quality auto choice (best where the videos get fast on a CPU)."""
+    src = tmp_path / "roll"
+    src.mkdir()
+    make_clip(src / "clip.mp4", width=640, height=360, frames=3)
+    Image.fromarray(dark_frames(1, 64, 48, seed=3)[0]).save(src / "dusk.png")
+    Image.fromarray(dark_frames(1, 64, 48, seed=4)[0]).save(src / "dawn.png")
+    result = cli(src, "-o", tmp_path / "out", "--device", "cpu", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    videos, photos = result.stdout.split("\nthe photos (2):\n")
+    assert videos.startswith("the videos (1):\n") and "quality auto -> fast" in videos, result.stdout
+    assert "quality auto -> best" in photos and "temporal smoothing: off" in photos, result.stdout
+    assert not (tmp_path / "out").exists()
+    shared = cli(src, "-o", tmp_path / "out", "--device", "cpu", "--dry-run", "--quality", "fast")
+    assert shared.returncode == 0 and "the photos" not in shared.stdout, shared.stdout
+
+
 def test_a_task_of_each_kind_gets_its_own_plan():
     from enlight.stream.apps.tasks import plan_options_for
 
