@@ -105,29 +105,46 @@ def synthetic_rows(data: Path, runs: dict[str, Enhance]) -> dict[int, list[dict]
     return rows
 
 
+def bench_parser(name: str, doc: str, skips: tuple[str, ...]) -> argparse.ArgumentParser:
+    """The options of a photo step's benchmark ``name``: --data, --json and --png (docs/img/NAME.*), --skip."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--json", type=Path, default=REPO / "docs" / "img" / f"{name}.json")
+    p.add_argument("--png", type=Path, default=REPO / "docs" / "img" / f"{name}.png")
+    p.add_argument("--skip", nargs="*", default=[], choices=skips)
+    return p
+
+
+def begin(name: str, needed: Path) -> dict | None:
+    """Print the CPU flags; the JSON result's start: the command that made it, the flags, no sets yet. None (and a
+    line on stderr) when the folder of photos ``needed`` is absent."""
+    if not needed.is_dir():
+        print(f"{name}: no training photos in {needed}", file=sys.stderr)
+        return None
+    flags = sorted(cpu_flags() & set(FLAGS))
+    print("CPU flags:", ", ".join(flags))
+    return {"command": f"python benchmarks/{name}.py " + " ".join(sys.argv[1:]), "cpu_flags": flags, "sets": []}
+
+
+def side_by_side(pieces: list[np.ndarray], zoom: int, out: Path) -> None:
+    """Two (h, w, 3) uint8 crops side by side, a white 4-pixel gap between them, enlarged ``zoom`` times (nearest),
+    written to ``out``."""
+    strip = np.concatenate([pieces[0], np.full((pieces[0].shape[0], 4, 3), 255, np.uint8), pieces[1]], 1)
+    Image.fromarray(strip).resize((strip.shape[1] * zoom, strip.shape[0] * zoom), Image.NEAREST).save(out)
+
+
 def crops_png(data: Path, runs: dict[str, Enhance], out: Path) -> None:
     rgb = load_rgb(data / "train" / "low" / "sice_90.jpg")
-    pieces = [runs[mode](rgb)[330:512, 0:200] for mode in ("off", "on")]
-    strip = np.concatenate([pieces[0], np.full((pieces[0].shape[0], 4, 3), 255, np.uint8), pieces[1]], 1)
-    Image.fromarray(strip).resize((strip.shape[1] * 3, strip.shape[0] * 3), Image.NEAREST).save(out)
+    side_by_side([runs[mode](rgb)[330:512, 0:200] for mode in ("off", "on")], 3, out)
     print(f"wrote {out} (left: --deband off, right: on; best, validation shot sice_90, 3x)")
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    p.add_argument("--json", type=Path, default=REPO / "docs" / "img" / "photo_deband.json")
-    p.add_argument("--png", type=Path, default=REPO / "docs" / "img" / "photo_deband.png")
-    p.add_argument("--skip", nargs="*", default=[], choices=("validation", "fusion", "synthetic", "png"))
-    args = p.parse_args()
-    if not (args.data / "train" / "low").is_dir():
-        print(f"photo_deband: no training photos in {args.data / 'train' / 'low'}", file=sys.stderr)
+    args = bench_parser("photo_deband", __doc__, ("validation", "fusion", "synthetic", "png")).parse_args()
+    result = begin("photo_deband", args.data / "train" / "low")
+    if result is None:
         return 2
-    flags = sorted(cpu_flags() & set(FLAGS))
-    print("CPU flags:", ", ".join(flags))
     runs = enhancers()
-    result: dict = {"command": "python benchmarks/photo_deband.py " + " ".join(sys.argv[1:]), "cpu_flags": flags,
-                    "sets": []}
     if "validation" not in args.skip:
         rows = validation_rows(args.data, runs)
         result["sets"].append(summarise("validation", rows) | {"rows": rows})

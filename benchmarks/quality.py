@@ -50,7 +50,9 @@ from enlight.quality.flicker import (
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
 from enlight.quality.structure import border_excess, hue_change, structure_kept
+from enlight.stream.apps.photo_prepare import denoise_photo
 from enlight.stream.backends.base import Backend
+from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.core.smoothing_config import SmoothingConfig
@@ -79,6 +81,7 @@ def generator_variants(weights: Path | None) -> dict[str, Callable[[], Backend]]
     return {"ours": lambda: build_backend(make_plan(device="cpu"), network=generator)}
 
 
+PHOTO_DENOISE = DenoiseConfig("light", still=True)  # what `best` on a CPU runs on a photo (--denoise auto)
 EXPOSURE = 100  # --exposure's level reported beside the default (chosen on the choosing sets; docs/training.md)
 
 BALANCED_NARROW = "balanced, base-12 float (a CPU without int8 dot products)"
@@ -177,13 +180,15 @@ def enhance_clip(backend: Backend, clip: list[np.ndarray], smoothing: SmoothingC
     return out, smoother.scene_cuts
 
 
-def still(backend: Backend, *, scale: float = 1.0, upsample: str = "guided", exposure: float = 0.0) -> Method:
-    """The product on one 8-bit picture as the command runs it: the deband step on the whole picture
-    (``enlight.stream.apps.photo.deband_photo``), then the enhancer with its detail step (``exposure``:
-    ``--exposure``'s level, 0 = off as by default)."""
+def still(backend: Backend, *, scale: float = 1.0, upsample: str = "guided", exposure: float = 0.0,
+          denoise: DenoiseConfig = PHOTO_DENOISE) -> Method:
+    """The product on one 8-bit picture as the command runs it: the denoise step and then the deband step on the whole
+    picture (``enlight.stream.apps.photo_prepare``: ``--denoise auto`` on a CPU for `best`, light, leaves a photo under
+    the noise floor as it is), then the enhancer with its detail step (``exposure``: ``--exposure``'s level, 0 = off as
+    by default). Every preset gets the same denoise, so that their comparison with `best` is the networks'."""
     enhancer = Enhancer(backend, SmoothingConfig(strength=0), scale=scale, upsample=upsample, detail=STRENGTH,
                         exposure=exposure)
-    return lambda rgb: enhancer(simd.deband(rgb[None])[0])[0]
+    return lambda rgb: enhancer(simd.deband(denoise_photo(rgb, denoise)[0][None])[0])[0]
 
 
 def temporal_metrics(clip: list[np.ndarray], out: list[np.ndarray]) -> dict[str, float]:

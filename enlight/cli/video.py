@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(motion-gated, causal), spatially where that cannot help; noise measured from the video "
                        f"(default: {DENOISE_LEVEL}: light; for --quality fast on a CPU lighter on bigger frames, to "
                        "keep its speed: without the bilateral over 0.15 megapixels, without the optical flow too "
-                       "over 0.25, and off over 0.5; docs/quality.md measures the levels)")
+                       "over 0.25, and off over 0.5; a photo: spatially, once, a quarter of it kept with light, "
+                       "none with strong; docs/quality.md measures the levels)")
     model.add_argument("--deband", default=DEBAND_SETTING, choices=DEBAND_SETTINGS,
                        help="smooth the codec's blocks and bands in dark, nearly flat regions (a night sky, a "
                        "shadow) before they are lifted, where a low-bitrate video keeps them as steps of one code "

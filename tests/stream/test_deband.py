@@ -6,7 +6,6 @@ lose their block grid (a 16-bit photo is left as it is)."""
 import sys
 from dataclasses import replace
 from fractions import Fraction
-from types import SimpleNamespace
 
 import av
 import cv2
@@ -172,17 +171,15 @@ def test_a_blocky_jpeg_is_debanded_by_the_command_line_and_says_so(tmp_path, wei
 
 
 def test_a_photo_is_debanded_whole_and_a_16_bit_one_not_at_all():
-    from enlight.stream.apps.photo import changed_share, deband_photo  # (it takes a Photo's rgb and rgb16)
+    from enlight.stream.apps.photo_prepare import changed_share, deband_photo
 
     frame = blocky(ramp(64, 96))
-    photo = SimpleNamespace(rgb=frame, rgb16=None)
-    out, share = deband_photo(photo, make_plan(deband=True))
+    out, share = deband_photo(frame, make_plan(deband=True))
     assert np.array_equal(out, simd.deband(frame[None])[0][0]) and 0.1 < share <= 1.0
     assert share == float((out != frame).any(-1).mean())
-    same, none = deband_photo(photo, make_plan(deband=False))
+    same, none = deband_photo(frame, make_plan(deband=False))
     assert same is frame and none == 0.0
-    deep = SimpleNamespace(rgb=frame, rgb16=frame.astype(np.uint16) * 257)
-    same, none = deband_photo(deep, make_plan(deband=True))
+    same, none = deband_photo(frame, make_plan(deband=True), deep=True)  # a 16-bit source
     assert same is frame and none == 0.0
     other = frame.copy()
     other[0, 0, 2] += 1  # one channel of one pixel
@@ -191,17 +188,16 @@ def test_a_photo_is_debanded_whole_and_a_16_bit_one_not_at_all():
 
 
 def test_a_photo_is_debanded_by_the_torch_form_where_opencv_cannot_load(monkeypatch):
-    from enlight.stream.apps import photo as photo_module
+    from enlight.stream.apps import photo_prepare
 
     frame = blocky(ramp(64, 96))
-    photo = SimpleNamespace(rgb=frame, rgb16=None)
-    with_cv2, share = photo_module.deband_photo(photo, make_plan(deband=True))
-    monkeypatch.setattr(photo_module.simd, "available", lambda: False)
+    with_cv2, share = photo_prepare.deband_photo(frame, make_plan(deband=True))
+    monkeypatch.setattr(photo_prepare.simd, "available", lambda: False)
     monkeypatch.setitem(sys.modules, "cv2", None)  # ``import cv2`` raises ImportError, as without libGL
-    without, share_torch = photo_module.deband_photo(photo, make_plan(deband=True))
+    without, share_torch = photo_prepare.deband_photo(frame, make_plan(deband=True))
     assert isinstance(without, np.ndarray) and without.dtype == np.uint8 and without.shape == frame.shape
     assert np.abs(without.astype(int) - with_cv2).max() <= 1 and abs(share_torch - share) < 0.01
-    assert photo_module.changed_share(without, frame) == share_torch
+    assert photo_prepare.changed_share(without, frame) == share_torch
 
 
 def test_the_photo_summary_says_how_much_was_debanded():

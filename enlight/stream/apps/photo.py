@@ -2,9 +2,10 @@
 
 The plan's Enhancer runs with temporal smoothing off (one frame has no past). Grey is decided from
 the photo's own chroma (``--grey auto``: a one-channel file, or an RGB file whose chroma carries
-nothing, stays grey). The deband step (``--deband``, on by default as for video) runs once on the whole 8-bit
-picture before it is enhanced, whole or in tiles: a JPEG keeps a dark, nearly flat region as 8x8 blocks of one code
-value, as a video codec does (docs/quality.md, "Codec blocks in photos"). 16-bit PNG/TIFF: the model sees the photo
+nothing, stays grey). The denoise step (``--denoise``) and then the deband step (``--deband``), on by default as for
+video, run once on the whole 8-bit picture before it is enhanced, whole or in tiles (``photo_prepare``): a photo's
+sensor noise, and a JPEG's dark, nearly flat regions kept as 8x8 blocks of one code value, as a video codec keeps
+them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF: the model sees the photo
 rounded to 8 bits, and its correction (enhanced - input, in 8-bit steps) is added to the 16-bit pixels, so the
 input's fine gradations are kept and the output is written 16-bit; such a photo has no codec blocks and is not
 debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that rounding to the 16 bits).
@@ -20,9 +21,10 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError
-from enlight.ops import simd
 from enlight.stream.apps.motion_clip import Carried, carry_trailer
+from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_photo
 from enlight.stream.backends.base import Backend
+from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, memory_budget, size_text
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
@@ -80,6 +82,7 @@ class PhotoStats:
     unkept: tuple[str, ...] = ()  # metadata the output format has no place for ('IPTC', 'JPEG comment', ...)
     motion: str = ""  # what became of a motion photo's clip or a gain map (``motion_clip.Carried.note``)
     debanded: float = 0.0  # the share of the picture's pixels the deband step changed (``deband_photo``)
+    noise: PhotoNoise = PhotoNoise()  # what the denoise step did (``denoise_photo``)
 
     @property
     def frames(self) -> int:
@@ -107,6 +110,7 @@ class PhotoStats:
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f", deband {share} of the pixels" if self.debanded else ""
+        deband = f", {self.noise.summary()}{deband}" if self.noise.summary() else deband
         motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{self.colour}{deband}{pieces}) -> {self.output}{unkept}{motion}")
@@ -122,38 +126,9 @@ def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:
-    """The plan for one still frame: temporal smoothing off; the presets, the model and the deband step kept (it
-    runs on the whole picture first: ``deband_photo``)."""
-    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0))
-
-
-def deband_photo(photo: Photo, plan: InferencePlan) -> tuple[np.ndarray, float]:
-    """photo.rgb (H, W, 3) uint8 -> (the same with its dark blocks and bands smoothed by ``simd.deband`` where
-    ``plan.deband`` asks for it and the photo is 8-bit, the share of pixels that changed, 0..1). Where OpenCV
-    cannot load, the torch form (``enlight.ops.deband_frames``) runs, as the enhancer's stages do."""
-    if not plan.deband or photo.rgb16 is not None:
-        return photo.rgb, 0.0
-    if simd.available():
-        out, changed = simd.deband(photo.rgb[None])
-    else:
-        import torch
-
-        from enlight.ops.deband_frames import deband
-
-        out, changed = deband(torch.from_numpy(photo.rgb)[None])
-        out = out.numpy()
-    return out[0], changed_share(out[0], photo.rgb) if changed else 0.0
-
-
-def changed_share(a: np.ndarray, b: np.ndarray) -> float:
-    """The share of pixels of two (H, W, 3) uint8 pictures that differ in any channel (OpenCV: 0.3 against numpy's
-    0.8 s for 48 megapixels)."""
-    if not simd.available():
-        return float((a != b).any(-1).mean())
-    import cv2
-
-    diff = cv2.split(cv2.absdiff(a, b))
-    return cv2.countNonZero(cv2.max(cv2.max(diff[0], diff[1]), diff[2])) / (a.shape[0] * a.shape[1])
+    """The plan for one still frame: temporal smoothing off; the presets, the model, the denoiser and the deband step
+    kept (they run on the whole picture first: ``photo_prepare``)."""
+    return replace(plan, smoothing=replace(plan.smoothing, strength=0.0), denoise=replace(plan.denoise, still=True))
 
 
 def is_grey(photo: Photo, mode: str) -> bool:
@@ -238,10 +213,12 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     label = backend.name if backend is not None else plan.label
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)
-    layout = tile_layout(*photo.rgb.shape[:2], plan, memory_budget(config.max_memory_gb))
-    rgb, debanded = deband_photo(photo, plan)
-    enhanced = enhance_picture(rgb, replace(plan, deband=False), backend, grey=grey, layout=layout,
-                               progress=config.progress)
+    budget = memory_budget(config.max_memory_gb)
+    layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
+    rgb, noise = denoise_photo(photo.rgb, plan.denoise, budget)
+    rgb, debanded = deband_photo(rgb, plan, deep=photo.rgb16 is not None)
+    enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
+                               layout=layout, progress=config.progress)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
@@ -254,7 +231,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
-                      debanded=debanded)
+                      debanded=debanded, noise=noise)
 
 
 def _trailer(config: PhotoConfig, photo: Photo) -> Carried:

@@ -96,6 +96,11 @@ class Denoiser:
         self.reset()
 
     @property
+    def noise(self) -> float:
+        """The last noise estimate: the standard deviation (0..255) over the frame, root mean square; 0 before any."""
+        return float(self._noise)
+
+    @property
     def scene_cuts(self) -> int:
         return int(self._cuts)
 

@@ -11,6 +11,10 @@ from enlight.stream.core.choices import DENOISE_LEVELS
 
 # level -> (frames averaged at most, spatial strength); measured in docs/quality.md ("Denoising")
 LEVEL_PARAMS = {"light": (8, 2.0), "strong": (16, 4.0)}
+# level -> the share of a still photo's input kept over its one-frame denoise (``photo_prepare.denoise_photo``): a
+# photo has no past, so the whole picture gets the spatial part, which alone removes texture with the noise; chosen
+# on the synthetic choosing set at four noise levels (docs/quality.md, "Noise in photos")
+STILL_KEEP = {"light": 0.25, "strong": 0.0}
 GATE_SIGMAS = 3.0  # differences beyond ~3 noise standard deviations count as motion
 SCENE_CUT = 0.2  # a frame where the mean gate falls below this is a new scene: the state is reset
 NOISE_EVERY = 4  # the noise is estimated on each of the first 4 frames, then on every 4th
@@ -58,6 +62,7 @@ class DenoiseConfig:
     level: str = "off"
     refine: bool = True
     bilateral: bool = True
+    still: bool = False  # one still photo (``photo_prepare.denoise_photo``): the spatial part alone, some input kept
 
     def __post_init__(self) -> None:
         if self.level not in DENOISE_LEVELS:
@@ -80,6 +85,10 @@ class DenoiseConfig:
     def describe(self) -> str:
         if not self.enabled:
             return "off"
+        if self.still:
+            bilateral = " and, on a CPU, a bilateral" if self.bilateral else ""
+            return (f"{self.level} (one frame: the spatial guided filter{bilateral}, {STILL_KEEP[self.level]:.0%} of "
+                    f"the input kept; noise estimated on the photo, left as it is under {NOISE_FLOOR:g})")
         if not self.refine:
             return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion, motion-gated; "
                     f"spatial guided filter x{self.spatial:g} where fewer were averaged; noise estimated per clip)")

@@ -1,0 +1,91 @@
+"""A still photo's noise (``enlight.stream.apps.photo_prepare.denoise_photo``, ``--denoise``): the video denoiser on
+one frame, run once on the whole picture before it is enhanced, a share of the input kept; clean photos left as
+they are; the summary line and --dry-run say what was done."""
+
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlight.stream.apps import photo_prepare
+from enlight.stream.apps.photo import still_plan
+from enlight.stream.apps.photo_prepare import PhotoNoise, denoise_photo
+from enlight.stream.core.cpu.denoise import Denoiser
+from enlight.stream.core.denoise_config import STILL_KEEP, DenoiseConfig
+from enlight.stream.core.memory import Budget
+from enlight.stream.core.plan import make_plan
+
+
+def scene(height: int = 96, width: int = 128) -> np.ndarray:
+    """A dim, clean (H, W, 3) float picture: smooth shading, a bright bar and a few hard edges."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    grey = 20 + 25 * (x / width) + 10 * (y / height)
+    grey[30:50, 20:100] += 40
+    grey[:, 64:] += 8 * ((y[:, 64:] // 8) % 2)
+    return np.stack([grey, grey * 0.8, grey * 0.6], -1)
+
+
+def noisy(sigma: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    clean = scene()
+    rng = np.random.default_rng(seed)
+    return clean, np.clip(np.rint(clean + rng.normal(0, sigma, clean.shape)), 0, 255).astype(np.uint8)
+
+
+def rms(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def plan(level: str) -> DenoiseConfig:
+    """The denoiser of a photo's plan at ``level``, as the command makes it."""
+    return still_plan(make_plan(device="cpu", denoise=DenoiseConfig(level))).denoise
+
+
+def test_a_noisy_photo_is_denoised_with_a_quarter_of_it_kept():
+    clean, photo = noisy(3.0)
+    light, done = denoise_photo(photo, plan("light"))
+    strong, done_strong = denoise_photo(photo, plan("strong"))
+    assert done.denoised and done.level == "light" and 2.0 < done.noise < 4.0, done
+    assert done_strong.denoised and done_strong.noise == done.noise
+    assert light.dtype == np.uint8 and light.shape == photo.shape
+    assert rms(strong, clean) < rms(light, clean) < 0.7 * rms(photo, clean)
+    whole = Denoiser(DenoiseConfig("strong"))(photo.transpose(2, 0, 1)[None].astype(np.float32))[0].transpose(1, 2, 0)
+    assert np.abs(strong.astype(float) - whole).max() <= 0.5 + 1e-4  # strong: the one-frame denoise, rounded
+    expected = whole + STILL_KEEP["light"] * (photo - whole)
+    assert STILL_KEEP["light"] == 0.25 and np.abs(light - expected).max() <= 0.5 + 1e-4
+
+
+def test_a_clean_photo_and_denoise_off_leave_the_picture_as_it_is():
+    _, photo = noisy(0.3)
+    same, done = denoise_photo(photo, plan("light"))
+    assert same is photo and not done.denoised and done.noise < 1.0
+    assert done.summary().startswith(f"noise {done.noise:.2f} under the floor 1: not denoised")
+    off, nothing = denoise_photo(noisy(3.0)[1], plan("off"))
+    assert nothing == PhotoNoise() and nothing.summary() == ""
+
+
+def test_a_photo_too_big_for_the_memory_left_is_not_denoised_and_says_why():
+    _, photo = noisy(3.0)
+    same, done = denoise_photo(photo, plan("light"), Budget(left=1000))
+    assert same is photo and not done.denoised
+    assert done.summary().startswith("not denoised: it needs ") and "of working memory" in done.summary()
+
+
+def test_the_torch_form_runs_where_opencv_cannot_load(monkeypatch):
+    clean, photo = noisy(3.0)
+    monkeypatch.setattr(photo_prepare.simd, "available", lambda: False)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # ``import cv2`` raises ImportError, as without libGL
+    out, done = denoise_photo(photo, plan("light"))
+    assert done.denoised and out.dtype == np.uint8 and rms(out, clean) < 0.8 * rms(photo, clean)
+
+
+@pytest.mark.parametrize("level", ["auto", "off"])
+def test_the_command_denoises_a_noisy_photo_and_says_so(tmp_path, cli, level):
+    """The summary said nothing of the denoiser, which ran per piece inside the enhancer (per tile in tiles)."""
+    source = tmp_path / "dusk.png"
+    Image.fromarray(noisy(3.0)[1]).save(source)
+    result = cli(source, "-o", tmp_path / "day.png", "--device", "cpu", "--denoise", level)
+    assert result.returncode == 0, result.stderr
+    assert ("denoise light (noise " in result.stderr) == (level == "auto"), result.stderr
+    dry = cli(source, "-o", tmp_path / "day.png", "--device", "cpu", "--denoise", level, "--dry-run")
+    assert ("denoising: light (one frame:" in dry.stdout) == (level == "auto"), dry.stdout
