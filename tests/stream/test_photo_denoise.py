@@ -89,3 +89,17 @@ def test_the_command_denoises_a_noisy_photo_and_says_so(tmp_path, cli, level):
     assert ("denoise light (noise " in result.stderr) == (level == "auto"), result.stderr
     dry = cli(source, "-o", tmp_path / "day.png", "--device", "cpu", "--denoise", level, "--dry-run")
     assert ("denoising: light (one frame:" in dry.stdout) == (level == "auto"), dry.stdout
+
+
+def test_the_summary_names_the_steps_before_the_colour():
+    """The colour stays last in the parentheses, as in a video's summary (the denoise piece had been put after it)."""
+    from pathlib import Path
+
+    from enlight.stream.apps.photo import PhotoStats
+
+    stats = PhotoStats(width=8, height=8, bits=8, wall_s=1.0, output=Path("o.jpg"), backend="b", colour="colour",
+                       debanded=0.0638, noise=PhotoNoise("light", 1.4213, True))
+    assert "(b, denoise light (noise 1.42), deband 6.4% of the pixels, colour) -> o.jpg" in stats.summary()
+    clean = PhotoStats(width=8, height=8, bits=8, wall_s=1.0, output=Path("o.jpg"), backend="b", colour="grey",
+                       noise=PhotoNoise("light", 0.61, False))
+    assert "(b, noise 0.61 under the floor 1: not denoised, grey) -> o.jpg" in clean.summary()

@@ -109,11 +109,11 @@ class PhotoStats:
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
-        deband = f", deband {share} of the pixels" if self.debanded else ""
-        deband = f", {self.noise.summary()}{deband}" if self.noise.summary() else deband
+        deband = f"deband {share} of the pixels" if self.debanded else ""
+        steps = "".join(f"{step}, " for step in (self.noise.summary(), deband) if step)  # before the colour, as video's
         motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
-                f"{self.colour}{deband}{pieces}) -> {self.output}{unkept}{motion}")
+                f"{steps}{self.colour}{pieces}) -> {self.output}{unkept}{motion}")
 
 
 def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
