@@ -49,7 +49,8 @@ def test_a_noisy_photo_is_denoised_with_a_quarter_of_it_kept():
     assert done_strong.denoised and done_strong.noise == done.noise
     assert light.dtype == np.uint8 and light.shape == photo.shape
     assert rms(strong, clean) < rms(light, clean) < 0.7 * rms(photo, clean)
-    whole = Denoiser(DenoiseConfig("strong"))(photo.transpose(2, 0, 1)[None].astype(np.float32))[0].transpose(1, 2, 0)
+    frames = photo.transpose(2, 0, 1)[None].astype(np.float32)
+    whole = Denoiser(DenoiseConfig("strong", still=True))(frames)[0].transpose(1, 2, 0)
     assert np.abs(strong.astype(float) - whole).max() <= 0.5 + 1e-4  # strong: the one-frame denoise, rounded
     expected = whole + STILL_KEEP["light"] * (photo - whole)
     assert STILL_KEEP["light"] == 0.25 and np.abs(light - expected).max() <= 0.5 + 1e-4
@@ -103,3 +104,41 @@ def test_the_summary_names_the_steps_before_the_colour():
     clean = PhotoStats(width=8, height=8, bits=8, wall_s=1.0, output=Path("o.jpg"), backend="b", colour="grey",
                        noise=PhotoNoise("light", 0.61, False))
     assert "(b, noise 0.61 under the floor 1: not denoised, grey) -> o.jpg" in clean.summary()
+
+
+def _noise_sd(estimator, x: np.ndarray) -> float:
+    """The rms noise standard deviation an estimator finds in x (C, H, W) float32, over its pixels' intensities."""
+    estimator.update(x)
+    return float(np.sqrt(estimator.variance(x).mean()))
+
+
+def test_the_still_estimate_is_calibrated_on_white_noise():
+    from enlight.stream.core.cpu.still_noise import CALIBRATION, PERCENTILE, StillNoiseEstimator, block_variances
+
+    rng = np.random.default_rng(5)
+    noise = (128 + rng.normal(0, 4, (3, 512, 512))).astype(np.float32)
+    variances, _ = block_variances(noise)
+    assert abs(np.percentile(variances, PERCENTILE) / 16 - CALIBRATION) < 0.03
+    flat = (60 + rng.normal(0, 2.5, (3, 240, 320))).astype(np.float32)
+    assert abs(_noise_sd(StillNoiseEstimator(), flat) - 2.5) < 0.2
+
+
+def test_the_still_estimate_does_not_take_texture_for_noise():
+    """Immerkaer's trimmed estimate, learned over a video's frames, read a photo's fine texture as noise (a textured
+    Kodak scene: 1.70 levels for 0.97 added), and the filter took the texture with it."""
+    from enlight.stream.core.cpu.denoise_noise import NoiseEstimator
+    from enlight.stream.core.cpu.still_noise import StillNoiseEstimator
+
+    rng = np.random.default_rng(6)
+    y, x = np.mgrid[0:240, 0:320].astype(np.float32)
+    picture = 48 + 2 * (x / 320)  # one intensity bin
+    picture[:, 120:] += 6 * rng.standard_normal((240, 200)).astype(np.float32)  # fine texture over most of it
+    noisy = np.repeat(picture[None], 3, 0) + rng.normal(0, 1.2, (3, 240, 320)).astype(np.float32)
+    level = np.full(1, 48, np.float32)  # the estimates at the flat part's level
+    video, still = NoiseEstimator(), StillNoiseEstimator()
+    video.update(noisy)
+    still.update(noisy)
+    video, still = float(np.sqrt(video.variance(level)[0])), float(np.sqrt(still.variance(level)[0]))
+    assert abs(still - 1.2) < 0.1 and video > 1.5, (still, video)
+    assert Denoiser(DenoiseConfig("light", still=True)).estimator.__class__ is StillNoiseEstimator
+    assert Denoiser(DenoiseConfig("light")).estimator.__class__ is NoiseEstimator

@@ -3,10 +3,11 @@
 Both steps run on the whole 8-bit picture, not per tile, so that a photo enhanced in tiles gets one noise estimate
 and one treatment. A video's denoiser averages each pixel over up to 8 frames and smooths spatially only where few
 were averaged; a photo has one frame, so all of it gets the spatial part (the guided filter and, on a CPU, the
-bilateral), which removes texture with the noise. ``--denoise light`` keeps a quarter of the input over it
-(``STILL_KEEP``), ``strong`` none; a photo whose noise is under the video's floor (``NOISE_FLOOR``: most JPEGs,
-whose coding removed it) is left as it is (docs/quality.md, "Noise in photos"). The deband step follows:
-docs/quality.md, "Codec blocks in photos".
+bilateral), which removes texture with the noise; its noise is measured from the photo's flattest blocks
+(``enlight.stream.core.cpu.still_noise``), which fine texture does not inflate. ``--denoise light`` keeps a quarter
+of the input over it (``STILL_KEEP``), ``strong`` none; a photo whose noise is under the video's floor
+(``NOISE_FLOOR``: most JPEGs, whose coding removed it) is left as it is (docs/quality.md, "Noise in photos"). The
+deband step follows: docs/quality.md, "Codec blocks in photos".
 """
 
 from __future__ import annotations

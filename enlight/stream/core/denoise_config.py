@@ -62,7 +62,8 @@ class DenoiseConfig:
     level: str = "off"
     refine: bool = True
     bilateral: bool = True
-    still: bool = False  # one still photo (``photo_prepare.denoise_photo``): the spatial part alone, some input kept
+    still: bool = False  # one still photo (``photo_prepare.denoise_photo``): the spatial part alone, some input
+    #                      kept, the noise measured from the flattest blocks (``cpu.still_noise``)
 
     def __post_init__(self) -> None:
         if self.level not in DENOISE_LEVELS:
@@ -88,7 +89,7 @@ class DenoiseConfig:
         if self.still:
             bilateral = " and, on a CPU, a bilateral" if self.bilateral else ""
             return (f"{self.level} (one frame: the spatial guided filter{bilateral}, {STILL_KEEP[self.level]:.0%} of "
-                    f"the input kept; noise estimated on the photo, left as it is under {NOISE_FLOOR:g})")
+                    f"the input kept; noise from the photo's flattest blocks, left as it is under {NOISE_FLOOR:g})")
         if not self.refine:
             return (f"{self.level} (temporal, up to {self.frames} frames along the camera's motion, motion-gated; "
                     f"spatial guided filter x{self.spatial:g} where fewer were averaged; noise estimated per clip)")

@@ -16,6 +16,7 @@ from enlight.stream.core.cpu.denoise_local import LocalMotion, NoiseBilateral, c
 from enlight.stream.core.cpu.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.cpu.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.cpu.motion import analysis_luma, global_shift
+from enlight.stream.core.cpu.still_noise import StillNoiseEstimator
 from enlight.stream.core.denoise_config import (
     GATE_SIGMAS,
     MIN_SIDE,
@@ -49,8 +50,9 @@ class Denoiser:
 
     def __init__(self, config: DenoiseConfig) -> None:
         self.config = config
-        self.estimator = NoiseEstimator()  # of each channel
-        self.mean_estimator = NoiseEstimator()  # of the channel mean (the gate's; grey sources: the same)
+        estimator = StillNoiseEstimator if config.still else NoiseEstimator  # a photo: from its flattest blocks
+        self.estimator = estimator()  # of each channel
+        self.mean_estimator = estimator()  # of the channel mean (the gate's; grey sources: the same)
         self._cuts = 0
         self._seen = 0  # frames so far
         self._filtered = 0  # frames denoised so far (the others passed unchanged: noise under the floor)
