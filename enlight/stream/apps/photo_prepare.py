@@ -50,7 +50,8 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
                   ) -> tuple[np.ndarray, PhotoNoise]:
     """rgb (H, W, 3) uint8 -> (the same denoised as ``config`` (a plan's ``denoise``) asks, the input itself where it
     does not or the noise is under the floor; what was done). The video denoiser on one frame: its OpenCV form where
-    OpenCV loads, elsewhere the torch form on the CPU without the refinements that need OpenCV; the input's share
+    OpenCV loads, elsewhere the torch form on the CPU without the refinements that need OpenCV (and with the video's
+    noise estimate: ``still_noise`` needs OpenCV too); the input's share
     ``STILL_KEEP[level]`` added back, rounded to uint8 as the video path's CPU stage rounds. Where ``budget`` cannot
     hold its working memory (``DENOISE_BYTES_PER_PIXEL``) the photo is left as it is, and the summary says why."""
     if not config.enabled:
