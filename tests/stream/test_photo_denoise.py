@@ -142,3 +142,13 @@ def test_the_still_estimate_does_not_take_texture_for_noise():
     assert abs(still - 1.2) < 0.1 and video > 1.5, (still, video)
     assert Denoiser(DenoiseConfig("light", still=True)).estimator.__class__ is StillNoiseEstimator
     assert Denoiser(DenoiseConfig("light")).estimator.__class__ is NoiseEstimator
+
+
+def test_a_photo_with_a_reduced_size_preset_gets_the_bilateral_too():
+    """`fast` on a CPU leaves the bilateral out of video for its cost per frame; a photo has one frame, and its
+    one-frame share (STILL_KEEP) was chosen with the bilateral."""
+    lean = make_plan(quality="fast", device="cpu", denoise=DenoiseConfig("light", refine=False))
+    assert not lean.denoise.bilateral
+    assert still_plan(lean).denoise == DenoiseConfig("light", refine=True, bilateral=True, still=True)
+    off = make_plan(quality="fast", device="cpu", denoise=DenoiseConfig("off"))
+    assert not still_plan(off).denoise.enabled
