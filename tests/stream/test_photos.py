@@ -214,6 +214,27 @@ def test_grey_photo_stays_grey_and_colour_photo_keeps_colour(tmp_path, plan):
         assert (stats.colour == "grey") == expect_grey and (spread <= 1) == expect_grey, (name, spread)
 
 
+def test_a_one_channel_photo_is_written_with_one_channel(tmp_path, plan):
+    """A grey (L or LA) file came out as RGB: three times the bytes, and a JPEG with two chroma planes, for the same
+    picture. It keeps one channel (and its alpha) where the format holds it; an RGB file whose colours are grey, a
+    grey source written as WebP, and a grey source made colourful by --grey off stay RGB."""
+    grey = dark_frames(1, 32, 24)[0].mean(axis=2).astype(np.uint8)
+    Image.fromarray(grey, "L").save(tmp_path / "ir.png")
+    Image.fromarray(np.stack([grey, np.full_like(grey, 200)], -1), "LA").save(tmp_path / "ir_alpha.png")
+    Image.fromarray(np.repeat(grey[..., None], 3, axis=2)).save(tmp_path / "ir_rgb.png")
+    for source, output, mode in (("ir.png", "a.png", "L"), ("ir.png", "b.jpg", "L"), ("ir.png", "c.tif", "L"),
+                                 ("ir_alpha.png", "d.png", "LA"), ("ir_rgb.png", "e.png", "RGB"),
+                                 ("ir.png", "f.webp", "RGB")):
+        enhance_photo(PhotoConfig(tmp_path / source, tmp_path / output, plan=plan))
+        assert Image.open(tmp_path / output).mode == mode, (source, output)
+    one = np.asarray(Image.open(tmp_path / "a.png")).astype(int)
+    three = np.asarray(Image.open(tmp_path / "e.png")).astype(int)
+    assert np.array_equal(one, three[..., 0])  # the same picture
+    enhance_photo(PhotoConfig(tmp_path / "ir.png", tmp_path / "g.png", plan=plan, grey="off"))
+    coloured = np.asarray(Image.open(tmp_path / "g.png").convert("RGB")).astype(int)
+    assert Image.open(tmp_path / "g.png").mode == ("L" if np.ptp(coloured, axis=2).max() == 0 else "RGB")
+
+
 def test_apply_to_16bit_is_the_8_bit_correction():
     rgb16 = np.array([[[1000, 30000, 65000]]], np.uint16)
     rgb8 = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)

@@ -397,11 +397,27 @@ def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
         out.write(pixels.tobytes())
 
 
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats written with one channel (and alpha)
+
+
+def stays_grey(rgb: np.ndarray, photo: Photo, fmt: str) -> bool:
+    """Whether an 8-bit output keeps the one channel of a grey source file: the file held one (``photo.grey``), its
+    enhanced pixels (H, W, 3) are grey, the format holds one channel, and no profile came with it (an RGB profile, as
+    a grey one becomes on reading, cannot tag one channel). A grey source written as RGB took three times the bytes and
+    a JPEG's two chroma planes, for the same picture."""
+    if not photo.grey or photo.icc or fmt not in GREY_FORMATS:
+        return False
+    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+
+
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
     from PIL import Image
 
     require_format_support(path)
-    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    if stays_grey(rgb, photo, fmt):
+        image = Image.fromarray(np.ascontiguousarray(rgb[..., 0]), "L")
+    else:
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
