@@ -235,6 +235,28 @@ def test_a_one_channel_photo_is_written_with_one_channel(tmp_path, plan):
     assert Image.open(tmp_path / "g.png").mode == ("L" if np.ptp(coloured, axis=2).max() == 0 else "RGB")
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_16_bit_grey_photo_is_written_16_bit_grey(suffix, tmp_path, plan):
+    """A 16-bit grey PNG or TIFF (a scan, a thermal or infrared still) came out as 16-bit RGB."""
+    grey = (np.random.default_rng(4).random((12, 16)) * 9000 + 500).astype(np.uint16)
+    source = tmp_path / f"ir{suffix}"
+    codec, pix_fmt = ("png", "gray16be") if suffix == ".png" else ("tiff", "gray16le")
+    with av.open(str(source), "w", format="image2") as container:
+        stream = container.add_stream(codec)
+        stream.height, stream.width, stream.pix_fmt = 12, 16, pix_fmt
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(grey, format="gray16le").reformat(format=pix_fmt)))
+        container.mux(stream.encode(None))
+    out = tmp_path / f"day{suffix}"
+    assert enhance_photo(PhotoConfig(source, out, plan=plan)).bits == 16
+    with av.open(str(out)) as container:
+        frame = next(container.decode(video=0))
+        assert frame.format.name.startswith("gray16"), frame.format.name
+        enhanced = frame.to_ndarray(format="gray16le")
+    assert enhanced.shape == (12, 16) and enhanced.mean() > grey.mean() + 5 * 257
+    with Image.open(out) as result:  # a plain reader sees one 16-bit channel too
+        assert result.mode.startswith("I"), result.mode
+
+
 def test_apply_to_16bit_is_the_8_bit_correction():
     rgb16 = np.array([[[1000, 30000, 65000]]], np.uint16)
     rgb8 = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)

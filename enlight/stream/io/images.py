@@ -332,19 +332,28 @@ def _xmp_options(fmt: str, xmp: bytes) -> dict:
     return {"xmp": xmp}  # JPEG, WebP, AVIF, HEIF (a TIFF's: ``metadata_options``)
 
 
+_PNG16 = {1: "gray16be", 3: "rgb48be", 4: "rgba64be"}  # channels -> FFmpeg's 16-bit PNG pixel format
+
+
 def _write_16bit(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
     """A 16-bit PNG (FFmpeg's png encoder; ICC, EXIF and XMP chunks added) or TIFF (``_write_16bit_tiff``);
-    the alpha, where the photo has one, as a fourth 16-bit channel (``_with_alpha16``)."""
-    if path.suffix.lower() != ".png":
-        _write_16bit_tiff(path, rgb16, photo)
-        return
+    the alpha, where the photo has one, as a fourth 16-bit channel (``_with_alpha16``); one channel (and its alpha)
+    where a grey source stays grey (``stays_grey``; a 16-bit grey PNG with alpha is written RGBA: PyAV makes no
+    frame of grey and alpha)."""
     pixels = _with_alpha16(rgb16, photo)
-    pix_fmt = "rgba64be" if pixels.shape[2] == 4 else "rgb48be"
+    fmt = photo_format(path)
+    if stays_grey(rgb16, photo, fmt) and (fmt == "TIFF" or pixels.shape[2] == 3):
+        pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
+    if path.suffix.lower() != ".png":
+        _write_16bit_tiff(path, pixels, photo)
+        return
+    pix_fmt = _PNG16[pixels.shape[2]]
     height, width = rgb16.shape[:2]
     with av.open(str(path), "w", format="image2") as container:
         stream = container.add_stream("png")
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=pix_fmt[:-2] + "le")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels.squeeze(2) if pixels.shape[2] == 1 else pixels),
+                                           format=pix_fmt[:-2] + "le")
         container.mux(stream.encode(frame.reformat(format=pix_fmt)))
         container.mux(stream.encode(None))
     path.write_bytes(_add_png_metadata(path.read_bytes(), photo))
@@ -361,14 +370,14 @@ def _with_alpha16(rgb16: np.ndarray, photo: Photo) -> np.ndarray:
 
 
 
-def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
+def _write_16bit_tiff(path: Path, pixels16: np.ndarray, photo: Photo) -> None:
     """An uncompressed 16-bit little-endian TIFF: header, one IFD (Pillow's writer: the photo's EXIF tags, its
     Exif and GPS sub-IFDs, ICC tag 34675, XMP tag 700, IPTC tags 33723 and 34377), then the pixels as one strip.
     FFmpeg's TIFF encoder writes none of the metadata; Pillow holds no 16-bit RGB, but its IFD writer places the
     strip right after the IFD (StripOffsets = offset + the IFD's length), where the pixels are written."""
     from PIL import Image, TiffImagePlugin
 
-    pixels = np.ascontiguousarray(_with_alpha16(rgb16, photo).astype("<u2"))
+    pixels = np.ascontiguousarray(pixels16.astype("<u2"))  # (H, W, samples): grey, grey + alpha, RGB or RGBA
     height, width, samples = pixels.shape
     ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
     ifd[282], ifd[283], ifd[296] = 72.0, 72.0, 2  # 72 dpi unless the EXIF says otherwise
@@ -382,11 +391,12 @@ def _write_16bit_tiff(path: Path, rgb16: np.ndarray, photo: Photo) -> None:
         for tag in SUB_IFDS:
             if exif.get_ifd(tag):
                 ifd[tag] = exif.get_ifd(tag)
-    ifd[256], ifd[257], ifd[258], ifd[259], ifd[262] = width, height, (16,) * samples, 1, 2
+    ifd[256], ifd[257], ifd[258], ifd[259] = width, height, (16,) * samples, 1
+    ifd[262] = 2 if samples >= 3 else 1  # PhotometricInterpretation: RGB, or BlackIsZero
     ifd[274] = ifd.get(274, 1)  # the Photo's EXIF says 1 (read_photo applied the turn)
     ifd[277], ifd[278], ifd[284] = samples, height, 1
     ifd[273], ifd[279] = 0, pixels.nbytes  # StripOffsets: set by tobytes to just after the IFD
-    if samples == 4:
+    if samples in (2, 4):
         ifd[338] = 2  # ExtraSamples: unassociated alpha
     iptc, photoshop = photo.annotations.iptc, photo.annotations.photoshop
     for tag, data, kind in ((34675, photo.icc, 7), (700, photo.xmp, 1), (33723, iptc, 7), (34377, photoshop, 1)):
