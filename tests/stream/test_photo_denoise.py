@@ -72,6 +72,13 @@ def test_a_photo_too_big_for_the_memory_left_is_not_denoised_and_says_why():
     assert done.summary().startswith("not denoised: it needs ") and "of working memory" in done.summary()
 
 
+def test_a_photo_too_small_to_measure_says_so():
+    """A 7x5 photo read 'noise 0.00 under the floor 1': the denoiser passes frames under 8 pixels unmeasured."""
+    photo = noisy(3.0)[1][:5, :7]
+    same, done = denoise_photo(photo, plan("light"))
+    assert same is photo and done.summary() == "not denoised: under 8 pixels on a side, too small to measure its noise"
+
+
 def test_the_torch_form_runs_where_opencv_cannot_load(monkeypatch):
     clean, photo = noisy(3.0)
     monkeypatch.setattr(photo_prepare.simd, "available", lambda: False)

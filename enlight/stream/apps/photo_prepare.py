@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from enlight.ops import simd
-from enlight.stream.core.denoise_config import NOISE_FLOOR, STILL_KEEP, DenoiseConfig
+from enlight.stream.core.denoise_config import MIN_SIDE, NOISE_FLOOR, STILL_KEEP, DenoiseConfig
 from enlight.stream.core.memory import Budget, size_text
 from enlight.stream.core.plan import InferencePlan
 
@@ -32,7 +32,7 @@ class PhotoNoise:
     level: str = "off"
     noise: float = 0.0
     denoised: bool = False
-    short: str = ""  # why it was not even measured: the working memory it needed, against the budget
+    short: str = ""  # why it was not even measured: too small, or the working memory it needed against the budget
 
     def summary(self) -> str:
         """The summary line's piece: '' when off, else e.g. 'denoise light (noise 1.42)' or 'noise 0.61 under the
@@ -56,6 +56,8 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
     hold its working memory (``DENOISE_BYTES_PER_PIXEL``) the photo is left as it is, and the summary says why."""
     if not config.enabled:
         return rgb, PhotoNoise()
+    if min(rgb.shape[:2]) < MIN_SIDE:  # (the denoiser passes such frames unmeasured)
+        return rgb, PhotoNoise(config.level, short=f"under {MIN_SIDE} pixels on a side, too small to measure its noise")
     need = DENOISE_BYTES_PER_PIXEL * rgb.shape[0] * rgb.shape[1]
     if budget is not None and need > budget.left:
         return rgb, PhotoNoise(config.level, short=f"it needs {size_text(need)} of working memory, "
