@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
+import time
+from contextlib import contextmanager
 
 LOG_INTERVAL = 30.0  # seconds between two lines of progress when stderr is not a terminal
 _TIMES = re.compile(r"\[[^\]]*\]")  # tqdm's [elapsed<remaining, rate, postfix]
@@ -64,4 +67,36 @@ def progress_bar(*, file=None, **options):
     return tqdm(file=_Lines(stream), mininterval=interval, maxinterval=interval, ascii=True, **options)
 
 
-__all__ = ["LOG_INTERVAL", "is_terminal", "progress_bar"]
+TICK = 0.5  # seconds between two advances of a bar over the clock (``timed_bar``)
+
+
+@contextmanager
+def timed_bar(seconds: float, *, desc: str, disable: bool = False, file=None):
+    """A bar over an estimated duration, for work that reports no progress of its own (one model call on a whole
+    photo): it advances with the clock to at most 99% of ``seconds`` and is completed when the block ends without an
+    exception. Drawn as ``progress_bar`` draws (plain lines away from a terminal)."""
+    bar = progress_bar(total=max(seconds, TICK), desc=desc, disable=disable, file=file,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} of about {total:.0f} s")
+    stop, start = threading.Event(), time.perf_counter()
+
+    def advance() -> None:
+        while not stop.wait(TICK):
+            bar.n = min(time.perf_counter() - start, 0.99 * bar.total)
+            bar.refresh()
+
+    ticker = threading.Thread(target=advance, name="enlight-timed-bar", daemon=True)
+    ticker.start()
+    done = False
+    try:
+        yield bar
+        done = True
+    finally:
+        stop.set()
+        ticker.join()
+        if done:
+            bar.n = bar.total
+            bar.refresh()
+        bar.close()
+
+
+__all__ = ["LOG_INTERVAL", "is_terminal", "progress_bar", "timed_bar"]

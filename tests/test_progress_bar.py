@@ -69,3 +69,26 @@ def test_tqdms_own_interval_setting_is_taken_and_a_bad_one_ignored(monkeypatch):
     with progress_bar(total=3, file=log) as bar:
         bar.update(3)
     assert len(log.getvalue().splitlines()) == 2
+
+
+def test_a_bar_over_the_clock_advances_and_completes_only_when_the_work_does(monkeypatch):
+    """One model call on a whole photo reports nothing while it runs; the bar follows the clock against the estimate,
+    stops short of 100% while the work goes on, and completes when it ends (not when it fails)."""
+    import time
+
+    import pytest
+
+    from enlight import progress_bar as bars
+
+    monkeypatch.setattr(bars, "TICK", 0.05)
+    log = io.StringIO()
+    with bars.timed_bar(0.2, desc="photo", file=log) as bar:
+        time.sleep(0.4)  # past the estimate
+        assert 0.1 < bar.n <= 0.99 * 0.2 + 1e-9, bar.n
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith("photo:   0%") and lines[-1].startswith("photo: 100%") and "of about 0 s" in lines[-1]
+    failed = io.StringIO()
+    with pytest.raises(ValueError), bars.timed_bar(0.2, desc="photo", file=failed):
+        time.sleep(0.1)
+        raise ValueError("the model failed")
+    assert "100%" not in failed.getvalue()

@@ -535,3 +535,28 @@ def test_16_bit_alpha_is_kept_at_16_bits(suffix, tmp_path, plan):
     with av.open(str(out)) as container:
         alpha = next(container.decode(video=0)).to_ndarray(format="rgba64le")[..., 3]
     assert np.array_equal(alpha, pixels[..., 3])
+
+
+def test_a_photo_enhanced_whole_gets_a_bar_over_the_clock(tmp_path, monkeypatch, capsys):
+    """A photo enhanced in one piece showed nothing while its model ran (a 4 MP photo with `best`: 15 s); tiles had
+    their bar. It now gets one over the cost table's estimate, from TIMED_BAR_S (0 here, for a small photo)."""
+    from enlight.stream.apps import photo as photo_module
+    from enlight.stream.core.plan import photo_estimate
+
+    source = _save(tmp_path / "dusk.png", dark_frames(1, 64, 48)[0])
+    best = make_plan(quality="best", device="cpu")
+    assert photo_estimate(best, 12.0) > 30 and photo_estimate(replace_device(best), 12.0) is None
+    monkeypatch.setattr(photo_module, "TIMED_BAR_S", 0.0)
+    enhance_photo(PhotoConfig(source, tmp_path / "day.png", plan=best, progress=True))
+    assert "photo: 100%" in capsys.readouterr().err
+    enhance_photo(PhotoConfig(source, tmp_path / "quiet.png", plan=best, progress=False))
+    assert "photo:" not in capsys.readouterr().err
+
+
+def replace_device(plan):
+    """The plan as it would be on a CUDA device (its options' device), for the estimate alone."""
+    from dataclasses import replace
+
+    from enlight.ops.device import Device
+
+    return replace(plan, options=replace(plan.options, device=Device("cuda", 0)))

@@ -27,7 +27,7 @@ from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, memory_budget, size_text
-from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
+from enlight.stream.core.plan import InferencePlan, build_backend, make_plan, photo_estimate
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
 from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_animation, write_animation
 from enlight.stream.io.annotations import unkept_metadata
@@ -45,6 +45,7 @@ from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
+TIMED_BAR_S = 5.0  # a photo enhanced whole gets a bar over the clock from this estimate up
 BATCH = 4  # an animation's frames per Enhancer call
 
 
@@ -60,7 +61,7 @@ class PhotoConfig:
     quality: int = DEFAULT_PHOTO_QUALITY
     overwrite: bool = False
     max_memory_gb: float | None = None  # the process's limit (--max-memory); None: 80% of the free memory
-    progress: bool = False  # a bar over the tiles of a photo enhanced in tiles
+    progress: bool = False  # a bar over the tiles, or over the clock for a photo enhanced whole (``enhance_picture``)
     # make_plan's keyword arguments ``plan`` was made from: a motion photo's clip gets its own plan from them, for
     # its size (``enlight.stream.apps.motion_clip``); None: the photo's plan
     plan_options: dict | None = None
@@ -169,13 +170,22 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) ->
 
 
 def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool,
-                    layout: tuple[int, int] | None, progress: bool = False) -> np.ndarray:
+                    layout: tuple[int, int] | None, progress: bool = False, seconds: float | None = None
+                    ) -> np.ndarray:
     """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole (``layout`` None), else in the
-    tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``. In tiles, the
-    stages after the model that look at the whole picture (``--exposure``'s curve, found on its histogram, and the
-    detail step after it) run once on the assembled picture, so that no tile gets a brightness of its own."""
+    tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``; whole, with a bar over
+    the clock if ``progress`` and the estimate ``seconds`` is at least TIMED_BAR_S (one model call reports nothing
+    while it runs). In tiles, the stages after the model that look at the whole picture (``--exposure``'s curve,
+    found on its histogram, and the detail step after it) run once on the assembled picture, so that no tile gets a
+    brightness of its own."""
     if layout is None:
-        return Enhancer.from_plan(plan, backend, grey=grey)(rgb[None])[0]
+        enhancer = Enhancer.from_plan(plan, backend, grey=grey)
+        if not progress or seconds is None or seconds < TIMED_BAR_S:
+            return enhancer(rgb[None])[0]
+        from enlight.progress_bar import timed_bar
+
+        with timed_bar(seconds, desc="photo"):
+            return enhancer(rgb[None])[0]
     from enlight.progress_bar import progress_bar
 
     tile_plan = replace(plan, exposure=0.0, detail=0.0)
@@ -220,8 +230,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
     rgb, noise = denoise_photo(photo.rgb, plan.denoise, budget)
     rgb, debanded = deband_photo(rgb, plan, deep=photo.rgb16 is not None)
+    seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
-                               layout=layout, progress=config.progress)
+                               layout=layout, progress=config.progress, seconds=seconds)
     rgb16 = apply_to_16bit(photo.rgb16, photo.rgb, enhanced) if photo.rgb16 is not None else None
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,

@@ -24,6 +24,7 @@ from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_qualit
 from enlight.stream.core.choices import PRECISIONS
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
 from enlight.stream.core.denoise_config import DenoiseConfig
+from enlight.stream.core.preset_costs import COSTS, CostTable
 from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
 from enlight.stream.core.smoothing_config import SmoothingConfig
 
@@ -182,6 +183,14 @@ def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: 
     if has_int8_dot(cpu_flags()):
         return "int8" if preset.cpu_int8 is not None else None
     return "narrow" if preset.cpu_narrow is not None else None
+
+
+def photo_estimate(plan: InferencePlan, megapixels: float, table: CostTable = COSTS) -> float | None:
+    """The seconds a photo of ``megapixels`` takes with ``plan`` on this CPU, from the cost table's photo line (as
+    ``--quality auto``'s first line gives them); None on a GPU, for another model, or where the table has no cost."""
+    if plan.device.type != "cpu" or plan.model != "enlightengan":
+        return None
+    return table.photo_seconds(plan.quality, f"{plan.runtime} int8" if plan.int8_model else plan.runtime, megapixels)
 
 
 def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None, precision: str,
