@@ -1,4 +1,4 @@
-"""The deband step on photos (``enlight.stream.apps.photo.deband_photo``, ``--deband``): JPEG blocks, NIQE, a truth.
+"""Photo deband (``enlight.stream.apps.photo_prepare.deband_photo``, ``--deband``): JPEG blocks, NIQE, truth.
 
     python benchmarks/photo_deband.py [--data ../shared/data] [--json docs/img/photo_deband.json]
         [--png docs/img/photo_deband.png] [--skip validation fusion synthetic png]

@@ -75,7 +75,7 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
 
         denoiser = TorchDenoiser(replace(config, refine=False))  # its refinements are OpenCV's
         out = denoiser(torch.from_numpy(frames)).numpy()
-    done = PhotoNoise(config.level, denoiser.noise, out is not frames and denoiser.noise >= NOISE_FLOOR)
+    done = PhotoNoise(config.level, denoiser.noise, denoiser.noise >= NOISE_FLOOR)  # (the floor it passes under)
     if not done.denoised:
         return rgb, done
     keep = np.float32(STILL_KEEP[config.level])

@@ -22,7 +22,7 @@ DENOISE_LEVELS = ("off", "light", "strong")
 DENOISE_LEVEL = "auto"
 DEBAND_SETTINGS = ("on", "off")
 # the command line's default: on, for video and photos alike (docs/quality.md, "Codec blocks in the dark" and
-# "Codec blocks in photos"; a photo's: enlight.stream.apps.photo.deband_photo)
+# "Codec blocks in photos"; a photo's: enlight.stream.apps.photo_prepare.deband_photo)
 DEBAND_SETTING = "on"
 LIVE_EXPOSURE = 100.0  # the level the live window's "e" key turns on when --exposure gave none
 

@@ -61,9 +61,14 @@ class InferencePlan:
         return self.options.device
 
     @property
+    def runtime_name(self) -> str:
+        """The runtime as the cost table names it: 'onnxruntime int8' for an int8 model, else ``runtime``."""
+        return f"{self.runtime} int8" if self.int8_model is not None else self.runtime
+
+    @property
     def label(self) -> str:
         """How the summary line names it, e.g. 'onnxruntime int8' or 'onnxruntime (fast: 1/4 size)'."""
-        name = f"{self.runtime} int8" if self.int8_model is not None else self.runtime
+        name = self.runtime_name
         return f"{name} ({self.quality}: 1/{self.scale:g} size)" if self.scale != 1 else name
 
     def describe(self) -> str:
@@ -190,7 +195,7 @@ def photo_estimate(plan: InferencePlan, megapixels: float, table: CostTable = CO
     ``--quality auto``'s first line gives them); None on a GPU, for another model, or where the table has no cost."""
     if plan.device.type != "cpu" or plan.model != "enlightengan":
         return None
-    return table.photo_seconds(plan.quality, f"{plan.runtime} int8" if plan.int8_model else plan.runtime, megapixels)
+    return table.photo_seconds(plan.quality, plan.runtime_name, megapixels)
 
 
 def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None, precision: str,
