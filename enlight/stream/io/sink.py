@@ -24,6 +24,7 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io import legacy_video
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
@@ -48,10 +49,8 @@ from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Wid
 from enlight.text import counted
 
 DEFAULT_CRF = 18
-_CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
+_CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")
 _PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
-_MPEG2_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60"))
-_SHORT_TIME_BASE_CODECS = ("mpeg4", "msmpeg4", "msmpeg4v2", "h263", "h263p", "flv")
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
 
 
@@ -175,26 +174,6 @@ def subsampling_fits(pix_fmt: str, width: int, height: int) -> bool:
     return True
 
 
-def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None) -> Fraction:
-    """The source time base, coarsened for MPEG-4 part 2 / H.263 (their denominators stop at 65535); for
-    MPEG-1/2, one tick per frame at the video's ``rate``, which must be one of theirs (a one-line error
-    otherwise)."""
-    if codec in ("mpeg1video", "mpeg2video"):
-        if rate not in _MPEG2_RATES:
-            def fps(r: Fraction | None) -> str:
-                return f"{float(r or 0):.3f}".rstrip("0").rstrip(".")
-
-            raise EnlightError(f"{codec} takes only the frame rates {', '.join(map(fps, _MPEG2_RATES))}; this video "
-                               f"has {fps(rate)} fps (use --codec libx264 or mpeg4)")
-        return 1 / rate
-    if codec not in _SHORT_TIME_BASE_CODECS or source.denominator <= 65535:
-        return source
-    for divisor in range(2, source.denominator + 1):
-        if source.denominator % divisor == 0 and source.denominator // divisor <= 65535:
-            return Fraction(source.numerator, source.denominator // divisor)
-    return Fraction(1, 65535)
-
-
 def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
     """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
     ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha), and on
@@ -208,6 +187,9 @@ def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str
     for codec, what in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
         if _fit(muxer, codec) == 2:
             return codec, f"encoded with {codec}: HDR is kept (--hdr keep) as 10-bit {what}, as players expect it"
+    own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate)
+    if name == CODEC_AUTO and own is not None:
+        return own
     return choose_codec(name, muxer, kind)
 
 
@@ -652,6 +634,7 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
         options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
         if codec.name == "libvpx-vp9":
             options["b"] = "0"
+    options |= legacy_video.quality(codec.name, encoder.crf)
     preset = resolve_preset(encoder, speed=False).preset
     if codec.name == "libsvtav1" and encoder.codec == CODEC_AUTO and preset in X26X_PRESETS:
         preset = None  # --codec auto chose SVT-AV1 (HDR into .webm): x264's preset name is not its own
@@ -793,7 +776,8 @@ class VideoSink:
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
-        self.time_base = codec_time_base(codec.name, info.time_base, info.average_rate)
+        self.time_base = legacy_video.codec_time_base(codec.name, info.time_base, info.average_rate,
+                                                      muxer=out.format.name, slot_rate=info.slot_rate)
         ctx.time_base = self.time_base
         stream.time_base = self.time_base
         ctx.framerate = info.average_rate

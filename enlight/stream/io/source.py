@@ -45,6 +45,7 @@ from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
+SLOT_TOLERANCE = 0.01  # how far a stream's average rate may be from its base rate where it has one frame a slot
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
 _PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
@@ -87,6 +88,9 @@ class VideoInfo:
     disposition: int = 0  # the stream's flags (default, forced, ...), FFmpeg's AV_DISPOSITION bits
     alpha: bool = False  # the frames carry an alpha channel (``enlight.stream.io.alpha``)
     hdr_static: HdrStatic | None = None  # HDR10's mastering display and light levels, kept with ``--hdr keep``
+    # the rate of the frames' slots: FFmpeg's base rate of the timestamps (r_frame_rate) where the average rate is
+    # within SLOT_TOLERANCE of it (a constant rate, a few frames dropped or a last frame's other duration); None
+    slot_rate: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,7 @@ class VideoSource:
             disposition=int(stream.disposition),
             alpha=has_alpha(first.format.name),
             hdr_static=read_hdr_static(first) if self.color.hdr is not None and not self.to_sdr else None,
+            slot_rate=slot_rate(stream),
         )
 
     def chapters(self, max_frames: int | None = None) -> list[dict]:
@@ -623,6 +628,14 @@ def frame_rate(stream) -> Fraction | None:
     if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
         return Fraction(stream.guessed_rate)
     return Fraction(rate or stream.guessed_rate) if (rate or stream.guessed_rate) else None
+
+
+def slot_rate(stream) -> Fraction | None:
+    """``VideoInfo.slot_rate`` of a video stream."""
+    base, average = stream.base_rate, stream.average_rate
+    if not base or not average or abs(average / base - 1) > SLOT_TOLERANCE:
+        return None
+    return Fraction(base)
 
 
 def stream_tags(stream) -> tuple[tuple[str, str], ...]:

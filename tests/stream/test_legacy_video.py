@@ -1,0 +1,99 @@
+"""The older codecs and containers (enlight.stream.io.legacy_video): their quality, .mpg's MPEG-2, AVI's rate."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from enlight.stream.io import legacy_video
+from tests.media import make_clip, read_video
+
+
+def _psnr(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    mse = np.mean([np.mean((x.astype(np.float64) - y) ** 2) for x, y in zip(a, b, strict=True)])
+    return float(10 * np.log10(255 ** 2 / mse))
+
+
+@pytest.fixture(scope="module")
+def textured(tmp_path_factory):
+    """A 640x360 clip of fine texture, where FFmpeg's 200 kb/s default for MPEG-4 and VP8 shows."""
+    folder = tmp_path_factory.mktemp("textured")
+    return make_clip(folder / "texture.mp4", width=640, height=360, frames=8, rate=25, audio=False)
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("mpeg4", ".avi"), ("mpeg2video", ".mkv"), ("auto", ".ogv")])
+def test_older_codecs_are_not_left_at_ffmpegs_200_kbs(textured, tmp_path, weights, cli, codec, suffix):
+    """--codec mpeg4 or mpeg2video, and a .ogv's VP8, ran at their encoders' default bit rate (200 and 256 kb/s):
+    blocks everywhere (30.4-33.1 dB on the real night clips). They now hold a quantiser (VP8: a crf) and come out
+    near the lossless enhanced frames: 39.1-40.4 dB here, where the defaults gave 33.6-36.7."""
+    lossless = tmp_path / "lossless.mkv"
+    assert cli(textured, "-o", lossless, "--weights", weights, "--codec", "ffv1", "-q").returncode == 0
+    out = tmp_path / f"out{suffix}"
+    result = cli(textured, "-o", out, "--weights", weights, "--codec", codec, "-q")
+    assert result.returncode == 0, result.stderr
+    psnr = _psnr(read_video(lossless)["images"], read_video(out)["images"])
+    assert psnr > 38.0, psnr
+
+
+def test_the_quality_options(tmp_path):
+    assert legacy_video.quality("mpeg4", None) == {"qmin": "2", "qmax": "2"}
+    assert legacy_video.quality("libvpx", None) == {"crf": "10", "b": legacy_video.VP8_CEILING}
+    assert legacy_video.quality("libvpx", 20)["crf"] == "20"
+    assert legacy_video.quality("libx264", None) == {}
+
+
+def test_an_mpg_output_is_mpeg2_video_where_mpeg2_takes_the_rate(tmp_path, weights, cli):
+    """-o out.mpg wrote H.264 into the program stream, which only FFmpeg-based players play (its frames decode
+    without timestamps); it is now MPEG-2, as a DVD's; at a rate MPEG-2 does not have, H.264 with a note."""
+    pal = make_clip(tmp_path / "pal.mp4", frames=6, rate=25)
+    out = tmp_path / "out.mpg"
+    result = cli(pal, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "encoded with mpeg2video at quantiser 2" in result.stderr
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == "mpeg2video"
+        assert [s.type for s in container.streams] == ["video", "audio"]
+    assert len(read_video(out)["times"]) == 6
+    kept = tmp_path / "kept.mpg"
+    assert cli(pal, "-o", kept, "--weights", weights, "--codec", "libx264", "-q").returncode == 0
+    with av.open(str(kept)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    cctv = make_clip(tmp_path / "cctv.mp4", frames=6, rate=15)
+    result = cli(cctv, "-o", tmp_path / "cctv.mpg", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "encoded with libx264: MPEG-2, the video of an MPEG program stream, takes only the frame" in result.stderr
+    assert "this video has 15 fps" in result.stderr
+
+
+def test_mpeg2_that_cannot_take_the_size_falls_back_to_h264():
+    assert legacy_video.program_stream_codec("mpeg", 4096, 64, Fraction(25))[0] == "libx264"
+    assert legacy_video.program_stream_codec("mpeg", 1920, 1080, Fraction(30000, 1001))[0] == "mpeg2video"
+    assert legacy_video.program_stream_codec("matroska", 1920, 1080, Fraction(25)) is None
+
+
+def test_a_constant_rate_avi_says_its_rate(tmp_path, weights, cli):
+    """A 29.97 fps source into .avi was written at 600 fps with an empty chunk in every slot without a frame (its
+    header: 600 fps, 20 index entries a frame); it now has one tick a frame, as FFmpeg's own command writes AVI."""
+    clip = make_clip(tmp_path / "ntsc.mp4", frames=10, rate=30, time_base=Fraction(1, 30000),
+                     pts=[i * 1001 for i in range(10)], audio=False)
+    out = tmp_path / "out.avi"
+    assert cli(clip, "-o", out, "--weights", weights, "--codec", "mpeg4", "-q").returncode == 0
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.average_rate == Fraction(30000, 1001) and stream.frames == 10
+        times = [frame.time for frame in container.decode(stream)]
+    assert np.allclose(times, [i * 1001 / 30000 for i in range(10)], atol=1e-4)
+
+
+def test_a_variable_rate_avi_keeps_its_timing(tmp_path, weights, cli):
+    """A source whose timestamps are not one a slot keeps them in the source's ticks (AVI's empty chunks)."""
+    pts = [0, 3600, 7200, 10800, 20000, 23600, 27200, 30000]
+    clip = make_clip(tmp_path / "vfr.mp4", frames=8, pts=pts, audio=False)
+    out = tmp_path / "out.avi"
+    assert cli(clip, "-o", out, "--weights", weights, "--codec", "mpeg4", "-q").returncode == 0
+    with av.open(str(out)) as container:
+        times = [frame.time for frame in container.decode(video=0)]
+    assert np.allclose(times, [p / 90000 for p in pts], atol=2e-3)
