@@ -179,8 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     enc = parser.add_argument_group("encoder")
     enc.add_argument("--codec", default="auto",
                      help="video encoder: libx264, libx265, libvpx-vp9, mpeg4, or any PyAV has (default: auto = "
-                          "libx264, or what the output's kind of file takes: VP9 for .webm, GIF for .gif, MPEG-2 for .mpg; "
-                          "encoders without a CRF (mpeg2video, mpeg4, ...) are held at quantiser 2)")
+                          "libx264, or what the output's kind of file takes: VP9 for .webm, GIF for .gif, MPEG-2 for "
+                          ".mpg; encoders without a CRF (mpeg2video, mpeg4, ...) are held at quantiser 2)")
     enc.add_argument("--crf", type=int, default=None,
                      help="constant rate factor for x264/x265/vp9/av1 and vp8, lower = better (default: 18; vp8: 10)")
     enc.add_argument("--preset", default="auto",

@@ -10,6 +10,7 @@
   FFmpeg's own command writes AVI; a variable-rate one keeps its timing that way (``codec_time_base``).
 - The encoders built on FFmpeg's MPEG video core take no CRF, and their default, 200 kb/s, blocked the picture;
   they are held at one quantiser (``QUANTISER``). VP8 takes a CRF only under a bit rate ceiling (``quality``).
+- Motion JPEG takes YUV in the full range only (``FULL_RANGE_ENCODERS``; the sink tags and converts the frames so).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ QUANTISER = 2
 # VP8's crf where it matches libx264 crf 18's PSNR (44.6-45.3 dB); without one VP8 ran at its default 256 kb/s
 # (31.3-33.1 dB). Its constant quality needs a bit rate ceiling: one far above what it spends
 VP8_CRF = 10
+FULL_RANGE_ENCODERS = ("mjpeg",)  # take YUV in the full range only (JPEG's)
 VP8_CEILING = "1000M"
 
 

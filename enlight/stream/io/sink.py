@@ -691,6 +691,7 @@ class VideoSink:
         self.encode_s = 0.0
         self.frames_written = 0
         self.notes: list[str] = []  # things the user should hear about once, at the end
+        self._full_range_only = False  # the encoder takes full-range YUV only (``_encoder``)
         if encoder.codec != CODEC_AUTO:
             encoder_codec(encoder.codec)  # an unknown encoder is refused before the output is created
         self._tmp: Path | None = None
@@ -748,6 +749,7 @@ class VideoSink:
         muxer, kind = self.container.format.name, self.path.suffix or "stream"
         name, note = choose_codec_keeping_alpha(encoder.codec, muxer, self.info, kind)
         codec = encoder_codec(name)
+        self._full_range_only = codec.name in legacy_video.FULL_RANGE_ENCODERS
         if codec.name == "gif" and encoder.pix_fmt in (None, GIF_PIX_FMT):  # a palette per frame (gif_palette)
             self.pix_fmt, self.keeps_alpha = GIF_PIX_FMT, self.info.alpha
         else:
@@ -880,6 +882,9 @@ class VideoSink:
             matrix = MATRIX_BT709 if color.sws_matrix == Colorspace.ITU709 else MATRIX_SMPTE170M
             return ColorInfo(matrix, RANGE_LIMITED, color.primaries, color.transfer, color.sws_matrix, False)
         if color.full_range and color.color_range == 0 and self.pix_fmt.startswith("yuv"):
+            return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
+        if self._full_range_only and self.pix_fmt.startswith("yuv") and not color.full_range:
+            # FFmpeg's Motion JPEG encoder takes YUV in the full range only, as JPEG has it (it refused the frames)
             return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
         return color
 
