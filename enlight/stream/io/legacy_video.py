@@ -39,17 +39,23 @@ QUANTISER = 2
 # VP8's crf where it matches libx264 crf 18's PSNR (44.6-45.3 dB); without one VP8 ran at its default 256 kb/s
 # (31.3-33.1 dB). Its constant quality needs a bit rate ceiling: one far above what it spends
 VP8_CRF = 10
-FULL_RANGE_ENCODERS = ("mjpeg",)  # take YUV in the full range only (JPEG's)
+FULL_RANGE_ENCODERS = ("mjpeg",)
+# DNxHD's default profile takes only a few broadcast sizes at set bit rates (every other video: 'Invalid argument');
+# DNxHR HQ, the editors' high-quality intermediate, takes any size from 256x120 up
+DNXHR_PROFILE = "dnxhr_hq"  # take YUV in the full range only (JPEG's)
 VP8_CEILING = "1000M"
 
 
 def quality(codec: str, crf: int | None) -> dict[str, str]:
-    """The encoder options that set ``codec``'s quality where its own default is a low bit rate: the quantiser
-    of the MPEG video core's encoders, VP8's crf (``crf``, else ``VP8_CRF``) under its ceiling; {} otherwise."""
+    """The encoder options that set ``codec``'s quality where its own default is a low bit rate or a fixed size:
+    the quantiser of the MPEG video core's encoders, VP8's crf (``crf``, else ``VP8_CRF``) under its ceiling,
+    DNxHR's profile for DNxHD; {} otherwise."""
     if codec in QUANTISER_CODECS:
         return {"qmin": str(QUANTISER), "qmax": str(QUANTISER)}
     if codec == "libvpx":
         return {"crf": str(VP8_CRF if crf is None else crf), "b": VP8_CEILING}
+    if codec == "dnxhd":
+        return {"profile": DNXHR_PROFILE}
     return {}
 
 
