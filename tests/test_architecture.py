@@ -24,6 +24,7 @@ HEAVY = {
     "pycuda": {"stream.backends.tensorrt"},
     "onnxruntime": {"stream.backends.onnxruntime", "train.quantize", "stream.apps.bench"},  # bench: its version
     "ray": {"stream.apps.cluster"},
+    "rawpy": {"stream.io.raw_photo"},
 }
 MAX_LINES = 60
 PARSER_TABLES = {"build_parser", "distill_parser", "retinex_parser", "nonref_parser", "bench_command"}

@@ -34,7 +34,8 @@ from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_f
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
-from enlight.stream.io.images import is_photo
+from enlight.stream.io.images import is_photo, is_raw
+from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
 from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
 from enlight.stream.io.source import enhanced_stream, frame_rate
 from enlight.text import counted
@@ -51,6 +52,16 @@ EXIT_FAILED = 2  # some file failed (the table says why); 3 (damaged inputs) as 
 
 def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def _output_name(path: Path, out: Path) -> Path:
+    """The output of input ``path`` at ``out`` (its place in the output folder): NAME.EXT.mp4 for ``MP4_FOR``,
+    NAME.EXT.tif for a camera RAW (16 bits kept; beside the camera's own NAME.JPG), else ``out``."""
+    if path.suffix.lower() in MP4_FOR:
+        return out.with_name(out.name + ".mp4")
+    if is_raw(path):
+        return out.with_name(out.name + RAW_OUTPUT_SUFFIX)
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
                 hidden_files += 1
             elif is_video(path) or is_photo(path):
                 out = out_dir / path.relative_to(in_dir)
-                pairs.append((path, out.with_name(out.name + ".mp4") if path.suffix.lower() in MP4_FOR else out))
+                pairs.append((path, _output_name(path, out)))
             elif name not in carried:  # a video's subtitle file goes with it (``copy_sidecars``)
                 ignored += 1
     return pairs, Ignored(ignored, hidden_files, hidden_folders)

@@ -21,7 +21,6 @@ from enlight.stream.io.temporary import temporary_path
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
                             ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2", ".cr3", ".nef", ".arw",
                             ".orf", ".rw2", ".raf", ".srw", ".pef"})
-RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
@@ -34,16 +33,13 @@ UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
     from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count
-    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES
+    from enlight.stream.io.images import PHOTO_INPUTS, PHOTO_OUTPUTS
 
     if role == "input" and Path(path).is_file() and frame_count(Path(path)) > 1:
         return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
                             f"{' or '.join(ANIMATED_OUTPUTS)} (every frame, with its timing)")
     suffix = Path(path).suffix.lower()
-    if role == "input" and suffix in RAW_SUFFIXES:
-        return EnlightError(f"input {path} is a camera RAW photo, which is not read here: develop it into a .tif "
-                            f"(16 bits are kept) or a .jpg first; photos: {PHOTO_OUTPUTS}")
-    if role == "input" and suffix in STILL_SUFFIXES and suffix not in PHOTO_SUFFIXES:
+    if role == "input" and suffix in STILL_SUFFIXES and suffix not in PHOTO_INPUTS:
         return EnlightError(f"input {path} is a picture in a format not read here ({suffix}); convert it into one "
                             f"of {PHOTO_OUTPUTS} first")
     return EnlightError(f"{role} {path} is a still image; a photo ({PHOTO_OUTPUTS}) is enhanced into a photo, "
@@ -54,10 +50,13 @@ def still_image_error(path: Path | str, role: str) -> EnlightError:
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
     photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
-    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES
+    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES
 
     if not source.is_file():
         raise EnlightError(f"input not found: {source}")
+    if output.suffix.lower() in RAW_SUFFIXES:
+        raise EnlightError(f"a camera RAW photo ({output.name}) is read but not written: give a .tif or .png output "
+                           "to keep 16 bits, or .jpg")
     if output.suffix.lower() not in PHOTO_SUFFIXES:
         raise EnlightError(f"input {source} is a photo; give a photo output ({PHOTO_OUTPUTS}), not {output.name}")
     if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):

@@ -54,7 +54,10 @@ from enlight.stream.io.temporary import remove_stale, temporary_path
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
                 ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF", ".bmp": "BMP"}  # BMP: the LIME test set
-PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)
+PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)  # read and written
+# camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
 PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
@@ -67,7 +70,12 @@ _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 
 
 def is_photo(path: Path | str) -> bool:
-    return Path(str(path)).suffix.lower() in PHOTO_SUFFIXES
+    """Whether ``path`` is named as a photo this tool reads (a camera RAW included)."""
+    return Path(str(path)).suffix.lower() in PHOTO_INPUTS
+
+
+def is_raw(path: Path | str) -> bool:
+    return Path(str(path)).suffix.lower() in RAW_SUFFIXES
 
 
 def require_format_support(path: Path) -> None:
@@ -195,6 +203,10 @@ def photo_size(path: Path) -> tuple[int, int] | None:
     reports why)."""
     from PIL import Image
 
+    if is_raw(path):
+        from enlight.stream.io.raw_photo import raw_size
+
+        return raw_size(path)
     try:
         require_format_support(path)
         with Image.open(path) as image:
@@ -204,9 +216,14 @@ def photo_size(path: Path) -> tuple[int, int] | None:
 
 
 def read_photo(path: Path) -> Photo:
-    """Read a photo; one-line EnlightError when it cannot be read."""
+    """Read a photo (a camera RAW developed: ``enlight.stream.io.raw_photo``); one-line EnlightError when it cannot
+    be read."""
     from PIL import Image, UnidentifiedImageError
 
+    if is_raw(path):
+        from enlight.stream.io.raw_photo import read_raw
+
+        return read_raw(path)
     require_format_support(path)
     try:
         with Image.open(path) as image:
