@@ -210,6 +210,17 @@ def restore_detail(result: np.ndarray, source: np.ndarray, strength: float) -> n
     return out
 
 
+def detail_shift(result: np.ndarray, fine: np.ndarray, coarse: np.ndarray, strength: float) -> np.ndarray:
+    """How much more ``restore_detail`` adds to ``result`` from the source ``fine`` than from ``coarse``, unrounded:
+    result (H, W, 3) uint8, fine and coarse (H, W, 3) float32 or uint8 levels (a 16-bit picture at 8-bit scale, and
+    its 8-bit rounding) -> (H, W) float32 luma levels, for every channel (``photo_deep``)."""
+    height, width = result.shape[:2]
+    if min(height, width) <= DETAIL_RADIUS or strength == 0:
+        return np.zeros((height, width), np.float32)
+    shift = _detail_rows(result, fine) - _detail_rows(result, coarse)
+    return shift * _edge_weights(height, width, strength)
+
+
 def _detail_rows(result: np.ndarray, source: np.ndarray) -> np.ndarray:
     """``detail.detail_band`` of some whole rows: (h, W, 3) uint8 each -> (h, W) float32."""
     import cv2
