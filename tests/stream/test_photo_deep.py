@@ -58,10 +58,14 @@ def test_a_grey_photo_stays_grey_through_the_model(best):
     assert np.array_equal(after[..., 0], after[..., 1]) and np.array_equal(after[..., 1], after[..., 2])
 
 
-def test_only_a_whole_photo_at_full_size_on_a_cpu_takes_it(best):
+def test_only_a_whole_photo_at_full_size_on_a_cpu_with_the_memory_takes_it(best):
+    from enlight.stream.core.memory import Budget
+
     plan = best[0]
     assert takes_deep(plan, None) and not takes_deep(plan, (512, 32))
     assert not takes_deep(replace(plan, scale=0.25), None)
+    assert takes_deep(plan, None, Budget(left=8 << 30), 1_000_000)
+    assert not takes_deep(plan, None, Budget(left=1 << 20), 1_000_000)
 
 
 def test_the_command_writes_a_16_bit_png_through_the_model(tmp_path, cli):

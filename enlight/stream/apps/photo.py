@@ -234,7 +234,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
                                layout=layout, progress=config.progress, seconds=seconds)
-    rgb16 = _sixteen_bits(config, photo, enhanced, (plan, backend, layout), grey=grey, seconds=seconds)
+    rgb16 = _sixteen_bits(config, photo, enhanced, (plan, backend, layout, budget), grey=grey, seconds=seconds)
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite, trailer=carried.trailer)
@@ -252,12 +252,13 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *, grey: bool,
                   seconds: float | None) -> np.ndarray | None:
     """The 16-bit result of a 16-bit photo (None for an 8-bit one): through the model (``photo_deep``) where the
-    output holds 16 bits and ``run`` (plan, backend, tile layout) allows it, with a bar over the clock for its two
-    model runs as for the photo's; else the 8-bit correction added (``apply_to_16bit``)."""
+    output holds 16 bits and ``run`` (plan, backend, tile layout, memory budget) allows it, with a bar over the
+    clock for its two model runs as for the photo's; else the 8-bit correction added (``apply_to_16bit``)."""
     if photo.rgb16 is None:
         return None
-    plan, backend, layout = run
-    if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not takes_deep(plan, layout):
+    plan, backend, layout, budget = run
+    deep = takes_deep(plan, layout, budget, photo.rgb16.shape[0] * photo.rgb16.shape[1])
+    if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not deep:
         return apply_to_16bit(photo.rgb16, photo.rgb, enhanced)
     if not config.progress or seconds is None or 2 * seconds < TIMED_BAR_S:
         return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey)

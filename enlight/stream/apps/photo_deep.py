@@ -9,8 +9,8 @@ Here the model also runs on the 16-bit picture itself (as float: the model's inp
 it was rounded to; their difference, the model's own response to what the rounding removed, is added to the 8-bit
 result (with every stage after the model, the detail step included). Both of those runs see the photo before the
 denoise step, so the difference carries no noise back. Two more model runs: only where the output holds 16 bits,
-the photo is enhanced in one piece at full size (``best``, ``balanced``) and on a CPU; elsewhere the correction is
-added as before.
+the photo is enhanced in one piece at full size (``best``, ``balanced``) on a CPU, and the memory left holds the
+model's work and ``DEEP_BYTES_PER_PIXEL`` more; elsewhere the correction is added as before.
 
     rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend)
 """
@@ -21,12 +21,21 @@ import numpy as np
 
 from enlight.ops.luma import BT601_LUMA
 from enlight.stream.backends.base import Backend
+from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget
 from enlight.stream.core.plan import InferencePlan
 
+# what the 16-bit runs hold beside the model's own work: the float picture, the two outputs and their difference
+DEEP_BYTES_PER_PIXEL = 48
 
-def takes_deep(plan: InferencePlan, layout: tuple[int, int] | None) -> bool:
-    """Whether ``deep_result`` applies: a whole picture (``layout`` None) at full size on a CPU."""
-    return layout is None and plan.scale == 1 and plan.device.type == "cpu"
+
+def takes_deep(plan: InferencePlan, layout: tuple[int, int] | None, budget: Budget | None = None,
+               pixels: int = 0) -> bool:
+    """Whether ``deep_result`` applies: a whole picture (``layout`` None) at full size on a CPU, whose model work
+    and ``DEEP_BYTES_PER_PIXEL`` for each of its ``pixels`` fit ``budget`` (None: not checked)."""
+    if layout is not None or plan.scale != 1 or plan.device.type != "cpu":
+        return False
+    per_pixel = WORK_BYTES_PER_PIXEL.get(plan.quality, 1000) * MODEL_FACTOR.get(plan.model, 2.0)
+    return budget is None or (per_pixel + DEEP_BYTES_PER_PIXEL) * pixels <= budget.left
 
 
 def _model_output(pixels: np.ndarray, backend: Backend) -> np.ndarray:
