@@ -58,14 +58,19 @@ def test_a_grey_photo_stays_grey_through_the_model(best):
     assert np.array_equal(after[..., 0], after[..., 1]) and np.array_equal(after[..., 1], after[..., 2])
 
 
-def test_only_a_whole_photo_at_full_size_on_a_cpu_with_the_memory_takes_it(best):
-    from enlight.stream.core.memory import Budget
-
+def test_only_a_photo_at_full_size_on_a_cpu_takes_it(best):
     plan = best[0]
-    assert takes_deep(plan, None) and not takes_deep(plan, (512, 32))
-    assert not takes_deep(replace(plan, scale=0.25), None)
-    assert takes_deep(plan, None, Budget(left=8 << 30), 1_000_000)
-    assert not takes_deep(plan, None, Budget(left=1 << 20), 1_000_000)
+    assert takes_deep(plan) and not takes_deep(replace(plan, scale=0.25))
+
+
+def test_in_tiles_the_difference_is_the_whole_pictures_within_the_seams(best):
+    """A photo enhanced in tiles gets the difference in the same tiles, cross-faded."""
+    rgb16 = _ramp(height=128, width=384)
+    rgb8 = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    enhanced = _enhanced(rgb8, best)
+    whole = deep_result(rgb16, rgb8, enhanced, best[1], detail=best[0].detail).astype(np.float64)
+    tiled = deep_result(rgb16, rgb8, enhanced, best[1], detail=best[0].detail, layout=(128, 32)).astype(np.float64)
+    assert np.abs(whole - tiled).mean() / 257 < 0.3 and _steps(tiled.astype(np.uint16)) < 2.0
 
 
 def test_the_command_writes_a_16_bit_png_through_the_model(tmp_path, cli):

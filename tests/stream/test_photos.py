@@ -115,10 +115,10 @@ def test_16_bit_photos_stay_16_bit(suffix, tmp_path, plan):
         result = frame.to_ndarray(format="rgb48le")
     eight = read_photo(source).rgb
     assert result.mean() > pixels.mean() + 5 * 257
-    # the 8-bit correction applied to the 16-bit pixels: the gradations below 8 bits are kept
-    steps = (result.astype(np.int64) - pixels) % 257
+    # the gradations below 8 bits are kept (through the model: enlight.stream.apps.photo_deep, which
+    # tests/stream/test_photo_deep.py measures): not the 8-bit result's 257-level grid
     clipped = (result == 0) | (result == 65535)
-    assert np.all(steps[~clipped] == 0)
+    assert np.mean(result[~clipped] % 257 != 0) > 0.5
     assert len(np.unique(result)) > 4 * len(np.unique(eight))
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.apps.motion_clip import Carried, carry_trailer
-from enlight.stream.apps.photo_deep import deep_result, takes_deep
+from enlight.stream.apps.photo_deep import DEEP_BYTES_PER_PIXEL, deep_result, takes_deep
 from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_photo
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
@@ -234,7 +234,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
                                layout=layout, progress=config.progress, seconds=seconds)
-    rgb16 = _sixteen_bits(config, photo, enhanced, (plan, backend, layout, budget), grey=grey, seconds=seconds)
+    rgb16 = _sixteen_bits(config, photo, enhanced, (plan, backend, budget), grey=grey)
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite, trailer=carried.trailer)
@@ -249,23 +249,30 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       debanded=debanded, noise=noise)
 
 
-def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *, grey: bool,
-                  seconds: float | None) -> np.ndarray | None:
+def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,
+                  grey: bool) -> np.ndarray | None:
     """The 16-bit result of a 16-bit photo (None for an 8-bit one): through the model (``photo_deep``) where the
-    output holds 16 bits and ``run`` (plan, backend, tile layout, memory budget) allows it, with a bar over the
-    clock for its two model runs as for the photo's; else the 8-bit correction added (``apply_to_16bit``)."""
+    output holds 16 bits and ``run`` (plan, backend, memory budget) allows it, whole or in tiles that fit the
+    budget with the 16-bit runs' own arrays beside them, with a bar over the clock; else the 8-bit correction
+    added (``apply_to_16bit``)."""
     if photo.rgb16 is None:
         return None
-    plan, backend, layout, budget = run
-    deep = takes_deep(plan, layout, budget, photo.rgb16.shape[0] * photo.rgb16.shape[1])
-    if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not deep:
+    plan, backend, budget = run
+    height, width = photo.rgb16.shape[:2]
+    if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not takes_deep(plan):
         return apply_to_16bit(photo.rgb16, photo.rgb, enhanced)
-    if not config.progress or seconds is None or 2 * seconds < TIMED_BAR_S:
-        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey)
+    try:
+        layout = tile_layout(height, width, plan, replace(budget, left=budget.left - DEEP_BYTES_PER_PIXEL *
+                                                                   height * width))
+    except EnlightError:  # not even small tiles fit beside the 16-bit arrays
+        return apply_to_16bit(photo.rgb16, photo.rgb, enhanced)
+    seconds = photo_estimate(plan, height * width / 1e6) if config.progress else None
+    if seconds is None or 2 * seconds < TIMED_BAR_S:
+        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
     from enlight.progress_bar import timed_bar
 
     with timed_bar(2 * seconds, desc="16 bits"):
-        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey)
+        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
 
 
 def _trailer(config: PhotoConfig, photo: Photo) -> Carried:

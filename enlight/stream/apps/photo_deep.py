@@ -8,9 +8,9 @@ shadows or a dark sky's gradient, each of the model's 8-bit steps came out as a 
 Here the model also runs on the 16-bit picture itself (as float: the model's input is float) and on the 8-bit one
 it was rounded to; their difference, the model's own response to what the rounding removed, is added to the 8-bit
 result (with every stage after the model, the detail step included). Both of those runs see the photo before the
-denoise step, so the difference carries no noise back. Two more model runs: only where the output holds 16 bits,
-the photo is enhanced in one piece at full size (``best``, ``balanced``) on a CPU, and the memory left holds the
-model's work and ``DEEP_BYTES_PER_PIXEL`` more; elsewhere the correction is added as before.
+denoise step, so the difference carries no noise back. Two more model runs, whole or in tiles (``photo.tile_layout``
+for the memory left less ``DEEP_BYTES_PER_PIXEL`` a pixel): only where the output holds 16 bits and the photo is
+enhanced at full size (``best``, ``balanced``) on a CPU; elsewhere the correction is added as before.
 
     rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend)
 """
@@ -21,21 +21,15 @@ import numpy as np
 
 from enlight.ops.luma import BT601_LUMA
 from enlight.stream.backends.base import Backend
-from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget
 from enlight.stream.core.plan import InferencePlan
 
 # what the 16-bit runs hold beside the model's own work: the float picture, the two outputs and their difference
 DEEP_BYTES_PER_PIXEL = 48
 
 
-def takes_deep(plan: InferencePlan, layout: tuple[int, int] | None, budget: Budget | None = None,
-               pixels: int = 0) -> bool:
-    """Whether ``deep_result`` applies: a whole picture (``layout`` None) at full size on a CPU, whose model work
-    and ``DEEP_BYTES_PER_PIXEL`` for each of its ``pixels`` fit ``budget`` (None: not checked)."""
-    if layout is not None or plan.scale != 1 or plan.device.type != "cpu":
-        return False
-    per_pixel = WORK_BYTES_PER_PIXEL.get(plan.quality, 1000) * MODEL_FACTOR.get(plan.model, 2.0)
-    return budget is None or (per_pixel + DEEP_BYTES_PER_PIXEL) * pixels <= budget.left
+def takes_deep(plan: InferencePlan) -> bool:
+    """Whether ``deep_result`` applies to a photo enhanced with ``plan``: at full size, on a CPU."""
+    return plan.scale == 1 and plan.device.type == "cpu"
 
 
 def _model_output(pixels: np.ndarray, backend: Backend) -> np.ndarray:
@@ -47,17 +41,28 @@ def _model_output(pixels: np.ndarray, backend: Backend) -> np.ndarray:
     return (work.output[0].transpose(1, 2, 0) + np.float32(1)) * np.float32(127.5)
 
 
-def deep_result(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray, backend: Backend, *,
-                detail: float = 0.0, grey: bool = False) -> np.ndarray:
-    """rgb16 (H, W, 3) uint16, rgb8 its 8-bit rounding (uint8), enhanced8 the enhancer's (H, W, 3) uint8 result ->
-    (H, W, 3) uint16: enhanced8 plus the model's output on rgb16 less its output on rgb8, and the same difference
-    of the detail step of strength ``detail`` (``simd.detail_shift``); its BT.601 luma on every channel where the
-    result is ``grey``; where enhanced8 is black or white, so is the result."""
-    from enlight.ops import simd
+def _model_difference(rgb16: np.ndarray, backend: Backend) -> np.ndarray:
+    """(h, w, 3) uint16 -> (h, w, 3) float32: the model's output on it (as float levels) less its output on its
+    8-bit rounding."""
+    coarse = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return _model_output(rgb16.astype(np.float32) / np.float32(257), backend) - _model_output(coarse, backend)
 
-    fine = rgb16.astype(np.float32) / np.float32(257)
-    difference = _model_output(fine, backend) - _model_output(rgb8, backend)
-    difference += simd.detail_shift(enhanced8, fine, rgb8, detail)[..., None]
+
+def deep_result(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray, backend: Backend, *,
+                detail: float = 0.0, grey: bool = False, layout: tuple[int, int] | None = None) -> np.ndarray:
+    """rgb16 (H, W, 3) uint16, rgb8 its 8-bit rounding (uint8), enhanced8 the enhancer's (H, W, 3) uint8 result ->
+    (H, W, 3) uint16: enhanced8 plus the model's output on rgb16 less its output on rgb8 (whole, or in the tiles of
+    ``layout``, cross-faded as the photo's were), and the same difference of the detail step of strength
+    ``detail`` (``simd.detail_shift``); its BT.601 luma on every channel where the result is ``grey``; where
+    enhanced8 is black or white, so is the result."""
+    from enlight.ops import simd
+    from enlight.stream.core.tiles import enhance_in_tiles
+
+    if layout is None:
+        difference = _model_difference(rgb16, backend)
+    else:
+        difference = enhance_in_tiles(lambda part: _model_difference(part, backend), rgb16, *layout, rounded=False)
+    difference += simd.detail_shift(enhanced8, rgb16.astype(np.float32) / np.float32(257), rgb8, detail)[..., None]
     if grey:
         difference = np.repeat(difference @ np.asarray(BT601_LUMA, np.float32), 3).reshape(difference.shape)
     out = np.clip(np.rint((enhanced8 + difference) * np.float32(257)), 0, 65535).astype(np.uint16)

@@ -68,9 +68,11 @@ def _ramp(length: int, start_open: bool, end_open: bool, margin: int) -> np.ndar
 
 
 def enhance_in_tiles(enhance: Callable[[np.ndarray], np.ndarray], rgb: np.ndarray, side: int,
-                     margin: int, on_tile: Callable[[], None] | None = None) -> np.ndarray:
+                     margin: int, on_tile: Callable[[], None] | None = None, *, rounded: bool = True) -> np.ndarray:
     """rgb (H, W, 3) uint8 -> (H, W, 3) uint8, ``enhance`` (one (h, w, 3) uint8 picture -> the same shape)
-    run on each tile with its margin. Neighbouring tiles overlap by 2 x margin and are cross-faded there:
+    run on each tile with its margin; with ``rounded`` False, any (H, W, 3) array -> (H, W, 3) float32, the
+    cross-faded values as they are (``enhance``: its tile -> float values). Neighbouring tiles overlap by 2 x
+    margin and are cross-faded there:
     the generator's upsampling (bilinear, ``align_corners=True`` as released) maps positions by the input's
     size, so a tile is not exactly the whole picture's pixels and cutting them edge to edge leaves seams.
     ``on_tile`` is called after each tile (a progress bar)."""
@@ -86,4 +88,6 @@ def enhance_in_tiles(enhance: Callable[[np.ndarray], np.ndarray], rgb: np.ndarra
         weights[rows, columns] += weight
         if on_tile is not None:
             on_tile()
+    if not rounded:
+        return total / weights
     return np.clip(np.rint(total / weights), 0, 255).astype(np.uint8)
