@@ -83,6 +83,8 @@ def test_the_command_writes_a_16_bit_png_through_the_model(tmp_path, cli):
         container.mux(stream.encode(None))
     result = cli(source, "-o", out, "--quality", "best")
     assert result.returncode == 0, result.stderr
+    assert "16 bits through the model (" in result.stderr
+    assert "16 bits through" not in cli(source, "-o", tmp_path / "day.jpg", "--quality", "best").stderr
     with av.open(str(out)) as container:
         written = next(container.decode(video=0)).to_ndarray(format="rgb48le")
     assert _steps(written) < 2.0  # (the 8-bit correction added: 4.0)

@@ -85,6 +85,7 @@ class PhotoStats:
     motion: str = ""  # what became of a motion photo's clip or a gain map (``motion_clip.Carried.note``)
     debanded: float = 0.0  # the share of the picture's pixels the deband step changed (``deband_photo``)
     noise: PhotoNoise = PhotoNoise()  # what the denoise step did (``denoise_photo``)
+    sixteen: str = ""  # how a 16-bit result was made, where through the model (``_sixteen_bits``)
 
     @property
     def frames(self) -> int:
@@ -112,7 +113,7 @@ class PhotoStats:
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f"deband {share} of the pixels" if self.debanded else ""
-        steps = "".join(f"{step}, " for step in (self.noise.summary(), deband) if step)  # before the colour, as video's
+        steps = "".join(f"{step}, " for step in (self.noise.summary(), deband, self.sixteen) if step)  # colour last
         motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{steps}{self.colour}{pieces}) -> {self.output}{unkept}{motion}")
@@ -234,7 +235,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
                                layout=layout, progress=config.progress, seconds=seconds)
-    rgb16 = _sixteen_bits(config, photo, enhanced, (plan, backend, budget), grey=grey)
+    rgb16, sixteen = _sixteen_bits(config, photo, enhanced, (plan, backend, budget), grey=grey)
     carried = _trailer(config, photo)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite, trailer=carried.trailer)
@@ -246,33 +247,37 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
-                      debanded=debanded, noise=noise)
+                      debanded=debanded, noise=noise, sixteen=sixteen)
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,
-                  grey: bool) -> np.ndarray | None:
+                  grey: bool) -> tuple[np.ndarray | None, str]:
     """The 16-bit result of a 16-bit photo (None for an 8-bit one): through the model (``photo_deep``) where the
     output holds 16 bits and ``run`` (plan, backend, memory budget) allows it, whole or in tiles that fit the
     budget with the 16-bit runs' own arrays beside them, with a bar over the clock; else the 8-bit correction
-    added (``apply_to_16bit``)."""
+    added (``apply_to_16bit``). With what the summary says of the former ('' otherwise)."""
     if photo.rgb16 is None:
-        return None
+        return None, ""
     plan, backend, budget = run
     height, width = photo.rgb16.shape[:2]
     if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not takes_deep(plan):
-        return apply_to_16bit(photo.rgb16, photo.rgb, enhanced)
+        return apply_to_16bit(photo.rgb16, photo.rgb, enhanced), ""
     try:
         layout = tile_layout(height, width, plan, replace(budget, left=budget.left - DEEP_BYTES_PER_PIXEL *
                                                                    height * width))
     except EnlightError:  # not even small tiles fit beside the 16-bit arrays
-        return apply_to_16bit(photo.rgb16, photo.rgb, enhanced)
+        return apply_to_16bit(photo.rgb16, photo.rgb, enhanced), ""
     seconds = photo_estimate(plan, height * width / 1e6) if config.progress else None
+    start = time.perf_counter()
     if seconds is None or 2 * seconds < TIMED_BAR_S:
-        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
-    from enlight.progress_bar import timed_bar
+        rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
+    else:
+        from enlight.progress_bar import timed_bar
 
-    with timed_bar(2 * seconds, desc="16 bits"):
-        return deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
+        with timed_bar(2 * seconds, desc="16 bits"):
+            rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey,
+                                layout=layout)
+    return rgb16, f"16 bits through the model ({time.perf_counter() - start:.1f} s)"
 
 
 def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
