@@ -5,7 +5,8 @@ Audio is copied packet for packet wherever the output takes it. Surveillance and
 audio that an MP4 or MOV does not take: G.711 mu-law or A-law (IP cameras), IMA ADPCM (DVRs, dashcams), WMA
 (Windows Media). Such a run was refused. Here, only where the copy is refused, the sound is decoded and encoded
 again: AAC at 96 kb/s per channel (more than a telephone-quality source holds) for MP4, MOV, MPEG-TS and FLV,
-Opus at 64 kb/s per channel for WebM and Ogg, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg); more than two
+Opus at 64 kb/s per channel for WebM and Ogg, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg), 16-bit PCM at
+48 kHz for MXF (broadcast's); more than two
 channels are mixed to stereo. The note names the kind of file that would keep it as it was.
 """
 
@@ -16,9 +17,12 @@ import av
 # the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
 AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2": "aac", "mpegts": "aac",
                   "flv": "aac", "matroska": "aac", "webm": "libopus", "ogg": "libopus", "ogv": "libopus",
-                  "avi": "libmp3lame", "mpeg": "mp2"}
+                  "avi": "libmp3lame", "mpeg": "mp2", "mxf": "pcm_s16le"}
+# muxers that take one sample rate only (FFmpeg's MXF muxer: 48 kHz, as broadcast has it)
+MUXER_RATES = {"mxf": 48000}
 BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000, "mp2": 112_000}
-_LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3", "mp2": "MPEG audio layer 2"}
+_LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3", "mp2": "MPEG audio layer 2",
+           "pcm_s16le": "16-bit PCM"}
 
 
 def audio_encoder(muxer: str, stream: av.stream.Stream) -> str | None:
@@ -45,7 +49,8 @@ class AudioConverter:
         self.encoder = encoder
         channels = max(1, source.codec_context.channels or 1)
         layout = "mono" if channels == 1 else "stereo"  # (ordered: the encoders refuse WMA's '2 channels'; 5.1 mixed)
-        rate = _rate(av.Codec(encoder, "w"), source.codec_context.sample_rate or 48000)
+        rate = MUXER_RATES.get(out.format.name) or _rate(av.Codec(encoder, "w"),
+                                                         source.codec_context.sample_rate or 48000)
         self.stream = out.add_stream(encoder, rate=rate, layout=layout)
         self.stream.bit_rate = BIT_RATE_PER_CHANNEL.get(encoder, 96_000) * min(channels, 2)
         self.stream.metadata.update(source.metadata)
@@ -54,8 +59,10 @@ class AudioConverter:
     def note(self, index: int, kind: str) -> str:
         """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
         label = _LABELS.get(self.encoder, self.encoder)
+        rate = (f"at {self.stream.rate // 1000} kHz" if self.encoder.startswith("pcm_") else
+                f"{self.stream.bit_rate // 1000} kb/s")
         return (f"audio stream #{index} ({self.source_codec}) was encoded again as {label} "
-                f"{self.stream.bit_rate // 1000} kb/s: a {kind} file cannot hold {self.source_codec}")
+                f"{rate}: a {kind} file cannot hold {self.source_codec}")
 
     def convert(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for one of the source's (none until the encoder has a frame's worth); a packet that
