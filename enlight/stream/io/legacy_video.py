@@ -39,11 +39,11 @@ QUANTISER = 2
 # VP8's crf where it matches libx264 crf 18's PSNR (44.6-45.3 dB); without one VP8 ran at its default 256 kb/s
 # (31.3-33.1 dB). Its constant quality needs a bit rate ceiling: one far above what it spends
 VP8_CRF = 10
-FULL_RANGE_ENCODERS = ("mjpeg",)
+VP8_CEILING = "1000M"
+FULL_RANGE_ENCODERS = ("mjpeg",)  # take YUV in the full range only (JPEG's)
 # DNxHD's default profile takes only a few broadcast sizes at set bit rates (every other video: 'Invalid argument');
 # DNxHR HQ, the editors' high-quality intermediate, takes any size from 256x120 up
-DNXHR_PROFILE = "dnxhr_hq"  # take YUV in the full range only (JPEG's)
-VP8_CEILING = "1000M"
+DNXHR_PROFILE = "dnxhr_hq"
 
 
 def quality(codec: str, crf: int | None) -> dict[str, str]:

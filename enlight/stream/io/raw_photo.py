@@ -9,7 +9,8 @@ converter opens a file before anyone touches a slider:
   and no exposure shift: the network lifts the picture, from the exposure the camera recorded;
 - turned upright as the file says (LibRaw applies the orientation).
 
-The developed picture is a 16-bit photo: a .tif or .png output keeps 16 bits (``apply_to_16bit``), a .jpg gets 8.
+The developed picture is a 16-bit photo: a .tif or .png output keeps 16 bits (``enlight.stream.apps.photo_deep``),
+a .jpg gets 8.
 The camera's EXIF (make, model, date, exposure, lens, GPS), read from a TIFF-based RAW's first directory and its
 Exif and GPS directories, goes with the output, orientation 1; the maker note does not (its offsets point into
 the RAW file). CR3 and RAF are not TIFF-based: their output carries no EXIF.
