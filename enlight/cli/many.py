@@ -151,7 +151,8 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     if photos is not None:
         print(f"the videos ({len(inputs) - pictures}):")
     plan = make_plan(**plan_options(inputs))
-    print((still_plan(plan) if photo and frame_count(source) == 1 else plan).describe())
+    stills = bool(inputs) and all(is_photo(path) and frame_count(path) == 1 for path in inputs)  # a folder of photos
+    print((still_plan(plan) if (photo and frame_count(source) == 1) or stills else plan).describe())
     if photos is not None:
         print(f"\nthe photos ({pictures}):\n{still_plan(make_plan(**photos)).describe()}")
     return 0

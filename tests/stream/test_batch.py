@@ -335,6 +335,20 @@ def test_dry_run_of_a_mixed_folder_shows_the_photos_plan_too(tmp_path, cli):
     assert shared.returncode == 0 and "the photos" not in shared.stdout, shared.stdout
 
 
+def test_dry_run_of_a_folder_of_photos_shows_the_photos_plan(tmp_path, cli):
+    """A folder of photos only printed the video plan (temporal smoothing on, noise estimated per clip), which none
+    of its photos runs."""
+    src = tmp_path / "card"
+    src.mkdir()
+    Image.fromarray(dark_frames(1, 64, 48, seed=3)[0]).save(src / "dusk.png")
+    Image.fromarray(dark_frames(1, 64, 48, seed=4)[0]).save(src / "dawn.jpg")
+    for quality in ("auto", "fast"):
+        result = cli(src, "-o", tmp_path / "out", "--device", "cpu", "--dry-run", "--quality", quality)
+        assert result.returncode == 0, result.stderr
+        assert "temporal smoothing: off" in result.stdout and "one frame" in result.stdout, result.stdout
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_task_of_each_kind_gets_its_own_plan():
     from enlight.stream.apps.tasks import plan_options_for
 
