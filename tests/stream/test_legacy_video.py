@@ -102,3 +102,27 @@ def test_a_variable_rate_avi_keeps_its_timing(tmp_path, weights, cli):
     with av.open(str(out)) as container:
         times = [frame.time for frame in container.decode(video=0)]
     assert np.allclose(times, [p / 90000 for p in pts], atol=2e-3)
+
+
+def test_a_dvds_mpeg2_into_mpg_keeps_one_tick_a_frame(tmp_path, weights, cli):
+    """A DVD's program stream starts its frames between two 25 fps ticks (48600/90000 s: 13.5 frames); rounding each
+    frame alone sent every other one onto its neighbour's tick ('moved 1 tick later'). Counted from the first frame,
+    each keeps its own."""
+    source = tmp_path / "dvd.mpg"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("mpeg2video", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 176, 144, "yuv420p"
+        for index, picture in enumerate(np.random.default_rng(0).integers(0, 60, (12, 144, 176, 3), np.uint8)):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with av.open(str(source)) as container:
+        first = next(container.decode(video=0)).pts
+    assert first % 3600, first  # (the case: not on a tick of the output's 1/25 s)
+    out = tmp_path / "out.mpg"
+    result = cli(source, "-o", out, "--weights", weights)
+    assert result.returncode == 0 and "moved 1 tick later" not in result.stderr, result.stderr
+    with av.open(str(out)) as container:
+        times = [frame.pts for frame in container.decode(video=0)]
+    assert len(times) == 12 and set(np.diff(times)) == {3600}

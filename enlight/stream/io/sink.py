@@ -713,6 +713,7 @@ class VideoSink:
             self.abort()
             raise
         self._last_pts: int | None = None
+        self._origin: tuple[int, int] | None = None  # the first frame's pts in the source's and the encoder's ticks
         self._captions = None if captions is None else CaptionWriter(
             captions, self.video_stream.codec_context.codec.canonical_name)
         self._spherical = spherical if self.container.format.name in MP4_MUXERS else None
@@ -894,7 +895,7 @@ class VideoSink:
         start = time.perf_counter()
         source_pts = pts
         if self.time_base != self.info.time_base:
-            pts = round(pts * self.info.time_base / self.time_base)
+            pts = self._coarse_pts(pts)
         if self._last_pts is not None and pts <= self._last_pts:
             note = "some frames had repeated or decreasing timestamps; they were moved 1 tick later"
             if note not in self.notes:
@@ -913,6 +914,15 @@ class VideoSink:
         self.container.mux(self._encoded(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
+
+    def _coarse_pts(self, pts: int) -> int:
+        """``pts`` (source ticks) in the encoder's coarser ticks, counted from the first frame: a constant-rate
+        source whose first frame lies between two of them (a DVD's MPEG-2 at 48600/90000 s, 13.5 frames of 25 fps)
+        keeps one tick a frame, where rounding each frame alone sent every other one to its neighbour's tick."""
+        if self._origin is None:
+            self._origin = pts, round(pts * self.info.time_base / self.time_base)
+        first, first_coarse = self._origin
+        return first_coarse + round((pts - first) * self.info.time_base / self.time_base)
 
     def _encoded(self, frame: av.VideoFrame | None) -> list[av.Packet]:
         """What the encoder hands out for ``frame`` (None: flush), with the source's closed captions put back."""
