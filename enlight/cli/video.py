@@ -284,7 +284,8 @@ def _many_options(args, inputs: list[Path]) -> dict:
     workload = None
     for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
-            workload = probe_workload(input_location(str(path)), args.max_frames)
+            output = Path(args.output) if args.output and args.output != "-" else None  # (a photo's: 16 bits?)
+            workload = probe_workload(input_location(str(path)), args.max_frames, output)
             break
         except EnlightError:  # a damaged file: its own task reports it
             continue

@@ -249,6 +249,44 @@ def test_a_big_photo_gets_an_estimate_and_the_faster_flag():
     assert small.quality == "best" and small.seconds_per_frame == ()
 
 
+def test_a_16_bit_photo_is_estimated_with_its_16_bit_pass():
+    """A 16-bit photo written 16-bit runs the model twice more at full size (photo_deep): 136.6 s where its 8-bit
+    estimate said 57 for a 12 MP RAW. best and balanced get the pass (1.5 times their model time), fast does not."""
+    eight = dict(choose_quality(Workload("photo", 4000, 3000), INT8, "cpu", TABLE).seconds_per_frame)
+    deep = choose_quality(Workload("photo", 4000, 3000, sixteen_bit=True), INT8, "cpu", TABLE)
+    seconds = dict(deep.seconds_per_frame)
+    assert seconds["best"] == pytest.approx(eight["best"] + 1.5 * 12.0)  # 2 s start-up + 12 s of model, + 18
+    assert seconds["balanced"] == pytest.approx(eight["balanced"] + 1.5 * 2.4) and seconds["fast"] == eight["fast"]
+    assert "about 32 s for this 4000x3000 16-bit photo" in deep.first_line
+
+
+def test_probe_workload_tells_a_photo_made_at_16_bits(tmp_path):
+    import av
+    import numpy as np
+    from PIL import Image
+
+    from enlight.stream.apps.workload import probe_workload
+    from enlight.stream.io.locations import input_location
+    from tests.dng import write_dng
+
+    raw = write_dng(tmp_path / "night.dng", np.full((48, 64, 3), 0.02))
+    deep_png = tmp_path / "deep.png"
+    with av.open(str(deep_png), "w", format="image2") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb48be"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint16), format="rgb48le")))
+        container.mux(stream.encode(None))
+    flat_png = tmp_path / "flat.png"
+    Image.new("RGB", (64, 48)).save(flat_png)
+
+    def sixteen(path, output=None):
+        return probe_workload(input_location(str(path)), output=output).sixteen_bit
+
+    assert sixteen(raw) and sixteen(raw, tmp_path / "day.tif") and not sixteen(raw, tmp_path / "day.jpg")
+    assert sixteen(deep_png) and not sixteen(deep_png, tmp_path / "day.webp") and not sixteen(flat_png)
+    assert probe_workload(input_location(str(raw))).width == 64
+
+
 def test_a_photo_is_estimated_from_the_photo_line_or_the_video_cost_whichever_is_longer():
     """A photo costs more per megapixel than a video frame, and more the bigger it is: its own line (measured at two
     sizes, below zero at 0 MP) where that is the longer estimate, the video cost where the line falls under it."""

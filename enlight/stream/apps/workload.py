@@ -6,20 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def probe_workload(source, max_frames: int | None = None):
+def probe_workload(source, max_frames: int | None = None, output: Path | None = None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
-    frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown."""
+    frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown. A photo's: its size,
+    and whether its result is made at 16 bits (a 16-bit photo written to ``output``, None: to its own kind of
+    file, a camera RAW's .tif)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import is_photo, photo_size
+    from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, holds_16_bits, is_photo, is_raw, photo_size
     from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
 
     if not source.is_file and source.kind != "sequence":
         return Workload("stream")
     if source.is_file and is_photo(source.url):
-        size = photo_size(Path(source.url)) or (None, None)
-        count = frame_count(Path(source.url))  # an animated WebP or PNG is a clip: chosen as a video is
-        return Workload("video", *size, count) if count > 1 else Workload("photo", *size)
+        path = Path(source.url)
+        size = photo_size(path) or (None, None)
+        count = frame_count(path)  # an animated WebP or PNG is a clip: chosen as a video is
+        if count > 1:
+            return Workload("video", *size, count)
+        written = output if output is not None and is_photo(output) else None
+        deep = (written or path).suffix.lower() in SIXTEEN_BIT_SUFFIXES or (written is None and is_raw(path))
+        return Workload("photo", *size, sixteen_bit=deep and holds_16_bits(path))
     with open_input(source) as container:  # (an image sequence: FFmpeg counts its frames from the files)
         stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
         if stream is None:

@@ -215,6 +215,28 @@ def photo_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def holds_16_bits(path: Path) -> bool:
+    """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
+    16-bit samples, a TIFF of 16-bit samples; False where it cannot be told."""
+    from PIL import Image
+
+    suffix = Path(path).suffix.lower()
+    if suffix in RAW_SUFFIXES:
+        return True
+    try:
+        if suffix == ".png":
+            with open(path, "rb") as file:
+                head = file.read(25)
+            return len(head) == 25 and head[12:16] == b"IHDR" and head[24] == 16
+        if suffix in (".tif", ".tiff"):
+            with Image.open(path) as image:
+                bits = image.tag_v2.get(258, (8,))
+                return max(bits if isinstance(bits, tuple) else (bits,)) >= 16
+    except (OSError, ValueError, SyntaxError):
+        return False
+    return False
+
+
 def read_photo(path: Path) -> Photo:
     """Read a photo (a camera RAW developed: ``enlight.stream.io.raw_photo``); one-line EnlightError when it cannot
     be read."""
