@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, photo (.jpg .png .tif .webp .avif .heic .bmp), folder of either, image "
+                        help="video file, photo (.jpg .png .tif .webp .avif .heic .bmp; camera RAW in: .dng .cr2 "
+                        ".nef .arw ...), folder of either, image "
                         "sequence (night_%%04d.jpg: one video, at --fps), URL (rtsp://, http(s)://, udp://, tcp://, "
                         "srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,
