@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +104,19 @@ def test_the_camera_exif_of_a_raw_that_is_not_tiff_based_is_none(tmp_path):
     path = Path(tmp_path / "x.cr3")
     path.write_bytes(b"\0\0\0\x18ftypcrx " + b"\0" * 32)
     assert camera_exif(path, 10, 10) is None
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
+@pytest.mark.parametrize("suffix", [".jpg", ".tif"])
+def test_the_exif_of_a_developed_raw_validates(tmp_path, weights, cli, suffix):
+    """A RAW keeps its resolution and versions outside the EXIF fields a JPEG or TIFF requires: exiftool -validate
+    gave 7 warnings for the JPEG (ExifVersion, ColorSpace, the picture size, ...). It now says sRGB and the
+    developed size, and validates."""
+    out = tmp_path / f"day{suffix}"
+    assert cli(write_dng(tmp_path / "night.dng", _scene()), "-o", out, "--weights", weights, "-q").returncode == 0
+    report = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(out)], capture_output=True, text=True)
+    assert "Validate                        : OK" in report.stdout, report.stdout
+    with Image.open(out) as image:
+        shot = image.getexif().get_ifd(0x8769)
+        assert shot[0xA001] == 1
+        assert suffix == ".tif" or (shot[0xA002], shot[0xA003]) == (128, 96)  # (a JPEG's field: not in a TIFF)

@@ -13,7 +13,8 @@ The developed picture is a 16-bit photo: a .tif or .png output keeps 16 bits (``
 a .jpg gets 8.
 The camera's EXIF (make, model, date, exposure, lens, GPS), read from a TIFF-based RAW's first directory and its
 Exif and GPS directories, goes with the output, orientation 1; the maker note does not (its offsets point into
-the RAW file). CR3 and RAF are not TIFF-based: their output carries no EXIF.
+the RAW file); it says sRGB and the developed size, and gains the fields EXIF requires where the RAW lacks them
+(resolution, versions). CR3 and RAF are not TIFF-based: their output carries no EXIF.
 
     photo = read_raw(path)      # enlight.stream.io.images.Photo, format 'RAW'
 """
@@ -33,6 +34,11 @@ SRGB_GAMMA = (2.4, 12.92)  # LibRaw's (power, toe slope) of the sRGB curve; its 
 # the first directory's tags that describe the shot rather than the RAW's own pixels
 _SHOT_TAGS = (270, 271, 272, 305, 306, 315, 33432, 0x8769, 0x8825)
 _MAKER_NOTE = 0x927C
+# what EXIF requires of a JPEG's first and Exif directories, where the RAW's own EXIF does not have it (a RAW keeps
+# its resolution and versions elsewhere): 72 dpi, centred chroma, Exif 2.32, Flashpix 1.0, YCbCr component order
+# (the last left out of a TIFF)
+_REQUIRED_FIRST = {282: 72.0, 283: 72.0, 296: 2, 531: 1}
+_REQUIRED_EXIF = {0x9000: b"0232", 0xA000: b"0100", 0x9101: b"\x01\x02\x03\x00"}
 
 
 def _rawpy(path: Path):
@@ -100,5 +106,12 @@ def camera_exif(path: Path, width: int, height: int) -> bytes | None:
     if not len(exif):
         return None
     exif[274] = 1
+    for tag, value in _REQUIRED_FIRST.items():
+        exif.setdefault(tag, value)
+    shot = exif.get_ifd(0x8769)
+    for tag, value in _REQUIRED_EXIF.items():
+        shot.setdefault(tag, value)
+    shot[0xA001] = 1  # ColorSpace: sRGB, as developed (a RAW's own may say 'uncalibrated')
+    shot[0xA002], shot[0xA003] = width, height  # PixelXDimension, PixelYDimension: the developed picture's
     picture_size(exif, width, height)
     return standard_types(writable(exif))
