@@ -283,9 +283,9 @@ def _many_options(args, inputs: list[Path]) -> dict:
     from enlight.stream.io.locations import input_location
 
     workload = None
+    output = Path(args.output) if args.output and args.output != "-" else None  # (a photo's: written at 16 bits?)
     for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
-            output = Path(args.output) if args.output and args.output != "-" else None  # (a photo's: 16 bits?)
             workload = probe_workload(input_location(str(path)), args.max_frames, output)
             break
         except EnlightError:  # a damaged file: its own task reports it

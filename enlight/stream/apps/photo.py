@@ -5,15 +5,17 @@ the photo's own chroma (``--grey auto``: a one-channel file, or an RGB file whos
 nothing, stays grey). The denoise step (``--denoise``) and then the deband step (``--deband``), on by default as for
 video, run once on the whole 8-bit picture before it is enhanced, whole or in tiles (``photo_prepare``): a photo's
 sensor noise, and a JPEG's dark, nearly flat regions kept as 8x8 blocks of one code value, as a video codec keeps
-them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF: the model sees the photo
-rounded to 8 bits, and its correction (enhanced - input, in 8-bit steps) is added to the 16-bit pixels, so the
-input's fine gradations are kept and the output is written 16-bit; such a photo has no codec blocks and is not
-debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that rounding to the 16 bits).
+them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF (and a developed camera
+RAW): the model sees the photo rounded to 8 bits; written 16-bit, the result is carried to 16 bits through the model
+itself (``photo_deep``), elsewhere by adding its correction (enhanced - input, in 8-bit steps) to the 16-bit pixels,
+so the input's fine gradations are kept; such a photo has no codec blocks and is not debanded (its rounding to 8
+bits reads as flat steps, and smoothing them would add that rounding to the 16 bits).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -182,12 +184,7 @@ def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, g
     brightness of its own."""
     if layout is None:
         enhancer = Enhancer.from_plan(plan, backend, grey=grey)
-        if not progress or seconds is None or seconds < TIMED_BAR_S:
-            return enhancer(rgb[None])[0]
-        from enlight.progress_bar import timed_bar
-
-        with timed_bar(seconds, desc="photo"):
-            return enhancer(rgb[None])[0]
+        return _timed(lambda: enhancer(rgb[None])[0], seconds if progress else None, "photo")
     from enlight.progress_bar import progress_bar
 
     tile_plan = replace(plan, exposure=0.0, detail=0.0)
@@ -269,15 +266,20 @@ def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: 
         return apply_to_16bit(photo.rgb16, photo.rgb, enhanced), ""
     seconds = photo_estimate(plan, height * width / 1e6) if config.progress else None
     start = time.perf_counter()
-    if seconds is None or 2 * seconds < TIMED_BAR_S:
-        rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey, layout=layout)
-    else:
-        from enlight.progress_bar import timed_bar
-
-        with timed_bar(2 * seconds, desc="16 bits"):
-            rgb16 = deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey,
-                                layout=layout)
+    rgb16 = _timed(lambda: deep_result(photo.rgb16, photo.rgb, enhanced, backend, detail=plan.detail, grey=grey,
+                                       layout=layout), None if seconds is None else 2 * seconds, "16 bits")
     return rgb16, f"16 bits through the model ({time.perf_counter() - start:.1f} s)"
+
+
+def _timed(work: Callable[[], np.ndarray], seconds: float | None, desc: str) -> np.ndarray:
+    """``work()``, under a bar over the clock (``progress_bar.timed_bar``) where its estimate ``seconds`` is at least
+    TIMED_BAR_S (None: no bar): one model call on a whole picture reports nothing while it runs."""
+    if seconds is None or seconds < TIMED_BAR_S:
+        return work()
+    from enlight.progress_bar import timed_bar
+
+    with timed_bar(seconds, desc=desc):
+        return work()
 
 
 def _trailer(config: PhotoConfig, photo: Photo) -> Carried:

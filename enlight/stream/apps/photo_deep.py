@@ -22,6 +22,7 @@ import numpy as np
 from enlight.ops.luma import BT601_LUMA
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.plan import InferencePlan
+from enlight.stream.io.images import eight_bits
 
 # what the 16-bit runs hold beside the model's own work: the float picture, the two outputs and their difference
 DEEP_BYTES_PER_PIXEL = 48
@@ -44,8 +45,8 @@ def _model_output(pixels: np.ndarray, backend: Backend) -> np.ndarray:
 def _model_difference(rgb16: np.ndarray, backend: Backend) -> np.ndarray:
     """(h, w, 3) uint16 -> (h, w, 3) float32: the model's output on it (as float levels) less its output on its
     8-bit rounding."""
-    coarse = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    return _model_output(rgb16.astype(np.float32) / np.float32(257), backend) - _model_output(coarse, backend)
+    fine = _model_output(rgb16.astype(np.float32) / np.float32(257), backend)
+    return fine - _model_output(eight_bits(rgb16), backend)
 
 
 def deep_result(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray, backend: Backend, *,

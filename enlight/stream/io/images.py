@@ -215,6 +215,11 @@ def photo_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def eight_bits(rgb16: np.ndarray) -> np.ndarray:
+    """(..., 3) uint16 -> the same as uint8, rounded (one 8-bit step = 257): what the model sees of a 16-bit photo."""
+    return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
 def holds_16_bits(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples; False where it cannot be told."""
@@ -271,7 +276,7 @@ def read_photo(path: Path) -> Photo:
     rgb16, alpha16 = _read_16bit(path)
     if rgb16 is not None:
         rgb16 = orient(rgb16, orientation)
-        rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        rgb = eight_bits(rgb16)
     if _ORIENTATION in exif:
         exif[_ORIENTATION] = 1
     picture_size(exif, rgb.shape[1], rgb.shape[0])

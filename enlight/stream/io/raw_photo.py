@@ -27,7 +27,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.exif_types import picture_size, standard_types, writable
-from enlight.stream.io.images import Photo
+from enlight.stream.io.images import Photo, eight_bits
 
 RAW_OUTPUT_SUFFIX = ".tif"  # a RAW in a folder is written as NAME.DNG.tif: 16 bits kept, beside the camera's JPEG
 SRGB_GAMMA = (2.4, 12.92)  # LibRaw's (power, toe slope) of the sRGB curve; its default is BT.709's (2.222, 4.5)
@@ -78,7 +78,7 @@ def read_raw(path: Path) -> Photo:
         raise EnlightError(f"cannot read {path}: not a camera RAW photo LibRaw reads, or truncated/corrupt "
                            f"({reason(exc) or type(exc).__name__})") from None
     rgb16 = np.ascontiguousarray(rgb16)
-    rgb = ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    rgb = eight_bits(rgb16)
     return Photo(rgb=rgb, rgb16=rgb16, alpha=None, grey=False, icc=None,
                  exif=camera_exif(path, rgb.shape[1], rgb.shape[0]), format="RAW")
 

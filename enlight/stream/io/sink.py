@@ -187,8 +187,9 @@ def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str
     for codec, what in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
         if _fit(muxer, codec) == 2:
             return codec, f"encoded with {codec}: HDR is kept (--hdr keep) as 10-bit {what}, as players expect it"
-    own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate)
-    if name == CODEC_AUTO and own is not None:
+    own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate) \
+        if name == CODEC_AUTO else None  # (a trial of the MPEG-2 encoder: only where it may be chosen)
+    if own is not None:
         return own
     return choose_codec(name, muxer, kind)
 
@@ -882,10 +883,10 @@ class VideoSink:
             # the tag shows the Y, Cb and Cr planes as green, blue and red; libvpx refuses the frames)
             matrix = MATRIX_BT709 if color.sws_matrix == Colorspace.ITU709 else MATRIX_SMPTE170M
             return ColorInfo(matrix, RANGE_LIMITED, color.primaries, color.transfer, color.sws_matrix, False)
-        if color.full_range and color.color_range == 0 and self.pix_fmt.startswith("yuv"):
-            return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
-        if self._full_range_only and self.pix_fmt.startswith("yuv") and not color.full_range:
-            # FFmpeg's Motion JPEG encoder takes YUV in the full range only, as JPEG has it (it refused the frames)
+        # yuvj's implied full range made explicit; and full range for an encoder that takes no other (FFmpeg's Motion
+        # JPEG, as JPEG has it: it refused the frames)
+        implied = color.full_range and color.color_range == 0
+        if self.pix_fmt.startswith("yuv") and (implied or (self._full_range_only and not color.full_range)):
             return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
         return color
 
