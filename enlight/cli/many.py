@@ -177,6 +177,15 @@ def _inputs(source: Path) -> list[Path]:
     return _candidates(pairs)
 
 
+def _numbered_refusal(folder: bool, photo: bool) -> str:
+    """Why a numbered output (``f_%04d.png``: one picture a frame) does not fit this run."""
+    if folder:
+        return "a folder is enhanced into a folder (-o FOLDER); numbered pictures come from one video"
+    if photo:
+        return "a photo is enhanced into one photo (-o NAME.jpg); numbered pictures come from a video"
+    return "--segments, --jobs and --ray write video files; numbered pictures are written by one plain run"
+
+
 def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None:
     """Run a photo, a folder, or a video in segments / on Ray; None when ``args`` ask for one plain video run.
     plan_options(inputs): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
@@ -191,6 +200,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None
+    if is_sequence(args.output) and (folder or photo or parallel):
+        raise EnlightError(_numbered_refusal(folder, photo))
     if photo and parallel:
         raise EnlightError("--segments, --jobs and --ray are for videos and folders; a photo is enhanced in one run")
     if parallel and is_sequence(args.input):

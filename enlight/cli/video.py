@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,
                         help="output video (the container comes from its extension: .mp4, .mkv, .mov, ...), photo, "
-                        "folder, URL, or - for stdout (MPEG-TS unless --format says otherwise)")
+                        "folder, numbered pictures (day/f_%%04d.png: one a frame), URL, or - for stdout (MPEG-TS "
+                        "unless --format says otherwise)")
     parser.add_argument("--format", default=None,
                         help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
                         "default: from the extension, mpegts for - and stream URLs")
@@ -345,12 +346,15 @@ def _check_names(args) -> tuple:
 
     source = input_location(args.input, fps=args.fps)
     output = _output(args.output, args.format)
-    if source.kind == "sequence" and output.is_file and "%" in Path(output.text).name:
-        raise EnlightError("an image sequence is written as a video (.mp4, .mkv, ...), not as numbered images; "
-                           "a folder of photos gives photos, each on its own")
     if output.is_file:
         check_paths(Path(source.url) if source.is_file else None, Path(output.text), overwrite=args.force,
                     container_from_name=output.format is None)
+    if output.kind == "sequence":
+        from enlight.stream.io.sequence_sink import check_sequence_output
+
+        if source.is_file and not Path(source.url).is_file():
+            raise EnlightError(f"input not found: {source.url}")
+        check_sequence_output(output, overwrite=args.force)
     return source, output
 
 

@@ -4,16 +4,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 
 import av
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
 from tests.media import dark_frames, make_clip, read_video
+from tests.stopping import stop_after
 
 
 @pytest.fixture(scope="module")
@@ -190,32 +188,9 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, weights, stop, code):
     # long enough that the run is still going when the signal lands, even on a loaded machine
     clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500, audio=True)
     out = tmp_path / "o.mp4"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(out), "--weights", str(weights),
-         "--batch-size", "2"],
-        cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        env={**os.environ, "TQDM_MININTERVAL": "0.1"},  # stderr is a pipe: a progress line every 0.1 s, not 30
-        # a test run started in the background (`make test &`) ignores SIGINT, and so would the child:
-        # Python only turns SIGINT into KeyboardInterrupt when it starts with the default disposition
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    seen = bytearray()
-    progressed = threading.Event()
-
-    def read():
-        while chunk := proc.stderr.read1(4096):
-            seen.extend(chunk)
-            done = re.findall(rb"\| (\d+)/1500", bytes(seen))
-            if done and int(done[-1]) >= 40:
-                progressed.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert progressed.wait(120), seen.decode(errors="replace")
-    proc.send_signal(stop)
-    assert proc.wait(60) == code
-    reader.join(10)
-    text = seen.decode(errors="replace")
+    code_seen, text = stop_after([clip, "-o", out, "--weights", weights, "--batch-size", "2"], frames=40, total=1500,
+                                 stop=stop)
+    assert code_seen == code
     assert "Traceback" not in text and "interrupted" in text and "o.partial.mp4" in text
     assert not out.exists()
     partial = tmp_path / "o.partial.mp4"
@@ -264,7 +239,6 @@ def test_a_full_disk_on_a_real_run(tmp_path, weights, cli):
     """A 100 kB filesystem (root only: a tmpfs is mounted for it) runs out during the encode: one line, exit 2,
     no temporary left."""
     import os
-    import subprocess
 
     small = tmp_path / "small"
     small.mkdir()

@@ -38,7 +38,8 @@ from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memo
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.locations import Location, input_location, output_location
+from enlight.stream.io.locations import Location, input_location, output_location, sequence_files
+from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
 from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
 from enlight.text import counted
@@ -199,6 +200,8 @@ def _locations(config: PipelineConfig) -> tuple[Location, Location]:
     if output_at.is_file:
         check_paths(Path(source_at.url) if source_at.is_file else None, Path(output_at.text),
                     overwrite=config.overwrite, container_from_name=output_at.format is None)
+    if output_at.kind == "sequence":
+        check_sequence_output(output_at, overwrite=config.overwrite)
     if config.encoder.codec != CODEC_AUTO:
         encoder_codec(config.encoder.codec)
     return source_at, output_at
@@ -358,11 +361,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
 def _start(config: PipelineConfig, source: VideoSource, output_at: Location, memory: MemoryPlan, work: _Run) -> _Run:
     """``work`` with its sink, encoder thread and progress bar started. Stopped while it starts (Ctrl-C, SIGTERM
     landing between the output's creation and the run's own handler), it removes the output's temporary file."""
-    encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
-    sink = VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
-                     metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
-                     attachments=source.attachments, covers=source.covers, spherical=source.spherical,
-                     captions=source.captions)
+    sink = _sink(config, source, output_at)
     try:
         work.writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         work.writer.start()
@@ -378,6 +377,22 @@ def _start(config: PipelineConfig, source: VideoSource, output_at: Location, mem
             work.writer.join(timeout=10)
         sink.abort()
         raise
+
+
+def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> VideoSink | SequenceSink:
+    """The video file or stream the frames are encoded into, or the numbered pictures they are written as."""
+    if output_at.kind == "sequence":
+        if source.color.hdr is not None and not source.to_sdr:
+            raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
+                               "at sdr, or give a video output)")
+        first = sequence_files(source.location.text)[0][0] if source.location.kind == "sequence" else 1
+        return SequenceSink(output_at, source.info, first_number=first, passthrough=source.passthrough,
+                            captions=source.captions)
+    encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
+    return VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
+                     metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
+                     attachments=source.attachments, covers=source.covers, spherical=source.spherical,
+                     captions=source.captions)
 
 
 def _stop(work: _Run, source: VideoSource) -> None:

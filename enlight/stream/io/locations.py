@@ -7,7 +7,8 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
     0, /dev/video2            device   (with --camera: Video4Linux2)
     rtsp:// http(s):// udp:// tcp:// srt:// rtmp://    network (srt only where FFmpeg has it)
     -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output)
-    night_%04d.jpg            sequence (input: numbered images read as one video, FFmpeg's image2)
+    night_%04d.jpg            sequence (input: numbered images read as one video, FFmpeg's image2; output:
+                              one numbered picture a frame, ``enlight.stream.io.sequence_sink``)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _URL = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Location:
-    """text: as typed; url: what FFmpeg opens; kind: 'file', 'device', 'network' or 'pipe';
+    """text: as typed; url: what FFmpeg opens; kind: 'file', 'device', 'network', 'pipe' or 'sequence';
     format: the (de)muxer to force, or None to let FFmpeg guess; options: its AVOptions."""
 
     text: str
@@ -123,6 +124,14 @@ def sequence_files(text: str) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def sequence_name(text: str, number: int) -> Path:
+    """The file that frame ``number`` of the pattern ``text`` names: ``f_%04d.png``, 7 -> ``f_0007.png``."""
+    path = Path(text)
+    match = _NUMBERED.search(path.name)
+    digits = f"{number:0{match[1]}d}" if match[1] else str(number)
+    return path.with_name(path.name[:match.start()] + digits + path.name[match.end():])
+
+
 def sequence_location(text: str, fps: float | None) -> Location:
     """An image sequence (a timelapse's frames, ``night_%04d.jpg``) read as one video by FFmpeg's image2 demuxer,
     from its first number on, at ``fps`` frames a second (``SEQUENCE_FPS`` unless given): the frames then go
@@ -148,7 +157,8 @@ def sequence_location(text: str, fps: float | None) -> Location:
 
 def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1) -> Location:
     """Where to write to: ``-`` is stdout (file descriptor ``stdout_fd``), MPEG-TS unless ``format``
-    names another muxer; URLs get a muxer from their scheme (MPEG-TS for udp/tcp/srt/http)."""
+    names another muxer; URLs get a muxer from their scheme (MPEG-TS for udp/tcp/srt/http); a name with a frame
+    number pattern (``day_%04d.png``) is an image sequence, one picture a frame."""
     if format is not None:
         try:
             av.format.ContainerFormat(format, "w")
@@ -156,6 +166,8 @@ def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1)
             raise EnlightError(f"unknown output format '{format}' (e.g. mpegts, matroska, flv)") from None
     if text in _PIPE_NAMES:
         return Location(text, f"pipe:{stdout_fd}", "pipe", format or DEFAULT_STREAM_FORMAT)
+    if format is None and is_sequence(text):
+        return Location(text, text, "sequence")
     if _URL.match(text):
         location = _network(text)
         muxer = format or OUTPUT_FORMATS.get(urlsplit(text).scheme.lower(), DEFAULT_STREAM_FORMAT)

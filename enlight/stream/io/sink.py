@@ -45,7 +45,7 @@ from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
-from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, upright_turn, widen_for
+from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
 
 DEFAULT_CRF = 18
@@ -725,25 +725,11 @@ class VideoSink:
         """What makes the frames look as players show them where the output cannot say how (``upright``): the turn
         upright where it has no rotation tag, the widening to square pixels in an animated picture. ``info`` then
         describes the frames written (size, pixel aspect, no matrix); a note says what was done."""
-        info, muxer = self.info, self.container.format.name
-        kind = self.path.suffix or muxer
-        steps: list[Turn | Widen] = []
-        turn = upright_turn(info.display_matrix) if muxer not in ROTATION_MUXERS else None
-        if turn is not None:
-            width, height = (info.height, info.width) if turn.swaps else (info.width, info.height)
-            sar = info.sample_aspect_ratio
-            info = replace(info, width=width, height=height, display_matrix=None,
-                           sample_aspect_ratio=1 / sar if sar and turn.swaps else sar)
-            self.notes.append(f"the frames were {turn.describe()} to play upright, as FFmpeg does: a {kind} file has "
-                              "no rotation tag")
-            steps.append(turn)
-        widen = widen_for(muxer, info.width, info.sample_aspect_ratio)
-        if widen is not None:
-            self.notes.append(f"the frames were scaled from {info.width}x{info.height} to {widen.width}x{info.height}, "
-                              f"square pixels: browsers ignore a {kind} file's pixel aspect ratio ({widen.aspect})")
-            info = replace(info, width=widen.width, sample_aspect_ratio=None)
-            steps.append(widen)
-        self.info = info
+        muxer = self.container.format.name
+        where = f"a {self.path.suffix or muxer} file"
+        self.info, steps, notes = display_steps(self.info, turn=muxer not in ROTATION_MUXERS,
+                                                widen=muxer in PICTURE_MUXERS, where=where)
+        self.notes += notes
         return steps
 
     def _encoder(self, encoder: EncoderConfig) -> av.Codec:

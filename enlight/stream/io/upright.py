@@ -19,11 +19,15 @@ an animated WebP or an APNG played squeezed: browsers ignore GIF's aspect byte a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
+
+if TYPE_CHECKING:
+    from enlight.stream.io.source import VideoInfo
 
 # animated pictures: they hold a picture and nothing else (the sink leaves sound and subtitles out), and their pixel
 # aspect ratio is not shown (``Widen``)
@@ -90,9 +94,34 @@ class Widen:
         return frame.reformat(width=self.width, interpolation="BICUBIC").to_ndarray()
 
 
-def widen_for(muxer: str, width: int, aspect: Fraction | None) -> Widen | None:
-    """The ``Widen`` an output of FFmpeg's ``muxer`` needs for frames ``width`` wide with pixels of ``aspect``;
-    None where the muxer shows the aspect ratio or the pixels are square."""
-    if muxer not in PICTURE_MUXERS or not aspect or aspect == 1:
+def square_pixels(width: int, aspect: Fraction | None) -> Widen | None:
+    """The ``Widen`` for frames ``width`` wide with pixels of ``aspect``; None where the pixels are square."""
+    if not aspect or aspect == 1:
         return None
     return Widen(max(1, round(width * aspect)), Fraction(aspect))
+
+
+def display_steps(info: VideoInfo, *, turn: bool, widen: bool, where: str
+                  ) -> tuple[VideoInfo, list[Turn | Widen], list[str]]:
+    """What makes ``info``'s frames look as players show them in an output that cannot say how: where ``turn`` (it
+    has no rotation tag), the turn upright; where ``widen`` (its pixel aspect ratio is not shown), the scaling to
+    square pixels. Returns the written frames' info, the steps in order, and a note on each; where: the output, as
+    the notes name it ('a .avi file', 'a picture')."""
+    steps: list[Turn | Widen] = []
+    notes: list[str] = []
+    found = upright_turn(info.display_matrix) if turn else None
+    if found is not None:
+        sar = info.sample_aspect_ratio
+        info = replace(info, width=info.height if found.swaps else info.width,
+                       height=info.width if found.swaps else info.height, display_matrix=None,
+                       sample_aspect_ratio=1 / sar if sar and found.swaps else sar)
+        notes.append(f"the frames were {found.describe()} to play upright, as FFmpeg does: {where} has no rotation "
+                     "tag")
+        steps.append(found)
+    square = square_pixels(info.width, info.sample_aspect_ratio) if widen else None
+    if square is not None:
+        notes.append(f"the frames were scaled from {info.width}x{info.height} to {square.width}x{info.height}, square "
+                     f"pixels: browsers ignore {where}'s pixel aspect ratio ({square.aspect})")
+        info = replace(info, width=square.width, sample_aspect_ratio=None)
+        steps.append(square)
+    return info, steps, notes

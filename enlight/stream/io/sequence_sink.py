@@ -1,0 +1,206 @@
+"""Enhanced frames written as numbered pictures (``-o day/f_%04d.png``): one file a frame, for an editor, a
+compositor or a timelapse tool.
+
+The pictures are written into a hidden folder beside them (``.enlight-<8 hex>.frames``) and moved onto their
+names only when the last one is written, so a failed run leaves no half sequence behind; an interrupted one keeps
+its frames in ``<prefix>partial/``. With ``--force`` the old sequence of that pattern is replaced as a whole: a
+longer old run's extra frames are deleted with it, where a tool reading the folder would have taken them for the
+end of this one. Numbers start at 1, as FFmpeg's image2 muxer counts, or at an input sequence's first number.
+
+A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
+sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
+aspect tag that players follow), 8 bits a channel, with the source's alpha in PNG, TIFF and WebP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io.locations import Location, sequence_files, sequence_name
+from enlight.stream.io.temporary import STALE_S
+from enlight.stream.io.upright import display_steps
+from enlight.text import counted
+
+if TYPE_CHECKING:
+    from enlight.stream.io.captions import CaptionTrack
+    from enlight.stream.io.source import VideoInfo
+
+# Pillow's name of each picture format written; BMP holds no alpha and JPEG neither
+SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
+                    ".webp": "WEBP", ".bmp": "BMP"}
+ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")
+PNG_LEVEL = 3  # zlib level: 0.12 s a 1080p frame (Pillow's default 6: 0.23 s) for 10% more bytes
+JPEG_QUALITY = 95  # as a photo's (``enlight.stream.io.images.write_photo``), 4:4:4
+_WORK = re.compile(r"\.enlight-[0-9a-f]{8}\.frames")
+
+
+def check_sequence_output(output: Location, *, overwrite: bool) -> None:
+    """Refuse, before any work, a numbered output that cannot be written: a picture format not written here, a
+    missing or read-only folder, or (without ``overwrite``) files of that sequence already there."""
+    pattern = Path(output.text)
+    if pattern.suffix.lower() not in SEQUENCE_FORMATS:
+        kinds = ", ".join(sorted({s for s in SEQUENCE_FORMATS if s != ".jpeg"}))
+        raise EnlightError(f"an image sequence is written as one of {kinds} (not {pattern.name})")
+    folder = pattern.parent if str(pattern.parent) else Path(".")
+    if not folder.is_dir():
+        raise EnlightError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise EnlightError(f"cannot write to output folder {folder}")
+    existing = sequence_files(output.text)
+    if existing and not overwrite:
+        raise EnlightError(f"{counted(len(existing), 'picture')} of the sequence {output.text} exist already "
+                           f"({existing[0][1].name} ...); use --force to replace that sequence")
+
+
+def _remove_stale(folder: Path) -> None:
+    """Delete the work folders that a run killed outright left in ``folder`` (untouched for ``STALE_S``)."""
+    now = time.time()
+    for entry in folder.iterdir():
+        try:
+            if _WORK.fullmatch(entry.name) and entry.is_dir() and now - entry.stat().st_mtime >= STALE_S:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder / name``, or ``name-2``, ``name-3`` ... where it is taken."""
+    path, n = folder / name, 1
+    while path.exists():
+        n += 1
+        path = folder / f"{name}-{n}"
+    return path
+
+
+def _left_out(passthrough: Sequence[av.stream.Stream]) -> str | None:
+    """What of the source a picture cannot hold, as a note; None where it had nothing beside the frames."""
+    kinds: dict[str, int] = {}
+    for stream in passthrough:
+        kinds[stream.type] = kinds.get(stream.type, 0) + 1
+    named = {"audio": "sound", "subtitle": "subtitle", "data": "data"}
+    parts = [counted(n, f"{named.get(kind, kind)} stream") for kind, n in sorted(kinds.items())]
+    if not parts:
+        return None
+    return f"an image sequence holds pictures only: {', '.join(parts)} of the source not written (a video output " \
+           "keeps them)"
+
+
+class SequenceSink:
+    """Writes each enhanced frame as the next numbered picture of ``location`` (kind 'sequence').
+
+    The ``VideoSink`` interface the pipeline drives: ``write_frame`` takes (H, W, 3) uint8 RGB (and (H, W) uint8
+    alpha) in display order; ``write_packet`` takes the passthrough streams' packets, which a picture cannot hold
+    (left out, with a note); finish with one of ``finish()`` (the pictures moved onto their names), ``keep_partial()``
+    or ``abort()``. first_number: the first picture's number; passthrough, captions: what the source carries beside
+    the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes.
+    """
+
+    def __init__(self, location: Location, info: VideoInfo, *, first_number: int = 1,
+                 passthrough: Sequence[av.stream.Stream] = (), captions: CaptionTrack | None = None) -> None:
+        self.location = location
+        self.path = Path(location.text)
+        self.folder = self.path.parent if str(self.path.parent) else Path(".")
+        self.first_number = first_number
+        self.encode_s = 0.0
+        self.frames_written = 0
+        self.notes: list[str] = [note for note in (_left_out(passthrough),) if note]
+        self._captions, self._captioned = captions, 0
+        self._format = SEQUENCE_FORMATS[self.path.suffix.lower()]
+        self.info, self._steps, turned = display_steps(info, turn=True, widen=True, where="a picture")
+        self.notes += turned
+        _remove_stale(self.folder)
+        self._work = self.folder / f".enlight-{secrets.token_hex(4)}.frames"
+        try:
+            self._work.mkdir()
+        except OSError as exc:
+            raise EnlightError(f"cannot write to output folder {self.folder}: {reason(exc)}") from None
+        self._rate_note(info)
+
+    def _rate_note(self, info: VideoInfo) -> None:
+        """The rate to read the pictures back at, or that the source's frame times varied."""
+        if info.slot_rate is None and info.average_rate:
+            self.notes.append(f"the source's frame rate varies (about {float(info.average_rate):.3g} fps on "
+                              "average): the pictures are in order, but a picture keeps no frame time")
+        elif info.slot_rate:
+            self.notes.append(f"a picture keeps no frame time: read the sequence back at {float(info.slot_rate):.5g} "
+                              f"fps (--fps {float(info.slot_rate):.5g})")
+
+    def name(self, index: int) -> str:
+        """The file name of the ``index``-th picture written (0: the first)."""
+        return sequence_name(self.location.text, self.first_number + index).name
+
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+        """Write one (H, W, 3) uint8 RGB frame (and its (H, W) uint8 alpha) as the next picture; ``pts`` (the
+        source's ticks) only finds the frame's captions: a picture keeps no time."""
+        from PIL import Image
+
+        start = time.perf_counter()
+        if self._captions is not None and self._captions.take(pts):
+            self._captioned += 1
+        for step in self._steps:
+            rgb, alpha = step(rgb), None if alpha is None else step(alpha)
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+        if alpha is not None and self._format in ALPHA_FORMATS:
+            image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
+        options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": JPEG_QUALITY, "subsampling": 0},
+                   "WEBP": {"quality": JPEG_QUALITY}}.get(self._format, {})
+        path = self._work / self.name(self.frames_written)
+        try:
+            image.save(path, format=self._format, **options)
+        except (OSError, ValueError) as exc:
+            raise EnlightError(disk_full(exc) or f"cannot write {path.name}: {reason(exc)}") from None
+        self.frames_written += 1
+        self.encode_s += time.perf_counter() - start
+
+    def write_packet(self, packet: av.Packet) -> None:
+        """A passthrough stream's packet: a picture cannot hold it (named in the notes)."""
+
+    def finish(self, *, overwrite: bool = False) -> Path:
+        """Move the pictures onto their names (replacing the old sequence of the pattern where ``overwrite``);
+        the pattern's path."""
+        try:
+            if self.frames_written == 0:
+                raise EnlightError(f"no frames to write to {self.location.text}")
+            old = sequence_files(self.location.text)
+            if old and not overwrite:
+                raise EnlightError(f"pictures of the sequence {self.location.text} appeared while enhancing "
+                                   f"({old[0][1].name} ...); kept nothing (use --force)")
+            for _, path in old:
+                path.unlink(missing_ok=True)
+            for index in range(self.frames_written):
+                os.replace(self._work / self.name(index), self.folder / self.name(index))
+        except OSError as exc:
+            raise EnlightError(f"cannot finish writing {self.location.text}: {reason(exc)}") from None
+        finally:
+            shutil.rmtree(self._work, ignore_errors=True)
+        last = self.name(self.frames_written - 1)
+        if self._captioned:
+            self.notes.append(f"the closed captions of {counted(self._captioned, 'frame')} not written: a picture "
+                              "cannot hold them")
+        self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)} to {last}")
+        return self.path
+
+    def keep_partial(self) -> Path | None:
+        """The pictures written so far, kept in ``<prefix>partial/`` beside the pattern; None if none were."""
+        if self.frames_written == 0:
+            self.abort()
+            return None
+        prefix = self.path.name[:self.path.name.index("%")]
+        target = _free_name(self.folder, f"{prefix}partial")
+        os.replace(self._work, target)
+        return target
+
+    def abort(self) -> None:
+        """Delete the pictures written so far."""
+        shutil.rmtree(self._work, ignore_errors=True)

@@ -1,0 +1,153 @@
+"""A video enhanced into numbered pictures (``-o day/f_%04d.png``), one a frame, for an editor or a compositor.
+It was refused as "a still image"."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlight.stream.io.locations import Location, output_location, sequence_name
+from enlight.stream.io.sequence_sink import SequenceSink
+from enlight.stream.io.source import VideoInfo
+from tests.media import make_clip, read_video
+from tests.stopping import stop_after
+
+
+def _pictures(folder, prefix: str = "f_") -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(prefix) and p.is_file())
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def test_a_name_with_a_frame_number_is_a_sequence_output():
+    assert output_location("day/f_%04d.png").kind == "sequence"
+    assert output_location("day.mp4").kind == "file"
+    assert sequence_name("day/f_%04d.png", 7).as_posix() == "day/f_0007.png"
+    assert sequence_name("50%_%d.jpg", 12).name == "50%_12.jpg"
+
+
+def test_every_frame_becomes_a_numbered_picture_in_order(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=14, rate=25, audio=True)
+    video = tmp_path / "day.mkv"
+    result = cli(clip, "-o", video, "--weights", weights, "--crf", "0", "--pix-fmt", "yuv444p")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "frames"
+    out.mkdir()
+    result = cli(clip, "-o", out / "f_%04d.png", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    names = _pictures(out)
+    assert names == [f"f_{i:04d}.png" for i in range(1, 15)]  # numbered from 1, as FFmpeg's image2 writes
+    assert os.listdir(out) == names or sorted(os.listdir(out)) == names, "work folder left behind"
+    frames = read_video(video)["images"]
+    pictures = [np.asarray(Image.open(out / name).convert("RGB")) for name in names]
+    assert pictures[0].shape == (64, 96, 3)
+    # the same enhanced frames as the video's, frame by frame (a picture i against video frame i; the square moves)
+    assert min(_psnr(p, f) for p, f in zip(pictures, frames, strict=True)) > 35
+    assert _psnr(pictures[3], frames[8]) < _psnr(pictures[3], frames[3]) - 3
+    assert "1 sound stream" in result.stderr and "read the sequence back at 25 fps" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sequence_into_a_sequence_keeps_its_numbers_and_jpeg_and_rotation(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "turned.mp4", width=96, height=64, frames=6, rotation=-90, audio=False)
+    result = cli(clip, "-o", tmp_path / "t_%03d.jpg", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _pictures(tmp_path, "t_") == [f"t_{i:03d}.jpg" for i in range(1, 7)]
+    assert Image.open(tmp_path / "t_001.jpg").size == (64, 96)  # turned upright: a picture has no rotation tag
+    assert "turned" in result.stderr or "rotated" in result.stderr
+    for number in range(7, 11):  # a timelapse's frames, numbered from 7
+        Image.open(tmp_path / f"t_{number - 6:03d}.jpg").save(tmp_path / f"night_{number:04d}.png")
+    (tmp_path / "day").mkdir()
+    result = cli(tmp_path / "night_%04d.png", "-o", tmp_path / "day" / "night_%04d.png", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _pictures(tmp_path / "day", "night_") == [f"night_{n:04d}.png" for n in range(7, 11)]
+
+
+def test_an_existing_sequence_is_kept_without_force_and_replaced_whole_with_it(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", frames=5, audio=False)
+    old = [tmp_path / f"f_{i:04d}.png" for i in range(1, 9)]  # a longer earlier run's 8 pictures
+    for path in old:
+        Image.new("RGB", (8, 8)).save(path)
+    before = [p.read_bytes() for p in old]
+    result = cli(clip, "-o", tmp_path / "f_%04d.png", "--weights", weights)
+    assert result.returncode == 2 and "8 pictures of the sequence" in result.stderr and "--force" in result.stderr
+    assert len(result.stderr_lines) == 1 and [p.read_bytes() for p in old] == before
+    result = cli(clip, "-o", tmp_path / "f_%04d.png", "--weights", weights, "--force")
+    assert result.returncode == 0, result.stderr
+    # the old sequence's frames 6-8 would have read as the end of this one
+    assert _pictures(tmp_path) == [f"f_{i:04d}.png" for i in range(1, 6)]
+    assert Image.open(old[0]).size == (64, 48)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("{clip}", "-o", "{tmp}/f_%04d.exr"), "written as one of .bmp, .jpg, .png, .tif, .tiff, .webp"),
+    (("{clip}", "-o", "{tmp}/none/f_%04d.png"), "output folder does not exist"),
+    (("{clip}", "-o", "{tmp}/f_%04d.png", "--segments", "2"), "numbered pictures are written by one plain run"),
+    (("{tmp}/clips", "-o", "{tmp}/f_%04d.png"), "a folder is enhanced into a folder"),
+    (("{tmp}/dark.png", "-o", "{tmp}/f_%04d.png"), "a photo is enhanced into one photo"),
+    (("{tmp}/missing.mp4", "-o", "{tmp}/f_%04d.png"), "input not found"),
+], ids=["format", "folder", "segments", "folder-input", "photo-input", "missing-input"])
+def test_what_a_numbered_output_refuses(tmp_path, weights, cli, args, message):
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    (tmp_path / "clips").mkdir()
+    make_clip(tmp_path / "clips" / "a.mp4", frames=4, audio=False)
+    Image.new("RGB", (16, 16), (10, 10, 10)).save(tmp_path / "dark.png")
+    result = cli(*(a.format(clip=clip, tmp=tmp_path) for a in args), "--weights", weights)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr_lines) == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("f_", ".enlight"))]
+
+
+def _info(width: int = 32, height: int = 16, **changes) -> VideoInfo:
+    from enlight.stream.io.hdr import SDR_BT709
+
+    return VideoInfo(width=width, height=height, time_base=Fraction(1, 25), average_rate=Fraction(25),
+                     frame_count=None, codec="h264", pix_fmt="yuv420p", color=SDR_BT709, display_matrix=None,
+                     slot_rate=Fraction(25), **changes)
+
+
+def test_a_failed_run_leaves_nothing_and_a_stopped_one_keeps_its_frames_apart(tmp_path):
+    location = Location(str(tmp_path / "f_%04d.png"), str(tmp_path / "f_%04d.png"), "sequence")
+    rgb = np.full((16, 32, 3), 90, np.uint8)
+    sink = SequenceSink(location, _info())
+    sink.write_frame(rgb, 0)
+    sink.write_frame(rgb, 1)
+    sink.abort()
+    assert os.listdir(tmp_path) == []
+    sink = SequenceSink(location, _info())
+    for pts in range(3):
+        sink.write_frame(rgb, pts)
+    kept = sink.keep_partial()
+    assert kept == tmp_path / "f_partial" and sorted(os.listdir(kept)) == ["f_0001.png", "f_0002.png", "f_0003.png"]
+    assert _pictures(tmp_path) == []  # no half sequence under the names asked for
+
+
+def test_square_pixels_and_alpha_are_written(tmp_path):
+    location = Location(str(tmp_path / "a_%02d.png"), str(tmp_path / "a_%02d.png"), "sequence")
+    sink = SequenceSink(location, _info(sample_aspect_ratio=Fraction(2, 1)))
+    alpha = np.zeros((16, 32), np.uint8)
+    alpha[:, 16:] = 255
+    sink.write_frame(np.full((16, 32, 3), 90, np.uint8), 0, alpha)
+    sink.finish()
+    image = Image.open(tmp_path / "a_01.png")
+    assert image.size == (64, 16) and image.mode == "RGBA"
+    assert np.asarray(image)[8, 4, 3] == 0 and np.asarray(image)[8, 60, 3] == 255
+    assert "square pixels" in " ".join(sink.notes)
+
+
+def test_ctrl_c_keeps_the_pictures_done_apart_from_the_names_asked_for(tmp_path, weights):
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500, audio=False)
+    code, text = stop_after([clip, "-o", tmp_path / "f_%04d.png", "--weights", weights, "--batch-size", "2"],
+                            frames=30, total=1500)
+    assert code == 130
+    assert "Traceback" not in text and "interrupted" in text and "f_partial" in text
+    kept = sorted(os.listdir(tmp_path / "f_partial"))
+    assert 30 <= len(kept) < 1500 and kept == [f"f_{i:04d}.png" for i in range(1, len(kept) + 1)]
+    assert _pictures(tmp_path) == [] and not list(tmp_path.glob(".enlight-*"))
