@@ -151,3 +151,12 @@ def test_ctrl_c_keeps_the_pictures_done_apart_from_the_names_asked_for(tmp_path,
     kept = sorted(os.listdir(tmp_path / "f_partial"))
     assert 30 <= len(kept) < 1500 and kept == [f"f_{i:04d}.png" for i in range(1, len(kept) + 1)]
     assert _pictures(tmp_path) == [] and not list(tmp_path.glob(".enlight-*"))
+
+
+def test_a_live_run_refuses_numbered_pictures(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "cam.mp4", frames=6, audio=False)
+    for option in ("-o", "--record"):
+        result = cli("--camera", clip, "--no-window", "--max-frames", "4", option, tmp_path / "f_%04d.png",
+                     "--weights", weights)
+        assert result.returncode == 2 and "not numbered pictures" in result.stderr, result.stderr
+        assert len(result.stderr_lines) == 1 and not list(tmp_path.glob("f_*"))

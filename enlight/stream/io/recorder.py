@@ -12,6 +12,7 @@ from pathlib import Path
 
 import av
 
+from enlight.errors import EnlightError
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.frames import ColorInfo
 from enlight.stream.io.locations import Location
@@ -22,7 +23,11 @@ TIME_BASE = Fraction(1, 1000)
 
 
 def check_output(location: Location, *, overwrite: bool) -> None:
-    """Refuse an output file that exists (without ``overwrite``) or cannot be written, before any work."""
+    """Refuse an output file that exists (without ``overwrite``) or cannot be written, and numbered pictures, before
+    any work."""
+    if location.kind == "sequence":
+        raise EnlightError(f"a live run writes a video file or stream, not numbered pictures ({location.text}): "
+                           "record a video, then enhance it into pictures")
     if location.is_file:
         check_paths(None, Path(location.url), overwrite=overwrite, container_from_name=location.format is None)
 
