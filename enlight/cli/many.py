@@ -200,6 +200,9 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None
+    if args.span is not None and (folder or photo or parallel):
+        raise EnlightError("--start, --end and --duration cut one video in one plain run (not a folder, a photo, "
+                           "--segments, --jobs or --ray)")
     if is_sequence(args.output) and (folder or photo or parallel):
         raise EnlightError(_numbered_refusal(folder, photo))
     if photo and parallel:

@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="longest a network open/read may block before it counts as failed (default: 10)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    part = parser.add_argument_group("part of a video (seconds, or a clock time: 90, 1:30, 01:30:00.5)")
+    part.add_argument("--start", default=None, metavar="TIME",
+                      help="enhance from this time of the video on (the output starts there, its sound and "
+                      "subtitles with it)")
+    part.add_argument("--end", default=None, metavar="TIME", help="enhance up to this time of the video")
+    part.add_argument("--duration", default=None, metavar="TIME", help="enhance this long a part (instead of --end)")
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
@@ -322,6 +328,8 @@ def _live(args) -> int:
 
     if args.input is not None:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
+    if args.span is not None:
+        raise EnlightError("--start, --end and --duration cut a video file; a live run ends with --max-frames or q")
     plan = _plan(args, live=True)
     if args.dry_run:
         return _dry_run(plan)
@@ -368,7 +376,10 @@ def _sidecars(source, output, overwrite: bool) -> list[str]:
 
 
 def _enhance(argv: list[str]) -> int:
+    from enlight.stream.io.span import span_from
+
     args = build_parser().parse_args(argv)
+    args.span = span_from(args.start, args.end, args.duration)
     if args.camera is not None:
         return _live(args)
     if args.input is None:
@@ -382,7 +393,7 @@ def _enhance(argv: list[str]) -> int:
         return many
     source, output = _check_names(args)
     wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
-    workload = probe_workload(source, args.max_frames) if wanted else None
+    workload = probe_workload(source, args.max_frames, span=args.span) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     plan = _plan(args, live=False, workload=workload)
@@ -398,6 +409,7 @@ def _enhance(argv: list[str]) -> int:
         hw_decode=args.hw_decode,
         batch_size=args.batch_size,
         max_frames=args.max_frames,
+        span=args.span,
         max_memory_gb=args.max_memory,
         grey=args.grey,
         hdr=args.hdr,

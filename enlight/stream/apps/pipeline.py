@@ -42,6 +42,7 @@ from enlight.stream.io.locations import Location, input_location, output_locatio
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
 from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
+from enlight.stream.io.span import Span
 from enlight.text import counted
 
 _END = object()
@@ -65,6 +66,7 @@ class PipelineConfig:
     grey: str = "auto"  # auto: grey output while the source carries no chroma; on; off (enlight.stream.io.chroma)
     hdr: str = "sdr"  # a PQ/HLG input: sdr converts it to SDR BT.709 first; keep (enlight.stream.io.hdr)
     max_frames: int | None = None
+    span: Span | None = None  # the part of the input read (--start, --end, --duration); None: all of it
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
@@ -326,7 +328,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
-    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode,
+    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode, span=config.span,
                      timeout_s=config.timeout_s, hdr=config.hdr) as source, torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
             _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:

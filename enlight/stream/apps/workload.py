@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 
-def probe_workload(source, max_frames: int | None = None, output: Path | None = None):
+def probe_workload(source, max_frames: int | None = None, output: Path | None = None, *, span=None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
     frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown. A photo's: its size,
     and whether its result is made at 16 bits (a 16-bit photo written to ``output``, None: to its own kind of
-    file, a camera RAW's .tif)."""
+    file, a camera RAW's .tif). span: the part of a video read (``--start``/``--end``)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
     from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, holds_16_bits, is_photo, is_raw, photo_size
@@ -35,6 +36,8 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         frames = stream.frames or None
         if frames is None and rate and container.duration:
             frames = max(1, round(container.duration / 1_000_000 * rate))
+    if span is not None:  # the part of it read (``enlight.stream.io.span.Span``)
+        frames = span.frames(Fraction(rate or 30).limit_denominator(100000), frames)
     if max_frames is not None:
         frames = min(frames, max_frames) if frames else max_frames
     width, height = stream.codec_context.width, stream.codec_context.height

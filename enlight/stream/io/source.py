@@ -41,6 +41,7 @@ from enlight.stream.io.hdr_static import HdrStatic, dynamic_metadata, read_hdr_s
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 from enlight.stream.io.side_data import frame_side_data
+from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
@@ -48,6 +49,7 @@ RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  #
 SLOT_TOLERANCE = 0.01  # how far a stream's average rate may be from its base rate where it has one frame a slot
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
+_SEEK_TRIES = 12  # seeks ever further back (1 s, 2 s, ... 2048 s) for a keyframe before a part's start
 _PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
 
 
@@ -159,10 +161,12 @@ class VideoSource:
     timeout_s: for network inputs, the longest an open or a read may block before it fails.
     hdr: 'sdr' converts a PQ or HLG input to SDR BT.709 (``enlight.stream.io.hdr``; ``info`` then describes
     the SDR frames the sink writes), 'keep' passes its coded values and tags through.
+    span: read only this part of a file (``enlight.stream.io.span``: a seek to the keyframe before its start, the
+    frames and packets outside it left out, the rest moved to its start); None: all of it.
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
-                 timeout_s: float | None = 10.0, hdr: str = "sdr") -> None:
+                 timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = _FrameQueue(queue_size)
@@ -176,6 +180,8 @@ class VideoSource:
         self._video_packets = 0  # non-empty video packets read
         self._read_errors = 0
         self._hdr = hdr
+        self._span = span if span is not None and not span.whole else None
+        self._gate: SpanGate | None = None
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -209,6 +215,7 @@ class VideoSource:
         self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = _stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
                                    self.covers)
+        self._gate = self._seek() if self._span is not None else None
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
@@ -230,21 +237,29 @@ class VideoSource:
         except av.error.FFmpegError as exc:
             raise _open_error(self.path, exc) from None
         self.decode_s += time.perf_counter() - start
+        self._describe(first)
+
+    def _describe(self, first: av.VideoFrame) -> None:
+        """``color`` and ``info`` from the stream and its ``first`` frame (of the part read, ``span``)."""
         stream = self.video_stream
         rate = frame_rate(stream) or Fraction(30)
+        count, timecode = _frame_count(stream, self.container, rate), _timecode(self.container, stream)
+        if self._span is not None:
+            count = self._span.frames(rate, count)
+            timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
         self.info = VideoInfo(
             width=first.width, height=first.height,
             time_base=stream.time_base or Fraction(1, 90000),
             average_rate=Fraction(rate),
-            frame_count=_frame_count(stream, self.container, rate),
+            frame_count=count,
             codec=stream.codec_context.name,
             pix_fmt=output_format,
             color=output_color,
             display_matrix=display_matrix(first),
             sample_aspect_ratio=_sample_aspect(stream),
-            timecode=_timecode(self.container, stream),
+            timecode=timecode,
             field_order=field_order(first),
             tags=stream_tags(stream),
             disposition=int(stream.disposition),
@@ -253,10 +268,48 @@ class VideoSource:
             slot_rate=slot_rate(stream),
         )
 
+    def _seek(self) -> SpanGate:
+        """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
+        file's end is refused. A file that cannot seek is read from its beginning (the gate drops what lies before)."""
+        origin = Fraction(self.container.start_time or 0, 1_000_000) if self.location.is_file else None
+        duration = Fraction(self.container.duration, 1_000_000) if self.container.duration else None
+        if duration is not None and self._span.start >= duration:
+            raise EnlightError(f"--start {float(self._span.start):g} s is past the end of {self.path} "
+                               f"({float(duration):.2f} s long)")
+        if self._span.start > 0 and self.video_stream.time_base and origin is not None:
+            self._seek_keyframe(origin, origin + self._span.start)
+        return SpanGate(self._span, origin)
+
+    def _seek_keyframe(self, origin: Fraction, at: Fraction) -> None:
+        """Seek to a keyframe at or before ``at`` (seconds). An MPEG-TS or a file without an index lands where its
+        timestamps guess, often inside a group of pictures, which decodes nothing up to the next keyframe: each try
+        that lands after ``at`` or on another frame seeks further back (1, 2, 4 ... s), down to the file's start."""
+        base, back = self.video_stream.time_base, Fraction(0)
+        for _ in range(_SEEK_TRIES):
+            target = max(origin, at - back)
+            try:
+                self.container.seek(int(target / base), stream=self.video_stream, backward=True)
+                first = next((p for p in self.container.demux(self.video_stream) if p.size), None)
+            except (av.error.FFmpegError, OverflowError):
+                break
+            stamp = None if first is None else first.pts if first.pts is not None else first.dts
+            if first is not None and first.is_keyframe and stamp is not None and stamp * base <= at:
+                self.container.seek(int(target / base), stream=self.video_stream, backward=True)
+                return
+            if target == origin:
+                break
+            back = max(Fraction(1), 2 * back)
+        try:
+            self.container.seek(0)  # read from the beginning: the gate drops what lies before the part
+        except av.error.FFmpegError:
+            pass
+
     def chapters(self, max_frames: int | None = None) -> list[dict]:
         """The file's chapters (PyAV's dicts: id, start, end, time_base, metadata), those that start within the
-        first ``max_frames`` frames (None: all)."""
+        first ``max_frames`` frames (None: all), of the part read (``span``) and moved to its start."""
         chapters = self.container.chapters()
+        if self._span is not None:
+            chapters = self._span.chapters(chapters)
         if max_frames is None:
             return chapters
         end = Fraction(max_frames) / self.info.average_rate
@@ -288,19 +341,27 @@ class VideoSource:
 
     @property
     def damage(self) -> Damage | None:
-        """What was lost to damage, once iteration has ended; None for an intact input."""
-        if not (self._skipped or self._missing or self._read_errors or self._cut):
+        """What was lost to damage, once iteration has ended; None for an intact input. Of a part (``span``)
+        that ends before the file does, only what was lost inside it."""
+        inside = self._gate is not None and self._gate.past_end
+        missing, cut = ({}, None) if inside else (self._missing, self._cut)
+        if not (self._skipped or missing or self._read_errors or cut):
             return None
         packets: dict[str, int] = {}
-        for counts in (self._skipped, self._missing):
+        for counts in (self._skipped, missing):
             for kind, n in counts.items():
                 packets[kind] = packets.get(kind, 0) + n
-        expected = self._video_packets + self._missing.get("video", 0)
-        if self._cut is not None:  # no index past the cut: the frames the header declares, or its duration gives
+        expected = self._video_packets + missing.get("video", 0)
+        if self._gate is not None:  # the part's frames: not those before it, nor those the decoder held past it
+            lost = self._skipped.get("video", 0)
+            if not inside:  # the file ended in the part: what its index had beyond is lost too
+                lost = max(lost, expected - self.frames_decoded - self._gate.before)
+            expected = self.frames_decoded + lost
+        elif cut is not None:  # no index past the cut: the frames the header declares, or its duration gives
             declared = declared_frames(dict(self.video_stream.metadata), self.info.average_rate)
             expected = max(expected, self.frames_decoded, declared or self.info.frame_count or 0)
         return Damage(packets=packets, frames=max(0, expected - self.frames_decoded), expected=expected,
-                      cut_short=bool(self._missing or self._cut), read_errors=self._read_errors, cut=self._cut)
+                      cut_short=bool(missing or cut), read_errors=self._read_errors, cut=cut)
 
     def _packets(self) -> Iterator[av.Packet]:
         """Demuxed packets of the streams read. In a file, a read error skips ahead to the next
@@ -337,13 +398,16 @@ class VideoSource:
                 return self._alpha_decoder.decode(packet if packet.size else None)
             return packet.decode()
         except av.error.FFmpegError:
-            if packet.size:
+            ahead = self._gate is not None and packet.pts is not None and self._gate.where(
+                packet.pts * self.video_stream.time_base) < 0  # (an open GOP's leading frames, after the seek)
+            if packet.size and not ahead:
                 self._skipped["video"] = self._skipped.get("video", 0) + 1
             return []
 
     def _keep(self, packet: av.Packet) -> bool:
-        """Whether to pass a non-video packet on: not empty, and not rejected by its decoder."""
-        if not packet.size:
+        """Whether to pass a non-video packet on: not empty, in the part read (``span``: then moved to its start),
+        and not rejected by its decoder."""
+        if not packet.size or (self._gate is not None and not self._gate.packet(packet)):
             return False
         check = self._checks.get(packet.stream.index)
         if check is None or check.ok(packet):
@@ -436,16 +500,18 @@ class VideoSource:
                     return
                 if isinstance(item, av.VideoFrame):
                     start = time.perf_counter()
+                    pts = item.pts
+                    if pts is None:  # raw streams carry no timestamps: count frames
+                        pts = 0 if last_pts is None else last_pts + step
+                    last_pts = pts
+                    if self._gate is not None and (pts := self._gate.frame(pts, tb)) is None:
+                        continue  # outside the part read
                     captions = frame_captions(item)  # side data that a rescaled frame no longer has
                     if (item.width, item.height) != (self.info.width, self.info.height):
                         item = self._rescale(item)
                     rgb = self.convert(item)
                     alpha = frame_alpha(item) if self.info.alpha else None
                     coloured = coloured or carries_chroma(item)
-                    pts = item.pts
-                    if pts is None:  # raw streams carry no timestamps: count frames
-                        pts = 0 if last_pts is None else last_pts + step
-                    last_pts = pts
                     self.captions.put(pts, captions)
                     self.frames_decoded += 1
                     self.decode_s += time.perf_counter() - start
@@ -460,6 +526,9 @@ class VideoSource:
         except BaseException as exc:  # handed to the consumer, which reports it
             self._put(exc)
             return
+        if self._gate is not None and not self.frames_decoded:
+            self._put(EnlightError(f"{self.path} has no frames from {self._span.describe()}"))
+            return
         self._put(_END)
 
     def _items(self, pending: list) -> Iterator[av.VideoFrame | av.Packet]:
@@ -469,12 +538,16 @@ class VideoSource:
             packet = next(self._demux, None)
             if packet is None:
                 break
+            if self._gate is not None and self._gate.done(packet):
+                break
             if packet.stream is not self.video_stream:
                 keep = self._keep(packet)
                 self.decode_s += time.perf_counter() - start
                 if keep:
                     yield packet
                 continue
+            if self._gate is not None and self._gate.past_end:
+                continue  # its frames lie past the end of the part read
             frames = self._decode(packet)  # the empty packet at the end flushes the decoder
             self.decode_s += time.perf_counter() - start
             yield from frames
