@@ -140,3 +140,16 @@ def test_the_estimate_counts_the_part(tmp_path, weights, cli):
     clip = _ramped_clip(tmp_path / "night.mp4")
     result = cli(clip, "-o", tmp_path / "o.mp4", "--start", "1", "--duration", "2", "--dry-run")
     assert result.returncode == 0 and "for 50 frames" in result.stdout, result.stdout
+
+
+def test_an_mpeg_ts_part_starts_from_a_keyframe_before_it(tmp_path, weights, cli):
+    """An MPEG-TS has no index: FFmpeg's seek lands inside a group of pictures, which decodes nothing up to the next
+    keyframe (here 4 s in, past the part: 'no frames'). The seek goes further back until it lands on one."""
+    from tests.media import make_clip
+
+    clip = make_clip(tmp_path / "cam.ts", frames=120, rate=25, gop=100, width=64, height=48)
+    out = tmp_path / "part.mp4"
+    result = cli(clip, "-o", out, "--start", "2.5", "--duration", "1", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 25
