@@ -55,6 +55,20 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def parse_video_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); '1280x' or '1280x-1' -> (1280, -1), 'x720' -> (-1, 720) (the picture's shape
+    kept: ``enlight.stream.io.resize.fit_size``); each given side at least ``MIN_SIDE``."""
+    try:
+        width, height = (int(v) if v else -1 for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes look like 1280x720 (or 1280x, x720), got {text}") from None
+    given = [v for v in (width, height) if v != -1]
+    if not given or min(given) < MIN_SIDE:
+        raise argparse.ArgumentTypeError(f"sizes are at least {MIN_SIDE}x{MIN_SIDE}, one side may be left out; got "
+                                         f"{text}")
+    return width, height
+
+
 def size_list(text: str) -> tuple[tuple[int, int], ...]:
     """'640x360,1280x720' -> ((640, 360), (1280, 720)) (an argparse type: a bad one is a one-line error)."""
     return tuple(parse_size(s) for s in text.split(","))

@@ -25,7 +25,7 @@ from enlight.cli.common import (
     OneLineParser,
     check_new_file,
     interrupted_exit,
-    parse_size,
+    parse_video_size,
     positive_float,
     positive_int,
     run_command,
@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--camera", metavar="SOURCE", default=None,
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
-    live.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="scale frames to this size")
+    live.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
+                      help="scale frames to this size as shown (1280x or x720 keeps the picture's shape): a camera "
+                      "is asked for it; a video is enhanced and written at it")
     live.add_argument("--fps", type=float, default=None,
                       help="camera frame rate to ask for / pace files at (default: the source's); an image "
                       "sequence's frame rate (25 unless given)")
@@ -330,6 +332,8 @@ def _live(args) -> int:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
     if args.span is not None:
         raise EnlightError("--start, --end and --duration cut a video file; a live run ends with --max-frames or q")
+    if args.size is not None and -1 in args.size:
+        raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     plan = _plan(args, live=True)
     if args.dry_run:
         return _dry_run(plan)
@@ -375,11 +379,34 @@ def _sidecars(source, output, overwrite: bool) -> list[str]:
     return copy_sidecars(Path(source.url), Path(output.text), overwrite=overwrite)
 
 
-def _enhance(argv: list[str]) -> int:
+def _check_not_live(args) -> None:
+    """Refuse the live mode's options in a run of a file, a folder or a stream, where they would do nothing."""
+    from enlight.stream.io.locations import is_sequence
+
+    live_only = [name for name, given in (("--loop", args.loop), ("--record", args.record is not None),
+                                          ("--no-window", args.no_window)) if given]
+    if live_only:
+        verb = "applies" if len(live_only) == 1 else "apply"
+        raise EnlightError(f"{' and '.join(live_only)} {verb} to a live run (--camera SOURCE); this run writes -o")
+    if args.fps is not None and args.input is not None and not is_sequence(args.input):
+        raise EnlightError("--fps sets the frame rate of an image sequence or a camera; a video keeps its own (its "
+                           "frames are neither dropped nor repeated)")
+
+
+def _arguments(argv: list[str]):
+    """The command's options, with ``span`` (--start/--end/--duration) read and the live mode's refused in a file
+    run."""
     from enlight.stream.io.span import span_from
 
     args = build_parser().parse_args(argv)
     args.span = span_from(args.start, args.end, args.duration)
+    if args.camera is None:
+        _check_not_live(args)
+    return args
+
+
+def _enhance(argv: list[str]) -> int:
+    args = _arguments(argv)
     if args.camera is not None:
         return _live(args)
     if args.input is None:
@@ -393,7 +420,7 @@ def _enhance(argv: list[str]) -> int:
         return many
     source, output = _check_names(args)
     wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
-    workload = probe_workload(source, args.max_frames, span=args.span) if wanted else None
+    workload = probe_workload(source, args.max_frames, span=args.span, size=args.size) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     plan = _plan(args, live=False, workload=workload)
@@ -410,6 +437,7 @@ def _enhance(argv: list[str]) -> int:
         batch_size=args.batch_size,
         max_frames=args.max_frames,
         span=args.span,
+        size=args.size,
         max_memory_gb=args.max_memory,
         grey=args.grey,
         hdr=args.hdr,

@@ -67,6 +67,7 @@ class PipelineConfig:
     hdr: str = "sdr"  # a PQ/HLG input: sdr converts it to SDR BT.709 first; keep (enlight.stream.io.hdr)
     max_frames: int | None = None
     span: Span | None = None  # the part of the input read (--start, --end, --duration); None: all of it
+    size: tuple[int, int] | None = None  # frames scaled to (width, height) as shown, one side may be -1 (--size)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
@@ -328,8 +329,9 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
-    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode, span=config.span,
-                     timeout_s=config.timeout_s, hdr=config.hdr) as source, torch_threads(around_model), \
+    reading = {"span": config.span, "size": config.size, "timeout_s": config.timeout_s, "hdr": config.hdr}
+    with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode, **reading) as source, \
+            torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
             _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:
         memory = _memory_plan(config, source.info, backend.device)

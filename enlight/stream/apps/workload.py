@@ -7,11 +7,13 @@ from fractions import Fraction
 from pathlib import Path
 
 
-def probe_workload(source, max_frames: int | None = None, output: Path | None = None, *, span=None):
+def probe_workload(source, max_frames: int | None = None, output: Path | None = None, *, span=None,
+                   size: tuple[int, int] | None = None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
     frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown. A photo's: its size,
     and whether its result is made at 16 bits (a 16-bit photo written to ``output``, None: to its own kind of
-    file, a camera RAW's .tif). span: the part of a video read (``--start``/``--end``)."""
+    file, a camera RAW's .tif). span: the part of a video read (``--start``/``--end``); size: the size its frames
+    are scaled to (``--size``, as stored: a display turn is not counted)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
     from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, holds_16_bits, is_photo, is_raw, photo_size
@@ -41,6 +43,10 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     if max_frames is not None:
         frames = min(frames, max_frames) if frames else max_frames
     width, height = stream.codec_context.width, stream.codec_context.height
+    if size is not None and width and height:
+        from enlight.stream.io.resize import fit_size
+
+        width, height = fit_size(size, width, height)
     return Workload("video", width or None, height or None, frames, rate)
 
 

@@ -40,6 +40,7 @@ from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import HdrStatic, dynamic_metadata, read_hdr_static
 from enlight.stream.io.locations import Location
 from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
+from enlight.stream.io.resize import resized
 from enlight.stream.io.side_data import frame_side_data
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.spherical import Spherical, read_spherical
@@ -163,10 +164,13 @@ class VideoSource:
     the SDR frames the sink writes), 'keep' passes its coded values and tags through.
     span: read only this part of a file (``enlight.stream.io.span``: a seek to the keyframe before its start, the
     frames and packets outside it left out, the rest moved to its start); None: all of it.
+    size: the (width, height) the frames are scaled to, as shown (one side -1: the picture's shape kept;
+    ``enlight.stream.io.resize``); None: the source's.
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
-                 timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None) -> None:
+                 timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None,
+                 size: tuple[int, int] | None = None) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = _FrameQueue(queue_size)
@@ -182,6 +186,7 @@ class VideoSource:
         self._hdr = hdr
         self._span = span if span is not None and not span.whole else None
         self._gate: SpanGate | None = None
+        self._size, self._resize = size, None
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -267,6 +272,9 @@ class VideoSource:
             hdr_static=read_hdr_static(first) if self.color.hdr is not None and not self.to_sdr else None,
             slot_rate=slot_rate(stream),
         )
+        if self._size is not None:
+            self.info, self._resize, note = resized(self.info, self._size)
+            self.notes += [note] if note else []
 
     def _seek(self) -> SpanGate:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
@@ -507,6 +515,8 @@ class VideoSource:
                     if self._gate is not None and (pts := self._gate.frame(pts, tb)) is None:
                         continue  # outside the part read
                     captions = frame_captions(item)  # side data that a rescaled frame no longer has
+                    if self._resize is not None:
+                        item = self._resize(item)
                     if (item.width, item.height) != (self.info.width, self.info.height):
                         item = self._rescale(item)
                     rgb = self.convert(item)

@@ -1,0 +1,75 @@
+"""Frames scaled to the size asked for (``--size 1920x1080``, or ``1280x`` to keep the picture's shape): a 4K night
+clip enhanced and written at 1080p, four times faster on a CPU.
+
+The size is the picture as it is shown: a phone's portrait clip (landscape frames and a quarter-turn display
+matrix) asked for 720x1280 has its frames scaled to 1280x720, which the matrix still turns. A side left out (-1)
+follows the shown picture's shape (its pixel aspect ratio counted), rounded to an even number, as FFmpeg's scale
+filter does. The pixel aspect ratio is then set so the picture keeps the shape it had (scale's default): a size of
+another shape is shown letterboxed by players, not squeezed. Frames are scaled by area averaging when they shrink
+(swscale's AREA: no aliasing in the fine textures of a night scene) and bicubically when they grow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import av
+
+from enlight.errors import EnlightError
+from enlight.stream.io.upright import upright_turn
+
+if TYPE_CHECKING:
+    from enlight.stream.io.source import VideoInfo
+
+
+def _even(value: Fraction) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def fit_size(size: tuple[int, int], width: int, height: int, aspect: Fraction | None = None) -> tuple[int, int]:
+    """``size`` (width, height; one side may be -1) for a picture ``width`` x ``height`` shown with pixels ``aspect``
+    times as wide as tall: the -1 side from the shown shape, even."""
+    want_w, want_h = size
+    shown = Fraction(width * (aspect or 1), height)
+    if want_w == -1 and want_h == -1:
+        raise EnlightError("--size needs one side at least (1280x or x720)")
+    if want_w == -1:
+        return _even(want_h * shown), want_h
+    if want_h == -1:
+        return want_w, _even(want_w / shown)
+    return want_w, want_h
+
+
+@dataclass(frozen=True)
+class Resize:
+    """Scales decoded frames to ``width`` x ``height`` (stored, before any display turn)."""
+
+    width: int
+    height: int
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """A frame of any size -> this size, in its own pixel format."""
+        if (frame.width, frame.height) == (self.width, self.height):
+            return frame
+        shrink = self.width * self.height < frame.width * frame.height
+        return frame.reformat(width=self.width, height=self.height, interpolation="AREA" if shrink else "BICUBIC")
+
+
+def resized(info: VideoInfo, size: tuple[int, int]) -> tuple[VideoInfo, Resize | None, str | None]:
+    """(``info`` of the frames at the shown ``size``, the ``Resize`` that makes them, a note), or (``info``, None,
+    None) where the frames are that size already."""
+    turn = upright_turn(info.display_matrix)
+    swaps = turn is not None and turn.swaps
+    sar = info.sample_aspect_ratio
+    shown_w, shown_h = (info.height, info.width) if swaps else (info.width, info.height)
+    shown_sar = (1 / sar if sar else None) if swaps else sar
+    want_w, want_h = fit_size(size, shown_w, shown_h, shown_sar)
+    width, height = (want_h, want_w) if swaps else (want_w, want_h)
+    if (width, height) == (info.width, info.height):
+        return info, None, None
+    new_sar = Fraction(info.width * (sar or 1) * height, info.height * width)
+    info = replace(info, width=width, height=height, sample_aspect_ratio=None if new_sar == 1 else new_sar)
+    shape = "" if new_sar == 1 else f", pixels {new_sar.numerator}:{new_sar.denominator} to keep the picture's shape"
+    return info, Resize(width, height), f"frames scaled from {shown_w}x{shown_h} to {want_w}x{want_h} (--size){shape}"

@@ -1,0 +1,75 @@
+"""``--size`` scales a video's frames (``1920x1080``, or ``1280x`` to keep the shape): a 4K night clip enhanced and
+written at 1080p. It was an option of the live mode only, and a file run ignored it without a word, as it ignored
+--loop, --record, --no-window and --fps."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from enlight.errors import EnlightError
+from enlight.stream.io.resize import fit_size
+from tests.media import make_clip, read_video
+
+
+def test_a_side_of_minus_one_follows_the_shown_shape():
+    assert fit_size((1280, -1), 3840, 2160) == (1280, 720)
+    assert fit_size((-1, 720), 3840, 2160) == (1280, 720)
+    assert fit_size((-1, 480), 720, 480, Fraction(32, 27)) == (854, 480)  # a 16:9 DVD's shown shape
+    assert fit_size((641, -1), 1920, 1080) == (641, 360)  # even
+    with pytest.raises(EnlightError):
+        fit_size((-1, -1), 64, 48)
+
+
+def _stream(path):
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        return video.width, video.height, video.sample_aspect_ratio
+
+
+def test_a_video_is_enhanced_and_written_at_the_size_asked_for(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=8, audio=True)
+    whole, small = tmp_path / "whole.mp4", tmp_path / "small.mp4"
+    assert cli(clip, "-o", whole, "--weights", weights).returncode == 0
+    result = cli(clip, "-o", small, "--size", "48x-1", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "frames scaled from 96x64 to 48x32 (--size)" in result.stderr
+    assert _stream(small)[:2] == (48, 32) and _stream(small)[2] in (None, Fraction(1))
+    info, big = read_video(small), read_video(whole)
+    assert len(info["times"]) == 8 and info["audio_packets"] == big["audio_packets"]  # the sound as it was
+    shrunk = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(width=48, height=32).to_ndarray()
+              for f in big["images"]]
+    assert abs(np.mean(info["images"]) - np.mean(shrunk)) < 6  # enhanced as the full-size run was
+    assert abs(np.mean(info["images"]) - np.mean(shrunk)) < abs(np.mean(shrunk) - 40) / 3
+    square = tmp_path / "square.mp4"
+    assert cli(clip, "-o", square, "--size", "64x64", "--weights", weights).returncode == 0
+    assert _stream(square) == (64, 64, Fraction(3, 2))  # shown 96x64 still: players do not squeeze it
+
+
+def test_a_portrait_phone_clip_is_sized_as_it_is_shown(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "phone.mp4", width=96, height=64, frames=4, rotation=-90, audio=False)
+    out = tmp_path / "small.mp4"
+    result = cli(clip, "-o", out, "--size", "x48", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "from 64x96 to 32x48" in result.stderr
+    assert _stream(out)[:2] == (48, 32) and read_video(out)["rotation"] == read_video(clip)["rotation"]
+
+
+def test_live_options_in_a_file_run_are_refused(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    (tmp_path / "clips").mkdir()
+    cases = [((clip, "--loop"), "--loop applies to a live run"),
+             ((clip, "--record", tmp_path / "r.mp4", "--no-window"), "--record and --no-window apply"),
+             ((clip, "--fps", "10"), "a video keeps its own"),
+             ((tmp_path / "clips", "--size", "32x-1"), "--size scales one video"),
+             ((clip, "--size=-1x-1"), "one side may be left out"),
+             ((clip, "--size", "x"), "one side may be left out"),
+             (("--camera", clip, "--no-window", "--size", "32x"), "a camera is asked for a whole size")]
+    for args, message in cases:
+        out = tmp_path / "o.mp4"
+        result = cli(*args, "-o", out, "--weights", weights)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr_lines) == 1 and not out.exists()
