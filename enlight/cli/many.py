@@ -20,6 +20,7 @@ from enlight.cli.common import interrupted_exit
 from enlight.errors import EnlightError
 
 if TYPE_CHECKING:
+    from enlight.stream.apps.archive import ArchiveRun
     from enlight.stream.apps.batch import Ignored
 
 PROG = "enlight-video"
@@ -100,9 +101,28 @@ def _folder_pairs(args) -> tuple[list, Ignored, Path]:
     return pairs, ignored, out_dir
 
 
+def _archive_pairs(args) -> tuple[list, Ignored, Path, ArchiveRun, list[str]]:
+    """An archive's (input, output) pairs, from the folder it is unpacked into (``enlight.stream.apps.archive``)."""
+    from enlight.stream.apps.archive import ArchiveRun
+    from enlight.stream.apps.batch import collect
+
+    packed = ArchiveRun(Path(args.input), Path(args.output))
+    packed.check(overwrite=args.force)
+    notes = packed.unpack(say=not args.quiet)
+    pairs, ignored = collect(packed.unpacked, packed.out_dir)
+    if not pairs:
+        raise EnlightError(f"no videos or photos in {args.input} ({ignored.other} other files)")
+    return pairs, ignored, packed.out_dir, packed, notes
+
+
 def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
-    many = Path(args.input).is_dir() or is_list(Path(args.input))
-    if many:
+    from enlight.stream.apps.archive import is_archive
+
+    many = Path(args.input).is_dir() or is_list(Path(args.input)) or is_archive(Path(args.input))
+    packed, notes = None, []
+    if is_archive(Path(args.input)):
+        pairs, ignored, out_dir, packed, notes = _archive_pairs(args)
+    elif many:
         pairs, ignored, out_dir = _folder_pairs(args)
     else:
         from enlight.stream.io.checks import check_paths
@@ -121,8 +141,12 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     if not many:
         config = single_video(Path(args.input), Path(args.output), config)
     report = run_batch(config)
+    if packed is not None:
+        notes += packed.finish(left=report.left, failed=report.count("failed"), overwrite=args.force)
     if not args.quiet or report.count("failed") or report.left:
-        print(report.table(), file=sys.stderr)
+        print(report.table(None if packed is None else (packed.unpacked, packed.archive.name)), file=sys.stderr)
+    for note in notes if not args.quiet else ():
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     return interrupted_exit() if report.left else report.exit_code
 
 
@@ -168,10 +192,16 @@ def _candidates(pairs: list) -> list[Path]:
 
 
 def _inputs(source: Path) -> list[Path]:
-    """``_candidates`` of a folder or list, or ``source`` itself."""
-    if not (is_list(source) or source.is_dir()):
+    """``_candidates`` of a folder, a list or an archive (its members' names), or ``source`` itself."""
+    from enlight.stream.apps.archive import is_archive, member_names
+
+    if not (is_list(source) or source.is_dir() or is_archive(source)):
         return [source]
-    from enlight.stream.apps.batch import collect
+    from enlight.stream.apps.batch import collect, is_video
+    from enlight.stream.io.images import is_photo
+
+    if is_archive(source):
+        return _candidates([(name, name) for name in member_names(source) if is_video(name) or is_photo(name)])
 
     pairs = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)[0]
     return _candidates(pairs)
@@ -191,11 +221,12 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     plan_options(inputs): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
     torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
     first video."""
+    from enlight.stream.apps.archive import is_archive
     from enlight.stream.io.images import is_photo
     from enlight.stream.io.locations import is_sequence
 
     source = Path(args.input)
-    folder = source.is_dir() or is_list(source)
+    folder = source.is_dir() or is_list(source) or is_archive(source)
     photo = not folder and not is_sequence(args.input) and is_photo(source) and is_photo(Path(args.output))
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):

@@ -146,11 +146,16 @@ class BatchReport:
     def exit_code(self) -> int:
         return EXIT_FAILED if self.count("failed") else (3 if self.count("damaged") else 0)
 
-    def table(self) -> str:
+    def table(self, unpacked: tuple[Path, str] | None = None) -> str:
+        """The report, a line a file. unpacked: (folder, archive name): an archive's files are named inside it
+        (``export.zip:night/1.jpg``), not in the folder it was unpacked into."""
         lines = [f"{'status':<8} {'frames':>7} {'time':>7}  file"]
         for row in self.rows:
             why = f"  ({row.reason})" if row.reason else ""
-            lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {row.input}{why}")
+            name = row.input
+            if unpacked is not None and Path(name).is_relative_to(unpacked[0]):
+                name = f"{unpacked[1]}:{Path(name).relative_to(unpacked[0]).as_posix()}"
+            lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {name}{why}")
             lines += [f"{'':<8} note: {note}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
                      f"(done before), {self.count('failed')} failed, {self.ignored.other} other files ignored, "
