@@ -320,8 +320,17 @@ def _first_line(plan) -> None:
         print(f"{PROG}: {plan.auto.first_line}", file=sys.stderr)
 
 
-def _dry_run(plan) -> int:
-    print(plan.describe())
+def _dry_run(plan, args=None, output=None) -> int:
+    """Print the plan; for a run of one video, also the part read, the size and numbered pictures asked for."""
+    lines = [plan.describe()]
+    if args is not None and args.span is not None:
+        lines.append(f"part: {args.span.describe()} of the video, moved to the output's start")
+    if args is not None and args.size is not None:
+        width, height = ("" if side == -1 else str(side) for side in args.size)
+        lines.append(f"size: frames scaled to {width or '(shape kept)'}x{height or '(shape kept)'} as shown")
+    if output is not None and output.kind == "sequence":
+        lines.append(f"output: one picture a frame, {output.text}")
+    print("\n".join(lines))
     return 0
 
 
@@ -425,7 +434,7 @@ def _enhance(argv: list[str]) -> int:
 
     plan = _plan(args, live=False, workload=workload)
     if args.dry_run:
-        return _dry_run(plan)
+        return _dry_run(plan, args, output)
     if not args.quiet:
         _check_default_weights(plan)  # its one-line error before the estimate, not after it
         _first_line(plan)

@@ -47,6 +47,8 @@ def test_a_video_is_enhanced_and_written_at_the_size_asked_for(tmp_path, weights
     square = tmp_path / "square.mp4"
     assert cli(clip, "-o", square, "--size", "64x64", "--weights", weights).returncode == 0
     assert _stream(square) == (64, 64, Fraction(3, 2))  # shown 96x64 still: players do not squeeze it
+    planned = cli(clip, "-o", tmp_path / "p.mp4", "--size", "48x", "--weights", weights, "--dry-run")
+    assert "size: frames scaled to 48x(shape kept) as shown" in planned.stdout, planned.stdout
 
 
 def test_a_portrait_phone_clip_is_sized_as_it_is_shown(tmp_path, weights, cli):

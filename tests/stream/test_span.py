@@ -140,6 +140,7 @@ def test_the_estimate_counts_the_part(tmp_path, weights, cli):
     clip = _ramped_clip(tmp_path / "night.mp4")
     result = cli(clip, "-o", tmp_path / "o.mp4", "--start", "1", "--duration", "2", "--dry-run")
     assert result.returncode == 0 and "for 50 frames" in result.stdout, result.stdout
+    assert "part: 1 s to 3 s of the video" in result.stdout
 
 
 def test_an_mpeg_ts_part_starts_from_a_keyframe_before_it(tmp_path, weights, cli):
