@@ -459,7 +459,9 @@ def _enhance(argv: list[str]) -> int:
         stats = run(config)
     except Interrupted as stop:
         where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
-        print(f"{PROG}: interrupted; {where}; {args.output} left untouched", file=sys.stderr)
+        hint = " (with --segments N a second run goes on from the segments a stopped one finished)" \
+            if source.is_file else ""
+        print(f"{PROG}: interrupted; {where}; {args.output} left untouched{hint}", file=sys.stderr)
         return interrupted_exit()
     notes = [*stats.notes, *_sidecars(source, output, args.force)]
     if not args.quiet:

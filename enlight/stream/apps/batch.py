@@ -30,6 +30,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
@@ -204,6 +205,7 @@ class _File:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     folder: Path | None = None  # where its segments are written
     overwrite: bool = False  # its output may replace one from an earlier run (--force, or the manifest's)
+    kept: int = 0  # segments an earlier, stopped run had finished (``kept_segments``)
 
 
 def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> list[_File]:
@@ -220,16 +222,27 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
         warmup = warmup_frames(config.settings.plan_options.get("denoise", "off"))
         segments = _split(src, count, warmup) if count > 1 else []
         if len(segments) > 1:
-            folder = segment_folder(out)
-            tasks = [Task(next_id + s.index, "segment", str(src), str(folder / f"{s.index:04d}{out.suffix}"),
-                          frames=s.frames, segment=s, overwrite=True) for s in segments]
-            files.append(_File(src, out, tasks, folder=folder, overwrite=overwrite))
+            files.append(_segmented(config, src, out, segments, next_id, overwrite))
         else:
+            shutil.rmtree(segment_folder(out), ignore_errors=True)  # an earlier run's, split otherwise
             kind = "video" if is_video(src) else "photo"
             files.append(_File(src, out, [Task(next_id, kind, str(src), str(out), frames, overwrite=overwrite)],
                                overwrite=overwrite))
         next_id += len(files[-1].tasks)
     return files
+
+
+def _segmented(config: BatchConfig, src: Path, out: Path, segments: list, first_id: int, overwrite: bool) -> _File:
+    """A video's file of segment tasks, those an earlier run of the same settings finished taken as done."""
+    folder = segment_folder(out)
+    tasks = [Task(first_id + s.index, "segment", str(src), str(folder / f"{s.index:04d}{out.suffix}"),
+                  frames=s.frames, segment=s, overwrite=True) for s in segments]
+    kept = kept_parts(folder, segments_key(src, segments, config.settings, out.suffix),
+                      [Path(t.output) for t in tasks], fresh=config.overwrite)
+    item = _File(src, out, tasks, folder=folder, overwrite=overwrite, kept=len(kept))
+    for index in sorted(kept):
+        item.outcomes[tasks[index].id] = Outcome(tasks[index], "done", frames=tasks[index].frames)
+    return item
 
 
 def _split(source: Path, count: int, warmup: int) -> list:
@@ -357,6 +370,10 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
     status, why = ("failed", failed[0].reason) if failed else (
         ("damaged", outcomes[0].reason) if any(o.status == "damaged" for o in outcomes) else ("done", ""))
     joined: tuple[str, ...] = ()
+    if item.kept:
+        notes_kept = (f"{item.kept} of {counted(len(item.tasks), 'segment')} kept from the run that stopped",)
+    else:
+        notes_kept = ()
     if item.folder is not None:
         if not failed:
             try:
@@ -368,7 +385,7 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
     manifest.record(item.input, item.output, status, reason=why, frames=frames)
     carried = copy_sidecars(item.input, item.output, overwrite=item.overwrite) \
         if status != "failed" and is_video(item.input) else []
-    notes = tuple(dict.fromkeys([*(note for o in outcomes for note in o.notes), *joined, *carried]))  # once each
+    notes = tuple(dict.fromkeys([*notes_kept, *(note for o in outcomes for note in o.notes), *joined, *carried]))
     return Row(item.input, item.output, status, frames, wall, why, notes)
 
 
@@ -390,6 +407,10 @@ def run_batch(config: BatchConfig) -> BatchReport:
     owner = {task.id: item for item in files for task in item.tasks}
     bar = progress_bar(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress)
     finished, left = 0, 0
+    for item in files:
+        if len(item.outcomes) == len(item.tasks):  # every segment kept: stopped while they were joined
+            rows.append(_finish_file(item, manifest))
+            finished += 1
     bar.set_postfix_str(f"files {finished}/{len(files)}")
     try:
         for outcome in _execute(config, owner_tasks(files), bar.update):
@@ -410,7 +431,8 @@ def run_batch(config: BatchConfig) -> BatchReport:
 
 
 def owner_tasks(files: list[_File]) -> list[Task]:
-    return [task for item in files for task in item.tasks]
+    """The tasks to run: not the segments kept from an earlier run."""
+    return [task for item in files for task in item.tasks if task.id not in item.outcomes]
 
 
 def single_video(source: Path, output: Path, config: BatchConfig) -> BatchConfig:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -60,15 +59,12 @@ class Manifest:
 
 def remove_temporaries(outputs: list[Path]) -> int:
     """Delete what a killed run left for these outputs (and only them: another run may be writing
-    beside them): their temporary files (``enlight.stream.io.temporary``) and segment folders."""
+    beside them): their temporary files (``enlight.stream.io.temporary``). Their segment folders stay: the
+    next run takes the finished segments there as done (``enlight.stream.apps.kept_segments``)."""
     removed = 0
     for output in outputs:
         for path in temporaries(output):
             path.unlink(missing_ok=True)
-            removed += 1
-        folder = segment_folder(output)
-        if folder.is_dir():
-            shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
 

@@ -1,0 +1,49 @@
+"""A long video in segments, stopped (Ctrl-C, a closed laptop, a crash), goes on when the same command is run again:
+the segments finished are kept and only the others are enhanced. Every segment was done again."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+
+from tests.media import make_clip, read_video
+from tests.stopping import stop_after
+
+FRAMES = 600
+
+
+def _run_args(clip, out, weights, *extra):
+    return [clip, "-o", out, "--weights", weights, "--segments", "3", "--batch-size", "2", "--denoise", "off", *extra]
+
+
+def test_a_stopped_segmented_run_goes_on_from_the_segments_it_had_not_finished(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=FRAMES, gop=50, audio=True)
+    one = tmp_path / "one.mp4"
+    assert cli(clip, "-o", one, "--weights", weights, "--denoise", "off").returncode == 0
+    out = tmp_path / "out.mp4"
+    code, text = stop_after(_run_args(clip, out, weights), frames=int(0.75 * FRAMES), total=FRAMES)
+    assert code == 130 and "Traceback" not in text, text
+    folder = tmp_path / ".enlight-segments-out.mp4"
+    finished = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert len(finished) >= 2 and not out.exists()
+    result = cli(*_run_args(clip, out, weights))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(finished)} of 3 segments kept from the run that stopped" in result.stderr
+    joined, single = read_video(out), read_video(one)
+    assert joined["times"] == single["times"] and len(joined["times"]) == FRAMES
+    assert joined["audio_packets"] == single["audio_packets"]
+    gaps = [np.abs(a.astype(int) - b).mean() for a, b in zip(joined["images"], single["images"], strict=True)]
+    assert max(gaps) < 2.0  # the warm-up at each join, as in an uninterrupted run of segments
+    assert not folder.exists()
+
+
+def test_parts_of_other_settings_are_not_taken(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=FRAMES, gop=50, audio=False)
+    out = tmp_path / "out.mp4"
+    code, _ = stop_after(_run_args(clip, out, weights), frames=int(0.75 * FRAMES), total=FRAMES)
+    assert code == 130
+    result = cli(*_run_args(clip, out, weights, "--detail", "0"))  # another picture: nothing kept
+    assert result.returncode == 0, result.stderr
+    assert "kept from the run that stopped" not in result.stderr
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == FRAMES
