@@ -234,6 +234,9 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     if args.span is not None and (folder or photo or parallel):
         raise EnlightError("--start, --end and --duration cut one video in one plain run (not a folder, a photo, "
                            "--segments, --jobs or --ray)")
+    if args.compare is not None and (folder or photo or parallel):
+        raise EnlightError("--compare writes one video beside its original in one plain run (not a folder, a photo, "
+                           "--segments, --jobs or --ray)")
     if args.size is not None and (folder or photo or parallel):
         raise EnlightError("--size scales one video in one plain run (not a folder, a photo, --segments, --jobs or "
                            "--ray)")

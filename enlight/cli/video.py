@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "subtitles with it)")
     part.add_argument("--end", default=None, metavar="TIME", help="enhance up to this time of the video")
     part.add_argument("--duration", default=None, metavar="TIME", help="enhance this long a part (instead of --end)")
+    part.add_argument("--compare", default=None, choices=("split", "side"),
+                      help="write the original with the enhanced video: split (left half before, right half after, "
+                      "the source's size) or side (both pictures side by side, twice as wide)")
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
@@ -341,6 +344,8 @@ def _live(args) -> int:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
     if args.span is not None:
         raise EnlightError("--start, --end and --duration cut a video file; a live run ends with --max-frames or q")
+    if args.compare is not None:
+        raise EnlightError("--compare writes a video file's frames beside their originals; not a live run")
     if args.size is not None and -1 in args.size:
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     plan = _plan(args, live=True)
@@ -447,6 +452,7 @@ def _enhance(argv: list[str]) -> int:
         max_frames=args.max_frames,
         span=args.span,
         size=args.size,
+        compare=args.compare,
         max_memory_gb=args.max_memory,
         grey=args.grey,
         hdr=args.hdr,

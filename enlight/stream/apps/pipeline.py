@@ -31,6 +31,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.ops.threads import torch_threads
+from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
@@ -68,6 +69,7 @@ class PipelineConfig:
     max_frames: int | None = None
     span: Span | None = None  # the part of the input read (--start, --end, --duration); None: all of it
     size: tuple[int, int] | None = None  # frames scaled to (width, height) as shown, one side may be -1 (--size)
+    compare: str | None = None  # 'split' or 'side': the original beside the enhanced frames (--compare)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     overwrite: bool = False
     progress: bool = True
@@ -248,6 +250,7 @@ class _Run:
         self.waiting: deque[list] = deque()
         self.enhance_s = 0.0
         self.on_frames: Callable[[int], None] | None = None
+        self.compare: Compare | None = None  # --compare: each frame written beside (or split with) its original
 
     def submit(self, frames: list[DecodedFrame], packets: list) -> None:
         if not frames:  # packets after the last frame
@@ -300,6 +303,8 @@ class _Run:
 
     def _emit(self, finished) -> None:
         for out, frames in finished:
+            if self.compare is not None:
+                out = [self.compare(f.rgb, out[i]) for i, f in enumerate(frames)]
             self.writer.put(([(out[i], f.pts, f.alpha) for i, f in enumerate(frames)], self.waiting.popleft()))
             self.bar.advance(len(frames))
             if self.on_frames is not None:
@@ -374,6 +379,7 @@ def _start(config: PipelineConfig, source: VideoSource, output_at: Location, mem
             total = min(total, config.max_frames) if total is not None else config.max_frames
         work.bar = FrameProgress(total, enabled=config.progress)
         work.on_frames = config.on_frames
+        work.compare = Compare(config.compare, source.info.display_matrix) if config.compare else None
         return work
     except BaseException:
         if work.writer is not None and work.writer.is_alive():
@@ -390,10 +396,11 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
             raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
                                "at sdr, or give a video output)")
         first = sequence_files(source.location.text)[0][0] if source.location.kind == "sequence" else 1
-        return SequenceSink(output_at, source.info, first_number=first, passthrough=source.passthrough,
-                            captions=source.captions)
+        return SequenceSink(output_at, compared_info(source.info, config.compare), first_number=first,
+                            passthrough=source.passthrough, captions=source.captions)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
-    return VideoSink(output_at, source.info, encoder=encoder, passthrough=source.passthrough,
+    written = compared_info(source.info, config.compare)
+    return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
                      attachments=source.attachments, covers=source.covers, spherical=source.spherical,
                      captions=source.captions)

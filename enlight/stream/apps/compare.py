@@ -1,0 +1,71 @@
+"""A before/after video (``--compare split`` or ``side``): the dark original beside its enhanced frames, to judge
+the enhancement on one's own footage or to show it.
+
+    split   the picture's left half as it was, its right half enhanced, a thin grey line between them (the size
+            of the source)
+    side    the whole original on the left, the enhanced picture on the right (twice as wide)
+
+Both are made the way the picture is shown: a phone's portrait clip (landscape frames with a quarter-turn display
+matrix, which the output keeps) is split down the middle of the upright picture, and its two pictures stand side by
+side when played, not one above the other. The "before" is the decoded frame as the model received it (after
+``--size`` and the chroma floor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from enlight.stream.io.upright import Turn, upright_turn
+
+if TYPE_CHECKING:
+    from enlight.stream.io.source import VideoInfo
+
+COMPARE_MODES = ("split", "side")
+LINE_LEVEL = 128  # the split line's grey
+LINE_WIDTH = 2
+
+
+def compared_info(info: VideoInfo, mode: str | None) -> VideoInfo:
+    """``info`` of the frames written: twice as wide as shown for ``side``, as they are otherwise."""
+    if mode != "side":
+        return info
+    turn = upright_turn(info.display_matrix)
+    if turn is not None and turn.swaps:
+        return replace(info, height=2 * info.height)
+    return replace(info, width=2 * info.width)
+
+
+class Compare:
+    """Composes a (before, after) pair of (H, W, 3) uint8 frames as ``mode`` asks, for frames shown with
+    ``display_matrix``."""
+
+    def __init__(self, mode: str, display_matrix: tuple[int, ...] | None) -> None:
+        if mode not in COMPARE_MODES:
+            raise ValueError(f"unknown compare mode {mode}")
+        self.mode = mode
+        self.turn: Turn | None = upright_turn(display_matrix)
+
+    def _upright(self, pixels: np.ndarray) -> np.ndarray:
+        return pixels if self.turn is None else self.turn(pixels)
+
+    def _stored(self, pixels: np.ndarray) -> np.ndarray:
+        """The upright picture back in the frames' stored orientation (the inverse of the display turn)."""
+        if self.turn is None:
+            return pixels
+        back = np.rot90(pixels, -self.turn.quarters)
+        return np.ascontiguousarray(back[:, ::-1] if self.turn.mirror else back)
+
+    def __call__(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 each -> (H, W, 3) for ``split``, (H, 2W, 3) as shown for ``side``."""
+        shown_before, shown_after = self._upright(before), self._upright(after)
+        if self.mode == "side":
+            return self._stored(np.concatenate([shown_before, shown_after], axis=1))
+        width = shown_after.shape[1]
+        middle = width // 2
+        out = shown_after.copy()
+        out[:, :middle] = shown_before[:, :middle]
+        out[:, max(0, middle - LINE_WIDTH // 2): middle + LINE_WIDTH - LINE_WIDTH // 2] = LINE_LEVEL
+        return self._stored(out)

@@ -1,0 +1,51 @@
+"""``--compare split|side``: the original written with the enhanced video, to judge it on one's own footage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from enlight.stream.apps.compare import LINE_LEVEL, Compare
+from tests.media import make_clip, read_video
+
+LOSSLESS = ("--crf", "0", "--pix-fmt", "yuv444p", "--smoothing", "0", "--denoise", "off")
+
+
+def test_split_and_side_hold_the_original_and_the_enhanced_frames(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=6, audio=True)
+    plain, split, side = tmp_path / "plain.mkv", tmp_path / "split.mkv", tmp_path / "side.mkv"
+    assert cli(clip, "-o", plain, "--weights", weights, *LOSSLESS).returncode == 0
+    for out, mode in ((split, "split"), (side, "side")):
+        result = cli(clip, "-o", out, "--weights", weights, "--compare", mode, *LOSSLESS)
+        assert result.returncode == 0, result.stderr
+    source, after = read_video(clip)["images"], read_video(plain)["images"]
+    halves, pairs = read_video(split), read_video(side)
+    assert (halves["width"], pairs["width"], pairs["height"]) == (96, 192, 64)
+    assert len(halves["audio_packets"]) == len(read_video(clip)["audio_packets"])
+    for i in (0, 5):
+        assert np.abs(halves["images"][i][:, 50:].astype(int) - after[i][:, 50:]).mean() < 1.0
+        assert np.abs(halves["images"][i][:, :46].astype(int) - source[i][:, :46]).mean() < 3.0
+        assert np.abs(halves["images"][i][:, 47:49].astype(int) - LINE_LEVEL).mean() < 3.0
+        assert np.abs(pairs["images"][i][:, :96].astype(int) - source[i]).mean() < 3.0
+        assert np.abs(pairs["images"][i][:, 96:].astype(int) - after[i]).mean() < 1.0
+    assert np.mean(after[0]) > np.mean(source[0]) + 10  # the two halves differ
+
+
+def test_a_portrait_clip_stands_side_by_side_as_it_plays(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "phone.mp4", width=96, height=64, frames=3, rotation=-90, audio=False)
+    out = tmp_path / "side.mp4"
+    assert cli(clip, "-o", out, "--weights", weights, "--compare", "side").returncode == 0
+    info = read_video(out)
+    assert (info["width"], info["height"]) == (96, 128) and info["rotation"] == read_video(clip)["rotation"]
+    matrix = (0, 65536, 0, -65536, 0, 0, 0, 0, 1073741824)  # a quarter turn
+    compose = Compare("side", matrix)
+    before, after = np.zeros((64, 96, 3), np.uint8), np.full((64, 96, 3), 200, np.uint8)
+    shown = compose.turn(compose(before, after))
+    assert shown.shape == (96, 128, 3) and shown[:, :64].max() == 0 and shown[:, 64:].min() == 200
+
+
+def test_compare_is_refused_where_it_cannot_apply(tmp_path, weights, cli):
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    for args, message in (((clip, "-o", tmp_path / "o.mp4", "--segments", "2"), "one plain run"),
+                          (("--camera", clip, "--no-window"), "not a live run")):
+        result = cli(*args, "--compare", "split", "--weights", weights)
+        assert result.returncode == 2 and message in result.stderr and len(result.stderr_lines) == 1, result.stderr
