@@ -134,6 +134,9 @@ def test_what_a_part_refuses(tmp_path, weights, cli):
         assert len(result.stderr_lines) == 1 and not out.exists()
     result = cli("--camera", clip, "--no-window", "--start", "1", "--weights", weights)
     assert result.returncode == 2 and "live run" in result.stderr
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--start", "5")  # the bundled weights: auto's estimate first
+    assert result.returncode == 2 and "past the end" in result.stderr and len(result.stderr_lines) == 1, \
+        result.stderr
 
 
 def test_the_estimate_counts_the_part(tmp_path, weights, cli):

@@ -38,7 +38,9 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         frames = stream.frames or None
         if frames is None and rate and container.duration:
             frames = max(1, round(container.duration / 1_000_000 * rate))
+        duration = Fraction(container.duration, 1_000_000) if container.duration else None
     if span is not None:  # the part of it read (``enlight.stream.io.span.Span``)
+        span.check_start(duration, source.text)
         frames = span.frames(Fraction(rate or 30).limit_denominator(100000), frames)
     if max_frames is not None:
         frames = min(frames, max_frames) if frames else max_frames

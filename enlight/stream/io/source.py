@@ -280,10 +280,8 @@ class VideoSource:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
         file's end is refused. A file that cannot seek is read from its beginning (the gate drops what lies before)."""
         origin = Fraction(self.container.start_time or 0, 1_000_000) if self.location.is_file else None
-        duration = Fraction(self.container.duration, 1_000_000) if self.container.duration else None
-        if duration is not None and self._span.start >= duration:
-            raise EnlightError(f"--start {float(self._span.start):g} s is past the end of {self.path} "
-                               f"({float(duration):.2f} s long)")
+        self._span.check_start(Fraction(self.container.duration, 1_000_000) if self.container.duration else None,
+                               str(self.path))
         if self._span.start > 0 and self.video_stream.time_base and origin is not None:
             self._seek_keyframe(origin, origin + self._span.start)
         return SpanGate(self._span, origin)

@@ -48,6 +48,12 @@ class Span:
         end = f"{float(self.end):g} s" if self.end is not None else "the end"
         return f"{float(self.start):g} s to {end}"
 
+    def check_start(self, duration: Fraction | None, name: str) -> None:
+        """Refuse a start at or past the end of a video ``duration`` seconds long (None: not known)."""
+        if duration is not None and self.start >= duration:
+            raise EnlightError(f"--start {float(self.start):g} s is past the end of {name} ({float(duration):.2f} s "
+                               "long)")
+
     def frames(self, rate: Fraction, total: int | None) -> int | None:
         """About how many frames of ``total`` (None: unknown) at ``rate`` the part holds."""
         before = round(self.start * rate)
