@@ -50,7 +50,8 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     plan = make_plan(**options)
     stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
                                       quality=args.photo_quality, overwrite=args.force,
-                                      max_memory_gb=args.max_memory, progress=not args.quiet, plan_options=options))
+                                      max_memory_gb=args.max_memory, progress=not args.quiet, plan_options=options,
+                                      compare=args.compare))
     if not args.quiet:
         why = f"{plan.auto.why}; " if plan.auto is not None else ""
         print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)
@@ -234,8 +235,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     if args.span is not None and (folder or photo or parallel):
         raise EnlightError("--start, --end and --duration cut one video in one plain run (not a folder, a photo, "
                            "--segments, --jobs or --ray)")
-    if args.compare is not None and (folder or photo or parallel):
-        raise EnlightError("--compare writes one video beside its original in one plain run (not a folder, a photo, "
+    if args.compare is not None and (folder or parallel):
+        raise EnlightError("--compare writes one video or photo with its original in one plain run (not a folder, "
                            "--segments, --jobs or --ray)")
     if args.size is not None and (folder or photo or parallel):
         raise EnlightError("--size scales one video in one plain run (not a folder, a photo, --segments, --jobs or "

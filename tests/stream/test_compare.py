@@ -49,3 +49,48 @@ def test_compare_is_refused_where_it_cannot_apply(tmp_path, weights, cli):
                           (("--camera", clip, "--no-window"), "not a live run")):
         result = cli(*args, "--compare", "split", "--weights", weights)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr_lines) == 1, result.stderr
+
+
+def test_a_photo_with_its_original(tmp_path, weights, cli):
+    from PIL import Image
+
+    from tests.media import dark_frames
+
+    rgb = dark_frames(1, 64, 48)[0]
+    image = Image.fromarray(rgb)
+    exif = image.getexif()
+    exif.get_ifd(0x8769)[0xA002], exif.get_ifd(0x8769)[0xA003] = 64, 48  # PixelXDimension, PixelYDimension
+    image.save(tmp_path / "dusk.jpg", exif=exif.tobytes(), quality=98)
+    result = cli(tmp_path / "dusk.jpg", "-o", tmp_path / "side.jpg", "--compare", "side", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    side = Image.open(tmp_path / "side.jpg")
+    assert side.size == (128, 48) and side.getexif().get_ifd(0x8769)[0xA002] == 128
+    pixels, original = np.asarray(side).astype(int), np.asarray(Image.open(tmp_path / "dusk.jpg")).astype(int)
+    assert np.abs(pixels[:, :64] - original).mean() < 3 and pixels[:, 64:].mean() > original.mean() + 10
+    deep = (np.linspace(2000, 9000, 64 * 48 * 3).reshape(48, 64, 3)).astype(np.uint16)
+    import av
+
+    frame = av.VideoFrame.from_ndarray(deep, format="rgb48le")
+    with av.open(str(tmp_path / "ramp.png"), "w") as out:
+        stream = out.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb48be"
+        out.mux(stream.encode(frame.reformat(format="rgb48be")))
+        out.mux(stream.encode())
+    result = cli(tmp_path / "ramp.png", "-o", tmp_path / "split.png", "--compare", "split", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(tmp_path / "split.png")) as back:
+        split = next(back.decode(video=0)).to_ndarray(format="rgb48le").astype(int)
+    assert split.shape == (48, 64, 3)
+    assert np.abs(split[:, :31] - deep[:, :31]).max() <= 1  # the original, at 16 bits
+    assert np.abs(split[:, 31:33] - LINE_LEVEL * 257).max() == 0
+
+
+def test_an_animated_picture_refuses_compare(tmp_path, weights, cli):
+    from PIL import Image
+
+    from tests.media import dark_frames
+
+    frames = [Image.fromarray(f) for f in dark_frames(3, 32, 24)]
+    frames[0].save(tmp_path / "loop.webp", save_all=True, append_images=frames[1:], duration=100)
+    result = cli(tmp_path / "loop.webp", "-o", tmp_path / "o.webp", "--compare", "side", "--weights", weights)
+    assert result.returncode == 2 and "animated picture" in result.stderr and len(result.stderr_lines) == 1

@@ -8,7 +8,8 @@ the enhancement on one's own footage or to show it.
 Both are made the way the picture is shown: a phone's portrait clip (landscape frames with a quarter-turn display
 matrix, which the output keeps) is split down the middle of the upright picture, and its two pictures stand side by
 side when played, not one above the other. The "before" is the decoded frame as the model received it (after
-``--size`` and the chroma floor).
+``--size`` and the chroma floor). A still photo is composed the same way (``compared_photo``), at 16 bits where
+it is written at 16, its EXIF saying the new size.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from enlight.stream.io.images import Photo, exif_with_size
 from enlight.stream.io.upright import Turn, upright_turn
 
 if TYPE_CHECKING:
@@ -59,7 +61,8 @@ class Compare:
         return np.ascontiguousarray(back[:, ::-1] if self.turn.mirror else back)
 
     def __call__(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 each -> (H, W, 3) for ``split``, (H, 2W, 3) as shown for ``side``."""
+        """(H, W, ...) uint8 or uint16 each (RGB, or an alpha plane) -> (H, W, ...) for ``split``, (H, 2W, ...) as
+        shown for ``side``; the split line grey at 8 bits or 16."""
         shown_before, shown_after = self._upright(before), self._upright(after)
         if self.mode == "side":
             return self._stored(np.concatenate([shown_before, shown_after], axis=1))
@@ -67,5 +70,21 @@ class Compare:
         middle = width // 2
         out = shown_after.copy()
         out[:, :middle] = shown_before[:, :middle]
-        out[:, max(0, middle - LINE_WIDTH // 2): middle + LINE_WIDTH - LINE_WIDTH // 2] = LINE_LEVEL
+        level = LINE_LEVEL * 257 if out.dtype == np.uint16 else LINE_LEVEL
+        out[:, max(0, middle - LINE_WIDTH // 2): middle + LINE_WIDTH - LINE_WIDTH // 2] = level
         return self._stored(out)
+
+
+def compared_photo(mode: str, photo: Photo, enhanced: np.ndarray, rgb16: np.ndarray | None
+                   ) -> tuple[Photo, np.ndarray, np.ndarray | None]:
+    """A photo (upright, as read) and its enhanced (H, W, 3) uint8 picture (and 16-bit one) composed as ``mode``
+    asks: (the photo to write with, its alpha beside itself for ``side`` and its EXIF saying the new size; the
+    8-bit picture; the 16-bit one or None)."""
+    compose = Compare(mode, None)
+    picture = compose(photo.rgb, enhanced)
+    deep = compose(photo.rgb16, rgb16) if rgb16 is not None and photo.rgb16 is not None else None
+    if mode == "side":
+        photo = replace(photo, alpha=None if photo.alpha is None else compose(photo.alpha, photo.alpha),
+                        alpha16=None if photo.alpha16 is None else compose(photo.alpha16, photo.alpha16),
+                        exif=exif_with_size(photo.exif, picture.shape[1], picture.shape[0]))
+    return photo, picture, deep

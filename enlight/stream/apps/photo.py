@@ -23,6 +23,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.compare import compared_photo
 from enlight.stream.apps.motion_clip import Carried, carry_trailer
 from enlight.stream.apps.photo_deep import DEEP_BYTES_PER_PIXEL, deep_result, takes_deep
 from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_photo
@@ -68,6 +69,7 @@ class PhotoConfig:
     # make_plan's keyword arguments ``plan`` was made from: a motion photo's clip gets its own plan from them, for
     # its size (``enlight.stream.apps.motion_clip``); None: the photo's plan
     plan_options: dict | None = None
+    compare: str | None = None  # 'split' or 'side': the original with the enhanced photo (``compared_photo``)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     start = time.perf_counter()
     check_photo_paths(Path(config.input), Path(config.output), overwrite=config.overwrite)
     if frame_count(Path(config.input)) > 1:
+        if config.compare is not None:
+            raise EnlightError(f"--compare applies to a video or a still photo; {Path(config.input).name} is an "
+                               "animated picture")
         return enhance_animation(config, backend=backend)
     photo = read_photo(Path(config.input))
     plan = still_plan(config.plan or make_plan())
@@ -234,6 +239,10 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                                layout=layout, progress=config.progress, seconds=seconds)
     rgb16, sixteen = _sixteen_bits(config, photo, enhanced, (plan, backend, budget), grey=grey)
     carried = _trailer(config, photo)
+    if config.compare is not None:  # the motion clip (enhanced alone) is not a comparison: left out
+        written, enhanced, rgb16 = compared_photo(config.compare, carried.photo, enhanced, rgb16)
+        carried = Carried.written(written, b"", "the motion photo's video was left out of the --compare "
+                                  "picture") if carried.trailer else Carried(written, b"", carried.note)
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite, trailer=carried.trailer)
     height, width = enhanced.shape[:2]

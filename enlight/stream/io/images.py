@@ -220,6 +220,18 @@ def eight_bits(rgb16: np.ndarray) -> np.ndarray:
     return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
+def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
+    """EXIF bytes whose PixelXDimension and PixelYDimension (where it has them) say ``width`` x ``height``."""
+    if not exif:
+        return exif
+    from PIL import Image
+
+    parsed = Image.Exif()
+    parsed.load(exif)
+    picture_size(parsed, width, height)
+    return parsed.tobytes()
+
+
 def holds_16_bits(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples; False where it cannot be told."""
