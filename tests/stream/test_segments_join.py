@@ -58,3 +58,27 @@ def test_a_trimmed_source_joins_to_the_frames_of_one_run_bit_for_bit(tmp_path, w
     with av.open(str(one)) as a, av.open(str(joined)) as b:
         for first, second in zip(a.decode(video=0), b.decode(video=0), strict=True):
             assert (first.to_ndarray(format="rgb24") == second.to_ndarray(format="rgb24")).all()
+
+
+def test_a_segment_is_read_from_the_keyframe_before_it_not_from_the_start(tmp_path):
+    """A segment decoded the whole file before it and dropped those frames: the last of 8 segments of a long
+    recording decoded 7/8 of it. It now seeks to the keyframe before its warm-up (VideoSource's seek_pts)."""
+    import numpy as np
+
+    from enlight.stream.io.source import DecodedFrame, VideoSource
+
+    clip = make_clip(tmp_path / "long.mp4", frames=240, gop=24, audio=True)
+    with av.open(str(clip)) as container:
+        pts = sorted(p.pts for p in container.demux(video=0) if p.size)
+    target = pts[200]
+
+    def frames(seek: int | None):
+        with VideoSource(clip, seek_pts=seek) as source:
+            got = {f.pts: f.rgb for f in source if isinstance(f, DecodedFrame) and f.pts >= target}
+            return got, source.frames_decoded, source.damage
+
+    whole, decoded_all, _ = frames(None)
+    sought, decoded, damage = frames(target)
+    assert sorted(sought) == sorted(whole) and len(sought) == 40 and damage is None
+    assert all(np.array_equal(sought[p], whole[p]) for p in whole)
+    assert decoded_all == 240 and decoded <= 40 + 24

@@ -117,7 +117,8 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     segment = task.segment
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
-    with VideoSource(Path(task.input), hdr=settings.hdr) as source:
+    first = segment.warm_pts if segment.warm_pts is not None else segment.start_pts
+    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=first) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
         sink = VideoSink(Path(task.output), source.info, encoder=encoder,
                          metadata=dict(source.container.metadata), captions=source.captions)

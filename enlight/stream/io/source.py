@@ -166,11 +166,14 @@ class VideoSource:
     frames and packets outside it left out, the rest moved to its start); None: all of it.
     size: the (width, height) the frames are scaled to, as shown (one side -1: the picture's shape kept;
     ``enlight.stream.io.resize``); None: the source's.
+    seek_pts: read a file from the keyframe at or before this pts of its video stream (a segment's first frame to
+    enhance: the frames before it need not be decoded); the frames from that keyframe on all come out, as they
+    would from the start. None: from the start.
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
                  timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None,
-                 size: tuple[int, int] | None = None) -> None:
+                 size: tuple[int, int] | None = None, seek_pts: int | None = None) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = _FrameQueue(queue_size)
@@ -187,6 +190,7 @@ class VideoSource:
         self._span = span if span is not None and not span.whole else None
         self._gate: SpanGate | None = None
         self._size, self._resize = size, None
+        self._seek_pts = seek_pts
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -221,6 +225,9 @@ class VideoSource:
         self.notes = _stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
                                    self.covers)
         self._gate = self._seek() if self._span is not None else None
+        if self._seek_pts and self.location.is_file and self.video_stream.time_base:
+            origin = Fraction(self.container.start_time or 0, 1_000_000)
+            self._seek_keyframe(origin, self._seek_pts * self.video_stream.time_base)
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
