@@ -34,7 +34,7 @@ def _settings(args, plan_options: dict):
     threads = max(1, cores // args.jobs) if args.jobs > 1 or args.ray is not None else 0
     encoder = EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
     return Settings(plan_options=plan_options, encoder=encoder, grey=args.grey, hdr=args.hdr,
-                    photo_quality=args.photo_quality,
+                    photo_quality=args.photo_quality, size=args.size, compare=args.compare,
                     batch_size=args.batch_size, max_memory_gb=args.max_memory, hw_decode=args.hw_decode,
                     threads=threads)
 
@@ -235,12 +235,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     if args.span is not None and (folder or photo or parallel):
         raise EnlightError("--start, --end and --duration cut one video in one plain run (not a folder, a photo, "
                            "--segments, --jobs or --ray)")
-    if args.compare is not None and (folder or parallel):
-        raise EnlightError("--compare writes one video or photo with its original in one plain run (not a folder, "
-                           "--segments, --jobs or --ray)")
-    if args.size is not None and (folder or photo or parallel):
-        raise EnlightError("--size scales one video in one plain run (not a folder, a photo, --segments, --jobs or "
-                           "--ray)")
+    if args.size is not None and photo:
+        raise EnlightError("--size scales a video; a photo keeps its size")
     if is_sequence(args.output) and (folder or photo or parallel):
         raise EnlightError(_numbered_refusal(folder, photo))
     if photo and parallel:

@@ -62,16 +62,39 @@ def test_a_portrait_phone_clip_is_sized_as_it_is_shown(tmp_path, weights, cli):
 
 def test_live_options_in_a_file_run_are_refused(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
-    (tmp_path / "clips").mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (32, 24), (9, 9, 9)).save(tmp_path / "dusk.png")
     cases = [((clip, "--loop"), "--loop applies to a live run"),
              ((clip, "--record", tmp_path / "r.mp4", "--no-window"), "--record and --no-window apply"),
              ((clip, "--fps", "10"), "a video keeps its own"),
-             ((tmp_path / "clips", "--size", "32x-1"), "--size scales one video"),
+             ((tmp_path / "dusk.png", "--size", "32x"), "a photo keeps its size"),
              ((clip, "--size=-1x-1"), "one side may be left out"),
              ((clip, "--size", "x"), "one side may be left out"),
              (("--camera", clip, "--no-window", "--size", "32x"), "a camera is asked for a whole size")]
     for args, message in cases:
         out = tmp_path / "o.mp4"
-        result = cli(*args, "-o", out, "--weights", weights)
+        result = cli(*args, "-o", out if args[0] != tmp_path / "dusk.png" else tmp_path / "o.png", "--weights",
+                     weights)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr_lines) == 1 and not out.exists()
+
+
+def test_a_folder_and_segments_take_the_size_and_the_comparison(tmp_path, weights, cli):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    make_clip(folder / "a.mp4", width=96, height=64, frames=6, audio=True)
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (9, 9, 9)).save(folder / "dusk.png")
+    result = cli(folder, "-o", tmp_path / "out", "--size", "48x", "--compare", "side", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _stream(tmp_path / "out" / "a.mp4")[:2] == (96, 32)  # 48x32, side by side
+    assert Image.open(tmp_path / "out" / "dusk.png").size == (80, 30) and "photos keep their size" in result.stderr
+    long = make_clip(tmp_path / "long.mp4", width=96, height=64, frames=120, gop=30, audio=True)
+    out = tmp_path / "joined.mp4"
+    result = cli(long, "-o", out, "--segments", "3", "--size", "48x", "--compare", "split", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    info = read_video(out)
+    assert _stream(out)[:2] == (48, 32) and len(info["times"]) == 120
+    assert np.abs(info["images"][100][:, 26:].mean() - info["images"][100][:, :22].mean()) > 10  # after | before

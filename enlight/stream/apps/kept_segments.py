@@ -4,9 +4,9 @@ or a crash goes on, when the same command is run again, from the segments it had
 A segment's part is written through a temporary name and renamed when complete (``enlight.stream.io.sink``), so
 a part in the segment folder is a whole one. The folder holds a key beside the parts: the source's path, size and
 modification time, the segments' boundaries, and every setting that changes the pictures or the encoding (the
-plan's options, the encoder, --grey, --hdr). A later run with the same key takes the parts there as done; with
-another key (the file changed, or another preset) the folder is emptied and every segment is done again. The
-folder is deleted when the parts are joined.
+plan's options, the encoder, --grey, --hdr, --size, --compare). A later run with the same key takes the parts
+there as done; with another key (the file changed, or another preset) the folder is emptied and every segment is
+done again. The folder is deleted when the parts are joined.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def segments_key(source: Path, segments: list[Segment], settings: Settings, suff
         "source": str(source.resolve()), "size": stat.st_size, "mtime": stat.st_mtime, "suffix": suffix,
         "segments": [(s.index, s.count, s.start_pts, s.end_pts, s.warm_pts) for s in segments],
         "plan": repr(sorted(settings.plan_options.items())), "encoder": repr(asdict(settings.encoder)),
-        "grey": settings.grey, "hdr": settings.hdr,
+        "grey": settings.grey, "hdr": settings.hdr, "frame_size": settings.size, "compare": settings.compare,
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -30,6 +30,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
@@ -118,19 +119,20 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
     first = segment.warm_pts if segment.warm_pts is not None else segment.start_pts
-    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=first) as source:
+    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=first, size=settings.size) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
-        sink = VideoSink(Path(task.output), source.info, encoder=encoder,
+        compose = Compare(settings.compare, source.info.display_matrix) if settings.compare else None
+        sink = VideoSink(Path(task.output), compared_info(source.info, settings.compare), encoder=encoder,
                          metadata=dict(source.container.metadata), captions=source.captions)
         try:
             batch: list[tuple[DecodedFrame, bool]] = []
             for item in _segment_frames(source, segment):
                 batch.append(item)
                 if len(batch) == settings.batch_size:
-                    _enhance_batch(enhancer, grey, batch, sink, on_frames)
+                    _enhance_batch(enhancer, grey, batch, (sink, compose), on_frames)
                     batch = []
             if batch:
-                _enhance_batch(enhancer, grey, batch, sink, on_frames)
+                _enhance_batch(enhancer, grey, batch, (sink, compose), on_frames)
             sink.finish(overwrite=True)
         except BaseException:
             sink.abort()
@@ -138,13 +140,16 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     return sink.frames_written, (*source.notes, *sink.notes)
 
 
-def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, sink: VideoSink, on_frames) -> None:
+def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, written: tuple[VideoSink, Compare | None],
+                   on_frames) -> None:
+    """A batch of (frame, keep) enhanced; the kept frames written (composed with their originals for --compare)."""
+    sink, compose = written
     enhancer.grey = grey.update([frame.chroma for frame, _ in batch])
     out = enhancer(np.stack([frame.rgb for frame, _ in batch]))
     kept = 0
     for image, (frame, keep) in zip(out, batch, strict=True):
         if keep:
-            sink.write_frame(image, frame.pts, frame.alpha)
+            sink.write_frame(image if compose is None else compose(frame.rgb, image), frame.pts, frame.alpha)
             kept += 1
     if on_frames is not None and kept:
         on_frames(kept)

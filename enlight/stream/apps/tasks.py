@@ -40,6 +40,8 @@ class Settings:
     max_memory_gb: float | None = None
     hw_decode: str = "auto"
     threads: int = 0
+    size: tuple[int, int] | None = None  # the videos' frames scaled to it (--size; photos keep theirs)
+    compare: str | None = None  # each video and photo written with its original (--compare split|side)
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                             hw_decode=settings.hw_decode, batch_size=settings.batch_size, grey=settings.grey,
                             hdr=settings.hdr,
                             encoder=settings.encoder, overwrite=task.overwrite, progress=False,
-                            max_memory_gb=settings.max_memory_gb, on_frames=on_frames)
+                            max_memory_gb=settings.max_memory_gb, on_frames=on_frames, size=settings.size,
+                            compare=settings.compare)
     stats = run(config, backend=backend)
     notes = stats.notes
     stale = partial_path(Path(task.output))
@@ -152,11 +155,12 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
     stats = enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
                                       quality=settings.photo_quality, overwrite=task.overwrite,
                                       max_memory_gb=settings.max_memory_gb,
-                                      plan_options=plan_options_for(settings, "photo")),
+                                      plan_options=plan_options_for(settings, "photo"), compare=settings.compare),
                           backend=backend)
     if on_frames is not None:
         on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)
-    return stats.frames, None, stats.notes()
+    kept = ("--size applies to the videos: the photos keep their size",) if settings.size else ()
+    return stats.frames, None, (*stats.notes(), *kept)
 
 
 def _run_segment(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
