@@ -93,3 +93,20 @@ def test_an_animated_picture_refuses_compare(tmp_path, weights, cli):
     frames[0].save(tmp_path / "loop.webp", save_all=True, append_images=frames[1:], duration=100)
     result = cli(tmp_path / "loop.webp", "-o", tmp_path / "o.webp", "--compare", "side", "--weights", weights)
     assert result.returncode == 2 and "animated picture" in result.stderr and len(result.stderr_lines) == 1
+
+
+def test_a_transparent_overlay_keeps_its_alpha_beside_itself(tmp_path, weights, cli):
+    """--compare side of a video with an alpha channel failed: the alpha stayed one picture wide."""
+    import av
+
+    from tests.stream.test_alpha import alphas, rgba_clip
+
+    clip = rgba_clip(tmp_path / "overlay.mov")
+    out = tmp_path / "side.mov"
+    result = cli(clip, "-o", out, "--compare", "side", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgba")
+    width = alphas()[0].shape[1]
+    assert first.shape[1] == 2 * width
+    assert np.array_equal(first[..., 3], np.concatenate([alphas()[0], alphas()[0]], axis=1))

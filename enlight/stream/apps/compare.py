@@ -60,6 +60,13 @@ class Compare:
         back = np.rot90(pixels, -self.turn.quarters)
         return np.ascontiguousarray(back[:, ::-1] if self.turn.mirror else back)
 
+    def alpha(self, alpha: np.ndarray | None) -> np.ndarray | None:
+        """A frame's (H, W) alpha for the composed frame: beside itself for ``side``; as it is for ``split``."""
+        if alpha is None or self.mode != "side":
+            return alpha
+        shown = self._upright(alpha)
+        return self._stored(np.concatenate([shown, shown], axis=1))
+
     def __call__(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         """(H, W, ...) uint8 or uint16 each (RGB, or an alpha plane) -> (H, W, ...) for ``split``, (H, 2W, ...) as
         shown for ``side``; the split line grey at 8 bits or 16."""

@@ -303,9 +303,10 @@ class _Run:
 
     def _emit(self, finished) -> None:
         for out, frames in finished:
-            if self.compare is not None:
-                out = [self.compare(f.rgb, out[i]) for i, f in enumerate(frames)]
-            self.writer.put(([(out[i], f.pts, f.alpha) for i, f in enumerate(frames)], self.waiting.popleft()))
+            compare = self.compare
+            written = [(out[i], f.pts, f.alpha) if compare is None else
+                       (compare(f.rgb, out[i]), f.pts, compare.alpha(f.alpha)) for i, f in enumerate(frames)]
+            self.writer.put((written, self.waiting.popleft()))
             self.bar.advance(len(frames))
             if self.on_frames is not None:
                 self.on_frames(len(frames))

@@ -149,7 +149,10 @@ def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, written: tuple
     kept = 0
     for image, (frame, keep) in zip(out, batch, strict=True):
         if keep:
-            sink.write_frame(image if compose is None else compose(frame.rgb, image), frame.pts, frame.alpha)
+            if compose is None:
+                sink.write_frame(image, frame.pts, frame.alpha)
+            else:
+                sink.write_frame(compose(frame.rgb, image), frame.pts, compose.alpha(frame.alpha))
             kept += 1
     if on_frames is not None and kept:
         on_frames(kept)
