@@ -98,3 +98,17 @@ def test_a_folder_and_segments_take_the_size_and_the_comparison(tmp_path, weight
     info = read_video(out)
     assert _stream(out)[:2] == (48, 32) and len(info["times"]) == 120
     assert np.abs(info["images"][100][:, 26:].mean() - info["images"][100][:, :22].mean()) > 10  # after | before
+
+
+def test_an_interlaced_video_is_scaled_field_by_field(tmp_path, weights, cli):
+    """Scaled as one picture, a DVD's two fields (taken 1/50 s apart) would be blended row into row: combs on every
+    moving edge, in a file still flagged interlaced. swscale scales a frame flagged interlaced field by field."""
+    from tests.stream.test_pipeline import _fields, _interlaced_clip
+
+    src = _interlaced_clip(tmp_path / "dvd.mkv", "tff")
+    out = tmp_path / "small.mkv"
+    result = cli(src, "-o", out, "--size", "32x24", "--weights", weights, "--crf", "0")
+    assert result.returncode == 0, result.stderr
+    assert _fields(out) == (True, 2) and _stream(out)[:2] == (32, 24)
+    luma = read_video(out)["images"][1].astype(float).mean(axis=(1, 2))
+    assert np.abs(luma[0::2] - luma[1::2]).mean() > 10  # the fields still apart, not averaged together

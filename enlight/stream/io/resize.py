@@ -6,7 +6,9 @@ matrix) asked for 720x1280 has its frames scaled to 1280x720, which the matrix s
 follows the shown picture's shape (its pixel aspect ratio counted), rounded to an even number, as FFmpeg's scale
 filter does. The pixel aspect ratio is then set so the picture keeps the shape it had (scale's default): a size of
 another shape is shown letterboxed by players, not squeezed. Frames are scaled by area averaging when they shrink
-(swscale's AREA: no aliasing in the fine textures of a night scene) and bicubically when they grow.
+(swscale's AREA: no aliasing in the fine textures of a night scene) and bicubically when they grow; a frame flagged
+interlaced is scaled field by field (swscale does so for such frames: checked, a DVD's fields stay apart), and the
+output keeps its field order.
 """
 
 from __future__ import annotations
