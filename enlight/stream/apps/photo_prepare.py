@@ -83,15 +83,22 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
     return np.ascontiguousarray(np.rint(np.clip(mixed, 0, 255)).astype(np.uint8).transpose(1, 2, 0)), done
 
 
-def deband_photo(rgb: np.ndarray, plan: InferencePlan, *, deep: bool = False) -> tuple[np.ndarray, float]:
+def deband_photo(rgb: np.ndarray, plan: InferencePlan, *, deep: bool = False, chroma_step: int | None = None
+                 ) -> tuple[np.ndarray, float]:
     """rgb (H, W, 3) uint8 -> (the same with its dark blocks and bands smoothed by ``simd.deband`` where
-    ``plan.deband`` asks for it and the photo is 8-bit (``deep``: a 16-bit source, left as it is), the share of pixels
-    that changed, 0..1). Where OpenCV cannot load, the torch form (``enlight.ops.deband_frames``) runs, as the
+    ``plan.deband`` asks for it and the photo is 8-bit (``deep``: a 16-bit source, left as it is), and for a JPEG
+    whose chroma was stored coarsely (``chroma_step``, its chroma DC quantisation step, at least
+    ``COARSE_CHROMA_STEP``) its dark chroma blocks too (``enlight.ops.chroma_blocks``, where OpenCV loads); the share
+    of pixels that changed, 0..1). Where OpenCV cannot load, the torch form (``enlight.ops.deband_frames``) runs, as the
     enhancer's stages do."""
     if not plan.deband or deep:
         return rgb, 0.0
     if simd.available():
+        from enlight.ops.chroma_blocks import COARSE_CHROMA_STEP, smooth_dark_chroma
+
         out, changed = simd.deband(rgb[None])
+        if chroma_step is not None and chroma_step >= COARSE_CHROMA_STEP:
+            out, changed = smooth_dark_chroma(out[0])[None], True
     else:
         import torch
 

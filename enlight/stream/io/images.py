@@ -220,6 +220,19 @@ def eight_bits(rgb16: np.ndarray) -> np.ndarray:
     return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
+def jpeg_chroma_step(path: Path) -> int | None:
+    """The chroma DC quantisation step of a JPEG file (its second table's first entry: how coarsely each 16x16
+    block's average colour is stored); None for another kind of file, or a grey JPEG."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            tables = getattr(image, "quantization", None) or {}
+    except (OSError, ValueError):
+        return None
+    return int(tables[1][0]) if 1 in tables and len(tables[1]) else None
+
+
 def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
     """EXIF bytes whose PixelXDimension and PixelYDimension (where it has them) say ``width`` x ``height``."""
     if not exif:
