@@ -119,9 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
                       "subtitles with it)")
     part.add_argument("--end", default=None, metavar="TIME", help="enhance up to this time of the video")
     part.add_argument("--duration", default=None, metavar="TIME", help="enhance this long a part (instead of --end)")
-    part.add_argument("--compare", default=None, choices=("split", "side"),
-                      help="write the original with the enhanced video: split (left half before, right half after, "
-                      "the source's size) or side (both pictures side by side, twice as wide)")
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
@@ -217,9 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--camera", metavar="SOURCE", default=None,
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
-    live.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
-                      help="scale frames to this size as shown (1280x or x720 keeps the picture's shape): a camera "
-                      "is asked for it; a video is enhanced and written at it")
     live.add_argument("--fps", type=float, default=None,
                       help="camera frame rate to ask for / pace files at (default: the source's); an image "
                       "sequence's frame rate (25 unless given)")
@@ -233,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--reconnect-timeout", type=float, default=10.0, metavar="SECONDS",
                       help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
+    out.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
+                     help="scale frames to this size as shown (1280x or x720 keeps the picture's shape): a video is "
+                     "enhanced and written at it; a camera (--camera) is asked for it")
+    out.add_argument("--compare", default=None, choices=("split", "side"),
+                     help="write the original with the enhanced video or photo: split (left half before, right half "
+                     "after, the source's size) or side (both pictures side by side, twice as wide)")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     out.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
