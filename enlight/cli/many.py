@@ -119,9 +119,10 @@ def _archive_pairs(args) -> tuple[list, Ignored, Path, ArchiveRun, list[str]]:
 def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     from enlight.stream.apps.archive import is_archive
 
-    many = Path(args.input).is_dir() or is_list(Path(args.input)) or is_archive(Path(args.input))
+    archive = is_archive(Path(args.input))
+    many = Path(args.input).is_dir() or is_list(Path(args.input)) or archive
     packed, notes = None, []
-    if is_archive(Path(args.input)):
+    if archive:
         pairs, ignored, out_dir, packed, notes = _archive_pairs(args)
     elif many:
         pairs, ignored, out_dir = _folder_pairs(args)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.io.temporary import temporary_path
+from enlight.stream.io.images import atomic_write
 from enlight.text import counted
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
@@ -178,9 +178,9 @@ class ArchiveRun:
 
 def _pack(folder: Path, output: Path, *, overwrite: bool) -> None:
     """``folder``'s files (hidden ones left out) into the .zip ``output`` under their relative names, through a
-    temporary file and a rename."""
-    tmp = temporary_path(output)
-    try:
+    temporary file and a rename (``atomic_write``)."""
+
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", allowZip64=True) as packed:
             for root, dirs, files in os.walk(folder):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -188,10 +188,5 @@ def _pack(folder: Path, output: Path, *, overwrite: bool) -> None:
                     path = Path(root, name)
                     how = zipfile.ZIP_STORED if path.suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
                     packed.write(path, path.relative_to(folder).as_posix(), compress_type=how)
-        if output.exists() and not overwrite:
-            raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise EnlightError(f"cannot write {output}: {reason(exc)}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(output, write, overwrite=overwrite)

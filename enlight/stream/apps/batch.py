@@ -370,10 +370,8 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
     status, why = ("failed", failed[0].reason) if failed else (
         ("damaged", outcomes[0].reason) if any(o.status == "damaged" for o in outcomes) else ("done", ""))
     joined: tuple[str, ...] = ()
-    if item.kept:
-        notes_kept = (f"{item.kept} of {counted(len(item.tasks), 'segment')} kept from the run that stopped",)
-    else:
-        notes_kept = ()
+    notes_kept = (f"{item.kept} of {counted(len(item.tasks), 'segment')} kept from the run that stopped",) \
+        if item.kept else ()
     if item.folder is not None:
         if not failed:
             try:

@@ -41,7 +41,6 @@ from enlight.stream.io.images import (
     ALPHA_FORMATS,
     SIXTEEN_BIT_SUFFIXES,
     Photo,
-    jpeg_chroma_step,
     photo_format,
     read_photo,
     write_photo,
@@ -234,8 +233,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     budget = memory_budget(config.max_memory_gb)
     layout = tile_layout(*photo.rgb.shape[:2], plan, budget)
     rgb, noise = denoise_photo(photo.rgb, plan.denoise, budget)
-    rgb, debanded = deband_photo(rgb, plan, deep=photo.rgb16 is not None,
-                                 chroma_step=jpeg_chroma_step(Path(config.input)))
+    rgb, debanded = deband_photo(rgb, plan, deep=photo.rgb16 is not None, chroma_step=photo.chroma_step)
     seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
                                layout=layout, progress=config.progress, seconds=seconds)

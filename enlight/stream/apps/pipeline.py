@@ -392,15 +392,15 @@ def _start(config: PipelineConfig, source: VideoSource, output_at: Location, mem
 
 def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> VideoSink | SequenceSink:
     """The video file or stream the frames are encoded into, or the numbered pictures they are written as."""
+    written = compared_info(source.info, config.compare)
     if output_at.kind == "sequence":
         if source.color.hdr is not None and not source.to_sdr:
             raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
                                "at sdr, or give a video output)")
         first = sequence_files(source.location.text)[0][0] if source.location.kind == "sequence" else 1
-        return SequenceSink(output_at, compared_info(source.info, config.compare), first_number=first,
-                            passthrough=source.passthrough, captions=source.captions)
+        return SequenceSink(output_at, written, first_number=first, passthrough=source.passthrough,
+                            captions=source.captions)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
-    written = compared_info(source.info, config.compare)
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
                      attachments=source.attachments, covers=source.covers, spherical=source.spherical,

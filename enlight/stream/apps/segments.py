@@ -102,7 +102,7 @@ def split_video(path: Path, count: int, warmup: int = WARMUP_FRAMES) -> list[Seg
 
 def _segment_frames(source: VideoSource, segment: Segment) -> Iterator[tuple[DecodedFrame, bool]]:
     """(frame, keep) for the warm-up frames (keep False) and the segment's own frames (keep True)."""
-    first = segment.warm_pts if segment.warm_pts is not None else segment.start_pts
+    first = segment.first_pts
     for item in source:
         if not isinstance(item, DecodedFrame) or (first is not None and item.pts < first):
             continue
@@ -118,8 +118,7 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     segment = task.segment
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
-    first = segment.warm_pts if segment.warm_pts is not None else segment.start_pts
-    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=first, size=settings.size) as source:
+    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=segment.first_pts, size=settings.size) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
         compose = Compare(settings.compare, source.info.display_matrix) if settings.compare else None
         sink = VideoSink(Path(task.output), compared_info(source.info, settings.compare), encoder=encoder,

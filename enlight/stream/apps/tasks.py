@@ -56,6 +56,11 @@ class Segment:
     warm_pts: int | None
     frames: int  # frames the segment writes (from the packet index)
 
+    @property
+    def first_pts(self) -> int | None:
+        """The first frame enhanced: the warm-up's, else the segment's own (None: from the video's start)."""
+        return self.warm_pts if self.warm_pts is not None else self.start_pts
+
 
 @dataclass(frozen=True)
 class Task:

@@ -105,7 +105,8 @@ class Photo:
     (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
     the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``); thumbnail: the longer
-    side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none."""
+    side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none; chroma_step: a JPEG's
+    chroma DC quantisation step (``enlight.ops.chroma_blocks``), None for other files."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -119,6 +120,7 @@ class Photo:
     alpha16: np.ndarray | None = None
     annotations: Annotations = Annotations()
     thumbnail: int = 0
+    chroma_step: int | None = None
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -220,16 +222,10 @@ def eight_bits(rgb16: np.ndarray) -> np.ndarray:
     return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
-def jpeg_chroma_step(path: Path) -> int | None:
-    """The chroma DC quantisation step of a JPEG file (its second table's first entry: how coarsely each 16x16
+def _chroma_step(image) -> int | None:
+    """The chroma DC quantisation step of an open JPEG (its second table's first entry: how coarsely each 16x16
     block's average colour is stored); None for another kind of file, or a grey JPEG."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            tables = getattr(image, "quantization", None) or {}
-    except (OSError, ValueError):
-        return None
+    tables = getattr(image, "quantization", None) or {}
     return int(tables[1][0]) if 1 in tables and len(tables[1]) else None
 
 
@@ -290,6 +286,7 @@ def read_photo(path: Path) -> Photo:
             xmp = _xmp(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
+            chroma_step = _chroma_step(image)
             pages = int(getattr(image, "n_frames", 1) or 1)
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
@@ -320,6 +317,7 @@ def read_photo(path: Path) -> Photo:
         alpha16=orient(alpha16, orientation) if alpha16 is not None else None,
         annotations=annotations,
         thumbnail=thumbnail,
+        chroma_step=chroma_step,
     )
 
 

@@ -226,8 +226,7 @@ class VideoSource:
                                    self.covers)
         self._gate = self._seek() if self._span is not None else None
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
-            origin = Fraction(self.container.start_time or 0, 1_000_000)
-            self._seek_keyframe(origin, self._seek_pts * self.video_stream.time_base)
+            self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
         start = time.perf_counter()
         self._demux = self._packets()
         self._pending: list = []  # items read while looking for the first frame
@@ -286,12 +285,16 @@ class VideoSource:
     def _seek(self) -> SpanGate:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
         file's end is refused. A file that cannot seek is read from its beginning (the gate drops what lies before)."""
-        origin = Fraction(self.container.start_time or 0, 1_000_000) if self.location.is_file else None
+        origin = self._file_origin() if self.location.is_file else None
         self._span.check_start(Fraction(self.container.duration, 1_000_000) if self.container.duration else None,
                                str(self.path))
         if self._span.start > 0 and self.video_stream.time_base and origin is not None:
             self._seek_keyframe(origin, origin + self._span.start)
         return SpanGate(self._span, origin)
+
+    def _file_origin(self) -> Fraction:
+        """The file's start time in seconds (FFmpeg's ``start_time``): where a player's position 0 is."""
+        return Fraction(self.container.start_time or 0, 1_000_000)
 
     def _seek_keyframe(self, origin: Fraction, at: Fraction) -> None:
         """Seek to a keyframe at or before ``at`` (seconds). An MPEG-TS or a file without an index lands where its
