@@ -55,6 +55,18 @@ def test_a_level_of_tint_in_black_is_no_colour_but_a_dark_tail_light_is():
     assert (hue.norm(dim=1) > 0.9 * (unfloored - 1).norm(dim=1)).all()  # and shortened only a little
 
 
+def test_channels_below_black_take_no_light_from_a_saturated_colour():
+    """The bundled network puts red and green far below black on a pure blue of 200 levels (-123 and -60 levels,
+    blue 470): that was negative light in the luma, and the blue came out black."""
+    source = _rgb([0.0, 0.0, 200 / 255])
+    output = _rgb([-123 / 255, -60 / 255, 470 / 255])
+    rgb = (keep_hue(output, source) + 1) / 2
+    assert rgb[0, 2].min() > 1.0  # blue at least white (shown as 255), not black
+    assert rgb[0, :2].abs().max() < 0.01  # no red or green invented
+    lifted = keep_hue(_rgb([0.05, 0.05, 0.9]), source)  # channels above black: their luma as before
+    assert torch.allclose(luma(lifted), luma(_rgb([0.05, 0.05, 0.9])), atol=2e-3)
+
+
 def test_generator_keep_hue_and_weights_metadata(tmp_path):
     torch.manual_seed(1)
     net = EnlightenGANGenerator(base_channels=4, keep_hue=True).eval()
@@ -63,7 +75,7 @@ def test_generator_keep_hue_and_weights_metadata(tmp_path):
         out = net(frames, attention_map(frames))
         net.keep_hue = False
         free = net(frames, attention_map(frames))
-    assert torch.allclose(luma(out), luma(free), atol=1e-4)
+    assert torch.allclose(luma(out), luma(free.clamp(min=-1)), atol=1e-4)
     assert not torch.allclose(out, free, atol=1e-2)
     net.keep_hue = True
     path = save_weights(tmp_path / "g.safetensors", net, provenance="{}")
