@@ -275,6 +275,24 @@ def test_cli_photo(tmp_path, cli, weights):
     assert again.returncode == 2 and "output exists" in again.stderr
 
 
+def test_jpeg_files_named_as_browsers_name_them_are_photos(tmp_path, cli, weights):
+    """Chrome and Edge save JPEG downloads as .jfif; older tools wrote .jpe: read and written as JPEG photos,
+    alone and in a folder (where they were counted as other files)."""
+    source = _save(tmp_path / "dusk.jpg", dark_frames(1, 40, 24)[0])
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jfif", "b.JPE"):
+        (folder / name).write_bytes(source.read_bytes())
+    out = tmp_path / "day.jfif"
+    result = cli(folder / "a.jfif", "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).format == "JPEG" and Image.open(out).size == (24, 40)
+    result = cli(folder, "-o", tmp_path / "out", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["a.jfif", "b.JPE"]
+    assert Image.open(tmp_path / "out" / "b.JPE").format == "JPEG"
+
+
 def test_heic_without_pillow_heif_is_a_one_line_error(tmp_path, monkeypatch):
     from enlight.errors import EnlightError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload
 from enlight.stream.core.plan import InferencePlan, make_plan
-from enlight.stream.io.images import Photo
+from enlight.stream.io.images import JPEG_SUFFIXES, Photo
 from enlight.stream.io.locations import input_location
 from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
 from enlight.stream.io.temporary import remove_stale, temporary_path
@@ -50,7 +50,7 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
         missing = "its XMP named a motion photo video that could not be found in the file; the picture alone was " \
             "kept" if is_motion_photo(photo.xmp) else ""
         return Carried.written(photo, b"", missing, left)
-    if output.suffix.lower() not in (".jpg", ".jpeg"):
+    if output.suffix.lower() not in JPEG_SUFFIXES:
         note = f"the motion photo's video was not kept: a {output.suffix} file cannot hold one (a .jpg output keeps it)"
         return Carried.written(photo, b"", note, left)
     clip, frames = enhance_clip(trailer.video, output, plan, plan_options, grey)

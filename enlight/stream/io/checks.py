@@ -18,9 +18,9 @@ from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.images.PHOTO_SUFFIXES are enhanced as photos
-STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif",
-                            ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2", ".cr3", ".nef", ".arw",
-                            ".orf", ".rw2", ".raf", ".srw", ".pef"})
+STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".jfif", ".jpe", ".jif", ".png", ".bmp", ".tif", ".tiff", ".webp",
+                            ".heic", ".heif", ".avif", ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2",
+                            ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)

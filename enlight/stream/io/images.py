@@ -52,9 +52,12 @@ from enlight.stream.io.exif_types import (
 )
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
-_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-                ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF", ".bmp": "BMP"}  # BMP: the LIME test set
+# .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and older tools name them
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
+                ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
+                ".bmp": "BMP"}  # BMP: the LIME test set
 PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)  # read and written
+JPEG_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind == "JPEG")
 # camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
