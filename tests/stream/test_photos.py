@@ -5,6 +5,7 @@ from the photo's own chroma."""
 from __future__ import annotations
 
 import sys
+import zlib
 from pathlib import Path
 
 import av
@@ -120,6 +121,41 @@ def test_16_bit_photos_stay_16_bit(suffix, tmp_path, plan):
     clipped = (result == 0) | (result == 65535)
     assert np.mean(result[~clipped] % 257 != 0) > 0.5
     assert len(np.unique(result)) > 4 * len(np.unique(eight))
+
+
+def _png_chunks(path: Path) -> list[bytes]:
+    data, at, kinds = path.read_bytes(), 8, []
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kinds.append(data[at + 4:at + 8])
+        at += 12 + length
+    return kinds
+
+
+@pytest.mark.parametrize("source_suffix, dpi", [(".jpg", (300, 150)), (".png", (300, 150)), (".tif", (240, 240))])
+def test_the_print_resolution_is_kept_for_the_upright_picture(source_suffix, dpi, tmp_path, plan):
+    """A JPEG's JFIF density, a PNG's pHYs and a TIFF's resolution tags: kept in every output that states one (it
+    was dropped, or written 1:1 without a unit), swapped where the EXIF orientation turns the picture a quarter."""
+    image = Image.fromarray(dark_frames(1, 40, 24)[0])
+    exif = image.getexif()
+    exif[0x0112] = ROTATE_90_CW
+    source = tmp_path / f"print{source_suffix}"
+    image.save(source, dpi=dpi, exif=exif.tobytes())
+    upright = (dpi[1], dpi[0])  # (a TIFF's is square here: Pillow turns its pixels itself)
+    for suffix in (".jpg", ".png", ".tif", ".bmp"):
+        out = tmp_path / f"day{suffix}"
+        enhance_photo(PhotoConfig(source, out, plan=plan, overwrite=True))
+        assert Image.open(out).info["dpi"] == pytest.approx(upright, abs=0.02), suffix
+    deep = _write_16bit(tmp_path / "deep.png", (np.random.default_rng(0).random((24, 32, 3)) * 9000).astype(np.uint16))
+    data = deep.read_bytes()
+    phys = b"pHYs" + (11811).to_bytes(4, "big") * 2 + b"\x01"  # 300 dpi
+    deep.write_bytes(data[:33] + len(phys[4:]).to_bytes(4, "big") + phys + zlib.crc32(phys).to_bytes(4, "big")
+                     + data[33:])
+    for suffix in (".png", ".tif"):
+        out = tmp_path / f"deep_day{suffix}"
+        assert enhance_photo(PhotoConfig(deep, out, plan=plan)).bits == 16
+        assert Image.open(out).info["dpi"] == pytest.approx((300, 300), abs=0.02)
+    assert _png_chunks(tmp_path / "deep_day.png").count(b"pHYs") == 1  # in place of the encoder's own
 
 
 def _camera_exif(orientation: int = 1) -> bytes:

@@ -109,7 +109,9 @@ class Photo:
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
     the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``); thumbnail: the longer
     side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none; chroma_step: a JPEG's
-    chroma DC quantisation step (``enlight.ops.chroma_blocks``), None for other files."""
+    chroma DC quantisation step (``enlight.ops.chroma_blocks``), None for other files; dpi: the print resolution
+    (horizontal, vertical) of the upright picture where the file states it outside its EXIF (a JPEG's JFIF header,
+    a PNG's pHYs chunk, a TIFF's own tags), else None."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -124,6 +126,19 @@ class Photo:
     annotations: Annotations = Annotations()
     thumbnail: int = 0
     chroma_step: int | None = None
+    dpi: tuple[float, float] | None = None
+
+
+def _dpi(stated, orientation: int) -> tuple[float, float] | None:
+    """Pillow's ``info["dpi"]`` of a file (dots per inch, as stored), for the upright picture (orientations 5-8 turn
+    it a quarter: the two swap); None where it is missing or not two positive numbers (a JFIF aspect ratio alone)."""
+    try:
+        x, y = (float(v) for v in stated)
+    except (TypeError, ValueError):
+        return None
+    if not (0 < x < 1e6 and 0 < y < 1e6):
+        return None
+    return (y, x) if orientation in (5, 6, 7, 8) else (x, y)
 
 
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -290,6 +305,7 @@ def read_photo(path: Path) -> Photo:
             annotations = read_annotations(image)
             fmt = image.format or ""
             chroma_step = _chroma_step(image)
+            dpi = _dpi(image.info.get("dpi"), orientation)
             pages = int(getattr(image, "n_frames", 1) or 1)
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
@@ -321,6 +337,7 @@ def read_photo(path: Path) -> Photo:
         annotations=annotations,
         thumbnail=thumbnail,
         chroma_step=chroma_step,
+        dpi=dpi,
     )
 
 
@@ -367,7 +384,22 @@ def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
         extra += _png_chunk(b"iTXt", PNG_XMP_KEY + b"\0\0\0\0\0" + photo.xmp)
     for kind, chunk, *_ in png_text(photo.annotations).chunks:
         extra += _png_chunk(kind, chunk)
+    if photo.dpi:  # pixels per metre, unit 1 (the metre), in place of the encoder's (its aspect ratio, 1:1)
+        extra += _png_chunk(b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in photo.dpi), 1))
+        data = _without_chunks(data, b"pHYs")
     return data[:33] + extra + data[33:]
+
+
+def _without_chunks(data: bytes, kind: bytes) -> bytes:
+    """A PNG file's bytes without its chunks of ``kind``."""
+    kept, at = [data[:8]], 8
+    while at + 12 <= len(data):
+        length = struct.unpack(">I", data[at:at + 4])[0]
+        end = at + 12 + length
+        if data[at + 4:at + 8] != kind:
+            kept.append(data[at:end])
+        at = end
+    return b"".join(kept) + data[at:]
 
 
 def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes | None) -> dict:
@@ -450,7 +482,7 @@ def _write_16bit_tiff(path: Path, pixels16: np.ndarray, photo: Photo) -> None:
     pixels = np.ascontiguousarray(pixels16.astype("<u2"))  # (H, W, samples): grey, grey + alpha, RGB or RGBA
     height, width, samples = pixels.shape
     ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
-    ifd[282], ifd[283], ifd[296] = 72.0, 72.0, 2  # 72 dpi unless the EXIF says otherwise
+    ifd[282], ifd[283], ifd[296] = *(photo.dpi or (72.0, 72.0)), 2  # the photo's, or 72 dpi; or the EXIF's below
     if photo.exif:
         exif = Image.Exif()
         exif.load(photo.exif)
@@ -477,7 +509,8 @@ def _write_16bit_tiff(path: Path, pixels16: np.ndarray, photo: Photo) -> None:
         out.write(pixels.tobytes())
 
 
-GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats written with one channel (and alpha)
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")
+DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF  # Pillow's names of the formats written with one channel (and alpha)
 
 
 def stays_grey(rgb: np.ndarray, photo: Photo, fmt: str) -> bool:
@@ -508,7 +541,23 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
         options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
+    if photo.dpi and fmt in DPI_FORMATS and not (fmt == "TIFF" and _has_resolution(exif)):
+        options["dpi"] = photo.dpi
     image.save(path, format=fmt, **options)
+
+
+def _has_resolution(exif) -> bool:
+    """Whether EXIF (bytes or an ``Image.Exif``) states a resolution (XResolution, tag 282): a TIFF takes it as its
+    own, where Pillow's ``dpi`` would be a second value for the same tag."""
+    from PIL import Image
+
+    if not exif:
+        return False
+    if isinstance(exif, bytes):
+        loaded = Image.Exif()
+        loaded.load(exif)
+        exif = loaded
+    return 282 in exif
 
 
 def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray | None = None, quality: int = 95,
