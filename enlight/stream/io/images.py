@@ -509,8 +509,8 @@ def _write_16bit_tiff(path: Path, pixels16: np.ndarray, photo: Photo) -> None:
         out.write(pixels.tobytes())
 
 
-GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")
-DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF  # Pillow's names of the formats written with one channel (and alpha)
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats written with one channel (and alpha)
+DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
 
 
 def stays_grey(rgb: np.ndarray, photo: Photo, fmt: str) -> bool:
