@@ -271,6 +271,16 @@ def test_a_one_channel_photo_is_written_with_one_channel(tmp_path, plan):
     assert Image.open(tmp_path / "g.png").mode == ("L" if np.ptp(coloured, axis=2).max() == 0 else "RGB")
 
 
+@pytest.mark.parametrize("white", [1.0, 255.0, 65535.0])
+def test_a_floating_point_grey_tiff_is_read_at_its_own_white(white, tmp_path):
+    """A 32-bit float TIFF of values 0-1 (as scientific cameras and image libraries write them) was read as levels:
+    its content rounded to 0 and 1, a flat grey out, exit 0. Read at the white its largest value says."""
+    grey = dark_frames(1, 32, 24)[0].mean(axis=2)  # 0-255 levels
+    Image.fromarray((grey / 255 * white).astype(np.float32), "F").save(tmp_path / "f.tif")
+    photo = read_photo(tmp_path / "f.tif")
+    assert photo.grey and np.abs(photo.rgb[..., 0].astype(float) - grey).max() <= 1
+
+
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
 def test_a_16_bit_grey_photo_is_written_16_bit_grey(suffix, tmp_path, plan):
     """A 16-bit grey PNG or TIFF (a scan, a thermal or infrared still) came out as 16-bit RGB."""

@@ -210,12 +210,25 @@ def _rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None
 
 
 def _rgb8(image) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down)."""
+    """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down; floating-point grey, ``_float_scale``)."""
     if image.mode.startswith("I") or image.mode == "F":
         values = np.asarray(image).astype(np.float64)
-        grey = np.clip(np.round(values / 257 if values.max() > 255 else values), 0, 255).astype(np.uint8)
+        if image.mode == "F":
+            values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(values.max()) if values.size else 0.0
+        scale = _float_scale(top) if image.mode == "F" else (1 / 257 if top > 255 else 1.0)
+        grey = np.clip(np.round(values * scale), 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
     return np.array(image.convert("RGB"))
+
+
+def _float_scale(top: float) -> float:
+    """The factor to 0-255 levels of a floating-point picture (a 32-bit float TIFF) whose largest value is ``top``:
+    1 is white in 0-1 pictures, as scientific cameras, renderers and image libraries write them (read as levels,
+    their content rounded to black and one level: a flat grey); 255 or 65535 is white where the values go past 1."""
+    if top <= 1.0:
+        return 255.0
+    return 1.0 if top <= 255.0 else 1 / 257
 
 
 def photo_size(path: Path) -> tuple[int, int] | None:
