@@ -157,3 +157,46 @@ def test_an_mpeg_ts_part_starts_from_a_keyframe_before_it(tmp_path, weights, cli
     assert result.returncode == 0, result.stderr
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 25
+
+
+def _srt_clip(path, folder, srt_text: str):
+    """``_ramped_clip``'s 4 s (keyframes at 0, 1.2, 2.4 and 3.6 s) with an SRT subtitle stream, in Matroska, every
+    packet in time order as a muxer interleaves them."""
+    clip = _ramped_clip(folder / "plain.mp4")
+    srt = folder / "cues.srt"
+    srt.write_text(srt_text)
+    with av.open(str(clip)) as src, av.open(str(srt)) as subs, av.open(str(path), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        text = out.add_stream_from_template(subs.streams.subtitles[0])
+        packets = []
+        for packet in src.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                packets.append(packet)
+        for packet in subs.demux():
+            if packet.size:
+                packet.stream = text
+                packets.append(packet)
+        packets.sort(key=lambda p: float((p.dts if p.dts is not None else p.pts) * p.time_base))
+        for packet in packets:
+            out.mux(packet)
+    return path
+
+
+def test_a_cue_on_screen_at_the_start_is_kept_and_one_past_the_end_cut(tmp_path, weights, cli):
+    """A subtitle shown where the part starts was dropped (only cues starting inside the part were kept): it is
+    kept from the start on, even where it began before the keyframe the read starts from (1.2 s here); a cue still
+    shown at the part's end is cut there."""
+    from tests.stream.test_subtitles import cues
+
+    source = _srt_clip(tmp_path / "subbed.mkv", tmp_path,
+                       "1\n00:00:00,200 --> 00:00:01,600\nBefore the start\n\n"
+                       "2\n00:00:01,700 --> 00:00:02,700\nOver the end\n\n"
+                       "3\n00:00:02,600 --> 00:00:03,400\nAfter the end\n")
+    out = tmp_path / "part.mkv"
+    result = cli(source, "-o", out, "--weights", weights, "--start", "1.5", "--end", "2.5")
+    assert result.returncode == 0, result.stderr
+    got = cues(out)  # (times from the part's first frame, 1.52 s into the file, and the muxer's 21 ms of AAC delay)
+    assert [text for text, *_ in got] == ["Before the start", "Over the end"]
+    assert [start for _, start, *_ in got] == pytest.approx([0.0, 0.2], abs=0.025)
+    assert [length for _, _, length, _ in got] == pytest.approx([0.1, 0.8], abs=0.025)

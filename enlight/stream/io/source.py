@@ -43,6 +43,7 @@ from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
 from enlight.stream.io.resize import resized
 from enlight.stream.io.side_data import frame_side_data
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
+from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
@@ -189,6 +190,7 @@ class VideoSource:
         self._hdr = hdr
         self._span = span if span is not None and not span.whole else None
         self._gate: SpanGate | None = None
+        self._lead: list[av.Packet] = []  # subtitle cues shown where the part read (``span``) starts
         self._size, self._resize = size, None
         self._seek_pts = seek_pts
         self.container = open_input(self.location, timeout_s=timeout_s)
@@ -229,7 +231,7 @@ class VideoSource:
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
         start = time.perf_counter()
         self._demux = self._packets()
-        self._pending: list = []  # items read while looking for the first frame
+        self._pending: list = self._lead  # items read while looking for the first frame (and the part's first cues)
         first = None
         try:
             while first is None:
@@ -290,7 +292,11 @@ class VideoSource:
                                str(self.path))
         if self._span.start > 0 and self.video_stream.time_base and origin is not None:
             self._seek_keyframe(origin, origin + self._span.start)
-        return SpanGate(self._span, origin)
+        cues = {s.index: s for s in self.passthrough if s.type == "subtitle"}
+        if origin is not None and self._span.start > 0 and cues:  # the cues shown at the start, read before it
+            self._lead = cues_at_start(self.path, cues, origin, origin + self._span.start,
+                                       None if self._span.end is None else origin + self._span.end, self._span.start)
+        return SpanGate(self._span, origin, cut_cues=origin is None)
 
     def _file_origin(self) -> Fraction:
         """The file's start time in seconds (FFmpeg's ``start_time``): where a player's position 0 is."""

@@ -17,6 +17,7 @@ from fractions import Fraction
 import av
 
 from enlight.errors import EnlightError
+from enlight.stream.io.span_cues import cut_cue
 
 _SECONDS = re.compile(r"\d+(\.\d*)?|\.\d+")
 
@@ -127,9 +128,10 @@ class SpanGate:
     ``before``: frames decoded ahead of the start (the seek lands on the keyframe before it) and dropped;
     ``past_end``: a frame at or after the end was seen: the video is done."""
 
-    def __init__(self, span: Span, origin: Fraction | None) -> None:
+    def __init__(self, span: Span, origin: Fraction | None, *, cut_cues: bool = True) -> None:
         self.span = span
         self.origin = origin
+        self.cut_cues = cut_cues
         self.before = 0
         self.past_end = False
 
@@ -151,12 +153,22 @@ class SpanGate:
         return pts - round(self.span.start / time_base) if where == 0 else None
 
     def packet(self, packet: av.Packet) -> bool:
-        """Whether a sound, subtitle or data packet starts in the span; if so it is moved to the span's start."""
+        """Whether a sound, subtitle or data packet starts in the span; if so it is moved to the span's start. A
+        subtitle cue is also cut to end with the span, and (``cut_cues``: where ``span_cues.cues_at_start`` did not
+        read them) one still shown at the span's start is kept, cut to begin there."""
         if packet.pts is None or packet.time_base is None:
             return not self.past_end
-        if self.where(packet.pts * packet.time_base) != 0:
-            return False
+        at = packet.pts * packet.time_base
+        where = self.where(at)
         shift = round(self.span.start / packet.time_base)
+        cue = packet.stream.type == "subtitle" and bool(packet.duration)
+        end = None if self.span.end is None else self.origin + self.span.end
+        if cue and where < 0 and self.cut_cues:
+            return cut_cue(packet, self.origin + self.span.start, end, shift)
+        if where != 0:
+            return False
+        if cue and end is not None:
+            return cut_cue(packet, at, end, shift)
         packet.pts -= shift
         if packet.dts is not None:
             packet.dts -= shift
