@@ -50,6 +50,7 @@ def sound_of(path) -> tuple[str, np.ndarray, int]:
     ("out.flv", "aac", []),  # FFmpeg's FLV muxer aborted the process on PCM (44.1 kHz A-law: SIGABRT, no word)
     ("joined.mp4", "aac", ["--segments", "2"]),
     ("out.mxf", "pcm_s16le", []),  # MXF (broadcast) took no AAC nor G.711: 16-bit PCM at its one rate, 48 kHz
+    ("out.vob", "mp2", []),  # a DVD's program stream, as .mpg: the run failed on the copy
 ])
 def test_camera_audio_is_encoded_again_where_the_output_cannot_hold_it(tmp_path, weights, cli, name, codec, args):
     video = make_clip(tmp_path / "v.mp4", frames=24, rate=24, gop=12, audio=False)

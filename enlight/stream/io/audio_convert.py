@@ -17,7 +17,8 @@ import av
 # the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
 AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2": "aac", "mpegts": "aac",
                   "flv": "aac", "matroska": "aac", "webm": "libopus", "ogg": "libopus", "ogv": "libopus",
-                  "avi": "libmp3lame", "mpeg": "mp2", "mxf": "pcm_s16le"}
+                  "avi": "libmp3lame", "mpeg": "mp2", "vob": "mp2", "dvd": "mp2", "svcd": "mp2", "vcd": "mp2",
+                  "mxf": "pcm_s16le"}
 # muxers that take one sample rate only (FFmpeg's MXF muxer: 48 kHz, as broadcast has it)
 MUXER_RATES = {"mxf": 48000}
 BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000, "mp2": 112_000}

@@ -64,6 +64,9 @@ _SPEED_PRESET_CODECS = ("libx264", "libx265")
 
 
 CODEC_AUTO = "auto"
+# FFmpeg muxers that keep no reordering of frames: with B-frames (x264's and x265's default) the frames of an .mxf
+# or .wmv/.asf output came back out of order when read (0, 0.12, 0.08, 0.16, 0.04 s ...), as with FFmpeg's own
+NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream")
 # ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``), the first the output takes:
 # this FFmpeg's libvpx has no 10-bit VP9, so a .webm gets AV1
 HDR_CODECS = (("libx265", "HEVC"), ("libsvtav1", "AV1"))
@@ -784,6 +787,8 @@ class VideoSink:
             options["auto-alt-ref"] = "0"  # libvpx's VP8 refuses to open for an alpha plane with alt-ref frames on
         if codec.canonical_name == "hevc" and self.path.suffix.lower() in (".mp4", ".mov", ".m4v"):
             ctx.codec_tag = "hvc1"  # FFmpeg's default, hev1, does not play in QuickTime or Safari
+        if out.format.name in NO_REORDER_MUXERS:
+            ctx.max_b_frames = 0  # (x264 and x265 take it as their --bframes)
         ctx.options = options
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)
