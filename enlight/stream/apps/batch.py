@@ -151,13 +151,11 @@ class BatchReport:
         """The report, a line a file. unpacked: (folder, archive name): an archive's files are named inside it
         (``export.zip:night/1.jpg``), not in the folder it was unpacked into."""
         lines = [f"{'status':<8} {'frames':>7} {'time':>7}  file"]
+        named = (lambda text: _in_archive(text, *unpacked)) if unpacked is not None else str
         for row in self.rows:
-            why = f"  ({row.reason})" if row.reason else ""
-            name = row.input
-            if unpacked is not None and Path(name).is_relative_to(unpacked[0]):
-                name = f"{unpacked[1]}:{Path(name).relative_to(unpacked[0]).as_posix()}"
-            lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {name}{why}")
-            lines += [f"{'':<8} note: {note}" for note in row.notes]
+            why = f"  ({named(row.reason)})" if row.reason else ""
+            lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {named(str(row.input))}{why}")
+            lines += [f"{'':<8} note: {named(note)}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
                      f"(done before), {self.count('failed')} failed, {self.ignored.other} other files ignored, "
                      f"{self.wall_s:.1f} s")
@@ -167,6 +165,14 @@ class BatchReport:
             lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does "
                          "them (what is done is skipped)")
         return "\n".join(lines)
+
+
+def _in_archive(text: str, folder: Path, archive: str) -> str:
+    """``text`` (a file's name, a reason, a note) with the paths under ``folder``, where an archive was unpacked,
+    named inside the archive (``export.zip:night/1.jpg``)."""
+    for prefix in dict.fromkeys((str(folder.resolve()), str(folder))):  # the absolute form first: it holds the other
+        text = text.replace(prefix + os.sep, f"{archive}:")
+    return text
 
 
 def _frames_of(path: Path) -> int:
