@@ -88,6 +88,24 @@ def test_stream_in_mpegts_out_on_stdout_frame_for_frame(ts_clip, weights, http_s
     assert len(frames) == FRAMES and (frames[0].width, frames[0].height) == (64, 48)
 
 
+@pytest.mark.parametrize("muxer", ["mp4", "mov"])
+def test_mp4_and_mov_to_a_pipe_are_written_in_fragments(ts_clip, weights, muxer):
+    """``-o - --format mp4``: the plain form seeks back to write its index, which a pipe cannot (the run failed,
+    with a hint to use another codec); it is written fragmented, as FFmpeg streams it."""
+    result = enhance_to_stdout([str(ts_clip), "-o", "-", "--format", muxer, "--weights", str(weights)])
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    with av.open(io.BytesIO(result.stdout)) as received:
+        assert [s.type for s in received.streams] == ["video", "audio"]
+        assert len(list(received.decode(video=0))) == FRAMES
+
+
+def test_a_crf_outside_the_encoders_range_is_one_line(ts_clip, weights, tmp_path):
+    result = enhance_to_stdout([str(ts_clip), "-o", str(tmp_path / "o.mp4"), "--crf", "-5", "--weights", str(weights)])
+    err = result.stderr.decode(errors="replace").strip()
+    assert result.returncode == 2 and err.endswith("--crf -5 is outside libx264's range, 0 (best) to 51 (smallest)")
+    assert len(err.splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
 def test_reader_that_leaves_early_gets_one_line(ts_clip, weights):
     """``enlight-video x -o - | head -c N``: the closed pipe is one clear line and exit 1, no traceback."""
     proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", str(ts_clip), "-o", "-", "--weights",

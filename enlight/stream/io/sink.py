@@ -40,6 +40,7 @@ from enlight.stream.io.frames import (
 )
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_static import with_static
+from enlight.stream.io.last_frame import LastSample, set_last_delay
 from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
@@ -50,6 +51,9 @@ from enlight.text import counted
 
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")
+# the CRFs each takes (x264 and x265 at 8 bits; more bits widen theirs below 0, which is not offered)
+_CRF_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "libvpx-vp9": (0, 63), "libaom-av1": (0, 63),
+               "libsvtav1": (1, 63), "libvpx": (4, 63)}
 _PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
 
@@ -612,6 +616,19 @@ def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
     return {"movflags": "+faststart+use_metadata_tags" if reverse_dns else "+faststart"}
 
 
+# an MP4 or MOV written to a pipe or a URL: fragments, each from a keyframe, as FFmpeg streams them; the plain form
+# seeks back to write its index at the end. (Not ``empty_moov``: its header, written before the first packet, has
+# no AAC configuration where the source's AAC is ADTS, as an MPEG-TS carries it, and the muxer refused it.)
+FRAGMENTED = "+frag_keyframe+default_base_moof"
+
+
+def _stream_location(location: Location) -> Location:
+    """``location`` (a pipe or a URL) with the muxer options it needs to be written without seeking back."""
+    if location.format not in MP4_MUXERS or "movflags" in location.options:
+        return location
+    return replace(location, options={**location.options, "movflags": FRAGMENTED})
+
+
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
     return path.with_name(f"{path.stem}.partial{path.suffix}")
@@ -634,6 +651,9 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
     options = {}
     if encoder.crf is not None and codec.name not in _CRF_CODECS:
         raise EnlightError(f"--crf is not supported by {codec.name}; it works with {', '.join(_CRF_CODECS)}")
+    low, high = _CRF_RANGES.get(codec.name, (0, 63))
+    if encoder.crf is not None and not low <= encoder.crf <= high:
+        raise EnlightError(f"--crf {encoder.crf} is outside {codec.name}'s range, {low} (best) to {high} (smallest)")
     if codec.name in _CRF_CODECS:
         options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
         if codec.name == "libvpx-vp9":
@@ -700,7 +720,7 @@ class VideoSink:
             encoder_codec(encoder.codec)  # an unknown encoder is refused before the output is created
         self._tmp: Path | None = None
         if not self.location.is_file:
-            self.container = self.location.open("w")
+            self.container = _stream_location(self.location).open("w")
         else:
             remove_stale(self.path)  # what a run killed outright left for this output
             self._tmp = temporary_path(self.path)
@@ -718,6 +738,7 @@ class VideoSink:
             raise
         self._last_pts: int | None = None
         self._origin: tuple[int, int] | None = None  # the first frame's pts in the source's and the encoder's ticks
+        self._shown: tuple[int, int, int] | None = None  # (encoder's ticks) first frame's pts, last's, last's duration
         self._captions = None if captions is None else CaptionWriter(
             captions, self.video_stream.codec_context.codec.canonical_name)
         self._spherical = spherical if self.container.format.name in MP4_MUXERS else None
@@ -776,6 +797,8 @@ class VideoSink:
         ctx.framerate = info.average_rate
         ctx.thread_type = "AUTO"
         ctx.thread_count = encoder_threads()
+        ctx.flags |= av.codec.context.Flags.frame_duration  # the frames' durations reach the packets (``last_frame``)
+        self._last_sample = LastSample() if out.format.name in MP4_MUXERS else None
         color = self.output_color
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
@@ -881,9 +904,11 @@ class VideoSink:
             return ColorInfo(color.matrix, 2, color.primaries, color.transfer, color.sws_matrix, True)
         return color
 
-    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None,
+                    duration: int | None = None) -> None:
         """Encode one (H, W, 3) uint8 RGB frame at ``pts`` (source time base), with its (H, W) uint8 ``alpha``
-        where the source had one (written where ``keeps_alpha``)."""
+        where the source had one (written where ``keeps_alpha``) and its ``duration`` (source time base; None: one
+        frame at the average rate), which the last frame is shown for (``enlight.stream.io.last_frame``)."""
         start = time.perf_counter()
         source_pts = pts
         if self.time_base != self.info.time_base:
@@ -899,6 +924,9 @@ class VideoSink:
         frame = self.convert(rgb, alpha if self.keeps_alpha else None)
         frame.pts = pts
         frame.time_base = self.time_base
+        if duration:
+            frame.duration = max(1, round(duration * self.info.time_base / self.time_base))
+        self._shown = (pts if self._shown is None else self._shown[0], pts, frame.duration)
         if self._palette is not None:
             frame = self._palette(frame)
         if self._captions is not None:
@@ -919,7 +947,8 @@ class VideoSink:
     def _encoded(self, frame: av.VideoFrame | None) -> list[av.Packet]:
         """What the encoder hands out for ``frame`` (None: flush), with the source's closed captions put back."""
         packets = self.video_stream.encode(frame)
-        return packets if self._captions is None else self._captions.packets(packets)
+        packets = packets if self._captions is None else self._captions.packets(packets)
+        return packets if self._last_sample is None else self._last_sample.packets(packets, end=frame is None)
 
     def convert(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFrame:
         """(H, W, 3) uint8 RGB (and (H, W) uint8 alpha) -> a frame in the encoder's pixel format, with the output's
@@ -957,6 +986,8 @@ class VideoSink:
                                    ".mkv output takes more kinds of streams") from None
             if self._spherical is not None:
                 add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
+            if self._shown is not None:
+                set_last_delay(self._tmp, self.container.format.name, self.time_base, *self._shown)
             if self.path.exists() and not overwrite:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)
