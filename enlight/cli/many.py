@@ -142,6 +142,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
                          progress=not args.quiet, ignored=ignored or Ignored())
     if not many:
         config = single_video(Path(args.input), Path(args.output), config)
+        return _single(config, args.quiet)
     report = run_batch(config)
     if packed is not None:
         notes += packed.finish(left=report.left, failed=report.count("failed"), overwrite=args.force)
@@ -149,6 +150,30 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         print(report.table(None if packed is None else (packed.unpacked, packed.archive.name)), file=sys.stderr)
     for note in notes if not args.quiet else ():
         print(f"{PROG}: note: {note}", file=sys.stderr)
+    return interrupted_exit() if report.left else report.exit_code
+
+
+def _single(config, quiet: bool) -> int:
+    """One video in segments or on workers (``--segments``, ``--jobs``, ``--ray`` on a file): run as a batch of one,
+    told as a plain run tells it (a summary line, or an error line), and no batch manifest left beside the output
+    unless one was there (a folder's) or the run was stopped (the next one resumes from it)."""
+    from enlight.stream.apps.batch import run_batch
+    from enlight.stream.apps.manifest import MANIFEST
+
+    manifest = config.out_dir / MANIFEST
+    existed = manifest.exists()
+    report = run_batch(config)
+    if not existed and not report.left:
+        manifest.unlink(missing_ok=True)
+    for row in report.rows:
+        if row.status == "failed":
+            print(f"{PROG}: error: {row.reason}", file=sys.stderr)
+            continue
+        state = " (damaged: some of it could not be read)" if row.status == "damaged" else ""
+        if not quiet or state:
+            print(f"{PROG}: {row.frames} frames in {row.wall_s:.1f} s{state} -> {row.output}", file=sys.stderr)
+        for note in row.notes if not quiet else ():
+            print(f"{PROG}: note: {note}", file=sys.stderr)
     return interrupted_exit() if report.left else report.exit_code
 
 

@@ -35,6 +35,23 @@ def test_the_join_has_the_frames_and_times_of_one_run(suffix, tmp_path, weights,
     assert (times, audio) == _frames_and_audio(one)
 
 
+def test_one_video_in_segments_is_told_as_one_run_and_leaves_no_manifest(tmp_path, weights, cli):
+    """--segments on one file printed a folder's table, and left the batch's manifest beside the output; a folder's
+    manifest already there is kept."""
+    src = make_clip(tmp_path / "cam.mp4", frames=30, gop=5)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = cli(src, "-o", out_dir / "day.mp4", "--weights", weights, "--segments", "3", "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr_lines[-1] == f"enlight-video: 30 frames in {result.stderr_lines[-1].split(' in ')[1]}"
+    assert result.stderr_lines[-1].endswith(f"-> {out_dir / 'day.mp4'}") and "status" not in result.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["day.mp4"]
+    (out_dir / ".enlight-manifest.jsonl").write_text("")  # a folder's run wrote here before
+    result = cli(src, "-o", out_dir / "again.mp4", "--weights", weights, "--segments", "2", "-q")
+    assert result.returncode == 0 and result.stderr_lines == [], result.stderr
+    assert (out_dir / ".enlight-manifest.jsonl").exists()
+
+
 def test_segments_into_avi_are_refused_before_any_work(tmp_path, weights, cli):
     src = make_clip(tmp_path / "cam.mp4", frames=30, gop=5)
     result = cli(src, "-o", tmp_path / "out.avi", "--weights", weights, "--segments", "2")
