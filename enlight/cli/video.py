@@ -264,7 +264,10 @@ def _encoder(args):
 
 
 def _photo_quality(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to 100, not '{text}'") from None
     if not 1 <= value <= 100:
         raise argparse.ArgumentTypeError(f"must be within 1..100, got {text}")
     return value
@@ -403,8 +406,11 @@ def _check_not_live(args) -> None:
         verb = "applies" if len(live_only) == 1 else "apply"
         raise EnlightError(f"{' and '.join(live_only)} {verb} to a live run (--camera SOURCE); this run writes -o")
     if args.fps is not None and args.input is not None and not is_sequence(args.input):
-        raise EnlightError("--fps sets the frame rate of an image sequence or a camera; a video keeps its own (its "
-                           "frames are neither dropped nor repeated)")
+        from enlight.stream.io.images import is_photo
+
+        kept = "a photo has none" if is_photo(args.input) else \
+            "a video keeps its own (its frames are neither dropped nor repeated)"
+        raise EnlightError(f"--fps sets the frame rate of an image sequence or a camera; {kept}")
 
 
 def _arguments(argv: list[str]):

@@ -64,6 +64,9 @@ def photo(tmp_path_factory):
     (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
     (("{clip}", "-o", "{tmp}/out.mp3"), "holds sound only; the enhanced video needs a video file"),  # (was: 'cannot
     (("{clip}", "-o", "{tmp}/out.m4a"), "holds sound only"),  # hold audio (aac)'; .m4a: an MP4 of video, as music)
+    (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--photo-quality", "abc"),
+     "--photo-quality: takes a whole number from 1 to 100, not 'abc'"),  # (was: invalid _photo_quality value)
+    (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--fps", "5"), "a photo has none"),  # (was: a video keeps its own)
 ])
 def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)

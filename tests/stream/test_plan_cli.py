@@ -26,6 +26,8 @@ def test_dry_run_prints_the_resolved_plan_and_writes_nothing(clip, tmp_path, cli
                    env={"ENLIGHT_CPU_FLAGS": "avx2 avx512_vnni"})  # int8 where the CPU has int8 dot products
     assert "onnxruntime int8" in balanced.stdout and "enlightengan_c16_int8.onnx" in balanced.stdout
     assert "temporal smoothing: both" in balanced.stdout
+    assert "runtime: onnxruntime int8 on cpu (int8)\n" in balanced.stdout  # (it printed the options' Python repr)
+    assert "Config(" not in balanced.stdout + result.stdout
 
 
 def test_max_frames_is_honoured_for_a_file(clip, tmp_path, weights, cli):

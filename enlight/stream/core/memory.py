@@ -137,7 +137,8 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
     if peak(batch, 2, 1) > budget:
         raise EnlightError(
             f"a {width}x{height} frame needs about {size_text(peak(1, 2, 1))} of working memory with --quality "
-            f"{quality}; {given.explain()}; try --quality fast or a smaller picture"
+            f"{quality}; {given.explain()}; try {'' if quality == 'fast' else '--quality fast or '}a smaller picture "
+            "(--size)"
         )
     # queues: what is left, up to the usual depths (16 frames ahead, 4 batches to the encoder)
     decode = 2

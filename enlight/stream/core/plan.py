@@ -83,7 +83,7 @@ class InferencePlan:
             *auto,
             f"model: {self.model} ({self.quality}), {size}",
             f"weights: {weights}",
-            f"runtime: {self.label} on {self.device} ({self.options}){self._float_note()}",
+            f"runtime: {self.label} on {self.device}{_options_text(self.options)}{self._float_note()}",
             f"temporal smoothing: {smoothing}",
             f"denoising: {self.denoise.describe()}",
             f"deband: {'on (the codec blocks and bands of dark flat regions smoothed)' if self.deband else 'off'}",
@@ -98,6 +98,21 @@ class InferencePlan:
             return ""
         return ("; the base-12 float student: this CPU has no int8 dot products (avx512_vnni, avx_vnni, amx_int8), "
                 "without which int8 gains little")
+
+
+def _options_text(options) -> str:
+    """A runtime's options as ``--dry-run`` says them: ' (threads 2, int8)', its settings that are on, but the
+    device (said beside it); '' where none is."""
+    import dataclasses
+
+    said = []
+    for option in dataclasses.fields(options) if dataclasses.is_dataclass(options) else ():
+        value = getattr(options, option.name)
+        name = option.name.replace("_", " ")
+        if option.name == "device" or value in (None, False, 0, "", ()):
+            continue
+        said.append(name if value is True else f"{name} {value}")
+    return f" ({', '.join(said)})" if said else ""
 
 
 def default_quality(live: bool, device: Device) -> str:
