@@ -252,3 +252,25 @@ def test_a_live_matroska_recording_cut_short_says_nothing(weights, tmp_path, cap
         code, lines = _enhance(capsys, path, out, weights)
         assert code == 0 and lines == [], lines
         assert _frames_in(out) == len(_decodable(path)[0]) > 0
+
+
+def test_frames_a_matroska_demuxer_skipped_are_counted_as_lost(tmp_path):
+    """Zeroed stretches in a Matroska file: its demuxer skips whole clusters without a word, and the warning said
+    '0 of 40 frames lost' of 75. The frame slots missing between the decoded frames' times are counted."""
+    clip = make_clip(tmp_path / "cam.mp4", frames=75, gop=5, rate=25)
+    mkv = tmp_path / "cam.mkv"
+    with av.open(str(clip)) as src, av.open(str(mkv), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    data = bytearray(mkv.read_bytes())
+    for at in range(len(data) // 3, 2 * len(data) // 3, 1500):
+        data[at:at + 300] = bytes(300)
+    mkv.write_bytes(bytes(data))
+    with VideoSource(mkv) as source:
+        decoded = sum(1 for item in source if not isinstance(item, av.Packet))
+    damage = source.damage
+    assert damage is not None and 10 < decoded < 65
+    assert damage.expected == 75 and damage.frames == 75 - decoded

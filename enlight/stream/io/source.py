@@ -187,6 +187,7 @@ class VideoSource:
         self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
         self._video_packets = 0  # non-empty video packets read
         self._read_errors = 0
+        self._gap_frames = 0  # frame slots skipped in the decoded frames' times (a constant-rate source's damage)
         self._hdr = hdr
         self._span = span if span is not None and not span.whole else None
         self._gate: SpanGate | None = None
@@ -382,6 +383,7 @@ class VideoSource:
         elif cut is not None:  # no index past the cut: the frames the header declares, or its duration gives
             declared = declared_frames(dict(self.video_stream.metadata), self.info.average_rate)
             expected = max(expected, self.frames_decoded, declared or self.info.frame_count or 0)
+        expected = max(expected, self.frames_decoded + self._gap_frames)  # (stretches the demuxer skipped)
         return Damage(packets=packets, frames=max(0, expected - self.frames_decoded), expected=expected,
                       cut_short=bool(missing or cut), read_errors=self._read_errors, cut=cut)
 
@@ -525,6 +527,7 @@ class VideoSource:
                     pts = item.pts
                     if pts is None:  # raw streams carry no timestamps: count frames
                         pts = 0 if last_pts is None else last_pts + step
+                    self._count_gap(last_pts, pts)
                     last_pts = pts
                     if self._gate is not None and (pts := self._gate.frame(pts, tb)) is None:
                         continue  # outside the part read
@@ -554,6 +557,18 @@ class VideoSource:
             self._put(EnlightError(f"{self.path} has no frames from {self._span.describe()}"))
             return
         self._put(_END)
+
+    def _count_gap(self, last: int | None, pts: int) -> None:
+        """Count the frame slots between two decoded frames that hold no frame: a demuxer that skips a damaged
+        stretch (Matroska drops whole clusters) says nothing of them. Slots of the constant rate (``slot_rate``) a
+        gap of 1.5 makes; else of the average rate, where only a gap of 3 counts (a variable rate's own spacing
+        varies). Used only where damage was found otherwise (``damage``)."""
+        rate, base = self.info.slot_rate or self.info.average_rate, self.info.time_base
+        if last is None or not rate or not base:
+            return
+        slots = (pts - last) * base * rate
+        if slots > (Fraction(3, 2) if self.info.slot_rate else 3):
+            self._gap_frames += round(slots) - 1
 
     def _items(self, pending: list) -> Iterator[av.VideoFrame | av.Packet]:
         yield from pending
