@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
@@ -149,3 +150,74 @@ def test_an_rgb_source_written_as_yuv_is_tagged_with_its_yuv_matrix(tmp_path, we
     assert len(out) == N
     means = [frames.mean(axis=(1, 2)) for frames in (out, ref)]  # (N, 3) per frame
     assert np.abs(means[0] - means[1]).max() < 2  # no cast, no shift (the planes read as another matrix: 10s)
+
+
+def ffmpeg_gif(path: Path) -> Path:
+    """N dark frames as FFmpeg's GIF encoder writes them (fully opaque: each frame after the first draws what
+    changed and marks the rest transparent, to be drawn over the frame before)."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("gif", rate=10)
+        stream.width, stream.height, stream.pix_fmt = W, H, "rgb8"
+        for i, rgb in enumerate(dark_frames(N, W, H)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="rgb8")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def pillow_gif(path: Path, count: int, *, hole_at: int | None = None, **options) -> Path:
+    """``count`` frames of dark palette colours (palette entry 0, black, used nowhere), saved by Pillow with
+    ``options`` (transparency=0: entry 0 is the transparent one); frame ``hole_at`` has its left third at entry 0."""
+    rng = np.random.default_rng(1)
+    palette = [0, 0, 0, *(int(v) for v in rng.integers(0, 80, 255 * 3))]
+    pictures = []
+    for i in range(count):
+        index = rng.integers(1, 256, (H, W)).astype(np.uint8)
+        if i == hole_at:
+            index[:, :W // 3] = 0
+        picture = Image.fromarray(index, "P")
+        picture.putpalette(palette)
+        pictures.append(picture)
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], optimize=False, **options)
+    return path
+
+
+GIFS = {  # name: (what makes it, whether any of its pixels is transparent)
+    "ffmpeg": (lambda path: ffmpeg_gif(path), False),
+    "still": (lambda path: pillow_gif(path, 1), False),
+    # frames disposed to the background, each covering the whole picture again: opaque throughout
+    "disposed": (lambda path: pillow_gif(path, 3, transparency=0, disposal=2, duration=100), False),
+    "clear first": (lambda path: pillow_gif(path, 1, hole_at=0, transparency=0), True),
+    # opaque until the third frame, whose left third shows through to the cleared background
+    "clear later": (lambda path: pillow_gif(path, 3, hole_at=2, transparency=0, disposal=2, duration=100), True),
+}
+
+
+@pytest.mark.parametrize("kind", GIFS)
+def test_a_gif_has_an_alpha_channel_only_where_its_pixels_are_transparent(tmp_path, weights, kind):
+    """FFmpeg's GIF decoder gives bgra for every GIF: an opaque one was written as ProRes 4444 with alpha into
+    .mov (1.1 MB for a 48 KB GIF) with a note that the alpha was kept. Its alpha is what decides, also where it
+    becomes transparent only on a later frame."""
+    make, transparent = GIFS[kind]
+    src = make(tmp_path / "in.gif")
+    source, frames = frames_of(src)
+    assert source.info.alpha is transparent and all((f.alpha is not None) is transparent for f in frames)
+    assert has_alpha(source.info.pix_fmt) is transparent
+    if transparent:
+        hole = 0 if kind == "clear first" else 2
+        assert not frames[hole].alpha[:, :W // 3].any() and (frames[0].alpha[:, W // 3:] == 255).all()
+    stats = enhance(src, tmp_path / "out.mov", weights)
+    with av.open(str(tmp_path / "out.mov")) as c:
+        assert c.streams.video[0].codec_context.name == ("prores" if transparent else "h264")
+    assert any("alpha" in note for note in stats.notes) is transparent
+
+
+@pytest.mark.parametrize(("name", "codec"), [("out.mkv", "h264"), ("out.mp4", "h264"), ("out.gif", "gif")])
+def test_an_opaque_gif_gets_no_alpha_notes_nor_an_alpha_codec(tmp_path, weights, name, codec):
+    """An opaque GIF into .mkv was VP9 with alpha; into .mp4 it said the alpha was not kept, into .gif that it
+    was kept as GIF transparency."""
+    stats = enhance(ffmpeg_gif(tmp_path / "in.gif"), tmp_path / name, weights)
+    with av.open(str(tmp_path / name)) as c:
+        assert c.streams.video[0].codec_context.name == codec
+    assert not any("alpha" in note for note in stats.notes)

@@ -129,8 +129,8 @@ def test_a_cpu_run_runs_the_stages_after_the_model_on_the_combine_thread_with_th
     clip = make_clip(tmp_path / "in.mp4", width=64, height=48, frames=7, audio=False)
     written = []
     real_write = sink_module.VideoSink.write_frame
-    monkeypatch.setattr(sink_module.VideoSink, "write_frame", lambda self, rgb, pts, alpha=None: (
-        written.append(rgb.copy()), real_write(self, rgb, pts, alpha))[1])
+    monkeypatch.setattr(sink_module.VideoSink, "write_frame", lambda self, rgb, pts, alpha=None, duration=None: (
+        written.append(rgb.copy()), real_write(self, rgb, pts, alpha, duration))[1])
     backend = TorchBackend(build_generator(base_channels=8).eval(), TorchBackendConfig(device=CPU))
     plan = make_plan(quality="fast", device="cpu", backend="torch")
     ran_on: dict[str, set] = {}

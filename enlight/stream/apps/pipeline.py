@@ -144,9 +144,9 @@ def resolve_hw_decode(setting: str, device) -> str | None:
 
 
 class _EncoderThread(threading.Thread):
-    """Takes (frames, packets) items, frames [(rgb, pts), ...] and the passthrough packets to mux after them,
-    and writes them to the sink. One item per batch: the queue's bound counts batches, not the audio packets
-    between frames (one item per packet filled a 4-item queue with audio, and each wait for the encoder
+    """Takes (frames, packets) items, frames [(rgb, pts, alpha, duration), ...] and the passthrough packets to mux
+    after them, and writes them to the sink. One item per batch: the queue's bound counts batches, not the audio
+    packets between frames (one item per packet filled a 4-item queue with audio, and each wait for the encoder
     thread to take an item cost a GIL hand-off: 2.0 s of a 7.6 s run blocked on it, issue 17)."""
 
     def __init__(self, sink: VideoSink, maxsize: int) -> None:
@@ -164,8 +164,8 @@ class _EncoderThread(threading.Thread):
                 continue  # keep draining so the producer never blocks
             try:
                 frames, packets = item
-                for rgb, pts, alpha in frames:
-                    self.sink.write_frame(rgb, pts, alpha)
+                for rgb, pts, alpha, duration in frames:
+                    self.sink.write_frame(rgb, pts, alpha, duration)
                 for packet in packets:
                     self.sink.write_packet(packet)
             except BaseException as exc:
@@ -304,8 +304,9 @@ class _Run:
     def _emit(self, finished) -> None:
         for out, frames in finished:
             compare = self.compare
-            written = [(out[i], f.pts, f.alpha) if compare is None else
-                       (compare(f.rgb, out[i]), f.pts, compare.alpha(f.alpha)) for i, f in enumerate(frames)]
+            written = [(out[i], f.pts, f.alpha, f.duration) if compare is None else
+                       (compare(f.rgb, out[i]), f.pts, compare.alpha(f.alpha), f.duration)
+                       for i, f in enumerate(frames)]
             self.writer.put((written, self.waiting.popleft()))
             self.bar.advance(len(frames))
             if self.on_frames is not None:

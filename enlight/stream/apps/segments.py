@@ -149,9 +149,9 @@ def _enhance_batch(enhancer: Enhancer, grey: GreyDecision, batch, written: tuple
     for image, (frame, keep) in zip(out, batch, strict=True):
         if keep:
             if compose is None:
-                sink.write_frame(image, frame.pts, frame.alpha)
+                sink.write_frame(image, frame.pts, frame.alpha, frame.duration)
             else:
-                sink.write_frame(compose(frame.rgb, image), frame.pts, compose.alpha(frame.alpha))
+                sink.write_frame(compose(frame.rgb, image), frame.pts, compose.alpha(frame.alpha), frame.duration)
             kept += 1
     if on_frames is not None and kept:
         on_frames(kept)

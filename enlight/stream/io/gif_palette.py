@@ -20,7 +20,8 @@ GIF_PIX_FMT = "pal8"
 
 
 class GifPalette:
-    """Frames (rgb24, or rgba with ``alpha``) of one size -> ``pal8`` frames with their own palette, pts kept."""
+    """Frames (rgb24, or rgba with ``alpha``) of one size -> ``pal8`` frames with their own palette, pts and
+    duration kept (a GIF's last frame is shown for its packet's duration)."""
 
     def __init__(self, width: int, height: int, *, alpha: bool, time_base: Fraction) -> None:
         self.alpha = alpha
@@ -39,8 +40,8 @@ class GifPalette:
         self._graph.configure()
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
-        pts, time_base = frame.pts, frame.time_base
+        pts, time_base, duration = frame.pts, frame.time_base, frame.duration
         self._graph.push(frame)
         out = self._graph.pull()
-        out.pts, out.time_base = pts, time_base
+        out.pts, out.time_base, out.duration = pts, time_base, duration
         return out

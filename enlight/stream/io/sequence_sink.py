@@ -140,9 +140,10 @@ class SequenceSink:
         """The file name of the ``index``-th picture written (0: the first)."""
         return sequence_name(self.location.text, self.first_number + index).name
 
-    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None,
+                    duration: int | None = None) -> None:
         """Write one (H, W, 3) uint8 RGB frame (and its (H, W) uint8 alpha) as the next picture; ``pts`` (the
-        source's ticks) only finds the frame's captions: a picture keeps no time."""
+        source's ticks) only finds the frame's captions: a picture keeps no time (nor its ``duration``)."""
         from PIL import Image
 
         start = time.perf_counter()

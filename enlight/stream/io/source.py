@@ -29,7 +29,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.io.alpha import frame_alpha, has_alpha, side_alpha_decoder
+from enlight.stream.io.alpha import frame_alpha, opaque_format, side_alpha_decoder, uses_alpha
 from enlight.stream.io.captions import CaptionTrack, frame_captions
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
@@ -63,6 +63,8 @@ class DecodedFrame:
     the source has, later frames are not checked and say True.
     alpha: (H, W) uint8 transparency (255: opaque) of a source with an alpha channel
     (``enlight.stream.io.alpha``), passed to the sink unchanged; None for every other source.
+    duration: how long the frame is shown, in ``time_base`` units (its packet's duration: what gives the last frame
+    its length, a GIF's pause on it included); None where the source does not say.
     """
 
     rgb: np.ndarray
@@ -70,6 +72,7 @@ class DecodedFrame:
     time_base: Fraction
     chroma: bool = True
     alpha: np.ndarray | None = None
+    duration: int | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,8 @@ class VideoSource:
             timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
+        alpha = uses_alpha(first, stream.codec_context.name, self.path if self.location.is_file else None)
+        output_format = output_format if alpha else opaque_format(output_format)
         self.info = VideoInfo(
             width=first.width, height=first.height,
             time_base=stream.time_base or Fraction(1, 90000),
@@ -277,7 +282,7 @@ class VideoSource:
             field_order=field_order(first),
             tags=stream_tags(stream),
             disposition=int(stream.disposition),
-            alpha=has_alpha(first.format.name),
+            alpha=alpha,
             hdr_static=read_hdr_static(first) if self.color.hdr is not None and not self.to_sdr else None,
             slot_rate=slot_rate(stream),
         )
@@ -532,6 +537,7 @@ class VideoSource:
                     if self._gate is not None and (pts := self._gate.frame(pts, tb)) is None:
                         continue  # outside the part read
                     captions = frame_captions(item)  # side data that a rescaled frame no longer has
+                    duration = self._duration(item.duration, last_pts)
                     if self._resize is not None:
                         item = self._resize(item)
                     if (item.width, item.height) != (self.info.width, self.info.height):
@@ -542,7 +548,7 @@ class VideoSource:
                     self.captions.put(pts, captions)
                     self.frames_decoded += 1
                     self.decode_s += time.perf_counter() - start
-                    if not self._put(DecodedFrame(rgb, pts, tb, coloured, alpha)):
+                    if not self._put(DecodedFrame(rgb, pts, tb, coloured, alpha, duration)):
                         return
                 elif not self._put(item):
                     return
@@ -557,6 +563,16 @@ class VideoSource:
             self._put(EnlightError(f"{self.path} has no frames from {self._span.describe()}"))
             return
         self._put(_END)
+
+    def _duration(self, duration: int, pts: int) -> int | None:
+        """A decoded frame's ``duration`` (``info.time_base`` units; None where it has none), at most up to the end of
+        the part read (``span``; ``pts``: the frame's timestamp in the file): a pause on it ends there."""
+        if not duration:
+            return None
+        if self._gate is None or self._span.end is None or self._gate.origin is None:
+            return duration
+        end = round((self._gate.origin + self._span.end) / self.info.time_base)
+        return max(1, min(duration, end - pts))
 
     def _count_gap(self, last: int | None, pts: int) -> None:
         """Count the frame slots between two decoded frames that hold no frame: a demuxer that skips a damaged
