@@ -554,6 +554,9 @@ def test_iptc_and_comments_across_formats_or_a_note(tmp_path, plan):
     assert "not kept" not in tiff.summary()
     webp = enhance_photo(PhotoConfig(_save_annotated(tmp_path / "text.png"), tmp_path / "day.webp", plan=plan))
     assert "not kept" in webp.summary() and "PNG text (Description, Author, Comment)" in webp.summary()
+    bmp = enhance_photo(PhotoConfig(_save(tmp_path / "camera.jpg", dark_frames(1, 32, 24)[0]), tmp_path / "day.bmp",
+                                    plan=plan))  # (a BMP holds none of it: it was lost without a word)
+    assert "no place for them: EXIF (camera, date, GPS), XMP, ICC profile" in bmp.summary()
 
 
 def _png_text_chunks(path: Path) -> list[tuple[bytes, bytes]]:

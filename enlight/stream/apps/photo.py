@@ -127,6 +127,9 @@ def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
     """What of ``photo`` a ``fmt`` file (Pillow's format name) has no place for: metadata (``unkept_metadata``)
     and a transparency that is used (a JPEG or BMP has no alpha)."""
     lost = unkept_metadata(photo.annotations, fmt)
+    if fmt == "BMP":  # (Pillow writes a BMP's pixels and resolution only)
+        lost = tuple(name for name, held in (("EXIF (camera, date, GPS)", photo.exif), ("XMP", photo.xmp),
+                                             ("ICC profile", photo.icc)) if held) + lost
     if photo.alpha is not None and fmt not in ALPHA_FORMATS and bool((photo.alpha < 255).any()):
         lost += ("the alpha channel (transparency)",)
     return lost
