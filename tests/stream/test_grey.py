@@ -205,6 +205,15 @@ def test_grey_on_makes_a_colour_clip_grey(tmp_path, tinting_weights, cli):
     assert is_grey_picture(decoded(out))
 
 
+def test_a_grey_pixel_format_is_said_as_grey(tmp_path, tinting_weights, cli):
+    """--pix-fmt gray writes a grey video; the summary said 'colour'."""
+    src = write_clip(tmp_path / "dark.mp4", very_dark_colour())
+    out = tmp_path / "out.mkv"
+    result = cli(src, "-o", out, "--weights", tinting_weights, "--codec", "ffv1", "--pix-fmt", "gray")
+    assert result.returncode == 0, result.stderr
+    assert "grey (--pix-fmt)" in result.stderr_lines[-1] and "colour" not in result.stderr_lines[-1]
+
+
 def _first_frames(path, count: int) -> list[av.VideoFrame]:
     with av.open(str(path)) as container:
         return [f for _, f in zip(range(count), container.decode(video=0), strict=False)]

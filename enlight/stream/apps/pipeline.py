@@ -429,7 +429,7 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         device=str(work.enhancer.device),
         notes=tuple(notes),
         damage=source.damage,
-        colour=work.grey.describe(),
+        colour="grey (--pix-fmt)" if getattr(sink, "pix_fmt", "").startswith(("gray", "ya")) else work.grey.describe(),
         denoise=work.enhancer.denoise_summary(config.plan.denoise.level),
         exposure=work.enhancer.exposure_summary(),
         deband=work.enhancer.deband_summary(),
