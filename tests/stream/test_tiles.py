@@ -8,7 +8,7 @@ import pytest
 from scipy.ndimage import uniform_filter
 
 from enlight.errors import EnlightError
-from enlight.stream.apps.photo import enhance_picture, still_plan, tile_layout
+from enlight.stream.apps.photo import PHOTO_BYTES_PER_PIXEL, enhance_picture, still_plan, tile_layout
 from enlight.stream.core.memory import WORK_BYTES_PER_PIXEL, Budget
 from enlight.stream.core.plan import build_backend, make_plan
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side, tiles
@@ -43,6 +43,22 @@ def test_a_local_operation_in_tiles_equals_it_on_the_whole():
     assert tile_count(200, 170, 48) == len(list(tiles(200, 170, 48, 16))) == 20
 
 
+def test_the_tiles_are_joined_without_whole_picture_temporaries():
+    """The tiles' sum was divided, rounded and clipped whole: three float32 pictures more (36 bytes a pixel), which
+    took a 48-megapixel photo past --max-memory. Now the sum and weights (16 bytes), the result (3) and strips."""
+    import tracemalloc
+
+    rgb = np.random.default_rng(0).integers(0, 256, (1000, 1200, 3), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        out = enhance_in_tiles(lambda tile: tile, rgb, 256, 16)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(out, rgb)
+    assert peak / rgb.shape[0] / rgb.shape[1] < 22, peak
+
+
 def test_a_photo_over_the_budget_is_enhanced_in_tiles(weights):
     plan = still_plan(make_plan(weights=weights, backend="torch", device="cpu"))
     backend = build_backend(plan)
@@ -50,7 +66,7 @@ def test_a_photo_over_the_budget_is_enhanced_in_tiles(weights):
     assert tile_layout(480, 640, plan, Budget(1 << 40)) is None
     whole = enhance_picture(rgb, plan, backend, grey=False, layout=None)
     side = 4 * ALIGN  # the smallest tile it takes: 3 x 2 ... of them here, each with its 128-pixel margin
-    budget = (side + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + 8 * rgb.size
+    budget = (side + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + PHOTO_BYTES_PER_PIXEL * 480 * 640
     layout = tile_layout(480, 640, plan, Budget(budget))
     assert layout == (side, 128)
     tiled = enhance_picture(rgb, plan, backend, grey=False, layout=layout)
@@ -68,7 +84,7 @@ def test_the_photo_command_says_it_used_tiles(weights, tmp_path, monkeypatch):
     src = tmp_path / "dusk.png"
     Image.fromarray(np.ascontiguousarray(dark_frames(1, 400, 300)[0])).save(src)
     plan = make_plan(weights=weights, backend="torch", device="cpu")
-    budget = (4 * ALIGN + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + 24 * 400 * 300
+    budget = (4 * ALIGN + 2 * 128) ** 2 * WORK_BYTES_PER_PIXEL["best"] + PHOTO_BYTES_PER_PIXEL * 400 * 300
     monkeypatch.setattr(photo_app, "memory_budget", lambda max_memory_gb: Budget(budget))
     stats = photo_app.enhance_photo(photo_app.PhotoConfig(src, tmp_path / "day.png", plan=plan))
     assert stats.tiles == 35 and "in 35 tiles to fit in memory" in stats.summary()  # 7 x 5 tiles of 64

@@ -161,18 +161,25 @@ def apply_to_16bit(rgb16: np.ndarray, rgb8: np.ndarray, enhanced8: np.ndarray) -
     return out.astype(np.uint16)
 
 
+# what a photo in tiles holds beside the model's work, a pixel: the picture (3 bytes; as read, and denoised or
+# debanded where they change it), the tiles' float sum and weights (16) and the uint8 result (3), and a few spare.
+# Measured on a 48-megapixel photo under --max-memory 2 with --quality fast: 4 bytes before the tiles, peak 1.28 GB
+# (2.34 GB when the sum was rounded whole, ``enlight.stream.core.tiles``: 36 bytes of temporaries more)
+PHOTO_BYTES_PER_PIXEL = 28
+
+
 def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) -> tuple[int, int] | None:
     """(tile side, margin) for a height x width picture whose model work does not fit ``budget``
     (``enlight.stream.core.tiles``); None when it fits in one piece. Raises ``EnlightError`` when not even a
     small tile fits."""
     per_pixel = WORK_BYTES_PER_PIXEL.get(plan.quality, 1000) * MODEL_FACTOR.get(plan.model, 2.0)
-    fits = int((budget.left - 24 * height * width) / per_pixel)  # (the photo, its output and their copies aside)
+    fits = int((budget.left - PHOTO_BYTES_PER_PIXEL * height * width) / per_pixel)
     if height * width <= fits:
         return None
     margin = margin_for(plan.scale)
     side = tile_side(fits, margin)
     if side < 4 * ALIGN:
-        need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel + 24 * height * width
+        need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel + PHOTO_BYTES_PER_PIXEL * height * width
         raise EnlightError(f"a {width}x{height} photo needs at least {size_text(need)} of working memory with "
                            f"--quality {plan.quality}, even in tiles; {budget.explain()}")
     return side, margin
