@@ -194,9 +194,13 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     from enlight.stream.apps.photo import still_plan
     from enlight.stream.core.plan import make_plan
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.images import is_photo, photo_size, read_photo
 
     inputs = _inputs(source)
+    if not inputs:
+        raise EnlightError(f"no videos or photos in {source}")
+    if photo and photo_size(source) is None:  # (the run opens it first: a dry run says what the run would)
+        read_photo(source)
     photos = _photo_options(args, inputs, plan_options) if len(inputs) > 1 else None
     pictures = sum(is_photo(path) for path in inputs)
     if photos is not None:

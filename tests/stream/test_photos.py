@@ -478,6 +478,16 @@ def test_dry_run_of_a_photo_shows_the_plan_it_runs(tmp_path, cli):
     result = cli(source, "-o", tmp_path / "day.jpg", "--dry-run")
     assert result.returncode == 0 and "temporal smoothing: off" in result.stdout, result.stdout
     assert not (tmp_path / "day.jpg").exists()
+    (tmp_path / "empty.jpg").write_bytes(b"")  # a dry run printed a plan, exit 0, for what the run refuses
+    result = cli(tmp_path / "empty.jpg", "-o", tmp_path / "day.jpg", "--dry-run")
+    assert result.returncode == 2 and len(result.stderr_lines) == 1 and "cannot read" in result.stderr
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as archive:
+        archive.writestr("a.txt", "no pictures here")
+    result = cli(tmp_path / "notes.zip", "-o", tmp_path / "out", "--dry-run")
+    assert result.returncode == 2 and result.stderr_lines == ["enlight-video: error: no videos or photos in "
+                                                              f"{tmp_path / 'notes.zip'}"]
 
 
 # IPTC-IIM: the record version and a caption (2:120), as a Photoshop resource 0x0404 in a JPEG's APP13
