@@ -58,7 +58,9 @@ def keep_hue(output: torch.Tensor, source: torch.Tensor, *, radius: int = RADIUS
     output, source: (B, 3, H, W) RGB in [-1, 1] (output not clamped). Returns (B, 3, H, W) in the
     same range, not clamped: ``max(luma(output), luma(source)) * chromaticity(source)``, so its luma
     is the output's (or the source's, where the network darkened) and its hue and saturation the
-    (box-averaged) source's. Differentiable in ``output`` where it is not below the source.
+    (box-averaged) source's. Differentiable in ``output``: the gradient is the raw luma's (the two rules below
+    pass it straight through), so training sees every pixel, where the floor alone gave a darkening network none
+    (a fresh generator's fine-tune did not move).
 
     The output's luma is taken with each channel held at black (-1) from below: on a saturated colour
     the network overshoots the channels that the input lacks far below black (a pure blue of 200
@@ -71,7 +73,9 @@ def keep_hue(output: torch.Tensor, source: torch.Tensor, *, radius: int = RADIUS
     pixels, all in highlights (docs/quality.md, "Saturated colours"). Above white the channels are left
     as they are (the lift's headroom).
     """
-    lifted = torch.maximum(luma(output.float().clamp(min=-1)), luma(source.float()))
+    raw = luma(output.float())
+    shown = torch.maximum(luma(output.float().clamp(min=-1)), luma(source.float()))
+    lifted = raw + (shown - raw).detach()  # the value shown; the gradient the raw luma's, as before both rules
     return lifted * chromaticity(source, radius=radius, dark=dark, floor=floor) * 2 - 1
 
 
