@@ -41,6 +41,39 @@ def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]  # no temporary file left
 
 
+def test_the_recording_is_kept_when_the_stream_out_breaks(camera_clip, weights, tmp_path):
+    """``-o - --record r.mp4`` whose reader goes away: the output was closed first, failed again, and the recording
+    was never finalised (a hidden temporary left, no r.mp4)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    record = tmp_path / "r.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", str(camera_clip), "--loop",
+                             "--no-window", "--max-frames", "200", "-o", "-", "--record", str(record), "--weights",
+                             str(weights)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.read(20000)
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read().decode(errors="replace")
+    assert proc.wait(timeout=120) == 1, err
+    assert "recording saved" in err and err.strip().splitlines()[-1].endswith("closed before the video ended")
+    assert 0 < len(read_video(record)["times"]) < 200
+    assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]
+
+
+def test_the_file_played_as_the_camera_is_never_written_over(camera_clip, weights, tmp_path, cli):
+    """--force let --record (or -o) name the file played as the camera: it was replaced by its first frames. And
+    -o and --record naming one file wrote it twice."""
+    clip = tmp_path / "cam.mp4"
+    clip.write_bytes(camera_clip.read_bytes())
+    for args in (("--record", clip), ("-o", tmp_path / "." / "cam.mp4"), ("-o", tmp_path / "x.mp4", "--record",
+                                                                           tmp_path / "x.mp4")):
+        result = cli("--camera", clip, "--no-window", "--max-frames", "5", "--weights", weights, "--force", *args)
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert clip.read_bytes() == camera_clip.read_bytes() and sorted(p.name for p in tmp_path.iterdir()) == ["cam.mp4"]
+
+
 def test_a_phone_clip_played_as_a_camera_is_shown_and_recorded_upright(weights, tmp_path, cli):
     """A portrait phone clip (landscape frames, rotation 90 in its display matrix): the recording has no tag to keep
     the rotation in, so its frames are turned as players turn the source's."""

@@ -101,8 +101,8 @@ class LiveStats:
 class _Outputs:
     """The always-on output (file or stream) and the toggled recording, opened on the first frame."""
 
-    def __init__(self, config: LiveConfig, rate, log: Callable[[str], None]) -> None:
-        self.config, self.rate, self.log = config, rate, log
+    def __init__(self, config: LiveConfig, rate, log: Callable[[str], None], source: Location | None = None) -> None:
+        self.config, self.rate, self.log, self.source = config, rate, log, source
         self.output = config.output
         if isinstance(self.output, str):
             self.output = output_location(self.output, format=config.format)
@@ -112,15 +112,19 @@ class _Outputs:
         self.output_opened = False
         self.active: dict[str, Recorder] = {}
         self.done: list[tuple[str, int]] = []
-        for location in self._planned():
-            check_output(location, overwrite=config.overwrite)
+        planned = self._planned()
+        for location in planned:
+            check_output(location, overwrite=config.overwrite, source=source)
+        files = [Path(location.url).resolve() for location in planned if location.is_file]
+        if len(files) == 2 and files[0] == files[1]:
+            raise EnlightError(f"-o and --record name the same file ({planned[0].text}); give the recording its own")
 
     def _planned(self) -> list[Location]:
         planned = [self.output] if self.output is not None else []
         return planned + ([output_location(self.record_next)] if self.record_next else [])
 
     def _open(self, key: str, location: Location, shape) -> None:
-        check_output(location, overwrite=self.config.overwrite)
+        check_output(location, overwrite=self.config.overwrite, source=self.source)
         info = live_info(shape[1], shape[0], self.rate)
         self.active[key] = Recorder(location, info, encoder=self.config.encoder, overwrite=self.config.overwrite)
 
@@ -162,8 +166,16 @@ class _Outputs:
             self.log(f"recording saved: {counted(recorder.frames, 'frame')} in {recorder.name}")
 
     def finish(self) -> None:
-        for key in list(self.active):
-            self._close(key)
+        """Close every output; one that fails (a stream whose reader went away) does not keep the others, the
+        recording first, from being finalised: its error is raised once all are closed."""
+        failed: BaseException | None = None
+        for key in sorted(self.active, key=lambda name: name != "record"):
+            try:
+                self._close(key)
+            except Exception as exc:  # (EnlightError, or the pipe's own: raised after the others)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
 
 class _Hud:
@@ -218,7 +230,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
                                      reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
     source = LiveSource(location, source_config, log=log)
-    outputs = _Outputs(config, source.rate, log)
+    outputs = _Outputs(config, source.rate, log, location)
     window = None
     if config.window:
         from enlight.stream.apps.preview import PreviewWindow

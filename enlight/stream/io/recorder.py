@@ -7,6 +7,7 @@ milliseconds since the recording started: the file plays back at the pace it was
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,14 +23,19 @@ from enlight.stream.io.source import VideoInfo
 TIME_BASE = Fraction(1, 1000)
 
 
-def check_output(location: Location, *, overwrite: bool) -> None:
-    """Refuse an output file that exists (without ``overwrite``) or cannot be written, and numbered pictures, before
-    any work."""
+def check_output(location: Location, *, overwrite: bool, source: Location | None = None) -> None:
+    """Refuse an output file that exists (without ``overwrite``) or cannot be written, the live source's own file
+    (``source``, a file played as a camera: even with ``overwrite``), and numbered pictures, before any work."""
     if location.kind == "sequence":
         raise EnlightError(f"a live run writes a video file or stream, not numbered pictures ({location.text}): "
                            "record a video, then enhance it into pictures")
     if location.is_file:
-        check_paths(None, Path(location.url), overwrite=overwrite, container_from_name=location.format is None)
+        output = Path(location.url)
+        if source is not None and source.is_file and Path(source.url).exists() and (
+                output.resolve() == Path(source.url).resolve()
+                or (output.exists() and os.path.samefile(output, source.url))):
+            raise EnlightError(f"output {location.text} is the file played as the camera; choose another name")
+        check_paths(None, output, overwrite=overwrite, container_from_name=location.format is None)
 
 
 def live_info(width: int, height: int, rate: Fraction) -> VideoInfo:
