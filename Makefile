@@ -75,7 +75,7 @@ train-default: vgg
 	$(BIN)/enlight-train --low $(DATA)/train/low --normal $(DATA)/train/normal --out runs/default \
 	  --crop 192 --batch-size 8 --epochs 0 --decay-epochs 0 --warmup-steps 460 --warmup-lr 3e-4 \
 	  --workers 1 --checkpoint-every 50 --sample-every 50 --keep-checkpoints 20 --device cpu --resume
-	$(BIN)/enlight-train export runs/default -o runs/default/enlightengan.safetensors
+	$(BIN)/enlight-train export runs/default -o runs/default/enlightengan.safetensors --force
 
 # The non-reference recipe (docs/training.md) on one CPU thread; re-running it continues from the newest
 # checkpoint in runs/zerodce. Stage 2 of the shipped weights: the warm-up's tensors (make train-default) fine-tuned
@@ -90,7 +90,7 @@ resume = $(if $(wildcard runs/$(1)/checkpoints/step_*.pt),--resume)
 # checkpoints), then its tensors exported to runs/RUN/enlightengan.safetensors
 define nonref_stage
 OMP_NUM_THREADS=1 $(BIN)/enlight-train $(NONREF) --out runs/$(1) --init $(2) $(3) $(call resume,$(1))
-$(BIN)/enlight-train export runs/$(1) -o runs/$(1)/enlightengan.safetensors
+$(BIN)/enlight-train export runs/$(1) -o runs/$(1)/enlightengan.safetensors --force
 endef
 train-zerodce:
 	$(call nonref_stage,zerodce,$(INIT),--steps 200 --decay-steps 0 --sample-every 50)
@@ -135,7 +135,7 @@ train-paper-import:
 	rm -rf gpu_data/paper_state && cp -r $(CHUNK)/state gpu_data/paper_state && chmod -R u+w gpu_data/paper_state
 	$(BIN)/enlight-train unshard gpu_data/paper_state -o runs/paper_chunks
 	$(BIN)/enlight-train unshard $(CHUNK)/generator -o runs/paper_chunks/generator
-	$(BIN)/enlight-train export runs/paper_chunks/generator -o runs/paper_chunks/enlightengan.safetensors
+	$(BIN)/enlight-train export runs/paper_chunks/generator -o runs/paper_chunks/enlightengan.safetensors --force
 	tar -xzf $(CHUNK)/logs.tar.gz -C runs/paper_chunks samples || true
 	$(BIN)/python benchmarks/gpu_paper_data.py --sizes
 

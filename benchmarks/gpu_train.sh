@@ -33,9 +33,9 @@ timeout -s INT "$BUDGET" $train --model retinexnet --pairs-low gpu_data/pairs/lo
   --enhance-steps "$(steps 3000)" --joint-steps "$(steps 2000)" --batch-size 16 --crop 96 --workers 4 \
   --device "$DEVICE" --checkpoint-every 500 --sample-every 1000 --quiet > "$LOGS/retinexnet.txt" 2>&1 &
 wait
-$train export "$RUNS/distill_c16" -o "$OUT_DIR/enlightengan_c16.safetensors"
-$train export "$RUNS/distill_c8" -o "$OUT_DIR/enlightengan_c8.safetensors"
-$train export "$RUNS/retinexnet" -o "$OUT_DIR/retinexnet.safetensors"
+$train export "$RUNS/distill_c16" -o "$OUT_DIR/enlightengan_c16.safetensors" --force
+$train export "$RUNS/distill_c8" -o "$OUT_DIR/enlightengan_c8.safetensors" --force
+$train export "$RUNS/retinexnet" -o "$OUT_DIR/retinexnet.safetensors" --force
 if [ "$DEVICE" = cuda ]; then
   timeout 100 python3 benchmarks/gpu_speed.py --json "$OUT_DIR/gpu_speed.json" --variants fp32,fp16,fp16+graphs \
     --weights "$OUT_DIR/enlightengan_c16.safetensors" "$OUT_DIR/enlightengan_c8.safetensors" \

@@ -338,6 +338,17 @@ def _pairs(argv: list[str]) -> int:
     return 0
 
 
+def _check_output(path: Path, suffix: str, *, force: bool) -> None:
+    """Refuse, before any work, an output that is not a ``suffix`` file, whose folder is missing, or that exists
+    (without ``force``): export and quantize wrote over whatever they were given (a video, a photo)."""
+    if path.suffix.lower() != suffix:
+        raise EnlightError(f"the output is a {suffix} file, not {path.name}")
+    if not path.parent.is_dir():
+        raise EnlightError(f"output folder does not exist: {path.parent}")
+    if path.exists() and not force:
+        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+
+
 def _export(argv: list[str]) -> int:
     from enlight.train.loop import newest_checkpoint
     from enlight.train.retinex_trainer import export_retinexnet
@@ -345,9 +356,11 @@ def _export(argv: list[str]) -> int:
 
     p = OneLineParser(prog=f"{PROG} export", description="write a run's network as .safetensors (fp16 by default)")
     p.add_argument("run_dir", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .safetensors file to write")
     p.add_argument("--fp32", action="store_true", help="keep float32 instead of float16")
+    p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = p.parse_args(argv)
+    _check_output(args.output, ".safetensors", force=args.force)
     kind = newest_checkpoint(args.run_dir).get("kind", "enlightengan")
     export = export_retinexnet if kind == "retinexnet" else export_generator
     path = export(args.run_dir, args.output, fp16=not args.fp32)
@@ -403,6 +416,7 @@ def _quantize(argv: list[str]) -> int:
     p.add_argument("--weights", type=Path, required=True, help="generator weights (.safetensors)")
     p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light calibration images")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
+    p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     p.add_argument("--calibration-images", type=int, default=d.calibration_images,
                    help=f"how many images to calibrate on ({d.calibration_images})")
     p.add_argument("--max-side", type=int, default=d.max_side,
@@ -415,6 +429,7 @@ def _quantize(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if not args.weights.is_file():
         raise EnlightError(f"weights not found: {args.weights}")
+    _check_output(args.output, ".onnx", force=args.force)
     for folder in args.images:
         if not folder.is_dir():
             raise EnlightError(f"not a folder: {folder}")

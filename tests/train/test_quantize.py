@@ -76,6 +76,25 @@ def test_cli_errors_are_one_line(weights, tmp_path, capsys):
     assert not (tmp_path / "q.onnx").exists()
 
 
+def test_export_and_quantize_write_over_nothing_they_were_not_told_to(weights, tmp_path, capsys):
+    """They wrote over whatever -o named (a video, a photo): now a .onnx or .safetensors file, in a folder that
+    exists, and an existing one only with --force."""
+    video = tmp_path / "holiday.mp4"
+    video.write_bytes(b"a video")
+    existing = tmp_path / "q.onnx"
+    existing.write_bytes(b"an older model")
+    for argv in (["quantize", "--weights", str(weights), "--images", str(tmp_path), "-o", str(video)],
+                 ["quantize", "--weights", str(weights), "--images", str(tmp_path), "-o", str(existing)],
+                 ["export", str(tmp_path), "-o", str(video)],
+                 ["export", str(tmp_path), "-o", str(tmp_path / "nodir" / "w.safetensors")]):
+        assert train_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": error: ")[1] for line in err] == [
+        "the output is a .onnx file, not holiday.mp4", f"output exists: {existing} (use --force to overwrite)",
+        "the output is a .safetensors file, not holiday.mp4", f"output folder does not exist: {tmp_path / 'nodir'}"]
+    assert video.read_bytes() == b"a video" and existing.read_bytes() == b"an older model"
+
+
 def test_hue_keeping_generator_keeps_its_colour_branch_float(calibration, weights, tmp_path):
     from enlight.models.weights import save_weights
     from enlight.ops.hue import chromaticity
