@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from enlight.cli.common import OneLineParser, parse_size, positive_int, positive_int_list, size_list
+from enlight.errors import EnlightError
 
 PROG = "enlight-video"
 DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline"
@@ -37,6 +38,7 @@ def bench_command(argv: list[str]) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
     args = parser.parse_args(argv)
+    _check_before_timing(args)
     changes = {"device": args.device}
     if args.backends:
         changes["backends"] = tuple(args.backends.split(","))
@@ -63,3 +65,18 @@ def bench_command(argv: list[str]) -> int:
     if png and not bench.chart(result, png):
         print(f"{PROG}: matplotlib is not installed; no chart written", file=sys.stderr)
     return 0
+
+
+def _check_before_timing(args) -> None:
+    """Refuse, before minutes of timing, what would fail or be skipped at the end: a --json or --png whose folder
+    is missing (the results were lost to an internal error), a backend that does not exist (skipped, exit 0)."""
+    from enlight.stream.backends.base import available_backends
+    from enlight.stream.core.choices import BACKENDS
+
+    for option, path in (("--json", args.json), ("--png", args.png)):
+        if path is not None and not path.parent.is_dir():
+            raise EnlightError(f"{option}: folder does not exist: {path.parent}")
+    unknown = [name for name in (args.backends or "").split(",") if name and name not in BACKENDS]
+    if unknown:
+        raise EnlightError(f"unknown backend {', '.join(unknown)} (--backends takes "
+                           f"{', '.join(b for b in BACKENDS if b != 'auto')}; here: {', '.join(available_backends())})")

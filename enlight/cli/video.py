@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", default=None,
                         help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
                         "default: from the extension, mpegts for - and stream URLs")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
                         help="longest a network open/read may block before it counts as failed (default: 10)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     part = parser.add_argument_group("part of a video (seconds, or a clock time: 90, 1:30, 01:30:00.5)")
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--camera", metavar="SOURCE", default=None,
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
-    live.add_argument("--fps", type=float, default=None,
+    live.add_argument("--fps", type=_frame_rate, default=None,
                       help="camera frame rate to ask for / pace files at (default: the source's); an image "
                       "sequence's frame rate (25 unless given)")
     live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no preview window: process and record (--record) or stream (-o) only")
     live.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
                       help="stop after N enhanced frames (files too: the output holds the first N)")
-    live.add_argument("--reconnect-timeout", type=float, default=10.0, metavar="SECONDS",
+    live.add_argument("--reconnect-timeout", type=_seconds, default=10.0, metavar="SECONDS",
                       help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
     out.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
@@ -261,6 +261,40 @@ def _encoder(args):
     from enlight.stream.io.sink import EncoderConfig
 
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
+
+
+def _number(text: str) -> float:
+    """A finite number (argparse type); nan and inf are refused as what they are not."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"takes a number, not '{text}'")
+    return value
+
+
+def _frame_rate(text: str) -> float:
+    value = _number(text)
+    if not 0.01 <= value <= 1000:  # (a negative rate ran unpaced, 0 was ignored, nan an internal error)
+        raise argparse.ArgumentTypeError(f"takes frames per second from 0.01 to 1000, not {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"takes seconds, 0 or more, not {text}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"takes seconds, more than 0, not {text}")
+    return value
 
 
 def _photo_quality(text: str) -> int:
@@ -422,7 +456,21 @@ def _arguments(argv: list[str]):
     args.span = span_from(args.start, args.end, args.duration)
     if args.camera is None:
         _check_not_live(args)
+    else:
+        _check_live(args)
     return args
+
+
+def _check_live(args) -> None:
+    """Refuse the options of a file run in a live run, where they did nothing without a word."""
+    file_only = [name for name, given in (("--ray", args.ray is not None), ("--jobs", args.jobs > 1),
+                                          ("--segments", args.segments is not None),
+                                          ("--hw-decode", args.hw_decode not in ("auto", "off")),
+                                          ("--hdr keep", args.hdr == "keep")) if given]
+    if file_only:
+        verb = "applies" if len(file_only) == 1 else "apply"
+        raise EnlightError(f"{' and '.join(file_only)} {verb} to a run of a file or folder, not to a live run "
+                           "(--camera)")
 
 
 def _enhance(argv: list[str]) -> int:

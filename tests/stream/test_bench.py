@@ -55,7 +55,10 @@ def test_bad_bench_arguments_are_one_line_errors(cli):
     for args, message in ((["--sizes", "0x0"], "sizes are at least 16x16, got 0x0"),
                           (["--sizes", "640x360,abc"], "sizes look like 1280x720, got abc"),
                           (["--batch-sizes", "1,0"], "must be at least 1, got 0"),
-                          (["--preset-size", "8x8"], "sizes are at least 16x16")):
+                          (["--preset-size", "8x8"], "sizes are at least 16x16"),
+                          # before any timing: these failed or were skipped minutes later, the results lost
+                          (["--json", "/nonexistent/b.json"], "--json: folder does not exist: /nonexistent"),
+                          (["--backends", "foo"], "unknown backend foo")):
         result = cli("bench", "--quick", *args, timeout=120)
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert message in result.stderr and "internal error" not in result.stderr

@@ -67,6 +67,12 @@ def photo(tmp_path_factory):
     (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--photo-quality", "abc"),
      "--photo-quality: takes a whole number from 1 to 100, not 'abc'"),  # (was: invalid _photo_quality value)
     (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--fps", "5"), "a photo has none"),  # (was: a video keeps its own)
+    # a live run: --fps nan was an internal error, -5 ran unpaced, 0 was ignored; file-run options were ignored
+    (("--camera", "{clip}", "--no-window", "--fps", "nan"), "argument --fps: takes a number, not 'nan'"),
+    (("--camera", "{clip}", "--no-window", "--fps", "0"), "takes frames per second from 0.01 to 1000"),
+    (("--camera", "{clip}", "--no-window", "--reconnect-timeout", "-5"), "takes seconds, 0 or more"),
+    (("--camera", "{clip}", "--no-window", "--jobs", "2", "--segments", "2"),
+     "--jobs and --segments apply to a run of a file or folder, not to a live run"),
 ])
 def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)

@@ -132,6 +132,10 @@ def test_cli_refuses_missing_folders_and_reused_runs(tmp_path, folders):
     (run / "checkpoints" / "step_0000001.pt").write_bytes(b"x")
     assert main(["--low", str(folders / "low"), "--normal", str(folders / "normal"), "--out", str(run)]) == 2
     assert main(["export", str(tmp_path / "nothing"), "-o", str(tmp_path / "w.safetensors")]) == 2
+    photo = tmp_path / "photo.jpg"  # --out naming a file was an internal error once training had started
+    photo.write_bytes(b"a photo")
+    assert main(["--low", str(folders / "low"), "--normal", str(folders / "normal"), "--out", str(photo)]) == 2
+    assert photo.read_bytes() == b"a photo"
 
 
 def test_config_rejects_tiny_crops(folders, tmp_path):
