@@ -24,7 +24,9 @@ from enlight.cli.bench import DESCRIPTION as BENCH_DESCRIPTION
 from enlight.cli.common import (
     OneLineParser,
     check_new_file,
+    finite_float,
     interrupted_exit,
+    non_negative_float,
     parse_video_size,
     positive_float,
     positive_int,
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", default=None,
                         help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
                         "default: from the extension, mpegts for - and stream URLs")
-    parser.add_argument("--timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
                         help="longest a network open/read may block before it counts as failed (default: 10)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     part = parser.add_argument_group("part of a video (seconds, or a clock time: 90, 1:30, 01:30:00.5)")
@@ -224,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no preview window: process and record (--record) or stream (-o) only")
     live.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
                       help="stop after N enhanced frames (files too: the output holds the first N)")
-    live.add_argument("--reconnect-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+    live.add_argument("--reconnect-timeout", type=non_negative_float, default=10.0, metavar="SECONDS",
                       help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
     out.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
@@ -263,37 +265,10 @@ def _encoder(args):
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
 
 
-def _number(text: str) -> float:
-    """A finite number (argparse type); nan and inf are refused as what they are not."""
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"takes a number, not '{text}'")
-    return value
-
-
 def _frame_rate(text: str) -> float:
-    value = _number(text)
+    value = finite_float(text)
     if not 0.01 <= value <= 1000:  # (a negative rate ran unpaced, 0 was ignored, nan an internal error)
         raise argparse.ArgumentTypeError(f"takes frames per second from 0.01 to 1000, not {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"takes seconds, 0 or more, not {text}")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"takes seconds, more than 0, not {text}")
     return value
 
 

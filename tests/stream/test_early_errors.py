@@ -70,7 +70,8 @@ def photo(tmp_path_factory):
     # a live run: --fps nan was an internal error, -5 ran unpaced, 0 was ignored; file-run options were ignored
     (("--camera", "{clip}", "--no-window", "--fps", "nan"), "argument --fps: takes a number, not 'nan'"),
     (("--camera", "{clip}", "--no-window", "--fps", "0"), "takes frames per second from 0.01 to 1000"),
-    (("--camera", "{clip}", "--no-window", "--reconnect-timeout", "-5"), "takes seconds, 0 or more"),
+    (("--camera", "{clip}", "--no-window", "--reconnect-timeout", "-5"), "--reconnect-timeout: must be 0 or more"),
+    (("--camera", "{clip}", "--no-window", "--max-memory", "abc"), "--max-memory: takes a number, not 'abc'"),
     (("--camera", "{clip}", "--no-window", "--jobs", "2", "--segments", "2"),
      "--jobs and --segments apply to a run of a file or folder, not to a live run"),
 ])
