@@ -62,6 +62,32 @@ def test_the_recording_is_kept_when_the_stream_out_breaks(camera_clip, weights, 
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]
 
 
+def test_ctrl_c_while_a_stream_opens_is_heard_at_once(weights, tmp_path):
+    """A camera URL that sends nothing: FFmpeg's open blocks for --timeout, and Ctrl-C went unheard until then
+    (26 s of 30); now the run ends at once, exit 130, nothing written."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # (free: nothing will send to it)
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", f"udp://127.0.0.1:{port}",
+                             "--no-window", "--record", str(tmp_path / "r.mp4"), "--timeout", "60", "--weights",
+                             str(weights)], stderr=subprocess.PIPE, cwd=REPO, text=True)
+    time.sleep(6)  # (started, and waiting on the stream)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=50)[1]
+    assert time.monotonic() - sent < 5, err
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "enlight-video: interrupted", err
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_file_played_as_the_camera_is_never_written_over(camera_clip, weights, tmp_path, cli):
     """--force let --record (or -o) name the file played as the camera: it was replaced by its first frames. And
     -o and --record naming one file wrote it twice."""

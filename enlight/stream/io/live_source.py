@@ -57,6 +57,29 @@ class SourceLost(EnlightError):
     """The source went away and did not come back within the reconnect time."""
 
 
+def _open_interruptibly(location: Location, timeout_s: float | None):
+    """``open_input`` on a thread of its own, waited for in steps of 0.1 s: FFmpeg's open of a stream blocks in C for
+    up to ``timeout_s`` (a camera or URL that sends nothing), where Ctrl-C and SIGTERM went unheard until it gave up;
+    now they end the wait at once (the open, abandoned, ends with the process). A file opens in the caller."""
+    if location.is_file:
+        return open_input(location, timeout_s=timeout_s)
+    done: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            done["container"] = open_input(location, timeout_s=timeout_s)
+        except BaseException as exc:  # handed to the caller
+            done["error"] = exc
+
+    opener = threading.Thread(target=work, name="enlight-open", daemon=True)
+    opener.start()
+    while opener.is_alive():
+        opener.join(0.1)
+    if "error" in done:
+        raise done["error"]
+    return done["container"]
+
+
 class LiveSource:
     """The newest frame of a camera, URL, pipe or (paced) file; ``next()`` waits for a fresh one.
 
@@ -79,7 +102,7 @@ class LiveSource:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._container = open_input(location, timeout_s=config.timeout_s)
+        self._container = _open_interruptibly(location, config.timeout_s)
         stream = self._video_stream(self._container)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
 
