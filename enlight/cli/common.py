@@ -162,6 +162,11 @@ def stopped_as_ctrl_c() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+def stop_name() -> str:
+    """What stopped the run, as its summary says it: 'Ctrl-C', or the stop signal's name ('SIGTERM')."""
+    return signal.Signals(_received[-1]).name if _received else "Ctrl-C"
+
+
 def interrupted_exit() -> int:
     """The exit code of a run stopped by Ctrl-C (130) or by a stop signal (128 + its number: 143 for SIGTERM),
     as shells report a process that signal killed."""

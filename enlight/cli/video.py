@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from enlight import __version__
@@ -31,6 +32,7 @@ from enlight.cli.common import (
     positive_float,
     positive_int,
     run_command,
+    stop_name,
 )
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload  # (torch-free: what --quality auto reads of a file)
@@ -372,6 +374,8 @@ def _live(args) -> int:
         overwrite=args.force,
     )
     stats = run_live(config)
+    if stats.ended == "stopped (Ctrl-C)":  # (SIGTERM and SIGHUP stop a run as Ctrl-C does: say which it was)
+        stats = replace(stats, ended=f"stopped ({stop_name()})")
     if not args.quiet:
         print(f"{PROG}: {stats.summary()}", file=sys.stderr)
     return 0

@@ -62,6 +62,32 @@ def test_the_recording_is_kept_when_the_stream_out_breaks(camera_clip, weights, 
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]
 
 
+def test_sigterm_ends_a_live_run_as_ctrl_c_does_and_is_named(camera_clip, weights, tmp_path):
+    """`kill`: the recording is finalised, exit 0, and the summary says SIGTERM (it said Ctrl-C)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    record = tmp_path / "r.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", str(camera_clip), "--loop",
+                             "--no-window", "--record", str(record), "--weights", str(weights)],
+                            stderr=subprocess.PIPE, cwd=REPO, text=True)
+    err = ""
+    for line in proc.stderr:  # (until the recording has started)
+        err += line
+        if "recording to" in line:
+            break
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    err += proc.communicate(timeout=60)[1]
+    assert proc.returncode == 0, err
+    assert "; stopped (SIGTERM); wrote" in err.strip().splitlines()[-1], err
+    assert len(read_video(record)["times"]) > 0
+
+
 def test_ctrl_c_while_a_stream_opens_is_heard_at_once(weights, tmp_path):
     """A camera URL that sends nothing: FFmpeg's open blocks for --timeout, and Ctrl-C went unheard until then
     (26 s of 30); now the run ends at once, exit 130, nothing written."""
