@@ -231,6 +231,9 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
                                      reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
     source = LiveSource(location, source_config, log=log)
     outputs = _Outputs(config, source.rate, log, location)
+    if source.sound and (config.record is not None or config.output is not None):
+        log("note: the source's sound is not recorded: a live run writes the enhanced picture only (a file "
+            "enhanced without --camera keeps its sound)")
     window = None
     if config.window:
         from enlight.stream.apps.preview import PreviewWindow

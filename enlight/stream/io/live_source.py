@@ -104,6 +104,7 @@ class LiveSource:
         self._thread: threading.Thread | None = None
         self._container = _open_interruptibly(location, config.timeout_s)
         stream = self._video_stream(self._container)
+        self.sound = bool(self._container.streams.audio)  # (a live run writes the picture only)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
 
     def _video_stream(self, container) -> av.VideoStream:
