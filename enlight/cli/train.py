@@ -235,8 +235,12 @@ def distill_parser() -> argparse.ArgumentParser:
 
 
 def _fit(trainer, args, summary: str) -> int:
+    from enlight.train.data import check_images
+
     if args.out.exists() and not args.out.is_dir():  # (it was an internal error once training started)
         raise EnlightError(f"--out {args.out} is a file; the run folder must be a folder")
+    folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
+    check_images([Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()])
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
         raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
     print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "

@@ -136,6 +136,12 @@ def test_cli_refuses_missing_folders_and_reused_runs(tmp_path, folders):
     photo.write_bytes(b"a photo")
     assert main(["--low", str(folders / "low"), "--normal", str(folders / "normal"), "--out", str(photo)]) == 2
     assert photo.read_bytes() == b"a photo"
+    import shutil
+
+    low = Path(shutil.copytree(folders / "low", tmp_path / "low_bad"))  # one image that is not one stopped the run
+    (low / "zz_bad.jpg").write_bytes(b"not a jpeg")  # at the step that drew it, with no checkpoint
+    assert main(["--low", str(low), "--normal", str(folders / "normal"), "--out", str(tmp_path / "r2")]) == 2
+    assert not (tmp_path / "r2").exists()
 
 
 def test_config_rejects_tiny_crops(folders, tmp_path):
