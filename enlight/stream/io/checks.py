@@ -47,6 +47,11 @@ def still_image_error(path: Path | str, role: str) -> EnlightError:
                         ".apng")
 
 
+def same_file(output: Path, source: Path) -> bool:
+    """Whether writing ``output`` would write over the file ``source``: the same path, or a link to it."""
+    return output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
+
+
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
     photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
@@ -59,7 +64,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
                            "to keep 16 bits, or .jpg")
     if output.suffix.lower() not in PHOTO_SUFFIXES:
         raise EnlightError(f"input {source} is a photo; give a photo output ({PHOTO_OUTPUTS}), not {output.name}")
-    if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
+    if same_file(output, source):
         raise EnlightError(f"output {output} is the input file; choose another name")
     if output.exists() and not overwrite:
         raise EnlightError(f"output exists: {output} (use --force to overwrite)")
@@ -115,9 +120,7 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
         if output.suffix.lower() in AUDIO_ONLY_SUFFIXES:
             raise EnlightError(f"output {output} is a kind of file that holds sound only; the enhanced video needs a "
                                "video file (.mp4, .mkv, .mov, ...), which keeps the sound too")
-    if source is not None and (
-        output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source))
-    ):
+    if source is not None and same_file(output, source):
         raise EnlightError(f"output {output} is the input file; choose another name")
     folder = output.parent
     if not folder.exists():

@@ -7,14 +7,13 @@ milliseconds since the recording started: the file plays back at the pace it was
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 
 import av
 
 from enlight.errors import EnlightError
-from enlight.stream.io.checks import check_paths
+from enlight.stream.io.checks import check_paths, same_file
 from enlight.stream.io.frames import ColorInfo
 from enlight.stream.io.locations import Location
 from enlight.stream.io.sink import EncoderConfig, VideoSink
@@ -31,9 +30,7 @@ def check_output(location: Location, *, overwrite: bool, source: Location | None
                            "record a video, then enhance it into pictures")
     if location.is_file:
         output = Path(location.url)
-        if source is not None and source.is_file and Path(source.url).exists() and (
-                output.resolve() == Path(source.url).resolve()
-                or (output.exists() and os.path.samefile(output, source.url))):
+        if source is not None and source.is_file and same_file(output, Path(source.url)):
             raise EnlightError(f"output {location.text} is the file played as the camera; choose another name")
         check_paths(None, output, overwrite=overwrite, container_from_name=location.format is None)
 
