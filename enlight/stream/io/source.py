@@ -300,8 +300,7 @@ class VideoSource:
             self._seek_keyframe(origin, origin + self._span.start)
         cues = {s.index: s for s in self.passthrough if s.type == "subtitle"}
         if origin is not None and self._span.start > 0 and cues:  # the cues shown at the start, read before it
-            self._lead = cues_at_start(self.path, cues, origin, origin + self._span.start,
-                                       None if self._span.end is None else origin + self._span.end, self._span.start)
+            self._lead = cues_at_start(self.path, cues, self._span, origin)
         return SpanGate(self._span, origin, cut_cues=origin is None)
 
     def _file_origin(self) -> Fraction:
@@ -571,7 +570,7 @@ class VideoSource:
             return None
         if self._gate is None or self._span.end is None or self._gate.origin is None:
             return duration
-        end = round((self._gate.origin + self._span.end) / self.info.time_base)
+        end = round(self._span.bounds(self._gate.origin)[1] / self.info.time_base)
         return max(1, min(duration, end - pts))
 
     def _count_gap(self, last: int | None, pts: int) -> None:

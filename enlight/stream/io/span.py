@@ -45,6 +45,10 @@ class Span:
     def whole(self) -> bool:
         return self.start == 0 and self.end is None
 
+    def bounds(self, origin: Fraction) -> tuple[Fraction, Fraction | None]:
+        """(start, end) as timestamps of a file whose position 0 is at ``origin`` seconds (end None: its end)."""
+        return origin + self.start, None if self.end is None else origin + self.end
+
     def describe(self) -> str:
         end = f"{float(self.end):g} s" if self.end is not None else "the end"
         return f"{float(self.start):g} s to {end}"
@@ -162,9 +166,9 @@ class SpanGate:
         where = self.where(at)
         shift = round(self.span.start / packet.time_base)
         cue = packet.stream.type == "subtitle" and bool(packet.duration)
-        end = None if self.span.end is None else self.origin + self.span.end
+        start, end = self.span.bounds(self.origin)
         if cue and where < 0 and self.cut_cues:
-            return cut_cue(packet, self.origin + self.span.start, end, shift)
+            return cut_cue(packet, start, end, shift)
         if where != 0:
             return False
         if cue and end is not None:

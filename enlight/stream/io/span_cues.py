@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
+
+if TYPE_CHECKING:
+    from enlight.stream.io.span import Span
 
 LEAD_S = 60  # how long before the part's start a cue still shown there may have begun
 _PAST_S = 2  # read this far past the start: a muxer interleaves a cue within this of its time
@@ -37,14 +41,14 @@ def cut_cue(packet: av.Packet, start: Fraction, end: Fraction | None, shift: int
     return True
 
 
-def cues_at_start(path: Path, streams: Mapping[int, av.stream.Stream], origin: Fraction, start: Fraction,
-                  end: Fraction | None, shift_s: Fraction) -> list[av.Packet]:
+def cues_at_start(path: Path, streams: Mapping[int, av.stream.Stream], span: Span,
+                  origin: Fraction) -> list[av.Packet]:
     """The packets of the subtitle streams ``streams`` (by index, as the caller's open container has them) of the
-    file ``path`` that began before ``start`` (seconds of the file, ``origin`` its first) and are still shown then,
-    cut by ``cut_cue`` (``end``: the part's end; moved ``shift_s`` seconds earlier, as the part is), each pointed at
-    the caller's stream (a packet must not outlive the demuxer whose stream it names); [] where the file cannot be
-    read again."""
-    found: dict[tuple[int, int], av.Packet] = {}
+    file ``path`` (its position 0 at ``origin`` seconds) that began before ``span``'s start and are still shown then,
+    cut to the span by ``cut_cue`` and moved to its start, each pointed at the caller's stream (a packet must not
+    outlive the demuxer whose stream it names); [] where the file cannot be read again."""
+    start, end = span.bounds(origin)
+    found: list[av.Packet] = []
     try:
         with av.open(str(path)) as container:
             _seek_before(container, max(origin, start - LEAD_S))
@@ -57,13 +61,12 @@ def cues_at_start(path: Path, streams: Mapping[int, av.stream.Stream], origin: F
                 index = packet.stream.index
                 if index not in streams or not packet.size or stamp * packet.time_base >= start:
                     continue
-                key = (index, packet.pts)
-                if cut_cue(packet, start, end, round(shift_s / packet.time_base)):
+                if cut_cue(packet, start, end, round(span.start / packet.time_base)):
                     packet.stream = streams[index]
-                    found[key] = packet
+                    found.append(packet)
     except (av.error.FFmpegError, OSError):
         return []
-    return list(found.values())
+    return found
 
 
 def _seek_before(container, at: Fraction) -> None:
