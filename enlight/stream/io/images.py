@@ -23,7 +23,7 @@ import os
 import re
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -403,16 +403,18 @@ def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
     return data[:33] + extra + data[33:]
 
 
+def png_chunks(data: bytes | bytearray) -> Iterator[tuple[int, bytes, int]]:
+    """(offset, type, data length) of each chunk of a PNG file's bytes, after its 8-byte signature."""
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        yield at, bytes(data[at + 4:at + 8]), length
+        at += 12 + length
+
+
 def _without_chunks(data: bytes, kind: bytes) -> bytes:
     """A PNG file's bytes without its chunks of ``kind``."""
-    kept, at = [data[:8]], 8
-    while at + 12 <= len(data):
-        length = struct.unpack(">I", data[at:at + 4])[0]
-        end = at + 12 + length
-        if data[at + 4:at + 8] != kind:
-            kept.append(data[at:end])
-        at = end
-    return b"".join(kept) + data[at:]
+    return data[:8] + b"".join(data[at:at + 12 + length] for at, found, length in png_chunks(data) if found != kind)
 
 
 def metadata_options(fmt: str, icc: bytes | None, exif: bytes | None, xmp: bytes | None) -> dict:

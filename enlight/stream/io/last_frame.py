@@ -83,12 +83,12 @@ def set_last_delay(path: Path, muxer: str, time_base: Fraction, first_pts: int, 
 
 def _apng_last_delay(data: bytearray, seconds: Fraction) -> bool:
     """Give the last fcTL chunk of a PNG file's bytes a delay of ``seconds`` (a 16-bit fraction), its CRC again."""
-    pos, last = 8, None
-    while pos + 8 <= len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        if data[pos + 4:pos + 8] == b"fcTL" and length >= 26:
+    from enlight.stream.io.images import png_chunks  # (not at import: a video run need not load the photo module)
+
+    last = None
+    for pos, kind, length in png_chunks(data):
+        if kind == b"fcTL" and length >= 26:
             last = pos
-        pos += 12 + length
     if last is None:
         return False
     delay = _u16_fraction(seconds)
