@@ -24,6 +24,7 @@ from enlight.stream.backends.base import Backend
 from enlight.stream.core.choices import LIVE_EXPOSURE, MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
+from enlight.stream.io.checks import same_file
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
 from enlight.stream.io.locations import Location, input_location, output_location
@@ -115,8 +116,8 @@ class _Outputs:
         planned = self._planned()
         for location in planned:
             check_output(location, overwrite=config.overwrite, source=source)
-        files = [Path(location.url).resolve() for location in planned if location.is_file]
-        if len(files) == 2 and files[0] == files[1]:
+        files = [Path(location.url) for location in planned if location.is_file]
+        if len(files) == 2 and same_file(*files):
             raise EnlightError(f"-o and --record name the same file ({planned[0].text}); give the recording its own")
 
     def _planned(self) -> list[Location]:
