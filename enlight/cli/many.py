@@ -228,11 +228,10 @@ def _inputs(source: Path) -> list[Path]:
 
     if not (is_list(source) or source.is_dir() or is_archive(source)):
         return [source]
-    from enlight.stream.apps.batch import collect, is_video
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.apps.batch import collect, is_media
 
     if is_archive(source):
-        return _candidates([(name, name) for name in member_names(source) if is_video(name) or is_photo(name)])
+        return _candidates([(name, name) for name in member_names(source) if is_media(name)])
 
     pairs = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)[0]
     return _candidates(pairs)

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.manifest import Manifest
-from enlight.stream.io.images import atomic_write, is_photo
+from enlight.stream.io.images import atomic_write
 from enlight.stream.io.sidecars import subtitles_by_video
 from enlight.text import counted
 
@@ -117,12 +117,12 @@ def _relative(name: str) -> str:
 def _enhanced(name: str) -> bool | None:
     """Whether the member ``name`` is a video or photo the batch enhances (True), another file it counts or one that
     would land outside the folder (False), or a hidden file, skipped (None)."""
-    from enlight.stream.apps.batch import is_video
+    from enlight.stream.apps.batch import is_media
 
     parts = PurePosixPath(_relative(name)).parts
     if any(part.startswith(".") and part != ".." for part in parts):
         return None
-    return ".." not in parts and (is_video(Path(name)) or is_photo(name))
+    return ".." not in parts and is_media(Path(name))
 
 
 def _chosen(archive: Path, members: list[tuple[str, int]], only: set[str] | None) -> set[str] | None:

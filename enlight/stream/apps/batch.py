@@ -55,6 +55,11 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
+def is_media(path: Path) -> bool:
+    """Whether a batch enhances the file ``path``: a video or a photo (other files are counted and left alone)."""
+    return is_video(path) or is_photo(path)
+
+
 def _output_name(path: Path, out: Path) -> Path:
     """The output of input ``path`` at ``out`` (its place in the output folder): NAME.EXT.mp4 for ``MP4_FOR``,
     NAME.EXT.tif for a camera RAW (16 bits kept; beside the camera's own NAME.JPG), else ``out``."""
@@ -96,7 +101,7 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
             path = Path(root, name)
             if name.startswith("."):
                 hidden_files += 1
-            elif is_video(path) or is_photo(path):
+            elif is_media(path):
                 out = out_dir / path.relative_to(in_dir)
                 pairs.append((path, _output_name(path, out)))
             elif name not in carried:  # a video's subtitle file goes with it (``copy_sidecars``)
