@@ -147,7 +147,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     if packed is not None:
         notes += packed.finish(left=report.left, failed=report.count("failed"), overwrite=args.force)
     if not args.quiet or report.count("failed") or report.left:
-        print(report.table(None if packed is None else (packed.unpacked, packed.archive.name)), file=sys.stderr)
+        print(report.table(() if packed is None else packed.named_folders()), file=sys.stderr)
     for note in notes if not args.quiet else ():
         print(f"{PROG}: note: {note}", file=sys.stderr)
     return interrupted_exit() if report.left else report.exit_code

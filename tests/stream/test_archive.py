@@ -203,3 +203,18 @@ def test_a_damaged_archive_says_why_in_one_line(tmp_path, weights, cli):
         assert why in result.stderr and not result.stderr.rstrip().endswith(":"), result.stderr
         assert "method" not in result.stderr, result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_zip_outputs_reason_names_the_file_inside_the_zip_not_the_hidden_work_folder(tmp_path):
+    """A failed member's reason about its output (a full disk while writing it) showed the hidden work path
+    '.day.zip.enlight-work/out/clip.mp4'; the table names it inside the .zip it goes to, as it names the input."""
+    from enlight.stream.apps.archive import ArchiveRun
+    from enlight.stream.apps.batch import BatchReport, Ignored, Row
+
+    run = ArchiveRun(tmp_path / "export.zip", tmp_path / "day.zip")
+    source, output = run.unpacked / "video" / "clip.mp4", run.out_dir / "video" / "clip.mp4"
+    why = f"no space left on the disk while writing {output}"
+    report = BatchReport([Row(source, output, "failed", reason=why)], Ignored(), 1.0)
+    line = report.table(run.named_folders()).splitlines()[1]
+    assert "export.zip:video/clip.mp4" in line and "day.zip:video/clip.mp4)" in line, line
+    assert ".enlight-work" not in line, line

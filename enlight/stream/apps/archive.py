@@ -241,6 +241,12 @@ class ArchiveRun:
     def unpacked(self) -> Path:
         return self.work / UNPACKED
 
+    def named_folders(self) -> tuple[tuple[Path, str], ...]:
+        """The hidden folders a run's messages name files in, each with the archive name that stands for it: the
+        unpacked input (``in.zip:a.mp4``) and, for a .zip output, the folder it is packed from (``out.zip:a.mp4``)."""
+        zipped = ((self.out_dir, self.output.name),) if self.zipped else ()
+        return ((self.unpacked, self.archive.name), *zipped)
+
     def check(self, *, overwrite: bool) -> None:
         """Refuse, before any work, an output that is the archive, an existing .zip (without ``overwrite``, unless it
         is the one an earlier run of this archive packed without the files that failed: this run completes it), a

@@ -152,11 +152,17 @@ class BatchReport:
     def exit_code(self) -> int:
         return EXIT_FAILED if self.count("failed") else (3 if self.count("damaged") else 0)
 
-    def table(self, unpacked: tuple[Path, str] | None = None) -> str:
-        """The report, a line a file. unpacked: (folder, archive name): an archive's files are named inside it
-        (``export.zip:night/1.jpg``), not in the folder it was unpacked into."""
+    def table(self, archives: tuple[tuple[Path, str], ...] = ()) -> str:
+        """The report, a line a file. archives: (folder, archive name) pairs: the files of an archive unpacked into
+        the folder, or written there for a .zip output, are named inside the archive (``export.zip:night/1.jpg``),
+        not by the hidden folder they are in."""
         lines = [f"{'status':<8} {'frames':>7} {'time':>7}  file"]
-        named = (lambda text: _in_archive(text, *unpacked)) if unpacked is not None else str
+
+        def named(text) -> str:
+            text = str(text)
+            for folder, archive in archives:
+                text = _in_archive(text, folder, archive)
+            return text
         for row in self.rows:
             why = f"  ({named(row.reason)})" if row.reason else ""
             lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {named(str(row.input))}{why}")
