@@ -41,6 +41,20 @@ def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]  # no temporary file left
 
 
+def test_an_avi_recording_has_the_cameras_frame_rate(camera_clip, weights, tmp_path, cli):
+    """A live .avi was timed in milliseconds: it claimed 1000 fps, its index counted every empty millisecond slot
+    as a frame. It is recorded at the camera's 24 fps, a frame dropped to stay live leaving its slot empty."""
+    record = tmp_path / "r.avi"
+    result = cli("--camera", camera_clip, "--loop", "--no-window", "--max-frames", "20", "--record", record,
+                 "--weights", weights, "--size", "160x96", timeout=120)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(record)) as c:
+        assert c.streams.video[0].average_rate == 24
+    times = sorted(read_video(record)["times"])  # AVI keeps no presentation times: a B-frame gets its packet's
+    assert len(times) == 20 and all(t * 24 == int(t * 24) for t in times)
+    assert len(set(times)) == 20
+
+
 def test_the_recording_is_kept_when_the_stream_out_breaks(camera_clip, weights, tmp_path):
     """``-o - --record r.mp4`` whose reader goes away: the output was closed first, failed again, and the recording
     was never finalised (a hidden temporary left, no r.mp4)."""

@@ -575,6 +575,18 @@ def test_a_container_that_does_not_take_the_codec_names_one_it_does(tmp_path, we
     assert [p.name for p in tmp_path.iterdir()] == ["night.mp4"]  # no temporary left
 
 
+def test_an_ogv_output_has_the_videos_frame_rate_and_times(tmp_path, weights, cli):
+    """An .ogv was written in the source's ticks (1/12800 s): its readers took that for the frame rate (12800 fps)
+    and the first frame came out 1 tick before the second (511 and 512, where 0 and 512 were written)."""
+    clip = make_clip(tmp_path / "night.mp4", frames=6, rate=25, audio=False)
+    out = tmp_path / "day.ogv"
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].guessed_rate == 25
+    assert read_video(out)["times"] == [Fraction(i, 25) for i in range(6)]
+
+
 @pytest.mark.parametrize("suffix, codec", [(".webm", "vp9"), (".ogv", "vp8"), (".gif", "gif"), (".mp4", "h264")])
 def test_the_default_codec_is_one_the_output_takes(tmp_path, weights, cli, suffix, codec):
     """Without --codec, H.264 where the kind of file holds it, else its own (as FFmpeg picks): one note says so."""

@@ -27,6 +27,8 @@ MPEG2_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001"
 _TICK_PER_FRAME_CODECS = ("mpeg1video", "mpeg2video")
 _SHORT_TIME_BASE_CODECS = ("mpeg4", "msmpeg4", "msmpeg4v2", "h263", "h263p", "flv")
 AVI_MUXERS = ("avi",)
+# the muxers that give a video stream the rate of its time base: a constant-rate video gets one tick a frame
+SLOT_MUXERS = (*AVI_MUXERS, "ogg", "ogv")
 PROGRAM_STREAM_MUXERS = ("mpeg", "vob", "dvd", "svcd")
 
 # the encoders built on FFmpeg's MPEG video core, which take no CRF; their default, 200 kb/s, blocked the picture
@@ -66,16 +68,16 @@ def _fps(rate: Fraction | None) -> str:
 def codec_time_base(codec: str, source: Fraction, rate: Fraction | None = None, *, muxer: str = "",
                     slot_rate: Fraction | None = None) -> Fraction:
     """The encoder's time base: for MPEG-1/2, one tick per frame at the video's ``rate``, which must be one of
-    theirs (a one-line error otherwise); into AVI, one tick per slot of ``slot_rate`` (``VideoInfo.slot_rate``;
-    None, a variable rate, keeps its timing in the source's ticks, AVI's empty chunks filling the slots between
-    frames); else the source time base ``source``, coarsened for MPEG-4 part 2 / H.263 (their denominators stop
-    at 65535)."""
+    theirs (a one-line error otherwise); into AVI and Ogg (``SLOT_MUXERS``: their readers take the time base for
+    the frame rate), one tick per slot of ``slot_rate`` (``VideoInfo.slot_rate``; None, a variable rate, keeps its
+    timing in the source's ticks, AVI's empty chunks filling the slots between frames); else the source time base
+    ``source``, coarsened for MPEG-4 part 2 / H.263 (their denominators stop at 65535)."""
     if codec in _TICK_PER_FRAME_CODECS:
         if rate not in MPEG2_RATES:
             raise EnlightError(f"{codec} takes only the frame rates {', '.join(map(_fps, MPEG2_RATES))}; this video "
                                f"has {_fps(rate)} fps (use --codec libx264 or mpeg4)")
         return 1 / rate
-    if muxer in AVI_MUXERS and slot_rate:
+    if muxer in SLOT_MUXERS and slot_rate:
         return 1 / slot_rate
     if codec not in _SHORT_TIME_BASE_CODECS or source.denominator <= 65535:
         return source

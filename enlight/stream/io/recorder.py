@@ -36,10 +36,12 @@ def check_output(location: Location, *, overwrite: bool, source: Location | None
 
 
 def live_info(width: int, height: int, rate: Fraction) -> VideoInfo:
-    """What a sink needs for untagged RGB frames of this size (players assume BT.601/709 by size)."""
+    """What a sink needs for untagged RGB frames of this size (players assume BT.601/709 by size), shown at up to
+    the source's nominal ``rate``. A container that times frames by slots (AVI) gets slots of that rate, the frames
+    dropped to stay live leaving empty ones; in the millisecond ticks it claimed 1000 fps."""
     color = ColorInfo.from_frame(av.VideoFrame(width, height, "yuv420p"))
     return VideoInfo(width=width, height=height, time_base=TIME_BASE, average_rate=rate, frame_count=None,
-                     codec="rawvideo", pix_fmt="yuv420p", color=color, display_matrix=None)
+                     codec="rawvideo", pix_fmt="yuv420p", color=color, display_matrix=None, slot_rate=rate)
 
 
 class Recorder:
