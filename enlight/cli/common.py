@@ -35,6 +35,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def finite_float(text: str) -> float:
     """A finite number (argparse type): nan, inf and words are refused in one line."""
     try:

@@ -16,10 +16,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from enlight.cli.common import OneLineParser, interrupted_exit, run_command, take_option
+from enlight.cli.common import (
+    OneLineParser,
+    finite_float,
+    interrupted_exit,
+    non_negative_int,
+    positive_int,
+    run_command,
+    take_option,
+)
 from enlight.errors import EnlightError
 
 PROG = "enlight-train"
+MIN_CALIBRATION_SIDE = 64  # quantize --max-side: a 48x64 picture still holds the network's 16-pixel reflection
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -413,7 +422,7 @@ def _unshard(argv: list[str]) -> int:
 
 
 def _quantize(argv: list[str]) -> int:
-    from enlight.train.quantize import QuantizeConfig, quantize_generator
+    from enlight.train.quantize import QuantizeConfig, calibration_paths, quantize_generator
 
     d = QuantizeConfig(weights=Path(), images=(), out=Path())
     p = OneLineParser(prog=f"{PROG} quantize",
@@ -423,13 +432,15 @@ def _quantize(argv: list[str]) -> int:
     p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light calibration images")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
-    p.add_argument("--calibration-images", type=int, default=d.calibration_images,
+    p.add_argument("--calibration-images", type=positive_int, default=d.calibration_images,
                    help=f"how many images to calibrate on ({d.calibration_images})")
-    p.add_argument("--max-side", type=int, default=d.max_side,
-                   help=f"calibration images are cropped to 4:3 and resized to this width ({d.max_side})")
-    p.add_argument("--percentile", type=float, default=d.percentile,
-                   help=f"activation ranges cover this percentile of each tensor's values ({d.percentile})")
-    p.add_argument("--holdout", type=int, default=d.holdout,
+    p.add_argument("--max-side", type=_calibration_side, default=d.max_side,
+                   help=f"calibration images are cropped to 4:3 and resized to this width, {MIN_CALIBRATION_SIDE} "
+                   f"or more ({d.max_side})")
+    p.add_argument("--percentile", type=_percentile, default=d.percentile,
+                   help=f"activation ranges cover this percentile of each tensor's values, above 50 and at most "
+                   f"100 ({d.percentile})")
+    p.add_argument("--holdout", type=non_negative_int, default=d.holdout,
                    help="leave out the images the zerodce recipe holds out for validation (its --validation), so "
                    f"settings can be compared on them ({d.holdout})")
     args = p.parse_args(argv)
@@ -439,11 +450,27 @@ def _quantize(argv: list[str]) -> int:
     for folder in args.images:
         if not folder.is_dir():
             raise EnlightError(f"not a folder: {folder}")
-    path = quantize_generator(QuantizeConfig(weights=args.weights, images=tuple(args.images), out=args.output,
-                                             calibration_images=args.calibration_images, max_side=args.max_side,
-                                             percentile=args.percentile, holdout=args.holdout))
-    print(f"{PROG}: wrote {path}", file=sys.stderr)
+    config = QuantizeConfig(weights=args.weights, images=tuple(args.images), out=args.output,
+                            calibration_images=args.calibration_images, max_side=args.max_side,
+                            percentile=args.percentile, holdout=args.holdout)
+    paths, held = calibration_paths(config)
+    path = quantize_generator(config)
+    print(f"{PROG}: wrote {path} (calibrated on {len(paths)} images, {held})", file=sys.stderr)
     return 0
+
+
+def _calibration_side(text: str) -> int:
+    value = int(text)
+    if value < MIN_CALIBRATION_SIDE:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_CALIBRATION_SIDE}, got {text}")
+    return value
+
+
+def _percentile(text: str) -> float:
+    value = finite_float(text)
+    if not 50 < value <= 100:
+        raise argparse.ArgumentTypeError(f"must be above 50 and at most 100, got {text}")
+    return value
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -23,7 +23,10 @@ The result ships as ``enlight/models/weights/enlightengan_c16_int8.onnx`` (the `
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +52,24 @@ class QuantizeConfig:
     holdout: int = 40  # images held out as the zerodce recipe's validation split (never calibrated on)
 
 
+def calibration_paths(config: QuantizeConfig) -> tuple[list[Path], str]:
+    """The images calibrated on (the first ``calibration_images`` by name, the validation split left out), and
+    what was held out, in words for the summary line."""
+    from enlight.train.data import list_images, validation_split
+
+    paths = sorted(p for folder in config.images for p in list_images(folder))
+    if not paths:
+        raise EnlightError(f"no calibration images in {', '.join(str(f) for f in config.images)}")
+    if not config.holdout:
+        held = "none held out (--holdout 0)"
+    elif len(paths) > config.holdout:
+        paths, held = validation_split(paths, config.holdout)[0], f"the {config.holdout} validation images held out"
+    else:  # the zerodce recipe holds none out of so few either
+        held = (f"none held out: --holdout {config.holdout} needs more than {config.holdout} images and the folders "
+                f"have {len(paths)}")
+    return paths[: config.calibration_images], held
+
+
 def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     """ONNX feeds ``{frames: (1, 3, H, W), attention: (1, 1, H, W)}`` float32, frames in [-1, 1].
 
@@ -56,17 +77,11 @@ def calibration_inputs(config: QuantizeConfig) -> list[dict[str, np.ndarray]]:
     image's activations, so they must match (and that stack is what costs memory: 24 images at
     512x384 peaked at 12.7 GB; 48 at 384x288, the default, fit in 24 GiB)."""
     from enlight.models.onnx_graph import INPUT_NAMES
-    from enlight.train.data import list_images, load_rgb, validation_split
+    from enlight.train.data import load_rgb
 
-    paths = sorted(p for folder in config.images for p in list_images(folder))
-    if config.holdout and len(paths) > config.holdout:
-        paths = validation_split(paths, config.holdout)[0]
-    paths = paths[: config.calibration_images]
-    if not paths:
-        raise EnlightError(f"no calibration images in {', '.join(str(f) for f in config.images)}")
     size = (round(config.max_side * 3 / 4), config.max_side)
     feeds = []
-    for path in paths:
+    for path in calibration_paths(config)[0]:
         x = torch.from_numpy(load_rgb(path)).permute(2, 0, 1)[None].float() / 127.5 - 1
         h, w = x.shape[-2:]
         ch, cw = min(h, round(w * 3 / 4)), min(w, round(h * 4 / 3))  # centre crop to 4:3
@@ -110,6 +125,24 @@ def head_nodes(model) -> list[str]:
     return keep + [n.name for n in model.graph.node if n.name not in network and n.name not in keep]
 
 
+class _PerTensorFallback(logging.Filter):
+    """Drops ONNX Runtime's warning that a rank-1 weight (each BatchNorm's scale: 17 lines) has no axis 1 to
+    quantize per channel along: it quantizes those per tensor, as intended, and said so once a layer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is out-of-range for weight" not in record.getMessage()
+
+
+@contextmanager
+def _per_tensor_fallback_unlogged() -> Iterator[None]:
+    log, quiet = logging.getLogger(), _PerTensorFallback()
+    log.addFilter(quiet)
+    try:
+        yield
+    finally:
+        log.removeFilter(quiet)
+
+
 def quantize_generator(config: QuantizeConfig) -> Path:
     """Write ``config.out``: the int8 QDQ ONNX model of ``config.weights``; returns its path."""
     import onnx
@@ -142,10 +175,11 @@ def quantize_generator(config: QuantizeConfig) -> Path:
         quant_pre_process(str(plain), str(prepared), skip_symbolic_shape=True)
         keep = head_nodes(onnx.load(str(prepared)))
         quantized = Path(tmp) / "int8.onnx"
-        quantize_static(str(prepared), str(quantized), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.Percentile, nodes_to_exclude=keep,
-                        extra_options={"CalibPercentile": config.percentile})
+        with _per_tensor_fallback_unlogged():
+            quantize_static(str(prepared), str(quantized), Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.Percentile, nodes_to_exclude=keep,
+                            extra_options={"CalibPercentile": config.percentile})
         model = onnx.load(str(quantized))
     digest = hashlib.sha256(Path(config.weights).read_bytes()).hexdigest()
     for key, value in {"enlight.source_weights": Path(config.weights).name, "enlight.source_sha256": digest,
@@ -158,4 +192,4 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     return config.out
 
 
-__all__ = ["QuantizeConfig", "calibration_inputs", "head_nodes", "quantize_generator"]
+__all__ = ["QuantizeConfig", "calibration_inputs", "calibration_paths", "head_nodes", "quantize_generator"]
