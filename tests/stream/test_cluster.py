@@ -53,3 +53,17 @@ def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, ad
         run_batch(BatchConfig(pairs=[(clip, tmp_path / "out" / "cam.mp4")], out_dir=tmp_path / "out",
                               settings=settings, ray=address, progress=False))
     assert time.perf_counter() - start < 15 and not ray.is_initialized()
+
+
+def test_the_cli_runs_a_folder_on_a_local_ray_cluster_and_prints_only_its_own_lines(tmp_path, weights, cli):
+    """`enlight-video FOLDER -o OUT --ray` starts a local cluster; Ray's notice that it is token-protected (what it
+    should be) came out between the progress lines as a dated WARNING."""
+    folder = tmp_path / "cams"
+    folder.mkdir()
+    for i in range(2):
+        make_clip(folder / f"cam{i}.mp4", frames=4, audio=i == 0)
+    out = tmp_path / "out"
+    result = cli(folder, "-o", out, "--ray", "--weights", weights, "--device", "cpu", "--quiet", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert all(len(read_video(out / f"cam{i}.mp4")["times"]) == 4 for i in range(2))
+    assert "Token authentication" not in result.stderr and "WARNING" not in result.stderr, result.stderr

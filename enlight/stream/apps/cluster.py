@@ -33,6 +33,7 @@ def _ray_task(task: Task, settings: Settings) -> Outcome:
 
 
 REACH_TIMEOUT_S = 10  # an address nothing answers at: Ray itself retries for minutes, printing its own warnings
+_TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"  # Ray's token-auth notices
 
 
 def _reachable(address: str) -> None:
@@ -55,6 +56,8 @@ def _connect(address: str | None) -> bool:
         return False
     if address:
         _reachable(address)
+    else:  # the local cluster this run starts is token-protected, as Ray now makes it: its warning says only that
+        logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
