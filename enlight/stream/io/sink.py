@@ -70,7 +70,9 @@ _SPEED_PRESET_CODECS = ("libx264", "libx265")
 CODEC_AUTO = "auto"
 # FFmpeg muxers that keep no reordering of frames: with B-frames (x264's and x265's default) the frames of an .mxf
 # or .wmv/.asf output came back out of order when read (0, 0.12, 0.08, 0.16, 0.04 s ...), as with FFmpeg's own
-NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream")
+# An AVI keeps no presentation times at all: its H.264 frames decoded with their neighbours' times (1, 4, 3, 5, 2 ...
+# ticks), the first one a frame late
+NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream", "avi")
 # ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``), the first the output takes:
 # this FFmpeg's libvpx has no 10-bit VP9, so a .webm gets AV1
 HDR_CODECS = (("libx265", "HEVC"), ("libsvtav1", "AV1"))
