@@ -235,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scale frames to this size as shown (1280x or x720 keeps the picture's shape): a video is "
                      "enhanced and written at it; a camera (--camera) is asked for it")
     out.add_argument("--compare", default=None, choices=("split", "side"),
-                     help="write the original with the enhanced video or photo: split (left half before, right half "
-                     "after, the source's size) or side (both pictures side by side, twice as wide)")
+                     help="write the original with the enhanced video or photo (a live run: its -o and --record): "
+                     "split (left half before, right half after, the source's size) or side (both pictures side by "
+                     "side, twice as wide)")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     out.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
@@ -358,8 +359,9 @@ def _live(args) -> int:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
     if args.span is not None:
         raise EnlightError("--start, --end and --duration cut a video file; a live run ends with --max-frames or q")
-    if args.compare is not None:
-        raise EnlightError("--compare writes a video file's frames beside their originals; not a live run")
+    if args.compare is not None and args.output is None and args.record is None:
+        raise EnlightError("--compare is for what a live run writes (-o or --record); the window splits its picture "
+                           "by itself (hotkey s)")
     if args.size is not None and -1 in args.size:
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     plan = _plan(args, live=True)
@@ -372,6 +374,7 @@ def _live(args) -> int:
         grey=args.grey,
         encoder=_encoder(args),
         overwrite=args.force,
+        compare=args.compare,
     )
     stats = run_live(config)
     if stats.ended == "stopped (Ctrl-C)":  # (SIGTERM and SIGHUP stop a run as Ctrl-C does: say which it was)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from enlight.stream.apps.compare import LINE_LEVEL, Compare
 from tests.media import make_clip, read_video
@@ -45,9 +46,29 @@ def test_a_portrait_clip_stands_side_by_side_as_it_plays(tmp_path, weights, cli)
 
 def test_compare_is_refused_where_it_cannot_apply(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
-    for args, message in ((("--camera", clip, "--no-window"), "not a live run"),):
+    for args, message in ((("--camera", clip, "--no-window"), "--compare is for what a live run writes"),):
         result = cli(*args, "--compare", "split", "--weights", weights)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr_lines) == 1, result.stderr
+
+
+@pytest.mark.parametrize("mode, width", [("side", 128), ("split", 64)])
+def test_a_live_recording_and_stream_out_have_the_original_beside_the_enhanced_picture(tmp_path, weights, cli,
+                                                                                      mode, width):
+    """A webcam user judging the enhancement live could not record it beside the original (--compare was refused
+    with --camera): -o and --record now get what the mode writes for a file."""
+    clip = make_clip(tmp_path / "cam.mp4", frames=30, audio=False)
+    record, out = tmp_path / "r.mp4", tmp_path / "o.mkv"
+    result = cli("--camera", clip, "--no-window", "--max-frames", "6", "--record", record, "-o", out,
+                 "--compare", mode, "--weights", weights, timeout=120)
+    assert result.returncode == 0, result.stderr
+    source = read_video(clip)["images"][0].astype(int)
+    for path in (record, out):
+        info = read_video(path)
+        assert (info["width"], info["height"]) == (width, 48) and len(info["times"]) == 6
+        first = info["images"][0].astype(int)
+        before = first[:, :24]  # the left quarter: the original's in both modes, within the codec's error
+        assert abs(before.mean() - source[:, :24].mean()) < 3, (before.mean(), source[:, :24].mean())
+        assert first[:, -24:].mean() > source[:, -24:].mean() + 10  # the right quarter enhanced
 
 
 def test_a_photo_with_its_original(tmp_path, weights, cli):

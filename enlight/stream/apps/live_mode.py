@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.compare import Compare
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.choices import LIVE_EXPOSURE, MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
@@ -45,7 +46,9 @@ class LiveConfig:
     size: (width, height) frames are scaled to; loop: a file source plays again at its end;
     record: file recorded from the start (``r`` toggles);
     output: a file or stream (URL, ``-``, or a ready ``Location``) written all along; window: show the
-    preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends)."""
+    preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends); compare:
+    ``split`` or ``side`` writes the original with the enhanced picture to ``output`` and ``record``
+    (``enlight.stream.apps.compare``; the window has its own split, hotkey s)."""
 
     source: str
     plan: InferencePlan = field(default_factory=lambda: make_plan(live=True))  # fast on a CPU, best on a GPU
@@ -62,6 +65,7 @@ class LiveConfig:
     grey: str = "auto"  # see enlight.stream.chroma.GreyDecision
     encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(preset="veryfast"))
     overwrite: bool = False
+    compare: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,7 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
     """Enhance and show the newest frames until the source ends (None) or something stops the run
     (what, for the summary). Appends each shown frame's capture-to-display latency in ms."""
     enhancer, outputs, last_shown = hud.enhancer, hud.outputs, None
+    written = Compare(config.compare, None) if config.compare else (lambda before, after: after)  # frames are upright
     for frame in frames(source):
         key = None
         if frame is None or hud.paused:
@@ -281,7 +286,7 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
         else:
             enhancer.grey = grey.update([frame.chroma])
             enhanced = enhancer(frame.rgb[None])[0]
-            outputs.write(enhanced, frame.captured_at)
+            outputs.write(written(frame.rgb, enhanced), frame.captured_at)
             hud.pair = (frame.rgb, enhanced)
             key = hud.show()
             now = time.perf_counter()
