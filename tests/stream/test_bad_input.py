@@ -295,6 +295,18 @@ def test_an_unknown_x264_preset_and_an_opset_the_generator_cannot_take(tmp_path,
                    "the generator exports at opsets 11 to 23, got 3")
 
 
+def test_export_and_convert_weights_write_only_their_own_kind_of_file(tmp_path, weights, cli):
+    """`export -o g.txt` wrote an ONNX model as g.txt, and either command wrote over a video named by mistake with
+    --force; each now takes only its own kind of output (as enlight-train's do)."""
+    video = make_clip(tmp_path / "night.mp4", frames=2, audio=False)
+    kept = video.read_bytes()
+    assert_refused(cli("export", "-o", tmp_path / "g.txt"), tmp_path / "g.txt", "the output is a .onnx file, not g.txt")
+    assert_refused(cli("export", "-o", video, "--force"), None, "the output is a .onnx file, not night.mp4")
+    assert_refused(cli("convert-weights", weights, video, "--force"), None,
+                   "the output is a .safetensors file, not night.mp4")
+    assert video.read_bytes() == kept
+
+
 @pytest.mark.parametrize("where", ["_EncoderThread", "FrameProgress"])
 def test_a_stop_while_the_run_starts_leaves_no_temporary_file(tmp_path, weights, monkeypatch, where):
     """A SIGTERM that landed after the output's hidden temporary file was created but before the run's own

@@ -33,3 +33,23 @@ def test_a_portrait_phone_clip_is_shown_upright_beside_each_kind_of_output(tmp_p
         assert result.returncode == 0, result.stderr
         picture = png(tmp_path / f"{name}.png")
         assert picture.shape == (64, 48 + 8 + 48, 3), name
+
+
+def test_a_snapshot_past_the_end_says_so_and_bad_outputs_and_times_are_refused(tmp_path, weights, cli):
+    """It wrote a PNG into whatever -o named (s.mp4, s.jpg: PNG bytes under the name), over an existing file
+    without --force, took --time -1, and showed the last frame for --time 99 of a 1 s clip without a word."""
+    clip = make_clip(tmp_path / "night.mp4", width=64, height=48, frames=10, rate=10, audio=False)
+    out = tmp_path / "cmp.png"
+    result = cli("snapshot", clip, clip, "-o", out, "--time", "99")
+    assert result.returncode == 0, result.stderr
+    assert "night.mp4 ends before 99 s: its last frame, at 0.90 s, is shown" in result.stderr, result.stderr
+    before = out.read_bytes()
+    for args, why in ((("-o", out), f"output exists: {out} (use --force to overwrite)"),
+                      (("-o", tmp_path / "cmp.mp4"), "the output is a .png file, not cmp.mp4"),
+                      (("-o", out, "--force", "--time", "-1"), "argument --time: must be 0 or more, got -1")):
+        result = cli("snapshot", clip, clip, *args)
+        assert result.returncode == 2 and len(result.stderr_lines) == 1 and why in result.stderr, result.stderr
+    assert out.read_bytes() == before and not (tmp_path / "cmp.mp4").exists()
+    assert cli("snapshot", clip, clip, "-o", out, "--force", "--time", "0.3").returncode == 0
+    assert out.read_bytes() != before  # --force writes it again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.png", "night.mp4"]  # no temporary left

@@ -11,6 +11,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.source import display_matrix
+from enlight.stream.io.temporary import temporary_path
 from enlight.stream.io.upright import upright_turn
 
 
@@ -18,6 +19,11 @@ def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndar
     """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end), turned
     upright as its display matrix says; with ``floor``, its chroma floored as the enhancer takes it
     (``enlight.stream.io.chroma_floor``)."""
+    return shown_at(path, time_s, floor=floor)[0]
+
+
+def shown_at(path: str | Path, time_s: float, *, floor: bool = False) -> tuple[np.ndarray, float | None]:
+    """``frame_at``'s picture and the time it is shown at (seconds; None where the file gives none)."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -32,7 +38,7 @@ def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndar
         raise EnlightError(f"{path} has no frames")
     rgb = frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen))
     turn = upright_turn(display_matrix(chosen))  # a phone's portrait clip: shown as players show it
-    return rgb if turn is None else turn(rgb)
+    return (rgb if turn is None else turn(rgb)), chosen.time
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.ndarray:
@@ -45,18 +51,34 @@ def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.nda
 
 
 def write_png(path: str | Path, rgb: np.ndarray) -> Path:
-    """Write (H, W, 3) uint8 RGB as a PNG with PyAV's encoder (no imaging library needed)."""
+    """Write (H, W, 3) uint8 RGB as a PNG with PyAV's encoder (no imaging library needed), through a temporary name
+    beside it: an error or an interrupt leaves no half-written file."""
     path = Path(path)
-    with av.open(str(path), "w", format="image2", options={"update": "1"}) as container:
-        stream = container.add_stream("png", rate=1)
-        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "rgb24"
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame.pts = 0
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    tmp = temporary_path(path)
+    try:
+        with av.open(str(tmp), "w", format="image2", options={"update": "1"}) as container:
+            stream = container.add_stream("png", rate=1)
+            stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "rgb24"
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame.pts = 0
+            container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        tmp.replace(path)
+    except OSError as exc:
+        raise EnlightError(f"cannot write {path}: {reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
-def snapshot(before: str | Path, after: str | Path, output: str | Path, *, time_s: float = 1.0) -> Path:
-    """PNG of the frame at ``time_s`` of ``before`` (left) and ``after`` (right)."""
-    return write_png(output, side_by_side(frame_at(before, time_s), frame_at(after, time_s)))
+def snapshot(before: str | Path, after: str | Path, output: str | Path, *, time_s: float = 1.0) -> list[str]:
+    """Write a PNG of the frame at ``time_s`` of ``before`` (left) and ``after`` (right); notes on where a video
+    ended before ``time_s`` (its last frame is the one shown)."""
+    pictures, notes = [], []
+    for path in (before, after):
+        rgb, shown = shown_at(path, time_s)
+        pictures.append(rgb)
+        if shown is not None and shown < time_s:
+            notes.append(f"{Path(path).name} ends before {time_s:g} s: its last frame, at {shown:.2f} s, is shown")
+    write_png(output, side_by_side(*pictures))
+    return notes
