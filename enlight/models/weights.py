@@ -157,6 +157,23 @@ def _generator_options(metadata: dict[str, str], path: Path) -> dict:
         raise WeightsError(f"{path} metadata has an invalid margin") from None
 
 
+def _unreadable(path: str | os.PathLike, exc: Exception) -> str:
+    """Why ``torch.load`` (tensors only) failed on ``path``, in words: its own message opens with how its
+    ``weights_only`` default changed, whatever the file was, and is cut off by ``reason``."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(2)
+    except OSError as error:
+        return reason(error)
+    if head == b"PK":
+        return "a damaged or cut-short zip archive"
+    if head[:1] != b"\x80":
+        return "neither a zip archive nor a pickle: another kind of file, or damaged"
+    if "Unsupported global" in str(exc):
+        return "it holds Python objects besides tensors, which are not read (only tensors are, for safety)"
+    return "a damaged pickle"
+
+
 def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """The state dict of a released-format checkpoint, normalised to our key names.
 
@@ -167,7 +184,7 @@ def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tenso
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except Exception as exc:
-        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({reason(exc)})") from None
+        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({_unreadable(path, exc)})") from None
     if isinstance(raw, Mapping) and "state_dict" in raw and isinstance(raw["state_dict"], Mapping):
         raw = raw["state_dict"]
     if not isinstance(raw, Mapping) or not all(isinstance(v, torch.Tensor) for v in raw.values()):

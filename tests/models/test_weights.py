@@ -124,3 +124,16 @@ def test_missing_default_weights_say_so(monkeypatch, tmp_path):
     monkeypatch.setattr(weights_module, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     with pytest.raises(WeightsError, match="no default weights"):
         weights_module.default_weights()
+
+
+def test_a_file_that_is_not_a_checkpoint_says_what_it_is(tmp_path, trained_like, cli):
+    """Each said 'not a readable PyTorch checkpoint (Weights only load failed. In PyTorch 2.6, we changed the
+    default value of ...' (torch's note on its own default, cut off), whatever the file held."""
+    pth = released_format_checkpoint(trained_like, tmp_path / "200_net_G_A.pth")
+    (tmp_path / "notes.pth").write_bytes(b"not a checkpoint")
+    (tmp_path / "cut.pth").write_bytes(pth.read_bytes()[:300])
+    for name, why in (("notes.pth", "neither a zip archive nor a pickle"), ("cut.pth", "a damaged or cut-short zip")):
+        result = cli("convert-weights", tmp_path / name, tmp_path / "g.safetensors")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert f"{name} is not a readable PyTorch checkpoint ({why}" in result.stderr, result.stderr
+        assert "weights_only" not in result.stderr and not (tmp_path / "g.safetensors").exists()
