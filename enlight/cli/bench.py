@@ -10,6 +10,7 @@ from enlight.cli.common import OneLineParser, parse_size, positive_int, positive
 from enlight.errors import EnlightError
 
 PROG = "enlight-video"
+PRECISION_VARIANTS = ("auto", "fp32", "fp16", "fp16+graphs", "fp16+compile")  # what --precisions times
 DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline"
 
 
@@ -26,7 +27,7 @@ def bench_command(argv: list[str]) -> int:
                         help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
     parser.add_argument("--batch-sizes", type=positive_int_list, default=None, help="comma-separated (default: 1,4,8)")
     parser.add_argument("--precisions", default=None,
-                        help="comma-separated of auto, fp32, fp16, fp16+graphs, fp16+compile (default: auto)")
+                        help=f"comma-separated of {', '.join(PRECISION_VARIANTS)} (default: auto)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--repeats", type=positive_int, default=None, help="timed calls per case (median)")
     parser.add_argument("--weights", type=Path, default=None,
@@ -71,12 +72,24 @@ def _check_before_timing(args) -> None:
     """Refuse, before minutes of timing, what would fail or be skipped at the end: a --json or --png whose folder
     is missing (the results were lost to an internal error), a backend that does not exist (skipped, exit 0)."""
     from enlight.stream.backends.base import available_backends
-    from enlight.stream.core.choices import BACKENDS
+    from enlight.stream.core.choices import BACKENDS, QUALITIES
 
-    for option, path in (("--json", args.json), ("--png", args.png)):
+    for option, path, suffix in (("--json", args.json, ".json"), ("--png", args.png, ".png")):
+        if path is not None and path.suffix.lower() != suffix:
+            raise EnlightError(f"{option} names a {suffix} file to write, not {path.name or path}")
         if path is not None and not path.parent.is_dir():
             raise EnlightError(f"{option}: folder does not exist: {path.parent}")
+    _check_names("--precisions", "precision", args.precisions or "", PRECISION_VARIANTS)
+    _check_names("--qualities", "quality", args.qualities or "", QUALITIES)
     unknown = [name for name in (args.backends or "").split(",") if name and name not in BACKENDS]
     if unknown:
         raise EnlightError(f"unknown backend {', '.join(unknown)} (--backends takes "
                            f"{', '.join(b for b in BACKENDS if b != 'auto')}; here: {', '.join(available_backends())})")
+
+
+def _check_names(option: str, what: str, text: str, known: tuple[str, ...]) -> None:
+    """Refuse a comma-separated ``option`` naming what the bench does not time: each was skipped with a log line
+    after the others' minutes of timing (a precision), or failed at the end (a quality)."""
+    unknown = [name for name in text.split(",") if name and name not in known]
+    if unknown:
+        raise EnlightError(f"unknown {what} {', '.join(unknown)} ({option} takes {', '.join(known)})")

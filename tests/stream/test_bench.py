@@ -58,7 +58,13 @@ def test_bad_bench_arguments_are_one_line_errors(cli):
                           (["--preset-size", "8x8"], "sizes are at least 16x16"),
                           # before any timing: these failed or were skipped minutes later, the results lost
                           (["--json", "/nonexistent/b.json"], "--json: folder does not exist: /nonexistent"),
-                          (["--backends", "foo"], "unknown backend foo")):
+                          (["--backends", "foo"], "unknown backend foo"),
+                          # these ran every other case first, then skipped fp8 or failed on turbo at the end; a
+                          # .txt or a folder took the JSON or the chart
+                          (["--precisions", "fp8,fp32"], "unknown precision fp8 (--precisions takes auto, fp32"),
+                          (["--qualities", "turbo"], "unknown quality turbo (--qualities takes best, balanced, fast)"),
+                          (["--png", "chart.txt"], "--png names a .png file to write, not chart.txt"),
+                          (["--json", "."], "--json names a .json file to write, not .")):
         result = cli("bench", "--quick", *args, timeout=120)
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert message in result.stderr and "internal error" not in result.stderr
