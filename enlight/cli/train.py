@@ -22,6 +22,7 @@ from enlight.cli.common import (
     finite_float,
     interrupted_exit,
     non_negative_int,
+    positive_float,
     positive_int,
     run_command,
     take_option,
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
                    help="steps of exposure warm-up before the adversarial training (not in the paper; helps "
                    f"short runs start from natural colours) ({d.warmup_steps})")
-    p.add_argument("--warmup-lr", type=float, default=d.warmup_lr, help=f"learning rate of the warm-up ({d.warmup_lr})")
+    p.add_argument("--warmup-lr", type=positive_float, default=d.warmup_lr,
+                   help=f"learning rate of the warm-up ({d.warmup_lr})")
     p.add_argument("--init", type=Path, default=None,
                    help="start the generator from these weights (the adversarial stage as a fine-tune of them)")
     p.add_argument("--validation", type=int, default=d.validation,
@@ -79,20 +81,22 @@ def _add_run_options(p: argparse.ArgumentParser, d) -> None:
     """Options every kind of run has (d: that run's default config)."""
     p.add_argument("--out", type=Path, required=True,
                    help="run folder: checkpoints/, samples/, tb/ (TensorBoard), losses.jsonl")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"({d.batch_size})")
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"({d.batch_size})")
     p.add_argument("--crop", type=int, default=d.crop, help=f"random crop size in pixels ({d.crop})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate ({d.lr})")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help=f"Adam learning rate ({d.lr})")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N (auto)")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
-    p.add_argument("--workers", type=int, default=d.workers, help=f"data loading processes ({d.workers})")
+    p.add_argument("--workers", type=non_negative_int, default=d.workers,
+                   help=f"data loading processes, 0 for none ({d.workers})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"({d.seed})")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps ({d.checkpoint_every})")
-    p.add_argument("--sample-every", type=int, default=d.sample_every,
+    p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every,
+                   help=f"steps ({d.checkpoint_every})")
+    p.add_argument("--sample-every", type=positive_int, default=d.sample_every,
                    help=f"steps between sample grids ({d.sample_every})")
-    p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
+    p.add_argument("--keep-checkpoints", type=positive_int, default=d.keep_checkpoints,
                    help=f"how many of the newest checkpoints to keep ({d.keep_checkpoints})")
-    p.add_argument("--max-minutes", type=float, default=None,
+    p.add_argument("--max-minutes", type=positive_float, default=None,
                    help="time box: stop at the first step boundary after this many minutes, save a checkpoint "
                    "and exit 0 (continue with --resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -206,7 +210,7 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help="the --synthetic photos' exposure gain in linear light, drawn log-uniform "
                    f"({d.synthetic_gain[0]} {d.synthetic_gain[1]})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_run_options(p, d)
     return p
 

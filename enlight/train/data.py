@@ -94,7 +94,8 @@ def validation_split(images: list[Path], count: int) -> tuple[list[Path], list[P
     if count <= 0:
         return images, []
     if count >= len(images):
-        raise EnlightError(f"cannot hold out {count} of {len(images)} images")
+        raise EnlightError(f"cannot hold out {count} of {len(images)} images for validation: give more images or a "
+                           f"smaller --validation (0 for none)")
     held = set(np.linspace(0, len(images) - 1, count).round().astype(int).tolist())
     return [p for i, p in enumerate(images) if i not in held], [p for i, p in enumerate(images) if i in held]
 

@@ -4,7 +4,9 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from enlight.cli.common import take_option
 from enlight.errors import EnlightError
@@ -31,3 +33,30 @@ def test_model_option_errors_are_one_line(args, message, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--lr", "-1", "argument --lr: must be above 0, got -1"),  # Adam's 'Invalid learning rate' as an internal error
+    ("--lr", "nan", "argument --lr: takes a number, not 'nan'"),
+    ("--checkpoint-every", "0", "argument --checkpoint-every: must be at least 1"),  # a ZeroDivisionError
+    ("--workers", "-1", "argument --workers: must be 0 or more"),  # the DataLoader's ValueError
+    ("--threads", "-3", "argument --threads: must be at least 1"),  # torch's set_num_threads RuntimeError
+    ("--keep-checkpoints", "0", "argument --keep-checkpoints: must be at least 1"),  # 0 kept every checkpoint
+    ("--validation", "40", "cannot hold out 40 of 2 images for validation: give more images or a smaller"),
+])
+def test_training_options_out_of_range_are_one_line_errors(option, value, message, tmp_path):
+    """Each of these ended in an internal error once training had started (or did the opposite of what it said);
+    they are refused before any work, and no run folder is made."""
+    low = tmp_path / "low"
+    low.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray((rng.random((48, 64, 3)) * 40).astype(np.uint8)).save(low / f"{i}.png")
+    argv = ["--recipe", "zerodce", "--low", str(low), "--out", str(tmp_path / "run"), "--device", "cpu", "--steps",
+            "2", "--decay-steps", "0", "--crop", "32", "--batch-size", "1", "--validation", "0", option, value]
+    proc = subprocess.run([sys.executable, "-m", "enlight.cli.train", *argv], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
