@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "threads split between them (default: 1)")
     many.add_argument("--segments", type=positive_int, default=None, metavar="N",
                       help="split each video at keyframes into N segments enhanced in parallel and joined "
-                      "without re-encoding (default: automatic: as many as workers when there are fewer files)")
+                      "without re-encoding (fewer, with a note, where it has fewer keyframes) (default: automatic: "
+                      "as many as workers when there are fewer files)")
     many.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                       help="run the files/segments as Ray tasks: on a local Ray cluster, or the one at ADDRESS "
                       "(needs enlight-video[cluster]; one GPU per task where the cluster has GPUs)")

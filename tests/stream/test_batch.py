@@ -357,3 +357,26 @@ def test_a_task_of_each_kind_gets_its_own_plan():
     both = Settings(plan_options=video, photo_plan_options=photo)
     assert plan_options_for(both, "photo") is photo
     assert plan_options_for(both, "video") is video and plan_options_for(both, "segment") is video
+
+
+def test_segments_a_video_cannot_be_split_into_say_so(tmp_path, weights):
+    """--segments N on a video with fewer keyframes (a segment starts at one) ran in fewer parts without a word."""
+    clip = make_clip(tmp_path / "one_key.mp4", frames=30, gop=300, audio=False)  # one keyframe, at the start
+    out = tmp_path / "out" / "one_key.mp4"
+    out.parent.mkdir()
+    config = single_video(clip, out, BatchConfig(pairs=[], out_dir=out.parent, settings=settings_for(weights),
+                                                 segments=3, progress=False))
+    [row] = run_batch(config).rows
+    assert row.status == "done" and row.frames == 30
+    assert row.notes == ("--segments 3: one_key.mp4 has no keyframe after its start to split it at (a segment "
+                         "starts at a keyframe); enhanced in one piece",)
+
+
+def test_segments_fewer_than_asked_are_named(long_clip, tmp_path, weights):
+    out = tmp_path / "long.mp4"  # keyframes at frames 0, 12, 24, 36: four segments at most
+    config = single_video(long_clip, out, BatchConfig(pairs=[], out_dir=tmp_path, settings=settings_for(weights),
+                                                      segments=6, progress=False))
+    [row] = run_batch(config).rows
+    assert row.status == "done" and row.frames == 40
+    assert row.notes == ("--segments 6: long.mp4 has keyframes to start 4 segments only (a segment starts at a "
+                         "keyframe); enhanced in 4",)

@@ -223,6 +223,7 @@ class _File:
     folder: Path | None = None  # where its segments are written
     overwrite: bool = False  # its output may replace one from an earlier run (--force, or the manifest's)
     kept: int = 0  # segments an earlier, stopped run had finished (``kept_segments``)
+    notes: tuple[str, ...] = ()  # said of the file before it ran (fewer segments than --segments asked for)
 
 
 def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> list[_File]:
@@ -245,8 +246,20 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
             kind = "video" if is_video(src) else "photo"
             files.append(_File(src, out, [Task(next_id, kind, str(src), str(out), frames, overwrite=overwrite)],
                                overwrite=overwrite))
+        if config.segments and segments and len(segments) < config.segments:
+            files[-1].notes = (_fewer_segments(config.segments, src, len(segments)),)
         next_id += len(files[-1].tasks)
     return files
+
+
+def _fewer_segments(asked: int, source: Path, count: int) -> str:
+    """The note of a video ``--segments`` could not split as asked: a segment starts at a keyframe, and a phone
+    clip or a screen recording may have one every few seconds, or one alone at its start."""
+    why = "(a segment starts at a keyframe)"
+    if count == 1:
+        return f"--segments {asked}: {source.name} has no keyframe after its start to split it at {why}; " \
+               "enhanced in one piece"
+    return f"--segments {asked}: {source.name} has keyframes to start {count} segments only {why}; enhanced in {count}"
 
 
 def _segmented(config: BatchConfig, src: Path, out: Path, segments: list, first_id: int, overwrite: bool) -> _File:
@@ -400,7 +413,8 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
     manifest.record(item.input, item.output, status, reason=why, frames=frames)
     carried = copy_sidecars(item.input, item.output, overwrite=item.overwrite) \
         if status != "failed" and is_video(item.input) else []
-    notes = tuple(dict.fromkeys([*notes_kept, *(note for o in outcomes for note in o.notes), *joined, *carried]))
+    notes = tuple(dict.fromkeys([*item.notes, *notes_kept, *(note for o in outcomes for note in o.notes), *joined,
+                                 *carried]))
     return Row(item.input, item.output, status, frames, wall, why, notes)
 
 
