@@ -14,22 +14,24 @@ PRECISION_VARIANTS = ("auto", "fp32", "fp16", "fp16+graphs", "fp16+compile")  # 
 DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and encode ceilings, pipeline"
 
 
-def bench_command(argv: list[str]) -> int:
-    from enlight.models.bundled import DEFAULT_WEIGHTS
-    from enlight.models.generator import build_generator
-    from enlight.models.weights import load_generator
-    from enlight.stream.apps import bench
+def build_parser() -> OneLineParser:
+    from enlight.stream.apps.bench import BenchConfig
 
+    full, quick = BenchConfig(), BenchConfig.quick()
     parser = OneLineParser(prog=f"{PROG} bench", description=DESCRIPTION)
-    parser.add_argument("--quick", action="store_true", help="640x360, batch 1, 3 repeats (under 3 min on a CPU)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"the model at 640x360, batch 1, {quick.repeats} repeats, and the presets on a "
+                        f"{quick.preset_frames}-frame clip (under 3 min on a CPU)")
     parser.add_argument("--backends", default=None, help="comma-separated (default: torch,onnxruntime)")
     parser.add_argument("--sizes", type=size_list, default=None,
                         help="comma-separated WxH (default: 640x360,1280x720,1920x1080)")
     parser.add_argument("--batch-sizes", type=positive_int_list, default=None, help="comma-separated (default: 1,4,8)")
     parser.add_argument("--precisions", default=None,
                         help=f"comma-separated of {', '.join(PRECISION_VARIANTS)} (default: auto)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--repeats", type=positive_int, default=None, help="timed calls per case (median)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--repeats", type=positive_int, default=None,
+                        help=f"timed calls per case, their median kept (default: {full.repeats}; {quick.repeats} "
+                        "with --quick)")
     parser.add_argument("--weights", type=Path, default=None,
                         help="weights to time (default: bundled, else random weights of the released size)")
     parser.add_argument("--qualities", default=None,
@@ -38,7 +40,16 @@ def bench_command(argv: list[str]) -> int:
                         help="clip size for the presets' end-to-end fps (default: 854x480)")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def bench_command(argv: list[str]) -> int:
+    from enlight.models.bundled import DEFAULT_WEIGHTS
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import load_generator
+    from enlight.stream.apps import bench
+
+    args = build_parser().parse_args(argv)
     _check_before_timing(args)
     changes = {"device": args.device}
     if args.backends:

@@ -31,6 +31,16 @@ from enlight.errors import EnlightError
 
 PROG = "enlight-train"
 MIN_CALIBRATION_SIDE = 64  # quantize --max-side: a 48x64 picture still holds the network's 16-pixel reflection
+OTHER_RUNS = (  # what --help lists beside the paper's recipe
+    ("--recipe zerodce", "non-reference losses (no normal-light images): the shipped weights' recipe"),
+    ("--model retinexnet", "RetinexNet on aligned pairs"),
+    ("distill", "a narrow student of a generator (the quality presets)"),
+    ("pairs", "aligned pairs from SICE's exposure sequences"),
+    ("quantize", "an int8 ONNX model of a generator for ONNX Runtime on a CPU"),
+    ("export", "a run's network as .safetensors"),
+    ("shard", "a run's state in small files"),
+    ("unshard", "... and back, for --resume"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig(low=Path(), normal=Path(), out=Path())
     p = OneLineParser(
         prog=PROG,
-        description="Train the EnlightenGAN generator without paired data (the paper's recipe). Other runs: "
-        f"{PROG} --model retinexnet --help, {PROG} distill --help, {PROG} pairs --help.",
+        description="Train the EnlightenGAN generator without paired data (the paper's recipe).\n\n"
+        "other runs (each has --help):\n" + "\n".join(f"  {PROG} {name:<20} {text}" for name, text in OTHER_RUNS),
         epilog=f"export the generator afterwards:\n  {PROG} export RUN_DIR -o enlightengan.safetensors",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

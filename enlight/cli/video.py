@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torch backend on CUDA: replay a captured CUDA graph per batch shape")
     model.add_argument("--compile", action="store_true", help="torch backend on CUDA: torch.compile the generator")
     model.add_argument("--hw-decode", default="auto",
-                       help="auto (NVDEC when inferring on CUDA), off, or an FFmpeg device type such as cuda")
+                       help="auto (NVDEC when inferring on CUDA), off, or an FFmpeg device type such as cuda "
+                       "(default: auto)")
     model.add_argument("--batch-size", type=positive_int, default=4, metavar="N",
                        help="frames per inference batch (default: 4; fewer when big frames would not fit in memory)")
     model.add_argument("--max-memory", type=positive_float, default=None, metavar="GB",

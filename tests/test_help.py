@@ -1,0 +1,56 @@
+"""What --help says: every run and subcommand named where the user starts, every default stated."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def help_text(module: str, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", module, *args, "--help"], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_enlight_train_help_names_every_other_run_and_each_has_its_own_help(capsys):
+    """`enlight-train --help` named three of its runs: not --recipe zerodce (the shipped weights' recipe),
+    quantize, shard or unshard, which only the docs told of."""
+    from enlight.cli.train import main
+
+    text = help_text("enlight.cli.train")
+    runs = ("--recipe zerodce", "--model retinexnet", "distill", "pairs", "quantize", "export", "shard", "unshard")
+    for run in runs:
+        assert f"enlight-train {run} " in text, run
+        with pytest.raises(SystemExit) as stop:
+            main([*run.split(), "--help"])
+        assert stop.value.code == 0 and capsys.readouterr().out.startswith("usage: enlight-train"), run
+
+
+def stated_defaults(parser: argparse.ArgumentParser) -> list[str]:
+    """The options with a value of their own (not flags) whose help does not say what it is."""
+    return [action.option_strings[-1] for action in parser._actions
+            if action.option_strings and action.nargs != 0 and action.default not in (None, argparse.SUPPRESS)
+            and "default" not in (action.help or "") and f"({action.default})" not in (action.help or "")]
+
+
+@pytest.mark.parametrize("module", ["enlight.cli.video", "enlight.cli.bench"])
+def test_every_default_is_stated(module):
+    """--hw-decode and bench's --device did not say their default."""
+    from importlib import import_module
+
+    assert stated_defaults(import_module(module).build_parser()) == []
+
+
+def test_bench_help_says_what_quick_and_repeats_do():
+    """bench's --repeats (5; 3 with --quick) did not say its default, and --quick did not say it times the presets."""
+    from enlight.stream.apps.bench import BenchConfig
+
+    text = " ".join(help_text("enlight.cli.video", "bench").split())
+    assert f"(default: {BenchConfig().repeats}; {BenchConfig.quick().repeats} with --quick)" in text
+    assert f"presets on a {BenchConfig.quick().preset_frames}-frame clip" in text  # --quick times them too
