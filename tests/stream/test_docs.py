@@ -192,3 +192,18 @@ def test_readme_tells_what_make_test_installs():
     assert "apt-get" in dev and "root" in dev and "SYSDEPS=" in dev, "README: make test's apt-get, and how to skip it"
     assert "GB" in dev and "CUDA" in dev and "TORCH_INDEX" in dev, "README: the venv's size, and the CPU-only route"
     assert re.search(r"^TORCH_INDEX \?=\s*$", makefile, re.M), "the default install must stay as it is"
+
+
+def test_readme_names_the_extras_make_test_installs():
+    """The README said `.[dev,onnx,train]`; the Makefile's EXTRAS installs Ray's `cluster` extra too."""
+    extras = re.search(r"^EXTRAS \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert f"`make test` installs `.[{extras}]`" in README
+
+
+def test_readme_names_every_format_photo_quality_applies_to():
+    """--photo-quality sets AVIF's and HEIC's quality too; the README's row named JPEG and WebP alone."""
+    from enlight.stream.io.images import LOSSY_FORMATS
+
+    [(_, _, meaning)] = [row for row in readme_option_rows() if row[0] == ["--photo-quality"]]
+    names = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF", "HEIF": "HEIC"}
+    assert [fmt for fmt in LOSSY_FORMATS if names[fmt] not in meaning] == []

@@ -175,6 +175,7 @@ def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
 
 
 ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF")  # Pillow's names of the photo formats written with alpha
+LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")  # ... and those written at --photo-quality
 
 
 def _alpha(image) -> np.ndarray | None:
@@ -552,7 +553,7 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if exif and fmt == "JPEG":
         exif = with_thumbnail(exif, rgb, photo.thumbnail)  # the old one would preview the dark original
     options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, photo.xmp))
-    if fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
+    if fmt in LOSSY_FORMATS:
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
         options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
@@ -580,7 +581,7 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds 16 bits
-    (PNG, TIFF); quality: JPEG/WebP quality 1..100. The ICC, EXIF, XMP and, where the format holds them, the
+    (PNG, TIFF); quality: JPEG/WebP/AVIF/HEIF quality 1..100. The ICC, EXIF, XMP and, where the format holds them, the
     IPTC, comments and PNG text of ``photo`` are carried over. trailer: bytes written after the picture (a
     motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
