@@ -207,3 +207,15 @@ def test_readme_names_every_format_photo_quality_applies_to():
     [(_, _, meaning)] = [row for row in readme_option_rows() if row[0] == ["--photo-quality"]]
     names = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF", "HEIF": "HEIC"}
     assert [fmt for fmt in LOSSY_FORMATS if names[fmt] not in meaning] == []
+
+
+def test_architecture_names_every_stream_module():
+    """docs/architecture.md's folder list had left out ten modules (captions, nal, fields, tiles, ...)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"[a-z_0-9]+", text))
+    denoise = re.search(r"denoise \(\+ ([^)]*)\)", text).group(1)  # 'denoise (+ _noise, _local, _ops)'
+    named |= {f"denoise{part.strip()}" for part in denoise.split(",")}
+    modules = [f"{folder}/{path.stem}" for folder in ("io", "apps", "core", "backends")
+               for path in sorted((ROOT / "enlight" / "stream" / folder).glob("*.py"))
+               if path.stem not in ("__init__", "base") and path.stem not in named]  # (base: 'the Backend protocol')
+    assert modules == []
