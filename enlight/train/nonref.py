@@ -129,8 +129,13 @@ class NonRefConfig(RunSettings):
             raise EnlightError(f"--spatial-reference must be one of {', '.join(SPATIAL_REFERENCES)}")
         if self.crop < 32 or self.crop % 16:
             raise EnlightError(f"--crop must be a multiple of 16 and at least 32, got {self.crop}")
-        if self.steps < 1 or not 0 <= self.decay_steps <= self.steps:
-            raise EnlightError("--steps must be >= 1 and --decay-steps within [0, steps]")
+        if self.steps < 1:
+            raise EnlightError(f"--steps must be 1 or more, got {self.steps}")
+        if self.decay_steps < 0:
+            raise EnlightError(f"--decay-steps must be 0 or more, got {self.decay_steps}")
+        if self.decay_steps > self.steps:
+            raise EnlightError(f"--decay-steps {self.decay_steps} is more than --steps {self.steps} (the decay is the "
+                               f"last of the steps): give --decay-steps 0 to {self.steps} with --steps {self.steps}")
         if self.weights.anchor > 0 and self.init is None:
             raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
         if not 0 < self.anchor_gamma <= 4:

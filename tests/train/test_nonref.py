@@ -179,3 +179,16 @@ def test_an_anchor_with_a_toe_darkens_the_shadows(low_folder, tmp_path):
         config(low_folder, tmp_path, anchor_curve="toe:60:128")
     args = nonref_parser().parse_args(["--recipe", "zerodce", "--low", "x", "--out", "y", "--anchor-curve", "sm:0.2"])
     assert args.anchor_curve == "sm:0.2"
+
+
+def test_a_short_run_without_decay_steps_is_told_which_to_give(low_folder, tmp_path):
+    """'--steps 5' alone (--decay-steps keeps its 1000) said '--steps must be >= 1 and --decay-steps within
+    [0, steps]': neither the value at fault nor what to pass."""
+    with pytest.raises(EnlightError) as error:
+        config(low_folder, tmp_path, steps=5, decay_steps=1000)
+    assert str(error.value) == ("--decay-steps 1000 is more than --steps 5 (the decay is the last of the steps): "
+                                "give --decay-steps 0 to 5 with --steps 5")
+    with pytest.raises(EnlightError, match="^--steps must be 1 or more, got 0$"):
+        config(low_folder, tmp_path, steps=0, decay_steps=0)
+    with pytest.raises(EnlightError, match="^--decay-steps must be 0 or more, got -1$"):
+        config(low_folder, tmp_path, steps=5, decay_steps=-1)
