@@ -219,3 +219,16 @@ def test_architecture_names_every_stream_module():
                for path in sorted((ROOT / "enlight" / "stream" / folder).glob("*.py"))
                if path.stem not in ("__init__", "base") and path.stem not in named]  # (base: 'the Backend protocol')
     assert modules == []
+
+
+def test_every_extra_the_docs_name_is_one_to_install():
+    """docs/benchmarks.md said `enlight[onnx]`: no such distribution; it is enlight-video[onnx]."""
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    extras = set(setup["options.extras_require"])
+    texts = [README, *((path.read_text()) for path in sorted((ROOT / "docs").glob("*.md")))]
+    named = [m.groups() for text in texts for m in re.finditer(r"`(?:pip install )?([\w.-]*)\[([\w,]+)\]`", text)]
+    assert named and all(name in (".", "enlight-video") for name, _ in named), named
+    assert all(set(group.split(",")) <= extras for _, group in named), named
