@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -54,3 +55,12 @@ def test_bench_help_says_what_quick_and_repeats_do():
     text = " ".join(help_text("enlight.cli.video", "bench").split())
     assert f"(default: {BenchConfig().repeats}; {BenchConfig.quick().repeats} with --quick)" in text
     assert f"presets on a {BenchConfig.quick().preset_frames}-frame clip" in text  # --quick times them too
+
+
+@pytest.mark.parametrize("module", ["enlight.cli.video", "enlight.cli.train"])
+def test_help_fits_a_terminal(module):
+    """The live options' heading listed every hotkey on one 255-character line; the description and the other
+    commands ran to 130. Argparse wraps option help to the terminal; our own lines keep to 100 columns."""
+    proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=REPO,
+                          timeout=120, env={**os.environ, "COLUMNS": "100"})
+    assert [line for line in proc.stdout.splitlines() if len(line) > 100] == []

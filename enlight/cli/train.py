@@ -32,7 +32,7 @@ from enlight.errors import EnlightError
 PROG = "enlight-train"
 MIN_CALIBRATION_SIDE = 64  # quantize --max-side: a 48x64 picture still holds the network's 16-pixel reflection
 OTHER_RUNS = (  # what --help lists beside the paper's recipe
-    ("--recipe zerodce", "non-reference losses (no normal-light images): the shipped weights' recipe"),
+    ("--recipe zerodce", "non-reference losses: how the bundled weights were made"),
     ("--model retinexnet", "RetinexNet on aligned pairs"),
     ("distill", "a narrow student of a generator (the quality presets)"),
     ("pairs", "aligned pairs from SICE's exposure sequences"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from enlight.text import counted
 
 EXIT_DAMAGED = 3  # the output was written, but the input was damaged: packets/frames lost (one warning line)
 PROG = "enlight-video"
+HELP_WIDTH = 100  # --help's own lines (the description, the hotkeys, the other commands): argparse wraps the rest
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
     "bench": BENCH_DESCRIPTION,
@@ -94,11 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         SMOOTHING_STRENGTH,
     )
 
-    commands = "\n".join(f"  {PROG} {name:<18} {text}" for name, text in SUBCOMMANDS.items())
+    indent = f"  {PROG} {'':<18} "
+    commands = "\n".join(textwrap.fill(text, HELP_WIDTH, initial_indent=f"  {PROG} {name:<18} ",
+                                        subsequent_indent=" " * len(indent)) for name, text in SUBCOMMANDS.items())
     parser = OneLineParser(
         prog=PROG,
-        description="Make dark video watchable: enhance every frame with EnlightenGAN, keeping "
-        "audio, subtitles, timestamps, rotation and colour tags.",
+        description=textwrap.fill("Make dark video watchable: enhance every frame with EnlightenGAN, keeping "
+                                  "audio, subtitles, timestamps, rotation and colour tags.", HELP_WIDTH),
         epilog=f"other commands (each has --help):\n{commands}\n\nexample:\n  {PROG} night.mp4 -o day.mp4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -215,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run the files/segments as Ray tasks: on a local Ray cluster, or the one at ADDRESS "
                       "(needs enlight-video[cluster]; one GPU per task where the cluster has GPUs)")
     live = parser.add_argument_group(
-        "live (camera, stream or paced file; the window's hotkeys: "
-        + ", ".join(f"{key} {text}" for key, text in HOTKEYS) + ")")
+        "live (camera, stream or paced file)",
+        "the preview window's keys:\n" + "\n".join(f"  {key:<8} {text}" for key, text in HOTKEYS))
     live.add_argument("--camera", metavar="SOURCE", default=None,
                       help="live mode: a camera index (0 = /dev/video0), a /dev/video path, a URL, - (stdin), "
                       "or a file (played at its frame rate)")
