@@ -64,3 +64,12 @@ def test_help_fits_a_terminal(module):
     proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=REPO,
                           timeout=120, env={**os.environ, "COLUMNS": "100"})
     assert [line for line in proc.stdout.splitlines() if len(line) > 100] == []
+
+
+def test_exposure_help_gives_the_highest_level_it_takes():
+    """--exposure's help said 'LEVEL (0-255 ...)'; it refuses anything over 200."""
+    from enlight.cli.video import build_parser
+    from enlight.ops.exposure import LIMIT
+
+    [action] = [a for a in build_parser()._actions if "--exposure" in a.option_strings]
+    assert f"up to {LIMIT:g}" in action.help and "LEVEL (0-255" not in action.help

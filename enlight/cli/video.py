@@ -78,6 +78,7 @@ def _strength(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     # torch-free: the arguments are checked before anything heavy is imported
     from enlight.ops.detail import STRENGTH as DETAIL_STRENGTH
+    from enlight.ops.exposure import LIMIT as EXPOSURE_LIMIT
     from enlight.stream.core.choices import (
         BACKENDS,
         DEBAND_SETTING,
@@ -187,9 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the network's output as it is) .. 1 (default: "
                        f"{DETAIL_STRENGTH} for enlightengan, 0 for retinexnet; docs/quality.md measures it)")
     model.add_argument("--exposure", type=_level, default=0.0, metavar="LEVEL",
-                       help="lift the frames whose enhanced mean luma is below LEVEL (0-255; about 100 for a "
-                       "well-exposed daytime look) to it by a curve that brightens the darks most, smoothed over "
-                       "time; for dim rooms, webcams and indoor scenes: it turns a black night sky grey "
+                       help="lift the frames whose enhanced mean luma (0-255) is below LEVEL (up to "
+                       f"{EXPOSURE_LIMIT:g}; about 100 for a well-exposed daytime look) to it by a curve that "
+                       "brightens the darks most, smoothed over time; for dim rooms, webcams and indoor scenes: it "
+                       "turns a black night sky grey "
                        "(default: 0, off; docs/quality.md measures it)")
     model.add_argument("--dry-run", action="store_true",
                        help="print the inference plan (model, weights, scale, runtime, device) and exit")
