@@ -73,3 +73,19 @@ def test_exposure_help_gives_the_highest_level_it_takes():
 
     [action] = [a for a in build_parser()._actions if "--exposure" in a.option_strings]
     assert f"up to {LIMIT:g}" in action.help and "LEVEL (0-255" not in action.help
+
+
+@pytest.mark.parametrize("module, args, meant", [
+    ("enlight.cli.video", ("convert-weight", "a.pth", "b.safetensors"), "convert-weights"),
+    ("enlight.cli.video", ("benchmark", "--quick"), "bench"),
+    ("enlight.cli.train", ("exprt", "runs/x", "-o", "g.safetensors"), "export"),
+    ("enlight.cli.train", ("distil", "--images", "x"), "distill"),
+])
+def test_a_misspelt_command_is_named_with_the_one_meant(module, args, meant, tmp_path):
+    """'enlight-video convert-weight a.pth b.safetensors' said 'unrecognized arguments: a.pth b.safetensors' and
+    'enlight-train exprt ...' 'the following arguments are required: --low, --normal, --out'."""
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    prog = "enlight-video" if module.endswith("video") else "enlight-train"
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"{prog}: error: no command or file named '{args[0]}'; did you mean '{prog} {meant}'? (see {prog} --help)"]

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full
@@ -118,6 +118,20 @@ def check_new_file(path: Path, *, force: bool, suffix: str | None = None) -> Non
         raise EnlightError(f"output folder does not exist: {path.parent}")
     if path.exists() and not force:
         raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+
+
+def check_command_name(prog: str, argv: list[str], commands: Iterable[str]) -> None:
+    """Refuse a first word that names no file and reads as one of ``commands`` misspelt ('convert-weight',
+    'benchmark'): taken for an input file or left to the main parser, it was answered about something else
+    ('unrecognized arguments: a.pth b.safetensors', '--low, --normal, --out are required')."""
+    import difflib
+
+    word = argv[0] if argv else "-"
+    if word.startswith("-") or word in commands or "." in word or "/" in word or Path(word).exists():
+        return
+    close = difflib.get_close_matches(word, list(commands), n=1, cutoff=0.6)
+    if close:
+        raise EnlightError(f"no command or file named '{word}'; did you mean '{prog} {close[0]}'? (see {prog} --help)")
 
 
 def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from enlight.cli.common import (
     OneLineParser,
+    check_command_name,
     check_new_file,
     finite_float,
     interrupted_exit,
@@ -482,6 +483,7 @@ def _dispatch(argv: list[str]) -> int:
                 "shard": _shard, "unshard": _unshard}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
+    check_command_name(PROG, argv, commands)
     if take_option(argv, "--recipe")[0] is not None:
         return _train_nonref(argv)
     model, rest = take_option(argv, "--model")

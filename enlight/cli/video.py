@@ -25,6 +25,7 @@ from enlight import __version__
 from enlight.cli.bench import DESCRIPTION as BENCH_DESCRIPTION
 from enlight.cli.common import (
     OneLineParser,
+    check_command_name,
     check_new_file,
     finite_float,
     interrupted_exit,
@@ -600,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"bench": bench_command, "convert-weights": _convert_weights, "export": _export, "snapshot": _snapshot}
     if argv and argv[0] in handlers:
         return run_command(PROG, lambda: handlers[argv[0]](argv[1:]))
-    return run_command(PROG, lambda: _enhance(argv))
+    return run_command(PROG, lambda: check_command_name(PROG, argv, handlers) or _enhance(argv))
 
 
 def entry() -> None:
