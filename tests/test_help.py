@@ -89,3 +89,12 @@ def test_a_misspelt_command_is_named_with_the_one_meant(module, args, meant, tmp
     prog = "enlight-video" if module.endswith("video") else "enlight-train"
     assert proc.returncode == 2 and proc.stderr.splitlines() == [
         f"{prog}: error: no command or file named '{args[0]}'; did you mean '{prog} {meant}'? (see {prog} --help)"]
+
+
+def test_the_input_help_names_every_kind_of_input():
+    """The README's 'enlight-video tonight.txt -o enhanced/' (a list of paths) was missing from INPUT's help."""
+    from enlight.cli.many import LIST_SUFFIXES
+    from enlight.cli.video import build_parser
+
+    [action] = [a for a in build_parser()._actions if a.dest == "input"]
+    assert all(suffix in action.help for suffix in LIST_SUFFIXES)
