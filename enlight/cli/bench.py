@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from enlight.cli.common import OneLineParser, parse_size, positive_int, positive_int_list, size_list
+from enlight.cli.common import OneLineParser, parse_size, positive_int, positive_int_list, print_text, size_list
 from enlight.errors import EnlightError
 
 PROG = "enlight-video"
@@ -70,7 +70,7 @@ def bench_command(argv: list[str]) -> int:
     weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
     generator = load_generator(weights) if weights else build_generator().eval()
     result = bench.run_bench(config, generator, log=bench.log_stderr)
-    print(bench.markdown(result))
+    print_text(bench.markdown(result))
     if args.json:
         bench.write_json(result, args.json)
     png = args.png or (args.json.with_suffix(".png") if args.json else None)
@@ -96,6 +96,17 @@ def _check_before_timing(args) -> None:
     if unknown:
         raise EnlightError(f"unknown backend {', '.join(unknown)} (--backends takes "
                            f"{', '.join(b for b in BACKENDS if b != 'auto')}; here: {', '.join(available_backends())})")
+    if "tensorrt" in (args.backends or "").split(",") and not _tensorrt_here(args.device):  # it was skipped: empty
+        raise EnlightError("--backends tensorrt needs an NVIDIA GPU and the tensorrt package, which this run does not "
+                           "have (time torch or onnxruntime here)")
+
+
+def _tensorrt_here(device: str) -> bool:
+    if device == "cpu":
+        return False
+    from enlight.stream.backends.tensorrt import tensorrt_available
+
+    return tensorrt_available()
 
 
 def _check_names(option: str, what: str, text: str, known: tuple[str, ...]) -> None:

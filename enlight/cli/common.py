@@ -134,6 +134,14 @@ def check_command_name(prog: str, argv: list[str], commands: Iterable[str]) -> N
         raise EnlightError(f"no command or file named '{word}'; did you mean '{prog} {close[0]}'? (see {prog} --help)")
 
 
+def existing_output_line(path: Path | None, *, force: bool) -> list[str]:
+    """A dry run's line on an output file that exists, where a run without --force stops (the dry run itself
+    shows the plan of the run again)."""
+    if path is None or force or not path.is_file():
+        return []
+    return [f"output: {path} exists; the run needs --force to write over it"]
+
+
 def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:
     """The value of ``name`` (``--name value`` or ``--name=value``) and argv without it; (None, argv)
     when absent. A ``--name`` with no value after it is a one-line error."""
@@ -145,6 +153,15 @@ def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:
                 raise EnlightError(f"argument {name}: expected one argument")
             return argv[i + 1], argv[:i] + argv[i + 2:]
     return None, argv
+
+
+def print_text(text: str) -> None:
+    """Print ``text`` to stdout; a reader that left (``--dry-run | head -3``) ends the printing quietly, as it
+    does for other commands' text, where it said the output pipe closed 'before the video ended'."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _silence_stdout() -> None:

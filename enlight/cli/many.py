@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from enlight.cli.common import interrupted_exit
+from enlight.cli.common import existing_output_line, interrupted_exit, print_text
 from enlight.errors import EnlightError
 
 if TYPE_CHECKING:
@@ -203,13 +203,14 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
         read_photo(source)
     photos = _photo_options(args, inputs, plan_options) if len(inputs) > 1 else None
     pictures = sum(is_photo(path) for path in inputs)
-    if photos is not None:
-        print(f"the videos ({len(inputs) - pictures}):")
+    lines = [f"the videos ({len(inputs) - pictures}):"] if photos is not None else []
     plan = make_plan(**plan_options(inputs))
     stills = bool(inputs) and all(is_photo(path) and frame_count(path) == 1 for path in inputs)  # a folder of photos
-    print((still_plan(plan) if (photo and frame_count(source) == 1) or stills else plan).describe())
+    lines.append((still_plan(plan) if (photo and frame_count(source) == 1) or stills else plan).describe())
     if photos is not None:
-        print(f"\nthe photos ({pictures}):\n{still_plan(make_plan(**photos)).describe()}")
+        lines.append(f"\nthe photos ({pictures}):\n{still_plan(make_plan(**photos)).describe()}")
+    lines += existing_output_line(Path(args.output), force=args.force) if photo else []
+    print_text("\n".join(lines))
     return 0
 
 

@@ -66,9 +66,10 @@ def markdown(parser: argparse.ArgumentParser) -> str:
 
 
 def main() -> None:
+    from enlight.cli.common import print_text
     from enlight.cli.video import build_parser
 
-    print(markdown(build_parser()))
+    print_text(markdown(build_parser()))
 
 
 if __name__ == "__main__":

@@ -27,12 +27,14 @@ from enlight.cli.common import (
     OneLineParser,
     check_command_name,
     check_new_file,
+    existing_output_line,
     finite_float,
     interrupted_exit,
     non_negative_float,
     parse_video_size,
     positive_float,
     positive_int,
+    print_text,
     run_command,
     stop_name,
 )
@@ -358,7 +360,9 @@ def _dry_run(plan, args=None, output=None) -> int:
         lines.append(f"size: frames scaled to {width or '(shape kept)'}x{height or '(shape kept)'} as shown")
     if output is not None and output.kind == "sequence":
         lines.append(f"output: one picture a frame, {output.text}")
-    print("\n".join(lines))
+    if args is not None and output is not None and output.is_file:
+        lines += existing_output_line(Path(output.text), force=args.force)
+    print_text("\n".join(lines))
     return 0
 
 
@@ -401,9 +405,9 @@ def _check_names(args) -> tuple:
 
     source = input_location(args.input, fps=args.fps)
     output = _output(args.output, args.format)
-    if output.is_file:
-        check_paths(Path(source.url) if source.is_file else None, Path(output.text), overwrite=args.force,
-                    container_from_name=output.format is None)
+    if output.is_file:  # (a dry run shows the plan of a run again: ``_dry_run`` says the output exists)
+        check_paths(Path(source.url) if source.is_file else None, Path(output.text),
+                    overwrite=args.force or args.dry_run, container_from_name=output.format is None)
     if output.kind == "sequence":
         from enlight.stream.io.sequence_sink import check_sequence_output
 

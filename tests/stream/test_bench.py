@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from enlight.models import build_generator
 from enlight.stream.apps.bench import BenchConfig, chart, markdown, run_bench, write_json
 
@@ -68,3 +70,14 @@ def test_bad_bench_arguments_are_one_line_errors(cli):
         result = cli("bench", "--quick", *args, timeout=120)
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert message in result.stderr and "internal error" not in result.stderr
+
+
+def test_bench_refuses_tensorrt_where_it_cannot_run(cli):
+    """--backends tensorrt on a CPU was skipped with one line after the presets' timing: empty tables, exit 0."""
+    from enlight.stream.backends.tensorrt import tensorrt_available
+
+    if tensorrt_available():
+        pytest.skip("TensorRT runs here")
+    result = cli("bench", "--quick", "--backends", "tensorrt", timeout=120)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "--backends tensorrt needs an NVIDIA GPU and the tensorrt package" in result.stderr

@@ -87,6 +87,7 @@ def test_a_limit_the_process_already_uses_up_is_quoted_as_given(tmp_path, cli, w
     line = result.stderr_lines[0]
     assert "64x48 frame needs about 6 MB" in line
     assert re.search(r"--max-memory 0.01 GB is used up by the \d+(\.\d+)? (MB|GB) this process already holds", line)
+    assert line.endswith("try a larger --max-memory, --quality fast or a smaller picture (--size)")  # (not the limit)
 
 
 def test_a_photo_too_big_for_the_limit_quotes_its_whole_need_and_the_limit(weights):

@@ -30,6 +30,34 @@ def test_dry_run_prints_the_resolved_plan_and_writes_nothing(clip, tmp_path, cli
     assert "Config(" not in balanced.stdout + result.stdout
 
 
+def test_a_dry_run_of_a_run_again_shows_its_plan_and_that_the_output_exists(clip, tmp_path, cli):
+    """It refused with 'output exists ... (use --force)', so the plan of a run done before could not be seen; and
+    `--dry-run | head -1` ended in 'error: the output pipe was closed before the video ended', exit 1."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"an earlier run's")
+    result = cli(clip, "-o", out, "--quality", "fast", "--device", "cpu", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert f"output: {out} exists; the run needs --force to write over it" in result.stdout
+    assert "exists" not in cli(clip, "-o", out, "--quality", "fast", "--dry-run", "--force").stdout
+    photo, done = tmp_path / "p.png", tmp_path / "p_day.png"
+    Image.new("RGB", (32, 24), (20, 20, 30)).save(photo)
+    done.write_bytes(b"done before")
+    result = cli(photo, "-o", done, "--quality", "fast", "--dry-run")
+    assert result.returncode == 0 and f"output: {done} exists; the run needs --force" in result.stdout, result.stderr
+    assert done.read_bytes() == b"done before"
+    run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", str(clip), "-o", str(tmp_path / "new.mp4"),
+                            "--quality", "fast", "--dry-run"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run.stdout.close()  # the reader leaves at once, as `| head -0` does
+    assert run.wait(timeout=120) == 0 and b"pipe was closed" not in run.stderr.read()
+
+
 def test_max_frames_is_honoured_for_a_file(clip, tmp_path, weights, cli):
     out = tmp_path / "out.mp4"
     result = cli(clip, "-o", out, "--weights", weights, "--max-frames", "5")

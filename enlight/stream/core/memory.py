@@ -116,6 +116,13 @@ class MemoryPlan:
     budget: Budget = Budget(0)
 
 
+def _remedies(quality: str, budget: Budget) -> str:
+    """What would make a frame fit, for the message: a larger --max-memory where one was given, a lighter preset,
+    a smaller picture."""
+    ways = ["a larger --max-memory"] * (budget.limit_gb is not None) + ["--quality fast"] * (quality != "fast")
+    return ", ".join(ways) + (" or " if ways else "") + "a smaller picture (--size)"
+
+
 def plan_memory(width: int, height: int, *, quality: str, model: str = "enlightengan", batch_size: int = 4,
                 on_cuda: bool = False, budget: Budget | None = None) -> MemoryPlan:
     """The largest batch (up to ``batch_size``) and queues for ``width`` x ``height`` frames that fit ``budget``
@@ -137,8 +144,7 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
     if peak(batch, 2, 1) > budget:
         raise EnlightError(
             f"a {width}x{height} frame needs about {size_text(peak(1, 2, 1))} of working memory with --quality "
-            f"{quality}; {given.explain()}; try {'' if quality == 'fast' else '--quality fast or '}a smaller picture "
-            "(--size)"
+            f"{quality}; {given.explain()}; try {_remedies(quality, given)}"
         )
     # queues: what is left, up to the usual depths (16 frames ahead, 4 batches to the encoder)
     decode = 2
