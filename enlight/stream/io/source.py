@@ -36,6 +36,7 @@ from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.covers import Cover, cover_streams, read_covers
 from enlight.stream.io.fields import field_order
+from enlight.stream.io.frame_clock import retimed
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import HdrStatic, dynamic_metadata, read_hdr_static
 from enlight.stream.io.locations import Location
@@ -523,7 +524,7 @@ class VideoSource:
         step = max(1, round(1 / (self.info.average_rate * tb))) if tb else 1
         try:
             pending, self._pending = self._pending, []
-            for item in self._items(pending):
+            for item in retimed(self._items(pending), step):
                 if self._stop.is_set():
                     return
                 if isinstance(item, av.VideoFrame):
