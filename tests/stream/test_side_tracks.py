@@ -158,6 +158,32 @@ def test_the_video_streams_own_tags_and_flags_are_kept(tmp_path, weights, cli, s
         assert "Front camera" in (video.metadata.get("title"), video.metadata.get("name"))  # MP4 calls it name
 
 
+@pytest.mark.parametrize("suffix, args", [(".mkv", []), (".mp4", []), (".webm", []), (".mkv", ["--segments", "2"])],
+                         ids=["mkv", "mp4", "webm", "mkv-segments"])
+def test_an_mp4s_track_names_are_kept(tmp_path, weights, cli, suffix, args):
+    """An MP4's named tracks (an editor's 'Commentary' audio, a dashcam's 'Front camera'): FFmpeg reads an MP4
+    track's name as a tag called 'name', not 'title', so the names were lost in an MP4 output and became a NAME
+    tag, no track name, in a Matroska or WebM one (the audio converted to Opus there too)."""
+    clip = make_clip(tmp_path / "plain.mp4", frames=24)
+    src = tmp_path / "edited.mp4"
+    with av.open(str(clip)) as c, av.open(str(src), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
+        streams[c.streams.video[0].index].metadata["title"] = "Front camera"
+        streams[c.streams.audio[0].index].metadata.update({"title": "Commentary", "language": "fra"})
+        for packet in c.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    out = tmp_path / f"out{suffix}"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast", *args)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as c:
+        names = [s.metadata.get("name" if suffix == ".mp4" else "title") for s in (c.streams.video[0],
+                                                                                  c.streams.audio[0])]
+        assert names == ["Front camera", "Commentary"], [dict(s.metadata) for s in c.streams]
+        assert c.streams.audio[0].language == "fra"
+
+
 def _cover_png() -> bytes:
     """A 48x32 PNG (a poster's red and blue halves)."""
     import io

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import av
 
+from enlight.stream.io.track_tags import track_tags
+
 # the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
 AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2": "aac", "mpegts": "aac",
                   "flv": "aac", "matroska": "aac", "webm": "libopus", "ogg": "libopus", "ogv": "libopus",
@@ -54,7 +56,7 @@ class AudioConverter:
                                                          source.codec_context.sample_rate or 48000)
         self.stream = out.add_stream(encoder, rate=rate, layout=layout)
         self.stream.bit_rate = BIT_RATE_PER_CHANNEL.get(encoder, 96_000) * min(channels, 2)
-        self.stream.metadata.update(source.metadata)
+        self.stream.metadata.update(track_tags(source))
         self.stream.disposition = source.disposition
 
     def note(self, index: int, kind: str) -> str:

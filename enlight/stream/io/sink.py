@@ -46,6 +46,7 @@ from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import remove_stale, temporary_path
+from enlight.stream.io.track_tags import track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
 
@@ -470,7 +471,7 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     copy = out.add_stream_from_template(source)
     if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
         copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
-    copy.metadata.update(source.metadata)
+    copy.metadata.update(track_tags(source))
     copy.disposition = source.disposition
     return copy
 

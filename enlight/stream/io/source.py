@@ -46,6 +46,7 @@ from enlight.stream.io.side_data import frame_side_data
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.spherical import Spherical, read_spherical
+from enlight.stream.io.track_tags import track_tags
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
@@ -770,7 +771,7 @@ def stream_tags(stream) -> tuple[tuple[str, str], ...]:
     """The video stream's own tags that the enhanced stream keeps (its language, title, handler: a dashcam's
     'Front camera'), less those that describe the source's encoding (``_ENCODING_TAGS``; the timecode is
     ``VideoInfo.timecode``)."""
-    return tuple((key, value) for key, value in stream.metadata.items()
+    return tuple((key, value) for key, value in track_tags(stream).items()
                  if not key.lower().startswith(_ENCODING_TAGS))
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import av
 
+from enlight.stream.io.track_tags import track_tags
+
 # the text subtitle encoder each FFmpeg muxer takes, for a text stream it cannot hold as it is
 TEXT_ENCODERS = {"mp4": "mov_text", "mov": "mov_text", "ipod": "mov_text", "3gp": "mov_text", "3g2": "mov_text",
                  "webm": "webvtt", "matroska": "subrip"}
@@ -44,7 +46,7 @@ class SubtitleConverter:
         self.stream.time_base = source.time_base
         self.stream.codec_context.time_base = source.time_base
         self.stream.codec_context.subtitle_header = self._decoder.subtitle_header  # the encoders need one
-        self.stream.metadata.update(source.metadata)
+        self.stream.metadata.update(track_tags(source))
         self.stream.disposition = source.disposition
 
     def note(self, index: int, kind: str) -> str:
