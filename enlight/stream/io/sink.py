@@ -30,6 +30,7 @@ from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
+from enlight.stream.io.format_fit import loses_detail, lost_detail_note, nearer_formats
 from enlight.stream.io.frames import (
     MATRIX_BT709,
     MATRIX_RGB,
@@ -220,7 +221,7 @@ def alpha_note(codec: str, muxer: str, pix_fmt: str, info: VideoInfo, kind: str)
 
 def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None, *, alpha: bool = False) -> str:
     """The encoder pixel format: the requested one, else (``alpha``: one with alpha, the source's kind first) the
-    source's, else 4:2:0 (4:4:4 for odd sizes)."""
+    source's, else its layout with fewer bits (``nearer_formats``), else 4:2:0 (4:4:4 for odd sizes)."""
     supported = [f.name for f in (codec.video_formats or [])]
     size = (info.width, info.height)
     if requested:
@@ -235,13 +236,16 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None, *, a
         return requested
     source = info.pix_fmt.replace("yuvj", "yuv")
     kept = alpha_candidates(source) if alpha else []
-    for candidate in (*kept, source, "yuv420p", "yuv444p", "yuv422p", "rgb24"):
+    for candidate in (*kept, source, *nearer_formats(source), "yuv420p", "yuv444p", "yuv422p", "rgb24"):
         if (not supported or candidate in supported) and subsampling_fits(candidate, *size):
             return candidate
     if supported:
         return supported[0]
     raise EnlightError(f"{codec.name} has no pixel format for a {info.width}x{info.height} video")
 
+
+# encoders a note suggests where the chosen one cannot keep the source's bits or colour samples, in this order
+_DETAIL_KEEPERS = ("libx264", "libx265", "prores_ks", "ffv1")
 
 _UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
 
@@ -771,13 +775,25 @@ class VideoSink:
             self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt,
                                           alpha=self.info.alpha and holds_alpha(codec.name, muxer))
             self.keeps_alpha = self.info.alpha and has_alpha(self.pix_fmt)
-        for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind)):
+        for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind),
+                     self._lost_detail(codec.name, encoder.pix_fmt)):
             if line:
                 self.notes.append(line)
         if codec.name == "libx264" and encoder.pix_fmt is None and av.VideoFormat(self.pix_fmt).components[0].bits > 8:
             self.notes.append(f"encoded as {self.pix_fmt} to match the input: H.264 above 8 bits plays in VLC and mpv "
                               "but not in browsers or QuickTime (--pix-fmt yuv420p for 8 bits, or --codec libx265)")
         return codec
+
+    def _lost_detail(self, codec: str, requested: str | None) -> str | None:
+        """``lost_detail_note`` where the pixel format chosen for the source (not ``requested``: --pix-fmt) loses
+        detail, naming the encoders of ``_DETAIL_KEEPERS`` that the output takes and that would keep the source's."""
+        source = self.info.pix_fmt.replace("yuvj", "yuv")
+        if requested is not None or not loses_detail(source, self.pix_fmt):
+            return None
+        muxer = self.container.format.name
+        keepers = [name for name in _DETAIL_KEEPERS if name != codec and _fit(muxer, name) == 2
+                   and source in [f.name for f in encoder_codec(name).video_formats or ()]]
+        return lost_detail_note(codec, source, self.pix_fmt, keepers[:2])
 
     def _setup(self, codec: av.Codec, encoder: EncoderConfig, passthrough, metadata: dict[str, str],
                chapters: Sequence[dict], attached: tuple[Sequence, Sequence[Cover]]) -> None:
