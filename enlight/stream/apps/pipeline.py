@@ -405,7 +405,7 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
                      attachments=source.attachments, covers=source.covers, spherical=source.spherical,
-                     captions=source.captions)
+                     captions=source.captions, time_offset_us=source.negative_start_us)
 
 
 def _stop(work: _Run, source: VideoSource) -> None:

@@ -699,7 +699,8 @@ class VideoSink:
     (``copy_attachments``), ``covers`` (``enlight.stream.io.covers``) and a 360 projection (``spherical``,
     MP4 and MOV; ``enlight.stream.io.spherical``) are copied; a data stream the output
     cannot hold is left out with a note, and so are chapters and the start timecode where the output's kind of
-    file drops them (``marks_not_kept``: .ts, .avi).
+    file drops them (``marks_not_kept``: .ts, .avi). ``time_offset_us``: microseconds every stream's packets are
+    moved on by (a source that starts before 0: ``VideoSource.negative_start_us``).
     """
 
     def __init__(
@@ -715,6 +716,7 @@ class VideoSink:
         covers: Sequence[Cover] = (),
         spherical: Spherical | None = None,
         captions: CaptionTrack | None = None,
+        time_offset_us: int = 0,
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -733,6 +735,8 @@ class VideoSink:
             self._tmp = temporary_path(self.path)
             try:
                 options = muxer_options(self.path, metadata or {})
+                if time_offset_us > 0:  # (FFmpeg's -output_ts_offset: the muxer moves each packet on)
+                    options["output_ts_offset"] = f"{time_offset_us}us"
                 self.container = av.open(str(self._tmp), "w", format=self.location.format, options=options)
             except (av.error.FFmpegError, ValueError) as exc:
                 self._tmp.unlink(missing_ok=True)

@@ -346,6 +346,16 @@ class VideoSource:
         return [{**c, "end": min(c["end"], int(end / c["time_base"]))} for c in kept]
 
     @property
+    def negative_start_us(self) -> int:
+        """How far before 0 a file read whole starts (FFmpeg's ``start_time``, microseconds; 0 where it starts at 0
+        or later, and for a part, which ``span`` moves to its start): an MPEG-TS whose clock wrapped round just
+        after it began (FFmpeg gives the frames before the wrap negative times), a Matroska file with negative
+        timestamps. An MP4 or MOV output hid the frames before 0 in its edit list (a second of a 2 s recording
+        played as nothing); the sink moves every stream on by this much (``VideoSink``'s ``time_offset_us``)."""
+        start = self.container.start_time
+        return -start if self._span is None and self.location.is_file and start is not None and start < 0 else 0
+
+    @property
     def to_sdr(self) -> bool:
         """Whether frames are converted from PQ/HLG to SDR BT.709 (``hdr='sdr'`` and an HDR source)."""
         return self._hdr == "sdr" and self.color.hdr is not None
