@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from enlight.cli.common import existing_output_line, interrupted_exit, print_text
 from enlight.errors import EnlightError
+from enlight.text import counted
 
 if TYPE_CHECKING:
     from enlight.stream.apps.archive import ArchiveRun
@@ -171,7 +172,8 @@ def _single(config, quiet: bool) -> int:
             continue
         state = " (damaged: some of it could not be read)" if row.status == "damaged" else ""
         if not quiet or state:
-            print(f"{PROG}: {row.frames} frames in {row.wall_s:.1f} s{state} -> {row.output}", file=sys.stderr)
+            print(f"{PROG}: {counted(row.frames, 'frame')} in {row.wall_s:.1f} s{state} -> {row.output}",
+                  file=sys.stderr)
         for note in row.notes if not quiet else ():
             print(f"{PROG}: note: {note}", file=sys.stderr)
     return interrupted_exit() if report.left else report.exit_code

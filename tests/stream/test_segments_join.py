@@ -52,6 +52,14 @@ def test_one_video_in_segments_is_told_as_one_run_and_leaves_no_manifest(tmp_pat
     assert (out_dir / ".enlight-manifest.jsonl").exists()
 
 
+def test_a_one_frame_video_in_segments_says_1_frame(tmp_path, weights, cli):
+    """The summary of a one-frame clip (a phone's 'live' still, a camera's snapshot as video) said '1 frames'."""
+    src = make_clip(tmp_path / "snap.mp4", frames=1)
+    result = cli(src, "-o", tmp_path / "day.mp4", "--weights", weights, "--segments", "2", "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr_lines[-1].startswith("enlight-video: 1 frame in "), result.stderr
+
+
 def test_segments_into_avi_are_refused_before_any_work(tmp_path, weights, cli):
     src = make_clip(tmp_path / "cam.mp4", frames=30, gop=5)
     result = cli(src, "-o", tmp_path / "out.avi", "--weights", weights, "--segments", "2")

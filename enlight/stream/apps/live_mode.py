@@ -93,9 +93,10 @@ class LiveStats:
         return float(np.percentile(self.latency_ms, q)) if self.latency_ms else float("nan")
 
     def summary(self) -> str:
-        saved = "".join(f"; wrote {frames} frames to {name}" for name, frames in self.recordings)
+        saved = "".join(f"; wrote {counted(frames, 'frame')} to {name}" for name, frames in self.recordings)
         return (
-            f"{self.frames} frames shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on {self.device}, "
+            f"{counted(self.frames, 'frame')} shown in {self.wall_s:.1f} s ({self.fps:.2f} fps, "
+            f"{self.backend} on {self.device}, "
             f"denoise {self.denoise}, {self.colour}); "
             f"latency capture->display median {self.latency_percentile(50):.0f} ms, "
             f"p95 {self.latency_percentile(95):.0f} ms; {self.dropped} of {self.captured} captured frames dropped "
@@ -263,7 +264,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
             if window is not None:
                 window.close()
     if lost is not None:
-        saved = "".join(f"; {frames} frames kept in {name}" for name, frames in outputs.done)
+        saved = "".join(f"; {counted(frames, 'frame')} kept in {name}" for name, frames in outputs.done)
         raise EnlightError(f"{lost}{saved}")
     return LiveStats(
         frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
