@@ -77,3 +77,35 @@ def test_the_note_names_only_what_is_lost():
         "1 chapter not kept: a mpegts output cannot hold it; a .mkv or .mov output keeps it"]
     assert marks_not_kept("matroska", "libx264", ".mkv", 2, TIMECODE) == []
     assert marks_not_kept("mpegts", "libx264", ".ts", 0, None) == []
+
+
+def _tagged_clip(path: Path) -> Path:
+    """An MP4 with a title, an artist, a comment and the date it was filmed in its container tags."""
+    from tests.media import make_clip
+
+    clip = make_clip(path.with_name("plain.mp4"), frames=6)
+    with av.open(str(clip)) as source, av.open(str(path), "w") as out:
+        out.metadata.update({"title": "Night walk", "artist": "Ana", "comment": "pier",
+                             "creation_time": "2024-05-01T20:15:00.000000Z"})
+        streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
+        for packet in source.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "note"), [
+    (".ts", "4 tags of the file (creation_time, title, artist, comment) not kept: a .ts output cannot hold them; "
+            "a .mkv output keeps them"),
+    (".avi", "1 tag of the file (creation_time) not kept: a .avi output cannot hold it; a .mkv output keeps it"),
+    (".mkv", None), (".mp4", None)])
+def test_container_tags_an_output_cannot_hold_are_said(suffix, note, tmp_path, weights, cli):
+    """A phone's or an editor's title, artist, comment and the date filmed: MPEG-TS holds none of them and AVI not
+    the date, and FFmpeg's muxers dropped them without a word."""
+    src = _tagged_clip(tmp_path / "walk.mp4")
+    out = tmp_path / f"day{suffix}"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr_lines if "of the file" in line]
+    assert notes == ([f"enlight-video: note: {note}"] if note else []), result.stderr

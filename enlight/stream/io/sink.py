@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import av
@@ -28,6 +28,7 @@ from enlight.stream.io import legacy_video
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
+from enlight.stream.io.container_tags import tags_not_kept, tags_note
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.format_fit import loses_detail, lost_detail_note, nearer_formats
@@ -393,11 +394,14 @@ def _trial_with_marks(muxer: str, codec: str) -> bytes:
     return _trial_file(muxer, codec, marks)
 
 
-def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object]) -> bytes:
-    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` in memory after ``prepare(trial)`` put
-    in it what is to be tried."""
+def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object],
+                options: dict[str, str] | None = None) -> bytes:
+    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` (with its ``options``) in memory after
+    ``prepare(trial)`` put in it what is to be tried."""
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=muxer) as trial:
+    options = {key: value.replace("+faststart", "") for key, value in (options or {}).items()}  # (a second pass
+    options = {key: value for key, value in options.items() if value}  # over a file: none in memory)
+    with av.open(buffer, "w", format=muxer, options=options) as trial:
         stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
         formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
         stream.width, stream.height = 64, 64
@@ -410,6 +414,19 @@ def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputCo
         trial.mux(stream.encode(frame))
         trial.mux(stream.encode(None))
     return buffer.getvalue()
+
+
+def _trial_of_muxer(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object],
+                    options: dict[str, str] | None = None) -> bytes:
+    """``_trial_file`` with ``codec``, or where that fails (x265 in memory) the first of ``_VIDEO_CODECS`` that
+    ``muxer`` takes: what a muxer keeps of tags does not hang on the codec. ValueError where none does."""
+    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    for name in dict.fromkeys((codec, *_VIDEO_CODECS)):
+        try:
+            return _trial_file(muxer, name, prepare, options)
+        except errors:
+            continue
+    raise ValueError(f"no trial file for {muxer}")
 
 
 @lru_cache(maxsize=32)
@@ -848,9 +865,10 @@ class VideoSink:
                          if self.pix_fmt == GIF_PIX_FMT else None)
         self.video_stream = stream
         self._copy_side_streams(passthrough, *attached)
-        for key, value in metadata.items():
-            if key not in _COPIED_CONTAINER_KEYS_SKIPPED:
-                out.metadata[key] = value
+        tags = {key: value for key, value in metadata.items() if key.lower() not in _COPIED_CONTAINER_KEYS_SKIPPED}
+        out.metadata.update(tags)
+        trial = partial(_trial_of_muxer, out.format.name, codec.name, options=muxer_options(self.path, tags))
+        self.notes += tags_note(tags_not_kept(tags, trial), self._kind)
         if chapters:
             out.set_chapters(list(chapters))
         self.notes += marks_not_kept(out.format.name, codec.name, self._kind, len(chapters), info.timecode)
