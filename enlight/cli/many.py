@@ -94,6 +94,9 @@ def _folder_pairs(args) -> tuple[list, Ignored, Path]:
         raise EnlightError(f"output folder {out_dir} is the input folder; choose another")
     if not out_dir.parent.is_dir():
         raise EnlightError(f"output folder's parent does not exist: {out_dir.parent}")
+    from enlight.stream.io.checks import check_writable
+
+    check_writable(out_dir if out_dir.is_dir() else out_dir.parent)
     from enlight.stream.apps.batch import Ignored, collect  # imports torch: after the checks on the names
 
     pairs, ignored = (_list_pairs(source, out_dir), Ignored()) if is_list(source) else collect(source, out_dir)

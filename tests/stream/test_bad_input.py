@@ -119,6 +119,24 @@ def test_output_folder_that_refuses_files(clip, weights, cli):
     assert_refused(cli(clip, "-o", out, "--weights", weights), None, "cannot write to output folder")
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_a_folder_or_archive_output_where_no_file_can_be_made_is_one_line(tmp_path, clip, weights, cli):
+    """A folder or an archive into a folder that takes no file (a read-only disk, an immutable folder; /proc here,
+    which refuses root too) was an internal error (exit 1) from making the folder or its manifest, or for an archive
+    'unpacking a.zip needs 0.0 GB; 0.0 GB is free', after the names were checked. Now the write probe a file
+    output gets refuses it up front."""
+    import zipfile
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(clip.read_bytes())
+    with zipfile.ZipFile(tmp_path / "in.zip", "w") as packed:
+        packed.write(clip, "a.mp4")
+    for source, out in ((folder, "/proc/enlight-test-out"), (folder, "/proc"), (tmp_path / "in.zip", "/proc/t.zip"),
+                        (tmp_path / "in.zip", "/proc/enlight-test-out")):
+        assert_refused(cli(source, "-o", out, "--weights", weights), None, "cannot write to output folder /proc")
+
+
 def test_output_equals_input(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "same.mp4", frames=3)
     before = clip.read_bytes()

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.manifest import Manifest
+from enlight.stream.io.checks import check_writable
 from enlight.stream.io.images import atomic_write
 from enlight.stream.io.sidecars import subtitles_by_video
 from enlight.text import counted
@@ -256,6 +257,7 @@ class ArchiveRun:
             raise EnlightError(f"output {self.output} is the input archive; choose another name")
         if not self.output.parent.is_dir():
             raise EnlightError(f"output folder does not exist: {self.output.parent}")
+        check_writable(self.output if self.output.is_dir() else self.output.parent)
         if self.zipped and self.output.exists() and overwrite:
             (self.work / _RETRY).unlink(missing_ok=True)
         elif self.zipped and self.output.exists() and self._retry() is None:

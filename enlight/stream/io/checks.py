@@ -70,8 +70,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
         raise EnlightError(f"output exists: {output} (use --force to overwrite)")
     if not output.parent.is_dir():
         raise EnlightError(f"output folder does not exist: {output.parent}")
-    if not os.access(output.parent, os.W_OK):
-        raise EnlightError(f"cannot write to output folder {output.parent}")
+    check_writable(output.parent, output)
 
 
 def check_not_still(path: Path, role: str) -> None:
@@ -136,7 +135,14 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
             av.format.ContainerFormat(output.suffix.lstrip(".").lower(), "w")
         except ValueError:
             _check_container_guess(output)
-    probe = temporary_path(output)  # named as a temporary: one a run killed right here left is removed later
+    check_writable(folder, output)
+
+
+def check_writable(folder: Path, output: Path | None = None) -> None:
+    """Refuse a folder that takes no new file (read-only filesystem, immutable folder, no permission, /proc), even
+    for root, who passes ``os.access``: a file named as a temporary of ``output`` (of a file in ``folder`` when None)
+    is made and deleted there; one a run killed right here left is removed later."""
+    probe = temporary_path(output if output is not None else folder / "probe")
     try:
         probe.touch()
         probe.unlink()
