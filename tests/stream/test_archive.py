@@ -218,3 +218,35 @@ def test_a_zip_outputs_reason_names_the_file_inside_the_zip_not_the_hidden_work_
     line = report.table(run.named_folders()).splitlines()[1]
     assert "export.zip:video/clip.mp4" in line and "day.zip:video/clip.mp4)" in line, line
     assert ".enlight-work" not in line, line
+
+
+def test_an_archive_larger_than_the_free_space_names_both_sizes(tmp_path, weights, cli):
+    """Unpacking 300 kB onto a disk with 100 kB free (root only: a tmpfs is mounted for it) said 'needs 0.0 GB;
+    0.0 GB is free in .../.day.zip.enlight-work' (a folder never made): the sizes now read as sizes, the folder named
+    is one that exists."""
+    import subprocess
+
+    import pytest
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs to mount a small tmpfs (root)")
+    try:
+        with zipfile.ZipFile(tmp_path / "big.zip", "w") as packed:
+            packed.writestr("night.mp4", np.random.default_rng(0).bytes(300_000))
+        for out in (small / "day.zip", small / "day"):
+            result = cli(tmp_path / "big.zip", "-o", out, "--weights", weights)
+            assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+            assert f"needs 300 kB; 102 kB is free on the disk of {small} (" in result.stderr, result.stderr
+            assert os.listdir(small) == []
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)
+
+
+def test_sizes_read_as_sizes():
+    from enlight.text import size_text
+
+    assert [size_text(n) for n in (1, 800, 12_345, 1_417_302, 45e9)] == ["1 byte", "800 bytes", "12 kB", "1.4 MB",
+                                                                          "45 GB"]

@@ -40,7 +40,7 @@ from enlight.stream.apps.manifest import Manifest
 from enlight.stream.io.checks import check_writable
 from enlight.stream.io.images import atomic_write
 from enlight.stream.io.sidecars import subtitles_by_video
-from enlight.text import counted
+from enlight.text import counted, size_text
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _TAR_MODES = {".tar": "r:", ".tgz": "r:gz", ".tar.gz": "r:gz", ".tar.bz2": "r:bz2", ".tbz2": "r:bz2",
@@ -297,10 +297,11 @@ class ArchiveRun:
         chosen = _chosen(self.archive, members, only)
         needed = sum(size for name, size in members if chosen is None or name in chosen)
         made = _first_missing(self.work)  # removed again if unpacking fails
-        free = shutil.disk_usage(self.work if made is None else made.parent).free
+        there = self.work if made is None else made.parent
+        free = shutil.disk_usage(there).free
         if needed > 0.95 * free:
-            raise EnlightError(f"unpacking {self.archive.name} needs {needed / 1e9:.1f} GB; {free / 1e9:.1f} GB is "
-                               f"free in {self.work}")
+            raise EnlightError(f"unpacking {self.archive.name} needs {size_text(needed)}; {size_text(free)} is free "
+                               f"on the disk of {there} (make room there, or give an output on another disk)")
         self.work.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.unpacked, ignore_errors=True)
         mark.unlink(missing_ok=True)
@@ -308,7 +309,7 @@ class ArchiveRun:
         if say:
             what = counted(len(members), "file") if only is None else \
                 f"the {counted(len(only), 'file')} that failed before"
-            print(f"enlight-video: unpacking {self.archive.name} ({what}, {needed / 1e6:.0f} MB) into {self.unpacked}",
+            print(f"enlight-video: unpacking {self.archive.name} ({what}, {size_text(needed)}) into {self.unpacked}",
                   file=sys.stderr)
         skipped = self._extract(chosen, made)
         mark.write_text(json.dumps(self._mark(only)))
