@@ -137,6 +137,25 @@ def test_a_folder_or_archive_output_where_no_file_can_be_made_is_one_line(tmp_pa
         assert_refused(cli(source, "-o", out, "--weights", weights), None, "cannot write to output folder /proc")
 
 
+def test_an_output_name_near_the_longest_a_disk_takes_is_written(tmp_path, clip, weights, cli):
+    """A 250-byte output name (a title kept as a file name) is legal, but its temporary '.NAME.enlight-1a2b3c4d.mp4'
+    (18 bytes more) was not: 'cannot write to output folder ...: File name too long'. What is made from the
+    output's name (the temporary, what Ctrl-C keeps, a segmented run's folder) now fits in 255 bytes, and the
+    next run still finds a killed run's temporary."""
+    from enlight.stream.apps.manifest import remove_temporaries, segment_folder
+    from enlight.stream.io.sink import partial_path
+    from enlight.stream.io.temporary import temporary_path
+
+    for stem in ("n" * 246, "ü" * 123):  # 250 bytes with '.mp4', in ASCII and in two-byte characters
+        out = tmp_path / f"{stem}.mp4"
+        result = cli(clip, "-o", out, "--weights", weights, "-q")
+        assert result.returncode == 0 and out.is_file(), result.stderr
+        for made in (temporary_path(out), partial_path(out), segment_folder(out)):
+            assert len(os.fsencode(made.name)) <= 255 and made.suffix == ".mp4", made.name
+        temporary_path(out).touch()
+        assert remove_temporaries([out]) == 1
+
+
 def test_output_equals_input(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "same.mp4", frames=3)
     before = clip.read_bytes()

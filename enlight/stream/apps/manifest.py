@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from enlight.stream.io.temporary import temporaries
+from enlight.stream.io.temporary import fitted, temporaries
 
 MANIFEST = ".enlight-manifest.jsonl"
 # the segments of OUT.mp4 wait in .enlight-segments-OUT.mp4 beside it until they are joined
@@ -71,4 +71,4 @@ def remove_temporaries(outputs: list[Path]) -> int:
 
 def segment_folder(output: Path) -> Path:
     """Where the segments of ``output`` are written before they are joined."""
-    return output.parent / f"{SEGMENT_DIR}-{output.name}"
+    return output.parent / f"{SEGMENT_DIR}-{fitted(output.stem, f'{SEGMENT_DIR}-{output.suffix}')}{output.suffix}"

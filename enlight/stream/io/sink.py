@@ -47,7 +47,7 @@ from enlight.stream.io.locations import Location
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
-from enlight.stream.io.temporary import remove_stale, temporary_path
+from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
 from enlight.stream.io.track_tags import track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
@@ -655,7 +655,7 @@ def _stream_location(location: Location) -> Location:
 
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
-    return path.with_name(f"{path.stem}.partial{path.suffix}")
+    return path.with_name(f"{fitted(path.stem, f'.partial{path.suffix}')}.partial{path.suffix}")
 
 
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
