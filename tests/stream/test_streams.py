@@ -166,3 +166,32 @@ def test_locations():
         output_location("-", format="nosuchmuxer")
     with pytest.raises(EnlightError, match="unsupported URL scheme"):
         input_location("gopher://old/video")
+
+
+def test_a_named_pipe_is_read_once_as_stdin_is(ts_clip, weights, tmp_path):
+    """A named pipe (mkfifo, or a shell's <(...), /dev/fd/63) was opened as a file: once to read its header for the
+    run's plan, which took the bytes, then again for the run, which waited for a writer that never came (the run hung
+    forever). It is read once from the start now, as stdin is."""
+    import os
+
+    fifo = tmp_path / "camera.ts"
+    os.mkfifo(fifo)
+
+    def feed():
+        try:
+            with open(fifo, "wb") as pipe:
+                pipe.write(ts_clip.read_bytes())
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    out = tmp_path / "day.mkv"
+    try:
+        result = enhance_to_stdout([str(fifo), "-o", str(out), "--weights", str(weights), "-q"], timeout=60)
+    finally:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still waiting for a reader is let go
+        writer.join(10)
+    assert result.returncode == 0, result.stderr
+    assert len(read_video(out)["times"]) == FRAMES
+    assert input_location(str(fifo)).kind == "pipe"

@@ -6,7 +6,8 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
     night.mp4                 file     (the file pipeline's atomic temp-and-rename applies)
     0, /dev/video2            device   (with --camera: Video4Linux2)
     rtsp:// http(s):// udp:// tcp:// srt:// rtmp://    network (srt only where FFmpeg has it)
-    -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output)
+    -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output; a named pipe
+                              or a shell's <(...) in)
     night_%04d.jpg            sequence (input: numbered images read as one video, FFmpeg's image2; output:
                               one numbered picture a frame, ``enlight.stream.io.sequence_sink``)
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -89,6 +91,8 @@ def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | N
     pattern (``night_%04d.jpg``) is an image sequence (``sequence_location``), played at ``fps``."""
     if text in _PIPE_NAMES:
         return Location(text, "pipe:0", "pipe")
+    if _is_fifo(text):  # a named pipe, a shell's <(...) (/dev/fd/63): read once from the start, as stdin is
+        return Location(text, text, "pipe")
     if not camera and is_sequence(text):
         return sequence_location(text, fps)
     if _URL.match(text):
@@ -101,6 +105,15 @@ def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | N
             options["framerate"] = f"{fps:g}"
         return Location(text, f"/dev/video{text}" if text.isdigit() else text, "device", "v4l2", options)
     return Location(text, text, "file")
+
+
+def _is_fifo(text: str) -> bool:
+    """Whether ``text`` names a pipe: its bytes can be read once (a second open waits for a writer that never comes),
+    so it is not probed before the run, and it cannot be sought in."""
+    try:
+        return stat.S_ISFIFO(os.stat(text).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 _NUMBERED = re.compile(r"%0?(\d*)d")  # printf's frame number, as FFmpeg's image2 reads it: %d, %04d
