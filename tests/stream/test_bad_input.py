@@ -258,6 +258,17 @@ def test_sighup_ends_a_command_as_ctrl_c_does_and_the_handlers_are_put_back(caps
         signal.signal(signal.SIGHUP, previous)
 
 
+def test_the_whole_output_replaces_the_part_an_interrupted_run_kept(tmp_path, clip, weights, cli):
+    """The same command again after Ctrl-C wrote the whole output and left o.partial.mp4 beside it, a second,
+    shorter copy nobody needs (a folder's run removed it; a plain run did not). It is removed, with a note."""
+    out, stale = tmp_path / "o.mp4", tmp_path / "o.partial.mp4"
+    stale.write_bytes(b"the frames an interrupted run kept")
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 0 and out.is_file(), result.stderr
+    assert not stale.exists()
+    assert "note: removed o.partial.mp4, the part an interrupted run had kept" in result.stderr, result.stderr
+
+
 def test_a_full_disk_is_one_line_and_exit_2(capsys):
     import errno
 

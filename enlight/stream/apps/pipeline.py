@@ -41,7 +41,7 @@ from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.locations import Location, input_location, output_location, sequence_files
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
-from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, resolve_preset
+from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, partial_path, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
 from enlight.stream.io.span import Span
 from enlight.text import counted
@@ -353,6 +353,7 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             writer.finish()
             work.bar.finish()
             sink.finish(overwrite=config.overwrite)
+            sink.notes += _drop_partial(output_at)
         except KeyboardInterrupt:
             _stop(work, source)
             try:
@@ -367,6 +368,16 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
             sink.abort()
             raise
     return _stats(config, start, source, sink, work, memory, output_at, label)
+
+
+def _drop_partial(output_at: Location) -> list[str]:
+    """What an earlier, interrupted run of this output kept (``NAME.partial.EXT``) deleted, now that the whole output
+    replaces it; the note that says so (none for a stream or numbered pictures, or where there was none)."""
+    stale = partial_path(Path(output_at.text)) if output_at.is_file else None
+    if stale is None or not stale.is_file():
+        return []
+    stale.unlink()
+    return [f"removed {stale.name}, the part an interrupted run had kept"]
 
 
 def _start(config: PipelineConfig, source: VideoSource, output_at: Location, memory: MemoryPlan, work: _Run) -> _Run:

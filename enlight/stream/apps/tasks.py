@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full, reason
-from enlight.stream.io.sink import EncoderConfig, partial_path
+from enlight.stream.io.sink import EncoderConfig
 
 # Fault injection for the tests of retries: a worker whose environment names a marker file that does
 # not exist yet creates it and dies (os._exit) after its first batch of frames, as a killed worker would.
@@ -145,13 +145,8 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                             encoder=settings.encoder, overwrite=task.overwrite, progress=False,
                             max_memory_gb=settings.max_memory_gb, on_frames=on_frames, size=settings.size,
                             compare=settings.compare)
-    stats = run(config, backend=backend)
-    notes = stats.notes
-    stale = partial_path(Path(task.output))
-    if stale.is_file():  # what an earlier, interrupted run of this file kept: the whole output replaces it
-        stale.unlink()
-        notes = (*notes, f"removed {stale.name}, the part an interrupted run had kept")
-    return stats.frames, str(stats.damage) if stats.damage is not None else None, notes
+    stats = run(config, backend=backend)  # (it removes what an earlier, interrupted run of this file kept)
+    return stats.frames, str(stats.damage) if stats.damage is not None else None, stats.notes
 
 
 def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tuple[int, str | None, tuple]:
