@@ -16,10 +16,12 @@ def reason(exc: BaseException) -> str:
     return text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__
 
 
-def disk_full(exc: BaseException) -> str | None:
+def disk_full(exc: BaseException, folder: str | os.PathLike | None = None) -> str | None:
     """The one line for an output that ran out of disk space (where: the folder of the temporary file that
-    could not grow, which is deleted); None for any other error."""
+    could not grow, which is deleted, or ``folder`` where the error does not name the file: Pillow's); None for any
+    other error."""
     if not isinstance(exc, OSError) or exc.errno not in DISK_FULL:
         return None
-    where = f" in {os.path.dirname(os.path.abspath(exc.filename))}" if exc.filename else ""
+    place = os.path.dirname(os.path.abspath(exc.filename)) if exc.filename else folder
+    where = f" in {place}" if place else ""
     return f"no space left for the output{where} ({os.strerror(exc.errno)}); the partial file was deleted"

@@ -160,7 +160,7 @@ class SequenceSink:
         try:
             image.save(path, format=self._format, **options)
         except (OSError, ValueError) as exc:
-            raise EnlightError(disk_full(exc) or f"cannot write {path.name}: {reason(exc)}") from None
+            raise EnlightError(disk_full(exc, self.folder) or f"cannot write {path.name}: {reason(exc)}") from None
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
 
