@@ -4,6 +4,7 @@ import errno
 import os
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # out of disk space or over a quota, while writing an output
+DISK_FULL_TEXT = "no space left for the output"
 
 
 class EnlightError(Exception):
@@ -24,4 +25,9 @@ def disk_full(exc: BaseException, folder: str | os.PathLike | None = None) -> st
         return None
     place = os.path.dirname(os.path.abspath(exc.filename)) if exc.filename else folder
     where = f" in {place}" if place else ""
-    return f"no space left for the output{where} ({os.strerror(exc.errno)}); the partial file was deleted"
+    return f"{DISK_FULL_TEXT}{where} ({os.strerror(exc.errno)}); the partial file was deleted"
+
+
+def is_disk_full(message: str) -> bool:
+    """Whether a one-line error (a batch's reason for a failed file) is ``disk_full``'s."""
+    return message.startswith(DISK_FULL_TEXT)

@@ -154,7 +154,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         print(report.table(() if packed is None else packed.named_folders()), file=sys.stderr)
     for note in notes if not args.quiet else ():
         print(f"{PROG}: note: {note}", file=sys.stderr)
-    return interrupted_exit() if report.left else report.exit_code
+    return interrupted_exit() if report.left and not report.stopped else report.exit_code
 
 
 def _single(config, quiet: bool) -> int:
@@ -169,6 +169,9 @@ def _single(config, quiet: bool) -> int:
     report = run_batch(config)
     if not existed and not report.left:
         manifest.unlink(missing_ok=True)
+    if report.stopped and not report.count("failed"):  # (a segment's full disk: the file has no row)
+        print(f"{PROG}: error: {report.stopped}; the segments finished are kept for the same command again",
+              file=sys.stderr)
     for row in report.rows:
         if row.status == "failed":
             print(f"{PROG}: error: {row.reason}", file=sys.stderr)
@@ -179,7 +182,7 @@ def _single(config, quiet: bool) -> int:
                   file=sys.stderr)
         for note in row.notes if not quiet else ():
             print(f"{PROG}: note: {note}", file=sys.stderr)
-    return interrupted_exit() if report.left else report.exit_code
+    return interrupted_exit() if report.left and not report.stopped else report.exit_code
 
 
 def _photo_options(args, candidates: list[Path], plan_options: Callable[[list[Path]], dict]) -> dict | None:

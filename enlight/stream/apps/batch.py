@@ -7,7 +7,8 @@
 videos into keyframe-aligned segments when asked (or when there are fewer files than workers), runs
 the tasks (in this process, in a local process pool, or as Ray tasks), joins segments, draws one
 progress bar for the whole batch and returns the rows of the final table. One bad file never stops
-the batch; every output is written under a temporary name and renamed when complete.
+the batch (a full disk does: every file after it would fail too); every output is written under a
+temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import av
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, is_disk_full
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
@@ -143,14 +144,15 @@ class BatchReport:
     rows: list[Row]
     ignored: Ignored
     wall_s: float
-    left: int = 0  # files not finished when the run was interrupted (Ctrl-C); 0 for a whole run
+    left: int = 0  # files not finished when the run was interrupted (Ctrl-C) or stopped; 0 for a whole run
+    stopped: str = ""  # why the batch stopped by itself before them (a full disk); "" for Ctrl-C or a whole run
 
     def count(self, status: str) -> int:
         return sum(row.status == status for row in self.rows)
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FAILED if self.count("failed") else (3 if self.count("damaged") else 0)
+        return EXIT_FAILED if self.count("failed") or self.stopped else (3 if self.count("damaged") else 0)
 
     def table(self, archives: tuple[tuple[Path, str], ...] = ()) -> str:
         """The report, a line a file. archives: (folder, archive name) pairs: the files of an archive unpacked into
@@ -172,9 +174,12 @@ class BatchReport:
                      f"{self.wall_s:.1f} s")
         if self.ignored.hidden_text():
             lines.append(self.ignored.hidden_text())
-        if self.left:
-            lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does "
-                         "them (what is done is skipped)")
+        if self.left and self.stopped:
+            lines.append(f"stopped: {self.stopped}; {counted(self.left, 'file')} not finished: make room there, and "
+                         "the same command again does them (what is done is skipped)")
+        elif self.left:
+            lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does them "
+                         "(what is done is skipped)")
         return "\n".join(lines)
 
 
@@ -357,8 +362,8 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
                     yield futures[future], future.result()
                 except BrokenProcessPool:
                     yield futures[future], None
-    except KeyboardInterrupt:  # Ctrl-C: stop the workers now (each left only a temporary, cleaned next run)
-        stopped = True
+    except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, or the batch stops (a full disk): stop the workers now
+        stopped = True  # (each left only a temporary, cleaned next run)
         for child in multiprocessing.active_children():
             child.terminate()
             child.join(5)
@@ -435,14 +440,15 @@ def run_batch(config: BatchConfig) -> BatchReport:
         manifest.record(item.input, item.output, "started")
     owner = {task.id: item for item in files for task in item.tasks}
     bar = progress_bar(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress)
-    finished, left = 0, 0
+    finished, left, stopped = 0, 0, ""
     for item in files:
         if len(item.outcomes) == len(item.tasks):  # every segment kept: stopped while they were joined
             rows.append(_finish_file(item, manifest))
             finished += 1
     bar.set_postfix_str(f"files {finished}/{len(files)}")
     try:
-        for outcome in _execute(config, owner_tasks(files), bar.update):
+        outcomes = _execute(config, owner_tasks(files), bar.update)
+        for outcome in outcomes:
             item = owner[outcome.task.id]
             item.outcomes[outcome.task.id] = outcome
             if len(item.outcomes) == len(item.tasks):
@@ -450,13 +456,17 @@ def run_batch(config: BatchConfig) -> BatchReport:
                 finished += 1
                 bar.total -= sum(t.frames for t in item.tasks) - rows[-1].frames  # estimates and failures
                 bar.set_postfix_str(f"files {finished}/{len(files)}")
+            if outcome.status == "failed" and is_disk_full(outcome.reason):  # so would every file after it
+                outcomes.close()  # (the workers stopped)
+                stopped, left = outcome.reason.split(";")[0], len(files) - finished
+                break
     except KeyboardInterrupt:  # Ctrl-C: the report of what finished, and what is left (the caller exits 130)
         left = len(files) - finished
     finally:
         bar.close()
         remove_temporaries([out for _, out in config.pairs])
     rows.sort(key=lambda row: str(row.input))
-    return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left)
+    return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left, stopped=stopped)
 
 
 def owner_tasks(files: list[_File]) -> list[Task]:
