@@ -195,3 +195,36 @@ def test_a_named_pipe_is_read_once_as_stdin_is(ts_clip, weights, tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(read_video(out)["times"]) == FRAMES
     assert input_location(str(fifo)).kind == "pipe"
+
+
+def test_a_named_pipe_as_output_is_written_into_not_replaced(weights, tmp_path):
+    """-o view.mkv where view.mkv is a named pipe another program reads (a player, a recorder) was refused as
+    'output exists', and with --force the pipe was replaced by a file, the reader left waiting forever. The video is
+    written into the pipe now, as into stdout (MP4 in fragments), with the muxer its name asks for."""
+    import os
+    import stat
+
+    clip = make_clip(tmp_path / "night.mp4", frames=FRAMES)
+    for name in ("view.mkv", "view.mp4"):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        received = bytearray()
+
+        def drain(path=fifo, into=received):
+            with open(path, "rb") as pipe:
+                while chunk := pipe.read(65536):
+                    into.extend(chunk)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        try:
+            result = enhance_to_stdout([str(clip), "-o", str(fifo), "--weights", str(weights), "-q"], timeout=60)
+        finally:
+            if reader.is_alive():  # a reader still waiting for a writer is let go
+                os.close(os.open(fifo, os.O_RDWR))
+            reader.join(10)
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        with av.open(io.BytesIO(bytes(received))) as container:
+            assert container.format.name.startswith({"view.mkv": "matroska", "view.mp4": "mov"}[name])
+            assert sum(1 for _ in container.decode(video=0)) == FRAMES

@@ -7,7 +7,7 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
     0, /dev/video2            device   (with --camera: Video4Linux2)
     rtsp:// http(s):// udp:// tcp:// srt:// rtmp://    network (srt only where FFmpeg has it)
     -, pipe:                  pipe     (stdin in, stdout out; MPEG-TS by default on output; a named pipe
-                              or a shell's <(...) in)
+                              in or out, or a shell's <(...) in)
     night_%04d.jpg            sequence (input: numbered images read as one video, FFmpeg's image2; output:
                               one numbered picture a frame, ``enlight.stream.io.sequence_sink``)
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -116,6 +117,21 @@ def _is_fifo(text: str) -> bool:
         return False
 
 
+def _muxer_named(text: str) -> str:
+    """The muxer FFmpeg writes a file named like ``text`` with (MPEG-TS for a name without an extension); a one-line
+    error for a name it cannot place."""
+    suffix = Path(text).suffix
+    if not suffix:
+        return DEFAULT_STREAM_FORMAT
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            with av.open(os.path.join(folder, f"probe{suffix}"), "w") as probe:
+                return probe.format.name.split(",")[0]
+        except (ValueError, av.error.FFmpegError):
+            raise EnlightError(f"unknown output container '{suffix}' for the pipe {text} (name it .ts, .mkv, .mp4, "
+                               "..., or give --format)") from None
+
+
 _NUMBERED = re.compile(r"%0?(\d*)d")  # printf's frame number, as FFmpeg's image2 reads it: %d, %04d
 SEQUENCE_FPS = 25.0  # an image sequence's frame rate unless --fps says (FFmpeg's image2 default)
 
@@ -179,6 +195,8 @@ def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1)
             raise EnlightError(f"unknown output format '{format}' (e.g. mpegts, matroska, flv)") from None
     if text in _PIPE_NAMES:
         return Location(text, f"pipe:{stdout_fd}", "pipe", format or DEFAULT_STREAM_FORMAT)
+    if _is_fifo(text):  # a named pipe another program reads: written into as a stream, never replaced by a file
+        return Location(text, text, "pipe", format or _muxer_named(text))
     if format is None and is_sequence(text):
         return Location(text, text, "sequence")
     if _URL.match(text):
