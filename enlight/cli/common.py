@@ -25,7 +25,17 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse with one-line errors (its default prints the whole usage block first)."""
 
     def error(self, message: str):
-        raise EnlightError(f"{message} (see {self.prog} --help)")
+        raise EnlightError(f"{message}{_dash_hint(message)} (see {self.prog} --help)")
+
+
+def _dash_hint(message: str) -> str:
+    """For argparse's error about a file whose name starts with '-' (read as an option), how to name it."""
+    if message.startswith("unrecognized arguments: "):
+        named = [word for word in message.split(": ", 1)[1].split() if word.startswith("-") and os.path.exists(word)]
+        return f"; a file name that starts with '-' is read as an option: write ./{named[0]}" if named else ""
+    if message.endswith("expected one argument"):
+        return "; a value that starts with '-' is written --option=VALUE (a file name: ./-NAME)"
+    return ""
 
 
 def positive_int(text: str) -> int:

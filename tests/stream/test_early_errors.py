@@ -92,3 +92,23 @@ def test_a_photo_named_like_a_video_is_refused_after_opening(photo, tmp_path, cl
     assert result.returncode == 2, result.stderr
     assert len(result.stderr_lines) == 1 and "is a still image" in result.stderr_lines[0], result.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_that_starts_with_a_dash_is_told_how_to_write_it(tmp_path):
+    """enlight-video -night.mp4 -o day.mp4 said 'unrecognized arguments: -night.mp4' about a file that is there, and
+    -o -day.mp4 'expected one argument': neither said that the name was read as an option, nor what to write."""
+    import os
+
+    make_clip(tmp_path / "-night.mp4", frames=2)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "enlight.cli.video", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    result = run("-night.mp4", "-o", "day.mp4")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "a file name that starts with '-' is read as an option: write ./-night.mp4" in result.stderr
+    result = run("./-night.mp4", "-o", "-day.mp4")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "a value that starts with '-' is written --option=VALUE (a file name: ./-NAME)" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["-night.mp4"]
