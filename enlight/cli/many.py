@@ -159,19 +159,20 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
 
 def _single(config, quiet: bool) -> int:
     """One video in segments or on workers (``--segments``, ``--jobs``, ``--ray`` on a file): run as a batch of one,
-    told as a plain run tells it (a summary line, or an error line), and no batch manifest left beside the output
-    unless one was there (a folder's) or the run was stopped (the next one resumes from it)."""
+    told as a plain run tells it (a summary line, an error line, or what a stop kept), and no batch manifest left
+    beside the output unless one was there (a folder's, with other files) or the run was stopped (the next one
+    resumes from it)."""
     from enlight.stream.apps.batch import run_batch
-    from enlight.stream.apps.manifest import MANIFEST
+    from enlight.stream.apps.manifest import MANIFEST, Manifest
 
-    manifest = config.out_dir / MANIFEST
-    existed = manifest.exists()
+    (source, output), manifest = config.pairs[0], config.out_dir / MANIFEST
+    # one there before is kept (a folder's), unless it is what a stopped run of this file left
+    kept = manifest.exists() and set(Manifest(config.out_dir).last) != {str(source)}
     report = run_batch(config)
-    if not existed and not report.left:
+    if not kept and not report.left:
         manifest.unlink(missing_ok=True)
-    if report.stopped and not report.count("failed"):  # (a segment's full disk: the file has no row)
-        print(f"{PROG}: error: {report.stopped}; the segments finished are kept for the same command again",
-              file=sys.stderr)
+    if report.left and not report.count("failed"):  # stopped: the file has no row
+        print(f"{PROG}: {_stop_line(report.stopped, output)}", file=sys.stderr)
     for row in report.rows:
         if row.status == "failed":
             print(f"{PROG}: error: {row.reason}", file=sys.stderr)
@@ -183,6 +184,19 @@ def _single(config, quiet: bool) -> int:
         for note in row.notes if not quiet else ():
             print(f"{PROG}: note: {note}", file=sys.stderr)
     return interrupted_exit() if report.left and not report.stopped else report.exit_code
+
+
+def _stop_line(stopped: str, output: Path) -> str:
+    """What a stopped segmented run of one video says (Ctrl-C: ``stopped`` empty; a full disk: why): the segments it
+    finished, which the same command again takes, and the output left as it was."""
+    from enlight.stream.apps.manifest import segment_folder
+
+    folder = segment_folder(output)
+    done = len([p for p in folder.glob(f"*{output.suffix}") if not p.name.startswith(".")]) if folder.is_dir() else 0
+    kept = f"{counted(done, 'segment')} finished, kept in {folder}: the same command again goes on from them" \
+        if done else "no segment had finished"
+    head = f"error: {stopped}" if stopped else "interrupted"
+    return f"{head}; {kept}; {output} left untouched"
 
 
 def _photo_options(args, candidates: list[Path], plan_options: Callable[[list[Path]], dict]) -> dict | None:

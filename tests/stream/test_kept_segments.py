@@ -26,6 +26,9 @@ def test_a_stopped_segmented_run_goes_on_from_the_segments_it_had_not_finished(t
     folder = tmp_path / ".enlight-segments-out.mp4"
     finished = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     assert len(finished) >= 2 and not out.exists()
+    # it said nothing at all; now what a plain run's Ctrl-C says: what was kept, and that the output was not touched
+    assert (f"enlight-video: interrupted; {len(finished)} segments finished, kept in {folder}: the same command again "
+            f"goes on from them; {out} left untouched") in text, text
     result = cli(*_run_args(clip, out, weights))
     assert result.returncode == 0, result.stderr
     assert f"{len(finished)} of 3 segments kept from the run that stopped" in result.stderr
@@ -35,6 +38,7 @@ def test_a_stopped_segmented_run_goes_on_from_the_segments_it_had_not_finished(t
     gaps = [np.abs(a.astype(int) - b).mean() for a, b in zip(joined["images"], single["images"], strict=True)]
     assert max(gaps) < 2.0  # the warm-up at each join, as in an uninterrupted run of segments
     assert not folder.exists()
+    assert not (tmp_path / ".enlight-manifest.jsonl").exists()  # the stopped run's, for this file only: it stayed
 
 
 def test_parts_of_other_settings_are_not_taken(tmp_path, weights, cli):
