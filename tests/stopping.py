@@ -8,13 +8,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from tests.conftest import REPO
 
 
-def stop_after(args: list[str], *, frames: int, total: int, stop: int = signal.SIGINT) -> tuple[int, str]:
-    """Run ``enlight-video ARGS``, send ``stop`` once its bar shows ``frames`` of ``total`` done; (exit code,
-    stderr)."""
+def stop_after(args: list[str], *, frames: int, total: int, stop: int = signal.SIGINT,
+               then: Callable[[], None] | None = None) -> tuple[int, str]:
+    """Run ``enlight-video ARGS``, send ``stop`` once its bar shows ``frames`` of ``total`` done (or instead call
+    ``then``: something done to its files meanwhile, the run left to end by itself); (exit code, stderr)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "enlight.cli.video", *map(str, args)],
         cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -38,7 +40,10 @@ def stop_after(args: list[str], *, frames: int, total: int, stop: int = signal.S
     if not progressed.wait(120):
         proc.kill()
         raise AssertionError(seen.decode(errors="replace"))
-    proc.send_signal(stop)
+    if then is None:
+        proc.send_signal(stop)
+    else:
+        then()
     code = proc.wait(60)
     reader.join(10)
     return code, seen.decode(errors="replace")

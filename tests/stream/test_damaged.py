@@ -12,7 +12,7 @@ import pytest
 from enlight.cli.common import EXIT_USAGE
 from enlight.cli.video import EXIT_DAMAGED, main
 from enlight.stream.io.source import VideoSource
-from tests.media import dark_frames, make_clip
+from tests.media import dark_frames, make_clip, read_video
 
 FRAMES = 60
 WARNING = re.compile(r"^enlight-video: warning: the input is damaged.*: (\d+) packets lost \(([^)]*)\), "
@@ -274,3 +274,22 @@ def test_frames_a_matroska_demuxer_skipped_are_counted_as_lost(tmp_path):
     damage = source.damage
     assert damage is not None and 10 < decoded < 65
     assert damage.expected == 75 and damage.frames == 75 - decoded
+
+
+def test_an_input_cut_short_while_it_is_read_counts_what_its_index_had_beyond(tmp_path, weights):
+    """A file truncated while the run read it (a copy or a download overwritten, a sync client) was told as '1 of 175
+    frames lost': the packets past the new end were counted only as the run opened the file, when they were there. The
+    file's end is looked at again where reading stops."""
+    import os
+
+    from tests.stopping import stop_after
+
+    clip = make_clip(tmp_path / "night.mp4", width=160, height=96, frames=1500, audio=True, faststart=True)
+    size = clip.stat().st_size
+    code, text = stop_after([clip, "-o", tmp_path / "day.mkv", "--weights", weights, "--batch-size", "2"], frames=40,
+                            total=1500, then=lambda: os.truncate(clip, size // 3))
+    assert code == 3, text
+    line = next(line for line in text.splitlines() if "the input is damaged" in line)
+    lost, expected = (int(n) for n in re.search(r"(\d+) of (\d+) frames lost", line).groups())
+    assert "cut short" in line and expected == 1500 and lost >= 800, line
+    assert len(read_video(tmp_path / "day.mkv")["times"]) == 1500 - lost

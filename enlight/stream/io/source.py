@@ -412,7 +412,8 @@ class VideoSource:
         while True:
             try:
                 packet = next(demux)
-            except StopIteration:
+            except StopIteration:  # the file's end: where it is now (cut while it was read, its index says more)
+                self._missing = _missing_packets(self.path, streams)
                 return
             except av.error.FFmpegError:
                 if not self.location.is_file:
