@@ -99,11 +99,30 @@ def _folder_pairs(args) -> tuple[list, Ignored, Path]:
     check_writable(out_dir if out_dir.is_dir() else out_dir.parent)
     from enlight.stream.apps.batch import Ignored, collect  # imports torch: after the checks on the names
 
+    if not is_list(source):
+        _check_inner_output(source, out_dir)
     pairs, ignored = (_list_pairs(source, out_dir), Ignored()) if is_list(source) else collect(source, out_dir)
     if not pairs:
         hidden = f"; {ignored.hidden_text()}" if ignored.hidden_text() else ""
         raise EnlightError(f"no videos or photos in {source} ({ignored.other} other files{hidden})")
     return pairs, ignored, out_dir
+
+
+def _check_inner_output(source: Path, out_dir: Path) -> None:
+    """Refuse an output folder inside the input folder that holds videos or photos of its own: the batch leaves the
+    output folder out of its inputs (its outputs are not enhanced again), so they would be passed over without a
+    word. What an earlier run wrote there (its manifest's outputs) is not the user's own."""
+    if not out_dir.is_dir() or not out_dir.resolve().is_relative_to(source.resolve()):
+        return
+    from enlight.stream.apps.batch import collect
+    from enlight.stream.apps.manifest import Manifest
+
+    written = {Path(record.get("output", "")).resolve() for record in Manifest(out_dir).last.values()}
+    own = [path for path, _ in collect(out_dir, out_dir)[0] if path.resolve() not in written]
+    if own:
+        raise EnlightError(f"output folder {out_dir} is inside the input folder and holds videos or photos of its own "
+                           f"({counted(len(own), 'file')}, e.g. {own[0].name}), which would not be enhanced: choose "
+                           "an output folder outside the input, or move them")
 
 
 def _archive_pairs(args) -> tuple[list, Ignored, Path, ArchiveRun, list[str]]:

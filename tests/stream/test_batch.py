@@ -411,3 +411,22 @@ def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_
             assert sorted(os.listdir(small / "out")) == [MANIFEST]
     finally:
         subprocess.run(["umount", str(small)], capture_output=True)
+
+
+def test_an_output_folder_inside_the_input_with_videos_of_its_own_is_refused(tmp_path, cli, weights):
+    """enlight-video night/ -o night/day with videos already in night/day: the batch leaves its output folder out of
+    its inputs (not to enhance its own outputs again), so those videos were passed over without a word ('1 done, 0
+    other files ignored'). That is refused now, before any work; the folder holding only what a run wrote there is
+    fine, and its next run skips what is done."""
+    root = tmp_path / "night"
+    (root / "day").mkdir(parents=True)
+    make_clip(root / "cam.mp4", frames=3, audio=False)
+    make_clip(root / "day" / "door.mp4", frames=3, audio=False)
+    result = cli(root, "-o", root / "day", "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "is inside the input folder and holds videos or photos of its own (1 file, e.g. door.mp4)" in result.stderr
+    assert sorted(p.name for p in (root / "day").iterdir()) == ["door.mp4"]
+    (root / "day" / "door.mp4").unlink()
+    assert cli(root, "-o", root / "day", "--weights", weights, "-q").returncode == 0
+    again = cli(root, "-o", root / "day", "--weights", weights)
+    assert again.returncode == 0 and "0 done, 1 skipped" in again.stderr, again.stderr
