@@ -382,11 +382,13 @@ def test_segments_fewer_than_asked_are_named(long_clip, tmp_path, weights):
                          "keyframe); enhanced in 4",)
 
 
-def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_path, cli, weights):
+@pytest.mark.parametrize("kind", ["videos", "photos"])
+def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_path, cli, weights, kind):
     """Onto a disk that filled up (root only: a 100 kB tmpfs is mounted), a folder's run enhanced every file in turn
     and failed each at its end for want of space: a night's work thrown away file after file, and a table of
     identical failures. The batch now stops at the first: one failed row, a line that says why it stopped and what
-    to do, exit 2 (not 130: nobody pressed Ctrl-C), and the same command again does the rest."""
+    to do, exit 2 (not 130: nobody pressed Ctrl-C), and the same command again does the rest. (A photo's full disk
+    was 'cannot write PATH: No space left on device', not told as a full disk.)"""
     import os
     import subprocess
 
@@ -397,8 +399,12 @@ def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_
         pytest.skip("needs to mount a small tmpfs (root)")
     try:
         (tmp_path / "in").mkdir()
-        for name in ("a.mp4", "b.mp4", "c.mp4"):
-            make_clip(tmp_path / "in" / name, width=320, height=240, frames=48)
+        for i, name in enumerate(("a", "b", "c")):
+            if kind == "videos":
+                make_clip(tmp_path / "in" / f"{name}.mp4", width=320, height=240, frames=48)
+            else:  # noise: a PNG of 300 kB
+                noise = np.random.default_rng(i).integers(0, 60, (240, 400, 3), dtype=np.uint8)
+                Image.fromarray(noise).save(tmp_path / "in" / f"{name}.png")
         for jobs in ("1", "2"):
             result = cli(tmp_path / "in", "-o", small / "out", "--weights", weights, "--crf", "0", "--preset",
                          "ultrafast", "--jobs", jobs, "-q")

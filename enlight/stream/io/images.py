@@ -30,7 +30,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from enlight.errors import EnlightError, reason
+from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.annotations import (
     IPTC_TAGS,
     PNG_XMP_KEY,
@@ -612,7 +612,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool =
             raise EnlightError(f"{path} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, path)
     except (OSError, ValueError, av.error.FFmpegError) as exc:
-        raise EnlightError(f"cannot write {path}: {reason(exc)}") from None
+        raise EnlightError(disk_full(exc, path.parent) or f"cannot write {path}: {reason(exc)}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return path
