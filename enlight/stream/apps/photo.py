@@ -30,7 +30,7 @@ from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.enhancer import Enhancer
-from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, memory_budget, size_text
+from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, gib_text, memory_budget
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan, photo_estimate
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
 from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_animation, write_animation
@@ -180,7 +180,7 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) ->
     side = tile_side(fits, margin)
     if side < 4 * ALIGN:
         need = (4 * ALIGN + 2 * margin) ** 2 * per_pixel + PHOTO_BYTES_PER_PIXEL * height * width
-        raise EnlightError(f"a {width}x{height} photo needs at least {size_text(need)} of working memory with "
+        raise EnlightError(f"a {width}x{height} photo needs at least {gib_text(need)} of working memory with "
                            f"--quality {plan.quality}, even in tiles; {budget.explain()}")
     return side, margin
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from enlight.ops import simd
 from enlight.stream.core.denoise_config import MIN_SIDE, NOISE_FLOOR, STILL_KEEP, DenoiseConfig
-from enlight.stream.core.memory import Budget, size_text
+from enlight.stream.core.memory import Budget, gib_text
 from enlight.stream.core.plan import InferencePlan
 
 DENOISE_BYTES_PER_PIXEL = 80  # the one-frame denoise's peak working memory (measured: 72 at 4032x3024)
@@ -60,7 +60,7 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
         return rgb, PhotoNoise(config.level, short=f"under {MIN_SIDE} pixels on a side, too small to measure its noise")
     need = DENOISE_BYTES_PER_PIXEL * rgb.shape[0] * rgb.shape[1]
     if budget is not None and need > budget.left:
-        return rgb, PhotoNoise(config.level, short=f"it needs {size_text(need)} of working memory, "
+        return rgb, PhotoNoise(config.level, short=f"it needs {gib_text(need)} of working memory, "
                                                    f"{budget.explain()}")
     frames = np.ascontiguousarray(rgb.transpose(2, 0, 1))[None]
     if simd.available():

@@ -61,8 +61,9 @@ def resident_bytes() -> int:
     return _proc_bytes("/proc/self/status", "VmRSS") or 0
 
 
-def size_text(nbytes: float) -> str:
-    """A size for a message: '12.4 GB', '0.45 GB' (two decimals below 10 GB, so that a need and what is left
+def gib_text(nbytes: float) -> str:
+    """A memory size for a message, in GiB as --max-memory takes it (``enlight.text.size_text`` gives file sizes,
+    in powers of 1000): '12.4 GB', '0.45 GB' (two decimals below 10 GB, so that a need and what is left
     are not rounded to the same figure), or '35 MB' below a tenth of a GB (where '0.0 GB' would say nothing)."""
     if abs(nbytes) < GiB / 10:
         return f"{nbytes / (1 << 20):.0f} MB"
@@ -85,13 +86,13 @@ class Budget:
         """Where the budget comes from, with its figures, for a message."""
         if self.limit_gb is None:
             if not self.available_bytes:
-                return f"{size_text(max(self.left, 0))} left"
-            return (f"{size_text(max(self.left, 0))} left: 80% of the {size_text(self.available_bytes)} available "
+                return f"{gib_text(max(self.left, 0))} left"
+            return (f"{gib_text(max(self.left, 0))} left: 80% of the {gib_text(self.available_bytes)} available "
                     "(--max-memory GB sets the process's limit)")
-        used = f"the {size_text(self.used_bytes)} this process already holds (libraries, the model)"
+        used = f"the {gib_text(self.used_bytes)} this process already holds (libraries, the model)"
         if self.left <= 0:
             return f"--max-memory {self.limit_gb:g} GB is used up by {used}: nothing is left"
-        return f"--max-memory {self.limit_gb:g} GB, less {used}, leaves {size_text(self.left)}"
+        return f"--max-memory {self.limit_gb:g} GB, less {used}, leaves {gib_text(self.left)}"
 
 
 def memory_budget(max_memory_gb: float | None) -> Budget:
@@ -143,7 +144,7 @@ def plan_memory(width: int, height: int, *, quality: str, model: str = "enlighte
         batch -= 1
     if peak(batch, 2, 1) > budget:
         raise EnlightError(
-            f"a {width}x{height} frame needs about {size_text(peak(1, 2, 1))} of working memory with --quality "
+            f"a {width}x{height} frame needs about {gib_text(peak(1, 2, 1))} of working memory with --quality "
             f"{quality}; {given.explain()}; try {_remedies(quality, given)}"
         )
     # queues: what is left, up to the usual depths (16 frames ahead, 4 batches to the encoder)
