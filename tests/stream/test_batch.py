@@ -436,3 +436,32 @@ def test_an_output_folder_inside_the_input_with_videos_of_its_own_is_refused(tmp
     assert cli(root, "-o", root / "day", "--weights", weights, "-q").returncode == 0
     again = cli(root, "-o", root / "day", "--weights", weights)
     assert again.returncode == 0 and "0 done, 1 skipped" in again.stderr, again.stderr
+
+
+def test_a_second_folder_run_into_the_same_output_folder_is_refused_while_the_first_runs(tmp_path, cli, weights):
+    """Two runs of `enlight-video in/ -o out/` at once each removed the other's files being written as it started
+    and ended (the temporaries of its outputs): both failed, 'cannot finish writing v1.mp4: No such file or
+    directory'. The second is now refused in one line, and the first finishes."""
+    import subprocess
+    import sys
+    import time
+
+    from enlight.stream.apps.manifest import FOLDER_LOCK
+    from tests.conftest import REPO
+
+    (tmp_path / "in").mkdir()
+    for name in ("v1.mp4", "v2.mp4"):
+        make_clip(tmp_path / "in" / name, width=160, height=120, frames=120, audio=False)
+    out = tmp_path / "out"
+    first = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", str(tmp_path / "in"), "-o", str(out),
+                              "--weights", str(weights), "--quality", "best", "-q"], cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / FOLDER_LOCK).exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = cli(tmp_path / "in", "-o", out, "--weights", weights, "--quality", "best", "-q")
+    assert first.poll() is None, "the first run ended before the second started: make its clips longer"
+    assert second.returncode == 2 and len(second.stderr_lines) == 1, second.stderr
+    assert f"another enlight-video run is enhancing into {out} now" in second.stderr
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "v1.mp4", "v2.mp4"]  # the lock went with the run

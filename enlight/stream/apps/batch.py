@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import av
 
 from enlight.errors import EnlightError, is_disk_full
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
-from enlight.stream.apps.manifest import Manifest, remove_temporaries, segment_folder
+from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
@@ -124,6 +124,7 @@ class BatchConfig:
     overwrite: bool = False
     progress: bool = True
     ignored: Ignored = Ignored()  # what the folder held besides videos and photos (``collect``)
+    single: bool = False  # one video (``single_video``): runs for other files may write beside it at the same time
 
 
 @dataclass
@@ -424,11 +425,17 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
 
 
 def run_batch(config: BatchConfig) -> BatchReport:
-    """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed)."""
+    """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed). A folder's
+    run holds its output folder (``folder_run``): one at a time."""
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    with nullcontext() if config.single else folder_run(config.out_dir):
+        return _run_batch(config)
+
+
+def _run_batch(config: BatchConfig) -> BatchReport:
     from enlight.progress_bar import progress_bar
 
     start = time.perf_counter()
-    config.out_dir.mkdir(parents=True, exist_ok=True)
     remove_temporaries([out for _, out in config.pairs])  # what a killed run left
     manifest = Manifest(config.out_dir)
     rows: list[Row] = []
@@ -476,4 +483,4 @@ def owner_tasks(files: list[_File]) -> list[Task]:
 
 def single_video(source: Path, output: Path, config: BatchConfig) -> BatchConfig:
     """A batch of one long video (--segments / --jobs / --ray on a file): its manifest beside the output."""
-    return replace(config, pairs=[(source, output)], out_dir=output.parent)
+    return replace(config, pairs=[(source, output)], out_dir=output.parent, single=True)

@@ -6,11 +6,15 @@ changed since, it is done again. Only the batch's driver writes it (workers repo
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from enlight.errors import EnlightError
 from enlight.stream.io.temporary import fitted, temporaries
 
 MANIFEST = ".enlight-manifest.jsonl"
@@ -55,6 +59,28 @@ class Manifest:
             f.write(json.dumps(record) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+FOLDER_LOCK = ".enlight-folder.lock"  # held by the folder run writing into OUT_DIR, removed when it ends
+
+
+@contextmanager
+def folder_run(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir`` for one folder run: a second one into it at the same time is refused in one line. Each run
+    removes its outputs' temporaries as it starts and ends (``remove_temporaries``), which were the other run's
+    files being written: both failed ('cannot finish writing v1.mp4: No such file or directory'). A run killed
+    outright leaves the lock file, which holds nothing (the kernel lets go of a dead process's lock)."""
+    path = out_dir / FOLDER_LOCK
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnlightError(f"another enlight-video run is enhancing into {out_dir} now: wait for it to end, or "
+                               "give another output folder") from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def remove_temporaries(outputs: list[Path]) -> int:
