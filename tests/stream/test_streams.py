@@ -99,6 +99,26 @@ def test_mp4_and_mov_to_a_pipe_are_written_in_fragments(ts_clip, weights, muxer)
         assert len(list(received.decode(video=0))) == FRAMES
 
 
+def test_an_mpegts_aac_into_a_matroska_stream_gets_its_audio_config_in_the_header(ts_clip, weights, tmp_path):
+    """`clip.ts -o - --format matroska` failed before the first frame ('cannot encode - with libx264: Invalid
+    argument', with a hint of another codec): the TS's AAC has its configuration in each packet, which Matroska
+    needs in its header and writes there afterwards only into a file. Into a file it stays the muxer's own."""
+    from enlight.stream.io.adts import audio_specific_config
+
+    result = enhance_to_stdout([str(ts_clip), "-o", "-", "--format", "matroska", "--weights", str(weights)])
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    with av.open(str(ts_clip)) as source:
+        config = audio_specific_config(source.streams.audio[0])
+        samples = sum(frame.samples for frame in source.decode(audio=0))
+    assert config == bytes.fromhex("1188")  # AAC LC, 48 kHz, mono: what FFmpeg's own remux writes
+    with av.open(io.BytesIO(result.stdout)) as received:
+        assert received.streams.audio[0].codec_context.extradata == config
+        assert sum(frame.samples for frame in received.decode(audio=0)) == samples
+    assert enhance_to_stdout([str(ts_clip), "-o", str(tmp_path / "f.mkv"), "--weights", str(weights)]).returncode == 0
+    with av.open(str(tmp_path / "f.mkv")) as written:
+        assert written.streams.audio[0].codec_context.extradata == config
+
+
 def test_a_crf_outside_the_encoders_range_is_one_line(ts_clip, weights, tmp_path):
     result = enhance_to_stdout([str(ts_clip), "-o", str(tmp_path / "o.mp4"), "--crf", "-5", "--weights", str(weights)])
     err = result.stderr.decode(errors="replace").strip()

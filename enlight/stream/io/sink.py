@@ -25,6 +25,7 @@ from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io import legacy_video
+from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
@@ -492,6 +493,11 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     copy = out.add_stream_from_template(source)
     if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
         copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
+    streamed = out.format.name in HEADER_MUXERS and (out.name.startswith("pipe:") or "://" in out.name
+                                                     or Path(out.name).is_fifo())
+    config = audio_specific_config(source) if streamed else None
+    if config is not None:  # (an MPEG-TS's AAC into Matroska's header: ``enlight.stream.io.adts``; into a file the
+        copy.codec_context.extradata = config  # muxer writes its own afterwards, which one set here would spoil)
     copy.metadata.update(track_tags(source))
     copy.disposition = source.disposition
     return copy
