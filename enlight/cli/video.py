@@ -404,6 +404,10 @@ def _check_names(args) -> tuple:
     from enlight.stream.io.locations import input_location
 
     source = input_location(args.input, fps=args.fps)
+    if args.output.endswith(("/", os.sep)) and not Path(args.output).is_dir():  # (Path drops the slash: 'no extension')
+        example = f" (e.g. {Path(args.output) / Path(source.url).name})" if source.is_file else ""
+        raise EnlightError(f"output {args.output} names a folder, which does not exist; give the file to write"
+                           f"{example}")
     output = _output(args.output, args.format)
     if output.is_file:  # (a dry run shows the plan of a run again: ``_dry_run`` says the output exists)
         check_paths(Path(source.url) if source.is_file else None, Path(output.text),

@@ -376,3 +376,14 @@ def test_a_stop_while_the_run_starts_leaves_no_temporary_file(tmp_path, weights,
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(config)
     assert list(out_dir.iterdir()) == []
+
+
+def test_an_output_that_names_a_missing_folder_says_so(tmp_path, weights, cli):
+    """`-o day/` for one video, where day/ does not exist, said 'output day has no extension to choose a container
+    from' (the slash was dropped): it names the folder and the file to give."""
+    clip = make_clip(tmp_path / "night.mp4", frames=2, audio=False)
+    out = f"{tmp_path / 'day'}/"
+    assert_refused(cli(clip, "-o", out, "--weights", weights), None,
+                   re.escape(f"output {out} names a folder, which does not exist; give the file to write (e.g. "
+                             f"{tmp_path / 'day' / 'night.mp4'})"))
+    assert not (tmp_path / "day").exists()
