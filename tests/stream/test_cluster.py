@@ -22,7 +22,7 @@ def test_ray_finishes_every_file_exactly_once_when_a_worker_dies(tmp_path, weigh
     marker = tmp_path / "crashed-once"
     monkeypatch.setenv(CRASH_ONCE_ENV, str(marker))  # the first task to write a batch kills its process
     settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=1)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # (not a cluster running here)
     try:
         report = run_batch(BatchConfig(pairs=[(p, out / p.name) for p in inputs], out_dir=out, settings=settings,
                                        ray="", progress=False))
