@@ -38,15 +38,24 @@ def _dash_hint(message: str) -> str:
     return ""
 
 
+def whole_number(text: str) -> int:
+    """A whole number (argparse type): a word or a fraction is refused in one line that says what the option takes
+    (argparse's own error named the type function: 'invalid positive_int value: 'abc'')."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a whole number, not '{text}'") from None
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
 def non_negative_int(text: str) -> int:
-    value = int(text)
+    value = whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
@@ -60,6 +69,20 @@ def finite_float(text: str) -> float:
         value = math.nan
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"takes a number, not '{text}'")
+    return value
+
+
+def float_within(text: str, low: float, high: float) -> float:
+    """A number from ``low`` to ``high`` (for an argparse type): a word, nan or inf is refused as 'takes a number from
+    0 to 1, not ...', a number outside as 'must be within 0..1, got ...'."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"takes a number from {low:g} to {high:g}, not '{text}'")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be within {low:g}..{high:g}, got {text}")
     return value
 
 
@@ -113,9 +136,10 @@ def size_list(text: str) -> tuple[tuple[int, int], ...]:
 def positive_int_list(text: str) -> tuple[int, ...]:
     """'1,4,8' -> (1, 4, 8), each at least 1 (an argparse type)."""
     try:
-        return tuple(positive_int(b) for b in text.split(","))
+        values = [int(b) for b in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"give whole numbers separated by commas, got {text}") from None
+    return tuple(positive_int(str(v)) for v in values)
 
 
 def check_new_file(path: Path, *, force: bool, suffix: str | None = None) -> None:

@@ -29,6 +29,7 @@ from enlight.cli.common import (
     check_new_file,
     existing_output_line,
     finite_float,
+    float_within,
     interrupted_exit,
     non_negative_float,
     parse_video_size,
@@ -37,6 +38,7 @@ from enlight.cli.common import (
     print_text,
     run_command,
     stop_name,
+    whole_number,
 )
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload  # (torch-free: what --quality auto reads of a file)
@@ -54,28 +56,19 @@ SUBCOMMANDS = {
 
 
 def _share(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
-    return value
+    return float_within(text, 0.0, 1.0)
 
 
 def _level(text: str) -> float:
     from enlight.ops.exposure import LIMIT
 
-    value = float(text)
-    if not 0.0 <= value <= LIMIT:
-        raise argparse.ArgumentTypeError(f"must be within 0..{LIMIT:g}, got {text}")
-    return value
+    return float_within(text, 0.0, LIMIT)
 
 
 def _strength(text: str) -> float:
     from enlight.stream.core.choices import MAX_SMOOTHING
 
-    value = float(text)
-    if not 0.0 <= value <= MAX_SMOOTHING:
-        raise argparse.ArgumentTypeError(f"must be within 0..{MAX_SMOOTHING}, got {text}")
-    return value
+    return float_within(text, 0.0, MAX_SMOOTHING)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="video encoder: libx264, libx265, libvpx-vp9, mpeg4, or any PyAV has (default: auto = "
                           "libx264, or what the output's kind of file takes: VP9 for .webm, GIF for .gif, MPEG-2 for "
                           ".mpg; encoders without a CRF (mpeg2video, mpeg4, ...) are held at quantiser 2)")
-    enc.add_argument("--crf", type=int, default=None,
+    enc.add_argument("--crf", type=whole_number, default=None,
                      help="constant rate factor for x264/x265/vp9/av1 and vp8, lower = better (default: 18; vp8: 10)")
     enc.add_argument("--preset", default="auto",
                      help="x264/x265 speed preset (default: auto = veryfast with --quality fast, fast otherwise)")

@@ -66,6 +66,15 @@ def photo(tmp_path_factory):
     (("{clip}", "-o", "{tmp}/out.m4a"), "holds sound only"),  # hold audio (aac)'; .m4a: an MP4 of video, as music)
     (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--photo-quality", "abc"),
      "--photo-quality: takes a whole number from 1 to 100, not 'abc'"),  # (was: invalid _photo_quality value)
+    # a word for a picture option named our own type function: 'invalid _share value', '_level', 'positive_int'
+    (("{clip}", "-o", "{tmp}/out.mp4", "--detail", "abc"), "argument --detail: takes a number from 0 to 1, not 'abc'"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--exposure", "bright"),
+     "argument --exposure: takes a number from 0 to 200, not 'bright'"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--smoothing", "0,5"),
+     "argument --smoothing: takes a number from 0 to 0.95, not '0,5'"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--smoothing", "0.99"), "argument --smoothing: must be within 0..0.95"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--batch-size", "four"), "argument --batch-size: takes a whole number, not"),
+    (("{clip}", "-o", "{tmp}/out.mp4", "--crf", "high"), "argument --crf: takes a whole number, not 'high'"),
     (("{photos}/dusk.jpg", "-o", "{tmp}/out.jpg", "--fps", "5"), "a photo has none"),  # (was: a video keeps its own)
     # a live run: --fps nan was an internal error, -5 ran unpaced, 0 was ignored; file-run options were ignored
     (("--camera", "{clip}", "--no-window", "--fps", "nan"), "argument --fps: takes a number, not 'nan'"),
