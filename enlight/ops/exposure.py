@@ -30,14 +30,12 @@ def power_for_mean(histogram, level: float) -> float:
     import numpy as np
 
     weights = np.asarray(histogram, np.float64)
-    centres = np.maximum(np.arange(256, dtype=np.float64), DARKEST) / 255
-    total = weights.sum()
-    if total == 0 or level <= 0:
+    if weights.sum() == 0 or level <= 0:
         return 1.0
     target = level / 255
 
     def mean(power: float) -> float:
-        return float(weights @ centres ** power) / total
+        return mean_after(weights, power) / 255
 
     if mean(1.0) >= target:
         return 1.0
@@ -48,6 +46,16 @@ def power_for_mean(histogram, level: float) -> float:
         middle = (low + high) / 2
         low, high = (middle, high) if mean(float(np.exp(middle))) > target else (low, middle)
     return float(np.exp((low + high) / 2))
+
+
+def mean_after(histogram, power: float) -> float:
+    """The mean luma (0-255) of ``histogram`` ((256,) counts of uint8 luma, not all 0) after the curve
+    255 (y / 255)^power."""
+    import numpy as np
+
+    weights = np.asarray(histogram, np.float64)
+    centres = np.maximum(np.arange(256, dtype=np.float64), DARKEST) / 255
+    return 255 * float(weights @ centres ** power) / weights.sum()
 
 
 def luma_histogram(luma):

@@ -84,6 +84,22 @@ def test_the_power_is_smoothed_over_time_like_an_auto_exposure():
     assert floor.describe() == f"to 100: {floor.lifted} of 43 frames lifted"
 
 
+def test_the_summary_says_how_far_frames_the_strongest_lift_could_not_reach_the_level_got():
+    """--exposure 200 on a real night dashcam clip came out at mean luma 125 while the summary said 'exposure to
+    200: 60 of 60 frames lifted', as if they had reached it: the curve stops at MIN_POWER."""
+    dark = luma_histogram(np.full((8, 8), 30, np.uint8))
+    reached = 255 * (30 / 255) ** MIN_POWER  # 108: the most the curve gives
+    floor = ExposureFloor(200)
+    floor.powers(np.stack([dark, dark, dark]))
+    assert floor.describe() == f"to 200: 3 of 3 frames lifted, 3 of them only to mean luma {round(reached)} " \
+                               "(the strongest lift)"
+    reachable = ExposureFloor(100)
+    reachable.powers(np.stack([dark, dark]))
+    assert reachable.describe() == "to 100: 2 of 2 frames lifted"  # the level reached: nothing more said
+    lifted = simd.lift_exposure(np.full((1, 8, 8, 3), 30, np.uint8), [MIN_POWER])
+    assert _mean_luma(lifted) == pytest.approx(reached, abs=1)  # what the summary says is what the frame gets
+
+
 def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
     from enlight.errors import EnlightError
     from enlight.models import build_generator
@@ -111,6 +127,7 @@ def test_the_plan_the_enhancer_and_the_command_line_carry_it(tmp_path, cli):
     assert result.returncode == 0 and "exposure: frames darker than mean luma 90" in result.stdout, result.stderr
     run = cli(clip, "-o", tmp_path / "lifted.mp4", "--exposure", "200", "--device", "cpu", "--quality", "fast")
     assert run.returncode == 0 and "exposure to 200: 3 of 3 frames lifted" in run.stderr, run.stderr
+    assert "3 of them only to mean luma" in run.stderr  # a test clip's dark frames cannot be taken to 200
     bad = cli(clip, "-o", tmp_path / "out.mp4", "--exposure", "300")
     assert bad.returncode == 2 and "within 0..200" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "out.mp4").exists()

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from enlight.ops.exposure import power_for_mean
+from enlight.ops.exposure import MIN_POWER, mean_after, power_for_mean
 
 KEEP = 0.8  # share of the running log power kept per frame: 0.8**16 = 0.03, as the segments' warm-up (WARMUP_FRAMES)
 
@@ -24,15 +24,25 @@ class ExposureFloor:
         self._log_power: float | None = None
         self.seen = 0  # frames so far
         self.lifted = 0  # of them, frames whose curve was not the identity
+        self.short: list[float] = []  # the mean luma reached by each frame the strongest lift left below the level
 
     def describe(self) -> str:
-        """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted'."""
-        return f"to {self.level:g}: {self.lifted} of {self.seen} frames lifted"
+        """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted', and where the strongest curve
+        (``MIN_POWER``) could not take frames to the level, how far it took them: 'to 200: 60 of 60 frames lifted,
+        60 of them only to mean luma 121-126 (the strongest lift)'."""
+        text = f"to {self.level:g}: {self.lifted} of {self.seen} frames lifted"
+        if not self.short:
+            return text
+        low, high = round(min(self.short)), round(max(self.short))
+        reached = f"{low}" if low == high else f"{low}-{high}"
+        return f"{text}, {len(self.short)} of them only to mean luma {reached} (the strongest lift)"
 
     def powers(self, histograms: np.ndarray) -> list[float]:
         out = []
         for histogram in histograms:
             own = math.log(power_for_mean(histogram, self.level))
+            if own <= math.log(MIN_POWER) and histogram.sum() > 0:
+                self.short.append(mean_after(histogram, MIN_POWER))
             self._log_power = own if self._log_power is None else self.keep * self._log_power + (1 - self.keep) * own
             out.append(1.0 if self._log_power > -1e-3 else math.exp(self._log_power))  # within 0.1%: left as it is
         self.seen += len(out)
