@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")
     enc.add_argument("--photo-quality", type=_photo_quality, default=95, metavar="Q",
-                     help="photos: JPEG/WebP/AVIF/HEIC quality 1..100 (default: 95; JPEG 4:4:4 chroma from 90)")
+                     help="photos and numbered pictures (-o f_%%04d.jpg): JPEG/WebP/AVIF/HEIC quality 1..100 "
+                          "(default: 95; JPEG 4:4:4 chroma from 90)")
     many = parser.add_argument_group("many files (INPUT a folder -> -o a folder; README: Many files)")
     many.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                       help="files (or segments) enhanced at once by a local pool of N processes, the CPU "
@@ -270,7 +271,8 @@ def _encoder(args):
     """The encoder settings of the --codec/--crf/--preset/--pix-fmt options."""
     from enlight.stream.io.sink import EncoderConfig
 
-    return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
+    return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt,
+                         picture_quality=args.photo_quality)
 
 
 def _frame_rate(text: str) -> float:

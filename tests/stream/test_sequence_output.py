@@ -70,6 +70,23 @@ def test_a_sequence_into_a_sequence_keeps_its_numbers_and_jpeg_and_rotation(tmp_
     assert _pictures(tmp_path / "day", "night_") == [f"night_{n:04d}.png" for n in range(7, 11)]
 
 
+def test_jpeg_pictures_are_written_at_the_photo_quality_asked_for(tmp_path, weights, cli):
+    """-o f_%03d.jpg --photo-quality 30 wrote every picture at quality 95 (4:4:4), the option silently ignored."""
+    from PIL import JpegImagePlugin
+
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=3, audio=False)
+    for folder, extra in (("default", ()), ("low", ("--photo-quality", "30"))):
+        (tmp_path / folder).mkdir()
+        result = cli(clip, "-o", tmp_path / folder / "f_%03d.jpg", "--weights", weights, *extra)
+        assert result.returncode == 0, result.stderr
+    default, low = (Image.open(tmp_path / folder / "f_002.jpg") for folder in ("default", "low"))
+    reference = Image.new("RGB", (8, 8))  # the tables Pillow writes at each quality
+    for quality, picture in ((95, default), (30, low)):
+        reference.save(tmp_path / "ref.jpg", quality=quality)
+        assert picture.quantization == Image.open(tmp_path / "ref.jpg").quantization, quality
+    assert JpegImagePlugin.get_sampling(default) == 0 and JpegImagePlugin.get_sampling(low) == 2  # 4:4:4 from 90
+
+
 def test_an_existing_sequence_is_kept_without_force_and_replaced_whole_with_it(tmp_path, weights, cli):
     clip = make_clip(tmp_path / "night.mp4", frames=5, audio=False)
     old = [tmp_path / f"f_{i:04d}.png" for i in range(1, 9)]  # a longer earlier run's 8 pictures

@@ -411,7 +411,7 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
                                "at sdr, or give a video output)")
         first = sequence_files(source.location.text)[0][0] if source.location.kind == "sequence" else 1
         return SequenceSink(output_at, written, first_number=first, passthrough=source.passthrough,
-                            captions=source.captions)
+                            captions=source.captions, quality=config.encoder.picture_quality)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),

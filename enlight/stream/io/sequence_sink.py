@@ -41,7 +41,8 @@ SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIF
                     ".webp": "WEBP", ".bmp": "BMP"}
 ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")
 PNG_LEVEL = 3  # zlib level: 0.12 s a 1080p frame (Pillow's default 6: 0.23 s) for 10% more bytes
-JPEG_QUALITY = 95  # as a photo's (``enlight.stream.io.images.write_photo``), 4:4:4
+JPEG_QUALITY = 95  # --photo-quality's default, as a photo's (``enlight.stream.io.images.write_photo``)
+FULL_CHROMA_FROM = 90  # JPEG quality from which the chroma is kept at full size (4:4:4), as a photo's
 _WORK = re.compile(r"\.enlight-[0-9a-f]{8}\.frames")
 
 
@@ -103,15 +104,18 @@ class SequenceSink:
     alpha) in display order; ``write_packet`` takes the passthrough streams' packets, which a picture cannot hold
     (left out, with a note); finish with one of ``finish()`` (the pictures moved onto their names), ``keep_partial()``
     or ``abort()``. first_number: the first picture's number; passthrough, captions: what the source carries beside
-    the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes.
+    the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes;
+    quality: JPEG and WebP pictures' quality, 1..100 (``--photo-quality``; JPEG 4:4:4 from ``FULL_CHROMA_FROM``).
     """
 
     def __init__(self, location: Location, info: VideoInfo, *, first_number: int = 1,
-                 passthrough: Sequence[av.stream.Stream] = (), captions: CaptionTrack | None = None) -> None:
+                 passthrough: Sequence[av.stream.Stream] = (), captions: CaptionTrack | None = None,
+                 quality: int = JPEG_QUALITY) -> None:
         self.location = location
         self.path = Path(location.text)
         self.folder = self.path.parent if str(self.path.parent) else Path(".")
         self.first_number = first_number
+        self.quality = quality
         self.encode_s = 0.0
         self.frames_written = 0
         self.notes: list[str] = [note for note in (_left_out(passthrough),) if note]
@@ -154,8 +158,9 @@ class SequenceSink:
         image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
         if alpha is not None and self._format in ALPHA_FORMATS:
             image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
-        options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": JPEG_QUALITY, "subsampling": 0},
-                   "WEBP": {"quality": JPEG_QUALITY}}.get(self._format, {})
+        chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
+        options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
+                   "WEBP": {"quality": self.quality}}.get(self._format, {})
         path = self._work / self.name(self.frames_written)
         try:
             image.save(path, format=self._format, **options)

@@ -88,12 +88,14 @@ class EncoderConfig:
     """Video encoder settings. pix_fmt None picks one that fits the source (see ``choose_pix_fmt``).
     codec: an FFmpeg encoder, or ``auto``: libx264 where the output's kind of file takes it, else the first of
     ``_VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
-    preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved)."""
+    preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved).
+    picture_quality: numbered pictures' JPEG and WebP quality, 1..100 (``--photo-quality``; ``SequenceSink``)."""
 
     codec: str = CODEC_AUTO
     crf: int | None = None  # None: 18 for encoders that take a CRF, their own default otherwise
     preset: str | None = PRESET_AUTO
     pix_fmt: str | None = None
+    picture_quality: int = 95
 
 
 def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
