@@ -360,7 +360,9 @@ def test_auto_follows_the_preset_the_device_and_the_frame_size():
 
     assert FAST_DENOISE_MEGAPIXELS == 0.5
     assert planned("fast", Workload("video", 854, 480)) == DenoiseConfig("light", refine=False)
-    assert planned("fast", Workload("video", 1920, 1080)) == DenoiseConfig("off", refine=False)
+    big = planned("fast", Workload("video", 1920, 1080))
+    assert (big.level, big.refine) == ("off", False)
+    assert big.label == "off (auto: fast on a CPU, frames over 0.5 megapixels; --denoise light turns it on)"
     assert planned("fast", None) == DenoiseConfig("light", refine=False)  # a stream or a camera: size unknown
     assert FAST_REFINE_MEGAPIXELS == 0.15  # small frames: fast keeps the refinements (flow, bilateral)
     assert planned("fast", Workload("video", 352, 288)) == DenoiseConfig("light")
@@ -370,6 +372,21 @@ def test_auto_follows_the_preset_the_device_and_the_frame_size():
     assert planned("best", Workload("video", 1920, 1080)) == DenoiseConfig("light")
     assert make_plan(quality="fast", device="cpu", denoise="strong",
                      workload=Workload("video", 1920, 1080)).denoise == DenoiseConfig("strong", refine=False)
+
+
+def test_the_summary_says_why_auto_left_the_denoiser_off(tmp_path, cli):
+    """--quality fast on a 720p clip said 'denoise off' in the summary and --dry-run, as --denoise off does: the
+    user had not turned it off, and nothing said that auto had, or how to have it."""
+    from tests.media import make_clip
+
+    clip = make_clip(tmp_path / "wide.mp4", width=1024, height=512, frames=2, audio=False)  # 0.52 megapixels
+    auto = cli(clip, "-o", tmp_path / "auto.mp4", "--quality", "fast", "--device", "cpu")
+    assert auto.returncode == 0, auto.stderr
+    assert "denoise off (auto: fast on a CPU, frames over 0.5 megapixels; --denoise light turns it on)" in auto.stderr
+    asked = cli(clip, "-o", tmp_path / "off.mp4", "--quality", "fast", "--device", "cpu", "--denoise", "off")
+    assert asked.returncode == 0 and "denoise off, " in asked.stderr, asked.stderr
+    dry = cli(clip, "-o", tmp_path / "dry.mp4", "--quality", "fast", "--device", "cpu", "--dry-run")
+    assert "denoising: off (auto: fast on a CPU" in dry.stdout, dry.stdout
 
 
 def test_a_clip_without_visible_noise_passes_unchanged():

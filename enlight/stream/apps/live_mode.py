@@ -270,7 +270,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
         wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
         backend=label, device=str(backend.device), ended=ended, colour=grey.describe(),
-        denoise=enhancer.denoise_summary(config.plan.denoise.level),
+        denoise=enhancer.denoise_summary(config.plan.denoise.label),
     )
 
 

@@ -441,7 +441,7 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         notes=tuple(notes),
         damage=source.damage,
         colour="grey (--pix-fmt)" if getattr(sink, "pix_fmt", "").startswith(("gray", "ya")) else work.grey.describe(),
-        denoise=work.enhancer.denoise_summary(config.plan.denoise.level),
+        denoise=work.enhancer.denoise_summary(config.plan.denoise.label),
         exposure=work.enhancer.exposure_summary(),
         deband=work.enhancer.deband_summary(),
     )

@@ -64,6 +64,7 @@ class DenoiseConfig:
     bilateral: bool = True
     still: bool = False  # one still photo (``photo_prepare.denoise_photo``): the spatial part alone, some input
     #                      kept, the noise measured from the flattest blocks (``cpu.still_noise``)
+    why: str = ""  # why the level is what it is where --denoise auto chose it off (``plan.denoise_config``)
 
     def __post_init__(self) -> None:
         if self.level not in DENOISE_LEVELS:
@@ -83,9 +84,14 @@ class DenoiseConfig:
     def spatial(self) -> float:
         return LEVEL_PARAMS[self.level][1] if self.enabled else 0.0
 
+    @property
+    def label(self) -> str:
+        """The level as a run's summary says it: 'light', or 'off (auto: ...)' where ``why`` says why."""
+        return f"{self.level} ({self.why})" if self.why else self.level
+
     def describe(self) -> str:
         if not self.enabled:
-            return "off"
+            return self.label
         if self.still:
             bilateral = " and, on a CPU, a bilateral" if self.bilateral else ""
             return (f"{self.level} (one frame: the spatial guided filter{bilateral}, {STILL_KEEP[self.level]:.0%} of "

@@ -184,12 +184,16 @@ def denoise_config(level: str, preset: Quality, device: Device, workload: Worklo
     video's rate, and they win the moving clips; up to 0.25 MP (640x360) the flow alone in its lean form, which
     takes the speckles off a moving object, costs a noisy clip 15-20% there (34-36 fps here; docs/quality.md,
     "The flow for `fast` on small frames")."""
-    level = auto_denoise(preset, device, workload) if level == "auto" else level
+    why = ""
+    if level == "auto":
+        level = auto_denoise(preset, device, workload)
+        why = (f"auto: {preset.name} on a CPU, frames over {FAST_DENOISE_MEGAPIXELS:g} megapixels; --denoise light "
+               "turns it on") if level == "off" else ""
     if not (device.type == "cpu" and preset.scale > 1):
         return DenoiseConfig(level)
     megapixels = workload.megapixels if workload is not None else None
     return DenoiseConfig(level, refine=megapixels is not None and megapixels <= FAST_FLOW_MEGAPIXELS,
-                         bilateral=megapixels is not None and megapixels <= FAST_REFINE_MEGAPIXELS)
+                         bilateral=megapixels is not None and megapixels <= FAST_REFINE_MEGAPIXELS, why=why)
 
 
 def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: Device,
