@@ -30,6 +30,7 @@ from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.enhancer import Enhancer
+from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, gib_text, memory_budget
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan, photo_estimate
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
@@ -90,6 +91,7 @@ class PhotoStats:
     debanded: float = 0.0  # the share of the picture's pixels the deband step changed (``deband_photo``)
     noise: PhotoNoise = PhotoNoise()  # what the denoise step did (``denoise_photo``)
     sixteen: str = ""  # how a 16-bit result was made, where through the model (``_sixteen_bits``)
+    exposure: str = ""  # what --exposure did ('to 100: lifted'; ``ExposureFloor.describe_still``), '' when off
 
     @property
     def frames(self) -> int:
@@ -117,7 +119,8 @@ class PhotoStats:
         unkept = f" ({self._unkept_note()})" if self.unkept else ""
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f"deband {share} of the pixels" if self.debanded else ""
-        steps = "".join(f"{step}, " for step in (self.noise.summary(), deband, self.sixteen) if step)  # colour last
+        exposure = f"exposure {self.exposure}" if self.exposure else ""
+        steps = "".join(f"{step}, " for step in (self.noise.summary(), deband, exposure, self.sixteen) if step)
         motion = f"; {self.motion}" if self.motion else ""
         return (f"{self.width}x{self.height} {self.bits}-bit {what} in {self.wall_s:.1f} s ({self.backend}, "
                 f"{steps}{self.colour}{pieces}) -> {self.output}{unkept}{motion}")
@@ -186,16 +189,19 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) ->
 
 
 def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool,
-                    layout: tuple[int, int] | None, progress: bool = False, seconds: float | None = None
-                    ) -> np.ndarray:
+                    layout: tuple[int, int] | None, progress: bool = False, seconds: float | None = None,
+                    floor: ExposureFloor | None = None) -> np.ndarray:
     """(H, W, 3) uint8 -> the same, enhanced by a fresh Enhancer per piece: whole (``layout`` None), else in the
     tiles of ``layout`` (``tile_layout``: side, margin), with a bar over them if ``progress``; whole, with a bar over
     the clock if ``progress`` and the estimate ``seconds`` is at least TIMED_BAR_S (one model call reports nothing
     while it runs). In tiles, the stages after the model that look at the whole picture (``--exposure``'s curve,
     found on its histogram, and the detail step after it) run once on the assembled picture, so that no tile gets a
-    brightness of its own."""
+    brightness of its own. floor: the ``ExposureFloor`` that runs ``--exposure`` (for the caller to read what it
+    did); None: the plan's own."""
     if layout is None:
         enhancer = Enhancer.from_plan(plan, backend, grey=grey)
+        if floor is not None:
+            enhancer.set_floor(floor)
         return _timed(lambda: enhancer(rgb[None])[0], seconds if progress else None, "photo")
     from enlight.progress_bar import progress_bar
 
@@ -206,19 +212,21 @@ def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, g
 
     with progress_bar(total=tile_count(*rgb.shape[:2], layout[0]), unit="tile", disable=not progress) as bar:
         tiled = enhance_in_tiles(enhance, rgb, *layout, on_tile=bar.update)
-    return finish_whole(rgb, tiled, plan, grey=grey)
+    return finish_whole(rgb, tiled, plan, grey=grey, floor=floor)
 
 
-def finish_whole(rgb: np.ndarray, enhanced: np.ndarray, plan: InferencePlan, *, grey: bool) -> np.ndarray:
+def finish_whole(rgb: np.ndarray, enhanced: np.ndarray, plan: InferencePlan, *, grey: bool,
+                 floor: ExposureFloor | None = None) -> np.ndarray:
     """The stages after ``Combine`` (``Exposure``, ``Detail``, ``Grey``, as the plan has them) on a whole picture
-    that was enhanced in pieces without them: rgb, enhanced (H, W, 3) uint8 -> the same, in their CPU forms."""
+    that was enhanced in pieces without them: rgb, enhanced (H, W, 3) uint8 -> the same, in their CPU forms;
+    ``floor``: the ``ExposureFloor`` to run (None: the plan's own)."""
     from enlight.stream.core.cpu import stages
     from enlight.stream.core.enhancer import after_combine
-    from enlight.stream.core.exposure import ExposureFloor
     from enlight.stream.core.work import Work
 
     work = Work(pixels=rgb[None], result=enhanced[None])
-    floor = ExposureFloor(plan.exposure) if plan.exposure else None
+    if floor is None and plan.exposure:
+        floor = ExposureFloor(plan.exposure)
     finishing = after_combine(stages, floor, plan.detail) + ([stages.Grey()] if grey else [])
     for stage in finishing:
         work = stage(work)
@@ -245,8 +253,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     rgb, noise = denoise_photo(photo.rgb, plan.denoise, budget)
     rgb, debanded = deband_photo(rgb, plan, deep=photo.rgb16 is not None, chroma_step=photo.chroma_step)
     seconds = photo_estimate(plan, rgb.shape[0] * rgb.shape[1] / 1e6) if config.progress and not layout else None
+    floor = ExposureFloor(plan.exposure) if plan.exposure else None
     enhanced = enhance_picture(rgb, replace(plan, deband=False, denoise=DenoiseConfig()), backend, grey=grey,
-                               layout=layout, progress=config.progress, seconds=seconds)
+                               layout=layout, progress=config.progress, seconds=seconds, floor=floor)
     rgb16, sixteen = _sixteen_bits(config, photo, enhanced, (plan, backend, budget), grey=grey)
     carried = _trailer(config, photo)
     if config.compare is not None:  # the motion clip (enhanced alone) is not a comparison: left out
@@ -263,7 +272,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
-                      debanded=debanded, noise=noise, sixteen=sixteen)
+                      debanded=debanded, noise=noise, sixteen=sixteen,
+                      exposure=floor.describe_still() if floor is not None else "")
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,

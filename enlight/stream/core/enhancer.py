@@ -139,8 +139,12 @@ class Enhancer:
     def set_exposure(self, level: float) -> None:
         """``--exposure``'s floor at ``level`` after ``Combine``, or none (0); in a running enhancer (the live
         hotkey), a new floor starts from the next frame's own power."""
-        self.exposure_floor = ExposureFloor(level) if level > 0 else None
-        self.stages[self._combined:] = after_combine(self._forms, self.exposure_floor, self._detail)
+        self.set_floor(ExposureFloor(level) if level > 0 else None)
+
+    def set_floor(self, floor: ExposureFloor | None) -> None:
+        """``set_exposure`` with a given ``ExposureFloor`` (whose ``describe`` then says what it did), or none."""
+        self.exposure_floor = floor
+        self.stages[self._combined:] = after_combine(self._forms, floor, self._detail)
 
     def _run(self, work: Work, first: int, last: int) -> Work:
         with self._mode():

@@ -29,13 +29,22 @@ class ExposureFloor:
     def describe(self) -> str:
         """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted', and where the strongest curve
         (``MIN_POWER``) could not take frames to the level, how far it took them: 'to 200: 60 of 60 frames lifted,
-        60 of them only to mean luma 121-126 (the strongest lift)'."""
+        60 of them only to about mean luma 121-126 (the strongest lift)'."""
         text = f"to {self.level:g}: {self.lifted} of {self.seen} frames lifted"
         if not self.short:
             return text
         low, high = round(min(self.short)), round(max(self.short))
         reached = f"{low}" if low == high else f"{low}-{high}"
-        return f"{text}, {len(self.short)} of them only to mean luma {reached} (the strongest lift)"
+        return f"{text}, {len(self.short)} of them only to about mean luma {reached} (the strongest lift)"
+
+    def describe_still(self) -> str:
+        """``describe`` for one photo, e.g. 'to 100: lifted', 'to 200: lifted only to about mean luma 108 (the
+        strongest lift)', 'to 60: already brighter'."""
+        if not self.lifted:
+            return f"to {self.level:g}: already brighter"
+        if self.short:
+            return f"to {self.level:g}: lifted only to about mean luma {round(self.short[0])} (the strongest lift)"
+        return f"to {self.level:g}: lifted"
 
     def powers(self, histograms: np.ndarray) -> list[float]:
         out = []
