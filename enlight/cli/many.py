@@ -33,8 +33,7 @@ def _settings(args, plan_options: dict):
 
     cores = os.cpu_count() or 1
     threads = max(1, cores // args.jobs) if args.jobs > 1 or args.ray is not None else 0
-    encoder = EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt,
-                            picture_quality=args.photo_quality)
+    encoder = EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt)
     return Settings(plan_options=plan_options, encoder=encoder, grey=args.grey, hdr=args.hdr,
                     photo_quality=args.photo_quality, size=args.size, compare=args.compare,
                     batch_size=args.batch_size, max_memory_gb=args.max_memory, hw_decode=args.hw_decode,

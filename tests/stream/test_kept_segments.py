@@ -51,3 +51,20 @@ def test_parts_of_other_settings_are_not_taken(tmp_path, weights, cli):
     assert "kept from the run that stopped" not in result.stderr
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == FRAMES
+
+
+def test_the_numbered_pictures_quality_is_not_part_of_a_segment_s_key(tmp_path):
+    """EncoderConfig.picture_quality (--photo-quality for -o f_%04d.jpg) changes no segment's video: a segments run
+    stopped before it existed, or run with another --photo-quality, keeps its finished segments."""
+    from dataclasses import replace
+
+    from enlight.stream.apps.kept_segments import segments_key
+    from enlight.stream.apps.tasks import Segment, Settings
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
+    parts = [Segment(index=0, count=1, start_pts=None, end_pts=None, warm_pts=None, frames=2)]
+    plain = Settings()
+    pictures = replace(plain, encoder=replace(plain.encoder, picture_quality=30))
+    crf = replace(plain, encoder=replace(plain.encoder, crf=30))
+    key = segments_key(clip, parts, plain, ".mp4")
+    assert segments_key(clip, parts, pictures, ".mp4") == key != segments_key(clip, parts, crf, ".mp4")

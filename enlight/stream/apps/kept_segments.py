@@ -28,10 +28,18 @@ def segments_key(source: Path, segments: list[Segment], settings: Settings, suff
     what = {
         "source": str(source.resolve()), "size": stat.st_size, "mtime": stat.st_mtime, "suffix": suffix,
         "segments": [(s.index, s.count, s.start_pts, s.end_pts, s.warm_pts) for s in segments],
-        "plan": repr(sorted(settings.plan_options.items())), "encoder": repr(asdict(settings.encoder)),
+        "plan": repr(sorted(settings.plan_options.items())), "encoder": repr(_video_encoder(settings)),
         "grey": settings.grey, "hdr": settings.hdr, "frame_size": settings.size, "compare": settings.compare,
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _video_encoder(settings: Settings) -> dict:
+    """The encoder's settings a segment's video depends on: not the numbered pictures' quality (--photo-quality),
+    which no segment is written at (and whose key would otherwise change from the keys of earlier runs)."""
+    encoder = asdict(settings.encoder)
+    encoder.pop("picture_quality")
+    return encoder
 
 
 def kept_parts(folder: Path, key: str, parts: list[Path], *, fresh: bool = False) -> set[int]:
