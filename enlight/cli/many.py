@@ -125,50 +125,51 @@ def _check_inner_output(source: Path, out_dir: Path) -> None:
                            "an output folder outside the input, or move them")
 
 
-def _archive_pairs(args) -> tuple[list, Ignored, Path, ArchiveRun, list[str]]:
+def _archive_pairs(args, packed: ArchiveRun) -> tuple[list, Ignored, Path, list[str]]:
     """An archive's (input, output) pairs, from the folder it is unpacked into (``enlight.stream.apps.archive``)."""
-    from enlight.stream.apps.archive import ArchiveRun
     from enlight.stream.apps.batch import collect
 
-    packed = ArchiveRun(Path(args.input), Path(args.output))
-    packed.check(overwrite=args.force)
     notes = packed.unpack(say=not args.quiet)
     pairs, ignored = collect(packed.unpacked, packed.out_dir)
     if not pairs:
         raise EnlightError(f"no videos or photos in {args.input} ({ignored.other} other files)")
-    return pairs, ignored, packed.out_dir, packed, notes
+    return pairs, ignored, packed.out_dir, notes
 
 
 def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
-    from enlight.stream.apps.archive import is_archive
+    """A folder, a list, an archive or one video in segments / on workers, its names checked first; with ``--ray``
+    the cluster joined before an archive is unpacked or anything written (one out of reach leaves nothing)."""
+    from enlight.stream.apps.archive import ArchiveRun, is_archive
 
     archive = is_archive(Path(args.input))
     many = Path(args.input).is_dir() or is_list(Path(args.input)) or archive
-    packed, notes = None, []
+    packed, notes, pairs, ignored = None, [], [], None
     if archive:
-        pairs, ignored, out_dir, packed, notes = _archive_pairs(args)
+        packed = ArchiveRun(Path(args.input), Path(args.output))
+        packed.check(overwrite=args.force)
     elif many:
         pairs, ignored, out_dir = _folder_pairs(args)
     else:
         from enlight.stream.io.checks import check_paths
 
         check_paths(Path(args.input), Path(args.output), overwrite=args.force)
-        pairs, ignored, out_dir = [(Path(args.input), Path(args.output))], None, Path(args.output).parent
-    from enlight.stream.apps.batch import BatchConfig, Ignored, run_batch, single_video
+        pairs, out_dir = [(Path(args.input), Path(args.output))], Path(args.output).parent
+    from enlight.stream.apps.batch import BatchConfig, Ignored, cluster, run_batch, single_video
 
-    candidates = _candidates(pairs)
-    settings = replace(_settings(args, plan_options(candidates)),
-                       photo_plan_options=_photo_options(args, candidates, plan_options))
-    config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=settings,
-                         jobs=args.jobs,
-                         segments=args.segments or 0, ray=args.ray, overwrite=args.force,
-                         progress=not args.quiet, ignored=ignored or Ignored())
-    if not many:
-        config = single_video(Path(args.input), Path(args.output), config)
-        return _single(config, args.quiet)
-    report = run_batch(config)
-    if packed is not None:
-        notes += packed.finish(left=report.left, failed=report.count("failed"), overwrite=args.force)
+    with cluster(args.ray):
+        if packed is not None:
+            pairs, ignored, out_dir, notes = _archive_pairs(args, packed)
+        candidates = _candidates(pairs)
+        settings = replace(_settings(args, plan_options(candidates)),
+                           photo_plan_options=_photo_options(args, candidates, plan_options))
+        config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=settings, jobs=args.jobs,
+                             segments=args.segments or 0, ray=args.ray, overwrite=args.force,
+                             progress=not args.quiet, ignored=ignored or Ignored())
+        if not many:
+            return _single(single_video(Path(args.input), Path(args.output), config), args.quiet)
+        report = run_batch(config)
+        if packed is not None:
+            notes += packed.finish(left=report.left, failed=report.count("failed"), overwrite=args.force)
     if not args.quiet or report.count("failed") or report.left:
         print(report.table(() if packed is None else packed.named_folders()), file=sys.stderr)
     for note in notes if not args.quiet else ():

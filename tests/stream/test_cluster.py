@@ -53,17 +53,48 @@ def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, ad
         run_batch(BatchConfig(pairs=[(clip, tmp_path / "out" / "cam.mp4")], out_dir=tmp_path / "out",
                               settings=settings, ray=address, progress=False))
     assert time.perf_counter() - start < 15 and not ray.is_initialized()
+    assert not (tmp_path / "out").exists()  # refused before anything was written (a manifest of 'started' files)
 
 
-def test_the_cli_runs_a_folder_on_a_local_ray_cluster_and_prints_only_its_own_lines(tmp_path, weights, cli):
-    """`enlight-video FOLDER -o OUT --ray` starts a local cluster; Ray's notice that it is token-protected (what it
-    should be) came out between the progress lines as a dated WARNING."""
-    folder = tmp_path / "cams"
+def test_an_archive_for_a_cluster_out_of_reach_is_not_unpacked(tmp_path, weights, cli):
+    """The whole archive was unpacked beside the output before the cluster was tried, and left there."""
+    import zipfile
+
+    clip = make_clip(tmp_path / "cam.mp4", frames=2, audio=False)
+    with zipfile.ZipFile(tmp_path / "day.zip", "w") as packed:
+        packed.write(clip, "night/cam.mp4")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cli(tmp_path / "day.zip", "-o", out / "day.zip", "--ray", "127.0.0.1:1", "--weights", weights)
+    assert result.returncode == 2 and result.stderr_lines[-1].startswith("enlight-video: error: cannot reach"), \
+        result.stderr
+    assert list(out.iterdir()) == []
+
+
+@pytest.fixture
+def one_cpu_cluster():
+    """A Ray cluster of one node with 1 CPU, started by this process (token-protected, as Ray makes a new one);
+    yields its address."""
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
+def _cams(folder: Path) -> Path:
     folder.mkdir()
     for i in range(2):
-        make_clip(folder / f"cam{i}.mp4", frames=4, audio=i == 0)
+        make_clip(folder / f"cam{i}.mp4", frames=3 + i, audio=i == 0)
+    return folder
+
+
+def test_a_cluster_that_asks_for_a_token_not_given_says_so_in_one_line(tmp_path, weights, cli, one_cpu_cluster):
+    """It said so in ten lines of Ray's retries, one a second, then 'Failed to connect to Ray cluster'; Ray sends no
+    token to an address given unless RAY_AUTH_MODE=token (a cluster `ray start` made where a token was on disk)."""
     out = tmp_path / "out"
-    result = cli(folder, "-o", out, "--ray", "--weights", weights, "--device", "cpu", "--quiet", timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert all(len(read_video(out / f"cam{i}.mp4")["times"]) == 4 for i in range(2))
-    assert "Token authentication" not in result.stderr and "WARNING" not in result.stderr, result.stderr
+    refused = cli(_cams(tmp_path / "cams"), "-o", out, "--ray", one_cpu_cluster, "--weights", weights,
+                  env={"RAY_AUTH_MODE": "disabled"}, timeout=120)  # no token sent
+    assert refused.returncode == 2 and len(refused.stderr_lines) == 1, refused.stderr
+    assert "asks for a token" in refused.stderr and "RAY_AUTH_MODE=token" in refused.stderr
+    assert not out.exists()

@@ -426,10 +426,25 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
 
 def run_batch(config: BatchConfig) -> BatchReport:
     """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed). A folder's
-    run holds its output folder (``folder_run``): one at a time."""
-    config.out_dir.mkdir(parents=True, exist_ok=True)
-    with nullcontext() if config.single else folder_run(config.out_dir):
-        return _run_batch(config)
+    run holds its output folder (``folder_run``): one at a time. With ``--ray`` the cluster is joined first: one
+    that cannot be reached is an error before anything is written."""
+    with cluster(config.ray):
+        config.out_dir.mkdir(parents=True, exist_ok=True)
+        with nullcontext() if config.single else folder_run(config.out_dir):
+            return _run_batch(config)
+
+
+@contextmanager
+def cluster(address: str | None) -> Iterator[None]:
+    """Meanwhile this process is on Ray for ``--ray`` (``cluster.ray_session``): address None, no Ray (nothing is
+    imported); '' a local cluster; else the cluster there."""
+    if address is None:
+        yield
+        return
+    from enlight.stream.apps.cluster import ray_session
+
+    with ray_session(address or None):
+        yield
 
 
 def _run_batch(config: BatchConfig) -> BatchReport:

@@ -16,8 +16,12 @@ Inputs and outputs must be paths every node sees (a shared filesystem).
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import ray
@@ -51,18 +55,66 @@ def _reachable(address: str) -> None:
 
 
 def _connect(address: str | None) -> bool:
-    """Start (or join) Ray unless this process already did; True when this call started it."""
+    """Start (or join) Ray unless this process already did; True when this call started it. Joining a cluster, Ray's
+    retry lines are kept from the terminal (``_ray_lines``): a refusal is one line that says why."""
     if ray.is_initialized():
         return False
     if address:
         _reachable(address)
     else:  # the local cluster this run starts is token-protected, as Ray now makes it: its warning says only that
         logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
+    lines: list[str] = []
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        with _ray_lines(lines, address is not None):
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise EnlightError(f"cannot reach the Ray cluster at {address or 'local'}: {exc}") from None
+        raise EnlightError(_refused(address, exc, "\n".join(lines))) from None
     return True
+
+
+def _refused(address: str | None, exc: Exception, said: str) -> str:
+    """The one line for a cluster Ray could not join: a token it asks for or refused named, with what to do."""
+    where = f"cannot reach the Ray cluster at {address or 'local'}"
+    if "InvalidAuthToken" not in said and "Unauthenticated" not in said:
+        return f"{where}: {reason(exc)}"
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        return (f"{where}: it asks for a token (Ray's token authentication): set RAY_AUTH_MODE=token and give the "
+                "cluster's token (`ray get-auth-token` on its head node) in RAY_AUTH_TOKEN or ~/.ray/auth_token")
+    return (f"{where}: it refused the token given: RAY_AUTH_TOKEN or ~/.ray/auth_token must hold the cluster's "
+            "(`ray get-auth-token` on its head node)")
+
+
+@contextmanager
+def _ray_lines(lines: list[str], capture: bool) -> Iterator[None]:
+    """Meanwhile what Ray's core writes to this process's stderr (a line a second while a cluster refuses it) goes
+    into ``lines`` instead of the terminal. Only while joining a cluster: a local one's processes would inherit it."""
+    if not capture:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines += sink.read().decode(errors="replace").splitlines()
+
+
+@contextmanager
+def ray_session(address: str | None) -> Iterator[None]:
+    """Ray started (``address`` None: a local cluster) or joined for a run, and left when it ends; where this process
+    is already connected, that connection is used and kept. Entered before anything is written, so that a cluster
+    that cannot be reached leaves nothing behind."""
+    started = _connect(address)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def _task_options(settings: Settings) -> tuple[dict, Settings]:
@@ -78,23 +130,38 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
                on_frames: Callable[[int], None] | None = None, max_retries: int = MAX_RETRIES) -> Iterator[Outcome]:
     """Outcomes of ``tasks`` run as Ray tasks, in the order they finish. address None: a local cluster
     (or the one this process already joined)."""
-    started = _connect(address)
-    try:
+    with ray_session(address):
         resources, settings = _task_options(settings)
         remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
         refs = {remote.remote(task, settings): task for task in tasks}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                task = refs.pop(ref)
-                try:
-                    outcome = ray.get(ref)
-                except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    outcome = Outcome(task, "failed", reason=f"Ray task failed after {max_retries} retries: {first}")
-                if on_frames is not None and outcome.frames:
-                    on_frames(outcome.frames)
-                yield outcome
-    finally:
-        if started:
-            ray.shutdown()
+        try:
+            while refs:
+                ready, _ = ray.wait(list(refs), num_returns=1)
+                for ref in ready:
+                    outcome = _outcome(ref, refs.pop(ref), max_retries)
+                    if on_frames is not None and outcome.frames:
+                        on_frames(outcome.frames)
+                    yield outcome
+        finally:  # Ctrl-C, or the batch stopped (a full disk)
+            _cancel(list(refs))
+
+
+def _outcome(ref, task: Task, max_retries: int) -> Outcome:
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Outcome(task, "failed", reason=f"Ray task failed after {max_retries} retries: {first}")
+
+
+CANCEL_WAIT_S = 10
+
+
+def _cancel(refs: list) -> None:
+    """Stop the tasks still running, their workers killed, and wait (up to CANCEL_WAIT_S) until they are: a task
+    left running on a cluster would write its temporary file after the batch removed those of the tasks stopped."""
+    if not refs:
+        return
+    for ref in refs:
+        ray.cancel(ref, force=True)
+    ray.wait(refs, num_returns=len(refs), timeout=CANCEL_WAIT_S)
