@@ -98,3 +98,13 @@ def test_a_cluster_that_asks_for_a_token_not_given_says_so_in_one_line(tmp_path,
     assert refused.returncode == 2 and len(refused.stderr_lines) == 1, refused.stderr
     assert "asks for a token" in refused.stderr and "RAY_AUTH_MODE=token" in refused.stderr
     assert not out.exists()
+
+
+def test_a_cluster_of_nodes_smaller_than_this_machine_runs_the_files(tmp_path, weights, cli, one_cpu_cluster):
+    """Each task asked for the cores of the machine the command ran on (2 here) split by --jobs: on a cluster whose
+    nodes have fewer, no task was ever scheduled and the run waited for ever, without a word."""
+    out = tmp_path / "out"
+    result = cli(_cams(tmp_path / "cams"), "-o", out, "--ray", one_cpu_cluster, "--weights", weights, "--device",
+                 "cpu", env={"RAY_AUTH_MODE": "token"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [len(read_video(out / f"cam{i}.mp4")["times"]) for i in range(2)] == [3, 4]

@@ -123,7 +123,15 @@ def _task_options(settings: Settings) -> tuple[dict, Settings]:
         options = {**settings.plan_options, "device": "cuda"}
         return {"num_gpus": 1, "num_cpus": 1}, replace(settings, plan_options=options)
     threads = max(1, settings.threads)
+    largest = _largest_node_cpus()
+    if largest:  # (split from the cores of the machine the run started on: more than a node has, never scheduled)
+        threads = min(threads, largest)
     return {"num_cpus": threads}, replace(settings, threads=threads)
+
+
+def _largest_node_cpus() -> int:
+    """The CPUs of the cluster's largest live node; 0 while it has none (an autoscaler adds them as tasks wait)."""
+    return int(max((node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0))
 
 
 def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = None,
