@@ -108,3 +108,37 @@ def test_a_cluster_of_nodes_smaller_than_this_machine_runs_the_files(tmp_path, w
                  "cpu", env={"RAY_AUTH_MODE": "token"}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert [len(read_video(out / f"cam{i}.mp4")["times"]) for i in range(2)] == [3, 4]
+
+
+def test_sigterm_stops_a_ray_run_as_ctrl_c_does_and_the_same_command_does_the_rest(tmp_path, weights, cli):
+    """`kill` (SIGTERM) of a --ray run ended it at once: Ray's crash report of the signal, exit 15, no report of what
+    finished, and the temporary file of the file under way left in the output folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    folder, out = tmp_path / "cams", tmp_path / "out"
+    folder.mkdir()
+    names = [f"cam{i:02d}.mp4" for i in range(12)]
+    for i, name in enumerate(names):
+        make_clip(folder / name, frames=24, audio=i % 2 == 0)
+    args = [folder, "-o", out, "--ray", "--weights", weights, "--device", "cpu", "--quiet"]
+    run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "no file done"
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    stderr = run.communicate(timeout=120)[1]
+    assert run.returncode == 143 and "interrupted:" in stderr and "SIGTERM received" not in stderr, stderr
+    assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())  # no temporary left
+    again = cli(*args, timeout=300)
+    assert again.returncode == 0, again.stderr
+    records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    assert sorted(Path(r["input"]).name for r in records if r["status"] == "done") == names  # each exactly once
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *names])
+    assert all(len(read_video(out / name)["times"]) == 24 for name in names)

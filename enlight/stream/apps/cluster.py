@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -55,8 +57,9 @@ def _reachable(address: str) -> None:
 
 
 def _connect(address: str | None) -> bool:
-    """Start (or join) Ray unless this process already did; True when this call started it. Joining a cluster, Ray's
-    retry lines are kept from the terminal (``_ray_lines``): a refusal is one line that says why."""
+    """Start (or join) Ray unless this process already did; True when this call started it. Ray's own stop
+    handlers are undone (``_stop_signals_kept``) and, joining a cluster, its retry lines are kept from the terminal
+    (``_ray_lines``): a refusal is one line that says why."""
     if ray.is_initialized():
         return False
     if address:
@@ -65,7 +68,7 @@ def _connect(address: str | None) -> bool:
         logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
     lines: list[str] = []
     try:
-        with _ray_lines(lines, address is not None):
+        with _stop_signals_kept(), _ray_lines(lines, address is not None):
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise EnlightError(_refused(address, exc, "\n".join(lines))) from None
@@ -102,6 +105,24 @@ def _ray_lines(lines: list[str], capture: bool) -> Iterator[None]:
             os.close(saved)
             sink.seek(0)
             lines += sink.read().decode(errors="replace").splitlines()
+
+
+@contextmanager
+def _stop_signals_kept() -> Iterator[None]:
+    """``ray.init`` makes SIGTERM end the process at once (its handler exits, its core prints a crash report):
+    the handlers this process had set for SIGTERM and SIGHUP (the CLI's, which stop a run as Ctrl-C does, with its
+    report and its temporaries removed) are put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    before = {number: signal.getsignal(number) for number in names}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            if callable(handler):  # (one of ours; Ray's own exit stays where nothing else was set)
+                signal.signal(number, handler)
 
 
 @contextmanager
