@@ -4,6 +4,7 @@ output discarded, and every file finishes exactly once. Skipped where ray is not
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -141,4 +142,39 @@ def test_sigterm_stops_a_ray_run_as_ctrl_c_does_and_the_same_command_does_the_re
     records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
     assert sorted(Path(r["input"]).name for r in records if r["status"] == "done") == names  # each exactly once
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *names])
+    assert all(len(read_video(out / name)["times"]) == 24 for name in names)
+
+
+def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, weights, cli, one_cpu_cluster):
+    """The cluster's head stopped (`ray stop`, its machine gone): the run waited a minute, then Ray ended it (exit 1,
+    'Failed to connect to GCS within 60 seconds'), with no report of what had finished and a temporary file left."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    folder, out = tmp_path / "cams", tmp_path / "out"
+    folder.mkdir()
+    names = [f"cam{i}.mp4" for i in range(6)]
+    for i, name in enumerate(names):
+        make_clip(folder / name, frames=24, audio=i % 2 == 0)
+    args = [folder, "-o", out, "--weights", weights, "--device", "cpu", "--quiet", "--ray"]
+    run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args), one_cpu_cluster], cwd=REPO,
+                           stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "token"})
+    deadline = time.monotonic() + 240
+    while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "no file done"
+        time.sleep(0.05)
+    ray.shutdown()  # the cluster this process started: its head and its node stop
+    stderr = run.communicate(timeout=45)[1]
+    assert run.returncode == 2, stderr
+    assert f"stopped: the Ray cluster at {one_cpu_cluster} stopped answering" in stderr
+    assert "not finished: start it again, and the same command again does them" in stderr
+    assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())  # no temporary, no lock
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # the cluster started again
+    again = cli(*args, ray.get_runtime_context().gcs_address, env={"RAY_AUTH_MODE": "token"}, timeout=300)
+    assert again.returncode == 0, again.stderr
+    records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    assert sorted(Path(r["input"]).name for r in records if r["status"] == "done") == names  # each exactly once
     assert all(len(read_video(out / name)["times"]) == 24 for name in names)

@@ -34,7 +34,7 @@ from enlight.errors import EnlightError, is_disk_full
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
-from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
 from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
@@ -147,6 +147,7 @@ class BatchReport:
     wall_s: float
     left: int = 0  # files not finished when the run was interrupted (Ctrl-C) or stopped; 0 for a whole run
     stopped: str = ""  # why the batch stopped by itself before them (a full disk); "" for Ctrl-C or a whole run
+    remedy: str = "make room there"  # what to do about it before the same command again
 
     def count(self, status: str) -> int:
         return sum(row.status == status for row in self.rows)
@@ -176,7 +177,7 @@ class BatchReport:
         if self.ignored.hidden_text():
             lines.append(self.ignored.hidden_text())
         if self.left and self.stopped:
-            lines.append(f"stopped: {self.stopped}; {counted(self.left, 'file')} not finished: make room there, and "
+            lines.append(f"stopped: {self.stopped}; {counted(self.left, 'file')} not finished: {self.remedy}, and "
                          "the same command again does them (what is done is skipped)")
         elif self.left:
             lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does them "
@@ -462,7 +463,7 @@ def _run_batch(config: BatchConfig) -> BatchReport:
         manifest.record(item.input, item.output, "started")
     owner = {task.id: item for item in files for task in item.tasks}
     bar = progress_bar(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress)
-    finished, left, stopped = 0, 0, ""
+    finished, left, stopped, remedy = 0, 0, "", BatchReport.remedy
     for item in files:
         if len(item.outcomes) == len(item.tasks):  # every segment kept: stopped while they were joined
             rows.append(_finish_file(item, manifest))
@@ -484,11 +485,13 @@ def _run_batch(config: BatchConfig) -> BatchReport:
                 break
     except KeyboardInterrupt:  # Ctrl-C: the report of what finished, and what is left (the caller exits 130)
         left = len(files) - finished
+    except BatchStopped as exc:  # the Ray cluster is gone
+        stopped, remedy, left = str(exc), exc.remedy, len(files) - finished
     finally:
         bar.close()
         remove_temporaries([out for _, out in config.pairs])
     rows.sort(key=lambda row: str(row.input))
-    return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left, stopped=stopped)
+    return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left, stopped=stopped, remedy=remedy)
 
 
 def owner_tasks(files: list[_File]) -> list[Task]:

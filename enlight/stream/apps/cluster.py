@@ -8,7 +8,9 @@ Ray does the scheduling, the retries and the data movement; this module only sub
   ``settings.threads`` cores (the driver splits them), so tasks never fight over cores;
 - a worker that dies (killed, out of memory, its machine gone) is retried by Ray (``max_retries``);
   what it had written is under a temporary name, removed by the batch when it ends;
-- errors in a file (a corrupt input) are not retried: ``run_task`` returns them as a failed outcome.
+- errors in a file (a corrupt input) are not retried: ``run_task`` returns them as a failed outcome;
+- a cluster whose head stops answering (stopped, or its machine gone) stops the batch (``BatchStopped``) within
+  seconds, with the report of what finished, before Ray's own minute of waiting ends the process.
 
 Inputs and outputs must be paths every node sees (a shared filesystem).
 """
@@ -22,6 +24,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,7 +32,7 @@ from dataclasses import replace
 import ray
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
 
 MAX_RETRIES = 3
 
@@ -42,17 +45,23 @@ REACH_TIMEOUT_S = 10  # an address nothing answers at: Ray itself retries for mi
 _TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"  # Ray's token-auth notices
 
 
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of a ``host:port`` or ``ray://host:port`` address; None for other forms ('auto')."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
+
+
 def _reachable(address: str) -> None:
     """One line, at once, for a ``host:port`` (or ``ray://host:port``) address that does not resolve or where
     nothing accepts a connection within REACH_TIMEOUT_S; other forms ('auto') are left to Ray."""
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
-    if not host or not port.isdigit():
+    head = _host_port(address)
+    if head is None:
         return
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S):
+        with socket.create_connection(head, timeout=REACH_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise EnlightError(f"cannot reach the Ray cluster at {address}: nothing answers at {host}:{port} "
+        raise EnlightError(f"cannot reach the Ray cluster at {address}: nothing answers at {head[0]}:{head[1]} "
                            f"({reason(exc)})") from None
 
 
@@ -163,11 +172,11 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
         resources, settings = _task_options(settings)
         remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
         refs = {remote.remote(task, settings): task for task in tasks}
+        head = _host_port(address or ray.get_runtime_context().gcs_address)
         try:
             while refs:
-                ready, _ = ray.wait(list(refs), num_returns=1)
-                for ref in ready:
-                    outcome = _outcome(ref, refs.pop(ref), max_retries)
+                for ref in _ready(list(refs), head, address):
+                    outcome = _outcome(ref, refs.pop(ref), max_retries, head, address)
                     if on_frames is not None and outcome.frames:
                         on_frames(outcome.frames)
                     yield outcome
@@ -175,10 +184,47 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
             _cancel(list(refs))
 
 
-def _outcome(ref, task: Task, max_retries: int) -> Outcome:
+POLL_S = 1.0
+LOST_AFTER_S = 5  # the head refusing connections this long: the cluster is gone (Ray ends this process after 60 s)
+
+
+def _ready(refs: list, head: tuple[str, int] | None, address: str | None) -> list:
+    """Those of ``refs`` that finished, once one has; ``BatchStopped`` once the cluster's head (``head``: its
+    host and port, None: not watched) has not answered for LOST_AFTER_S: Ray itself waits for it a minute, then
+    ends this process without a word of what was done."""
+    silent_since = None
+    while True:
+        ready, _ = ray.wait(refs, num_returns=1, timeout=POLL_S)
+        if ready:
+            return ready
+        if head is None or _answers(head):
+            silent_since = None
+            continue
+        silent_since = time.monotonic() if silent_since is None else silent_since
+        if time.monotonic() - silent_since >= LOST_AFTER_S:
+            raise _lost(address)
+
+
+def _answers(head: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(head, timeout=POLL_S):
+            return True
+    except OSError:
+        return False
+
+
+def _lost(address: str | None) -> BatchStopped:
+    where = f"at {address}" if address else "this run started"
+    return BatchStopped(f"the Ray cluster {where} stopped answering (its head node was stopped, or is out of reach)",
+                        "start it again")
+
+
+def _outcome(ref, task: Task, max_retries: int, head: tuple[str, int] | None, address: str | None) -> Outcome:
     try:
         return ray.get(ref)
     except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
+        if head is not None and not _answers(head):  # (its node went with the cluster: not the file's fault)
+            raise _lost(address) from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Outcome(task, "failed", reason=f"Ray task failed after {max_retries} retries: {first}")
 

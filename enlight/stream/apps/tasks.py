@@ -88,6 +88,15 @@ class Outcome:
     notes: tuple[str, ...] = ()  # what the run would have said about the file (streams copied, HDR, ...)
 
 
+class BatchStopped(EnlightError):
+    """Raised by a runner when no task of the batch can go on (its Ray cluster is gone); ``remedy``: what to do before
+    the same command again does the files not finished."""
+
+    def __init__(self, why: str, remedy: str):
+        super().__init__(why)
+        self.remedy = remedy
+
+
 _WORKER: dict = {}  # per process: (settings, the task kind's plan options) -> the plan and backend built for them
 
 
