@@ -68,3 +68,14 @@ def test_the_numbered_pictures_quality_is_not_part_of_a_segment_s_key(tmp_path):
     crf = replace(plain, encoder=replace(plain.encoder, crf=30))
     key = segments_key(clip, parts, plain, ".mp4")
     assert segments_key(clip, parts, pictures, ".mp4") == key != segments_key(clip, parts, crf, ".mp4")
+
+
+def test_a_segmented_run_on_workers_stopped_leaves_no_temporary_beside_the_segments_kept(tmp_path, weights, cli):
+    """With --jobs (or --ray) the workers stopped mid-segment left their segments' hidden temporary files
+    (.0004.enlight-4ac5004a.mp4) in the folder of segments kept for the next run."""
+    clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=FRAMES, gop=50, audio=False)
+    out = tmp_path / "out.mp4"
+    code, text = stop_after(_run_args(clip, out, weights, "--jobs", "2"), frames=FRAMES // 2, total=FRAMES)
+    assert code == 130, text
+    left = sorted(p.name for p in (tmp_path / ".enlight-segments-out.mp4").iterdir())
+    assert [name for name in left if name.startswith(".")] == [".enlight-segments.json"], left

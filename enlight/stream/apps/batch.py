@@ -488,8 +488,8 @@ def _run_batch(config: BatchConfig) -> BatchReport:
     except BatchStopped as exc:  # the Ray cluster is gone
         stopped, remedy, left = str(exc), exc.remedy, len(files) - finished
     finally:
-        bar.close()
-        remove_temporaries([out for _, out in config.pairs])
+        bar.close()  # (a worker stopped mid-segment leaves its temporary beside the segments kept for the next run)
+        remove_temporaries([out for _, out in config.pairs] + [Path(t.output) for item in files for t in item.tasks])
     rows.sort(key=lambda row: str(row.input))
     return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left, stopped=stopped, remedy=remedy)
 
