@@ -57,6 +57,17 @@ def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, ad
     assert not (tmp_path / "out").exists()  # refused before anything was written (a manifest of 'started' files)
 
 
+def test_ray_auto_with_no_cluster_on_this_machine_says_what_to_give(tmp_path, weights, cli):
+    """Ray's own line asked for 'the `--address` flag or `RAY_ADDRESS` environment variable', flags of its CLI."""
+    if Path("/tmp/ray/ray_current_cluster").exists() or os.environ.get("RAY_ADDRESS"):
+        pytest.skip("a Ray cluster runs on this machine")
+    clip = make_clip(tmp_path / "cam.mp4", frames=2, audio=False)
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--ray", "auto", "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "no Ray cluster runs on this machine" in result.stderr and "--address" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.mp4"]
+
+
 def test_an_archive_for_a_cluster_out_of_reach_is_not_unpacked(tmp_path, weights, cli):
     """The whole archive was unpacked beside the output before the cluster was tried, and left there."""
     import zipfile

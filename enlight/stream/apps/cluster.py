@@ -87,6 +87,9 @@ def _connect(address: str | None) -> bool:
 def _refused(address: str | None, exc: Exception, said: str) -> str:
     """The one line for a cluster Ray could not join: a token it asks for or refused named, with what to do."""
     where = f"cannot reach the Ray cluster at {address or 'local'}"
+    if "Could not find any running Ray instance" in str(exc):  # ('auto'; Ray's line named flags of its own CLI)
+        return (f"{where}: no Ray cluster runs on this machine: give the address of one (--ray HOST:PORT), start one "
+                "(`ray start --head`), or give --ray alone for one of this run's own")
     if "InvalidAuthToken" not in said and "Unauthenticated" not in said:
         return f"{where}: {reason(exc)}"
     if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
