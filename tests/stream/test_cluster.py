@@ -189,3 +189,55 @@ def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, wei
     records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
     assert sorted(Path(r["input"]).name for r in records if r["status"] == "done") == names  # each exactly once
     assert all(len(read_video(out / name)["times"]) == 24 for name in names)
+
+
+def test_a_ray_client_whose_server_goes_mid_run_stops_the_batch_with_its_report(tmp_path, weights, one_cpu_cluster):
+    """ray://HOST:PORT (Ray Client): when its server went, the run ended 30 s later in 'internal error:
+    AssertionError' (Ray's cancel of the tasks on a client no longer connected), with no report."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "ray.util.client.server", f"--address={one_cpu_cluster}",
+                               "--host=127.0.0.1", f"--port={port}", "--mode=legacy"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _open(port):
+            assert time.monotonic() < deadline, "the Ray Client server did not start"
+            time.sleep(0.2)
+        folder, out = tmp_path / "cams", tmp_path / "out"
+        folder.mkdir()
+        for i in range(6):
+            make_clip(folder / f"cam{i}.mp4", frames=24, audio=False)
+        args = [folder, "-o", out, "--weights", weights, "--device", "cpu", "--quiet", "--ray", f"ray://127.0.0.1:{port}"]
+        run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "token"})
+        deadline = time.monotonic() + 240
+        while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
+            assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "none done"
+            time.sleep(0.05)
+        server.kill()
+        stderr = run.communicate(timeout=120)[1]
+    finally:
+        server.kill()
+        server.wait()
+    assert run.returncode == 2 and "internal error" not in stderr, stderr
+    assert f"stopped: the Ray cluster at ray://127.0.0.1:{port} stopped answering" in stderr
+    assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())
+
+
+def _open(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

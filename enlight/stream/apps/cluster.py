@@ -183,8 +183,9 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
                     if on_frames is not None and outcome.frames:
                         on_frames(outcome.frames)
                     yield outcome
-        finally:  # Ctrl-C, or the batch stopped (a full disk)
-            _cancel(list(refs))
+        finally:  # Ctrl-C, or the batch stopped (a full disk, the cluster gone: its workers went with it)
+            if head is None or _answers(head):
+                _cancel(list(refs))
 
 
 POLL_S = 1.0
@@ -197,7 +198,10 @@ def _ready(refs: list, head: tuple[str, int] | None, address: str | None) -> lis
     ends this process without a word of what was done."""
     silent_since = None
     while True:
-        ready, _ = ray.wait(refs, num_returns=1, timeout=POLL_S)
+        try:
+            ready, _ = ray.wait(refs, num_returns=1, timeout=POLL_S)
+        except ConnectionError:  # a Ray Client (ray://) whose server went, after its own 30 s of trying again
+            raise _lost(address) from None
         if ready:
             return ready
         if head is None or _answers(head):
