@@ -87,7 +87,7 @@ def test_an_archive_for_a_cluster_out_of_reach_is_not_unpacked(tmp_path, weights
 def one_cpu_cluster():
     """A Ray cluster of one node with 1 CPU, started by this process (token-protected, as Ray makes a new one);
     yields its address."""
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -183,7 +183,7 @@ def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, wei
     assert f"stopped: the Ray cluster at {one_cpu_cluster} stopped answering" in stderr
     assert "not finished: start it again, and the same command again does them" in stderr
     assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())  # no temporary, no lock
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # the cluster started again
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # the cluster started again
     again = cli(*args, ray.get_runtime_context().gcs_address, env={"RAY_AUTH_MODE": "token"}, timeout=300)
     assert again.returncode == 0, again.stderr
     records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
