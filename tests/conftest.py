@@ -76,3 +76,16 @@ def cli():
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Path:
+    """A 100 kB filesystem (a tmpfs mounted at tmp_path/small, unmounted afterwards), to run out of space on;
+    skipped where it cannot be mounted (not root)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs to mount a small tmpfs (root)")
+    yield small
+    subprocess.run(["umount", str(small)], capture_output=True)

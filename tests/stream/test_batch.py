@@ -383,40 +383,31 @@ def test_segments_fewer_than_asked_are_named(long_clip, tmp_path, weights):
 
 
 @pytest.mark.parametrize("kind", ["videos", "photos"])
-def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_path, cli, weights, kind):
+def test_a_full_disk_stops_the_batch_instead_of_failing_every_file_after_it(tmp_path, cli, weights, kind, small_disk):
     """Onto a disk that filled up (root only: a 100 kB tmpfs is mounted), a folder's run enhanced every file in turn
     and failed each at its end for want of space: a night's work thrown away file after file, and a table of
     identical failures. The batch now stops at the first: one failed row, a line that says why it stopped and what
     to do, exit 2 (not 130: nobody pressed Ctrl-C), and the same command again does the rest. (A photo's full disk
     was 'cannot write PATH: No space left on device', not told as a full disk.)"""
     import os
-    import subprocess
 
-    small = tmp_path / "small"
-    small.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", str(small)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("needs to mount a small tmpfs (root)")
-    try:
-        (tmp_path / "in").mkdir()
-        for i, name in enumerate(("a", "b", "c")):
-            if kind == "videos":
-                make_clip(tmp_path / "in" / f"{name}.mp4", width=320, height=240, frames=48)
-            else:  # noise: a PNG of 300 kB
-                noise = np.random.default_rng(i).integers(0, 60, (240, 400, 3), dtype=np.uint8)
-                Image.fromarray(noise).save(tmp_path / "in" / f"{name}.png")
-        for jobs in ("1", "2"):
-            result = cli(tmp_path / "in", "-o", small / "out", "--weights", weights, "--crf", "0", "--preset",
-                         "ultrafast", "--jobs", jobs, "-q")
-            assert result.returncode == 2, result.stderr
-            failed = [line for line in result.stderr_lines if line.startswith("failed")]
-            assert len(failed) == 1 and "no space left for the output" in failed[0], result.stderr
-            assert any(line.startswith(f"stopped: no space left for the output in {small / 'out'} (")
-                       and "2 files not finished: make room there" in line for line in result.stderr_lines), \
-                result.stderr
-            assert sorted(os.listdir(small / "out")) == [MANIFEST]
-    finally:
-        subprocess.run(["umount", str(small)], capture_output=True)
+    (tmp_path / "in").mkdir()
+    for i, name in enumerate(("a", "b", "c")):
+        if kind == "videos":
+            make_clip(tmp_path / "in" / f"{name}.mp4", width=320, height=240, frames=48)
+        else:  # noise: a PNG of 300 kB
+            noise = np.random.default_rng(i).integers(0, 60, (240, 400, 3), dtype=np.uint8)
+            Image.fromarray(noise).save(tmp_path / "in" / f"{name}.png")
+    for jobs in ("1", "2"):
+        result = cli(tmp_path / "in", "-o", small_disk / "out", "--weights", weights, "--crf", "0", "--preset",
+                     "ultrafast", "--jobs", jobs, "-q")
+        assert result.returncode == 2, result.stderr
+        failed = [line for line in result.stderr_lines if line.startswith("failed")]
+        assert len(failed) == 1 and "no space left for the output" in failed[0], result.stderr
+        assert any(line.startswith(f"stopped: no space left for the output in {small_disk / 'out'} (")
+                   and "2 files not finished: make room there" in line for line in result.stderr_lines), \
+            result.stderr
+        assert sorted(os.listdir(small_disk / "out")) == [MANIFEST]
 
 
 def test_an_output_folder_inside_the_input_with_videos_of_its_own_is_refused(tmp_path, cli, weights):

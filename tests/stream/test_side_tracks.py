@@ -138,17 +138,13 @@ def test_a_phones_location_date_and_model_tags_are_kept(tmp_path, weights, cli, 
                          ids=["mkv", "mp4", "mkv-segments"])
 def test_the_video_streams_own_tags_and_flags_are_kept(tmp_path, weights, cli, suffix, args):
     """The enhanced stream's language, title and default flag (a dashcam's 'Front camera') were dropped."""
-    clip = make_clip(tmp_path / "plain.mp4", frames=24)
-    src = tmp_path / "dashcam.mkv"
-    with av.open(str(clip)) as c, av.open(str(src), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
-        video = streams[c.streams.video[0].index]
+    def tag(out):
+        video = out.streams.video[0]
         video.metadata.update({"title": "Front camera", "language": "deu"})
         video.disposition = av.stream.Disposition.default
-        for packet in c.demux():
-            if packet.size:
-                packet.stream = streams[packet.stream.index]
-                out.mux(packet)
+        return ()
+
+    src = _remuxed(make_clip(tmp_path / "plain.mp4", frames=24), tmp_path / "dashcam.mkv", tag)
     out = tmp_path / f"out{suffix}"
     result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
     assert result.returncode == 0, result.stderr
@@ -164,16 +160,12 @@ def test_an_mp4s_track_names_are_kept(tmp_path, weights, cli, suffix, args):
     """An MP4's named tracks (an editor's 'Commentary' audio, a dashcam's 'Front camera'): FFmpeg reads an MP4
     track's name as a tag called 'name', not 'title', so the names were lost in an MP4 output and became a NAME
     tag, no track name, in a Matroska or WebM one (the audio converted to Opus there too)."""
-    clip = make_clip(tmp_path / "plain.mp4", frames=24)
-    src = tmp_path / "edited.mp4"
-    with av.open(str(clip)) as c, av.open(str(src), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in c.streams}
-        streams[c.streams.video[0].index].metadata["title"] = "Front camera"
-        streams[c.streams.audio[0].index].metadata.update({"title": "Commentary", "language": "fra"})
-        for packet in c.demux():
-            if packet.size:
-                packet.stream = streams[packet.stream.index]
-                out.mux(packet)
+    def tag(out):
+        out.streams.video[0].metadata["title"] = "Front camera"
+        out.streams.audio[0].metadata.update({"title": "Commentary", "language": "fra"})
+        return ()
+
+    src = _remuxed(make_clip(tmp_path / "plain.mp4", frames=24), tmp_path / "edited.mp4", tag)
     out = tmp_path / f"out{suffix}"
     result = cli(src, "-o", out, "--weights", weights, "--quality", "fast", *args)
     assert result.returncode == 0, result.stderr
@@ -253,3 +245,4 @@ def test_an_attached_font_in_a_webm_output_is_named_as_not_kept(tmp_path, weight
     assert _attachments(out) == []
     notes = [line for line in result.stderr_lines if "NightSans.ttf" in line]
     assert len(notes) == 1 and "a .webm output cannot hold attachments" in notes[0], result.stderr
+
