@@ -27,6 +27,7 @@ from enlight.cli.common import (
     positive_int,
     run_command,
     take_option,
+    whole_number,
 )
 from enlight.errors import EnlightError
 
@@ -465,7 +466,7 @@ def _quantize(argv: list[str]) -> int:
 
 
 def _calibration_side(text: str) -> int:
-    value = int(text)
+    value = whole_number(text)
     if value < MIN_CALIBRATION_SIDE:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_CALIBRATION_SIDE}, got {text}")
     return value

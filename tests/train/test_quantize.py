@@ -83,6 +83,7 @@ def test_cli_errors_are_one_line(weights, tmp_path, capsys):
 
 @pytest.mark.parametrize("option, value, why", [("--calibration-images", "0", "must be at least 1"),
                                                ("--max-side", "4", "must be at least 64"),
+                                               ("--max-side", "abc", "takes a whole number, not 'abc'"),
                                                ("--percentile", "150", "must be above 50 and at most 100"),
                                                ("--percentile", "nan", "takes a number"),
                                                ("--holdout", "-3", "must be 0 or more")])
