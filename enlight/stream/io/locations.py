@@ -77,6 +77,12 @@ def is_stream(text: str) -> bool:
     return text in _PIPE_NAMES or bool(_URL.match(text))
 
 
+def cannot_seek(url: str) -> bool:
+    """Whether what a ``Location``'s ``url`` names is written as a stream, never sought back in: a pipe, a URL, a
+    named pipe."""
+    return url.startswith("pipe:") or is_stream(url) or _is_fifo(url)  # (stdout is pipe:N, N its duplicate)
+
+
 def _network(text: str) -> Location:
     scheme = _URL.match(text).group(1).lower()
     if scheme not in NETWORK_SCHEMES and scheme != "file":

@@ -44,7 +44,7 @@ from enlight.stream.io.frames import (
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.last_frame import LastSample, set_last_delay
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import Location, cannot_seek
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
@@ -495,8 +495,7 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     copy = out.add_stream_from_template(source)
     if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
         copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
-    streamed = out.format.name in HEADER_MUXERS and (out.name.startswith("pipe:") or "://" in out.name
-                                                     or Path(out.name).is_fifo())
+    streamed = out.format.name in HEADER_MUXERS and cannot_seek(out.name)
     config = audio_specific_config(source) if streamed else None
     if config is not None:  # (an MPEG-TS's AAC into Matroska's header: ``enlight.stream.io.adts``; into a file the
         copy.codec_context.extradata = config  # muxer writes its own afterwards, which one set here would spoil)
