@@ -248,3 +248,49 @@ def test_a_named_pipe_as_output_is_written_into_not_replaced(weights, tmp_path):
         with av.open(io.BytesIO(bytes(received))) as container:
             assert container.format.name.startswith({"view.mkv": "matroska", "view.mp4": "mov"}[name])
             assert sum(1 for _ in container.decode(video=0)) == FRAMES
+
+
+class _HalfThen(SimpleHTTPRequestHandler):
+    """Sends the first half of the file (its full length announced), then stalls or closes the connection."""
+
+    stall = threading.Event()  # set: hold the connection open without sending more; clear: close it
+
+    def do_GET(self) -> None:
+        data = Path(self.directory, self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        if self.stall.is_set():
+            _HalfThen.released.wait(30)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+_HalfThen.released = threading.Event()
+
+
+@pytest.mark.parametrize("stall", [True, False])
+def test_a_network_stream_that_stops_says_so_not_that_a_file_is_corrupt(tmp_path, stall):
+    """A URL whose server stops sending halfway said "is truncated or corrupt after 35 frames (Immediate exit
+    requested)": FFmpeg's words for the read timeout. It now says that the connection stalled, or was lost."""
+    from enlight.stream.io.source import VideoSource
+
+    to_mpegts(make_clip(tmp_path / "c.mp4", width=64, height=48, frames=60), tmp_path / "c.ts")
+    server = _Server(tmp_path)
+    server.httpd.RequestHandlerClass = functools.partial(_HalfThen, directory=str(tmp_path))
+    _HalfThen.stall.set() if stall else _HalfThen.stall.clear()
+    try:
+        with VideoSource(input_location(server.url("c.ts")), timeout_s=1) as source, \
+                pytest.raises(EnlightError) as caught:
+            for _ in source:
+                pass
+    finally:
+        _HalfThen.released.set()
+        server.stop()
+        _HalfThen.released.clear()
+    message = str(caught.value)
+    assert "corrupt" not in message and "Immediate exit" not in message and " after " in message
+    assert ("sent nothing for 1 s" in message) if stall else ("connection was lost" in message)

@@ -47,6 +47,7 @@ from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.spherical import Spherical, read_spherical
 from enlight.stream.io.track_tags import track_tags
+from enlight.text import counted
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
 RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
@@ -159,6 +160,18 @@ def open_input(location: Location, *, timeout_s: float | None = None):
     return location.open("r", timeout_s=timeout_s)
 
 
+def read_failure(location: Location, frames: int, exc: av.error.FFmpegError, timeout_s: float | None) -> str:
+    """The one line for a read that failed after ``frames`` decoded frames. A file is truncated or corrupt; a network
+    stream may as well be, but more often its server stopped sending (the read waited ``timeout_s``: FFmpeg's
+    "Immediate exit requested") or closed the connection."""
+    at = f" after {counted(frames, 'frame')}" if frames else ""
+    if location.kind != "network":
+        return f"{location.text} is truncated or corrupt{at} ({reason(exc)})"
+    if isinstance(exc, av.error.ExitError) and timeout_s is not None:
+        return f"{location.text} sent nothing for {timeout_s:g} s{at}: the connection stalled"
+    return f"{location.text} stopped{at}: the connection was lost or the stream is cut short ({reason(exc)})"
+
+
 class VideoSource:
     """Context manager over one input file, or a stream (URL or stdin) given as a ``Location``.
 
@@ -199,6 +212,7 @@ class VideoSource:
         self._lead: list[av.Packet] = []  # subtitle cues shown where the part read (``span``) starts
         self._size, self._resize = size, None
         self._seek_pts = seek_pts
+        self._timeout_s = timeout_s
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
             from av.codec.hwaccel import HWAccel
@@ -565,8 +579,7 @@ class VideoSource:
                 elif not self._put(item):
                     return
         except av.error.FFmpegError as exc:
-            at = f" after {self.frames_decoded} frames" if self.frames_decoded else ""
-            self._put(EnlightError(f"{self.path} is truncated or corrupt{at} ({reason(exc)})"))
+            self._put(EnlightError(read_failure(self.location, self.frames_decoded, exc, self._timeout_s)))
             return
         except BaseException as exc:  # handed to the consumer, which reports it
             self._put(exc)
