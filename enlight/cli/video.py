@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output container (FFmpeg muxer name, e.g. mpegts, matroska, flv); "
                         "default: from the extension, mpegts for - and stream URLs")
     parser.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
-                        help="longest a network open/read may block before it counts as failed (default: 10)")
+                        help="longest a network open, read or send may block before it counts as failed "
+                             "(default: 10)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     part = parser.add_argument_group("part of a video (seconds, or a clock time: 90, 1:30, 01:30:00.5)")
     part.add_argument("--start", default=None, metavar="TIME",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 import io
+import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from enlight.errors import EnlightError
@@ -294,3 +298,64 @@ def test_a_network_stream_that_stops_says_so_not_that_a_file_is_corrupt(tmp_path
     message = str(caught.value)
     assert "corrupt" not in message and "Immediate exit" not in message and " after " in message
     assert ("sent nothing for 1 s" in message) if stall else ("connection was lost" in message)
+
+
+def _receiver(behaviour: str) -> tuple[socket.socket, threading.Thread]:
+    """A TCP receiver on 127.0.0.1 that takes one connection, then never reads ("stall") or resets it ("close"); or
+    ("absent") a port nothing listens on."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server.bind(("127.0.0.1", 0))
+    if behaviour == "absent":  # the port is bound, never listened on
+        return server, threading.Thread()
+    server.listen(1)
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        if behaviour == "close":
+            connection.recv(1000)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
+            connection.close()
+        else:
+            _HalfThen.released.wait(60)
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.mark.parametrize("behaviour", ["stall", "close", "absent"])
+def test_a_network_output_whose_receiver_fails_is_one_line_and_does_not_hang(tmp_path, behaviour):
+    """`-o tcp://...` to a receiver that stopped reading hung the run for ever, Ctrl-C included (the encoder waited
+    inside FFmpeg's send; PyAV's timeout guards reads only); one that closed or was never there ended in an internal
+    error or in 'cannot encode 127.0.0.1:5055 with libx264 ... (a .1:5055 file takes --codec ...)'. A send now gives
+    up after the timeout, and each case is one line that says what the receiver did."""
+    from enlight.stream.io.locations import with_write_timeout
+    from enlight.stream.io.sink import EncoderConfig, VideoSink
+    from enlight.stream.io.source import VideoSource
+
+    with VideoSource(make_clip(tmp_path / "c.mp4", width=640, height=480, frames=2)) as source:
+        info = source.info
+    server, thread = _receiver(behaviour)
+    port = server.getsockname()[1]
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    location = with_write_timeout(output_location(f"tcp://127.0.0.1:{port}"), 1)
+    assert location.url.endswith("?timeout=1000000") and location.text == f"tcp://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        with pytest.raises(EnlightError) as caught:
+            sink = VideoSink(location, info, encoder=EncoderConfig(codec="libx264", crf=0, preset="ultrafast"))
+            for i in range(400):  # lossless noise: about 0.5 MB a frame, far more than the sockets' buffers
+                sink.write_frame(np.roll(noise, i, axis=1), i * 512)
+            sink.finish()
+    finally:
+        _HalfThen.released.set()
+        if thread.ident is not None:
+            thread.join(5)
+        server.close()
+        _HalfThen.released.clear()
+    expected = {"stall": "stopped taking data", "close": "closed the connection", "absent": "nothing is listening"}
+    message = str(caught.value)
+    assert message.startswith(f"cannot send to tcp://127.0.0.1:{port}: ") and expected[behaviour] in message
+    assert time.monotonic() - started < 60

@@ -28,7 +28,7 @@ from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import same_file
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
-from enlight.stream.io.locations import Location, input_location, output_location
+from enlight.stream.io.locations import Location, input_location, output_location, with_write_timeout
 from enlight.stream.io.recorder import Recorder, check_output, live_info, numbered
 from enlight.stream.io.sink import EncoderConfig
 from enlight.text import counted
@@ -112,6 +112,8 @@ class _Outputs:
         self.output = config.output
         if isinstance(self.output, str):
             self.output = output_location(self.output, format=config.format)
+        if self.output is not None:
+            self.output = with_write_timeout(self.output, config.timeout_s)
         self.record_next: str | None = str(config.record) if config.record else None
         self.recording_wanted = config.record is not None
         self.takes = 0

@@ -39,7 +39,7 @@ from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memo
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.locations import Location, input_location, output_location, sequence_files
+from enlight.stream.io.locations import Location, input_location, output_location, sequence_files, with_write_timeout
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
 from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, partial_path, resolve_preset
 from enlight.stream.io.source import Damage, DecodedFrame, VideoSource
@@ -202,6 +202,7 @@ def _locations(config: PipelineConfig) -> tuple[Location, Location]:
     output_at = config.output
     if not isinstance(output_at, Location):
         output_at = output_location(str(output_at), format=config.format)
+    output_at = with_write_timeout(output_at, config.timeout_s)
     if output_at.is_file:
         check_paths(Path(source_at.url) if source_at.is_file else None, Path(output_at.text),
                     overwrite=config.overwrite, container_from_name=output_at.format is None)

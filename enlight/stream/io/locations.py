@@ -14,11 +14,12 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,6 +82,42 @@ def cannot_seek(url: str) -> bool:
     """Whether what a ``Location``'s ``url`` names is written as a stream, never sought back in: a pipe, a URL, a
     named pipe."""
     return url.startswith("pipe:") or is_stream(url) or _is_fifo(url)  # (stdout is pipe:N, N its duplicate)
+
+
+_TIMED_WRITERS = ("tcp", "srt")  # protocols whose sends block on a receiver that stops reading, with a URL timeout
+
+
+def with_write_timeout(location: Location, timeout_s: float | None) -> Location:
+    """``location`` with FFmpeg's socket timeout (``timeout``, microseconds) in its URL where it is a tcp:// or srt://
+    output: a send blocked that long then fails. Without it a receiver that stopped reading (but kept the connection)
+    held the run forever, Ctrl-C included, since the encoder waited inside FFmpeg (PyAV's own ``timeout`` guards reads
+    only). A URL that names its own timeout keeps it; other outputs come back as they are (UDP never blocks; RTMP
+    and RTSP open their sockets themselves)."""
+    parts = urlsplit(location.url)
+    if (location.kind != "network" or timeout_s is None or parts.scheme.lower() not in _TIMED_WRITERS
+            or re.search(r"(^|&)timeout=", parts.query)):
+        return location
+    joined = "&" if parts.query else ("" if location.url.endswith("?") else "?")
+    return replace(location, url=f"{location.url}{joined}timeout={round(timeout_s * 1e6)}")
+
+
+_SOCKET_FAULTS = {  # what a failed send to a network output means, by errno
+    errno.ECONNREFUSED: "nothing is listening there (connection refused): start the receiver first",
+    errno.ETIMEDOUT: "the receiver stopped taking data (a send waited the whole --timeout)",
+    errno.ECONNRESET: "the receiver closed the connection",
+    errno.EPIPE: "the receiver closed the connection",
+    errno.EHOSTUNREACH: "the host cannot be reached",
+    errno.ENETUNREACH: "the network cannot be reached",
+}
+
+
+def sent_failure(location: Location, exc: BaseException) -> str | None:
+    """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder), or None
+    where ``location`` is not a network output or ``exc`` is not a socket's failure."""
+    fault = _SOCKET_FAULTS.get(getattr(exc, "errno", None)) if isinstance(exc, OSError) else None
+    if location.kind != "network" or fault is None:
+        return None
+    return f"cannot send to {location.text}: {fault}"
 
 
 def _network(text: str) -> Location:

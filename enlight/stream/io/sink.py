@@ -44,7 +44,7 @@ from enlight.stream.io.frames import (
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.last_frame import LastSample, set_last_delay
-from enlight.stream.io.locations import Location, cannot_seek
+from enlight.stream.io.locations import Location, cannot_seek, sent_failure
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
@@ -889,6 +889,8 @@ class VideoSink:
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
+            if (failure := sent_failure(self.location, exc)) is not None:
+                raise EnlightError(failure) from None
             for stream in passthrough:
                 if stream.index in self._passed.streams and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
@@ -979,7 +981,7 @@ class VideoSink:
             frame = self._palette(frame)
         if self._captions is not None:
             self._captions.sent(source_pts, pts, self.time_base)
-        self.container.mux(self._encoded(frame))
+        self._mux(self._encoded(frame))
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
 
@@ -1009,13 +1011,24 @@ class VideoSink:
         """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""
         if packet.stream.index not in self._passed.streams or packet.size == 0:
             return
-        self.container.mux(self._passed.packets(packet))
+        self._mux(self._passed.packets(packet))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        """Write ``packets``; a network output whose socket failed (the receiver gone, stalled or never there) is a
+        one-line error that says so (``locations.sent_failure``)."""
+        try:
+            self.container.mux(packets)
+        except OSError as exc:
+            failure = sent_failure(self.location, exc)
+            if failure is None:
+                raise
+            raise EnlightError(failure) from None
 
     def _close(self) -> None:
         start = time.perf_counter()
         try:
-            self.container.mux(self._encoded(None))
-            self.container.mux(self._passed.flush())
+            self._mux(self._encoded(None))
+            self._mux(self._passed.flush())
             self.notes += [] if self._captions is None else self._captions.notes()
         finally:
             self.container.close()
