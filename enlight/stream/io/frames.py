@@ -52,16 +52,20 @@ class ColorInfo:
 
     @classmethod
     def from_frame(cls, frame: av.VideoFrame) -> ColorInfo:
-        name = pixel_format(frame)
-        matrix = int(frame.colorspace)
-        color_range = int(frame.color_range)
-        hd = frame.width >= 1280 or frame.height >= 720
+        return cls.from_tags(int(frame.colorspace), int(frame.color_range), int(frame.color_primaries),
+                             int(frame.color_trc), pix_fmt=pixel_format(frame), width=frame.width, height=frame.height)
+
+    @classmethod
+    def from_tags(cls, matrix: int, color_range: int, primaries: int, transfer: int, *, pix_fmt: str, width: int,
+                  height: int) -> ColorInfo:
+        """The colour of a ``width`` x ``height`` video in ``pix_fmt`` with these tags, as players read it."""
+        hd = width >= 1280 or height >= 720
         sws = _MATRIX_BY_AVCOL.get(matrix, Colorspace.ITU709 if hd else Colorspace.ITU601)
         if color_range in (RANGE_LIMITED, RANGE_FULL):
             full = color_range == RANGE_FULL
         else:
-            full = name.startswith(("yuvj", "rgb", "bgr", "gbr", "gray")) or not name.startswith("yuv")
-        return cls(matrix, color_range, int(frame.color_primaries), int(frame.color_trc), sws, full)
+            full = pix_fmt.startswith(("yuvj", "rgb", "bgr", "gbr", "gray")) or not pix_fmt.startswith("yuv")
+        return cls(matrix, color_range, primaries, transfer, sws, full)
 
     @property
     def sws_range(self) -> ColorRange:

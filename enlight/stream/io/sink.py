@@ -29,6 +29,7 @@ from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
+from enlight.stream.io.colour_fit import Found, colour_notes, fitted_colour
 from enlight.stream.io.container_tags import tags_not_kept, tags_note
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
@@ -413,6 +414,9 @@ def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputCo
         trial.start_encoding()
         frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
         frame = frame.reformat(format=stream.pix_fmt)
+        ctx = stream.codec_context  # (the tags ``prepare`` gave: some encoders read the frame's)
+        frame.colorspace, frame.color_range = ctx.colorspace, ctx.color_range
+        frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
         frame.pts = 0
         trial.mux(stream.encode(frame))
         trial.mux(stream.encode(None))
@@ -430,6 +434,34 @@ def _trial_of_muxer(muxer: str, codec: str, prepare: Callable[[av.container.Outp
         except errors:
             continue
     raise ValueError(f"no trial file for {muxer}")
+
+
+# encoders whose bitstream carries all four colour tags, in any kind of file (H.264's and HEVC's VUI, AV1's sequence
+# header): no trial of what readers find (``colour_found``)
+TAGGING_ENCODERS = ("libx264", "libx265", "libsvtav1", "libaom-av1", "h264_nvenc", "hevc_nvenc", "av1_nvenc")
+
+
+@lru_cache(maxsize=32)
+def colour_found(muxer: str, codec: str, pix_fmt: str, tags: tuple[int, int, int, int]) -> Found | None:
+    """The colour tags a reader finds in a one-frame trial of ``codec`` video in ``pix_fmt``, written by FFmpeg's
+    ``muxer`` tagged ``tags`` (matrix, range, primaries, transfer) (``enlight.stream.io.colour_fit``); None for
+    ``TAGGING_ENCODERS``, or where no trial can be made (an encoder that takes no 64x64 frame): nothing known lost."""
+    if codec in TAGGING_ENCODERS:
+        return None
+
+    def tagged(trial: av.container.OutputContainer) -> None:
+        stream = trial.streams.video[0]
+        stream.pix_fmt = pix_fmt
+        ctx = stream.codec_context
+        ctx.colorspace, ctx.color_range, ctx.color_primaries, ctx.color_trc = tags
+
+    try:
+        with av.open(io.BytesIO(_trial_file(muxer, codec, tagged))) as back:
+            frame = next(back.decode(video=0))
+            return Found(int(frame.colorspace), int(frame.color_range), int(frame.color_primaries),
+                         int(frame.color_trc))
+    except (ValueError, TypeError, StopIteration, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+        return None
 
 
 @lru_cache(maxsize=32)
@@ -846,7 +878,7 @@ class VideoSink:
         ctx.thread_count = encoder_threads()
         ctx.flags |= av.codec.context.Flags.frame_duration  # the frames' durations reach the packets (``last_frame``)
         self._last_sample = LastSample() if out.format.name in MP4_MUXERS else None
-        color = self.output_color
+        color = self.output_color = self._fitted_colour(codec.name)
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
         options, lost = with_static(codec.name, encoder_options(codec, encoder), info.hdr_static)
@@ -937,8 +969,21 @@ class VideoSink:
         """The output's kind of file, for notes: its extension ('.ts'), or its muxer for a stream."""
         return self.path.suffix if self.location.is_file and self.path.suffix else self.container.format.name
 
+    def _fitted_colour(self, codec: str) -> ColorInfo:
+        """The colour the frames are written in: ``_wanted_colour``, or what the output's readers will read it as
+        where it cannot be tagged so (``enlight.stream.io.colour_fit``), with notes on what changed."""
+        wanted = self._wanted_colour
+        if self.pix_fmt == GIF_PIX_FMT:  # (the palette's frames are RGB: a trial's are of what the encoder takes)
+            found = Found(2, 0, 2, 2)
+        else:
+            found = colour_found(self.container.format.name, codec, self.pix_fmt,
+                                 (wanted.matrix, wanted.color_range, wanted.primaries, wanted.transfer))
+        written = fitted_colour(wanted, found, pix_fmt=self.pix_fmt, width=self.info.width, height=self.info.height)
+        self.notes += colour_notes(wanted, written, found, codec=codec, kind=self._kind)
+        return written
+
     @property
-    def output_color(self) -> ColorInfo:
+    def _wanted_colour(self) -> ColorInfo:
         """The source's colour, with yuvj's implied full range made explicit for plain yuv output."""
         color = self.info.color
         if color.matrix == MATRIX_RGB and self.pix_fmt.startswith("yuv"):
