@@ -50,7 +50,7 @@ from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
-from enlight.stream.io.track_tags import track_tags
+from enlight.stream.io.track_tags import NOTED_FLAGS, flags_note, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
 
@@ -504,6 +504,36 @@ def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: s
     return [f"{' and '.join(lost)} not kept: a {kind} output cannot hold {them}{hint}"]
 
 
+# the muxers that write every kind of track's flags alike, so that a trial's video track says what becomes of an
+# audio or subtitle track's (MPEG-TS writes an audio track's hearing and visually impaired flags only, MP4 its own)
+FLAGS_TRIED_MUXERS = ("matroska", "webm")
+
+
+@lru_cache(maxsize=16)
+def kept_flags(muxer: str) -> int:
+    """Which of a track's ``NOTED_FLAGS`` (AV_DISPOSITION bits) FFmpeg's ``muxer`` writes so that they are read
+    again (a trial's video track, flagged with all of them); all of them for the muxers not in
+    ``FLAGS_TRIED_MUXERS``, or where no trial can be made (nothing is known lost)."""
+    if muxer not in FLAGS_TRIED_MUXERS:
+        return NOTED_FLAGS
+
+    def flagged(trial: av.container.OutputContainer) -> None:
+        trial.streams.video[0].disposition = av.stream.Disposition(NOTED_FLAGS)
+
+    try:
+        with av.open(io.BytesIO(_trial_of_muxer(muxer, "libx264", flagged))) as back:
+            return int(back.streams.video[0].disposition) & NOTED_FLAGS
+    except (ValueError, av.error.FFmpegError):
+        return NOTED_FLAGS
+
+
+def flags_not_kept(muxer: str, kind: str, source: av.stream.Stream) -> str | None:
+    """``flags_note`` for ``source``'s flags that a ``kind`` output written by ``muxer`` drops (``kept_flags``)."""
+    lost = int(source.disposition) & NOTED_FLAGS & ~kept_flags(muxer)
+    keepers = [other for other in (".mkv",) if other != kind and not lost & ~kept_flags(_MUXERS[other])]
+    return flags_note(source, lost, kind, keepers) if lost else None
+
+
 def _kinds_keeping(lost: tuple[bool, bool], *, exclude: str) -> list[str]:
     """Which of .mkv and .mov (other than ``exclude``) keep what was ``lost``: (the chapters, the timecode)."""
     kinds = []
@@ -578,6 +608,8 @@ class PassedStreams:
             if converter is not None:
                 self.converters[source.index] = converter
                 self.notes.append(note)
+            lost = flags_not_kept(out.format.name, path.suffix or out.format.name, source)
+            self.notes += [lost] if lost else []
 
     def packets(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what
