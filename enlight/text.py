@@ -13,3 +13,8 @@ def size_text(count_bytes: float) -> str:
             value = count_bytes / scale
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     return counted(int(count_bytes), "byte")
+
+
+def listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': words as a sentence lists them."""
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -189,6 +189,19 @@ def take_option(argv: list[str], name: str) -> tuple[str | None, list[str]]:
     return None, argv
 
 
+def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> frozenset[str]:
+    """The options ``argv`` gives, by their long names ('--crf', '--output'), whatever their values (an option given
+    its default value counts): ``argv`` parsed again with every default left out. ``parser`` is changed: give a
+    fresh one, on which ``argv`` has already parsed."""
+    from enlight.cli.table import options
+
+    names = {}
+    for action in options(parser):
+        action.default = argparse.SUPPRESS
+        names[action.dest] = action.option_strings[-1]
+    return frozenset(names[dest] for dest in vars(parser.parse_args(argv)) if dest in names)
+
+
 def print_text(text: str) -> None:
     """Print ``text`` to stdout; a reader that left (``--dry-run | head -3``) ends the printing quietly, as it
     does for other commands' text, where it said the output pipe closed 'before the video ended'."""

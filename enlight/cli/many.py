@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enlight.cli.common import existing_output_line, interrupted_exit, print_text
+from enlight.cli.unused import pairs_work, photo_work, say_unused
 from enlight.errors import EnlightError
 from enlight.text import counted
 
@@ -44,6 +45,7 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     from enlight.stream.io.checks import check_photo_paths
 
     check_photo_paths(Path(args.input), Path(args.output), overwrite=args.force)
+    say_unused(args, lambda: photo_work(Path(args.input), Path(args.output)))
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
     from enlight.stream.core.plan import make_plan
 
@@ -159,6 +161,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
     with cluster(args.ray):
         if packed is not None:
             pairs, ignored, out_dir, notes = _archive_pairs(args, packed)
+        say_unused(args, lambda: pairs_work(pairs, folder=many))
         candidates = _candidates(pairs)
         settings = replace(_settings(args, plan_options(candidates)),
                            photo_plan_options=_photo_options(args, candidates, plan_options))
@@ -325,6 +328,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")
     if args.dry_run:
+        if photo:
+            say_unused(args, lambda: photo_work(source, Path(args.output)))
         return _dry_run(args, source, photo, plan_options)
     if photo and not parallel:
         return _photo(args, plan_options)

@@ -30,6 +30,7 @@ from enlight.cli.common import (
     existing_output_line,
     finite_float,
     float_within,
+    given_options,
     interrupted_exit,
     non_negative_float,
     parse_video_size,
@@ -40,9 +41,10 @@ from enlight.cli.common import (
     stop_name,
     whole_number,
 )
+from enlight.cli.unused import VIDEO, Work, location_work, say_unused
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload  # (torch-free: what --quality auto reads of a file)
-from enlight.text import counted
+from enlight.text import counted, listed
 
 EXIT_DAMAGED = 3  # the output was written, but the input was damaged: packets/frames lost (one warning line)
 PROG = "enlight-video"
@@ -374,6 +376,7 @@ def _live(args) -> int:
                            "by itself (hotkey s)")
     if args.size is not None and -1 in args.size:
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
+    say_unused(args, lambda: _live_work(args))
     plan = _plan(args, live=True)
     if args.dry_run:
         return _dry_run(plan)
@@ -394,8 +397,19 @@ def _live(args) -> int:
     return 0
 
 
+def _live_work(args) -> Work:
+    """What a live run reads and writes (``enlight.cli.unused``): its camera, and -o (a file or a stream) and
+    --record (a file), or the file the r key records."""
+    from enlight.stream.io.locations import input_location, output_location
+
+    output = output_location(args.output, format=args.format) if args.output is not None else None
+    work = location_work(input_location(args.camera, camera=True), output, camera=True)
+    return work | Work(outputs=frozenset({VIDEO})) if args.record is not None else work
+
+
 def _check_names(args) -> tuple:
-    """The input and output locations, refused at once (before torch is imported) when they cannot work."""
+    """The input and output locations, refused at once (before torch is imported) when they cannot work; the options
+    given that they leave nothing to act on named in a note each (``enlight.cli.unused``)."""
     from enlight.stream.io.checks import check_paths
     from enlight.stream.io.locations import input_location
 
@@ -414,6 +428,7 @@ def _check_names(args) -> tuple:
         if source.is_file and not Path(source.url).is_file():
             raise EnlightError(f"input not found: {source.url}")
         check_sequence_output(output, overwrite=args.force)
+    say_unused(args, lambda: location_work(source, output))
     return source, output
 
 
@@ -431,10 +446,11 @@ def _check_not_live(args) -> None:
     from enlight.stream.io.locations import is_sequence
 
     live_only = [name for name, given in (("--loop", args.loop), ("--record", args.record is not None),
-                                          ("--no-window", args.no_window)) if given]
+                                          ("--no-window", args.no_window),
+                                          ("--reconnect-timeout", "--reconnect-timeout" in args.given)) if given]
     if live_only:
         verb = "applies" if len(live_only) == 1 else "apply"
-        raise EnlightError(f"{' and '.join(live_only)} {verb} to a live run (--camera SOURCE); this run writes -o")
+        raise EnlightError(f"{listed(live_only)} {verb} to a live run (--camera SOURCE); this run writes -o")
     if args.fps is not None and args.input is not None and not is_sequence(args.input):
         from enlight.stream.io.images import is_photo
 
@@ -449,6 +465,7 @@ def _arguments(argv: list[str]):
     from enlight.stream.io.span import span_from
 
     args = build_parser().parse_args(argv)
+    args.given = given_options(build_parser(), argv)
     args.span = span_from(args.start, args.end, args.duration)
     if args.camera is None:
         _check_not_live(args)
@@ -462,10 +479,12 @@ def _check_live(args) -> None:
     file_only = [name for name, given in (("--ray", args.ray is not None), ("--jobs", args.jobs > 1),
                                           ("--segments", args.segments is not None),
                                           ("--hw-decode", args.hw_decode not in ("auto", "off")),
-                                          ("--hdr keep", args.hdr == "keep")) if given]
+                                          ("--hdr keep", args.hdr == "keep"),
+                                          *((name, name in args.given) for name in ("--batch-size", "--max-memory")))
+                 if given]
     if file_only:
         verb = "applies" if len(file_only) == 1 else "apply"
-        raise EnlightError(f"{' and '.join(file_only)} {verb} to a run of a file or folder, not to a live run "
+        raise EnlightError(f"{listed(file_only)} {verb} to a run of a file or folder, not to a live run "
                            "(--camera)")
 
 

@@ -83,6 +83,11 @@ def photo(tmp_path_factory):
     (("--camera", "{clip}", "--no-window", "--max-memory", "abc"), "--max-memory: takes a number, not 'abc'"),
     (("--camera", "{clip}", "--no-window", "--jobs", "2", "--segments", "2"),
      "--jobs and --segments apply to a run of a file or folder, not to a live run"),
+    # a live run enhances one frame at a time and had no memory budget: --batch-size and --max-memory did nothing
+    (("--camera", "{clip}", "--no-window", "--batch-size", "2", "--max-memory", "2"),
+     "--batch-size and --max-memory apply to a run of a file or folder, not to a live run"),
+    # only a live run reconnects: in a run of a file or a stream, --reconnect-timeout did nothing
+    (("{clip}", "-o", "{tmp}/out.mp4", "--reconnect-timeout", "5"), "--reconnect-timeout applies to a live run"),
 ])
 def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)

@@ -176,6 +176,7 @@ def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
 
 ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF")  # Pillow's names of the photo formats written with alpha
 LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")  # ... and those written at --photo-quality
+LOSSY_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind in LOSSY_FORMATS)
 
 
 def _alpha(image) -> np.ndarray | None:
