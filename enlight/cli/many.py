@@ -49,16 +49,26 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
     from enlight.stream.apps.photo import PhotoConfig, enhance_photo
     from enlight.stream.core.plan import make_plan
 
-    options = plan_options([Path(args.input)])
-    plan = make_plan(**options)
-    stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
-                                      quality=args.photo_quality, overwrite=args.force,
-                                      max_memory_gb=args.max_memory, progress=not args.quiet, plan_options=options,
-                                      compare=args.compare))
+    existed = Path(args.output).exists()
+    try:
+        options = plan_options([Path(args.input)])
+        plan = make_plan(**options)
+        stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
+                                          quality=args.photo_quality, overwrite=args.force,
+                                          max_memory_gb=args.max_memory, progress=not args.quiet,
+                                          plan_options=options, compare=args.compare))
+    except KeyboardInterrupt:  # (Ctrl-C, SIGTERM): the photo is written whole or not at all
+        print(f"{PROG}: interrupted; {_photo_left(Path(args.output), existed)}", file=sys.stderr)
+        return interrupted_exit()
     if not args.quiet:
         why = f"{plan.auto.why}; " if plan.auto is not None else ""
         print(f"{PROG}: {why}{stats.summary()}", file=sys.stderr)
     return 0
+
+
+def _photo_left(output: Path, existed: bool) -> str:
+    """What a photo run stopped before the end left: nothing written, the output as it was before."""
+    return f"the photo was not written; {output} left as it was" if existed else f"nothing was written to {output}"
 
 
 LIST_SUFFIXES = (".txt", ".lst")

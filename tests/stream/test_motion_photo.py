@@ -211,7 +211,7 @@ def test_a_heic_motion_photo_says_it_lost_its_clip(tmp_path, plan):
 
 def test_sigterm_while_the_clip_is_enhanced_leaves_nothing(tmp_path, weights):
     """Stopped while its clip went through the pipeline, a motion photo left that clip's part behind as a hidden
-    '.day.enlight-*.partial.mp4'; the photo is not written, so nothing of it is kept."""
+    '.day.enlight-*.partial.mp4'; the photo is not written, so nothing of it is kept, and the last line says so."""
     clip = make_clip(tmp_path / "long.mp4", width=160, height=96, frames=1500).read_bytes()
     source = motion_photo(tmp_path / "PXL_long.MP.jpg", clip)
     out_dir = tmp_path / "out"
@@ -226,3 +226,5 @@ def test_sigterm_while_the_clip_is_enhanced_leaves_nothing(tmp_path, weights):
     code, err = proc.wait(60), proc.stderr.read().decode()
     assert code == 143 and "interrupted" in err, (code, err)  # once under load: 0 (its stderr was not kept)
     assert list(out_dir.iterdir()) == []
+    # it said only 'interrupted', where a video run says what became of its output
+    assert err.strip().splitlines()[-1] == f"enlight-video: interrupted; nothing was written to {out_dir / 'day.jpg'}"
