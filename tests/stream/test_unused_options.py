@@ -120,3 +120,16 @@ def test_a_live_run_names_what_its_source_cannot_use(tmp_path, cli):
     assert played.returncode == 0, played.stderr
     assert _notes(played) == ["enlight-video: note: --reconnect-timeout does nothing here: a file is not opened again "
                               "when it ends, only a camera or a network stream when it is lost"], played.stderr
+
+
+@pytest.mark.parametrize("smooth", ["attention", "both"])
+def test_retinexnet_refuses_to_smooth_an_attention_map_it_does_not_take(tmp_path, cli, smooth):
+    """--model retinexnet --smooth attention smoothed nothing over time (RetinexNet is given no attention map: its
+    frames came out exactly as with --smoothing 0), without a word."""
+    clip = make_clip(tmp_path / "night.mp4", frames=2, audio=False)
+    out = tmp_path / "day.mp4"
+    result = cli(clip, "-o", out, "--model", "retinexnet", "--quality", "fast", "--smooth", smooth)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert f"--smooth {smooth} smooths the attention map EnlightenGAN is given, and --model retinexnet takes none; " \
+        "use --smooth correction" in result.stderr
+    assert not out.exists()

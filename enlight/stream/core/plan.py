@@ -266,6 +266,9 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
                                full_size=preset.scale == 1)
     if isinstance(denoise, str):
         denoise = denoise_config(denoise, preset, resolved, workload)
+    if model != "enlightengan" and smoothing.target != "correction":  # (its attention smoother fed nothing)
+        raise EnlightError(f"--smooth {smoothing.target} smooths the attention map EnlightenGAN is given, and --model "
+                           f"{model} takes none; use --smooth correction (the default)")
     if detail is not None and not 0 <= detail <= 1:
         raise EnlightError(f"--detail must be within 0..1, got {detail:g}")
     if not 0 <= exposure <= EXPOSURE_LIMIT:
