@@ -156,7 +156,7 @@ def _no_video_read(work: Work) -> str | None:
 
 
 def _no_network(work: Work) -> str | None:
-    return None if work.network else "this run reads and writes no URL (it limits a network open or read)"
+    return None if work.network else "this run reads and writes no URL (it limits a network open, read or send)"
 
 
 def _no_file_written(work: Work) -> str | None:

@@ -51,7 +51,7 @@ def test_a_still_photo_names_the_video_options_it_cannot_use(photo, tmp_path, we
         "enlight-video: note: --batch-size does nothing here: this run reads a still photo, not a video (a photo is "
         "enhanced whole, or in tiles where memory is short)",
         "enlight-video: note: --timeout does nothing here: this run reads and writes no URL (it limits a network "
-        "open or read)"], result.stderr
+        "open, read or send)"], result.stderr
     quiet = cli(photo, "-o", tmp_path / "quiet.jpg", "--weights", weights, "--smoothing", "0.5", "-q")
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     used = cli(photo, "-o", tmp_path / "used.jpg", "--weights", weights, "--photo-quality", "60")

@@ -58,8 +58,8 @@ class Location:
     def open(self, mode: str = "r", *, timeout_s: float | None = None, **kwargs):
         """``av.open`` on this location; FFmpeg failures become one-line ``EnlightError``s.
 
-        timeout_s: the longest a network open or read may block (PyAV's interrupt callback);
-        a stalled stream then fails instead of hanging.
+        timeout_s: the longest a network open or read may block (PyAV's interrupt callback); a stalled stream then
+        fails instead of hanging. It guards no send: an output's is ``with_write_timeout``.
         """
         timeout = timeout_s if self.kind == "network" else None
         try:
