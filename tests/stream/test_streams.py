@@ -359,3 +359,15 @@ def test_a_network_output_whose_receiver_fails_is_one_line_and_does_not_hang(tmp
     message = str(caught.value)
     assert message.startswith(f"cannot send to tcp://127.0.0.1:{port}: ") and expected[behaviour] in message
     assert time.monotonic() - started < 60
+
+
+def test_an_output_url_whose_protocol_ffmpeg_lacks_is_named(tmp_path, weights):
+    """`-o srt://...` where PyAV's FFmpeg has no SRT said "cannot encode 127.0.0.1:5057 with libx264 (yuv420p):
+    Protocol not found (a .1:5057 file takes --codec libvpx-vp9)": the protocol is first opened with the header."""
+    clip = make_clip(tmp_path / "c.mp4", width=64, height=48, frames=4)
+    result = enhance_to_stdout([str(clip), "-o", "srt://127.0.0.1:9", "--weights", str(weights)], timeout=120)
+    err = result.stderr.decode(errors="replace").strip().splitlines()
+    assert result.returncode == 2 and len(err) == 1, err
+    assert err[0] in ("enlight-video: error: this FFmpeg build cannot write srt:// URLs (srt://127.0.0.1:9)",
+                      "enlight-video: error: cannot send to srt://127.0.0.1:9: nothing is listening there (connection "
+                      "refused): start the receiver first"), err

@@ -112,12 +112,14 @@ _SOCKET_FAULTS = {  # what a failed send to a network output means, by errno
 
 
 def sent_failure(location: Location, exc: BaseException) -> str | None:
-    """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder), or None
-    where ``location`` is not a network output or ``exc`` is not a socket's failure."""
-    fault = _SOCKET_FAULTS.get(getattr(exc, "errno", None)) if isinstance(exc, OSError) else None
-    if location.kind != "network" or fault is None:
+    """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder) or whose
+    protocol this FFmpeg lacks, or None where ``location`` is not a network output or ``exc`` is neither."""
+    if location.kind != "network":
         return None
-    return f"cannot send to {location.text}: {fault}"
+    if isinstance(exc, av.error.ProtocolNotFoundError):  # (an output's protocol is first opened with its header)
+        return f"this FFmpeg build cannot write {urlsplit(location.text).scheme}:// URLs ({location.text})"
+    fault = _SOCKET_FAULTS.get(getattr(exc, "errno", None)) if isinstance(exc, OSError) else None
+    return None if fault is None else f"cannot send to {location.text}: {fault}"
 
 
 def _network(text: str) -> Location:
