@@ -123,3 +123,21 @@ def test_svt_av1_runs_at_its_own_preset_quietly_and_refuses_x264_names(tmp_path,
         assert c.streams.video[0].codec_context.name in ("libdav1d", "av1", "libaom-av1")
     named = cli(src, "-o", tmp_path / "named.mkv", "--weights", weights, "--codec", "libsvtav1", "--preset", "fast")
     assert named.returncode == 2 and "not an SVT-AV1 preset" in named.stderr and not (tmp_path / "named.mkv").exists()
+
+
+@pytest.mark.parametrize("name, codec", [("out.ts", "ffv1"), ("out.ts", "libvpx-vp9"), ("out.ts", "libsvtav1"),
+                                         ("out.mpg", "ffv1"), ("out.mpg", "libvpx-vp9")])
+def test_video_a_container_would_write_as_unreadable_data_is_refused(tmp_path, weights, cli, name, codec):
+    """`-o x.ts --codec ffv1` (or VP9, AV1; .mpg the same) finished with exit 0 and a file whose video was a data
+    stream that no player shows (.mpg: one nothing reads): FFmpeg's muxer takes the stream and writes it so. Now
+    one line names a codec the container does hold, and nothing is written; the codecs it holds still run."""
+    src = make_clip(tmp_path / "a.mp4", frames=4)
+    out = tmp_path / name
+    result = cli(src, "-o", out, "--weights", weights, "--codec", codec)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert f"a {out.suffix} output cannot hold {codec} video (FFmpeg would write it so that no player shows it): " \
+        "use --codec libx264" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    held = cli(src, "-o", out, "--weights", weights, "--codec", "mpeg2video", "-q")
+    assert held.returncode == 0, held.stderr
+    assert read_video(out)["streams"][0] == "video"

@@ -167,8 +167,27 @@ def _fit(muxer: str, codec: str) -> int:
 
 def _codecs_taken(muxer: str, *, other_than: str) -> list[str]:
     """The encoders of ``_VIDEO_CODECS``, other than ``other_than``, whose video FFmpeg's ``muxer`` takes, header
-    included (to name one in an error)."""
-    return [c for c in _VIDEO_CODECS if c != other_than and _fit(muxer, c) == 2]
+    included, and is read back as video (to name one in an error)."""
+    return [c for c in _VIDEO_CODECS if c != other_than and _fit(muxer, c) == 2 and _read_back(muxer, c)]
+
+
+@lru_cache(maxsize=64)
+def _read_back(muxer: str, codec: str) -> bool:
+    """Whether a one-frame trial of ``codec`` video, written by FFmpeg's ``muxer``, is read back as that video.
+    MPEG-TS takes VP8, VP9, AV1, FFV1, ProRes ... only to write them as a data stream that no player shows, and
+    MPEG-PS writes some of them so that nothing reads the file (``-o x.ts --codec ffv1`` finished as if all was well).
+    True where no trial can be made (x265 in memory): nothing is known lost."""
+    _quiet_svt(codec)
+    try:
+        data = _trial_file(muxer, codec, lambda trial: None)
+    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+        return True
+    try:
+        with av.open(io.BytesIO(data)) as back:
+            context = back.streams.video[0].codec_context if back.streams.video else None
+            return context is not None and context.codec.id == av.Codec(codec, "w").id
+    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+        return False
 
 
 def encoder_codec(name: str) -> av.Codec:
@@ -460,7 +479,7 @@ def colour_found(muxer: str, codec: str, pix_fmt: str, tags: tuple[int, int, int
             frame = next(back.decode(video=0))
             return Found(int(frame.colorspace), int(frame.color_range), int(frame.color_primaries),
                          int(frame.color_trc))
-    except (ValueError, TypeError, StopIteration, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+    except (ValueError, TypeError, IndexError, StopIteration, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
         return None
 
 
@@ -896,8 +915,12 @@ class VideoSink:
         except ValueError:  # the container does not take this codec (.webm and H.264)
             fits = _codecs_taken(out.format.name, other_than=codec.name)
             hint = f": use --codec {fits[0]}" if fits else ""
-            raise EnlightError(f"a {self.path.suffix or out.format.name} output cannot hold {codec.name} video{hint}"
-                               ) from None
+            raise EnlightError(f"a {self._kind} output cannot hold {codec.name} video{hint}") from None
+        if not _read_back(out.format.name, codec.name):
+            fits = _codecs_taken(out.format.name, other_than=codec.name)
+            hint = f": use --codec {fits[0]}" if fits else ""
+            raise EnlightError(f"a {self._kind} output cannot hold {codec.name} video (FFmpeg would write it so that "
+                               f"no player shows it){hint}")
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
@@ -959,8 +982,9 @@ class VideoSink:
                 if stream.index in self._passed.streams and not _holds(out.format.name, stream):
                     raise _cannot_hold(self.path, stream, reason(exc)) from None
             fits = _codecs_taken(out.format.name, other_than=codec.name)
-            hint = f" (a {self.path.suffix or out.format.name} file takes --codec {fits[0]})" if fits else ""
-            raise EnlightError(f"cannot encode {self.path.name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
+            hint = f" (a {self._kind} output takes --codec {fits[0]})" if fits else ""
+            name = self.path.name if self.location.is_file else self.location.text
+            raise EnlightError(f"cannot encode {name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
                                f"{hint}") from None
 
     def _interlace(self, ctx: av.video.codeccontext.VideoCodecContext, codec: str) -> FieldMarker | None:
