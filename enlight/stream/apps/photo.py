@@ -43,6 +43,7 @@ from enlight.stream.io.images import (
     SIXTEEN_BIT_SUFFIXES,
     Photo,
     photo_format,
+    photo_size,
     read_photo,
     write_photo,
 )
@@ -188,6 +189,16 @@ def tile_layout(height: int, width: int, plan: InferencePlan, budget: Budget) ->
     return side, margin
 
 
+def fits_before_reading(path: Path, plan: InferencePlan, max_memory_gb: float | None) -> None:
+    """Refuse in one line (``tile_layout``'s EnlightError), before it is decoded, a photo that would not fit in the
+    run's memory even in tiles, from the size its header states: a 200-megapixel phone photo needs 5.6 GB, a file
+    whose header claims gigapixels of a flat colour (a few kB: a decompression bomb) would need more than there is.
+    A header that cannot be read is left to ``read_photo`` to report."""
+    size = photo_size(path)
+    if size is not None:
+        tile_layout(size[1], size[0], plan, memory_budget(max_memory_gb))
+
+
 def enhance_picture(rgb: np.ndarray, plan: InferencePlan, backend: Backend, *, grey: bool,
                     layout: tuple[int, int] | None, progress: bool = False, seconds: float | None = None,
                     floor: ExposureFloor | None = None) -> np.ndarray:
@@ -243,8 +254,9 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
             raise EnlightError(f"--compare applies to a video or a still photo; {Path(config.input).name} is an "
                                "animated picture")
         return enhance_animation(config, backend=backend)
-    photo = read_photo(Path(config.input))
     plan = still_plan(config.plan or make_plan())
+    fits_before_reading(Path(config.input), plan, config.max_memory_gb)
+    photo = read_photo(Path(config.input))
     label = backend.name if backend is not None else plan.label
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)

@@ -25,7 +25,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.annotations import Annotations, annotation_options, read_annotations
-from enlight.stream.io.images import atomic_write, metadata_options, xmp_packet
+from enlight.stream.io.images import atomic_write, metadata_options, open_image, xmp_packet
 
 ANIMATED_OUTPUTS = {".webp": "WEBP", ".png": "PNG"}  # the photo outputs that hold frames (APNG for .png)
 ANIMATED_FORMATS = frozenset(ANIMATED_OUTPUTS.values())  # Pillow's formats whose several pictures are frames
@@ -51,10 +51,8 @@ def frame_count(path: Path) -> int:
     """How many frames an animated WebP or PNG at ``path`` holds (Pillow's count); 1 for anything else: a still,
     an unreadable file, and the files whose further pictures are not frames (a JPEG with a second picture, MPO:
     a phone's Ultra HDR gain map or a camera's preview; a HEIC with several images)."""
-    from PIL import Image
-
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             return int(getattr(image, "n_frames", 1)) if image.format in ANIMATED_FORMATS else 1
     except (OSError, ValueError, SyntaxError):
         return 1
@@ -62,10 +60,10 @@ def frame_count(path: Path) -> int:
 
 def read_animation(path: Path) -> Animation:
     """Every frame of an animated picture; one-line EnlightError when it cannot be read."""
-    from PIL import Image, ImageSequence
+    from PIL import ImageSequence
 
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             info, xmp, annotations = dict(image.info), xmp_packet(image), read_annotations(image)
             frames, durations = [], []
             for frame in ImageSequence.Iterator(image):

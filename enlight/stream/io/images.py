@@ -24,6 +24,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,18 +234,32 @@ def _float_scale(top: float) -> float:
     return 1.0 if top <= 255.0 else 1 / 257
 
 
+@contextmanager
+def open_image(path: Path) -> Iterator:
+    """``with open_image(path) as image``: ``PIL.Image.open(path)``, read without Pillow's decompression-bomb guard,
+    which warns from 89 megapixels and refuses from 179: a phone's 108- or 200-megapixel photo (16320x12240) is no
+    bomb. The memory a photo needs is weighed against the run's instead, from its header before it is decoded
+    (``enlight.stream.apps.photo.tile_layout``)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as image:
+            yield image
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
 def photo_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from a photo's header, without decoding it; None where it cannot be read (the run
     reports why)."""
-    from PIL import Image
-
     if is_raw(path):
         from enlight.stream.io.raw_photo import raw_size
 
         return raw_size(path)
     try:
         require_format_support(path)
-        with Image.open(path) as image:
+        with open_image(path) as image:
             return image.size
     except (OSError, ValueError, EnlightError):
         return None
@@ -277,8 +292,6 @@ def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
 def holds_16_bits(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples; False where it cannot be told."""
-    from PIL import Image
-
     suffix = Path(path).suffix.lower()
     if suffix in RAW_SUFFIXES:
         return True
@@ -288,7 +301,7 @@ def holds_16_bits(path: Path) -> bool:
                 head = file.read(25)
             return len(head) == 25 and head[12:16] == b"IHDR" and head[24] == 16
         if suffix in (".tif", ".tiff"):
-            with Image.open(path) as image:
+            with open_image(path) as image:
                 bits = image.tag_v2.get(258, (8,))
                 return max(bits if isinstance(bits, tuple) else (bits,)) >= 16
     except (OSError, ValueError, SyntaxError):
@@ -299,7 +312,7 @@ def holds_16_bits(path: Path) -> bool:
 def read_photo(path: Path) -> Photo:
     """Read a photo (a camera RAW developed: ``enlight.stream.io.raw_photo``); one-line EnlightError when it cannot
     be read."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     if is_raw(path):
         from enlight.stream.io.raw_photo import read_raw
@@ -307,7 +320,7 @@ def read_photo(path: Path) -> Photo:
         return read_raw(path)
     require_format_support(path)
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)  # as stored: read before load()
             thumbnail = thumbnail_side(image)
             raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
