@@ -45,6 +45,7 @@ from enlight.stream.io.images import (
     photo_format,
     photo_size,
     read_photo,
+    too_long_for_jpeg,
     write_photo,
 )
 from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
@@ -131,6 +132,8 @@ def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
     """What of ``photo`` a ``fmt`` file (Pillow's format name) has no place for: metadata (``unkept_metadata``)
     and a transparency that is used (a JPEG or BMP has no alpha)."""
     lost = unkept_metadata(photo.annotations, fmt)
+    if fmt == "JPEG":
+        lost = too_long_for_jpeg(photo) + lost
     if fmt == "BMP":  # (Pillow writes a BMP's pixels and resolution only)
         lost = tuple(name for name, held in (("EXIF (camera, date, GPS)", photo.exif), ("XMP", photo.xmp),
                                              ("ICC profile", photo.icc)) if held) + lost

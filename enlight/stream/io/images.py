@@ -553,6 +553,24 @@ def stays_grey(rgb: np.ndarray, photo: Photo, fmt: str) -> bool:
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
+_JPEG_SEGMENT = 65533  # the most a JPEG segment holds after its 2-byte length
+_JPEG_XMP_ID = len(b"http://ns.adobe.com/xap/1.0/\0")  # what comes before the XMP packet in its segment
+
+
+def _fits_jpeg(exif: bytes | None, xmp: bytes | None) -> tuple[bool, bool]:
+    """Whether one JPEG segment holds ``exif`` (without a thumbnail) and ``xmp``; True for the ones that are None."""
+    return not exif or len(exif) <= _JPEG_SEGMENT, not xmp or len(xmp) <= _JPEG_SEGMENT - _JPEG_XMP_ID
+
+
+def too_long_for_jpeg(photo: Photo) -> tuple[str, ...]:
+    """What of the photo's EXIF and XMP a JPEG output leaves out, in words for the run's note: one JPEG segment holds
+    64 kB (a Photoshop or Lightroom file's XMP can carry megabytes of document history, a TIFF's EXIF a long
+    description), and Pillow refused to write the whole file for it."""
+    fits = _fits_jpeg(photo.exif, photo.xmp)
+    return tuple(f"{name} ({len(data) / 1024:.0f} kB: a JPEG holds 64 kB; .png, .tif or .webp keep it)"
+                 for name, data, fit in (("EXIF", photo.exif, fits[0]), ("XMP", photo.xmp, fits[1])) if not fit)
+
+
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
     from PIL import Image
 
@@ -564,9 +582,12 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
+    xmp = photo.xmp
+    if fmt == "JPEG":  # what one segment cannot hold is left out (``too_long_for_jpeg`` names it)
+        exif, xmp = (data if fit else None for data, fit in zip((exif, xmp), _fits_jpeg(exif, xmp), strict=True))
     if exif and fmt == "JPEG":
         exif = with_thumbnail(exif, rgb, photo.thumbnail)  # the old one would preview the dark original
-    options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, photo.xmp))
+    options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, xmp))
     if fmt in LOSSY_FORMATS:
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:

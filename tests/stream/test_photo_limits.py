@@ -1,0 +1,75 @@
+"""Photos at the limits of sizes: a phone's 108- and 200-megapixel photos are read (Pillow's decompression-bomb
+guard would warn from 89 megapixels and refuse from 179), one too big for the run's memory is refused in one line
+from its header, before it is decoded; EXIF or XMP longer than a JPEG segment holds is left out of a JPEG with a
+note."""
+
+from __future__ import annotations
+
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from enlight.stream.io.images import photo_size
+
+
+def _flat_png(path: Path, width: int, height: int) -> Path:
+    """A grey 8-bit PNG of ``width`` x ``height`` black pixels: a few hundred kB however large its picture, as a
+    decompression bomb is (written row by row, never whole in memory)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    packer, row = zlib.compressobj(9), b"\0" * (width + 1)  # filter byte 0, then the row's samples
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_108_megapixel_photo_is_read_without_a_bomb_warning(tmp_path):
+    """A Samsung or Xiaomi 108-megapixel photo (12000x9000): Pillow warned 'could be decompression bomb DOS
+    attack', which the run printed as its own warning."""
+    source = _flat_png(tmp_path / "phone108.png", 12000, 9000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert photo_size(source) == (12000, 9000)
+
+
+def test_a_photo_too_big_for_memory_is_refused_from_its_header(tmp_path, cli, weights):
+    """A 200-megapixel phone photo's size (16320x12240) under --max-memory 1: one line naming the memory it needs,
+    before its pixels are decoded; it was an 'internal error: DecompressionBombError'."""
+    source = _flat_png(tmp_path / "phone200.png", 16320, 12240)
+    out = tmp_path / "day.png"
+    result = cli(source, "-o", out, "--weights", weights, "--quality", "fast", "--max-memory", "1", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr_lines) == 1, result.stderr
+    assert "a 16320x12240 photo needs at least" in result.stderr and "--max-memory 1 GB" in result.stderr
+    assert not out.exists()
+
+
+def test_exif_or_xmp_too_long_for_a_jpeg_is_left_out_with_a_note(tmp_path, cli, weights):
+    """A TIFF's EXIF with a long description, a PNG's XMP with a Photoshop document history (100 kB each) into a
+    .jpg: one JPEG segment holds 64 kB, and the run ended 'cannot write day.jpg: EXIF data is too long' after the
+    photo was enhanced. Now the JPEG is written without them and the summary says so; a .webp keeps them."""
+    pixels = np.random.default_rng(0).integers(0, 40, (24, 32, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x010E], exif[0x010F] = "d" * 100_000, "enlight test camera"  # ImageDescription, Make
+    Image.fromarray(pixels).save(tmp_path / "long_exif.tif", exif=exif.tobytes())
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{"h" * 100_000}</x:xmpmeta>')
+    Image.fromarray(pixels).save(tmp_path / "long_xmp.png", pnginfo=info)
+    for source, kind in (("long_exif.tif", "EXIF"), ("long_xmp.png", "XMP")):
+        out = tmp_path / f"{source}.jpg"
+        result = cli(tmp_path / source, "-o", out, "--weights", weights, "--quality", "fast")
+        assert result.returncode == 0, result.stderr
+        assert f"not kept, a .jpg file has no place for them: {kind} (98 kB: a JPEG holds 64 kB" in result.stderr
+        assert Image.open(out).size == (32, 24)
+        kept = tmp_path / f"{source}.webp"
+        result = cli(tmp_path / source, "-o", kept, "--weights", weights, "--quality", "fast")
+        assert result.returncode == 0 and "not kept" not in result.stderr, result.stderr
+        with Image.open(kept) as webp:
+            assert len(webp.info.get("exif" if kind == "EXIF" else "xmp", b"")) > 100_000
