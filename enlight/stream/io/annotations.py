@@ -22,15 +22,18 @@ class Annotations:
     TIFF's tag 33723, a JPEG's Photoshop resource 0x0404); photoshop: the Photoshop image resource blocks (a
     JPEG's APP13 segments joined, a TIFF's tag 34377), None without them; comments: a JPEG's COM segments;
     text: a PNG's text chunks as (keyword, value) pairs, a value that was an iTXt chunk as Pillow's ``iTXt``
-    (its language and translated keyword kept), the XMP packet left out (``Photo.xmp``)."""
+    (its language and translated keyword kept), the XMP packet left out (``Photo.xmp``); colour: a PNG's gAMA,
+    cHRM and sRGB chunks as (type, data), the gamma and primaries its pixels are shown with where it has no ICC
+    profile (a viewer shows a gAMA of 1.0 as linear light, far brighter than the same file without it)."""
 
     iptc: bytes | None = None
     photoshop: bytes | None = None
     comments: tuple[bytes, ...] = ()
     text: tuple[tuple[str, str], ...] = ()
+    colour: tuple[tuple[bytes, bytes], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.iptc or self.photoshop or self.comments or self.text)
+        return bool(self.iptc or self.photoshop or self.comments or self.text or self.colour)
 
 
 IPTC_TAGS = (33723, 34377)  # a TIFF's IPTC-IIM records and Photoshop resources (``Annotations``)
@@ -52,28 +55,35 @@ def read_annotations(image) -> Annotations:
         return Annotations(iptc=_iptc_of(photoshop), photoshop=photoshop, comments=comments)
     if image.format == "PNG":
         chunks = _png_text(image.filename) if getattr(image, "filename", "") else None
-        text = chunks if chunks is not None else tuple(getattr(image, "text", {}).items())
-        return Annotations(text=tuple((key, value) for key, value in text if key != PNG_XMP_KEY.decode()))
+        text, colour = chunks if chunks is not None else (tuple(getattr(image, "text", {}).items()), ())
+        return Annotations(text=tuple((key, value) for key, value in text if key != PNG_XMP_KEY.decode()),
+                           colour=colour)
     return Annotations()
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _png_text(path) -> tuple[tuple[str, str], ...] | None:
+_PNG_COLOUR = (b"gAMA", b"cHRM", b"sRGB")  # what a PNG says of its pixels' colour besides an ICC profile (iCCP)
+
+
+def _png_text(path) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[bytes, bytes], ...]] | None:
     """Every text chunk of a PNG file, in order, as (keyword, value) (Pillow's ``text`` is a dict: of several
-    chunks with one keyword it keeps the last); None when the file cannot be read as PNG chunks."""
+    chunks with one keyword it keeps the last), and its colour chunks (``Annotations.colour``); None when the file
+    cannot be read as PNG chunks."""
     try:
         with open(path, "rb") as file:
             if file.read(8) != _PNG_SIGNATURE:
                 return None
-            found = []
+            found, colour = [], []
             while header := file.read(8):
                 length, kind = struct.unpack(">I4s", header)
                 if kind == b"IEND":
-                    return tuple(found)
+                    return tuple(found), tuple(colour)
                 if kind in (b"tEXt", b"zTXt", b"iTXt"):
                     found.append(_png_text_chunk(kind, file.read(length + 4)[:length]))
+                elif kind in _PNG_COLOUR:
+                    colour.append((kind, file.read(length + 4)[:length]))
                 else:  # the pixels and the rest: skipped, not read
                     file.seek(length + 4, 1)
     except (OSError, struct.error, ValueError, UnicodeDecodeError, zlib.error):
@@ -163,6 +173,8 @@ def png_text(annotations: Annotations, info=None):
     from PIL.PngImagePlugin import PngInfo, iTXt
 
     info = info if info is not None else PngInfo()
+    for kind, data in annotations.colour:
+        info.add(kind, data)
     comments = tuple(("Comment", comment.decode("latin-1")) for comment in annotations.comments)
     for key, value in (*annotations.text, *comments):
         if isinstance(value, iTXt):
@@ -195,7 +207,7 @@ def annotation_options(fmt: str, annotations: Annotations, options: dict) -> dic
     """``options`` (``metadata_options``' for a photo) with the IPTC, comments and PNG text a ``fmt`` file holds."""
     if fmt == "JPEG" and annotations:
         options["extra"] = _jpeg_segments(annotations)
-    elif fmt == "PNG" and (annotations.text or annotations.comments):
+    elif fmt == "PNG" and (annotations.text or annotations.comments or annotations.colour):
         options["pnginfo"] = png_text(annotations, options.get("pnginfo"))
     return options
 
@@ -211,4 +223,24 @@ def unkept_metadata(annotations: Annotations, fmt: str) -> tuple[str, ...]:
     keys = [key for key, _ in annotations.text if not (fmt == "JPEG" and key == "Comment")]
     if keys and fmt != "PNG":
         lost.append(f"PNG text ({', '.join(dict.fromkeys(keys))})")
+    if fmt != "PNG" and not shown_as_srgb(annotations.colour):
+        lost.append(f"the PNG's colour tags ({', '.join(kind.decode() for kind, _ in annotations.colour)}; without "
+                    "them the picture can look lighter or darker: a .png keeps them)")
     return tuple(lost)
+
+
+_SRGB_GAMMA = 45455  # gAMA's 1/2.2 in units of 1/100000, what sRGB's curve is taken for
+_SRGB_CHRM = (31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)  # white, red, green, blue x and y (1/100000)
+
+
+def shown_as_srgb(colour: tuple[tuple[bytes, bytes], ...]) -> bool:
+    """Whether a PNG's colour chunks (``Annotations.colour``) say what a file without them is shown as: sRGB, a
+    gamma of 1/2.2 (within 1%), sRGB's primaries (within 0.01): nothing is lost where a format has no place for
+    them."""
+    for kind, data in colour:
+        if kind == b"gAMA" and not (len(data) == 4 and abs(struct.unpack(">I", data)[0] - _SRGB_GAMMA) <= 455):
+            return False
+        if kind == b"cHRM" and not (len(data) == 32 and all(
+                abs(value - srgb) <= 1000 for value, srgb in zip(struct.unpack(">8I", data), _SRGB_CHRM, strict=True))):
+            return False
+    return True
