@@ -262,3 +262,17 @@ def test_real_dark_dashcam_clip_comes_out_in_colour(shared, tmp_path, cli):
     assert red.sum() > 50
     assert (after[..., 0] - after[..., 2])[red].mean() > 30
     assert not is_grey_picture(list(after))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 1), (1, 2)])
+def test_a_photo_of_one_or_two_coloured_pixels_keeps_its_colour(size, tmp_path, cli):
+    """A 1x1 red photo has two chroma samples, under the three strays colour needed: it came out grey."""
+    width, height = size
+    src, out = tmp_path / "red.png", tmp_path / "out.png"
+    red = np.full((height, width, 3), (120, 20, 20), np.uint8)
+    av.VideoFrame.from_ndarray(red, format="rgb24").to_image().save(src)
+    result = cli(src, "-o", out, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert ", colour)" in result.stderr_lines[-1]
+    red, green, blue = np.asarray(av.open(str(out)).decode(video=0).__next__().to_ndarray(format="rgb24"))[0, 0]
+    assert int(red) - int(green) > 30 and int(red) - int(blue) > 30

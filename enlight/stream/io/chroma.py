@@ -94,16 +94,17 @@ def _faint_colour(chroma: np.ndarray, neutral: int, scale: int) -> bool:
 
 
 def carries_chroma(frame: av.VideoFrame) -> bool:
-    """True when a decoded frame has colour: more than a 1e-4 share of its chroma samples (at least 3) lie more
-    than 6 8-bit levels from neutral, or more than a 0.5% share of its 8x8 blocks of chroma samples (at least 3)
-    average more than 1.5 levels from it."""
+    """True when a decoded frame has colour: more than a 1e-4 share of its chroma samples (at least 3; in a picture
+    of under 12 of them, a quarter: a 1x1 photo's one red pixel has 2) lie more than 6 8-bit levels from neutral,
+    or more than a 0.5% share of its 8x8 blocks of chroma samples (at least 3) average more than 1.5 levels from
+    it."""
     found = _chroma_planes(frame)
     if found is None:
         return False
     chroma, neutral, scale = found
     limit = _LEVELS * scale  # |sample - neutral| > limit, without widening the samples
     strays = int(np.count_nonzero(chroma > neutral + limit)) + int(np.count_nonzero(chroma < neutral - limit))
-    return strays > max(2, _SHARE * chroma.size) or _faint_colour(chroma, neutral, scale)
+    return strays > min(max(2, _SHARE * chroma.size), chroma.size // 4) or _faint_colour(chroma, neutral, scale)
 
 
 @dataclass
