@@ -323,6 +323,27 @@ def test_a_photo_in_a_format_not_read_says_so(tmp_path, weights, cli, name, patt
     assert_refused(cli(source, "-o", tmp_path / "day.jpg", "--weights", weights), tmp_path / "day.jpg", pattern)
 
 
+def test_a_tiff_with_a_page_without_a_size_is_a_damaged_photo(tmp_path, weights, cli):
+    """A two-page TIFF whose second page lost its ImageWidth (a damaged scan): Pillow's 'Missing dimensions'
+    TypeError was an internal error."""
+    import struct
+
+    from PIL import Image
+
+    source, out = tmp_path / "scan.tif", tmp_path / "day.jpg"
+    pages = [Image.fromarray(frame) for frame in dark_frames(2, 32, 24)]
+    pages[0].save(source, save_all=True, append_images=pages[1:])
+    data = bytearray(source.read_bytes())  # little-endian: header, IFD offset; each IFD: count, entries, next
+    first = struct.unpack_from("<I", data, 4)[0]
+    second = struct.unpack_from("<I", data, first + 2 + 12 * struct.unpack_from("<H", data, first)[0])[0]
+    entries = [second + 2 + 12 * i for i in range(struct.unpack_from("<H", data, second)[0])]
+    width = next(at for at in entries if struct.unpack_from("<H", data, at)[0] == 256)
+    struct.pack_into("<H", data, width, 0xC000)  # ImageWidth becomes a private tag
+    source.write_bytes(bytes(data))
+    assert_refused(cli(source, "-o", out, "--weights", weights), out,
+                   r"cannot read .*scan.tif: not an image, or truncated/corrupt \(Missing dimensions\)")
+
+
 def test_an_unknown_x264_preset_and_an_opset_the_generator_cannot_take(tmp_path, clip, weights, cli):
     """--preset turbo said 'Invalid argument (a .mp4 file takes --codec libvpx-vp9)', which pointed at the codec;
     export --opset 3 was an internal error (torch's exporter refused it)."""

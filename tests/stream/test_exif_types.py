@@ -267,3 +267,21 @@ def test_a_batch_workers_warning_is_one_line_too(tmp_path, weights, cli):
     assert result.returncode == 0, result.stderr
     assert "UserWarning" not in result.stderr and "TiffImagePlugin" not in result.stderr, result.stderr
     assert "enlight-video: warning: Corrupt EXIF data" in result.stderr  # (the bar's line may run before it)
+
+
+def test_a_field_stored_as_another_type_is_left_out_not_the_photo(tmp_path, plan):
+    """A damaged EXIF whose Make field is stored as a FLOAT (its type bytes hit): Pillow reads a number and cannot
+    write it again as the ASCII its tag is (AttributeError), which stopped the photo with an internal error. That
+    field is left out; the rest of the EXIF is kept."""
+    raw = bytearray(camera_exif())
+    order = ">" if raw[6:8] == b"MM" else "<"
+    assert struct.unpack_from(order + "H", raw, 6 + 10)[0] == 0x010F  # IFD0's first entry: Make
+    struct.pack_into(order + "HI", raw, 6 + 12, 11, 1)  # FLOAT, one value (in the entry itself)
+    source = tmp_path / "damaged.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
+    out = tmp_path / "day.jpg"
+    enhance_photo(PhotoConfig(source, out, plan=plan))
+    with Image.open(out) as result:
+        fields = walk(result.info["exif"][6:])
+    assert 0x010F not in fields["ifd0"]
+    assert fields["exif"][0x9286] == (UNDEFINED, UNDEFINED_FIELDS[0x9286])

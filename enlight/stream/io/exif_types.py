@@ -26,7 +26,9 @@ _BYTE, _UNDEFINED = 1, 7
 EXIF_IFD, GPS_IFD, INTEROP_IFD = 0x8769, 0x8825, 0xA005  # the sub-IFDs' pointer tags (the last in the Exif IFD)
 SUB_IFDS = (EXIF_IFD, GPS_IFD)  # the sub-IFDs IFD0 points to
 _PIXEL_X, _PIXEL_Y = 0xA002, 0xA003  # PixelXDimension, PixelYDimension (Exif IFD)
-_PACKING_ERRORS = (struct.error, ValueError, TypeError, OverflowError)
+# what Pillow raises writing a damaged field again (AttributeError: a Make stored as a FLOAT, written as the ASCII
+# its tag is)
+_PACKING_ERRORS = (struct.error, ValueError, TypeError, OverflowError, AttributeError)
 # The fields EXIF 2.32 types UNDEFINED, per IFD (the Exif IFD, the GPS IFD, the interoperability IFD)
 _UNDEFINED_FIELDS = {
     EXIF_IFD: {0x9000, 0x9101, 0x927C, 0x9286, 0xA000, 0xA300, 0xA301, 0x8828, 0xA20C, 0xA302, 0xA40B},
