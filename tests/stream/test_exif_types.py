@@ -285,3 +285,22 @@ def test_a_field_stored_as_another_type_is_left_out_not_the_photo(tmp_path, plan
         fields = walk(result.info["exif"][6:])
     assert 0x010F not in fields["ifd0"]
     assert fields["exif"][0x9286] == (UNDEFINED, UNDEFINED_FIELDS[0x9286])
+
+
+def test_a_photo_whose_orientation_field_holds_no_number_is_shown_as_stored(tmp_path, plan):
+    """A damaged Orientation field holding the text 'x': viewers show the photo as stored; it was refused as 'not
+    an image, or truncated/corrupt (invalid literal for int() ...)'. Written upright as stored, tagged 1."""
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "enlight test camera"
+    raw = bytearray(exif.tobytes())
+    order = ">" if raw[6:8] == b"MM" else "<"
+    entries = [6 + 10 + 12 * i for i in range(struct.unpack_from(order + "H", raw, 6 + 8)[0])]
+    at = next(at for at in entries if struct.unpack_from(order + "H", raw, at)[0] == 0x0112)
+    struct.pack_into(order + "HI4s", raw, at + 2, 2, 2, b"x\0\0\0")  # ASCII, 2 bytes in the entry: 'x'
+    source = tmp_path / "damaged.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
+    out = tmp_path / "day.jpg"
+    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    assert (stats.width, stats.height) == (96, 64)
+    with Image.open(out) as result:
+        assert result.getexif()[0x0112] == 1 and result.getexif()[0x010F] == "enlight test camera"

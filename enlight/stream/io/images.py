@@ -142,6 +142,16 @@ def _dpi(stated, orientation: int) -> tuple[float, float] | None:
     return (y, x) if orientation in (5, 6, 7, 8) else (x, y)
 
 
+def _orientation(value) -> int:
+    """An EXIF Orientation as Pillow read it -> 1..8; 1 (as stored) where a damaged field holds no such number (text,
+    a number out of range), as viewers show such a photo: it was refused as 'not an image, or truncated/corrupt'."""
+    try:
+        found = int(value[0] if isinstance(value, tuple) else value)
+    except (TypeError, ValueError, IndexError):
+        return 1
+    return found if 1 <= found <= 8 else 1
+
+
 def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """Apply an EXIF orientation (1..8) to (H, W, ...) pixels, as ``PIL.ImageOps.exif_transpose`` does."""
     ops = {
@@ -321,7 +331,7 @@ def read_photo(path: Path) -> Photo:
     require_format_support(path)
     try:
         with open_image(path) as image:
-            orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)  # as stored: read before load()
+            orientation = _orientation(image.getexif().get(_ORIENTATION, 1))  # as stored: read before load()
             thumbnail = thumbnail_side(image)
             raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
             image.load()
