@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 PNG_XMP_KEY = b"XML:com.adobe.xmp"  # the iTXt keyword of a PNG's XMP packet (``Photo.xmp``, not text)
+# ImageMagick's PNG text chunks that hold a photo's EXIF and XMP in hex: read as its EXIF and XMP (``raw_profile``),
+# and written in the output's own places for them, upright, not carried as text with the old orientation in them
+RAW_PROFILES = {"exif": "Raw profile type exif", "xmp": "Raw profile type xmp"}
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,25 @@ def read_annotations(image) -> Annotations:
     if image.format == "PNG":
         chunks = _png_text(image.filename) if getattr(image, "filename", "") else None
         text, colour = chunks if chunks is not None else (tuple(getattr(image, "text", {}).items()), ())
-        return Annotations(text=tuple((key, value) for key, value in text if key != PNG_XMP_KEY.decode()),
-                           colour=colour)
+        profiles = {key for key in RAW_PROFILES.values() if raw_profile(image.info, key) is not None}
+        return Annotations(text=tuple((key, value) for key, value in text
+                                      if key != PNG_XMP_KEY.decode() and key not in profiles), colour=colour)
     return Annotations()
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def raw_profile(info: dict, key: str) -> bytes | None:
+    """The bytes of an ImageMagick raw profile text (``RAW_PROFILES``) in a PNG's ``info``: a newline, the profile's
+    name, its length, then its bytes in hex over lines; None without one, or where it cannot be read."""
+    text = info.get(key)
+    if not isinstance(text, str):
+        return None
+    try:
+        return bytes.fromhex("".join(text.split("\n")[3:])) or None
+    except ValueError:
+        return None
 
 
 _PNG_COLOUR = (b"gAMA", b"cHRM", b"sRGB")  # what a PNG says of its pixels' colour besides an ICC profile (iCCP)

@@ -35,9 +35,11 @@ from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.annotations import (
     IPTC_TAGS,
     PNG_XMP_KEY,
+    RAW_PROFILES,
     Annotations,
     annotation_options,
     png_text,
+    raw_profile,
     read_annotations,
     tiff_exif,
 )
@@ -385,11 +387,13 @@ _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation
 
 
 def xmp_packet(image) -> bytes | None:
-    """An open Pillow image's XMP packet as it is stored (JPEG APP1, PNG iTXt, WebP, AVIF/HEIF, TIFF tag 700);
-    None without one."""
+    """An open Pillow image's XMP packet as it is stored (JPEG APP1, PNG iTXt or ImageMagick's raw profile, WebP,
+    AVIF/HEIF, TIFF tag 700); None without one."""
     xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     if image.format == "TIFF" and not xmp:
         xmp = image.tag_v2.get(700)
+    if image.format == "PNG" and not xmp:  # ImageMagick's (``RAW_PROFILES``)
+        xmp = raw_profile(image.info, RAW_PROFILES["xmp"])
     if not xmp:
         return None
     return xmp.encode() if isinstance(xmp, str) else bytes(xmp)

@@ -1,6 +1,7 @@
-"""A PNG's colour chunks (gAMA, cHRM, sRGB: the gamma and primaries its pixels are shown with where it has no ICC
-profile) are written into a PNG output, 8- or 16-bit, and named in the summary where another format leaves them
-out and they are not sRGB's own."""
+"""A PNG's own metadata: its colour chunks (gAMA, cHRM, sRGB: the gamma and primaries its pixels are shown with where
+it has no ICC profile) are written into a PNG output, 8- or 16-bit, and named in the summary where another format
+leaves them out and they are not sRGB's own; ImageMagick's raw profile texts of EXIF and XMP are read as the photo's
+EXIF and XMP."""
 
 from __future__ import annotations
 
@@ -60,3 +61,33 @@ def test_another_format_names_a_gamma_it_leaves_out(tmp_path, cli, weights):
     srgb = cli(_tagged_png(tmp_path / "srgb.png", struct.pack(">I", 45455)), "-o", tmp_path / "srgb.jpg",
                "--weights", weights, "--quality", "fast")
     assert srgb.returncode == 0 and "not kept" not in srgb.stderr, srgb.stderr
+
+
+def _raw_profile(name: str, data: bytes) -> str:
+    """ImageMagick's text of a profile: a newline, its name, its length, its bytes in hex over lines."""
+    hexed = data.hex()
+    return f"\n{name}\n{len(data):8}\n" + "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72)) + "\n"
+
+
+def test_imagemagicks_exif_and_xmp_texts_are_the_photos_own(tmp_path, cli, weights):
+    """A PNG written by ImageMagick holds its EXIF and XMP as 'Raw profile type exif/xmp' text. Pillow reads the EXIF
+    from it, so the picture was turned upright, yet the text went into the PNG output as it was, orientation 6 and
+    all (exiftool and ImageMagick read it: turned twice), and into a .jpg it was named as PNG text not kept; the XMP
+    was not read as XMP at all. Now both are the photo's own EXIF and XMP, written upright in their places."""
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "enlight test camera"
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4"/></rdf:RDF></x:xmpmeta>')
+    info = PngInfo()
+    info.add_text("Raw profile type exif", _raw_profile("exif", exif.tobytes()), zip=True)
+    info.add_text("Raw profile type xmp", _raw_profile("xmp", xmp), zip=True)
+    source = tmp_path / "magick.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 40, (24, 32, 3), dtype=np.uint8)).save(source, pnginfo=info)
+    for suffix in (".png", ".jpg"):
+        out = tmp_path / f"day{suffix}"
+        result = cli(source, "-o", out, "--weights", weights, "--quality", "fast")
+        assert result.returncode == 0 and "not kept" not in result.stderr, result.stderr
+        with Image.open(out) as image:
+            assert image.size == (24, 32) and not any(key.startswith("Raw profile") for key in image.info)
+            assert image.getexif()[0x0112] == 1 and image.getexif()[0x010F] == "enlight test camera"
+            assert b'xmp:Rating="4"' in (image.info.get("xmp") or image.info["XML:com.adobe.xmp"].encode())
