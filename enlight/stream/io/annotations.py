@@ -27,22 +27,27 @@ class Annotations:
     text: a PNG's text chunks as (keyword, value) pairs, a value that was an iTXt chunk as Pillow's ``iTXt``
     (its language and translated keyword kept), the XMP packet left out (``Photo.xmp``); colour: a PNG's gAMA,
     cHRM and sRGB chunks as (type, data), the gamma and primaries its pixels are shown with where it has no ICC
-    profile (a viewer shows a gAMA of 1.0 as linear light, far brighter than the same file without it)."""
+    profile (a viewer shows a gAMA of 1.0 as linear light, far brighter than the same file without it);
+    extended_xmp: a JPEG's extended XMP segments as stored (after their APP1 marker and length: the namespace, the
+    GUID its main XMP names, the whole length, the offset, the part): what does not fit one segment, a phone's
+    depth map for a portrait's blur (Google's GDepth) among it."""
 
     iptc: bytes | None = None
     photoshop: bytes | None = None
     comments: tuple[bytes, ...] = ()
     text: tuple[tuple[str, str], ...] = ()
     colour: tuple[tuple[bytes, bytes], ...] = ()
+    extended_xmp: tuple[bytes, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.iptc or self.photoshop or self.comments or self.text or self.colour)
+        return bool(self.iptc or self.photoshop or self.comments or self.text or self.colour or self.extended_xmp)
 
 
 IPTC_TAGS = (33723, 34377)  # a TIFF's IPTC-IIM records and Photoshop resources (``Annotations``)
 _PHOTOSHOP = b"Photoshop 3.0\0"  # what a JPEG's APP13 segment with Photoshop resources starts with
 _IPTC_RESOURCE = 0x0404  # the Photoshop resource that holds the IPTC-IIM records
 _MARKER_BYTES = 65533  # the most a JPEG segment holds after its length
+_EXTENDED_XMP = b"http://ns.adobe.com/xmp/extension/\0"  # what a JPEG's extended XMP segment starts with
 _ZIP_TEXT = 1024  # PNG text longer than this is written compressed (zTXt, or a compressed iTXt)
 
 
@@ -55,7 +60,8 @@ def read_annotations(image) -> Annotations:
         photoshop = b"".join(data[len(_PHOTOSHOP):] for marker, data in segments
                              if marker == "APP13" and data.startswith(_PHOTOSHOP)) or None
         comments = tuple(data for marker, data in segments if marker == "COM" and data)
-        return Annotations(iptc=_iptc_of(photoshop), photoshop=photoshop, comments=comments)
+        extended = tuple(data for marker, data in segments if marker == "APP1" and data.startswith(_EXTENDED_XMP))
+        return Annotations(iptc=_iptc_of(photoshop), photoshop=photoshop, comments=comments, extended_xmp=extended)
     if image.format == "PNG":
         chunks = _png_text(image.filename) if getattr(image, "filename", "") else None
         text, colour = chunks if chunks is not None else (tuple(getattr(image, "text", {}).items()), ())
@@ -161,9 +167,10 @@ def _with_iptc(annotations: Annotations) -> bytes:
 
 
 def _jpeg_segments(annotations: Annotations) -> bytes:
-    """APP13 segments (the Photoshop resources, IPTC in them) and COM segments (the comments, and a PNG's
-    'Comment' text), as Pillow's JPEG ``extra`` bytes."""
-    irb, out = _with_iptc(annotations), b""
+    """APP13 segments (the Photoshop resources, IPTC in them), the extended XMP's APP1 segments and COM segments
+    (the comments, and a PNG's 'Comment' text), as Pillow's JPEG ``extra`` bytes."""
+    irb = _with_iptc(annotations)
+    out = b"".join(b"\xff\xe1" + struct.pack(">H", len(data) + 2) + data for data in annotations.extended_xmp)
     step = _MARKER_BYTES - len(_PHOTOSHOP)
     for start in range(0, len(irb), step):
         payload = _PHOTOSHOP + irb[start:start + step]
@@ -239,6 +246,9 @@ def unkept_metadata(annotations: Annotations, fmt: str) -> tuple[str, ...]:
     keys = [key for key, _ in annotations.text if not (fmt == "JPEG" and key == "Comment")]
     if keys and fmt != "PNG":
         lost.append(f"PNG text ({', '.join(dict.fromkeys(keys))})")
+    if annotations.extended_xmp and fmt != "JPEG":
+        size = sum(len(data) - len(_EXTENDED_XMP) - 40 for data in annotations.extended_xmp)  # GUID, length, offset
+        lost.append(f"the JPEG's extended XMP ({size / 1024:.0f} kB: a depth map, for one)")
     if fmt != "PNG" and not shown_as_srgb(annotations.colour):
         lost.append(f"the PNG's colour tags ({', '.join(kind.decode() for kind, _ in annotations.colour)}; without "
                     "them the picture can look lighter or darker: a .png keeps them)")
