@@ -8,6 +8,8 @@ format has no place for, for the run's note.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -181,6 +183,27 @@ def _jpeg_segments(annotations: Annotations) -> bytes:
             out += b"\xff\xfe" + struct.pack(">H", len(comment[start:start + _MARKER_BYTES]) + 2)
             out += comment[start:start + _MARKER_BYTES]
     return out
+
+
+_EXTENDED_PART = 65400  # the most of an extended XMP packet one segment holds here (65458 would fit; Adobe's 65400)
+_XMP_META = re.compile(rb"<x:xmpmeta.*</x:xmpmeta>", re.DOTALL)
+
+
+def as_extended_xmp(xmp: bytes) -> tuple[bytes, tuple[bytes, ...]]:
+    """An XMP packet too long for one JPEG segment, in XMP's own JPEG form for it (XMP Specification Part 3,
+    1.1.3.1): a main packet that names the rest by its GUID (xmpNote:HasExtendedXMP: the MD5 of the rest, in
+    upper-case hex), and the whole of the packet (its x:xmpmeta, without the packet wrapper) as the extended XMP,
+    in segments as ``Annotations.extended_xmp`` holds them (namespace, GUID, whole length, offset, part). exiftool
+    and Adobe's XMP toolkit read the two as one."""
+    found = _XMP_META.search(xmp)
+    rest = found.group(0) if found else xmp
+    guid = hashlib.md5(rest).hexdigest().upper().encode()
+    main = (b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            b'xmlns:xmpNote="http://ns.adobe.com/xmp/note/" xmpNote:HasExtendedXMP="' + guid
+            + b'"/></rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+    return main, tuple(_EXTENDED_XMP + guid + struct.pack(">II", len(rest), at) + rest[at:at + _EXTENDED_PART]
+                       for at in range(0, len(rest), _EXTENDED_PART))
 
 
 def _latin1_or_utf8(text: str) -> bytes:

@@ -25,7 +25,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
@@ -38,6 +38,7 @@ from enlight.stream.io.annotations import (
     RAW_PROFILES,
     Annotations,
     annotation_options,
+    as_extended_xmp,
     png_text,
     raw_profile,
     read_annotations,
@@ -573,18 +574,25 @@ _JPEG_SEGMENT = 65533  # the most a JPEG segment holds after its 2-byte length
 _JPEG_XMP_ID = len(b"http://ns.adobe.com/xap/1.0/\0")  # what comes before the XMP packet in its segment
 
 
-def _fits_jpeg(exif: bytes | None, xmp: bytes | None) -> tuple[bool, bool]:
-    """Whether one JPEG segment holds ``exif`` (without a thumbnail) and ``xmp``; True for the ones that are None."""
-    return not exif or len(exif) <= _JPEG_SEGMENT, not xmp or len(xmp) <= _JPEG_SEGMENT - _JPEG_XMP_ID
-
-
 def too_long_for_jpeg(photo: Photo) -> tuple[str, ...]:
-    """What of the photo's EXIF and XMP a JPEG output leaves out, in words for the run's note: one JPEG segment holds
-    64 kB (a Photoshop or Lightroom file's XMP can carry megabytes of document history, a TIFF's EXIF a long
-    description), and Pillow refused to write the whole file for it."""
-    fits = _fits_jpeg(photo.exif, photo.xmp)
-    return tuple(f"{name} ({len(data) / 1024:.0f} kB: a JPEG holds 64 kB; .png, .tif or .webp keep it)"
-                 for name, data, fit in (("EXIF", photo.exif, fits[0]), ("XMP", photo.xmp, fits[1])) if not fit)
+    """What of the photo's EXIF a JPEG output leaves out, in words for the run's note: one JPEG segment holds 64 kB
+    (a TIFF's EXIF with a long description can be more), and Pillow refused to write the whole file for it. (An XMP
+    packet that long goes into the JPEG as extended XMP: ``_jpeg_xmp``.)"""
+    if not photo.exif or len(photo.exif) <= _JPEG_SEGMENT:
+        return ()
+    return (f"EXIF ({len(photo.exif) / 1024:.0f} kB: a JPEG holds 64 kB; .png, .tif or .webp keep it)",)
+
+
+def _jpeg_xmp(photo: Photo) -> tuple[bytes | None, Annotations]:
+    """The XMP packet to write in a JPEG's XMP segment and the annotations to write with it: the photo's own, where
+    the packet fits one segment; else a main packet that names the whole one, written in extended XMP segments
+    (``as_extended_xmp``: a Photoshop or Lightroom file's XMP can carry megabytes of document history, where Pillow
+    refused to write the JPEG at all)."""
+    xmp = photo.xmp
+    if not xmp or len(xmp) <= _JPEG_SEGMENT - _JPEG_XMP_ID:
+        return xmp, photo.annotations
+    main, extended = as_extended_xmp(xmp)
+    return main, replace(photo.annotations, extended_xmp=extended)
 
 
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
@@ -598,12 +606,12 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
-    xmp = photo.xmp
-    if fmt == "JPEG":  # what one segment cannot hold is left out (``too_long_for_jpeg`` names it)
-        exif, xmp = (data if fit else None for data, fit in zip((exif, xmp), _fits_jpeg(exif, xmp), strict=True))
+    xmp, annotations = _jpeg_xmp(photo) if fmt == "JPEG" else (photo.xmp, photo.annotations)
+    if fmt == "JPEG" and too_long_for_jpeg(photo):
+        exif = None  # (the summary names it)
     if exif and fmt == "JPEG":
         exif = with_thumbnail(exif, rgb, photo.thumbnail)  # the old one would preview the dark original
-    options = annotation_options(fmt, photo.annotations, metadata_options(fmt, photo.icc, exif, xmp))
+    options = annotation_options(fmt, annotations, metadata_options(fmt, photo.icc, exif, xmp))
     if fmt in LOSSY_FORMATS:
         options["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
