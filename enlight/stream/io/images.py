@@ -304,22 +304,24 @@ def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
 
 def holds_16_bits(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
-    16-bit samples, a TIFF of 16-bit samples; False where it cannot be told."""
+    16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
+    whichever of the two the file is: a JPEG or PNG named .tif was an internal error); False where it cannot be
+    told."""
     suffix = Path(path).suffix.lower()
     if suffix in RAW_SUFFIXES:
         return True
+    if suffix not in SIXTEEN_BIT_SUFFIXES:
+        return False
     try:
-        if suffix == ".png":
-            with open(path, "rb") as file:
-                head = file.read(25)
+        with open(path, "rb") as file:
+            head = file.read(25)
+        if head.startswith(b"\x89PNG"):
             return len(head) == 25 and head[12:16] == b"IHDR" and head[24] == 16
-        if suffix in (".tif", ".tiff"):
-            with open_image(path) as image:
-                bits = image.tag_v2.get(258, (8,))
-                return max(bits if isinstance(bits, tuple) else (bits,)) >= 16
+        with open_image(path) as image:
+            bits = image.tag_v2.get(258, (8,)) if image.format == "TIFF" else (8,)
+            return max(bits if isinstance(bits, tuple) else (bits,)) >= 16
     except (OSError, ValueError, SyntaxError):
         return False
-    return False
 
 
 def read_photo(path: Path) -> Photo:
