@@ -344,25 +344,6 @@ def test_a_tiff_with_a_page_without_a_size_is_a_damaged_photo(tmp_path, weights,
                    r"cannot read .*scan.tif: not an image, or truncated/corrupt \(Missing dimensions\)")
 
 
-def test_a_jpeg_or_png_named_tif_is_read_as_what_it_is(tmp_path, weights, cli):
-    """A JPEG or a 16-bit PNG named .tif (renamed by hand or by an app): 'internal error: AttributeError:
-    'JpegImageFile' object has no attribute 'tag_v2'', from the check of its bits; now enhanced as the file is."""
-    from PIL import Image
-
-    pixels = dark_frames(1, 32, 24)[0]
-    Image.fromarray(pixels).save(tmp_path / "jpeg.tif", format="JPEG")
-    with av.open(str(tmp_path / "png16.tif"), "w", format="image2") as container:
-        stream = container.add_stream("png")
-        stream.width, stream.height, stream.pix_fmt = 32, 24, "rgb48be"
-        frame = av.VideoFrame.from_ndarray(pixels.astype(np.uint16) * 257, format="rgb48le")
-        container.mux(stream.encode(frame.reformat(format="rgb48be")))
-        container.mux(stream.encode(None))
-    for name, bits in (("jpeg.tif", 8), ("png16.tif", 16)):
-        result = cli(tmp_path / name, "-o", tmp_path / f"day_{name}", "--weights", weights, "--quality", "fast")
-        assert result.returncode == 0, result.stderr
-        assert f"32x24 {bits}-bit photo" in result.stderr
-
-
 def test_an_unknown_x264_preset_and_an_opset_the_generator_cannot_take(tmp_path, clip, weights, cli):
     """--preset turbo said 'Invalid argument (a .mp4 file takes --codec libvpx-vp9)', which pointed at the codec;
     export --opset 3 was an internal error (torch's exporter refused it)."""

@@ -85,16 +85,32 @@ def is_raw(path: Path | str) -> bool:
     return Path(str(path)).suffix.lower() in RAW_SUFFIXES
 
 
+# the ftyp brands of HEIF files pillow-heif reads (HEVC stills and sequences, and the general image brands)
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+
+
+def _holds_heif(path: Path) -> bool:
+    """Whether the file at ``path`` starts as a HEIF file does (an ftyp box of a HEIF brand), whatever its name: an
+    iPhone's HEIC photo is often named .jpg by the tool that copied or exported it."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def require_format_support(path: Path) -> None:
-    """Before a .heic/.heif file is read or written, register pillow-heif's plugin with Pillow; before an
-    .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the support is missing."""
+    """Before a .heic/.heif file (or a HEIF file by another name) is read or written, register pillow-heif's plugin
+    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the
+    support is missing."""
     suffix = path.suffix.lower()
     if suffix == ".avif":
         from PIL import features
 
         if not features.check("avif"):
             raise EnlightError(f"{path.name}: this Pillow cannot read or write AVIF (pip install 'pillow>=11.3')")
-    if suffix not in _HEIF_SUFFIXES:
+    if suffix not in _HEIF_SUFFIXES and not _holds_heif(path):
         return
     try:
         import pillow_heif
