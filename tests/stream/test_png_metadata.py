@@ -18,13 +18,13 @@ LINEAR = struct.pack(">I", 100000)  # gAMA 1.0: linear light, shown far brighter
 SRGB_CHRM = struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)
 
 
-def _tagged_png(path: Path, gamma: bytes, *, sixteen: bool = False) -> Path:
+def _tagged_png(path: Path, gamma: bytes, *, sixteen: bool = False, icc: bytes | None = None) -> Path:
     pixels = np.random.default_rng(0).integers(0, 40, (24, 32, 3), dtype=np.uint8)
     info = PngInfo()
     info.add(b"gAMA", gamma)
     info.add(b"cHRM", SRGB_CHRM)
     if not sixteen:
-        Image.fromarray(pixels).save(path, pnginfo=info)
+        Image.fromarray(pixels).save(path, pnginfo=info, icc_profile=icc)
         return path
     with av.open(str(path), "w", format="image2") as container:  # Pillow writes no 16-bit RGB
         stream = container.add_stream("png")
@@ -53,7 +53,8 @@ def test_gamma_and_primaries_are_kept_in_a_png(tmp_path, cli, weights):
 
 
 def test_another_format_names_a_gamma_it_leaves_out(tmp_path, cli, weights):
-    """Into a .jpg: a gamma other than sRGB's is named; sRGB's own (1/2.2) goes unmentioned, nothing is lost."""
+    """Into a .jpg: a gamma other than sRGB's is named; sRGB's own (1/2.2) goes unmentioned, nothing is lost, as does
+    one of a PNG with an ICC profile."""
     linear = cli(_tagged_png(tmp_path / "linear.png", LINEAR), "-o", tmp_path / "linear.jpg", "--weights", weights,
                  "--quality", "fast")
     assert linear.returncode == 0, linear.stderr
@@ -61,6 +62,12 @@ def test_another_format_names_a_gamma_it_leaves_out(tmp_path, cli, weights):
     srgb = cli(_tagged_png(tmp_path / "srgb.png", struct.pack(">I", 45455)), "-o", tmp_path / "srgb.jpg",
                "--weights", weights, "--quality", "fast")
     assert srgb.returncode == 0 and "not kept" not in srgb.stderr, srgb.stderr
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profiled = cli(_tagged_png(tmp_path / "profiled.png", LINEAR, icc=profile), "-o", tmp_path / "profiled.jpg",
+                   "--weights", weights, "--quality", "fast")  # its ICC profile, kept, overrides gAMA and cHRM
+    assert profiled.returncode == 0 and "not kept" not in profiled.stderr, profiled.stderr
 
 
 def _raw_profile(name: str, data: bytes) -> str:

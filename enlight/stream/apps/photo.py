@@ -131,7 +131,7 @@ class PhotoStats:
 def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
     """What of ``photo`` a ``fmt`` file (Pillow's format name) has no place for: metadata (``unkept_metadata``)
     and a transparency that is used (a JPEG or BMP has no alpha)."""
-    lost = unkept_metadata(photo.annotations, fmt)
+    lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc))
     if fmt == "JPEG":
         lost = too_long_for_jpeg(photo) + lost
     if fmt == "BMP":  # (Pillow writes a BMP's pixels and resolution only)
@@ -365,4 +365,5 @@ def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) ->
     return PhotoStats(width=frames.shape[2], height=frames.shape[1], bits=8, wall_s=time.perf_counter() - start,
                       output=output, backend=label, colour="grey" if grey else "colour", count=len(frames),
                       merged=len(frames) - frame_count(output),
-                      unkept=unkept_metadata(animation.annotations, ANIMATED_OUTPUTS[output.suffix.lower()]))
+                      unkept=unkept_metadata(animation.annotations, ANIMATED_OUTPUTS[output.suffix.lower()],
+                                             profiled=bool(animation.icc)))

@@ -258,9 +258,11 @@ def annotation_options(fmt: str, annotations: Annotations, options: dict) -> dic
     return options
 
 
-def unkept_metadata(annotations: Annotations, fmt: str) -> tuple[str, ...]:
+def unkept_metadata(annotations: Annotations, fmt: str, *, profiled: bool = False) -> tuple[str, ...]:
     """What of ``annotations`` a ``fmt`` file (Pillow's format name) has no place for, in words for a note:
-    IPTC goes into JPEG and TIFF, comments into JPEG and PNG, PNG text into PNG (its 'Comment' into JPEG too)."""
+    IPTC goes into JPEG and TIFF, comments into JPEG and PNG, PNG text into PNG (its 'Comment' into JPEG too), a PNG's
+    colour chunks into PNG (nothing is lost without them where the picture has an ICC profile, ``profiled``: it
+    overrides them)."""
     lost = []
     if (annotations.iptc or annotations.photoshop) and fmt not in ("JPEG", "TIFF"):
         lost.append("IPTC" if annotations.iptc else "Photoshop resources")
@@ -272,7 +274,7 @@ def unkept_metadata(annotations: Annotations, fmt: str) -> tuple[str, ...]:
     if annotations.extended_xmp and fmt != "JPEG":
         size = sum(len(data) - len(_EXTENDED_XMP) - 40 for data in annotations.extended_xmp)  # GUID, length, offset
         lost.append(f"the JPEG's extended XMP ({size / 1024:.0f} kB: a depth map, for one)")
-    if fmt != "PNG" and not shown_as_srgb(annotations.colour):
+    if fmt != "PNG" and not profiled and not shown_as_srgb(annotations.colour):
         lost.append(f"the PNG's colour tags ({', '.join(kind.decode() for kind, _ in annotations.colour)}; without "
                     "them the picture can look lighter or darker: a .png keeps them)")
     return tuple(lost)
