@@ -27,8 +27,10 @@ MARGIN_KEY = "enlight.margin"  # ONNX metadata: the generator's margin (int8 mod
 
 def graph_minimum(margin: int) -> int:
     """The smallest height and width an exported generator with ``margin`` accepts: its graph
-    reflection-pads margin + up to 8 pixels on a side, which must be less than the side itself."""
-    return margin + 9 if margin else 1
+    reflection-pads margin + up to 8 pixels on a side, which must be less than the side itself (with no margin too:
+    the released generator's graph, or one trained here, refused a 17x3 photo, or a photo 16 pixels high that
+    --quality fast takes at 4)."""
+    return margin + 9
 
 
 def _pad_edges(x, extra_h: int, extra_w: int):

@@ -119,3 +119,18 @@ def test_frames_smaller_than_the_margin_run_in_onnx_runtime():
     big = torch.rand(1, 3, 48, 64) * 2 - 1
     with torch.no_grad():  # large enough frames are untouched
         assert torch.allclose(backend(big, attention_map(big)), net(big, attention_map(big)), atol=1e-4)
+
+
+def test_frames_too_small_to_reflect_run_in_onnx_runtime_without_a_margin():
+    """The released generator has no margin, and its graph reflects up to 8 pixels a side too: a 17x3 photo (or one
+    16 pixels high under --quality fast, at 4) was an internal error, 'Pad reflect: pre-pad (6) exceeds maximum
+    allowed (3)'."""
+    from enlight.stream.backends.onnxruntime import OnnxRuntimeBackend, OnnxRuntimeConfig
+
+    torch.manual_seed(5)
+    net = EnlightenGANGenerator(base_channels=4).eval()
+    backend = OnnxRuntimeBackend(net, OnnxRuntimeConfig(device=torch.device("cpu")))
+    for size in ((3, 17), (4, 300), (1, 1)):
+        frames = torch.rand(1, 3, *size) * 2 - 1
+        got = backend(frames, attention_map(frames))
+        assert got.shape == frames.shape and torch.isfinite(got).all()
