@@ -127,6 +127,27 @@ def test_the_refinements_match_the_torch_form_on_the_same_input():
     np.testing.assert_allclose(out, torch_out.numpy(), atol=1e-4)
 
 
+def test_the_bilateral_filters_a_frame_wider_than_opencv_maps_in_pieces():
+    """A frame over 10922 pixels wide (a phone's panorama, a 108-megapixel photo): OpenCV's remap refused the
+    bilateral's table look-up (three samples a pixel, maps under 32767 a side): an internal error, in both forms. In
+    pieces, each with its own margins, a column comes out as it does filtered with its neighbours alone."""
+    rng = np.random.default_rng(0)
+    past = np.clip(rng.normal(40, 8, (3, 16, 12_000)), 0, 255).astype(np.float32)
+    count = np.ones((1, 8, 6_000), np.float32)  # one frame averaged everywhere: the bilateral's full weight
+    estimator, torch_estimator = cpu_noise.NoiseEstimator(), torch_noise.NoiseEstimator()
+    torch_estimator.update(torch.from_numpy(past))
+    estimator.table = torch_estimator.table.numpy().copy()
+    out, torch_out = past.copy(), torch.from_numpy(past.copy())
+    cpu_local.NoiseBilateral()(past, count, estimator, out=out)
+    torch_local.NoiseBilateral()(torch.from_numpy(past), torch.from_numpy(count), torch_estimator, out=torch_out)
+    assert np.abs(out - past).max() > 5  # it filtered
+    np.testing.assert_allclose(out, torch_out.numpy(), atol=1e-4)
+    around = past[:, :, 9_900:10_100].copy()  # the first piece ends at column 10000
+    alone = around.copy()
+    cpu_local.NoiseBilateral()(around, count[:, :, 4_950:5_050], estimator, out=alone)
+    np.testing.assert_allclose(out[:, :, 9_950:10_050], alone[:, :, 50:150], atol=1e-4)
+
+
 def test_runs_cover_the_active_cells_like_the_torch_form():
     rng = np.random.default_rng(7)
     active = rng.random((90, 400)) > 0.999

@@ -94,3 +94,15 @@ def test_xmp_too_long_for_a_jpeg_segment_goes_in_as_extended_xmp(tmp_path, cli, 
     assert b'xmpNote:HasExtendedXMP="' + guid + b'"' in main
     assert len(parts) == 2 and all(part[:32] == guid for part in parts)
     assert b"".join(part[40:] for part in sorted(parts, key=lambda part: part[36:40])) == packet
+
+
+def test_a_noisy_panorama_wider_than_10922_pixels_is_enhanced(tmp_path, cli, weights):
+    """A phone's panorama 12000 pixels wide, noisy enough to be denoised: the bilateral's OpenCV look-up refused
+    its width (an internal error; tests/stream/test_cpu_forms_denoise.py has the filter's own test)."""
+    rng = np.random.default_rng(0)
+    source, out = tmp_path / "pano.png", tmp_path / "day.png"
+    Image.fromarray(np.clip(rng.normal(30, 8, (16, 12_000, 3)), 0, 255).astype(np.uint8)).save(source)
+    result = cli(source, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "12000x16 8-bit photo" in result.stderr and "denoise light" in result.stderr
+    assert Image.open(out).size == (12_000, 16)

@@ -47,6 +47,18 @@ SPATIAL_FRAMES = 6  # the bilateral's weight falls linearly from 1 (one frame av
 INVERSE_ENTRIES = 4096  # entries of the inverse transform's table (linear interpolation between them)
 BAND = 64  # rows per band of the bilateral's boxes (full grid)
 WHOLE = 0.5  # boxes over more than this fraction of the frame: the whole frame in one call
+# the most rows and columns of a piece the bilateral filters in one call (full grid; even): its table look-up (an
+# OpenCV remap of three samples a pixel) takes maps under 32767 on each side (SHRT_MAX), which a frame over 10922
+# pixels wide passed (a phone's panorama, a 108-megapixel photo: an internal error)
+PIECE = 10_000
+
+
+def bilateral_pieces(y0: int, y1: int, x0: int, x1: int) -> list[tuple[int, int, int, int]]:
+    """A box (y0, y1, x0, x1) on the full grid, with even y0 and x0, as pieces of at most PIECE rows and columns,
+    each starting at an even offset (whole cells of the half grid). Each piece is filtered with its own margins,
+    so the pieces give the box's own result."""
+    return [(top, min(y1, top + PIECE), left, min(x1, left + PIECE))
+            for top in range(y0, y1, PIECE) for left in range(x0, x1, PIECE)]
 
 
 @dataclass(frozen=True)

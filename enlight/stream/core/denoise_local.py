@@ -38,6 +38,7 @@ from enlight.stream.core.denoise_config import (
     INVERSE_ENTRIES,
     SPATIAL_FRAMES,
     WHOLE,
+    bilateral_pieces,
 )
 from enlight.stream.core.denoise_noise import NoiseEstimator
 from enlight.stream.core.denoise_ops import box, full, half
@@ -139,10 +140,10 @@ class NoiseBilateral:
         boxes = _runs(weight > 0, BAND // 2)
         if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes) > WHOLE * weight.numel():
             boxes = [(0, weight.shape[0], 0, weight.shape[1])]  # most of it: one call, no margins
-        for y0, y1, x0, x1 in boxes:
-            y0, y1, x0, x1 = 2 * y0, min(h, 2 * y1), 2 * x0, min(w, 2 * x1)  # on the full grid
-            self._filter(mean, full(weight[None, y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2], (y1 - y0, x1 - x0)),
-                         (y0, y1, x0, x1), out)
+        for cell_y0, cell_y1, cell_x0, cell_x1 in boxes:  # on the full grid, in pieces OpenCV takes
+            for y0, y1, x0, x1 in bilateral_pieces(2 * cell_y0, min(h, 2 * cell_y1), 2 * cell_x0, min(w, 2 * cell_x1)):
+                self._filter(mean, full(weight[None, y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2],
+                                        (y1 - y0, x1 - x0)), (y0, y1, x0, x1), out)
         return out
 
     def _filter(self, mean: torch.Tensor, weight: torch.Tensor, box: tuple[int, int, int, int],
