@@ -106,3 +106,29 @@ def test_a_noisy_panorama_wider_than_10922_pixels_is_enhanced(tmp_path, cli, wei
     assert result.returncode == 0, result.stderr
     assert "12000x16 8-bit photo" in result.stderr and "denoise light" in result.stderr
     assert Image.open(out).size == (12_000, 16)
+
+
+def test_a_panorama_larger_than_its_output_format_holds_is_refused_before_it_is_enhanced(tmp_path, cli, weights):
+    """A 17000-pixel-wide panorama into a .webp (16383 at most) was refused after it was enhanced; a 66000-pixel one
+    into a .jpg (65500) said 'broken data stream when writing image file', into an .avif (65536) it was an internal
+    error. Now one line before the work, naming the formats that hold it."""
+    pixels = np.random.default_rng(0).integers(0, 40, (8, 66_000, 3), dtype=np.uint8)
+    Image.fromarray(pixels[:, :17_000]).save(tmp_path / "pano17k.png")
+    Image.fromarray(pixels).save(tmp_path / "pano66k.png")
+    for source, out, most in (("pano17k.png", "day.webp", 16383), ("pano66k.png", "day.jpg", 65500),
+                              ("pano66k.png", "day.avif", 65536)):
+        result = cli(tmp_path / source, "-o", tmp_path / out, "--weights", weights, "--quality", "fast")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert f"file holds ({most} pixels a side at most); write it as .png or .tif" in result.stderr
+        assert not (tmp_path / out).exists()
+
+
+def test_an_encoder_that_refuses_a_picture_is_a_one_line_error(tmp_path, cli, weights):
+    """x265 (pillow-heif's HEIC encoder) refuses a picture 8192 wide and 16 high: a RuntimeError, which was an
+    internal error. Now 'cannot write' in one line (or the photo, where an x265 takes it)."""
+    source, out = tmp_path / "strip.png", tmp_path / "strip.heic"
+    Image.fromarray(np.random.default_rng(0).integers(0, 40, (16, 8192, 3), dtype=np.uint8)).save(source)
+    result = cli(source, "-o", out, "--weights", weights, "--quality", "fast")
+    assert "internal error" not in result.stderr, result.stderr
+    assert result.returncode == 0 or (result.returncode == 2 and len(result.stderr_lines) == 1
+                                      and f"cannot write {out}" in result.stderr), result.stderr

@@ -42,6 +42,7 @@ from enlight.stream.io.images import (
     ALPHA_FORMATS,
     SIXTEEN_BIT_SUFFIXES,
     Photo,
+    check_fits_format,
     photo_format,
     photo_size,
     read_photo,
@@ -260,6 +261,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     plan = still_plan(config.plan or make_plan())
     fits_before_reading(Path(config.input), plan, config.max_memory_gb)
     photo = read_photo(Path(config.input))
+    check_fits_format(Path(config.output), photo.rgb.shape[1] * (2 if config.compare == "side" else 1),
+                      photo.rgb.shape[0])
     label = backend.name if backend is not None else plan.label
     grey = is_grey(photo, config.grey)
     backend = backend or build_backend(plan)

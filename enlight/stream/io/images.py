@@ -613,6 +613,19 @@ def _jpeg_xmp(photo: Photo) -> tuple[bytes | None, Annotations]:
     return main, replace(photo.annotations, extended_xmp=extended)
 
 
+# the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error)
+_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536}
+
+
+def check_fits_format(path: Path, width: int, height: int) -> None:
+    """One-line EnlightError where a ``width`` x ``height`` picture is larger than the photo format of ``path``
+    holds (a phone's or a stitcher's panorama): before it is enhanced, not after."""
+    most = _MOST_A_SIDE.get(photo_format(path))
+    if most is not None and max(width, height) > most:
+        raise EnlightError(f"a {width}x{height} photo is larger than a {path.suffix} file holds ({most} pixels a side "
+                           "at most); write it as .png or .tif")
+
+
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
     from PIL import Image
 
@@ -663,6 +676,7 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
     fmt = photo_format(path)
+    check_fits_format(path, rgb.shape[1], rgb.shape[0])
 
     def write(tmp: Path) -> None:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
@@ -688,7 +702,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool =
         if path.exists() and not overwrite:
             raise EnlightError(f"{path} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, path)
-    except (OSError, ValueError, av.error.FFmpegError) as exc:
+    except (OSError, ValueError, RuntimeError, av.error.FFmpegError) as exc:  # RuntimeError: HEIF's, AVIF's encoder
         raise EnlightError(disk_full(exc, path.parent) or f"cannot write {path}: {reason(exc)}") from None
     finally:
         tmp.unlink(missing_ok=True)
