@@ -43,6 +43,7 @@ from enlight.stream.io.frames import (
     rgb_to_frame,
 )
 from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
+from enlight.stream.io.hdr_depth import check_hdr_depth, hdr_kept_note
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.last_frame import LastSample, set_last_delay
 from enlight.stream.io.locations import Location, cannot_seek, sent_failure
@@ -214,14 +215,15 @@ def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str
     ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha), and on
     HDR written as HDR (``--hdr keep``) takes the first of ``HDR_CODECS`` that ``muxer`` takes: HEVC (or AV1) is
     how HDR10 and HLG video plays on TVs, phones and browsers, and both encoders carry HDR10's metadata
-    (``enlight.stream.io.hdr_static``); 10-bit H.264 plays almost nowhere."""
+    (``enlight.stream.io.hdr_static``); 10-bit H.264 plays almost nowhere. (Its note, with the bits written, is
+    ``hdr_kept_note``: they are known once the pixel format is chosen.)"""
     if name == CODEC_AUTO and info.alpha:
         for codec in alpha_encoders(info.codec, muxer):
             if _fit(muxer, codec) == 2:
                 return codec, None
-    for codec, what in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
+    for codec, _ in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
         if _fit(muxer, codec) == 2:
-            return codec, f"encoded with {codec}: HDR is kept (--hdr keep) as 10-bit {what}, as players expect it"
+            return codec, None  # (the note, with the bits written: ``hdr_kept_note``)
     own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate) \
         if name == CODEC_AUTO else None  # (a trial of the MPEG-2 encoder: only where it may be chosen)
     if own is not None:
@@ -886,7 +888,9 @@ class VideoSink:
             self.pix_fmt = choose_pix_fmt(codec, self.info, encoder.pix_fmt,
                                           alpha=self.info.alpha and holds_alpha(codec.name, muxer))
             self.keeps_alpha = self.info.alpha and has_alpha(self.pix_fmt)
+        hdr = dict(HDR_CODECS).get(codec.name) if encoder.codec == CODEC_AUTO and self.info.color.hdr else None
         for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind),
+                     hdr and hdr_kept_note(codec.name, hdr, self.pix_fmt),
                      self._lost_detail(codec.name, encoder.pix_fmt)):
             if line:
                 self.notes.append(line)
@@ -933,7 +937,8 @@ class VideoSink:
         ctx.thread_count = encoder_threads()
         ctx.flags |= av.codec.context.Flags.frame_duration  # the frames' durations reach the packets (``last_frame``)
         self._last_sample = LastSample() if out.format.name in MP4_MUXERS else None
-        color = self.output_color = self._fitted_colour(codec.name)
+        color = self.output_color = self._fitted_colour(codec.name)  # (refuses HDR that cannot be tagged so)
+        check_hdr_depth(color.hdr, self.info.pix_fmt, self.pix_fmt, codec=codec.name, requested=encoder.pix_fmt)
         ctx.colorspace, ctx.color_range = color.matrix, color.color_range
         ctx.color_primaries, ctx.color_trc = color.primaries, color.transfer
         options, lost = with_static(codec.name, encoder_options(codec, encoder), info.hdr_static)
