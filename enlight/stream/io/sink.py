@@ -91,6 +91,8 @@ class EncoderConfig:
     codec: an FFmpeg encoder, or ``auto``: libx264 where the output's kind of file takes it, else the first of
     ``_VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
     preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved).
+    auto_preset: ``preset`` was chosen by ``resolve_preset`` for ``auto``, not named (``--preset``): where the
+    encoder has no speed preset, only a named one gets a note (``preset_unused``).
     picture_quality: numbered pictures' JPEG and WebP quality, 1..100 (``--photo-quality``; ``SequenceSink``)."""
 
     codec: str = CODEC_AUTO
@@ -98,6 +100,7 @@ class EncoderConfig:
     preset: str | None = PRESET_AUTO
     pix_fmt: str | None = None
     picture_quality: int = 95
+    auto_preset: bool = False
 
 
 def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
@@ -106,9 +109,26 @@ def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
     if encoder.preset != PRESET_AUTO:
         return encoder
     if encoder.codec == "libsvtav1":  # numbered presets: its own default (x264's names made it fail)
-        return replace(encoder, preset=None)
+        return replace(encoder, preset=None, auto_preset=True)
     fast = speed and encoder.codec in (*_SPEED_PRESET_CODECS, CODEC_AUTO)  # auto: libx264 where it is taken
-    return replace(encoder, preset=SPEED_PRESET if fast else "fast")
+    return replace(encoder, preset=SPEED_PRESET if fast else "fast", auto_preset=True)
+
+
+def preset_unused(codec: str, encoder: EncoderConfig, muxer: str, kind: str) -> str | None:
+    """The note for a named ``--preset`` (``encoder.preset``, not ``auto_preset``) that ``codec``, written by FFmpeg's
+    ``muxer`` into a ``kind`` file ('.webm'), does not use: it has no speed preset (VP9, FFV1, ProRes, MPEG-2: their
+    packets were the same for ultrafast and veryslow), or it is SVT-AV1, chosen by ``--codec auto`` for HDR, whose
+    presets are numbers. None where the preset is used, or was not named."""
+    if encoder.auto_preset or encoder.preset in (None, PRESET_AUTO) or codec in ("libx264", "libx265"):
+        return None
+    if codec == "libsvtav1":
+        if encoder.preset.lstrip("-").isdigit():
+            return None
+        return (f"--preset {encoder.preset} does nothing here: the HDR kept in a {kind} file is encoded with "
+                "libsvtav1, whose presets are numbers, 0 (slowest, best) to 13 (fastest)")
+    keepers = [name for name in _PRESET_CODECS if _fit(muxer, name) == 2]
+    hint = f" (--codec {' or '.join(keepers)} has one)" if keepers else ""
+    return f"--preset does nothing here: {codec} has no speed preset{hint}"
 
 
 def _svtav1_preset(preset: str | None) -> str | None:
@@ -891,6 +911,7 @@ class VideoSink:
         hdr = dict(HDR_CODECS).get(codec.name) if encoder.codec == CODEC_AUTO and self.info.color.hdr else None
         for line in (note, alpha_note(codec.name, muxer, self.pix_fmt, self.info, kind),
                      hdr and hdr_kept_note(codec.name, hdr, self.pix_fmt),
+                     preset_unused(codec.name, encoder, muxer, kind),
                      self._lost_detail(codec.name, encoder.pix_fmt)):
             if line:
                 self.notes.append(line)
