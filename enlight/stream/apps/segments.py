@@ -315,6 +315,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     else:
                         out.mux(others.packets(packet))
                 out.mux(others.flush())
+        notes += others.flag_notes(tmp)
         notes += _spherical(source, tmp, muxer, output.suffix)
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")

@@ -51,7 +51,7 @@ from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
-from enlight.stream.io.track_tags import NOTED_FLAGS, flags_note, track_tags
+from enlight.stream.io.track_tags import NOTED_FLAGS, Track, flags_note, flags_read_back, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
 
@@ -546,7 +546,8 @@ def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: s
 
 
 # the muxers that write every kind of track's flags alike, so that a trial's video track says what becomes of an
-# audio or subtitle track's (MPEG-TS writes an audio track's hearing and visually impaired flags only, MP4 its own)
+# audio or subtitle track's (MPEG-TS writes an audio track's hearing and visually impaired flags only, MP4 its own):
+# tried where the output is a stream; a file is read back when finished (``PassedStreams.flag_notes``)
 FLAGS_TRIED_MUXERS = ("matroska", "webm")
 
 
@@ -568,9 +569,9 @@ def kept_flags(muxer: str) -> int:
         return NOTED_FLAGS
 
 
-def flags_not_kept(muxer: str, kind: str, source: av.stream.Stream) -> str | None:
+def flags_not_kept(muxer: str, kind: str, source: Track) -> str | None:
     """``flags_note`` for ``source``'s flags that a ``kind`` output written by ``muxer`` drops (``kept_flags``)."""
-    lost = int(source.disposition) & NOTED_FLAGS & ~kept_flags(muxer)
+    lost = source.flags & NOTED_FLAGS & ~kept_flags(muxer)
     keepers = [other for other in (".mkv",) if other != kind and not lost & ~kept_flags(_MUXERS[other])]
     return flags_note(source, lost, kind, keepers) if lost else None
 
@@ -644,13 +645,23 @@ class PassedStreams:
         self.streams: dict[int, av.stream.Stream] = {}
         self.converters: dict[int, Converter] = {}
         self.notes: list[str] = []
+        self._muxer, self._kind = out.format.name, path.suffix or out.format.name
         for source in streams:
             self.streams[source.index], converter, note = copy_or_convert(out, path, source)
             if converter is not None:
                 self.converters[source.index] = converter
                 self.notes.append(note)
-            lost = flags_not_kept(out.format.name, path.suffix or out.format.name, source)
-            self.notes += [lost] if lost else []
+        # (each input track and its output stream's index, kept apart from the streams for ``flag_notes``)
+        self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
+
+    def flag_notes(self, written: Path | None) -> list[str]:
+        """What the output did with the streams' flags (commentary, hearing impaired, forced, ...): read back from
+        the finished file ``written`` (``flags_read_back``: MOV, AVI, FLV, MPEG-PS drop them all, MPEG-TS keeps an
+        audio track's hearing or visually impaired flag only, MP4 adds captions to hearing impaired); for a stream
+        (None), what a trial of its muxer says it drops (``flags_not_kept``)."""
+        if written is None:
+            return [note for source, _ in self._written if (note := flags_not_kept(self._muxer, self._kind, source))]
+        return flags_read_back(written, self._written, self._kind, kept_flags(_MUXERS[".mkv"]))
 
     def packets(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what
@@ -1165,6 +1176,7 @@ class VideoSink:
         """Flush and close, then move the file to the target path."""
         if self._tmp is None:
             self._close()
+            self.notes += self._passed.flag_notes(None)
             return self.path
         try:
             try:
@@ -1172,6 +1184,7 @@ class VideoSink:
             except av.error.FFmpegError as exc:  # the disk filled, or the muxer refused something only at the end
                 raise EnlightError(disk_full(exc) or f"cannot finish writing {self.path.name}: {reason(exc)}; a "
                                    ".mkv output takes more kinds of streams") from None
+            self.notes += self._passed.flag_notes(self._tmp)
             if self._spherical is not None:
                 add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
             if self._shown is not None:

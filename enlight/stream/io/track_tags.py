@@ -8,8 +8,14 @@ one (FFmpeg's own ``-c copy`` loses it the same way).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
 import av
 from av.stream import Disposition
+
+from enlight.text import listed
 
 # the demuxers whose ``name`` tag is the track's title (PyAV's container.format.name)
 TRACK_NAME_DEMUXERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
@@ -35,7 +41,7 @@ FLAG_WORDS = {Disposition.comment: "commentary", Disposition.lyrics: "lyrics", D
 NOTED_FLAGS = sum(int(flag) for flag in FLAG_WORDS)
 
 
-def flags_note(stream: av.stream.Stream, lost: int, kind: str, keepers: list[str]) -> str | None:
+def flags_note(stream: av.stream.Stream | Track, lost: int, kind: str, keepers: list[str]) -> str | None:
     """The note for the ``lost`` flags (AV_DISPOSITION bits) of an input ``stream`` in a ``kind`` output ('.webm'),
     naming the ``keepers`` (kinds of file that hold them: '.mkv'); None where none were lost."""
     words = [word for flag, word in FLAG_WORDS.items() if lost & int(flag)]
@@ -44,5 +50,58 @@ def flags_note(stream: av.stream.Stream, lost: int, kind: str, keepers: list[str
     them = "them" if len(words) > 1 else "it"
     hint = f" (a {' or '.join(keepers)} output keeps {them})" if keepers else ""
     flag = "flags were" if len(words) > 1 else "flag was"
-    return (f"{stream.type} stream #{stream.index}'s {' and '.join(words)} {flag} not kept: a {kind} file cannot "
+    return (f"{stream.type} stream #{stream.index}'s {listed(words)} {flag} not kept: a {kind} file cannot "
             f"hold {them}{hint}")
+
+
+def flags_gained_note(stream: Track, gained: int, kind: str) -> str | None:
+    """The note for the ``gained`` flags (AV_DISPOSITION bits) that an input ``stream`` did not have and a ``kind``
+    output ('.mp4') is read back with: MP4 holds 'hearing impaired' as the captions role and 'visually impaired' as
+    the descriptions one, read back as both flags; None where none were gained."""
+    words = [word for flag, word in FLAG_WORDS.items() if gained & int(flag)]
+    if not words:
+        return None
+    flag = "flags" if len(words) > 1 else "flag"
+    return (f"{stream.type} stream #{stream.index} was given the {listed(words)} {flag} it did not have: a {kind} file "
+            "holds its flags in a form that reads back so (a .mkv output keeps them as they were)")
+
+
+def _read_back(path: Path) -> list[tuple[str, int]]:
+    """(track kind, flags) of each stream of the file at ``path``, by index; [] where it cannot be read."""
+    try:
+        with av.open(str(path)) as back:
+            return [(stream.type, int(stream.disposition)) for stream in back.streams]
+    except (OSError, ValueError, av.error.FFmpegError):
+        return []
+
+
+@dataclass(frozen=True)
+class Track:
+    """What a flags note says of an input stream, kept apart from it (a stream read after its file is closed crashed
+    the process): its kind ('audio'), index and flags (AV_DISPOSITION bits)."""
+
+    type: str
+    index: int
+    flags: int
+
+    @classmethod
+    def of(cls, stream: av.stream.Stream) -> Track:
+        return cls(stream.type, stream.index, int(stream.disposition))
+
+
+def flags_read_back(path: Path, written: Sequence[tuple[Track, int]], kind: str, kept_by_mkv: int) -> list[str]:
+    """What became of the ``NOTED_FLAGS`` of the input tracks of ``written`` ((input track, the index of its output
+    stream) pairs) in the finished ``kind`` file at ``path`` ('.mov'), read back: a ``flags_note`` for those lost, a
+    ``flags_gained_note`` for those added. An output stream is the one read back at its index, where that is of its
+    kind (nothing is said otherwise). ``kept_by_mkv``: the flags a .mkv output keeps, for the hint."""
+    found = _read_back(path) if written else []
+    notes = []
+    for source, index in written:
+        if index >= len(found) or found[index][0] != source.type:
+            continue
+        had, flags = source.flags & NOTED_FLAGS, found[index][1]
+        lost, gained = had & ~flags, flags & NOTED_FLAGS & ~had
+        keepers = [".mkv"] if kind != ".mkv" and not lost & ~kept_by_mkv else []
+        notes += [note for note in (flags_note(source, lost, kind, keepers), flags_gained_note(source, gained, kind))
+                  if note]
+    return notes
