@@ -103,6 +103,19 @@ def test_text_subtitles_into_mpeg_ts_are_an_error(tmp_path, weights, cli, name, 
     assert f"try a {hint}" in result.stderr and not out.exists()
 
 
+@pytest.mark.parametrize("name", ["out.mpg", "out.vob"])
+def test_text_subtitles_into_an_mpeg_program_stream_are_an_error(tmp_path, weights, cli, name):
+    """FFmpeg's MPEG-PS muxer took an SRT stream and wrote a 'dvdsub' stream without a single cue, exit code 0 and
+    no word of it; now it is refused as MPEG-TS's is."""
+    src = _with_text_subtitles(make_clip(tmp_path / "a.mp4", frames=10), tmp_path / "subbed.mkv", "subrip")
+    out = tmp_path / name
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert (f"{out.suffix} output cannot hold subtitle stream #2 (srt): an MPEG program stream holds only bitmap (DVD) "
+            "subtitles") in result.stderr, result.stderr
+    assert "try a .mkv" in result.stderr and not out.exists()
+
+
 def test_mpeg_ts_without_subtitles_still_works(tmp_path, weights, cli):
     src = make_clip(tmp_path / "a.mp4", frames=10)
     out = tmp_path / "out.ts"

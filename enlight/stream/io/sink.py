@@ -329,10 +329,13 @@ def _holds(muxer: str, stream: av.stream.Stream) -> bool:
 def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
     """Why FFmpeg's ``muxer`` takes a copy of ``stream`` (its header trial passes) only to write it as something no
     player reads; None where it keeps it as it is. MPEG-TS holds bitmap subtitles (DVB's), not text ones: it wrote
-    an SRT or mov_text stream as 'bin_data', its language lost, with no word of it."""
+    an SRT or mov_text stream as 'bin_data', its language lost, with no word of it; an MPEG program stream (.mpg,
+    .vob) holds DVD's: an SRT stream came back as a 'dvdsub' stream without a single cue."""
     codec = stream.codec_context.codec if stream.type == "subtitle" and stream.codec_context else None
     if muxer == "mpegts" and codec is not None and codec.text_sub:
         return "MPEG-TS holds only bitmap (DVB) subtitles, not text ones; it would write them as unreadable data"
+    if muxer in legacy_video.PROGRAM_STREAM_MUXERS and codec is not None and codec.text_sub:
+        return "an MPEG program stream holds only bitmap (DVD) subtitles, not text ones; its muxer loses every cue"
     name = stream.codec_context.name if stream.type == "audio" and stream.codec_context else None
     if muxer == "mpegts" and name is not None and name not in _TS_AUDIO:
         return f"MPEG-TS has no stream type for {name} audio; it would write it as unreadable data"
