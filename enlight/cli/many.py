@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enlight.cli.common import existing_output_line, interrupted_exit, print_text
-from enlight.cli.unused import pairs_work, photo_work, say_unused
+from enlight.cli.unused import Work, pairs_work, photo_work, say_unused
 from enlight.errors import EnlightError
 from enlight.text import counted
 
@@ -280,17 +280,34 @@ def _candidates(pairs: list) -> list[Path]:
 
 def _inputs(source: Path) -> list[Path]:
     """``_candidates`` of a folder, a list or an archive (its members' names), or ``source`` itself."""
-    from enlight.stream.apps.archive import is_archive, member_names
-
-    if not (is_list(source) or source.is_dir() or is_archive(source)):
+    if not (is_list(source) or source.is_dir() or _is_archive(source)):
         return [source]
+    return _candidates(_input_pairs(source))
+
+
+def _is_archive(source: Path) -> bool:
+    from enlight.stream.apps.archive import is_archive
+
+    return is_archive(source)
+
+
+def _input_pairs(source: Path) -> list[tuple[Path, Path]]:
+    """(input, output) of each video or photo of a folder, a list or an archive (its members' names, twice), the
+    outputs named as a run into ``source``'s own folder names them: for what their kinds are, not to write."""
+    from enlight.stream.apps.archive import member_names
     from enlight.stream.apps.batch import collect, is_media
 
-    if is_archive(source):
-        return _candidates([(name, name) for name in member_names(source) if is_media(name)])
+    if _is_archive(source):
+        return [(Path(name), Path(name)) for name in member_names(source) if is_media(name)]
+    return _list_pairs(source, source.parent) if is_list(source) else collect(source, source)[0]
 
-    pairs = _list_pairs(source, source.parent) if is_list(source) else collect(source, source)[0]
-    return _candidates(pairs)
+
+def _dry_run_work(args, source: Path, *, photo: bool, folder: bool) -> Work:
+    """The ``Work`` of the run a --dry-run shows (for its notes on options that do nothing there): a photo, a
+    folder, a list or an archive, or one video in segments / on workers."""
+    if photo:
+        return photo_work(source, Path(args.output))
+    return pairs_work(_input_pairs(source) if folder else [(source, Path(args.output))], folder=folder)
 
 
 def _numbered_refusal(folder: bool, photo: bool) -> str:
@@ -338,8 +355,7 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         why = "a folder or a list" if folder else "--segments, --jobs or --ray"
         raise EnlightError(f"--max-frames applies to one plain run of a video, not to {why} (it would be ignored)")
     if args.dry_run:
-        if photo:
-            say_unused(args, lambda: photo_work(source, Path(args.output)))
+        say_unused(args, lambda: _dry_run_work(args, source, photo=photo, folder=folder))
         return _dry_run(args, source, photo, plan_options)
     if photo and not parallel:
         return _photo(args, plan_options)

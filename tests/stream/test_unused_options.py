@@ -108,6 +108,36 @@ def test_a_folder_names_what_none_of_its_files_can_use(tmp_path, weights, cli):
                               "as the kind of file it was (a .mkv as .mkv)"], result.stderr
 
 
+def test_a_dry_run_of_a_folder_a_list_an_archive_or_segments_names_them_too(tmp_path, weights, cli):
+    """A single video's --dry-run named the options that do nothing; a folder's, a list's, an archive's and a
+    --segments run's said nothing of them."""
+    import zipfile
+
+    stills = tmp_path / "stills"
+    stills.mkdir()
+    for name in ("a.jpg", "b.png"):
+        Image.fromarray(dark_frames(1, 32, 24)[0]).save(stills / name)
+    listed = tmp_path / "list.txt"
+    listed.write_text(f"{stills / 'a.jpg'}\n{stills / 'b.png'}\n")
+    packed = tmp_path / "stills.zip"
+    with zipfile.ZipFile(packed, "w") as archive:
+        for name in ("a.jpg", "b.png"):
+            archive.write(stills / name, name)
+    note = ("enlight-video: note: --smoothing does nothing here: each photo here is one frame, with nothing to smooth "
+            "over time")
+    for source, output in ((stills, "out1"), (listed, "out2"), (packed, "out3.zip")):
+        result = cli(source, "-o", tmp_path / output, "--weights", weights, "--smoothing", "0.5", "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert _notes(result) == [note], (source, result.stderr)
+    clip = make_clip(tmp_path / "night.mp4", frames=3, audio=False)
+    result = cli(clip, "-o", tmp_path / "day.mp4", "--weights", weights, "--segments", "2", "--photo-quality", "50",
+                 "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert _notes(result) == ["enlight-video: note: --photo-quality does nothing here: it sets the quality of JPEG, "
+                              "WebP, AVIF and HEIC pictures, and this run writes a video (a video's quality is "
+                              "--crf)"], result.stderr
+
+
 def test_a_live_run_names_what_its_source_cannot_use(tmp_path, cli):
     """--loop with a camera (it replays a file) and --reconnect-timeout with a file (only a camera or a stream is
     opened again) did nothing without a word; a dry run says so before any device is opened."""
