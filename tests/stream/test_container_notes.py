@@ -109,3 +109,28 @@ def test_container_tags_an_output_cannot_hold_are_said(suffix, note, tmp_path, w
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr_lines if "of the file" in line]
     assert notes == ([f"enlight-video: note: {note}"] if note else []), result.stderr
+
+
+def test_an_ogg_output_keeps_chapters_beside_its_audio_and_says_so_only_where_it_drops_them(tmp_path, weights, cli):
+    """A .ogv output with Opus audio kept the chapters (Ogg writes them in an audio stream's comments), under a note
+    that said they were not kept (a trial of VP8 video alone has none); without audio it drops them, and says so."""
+    from fractions import Fraction
+
+    from tests.media import make_clip
+
+    for name, audio in (("sound", True), ("mute", False)):
+        src = tmp_path / f"{name}.mkv"
+        with av.open(str(make_clip(tmp_path / f"{name}.mp4", frames=6, audio=audio))) as inp, \
+                av.open(str(src), "w") as out:
+            copies = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+            out.set_chapters([{"id": i, "start": 100 * i, "end": 100 * (i + 1), "time_base": Fraction(1, 1000),
+                               "metadata": {"title": title}} for i, title in enumerate(("Gate", "Yard"))])
+            for packet in inp.demux():
+                if packet.dts is not None:
+                    packet.stream = copies[packet.stream.index]
+                    out.mux(packet)
+        result = cli(src, "-o", tmp_path / f"{name}.ogv", "--weights", weights, "--quality", "fast")
+        assert result.returncode == 0, result.stderr
+        titles = _marks(tmp_path / f"{name}.ogv")[0]
+        said = "2 chapters not kept: a .ogv output cannot hold them" in result.stderr
+        assert (titles == ["Gate", "Yard"] and not said) if audio else (titles == [] and said), (titles, result.stderr)

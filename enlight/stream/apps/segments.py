@@ -23,6 +23,7 @@ import heapq
 import os
 from collections.abc import Callable, Iterator
 from fractions import Fraction
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -303,10 +304,11 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                 notes += lost
                 muxer = out.format.name
                 out.metadata.update({k: v for k, v in first.metadata.items() if k != "encoder"})
-                if src.chapters():
-                    out.set_chapters(src.chapters())  # (the parts' own notes said what of the timecode is lost)
-                    notes += marks_not_kept(out.format.name, video.codec_context.name, output.suffix,
-                                            len(src.chapters()), None)
+                chapters = src.chapters()
+                if chapters:
+                    out.set_chapters(chapters)  # (the parts' own notes said what of the timecode is lost)
+                marks = partial(marks_not_kept, out.format.name, video.codec_context.name, output.suffix,
+                                len(chapters), None)
                 mux_covers(out, covers)  # (the header is written with the first packet)
                 for kind, packet in _merged(source, parts, list(others.streams), shifts):
                     if kind == "video":
@@ -315,7 +317,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     else:
                         out.mux(others.packets(packet))
                 out.mux(others.flush())
-        notes += others.flag_notes(tmp)
+        notes += others.flag_notes(tmp) + marks(written=tmp)
         notes += _spherical(source, tmp, muxer, output.suffix)
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")

@@ -514,7 +514,8 @@ def _keeps_marks(muxer: str, codec: str) -> tuple[bool, bool]:
     again when the file is read (``_trial_with_marks``, with ``codec`` where it is one of ``_VIDEO_CODECS``, else
     or if that fails with the first of them that it takes: what a muxer keeps does not hang on the codec, and
     those encoders start quickly and quietly). MPEG-TS, AVI, FLV and MPEG-PS take both without a word and write
-    neither; MXF and Ogg keep the timecode, not the chapters. (True, True) where no trial can be made: nothing is
+    neither; MXF and Ogg keep the timecode, not the chapters (Ogg keeps them beside Opus or Vorbis audio: a
+    finished file is read back instead, ``marks_not_kept``). (True, True) where no trial can be made: nothing is
     known lost, and nothing is said."""
     errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
     for name in dict.fromkeys(((codec,) if codec in _VIDEO_CODECS else ()) + _VIDEO_CODECS):
@@ -529,13 +530,29 @@ def _keeps_marks(muxer: str, codec: str) -> tuple[bool, bool]:
     return True, True
 
 
-def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: str | None) -> list[str]:
+def _marks_found(path: Path, timecode: str | None) -> tuple[bool, bool] | None:
+    """(chapters, timecode): whether the file at ``path`` is read with chapters, and with the start ``timecode`` as
+    a tag of its own or of a stream; None where it cannot be read."""
+    try:
+        with av.open(str(path)) as back:
+            tags = [back.metadata, *(stream.metadata for stream in back.streams)]
+            found = any(key.lower() == "timecode" and value == timecode for t in tags for key, value in t.items())
+            return bool(back.chapters()), found
+    except (OSError, ValueError, av.error.FFmpegError):
+        return None
+
+
+def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: str | None, *,
+                   written: Path | None = None) -> list[str]:
     """The note for what a ``kind`` output ('.ts'), written by FFmpeg's ``muxer`` with ``codec`` video, cannot hold
-    of the source's ``chapters`` (their count) and start ``timecode`` (``_keeps_marks``), naming the kinds that
-    keep it; none when it holds both (or there are none). The muxer takes them and drops them silently."""
+    of the source's ``chapters`` (their count) and start ``timecode``, naming the kinds that keep it; none when it
+    holds both (or there are none). The muxer takes them and drops them silently. What it holds is read back from
+    the finished file ``written`` where there is one (Ogg keeps chapters beside Opus or Vorbis audio, not beside VP8
+    video alone), else found by a trial of the muxer (``_keeps_marks``)."""
     if not chapters and timecode is None:
         return []
-    keeps_chapters, keeps_timecode = _keeps_marks(muxer, codec)
+    found = _marks_found(written, timecode) if written is not None else None
+    keeps_chapters, keeps_timecode = found if found is not None else _keeps_marks(muxer, codec)
     lost_chapters = bool(chapters) and not keeps_chapters
     lost_timecode = timecode is not None and not keeps_timecode
     lost = [counted(chapters, "chapter")] if lost_chapters else []
@@ -1005,7 +1022,7 @@ class VideoSink:
         self.notes += tags_note(tags_not_kept(tags, trial), self._kind)
         if chapters:
             out.set_chapters(list(chapters))
-        self.notes += marks_not_kept(out.format.name, codec.name, self._kind, len(chapters), info.timecode)
+        self._marks = partial(marks_not_kept, out.format.name, codec.name, self._kind, len(chapters), info.timecode)
         self._write_header(codec, passthrough)
         mux_covers(out, self._covers)
 
@@ -1179,7 +1196,7 @@ class VideoSink:
         """Flush and close, then move the file to the target path."""
         if self._tmp is None:
             self._close()
-            self.notes += self._passed.flag_notes(None)
+            self.notes += self._passed.flag_notes(None) + self._marks()
             return self.path
         try:
             try:
@@ -1187,7 +1204,7 @@ class VideoSink:
             except av.error.FFmpegError as exc:  # the disk filled, or the muxer refused something only at the end
                 raise EnlightError(disk_full(exc) or f"cannot finish writing {self.path.name}: {reason(exc)}; a "
                                    ".mkv output takes more kinds of streams") from None
-            self.notes += self._passed.flag_notes(self._tmp)
+            self.notes += self._passed.flag_notes(self._tmp) + self._marks(written=self._tmp)
             if self._spherical is not None:
                 add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
             if self._shown is not None:
