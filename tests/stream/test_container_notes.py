@@ -99,10 +99,11 @@ def _tagged_clip(path: Path) -> Path:
     (".ts", "4 tags of the file (creation_time, title, artist, comment) not kept: a .ts output cannot hold them; "
             "a .mkv output keeps them"),
     (".avi", "1 tag of the file (creation_time) not kept: a .avi output cannot hold it; a .mkv output keeps it"),
-    (".mkv", None), (".mp4", None)])
+    (".mkv", None), (".mp4", None), (".ogv", None)])
 def test_container_tags_an_output_cannot_hold_are_said(suffix, note, tmp_path, weights, cli):
     """A phone's or an editor's title, artist, comment and the date filmed: MPEG-TS holds none of them and AVI not
-    the date, and FFmpeg's muxers dropped them without a word."""
+    the date, and FFmpeg's muxers dropped them without a word. Ogg holds them as its streams' comments, read back
+    so: they are kept there (it was said they were not)."""
     src = _tagged_clip(tmp_path / "walk.mp4")
     out = tmp_path / f"day{suffix}"
     result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")

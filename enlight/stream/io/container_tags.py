@@ -20,8 +20,9 @@ Trial = Callable[[Callable[[av.container.OutputContainer], object]], bytes]  # p
 
 def tags_not_kept(metadata: dict[str, str], trial: Trial) -> list[str]:
     """The keys of ``metadata`` (the container tags the output is given) whose values are not found again, under
-    any case of the key, in the file ``trial`` writes with them, less FFmpeg's own stamp ('software: Lavf58...',
-    which its muxers write anew); [] where no trial can be made (nothing is known lost, and nothing is said)."""
+    any case of the key, in the file ``trial`` writes with them (its own tags or its streams': Ogg has no others),
+    less FFmpeg's own stamp ('software: Lavf58...', which its muxers write anew); [] where no trial can be made
+    (nothing is known lost, and nothing is said)."""
     if not metadata:
         return []
 
@@ -29,8 +30,9 @@ def tags_not_kept(metadata: dict[str, str], trial: Trial) -> list[str]:
         out.metadata.update(metadata)
 
     try:
-        with av.open(io.BytesIO(trial(tagged))) as back:
-            found = {(key.lower(), value.strip()) for key, value in back.metadata.items()}
+        with av.open(io.BytesIO(trial(tagged))) as back:  # (Ogg holds them as each stream's comments, read so)
+            found = {(key.lower(), value.strip()) for tags in (back.metadata, *(s.metadata for s in back.streams))
+                     for key, value in tags.items()}
     except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
         return []
     return [key for key, value in metadata.items() if key.lower() not in _SAID_ELSEWHERE
