@@ -8,13 +8,15 @@ import pytest
 from ..media import make_clip
 
 
-def flagged_clip(tmp_path, flags: av.stream.Disposition, *, frames: int = 6, gop: int | None = None):
-    """A .mkv clip whose audio track carries ``flags``."""
+def flagged_clip(tmp_path, flags: av.stream.Disposition, *, frames: int = 6, gop: int | None = None,
+                 tags: dict | None = None):
+    """A .mkv clip whose audio track carries ``flags`` (and ``tags``)."""
     plain = make_clip(tmp_path / "plain.mp4", frames=frames, gop=gop)
     src = tmp_path / "flagged.mkv"
     with av.open(str(plain)) as inp, av.open(str(src), "w") as out:
         copies = {s.index: out.add_stream_from_template(s) for s in inp.streams}
         copies[inp.streams.audio[0].index].disposition = flags
+        copies[inp.streams.audio[0].index].metadata.update(tags or {})
         for packet in inp.demux():
             if packet.dts is not None:
                 packet.stream = copies[packet.stream.index]
@@ -95,3 +97,19 @@ def test_the_segments_join_says_what_a_mov_file_did_with_the_flags(tmp_path, wei
     result = cli(src, "-o", tmp_path / "out.mov", "--weights", weights, "--quality", "fast", "--segments", "2")
     assert result.returncode == 0, result.stderr
     assert "audio stream #1's commentary flag was not kept: a .mov file cannot hold it" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name, note", [
+    ("out.ts", "audio stream #1's title (Director) was not kept: a .ts file cannot hold it (a .mkv output keeps it)"),
+    ("out.avi", "audio stream #1's language (eng) was not kept: a .avi file cannot hold it (a .mkv output keeps it)"),
+    ("out.flv", "audio stream #1's language (eng) and title (Director) were not kept: a .flv file cannot hold them "
+                "(a .mkv output keeps them)"),
+    ("out.mov", None), ("out.webm", None),
+])
+def test_a_tracks_language_and_title_lost_by_the_output_get_a_note(tmp_path, weights, cli, name, note):
+    """MPEG-TS dropped an audio track's title, AVI its language, FLV, MXF and MPEG-PS both, without a word."""
+    src = flagged_clip(tmp_path, av.stream.Disposition(0), tags={"language": "eng", "title": "Director"})
+    result = cli(src, "-o", tmp_path / name, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr_lines if "language (" in line or "title (" in line]
+    assert notes == ([f"enlight-video: note: {note}"] if note else []), result.stderr

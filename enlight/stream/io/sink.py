@@ -51,7 +51,7 @@ from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
-from enlight.stream.io.track_tags import NOTED_FLAGS, Track, flags_note, flags_read_back, track_tags
+from enlight.stream.io.track_tags import NOTED_FLAGS, Track, flags_note, read_back_notes, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 from enlight.text import counted
 
@@ -675,13 +675,13 @@ class PassedStreams:
         self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
 
     def flag_notes(self, written: Path | None) -> list[str]:
-        """What the output did with the streams' flags (commentary, hearing impaired, forced, ...): read back from
-        the finished file ``written`` (``flags_read_back``: MOV, AVI, FLV, MPEG-PS drop them all, MPEG-TS keeps an
-        audio track's hearing or visually impaired flag only, MP4 adds captions to hearing impaired); for a stream
-        (None), what a trial of its muxer says it drops (``flags_not_kept``)."""
+        """What the output did with the streams' flags (commentary, hearing impaired, forced, ...) and their language
+        and title: read back from the finished file ``written`` (``read_back_notes``: MOV, AVI, FLV, MPEG-PS drop the
+        flags, MPEG-TS keeps an audio track's hearing or visually impaired flag only, MP4 adds captions to hearing
+        impaired); for a stream (None), what a trial of its muxer says of the flags (``flags_not_kept``)."""
         if written is None:
             return [note for source, _ in self._written if (note := flags_not_kept(self._muxer, self._kind, source))]
-        return flags_read_back(written, self._written, self._kind, kept_flags(_MUXERS[".mkv"]))
+        return read_back_notes(written, self._written, self._kind, kept_flags(_MUXERS[".mkv"]))
 
     def packets(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what

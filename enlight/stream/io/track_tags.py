@@ -66,42 +66,68 @@ def flags_gained_note(stream: Track, gained: int, kind: str) -> str | None:
             "holds its flags in a form that reads back so (a .mkv output keeps them as they were)")
 
 
-def _read_back(path: Path) -> list[tuple[str, int]]:
-    """(track kind, flags) of each stream of the file at ``path``, by index; [] where it cannot be read."""
+NAMED_TAGS = ("language", "title")  # a track's tags a player lists it by ('und': no language, nothing to keep)
+
+
+def _names(stream: av.stream.Stream) -> dict[str, str]:
+    """``stream``'s ``NAMED_TAGS``, a MOV/MP4 track's name as its title (``track_tags``)."""
+    tags = {key.lower(): value for key, value in track_tags(stream).items()}
+    return {key: tags[key] for key in NAMED_TAGS if tags.get(key) and tags[key] != "und"}
+
+
+def _read_back(path: Path) -> list[tuple[str, int, dict[str, str]]]:
+    """(track kind, flags, ``_names``) of each stream of the file at ``path``, by index; [] where it cannot be
+    read."""
     try:
         with av.open(str(path)) as back:
-            return [(stream.type, int(stream.disposition)) for stream in back.streams]
+            return [(stream.type, int(stream.disposition), _names(stream)) for stream in back.streams]
     except (OSError, ValueError, av.error.FFmpegError):
         return []
 
 
 @dataclass(frozen=True)
 class Track:
-    """What a flags note says of an input stream, kept apart from it (a stream read after its file is closed crashed
-    the process): its kind ('audio'), index and flags (AV_DISPOSITION bits)."""
+    """What a note says of an input stream, kept apart from it (a stream read after its file is closed crashed the
+    process): its kind ('audio'), index, flags (AV_DISPOSITION bits) and ``NAMED_TAGS`` ((key, value) pairs)."""
 
     type: str
     index: int
     flags: int
+    names: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, stream: av.stream.Stream) -> Track:
-        return cls(stream.type, stream.index, int(stream.disposition))
+        return cls(stream.type, stream.index, int(stream.disposition), tuple(_names(stream).items()))
 
 
-def flags_read_back(path: Path, written: Sequence[tuple[Track, int]], kind: str, kept_by_mkv: int) -> list[str]:
-    """What became of the ``NOTED_FLAGS`` of the input tracks of ``written`` ((input track, the index of its output
-    stream) pairs) in the finished ``kind`` file at ``path`` ('.mov'), read back: a ``flags_note`` for those lost, a
-    ``flags_gained_note`` for those added. An output stream is the one read back at its index, where that is of its
-    kind (nothing is said otherwise). ``kept_by_mkv``: the flags a .mkv output keeps, for the hint."""
+def names_note(stream: Track, lost: dict[str, str], kind: str) -> str | None:
+    """The note for an input ``stream``'s ``NAMED_TAGS`` ``lost`` ({key: value}) in a ``kind`` output ('.mxf')."""
+    if not lost:
+        return None
+    words = [f"{key} ({value})" for key, value in lost.items()]
+    them, were = ("them", "were") if len(words) > 1 else ("it", "was")
+    hint = f" (a .mkv output keeps {them})" if kind != ".mkv" else ""
+    what = f"{stream.type} stream #{stream.index}'s {listed(words)}"
+    return f"{what} {were} not kept: a {kind} file cannot hold {them}{hint}"
+
+
+def read_back_notes(path: Path, written: Sequence[tuple[Track, int]], kind: str, kept_by_mkv: int) -> list[str]:
+    """What became of the ``NOTED_FLAGS`` and ``NAMED_TAGS`` of the input tracks of ``written`` ((input track, the
+    index of its output stream) pairs) in the finished ``kind`` file at ``path`` ('.mov'), read back: a
+    ``flags_note`` for the flags lost, a ``flags_gained_note`` for those added, a ``names_note`` for a language or
+    title lost (MXF, FLV and MPEG-PS hold neither, AVI no language, MPEG-TS no title). An output stream is the one
+    read back at its index, where that is of its kind (nothing is said otherwise). ``kept_by_mkv``: the flags a
+    .mkv output keeps, for the hint."""
     found = _read_back(path) if written else []
     notes = []
     for source, index in written:
         if index >= len(found) or found[index][0] != source.type:
             continue
-        had, flags = source.flags & NOTED_FLAGS, found[index][1]
+        _, flags, names = found[index]
+        had = source.flags & NOTED_FLAGS
         lost, gained = had & ~flags, flags & NOTED_FLAGS & ~had
         keepers = [".mkv"] if kind != ".mkv" and not lost & ~kept_by_mkv else []
-        notes += [note for note in (flags_note(source, lost, kind, keepers), flags_gained_note(source, gained, kind))
-                  if note]
+        lost_names = {key: value for key, value in source.names if names.get(key) != value}
+        notes += [note for note in (flags_note(source, lost, kind, keepers), flags_gained_note(source, gained, kind),
+                                    names_note(source, lost_names, kind)) if note]
     return notes
