@@ -371,3 +371,12 @@ def test_an_output_url_whose_protocol_ffmpeg_lacks_is_named(tmp_path, weights):
     assert err[0] in ("enlight-video: error: this FFmpeg build cannot write srt:// URLs (srt://127.0.0.1:9)",
                       "enlight-video: error: cannot send to srt://127.0.0.1:9: nothing is listening there (connection "
                       "refused): start the receiver first"), err
+
+
+def test_a_webm_stream_names_its_kind_in_the_codec_note(ts_clip, weights):
+    """``-o - --format webm`` said 'encoded with libvpx-vp9: a stream file cannot hold H.264'."""
+    result = enhance_to_stdout([str(ts_clip), "-o", "-", "--format", "webm", "--weights", str(weights),
+                                "--quality", "fast"])
+    err = result.stderr.decode(errors="replace")
+    assert result.returncode == 0, err
+    assert "encoded with libvpx-vp9: a webm file cannot hold H.264" in err and "stream file" not in err, err

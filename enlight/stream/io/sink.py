@@ -929,7 +929,7 @@ class VideoSink:
 
     def _encoder(self, encoder: EncoderConfig) -> av.Codec:
         """The video encoder (``choose_codec`` for the output's muxer) and its pixel format (``self.pix_fmt``)."""
-        muxer, kind = self.container.format.name, self.path.suffix or "stream"
+        muxer, kind = self.container.format.name, self._kind
         name, note = choose_codec_keeping_alpha(encoder.codec, muxer, self.info, kind)
         codec = encoder_codec(name)
         self._full_range_only = codec.name in legacy_video.FULL_RANGE_ENCODERS
