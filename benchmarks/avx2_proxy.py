@@ -11,7 +11,7 @@ What holds each library to AVX2 (all in the child's environment; nothing install
 - FFmpeg inside PyAV (decoders, swscale): ``av_force_cpu_flags`` without the AVX-512 flags, called by a
   ``sitecustomize`` in the proxy's folder before anything is decoded.
 - libx264: ``x264-params asm=AVX2`` (x264's own names: everything up to AVX2, FMA3 and BMI2), added by
-  the same ``sitecustomize`` to the encoder options ``enlight.stream.io.sink`` sets (its ``_QUIET`` table;
+  the same ``sitecustomize`` to the encoder options ``enlight.stream.io.muxer_trials`` sets (its ``QUIET`` table;
   a tree older than that table keeps x264's own detection).
 - ONNX Runtime: it has no switch (its issues #7010, #12479). The proxy folder holds a copy of the
   installed package in which two branches are patched: MLAS's platform set-up never takes its AVX-512
@@ -67,7 +67,7 @@ def _ffmpeg():
 
 class _X264(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "enlight.stream.io.sink":
+        if name not in ("enlight.stream.io.sink", "enlight.stream.io.muxer_trials"):
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
@@ -75,8 +75,9 @@ class _X264(importlib.abc.MetaPathFinder):
         run = spec.loader.exec_module
         def exec_module(module):
             run(module)
-            if hasattr(module, "_QUIET"):  # older trees have no encoder-option table: x264 detects for itself
-                module._QUIET["libx264"] = {"x264-params": "asm=AVX2"}
+            table = getattr(module, "QUIET", getattr(module, "_QUIET", None))  # (sink's _QUIET in older trees;
+            if table is not None:  # older still have no encoder-option table: x264 detects for itself)
+                table["libx264"] = {"x264-params": "asm=AVX2"}
         spec.loader.exec_module = exec_module
         return spec
 
@@ -143,7 +144,7 @@ import os, time, numpy as np
 import torch, cv2, onnxruntime as ort
 from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from onnx import TensorProto, helper, numpy_helper
-import enlight.stream.io.sink as sink
+import enlight.stream.io.muxer_trials as trials
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind
 import av  # noqa: F401  (its libavutil holds the flags)
 print("torch ATen:", torch.backends.cpu.get_cpu_capability())
@@ -151,7 +152,7 @@ print("numpy dispatch targets on:", " ".join(d for d in __cpu_dispatch__ if __cp
 print("OpenCV:", cv2.getCPUFeaturesLine(), "('?' = switched off)")
 print("FFmpeg flags:", os.environ.get("ENLIGHT_AVX2_PROXY_FFMPEG_FLAGS", "detected, not forced"),
       "(AVX512 = 0x100000, AVX512ICL = 0x200000)")
-print("x264 options:", sink._QUIET.get("libx264", "x264's own detection"))
+print("x264 options:", trials.QUIET.get("libx264", "x264's own detection"))
 print("enlight cpu kind:", cpu_kind(cpu_flags()))
 print("onnxruntime:", ort.__file__)
 w = numpy_helper.from_array(np.random.default_rng(0).integers(-100, 100, (64, 64, 3, 3)).astype(np.int8), "W")

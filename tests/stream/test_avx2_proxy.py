@@ -41,14 +41,14 @@ def test_patch_refuses_another_build(tmp_path, body):
 
 PROBE = """
 import os, torch, cv2, av, onnxruntime
-import enlight.stream.io.sink as sink
+import enlight.stream.io.muxer_trials as trials
 from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind
 print(torch.backends.cpu.get_cpu_capability())
 print(" ".join(d for d in __cpu_dispatch__ if __cpu_features__.get(d)))
 print(cv2.getCPUFeaturesLine())
 print(os.environ["ENLIGHT_AVX2_PROXY_FFMPEG_FLAGS"])
-print(sink._QUIET["libx264"]["x264-params"])
+print(trials.QUIET["libx264"]["x264-params"])
 print(cpu_kind(cpu_flags()))
 print(onnxruntime.__file__)
 """

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from enlight.cli.video import main
-from enlight.stream.io.sink import marks_not_kept
+from enlight.stream.io.muxer_trials import marks_not_kept
 from tests.media import chaptered_clip
 
 FRAMES = 25

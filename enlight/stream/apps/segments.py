@@ -36,19 +36,17 @@ from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
-from enlight.stream.io.sink import (
+from enlight.stream.io.muxer_trials import marks_not_kept
+from enlight.stream.io.sink import VideoSink, muxer_options, resolve_preset
+from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
+from enlight.stream.io.spherical import MP4_MUXERS, add_spherical, read_spherical, spherical_not_kept
+from enlight.stream.io.stream_copy import (
     PassedStreams,
-    VideoSink,
     copy_attachments,
     held_streams,
     holds_attachments,
     keep_sample_aspect,
-    marks_not_kept,
-    muxer_options,
-    resolve_preset,
 )
-from enlight.stream.io.source import PASSTHROUGH_TYPES, DecodedFrame, VideoSource, enhanced_stream, passthrough_streams
-from enlight.stream.io.spherical import MP4_MUXERS, add_spherical, read_spherical, spherical_not_kept
 from enlight.stream.io.temporary import temporary_path
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had

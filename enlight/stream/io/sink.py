@@ -8,15 +8,11 @@ stdout) is written directly: there is nothing to rename.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import io
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from fractions import Fraction
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 
 import av
@@ -25,9 +21,7 @@ from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io import legacy_video
-from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
-from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
 from enlight.stream.io.colour_fit import Found, colour_notes, fitted_colour
 from enlight.stream.io.container_tags import tags_not_kept, tags_note
@@ -46,14 +40,31 @@ from enlight.stream.io.gif_palette import GIF_PIX_FMT, GifPalette
 from enlight.stream.io.hdr_depth import check_hdr_depth, hdr_kept_note
 from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.last_frame import LastSample, set_last_delay
-from enlight.stream.io.locations import Location, cannot_seek, sent_failure
+from enlight.stream.io.locations import Location, sent_failure
+from enlight.stream.io.muxer_trials import (
+    QUIET,
+    VIDEO_CODECS,
+    codecs_taken,
+    colour_found,
+    marks_not_kept,
+    muxer_fit,
+    quiet_svt,
+    read_back,
+    trial_of_muxer,
+)
 from enlight.stream.io.source import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
-from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
+from enlight.stream.io.stream_copy import (
+    PassedStreams,
+    cannot_hold,
+    copy_attachments,
+    held_streams,
+    holds_attachments,
+    holds_copy,
+    keep_sample_aspect,
+)
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
-from enlight.stream.io.track_tags import NOTED_FLAGS, Track, flags_note, read_back_notes, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
-from enlight.text import counted
 
 DEFAULT_CRF = 18
 _CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")
@@ -82,14 +93,13 @@ NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream", "avi")
 # ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``), the first the output takes:
 # this FFmpeg's libvpx has no 10-bit VP9, so a .webm gets AV1
 HDR_CODECS = (("libx265", "HEVC"), ("libsvtav1", "AV1"))
-_QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that keep its banner off the terminal
 
 
 @dataclass(frozen=True)
 class EncoderConfig:
     """Video encoder settings. pix_fmt None picks one that fits the source (see ``choose_pix_fmt``).
     codec: an FFmpeg encoder, or ``auto``: libx264 where the output's kind of file takes it, else the first of
-    ``_VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
+    ``VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
     preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved).
     auto_preset: ``preset`` was chosen by ``resolve_preset`` for ``auto``, not named (``--preset``): where the
     encoder has no speed preset, only a named one gets a note (``preset_unused``).
@@ -126,7 +136,7 @@ def preset_unused(codec: str, encoder: EncoderConfig, muxer: str, kind: str) -> 
             return None
         return (f"--preset {encoder.preset} does nothing here: the HDR kept in a {kind} file is encoded with "
                 "libsvtav1, whose presets are numbers, 0 (slowest, best) to 13 (fastest)")
-    keepers = [name for name in _PRESET_CODECS if _fit(muxer, name) == 2]
+    keepers = [name for name in _PRESET_CODECS if muxer_fit(muxer, name) == 2]
     hint = f" (--codec {' or '.join(keepers)} has one)" if keepers else ""
     return f"--preset does nothing here: {codec} has no speed preset{hint}"
 
@@ -148,67 +158,21 @@ def encoder_threads() -> int:
 
 def choose_codec(name: str, muxer: str, kind: str) -> tuple[str, str | None]:
     """(encoder, note): ``name`` itself unless it is ``auto``; then libx264 if FFmpeg's ``muxer`` takes it, else
-    the first of ``_VIDEO_CODECS`` that it takes, with a note saying why (as FFmpeg picks a container's own
+    the first of ``VIDEO_CODECS`` that it takes, with a note saying why (as FFmpeg picks a container's own
     codec: a .webm output is VP9, a .gif one GIF, a .ogv one VP8). kind: the output's, for the note ('.webm')."""
     if name != CODEC_AUTO:
         return name, None
     added = None  # the first that the muxer added, if none also wrote a header with it
-    for codec in _VIDEO_CODECS:
-        fit = _fit(muxer, codec)
+    for codec in VIDEO_CODECS:
+        fit = muxer_fit(muxer, codec)
         if fit == 2:
             break
         added = added or (codec if fit == 1 else None)
     else:
-        codec = added or _VIDEO_CODECS[0]
-    if codec == _VIDEO_CODECS[0]:
+        codec = added or VIDEO_CODECS[0]
+    if codec == VIDEO_CODECS[0]:
         return codec, None
     return codec, f"encoded with {codec}: a {kind} file cannot hold H.264 (--codec names another)"
-
-
-@lru_cache(maxsize=64)
-def _fit(muxer: str, codec: str) -> int:
-    """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
-    1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
-    errors = (ValueError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
-    _quiet_svt(codec)
-    trial = av.open(io.BytesIO(), "w", format=muxer)
-    try:
-        stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
-        formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
-        stream.width, stream.height = 64, 64
-        stream.pix_fmt = "yuv420p" if not formats or "yuv420p" in formats else formats[0]
-        trial.start_encoding()
-    except errors:
-        return 1 if trial.streams.video else 0
-    finally:
-        with contextlib.suppress(*errors):
-            trial.close()
-    return 2
-
-
-def _codecs_taken(muxer: str, *, other_than: str) -> list[str]:
-    """The encoders of ``_VIDEO_CODECS``, other than ``other_than``, whose video FFmpeg's ``muxer`` takes, header
-    included, and is read back as video (to name one in an error)."""
-    return [c for c in _VIDEO_CODECS if c != other_than and _fit(muxer, c) == 2 and _read_back(muxer, c)]
-
-
-@lru_cache(maxsize=64)
-def _read_back(muxer: str, codec: str) -> bool:
-    """Whether a one-frame trial of ``codec`` video, written by FFmpeg's ``muxer``, is read back as that video.
-    MPEG-TS takes VP8, VP9, AV1, FFV1, ProRes ... only to write them as a data stream that no player shows, and
-    MPEG-PS writes some of them so that nothing reads the file (``-o x.ts --codec ffv1`` finished as if all was well).
-    True where no trial can be made (x265 in memory): nothing is known lost."""
-    _quiet_svt(codec)
-    try:
-        data = _trial_file(muxer, codec, lambda trial: None)
-    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
-        return True
-    try:
-        with av.open(io.BytesIO(data)) as back:
-            context = back.streams.video[0].codec_context if back.streams.video else None
-            return context is not None and context.codec.id == av.Codec(codec, "w").id
-    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
-        return False
 
 
 def encoder_codec(name: str) -> av.Codec:
@@ -239,10 +203,10 @@ def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str
     ``hdr_kept_note``: they are known once the pixel format is chosen.)"""
     if name == CODEC_AUTO and info.alpha:
         for codec in alpha_encoders(info.codec, muxer):
-            if _fit(muxer, codec) == 2:
+            if muxer_fit(muxer, codec) == 2:
                 return codec, None
     for codec, _ in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
-        if _fit(muxer, codec) == 2:
+        if muxer_fit(muxer, codec) == 2:
             return codec, None  # (the note, with the bits written: ``hdr_kept_note``)
     own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate) \
         if name == CODEC_AUTO else None  # (a trial of the MPEG-2 encoder: only where it may be chosen)
@@ -293,477 +257,8 @@ def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None, *, a
 # encoders a note suggests where the chosen one cannot keep the source's bits or colour samples, in this order
 _DETAIL_KEEPERS = ("libx264", "libx265", "prores_ks", "ffv1")
 
-_UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
 
-
-_MUXERS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".m4v": "mp4", ".avi": "avi", ".ts": "mpegts",
-           ".mts": "mpegts", ".m2ts": "mpegts", ".webm": "webm", ".flv": "flv"}
-
-
-
-# chosen (``--codec auto``) and suggested, in this order, for a container; libvpx (VP8) for Ogg, APNG for .apng,
-# animated WebP for .webp
-_VIDEO_CODECS = ("libx264", "libvpx-vp9", "libx265", "mpeg4", "gif", "libvpx", "apng", "libwebp_anim")
 WEBP_QUALITY = "90"  # libwebp's quality (0-100) for an animated WebP from a video; its default, 75, blurs noise
-
-
-def _writes_header(muxer: str, add: Callable[[av.container.OutputContainer], object]) -> bool:
-    """Whether FFmpeg's ``muxer`` writes a header, to an in-memory file, after ``add(trial)`` put something in it
-    (some muxers refuse a codec only there, as MPEG-PS does AAC)."""
-    try:
-        with av.open(io.BytesIO(), "w", format=muxer) as trial:
-            add(trial)
-            trial.start_encoding()
-    except (ValueError, av.error.FFmpegError):
-        return False
-    return True
-
-
-def _holds(muxer: str, stream: av.stream.Stream) -> bool:
-    """Whether FFmpeg's ``muxer`` takes a copy of ``stream`` and keeps it as what it is (``_spoils``)."""
-    if _spoils(muxer, stream):
-        return False
-    return _writes_header(muxer, lambda trial: trial.add_stream_from_template(stream))
-
-
-def _spoils(muxer: str, stream: av.stream.Stream) -> str | None:
-    """Why FFmpeg's ``muxer`` takes a copy of ``stream`` (its header trial passes) only to write it as something no
-    player reads; None where it keeps it as it is. MPEG-TS holds bitmap subtitles (DVB's), not text ones: it wrote
-    an SRT or mov_text stream as 'bin_data', its language lost, with no word of it; an MPEG program stream (.mpg,
-    .vob) holds DVD's: an SRT stream came back as a 'dvdsub' stream without a single cue."""
-    codec = stream.codec_context.codec if stream.type == "subtitle" and stream.codec_context else None
-    if muxer == "mpegts" and codec is not None and codec.text_sub:
-        return "MPEG-TS holds only bitmap (DVB) subtitles, not text ones; it would write them as unreadable data"
-    if muxer in legacy_video.PROGRAM_STREAM_MUXERS and codec is not None and codec.text_sub:
-        return "an MPEG program stream holds only bitmap (DVD) subtitles, not text ones; its muxer loses every cue"
-    name = stream.codec_context.name if stream.type == "audio" and stream.codec_context else None
-    if muxer == "mpegts" and name is not None and name not in _TS_AUDIO:
-        return f"MPEG-TS has no stream type for {name} audio; it would write it as unreadable data"
-    if muxer == "flv" and name is not None and name not in _FLV_AUDIO:
-        return f"this FFmpeg's FLV muxer stops the whole process on {name} audio (an assertion), so it is not tried"
-    return None
-
-
-# the audio decoders whose streams MPEG-TS gives a stream type (FFmpeg's mpegtsenc); it writes any other as data:
-# an IP camera's G.711 piped to stdout came out as a 'data' stream, its sound lost, with no word of it
-_TS_AUDIO = frozenset({"mp2", "mp2float", "mp3", "mp3float", "aac", "aac_fixed", "aac_latm", "ac3", "ac3_fixed",
-                       "eac3", "dca", "truehd", "opus", "libopus", "s302m", "pcm_bluray"})
-# the audio decoders whose streams FFmpeg's FLV muxer writes; on PCM (G.711 included) and ADPCM it aborted the
-# process (SIGABRT, no message, a temporary file left), checked one by one in a child process
-_FLV_AUDIO = frozenset({"aac", "aac_fixed", "mp3", "mp3float", "opus", "libopus", "flac", "ac3", "ac3_fixed", "eac3"})
-
-
-def _containers_for(stream: av.stream.Stream, *, exclude: str) -> list[str]:
-    """Which of .mkv, .mov and the input's own kind of file (other than ``exclude``) can hold a copy of
-    ``stream``."""
-    candidates = dict.fromkeys((".mkv", ".mov", Path(stream.container.name).suffix.lower()))
-    return [s for s in candidates if s != exclude and s in _MUXERS and _holds(_MUXERS[s], stream)]
-
-
-def _codec_label(stream: av.stream.Stream) -> str:
-    """The stream's codec name, or for a data track without one its handler ('GoPro MET')."""
-    if stream.codec_context is not None:
-        return stream.codec_context.name
-    return stream.metadata.get("handler_name") or "no codec"
-
-
-def _cannot_hold(path: Path, stream: av.stream.Stream, why: str) -> EnlightError:
-    """The one line for an output that cannot hold a copied stream, naming containers that can."""
-    fits = _containers_for(stream, exclude=path.suffix.lower())
-    hint = f"; try a {' or '.join(fits)} output" if fits else ""
-    return EnlightError(f"{path.suffix or 'this'} output cannot hold {stream.type} stream #{stream.index} "
-                        f"({_codec_label(stream)}): {why}{hint}")
-
-
-def held_streams(out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]
-                 ) -> tuple[list[av.stream.Stream], list[str]]:
-    """``streams`` less the data tracks that ``out``'s kind of file cannot hold (a GoPro's telemetry track in
-    .mkv), and a note for each of those, naming the kinds that hold it. Audio, subtitle and video streams
-    are all kept: an output that cannot hold one of them is refused (``_cannot_hold``), as they are what
-    the user watches and hears; except in a file that holds nothing but its picture (``PICTURE_MUXERS``: an
-    animated GIF), where asking for one is asking for the picture alone: every stream is left out, with a note."""
-    if out.format.name in PICTURE_MUXERS and streams:
-        left = ", ".join(f"{s.type} #{s.index} ({_codec_label(s)})" for s in streams)
-        return [], [f"not copied: {left}; a {path.suffix or out.format.name} file holds the picture only"]
-    kept, notes = [], []
-    for stream in streams:
-        if stream.type != "data" or _holds(out.format.name, stream):
-            kept.append(stream)
-            continue
-        fits = _containers_for(stream, exclude=path.suffix.lower())
-        hint = f"; a {' or '.join(fits)} output keeps it" if fits else ""
-        notes.append(f"data stream #{stream.index} ({_codec_label(stream)}) was not copied: a "
-                     f"{path.suffix or out.format.name} output cannot hold it{hint}")
-    return kept, notes
-
-
-@lru_cache(maxsize=16)
-def holds_attachments(muxer: str) -> bool:
-    """Whether what FFmpeg's ``muxer`` writes of an attachment is found again when the file is read (Matroska
-    keeps it; MP4, MOV and AVI refuse it; WebM and MPEG-TS take it and drop it without a word), by a one-frame
-    trial in memory (``_trial_file``) with the first of ``_VIDEO_CODECS`` that the muxer takes."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
-    for name in _VIDEO_CODECS:
-        try:
-            data = _trial_file(muxer, name, lambda trial: trial.add_attachment("trial.bin", "application/octet-stream",
-                                                                               b"\0"))
-            with av.open(io.BytesIO(data)) as back:
-                return any(s.type == "attachment" for s in back.streams)
-        except errors:
-            continue
-    return False
-
-
-def copy_attachments(out: av.container.OutputContainer, path: Path, attachments: Sequence) -> list[str]:
-    """Copy ``attachments`` (the source's attachment streams: a Matroska file's subtitle fonts, without which
-    its styled subtitles fall back to another font) into ``out``, before its header is written. Returns a note
-    when ``out``'s kind of file cannot hold them (nothing is copied then)."""
-    if not attachments:
-        return []
-    if not holds_attachments(out.format.name):
-        names = ", ".join(a.name or f"#{a.index}" for a in attachments)
-        return [f"{counted(len(attachments), 'attachment')} ({names}) not copied: a "
-                f"{path.suffix or out.format.name} output cannot hold attachments; a .mkv output keeps them"]
-    for a in attachments:
-        out.add_attachment(a.name or f"attachment{a.index}", a.mimetype or "application/octet-stream", a.data)
-    return []
-
-
-_TRIAL_TIMECODE = "01:00:00:00"
-
-
-def _trial_with_marks(muxer: str, codec: str) -> bytes:
-    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` in memory with a chapter and a start
-    timecode (as the sink writes them: ``set_chapters`` and the video stream's ``timecode`` tag)."""
-    def marks(trial: av.container.OutputContainer) -> None:
-        trial.streams.video[0].metadata["timecode"] = _TRIAL_TIMECODE
-        trial.set_chapters([{"id": 1, "start": 0, "end": 1, "time_base": Fraction(1, 25), "metadata": {}}])
-
-    return _trial_file(muxer, codec, marks)
-
-
-def _trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object],
-                options: dict[str, str] | None = None) -> bytes:
-    """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` (with its ``options``) in memory after
-    ``prepare(trial)`` put in it what is to be tried."""
-    buffer = io.BytesIO()
-    options = {key: value.replace("+faststart", "") for key, value in (options or {}).items()}  # (a second pass
-    options = {key: value for key, value in options.items() if value}  # over a file: none in memory)
-    with av.open(buffer, "w", format=muxer, options=options) as trial:
-        stream = trial.add_stream(codec, rate=25, options=_QUIET.get(codec))
-        formats = [f.name for f in stream.codec_context.codec.video_formats or ()]
-        stream.width, stream.height = 64, 64
-        stream.pix_fmt = "yuv420p" if not formats or "yuv420p" in formats else formats[0]
-        prepare(trial)
-        trial.start_encoding()
-        frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
-        frame = frame.reformat(format=stream.pix_fmt)
-        ctx = stream.codec_context  # (the tags ``prepare`` gave: some encoders read the frame's)
-        frame.colorspace, frame.color_range = ctx.colorspace, ctx.color_range
-        frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
-        frame.pts = 0
-        trial.mux(stream.encode(frame))
-        trial.mux(stream.encode(None))
-    return buffer.getvalue()
-
-
-def _trial_of_muxer(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object],
-                    options: dict[str, str] | None = None) -> bytes:
-    """``_trial_file`` with ``codec``, or where that fails (x265 in memory) the first of ``_VIDEO_CODECS`` that
-    ``muxer`` takes: what a muxer keeps of tags does not hang on the codec. ValueError where none does."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
-    for name in dict.fromkeys((codec, *_VIDEO_CODECS)):
-        try:
-            return _trial_file(muxer, name, prepare, options)
-        except errors:
-            continue
-    raise ValueError(f"no trial file for {muxer}")
-
-
-# encoders whose bitstream carries all four colour tags, in any kind of file (H.264's and HEVC's VUI, AV1's sequence
-# header): no trial of what readers find (``colour_found``)
-TAGGING_ENCODERS = ("libx264", "libx265", "libsvtav1", "libaom-av1", "h264_nvenc", "hevc_nvenc", "av1_nvenc")
-
-
-@lru_cache(maxsize=32)
-def colour_found(muxer: str, codec: str, pix_fmt: str, tags: tuple[int, int, int, int]) -> Found | None:
-    """The colour tags a reader finds in a one-frame trial of ``codec`` video in ``pix_fmt``, written by FFmpeg's
-    ``muxer`` tagged ``tags`` (matrix, range, primaries, transfer) (``enlight.stream.io.colour_fit``); None for
-    ``TAGGING_ENCODERS``, or where no trial can be made (an encoder that takes no 64x64 frame): nothing known lost."""
-    if codec in TAGGING_ENCODERS:
-        return None
-
-    def tagged(trial: av.container.OutputContainer) -> None:
-        stream = trial.streams.video[0]
-        stream.pix_fmt = pix_fmt
-        ctx = stream.codec_context
-        ctx.colorspace, ctx.color_range, ctx.color_primaries, ctx.color_trc = tags
-
-    try:
-        with av.open(io.BytesIO(_trial_file(muxer, codec, tagged))) as back:
-            frame = next(back.decode(video=0))
-            return Found(int(frame.colorspace), int(frame.color_range), int(frame.color_primaries),
-                         int(frame.color_trc))
-    except (ValueError, TypeError, IndexError, StopIteration, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
-        return None
-
-
-@lru_cache(maxsize=32)
-def _keeps_marks(muxer: str, codec: str) -> tuple[bool, bool]:
-    """(chapters, timecode): whether what FFmpeg's ``muxer`` writes of a chapter and a start timecode is found
-    again when the file is read (``_trial_with_marks``, with ``codec`` where it is one of ``_VIDEO_CODECS``, else
-    or if that fails with the first of them that it takes: what a muxer keeps does not hang on the codec, and
-    those encoders start quickly and quietly). MPEG-TS, AVI, FLV and MPEG-PS take both without a word and write
-    neither; MXF and Ogg keep the timecode, not the chapters (Ogg keeps them beside Opus or Vorbis audio: a
-    finished file is read back instead, ``marks_not_kept``). (True, True) where no trial can be made: nothing is
-    known lost, and nothing is said."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
-    for name in dict.fromkeys(((codec,) if codec in _VIDEO_CODECS else ()) + _VIDEO_CODECS):
-        try:
-            with av.open(io.BytesIO(_trial_with_marks(muxer, name))) as back:
-                tags = [back.metadata, *(stream.metadata for stream in back.streams)]
-                timecode = any(key.lower() == "timecode" and value == _TRIAL_TIMECODE for t in tags
-                               for key, value in t.items())
-                return bool(back.chapters()), timecode
-        except errors:
-            continue
-    return True, True
-
-
-def _marks_found(path: Path, timecode: str | None) -> tuple[bool, bool] | None:
-    """(chapters, timecode): whether the file at ``path`` is read with chapters, and with the start ``timecode`` as
-    a tag of its own or of a stream; None where it cannot be read."""
-    try:
-        with av.open(str(path)) as back:
-            tags = [back.metadata, *(stream.metadata for stream in back.streams)]
-            found = any(key.lower() == "timecode" and value == timecode for t in tags for key, value in t.items())
-            return bool(back.chapters()), found
-    except (OSError, ValueError, av.error.FFmpegError):
-        return None
-
-
-def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: str | None, *,
-                   written: Path | None = None) -> list[str]:
-    """The note for what a ``kind`` output ('.ts'), written by FFmpeg's ``muxer`` with ``codec`` video, cannot hold
-    of the source's ``chapters`` (their count) and start ``timecode``, naming the kinds that keep it; none when it
-    holds both (or there are none). The muxer takes them and drops them silently. What it holds is read back from
-    the finished file ``written`` where there is one (Ogg keeps chapters beside Opus or Vorbis audio, not beside VP8
-    video alone), else found by a trial of the muxer (``_keeps_marks``)."""
-    if not chapters and timecode is None:
-        return []
-    found = _marks_found(written, timecode) if written is not None else None
-    keeps_chapters, keeps_timecode = found if found is not None else _keeps_marks(muxer, codec)
-    lost_chapters = bool(chapters) and not keeps_chapters
-    lost_timecode = timecode is not None and not keeps_timecode
-    lost = [counted(chapters, "chapter")] if lost_chapters else []
-    lost += [f"the start timecode ({timecode})"] if lost_timecode else []
-    if not lost:
-        return []
-    them = "them" if len(lost) > 1 or (lost_chapters and chapters > 1) else "it"
-    fits = _kinds_keeping((lost_chapters, lost_timecode), exclude=kind)
-    hint = f"; a {' or '.join(fits)} output keeps {them}" if fits else ""
-    return [f"{' and '.join(lost)} not kept: a {kind} output cannot hold {them}{hint}"]
-
-
-# the muxers that write every kind of track's flags alike, so that a trial's video track says what becomes of an
-# audio or subtitle track's (MPEG-TS writes an audio track's hearing and visually impaired flags only, MP4 its own):
-# tried where the output is a stream; a file is read back when finished (``PassedStreams.flag_notes``)
-FLAGS_TRIED_MUXERS = ("matroska", "webm")
-
-
-@lru_cache(maxsize=16)
-def kept_flags(muxer: str) -> int:
-    """Which of a track's ``NOTED_FLAGS`` (AV_DISPOSITION bits) FFmpeg's ``muxer`` writes so that they are read
-    again (a trial's video track, flagged with all of them); all of them for the muxers not in
-    ``FLAGS_TRIED_MUXERS``, or where no trial can be made (nothing is known lost)."""
-    if muxer not in FLAGS_TRIED_MUXERS:
-        return NOTED_FLAGS
-
-    def flagged(trial: av.container.OutputContainer) -> None:
-        trial.streams.video[0].disposition = av.stream.Disposition(NOTED_FLAGS)
-
-    try:
-        with av.open(io.BytesIO(_trial_of_muxer(muxer, "libx264", flagged))) as back:
-            return int(back.streams.video[0].disposition) & NOTED_FLAGS
-    except (ValueError, av.error.FFmpegError):
-        return NOTED_FLAGS
-
-
-def flags_not_kept(muxer: str, kind: str, source: Track) -> str | None:
-    """``flags_note`` for ``source``'s flags that a ``kind`` output written by ``muxer`` drops (``kept_flags``)."""
-    lost = source.flags & NOTED_FLAGS & ~kept_flags(muxer)
-    keepers = [other for other in (".mkv",) if other != kind and not lost & ~kept_flags(_MUXERS[other])]
-    return flags_note(source, lost, kind, keepers) if lost else None
-
-
-def _kinds_keeping(lost: tuple[bool, bool], *, exclude: str) -> list[str]:
-    """Which of .mkv and .mov (other than ``exclude``) keep what was ``lost``: (the chapters, the timecode)."""
-    kinds = []
-    for kind in (".mkv", ".mov"):
-        kept = _keeps_marks(_MUXERS[kind], "libx264")
-        if kind != exclude and all(keeps or not wanted for keeps, wanted in zip(kept, lost, strict=True)):
-            kinds.append(kind)
-    return kinds
-
-
-def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> av.stream.Stream:
-    """An output stream in ``out`` for ``source``'s packets, copied as they are, with its tags and disposition
-    (the sink's passthrough streams, and the segments' join). A mono or stereo layout without an order ('2
-    channels': a WAV or AVI without a channel mask) gets that count's usual order: MP4 refused the unordered
-    layout, and only when the file was closed, after all the work. The samples are not touched. A stream that
-    ``out`` would take but spoil (``_spoils``: text subtitles in MPEG-TS) is refused, as FFmpeg refuses one it
-    cannot take: ValueError."""
-    spoiled = _spoils(out.format.name, source)
-    if spoiled:
-        raise ValueError(spoiled)
-    copy = out.add_stream_from_template(source)
-    if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
-        copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
-    streamed = out.format.name in HEADER_MUXERS and cannot_seek(out.name)
-    config = audio_specific_config(source) if streamed else None
-    if config is not None:  # (an MPEG-TS's AAC into Matroska's header: ``enlight.stream.io.adts``; into a file the
-        copy.codec_context.extradata = config  # muxer writes its own afterwards, which one set here would spoil)
-    copy.metadata.update(track_tags(source))
-    copy.disposition = source.disposition
-    return copy
-
-
-Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(index, kind)
-
-
-def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream
-                    ) -> tuple[av.stream.Stream, Converter | None, str | None]:
-    """(output stream, converter, note) for a passthrough stream: ``copy_stream``; where ``out`` cannot hold it,
-    text subtitles go through a ``SubtitleConverter`` and audio through an ``AudioConverter`` into a format ``out``
-    holds, with a note. Raises a one-line ``EnlightError`` (``_cannot_hold``) otherwise."""
-    muxer = out.format.name
-    text, audio = text_encoder(muxer, source), audio_encoder(muxer, source)
-    why = "the muxer refuses it"
-    if not (text or audio) or _holds(muxer, source):  # (some muxers refuse a codec only when the header is written)
-        try:
-            return copy_stream(out, source), None, None
-        except (ValueError, av.error.FFmpegError) as exc:
-            why = str(exc)
-    if not (text or audio):
-        raise _cannot_hold(path, source, why)
-    try:
-        converter = SubtitleConverter(out, source, text) if text else AudioConverter(out, source, audio)
-    except (ValueError, av.error.FFmpegError):
-        raise _cannot_hold(path, source, why) from None
-    keeps = _containers_for(source, exclude=path.suffix.lower())
-    hint = f"; a {' or '.join(keeps)} output keeps it as it is" if keeps else ""
-    return converter.stream, converter, converter.note(source.index, path.suffix or muxer) + hint
-
-
-class PassedStreams:
-    """The output's streams for the source's passthrough ``streams``, by source index: each copied, or where ``out``
-    cannot hold it, converted (``copy_or_convert``; built before ``out``'s header). ``packets`` is what to mux for
-    one of the source's packets, ``flush`` the converters' last ones; ``notes`` says what was converted. The sink
-    and the segments' join both route their copied packets through it."""
-
-    def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]) -> None:
-        self.streams: dict[int, av.stream.Stream] = {}
-        self.converters: dict[int, Converter] = {}
-        self.notes: list[str] = []
-        self._muxer, self._kind = out.format.name, path.suffix or out.format.name
-        for source in streams:
-            self.streams[source.index], converter, note = copy_or_convert(out, path, source)
-            if converter is not None:
-                self.converters[source.index] = converter
-                self.notes.append(note)
-        # (each input track and its output stream's index, kept apart from the streams for ``flag_notes``)
-        self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
-
-    def flag_notes(self, written: Path | None) -> list[str]:
-        """What the output did with the streams' flags (commentary, hearing impaired, forced, ...) and their language
-        and title: read back from the finished file ``written`` (``read_back_notes``: MOV, AVI, FLV, MPEG-PS drop the
-        flags, MPEG-TS keeps an audio track's hearing or visually impaired flag only, MP4 adds captions to hearing
-        impaired); for a stream (None), what a trial of its muxer says of the flags (``flags_not_kept``)."""
-        if written is None:
-            return [note for source, _ in self._written if (note := flags_not_kept(self._muxer, self._kind, source))]
-        return read_back_notes(written, self._written, self._kind, kept_flags(_MUXERS[".mkv"]))
-
-    def packets(self, packet: av.Packet) -> list[av.Packet]:
-        """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what
-        its converter makes of it (none until a converter has a frame's worth)."""
-        converter = self.converters.get(packet.stream.index)
-        if converter is not None:
-            return converter.convert(packet)
-        packet.stream = self.streams[packet.stream.index]
-        return [packet]
-
-    def flush(self) -> list[av.Packet]:
-        """The converters' last packets, at the end of the input."""
-        return [packet for converter in self.converters.values() for packet in converter.flush()]
-
-
-class _StreamHead(ctypes.Structure):
-    """The start of FFmpeg's AVStream (libavformat 60.10, FFmpeg 6.1, to 62), up to its own sample aspect ratio."""
-
-    _fields_ = [("av_class", ctypes.c_void_p), ("index", ctypes.c_int), ("id", ctypes.c_int),
-                ("codecpar", ctypes.c_void_p), ("priv_data", ctypes.c_void_p), ("time_base_num", ctypes.c_int),
-                ("time_base_den", ctypes.c_int), ("start_time", ctypes.c_int64), ("duration", ctypes.c_int64),
-                ("nb_frames", ctypes.c_int64), ("disposition", ctypes.c_int), ("discard", ctypes.c_int),
-                ("sar_num", ctypes.c_int), ("sar_den", ctypes.c_int)]
-
-
-@lru_cache(maxsize=1)
-def _stream_class() -> int | None:
-    """The address of FFmpeg's AVStream class (``av_stream_get_class``) in PyAV's own libavformat, which tells
-    an AVStream from anything else; None where that library is not found."""
-    here = Path(av.__file__).parent
-    for library in (*here.parent.glob("av.libs/libavformat*"), *here.glob(".dylibs/libavformat*")):
-        try:
-            get_class = ctypes.CDLL(str(library)).av_stream_get_class
-        except (OSError, AttributeError):
-            continue
-        get_class.restype = ctypes.c_void_p
-        return get_class()
-    return None
-
-
-def _stream_head(stream: av.stream.Stream) -> _StreamHead | None:
-    """The AVStream behind a PyAV output ``stream``, or None where it cannot be told for sure. PyAV 18 keeps its
-    address in the stream object's first field (after the method table) and offers no way to set the stream's
-    sample aspect ratio; the address is taken only with PyAV 18 and only where it points at an AVStream of this
-    index and time base (a ctypes workaround until PyAV can set it)."""
-    if av.__version__.split(".")[0] != "18":  # the object layout below was checked with PyAV 18 only
-        return None
-    word = ctypes.sizeof(ctypes.c_void_p)
-    cls = _stream_class()
-    for offset in (2 * word, 3 * word) if cls else ():  # both are pointers in either layout, safe to follow
-        address = ctypes.c_void_p.from_address(id(stream) + offset).value
-        if not address or ctypes.c_void_p.from_address(address).value != cls:
-            continue
-        head = _StreamHead.from_address(address)
-        known = head.time_base_num and head.time_base_den
-        time_base = Fraction(head.time_base_num, head.time_base_den) if known else None
-        if head.index == stream.index and time_base == stream.time_base:
-            return head
-    return None
-
-
-def _set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> bool:
-    """Give an output video ``stream`` not yet started the pixel aspect ratio ``sar`` (a pixel's width / height),
-    in both places muxers take it from: the encoder's (MP4 and MOV write it; H.264, HEVC and MPEG-4 carry it in
-    their bitstream too) and the stream's own, which Matroska and WebM write as the display size. VP8, VP9 and
-    AV1 carry none in their bitstream, so without the latter they played with square pixels, the wrong shape.
-    False where the stream's own could not be set (see ``_stream_head``)."""
-    stream.codec_context.sample_aspect_ratio = sar
-    head = _stream_head(stream)
-    if head is None:
-        return False
-    head.sar_num, head.sar_den = sar.numerator, sar.denominator
-    return True
-
-
-def keep_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction | None) -> list[str]:
-    """``_set_sample_aspect`` for a non-square ``sar`` (None or 1: nothing to keep); the note where the stream's own
-    could not be set (the sink's video stream, and the segments' join)."""
-    if not sar or sar == 1 or _set_sample_aspect(stream, sar):
-        return []
-    return [f"the pixel aspect ratio ({sar}) may be lost in this output: this PyAV cannot set it on the stream "
-            "(Matroska and WebM need that)"]
 
 
 _LOOPING = {".webp": ("loop", "0"), ".apng": ("plays", "0")}  # the muxer's option for 'loop for ever'
@@ -835,16 +330,9 @@ def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
         preset = _x26x_preset(codec.name, preset)
     if preset and codec.name in _PRESET_CODECS:
         options["preset"] = preset
-    options |= _QUIET.get(codec.name, {})
-    _quiet_svt(codec.name)
+    options |= QUIET.get(codec.name, {})
+    quiet_svt(codec.name)
     return options
-
-
-def _quiet_svt(codec: str) -> None:
-    """SVT-AV1 prints ~30 lines of banner and notes; its level is an environment variable read when the encoder
-    opens (the trials of ``_fit`` included): errors only."""
-    if codec == "libsvtav1":
-        os.environ.setdefault("SVT_LOG", "1")
 
 
 class VideoSink:
@@ -958,7 +446,7 @@ class VideoSink:
         if requested is not None or not loses_detail(source, self.pix_fmt):
             return None
         muxer = self.container.format.name
-        keepers = [name for name in _DETAIL_KEEPERS if name != codec and _fit(muxer, name) == 2
+        keepers = [name for name in _DETAIL_KEEPERS if name != codec and muxer_fit(muxer, name) == 2
                    and source in [f.name for f in encoder_codec(name).video_formats or ()]]
         return lost_detail_note(codec, source, self.pix_fmt, keepers[:2])
 
@@ -966,17 +454,7 @@ class VideoSink:
                chapters: Sequence[dict], attached: tuple[Sequence, Sequence[Cover]]) -> None:
         info = self.info
         out = self.container
-        try:
-            stream = out.add_stream(codec.name, rate=info.average_rate)
-        except ValueError:  # the container does not take this codec (.webm and H.264)
-            fits = _codecs_taken(out.format.name, other_than=codec.name)
-            hint = f": use --codec {fits[0]}" if fits else ""
-            raise EnlightError(f"a {self._kind} output cannot hold {codec.name} video{hint}") from None
-        if not _read_back(out.format.name, codec.name):
-            fits = _codecs_taken(out.format.name, other_than=codec.name)
-            hint = f": use --codec {fits[0]}" if fits else ""
-            raise EnlightError(f"a {self._kind} output cannot hold {codec.name} video (FFmpeg would write it so that "
-                               f"no player shows it){hint}")
+        stream = self._added_stream(codec.name)
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self.pix_fmt
         ctx = stream.codec_context
@@ -1018,13 +496,30 @@ class VideoSink:
         self._copy_side_streams(passthrough, *attached)
         tags = {key: value for key, value in metadata.items() if key.lower() not in _COPIED_CONTAINER_KEYS_SKIPPED}
         out.metadata.update(tags)
-        trial = partial(_trial_of_muxer, out.format.name, codec.name, options=muxer_options(self.path, tags))
+        trial = partial(trial_of_muxer, out.format.name, codec.name, options=muxer_options(self.path, tags))
         self.notes += tags_note(tags_not_kept(tags, trial), self._kind)
         if chapters:
             out.set_chapters(list(chapters))
         self._marks = partial(marks_not_kept, out.format.name, codec.name, self._kind, len(chapters), info.timecode)
         self._write_header(codec, passthrough)
         mux_covers(out, self._covers)
+
+    def _added_stream(self, codec: str) -> av.video.stream.VideoStream:
+        """The output's video stream of ``codec``; a one-line error, naming a codec it holds, where the container
+        does not take it (.webm and H.264) or would write it so that no player shows it (.ts and FFV1)."""
+        muxer = self.container.format.name
+        why = ""
+        try:
+            stream = self.container.add_stream(codec, rate=self.info.average_rate)
+        except ValueError:
+            stream = None
+        if stream is not None and read_back(muxer, codec):
+            return stream
+        if stream is not None:
+            why = " (FFmpeg would write it so that no player shows it)"
+        fits = codecs_taken(muxer, other_than=codec)
+        hint = f": use --codec {fits[0]}" if fits else ""
+        raise EnlightError(f"a {self._kind} output cannot hold {codec} video{why}{hint}")
 
     def _write_header(self, codec: av.Codec, passthrough: Sequence[av.stream.Stream]) -> None:
         """Start the output; a muxer that refuses a copied stream or the encoder only here (MPEG-PS and AAC,
@@ -1036,9 +531,9 @@ class VideoSink:
             if (failure := sent_failure(self.location, exc)) is not None:
                 raise EnlightError(failure) from None
             for stream in passthrough:
-                if stream.index in self._passed.streams and not _holds(out.format.name, stream):
-                    raise _cannot_hold(self.path, stream, reason(exc)) from None
-            fits = _codecs_taken(out.format.name, other_than=codec.name)
+                if stream.index in self._passed.streams and not holds_copy(out.format.name, stream):
+                    raise cannot_hold(self.path, stream, reason(exc)) from None
+            fits = codecs_taken(out.format.name, other_than=codec.name)
             hint = f" (a {self._kind} output takes --codec {fits[0]})" if fits else ""
             name = self.path.name if self.location.is_file else self.location.text
             raise EnlightError(f"cannot encode {name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
