@@ -370,7 +370,9 @@ def _live(args) -> int:
     if args.input is not None:
         raise EnlightError(f"give either an INPUT file or --camera, not both ({args.input})")
     if args.span is not None:
-        raise EnlightError("--start, --end and --duration cut a video file; a live run ends with --max-frames or q")
+        raise EnlightError("--start, --end and --duration cut a video, or a stream given without --camera "
+                           "(`enlight-video URL -o out.mkv --duration 60`); a live run ends at --max-frames, on the "
+                           "q key or with Ctrl-C")
     if args.compare is not None and args.output is None and args.record is None:
         raise EnlightError("--compare is for what a live run writes (-o or --record); the window splits its picture "
                            "by itself (hotkey s)")

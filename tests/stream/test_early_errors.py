@@ -88,6 +88,10 @@ def photo(tmp_path_factory):
      "--batch-size and --max-memory apply to a run of a file or folder, not to a live run"),
     # only a live run reconnects: in a run of a file or a stream, --reconnect-timeout did nothing
     (("{clip}", "-o", "{tmp}/out.mp4", "--reconnect-timeout", "5"), "--reconnect-timeout applies to a live run"),
+    # it said "a live run ends with --max-frames or q" (q: the window's key), and not how to record a part of a stream
+    (("--camera", "{clip}", "--no-window", "-o", "{tmp}/l.mkv", "--duration", "3"),
+     "a stream given without --camera (`enlight-video URL -o out.mkv --duration 60`); a live run ends at "
+     "--max-frames, on the q key or with Ctrl-C"),
 ])
 def test_bad_names_are_refused_in_one_line_before_torch(args, message, tmp_path, photo):
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
