@@ -196,15 +196,14 @@ def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, wei
     assert all(len(read_video(out / name)["times"]) == 24 for name in names)
 
 
-def test_a_ray_client_whose_server_goes_mid_run_stops_the_batch_with_its_report(tmp_path, weights, one_cpu_cluster):
-    """ray://HOST:PORT (Ray Client): when its server went, the run ended 30 s later in 'internal error:
-    AssertionError' (Ray's cancel of the tasks on a client no longer connected), with no report."""
+@pytest.fixture
+def client_port(one_cpu_cluster):
+    """A Ray Client server (what `ray start --head` runs at port 10001) for ``one_cpu_cluster``; yields (its port, its
+    process)."""
     import socket
     import subprocess
     import sys
     import time
-
-    from tests.conftest import REPO
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -217,22 +216,52 @@ def test_a_ray_client_whose_server_goes_mid_run_stops_the_batch_with_its_report(
         while not _open(port):
             assert time.monotonic() < deadline, "the Ray Client server did not start"
             time.sleep(0.2)
-        folder, out = tmp_path / "cams", tmp_path / "out"
-        folder.mkdir()
-        for i in range(6):
-            make_clip(folder / f"cam{i}.mp4", frames=24, audio=False)
-        args = [folder, "-o", out, "--weights", weights, "--device", "cpu", "--quiet", "--ray", f"ray://127.0.0.1:{port}"]
-        run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "token"})
-        deadline = time.monotonic() + 240
-        while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
-            assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "none done"
-            time.sleep(0.05)
-        server.kill()
-        stderr = run.communicate(timeout=120)[1]
+        yield port, server
     finally:
         server.kill()
         server.wait()
+
+
+def test_a_ray_client_server_that_asks_for_a_token_not_given_says_so_in_one_line(tmp_path, weights, cli, client_port):
+    """ray://HOST:PORT of a token-protected cluster, no token sent: Ray's client took the refusal for a server not
+    ready yet, tried again for 30 s and said only 'ray client connection timeout'."""
+    import time
+
+    out, start = tmp_path / "out", time.perf_counter()
+    refused = cli(_cams(tmp_path / "cams"), "-o", out, "--ray", f"ray://127.0.0.1:{client_port[0]}", "--weights",
+                  weights, env={"RAY_AUTH_MODE": "disabled"}, timeout=120)
+    assert refused.returncode == 2 and len(refused.stderr_lines) == 1, refused.stderr
+    assert "asks for a token" in refused.stderr and "RAY_AUTH_TOKEN or ~/.ray/auth_token" in refused.stderr
+    assert time.perf_counter() - start < 20 and not out.exists()
+    wrong = cli(tmp_path / "cams", "-o", out, "--ray", f"ray://127.0.0.1:{client_port[0]}", "--weights", weights,
+                env={"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "0" * 32}, timeout=120)
+    assert wrong.returncode == 2 and "refused the token given" in wrong.stderr, wrong.stderr
+    assert not out.exists()
+
+
+def test_a_ray_client_whose_server_goes_mid_run_stops_the_batch_with_its_report(tmp_path, weights, client_port):
+    """ray://HOST:PORT (Ray Client): when its server went, the run ended 30 s later in 'internal error:
+    AssertionError' (Ray's cancel of the tasks on a client no longer connected), with no report."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    port, server = client_port
+    folder, out = tmp_path / "cams", tmp_path / "out"
+    folder.mkdir()
+    for i in range(6):
+        make_clip(folder / f"cam{i}.mp4", frames=24, audio=False)
+    args = [folder, "-o", out, "--weights", weights, "--device", "cpu", "--quiet", "--ray", f"ray://127.0.0.1:{port}"]
+    run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
+                           stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "token"})
+    deadline = time.monotonic() + 240
+    while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "none done"
+        time.sleep(0.05)
+    server.kill()
+    stderr = run.communicate(timeout=120)[1]
     assert run.returncode == 2 and "internal error" not in stderr, stderr
     assert f"stopped: the Ray cluster at ray://127.0.0.1:{port} stopped answering" in stderr
     assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())

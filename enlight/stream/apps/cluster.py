@@ -65,6 +65,23 @@ def _reachable(address: str) -> None:
                            f"({reason(exc)})") from None
 
 
+def _client_refuses_token(address: str) -> bool:
+    """Whether the Ray Client server at ``ray://HOST:PORT`` refuses this process's token (none sent without
+    RAY_AUTH_MODE=token), asked with the ping Ray's client itself starts with: ``ray.init`` takes such a refusal
+    for a server not ready yet and tries again for 30 s, then says only 'ray client connection timeout'."""
+    import grpc
+    from ray._private.grpc_utils import init_grpc_channel  # (the channel Ray's client opens: its token added)
+    from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+
+    with init_grpc_channel(address.split("://", 1)[1]) as channel:
+        try:
+            ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(
+                ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING), timeout=REACH_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            return exc.code() == grpc.StatusCode.UNAUTHENTICATED
+    return False
+
+
 def _connect(address: str | None) -> bool:
     """Start (or join) Ray unless this process already did; True when this call started it. Ray's own stop
     handlers are undone (``_stop_signals_kept``) and, joining a cluster, its retry lines are kept from the terminal
@@ -73,6 +90,8 @@ def _connect(address: str | None) -> bool:
         return False
     if address:
         _reachable(address)
+        if address.startswith("ray://") and _client_refuses_token(address):
+            raise EnlightError(_token_refused(f"cannot reach the Ray cluster at {address}"))
     else:  # the local cluster this run starts is token-protected, as Ray now makes it: its warning says only that
         logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
     lines: list[str] = []
@@ -92,6 +111,11 @@ def _refused(address: str | None, exc: Exception, said: str) -> str:
                 "(`ray start --head`), or give --ray alone for one of this run's own")
     if "InvalidAuthToken" not in said and "Unauthenticated" not in said:
         return f"{where}: {reason(exc)}"
+    return _token_refused(where)
+
+
+def _token_refused(where: str) -> str:
+    """The one line for a cluster that asks for a token this process did not send, or refused the one it sent."""
     if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
         return (f"{where}: it asks for a token (Ray's token authentication): set RAY_AUTH_MODE=token and give the "
                 "cluster's token (`ray get-auth-token` on its head node) in RAY_AUTH_TOKEN or ~/.ray/auth_token")
