@@ -242,6 +242,20 @@ def test_ctrl_c_gives_the_report_of_what_finished_and_what_is_left(folder, tmp_p
     assert f"interrupted: {report.left} file" in report.table()
 
 
+def test_the_line_of_files_not_finished_agrees_with_their_number():
+    """'1 file not finished; the same command again does them'."""
+    from enlight.stream.apps.batch import BatchReport, Ignored
+
+    one, two = BatchReport([], Ignored(), 1.0, left=1), BatchReport([], Ignored(), 1.0, left=2)
+    assert one.table().endswith("interrupted: 1 file not finished; the same command again does it "
+                                "(what is done is skipped)")
+    assert two.table().endswith("interrupted: 2 files not finished; the same command again does them "
+                                "(what is done is skipped)")
+    stopped = BatchReport([], Ignored(), 1.0, left=1, stopped="the disk is full")
+    assert stopped.table().endswith("1 file not finished: make room there, and the same command again does it "
+                                    "(what is done is skipped)")
+
+
 def test_hidden_files_are_skipped_and_counted(tmp_path, cli, weights):
     """macOS's '._' files and other hidden files and folders are not enhanced; the table says how many."""
     root = tmp_path / "in"

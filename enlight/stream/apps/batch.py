@@ -176,12 +176,12 @@ class BatchReport:
                      f"{self.wall_s:.1f} s")
         if self.ignored.hidden_text():
             lines.append(self.ignored.hidden_text())
+        again = f"the same command again does {'it' if self.left == 1 else 'them'} (what is done is skipped)"
         if self.left and self.stopped:
             lines.append(f"stopped: {self.stopped}; {counted(self.left, 'file')} not finished: {self.remedy}, and "
-                         "the same command again does them (what is done is skipped)")
+                         f"{again}")
         elif self.left:
-            lines.append(f"interrupted: {counted(self.left, 'file')} not finished; the same command again does them "
-                         "(what is done is skipped)")
+            lines.append(f"interrupted: {counted(self.left, 'file')} not finished; {again}")
         return "\n".join(lines)
 
 
