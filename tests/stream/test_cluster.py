@@ -186,7 +186,7 @@ def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, wei
     stderr = run.communicate(timeout=45)[1]
     assert run.returncode == 2, stderr
     assert f"stopped: the Ray cluster at {one_cpu_cluster} stopped answering" in stderr
-    assert "not finished: start it again, and the same command again does them" in stderr
+    assert "not finished: start it again, and the same command again does" in stderr
     assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())  # no temporary, no lock
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # the cluster started again
     again = cli(*args, ray.get_runtime_context().gcs_address, env={"RAY_AUTH_MODE": "token"}, timeout=300)
@@ -275,3 +275,74 @@ def _open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_ctrl_c_hands_over_the_tasks_that_had_finished_meanwhile(tmp_path, weights):
+    """Ctrl-C while the batch took one file's outcome: another file's task had finished (its output complete, its
+    result not collected) and was counted 'not finished', its manifest entry left 'started': the next run did it
+    again."""
+    import time
+
+    from enlight.stream.apps.cluster import run_on_ray
+    from enlight.stream.apps.tasks import Task
+
+    clips = [make_clip(tmp_path / f"cam{i}.mp4", frames=4 + 4 * i, audio=False) for i in range(2)]
+    outs = [tmp_path / f"out{i}.mp4" for i in range(2)]
+    tasks = [Task(i, "video", str(clips[i]), str(outs[i]), frames=4) for i in range(2)]
+    settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=1)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcomes = run_on_ray(tasks, settings)
+        first = next(outcomes)
+        other = 1 - first.task.id
+        deadline = time.monotonic() + 60
+        while not outs[other].exists():  # (the task renames its output last, then returns)
+            assert time.monotonic() < deadline, "the second task did not finish"
+            time.sleep(0.05)
+        time.sleep(2)
+        try:
+            handed = outcomes.throw(KeyboardInterrupt)  # Ctrl-C while the batch took the first outcome
+        except KeyboardInterrupt:
+            handed = None
+        with pytest.raises((KeyboardInterrupt, StopIteration)):
+            next(outcomes)
+    finally:
+        ray.shutdown()
+    assert handed is not None, "the task that had finished was not handed over"
+    assert handed.task.id == other and handed.status == "done" and handed.frames == 4 + 4 * other
+
+
+def test_ctrl_c_as_a_file_is_finished_counts_it_as_done(tmp_path, weights):
+    """Ctrl-C just as a file's task had put its output in place: the report said it was not finished and the manifest
+    left it 'started' (the next run did it again), or the manifest said done and the report not (seen in 2 of 3 runs
+    stopped so). What the report, the manifest and the output folder say must agree."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    folder, out = tmp_path / "cams", tmp_path / "out"
+    folder.mkdir()
+    names = [f"cam{i}.mp4" for i in range(6)]
+    for name in names:
+        make_clip(folder / name, frames=10, audio=False)
+    args = [folder, "-o", out, "--ray", "--weights", weights, "--device", "cpu", "--quality", "fast"]
+    run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
+                           stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240
+    while not (out.is_dir() and any(out.glob("cam*.mp4"))):
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "none written"
+        time.sleep(0.002)
+    run.send_signal(signal.SIGINT)  # as the first output is in place
+    stderr = run.communicate(timeout=120)[1]
+    if run.returncode == 1 and "You have likely discovered a bug in Ray" in stderr:  # (as in the SIGTERM test)
+        pytest.xfail("Ray's own check failed while the stopped run's tasks were cancelled")
+    assert run.returncode == 130, stderr
+    written = sorted(p.name for p in out.glob("cam*.mp4"))
+    records = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    done = sorted({Path(r["input"]).name for r in records if r["status"] == "done"})
+    assert done == written, stderr
+    assert f"{len(written)} done, 0 skipped" in stderr and f"interrupted: {6 - len(written)} file" in stderr, stderr

@@ -194,7 +194,9 @@ def _largest_node_cpus() -> int:
 def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = None,
                on_frames: Callable[[int], None] | None = None, max_retries: int = MAX_RETRIES) -> Iterator[Outcome]:
     """Outcomes of ``tasks`` run as Ray tasks, in the order they finish. address None: a local cluster
-    (or the one this process already joined)."""
+    (or the one this process already joined). Ctrl-C (KeyboardInterrupt, raised here or thrown in at a yield) stops
+    the tasks still running, then yields the outcomes of those that had finished (their outputs are complete) before
+    it goes on."""
     with ray_session(address):
         resources, settings = _task_options(settings)
         remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
@@ -207,9 +209,29 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
                     if on_frames is not None and outcome.frames:
                         on_frames(outcome.frames)
                     yield outcome
+        except KeyboardInterrupt:
+            if head is None or _answers(head):
+                yield from _finished(refs)
+            raise
         finally:  # Ctrl-C, or the batch stopped (a full disk, the cluster gone: its workers went with it)
             if head is None or _answers(head):
                 _cancel(list(refs))
+
+
+def _finished(refs: dict) -> Iterator[Outcome]:
+    """After Ctrl-C: the tasks of ``refs`` still running stopped (``_cancel``), and the outcomes of those that had
+    finished: a task whose output was complete before its result was collected is done, not 'not finished' (the
+    next run would do it again). ``refs`` is emptied."""
+    if not refs:
+        return
+    _cancel(list(refs))
+    ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
+    refs.clear()  # (what did not stop within CANCEL_WAIT_S is not waited for again)
+    for ref in ready:
+        try:
+            yield ray.get(ref, timeout=0)
+        except ray.exceptions.RayError:  # stopped by the cancel (or its worker died)
+            continue
 
 
 POLL_S = 1.0
