@@ -168,7 +168,9 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         pairs, out_dir = [(Path(args.input), Path(args.output))], Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, Ignored, cluster, run_batch, single_video
 
-    with cluster(args.ray):
+    with cluster(args.ray) as joined:
+        if joined and not args.quiet:  # (said first: a cluster of other machines, or of other resources, than asked)
+            print(f"{PROG}: note: {joined}", file=sys.stderr)
         if packed is not None:
             pairs, ignored, out_dir, notes = _archive_pairs(args, packed)
         say_unused(args, lambda: pairs_work(pairs, folder=many))

@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "without re-encoding (fewer, with a note, where it has fewer keyframes) (default: automatic: "
                       "as many as workers when there are fewer files)")
     many.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                      help="run the files/segments as Ray tasks: on a local Ray cluster, or the one at ADDRESS "
+                      help="run the files/segments as Ray tasks: on a local Ray cluster (one running already: "
+                      "`ray start`, RAY_ADDRESS), or the one at ADDRESS "
                       "(needs enlight-video[cluster]; one GPU per task where the cluster has GPUs)")
     live = parser.add_argument_group(
         "live (camera, stream or paced file)",

@@ -124,6 +124,18 @@ def test_a_cluster_of_nodes_smaller_than_this_machine_runs_the_files(tmp_path, w
     assert [len(read_video(out / f"cam{i}.mp4")["times"]) for i in range(2)] == [3, 4]
 
 
+def test_ray_alone_joining_a_cluster_running_already_says_so(tmp_path, weights, cli, one_cpu_cluster):
+    """--ray alone joins the cluster RAY_ADDRESS names (or one `ray start` runs here), as ray.init() does, instead of
+    starting one of its own: nothing said so."""
+    out = tmp_path / "out"
+    result = cli(_cams(tmp_path / "cams"), "-o", out, "--ray", "--weights", weights, "--device", "cpu",
+                 env={"RAY_ADDRESS": one_cpu_cluster, "RAY_AUTH_MODE": "token"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr_lines[0] == (f"enlight-video: note: --ray: the tasks run on the Ray cluster RAY_ADDRESS names "
+                                      f"({one_cpu_cluster}), not on one of this run's own"), result.stderr
+    assert [len(read_video(out / f"cam{i}.mp4")["times"]) for i in range(2)] == [3, 4]
+
+
 def test_sigterm_stops_a_ray_run_as_ctrl_c_does_and_the_same_command_does_the_rest(tmp_path, weights, cli):
     """`kill` (SIGTERM) of a --ray run ended it at once: Ray's crash report of the signal, exit 15, no report of what
     finished, and the temporary file of the file under way left in the output folder."""

@@ -436,16 +436,17 @@ def run_batch(config: BatchConfig) -> BatchReport:
 
 
 @contextmanager
-def cluster(address: str | None) -> Iterator[None]:
+def cluster(address: str | None) -> Iterator[str]:
     """Meanwhile this process is on Ray for ``--ray`` (``cluster.ray_session``): address None, no Ray (nothing is
-    imported); '' a local cluster; else the cluster there."""
+    imported); '' a local cluster; else the cluster there. Yields the note of a cluster joined that ``--ray`` alone
+    found running (else '')."""
     if address is None:
-        yield
+        yield ""
         return
     from enlight.stream.apps.cluster import ray_session
 
-    with ray_session(address or None):
-        yield
+    with ray_session(address or None) as joined:
+        yield joined
 
 
 def _run_batch(config: BatchConfig) -> BatchReport:

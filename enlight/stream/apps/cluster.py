@@ -162,16 +162,36 @@ def _stop_signals_kept() -> Iterator[None]:
 
 
 @contextmanager
-def ray_session(address: str | None) -> Iterator[None]:
+def ray_session(address: str | None) -> Iterator[str]:
     """Ray started (``address`` None: a local cluster) or joined for a run, and left when it ends; where this process
     is already connected, that connection is used and kept. Entered before anything is written, so that a cluster
-    that cannot be reached leaves nothing behind."""
+    that cannot be reached leaves nothing behind. Yields a note where ``--ray`` alone joined a cluster running
+    already (``ray start`` on this machine, or RAY_ADDRESS), as Ray does, instead of starting one; else ''."""
+    running = _running_cluster() if address is None and not ray.is_initialized() else None
     started = _connect(address)
     try:
-        yield
+        yield _joined(running) if running and started else ""
     finally:
         if started:
             ray.shutdown()
+
+
+def _running_cluster() -> str | None:
+    """The address of the cluster ``ray.init()`` joins rather than starting one (RAY_ADDRESS, or the one
+    `ray start` runs on this machine); None where it starts its own."""
+    from ray._private.services import canonicalize_bootstrap_address  # (what ray.init itself asks)
+
+    try:
+        return canonicalize_bootstrap_address(None)
+    except (ConnectionError, RuntimeError, ValueError):
+        return None
+
+
+def _joined(address: str) -> str:
+    if os.environ.get("RAY_ADDRESS"):
+        return f"--ray: the tasks run on the Ray cluster RAY_ADDRESS names ({address}), not on one of this run's own"
+    return (f"--ray: the tasks run on the Ray cluster already running on this machine ({address}: `ray start`), "
+            "not on one of this run's own")
 
 
 def _task_options(settings: Settings) -> tuple[dict, Settings]:
