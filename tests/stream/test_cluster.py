@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -198,6 +199,9 @@ def test_a_cluster_stopped_mid_run_stops_the_batch_with_its_report(tmp_path, wei
     stderr = run.communicate(timeout=45)[1]
     assert run.returncode == 2, stderr
     assert f"stopped: the Ray cluster at {one_cpu_cluster} stopped answering" in stderr
+    assert " 0 failed" in stderr, stderr  # (the tasks under way when its node stopped are not finished, not failed)
+    # and Ray's core wrote none of its dated lines ('[2026-12-07 01:45:09,222 E 6127 6145] task_manager.cc:1545: ...')
+    assert not re.search(r"^\[\d{4}-\d\d-\d\d [\d:,]+ [A-Z] \d+ \d+\]", stderr, re.MULTILINE), stderr
     assert "not finished: start it again, and the same command again does" in stderr
     assert all(p.name == MANIFEST or not p.name.startswith(".") for p in out.iterdir())  # no temporary, no lock
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # the cluster started again

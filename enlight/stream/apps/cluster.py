@@ -296,8 +296,8 @@ def _outcome(ref, task: Task, max_retries: int, head: tuple[str, int] | None, ad
     try:
         return ray.get(ref)
     except ray.exceptions.RayError as exc:  # retries used up: the worker kept dying
-        if head is not None and not _answers(head):  # (its node went with the cluster: not the file's fault)
-            raise _lost(address) from None
+        if isinstance(exc, ray.exceptions.LocalRayletDiedError) or (head is not None and not _answers(head)):
+            raise _lost(address) from None  # (this process's node, or the cluster, went: not the file's fault)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Outcome(task, "failed", reason=f"Ray task failed after {max_retries} retries: {first}")
 
