@@ -106,13 +106,16 @@ def _cams(folder: Path) -> Path:
 
 def test_a_cluster_that_asks_for_a_token_not_given_says_so_in_one_line(tmp_path, weights, cli, one_cpu_cluster):
     """It said so in ten lines of Ray's retries, one a second, then 'Failed to connect to Ray cluster'; Ray sends no
-    token to an address given unless RAY_AUTH_MODE=token (a cluster `ray start` made where a token was on disk)."""
-    out = tmp_path / "out"
+    token to an address given unless RAY_AUTH_MODE=token (a cluster `ray start` made where a token was on disk). The
+    line came after 20 s of those retries."""
+    import time
+
+    out, start = tmp_path / "out", time.perf_counter()
     refused = cli(_cams(tmp_path / "cams"), "-o", out, "--ray", one_cpu_cluster, "--weights", weights,
                   env={"RAY_AUTH_MODE": "disabled"}, timeout=120)  # no token sent
     assert refused.returncode == 2 and len(refused.stderr_lines) == 1, refused.stderr
     assert "asks for a token" in refused.stderr and "RAY_AUTH_MODE=token" in refused.stderr
-    assert not out.exists()
+    assert time.perf_counter() - start < 10 and not out.exists()
 
 
 def test_a_cluster_of_nodes_smaller_than_this_machine_runs_the_files(tmp_path, weights, cli, one_cpu_cluster):

@@ -65,18 +65,24 @@ def _reachable(address: str) -> None:
                            f"({reason(exc)})") from None
 
 
-def _client_refuses_token(address: str) -> bool:
-    """Whether the Ray Client server at ``ray://HOST:PORT`` refuses this process's token (none sent without
-    RAY_AUTH_MODE=token), asked with the ping Ray's client itself starts with: ``ray.init`` takes such a refusal
-    for a server not ready yet and tries again for 30 s, then says only 'ray client connection timeout'."""
+def _refuses_token(address: str) -> bool:
+    """Whether the cluster at ``address`` (its GCS's ``host:port``, or a Ray Client server's ``ray://host:port``)
+    refuses this process's token (none is sent without RAY_AUTH_MODE=token), asked with one call over the channel
+    Ray itself opens (its token added). ``ray.init`` takes such a refusal for a cluster not ready yet and tries again:
+    20 s for a GCS, 30 s for a Ray Client server (then it said only 'ray client connection timeout')."""
     import grpc
-    from ray._private.grpc_utils import init_grpc_channel  # (the channel Ray's client opens: its token added)
-    from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+    from ray._private.grpc_utils import init_grpc_channel
+    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc, ray_client_pb2, ray_client_pb2_grpc
 
-    with init_grpc_channel(address.split("://", 1)[1]) as channel:
+    with init_grpc_channel(address.split("://", 1)[-1]) as channel:
         try:
-            ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(
-                ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING), timeout=REACH_TIMEOUT_S)
+            if address.startswith("ray://"):  # (the ping Ray's client starts with)
+                ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(
+                    ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING),
+                    timeout=REACH_TIMEOUT_S)
+            else:
+                gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel).GetClusterId(
+                    gcs_service_pb2.GetClusterIdRequest(), timeout=REACH_TIMEOUT_S)
         except grpc.RpcError as exc:
             return exc.code() == grpc.StatusCode.UNAUTHENTICATED
     return False
@@ -90,7 +96,7 @@ def _connect(address: str | None) -> bool:
         return False
     if address:
         _reachable(address)
-        if address.startswith("ray://") and _client_refuses_token(address):
+        if _host_port(address) is not None and _refuses_token(address):
             raise EnlightError(_token_refused(f"cannot reach the Ray cluster at {address}"))
     else:  # the local cluster this run starts is token-protected, as Ray now makes it: its warning says only that
         logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
