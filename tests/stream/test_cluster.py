@@ -41,9 +41,11 @@ def test_ray_finishes_every_file_exactly_once_when_a_worker_dies(tmp_path, weigh
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *(p.name for p in inputs)])
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1", "nosuchhost.invalid:6379"])
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1", "nosuchhost.invalid:6379",
+                                     "ray://nosuchhost.invalid"])
 def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, address):
-    """Ray itself retried such an address for minutes (a run was stopped after 8 min)."""
+    """Ray itself retried such an address for minutes (a run was stopped after 8 min); a Ray Client address without
+    a port (dialled at 443) for 30 s, then said 'ray client connection timeout'."""
     import time
 
     from enlight.errors import EnlightError
@@ -51,10 +53,11 @@ def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, ad
     clip = make_clip(tmp_path / "cam.mp4", frames=2, audio=False)
     settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=1)
     start = time.perf_counter()
-    with pytest.raises(EnlightError, match="cannot reach the Ray cluster at .*nothing answers"):
+    with pytest.raises(EnlightError, match="cannot reach the Ray cluster at .*nothing answers") as caught:
         run_batch(BatchConfig(pairs=[(clip, tmp_path / "out" / "cam.mp4")], out_dir=tmp_path / "out",
                               settings=settings, ray=address, progress=False))
     assert time.perf_counter() - start < 15 and not ray.is_initialized()
+    assert (":10001" in str(caught.value)) == (address == "ray://nosuchhost.invalid")  # (the port it was meant to have)
     assert not (tmp_path / "out").exists()  # refused before anything was written (a manifest of 'started' files)
 
 

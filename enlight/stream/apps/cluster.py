@@ -45,10 +45,17 @@ REACH_TIMEOUT_S = 10  # an address nothing answers at: Ray itself retries for mi
 _TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"  # Ray's token-auth notices
 
 
+CLIENT_DEFAULT_PORT = 443  # what Ray Client dials for ray://HOST without a port (gRPC's default), not its 10001
+
+
 def _host_port(address: str) -> tuple[str, int] | None:
-    """(host, port) of a ``host:port`` or ``ray://host:port`` address; None for other forms ('auto')."""
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
-    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
+    """(host, port) of a ``host:port``, ``ray://host:port`` or ``ray://host`` address; None for other forms
+    ('auto')."""
+    where = address.split("://", 1)[-1]
+    host, _, port = where.rpartition(":")
+    if host and port.isdigit():
+        return host.strip("[]"), int(port)
+    return (where.strip("[]"), CLIENT_DEFAULT_PORT) if address.startswith("ray://") and where else None
 
 
 def _reachable(address: str) -> None:
@@ -61,8 +68,10 @@ def _reachable(address: str) -> None:
         with socket.create_connection(head, timeout=REACH_TIMEOUT_S):
             pass
     except OSError as exc:
+        hint = f"; a Ray Client server listens at port 10001 unless told otherwise: {address}:10001" \
+            if address.startswith("ray://") and not address.rstrip("/").split(":")[-1].isdigit() else ""
         raise EnlightError(f"cannot reach the Ray cluster at {address}: nothing answers at {head[0]}:{head[1]} "
-                           f"({reason(exc)})") from None
+                           f"({reason(exc)}){hint}") from None
 
 
 def _refuses_token(address: str) -> bool:
