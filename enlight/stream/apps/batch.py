@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
@@ -31,6 +31,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError, is_disk_full
+from enlight.stream.apps.interrupts import after_ctrl_c, identity, stops_deferred
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
@@ -470,11 +471,11 @@ def _run_batch(config: BatchConfig) -> BatchReport:
             rows.append(_finish_file(item, manifest))
             finished += 1
     bar.set_postfix_str(f"files {finished}/{len(files)}")
-    outcomes, before = None, {task.id: _identity(task) for task in owner_tasks(files)}
+    outcomes, before = None, {task.id: identity(task) for task in owner_tasks(files)}
     try:
         outcomes = _execute(config, owner_tasks(files), bar.update)
         for outcome in outcomes:
-            with _stops_deferred():  # (a file's end is never cut in half: its manifest line says done, its row not)
+            with stops_deferred():  # (a file's end is never cut in half: its manifest line says done, its row not)
                 if _take(outcome, owner, manifest, rows, bar):
                     finished += 1
                     bar.set_postfix_str(f"files {finished}/{len(files)}")
@@ -483,7 +484,7 @@ def _run_batch(config: BatchConfig) -> BatchReport:
                 stopped, left = outcome.reason.split(";")[0], len(files) - finished
                 break
     except KeyboardInterrupt:  # Ctrl-C: the report of what finished, and what is left (the caller exits 130)
-        finished += sum(_take(outcome, owner, manifest, rows, bar) for outcome in _after_ctrl_c(outcomes))
+        finished += sum(_take(outcome, owner, manifest, rows, bar) for outcome in after_ctrl_c(outcomes))
         finished += sum(_take(outcome, owner, manifest, rows, bar) for outcome in _written_meanwhile(files, before))
         left = len(files) - finished
     except BatchStopped as exc:  # the Ray cluster is gone
@@ -507,62 +508,14 @@ def _take(outcome: Outcome, owner: dict[int, _File], manifest: Manifest, rows: l
     return True
 
 
-def _after_ctrl_c(outcomes: Generator[Outcome, None, None] | None) -> Iterator[Outcome]:
-    """What the runner still hands over after Ctrl-C, told of it where it waits to be asked for its next outcome
-    (KeyboardInterrupt thrown in there): on Ray, the tasks that had finished while the batch took another's outcome
-    (``run_on_ray``); a runner that stops at once, or that Ctrl-C already stopped, hands over nothing."""
-    if outcomes is None:
-        return
-    try:
-        outcome = outcomes.throw(KeyboardInterrupt)
-        while True:
-            yield outcome
-            outcome = next(outcomes)
-    except (KeyboardInterrupt, StopIteration):
-        return
-    finally:
-        outcomes.close()  # (its workers stopped: nothing is written after this)
-
-
-@contextmanager
-def _stops_deferred() -> Iterator[None]:
-    """Meanwhile Ctrl-C (and SIGTERM or SIGHUP, where the run set them to stop it as Ctrl-C does) waits until the
-    block is done, then stops the run as it would have (in the main thread; elsewhere nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[tuple[int, object]] = []
-    previous = {}
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and callable(signal.getsignal(number)):
-            previous[number] = signal.signal(number, lambda signum, frame: arrived.append((signum, frame)))
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        for signum, frame in arrived[:1]:
-            previous[signum](signum, frame)
-
-
-def _identity(task: Task) -> tuple[int, int, int] | None:
-    """What tells the file at a task's output from another: (inode, size, mtime in ns); None where there is none."""
-    try:
-        stat = os.stat(task.output)
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
 def _written_meanwhile(files: list[_File], before: dict[int, tuple | None]) -> Iterator[Outcome]:
     """After Ctrl-C, once the workers stopped: the videos and photos whose task was stopped after it had put its
     complete output in place (an atomic rename, its last step) and before its outcome came back. Their output is
-    not the file there before the batch (``before``: task id -> ``_identity``): it is done (frames as planned).
+    not the file there before the batch (``before``: task id -> ``identity``): it is done (frames as planned).
     A segment's file is kept for the next run as it is (``kept_segments``)."""
     for item in files:
         task = item.tasks[0]
-        if item.folder is None and task.id not in item.outcomes and _identity(task) not in (None, before[task.id]):
+        if item.folder is None and task.id not in item.outcomes and identity(task) not in (None, before[task.id]):
             yield Outcome(task, "done", frames=task.frames)
 
 
