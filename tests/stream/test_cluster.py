@@ -61,6 +61,16 @@ def test_an_address_nothing_answers_at_is_one_line_at_once(tmp_path, weights, ad
     assert not (tmp_path / "out").exists()  # refused before anything was written (a manifest of 'started' files)
 
 
+def test_an_address_without_a_port_says_what_to_give(tmp_path, weights, cli):
+    """'--ray headnode' said 'cannot reach the Ray cluster at headnode: Invalid address format: headnode'."""
+    clip = make_clip(tmp_path / "cam.mp4", frames=2, audio=False)
+    result = cli(clip, "-o", tmp_path / "out.mp4", "--ray", "headnode", "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "--ray headnode is not an address: give --ray HOST:PORT" in result.stderr
+    assert "ray://HOST:10001" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.mp4"]
+
+
 def test_ray_auto_with_no_cluster_on_this_machine_says_what_to_give(tmp_path, weights, cli):
     """Ray's own line asked for 'the `--address` flag or `RAY_ADDRESS` environment variable', flags of its CLI."""
     from ray._private.services import find_gcs_addresses  # (how --ray auto finds one: the processes running)

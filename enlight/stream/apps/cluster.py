@@ -124,6 +124,9 @@ def _refused(address: str | None, exc: Exception, said: str) -> str:
     if "Could not find any running Ray instance" in str(exc):  # ('auto'; Ray's line named flags of its own CLI)
         return (f"{where}: no Ray cluster runs on this machine: give the address of one (--ray HOST:PORT), start one "
                 "(`ray start --head`), or give --ray alone for one of this run's own")
+    if "Invalid address format" in str(exc):  # ('--ray foo': Ray's line said only that)
+        return (f"--ray {address} is not an address: give --ray HOST:PORT (the head node's, port 6379 unless "
+                "`ray start` was told otherwise), ray://HOST:10001 for its Ray Client server, or --ray alone")
     if "InvalidAuthToken" not in said and "Unauthenticated" not in said:
         return f"{where}: {reason(exc)}"
     return _token_refused(where)
