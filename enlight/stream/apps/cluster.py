@@ -97,10 +97,11 @@ def _refuses_token(address: str) -> bool:
     return False
 
 
-def _connect(address: str | None) -> bool:
+def _connect(address: str | None, *, joins: bool) -> bool:
     """Start (or join) Ray unless this process already did; True when this call started it. Ray's own stop
     handlers are undone (``_stop_signals_kept``) and, joining a cluster, its retry lines are kept from the terminal
-    (``_ray_lines``): a refusal is one line that says why."""
+    (``_ray_lines``): a refusal is one line that says why. joins: a cluster running already is joined (address
+    given, or one ``--ray`` alone found): this process's Ray core writes no log lines of its own (``_core_quiet``)."""
     if ray.is_initialized():
         return False
     if address:
@@ -111,7 +112,7 @@ def _connect(address: str | None) -> bool:
         logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
     lines: list[str] = []
     try:
-        with _stop_signals_kept(), _ray_lines(lines, address is not None):
+        with _stop_signals_kept(), _ray_lines(lines, joins), _core_quiet(joins):
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise EnlightError(_refused(address, exc, "\n".join(lines))) from None
@@ -139,6 +140,26 @@ def _token_refused(where: str) -> str:
                 "cluster's token (`ray get-auth-token` on its head node) in RAY_AUTH_TOKEN or ~/.ray/auth_token")
     return (f"{where}: it refused the token given: RAY_AUTH_TOKEN or ~/.ray/auth_token must hold the cluster's "
             "(`ray get-auth-token` on its head node)")
+
+
+CORE_LOG_LEVEL = "RAY_BACKEND_LOG_LEVEL"  # what Ray's core (C++) in a process logs, read as ray.init starts it
+
+
+@contextmanager
+def _core_quiet(quiet: bool) -> Iterator[None]:
+    """Meanwhile (``ray.init``) Ray's core in this process starts with only its crash reports (FATAL) to write: when a
+    cluster's head stops mid-run it wrote dated ERROR lines between the progress lines ('[2026-12-07 01:45:09,222 E
+    6127 6145] task_manager.cc:1545: Failed to push error to driver for task ...') before the run's own one-line
+    stop. Only where no process of Ray's is started meanwhile (they would inherit it: a local cluster's own logs), and
+    never over a level the user set."""
+    if not quiet or CORE_LOG_LEVEL in os.environ:
+        yield
+        return
+    os.environ[CORE_LOG_LEVEL] = "fatal"
+    try:
+        yield
+    finally:
+        del os.environ[CORE_LOG_LEVEL]
 
 
 @contextmanager
@@ -186,7 +207,7 @@ def ray_session(address: str | None) -> Iterator[str]:
     that cannot be reached leaves nothing behind. Yields a note where ``--ray`` alone joined a cluster running
     already (``ray start`` on this machine, or RAY_ADDRESS), as Ray does, instead of starting one; else ''."""
     running = _running_cluster() if address is None and not ray.is_initialized() else None
-    started = _connect(address)
+    started = _connect(address, joins=address is not None or running is not None)
     try:
         yield _joined(running) if running and started else ""
     finally:
