@@ -79,9 +79,12 @@ def _refuses_token(address: str) -> bool:
     refuses this process's token (none is sent without RAY_AUTH_MODE=token), asked with one call over the channel
     Ray itself opens (its token added). ``ray.init`` takes such a refusal for a cluster not ready yet and tries again:
     20 s for a GCS, 30 s for a Ray Client server (then it said only 'ray client connection timeout')."""
-    import grpc
-    from ray._private.grpc_utils import init_grpc_channel
-    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc, ray_client_pb2, ray_client_pb2_grpc
+    try:  # (Ray's own modules, private: another Ray may lack them, and ray.init then says what it says)
+        import grpc
+        from ray._private.grpc_utils import init_grpc_channel
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc, ray_client_pb2, ray_client_pb2_grpc
+    except ImportError:
+        return False
 
     with init_grpc_channel(address.split("://", 1)[-1]) as channel:
         try:
@@ -218,11 +221,11 @@ def ray_session(address: str | None) -> Iterator[str]:
 def _running_cluster() -> str | None:
     """The address of the cluster ``ray.init()`` joins rather than starting one (RAY_ADDRESS, or the one
     `ray start` runs on this machine); None where it starts its own."""
-    from ray._private.services import canonicalize_bootstrap_address  # (what ray.init itself asks)
-
     try:
+        from ray._private.services import canonicalize_bootstrap_address  # (what ray.init itself asks; private)
+
         return canonicalize_bootstrap_address(None)
-    except (ConnectionError, RuntimeError, ValueError):
+    except (ImportError, ConnectionError, RuntimeError, ValueError):
         return None
 
 
