@@ -19,6 +19,7 @@ from enlight.models.onnx_graph import INPUT_NAMES, MARGIN_KEY, fit_graph
 from enlight.ops.device import Device
 from enlight.stream.backends.base import register_backend
 from enlight.stream.backends.options import OnnxRuntimeConfig
+from enlight.stream.backends.stoppable import stoppable
 
 
 def providers_for(device: Device, available: list[str]) -> list:
@@ -187,8 +188,20 @@ class OnnxRuntimeBackend:
             INPUT_NAMES[0]: np.ascontiguousarray(frames, dtype=np.float32),
             INPUT_NAMES[1]: np.ascontiguousarray(attention, dtype=np.float32),
         }
-        out = self.session.run(None, feeds)[0][..., :height, :width]
+        out = self._stoppable_run(feeds)[0][..., :height, :width]
         return np.ascontiguousarray(out)
+
+    def _stoppable_run(self, feeds: dict) -> list:
+        """``session.run``, ended early by Ctrl-C or SIGTERM (``stoppable``: ONNX Runtime's terminate flag, checked
+        between the graph's nodes): one call on a big photo runs for a minute."""
+        import onnxruntime as ort
+
+        run_options = ort.RunOptions()
+
+        def stop() -> None:
+            run_options.terminate = True
+
+        return stoppable(lambda: self.session.run(None, feeds, run_options), stop)
 
 
 register_backend("onnxruntime", OnnxRuntimeConfig, OnnxRuntimeBackend)
