@@ -51,3 +51,17 @@ def test_ctrl_c_during_a_1080p_frames_model_call_ends_the_run_at_once(tmp_path):
     assert code == 130, text[-600:]
     assert text.strip().splitlines()[-1].startswith("enlight-video: interrupted; nothing was kept;"), text[-600:]
     assert list(out.iterdir()) == []
+
+
+def test_ctrl_c_while_a_batch_is_denoised_ends_the_run_at_once(tmp_path):
+    """A CPU run denoises a batch on a helper thread, which the stopped run waits for: 12 noisy 1080p frames take
+    10 s or more; it now ends before the next frame."""
+    clip, out = tmp_path / "night.mp4", tmp_path / "out"
+    make_clip(clip, width=1920, height=1080, frames=12, audio=False)
+    out.mkdir()
+    code, text, seconds = stop_timed([clip, "-o", out / "day.mp4", "--quality", "fast", "--denoise", "light",
+                                      "--batch-size", "12"], shown=rb"\| 0/12", after_s=1.0)
+    assert seconds < STOPPED_WITHIN_S, (seconds, text[-600:])
+    assert code == 130, text[-600:]
+    assert text.strip().splitlines()[-1].startswith("enlight-video: interrupted; nothing was kept;"), text[-600:]
+    assert list(out.iterdir()) == []

@@ -321,8 +321,13 @@ def _helper_thread(name: str, wanted: bool) -> Iterator[ThreadPoolExecutor | Non
     if not wanted:
         yield None
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
         yield pool
+    except BaseException:  # Ctrl-C, an error: the batches queued behind the one it is on are not started
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
@@ -421,8 +426,11 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
 
 
 def _stop(work: _Run, source: VideoSource) -> None:
+    """The run's threads stopped: the bar, the decoder, the enhancer's stages on the helper threads (the run
+    waits for them, and a batch's stages take seconds)."""
     work.bar.close()
     source.stop()
+    work.enhancer.halt()
 
 
 def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: VideoSink, work: _Run,

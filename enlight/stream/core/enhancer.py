@@ -110,6 +110,7 @@ class Enhancer:
         self._grey = stages.Grey()
         self._copy_stream = self._torch().cuda.Stream(self._torch_device()) if self.cuda else None
         self._pending: deque[_Pending] = deque()
+        self._halted = False  # ``halt``
 
     @staticmethod
     def _torch():
@@ -146,10 +147,23 @@ class Enhancer:
         self.exposure_floor = floor
         self.stages[self._combined:] = after_combine(self._forms, floor, self._detail)
 
+    def halt(self) -> None:
+        """End the work under way on a CPU run's helper threads (``begin``, ``finish``) before its next stage, or the
+        denoiser's next frame, with KeyboardInterrupt: the run was stopped (Ctrl-C, SIGTERM) and waits for those
+        threads, and one batch's stages at 1080p take seconds. The enhancer is done after it."""
+        self._halted = True
+        if hasattr(self.denoiser, "halt"):
+            self.denoiser.halt()
+
+    def _stage(self, stage: Stage, work: Work) -> Work:
+        if self._halted:
+            raise KeyboardInterrupt("the run was stopped")
+        return stage(work)
+
     def _run(self, work: Work, first: int, last: int) -> Work:
         with self._mode():
             for stage in self.stages[first:last]:
-                work = stage(work)
+                work = self._stage(stage, work)
             return work
 
     def _start(self, batch) -> Work:
@@ -176,7 +190,7 @@ class Enhancer:
         for the CPU forms)."""
         with self._mode():
             for stage in self.stages[self._after_model:]:
-                work = stage(work)
+                work = self._stage(stage, work)
             return (self._grey(work) if work.grey else work).result
 
     def _enhance(self, batch):

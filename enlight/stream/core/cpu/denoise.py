@@ -63,7 +63,18 @@ class Denoiser:
         self._visible = False  # whether the clip's noise is over the floor (decided at each noise estimate)
         self._local = LocalMotion(lean=not config.bilateral)
         self._bilateral = NoiseBilateral()
+        self._halted = False  # ``halt``
         self.reset()
+
+    def halt(self) -> None:
+        """End the batch under way (on another thread) before its next frame, with KeyboardInterrupt: the run was
+        stopped (Ctrl-C, SIGTERM) and waits for this thread, and a batch of 1080p frames takes seconds. The
+        denoiser is done after it."""
+        self._halted = True
+
+    def _go_on(self) -> None:
+        if self._halted:
+            raise KeyboardInterrupt("the run was stopped")
 
     @property
     def noise(self) -> float:
@@ -202,9 +213,11 @@ class Denoiser:
             self.reset()
             self._analysis = None
             return frames
+        self._go_on()
         frames = np.array(frames, dtype=np.float32, order="C")
         out = np.empty_like(frames)
         for i, shift in enumerate(self._moves(frames)):
+            self._go_on()
             measure, visible, self.estimator.table, self.mean_estimator.table = flags[i]
             if not visible:
                 out[i] = frames[i]
