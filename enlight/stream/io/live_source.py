@@ -29,6 +29,7 @@ from enlight.stream.io.upright import upright_turn
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
 _REANCHOR_S = 1.0  # a timestamp jump larger than this restarts the pacing clock
+STOP_WAIT_S = 0.5  # how long ``close`` waits for the decode thread; one blocked in a read ends on its own
 
 
 @dataclass(frozen=True)
@@ -121,13 +122,18 @@ class LiveSource:
         return self
 
     def close(self) -> None:
+        """Stop the decode thread. A thread blocked in FFmpeg's read (a stream that stalled: up to ``timeout_s``;
+        stdin) is not waited for: Ctrl-C and SIGTERM waited with it, and a stop must be honoured at once (``docker
+        stop`` kills after 10 s) for the recording to be finalised; the thread closes its container as it ends."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout=self.config.timeout_s + 1)
-            if self._thread.is_alive():  # blocked in a read (e.g. stdin): leave it to the process exit
-                return
+            self._thread.join(timeout=STOP_WAIT_S)
+        else:
+            self._close_container()
+
+    def _close_container(self) -> None:
         if self._container is not None:
             self._container.close()
             self._container = None
@@ -182,6 +188,8 @@ class LiveSource:
         except BaseException as exc:  # handed to the consumer
             self._finish(exc)
             return
+        finally:
+            self._close_container()
         self._finish()
 
     def _play(self) -> str | None:
@@ -221,8 +229,7 @@ class LiveSource:
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
-        self._container.close()
-        self._container = None
+        self._close_container()
         deadline = time.monotonic() + self.config.reconnect_timeout_s
         delay, attempt = FIRST_RETRY_S, 0
         while not self._stop.is_set():

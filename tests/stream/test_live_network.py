@@ -1,0 +1,61 @@
+"""Live mode on a network camera: an MPEG-TS stream over UDP sent by the test (``udp_sender``), through the CLI."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+from tests.media import read_video
+from tests.stream.udp_sender import UdpCamera, free_udp_port
+
+
+@pytest.fixture
+def camera():
+    port = free_udp_port()
+    sender = UdpCamera(port)
+    yield sender
+    sender.close()
+
+
+def live(camera: UdpCamera, weights, *args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", f"udp://127.0.0.1:{camera.port}",
+                             "--no-window", "--weights", str(weights), *map(str, args)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=REPO, text=True)
+
+
+def read_until(proc: subprocess.Popen, text: str) -> str:
+    err = ""
+    for line in proc.stderr:
+        err += line
+        if text in line:
+            return err
+    raise AssertionError(f"no {text!r} line: {err}")
+
+
+def test_sigterm_while_the_stream_stalls_is_honoured_at_once(camera, weights, tmp_path):
+    """A network camera that stopped sending: the decode thread waits in FFmpeg's read for --timeout, and SIGTERM
+    (or Ctrl-C) waited with it (the whole --timeout and a second more: `docker stop` kills after 10 s, the default
+    --timeout, so the recording was never finalised). Now the run stops at once and keeps the recording."""
+    record = tmp_path / "r.mp4"
+    proc = live(camera, weights, "--record", record, "--timeout", "30")
+    try:
+        err = read_until(proc, "recording to")
+        time.sleep(1)
+        camera.silence()
+        time.sleep(1.5)  # (the read is waiting)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        err += proc.communicate(timeout=10)[1]
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 4, (took, err)
+    assert "; stopped (SIGTERM); wrote" in err.strip().splitlines()[-1], err
+    assert len(read_video(record)["times"]) > 0

@@ -1,0 +1,76 @@
+"""A live MPEG-TS stream over UDP on 127.0.0.1, sent from a thread of the test: what a network camera sends.
+
+``UdpCamera(port)`` encodes dim frames (MPEG-2, a keyframe every 12) in real time until ``silence()`` (it stops
+sending, as a camera whose network dropped) or ``close()``; ``resize((w, h))`` switches the picture size mid-stream
+(a new sequence header, as a camera does when its resolution is changed).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from fractions import Fraction
+
+import av
+
+from tests.media import dark_frames
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class UdpCamera:
+    """Sends ``size`` frames at ``rate`` fps to udp://127.0.0.1:``port`` from a daemon thread; ``sent`` counts them,
+    ``sent_at`` gives each size's first frame number."""
+
+    def __init__(self, port: int, *, size: tuple[int, int] = (64, 48), rate: int = 24) -> None:
+        self.port, self.rate, self.size = port, rate, size
+        self.sent = 0
+        self.sent_at: dict[tuple[int, int], int] = {}
+        self._silent = threading.Event()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="udp-camera", daemon=True)
+        self._thread.start()
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
+    def silence(self) -> None:
+        """Stop sending (the stream stalls; nothing closes: UDP has no connection)."""
+        self._silent.set()
+
+    def close(self) -> None:
+        self._silent.set()
+        self._closed.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        time_base = Fraction(1, self.rate)
+        with av.open(f"udp://127.0.0.1:{self.port}?pkt_size=1316", "w", format="mpegts") as out:
+            stream = out.add_stream("mpeg2video", rate=self.rate)
+            stream.width, stream.height = self.size
+            stream.codec_context.time_base = time_base
+            encoder, size, start = stream.codec_context, self.size, time.perf_counter()
+            while not self._silent.is_set():
+                if self.size != size:
+                    size, encoder = self.size, self._encoder(self.size, time_base)
+                self.sent_at.setdefault(size, self.sent)
+                frame = av.VideoFrame.from_ndarray(dark_frames(1, *size, seed=self.sent)[0], format="rgb24")
+                frame.pts, frame.time_base = self.sent, time_base
+                for packet in encoder.encode(frame.reformat(format="yuv420p")):
+                    packet.stream = stream
+                    out.mux(packet)
+                self.sent += 1
+                self._silent.wait(max(0.0, start + self.sent / self.rate - time.perf_counter()))
+            self._closed.wait()
+
+    def _encoder(self, size: tuple[int, int], time_base: Fraction) -> av.VideoCodecContext:
+        encoder = av.CodecContext.create("mpeg2video", "w")
+        encoder.width, encoder.height, encoder.pix_fmt = *size, "yuv420p"
+        encoder.time_base, encoder.framerate = time_base, Fraction(self.rate)
+        encoder.open()
+        return encoder
