@@ -59,3 +59,38 @@ def test_sigterm_while_the_stream_stalls_is_honoured_at_once(camera, weights, tm
     assert took < 4, (took, err)
     assert "; stopped (SIGTERM); wrote" in err.strip().splitlines()[-1], err
     assert len(read_video(record)["times"]) > 0
+
+
+def test_a_camera_that_sends_nothing_is_named_in_words_not_ffmpegs(weights, tmp_path, cli):
+    """A network camera that sends nothing said "cannot read udp://...: Immediate exit requested" (FFmpeg's words
+    for the read timeout), whether live or not; now it says how long nothing came and what to check."""
+    url = f"udp://127.0.0.1:{free_udp_port()}"
+    for args in (("--camera", url, "--no-window"), (url, "-o", tmp_path / "out.mkv")):
+        result = cli(*args, "--timeout", "1", "--weights", weights, timeout=60)
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        line = result.stderr_lines[0]
+        assert "Immediate exit" not in line and f"cannot read {url}: nothing came for 1 s (--timeout)" in line, line
+        assert "longer --timeout" in line
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_stream_that_stalls_is_retried_in_words_and_its_recording_kept(camera, weights, tmp_path):
+    """The retry lines and the last line said "lost (Immediate exit requested)" and "unavailable (cannot read
+    udp://...: Immediate exit requested)" for a camera that stopped sending."""
+    record = tmp_path / "r.mkv"
+    proc = live(camera, weights, "--record", record, "--timeout", "1", "--reconnect-timeout", "1.5")
+    try:
+        err = read_until(proc, "recording to")
+        time.sleep(0.5)
+        camera.silence()
+        err += proc.communicate(timeout=30)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = err.strip().splitlines()
+    assert proc.returncode == 2 and "Immediate exit" not in err and "Traceback" not in err, err
+    retries = [line for line in lines if "; retry " in line]
+    assert retries[0].startswith(f"enlight-video: source udp://127.0.0.1:{camera.port} stalled: nothing came for 1 s "
+                                 "(--timeout); retry 1 in 0.5 s"), err
+    assert "gave up after 1.5 s of retries (--reconnect-timeout" in lines[-1] and str(record) in lines[-1], err
+    assert len(read_video(record)["times"]) > 0

@@ -22,7 +22,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
 from enlight.stream.io.source import display_matrix, frame_rate, open_input
 from enlight.stream.io.upright import upright_turn
 
@@ -223,6 +223,8 @@ class LiveSource:
                 self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
                 rgb = frame_to_rgb(floor_chroma(frame), color)
                 self._publish(rgb if turn is None else turn(rgb), self._coloured)
+        except av.error.ExitError:  # (PyAV's interrupt after timeout_s: FFmpeg's "Immediate exit requested")
+            return f"stalled: {silent_for(self.config.timeout_s)}"
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
         return "ended" if self.location.reconnects else None
@@ -231,22 +233,24 @@ class LiveSource:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
         self._close_container()
         deadline = time.monotonic() + self.config.reconnect_timeout_s
-        delay, attempt = FIRST_RETRY_S, 0
+        delay, attempt, failed = FIRST_RETRY_S, 0, why
         while not self._stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
+                last = f"; the last try: {failed}" if failed != why else ""
                 raise SourceLost(f"{self.location.text} {why}; gave up after {self.config.reconnect_timeout_s:g} s "
-                                 "of retries")
+                                 f"of retries (--reconnect-timeout{last})")
             attempt += 1
             wait = min(delay, left)
-            self.log(f"source {self.location.text} {why}; retry {attempt} in {wait:.1f} s")
+            self.log(f"source {self.location.text} {failed}; retry {attempt} in {wait:.1f} s")
             if self._stop.wait(wait):
                 return
             try:
                 container = open_input(self.location, timeout_s=min(self.config.timeout_s, max(0.5, left)))
                 self._video_stream(container)
             except EnlightError as exc:
-                why = f"unavailable ({exc})"
+                detail = str(exc).removeprefix(f"cannot read {self.location.text}: ").removesuffix(f"; {SILENT_HINT}")
+                failed = f"unavailable: {detail}"
                 delay = min(delay * 2, MAX_RETRY_S)
                 continue
             self._container = container

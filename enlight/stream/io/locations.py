@@ -70,7 +70,17 @@ class Location:
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             what = "read" if mode == "r" else "write"
             name = f"camera {self.text} ({self.url})" if self.kind == "device" and self.text != self.url else self.text
+            if isinstance(exc, av.error.ExitError) and timeout is not None:  # FFmpeg's "Immediate exit requested"
+                raise EnlightError(f"cannot {what} {name}: {silent_for(timeout)}; {SILENT_HINT}") from None
             raise EnlightError(f"cannot {what} {name}: {reason(exc)}") from None
+
+
+SILENT_HINT = "check that it is sending (to this address and port), or give a longer --timeout"
+
+
+def silent_for(timeout_s: float) -> str:
+    """Why a network read that waited ``timeout_s`` failed (PyAV's interrupt: FFmpeg's "Immediate exit requested")."""
+    return f"nothing came for {timeout_s:g} s (--timeout)"
 
 
 def is_stream(text: str) -> bool:
