@@ -216,10 +216,10 @@ class LiveSource:
                         anchor = (now, media_s)
                     if self._stop.wait(max(0.0, anchor[0] + media_s - anchor[1] - now)):
                         return None
+                if color is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
+                    color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
                 if self.config.size and (frame.width, frame.height) != self.config.size:
                     frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
-                if color is None:
-                    color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
                 self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
                 rgb = frame_to_rgb(floor_chroma(frame), color)
                 self._publish(rgb if turn is None else turn(rgb), self._coloured)
