@@ -94,3 +94,25 @@ def test_a_stream_that_stalls_is_retried_in_words_and_its_recording_kept(camera,
                                  "(--timeout); retry 1 in 0.5 s"), err
     assert "gave up after 1.5 s of retries (--reconnect-timeout" in lines[-1] and str(record) in lines[-1], err
     assert len(read_video(record)["times"]) > 0
+
+
+def test_a_camera_that_changes_resolution_midway_is_scaled_with_a_note(camera, weights, tmp_path):
+    """A camera switched from 64x48 to 96x72 mid-run: the recording (opened at 64x48) took the new frames scaled
+    without a word. Now a note says so, once, and every frame shown and recorded is at the first size."""
+    record = tmp_path / "r.mkv"
+    proc = live(camera, weights, "--record", record, "--max-frames", "36")
+    try:
+        err = read_until(proc, "recording to")
+        time.sleep(0.3)
+        camera.resize((96, 72))
+        err += proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    notes = [line for line in err.splitlines() if "changed its picture size" in line]
+    assert len(notes) == 1 and "from 64x48 to 96x72" in notes[0] and "scaled to 64x48" in notes[0], err
+    assert notes[0].startswith("enlight-video: note: ")
+    video = read_video(record)
+    assert len(video["times"]) == 36 and {image.shape[:2] for image in video["images"]} == {(48, 64)}, err
+    assert "36 frames shown" in err.strip().splitlines()[-1], err

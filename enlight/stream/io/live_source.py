@@ -97,6 +97,8 @@ class LiveSource:
         self.dropped = 0
         self.reconnects = 0
         self._coloured = False
+        self._first_size: tuple[int, int] | None = None  # (width, height) of the first frame, as decoded
+        self._sizes_noted: set[tuple[int, int]] = set()
         self._latest: LiveFrame | None = None
         self._ended = False
         self._error: BaseException | None = None
@@ -218,16 +220,30 @@ class LiveSource:
                         return None
                 if color is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
                     color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
-                if self.config.size and (frame.width, frame.height) != self.config.size:
-                    frame = frame.reformat(width=self.config.size[0], height=self.config.size[1])
-                self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-                rgb = frame_to_rgb(floor_chroma(frame), color)
+                rgb = self._rgb(frame, color)
                 self._publish(rgb if turn is None else turn(rgb), self._coloured)
         except av.error.ExitError:  # (PyAV's interrupt after timeout_s: FFmpeg's "Immediate exit requested")
             return f"stalled: {silent_for(self.config.timeout_s)}"
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
         return "ended" if self.location.reconnects else None
+
+    def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
+        """(H, W, 3) uint8 RGB of a decoded frame at ``--size``, else at the first frame's size: a camera or stream
+        that switches resolution mid-run (or comes back at another) is scaled to it, as FFmpeg does, with a note
+        (the recording and the stream out, opened at that size, took frames of another size scaled without a word)."""
+        decoded = (frame.width, frame.height)
+        self._first_size = self._first_size or decoded
+        size = self.config.size or self._first_size
+        if decoded != size:
+            if not self.config.size and decoded not in self._sizes_noted:
+                self._sizes_noted.add(decoded)
+                self.log(f"note: {self.location.text} changed its picture size from {size[0]}x{size[1]} to "
+                         f"{decoded[0]}x{decoded[1]} at frame {self.captured + 1}; its frames are scaled to "
+                         f"{size[0]}x{size[1]}, the size the run started at, as FFmpeg does (--size sets the size)")
+            frame = frame.reformat(width=size[0], height=size[1])
+        self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
+        return frame_to_rgb(floor_chroma(frame), color)
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
