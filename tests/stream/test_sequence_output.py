@@ -13,7 +13,7 @@ from PIL import Image
 from enlight.stream.io.locations import Location, output_location, sequence_name
 from enlight.stream.io.sequence_sink import SequenceSink
 from enlight.stream.io.source import VideoInfo
-from tests.media import make_clip, read_video
+from tests.media import dark_frames, make_clip, read_video
 from tests.stopping import stop_after
 
 
@@ -188,3 +188,35 @@ def test_a_full_disk_names_the_folder_the_pictures_were_going_to(tmp_path, weigh
     assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
     assert f"no space left for the output in {small_disk} (" in result.stderr, result.stderr
     assert os.listdir(small_disk) == []
+
+
+def _square_x(path) -> int:
+    """The left edge of ``tests.media.dark_frames``' moving square (3 pixels a frame) in a picture."""
+    rows = np.asarray(Image.open(path).convert("L"), np.float64)[4:14]
+    return int(np.argmax(np.convolve(rows.mean(axis=0), np.ones(10), "valid")))
+
+
+def test_each_picture_keeps_its_input_pictures_number(tmp_path, weights, cli):
+    """A sequence into a sequence numbered its pictures on from the input's first number, one by one: past a gap
+    (1, 2, 3, 6, 7 -> 1..5), a picture that could not be read, or the frames that --start left out (--start 0.4 of
+    1..20 wrote frames 11..15 as 1..5), an editor's frame numbers no longer named the same frames. Each picture
+    now keeps its input's number."""
+    numbers = [1, 2, 3, 6, 7, 8, 9]  # two frames deleted from the card; 8 is damaged
+    for number, rgb in zip(numbers, dark_frames(len(numbers), 64, 48), strict=True):
+        Image.fromarray(rgb).save(tmp_path / f"n_{number:04d}.jpg", quality=95)
+    (tmp_path / "n_0008.jpg").write_bytes((tmp_path / "n_0008.jpg").read_bytes()[:300])
+    (tmp_path / "gap").mkdir()
+    result = cli(tmp_path / "n_%04d.jpg", "-o", tmp_path / "gap" / "o_%04d.png", "--weights", weights)
+    assert result.returncode == 3 and "1 of 7 frames lost" in result.stderr, result.stderr
+    assert _pictures(tmp_path / "gap", "o_") == [f"o_{n:04d}.png" for n in (1, 2, 3, 6, 7, 9)]
+    for n in (1, 2, 3, 6, 7, 9):
+        assert _square_x(tmp_path / "gap" / f"o_{n:04d}.png") == _square_x(tmp_path / f"n_{n:04d}.jpg")
+    for number, rgb in enumerate(dark_frames(20, 64, 48), start=1):
+        Image.fromarray(rgb).save(tmp_path / f"s_{number:04d}.png")
+    (tmp_path / "cut").mkdir()
+    result = cli(tmp_path / "s_%04d.png", "-o", tmp_path / "cut" / "o_%04d.png", "--weights", weights,
+                 "--start", "0.4", "--duration", "0.2")  # 25 fps: frames 11 to 15
+    assert result.returncode == 0, result.stderr
+    assert _pictures(tmp_path / "cut", "o_") == [f"o_{n:04d}.png" for n in range(11, 16)]
+    for n in range(11, 16):
+        assert _square_x(tmp_path / "cut" / f"o_{n:04d}.png") == _square_x(tmp_path / f"s_{n:04d}.png")

@@ -5,7 +5,9 @@ The pictures are written into a hidden folder beside them (``.enlight-<8 hex>.fr
 names only when the last one is written, so a failed run leaves no half sequence behind; an interrupted one keeps
 its frames in ``<prefix>partial/``. With ``--force`` the old sequence of that pattern is replaced as a whole: a
 longer old run's extra frames are deleted with it, where a tool reading the folder would have taken them for the
-end of this one. Numbers start at 1, as FFmpeg's image2 muxer counts, or at an input sequence's first number.
+end of this one. Numbers start at 1, as FFmpeg's image2 muxer counts; from an input sequence each picture keeps its
+input's number (past a gap in the numbers, a picture that could not be read, or the frames a ``--start`` left out),
+so an editor's or a compositor's frame numbers still match the plates'.
 
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
@@ -19,7 +21,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,18 +105,22 @@ class SequenceSink:
     The ``VideoSink`` interface the pipeline drives: ``write_frame`` takes (H, W, 3) uint8 RGB (and (H, W) uint8
     alpha) in display order; ``write_packet`` takes the passthrough streams' packets, which a picture cannot hold
     (left out, with a note); finish with one of ``finish()`` (the pictures moved onto their names), ``keep_partial()``
-    or ``abort()``. first_number: the first picture's number; passthrough, captions: what the source carries beside
+    or ``abort()``. first_number: the first picture's number; numbers: an input sequence's file number of each frame
+    by its pts (image2's pts count its files, moved by a ``--start``), a frame not in it numbered on from the one
+    before; passthrough, captions: what the source carries beside
     the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes;
     quality: JPEG and WebP pictures' quality, 1..100 (``--photo-quality``; JPEG 4:4:4 from ``FULL_CHROMA_FROM``).
     """
 
     def __init__(self, location: Location, info: VideoInfo, *, first_number: int = 1,
-                 passthrough: Sequence[av.stream.Stream] = (), captions: CaptionTrack | None = None,
-                 quality: int = JPEG_QUALITY) -> None:
+                 numbers: Mapping[int, int] | None = None, passthrough: Sequence[av.stream.Stream] = (),
+                 captions: CaptionTrack | None = None, quality: int = JPEG_QUALITY) -> None:
         self.location = location
         self.path = Path(location.text)
         self.folder = self.path.parent if str(self.path.parent) else Path(".")
         self.first_number = first_number
+        self._numbers = numbers or {}
+        self._written: list[int] = []  # each picture's number, in the order written
         self.quality = quality
         self.encode_s = 0.0
         self.frames_written = 0
@@ -142,7 +148,14 @@ class SequenceSink:
 
     def name(self, index: int) -> str:
         """The file name of the ``index``-th picture written (0: the first)."""
-        return sequence_name(self.location.text, self.first_number + index).name
+        return sequence_name(self.location.text, self._written[index]).name
+
+    def _next_number(self, pts: int) -> int:
+        """The number of the picture of the frame at ``pts``: its input picture's, or the one after the last."""
+        number = self._numbers.get(pts)
+        if number is None or (self._written and number <= self._written[-1]):
+            number = self._written[-1] + 1 if self._written else self.first_number
+        return number
 
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None,
                     duration: int | None = None) -> None:
@@ -161,11 +174,13 @@ class SequenceSink:
         chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
         options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
                    "WEBP": {"quality": self.quality}}.get(self._format, {})
-        path = self._work / self.name(self.frames_written)
+        number = self._next_number(pts)
+        path = self._work / sequence_name(self.location.text, number).name
         try:
             image.save(path, format=self._format, **options)
         except (OSError, ValueError) as exc:
             raise EnlightError(disk_full(exc, self.folder) or f"cannot write {path.name}: {reason(exc)}") from None
+        self._written.append(number)
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
 
