@@ -220,3 +220,15 @@ def test_each_picture_keeps_its_input_pictures_number(tmp_path, weights, cli):
     assert _pictures(tmp_path / "cut", "o_") == [f"o_{n:04d}.png" for n in range(11, 16)]
     for n in range(11, 16):
         assert _square_x(tmp_path / "cut" / f"o_{n:04d}.png") == _square_x(tmp_path / f"s_{n:04d}.png")
+
+
+def test_a_deeper_source_is_said_to_be_written_at_8_bits(tmp_path, weights, cli):
+    """A 16-bit PNG timelapse (an infrared or astro camera's) written as numbered PNGs came out at 8 bits with no word
+    of it, where the same pictures given as a folder keep their 16 bits. A note says so now, and how to keep them."""
+    for number, rgb in enumerate(dark_frames(3, 64, 48), start=1):
+        Image.fromarray(rgb[..., 1].astype(np.uint16) * 257).save(tmp_path / f"ir_{number:04d}.png")
+    assert Image.open(tmp_path / "ir_0001.png").mode == "I;16"
+    result = cli(tmp_path / "ir_%04d.png", "-o", tmp_path / "day_%04d.png", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "day_0001.png").mode == "RGB"
+    assert "16-bit frames are written as 8-bit pictures" in result.stderr and "folder" in result.stderr

@@ -11,7 +11,8 @@ so an editor's or a compositor's frame numbers still match the plates'.
 
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
-aspect tag that players follow), 8 bits a channel, with the source's alpha in PNG, TIFF and WebP.
+aspect tag that players follow), 8 bits a channel (a note says so of a deeper source), with the source's alpha in
+PNG, TIFF and WebP.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io.hdr_depth import bits
 from enlight.stream.io.locations import Location, sequence_files, sequence_name
 from enlight.stream.io.temporary import STALE_S
 from enlight.stream.io.upright import display_steps
@@ -86,6 +88,19 @@ def _free_name(folder: Path, name: str) -> Path:
     return path
 
 
+def _depth_note(info: VideoInfo, *, pictures: bool) -> str | None:
+    """That the source's frames of more than 8 bits (a 16-bit PNG or TIFF timelapse, 10-bit video) are written at 8,
+    as a note; None for 8-bit frames. pictures: whether the source is itself numbered pictures (which a folder of
+    photos would keep at 16 bits)."""
+    depth = bits(info.pix_fmt) if info.pix_fmt else 8
+    if depth <= 8:
+        return None
+    keep = " (give their folder instead to enhance each as a photo at 16 bits, without the smoothing over time)" \
+        if pictures else ""
+    return f"the source's {depth}-bit frames are written as 8-bit pictures: a numbered picture holds 8 bits a " \
+           f"channel{keep}"
+
+
 def _left_out(passthrough: Sequence[av.stream.Stream]) -> str | None:
     """What of the source a picture cannot hold, as a note; None where it had nothing beside the frames."""
     kinds: dict[str, int] = {}
@@ -124,7 +139,8 @@ class SequenceSink:
         self.quality = quality
         self.encode_s = 0.0
         self.frames_written = 0
-        self.notes: list[str] = [note for note in (_left_out(passthrough),) if note]
+        self.notes: list[str] = [note for note in (_left_out(passthrough), _depth_note(info, pictures=bool(numbers)))
+                                 if note]
         self._captions, self._captioned = captions, 0
         self._format = SEQUENCE_FORMATS[self.path.suffix.lower()]
         self.info, self._steps, turned = display_steps(info, turn=True, widen=True, where="a picture")
