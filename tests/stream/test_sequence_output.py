@@ -232,3 +232,17 @@ def test_a_deeper_source_is_said_to_be_written_at_8_bits(tmp_path, weights, cli)
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "day_0001.png").mode == "RGB"
     assert "16-bit frames are written as 8-bit pictures" in result.stderr and "folder" in result.stderr
+
+
+def test_alpha_that_a_format_cannot_hold_is_said_to_be_left_out(tmp_path):
+    """An RGBA PNG sequence written as numbered JPEGs or BMPs lost its transparency with no word of it (a .mp4 output
+    says so). A note says so now, and which pictures keep it."""
+    alpha = np.zeros((16, 32), np.uint8)
+    for suffix, kept in ((".jpg", False), (".bmp", False), (".png", True)):
+        text = str(tmp_path / f"k_%02d{suffix}")
+        sink = SequenceSink(Location(text, text, "sequence"), _info())
+        sink.write_frame(np.full((16, 32, 3), 90, np.uint8), 0, alpha)
+        sink.finish()
+        said = "alpha channel (transparency) was not kept" in " ".join(sink.notes)
+        assert said != kept, (suffix, sink.notes)
+    assert Image.open(tmp_path / "k_01.png").mode == "RGBA"

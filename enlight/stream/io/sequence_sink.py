@@ -142,6 +142,7 @@ class SequenceSink:
         self.notes: list[str] = [note for note in (_left_out(passthrough), _depth_note(info, pictures=bool(numbers)))
                                  if note]
         self._captions, self._captioned = captions, 0
+        self._alpha_dropped = False  # the source's alpha came with a frame of a format that holds none
         self._format = SEQUENCE_FORMATS[self.path.suffix.lower()]
         self.info, self._steps, turned = display_steps(info, turn=True, widen=True, where="a picture")
         self.notes += turned
@@ -187,6 +188,7 @@ class SequenceSink:
         image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
         if alpha is not None and self._format in ALPHA_FORMATS:
             image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
+        self._alpha_dropped = self._alpha_dropped or alpha is not None and self._format not in ALPHA_FORMATS
         chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
         options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
                    "WEBP": {"quality": self.quality}}.get(self._format, {})
@@ -225,6 +227,9 @@ class SequenceSink:
         if self._captioned:
             self.notes.append(f"the closed captions of {counted(self._captioned, 'frame')} not written: a picture "
                               "cannot hold them")
+        if self._alpha_dropped:
+            self.notes.append(f"the alpha channel (transparency) was not kept: {self._format} pictures cannot hold it "
+                              "(.png, .tif or .webp pictures keep it)")
         self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)} to {last}")
         return self.path
 
