@@ -108,3 +108,20 @@ def test_an_mjpeg_recording_whose_frames_carry_exif_runs(tmp_path, weights, cli)
     result = cli(clip, "-o", out, "--weights", weights)
     assert result.returncode == 0, result.stderr
     assert _read(out)[0] == 6
+
+
+def test_a_pattern_of_the_other_padding_or_a_shell_glob_names_the_pattern_that_reads_the_files(tmp_path, weights, cli):
+    """'night_%d.png' over night_0001.png ... (zero-padded) was taken for a sequence and failed in FFmpeg as 'cannot
+    read night_%d.png: No such file or directory'; 'plain_%04d.png' over plain_1.png ... said only 'no files match';
+    'night_*.png' typed in quotes said 'input not found'. Each now names the pattern that reads the files."""
+    _frames(tmp_path, "night_%04d.png", range(1, 4))
+    _frames(tmp_path, "plain_%d.png", range(1, 4))
+    glob = f"a frame number pattern ({tmp_path / 'night_%04d.png'}), or their folder"
+    cases = [("night_%d.png", "out.mp4", f"give {tmp_path / 'night_%04d.png'}"),
+             ("plain_%04d.png", "out.mp4", f"give {tmp_path / 'plain_%d.png'}"),
+             ("night_*.png", "out.mp4", glob), ("night_*.png", "out.png", glob)]  # (a photo's output: its own checks)
+    for typed, name, message in cases:
+        out = tmp_path / name
+        result = cli(tmp_path / typed, "-o", out, "--weights", weights)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr_lines) == 1 and not out.exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
+from enlight.stream.io.sequence_patterns import refuse_glob
 from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
@@ -58,6 +59,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES
 
     if not source.is_file():
+        refuse_glob(str(source))
         raise EnlightError(f"input not found: {source}")
     if output.suffix.lower() in RAW_SUFFIXES:
         raise EnlightError(f"a camera RAW photo ({output.name}) is read but not written: give a .tif or .png output "
@@ -106,6 +108,7 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
     source None: the input is a stream. container_from_name False: the muxer is named (--format).
     """
     if source is not None and not source.exists():
+        refuse_glob(str(source))
         raise EnlightError(f"input not found: {source}")
     if source is not None and source.is_dir():
         raise EnlightError(f"input is a folder, not a video file: {source}")

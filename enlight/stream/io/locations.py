@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import av
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.sequence_patterns import other_padding, refuse_glob
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp")
 # muxer for an output URL whose format is not named; MPEG-TS is what a plain byte stream carries
@@ -153,6 +154,8 @@ def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | N
         return sequence_location(text, fps)
     if _URL.match(text):
         return _network(text)
+    if not camera:
+        refuse_glob(text)
     if camera and (text.isdigit() or text.startswith("/dev/")):
         options = {}
         if size:
@@ -200,7 +203,8 @@ def sequence_files(text: str) -> list[tuple[int, Path]]:
     """(number, file) of each file that the frame number pattern ``text`` names, in number order."""
     path = Path(text)
     match = _NUMBERED.search(path.name)
-    digits = f"\\d{{{match[1]}}}" if match[1] else "\\d+"
+    # printf's number: %04d pads to 4 digits (and writes 10000 whole), %d does not pad
+    digits = f"\\d{{{match[1]}}}|[1-9]\\d{{{match[1]},}}" if match[1] else "0|[1-9]\\d*"
     name = re.compile(re.escape(path.name[:match.start()]) + f"({digits})" + re.escape(path.name[match.end():]))
     folder = path.parent if str(path.parent) else Path(".")
     found = [(int(m[1]), folder / entry) for entry in (os.listdir(folder) if folder.is_dir() else ())
@@ -223,7 +227,8 @@ def sequence_location(text: str, fps: float | None) -> Location:
     matches."""
     files = sequence_files(text)
     if not files:
-        raise EnlightError(f"no files match the image sequence {text} (a frame number pattern such as %04d)")
+        raise EnlightError(f"no files match the image sequence {text}"
+                           f"{other_padding(text, _NUMBERED) or ' (a frame number pattern such as %04d)'}")
     rate = fps or SEQUENCE_FPS
     if rate <= 0:
         raise EnlightError(f"--fps must be above 0, got {rate:g}")
