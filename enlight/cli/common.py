@@ -25,7 +25,25 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse with one-line errors (its default prints the whole usage block first)."""
 
     def error(self, message: str):
-        raise EnlightError(f"{message}{_dash_hint(message)} (see {self.prog} --help)")
+        one_line = _many_files(message, self.prog)
+        raise EnlightError(one_line or f"{message}{_dash_hint(message)} (see {self.prog} --help)")
+
+
+def _many_files(message: str, prog: str) -> str | None:
+    """argparse's 'unrecognized arguments: ...' where an unquoted ``*`` gave the shell's whole list of files (a
+    thousand names on one line), said as their count and the first, with what to give instead; None otherwise."""
+    from enlight.stream.io.sequence_patterns import pattern_of
+
+    if not message.startswith("unrecognized arguments: "):
+        return None
+    files = [word for word in message.split(": ", 1)[1].split() if not word.startswith("-") and os.path.isfile(word)]
+    if len(files) < 2:
+        return None
+    pattern = pattern_of(Path(files[0])) if prog == "enlight-video" else None
+    numbered = f"numbered pictures as one video with a frame number pattern in quotes ('{pattern}'), or " \
+        if pattern else ""
+    return (f"{len(files) + 1} files named where one input is taken ({files[0]} ...: a shell's * names every file "
+            f"it matches): give {numbered}their folder (see {prog} --help)")
 
 
 def _dash_hint(message: str) -> str:

@@ -125,3 +125,15 @@ def test_a_pattern_of_the_other_padding_or_a_shell_glob_names_the_pattern_that_r
         result = cli(tmp_path / typed, "-o", out, "--weights", weights)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr_lines) == 1 and not out.exists()
+
+
+def test_an_unquoted_glob_is_said_in_one_short_line(tmp_path, weights, cli):
+    """enlight-video night_*.png -o out.mp4 (the shell hands over every file) said 'unrecognized arguments: ' and every
+    name but the first on one line (a thousand names for a night's timelapse), and nothing of what to type."""
+    _frames(tmp_path, "night_%04d.png", range(1, 31))
+    names = sorted(tmp_path.glob("night_*.png"))
+    out = tmp_path / "out.mp4"
+    result = cli(*names, "-o", out, "--weights", weights)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1 and not out.exists(), result.stderr
+    assert "30 files named where one input is taken" in result.stderr
+    assert f"'{tmp_path / 'night_%04d.png'}'" in result.stderr and "night_0030.png" not in result.stderr
