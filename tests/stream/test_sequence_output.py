@@ -246,3 +246,36 @@ def test_alpha_that_a_format_cannot_hold_is_said_to_be_left_out(tmp_path):
         said = "alpha channel (transparency) was not kept" in " ".join(sink.notes)
         assert said != kept, (suffix, sink.notes)
     assert Image.open(tmp_path / "k_01.png").mode == "RGBA"
+
+
+def _camera_jpeg(path, rgb: np.ndarray, taken: str, icc: bytes) -> None:
+    """A security camera's JPEG: when it was taken (DateTimeOriginal, in the EXIF sub-IFD), its camera, its profile,
+    and an orientation (6: turned a quarter to view)."""
+    image = Image.fromarray(rgb)
+    exif = image.getexif()
+    exif[0x010F], exif[0x0112] = "DVR-8", 6
+    exif.get_ifd(0x8769)[0x9003] = taken
+    image.save(path, exif=exif.tobytes(), icc_profile=icc, quality=95)
+
+
+def test_each_picture_keeps_its_input_pictures_exif_and_profile(tmp_path, weights, cli):
+    """A folder of a security camera's JPEGs enhanced as a sequence into numbered pictures lost every picture's EXIF
+    (the time each was taken: what makes them evidence) and its ICC profile, with no word of it. Each picture now
+    carries its own input's, turned upright (orientation 1); a BMP, which holds none, says so."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    numbers = (1, 2, 4)  # the camera skipped one
+    for number, rgb in zip(numbers, dark_frames(3, 64, 48), strict=True):
+        _camera_jpeg(tmp_path / f"cam_{number:04d}.jpg", rgb, f"2026:03:0{number} 23:59:0{number}", icc)
+    for suffix in (".jpg", ".tif", ".png"):
+        result = cli(tmp_path / "cam_%04d.jpg", "-o", tmp_path / f"day_%04d{suffix}", "--weights", weights)
+        assert result.returncode == 0, result.stderr
+        for number in numbers:
+            picture = Image.open(tmp_path / f"day_{number:04d}{suffix}")
+            exif = picture.getexif()
+            assert picture.size == (48, 64) and exif[0x0112] == 1 and exif[0x010F] == "DVR-8", (suffix, dict(exif))
+            assert exif.get_ifd(0x8769)[0x9003] == f"2026:03:0{number} 23:59:0{number}", suffix
+            assert picture.info.get("icc_profile") == icc, suffix
+    result = cli(tmp_path / "cam_%04d.jpg", "-o", tmp_path / "day_%04d.bmp", "--weights", weights)
+    assert result.returncode == 0 and "BMP pictures cannot hold them" in result.stderr, result.stderr

@@ -415,7 +415,7 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
         if source.color.hdr is not None and not source.to_sdr:
             raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
                                "at sdr, or give a video output)")
-        return SequenceSink(output_at, written, numbers=_input_numbers(config, source), passthrough=source.passthrough,
+        return SequenceSink(output_at, written, inputs=_input_pictures(config, source), passthrough=source.passthrough,
                             captions=source.captions, quality=config.encoder.picture_quality)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
@@ -424,13 +424,13 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
                      captions=source.captions, time_offset_us=source.negative_start_us)
 
 
-def _input_numbers(config: PipelineConfig, source: VideoSource) -> dict[int, int] | None:
-    """An input sequence's file number of each frame, by the frame's pts (image2 counts its files in pts, and a
+def _input_pictures(config: PipelineConfig, source: VideoSource) -> dict[int, tuple[int, Path]] | None:
+    """An input sequence's (number, file) of each frame, by the frame's pts (image2 counts its files in pts, and a
     ``--start`` moves them back by the ticks it left out); None for another input."""
     if source.location.kind != "sequence":
         return None
     shift = round(config.span.start / source.info.time_base) if config.span is not None else 0
-    return {index - shift: number for index, (number, _) in enumerate(sequence_files(source.location.text))}
+    return {index - shift: picture for index, picture in enumerate(sequence_files(source.location.text))}
 
 
 def _stop(work: _Run, source: VideoSource) -> None:

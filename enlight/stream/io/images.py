@@ -68,9 +68,9 @@ PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
 PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
-_ORIENTATION = 0x0112
+ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
-_LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
+LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
@@ -352,15 +352,15 @@ def read_photo(path: Path) -> Photo:
     require_format_support(path)
     try:
         with open_image(path) as image:
-            orientation = _orientation(image.getexif().get(_ORIENTATION, 1))  # as stored: read before load()
+            orientation = _orientation(image.getexif().get(ORIENTATION, 1))  # as stored: read before load()
             thumbnail = thumbnail_side(image)
             raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
             image.load()
             exif = image.getexif()
             # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
-            turned = orientation != 1 and _ORIENTATION not in exif
+            turned = orientation != 1 and ORIENTATION not in exif
             icc = image.info.get("icc_profile")
-            xmp = _xmp(image)
+            xmp = upright_xmp(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
             chroma_step = _chroma_step(image)
@@ -379,10 +379,10 @@ def read_photo(path: Path) -> Photo:
     if rgb16 is not None:
         rgb16 = orient(rgb16, orientation)
         rgb = eight_bits(rgb16)
-    if _ORIENTATION in exif:
-        exif[_ORIENTATION] = 1
+    if ORIENTATION in exif:
+        exif[ORIENTATION] = 1
     picture_size(exif, rgb.shape[1], rgb.shape[0])
-    for tag in (*_LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
+    for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
         exif.pop(tag, None)
     return Photo(
         rgb=rgb,
@@ -418,7 +418,7 @@ def xmp_packet(image) -> bytes | None:
     return xmp.encode() if isinstance(xmp, str) else bytes(xmp)
 
 
-def _xmp(image) -> bytes | None:
+def upright_xmp(image) -> bytes | None:
     """``xmp_packet`` with its orientation set to 1, as the EXIF's is (the pixels are stored upright)."""
     xmp = xmp_packet(image)
     return None if xmp is None else _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
@@ -553,7 +553,7 @@ def _write_16bit_tiff(path: Path, pixels16: np.ndarray, photo: Photo) -> None:
         exif.load(photo.exif)
         for_tiff(exif)
         for tag, value in exif.items():
-            if tag not in SUB_IFDS and tag not in _LAYOUT_TAGS:  # the sub-IFDs' pointers are rewritten
+            if tag not in SUB_IFDS and tag not in LAYOUT_TAGS:  # the sub-IFDs' pointers are rewritten
                 ifd[tag] = value
         for tag in SUB_IFDS:
             if exif.get_ifd(tag):

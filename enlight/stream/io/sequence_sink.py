@@ -7,7 +7,8 @@ its frames in ``<prefix>partial/``. With ``--force`` the old sequence of that pa
 longer old run's extra frames are deleted with it, where a tool reading the folder would have taken them for the
 end of this one. Numbers start at 1, as FFmpeg's image2 muxer counts; from an input sequence each picture keeps its
 input's number (past a gap in the numbers, a picture that could not be read, or the frames a ``--start`` left out),
-so an editor's or a compositor's frame numbers still match the plates'.
+so an editor's or a compositor's frame numbers still match the plates', and its EXIF, ICC profile and XMP
+(``enlight.stream.io.picture_tags``: a security camera's time of each picture).
 
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
@@ -30,8 +31,10 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io.exif_types import standard_types_in_file
 from enlight.stream.io.hdr_depth import bits
 from enlight.stream.io.locations import Location, sequence_files, sequence_name
+from enlight.stream.io.picture_tags import HOLDS_TAGS, has_tags, picture_tags
 from enlight.stream.io.temporary import STALE_S
 from enlight.stream.io.upright import display_steps
 from enlight.text import counted
@@ -120,26 +123,27 @@ class SequenceSink:
     The ``VideoSink`` interface the pipeline drives: ``write_frame`` takes (H, W, 3) uint8 RGB (and (H, W) uint8
     alpha) in display order; ``write_packet`` takes the passthrough streams' packets, which a picture cannot hold
     (left out, with a note); finish with one of ``finish()`` (the pictures moved onto their names), ``keep_partial()``
-    or ``abort()``. first_number: the first picture's number; numbers: an input sequence's file number of each frame
-    by its pts (image2's pts count its files, moved by a ``--start``), a frame not in it numbered on from the one
-    before; passthrough, captions: what the source carries beside
+    or ``abort()``. first_number: the first picture's number; inputs: an input sequence's (number, file) of each
+    frame by its pts (image2's pts count its files, moved by a ``--start``): a picture takes its input's number and
+    metadata, a frame not in it the number after the one before; passthrough, captions: what the source carries beside
     the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes;
     quality: JPEG and WebP pictures' quality, 1..100 (``--photo-quality``; JPEG 4:4:4 from ``FULL_CHROMA_FROM``).
     """
 
     def __init__(self, location: Location, info: VideoInfo, *, first_number: int = 1,
-                 numbers: Mapping[int, int] | None = None, passthrough: Sequence[av.stream.Stream] = (),
+                 inputs: Mapping[int, tuple[int, Path]] | None = None, passthrough: Sequence[av.stream.Stream] = (),
                  captions: CaptionTrack | None = None, quality: int = JPEG_QUALITY) -> None:
         self.location = location
         self.path = Path(location.text)
         self.folder = self.path.parent if str(self.path.parent) else Path(".")
         self.first_number = first_number
-        self._numbers = numbers or {}
+        self._inputs = inputs or {}
+        self._untagged = False  # an input picture's metadata that the format (BMP) or the file could not hold
         self._written: list[int] = []  # each picture's number, in the order written
         self.quality = quality
         self.encode_s = 0.0
         self.frames_written = 0
-        self.notes: list[str] = [note for note in (_left_out(passthrough), _depth_note(info, pictures=bool(numbers)))
+        self.notes: list[str] = [note for note in (_left_out(passthrough), _depth_note(info, pictures=bool(inputs)))
                                  if note]
         self._captions, self._captioned = captions, 0
         self._alpha_dropped = False  # the source's alpha came with a frame of a format that holds none
@@ -167,12 +171,28 @@ class SequenceSink:
         """The file name of the ``index``-th picture written (0: the first)."""
         return sequence_name(self.location.text, self._written[index]).name
 
-    def _next_number(self, pts: int) -> int:
-        """The number of the picture of the frame at ``pts``: its input picture's, or the one after the last."""
-        number = self._numbers.get(pts)
+    def _next_number(self, pts: int) -> tuple[int, Path | None]:
+        """The number of the picture of the frame at ``pts``, and the input picture it was read from (None: not from
+        one): its input picture's number, or the one after the last."""
+        number, source = self._inputs.get(pts, (None, None))
         if number is None or (self._written and number <= self._written[-1]):
-            number = self._written[-1] + 1 if self._written else self.first_number
-        return number
+            return (self._written[-1] + 1 if self._written else self.first_number), None
+        return number, source
+
+    def _save(self, image, path: Path, options: dict, source: Path | None) -> None:
+        """Write ``image`` (Pillow) to ``path`` with ``options`` and the metadata of the input picture ``source``;
+        without it (noted) where the format holds none or the file refuses it (a JPEG's EXIF over 64 kB)."""
+        tags = picture_tags(source, self._format, image.width, image.height) if source is not None else {}
+        self._untagged = self._untagged or source is not None and not tags and has_tags(source)
+        try:
+            image.save(path, format=self._format, **options, **tags)
+        except ValueError:
+            if not tags:
+                raise
+            self._untagged = True
+            image.save(path, format=self._format, **options)
+        if tags and self._format == "TIFF":
+            standard_types_in_file(path)
 
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None,
                     duration: int | None = None) -> None:
@@ -192,10 +212,10 @@ class SequenceSink:
         chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
         options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
                    "WEBP": {"quality": self.quality}}.get(self._format, {})
-        number = self._next_number(pts)
+        number, source = self._next_number(pts)
         path = self._work / sequence_name(self.location.text, number).name
         try:
-            image.save(path, format=self._format, **options)
+            self._save(image, path, options, source)
         except (OSError, ValueError) as exc:
             raise EnlightError(disk_full(exc, self.folder) or f"cannot write {path.name}: {reason(exc)}") from None
         self._written.append(number)
@@ -227,6 +247,11 @@ class SequenceSink:
         if self._captioned:
             self.notes.append(f"the closed captions of {counted(self._captioned, 'frame')} not written: a picture "
                               "cannot hold them")
+        if self._untagged:
+            self.notes.append("the EXIF, ICC profile or XMP of some input pictures were not kept: "
+                              f"{self._format} pictures cannot hold them (.png, .jpg, .tif or .webp keep them)"
+                              if self._format not in HOLDS_TAGS else "the EXIF of some input pictures was too long "
+                              f"for a {self._format} picture, and was not kept (.png or .tif keep it)")
         if self._alpha_dropped:
             self.notes.append(f"the alpha channel (transparency) was not kept: {self._format} pictures cannot hold it "
                               "(.png, .tif or .webp pictures keep it)")

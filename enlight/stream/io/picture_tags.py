@@ -1,0 +1,55 @@
+"""What an input picture says about itself (its EXIF, ICC profile, XMP, IPTC, comments and PNG text), carried to
+the numbered picture enhanced from it: a security camera's JPEGs keep the time each was taken, a camera's timelapse
+its exposure and lens, as a photo does (``enlight.stream.io.images``).
+
+The frames are written upright, so the EXIF's and XMP's orientation say 1; the EXIF's picture size is the one
+written, and the TIFF layout tags of the input stay behind with its pixels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from enlight.stream.io.annotations import IPTC_TAGS, annotation_options, read_annotations, tiff_exif
+from enlight.stream.io.exif_types import keep_maker_note, picture_size, standard_types, writable
+from enlight.stream.io.images import LAYOUT_TAGS, ORIENTATION, metadata_options, upright_xmp
+
+HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
+
+
+def picture_tags(path: Path, fmt: str, width: int, height: int) -> dict:
+    """Pillow's save options for a ``fmt`` picture of ``width`` x ``height`` that carry ``path``'s metadata; {} where
+    it has none, cannot be read, or ``fmt`` holds none (BMP)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if fmt not in HOLDS_TAGS:
+        return {}
+    try:
+        with Image.open(path) as image:
+            raw = image.info.get("exif")
+            exif = image.getexif()
+            icc, xmp, annotations = image.info.get("icc_profile"), upright_xmp(image), read_annotations(image)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return {}
+    data = None
+    if len(exif):
+        if ORIENTATION in exif:
+            exif[ORIENTATION] = 1
+        picture_size(exif, width, height)
+        for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
+            exif.pop(tag, None)
+        data = keep_maker_note(standard_types(writable(exif)), raw) if len(exif) else None
+    if fmt == "TIFF":
+        data = tiff_exif(data, annotations)
+    return annotation_options(fmt, annotations, metadata_options(fmt, icc, data, xmp))
+
+
+def has_tags(path: Path) -> bool:
+    """Whether the picture at ``path`` carries EXIF, an ICC profile or XMP (what a BMP picture cannot hold)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return bool(len(image.getexif()) or image.info.get("icc_profile") or upright_xmp(image))
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return False
