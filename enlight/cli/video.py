@@ -430,7 +430,7 @@ def _check_names(args) -> tuple:
 
         if source.is_file and not Path(source.url).is_file():
             raise EnlightError(f"input not found: {source.url}")
-        check_sequence_output(output, overwrite=args.force)
+        check_sequence_output(output, overwrite=args.force, source=source)
     say_unused(args, lambda: location_work(source, output))
     return source, output
 

@@ -279,3 +279,19 @@ def test_each_picture_keeps_its_input_pictures_exif_and_profile(tmp_path, weight
             assert picture.info.get("icc_profile") == icc, suffix
     result = cli(tmp_path / "cam_%04d.jpg", "-o", tmp_path / "day_%04d.bmp", "--weights", weights)
     assert result.returncode == 0 and "BMP pictures cannot hold them" in result.stderr, result.stderr
+
+
+def test_the_input_pictures_are_never_written_over(tmp_path, weights, cli):
+    """enlight-video 'n_%04d.png' -o 'n_%04d.png' --force (or the same folder named another way) replaced the input
+    pictures with the enhanced ones: the originals were gone. Refused in one line now, --force or not (without it,
+    the error said 'use --force to replace that sequence')."""
+    for number, rgb in enumerate(dark_frames(3, 64, 48), start=1):
+        Image.fromarray(rgb).save(tmp_path / f"n_{number:04d}.png")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    (tmp_path / "day").mkdir()
+    for output, force in ((tmp_path / "n_%04d.png", ("--force",)), (tmp_path / "day" / ".." / "n_%04d.png", ()),
+                          (tmp_path / "day" / ".." / "n_%04d.png", ("--force", "--start", "0.04"))):
+        result = cli(tmp_path / "n_%04d.png", "-o", output, "--weights", weights, *force)
+        assert result.returncode == 2 and "would write over the input pictures" in result.stderr, result.stderr
+        assert "--force" not in result.stderr and len(result.stderr_lines) == 1
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

@@ -207,7 +207,7 @@ def _locations(config: PipelineConfig) -> tuple[Location, Location]:
         check_paths(Path(source_at.url) if source_at.is_file else None, Path(output_at.text),
                     overwrite=config.overwrite, container_from_name=output_at.format is None)
     if output_at.kind == "sequence":
-        check_sequence_output(output_at, overwrite=config.overwrite)
+        check_sequence_output(output_at, overwrite=config.overwrite, source=source_at)
     if config.encoder.codec != CODEC_AUTO:
         encoder_codec(config.encoder.codec)
     return source_at, output_at

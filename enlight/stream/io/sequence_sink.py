@@ -53,9 +53,10 @@ FULL_CHROMA_FROM = 90  # JPEG quality from which the chroma is kept at full size
 _WORK = re.compile(r"\.enlight-[0-9a-f]{8}\.frames")
 
 
-def check_sequence_output(output: Location, *, overwrite: bool) -> None:
+def check_sequence_output(output: Location, *, overwrite: bool, source: Location | None = None) -> None:
     """Refuse, before any work, a numbered output that cannot be written: a picture format not written here, a
-    missing or read-only folder, or (without ``overwrite``) files of that sequence already there."""
+    missing or read-only folder, names that are the input sequence's own pictures (``source``; even with
+    ``overwrite``: the originals would be lost), or (without ``overwrite``) files of that sequence already there."""
     pattern = Path(output.text)
     if pattern.suffix.lower() not in SEQUENCE_FORMATS:
         kinds = ", ".join(sorted({s for s in SEQUENCE_FORMATS if s != ".jpeg"}))
@@ -65,10 +66,23 @@ def check_sequence_output(output: Location, *, overwrite: bool) -> None:
         raise EnlightError(f"output folder does not exist: {folder}")
     if not os.access(folder, os.W_OK):
         raise EnlightError(f"cannot write to output folder {folder}")
+    _refuse_input_names(output, source)
     existing = sequence_files(output.text)
     if existing and not overwrite:
         raise EnlightError(f"{counted(len(existing), 'picture')} of the sequence {output.text} exist already "
                            f"({existing[0][1].name} ...); use --force to replace that sequence")
+
+
+def _refuse_input_names(output: Location, source: Location | None) -> None:
+    """Refuse an output pattern that names the input sequence's own pictures (each picture keeps its input's number:
+    ``-o`` the input's pattern, or one that reaches the same files another way, would replace the originals)."""
+    if source is None or source.kind != "sequence":
+        return
+    for number, picture in sequence_files(source.text):
+        written = sequence_name(output.text, number)
+        if written.exists() and os.path.samefile(written, picture):
+            raise EnlightError(f"the output {output.text} would write over the input pictures ({picture.name} ...): "
+                               "choose another name or folder for the enhanced pictures")
 
 
 def _remove_stale(folder: Path) -> None:
