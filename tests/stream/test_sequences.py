@@ -137,3 +137,19 @@ def test_an_unquoted_glob_is_said_in_one_short_line(tmp_path, weights, cli):
     assert result.returncode == 2 and len(result.stderr_lines) == 1 and not out.exists(), result.stderr
     assert "30 files named where one input is taken" in result.stderr
     assert f"'{tmp_path / 'night_%04d.png'}'" in result.stderr and "night_0030.png" not in result.stderr
+
+
+def test_a_video_of_pictures_with_exif_says_it_was_not_kept(tmp_path, weights, cli):
+    """A security camera's JPEGs (each with the time it was taken in its EXIF) made into a video lost every picture's
+    EXIF with no word of it. A note says so now, and that numbered pictures keep it; plain pictures get no note."""
+    for i, rgb in enumerate(dark_frames(3, 64, 48), start=1):
+        image = Image.fromarray(rgb)
+        exif = image.getexif()
+        exif.get_ifd(0x8769)[0x9003] = f"2026:03:01 23:59:0{i}"
+        image.save(tmp_path / f"cam_{i:04d}.jpg", exif=exif.tobytes())
+    _frames(tmp_path, "plain_%04d.png", range(1, 4))
+    for pattern, said in (("cam_%04d.jpg", True), ("plain_%04d.png", False)):
+        out = tmp_path / f"{pattern[:3]}.mp4"
+        result = cli(tmp_path / pattern, "-o", out, "--weights", weights)
+        assert result.returncode == 0, result.stderr
+        assert ("EXIF, ICC profile and XMP" in result.stderr and "numbered pictures keep them" in result.stderr) == said

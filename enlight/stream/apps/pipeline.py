@@ -433,6 +433,20 @@ def _input_pictures(config: PipelineConfig, source: VideoSource) -> dict[int, tu
     return {index - shift: picture for index, picture in enumerate(sequence_files(source.location.text))}
 
 
+def _unkept_tags(source: VideoSource, output_at: Location) -> list[str]:
+    """That an input sequence's pictures' EXIF, ICC profile or XMP was not kept in a video, as a note (numbered
+    pictures keep it); none for another run."""
+    from enlight.stream.io.picture_tags import has_tags
+
+    if source.location.kind != "sequence" or output_at.kind == "sequence":
+        return []
+    files = sequence_files(source.location.text)
+    if not files or not has_tags(files[0][1]):
+        return []
+    return ["the input pictures' EXIF, ICC profile and XMP (the time each was taken, the camera) are not kept in a "
+            "video: numbered pictures keep them (-o day_%04d.jpg)"]
+
+
 def _stop(work: _Run, source: VideoSource) -> None:
     """The run's threads stopped: the bar, the decoder, the enhancer's stages on the helper threads (the run
     waits for them, and a batch's stages take seconds)."""
@@ -443,7 +457,7 @@ def _stop(work: _Run, source: VideoSource) -> None:
 
 def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: VideoSink, work: _Run,
            memory: MemoryPlan, output_at: Location, label: str) -> RunStats:
-    notes = [*source.notes, *sink.notes, *plan_notes(config, memory, source.info)]
+    notes = [*source.notes, *sink.notes, *_unkept_tags(source, output_at), *plan_notes(config, memory, source.info)]
     if config.max_frames is not None and sink.frames_written >= config.max_frames:
         notes.append(f"stopped after {sink.frames_written} frames (--max-frames)")
     return RunStats(
