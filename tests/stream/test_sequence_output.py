@@ -208,6 +208,7 @@ def test_each_picture_keeps_its_input_pictures_number(tmp_path, weights, cli):
     (tmp_path / "gap").mkdir()
     result = cli(tmp_path / "n_%04d.jpg", "-o", tmp_path / "gap" / "o_%04d.png", "--weights", weights)
     assert result.returncode == 3 and "1 of 7 frames lost" in result.stderr, result.stderr
+    assert "1 input picture could not be read (n_0008.jpg)" in result.stderr  # (named: the warning counts frames)
     assert _pictures(tmp_path / "gap", "o_") == [f"o_{n:04d}.png" for n in (1, 2, 3, 6, 7, 9)]
     for n in (1, 2, 3, 6, 7, 9):
         assert _square_x(tmp_path / "gap" / f"o_{n:04d}.png") == _square_x(tmp_path / f"n_{n:04d}.jpg")

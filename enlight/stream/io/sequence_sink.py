@@ -261,6 +261,7 @@ class SequenceSink:
         if self._captioned:
             self.notes.append(f"the closed captions of {counted(self._captioned, 'frame')} not written: a picture "
                               "cannot hold them")
+        self.notes += self._unread()
         if self._untagged:
             self.notes.append("the EXIF, ICC profile or XMP of some input pictures were not kept: "
                               f"{self._format} pictures cannot hold them (.png, .jpg, .tif or .webp keep them)"
@@ -271,6 +272,18 @@ class SequenceSink:
                               "(.png, .tif or .webp pictures keep it)")
         self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)} to {last}")
         return self.path
+
+    def _unread(self) -> list[str]:
+        """The input pictures between the first and the last written that gave no picture (they could not be read),
+        as a note."""
+        written = set(self._written)
+        unread = [path.name for number, path in sorted(self._inputs.values())
+                  if self._written[0] < number < self._written[-1] and number not in written]
+        if not unread:
+            return []
+        names = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        return [f"{counted(len(unread), 'input picture')} could not be read ({names}): no picture has "
+                f"{'its number' if len(unread) == 1 else 'their numbers'}, the others keep theirs"]
 
     def keep_partial(self) -> Path | None:
         """The pictures written so far, kept in ``<prefix>partial/`` beside the pattern; None if none were."""
