@@ -15,7 +15,7 @@ from enlight.stream.io.source import VideoSource
 from tests.media import dark_frames, make_clip, read_video
 
 FRAMES = 60
-WARNING = re.compile(r"^enlight-video: warning: the input is damaged.*: (\d+) packets lost \(([^)]*)\), "
+WARNING = re.compile(r"^enlight-video: warning: the input is damaged.*: (\d+) packets? lost \(([^)]*)\), "
                      r"(\d+) of (\d+) frames lost")
 
 
@@ -293,3 +293,16 @@ def test_an_input_cut_short_while_it_is_read_counts_what_its_index_had_beyond(tm
     lost, expected = (int(n) for n in re.search(r"(\d+) of (\d+) frames lost", line).groups())
     assert "cut short" in line and expected == 1500 and lost >= 800, line
     assert len(read_video(tmp_path / "day.mkv")["times"]) == 1500 - lost
+
+
+def test_the_damage_line_counts_in_words_and_names_sound_only_where_some_was_lost():
+    """A numbered-picture input with one unreadable picture said '1 packets lost (1 video) ... every decodable frame
+    and the audio that survived were kept', of pictures that never had sound."""
+    from enlight.stream.io.source import Damage
+
+    assert str(Damage({"video": 1}, 1, 10, False, read_errors=1)) == (
+        "the input is damaged: 1 packet lost (1 video, 1 read error), 1 of 10 frames lost; every decodable frame was "
+        "kept")
+    assert str(Damage({"video": 2, "audio": 3}, 2, 60, True)).endswith(
+        "5 packets lost (2 video, 3 audio), 2 of 60 frames lost; every decodable frame, and the sound that survived, "
+        "was kept")

@@ -124,14 +124,16 @@ class Damage:
         order = sorted(self.packets, key=lambda kind: (kind != "video", kind))
         kinds = ", ".join(f"{self.packets[kind]} {kind}" for kind in order if self.packets[kind])
         how = " and cut short" if self.cut_short else ""
-        errors = f", {self.read_errors} read errors" if self.read_errors else ""
-        lost = [f"{self.packets_lost} packets lost ({kinds}{errors})"] if self.packets_lost or not self.cut else []
+        errors = f", {counted(self.read_errors, 'read error')}" if self.read_errors else ""
+        lost = [f"{counted(self.packets_lost, 'packet')} lost ({kinds}{errors})"] if self.packets_lost or not self.cut \
+            else []
         if self.cut:
             lost.append(f"{self.cut.missing} bytes missing at its end (its Matroska header declares "
                         f"{self.cut.declared}, the file has {self.cut.present})")
         about = "about " if self.cut else ""
+        sound = ", and the sound that survived," if any(kind == "audio" for kind in self.packets) else ""
         return (f"the input is damaged{how}: {', '.join(lost)}, {about}{self.frames} of {self.expected} frames lost; "
-                "every decodable frame and the audio that survived were kept")
+                f"every decodable frame{sound} was kept")
 
 
 def decoder_threads() -> int:
