@@ -110,6 +110,30 @@ def test_the_default_budget_says_where_it_comes_from():
     budget = memory_budget(None)
     assert budget.left == int(0.8 * budget.available_bytes)
     assert re.fullmatch(r"[\d.]+ (MB|GB) left: 80% of the [\d.]+ (MB|GB) available \(--max-memory GB sets the "
-                        r"process's limit\)", budget.explain())
+                        r"run's limit\)", budget.explain())
     plan = plan_memory(640, 360, quality="fast", budget=memory_budget(64))
     assert plan.budget.explain().startswith("--max-memory 64 GB, less the ") and plan.budget.explain().endswith(" GB")
+
+
+def test_a_pool_worker_plans_for_its_share_of_the_memory():
+    """With --jobs N each worker planned for 80% of the memory free, as if alone: two workers starting big photos
+    together (about 15 GB each at --quality best for 12 megapixels) could ask for more than there was. The pool's
+    initializer now makes each worker's budget its 1/N share, of the default and of a --max-memory."""
+    import multiprocessing
+
+    from enlight.stream.apps import batch
+    from enlight.stream.core import memory
+
+    alone = memory_budget(None)
+    try:
+        batch._pool_init(multiprocessing.get_context("spawn").Queue(), 3)
+        shared, limited = memory_budget(None), memory_budget(60)
+    finally:
+        memory.share_memory(1)
+    assert abs(shared.left - 0.8 * shared.available_bytes / 3) <= 1 and shared.workers == 3
+    assert abs(shared.left - alone.left / 3) < 0.05 * alone.left  # (the memory free moved a little meanwhile)
+    assert limited.left == int(60 * GiB / 3) - limited.used_bytes
+    assert shared.explain().startswith(f"{memory.gib_text(shared.left)} left: this worker's 1/3 share (--jobs 3) of "
+                                       "80% of the ")
+    assert limited.explain().startswith("this worker's 1/3 share (--jobs 3) of --max-memory 60 GB, less the ")
+    assert memory_budget(None).workers == 1

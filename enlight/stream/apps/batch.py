@@ -36,6 +36,7 @@ from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
+from enlight.stream.core.memory import share_memory
 from enlight.stream.io.checks import UNJOINABLE
 from enlight.stream.io.images import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
@@ -290,9 +291,10 @@ def _split(source: Path, count: int, warmup: int) -> list:
         return []  # unreadable: the single task will fail with its own one-line reason
 
 
-def _pool_init(progress) -> None:
+def _pool_init(progress, workers: int) -> None:
     global _PROGRESS
     _PROGRESS = progress
+    share_memory(workers)  # each worker plans for its share of the run's memory, not for all of it
     show = one_line("enlight-video")  # a worker's warnings one line each, as the command's own
     if show is not None:
         warnings.showwarning = show
@@ -351,7 +353,7 @@ def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
         sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress,))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress, jobs))
     with _ctrl_c_ignored():  # the workers (spawned as tasks are submitted) start so, and this process stops them
         futures = {pool.submit(_pool_task, task, settings): task for task in tasks}
     pending, stopped = set(futures), False

@@ -75,33 +75,49 @@ class Budget:
     """What a run may still allocate, with the figures it comes from for messages. left: bytes; limit_gb:
     --max-memory, the whole process's limit (None: not given, the budget is 80% of the memory available);
     used_bytes: what this process held when it was measured; available_bytes: the machine's available memory
-    then (0: not measured, a caller's own figure)."""
+    then (0: not measured, a caller's own figure); workers: the processes sharing it (a --jobs pool's), this one's
+    share being left."""
 
     left: int
     limit_gb: float | None = None
     used_bytes: int = 0
     available_bytes: int = 0
+    workers: int = 1
 
     def explain(self) -> str:
         """Where the budget comes from, with its figures, for a message."""
+        share = f"this worker's 1/{self.workers} share (--jobs {self.workers}) of " if self.workers > 1 else ""
         if self.limit_gb is None:
             if not self.available_bytes:
                 return f"{gib_text(max(self.left, 0))} left"
-            return (f"{gib_text(max(self.left, 0))} left: 80% of the {gib_text(self.available_bytes)} available "
-                    "(--max-memory GB sets the process's limit)")
+            return (f"{gib_text(max(self.left, 0))} left: {share}80% of the {gib_text(self.available_bytes)} "
+                    "available (--max-memory GB sets the run's limit)")
         used = f"the {gib_text(self.used_bytes)} this process already holds (libraries, the model)"
+        limit = f"{share}--max-memory {self.limit_gb:g} GB"
         if self.left <= 0:
-            return f"--max-memory {self.limit_gb:g} GB is used up by {used}: nothing is left"
-        return f"--max-memory {self.limit_gb:g} GB, less {used}, leaves {gib_text(self.left)}"
+            return f"{limit} is used up by {used}: nothing is left"
+        return f"{limit}, less {used}, leaves {gib_text(self.left)}"
+
+
+_WORKERS = 1  # the processes that share the run's memory, this one among them (``share_memory``)
+
+
+def share_memory(workers: int) -> None:
+    """Make this process one of ``workers`` that share the run's memory (each of a ``--jobs N`` pool's workers):
+    its budgets are then its share. Each worker planned for 80% of the memory free, so two workers that started big
+    photos together (about 15 GB each at --quality best for 12 megapixels) could ask for more than there was."""
+    global _WORKERS
+    _WORKERS = max(1, int(workers))
 
 
 def memory_budget(max_memory_gb: float | None) -> Budget:
-    """What a run may still allocate: ``max_memory_gb`` for the whole process, less what it already holds
-    (libraries, the loaded model); None: 80% of the memory available now."""
-    available, used = available_bytes(), resident_bytes()
+    """What a run may still allocate: ``max_memory_gb`` for the whole run, less what this process already holds
+    (libraries, the loaded model); None: 80% of the memory available now. In one of a pool's workers
+    (``share_memory``), its share of either."""
+    available, used, workers = available_bytes(), resident_bytes(), _WORKERS
     if max_memory_gb is None:
-        return Budget(int(0.8 * available), None, used, available)
-    return Budget(int(max_memory_gb * GiB) - used, max_memory_gb, used, available)
+        return Budget(int(0.8 * available / workers), None, used, available, workers)
+    return Budget(int(max_memory_gb * GiB / workers) - used, max_memory_gb, used, available, workers)
 
 
 @dataclass(frozen=True)
