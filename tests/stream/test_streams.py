@@ -380,3 +380,20 @@ def test_a_webm_stream_names_its_kind_in_the_codec_note(ts_clip, weights):
     err = result.stderr.decode(errors="replace")
     assert result.returncode == 0, err
     assert "encoded with libvpx-vp9: a webm file cannot hold H.264" in err and "stream file" not in err, err
+
+
+def test_a_photo_on_stdin_is_told_to_be_given_by_name(tmp_path, weights):
+    """`cat photo.jpg | enlight-video - -o out.jpg` said "output out.jpg is a still image; a photo (...) is enhanced
+    into a photo", blaming the output: stdin is read as a video stream, and a photo is read from its file."""
+    from PIL import Image
+
+    from tests.media import dark_frames
+
+    photo, out = tmp_path / "dusk.jpg", tmp_path / "out.jpg"
+    Image.fromarray(dark_frames(1, 48, 32)[0]).save(photo)
+    result = enhance_to_stdout(["-", "-o", str(out), "--weights", str(weights)], photo.read_bytes(), timeout=60)
+    err = result.stderr.decode(errors="replace").strip().splitlines()
+    assert result.returncode == 2 and len(err) == 1, err
+    assert err[0] == (f"enlight-video: error: output {out} is a still image, and what a pipe or a URL carries is "
+                      "read as a video: a photo is read from its file (give its name, not -)")
+    assert not out.exists()

@@ -118,6 +118,9 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
     if source is not None:
         check_not_still(source, "input")
     if container_from_name:
+        if source is None and output.suffix.lower() in STILL_SUFFIXES - ANIMATED_VIDEO_OUTPUTS:
+            raise EnlightError(f"output {output} is a still image, and what a pipe or a URL carries is read as a "
+                               "video: a photo is read from its file (give its name, not -)")
         check_not_still(output, "output")
         if output.suffix.lower() in AUDIO_ONLY_SUFFIXES:
             raise EnlightError(f"output {output} is a kind of file that holds sound only; the enhanced video needs a "
