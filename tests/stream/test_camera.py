@@ -302,3 +302,16 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
     assert len(read_video(record)["times"]) > 0
     if xdotool:
         assert "recording saved" in err and len(read_video(tmp_path / "rec-2.mp4")["times"]) > 0, err
+
+
+def test_a_looped_file_shows_its_last_frame_for_a_whole_frame(weights, tmp_path, cli):
+    """With --loop, each pass's last frame was followed at once (4 ms later) by the next pass's first: the pacing
+    started again from the first frame. A file played as a camera keeps its rate across the loop."""
+    clip = make_clip(tmp_path / "short.mp4", width=SIZE[0], height=SIZE[1], frames=12, audio=False)
+    record = tmp_path / "loop.mkv"
+    result = cli("--camera", clip, "--loop", "--no-window", "--max-frames", "30", "--record", record,
+                 "--weights", weights, "--quality", "fast", timeout=120)
+    assert result.returncode == 0, result.stderr
+    times = read_video(record)["times"]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) >= 24 and min(gaps) > 0.5 / 24, gaps

@@ -226,6 +226,8 @@ class LiveSource:
             return f"stalled: {silent_for(self.config.timeout_s)}"
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
+        if pace and anchor is not None and self._stop.wait(step):  # the last frame is shown for a frame's time:
+            return None  # (a looped file's next pass started at once, its last frame on screen for 4 ms)
         return "ended" if self.location.reconnects else None
 
     def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
