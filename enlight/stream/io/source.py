@@ -203,6 +203,7 @@ class VideoSource:
         self.decode_s = 0.0
         self.frames_decoded = 0
         self._rescaled = 0  # frames scaled to the first one's size
+        self._restretched = False  # a frame of another shape was stretched to the first one's (noted)
         self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
         self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
         self._video_packets = 0  # non-empty video packets read
@@ -489,6 +490,10 @@ class VideoSource:
             self.notes.append(f"the picture size changed from {width}x{height} to {frame.width}x{frame.height} at "
                               f"frame {self.frames_decoded + 1}; frames of another size were scaled to {width}x"
                               f"{height}, as FFmpeg does")
+        if abs(frame.width * height - frame.height * width) > 0.01 * width * height and not self._restretched:
+            self._restretched = True  # (a portrait picture in a landscape sequence was squeezed without a word)
+            self.notes.append(f"frame {self.frames_decoded + 1} and others of another shape ({frame.width}x"
+                              f"{frame.height}) were stretched to {width}x{height}")
         self._rescaled += 1
         return frame.reformat(width=width, height=height, interpolation="BICUBIC")
 
