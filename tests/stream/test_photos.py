@@ -637,3 +637,26 @@ def replace_device(plan):
     from enlight.ops.device import Device
 
     return replace(plan, options=replace(plan.options, device=Device("cuda", 0)))
+
+
+def test_a_lossless_webp_and_a_compressed_tiff_are_written_so_again(tmp_path, plan):
+    """A lossless WebP came out lossy (VP8 at --photo-quality), and an LZW or deflate TIFF uncompressed (twice the
+    size). Each is written as it was stored; a lossy WebP stays lossy, and another output format is its own."""
+    picture = dark_frames(1, 32, 24)[0]
+    Image.fromarray(picture).save(tmp_path / "ll.webp", lossless=True)
+    Image.fromarray(picture).save(tmp_path / "ly.webp", quality=80)
+    for compression in ("tiff_lzw", "tiff_adobe_deflate"):
+        Image.fromarray(picture).save(tmp_path / f"{compression}.tif", compression=compression)
+
+    def written(source: str, output: str) -> Path:
+        enhance_photo(PhotoConfig(tmp_path / source, tmp_path / output, plan=plan))
+        return tmp_path / output
+
+    assert written("ll.webp", "a.webp").read_bytes()[12:16] == b"VP8L"
+    assert written("ly.webp", "b.webp").read_bytes()[12:16] == b"VP8 "
+    for compression in ("tiff_lzw", "tiff_adobe_deflate"):
+        with Image.open(written(f"{compression}.tif", f"c_{compression}.tif")) as out:
+            assert out.info["compression"] == compression
+    with Image.open(written("tiff_lzw.tif", "d.png")) as out:
+        assert out.format == "PNG"
+    assert read_photo(tmp_path / "ly.webp").lossless is None and read_photo(tmp_path / "a.webp").lossless == "webp"

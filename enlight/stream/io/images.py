@@ -147,6 +147,30 @@ class Photo:
     thumbnail: int = 0
     chroma_step: int | None = None
     dpi: tuple[float, float] | None = None
+    lossless: str | None = None  # how the file is compressed without loss, to write it so again (``_lossless``)
+
+
+# the lossless compressions of a TIFF that Pillow writes again (an LZW or deflate TIFF was written uncompressed)
+_TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"})
+
+
+def _lossless(path: Path, image) -> str | None:
+    """How an open Pillow image stores its pixels without loss, where its format has a lossy way too or a
+    compressed one: 'webp' for a lossless WebP (a VP8L picture; it was written lossy), a TIFF's compression
+    ('tiff_lzw', ...; it was written uncompressed, twice the size); None otherwise."""
+    if image.format == "TIFF":
+        return image.info.get("compression") if image.info.get("compression") in _TIFF_LOSSLESS else None
+    if image.format != "WEBP":
+        return None
+    with open(path, "rb") as file:
+        data = file.read(1 << 16)
+    at = 12  # RIFF chunks after 'RIFF' size 'WEBP': VP8X, ICCP, ANIM, ALPH ... before the picture's
+    while at + 8 <= len(data):
+        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if kind in (b"VP8L", b"VP8 "):
+            return "webp" if kind == b"VP8L" else None
+        at += 8 + size + (size & 1)
+    return None
 
 
 def _dpi(stated, orientation: int) -> tuple[float, float] | None:
@@ -365,6 +389,7 @@ def read_photo(path: Path) -> Photo:
             fmt = image.format or ""
             chroma_step = _chroma_step(image)
             dpi = _dpi(image.info.get("dpi"), orientation)
+            lossless = _lossless(path, image)
             pages = int(getattr(image, "n_frames", 1) or 1)
             grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
@@ -399,6 +424,7 @@ def read_photo(path: Path) -> Photo:
         thumbnail=thumbnail,
         chroma_step=chroma_step,
         dpi=dpi,
+        lossless=lossless,
     )
 
 
@@ -645,6 +671,10 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     options = annotation_options(fmt, annotations, metadata_options(fmt, photo.icc, exif, xmp))
     if fmt in LOSSY_FORMATS:
         options["quality"] = quality
+    if fmt == "WEBP" and photo.lossless == "webp":
+        options["lossless"] = True  # (its quality is then the effort)
+    if fmt == "TIFF" and photo.lossless in _TIFF_LOSSLESS:
+        options["compression"] = photo.lossless
     if fmt == "JPEG" and quality >= 90:
         options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
     if photo.dpi and fmt in DPI_FORMATS and not (fmt == "TIFF" and _has_resolution(exif)):
