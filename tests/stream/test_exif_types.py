@@ -304,3 +304,30 @@ def test_a_photo_whose_orientation_field_holds_no_number_is_shown_as_stored(tmp_
     assert (stats.width, stats.height) == (96, 64)
     with Image.open(out) as result:
         assert result.getexif()[0x0112] == 1 and result.getexif()[0x010F] == "enlight test camera"
+
+
+def test_a_field_with_too_many_values_is_said_in_words(tmp_path):
+    """Pillow's 'Metadata Warning, tag 271 had too many entries: 6, expected 1' reached the terminal as it was; it is
+    said as the photo's field, by name, and what became of it (Pillow keeps the first value)."""
+    import struct
+    import warnings
+
+    from PIL import Image
+
+    from enlight.stream.io.images import read_photo
+
+    source = tmp_path / "meta.tif"
+    Image.fromarray(np.full((24, 32, 3), 30, np.uint8)).save(source, tiffinfo={271: "Canon"})
+    data = bytearray(source.read_bytes())
+    directory = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[directory:directory + 2])[0]):
+        entry = directory + 2 + 12 * i
+        if struct.unpack("<H", data[entry:entry + 2])[0] == 271:
+            struct.pack_into("<HI", data, entry + 2, 3, 6)  # Make as six SHORTs
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_photo(bad)
+    said = [str(w.message) for w in caught]
+    assert said == ["bad.tif: its metadata field Make (tag 271) holds 6 values where 1 belongs; the first is kept"]

@@ -364,16 +364,48 @@ def holds_16_bits(path: Path) -> bool:
         return False
 
 
+_TOO_MANY = re.compile(r"Metadata Warning, tag (\d+) had too many entries: (\d+), expected (\d+)")
+
+
+@contextmanager
+def _metadata_said(path: Path) -> Iterator[None]:
+    """Meanwhile Pillow's warning of a malformed TIFF or EXIF field ('Metadata Warning, tag 271 had too many
+    entries: 6, expected 1') is said as what it means for the photo: which field, and that its first value is kept.
+    Other warnings go on as they are."""
+    import warnings
+
+    from PIL import TiffTags
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        found = _TOO_MANY.fullmatch(str(warning.message))
+        if found is None:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            continue
+        tag, count, expected = (int(x) for x in found.groups())
+        name = TiffTags.lookup(tag).name
+        field_name = f"{name} (tag {tag})" if name != "unknown" else f"tag {tag}"
+        warnings.warn(f"{path.name}: its metadata field {field_name} holds {count} values where {expected} belongs; "
+                      "the first is kept", stacklevel=2)
+
+
 def read_photo(path: Path) -> Photo:
     """Read a photo (a camera RAW developed: ``enlight.stream.io.raw_photo``); one-line EnlightError when it cannot
-    be read."""
-    from PIL import UnidentifiedImageError
-
+    be read. A malformed metadata field is said in words (``_metadata_said``)."""
     if is_raw(path):
         from enlight.stream.io.raw_photo import read_raw
 
         return read_raw(path)
     require_format_support(path)
+    with _metadata_said(path):
+        return _read_pillow_photo(path)
+
+
+def _read_pillow_photo(path: Path) -> Photo:
+    from PIL import UnidentifiedImageError
+
     try:
         with open_image(path) as image:
             orientation = _orientation(image.getexif().get(ORIENTATION, 1))  # as stored: read before load()
