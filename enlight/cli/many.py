@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -168,6 +169,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         pairs, out_dir = [(Path(args.input), Path(args.output))], Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, Ignored, cluster, run_batch, single_video
 
+    started = time.perf_counter()  # (the report's time: Ray's start counts)
     with cluster(args.ray) as joined:
         if joined and not args.quiet:  # (said first: a cluster of other machines, or of other resources, than asked)
             print(f"{PROG}: note: {joined}", file=sys.stderr)
@@ -179,7 +181,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
                            photo_plan_options=_photo_options(args, candidates, plan_options))
         config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=settings, jobs=args.jobs,
                              segments=args.segments or 0, ray=args.ray, overwrite=args.force,
-                             progress=not args.quiet, ignored=ignored or Ignored())
+                             progress=not args.quiet, ignored=ignored or Ignored(), started=started)
         if not many:
             return _single(single_video(Path(args.input), Path(args.output), config), args.quiet)
         report = run_batch(config)

@@ -378,3 +378,17 @@ def test_ctrl_c_as_a_file_is_finished_counts_it_as_done(tmp_path, weights):
     done = sorted({Path(r["input"]).name for r in records if r["status"] == "done"})
     assert done == written, stderr
     assert f"{len(written)} done, 0 skipped" in stderr and f"interrupted: {6 - len(written)} file" in stderr, stderr
+
+
+def test_the_reports_total_time_counts_rays_start(tmp_path, weights, cli):
+    """The table's total left out Ray's start: '0.6 s' after 6 s of waiting. It counts from the run's start."""
+    import re
+    import time
+
+    started = time.monotonic()
+    result = cli(_cams(tmp_path / "cams"), "-o", tmp_path / "out", "--ray", "--weights", weights, "--device", "cpu",
+                 timeout=240)
+    wall = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    total = float(re.search(r"other files ignored, ([\d.]+) s", result.stderr).group(1))
+    assert 0.5 * wall <= total <= wall, (total, wall)

@@ -127,6 +127,7 @@ class BatchConfig:
     progress: bool = True
     ignored: Ignored = Ignored()  # what the folder held besides videos and photos (``collect``)
     single: bool = False  # one video (``single_video``): runs for other files may write beside it at the same time
+    started: float | None = None  # time.perf_counter() where the run's time counts from (before Ray's start); None: now
 
 
 @dataclass
@@ -431,11 +432,13 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
 def run_batch(config: BatchConfig) -> BatchReport:
     """Run the batch; the report's rows say what happened to each file (skipped, done, damaged, failed). A folder's
     run holds its output folder (``folder_run``): one at a time. With ``--ray`` the cluster is joined first: one
-    that cannot be reached is an error before anything is written."""
+    that cannot be reached is an error before anything is written. The report's time counts from ``config.started``
+    (the command's, before Ray's start: the table's total left out those seconds), else from here."""
+    start = time.perf_counter() if config.started is None else config.started
     with cluster(config.ray):
         config.out_dir.mkdir(parents=True, exist_ok=True)
         with nullcontext() if config.single else folder_run(config.out_dir):
-            return _run_batch(config)
+            return _run_batch(config, start)
 
 
 @contextmanager
@@ -452,10 +455,9 @@ def cluster(address: str | None) -> Iterator[str]:
         yield joined
 
 
-def _run_batch(config: BatchConfig) -> BatchReport:
+def _run_batch(config: BatchConfig, start: float) -> BatchReport:
     from enlight.progress_bar import progress_bar
 
-    start = time.perf_counter()
     remove_temporaries([out for _, out in config.pairs])  # what a killed run left
     manifest = Manifest(config.out_dir)
     rows: list[Row] = []
