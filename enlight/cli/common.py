@@ -170,6 +170,24 @@ def check_new_file(path: Path, *, force: bool, suffix: str | None = None) -> Non
         raise EnlightError(f"output folder does not exist: {path.parent}")
     if path.exists() and not force:
         raise EnlightError(f"output exists: {path} (use --force to overwrite)")
+    from enlight.stream.io.checks import check_writable
+
+    check_writable(path.parent, path)
+
+
+def check_run_folder(out: Path, option: str = "--out") -> None:
+    """Refuse, before any work, a folder to write (a training run's --out, a shard folder) that is a file (an internal
+    error once training had started) or that cannot be written: the folder itself, or where it does not exist yet the
+    nearest folder above it, must take a new file (a read-only one ended in an internal error)."""
+    from enlight.stream.io.checks import check_writable
+
+    if out.exists() and not out.is_dir():
+        raise EnlightError(f"{option} {out} is a file; it must be a folder")
+    existing = next(folder for folder in (out, *out.absolute().parents) if folder.is_dir())
+    try:
+        check_writable(existing)
+    except EnlightError as exc:
+        raise EnlightError(f"{option} {out}: {exc}; pick another {option}") from None
 
 
 def check_command_name(prog: str, argv: list[str], commands: Iterable[str]) -> None:

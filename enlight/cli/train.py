@@ -20,6 +20,7 @@ from enlight.cli.common import (
     OneLineParser,
     check_command_name,
     check_new_file,
+    check_run_folder,
     finite_float,
     interrupted_exit,
     non_negative_int,
@@ -263,8 +264,7 @@ def distill_parser() -> argparse.ArgumentParser:
 def _fit(trainer, args, summary: str) -> int:
     from enlight.train.data import check_images
 
-    if args.out.exists() and not args.out.is_dir():  # (it was an internal error once training started)
-        raise EnlightError(f"--out {args.out} is a file; the run folder must be a folder")
+    check_run_folder(args.out)
     folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
     check_images([Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()])
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
@@ -405,6 +405,7 @@ def _shard(argv: list[str]) -> int:
     p.add_argument("--nets", nargs="+", default=None,
                    help="only these networks (e.g. generator), no optimisers: for export, not for --resume")
     args = p.parse_args(argv)
+    check_run_folder(args.output, "-o")
     policy = ShardPolicy(weights=args.weights, moments=args.moments, max_bytes=int(args.max_mib * MIB),
                          nets=tuple(args.nets) if args.nets else None)
     manifest = write_shards(args.source, args.output, policy)
@@ -423,6 +424,7 @@ def _unshard(argv: list[str]) -> int:
     p.add_argument("folder", type=Path, help="folder with manifest.json and its shards")
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder (or .safetensors file) to write")
     args = p.parse_args(argv)
+    check_run_folder(args.output if args.output.suffix != ".safetensors" else args.output.parent, "-o")
     print(f"{PROG}: wrote {read_shards(args.folder, args.output)}", file=sys.stderr)
     return 0
 

@@ -78,7 +78,7 @@ def save_module(
 ) -> Path:
     """Any network's state dict as one of our safetensors files (metadata: architecture, provenance,
     format_version and ``metadata``), written to a temporary file and renamed."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     tensors = {}
     for name, tensor in module.state_dict().items():
@@ -94,13 +94,26 @@ def save_module(
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        save_file(zero_denormals(tensors), tmp, metadata=metadata)
+        data = save(zero_denormals(tensors), metadata=metadata)  # bytes: a full disk is then an OSError (ENOSPC)
+        with open(tmp, "wb") as handle:  # for the command line's one line, not safetensors' own error type
+            write_named(handle, data)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_named(handle, data: bytes) -> None:
+    """``handle.write(data)``; an OSError (a full disk) carries the file's name, as one from ``open`` does, so that its
+    one line says where (Python's write errors name none)."""
+    try:
+        handle.write(data)
+        handle.flush()
+    except OSError as exc:
+        exc.filename = exc.filename or handle.name
+        raise
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:

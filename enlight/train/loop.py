@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, disk_full
 from enlight.train.data import EpochSampler
 
 CHECKPOINT_VERSION = 1
@@ -157,9 +157,7 @@ class TrainLoop:
         folder = self.checkpoint_dir
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"step_{self.step:07d}.pt"
-        tmp = path.with_suffix(".tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
+        write_checkpoint(self.state_dict(), path, kept=self.latest_checkpoint())
         for old in sorted(folder.glob("step_*.pt"))[: -self.config.keep_checkpoints]:
             old.unlink()
         return path
@@ -312,6 +310,27 @@ def frozen_generator(init: Path, *, base_channels: int, device: torch.device):
     """The generator in ``init`` as it runs when shipped (eval mode, no gradients), on ``device``: what
     ``--w-anchor`` keeps a fine-tune close to."""
     return initial_generator(init, base_channels=base_channels).to(device).eval().requires_grad_(False)
+
+
+def write_checkpoint(state: dict, path: Path, *, kept: Path | None = None) -> Path:
+    """Write ``state`` to ``path`` through a temporary file renamed when complete. On a full disk the partial file
+    is deleted and the error is one line that names ``kept`` (the newest checkpoint still there) or says there is
+    none: torch reports the full disk as its own RuntimeError, the OSError behind it only as its context."""
+    tmp = path.with_suffix(".tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            torch.save(state, handle)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        full = next((e for e in (exc, exc.__context__) if disk_full(e) is not None), None)
+        if full is None:
+            raise
+        then = (f"the newest checkpoint, {kept.name}, is kept: free some space and continue with --resume" if kept
+                else "there is no earlier checkpoint: free some space and start the run again")
+        raise EnlightError(f"no space left for checkpoint {path.name} in {path.parent} ({os.strerror(full.errno)}); "
+                           f"the partial file was deleted and {then}") from None
+    return path
 
 
 def read_checkpoint(path: Path, *, map_location="cpu") -> dict:

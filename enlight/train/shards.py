@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from enlight.errors import EnlightError
+from enlight.models.weights import write_named
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -193,20 +194,43 @@ def _codec_chooser(policy: ShardPolicy, nets: set[str]):
 
 # ---- writing and reading shard folders -----------------------------------------------------
 def _write_folder(out: Path, blob: bytes, manifest: dict, max_bytes: int) -> Path:
+    """Write ``blob`` as OUT/shard_NNN.bin and the manifest. Each file is written as a hidden temporary first and the
+    set is renamed into place only when all of it is written, so a full disk or a stop part-way leaves a shard
+    folder that was there before as it was (the partial files deleted)."""
     out.mkdir(parents=True, exist_ok=True)
+    shards, written = [], []
+    try:
+        for index, start in enumerate(range(0, max(1, len(blob)), max_bytes)):
+            part = blob[start : start + max_bytes]
+            name = f"shard_{index:03d}.bin"
+            written.append((_write_hidden(out, name, part), out / name))
+            shards.append({"file": name, "bytes": len(part), "sha256": hashlib.sha256(part).hexdigest()})
+        text = json.dumps({"format": FORMAT, **manifest, "shards": shards}, indent=1)
+        if len(text.encode()) > max_bytes:
+            raise EnlightError(f"the manifest alone ({len(text.encode())} bytes) is larger than a shard may be")
+        written.append((_write_hidden(out, MANIFEST, text.encode()), out / MANIFEST))
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
     for old in out.glob("shard_*.bin"):
-        old.unlink()
-    shards = []
-    for index, start in enumerate(range(0, max(1, len(blob)), max_bytes)):
-        part = blob[start : start + max_bytes]
-        name = f"shard_{index:03d}.bin"
-        (out / name).write_bytes(part)
-        shards.append({"file": name, "bytes": len(part), "sha256": hashlib.sha256(part).hexdigest()})
-    text = json.dumps({"format": FORMAT, **manifest, "shards": shards}, indent=1)
-    if len(text.encode()) > max_bytes:
-        raise EnlightError(f"the manifest alone ({len(text.encode())} bytes) is larger than a shard may be")
-    (out / MANIFEST).write_text(text)
+        if old.name not in {shard["file"] for shard in shards}:
+            old.unlink()
+    for tmp, final in written:  # the manifest last: until then the old one's checksums refuse a mixed set
+        os.replace(tmp, final)
     return out / MANIFEST
+
+
+def _write_hidden(folder: Path, name: str, data: bytes) -> Path:
+    """``data`` in FOLDER/.NAME.tmp (deleted again if it cannot be written whole); its path."""
+    tmp = folder / f".{name}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            write_named(handle, data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def write_shards(source: Path, out: Path, policy: ShardPolicy) -> Path:
@@ -265,15 +289,18 @@ def read_shards(folder: Path, out: Path) -> Path:
     """Rebuild what ``write_shards`` stored: a checkpoint in run folder ``out`` (its
     ``checkpoints/step_N.pt``, plus ``losses.jsonl`` and ``config.json``), or the ``.safetensors``
     file ``out``. Returns the path written."""
+    from enlight.train.loop import write_checkpoint
+
     folder, out = Path(folder), Path(out)
     manifest = read_manifest(folder)
     blob = b"".join((folder / shard["file"]).read_bytes() for shard in manifest["shards"])
     state = _unwalk(manifest["state"], manifest["entries"], blob)
     if manifest["source"] == "safetensors":
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in state["tensors"].items()}, str(out), metadata=manifest["metadata"])
+        data = save({k: v.contiguous() for k, v in state["tensors"].items()}, metadata=manifest["metadata"])
+        os.replace(_write_hidden(out.parent, out.name, data), out)
         return out
     checkpoints = out / "checkpoints"
     newer = [p for p in checkpoints.glob("step_*.pt") if int(p.stem.split("_")[1]) > manifest["step"]]
@@ -284,9 +311,7 @@ def read_shards(folder: Path, out: Path) -> Path:
         entry = manifest["entries"][index]
         (out / name).write_bytes(blob[entry["offset"] : entry["offset"] + entry["bytes"]])
     path = checkpoints / f"step_{manifest['step']:07d}.pt"
-    torch.save(state, path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
-    return path
+    return write_checkpoint(state, path, kept=max(checkpoints.glob("step_*.pt"), default=None))
 
 
 __all__ = ["ShardPolicy", "decode", "encode", "read_manifest", "read_shards", "write_shards"]
