@@ -274,7 +274,13 @@ def _fit(trainer, args, summary: str) -> int:
     try:
         last = trainer.fit(resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:
-        last = trainer.save_checkpoint()
+        if trainer.mid_step:  # a second stop did not wait for the step's end: its half-done state is not saved
+            kept = trainer.latest_checkpoint()
+            print(f"{PROG}: stopped in the middle of step {trainer.step + 1}, which is not saved; " + (
+                f"the newest checkpoint is {kept} (continue with --resume)" if kept else "no checkpoint was saved"),
+                  file=sys.stderr)
+            return interrupted_exit()
+        last = trainer.stopped_checkpoint or trainer.save_checkpoint()
         print(f"{PROG}: interrupted at step {trainer.step}; saved {last} (continue with --resume)", file=sys.stderr)
         return interrupted_exit()
     if args.max_minutes and trainer.step < trainer.total_steps:

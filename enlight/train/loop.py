@@ -27,6 +27,7 @@ import torch
 
 from enlight.errors import EnlightError, disk_full
 from enlight.train.data import EpochSampler
+from enlight.train.stop import HeldStop, ignore_stops_in_worker, shut_down_workers
 
 CHECKPOINT_VERSION = 1
 
@@ -104,6 +105,8 @@ class TrainLoop:
 
     def _init_loop(self) -> None:
         self.step = 0
+        self.mid_step = False  # a stop raised now leaves a half-done step (not to be saved)
+        self.stopped_checkpoint: Path | None = None  # saved at the step boundary where a held stop was raised
         self._writer = None
         self.generators: dict[str, torch.Generator] = getattr(self, "generators", {})
 
@@ -254,28 +257,40 @@ class TrainLoop:
                                epochs=-(-self.total_steps // self.steps_per_epoch))
         loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                             pin_memory=self.device.type == "cuda", drop_last=True,
-                            persistent_workers=cfg.workers > 0)
+                            persistent_workers=cfg.workers > 0, worker_init_fn=ignore_stops_in_worker)
         self.set_train()
         bar = progress_bar(total=self.total_steps, initial=self.step, unit="step", disable=not progress)
         last = None
         deadline = time.monotonic() + 60 * cfg.max_minutes if cfg.max_minutes else None
+        batches = iter(loader)
         try:
-            for batch in loader:
-                losses = self.train_step(batch)
-                bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == 1:
-                    self._log(losses)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in list(losses.items())[:4]}, refresh=False)
-                if self.step % cfg.sample_every == 0:
-                    self._samples(batch)
-                if self.step % cfg.checkpoint_every == 0:
-                    last = self.save_checkpoint()
-                if self.step >= self.total_steps or (deadline and time.monotonic() >= deadline):
-                    break
+            with HeldStop() as stop:  # Ctrl-C / SIGTERM: at the end of the step under way, with a checkpoint
+                for batch in batches:
+                    self.mid_step = True
+                    losses = self.train_step(batch)
+                    self.mid_step = False
+                    bar.update(1)
+                    if self.step % cfg.log_every == 0 or self.step == 1:
+                        self._log(losses)
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in list(losses.items())[:4]}, refresh=False)
+                    if self.step % cfg.sample_every == 0:
+                        self._samples(batch)
+                    if self.step % cfg.checkpoint_every == 0:
+                        last = self.save_checkpoint()
+                    if stop.pending:
+                        self.stopped_checkpoint = last = self._saved(last)
+                        stop.act()
+                    if self.step >= self.total_steps or (deadline and time.monotonic() >= deadline):
+                        break
         finally:
             bar.close()
             if self.writer is not None:
                 self.writer.flush()
+            shut_down_workers(batches)
+        return self._saved(last)
+
+    def _saved(self, last: Path | None) -> Path:
+        """``last`` if it is this step's checkpoint, else a checkpoint saved now."""
         if last is None or int(last.stem.split("_")[1]) != self.step:
             last = self.save_checkpoint()
         return last
