@@ -263,8 +263,10 @@ def distill_parser() -> argparse.ArgumentParser:
 
 def _fit(trainer, args, summary: str) -> int:
     from enlight.train.data import check_images
+    from enlight.train.loop import check_run_folder_contents
 
     check_run_folder(args.out)
+    check_run_folder_contents(args.out)
     folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
     check_images([Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()])
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:

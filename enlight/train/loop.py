@@ -30,6 +30,21 @@ from enlight.train.data import EpochSampler
 from enlight.train.stop import HeldStop, ignore_stops_in_worker, shut_down_workers
 
 CHECKPOINT_VERSION = 1
+RUN_NAMES = frozenset({"checkpoints", "samples", "tb", "config.json", "losses.jsonl", "teacher_cache.npz"})
+
+
+def check_run_folder_contents(out: Path) -> None:
+    """Refuse an existing --out that is not a run folder (no checkpoints/ or losses.jsonl of a run) and holds
+    anything but a run's own names (hidden files aside): a run writes config.json and its folders there, over the
+    user's own, and a folder of photos (``--out`` the ``--low`` folder) would have its sample grids read as training
+    images by the next run. An earlier run's folder may hold more (its exported weights)."""
+    if not out.is_dir() or (out / "checkpoints").is_dir() or (out / "losses.jsonl").is_file():
+        return
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_NAMES and not p.name.startswith("."))
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise EnlightError(f"--out {out} is not a run folder: it holds {', '.join(foreign[:3])}{more}; give a new or "
+                           "empty folder, or an earlier run's")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -94,3 +94,21 @@ def test_sharding_again_on_a_full_disk_keeps_the_earlier_shards(small_disk, tmp_
     from safetensors.torch import load_file
 
     assert torch.equal(load_file(str(tmp_path / "back.safetensors"))["w"], torch.arange(6000, dtype=torch.float32))
+
+
+def test_an_out_that_is_not_a_run_folder_is_refused_untouched(low_folder, tmp_path, capsys):
+    """A folder of the user's own (here its config.json and notes; or the --low folder itself) was written into:
+    config.json replaced by the run's, checkpoints/ samples/ tb/ added beside the user's files."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text('{"mine": true}')
+    (mine / "notes.txt").write_text("notes")
+    assert train(low_folder, mine) == 2
+    assert "is not a run folder: it holds notes.txt; give a new or empty folder" in one_error(capsys)
+    assert sorted(p.name for p in mine.iterdir()) == ["config.json", "notes.txt"]
+    assert (mine / "config.json").read_text() == '{"mine": true}'
+    assert train(low_folder, low_folder) == 2 and "is not a run folder" in one_error(capsys)
+    run = tmp_path / "run"  # an earlier run's folder, its weights exported into it, still resumes
+    assert train(low_folder, run) == 0
+    assert main(["export", str(run), "-o", str(run / "w.safetensors")]) == 0
+    assert train(low_folder, run, "--steps", "3", "--resume") == 0
