@@ -138,6 +138,9 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    if path.suffix.lower() == ".onnx":  # was read as safetensors: 'header too large'
+        raise WeightsError(f"{path} is an ONNX model, not weights: give the .safetensors file it was made from "
+                           "(`enlight-train export` writes one) or a released .pth")
     options = {}
     if path.suffix in (".pth", ".pt"):
         state_dict = import_released_checkpoint(path)

@@ -180,6 +180,22 @@ def test_corrupt_weights(tmp_path, clip, cli):
     assert_refused(cli(clip, "-o", out, "--weights", bad), out, "not a readable safetensors")
 
 
+def test_an_onnx_model_as_weights_says_what_to_give(tmp_path, clip, cli):
+    """`enlight-train quantize` writes an .onnx model; given to --weights it was read as safetensors and refused as
+    'not a readable safetensors file (Error while deserializing header: header too large)'."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    value = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [value],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
+    model = tmp_path / "mine_int8.onnx"
+    onnx.save(helper.make_model(graph), str(model))
+    out = tmp_path / "o.mp4"
+    assert_refused(cli(clip, "-o", out, "--weights", model), out, r"mine_int8.onnx is an ONNX model, not weights: "
+                   r"give the \.safetensors file it was made from")
+
+
 def test_mismatched_weights(tmp_path, clip, cli):
     import torch
 
