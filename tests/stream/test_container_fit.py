@@ -154,3 +154,37 @@ def test_video_a_container_would_write_as_unreadable_data_is_refused(tmp_path, w
     held = cli(src, "-o", out, "--weights", weights, "--codec", "mpeg2video", "-q")
     assert held.returncode == 0, held.stderr
     assert read_video(out)["streams"][0] == "video"
+
+
+def test_a_muxer_that_opens_its_own_files_is_never_tried_in_the_current_folder(tmp_path, weights):
+    """`--format image2` left a file named '<none>' where the command was run: the one-frame trial read back (of
+    what a container holds) went 'into memory', which a muxer that opens its own files (image2, RTSP, HLS) writes
+    by name instead; the run then ended in an internal error. Such muxers are never tried, and into a file
+    --format of one is refused in one line before any work."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    here = tmp_path / "here"
+    here.mkdir()
+    src = make_clip(tmp_path / "a.mp4", frames=3, audio=False)
+    result = subprocess.run([sys.executable, "-m", "enlight.cli.video", str(src), "-o", str(tmp_path / "o"),
+                             "--format", "image2", "--weights", str(weights), "--codec", "mpeg4"],
+                            cwd=here, capture_output=True, text=True, timeout=120, env={**__import__("os").environ,
+                                                                                         "PYTHONPATH": str(REPO)})
+    assert list(here.iterdir()) == [], result.stderr
+    assert result.returncode == 2 and result.stderr == (
+        "enlight-video: error: --format image2 writes files of its own naming, not one file: numbered pictures are "
+        "-o day_%04d.png, a video one file (-o day.mkv)\n"), result.stderr
+    assert list(tmp_path.iterdir()) == [here, src] or sorted(tmp_path.iterdir()) == sorted([here, src])
+
+
+def test_no_trial_is_written_by_name(tmp_path, monkeypatch):
+    """A muxer that opens its own files wrote its 'in memory' trial as '<none>' in the current folder."""
+    from enlight.stream.io.muxer_trials import read_back, trial_file
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="opens its own files"):
+        trial_file("image2", "png", lambda trial: None)
+    assert read_back("image2", "png") and list(tmp_path.iterdir()) == []

@@ -250,9 +250,12 @@ def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1)
     number pattern (``day_%04d.png``) is an image sequence, one picture a frame."""
     if format is not None:
         try:
-            av.format.ContainerFormat(format, "w")
+            opens_own = av.format.ContainerFormat(format, "w").no_file
         except ValueError:
             raise EnlightError(f"unknown output format '{format}' (e.g. mpegts, matroska, flv)") from None
+        if opens_own and not _URL.match(text) and text not in _PIPE_NAMES:  # (image2, segment, hls: not a file)
+            raise EnlightError(f"--format {format} writes files of its own naming, not one file: numbered pictures are "
+                               "-o day_%04d.png, a video one file (-o day.mkv)")
     if text in _PIPE_NAMES:
         return Location(text, f"pipe:{stdout_fd}", "pipe", format or DEFAULT_STREAM_FORMAT)
     if _is_fifo(text):  # a named pipe another program reads: written into as a stream, never replaced by a file

@@ -25,6 +25,16 @@ QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that 
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
+def opens_own_files(muxer: str) -> bool:
+    """Whether FFmpeg's ``muxer`` opens its own files or connections (AVFMT_NOFILE: image2, RTSP, HLS, segment,
+    tee): a trial 'in memory' is written by name instead ('<none>' in the current folder)."""
+    try:
+        return av.format.ContainerFormat(muxer, "w").no_file
+    except ValueError:
+        return False
+
+
 def muxer_fit(muxer: str, codec: str) -> int:
     """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
     1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
@@ -107,7 +117,10 @@ def _trial_with_marks(muxer: str, codec: str) -> bytes:
 def trial_file(muxer: str, codec: str, prepare: Callable[[av.container.OutputContainer], object],
                 options: dict[str, str] | None = None) -> bytes:
     """A one-frame file of ``codec`` video, written by FFmpeg's ``muxer`` (with its ``options``) in memory after
-    ``prepare(trial)`` put in it what is to be tried."""
+    ``prepare(trial)`` put in it what is to be tried. ValueError for a muxer that opens its own files (image2, RTSP,
+    HLS: ``opens_own_files``), which would write its trial where the run was started ('<none>')."""
+    if opens_own_files(muxer):
+        raise ValueError(f"no trial in memory of {muxer}, which opens its own files")
     buffer = io.BytesIO()
     options = {key: value.replace("+faststart", "") for key, value in (options or {}).items()}  # (a second pass
     options = {key: value for key, value in options.items() if value}  # over a file: none in memory)
