@@ -275,6 +275,7 @@ def stopped_as_ctrl_c() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _received.clear()  # (a command run again in the same process, as the tests do, starts with none received)
     previous = {}
     for name in _STOP_SIGNALS:
         number = getattr(signal, name, None)
