@@ -229,6 +229,15 @@ def test_a_maker_note_with_its_own_header_is_left_as_it_was(tmp_path, plan):
         assert note in result.info["exif"]
 
 
+def _enhanced_with_exif(raw: bytes | bytearray, tmp_path, plan):
+    """A dark 96x64 JPEG carrying the EXIF ``raw`` (damaged on purpose), enhanced into tmp_path/day.jpg: (that path,
+    the run's stats)."""
+    source = tmp_path / "damaged.jpg"
+    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
+    out = tmp_path / "day.jpg"
+    return out, enhance_photo(PhotoConfig(source, out, plan=plan))
+
+
 def test_a_field_pillow_cannot_write_again_is_left_out_not_the_photo(tmp_path, plan):
     """A damaged EXIF whose Make field carries ColorMap's tag (0x0140, typed SHORT by TIFF): Pillow reads the text but
     cannot write it again as SHORT, which stopped the photo with an internal error. That field is left out; the
@@ -236,10 +245,7 @@ def test_a_field_pillow_cannot_write_again_is_left_out_not_the_photo(tmp_path, p
     raw = bytearray(camera_exif())
     assert raw[6 + 10:6 + 12] == b"\x0f\x01"  # IFD0's first entry: Make
     raw[6 + 10:6 + 12] = b"\x40\x01"
-    source = tmp_path / "damaged.jpg"
-    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
-    out = tmp_path / "day.jpg"
-    enhance_photo(PhotoConfig(source, out, plan=plan))
+    out, _ = _enhanced_with_exif(raw, tmp_path, plan)
     with Image.open(out) as result:
         fields = walk(result.info["exif"][6:])
     assert 0x0140 not in fields["ifd0"]
@@ -277,10 +283,7 @@ def test_a_field_stored_as_another_type_is_left_out_not_the_photo(tmp_path, plan
     order = ">" if raw[6:8] == b"MM" else "<"
     assert struct.unpack_from(order + "H", raw, 6 + 10)[0] == 0x010F  # IFD0's first entry: Make
     struct.pack_into(order + "HI", raw, 6 + 12, 11, 1)  # FLOAT, one value (in the entry itself)
-    source = tmp_path / "damaged.jpg"
-    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
-    out = tmp_path / "day.jpg"
-    enhance_photo(PhotoConfig(source, out, plan=plan))
+    out, _ = _enhanced_with_exif(raw, tmp_path, plan)
     with Image.open(out) as result:
         fields = walk(result.info["exif"][6:])
     assert 0x010F not in fields["ifd0"]
@@ -297,10 +300,7 @@ def test_a_photo_whose_orientation_field_holds_no_number_is_shown_as_stored(tmp_
     entries = [6 + 10 + 12 * i for i in range(struct.unpack_from(order + "H", raw, 6 + 8)[0])]
     at = next(at for at in entries if struct.unpack_from(order + "H", raw, at)[0] == 0x0112)
     struct.pack_into(order + "HI4s", raw, at + 2, 2, 2, b"x\0\0\0")  # ASCII, 2 bytes in the entry: 'x'
-    source = tmp_path / "damaged.jpg"
-    Image.fromarray(dark_frames(1, 96, 64)[0]).save(source, "JPEG", exif=bytes(raw))
-    out = tmp_path / "day.jpg"
-    stats = enhance_photo(PhotoConfig(source, out, plan=plan))
+    out, stats = _enhanced_with_exif(raw, tmp_path, plan)
     assert (stats.width, stats.height) == (96, 64)
     with Image.open(out) as result:
         assert result.getexif()[0x0112] == 1 and result.getexif()[0x010F] == "enlight test camera"
@@ -309,10 +309,7 @@ def test_a_photo_whose_orientation_field_holds_no_number_is_shown_as_stored(tmp_
 def test_a_field_with_too_many_values_is_said_in_words(tmp_path):
     """Pillow's 'Metadata Warning, tag 271 had too many entries: 6, expected 1' reached the terminal as it was; it is
     said as the photo's field, by name, and what became of it (Pillow keeps the first value)."""
-    import struct
     import warnings
-
-    from PIL import Image
 
     from enlight.stream.io.images import read_photo
 

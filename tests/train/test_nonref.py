@@ -5,23 +5,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from enlight.errors import EnlightError
 from enlight.models.vgg import Vgg16Relu51
 from enlight.models.weights import load_generator, save_weights
 from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer, validation_split
 from enlight.train.trainer import export_generator
+from tests.train.conftest import dark_pngs
 
 
 @pytest.fixture(scope="module")
 def low_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("low")
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        img = (rng.random((40, 44, 3)) * 40).astype(np.uint8)
-        Image.fromarray(img).save(root / f"{i}.png")
-    return root
+    return dark_pngs(tmp_path_factory.mktemp("low"), 8)
 
 
 def config(low, out, **changes):

@@ -4,21 +4,10 @@ one line and exit 2, no partial file left, nothing that was there before lost. R
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from enlight.cli.train import main
-
-
-@pytest.fixture(scope="module")
-def low_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("low")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray((rng.random((40, 44, 3)) * 40).astype(np.uint8)).save(root / f"{i}.png")
-    return root
 
 
 @pytest.fixture

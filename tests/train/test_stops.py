@@ -9,22 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from enlight.cli.train import main
 from tests.conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def low_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("low")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray((rng.random((40, 44, 3)) * 40).astype(np.uint8)).save(root / f"{i}.png")
-    return root
 
 
 def args(low: Path, out: Path, *more: str) -> list[str]:
@@ -53,6 +42,16 @@ def stop_in_step_three(out: Path, signals: int):
     return torch.nn.modules.module.register_module_forward_hook(hook)
 
 
+def stopped_main(low: Path, run: Path, signals: int) -> int:
+    """``main`` of a run into ``run`` that gets ``signals`` SIGINTs in step 3 (``stop_in_step_three``): its exit
+    code."""
+    handle = stop_in_step_three(run, signals)
+    try:
+        return main(args(low, run))
+    finally:
+        handle.remove()
+
+
 def generator(run: Path, step: int) -> dict:
     return torch.load(run / "checkpoints" / f"step_{step:07d}.pt", weights_only=True)["generator"]
 
@@ -63,11 +62,7 @@ def test_ctrl_c_mid_step_saves_the_whole_step_and_resume_matches(low_folder, tmp
     whole = tmp_path / "whole"
     assert main(args(low_folder, whole, "--checkpoint-every", "1", "--keep-checkpoints", "9")) == 0
     run = tmp_path / "run"
-    handle = stop_in_step_three(run, signals=1)
-    try:
-        assert main(args(low_folder, run)) == 130
-    finally:
-        handle.remove()
+    assert stopped_main(low_folder, run, signals=1) == 130
     assert f"interrupted at step 3; saved {run / 'checkpoints' / 'step_0000003.pt'}" in capsys.readouterr().err
     torch.testing.assert_close(generator(run, 3), generator(whole, 3), atol=1e-6, rtol=0)
     assert main(args(low_folder, run, "--resume")) == 0
@@ -78,11 +73,7 @@ def test_ctrl_c_mid_step_saves_the_whole_step_and_resume_matches(low_folder, tmp
                     reason="SIGINT does not raise KeyboardInterrupt here")
 def test_a_second_ctrl_c_stops_at_once_without_saving_the_half_step(low_folder, tmp_path, capsys):
     run = tmp_path / "run"
-    handle = stop_in_step_three(run, signals=2)
-    try:
-        assert main(args(low_folder, run)) == 130
-    finally:
-        handle.remove()
+    assert stopped_main(low_folder, run, signals=2) == 130
     err = capsys.readouterr().err
     assert "stopped in the middle of step 3, which is not saved; the newest checkpoint is" in err, err
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_0000002.pt"]
