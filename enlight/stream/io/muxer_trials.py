@@ -24,7 +24,11 @@ from enlight.text import counted
 QUIET = {"libx265": {"x265-params": "log-level=error"}}  # encoder options that keep its banner off the terminal
 
 
-@lru_cache(maxsize=64)
+# what a trial in memory raises where it cannot be made or read (an encoder that takes no 64x64 frame, x265 in
+# memory, a muxer that refuses the codec): then nothing is known of it
+TRIAL_ERRORS = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+
+
 @lru_cache(maxsize=64)
 def opens_own_files(muxer: str) -> bool:
     """Whether FFmpeg's ``muxer`` opens its own files or connections (AVFMT_NOFILE: image2, RTSP, HLS, segment,
@@ -35,6 +39,7 @@ def opens_own_files(muxer: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=64)
 def muxer_fit(muxer: str, codec: str) -> int:
     """How far FFmpeg's ``muxer`` takes a stream of ``codec`` (in memory): 0 not at all (or no such encoder here),
     1 added but its header refused (Ogg with H.264; or a muxer that writes no header to memory, as GIF's), 2 both."""
@@ -70,13 +75,13 @@ def read_back(muxer: str, codec: str) -> bool:
     quiet_svt(codec)
     try:
         data = trial_file(muxer, codec, lambda trial: None)
-    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+    except TRIAL_ERRORS:
         return True
     try:
         with av.open(io.BytesIO(data)) as back:
             context = back.streams.video[0].codec_context if back.streams.video else None
             return context is not None  # (of any codec: a one-frame APNG is read back as a PNG)
-    except (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+    except TRIAL_ERRORS:
         return False
 
 
@@ -146,7 +151,7 @@ def trial_of_muxer(muxer: str, codec: str, prepare: Callable[[av.container.Outpu
                     options: dict[str, str] | None = None) -> bytes:
     """``trial_file`` with ``codec``, or where that fails (x265 in memory) the first of ``VIDEO_CODECS`` that
     ``muxer`` takes: what a muxer keeps of tags does not hang on the codec. ValueError where none does."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    errors = TRIAL_ERRORS
     for name in dict.fromkeys((codec, *VIDEO_CODECS)):
         try:
             return trial_file(muxer, name, prepare, options)
@@ -179,7 +184,7 @@ def colour_found(muxer: str, codec: str, pix_fmt: str, tags: tuple[int, int, int
             frame = next(back.decode(video=0))
             return Found(int(frame.colorspace), int(frame.color_range), int(frame.color_primaries),
                          int(frame.color_trc))
-    except (ValueError, TypeError, IndexError, StopIteration, av.error.FFmpegError, av.codec.codec.UnknownCodecError):
+    except (*TRIAL_ERRORS, IndexError, StopIteration):
         return None
 
 
@@ -192,14 +197,11 @@ def _keeps_marks(muxer: str, codec: str) -> tuple[bool, bool]:
     neither; MXF and Ogg keep the timecode, not the chapters (Ogg keeps them beside Opus or Vorbis audio: a
     finished file is read back instead, ``marks_not_kept``). (True, True) where no trial can be made: nothing is
     known lost, and nothing is said."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
+    errors = TRIAL_ERRORS
     for name in dict.fromkeys(((codec,) if codec in VIDEO_CODECS else ()) + VIDEO_CODECS):
         try:
             with av.open(io.BytesIO(_trial_with_marks(muxer, name))) as back:
-                tags = [back.metadata, *(stream.metadata for stream in back.streams)]
-                timecode = any(key.lower() == "timecode" and value == _TRIAL_TIMECODE for t in tags
-                               for key, value in t.items())
-                return bool(back.chapters()), timecode
+                return _marks_in(back, _TRIAL_TIMECODE)
         except errors:
             continue
     return True, True
@@ -210,11 +212,17 @@ def _marks_found(path: Path, timecode: str | None) -> tuple[bool, bool] | None:
     a tag of its own or of a stream; None where it cannot be read."""
     try:
         with av.open(str(path)) as back:
-            tags = [back.metadata, *(stream.metadata for stream in back.streams)]
-            found = any(key.lower() == "timecode" and value == timecode for t in tags for key, value in t.items())
-            return bool(back.chapters()), found
+            return _marks_in(back, timecode)
     except (OSError, ValueError, av.error.FFmpegError):
         return None
+
+
+def _marks_in(back: av.container.InputContainer, timecode: str | None) -> tuple[bool, bool]:
+    """(chapters, timecode): whether the opened file has chapters, and the start ``timecode`` as a tag of its own or
+    of a stream."""
+    tags = [back.metadata, *(stream.metadata for stream in back.streams)]
+    found = any(key.lower() == "timecode" and value == timecode for t in tags for key, value in t.items())
+    return bool(back.chapters()), found
 
 
 def marks_not_kept(muxer: str, codec: str, kind: str, chapters: int, timecode: str | None, *,

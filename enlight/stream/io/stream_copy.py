@@ -20,7 +20,15 @@ from enlight.stream.io import legacy_video
 from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
 from enlight.stream.io.locations import cannot_seek
-from enlight.stream.io.muxer_trials import MUXERS, VIDEO_CODECS, flags_not_kept, kept_flags, trial_file, writes_header
+from enlight.stream.io.muxer_trials import (
+    MUXERS,
+    TRIAL_ERRORS,
+    VIDEO_CODECS,
+    flags_not_kept,
+    kept_flags,
+    trial_file,
+    writes_header,
+)
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.track_tags import Track, read_back_notes, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS
@@ -116,14 +124,13 @@ def holds_attachments(muxer: str) -> bool:
     """Whether what FFmpeg's ``muxer`` writes of an attachment is found again when the file is read (Matroska
     keeps it; MP4, MOV and AVI refuse it; WebM and MPEG-TS take it and drop it without a word), by a one-frame
     trial in memory (``trial_file``) with the first of ``VIDEO_CODECS`` that the muxer takes."""
-    errors = (ValueError, TypeError, av.error.FFmpegError, av.codec.codec.UnknownCodecError)
     for name in VIDEO_CODECS:
         try:
             data = trial_file(muxer, name, lambda trial: trial.add_attachment("trial.bin", "application/octet-stream",
                                                                                b"\0"))
             with av.open(io.BytesIO(data)) as back:
                 return any(s.type == "attachment" for s in back.streams)
-        except errors:
+        except TRIAL_ERRORS:
             continue
     return False
 
