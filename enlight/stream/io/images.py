@@ -436,18 +436,13 @@ def _read_pillow_photo(path: Path) -> Photo:
     if rgb16 is not None:
         rgb16 = orient(rgb16, orientation)
         rgb = eight_bits(rgb16)
-    if ORIENTATION in exif:
-        exif[ORIENTATION] = 1
-    picture_size(exif, rgb.shape[1], rgb.shape[0])
-    for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
-        exif.pop(tag, None)
     return Photo(
         rgb=rgb,
         rgb16=rgb16,
         alpha=alpha,
         grey=grey,
         icc=icc,
-        exif=keep_maker_note(standard_types(writable(exif)), raw_exif) if len(exif) else None,
+        exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]),
         format=fmt,
         xmp=xmp,
         pages=pages,
@@ -458,6 +453,19 @@ def _read_pillow_photo(path: Path) -> Photo:
         dpi=dpi,
         lossless=lossless,
     )
+
+
+def upright_exif(exif, raw: bytes | None, width: int, height: int) -> bytes | None:
+    """Pillow's ``Image.Exif`` of a picture written upright at ``width`` x ``height``, as the bytes to write: its
+    orientation 1, its picture size the one written, the TIFF layout tags left with the input's pixels and the IPTC
+    ones out (they go with the annotations), each field of its standard type, the maker note where ``raw`` (the
+    EXIF as the file had it) had it; None where none is left."""
+    if ORIENTATION in exif:
+        exif[ORIENTATION] = 1
+    picture_size(exif, width, height)
+    for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in the annotations
+        exif.pop(tag, None)
+    return keep_maker_note(standard_types(writable(exif)), raw) if len(exif) else None
 
 
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from enlight.stream.io.annotations import IPTC_TAGS, annotation_options, read_annotations, tiff_exif
-from enlight.stream.io.exif_types import keep_maker_note, picture_size, standard_types, writable
-from enlight.stream.io.images import LAYOUT_TAGS, ORIENTATION, metadata_options, upright_xmp
+from enlight.stream.io.annotations import annotation_options, read_annotations, tiff_exif
+from enlight.stream.io.images import metadata_options, upright_exif, upright_xmp
 
 HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
 
@@ -31,14 +30,7 @@ def picture_tags(path: Path, fmt: str, width: int, height: int) -> dict:
             icc, xmp, annotations = image.info.get("icc_profile"), upright_xmp(image), read_annotations(image)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return {}
-    data = None
-    if len(exif):
-        if ORIENTATION in exif:
-            exif[ORIENTATION] = 1
-        picture_size(exif, width, height)
-        for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in ``annotations``
-            exif.pop(tag, None)
-        data = keep_maker_note(standard_types(writable(exif)), raw) if len(exif) else None
+    data = upright_exif(exif, raw, width, height)
     if fmt == "TIFF":
         data = tiff_exif(data, annotations)
     return annotation_options(fmt, annotations, metadata_options(fmt, icc, data, xmp))
