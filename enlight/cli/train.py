@@ -98,7 +98,8 @@ def _add_run_options(p: argparse.ArgumentParser, d) -> None:
     p.add_argument("--crop", type=int, default=d.crop, help=f"random crop size in pixels ({d.crop})")
     p.add_argument("--lr", type=positive_float, default=d.lr, help=f"Adam learning rate ({d.lr})")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N (auto)")
-    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    p.add_argument("--amp", action="store_true",
+                   help="mixed precision: fp16 on CUDA; bf16 on a CPU, faster only where it has AMX or AVX-512 BF16")
     p.add_argument("--workers", type=non_negative_int, default=d.workers,
                    help=f"data loading processes, 0 for none ({d.workers})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"({d.seed})")

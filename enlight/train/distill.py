@@ -162,7 +162,7 @@ class DistillTrainer(TrainLoop):
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
         flat = max(0, config.steps - config.decay_steps)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.scaler = self.grad_scaler()
         self.nets = {"generator": self.generator}
         self.optimizers = {"opt_g": self.opt_g}
         self._init_loop()
@@ -202,7 +202,7 @@ class DistillTrainer(TrainLoop):
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         low = batch["low"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
-        autocast = torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+        autocast = self.autocast()
         if "target" in batch:
             target = batch["target"].to(self.device, non_blocking=True)
         else:

@@ -110,13 +110,23 @@ class TrainLoop:
         self.step += 1
 
     def _setup(self, config: RunSettings) -> None:
-        """Keep ``config``, pick the device (AMP only on CUDA) and seed torch."""
+        """Keep ``config``, pick the device and seed torch (AMP: fp16 on CUDA, bf16 on a CPU)."""
         from enlight.ops.device import resolve_device
 
         self.config = config
         self.device = resolve_device(config.device).torch()
-        self.amp = config.amp and self.device.type == "cuda"
+        self.amp = config.amp and self.device.type in ("cuda", "cpu")
         torch.manual_seed(config.seed)
+
+    def autocast(self) -> torch.autocast:
+        """Mixed precision for the forward passes when ``amp``: fp16 on CUDA; bf16 on a CPU, which is
+        fast only where the CPU has AMX or AVX-512 BF16 (bf16 needs no loss scaling)."""
+        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        return torch.autocast(self.device.type, dtype=dtype, enabled=self.amp)
+
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        """The loss scaler of fp16 AMP; a pass-through elsewhere."""
+        return torch.amp.GradScaler("cuda", enabled=self.amp and self.device.type == "cuda")
 
     def _init_loop(self) -> None:
         self.step = 0

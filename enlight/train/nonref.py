@@ -193,7 +193,7 @@ class NonRefTrainer(TrainLoop):
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=(0.9, 0.999))
         flat = config.steps - config.decay_steps
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(flat, config.decay_steps))]
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.scaler = self.grad_scaler()
         self.nets = {"generator": self.generator}
         self.optimizers = {"opt_g": self.opt_g}
         self._init_loop()
@@ -264,7 +264,7 @@ class NonRefTrainer(TrainLoop):
         partner = None
         if "target" in batch:
             partner = (batch["target"].to(self.device), batch["has_target"].to(self.device))
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+        with self.autocast():
             terms = self.losses(low, attention, partner)
         self.generator_step(terms["total"])
         return {k: float(v.detach()) for k, v in terms.items()}

@@ -92,7 +92,7 @@ class RetinexTrainer(TrainLoop):
         self.opt_enhance = torch.optim.Adam(self.model.enhance.parameters(), lr=config.lr)
         factor = stage_lr_factor(config)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_decom, self.opt_enhance)]
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.scaler = self.grad_scaler()
         self.weights = DecomWeights()
         self.nets = {"model": self.model}
         self.optimizers = {"opt_decom": self.opt_decom, "opt_enhance": self.opt_enhance}
@@ -122,7 +122,7 @@ class RetinexTrainer(TrainLoop):
         stage = self.stage
         low = batch["low"].to(self.device, non_blocking=True)
         high = batch["high"].to(self.device, non_blocking=True)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+        with self.autocast():
             losses = self.losses(low, high, stage)
         optimizers = {"decom": [self.opt_decom], "enhance": [self.opt_enhance],
                       "joint": [self.opt_decom, self.opt_enhance]}[stage]

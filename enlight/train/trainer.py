@@ -157,7 +157,7 @@ class Trainer(TrainLoop):
         factor = linear_decay(config.warmup_steps + config.epochs * self.steps_per_epoch,
                               config.decay_epochs * self.steps_per_epoch)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (self.opt_g, self.opt_dg, self.opt_dl)]
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.scaler = self.grad_scaler()
         self.patch_rng = torch.Generator().manual_seed(config.seed + 1)
         self.pool = ImagePool(config.pool_size, torch.Generator().manual_seed(config.seed + 2))
         self.nets = {"generator": self.generator, "d_global": self.d_global, "d_local": self.d_local}
@@ -177,7 +177,7 @@ class Trainer(TrainLoop):
         low = batch["low"].to(self.device, non_blocking=True)
         attention = batch["attention"].to(self.device, non_blocking=True)
         target = auto_exposure((low + 1) / 2, cfg.warmup_target_luma) * 2 - 1
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+        with self.autocast():
             loss = torch.nn.functional.l1_loss(self.generator(low, attention), target)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -207,7 +207,7 @@ class Trainer(TrainLoop):
         count = 1 + cfg.extra_patches
         fake_boxes = random_patch_boxes(size, cfg.patch_size, count, self.patch_rng)
         real_boxes = random_patch_boxes(size, cfg.patch_size, count, self.patch_rng)
-        autocast = torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+        autocast = self.autocast()
 
         with autocast:
             fake = self.generator(low, attention)
@@ -260,16 +260,19 @@ class Trainer(TrainLoop):
         cfg, terms = self.config, {}
         if cfg.w_structure == cfg.w_border == cfg.w_anchor == 0:
             return terms
-        out01, low01 = (fake.float() + 1) / 2, (low.float() + 1) / 2
-        matched = gamma_matched(low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
-        if cfg.w_structure > 0:
-            terms["structure"] = cfg.w_structure * structure_loss(out01.clamp(0, 1), matched)
-        if cfg.w_border > 0:
-            terms["border"] = cfg.w_border * border_loss(out01, matched)
+        anchored = None
         if self.anchor is not None:
             with torch.no_grad():
                 anchored = (self.anchor(low, attention).float() + 1) / 2
-            terms["anchor"] = cfg.w_anchor * anchor_loss(out01, anchored)
+        with torch.autocast(self.device.type, enabled=False):  # the measures in float32, under AMP too
+            out01, low01 = (fake.float() + 1) / 2, (low.float() + 1) / 2
+            matched = gamma_matched(low01, out01.detach().clamp(0, 1).mean(dim=(1, 2, 3)))
+            if cfg.w_structure > 0:
+                terms["structure"] = cfg.w_structure * structure_loss(out01.clamp(0, 1), matched)
+            if cfg.w_border > 0:
+                terms["border"] = cfg.w_border * border_loss(out01, matched)
+            if anchored is not None:
+                terms["anchor"] = cfg.w_anchor * anchor_loss(out01, anchored)
         return terms
 
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

@@ -209,3 +209,29 @@ def test_anchor_needs_init(folders, tmp_path):
 
     with pytest.raises(EnlightError, match="--w-anchor needs --init"):
         config(folders, tmp_path / "run", w_anchor=1.0)
+
+
+def test_amp_on_a_cpu_runs_the_networks_in_bf16_and_the_measures_in_float32(folders, tmp_path, monkeypatch):
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import save_weights
+    from enlight.train import trainer as trainer_module
+
+    init = save_weights(tmp_path / "init.safetensors", build_generator(base_channels=8), provenance="test")
+    trainer = Trainer(config(folders, tmp_path / "run", init=init, amp=True, w_structure=1.0, w_border=1.0,
+                             w_anchor=1.0), vgg=Vgg16Relu51())
+    assert trainer.amp and not trainer.scaler.is_enabled()  # bf16 needs no loss scaling
+    seen = {}
+    measure = trainer_module.structure_loss
+    monkeypatch.setattr(trainer_module, "structure_loss", lambda a, b: seen.setdefault("in", (a.dtype, b.dtype))
+                        and measure(a, b))
+    trainer.generator.conv10.register_forward_hook(lambda module, args, out: seen.setdefault("out", out))
+    loader = torch.utils.data.DataLoader(trainer.dataset, batch_size=2, sampler=range(4))
+    before = trainer.generator.conv1_1.weight.clone()
+    losses = trainer.train_step(next(iter(loader)))
+    assert seen["out"].dtype == torch.bfloat16
+    assert seen["in"] == (torch.float32, torch.float32)
+    assert all(np.isfinite(v) for v in losses.values()) and {"structure", "border", "anchor"} <= set(losses)
+    assert not torch.equal(trainer.generator.conv1_1.weight, before)
+    assert trainer.generator.conv1_1.weight.dtype == torch.float32  # the weights stay float32
+    plain = Trainer(config(folders, tmp_path / "plain"), vgg=Vgg16Relu51())
+    assert not plain.amp
