@@ -329,12 +329,13 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
     first video."""
     from enlight.stream.apps.archive import is_archive
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.images import is_one_picture, is_photo
     from enlight.stream.io.locations import is_sequence
 
     source = Path(args.input)
     folder = source.is_dir() or is_list(source) or is_archive(source)
-    photo = not folder and not is_sequence(args.input) and is_photo(source) and is_photo(Path(args.output))
+    photo = (not folder and not is_sequence(args.input) and (is_photo(source) or is_one_picture(source))
+             and is_photo(Path(args.output)))
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None

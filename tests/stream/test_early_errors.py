@@ -45,6 +45,12 @@ def photo(tmp_path_factory):
             stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else ("bgr24" if codec == "bmp" else "rgb24")
             container.mux(stream.encode(img.reformat(format=stream.pix_fmt)))
             container.mux(stream.encode(None))
+    from PIL import Image
+
+    pictures = [Image.fromarray(np.full((24, 32, 3), level, np.uint8)) for level in (20, 40, 60)]
+    pictures[0].save(folder / "anim.gif", save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    pictures[0].save(folder / "still.gif")
+    pictures[1].save(folder / "icon.ico", sizes=[(16, 12), (32, 24)])
     return folder
 
 
@@ -60,7 +66,9 @@ def photo(tmp_path_factory):
     (("{photos}/missing.jpg", "-o", "{tmp}/out.jpg"), "not found"),
     (("{photos}", "-o", "{clip}"), "the output must be a folder"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
-    (("{clip}", "-o", "{tmp}/out.png"), "or an animated .gif, .webp or .apng"),
+    (("{clip}", "-o", "{tmp}/out.png"), "input {clip} a video: write a video file (.mp4, .mkv, .mov), an animated "
+                                        ".gif, .webp or .apng, or numbered pictures (-o out_%04d.png; --max-frames 1"),
+    (("{photos}/anim.gif", "-o", "{tmp}/out.png"), "input {photos}/anim.gif an animated picture: write a video"),
     (("{clip}", "-o", "{tmp}/out.JPG"), "is a still image"),
     (("{clip}", "-o", "{tmp}/out.mp3"), "holds sound only; the enhanced video needs a video file"),  # (was: 'cannot
     (("{clip}", "-o", "{tmp}/out.m4a"), "holds sound only"),  # hold audio (aac)'; .m4a: an MP4 of video, as music)
@@ -110,6 +118,18 @@ def test_a_photo_named_like_a_video_is_refused_after_opening(photo, tmp_path, cl
     assert result.returncode == 2, result.stderr
     assert len(result.stderr_lines) == 1 and "is a still image" in result.stderr_lines[0], result.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["still.gif", "icon.ico"])
+def test_a_gif_of_one_picture_or_an_icon_is_enhanced_into_a_photo(name, photo, tmp_path, cli, weights):
+    out = tmp_path / "out.png"
+    result = cli(photo / name, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    with Image.open(out) as written:
+        assert written.size == (32, 24)  # (the icon's largest picture)
+        assert np.asarray(written.convert("RGB")).mean() > (20 if name == "still.gif" else 40)
 
 
 def test_a_file_name_that_starts_with_a_dash_is_told_how_to_write_it(tmp_path):

@@ -16,12 +16,20 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     are scaled to (``--size``, as stored: a display turn is not counted)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import SIXTEEN_BIT_SUFFIXES, holds_16_bits, is_photo, is_raw, photo_size
+    from enlight.stream.io.images import (
+        SIXTEEN_BIT_SUFFIXES,
+        holds_16_bits,
+        is_one_picture,
+        is_photo,
+        is_raw,
+        photo_size,
+    )
     from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
 
     if not source.is_file and source.kind != "sequence":
         return Workload("stream")
-    if source.is_file and is_photo(source.url):
+    if source.is_file and (is_photo(source.url) or (is_one_picture(source.url) and output is not None
+                                                    and is_photo(output))):
         path = Path(source.url)
         size = photo_size(path) or (None, None)
         count = frame_count(path)  # an animated WebP or PNG is a clip: chosen as a video is

@@ -82,6 +82,17 @@ def check_not_still(path: Path, role: str) -> None:
         raise still_image_error(path, role)
 
 
+def check_not_still_from(source: Path, output: Path) -> None:
+    """Refuse a still-image output for a video or an animation (``source``, a file) in words that name what holds
+    it: a video file, an animated picture, or numbered pictures (one frame: ``--max-frames 1``)."""
+    if output.suffix.lower() not in STILL_SUFFIXES - ANIMATED_VIDEO_OUTPUTS:
+        return
+    kind = "an animated picture" if source.suffix.lower() in (".gif", ".webp", ".png", ".apng") else "a video"
+    raise EnlightError(f"output {output} is a still image and input {source} {kind}: write a video file "
+                       f"(.mp4, .mkv, .mov), an animated .gif, .webp or .apng, or numbered pictures "
+                       f"(-o {output.stem}_%04d{output.suffix}; --max-frames 1 for one frame)")
+
+
 def check_input_is_video(container: av.container.InputContainer, path: Path | str) -> None:
     """Refuse an opened input that FFmpeg reads as a single image (whatever its name); a file that an image
     demuxer reads as several pictures (an IP camera's raw MJPEG: ``jpeg_pipe``) is a video."""
@@ -121,6 +132,8 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
         if source is None and output.suffix.lower() in STILL_SUFFIXES - ANIMATED_VIDEO_OUTPUTS:
             raise EnlightError(f"output {output} is a still image, and what a pipe or a URL carries is read as a "
                                "video: a photo is read from its file (give its name, not -)")
+        if source is not None and source.is_file():
+            check_not_still_from(source, output)
         check_not_still(output, "output")
         if output.suffix.lower() in AUDIO_ONLY_SUFFIXES:
             raise EnlightError(f"output {output} is a kind of file that holds sound only; the enhanced video needs a "

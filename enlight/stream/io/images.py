@@ -81,6 +81,23 @@ def is_photo(path: Path | str) -> bool:
     return Path(str(path)).suffix.lower() in PHOTO_INPUTS
 
 
+# pictures FFmpeg reads as a video: enhanced as a photo into a photo output when they hold one picture
+_ONE_PICTURE_SUFFIXES = frozenset({".gif", ".ico"})
+
+
+def is_one_picture(path: Path | str) -> bool:
+    """Whether the file at ``path`` is a GIF of one picture or an icon (its largest picture is the one read): read
+    as a photo when the output is a photo; an animated GIF stays a video."""
+    path = Path(str(path))
+    if path.suffix.lower() not in _ONE_PICTURE_SUFFIXES or not path.is_file():
+        return False
+    try:
+        with open_image(path) as image:
+            return int(getattr(image, "n_frames", 1)) == 1
+    except (OSError, ValueError, SyntaxError):
+        return False  # (an unreadable file: the video route names the fault)
+
+
 def is_raw(path: Path | str) -> bool:
     return Path(str(path)).suffix.lower() in RAW_SUFFIXES
 
