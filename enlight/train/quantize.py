@@ -23,10 +23,11 @@ The result ships as ``enlight/models/weights/enlightengan_c16_int8.onnx`` (the `
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,11 +135,14 @@ class _PerTensorFallback(logging.Filter):
 
 
 @contextmanager
-def _per_tensor_fallback_unlogged() -> Iterator[None]:
+def _quantizer_quiet() -> Iterator[None]:
+    """ONNX Runtime's quantizer without its per-tensor warnings and without the calibration steps it prints on
+    stdout ("Collecting tensor data and making histogram ...": a script reading our stdout gets none of it)."""
     log, quiet = logging.getLogger(), _PerTensorFallback()
     log.addFilter(quiet)
     try:
-        yield
+        with redirect_stdout(io.StringIO()):
+            yield
     finally:
         log.removeFilter(quiet)
 
@@ -175,7 +179,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
         quant_pre_process(str(plain), str(prepared), skip_symbolic_shape=True)
         keep = head_nodes(onnx.load(str(prepared)))
         quantized = Path(tmp) / "int8.onnx"
-        with _per_tensor_fallback_unlogged():
+        with _quantizer_quiet():
             quantize_static(str(prepared), str(quantized), Reader(), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             calibrate_method=CalibrationMethod.Percentile, nodes_to_exclude=keep,
