@@ -263,17 +263,25 @@ def distill_parser() -> argparse.ArgumentParser:
 
 
 def _fit(trainer, args, summary: str) -> int:
-    from enlight.train.data import check_images
+    from enlight.train.data import check_images, small_images_note
     from enlight.train.loop import check_run_folder_contents
 
     check_run_folder(args.out)
     check_run_folder_contents(args.out)
     folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
-    check_images([Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()])
+    crop = getattr(args, "crop", None)
+    folders = [Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()]
+    small = check_images(folders, crop)
+    if small and getattr(args, "pairs_low", None):  # (a pair cannot be scaled up: it failed at the step drawing it)
+        path, width, height = small[0]
+        raise EnlightError(f"{len(small)} training image{'s are' if len(small) > 1 else ' is'} smaller than --crop "
+                           f"{crop} (e.g. {path}, {width}x{height}); give a smaller --crop or leave them out")
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
         raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
     print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "
           f"on {trainer.device}", file=sys.stderr)
+    if note := small_images_note(small, crop):
+        print(f"{PROG}: {note}", file=sys.stderr)
     try:
         last = trainer.fit(resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:

@@ -60,3 +60,39 @@ def test_training_options_out_of_range_are_one_line_errors(option, value, messag
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
 
+
+
+def _pictures(folder, sizes):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i, (width, height) in enumerate(sizes):
+        picture = (rng.random((height, width, 3)) * 40).astype(np.uint8)
+        Image.fromarray(picture).save(folder / f"{i}_{width}x{height}.png")
+    return folder
+
+
+def test_images_smaller_than_the_crop_get_a_note_and_pairs_are_refused_before_work(tmp_path, capsys):
+    """They were scaled up without a word; a pair smaller than the crop failed at the step that drew it."""
+    from enlight.cli.train import main as train_main
+
+    low = _pictures(tmp_path / "low", [(64, 48), (30, 20), (40, 24), (48, 36), (32, 32)])
+    argv = ["--recipe", "zerodce", "--low", str(low), "--out", str(tmp_path / "run"), "--device", "cpu", "--steps",
+            "1", "--decay-steps", "0", "--crop", "32", "--batch-size", "1", "--validation", "0", "--quiet"]
+    assert train_main(argv) == 0
+    err = capsys.readouterr().err
+    assert ("note: 2 training images are smaller than the crop of 32 px and scaled up to it (the smallest: "
+            "1_30x20.png, 30x20); scaled-up pictures are soft, a smaller --crop takes them as they are") in err, err
+    for name in ("1_30x20.png", "2_40x24.png"):
+        (low / name).unlink()
+    argv[argv.index("--out") + 1] = str(tmp_path / "run2")
+    assert train_main(argv) == 0
+    assert "smaller than the crop" not in capsys.readouterr().err
+
+    high = _pictures(tmp_path / "high", [(64, 48), (30, 20), (40, 24), (48, 36), (32, 32)])
+    out = tmp_path / "retinex"
+    code = train_main(["--model", "retinexnet", "--pairs-low", str(low), "--pairs-high", str(high), "--out", str(out),
+                       "--device", "cpu", "--crop", "48", "--quiet"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, lines
+    assert "6 training images are smaller than --crop 48 (e.g. " in lines[0] and "give a smaller --crop" in lines[0]
+    assert not (out / "checkpoints").exists()
