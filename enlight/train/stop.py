@@ -4,7 +4,7 @@ Raised where it lands, a stop left a step half done: the generator updated and t
 Adam's parameters stepped and others not, BatchNorm statistics moved, the step counter not. The checkpoint saved
 then held that state under the previous step's number, and ``--resume`` did that step again on top of it. Held
 here, the step ends, a whole checkpoint is saved, and the stop is raised as it would have been; a second stop is
-acted on at once (the half-done step is then not saved).
+acted on at once (the half-done step is then not saved). ``HeldStop`` is ``enlight.held_stop``'s.
 
 The DataLoader's worker processes leave SIGTERM and SIGHUP to the main process (``ignore_stops_in_worker``).
 """
@@ -12,53 +12,8 @@ The DataLoader's worker processes leave SIGTERM and SIGHUP to the main process (
 from __future__ import annotations
 
 import signal
-import threading
-from types import FrameType
 
-STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-
-class HeldStop:
-    """Use as a context manager around the loop; ``pending`` says a stop arrived, ``act()`` raises it.
-
-    Only signals whose handler is Python code are held (Python's Ctrl-C, the command line's SIGTERM and SIGHUP,
-    which raise KeyboardInterrupt); an ignored or default-disposition signal stays as it was. In a thread other
-    than the main one nothing is held (signals reach only the main thread)."""
-
-    def __init__(self) -> None:
-        self.pending: tuple[int, FrameType | None] | None = None
-        self._previous: dict[int, object] = {}
-
-    def __enter__(self) -> HeldStop:
-        if threading.current_thread() is threading.main_thread():
-            for name in STOP_SIGNALS:
-                number = getattr(signal, name, None)
-                handler = signal.getsignal(number) if number is not None else None
-                if callable(handler):
-                    self._previous[number] = handler
-                    signal.signal(number, self._hold)
-        return self
-
-    def _hold(self, number: int, frame: FrameType | None) -> None:
-        if self.pending is not None:  # a second stop: at once
-            self._restore()
-            self._previous[number](number, frame)
-        self.pending = (number, frame)
-
-    def act(self) -> None:
-        """Raise the held stop (its own handler: KeyboardInterrupt, the signal recorded), if one arrived."""
-        if self.pending is not None:
-            number, frame = self.pending
-            handler = self._previous[number]
-            self._restore()
-            handler(number, frame)
-
-    def _restore(self) -> None:
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-
-    def __exit__(self, *exc) -> None:
-        self._restore()
+from enlight.held_stop import STOP_SIGNALS, HeldStop
 
 
 def ignore_stops_in_worker(worker_id: int) -> None:
@@ -82,3 +37,6 @@ def shut_down_workers(batches) -> None:
     shutdown = getattr(batches, "_shutdown_workers", None)  # absent without workers
     if shutdown is not None:
         shutdown()
+
+
+__all__ = ["HeldStop", "ignore_stops_in_worker", "shut_down_workers"]

@@ -4,11 +4,10 @@ file that was there before (``batch._run_batch``)."""
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 
+from enlight.held_stop import HeldStop
 from enlight.stream.apps.tasks import Outcome, Task
 
 
@@ -32,23 +31,13 @@ def after_ctrl_c(outcomes: Generator[Outcome, None, None] | None) -> Iterator[Ou
 @contextmanager
 def stops_deferred() -> Iterator[None]:
     """Meanwhile Ctrl-C (and SIGTERM or SIGHUP, where the run set them to stop it as Ctrl-C does) waits until the
-    block is done, then stops the run as it would have (in the main thread; elsewhere nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[tuple[int, object]] = []
-    previous = {}
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and callable(signal.getsignal(number)):
-            previous[number] = signal.signal(number, lambda signum, frame: arrived.append((signum, frame)))
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        for signum, frame in arrived[:1]:
-            previous[signum](signum, frame)
+    block is done, then stops the run as it would have (in the main thread; elsewhere nothing changes); a second
+    stop meanwhile is the same stop."""
+    with HeldStop(second_at_once=False) as held:
+        try:
+            yield
+        finally:
+            held.act()
 
 
 def identity(task: Task) -> tuple[int, int, int] | None:
