@@ -5,11 +5,12 @@ the photo's own chroma (``--grey auto``: a one-channel file, or an RGB file whos
 nothing, stays grey). The denoise step (``--denoise``) and then the deband step (``--deband``), on by default as for
 video, run once on the whole 8-bit picture before it is enhanced, whole or in tiles (``photo_prepare``): a photo's
 sensor noise, and a JPEG's dark, nearly flat regions kept as 8x8 blocks of one code value, as a video codec keeps
-them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF (and a developed camera
-RAW): the model sees the photo rounded to 8 bits; written 16-bit, the result is carried to 16 bits through the model
-itself (``photo_deep``), elsewhere by adding its correction (enhanced - input, in 8-bit steps) to the 16-bit pixels,
-so the input's fine gradations are kept; such a photo has no codec blocks and is not debanded (its rounding to 8
-bits reads as flat steps, and smoothing them would add that rounding to the 16 bits).
+them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF, a HEIF or AVIF of 10 or
+12 bits (read as 16) and a developed camera RAW: the model sees the photo rounded to 8 bits; written deep (16-bit
+PNG/TIFF, 10-bit HEIC), the result is carried to 16 bits through the model itself (``photo_deep``), elsewhere by
+adding its correction (enhanced - input, in 8-bit steps) to the 16-bit pixels, so the input's fine gradations are
+kept; such a photo is not debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that
+rounding to the deep pixels). Into an output that holds fewer bits than the file had, a note says so.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.images import (
     ALPHA_FORMATS,
-    SIXTEEN_BIT_SUFFIXES,
+    DEEP_OUTPUT_BITS,
     Photo,
     check_fits_format,
     photo_format,
@@ -48,6 +49,7 @@ from enlight.stream.io.images import (
     read_photo,
     too_long_for_jpeg,
     write_photo,
+    written_bits,
 )
 from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.text import counted
@@ -95,6 +97,7 @@ class PhotoStats:
     noise: PhotoNoise = PhotoNoise()  # what the denoise step did (``denoise_photo``)
     sixteen: str = ""  # how a 16-bit result was made, where through the model (``_sixteen_bits``)
     exposure: str = ""  # what --exposure did ('to 100: lifted'; ``ExposureFloor.describe_still``), '' when off
+    source_bits: int = 8  # the bits a channel of the file (``Photo.bits``): more than ``bits``, a note says so
 
     @property
     def frames(self) -> int:
@@ -107,9 +110,17 @@ class PhotoStats:
         return f"not kept, a {self.output.suffix} file has no place for them: {', '.join(self.unkept)}" \
             if self.unkept else ""
 
+    def _depth_note(self) -> str:
+        if self.source_bits <= self.bits:
+            return ""
+        deeper = ", .heic 10" if self.bits < DEEP_OUTPUT_BITS[".heic"] else ""
+        return (f"the photo's {self.source_bits} bits per channel written at {self.bits}: a {self.output.suffix} file "
+                f"holds {self.bits}; .png and .tif hold 16{deeper}")
+
     def notes(self) -> tuple[str, ...]:
         """What of the picture was not written, for a folder's table (the summary line says it too)."""
-        return tuple(note for note in (self._pages_note(), self._unkept_note(), self.motion) if note)
+        return tuple(note for note in (self._pages_note(), self._depth_note(), self._unkept_note(), self.motion)
+                     if note)
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
@@ -119,7 +130,7 @@ class PhotoStats:
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
-        unkept = f" ({self._unkept_note()})" if self.unkept else ""
+        unkept = "".join(f" ({note})" for note in (self._depth_note(), self._unkept_note()) if note)
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f"deband {share} of the pixels" if self.debanded else ""
         exposure = f"exposure {self.exposure}" if self.exposure else ""
@@ -283,28 +294,28 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     write_photo(Path(config.output), enhanced, carried.photo, rgb16=rgb16, quality=config.quality,
                 overwrite=config.overwrite, trailer=carried.trailer)
     height, width = enhanced.shape[:2]
-    deep = rgb16 is not None and Path(config.output).suffix.lower() in SIXTEEN_BIT_SUFFIXES
-    return PhotoStats(width=width, height=height, bits=16 if deep else 8,
+    return PhotoStats(width=width, height=height, bits=written_bits(Path(config.output), rgb16 is not None),
                       wall_s=time.perf_counter() - start, output=Path(config.output), backend=label,
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
                       debanded=debanded, noise=noise, sixteen=sixteen,
-                      exposure=floor.describe_still() if floor is not None else "")
+                      exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits)
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,
                   grey: bool) -> tuple[np.ndarray | None, str]:
-    """The 16-bit result of a 16-bit photo (None for an 8-bit one): through the model (``photo_deep``) where the
-    output holds 16 bits and ``run`` (plan, backend, memory budget) allows it, whole or in tiles that fit the
-    budget with the 16-bit runs' own arrays beside them, with a bar over the clock; else the 8-bit correction
-    added (``apply_to_16bit``). With what the summary says of the former ('' otherwise)."""
+    """The 16-bit result of a 16-bit or deep HEIF/AVIF photo (None for an 8-bit one): through the model
+    (``photo_deep``) where the output holds more than 8 bits (``written_bits``) and ``run`` (plan, backend, memory
+    budget) allows it, whole or in tiles that fit the budget with the 16-bit runs' own arrays beside them, with a bar
+    over the clock; else the 8-bit correction added (``apply_to_16bit``). With what the summary says of the former
+    ('' otherwise)."""
     if photo.rgb16 is None:
         return None, ""
     plan, backend, budget = run
     height, width = photo.rgb16.shape[:2]
-    if Path(config.output).suffix.lower() not in SIXTEEN_BIT_SUFFIXES or not takes_deep(plan):
+    if written_bits(Path(config.output), True) <= 8 or not takes_deep(plan):
         return apply_to_16bit(photo.rgb16, photo.rgb, enhanced), ""
     try:
         layout = tile_layout(height, width, plan, replace(budget, left=budget.left - DEEP_BYTES_PER_PIXEL *

@@ -11,19 +11,13 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
                    size: tuple[int, int] | None = None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
     frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown. A photo's: its size,
-    and whether its result is made at 16 bits (a 16-bit photo written to ``output``, None: to its own kind of
-    file, a camera RAW's .tif). span: the part of a video read (``--start``/``--end``); size: the size its frames
-    are scaled to (``--size``, as stored: a display turn is not counted)."""
+    and whether its result is made at 16 bits (a 16-bit photo or a HEIF or AVIF of 10 or 12 bits, written to an
+    ``output`` that holds more than 8 bits; None: to its own kind of file, a camera RAW's .tif). span: the part of a
+    video read (``--start``/``--end``); size: the size its frames are scaled to (``--size``, as stored: a display
+    turn is not counted)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import (
-        SIXTEEN_BIT_SUFFIXES,
-        holds_16_bits,
-        is_one_picture,
-        is_photo,
-        is_raw,
-        photo_size,
-    )
+    from enlight.stream.io.images import holds_deep, is_one_picture, is_photo, is_raw, photo_size, written_bits
     from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
 
     if not source.is_file and source.kind != "sequence":
@@ -36,8 +30,8 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         if count > 1:
             return Workload("video", *size, count)
         written = output if output is not None and is_photo(output) else None
-        deep = (written or path).suffix.lower() in SIXTEEN_BIT_SUFFIXES or (written is None and is_raw(path))
-        return Workload("photo", *size, sixteen_bit=deep and holds_16_bits(path))
+        deep = written_bits(written or path, True) > 8 or (written is None and is_raw(path))
+        return Workload("photo", *size, sixteen_bit=deep and holds_deep(path))
     with open_input(source) as container:  # (an image sequence: FFmpeg counts its frames from the files)
         stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
         if stream is None:

@@ -1,19 +1,21 @@
 """Reading and writing photos: pixels, EXIF orientation, ICC profile, EXIF, XMP, IPTC, comments and PNG text
 carried over.
 
-    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF kept as rgb16
+    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF, deep HEIF/AVIF kept as rgb16
     write_photo(path, rgb8, photo, rgb16=None, quality=95)   # temp file + atomic rename
 
 8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
-pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48). A 16-bit PNG is written by FFmpeg's
-png encoder with its ICC profile (iCCP), EXIF (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own
-few lines around Pillow's IFD writer (FFmpeg's TIFF encoder writes no ICC, EXIF or XMP). An alpha channel
-goes into either as a fourth 16-bit channel. The EXIF orientation is applied to the
-pixels and the tag is written back as 1 (upright), so no viewer turns the picture twice. A 16-bit file's alpha is
-read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop resources, a TIFF's tags 33723 and 34377), JPEG
-comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are written back where the output format holds them:
-IPTC in a JPEG or TIFF, a comment in a JPEG or as a PNG's 'Comment' text; ``unkept_metadata`` names the rest.
-HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF through Pillow's own.
+pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), and a HEIF or AVIF of 10 or 12 bits a channel
+by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), all as 16 bits. A 16-bit PNG is written
+by FFmpeg's png encoder with its ICC profile (iCCP), EXIF (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our
+own few lines around Pillow's IFD writer (FFmpeg's TIFF encoder writes no ICC, EXIF or XMP); a HEIC at 10 bits by
+pillow-heif, with the metadata an 8-bit one has. An alpha channel goes into each as a fourth channel. The EXIF
+orientation is applied to the pixels and the tag is written back as 1 (upright), so no viewer turns the picture
+twice. A 16-bit (or deep HEIF) file's alpha is read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop
+resources, a TIFF's tags 33723 and 34377), JPEG comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are written
+back where the output format holds them: IPTC in a JPEG or TIFF, a comment in a JPEG or as a PNG's 'Comment' text;
+``unkept_metadata`` names the rest. HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF through
+Pillow's own (their deep pixels as above).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from enlight.stream.io.annotations import (
     read_annotations,
     tiff_exif,
 )
+from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits, read_deep, write_heif_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side, with_thumbnail
 from enlight.stream.io.exif_types import (
     SUB_IFDS,
@@ -68,6 +71,8 @@ PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
 PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+# the bits a channel each photo output holds of a photo read deeper than 8 (``Photo.rgb16``): the others hold 8
+DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS}
 ORIENTATION = 0x0112
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
@@ -138,9 +143,11 @@ def require_format_support(path: Path) -> None:
 
 @dataclass
 class Photo:
-    """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources,
-    else None; alpha: (H, W) uint8 or None; alpha16: (H, W) uint16, the alpha of a 16-bit file as stored, or
-    None; grey: the file holds one channel (L, I;16);
+    """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources and HEIF or AVIF
+    ones of 10 or 12 bits (N-bit white at 65535), else None; bits: the bits a channel of a file read so (16, 12,
+    10), else 8 (a camera RAW developed at 16 bits included: it is no file's depth); alpha: (H, W) uint8 or None;
+    alpha16: (H, W) uint16, the alpha of a 16-bit or deep HEIF file at 16 bits, or None; grey: the file holds one
+    channel (L, I;16);
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
     (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
@@ -165,6 +172,7 @@ class Photo:
     chroma_step: int | None = None
     dpi: tuple[float, float] | None = None
     lossless: str | None = None  # how the file is compressed without loss, to write it so again (``_lossless``)
+    bits: int = 8
 
 
 # the lossless compressions of a TIFF that Pillow writes again (an LZW or deflate TIFF was written uncompressed)
@@ -225,6 +233,17 @@ def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
     }
     op = ops.get(orientation)
     return np.ascontiguousarray(op(pixels)) if op else pixels
+
+
+def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) or of a HEIF or AVIF of more than 8 bits
+    (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as stored, its (H, W) uint16 alpha (None
+    without one, or where only Pillow reads it) and the file's bits a channel; (None, None, 8) for 8-bit files."""
+    found = read_deep(path, fmt, size) if fmt in ("HEIF", "AVIF") else None
+    if found is not None:
+        return found.rgb16, found.alpha16, found.bits
+    rgb16, alpha16 = _read_16bit(path)
+    return rgb16, alpha16, 8 if rgb16 is None else 16
 
 
 def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -335,6 +354,12 @@ def photo_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def written_bits(path: Path, deep: bool) -> int:
+    """The bits a channel a photo output at ``path`` is written at: ``DEEP_OUTPUT_BITS`` where the result is
+    ``deep`` (it has ``rgb16``), else 8."""
+    return DEEP_OUTPUT_BITS.get(Path(path).suffix.lower(), 8) if deep else 8
+
+
 def eight_bits(rgb16: np.ndarray) -> np.ndarray:
     """(..., 3) uint16 -> the same as uint8, rounded (one 8-bit step = 257): what the model sees of a 16-bit photo."""
     return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
@@ -359,14 +384,17 @@ def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
     return parsed.tobytes()
 
 
-def holds_16_bits(path: Path) -> bool:
+def holds_deep(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
-    whichever of the two the file is: a JPEG or PNG named .tif was an internal error); False where it cannot be
-    told."""
-    suffix = Path(path).suffix.lower()
+    whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
+    first bytes) or an .avif of more than 8 bits; False where it cannot be told."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
         return True
+    if suffix == ".avif" or suffix in _HEIF_SUFFIXES or _holds_heif(path):
+        return deep_bits(path, "AVIF" if suffix == ".avif" else "HEIF") > 8
     if suffix not in SIXTEEN_BIT_SUFFIXES:
         return False
     try:
@@ -447,9 +475,9 @@ def _read_pillow_photo(path: Path) -> Photo:
         # (a damaged TIFF: Pillow's 'Missing dimensions' TypeError for a page without a size, an OverflowError for
         # a size past 32 bits)
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
+    rgb16, alpha16, bits = _read_deep(path, fmt, (rgb.shape[1], rgb.shape[0]))  # (as stored, as Pillow's)
     pillow_turn = 1 if turned else orientation
     rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
-    rgb16, alpha16 = _read_16bit(path)
     if rgb16 is not None:
         rgb16 = orient(rgb16, orientation)
         rgb = eight_bits(rgb16)
@@ -469,6 +497,7 @@ def _read_pillow_photo(path: Path) -> Photo:
         chroma_step=chroma_step,
         dpi=dpi,
         lossless=lossless,
+        bits=bits,
     )
 
 
@@ -719,6 +748,12 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
         image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
+    image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality))
+
+
+def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict:
+    """Pillow's save options of a ``fmt`` file of the enhanced (H, W, 3) uint8 ``rgb`` (a JPEG's EXIF thumbnail is
+    made of it) with ``photo``'s metadata, at ``quality`` (pillow-heif's writer takes them too)."""
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
     xmp, annotations = _jpeg_xmp(photo) if fmt == "JPEG" else (photo.xmp, photo.annotations)
     if fmt == "JPEG" and too_long_for_jpeg(photo):
@@ -736,7 +771,7 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
         options["subsampling"] = 0  # 4:4:4: no colour bleeding at high quality
     if photo.dpi and fmt in DPI_FORMATS and not (fmt == "TIFF" and _has_resolution(exif)):
         options["dpi"] = photo.dpi
-    image.save(path, format=fmt, **options)
+    return options
 
 
 def _has_resolution(exif) -> bool:
@@ -757,10 +792,10 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
                 overwrite: bool = False, trailer: bytes = b"") -> Path:
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
-    rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds 16 bits
-    (PNG, TIFF); quality: JPEG/WebP/AVIF/HEIF quality 1..100. The ICC, EXIF, XMP and, where the format holds them, the
-    IPTC, comments and PNG text of ``photo`` are carried over. trailer: bytes written after the picture (a
-    motion photo's clip, ``enlight.stream.apps.motion_clip``).
+    rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds more than 8 bits
+    (PNG, TIFF: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF quality 1..100. The ICC, EXIF,
+    XMP and, where the format holds them, the IPTC, comments and PNG text of ``photo`` are carried over. trailer:
+    bytes written after the picture (a motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
     fmt = photo_format(path)
     check_fits_format(path, rgb.shape[1], rgb.shape[0])
@@ -768,6 +803,9 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     def write(tmp: Path) -> None:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
             _write_16bit(tmp, rgb16, photo)
+        elif rgb16 is not None and fmt == "HEIF":
+            require_format_support(path)
+            write_heif_deep(tmp, _with_alpha16(rgb16, photo), _save_options(rgb, photo, fmt, quality))
         else:
             _write_8bit(tmp, rgb, photo, fmt, quality)
         if fmt == "TIFF":
