@@ -239,7 +239,7 @@ def _stop_line(stopped: str, output: Path) -> str:
 def _photo_options(args, candidates: list[Path], plan_options: Callable[[list[Path]], dict]) -> dict | None:
     """A folder of videos and photos under ``--quality auto``: the photos' own choice (``best``, as for one photo,
     where the videos' may be ``fast`` on a CPU), made for its first photo; None where all tasks share one."""
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.photo_formats import is_photo
 
     photos = [path for path in candidates if is_photo(path)]
     if args.quality != "auto" or not photos or len(photos) == len(candidates):
@@ -253,7 +253,8 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     from enlight.stream.apps.photo import still_plan
     from enlight.stream.core.plan import make_plan
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import is_photo, photo_size, read_photo
+    from enlight.stream.io.photo_formats import is_photo, photo_size
+    from enlight.stream.io.photo_reader import read_photo
 
     inputs = _inputs(source)
     if not inputs:
@@ -276,7 +277,7 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
 def _candidates(pairs: list) -> list[Path]:
     """The inputs ``--quality auto`` may decide for in a batch, in order: its videos, then its photos
     (it decides for the first whose header reads)."""
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.photo_formats import is_photo
 
     sources = [source for source, _ in pairs]
     return [s for s in sources if not is_photo(s)] + [s for s in sources if is_photo(s)]
@@ -329,8 +330,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
     first video."""
     from enlight.stream.apps.archive import is_archive
-    from enlight.stream.io.images import is_one_picture, is_photo
     from enlight.stream.io.locations import is_sequence
+    from enlight.stream.io.photo_formats import is_one_picture, is_photo
 
     source = Path(args.input)
     folder = source.is_dir() or is_list(source) or is_archive(source)

@@ -68,7 +68,7 @@ def photo_work(source: Path, output: Path, *, folder: bool = False) -> Work:
 def pairs_work(pairs: Iterable[tuple[Path, Path]], *, folder: bool) -> Work:
     """The ``Work`` of a batch's (input, output) pairs: videos and photos (a folder, a list, an archive, or one
     video in segments)."""
-    from enlight.stream.io.images import is_photo
+    from enlight.stream.io.photo_formats import is_photo
 
     work = Work(folder=folder)
     for source, output in pairs:
@@ -81,8 +81,9 @@ def _moves(source: Path, output: Path) -> bool:
     from PIL import Image
 
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.images import JPEG_SUFFIXES, xmp_packet
     from enlight.stream.io.motion_photo import is_motion_photo
+    from enlight.stream.io.photo_formats import JPEG_SUFFIXES
+    from enlight.stream.io.photo_metadata import xmp_packet
 
     if frame_count(source) > 1:
         return True
@@ -104,7 +105,7 @@ def _written(work: Work) -> str:
 
 
 def _pictures(suffix: str, work: Work) -> str:
-    from enlight.stream.io.images import photo_format
+    from enlight.stream.io.photo_formats import photo_format
 
     try:
         name = photo_format(Path(f"picture{suffix}"))
@@ -126,7 +127,7 @@ def _no_motion(work: Work) -> str | None:
 
 
 def _no_lossy_pictures(work: Work) -> str | None:
-    from enlight.stream.io.images import LOSSY_SUFFIXES
+    from enlight.stream.io.photo_formats import LOSSY_SUFFIXES
 
     if work.outputs & LOSSY_SUFFIXES:
         return None

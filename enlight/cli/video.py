@@ -455,7 +455,7 @@ def _check_not_live(args) -> None:
         verb = "applies" if len(live_only) == 1 else "apply"
         raise EnlightError(f"{listed(live_only)} {verb} to a live run (--camera SOURCE); this run writes -o")
     if args.fps is not None and args.input is not None and not is_sequence(args.input):
-        from enlight.stream.io.images import is_photo
+        from enlight.stream.io.photo_formats import is_photo
 
         kept = "a photo has none" if is_photo(args.input) else \
             "a video keeps its own (its frames are neither dropped nor repeated)"

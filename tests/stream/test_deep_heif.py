@@ -14,7 +14,8 @@ from PIL import Image
 
 from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 from enlight.stream.core.plan import make_plan
-from enlight.stream.io.images import eight_bits, read_photo, require_format_support
+from enlight.stream.io.photo_formats import require_format_support
+from enlight.stream.io.photo_reader import eight_bits, read_photo
 
 ICC = b"not-a-real-icc-profile" * 4
 XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

@@ -202,7 +202,7 @@ def test_readme_names_the_extras_make_test_installs():
 
 def test_readme_names_every_format_photo_quality_applies_to():
     """--photo-quality sets AVIF's and HEIC's quality too; the README's row named JPEG and WebP alone."""
-    from enlight.stream.io.images import LOSSY_FORMATS
+    from enlight.stream.io.photo_formats import LOSSY_FORMATS
 
     [(_, _, meaning)] = [row for row in readme_option_rows() if row[0] == ["--photo-quality"]]
     names = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF", "HEIF": "HEIC"}

@@ -311,7 +311,7 @@ def test_a_field_with_too_many_values_is_said_in_words(tmp_path):
     said as the photo's field, by name, and what became of it (Pillow keeps the first value)."""
     import warnings
 
-    from enlight.stream.io.images import read_photo
+    from enlight.stream.io.photo_reader import read_photo
 
     source = tmp_path / "meta.tif"
     Image.fromarray(np.full((24, 32, 3), 30, np.uint8)).save(source, tiffinfo={271: "Canon"})

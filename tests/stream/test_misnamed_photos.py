@@ -30,7 +30,7 @@ def test_a_jpeg_or_png_named_tif_is_read_as_what_it_is(tmp_path, weights, cli):
 def test_an_iphones_heic_photo_named_jpg_is_read(tmp_path, weights, cli):
     """A HEIC photo named .jpg (as exports and copies of an iPhone's photos often are) was refused as 'not an
     image, or truncated/corrupt': pillow-heif's reader was registered for .heic and .heif names only."""
-    from enlight.stream.io.images import require_format_support
+    from enlight.stream.io.photo_formats import require_format_support
 
     heic = tmp_path / "IMG_0001.heic"
     require_format_support(heic)

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from enlight.stream.io.images import photo_size
+from enlight.stream.io.photo_formats import photo_size
 
 
 def _flat_png(path: Path, width: int, height: int) -> Path:

@@ -16,7 +16,8 @@ from PIL.TiffImagePlugin import IFDRational
 
 from enlight.stream.apps.photo import PhotoConfig, apply_to_16bit, enhance_photo
 from enlight.stream.core.plan import make_plan
-from enlight.stream.io.images import orient, read_photo, require_format_support
+from enlight.stream.io.photo_formats import require_format_support
+from enlight.stream.io.photo_reader import orient, read_photo
 from tests.media import dark_frames
 
 ICC = b"not-a-real-icc-profile" * 4
@@ -181,7 +182,7 @@ def test_16_bit_photo_keeps_its_icc_exif_and_xmp(suffix, tmp_path):
     source = _write_16bit(tmp_path / f"raw{suffix}", pixels)
     photo = read_photo(source)
     photo.icc, photo.exif, photo.xmp = ICC, _camera_exif(), XMP
-    from enlight.stream.io.images import write_photo
+    from enlight.stream.io.photo_writer import write_photo
 
     out = write_photo(tmp_path / f"copy{suffix}", photo.rgb, photo, rgb16=photo.rgb16)
     with Image.open(out) as result:  # Pillow reads the metadata, FFmpeg the pixels: two readers
@@ -195,7 +196,7 @@ def test_16_bit_photo_keeps_its_icc_exif_and_xmp(suffix, tmp_path):
 
 def test_16_bit_tiff_enhanced_upright_with_its_metadata(tmp_path, plan):
     """A 16-bit TIFF from a raw converter (turned, ICC, EXIF with sub-IFDs, XMP) through the whole photo path."""
-    from enlight.stream.io.images import write_photo
+    from enlight.stream.io.photo_writer import write_photo
 
     stored = (np.random.default_rng(2).random((20, 32, 3)) * 6000 + 300).astype(np.uint16)  # 32 wide as stored
     photo = read_photo(_write_16bit(tmp_path / "plain.tif", stored))

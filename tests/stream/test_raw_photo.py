@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from enlight.stream.io.images import photo_size, read_photo
+from enlight.stream.io.photo_formats import photo_size
+from enlight.stream.io.photo_reader import read_photo
 from tests.dng import write_dng
 
 pytest.importorskip("rawpy")

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.manifest import Manifest
 from enlight.stream.io.checks import check_writable
-from enlight.stream.io.images import atomic_write
+from enlight.stream.io.photo_writer import atomic_write
 from enlight.stream.io.sidecars import subtitles_by_video
 from enlight.text import counted, size_text
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from enlight.stream.io.images import Photo, exif_with_size
+from enlight.stream.io.photo_metadata import exif_with_size
+from enlight.stream.io.photo_reader import Photo
 from enlight.stream.io.upright import Turn, upright_turn
 
 if TYPE_CHECKING:

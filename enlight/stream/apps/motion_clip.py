@@ -15,9 +15,10 @@ from pathlib import Path
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload
 from enlight.stream.core.plan import InferencePlan, make_plan
-from enlight.stream.io.images import JPEG_SUFFIXES, Photo
 from enlight.stream.io.locations import input_location
 from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
+from enlight.stream.io.photo_formats import JPEG_SUFFIXES
+from enlight.stream.io.photo_reader import Photo
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 

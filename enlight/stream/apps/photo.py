@@ -39,19 +39,17 @@ from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_anim
 from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
-from enlight.stream.io.images import (
+from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
+from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
     DEEP_OUTPUT_BITS,
-    Photo,
     check_fits_format,
     photo_format,
     photo_size,
-    read_photo,
-    too_long_for_jpeg,
-    write_photo,
     written_bits,
 )
-from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
+from enlight.stream.io.photo_reader import Photo, read_photo
+from enlight.stream.io.photo_writer import too_long_for_jpeg, write_photo
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95

@@ -22,7 +22,7 @@ import numpy as np
 from enlight.ops.luma import BT601_LUMA
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.plan import InferencePlan
-from enlight.stream.io.images import eight_bits
+from enlight.stream.io.photo_reader import eight_bits
 
 # what the 16-bit runs hold beside the model's own work: the float picture, the two outputs and their difference
 DEEP_BYTES_PER_PIXEL = 48

@@ -25,7 +25,9 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.annotations import Annotations, annotation_options, read_annotations
-from enlight.stream.io.images import atomic_write, metadata_options, open_image, xmp_packet
+from enlight.stream.io.photo_formats import open_image
+from enlight.stream.io.photo_metadata import xmp_packet
+from enlight.stream.io.photo_writer import atomic_write, metadata_options
 
 ANIMATED_OUTPUTS = {".webp": "WEBP", ".png": "PNG"}  # the photo outputs that hold frames (APNG for .png)
 ANIMATED_FORMATS = frozenset(ANIMATED_OUTPUTS.values())  # Pillow's formats whose several pictures are frames

@@ -1,5 +1,6 @@
 """A photo's IPTC, Photoshop resources, JPEG comments and PNG text (``Annotations``): read with Pillow, and
-written back where the output format holds them (``enlight.stream.io.images`` carries them with the pixels).
+written back where the output format holds them (``enlight.stream.io.photo_reader`` and ``photo_writer`` carry them
+with the pixels).
 
 IPTC goes into a JPEG (APP13 Photoshop resources) or a TIFF (tags 33723 and 34377); comments into a JPEG (COM) or
 a PNG ('Comment' text); PNG text chunks (tEXt, zTXt, iTXt) into a PNG. ``unkept_metadata`` names what an output

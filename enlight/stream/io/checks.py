@@ -18,7 +18,7 @@ from enlight.stream.io.sequence_patterns import refuse_glob
 from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
-# enlight.stream.io.images.PHOTO_SUFFIXES are enhanced as photos
+# enlight.stream.io.photo_formats.PHOTO_SUFFIXES are enhanced as photos
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".jfif", ".jpe", ".jif", ".png", ".bmp", ".tif", ".tiff", ".webp",
                             ".heic", ".heif", ".avif", ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2",
                             ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
@@ -34,7 +34,7 @@ UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part
 
 def still_image_error(path: Path | str, role: str) -> EnlightError:
     from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count
-    from enlight.stream.io.images import PHOTO_INPUTS, PHOTO_OUTPUTS
+    from enlight.stream.io.photo_formats import PHOTO_INPUTS, PHOTO_OUTPUTS
 
     if role == "input" and Path(path).is_file() and frame_count(Path(path)) > 1:
         return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
@@ -56,7 +56,7 @@ def same_file(output: Path, source: Path) -> bool:
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
     photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
-    from enlight.stream.io.images import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES
+    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES
 
     if not source.is_file():
         refuse_glob(str(source))

@@ -83,7 +83,7 @@ def set_last_delay(path: Path, muxer: str, time_base: Fraction, first_pts: int, 
 
 def _apng_last_delay(data: bytearray, seconds: Fraction) -> bool:
     """Give the last fcTL chunk of a PNG file's bytes a delay of ``seconds`` (a 16-bit fraction), its CRC again."""
-    from enlight.stream.io.images import png_chunks  # (not at import: a video run need not load the photo module)
+    from enlight.stream.io.photo_writer import png_chunks  # (not at import: a video run need not load the photo module)
 
     last = None
     for pos, kind, length in png_chunks(data):

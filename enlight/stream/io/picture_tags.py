@@ -1,6 +1,6 @@
 """What an input picture says about itself (its EXIF, ICC profile, XMP, IPTC, comments and PNG text), carried to
 the numbered picture enhanced from it: a security camera's JPEGs keep the time each was taken, a camera's timelapse
-its exposure and lens, as a photo does (``enlight.stream.io.images``).
+its exposure and lens, as a photo does (``enlight.stream.io.photo_writer``).
 
 The frames are written upright, so the EXIF's and XMP's orientation say 1; the EXIF's picture size is the one
 written, and the TIFF layout tags of the input stay behind with its pixels.
@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from enlight.stream.io.annotations import annotation_options, read_annotations, tiff_exif
-from enlight.stream.io.images import metadata_options, upright_exif, upright_xmp
+from enlight.stream.io.photo_metadata import upright_exif, upright_xmp
+from enlight.stream.io.photo_writer import metadata_options
 
 HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
 

@@ -16,7 +16,7 @@ Exif and GPS directories, goes with the output, orientation 1; the maker note do
 the RAW file); it says sRGB and the developed size, and gains the fields EXIF requires where the RAW lacks them
 (resolution, versions). CR3 and RAF are not TIFF-based: their output carries no EXIF.
 
-    photo = read_raw(path)      # enlight.stream.io.images.Photo, format 'RAW'
+    photo = read_raw(path)      # enlight.stream.io.photo_reader.Photo, format 'RAW'
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.exif_types import picture_size, standard_types, writable
-from enlight.stream.io.images import Photo, eight_bits
+from enlight.stream.io.photo_reader import Photo, eight_bits
 
 RAW_OUTPUT_SUFFIX = ".tif"  # a RAW in a folder is written as NAME.DNG.tif: 16 bits kept, beside the camera's JPEG
 SRGB_GAMMA = (2.4, 12.92)  # LibRaw's (power, toe slope) of the sRGB curve; its default is BT.709's (2.222, 4.5)

@@ -48,7 +48,7 @@ SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIF
                     ".webp": "WEBP", ".bmp": "BMP"}
 ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")
 PNG_LEVEL = 3  # zlib level: 0.12 s a 1080p frame (Pillow's default 6: 0.23 s) for 10% more bytes
-JPEG_QUALITY = 95  # --photo-quality's default, as a photo's (``enlight.stream.io.images.write_photo``)
+JPEG_QUALITY = 95  # --photo-quality's default, as a photo's (``enlight.stream.io.photo_writer.write_photo``)
 FULL_CHROMA_FROM = 90  # JPEG quality from which the chroma is kept at full size (4:4:4), as a photo's
 _WORK = re.compile(r"\.enlight-[0-9a-f]{8}\.frames")
 

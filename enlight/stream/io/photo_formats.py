@@ -1,0 +1,188 @@
+"""Photo formats: which files are photos (by name, and by their first bytes where a name misleads: an iPhone's HEIC
+named .jpg), Pillow's name of each output's format and what each holds (alpha, one channel, a resolution, a quality,
+more than 8 bits, a picture's largest side), the support a format needs (pillow-heif, Pillow's AVIF), and what a
+file's header says before it is decoded (its size, whether it is read deep, whether a GIF holds one picture).
+
+    is_photo(path); photo_format(path) -> 'JPEG'; photo_size(path) -> (width, height)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from enlight.errors import EnlightError
+from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
+
+# .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and older tools name them
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
+                ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
+                ".bmp": "BMP"}  # BMP: the LIME test set
+PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)  # read and written
+JPEG_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind == "JPEG")
+# camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
+SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
+_HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+# the bits a channel each photo output holds of a photo read deeper than 8 (``Photo.rgb16``): the others hold 8
+DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS}
+
+
+def is_photo(path: Path | str) -> bool:
+    """Whether ``path`` is named as a photo this tool reads (a camera RAW included)."""
+    return Path(str(path)).suffix.lower() in PHOTO_INPUTS
+
+
+# pictures FFmpeg reads as a video: enhanced as a photo into a photo output when they hold one picture
+_ONE_PICTURE_SUFFIXES = frozenset({".gif", ".ico"})
+
+
+def is_one_picture(path: Path | str) -> bool:
+    """Whether the file at ``path`` is a GIF of one picture or an icon (its largest picture is the one read): read
+    as a photo when the output is a photo; an animated GIF stays a video."""
+    path = Path(str(path))
+    if path.suffix.lower() not in _ONE_PICTURE_SUFFIXES or not path.is_file():
+        return False
+    try:
+        with open_image(path) as image:
+            return int(getattr(image, "n_frames", 1)) == 1
+    except (OSError, ValueError, SyntaxError):
+        return False  # (an unreadable file: the video route names the fault)
+
+
+def is_raw(path: Path | str) -> bool:
+    return Path(str(path)).suffix.lower() in RAW_SUFFIXES
+
+
+# the ftyp brands of HEIF files pillow-heif reads (HEVC stills and sequences, and the general image brands)
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+
+
+def _holds_heif(path: Path) -> bool:
+    """Whether the file at ``path`` starts as a HEIF file does (an ftyp box of a HEIF brand), whatever its name: an
+    iPhone's HEIC photo is often named .jpg by the tool that copied or exported it."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
+def require_format_support(path: Path) -> None:
+    """Before a .heic/.heif file (or a HEIF file by another name) is read or written, register pillow-heif's plugin
+    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the
+    support is missing."""
+    suffix = path.suffix.lower()
+    if suffix == ".avif":
+        from PIL import features
+
+        if not features.check("avif"):
+            raise EnlightError(f"{path.name}: this Pillow cannot read or write AVIF (pip install 'pillow>=11.3')")
+    if suffix not in _HEIF_SUFFIXES and not _holds_heif(path):
+        return
+    try:
+        import pillow_heif
+    except ImportError:
+        raise EnlightError(f"{path.name}: HEIC/HEIF photos need pillow-heif (pip install pillow-heif)") from None
+    pillow_heif.register_heif_opener()
+
+
+# the lossless compressions of a TIFF that Pillow writes again (an LZW or deflate TIFF was written uncompressed)
+TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"})
+
+
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF")  # Pillow's names of the photo formats written with alpha
+LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")  # ... and those written at --photo-quality
+LOSSY_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind in LOSSY_FORMATS)
+
+
+@contextmanager
+def open_image(path: Path) -> Iterator:
+    """``with open_image(path) as image``: ``PIL.Image.open(path)``, read without Pillow's decompression-bomb guard,
+    which warns from 89 megapixels and refuses from 179: a phone's 108- or 200-megapixel photo (16320x12240) is no
+    bomb. The memory a photo needs is weighed against the run's instead, from its header before it is decoded
+    (``enlight.stream.apps.photo.tile_layout``)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as image:
+            yield image
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def photo_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a photo's header, without decoding it; None where it cannot be read (the run
+    reports why)."""
+    if is_raw(path):
+        from enlight.stream.io.raw_photo import raw_size
+
+        return raw_size(path)
+    try:
+        require_format_support(path)
+        with open_image(path) as image:
+            return image.size
+    except (OSError, ValueError, EnlightError):
+        return None
+
+
+def written_bits(path: Path, deep: bool) -> int:
+    """The bits a channel a photo output at ``path`` is written at: ``DEEP_OUTPUT_BITS`` where the result is
+    ``deep`` (it has ``rgb16``), else 8."""
+    return DEEP_OUTPUT_BITS.get(Path(path).suffix.lower(), 8) if deep else 8
+
+
+def holds_deep(path: Path) -> bool:
+    """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
+    16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
+    whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
+    first bytes) or an .avif of more than 8 bits; False where it cannot be told."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in RAW_SUFFIXES:
+        return True
+    if suffix == ".avif" or suffix in _HEIF_SUFFIXES or _holds_heif(path):
+        return deep_bits(path, "AVIF" if suffix == ".avif" else "HEIF") > 8
+    if suffix not in SIXTEEN_BIT_SUFFIXES:
+        return False
+    try:
+        with open(path, "rb") as file:
+            head = file.read(25)
+        if head.startswith(b"\x89PNG"):
+            return len(head) == 25 and head[12:16] == b"IHDR" and head[24] == 16
+        with open_image(path) as image:
+            bits = image.tag_v2.get(258, (8,)) if image.format == "TIFF" else (8,)
+            return max(bits if isinstance(bits, tuple) else (bits,)) >= 16
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
+def photo_format(path: Path) -> str:
+    """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
+    fmt = _PIL_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise EnlightError(f"cannot write a photo as '{path.suffix}' (use {PHOTO_OUTPUTS})")
+    return fmt
+
+
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats written with one channel (and alpha)
+DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
+
+
+# the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error)
+_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536}
+
+
+def check_fits_format(path: Path, width: int, height: int) -> None:
+    """One-line EnlightError where a ``width`` x ``height`` picture is larger than the photo format of ``path``
+    holds (a phone's or a stitcher's panorama): before it is enhanced, not after."""
+    most = _MOST_A_SIDE.get(photo_format(path))
+    if most is not None and max(width, height) > most:
+        raise EnlightError(f"a {width}x{height} photo is larger than a {path.suffix} file holds ({most} pixels a side "
+                           "at most); write it as .png or .tif")
+

@@ -1,0 +1,318 @@
+"""Reading a photo: pixels, EXIF orientation, ICC profile, EXIF, XMP, IPTC, comments and PNG text.
+
+    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF, deep HEIF/AVIF kept as rgb16
+
+8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
+pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), and a HEIF or AVIF of 10 or 12 bits a channel
+by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), all as 16 bits. The EXIF orientation is
+applied to the pixels and the tag is set to 1 (upright: ``enlight.stream.io.photo_metadata``), so no viewer turns the
+picture twice. A 16-bit (or deep HEIF) file's alpha is read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop
+resources, a TIFF's tags 33723 and 34377), JPEG comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are read with
+it (``enlight.stream.io.annotations``). HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF
+through Pillow's own (their deep pixels as above). ``enlight.stream.io.photo_writer`` writes it back.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from enlight.errors import EnlightError, reason
+from enlight.stream.io.annotations import Annotations, read_annotations
+from enlight.stream.io.deep_photo import read_deep
+from enlight.stream.io.exif_thumbnail import thumbnail_side
+from enlight.stream.io.photo_formats import (
+    SIXTEEN_BIT_SUFFIXES,
+    TIFF_LOSSLESS,
+    is_raw,
+    open_image,
+    require_format_support,
+)
+from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp
+
+_SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
+_SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
+
+
+@dataclass
+class Photo:
+    """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources and HEIF or AVIF
+    ones of 10 or 12 bits (N-bit white at 65535), else None; bits: the bits a channel of a file read so (16, 12,
+    10), else 8 (a camera RAW developed at 16 bits included: it is no file's depth); alpha: (H, W) uint8 or None;
+    alpha16: (H, W) uint16, the alpha of a 16-bit or deep HEIF file at 16 bits, or None; grey: the file holds one
+    channel (L, I;16);
+    icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
+    (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
+    pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
+    the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``); thumbnail: the longer
+    side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none; chroma_step: a JPEG's
+    chroma DC quantisation step (``enlight.ops.chroma_blocks``), None for other files; dpi: the print resolution
+    (horizontal, vertical) of the upright picture where the file states it outside its EXIF (a JPEG's JFIF header,
+    a PNG's pHYs chunk, a TIFF's own tags), else None."""
+
+    rgb: np.ndarray
+    rgb16: np.ndarray | None
+    alpha: np.ndarray | None
+    grey: bool
+    icc: bytes | None
+    exif: bytes | None
+    format: str
+    xmp: bytes | None = None
+    pages: int = 1  # a multi-page TIFF's (or MPO's) pictures: the first is the photo
+    alpha16: np.ndarray | None = None
+    annotations: Annotations = Annotations()
+    thumbnail: int = 0
+    chroma_step: int | None = None
+    dpi: tuple[float, float] | None = None
+    lossless: str | None = None  # how the file is compressed without loss, to write it so again (``_lossless``)
+    bits: int = 8
+
+
+def _lossless(path: Path, image) -> str | None:
+    """How an open Pillow image stores its pixels without loss, where its format has a lossy way too or a
+    compressed one: 'webp' for a lossless WebP (a VP8L picture; it was written lossy), a TIFF's compression
+    ('tiff_lzw', ...; it was written uncompressed, twice the size); None otherwise."""
+    if image.format == "TIFF":
+        return image.info.get("compression") if image.info.get("compression") in TIFF_LOSSLESS else None
+    if image.format != "WEBP":
+        return None
+    with open(path, "rb") as file:
+        data = file.read(1 << 16)
+    at = 12  # RIFF chunks after 'RIFF' size 'WEBP': VP8X, ICCP, ANIM, ALPH ... before the picture's
+    while at + 8 <= len(data):
+        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if kind in (b"VP8L", b"VP8 "):
+            return "webp" if kind == b"VP8L" else None
+        at += 8 + size + (size & 1)
+    return None
+
+
+def _dpi(stated, orientation: int) -> tuple[float, float] | None:
+    """Pillow's ``info["dpi"]`` of a file (dots per inch, as stored), for the upright picture (orientations 5-8 turn
+    it a quarter: the two swap); None where it is missing or not two positive numbers (a JFIF aspect ratio alone)."""
+    try:
+        x, y = (float(v) for v in stated)
+    except (TypeError, ValueError):
+        return None
+    if not (0 < x < 1e6 and 0 < y < 1e6):
+        return None
+    return (y, x) if orientation in (5, 6, 7, 8) else (x, y)
+
+
+def _orientation(value) -> int:
+    """An EXIF Orientation as Pillow read it -> 1..8; 1 (as stored) where a damaged field holds no such number (text,
+    a number out of range), as viewers show such a photo: it was refused as 'not an image, or truncated/corrupt'."""
+    try:
+        found = int(value[0] if isinstance(value, tuple) else value)
+    except (TypeError, ValueError, IndexError):
+        return 1
+    return found if 1 <= found <= 8 else 1
+
+
+def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to (H, W, ...) pixels, as ``PIL.ImageOps.exif_transpose`` does."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(pixels)) if op else pixels
+
+
+def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) or of a HEIF or AVIF of more than 8 bits
+    (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as stored, its (H, W) uint16 alpha (None
+    without one, or where only Pillow reads it) and the file's bits a channel; (None, None, 8) for 8-bit files."""
+    found = read_deep(path, fmt, size) if fmt in ("HEIF", "AVIF") else None
+    if found is not None:
+        return found.rgb16, found.alpha16, found.bits
+    rgb16, alpha16 = _read_16bit(path)
+    return rgb16, alpha16, 8 if rgb16 is None else 16
+
+
+def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) and its (H, W) uint16 alpha (None without one);
+    (None, None) for 8-bit files."""
+    if path.suffix.lower() not in SIXTEEN_BIT_SUFFIXES:
+        return None, None
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration):
+        return None, None
+    if not frame.format.name.startswith(_SIXTEEN_BIT):
+        return None, None
+    if not frame.format.name.startswith(_SIXTEEN_BIT_ALPHA):
+        return frame.to_ndarray(format="rgb48le"), None
+    rgba = frame.to_ndarray(format="rgba64le")
+    return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
+
+
+def _alpha(image) -> np.ndarray | None:
+    """(H, W) uint8 alpha of a Pillow image, or None: its A channel, or a palette's or colour key's
+    transparency (PNG tRNS, GIF) as Pillow's RGBA conversion reads it."""
+    if image.mode in ("RGBA", "LA", "PA"):
+        return np.asarray(image.getchannel("A"))
+    if "transparency" in image.info:
+        return np.asarray(image.convert("RGBA").getchannel("A"))
+    return None
+
+
+_OTHER_COLOUR_SPACES = (b"CMYK", b"GRAY", b"CMY ", b"Lab ", b"XYZ ", b"YCbr")  # ICC colour space signatures
+
+
+def _rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
+    """(H, W, 3) uint8 RGB of a Pillow image and the ICC profile that describes it. A profile for another
+    colour space (a CMYK or grey one: its header says so at bytes 16-20) cannot tag RGB pixels: the pixels
+    are converted through it to sRGB, which is then their profile; where it cannot be applied, the pixels
+    are Pillow's plain conversion, untagged (a CMYK-tagged RGB file is misread or refused by colour-managed
+    programs)."""
+    if not icc or icc[16:20] not in _OTHER_COLOUR_SPACES:  # RGB, or a header we cannot read: kept as it is
+        return _rgb8(image), icc
+    from PIL import ImageCms
+
+    try:
+        srgb = ImageCms.createProfile("sRGB")
+        converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb,
+                                              outputMode="RGB")
+        return np.asarray(converted), ImageCms.ImageCmsProfile(srgb).tobytes()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return _rgb8(image), None
+
+
+def _rgb8(image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down; floating-point grey, ``_float_scale``)."""
+    if image.mode.startswith("I") or image.mode == "F":
+        values = np.asarray(image).astype(np.float64)
+        if image.mode == "F":
+            values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(values.max()) if values.size else 0.0
+        scale = _float_scale(top) if image.mode == "F" else (1 / 257 if top > 255 else 1.0)
+        grey = np.clip(np.round(values * scale), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.array(image.convert("RGB"))
+
+
+def _float_scale(top: float) -> float:
+    """The factor to 0-255 levels of a floating-point picture (a 32-bit float TIFF) whose largest value is ``top``:
+    1 is white in 0-1 pictures, as scientific cameras, renderers and image libraries write them (read as levels,
+    their content rounded to black and one level: a flat grey); 255 or 65535 is white where the values go past 1."""
+    if top <= 1.0:
+        return 255.0
+    return 1.0 if top <= 255.0 else 1 / 257
+
+
+def eight_bits(rgb16: np.ndarray) -> np.ndarray:
+    """(..., 3) uint16 -> the same as uint8, rounded (one 8-bit step = 257): what the model sees of a 16-bit photo."""
+    return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _chroma_step(image) -> int | None:
+    """The chroma DC quantisation step of an open JPEG (its second table's first entry: how coarsely each 16x16
+    block's average colour is stored); None for another kind of file, or a grey JPEG."""
+    tables = getattr(image, "quantization", None) or {}
+    return int(tables[1][0]) if 1 in tables and len(tables[1]) else None
+
+
+_TOO_MANY = re.compile(r"Metadata Warning, tag (\d+) had too many entries: (\d+), expected (\d+)")
+
+
+@contextmanager
+def _metadata_said(path: Path) -> Iterator[None]:
+    """Meanwhile Pillow's warning of a malformed TIFF or EXIF field ('Metadata Warning, tag 271 had too many
+    entries: 6, expected 1') is said as what it means for the photo: which field, and that its first value is kept.
+    Other warnings go on as they are."""
+    import warnings
+
+    from PIL import TiffTags
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        found = _TOO_MANY.fullmatch(str(warning.message))
+        if found is None:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            continue
+        tag, count, expected = (int(x) for x in found.groups())
+        name = TiffTags.lookup(tag).name
+        field_name = f"{name} (tag {tag})" if name != "unknown" else f"tag {tag}"
+        warnings.warn(f"{path.name}: its metadata field {field_name} holds {count} values where {expected} belongs; "
+                      "the first is kept", stacklevel=2)
+
+
+def read_photo(path: Path) -> Photo:
+    """Read a photo (a camera RAW developed: ``enlight.stream.io.raw_photo``); one-line EnlightError when it cannot
+    be read. A malformed metadata field is said in words (``_metadata_said``)."""
+    if is_raw(path):
+        from enlight.stream.io.raw_photo import read_raw
+
+        return read_raw(path)
+    require_format_support(path)
+    with _metadata_said(path):
+        return _read_pillow_photo(path)
+
+
+def _read_pillow_photo(path: Path) -> Photo:
+    from PIL import UnidentifiedImageError
+
+    try:
+        with open_image(path) as image:
+            orientation = _orientation(image.getexif().get(ORIENTATION, 1))  # as stored: read before load()
+            thumbnail = thumbnail_side(image)
+            raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
+            image.load()
+            exif = image.getexif()
+            # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
+            turned = orientation != 1 and ORIENTATION not in exif
+            icc = image.info.get("icc_profile")
+            xmp = upright_xmp(image)
+            annotations = read_annotations(image)
+            fmt = image.format or ""
+            chroma_step = _chroma_step(image)
+            dpi = _dpi(image.info.get("dpi"), orientation)
+            lossless = _lossless(path, image)
+            pages = int(getattr(image, "n_frames", 1) or 1)
+            grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+            alpha = _alpha(image)
+            rgb, icc = _rgb8_in_profile(image, icc)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, TypeError, OverflowError) as exc:
+        # (a damaged TIFF: Pillow's 'Missing dimensions' TypeError for a page without a size, an OverflowError for
+        # a size past 32 bits)
+        raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
+    rgb16, alpha16, bits = _read_deep(path, fmt, (rgb.shape[1], rgb.shape[0]))  # (as stored, as Pillow's)
+    pillow_turn = 1 if turned else orientation
+    rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
+    if rgb16 is not None:
+        rgb16 = orient(rgb16, orientation)
+        rgb = eight_bits(rgb16)
+    return Photo(
+        rgb=rgb,
+        rgb16=rgb16,
+        alpha=alpha,
+        grey=grey,
+        icc=icc,
+        exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]),
+        format=fmt,
+        xmp=xmp,
+        pages=pages,
+        alpha16=orient(alpha16, orientation) if alpha16 is not None else None,
+        annotations=annotations,
+        thumbnail=thumbnail,
+        chroma_step=chroma_step,
+        dpi=dpi,
+        lossless=lossless,
+        bits=bits,
+    )
