@@ -96,7 +96,8 @@ def lights_on_clip(photo: np.ndarray, frames: int, size: tuple[int, int], gain: 
 
 def video_frames(path: Path, frames: int, size: tuple[int, int], start: int = 0) -> list[np.ndarray]:
     """``frames`` decoded frames of a video from ``start``, resized to ``size`` (w, h)."""
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
 
     out = []
     with VideoSource(path) as source:

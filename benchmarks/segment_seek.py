@@ -21,7 +21,8 @@ from statistics import median
 import av
 
 from enlight.stream.core.cpu_kind import cpu_flags
-from enlight.stream.io.source import DecodedFrame, VideoSource
+from enlight.stream.io.source import VideoSource
+from enlight.stream.io.source_items import DecodedFrame
 
 
 def _scaled_copy(clip: Path, out: Path, width: int, height: int) -> None:

@@ -16,7 +16,8 @@ from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha
 from enlight.stream.io.frames import MATRIX_RGB, RANGE_LIMITED, ColorInfo, frame_to_rgb
 from enlight.stream.io.sink import EncoderConfig
-from enlight.stream.io.source import DecodedFrame, VideoSource
+from enlight.stream.io.source import VideoSource
+from enlight.stream.io.source_items import DecodedFrame
 from tests.media import dark_frames
 
 W, H, N = 64, 48, 6

@@ -129,7 +129,8 @@ def test_hw_decode_resolution():
 
 @pytest.mark.gpu
 def test_nvdec_decode_matches_software(tmp_path):
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
     from tests.media import make_clip
 
     clip = make_clip(tmp_path / "c.mp4", width=128, height=96, frames=5)

@@ -156,8 +156,8 @@ def test_the_file_played_as_the_camera_is_never_written_over(camera_clip, weight
 def test_a_phone_clip_played_as_a_camera_is_shown_and_recorded_upright(weights, tmp_path, cli):
     """A portrait phone clip (landscape frames, rotation 90 in its display matrix): the recording has no tag to keep
     the rotation in, so its frames are turned as players turn the source's."""
-    from enlight.stream.io.source import display_matrix
     from enlight.stream.io.upright import upright_turn
+    from enlight.stream.io.video_stream import display_matrix
 
     clip = make_clip(tmp_path / "phone.mp4", width=SIZE[0], height=SIZE[1], frames=24, audio=False, rotation=90)
     with av.open(str(clip)) as container:

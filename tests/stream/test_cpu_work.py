@@ -124,7 +124,7 @@ def test_a_cpu_run_runs_the_stages_after_the_model_on_the_combine_thread_with_th
 
     from enlight.stream.core.cpu import stages  # the CPU forms, which a CPU enhancer runs
     from enlight.stream.core.enhancer import Enhancer
-    from enlight.stream.io.source import DecodedFrame
+    from enlight.stream.io.source_items import DecodedFrame
 
     clip = make_clip(tmp_path / "in.mp4", width=64, height=48, frames=7, audio=False)
     written = []

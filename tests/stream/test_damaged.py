@@ -298,7 +298,7 @@ def test_an_input_cut_short_while_it_is_read_counts_what_its_index_had_beyond(tm
 def test_the_damage_line_counts_in_words_and_names_sound_only_where_some_was_lost():
     """A numbered-picture input with one unreadable picture said '1 packets lost (1 video) ... every decodable frame
     and the audio that survived were kept', of pictures that never had sound."""
-    from enlight.stream.io.source import Damage
+    from enlight.stream.io.damage import Damage
 
     assert str(Damage({"video": 1}, 1, 10, False, read_errors=1)) == (
         "the input is damaged: 1 packet lost (1 video, 1 read error), 1 of 10 frames lost; every decodable frame was "

@@ -88,7 +88,8 @@ def write_hlg_clip(path, sdr: np.ndarray, frames: int = 2):
 
 def test_a_decoded_hlg_clip_comes_back_as_its_sdr_picture(tmp_path):
     """Through the codec and swscale (whose full-chroma flag garbles 16-bit RGB: the unit tests cannot see that)."""
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
 
     yy, xx = np.mgrid[0:48, 0:64]
     sdr = np.stack([xx * 2, 20 + yy, np.full_like(xx, 60)], axis=-1).astype(np.uint8)  # smooth: 4:2:0 holds it

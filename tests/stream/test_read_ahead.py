@@ -5,7 +5,8 @@ import time
 
 import numpy as np
 
-from enlight.stream.io.source import DecodedFrame, VideoSource
+from enlight.stream.io.source import VideoSource
+from enlight.stream.io.source_items import DecodedFrame
 from tests.media import make_clip
 
 

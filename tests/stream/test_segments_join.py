@@ -90,7 +90,8 @@ def test_a_segment_is_read_from_the_keyframe_before_it_not_from_the_start(tmp_pa
     recording decoded 7/8 of it. It now seeks to the keyframe before its warm-up (VideoSource's seek_pts)."""
     import numpy as np
 
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
 
     clip = make_clip(tmp_path / "long.mp4", frames=240, gop=24, audio=True)
     with av.open(str(clip)) as container:

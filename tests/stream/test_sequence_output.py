@@ -12,7 +12,7 @@ from PIL import Image
 
 from enlight.stream.io.locations import Location, output_location, sequence_name
 from enlight.stream.io.sequence_sink import SequenceSink
-from enlight.stream.io.source import VideoInfo
+from enlight.stream.io.source_items import VideoInfo
 from tests.media import dark_frames, make_clip, read_video
 from tests.stopping import stop_after
 

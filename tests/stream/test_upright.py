@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from enlight.stream.io.sink import EncoderConfig, VideoSink
-from enlight.stream.io.source import DecodedFrame, VideoSource
+from enlight.stream.io.source import VideoSource
+from enlight.stream.io.source_items import DecodedFrame
 from tests.media import make_clip
 
 ONE = 1 << 16

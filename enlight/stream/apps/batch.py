@@ -38,10 +38,11 @@ from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_vid
 from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
 from enlight.stream.core.memory import share_memory
 from enlight.stream.io.checks import UNJOINABLE
+from enlight.stream.io.input_streams import enhanced_stream
 from enlight.stream.io.photo_formats import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
 from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
-from enlight.stream.io.source import enhanced_stream, frame_rate
+from enlight.stream.io.video_stream import frame_rate
 from enlight.text import counted
 from enlight.warning_lines import one_line
 

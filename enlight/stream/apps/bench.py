@@ -202,7 +202,8 @@ def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
 
 
 def time_decode(path: Path) -> dict:
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
 
     start = time.perf_counter()
     with VideoSource(path) as source:
@@ -215,7 +216,8 @@ def time_decode(path: Path) -> dict:
 
 def time_encode(path: Path, out: Path) -> dict:
     from enlight.stream.io.sink import EncoderConfig, VideoSink, resolve_preset
-    from enlight.stream.io.source import DecodedFrame, VideoSource
+    from enlight.stream.io.source import VideoSource
+    from enlight.stream.io.source_items import DecodedFrame
 
     with VideoSource(path) as source:
         frames = [item for item in source if isinstance(item, DecodedFrame)]

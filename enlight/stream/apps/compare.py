@@ -24,7 +24,7 @@ from enlight.stream.io.photo_reader import Photo
 from enlight.stream.io.upright import Turn, upright_turn
 
 if TYPE_CHECKING:
-    from enlight.stream.io.source import VideoInfo
+    from enlight.stream.io.source_items import VideoInfo
 
 COMPARE_MODES = ("split", "side")
 LINE_LEVEL = 128  # the split line's grey

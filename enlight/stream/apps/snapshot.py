@@ -10,9 +10,9 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
-from enlight.stream.io.source import display_matrix
 from enlight.stream.io.temporary import temporary_path
 from enlight.stream.io.upright import upright_turn
+from enlight.stream.io.video_stream import display_matrix
 
 
 def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndarray:

@@ -17,8 +17,10 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     turn is not counted)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
+    from enlight.stream.io.input_open import open_input
+    from enlight.stream.io.input_streams import enhanced_stream
     from enlight.stream.io.photo_formats import holds_deep, is_one_picture, is_photo, is_raw, photo_size, written_bits
-    from enlight.stream.io.source import enhanced_stream, frame_rate, open_input
+    from enlight.stream.io.video_stream import frame_rate
 
     if not source.is_file and source.kind != "sequence":
         return Workload("stream")

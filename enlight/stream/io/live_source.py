@@ -22,9 +22,10 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
+from enlight.stream.io.input_open import open_input
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
-from enlight.stream.io.source import display_matrix, frame_rate, open_input
 from enlight.stream.io.upright import upright_turn
+from enlight.stream.io.video_stream import display_matrix, frame_rate
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0

@@ -23,7 +23,7 @@ from enlight.errors import EnlightError
 from enlight.stream.io.upright import upright_turn
 
 if TYPE_CHECKING:
-    from enlight.stream.io.source import VideoInfo
+    from enlight.stream.io.source_items import VideoInfo
 
 
 def _even(value: Fraction) -> int:

@@ -41,7 +41,7 @@ from enlight.text import counted
 
 if TYPE_CHECKING:
     from enlight.stream.io.captions import CaptionTrack
-    from enlight.stream.io.source import VideoInfo
+    from enlight.stream.io.source_items import VideoInfo
 
 # Pillow's name of each picture format written; BMP holds no alpha and JPEG neither
 SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",

@@ -52,7 +52,7 @@ from enlight.stream.io.muxer_trials import (
     read_back,
     trial_of_muxer,
 )
-from enlight.stream.io.source import VideoInfo
+from enlight.stream.io.source_items import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.stream_copy import (
     PassedStreams,

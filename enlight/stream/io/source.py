@@ -11,6 +11,11 @@ goes on, and a file cut short (an MP4 whose index points past its end, a Matrosk
 ends before its Segment does: ``enlight.stream.io.matroska``) yields what comes before the cut.
 ``VideoSource.damage`` then says how many packets and frames were lost (for Matroska, about how many
 frames: from its header). A file with no decodable frame at all is still a one-line ``EnlightError``.
+
+What it hands on is in ``enlight.stream.io.source_items``; opening an input and the line a failed read says in
+``input_open``; which streams are enhanced, copied or noted in ``input_streams``; what the video stream says of
+itself (rate, frame count, timecode, tags) in ``video_stream``; the damage record in ``damage``; the decode
+thread's queue in ``frame_queue``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,7 @@ import queue
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,106 +37,34 @@ from enlight.stream.io.captions import CaptionTrack, frame_captions
 from enlight.stream.io.checks import check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
-from enlight.stream.io.covers import Cover, cover_streams, read_covers
+from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frame_clock import retimed
+from enlight.stream.io.frame_queue import FrameQueue
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
-from enlight.stream.io.hdr_static import HdrStatic, dynamic_metadata, read_hdr_static
+from enlight.stream.io.hdr_static import dynamic_metadata, read_hdr_static
+from enlight.stream.io.input_open import open_error, open_input, read_failure
+from enlight.stream.io.input_streams import enhanced_stream, passthrough_streams, read_aside, stream_notes
 from enlight.stream.io.locations import Location
-from enlight.stream.io.matroska import CutShort, declared_frames, matroska_cut
+from enlight.stream.io.matroska import declared_frames, matroska_cut
 from enlight.stream.io.resize import resized
-from enlight.stream.io.side_data import frame_side_data
+from enlight.stream.io.source_items import DecodedFrame, VideoInfo
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
-from enlight.stream.io.spherical import Spherical, read_spherical
-from enlight.stream.io.track_tags import track_tags
-from enlight.text import counted
+from enlight.stream.io.video_stream import (
+    display_matrix,
+    frame_count,
+    frame_rate,
+    sample_aspect,
+    slot_rate,
+    start_timecode,
+    stream_tags,
+)
 
-PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
-RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
-SLOT_TOLERANCE = 0.01  # how far a stream's average rate may be from its base rate where it has one frame a slot
 _MAX_READ_ERRORS = 16  # read errors in a row that end a damaged file
 _END = object()
 _SEEK_TRIES = 12  # seeks ever further back (1 s, 2 s, ... 2048 s) for a keyframe before a part's start
 _PUT_WAIT_S = 0.1  # the decode thread re-checks the stop flag this often when the queue is full
-
-
-@dataclass(frozen=True)
-class DecodedFrame:
-    """One decoded video frame: rgb (H, W, 3) uint8 full-range RGB; pts in ``time_base`` units.
-
-    chroma: whether the decoded frame carried colour (``enlight.stream.io.chroma``); once a frame of
-    the source has, later frames are not checked and say True.
-    alpha: (H, W) uint8 transparency (255: opaque) of a source with an alpha channel
-    (``enlight.stream.io.alpha``), passed to the sink unchanged; None for every other source.
-    duration: how long the frame is shown, in ``time_base`` units (its packet's duration: what gives the last frame
-    its length, a GIF's pause on it included); None where the source does not say.
-    """
-
-    rgb: np.ndarray
-    pts: int
-    time_base: Fraction
-    chroma: bool = True
-    alpha: np.ndarray | None = None
-    duration: int | None = None
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the sink needs to reproduce the source's video stream."""
-
-    width: int
-    height: int
-    time_base: Fraction
-    average_rate: Fraction
-    frame_count: int | None  # from the container index, or estimated from duration; None if unknown
-    codec: str
-    pix_fmt: str
-    color: ColorInfo
-    display_matrix: tuple[int, ...] | None  # FFmpeg's 3x3 int32 display matrix, None when absent
-    sample_aspect_ratio: Fraction | None = None  # a pixel's width / height where not square (720x480 16:9: 32/27)
-    timecode: str | None = None  # the start timecode ('01:00:00:00') of a camera's or an editor's file
-    field_order: int | None = None  # FFmpeg's AVFieldOrder of an interlaced source (``enlight.stream.io.fields``)
-    tags: tuple[tuple[str, str], ...] = ()  # the stream's own tags (language, title, handler), ``stream_tags``
-    disposition: int = 0  # the stream's flags (default, forced, ...), FFmpeg's AV_DISPOSITION bits
-    alpha: bool = False  # the frames carry an alpha channel (``enlight.stream.io.alpha``)
-    hdr_static: HdrStatic | None = None  # HDR10's mastering display and light levels, kept with ``--hdr keep``
-    # the rate of the frames' slots: FFmpeg's base rate of the timestamps (r_frame_rate) where the average rate is
-    # within SLOT_TOLERANCE of it (a constant rate, a few frames dropped or a last frame's other duration); None
-    slot_rate: Fraction | None = None
-
-
-@dataclass(frozen=True)
-class Damage:
-    """What a damaged or cut-short input lost. packets: by stream type ("video", "audio", ...), the
-    packets skipped because they could not be read or decoded, or missing past the end of a cut
-    file; frames: video frames lost (packets read or indexed minus frames decoded), of ``expected``."""
-
-    packets: dict[str, int]
-    frames: int
-    expected: int
-    cut_short: bool
-    read_errors: int = 0
-    cut: CutShort | None = None  # a Matroska/WebM file that ends before its Segment: frames then estimated
-
-    @property
-    def packets_lost(self) -> int:
-        return sum(self.packets.values())
-
-    def __str__(self) -> str:
-        order = sorted(self.packets, key=lambda kind: (kind != "video", kind))
-        kinds = ", ".join(f"{self.packets[kind]} {kind}" for kind in order if self.packets[kind])
-        how = " and cut short" if self.cut_short else ""
-        errors = f", {counted(self.read_errors, 'read error')}" if self.read_errors else ""
-        lost = [f"{counted(self.packets_lost, 'packet')} lost ({kinds}{errors})"] if self.packets_lost or not self.cut \
-            else []
-        if self.cut:
-            lost.append(f"{self.cut.missing} bytes missing at its end (its Matroska header declares "
-                        f"{self.cut.declared}, the file has {self.cut.present})")
-        about = "about " if self.cut else ""
-        sound = ", and the sound that survived," if any(kind == "audio" for kind in self.packets) else ""
-        return (f"the input is damaged{how}: {', '.join(lost)}, {about}{self.frames} of {self.expected} frames lost; "
-                f"every decodable frame{sound} was kept")
 
 
 def decoder_threads() -> int:
@@ -141,37 +72,6 @@ def decoder_threads() -> int:
     tried in issue 17 and not kept: on the shared 2-core machine it lost CPU to other processes'
     threads and the difference on an idle machine could not be measured (docs/benchmarks.md)."""
     return 0
-
-
-def _open_error(path: Path | str, exc: BaseException) -> EnlightError:
-    return EnlightError(f"cannot read {path}: not a media file, or truncated/corrupt ({reason(exc)})")
-
-
-def open_input(location: Location, *, timeout_s: float | None = None):
-    """``av.open`` for reading a file, device, URL or pipe; one-line ``EnlightError`` when it cannot."""
-    if location.is_file:
-        path = Path(location.url)
-        if not path.exists():
-            raise EnlightError(f"input not found: {path}")
-        if path.is_dir():
-            raise EnlightError(f"input is a folder, not a video file: {path}")
-        try:
-            return av.open(str(path), "r")
-        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-            raise _open_error(path, exc) from None
-    return location.open("r", timeout_s=timeout_s)
-
-
-def read_failure(location: Location, frames: int, exc: av.error.FFmpegError, timeout_s: float | None) -> str:
-    """The one line for a read that failed after ``frames`` decoded frames. A file is truncated or corrupt; a network
-    stream may as well be, but more often its server stopped sending (the read waited ``timeout_s``: FFmpeg's
-    "Immediate exit requested") or closed the connection."""
-    at = f" after {counted(frames, 'frame')}" if frames else ""
-    if location.kind != "network":
-        return f"{location.text} is truncated or corrupt{at} ({reason(exc)})"
-    if isinstance(exc, av.error.ExitError) and timeout_s is not None:
-        return f"{location.text} sent nothing for {timeout_s:g} s{at}: the connection stalled"
-    return f"{location.text} stopped{at}: the connection was lost or the stream is cut short ({reason(exc)})"
 
 
 class VideoSource:
@@ -197,7 +97,7 @@ class VideoSource:
                  size: tuple[int, int] | None = None, seek_pts: int | None = None) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
-        self._queue = _FrameQueue(queue_size)
+        self._queue = FrameQueue(queue_size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.decode_s = 0.0
@@ -242,13 +142,13 @@ class VideoSource:
         self._alpha_decoder = side_alpha_decoder(self.video_stream)  # VP8/VP9 alpha: libvpx reads it
         self.passthrough = passthrough_streams(self.container)
         self.attachments = [s for s in self.container.streams if s.type == "attachment"]
-        self.covers, self.spherical = _read_aside(self.container, self.path)
+        self.covers, self.spherical = read_aside(self.container, self.path)
         self.captions = CaptionTrack()  # closed captions inside the video, by frame, for the sink
-        self._missing = _missing_packets(self.path, [self.video_stream, *self.passthrough])
+        self._missing = missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
-        self._checks = {s.index: _PacketCheck(s) for s in self.passthrough if s.type == "audio"}
-        self.notes = _stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
-                                   self.covers)
+        self._checks = {s.index: PacketCheck(s) for s in self.passthrough if s.type == "audio"}
+        self.notes = stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
+                                  self.covers)
         self._gate = self._seek() if self._span is not None else None
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
@@ -271,7 +171,7 @@ class VideoSource:
             damaged = f" ({lost} video packets damaged or missing)" if lost else ""
             raise EnlightError(f"{self.path} has a video stream but no decodable frames{damaged}") from None
         except av.error.FFmpegError as exc:
-            raise _open_error(self.path, exc) from None
+            raise open_error(self.path, exc) from None
         self.decode_s += time.perf_counter() - start
         self._describe(first)
 
@@ -279,7 +179,7 @@ class VideoSource:
         """``color`` and ``info`` from the stream and its ``first`` frame (of the part read, ``span``)."""
         stream = self.video_stream
         rate = frame_rate(stream) or Fraction(30)
-        count, timecode = _frame_count(stream, self.container, rate), _timecode(self.container, stream)
+        count, timecode = frame_count(stream, self.container, rate), start_timecode(self.container, stream)
         if self._span is not None:
             count = self._span.frames(rate, count)
             timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
@@ -296,7 +196,7 @@ class VideoSource:
             pix_fmt=output_format,
             color=output_color,
             display_matrix=display_matrix(first),
-            sample_aspect_ratio=_sample_aspect(stream),
+            sample_aspect_ratio=sample_aspect(stream),
             timecode=timecode,
             field_order=field_order(first),
             tags=stream_tags(stream),
@@ -430,7 +330,7 @@ class VideoSource:
             try:
                 packet = next(demux)
             except StopIteration:  # the file's end: where it is now (cut while it was read, its index says more)
-                self._missing = _missing_packets(self.path, streams)
+                self._missing = missing_packets(self.path, streams)
                 return
             except av.error.FFmpegError:
                 if not self.location.is_file:
@@ -640,244 +540,3 @@ class VideoSource:
             yield from frames
 
 
-class _FrameQueue:
-    """The decode thread's queue: items in order, of which at most ``limit`` decoded frames (``put`` of a
-    frame waits while that many wait; the packets of the other streams in between never do, so a file with
-    much audio per frame still gets its frames' worth of read-ahead). ``put`` raises ``queue.Full`` after
-    ``timeout``; ``get_nowait`` raises ``queue.Empty``."""
-
-    def __init__(self, limit: int) -> None:
-        self._items: deque = deque()
-        self._frames = 0
-        self._limit = max(1, limit)
-        self._changed = threading.Condition()
-
-    def set_limit(self, frames: int) -> None:
-        with self._changed:
-            self._limit = max(1, frames)
-            self._changed.notify_all()
-
-    def put(self, item, timeout: float) -> None:
-        frame = isinstance(item, DecodedFrame)
-        with self._changed:
-            if frame and not self._changed.wait_for(lambda: self._frames < self._limit, timeout):
-                raise queue.Full
-            self._items.append(item)
-            self._frames += frame
-            self._changed.notify_all()
-
-    def get(self):
-        with self._changed:
-            self._changed.wait_for(lambda: self._items)
-            return self._take()
-
-    def get_nowait(self):
-        with self._changed:
-            if not self._items:
-                raise queue.Empty
-            return self._take()
-
-    def _take(self):
-        item = self._items.popleft()
-        self._frames -= isinstance(item, DecodedFrame)
-        self._changed.notify_all()
-        return item
-
-    def frames(self) -> int:
-        """Decoded frames waiting now."""
-        with self._changed:
-            return self._frames
-
-
-def _missing_packets(path: Path | str, streams: list) -> dict[str, int]:
-    """Per stream type, the packets a file's index (e.g. an MP4 moov atom) places at or past its end:
-    a cut-off download or copy. Empty for a complete file or one without such an index."""
-    if not isinstance(path, Path) or not path.is_file():
-        return {}
-    size = path.stat().st_size
-    missing: dict[str, int] = {}
-    for stream in streams:
-        entries = stream.index_entries
-        count = len(entries)
-        if not count or entries[count - 1].pos + entries[count - 1].size <= size:
-            continue  # a quick look at the last entry first: most files are complete
-        n = sum(1 for i in range(count) if entries[i].pos >= size and not entries[i].is_discard)
-        if n:
-            missing[stream.type] = missing.get(stream.type, 0) + n
-    return missing
-
-
-class _PacketCheck:
-    """Test-decodes a passthrough audio stream's packets on a decoder of its own (the packets are
-    still copied unchanged), to find the damaged ones. Until the decoder has taken one packet, none
-    is rejected: a decoder that cannot be set up right must not drop a whole soundtrack."""
-
-    def __init__(self, stream) -> None:
-        source = stream.codec_context
-        self.works = False
-        try:
-            self.ctx = av.CodecContext.create(source.name, "r")
-            if source.extradata:
-                self.ctx.extradata = source.extradata
-            if source.sample_rate:
-                self.ctx.sample_rate = source.sample_rate
-            self.ctx.layout = source.layout
-        except (av.error.FFmpegError, ValueError, TypeError, AttributeError):
-            self.ctx = None
-
-    def ok(self, packet: av.Packet) -> bool:
-        if self.ctx is None:
-            return True
-        try:
-            self.ctx.decode(packet)
-        except av.error.FFmpegError:
-            return not self.works
-        self.works = True
-        return True
-
-
-def enhanced_stream(container):
-    """The video stream that is enhanced: the first that is not a cover picture; None if there is none."""
-    videos = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-    return videos[0] if videos else None
-
-
-def passthrough_streams(container) -> list:
-    """The streams copied into the output packet for packet: audio, subtitles, data tracks (a GoPro's GPMF
-    telemetry, a dashcam's GPS: the sink leaves out, with a note, those the output's kind of file cannot
-    hold) and any other video stream (a dual-camera dashcam's rear camera, a 360 camera's second lens:
-    copied as they are, with a note); not the tracks the output carries in another form
-    (``_carried_otherwise``)."""
-    chapters = len(container.chapters())
-    main = enhanced_stream(container)
-    pictures = av.stream.Disposition.attached_pic
-    others = [s for s in container.streams.video if s is not main and not s.disposition & pictures]
-    return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
-            and not _carried_otherwise(s, chapters)]
-
-
-def _carried_otherwise(stream, chapters: int) -> bool:
-    """Whether ``stream`` is a track whose content the output carries in another form, so that it is neither
-    copied nor reported as dropped: a QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one
-    again from it) and the text track that holds an MP4's ``chapters`` (their count; FFmpeg reads that track
-    as mov_text subtitles of one cue per chapter, or as data; the chapters are copied as chapters)."""
-    if stream.type == "data" and "timecode" in stream.metadata:
-        return True
-    if not chapters:
-        return False
-    if stream.type == "subtitle":
-        return stream.codec_context.name == "mov_text" and stream.frames == chapters
-    handler = stream.metadata.get("handler_name", "").lower()
-    return stream.type == "data" and ("chapter" in handler or "subtitle" in handler)
-
-
-# Tags that describe one encoding (its encoder, a Matroska muxer's statistics), not the stream: not carried over
-_ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_bytes", "_statistics", "timecode")
-
-
-def frame_rate(stream) -> Fraction | None:
-    """A video stream's frame rate: its average, unless that is faster than its time base can count (frames
-    shorter than one tick: a Matroska track without a default duration can report 30000 fps, which the VP9
-    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known. A raw H.264,
-    HEVC or MPEG-2 stream (a DVR's .264 export) has no timestamps and FFmpeg assumes 25 fps: the rate its
-    bitstream states (H.264's VUI timing, as x264 and cameras write it) is taken where it states one."""
-    stated = stream.codec_context.framerate if stream.codec_context is not None else None
-    if stream.container.format.name in RAW_VIDEO_DEMUXERS and stated and 1 <= stated <= 1000:
-        return Fraction(stated)
-    rate = stream.average_rate
-    if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
-        return Fraction(stream.guessed_rate)
-    return Fraction(rate or stream.guessed_rate) if (rate or stream.guessed_rate) else None
-
-
-def slot_rate(stream) -> Fraction | None:
-    """``VideoInfo.slot_rate`` of a video stream."""
-    base, average = stream.base_rate, stream.average_rate
-    if not base or not average or abs(average / base - 1) > SLOT_TOLERANCE:
-        return None
-    return Fraction(base)
-
-
-def stream_tags(stream) -> tuple[tuple[str, str], ...]:
-    """The video stream's own tags that the enhanced stream keeps (its language, title, handler: a dashcam's
-    'Front camera'), less those that describe the source's encoding (``_ENCODING_TAGS``; the timecode is
-    ``VideoInfo.timecode``)."""
-    return tuple((key, value) for key, value in track_tags(stream).items()
-                 if not key.lower().startswith(_ENCODING_TAGS))
-
-
-def _frame_count(stream, container, rate: Fraction) -> int | None:
-    """The video stream's frame count from the container index (the frames it shows: ``_hidden_packets``), else
-    estimated from a duration; None if unknown."""
-    if stream.frames:
-        return max(1, stream.frames - _hidden_packets(stream))
-    if stream.duration and stream.time_base:
-        return max(1, round(float(stream.duration * stream.time_base * rate)))
-    if container.duration:
-        return max(1, round(container.duration / av.time_base * float(rate)))
-    return None
-
-
-def _hidden_packets(stream) -> int:
-    """The packets of ``stream`` that an MP4 or MOV edit list hides: indexed (the header's frame count includes
-    them) and decoded, as the frames after them need them, but not shown. A clip cut without re-encoding
-    (``ffmpeg -ss 1.3 -i in.mp4 -c copy``, a phone's trim) starts at the keyframe before its cut and hides the
-    frames up to it; FFmpeg flags their index entries as discarded (0.2 us an entry: 11 ms for 60,000)."""
-    entries = stream.index_entries
-    return sum(1 for i in range(len(entries)) if entries[i].is_discard)
-
-
-def _sample_aspect(stream) -> Fraction | None:
-    """The video's sample (pixel) aspect ratio where its pixels are not square (anamorphic DVD, DV, HDV and
-    CCTV recordings: 720x480 for 16:9 is 32/27), from the decoder or else the container; None otherwise."""
-    sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
-    return Fraction(sar) if sar and sar != 1 else None
-
-
-def _timecode(container, video) -> str | None:
-    """The start timecode: the video stream's tag, a timecode track's, or the file's (QuickTime and MXF)."""
-    for tags in (video.metadata, *(s.metadata for s in container.streams if s.type == "data"), container.metadata):
-        if tags.get("timecode"):
-            return tags["timecode"]
-    return None
-
-
-def _read_aside(container, path: Path | str) -> tuple[list[Cover], Spherical | None]:
-    """What of a file input is read aside from a second opening of it: its cover pictures (``read_covers``) and,
-    for an MP4 or MOV file, its 360 projection (``read_spherical``). A stream input (a URL, stdin) cannot be read
-    twice: nothing (``_stream_notes`` names its cover pictures)."""
-    if not isinstance(path, Path):
-        return [], None
-    covers = read_covers(path) if cover_streams(container) else []
-    return covers, read_spherical(path) if container.format.name.startswith("mov") else None
-
-
-def _stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
-    """A note per other video stream in ``kept`` (copied as it is, not enhanced), and per stream neither enhanced
-    nor copied (``kept``) nor a cover picture read (``covers_read``: one of a stream input is not), except the
-    tracks the output carries in another form (``_carried_otherwise``)."""
-    copied = [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x{s.codec_context.height})"
-              " was copied as it is: only the first video stream is enhanced" for s in kept[1:] if s.type == "video"]
-    chapters = len(container.chapters())
-    covers = cover_streams(container)
-    kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
-    dropped = [s for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
-    return copied + [_not_copied(s, cover=s in covers) for s in dropped]
-
-
-def _not_copied(stream, *, cover: bool) -> str:
-    """The note on a stream the output does not carry (a cover picture, or a kind no output takes)."""
-    codec = stream.codec_context.name if stream.codec_context else "no codec"
-    why = ("a cover picture is copied only from a file input, and only when it can be read" if cover
-           else "only audio, subtitle, data and video streams, attachments and cover pictures are")
-    return f"stream #{stream.index} ({stream.type}, {codec}) was not copied: {why}"
-
-
-def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
-    """FFmpeg's 3x3 int32 display matrix (rotation, mirror) a decoded frame carries, None when it has none."""
-    for side_data in frame_side_data(frame):
-        if side_data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
-            values = np.frombuffer(bytes(side_data), dtype="<i4")
-            if values.size == 9:
-                return tuple(int(v) for v in values)
-    return None

@@ -27,7 +27,7 @@ import av
 import numpy as np
 
 if TYPE_CHECKING:
-    from enlight.stream.io.source import VideoInfo
+    from enlight.stream.io.source_items import VideoInfo
 
 # animated pictures: they hold a picture and nothing else (the sink leaves sound and subtitles out), and their pixel
 # aspect ratio is not shown (``Widen``)

@@ -1,0 +1,97 @@
+"""What an input's video stream says of itself, for ``VideoInfo``: its frame rate (and the rate of its frames'
+slots), frame count, pixel aspect ratio, start timecode and tags, and the display matrix its frames carry.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from enlight.stream.io.side_data import frame_side_data
+from enlight.stream.io.track_tags import track_tags
+
+RAW_VIDEO_DEMUXERS = ("h264", "hevc", "mpegvideo", "m4v", "vvc", "cavsvideo")  # elementary streams: no timestamps
+SLOT_TOLERANCE = 0.01  # how far a stream's average rate may be from its base rate where it has one frame a slot
+
+
+# Tags that describe one encoding (its encoder, a Matroska muxer's statistics), not the stream: not carried over
+_ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_bytes", "_statistics", "timecode")
+
+
+def frame_rate(stream) -> Fraction | None:
+    """A video stream's frame rate: its average, unless that is faster than its time base can count (frames
+    shorter than one tick: a Matroska track without a default duration can report 30000 fps, which the VP9
+    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known. A raw H.264,
+    HEVC or MPEG-2 stream (a DVR's .264 export) has no timestamps and FFmpeg assumes 25 fps: the rate its
+    bitstream states (H.264's VUI timing, as x264 and cameras write it) is taken where it states one."""
+    stated = stream.codec_context.framerate if stream.codec_context is not None else None
+    if stream.container.format.name in RAW_VIDEO_DEMUXERS and stated and 1 <= stated <= 1000:
+        return Fraction(stated)
+    rate = stream.average_rate
+    if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
+        return Fraction(stream.guessed_rate)
+    return Fraction(rate or stream.guessed_rate) if (rate or stream.guessed_rate) else None
+
+
+def slot_rate(stream) -> Fraction | None:
+    """``VideoInfo.slot_rate`` of a video stream."""
+    base, average = stream.base_rate, stream.average_rate
+    if not base or not average or abs(average / base - 1) > SLOT_TOLERANCE:
+        return None
+    return Fraction(base)
+
+
+def stream_tags(stream) -> tuple[tuple[str, str], ...]:
+    """The video stream's own tags that the enhanced stream keeps (its language, title, handler: a dashcam's
+    'Front camera'), less those that describe the source's encoding (``_ENCODING_TAGS``; the timecode is
+    ``VideoInfo.timecode``)."""
+    return tuple((key, value) for key, value in track_tags(stream).items()
+                 if not key.lower().startswith(_ENCODING_TAGS))
+
+
+def frame_count(stream, container, rate: Fraction) -> int | None:
+    """The video stream's frame count from the container index (the frames it shows: ``_hidden_packets``), else
+    estimated from a duration; None if unknown."""
+    if stream.frames:
+        return max(1, stream.frames - _hidden_packets(stream))
+    if stream.duration and stream.time_base:
+        return max(1, round(float(stream.duration * stream.time_base * rate)))
+    if container.duration:
+        return max(1, round(container.duration / av.time_base * float(rate)))
+    return None
+
+
+def _hidden_packets(stream) -> int:
+    """The packets of ``stream`` that an MP4 or MOV edit list hides: indexed (the header's frame count includes
+    them) and decoded, as the frames after them need them, but not shown. A clip cut without re-encoding
+    (``ffmpeg -ss 1.3 -i in.mp4 -c copy``, a phone's trim) starts at the keyframe before its cut and hides the
+    frames up to it; FFmpeg flags their index entries as discarded (0.2 us an entry: 11 ms for 60,000)."""
+    entries = stream.index_entries
+    return sum(1 for i in range(len(entries)) if entries[i].is_discard)
+
+
+def sample_aspect(stream) -> Fraction | None:
+    """The video's sample (pixel) aspect ratio where its pixels are not square (anamorphic DVD, DV, HDV and
+    CCTV recordings: 720x480 for 16:9 is 32/27), from the decoder or else the container; None otherwise."""
+    sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+    return Fraction(sar) if sar and sar != 1 else None
+
+
+def start_timecode(container, video) -> str | None:
+    """The start timecode: the video stream's tag, a timecode track's, or the file's (QuickTime and MXF)."""
+    for tags in (video.metadata, *(s.metadata for s in container.streams if s.type == "data"), container.metadata):
+        if tags.get("timecode"):
+            return tags["timecode"]
+    return None
+
+
+def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+    """FFmpeg's 3x3 int32 display matrix (rotation, mirror) a decoded frame carries, None when it has none."""
+    for side_data in frame_side_data(frame):
+        if side_data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+            values = np.frombuffer(bytes(side_data), dtype="<i4")
+            if values.size == 9:
+                return tuple(int(v) for v in values)
+    return None
