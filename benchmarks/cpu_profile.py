@@ -45,8 +45,9 @@ from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.choices import DEBAND_SETTING
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import build_backend, make_plan
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.locations import input_location
-from enlight.stream.io.sink import EncoderConfig, VideoSink
+from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source import VideoSource
 
 BATCH = 4  # the file command's default batch

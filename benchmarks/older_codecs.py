@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from enlight.stream.io.sink import EncoderConfig, encoder_options
+from enlight.stream.io.encoder_settings import EncoderConfig, encoder_options
 
 CASES = (("mpeg2video", "mpeg"), ("mpeg4", "avi"), ("libvpx", "ogg"), ("libx264", "mp4"))
 

@@ -31,7 +31,7 @@ PROG = "enlight-video"
 
 def _settings(args, plan_options: dict):
     from enlight.stream.apps.tasks import Settings
-    from enlight.stream.io.sink import EncoderConfig
+    from enlight.stream.io.encoder_settings import EncoderConfig
 
     cores = os.cpu_count() or 1
     threads = max(1, cores // args.jobs) if args.jobs > 1 or args.ray is not None else 0

@@ -273,7 +273,7 @@ def _output(text: str | None, fmt: str | None):
 
 def _encoder(args):
     """The encoder settings of the --codec/--crf/--preset/--pix-fmt options."""
-    from enlight.stream.io.sink import EncoderConfig
+    from enlight.stream.io.encoder_settings import EncoderConfig
 
     return EncoderConfig(codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt,
                          picture_quality=args.photo_quality)

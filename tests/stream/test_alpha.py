@@ -14,8 +14,8 @@ from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
 from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.frames import MATRIX_RGB, RANGE_LIMITED, ColorInfo, frame_to_rgb
-from enlight.stream.io.sink import EncoderConfig
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from tests.media import dark_frames

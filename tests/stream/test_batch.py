@@ -17,7 +17,7 @@ from enlight.stream.apps.batch import BatchConfig, collect, run_batch, single_vi
 from enlight.stream.apps.manifest import MANIFEST
 from enlight.stream.apps.segments import split_video
 from enlight.stream.apps.tasks import CRASH_ONCE_ENV, Settings, Task, run_task
-from enlight.stream.io.sink import EncoderConfig
+from enlight.stream.io.encoder_settings import EncoderConfig
 from tests.media import dark_frames, make_clip, read_video
 
 

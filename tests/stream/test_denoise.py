@@ -243,7 +243,7 @@ def test_cli_denoise_off_is_the_pipeline_without_denoising(tmp_path, weights, cl
 
 
 def _lossless():
-    from enlight.stream.io.sink import EncoderConfig
+    from enlight.stream.io.encoder_settings import EncoderConfig
 
     return EncoderConfig(codec="ffv1", pix_fmt="bgr0")
 

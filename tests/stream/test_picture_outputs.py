@@ -15,7 +15,7 @@ from PIL import Image
 from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
 from enlight.stream.core.smoothing_config import SmoothingConfig
-from enlight.stream.io.sink import EncoderConfig
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.span import Span
 from tests.media import dark_frames, make_clip
 from tests.stream.test_alpha import N, alphas, rgba_clip

@@ -14,9 +14,9 @@ from enlight.stream.apps.pipeline import PipelineConfig, run
 from enlight.stream.core.plan import make_plan
 from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.io.chroma_floor import floor_chroma
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
-from enlight.stream.io.sink import EncoderConfig
 from tests.media import chaptered_clip, dark_frames, make_clip, read_video
 from tests.stream.sei import sei_unit, with_sei
 

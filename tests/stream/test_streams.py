@@ -331,8 +331,9 @@ def test_a_network_output_whose_receiver_fails_is_one_line_and_does_not_hang(tmp
     inside FFmpeg's send; PyAV's timeout guards reads only); one that closed or was never there ended in an internal
     error or in 'cannot encode 127.0.0.1:5055 with libx264 ... (a .1:5055 file takes --codec ...)'. A send now gives
     up after the timeout, and each case is one line that says what the receiver did."""
+    from enlight.stream.io.encoder_settings import EncoderConfig
     from enlight.stream.io.locations import with_write_timeout
-    from enlight.stream.io.sink import EncoderConfig, VideoSink
+    from enlight.stream.io.sink import VideoSink
     from enlight.stream.io.source import VideoSource
 
     with VideoSource(make_clip(tmp_path / "c.mp4", width=640, height=480, frames=2)) as source:

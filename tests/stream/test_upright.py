@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from enlight.stream.io.sink import EncoderConfig, VideoSink
+from enlight.stream.io.encoder_settings import EncoderConfig
+from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from tests.media import make_clip

@@ -215,7 +215,8 @@ def time_decode(path: Path) -> dict:
 
 
 def time_encode(path: Path, out: Path) -> dict:
-    from enlight.stream.io.sink import EncoderConfig, VideoSink, resolve_preset
+    from enlight.stream.io.encoder_settings import EncoderConfig, resolve_preset
+    from enlight.stream.io.sink import VideoSink
     from enlight.stream.io.source import VideoSource
     from enlight.stream.io.source_items import DecodedFrame
 

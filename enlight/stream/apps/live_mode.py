@@ -27,10 +27,10 @@ from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import same_file
 from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
 from enlight.stream.io.locations import Location, input_location, output_location, with_write_timeout
 from enlight.stream.io.recorder import Recorder, check_output, live_info, numbered
-from enlight.stream.io.sink import EncoderConfig
 from enlight.text import counted
 
 SMOOTHING_STEP = 0.1

@@ -39,10 +39,12 @@ from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memo
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
 from enlight.stream.io.checks import check_paths
 from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.codec_choice import encoder_codec
 from enlight.stream.io.damage import Damage
+from enlight.stream.io.encoder_settings import CODEC_AUTO, EncoderConfig, resolve_preset
 from enlight.stream.io.locations import Location, input_location, output_location, sequence_files, with_write_timeout
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
-from enlight.stream.io.sink import CODEC_AUTO, EncoderConfig, VideoSink, encoder_codec, partial_path, resolve_preset
+from enlight.stream.io.sink import VideoSink, partial_path
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from enlight.stream.io.span import Span

@@ -36,9 +36,11 @@ from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
+from enlight.stream.io.encoder_settings import resolve_preset
 from enlight.stream.io.input_streams import PASSTHROUGH_TYPES, enhanced_stream, passthrough_streams
 from enlight.stream.io.muxer_trials import marks_not_kept
-from enlight.stream.io.sink import VideoSink, muxer_options, resolve_preset
+from enlight.stream.io.output_muxer import muxer_options
+from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from enlight.stream.io.spherical import MP4_MUXERS, add_spherical, read_spherical, spherical_not_kept

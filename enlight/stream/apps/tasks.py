@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full, reason
-from enlight.stream.io.sink import EncoderConfig
+from enlight.stream.io.encoder_settings import EncoderConfig
 
 # Fault injection for the tests of retries: a worker whose environment names a marker file that does
 # not exist yet creates it and dies (os._exit) after its first batch of frames, as a killed worker would.

@@ -14,9 +14,10 @@ import av
 
 from enlight.errors import EnlightError
 from enlight.stream.io.checks import check_paths, same_file
+from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.frames import ColorInfo
 from enlight.stream.io.locations import Location
-from enlight.stream.io.sink import EncoderConfig, VideoSink
+from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source_items import VideoInfo
 
 TIME_BASE = Fraction(1, 1000)

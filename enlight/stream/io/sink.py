@@ -4,6 +4,10 @@ A file is written under a temporary name in the target folder and renamed when c
 the target path holds either the finished video or nothing new. An interrupted run can keep
 what was encoded as ``<name>.partial.<ext>`` (a valid, playable file). A stream (a URL, or
 stdout) is written directly: there is nothing to rename.
+
+The encoder's settings are ``enlight.stream.io.encoder_settings``, the choice of encoder and pixel format
+``codec_choice``, the muxer's options ``output_muxer``, what a muxer does with a stream ``muxer_trials`` and the
+copies of the other streams ``stream_copy``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -21,13 +24,21 @@ from av.video.reformatter import Colorspace
 
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io import legacy_video
-from enlight.stream.io.alpha import alpha_candidates, alpha_encoders, has_alpha, holds_alpha
+from enlight.stream.io.alpha import has_alpha, holds_alpha
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
+from enlight.stream.io.codec_choice import (
+    HDR_CODECS,
+    alpha_note,
+    choose_codec_keeping_alpha,
+    choose_pix_fmt,
+    encoder_codec,
+)
 from enlight.stream.io.colour_fit import Found, colour_notes, fitted_colour
 from enlight.stream.io.container_tags import tags_not_kept, tags_note
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
+from enlight.stream.io.encoder_settings import CODEC_AUTO, EncoderConfig, encoder_options, preset_unused
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
-from enlight.stream.io.format_fit import loses_detail, lost_detail_note, nearer_formats
+from enlight.stream.io.format_fit import loses_detail, lost_detail_note
 from enlight.stream.io.frames import (
     MATRIX_BT709,
     MATRIX_RGB,
@@ -42,16 +53,14 @@ from enlight.stream.io.hdr_static import with_static
 from enlight.stream.io.last_frame import LastSample, set_last_delay
 from enlight.stream.io.locations import Location, sent_failure
 from enlight.stream.io.muxer_trials import (
-    QUIET,
-    VIDEO_CODECS,
     codecs_taken,
     colour_found,
     marks_not_kept,
     muxer_fit,
-    quiet_svt,
     read_back,
     trial_of_muxer,
 )
+from enlight.stream.io.output_muxer import NO_REORDER_MUXERS, muxer_options, stream_location
 from enlight.stream.io.source_items import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.stream_copy import (
@@ -66,192 +75,13 @@ from enlight.stream.io.stream_copy import (
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 
-DEFAULT_CRF = 18
-_CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")
-# the CRFs each takes (x264 and x265 at 8 bits; more bits widen theirs below 0, which is not offered)
-_CRF_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "libvpx-vp9": (0, 63), "libaom-av1": (0, 63),
-               "libsvtav1": (1, 63), "libvpx": (4, 63)}
-_PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
-
-
-PRESET_AUTO = "auto"
-# x264/x265 preset of a run that asks for speed (``--quality fast``) when the preset is auto. Measured on the
-# fast preset's enhanced frames at crf 18 (docs/benchmarks.md, issue 17): veryfast takes 0.43x fast's CPU at
-# 1920x1080 (26.6 vs 62.2 ms per frame) and 0.43x at 854x480, writes 19-28% smaller files, 1.3-1.9 dB lower
-# PSNR against the lossless frames (42.4 vs 44.3 dB at 1080p); ``--preset fast`` keeps the old setting.
-SPEED_PRESET = "veryfast"
-_SPEED_PRESET_CODECS = ("libx264", "libx265")
-
-
-CODEC_AUTO = "auto"
-# FFmpeg muxers that keep no reordering of frames: with B-frames (x264's and x265's default) the frames of an .mxf
-# or .wmv/.asf output came back out of order when read (0, 0.12, 0.08, 0.16, 0.04 s ...), as with FFmpeg's own
-# An AVI keeps no presentation times at all: its H.264 frames decoded with their neighbours' times (1, 4, 3, 5, 2 ...
-# ticks), the first one a frame late
-NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream", "avi")
-# ``--codec auto``'s choice for HDR written as HDR (``choose_codec_keeping_alpha``), the first the output takes:
-# this FFmpeg's libvpx has no 10-bit VP9, so a .webm gets AV1
-HDR_CODECS = (("libx265", "HEVC"), ("libsvtav1", "AV1"))
-
-
-@dataclass(frozen=True)
-class EncoderConfig:
-    """Video encoder settings. pix_fmt None picks one that fits the source (see ``choose_pix_fmt``).
-    codec: an FFmpeg encoder, or ``auto``: libx264 where the output's kind of file takes it, else the first of
-    ``VIDEO_CODECS`` that it takes (``choose_codec``: VP9 for .webm, GIF for .gif).
-    preset: the encoder's speed preset; ``auto`` is resolved by ``resolve_preset`` (``fast`` where unresolved).
-    auto_preset: ``preset`` was chosen by ``resolve_preset`` for ``auto``, not named (``--preset``): where the
-    encoder has no speed preset, only a named one gets a note (``preset_unused``).
-    picture_quality: numbered pictures' JPEG and WebP quality, 1..100 (``--photo-quality``; ``SequenceSink``)."""
-
-    codec: str = CODEC_AUTO
-    crf: int | None = None  # None: 18 for encoders that take a CRF, their own default otherwise
-    preset: str | None = PRESET_AUTO
-    pix_fmt: str | None = None
-    picture_quality: int = 95
-    auto_preset: bool = False
-
-
-def resolve_preset(encoder: EncoderConfig, *, speed: bool) -> EncoderConfig:
-    """``encoder`` with an ``auto`` preset made concrete: ``SPEED_PRESET`` (x264/x265) for a run that asks for
-    speed (``--quality fast``), ``fast`` otherwise; a named preset (or None) is kept."""
-    if encoder.preset != PRESET_AUTO:
-        return encoder
-    if encoder.codec == "libsvtav1":  # numbered presets: its own default (x264's names made it fail)
-        return replace(encoder, preset=None, auto_preset=True)
-    fast = speed and encoder.codec in (*_SPEED_PRESET_CODECS, CODEC_AUTO)  # auto: libx264 where it is taken
-    return replace(encoder, preset=SPEED_PRESET if fast else "fast", auto_preset=True)
-
-
-def preset_unused(codec: str, encoder: EncoderConfig, muxer: str, kind: str) -> str | None:
-    """The note for a named ``--preset`` (``encoder.preset``, not ``auto_preset``) that ``codec``, written by FFmpeg's
-    ``muxer`` into a ``kind`` file ('.webm'), does not use: it has no speed preset (VP9, FFV1, ProRes, MPEG-2: their
-    packets were the same for ultrafast and veryslow), or it is SVT-AV1, chosen by ``--codec auto`` for HDR, whose
-    presets are numbers. None where the preset is used, or was not named."""
-    if encoder.auto_preset or encoder.preset in (None, PRESET_AUTO) or codec in ("libx264", "libx265"):
-        return None
-    if codec == "libsvtav1":
-        if encoder.preset.lstrip("-").isdigit():
-            return None
-        return (f"--preset {encoder.preset} does nothing here: the HDR kept in a {kind} file is encoded with "
-                "libsvtav1, whose presets are numbers, 0 (slowest, best) to 13 (fastest)")
-    keepers = [name for name in _PRESET_CODECS if muxer_fit(muxer, name) == 2]
-    hint = f" (--codec {' or '.join(keepers)} has one)" if keepers else ""
-    return f"--preset does nothing here: {codec} has no speed preset{hint}"
-
-
-def _svtav1_preset(preset: str | None) -> str | None:
-    """SVT-AV1's preset: a number, 0 (slowest) to 13, or None (its own default: ``auto``,
-    ``resolve_preset``); a name (x264's) is a one-line error, where SVT-AV1 said only 'Invalid argument'."""
-    if preset is not None and not preset.lstrip("-").isdigit():
-        raise EnlightError(f"--preset {preset} is not an SVT-AV1 preset; libsvtav1 takes a number, 0 (slowest, "
-                           "best) to 13 (fastest)")
-    return preset
 
 
 def encoder_threads() -> int:
     """The encoder's threads; 0: its own choice (libx264: 1.5 per core plus lookahead threads). Half the
     cores was tried in issue 17 and not kept (see ``enlight.stream.io.source.decoder_threads``)."""
     return 0
-
-
-def choose_codec(name: str, muxer: str, kind: str) -> tuple[str, str | None]:
-    """(encoder, note): ``name`` itself unless it is ``auto``; then libx264 if FFmpeg's ``muxer`` takes it, else
-    the first of ``VIDEO_CODECS`` that it takes, with a note saying why (as FFmpeg picks a container's own
-    codec: a .webm output is VP9, a .gif one GIF, a .ogv one VP8). kind: the output's, for the note ('.webm')."""
-    if name != CODEC_AUTO:
-        return name, None
-    added = None  # the first that the muxer added, if none also wrote a header with it
-    for codec in VIDEO_CODECS:
-        fit = muxer_fit(muxer, codec)
-        if fit == 2:
-            break
-        added = added or (codec if fit == 1 else None)
-    else:
-        codec = added or VIDEO_CODECS[0]
-    if codec == VIDEO_CODECS[0]:
-        return codec, None
-    return codec, f"encoded with {codec}: a {kind} file cannot hold H.264 (--codec names another)"
-
-
-def encoder_codec(name: str) -> av.Codec:
-    try:
-        codec = av.Codec(name, "w")
-    except (av.error.FFmpegError, ValueError):
-        raise EnlightError(f"unknown encoder '{name}' (try libx264, libx265, libvpx-vp9, mpeg4)") from None
-    if codec.type != "video":
-        raise EnlightError(f"'{name}' is a {codec.type} encoder, not a video encoder")
-    return codec
-
-
-def subsampling_fits(pix_fmt: str, width: int, height: int) -> bool:
-    """Whether ``pix_fmt``'s chroma subsampling allows this size (4:2:0 needs even width and height)."""
-    reference = av.VideoFormat(pix_fmt, 64, 64)
-    for component in reference.components:
-        if component.is_chroma and (width % (64 // component.width) or height % (64 // component.height)):
-            return False
-    return True
-
-
-def choose_codec_keeping_alpha(name: str, muxer: str, info: VideoInfo, kind: str) -> tuple[str, str | None]:
-    """``choose_codec``, except that ``--codec auto`` on a source with alpha takes the first of
-    ``alpha_encoders`` that ``muxer`` takes, where one does (``alpha_note`` then says what kept the alpha), and on
-    HDR written as HDR (``--hdr keep``) takes the first of ``HDR_CODECS`` that ``muxer`` takes: HEVC (or AV1) is
-    how HDR10 and HLG video plays on TVs, phones and browsers, and both encoders carry HDR10's metadata
-    (``enlight.stream.io.hdr_static``); 10-bit H.264 plays almost nowhere. (Its note, with the bits written, is
-    ``hdr_kept_note``: they are known once the pixel format is chosen.)"""
-    if name == CODEC_AUTO and info.alpha:
-        for codec in alpha_encoders(info.codec, muxer):
-            if muxer_fit(muxer, codec) == 2:
-                return codec, None
-    for codec, _ in HDR_CODECS if name == CODEC_AUTO and info.color.hdr is not None else ():
-        if muxer_fit(muxer, codec) == 2:
-            return codec, None  # (the note, with the bits written: ``hdr_kept_note``)
-    own = legacy_video.program_stream_codec(muxer, info.width, info.height, info.average_rate) \
-        if name == CODEC_AUTO else None  # (a trial of the MPEG-2 encoder: only where it may be chosen)
-    if own is not None:
-        return own
-    return choose_codec(name, muxer, kind)
-
-
-def alpha_note(codec: str, muxer: str, pix_fmt: str, info: VideoInfo, kind: str) -> str | None:
-    """What became of a source's alpha channel: kept (copied, not enhanced) or not, and what would keep it."""
-    if not info.alpha:
-        return None
-    if pix_fmt == GIF_PIX_FMT:
-        return "the alpha channel is kept as GIF transparency: pixels under half opacity are transparent"
-    if has_alpha(pix_fmt):
-        return f"the alpha channel (transparency) is kept as it was, not enhanced: {codec} {pix_fmt}"
-    if holds_alpha(codec, muxer):
-        return f"the alpha channel (transparency) was not kept: --pix-fmt {pix_fmt} has none"
-    return (f"the alpha channel (transparency) was not kept: {codec} in a {kind} file cannot hold it (a .mov or "
-            ".webm output keeps it, or --codec with one that can: prores_ks, png, ffv1, libvpx-vp9 in .webm/.mkv)")
-
-
-def choose_pix_fmt(codec: av.Codec, info: VideoInfo, requested: str | None, *, alpha: bool = False) -> str:
-    """The encoder pixel format: the requested one, else (``alpha``: one with alpha, the source's kind first) the
-    source's, else its layout with fewer bits (``nearer_formats``), else 4:2:0 (4:4:4 for odd sizes)."""
-    supported = [f.name for f in (codec.video_formats or [])]
-    size = (info.width, info.height)
-    if requested:
-        if supported and requested not in supported:
-            raise EnlightError(f"{codec.name} cannot encode pixel format {requested}; it takes {', '.join(supported)}")
-        try:
-            ok = subsampling_fits(requested, *size)
-        except ValueError:
-            raise EnlightError(f"unknown pixel format '{requested}'") from None
-        if not ok:
-            raise EnlightError(f"{requested} needs even dimensions; the video is {info.width}x{info.height}")
-        return requested
-    source = info.pix_fmt.replace("yuvj", "yuv")
-    kept = alpha_candidates(source) if alpha else []
-    for candidate in (*kept, source, *nearer_formats(source), "yuv420p", "yuv444p", "yuv422p", "rgb24"):
-        if (not supported or candidate in supported) and subsampling_fits(candidate, *size):
-            return candidate
-    if supported:
-        return supported[0]
-    raise EnlightError(f"{codec.name} has no pixel format for a {info.width}x{info.height} video")
 
 
 # encoders a note suggests where the chosen one cannot keep the source's bits or colour samples, in this order
@@ -261,78 +91,9 @@ _DETAIL_KEEPERS = ("libx264", "libx265", "prores_ks", "ffv1")
 WEBP_QUALITY = "90"  # libwebp's quality (0-100) for an animated WebP from a video; its default, 75, blurs noise
 
 
-_LOOPING = {".webp": ("loop", "0"), ".apng": ("plays", "0")}  # the muxer's option for 'loop for ever'
-
-
-def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
-    """The muxer's options for an output file: for MP4/MOV, the index first (``faststart``: the file plays while
-    it streams from the web) and, where the source's tags include reverse-DNS keys (a phone's
-    com.apple.quicktime.location.ISO6709, .creationdate, .make, .model: where and when it was filmed, and with
-    what), ``use_metadata_tags``, without which the muxer drops every such key. An animated WebP or APNG loops
-    for ever, as a GIF does (their muxers play once by default)."""
-    if path.suffix.lower() in _LOOPING:
-        return dict([_LOOPING[path.suffix.lower()]])
-    if path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
-        return {}
-    reverse_dns = any("." in key for key in metadata)
-    return {"movflags": "+faststart+use_metadata_tags" if reverse_dns else "+faststart"}
-
-
-# an MP4 or MOV written to a pipe or a URL: fragments, each from a keyframe, as FFmpeg streams them; the plain form
-# seeks back to write its index at the end. (Not ``empty_moov``: its header, written before the first packet, has
-# no AAC configuration where the source's AAC is ADTS, as an MPEG-TS carries it, and the muxer refused it.)
-FRAGMENTED = "+frag_keyframe+default_base_moof"
-
-
-def _stream_location(location: Location) -> Location:
-    """``location`` (a pipe or a URL) with the muxer options it needs to be written without seeking back."""
-    if location.format not in MP4_MUXERS or "movflags" in location.options:
-        return location
-    return replace(location, options={**location.options, "movflags": FRAGMENTED})
-
-
 def partial_path(path: Path) -> Path:
     """``clip.mp4`` -> ``clip.partial.mp4``: where an interrupted run keeps its frames."""
     return path.with_name(f"{fitted(path.stem, f'.partial{path.suffix}')}.partial{path.suffix}")
-
-
-X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
-
-
-def _x26x_preset(codec: str, preset: str | None) -> str | None:
-    """x264's and x265's preset: one of their names; another is a one-line error (they said only 'Invalid argument',
-    and the hint named another codec)."""
-    if preset is not None and preset not in X26X_PRESETS:
-        raise EnlightError(f"--preset {preset} is not a {codec} preset; it takes {', '.join(X26X_PRESETS)}")
-    return preset
-
-
-def encoder_options(codec: av.Codec, encoder: EncoderConfig) -> dict[str, str]:
-    """The encoder's options for ``encoder``'s --crf and --preset (refused where ``codec`` has no CRF), and quiet."""
-    options = {}
-    if encoder.crf is not None and codec.name not in _CRF_CODECS:
-        raise EnlightError(f"--crf is not supported by {codec.name}; it works with {', '.join(_CRF_CODECS)}")
-    low, high = _CRF_RANGES.get(codec.name, (0, 63))
-    if encoder.crf is not None and not low <= encoder.crf <= high:
-        raise EnlightError(f"--crf {encoder.crf} is outside {codec.name}'s range, {low} (best) to {high} (smallest)")
-    if codec.name in _CRF_CODECS:
-        options["crf"] = str(DEFAULT_CRF if encoder.crf is None else encoder.crf)
-        if codec.name == "libvpx-vp9":
-            options["b"] = "0"
-    options |= legacy_video.quality(codec.name, encoder.crf)
-    preset = resolve_preset(encoder, speed=False).preset
-    if codec.name == "libsvtav1" and encoder.codec == CODEC_AUTO and preset in X26X_PRESETS:
-        preset = None  # --codec auto chose SVT-AV1 (HDR into .webm): x264's preset name is not its own
-    if codec.name == "libsvtav1":
-        preset = _svtav1_preset(preset)
-    elif codec.name in _PRESET_CODECS:
-        preset = _x26x_preset(codec.name, preset)
-    if preset and codec.name in _PRESET_CODECS:
-        options["preset"] = preset
-    options |= QUIET.get(codec.name, {})
-    quiet_svt(codec.name)
-    return options
 
 
 class VideoSink:
@@ -377,7 +138,7 @@ class VideoSink:
             encoder_codec(encoder.codec)  # an unknown encoder is refused before the output is created
         self._tmp: Path | None = None
         if not self.location.is_file:
-            self.container = _stream_location(self.location).open("w")
+            self.container = stream_location(self.location).open("w")
         else:
             remove_stale(self.path)  # what a run killed outright left for this output
             self._tmp = temporary_path(self.path)
