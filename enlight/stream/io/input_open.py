@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import Location, silent_for
 from enlight.text import counted
 
 
@@ -41,6 +41,6 @@ def read_failure(location: Location, frames: int, exc: av.error.FFmpegError, tim
     if location.kind != "network":
         return f"{location.text} is truncated or corrupt{at} ({reason(exc)})"
     if isinstance(exc, av.error.ExitError) and timeout_s is not None:
-        return f"{location.text} sent nothing for {timeout_s:g} s{at}: the connection stalled"
+        return f"{location.text} stalled{at}: {silent_for(timeout_s)}"  # (as a live run says it)
     return f"{location.text} stopped{at}: the connection was lost or the stream is cut short ({reason(exc)})"
 
