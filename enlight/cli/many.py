@@ -253,7 +253,7 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     from enlight.stream.apps.photo import still_plan
     from enlight.stream.core.plan import make_plan
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.photo_formats import is_photo, photo_size
+    from enlight.stream.io.photo_formats import holds_deep, is_photo, photo_size
     from enlight.stream.io.photo_reader import read_photo
 
     inputs = _inputs(source)
@@ -266,7 +266,9 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     lines = [f"the videos ({len(inputs) - pictures}):"] if photos is not None else []
     plan = make_plan(**plan_options(inputs))
     stills = bool(inputs) and all(is_photo(path) and frame_count(path) == 1 for path in inputs)  # a folder of photos
-    lines.append((still_plan(plan) if (photo and frame_count(source) == 1) or stills else plan).describe())
+    if photo and frame_count(source) == 1:
+        plan = replace(still_plan(plan), deband=not holds_deep(source))  # (a deep photo is never debanded)
+    lines.append((still_plan(plan) if stills else plan).describe())
     if photos is not None:
         lines.append(f"\nthe photos ({pictures}):\n{still_plan(make_plan(**photos)).describe()}")
     lines += existing_output_line(Path(args.output), force=args.force) if photo else []

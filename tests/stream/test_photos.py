@@ -478,7 +478,12 @@ def test_dry_run_of_a_photo_shows_the_plan_it_runs(tmp_path, cli):
     source = _save(tmp_path / "dusk.jpg", dark_frames(1, 32, 24)[0])
     result = cli(source, "-o", tmp_path / "day.jpg", "--dry-run")
     assert result.returncode == 0 and "temporal smoothing: off" in result.stdout, result.stdout
+    assert "deband: on" in result.stdout
     assert not (tmp_path / "day.jpg").exists()
+    pixels = (np.random.default_rng(0).random((24, 32, 3)) * 9000).astype(np.uint16)
+    deep = _write_16bit(tmp_path / "dusk16.png", pixels)
+    result = cli(deep, "-o", tmp_path / "day16.png", "--dry-run")  # (said 'deband: on'; the run never debands it)
+    assert result.returncode == 0 and "deband: off" in result.stdout, result.stdout
     (tmp_path / "empty.jpg").write_bytes(b"")  # a dry run printed a plan, exit 0, for what the run refuses
     result = cli(tmp_path / "empty.jpg", "-o", tmp_path / "day.jpg", "--dry-run")
     assert result.returncode == 2 and len(result.stderr_lines) == 1 and "cannot read" in result.stderr
