@@ -453,10 +453,12 @@ def _unkept_tags(source: VideoSource, output_at: Location) -> list[str]:
 
 def _stop(work: _Run, source: VideoSource) -> None:
     """The run's threads stopped: the bar, the decoder, the enhancer's stages on the helper threads (the run
-    waits for them, and a batch's stages take seconds)."""
+    waits for them, and a batch's stages take seconds), and a send to a stream that blocks (``VideoSink.hurry``)."""
     work.bar.close()
     source.stop()
     work.enhancer.halt()
+    if isinstance(work.writer.sink, VideoSink):
+        work.writer.sink.hurry()
 
 
 def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: VideoSink, work: _Run,

@@ -1,7 +1,7 @@
 """Where media lives: a file, a camera device, a network URL, or a pipe (stdin/stdout).
 
 ``input_location`` and ``output_location`` turn what the user typed into what ``av.open`` takes:
-the URL, the FFmpeg (de)muxer to force, and the options that keep network reads from hanging.
+the URL, the FFmpeg (de)muxer to force, and the options that keep network reads and sends from hanging.
 
     night.mp4                 file     (the file pipeline's atomic temp-and-rename applies)
     0, /dev/video2            device   (with --camera: Video4Linux2)
@@ -33,19 +33,22 @@ NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tc
 OUTPUT_FORMATS = {"rtsp": "rtsp", "rtsps": "rtsp", "rtmp": "flv", "rtmps": "flv"}
 DEFAULT_STREAM_FORMAT = "mpegts"
 _PIPE_NAMES = ("-", "pipe:", "pipe:0", "pipe:1")
+_TEE = "tee:"  # FFmpeg's tee protocol: the options in brackets before its one output go to that output's protocol
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Location:
     """text: as typed; url: what FFmpeg opens; kind: 'file', 'device', 'network', 'pipe' or 'sequence';
-    format: the (de)muxer to force, or None to let FFmpeg guess; options: its AVOptions."""
+    format: the (de)muxer to force, or None to let FFmpeg guess; options: its AVOptions; send_timeout_s: the longest
+    one send to a network output may block (``with_write_timeout``), None for no limit."""
 
     text: str
     url: str
     kind: str
     format: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    send_timeout_s: float | None = None
 
     @property
     def is_file(self) -> bool:
@@ -92,24 +95,43 @@ def is_stream(text: str) -> bool:
 def cannot_seek(url: str) -> bool:
     """Whether what a ``Location``'s ``url`` names is written as a stream, never sought back in: a pipe, a URL, a
     named pipe."""
-    return url.startswith("pipe:") or is_stream(url) or _is_fifo(url)  # (stdout is pipe:N, N its duplicate)
+    # (stdout is pipe:N, N its duplicate; an RTMP output is opened through tee:, ``with_write_timeout``)
+    return url.startswith(("pipe:", _TEE)) or is_stream(url) or _is_fifo(url)
 
 
-_TIMED_WRITERS = ("tcp", "srt")  # protocols whose sends block on a receiver that stops reading, with a URL timeout
+_TIMED_WRITERS = ("tcp", "srt")  # protocols whose URL takes the socket timeout (microseconds) of its sends
+_TEE_QUOTED = re.compile(r"([\\'|])")  # what the tee protocol would read as quoting or as a second output
 
 
 def with_write_timeout(location: Location, timeout_s: float | None) -> Location:
-    """``location`` with FFmpeg's socket timeout (``timeout``, microseconds) in its URL where it is a tcp:// or srt://
-    output: a send blocked that long then fails. Without it a receiver that stopped reading (but kept the connection)
-    held the run forever, Ctrl-C included, since the encoder waited inside FFmpeg (PyAV's own ``timeout`` guards reads
-    only). A URL that names its own timeout keeps it; other outputs come back as they are (UDP never blocks; RTMP
-    and RTSP open their sockets themselves)."""
+    """``location`` with FFmpeg's limit of ``timeout_s`` on a send that blocks (and on an answer awaited while it
+    opens) where it is a network output, and ``send_timeout_s`` saying it (``send_watch``):
+
+    tcp://, srt://  the socket ``timeout`` (microseconds) in the URL, unless it names its own;
+    rtmp://         the generic ``rw_timeout`` of the RTMP protocol, which its TCP connection inherits. PyAV opens an
+                    output with no protocol options, so it goes through FFmpeg's tee protocol:
+                    ``tee:[rw_timeout=N]rtmp://...`` (RTMP's own ``timeout`` is a listen timeout: a server's);
+    rtsp(s)://      the muxer's ``timeout``, which it puts into the URL of its TCP connection.
+
+    Without it a receiver that stopped reading (but kept the connection) held the run forever, Ctrl-C included, as
+    the encoder waited inside FFmpeg (PyAV's own ``timeout`` guards reads only), and an RTMP or RTSP server that
+    accepted the connection but never answered froze the whole process while it opened. UDP never blocks. rtmps://
+    gets no FFmpeg limit: the tee protocol opens only what its whitelist names, which has tls but not rtmps."""
     parts = urlsplit(location.url)
-    if (location.kind != "network" or timeout_s is None or parts.scheme.lower() not in _TIMED_WRITERS
-            or re.search(r"(^|&)timeout=", parts.query)):
+    scheme = parts.scheme.lower()
+    if location.kind != "network" or timeout_s is None or location.url.startswith(_TEE):
         return location
+    microseconds = round(timeout_s * 1e6)
+    limited = replace(location, send_timeout_s=timeout_s)
+    if scheme == "rtmp":
+        quoted = _TEE_QUOTED.sub(r"\\\1", location.url)
+        return replace(limited, url=f"{_TEE}[rw_timeout={microseconds}]{quoted}")
+    if scheme in ("rtsp", "rtsps"):
+        return replace(limited, options={"timeout": str(microseconds), **location.options})
+    if scheme not in _TIMED_WRITERS or re.search(r"(^|&)timeout=", parts.query):
+        return limited
     joined = "&" if parts.query else ("" if location.url.endswith("?") else "?")
-    return replace(location, url=f"{location.url}{joined}timeout={round(timeout_s * 1e6)}")
+    return replace(limited, url=f"{location.url}{joined}timeout={microseconds}")
 
 
 _SOCKET_FAULTS = {  # what a failed send to a network output means, by errno
@@ -122,14 +144,22 @@ _SOCKET_FAULTS = {  # what a failed send to a network output means, by errno
 }
 
 
-def sent_failure(location: Location, exc: BaseException) -> str | None:
+def sent_failure(location: Location, exc: BaseException, *, opening: bool = False) -> str | None:
     """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder) or whose
-    protocol this FFmpeg lacks, or None where ``location`` is not a network output or ``exc`` is neither."""
+    protocol this FFmpeg lacks, or None where ``location`` is not a network output or ``exc`` is neither. opening:
+    while the output was opened (connected, and for RTMP and RTSP a handshake: answers awaited), not sent to."""
     if location.kind != "network":
         return None
+    scheme = urlsplit(location.text).scheme.lower()
     if isinstance(exc, av.error.ProtocolNotFoundError):  # (an output's protocol is first opened with its header)
-        return f"this FFmpeg build cannot write {urlsplit(location.text).scheme}:// URLs ({location.text})"
-    fault = _SOCKET_FAULTS.get(getattr(exc, "errno", None)) if isinstance(exc, OSError) else None
+        return f"this FFmpeg build cannot write {scheme}:// URLs ({location.text})"
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    fault = _SOCKET_FAULTS.get(code)
+    if opening and (code == errno.ETIMEDOUT or isinstance(exc, av.error.InvalidDataError)
+                    and scheme in ("rtsp", "rtsps")):  # (FFmpeg's RTSP muxer reads no answer as invalid data)
+        waited = f" for {location.send_timeout_s:g} s (--timeout)" if location.send_timeout_s else ""
+        server = f"an {scheme.upper().removesuffix('S')} server" if scheme.startswith("rt") else "the receiver"
+        fault = f"no answer came{waited}: is {server} running there?"
     return None if fault is None else f"cannot send to {location.text}: {fault}"
 
 

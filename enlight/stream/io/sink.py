@@ -6,15 +6,17 @@ what was encoded as ``<name>.partial.<ext>`` (a valid, playable file). A stream 
 stdout) is written directly: there is nothing to rename.
 
 The encoder's settings are ``enlight.stream.io.encoder_settings``, the choice of encoder and pixel format
-``codec_choice``, the muxer's options ``output_muxer``, what a muxer does with a stream ``muxer_trials`` and the
-copies of the other streams ``stream_copy``.
+``codec_choice``, the muxer's options ``output_muxer``, what a muxer does with a stream ``muxer_trials``, the
+copies of the other streams ``stream_copy``, and a network output's sends that block too long ``send_watch``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -61,6 +63,7 @@ from enlight.stream.io.muxer_trials import (
     trial_of_muxer,
 )
 from enlight.stream.io.output_muxer import NO_REORDER_MUXERS, muxer_options, stream_location
+from enlight.stream.io.send_watch import SendWatch, tcp_sockets
 from enlight.stream.io.source_items import VideoInfo
 from enlight.stream.io.spherical import MP4_MUXERS, Spherical, add_spherical, spherical_not_kept
 from enlight.stream.io.stream_copy import (
@@ -137,6 +140,8 @@ class VideoSink:
         if encoder.codec != CODEC_AUTO:
             encoder_codec(encoder.codec)  # an unknown encoder is refused before the output is created
         self._tmp: Path | None = None
+        self._watch: SendWatch | None = None  # a network output's sends (``send_watch``), from its opening on
+        self._send_failed = False
         if not self.location.is_file:
             self.container = stream_location(self.location).open("w")
         else:
@@ -286,10 +291,11 @@ class VideoSink:
         """Start the output; a muxer that refuses a copied stream or the encoder only here (MPEG-PS and AAC,
         Ogg and H.264) is a one-line error that names what would be taken."""
         out = self.container
+        before = tcp_sockets() if self.location.kind == "network" else None
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
-            if (failure := sent_failure(self.location, exc)) is not None:
+            if (failure := sent_failure(self.location, exc, opening=True)) is not None:
                 raise EnlightError(failure) from None
             for stream in passthrough:
                 if stream.index in self._passed.streams and not holds_copy(out.format.name, stream):
@@ -299,6 +305,8 @@ class VideoSink:
             name = self.path.name if self.location.is_file else self.location.text
             raise EnlightError(f"cannot encode {name} with {codec.name} ({self.pix_fmt}): {reason(exc)}"
                                f"{hint}") from None
+        if before is not None:
+            self._watch = SendWatch.opened(before, self.location.send_timeout_s)
 
     def _interlace(self, ctx: av.video.codeccontext.VideoCodecContext, codec: str) -> FieldMarker | None:
         """For an interlaced source, the encoder set to code fields in its order and the marker of the frames
@@ -429,14 +437,46 @@ class VideoSink:
 
     def _mux(self, packets: list[av.Packet]) -> None:
         """Write ``packets``; a network output whose socket failed (the receiver gone, stalled or never there) is a
-        one-line error that says so (``locations.sent_failure``)."""
+        one-line error that says so (``locations.sent_failure``), as is one whose send blocked past its limit
+        (``send_watch``: FFmpeg's RTSP muxer drops such a packet and goes on). A stop that had to cut a blocked send
+        is raised (KeyboardInterrupt) where it did, and the stream ends there: what is left is dropped."""
+        watch, failure = self._watch, None
+        if watch is not None and watch.stopped:
+            return
         try:
-            self.container.mux(packets)
+            with watch.sending() if watch is not None else nullcontext():
+                self.container.mux(packets)
         except OSError as exc:
             failure = sent_failure(self.location, exc)
             if failure is None:
                 raise
+        if watch is not None and watch.stalled:  # (cut by the watch: FFmpeg says EPIPE, or for RTSP nothing)
+            self._send_failed = True
+            if watch.stopped:  # (the stop's own KeyboardInterrupt, PyAV can lose while it makes its error)
+                raise KeyboardInterrupt
+            failure = sent_failure(self.location, TimeoutError(errno.ETIMEDOUT, "cut"))
+        if failure is not None:
+            self._send_failed = True
             raise EnlightError(failure) from None
+
+    def hurry(self) -> None:
+        """The run was stopped: a send to a network output that has blocked for a second is cut (now, or then)."""
+        if self._watch is not None:
+            self._watch.hurry()
+
+    def _close_container(self) -> None:
+        """Close the container. After a failed send the output's connection is cut first (the goodbyes of RTMP and
+        RTSP would each wait the whole limit on a receiver that stopped reading), and what closing it fails with
+        is not said: the failed send was."""
+        if self._watch is not None:
+            if self._send_failed:
+                self._watch.cut()
+            self._watch.close()
+        try:
+            self.container.close()
+        except (av.error.FFmpegError, OSError):
+            if not self._send_failed:
+                raise
 
     def _close(self) -> None:
         start = time.perf_counter()
@@ -445,7 +485,7 @@ class VideoSink:
             self._mux(self._passed.flush())
             self.notes += [] if self._captions is None else self._captions.notes()
         finally:
-            self.container.close()
+            self._close_container()
             self.encode_s += time.perf_counter() - start
 
     def finish(self, *, overwrite: bool = False) -> Path:
@@ -496,7 +536,7 @@ class VideoSink:
     def abort(self) -> None:
         """Close without flushing and delete the temporary file."""
         try:
-            self.container.close()
+            self._close_container()
         except Exception:
             pass
         if self._tmp is not None:
