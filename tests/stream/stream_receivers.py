@@ -5,6 +5,7 @@ server that stalled). Run as ``python -m tests.stream.stream_receivers KIND PORT
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -77,12 +78,38 @@ class Receiver:
             self._process.wait()
 
 
+def keep_receive_buffers_small(size: int = 65536) -> None:
+    """Give every socket of this process a fixed receive buffer of ``size`` bytes, from a thread that looks every 2 ms
+    (Linux: through /proc/self/fd), so that FFmpeg's listening socket has it before the sender connects and the
+    connection inherits it. FFmpeg's RTSP server takes no option for it, and Linux grows a buffer that is not fixed
+    towards tcp_rmem's maximum (32 MB on some machines), which can swallow a whole test clip: a server that stopped
+    reading went unnoticed (seen once on CI)."""
+    def follow() -> None:
+        while True:
+            fix_receive_buffers(size)
+            time.sleep(0.002)
+    threading.Thread(target=follow, daemon=True).start()
+
+
+def fix_receive_buffers(size: int) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            with socket.socket(fileno=os.dup(int(name))) as held:
+                held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        except OSError:  # (gone since it was listed, or not a socket that has the option)
+            continue
+
+
 def serve(kind: str, port: int, stall_after: int) -> None:
     url = f"{kind}://127.0.0.1:{port}/live/x"
     if kind == "rtmp":  # (a small receive buffer: a stall shows sooner)
         options = {"listen": "1", "recv_buffer_size": "65536"}
     else:  # (FFmpeg 8's RTSP server refuses an endless listen_timeout: it passes it on as -1000 ms)
         options = {"rtsp_flags": "listen", "listen_timeout": "60"}
+    if stall_after:
+        keep_receive_buffers_small()
     print("listening", flush=True)
     count = 0
     with av.open(url, "r", format="rtsp" if kind == "rtsp" else None, options=options) as received:
