@@ -53,6 +53,19 @@ def test_a_gap_is_read_past_with_zero_padded_numbers_and_refused_without(tmp_pat
     assert "Traceback" not in result.stderr and not bare.exists()
 
 
+def test_a_gap_with_numbers_past_the_padding_is_refused_not_cut_short(tmp_path, weights, cli):
+    """%04d past a gap is read through a glob of four digits: frames numbered 10000 and on were left out without a
+    word (a long timelapse), and a glob of any width would read 10000 before 9999. Now the run is refused, naming
+    the file and the padding that reads them all."""
+    _frames(tmp_path, "night_%04d.png", [9996, 9997, 9999, 10000, 10001])  # frame 9998 deleted from the card
+    out = tmp_path / "long.mp4"
+    result = cli(str(tmp_path / "night_%04d.png"), "-o", out, "--weights", weights)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert len(result.stderr_lines) == 1 and "gap after frame 9997" in result.stderr, result.stderr
+    assert "night_10000.png" in result.stderr and "%05d" in result.stderr, result.stderr
+    assert not out.exists()
+
+
 def test_what_a_sequence_cannot_be(tmp_path, weights, cli):
     _frames(tmp_path, "night_%04d.png", range(1, 4))
     pattern = str(tmp_path / "night_%04d.png")

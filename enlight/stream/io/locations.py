@@ -270,6 +270,11 @@ def sequence_location(text: str, fps: float | None) -> Location:
     if not width:  # image2 reads a numbered sequence up to its first gap, and a glob would sort 10 before 9
         raise EnlightError(f"the image sequence {text} has a gap after frame {gap} (FFmpeg would stop there): "
                            "number the frames without gaps, or with zero-padded numbers (%04d) to read them all")
+    wide = next((file for number, file in files if len(str(number)) > int(width)), None)
+    if wide is not None:  # (a glob of `width` digits leaves it out, and one of any width puts 10000 before 9999)
+        raise EnlightError(f"the image sequence {text} has a gap after frame {gap} and frames numbered past "
+                           f"{'9' * int(width)} ({wide.name}), which FFmpeg cannot read in order past a gap: number "
+                           f"the frames without gaps, or with {int(width) + 1} digits (%0{int(width) + 1}d)")
     glob = _NUMBERED.sub("[0-9]" * int(width), text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
     return Location(text, glob, "sequence", "image2", framerate | {"pattern_type": "glob"})
 
