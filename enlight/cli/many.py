@@ -216,7 +216,8 @@ def _single(config, quiet: bool) -> int:
             continue
         state = " (damaged: some of it could not be read)" if row.status == "damaged" else ""
         if not quiet or state:
-            print(f"{PROG}: {counted(row.frames, 'frame')} in {row.wall_s:.1f} s{state} -> {row.output}",
+            parts = f" ({row.segments} segments)" if row.segments > 1 else ""
+            print(f"{PROG}: {counted(row.frames, 'frame')}{parts} in {row.wall_s:.1f} s{state} -> {row.output}",
                   file=sys.stderr)
         for note in row.notes if not quiet else ():
             print(f"{PROG}: note: {note}", file=sys.stderr)

@@ -392,3 +392,21 @@ def test_the_reports_total_time_counts_rays_start(tmp_path, weights, cli):
     assert result.returncode == 0, result.stderr
     total = float(re.search(r"other files ignored, ([\d.]+) s", result.stderr).group(1))
     assert 0.5 * wall <= total <= wall, (total, wall)
+
+
+@pytest.mark.parametrize(("threads", "segments"), [(1, 2), (2, 1)])
+def test_one_video_on_ray_is_split_for_the_tasks_the_cluster_runs_at_once(tmp_path, weights, threads, segments):
+    """`enlight-video long.mp4 -o out.mp4 --ray ADDRESS` ran the whole video as one task, whatever the cluster:
+    the automatic segments counted --jobs (1), so every node but one stood idle. Now they count the tasks the
+    cluster runs at once: here 2 CPUs, 2 one-core tasks or 1 two-core task."""
+    clip = make_clip(tmp_path / "long.mp4", frames=160, width=96, height=64, gop=16)
+    out = tmp_path / "out"
+    settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=threads)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        report = run_batch(BatchConfig(pairs=[(clip, out / "long.mp4")], out_dir=out, settings=settings, ray="",
+                                       progress=False, single=True))
+    finally:
+        ray.shutdown()
+    assert [(r.status, r.frames, r.segments) for r in report.rows] == [("done", 160, segments)], report.table()
+    assert len(read_video(out / "long.mp4")["times"]) == 160

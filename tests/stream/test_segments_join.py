@@ -43,7 +43,8 @@ def test_one_video_in_segments_is_told_as_one_run_and_leaves_no_manifest(tmp_pat
     out_dir.mkdir()
     result = cli(src, "-o", out_dir / "day.mp4", "--weights", weights, "--segments", "3", "--quality", "fast")
     assert result.returncode == 0, result.stderr
-    assert result.stderr_lines[-1] == f"enlight-video: 30 frames in {result.stderr_lines[-1].split(' in ')[1]}"
+    assert result.stderr_lines[-1] == \
+        f"enlight-video: 30 frames (3 segments) in {result.stderr_lines[-1].split(' in ')[1]}"
     assert result.stderr_lines[-1].endswith(f"-> {out_dir / 'day.mp4'}") and "status" not in result.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == ["day.mp4"]
     (out_dir / ".enlight-manifest.jsonl").write_text("")  # a folder's run wrote here before

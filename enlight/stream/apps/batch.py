@@ -142,6 +142,7 @@ class Row:
     wall_s: float = 0.0
     reason: str = ""
     notes: tuple[str, ...] = ()
+    segments: int = 1  # the parts a video was enhanced in (``--segments``, or split for idle workers)
 
 
 @dataclass
@@ -214,10 +215,15 @@ def _frames_of(path: Path) -> int:
 
 
 def _segment_count(config: BatchConfig, files: int, frames: int) -> int:
-    """Explicit --segments; automatic: split when there are fewer files than workers, if long enough."""
+    """Explicit --segments; automatic: split when there are fewer files than workers (``--jobs``, or with
+    ``--ray`` the tasks the joined cluster runs at once), if long enough."""
     if config.segments:
         return config.segments
     workers = max(config.jobs, 1)
+    if config.ray is not None:
+        from enlight.stream.apps.cluster import task_slots
+
+        workers = task_slots(config.settings)
     if files >= workers:
         return 1
     return max(1, min(workers, frames // (4 * WARMUP_FRAMES)))
@@ -427,7 +433,7 @@ def _finish_file(item: _File, manifest: Manifest) -> Row:
         if status != "failed" and is_video(item.input) else []
     notes = tuple(dict.fromkeys([*item.notes, *notes_kept, *(note for o in outcomes for note in o.notes), *joined,
                                  *carried]))
-    return Row(item.input, item.output, status, frames, wall, why, notes)
+    return Row(item.input, item.output, status, frames, wall, why, notes, segments=len(item.tasks))
 
 
 def run_batch(config: BatchConfig) -> BatchReport:

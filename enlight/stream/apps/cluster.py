@@ -248,6 +248,17 @@ def _task_options(settings: Settings) -> tuple[dict, Settings]:
     return {"num_cpus": threads}, replace(settings, threads=threads)
 
 
+def task_slots(settings: Settings) -> int:
+    """How many of the run's tasks the joined cluster runs at once (at least 1): one per GPU where tasks get one,
+    else on each live node as many tasks of ``_task_options``'s cores as its CPUs hold."""
+    resources, _ = _task_options(settings)
+    if "num_gpus" in resources:
+        return max(1, int(ray.cluster_resources().get("GPU", 0)))
+    cores = resources["num_cpus"]
+    return max(1, sum(int(node.get("Resources", {}).get("CPU", 0) // cores) for node in ray.nodes()
+                      if node.get("Alive")))
+
+
 def _largest_node_cpus() -> int:
     """The CPUs of the cluster's largest live node; 0 while it has none (an autoscaler adds them as tasks wait)."""
     return int(max((node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0))
