@@ -410,3 +410,38 @@ def test_one_video_on_ray_is_split_for_the_tasks_the_cluster_runs_at_once(tmp_pa
         ray.shutdown()
     assert [(r.status, r.frames, r.segments) for r in report.rows] == [("done", 160, segments)], report.table()
     assert len(read_video(out / "long.mp4")["times"]) == 160
+
+
+def test_the_bar_moves_while_a_ray_task_runs(tmp_path, weights):
+    """With --ray the batch's bar moved only when a whole file (or segment) was done: a long video sat at 0% for
+    as long as it took. Now the tasks tell their frames as they write them. The task reads a pipe that gets the
+    second half of the video only once the bar has moved (or after 30 s): before, it moved at the end alone."""
+    import threading
+
+    from enlight.stream.apps.cluster import run_on_ray
+    from enlight.stream.apps.tasks import Task
+
+    data = make_clip(tmp_path / "long.ts", frames=96, width=160, height=120, audio=False).read_bytes()
+    pipe = tmp_path / "live.ts"
+    os.mkfifo(pipe)
+    moved, early = threading.Event(), []
+
+    def feed() -> None:
+        with open(pipe, "wb") as out:
+            out.write(data[:len(data) // 2])
+            out.flush()
+            early.append(moved.wait(30))
+            out.write(data[len(data) // 2:])
+
+    told: list[int] = []
+    settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=2)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        threading.Thread(target=feed, daemon=True).start()
+        task = Task(0, "video", str(pipe), str(tmp_path / "day.mp4"), frames=96)
+        outcomes = list(run_on_ray([task], settings, on_frames=lambda n: (told.append(n), moved.set())))
+    finally:
+        ray.shutdown()
+    assert [(o.status, o.frames) for o in outcomes] == [("done", 96)], outcomes
+    assert early == [True], told
+    assert sum(told) == 96, told

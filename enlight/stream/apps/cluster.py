@@ -37,8 +37,55 @@ from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run
 MAX_RETRIES = 3
 
 
-def _ray_task(task: Task, settings: Settings) -> Outcome:
-    return run_task(task, settings)
+def _ray_task(task: Task, settings: Settings, counter=None) -> Outcome:
+    """One task on a worker; its frames told to ``counter`` (a ``FrameCounter`` actor) as they are written."""
+    tell = None if counter is None else lambda frames: counter.add.remote(task.id, frames)
+    return run_task(task, settings, on_frames=tell)
+
+
+@ray.remote(num_cpus=0)
+class FrameCounter:
+    """The frames the running tasks wrote since the driver last asked: {task id: frames}. Without it the batch's
+    bar stood still until a whole file (or segment) was done: an hour-long video, an hour at 0%."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+
+    def add(self, task_id: int, frames: int) -> None:
+        self.counts[task_id] = self.counts.get(task_id, 0) + frames
+
+    def take(self) -> dict[int, int]:
+        counts, self.counts = self.counts, {}
+        return counts
+
+
+class _Progress:
+    """The frames told to the batch's bar (``on_frames``), live from the tasks (``counter``) and corrected when a
+    task's outcome comes in (a retried task told its first attempt's frames too)."""
+
+    def __init__(self, on_frames: Callable[[int], None] | None) -> None:
+        self.on_frames = on_frames
+        self.counter = FrameCounter.remote() if on_frames is not None else None
+        self.told: dict[int, int] = {}
+        self.ended: set[int] = set()
+
+    def poll(self) -> None:
+        if self.counter is None:
+            return
+        try:
+            counts = ray.get(self.counter.take.remote(), timeout=POLL_S)
+        except ray.exceptions.RayError:  # (slow to answer, or gone: the outcomes still count)
+            return
+        for task_id, frames in counts.items():
+            if task_id not in self.ended:  # (a late count of a task already corrected)
+                self.told[task_id] = self.told.get(task_id, 0) + frames
+                self.on_frames(frames)
+
+    def ended_with(self, outcome: Outcome) -> None:
+        self.ended.add(outcome.task.id)
+        change = outcome.frames - self.told.pop(outcome.task.id, 0)
+        if self.on_frames is not None and change:
+            self.on_frames(change)
 
 
 REACH_TIMEOUT_S = 10  # an address nothing answers at: Ray itself retries for minutes, printing its own warnings
@@ -273,14 +320,14 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
     with ray_session(address):
         resources, settings = _task_options(settings)
         remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
-        refs = {remote.remote(task, settings): task for task in tasks}
+        progress = _Progress(on_frames)
+        refs = {remote.remote(task, settings, progress.counter): task for task in tasks}
         head = _host_port(address or ray.get_runtime_context().gcs_address)
         try:
             while refs:
-                for ref in _ready(list(refs), head, address):
+                for ref in _ready(list(refs), head, address, progress.poll):
                     outcome = _outcome(ref, refs.pop(ref), max_retries, head, address)
-                    if on_frames is not None and outcome.frames:
-                        on_frames(outcome.frames)
+                    progress.ended_with(outcome)
                     yield outcome
         except KeyboardInterrupt:
             if head is None or _answers(head):
@@ -311,14 +358,16 @@ POLL_S = 1.0
 LOST_AFTER_S = 5  # the head refusing connections this long: the cluster is gone (Ray ends this process after 60 s)
 
 
-def _ready(refs: list, head: tuple[str, int] | None, address: str | None) -> list:
-    """Those of ``refs`` that finished, once one has; ``BatchStopped`` once the cluster's head (``head``: its
-    host and port, None: not watched) has not answered for LOST_AFTER_S: Ray itself waits for it a minute, then
-    ends this process without a word of what was done."""
+def _ready(refs: list, head: tuple[str, int] | None, address: str | None,
+           meanwhile: Callable[[], None] = lambda: None) -> list:
+    """Those of ``refs`` that finished, once one has, ``meanwhile`` called every POLL_S until then;
+    ``BatchStopped`` once the cluster's head (``head``: its host and port, None: not watched) has not answered for
+    LOST_AFTER_S: Ray itself waits for it a minute, then ends this process without a word of what was done."""
     silent_since = None
     while True:
         try:
             ready, _ = ray.wait(refs, num_returns=1, timeout=POLL_S)
+            meanwhile()
         except ConnectionError:  # a Ray Client (ray://) whose server went, after its own 30 s of trying again
             raise _lost(address) from None
         if ready:
