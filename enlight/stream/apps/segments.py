@@ -48,6 +48,7 @@ from enlight.stream.io.stream_copy import (
     PassedStreams,
     copy_attachments,
     held_streams,
+    hidden_by_edit,
     holds_attachments,
     keep_sample_aspect,
 )
@@ -254,7 +255,8 @@ def _merged(source: Path, parts: list[Path], others: list[int], shifts: list[Fra
 
     def other() -> Iterator:
         for when, order, packet in _packets(source, (*PASSTHROUGH_TYPES, "video"), others):
-            yield when, 1 + order, ("other", packet)
+            if not hidden_by_edit(packet):  # (as a single run leaves it out: ``VideoSource``)
+                yield when, 1 + order, ("other", packet)
 
     for _, _, item in heapq.merge(video(), other(), key=lambda x: (x[0], x[1])):
         yield item

@@ -51,6 +51,7 @@ from enlight.stream.io.resize import resized
 from enlight.stream.io.source_items import DecodedFrame, VideoInfo
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
+from enlight.stream.io.stream_copy import hidden_by_edit
 from enlight.stream.io.video_stream import (
     display_matrix,
     frame_count,
@@ -365,7 +366,7 @@ class VideoSource:
     def _keep(self, packet: av.Packet) -> bool:
         """Whether to pass a non-video packet on: not empty, in the part read (``span``: then moved to its start),
         and not rejected by its decoder."""
-        if not packet.size or (self._gate is not None and not self._gate.packet(packet)):
+        if not packet.size or hidden_by_edit(packet) or (self._gate is not None and not self._gate.packet(packet)):
             return False
         check = self._checks.get(packet.stream.index)
         if check is None or check.ok(packet):

@@ -39,6 +39,20 @@ Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> p
 _UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
 
 
+def hidden_by_edit(packet: av.Packet) -> bool:
+    """Whether a copied packet of a stream that is not video is one the source's edit list hides and no player
+    needs: FFmpeg flags it discard (an MP4 or MOV outside its edit), and it lies wholly before the start by more
+    than its own length (the one just before is kept: an AAC or MP3 decoder primes on it) or at or past 0 (after
+    the edit's end). Copied, a phone's or dashcam's hidden second of pre-roll sound was played in a Matroska
+    output (which has no edit lists) before the first frame, and every stream moved on by it. Video packets are
+    decoded whatever their flag (a hidden frame may be a reference)."""
+    if not packet.is_discard or packet.stream.type == "video":
+        return False
+    if packet.pts is None:
+        return True
+    return packet.pts >= 0 or packet.pts + 2 * (packet.duration or 0) <= 0
+
+
 def holds_copy(muxer: str, stream: av.stream.Stream) -> bool:
     """Whether FFmpeg's ``muxer`` takes a copy of ``stream`` and keeps it as what it is (``_spoils``)."""
     if _spoils(muxer, stream):
