@@ -96,6 +96,7 @@ class PhotoStats:
     sixteen: str = ""  # how a 16-bit result was made, where through the model (``_sixteen_bits``)
     exposure: str = ""  # what --exposure did ('to 100: lifted'; ``ExposureFloor.describe_still``), '' when off
     source_bits: int = 8  # the bits a channel of the file (``Photo.bits``): more than ``bits``, a note says so
+    colour_note: str = ""  # what of its colours could not be converted honestly (``Photo.colour_note``)
 
     @property
     def frames(self) -> int:
@@ -117,8 +118,8 @@ class PhotoStats:
 
     def notes(self) -> tuple[str, ...]:
         """What of the picture was not written, for a folder's table (the summary line says it too)."""
-        return tuple(note for note in (self._pages_note(), self._depth_note(), self._unkept_note(), self.motion)
-                     if note)
+        return tuple(note for note in (self._pages_note(), self.colour_note, self._depth_note(), self._unkept_note(),
+                                       self.motion) if note)
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
@@ -128,7 +129,7 @@ class PhotoStats:
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
-        unkept = "".join(f" ({note})" for note in (self._depth_note(), self._unkept_note()) if note)
+        unkept = "".join(f" ({note})" for note in (self.colour_note, self._depth_note(), self._unkept_note()) if note)
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f"deband {share} of the pixels" if self.debanded else ""
         exposure = f"exposure {self.exposure}" if self.exposure else ""
@@ -299,7 +300,8 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       pages=photo.pages if photo.format == "TIFF" else 1,
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
                       debanded=debanded, noise=noise, sixteen=sixteen,
-                      exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits)
+                      exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits,
+                      colour_note=photo.colour_note)
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,

@@ -14,11 +14,10 @@ through Pillow's own (their deep pixels as above). ``enlight.stream.io.photo_wri
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
@@ -28,6 +27,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
+from enlight.stream.io.photo_colour import GREY_MODES, deep_in_profile, rgb8_in_profile
 from enlight.stream.io.photo_formats import (
     SIXTEEN_BIT_SUFFIXES,
     TIFF_LOSSLESS,
@@ -73,6 +73,7 @@ class Photo:
     dpi: tuple[float, float] | None = None
     lossless: str | None = None  # how the file is compressed without loss, to write it so again (``_lossless``)
     bits: int = 8
+    colour_note: str = ""  # what of its colours could not be converted honestly (``enlight.stream.io.photo_colour``)
 
 
 def _lossless(path: Path, image) -> str | None:
@@ -170,50 +171,6 @@ def _alpha(image) -> np.ndarray | None:
     return None
 
 
-_OTHER_COLOUR_SPACES = (b"CMYK", b"GRAY", b"CMY ", b"Lab ", b"XYZ ", b"YCbr")  # ICC colour space signatures
-
-
-def _rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
-    """(H, W, 3) uint8 RGB of a Pillow image and the ICC profile that describes it. A profile for another
-    colour space (a CMYK or grey one: its header says so at bytes 16-20) cannot tag RGB pixels: the pixels
-    are converted through it to sRGB, which is then their profile; where it cannot be applied, the pixels
-    are Pillow's plain conversion, untagged (a CMYK-tagged RGB file is misread or refused by colour-managed
-    programs)."""
-    if not icc or icc[16:20] not in _OTHER_COLOUR_SPACES:  # RGB, or a header we cannot read: kept as it is
-        return _rgb8(image), icc
-    from PIL import ImageCms
-
-    try:
-        srgb = ImageCms.createProfile("sRGB")
-        converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb,
-                                              outputMode="RGB")
-        return np.asarray(converted), ImageCms.ImageCmsProfile(srgb).tobytes()
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return _rgb8(image), None
-
-
-def _rgb8(image) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of a Pillow image (16-bit grey scaled down; floating-point grey, ``_float_scale``)."""
-    if image.mode.startswith("I") or image.mode == "F":
-        values = np.asarray(image).astype(np.float64)
-        if image.mode == "F":
-            values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-        top = float(values.max()) if values.size else 0.0
-        scale = _float_scale(top) if image.mode == "F" else (1 / 257 if top > 255 else 1.0)
-        grey = np.clip(np.round(values * scale), 0, 255).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
-    return np.array(image.convert("RGB"))
-
-
-def _float_scale(top: float) -> float:
-    """The factor to 0-255 levels of a floating-point picture (a 32-bit float TIFF) whose largest value is ``top``:
-    1 is white in 0-1 pictures, as scientific cameras, renderers and image libraries write them (read as levels,
-    their content rounded to black and one level: a flat grey); 255 or 65535 is white where the values go past 1."""
-    if top <= 1.0:
-        return 255.0
-    return 1.0 if top <= 255.0 else 1 / 257
-
-
 def eight_bits(rgb16: np.ndarray) -> np.ndarray:
     """(..., 3) uint16 -> the same as uint8, rounded (one 8-bit step = 257): what the model sees of a 16-bit photo."""
     return ((rgb16.astype(np.uint32) + 128) // 257).astype(np.uint8)
@@ -265,6 +222,13 @@ def read_photo(path: Path) -> Photo:
         return _read_pillow_photo(path)
 
 
+def _inks16(image) -> np.ndarray | None:
+    """Pillow's (H, W, 4) uint8 inks of a 16-bit CMYK TIFF (to check FFmpeg's 16-bit ones by: ``deep_in_profile``);
+    None for any other picture."""
+    bits = getattr(image, "tag_v2", {}).get(258, ()) if image.mode == "CMYK" else ()
+    return np.asarray(image) if 16 in tuple(bits) else None
+
+
 def _read_pillow_photo(path: Path) -> Photo:
     from PIL import UnidentifiedImageError
 
@@ -277,7 +241,7 @@ def _read_pillow_photo(path: Path) -> Photo:
             exif = image.getexif()
             # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
             turned = orientation != 1 and ORIENTATION not in exif
-            icc = image.info.get("icc_profile")
+            source = (image.mode, image.info.get("icc_profile"), _inks16(image))
             xmp = upright_xmp(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
@@ -285,34 +249,35 @@ def _read_pillow_photo(path: Path) -> Photo:
             dpi = _dpi(image.info.get("dpi"), orientation)
             lossless = _lossless(path, image)
             pages = int(getattr(image, "n_frames", 1) or 1)
-            grey = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
             alpha = _alpha(image)
-            rgb, icc = _rgb8_in_profile(image, icc)
+            rgb, icc, note = rgb8_in_profile(image, source[1])
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, TypeError, OverflowError) as exc:
         # (a damaged TIFF: Pillow's 'Missing dimensions' TypeError for a page without a size, an OverflowError for
         # a size past 32 bits)
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
-    rgb16, alpha16, bits = _read_deep(path, fmt, (rgb.shape[1], rgb.shape[0]))  # (as stored, as Pillow's)
-    pillow_turn = 1 if turned else orientation
+    pillow_turn, size = 1 if turned else orientation, (rgb.shape[1], rgb.shape[0])  # (Pillow's, before its turn)
     rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
-    if rgb16 is not None:
-        rgb16 = orient(rgb16, orientation)
-        rgb = eight_bits(rgb16)
-    return Photo(
-        rgb=rgb,
-        rgb16=rgb16,
-        alpha=alpha,
-        grey=grey,
-        icc=icc,
-        exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]),
-        format=fmt,
-        xmp=xmp,
-        pages=pages,
-        alpha16=orient(alpha16, orientation) if alpha16 is not None else None,
-        annotations=annotations,
-        thumbnail=thumbnail,
-        chroma_step=chroma_step,
-        dpi=dpi,
-        lossless=lossless,
-        bits=bits,
-    )
+    photo = Photo(rgb=rgb, rgb16=None, alpha=alpha, grey=source[0] in GREY_MODES, icc=icc,
+                  exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]), format=fmt, xmp=xmp, pages=pages,
+                  annotations=annotations, thumbnail=thumbnail, chroma_step=chroma_step, dpi=dpi, lossless=lossless,
+                  colour_note=note)
+    return _with_deep(photo, path, (source, size), (orientation, pillow_turn))
+
+
+def _with_deep(photo: Photo, path: Path, read: tuple, turns: tuple[int, int]) -> Photo:
+    """``photo`` (read by Pillow at 8 bits) with its 16-bit or deep pixels where the file has them (``_read_deep``),
+    upright, in the profile it is tagged with (``deep_in_profile``). read: (the file's Pillow mode, its ICC profile
+    and, for a CMYK one, Pillow's (H, W, 4) uint8 inks), and the (width, height) of Pillow's picture, both before
+    ``photo``'s turn; turns: the EXIF orientation of the file's pixels and of Pillow's (1 where Pillow turned them
+    itself)."""
+    (mode, icc, cmyk8), size = read
+    rgb16, alpha16, bits = _read_deep(path, photo.format, size)  # (as stored)
+    if rgb16 is None:
+        return photo
+    orientation, pillow_turn = turns
+    deep = deep_in_profile(orient(rgb16, orientation), orient(alpha16, orientation) if alpha16 is not None else None,
+                           mode, icc, orient(cmyk8, pillow_turn) if cmyk8 is not None else None, bits)
+    if deep.rgb16 is None:  # converted at 8 bits: Pillow's
+        return replace(photo, colour_note="; ".join(note for note in (photo.colour_note, deep.note) if note))
+    return replace(photo, rgb=eight_bits(deep.rgb16), rgb16=deep.rgb16, alpha16=deep.alpha16, icc=deep.icc,
+                   colour_note=deep.note, bits=bits)
