@@ -117,7 +117,7 @@ def _folder_pairs(args) -> tuple[list, Ignored, Path]:
     pairs, ignored = (_list_pairs(source, out_dir), Ignored()) if is_list(source) else collect(source, out_dir)
     if not pairs:
         hidden = f"; {ignored.hidden_text()}" if ignored.hidden_text() else ""
-        raise EnlightError(f"no videos or photos in {source} ({ignored.other} other files{hidden})")
+        raise EnlightError(f"no videos or photos in {source} ({ignored.other_text()}{hidden})")
     return pairs, ignored, out_dir
 
 
@@ -145,7 +145,7 @@ def _archive_pairs(args, packed: ArchiveRun) -> tuple[list, Ignored, Path, list[
     notes = packed.unpack(say=not args.quiet)
     pairs, ignored = collect(packed.unpacked, packed.out_dir)
     if not pairs:
-        raise EnlightError(f"no videos or photos in {args.input} ({ignored.other} other files)")
+        raise EnlightError(f"no videos or photos in {args.input} ({ignored.other_text()})")
     return pairs, ignored, packed.out_dir, notes
 
 

@@ -77,7 +77,7 @@ def test_a_folder_with_a_corrupt_file(folder, tmp_path, cli, weights):
     assert result.returncode == 2, result.stderr
     failed = [line for line in result.stderr_lines if line.startswith("failed")]
     assert len(failed) == 1 and "broken.mp4" in failed[0] and "not a media file" in failed[0]
-    assert "3 done, 0 skipped (done before), 1 failed, 1 other files ignored" in result.stderr
+    assert "3 done, 0 skipped (done before), 1 failed, 1 other file ignored" in result.stderr
     # the rest done, nothing partial: no temporaries, no output for the broken file
     assert outputs(out) == [MANIFEST, "dusk.jpg", "night/cam1.mp4", "night/cam2/door.mkv"]
     assert len(read_video(out / "night" / "cam1.mp4")["times"]) == 4

@@ -37,7 +37,7 @@ from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporarie
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
 from enlight.stream.core.memory import share_memory
-from enlight.stream.io.checks import UNJOINABLE
+from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
 from enlight.stream.io.input_streams import enhanced_stream
 from enlight.stream.io.photo_formats import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
@@ -82,6 +82,18 @@ class Ignored:
     other: int = 0
     hidden_files: int = 0
     hidden_folders: int = 0
+    pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.jxl, .jp2)
+
+    def other_text(self) -> str:
+        """'3 other files' and, where some are pictures in a format not read here, which ('1 other file: a picture in
+        a format not read here (.jxl): convert it to .png first'): a folder of JPEG XL photos said '1 other files'."""
+        text = counted(self.other, "other file")
+        if not self.pictures:
+            return text
+        kinds, count = ", ".join(sorted(set(self.pictures))), len(self.pictures)
+        some = "" if count == self.other else f"{count} of them "
+        return f"{text}: {some}{'a picture' if count == 1 else 'pictures'} in a format not read here ({kinds}): " \
+               f"convert {'it' if count == 1 else 'them'} to .png first"
 
     def hidden_text(self) -> str:
         """'skipped 2 hidden files and 1 hidden folder (names starting with '.')'; '' for none."""
@@ -94,7 +106,7 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
     """(input, output) pairs of the videos and photos under ``in_dir`` (hidden files and folders and
     ``out_dir`` left out), the tree mirrored under ``out_dir``; and how many other files were ignored, with how
     many hidden files and folders were skipped (``Ignored``)."""
-    pairs, ignored, hidden_files, hidden_folders = [], 0, 0, 0
+    pairs, ignored, hidden_files, hidden_folders, pictures = [], 0, 0, 0, []
     out_resolved = out_dir.resolve()
     for root, dirs, files in os.walk(in_dir):
         hidden_folders += sum(d.startswith(".") for d in dirs)
@@ -110,7 +122,9 @@ def collect(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], Ignor
                 pairs.append((path, _output_name(path, out)))
             elif name not in carried:  # a video's subtitle file goes with it (``copy_sidecars``)
                 ignored += 1
-    return pairs, Ignored(ignored, hidden_files, hidden_folders)
+                if path.suffix.lower() in STILL_SUFFIXES:
+                    pictures.append(path.suffix.lower())
+    return pairs, Ignored(ignored, hidden_files, hidden_folders, tuple(pictures))
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,7 @@ class BatchReport:
             lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {named(str(row.input))}{why}")
             lines += [f"{'':<8} note: {named(note)}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
-                     f"(done before), {self.count('failed')} failed, {self.ignored.other} other files ignored, "
+                     f"(done before), {self.count('failed')} failed, {self.ignored.other_text()} ignored, "
                      f"{self.wall_s:.1f} s")
         if self.ignored.hidden_text():
             lines.append(self.ignored.hidden_text())

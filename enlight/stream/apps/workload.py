@@ -17,6 +17,7 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     turn is not counted)."""
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
+    from enlight.stream.io.checks import check_decodable
     from enlight.stream.io.input_open import open_input
     from enlight.stream.io.input_streams import enhanced_stream
     from enlight.stream.io.photo_formats import holds_deep, is_one_picture, is_photo, is_raw, photo_size, written_bits
@@ -38,6 +39,7 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         stream = enhanced_stream(container)  # not a cover picture (an .mp3's or .m4a's album art)
         if stream is None:
             return Workload("stream")  # refused by the run, with its own message
+        check_decodable(container, stream, source.text)
         rate = float(frame_rate(stream) or 0) or None
         frames = stream.frames or None
         if frames is None and rate and container.duration:

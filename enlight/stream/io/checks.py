@@ -20,8 +20,8 @@ from enlight.stream.io.temporary import temporary_path
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.photo_formats.PHOTO_SUFFIXES are enhanced as photos
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".jfif", ".jpe", ".jif", ".png", ".bmp", ".tif", ".tiff", ".webp",
-                            ".heic", ".heif", ".avif", ".jp2", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng", ".cr2",
-                            ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+                            ".heic", ".heif", ".avif", ".jp2", ".jxl", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng",
+                            ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
@@ -29,6 +29,7 @@ ANIMATED_VIDEO_OUTPUTS = frozenset({".webp"})
 # kinds of file that hold sound only (an .m4a is an MP4 that players open as music)
 AUDIO_ONLY_SUFFIXES = frozenset({".mp3", ".wav", ".aac", ".m4a", ".flac", ".oga", ".opus", ".wma", ".ac3", ".amr",
                                  ".aiff", ".aif", ".mka"})
+UNWRITTEN_PICTURES = frozenset({".jxl"})  # still pictures nothing here writes (no JPEG XL encoder in FFmpeg or Pillow)
 UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part's timing restarts at its start
 
 
@@ -93,6 +94,14 @@ def check_not_still_from(source: Path, output: Path) -> None:
                        f"(-o {output.stem}_%04d{output.suffix}; --max-frames 1 for one frame)")
 
 
+def check_decodable(container: av.container.InputContainer, stream: av.stream.Stream, path: Path | str) -> None:
+    """Refuse a video ``stream`` that this FFmpeg demuxes but has no decoder for (PyAV gives it no codec context:
+    a JPEG XL picture, whatever its name, was an internal error), naming what FFmpeg read it as."""
+    if stream.codec_context is None:
+        raise EnlightError(f"cannot decode {path}: this FFmpeg has no decoder for its video (read as "
+                           f"{container.format.long_name or container.format.name})")
+
+
 def check_input_is_video(container: av.container.InputContainer, path: Path | str) -> None:
     """Refuse an opened input that FFmpeg reads as a single image (whatever its name); a file that an image
     demuxer reads as several pictures (an IP camera's raw MJPEG: ``jpeg_pipe``) is a video."""
@@ -126,6 +135,8 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
     if output.exists() and output.is_dir():  # (before the input's kind: a photo into a folder is this mistake)
         example = f" (e.g. {output / source.name})" if source is not None else ""
         raise EnlightError(f"output is a folder, not a file: {output}; give the file to write{example}")
+    if container_from_name:
+        _check_picture_output(source, output)
     if source is not None:
         check_not_still(source, "input")
     if container_from_name:
@@ -155,6 +166,22 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
         except ValueError:
             _check_container_guess(output)
     check_writable(folder, output)
+
+
+def _check_picture_output(source: Path | None, output: Path) -> None:
+    """Refuse a still-picture output that nothing here writes (.jxl), and a photo into a kind of picture that is not
+    a photo output (.jp2, .exr): the input was blamed ('input photo.jpg is a still image'), or numbered pictures of
+    that kind were suggested."""
+    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, is_photo
+
+    suffix = output.suffix.lower()
+    if suffix in UNWRITTEN_PICTURES:
+        raise EnlightError(f"output {output}: {suffix} pictures are not written here (no encoder for them); a photo "
+                           f"is written as {PHOTO_OUTPUTS}, a video as a video file (.mp4, .mkv, .mov) or numbered "
+                           f"pictures (-o {output.stem}_%04d.png)")
+    if source is not None and is_photo(source) and suffix in STILL_SUFFIXES - PHOTO_SUFFIXES:
+        raise EnlightError(f"output {output} is a kind of picture not written here ({suffix}); write the photo as "
+                           f"{PHOTO_OUTPUTS}")
 
 
 def check_writable(folder: Path, output: Path | None = None) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.alpha import frame_alpha, opaque_format, side_alpha_decoder, uses_alpha
 from enlight.stream.io.captions import CaptionTrack, frame_captions
-from enlight.stream.io.checks import check_input_is_video
+from enlight.stream.io.checks import check_decodable, check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
@@ -137,6 +137,7 @@ class VideoSource:
         self.video_stream = enhanced_stream(self.container)
         if self.video_stream is None:
             raise EnlightError(f"{self.path} has no video stream")
+        check_decodable(self.container, self.video_stream, self.path)
         check_input_is_video(self.container, self.path)
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
