@@ -164,11 +164,14 @@ def sent_failure(location: Location, exc: BaseException, *, opening: bool = Fals
 
 
 def _network(text: str) -> Location:
-    scheme = _URL.match(text).group(1).lower()
+    """A URL as FFmpeg opens it: its scheme in lower case (FFmpeg looks a protocol up by its exact name, so
+    ``RTMP://`` was 'protocol not found'); ``text`` keeps the user's spelling for messages."""
+    typed = _URL.match(text).group(1)
+    scheme = typed.lower()
     if scheme not in NETWORK_SCHEMES and scheme != "file":
         raise EnlightError(f"unsupported URL scheme {scheme}:// (use {', '.join(NETWORK_SCHEMES)})")
     options = {"rtsp_transport": "tcp"} if scheme.startswith("rtsp") else {}
-    return Location(text, text, "network", options=options)
+    return Location(text, scheme + text[len(typed):], "network", options=options)
 
 
 def input_location(text: str, *, camera: bool = False, size: tuple[int, int] | None = None,
@@ -299,6 +302,6 @@ def output_location(text: str, *, format: str | None = None, stdout_fd: int = 1)
         return Location(text, text, "sequence")
     if _URL.match(text):
         location = _network(text)
-        muxer = format or OUTPUT_FORMATS.get(urlsplit(text).scheme.lower(), DEFAULT_STREAM_FORMAT)
-        return Location(text, text, "network", muxer, location.options)
+        muxer = format or OUTPUT_FORMATS.get(urlsplit(location.url).scheme, DEFAULT_STREAM_FORMAT)
+        return replace(location, format=muxer)
     return Location(text, text, "file", format)
