@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import av
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io.opening_faults import opening_fault
 from enlight.stream.io.sequence_patterns import other_padding, refuse_glob
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp")
@@ -144,22 +145,19 @@ _SOCKET_FAULTS = {  # what a failed send to a network output means, by errno
 }
 
 
-def sent_failure(location: Location, exc: BaseException, *, opening: bool = False) -> str | None:
-    """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder) or whose
-    protocol this FFmpeg lacks, or None where ``location`` is not a network output or ``exc`` is neither. opening:
-    while the output was opened (connected, and for RTMP and RTSP a handshake: answers awaited), not sent to."""
+def sent_failure(location: Location, exc: BaseException, *, opening_s: float | None = None) -> str | None:
+    """The one line for a network output whose socket failed (FFmpeg's protocol, not its muxer or encoder), whose
+    server did not take it, or whose protocol this FFmpeg lacks; None where ``location`` is not a network output
+    or ``exc`` is none of these. opening_s: how long the output's opening ran before it failed (connected, and for
+    RTMP and RTSP a handshake: answers awaited, ``opening_faults``); None for a send."""
     if location.kind != "network":
         return None
-    scheme = urlsplit(location.text).scheme.lower()
+    scheme = urlsplit(location.text).scheme.lower()  # (the url of an RTMP output is tee:...)
     if isinstance(exc, av.error.ProtocolNotFoundError):  # (an output's protocol is first opened with its header)
         return f"this FFmpeg build cannot write {scheme}:// URLs ({location.text})"
-    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
-    fault = _SOCKET_FAULTS.get(code)
-    if opening and (code == errno.ETIMEDOUT or isinstance(exc, av.error.InvalidDataError)
-                    and scheme in ("rtsp", "rtsps")):  # (FFmpeg's RTSP muxer reads no answer as invalid data)
-        waited = f" for {location.send_timeout_s:g} s (--timeout)" if location.send_timeout_s else ""
-        server = f"an {scheme.upper().removesuffix('S')} server" if scheme.startswith("rt") else "the receiver"
-        fault = f"no answer came{waited}: is {server} running there?"
+    fault = _SOCKET_FAULTS.get(getattr(exc, "errno", None) if isinstance(exc, OSError) else None)
+    if opening_s is not None:
+        fault = opening_fault(scheme, exc, opening_s, location.send_timeout_s) or fault
     return None if fault is None else f"cannot send to {location.text}: {fault}"
 
 

@@ -292,10 +292,11 @@ class VideoSink:
         Ogg and H.264) is a one-line error that names what would be taken."""
         out = self.container
         before = tcp_sockets() if self.location.kind == "network" else None
+        started = time.monotonic()
         try:
             out.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
-            if (failure := sent_failure(self.location, exc, opening=True)) is not None:
+            if (failure := sent_failure(self.location, exc, opening_s=time.monotonic() - started)) is not None:
                 raise EnlightError(failure) from None
             for stream in passthrough:
                 if stream.index in self._passed.streams and not holds_copy(out.format.name, stream):
