@@ -491,6 +491,21 @@ def _check_live(args) -> None:
                            "(--camera)")
 
 
+def _interrupted_line(stop, source, output) -> str:
+    """What a stopped run of one video says: for a file, the part it kept and the output left untouched; for a
+    stream (a URL, stdout, a named pipe), the frames sent, which its receiver has already, and how it ended."""
+    if output.kind in ("network", "pipe"):
+        to = "stdout" if output.url.startswith("pipe:") else output.text
+        if stop.cut:
+            return (f"interrupted; the stream to {to} was cut off, not ended (a send blocked or failed): at most "
+                    f"{counted(stop.frames, 'frame')} went out")
+        return f"interrupted; sent {counted(stop.frames, 'frame')}; the stream to {to} was ended"
+    where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
+    hint = " (with --segments N a second run goes on from the segments a stopped one finished)" \
+        if source.is_file and output.is_file else ""
+    return f"interrupted; {where}; {output.text} left untouched{hint}"
+
+
 def _enhance(argv: list[str]) -> int:
     args = _arguments(argv)
     if args.camera is not None:
@@ -536,10 +551,7 @@ def _enhance(argv: list[str]) -> int:
     try:
         stats = run(config)
     except Interrupted as stop:
-        where = f"kept {counted(stop.frames, 'frame')} in {stop.partial}" if stop.partial else "nothing was kept"
-        hint = " (with --segments N a second run goes on from the segments a stopped one finished)" \
-            if source.is_file else ""
-        print(f"{PROG}: interrupted; {where}; {args.output} left untouched{hint}", file=sys.stderr)
+        print(f"{PROG}: {_interrupted_line(stop, source, output)}", file=sys.stderr)
         return interrupted_exit()
     notes = [*stats.notes, *_sidecars(source, output, args.force)]
     if not args.quiet:

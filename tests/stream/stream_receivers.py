@@ -45,13 +45,15 @@ def free_port() -> int:
 
 
 class Receiver:
-    """A server for ``kind`` ('rtmp', 'rtsp') at ``url``; ``stalled`` is set once it stopped reading, ``packets()``
-    waits for the stream's end and gives the count of video packets that came (None where it stalled)."""
+    """A server for ``kind`` ('rtmp', 'rtsp') at ``url``; ``receiving`` is set once a video packet came, ``stalled``
+    once it stopped reading, ``packets()`` waits for the stream's end and gives the count of video packets that came
+    (None where it stalled)."""
 
     def __init__(self, kind: str, *, stall_after: int = 0) -> None:
         self.port = free_port()
         self.url = f"{kind}://127.0.0.1:{self.port}/live/x"
         self.stalled = threading.Event()
+        self.receiving = threading.Event()
         self._count: list[int] = []
         self._process = subprocess.Popen([sys.executable, "-m", "tests.stream.stream_receivers", kind,
                                           str(self.port), str(stall_after)], cwd=REPO, stdout=subprocess.PIPE,
@@ -64,6 +66,8 @@ class Receiver:
         for line in self._process.stdout:
             if line.startswith("stalled"):
                 self.stalled.set()
+            elif line.startswith("receiving"):
+                self.receiving.set()
             elif line.startswith("received"):
                 self._count.append(int(line.split()[1]))
 
@@ -116,6 +120,8 @@ def serve(kind: str, port: int, stall_after: int) -> None:
         try:
             for packet in received.demux(video=0):
                 count += packet.size > 0
+                if count == 1 and packet.size > 0:
+                    print("receiving", flush=True)
                 if count == stall_after:
                     print("stalled", flush=True)
                     time.sleep(600)

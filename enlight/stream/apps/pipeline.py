@@ -125,13 +125,15 @@ class RunStats:
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run was stopped (Ctrl-C); ``partial`` holds what was encoded, or None. A KeyboardInterrupt, so that
-    what runs the pipeline among other work (a folder's batch) stops as on any Ctrl-C, not one failed file."""
+    """The run was stopped (Ctrl-C); ``partial`` holds what was encoded, or None (a stream's frames were sent:
+    ended, or ``cut`` off where a send blocked or failed). A KeyboardInterrupt, so that what runs the pipeline among
+    other work (a folder's batch) stops as on any Ctrl-C, not one failed file."""
 
-    def __init__(self, partial: Path | None, frames: int) -> None:
+    def __init__(self, partial: Path | None, frames: int, *, cut: bool = False) -> None:
         super().__init__(f"interrupted after {frames} frames")
         self.partial = partial
         self.frames = frames
+        self.cut = cut
 
 
 def resolve_hw_decode(setting: str, device) -> str | None:
@@ -370,7 +372,9 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
                 writer.finish()
             except BaseException:
                 pass
-            raise Interrupted(sink.keep_partial(), sink.frames_written) from None
+            partial = sink.keep_partial()
+            raise Interrupted(partial, sink.frames_written, cut=isinstance(sink, VideoSink) and sink.stream_cut) \
+                from None
         except BaseException:
             _stop(work, source)
             writer.queue.put(_END)

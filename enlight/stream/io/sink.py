@@ -142,6 +142,7 @@ class VideoSink:
         self._tmp: Path | None = None
         self._watch: SendWatch | None = None  # a network output's sends (``send_watch``), from its opening on
         self._send_failed = False
+        self.stream_cut = False  # a stream output whose end was cut off (``keep_partial``): a send blocked or failed
         if not self.location.is_file:
             self.container = stream_location(self.location).open("w")
         else:
@@ -515,12 +516,15 @@ class VideoSink:
         return self.path
 
     def keep_partial(self) -> Path | None:
-        """Flush and close what was encoded as ``<name>.partial.<ext>``; None if nothing was."""
+        """Flush and close what was encoded as ``<name>.partial.<ext>``; None if nothing was. A stream is flushed
+        and ended (None), and ``stream_cut`` says where it could not be: the receiver then has at most
+        ``frames_written`` frames."""
         if self._tmp is None:  # a stream: what was sent is out there already
             try:
                 self._close()
             except Exception:
-                pass
+                self.stream_cut = True
+            self.stream_cut = self.stream_cut or self._send_failed
             return None
         target = partial_path(self.path)
         try:
