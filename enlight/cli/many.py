@@ -327,13 +327,23 @@ def _numbered_refusal(folder: bool, photo: bool) -> str:
     return "--segments, --jobs and --ray write video files; numbered pictures are written by one plain run"
 
 
+def _stream_refusal(output: str, folder: bool, photo: bool) -> str:
+    """Why a stream output (a URL, or - for stdout) does not fit this run: one plain run of one video sends it (a
+    folder's run made a folder named -, and --segments read rtmp://host/live/x as the folder rtmp:/host/live)."""
+    if folder:
+        return f"a folder is enhanced into a folder (-o FOLDER), not into the stream {output}"
+    if photo:
+        return f"a photo is enhanced into a photo file, not into the stream {output}"
+    return f"--segments, --jobs and --ray write video files; the stream {output} is sent by one plain run"
+
+
 def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None:
     """Run a photo, a folder, or a video in segments / on Ray; None when ``args`` ask for one plain video run.
     plan_options(inputs): ``make_plan``'s keyword arguments, asked for after the names are checked (it imports
     torch); ``--quality auto`` decides for the first of ``inputs`` that reads: the photo, the video, or a folder's
     first video."""
     from enlight.stream.apps.archive import is_archive
-    from enlight.stream.io.locations import is_sequence
+    from enlight.stream.io.locations import is_sequence, is_stream
     from enlight.stream.io.photo_formats import is_one_picture, is_photo
 
     source = Path(args.input)
@@ -350,6 +360,8 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
         raise EnlightError("--size scales a video; a photo keeps its size")
     if is_sequence(args.output) and (folder or photo or parallel):
         raise EnlightError(_numbered_refusal(folder, photo))
+    if is_stream(args.output) and (folder or photo or parallel):
+        raise EnlightError(_stream_refusal(args.output, folder, photo))
     if photo and parallel:
         raise EnlightError("--segments, --jobs and --ray are for videos and folders; a photo is enhanced in one run")
     if parallel and is_sequence(args.input):

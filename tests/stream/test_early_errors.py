@@ -65,6 +65,11 @@ def photo(tmp_path_factory):
     (("{photos}/dusk.jpg", "-o", "{photos}/dusk.jpg", "--force"), "is the input file"),
     (("{photos}/missing.jpg", "-o", "{tmp}/out.jpg"), "not found"),
     (("{photos}", "-o", "{clip}"), "the output must be a folder"),
+    # a stream out is one plain run's: --segments said 'output folder does not exist: rtmp:/127.0.0.1:9/live', and a
+    # folder's run wrote its files into a new folder named -
+    (("{clip}", "-o", "rtmp://127.0.0.1:9/live/x", "--segments", "2"),
+     "--segments, --jobs and --ray write video files; the stream rtmp://127.0.0.1:9/live/x is sent by one plain run"),
+    (("{photos}", "-o", "-"), "a folder is enhanced into a folder (-o FOLDER), not into the stream -"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
     (("{clip}", "-o", "{tmp}/out.png"), "input {clip} a video: write a video file (.mp4, .mkv, .mov), an animated "
                                         ".gif, .webp or .apng, or numbered pictures (-o out_%04d.png; --max-frames 1"),
