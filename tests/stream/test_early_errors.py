@@ -70,6 +70,8 @@ def photo(tmp_path_factory):
     (("{clip}", "-o", "rtmp://127.0.0.1:9/live/x", "--segments", "2"),
      "--segments, --jobs and --ray write video files; the stream rtmp://127.0.0.1:9/live/x is sent by one plain run"),
     (("{photos}", "-o", "-"), "a folder is enhanced into a folder (-o FOLDER), not into the stream -"),
+    (("{photos}/dusk.jpg", "-o", "rtmp://127.0.0.1:9/live/x.jpg"),
+     "a photo is enhanced into a photo file, not into the stream rtmp://127.0.0.1:9/live/x.jpg"),
     (("{clip}", "-o", "{tmp}/out.png"), "output {tmp}/out.png is a still image"),
     (("{clip}", "-o", "{tmp}/out.png"), "input {clip} a video: write a video file (.mp4, .mkv, .mov), an animated "
                                         ".gif, .webp or .apng, or numbered pictures (-o out_%04d.png; --max-frames 1"),
