@@ -8,9 +8,10 @@ import io
 
 import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from enlight.stream.io.side_data import frame_side_data
+from tests.icc import grey_profile
 from tests.media import dark_frames
 
 
@@ -121,6 +122,20 @@ def test_an_mjpeg_recording_whose_frames_carry_exif_runs(tmp_path, weights, cli)
     result = cli(clip, "-o", out, "--weights", weights)
     assert result.returncode == 0, result.stderr
     assert _read(out)[0] == 6
+
+
+def test_a_png_sequence_with_an_icc_profile_runs_to_its_end(tmp_path, weights, cli):
+    """FFmpeg gives a PNG's ICC profile as side data with a metadata dictionary (its name), which PyAV 18's wrapper
+    freed and the frame freed again: a grey PNG sequence with a profile into a video ended in a segmentation fault
+    every time (exit 139, nothing written), an RGB one only by luck not."""
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for number, rgb in enumerate(dark_frames(4, 64, 48), start=1):
+        Image.fromarray(rgb[..., 1]).save(tmp_path / f"g_{number:04d}.png", icc_profile=grey_profile(2.2))
+        Image.fromarray(rgb).save(tmp_path / f"c_{number:04d}.png", icc_profile=srgb)
+    for stem in ("g", "c"):
+        result = cli(tmp_path / f"{stem}_%04d.png", "-o", tmp_path / f"{stem}.mp4", "--weights", weights)
+        assert result.returncode == 0, (stem, result.returncode, result.stderr[-300:])
+        assert _read(tmp_path / f"{stem}.mp4")[0] == 4
 
 
 def test_a_pattern_of_the_other_padding_or_a_shell_glob_names_the_pattern_that_reads_the_files(tmp_path, weights, cli):

@@ -4,11 +4,20 @@ raised ValueError for the whole frame: every frame of a JPEG image sequence, or 
 carry EXIF, stopped the run with an internal error. ``frame_side_data`` lists a frame's side data with the
 unknown kinds named ``UNKNOWN_<n>`` (which no code here asks for), so the known ones (the display matrix, HDR10's
 metadata) are still found.
+
+PyAV 18's ``SideData`` also takes its side data's metadata dictionary as its own, and frees it when it goes, as
+its frame then does again: a PNG's ICC profile comes with one (the profile's name), and every run on a PNG image
+sequence with an ICC profile could end in a segmentation fault (a grey PNG's into a video always did, exit 139).
+Each such dictionary's wrapper is kept for good (a few dozen bytes a frame), so only the frame frees it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
+
 import av
+from av.dictionary import Dictionary
 from av.sidedata.sidedata import Type
 
 
@@ -24,11 +33,23 @@ def _unknown_type(cls, value):
     return member
 
 
+def _keep_metadata(data) -> None:
+    """Hold the wrapper of a ``SideData``'s metadata dictionary for good, where it has one: it would free the
+    dictionary its frame frees (module docstring). (Its reference is never let go: at the interpreter's exit, a
+    list's would be.)"""
+    for held in gc.get_referents(data):
+        if isinstance(held, Dictionary) and len(held):
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(held))
+
+
 def frame_side_data(frame: av.VideoFrame) -> list:
     """``frame``'s side data (PyAV's ``SideData``: ``.type``, ``bytes()``), the kinds PyAV cannot name included."""
     if getattr(Type._missing_, "__func__", None) is not _unknown_type:
         Type._missing_ = classmethod(_unknown_type)
-    return list(frame.side_data)
+    found = list(frame.side_data)
+    for data in found:
+        _keep_metadata(data)
+    return found
 
 
 __all__ = ["frame_side_data"]
