@@ -205,3 +205,16 @@ def test_a_16_bit_photo_in_a_wide_gamut_profile_keeps_its_pixels_and_profile(tmp
         enhance_photo(PhotoConfig(tmp_path / "wide.tif", tmp_path / out, plan=plan))
         with Image.open(tmp_path / out) as image:
             assert image.info.get("icc_profile") == icc, out
+
+
+def test_a_grey_and_alpha_photo_goes_through_its_grey_profile_as_a_grey_one(tmp_path):
+    """ImageCms reads Pillow's grey-and-alpha pixels (four bytes each) as two-byte ones: a grey PNG with an alpha
+    channel in a linear grey profile came out darker than the same photo without it (level 39 as 77, where it is
+    109), and wrong from pixel to pixel."""
+    grey = Image.fromarray(np.round(_ramp() * 255).astype(np.uint8))
+    grey.save(tmp_path / "grey.png", icc_profile=grey_profile(1.0))
+    alpha = Image.fromarray(np.full((HEIGHT, WIDTH), 200, np.uint8))
+    Image.merge("LA", [grey, alpha]).save(tmp_path / "grey_alpha.png", icc_profile=grey_profile(1.0))
+    plain, with_alpha = read_photo(tmp_path / "grey.png"), read_photo(tmp_path / "grey_alpha.png")
+    assert np.array_equal(with_alpha.rgb, plain.rgb)
+    assert _srgb(with_alpha.icc) and (with_alpha.alpha == 200).all()

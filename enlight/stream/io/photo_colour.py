@@ -69,6 +69,8 @@ def rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None,
         return _rgb8(image), icc, ""
     from PIL import ImageCms
 
+    if image.mode == "LA":  # ImageCms read Pillow's 4-byte LA pixels as 2-byte ones (the alpha is read apart)
+        image = image.getchannel("L")
     try:
         converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
                                               ImageCms.createProfile("sRGB"), outputMode="RGB")
