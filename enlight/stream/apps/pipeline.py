@@ -423,8 +423,10 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
         if source.color.hdr is not None and not source.to_sdr:
             raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
                                "at sdr, or give a video output)")
+        colour = source.picture_colour
         return SequenceSink(output_at, written, inputs=_input_pictures(config, source), passthrough=source.passthrough,
-                            captions=source.captions, quality=config.encoder.picture_quality)
+                            captions=source.captions, quality=config.encoder.picture_quality,
+                            profiles=colour.profiles if colour is not None else None)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),

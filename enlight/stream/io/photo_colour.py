@@ -40,7 +40,7 @@ class DeepColour:
     note: str = ""
 
 
-def _space(icc: bytes | None) -> str | None:
+def profile_space(icc: bytes | None) -> str | None:
     """The name of the non-RGB colour space an ICC profile is for ('grey', 'CMYK' ...); None for RGB or none."""
     return _SPACES.get(icc[16:20]) if icc else None
 
@@ -62,7 +62,7 @@ def _plain_note(space: str | None, why: str) -> str:
 def rgb8_in_profile(image, icc: bytes | None) -> tuple[np.ndarray, bytes | None, str]:
     """(H, W, 3) uint8 RGB of a Pillow image, the ICC profile that describes it and a note (module docstring): a
     grey or CMYK profile applied through ImageCms to sRGB; an RGB one, or a header we cannot read, kept."""
-    space = _space(icc)
+    space = profile_space(icc)
     if space is None and image.mode == "CMYK":  # (an RGB profile cannot tag it either)
         return _rgb8(image), None, _plain_note(None, "")
     if space is None:
@@ -107,7 +107,7 @@ def deep_in_profile(rgb16: np.ndarray, alpha16: np.ndarray | None, mode: str, ic
     uint16 as read (grey on three channels; a CMYK TIFF's C, M, Y as FFmpeg gives them, its K as ``alpha16``);
     mode: Pillow's mode of the file; cmyk8: (H, W, 4) uint8, Pillow's CMYK of it (None unless CMYK), the same way
     up. Its ``rgb16`` is None where 16 bits cannot be converted: the 8-bit result stands, and its note says why."""
-    space = _space(icc)
+    space = profile_space(icc)
     if mode != "CMYK" and space is None:
         return DeepColour(rgb16, alpha16, icc)
     pixels = rgb16[..., 0] if mode in GREY_MODES else rgb16

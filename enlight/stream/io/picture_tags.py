@@ -3,23 +3,30 @@ the numbered picture enhanced from it: a security camera's JPEGs keep the time e
 its exposure and lens, as a photo does (``enlight.stream.io.photo_writer``).
 
 The frames are written upright, so the EXIF's and XMP's orientation say 1; the EXIF's picture size is the one
-written, and the TIFF layout tags of the input stay behind with its pixels.
+written, and the TIFF layout tags of the input stay behind with its pixels. The ICC profile is the one that
+describes the pixels written: a grey or CMYK picture's were converted through its profile to sRGB as they were read
+(``enlight.stream.io.sequence_colour``), so sRGB, or none where they could not be; a grey or CMYK profile never
+tags the RGB pictures written (it was copied onto them: viewers read their RGB through a grey or CMYK profile).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from enlight.stream.io.annotations import annotation_options, read_annotations, tiff_exif
+from enlight.stream.io.photo_colour import profile_space
 from enlight.stream.io.photo_metadata import upright_exif, upright_xmp
 from enlight.stream.io.photo_writer import metadata_options
 
 HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
 
 
-def picture_tags(path: Path, fmt: str, width: int, height: int) -> dict:
+def picture_tags(path: Path, fmt: str, width: int, height: int,
+                 profiles: Mapping[Path, bytes | None] | None = None) -> dict:
     """Pillow's save options for a ``fmt`` picture of ``width`` x ``height`` that carry ``path``'s metadata; {} where
-    it has none, cannot be read, or ``fmt`` holds none (BMP)."""
+    it has none, cannot be read, or ``fmt`` holds none (BMP). profiles: the ICC profile of the pixels converted from
+    a picture (``SequenceColour.profiles``; None: untagged), in place of its own; a grey or CMYK one is left out."""
     from PIL import Image, UnidentifiedImageError
 
     if fmt not in HOLDS_TAGS:
@@ -31,6 +38,8 @@ def picture_tags(path: Path, fmt: str, width: int, height: int) -> dict:
             icc, xmp, annotations = image.info.get("icc_profile"), upright_xmp(image), read_annotations(image)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return {}
+    icc = (profiles or {}).get(path, icc)
+    icc = None if profile_space(icc) is not None else icc
     data = upright_exif(exif, raw, width, height)
     if fmt == "TIFF":
         data = tiff_exif(data, annotations)

@@ -8,7 +8,8 @@ longer old run's extra frames are deleted with it, where a tool reading the fold
 end of this one. Numbers start at 1, as FFmpeg's image2 muxer counts; from an input sequence each picture keeps its
 input's number (past a gap in the numbers, a picture that could not be read, or the frames a ``--start`` left out),
 so an editor's or a compositor's frame numbers still match the plates', and its EXIF, ICC profile and XMP
-(``enlight.stream.io.picture_tags``: a security camera's time of each picture).
+(``enlight.stream.io.picture_tags``: a security camera's time of each picture; sRGB for a grey or CMYK picture's
+pixels, converted through its profile as they were read).
 
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
@@ -141,17 +142,21 @@ class SequenceSink:
     frame by its pts (image2's pts count its files, moved by a ``--start``): a picture takes its input's number and
     metadata, a frame not in it the number after the one before; passthrough, captions: what the source carries beside
     the frames (its streams, and the closed captions inside its video, taken by frame), named in the notes;
-    quality: JPEG and WebP pictures' quality, 1..100 (``--photo-quality``; JPEG 4:4:4 from ``FULL_CHROMA_FROM``).
+    quality: JPEG and WebP pictures' quality, 1..100 (``--photo-quality``; JPEG 4:4:4 from ``FULL_CHROMA_FROM``);
+    profiles: the ICC profile of the frames the source converted through an input picture's grey or CMYK profile
+    (``SequenceColour.profiles``: sRGB, or None where untagged), which their pictures carry in place of its own.
     """
 
     def __init__(self, location: Location, info: VideoInfo, *, first_number: int = 1,
                  inputs: Mapping[int, tuple[int, Path]] | None = None, passthrough: Sequence[av.stream.Stream] = (),
-                 captions: CaptionTrack | None = None, quality: int = JPEG_QUALITY) -> None:
+                 captions: CaptionTrack | None = None, quality: int = JPEG_QUALITY,
+                 profiles: Mapping[Path, bytes | None] | None = None) -> None:
         self.location = location
         self.path = Path(location.text)
         self.folder = self.path.parent if str(self.path.parent) else Path(".")
         self.first_number = first_number
         self._inputs = inputs or {}
+        self._profiles = profiles if profiles is not None else {}
         self._untagged = False  # an input picture's metadata that the format (BMP) or the file could not hold
         self._written: list[int] = []  # each picture's number, in the order written
         self.quality = quality
@@ -196,8 +201,9 @@ class SequenceSink:
     def _save(self, image, path: Path, options: dict, source: Path | None) -> None:
         """Write ``image`` (Pillow) to ``path`` with ``options`` and the metadata of the input picture ``source``;
         without it (noted) where the format holds none or the file refuses it (a JPEG's EXIF over 64 kB)."""
-        tags = picture_tags(source, self._format, image.width, image.height) if source is not None else {}
-        self._untagged = self._untagged or source is not None and not tags and has_tags(source)
+        tags = picture_tags(source, self._format, image.width, image.height, self._profiles) \
+            if source is not None else {}
+        self._untagged = self._untagged or source is not None and self._format not in HOLDS_TAGS and has_tags(source)
         try:
             image.save(path, format=self._format, **options, **tags)
         except ValueError:

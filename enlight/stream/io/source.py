@@ -45,9 +45,10 @@ from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import dynamic_metadata, read_hdr_static
 from enlight.stream.io.input_open import open_error, open_input, read_failure
 from enlight.stream.io.input_streams import enhanced_stream, passthrough_streams, read_aside, stream_notes
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import Location, sequence_files
 from enlight.stream.io.matroska import declared_frames, matroska_cut
 from enlight.stream.io.resize import resized
+from enlight.stream.io.sequence_colour import SequenceColour
 from enlight.stream.io.source_items import DecodedFrame, VideoInfo
 from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
@@ -151,6 +152,10 @@ class VideoSource:
         self._checks = {s.index: PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
                                   self.covers)
+        # an image sequence's pictures in a grey or CMYK profile, converted through it (``picture_colour.profiles``:
+        # the profile each one's numbered picture is tagged with; what it cannot convert, said in ``notes``)
+        self.picture_colour = SequenceColour(sequence_files(self.location.text), self.notes) \
+            if self.location.kind == "sequence" else None
         self._gate = self._seek() if self._span is not None else None
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
@@ -188,6 +193,7 @@ class VideoSource:
         self.color = ColorInfo.from_frame(first)
         output_color, output_format = self._output_colour(first)
         alpha = uses_alpha(first, stream.codec_context.name, self.path if self.location.is_file else None)
+        alpha = alpha and not (self.picture_colour is not None and self.picture_colour.inks(first.pts or 0))
         output_format = output_format if alpha else opaque_format(output_format)
         self.info = VideoInfo(
             width=first.width, height=first.height,
@@ -473,6 +479,8 @@ class VideoSource:
                         continue  # outside the part read
                     captions = frame_captions(item)  # side data that a rescaled frame no longer has
                     duration = self._duration(item.duration, last_pts)
+                    if self.picture_colour is not None:  # (image2's pts count its files)
+                        item = self.picture_colour.frame(item, last_pts)
                     if self._resize is not None:
                         item = self._resize(item)
                     if (item.width, item.height) != (self.info.width, self.info.height):
