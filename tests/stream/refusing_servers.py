@@ -2,8 +2,9 @@
 process: PyAV holds the GIL while an output opens). ``RtspRefuser(method, status)`` answers every request with
 200 OK (a session and an interleaved TCP transport to SETUP) but ``method``'s, which gets ``status`` ('401
 Unauthorized') or, for 'close', the connection closed. ``RtmpRefuser(mode)`` closes the connection at once
-('close'), after the handshake ('close-after-handshake'), answers connect with an ``_error`` ('error'), or takes
-connect and createStream and refuses publish with an ``onStatus`` error, NetStream.Publish.BadName ('bad-name')."""
+('close'), or with a reset after C0 and C1 ('reset'), or after the handshake ('close-after-handshake'), answers
+connect with an ``_error`` ('error'), or takes connect and createStream and refuses publish with an ``onStatus``
+error, NetStream.Publish.BadName ('bad-name')."""
 
 from __future__ import annotations
 
@@ -97,6 +98,9 @@ class RtmpRefuser(_Server):
         if self.mode == "close":
             return
         hello = _read(connection, 1 + 1536)  # C0, C1
+        if self.mode == "reset":  # (the connection ended with a reset while the client waits for S0, S1: ECONNRESET)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
         connection.sendall(b"\x03" + bytes(1536) + hello[1:])  # S0, S1 (version 0: the plain handshake), S2
         _read(connection, 1536 + 1)  # C2, and the start of connect
         self.heard.append("connect")

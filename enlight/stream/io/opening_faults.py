@@ -9,7 +9,8 @@ so the server's own words never reach us).
     RTMP: a server's ``_error`` answer to connect is FFmpeg's unknown error (EPERM where it was about
           credentials), an ``onStatus`` of level error (publish refused: NetStream.Publish.BadName) EPERM; a
           connection closed before the server took the stream (as a server may turn a publisher away) is an end
-          of file or an I/O error; no answer within ``rw_timeout`` is ETIMEDOUT.
+          of file, an I/O error, or a reset or broken pipe (where the client was writing); no answer within
+          ``rw_timeout`` is ETIMEDOUT.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ _RTSP_ANSWERS = (  # (FFmpeg's error class, the RTSP answer it stands for)
     (av.error.HTTPOtherClientError, "a 4xx answer; FFmpeg does not say which"),
     (av.error.HTTPServerError, "a 5xx answer: the server failed; FFmpeg does not say how"),
 )
+# errno of an RTMP connection the server closed while the client wrote or read its handshake: which one FFmpeg
+# meets depends on where the client was (EIO, or a reset or a broken pipe where it was writing; once seen on CI)
+_CLOSED = (errno.EIO, errno.ECONNRESET, errno.EPIPE)
 _WAITED = 0.9  # an opening that failed after this share of the limit or more waited for an answer that never came
 
 
@@ -46,7 +50,7 @@ def opening_fault(scheme: str, exc: BaseException, took_s: float, limit_s: float
     if rtmp and (isinstance(exc, av.error.UnknownError) or code == errno.EPERM):
         return "the server refused the stream (an RTMP error answer: check the application name, the stream key " \
                "and any credentials in the URL)"
-    if rtmp and (isinstance(exc, av.error.EOFError) or code == errno.EIO):
+    if rtmp and (isinstance(exc, av.error.EOFError) or code in _CLOSED):
         return "the server closed the connection before it took the stream (a server may turn a publisher away so: " \
                "check the application name, the stream key and any credentials in the URL)"
     return None
