@@ -7,10 +7,11 @@ made from the sequence (``-o day.mkv``, lossless 4:4:4), each output read throug
 
 Each sequence is three copies of one small, dark picture (the smoothing over time then changes nothing) in one of:
 Debian's icc-profiles-free linear grey (Gray.icc) and L* grey (Gray-CIE_L.icc) and Adobe RGB-compatible profiles
-(``make sysdeps``), the tests' CMYK one (``tests/icc.py``) and a CMYK JPEG without one. A photo's colours were right
-(``enlight.stream.io.photo_colour``): it is the reference. A picture tagged with a profile for another colour space
-than its pixels' cannot be read through it; its pixels are then taken as sRGB, as a viewer that ignores the tag
-shows them, and the line says so. Run from the repository root.
+(``make sysdeps``), the tests' CMYK and Display P3 ones (``tests/icc.py``), LittleCMS's sRGB, and a CMYK JPEG without
+one. A photo's colours were right (``enlight.stream.io.photo_colour``): it is the reference. A picture tagged with a
+profile for another colour space than its pixels' cannot be read through it; its pixels are then taken as sRGB, as a
+viewer that ignores the tag shows them, and the line says so. A video holds no profile: it is read as sRGB. The
+notes of both runs that speak of profiles or of what a video did not keep are printed. Run from the repository root.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from PIL import Image, ImageCms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.photo_profiles import HEIGHT, SYSTEM_PROFILES, WIDTH, _lab, _picture  # noqa: E402
-from tests.icc import cmyk_profile  # noqa: E402  (the repository's tests folder)
+from tests.icc import cmyk_profile, rgb_profile  # noqa: E402  (the repository's tests folder)
 
 FRAMES = 3
 
@@ -64,6 +65,8 @@ def _sequences(out: Path) -> dict[str, Path]:
              "grey, L* profile (Gray-CIE_L.icc)": ("gs", grey, (SYSTEM_PROFILES / "Gray-CIE_L.icc").read_bytes()),
              "CMYK, the tests' profile": ("cp", cmyk, cmyk_profile()), "CMYK, no profile": ("cn", cmyk, None),
              "RGB, Adobe RGB profile": ("ar", rgb, (SYSTEM_PROFILES / "compatibleWithAdobeRGB1998.icc").read_bytes()),
+             "RGB, Display P3 (the tests' profile)": ("dp", rgb, rgb_profile()),
+             "RGB, sRGB profile": ("sr", rgb, ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()),
              "RGB, no profile": ("rn", rgb, None), "grey, no profile": ("gn", grey, None)}
     firsts = {}
     for name, (stem, image, icc) in cases.items():
@@ -91,7 +94,7 @@ def main() -> None:
         pattern, photo = args.out / f"{stem}_%04d.jpg", args.out / f"{stem}_one.png"
         _run(args.cli, first, "-o", photo)
         said = _run(args.cli, pattern, "-o", args.out / f"{stem}_day_%04d.png")
-        _run(args.cli, pattern, "-o", args.out / f"{stem}_day.mkv", "--crf", "0", "--pix-fmt", "yuv444p")
+        said += _run(args.cli, pattern, "-o", args.out / f"{stem}_day.mkv", "--crf", "0", "--pix-fmt", "yuv444p")
         reference = _lab(_as_srgb8(photo)[0])
         pictures, tag = _as_srgb8(args.out / f"{stem}_day_0001.png")
         video = _as_srgb8(args.out / f"{stem}_day.mkv")[0]
@@ -100,7 +103,7 @@ def main() -> None:
         print(f"{name}: pictures {as_pictures.mean():.2f} (max {as_pictures.max():.2f}), tagged "
               f"{tag or 'none'}; video {as_video.mean():.2f} (max {as_video.max():.2f})")
         for line in said.splitlines():
-            if "profile" in line or "CMYK" in line:
+            if "profile" in line or "CMYK" in line or "not kept" in line:
                 print("    said:", line.strip()[:200])
 
 

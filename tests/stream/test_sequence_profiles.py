@@ -5,6 +5,8 @@ Real files written in tmp_path, the profiles byte by byte (``tests/icc.py``)."""
 
 from __future__ import annotations
 
+import io
+
 import av
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from PIL import Image, ImageCms
 from enlight.stream.io.locations import input_location
 from enlight.stream.io.photo_reader import read_photo
 from enlight.stream.io.source import VideoSource
-from tests.icc import cmyk_profile, grey_profile
+from tests.icc import cmyk_profile, grey_profile, rgb_profile
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 HEIGHT, WIDTH = 24, 32
@@ -112,3 +114,84 @@ def test_a_grey_profile_that_cannot_be_applied_is_left_off_the_pictures_with_one
     assert result.stderr.count("its grey ICC profile could not be applied") == 1, result.stderr
     assert "input picture in_0001.png (and any like it)" in result.stderr
     assert "too long" not in result.stderr  # (the EXIF note once said of a picture left untagged)
+
+
+def _wide_gamut_sequence(tmp_path, icc: bytes, exif: bool = False) -> tuple[str, np.ndarray]:
+    """Three PNG pictures of one dark, coloured picture in the RGB profile ``icc`` (with a camera's time in their
+    EXIF where ``exif``); the pattern and (HEIGHT, WIDTH, 3) uint8 pixels as stored."""
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH] / np.array([HEIGHT - 1, WIDTH - 1])[:, None, None]
+    stored = np.round(np.stack([0.1 + 0.5 * x, 0.05 + 0.3 * y, 0.4 - 0.3 * x], -1) * 255).astype(np.uint8)
+    for number in range(1, 4):
+        image = Image.fromarray(stored)
+        tags = image.getexif()
+        if exif:
+            tags.get_ifd(0x8769)[0x9003] = f"2026:03:01 23:59:0{number}"
+        image.save(tmp_path / f"in_{number:04d}.png", icc_profile=icc, exif=tags.tobytes())
+    return str(tmp_path / "in_%04d.png"), stored
+
+
+@pytest.mark.parametrize("to_srgb", [True, False])
+def test_a_wide_gamut_sequence_is_read_as_srgb_for_a_video_and_as_stored_for_pictures(to_srgb, tmp_path):
+    """A phone's or camera's timelapse in Display P3 (Adobe RGB, ProPhoto) made into a video lost its profile (a
+    video is tagged BT.709/sRGB) and its pixels were shown as sRGB's: a dark Adobe RGB picture 9.74 CIELAB units off
+    the same picture enhanced as a photo (benchmarks/sequence_profiles.py). For a video (``srgb_pictures``) each
+    frame is now converted through the profile to sRGB as it is read (Pillow's ImageCms, the transform built once
+    for the profile), said once; numbered pictures keep the profile, so their pixels stay as stored."""
+    from enlight.stream.io.rgb_profile import srgb_transform
+
+    pattern, stored = _wide_gamut_sequence(tmp_path, rgb_profile())
+    converted = np.asarray(ImageCms.profileToProfile(Image.fromarray(stored), ImageCms.ImageCmsProfile(
+        io.BytesIO(rgb_profile())), ImageCms.createProfile("sRGB"), outputMode="RGB"))
+    assert np.abs(converted.astype(int) - stored).max() >= 10  # (Display P3's pixels are not sRGB's)
+    expected = converted if to_srgb else stored
+    srgb_transform.cache_clear()
+    with VideoSource(input_location(pattern), srgb_pictures=to_srgb) as source:
+        frames = [item for item in source if not isinstance(item, av.Packet)]
+    assert len(frames) == 3
+    for frame in frames:
+        assert np.abs(frame.rgb.astype(int) - expected).max() <= 1, to_srgb
+    said = [note for note in source.notes if "ICC profile" in note]
+    assert said == (["input picture in_0001.png (and any like it): its RGB ICC profile ('wide gamut') was applied: "
+                     "colours converted to sRGB, as a video holds no ICC profile"] if to_srgb else [])
+    assert srgb_transform.cache_info().misses == (1 if to_srgb else 0)  # (one transform for the three pictures)
+
+
+def test_a_sequence_in_an_srgb_profile_is_read_as_it_is(tmp_path):
+    """An sRGB profile (a phone's usual one) needs no conversion for a video: known from a few test colours once for
+    the profile, its frames are the stored pixels, and nothing is said."""
+    from enlight.stream.io.rgb_profile import srgb_transform
+
+    pattern, stored = _wide_gamut_sequence(tmp_path, SRGB)
+    assert srgb_transform(SRGB).srgb and not srgb_transform(rgb_profile()).srgb
+    with VideoSource(input_location(pattern), srgb_pictures=True) as source:
+        frames = [item for item in source if not isinstance(item, av.Packet)]
+    assert len(frames) == 3 and all((frame.rgb == stored).all() for frame in frames)
+    assert not [note for note in source.notes if "ICC profile" in note]
+
+
+def _first_frame(path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a video's first frame, as FFmpeg gives it."""
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="rgb24")
+
+
+def test_a_wide_gamut_sequence_makes_an_srgb_video_and_pictures_that_keep_its_profile(tmp_path, weights, cli):
+    """End to end, the originals a --compare run shows beside the enhanced frames: a video's were the Display P3
+    pixels as stored, shown as sRGB (up to 39 levels off the picture's colours here); they are now the picture's
+    colours in sRGB, and one note says the profile was applied.
+    Numbered pictures keep the profile and the stored pixels, as before."""
+    pattern, stored = _wide_gamut_sequence(tmp_path, rgb_profile())
+    converted = np.asarray(ImageCms.profileToProfile(Image.fromarray(stored), ImageCms.ImageCmsProfile(
+        io.BytesIO(rgb_profile())), ImageCms.createProfile("sRGB"), outputMode="RGB")).astype(int)
+    result = cli(pattern, "-o", tmp_path / "day.mkv", "--compare", "side", "--crf", "0", "--pix-fmt", "yuv444p",
+                 "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    original = _first_frame(tmp_path / "day.mkv")[:, :WIDTH].astype(int)
+    assert np.abs(original - converted).max() <= 2, np.abs(original - converted).max()
+    assert result.stderr.count("note: input picture in_0001.png (and any like it): its RGB ICC profile ('wide "
+                               "gamut') was applied: colours converted to sRGB") == 1, result.stderr
+    result = cli(pattern, "-o", tmp_path / "day_%04d.png", "--compare", "side", "--weights", weights)
+    assert result.returncode == 0 and "ICC profile" not in result.stderr, result.stderr
+    with Image.open(tmp_path / "day_0002.png") as picture:
+        assert picture.info.get("icc_profile") == rgb_profile()
+        assert (np.asarray(picture)[:, :WIDTH] == stored).all()

@@ -348,7 +348,8 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
-    reading = {"span": config.span, "size": config.size, "timeout_s": config.timeout_s, "hdr": config.hdr}
+    reading = {"span": config.span, "size": config.size, "timeout_s": config.timeout_s, "hdr": config.hdr,
+               "srgb_pictures": output_at.kind != "sequence"}  # (a video holds no ICC profile: the pixels take it)
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode, **reading) as source, \
             torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \

@@ -2,8 +2,9 @@
 CMYK), as a photo's are (``enlight.stream.io.photo_colour``), and the profile each numbered picture written from
 them is then tagged with.
 
-    colour = SequenceColour(sequence_files(pattern), notes)
+    colour = SequenceColour(sequence_files(pattern), notes, to_srgb=True)  # (True: for a video)
     frame = colour.frame(frame, index)      # the index-th picture's decoded frame, through its profile
+    rgb = colour.rgb(source.convert(frame), index)  # its RGB, through an RGB profile to sRGB (to_srgb)
     colour.profiles[path]                   # sRGB where converted, None where untagged; absent: the picture's own
 
 FFmpeg's image2 decoders ignore a picture's profile: a grey picture in a linear grey profile was enhanced from its
@@ -12,9 +13,12 @@ formula (15.6 units off through the tests' CMYK profile), and each numbered pict
 CMYK profile, which no viewer can apply to RGB pixels; a video made from them was as far off. A grey frame goes
 through the profile as a table of its levels (16-bit ones at 16 bits, ``enlight.stream.io.lcms16``); a CMYK
 picture's inks are read again by Pillow and converted as a photo's (FFmpeg's decoder gives them only as its own RGB).
-An RGB profile (Adobe RGB, Display P3) describes the decoded pixels: they and it are kept. What cannot be converted
-(a profile LittleCMS cannot apply, a CMYK picture without a CMYK profile, a profile for other pixels than the
-file's) is left as decoded and untagged, said once in a note.
+An RGB profile (Adobe RGB, Display P3) describes the decoded pixels: numbered pictures keep them and it. A video
+holds no profile (it is tagged BT.709/sRGB), so for one (``to_srgb``) the frames of pictures in an RGB profile other
+than sRGB are converted through it to sRGB once the source has made them RGB (``colour.rgb``;
+``enlight.stream.io.rgb_profile``), said in a note: shown as sRGB, a dark Adobe RGB picture's colours were 9.7
+CIELAB units off the photo's. What cannot be converted (a profile LittleCMS cannot apply, a CMYK picture without a
+CMYK profile, a profile for other pixels than the file's) is left as decoded and untagged, said once in a note.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from enlight.stream.io import lcms16
 from enlight.stream.io.photo_colour import profile_space, rgb8_in_profile, srgb_profile
 from enlight.stream.io.photo_metadata import ORIENTATION
+from enlight.stream.io.rgb_profile import srgb_transform
 
 _UNDO_TURN = {6: 8, 8: 6}  # the EXIF orientation that undoes another (the rest undo themselves)
 
@@ -119,30 +124,43 @@ def _cmyk(frame: av.VideoFrame, path: Path, icc: bytes | None) -> tuple[av.Video
 
 
 class SequenceColour:
-    """Each input picture's decoded frame through its grey or CMYK ICC profile (module docstring).
+    """Each input picture's decoded frame through its grey or CMYK ICC profile, and for a video its RGB through an
+    RGB one (module docstring).
 
     files: the sequence's (number, file), in the order FFmpeg's image2 reads them (a frame's pts before any
-    ``--start``: its index); notes: the list that what could not be converted is added to, once each. profiles:
-    the profile that describes each converted picture's pixels (sRGB), or None where they are untagged; a picture
-    not in it keeps its own."""
+    ``--start``: its index); notes: the list that what was converted for a video, or could not be converted, is
+    added to, once each; to_srgb: pictures in an RGB profile are converted through it to sRGB (a video output, which
+    holds no profile; numbered pictures keep the profile with the pixels as they are). profiles: the profile that
+    describes each converted picture's pixels (sRGB), or None where they are untagged; a picture not in it keeps its
+    own."""
 
-    def __init__(self, files: Sequence[tuple[int, Path]], notes: list[str]) -> None:
+    def __init__(self, files: Sequence[tuple[int, Path]], notes: list[str], *, to_srgb: bool = False) -> None:
         self._files = [path for _, path in files]
         self.profiles: dict[Path, bytes | None] = {}
         self.notes = notes
+        self.to_srgb = to_srgb
         self._said: set[str] = set()
+        self._last: tuple[int, tuple[str, bytes | None] | None] | None = None  # the header read last, by index
+
+    def _read(self, index: int) -> tuple[Path | None, tuple[str, bytes | None] | None]:
+        """The ``index``-th picture's path and (Pillow's mode, ICC profile); None for what is not there or cannot be
+        read. The header is read once for a frame's ``frame`` and ``rgb``."""
+        path = self._files[index] if 0 <= index < len(self._files) else None
+        last = self._last
+        if last is None or last[0] != index:
+            last = self._last = index, _header(path) if path is not None else None
+        return path, last[1]
 
     def inks(self, index: int) -> bool:
         """Whether the ``index``-th picture is CMYK: the alpha FFmpeg decodes it with is no transparency (a CMYK
         JPEG's is opaque, a 16-bit CMYK TIFF's is its black ink)."""
-        read = _header(self._files[index]) if 0 <= index < len(self._files) else None
+        read = self._read(index)[1]
         return read is not None and read[0] == "CMYK"
 
     def frame(self, frame: av.VideoFrame, index: int) -> av.VideoFrame:
         """The ``index``-th picture's decoded ``frame``, through its profile where it is grey or CMYK; as it is
-        where the picture has an RGB profile or none (or no such picture)."""
-        path = self._files[index] if 0 <= index < len(self._files) else None
-        read = _header(path) if path is not None else None
+        where the picture has an RGB profile (``rgb`` converts it for a video) or none (or no such picture)."""
+        path, read = self._read(index)
         if read is None:
             return frame
         mode, icc = read
@@ -158,10 +176,33 @@ class SequenceColour:
             converted, tag, note = None, None, f"its {space} ICC profile is not for its {mode} pixels: colours as " \
                                                "decoded, untagged"
         self.profiles[path] = tag
+        self._say(path, note)
+        return converted if converted is not None else frame
+
+    def rgb(self, rgb: np.ndarray, index: int) -> np.ndarray:
+        """The ``index``-th picture's frame as (H, W, 3) uint8 RGB (the source's, after ``frame``), through its RGB
+        profile to sRGB where the pictures are converted (``to_srgb``) and it is not sRGB already; ``rgb`` itself
+        otherwise. What was done is said once."""
+        path, read = self._read(index)
+        if not self.to_srgb or read is None or read[0] == "CMYK" or not read[1] or profile_space(read[1]):
+            return rgb
+        found = srgb_transform(read[1])
+        if found.srgb:
+            return rgb
+        name = f" ('{found.name}')" if found.name else ""
+        if found.transform is None:
+            self._say(path, f"its RGB ICC profile{name} could not be applied, LittleCMS said '{found.why}': colours "
+                            "as decoded, shown as sRGB")
+            return rgb
+        self.profiles[path] = srgb_profile()
+        self._say(path, f"its RGB ICC profile{name} was applied: colours converted to sRGB, as a video holds no "
+                        "ICC profile")
+        return found.apply(rgb)
+
+    def _say(self, path: Path, note: str) -> None:
         if note and note not in self._said:
             self._said.add(note)
             self.notes.append(f"input picture {path.name} (and any like it): {note}")
-        return converted if converted is not None else frame
 
 
 def _header(path: Path) -> tuple[str, bytes | None] | None:

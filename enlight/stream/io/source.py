@@ -92,11 +92,15 @@ class VideoSource:
     seek_pts: read a file from the keyframe at or before this pts of its video stream (a segment's first frame to
     enhance: the frames before it need not be decoded); the frames from that keyframe on all come out, as they
     would from the start. None: from the start.
+    srgb_pictures: an input sequence's pictures in an RGB ICC profile (Adobe RGB, Display P3) are converted through
+    it to sRGB as they are read (for a video output, which holds no profile; ``enlight.stream.io.sequence_colour``);
+    False: their pixels as they are (numbered pictures out keep the profile).
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
                  timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None,
-                 size: tuple[int, int] | None = None, seek_pts: int | None = None) -> None:
+                 size: tuple[int, int] | None = None, seek_pts: int | None = None,
+                 srgb_pictures: bool = False) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = FrameQueue(queue_size)
@@ -117,6 +121,7 @@ class VideoSource:
         self._lead: list[av.Packet] = []  # subtitle cues shown where the part read (``span``) starts
         self._size, self._resize = size, None
         self._seek_pts = seek_pts
+        self._srgb_pictures = srgb_pictures
         self._timeout_s = timeout_s
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
@@ -152,10 +157,11 @@ class VideoSource:
         self._checks = {s.index: PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
                                   self.covers)
-        # an image sequence's pictures in a grey or CMYK profile, converted through it (``picture_colour.profiles``:
-        # the profile each one's numbered picture is tagged with; what it cannot convert, said in ``notes``)
-        self.picture_colour = SequenceColour(sequence_files(self.location.text), self.notes) \
-            if self.location.kind == "sequence" else None
+        # an image sequence's pictures in a grey or CMYK profile (an RGB one: ``srgb_pictures``), converted through
+        # it (``picture_colour.profiles``: the profile each one's numbered picture is tagged with; notes: what was
+        # converted for a video, or could not be)
+        self.picture_colour = SequenceColour(sequence_files(self.location.text), self.notes,
+                                             to_srgb=self._srgb_pictures) if self.location.kind == "sequence" else None
         self._gate = self._seek() if self._span is not None else None
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
@@ -486,6 +492,8 @@ class VideoSource:
                     if (item.width, item.height) != (self.info.width, self.info.height):
                         item = self._rescale(item)
                     rgb = self.convert(item)
+                    if self.picture_colour is not None:
+                        rgb = self.picture_colour.rgb(rgb, last_pts)
                     alpha = frame_alpha(item) if self.info.alpha else None
                     coloured = coloured or carries_chroma(item)
                     self.captions.put(pts, captions)
