@@ -177,8 +177,8 @@ def _first_frame(path) -> np.ndarray:
 
 def test_a_wide_gamut_sequence_makes_an_srgb_video_and_pictures_that_keep_its_profile(tmp_path, weights, cli):
     """End to end, the originals a --compare run shows beside the enhanced frames: a video's were the Display P3
-    pixels as stored, shown as sRGB (up to 39 levels off the picture's colours here); they are now the picture's
-    colours in sRGB, and one note says the profile was applied.
+    pixels as stored, shown as sRGB (up to 39 levels off the picture's colours here), and it said the pictures' ICC
+    profile was not kept; they are now the picture's colours in sRGB, and one note says the profile was applied.
     Numbered pictures keep the profile and the stored pixels, as before."""
     pattern, stored = _wide_gamut_sequence(tmp_path, rgb_profile())
     converted = np.asarray(ImageCms.profileToProfile(Image.fromarray(stored), ImageCms.ImageCmsProfile(
@@ -190,8 +190,26 @@ def test_a_wide_gamut_sequence_makes_an_srgb_video_and_pictures_that_keep_its_pr
     assert np.abs(original - converted).max() <= 2, np.abs(original - converted).max()
     assert result.stderr.count("note: input picture in_0001.png (and any like it): its RGB ICC profile ('wide "
                                "gamut') was applied: colours converted to sRGB") == 1, result.stderr
+    assert "not kept" not in result.stderr, result.stderr  # (its only tag, the profile, is in the pixels)
     result = cli(pattern, "-o", tmp_path / "day_%04d.png", "--compare", "side", "--weights", weights)
     assert result.returncode == 0 and "ICC profile" not in result.stderr, result.stderr
     with Image.open(tmp_path / "day_0002.png") as picture:
         assert picture.info.get("icc_profile") == rgb_profile()
         assert (np.asarray(picture)[:, :WIDTH] == stored).all()
+
+
+def test_a_video_says_only_which_of_the_pictures_tags_it_lost(tmp_path, weights, cli):
+    """'the input pictures' EXIF, ICC profile and XMP ... are not kept in a video' was said of every sequence with
+    any of them: of pictures whose only tag was a grey profile, applied to the pixels as they were read, and of a
+    camera's pictures with EXIF and a wide-gamut profile (applied now too) but no XMP. It names only what the video
+    lost now, and nothing where it lost nothing."""
+    pattern, _ = _wide_gamut_sequence(tmp_path, rgb_profile(), exif=True)
+    result = cli(pattern, "-o", tmp_path / "day.mkv", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "note: the input pictures' EXIF (the time each was taken, the camera) is not kept in a video: numbered " \
+           "pictures keep it (-o day_%04d.jpg)" in result.stderr, result.stderr
+    assert "XMP" not in result.stderr, result.stderr
+    grey = _sequence(tmp_path, "grey", ".png")
+    result = cli(grey, "-o", tmp_path / "grey.mkv", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "not kept" not in result.stderr and "ICC profile" not in result.stderr, result.stderr

@@ -445,17 +445,25 @@ def _input_pictures(config: PipelineConfig, source: VideoSource) -> dict[int, tu
 
 
 def _unkept_tags(source: VideoSource, output_at: Location) -> list[str]:
-    """That an input sequence's pictures' EXIF, ICC profile or XMP was not kept in a video, as a note (numbered
-    pictures keep it); none for another run."""
-    from enlight.stream.io.picture_tags import has_tags
+    """What of an input sequence's pictures' EXIF, ICC profile and XMP a video did not keep, as a note (numbered
+    pictures keep it): only what its first picture has, and its profile only where it is not in the pixels (a grey,
+    CMYK or RGB one applied to them as they were read, or sRGB, as the video is tagged); none for another run."""
+    from enlight.stream.io.picture_tags import held_tags
 
     if source.location.kind != "sequence" or output_at.kind == "sequence":
         return []
     files = sequence_files(source.location.text)
-    if not files or not has_tags(files[0][1]):
+    held = held_tags(files[0][1]) if files else []
+    colour = source.picture_colour
+    if "ICC profile" in held and colour is not None and not colour.profile_lost(0):
+        held.remove("ICC profile")
+    if not held:
         return []
-    return ["the input pictures' EXIF, ICC profile and XMP (the time each was taken, the camera) are not kept in a "
-            "video: numbered pictures keep them (-o day_%04d.jpg)"]
+    named = held[0] if len(held) == 1 else f"{', '.join(held[:-1])} and {held[-1]}"
+    named += " (the time each was taken, the camera)" if "EXIF" in held else ""
+    is_, them = ("is", "it") if len(held) == 1 else ("are", "them")
+    return [f"the input pictures' {named} {is_} not kept in a video: numbered pictures keep {them} "
+            "(-o day_%04d.jpg)"]
 
 
 def _stop(work: _Run, source: VideoSource) -> None:

@@ -48,10 +48,17 @@ def picture_tags(path: Path, fmt: str, width: int, height: int,
 
 def has_tags(path: Path) -> bool:
     """Whether the picture at ``path`` carries EXIF, an ICC profile or XMP (what a BMP picture cannot hold)."""
+    return bool(held_tags(path))
+
+
+def held_tags(path: Path) -> list[str]:
+    """Which of 'EXIF', 'ICC profile' and 'XMP' the picture at ``path`` carries, in that order; [] where it carries
+    none or cannot be read."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return bool(len(image.getexif()) or image.info.get("icc_profile") or upright_xmp(image))
+            found = (len(image.getexif()), image.info.get("icc_profile"), upright_xmp(image))
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
-        return False
+        return []
+    return [name for name, there in zip(("EXIF", "ICC profile", "XMP"), found, strict=True) if there]

@@ -199,6 +199,16 @@ class SequenceColour:
                         "ICC profile")
         return found.apply(rgb)
 
+    def profile_lost(self, index: int) -> bool:
+        """Whether a video made from the pictures loses what the ``index``-th one's ICC profile says: an RGB one that
+        is not sRGB and is not applied to the pixels (not ``to_srgb``, or LittleCMS cannot apply it). A grey or CMYK
+        one is applied, or its own note says it could not be; sRGB is what the video is tagged."""
+        read = self._read(index)[1]
+        if read is None or read[0] == "CMYK" or not read[1] or profile_space(read[1]):
+            return False
+        found = srgb_transform(read[1])
+        return not found.srgb and (not self.to_srgb or found.transform is None)
+
     def _say(self, path: Path, note: str) -> None:
         if note and note not in self._said:
             self._said.add(note)
