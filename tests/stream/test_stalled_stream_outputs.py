@@ -22,9 +22,10 @@ KINDS = [pytest.param(kind, marks=pytest.mark.skipif(not can_write(kind), reason
 
 @pytest.fixture(scope="module")
 def noise(tmp_path_factory):
-    """64 frames of 640x480 noise: written lossless (``LOSSLESS``), about 0.3 MB a frame, far more than the sockets'
-    buffers hold."""
-    return noise_clip(tmp_path_factory.mktemp("noise") / "noise.mkv")
+    """160 frames of 640x480 noise: written lossless (``LOSSLESS``), about 0.3 MB a frame, 48 MB: more than the
+    sockets' buffers hold, even where the kernel lets a sender's grow to 32 MB (tcp_wmem; the receivers fix theirs
+    at 64 KiB: ``stream_receivers``). A run that sees the stall ends long before the clip's end."""
+    return noise_clip(tmp_path_factory.mktemp("noise") / "noise.mkv", frames=160)
 
 
 def enlight(*args, weights) -> list[str]:
