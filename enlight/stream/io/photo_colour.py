@@ -17,6 +17,7 @@ RGB), the 8-bit result stands, and its note says that.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -45,8 +46,10 @@ def profile_space(icc: bytes | None) -> str | None:
     return _SPACES.get(icc[16:20]) if icc else None
 
 
+@functools.cache
 def srgb_profile() -> bytes:
-    """LittleCMS's sRGB profile, as Pillow's ImageCms makes it: what converted pixels are tagged with."""
+    """LittleCMS's sRGB profile, as Pillow's ImageCms makes it: what converted pixels are tagged with (made once: a
+    sequence's frames each ask for it)."""
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

@@ -183,10 +183,10 @@ class SequenceColour:
         """The ``index``-th picture's frame as (H, W, 3) uint8 RGB (the source's, after ``frame``), through its RGB
         profile to sRGB where the pictures are converted (``to_srgb``) and it is not sRGB already; ``rgb`` itself
         otherwise. What was done is said once."""
-        path, read = self._read(index)
-        if not self.to_srgb or read is None or read[0] == "CMYK" or not read[1] or profile_space(read[1]):
+        path, icc = self._read(index)[0], self._rgb_icc(index)
+        if not self.to_srgb or icc is None:
             return rgb
-        found = srgb_transform(read[1])
+        found = srgb_transform(icc)
         if found.srgb:
             return rgb
         name = f" ('{found.name}')" if found.name else ""
@@ -203,11 +203,19 @@ class SequenceColour:
         """Whether a video made from the pictures loses what the ``index``-th one's ICC profile says: an RGB one that
         is not sRGB and is not applied to the pixels (not ``to_srgb``, or LittleCMS cannot apply it). A grey or CMYK
         one is applied, or its own note says it could not be; sRGB is what the video is tagged."""
+        icc = self._rgb_icc(index)
+        if icc is None:
+            return False
+        found = srgb_transform(icc)
+        return not found.srgb and (not self.to_srgb or found.transform is None)
+
+    def _rgb_icc(self, index: int) -> bytes | None:
+        """The ``index``-th picture's ICC profile where it is an RGB one on RGB (or grey) pixels; None otherwise (no
+        picture, no profile, a CMYK picture, a grey or CMYK profile)."""
         read = self._read(index)[1]
         if read is None or read[0] == "CMYK" or not read[1] or profile_space(read[1]):
-            return False
-        found = srgb_transform(read[1])
-        return not found.srgb and (not self.to_srgb or found.transform is None)
+            return None
+        return read[1]
 
     def _say(self, path: Path, note: str) -> None:
         if note and note not in self._said:
