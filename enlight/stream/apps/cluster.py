@@ -302,13 +302,17 @@ def task_slots(settings: Settings) -> int:
     if "num_gpus" in resources:
         return max(1, int(ray.cluster_resources().get("GPU", 0)))
     cores = resources["num_cpus"]
-    return max(1, sum(int(node.get("Resources", {}).get("CPU", 0) // cores) for node in ray.nodes()
-                      if node.get("Alive")))
+    return max(1, sum(int(cpus // cores) for cpus in _live_node_cpus()))
 
 
 def _largest_node_cpus() -> int:
     """The CPUs of the cluster's largest live node; 0 while it has none (an autoscaler adds them as tasks wait)."""
-    return int(max((node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0))
+    return int(max(_live_node_cpus(), default=0))
+
+
+def _live_node_cpus() -> list[float]:
+    """The CPUs of each live node of the cluster."""
+    return [node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")]
 
 
 def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = None,
