@@ -21,17 +21,20 @@ _ENCODING_TAGS = ("encoder", "duration", "bps", "number_of_frames", "number_of_b
 
 
 def frame_rate(stream) -> Fraction | None:
-    """A video stream's frame rate: its average, unless that is faster than its time base can count (frames
-    shorter than one tick: a Matroska track without a default duration can report 30000 fps, which the VP9
-    encoder refused), then the rate FFmpeg guesses from the timestamps; None when neither is known. A raw H.264,
+    """A video stream's frame rate: its average, unless that is one frame a tick of its time base or faster
+    while FFmpeg guesses a slower one from the timestamps, then the guess; None when neither is known. (A Matroska
+    track without a default duration can report 30000 fps, which the VP9 encoder refused; a camcorder's raw .dv
+    reports 60000 fps in ticks of 1/60000 s for its 25, which put a 600 fps timecode track into an MP4 or MOV
+    output, refused when the file was closed, after all the work.) A raw H.264,
     HEVC or MPEG-2 stream (a DVR's .264 export) has no timestamps and FFmpeg assumes 25 fps: the rate its
     bitstream states (H.264's VUI timing, as x264 and cameras write it) is taken where it states one."""
     stated = stream.codec_context.framerate if stream.codec_context is not None else None
     if stream.container.format.name in RAW_VIDEO_DEMUXERS and stated and 1 <= stated <= 1000:
         return Fraction(stated)
     rate = stream.average_rate
-    if rate and stream.time_base and rate > 1 / stream.time_base and stream.guessed_rate:
-        return Fraction(stream.guessed_rate)
+    guess = stream.guessed_rate
+    if rate and stream.time_base and rate >= 1 / stream.time_base and guess and guess < rate:
+        return Fraction(guess)
     return Fraction(rate or stream.guessed_rate) if (rate or stream.guessed_rate) else None
 
 

@@ -1,0 +1,66 @@
+"""A camcorder's raw DV file (dvgrab's .dv, a tape transferred over FireWire): PAL 720x576 at 25 fps with its
+timecode and stereo PCM sound, whose time base FFmpeg counts in ticks of 1/60000 s."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from tests.media import read_video
+
+FRAMES = 10
+
+
+@pytest.fixture(scope="module")
+def raw_dv(tmp_path_factory):
+    """A raw .dv of 10 dark frames and 0.4 s of a 440 Hz tone. FFmpeg's demuxer reports its average rate as
+    60000 fps (one frame a tick) beside the 25 it guesses; the DV muxer writes the stream's timecode."""
+    path = tmp_path_factory.mktemp("dv") / "tape.dv"
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", format="dv") as out:
+        video = out.add_stream("dvvideo", rate=25)
+        video.width, video.height, video.pix_fmt = 720, 576, "yuv420p"
+        sound = out.add_stream("pcm_s16le", rate=48000, layout="stereo")
+        tone = (3000 * np.sin(2 * np.pi * 440 * np.arange(FRAMES * 1920) / 48000)).astype(np.int16)
+        for i in range(FRAMES):
+            picture = (rng.random((576, 720, 3)) * 40).astype(np.uint8)
+            out.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+            chunk = np.repeat(tone[i * 1920:(i + 1) * 1920], 2)[None]
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")
+            frame.sample_rate, frame.pts = 48000, i * 1920
+            out.mux(sound.encode(frame))
+        out.mux(video.encode(None))
+        out.mux(sound.encode(None))
+    with av.open(str(path)) as check:
+        stream = check.streams.video[0]
+        assert stream.average_rate == 1 / stream.time_base != stream.guessed_rate == 25  # what the test is about
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov"])
+def test_a_raw_dv_file_is_enhanced_at_its_25_fps_with_its_timecode_and_sound(raw_dv, tmp_path, weights, cli, suffix):
+    """A raw .dv's 60000 fps was taken for its frame rate: the MP4 and MOV muxers' timecode track was made at
+    600 fps and refused when the file was closed ('cannot finish writing out.mp4: Invalid argument'), after all
+    the work; the estimate counted 24,000 frames for 10, and --quality auto aimed at 30,000 fps."""
+    out = tmp_path / f"out{suffix}"
+    result = cli(raw_dv, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    video = read_video(out)
+    assert len(video["times"]) == FRAMES
+    assert video["times"][1] - video["times"][0] == Fraction(1, 25)
+    with av.open(str(out)) as written:
+        assert written.streams.video[0].average_rate == 25
+        assert written.streams.video[0].metadata.get("timecode") == "00:00:00:00"
+        sound = written.streams.audio[0]
+        assert sum(frame.samples for frame in written.decode(sound)) == FRAMES * 1920
+
+
+def test_a_raw_dv_files_plan_counts_its_frames_at_25_fps(raw_dv, tmp_path, cli):
+    """The bundled presets' estimate (--weights gives none) of the frames and the rate --quality auto aims at."""
+    result = cli(raw_dv, "-o", tmp_path / "out.mkv", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert f"for {FRAMES} frames at 720x576" in result.stderr + result.stdout
+    assert "60000" not in result.stderr + result.stdout
