@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import read_video
+from tests.media import make_clip, read_video
 
 FRAMES = 10
 
@@ -64,3 +64,18 @@ def test_a_raw_dv_files_plan_counts_its_frames_at_25_fps(raw_dv, tmp_path, cli):
     assert result.returncode == 0, result.stderr
     assert f"for {FRAMES} frames at 720x576" in result.stderr + result.stdout
     assert "60000" not in result.stderr + result.stdout
+
+
+def test_a_folder_of_camcorder_files_is_enhanced_not_ignored(raw_dv, tmp_path, cli, weights):
+    """A folder of a camcorder's files, raw DV (.dv) and JVC's MPEG-2 (.MOD), said '0 done, 2 other files
+    ignored'. They are videos now, written as NAME.EXT.mp4 (FFmpeg writes neither kind with H.264 in it)."""
+    folder = tmp_path / "tapes"
+    folder.mkdir()
+    (folder / "tape.dv").write_bytes(raw_dv.read_bytes())
+    make_clip(tmp_path / "mod.mpg", frames=6, rate=25, codec="mpeg2video",
+              time_base=Fraction(1, 25), audio=False).rename(folder / "MOV001.MOD")
+    result = cli(folder, "-o", tmp_path / "out", "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "2 done" in result.stderr and "0 other files ignored" in result.stderr
+    assert len(read_video(tmp_path / "out" / "tape.dv.mp4")["times"]) == FRAMES
+    assert len(read_video(tmp_path / "out" / "MOV001.MOD.mp4")["times"]) == 6

@@ -47,11 +47,14 @@ from enlight.text import counted
 from enlight.warning_lines import one_line
 
 # what DVRs and IP cameras export as bare streams (no container: no timing, no sound), Dahua's .dav, DVD and MXF
-# files: written as NAME.EXT.mp4 (a bare stream out would lose the frame rate again; FFmpeg writes no .dav; VOB and
-# MXF take no H.264; the name keeps its own extension so that cam.264 and cam.mp4 side by side do not meet)
-MP4_FOR = frozenset({".264", ".h264", ".265", ".h265", ".hevc", ".mjpeg", ".mjpg", ".dav", ".vob", ".mxf"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".flv",
-                            ".wmv", ".mpg", ".mpeg", ".3gp", ".gif", ".asf", ".ogv"}) | MP4_FOR
+# files, camcorders' raw DV (dvgrab's .dv) and MPEG-2 (JVC's .mod, .tod), a DVD recorder's .vro, and names FFmpeg
+# writes no file for (.divx, .qt, RealMedia): written as NAME.EXT.mp4 (a bare stream out would lose the frame rate
+# again; FFmpeg writes no .dav; VOB, MXF and DV take no H.264; the name keeps its own extension so that cam.264 and
+# cam.mp4 side by side do not meet)
+MP4_FOR = frozenset({".264", ".h264", ".265", ".h265", ".hevc", ".mjpeg", ".mjpg", ".dav", ".vob", ".mxf", ".dv",
+                     ".mod", ".tod", ".vro", ".divx", ".qt", ".rm", ".rmvb", ".f4v"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".m2t", ".flv",
+                            ".wmv", ".mpg", ".mpeg", ".3gp", ".3g2", ".gif", ".asf", ".ogv"}) | MP4_FOR
 EXIT_FAILED = 2  # some file failed (the table says why); 3 (damaged inputs) as for one file
 
 
