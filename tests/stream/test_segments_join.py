@@ -86,6 +86,23 @@ def test_a_trimmed_source_joins_to_the_frames_of_one_run_bit_for_bit(tmp_path, w
             assert (first.to_ndarray(format="rgb24") == second.to_ndarray(format="rgb24")).all()
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".ts"])
+def test_a_phones_night_video_whose_rate_drops_joins(suffix, tmp_path, weights, cli):
+    """A phone drops its rate in the dark (30 fps, then 15): the second part's encoder starts its decoding times
+    its B-frame delay (two 15 fps steps) before its first frame, before the first part's last ones (two 30 fps
+    steps), and the join failed ('cannot join the segments ...: Invalid argument', exit 2) after all the work."""
+    pts = [i * 3000 for i in range(30)] + [90000 + i * 6000 for i in range(30)]
+    src = make_clip(tmp_path / "night.mp4", pts=pts, gop=30)
+    one, joined = tmp_path / f"one{suffix}", tmp_path / f"joined{suffix}"
+    assert cli(src, "-o", one, "--weights", weights, "-q").returncode == 0
+    result = cli(src, "-o", joined, "--weights", weights, "--segments", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    times, audio = _frames_and_audio(joined)
+    assert len(times) == 60 and audio > 0 and (times, audio) == _frames_and_audio(one)
+    # (an .mkv's or .ts's frames all start a little later, one run's too: the sound's priming, the encoder's delay)
+    assert [t - times[0] for t in times] == pytest.approx([p / 90000 for p in pts], abs=1e-3)
+
+
 def test_a_segment_is_read_from_the_keyframe_before_it_not_from_the_start(tmp_path):
     """A segment decoded the whole file before it and dropped those frames: the last of 8 segments of a long
     recording decoded 7/8 of it. It now seeks to the keyframe before its warm-up (VideoSource's seek_pts)."""

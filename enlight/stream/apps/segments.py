@@ -240,18 +240,64 @@ def _leading_dts(items: Iterator[tuple[Fraction, int, av.Packet]]) -> Iterator[t
     yield from items
 
 
+def _shifted(items: Iterator[tuple[Fraction, int, av.Packet]], shift: Fraction
+             ) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """A part's video packets (``_packets``) with their timestamps moved back by ``shift`` seconds."""
+    for when, index, packet in items:
+        if shift:
+            ticks = round(shift / packet.time_base)
+            packet.pts = None if packet.pts is None else packet.pts - ticks
+            packet.dts = None if packet.dts is None else packet.dts - ticks
+        yield when - shift, index, packet
+
+
+def _after(items: Iterator[tuple[Fraction, int, av.Packet]], last: list[int | None]
+           ) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """A part's video packets with the decoding times of its first ones moved up past ``last[0]`` (the decoding
+    time of the parts' before, time base units; updated as they go out), spread evenly between it and the first
+    one past it, and no later than any of them is shown. The encoder starts a part's decoding times its B-frame
+    delay before its first frame, and that delay is the part's own frame steps: where the rate drops in the dark
+    (a phone's 30 fps, then 15) a part's first decoding times fell before the last ones of the part before (78000
+    after 81000 ticks) and the join failed ('Invalid argument') after all the work."""
+    waiting = []
+    for when, index, packet in items:
+        if packet.dts is not None and last[0] is not None and packet.dts <= last[0] and packet.pts is not None:
+            waiting.append((when, index, packet))
+            continue
+        if waiting:
+            yield from _spread(waiting, last[0], packet.dts)
+            waiting = []
+        last[0] = packet.dts if packet.dts is not None else last[0]
+        yield when, index, packet
+    if waiting:
+        yield from _spread(waiting, last[0], None)
+        last[0] = waiting[-1][2].dts
+
+
+def _spread(waiting: list[tuple[Fraction, int, av.Packet]], last: int, following: int | None
+            ) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """``waiting`` packets (decoding times at or before ``last``) given decoding times evenly spaced after
+    ``last``, before ``following`` (the next packet's) and at or before the earliest of their presentation
+    times; where the ticks between are too few, they are left as they are (the muxer then refuses them)."""
+    shown = min(packet.pts for _, _, packet in waiting)
+    end = shown + 1 if following is None else min(following, shown + 1)
+    if end - last <= len(waiting):
+        yield from waiting
+        return
+    for i, (_, index, packet) in enumerate(waiting, start=1):
+        packet.dts = last + i * (end - last) // (len(waiting) + 1)
+        yield packet.dts * packet.time_base, index, packet
+
+
 def _merged(source: Path, parts: list[Path], others: list[int], shifts: list[Fraction]
             ) -> Iterator[tuple[str, av.Packet]]:
     """('video', packet) of the parts in order, their timestamps moved back by ``shifts`` (seconds, per part),
     and ('other', packet) of the source's streams ``others``, interleaved by time."""
     def video() -> Iterator:
+        last: list[int | None] = [None]  # the decoding time of the last packet of the parts before
         for part, shift in zip(parts, shifts, strict=True):
-            for when, _, packet in _leading_dts(_packets(part, ("video",))):
-                if shift:
-                    ticks = round(shift / packet.time_base)
-                    packet.pts = None if packet.pts is None else packet.pts - ticks
-                    packet.dts = None if packet.dts is None else packet.dts - ticks
-                yield when - shift, 0, ("video", packet)
+            for when, _, packet in _after(_shifted(_leading_dts(_packets(part, ("video",))), shift), last):
+                yield when, 0, ("video", packet)
 
     def other() -> Iterator:
         for when, order, packet in _packets(source, (*PASSTHROUGH_TYPES, "video"), others):
