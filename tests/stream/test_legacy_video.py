@@ -104,6 +104,44 @@ def test_a_variable_rate_avi_keeps_its_timing(tmp_path, weights, cli):
     assert np.allclose(times, [p / 90000 for p in pts], atol=2e-3)
 
 
+def _sound_from(path, start_s: int, frames: int = 75):
+    """A 25 fps MP4 whose AAC tone begins ``start_s`` seconds after its first frame (a microphone that starts late)
+    and lasts to its end."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = out.add_stream("aac", rate=48000, layout="mono")
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 + i, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        tone = (0.3 * np.sin(np.arange(48000 * (frames // 25 - start_s)) / 10)).astype(np.float32)[None]
+        for at in range(0, tone.shape[1] - 1023, 1024):
+            sound = av.AudioFrame.from_ndarray(tone[:, at:at + 1024].copy(), format="fltp", layout="mono")
+            sound.sample_rate, sound.pts = 48000, 48000 * start_s + at
+            out.mux(audio.encode(sound))
+        out.mux(audio.encode())
+    return path
+
+
+def test_sound_that_starts_late_starts_as_late_in_an_avi(tmp_path, weights, cli):
+    """FFmpeg's AVI muxer starts every stream at 0: sound that begins 2 s into the picture played from 0, 2 s ahead
+    of it all through (its first sound at 0.0 s). Its stream header's start now says 2 s."""
+    source = _sound_from(tmp_path / "late.mp4", start_s=2)
+    with av.open(str(source)) as container:
+        assert next(container.decode(audio=0)).time == pytest.approx(2.0, abs=0.03)  # (the case)
+    out = tmp_path / "out.avi"
+    result = cli(source, "-o", out, "--weights", weights, "--codec", "mpeg4", "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as container:
+        times = [frame.time for frame in container.decode(video=0)]
+    with av.open(str(out)) as container:
+        first_sound = next(container.decode(audio=0)).time
+    assert len(times) == 75 and times[0] == 0 and times[-1] == pytest.approx(74 / 25)
+    assert first_sound == pytest.approx(2.0, abs=0.03)
+
+
 def test_a_dvds_mpeg2_into_mpg_keeps_one_tick_a_frame(tmp_path, weights, cli):
     """A DVD's program stream starts its frames between two 25 fps ticks (48600/90000 s: 13.5 frames); rounding each
     frame alone sent every other one onto its neighbour's tick ('moved 1 tick later'). Counted from the first frame,

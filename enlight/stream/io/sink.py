@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from av.video.reformatter import Colorspace
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io import legacy_video
 from enlight.stream.io.alpha import has_alpha, holds_alpha
+from enlight.stream.io.avi_start import StreamStarts, set_starts
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
 from enlight.stream.io.codec_choice import (
     HDR_CODECS,
@@ -163,6 +165,8 @@ class VideoSink:
             self.abort()
             raise
         self._last_pts: int | None = None
+        self._starts = (StreamStarts(Fraction(max(0, time_offset_us), 1_000_000))
+                        if self.container.format.name in legacy_video.AVI_MUXERS else None)  # (``avi_start``)
         self._origin: tuple[int, int] | None = None  # the first frame's pts in the source's and the encoder's ticks
         self._shown: tuple[int, int, int] | None = None  # (encoder's ticks) first frame's pts, last's, last's duration
         self._captions = None if captions is None else CaptionWriter(
@@ -445,6 +449,8 @@ class VideoSink:
         watch, failure = self._watch, None
         if watch is not None and watch.stopped:
             return
+        if self._starts is not None:
+            self._starts.seen(packets)
         try:
             with watch.sending() if watch is not None else nullcontext():
                 self.container.mux(packets)
@@ -507,6 +513,7 @@ class VideoSink:
                 add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
             if self._shown is not None:
                 set_last_delay(self._tmp, self.container.format.name, self.time_base, *self._shown)
+            self._set_starts(self._tmp)
             if self.path.exists() and not overwrite:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)
@@ -514,6 +521,11 @@ class VideoSink:
             self._tmp.unlink(missing_ok=True)
             raise
         return self.path
+
+    def _set_starts(self, path: Path) -> None:
+        """An AVI file's sound that starts after its picture's first frame started there (``avi_start``)."""
+        if self._starts is not None:
+            set_starts(path, self._starts.audio_starts())
 
     def keep_partial(self) -> Path | None:
         """Flush and close what was encoded as ``<name>.partial.<ext>``; None if nothing was. A stream is flushed
@@ -535,6 +547,7 @@ class VideoSink:
         if self.frames_written == 0:
             self._tmp.unlink(missing_ok=True)
             return None
+        self._set_starts(self._tmp)
         os.replace(self._tmp, target)
         return target
 
