@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import math
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -24,9 +25,14 @@ EXIT_INTERRUPTED = 130
 class OneLineParser(argparse.ArgumentParser):
     """argparse with one-line errors (its default prints the whole usage block first)."""
 
+    def parse_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else map(str, args))  # (for ``_output_hint``)
+        return super().parse_args(args, namespace)
+
     def error(self, message: str):
         one_line = _many_files(message, self.prog)
-        raise EnlightError(one_line or f"{message}{_dash_hint(message)} (see {self.prog} --help)")
+        hint = _dash_hint(message) or _output_hint(message, self.prog, getattr(self, "_given", []))
+        raise EnlightError(one_line or f"{message}{hint} (see {self.prog} --help)")
 
 
 def _many_files(message: str, prog: str) -> str | None:
@@ -44,6 +50,18 @@ def _many_files(message: str, prog: str) -> str | None:
         if pattern else ""
     return (f"{len(files) + 1} files named where one input is taken ({files[0]} ...: a shell's * names every file "
             f"it matches): give {numbered}their folder (see {prog} --help)")
+
+
+def _output_hint(message: str, prog: str, given: list[str]) -> str:
+    """For ``enlight-video IN OUT`` (the output named as FFmpeg's is, without -o): argparse said only
+    'unrecognized arguments: OUT'. The command with -o, where no -o was given and the one word left over is not an
+    option."""
+    words = message.split(": ", 1)[1].split() if message.startswith("unrecognized arguments: ") else []
+    if prog != "enlight-video" or len(words) != 1 or words[0].startswith("-") or any(
+            word.startswith(("-o", "--output")) for word in given):
+        return ""
+    return f"; one input is taken, and the output is named with -o: {prog} {shlex.join(given[:-1])} -o {words[0]}" \
+        if given and given[-1] == words[0] else f"; one input is taken, and the output is named with -o {words[0]}"
 
 
 def _dash_hint(message: str) -> str:

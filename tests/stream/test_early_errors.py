@@ -192,3 +192,24 @@ def test_jpeg_xl_is_refused_in_one_line_as_input_output_or_in_a_folder(tmp_path,
     assert result.returncode == 2 and result.stderr_lines == [
         f"enlight-video: error: no videos or photos in {folder} (1 other file: a picture in a format not read here "
         "(.jxl): convert it to .png first)"], result.stderr
+
+
+def test_an_output_named_without_o_is_told_the_command_with_it(tmp_path):
+    """enlight-video night.mp4 day.mp4 (the output named as FFmpeg's is) said only 'unrecognized arguments:
+    day.mp4'; the line now gives the command with -o, and nothing is written."""
+    import os
+
+    make_clip(tmp_path / "night.mp4", frames=2)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "enlight.cli.video", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    result = run("night.mp4", "day.mp4")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "the output is named with -o: enlight-video night.mp4 -o day.mp4 (see" in result.stderr
+    result = run("night.mp4", "day.mp4", "--quality", "fast")
+    assert "the output is named with -o day.mp4 (see" in result.stderr
+    result = run("night.mp4", "day.mp4", "-o", "other.mp4")  # a second input, not an output: no such hint
+    assert result.returncode == 2 and "named with -o" not in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["night.mp4"]
