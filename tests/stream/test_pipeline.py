@@ -383,11 +383,15 @@ def test_pixel_aspect_chapters_and_timecode_are_kept(tmp_path, weights, cli, arg
     assert chapters == [("Gate", Fraction(4, 5))]
 
 
-def _interlaced_clip(path, field: str, frames=6):
-    """An interlaced H.264 clip, fields coded and flagged ``field`` ('tff' or 'bff') first."""
+def _interlaced_clip(path, field: str, frames=6, *, colours: tuple[int, int] | None = None):
+    """An interlaced H.264 clip of 64x48, fields coded and flagged ``field`` ('tff' or 'bff') first, the two fields
+    40 codes apart, as when something moved. ``colours``: (AVColorSpace, AVColorRange) its frames and stream are
+    tagged with, and then the picture is coloured noise (a matrix conversion changes its luma), not grey."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        if colours is not None:
+            stream.codec_context.colorspace, stream.codec_context.color_range = colours
         stream.codec_context.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
         graph = av.filter.Graph()
         chain = [graph.add_buffer(width=64, height=48, format="yuv420p", time_base=Fraction(1, 25)),
@@ -395,11 +399,14 @@ def _interlaced_clip(path, field: str, frames=6):
         chain[0].link_to(chain[1])
         chain[1].link_to(chain[2])
         graph.configure()
-        rows = np.arange(48)[:, None, None] % 2 * 40  # the two fields differ, as when something moved
+        rows = np.arange(48)[:, None, None] % 2 * 40
+        picture = 20 if colours is None else np.random.default_rng(0).integers(0, 120, (48, 64, 3))
         for i in range(frames):
-            rgb = np.broadcast_to(rows + 20 + 3 * i, (48, 64, 3)).astype(np.uint8)
+            rgb = np.broadcast_to(rows + picture + 3 * i, (48, 64, 3)).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
             frame.pts = i
+            if colours is not None:
+                frame.colorspace, frame.color_range = colours
             graph.push(frame)
             out.mux(stream.encode(graph.pull()))
         out.mux(stream.encode())

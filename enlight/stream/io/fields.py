@@ -34,18 +34,27 @@ def field_order(first: av.VideoFrame) -> int | None:
 
 def _shown_top_first(frame: av.VideoFrame) -> bool:
     """Whether an interlaced frame is flagged top field first. PyAV does not expose the flag; FFmpeg's
-    ``fieldorder=tff`` filter leaves a top-first frame as it is and moves a bottom-first one down a line."""
+    ``fieldorder=tff`` filter leaves a top-first frame as it is and moves a bottom-first one down a line. The
+    graph's source is told the frame's matrix and range: told none, FFmpeg converted a BT.709 frame (every HD
+    camcorder's 1080i) or a BT.2020 one to BT.601 on the way, and top-first frames were read as bottom-first."""
     graph = _graph(frame.width, frame.height, frame.format.name, Fraction(1, 25),
-                   ("fieldorder", "tff"), ("format", frame.format.name))
+                   ("fieldorder", "tff"), ("format", frame.format.name),
+                   colours=(frame.colorspace, frame.color_range))
     graph.push(frame)
     return np.array_equal(_luma_rows(graph.pull()), _luma_rows(frame))
 
 
-def _graph(width: int, height: int, pix_fmt: str, time_base: Fraction, *filters: tuple[str, str]) -> av.filter.Graph:
+def _graph(width: int, height: int, pix_fmt: str, time_base: Fraction, *filters: tuple[str, str],
+           colours: tuple[int, int] | None = None) -> av.filter.Graph:
     """A configured FFmpeg filter graph for frames of this size and format: buffer -> ``filters`` (name,
-    arguments) in order -> buffersink."""
+    arguments) in order -> buffersink. ``colours``: the frames' (AVColorSpace, AVColorRange), which the buffer
+    is told so that nothing converts them."""
     graph = av.filter.Graph()
-    chain = [graph.add_buffer(width=width, height=height, format=pix_fmt, time_base=time_base),
+    source = {"video_size": f"{width}x{height}", "pix_fmt": str(int(av.VideoFormat(pix_fmt))),
+              "time_base": str(time_base), "pixel_aspect": "1/1"}
+    if colours is not None:
+        source.update(colorspace=str(colours[0]), range=str(colours[1]))
+    chain = [graph.add("buffer", **source),
              *(graph.add(name, args) for name, args in filters), graph.add("buffersink")]
     for a, b in zip(chain, chain[1:], strict=False):
         a.link_to(b)
