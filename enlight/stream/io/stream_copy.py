@@ -19,6 +19,7 @@ from enlight.errors import EnlightError
 from enlight.stream.io import legacy_video
 from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
+from enlight.stream.io.dvd_cues import cue_times
 from enlight.stream.io.locations import cannot_seek
 from enlight.stream.io.muxer_trials import (
     MUXERS,
@@ -214,11 +215,13 @@ class PassedStreams:
     """The output's streams for the source's passthrough ``streams``, by source index: each copied, or where ``out``
     cannot hold it, converted (``copy_or_convert``; built before ``out``'s header). ``packets`` is what to mux for
     one of the source's packets, ``flush`` the converters' last ones; ``notes`` says what was converted. The sink
-    and the segments' join both route their copied packets through it."""
+    and the segments' join both route their copied packets through it. A DVD subtitle's packet is given its time
+    on screen as its duration (``enlight.stream.io.dvd_cues``)."""
 
     def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]) -> None:
         self.streams: dict[int, av.stream.Stream] = {}
         self.converters: dict[int, Converter] = {}
+        self._cue_times = {source.index: timer for source in streams if (timer := cue_times(source))}
         self.notes: list[str] = []
         self._muxer, self._kind = out.format.name, path.suffix or out.format.name
         for source in streams:
@@ -244,6 +247,8 @@ class PassedStreams:
         converter = self.converters.get(packet.stream.index)
         if converter is not None:
             return converter.convert(packet)
+        if packet.stream.index in self._cue_times:
+            self._cue_times[packet.stream.index](packet)
         packet.stream = self.streams[packet.stream.index]
         return [packet]
 
