@@ -113,3 +113,17 @@ def test_a_tracks_language_and_title_lost_by_the_output_get_a_note(tmp_path, wei
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr_lines if "language (" in line or "title (" in line]
     assert notes == ([f"enlight-video: note: {note}"] if note else []), result.stderr
+
+
+@pytest.mark.parametrize("language, spelt", [("deu", "ger"), ("swe", "sve"), ("fre", "fra")])
+def test_a_tracks_language_is_kept_in_a_mov_as_quicktime_spells_it(tmp_path, weights, cli, language, spelt):
+    """FFmpeg's MOV muxer writes a language only from its table of QuickTime codes, which spells German 'ger' (a
+    German DVB recording's is 'deu'), Swedish 'sve', French 'fra': the track's language was dropped, and a note
+    said 'a .mov file cannot hold it'."""
+    src = flagged_clip(tmp_path, av.stream.Disposition(0), tags={"language": language})
+    out = tmp_path / "out.mov"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert not [line for line in result.stderr_lines if "language (" in line], result.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.audio[0].language == spelt

@@ -56,7 +56,7 @@ class AudioConverter:
                                                          source.codec_context.sample_rate or 48000)
         self.stream = out.add_stream(encoder, rate=rate, layout=layout)
         self.stream.bit_rate = BIT_RATE_PER_CHANNEL.get(encoder, 96_000) * min(channels, 2)
-        self.stream.metadata.update(track_tags(source))
+        self.stream.metadata.update(track_tags(source, out.format.name))
         self.stream.disposition = source.disposition
 
     def note(self, index: int, kind: str) -> str:

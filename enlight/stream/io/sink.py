@@ -78,6 +78,7 @@ from enlight.stream.io.stream_copy import (
     keep_sample_aspect,
 )
 from enlight.stream.io.temporary import fitted, remove_stale, temporary_path
+from enlight.stream.io.track_tags import spelt_for
 from enlight.stream.io.upright import PICTURE_MUXERS, ROTATION_MUXERS, Turn, Widen, display_steps
 
 _COPIED_CONTAINER_KEYS_SKIPPED = ("encoder", "major_brand", "minor_version", "compatible_brands")
@@ -256,7 +257,7 @@ class VideoSink:
         if info.display_matrix is not None:
             stream.set_display_matrix(info.display_matrix)
         self.notes += keep_sample_aspect(stream, info.sample_aspect_ratio)
-        stream.metadata.update(dict(info.tags))  # language, title, handler
+        stream.metadata.update(spelt_for(dict(info.tags), out.format.name))  # language, title, handler
         stream.disposition = av.stream.Disposition(info.disposition)
         if info.timecode is not None:
             stream.metadata["timecode"] = info.timecode  # MOV/MP4: a timecode track again; others: the tag

@@ -182,7 +182,7 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     config = audio_specific_config(source) if streamed else None
     if config is not None:  # (an MPEG-TS's AAC into Matroska's header: ``enlight.stream.io.adts``; into a file the
         copy.codec_context.extradata = config  # muxer writes its own afterwards, which one set here would spoil)
-    copy.metadata.update(track_tags(source))
+    copy.metadata.update(track_tags(source, out.format.name))
     copy.disposition = source.disposition
     return copy
 

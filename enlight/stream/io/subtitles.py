@@ -46,7 +46,7 @@ class SubtitleConverter:
         self.stream.time_base = source.time_base
         self.stream.codec_context.time_base = source.time_base
         self.stream.codec_context.subtitle_header = self._decoder.subtitle_header  # the encoders need one
-        self.stream.metadata.update(track_tags(source))
+        self.stream.metadata.update(track_tags(source, out.format.name))
         self.stream.disposition = source.disposition
 
     def note(self, index: int, kind: str) -> str:

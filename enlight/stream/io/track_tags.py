@@ -1,9 +1,15 @@
-"""A stream's tags and flags as another file is to hold them: a MOV or MP4 track's name read back as its title.
+"""A stream's tags and flags as another file is to hold them: a MOV or MP4 track's name read back as its title; a
+language in the spelling a MOV output holds.
 
 FFmpeg's MOV/MP4 muxer writes a stream's ``title`` as the track's ``name`` box, and its demuxer reads that box
 back as a tag called ``name``, which no muxer writes as a title: copied as it was, an MP4's 'Commentary' or
 'Director's cut' audio track lost its name in an MP4 output and became a NAME tag, no track name, in a Matroska
 one (FFmpeg's own ``-c copy`` loses it the same way).
+
+FFmpeg's MOV muxer (not MP4's) writes a language only as a QuickTime language code, from a table that spells some
+languages by ISO 639-2/B ('ger', 'dut', 'gre'), others by 639-2/T ('fra', 'ces') and Swedish as 'sve'; a language
+spelt otherwise was left out: a German DVB recording's 'deu' sound track had no language in a .mov output, and a
+note said that a .mov file cannot hold it.
 """
 
 from __future__ import annotations
@@ -21,13 +27,38 @@ from enlight.text import listed
 TRACK_NAME_DEMUXERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
 
 
-def track_tags(stream: av.stream.Stream) -> dict[str, str]:
+# a language's other ISO 639-2 spelling (or FFmpeg's own, Swedish's 'sve') where only that one is in FFmpeg's table
+# of QuickTime language codes, the one a MOV output holds (libavformat/isom.c, ff_mov_iso639_to_lang)
+MOV_SPELLINGS = {"deu": "ger", "nld": "dut", "swe": "sve", "ell": "gre", "isl": "ice", "zho": "chi", "fre": "fra",
+                 "cze": "ces", "slo": "slk", "rum": "ron", "sqi": "alb", "mkd": "mac", "hye": "arm", "kat": "geo",
+                 "bod": "tib", "mya": "bur", "msa": "may", "cym": "wel", "eus": "baq"}
+
+
+def track_tags(stream: av.stream.Stream, muxer: str | None = None) -> dict[str, str]:
     """An input ``stream``'s tags, a MOV/MP4 track's ``name`` given as its ``title`` (where it has none), which
-    every muxer writes as the track's name."""
+    every muxer writes as the track's name; for a ``muxer`` ('mov', FFmpeg's name), its language spelt as that
+    muxer holds it (``spelt_for``)."""
     tags = dict(stream.metadata)
     if stream.container.format.name in TRACK_NAME_DEMUXERS and "name" in tags and "title" not in tags:
         tags["title"] = tags.pop("name")
+    return spelt_for(tags, muxer)
+
+
+def spelt_for(tags: dict[str, str], muxer: str | None) -> dict[str, str]:
+    """``tags`` with their ``language`` spelt as a MOV output holds it (``MOV_SPELLINGS``: 'deu' as 'ger') where
+    ``muxer`` is FFmpeg's 'mov'; as they are for any other."""
+    language = tags.get("language", "").lower()
+    if muxer == "mov" and language in MOV_SPELLINGS:
+        return {**tags, "language": MOV_SPELLINGS[language]}
     return tags
+
+
+def _same_name(key: str, had: str, found: str | None) -> bool:
+    """Whether the ``found`` value of a ``NAMED_TAGS`` ``key`` read back is the ``had`` one: a language in either
+    of its spellings."""
+    if key == "language" and found is not None:
+        return MOV_SPELLINGS.get(had.lower(), had.lower()) == MOV_SPELLINGS.get(found.lower(), found.lower())
+    return found == had
 
 
 # a track's flags a player chooses or labels it by (FFmpeg's AV_DISPOSITION bits), with the words for them; 'default'
@@ -127,7 +158,7 @@ def read_back_notes(path: Path, written: Sequence[tuple[Track, int]], kind: str,
         had = source.flags & NOTED_FLAGS
         lost, gained = had & ~flags, flags & NOTED_FLAGS & ~had
         keepers = [".mkv"] if kind != ".mkv" and not lost & ~kept_by_mkv else []
-        lost_names = {key: value for key, value in source.names if names.get(key) != value}
+        lost_names = {key: value for key, value in source.names if not _same_name(key, value, names.get(key))}
         notes += [note for note in (flags_note(source, lost, kind, keepers), flags_gained_note(source, gained, kind),
                                     names_note(source, lost_names, kind)) if note]
     return notes
