@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from enlight.stream.io.video_stream import frame_count, frame_rate
 from tests.media import make_clip, read_video
 
 FRAMES = 10
@@ -79,3 +80,31 @@ def test_a_folder_of_camcorder_files_is_enhanced_not_ignored(raw_dv, tmp_path, c
     assert "2 done" in result.stderr and "0 other files ignored" in result.stderr
     assert len(read_video(tmp_path / "out" / "tape.dv.mp4")["times"]) == FRAMES
     assert len(read_video(tmp_path / "out" / "MOV001.MOD.mp4")["times"]) == 6
+
+
+@pytest.fixture(scope="module")
+def dv_avi(raw_dv, tmp_path_factory):
+    """The raw .dv copied into an AVI as ``ffmpeg -i tape.dv -c copy tape.avi`` does: the muxer counts in slots of
+    1/600 s, and writes an empty chunk for each of the 23 slots between two frames, 240 index entries for 10 frames."""
+    path = tmp_path_factory.mktemp("dv_avi") / "tape.avi"
+    with av.open(str(raw_dv)) as source, av.open(str(path), "w") as out:
+        copies = {s.index: out.add_stream_from_template(s) for s in source.streams}
+        for packet in source.demux():
+            if packet.dts is not None:
+                packet.stream = copies[packet.stream.index]
+                out.mux(packet)
+    with av.open(str(path)) as check:
+        stream = check.streams.video[0]
+        assert (stream.frames, stream.average_rate, stream.guessed_rate) == (24 * FRAMES, 600, 25)  # the test's case
+    return path
+
+
+def test_a_dv_avi_with_a_chunk_a_slot_is_counted_by_its_frames(dv_avi, tmp_path, cli):
+    """The AVI's index of 240 chunks (230 of them empty) was taken for its frame count: the estimate counted 240
+    frames for 10, 24 times the time, and the progress bar's total was 240 until the last frame."""
+    with av.open(str(dv_avi)) as container:  # what the run's source counts, for the bar
+        stream = container.streams.video[0]
+        assert frame_count(stream, container, frame_rate(stream)) == FRAMES
+    result = cli(dv_avi, "-o", tmp_path / "out.mp4", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert f"for {FRAMES} frames at 720x576" in result.stderr + result.stdout

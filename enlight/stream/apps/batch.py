@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -42,7 +43,7 @@ from enlight.stream.io.input_streams import enhanced_stream
 from enlight.stream.io.photo_formats import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
 from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
-from enlight.stream.io.video_stream import frame_rate
+from enlight.stream.io.video_stream import frame_count, frame_rate
 from enlight.text import counted
 from enlight.warning_lines import one_line
 
@@ -222,11 +223,7 @@ def _frames_of(path: Path) -> int:
     try:
         with av.open(str(path)) as container:
             stream = enhanced_stream(container)
-            if stream.frames:
-                return stream.frames
-            seconds = float(stream.duration * stream.time_base) if stream.duration else (
-                container.duration / av.time_base if container.duration else 0.0)
-            return max(1, round(seconds * float(frame_rate(stream) or 25)))
+            return frame_count(stream, container, frame_rate(stream) or Fraction(25)) or 1
     except (av.error.FFmpegError, AttributeError, ValueError):  # (no video stream: None)
         return 1
 

@@ -21,6 +21,7 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     from enlight.stream.io.input_open import open_input
     from enlight.stream.io.input_streams import enhanced_stream
     from enlight.stream.io.photo_formats import holds_deep, is_one_picture, is_photo, is_raw, photo_size, written_bits
+    from enlight.stream.io.video_stream import frame_count as stream_frames
     from enlight.stream.io.video_stream import frame_rate
 
     if not source.is_file and source.kind != "sequence":
@@ -40,10 +41,9 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         if stream is None:
             return Workload("stream")  # refused by the run, with its own message
         check_decodable(container, stream, source.text)
-        rate = float(frame_rate(stream) or 0) or None
-        frames = stream.frames or None
-        if frames is None and rate and container.duration:
-            frames = max(1, round(container.duration / 1_000_000 * rate))
+        stated = frame_rate(stream)
+        frames = stream_frames(stream, container, stated) if stated else (stream.frames or None)
+        rate = float(stated or 0) or None
         duration = Fraction(container.duration, 1_000_000) if container.duration else None
     if span is not None:  # the part of it read (``enlight.stream.io.span.Span``)
         span.check_start(duration, source.text)

@@ -56,9 +56,26 @@ def stream_tags(stream) -> tuple[tuple[str, str], ...]:
 
 def frame_count(stream, container, rate: Fraction) -> int | None:
     """The video stream's frame count from the container index (the frames it shows: ``_hidden_packets``), else
-    estimated from a duration; None if unknown."""
+    estimated from a duration at ``rate``; None if unknown. An index of more entries than the duration holds
+    frames (``PADDED_INDEX`` times as many) counts slots, not frames: an AVI's empty chunks, one for every slot
+    without a frame (``ffmpeg -i tape.dv -c copy tape.avi`` writes a 1/600 s slot a chunk, 600 for a DV
+    tape's 25 frames a second, and the plan, the progress bar and --quality auto counted 24 times the frames
+    there were); the duration's count is taken there."""
+    timed = _timed_count(stream, container, rate)
     if stream.frames:
-        return max(1, stream.frames - _hidden_packets(stream))
+        shown = max(1, stream.frames - _hidden_packets(stream))
+        return timed if timed and shown > PADDED_INDEX * timed + 1 else shown
+    return timed
+
+
+PADDED_INDEX = 1.5  # an index of this many times the frames the duration holds, or more, counts slots
+
+
+def _timed_count(stream, container, rate: Fraction | None) -> int | None:
+    """The frames the video stream's duration (else the container's) holds at ``rate``; None if either is
+    unknown."""
+    if not rate:
+        return None
     if stream.duration and stream.time_base:
         return max(1, round(float(stream.duration * stream.time_base * rate)))
     if container.duration:
