@@ -37,6 +37,7 @@ from enlight.stream.io.captions import CaptionTrack, frame_captions
 from enlight.stream.io.checks import check_decodable, check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
+from enlight.stream.io.clock_jumps import joined, jumps
 from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frame_clock import retimed
@@ -166,7 +167,7 @@ class VideoSource:
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
         start = time.perf_counter()
-        self._demux = self._packets()
+        self._demux = joined(self._packets()) if jumps(self.container) else self._packets()  # (a tape's recordings)
         self._pending: list = self._lead  # items read while looking for the first frame (and the part's first cues)
         first = None
         try:
