@@ -100,3 +100,47 @@ def test_pcm_audio_into_flv_does_not_abort_the_process(tmp_path, weights, cli):
     assert "(pcm_alaw) was encoded again as AAC" in result.stderr
     assert sound_of(tmp_path / "out.flv")[0] == "aac"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def lpcm_clip(path, video_clip):
+    """``video_clip``'s video with 0.5 s of 24-bit 5.1 LPCM at 48 kHz (a Blu-ray's or an AVCHD camcorder's
+    'pcm_bluray', noise in each channel), in an M2TS as the camcorder writes it."""
+    rng = np.random.default_rng(0)
+    samples = (rng.integers(-2 ** 23, 2 ** 23, (24000, 6)) << 8).astype(np.int32)  # (24 bits in the high ones)
+    with av.open(str(video_clip)) as src, av.open(str(path), "w", format="mpegts") as out:
+        video = out.add_stream_from_template(src.streams.video[0])
+        sound = out.add_stream("pcm_bluray", rate=48000, layout="5.1(side)")
+        sound.codec_context.format = "s32"
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+        for start in range(0, len(samples), 1200):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + 1200].reshape(1, -1), format="s32",
+                                               layout="5.1(side)")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    return path
+
+
+def pcm_of(path) -> tuple[str, int, np.ndarray]:
+    """(codec, channels, samples: (samples, channels) int32) of the first audio stream, of 32-bit samples."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        frames = [f.to_ndarray().reshape(-1, stream.codec_context.channels) for f in c.decode(stream)]
+        return stream.codec_context.name, stream.codec_context.channels, np.concatenate(frames)
+
+
+@pytest.mark.parametrize("name", ["out.mkv", "out.mov"])
+def test_disc_lpcm_stays_lossless_in_a_file_that_holds_pcm(tmp_path, weights, cli, name):
+    """Matroska and MOV hold no 'pcm_bluray', but plain PCM: the camcorder's 24-bit 5.1 sound was made AAC at
+    192 kb/s there, mixed to stereo. It is now 24-bit PCM, every sample and channel as it was."""
+    video = make_clip(tmp_path / "v.mp4", frames=12, rate=24, audio=False)
+    src = lpcm_clip(tmp_path / "avchd.m2ts", video)
+    result = cli(src, "-o", tmp_path / name, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "audio stream #1 (pcm_bluray) was encoded again as 24-bit PCM at 48 kHz" in result.stderr, result.stderr
+    codec, channels, samples = pcm_of(tmp_path / name)
+    assert (codec, channels) == ("pcm_s24le", 6)
+    assert np.array_equal(samples, pcm_of(src)[2])

@@ -8,6 +8,10 @@ again: AAC at 96 kb/s per channel (more than a telephone-quality source holds) f
 Opus at 64 kb/s per channel for WebM and Ogg, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg), 16-bit PCM at
 48 kHz for MXF (broadcast's); more than two
 channels are mixed to stereo. The note names the kind of file that would keep it as it was.
+
+PCM in the form of one kind of disc (an AVCHD camcorder's or a Blu-ray's LPCM in .mts/.m2ts, a DVD's in a VOB)
+is PCM as it is into MOV and Matroska, which hold plain PCM: at its own depth, rate and channels. It was AAC at
+192 kb/s there, mixed to stereo: a lossless 5.1 track became a lossy stereo one.
 """
 
 from __future__ import annotations
@@ -25,13 +29,24 @@ AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2"
 MUXER_RATES = {"mxf": 48000}
 BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000, "mp2": 112_000}
 _LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3", "mp2": "MPEG audio layer 2",
-           "pcm_s16le": "16-bit PCM"}
+           "pcm_s16le": "16-bit PCM", "pcm_s24le": "24-bit PCM"}
+
+
+# PCM made for one kind of disc or broadcast, which no other kind of file holds (FFmpeg's decoder names), and the
+# muxers that hold plain PCM it becomes without a loss (MP4's 'ipcm' plays in few players: AAC there)
+DISC_PCM = ("pcm_bluray", "pcm_dvd", "s302m", "pcm_s24daud")
+PLAIN_PCM_MUXERS = ("mov", "matroska")
 
 
 def audio_encoder(muxer: str, stream: av.stream.Stream) -> str | None:
     """The encoder that puts audio ``stream`` into FFmpeg's ``muxer`` where a copy is refused; None where the
-    muxer has none here (or the stream is not audio)."""
-    return AUDIO_ENCODERS.get(muxer) if stream.type == "audio" else None
+    muxer has none here (or the stream is not audio). ``DISC_PCM`` into a ``PLAIN_PCM_MUXERS`` one: plain PCM of
+    16 bits, or 24 where the source has more (its decoder gives 32-bit samples)."""
+    if stream.type != "audio":
+        return None
+    if muxer in PLAIN_PCM_MUXERS and stream.codec_context.name in DISC_PCM:
+        return "pcm_s24le" if stream.codec_context.format.bytes > 2 else "pcm_s16le"
+    return AUDIO_ENCODERS.get(muxer)
 
 
 def _rate(codec: av.Codec, rate: int) -> int:
@@ -52,6 +67,8 @@ class AudioConverter:
         self.encoder = encoder
         channels = max(1, source.codec_context.channels or 1)
         layout = "mono" if channels == 1 else "stereo"  # (ordered: the encoders refuse WMA's '2 channels'; 5.1 mixed)
+        if source.codec_context.name in DISC_PCM and out.format.name in PLAIN_PCM_MUXERS:
+            layout = source.codec_context.layout  # (PCM as it was: all its channels)
         rate = MUXER_RATES.get(out.format.name) or _rate(av.Codec(encoder, "w"),
                                                          source.codec_context.sample_rate or 48000)
         self.stream = out.add_stream(encoder, rate=rate, layout=layout)
