@@ -71,3 +71,22 @@ def test_a_tapes_second_recording_follows_on_from_the_first(tape, tmp_path, weig
         assert sum(frame.samples for frame in decoded) >= 2 * FRAMES * 1920 - 1152  # (MP2's last frame)
         last_sound = decoded[-1].pts * decoded[-1].time_base
         assert abs(last_sound - times[-1]) < Fraction(1, 5)  # the second recording's sound with its pictures
+
+
+def test_a_subtitle_shown_longer_than_the_threshold_is_not_a_jump(tmp_path):
+    """A subtitle shown for 15 s (its packet's duration) made the clock seem to have reached 15 s on, so the next
+    picture read as a jump back and every packet after it was moved 15 s later. Only sound and pictures tell a
+    jump now: a file without one passes as it is."""
+    from enlight.stream.io.clock_jumps import joined
+    from tests.media import make_clip
+    from tests.stream.test_container_fit import _with_text_subtitles
+
+    clip = _with_text_subtitles(make_clip(tmp_path / "a.mp4", frames=48, rate=24), tmp_path / "s.mkv", "subrip")
+    with av.open(str(clip)) as container:
+        packets = [p for p in container.demux() if p.dts is not None]
+        for packet in packets:
+            if packet.stream.type == "subtitle":
+                packet.duration = round(Fraction(15) / packet.time_base)
+        before = [(p.stream.index, p.pts, p.dts) for p in packets]
+        assert any(p.stream.type == "subtitle" for p in packets)
+        assert [(p.stream.index, p.pts, p.dts) for p in joined(iter(packets))] == before

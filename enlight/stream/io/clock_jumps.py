@@ -30,19 +30,27 @@ def jumps(container: av.container.InputContainer) -> bool:
 def joined(packets: Iterator[av.Packet]) -> Iterator[av.Packet]:
     """``packets`` (in demux order) with each jump of their clock of more than ``THRESHOLD`` taken out: the packets
     after it moved by one offset, so that the earliest of them (of the next ``LOOKAHEAD``, within ``THRESHOLD``
-    of the first) starts where the latest before it ended. Packets without a time pass as they are."""
+    of the first) starts where the latest before it ended. Only sound and pictures tell a jump and where the
+    clock had got to (``_paced``); subtitles and data are moved with them. Packets without a time pass as they
+    are."""
     offset, end = Fraction(0), None
     for packet in packets:
-        at = _time(packet)
+        at = _time(packet) if _paced(packet) else None
         if at is None or end is None or abs(at + offset - end) <= THRESHOLD:
             end = _moved(packet, offset, end)
             yield packet
             continue
         ahead = [packet, *islice(packets, LOOKAHEAD)]
-        offset = end - min(t for p in ahead if (t := _time(p)) is not None and abs(t - at) <= THRESHOLD)
+        offset = end - min(t for p in ahead if _paced(p) and (t := _time(p)) is not None and abs(t - at) <= THRESHOLD)
         for later in ahead:
             end = _moved(later, offset, end)
             yield later
+
+
+def _paced(packet: av.Packet) -> bool:
+    """Whether ``packet`` is sound or a picture, whose times follow the clock from one to the next: a subtitle
+    shown for 15 s (its duration) or a data track's times would have read as a jump of the clock."""
+    return packet.stream.type in ("video", "audio")
 
 
 def _time(packet: av.Packet) -> Fraction | None:
@@ -53,7 +61,7 @@ def _time(packet: av.Packet) -> Fraction | None:
 
 def _moved(packet: av.Packet, offset: Fraction, end: Fraction | None) -> Fraction | None:
     """Moves ``packet``'s timestamps on by ``offset`` seconds (in whole ticks of its time base); returns the later
-    of ``end`` and where the moved packet ends."""
+    of ``end`` and where the moved packet ends (``end`` for a packet not ``_paced``)."""
     at = _time(packet)
     if at is None:
         return end
@@ -61,5 +69,7 @@ def _moved(packet: av.Packet, offset: Fraction, end: Fraction | None) -> Fractio
     if ticks:
         packet.pts = None if packet.pts is None else packet.pts + ticks
         packet.dts = None if packet.dts is None else packet.dts + ticks
+    if not _paced(packet):
+        return end
     finish = (at + (packet.duration or 0) * packet.time_base) + ticks * packet.time_base
     return finish if end is None else max(end, finish)
