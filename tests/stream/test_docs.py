@@ -100,6 +100,30 @@ def test_readme_synopsis_names_only_parser_options():
     assert not missing, f"options missing from README's command-line synopsis: {missing}"
 
 
+METAVAR = re.compile(r"(?<![\w-])(--?[a-z][a-z0-9-]*) \[?([A-Za-z][\w]*)\]?(?![|\w])")
+
+
+def _metavar(action) -> str:
+    return action.metavar or action.dest.upper()
+
+
+def test_readme_metavars_are_the_parsers():
+    """`--timeout S` and `--reconnect-timeout S` in the README, `--timeout SECONDS` and `--reconnect-timeout SECONDS` in
+    `enlight-video --help`; `--fps N` against `--fps FPS`. Each table row's `--opt METAVAR` (choices, as
+    `--compare split|side`, are left to the defaults' test), and each synopsis entry of an option whose metavar the
+    parser names, is the parser's."""
+    by_name = {name: action for action in options(build_parser()) for name in action.option_strings}
+    cells = [row.split(" | ", 1)[0] for _, _, row in readme_option_rows()]
+    synopsis = README.split("## Command line", 1)[1].split("\n|", 1)[0].split("enlight-video PHOTO", 1)[0]
+    found = [(name, word, "table") for cell in cells for code in re.findall(r"`([^`]*)`", cell)
+             for name, word in METAVAR.findall(code)]
+    found += [(name, word, "synopsis") for name, word in METAVAR.findall(synopsis)
+              if name in by_name and by_name[name].metavar is not None]
+    wrong = sorted({f"{where}: {name} {word}, --help: {name} {_metavar(by_name[name])}" for name, word, where in found
+                    if name in by_name and word != _metavar(by_name[name])})
+    assert found and not wrong, "\n".join(wrong)
+
+
 # --- speed figures -----------------------------------------------------------------------------------
 
 CLAIM = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(fps|frames per second|ms)\b")
