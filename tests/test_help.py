@@ -98,3 +98,18 @@ def test_the_input_help_names_every_kind_of_input():
 
     [action] = [a for a in build_parser()._actions if a.dest == "input"]
     assert all(suffix in action.help for suffix in LIST_SUFFIXES)
+
+
+def test_quiet_says_it_leaves_out_the_notes_too(tmp_path, weights, cli):
+    """-q's help and README row said 'no progress bar and no summary line'; a file run with -q prints no note either
+    (a .webm's 'encoded with libvpx-vp9', a sound stream encoded again), so both now say so."""
+    from tests.media import make_clip
+    from tests.stream.test_docs import readme_option_rows
+
+    src = make_clip(tmp_path / "cam.mp4", frames=3)
+    said = cli(src, "-o", tmp_path / "day.webm", "--weights", weights)
+    quiet = cli(src, "-o", tmp_path / "quiet.webm", "--weights", weights, "-q")
+    assert said.returncode == quiet.returncode == 0, quiet.stderr
+    assert any(" note: " in line for line in said.stderr_lines) and quiet.stderr_lines == []
+    [(_, _, row)] = [row for row in readme_option_rows() if "--quiet" in row[0]]
+    assert "notes" in row and "notes" in " ".join(help_text("enlight.cli.video").split()).split("--quiet", 1)[1][:90]

@@ -248,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the original with the enhanced video or photo (a live run: its -o and --record): "
                      "split (left half before, right half after, the source's size) or side (both pictures side by "
                      "side, twice as wide)")
-    out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    out.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar, estimate, notes or summary line (errors, warnings and a live run's notes "
+                     "still print)")
     out.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
