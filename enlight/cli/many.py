@@ -217,7 +217,8 @@ def _single(config, quiet: bool) -> int:
         state = " (damaged: some of it could not be read)" if row.status == "damaged" else ""
         if not quiet or state:
             parts = f" ({row.segments} segments)" if row.segments > 1 else ""
-            print(f"{PROG}: {counted(row.frames, 'frame')}{parts} in {row.wall_s:.1f} s{state} -> {row.output}",
+            # (the run's time: the row's adds up its segments' workers, which ran at once)
+            print(f"{PROG}: {counted(row.frames, 'frame')}{parts} in {report.wall_s:.1f} s{state} -> {row.output}",
                   file=sys.stderr)
         for note in row.notes if not quiet else ():
             print(f"{PROG}: note: {note}", file=sys.stderr)
