@@ -124,6 +124,20 @@ def test_readme_metavars_are_the_parsers():
     assert found and not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("command", ["convert-weights", "export", "bench", "snapshot"])
+def test_readme_synopsis_of_each_other_command_names_its_options(command):
+    """`convert-weights ... [--fp16]` and `export ...` left out --force, and `bench ...` five of its options
+    (--repeats among them, which the README's own bench command uses)."""
+    import subprocess
+    import sys
+
+    usage = subprocess.run([sys.executable, "-m", "enlight.cli.video", command, "--help"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=120).stdout.split("\n\n", 1)[0]
+    synopsis = README.split("## Command line", 1)[1].split("\n|", 1)[0]
+    line = re.search(rf"enlight-video {command} (.*(?:\n {{10,}}\[.*)*)", synopsis).group(1)
+    assert set(OPTION.findall(line)) == set(OPTION.findall(usage)) - {"-h"}, (line, usage)
+
+
 # --- speed figures -----------------------------------------------------------------------------------
 
 CLAIM = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(fps|frames per second|ms)\b")
