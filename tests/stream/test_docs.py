@@ -254,6 +254,17 @@ def test_readme_names_the_extras_make_test_installs():
     assert f"`make test` installs `.[{extras}]`" in README
 
 
+def test_readme_names_every_test_marker():
+    """The README's Markers line named gpu, tensorrt and slow; setup.cfg has display too (the window test)."""
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    markers = [line.split(":")[0].strip() for line in setup["tool:pytest"]["markers"].splitlines() if line.strip()]
+    said = README.split("Markers:", 1)[1].split(".\n", 1)[0]
+    assert markers and [m for m in markers if f"`{m}`" not in said] == []
+
+
 def test_readme_names_every_format_photo_quality_applies_to():
     """--photo-quality sets AVIF's and HEIC's quality too; the README's row named JPEG and WebP alone."""
     from enlight.stream.io.photo_formats import LOSSY_FORMATS
