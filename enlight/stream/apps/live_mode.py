@@ -297,7 +297,7 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
             hud.shown(latencies[-1], now - last_shown if last_shown else None)
             last_shown = now
             if config.max_frames is not None and len(latencies) >= config.max_frames:
-                return f"stopped after {len(latencies)} frames (--max-frames)"
+                return f"stopped after {counted(len(latencies), 'frame')} (--max-frames)"
         if window is not None and window.closed:
             return "window closed"
         if key in ("q", "esc"):

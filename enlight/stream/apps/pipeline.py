@@ -480,7 +480,7 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
            memory: MemoryPlan, output_at: Location, label: str) -> RunStats:
     notes = [*source.notes, *sink.notes, *_unkept_tags(source, output_at), *plan_notes(config, memory, source.info)]
     if config.max_frames is not None and sink.frames_written >= config.max_frames:
-        notes.append(f"stopped after {sink.frames_written} frames (--max-frames)")
+        notes.append(f"stopped after {counted(sink.frames_written, 'frame')} (--max-frames)")
     return RunStats(
         frames=sink.frames_written,
         wall_s=time.perf_counter() - start,

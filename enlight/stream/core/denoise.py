@@ -68,6 +68,7 @@ from enlight.stream.core.denoise_local import LocalMotion, NoiseBilateral
 from enlight.stream.core.denoise_noise import MeasuredSpread, NoiseEstimator, intensity_bins
 from enlight.stream.core.denoise_ops import box, guided_self, half, move, region_excess, smooth_full
 from enlight.stream.core.motion import analysis_luma, global_shift
+from enlight.text import counted
 
 
 class Denoiser:
@@ -109,7 +110,7 @@ class Denoiser:
         of them and, when some passed unchanged, the clip's noise against the floor."""
         if self._filtered == self._seen:
             return ""
-        done = f"{self._filtered} of {self._seen} frames"
+        done = f"{self._filtered} of {counted(self._seen, 'frame')}"
         return f"{done}: noise {self._noise:.2f} under the floor {NOISE_FLOOR:g}" if self._filtered == 0 else done
 
     def reset(self) -> None:

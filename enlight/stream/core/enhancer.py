@@ -36,6 +36,7 @@ from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.plan import InferencePlan
 from enlight.stream.core.smoothing_config import SmoothingConfig
 from enlight.stream.core.work import Stage, Work
+from enlight.text import counted
 
 # the stages' forms: numpy/OpenCV for CPU frames, torch for CUDA ones (module paths: imported when chosen)
 CPU_FORMS = ("enlight.stream.core.cpu.stages", "enlight.stream.core.cpu.smoothing", "enlight.stream.core.cpu.denoise")
@@ -177,7 +178,7 @@ class Enhancer:
 
     def deband_summary(self) -> str:
         """What the deband step did, e.g. '12 of 150 frames'; '' when it is off."""
-        return f"{self.deband.changed} of {self.deband.frames} frames" if self.deband is not None else ""
+        return f"{self.deband.changed} of {counted(self.deband.frames, 'frame')}" if self.deband is not None else ""
 
     def denoise_summary(self, level: str) -> str:
         """``level`` (the --denoise level run) and, when the denoiser left frames unchanged, how many it

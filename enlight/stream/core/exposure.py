@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from enlight.ops.exposure import MIN_POWER, mean_after, power_for_mean
+from enlight.text import counted
 
 KEEP = 0.8  # share of the running log power kept per frame: 0.8**16 = 0.03, as the segments' warm-up (WARMUP_FRAMES)
 
@@ -30,7 +31,7 @@ class ExposureFloor:
         """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted', and where the strongest curve
         (``MIN_POWER``) could not take frames to the level, how far it took them: 'to 200: 60 of 60 frames lifted,
         60 of them only to about mean luma 121-126 (the strongest lift)'."""
-        text = f"to {self.level:g}: {self.lifted} of {self.seen} frames lifted"
+        text = f"to {self.level:g}: {self.lifted} of {counted(self.seen, 'frame')} lifted"
         if not self.short:
             return text
         low, high = round(min(self.short)), round(max(self.short))

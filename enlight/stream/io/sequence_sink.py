@@ -276,7 +276,8 @@ class SequenceSink:
         if self._alpha_dropped:
             self.notes.append(f"the alpha channel (transparency) was not kept: {self._format} pictures cannot hold it "
                               "(.png, .tif or .webp pictures keep it)")
-        self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)} to {last}")
+        self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)}"
+                          + (f" to {last}" if last != self.name(0) else ""))
         return self.path
 
     def _unread(self) -> list[str]:

@@ -29,6 +29,7 @@ from enlight.stream.core.denoise_config import (
     TEMPORAL_EXCESS,
     DenoiseConfig,
 )
+from enlight.text import counted
 
 
 def _channel_mean(x: np.ndarray) -> np.ndarray:
@@ -90,7 +91,7 @@ class Denoiser:
         of them and, when some passed unchanged, the clip's noise against the floor."""
         if self._filtered == self._seen:
             return ""
-        done = f"{self._filtered} of {self._seen} frames"
+        done = f"{self._filtered} of {counted(self._seen, 'frame')}"
         return f"{done}: noise {self._noise:.2f} under the floor {NOISE_FLOOR:g}" if self._filtered == 0 else done
 
     def reset(self) -> None:
