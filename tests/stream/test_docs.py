@@ -176,6 +176,16 @@ def test_every_readme_speed_is_a_measured_figure_in_docs():
     assert not stale, f"README speeds not found in the tables of {', '.join(MEASURED)}: {stale}"
 
 
+def test_readme_says_which_figures_are_not_the_one_machine_s():
+    """'Every figure in docs/benchmarks.md and docs/live.md comes from one machine', the 2-core EPYC: that file also
+    holds an H100's and an H200's figures and the AVX2 laptop's of issue 17."""
+    bench = (ROOT / "docs" / "benchmarks.md").read_text()
+    claim = " ".join(README.split("comes from\none machine", 1)[0].rsplit("\n\n", 1)[1].split())
+    claim += " ".join(README.split("comes from\none machine", 1)[1].split(":", 1)[0].split())
+    others = [name for name in ("H100", "H200", "AVX2 laptop") if name in bench and name not in claim]
+    assert others == [], f"README's one-machine sentence leaves out {others}: {claim!r}"
+
+
 def test_readme_figures_in_words_are_the_docs_measurements():
     """Three figures the speed test does not read: the denoiser's cost to `fast` (the README said about 2%; the
     docs measured 1.7% idle and 12.3% loaded), a dark indoor shot's mean luma against a well-exposed one (115 for
