@@ -176,6 +176,15 @@ def test_every_readme_speed_is_a_measured_figure_in_docs():
     assert not stale, f"README speeds not found in the tables of {', '.join(MEASURED)}: {stale}"
 
 
+def test_readme_16_bit_ramp_steps_are_the_docs():
+    """The README's 16-bit ramp rose 'in steps of up to 4 levels' before the fix; docs/quality.md measured jumps of
+    2-5 levels."""
+    quality = (ROOT / "docs" / "quality.md").read_text()
+    steps = re.search(r"a smooth 16-bit ramp lifted from levels 0-12 to about 20-70 rose flat for a few pixels, "
+                      r"then jumped\s+([\d-]+)\s+levels", " ".join(quality.split())).group(1)
+    assert f"20-70 rose in steps of {steps} levels" in " ".join(README.split())
+
+
 def test_readme_says_which_figures_are_not_the_one_machine_s():
     """'Every figure in docs/benchmarks.md and docs/live.md comes from one machine', the 2-core EPYC: that file also
     holds an H100's and an H200's figures and the AVX2 laptop's of issue 17."""
