@@ -50,7 +50,8 @@ def test_the_reason_names_the_target_the_estimates_and_where_the_costs_come_from
     elsewhere = choose_quality(video(854, 480, fps=30.0), INT8, "cpu", TABLE, speed=0.1, cpu="avx2")
     assert elsewhere.quality == "balanced" and "reaching 3 fps (0.1 x 30 fps)" in elsewhere.why
     assert elsewhere.why.endswith("fps (costs measured on a test machine)")
-    assert elsewhere.first_line.endswith("(costs measured on a test machine; this CPU is avx2: expect other speeds)")
+    assert elsewhere.first_line.endswith(
+        "(costs measured on a test machine; this CPU has AVX2 (no AVX-512, no VNNI): expect other speeds)")
     none = choose_quality(Workload("video", 3840, 2160), INT8, "cpu", TABLE)
     assert none.why.startswith("quality auto -> fast, the fastest, though none reaches 12.5 fps "
                                "(0.5 x 25 fps, assumed) at 3840x2160 here")
@@ -244,7 +245,8 @@ def test_a_big_photo_gets_an_estimate_and_the_faster_flag():
     narrow = choose_quality(Workload("photo", 4000, 3000), FLOAT, "cpu", TABLE, narrow=frozenset({"balanced"}))
     assert "--quality balanced for the base-12 student at full size (about 7 s)" in narrow.first_line  # 2 + 12 x 0.39
     elsewhere = choose_quality(Workload("photo", 4000, 3000), FLOAT, "cpu", TABLE, cpu="avx2")
-    assert elsewhere.first_line.endswith("(costs measured on a test machine; this CPU is avx2: expect other speeds)")
+    assert elsewhere.first_line.endswith(
+        "(costs measured on a test machine; this CPU has AVX2 (no AVX-512, no VNNI): expect other speeds)")
     small = choose_quality(Workload("photo", 640, 480), INT8, "cpu", TABLE)
     assert small.quality == "best" and small.seconds_per_frame == ()
 

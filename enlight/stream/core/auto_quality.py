@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from enlight.stream.core.choices import AUTO_SPEED, QUALITIES
+from enlight.stream.core.cpu_kind import KIND_WORDS
 from enlight.stream.core.preset_costs import COSTS, CostTable
 from enlight.text import counted
 
@@ -108,7 +109,9 @@ def _meaning(quality: str, narrow: frozenset[str]) -> str:
 
 def _measured_elsewhere(table: CostTable, cpu: str | None) -> str:
     """The first line's end on a CPU of another kind than the one the costs were measured on; '' otherwise."""
-    return f" ({table.where}; this CPU is {cpu}: expect other speeds)" if cpu not in (None, table.kind) else ""
+    if cpu in (None, table.kind):
+        return ""
+    return f" ({table.where}; this CPU {KIND_WORDS.get(cpu, 'is ' + cpu)}: expect other speeds)"
 
 
 PHOTO_NOTICE_S = 10.0  # a photo whose estimate under best is longer gets a first line with it

@@ -51,9 +51,15 @@ def cpu_kind(flags: frozenset[str]) -> str:
     return "other"
 
 
+# what each ``cpu_kind`` says of the CPU, in a sentence's words ('this CPU has AMX')
+KIND_WORDS = {"amx": "has AMX", "avx512_vnni": "has AVX-512 VNNI", "avx_vnni": "has AVX-VNNI",
+              "avx512": "has AVX-512 without VNNI", "avx2": "has AVX2 (no AVX-512, no VNNI)",
+              "arm_dot": "is an ARM CPU with int8 dot products", "other": "has neither AVX2 nor int8 dot products"}
+
+
 def balanced_runtime(flags: frozenset[str]) -> str:
     """How ``--quality balanced`` runs with ONNX Runtime on this CPU: 'int8' with int8 dot products, else 'float'."""
     return "int8" if has_int8_dot(flags) else "float"
 
 
-__all__ = ["FLAGS_ENV", "INT8_DOT", "balanced_runtime", "cpu_flags", "cpu_kind", "has_int8_dot"]
+__all__ = ["FLAGS_ENV", "INT8_DOT", "KIND_WORDS", "balanced_runtime", "cpu_flags", "cpu_kind", "has_int8_dot"]
