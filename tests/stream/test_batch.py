@@ -470,3 +470,16 @@ def test_a_second_folder_run_into_the_same_output_folder_is_refused_while_the_fi
     assert f"another enlight-video run is enhancing into {out} now" in second.stderr
     assert first.wait(timeout=300) == 0, first.stderr.read()
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "v1.mp4", "v2.mp4"]  # the lock went with the run
+
+
+def test_a_files_time_is_from_its_first_segments_start_to_its_last_ones_end(tmp_path):
+    """A video run in four segments on four workers at once said, in the folder's table, the workers' times added
+    up: 80 s for 30 s. It is now the span from the first one's start to the last one's end; a segment kept from a
+    stopped run (not run here) counts for nothing."""
+    from enlight.stream.apps.tasks import Outcome, span_s
+
+    task = Task(id=0, kind="segment", input=str(tmp_path / "a.mp4"), output=str(tmp_path / "a.part0.mp4"))
+    runs = [Outcome(task, "done", wall_s=20.0, ended_at=1000.0 + i) for i in range(4)]  # started at 980-983
+    kept = Outcome(task, "done", frames=10)
+    assert span_s([*runs, kept]) == pytest.approx(23.0)
+    assert span_s([kept]) == 0.0

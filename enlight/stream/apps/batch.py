@@ -36,7 +36,7 @@ from enlight.stream.apps.interrupts import after_ctrl_c, identity, stops_deferre
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
-from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
+from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task, span_s
 from enlight.stream.core.memory import share_memory
 from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
 from enlight.stream.io.input_streams import enhanced_stream
@@ -426,7 +426,7 @@ def _execute(config: BatchConfig, tasks: list[Task], on_frames) -> Iterator[Outc
 def _finish_file(item: _File, manifest: Manifest) -> Row:
     """All tasks of a file are in: join its segments (if any), record it, and say how it went."""
     outcomes = [item.outcomes[task.id] for task in item.tasks]
-    wall = sum(o.wall_s for o in outcomes)
+    wall = span_s(outcomes)
     failed = [o for o in outcomes if o.status == "failed"]
     frames = sum(o.frames for o in outcomes)
     status, why = ("failed", failed[0].reason) if failed else (

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from enlight.errors import EnlightError, disk_full, reason
@@ -86,6 +87,14 @@ class Outcome:
     wall_s: float = 0.0
     reason: str = ""
     notes: tuple[str, ...] = ()  # what the run would have said about the file (streams copied, HDR, ...)
+    ended_at: float = 0.0  # time.time() when the task ended (0: not run here, e.g. a segment kept from a stopped run)
+
+
+def span_s(outcomes: list[Outcome]) -> float:
+    """Seconds from the start of the first of a file's tasks that ran to the end of the last: the file's time
+    where its segments ran at once (their ``wall_s`` added up said 80 s for 30 s on four workers)."""
+    ran = [o for o in outcomes if o.ended_at]
+    return max(o.ended_at for o in ran) - min(o.ended_at - o.wall_s for o in ran) if ran else 0.0
 
 
 class BatchStopped(EnlightError):
@@ -185,14 +194,17 @@ RUNNERS = {"video": _run_video, "photo": _run_photo, "segment": _run_segment}
 def run_task(task: Task, settings: Settings, on_frames: Callable[[int], None] | None = None) -> Outcome:
     """Run one task; every failure becomes a failed ``Outcome`` with a one-line reason."""
     start = time.perf_counter()
+    ended = partial(_ended, task, start)
     try:
         plan, backend = worker_backend(settings, task.kind)
         frames, damage, notes = RUNNERS[task.kind](task, settings, plan, backend, _crash_hook(on_frames))
     except EnlightError as exc:
-        return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=str(exc).splitlines()[0])
+        return ended("failed", reason=str(exc).splitlines()[0])
     except Exception as exc:  # a full disk, a bug or an unexpected library error: one line, and the batch goes on
-        why = disk_full(exc) or f"internal error: {type(exc).__name__}: {reason(exc)}"
-        return Outcome(task, "failed", wall_s=time.perf_counter() - start, reason=why)
-    status = "damaged" if damage else "done"
-    return Outcome(task, status, frames=frames, wall_s=time.perf_counter() - start, reason=damage or "",
-                   notes=tuple(notes))
+        return ended("failed", reason=disk_full(exc) or f"internal error: {type(exc).__name__}: {reason(exc)}")
+    return ended("damaged" if damage else "done", frames=frames, reason=damage or "", notes=tuple(notes))
+
+
+def _ended(task: Task, start: float, status: str, **fields) -> Outcome:
+    """The ``Outcome`` of ``task``, begun at ``start`` (time.perf_counter()) and ended now."""
+    return Outcome(task, status, wall_s=time.perf_counter() - start, ended_at=time.time(), **fields)
