@@ -483,3 +483,18 @@ def test_a_files_time_is_from_its_first_segments_start_to_its_last_ones_end(tmp_
     kept = Outcome(task, "done", frames=10)
     assert span_s([*runs, kept]) == pytest.approx(23.0)
     assert span_s([kept]) == 0.0
+
+
+def test_a_second_run_that_skips_every_file_gives_no_estimate_and_no_bar(tmp_path, cli):
+    """A folder run again after every file was done said 'quality auto -> balanced: about 3 s for 45 frames' (the
+    first file's estimate) and drew a bar of '0frame' before its table of skipped files."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_clip(folder / "a.mp4", frames=4, audio=False)
+    first = cli(folder, "-o", tmp_path / "out", "--quality", "fast")
+    assert first.returncode == 0, first.stderr
+    again = cli(folder, "-o", tmp_path / "out")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr_lines[0].startswith("status"), again.stderr
+    assert "0 done, 1 skipped" in again.stderr
+    assert "estimate" not in again.stderr and "about" not in again.stderr and "frame/s" not in again.stderr

@@ -489,7 +489,8 @@ def _run_batch(config: BatchConfig, start: float) -> BatchReport:
             item.folder.mkdir(exist_ok=True)
         manifest.record(item.input, item.output, "started")
     owner = {task.id: item for item in files for task in item.tasks}
-    bar = progress_bar(total=sum(t.frames for t in owner_tasks(files)), unit="frame", disable=not config.progress)
+    total = sum(t.frames for t in owner_tasks(files))
+    bar = progress_bar(total=total, unit="frame", disable=not config.progress or not files)  # (all done before: none)
     finished, left, stopped, remedy = 0, 0, "", BatchReport.remedy
     for item in files:
         if len(item.outcomes) == len(item.tasks):  # every segment kept: stopped while they were joined
