@@ -322,17 +322,18 @@ def _many_options(args, inputs: list[Path]) -> dict:
     ``--denoise auto`` decide for the first of ``inputs`` whose header reads, and every worker keeps that."""
     from enlight.stream.io.locations import input_location
 
-    workload = None
+    workload, decided = None, None
     output = Path(args.output) if args.output and args.output != "-" else None  # (a photo's: written at 16 bits?)
     for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
-            workload = probe_workload(input_location(str(path)), args.max_frames, output)
+            workload, decided = probe_workload(input_location(str(path)), args.max_frames, output), path
             break
         except EnlightError:  # a damaged file: its own task reports it
             continue
     options = _plan_options(args, live=False, workload=workload)
     if args.quality == "auto" and workload is not None and not args.quiet and not args.dry_run:
-        _first_line(_plan(args, live=False, workload=workload))
+        whose = f" (for {decided.name}, the first of {counted(len(inputs), 'file')} to do)" if len(inputs) > 1 else ""
+        _first_line(_plan(args, live=False, workload=workload), whose)
     return options
 
 
@@ -344,11 +345,15 @@ def _check_default_weights(plan) -> None:
         default_weights()
 
 
-def _first_line(plan) -> None:
+def _first_line(plan, whose: str = "") -> None:
     """``--quality auto``'s estimate and the flags for the better presets, before the run (only where it
-    estimated: on a GPU, for own weights or a stream the summary line alone says what it chose)."""
+    estimated: on a GPU, for own weights or a stream the summary line alone says what it chose). whose: which of a
+    batch's files it was made for, put after its first clause (a folder's said 'about 3 s for 45 frames', the first
+    video's, as if of the whole run)."""
     if plan.auto is not None and plan.auto.seconds_per_frame:
-        print(f"{PROG}: {plan.auto.first_line}", file=sys.stderr)
+        line = plan.auto.first_line
+        head, sep, rest = line.partition(" on this CPU")
+        print(f"{PROG}: {head}{sep}{whose}{rest}" if whose and sep else f"{PROG}: {line}", file=sys.stderr)
 
 
 def _dry_run(plan, args=None, output=None) -> int:

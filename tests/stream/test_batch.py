@@ -498,3 +498,15 @@ def test_a_second_run_that_skips_every_file_gives_no_estimate_and_no_bar(tmp_pat
     assert again.stderr_lines[0].startswith("status"), again.stderr
     assert "0 done, 1 skipped" in again.stderr
     assert "estimate" not in again.stderr and "about" not in again.stderr and "frame/s" not in again.stderr
+
+
+def test_a_folders_estimate_says_which_file_it_is_for(tmp_path, cli):
+    """--quality auto decides for a batch's first file and its estimate is that file's: a folder's line said
+    'about 2 s for 4 frames' as if of the whole run. It now names the file and how many are to do."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        make_clip(folder / name, frames=4, audio=False)
+    result = cli(folder, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "for 4 frames at 64x48 on this CPU (for a.mp4, the first of 2 files to do)" in result.stderr_lines[0]
