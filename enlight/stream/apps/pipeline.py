@@ -432,7 +432,7 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
                      metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
                      attachments=source.attachments, covers=source.covers, spherical=source.spherical,
-                     captions=source.captions, time_offset_us=source.negative_start_us)
+                     captions=source.captions, time_offset_us=source.negative_start_us, priming=source.priming)
 
 
 def _input_pictures(config: PipelineConfig, source: VideoSource) -> dict[int, tuple[int, Path]] | None:

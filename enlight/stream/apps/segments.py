@@ -35,6 +35,7 @@ from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.encoder_settings import resolve_preset
 from enlight.stream.io.input_streams import PASSTHROUGH_TYPES, enhanced_stream, passthrough_streams
@@ -347,7 +348,8 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
                 streams, notes = held_streams(out, output, passthrough_streams(src))
                 notes = [*lost, *notes]
-                others = PassedStreams(out, output, streams)  # converted where the output cannot hold them
+                priming = {s.index: edit_priming(s) for s in streams}  # (read whole, as a single run's source)
+                others = PassedStreams(out, output, streams, priming)  # converted where the output cannot hold them
                 notes += others.notes
                 notes += copy_attachments(out, output, [s for s in src.streams if s.type == "attachment"])
                 covers, lost = add_covers(out, output.suffix, read_covers(source), holds_attachments)

@@ -115,7 +115,9 @@ class VideoSink:
     MP4 and MOV; ``enlight.stream.io.spherical``) are copied; a data stream the output
     cannot hold is left out with a note, and so are chapters and the start timecode where the output's kind of
     file drops them (``marks_not_kept``: .ts, .avi). ``time_offset_us``: microseconds every stream's packets are
-    moved on by (a source that starts before 0: ``VideoSource.negative_start_us``).
+    moved on by (a source that starts before 0: ``VideoSource.negative_start_us``). ``priming``: the samples an
+    audio stream's edit list hides at its start, by source index (``VideoSource.priming``), hidden in a Matroska
+    output as they were (``codec_delay``).
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class VideoSink:
         spherical: Spherical | None = None,
         captions: CaptionTrack | None = None,
         time_offset_us: int = 0,
+        priming: dict[int, int] | None = None,
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -161,6 +164,7 @@ class VideoSink:
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
             self._to_display = self._upright()
+            self._priming = priming or {}
             self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, (attachments, covers))
         except BaseException:
             self.abort()
@@ -335,7 +339,7 @@ class VideoSink:
         notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
-        self._passed = PassedStreams(self.container, self.path, held)
+        self._passed = PassedStreams(self.container, self.path, held, self._priming)
         self.notes += self._passed.notes
         for source in held:  # copied PCM into MP4: a note where players may not play it
             name = source.codec_context.name if source.codec_context else ""

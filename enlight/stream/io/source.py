@@ -38,6 +38,7 @@ from enlight.stream.io.checks import check_decodable, check_input_is_video
 from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.clock_jumps import joined, jumps
+from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frame_clock import retimed
@@ -286,6 +287,15 @@ class VideoSource:
         played as nothing); the sink moves every stream on by this much (``VideoSink``'s ``time_offset_us``)."""
         start = self.container.start_time
         return -start if self._span is None and self.location.is_file and start is not None and start < 0 else 0
+
+    @property
+    def priming(self) -> dict[int, int]:
+        """By passthrough stream index, the samples an MP4 or MOV edit list hides at an audio stream's start in the
+        first packet copied (``codec_delay.edit_priming``: an AAC encoder's priming), for a file read whole; a part
+        (``span``) or a read from a later keyframe copies no such packet: none."""
+        if self._span is not None or self._seek_pts or not self.location.is_file:
+            return {}
+        return {s.index: samples for s in self.passthrough if (samples := edit_priming(s))}
 
     @property
     def to_sdr(self) -> bool:

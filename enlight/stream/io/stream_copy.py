@@ -1,14 +1,13 @@
 """The other streams of the source, copied into the output packet for packet: which the output's container holds
 as what they are (a trial of its muxer, ``enlight.stream.io.muxer_trials``), which are converted (audio and text
 subtitles it cannot hold as they are), which are left out with a note, and the attachments. Also the sample aspect
-ratio of the encoded stream, which PyAV cannot set (through the stream's own struct).
+ratio of the encoded stream, which PyAV cannot set (through the stream's own struct: ``stream_struct``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from enlight.errors import EnlightError
 from enlight.stream.io import legacy_video
 from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
+from enlight.stream.io.codec_delay import primed_template
 from enlight.stream.io.dvd_cues import cue_times
 from enlight.stream.io.locations import cannot_seek
 from enlight.stream.io.muxer_trials import (
@@ -30,6 +30,7 @@ from enlight.stream.io.muxer_trials import (
     trial_file,
     writes_header,
 )
+from enlight.stream.io.stream_struct import stream_head
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.track_tags import Track, read_back_notes, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS
@@ -187,17 +188,19 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
-def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream
+def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream, priming: int = 0
                     ) -> tuple[av.stream.Stream, Converter | None, str | None]:
-    """(output stream, converter, note) for a passthrough stream: ``copy_stream``; where ``out`` cannot hold it,
-    text subtitles go through a ``SubtitleConverter`` and audio through an ``AudioConverter`` into a format ``out``
+    """(output stream, converter, note) for a passthrough stream: ``copy_stream``, with the ``priming`` samples the
+    source hides at its start hidden in a Matroska copy too (``codec_delay``); where ``out`` cannot hold it, text
+    subtitles go through a ``SubtitleConverter`` and audio through an ``AudioConverter`` into a format ``out``
     holds, with a note. Raises a one-line ``EnlightError`` (``cannot_hold``) otherwise."""
     muxer = out.format.name
     text, audio = text_encoder(muxer, source), audio_encoder(muxer, source)
     why = "the muxer refuses it"
     if not (text or audio) or holds_copy(muxer, source):  # (some muxers refuse a codec only when the header is written)
         try:
-            return copy_stream(out, source), None, None
+            with primed_template(muxer, source, priming) as note:
+                return copy_stream(out, source), None, note
         except (ValueError, av.error.FFmpegError) as exc:
             why = str(exc)
     if not (text or audio):
@@ -214,20 +217,25 @@ def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.st
 class PassedStreams:
     """The output's streams for the source's passthrough ``streams``, by source index: each copied, or where ``out``
     cannot hold it, converted (``copy_or_convert``; built before ``out``'s header). ``packets`` is what to mux for
-    one of the source's packets, ``flush`` the converters' last ones; ``notes`` says what was converted. The sink
-    and the segments' join both route their copied packets through it. A DVD subtitle's packet is given its time
-    on screen as its duration (``enlight.stream.io.dvd_cues``)."""
+    one of the source's packets, ``flush`` the converters' last ones; ``notes`` says what was converted (and a start
+    that could not be hidden). The sink and the segments' join both route their copied packets through it. A DVD
+    subtitle's packet is given its time on screen as its duration (``enlight.stream.io.dvd_cues``). ``priming``: by
+    source index, the samples an audio stream's edit list hides at its start (``codec_delay.edit_priming``), where
+    its first packet copied is one."""
 
-    def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream]) -> None:
+    def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream],
+                 priming: Mapping[int, int] | None = None) -> None:
         self.streams: dict[int, av.stream.Stream] = {}
         self.converters: dict[int, Converter] = {}
         self._cue_times = {source.index: timer for source in streams if (timer := cue_times(source))}
         self.notes: list[str] = []
         self._muxer, self._kind = out.format.name, path.suffix or out.format.name
         for source in streams:
-            self.streams[source.index], converter, note = copy_or_convert(out, path, source)
+            self.streams[source.index], converter, note = copy_or_convert(out, path, source,
+                                                                          (priming or {}).get(source.index, 0))
             if converter is not None:
                 self.converters[source.index] = converter
+            if note:
                 self.notes.append(note)
         # (each input track and its output stream's index, kept apart from the streams for ``flag_notes``)
         self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
@@ -257,60 +265,14 @@ class PassedStreams:
         return [packet for converter in self.converters.values() for packet in converter.flush()]
 
 
-class _StreamHead(ctypes.Structure):
-    """The start of FFmpeg's AVStream (libavformat 60.10, FFmpeg 6.1, to 62), up to its own sample aspect ratio."""
-
-    _fields_ = [("av_class", ctypes.c_void_p), ("index", ctypes.c_int), ("id", ctypes.c_int),
-                ("codecpar", ctypes.c_void_p), ("priv_data", ctypes.c_void_p), ("time_base_num", ctypes.c_int),
-                ("time_base_den", ctypes.c_int), ("start_time", ctypes.c_int64), ("duration", ctypes.c_int64),
-                ("nb_frames", ctypes.c_int64), ("disposition", ctypes.c_int), ("discard", ctypes.c_int),
-                ("sar_num", ctypes.c_int), ("sar_den", ctypes.c_int)]
-
-
-@lru_cache(maxsize=1)
-def _stream_class() -> int | None:
-    """The address of FFmpeg's AVStream class (``av_stream_get_class``) in PyAV's own libavformat, which tells
-    an AVStream from anything else; None where that library is not found."""
-    here = Path(av.__file__).parent
-    for library in (*here.parent.glob("av.libs/libavformat*"), *here.glob(".dylibs/libavformat*")):
-        try:
-            get_class = ctypes.CDLL(str(library)).av_stream_get_class
-        except (OSError, AttributeError):
-            continue
-        get_class.restype = ctypes.c_void_p
-        return get_class()
-    return None
-
-
-def _stream_head(stream: av.stream.Stream) -> _StreamHead | None:
-    """The AVStream behind a PyAV output ``stream``, or None where it cannot be told for sure. PyAV 18 keeps its
-    address in the stream object's first field (after the method table) and offers no way to set the stream's
-    sample aspect ratio; the address is taken only with PyAV 18 and only where it points at an AVStream of this
-    index and time base (a ctypes workaround until PyAV can set it)."""
-    if av.__version__.split(".")[0] != "18":  # the object layout below was checked with PyAV 18 only
-        return None
-    word = ctypes.sizeof(ctypes.c_void_p)
-    cls = _stream_class()
-    for offset in (2 * word, 3 * word) if cls else ():  # both are pointers in either layout, safe to follow
-        address = ctypes.c_void_p.from_address(id(stream) + offset).value
-        if not address or ctypes.c_void_p.from_address(address).value != cls:
-            continue
-        head = _StreamHead.from_address(address)
-        known = head.time_base_num and head.time_base_den
-        time_base = Fraction(head.time_base_num, head.time_base_den) if known else None
-        if head.index == stream.index and time_base == stream.time_base:
-            return head
-    return None
-
-
 def _set_sample_aspect(stream: av.video.stream.VideoStream, sar: Fraction) -> bool:
     """Give an output video ``stream`` not yet started the pixel aspect ratio ``sar`` (a pixel's width / height),
     in both places muxers take it from: the encoder's (MP4 and MOV write it; H.264, HEVC and MPEG-4 carry it in
     their bitstream too) and the stream's own, which Matroska and WebM write as the display size. VP8, VP9 and
     AV1 carry none in their bitstream, so without the latter they played with square pixels, the wrong shape.
-    False where the stream's own could not be set (see ``_stream_head``)."""
+    False where the stream's own could not be set (see ``stream_struct.stream_head``)."""
     stream.codec_context.sample_aspect_ratio = sar
-    head = _stream_head(stream)
+    head = stream_head(stream)
     if head is None:
         return False
     head.sar_num, head.sar_den = sar.numerator, sar.denominator
