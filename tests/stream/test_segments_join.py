@@ -141,3 +141,20 @@ def test_one_video_in_segments_says_the_time_the_run_took(tmp_path, weights, cli
     assert result.returncode == 0, result.stderr
     said = re.fullmatch(r"enlight-video: 24 frames \(3 segments\) in ([\d.]+) s -> .*", result.stderr_lines[-1])
     assert said and float(said.group(1)) <= took, (result.stderr_lines[-1], took)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".mp4"])
+def test_the_join_has_the_frame_rate_of_one_run(suffix, tmp_path, weights, cli):
+    """A .mkv joined from segments had no default duration on its video track: FFmpeg and PyAV read its rate as
+    30000 fps (12800 for a 3 s clip) where a single run's read 25. The join's stream now carries the rate the parts
+    were written with, which Matroska writes as the default duration. (.webm and .mp4 read 25 before, and still do.)"""
+    src = make_clip(tmp_path / "cam.mp4", frames=30, rate=25, gop=5, audio=False)
+    one, joined = tmp_path / f"one{suffix}", tmp_path / f"joined{suffix}"
+    assert cli(src, "-o", one, "--weights", weights, "--quality", "fast", "-q").returncode == 0
+    result = cli(src, "-o", joined, "--weights", weights, "--quality", "fast", "--segments", "3", "-q")
+    assert result.returncode == 0, result.stderr
+    rates = []
+    for path in (one, joined):
+        with av.open(str(path)) as container:
+            rates.append(container.streams.video[0].average_rate)
+    assert rates == [25, 25]

@@ -54,6 +54,7 @@ from enlight.stream.io.stream_copy import (
     keep_sample_aspect,
 )
 from enlight.stream.io.temporary import temporary_path
+from enlight.stream.io.video_stream import frame_rate
 
 WARMUP_FRAMES = 16  # 0.8**16 = 0.03: what is left of the past the smoother's state would have had
 # The denoiser remembers more: its running mean keeps n/(n+1) of the past with n up to 8 (light) or 16
@@ -327,6 +328,15 @@ def _spherical(source: Path, joined: Path, muxer: str, kind: str) -> list[str]:
     return [spherical_not_kept(kind)]
 
 
+def _keep_rate(video: av.video.stream.VideoStream, part: av.video.stream.VideoStream) -> None:
+    """Give the join's ``video`` stream the frame rate its ``part`` was written with (``frame_rate``: the sink's),
+    as a single run's has it: Matroska and WebM write it as the track's default duration (without it the join's
+    .mkv read as 12800 or 30000 fps where a single run's read 25), MP4 and MOV a timecode track's rate from it."""
+    rate = frame_rate(part)
+    if rate:
+        video.codec_context.framerate = rate
+
+
 def join_segments(source: Path, parts: list[Path], output: Path, starts: list[int | None], *,
                   overwrite: bool = False) -> tuple[str, ...]:
     """Remux the segments' video and the source's other streams (audio, subtitles, data tracks, other video),
@@ -343,8 +353,8 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
             with av.open(str(tmp), "w", options=options) as out:
                 video = out.add_stream_from_template(first.streams.video[0])  # rotation: in its parameters
                 lost = keep_sample_aspect(video, first.streams.video[0].sample_aspect_ratio)  # VP9, AV1: none
+                _keep_rate(video, first.streams.video[0])
                 if "timecode" in first.streams.video[0].metadata:  # the source's start, as every part has it
-                    video.codec_context.framerate = first.streams.video[0].average_rate  # the timecode track's rate
                     video.metadata["timecode"] = first.streams.video[0].metadata["timecode"]
                 streams, notes = held_streams(out, output, passthrough_streams(src))
                 notes = [*lost, *notes]
