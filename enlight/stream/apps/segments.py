@@ -35,6 +35,7 @@ from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
+from enlight.stream.io.clock_jumps import move_packet
 from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.encoder_settings import resolve_preset
@@ -246,10 +247,7 @@ def _shifted(items: Iterator[tuple[Fraction, int, av.Packet]], shift: Fraction
              ) -> Iterator[tuple[Fraction, int, av.Packet]]:
     """A part's video packets (``_packets``) with their timestamps moved back by ``shift`` seconds."""
     for when, index, packet in items:
-        if shift:
-            ticks = round(shift / packet.time_base)
-            packet.pts = None if packet.pts is None else packet.pts - ticks
-            packet.dts = None if packet.dts is None else packet.dts - ticks
+        move_packet(packet, -shift)
         yield when - shift, index, packet
 
 

@@ -65,11 +65,18 @@ def _moved(packet: av.Packet, offset: Fraction, end: Fraction | None) -> Fractio
     at = _time(packet)
     if at is None:
         return end
-    ticks = round(offset / packet.time_base)
-    if ticks:
-        packet.pts = None if packet.pts is None else packet.pts + ticks
-        packet.dts = None if packet.dts is None else packet.dts + ticks
+    ticks = move_packet(packet, offset)
     if not _paced(packet):
         return end
     finish = (at + (packet.duration or 0) * packet.time_base) + ticks * packet.time_base
     return finish if end is None else max(end, finish)
+
+
+def move_packet(packet: av.Packet, seconds: Fraction) -> int:
+    """Moves ``packet``'s timestamps on by ``seconds`` (back where negative), in whole ticks of its time base;
+    returns the ticks."""
+    ticks = round(seconds / packet.time_base)
+    if ticks:
+        packet.pts = None if packet.pts is None else packet.pts + ticks
+        packet.dts = None if packet.dts is None else packet.dts + ticks
+    return ticks
