@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from enlight.errors import EnlightError
-from enlight.stream.io.temporary import fitted, temporaries
+from enlight.stream.io.temporary import fitted, temporaries_of
 
 MANIFEST = ".enlight-manifest.jsonl"
 # the segments of OUT.mp4 wait in .enlight-segments-OUT.mp4 beside it until they are joined
@@ -91,12 +91,10 @@ def remove_temporaries(outputs: list[Path]) -> int:
     """Delete what a killed run left for these outputs (and only them: another run may be writing
     beside them): their temporary files (``enlight.stream.io.temporary``). Their segment folders stay: the
     next run takes the finished segments there as done (``enlight.stream.apps.kept_segments``)."""
-    removed = 0
-    for output in outputs:
-        for path in temporaries(output):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    found = temporaries_of(outputs)
+    for path in found:
+        path.unlink(missing_ok=True)
+    return len(found)
 
 
 def segment_folder(output: Path) -> Path:
