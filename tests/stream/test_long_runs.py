@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 import time
 
+from PIL import Image
+
 from enlight.stream.apps.batch import BatchConfig, collect, run_batch
 from enlight.stream.apps.manifest import MANIFEST, remove_temporaries
+from enlight.stream.apps.tasks import Settings
 from enlight.stream.io.temporary import temporary_path
+from tests.media import dark_frames
 
 FILES = 3000
 
@@ -51,3 +55,19 @@ def test_the_temporaries_of_many_outputs_are_found_by_their_exact_names(tmp_path
         path.write_bytes(b"half")
     assert remove_temporaries(mine) == 2
     assert [path.exists() for path in made] == [False, False, True, True, True] and mine[0].exists()
+
+
+def test_a_batchs_progress_in_a_log_is_a_line_every_30_s_not_a_line_per_file(tmp_path, weights, capsys):
+    """The batch's bar said 'files N/M' after each file with a redraw of its own: in a log (a file, a pipe, the
+    journal) that was a line per file, 101 lines for 100 photos in 12 s, where a log gets a line every 30 s and one
+    at the end. Now the count of files waits for the bar's next line."""
+    source = tmp_path / "in"
+    source.mkdir()
+    for i, frame in enumerate(dark_frames(40, 32, 24)):
+        Image.fromarray(frame).save(source / f"IMG_{i:04d}.png")
+    pairs, ignored = collect(source, tmp_path / "out")
+    settings = Settings(plan_options={"weights": weights, "backend": "torch", "device": "cpu"}, threads=1)
+    report = run_batch(BatchConfig(pairs=pairs, out_dir=tmp_path / "out", settings=settings, ignored=ignored))
+    lines = [line for line in capsys.readouterr().err.splitlines() if "frame" in line]
+    assert report.count("done") == 40
+    assert len(lines) <= 3 and lines[-1].startswith("100%") and "files 40/40" in lines[-1], lines

@@ -497,7 +497,8 @@ def _run_batch(config: BatchConfig, start: float) -> BatchReport:
         if len(item.outcomes) == len(item.tasks):  # every segment kept: stopped while they were joined
             rows.append(_finish_file(item, manifest))
             finished += 1
-    bar.set_postfix_str(f"files {finished}/{len(files)}")
+    bar.set_postfix_str(f"files {finished}/{len(files)}", refresh=False)  # (drawn with the bar's next line: a
+    # redraw of its own was a line per file in a log, where the bar draws a line every 30 s)
     outcomes, before = None, {task.id: identity(task) for task in owner_tasks(files)}
     try:
         outcomes = _execute(config, owner_tasks(files), bar.update)
@@ -505,7 +506,7 @@ def _run_batch(config: BatchConfig, start: float) -> BatchReport:
             with stops_deferred():  # (a file's end is never cut in half: its manifest line says done, its row not)
                 if _take(outcome, owner, manifest, rows, bar):
                     finished += 1
-                    bar.set_postfix_str(f"files {finished}/{len(files)}")
+                    bar.set_postfix_str(f"files {finished}/{len(files)}", refresh=False)
             if outcome.status == "failed" and is_disk_full(outcome.reason):  # so would every file after it
                 outcomes.close()  # (the workers stopped)
                 stopped, left = outcome.reason.split(";")[0], len(files) - finished
