@@ -21,6 +21,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.apps.compare import Compare
+from enlight.stream.apps.latencies import Latencies
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.choices import LIVE_EXPOSURE, MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
@@ -70,14 +71,14 @@ class LiveConfig:
 
 @dataclass(frozen=True)
 class LiveStats:
-    """What a live run did. latency_ms: capture-to-display time of each shown frame."""
+    """What a live run did. latencies: the capture-to-display times of the frames shown (a histogram)."""
 
     frames: int
     captured: int
     dropped: int
     reconnects: int
     wall_s: float
-    latency_ms: tuple[float, ...]
+    latencies: Latencies
     recordings: tuple[tuple[str, int], ...]  # (name, frames)
     backend: str
     device: str
@@ -90,7 +91,7 @@ class LiveStats:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
     def latency_percentile(self, q: float) -> float:
-        return float(np.percentile(self.latency_ms, q)) if self.latency_ms else float("nan")
+        return self.latencies.percentile(q)
 
     def summary(self) -> str:
         saved = "".join(f"; wrote {counted(frames, 'frame')} to {name}" for name, frames in self.recordings)
@@ -248,7 +249,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
 
         window = PreviewWindow()
     hud = _Hud(window, source, enhancer, outputs)
-    latencies: list[float] = []
+    latencies = Latencies()
     ended = "source ended"
     lost: SourceLost | None = None
     start = time.perf_counter()
@@ -269,17 +270,17 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         saved = "".join(f"; {counted(frames, 'frame')} kept in {name}" for name, frames in outputs.done)
         raise EnlightError(f"{lost}{saved}")
     return LiveStats(
-        frames=len(latencies), captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
-        wall_s=time.perf_counter() - start, latency_ms=tuple(latencies), recordings=tuple(outputs.done),
+        frames=latencies.count, captured=source.captured, dropped=source.dropped, reconnects=source.reconnects,
+        wall_s=time.perf_counter() - start, latencies=latencies, recordings=tuple(outputs.done),
         backend=label, device=str(backend.device), ended=ended, colour=grey.describe(),
         denoise=enhancer.denoise_summary(config.plan.denoise.label),
     )
 
 
 def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyDecision,
-          latencies: list[float]) -> str | None:
+          latencies: Latencies) -> str | None:
     """Enhance and show the newest frames until the source ends (None) or something stops the run
-    (what, for the summary). Appends each shown frame's capture-to-display latency in ms."""
+    (what, for the summary). Adds each shown frame's capture-to-display latency in ms to ``latencies``."""
     enhancer, outputs, last_shown = hud.enhancer, hud.outputs, None
     written = Compare(config.compare, None) if config.compare else (lambda before, after: after)  # frames are upright
     for frame in frames(source):
@@ -293,11 +294,12 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
             hud.pair = (frame.rgb, enhanced)
             key = hud.show()
             now = time.perf_counter()
-            latencies.append((now - frame.captured_at) * 1000)
-            hud.shown(latencies[-1], now - last_shown if last_shown else None)
+            latency_ms = (now - frame.captured_at) * 1000
+            latencies.add(latency_ms)
+            hud.shown(latency_ms, now - last_shown if last_shown else None)
             last_shown = now
-            if config.max_frames is not None and len(latencies) >= config.max_frames:
-                return f"stopped after {counted(len(latencies), 'frame')} (--max-frames)"
+            if config.max_frames is not None and latencies.count >= config.max_frames:
+                return f"stopped after {counted(latencies.count, 'frame')} (--max-frames)"
         if window is not None and window.closed:
             return "window closed"
         if key in ("q", "esc"):
