@@ -164,7 +164,7 @@ def test_a_photo_in_tiles_reports_the_floor_it_ran_on_the_whole(weights):
     floor = ExposureFloor(200)
     tiled = enhance_picture(rgb, plan, build_backend(plan), grey=False, layout=(4 * ALIGN, 128), floor=floor)
     assert floor.seen == 1 and floor.describe_still().startswith("to 200: lifted only to about mean luma")
-    assert _mean_luma(tiled) == pytest.approx(floor.short[0], abs=8)
+    assert _mean_luma(tiled) == pytest.approx(floor.reached[0], abs=8)
 
 
 def test_the_live_key_turns_the_floor_on_and_off_in_a_running_enhancer():

@@ -102,3 +102,17 @@ def test_the_latency_histogram_gives_the_percentiles_of_what_it_was_given():
     assert latencies.count == len(values) and latencies.counts.size == BINS
     assert np.isnan(Latencies().percentile(50))
 
+
+def test_the_exposure_floor_keeps_two_numbers_of_the_frames_it_could_not_lift_enough_not_one_a_frame():
+    """``--exposure`` kept the mean luma each frame reached where the strongest lift fell short of the level, in a list
+    (a night's live run or an hour's video of dark frames: one a frame), for the lowest and highest in its summary."""
+    from enlight.stream.core.exposure import ExposureFloor
+
+    floor = ExposureFloor(200)
+    dark = np.zeros((8, 256), np.int64)
+    dark[:, 3], dark[:4, 9] = 1000, 1000  # four frames black at 3, four with as much at 9 too
+    for _ in range(2000):
+        floor.powers(dark)
+    assert floor.short == floor.seen == 16000 and floor.reached[0] < floor.reached[1]
+    assert floor.describe().startswith("to 200: 16000 of 16000 frames lifted, 16000 of them only to about mean luma")
+    assert sum(len(value) for value in vars(floor).values() if hasattr(value, "__len__")) <= 2

@@ -25,7 +25,9 @@ class ExposureFloor:
         self._log_power: float | None = None
         self.seen = 0  # frames so far
         self.lifted = 0  # of them, frames whose curve was not the identity
-        self.short: list[float] = []  # the mean luma reached by each frame the strongest lift left below the level
+        self.short = 0  # of them, frames the strongest lift left below the level
+        self.reached: tuple[float, float] | None = None  # the lowest and highest mean luma those frames reached
+        # (two numbers, not one a frame: a list of them grew all through a night's live run or an hour's video)
 
     def describe(self) -> str:
         """For a run's summary, e.g. 'to 100: 58 of 60 frames lifted', and where the strongest curve
@@ -34,9 +36,9 @@ class ExposureFloor:
         text = f"to {self.level:g}: {self.lifted} of {counted(self.seen, 'frame')} lifted"
         if not self.short:
             return text
-        low, high = round(min(self.short)), round(max(self.short))
+        low, high = round(self.reached[0]), round(self.reached[1])
         reached = f"{low}" if low == high else f"{low}-{high}"
-        return f"{text}, {len(self.short)} of them only to about mean luma {reached} (the strongest lift)"
+        return f"{text}, {self.short} of them only to about mean luma {reached} (the strongest lift)"
 
     def describe_still(self) -> str:
         """``describe`` for one photo, e.g. 'to 100: lifted', 'to 200: lifted only to about mean luma 108 (the
@@ -44,7 +46,7 @@ class ExposureFloor:
         if not self.lifted:
             return f"to {self.level:g}: already brighter"
         if self.short:
-            return f"to {self.level:g}: lifted only to about mean luma {round(self.short[0])} (the strongest lift)"
+            return f"to {self.level:g}: lifted only to about mean luma {round(self.reached[0])} (the strongest lift)"
         return f"to {self.level:g}: lifted"
 
     def powers(self, histograms: np.ndarray) -> list[float]:
@@ -52,9 +54,15 @@ class ExposureFloor:
         for histogram in histograms:
             own = math.log(power_for_mean(histogram, self.level))
             if own <= math.log(MIN_POWER) and histogram.sum() > 0:
-                self.short.append(mean_after(histogram, MIN_POWER))
+                self._fell_short(mean_after(histogram, MIN_POWER))
             self._log_power = own if self._log_power is None else self.keep * self._log_power + (1 - self.keep) * own
             out.append(1.0 if self._log_power > -1e-3 else math.exp(self._log_power))  # within 0.1%: left as it is
         self.seen += len(out)
         self.lifted += sum(p < 1 for p in out)
         return out
+
+    def _fell_short(self, mean: float) -> None:
+        """A frame the strongest lift took to ``mean`` luma only, below the level."""
+        self.short += 1
+        low, high = self.reached or (mean, mean)
+        self.reached = (min(low, mean), max(high, mean))
