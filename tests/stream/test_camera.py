@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -306,12 +307,14 @@ def test_window_shows_split_view_and_answers_hotkeys(camera_clip, weights, tmp_p
 
 def test_a_looped_file_shows_its_last_frame_for_a_whole_frame(weights, tmp_path, cli):
     """With --loop, each pass's last frame was followed at once (4 ms later) by the next pass's first: the pacing
-    started again from the first frame. A file played as a camera keeps its rate across the loop."""
-    clip = make_clip(tmp_path / "short.mp4", width=SIZE[0], height=SIZE[1], frames=12, audio=False)
+    started again from the first frame. A file played as a camera keeps its rate across the loop. (The recording's
+    times are when frames arrived: on a loaded machine a late frame and the one on time after it are close too, so
+    the test asks that the recording lasts as long as its frames at the file's rate, which lateness and dropped
+    frames only lengthen, where the nine loops' gaps of 4 ms took 0.33 s off it.)"""
+    clip = make_clip(tmp_path / "short.mp4", width=SIZE[0], height=SIZE[1], frames=6, audio=False)
     record = tmp_path / "loop.mkv"
-    result = cli("--camera", clip, "--loop", "--no-window", "--max-frames", "30", "--record", record,
+    result = cli("--camera", clip, "--loop", "--no-window", "--max-frames", "60", "--record", record,
                  "--weights", weights, "--quality", "fast", timeout=120)
     assert result.returncode == 0, result.stderr
     times = read_video(record)["times"]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert len(times) >= 24 and min(gaps) > 0.5 / 24, gaps
+    assert len(times) >= 48 and times[-1] - times[0] >= Fraction(len(times) - 3, 24), times
