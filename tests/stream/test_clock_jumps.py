@@ -90,3 +90,15 @@ def test_a_subtitle_shown_longer_than_the_threshold_is_not_a_jump(tmp_path):
         before = [(p.stream.index, p.pts, p.dts) for p in packets]
         assert any(p.stream.type == "subtitle" for p in packets)
         assert [(p.stream.index, p.pts, p.dts) for p in joined(iter(packets))] == before
+
+
+def test_a_tape_with_a_jump_in_segments_is_enhanced_in_one_piece(tape, tmp_path, weights, cli):
+    """--segments 2 on the tape was an internal error (EOFError on a segment's file): a segment is found by its
+    frames' times in the file, and the run reads the second recording's moved to follow on. Such a video is now
+    enhanced in one piece, with a note."""
+    out = tmp_path / "out.mkv"
+    result = cli(tape, "-o", out, "--weights", weights, "--segments", "2")
+    assert result.returncode == 0, result.stderr
+    assert "the clock of tape.m2t jumps (a tape's next recording): enhanced in one piece" in result.stderr
+    times = read_video(out)["times"]
+    assert len(times) == 2 * FRAMES and _longest_step(times) < Fraction(3, RATE)

@@ -35,7 +35,7 @@ from enlight.errors import EnlightError, is_disk_full
 from enlight.stream.apps.interrupts import after_ctrl_c, identity, stops_deferred
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
-from enlight.stream.apps.segments import WARMUP_FRAMES, join_segments, split_video, warmup_frames
+from enlight.stream.apps.segments import WARMUP_FRAMES, ClockJumps, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task, span_s
 from enlight.stream.core.memory import share_memory
 from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
@@ -270,7 +270,7 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
         joinable = is_video(src) and out.suffix.lower() not in UNJOINABLE  # (an .avi output: one piece)
         count = _segment_count(config, len(todo), frames) if joinable else 1
         warmup = warmup_frames(config.settings.plan_options.get("denoise", "off"))
-        segments = _split(src, count, warmup) if count > 1 else []
+        segments, unsplit = _split(src, count, warmup) if count > 1 else ([], "")
         if len(segments) > 1:
             files.append(_segmented(config, src, out, segments, next_id, overwrite))
         else:
@@ -280,6 +280,8 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
                                overwrite=overwrite))
         if config.segments and segments and len(segments) < config.segments:
             files[-1].notes = (_fewer_segments(config.segments, src, len(segments)),)
+        elif unsplit:
+            files[-1].notes = (f"--segments: {unsplit}" if config.segments else unsplit,)
         next_id += len(files[-1].tasks)
     return files
 
@@ -307,11 +309,14 @@ def _segmented(config: BatchConfig, src: Path, out: Path, segments: list, first_
     return item
 
 
-def _split(source: Path, count: int, warmup: int) -> list:
+def _split(source: Path, count: int, warmup: int) -> tuple[list, str]:
+    """(the segments of ``source``, or none; why there are none where that is worth a note)."""
     try:
-        return split_video(source, count, warmup)
+        return split_video(source, count, warmup), ""
+    except ClockJumps as exc:  # (its segments' frames could not be found by their times)
+        return [], f"{exc}: enhanced in one piece"
     except EnlightError:
-        return []  # unreadable: the single task will fail with its own one-line reason
+        return [], ""  # unreadable: the single task will fail with its own one-line reason
 
 
 def _pool_init(progress, workers: int) -> None:

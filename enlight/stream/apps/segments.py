@@ -35,7 +35,7 @@ from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.clock_jumps import move_packet
+from enlight.stream.io.clock_jumps import THRESHOLD, jumps, move_packet
 from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.encoder_settings import resolve_preset
@@ -70,17 +70,26 @@ def warmup_frames(denoise: str) -> int:
     return WARMUP_FRAMES if denoise == "off" else DENOISED_WARMUP_FRAMES
 
 
+class ClockJumps(EnlightError):
+    """A video whose clock jumps (``clock_jumps``: a tape's next recording), which segments cannot be cut from:
+    a segment is found by its frames' times in the file, and the run reads them moved to follow on."""
+
+
 def video_index(path: Path) -> tuple[list[int], list[int]]:
-    """(frame pts in display order, keyframe pts) of a file's video stream, from its packets (no decoding)."""
+    """(frame pts in display order, keyframe pts) of a file's video stream, from its packets (no decoding).
+    Raises ``ClockJumps`` where the file's clock jumps (an MPEG-TS or -PS: ``clock_jumps.jumps``)."""
     try:
         with av.open(str(path)) as container:
             stream = enhanced_stream(container)
             if stream is None:
                 raise EnlightError(f"{path} has no video stream")
-            frames, keys = [], []
+            frames, keys, last = [], [], None
             for packet in container.demux(stream):
                 if packet.size and packet.pts is not None:
+                    if last is not None and abs(packet.pts - last) * stream.time_base > THRESHOLD and jumps(container):
+                        raise ClockJumps(f"the clock of {path.name} jumps (a tape's next recording)")
                     frames.append(packet.pts)
+                    last = packet.pts
                     if packet.is_keyframe:
                         keys.append(packet.pts)
     except (av.error.FFmpegError, IndexError) as exc:
