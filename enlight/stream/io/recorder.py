@@ -3,6 +3,9 @@
 Live frames have no source timestamps worth keeping (frames are dropped to stay live, and a
 reconnected stream starts its clock again), so each frame's pts is its capture time in
 milliseconds since the recording started: the file plays back at the pace it was seen.
+
+A recording into a file is written at its name from its first frame, in a form a crash leaves playable up to a
+second or so before it (``crash_safe``): a live run cannot be run again.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from pathlib import Path
 
 import av
 
-from enlight.errors import EnlightError
+from enlight.errors import DISK_FULL, EnlightError, reason
 from enlight.stream.io.checks import check_paths, same_file
+from enlight.stream.io.crash_safe import Syncs, fragmented, recording_options, trim_torn_fragment
 from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.frames import ColorInfo
 from enlight.stream.io.locations import Location
@@ -46,13 +50,20 @@ def live_info(width: int, height: int, rate: Fraction) -> VideoInfo:
 
 
 class Recorder:
-    """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds)."""
+    """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds). A file is at its
+    name from the start (``VideoSink.write_at_target``), in the muxer's crash-safe form (``crash_safe``)."""
 
     def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool) -> None:
         self.location = location
         self.overwrite = overwrite
-        self.sink = VideoSink(location, info, encoder=encoder)
+        muxer = recording_options(Path(location.url), location.format) if location.is_file else None
+        self.sink = VideoSink(location, info, encoder=encoder, muxer=muxer)
+        self._syncs: Syncs | None = None
+        if location.is_file:
+            self.sink.write_at_target(overwrite=overwrite)
+            self._syncs = Syncs(Path(location.url))
         self._start: float | None = None
+        self._last = 0.0  # the last frame's time in the recording, seconds
 
     @property
     def name(self) -> str:
@@ -65,14 +76,36 @@ class Recorder:
     def write(self, rgb, captured_at: float) -> None:
         if self._start is None:
             self._start = captured_at
-        self.sink.write_frame(rgb, round((captured_at - self._start) / TIME_BASE))
+        try:
+            self.sink.write_frame(rgb, round((captured_at - self._start) / TIME_BASE))
+        except (av.error.FFmpegError, OSError) as exc:
+            if self._syncs is None:
+                raise
+            raise EnlightError(self._kept(exc)) from None
+        self._last = captured_at - self._start
+        if self._syncs is not None:
+            self._syncs.tick()
 
     def finish(self) -> None:
-        """Flush and close: the file is complete and playable at its name (a stream is ended)."""
+        """Flush and close: the file is complete and playable at its name (a stream is ended). A file that cannot
+        be finished (the disk filled) is kept as far as it was written, and the error says so."""
         if self.frames == 0:
             self.sink.abort()
             return
-        self.sink.finish(overwrite=self.overwrite)
+        try:
+            self.sink.finish(overwrite=self.overwrite)
+        except EnlightError as exc:
+            if self._syncs is None:
+                raise
+            if fragmented(Path(self.location.url), self.location.format):
+                trim_torn_fragment(Path(self.location.url))
+            raise EnlightError(self._kept(exc.__context__ or exc)) from None
+
+    def _kept(self, exc: BaseException) -> str:
+        """The one line for a recording whose file could not be written on: why, and what it keeps."""
+        why = "no space left on the disk" if getattr(exc, "errno", None) in DISK_FULL else reason(exc)
+        return (f"cannot write the recording {self.name} on ({why}); it keeps what reached the disk of the "
+                f"{self._last:.0f} s recorded, all but the last few seconds")
 
 
 def numbered(path: str, index: int) -> str:

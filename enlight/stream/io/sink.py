@@ -117,8 +117,11 @@ class VideoSink:
     file drops them (``marks_not_kept``: .ts, .avi). ``time_offset_us``: microseconds every stream's packets are
     moved on by (a source that starts before 0: ``VideoSource.negative_start_us``). ``priming``: the samples an
     audio stream's edit list hides at its start, by source index (``VideoSource.priming``), hidden in a Matroska
-    output as they were (``codec_delay``).
+    output as they were (``codec_delay``). ``muxer``: options for a file's muxer over its own (a live recording's:
+    ``crash_safe``), which ``write_at_target`` may then move onto its name before it ends.
     """
+
+    _at_target = False  # the file is written at its name (``write_at_target``)
 
     def __init__(
         self,
@@ -135,6 +138,7 @@ class VideoSink:
         captions: CaptionTrack | None = None,
         time_offset_us: int = 0,
         priming: dict[int, int] | None = None,
+        muxer: dict[str, str] | None = None,
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
@@ -155,7 +159,7 @@ class VideoSink:
             remove_stale(self.path)  # what a run killed outright left for this output
             self._tmp = temporary_path(self.path)
             try:
-                options = muxer_options(self.path, metadata or {})
+                options = muxer_options(self.path, metadata or {}) | (muxer or {})
                 if time_offset_us > 0:  # (FFmpeg's -output_ts_offset: the muxer moves each packet on)
                     options["output_ts_offset"] = f"{time_offset_us}us"
                 self.container = av.open(str(self._tmp), "w", format=self.location.format, options=options)
@@ -519,13 +523,28 @@ class VideoSink:
             if self._shown is not None:
                 set_last_delay(self._tmp, self.container.format.name, self.time_base, *self._shown)
             self._set_starts(self._tmp)
-            if self.path.exists() and not overwrite:
+            if self.path.exists() and not overwrite and not self._at_target:
                 raise EnlightError(f"{self.path} appeared while encoding; kept nothing (use --force)")
             os.replace(self._tmp, self.path)
         except BaseException:
-            self._tmp.unlink(missing_ok=True)
+            if not self._at_target:  # (a recording keeps what it wrote: ``write_at_target``)
+                self._tmp.unlink(missing_ok=True)
             raise
         return self.path
+
+    def write_at_target(self, *, overwrite: bool = False) -> None:
+        """Move the file under way onto its name now and write it there to its end: a live recording, which a crash
+        (``kill -9``, the OOM killer, a power cut) must leave where the user looks, not as a temporary that the next
+        run deletes as stale. ``finish`` then closes it there, and keeps it where it fails (the disk filled); ``abort``
+        and ``keep_partial`` with no frames still delete it. A file that appeared at the name since the checks is
+        refused without ``overwrite``."""
+        if self._tmp is None or self._at_target:
+            return
+        if self.path.exists() and not overwrite:
+            self.abort()
+            raise EnlightError(f"{self.path} appeared before the recording started; kept nothing (use --force)")
+        os.replace(self._tmp, self.path)
+        self._tmp, self._at_target = self.path, True
 
     def _set_starts(self, path: Path) -> None:
         """An AVI file's sound that starts after its picture's first frame started there (``avi_start``)."""
@@ -543,10 +562,12 @@ class VideoSink:
                 self.stream_cut = True
             self.stream_cut = self.stream_cut or self._send_failed
             return None
-        target = partial_path(self.path)
+        target = self.path if self._at_target else partial_path(self.path)
         try:
             self._close()
         except Exception:
+            if self._at_target and self.frames_written:  # (a recording keeps what reached the disk)
+                return target
             self._tmp.unlink(missing_ok=True)
             return None
         if self.frames_written == 0:
