@@ -121,12 +121,12 @@ def test_a_pool_worker_plans_for_its_share_of_the_memory():
     initializer now makes each worker's budget its 1/N share, of the default and of a --max-memory."""
     import multiprocessing
 
-    from enlight.stream.apps import batch
+    from enlight.stream.apps import local_pool
     from enlight.stream.core import memory
 
     alone = memory_budget(None)
     try:
-        batch._pool_init(multiprocessing.get_context("spawn").Queue(), 3)
+        local_pool._pool_init(multiprocessing.get_context("spawn").Queue(), 3)
         shared, limited = memory_budget(None), memory_budget(60)
     finally:
         memory.share_memory(1)

@@ -5,7 +5,7 @@
 ``collect`` mirrors the tree (videos and photos, names kept, other files counted and ignored);
 ``run_batch`` skips what the manifest (``enlight.stream.apps.manifest``) says is done, splits long
 videos into keyframe-aligned segments when asked (or when there are fewer files than workers), runs
-the tasks (in this process, in a local process pool, or as Ray tasks), joins segments, draws one
+the tasks (in this process, in a local process pool: ``local_pool``, or as Ray tasks), joins segments, draws one
 progress bar for the whole batch and returns the rows of the final table. One bad file never stops
 the batch (a full disk does: every file after it would fail too); every output is written under a
 temporary name and renamed when complete.
@@ -13,17 +13,10 @@ temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
-import signal
-import sys
-import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -34,10 +27,10 @@ import av
 from enlight.errors import EnlightError, is_disk_full
 from enlight.stream.apps.interrupts import after_ctrl_c, identity, stops_deferred
 from enlight.stream.apps.kept_segments import kept_parts, segments_key
+from enlight.stream.apps.local_pool import run_local
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, ClockJumps, join_segments, split_video, warmup_frames
-from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task, span_s
-from enlight.stream.core.memory import share_memory
+from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, span_s
 from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
 from enlight.stream.io.input_streams import enhanced_stream
 from enlight.stream.io.photo_formats import is_photo, is_raw
@@ -45,7 +38,6 @@ from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
 from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
 from enlight.stream.io.video_stream import frame_count, frame_rate
 from enlight.text import counted
-from enlight.warning_lines import one_line
 
 # what DVRs and IP cameras export as bare streams (no container: no timing, no sound), Dahua's .dav, DVD and MXF
 # files, camcorders' raw DV (dvgrab's .dv) and MPEG-2 (JVC's .mod, .tod), a DVD recorder's .vro, and names FFmpeg
@@ -317,108 +309,6 @@ def _split(source: Path, count: int, warmup: int) -> tuple[list, str]:
         return [], f"{exc}: enhanced in one piece"
     except EnlightError:
         return [], ""  # unreadable: the single task will fail with its own one-line reason
-
-
-def _pool_init(progress, workers: int) -> None:
-    global _PROGRESS
-    _PROGRESS = progress
-    share_memory(workers)  # each worker plans for its share of the run's memory, not for all of it
-    show = one_line("enlight-video")  # a worker's warnings one line each, as the command's own
-    if show is not None:
-        warnings.showwarning = show
-
-
-_PROGRESS = None
-
-
-def _pool_task(task: Task, settings: Settings) -> Outcome:
-    return run_task(task, settings, on_frames=_PROGRESS.put if _PROGRESS is not None else None)
-
-
-def run_local(tasks: list[Task], settings: Settings, jobs: int,
-              on_frames: Callable[[int], None]) -> Iterator[Outcome]:
-    """Outcomes as tasks finish: in this process (jobs 1) or a pool of ``jobs`` spawned processes,
-    each building its own plan and backend. A worker that dies breaks the pool: the tasks it took
-    down with it run again in a fresh pool, once; a task that breaks a pool twice fails."""
-    if jobs == 1:
-        for task in tasks:
-            yield run_task(task, settings, on_frames)
-        return
-    todo, tries = list(tasks), dict.fromkeys((t.id for t in tasks), 0)
-    existed = {t.id: Path(t.output).exists() for t in tasks}  # before any attempt: not this batch's
-    while todo:
-        broken: list[Task] = []
-        for task, outcome in _pool_run(todo, settings, jobs, on_frames):
-            if outcome is not None:
-                yield outcome
-                continue
-            tries[task.id] += 1
-            if tries[task.id] < LOCAL_RETRIES + 1:
-                broken.append(run_again(task, existed=existed[task.id]))
-            else:
-                yield Outcome(task, "failed", reason=f"its worker process died {tries[task.id]} times")
-        todo = broken
-
-
-def run_again(task: Task, *, existed: bool) -> Task:
-    """The task to run after the pool broke under it. A broken pool takes down every task in it, also
-    those that a healthy worker had just finished (output written, result not yet collected): when
-    nothing was at the output before the batch began, what is there now is this batch's own, and the
-    second attempt may replace it (it refused, 'output exists', before). A file that was there before
-    stays protected unless the task could already overwrite it."""
-    return task if task.overwrite or existed else replace(task, overwrite=True)
-
-
-LOCAL_RETRIES = 1  # a task whose worker died runs once more
-
-
-def _pool_run(tasks: list[Task], settings: Settings, jobs: int,
-              on_frames: Callable[[int], None]) -> Iterator[tuple[Task, Outcome | None]]:
-    """(task, outcome) as tasks finish in one process pool; outcome None: the pool broke under it."""
-    # the resource tracker (started with the first queue, from this interpreter's -W options) would warn about
-    # the semaphores of workers stopped by Ctrl-C, which it then removes itself
-    if "ignore::UserWarning:multiprocessing.resource_tracker" not in sys.warnoptions:
-        sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
-    context = multiprocessing.get_context("spawn")
-    progress = context.Queue()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_init, initargs=(progress, jobs))
-    with _ctrl_c_ignored():  # the workers (spawned as tasks are submitted) start so, and this process stops them
-        futures = {pool.submit(_pool_task, task, settings): task for task in tasks}
-    pending, stopped = set(futures), False
-    try:
-        while pending:
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            while not progress.empty():
-                on_frames(progress.get())
-            for future in finished:
-                try:
-                    yield futures[future], future.result()
-                except BrokenProcessPool:
-                    yield futures[future], None
-    except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, or the batch stops (a full disk): stop the workers now
-        stopped = True  # (each left only a temporary, cleaned next run)
-        for child in multiprocessing.active_children():
-            child.terminate()
-            child.join(5)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=stopped)  # (after Ctrl-C its workers are gone: it only tidies up)
-        progress.close()
-        progress.join_thread()
-
-
-@contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    """SIGINT ignored in this process meanwhile (in its main thread), so that processes it starts inherit
-    that: a spawned Python keeps an ignored SIGINT, and a worker then prints no traceback on Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _execute(config: BatchConfig, tasks: list[Task], on_frames) -> Iterator[Outcome]:
