@@ -140,7 +140,8 @@ def test_disc_lpcm_stays_lossless_in_a_file_that_holds_pcm(tmp_path, weights, cl
     src = lpcm_clip(tmp_path / "avchd.m2ts", video)
     result = cli(src, "-o", tmp_path / name, "--weights", weights, "--quality", "fast")
     assert result.returncode == 0, result.stderr
-    assert "audio stream #1 (pcm_bluray) was encoded again as 24-bit PCM at 48 kHz" in result.stderr, result.stderr
+    assert "audio stream #1 (pcm_bluray) was encoded again as 24-bit PCM 5.1(side) at 48 kHz" in result.stderr, \
+        result.stderr
     codec, channels, samples = pcm_of(tmp_path / name)
     assert (codec, channels) == ("pcm_s24le", 6)
     assert np.array_equal(samples, pcm_of(src)[2])

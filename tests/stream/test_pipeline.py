@@ -536,7 +536,7 @@ def test_a_stream_an_output_cannot_hold_names_one_that_can(tmp_path, weights, cl
     for suffix in (".mp4", ".mkv"):
         result = cli(src, "-o", tmp_path / f"out{suffix}", "--weights", weights)
         assert result.returncode == 0, result.stderr
-        assert f"(pcm_mulaw) was encoded again as AAC 96 kb/s: a {suffix} file cannot hold pcm_mulaw; a .mov " \
+        assert f"(pcm_mulaw) was encoded again as AAC 48 kb/s: a {suffix} file cannot hold pcm_mulaw; a .mov " \
                "output keeps it as it is" in result.stderr
 
 

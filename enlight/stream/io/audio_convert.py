@@ -4,10 +4,15 @@ default.
 Audio is copied packet for packet wherever the output takes it. Surveillance and dashcam recordings often carry
 audio that an MP4 or MOV does not take: G.711 mu-law or A-law (IP cameras), IMA ADPCM (DVRs, dashcams), WMA
 (Windows Media). Such a run was refused. Here, only where the copy is refused, the sound is decoded and encoded
-again: AAC at 96 kb/s per channel (more than a telephone-quality source holds) for MP4, MOV, MPEG-TS and FLV,
+again: AAC at 96 kb/s per channel (more than a telephone-quality source holds; at most the 6 bits a sample AAC
+holds: 48 kb/s at 8 kHz, where the note said 96) for MP4, MOV, MPEG-TS and FLV,
 Opus at 64 kb/s per channel for WebM and Ogg, MP3 for AVI, MPEG audio layer 2 for MPEG-PS (.mpg), 16-bit PCM at
-48 kHz for MXF (broadcast's); more than two
-channels are mixed to stereo. The note names the kind of file that would keep it as it was.
+48 kHz for MXF (broadcast's). The channels are kept where the encoder and the kind of file hold them (AAC up to
+7.1, Opus up to 7.1, PCM any), in the layout ``enlight.stream.io.audio_layouts`` picks; a surround source has AAC
+at 64 kb/s per channel (5.1: 384 kb/s, a film's AC-3 rate). MP3, MPEG audio layer 2 and FLV hold two channels at
+most: there the sound is mixed to stereo, as FFmpeg mixes it (centre and surrounds into left and right, the LFE
+left out), and the note says so. Every source of more than two channels was mixed to stereo, without a word.
+The note names the kind of file that would keep it as it was.
 
 PCM in the form of one kind of disc (an AVCHD camcorder's or a Blu-ray's LPCM in .mts/.m2ts, a DVD's in a VOB)
 is PCM as it is into MOV and Matroska, which hold plain PCM: at its own depth, rate and channels. It was AAC at
@@ -18,6 +23,14 @@ from __future__ import annotations
 
 import av
 
+from enlight.stream.io.audio_layouts import (
+    MUXER_WRITTEN,
+    NAMELESS_PCM_MUXERS,
+    named_layout,
+    output_layout,
+    source_layout,
+    unordered,
+)
 from enlight.stream.io.track_tags import track_tags
 
 # the encoder each FFmpeg muxer takes for audio it cannot hold as it is, and its bit rate per channel
@@ -28,6 +41,9 @@ AUDIO_ENCODERS = {"mp4": "aac", "mov": "aac", "ipod": "aac", "3gp": "aac", "3g2"
 # muxers that take one sample rate only (FFmpeg's MXF muxer: 48 kHz, as broadcast has it)
 MUXER_RATES = {"mxf": 48000}
 BIT_RATE_PER_CHANNEL = {"aac": 96_000, "libopus": 64_000, "libmp3lame": 112_000, "mp2": 112_000}
+SURROUND_RATE_PER_CHANNEL = {"aac": 64_000}  # (more than two channels)
+AAC_MOST_BITS = 6  # bits per sample and channel AAC holds at most (6144 a frame of 1024): 48 kb/s at 8 kHz
+_WORDS = {1: "one", 2: "two", 8: "eight"}  # (the most channels an encoder or muxer here holds)
 _LABELS = {"aac": "AAC", "libopus": "Opus", "libmp3lame": "MP3", "mp2": "MPEG audio layer 2",
            "pcm_s16le": "16-bit PCM", "pcm_s24le": "24-bit PCM"}
 
@@ -57,6 +73,17 @@ def _rate(codec: av.Codec, rate: int) -> int:
     return next((r for r in rates if r > rate), rates[-1])
 
 
+def _bit_rate(encoder: str, rate: int, channels: int) -> int:
+    """The bit rate ``encoder`` is given for ``channels`` channels with sound at ``rate`` Hz: its rate per channel
+    (``SURROUND_RATE_PER_CHANNEL`` for more than two), AAC's at most what it holds at ``rate``."""
+    per_channel = BIT_RATE_PER_CHANNEL.get(encoder, 96_000)
+    if channels > 2:
+        per_channel = SURROUND_RATE_PER_CHANNEL.get(encoder, per_channel)
+    if encoder == "aac":
+        per_channel = min(per_channel, AAC_MOST_BITS * rate)
+    return per_channel * channels
+
+
 class AudioConverter:
     """A source audio stream -> an output stream of ``encoder`` in ``out`` (``stream``): ``convert`` takes the
     source's packets and returns the output's; ``flush`` the last ones. Build it before ``out``'s header."""
@@ -65,24 +92,46 @@ class AudioConverter:
         self.source = source
         self.source_codec = source.codec_context.name
         self.encoder = encoder
-        channels = max(1, source.codec_context.channels or 1)
-        layout = "mono" if channels == 1 else "stereo"  # (ordered: the encoders refuse WMA's '2 channels'; 5.1 mixed)
+        self.source_layout = source.codec_context.layout
+        ordered = source_layout(self.source_layout)  # (the encoders refuse WMA's '2 channels')
         if source.codec_context.name in DISC_PCM and out.format.name in PLAIN_PCM_MUXERS:
-            layout = source.codec_context.layout  # (PCM as it was: all its channels)
+            ordered = self.source_layout  # (PCM as it was: all its channels)
+        self.layout = output_layout(encoder, out.format.name, ordered)
+        self.kind = out.format.name
         rate = MUXER_RATES.get(out.format.name) or _rate(av.Codec(encoder, "w"),
                                                          source.codec_context.sample_rate or 48000)
-        self.stream = out.add_stream(encoder, rate=rate, layout=layout)
-        self.stream.bit_rate = BIT_RATE_PER_CHANNEL.get(encoder, 96_000) * min(channels, 2)
+        self.stream = out.add_stream(encoder, rate=rate, layout=self.layout)
+        self.stream.bit_rate = _bit_rate(encoder, rate, min(ordered.nb_channels, self.layout.nb_channels))
         self.stream.metadata.update(track_tags(source, out.format.name))
         self.stream.disposition = source.disposition
 
     def note(self, index: int, kind: str) -> str:
         """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
         label = _LABELS.get(self.encoder, self.encoder)
+        channels = self.layout.nb_channels
+        if max(channels, self.source_layout.nb_channels) > 2:
+            label = f"{label} {self.layout.name}"
         rate = (f"at {self.stream.rate // 1000} kHz" if self.encoder.startswith("pcm_") else
                 f"{self.stream.bit_rate // 1000} kb/s")
-        return (f"audio stream #{index} ({self.source_codec}) was encoded again as {label} "
-                f"{rate}: a {kind} file cannot hold {self.source_codec}")
+        return (f"audio stream #{index} ({self.source_codec}) was encoded again as {label} {rate}"
+                f"{self._layout_note(kind)}: a {kind} file cannot hold {self.source_codec}")
+
+    def _layout_note(self, kind: str) -> str:
+        """What became of the source's channels where their layout is not the output's: mixed to fewer channels
+        (naming the kinds of file that keep them), moved into another layout, or taken in FFmpeg's order."""
+        source, written = self.source_layout, self.layout
+        count, name = source.nb_channels, source.name
+        if written.nb_channels < count:
+            holder = f"a {kind} file holds" if self.kind in MUXER_WRITTEN else f"{_LABELS[self.encoder]} holds"
+            keeps = ".mkv or .mp4" if count <= 8 else ".mkv"  # (AAC: 7.1 at most)
+            return (f", its {count} channels{'' if unordered(source) else f' ({name})'} mixed to {written.name} "
+                    f"({holder} {_WORDS.get(written.nb_channels, written.nb_channels)} at most; a {keeps} output "
+                    f"keeps all {count})")
+        if max(count, written.nb_channels) <= 2:
+            return ""
+        if self.kind in NAMELESS_PCM_MUXERS and self.encoder.startswith("pcm_"):
+            return f" (in {written.name}'s order: a {kind} file names no layout)"
+        return named_layout(source) or (f" (from {name})" if written.name != name else "")
 
     def convert(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for one of the source's (none until the encoder has a frame's worth); a packet that

@@ -28,6 +28,7 @@ from av.video.reformatter import Colorspace
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io import legacy_video
 from enlight.stream.io.alpha import has_alpha, holds_alpha
+from enlight.stream.io.audio_layouts import named_layout
 from enlight.stream.io.avi_start import StreamStarts, set_starts
 from enlight.stream.io.captions import CaptionTrack, CaptionWriter
 from enlight.stream.io.codec_choice import (
@@ -349,9 +350,10 @@ class VideoSink:
             name = source.codec_context.name if source.codec_context else ""
             if source.index not in self._passed.converters and name.startswith("pcm_") and \
                     self.path.suffix.lower() in (".mp4", ".m4v"):
-                self.notes.append(f"audio stream #{source.index} ({name}) was copied into MP4 as 'ipcm', a recent "
-                                  "form many players (browsers, QuickTime) do not play yet; a .mov or .mkv output "
-                                  "keeps it in the form players expect")
+                self.notes.append(f"audio stream #{source.index} ({name}) was copied into MP4 as 'ipcm'"
+                                  f"{named_layout(source.codec_context.layout)}, a recent form many players "
+                                  "(browsers, QuickTime) do not play yet; a .mov or .mkv output keeps it in the form "
+                                  "players expect")
         self.notes += copy_attachments(self.container, self.path, attachments)
         self._covers, notes = add_covers(self.container, self._kind, covers, holds_attachments)
         self.notes += notes

@@ -18,6 +18,7 @@ from enlight.errors import EnlightError
 from enlight.stream.io import legacy_video
 from enlight.stream.io.adts import HEADER_MUXERS, audio_specific_config
 from enlight.stream.io.audio_convert import AudioConverter, audio_encoder
+from enlight.stream.io.audio_layouts import source_layout, unordered
 from enlight.stream.io.codec_delay import primed_template
 from enlight.stream.io.dvd_cues import cue_times
 from enlight.stream.io.locations import cannot_seek
@@ -38,7 +39,10 @@ from enlight.text import counted
 
 Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(index, kind)
 
-_UNORDERED = {"1 channels": "mono", "2 channels": "stereo"}  # FFmpeg's names of layouts without an order
+# muxers that refuse audio whose channels name no layout ('6 channels': a WAV or AVI without a channel mask, PCM in
+# Matroska) of more than two channels, as FFmpeg's MP4 muxer does ('Invalid argument' at its header): there the
+# layout FFmpeg takes such channels in ('6c': 5.1); one or two channels have mono or stereo everywhere
+NAMED_LAYOUT_MUXERS = ("mp4",)
 
 
 def hidden_by_edit(packet: av.Packet) -> bool:
@@ -177,8 +181,9 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     if spoiled:
         raise ValueError(spoiled)
     copy = out.add_stream_from_template(source)
-    if copy.type == "audio" and copy.codec_context.layout.name in _UNORDERED:
-        copy.codec_context.layout = av.AudioLayout(_UNORDERED[copy.codec_context.layout.name])
+    layout = copy.codec_context.layout if copy.type == "audio" else None
+    if layout is not None and unordered(layout) and (layout.nb_channels <= 2 or out.format.name in NAMED_LAYOUT_MUXERS):
+        copy.codec_context.layout = source_layout(layout)
     streamed = out.format.name in HEADER_MUXERS and cannot_seek(out.name)
     config = audio_specific_config(source) if streamed else None
     if config is not None:  # (an MPEG-TS's AAC into Matroska's header: ``enlight.stream.io.adts``; into a file the
