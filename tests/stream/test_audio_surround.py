@@ -183,3 +183,30 @@ def test_mono_at_8_khz_is_given_the_aac_rate_it_can_hold(tmp_path, weights, cli)
     assert (got, layout, errors, start) == ("aac", "mono", [], 0.0)
     assert 8000 <= samples.shape[1] <= 8000 + 1024 and abs(tone_of(samples[0], 8000)[0] - 900) <= 4
 
+
+def test_a_layout_that_changes_midway_is_encoded_in_each(tmp_path, weights, cli):
+    """A TV recording's AC-3 is 5.1 for the film and 2.0 for the ads: into .webm the run stopped at the change
+    ('internal error: ValueError: Frame does not match AudioResampler setup'). Now the whole sound is Opus 5.1,
+    the 2.0 part on the front left and right only."""
+    video = make_clip(tmp_path / "v.mp4", frames=48, rate=24, audio=False)
+    src = tmp_path / "tv.ts"  # (a TV recording: MPEG-TS)
+    with av.open(str(video)) as v, av.open(str(src), "w") as out:
+        picture = out.add_stream_from_template(v.streams.video[0])
+        sound = out.add_stream("ac3", rate=RATE, layout="5.1(side)")  # (the header's: the film's)
+        film = [packet for frame in tone_frames("5.1(side)") for packet in sound.encode(frame)] + sound.encode(None)
+        for packet in [p for p in v.demux(v.streams.video[0]) if p.size]:
+            packet.stream = picture
+            out.mux(packet)
+        out.mux(film)
+        ads = av.CodecContext.create("ac3", "w")  # (the ads' AC-3 after the film's, in the same stream)
+        ads.sample_rate, ads.layout, ads.format = RATE, "stereo", "fltp"
+        for packet in [p for frame in tone_frames("stereo", first=RATE) for p in ads.encode(frame)] + ads.encode(None):
+            packet.stream, packet.time_base = sound, Fraction(1, RATE)
+            out.mux(packet)
+    result = cli(src, "-o", tmp_path / "out.webm", "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    got, layout, samples, _, errors = decoded(tmp_path / "out.webm")
+    assert (got, layout, errors) == ("opus", "5.1", [])
+    assert 2 * RATE <= samples.shape[1] <= 2 * RATE + 2 * 1536
+    assert_speakers(samples[:, :RATE], "5.1", {"FL": 500, "FR": 700, "FC": 900, "LFE": 60, "BL": 1500, "BR": 1700})
+    assert_speakers(samples[:, -RATE:], "5.1", {"FL": 500, "FR": 700, "FC": None, "LFE": None, "BL": None, "BR": None})

@@ -104,6 +104,9 @@ class AudioConverter:
         self.stream.bit_rate = _bit_rate(encoder, rate, min(ordered.nb_channels, self.layout.nb_channels))
         self.stream.metadata.update(track_tags(source, out.format.name))
         self.stream.disposition = source.disposition
+        self._resampler: av.AudioResampler | None = None
+        self._takes: tuple | None = None  # (sample format, layout, rate) the resampler takes
+        self._next: int | None = None  # where the last frame given to the encoder ends (in 1 / its rate)
 
     def note(self, index: int, kind: str) -> str:
         """What was done, for the run's summary (``kind``: the output's, '.mp4')."""
@@ -140,8 +143,36 @@ class AudioConverter:
             frames = self.source.codec_context.decode(packet)
         except av.error.FFmpegError:
             return []
-        return [p for frame in frames for p in self.stream.encode(frame)]
+        return [p for frame in frames for fitted in self._fitted(frame) for p in self.stream.encode(fitted)]
+
+    def _fitted(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        """``frame`` in the encoder's sample format, layout and rate, from a resampler made for the frame's own:
+        a source whose layout or rate changes midway (a TV recording's AC-3, 5.1 for the film and 2.0 for the
+        ads) is taken in each. The encoder's own resampler took only the first and stopped the run ('internal
+        error: ValueError: Frame does not match AudioResampler setup')."""
+        takes = (frame.format.name, frame.layout.name, frame.sample_rate)
+        done: list[av.AudioFrame] = []
+        if takes != self._takes:
+            done = self._drained()
+            codec = self.stream.codec_context
+            self._resampler = av.AudioResampler(format=codec.format, layout=self.layout, rate=codec.sample_rate)
+            self._takes = takes
+        return self._in_order(done + self._resampler.resample(frame))
+
+    def _in_order(self, frames: list[av.AudioFrame]) -> list[av.AudioFrame]:
+        """``frames``, none starting before the last one's end (where the source's next part overlaps the one
+        before by a few samples: a frame's time going back is refused by the muxer)."""
+        for frame in frames:
+            if frame.pts is not None and self._next is not None and frame.pts < self._next:
+                frame.pts = self._next
+            self._next = None if frame.pts is None else frame.pts + frame.samples
+        return frames
+
+    def _drained(self) -> list[av.AudioFrame]:
+        """The resampler's last frames (none before the first)."""
+        return self._resampler.resample(None) if self._resampler is not None else []
 
     def flush(self) -> list[av.Packet]:
         """The encoder's last packets, at the end of the input."""
-        return list(self.stream.encode(None))
+        last = self._in_order(self._drained())
+        return [p for frame in last for p in self.stream.encode(frame)] + list(self.stream.encode(None))
