@@ -168,6 +168,7 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         check_paths(Path(args.input), Path(args.output), overwrite=args.force)
         pairs, out_dir = [(Path(args.input), Path(args.output))], Path(args.output).parent
     from enlight.stream.apps.batch import BatchConfig, Ignored, cluster, run_batch, single_video
+    from enlight.stream.apps.manifest import Manifest
 
     started = time.perf_counter()  # (the report's time: Ray's start counts)
     with cluster(args.ray) as joined:
@@ -176,7 +177,8 @@ def _batch(args, plan_options: Callable[[list[Path]], dict]) -> int:
         if packed is not None:
             pairs, ignored, out_dir, notes = _archive_pairs(args, packed)
         say_unused(args, lambda: pairs_work(pairs, folder=many))
-        candidates = _candidates(pairs if args.force or not many else _not_done(pairs, out_dir))
+        # (the estimate is for the files a run does: one that skipped every file gave the first's, and a bar of 0)
+        candidates = _candidates(pairs if args.force or not many else Manifest(out_dir).to_do(pairs))
         settings = replace(_settings(args, plan_options(candidates)),
                            photo_plan_options=_photo_options(args, candidates, plan_options))
         config = BatchConfig(pairs=pairs, out_dir=out_dir, settings=settings, jobs=args.jobs,
@@ -276,15 +278,6 @@ def _dry_run(args, source: Path, photo: bool, plan_options: Callable[[list[Path]
     lines += existing_output_line(Path(args.output), force=args.force) if photo else []
     print_text("\n".join(lines))
     return 0
-
-
-def _not_done(pairs: list, out_dir: Path) -> list:
-    """The (input, output) ``pairs`` an earlier run into ``out_dir`` has not done (its manifest's), those a second
-    run does: the estimate is for them (a run that skipped every file gave one for the first, and a bar of 0)."""
-    from enlight.stream.apps.manifest import Manifest
-
-    manifest = Manifest(out_dir)
-    return [(src, out) for src, out in pairs if not manifest.is_done(src, out)]
 
 
 def _candidates(pairs: list) -> list[Path]:

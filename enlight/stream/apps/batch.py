@@ -252,7 +252,7 @@ class _File:
 def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> list[_File]:
     """The tasks still to do; files the manifest says are done become 'skipped' rows (with --force, none:
     everything is done again)."""
-    todo = [(src, out) for src, out in config.pairs if config.overwrite or not manifest.is_done(src, out)]
+    todo = list(config.pairs) if config.overwrite else manifest.to_do(config.pairs)
     doing = set(todo)  # (a list scanned for every pair: 8 s before the first file of a folder of 10,000)
     rows += [Row(src, out, "skipped") for src, out in config.pairs if (src, out) not in doing]
     files, next_id = [], 0

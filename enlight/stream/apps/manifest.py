@@ -45,6 +45,11 @@ class Manifest:
         size, mtime = self._stat(source)
         return record.get("size") == size and record.get("mtime") == mtime
 
+    def to_do(self, pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+        """The (input, output) ``pairs`` this manifest does not have as done (``is_done``), in their order: what a
+        run into its folder does (and what ``--quality auto``'s estimate is for)."""
+        return [(source, output) for source, output in pairs if not self.is_done(source, output)]
+
     def known(self, source: Path) -> bool:
         """Whether an earlier run of this manifest wrote (or started) this input's output."""
         return str(source) in self.last
