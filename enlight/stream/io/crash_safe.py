@@ -26,15 +26,15 @@ import os
 import time
 from pathlib import Path
 
+from enlight.stream.io.output_muxer import FRAGMENTED, MP4_SUFFIXES
 from enlight.stream.io.spherical import MP4_MUXERS
 
 FRAGMENT_S = 1.0  # the longest stretch of a recording kept in memory by the muxer
 SYNC_S = 5.0  # the longest a recording's written bytes wait for the disk
 
-_MP4_SUFFIXES = (".mp4", ".mov", ".m4v")
 _MATROSKA = ("matroska", "webm")
 _MATROSKA_SUFFIXES = (".mkv", ".webm", ".mka")
-FRAGMENTED_FILE = "+frag_keyframe+delay_moov+default_base_moof"
+FRAGMENTED_FILE = FRAGMENTED + "+delay_moov"  # (a stream's fragments, the header written with the first)
 
 
 def recording_options(path: Path, muxer: str | None) -> dict[str, str]:
@@ -50,7 +50,7 @@ def recording_options(path: Path, muxer: str | None) -> dict[str, str]:
 
 def fragmented(path: Path, muxer: str | None) -> bool:
     """Whether a recording into ``path`` (by ``muxer``, or the one its name gives) is a fragmented MP4 or MOV."""
-    return muxer in MP4_MUXERS or (muxer is None and path.suffix.lower() in _MP4_SUFFIXES)
+    return muxer in MP4_MUXERS or (muxer is None and path.suffix.lower() in MP4_SUFFIXES)
 
 
 def trim_torn_fragment(path: Path) -> None:

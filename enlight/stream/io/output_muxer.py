@@ -19,6 +19,7 @@ NO_REORDER_MUXERS = ("mxf", "mxf_d10", "mxf_opatom", "asf", "asf_stream", "avi")
 
 
 _LOOPING = {".webp": ("loop", "0"), ".apng": ("plays", "0")}  # the muxer's option for 'loop for ever'
+MP4_SUFFIXES = (".mp4", ".mov", ".m4v")  # the names FFmpeg writes as ISO media (``spherical.MP4_MUXERS``)
 
 
 def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
@@ -29,7 +30,7 @@ def muxer_options(path: Path, metadata: dict[str, str]) -> dict[str, str]:
     for ever, as a GIF does (their muxers play once by default)."""
     if path.suffix.lower() in _LOOPING:
         return dict([_LOOPING[path.suffix.lower()]])
-    if path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+    if path.suffix.lower() not in MP4_SUFFIXES:
         return {}
     reverse_dns = any("." in key for key in metadata)
     return {"movflags": "+faststart+use_metadata_tags" if reverse_dns else "+faststart"}
