@@ -152,11 +152,19 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def parse_video_size(text: str) -> tuple[int, int]:
     """'1280x720' -> (1280, 720); '1280x' or '1280x-1' -> (1280, -1), 'x720' -> (-1, 720) (the picture's shape
-    kept: ``enlight.stream.io.resize.fit_size``); each given side at least ``MIN_SIDE``."""
+    kept: ``enlight.stream.io.resize.fit_size``); '720p' -> (``SHORT_SIDE``, 720): 720 on the short side as shown,
+    the shape kept (a portrait clip 720 wide); each given side at least ``MIN_SIDE``."""
+    if text.lower().endswith("p") and text[:-1].isdigit():
+        from enlight.stream.io.resize import SHORT_SIDE
+
+        if int(text[:-1]) < MIN_SIDE:
+            raise argparse.ArgumentTypeError(f"sizes are at least {MIN_SIDE}x{MIN_SIDE}, got {text}")
+        return SHORT_SIDE, int(text[:-1])
     try:
         width, height = (int(v) if v else -1 for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes look like 1280x720 (or 1280x, x720), got {text}") from None
+        raise argparse.ArgumentTypeError(f"sizes look like 1280x720 (or 1280x, x720, or 720p: the short side), got "
+                                         f"{text}") from None
     given = [v for v in (width, height) if v != -1]
     if not given or min(given) < MIN_SIDE:
         raise argparse.ArgumentTypeError(f"sizes are at least {MIN_SIDE}x{MIN_SIDE}, one side may be left out; got "

@@ -24,6 +24,7 @@ from pathlib import Path
 from enlight import __version__
 from enlight.cli.bench import DESCRIPTION as BENCH_DESCRIPTION
 from enlight.cli.common import (
+    MIN_SIDE,
     OneLineParser,
     check_command_name,
     check_new_file,
@@ -242,8 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how long to retry a lost camera or stream, with backoff, before giving up (default: 10)")
     out = parser.add_argument_group("output")
     out.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
-                     help="scale frames to this size as shown (1280x or x720 keeps the picture's shape): a video is "
-                     "enhanced and written at it; a camera (--camera) is asked for it")
+                     help="scale frames to this size as shown (1280x or x720 keeps the picture's shape; 720p: 720 on "
+                     "the short side, a portrait clip 720 wide): a video is enhanced and written at it; a camera "
+                     "(--camera) is asked for it")
     out.add_argument("--compare", default=None, choices=("split", "side"),
                      help="write the original with the enhanced video or photo (a live run: its -o and --record): "
                      "split (left half before, right half after, the source's size) or side (both pictures side by "
@@ -362,14 +364,23 @@ def _dry_run(plan, args=None, output=None) -> int:
     if args is not None and args.span is not None:
         lines.append(f"part: {args.span.describe()} of the video, moved to the output's start")
     if args is not None and args.size is not None:
-        width, height = ("" if side == -1 else str(side) for side in args.size)
-        lines.append(f"size: frames scaled to {width or '(shape kept)'}x{height or '(shape kept)'} as shown")
+        lines.append(f"size: frames scaled to {_size_words(args.size)} as shown")
     if output is not None and output.kind == "sequence":
         lines.append(f"output: one picture a frame, {output.text}")
     if args is not None and output is not None and output.is_file:
         lines += existing_output_line(Path(output.text), force=args.force)
     print_text("\n".join(lines))
     return 0
+
+
+def _size_words(size: tuple[int, int]) -> str:
+    """--size as the dry run says it: '48x(shape kept)', '720 on the short side (shape kept)'."""
+    from enlight.stream.io.resize import SHORT_SIDE
+
+    if size[0] == SHORT_SIDE:
+        return f"{size[1]} on the short side (shape kept)"
+    width, height = ("" if side == -1 else str(side) for side in size)
+    return f"{width or '(shape kept)'}x{height or '(shape kept)'}"
 
 
 def _live(args) -> int:
@@ -384,7 +395,7 @@ def _live(args) -> int:
     if args.compare is not None and args.output is None and args.record is None:
         raise EnlightError("--compare is for what a live run writes (-o or --record); the window splits its picture "
                            "by itself (hotkey s)")
-    if args.size is not None and -1 in args.size:
+    if args.size is not None and min(args.size) < MIN_SIDE:  # one side (-1), or the short side (720p)
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     say_unused(args, lambda: _live_work(args))
     plan = _plan(args, live=True)

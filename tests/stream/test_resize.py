@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from enlight.errors import EnlightError
-from enlight.stream.io.resize import fit_size
+from enlight.stream.io.resize import SHORT_SIDE, fit_size
 from tests.media import make_clip, read_video
 
 
@@ -22,6 +22,29 @@ def test_a_side_of_minus_one_follows_the_shown_shape():
     assert fit_size((641, -1), 1920, 1080) == (641, 360)  # even
     with pytest.raises(EnlightError):
         fit_size((-1, -1), 64, 48)
+
+
+def test_720p_is_the_short_side_for_landscape_and_portrait_alike():
+    assert fit_size((SHORT_SIDE, 720), 3840, 2160) == (1280, 720)
+    assert fit_size((SHORT_SIDE, 720), 1080, 1920) == (720, 1280)  # a phone held upright
+    assert fit_size((SHORT_SIDE, 480), 720, 480, Fraction(32, 27)) == (854, 480)  # a 16:9 DVD
+    assert fit_size((SHORT_SIDE, 480), 720, 576, Fraction(12, 11)) == (654, 480)  # a 4:3 PAL DVD (BT.601 shape)
+
+
+def test_a_folder_of_landscape_and_portrait_clips_at_720p_style_size(tmp_path, weights, cli):
+    """``--size 720p``, as video tools spell a size, was refused ('sizes look like 1280x720 ...'); ``x720`` shrinks a
+    portrait clip to 720 tall, not to 720p."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    make_clip(folder / "wide.mp4", width=96, height=64, frames=4, audio=False)
+    make_clip(folder / "phone.mp4", width=96, height=64, frames=4, rotation=-90, audio=False)
+    result = cli(folder, "-o", tmp_path / "out", "--size", "32p", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert _stream(tmp_path / "out" / "wide.mp4")[:2] == (48, 32)
+    assert _stream(tmp_path / "out" / "phone.mp4")[:2] == (48, 32)  # stored landscape, shown 32x48: 32 wide
+    assert read_video(tmp_path / "out" / "phone.mp4")["rotation"] == read_video(folder / "phone.mp4")["rotation"]
+    planned = cli(folder / "phone.mp4", "-o", tmp_path / "p.mp4", "--size", "32P", "--weights", weights, "--dry-run")
+    assert "size: frames scaled to 32 on the short side (shape kept) as shown" in planned.stdout, planned.stdout
 
 
 def _stream(path):
@@ -71,6 +94,9 @@ def test_live_options_in_a_file_run_are_refused(tmp_path, weights, cli):
              ((tmp_path / "dusk.png", "--size", "32x"), "a photo keeps its size"),
              ((clip, "--size=-1x-1"), "one side may be left out"),
              ((clip, "--size", "x"), "one side may be left out"),
+             ((clip, "--size", "8p"), "sizes are at least 16x16, got 8p"),
+             ((clip, "--size", "720i"), "or 720p: the short side"),
+             (("--camera", clip, "--no-window", "--size", "32p"), "a camera is asked for a whole size"),
              (("--camera", clip, "--no-window", "--size", "32x"), "a camera is asked for a whole size")]
     for args, message in cases:
         out = tmp_path / "o.mp4"

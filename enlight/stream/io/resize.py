@@ -1,11 +1,13 @@
-"""Frames scaled to the size asked for (``--size 1920x1080``, or ``1280x`` to keep the picture's shape): a 4K night
-clip enhanced and written at 1080p, four times faster on a CPU.
+"""Frames scaled to the size asked for (``--size 1920x1080``, ``1280x`` to keep the picture's shape, or ``720p``: its
+short side): a 4K night clip enhanced and written at 1080p, four times faster on a CPU.
 
 The size is the picture as it is shown: a phone's portrait clip (landscape frames and a quarter-turn display
 matrix) asked for 720x1280 has its frames scaled to 1280x720, which the matrix still turns. A side left out (-1)
 follows the shown picture's shape (its pixel aspect ratio counted), rounded to an even number, as FFmpeg's scale
-filter does. The pixel aspect ratio is then set so the picture keeps the shape it had (scale's default): a size of
-another shape is shown letterboxed by players, not squeezed. Frames are scaled by area averaging when they shrink
+filter does. ``720p`` (a width of ``SHORT_SIDE``) is 720 on the shown picture's short side and its shape kept: a
+landscape clip 1280x720, a phone's portrait clip 720x1280, as a folder of both is meant. The pixel
+aspect ratio is then set so the picture keeps the shape it had (scale's default): a size of another shape is shown
+letterboxed by players, not squeezed. Frames are scaled by area averaging when they shrink
 (swscale's AREA: no aliasing in the fine textures of a night scene) and bicubically when they grow; a frame flagged
 interlaced is scaled field by field (swscale does so for such frames: checked, a DVD's fields stay apart), and the
 output keeps its field order.
@@ -26,17 +28,22 @@ if TYPE_CHECKING:
     from enlight.stream.io.source_items import VideoInfo
 
 
+SHORT_SIDE = 0  # a size's width that makes its height the short side (``--size 720p`` -> (SHORT_SIDE, 720))
+
+
 def _even(value: Fraction) -> int:
     return max(2, 2 * round(value / 2))
 
 
 def fit_size(size: tuple[int, int], width: int, height: int, aspect: Fraction | None = None) -> tuple[int, int]:
-    """``size`` (width, height; one side may be -1) for a picture ``width`` x ``height`` shown with pixels ``aspect``
-    times as wide as tall: the -1 side from the shown shape, even."""
+    """``size`` (width, height; one side may be -1; (``SHORT_SIDE``, N): N on the short side) for a picture ``width``
+    x ``height`` shown with pixels ``aspect`` times as wide as tall: the -1 side from the shown shape, even."""
     want_w, want_h = size
     shown = Fraction(width * (aspect or 1), height)
     if want_w == -1 and want_h == -1:
         raise EnlightError("--size needs one side at least (1280x or x720)")
+    if want_w == SHORT_SIDE:
+        return (_even(want_h * shown), want_h) if shown >= 1 else (want_h, _even(want_h / shown))
     if want_w == -1:
         return _even(want_h * shown), want_h
     if want_h == -1:
