@@ -234,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "sequence's frame rate (25 unless given)")
     live.add_argument("--loop", action="store_true", help="a file given to --camera plays again at its end")
     live.add_argument("--record", type=Path, default=None, metavar="FILE",
-                      help="record the enhanced video from the start (r toggles)")
+                      help="record the enhanced video from the start (r toggles); strftime fields name each "
+                      "recording by its start, so a restarted run keeps the last one's: night-%%Y%%m%%d-%%H%%M%%S.mp4")
     live.add_argument("--no-window", action="store_true",
                       help="no preview window: process and record (--record) or stream (-o) only")
     live.add_argument("--max-frames", type=positive_int, default=None, metavar="N",

@@ -42,6 +42,26 @@ def test_headless_records_max_frames(camera_clip, weights, tmp_path, cli):
     assert [p.name for p in tmp_path.iterdir()] == ["r.mp4"]  # no temporary file left
 
 
+def test_a_restarted_run_keeps_the_last_runs_recording(camera_clip, weights, tmp_path, cli):
+    """A service restarted with the same ``--record`` (systemd, a power cut) was refused ('output exists: ... use
+    --force') or, with --force, wrote over the night before. Strftime fields name each recording by its start."""
+    (tmp_path / "night.mp4").write_bytes(b"last night")
+    refused = cli("--camera", camera_clip, "--no-window", "--max-frames", "3", "--record", tmp_path / "night.mp4",
+                  "--weights", weights, timeout=120)
+    assert refused.returncode == 2 and len(refused.stderr_lines) == 1, refused.stderr
+    assert "--record '" + str(tmp_path / "night-%Y%m%d-%H%M%S.mp4") + "'" in refused.stderr
+    pattern = tmp_path / "night-%Y%m%d-%H%M%S.mp4"
+    for _ in range(2):
+        result = cli("--camera", camera_clip, "--no-window", "--max-frames", "3", "--record", pattern, "--weights",
+                     weights, timeout=120)
+        assert result.returncode == 0, result.stderr
+        time.sleep(1.1)  # the next run starts in another second
+    made = sorted(p.name for p in tmp_path.glob("night-2*.mp4"))
+    assert len(made) == 2 and all(len(read_video(tmp_path / name)["times"]) == 3 for name in made), made
+    assert (tmp_path / "night.mp4").read_bytes() == b"last night"
+    assert f"recording to {tmp_path / made[-1]}" in result.stderr, result.stderr
+
+
 def test_an_avi_recording_has_the_cameras_frame_rate(camera_clip, weights, tmp_path, cli):
     """A live .avi was timed in milliseconds: it claimed 1000 fps, its index counted every empty millisecond slot
     as a frame. It is recorded at the camera's 24 fps, a frame dropped to stay live leaving its slot empty."""

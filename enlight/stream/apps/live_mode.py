@@ -31,7 +31,7 @@ from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
 from enlight.stream.io.locations import Location, input_location, output_location, with_write_timeout
-from enlight.stream.io.recorder import Recorder, check_output, live_info, numbered
+from enlight.stream.io.recorder import Recorder, check_output, live_info, take_name
 from enlight.text import counted
 
 SMOOTHING_STEP = 0.1
@@ -105,6 +105,15 @@ class LiveStats:
         )
 
 
+UNNAMED_RECORDING = "enlight-%Y%m%d-%H%M%S.mp4"  # the r key's recording without --record, named by its start
+
+
+def _timed(name: str) -> str:
+    """``night.mp4`` -> ``night-%Y%m%d-%H%M%S.mp4``: the --record that names each recording by its start."""
+    path = Path(name)
+    return str(path.with_name(f"{path.stem}-%Y%m%d-%H%M%S{path.suffix}"))
+
+
 class _Outputs:
     """The always-on output (file or stream) and the toggled recording, opened on the first frame."""
 
@@ -122,6 +131,10 @@ class _Outputs:
         self.active: dict[str, Recorder] = {}
         self.done: list[tuple[str, int]] = []
         planned = self._planned()
+        if self.record_next and not config.overwrite and Path(planned[-1].url).exists():
+            timed = "" if "%" in self.record_next else (f", or name each run's recording by its start time: --record "
+                                                         f"'{_timed(self.record_next)}'")
+            raise EnlightError(f"recording exists: {planned[-1].text} (use --force to overwrite it{timed})")
         for location in planned:
             check_output(location, overwrite=config.overwrite, source=source)
         files = [Path(location.url) for location in planned if location.is_file]
@@ -130,7 +143,8 @@ class _Outputs:
 
     def _planned(self) -> list[Location]:
         planned = [self.output] if self.output is not None else []
-        return planned + ([output_location(self.record_next)] if self.record_next else [])
+        record = take_name(self.record_next, 1, datetime.now()) if self.record_next else None
+        return planned + ([output_location(record)] if record else [])
 
     def _open(self, key: str, location: Location, shape) -> None:
         check_output(location, overwrite=self.config.overwrite, source=self.source)
@@ -150,9 +164,9 @@ class _Outputs:
         if self.recording_wanted and "record" not in self.active:
             self.takes += 1
             self.recording_wanted = False
-            base = self.record_next or datetime.now().strftime("enlight-%Y%m%d-%H%M%S.mp4")
+            pattern = self.record_next or UNNAMED_RECORDING
             try:
-                self._open("record", output_location(numbered(base, self.takes)), rgb.shape)
+                self._open("record", output_location(take_name(pattern, self.takes, datetime.now())), rgb.shape)
             except EnlightError as exc:
                 if self.takes == 1 and self.record_next:  # --record itself was checked up front
                     raise

@@ -10,6 +10,7 @@ second or so before it (``crash_safe``): a live run cannot be run again.
 
 from __future__ import annotations
 
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -115,3 +116,12 @@ def numbered(path: str, index: int) -> str:
     p = Path(path)
     return str(p.with_name(f"{p.stem}-{index}{p.suffix}"))
 
+
+def take_name(pattern: str, index: int, now: datetime) -> str:
+    """The file of a session's ``index``-th recording (from 1) started at ``now``: ``--record`` as given, then
+    ``rec-2.mp4``, ...; a name with strftime fields (``night-%Y%m%d-%H%M%S.mp4``) takes each recording's start time
+    (numbered only where two would share it), so a service restarted with the same --record keeps every night's."""
+    if "%" not in pattern:
+        return numbered(pattern, index)
+    name = now.strftime(pattern)
+    return numbered(name, index) if index > 1 and Path(name).exists() else name
