@@ -236,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--record", type=Path, default=None, metavar="FILE",
                       help="record the enhanced video from the start (r toggles); strftime fields name each "
                       "recording by its start, so a restarted run keeps the last one's: night-%%Y%%m%%d-%%H%%M%%S.mp4")
+    live.add_argument("--record-every", default=None, metavar="TIME",
+                      help="start a new recording file each TIME (seconds or a clock time: 1:00:00), the next "
+                      "from the next frame on: --record night-%%Y%%m%%d-%%H%%M%%S.mp4 names each by its start, a "
+                      "plain name is numbered (night-2.mp4, ...)")
     live.add_argument("--no-window", action="store_true",
                       help="no preview window: process and record (--record) or stream (-o) only")
     live.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
@@ -396,6 +400,8 @@ def _live(args) -> int:
     if args.compare is not None and args.output is None and args.record is None:
         raise EnlightError("--compare is for what a live run writes (-o or --record); the window splits its picture "
                            "by itself (hotkey s)")
+    if args.record_every is not None and args.record is None and args.no_window:
+        raise EnlightError("--record-every splits what --record records (or the window's r key); give --record FILE")
     if args.size is not None and min(args.size) < MIN_SIDE:  # one side (-1), or the short side (720p)
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     say_unused(args, lambda: _live_work(args))
@@ -404,6 +410,7 @@ def _live(args) -> int:
         return _dry_run(plan)
     config = LiveConfig(
         source=args.camera, plan=plan, size=args.size, fps=args.fps, record=args.record,
+        record_every_s=args.record_every_s,
         output=_output(args.output, args.format), format=args.format, window=not args.no_window,
         max_frames=args.max_frames, loop=args.loop, reconnect_timeout_s=args.reconnect_timeout, timeout_s=args.timeout,
         grey=args.grey,
@@ -468,6 +475,7 @@ def _check_not_live(args) -> None:
     from enlight.stream.io.locations import is_sequence
 
     live_only = [name for name, given in (("--loop", args.loop), ("--record", args.record is not None),
+                                          ("--record-every", args.record_every is not None),
                                           ("--no-window", args.no_window),
                                           ("--reconnect-timeout", "--reconnect-timeout" in args.given)) if given]
     if live_only:
@@ -481,6 +489,18 @@ def _check_not_live(args) -> None:
         raise EnlightError(f"--fps sets the frame rate of an image sequence or a camera; {kept}")
 
 
+def _record_every(text: str | None) -> float | None:
+    """--record-every in seconds (None: not given); at least a second."""
+    if text is None:
+        return None
+    from enlight.stream.io.span import parse_time
+
+    seconds = parse_time(text, "--record-every")
+    if seconds < 1:
+        raise EnlightError(f"--record-every is at least a second (1, 10:00, 1:00:00), not '{text}'")
+    return float(seconds)
+
+
 def _arguments(argv: list[str]):
     """The command's options, with ``span`` (--start/--end/--duration) read and the live mode's refused in a file
     run."""
@@ -489,6 +509,7 @@ def _arguments(argv: list[str]):
     args = build_parser().parse_args(argv)
     args.given = given_options(build_parser(), argv)
     args.span = span_from(args.start, args.end, args.duration)
+    args.record_every_s = _record_every(args.record_every)
     if args.camera is None:
         _check_not_live(args)
     else:

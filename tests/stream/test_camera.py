@@ -62,6 +62,26 @@ def test_a_restarted_run_keeps_the_last_runs_recording(camera_clip, weights, tmp
     assert f"recording to {tmp_path / made[-1]}" in result.stderr, result.stderr
 
 
+def test_record_every_splits_a_long_recording_into_files(camera_clip, weights, tmp_path, cli):
+    """A camera recorded all night went into one file that grew for as long as the run lasted (no hourly files to
+    keep or delete, one torn file at a crash). ``--record-every`` starts the next file with the next frame: none
+    lost or repeated between them; a plain name is numbered past the files already there."""
+    (tmp_path / "cam-2.mp4").write_bytes(b"yesterday")
+    result = cli("--camera", camera_clip, "--no-window", "--max-frames", "60", "--record", tmp_path / "cam.mp4",
+                 "--record-every", "1", "--fps", "24", "--weights", weights, "--size", "160x96", timeout=120)
+    assert result.returncode == 0, result.stderr
+    files = sorted((p for p in tmp_path.glob("cam*.mp4") if p.name != "cam-2.mp4"), key=lambda p: p.stat().st_mtime)
+    counts = [len(read_video(path)["times"]) for path in files]
+    assert len(files) >= 2 and sum(counts) == 60, (counts, result.stderr)
+    assert files[0].name == "cam.mp4" and files[1].name == "cam-3.mp4"  # (cam-2.mp4 was there: kept)
+    assert (tmp_path / "cam-2.mp4").read_bytes() == b"yesterday"
+    assert result.stderr.count("recording saved") == len(files)
+    for args, message in [(("--record-every", "0.5", "--record", tmp_path / "x.mp4"), "at least a second"),
+                          (("--record-every", "10",), "give --record FILE")]:
+        refused = cli("--camera", camera_clip, "--no-window", "--max-frames", "3", *args, "--weights", weights)
+        assert refused.returncode == 2 and message in refused.stderr and len(refused.stderr_lines) == 1
+
+
 def test_an_avi_recording_has_the_cameras_frame_rate(camera_clip, weights, tmp_path, cli):
     """A live .avi was timed in milliseconds: it claimed 1000 fps, its index counted every empty millisecond slot
     as a frame. It is recorded at the camera's 24 fps, a frame dropped to stay live leaving its slot empty."""

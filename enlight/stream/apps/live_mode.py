@@ -45,7 +45,8 @@ def log_stderr(message: str) -> None:
 class LiveConfig:
     """A live run. source: camera index, /dev/videoN, URL, ``-`` or a file (paced at its frame rate);
     size: (width, height) frames are scaled to; loop: a file source plays again at its end;
-    record: file recorded from the start (``r`` toggles);
+    record: file recorded from the start (``r`` toggles); record_every_s: a new recording file each this many
+    seconds (None: one file);
     output: a file or stream (URL, ``-``, or a ready ``Location``) written all along; window: show the
     preview; max_frames: stop after this many enhanced frames (None: until quit or the source ends); compare:
     ``split`` or ``side`` writes the original with the enhanced picture to ``output`` and ``record``
@@ -56,6 +57,7 @@ class LiveConfig:
     size: tuple[int, int] | None = None
     fps: float | None = None
     record: Path | None = None
+    record_every_s: float | None = None
     output: str | Location | None = None
     format: str | None = None
     window: bool = True
@@ -127,6 +129,7 @@ class _Outputs:
         self.record_next: str | None = str(config.record) if config.record else None
         self.recording_wanted = config.record is not None
         self.takes = 0
+        self.take_started = 0.0  # capture time (perf_counter s) of the recording's first frame
         self.output_opened = False
         self.active: dict[str, Recorder] = {}
         self.done: list[tuple[str, int]] = []
@@ -161,12 +164,18 @@ class _Outputs:
         if self.output is not None and not self.output_opened:
             self._open("output", self.output, rgb.shape)
             self.output_opened = True
+        every = self.config.record_every_s
+        if every is not None and "record" in self.active and captured_at - self.take_started >= every:
+            self._close("record")  # (--record-every: the next file starts with this frame)
+            self.recording_wanted = True
         if self.recording_wanted and "record" not in self.active:
             self.takes += 1
             self.recording_wanted = False
-            pattern = self.record_next or UNNAMED_RECORDING
+            self.take_started = captured_at
+            name = take_name(self.record_next or UNNAMED_RECORDING, self.takes, datetime.now(),
+                             overwrite=self.config.overwrite)
             try:
-                self._open("record", output_location(take_name(pattern, self.takes, datetime.now())), rgb.shape)
+                self._open("record", output_location(name), rgb.shape)
             except EnlightError as exc:
                 if self.takes == 1 and self.record_next:  # --record itself was checked up front
                     raise

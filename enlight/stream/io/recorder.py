@@ -117,11 +117,15 @@ def numbered(path: str, index: int) -> str:
     return str(p.with_name(f"{p.stem}-{index}{p.suffix}"))
 
 
-def take_name(pattern: str, index: int, now: datetime) -> str:
+def take_name(pattern: str, index: int, now: datetime, *, overwrite: bool = False) -> str:
     """The file of a session's ``index``-th recording (from 1) started at ``now``: ``--record`` as given, then
-    ``rec-2.mp4``, ...; a name with strftime fields (``night-%Y%m%d-%H%M%S.mp4``) takes each recording's start time
-    (numbered only where two would share it), so a service restarted with the same --record keeps every night's."""
-    if "%" not in pattern:
-        return numbered(pattern, index)
-    name = now.strftime(pattern)
-    return numbered(name, index) if index > 1 and Path(name).exists() else name
+    ``rec-2.mp4``, ... (past those that exist, unless ``overwrite``); a name with strftime fields
+    (``night-%Y%m%d-%H%M%S.mp4``) takes each recording's start time, numbered only where two would share it, so a
+    service restarted with the same --record keeps every night's."""
+    name = now.strftime(pattern) if "%" in pattern else pattern
+    if index <= 1 or ("%" in pattern and not Path(name).exists()):
+        return name  # (the first one is checked before the run)
+    number = index
+    while not overwrite and Path(numbered(name, number)).exists():
+        number += 1
+    return numbered(name, number)
