@@ -10,6 +10,11 @@ Pillow reads the picture and ignores what follows it, and a picture written agai
 XMP carried over unchanged promised a video (or a gain map) that the new file does not hold: a viewer read the
 picture's own bytes as the video.
 
+A phone writes each value as an attribute (``GCamera:MotionPhoto="1"``, ``<Container:Item Item:Length="..."/>``);
+exiftool, which rewrites the whole packet when it changes any tag (``exiftool -gps:all=`` before a photo is shared,
+a rating, a keyword), writes the same values as elements (``<GCamera:MotionPhoto>1</GCamera:MotionPhoto>``, an item's
+fields as ``<Item:Length>...</Item:Length>``) in single-quoted attributes: both are read and rewritten.
+
 ``read_trailer`` finds the video and what else was appended; ``rewrite_xmp`` makes the XMP describe the new file:
 the primary picture, then the video at its new length (``video_length``), or no video at all (``None``: the
 motion markers set to 0). Items that are not carried over (a gain map made for the original's tones) leave the
@@ -22,11 +27,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_MOTION = re.compile(rb'(GCamera:(?:MotionPhoto|MicroVideo))="1"')
-_LEGACY_OFFSET = re.compile(rb'GCamera:MicroVideoOffset="(\d+)"')
-_ITEM = re.compile(rb"<rdf:li\b[^>]*>\s*<Container:Item\b(?P<attrs>[^>]*?)/>\s*</rdf:li>\s*", re.S)
-_ATTR = re.compile(rb'Item:(\w+)="([^"]*)"')
-_GAIN_MAP_MARKS = re.compile(rb'\s+hdrgm:\w+="[^"]*"')
+
+def _value(name: bytes, value: bytes) -> re.Pattern:
+    """``name``'s ``value`` as an attribute (``name="value"``, either quote) or an element (``<name>value</name>``):
+    groups 'head' (up to the value), 'value' and 'tail'."""
+    return re.compile(rb"(?P<head>(?:\b" + name + rb"\s*=\s*[\"']|<" + name + rb">)\s*)(?P<value>" + value +
+                      rb")(?P<tail>\s*(?:[\"']|</" + name + rb">))")
+
+
+_MOTION = _value(rb"GCamera:(?:MotionPhoto|MicroVideo)", rb"1")
+_LEGACY_OFFSET = _value(rb"GCamera:MicroVideoOffset", rb"\d+")
+_ITEM = re.compile(rb"<rdf:li\b[^>]*>\s*<Container:Item\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</Container:Item>)"
+                   rb"\s*</rdf:li>\s*", re.S)
+_FIELD = re.compile(rb"""Item:(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')|<Item:(\w+)>\s*([^<]*?)\s*</Item:\4>""")
+_GAIN_MAP_MARKS = re.compile(rb"""\s+hdrgm:\w+\s*=\s*(?:"[^"]*"|'[^']*')|\s*<hdrgm:(\w+)>[^<]*</hdrgm:\1>""")
 _VIDEO_SEMANTIC = "MotionPhoto"
 
 
@@ -56,10 +70,17 @@ def directory(xmp: bytes) -> list[Item]:
     """The container directory's items, in order ([] without one)."""
     items = []
     for match in _ITEM.finditer(xmp):
-        attrs = {key.decode(): value.decode("utf-8", "replace") for key, value in _ATTR.findall(match["attrs"])}
-        items.append(Item(attrs.get("Semantic", ""), attrs.get("Mime", ""), _int(attrs.get("Length")),
-                          _int(attrs.get("Padding"))))
+        fields = _fields(match)
+        items.append(Item(fields.get("Semantic", ""), fields.get("Mime", ""), _int(fields.get("Length")),
+                          _int(fields.get("Padding"))))
     return items
+
+
+def _fields(item: re.Match) -> dict[str, str]:
+    """An ``_ITEM`` match's fields ('Semantic', 'Mime', 'Length', 'Padding'), attributes or elements."""
+    text = item["attrs"] + (item["body"] or b"")
+    return {(found[0] or found[3]).decode(): (found[1] or found[2] or found[4]).decode("utf-8", "replace")
+            for found in _FIELD.findall(text)}
 
 
 def _int(text: str | None) -> int:
@@ -91,7 +112,7 @@ def read_trailer(path: Path, xmp: bytes | None) -> Trailer | None:
         length, end, mime = video[0].length, len(data) - video[1], video[0].mime or "video/mp4"
     else:
         legacy = _LEGACY_OFFSET.search(xmp)
-        length, end, mime = (int(legacy[1]) if legacy else 0), len(data), "video/mp4"
+        length, end, mime = (int(legacy["value"]) if legacy else 0), len(data), "video/mp4"
     return Trailer(_clip(data, length, end), mime, left_out)
 
 
@@ -126,19 +147,23 @@ def rewrite_xmp(xmp: bytes, video_length: int | None) -> bytes:
         xmp = _GAIN_MAP_MARKS.sub(b"", xmp)
 
     def keep(match: re.Match) -> bytes:
-        attrs = dict(_ATTR.findall(match["attrs"]))
-        semantic = attrs.get(b"Semantic", b"")
-        if semantic == b"Primary":
+        semantic = _fields(match).get("Semantic", "")
+        if semantic == "Primary":
             return match[0]
-        if semantic == _VIDEO_SEMANTIC.encode() and video_length is not None:
-            text = re.sub(rb'Item:Length="\d*"', b'Item:Length="%d"' % video_length, match[0])
-            return re.sub(rb'Item:Padding="\d*"', b'Item:Padding="0"', text)
+        if semantic == _VIDEO_SEMANTIC and video_length is not None:
+            text = _set(_value(rb"Item:Length", rb"\d*"), match[0], video_length)
+            return _set(_value(rb"Item:Padding", rb"\d*"), text, 0)
         return b""
 
     xmp = _ITEM.sub(keep, xmp)
     if video_length is None:
-        return _MOTION.sub(rb'\1="0"', xmp)
-    return _LEGACY_OFFSET.sub(b'GCamera:MicroVideoOffset="%d"' % video_length, xmp)
+        return _set(_MOTION, xmp, 0)
+    return _set(_LEGACY_OFFSET, xmp, video_length)
+
+
+def _set(pattern: re.Pattern, text: bytes, value: int) -> bytes:
+    """``text`` with every value that ``pattern`` (a ``_value`` pattern) finds made ``value``."""
+    return pattern.sub(lambda found: found["head"] + b"%d" % value + found["tail"], text)
 
 
 __all__ = ["Item", "Trailer", "directory", "is_motion_photo", "read_trailer", "rewrite_xmp"]
