@@ -81,7 +81,7 @@ def _moves(source: Path, output: Path) -> bool:
     from PIL import Image
 
     from enlight.stream.io.animation import frame_count
-    from enlight.stream.io.motion_photo import is_motion_photo
+    from enlight.stream.io.motion_photo import holds_clip
     from enlight.stream.io.photo_formats import JPEG_SUFFIXES
     from enlight.stream.io.photo_metadata import xmp_packet
 
@@ -91,7 +91,7 @@ def _moves(source: Path, output: Path) -> bool:
         return False
     try:
         with Image.open(source) as image:
-            return is_motion_photo(xmp_packet(image))
+            return holds_clip(source, xmp_packet(image))
     except (OSError, ValueError, SyntaxError):  # (the run itself says what is wrong with it)
         return False
 

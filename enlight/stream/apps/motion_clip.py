@@ -45,8 +45,9 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
     """The clip of ``trailer`` enhanced into the JPEG ``output``'s trailer, or left out (another format, or no clip
     where the XMP said), the XMP made to say what the new file holds. plan: the photo's plan, used for the clip
     when there are no ``plan_options``."""
-    left = "; ".join(f"the {what} was left out: it was made for the original's tones" for what in
-                     (_describe(semantic) for semantic in trailer.left_out))
+    gone = [f"the {_describe(semantic)} was left out: it was made for the original's tones"
+            for semantic in trailer.left_out]
+    left = "; ".join(filter(None, [*gone, _records(trailer.records)]))
     if trailer.video is None:
         missing = "its XMP named a motion photo video that could not be found in the file; the picture alone was " \
             "kept" if is_motion_photo(photo.xmp) else ""
@@ -55,7 +56,16 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
         note = f"the motion photo's video was not kept: a {output.suffix} file cannot hold one (a .jpg output keeps it)"
         return Carried.written(photo, b"", note, left)
     clip, frames = enhance_clip(trailer.video, output, plan, plan_options, grey)
-    return Carried.written(photo, clip, f"its motion photo video was enhanced too ({frames} frames)", left)
+    named = "" if is_motion_photo(photo.xmp) else ", named in its XMP as Google's motion photos are (its Samsung " \
+        "trailer named it before)"
+    return Carried.written(photo, clip, f"its motion photo video was enhanced too ({frames} frames){named}", left)
+
+
+def _records(names: tuple[str, ...]) -> str:
+    """What a note says of a Samsung trailer's records left out ('' for none)."""
+    if not names:
+        return ""
+    return f"the records of its Samsung trailer were left out ({', '.join(dict.fromkeys(names))})"
 
 
 def _describe(semantic: str) -> str:

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from enlight.stream.io.samsung_trailer import MOTION_CLIP, read_record, records
+
 
 def _value(name: bytes, value: bytes) -> re.Pattern:
     """``name``'s ``value`` as an attribute (``name="value"``, either quote) or an element (``<name>value</name>``):
@@ -64,6 +66,7 @@ class Trailer:
     video: bytes | None
     mime: str = "video/mp4"
     left_out: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()  # the names of a Samsung trailer's records, but the clip's (not carried over)
 
 
 def directory(xmp: bytes) -> list[Item]:
@@ -91,17 +94,34 @@ def is_motion_photo(xmp: bytes | None) -> bool:
     return bool(xmp) and _MOTION.search(xmp) is not None
 
 
+def holds_clip(path: Path, xmp: bytes | None) -> bool:
+    """Whether the JPEG at ``path`` is a motion photo: its ``xmp`` says so, or its Samsung trailer holds a clip."""
+    return is_motion_photo(xmp) or any(record.name == MOTION_CLIP for record in records(path))
+
+
 def read_trailer(path: Path, xmp: bytes | None) -> Trailer | None:
-    """What ``path`` (a JPEG) carries after its picture, as its ``xmp`` describes it; None when the XMP lists
-    nothing after the picture."""
-    if not xmp:
-        return None
+    """What ``path`` (a JPEG) carries after its picture, as its ``xmp`` describes it, and the records of a Samsung
+    trailer (``enlight.stream.io.samsung_trailer``: an older Galaxy's motion photo names its clip there alone); None
+    when neither lists anything after the picture."""
+    xmp = xmp or b""
+    samsung = records(path)
+    names = tuple(record.name for record in samsung if record.name != MOTION_CLIP)
     items = directory(xmp)
-    extra = [item for item in items[1:] if item.semantic != _VIDEO_SEMANTIC]
-    left_out = tuple(item.semantic or item.mime for item in extra)
-    if not is_motion_photo(xmp):
-        return Trailer(None, left_out=left_out) if left_out else None
-    data = path.read_bytes()
+    left_out = tuple(item.semantic or item.mime for item in items[1:] if item.semantic != _VIDEO_SEMANTIC)
+    clip = next((record for record in samsung if record.name == MOTION_CLIP), None)
+    if is_motion_photo(xmp):
+        video, mime = _listed_clip(path.read_bytes(), xmp, items)
+        if video is None and clip is not None:
+            video, mime = read_record(path, clip), "video/mp4"
+    elif clip is not None:
+        video, mime = read_record(path, clip), "video/mp4"
+    else:
+        return Trailer(None, left_out=left_out, records=names) if left_out or names else None
+    return Trailer(video if video is None or _is_iso_media(video) else None, mime, left_out, names)
+
+
+def _listed_clip(data: bytes, xmp: bytes, items: list[Item]) -> tuple[bytes | None, str]:
+    """The clip a motion photo's ``xmp`` lists at the end of ``data`` (the file), and its MIME type."""
     after, video = 0, None  # bytes stored after the video, in the directory's order
     for item in reversed(items[1:]):
         if item.semantic == _VIDEO_SEMANTIC:
@@ -113,7 +133,7 @@ def read_trailer(path: Path, xmp: bytes | None) -> Trailer | None:
     else:
         legacy = _LEGACY_OFFSET.search(xmp)
         length, end, mime = (int(legacy["value"]) if legacy else 0), len(data), "video/mp4"
-    return Trailer(_clip(data, length, end), mime, left_out)
+    return _clip(data, length, end), mime
 
 
 def _clip(data: bytes, length: int, end: int) -> bytes | None:
@@ -138,10 +158,44 @@ def _is_iso_media(clip: bytes) -> bool:
     return len(clip) > 16 and clip[4:8] == b"ftyp" and 8 <= int.from_bytes(clip[:4], "big") < 256
 
 
-def rewrite_xmp(xmp: bytes, video_length: int | None) -> bytes:
+_NAMESPACES = (b'xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" '
+               b'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+               b'xmlns:Item="http://ns.google.com/photos/1.0/container/item/"')
+_LISTED = (b'<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" '
+           b'Item:Length="0" Item:Padding="0"/></rdf:li>')
+_DIRECTORY = (b'<Container:Directory><rdf:Seq><rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" '
+              b'Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>' + _LISTED +
+              b'</rdf:Seq></Container:Directory>')
+_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'</rdf:RDF></x:xmpmeta>')
+
+
+def listing_clip(xmp: bytes | None) -> bytes:
+    """``xmp`` (None: none) that names a motion photo clip after the picture as Google's format 1.0 does (its
+    length 0, for ``rewrite_xmp`` to set), where it named none: an older Galaxy's clip was named in its Samsung
+    trailer alone, which the enhanced file does not carry."""
+    xmp = xmp if xmp and b"</rdf:RDF>" in xmp else _PACKET
+    if is_motion_photo(xmp):
+        return xmp
+    has_directory = bool(directory(xmp))
+    if has_directory:  # the clip's item after the others
+        xmp = re.sub(rb"(<Container:Directory\b.*?)(</rdf:Seq>)", lambda found: found[1] + _LISTED + found[2], xmp,
+                     count=1, flags=re.S)
+    description = (b'<rdf:Description rdf:about="" ' + _NAMESPACES + b' GCamera:MotionPhoto="1" '
+                   b'GCamera:MotionPhotoVersion="1">' + (b"" if has_directory else _DIRECTORY) + b"</rdf:Description>")
+    at = xmp.rindex(b"</rdf:RDF>")
+    return xmp[:at] + description + xmp[at:]
+
+
+def rewrite_xmp(xmp: bytes | None, video_length: int | None) -> bytes | None:
     """``xmp`` describing a file of the primary picture followed by a video of ``video_length`` bytes (None: no
     video: the motion markers set to 0, the video's item removed); every other appended item is removed from the
-    directory, and a gain map's ``hdrgm:`` markers with it."""
+    directory, and a gain map's ``hdrgm:`` markers with it. A video where the XMP (None: none) named none is named
+    (``listing_clip``)."""
+    if video_length is not None:
+        xmp = listing_clip(xmp)
+    if not xmp:
+        return xmp
     items = directory(xmp)
     if any(item.semantic == "GainMap" for item in items):
         xmp = _GAIN_MAP_MARKS.sub(b"", xmp)
@@ -166,4 +220,5 @@ def _set(pattern: re.Pattern, text: bytes, value: int) -> bytes:
     return pattern.sub(lambda found: found["head"] + b"%d" % value + found["tail"], text)
 
 
-__all__ = ["Item", "Trailer", "directory", "is_motion_photo", "read_trailer", "rewrite_xmp"]
+__all__ = ["Item", "Trailer", "directory", "holds_clip", "is_motion_photo", "listing_clip", "read_trailer",
+           "rewrite_xmp"]
