@@ -39,6 +39,7 @@ from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_anim
 from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.heif_auxiliary import auxiliary_images, auxiliary_note
 from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
@@ -345,10 +346,11 @@ def _trailer(config: PhotoConfig, photo: Photo) -> Carried:
     for the other pictures of an MPF file (Pillow's 'MPO': an Ultra HDR gain map, a stereo camera's second view)
     that its XMP does not list: only the first is enhanced and written."""
     if photo.format not in ("JPEG", "MPO"):
+        beside = auxiliary_note(auxiliary_images(Path(config.input))) if photo.format == "HEIF" else ""
         if not is_motion_photo(photo.xmp):
-            return Carried(photo, b"", "")
+            return Carried(photo, b"", beside)
         return Carried.written(photo, b"", "the motion photo's video was not kept: it is carried from a JPEG motion "
-                               f"photo, not a {photo.format} one")  # HEIC: in a box
+                               f"photo, not a {photo.format} one", beside)  # HEIC: in a box
     found = read_trailer(Path(config.input), photo.xmp)
     if found is None:
         others = photo.pages - 1 if photo.format == "MPO" else 0
