@@ -162,6 +162,19 @@ def test_a_gain_map_made_for_the_original_is_left_out_and_unlisted(tmp_path, pla
     assert b"GainMap" not in written and b"hdrgm:Version" not in written and b'Item:Semantic="Primary"' in written
 
 
+def test_an_appended_depth_map_is_named_for_what_it_is(tmp_path, plan):
+    """A portrait's depth map appended after the picture was said to be left out because 'it was made for the
+    original's tones' (a gain map's reason)."""
+    depth = io.BytesIO()
+    Image.fromarray(np.full((32, 48), 90, np.uint8)).save(depth, "JPEG")
+    xmp = _xmp('GCamera:MotionPhoto="0"', [("Depth", "image/jpeg", len(depth.getvalue()))])
+    source = tmp_path / "portrait.jpg"
+    source.write_bytes(_jpeg(xmp) + depth.getvalue())
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.jpg", plan=plan))
+    assert stats.motion == "its depth map stored beside the picture was left out (the output holds the enhanced " \
+        "picture alone)", stats.motion
+
+
 def test_a_listed_clip_that_is_not_there_is_unlisted(tmp_path, plan):
     source = tmp_path / "cut.MP.jpg"  # a motion photo whose clip a tool cut off
     source.write_bytes(_jpeg(_xmp('GCamera:MotionPhoto="1"', [("MotionPhoto", "video/mp4", 5000)])))

@@ -15,6 +15,7 @@ from pathlib import Path
 from enlight.errors import EnlightError
 from enlight.stream.apps.workload import probe_workload
 from enlight.stream.core.plan import InferencePlan, make_plan
+from enlight.stream.io.heif_auxiliary import GAIN_MAP, auxiliary_note
 from enlight.stream.io.locations import input_location
 from enlight.stream.io.motion_photo import Trailer, is_motion_photo, rewrite_xmp
 from enlight.stream.io.photo_formats import JPEG_SUFFIXES
@@ -45,9 +46,8 @@ def carry_trailer(photo: Photo, trailer: Trailer, output: Path, plan: InferenceP
     """The clip of ``trailer`` enhanced into the JPEG ``output``'s trailer, or left out (another format, or no clip
     where the XMP said), the XMP made to say what the new file holds. plan: the photo's plan, used for the clip
     when there are no ``plan_options``."""
-    gone = [f"the {_describe(semantic)} was left out: it was made for the original's tones"
-            for semantic in trailer.left_out]
-    left = "; ".join(filter(None, [*gone, _records(trailer.records)]))
+    gone = auxiliary_note(tuple(dict.fromkeys(_describe(semantic) for semantic in trailer.left_out)))
+    left = "; ".join(filter(None, [gone, _records(trailer.records)]))
     if trailer.video is None:
         missing = "its XMP named a motion photo video that could not be found in the file; the picture alone was " \
             "kept" if is_motion_photo(photo.xmp) else ""
@@ -69,7 +69,8 @@ def _records(names: tuple[str, ...]) -> str:
 
 
 def _describe(semantic: str) -> str:
-    return {"GainMap": "HDR gain map", "Depth": "depth map"}.get(semantic, f"appended {semantic or 'item'}")
+    """An appended item's semantic in ``auxiliary_note``'s words."""
+    return {"GainMap": GAIN_MAP, "Depth": "depth map"}.get(semantic, f"appended {semantic or 'item'}")
 
 
 def enhance_clip(video: bytes, output: Path, plan: InferencePlan, plan_options: dict | None,

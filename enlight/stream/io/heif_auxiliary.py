@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_GAIN_MAP = "HDR gain map"
+GAIN_MAP = "HDR gain map"
 _DEPTH = "depth map"
 
 
@@ -29,7 +29,7 @@ def auxiliary_images(path: Path) -> tuple[str, ...]:
 
 def _name(urn: str) -> str:
     if "gainmap" in urn.lower() or "21496" in urn:
-        return _GAIN_MAP
+        return GAIN_MAP
     if "matte" in urn.lower():
         return "portrait matte"
     if urn.endswith(("auxid:2", ":depth")):
@@ -38,9 +38,10 @@ def _name(urn: str) -> str:
 
 
 def auxiliary_note(names: tuple[str, ...]) -> str:
-    """The summary's words for ``names`` (``auxiliary_images``) left out; '' for none."""
-    notes = [f"the {_GAIN_MAP} was left out: it was made for the original's tones"] if _GAIN_MAP in names else []
-    others = [name for name in names if name != _GAIN_MAP]
+    """The summary's words for ``names`` (``auxiliary_images``; a JPEG's appended items too) left out; '' for none:
+    a gain map was made for the original's tones, the others are not written."""
+    notes = [f"the {GAIN_MAP} was left out: it was made for the original's tones"] if GAIN_MAP in names else []
+    others = [name for name in names if name != GAIN_MAP]
     if others:
         joined = " and ".join([", ".join(others[:-1]), others[-1]] if len(others) > 1 else others)
         notes.append(f"its {joined} stored beside the picture {'were' if len(others) > 1 else 'was'} left out "
@@ -48,4 +49,4 @@ def auxiliary_note(names: tuple[str, ...]) -> str:
     return "; ".join(notes)
 
 
-__all__ = ["auxiliary_images", "auxiliary_note"]
+__all__ = ["GAIN_MAP", "auxiliary_images", "auxiliary_note"]
