@@ -8,6 +8,8 @@ Ray does the scheduling, the retries and the data movement; this module only sub
   ``settings.threads`` cores (the driver splits them), so tasks never fight over cores;
 - a worker that dies (killed, out of memory, its machine gone) is retried by Ray (``max_retries``);
   what it had written is under a temporary name, removed by the batch when it ends;
+- the tasks are submitted in their order, ``IN_FLIGHT_PER_SLOT`` a task slot of the cluster at a time (``_Window``),
+  more as their outcomes come in: a folder of 20,000 photos is never 20,000 tasks waited on at once;
 - errors in a file (a corrupt input) are not retried: ``run_task`` returns them as a failed outcome;
 - a cluster whose head stops answering (stopped, or its machine gone) stops the batch (``BatchStopped``) within
   seconds, with the report of what finished, before Ray's own minute of waiting ends the process.
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -298,7 +301,11 @@ def _task_options(settings: Settings) -> tuple[dict, Settings]:
 def task_slots(settings: Settings) -> int:
     """How many of the run's tasks the joined cluster runs at once (at least 1): one per GPU where tasks get one,
     else on each live node as many tasks of ``_task_options``'s cores as its CPUs hold."""
-    resources, _ = _task_options(settings)
+    return _slots(_task_options(settings)[0])
+
+
+def _slots(resources: dict) -> int:
+    """How many tasks of ``resources`` (``_task_options``'s) the joined cluster runs at once now (at least 1)."""
     if "num_gpus" in resources:
         return max(1, int(ray.cluster_resources().get("GPU", 0)))
     cores = resources["num_cpus"]
@@ -317,20 +324,25 @@ def _live_node_cpus() -> list[float]:
 
 def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = None,
                on_frames: Callable[[int], None] | None = None, max_retries: int = MAX_RETRIES) -> Iterator[Outcome]:
-    """Outcomes of ``tasks`` run as Ray tasks, in the order they finish. address None: a local cluster
-    (or the one this process already joined). Ctrl-C (KeyboardInterrupt, raised here or thrown in at a yield) stops
-    the tasks still running, then yields the outcomes of those that had finished (their outputs are complete) before
-    it goes on."""
+    """Outcomes of ``tasks`` run as Ray tasks, in the order they finish; they are submitted in their order, a
+    ``_Window`` at a time (more as outcomes come in). address None: a local cluster (or the one this process already
+    joined). Ctrl-C (KeyboardInterrupt, raised here or thrown in at a yield) stops the tasks still running, then
+    yields the outcomes of those that had finished (their outputs are complete) before it goes on; the tasks never
+    submitted are never yielded (the batch counts them not finished)."""
     with ray_session(address):
         resources, settings = _task_options(settings)
         remote = ray.remote(max_retries=max_retries, retry_exceptions=False, **resources)(_ray_task)
         progress = _Progress(on_frames)
-        refs = {remote.remote(task, settings, progress.counter): task for task in tasks}
         head = _host_port(address or ray.get_runtime_context().gcs_address)
+        window = _Window(tasks, lambda task: remote.remote(task, settings, progress.counter), resources, head)
+        refs = window.refs
         try:
+            window.fill()
             while refs:
                 for ref in _ready(list(refs), head, address, progress.poll):
-                    outcome = _outcome(ref, refs.pop(ref), max_retries, head, address)
+                    task = refs.pop(ref)
+                    window.fill()  # (before the batch records this one: the cluster goes on meanwhile)
+                    outcome = _outcome(ref, task, max_retries, head, address)
                     progress.ended_with(outcome)
                     yield outcome
         except KeyboardInterrupt:
@@ -340,6 +352,44 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
         finally:  # Ctrl-C, or the batch stopped (a full disk, the cluster gone: its workers went with it)
             if head is None or _answers(head):
                 _cancel(list(refs))
+
+
+# tasks submitted a slot of the cluster at once (``_slots``): one running and the next ones queued at Ray, so that a
+# slot never waits on this process between two tasks; few, so that a wait on them costs this process next to nothing
+IN_FLIGHT_PER_SLOT = 4
+RESIZE_S = 10.0  # how often the window follows the cluster's size (an autoscaler's nodes come as tasks wait)
+
+
+class _Window:
+    """The tasks submitted to Ray and not yet collected (``refs``: ObjectRef -> task), at most ``limit``
+    (``IN_FLIGHT_PER_SLOT`` a slot of the cluster, followed every RESIZE_S); the rest wait in ``todo``, in their
+    order. Every task submitted at once (a folder of 20,000 photos: 20,000) made each ``ray.wait`` on them cost
+    this process in proportion, once a file: its CPU time grew with the square of the number of files."""
+
+    def __init__(self, tasks: list[Task], submit: Callable[[Task], object], resources: dict,
+                 head: tuple[str, int] | None) -> None:
+        self.todo = deque(tasks)
+        self.submit, self.resources, self.head = submit, resources, head
+        self.refs: dict = {}
+        self.limit, self.sized_at = IN_FLIGHT_PER_SLOT * _slots(resources), time.monotonic()
+
+    def fill(self) -> None:
+        """Submit tasks from the left of ``todo`` until ``limit`` are in flight."""
+        if self.todo and time.monotonic() - self.sized_at >= RESIZE_S:
+            self._resize()
+        while self.todo and len(self.refs) < self.limit:
+            task = self.todo.popleft()
+            self.refs[self.submit(task)] = task
+
+    def _resize(self) -> None:
+        """``limit`` for the cluster as it is now; kept where its head does not answer (the wait says so)."""
+        self.sized_at = time.monotonic()
+        if self.head is not None and not _answers(self.head):
+            return
+        try:
+            self.limit = IN_FLIGHT_PER_SLOT * _slots(self.resources)
+        except (ray.exceptions.RayError, ConnectionError):
+            return
 
 
 def _finished(refs: dict) -> Iterator[Outcome]:
