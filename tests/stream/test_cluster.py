@@ -484,3 +484,23 @@ def test_ray_submits_a_window_of_tasks_and_ctrl_c_leaves_the_rest_unsubmitted(tm
     assert all(o.status == "done" for o in handed), handed
     assert sorted(Path(o.task.output).name for o in handed) == written  # each finished task handed over
     assert [t.id for t in tasks if not Path(t.output).exists()] == list(range(window + 1, count))  # in their order
+
+
+def test_the_bars_frame_counter_is_asked_at_most_once_a_second(one_cpu_cluster):
+    """The tasks' frame counter (a Ray actor) was asked after every outcome: a call and a wait on its answer for every
+    photo of a folder, the command's CPU for 5,000 photos 14.0 s instead of 11.3 s. A finished task's frames still
+    reach the bar as its outcome comes in (``_Progress.ended_with``); the running ones' once a second."""
+    import time
+
+    from enlight.stream.apps.cluster import POLL_S, _Progress
+
+    told: list[int] = []
+    progress = _Progress(told.append)
+    progress.counter.add.remote(0, 5)
+    progress.poll()
+    progress.counter.add.remote(1, 3)  # (a caller's calls to an actor run in their order)
+    progress.poll()  # within a second of the first: not asked
+    assert told == [5]
+    time.sleep(POLL_S)
+    progress.poll()
+    assert told == [5, 3]

@@ -71,10 +71,14 @@ class _Progress:
         self.counter = FrameCounter.remote() if on_frames is not None else None
         self.told: dict[int, int] = {}
         self.ended: set[int] = set()
+        self.polled_at = 0.0
 
     def poll(self) -> None:
-        if self.counter is None:
+        """The frames told since the last poll to ``on_frames``; at most once a POLL_S (it was once an outcome: a
+        call to the counter and a wait on its answer for every photo of a folder)."""
+        if self.counter is None or time.monotonic() - self.polled_at < POLL_S:
             return
+        self.polled_at = time.monotonic()
         try:
             counts = ray.get(self.counter.take.remote(), timeout=POLL_S)
         except ray.exceptions.RayError:  # (slow to answer, or gone: the outcomes still count)
