@@ -72,6 +72,26 @@ def test_the_first_line_gives_the_estimate_and_the_flags_of_the_better_presets()
     assert "--quality balanced for the base-12 student at full size (about 62 s)" in narrow.first_line
 
 
+def test_a_video_no_preset_keeps_up_with_is_offered_a_smaller_size():
+    """A 4K phone clip on a laptop: every preset under half its frame rate, and the line said so and no more; it
+    now offers the largest --size NNNp at which the fastest reaches it."""
+    slow = TableWithFast(ms_per_mp=60.0)  # fast 2 fps at 4K (8.3 MP), 8 fps at 1080p, 18 fps at 720p: >= 12.5
+    choice = choose_quality(video(3840, 2160, frames=300), INT8, "cpu", slow)
+    assert choice.quality == "fast"
+    assert choice.first_line.endswith("; at --size 720p, fast near half the frame rate (about 19 s)")  # 2 + 300 x 0.055
+    portrait = choose_quality(video(2160, 3840, frames=None), INT8, "cpu", slow)
+    assert portrait.first_line.endswith("; at --size 720p, fast near half the frame rate (about 18 fps)")
+    hopeless = choose_quality(video(3840, 2160, fps=1000.0), INT8, "cpu", slow)
+    assert "--size" not in hopeless.first_line  # (not even at 360p)
+    kept_up = choose_quality(video(1000, 1000, frames=300), INT8, "cpu", TABLE)
+    assert "--size" not in kept_up.first_line
+
+
+def TableWithFast(ms_per_mp: float) -> CostTable:  # noqa: N802 (a table like TABLE, fast at another cost)
+    return CostTable(where=TABLE.where, kind=TABLE.kind,
+                     costs={**TABLE.costs, ("fast", "onnxruntime"): PresetCost(ms_per_mp=ms_per_mp, startup_s=2.0)})
+
+
 def test_auto_names_the_student_balanced_runs_on_this_kind_of_cpu(monkeypatch):
     """On a CPU without int8 dot products balanced runs its base-12 float student: the first line says so."""
     from enlight.stream.core.plan import resolve_auto

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from enlight.stream.core.choices import AUTO_SPEED, QUALITIES
 from enlight.stream.core.cpu_kind import KIND_WORDS
-from enlight.stream.core.preset_costs import COSTS, CostTable
+from enlight.stream.core.preset_costs import COSTS, CostTable, PresetCost
 from enlight.text import counted
 
 ASSUMED_FPS = 25.0  # the frame rate a target is stated against when the container does not say
@@ -97,9 +97,27 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
     quality = next((q for q, s in per_frame.items() if 1 / s >= target), list(per_frame)[-1])
     meaning = {q: _meaning(q, narrow) for q in per_frame}
     first = _first_line(quality, per_frame, {q: c.startup_s for q, c in costs.items()}, workload, meaning)
+    if 1 / per_frame[quality] < target:
+        first += _smaller_size(workload, costs[quality], target, quality)
     first += _measured_elsewhere(table, cpu)
     return AutoChoice(quality, _why(quality, per_frame, (target, speed, rate), workload, table.where), first,
                       tuple(per_frame.items()))
+
+
+SHORT_SIDES = (1080, 720, 540, 480, 360)  # the sizes offered (--size NNNp) to a video no preset keeps up with here
+
+
+def _smaller_size(workload: Workload, cost: PresetCost, target: float, quality: str) -> str:
+    """The first line's offer of the largest of ``SHORT_SIDES`` below the video's short side at which ``quality``
+    (the fastest preset, ``cost`` its ``PresetCost``) reaches ``target`` fps, with its estimate; '' where none does."""
+    short = min(workload.width, workload.height)
+    for side in (s for s in SHORT_SIDES if s < short):
+        seconds = cost.seconds_per_frame(workload.megapixels * (side / short) ** 2)
+        if 1 / seconds >= target:
+            took = duration(cost.startup_s + workload.frames * seconds) if workload.frames is not None else \
+                f"{_fps(1 / seconds)} fps"
+            return f"; at --size {side}p, {quality} near half the frame rate (about {took})"
+    return ""
 
 
 def _meaning(quality: str, narrow: frozenset[str]) -> str:
