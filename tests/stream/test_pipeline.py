@@ -550,8 +550,9 @@ def test_a_size_change_mid_stream_is_scaled_to_the_first_size(tmp_path, weights,
     result = cli(src, "-o", out, "--weights", weights)
     assert result.returncode == 0, result.stderr
     assert "picture size changed from 64x48 to 96x64" in result.stderr
-    # 96x64 is another shape: it is stretched, which the note said nothing of (a portrait picture in a sequence)
-    assert "frame 7 and others of another shape (96x64) were stretched to 64x48" in result.stderr
+    # 96x64 is another shape: it was stretched to fill the picture; it is fitted inside it, its shape kept
+    assert "frame 7 and others of another shape (96x64) were scaled to fit inside 64x48, keeping their shape, with " \
+           "black bars above and below" in result.stderr
     video = read_video(out)
     assert (video["width"], video["height"]) == (64, 48) and len(video["times"]) == 12
 

@@ -24,6 +24,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.input_open import open_input
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
+from enlight.stream.io.picture_changes import frame_colour
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix, frame_rate
 
@@ -234,7 +235,10 @@ class LiveSource:
     def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         """(H, W, 3) uint8 RGB of a decoded frame at ``--size``, else at the first frame's size: a camera or stream
         that switches resolution mid-run (or comes back at another) is scaled to it, as FFmpeg does, with a note
-        (the recording and the stream out, opened at that size, took frames of another size scaled without a word)."""
+        (the recording and the stream out, opened at that size, took frames of another size scaled without a word).
+        Its colours are read with its own matrix and range (``picture_changes.frame_colour``; ``color``: the first
+        frame's): a camera that switched to full range at night had its levels stretched (white 227 shown as 241)."""
+        own = frame_colour(frame, color)
         decoded = (frame.width, frame.height)
         self._first_size = self._first_size or decoded
         size = self.config.size or self._first_size
@@ -246,7 +250,7 @@ class LiveSource:
                          f"{size[0]}x{size[1]}, the size the run started at, as FFmpeg does (--size sets the size)")
             frame = frame.reformat(width=size[0], height=size[1])
         self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-        return frame_to_rgb(floor_chroma(frame), color)
+        return frame_to_rgb(floor_chroma(frame), own)
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""

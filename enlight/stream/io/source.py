@@ -43,12 +43,14 @@ from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frame_clock import retimed
 from enlight.stream.io.frame_queue import FrameQueue
+from enlight.stream.io.frame_struct import frame_sample_aspect
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import dynamic_metadata, read_hdr_static
 from enlight.stream.io.input_open import open_error, open_input, read_failure
 from enlight.stream.io.input_streams import enhanced_stream, passthrough_streams, read_aside, stream_notes
 from enlight.stream.io.locations import Location, sequence_files
 from enlight.stream.io.matroska import declared_frames, matroska_cut
+from enlight.stream.io.picture_changes import PictureChanges, frame_colour
 from enlight.stream.io.resize import resized
 from enlight.stream.io.sequence_colour import SequenceColour
 from enlight.stream.io.source_items import DecodedFrame, VideoInfo
@@ -110,8 +112,7 @@ class VideoSource:
         self._thread: threading.Thread | None = None
         self.decode_s = 0.0
         self.frames_decoded = 0
-        self._rescaled = 0  # frames scaled to the first one's size
-        self._restretched = False  # a frame of another shape was stretched to the first one's (noted)
+        self._changes: PictureChanges | None = None  # frames made into the first one's picture (size, shape, colour)
         self._skipped: dict[str, int] = {}  # packets dropped as undecodable, by stream type
         self._missing: dict[str, int] = {}  # packets indexed past the end of a cut-short file, by stream type
         self._video_packets = 0  # non-empty video packets read
@@ -165,7 +166,9 @@ class VideoSource:
         self.picture_colour = SequenceColour(sequence_files(self.location.text), self.notes,
                                              to_srgb=self._srgb_pictures) if self.location.kind == "sequence" else None
         self._gate = self._seek() if self._span is not None else None
+        head = None  # the file's first frame, where the read starts at a later keyframe: it describes the frames
         if self._seek_pts and self.location.is_file and self.video_stream.time_base:
+            head = self._file_head()
             self._seek_keyframe(self._file_origin(), self._seek_pts * self.video_stream.time_base)
         start = time.perf_counter()
         self._demux = joined(self._packets()) if jumps(self.container) else self._packets()  # (a tape's recordings)
@@ -188,10 +191,27 @@ class VideoSource:
         except av.error.FFmpegError as exc:
             raise open_error(self.path, exc) from None
         self.decode_s += time.perf_counter() - start
-        self._describe(first)
+        self._describe(head or first, from_start=head is None)
 
-    def _describe(self, first: av.VideoFrame) -> None:
-        """``color`` and ``info`` from the stream and its ``first`` frame (of the part read, ``span``)."""
+    def _file_head(self) -> av.VideoFrame | None:
+        """The file's first frame (None where none decodes), for a read from a later keyframe (``seek_pts``: a segment
+        of ``--segments``): the frames are described and made into its picture (size, shape, colour), as the whole
+        file's read makes them, so that the segments join. A segment that began where an HLS recording had switched
+        to 1280x720 wrote 1280x720 frames after the first one's 640x360, and the join failed after all the work
+        ('the segments' encoder headers differ'). The seek after it flushes the decoder."""
+        try:
+            for packet in self.container.demux(self.video_stream):
+                decoder = self._alpha_decoder
+                frames = decoder.decode(packet if packet.size else None) if decoder is not None else packet.decode()
+                if frames:
+                    return frames[0]
+        except av.error.FFmpegError:
+            return None
+        return None
+
+    def _describe(self, first: av.VideoFrame, *, from_start: bool = True) -> None:
+        """``color`` and ``info`` from the stream and its ``first`` frame (of the part read, ``span``; of the file,
+        where the read starts at a later keyframe: then not ``from_start``)."""
         stream = self.video_stream
         rate = frame_rate(stream) or Fraction(30)
         count, timecode = frame_count(stream, self.container, rate), start_timecode(self.container, stream)
@@ -199,6 +219,7 @@ class VideoSource:
             count = self._span.frames(rate, count)
             timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
         self.color = ColorInfo.from_frame(first)
+        aspect = frame_sample_aspect(first) or sample_aspect(stream)  # (its own: a segment's reads ahead)
         output_color, output_format = self._output_colour(first)
         alpha = uses_alpha(first, stream.codec_context.name, self.path if self.location.is_file else None)
         alpha = alpha and not (self.picture_colour is not None and self.picture_colour.inks(first.pts or 0))
@@ -212,7 +233,7 @@ class VideoSource:
             pix_fmt=output_format,
             color=output_color,
             display_matrix=display_matrix(first),
-            sample_aspect_ratio=sample_aspect(stream),
+            sample_aspect_ratio=aspect if aspect != 1 else None,
             timecode=timecode,
             field_order=field_order(first),
             tags=stream_tags(stream),
@@ -224,6 +245,8 @@ class VideoSource:
         if self._size is not None:
             self.info, self._resize, note = resized(self.info, self._size)
             self.notes += [note] if note else []
+        self._changes = PictureChanges(first, (self.info.width, self.info.height), aspect, self._resize,
+                                       self.notes, from_start=from_start)
 
     def _seek(self) -> SpanGate:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
@@ -398,29 +421,31 @@ class VideoSource:
         self._skipped[packet.stream.type] = self._skipped.get(packet.stream.type, 0) + 1
         return False
 
-    def convert(self, frame: av.VideoFrame) -> np.ndarray:
-        """A decoded frame at the first frame's size (``_rescale``) as the enhancer takes it: (H, W, 3) uint8
-        full-range RGB, its chroma floored (``enlight.stream.io.chroma_floor``; an HDR frame goes to SDR as it is)."""
+    def convert(self, frame: av.VideoFrame, colour: ColorInfo | None = None) -> np.ndarray:
+        """A decoded frame as the enhancer takes it: (H, W, 3) uint8 full-range RGB, its chroma floored
+        (``enlight.stream.io.chroma_floor``), converted with ``colour`` (the frame's own: ``picture_changes``; None: the
+        first frame's); an HDR frame goes to SDR as it is."""
         if self.to_sdr:
             from enlight.stream.io.hdr import hdr_frame_to_sdr
 
             return hdr_frame_to_sdr(frame, self.color)
-        return frame_to_rgb(floor_chroma(frame), self.color)
+        return frame_to_rgb(floor_chroma(frame), colour or self.color)
 
-    def _rescale(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """A frame whose size differs from the first one's (a camera or a recorder that switched resolution
-        mid-stream, clips joined end to end), scaled to the first one's, as FFmpeg does; noted once."""
-        width, height = self.info.width, self.info.height
-        if not self._rescaled:
-            self.notes.append(f"the picture size changed from {width}x{height} to {frame.width}x{frame.height} at "
-                              f"frame {self.frames_decoded + 1}; frames of another size were scaled to {width}x"
-                              f"{height}, as FFmpeg does")
-        if abs(frame.width * height - frame.height * width) > 0.01 * width * height and not self._restretched:
-            self._restretched = True  # (a portrait picture in a landscape sequence was squeezed without a word)
-            self.notes.append(f"frame {self.frames_decoded + 1} and others of another shape ({frame.width}x"
-                              f"{frame.height}) were stretched to {width}x{height}")
-        self._rescaled += 1
-        return frame.reformat(width=width, height=height, interpolation="BICUBIC")
+    def _picture(self, frame: av.VideoFrame, pts: int) -> tuple[np.ndarray, np.ndarray | None, av.VideoFrame]:
+        """(RGB (H, W, 3) uint8, alpha (H, W) uint8 or None, the frame they came from) of a decoded ``frame`` (file
+        time ``pts``), made into the first frame's picture (``picture_changes``: size, shape, colour)."""
+        if self.picture_colour is not None:  # (image2's pts count its files)
+            frame = self.picture_colour.frame(frame, pts)
+        colour = frame_colour(frame, self.color)
+        frame, fit = self._changes.shaped(frame, self.frames_decoded + 1)
+        rgb = self.convert(frame, colour)
+        if self.picture_colour is not None:
+            rgb = self.picture_colour.rgb(rgb, pts)
+        alpha = frame_alpha(frame) if self.info.alpha else None
+        if fit is not None:
+            rgb = fit.place(rgb, self.info.width, self.info.height)
+            alpha = None if alpha is None else fit.place(alpha, self.info.width, self.info.height)
+        return rgb, alpha, frame
 
     def set_queue_size(self, frames: int) -> None:
         """How many decoded frames may wait for the consumer (frames are big at 8K; the packets of the other
@@ -496,16 +521,7 @@ class VideoSource:
                         continue  # outside the part read
                     captions = frame_captions(item)  # side data that a rescaled frame no longer has
                     duration = self._duration(item.duration, last_pts)
-                    if self.picture_colour is not None:  # (image2's pts count its files)
-                        item = self.picture_colour.frame(item, last_pts)
-                    if self._resize is not None:
-                        item = self._resize(item)
-                    if (item.width, item.height) != (self.info.width, self.info.height):
-                        item = self._rescale(item)
-                    rgb = self.convert(item)
-                    if self.picture_colour is not None:
-                        rgb = self.picture_colour.rgb(rgb, last_pts)
-                    alpha = frame_alpha(item) if self.info.alpha else None
+                    rgb, alpha, item = self._picture(item, last_pts)
                     coloured = coloured or carries_chroma(item)
                     self.captions.put(pts, captions)
                     self.frames_decoded += 1
