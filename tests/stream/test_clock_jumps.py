@@ -102,3 +102,24 @@ def test_a_tape_with_a_jump_in_segments_is_enhanced_in_one_piece(tape, tmp_path,
     assert "the clock of tape.m2t jumps (a tape's next recording): enhanced in one piece" in result.stderr
     times = read_video(out)["times"]
     assert len(times) == 2 * FRAMES and _longest_step(times) < Fraction(3, RATE)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".ts"])
+def test_clips_whose_clocks_start_alike_follow_on(tmp_path, weights, cli, suffix):
+    """Clips joined with ``cat`` whose clocks each start at the same time (FFmpeg's muxer starts every MPEG-TS at
+    1.4 s, a recorder each clip at its own 0): the second's clock goes back 0.48 s, under a jump's 10 s. Its frames
+    were each moved 1 tick after the first's last (shown as one) and its sound stopped the run (internal error:
+    'Invalid argument', exit 1). A stream's own time going back by more than 0.1 s is a jump too now (FFmpeg's
+    rule): the second clip follows on from the first, its sound with it."""
+    path = tmp_path / "clips.ts"
+    path.write_bytes(_recording(tmp_path / "a.ts", 10, 0) + _recording(tmp_path / "b.ts", 10, 1))
+    out = tmp_path / f"out{suffix}"
+    result = cli(path, "-o", out, "--weights", weights, "-q")
+    assert result.returncode == 0, result.stderr
+    times = read_video(out)["times"]
+    steps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) == 2 * FRAMES and min(steps) == Fraction(1, RATE) and max(steps) < Fraction(3, RATE)
+    with av.open(str(out)) as written:
+        decoded = list(written.decode(written.streams.audio[0]))
+        assert sum(frame.samples for frame in decoded) >= 2 * FRAMES * 1920 - 1152
+        assert abs(decoded[-1].pts * decoded[-1].time_base - times[-1]) < Fraction(1, 5)

@@ -35,7 +35,7 @@ from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
-from enlight.stream.io.clock_jumps import THRESHOLD, jumps, move_packet
+from enlight.stream.io.clock_jumps import BACK, THRESHOLD, jumps, move_packet
 from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.encoder_settings import resolve_preset
@@ -83,13 +83,16 @@ def video_index(path: Path) -> tuple[list[int], list[int]]:
             stream = enhanced_stream(container)
             if stream is None:
                 raise EnlightError(f"{path} has no video stream")
-            frames, keys, last = [], [], None
+            frames, keys, last, decoded = [], [], None, None
             for packet in container.demux(stream):
                 if packet.size and packet.pts is not None:
-                    if last is not None and abs(packet.pts - last) * stream.time_base > THRESHOLD and jumps(container):
+                    back = decoded is not None and packet.dts is not None and \
+                        (decoded - packet.dts) * stream.time_base > BACK  # (``clock_jumps.joined``'s rules)
+                    if (back or last is not None and abs(packet.pts - last) * stream.time_base > THRESHOLD) and \
+                            jumps(container):
                         raise ClockJumps(f"the clock of {path.name} jumps (a tape's next recording)")
                     frames.append(packet.pts)
-                    last = packet.pts
+                    last, decoded = packet.pts, packet.dts if packet.dts is not None else decoded
                     if packet.is_keyframe:
                         keys.append(packet.pts)
     except (av.error.FFmpegError, IndexError) as exc:
@@ -386,7 +389,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
                     else:
                         out.mux(others.packets(packet))
                 out.mux(others.flush())
-        notes += others.flag_notes(tmp) + marks(written=tmp)
+        notes += others.flag_notes(tmp) + others.order_notes() + marks(written=tmp)
         notes += _spherical(source, tmp, muxer, output.suffix)
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")

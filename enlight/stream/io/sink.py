@@ -511,7 +511,7 @@ class VideoSink:
         """Flush and close, then move the file to the target path."""
         if self._tmp is None:
             self._close()
-            self.notes += self._passed.flag_notes(None) + self._marks()
+            self.notes += self._passed.flag_notes(None) + self._passed.order_notes() + self._marks()
             return self.path
         try:
             try:
@@ -519,7 +519,8 @@ class VideoSink:
             except av.error.FFmpegError as exc:  # the disk filled, or the muxer refused something only at the end
                 raise EnlightError(disk_full(exc) or f"cannot finish writing {self.path.name}: {reason(exc)}; a "
                                    ".mkv output takes more kinds of streams") from None
-            self.notes += self._passed.flag_notes(self._tmp) + self._marks(written=self._tmp)
+            self.notes += self._passed.flag_notes(self._tmp) + self._passed.order_notes() + \
+                self._marks(written=self._tmp)
             if self._spherical is not None:
                 add_spherical(self._tmp, self._spherical)  # PyAV cannot give the encoded stream its side data
             if self._shown is not None:

@@ -31,6 +31,7 @@ from enlight.stream.io.muxer_trials import (
     trial_file,
     writes_header,
 )
+from enlight.stream.io.packet_order import PacketOrder
 from enlight.stream.io.stream_struct import stream_head
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
 from enlight.stream.io.track_tags import Track, read_back_notes, track_tags
@@ -244,6 +245,7 @@ class PassedStreams:
                 self.notes.append(note)
         # (each input track and its output stream's index, kept apart from the streams for ``flag_notes``)
         self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
+        self._order = PacketOrder()  # copied packets whose time goes back (``packet_order``)
 
     def flag_notes(self, written: Path | None) -> list[str]:
         """What the output did with the streams' flags (commentary, hearing impaired, forced, ...) and their language
@@ -260,10 +262,16 @@ class PassedStreams:
         converter = self.converters.get(packet.stream.index)
         if converter is not None:
             return converter.convert(packet)
+        if not self._order.take(packet):
+            return []
         if packet.stream.index in self._cue_times:
             self._cue_times[packet.stream.index](packet)
         packet.stream = self.streams[packet.stream.index]
         return [packet]
+
+    def order_notes(self) -> list[str]:
+        """What was left out or moved of the copied packets whose time went back (``packet_order``)."""
+        return self._order.notes()
 
     def flush(self) -> list[av.Packet]:
         """The converters' last packets, at the end of the input."""
