@@ -83,6 +83,25 @@ def test_a_16_9_stretch_in_a_4_3_picture_is_letterboxed_not_squeezed(tmp_path):
     assert np.abs(frames[-1] - frames[0]).max() <= 4  # back to the first shape: as it was
 
 
+def test_a_camera_that_switches_to_another_shape_is_letterboxed_live(tmp_path):
+    """A camera that switched from 64x48 (4:3) to 96x48 (2:1) mid-run: its frames were stretched to 64x48 (the disc
+    24 high and 16 wide). They are now scaled to fit, 64x32 with black bars above and below, the disc round."""
+    clip = changing_clip(tmp_path / "camera.ts", [Part(4), Part(4, width=96, height=48)])
+    notes: list[str] = []
+    with LiveSource(input_location(str(clip), camera=True), LiveSourceConfig(), log=notes.append) as source:
+        seen = []
+        while (frame := source.next(10)) is not None:
+            seen.append(frame.rgb.astype(int))
+    assert len(seen) == 8 and all(rgb.shape == (48, 64, 3) for rgb in seen)
+    wide = seen[-1]
+    assert wide[:6].max() <= 16 and wide[-6:].max() <= 16 and wide[10:38].min() > 20
+    width, height = _disc(wide)
+    assert abs(width - height) <= 2 and height <= 18, (width, height)  # (stretched: 16 wide, 24 high)
+    assert notes == [f"note: {clip} changed its picture size from 64x48 to 96x48 at frame 5; its frames are scaled to "
+                     "fit inside 64x48, the size the run started at (--size sets the size), keeping their shape, with "
+                     "black bars above and below"]
+
+
 def test_a_size_of_the_same_shape_is_scaled_without_bars(tmp_path):
     """An HLS recording switching quality (64x48, then 128x96): scaled to the first size, as FFmpeg does."""
     clip = changing_clip(tmp_path / "hls.ts", [Part(4), Part(4, width=128, height=96)])

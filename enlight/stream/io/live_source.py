@@ -24,7 +24,7 @@ from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.input_open import open_input
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
-from enlight.stream.io.picture_changes import frame_colour
+from enlight.stream.io.picture_changes import SAME_SHAPE, Fit, fit_inside, frame_colour
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix, frame_rate
 
@@ -235,22 +235,42 @@ class LiveSource:
     def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         """(H, W, 3) uint8 RGB of a decoded frame at ``--size``, else at the first frame's size: a camera or stream
         that switches resolution mid-run (or comes back at another) is scaled to it, as FFmpeg does, with a note
-        (the recording and the stream out, opened at that size, took frames of another size scaled without a word).
-        Its colours are read with its own matrix and range (``picture_changes.frame_colour``; ``color``: the first
-        frame's): a camera that switched to full range at night had its levels stretched (white 227 shown as 241)."""
+        (the recording and the stream out, opened at that size, took frames of another size scaled without a word);
+        one of another shape than the first is scaled to fit inside it, its shape kept, black around it
+        (``picture_changes.fit_inside``; it was stretched). Its colours are read with its own matrix and range
+        (``picture_changes.frame_colour``; ``color``: the first frame's): a camera that switched to full range at
+        night had its levels stretched (white 227 shown as 241)."""
         own = frame_colour(frame, color)
         decoded = (frame.width, frame.height)
         self._first_size = self._first_size or decoded
         size = self.config.size or self._first_size
-        if decoded != size:
-            if not self.config.size and decoded not in self._sizes_noted:
-                self._sizes_noted.add(decoded)
-                self.log(f"note: {self.location.text} changed its picture size from {size[0]}x{size[1]} to "
-                         f"{decoded[0]}x{decoded[1]} at frame {self.captured + 1}; its frames are scaled to "
-                         f"{size[0]}x{size[1]}, the size the run started at, as FFmpeg does (--size sets the size)")
+        fit = None
+        if decoded != self._first_size:
+            shape, first = Fraction(*decoded), Fraction(*self._first_size)
+            fit = fit_inside(shape, first, *size) if abs(shape / first - 1) > SAME_SHAPE else None
+            self._note_size(decoded, size, fit)
+        if fit is not None:
+            frame = frame.reformat(width=fit.width, height=fit.height)
+        elif decoded != size:
             frame = frame.reformat(width=size[0], height=size[1])
         self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-        return frame_to_rgb(floor_chroma(frame), own)
+        rgb = frame_to_rgb(floor_chroma(frame), own)
+        return rgb if fit is None else fit.place(rgb, *size)
+
+    def _note_size(self, decoded: tuple[int, int], size: tuple[int, int], fit: Fit | None) -> None:
+        """The note of a picture size the first frame had not (``fit``: where it lies in ``size``, None where it
+        fills it), once for each size."""
+        if decoded in self._sizes_noted:
+            return
+        self._sizes_noted.add(decoded)
+        first = self._first_size
+        at = f"{size[0]}x{size[1]} (--size)" if self.config.size else \
+            f"{size[0]}x{size[1]}, the size the run started at (--size sets the size)"
+        how = f"scaled to {at}, as FFmpeg does" if fit is None else \
+            f"scaled to fit inside {at}, keeping their shape, with black bars " \
+            f"{'above and below' if fit.top else 'at the sides'}"
+        self.log(f"note: {self.location.text} changed its picture size from {first[0]}x{first[1]} to "
+                 f"{decoded[0]}x{decoded[1]} at frame {self.captured + 1}; its frames are {how}")
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
