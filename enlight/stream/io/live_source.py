@@ -268,7 +268,7 @@ class LiveSource:
             f"{size[0]}x{size[1]}, the size the run started at (--size sets the size)"
         how = f"scaled to {at}, as FFmpeg does" if fit is None else \
             f"scaled to fit inside {at}, keeping their shape, with black bars " \
-            f"{'above and below' if fit.top else 'at the sides'}"
+            f"{fit.bars(size[0])}"
         self.log(f"note: {self.location.text} changed its picture size from {first[0]}x{first[1]} to "
                  f"{decoded[0]}x{decoded[1]} at frame {self.captured + 1}; its frames are {how}")
 

@@ -55,6 +55,10 @@ class Fit:
     left: int
     top: int
 
+    def bars(self, width: int) -> str:
+        """Where the black is in a picture ``width`` wide, in words."""
+        return "above and below" if self.width == width else "at the sides"
+
     def place(self, pixels: np.ndarray, width: int, height: int) -> np.ndarray:
         """(height, width, ...) of ``pixels`` ((self.height, self.width, ...), any dtype) at this place, 0 around
         them (black RGB; transparent alpha)."""
@@ -124,7 +128,7 @@ class PictureChanges:
         if fit is not None:
             self._note("shape", f"frame {number} and others of another shape ({_shown(size, aspect)}) were scaled to "
                                 f"fit inside {width}x{height}, keeping their shape, with black bars "
-                                f"{'above and below' if fit.top else 'at the sides'}")
+                                f"{fit.bars(width)}")
 
     def _note(self, kind: str, text: str) -> None:
         """Add ``text`` to the notes, the first time a change of its ``kind`` is seen."""
