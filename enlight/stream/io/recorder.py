@@ -21,7 +21,8 @@ from enlight.stream.io.checks import check_paths, same_file
 from enlight.stream.io.crash_safe import Syncs, fragmented, recording_options, trim_torn_fragment
 from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.frames import ColorInfo
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import Location, is_sequence
+from enlight.stream.io.photo_formats import is_photo
 from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source_items import VideoInfo
 
@@ -122,8 +123,11 @@ def take_name(pattern: str, index: int, now: datetime, *, overwrite: bool = Fals
     ``rec-2.mp4``, ... (past those that exist, unless ``overwrite``); a name with strftime fields
     (``night-%Y%m%d-%H%M%S.mp4``) takes each recording's start time, numbered only where two would share it, so a
     service restarted with the same --record keeps every night's."""
-    name = now.strftime(pattern) if "%" in pattern else pattern
-    if index <= 1 or ("%" in pattern and not Path(name).exists()):
+    if is_sequence(pattern) and is_photo(pattern):  # (numbered pictures, which the recording refuses as such)
+        return pattern
+    timed = "%" in pattern
+    name = now.strftime(pattern) if timed else pattern
+    if index <= 1 or (timed and not Path(name).exists()):
         return name  # (the first one is checked before the run)
     number = index
     while not overwrite and Path(numbered(name, number)).exists():
