@@ -14,6 +14,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from enlight.stream.io.frame_struct import frame_sample_aspect
+from enlight.stream.io.stream_struct import stream_head
+
 QUARTERS = ((160, 40, 40), (40, 160, 40), (40, 40, 160), (150, 150, 60))  # RGB: top left, top right, bottom ...
 DISC = (220, 220, 220)
 
@@ -89,9 +92,17 @@ def changing_clip(path: Path, parts: list[Part], *, rate: int = 24) -> Path:
 
 
 def _copied(source: Path, path: Path) -> Path:
-    """``source``'s video stream copied into ``path`` (its container from its name), as ``ffmpeg -c copy`` does."""
+    """``source``'s video stream copied into ``path`` (its container from its name), as ``ffmpeg -c copy`` does with
+    a recording whose first part lasts longer than FFmpeg's probe: the container's pixel aspect ratio the first
+    picture's (the probe of these short parts reads ahead into the next one's)."""
+    with av.open(str(source)) as reading:
+        first = next(reading.decode(video=0))
     with av.open(str(source)) as reading, av.open(str(path), "w") as writing:
         stream = writing.add_stream_from_template(reading.streams.video[0])
+        aspect = frame_sample_aspect(first) or Fraction(1)
+        stream.codec_context.sample_aspect_ratio = aspect
+        head = stream_head(stream)  # (the stream's own, which Matroska writes as its display size)
+        head.sar_num, head.sar_den = aspect.numerator, aspect.denominator
         for packet in reading.demux(reading.streams.video[0]):
             if packet.size:
                 packet.stream = stream

@@ -126,3 +126,48 @@ def test_segments_that_start_after_a_change_join(second, tmp_path, weights, cli)
         sizes = {(frame.width, frame.height) for frame in container.decode(video=0)}
         assert container.streams.video[0].frames in (0, 48)
     assert sizes == {(64, 48)}
+
+
+def _square_coded_clip(path, *, aspect: Fraction) -> None:
+    """A 64x48 H.264 MP4 whose pictures code square pixels and whose container says ``aspect`` ('pasp'), as
+    ``ffmpeg -i in.mp4 -c copy -aspect 16:9 out.mp4`` makes it."""
+    square = path.with_name("square.mp4")
+    with av.open(str(square), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(1)
+        for i in range(6):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with av.open(str(square)) as source, av.open(str(path), "w") as output:
+        video = source.streams.video[0]
+        copied = output.add_stream_from_template(video)
+        copied.codec_context.sample_aspect_ratio = aspect
+        for packet in source.demux(video):
+            if packet.dts is not None:
+                packet.stream = copied
+                output.mux(packet)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_the_containers_pixel_aspect_ratio_over_the_pictures_is_kept(tmp_path, weights, cli, suffix):
+    """``ffmpeg -c copy -aspect 16:9``, the usual fix for a clip that plays squeezed, sets the container's ratio only;
+    the pictures still code square pixels. The output took the pictures' and played squeezed at 4:3 again (players
+    and FFmpeg take the container's)."""
+    clip = tmp_path / "wide.mp4"
+    _square_coded_clip(clip, aspect=Fraction(4, 3))
+    with av.open(str(clip)) as container:  # (as the fix makes it)
+        video = container.streams.video[0]
+        assert (video.sample_aspect_ratio, video.codec_context.sample_aspect_ratio) == (Fraction(4, 3), 1)
+    out = tmp_path / f"day{suffix}"
+    result = cli(clip, "-o", out, "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    assert "shape" not in result.stderr and "aspect ratio changed" not in result.stderr, result.stderr
+    with av.open(str(out)) as container:
+        video = container.streams.video[0]
+        assert (video.width, video.height, video.sample_aspect_ratio) == (64, 48, Fraction(4, 3))
+        frame = next(container.decode(video))
+    assert np.ptp(frame.to_ndarray(format="rgb24").mean(axis=(0, 2))) < 8  # no bars: one level across

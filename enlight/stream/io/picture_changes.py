@@ -84,11 +84,13 @@ class PictureChanges:
     ``--size`` scaling of frames like the first), and what each later frame is made into to match it; what was done
     is added to ``notes``, once for each kind of change. ``from_start``: the frames come from the first on; else
     from a later keyframe (a segment), where a change is noted only where it happens between two frames read (the
-    segment before, which reads up to this one's start, notes one before)."""
+    segment before, which reads up to this one's start, notes one before). ``own_aspect``: each frame's own pixel
+    aspect ratio counts; False where the container sets one over the pictures' (``video_stream.container_aspect``),
+    which holds for all of them."""
 
     def __init__(self, first: av.VideoFrame, size: tuple[int, int], aspect: Fraction | None,
-                 resize: Resize | None, notes: list[str], *, from_start: bool = True) -> None:
-        self.size, self._resize, self.notes = size, resize, notes
+                 resize: Resize | None, notes: list[str], *, from_start: bool = True, own_aspect: bool = True) -> None:
+        self.size, self._resize, self.notes, self._own_aspect = size, resize, notes, own_aspect
         self._first = (first.width, first.height)
         self._aspect = aspect or Fraction(1)
         self._shape = Fraction(first.width * self._aspect, first.height)
@@ -98,7 +100,7 @@ class PictureChanges:
     def shaped(self, frame: av.VideoFrame, number: int) -> tuple[av.VideoFrame, Fit | None]:
         """(``frame`` (frame ``number`` of the output, from 1) at the output's size, or of another shape at its
         place inside it; that place, None where it fills the picture)."""
-        aspect = frame_sample_aspect(frame) or self._aspect
+        aspect = (frame_sample_aspect(frame) if self._own_aspect else None) or self._aspect
         size = (frame.width, frame.height)
         last, self._last = self._last, (size, aspect)
         if size == self._first and aspect == self._aspect:

@@ -58,6 +58,7 @@ from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.stream_copy import hidden_by_edit
 from enlight.stream.io.video_stream import (
+    container_aspect,
     display_matrix,
     frame_count,
     frame_rate,
@@ -219,7 +220,9 @@ class VideoSource:
             count = self._span.frames(rate, count)
             timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
         self.color = ColorInfo.from_frame(first)
-        aspect = frame_sample_aspect(first) or sample_aspect(stream)  # (its own: a segment's reads ahead)
+        own = frame_sample_aspect(first)
+        fixed = container_aspect(stream, own)  # (the container's over the pictures': for every frame)
+        aspect = fixed or own or sample_aspect(stream)  # (its own: a segment's reads ahead)
         output_color, output_format = self._output_colour(first)
         alpha = uses_alpha(first, stream.codec_context.name, self.path if self.location.is_file else None)
         alpha = alpha and not (self.picture_colour is not None and self.picture_colour.inks(first.pts or 0))
@@ -246,7 +249,7 @@ class VideoSource:
             self.info, self._resize, note = resized(self.info, self._size)
             self.notes += [note] if note else []
         self._changes = PictureChanges(first, (self.info.width, self.info.height), aspect, self._resize,
-                                       self.notes, from_start=from_start)
+                                       self.notes, from_start=from_start, own_aspect=fixed is None)
 
     def _seek(self) -> SpanGate:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the

@@ -92,6 +92,19 @@ def _hidden_packets(stream) -> int:
     return sum(1 for i in range(len(entries)) if entries[i].is_discard)
 
 
+def container_aspect(stream, coded: Fraction | None) -> Fraction | None:
+    """The pixel aspect ratio the container sets over ``coded``, the one the first picture codes (an MP4's 'pasp' or
+    Matroska's display size made by ``ffmpeg -i in.mp4 -c copy -aspect 16:9``, the usual fix for a clip that plays
+    squeezed): where both are set and differ by more than 1%, the container's, which players show and FFmpeg reads
+    (``av_guess_sample_aspect_ratio``) for every frame; None otherwise (the frames' own count: a broadcast's 4:3
+    advert and 16:9 film). The decoder's ratio is no guide: it may be a later frame's, read ahead."""
+    container = stream.sample_aspect_ratio
+    if not container or not coded:
+        return None
+    container = Fraction(container)
+    return container if abs(container / coded - 1) > Fraction(1, 100) else None
+
+
 def sample_aspect(stream) -> Fraction | None:
     """The video's sample (pixel) aspect ratio where its pixels are not square (anamorphic DVD, DV, HDV and
     CCTV recordings: 720x480 for 16:9 is 32/27), from the decoder or else the container; None otherwise."""
