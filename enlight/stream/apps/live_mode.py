@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ def log_stderr(message: str) -> None:
 @dataclass(frozen=True)
 class LiveConfig:
     """A live run. source: camera index, /dev/videoN, URL, ``-`` or a file (paced at its frame rate);
-    size: (width, height) frames are scaled to; loop: a file source plays again at its end;
+    size: (width, height) frames are scaled to, as shown (``live_shape``); loop: a file source plays again at its end;
     record: file recorded from the start (``r`` toggles); record_every_s: a new recording file each this many
     seconds (None: one file);
     output: a file or stream (URL, ``-``, or a ready ``Location``) written all along; window: show the
@@ -149,9 +150,9 @@ class _Outputs:
         record = take_name(self.record_next, 1, datetime.now()) if self.record_next else None
         return planned + ([output_location(record)] if record else [])
 
-    def _open(self, key: str, location: Location, shape) -> None:
+    def _open(self, key: str, location: Location, shape, aspect: Fraction | None) -> None:
         check_output(location, overwrite=self.config.overwrite, source=self.source)
-        info = live_info(shape[1], shape[0], self.rate)
+        info = live_info(shape[1], shape[0], self.rate, aspect)
         self.active[key] = Recorder(location, info, encoder=self.config.encoder, overwrite=self.config.overwrite)
 
     def toggle_recording(self) -> None:
@@ -160,9 +161,11 @@ class _Outputs:
         else:
             self.recording_wanted = True
 
-    def write(self, rgb: np.ndarray, captured_at: float) -> None:
+    def write(self, rgb: np.ndarray, captured_at: float, aspect: Fraction | None = None) -> None:
+        """Write an (H, W, 3) uint8 RGB frame captured at ``captured_at`` (``time.perf_counter()`` s), its pixels
+        ``aspect`` wide for 1 high (None: square; an output opened by it keeps that)."""
         if self.output is not None and not self.output_opened:
-            self._open("output", self.output, rgb.shape)
+            self._open("output", self.output, rgb.shape, aspect)
             self.output_opened = True
         every = self.config.record_every_s
         if every is not None and "record" in self.active and captured_at - self.take_started >= every:
@@ -175,7 +178,7 @@ class _Outputs:
             name = take_name(self.record_next or UNNAMED_RECORDING, self.takes, datetime.now(),
                              overwrite=self.config.overwrite)
             try:
-                self._open("record", output_location(name), rgb.shape)
+                self._open("record", output_location(name), rgb.shape, aspect)
             except EnlightError as exc:
                 if self.takes == 1 and self.record_next:  # --record itself was checked up front
                     raise
@@ -218,6 +221,7 @@ class _Hud:
         self.split, self.paused = True, False
         self.fps, self.latency_ms = 0.0, 0.0
         self.pair: tuple[np.ndarray, np.ndarray] | None = None
+        self.aspect: Fraction | None = None  # the pair's pixels, width / height (None: square)
         self.exposure = enhancer.exposure_floor.level if enhancer.exposure_floor else 0.0  # the level "e" turns on
 
     def lines(self) -> list[str]:
@@ -234,7 +238,7 @@ class _Hud:
             return self.window.poll()
         from enlight.stream.apps.preview import compose
 
-        return self.window.show(compose(*self.pair, split=self.split, lines=self.lines()))
+        return self.window.show(compose(*self.pair, split=self.split, lines=self.lines(), aspect=self.aspect))
 
     def shown(self, latency_ms: float, interval_s: float | None) -> None:
         self.latency_ms = latency_ms
@@ -313,8 +317,8 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
         else:
             enhancer.grey = grey.update([frame.chroma])
             enhanced = enhancer(frame.rgb[None])[0]
-            outputs.write(written(frame.rgb, enhanced), frame.captured_at)
-            hud.pair = (frame.rgb, enhanced)
+            outputs.write(written(frame.rgb, enhanced), frame.captured_at, frame.aspect)
+            hud.pair, hud.aspect = (frame.rgb, enhanced), frame.aspect
             key = hud.show()
             now = time.perf_counter()
             latency_ms = (now - frame.captured_at) * 1000

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from fractions import Fraction
 
 import numpy as np
 
@@ -76,12 +77,27 @@ def _x_display_opens() -> bool:
     return True
 
 
-def compose(original: np.ndarray, enhanced: np.ndarray, *, split: bool, lines: list[str]) -> np.ndarray:
-    """The picture to show, (H, W, 3) or (H, 2W, 3) uint8 RGB: enhanced, or original | enhanced,
-    with ``lines`` of text in the top-left corner."""
+def shown(picture: np.ndarray, aspect: Fraction | None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of pixels ``aspect`` wide for 1 high (None: square) -> the picture at the shape it is
+    shown at, as players show it: widened where the pixels are wide (a 720x576 capture shown 16:9, 64:45: 1024x576),
+    made taller where they are narrow, bilinearly; ``picture`` itself where they are square (or within half a pixel)."""
     import cv2
 
-    picture = np.hstack([original, enhanced]) if split else enhanced.copy()
+    height, width = picture.shape[:2]
+    size = (max(1, round(width * aspect)), height) if aspect and aspect > 1 else \
+        (width, max(1, round(height / aspect))) if aspect else (width, height)
+    return picture if size == (width, height) else cv2.resize(picture, size, interpolation=cv2.INTER_LINEAR)
+
+
+def compose(original: np.ndarray, enhanced: np.ndarray, *, split: bool, lines: list[str],
+            aspect: Fraction | None = None) -> np.ndarray:
+    """The picture to show, (H, W', 3) uint8 RGB: enhanced, or original | enhanced, at the shape it is shown at
+    (``shown``: the frames' pixels ``aspect`` wide for 1 high; W' = W, or 2W split, where they are square), with
+    ``lines`` of text in the top-left corner."""
+    import cv2
+
+    picture = shown(np.hstack([original, enhanced]) if split else enhanced, aspect)
+    picture = picture.copy() if picture is enhanced else picture
     scale = max(0.35, min(picture.shape[0] / 720, 1.0))
     thickness = 1 if scale < 0.8 else 2
     y = 0

@@ -23,8 +23,9 @@ from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.input_open import open_input
+from enlight.stream.io.live_shape import LiveShape
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
-from enlight.stream.io.picture_changes import SAME_SHAPE, Fit, fit_inside, frame_colour
+from enlight.stream.io.picture_changes import frame_colour
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix, frame_rate
 
@@ -37,17 +38,20 @@ STOP_WAIT_S = 0.5  # how long ``close`` waits for the decode thread; one blocked
 @dataclass(frozen=True)
 class LiveFrame:
     """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived;
-    chroma: whether the source has carried colour up to this frame (``enlight.stream.io.chroma``)."""
+    chroma: whether the source has carried colour up to this frame (``enlight.stream.io.chroma``); aspect: the
+    width / height of its pixels as shown (``live_shape``: the run's, 64/45 for a 720x576 picture shown 16:9), None
+    for square ones."""
 
     rgb: np.ndarray
     captured_at: float
     chroma: bool = True
+    aspect: Fraction | None = None
 
 
 @dataclass(frozen=True)
 class LiveSourceConfig:
-    """size: (width, height) every frame is scaled to, None keeps the source's; fps: pacing rate
-    for non-camera sources (None: their timestamps); timeout_s: longest blocking network open/read."""
+    """size: (width, height) every frame is scaled to, as shown (``live_shape``), None keeps the source's; fps:
+    pacing rate for non-camera sources (None: their timestamps); timeout_s: longest blocking network open/read."""
 
     size: tuple[int, int] | None = None
     fps: float | None = None
@@ -99,8 +103,7 @@ class LiveSource:
         self.dropped = 0
         self.reconnects = 0
         self._coloured = False
-        self._first_size: tuple[int, int] | None = None  # (width, height) of the first frame, as decoded
-        self._sizes_noted: set[tuple[int, int]] = set()
+        self._shape = LiveShape(config.size, location.text, log)  # the run's picture: size, pixel aspect ratio
         self._latest: LiveFrame | None = None
         self._ended = False
         self._error: BaseException | None = None
@@ -168,7 +171,7 @@ class LiveSource:
             if self._latest is not None:
                 self.dropped += 1
             self.captured += 1
-            self._latest = LiveFrame(rgb, time.perf_counter(), chroma)
+            self._latest = LiveFrame(rgb, time.perf_counter(), chroma, self._shape.aspect)
             self._cond.notify_all()
 
     def _finish(self, error: BaseException | None = None) -> None:
@@ -222,6 +225,7 @@ class LiveSource:
                         return None
                 if color is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
                     color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
+                    self._shape.begin(stream, frame, turn)
                 rgb = self._rgb(frame, color)
                 self._publish(rgb if turn is None else turn(rgb), self._coloured)
         except av.error.ExitError:  # (PyAV's interrupt after timeout_s: FFmpeg's "Immediate exit requested")
@@ -233,44 +237,15 @@ class LiveSource:
         return "ended" if self.location.reconnects else None
 
     def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
-        """(H, W, 3) uint8 RGB of a decoded frame at ``--size``, else at the first frame's size: a camera or stream
-        that switches resolution mid-run (or comes back at another) is scaled to it, as FFmpeg does, with a note
-        (the recording and the stream out, opened at that size, took frames of another size scaled without a word);
-        one of another shape than the first is scaled to fit inside it, its shape kept, black around it
-        (``picture_changes.fit_inside``; it was stretched). Its colours are read with its own matrix and range
-        (``picture_changes.frame_colour``; ``color``: the first frame's): a camera that switched to full range at
-        night had its levels stretched (white 227 shown as 241)."""
+        """(H, W, 3) uint8 RGB of a decoded frame made into the run's picture (``live_shape``: its size and pixel
+        aspect ratio; a frame of another shape fitted inside it, black around it). Its colours are read with its own
+        matrix and range (``picture_changes.frame_colour``; ``color``: the first frame's): a camera that switched to
+        full range at night had its levels stretched (white 227 shown as 241)."""
         own = frame_colour(frame, color)
-        decoded = (frame.width, frame.height)
-        self._first_size = self._first_size or decoded
-        size = self.config.size or self._first_size
-        fit = None
-        if decoded != self._first_size:
-            shape, first = Fraction(*decoded), Fraction(*self._first_size)
-            fit = fit_inside(shape, first, *size) if abs(shape / first - 1) > SAME_SHAPE else None
-            self._note_size(decoded, size, fit)
-        if fit is not None:
-            frame = frame.reformat(width=fit.width, height=fit.height)
-        elif decoded != size:
-            frame = frame.reformat(width=size[0], height=size[1])
+        frame, fit = self._shape.shaped(frame, self.captured + 1)
         self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
         rgb = frame_to_rgb(floor_chroma(frame), own)
-        return rgb if fit is None else fit.place(rgb, *size)
-
-    def _note_size(self, decoded: tuple[int, int], size: tuple[int, int], fit: Fit | None) -> None:
-        """The note of a picture size the first frame had not (``fit``: where it lies in ``size``, None where it
-        fills it), once for each size."""
-        if decoded in self._sizes_noted:
-            return
-        self._sizes_noted.add(decoded)
-        first = self._first_size
-        at = f"{size[0]}x{size[1]} (--size)" if self.config.size else \
-            f"{size[0]}x{size[1]}, the size the run started at (--size sets the size)"
-        how = f"scaled to {at}, as FFmpeg does" if fit is None else \
-            f"scaled to fit inside {at}, keeping their shape, with black bars " \
-            f"{fit.bars(size[0])}"
-        self.log(f"note: {self.location.text} changed its picture size from {first[0]}x{first[1]} to "
-                 f"{decoded[0]}x{decoded[1]} at frame {self.captured + 1}; its frames are {how}")
+        return rgb if fit is None else fit.place(rgb, *self._shape.target)
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""

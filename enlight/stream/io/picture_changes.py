@@ -28,6 +28,7 @@ import numpy as np
 from enlight.stream.io.frame_struct import frame_sample_aspect
 from enlight.stream.io.frames import ColorInfo, pixel_format
 from enlight.stream.io.resize import Resize
+from enlight.stream.io.video_stream import container_aspect, sample_aspect
 
 MATRIX_UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED
 SAME_SHAPE = Fraction(1, 100)  # shapes as shown within 1% of each other are the same (rounded sizes)
@@ -43,6 +44,16 @@ def frame_colour(frame: av.VideoFrame, first: ColorInfo) -> ColorInfo:
                               int(frame.color_range) or first.color_range, first.primaries, first.transfer,
                               pix_fmt=pixel_format(frame), width=frame.width, height=frame.height)
     return first if (own.sws_matrix, own.full_range) == (first.sws_matrix, first.full_range) else own
+
+
+def first_aspect(stream: av.VideoStream, first: av.VideoFrame) -> tuple[Fraction | None, bool]:
+    """(the pixel aspect ratio of a ``stream``'s ``first`` decoded frame, None for square pixels; whether each frame's
+    own counts): the container's where it sets one over the pictures' (``video_stream.container_aspect``: then for
+    every frame), else the frame's own, else the stream's (a segment's decoder reads ahead)."""
+    own = frame_sample_aspect(first)
+    fixed = container_aspect(stream, own)
+    aspect = fixed or own or sample_aspect(stream)
+    return (aspect if aspect != 1 else None), fixed is None
 
 
 @dataclass(frozen=True)
@@ -124,12 +135,13 @@ class PictureChanges:
                                f"{size[1]} at frame {number}; frames of another size were scaled to {width}x{height}, "
                                "as FFmpeg does")
         elif aspect != self._aspect:
-            self._note("aspect", f"the pixel aspect ratio changed from {_ratio(self._aspect)} to {_ratio(aspect)} "
-                                 f"at frame {number} (the picture shown {_ratio(_shape(self._first, self._aspect))}, "
-                                 f"then {_ratio(_shape(size, aspect))})")
+            self._note("aspect", f"the pixel aspect ratio changed from {ratio_words(self._aspect)} to "
+                                 f"{ratio_words(aspect)} at frame {number} (the picture shown "
+                                 f"{ratio_words(shown_shape(self._first, self._aspect))}, then "
+                                 f"{ratio_words(shown_shape(size, aspect))})")
         if fit is not None:
-            self._note("shape", f"frame {number} and others of another shape ({_shown(size, aspect)}) were scaled to "
-                                f"fit inside {width}x{height}, keeping their shape, with black bars "
+            self._note("shape", f"frame {number} and others of another shape ({shown_size(size, aspect)}) were scaled "
+                                f"to fit inside {width}x{height}, keeping their shape, with black bars "
                                 f"{fit.bars(width)}")
 
     def _note(self, kind: str, text: str) -> None:
@@ -139,15 +151,17 @@ class PictureChanges:
             self.notes.append(text)
 
 
-def _ratio(value: Fraction) -> str:
+def ratio_words(value: Fraction) -> str:
+    """'16:9' for 16/9."""
     return f"{value.numerator}:{value.denominator}"
 
 
-def _shape(size: tuple[int, int], aspect: Fraction) -> Fraction:
+def shown_shape(size: tuple[int, int], aspect: Fraction) -> Fraction:
     """The shape a ``size`` picture of pixels ``aspect`` is shown at, width / height (to 1/100: 16:9, 4:3)."""
     return Fraction(size[0] * aspect, size[1]).limit_denominator(100)
 
 
-def _shown(size: tuple[int, int], aspect: Fraction) -> str:
+def shown_size(size: tuple[int, int], aspect: Fraction) -> str:
     """A picture's size, and the shape it is shown at where its pixels are not square: '720x576 shown 16:9'."""
-    return f"{size[0]}x{size[1]}" if aspect == 1 else f"{size[0]}x{size[1]} shown {_ratio(_shape(size, aspect))}"
+    shown = "" if aspect == 1 else f" shown {ratio_words(shown_shape(size, aspect))}"
+    return f"{size[0]}x{size[1]}{shown}"

@@ -42,13 +42,16 @@ def check_output(location: Location, *, overwrite: bool, source: Location | None
         check_paths(None, output, overwrite=overwrite, container_from_name=location.format is None)
 
 
-def live_info(width: int, height: int, rate: Fraction) -> VideoInfo:
+def live_info(width: int, height: int, rate: Fraction, aspect: Fraction | None = None) -> VideoInfo:
     """What a sink needs for untagged RGB frames of this size (players assume BT.601/709 by size), shown at up to
-    the source's nominal ``rate``. A container that times frames by slots (AVI) gets slots of that rate, the frames
-    dropped to stay live leaving empty ones; in the millisecond ticks it claimed 1000 fps."""
+    the source's nominal ``rate``, their pixels ``aspect`` wide for 1 high (None: square; the source's, as a file run
+    keeps it: a 720x576 capture shown 16:9 was recorded with square pixels and played at 5:4). A container that times
+    frames by slots (AVI) gets slots of that rate, the frames dropped to stay live leaving empty ones; in the
+    millisecond ticks it claimed 1000 fps."""
     color = ColorInfo.from_frame(av.VideoFrame(width, height, "yuv420p"))
     return VideoInfo(width=width, height=height, time_base=TIME_BASE, average_rate=rate, frame_count=None,
-                     codec="rawvideo", pix_fmt="yuv420p", color=color, display_matrix=None, slot_rate=rate)
+                     codec="rawvideo", pix_fmt="yuv420p", color=color, display_matrix=None, slot_rate=rate,
+                     sample_aspect_ratio=aspect)
 
 
 class Recorder:

@@ -66,19 +66,39 @@ class Resize:
         return frame.reformat(width=self.width, height=self.height, interpolation="AREA" if shrink else "BICUBIC")
 
 
+@dataclass(frozen=True)
+class Scaled:
+    """A picture scaled to a ``--size``: its frames ``width`` x ``height`` as stored, shown ``shown`` (width, height;
+    turned where a display turn swaps the sides), their pixels ``aspect`` wide for 1 high so that the picture keeps
+    the shape it had."""
+
+    width: int
+    height: int
+    shown: tuple[int, int]
+    aspect: Fraction
+
+
+def scaled_to(size: tuple[int, int], width: int, height: int, aspect: Fraction | None, *, swaps: bool) -> Scaled:
+    """``size`` (as shown: ``fit_size``'s) of frames ``width`` x ``height`` stored with pixels ``aspect`` (None:
+    square), which a display turn that ``swaps`` the sides stands upright."""
+    shown_w, shown_h = (height, width) if swaps else (width, height)
+    shown_aspect = (1 / aspect if aspect else None) if swaps else aspect
+    want_w, want_h = fit_size(size, shown_w, shown_h, shown_aspect)
+    new_w, new_h = (want_h, want_w) if swaps else (want_w, want_h)
+    return Scaled(new_w, new_h, (want_w, want_h), Fraction(width * (aspect or 1) * new_h, height * new_w))
+
+
 def resized(info: VideoInfo, size: tuple[int, int]) -> tuple[VideoInfo, Resize | None, str | None]:
     """(``info`` of the frames at the shown ``size``, the ``Resize`` that makes them, a note), or (``info``, None,
     None) where the frames are that size already."""
     turn = upright_turn(info.display_matrix)
     swaps = turn is not None and turn.swaps
-    sar = info.sample_aspect_ratio
-    shown_w, shown_h = (info.height, info.width) if swaps else (info.width, info.height)
-    shown_sar = (1 / sar if sar else None) if swaps else sar
-    want_w, want_h = fit_size(size, shown_w, shown_h, shown_sar)
-    width, height = (want_h, want_w) if swaps else (want_w, want_h)
-    if (width, height) == (info.width, info.height):
+    scaled = scaled_to(size, info.width, info.height, info.sample_aspect_ratio, swaps=swaps)
+    if (scaled.width, scaled.height) == (info.width, info.height):
         return info, None, None
-    new_sar = Fraction(info.width * (sar or 1) * height, info.height * width)
+    was_w, was_h = (info.height, info.width) if swaps else (info.width, info.height)
+    width, height, new_sar = scaled.width, scaled.height, scaled.aspect
     info = replace(info, width=width, height=height, sample_aspect_ratio=None if new_sar == 1 else new_sar)
     shape = "" if new_sar == 1 else f", pixels {new_sar.numerator}:{new_sar.denominator} to keep the picture's shape"
-    return info, Resize(width, height), f"frames scaled from {shown_w}x{shown_h} to {want_w}x{want_h} (--size){shape}"
+    want_w, want_h = scaled.shown
+    return info, Resize(width, height), f"frames scaled from {was_w}x{was_h} to {want_w}x{want_h} (--size){shape}"

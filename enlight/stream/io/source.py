@@ -43,14 +43,13 @@ from enlight.stream.io.damage import Damage, PacketCheck, missing_packets
 from enlight.stream.io.fields import field_order
 from enlight.stream.io.frame_clock import retimed
 from enlight.stream.io.frame_queue import FrameQueue
-from enlight.stream.io.frame_struct import frame_sample_aspect
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import dynamic_metadata, read_hdr_static
 from enlight.stream.io.input_open import open_error, open_input, read_failure
 from enlight.stream.io.input_streams import enhanced_stream, passthrough_streams, read_aside, stream_notes
 from enlight.stream.io.locations import Location, sequence_files
 from enlight.stream.io.matroska import declared_frames, matroska_cut
-from enlight.stream.io.picture_changes import PictureChanges, frame_colour
+from enlight.stream.io.picture_changes import PictureChanges, first_aspect, frame_colour
 from enlight.stream.io.resize import resized
 from enlight.stream.io.sequence_colour import SequenceColour
 from enlight.stream.io.source_items import DecodedFrame, VideoInfo
@@ -58,11 +57,9 @@ from enlight.stream.io.span import Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.stream_copy import hidden_by_edit
 from enlight.stream.io.video_stream import (
-    container_aspect,
     display_matrix,
     frame_count,
     frame_rate,
-    sample_aspect,
     slot_rate,
     start_timecode,
     stream_tags,
@@ -220,9 +217,7 @@ class VideoSource:
             count = self._span.frames(rate, count)
             timecode = timecode and shifted_timecode(timecode, rate, self._span.start)
         self.color = ColorInfo.from_frame(first)
-        own = frame_sample_aspect(first)
-        fixed = container_aspect(stream, own)  # (the container's over the pictures': for every frame)
-        aspect = fixed or own or sample_aspect(stream)  # (its own: a segment's reads ahead)
+        aspect, own_aspect = first_aspect(stream, first)
         output_color, output_format = self._output_colour(first)
         alpha = uses_alpha(first, stream.codec_context.name, self.path if self.location.is_file else None)
         alpha = alpha and not (self.picture_colour is not None and self.picture_colour.inks(first.pts or 0))
@@ -236,7 +231,7 @@ class VideoSource:
             pix_fmt=output_format,
             color=output_color,
             display_matrix=display_matrix(first),
-            sample_aspect_ratio=aspect if aspect != 1 else None,
+            sample_aspect_ratio=aspect,
             timecode=timecode,
             field_order=field_order(first),
             tags=stream_tags(stream),
@@ -249,7 +244,7 @@ class VideoSource:
             self.info, self._resize, note = resized(self.info, self._size)
             self.notes += [note] if note else []
         self._changes = PictureChanges(first, (self.info.width, self.info.height), aspect, self._resize,
-                                       self.notes, from_start=from_start, own_aspect=fixed is None)
+                                       self.notes, from_start=from_start, own_aspect=own_aspect)
 
     def _seek(self) -> SpanGate:
         """The gate of the part read (``span``), the file read from the keyframe before its start; a start past the
