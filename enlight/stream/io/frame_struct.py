@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import av
 
+from enlight.stream.io.stream_struct import first_fields
+
 _WORD = ctypes.sizeof(ctypes.c_void_p)
 _SIZE_AT = 8 * _WORD + 8 * 4 + _WORD  # after data[8], linesize[8] and extended_data: width, height
 
@@ -38,7 +40,7 @@ def _layout() -> tuple[int, int, int | None] | None:
 def _frame_address(frame: av.VideoFrame) -> int | None:
     """The address of ``frame``'s AVFrame, where its width and height read there are the frame's; else None. PyAV 18
     keeps it in the object's first field after its method table (checked as stream_struct checks a stream's)."""
-    for offset in (3 * _WORD, 2 * _WORD):
+    for offset in reversed(first_fields()):
         address = ctypes.c_void_p.from_address(id(frame) + offset).value
         if not address:
             continue

@@ -44,6 +44,15 @@ class AudioParameters(ctypes.Structure):
                 ("trailing_padding", ctypes.c_int), ("seek_preroll", ctypes.c_int)]
 
 
+def first_fields() -> tuple[int, int]:
+    """The offsets in a PyAV (Cython) object of its first two pointer-sized fields after Python's object header:
+    its method table and its first field, or the other way round (PyAV 18's stream and frame objects hold the
+    address of FFmpeg's struct in one of them). The header is ``object.__basicsize__`` (2 words; 4 in a
+    free-threaded or reference-tracing build, where 2 words in would be a count, not an address)."""
+    header = object.__basicsize__
+    return header, header + ctypes.sizeof(ctypes.c_void_p)
+
+
 @lru_cache(maxsize=1)
 def _stream_class() -> int | None:
     """The address of FFmpeg's AVStream class (``av_stream_get_class``) in PyAV's own libavformat, which tells
@@ -65,9 +74,8 @@ def stream_head(stream: av.stream.Stream) -> StreamHead | None:
     PyAV 18 and only where it points at an AVStream of this index and time base."""
     if av.__version__.split(".")[0] != "18":  # the object layout below was checked with PyAV 18 only
         return None
-    word = ctypes.sizeof(ctypes.c_void_p)
     cls = _stream_class()
-    for offset in (2 * word, 3 * word) if cls else ():  # both are pointers in either layout, safe to follow
+    for offset in first_fields() if cls else ():  # both are pointers in either layout, safe to follow
         address = ctypes.c_void_p.from_address(id(stream) + offset).value
         if not address or ctypes.c_void_p.from_address(address).value != cls:
             continue
