@@ -64,11 +64,14 @@ def _disc(rgb: np.ndarray) -> tuple[int, int]:
     return int(np.count_nonzero(near[height // 2])), int(np.count_nonzero(near[:, width // 2]))
 
 
-def test_a_16_9_stretch_in_a_4_3_picture_is_letterboxed_not_squeezed(tmp_path):
+@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
+def test_a_16_9_stretch_in_a_4_3_picture_is_letterboxed_not_squeezed(tmp_path, suffix):
     """A DVB recording of a 4:3 advert, then a 16:9 film in the same 64x48 (pixels 4:3 wide): the film's frames
     were read as square pixels, the picture played squeezed to 3/4 of its width without a word (the disc 18 wide
-    and 24 high). They are now scaled to fit, 64x36 with black bars above and below, the disc round."""
-    clip = changing_clip(tmp_path / "dvb.mkv", [Part(4), Part(4, aspect=Fraction(4, 3)), Part(4)])
+    and 24 high). They are now scaled to fit, 64x36 with black bars above and below, the disc round. (An MPEG-TS
+    whose advert lasts less than FFmpeg's probe has the film's ratio as its stream's: that is no ratio of its own,
+    and the advert was shown stretched, all at 16:9, without a word.)"""
+    clip = changing_clip(tmp_path / f"dvb{suffix}", [Part(4), Part(4, aspect=Fraction(4, 3)), Part(4)])
     frames, notes = _frames(clip)
     assert len(frames) == 12 and all(frame.shape == (48, 64, 3) for frame in frames)
     width, height = _disc(frames[0])

@@ -92,6 +92,12 @@ def _hidden_packets(stream) -> int:
     return sum(1 for i in range(len(entries)) if entries[i].is_discard)
 
 
+# demuxers whose files hold a pixel aspect ratio of their own (MP4/MOV 'pasp', Matroska's display size, AVI's video
+# properties, MXF's aspect ratio); an MPEG-TS's stream ratio is only what FFmpeg's probe decoded (a later picture's,
+# where the first ones last less than its read-ahead)
+OWN_ASPECT_FORMATS = frozenset({"mov", "matroska", "avi", "mxf"})
+
+
 def container_aspect(stream, coded: Fraction | None) -> Fraction | None:
     """The pixel aspect ratio the container sets over ``coded``, the one the first picture codes (an MP4's 'pasp' or
     Matroska's display size made by ``ffmpeg -i in.mp4 -c copy -aspect 16:9``, the usual fix for a clip that plays
@@ -99,7 +105,7 @@ def container_aspect(stream, coded: Fraction | None) -> Fraction | None:
     (``av_guess_sample_aspect_ratio``) for every frame; None otherwise (the frames' own count: a broadcast's 4:3
     advert and 16:9 film). The decoder's ratio is no guide: it may be a later frame's, read ahead."""
     container = stream.sample_aspect_ratio
-    if not container or not coded:
+    if not container or not coded or stream.container.format.name.split(",")[0] not in OWN_ASPECT_FORMATS:
         return None
     container = Fraction(container)
     return container if abs(container / coded - 1) > Fraction(1, 100) else None
