@@ -249,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument("--size", type=parse_video_size, default=None, metavar="WxH",
                      help="scale frames to this size as shown (1280x or x720 keeps the picture's shape; 720p: 720 on "
-                     "the short side, a portrait clip 720 wide): a video is enhanced and written at it; a camera "
-                     "(--camera) is asked for it")
+                     "the short side, a portrait clip 720 wide): a video is enhanced and written at it, as is a file "
+                     "or stream played live; a camera device is asked for it (a whole WxH)")
     out.add_argument("--compare", default=None, choices=("split", "side"),
                      help="write the original with the enhanced video or photo (a live run: its -o and --record): "
                      "split (left half before, right half after, the source's size) or side (both pictures side by "
@@ -378,6 +378,14 @@ def _dry_run(plan, args=None, output=None) -> int:
     return 0
 
 
+def _is_device(camera: str) -> bool:
+    """Whether --camera names a camera device (asked for its size), not a file, pipe or URL (whose frames are
+    scaled, one side of --size from their shape)."""
+    from enlight.stream.io.locations import input_location
+
+    return input_location(camera, camera=True).kind == "device"
+
+
 def _size_words(size: tuple[int, int]) -> str:
     """--size as the dry run says it: '48x(shape kept)', '720 on the short side (shape kept)'."""
     from enlight.stream.io.resize import SHORT_SIDE
@@ -402,7 +410,7 @@ def _live(args) -> int:
                            "by itself (hotkey s)")
     if args.record_every is not None and args.record is None and args.no_window:
         raise EnlightError("--record-every splits what --record records (or the window's r key); give --record FILE")
-    if args.size is not None and min(args.size) < MIN_SIDE:  # one side (-1), or the short side (720p)
+    if args.size is not None and min(args.size) < MIN_SIDE and _is_device(args.camera):  # one side, or 720p
         raise EnlightError("a camera is asked for a whole size (e.g. 1280x720), not one side of it")
     say_unused(args, lambda: _live_work(args))
     plan = _plan(args, live=True)

@@ -96,14 +96,26 @@ def test_live_options_in_a_file_run_are_refused(tmp_path, weights, cli):
              ((clip, "--size", "x"), "one side may be left out"),
              ((clip, "--size", "8p"), "sizes are at least 16x16, got 8p"),
              ((clip, "--size", "720i"), "or 720p: the short side"),
-             (("--camera", clip, "--no-window", "--size", "32p"), "a camera is asked for a whole size"),
-             (("--camera", clip, "--no-window", "--size", "32x"), "a camera is asked for a whole size")]
+             (("--camera", "7", "--no-window", "--size", "32p"), "a camera is asked for a whole size"),
+             (("--camera", "/dev/video9", "--no-window", "--size", "32x"), "a camera is asked for a whole size")]
     for args, message in cases:
         out = tmp_path / "o.mp4"
         result = cli(*args, "-o", out if args[0] != tmp_path / "dusk.png" else tmp_path / "o.png", "--weights",
                      weights)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr_lines) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize("size, recorded", [("32x", (32, 22)), ("x32", (48, 32)), ("32p", (48, 32))])
+def test_a_file_or_stream_played_live_takes_one_side_of_the_size(tmp_path, weights, cli, size, recorded):
+    """A file, pipe or URL given to --camera is scaled as a file run scales (only a camera device is asked for a
+    whole size): one side or the short side was refused there too ('a camera is asked for a whole size')."""
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=6, audio=False)
+    record = tmp_path / "r.mp4"
+    result = cli("--camera", clip, "--no-window", "--max-frames", "3", "--record", record, "--size", size,
+                 "--weights", weights, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert _stream(record)[:2] == recorded and len(read_video(record)["times"]) == 3
 
 
 def test_a_folder_and_segments_take_the_size_and_the_comparison(tmp_path, weights, cli):
