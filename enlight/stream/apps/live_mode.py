@@ -236,9 +236,12 @@ class _Hud:
             return None
         if self.pair is None:
             return self.window.poll()
-        from enlight.stream.apps.preview import compose
+        from enlight.stream.apps.preview import compose, shown_size
 
-        return self.window.show(compose(*self.pair, split=self.split, lines=self.lines(), aspect=self.aspect))
+        height, width = self.pair[1].shape[:2]
+        size = self.window.fit(shown_size(width * (1 + self.split), height, self.aspect))  # fitted in the screen
+        return self.window.show(compose(*self.pair, split=self.split, lines=self.lines(), aspect=self.aspect,
+                                        size=size))
 
     def shown(self, latency_ms: float, interval_s: float | None) -> None:
         self.latency_ms = latency_ms

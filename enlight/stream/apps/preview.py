@@ -11,18 +11,20 @@ calls it before anything imports av, and ``check_display`` refuses the wrong ord
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import sys
+import time
 from fractions import Fraction
 
 import numpy as np
 
 from enlight.errors import EnlightError
+from enlight.stream.apps.screen import fitted, load_xlib, screen_size, start_size
 
 TITLE = "enlight-video"
 FIRST_SHOW_MS = 100
+RESIZE_WAIT_S = 1.0  # how long a window asked to resize may show its old size before that is taken as the user's
+SIZE_SLACK = 2  # pixels by which Qt's picture area may differ from the picture drawn (its rounding)
 _ESC = 27
 NO_WINDOW_HINT = "use --no-window to process, record or stream without one"
 
@@ -63,13 +65,9 @@ def check_display() -> None:
 
 def _x_display_opens() -> bool:
     """Whether Xlib can connect to $DISPLAY (True when Xlib itself is not found: let the GUI try)."""
-    name = ctypes.util.find_library("X11")
-    if name is None:
+    xlib = load_xlib()
+    if xlib is None:
         return True
-    xlib = ctypes.CDLL(name)
-    xlib.XOpenDisplay.restype = ctypes.c_void_p
-    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
     handle = xlib.XOpenDisplay(None)
     if not handle:
         return False
@@ -77,26 +75,38 @@ def _x_display_opens() -> bool:
     return True
 
 
-def shown(picture: np.ndarray, aspect: Fraction | None) -> np.ndarray:
+def shown_size(width: int, height: int, aspect: Fraction | None) -> tuple[int, int]:
+    """(width, height) a ``width`` x ``height`` picture of pixels ``aspect`` wide for 1 high (None: square) is
+    shown at, as players show it: widened where the pixels are wide (a 720x576 capture shown 16:9, 64:45:
+    1024x576), made taller where they are narrow."""
+    if aspect and aspect > 1:
+        return max(1, round(width * aspect)), height
+    return (width, max(1, round(height / aspect))) if aspect else (width, height)
+
+
+def shown(picture: np.ndarray, aspect: Fraction | None, size: tuple[int, int] | None = None) -> np.ndarray:
     """(H, W, 3) uint8 RGB of pixels ``aspect`` wide for 1 high (None: square) -> the picture at the shape it is
-    shown at, as players show it: widened where the pixels are wide (a 720x576 capture shown 16:9, 64:45: 1024x576),
-    made taller where they are narrow, bilinearly; ``picture`` itself where they are square (or within half a pixel)."""
+    shown at (``shown_size``), or scaled to ``size`` (width, height) where given: bilinearly, by area where
+    it shrinks both sides; ``picture`` itself where that is its size (or within half a pixel)."""
     import cv2
 
     height, width = picture.shape[:2]
-    size = (max(1, round(width * aspect)), height) if aspect and aspect > 1 else \
-        (width, max(1, round(height / aspect))) if aspect else (width, height)
-    return picture if size == (width, height) else cv2.resize(picture, size, interpolation=cv2.INTER_LINEAR)
+    size = size or shown_size(width, height, aspect)
+    if size == (width, height):
+        return picture
+    smaller = size[0] < width and size[1] < height
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA if smaller else cv2.INTER_LINEAR)
 
 
 def compose(original: np.ndarray, enhanced: np.ndarray, *, split: bool, lines: list[str],
-            aspect: Fraction | None = None) -> np.ndarray:
-    """The picture to show, (H, W', 3) uint8 RGB: enhanced, or original | enhanced, at the shape it is shown at
-    (``shown``: the frames' pixels ``aspect`` wide for 1 high; W' = W, or 2W split, where they are square), with
-    ``lines`` of text in the top-left corner."""
+            aspect: Fraction | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The picture to show, (H', W', 3) uint8 RGB: enhanced, or original | enhanced, at the shape it is shown at
+    (``shown``: the frames' pixels ``aspect`` wide for 1 high; W' = W, or 2W split, where they are square), or
+    scaled to ``size`` (width, height: the window's, ``PreviewWindow.fit``), with ``lines`` of text in the
+    top-left corner, drawn after the scaling (at a size for the picture's height as shown)."""
     import cv2
 
-    picture = shown(np.hstack([original, enhanced]) if split else enhanced, aspect)
+    picture = shown(np.hstack([original, enhanced]) if split else enhanced, aspect, size)
     picture = picture.copy() if picture is enhanced else picture
     scale = max(0.35, min(picture.shape[0] / 720, 1.0))
     thickness = 1 if scale < 0.8 else 2
@@ -111,17 +121,40 @@ def compose(original: np.ndarray, enhanced: np.ndarray, *, split: bool, lines: l
 
 
 class PreviewWindow:
-    """One HighGUI window. ``show`` draws an (H, W, 3) uint8 RGB picture and returns the key pressed
-    (a one-character string, 'esc', or None); ``poll`` only handles events. ``closed``: the user
-    closed the window."""
+    """One HighGUI window, resizable, its picture's shape kept (letterboxed by Qt). ``fit`` says the size to draw
+    a picture at; ``show`` draws an (H, W, 3) uint8 RGB picture and returns the key pressed (a one-character
+    string, 'esc', or None); ``poll`` only handles events. ``closed``: the user closed the window."""
 
     def __init__(self, title: str = TITLE) -> None:
         import cv2
 
         self._cv2 = cv2
         self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+        self.screen = screen_size()  # (width, height)
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         self._shown = False
+        self._picture: tuple[int, int] | None = None  # the size the picture is shown at, unscaled
+        self._drawn = (0, 0)  # the size it is drawn at
+        self._asked_until = 0.0  # until then the window may not have taken the size asked of it yet
+
+    def fit(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The (width, height) to draw a picture shown at ``size`` at. A new size (the first picture, split
+        toggled) is fitted in the screen (``start_size``: never enlarged) and the window set to it; then, when the
+        user resizes the window, the picture fitted in its new picture area, keeping its shape."""
+        if size != self._picture:
+            self._picture, self._drawn = size, start_size(size, self.screen)
+            self._cv2.resizeWindow(self.title, *self._drawn)
+            self._asked_until = time.monotonic() + RESIZE_WAIT_S
+            return self._drawn
+        try:
+            area = tuple(self._cv2.getWindowImageRect(self.title)[2:])
+        except self._cv2.error:
+            return self._drawn
+        if max(abs(area[0] - self._drawn[0]), abs(area[1] - self._drawn[1])) <= SIZE_SLACK:
+            self._asked_until = 0.0  # the window has the size drawn (Qt's rounding aside)
+        elif time.monotonic() >= self._asked_until and min(area) > 0:
+            self._drawn = fitted(size, area, enlarge=True)  # the user resized it (or the window manager would not)
+        return self._drawn
 
     def show(self, picture: np.ndarray) -> str | None:
         self._cv2.imshow(self.title, np.ascontiguousarray(picture[..., ::-1]))  # RGB -> BGR
