@@ -29,9 +29,9 @@ from enlight.stream.io.picture_changes import (
     Fit,
     first_aspect,
     fit_inside,
+    picture_words,
     ratio_words,
     shown_shape,
-    shown_size,
 )
 from enlight.stream.io.resize import scaled_to
 from enlight.stream.io.upright import Turn
@@ -104,7 +104,7 @@ class LiveShape:
         how = f"scaled to {at}, as FFmpeg does" if fit is None else \
             f"scaled to fit inside {at}, keeping their shape, with black bars {fit.bars(self.target[0])}"
         if decoded != first:
-            what = f"its picture size from {shown_size(first, first_pixels)} to {shown_size(decoded, aspect)}"
+            what = f"its picture size from {picture_words(first, first_pixels)} to {picture_words(decoded, aspect)}"
         else:
             what = (f"its pixel aspect ratio from {ratio_words(first_pixels)} to {ratio_words(aspect)} (the picture "
                     f"shown {ratio_words(shown_shape(first, first_pixels))}, then "

@@ -140,8 +140,8 @@ class PictureChanges:
                                  f"{ratio_words(shown_shape(self._first, self._aspect))}, then "
                                  f"{ratio_words(shown_shape(size, aspect))})")
         if fit is not None:
-            self._note("shape", f"frame {number} and others of another shape ({shown_size(size, aspect)}) were scaled "
-                                f"to fit inside {width}x{height}, keeping their shape, with black bars "
+            self._note("shape", f"frame {number} and others of another shape ({picture_words(size, aspect)}) were "
+                                f"scaled to fit inside {width}x{height}, keeping their shape, with black bars "
                                 f"{fit.bars(width)}")
 
     def _note(self, kind: str, text: str) -> None:
@@ -161,7 +161,7 @@ def shown_shape(size: tuple[int, int], aspect: Fraction) -> Fraction:
     return Fraction(size[0] * aspect, size[1]).limit_denominator(100)
 
 
-def shown_size(size: tuple[int, int], aspect: Fraction) -> str:
+def picture_words(size: tuple[int, int], aspect: Fraction) -> str:
     """A picture's size, and the shape it is shown at where its pixels are not square: '720x576 shown 16:9'."""
     shown = "" if aspect == 1 else f" shown {ratio_words(shown_shape(size, aspect))}"
     return f"{size[0]}x{size[1]}{shown}"
