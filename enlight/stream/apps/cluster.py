@@ -35,7 +35,7 @@ from dataclasses import replace
 import ray
 
 from enlight.errors import EnlightError, reason
-from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, run_task
+from enlight.stream.apps.tasks import IN_FLIGHT_PER_WORKER, BatchStopped, Outcome, Settings, Task, run_task
 
 MAX_RETRIES = 3
 
@@ -358,9 +358,7 @@ def run_on_ray(tasks: list[Task], settings: Settings, *, address: str | None = N
                 _cancel(list(refs))
 
 
-# tasks submitted a slot of the cluster at once (``_slots``): one running and the next ones queued at Ray, so that a
-# slot never waits on this process between two tasks; few, so that a wait on them costs this process next to nothing
-IN_FLIGHT_PER_SLOT = 4
+IN_FLIGHT_PER_SLOT = IN_FLIGHT_PER_WORKER  # tasks submitted a slot of the cluster (``_slots``) at once, as the pool's
 RESIZE_S = 10.0  # how often the window follows the cluster's size (an autoscaler's nodes come as tasks wait)
 
 

@@ -22,14 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from enlight.stream.apps.tasks import Outcome, Settings, Task, run_task
+from enlight.stream.apps.tasks import IN_FLIGHT_PER_WORKER, Outcome, Settings, Task, run_task
 from enlight.stream.core.memory import share_memory
 from enlight.warning_lines import one_line
 
 LOCAL_RETRIES = 1  # a task whose worker died runs once more
-# tasks handed to the pool a worker at once: one running and the next ones ready (a worker never waits on the
-# parent between two photos), few enough that the parent's wait on them costs next to nothing
-IN_FLIGHT_PER_WORKER = 4
 
 
 def _pool_init(progress, workers: int) -> None:

@@ -21,6 +21,10 @@ from enlight.stream.io.encoder_settings import EncoderConfig
 
 # Fault injection for the tests of retries: a worker whose environment names a marker file that does
 # not exist yet creates it and dies (os._exit) after its first batch of frames, as a killed worker would.
+# tasks in flight a worker (the local pool's) or task slot (a Ray cluster's) at once: one running and the next ones
+# ready, so that it never waits on the parent between two photos; few, so that the parent's wait on them costs next
+# to nothing (all handed at once, its work grew with the square of the files: docs/benchmarks.md)
+IN_FLIGHT_PER_WORKER = 4
 CRASH_ONCE_ENV = "ENLIGHT_TEST_CRASH_ONCE"
 
 
