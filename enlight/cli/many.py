@@ -57,7 +57,7 @@ def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:
         stats = enhance_photo(PhotoConfig(Path(args.input), Path(args.output), plan=plan, grey=args.grey,
                                           quality=args.photo_quality, overwrite=args.force,
                                           max_memory_gb=args.max_memory, progress=not args.quiet,
-                                          plan_options=options, compare=args.compare))
+                                          plan_options=options, compare=args.compare, hdr=args.hdr))
     except KeyboardInterrupt:  # (Ctrl-C, SIGTERM): the photo is written whole or not at all
         print(f"{PROG}: interrupted; {_photo_left(Path(args.output), existed)}", file=sys.stderr)
         return interrupted_exit()

@@ -31,7 +31,8 @@ class Work:
     inputs: VIDEO, STILL, MOVING; outputs: VIDEO, STREAM, or the suffix of the pictures written ('.png', '.jpg');
     network: a URL is read or written; folder: a folder, a list or an archive (its outputs named as its inputs);
     numbered: the pictures are numbered, one a frame (-o f_%04d.png); camera: a live run's source kind ('device',
-    'network', 'pipe', 'file'; None: not a live run)."""
+    'network', 'pipe', 'file'; None: not a live run); hdr: a photo read is HDR, PQ or HLG (``--hdr`` acts on
+    it: ``enlight.stream.io.hdr_photo``)."""
 
     inputs: frozenset[str] = field(default_factory=frozenset)
     outputs: frozenset[str] = field(default_factory=frozenset)
@@ -39,10 +40,12 @@ class Work:
     folder: bool = False
     numbered: bool = False
     camera: str | None = None
+    hdr: bool = False
 
     def __or__(self, other: Work) -> Work:
         return Work(self.inputs | other.inputs, self.outputs | other.outputs, self.network or other.network,
-                    self.folder or other.folder, self.numbered or other.numbered, self.camera or other.camera)
+                    self.folder or other.folder, self.numbered or other.numbered, self.camera or other.camera,
+                    self.hdr or other.hdr)
 
 
 def location_work(source, output, *, camera: bool = False) -> Work:
@@ -61,8 +64,10 @@ def location_work(source, output, *, camera: bool = False) -> Work:
 def photo_work(source: Path, output: Path, *, folder: bool = False) -> Work:
     """The ``Work`` of one photo enhanced into ``output``: a still, or one whose frames go through as a clip (an
     animated picture, or a motion photo whose clip a JPEG output keeps)."""
+    from enlight.stream.io.hdr_photo import is_hdr_photo
+
     return Work(frozenset({MOVING if _moves(source, output) else STILL}), frozenset({output.suffix.lower()}),
-                folder=folder)
+                folder=folder, hdr=is_hdr_photo(source))
 
 
 def pairs_work(pairs: Iterable[tuple[Path, Path]], *, folder: bool) -> Work:
@@ -156,6 +161,12 @@ def _no_video_read(work: Work) -> str | None:
         "enhanced whole, or in tiles where memory is short)"
 
 
+def _no_hdr_read(work: Work) -> str | None:
+    if VIDEO in work.inputs or work.hdr or not work.inputs:
+        return None
+    return f"this run reads {_read(work)}, not a video, and {'none is' if work.folder else 'it is not'} HDR (PQ or HLG)"
+
+
 def _no_network(work: Work) -> str | None:
     return None if work.network else "this run reads and writes no URL (it limits a network open, read or send)"
 
@@ -186,7 +197,8 @@ RULES: tuple[tuple[tuple[str, ...], Callable[[Work], str | None]], ...] = (
     (("--photo-quality",), _no_lossy_pictures),
     (("--codec", "--crf", "--preset", "--pix-fmt"), _no_video_written),
     (("--format",), _no_container),
-    (("--hw-decode", "--hdr", "--batch-size", "--segments", "--max-frames"), _no_video_read),
+    (("--hw-decode", "--batch-size", "--segments", "--max-frames"), _no_video_read),
+    (("--hdr",), _no_hdr_read),
     (("--timeout",), _no_network),
     (("--force",), _no_file_written),
     (("--loop",), _not_a_file),

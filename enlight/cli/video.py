@@ -163,9 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="auto: grey output while the source carries no chroma (infrared cameras), colour as soon "
                        "as it does; on: always grey; off: never (default: auto)")
     model.add_argument("--hdr", default="sdr", choices=("sdr", "keep"),
-                       help="a PQ or HLG (HDR) input: sdr converts it to SDR BT.709 for the model, which learned on "
-                       "SDR pictures, and writes SDR; keep enhances its coded values and keeps its HDR tags "
-                       "(default: sdr)")
+                       help="a PQ or HLG (HDR) input, a video or a HEIC/AVIF photo: sdr converts it to SDR (BT.709; a "
+                       "photo sRGB) for the model, which learned on SDR pictures, and writes SDR; keep enhances its "
+                       "coded values and keeps its HDR tags (a photo: into a .heic) (default: sdr)")
     model.add_argument("--smoothing", type=_strength, default=SMOOTHING_STRENGTH, metavar="S",
                        help="temporal smoothing of the enhancement along the camera's motion, 0 (off: frame "
                        f"by frame) .. {MAX_SMOOTHING} (strongest) (default: {SMOOTHING_STRENGTH})")

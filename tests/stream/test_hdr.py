@@ -61,14 +61,9 @@ def write_hlg_clip(path, sdr: np.ndarray, frames: int = 2):
     import av
     from av.video.reformatter import ColorRange, Colorspace
 
-    from enlight.stream.io.hdr import BT2020_LUMA, HLG_PEAK_NITS, HLG_SYSTEM_GAMMA
+    from tests.stream.hdr_signals import hdr_signal
 
-    nits = ((sdr / 255.0) ** 2.4 * 0.8) @ np.linalg.inv(BT2020_TO_BT709.astype(np.float64)).T * REFERENCE_WHITE_NITS
-    scene_luma = (np.maximum(nits @ BT2020_LUMA.astype(np.float64), 1e-9) / HLG_PEAK_NITS) ** (1 / HLG_SYSTEM_GAMMA)
-    scene = np.clip(nits / (HLG_PEAK_NITS * scene_luma[..., None] ** (HLG_SYSTEM_GAMMA - 1)), 0, 1)
-    a, b, c = 0.17883277, 0.28466892, 0.55991073
-    signal = np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-9)) + c)
-    rgb48 = np.round(np.clip(signal, 0, 1) * 65535).astype(np.uint16)
+    rgb48 = np.round(hdr_signal((sdr / 255.0) ** 2.4 * 0.8, "HLG") * 65535).astype(np.uint16)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx265", rate=25)
         stream.height, stream.width = sdr.shape[:2]

@@ -95,8 +95,8 @@ def test_a_folder_names_what_none_of_its_files_can_use(tmp_path, weights, cli):
     assert _notes(result) == [
         "enlight-video: note: --smoothing does nothing here: each photo here is one frame, with nothing to smooth "
         "over time",
-        "enlight-video: note: --hdr does nothing here: this run reads still photos, not a video (photos are enhanced "
-        "whole, or in tiles where memory is short)"], result.stderr
+        "enlight-video: note: --hdr does nothing here: this run reads still photos, not a video, and none is HDR (PQ "
+        "or HLG)"], result.stderr
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     make_clip(mixed / "night.mp4", frames=3, audio=False)

@@ -10,7 +10,8 @@ them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit P
 PNG/TIFF, 10-bit HEIC), the result is carried to 16 bits through the model itself (``photo_deep``), elsewhere by
 adding its correction (enhanced - input, in 8-bit steps) to the 16-bit pixels, so the input's fine gradations are
 kept; such a photo is not debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that
-rounding to the deep pixels). Into an output that holds fewer bits than the file had, a note says so.
+rounding to the deep pixels). Into an output that holds fewer bits than the file had, a note says so. An HDR photo
+(a HEIF or AVIF tagged PQ or HLG) is converted to SDR first, or kept HDR with ``--hdr keep`` (``photo_hdr``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from enlight.errors import EnlightError
 from enlight.stream.apps.compare import compared_photo
 from enlight.stream.apps.motion_clip import Carried, carry_trailer
 from enlight.stream.apps.photo_deep import DEEP_BYTES_PER_PIXEL, deep_result, takes_deep
+from enlight.stream.apps.photo_hdr import photo_for_model
 from enlight.stream.apps.photo_prepare import PhotoNoise, deband_photo, denoise_photo
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.denoise_config import DenoiseConfig
@@ -75,6 +77,7 @@ class PhotoConfig:
     # its size (``enlight.stream.apps.motion_clip``); None: the photo's plan
     plan_options: dict | None = None
     compare: str | None = None  # 'split' or 'side': the original with the enhanced photo (``compared_photo``)
+    hdr: str = "sdr"  # a PQ or HLG photo: 'sdr' converts it to SDR, 'keep' keeps its HDR (``photo_for_model``)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class PhotoStats:
     exposure: str = ""  # what --exposure did ('to 100: lifted'; ``ExposureFloor.describe_still``), '' when off
     source_bits: int = 8  # the bits a channel of the file (``Photo.bits``): more than ``bits``, a note says so
     colour_note: str = ""  # what of its colours could not be converted honestly (``Photo.colour_note``)
+    hdr: str = ""  # what was done with an HDR (PQ, HLG) photo (``photo_for_model``), '' for an SDR one
 
     @property
     def frames(self) -> int:
@@ -119,8 +123,8 @@ class PhotoStats:
 
     def notes(self) -> tuple[str, ...]:
         """What of the picture was not written, for a folder's table (the summary line says it too)."""
-        return tuple(note for note in (self._pages_note(), self.colour_note, self._depth_note(), self._unkept_note(),
-                                       self.motion) if note)
+        return tuple(note for note in (self._pages_note(), self.hdr, self.colour_note, self._depth_note(),
+                                       self._unkept_note(), self.motion) if note)
 
     def summary(self) -> str:
         pieces = f", in {self.tiles} tiles to fit in memory" if self.tiles else ""
@@ -130,7 +134,8 @@ class PhotoStats:
         if self.merged:  # one left is a still WebP: no duration
             added = ", their durations added" if self.count - self.merged > 1 else ""
             what += f", written as {self.count - self.merged} (identical frames merged{added})"
-        unkept = "".join(f" ({note})" for note in (self.colour_note, self._depth_note(), self._unkept_note()) if note)
+        unkept = "".join(f" ({note})" for note in (self.hdr, self.colour_note, self._depth_note(), self._unkept_note())
+                         if note)
         share = f"{self.debanded:.1%}" if self.debanded >= 0.001 else "under 0.1%"
         deband = f"deband {share} of the pixels" if self.debanded else ""
         exposure = f"exposure {self.exposure}" if self.exposure else ""
@@ -271,7 +276,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
         return enhance_animation(config, backend=backend)
     plan = still_plan(config.plan or make_plan())
     fits_before_reading(Path(config.input), plan, config.max_memory_gb)
-    photo = read_photo(Path(config.input))
+    photo, hdr = photo_for_model(read_photo(Path(config.input)), config.hdr, Path(config.output))
     check_fits_format(Path(config.output), photo.rgb.shape[1] * (2 if config.compare == "side" else 1),
                       photo.rgb.shape[0])
     label = backend.name if backend is not None else plan.label
@@ -302,7 +307,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
                       debanded=debanded, noise=noise, sixteen=sixteen,
                       exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits,
-                      colour_note=photo.colour_note)
+                      colour_note=photo.colour_note, hdr=hdr)
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,

@@ -177,7 +177,8 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
     stats = enhance_photo(PhotoConfig(Path(task.input), Path(task.output), plan=plan, grey=settings.grey,
                                       quality=settings.photo_quality, overwrite=task.overwrite,
                                       max_memory_gb=settings.max_memory_gb,
-                                      plan_options=plan_options_for(settings, "photo"), compare=settings.compare),
+                                      plan_options=plan_options_for(settings, "photo"), compare=settings.compare,
+                                      hdr=settings.hdr),
                           backend=backend)
     if on_frames is not None:
         on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)

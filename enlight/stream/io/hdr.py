@@ -8,7 +8,8 @@ inverse OETF and its OOTF for a 1000-nit display, system gamma 1.2), divided by 
 BT.2408 (203 nits: HLG's 75% signal) so that 1.0 is SDR white; BT.2020 to BT.709 primaries (negative,
 out-of-gamut values clipped to 0); a soft shoulder above 0.8 on the largest channel that brings every
 highlight under 1.0 with its hue kept; and the BT.1886 inverse EOTF (power 1/2.4) to 8-bit code values.
-The sink then writes BT.709 tags (``SDR_BT709``).
+The sink then writes BT.709 tags (``SDR_BT709``). An HDR still photo takes the same conversion up to the
+code values, which are sRGB's for a photo (``enlight.stream.io.hdr_photo``).
 """
 
 from __future__ import annotations
@@ -77,10 +78,10 @@ def to_sdr_light(signal16: np.ndarray, transfer: str) -> np.ndarray:
     return light
 
 
-def sdr_light_to_codes(light: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float32 linear BT.2020 light (1.0 = SDR white) -> (H, W, 3) uint8 BT.709 R'G'B' (full range):
-    primaries converted (out-of-gamut negatives clipped), highlights above ``KNEE`` rolled off on the
-    largest channel (hue kept), then the BT.1886 inverse EOTF (power 1/2.4)."""
+def sdr_display_light(light: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 linear BT.2020 light (1.0 = SDR white) -> (H, W, 3) float32 linear BT.709 light in [0, 1]:
+    primaries converted (out-of-gamut negatives clipped), highlights above ``KNEE`` rolled off on the largest channel
+    (hue kept)."""
     linear = cv2.transform(light, BT2020_TO_BT709)
     np.maximum(linear, 0, out=linear)
     peak = cv2.max(cv2.max(linear[..., 0], linear[..., 1]), linear[..., 2])
@@ -89,9 +90,21 @@ def sdr_light_to_codes(light: np.ndarray) -> np.ndarray:
         rolled = KNEE + (1 - KNEE) * (1 - np.exp(-over / (1 - KNEE)))  # slope 1 at the knee, -> 1.0
         linear *= (rolled / np.maximum(peak, KNEE))[..., None]  # 1 at and below the knee
     np.minimum(linear, 1, out=linear)
-    steps = float(_SQRT_STEPS - 1)
+    return linear
+
+
+def encoded(linear: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 linear light in [0, 1] -> ``table``'s code values (its dtype), ``table`` indexed by
+    sqrt(light) in len(table) even steps (fine steps in the blacks, where the eye needs them)."""
+    steps = float(len(table) - 1)
     index = cv2.multiply(cv2.sqrt(linear), (steps, steps, steps, 0), dtype=cv2.CV_16U)  # rounded
-    return _tables()["encode"][index]
+    return table[index]
+
+
+def sdr_light_to_codes(light: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 linear BT.2020 light (1.0 = SDR white) -> (H, W, 3) uint8 BT.709 R'G'B' (full range):
+    ``sdr_display_light``, then the BT.1886 inverse EOTF (power 1/2.4)."""
+    return encoded(sdr_display_light(light), _tables()["encode"])
 
 
 def hdr_frame_to_sdr(frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:

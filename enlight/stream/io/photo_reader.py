@@ -27,6 +27,7 @@ from enlight.errors import EnlightError, reason
 from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
+from enlight.stream.io.hdr_photo import HdrTag, hdr_tag
 from enlight.stream.io.photo_colour import GREY_MODES, deep_in_profile, rgb8_in_profile
 from enlight.stream.io.photo_formats import (
     SIXTEEN_BIT_SUFFIXES,
@@ -55,7 +56,8 @@ class Photo:
     side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none; chroma_step: a JPEG's
     chroma DC quantisation step (``enlight.ops.chroma_blocks``), None for other files; dpi: the print resolution
     (horizontal, vertical) of the upright picture where the file states it outside its EXIF (a JPEG's JFIF header,
-    a PNG's pHYs chunk, a TIFF's own tags), else None."""
+    a PNG's pHYs chunk, a TIFF's own tags), else None; hdr: the PQ or HLG tag of a HEIF or AVIF whose pixels are so
+    coded (``enlight.stream.io.hdr_photo``: ``enlight.stream.apps.photo_hdr`` converts them), else None."""
 
     rgb: np.ndarray
     rgb16: np.ndarray | None
@@ -74,6 +76,7 @@ class Photo:
     lossless: str | None = None  # how the file is compressed without loss, to write it so again (``_lossless``)
     bits: int = 8
     colour_note: str = ""  # what of its colours could not be converted honestly (``enlight.stream.io.photo_colour``)
+    hdr: HdrTag | None = None
 
 
 def _lossless(path: Path, image) -> str | None:
@@ -251,6 +254,7 @@ def _read_pillow_photo(path: Path) -> Photo:
             pages = int(getattr(image, "n_frames", 1) or 1)
             alpha = _alpha(image)
             rgb, icc, note = rgb8_in_profile(image, source[1])
+            hdr = hdr_tag(path, fmt, image.info, source[1])
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, TypeError, OverflowError) as exc:
         # (a damaged TIFF: Pillow's 'Missing dimensions' TypeError for a page without a size, an OverflowError for
         # a size past 32 bits)
@@ -260,7 +264,7 @@ def _read_pillow_photo(path: Path) -> Photo:
     photo = Photo(rgb=rgb, rgb16=None, alpha=alpha, grey=source[0] in GREY_MODES, icc=icc,
                   exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]), format=fmt, xmp=xmp, pages=pages,
                   annotations=annotations, thumbnail=thumbnail, chroma_step=chroma_step, dpi=dpi, lossless=lossless,
-                  colour_note=note)
+                  colour_note=note, hdr=hdr)
     return _with_deep(photo, path, (source, size), (orientation, pillow_turn))
 
 

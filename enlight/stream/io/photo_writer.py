@@ -35,6 +35,7 @@ from enlight.stream.io.annotations import (
 from enlight.stream.io.deep_photo import write_heif_deep
 from enlight.stream.io.exif_thumbnail import with_thumbnail
 from enlight.stream.io.exif_types import SUB_IFDS, for_tiff, standard_types_in_file
+from enlight.stream.io.hdr_photo import heif_options
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
     DPI_FORMATS,
@@ -252,6 +253,8 @@ def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict
     options = annotation_options(fmt, annotations, metadata_options(fmt, photo.icc, exif, xmp))
     if fmt in LOSSY_FORMATS:
         options["quality"] = quality
+    if fmt == "HEIF" and photo.hdr is not None:  # its pixels as stored, PQ or HLG (--hdr keep)
+        options |= heif_options(photo.hdr)
     if fmt == "WEBP" and photo.lossless == "webp":
         options["lossless"] = True  # (its quality is then the effort)
     if fmt == "TIFF" and photo.lossless in TIFF_LOSSLESS:
