@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,onnx,train,cluster
+EXTRAS ?= dev,onnx,train,cluster,jxl
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg constraints.txt | cksum | cut -d' ' -f1)
 # The pinned torch from PyPI is a CUDA build: with its nvidia-* libraries (3.2 GB) and triton (0.9 GB) .venv
 # takes 6.2 GB. Without an NVIDIA GPU, a fresh `make install TORCH_INDEX=https://download.pytorch.org/whl/cpu`
@@ -19,8 +19,10 @@ DATA ?= ../shared/data
 # opencv-python (the GUI build, for the live preview window) loads these X/GL libraries; the window test runs
 # the app under Xvfb and presses keys with xdotool. `make sysdeps` installs the missing ones as root with
 # apt-get; where it cannot, it says so and the window test skips. icc-profiles-free: a real grey ICC profile for
-# the photo test that applies one (skipped without it).
-SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core icc-profiles-free
+# the photo test that applies one (skipped without it). libjxl-tools: cjxl, which makes the JPEG XL test files that
+# pyjpegxl cannot (one in Adobe RGB, one that holds a JPEG; skipped without it).
+SYSTEM_PACKAGES ?= xvfb xdotool libgl1 libglib2.0-0 libsm6 libice6 libxext6 libx11-6 libxcb1 fonts-dejavu-core icc-profiles-free \
+	libjxl-tools
 
 .PHONY: install sysdeps test lint demo vgg train-default train-zerodce train-stage3 train-stage4 train-stage5 train-paper train-paper-data train-paper-chunk \
 	train-paper-import clean

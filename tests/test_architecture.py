@@ -25,6 +25,7 @@ HEAVY = {
     "onnxruntime": {"stream.backends.onnxruntime", "train.quantize", "stream.apps.bench"},  # bench: its version
     "ray": {"stream.apps.cluster"},
     "rawpy": {"stream.io.raw_photo"},
+    "pyjpegxl": {"stream.io.jpeg_xl"},
 }
 MAX_LINES = 60
 PARSER_TABLES = {"build_parser", "distill_parser", "retinex_parser", "nonref_parser", "bench_command"}

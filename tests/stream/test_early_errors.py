@@ -163,21 +163,20 @@ def test_a_file_name_that_starts_with_a_dash_is_told_how_to_write_it(tmp_path):
 JPEG_XL = bytes.fromhex("ff0a41404071210802010058004b188b154231515f2002805114010000000000000000")
 
 
-def test_jpeg_xl_is_refused_in_one_line_as_input_output_or_in_a_folder(tmp_path, photo, cli, weights):
-    """A JPEG XL photo (no decoder in this FFmpeg or Pillow): into a video it was an internal error (FFmpeg opens it
-    as a video stream without a decoder), into a photo 'input x.jxl a video', and `-o x.jxl` asked for numbered
-    .jxl pictures, which nothing here writes either. A folder of them said '1 other files'. The same bytes named
-    as a video are refused as undecodable, not as an internal error."""
+def test_jpeg_xl_into_or_out_of_a_video_is_refused_in_one_line(tmp_path, photo, cli, weights):
+    """A JPEG XL photo is enhanced into a photo (tests/stream/test_jpeg_xl.py); into a video it was an internal error
+    (FFmpeg opens it as a video stream without a decoder), and a video's numbered .jxl pictures are not written
+    (FFmpeg has no JPEG XL encoder). The same bytes named as a video are refused as undecodable, not as an internal
+    error."""
     picture = tmp_path / "dusk.jxl"
     picture.write_bytes(JPEG_XL)
     renamed = tmp_path / "dusk.mp4"
     renamed.write_bytes(JPEG_XL)
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
-    cases = [((picture, "-o", tmp_path / "a.mp4"), "input {} is a picture in a format not read here (.jxl)"),
-             ((picture, "-o", tmp_path / "a.png"), "input {} is a picture in a format not read here (.jxl)"),
+    cases = [((picture, "-o", tmp_path / "a.mp4"), "input {} is a still image; a photo (.jpg, .png, .tif, .webp, "
+                                                   ".avif, .heic, .jxl or .bmp) is enhanced into a photo"),
              ((renamed, "-o", tmp_path / "b.mkv"), "cannot decode {}: this FFmpeg has no decoder for its video"),
-             ((photo / "dusk.jpg", "-o", tmp_path / "c.jxl"), "output {}: .jxl pictures are not written here"),
-             ((clip, "-o", tmp_path / "d.jxl"), "output {}: .jxl pictures are not written here"),
+             ((clip, "-o", tmp_path / "d.jxl"), "output {}: a video is not written as .jxl pictures here"),
              ((photo / "dusk.jpg", "-o", tmp_path / "e.jp2"), "output {} is a kind of picture not written here (.jp2)")]
     for args, message in cases:
         named = args[0] if message.startswith(("input", "cannot")) else args[2]
@@ -185,13 +184,13 @@ def test_jpeg_xl_is_refused_in_one_line_as_input_output_or_in_a_folder(tmp_path,
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert message.format(named) in result.stderr, result.stderr
         assert not args[2].exists()
-    folder = tmp_path / "photos"
+    folder = tmp_path / "photos"  # a picture in a format not read here is named as one
     folder.mkdir()
-    (folder / "dusk.jxl").write_bytes(JPEG_XL)
+    (folder / "dusk.jp2").write_bytes(b"\0\0\0\x0cjP  \r\n\x87\n")
     result = cli(folder, "-o", tmp_path / "out", "--weights", weights)
     assert result.returncode == 2 and result.stderr_lines == [
         f"enlight-video: error: no videos or photos in {folder} (1 other file: a picture in a format not read here "
-        "(.jxl): convert it to .png first)"], result.stderr
+        "(.jp2): convert it to .png first)"], result.stderr
 
 
 def test_an_output_named_without_o_is_told_the_command_with_it(tmp_path):

@@ -50,7 +50,8 @@ _SOURCE_MARK = ".enlight-unpacked.json"  # beside it: which archive (size, mtime
 _RETRY = ".enlight-retry.json"  # in a .zip output's work folder: the members its .zip was packed without
 # kept as they are in a .zip output: they are compressed already
 STORED_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg",
-                             ".jpg", ".jpeg", ".png", ".webp", ".avif", ".heic", ".heif", ".gif", ".mxf", ".ogv"})
+                             ".jpg", ".jpeg", ".png", ".webp", ".avif", ".heic", ".heif", ".jxl", ".gif", ".mxf",
+                             ".ogv"})
 _READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError)
 
 

@@ -78,11 +78,12 @@ class Ignored:
     other: int = 0
     hidden_files: int = 0
     hidden_folders: int = 0
-    pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.jxl, .jp2)
+    pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.jp2, .exr)
 
     def other_text(self) -> str:
         """'3 other files' and, where some are pictures in a format not read here, which ('1 other file: a picture in
-        a format not read here (.jxl): convert it to .png first'): a folder of JPEG XL photos said '1 other files'."""
+        a format not read here (.jp2): convert it to .png first'): a folder of JPEG 2000 pictures said '1 other
+        files'."""
         text = counted(self.other, "other file")
         if not self.pictures:
             return text

@@ -53,6 +53,7 @@ from enlight.stream.io.photo_formats import (
 )
 from enlight.stream.io.photo_reader import Photo, read_photo
 from enlight.stream.io.photo_writer import too_long_for_jpeg, write_photo
+from enlight.stream.io.rgb_profile import srgb_note
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -307,7 +308,13 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
                       debanded=debanded, noise=noise, sixteen=sixteen,
                       exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits,
-                      colour_note=photo.colour_note, hdr=hdr)
+                      colour_note=_colour_note(photo, Path(config.output), deep=rgb16 is not None), hdr=hdr)
+
+
+def _colour_note(photo: Photo, output: Path, *, deep: bool) -> str:
+    """``photo.colour_note``, with what writing it as a .jxl (sRGB only) did to its profile (``srgb_note``)."""
+    written = srgb_note(photo.icc, output.suffix, deep=deep) if photo_format(output) == "JXL" else ""
+    return "; ".join(note for note in (photo.colour_note, written) if note)
 
 
 def _sixteen_bits(config: PhotoConfig, photo: Photo, enhanced: np.ndarray, run: tuple, *,

@@ -29,7 +29,8 @@ ANIMATED_VIDEO_OUTPUTS = frozenset({".webp"})
 # kinds of file that hold sound only (an .m4a is an MP4 that players open as music)
 AUDIO_ONLY_SUFFIXES = frozenset({".mp3", ".wav", ".aac", ".m4a", ".flac", ".oga", ".opus", ".wma", ".ac3", ".amr",
                                  ".aiff", ".aif", ".mka"})
-UNWRITTEN_PICTURES = frozenset({".jxl"})  # still pictures nothing here writes (no JPEG XL encoder in FFmpeg or Pillow)
+# pictures written as photos but not as a video's numbered pictures (FFmpeg has no JPEG XL encoder here)
+UNWRITTEN_PICTURES = frozenset({".jxl"})
 UNJOINABLE = (".avi",)  # outputs the segments' join cannot write: each AVI part's timing restarts at its start
 
 
@@ -74,6 +75,10 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     if not output.parent.is_dir():
         raise EnlightError(f"output folder does not exist: {output.parent}")
     check_writable(output.parent, output)
+    if output.suffix.lower() == ".jxl":  # its writer's package, before the work rather than after it
+        from enlight.stream.io.jpeg_xl import register
+
+        register(output)
 
 
 def check_not_still(path: Path, role: str) -> None:
@@ -169,16 +174,16 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
 
 
 def _check_picture_output(source: Path | None, output: Path) -> None:
-    """Refuse a still-picture output that nothing here writes (.jxl), and a photo into a kind of picture that is not
-    a photo output (.jp2, .exr): the input was blamed ('input photo.jpg is a still image'), or numbered pictures of
-    that kind were suggested."""
+    """Refuse a still-picture output that is written from a photo only (.jxl: a video's numbered pictures are not),
+    and a photo into a kind of picture that is not a photo output (.jp2, .exr): the input was blamed ('input
+    photo.jpg is a still image'), or numbered pictures of that kind were suggested."""
     from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, is_photo
 
     suffix = output.suffix.lower()
     if suffix in UNWRITTEN_PICTURES:
-        raise EnlightError(f"output {output}: {suffix} pictures are not written here (no encoder for them); a photo "
-                           f"is written as {PHOTO_OUTPUTS}, a video as a video file (.mp4, .mkv, .mov) or numbered "
-                           f"pictures (-o {output.stem}_%04d.png)")
+        raise EnlightError(f"output {output}: a video is not written as {suffix} pictures here (FFmpeg has no encoder "
+                           f"for them; a photo is); write a video file (.mp4, .mkv, .mov) or numbered pictures "
+                           f"(-o {output.stem}_%04d.png)")
     if source is not None and is_photo(source) and suffix in STILL_SUFFIXES - PHOTO_SUFFIXES:
         raise EnlightError(f"output {output} is a kind of picture not written here ({suffix}); write the photo as "
                            f"{PHOTO_OUTPUTS}")

@@ -1,6 +1,8 @@
-"""LittleCMS's 16-bit transform, through ctypes: grey or CMYK pixels of 16 bits through their ICC profile to sRGB.
+"""LittleCMS's 16-bit transform, through ctypes: grey, RGB or CMYK pixels of 16 bits through their ICC profile to
+sRGB.
 
     rgb16 = srgb16(grey16, icc)       # (H, W) uint16 grey -> (H, W, 3) uint16 sRGB; ProfileError where it cannot
+    rgb16 = srgb16(rgb16, icc)        # (H, W, 3) uint16 RGB in an RGB profile (Display P3) -> (H, W, 3) uint16 sRGB
     rgb16 = srgb16(cmyk16, icc)       # (H, W, 4) uint16 CMYK (0: no ink) -> (H, W, 3) uint16 sRGB
 
 Pillow's ImageCms converts 8-bit pictures only (its images hold no 16-bit colour), so a 16-bit photo's profile is
@@ -22,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 _BYTES2 = 2  # lcms2.h: BYTES_SH(2), CHANNELS_SH(n) = n << 3, COLORSPACE_SH(pt) = pt << 16
-_TYPE = {1: (3 << 16) | (1 << 3) | _BYTES2, 4: (6 << 16) | (4 << 3) | _BYTES2}  # TYPE_GRAY_16, TYPE_CMYK_16
 _TYPE_RGB_16 = (4 << 16) | (3 << 3) | _BYTES2
+_TYPE = {1: (3 << 16) | (1 << 3) | _BYTES2, 3: _TYPE_RGB_16, 4: (6 << 16) | (4 << 3) | _BYTES2}  # GRAY, RGB, CMYK
 _PERCEPTUAL = 0  # ImageCms.profileToProfile's default intent
 # cmsFLAGS_NOOPTIMIZE: each pixel through the profiles' own stages in floating point. LittleCMS's optimised 16-bit
 # transform resamples them on a grid (33 points for grey, 17 a side for CMYK): a linear grey profile's darkest tones
@@ -77,7 +79,7 @@ def available() -> bool:
 
 
 def srgb16(pixels: np.ndarray, icc: bytes) -> np.ndarray:
-    """(H, W) uint16 grey or (H, W, 4) uint16 CMYK (0: no ink, 65535: full) in the profile ``icc`` -> (H, W, 3)
+    """(H, W) uint16 grey, (H, W, 3) RGB or (H, W, 4) CMYK (0: no ink, 65535: full) in the profile ``icc`` -> (H, W, 3)
     uint16 sRGB. ProfileError where LittleCMS cannot read the profile or it is not for these pixels' colour space;
     RuntimeError where no LittleCMS is found (``available``)."""
     lib = _library()

@@ -1,6 +1,7 @@
 """Photo formats: which files are photos (by name, and by their first bytes where a name misleads: an iPhone's HEIC
 named .jpg), Pillow's name of each output's format and what each holds (alpha, one channel, a resolution, a quality,
-more than 8 bits, a picture's largest side), the support a format needs (pillow-heif, Pillow's AVIF), and what a
+more than 8 bits, a picture's largest side), the support a format needs (pillow-heif, Pillow's AVIF, pyjpegxl for
+JPEG XL), and what a
 file's header says before it is decoded (its size, whether it is read deep, whether a GIF holds one picture).
 
     is_photo(path); photo_format(path) -> 'JPEG'; photo_size(path) -> (width, height)
@@ -11,24 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from enlight.errors import EnlightError
+from enlight.stream.io import jpeg_xl
 from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
 
 # .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and older tools name them
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
                 ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
-                ".bmp": "BMP"}  # BMP: the LIME test set
+                ".bmp": "BMP", ".jxl": jpeg_xl.FORMAT}  # BMP: the LIME test set
 PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)  # read and written
 JPEG_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind == "JPEG")
 # camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
-PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic or .bmp"  # for messages
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl or .bmp"  # for messages
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 # the bits a channel each photo output holds of a photo read deeper than 8 (``Photo.rgb16``): the others hold 8
-DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS}
+DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS, ".jxl": 16}
 
 
 def is_photo(path: Path | str) -> bool:
@@ -74,9 +77,13 @@ def _holds_heif(path: Path) -> bool:
 
 def require_format_support(path: Path) -> None:
     """Before a .heic/.heif file (or a HEIF file by another name) is read or written, register pillow-heif's plugin
-    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on). A one-line EnlightError when the
-    support is missing."""
+    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on); before a .jxl (or a JPEG XL file by
+    another name), register ours (``enlight.stream.io.jpeg_xl``). A one-line EnlightError when the support is
+    missing."""
     suffix = path.suffix.lower()
+    if suffix == ".jxl" or jpeg_xl.holds_jxl(path):
+        jpeg_xl.register(path)
+        return
     if suffix == ".avif":
         from PIL import features
 
@@ -95,17 +102,17 @@ def require_format_support(path: Path) -> None:
 TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"})
 
 
-ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF")  # Pillow's names of the photo formats written with alpha
-LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")  # ... and those written at --photo-quality
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL")  # Pillow's names of the photo formats written with
+LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF", "JXL")  # alpha, and of those written at --photo-quality
 LOSSY_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind in LOSSY_FORMATS)
 
 
 @contextmanager
-def open_image(path: Path) -> Iterator:
-    """``with open_image(path) as image``: ``PIL.Image.open(path)``, read without Pillow's decompression-bomb guard,
-    which warns from 89 megapixels and refuses from 179: a phone's 108- or 200-megapixel photo (16320x12240) is no
-    bomb. The memory a photo needs is weighed against the run's instead, from its header before it is decoded
-    (``enlight.stream.apps.photo.tile_layout``)."""
+def open_image(path: Path | IO[bytes]) -> Iterator:
+    """``with open_image(path) as image``: ``PIL.Image.open(path)`` (a path, or a file's bytes), read without
+    Pillow's decompression-bomb guard, which warns from 89 megapixels and refuses from 179: a phone's 108- or
+    200-megapixel photo (16320x12240) is no bomb. The memory a photo needs is weighed against the run's instead, from
+    its header before it is decoded (``enlight.stream.apps.photo.tile_layout``)."""
     from PIL import Image
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
@@ -141,11 +148,13 @@ def holds_deep(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
     whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
-    first bytes) or an .avif of more than 8 bits; False where it cannot be told."""
+    first bytes), an .avif or a .jxl of more than 8 bits; False where it cannot be told."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
         return True
+    if suffix == ".jxl":
+        return jpeg_xl.jxl_bits(path) > 8
     if suffix == ".avif" or suffix in _HEIF_SUFFIXES or _holds_heif(path):
         return deep_bits(path, "AVIF" if suffix == ".avif" else "HEIF") > 8
     if suffix not in SIXTEEN_BIT_SUFFIXES:
@@ -170,7 +179,7 @@ def photo_format(path: Path) -> str:
     return fmt
 
 
-GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats written with one channel (and alpha)
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL")  # Pillow's names of the formats written with one channel
 DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
 
 

@@ -1,19 +1,22 @@
 """Reading a photo: pixels, EXIF orientation, ICC profile, EXIF, XMP, IPTC, comments and PNG text.
 
-    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF, deep HEIF/AVIF kept as rgb16
+    photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF, deep HEIF/AVIF/JPEG XL kept as rgb16
 
 8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
 pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), and a HEIF or AVIF of 10 or 12 bits a channel
-by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), all as 16 bits. The EXIF orientation is
+by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), and a JPEG XL of more than 8 by libjxl
+(``enlight.stream.io.jpeg_xl``), all as 16 bits. The EXIF orientation is
 applied to the pixels and the tag is set to 1 (upright: ``enlight.stream.io.photo_metadata``), so no viewer turns the
 picture twice. A 16-bit (or deep HEIF) file's alpha is read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop
 resources, a TIFF's tags 33723 and 34377), JPEG comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are read with
 it (``enlight.stream.io.annotations``). HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF
-through Pillow's own (their deep pixels as above). ``enlight.stream.io.photo_writer`` writes it back.
+through Pillow's own, JPEG XL through ours (their deep pixels as above; a .jxl that holds a JPEG is read as that
+JPEG). ``enlight.stream.io.photo_writer`` writes it back.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +27,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, reason
+from enlight.stream.io import jpeg_xl
 from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
@@ -140,6 +144,8 @@ def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray 
     (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as stored, its (H, W) uint16 alpha (None
     without one, or where only Pillow reads it) and the file's bits a channel; (None, None, 8) for 8-bit files."""
     found = read_deep(path, fmt, size) if fmt in ("HEIF", "AVIF") else None
+    if fmt == jpeg_xl.FORMAT:
+        found = jpeg_xl.read_deep(path)
     if found is not None:
         return found.rgb16, found.alpha16, found.bits
     rgb16, alpha16 = _read_16bit(path)
@@ -221,7 +227,10 @@ def read_photo(path: Path) -> Photo:
 
         return read_raw(path)
     require_format_support(path)
+    jpeg = jpeg_xl.held_jpeg(path) if jpeg_xl.holds_jxl(path) else None
     with _metadata_said(path):
+        if jpeg is not None:  # a JPEG recompressed without loss (``cjxl photo.jpg``): read as that JPEG
+            return replace(_read_pillow_photo(path, io.BytesIO(jpeg)), format=jpeg_xl.FORMAT)
         return _read_pillow_photo(path)
 
 
@@ -232,12 +241,14 @@ def _inks16(image) -> np.ndarray | None:
     return np.asarray(image) if 16 in tuple(bits) else None
 
 
-def _read_pillow_photo(path: Path) -> Photo:
+def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
+    """The photo at ``path`` read by Pillow, from ``source`` where given (the bytes of the JPEG a .jxl holds)."""
     from PIL import UnidentifiedImageError
 
     try:
-        with open_image(path) as image:
-            orientation = _orientation(image.getexif().get(ORIENTATION, 1))  # as stored: read before load()
+        with open_image(source or path) as image:
+            # as stored: read before load(); libjxl turns a JPEG XL's pixels by its codestream's orientation itself
+            orientation = _orientation(image.getexif().get(ORIENTATION, 1)) if image.format != jpeg_xl.FORMAT else 1
             thumbnail = thumbnail_side(image)
             raw_exif = image.info.get("exif")  # as the file has it: where its maker note was
             image.load()

@@ -4,8 +4,10 @@
 
 8-bit pixels go through Pillow. A 16-bit PNG is written by FFmpeg's png encoder with its ICC profile (iCCP), EXIF
 (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own few lines around Pillow's IFD writer (FFmpeg's TIFF
-encoder writes no ICC, EXIF or XMP); a HEIC at 10 bits by pillow-heif, with the metadata an 8-bit one has. An alpha
-channel goes into each as a fourth channel. The EXIF orientation is written as 1 (upright: ``read_photo`` applied it to
+encoder writes no ICC, EXIF or XMP); a HEIC at 10 bits by pillow-heif, with the metadata an 8-bit one has. A JPEG XL
+(8 or 16 bits) is written by ``enlight.stream.io.jpeg_xl`` with its EXIF and XMP, in sRGB: pixels in another profile
+are converted to it first (``rgb_profile.in_srgb``; the run's note says so). An alpha channel goes into each as a
+fourth channel. The EXIF orientation is written as 1 (upright: ``read_photo`` applied it to
 the pixels). IPTC, JPEG comments and PNG text chunks are written back where the output format holds them: IPTC in a
 JPEG or TIFF, a comment in a JPEG or as a PNG's 'Comment' text; ``unkept_metadata`` names the rest. Every file is
 written under a temporary name and renamed when complete (``atomic_write``).
@@ -24,6 +26,7 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.stream.io import jpeg_xl
 from enlight.stream.io.annotations import (
     PNG_XMP_KEY,
     Annotations,
@@ -49,6 +52,7 @@ from enlight.stream.io.photo_formats import (
 )
 from enlight.stream.io.photo_metadata import LAYOUT_TAGS
 from enlight.stream.io.photo_reader import Photo
+from enlight.stream.io.rgb_profile import in_srgb
 from enlight.stream.io.temporary import remove_stale, temporary_path
 
 
@@ -241,6 +245,21 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality))
 
 
+def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Photo, quality: int) -> None:
+    """A .jxl of the enhanced (H, W, 3) uint8 ``rgb``, or of its (H, W, 3) uint16 ``rgb16`` where given, in sRGB
+    (module docstring), with the photo's alpha, EXIF and XMP; one channel (and its alpha) where a grey source stays
+    grey (``stays_grey``)."""
+    require_format_support(path)
+    if rgb16 is not None:
+        pixels = _with_alpha16(in_srgb(rgb16, photo.icc), replace(photo, icc=None))
+    else:
+        alpha = () if photo.alpha is None else (photo.alpha[..., None],)
+        pixels = np.concatenate([in_srgb(rgb, photo.icc), *alpha], axis=2) if alpha else in_srgb(rgb, photo.icc)
+    if stays_grey(rgb, photo, jpeg_xl.FORMAT):
+        pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
+    jpeg_xl.write_jxl(path, pixels, exif=photo.exif, xmp=photo.xmp, quality=quality)
+
+
 def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict:
     """Pillow's save options of a ``fmt`` file of the enhanced (H, W, 3) uint8 ``rgb`` (a JPEG's EXIF thumbnail is
     made of it) with ``photo``'s metadata, at ``quality`` (pillow-heif's writer takes them too)."""
@@ -285,7 +304,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds more than 8 bits
-    (PNG, TIFF: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF quality 1..100. The ICC, EXIF,
+    (PNG, TIFF, JPEG XL: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF/JPEG XL quality 1..100
+    (a JPEG XL's: ``jpeg_xl.distance``). The ICC,
     XMP and, where the format holds them, the IPTC, comments and PNG text of ``photo`` are carried over. trailer:
     bytes written after the picture (a motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
@@ -295,6 +315,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     def write(tmp: Path) -> None:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
             _write_16bit(tmp, rgb16, photo)
+        elif fmt == jpeg_xl.FORMAT:
+            _write_jxl(tmp, rgb, rgb16, photo, quality)
         elif rgb16 is not None and fmt == "HEIF":
             require_format_support(path)
             write_heif_deep(tmp, _with_alpha16(rgb16, photo), _save_options(rgb, photo, fmt, quality))

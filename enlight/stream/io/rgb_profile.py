@@ -67,3 +67,41 @@ def srgb_transform(icc: bytes) -> RgbTransform:
     if int(np.abs(found - colours).max()) <= _SRGB_WITHIN:
         return RgbTransform(None, name, srgb=True)
     return RgbTransform(transform, name)
+
+
+def in_srgb(pixels: np.ndarray, icc: bytes | None) -> np.ndarray:
+    """(H, W, 3) uint8 or uint16 RGB in the RGB profile ``icc`` -> the same in sRGB, for an output that is written
+    tagged sRGB whatever the photo's profile (a .jxl: ``enlight.stream.io.jpeg_xl``): 8 bits through
+    ``srgb_transform``, 16 through LittleCMS at 16 bits (``enlight.stream.io.lcms16``). As they are where ``icc`` is
+    None or sRGB already, or cannot be applied (``srgb_note`` says so)."""
+    from enlight.stream.io import lcms16
+
+    if not icc:
+        return pixels
+    found = srgb_transform(icc)
+    if found.srgb or found.transform is None:
+        return pixels
+    if pixels.dtype == np.uint8:
+        return found.apply(pixels)
+    try:
+        return lcms16.srgb16(np.ascontiguousarray(pixels), icc)
+    except (RuntimeError, lcms16.ProfileError):
+        return pixels
+
+
+def srgb_note(icc: bytes | None, suffix: str, *, deep: bool) -> str:
+    """What ``in_srgb`` does to a photo in the profile ``icc`` written as a ``suffix`` file that holds sRGB only,
+    in words for the run's note; '' where nothing changes (no profile, or sRGB). deep: the pixels are 16-bit."""
+    from enlight.stream.io import lcms16
+
+    if not icc:
+        return ""
+    found = srgb_transform(icc)
+    if found.srgb:
+        return ""
+    name = f"its ICC profile ({found.name})" if found.name else "its ICC profile"
+    if found.transform is None or (deep and not lcms16.available()):
+        why = found.why or "no LittleCMS library was found for 16 bits"
+        return f"{name} could not be applied ({why}): a {suffix} file is written here as sRGB, its colours as they are"
+    return (f"{name} is not kept: a {suffix} file is written here as sRGB, so its colours were converted (any outside "
+            "sRGB clipped); .png and .tif keep the profile")
