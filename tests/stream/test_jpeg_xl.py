@@ -144,6 +144,23 @@ def test_a_jxl_keeps_its_alpha_8_and_16_bits(tmp_path, codec, plan):
     assert stored.dtype == np.uint16 and np.array_equal(stored[..., 3], alpha16[..., 0])
 
 
+def test_a_grey_jxl_stays_grey_and_an_srgb_one_gets_no_made_up_profile(tmp_path, codec, plan):
+    """libjxl gives a profile for every .jxl, one it makes up from the colours the file names (sRGB, or grey on
+    sRGB's curve): taken as the photo's, a grey .jxl's was applied and the photo written as RGB tagged sRGB, and every
+    sRGB .jxl's outputs carried a 504-byte sRGB profile. Neither says more than an untagged picture."""
+    grey = eight_bits(_ramp())[..., 0]
+    source = _jxl(tmp_path / "scan.jxl", grey, codec)
+    photo = read_photo(source)
+    assert photo.grey and photo.icc is None and np.array_equal(photo.rgb[..., 1], grey)
+    enhance_photo(PhotoConfig(source, tmp_path / "day.png", plan=plan))
+    with Image.open(tmp_path / "day.png") as image:
+        assert image.mode == "L" and "icc_profile" not in image.info
+    enhance_photo(PhotoConfig(source, tmp_path / "day.jxl", plan=plan))
+    found, stored = _stored(tmp_path / "day.jxl", codec)
+    assert found.num_color_channels == 1 and stored.shape[2] == 1
+    assert read_photo(_jxl(tmp_path / "colour.jxl", eight_bits(_ramp()), codec)).icc is None
+
+
 def test_quality_maps_to_libjxl_distance_and_100_is_lossless(tmp_path, codec):
     """As cjxl's -q: 90 is distance 1.0, 95 0.55, 50 4.6; below 30 a parabola, held at the 15 pyjpegxl takes (it
     reads a quality of 15 or less as a distance: --photo-quality 1 was written as distance 1, near its 90)."""

@@ -105,7 +105,8 @@ def _plugin():
                 raise SyntaxError(f"not a JPEG XL picture ({exc})") from None
             channels = found.num_color_channels + bool(found.has_alpha)
             self._mode, self._size = _MODES.get(channels, "RGB"), (found.width, found.height)
-            for key, value in (("icc_profile", found.icc), ("exif", exif_payload(found.exif)), ("xmp", found.xmp)):
+            icc = _own_profile(found.icc)
+            for key, value in (("icc_profile", icc), ("exif", exif_payload(found.exif)), ("xmp", found.xmp)):
                 if value:
                     self.info[key] = bytes(value)
             self.tile = []
@@ -121,6 +122,34 @@ def _plugin():
             return super().load()
 
     return JxlImageFile
+
+
+def _own_profile(icc: bytes | None) -> bytes | None:
+    """The ICC profile libjxl gives for a .jxl's pixels, where it says more than sRGB: None for sRGB, or grey on
+    sRGB's curve, which libjxl makes up for a file that names its colours so (most do), and which an untagged
+    picture is taken for anyway (a grey photo in a profile was converted to sRGB and written as RGB)."""
+    from enlight.stream.io.rgb_profile import srgb_transform
+
+    if not icc:
+        return None
+    icc = bytes(icc)
+    if icc[16:20] == b"GRAY":
+        return None if _grey_is_srgb(icc) else icc
+    return None if srgb_transform(icc).srgb else icc
+
+
+def _grey_is_srgb(icc: bytes) -> bool:
+    """Whether the grey ICC profile ``icc`` takes each of the 256 levels to the same sRGB grey (within a level)."""
+    from PIL import Image, ImageCms
+
+    try:
+        transform = ImageCms.buildTransform(ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                                            "L", "RGB")
+        levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+        found = np.asarray(transform.apply(Image.fromarray(levels, "L"))).astype(np.int16)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return int(np.abs(found - levels[..., None]).max()) <= 1
 
 
 def _decoded(data: bytes, dtype: str) -> np.ndarray:
