@@ -12,7 +12,7 @@ showed such a picture squeezed (a 16:9 picture at 5:4) and the recording and the
 A later frame (a camera or stream that switches resolution, a broadcast's 16:9 film after a 4:3 advert in the same
 720x576, a stream that comes back at another size) of the first's shape as shown, its pixel aspect ratio counted,
 is scaled to the run's size, as FFmpeg does; one of another shape is scaled to fit inside it, its shape kept, black
-around it (``picture_changes.fit_inside``; it was stretched), as a file run does (``picture_changes``), with a note
+around it (``picture_changes.fit_of``; it was stretched), as a file run does (``picture_changes``), with a note
 for each size and pixel aspect ratio.
 """
 
@@ -25,10 +25,9 @@ import av
 
 from enlight.stream.io.frame_struct import frame_sample_aspect
 from enlight.stream.io.picture_changes import (
-    SAME_SHAPE,
     Fit,
     first_aspect,
-    fit_inside,
+    fit_of,
     picture_words,
     ratio_words,
     shown_shape,
@@ -83,9 +82,7 @@ class LiveShape:
         first_size, first_pixels = self._first
         fit = None
         if (decoded, aspect) != self._first:
-            shape = Fraction(decoded[0] * aspect, decoded[1])
-            first = Fraction(first_size[0] * first_pixels, first_size[1])
-            fit = fit_inside(shape, first, *self.target) if abs(shape / first - 1) > SAME_SHAPE else None
+            fit = fit_of(decoded, aspect, Fraction(first_size[0] * first_pixels, first_size[1]), self.target)
             self._note(decoded, aspect, number, fit)
         width, height = (fit.width, fit.height) if fit is not None else self.target
         if (width, height) != decoded:

@@ -251,10 +251,10 @@ def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Pho
     grey (``stays_grey``)."""
     require_format_support(path)
     if rgb16 is not None:
-        pixels = _with_alpha16(in_srgb(rgb16, photo.icc), replace(photo, icc=None))
+        pixels = _with_alpha16(in_srgb(rgb16, photo.icc), photo)
     else:
-        alpha = () if photo.alpha is None else (photo.alpha[..., None],)
-        pixels = np.concatenate([in_srgb(rgb, photo.icc), *alpha], axis=2) if alpha else in_srgb(rgb, photo.icc)
+        rgb_srgb = in_srgb(rgb, photo.icc)
+        pixels = rgb_srgb if photo.alpha is None else np.concatenate([rgb_srgb, photo.alpha[..., None]], axis=2)
     if stays_grey(rgb, photo, jpeg_xl.FORMAT):
         pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
     jpeg_xl.write_jxl(path, pixels, exif=photo.exif, xmp=photo.xmp, quality=quality)

@@ -89,6 +89,14 @@ def fit_inside(shown: Fraction, target: Fraction, width: int, height: int) -> Fi
     return Fit(inner, height, (width - inner) // 2, 0)
 
 
+def fit_of(size: tuple[int, int], aspect: Fraction, first_shape: Fraction, target: tuple[int, int]) -> Fit | None:
+    """Where a frame ``size`` (width, height) of pixels ``aspect`` wide for 1 high lies in a ``target`` (width, height)
+    picture shown ``first_shape`` wide for 1 high: None where it has that shape (within ``SAME_SHAPE``: scaled, it
+    fills the picture), else ``fit_inside``'s place."""
+    shape = Fraction(size[0] * aspect, size[1])
+    return fit_inside(shape, first_shape, *target) if abs(shape / first_shape - 1) > SAME_SHAPE else None
+
+
 class PictureChanges:
     """The first frame's picture (``first``: the decoded frame; ``size``: the output's (width, height), after
     ``--size``; ``aspect``: its pixel aspect ratio (its own, else the stream's), None for square; ``resize``: the
@@ -116,8 +124,7 @@ class PictureChanges:
         last, self._last = self._last, (size, aspect)
         if size == self._first and aspect == self._aspect:
             return (frame if self._resize is None else self._resize(frame)), None
-        shape = Fraction(frame.width * aspect, frame.height)
-        fit = fit_inside(shape, self._shape, *self.size) if abs(shape / self._shape - 1) > SAME_SHAPE else None
+        fit = fit_of(size, aspect, self._shape, self.size)
         if last is not None and last != (size, aspect):  # (a segment's first frame: noted by the segment before)
             self._note_change(size, aspect, number, fit)
         width, height = (fit.width, fit.height) if fit is not None else self.size
