@@ -142,20 +142,27 @@ class UnpairedDataset(Dataset):
 
 
 class EpochSampler(Sampler[int]):
-    """A fresh permutation per epoch, from ``start_step`` on; yields ``epoch * size + index`` codes."""
+    """A fresh permutation per epoch, from ``start_step`` on; yields ``epoch * size + index`` codes.
+
+    With fewer items than ``batch_size`` an epoch is one step whose batch holds each item more than once
+    (``repeats`` permutations, each with its own code, so each draw gets its own crop and flip): a folder of
+    3 photos trains at batch 32 instead of yielding no full batch at all.
+    """
 
     def __init__(self, size: int, *, batch_size: int, seed: int = 0, start_step: int = 0, epochs: int = 10**6) -> None:
         self.size, self.batch_size, self.seed = size, batch_size, seed
         self.steps_per_epoch = max(1, size // batch_size)
+        self.repeats = -(-batch_size // size) if 0 < size < batch_size else 1
         self.start_step, self.epochs = start_step, epochs
 
     def __iter__(self):
         epoch, skip = divmod(self.start_step, self.steps_per_epoch)
         while epoch < self.epochs:
-            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))
-            order = order[: self.steps_per_epoch * self.batch_size][skip * self.batch_size :]
-            for index in order.tolist():
-                yield epoch * self.size + index
+            codes = []
+            for draw in range(epoch * self.repeats, (epoch + 1) * self.repeats):
+                order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 100_003 + draw))
+                codes += [draw * self.size + index for index in order.tolist()]
+            yield from codes[: self.steps_per_epoch * self.batch_size][skip * self.batch_size :]
             epoch, skip = epoch + 1, 0
 
     def __len__(self) -> int:

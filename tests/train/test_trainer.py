@@ -51,6 +51,20 @@ def test_sampler_resumes_mid_epoch():
     assert list(EpochSampler(10, batch_size=3, seed=0, start_step=4, epochs=2)) == full[4 * 3 :]
 
 
+def test_a_folder_smaller_than_the_batch_fills_every_batch_with_fresh_draws():
+    codes = list(EpochSampler(3, batch_size=8, seed=0, epochs=2))
+    assert len(codes) == 2 * 8  # one full batch per step, not 3 items that drop_last throws away
+    assert len(set(codes)) == len(codes)  # each repeat has its own code: its own crop and flip
+    assert sorted(c % 3 for c in codes[:6]) == [0, 0, 1, 1, 2, 2]  # every image drawn equally often
+    assert list(EpochSampler(3, batch_size=8, seed=0, start_step=1, epochs=2)) == codes[8:]
+
+
+def test_fit_on_fewer_images_than_the_batch_runs_its_steps(folders, tmp_path):
+    trainer = Trainer(config(folders, tmp_path / "run", batch_size=8, max_steps=2), vgg=Vgg16Relu51())
+    last = trainer.fit(progress=False)
+    assert trainer.step == 2 and last.name == "step_0000002.pt"  # was step 0: 6 images never made a batch of 8
+
+
 def test_training_steps_change_weights_with_finite_losses(folders, tmp_path):
     trainer = Trainer(config(folders, tmp_path / "run"), vgg=Vgg16Relu51())
     before = {name: net.state_dict()["model.0.weight" if name != "g" else "conv1_1.weight"].clone()
