@@ -80,17 +80,19 @@ class Ignored:
     hidden_folders: int = 0
     pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.jp2, .exr)
 
-    def other_text(self) -> str:
+    def other_text(self, *, ignored: bool = False) -> str:
         """'3 other files' and, where some are pictures in a format not read here, which ('1 other file: a picture in
         a format not read here (.jp2): convert it to .png first'): a folder of JPEG 2000 pictures said '1 other
-        files'."""
-        text = counted(self.other, "other file")
+        files'. ignored: as the report's totals say it, '2 other files ignored (1 of them a picture ...: convert it
+        to .png first)' (the hint ran into the word: '... convert it to .png first ignored, 4.5 s')."""
+        text = counted(self.other, "other file") + (" ignored" if ignored else "")
         if not self.pictures:
             return text
         kinds, count = ", ".join(sorted(set(self.pictures))), len(self.pictures)
         some = "" if count == self.other else f"{count} of them "
-        return f"{text}: {some}{'a picture' if count == 1 else 'pictures'} in a format not read here ({kinds}): " \
+        hint = f"{some}{'a picture' if count == 1 else 'pictures'} in a format not read here ({kinds}): " \
                f"convert {'it' if count == 1 else 'them'} to .png first"
+        return f"{text} ({hint})" if ignored else f"{text}: {hint}"
 
     def hidden_text(self) -> str:
         """'skipped 2 hidden files and 1 hidden folder (names starting with '.')'; '' for none."""
@@ -188,7 +190,7 @@ class BatchReport:
             lines.append(f"{row.status:<8} {row.frames:>7} {row.wall_s:>6.1f}s  {named(str(row.input))}{why}")
             lines += [f"{'':<8} note: {named(note)}" for note in row.notes]
         lines.append(f"{self.count('done') + self.count('damaged')} done, {self.count('skipped')} skipped "
-                     f"(done before), {self.count('failed')} failed, {self.ignored.other_text()} ignored, "
+                     f"(done before), {self.count('failed')} failed, {self.ignored.other_text(ignored=True)}, "
                      f"{self.wall_s:.1f} s")
         if self.ignored.hidden_text():
             lines.append(self.ignored.hidden_text())
