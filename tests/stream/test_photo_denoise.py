@@ -99,6 +99,20 @@ def test_the_command_denoises_a_noisy_photo_and_says_so(tmp_path, cli, level):
     assert ("denoising: light (one frame:" in dry.stdout) == (level == "auto"), dry.stdout
 
 
+def test_a_photo_whose_denoise_auto_turned_off_says_so(tmp_path, cli):
+    """`--quality fast` on a CPU turns `--denoise auto` off over 0.5 megapixels; a video's summary says 'denoise off
+    (auto: ...)', a photo's said nothing of the denoiser (a noisy 1024x600 photo came out undenoised without a
+    word). `--denoise off`, asked, stays unsaid."""
+    source = tmp_path / "dusk.png"
+    Image.fromarray(np.tile(noisy(3.0)[1], (7, 8, 1))[:600, :1024]).save(source)
+    result = cli(source, "-o", tmp_path / "day.png", "--device", "cpu", "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "(onnxruntime (fast: 1/4 size), denoise off (auto: fast on a CPU, frames over 0.5 megapixels; --denoise " \
+           "light turns it on), " in result.stderr, result.stderr
+    asked = cli(source, "-o", tmp_path / "off.png", "--device", "cpu", "--quality", "fast", "--denoise", "off")
+    assert asked.returncode == 0 and "(onnxruntime (fast: 1/4 size), colour) -> " in asked.stderr, asked.stderr
+
+
 def test_the_summary_names_the_steps_before_the_colour():
     """The colour stays last in the parentheses, as in a video's summary (the denoise piece had been put after it)."""
     from pathlib import Path

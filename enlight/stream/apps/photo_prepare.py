@@ -27,18 +27,21 @@ DENOISE_BYTES_PER_PIXEL = 80  # the one-frame denoise's peak working memory (mea
 @dataclass(frozen=True)
 class PhotoNoise:
     """What ``denoise_photo`` did: level, the --denoise level run ('off': nothing measured); noise, the photo's
-    noise standard deviation (0..255, root mean square over the picture); denoised, whether it was over the floor."""
+    noise standard deviation (0..255, root mean square over the picture); denoised, whether it was over the floor;
+    why: where --denoise auto chose off (``DenoiseConfig.why``), why."""
 
     level: str = "off"
     noise: float = 0.0
     denoised: bool = False
     short: str = ""  # why it was not even measured: too small, or the working memory it needed against the budget
+    why: str = ""
 
     def summary(self) -> str:
-        """The summary line's piece: '' when off, else e.g. 'denoise light (noise 1.42)' or 'noise 0.61 under the
-        floor 1: not denoised'."""
+        """The summary line's piece: '' when --denoise off was asked, 'denoise off (auto: ...)' where auto chose it
+        (a photo over 0.5 megapixels with --quality fast said nothing of it), else e.g. 'denoise light (noise
+        1.42)' or 'noise 0.61 under the floor 1: not denoised'."""
         if self.level == "off":
-            return ""
+            return f"denoise off ({self.why})" if self.why else ""
         if self.short:
             return f"not denoised: {self.short}"
         if self.denoised:
@@ -55,7 +58,7 @@ def denoise_photo(rgb: np.ndarray, config: DenoiseConfig, budget: Budget | None 
     ``STILL_KEEP[level]`` added back, rounded to uint8 as the video path's CPU stage rounds. Where ``budget`` cannot
     hold its working memory (``DENOISE_BYTES_PER_PIXEL``) the photo is left as it is, and the summary says why."""
     if not config.enabled:
-        return rgb, PhotoNoise()
+        return rgb, PhotoNoise(why=config.why)
     if min(rgb.shape[:2]) < MIN_SIDE:  # (the denoiser passes such frames unmeasured)
         return rgb, PhotoNoise(config.level, short=f"under {MIN_SIDE} pixels on a side, too small to measure its noise")
     need = DENOISE_BYTES_PER_PIXEL * rgb.shape[0] * rgb.shape[1]
