@@ -103,6 +103,7 @@ class LiveSource:
         self.dropped = 0
         self.reconnects = 0
         self._coloured = False
+        self._hdr_noted = False  # (once, not again at each reconnect)
         self._shape = LiveShape(config.size, location.text, log)  # the run's picture: size, pixel aspect ratio
         self._latest: LiveFrame | None = None
         self._ended = False
@@ -226,6 +227,7 @@ class LiveSource:
                 if color is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
                     color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
                     self._shape.begin(stream, frame, turn)
+                    self._note_hdr(color)
                 rgb = self._rgb(frame, color)
                 self._publish(rgb if turn is None else turn(rgb), self._coloured)
         except av.error.ExitError:  # (PyAV's interrupt after timeout_s: FFmpeg's "Immediate exit requested")
@@ -244,8 +246,23 @@ class LiveSource:
         own = frame_colour(frame, color)
         frame, fit = self._shape.shaped(frame, self.captured + 1)
         self._coloured = self._coloured or carries_chroma(frame)  # checked until colour is seen
-        rgb = frame_to_rgb(floor_chroma(frame), own)
+        if own.hdr is not None:
+            from enlight.stream.io.hdr import hdr_frame_to_sdr  # numpy and OpenCV work that only HDR sources need
+
+            rgb = hdr_frame_to_sdr(frame, own)
+        else:
+            rgb = frame_to_rgb(floor_chroma(frame), own)
         return rgb if fit is None else fit.place(rgb, *self._shape.target)
+
+    def _note_hdr(self, color: ColorInfo) -> None:
+        """One note where the source is HDR (PQ or HLG; ``--hdr keep`` is a file run's): its frames go to SDR BT.709
+        as a file run's do (``enlight.stream.io.hdr``). They were read as SDR, their PQ or HLG values taken for
+        BT.709's, and shown and recorded washed out, without a word."""
+        if color.hdr is not None and not self._hdr_noted:
+            self._hdr_noted = True
+            self.log(f"note: {self.location.text} is HDR ({color.hdr}); its frames are converted to SDR BT.709 for "
+                     "the model, which learned on SDR pictures, and shown, recorded and streamed as SDR (a file run "
+                     "without --camera keeps HDR with --hdr keep)")
 
     def _reconnect(self, why: str) -> None:
         """Reopen with backoff until it works or ``reconnect_timeout_s`` has passed (then ``SourceLost``)."""
