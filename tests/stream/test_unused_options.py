@@ -164,3 +164,13 @@ def test_retinexnet_refuses_to_smooth_an_attention_map_it_does_not_take(tmp_path
     assert f"--smooth {smooth} smooths the attention map EnlightenGAN is given, and --model retinexnet takes none; " \
         "use --smooth correction" in result.stderr
     assert not out.exists()
+
+
+def test_hdr_keep_on_an_sdr_video_says_it_does_nothing(tmp_path, weights, cli):
+    """--hdr keep on a photo that is not HDR is named in a note; on an SDR video it did nothing without a word (the
+    user, expecting 10-bit HEVC with HDR tags, got 8-bit H.264)."""
+    clip = make_clip(tmp_path / "night.mp4", frames=3, audio=False)
+    result = cli(clip, "-o", tmp_path / "day.mp4", "--weights", weights, "--hdr", "keep")
+    assert result.returncode == 0, result.stderr
+    assert _notes(result) == ["enlight-video: note: --hdr keep does nothing here: the input is not HDR (PQ or HLG); "
+                              "it is written as the SDR video it is"], result.stderr

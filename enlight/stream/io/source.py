@@ -339,6 +339,9 @@ class VideoSource:
             self.notes += [f"its {name} metadata (the display's tone mapping, scene by scene) was not kept: it "
                            "describes the dark original's brightness; the output carries the static HDR tags only"
                            for name in dynamic_metadata(first)]
+        elif self._hdr == "keep":  # (a photo's is ``enlight.cli.unused``'s; an SDR video's went unsaid)
+            self.notes.append("--hdr keep does nothing here: the input is not HDR (PQ or HLG); it is written as the "
+                              "SDR video it is")
         return self.color, pixel_format(first)
 
     @property
