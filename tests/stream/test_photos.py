@@ -159,6 +159,23 @@ def test_the_print_resolution_is_kept_for_the_upright_picture(source_suffix, dpi
     assert _png_chunks(tmp_path / "deep_day.png").count(b"pHYs") == 1  # in place of the encoder's own
 
 
+def test_a_16_bit_png_without_a_print_resolution_gets_no_made_up_one(tmp_path, plan):
+    """FFmpeg's PNG encoder writes a pHYs chunk from the frame's pixel aspect ratio, which is unset: 0:1, unit
+    unknown. A 16-bit PNG that had no pHYs came out with that one (Pillow read it as aspect (0, 1)), a pixel aspect
+    ratio of zero; an 8-bit one (Pillow's encoder) got none."""
+    from enlight.stream.io.photo_writer import png_chunks
+
+    deep = _write_16bit(tmp_path / "deep.png", (np.random.default_rng(0).random((24, 32, 3)) * 9000).astype(np.uint16))
+    data = deep.read_bytes()  # (FFmpeg wrote its pHYs here too: left out, as a raw converter's 16-bit PNG has none)
+    deep.write_bytes(data[:8] + b"".join(data[at:at + 12 + size] for at, kind, size in png_chunks(data)
+                                         if kind != b"pHYs"))
+    assert b"pHYs" not in _png_chunks(deep)
+    out = tmp_path / "deep_day.png"
+    assert enhance_photo(PhotoConfig(deep, out, plan=plan)).bits == 16
+    assert b"pHYs" not in _png_chunks(out)
+    assert "aspect" not in Image.open(out).info and "dpi" not in Image.open(out).info
+
+
 def _camera_exif(orientation: int = 1) -> bytes:
     """EXIF as a raw converter writes it: camera, orientation, an Exif sub-IFD and a GPS sub-IFD."""
     exif = Image.Exif()

@@ -71,9 +71,9 @@ def _add_png_metadata(data: bytes, photo: Photo) -> bytes:
         extra += _png_chunk(b"iTXt", PNG_XMP_KEY + b"\0\0\0\0\0" + photo.xmp)
     for kind, chunk, *_ in png_text(photo.annotations).chunks:
         extra += _png_chunk(kind, chunk)
-    if photo.dpi:  # pixels per metre, unit 1 (the metre), in place of the encoder's (its aspect ratio, 1:1)
+    if photo.dpi:  # pixels per metre, unit 1 (the metre)
         extra += _png_chunk(b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in photo.dpi), 1))
-        data = _without_chunks(data, b"pHYs")
+    data = _without_chunks(data, b"pHYs")  # FFmpeg's, from the frame's unset pixel aspect ratio: 0:1, unit unknown
     return data[:33] + extra + data[33:]
 
 
