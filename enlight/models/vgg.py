@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 
 LAYERS = ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3",
           "conv4_1", "conv4_2", "conv4_3", "conv5_1")
@@ -114,7 +114,14 @@ def _from_wheel(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _from_torch_file(path: Path) -> tuple[dict[str, torch.Tensor], str]:
-    raw = torch.load(str(path), map_location="cpu", weights_only=True)
+    from enlight.models.weights import unreadable
+
+    try:
+        raw = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # a photo or any other file: torch's own message is about its weights_only default
+        raise VggWeightsNotFound(f"{path} is not a readable PyTorch file ({unreadable(path, exc)})") from None
+    if not isinstance(raw, dict):
+        raise VggWeightsNotFound(f"{path} does not hold VGG16 weights (no state dict of tensors)")
     if "features.0.weight" in raw:  # torchvision
         state = {}
         for name, index in _TORCHVISION_INDEX.items():
@@ -142,8 +149,10 @@ def read_vgg_weights(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], 
         if path.suffix in (".h5", ".hdf5"):
             return _from_hed_h5(str(path)), "caffe"
         return _from_torch_file(path)
-    except (KeyError, OSError, RuntimeError, zipfile.BadZipFile) as exc:
-        raise VggWeightsNotFound(f"{path} does not hold VGG16 weights ({exc})") from None
+    except VggWeightsNotFound:
+        raise
+    except Exception as exc:  # h5py, zipfile, safetensors and torch each raise their own types
+        raise VggWeightsNotFound(f"{path} does not hold VGG16 weights ({reason(exc)})") from None
 
 
 def _candidates() -> list[Path]:
@@ -168,7 +177,10 @@ def load_vgg16_relu5_1(path: str | os.PathLike | None = None) -> Vgg16Relu51:
     source = candidates[0]
     state, style = read_vgg_weights(source)
     model = Vgg16Relu51(input_style=style)
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError:  # layers of VGG16's names in other shapes (a generator's conv1_1, say)
+        raise VggWeightsNotFound(f"{source} does not hold VGG16 weights (its layers have other shapes)") from None
     if missing:
         raise VggWeightsNotFound(f"{source} lacks VGG16 layers: {', '.join(missing[:3])}")
     cached = cache_dir() / "vgg16_relu5_1.safetensors"

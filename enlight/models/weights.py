@@ -88,6 +88,7 @@ def save_module(
         if dtype is not None and tensor.is_floating_point():
             tensor = tensor.to(dtype)
         tensors[name] = tensor.contiguous()
+    _check_finite(tensors, f"{path} not written: the network has")
     metadata = {"architecture": architecture, **metadata, "provenance": provenance,
                 "format_version": FORMAT_VERSION}
     path = Path(path)
@@ -136,6 +137,10 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
     ``WeightsError`` (one line) when the file is missing, corrupt or for another network.
     """
     path = Path(path)
+    if path.is_dir():  # was 'weights file not found'
+        run = " (an enlight-train run folder: `enlight-train export` writes its weights as one file)" if (
+            path / "checkpoints").is_dir() else ""
+        raise WeightsError(f"{path} is a folder, not a weights file{run}")
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
     if path.suffix.lower() == ".onnx":  # was read as safetensors: 'header too large'
@@ -162,7 +167,18 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
         options = _generator_options(metadata, path)
     generator = EnlightenGANGenerator(base_channels=base_channels, **options)
     _load_strict(generator, state_dict, path)
+    _check_finite(generator.state_dict(), f"{path} holds")
     return generator.float().eval()
+
+
+def _check_finite(tensors: Mapping[str, torch.Tensor], holder: str) -> None:
+    """Refuse weights with NaN or infinite values (a training run that diverged): they made every picture black,
+    with no more than a NumPy warning about a cast."""
+    bad = sum(int((~torch.isfinite(t)).sum()) for t in tensors.values() if t.is_floating_point())
+    if bad:
+        total = sum(t.numel() for t in tensors.values() if t.is_floating_point())
+        raise WeightsError(f"{holder} {bad:,} NaN or infinite values among its {total:,} weights (its training "
+                           "diverged): they would make every picture black")
 
 
 def _generator_options(metadata: dict[str, str], path: Path) -> dict:
@@ -173,7 +189,7 @@ def _generator_options(metadata: dict[str, str], path: Path) -> dict:
         raise WeightsError(f"{path} metadata has an invalid margin") from None
 
 
-def _unreadable(path: str | os.PathLike, exc: Exception) -> str:
+def unreadable(path: str | os.PathLike, exc: Exception) -> str:
     """Why ``torch.load`` (tensors only) failed on ``path``, in words: its own message opens with how its
     ``weights_only`` default changed, whatever the file was, and is cut off by ``reason``."""
     try:
@@ -200,7 +216,10 @@ def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tenso
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except Exception as exc:
-        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({_unreadable(path, exc)})") from None
+        raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({unreadable(path, exc)})") from None
+    if isinstance(raw, Mapping) and {"version", "kind", "config"} <= set(raw):  # was 'no state dict of tensors'
+        raise WeightsError(f"{path} is an enlight-train checkpoint, not weights: `enlight-train export RUN_DIR -o "
+                           "W.safetensors` writes its run's newest as weights (RUN_DIR: the folder above checkpoints/)")
     if isinstance(raw, Mapping) and "state_dict" in raw and isinstance(raw["state_dict"], Mapping):
         raw = raw["state_dict"]
     if not isinstance(raw, Mapping) or not all(isinstance(v, torch.Tensor) for v in raw.values()):

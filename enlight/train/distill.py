@@ -64,6 +64,11 @@ class DistillConfig(RunSettings):
             raise EnlightError(f"--base-channels must be 8, 12, 16 or 32, got {self.base_channels}")
         if self.crop < 16 or self.batch_size < 1 or self.steps < 1:
             raise EnlightError("--crop must be >= 16, --batch-size and --steps >= 1")
+        if not 0 <= self.decay_steps <= self.steps:  # more ended the run before the rate had come down to 0
+            raise EnlightError(f"--decay-steps {self.decay_steps} is not 0 to --steps {self.steps} (the decay is the "
+                               f"last of the steps): give --decay-steps 0 to {self.steps} with --steps {self.steps}")
+        if self.structure_weight < 0:
+            raise EnlightError(f"--structure-weight must be 0 or more, got {self.structure_weight}")
         if self.scale < 1 or self.crop / self.scale < 9:
             raise EnlightError(f"--scale must be >= 1 and leave at least 9 pixels of the crop, got {self.scale}")
         if self.upsample not in ("guided", "bilinear"):

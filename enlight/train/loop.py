@@ -15,6 +15,7 @@ step and all RNG states, so ``fit(resume=True)`` continues as if never stopped.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import time
@@ -27,6 +28,8 @@ import torch
 
 from enlight.errors import EnlightError, disk_full
 from enlight.train.data import EpochSampler
+from enlight.train.diverged import check_finite
+from enlight.train.resume import changed_settings, check_resumable, keep_configured_lr
 from enlight.train.stop import HeldStop, ignore_stops_in_worker, shut_down_workers
 
 CHECKPOINT_VERSION = 1
@@ -132,6 +135,7 @@ class TrainLoop:
         self.step = 0
         self.mid_step = False  # a stop raised now leaves a half-done step (not to be saved)
         self.stopped_checkpoint: Path | None = None  # saved at the step boundary where a held stop was raised
+        self.resumed_changes: list[str] = []  # settings other than the resumed checkpoint's ('lr 0.0001 -> 0.001')
         self._writer = None
         self.generators: dict[str, torch.Generator] = getattr(self, "generators", {})
 
@@ -182,6 +186,7 @@ class TrainLoop:
         return state
 
     def save_checkpoint(self) -> Path:
+        check_finite(self.nets, self.step, self.latest_checkpoint())
         folder = self.checkpoint_dir
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"step_{self.step:07d}.pt"
@@ -194,10 +199,22 @@ class TrainLoop:
         found = sorted(self.checkpoint_dir.glob("step_*.pt"))
         return found[-1] if found else None
 
+    def resume(self) -> Path:
+        """Load the newest checkpoint of ``config.out`` (``load_checkpoint``); its path."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            raise EnlightError(f"--resume: no checkpoint in {self.checkpoint_dir}")
+        self.load_checkpoint(latest)
+        return latest
+
     def load_checkpoint(self, path: Path) -> None:
+        """Continue from ``path``: networks, optimisers, schedulers (at this config's learning rate), scaler, RNGs and
+        step; ``resumed_changes`` lists the settings that differ from the checkpoint's."""
         state = read_checkpoint(path, map_location=self.device)
         if state.get("kind", "enlightengan") != self.kind:
             raise EnlightError(f"{path} is a {state.get('kind')} run, not {self.kind}")
+        check_resumable(state, path, self.nets, self.optimizers, self.schedulers)
+        configured = [list(scheduler.base_lrs) for scheduler in self.schedulers]
         for name, net in self.nets.items():
             try:
                 net.load_state_dict(state[name])
@@ -206,8 +223,9 @@ class TrainLoop:
                                    f"resume with the run's own (its config.json)") from None
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state[name])
-        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+        for scheduler, saved, base_lrs in zip(self.schedulers, state["schedulers"], configured, strict=True):
             scheduler.load_state_dict(saved)
+            keep_configured_lr(scheduler, base_lrs)
         self.scaler.load_state_dict(state["scaler"])
         rng = state["rng"]
         torch.set_rng_state(rng["torch"].cpu())
@@ -219,6 +237,7 @@ class TrainLoop:
         random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
         np.random.set_state(("MT19937", rng["numpy"]["key"].cpu().numpy().astype(np.uint32), *rng["numpy"]["rest"]))
         self.step = int(state["step"])
+        self.resumed_changes = changed_settings(state["config"], self.config.to_json())
 
     # ---- logging ------------------------------------------------------------------------
     def _log(self, losses: dict[str, float]) -> None:
@@ -271,13 +290,10 @@ class TrainLoop:
         out = Path(cfg.out)
         out.mkdir(parents=True, exist_ok=True)
         if resume:
-            latest = self.latest_checkpoint()
-            if latest is None:
-                raise EnlightError(f"--resume: no checkpoint in {self.checkpoint_dir}")
-            self.load_checkpoint(latest)
+            self.resume()
+        if self.step >= self.total_steps:  # resumed at or past these settings' last step: nothing to train or write
+            return self._saved(self.latest_checkpoint())
         (out / "config.json").write_text(json.dumps(cfg.to_json(), indent=2))
-        if self.step >= self.total_steps:
-            return self.save_checkpoint()
         sampler = EpochSampler(len(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start_step=self.step,
                                epochs=-(-self.total_steps // self.steps_per_epoch))
         loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
@@ -294,6 +310,8 @@ class TrainLoop:
                     self.mid_step = True
                     losses = self.train_step(batch)
                     self.mid_step = False
+                    if not all(math.isfinite(value) for value in losses.values()):
+                        check_finite(self.nets, self.step, self.latest_checkpoint(), losses)
                     bar.update(1)
                     if self.step % cfg.log_every == 0 or self.step == 1:
                         self._log(losses)

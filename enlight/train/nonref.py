@@ -87,8 +87,8 @@ class LossWeights:
     niqe: float = 0.0  # NIQE of the batch's output after the product's detail step (ours; enlight.train.niqe_loss)
 
     def __post_init__(self) -> None:
-        if min(vars(self).values()) < 0:
-            raise EnlightError("loss weights must be >= 0")
+        if not all(0 <= v < float("inf") for v in vars(self).values()):  # (NaN is not >= 0)
+            raise EnlightError("loss weights must be >= 0 and finite")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +147,9 @@ class NonRefConfig(RunSettings):
                 raise EnlightError(f"--anchor-curve: {exc}") from None
         if not 0 < self.black_quantile < 1 or self.black_gain < 0:
             raise EnlightError("--black-quantile must be in (0, 1) and --black-gain >= 0")
+        if not 0 < self.exposure_level < 1 or (self.max_gain is not None and not self.max_gain > 0):
+            raise EnlightError(f"--exposure-level must be in (0, 1) (a mean luma), got {self.exposure_level}; "
+                               "--max-gain above 0 (0: no limit)")
         if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
         if self.weights.pair > 0 and self.pairs is None and self.synthetic is None:

@@ -47,6 +47,9 @@ class RetinexConfig(RunSettings):
     def __post_init__(self) -> None:
         if min(self.decom_steps, self.enhance_steps, self.joint_steps) < 0 or self.batch_size < 1:
             raise EnlightError("stage steps must be >= 0 and --batch-size >= 1")
+        if self.decom_steps + self.enhance_steps + self.joint_steps == 0:
+            raise EnlightError("--decom-steps, --enhance-steps and --joint-steps are all 0: these settings train 0 "
+                               "steps; give at least one step")
         if self.crop < 8:
             raise EnlightError(f"--crop must be at least 8 (three stride-2 levels), got {self.crop}")
 

@@ -293,6 +293,7 @@ def read_shards(folder: Path, out: Path) -> Path:
 
     folder, out = Path(folder), Path(out)
     manifest = read_manifest(folder)
+    _check_output(manifest, folder, out)
     blob = b"".join((folder / shard["file"]).read_bytes() for shard in manifest["shards"])
     state = _unwalk(manifest["state"], manifest["entries"], blob)
     if manifest["source"] == "safetensors":
@@ -312,6 +313,18 @@ def read_shards(folder: Path, out: Path) -> Path:
         (out / name).write_bytes(blob[entry["offset"] : entry["offset"] + entry["bytes"]])
     path = checkpoints / f"step_{manifest['step']:07d}.pt"
     return write_checkpoint(state, path, kept=max(checkpoints.glob("step_*.pt"), default=None))
+
+
+def _check_output(manifest: dict, folder: Path, out: Path) -> None:
+    """Refuse an ``out`` of the other kind than the shards hold: a run's state went into a folder named
+    ``W.safetensors`` (its checkpoints/ inside), a ``.safetensors`` file's tensors into a file without the suffix."""
+    weights = manifest["source"] == "safetensors"
+    if weights and out.suffix != ".safetensors":
+        raise EnlightError(f"{folder} holds the tensors of {manifest.get('name', 'a .safetensors file')}: give -o a "
+                           f".safetensors file to write, not {out}")
+    if not weights and out.suffix == ".safetensors":
+        raise EnlightError(f"{folder} holds a run's checkpoint (step {manifest.get('step')}), not weights: give -o a "
+                           f"run folder, then `enlight-train export RUN_DIR -o {out.name}`")
 
 
 __all__ = ["ShardPolicy", "decode", "encode", "read_manifest", "read_shards", "write_shards"]

@@ -88,10 +88,15 @@ class TrainConfig(RunSettings):
             raise EnlightError(f"patch size must be at least 32, got {self.patch_size}")
         if self.crop < self.patch_size:
             raise EnlightError(f"--crop must be at least the patch size ({self.patch_size}), got {self.crop}")
-        if self.batch_size < 1 or self.epochs < 0 or self.decay_epochs < 0:
-            raise EnlightError("--batch-size must be >= 1 and epochs >= 0")
-        if min(self.validation, self.adversarial, self.w_structure, self.w_border, self.w_anchor) < 0:
-            raise EnlightError("--validation and the loss weights must be >= 0")
+        if self.batch_size < 1 or min(self.epochs, self.decay_epochs, self.warmup_steps) < 0:
+            raise EnlightError("--batch-size must be >= 1, --epochs, --decay-epochs and --warmup-steps >= 0")
+        if self.epochs + self.decay_epochs + self.warmup_steps == 0 or (self.max_steps is not None
+                                                                        and self.max_steps < 1):
+            raise EnlightError("these settings train 0 steps (--epochs, --decay-epochs and --warmup-steps all 0, or "
+                               "--max-steps below 1): give at least one step")
+        if not all(0 <= v < float("inf") for v in (self.validation, self.adversarial, self.w_structure, self.w_border,
+                                                     self.w_anchor)):  # (NaN is not >= 0)
+            raise EnlightError("--validation and the loss weights must be >= 0 and finite")
         if self.w_anchor > 0 and self.init is None:
             raise EnlightError("--w-anchor needs --init (the generator to stay close to)")
 

@@ -137,3 +137,21 @@ def test_a_file_that_is_not_a_checkpoint_says_what_it_is(tmp_path, trained_like,
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert f"{name} is not a readable PyTorch checkpoint ({why}" in result.stderr, result.stderr
         assert "weights_only" not in result.stderr and not (tmp_path / "g.safetensors").exists()
+
+
+def test_a_training_checkpoint_or_run_folder_says_to_export_it(tmp_path, cli):
+    """`--weights RUN/checkpoints/step_N.pt` said 'does not hold a state dict of tensors' and `--weights RUN` 'weights
+    file not found', though both were there: each now names `enlight-train export`."""
+    from enlight.train.loop import CHECKPOINT_VERSION
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    checkpoint = run / "checkpoints" / "step_0000002.pt"
+    torch.save({"version": CHECKPOINT_VERSION, "kind": "enlightengan", "step": 2, "config": "{}",
+                "generator": build_generator(base_channels=8).state_dict()}, checkpoint)
+    for source, message in ((checkpoint, "is an enlight-train checkpoint, not weights: `enlight-train export RUN_DIR"),
+                            (run, "is a folder, not a weights file (an enlight-train run folder: `enlight-train "
+                             "export` writes")):
+        result = cli("convert-weights", source, tmp_path / "g.safetensors")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1 and message in result.stderr, result.stderr
+        assert not (tmp_path / "g.safetensors").exists()

@@ -64,6 +64,16 @@ def test_pairs_follow_the_sequences(sice, tmp_path):
     assert sorted(p.name for p in (tmp_path / "high").iterdir()) == sorted(pairs)  # same names both sides
 
 
+def test_pairs_to_an_out_that_is_a_file_is_one_line(sice, tmp_path, capsys):
+    """It was an internal error (FileExistsError) once the pairs had been found."""
+    (tmp_path / "pairs").write_text("mine")
+    argv = ["pairs", "--low", str(sice / "low"), "--normal", str(sice / "normal"), "--out", str(tmp_path / "pairs")]
+    assert train_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out " in err and "is a file; it must be a folder" in err, err
+    assert (tmp_path / "pairs").read_text() == "mine"
+
+
 def test_darken_is_dark_noisy_and_deterministic():
     image = exposed(scene(4, 96), 1.0)
     a = darken(image, np.random.default_rng(1))

@@ -133,6 +133,32 @@ def test_generator_only_shards_export(first, tmp_path):
                 assert torch.equal(exported[key].to(value.dtype), value.half().to(value.dtype)), key
 
 
+def test_generator_only_shards_do_not_resume_and_say_why(folders, vgg, first, tmp_path):
+    """Unsharded into a run folder and resumed, they were an internal error (KeyError: 'd_global')."""
+    from enlight.errors import EnlightError
+
+    write_shards(first.config.out, tmp_path / "g", ShardPolicy(nets=("generator",)))
+    read_shards(tmp_path / "g", tmp_path / "run")
+    with pytest.raises(EnlightError, match="holds the networks alone .* not the optimisers' state a run continues "
+                       "from: export it"):
+        trained(folders, vgg, tmp_path / "run", 4, resume=True)
+
+
+def test_unshard_into_an_output_of_the_other_kind_is_refused(first, vgg, tmp_path, capsys):
+    """A run's state unsharded to -o W.safetensors became a folder of that name (W.safetensors/checkpoints/...), and
+    a .safetensors file's shards to -o NAME a file without the suffix."""
+    assert main(["shard", str(first.config.out), "-o", str(tmp_path / "state")]) == 0
+    source = tmp_path / "vgg.safetensors"
+    save_file({k: v.contiguous() for k, v in vgg.state_dict().items()}, str(source))
+    assert main(["shard", str(source), "-o", str(tmp_path / "tensors")]) == 0
+    capsys.readouterr()
+    assert main(["unshard", str(tmp_path / "state"), "-o", str(tmp_path / "w.safetensors")]) == 2
+    assert "holds a run's checkpoint (step 2), not weights: give -o a run folder" in capsys.readouterr().err
+    assert main(["unshard", str(tmp_path / "tensors"), "-o", str(tmp_path / "back")]) == 2
+    assert "holds the tensors of vgg.safetensors: give -o a .safetensors file" in capsys.readouterr().err
+    assert not (tmp_path / "w.safetensors").exists() and not (tmp_path / "back").exists()
+
+
 def test_broken_shards_are_one_line_errors(first, tmp_path, capsys):
     folder = tmp_path / "shards"
     assert main(["shard", str(first.config.out), "-o", str(folder), "--max-mib", "1", "--weights", "int8"]) == 0

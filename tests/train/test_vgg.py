@@ -1,3 +1,4 @@
+import re
 import zipfile
 
 import h5py
@@ -88,3 +89,21 @@ def test_no_weights_anywhere_says_how_to_get_them(tmp_path, monkeypatch):
         h5["x"] = np.zeros(3)
     with pytest.raises(VggWeightsNotFound, match="does not hold VGG16"):
         load_vgg16_relu5_1(bad)
+
+
+def test_a_file_of_something_else_is_one_line(tmp_path, monkeypatch):
+    """A photo, a text file with a .pth name and a generator's weights given as --vgg were internal errors (torch's
+    UnpicklingError about its weights_only default; load_state_dict's RuntimeError on conv1_1's shape)."""
+    from PIL import Image
+
+    from enlight.models import build_generator, save_weights
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    Image.new("RGB", (8, 8)).save(tmp_path / "photo.jpg")
+    (tmp_path / "notes.pth").write_text("hello")
+    generator = save_weights(tmp_path / "g.safetensors", build_generator(base_channels=8), provenance="test")
+    for path, why in ((tmp_path / "photo.jpg", "is not a readable PyTorch file (neither a zip archive nor a pickle"),
+                      (tmp_path / "notes.pth", "is not a readable PyTorch file (neither a zip archive nor a pickle"),
+                      (generator, "does not hold VGG16 weights (its layers have other shapes)")):
+        with pytest.raises(VggWeightsNotFound, match=re.escape(f"{path.name} {why}")):
+            load_vgg16_relu5_1(path)
