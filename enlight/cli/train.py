@@ -271,13 +271,14 @@ def distill_parser() -> argparse.ArgumentParser:
 
 
 def _fit(trainer, args, summary: str) -> int:
-    from enlight.train.data import small_images_note
+    from enlight.train.data import small_images_note, unread_photos_note
 
     small, crop = _check_inputs(args), getattr(args, "crop", None)
     print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "
           f"on {trainer.device}", file=sys.stderr)
-    if note := small_images_note(small, crop):
-        print(f"{PROG}: {note}", file=sys.stderr)
+    for note in (small_images_note(small, crop), unread_photos_note(_input_folders(args))):
+        if note:
+            print(f"{PROG}: {note}", file=sys.stderr)
     if args.resume and not _resumed(trainer):
         return 0
     try:
@@ -308,10 +309,8 @@ def _check_inputs(args) -> list[tuple[Path, int, int]]:
 
     check_run_folder(args.out)
     check_run_folder_contents(args.out)
-    folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
     crop = getattr(args, "crop", None)
-    folders = [Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()]
-    small = check_images(folders, crop)
+    small = check_images(_input_folders(args), crop)
     if small and getattr(args, "pairs_low", None):  # (a pair cannot be scaled up: it failed at the step drawing it)
         path, width, height = small[0]
         raise EnlightError(f"{len(small)} training image{'s are' if len(small) > 1 else ' is'} smaller than --crop "
@@ -319,6 +318,12 @@ def _check_inputs(args) -> list[tuple[Path, int, int]]:
     if args.out.exists() and any((args.out / "checkpoints").glob("step_*.pt")) and not args.resume:
         raise EnlightError(f"{args.out} already has checkpoints: add --resume to continue, or pick a new --out")
     return small
+
+
+def _input_folders(args) -> list[Path]:
+    """The image folders a run reads (of those its recipe has: --low, --normal, --images, ...)."""
+    folders = [getattr(args, name, None) for name in ("low", "normal", "synthetic", "pairs_low", "pairs_high")]
+    return [Path(f) for f in [*folders, *(getattr(args, "images", None) or ())] if f and Path(f).is_dir()]
 
 
 def _resumed(trainer) -> bool:

@@ -18,22 +18,53 @@ from enlight.errors import EnlightError
 from enlight.ops.luma import attention_map
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+# photos the product reads (through enlight.stream.io, which training does not import) and training does not
+UNREAD_PHOTO_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2",
+                         ".raf", ".srw", ".pef"}
 
 
-def list_images(folder: str | Path) -> list[Path]:
+def list_images(folder: str | Path, suffixes: set[str] = IMAGE_SUFFIXES) -> list[Path]:
+    """The images below ``folder`` (sorted), leaving out those inside a training run's folder there (``run_folders``):
+    an ``--out`` inside ``--low`` had its sample grids trained on, as low-light photos, by the next run."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EnlightError(f"image folder not found: {folder}")
-    images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not images:
+    runs = run_folders(folder)
+    images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file()
+                    and not runs.intersection(p.parents))
+    if not images and suffixes is IMAGE_SUFFIXES:
         raise EnlightError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     return images
 
 
+def run_folders(folder: Path) -> set[Path]:
+    """The training runs' folders below ``folder`` (not itself): each holds losses.jsonl or checkpoints/."""
+    runs = {p.parent for p in folder.rglob("losses.jsonl")} | {p.parent for p in folder.rglob("checkpoints")
+                                                                if p.is_dir()}
+    runs.discard(folder)
+    return runs
+
+
+def unread_photos_note(folders: list[Path]) -> str | None:
+    """A note on the photos in ``folders`` that training does not read (HEIC, AVIF, JPEG XL, raw: it left them out
+    without a word, so a folder of mixed phone photos trained on a part of them); None when there are none."""
+    unread = [p for folder in folders for p in list_images(folder, UNREAD_PHOTO_SUFFIXES)]
+    if not unread:
+        return None
+    kinds, many = ", ".join(sorted({p.suffix.lower() for p in unread})), len(unread) > 1
+    return (f"note: {len(unread)} photo{'s' if many else ''} ({kinds}; e.g. {unread[0]}) {'are' if many else 'is'} "
+            f"not read for training, only {', '.join(sorted(IMAGE_SUFFIXES))}: convert them (to .png, "
+            "say) to train on them")
+
+
 def load_rgb(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8 RGB."""
+    """(H, W, 3) uint8 RGB. A 16-bit grey picture (Pillow's modes I;16 and I) is brought to 8 bits (/ 257): Pillow's
+    convert clips it at 255, so a dark 16-bit grey PNG trained as an almost white picture."""
     try:
         with Image.open(path) as img:
+            if img.mode.startswith("I"):
+                grey = np.clip(np.asarray(img, dtype=np.float64), 0, 65535) / 257
+                return np.repeat(np.round(grey).astype(np.uint8)[..., None], 3, axis=2)
             return np.array(img.convert("RGB"))  # a writable copy (torch.from_numpy warns otherwise)
     except OSError as exc:
         raise EnlightError(f"cannot read image {path}: {exc}") from None
