@@ -153,9 +153,10 @@ def load_generator(path: str | os.PathLike) -> EnlightenGANGenerator:
     else:
         metadata = read_metadata(path)
         if metadata.get("architecture") != ARCHITECTURE:
+            run = " (--model retinexnet runs them)" if metadata.get("architecture") == "retinexnet" else ""
             raise WeightsError(
                 f"{path} holds {metadata.get('architecture') or 'unknown'} weights, "
-                f"not an {ARCHITECTURE}"
+                f"not an {ARCHITECTURE}{run}"
             )
         from safetensors.torch import load_file
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from enlight.models.bundled import WEIGHTS_DIR
 from enlight.models.retinexnet import RetinexNet, RetinexVideoModel
-from enlight.models.weights import WeightsError, default_weights, load_generator, read_metadata
+from enlight.models.weights import ARCHITECTURE, WeightsError, default_weights, load_generator, read_metadata
 
 MODELS = ("enlightengan", "retinexnet")
 RETINEX_ARCHITECTURE = "retinexnet"
@@ -35,7 +35,8 @@ def load_retinexnet(path: str | Path) -> RetinexNet:
     path = Path(path)
     metadata = read_metadata(path)
     if metadata.get("architecture") != RETINEX_ARCHITECTURE:
-        raise WeightsError(f"{path} holds {metadata.get('architecture') or 'unknown'} weights, not retinexnet")
+        run = " (they run without --model retinexnet)" if metadata.get("architecture") == ARCHITECTURE else ""
+        raise WeightsError(f"{path} holds {metadata.get('architecture') or 'unknown'} weights, not retinexnet{run}")
     from safetensors.torch import load_file
 
     net = RetinexNet(channels=int(metadata.get("channels", 64)))

@@ -172,3 +172,19 @@ def test_retinex_run_resumes_and_exports(pair_folders, tmp_path):
     video_model = load_model("retinexnet", path)
     assert video_model(x * 2 - 1, torch.zeros(1, 1, 40, 56)).shape == (1, 3, 40, 56)
     assert train_main(["export", str(out), "-o", str(tmp_path / "cli.safetensors")]) == 0
+
+
+def test_weights_given_to_the_other_model_say_which_runs_them(tmp_path):
+    """Each said only 'holds X weights, not Y', with nothing on the --model option that runs them."""
+    from enlight.models.generator import build_generator
+    from enlight.models.retinexnet import build_retinexnet
+    from enlight.models.weights import load_generator, save_weights
+    from enlight.models.zoo import save_retinexnet
+
+    retinex = save_retinexnet(tmp_path / "r.safetensors", build_retinexnet(channels=8), provenance={})
+    generator = save_weights(tmp_path / "g.safetensors", build_generator(base_channels=8), provenance="test")
+    with pytest.raises(EnlightError, match=r"holds retinexnet weights, not an enlightengan-generator \(--model "
+                       r"retinexnet runs them\)"):
+        load_generator(retinex)
+    with pytest.raises(EnlightError, match=r"not retinexnet \(they run without --model retinexnet\)"):
+        load_retinexnet(generator)
