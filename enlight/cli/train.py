@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"export the generator afterwards:\n  {PROG} export RUN_DIR -o enlightengan.safetensors",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--low", type=Path, required=True, help="folder of low-light images (any size and format)")
+    p.add_argument("--low", type=Path, required=True,
+                   help="folder of low-light images, subfolders too (any size; .jpg, .png, .tif, .webp, .bmp or .ppm)")
     p.add_argument("--normal", type=Path, required=True, help="folder of normal-light images")
     p.add_argument("--epochs", type=non_negative_int, default=d.epochs,
                    help=f"epochs at the full learning rate ({d.epochs})")
@@ -270,10 +271,12 @@ def distill_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fit(trainer, args, summary: str) -> int:
+def _fit(trainer, args, summary: str, small: list[tuple[Path, int, int]]) -> int:
+    """Train (``args``: the run's options; ``small``: ``_check_inputs``'s, which ran before ``trainer`` was made: a
+    trainer may write to --out as it is made, the teacher's outputs of ``distill --cache-teacher``)."""
     from enlight.train.data import small_images_note, unread_photos_note
 
-    small, crop = _check_inputs(args), getattr(args, "crop", None)
+    crop = getattr(args, "crop", None)
     print(f"{PROG}: {summary}, {trainer.steps_per_epoch} steps per epoch, {trainer.total_steps} steps, "
           f"on {trainer.device}", file=sys.stderr)
     for note in (small_images_note(small, crop), unread_photos_note(_input_folders(args))):
@@ -352,8 +355,9 @@ def _train(argv: list[str]) -> int:
         adversarial=args.adversarial, w_structure=args.w_structure, w_border=args.w_border, w_anchor=args.w_anchor,
         **_run_options(args),
     )
+    small = _check_inputs(args)
     trainer = Trainer(config)
-    return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images")
+    return _fit(trainer, args, f"{len(trainer.dataset)} low / {len(trainer.dataset.normal)} normal images", small)
 
 
 def _train_retinex(argv: list[str]) -> int:
@@ -363,9 +367,10 @@ def _train_retinex(argv: list[str]) -> int:
     config = RetinexConfig(pairs_low=args.pairs_low, pairs_high=args.pairs_high, synthetic=args.synthetic,
                            decom_steps=args.decom_steps, enhance_steps=args.enhance_steps,
                            joint_steps=args.joint_steps, **_run_options(args))
+    small = _check_inputs(args)
     trainer = RetinexTrainer(config)
     synthetic = len(trainer.dataset) - len(trainer.pairs)
-    return _fit(trainer, args, f"{len(trainer.pairs)} pairs + {synthetic} synthetic")
+    return _fit(trainer, args, f"{len(trainer.pairs)} pairs + {synthetic} synthetic", small)
 
 
 def _train_nonref(argv: list[str]) -> int:
@@ -391,8 +396,9 @@ def _train_nonref(argv: list[str]) -> int:
                           pair_pool=args.pair_pool, synthetic=args.synthetic, niqe_detail=args.niqe_detail,
                           synthetic_match=args.synthetic_match, synthetic_gain=tuple(args.synthetic_gain),
                           **_run_options(args))
+    small = _check_inputs(args)
     trainer = NonRefTrainer(config)
-    return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)")
+    return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)", small)
 
 
 def _colour_and_margin(args) -> dict:
@@ -422,8 +428,9 @@ def _distill(argv: list[str]) -> int:
                            structure_weight=args.structure_weight, scale=args.scale, upsample=args.upsample,
                            init=args.init, freeze_bn=args.freeze_bn, cache_teacher=args.cache_teacher,
                            **_run_options(args))
+    small = _check_inputs(args)
     trainer = DistillTrainer(config)
-    return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}")
+    return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}", small)
 
 
 def _pairs(argv: list[str]) -> int:

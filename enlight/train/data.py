@@ -1,8 +1,9 @@
 """Unpaired training data: random crops of low-light images, each with a random normal-light one.
 
-Any image PIL reads (JPEG, PNG, BMP, TIFF, ...). Images smaller than the crop are resized up
-(keeping the aspect ratio) before cropping. Random horizontal and vertical flips, as the release.
-Randomness is a pure function of (seed, epoch, index), so a resumed run sees the same crops.
+JPEG, PNG, TIFF, WebP, BMP and PPM files (IMAGE_SUFFIXES; not HEIC, AVIF, JPEG XL or raw: a note says so).
+Images smaller than the crop are resized up (keeping the aspect ratio) before cropping. Random horizontal and
+vertical flips, as the release. Randomness is a pure function of (seed, epoch, index), so a resumed run sees the
+same crops.
 """
 
 from __future__ import annotations

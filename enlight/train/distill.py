@@ -32,6 +32,7 @@ from enlight.models.weights import load_generator
 from enlight.ops.luma import attention_map
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
+from enlight.train.teacher_cache import NAME, read_cache, source_key, write_cache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,19 +178,20 @@ class DistillTrainer(TrainLoop):
         from enlight.ops.pixels import to_uint8
         from enlight.progress_bar import progress_bar
 
-        cache = Path(self.config.out) / "teacher_cache.npz"
-        if cache.is_file():
-            stored = np.load(cache)
-            if len(stored.files) == len(self.dataset):
-                return [stored[f"t{i}"] for i in range(len(self.dataset))]
+        cfg = self.config
+        cache = Path(cfg.out) / NAME
+        images = [item for item in self.dataset.items if isinstance(item, Path)]
+        key = source_key(cfg.teacher, images, cfg.clips, cfg.clip_every, cfg.clip_frames)
+        stored = read_cache(cache, key, len(self.dataset))
+        if stored is not None:
+            return stored
         run = self.teacher.eval()
         outputs = []
         for index in progress_bar(iterable=range(len(self.dataset)), desc="teacher outputs", unit="image"):
             low = to_tensor(self.dataset.image(index))[None].to(self.device)
             with torch.no_grad():
                 outputs.append(to_uint8(run(low, attention_map(low)))[0].cpu().numpy())
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, **{f"t{i}": o for i, o in enumerate(outputs)})
+        write_cache(cache, key, outputs)
         return outputs
 
     def set_train(self) -> None:

@@ -95,3 +95,40 @@ def test_student_of_a_hue_keeping_teacher_keeps_the_hue(images, weights, tmp_pat
     assert train_main(["export", str(tmp_path / "run"), "-o", str(tmp_path / "s.safetensors")]) == 0
     student = load_generator(tmp_path / "s.safetensors")
     assert student.keep_hue and student.margin == 4
+
+
+def test_the_teacher_cache_is_remade_for_another_teacher_or_when_cut_short(images, weights, tmp_path):
+    """It was taken whenever it held as many pictures as the run had: resumed with another --teacher, the run trained
+    towards the first teacher's outputs; a file cut short (a stop or a full disk while it was written) was an
+    internal error, BadZipFile, at every later start."""
+    from enlight.ops.luma import attention_map
+    from enlight.ops.pixels import to_uint8
+    from tests.media import tiny_weights
+
+    out = tmp_path / "run"
+    first = DistillTrainer(config(images, out, weights, cache_teacher=True)).dataset.targets
+    other = tiny_weights(tmp_path / "other.safetensors", seed=7)
+    again = DistillTrainer(config(images, out, other, cache_teacher=True)).dataset.targets
+    teacher = load_generator(other)
+    image = torch.from_numpy(np.array(Image.open(images / "0.png"))).permute(2, 0, 1)[None].float() / 127.5 - 1
+    with torch.no_grad():
+        expected = to_uint8(teacher(image, attention_map(image)))[0].numpy()
+    assert np.array_equal(again[0], expected) and not np.array_equal(again[0], first[0])
+    cache = out / "teacher_cache.npz"
+    cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    remade = DistillTrainer(config(images, out, other, cache_teacher=True)).dataset.targets  # was BadZipFile
+    assert all(np.array_equal(a, b) for a, b in zip(remade, again, strict=True))
+    assert [p.name for p in out.iterdir()] == ["teacher_cache.npz"]  # no temporary file left
+
+
+def test_a_refused_out_gets_no_teacher_cache(images, weights, tmp_path, capsys):
+    """`distill --cache-teacher --out FOLDER_OF_PHOTOS` was refused after the cache had been written there."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "mine.jpg").write_bytes(b"x")
+    argv = ["distill", "--teacher", str(weights), "--images", str(images), "--out", str(photos), "--base-channels",
+            "8", "--steps", "1", "--decay-steps", "0", "--crop", "32", "--device", "cpu", "--workers", "0",
+            "--cache-teacher", "--quiet"]
+    assert train_main(argv) == 2
+    assert "is not a run folder" in capsys.readouterr().err
+    assert [p.name for p in photos.iterdir()] == ["mine.jpg"]
