@@ -39,7 +39,7 @@ def _settings(args, plan_options: dict):
     return Settings(plan_options=plan_options, encoder=encoder, grey=args.grey, hdr=args.hdr,
                     photo_quality=args.photo_quality, size=args.size, compare=args.compare,
                     batch_size=args.batch_size, max_memory_gb=args.max_memory, hw_decode=args.hw_decode,
-                    threads=threads)
+                    threads=threads, video_streams=args.video_streams)
 
 
 def _photo(args, plan_options: Callable[[list[Path]], dict]) -> int:

@@ -198,7 +198,7 @@ RULES: tuple[tuple[tuple[str, ...], Callable[[Work], str | None]], ...] = (
     (("--photo-quality",), _no_lossy_pictures),
     (("--codec", "--crf", "--preset", "--pix-fmt"), _no_video_written),
     (("--format",), _no_container),
-    (("--hw-decode", "--batch-size", "--segments", "--max-frames"), _no_video_read),
+    (("--hw-decode", "--batch-size", "--segments", "--max-frames", "--video-streams"), _no_video_read),
     (("--hdr",), _no_hdr_read),
     (("--timeout",), _no_network),
     (("--force",), _no_file_written),

@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "subtitles with it)")
     part.add_argument("--end", default=None, metavar="TIME", help="enhance up to this time of the video")
     part.add_argument("--duration", default=None, metavar="TIME", help="enhance this long a part (instead of --end)")
+    parser.add_argument("--video-streams", default="all", choices=("all", "first"),
+                        help="a file with several video streams (a dual-camera dashcam's front and rear, a DVR's "
+                        "channels): all (default) enhances each, one after another (the run takes as long as the "
+                        "streams' frames together); first enhances the first only and copies the others as they are")
     model = parser.add_argument_group("model and inference")
     model.add_argument("--model", default="enlightengan", choices=MODELS,
                        help="enlightengan (default) or retinexnet (Wei et al. 2018; trained on paired data)")
@@ -333,7 +337,8 @@ def _many_options(args, inputs: list[Path]) -> dict:
     output = Path(args.output) if args.output and args.output != "-" else None  # (a photo's: written at 16 bits?)
     for path in inputs if args.quality == "auto" or args.denoise == "auto" else ():
         try:
-            workload, decided = probe_workload(input_location(str(path)), args.max_frames, output), path
+            workload, decided = probe_workload(input_location(str(path)), args.max_frames, output,
+                                               video_streams=args.video_streams), path
             break
         except EnlightError:  # a damaged file: its own task reports it
             continue
@@ -531,7 +536,8 @@ def _check_live(args) -> None:
                                           ("--segments", args.segments is not None),
                                           ("--hw-decode", args.hw_decode not in ("auto", "off")),
                                           ("--hdr keep", args.hdr == "keep"),
-                                          *((name, name in args.given) for name in ("--batch-size", "--max-memory")))
+                                          *((name, name in args.given) for name in ("--batch-size", "--max-memory",
+                                                                                    "--video-streams")))
                  if given]
     if file_only:
         verb = "applies" if len(file_only) == 1 else "apply"
@@ -569,7 +575,8 @@ def _enhance(argv: list[str]) -> int:
         return many
     source, output = _check_names(args)
     wanted = args.quality == "auto" or args.denoise == "auto"  # both depend on the frame size
-    workload = probe_workload(source, args.max_frames, span=args.span, size=args.size) if wanted else None
+    workload = probe_workload(source, args.max_frames, span=args.span, size=args.size,
+                              video_streams=args.video_streams, written=output) if wanted else None
     from enlight.stream.apps.pipeline import Interrupted, PipelineConfig, run
 
     plan = _plan(args, live=False, workload=workload)
@@ -595,6 +602,7 @@ def _enhance(argv: list[str]) -> int:
         overwrite=args.force,
         progress=not args.quiet,
         timeout_s=args.timeout,
+        video_streams=args.video_streams,
     )
     try:
         stats = run(config)

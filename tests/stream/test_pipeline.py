@@ -434,37 +434,6 @@ def test_interlaced_video_stays_interlaced_in_its_field_order(tmp_path, weights,
     assert result.returncode == 0 and "interlaced" in result.stderr and _fields(hevc)[0] is False
 
 
-@pytest.mark.parametrize("args", [[], ["--segments", "2"]], ids=["one", "segments"])
-def test_a_second_video_stream_is_copied_as_it_is(tmp_path, weights, cli, args):
-    """A dual-camera dashcam file: the front camera is enhanced, the rear one copied packet for packet."""
-    front, rear = make_clip(tmp_path / "front.mp4", frames=24), make_clip(tmp_path / "rear.mp4", width=32,
-                                                                         height=24, frames=24, audio=False)
-    src = tmp_path / "dashcam.mkv"
-    with av.open(str(front)) as a, av.open(str(rear)) as b, av.open(str(src), "w") as out:
-        streams = {(a, s.index): out.add_stream_from_template(s) for s in a.streams}
-        streams[(b, 0)] = out.add_stream_from_template(b.streams.video[0])
-        for stream in (streams[(a, 0)], streams[(b, 0)]):
-            stream.codec_context.framerate = Fraction(24)
-        for container in (a, b):
-            for packet in container.demux():
-                if packet.size:
-                    packet.stream = streams[(container, packet.stream.index)]
-                    out.mux(packet)
-    out = tmp_path / "out.mkv"
-    result = cli(src, "-o", out, "--weights", weights, "--quality", "best", *args)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.count("video stream #2") == 1 and "copied as it is" in result.stderr  # once, segments too
-
-    def rear_packets(path):
-        with av.open(str(path)) as c:
-            stream = [s for s in c.streams.video if s.codec_context.width == 32][0]
-            return [(bytes(p), p.pts) for p in c.demux(stream) if p.size]
-
-    assert len(rear_packets(out)) == 24 and rear_packets(out) == rear_packets(src)
-    assert read_video(out)["streams"] == ["video", "audio", "video"]
-    assert len(read_video(out)["times"]) == 24
-
-
 def test_a_killed_runs_temporary_is_removed_by_the_next_run(tmp_path, weights, cli):
     """``kill -9`` (or running out of memory) leaves the hidden temporary; the next run for the same output
     deletes it, but not one that another run is writing now."""

@@ -31,6 +31,7 @@ from enlight.stream.apps.local_pool import run_local
 from enlight.stream.apps.manifest import Manifest, folder_run, remove_temporaries, segment_folder
 from enlight.stream.apps.segments import WARMUP_FRAMES, ClockJumps, join_segments, split_video, warmup_frames
 from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, span_s
+from enlight.stream.apps.video_passes import others_work
 from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
 from enlight.stream.io.input_streams import enhanced_stream
 from enlight.stream.io.photo_formats import is_photo, is_raw
@@ -211,16 +212,20 @@ def _in_archive(text: str, folder: Path, archive: str) -> str:
     return text
 
 
-def _frames_of(path: Path) -> int:
-    """The expected frame count (for the bar and the automatic segments), from the container's header."""
+def _frames_of(path: Path, video_streams: str = "all") -> tuple[int, int]:
+    """(the expected frame count of the video stream enhanced first, for the automatic segments; of all the video
+    streams enhanced, for the bar: ``video_streams`` 'all' counts a file's other video streams, ``video_passes``),
+    from the container's header."""
     if is_photo(path):
-        return 1
+        return 1, 1
     try:
         with av.open(str(path)) as container:
             stream = enhanced_stream(container)
-            return frame_count(stream, container, frame_rate(stream) or Fraction(25)) or 1
+            first = frame_count(stream, container, frame_rate(stream) or Fraction(25)) or 1
+            others = others_work(container) if video_streams == "all" else ()
+            return first, first + sum(n or first for _, _, n in others)
     except (av.error.FFmpegError, AttributeError, ValueError):  # (no video stream: None)
-        return 1
+        return 1, 1
 
 
 def _segment_count(config: BatchConfig, files: int, frames: int) -> int:
@@ -261,11 +266,11 @@ def _plan_tasks(config: BatchConfig, manifest: Manifest, rows: list[Row]) -> lis
     files, next_id = [], 0
     for src, out in todo:
         overwrite = config.overwrite or manifest.known(src)
-        frames = _frames_of(src)
+        first, frames = _frames_of(src, config.settings.video_streams)
         joinable = is_video(src) and out.suffix.lower() not in UNJOINABLE  # (an .avi output: one piece)
-        count = _segment_count(config, len(todo), frames) if joinable else 1
+        count = _segment_count(config, len(todo), first) if joinable else 1
         warmup = warmup_frames(config.settings.plan_options.get("denoise", "off"))
-        segments, unsplit = _split(src, count, warmup) if count > 1 else ([], "")
+        segments, unsplit = _split(src, count, warmup, several=frames > first) if count > 1 else ([], "")
         if len(segments) > 1:
             files.append(_segmented(config, src, out, segments, next_id, overwrite))
         else:
@@ -304,8 +309,12 @@ def _segmented(config: BatchConfig, src: Path, out: Path, segments: list, first_
     return item
 
 
-def _split(source: Path, count: int, warmup: int) -> tuple[list, str]:
-    """(the segments of ``source``, or none; why there are none where that is worth a note)."""
+def _split(source: Path, count: int, warmup: int, *, several: bool = False) -> tuple[list, str]:
+    """(the segments of ``source``, or none; why there are none where that is worth a note). several: it has several
+    video streams to enhance (``video_passes``), which are run whole: the segments' join takes one."""
+    if several:
+        return [], f"{source.name} has several video streams, each enhanced whole, one after another " \
+            "(--video-streams first splits the first into segments and copies the others as they are)"
     try:
         return split_video(source, count, warmup), ""
     except ClockJumps as exc:  # (its segments' frames could not be found by their times)

@@ -12,7 +12,8 @@ full-size work uses the core that the model leaves idle.
 
 ``run`` opens the I/O (``_open``), takes batches of frames from the source (``batches``), keeps the
 audio and subtitle packets that came with each batch beside it (never through the Enhancer), and
-muxes them unchanged after that batch's frames; ``_stats`` says what was done.
+muxes them unchanged after that batch's frames; ``_stats`` says what was done. A file with other video streams (a
+dual-camera dashcam's rear camera) is run as passes, one a video stream (``video_passes``): ``_run_pass`` is one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ from enlight.errors import EnlightError
 from enlight.ops.threads import torch_threads
 from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.progress import FrameProgress
+from enlight.stream.apps.video_passes import VIDEO_STREAMS, Pass, enhance_all, plan_videos
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.memory import GiB, MemoryPlan, memory_budget, plan_memory
@@ -42,6 +45,8 @@ from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.codec_choice import encoder_codec
 from enlight.stream.io.damage import Damage
 from enlight.stream.io.encoder_settings import CODEC_AUTO, EncoderConfig, resolve_preset
+from enlight.stream.io.enhanced_tracks import EnhancedTracks
+from enlight.stream.io.input_streams import VideoChoice
 from enlight.stream.io.locations import Location, input_location, output_location, sequence_files, with_write_timeout
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
 from enlight.stream.io.sink import VideoSink, partial_path
@@ -82,12 +87,15 @@ class PipelineConfig:
     format: str | None = None
     timeout_s: float = 10.0
     on_frames: Callable[[int], None] | None = None  # told each batch's frame count as it is written (batch runs)
+    video_streams: str = "all"  # all: every video stream enhanced (``video_passes``); first: the others copied
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise EnlightError(f"--batch-size must be at least 1, got {self.batch_size}")
         if self.max_frames is not None and self.max_frames < 1:
             raise EnlightError(f"--max-frames must be at least 1, got {self.max_frames}")
+        if self.video_streams not in VIDEO_STREAMS:
+            raise EnlightError(f"--video-streams takes {' or '.join(VIDEO_STREAMS)}, not '{self.video_streams}'")
 
 
 @dataclass(frozen=True)
@@ -108,20 +116,27 @@ class RunStats:
     denoise: str = "off"  # the --denoise level
     exposure: str = ""  # what --exposure did ('' when off)
     deband: str = ""  # what the deband step did ('' when off)
+    first_s: Fraction | None = None  # the first frame's time as encoded (seconds), for another pass's merge
+    parts: tuple[tuple[int, RunStats], ...] = ()  # (index, its pass's stats) of each video stream of several
 
     @property
     def fps(self) -> float:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
     def summary(self) -> str:
+        streams = "; ".join(f"video stream #{index}: {counted(part.frames, 'frame')}, {part._stages()}"
+                            for index, part in self.parts)
         return (
             f"{counted(self.frames, 'frame')} in {self.wall_s:.1f} s ({self.fps:.2f} fps, {self.backend} on "
-            f"{self.device}, "
-            f"denoise {self.denoise}, {f'deband {self.deband}, ' if self.deband else ''}"
-            f"{f'exposure {self.exposure}, ' if self.exposure else ''}{self.colour}): "
+            f"{self.device}, {streams or self._stages()}): "
             f"decode {self.decode_s:.1f} s, enhance {self.enhance_s:.1f} s, encode {self.encode_s:.1f} s "
             f"-> {self.output}"
         )
+
+    def _stages(self) -> str:
+        """What the stages did to a video stream: 'denoise light, deband 3 of 48 frames, colour'."""
+        return (f"denoise {self.denoise}, {f'deband {self.deband}, ' if self.deband else ''}"
+                f"{f'exposure {self.exposure}, ' if self.exposure else ''}{self.colour}")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -244,7 +259,8 @@ def batches(source: VideoSource, size: int, max_frames: int | None = None
 
 class _Run:
     """One run's moving parts: the enhancer, the encoder thread, the progress bar, and the packets
-    that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight)."""
+    that wait for their batch to come out of the enhancer (on CUDA one batch stays in flight); in the output's pass
+    of several video streams, the other streams' enhanced packets (``tracks``), muxed after the frames of their time."""
 
     def __init__(self, enhancer: Enhancer, writer: _EncoderThread | None, bar: FrameProgress | None, grey: GreyDecision,
                  combiner: ThreadPoolExecutor | None = None, preparer: ThreadPoolExecutor | None = None) -> None:
@@ -258,6 +274,7 @@ class _Run:
         self.enhance_s = 0.0
         self.on_frames: Callable[[int], None] | None = None
         self.compare: Compare | None = None  # --compare: each frame written beside (or split with) its original
+        self.tracks: EnhancedTracks | None = None  # the other video streams' passes, read back (``video_passes``)
 
     def submit(self, frames: list[DecodedFrame], packets: list) -> None:
         if not frames:  # packets after the last frame
@@ -307,6 +324,8 @@ class _Run:
         self._emit(finished)
         while self.waiting:
             self.writer.put(([], self.waiting.popleft()))
+        for packets in self.tracks.rest() if self.tracks is not None else ():
+            self.writer.put(([], packets))
 
     def _emit(self, finished) -> None:
         for out, frames in finished:
@@ -314,7 +333,8 @@ class _Run:
             written = [(out[i], f.pts, f.alpha, f.duration) if compare is None else
                        (compare(f.rgb, out[i]), f.pts, compare.alpha(f.alpha), f.duration)
                        for i, f in enumerate(frames)]
-            self.writer.put((written, self.waiting.popleft()))
+            tracks = [] if self.tracks is None else self.tracks.until(frames[-1].pts * frames[-1].time_base)
+            self.writer.put((written, self.waiting.popleft() + tracks))
             self.bar.advance(len(frames))
             if self.on_frames is not None:
                 self.on_frames(len(frames))
@@ -345,44 +365,68 @@ def run(config: PipelineConfig, *, backend: Backend | None = None) -> RunStats:
     source_at, output_at = _locations(config)
     label = backend.name if backend is not None else config.plan.label
     backend = backend or build_backend(config.plan)
+    videos = plan_videos(source_at, output_at, config.video_streams, config.span, config.max_frames)
+
+    def run_pass(config: PipelineConfig, step: Pass) -> RunStats:
+        return _run_pass(config, source_at, step, backend, (label, start))
+
+    if not videos.passes:
+        return run_pass(config, Pass(output_at, VideoChoice(why_copied=videos.why_copied)))
+    return enhance_all(config, videos, output_at, run_pass)
+
+
+def _run_pass(config: PipelineConfig, source_at: Location, step: Pass, backend: Backend,
+              named: tuple[str, float]) -> RunStats:
+    """One pass over the input (``step``: the output's, or another video stream's alone); named: the backend's
+    label and the run's start (time.perf_counter())."""
     enhancer = Enhancer.from_plan(config.plan, backend)
     hw_decode = resolve_hw_decode(config.hw_decode, backend.device)
     around_model = 1 if backend.device.type == "cpu" else 0  # torch's threads for the work around the model
+    output_at = step.output_at
     reading = {"span": config.span, "size": config.size, "timeout_s": config.timeout_s, "hdr": config.hdr,
-               "srgb_pictures": output_at.kind != "sequence"}  # (a video holds no ICC profile: the pixels take it)
+               "srgb_pictures": output_at.kind != "sequence",  # (a video holds no ICC profile: the pixels take it)
+               "video": step.video}
     with VideoSource(source_at, queue_size=max(8, 2 * config.batch_size), hw_decode=hw_decode, **reading) as source, \
-            torch_threads(around_model), \
+            EnhancedTracks(source.container, step.made) as tracks, torch_threads(around_model), \
             _helper_thread("enlight-combine", backend.device.type == "cpu") as combiner, \
             _helper_thread("enlight-prepare", backend.device.type == "cpu") as preparer:
         memory = _memory_plan(config, source.info, backend.device)
         source.set_queue_size(memory.decode_queue)
-        work = _start(config, source, output_at, memory, _Run(enhancer, None, None, GreyDecision(config.grey),
-                                                              combiner, preparer))
-        writer, sink = work.writer, work.writer.sink
-        try:
-            for frames, packets in batches(source, memory.batch_size, config.max_frames):
-                work.submit(frames, packets)
-            work.finish()
-            writer.finish()
+        work = _Run(enhancer, None, step.bar, GreyDecision(config.grey), combiner, preparer)
+        work.tracks = tracks if step.made else None
+        work = _start(config, source, step, memory, work)
+        _work_through(config, source, step, work, memory.batch_size)
+    return _stats(config, named[1], source, work.writer.sink, work, memory, step, named[0])
+
+
+def _work_through(config: PipelineConfig, source: VideoSource, step: Pass, work: _Run, batch_size: int) -> None:
+    """The pass's frames through the enhancer into its sink, finished; on Ctrl-C what was encoded kept (the output's
+    pass; another video stream's alone keeps nothing) and ``Interrupted`` raised; on an error nothing kept."""
+    writer, sink = work.writer, work.writer.sink
+    try:
+        for frames, packets in batches(source, batch_size, config.max_frames):
+            work.submit(frames, packets)
+        work.finish()
+        writer.finish()
+        if not step.alone:  # (the output's pass is the last of a run: the bar ends with it)
             work.bar.finish()
-            sink.finish(overwrite=config.overwrite)
-            sink.notes += _drop_partial(output_at)
-        except KeyboardInterrupt:
-            _stop(work, source)
-            try:
-                writer.finish()
-            except BaseException:
-                pass
-            partial = sink.keep_partial()
-            raise Interrupted(partial, sink.frames_written, cut=isinstance(sink, VideoSink) and sink.stream_cut) \
-                from None
+        sink.finish(overwrite=config.overwrite or step.alone)
+        sink.notes += [] if step.alone else _drop_partial(step.output_at)
+    except KeyboardInterrupt:
+        _stop(work, source)
+        try:
+            writer.finish()
         except BaseException:
-            _stop(work, source)
-            writer.queue.put(_END)
-            writer.join(timeout=10)
-            sink.abort()
-            raise
-    return _stats(config, start, source, sink, work, memory, output_at, label)
+            pass
+        partial = sink.keep_partial() if not step.alone else sink.abort()
+        frames = sink.frames_written + (work.tracks.handed if work.tracks is not None else 0)  # (every stream's)
+        raise Interrupted(partial, frames, cut=isinstance(sink, VideoSink) and sink.stream_cut) from None
+    except BaseException:
+        _stop(work, source)
+        writer.queue.put(_END)
+        writer.join(timeout=10)
+        sink.abort()
+        raise
 
 
 def _drop_partial(output_at: Location) -> list[str]:
@@ -395,17 +439,18 @@ def _drop_partial(output_at: Location) -> list[str]:
     return [f"removed {stale.name}, the part an interrupted run had kept"]
 
 
-def _start(config: PipelineConfig, source: VideoSource, output_at: Location, memory: MemoryPlan, work: _Run) -> _Run:
-    """``work`` with its sink, encoder thread and progress bar started. Stopped while it starts (Ctrl-C, SIGTERM
-    landing between the output's creation and the run's own handler), it removes the output's temporary file."""
-    sink = _sink(config, source, output_at)
+def _start(config: PipelineConfig, source: VideoSource, step: Pass, memory: MemoryPlan, work: _Run) -> _Run:
+    """``work`` with its sink, encoder thread and progress bar (the run's, where its passes share one: ``step.bar``)
+    started. Stopped while it starts (Ctrl-C, SIGTERM landing between the output's creation and the run's own
+    handler), it removes the output's temporary file."""
+    sink = _sink(config, source, step, work.tracks)
     try:
         work.writer = _EncoderThread(sink, maxsize=min(config.queue_batches, memory.encode_batches))
         work.writer.start()
         total = source.info.frame_count
         if config.max_frames is not None:
             total = min(total, config.max_frames) if total is not None else config.max_frames
-        work.bar = FrameProgress(total, enabled=config.progress)
+        work.bar = work.bar or FrameProgress(total, enabled=config.progress)
         work.on_frames = config.on_frames
         work.compare = Compare(config.compare, source.info.display_matrix) if config.compare else None
         return work
@@ -417,9 +462,12 @@ def _start(config: PipelineConfig, source: VideoSource, output_at: Location, mem
         raise
 
 
-def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> VideoSink | SequenceSink:
-    """The video file or stream the frames are encoded into, or the numbered pictures they are written as."""
-    written = compared_info(source.info, config.compare)
+def _sink(config: PipelineConfig, source: VideoSource, step: Pass, tracks: EnhancedTracks | None
+          ) -> VideoSink | SequenceSink:
+    """The video file or stream the frames are encoded into, or the numbered pictures they are written as; with the
+    other video streams' passes (``tracks``) copied in. Another video stream's pass (``step.alone``) writes its
+    stream alone: none of the file's tags, chapters, attachments, cover pictures or 360 projection."""
+    written, output_at = compared_info(source.info, config.compare), step.output_at
     if output_at.kind == "sequence":
         if source.color.hdr is not None and not source.to_sdr:
             raise EnlightError("--hdr keep writes HDR video; an image sequence is 8-bit SDR pictures (leave --hdr "
@@ -429,10 +477,13 @@ def _sink(config: PipelineConfig, source: VideoSource, output_at: Location) -> V
                             captions=source.captions, quality=config.encoder.picture_quality,
                             profiles=colour.profiles if colour is not None else None)
     encoder = resolve_preset(config.encoder, speed=config.plan.quality == "fast")
+    whole = not step.alone
     return VideoSink(output_at, written, encoder=encoder, passthrough=source.passthrough,
-                     metadata=dict(source.container.metadata), chapters=source.chapters(config.max_frames),
+                     metadata=dict(source.container.metadata) if whole else {},
+                     chapters=source.chapters(config.max_frames) if whole else (),
                      attachments=source.attachments, covers=source.covers, spherical=source.spherical,
-                     captions=source.captions, time_offset_us=source.negative_start_us, priming=source.priming)
+                     captions=source.captions, time_offset_us=source.negative_start_us, priming=source.priming,
+                     enhanced=tracks.tracks if tracks is not None else ())
 
 
 def _input_pictures(config: PipelineConfig, source: VideoSource) -> dict[int, tuple[int, Path]] | None:
@@ -477,17 +528,20 @@ def _stop(work: _Run, source: VideoSource) -> None:
 
 
 def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: VideoSink, work: _Run,
-           memory: MemoryPlan, output_at: Location, label: str) -> RunStats:
-    notes = [*source.notes, *sink.notes, *_unkept_tags(source, output_at), *plan_notes(config, memory, source.info)]
+           memory: MemoryPlan, step: Pass, label: str) -> RunStats:
+    notes = [*source.notes, *sink.notes, *_unkept_tags(source, step.output_at),
+             *plan_notes(config, memory, source.info)]
     if config.max_frames is not None and sink.frames_written >= config.max_frames:
-        notes.append(f"stopped after {counted(sink.frames_written, 'frame')} (--max-frames)")
+        several = bool(step.video.elsewhere)
+        others = (" of the first video stream", "; the others up to the same time") if several else ("", "")
+        notes.append(f"stopped after {counted(sink.frames_written, 'frame')}{others[0]} (--max-frames{others[1]})")
     return RunStats(
         frames=sink.frames_written,
         wall_s=time.perf_counter() - start,
         decode_s=source.decode_s,
         enhance_s=work.enhance_s,
         encode_s=sink.encode_s,
-        output=Path(output_at.text) if output_at.is_file else output_at.text,
+        output=Path(step.output_at.text) if step.output_at.is_file else step.output_at.text,
         backend=label,
         device=str(work.enhancer.device),
         notes=tuple(notes),
@@ -496,4 +550,5 @@ def _stats(config: PipelineConfig, start: float, source: VideoSource, sink: Vide
         denoise=work.enhancer.denoise_summary(config.plan.denoise.label),
         exposure=work.enhancer.exposure_summary(),
         deband=work.enhancer.deband_summary(),
+        first_s=getattr(sink, "first_time", None),
     )

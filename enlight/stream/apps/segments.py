@@ -33,13 +33,14 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.compare import Compare, compared_info
 from enlight.stream.apps.tasks import Segment, Settings, Task
+from enlight.stream.apps.video_passes import FIRST_ONLY
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.clock_jumps import BACK, THRESHOLD, jumps, move_packet
 from enlight.stream.io.codec_delay import edit_priming
 from enlight.stream.io.covers import add_covers, mux_covers, read_covers
 from enlight.stream.io.encoder_settings import resolve_preset
-from enlight.stream.io.input_streams import PASSTHROUGH_TYPES, enhanced_stream, passthrough_streams
+from enlight.stream.io.input_streams import PASSTHROUGH_TYPES, VideoChoice, enhanced_stream, passthrough_streams
 from enlight.stream.io.muxer_trials import marks_not_kept
 from enlight.stream.io.output_muxer import muxer_options
 from enlight.stream.io.sink import VideoSink
@@ -137,7 +138,9 @@ def run_segment(task: Task, settings: Settings, plan, backend, on_frames: Callab
     segment = task.segment
     enhancer = Enhancer.from_plan(plan, backend)
     grey = GreyDecision(settings.grey)
-    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=segment.first_pts, size=settings.size) as source:
+    copied = VideoChoice(why_copied=FIRST_ONLY)  # (a video's other video streams, joined as they are: its note)
+    with VideoSource(Path(task.input), hdr=settings.hdr, seek_pts=segment.first_pts, size=settings.size,
+                     video=copied) as source:
         encoder = resolve_preset(settings.encoder, speed=plan.quality == "fast")
         compose = Compare(settings.compare, source.info.display_matrix) if settings.compare else None
         sink = VideoSink(Path(task.output), compared_info(source.info, settings.compare), encoder=encoder,

@@ -47,6 +47,7 @@ class Settings:
     threads: int = 0
     size: tuple[int, int] | None = None  # the videos' frames scaled to it (--size; photos keep theirs)
     compare: str | None = None  # each video and photo written with its original (--compare split|side)
+    video_streams: str = "all"  # a video's other video streams enhanced too (all) or copied as they are (first)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _run_video(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                             hdr=settings.hdr,
                             encoder=settings.encoder, overwrite=task.overwrite, progress=False,
                             max_memory_gb=settings.max_memory_gb, on_frames=on_frames, size=settings.size,
-                            compare=settings.compare)
+                            compare=settings.compare, video_streams=settings.video_streams)
     stats = run(config, backend=backend)  # (it removes what an earlier, interrupted run of this file kept)
     return stats.frames, str(stats.damage) if stats.damage is not None else None, stats.notes
 

@@ -8,13 +8,16 @@ from pathlib import Path
 
 
 def probe_workload(source, max_frames: int | None = None, output: Path | None = None, *, span=None,
-                   size: tuple[int, int] | None = None):
+                   size: tuple[int, int] | None = None, video_streams: str = "all", written=None):
     """What ``--quality auto`` needs of a video file, from its header (no frame is decoded): size,
     frame count (at most ``max_frames``) and frame rate; a stream (URL, stdin): size unknown. A photo's: its size,
     and whether its result is made at 16 bits (a 16-bit photo or a HEIF or AVIF of 10 or 12 bits, written to an
     ``output`` that holds more than 8 bits; None: to its own kind of file, a camera RAW's .tif). span: the part of a
     video read (``--start``/``--end``); size: the size its frames are scaled to (``--size``, as stored: a display
-    turn is not counted)."""
+    turn is not counted). video_streams: --video-streams ('all': a file's other video streams are counted too, each
+    at its own size, ``Workload.others``, unless ``written``, the output's ``Location`` where known, gets the first
+    only: ``video_passes.first_only``)."""
+    from enlight.stream.apps.video_passes import first_only, others_work
     from enlight.stream.core.auto_quality import Workload
     from enlight.stream.io.animation import frame_count
     from enlight.stream.io.checks import check_decodable
@@ -45,6 +48,9 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         frames = stream_frames(stream, container, stated) if stated else (stream.frames or None)
         rate = float(stated or 0) or None
         duration = Fraction(container.duration, 1_000_000) if container.duration else None
+        every = video_streams == "all" and source.is_file and (written is None or first_only(source, written, "all")
+                                                                is None)
+        others = others_work(container, span, max_frames) if every else ()
     if span is not None:  # the part of it read (``enlight.stream.io.span.Span``)
         span.check_start(duration, source.text)
         frames = span.frames(Fraction(rate or 30).limit_denominator(100000), frames)
@@ -55,7 +61,8 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
         from enlight.stream.io.resize import fit_size
 
         width, height = fit_size(size, width, height)
-    return Workload("video", width or None, height or None, frames, rate)
+        others = tuple((*fit_size(size, w, h), n) if w and h else (w, h, n) for w, h, n in others)
+    return Workload("video", width or None, height or None, frames, rate, others=others)
 
 
 __all__ = ["probe_workload"]

@@ -31,9 +31,10 @@ NARROW_MEANING = "the base-12 student at full size"  # balanced's float student 
 @dataclass(frozen=True)
 class Workload:
     """What a run enhances. kind: 'video' (a file), 'stream' (size unknown before decoding), 'live'
-    or 'photo'; width/height in pixels, frames (None: unknown) and the frame rate (None: unknown);
-    sixteen_bit: a photo whose result is made at 16 bits (``enlight.stream.apps.photo_deep``: two more model runs
-    at full size)."""
+    or 'photo'; width/height in pixels, frames (None: unknown) and the frame rate (None: unknown) of its (first)
+    video stream; sixteen_bit: a photo whose result is made at 16 bits (``enlight.stream.apps.photo_deep``: two more
+    model runs at full size); others: (width, height, frames or None) of each other video stream of the file that
+    is enhanced too (a dual-camera dashcam's rear camera: ``enlight.stream.apps.video_passes``)."""
 
     kind: str = "video"
     width: int | None = None
@@ -41,10 +42,34 @@ class Workload:
     frames: int | None = None
     fps: float | None = None
     sixteen_bit: bool = False
+    others: tuple[tuple[int, int, int | None], ...] = ()
 
     @property
     def megapixels(self) -> float | None:
         return self.width * self.height / 1e6 if self.width and self.height else None
+
+    @property
+    def work_megapixels(self) -> float | None:
+        """The megapixels enhanced for each frame of the first stream: its own, and the other streams' at their share
+        of its frames (as many where either count is unknown), as a run enhances every one."""
+        if self.megapixels is None:
+            return None
+        share = [n / self.frames if n is not None and self.frames else 1.0 for _, _, n in self.others]
+        return self.megapixels + sum(w * h / 1e6 * k for (w, h, _), k in zip(self.others, share, strict=True))
+
+    @property
+    def all_frames(self) -> int | None:
+        """The frames of every stream enhanced; None where one count is unknown."""
+        counts = [self.frames, *(n for _, _, n in self.others)]
+        return None if None in counts else sum(counts)
+
+    @property
+    def shape(self) -> str:
+        """'at 1920x1080', or for several video streams 'of 2 video streams (1920x1080, 1280x720)'."""
+        if not self.others:
+            return f"at {self.width}x{self.height}"
+        sizes = ", ".join(f"{w}x{h}" for w, h in [(self.width, self.height), *((w, h) for w, h, _ in self.others)])
+        return f"of {counted(1 + len(self.others), 'video stream')} ({sizes})"
 
 
 @dataclass(frozen=True)
@@ -89,7 +114,7 @@ def choose_quality(workload: Workload, runtimes: dict[str, str], device_type: st
         what = "a live run" if workload.kind == "live" else "a stream"
         return fixed_choice("fast", f"{what} on a CPU keeps up only with the fastest preset")
     costs = {q: table.costs[q, runtimes[q]] for q in QUALITIES if (q, runtimes.get(q)) in table.costs}
-    per_frame = {q: cost.seconds_per_frame(workload.megapixels) for q, cost in costs.items()}
+    per_frame = {q: cost.seconds_per_frame(workload.work_megapixels) for q, cost in costs.items()}
     if not per_frame:
         return fixed_choice("best", f"no measured costs for {', '.join(sorted(set(runtimes.values())))} on a CPU")
     rate = workload.fps or ASSUMED_FPS
@@ -112,7 +137,7 @@ def _smaller_size(workload: Workload, cost: PresetCost, target: float, quality: 
     (the fastest preset, ``cost`` its ``PresetCost``) reaches ``target`` fps, with its estimate; '' where none does."""
     short = min(workload.width, workload.height)
     for side in (s for s in SHORT_SIDES if s < short):
-        seconds = cost.seconds_per_frame(workload.megapixels * (side / short) ** 2)
+        seconds = cost.seconds_per_frame(workload.work_megapixels * (side / short) ** 2)
         if 1 / seconds >= target:
             took = duration(cost.startup_s + workload.frames * seconds) if workload.frames is not None else \
                 f"{_fps(1 / seconds)} fps"
@@ -179,8 +204,8 @@ def _why(quality: str, per_frame: dict[str, float], rates: tuple[float, float, f
     keeps = ("the best preset reaching" if 1 / per_frame[quality] >= target
              else "the fastest, though none reaches")
     rate_text = f"{rate:g} fps" if workload.fps else f"{rate:g} fps, assumed"
-    return (f"quality auto -> {quality}, {keeps} {target:.3g} fps ({speed:g} x {rate_text}) at "
-            f"{workload.width}x{workload.height} here: estimated {speeds} fps ({where})")
+    return (f"quality auto -> {quality}, {keeps} {target:.3g} fps ({speed:g} x {rate_text}) "
+            f"{workload.shape} here: estimated {speeds} fps ({where})")
 
 
 def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, float], workload: Workload,
@@ -191,8 +216,8 @@ def _first_line(quality: str, per_frame: dict[str, float], startup: dict[str, fl
             return f"about {1000 * seconds:.0f} ms per frame" if seconds < 1 else f"about {seconds:.1f} s per frame"
         return f"about {duration(startup[q] + workload.frames * per_frame[q])}"
 
-    frames = f" for {counted(workload.frames, 'frame')}" if workload.frames is not None else ""
-    line = f"quality auto -> {quality}: {eta(quality)}{frames} at {workload.width}x{workload.height} on this CPU"
+    frames = f" for {counted(workload.all_frames, 'frame')}" if workload.all_frames is not None else ""
+    line = f"quality auto -> {quality}: {eta(quality)}{frames} {workload.shape} on this CPU"
     better = [f"--quality {q} for {meaning[q]} ({eta(q)})" for q in per_frame if q != quality]
     better = better[:list(per_frame).index(quality)]  # only the presets better than the one chosen
     return f"{line}; {', '.join(reversed(better))}" if better else f"{line} ({meaning[quality]})"

@@ -1,11 +1,13 @@
-"""An input's streams and what becomes of each: the video stream that is enhanced, those copied packet for packet
-(audio, subtitles, data tracks, other video streams), the tracks the output carries in another form (a timecode
-track, an MP4's chapter track), what is read aside from a file input (cover pictures, a 360 projection), and a note
-for each of the rest.
+"""An input's streams and what becomes of each: the video stream that is enhanced (``VideoChoice``: the first, or
+another one read alone in a pass of its own), those copied packet for packet (audio, subtitles, data tracks, the
+other video streams where they are not enhanced), the tracks the output carries in another form (a timecode track,
+an MP4's chapter track), what is read aside from a file input (cover pictures, a 360 projection), and a note for
+each of the rest.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -22,16 +24,47 @@ def enhanced_stream(container):
     return videos[0] if videos else None
 
 
-def passthrough_streams(container) -> list:
-    """The streams copied into the output packet for packet: audio, subtitles, data tracks (a GoPro's GPMF
-    telemetry, a dashcam's GPS: the sink leaves out, with a note, those the output's kind of file cannot
-    hold) and any other video stream (a dual-camera dashcam's rear camera, a 360 camera's second lens:
-    copied as they are, with a note); not the tracks the output carries in another form
-    (``_carried_otherwise``)."""
-    chapters = len(container.chapters())
+def chosen_stream(container, choice: VideoChoice):
+    """The video stream a read enhances: ``choice.index``'s, or the first that is not a cover picture; None if there
+    is none."""
+    if choice.index is None:
+        return enhanced_stream(container)
+    return next((s for s in container.streams if s.index == choice.index), None)
+
+
+def other_videos(container) -> list:
+    """The video streams after the enhanced one that are not cover pictures: a dual-camera dashcam's rear camera, a
+    360 camera's second lens, a DVR's second channel."""
     main = enhanced_stream(container)
     pictures = av.stream.Disposition.attached_pic
-    others = [s for s in container.streams.video if s is not main and not s.disposition & pictures]
+    return [s for s in container.streams.video if s is not main and not s.disposition & pictures]
+
+
+@dataclass(frozen=True)
+class VideoChoice:
+    """Which of an input's video streams a read enhances, and what becomes of its other video streams.
+
+    index: a video stream read alone, in a pass of its own (``enlight.stream.apps.video_passes``): nothing else of
+    the input is copied, read aside or noted; None: the first (``enhanced_stream``), with the input's other streams.
+    elsewhere: the indices of the other video streams enhanced in passes of their own: neither copied nor noted here.
+    why_copied: why the other video streams left are copied as they are (each gets a note that says so); '': no
+    note (an output that holds the picture only says what it left out)."""
+
+    index: int | None = None
+    elsewhere: tuple[int, ...] = ()
+    why_copied: str = ""
+
+
+def passthrough_streams(container, choice: VideoChoice = VideoChoice()) -> list:
+    """The streams copied into the output packet for packet: audio, subtitles, data tracks (a GoPro's GPMF
+    telemetry, a dashcam's GPS: the sink leaves out, with a note, those the output's kind of file cannot
+    hold) and the other video streams that ``choice`` does not enhance elsewhere (copied as they are, with a
+    note); not the tracks the output carries in another form (``_carried_otherwise``). None for a video stream read
+    alone (``choice.index``)."""
+    if choice.index is not None:
+        return []
+    chapters = len(container.chapters())
+    others = [s for s in other_videos(container) if s.index not in choice.elsewhere]
     return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
             and not _carried_otherwise(s, chapters)]
 
@@ -61,17 +94,27 @@ def read_aside(container, path: Path | str) -> tuple[list[Cover], Spherical | No
     return covers, read_spherical(path) if container.format.name.startswith("mov") else None
 
 
-def stream_notes(container, kept: list, covers_read: list[Cover]) -> list[str]:
-    """A note per other video stream in ``kept`` (copied as it is, not enhanced), and per stream neither enhanced
-    nor copied (``kept``) nor a cover picture read (``covers_read``: one of a stream input is not), except the
-    tracks the output carries in another form (``_carried_otherwise``)."""
-    copied = [f"video stream #{s.index} ({s.codec_context.name}, {s.codec_context.width}x{s.codec_context.height})"
-              " was copied as it is: only the first video stream is enhanced" for s in kept[1:] if s.type == "video"]
+def stream_notes(container, kept: list, covers_read: list[Cover], choice: VideoChoice = VideoChoice()) -> list[str]:
+    """A note per other video stream in ``kept`` (copied as it is, not enhanced: ``choice.why_copied`` says why),
+    and per stream neither enhanced (here, or elsewhere: ``choice``) nor copied (``kept``) nor a cover picture read
+    (``covers_read``: one of a stream input is not), except the tracks the output carries in another form
+    (``_carried_otherwise``). None for a video stream read alone (``choice.index``)."""
+    if choice.index is not None:
+        return []
+    copied = [f"video stream #{s.index} ({_described(s)}) was copied as it is: {choice.why_copied}"
+              for s in kept[1:] if s.type == "video" and choice.why_copied]
     chapters = len(container.chapters())
     covers = cover_streams(container)
     kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
+    kept += [s for s in container.streams if s.index in choice.elsewhere]
     dropped = [s for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
     return copied + [_not_copied(s, cover=s in covers) for s in dropped]
+
+
+def _described(stream) -> str:
+    """A video stream's codec and size ('h264, 160x120'), or that this FFmpeg cannot decode it."""
+    context = stream.codec_context
+    return f"{context.name}, {context.width}x{context.height}" if context else "no decoder here"
 
 
 def _not_copied(stream, *, cover: bool) -> str:

@@ -42,6 +42,7 @@ from enlight.stream.io.colour_fit import Found, colour_notes, fitted_colour
 from enlight.stream.io.container_tags import tags_not_kept, tags_note
 from enlight.stream.io.covers import Cover, add_covers, mux_covers
 from enlight.stream.io.encoder_settings import CODEC_AUTO, EncoderConfig, encoder_options, preset_unused
+from enlight.stream.io.enhanced_tracks import EnhancedTrack
 from enlight.stream.io.fields import INTERLACED_ENCODERS, FieldMarker, describe
 from enlight.stream.io.format_fit import loses_detail, lost_detail_note
 from enlight.stream.io.frames import (
@@ -119,7 +120,9 @@ class VideoSink:
     moved on by (a source that starts before 0: ``VideoSource.negative_start_us``). ``priming``: the samples an
     audio stream's edit list hides at its start, by source index (``VideoSource.priming``), hidden in a Matroska
     output as they were (``codec_delay``). ``muxer``: options for a file's muxer over its own (a live recording's:
-    ``crash_safe``), which ``write_at_target`` may then move onto its name before it ends.
+    ``crash_safe``), which ``write_at_target`` may then move onto its name before it ends. ``enhanced``: the
+    input's other video streams, enhanced in passes of their own (``enhanced_tracks``), copied in their places among
+    the passthrough streams; their packets come through ``write_packet`` too.
     """
 
     _at_target = False  # the file is written at its name (``write_at_target``)
@@ -140,12 +143,12 @@ class VideoSink:
         time_offset_us: int = 0,
         priming: dict[int, int] | None = None,
         muxer: dict[str, str] | None = None,
+        enhanced: Sequence[EnhancedTrack] = (),
     ) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else Path(self.location.text)
         self.info = info
-        self.encode_s = 0.0
-        self.frames_written = 0
+        self.encode_s, self.frames_written = 0.0, 0
         self.notes: list[str] = []  # things the user should hear about once, at the end
         self._full_range_only = False  # the encoder takes full-range YUV only (``_encoder``)
         if encoder.codec != CODEC_AUTO:
@@ -169,7 +172,7 @@ class VideoSink:
                 raise EnlightError(f"cannot write {self.path}: {reason(exc)}") from None
         try:
             self._to_display = self._upright()
-            self._priming = priming or {}
+            self._priming, self._enhanced = priming or {}, enhanced
             self._setup(self._encoder(encoder), encoder, passthrough, metadata or {}, chapters, (attachments, covers))
         except BaseException:
             self.abort()
@@ -344,7 +347,7 @@ class VideoSink:
         notes for the rest."""
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
-        self._passed = PassedStreams(self.container, self.path, held, self._priming)
+        self._passed = PassedStreams(self.container, self.path, held, self._priming, self._enhanced)
         self.notes += self._passed.notes
         for source in held:  # copied PCM into MP4: a note where players may not play it
             name = source.codec_context.name if source.codec_context else ""
@@ -424,6 +427,11 @@ class VideoSink:
         self.frames_written += 1
         self.encode_s += time.perf_counter() - start
 
+    @property
+    def first_time(self) -> Fraction | None:
+        """The first frame's time as it was encoded (seconds), before the muxer moves it; None before a frame."""
+        return None if self._shown is None else self._shown[0] * self.time_base
+
     def _coarse_pts(self, pts: int) -> int:
         """``pts`` (source ticks) in the encoder's coarser ticks, counted from the first frame: a constant-rate
         source whose first frame lies between two of them (a DVD's MPEG-2 at 48600/90000 s, 13.5 frames of 25 fps)
@@ -448,7 +456,7 @@ class VideoSink:
 
     def write_packet(self, packet: av.Packet) -> None:
         """Mux a packet of a passthrough stream unchanged (its bytes are not touched)."""
-        if packet.stream.index not in self._passed.streams or packet.size == 0:
+        if not self._passed.takes(packet) or packet.size == 0:
             return
         self._mux(self._passed.packets(packet))
 

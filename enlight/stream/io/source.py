@@ -2,8 +2,9 @@
 
 ``VideoSource`` yields, in demux order, ``DecodedFrame`` items for the video stream it enhances
 and the raw ``av.Packet`` of every stream it passes through untouched (audio, subtitles, data tracks
-such as a camera's GPS and telemetry, other video streams); ``attachments`` lists the file's attachments
-(a Matroska file's subtitle fonts), which the sink copies where the output can hold them.
+such as a camera's GPS and telemetry, other video streams where they are not enhanced in passes of their own:
+``input_streams.VideoChoice``); ``attachments`` lists the file's attachments (a Matroska file's subtitle fonts),
+which the sink copies where the output can hold them.
 
 A damaged file is read the way FFmpeg reads it: a packet that cannot be read or decoded is skipped
 (a passthrough audio packet is test-decoded aside and dropped when its decoder rejects it), decoding
@@ -46,14 +47,20 @@ from enlight.stream.io.frame_queue import FrameQueue
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb, pixel_format
 from enlight.stream.io.hdr_static import dynamic_metadata, read_hdr_static
 from enlight.stream.io.input_open import open_error, open_input, read_failure
-from enlight.stream.io.input_streams import enhanced_stream, passthrough_streams, read_aside, stream_notes
+from enlight.stream.io.input_streams import (
+    VideoChoice,
+    chosen_stream,
+    passthrough_streams,
+    read_aside,
+    stream_notes,
+)
 from enlight.stream.io.locations import Location, sequence_files
 from enlight.stream.io.matroska import declared_frames, matroska_cut
 from enlight.stream.io.picture_changes import PictureChanges, first_aspect, frame_colour
 from enlight.stream.io.resize import resized
 from enlight.stream.io.sequence_colour import SequenceColour
 from enlight.stream.io.source_items import DecodedFrame, VideoInfo
-from enlight.stream.io.span import Span, SpanGate, shifted_timecode
+from enlight.stream.io.span import EmptySpan, Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.stream_copy import hidden_by_edit
 from enlight.stream.io.video_stream import (
@@ -97,12 +104,14 @@ class VideoSource:
     srgb_pictures: an input sequence's pictures in an RGB ICC profile (Adobe RGB, Display P3) are converted through
     it to sRGB as they are read (for a video output, which holds no profile; ``enlight.stream.io.sequence_colour``);
     False: their pixels as they are (numbered pictures out keep the profile).
+    video: which video stream is enhanced and what becomes of the others (``input_streams.VideoChoice``; the default:
+    the first, the others copied as they are without a note).
     """
 
     def __init__(self, path: str | Path | Location, *, queue_size: int = 16, hw_decode: str | None = None,
                  timeout_s: float | None = 10.0, hdr: str = "sdr", span: Span | None = None,
                  size: tuple[int, int] | None = None, seek_pts: int | None = None,
-                 srgb_pictures: bool = False) -> None:
+                 srgb_pictures: bool = False, video: VideoChoice = VideoChoice()) -> None:
         self.location = path if isinstance(path, Location) else Location(str(path), str(path), "file")
         self.path = Path(self.location.url) if self.location.is_file else self.location.text
         self._queue = FrameQueue(queue_size)
@@ -123,6 +132,7 @@ class VideoSource:
         self._size, self._resize = size, None
         self._seek_pts = seek_pts
         self._srgb_pictures = srgb_pictures
+        self._video = video
         self._timeout_s = timeout_s
         self.container = open_input(self.location, timeout_s=timeout_s)
         if hw_decode and self.location.is_file:  # NVDEC and friends; FFmpeg falls back to software for codecs they lack
@@ -141,7 +151,8 @@ class VideoSource:
             raise
 
     def _probe(self) -> None:
-        self.video_stream = enhanced_stream(self.container)
+        video = self._video
+        self.video_stream = chosen_stream(self.container, video)
         if self.video_stream is None:
             raise EnlightError(f"{self.path} has no video stream")
         check_decodable(self.container, self.video_stream, self.path)
@@ -149,15 +160,16 @@ class VideoSource:
         self.video_stream.thread_type = "AUTO"
         self.video_stream.codec_context.thread_count = decoder_threads()
         self._alpha_decoder = side_alpha_decoder(self.video_stream)  # VP8/VP9 alpha: libvpx reads it
-        self.passthrough = passthrough_streams(self.container)
-        self.attachments = [s for s in self.container.streams if s.type == "attachment"]
-        self.covers, self.spherical = read_aside(self.container, self.path)
+        self.passthrough = passthrough_streams(self.container, video)
+        alone = video.index is not None  # (a video stream read alone: nothing else is read aside)
+        self.attachments = [s for s in self.container.streams if s.type == "attachment" and not alone]
+        self.covers, self.spherical = read_aside(self.container, self.path) if not alone else ([], None)
         self.captions = CaptionTrack()  # closed captions inside the video, by frame, for the sink
         self._missing = missing_packets(self.path, [self.video_stream, *self.passthrough])
         self._cut = matroska_cut(self.path) if isinstance(self.path, Path) and self.path.is_file() else None
         self._checks = {s.index: PacketCheck(s) for s in self.passthrough if s.type == "audio"}
         self.notes = stream_notes(self.container, [self.video_stream, *self.passthrough, *self.attachments],
-                                  self.covers)
+                                  self.covers, video)
         # an image sequence's pictures in a grey or CMYK profile (an RGB one: ``srgb_pictures``), converted through
         # it (``picture_colour.profiles``: the profile each one's numbered picture is tagged with; notes: what was
         # converted for a video, or could not be)
@@ -538,7 +550,7 @@ class VideoSource:
             self._put(exc)
             return
         if self._gate is not None and not self.frames_decoded:
-            self._put(EnlightError(f"{self.path} has no frames from {self._span.describe()}"))
+            self._put(EmptySpan(f"{self.path} has no frames from {self._span.describe()}"))
             return
         self._put(_END)
 

@@ -34,6 +34,10 @@ def parse_time(text: str, option: str) -> Fraction:
     return seconds + sum(value * 60 ** (len(units) - i) for i, value in enumerate(units))
 
 
+class EmptySpan(EnlightError):
+    """A video stream with no frame in the part read."""
+
+
 @dataclass(frozen=True)
 class Span:
     """The part of a video from ``start`` up to ``end`` (seconds from the file's start; None: its end)."""

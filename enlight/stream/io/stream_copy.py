@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 
@@ -34,9 +35,13 @@ from enlight.stream.io.muxer_trials import (
 from enlight.stream.io.packet_order import PacketOrder
 from enlight.stream.io.stream_struct import stream_head
 from enlight.stream.io.subtitles import SubtitleConverter, text_encoder
-from enlight.stream.io.track_tags import Track, read_back_notes, track_tags
+from enlight.stream.io.track_tags import Track, read_back_notes, spelt_for, track_tags
 from enlight.stream.io.upright import PICTURE_MUXERS
+from enlight.stream.io.video_stream import frame_rate, stream_tags
 from enlight.text import counted
+
+if TYPE_CHECKING:
+    from enlight.stream.io.enhanced_tracks import EnhancedTrack
 
 Converter = SubtitleConverter | AudioConverter  # .stream, .convert(packet) -> packets, .flush(), .note(index, kind)
 
@@ -194,6 +199,23 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
+def copy_enhanced(out: av.container.OutputContainer, track: EnhancedTrack) -> tuple[av.stream.Stream, list[str]]:
+    """(output stream, notes) for another video stream of the input, enhanced in a pass of its own
+    (``enlight.stream.io.enhanced_tracks``): its pass's stream (``track.made``: codec, colour tags, rotation, frame
+    rate, pixel aspect ratio, a start timecode of its own) with the input stream's tags and flags (``track.source``), as
+    the enhanced stream is given them."""
+    made, source = track.made, track.source
+    copy = out.add_stream_from_template(made)
+    copy.metadata.update(spelt_for(dict(stream_tags(source)), out.format.name))
+    if "timecode" in made.metadata and "timecode" in source.metadata:  # (its own, as its pass wrote it)
+        copy.metadata["timecode"] = made.metadata["timecode"]
+    copy.disposition = source.disposition
+    rate = frame_rate(made)
+    if rate:  # (Matroska writes it as the track's default duration, MP4 and MOV a timecode track's rate)
+        copy.codec_context.framerate = rate
+    return copy, keep_sample_aspect(copy, made.sample_aspect_ratio or made.codec_context.sample_aspect_ratio)
+
+
 def copy_or_convert(out: av.container.OutputContainer, path: Path, source: av.stream.Stream, priming: int = 0
                     ) -> tuple[av.stream.Stream, Converter | None, str | None]:
     """(output stream, converter, note) for a passthrough stream: ``copy_stream``, with the ``priming`` samples the
@@ -227,25 +249,36 @@ class PassedStreams:
     that could not be hidden). The sink and the segments' join both route their copied packets through it. A DVD
     subtitle's packet is given its time on screen as its duration (``enlight.stream.io.dvd_cues``). ``priming``: by
     source index, the samples an audio stream's edit list hides at its start (``codec_delay.edit_priming``), where
-    its first packet copied is one."""
+    its first packet copied is one. ``enhanced``: the input's other video streams, enhanced in passes of their own
+    (``enhanced_tracks``), copied from their passes' files in their places among ``streams``, by the input's index."""
 
     def __init__(self, out: av.container.OutputContainer, path: Path, streams: Sequence[av.stream.Stream],
-                 priming: Mapping[int, int] | None = None) -> None:
+                 priming: Mapping[int, int] | None = None, enhanced: Sequence[EnhancedTrack] = ()) -> None:
         self.streams: dict[int, av.stream.Stream] = {}
         self.converters: dict[int, Converter] = {}
         self._cue_times = {source.index: timer for source in streams if (timer := cue_times(source))}
         self.notes: list[str] = []
         self._muxer, self._kind = out.format.name, path.suffix or out.format.name
-        for source in streams:
-            self.streams[source.index], converter, note = copy_or_convert(out, path, source,
-                                                                          (priming or {}).get(source.index, 0))
+        self._placed = {id(track.made): track.source.index for track in enhanced}  # (their packets' own index is 0)
+        places = sorted([(s.index, s) for s in streams] + [(t.source.index, t) for t in enhanced], key=lambda p: p[0])
+        for index, source in places:
+            if not isinstance(source, av.stream.Stream):  # (an ``EnhancedTrack``)
+                self.streams[index], notes = copy_enhanced(out, source)
+                self.notes += notes
+                continue
+            self.streams[index], converter, note = copy_or_convert(out, path, source, (priming or {}).get(index, 0))
             if converter is not None:
-                self.converters[source.index] = converter
+                self.converters[index] = converter
             if note:
                 self.notes.append(note)
         # (each input track and its output stream's index, kept apart from the streams for ``flag_notes``)
-        self._written = [(Track.of(source), self.streams[source.index].index) for source in streams]
+        inputs = [*streams, *(track.source for track in enhanced)]
+        self._written = [(Track.of(source), self.streams[source.index].index) for source in inputs]
         self._order = PacketOrder()  # copied packets whose time goes back (``packet_order``)
+
+    def takes(self, packet: av.Packet) -> bool:
+        """Whether ``packet`` is of one of the streams copied (an enhanced track's included)."""
+        return id(packet.stream) in self._placed or packet.stream.index in self.streams
 
     def flag_notes(self, written: Path | None) -> list[str]:
         """What the output did with the streams' flags (commentary, hearing impaired, forced, ...) and their language
@@ -259,6 +292,10 @@ class PassedStreams:
     def packets(self, packet: av.Packet) -> list[av.Packet]:
         """The output's packets for a packet of one of ``streams``: the packet itself, pointed at its copy; or what
         its converter makes of it (none until a converter has a frame's worth)."""
+        index = self._placed.get(id(packet.stream))
+        if index is not None:  # (an enhanced track's: in order, as its encoder wrote it)
+            packet.stream = self.streams[index]
+            return [packet]
         converter = self.converters.get(packet.stream.index)
         if converter is not None:
             return converter.convert(packet)
