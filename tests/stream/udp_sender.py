@@ -74,3 +74,37 @@ class UdpCamera:
         encoder.time_base, encoder.framerate = time_base, Fraction(self.rate)
         encoder.open()
         return encoder
+
+
+class UdpClip:
+    """Sends a clip's packets as MPEG-TS over UDP to 127.0.0.1:``port`` at their own pace, from a daemon thread: an IP
+    camera with sound. It goes silent ``gap_at`` seconds into the clip for ``gap_s`` (a camera whose network dropped,
+    for longer than the receiver's --timeout), then sends on from there; ``done`` is set at the clip's end."""
+
+    def __init__(self, port: int, clip, *, gap_at: float | None = None, gap_s: float = 0.0) -> None:
+        self.port, self.clip, self.gap_at, self.gap_s = port, clip, gap_at, gap_s
+        self.done = threading.Event()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="udp-clip", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        with av.open(str(self.clip)) as clip, \
+                av.open(f"udp://127.0.0.1:{self.port}?pkt_size=1316", "w", format="mpegts") as out:
+            copies = {stream.index: out.add_stream_from_template(stream) for stream in clip.streams}
+            start, gap = time.perf_counter(), self.gap_at
+            for packet in clip.demux():
+                if packet.dts is None:
+                    continue
+                at = float(packet.dts * packet.time_base)
+                if gap is not None and at >= gap:
+                    start, gap = start + self.gap_s, None
+                if self._closed.wait(max(0.0, start + at - time.perf_counter())):
+                    break
+                packet.stream = copies[packet.stream.index]
+                out.mux(packet)
+        self.done.set()

@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,16 +22,16 @@ import numpy as np
 from enlight.errors import EnlightError
 from enlight.stream.apps.compare import Compare
 from enlight.stream.apps.latencies import Latencies
+from enlight.stream.apps.live_outputs import LiveOutputs
 from enlight.stream.backends.base import Backend
 from enlight.stream.core.choices import LIVE_EXPOSURE, MAX_SMOOTHING
 from enlight.stream.core.enhancer import Enhancer
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan
-from enlight.stream.io.checks import same_file
 from enlight.stream.io.chroma import GreyDecision
 from enlight.stream.io.encoder_settings import EncoderConfig
+from enlight.stream.io.live_sound import HELD
 from enlight.stream.io.live_source import LiveSource, LiveSourceConfig, SourceLost, frames
-from enlight.stream.io.locations import Location, input_location, output_location, with_write_timeout
-from enlight.stream.io.recorder import Recorder, check_output, live_info, take_name
+from enlight.stream.io.locations import Location, input_location
 from enlight.text import counted
 
 SMOOTHING_STEP = 0.1
@@ -108,115 +107,10 @@ class LiveStats:
         )
 
 
-UNNAMED_RECORDING = "enlight-%Y%m%d-%H%M%S.mp4"  # the r key's recording without --record, named by its start
-
-
-def _timed(name: str) -> str:
-    """``night.mp4`` -> ``night-%Y%m%d-%H%M%S.mp4``: the --record that names each recording by its start."""
-    path = Path(name)
-    return str(path.with_name(f"{path.stem}-%Y%m%d-%H%M%S{path.suffix}"))
-
-
-class _Outputs:
-    """The always-on output (file or stream) and the toggled recording, opened on the first frame."""
-
-    def __init__(self, config: LiveConfig, rate, log: Callable[[str], None], source: Location | None = None) -> None:
-        self.config, self.rate, self.log, self.source = config, rate, log, source
-        self.output = config.output
-        if isinstance(self.output, str):
-            self.output = output_location(self.output, format=config.format)
-        if self.output is not None:
-            self.output = with_write_timeout(self.output, config.timeout_s)
-        self.record_next: str | None = str(config.record) if config.record else None
-        self.recording_wanted = config.record is not None
-        self.takes = 0
-        self.take_started = 0.0  # capture time (perf_counter s) of the recording's first frame
-        self.output_opened = False
-        self.active: dict[str, Recorder] = {}
-        self.done: list[tuple[str, int]] = []
-        planned = self._planned()
-        if self.record_next and not config.overwrite and Path(planned[-1].url).exists():
-            timed = "" if "%" in self.record_next else (f", or name each run's recording by its start time: --record "
-                                                         f"'{_timed(self.record_next)}'")
-            raise EnlightError(f"recording exists: {planned[-1].text} (use --force to overwrite it{timed})")
-        for location in planned:
-            check_output(location, overwrite=config.overwrite, source=source)
-        files = [Path(location.url) for location in planned if location.is_file]
-        if len(files) == 2 and same_file(*files):
-            raise EnlightError(f"-o and --record name the same file ({planned[0].text}); give the recording its own")
-
-    def _planned(self) -> list[Location]:
-        planned = [self.output] if self.output is not None else []
-        record = take_name(self.record_next, 1, datetime.now()) if self.record_next else None
-        return planned + ([output_location(record)] if record else [])
-
-    def _open(self, key: str, location: Location, shape, aspect: Fraction | None) -> None:
-        check_output(location, overwrite=self.config.overwrite, source=self.source)
-        info = live_info(shape[1], shape[0], self.rate, aspect)
-        self.active[key] = Recorder(location, info, encoder=self.config.encoder, overwrite=self.config.overwrite)
-
-    def toggle_recording(self) -> None:
-        if "record" in self.active:
-            self._close("record")
-        else:
-            self.recording_wanted = True
-
-    def write(self, rgb: np.ndarray, captured_at: float, aspect: Fraction | None = None) -> None:
-        """Write an (H, W, 3) uint8 RGB frame captured at ``captured_at`` (``time.perf_counter()`` s), its pixels
-        ``aspect`` wide for 1 high (None: square; an output opened by it keeps that)."""
-        if self.output is not None and not self.output_opened:
-            self._open("output", self.output, rgb.shape, aspect)
-            self.output_opened = True
-        every = self.config.record_every_s
-        if every is not None and "record" in self.active and captured_at - self.take_started >= every:
-            self._close("record")  # (--record-every: the next file starts with this frame)
-            self.recording_wanted = True
-        if self.recording_wanted and "record" not in self.active:
-            self.takes += 1
-            self.recording_wanted = False
-            self.take_started = captured_at
-            name = take_name(self.record_next or UNNAMED_RECORDING, self.takes, datetime.now(),
-                             overwrite=self.config.overwrite)
-            try:
-                self._open("record", output_location(name), rgb.shape, aspect)
-            except EnlightError as exc:
-                if self.takes == 1 and self.record_next:  # --record itself was checked up front
-                    raise
-                self.log(f"cannot record: {exc}")  # a later take (hotkey r) must not end the run
-            else:
-                self.log(f"recording to {self.active['record'].name}")
-        for recorder in self.active.values():
-            recorder.write(rgb, captured_at)
-
-    @property
-    def recording(self) -> bool:
-        return "record" in self.active
-
-    def _close(self, key: str) -> None:
-        recorder = self.active.pop(key)
-        recorder.finish()  # with no frames: removes the empty file
-        if recorder.frames:
-            self.done.append((recorder.name, recorder.frames))
-        if key == "record":
-            self.log(f"recording saved: {counted(recorder.frames, 'frame')} in {recorder.name}")
-
-    def finish(self) -> None:
-        """Close every output; one that fails (a stream whose reader went away) does not keep the others, the
-        recording first, from being finalised: its error is raised once all are closed."""
-        failed: BaseException | None = None
-        for key in sorted(self.active, key=lambda name: name != "record"):
-            try:
-                self._close(key)
-            except Exception as exc:  # (EnlightError, or the pipe's own: raised after the others)
-                failed = failed or exc
-        if failed is not None:
-            raise failed
-
-
 class _Hud:
     """What the window shows: the last (original, enhanced) pair, split or not, and the overlay."""
 
-    def __init__(self, window, source: LiveSource, enhancer: Enhancer, outputs: _Outputs) -> None:
+    def __init__(self, window, source: LiveSource, enhancer: Enhancer, outputs: LiveOutputs) -> None:
         self.window, self.source, self.enhancer, self.outputs = window, source, enhancer, outputs
         self.split, self.paused = True, False
         self.fps, self.latency_ms = 0.0, 0.0
@@ -269,10 +163,7 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     source_config = LiveSourceConfig(size=config.size, fps=config.fps, timeout_s=config.timeout_s,
                                      reconnect_timeout_s=config.reconnect_timeout_s, loop=config.loop)
     source = LiveSource(location, source_config, log=log)
-    outputs = _Outputs(config, source.rate, log, location)
-    if source.sound and (config.record is not None or config.output is not None):
-        log("note: the source's sound is not recorded: a live run writes the enhanced picture only (a file "
-            "enhanced without --camera keeps its sound)")
+    outputs = LiveOutputs(config, source.rate, log, location, lambda: source.sound_form)
     window = None
     if config.window:
         from enlight.stream.apps.preview import PreviewWindow
@@ -292,10 +183,11 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
         ended = "stopped (Ctrl-C)"
     finally:
         try:
-            outputs.finish()
+            outputs.finish(source.take_sound())
         finally:
             if window is not None:
                 window.close()
+            _note_sound_dropped(source, log)
     if lost is not None:
         saved = "".join(f"; {counted(frames, 'frame')} kept in {name}" for name, frames in outputs.done)
         raise EnlightError(f"{lost}{saved}")
@@ -307,6 +199,19 @@ def run_live(config: LiveConfig, *, backend: Backend | None = None,
     )
 
 
+def _note_sound_dropped(source: LiveSource, log: Callable[[str], None]) -> None:
+    """The notes for sound the outputs did not get: packets the run did not take in time (it fell behind), and those
+    no frame came to place (``live_sound.SoundFeed.unplaced``)."""
+    dropped, seconds, unplaced = source.sound_dropped
+    if dropped:
+        log(f"note: {counted(dropped, 'packet')} of the source's sound ({seconds:.1f} s) were dropped, not recorded: "
+            "the run fell behind taking them (a slow send or disk), and the sound must not hold the picture up")
+    if unplaced:
+        log(f"note: {counted(unplaced, 'packet')} of the source's sound were left out: no frame came to place them in "
+            f"the recordings (a connection lost before its first frame, or sound over {HELD} packets ahead of the "
+            "picture)")
+
+
 def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyDecision,
           latencies: Latencies) -> str | None:
     """Enhance and show the newest frames until the source ends (None) or something stops the run
@@ -315,12 +220,13 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
     written = Compare(config.compare, None) if config.compare else (lambda before, after: after)  # frames are upright
     for frame in frames(source):
         key = None
+        outputs.hear(source.take_sound())  # (the source's sound, on the clock the frames are written by)
         if frame is None or hud.paused:
             key = window.poll() if window is not None else None
         else:
             enhancer.grey = grey.update([frame.chroma])
             enhanced = enhancer(frame.rgb[None])[0]
-            outputs.write(written(frame.rgb, enhanced), frame.captured_at, frame.aspect)
+            outputs.write(written(frame.rgb, enhanced), frame.at, frame.aspect)
             hud.pair, hud.aspect = (frame.rgb, enhanced), frame.aspect
             key = hud.show()
             now = time.perf_counter()
@@ -339,7 +245,7 @@ def _show(config: LiveConfig, source: LiveSource, window, hud: _Hud, grey: GreyD
     return None
 
 
-def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: _Outputs) -> bool:
+def _handle_key(key: str | None, hud: _Hud, enhancer: Enhancer, outputs: LiveOutputs) -> bool:
     """Act on a hotkey (other than quit); whether it changed what the window shows."""
     if key == "s":
         hud.split = not hud.split

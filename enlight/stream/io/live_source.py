@@ -3,7 +3,8 @@
 For a live picture the right frame to enhance is the newest one: frames that arrive while the
 model is busy replace the waiting one and are counted as ``dropped``, so latency never grows
 with a queue. Sources that are not cameras (a file, a URL, a pipe) are paced by their
-timestamps, as a camera would deliver them. A camera or network stream that fails or ends is
+timestamps, as a camera would deliver them (``live_clock``), and their first audio stream's packets are passed on,
+timed by the same clock, for the recordings (``live_sound``). A camera or network stream that fails or ends is
 reopened with exponential backoff for ``reconnect_timeout_s``, one line per retry.
 """
 
@@ -23,7 +24,9 @@ from enlight.stream.io.chroma import carries_chroma
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
 from enlight.stream.io.input_open import open_input
+from enlight.stream.io.live_clock import LiveClock
 from enlight.stream.io.live_shape import LiveShape
+from enlight.stream.io.live_sound import Sound, SoundFeed, SoundForm, SoundReader, form_key, form_label
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
 from enlight.stream.io.picture_changes import frame_colour
 from enlight.stream.io.upright import upright_turn
@@ -31,19 +34,22 @@ from enlight.stream.io.video_stream import display_matrix, frame_rate
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
-_REANCHOR_S = 1.0  # a timestamp jump larger than this restarts the pacing clock
 STOP_WAIT_S = 0.5  # how long ``close`` waits for the decode thread; one blocked in a read ends on its own
 
 
 @dataclass(frozen=True)
 class LiveFrame:
-    """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived;
+    """rgb: (H, W, 3) uint8 full-range RGB; captured_at: ``time.perf_counter()`` when it arrived (ready to
+    enhance); at: its time on the live clock, which recordings keep (``time.perf_counter()`` seconds: a camera's frame
+    when the decoder handed it over, a paced source's when its timestamp came due, ``live_clock``, whatever its
+    decoding and conversion took, so that its sound, timed by the same clock, stays with it);
     chroma: whether the source has carried colour up to this frame (``enlight.stream.io.chroma``); aspect: the
     width / height of its pixels as shown (``live_shape``: the run's, 64/45 for a 720x576 picture shown 16:9), None
     for square ones."""
 
     rgb: np.ndarray
     captured_at: float
+    at: float
     chroma: bool = True
     aspect: Fraction | None = None
 
@@ -91,7 +97,8 @@ class LiveSource:
     """The newest frame of a camera, URL, pipe or (paced) file; ``next()`` waits for a fresh one.
 
     Opening happens in the constructor (so a missing camera is an immediate error); ``start()``
-    starts the decode thread; ``close()`` stops it. ``rate`` is the source's nominal frame rate.
+    starts the decode thread; ``close()`` stops it. ``rate`` is the source's nominal frame rate. ``sound_form``: the
+    form of the sound passed on (``live_sound``; None where there is none), whose packets ``take_sound()`` gives.
     """
 
     def __init__(self, location: Location, config: LiveSourceConfig = LiveSourceConfig(), *,
@@ -104,6 +111,7 @@ class LiveSource:
         self.reconnects = 0
         self._coloured = False
         self._hdr_noted = False  # (once, not again at each reconnect)
+        self._noted: set[str] = set()  # (the notes of the sound left out, the same)
         self._shape = LiveShape(config.size, location.text, log)  # the run's picture: size, pixel aspect ratio
         self._latest: LiveFrame | None = None
         self._ended = False
@@ -111,10 +119,13 @@ class LiveSource:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._look: tuple[ColorInfo, object] | None = None  # the first frame's colour and turn, each connection's
+        self._feed = SoundFeed()
+        self.sound_form: SoundForm | None = None
         self._container = _open_interruptibly(location, config.timeout_s)
         stream = self._video_stream(self._container)
-        self.sound = bool(self._container.streams.audio)  # (a live run writes the picture only)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
+        self._sound_reader(self._container)
 
     def _video_stream(self, container) -> av.VideoStream:
         if not container.streams.video:
@@ -123,6 +134,47 @@ class LiveSource:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         return stream
+
+    def _sound_reader(self, container) -> SoundReader | None:
+        """The reader of a connection's first audio stream, whose packets are passed on (``sound_form`` made for it,
+        or kept where it is the last connection's); None where there is none or ``--fps`` paces the picture (with a
+        note: its sound cannot follow a picture played at another pace). A camera device has none (its microphone is
+        another device)."""
+        if not container.streams.audio or self.location.kind == "device":
+            return None
+        stream = container.streams.audio[0]
+        if not stream.codec_context.sample_rate:  # (an MPEG-TS whose programme names sound that never came)
+            self._note_once(f"note: the sound of {self.location.text} (stream #{stream.index}, "
+                            f"{stream.codec_context.name}) sent nothing while it was opened; what is recorded and "
+                            "streamed has the picture alone")
+            return None
+        if self.config.fps:
+            self._note_once(f"note: the sound of {self.location.text} is not recorded or streamed: --fps plays its "
+                            f"picture at {self.config.fps:g} fps whatever its timestamps, which the sound cannot "
+                            "follow (without --fps it is kept)")
+            return None
+        if self.sound_form is not None and self.sound_form.key != form_key(stream):
+            self.log(f"note: the sound of {self.location.text} came back in another form ({self.sound_form.label}, "
+                     f"now {form_label(form_key(stream))}): a recording under way keeps its picture without it from "
+                     "here; the next one has it")
+        if self.sound_form is None or self.sound_form.key != form_key(stream):
+            self.sound_form = SoundForm.of(stream)
+        return SoundReader(stream, self.sound_form)
+
+    def _note_once(self, note: str) -> None:
+        """Say ``note`` once a run, not again at each reconnect or loop."""
+        if note not in self._noted:
+            self._noted.add(note)
+            self.log(note)
+
+    def take_sound(self) -> list[Sound]:
+        """The sound's packets due since the last call, oldest first (``live_sound``)."""
+        return self._feed.take()
+
+    @property
+    def sound_dropped(self) -> tuple[int, float, int]:
+        """(packets, seconds) of sound dropped because the run did not take them in time, and packets never due."""
+        return self._feed.dropped, self._feed.dropped_s, self._feed.unplaced
 
     def start(self) -> LiveSource:
         self._thread = threading.Thread(target=self._run, name="enlight-live", daemon=True)
@@ -167,12 +219,12 @@ class LiveSource:
         with self._cond:
             return self._ended and self._latest is None
 
-    def _publish(self, rgb: np.ndarray, chroma: bool) -> None:
+    def _publish(self, rgb: np.ndarray, chroma: bool, at: float) -> None:
         with self._cond:
             if self._latest is not None:
                 self.dropped += 1
             self.captured += 1
-            self._latest = LiveFrame(rgb, time.perf_counter(), chroma, self._shape.aspect)
+            self._latest = LiveFrame(rgb, time.perf_counter(), at, chroma, self._shape.aspect)
             self._cond.notify_all()
 
     def _finish(self, error: BaseException | None = None) -> None:
@@ -201,42 +253,54 @@ class LiveSource:
         self._finish()
 
     def _play(self) -> str | None:
-        """Decode and publish until the source ends or fails: None for a normal end, else why it stopped."""
+        """Decode and publish until the source ends or fails: None for a normal end, else why it stopped. The
+        sound's packets read with the frames are held until they are due, then passed on (``live_sound``)."""
         container = self._container
         stream = container.streams.video[0]
-        pace = self.location.kind != "device"
-        anchor: tuple[float, float] | None = None  # (wall clock, media seconds) pacing starts from
-        step = 1 / float(self.rate)
-        media_s = 0.0
-        color = None
-        turn = None  # a phone clip's rotation: its frames are shown and recorded upright (no tag to keep it in)
+        sound = self._sound_reader(container)
+        paced = self.location.kind != "device"  # (a camera device's frames come at its own pace)
+        clock = LiveClock(1 / float(self.rate), by_count=bool(self.config.fps)) if paced else None
+        self._look = None
         try:
-            for frame in container.decode(stream):
+            for packet in container.demux(*[stream] + ([container.streams[sound.index]] if sound else [])):
                 if self._stop.is_set():
                     return None
-                if pace:
-                    if self.config.fps or frame.pts is None or frame.time_base is None:
-                        media_s += step
-                    else:
-                        media_s = float(frame.pts * frame.time_base)
-                    now = time.perf_counter()
-                    if anchor is None or abs(anchor[0] + media_s - anchor[1] - now) > _REANCHOR_S:
-                        anchor = (now, media_s)
-                    if self._stop.wait(max(0.0, anchor[0] + media_s - anchor[1] - now)):
+                if sound is not None and packet.stream_index == sound.index:
+                    for raw in sound.packets(packet):
+                        self._feed.hold(raw, sound.form)
+                    self._feed.release(clock, time.perf_counter())
+                    continue
+                for frame in packet.decode():
+                    if self._stop.is_set() or not self._frame(frame, stream, clock):
                         return None
-                if color is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
-                    color, turn = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
-                    self._shape.begin(stream, frame, turn)
-                    self._note_hdr(color)
-                rgb = self._rgb(frame, color)
-                self._publish(rgb if turn is None else turn(rgb), self._coloured)
         except av.error.ExitError:  # (PyAV's interrupt after timeout_s: FFmpeg's "Immediate exit requested")
             return f"stalled: {silent_for(self.config.timeout_s)}"
         except (av.error.FFmpegError, OSError) as exc:
             return f"lost ({reason(exc)})"
-        if pace and anchor is not None and self._stop.wait(step):  # the last frame is shown for a frame's time:
-            return None  # (a looped file's next pass started at once, its last frame on screen for 4 ms)
+        finally:
+            if clock is not None:  # (the sound read ahead of the picture is passed on too, at its own times)
+                self._feed.release(clock, time.perf_counter(), everything=True)
+        if clock is not None and clock.started and self._stop.wait(clock.step):  # the last frame is shown for a
+            return None  # frame's time (a looped file's next pass started at once, its last frame on screen for 4 ms)
         return "ended" if self.location.reconnects else None
+
+    def _frame(self, frame: av.VideoFrame, stream: av.VideoStream, clock: LiveClock | None) -> bool:
+        """Pace (``clock``: None for a camera device, whose frames come at their own pace), convert and publish one
+        decoded frame, and pass on the sound due by then; False where the run stopped meanwhile."""
+        at = time.perf_counter()
+        if clock is not None:
+            at = clock.due(frame, at)
+            if self._stop.wait(max(0.0, at - time.perf_counter())):
+                return False
+            self._feed.release(clock, time.perf_counter())
+        if self._look is None:  # (of the frame as decoded: an untagged HD camera is BT.709 at any --size)
+            self._look = ColorInfo.from_frame(frame), upright_turn(display_matrix(frame))
+            self._shape.begin(stream, frame, self._look[1])
+            self._note_hdr(self._look[0])
+        color, turn = self._look  # turn: a phone clip's rotation: shown and recorded upright (no tag to keep it in)
+        rgb = self._rgb(frame, color)
+        self._publish(rgb if turn is None else turn(rgb), self._coloured, at)
+        return True
 
     def _rgb(self, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         """(H, W, 3) uint8 RGB of a decoded frame made into the run's picture (``live_shape``: its size and pixel

@@ -2,7 +2,11 @@
 
 Live frames have no source timestamps worth keeping (frames are dropped to stay live, and a
 reconnected stream starts its clock again), so each frame's pts is its capture time in
-milliseconds since the recording started: the file plays back at the pace it was seen.
+milliseconds since the recording started: the file plays back at the pace it was seen. The capture time is the
+frame's time on the live clock (``LiveFrame.at``: a camera's frame when it came, a paced source's when its timestamp
+came due). The source's sound (``live_sound``) is timed by the same clock: each packet's ticks are moved to count
+from the recording's first frame, so it plays where it was heard beside the picture; it is copied as it is, or where
+the output cannot hold its codec encoded again (``stream_copy``, as a file run does: AAC, Opus in .webm), with a note.
 
 A recording into a file is written at its name from its first frame, in a form a crash leaves playable up to a
 second or so before it (``crash_safe``): a live run cannot be run again.
@@ -10,6 +14,7 @@ second or so before it (``crash_safe``): a live run cannot be run again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -21,12 +26,16 @@ from enlight.stream.io.checks import check_paths, same_file
 from enlight.stream.io.crash_safe import Syncs, fragmented, recording_options, trim_torn_fragment
 from enlight.stream.io.encoder_settings import EncoderConfig
 from enlight.stream.io.frames import ColorInfo
+from enlight.stream.io.live_sound import Sound, SoundForm
 from enlight.stream.io.locations import Location, is_sequence
 from enlight.stream.io.photo_formats import is_photo
 from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source_items import VideoInfo
 
 TIME_BASE = Fraction(1, 1000)
+# how far the muxer lets one stream run ahead of another it waits for (FFmpeg's default 10 s): a camera that
+# announces sound and sends none held the picture back that long, from a stream out and from a killed recording
+INTERLEAVE_US = 500_000
 
 
 def check_output(location: Location, *, overwrite: bool, source: Location | None = None) -> None:
@@ -55,14 +64,23 @@ def live_info(width: int, height: int, rate: Fraction, aspect: Fraction | None =
 
 
 class Recorder:
-    """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds). A file is at its
-    name from the start (``VideoSink.write_at_target``), in the muxer's crash-safe form (``crash_safe``)."""
+    """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds), and the sound of
+    the ``sound`` form with them (``hear``). A file is at its name from the start (``VideoSink.write_at_target``), in
+    the muxer's crash-safe form (``crash_safe``). ``notes``: what the output did with the sound (encoded again)."""
 
-    def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool) -> None:
+    def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool,
+                 sound: SoundForm | None = None) -> None:
         self.location = location
         self.overwrite = overwrite
+        self.sound = sound
         muxer = recording_options(Path(location.url), location.format) if location.is_file else None
-        self.sink = VideoSink(location, info, encoder=encoder, muxer=muxer)
+        if sound is not None and muxer is not None:
+            muxer["max_interleave_delta"] = str(INTERLEAVE_US)
+        elif sound is not None:  # (a stream's muxer takes its options from the location)
+            location = replace(location, options={**location.options, "max_interleave_delta": str(INTERLEAVE_US)})
+        passthrough = [sound.template] if sound is not None else []
+        self.sink = VideoSink(location, info, encoder=encoder, muxer=muxer, passthrough=passthrough)
+        self.notes = list(self.sink.copy_notes)
         self._syncs: Syncs | None = None
         if location.is_file:
             self.sink.write_at_target(overwrite=overwrite)
@@ -81,13 +99,25 @@ class Recorder:
     def write(self, rgb, captured_at: float) -> None:
         if self._start is None:
             self._start = captured_at
+        self._written(self.sink.write_frame, rgb, round((captured_at - self._start) / TIME_BASE))
+        self._last = captured_at - self._start
+
+    def hear(self, sound: Sound) -> bool:
+        """Mux a packet of the source's sound where it starts on the capture clock; False where it is not this
+        recording's: of another form (the source came back with other sound), or before its first frame."""
+        if sound.form is not self.sound or self._start is None or sound.at < self._start:
+            return False
+        self._written(self.sink.write_packet, sound.moved(self._start))
+        return True
+
+    def _written(self, write, *args) -> None:
+        """``write(*args)`` to the sink; a file that cannot be written on is a one-line error saying what it keeps."""
         try:
-            self.sink.write_frame(rgb, round((captured_at - self._start) / TIME_BASE))
+            write(*args)
         except (av.error.FFmpegError, OSError) as exc:
             if self._syncs is None:
                 raise
             raise EnlightError(self._kept(exc)) from None
-        self._last = captured_at - self._start
         if self._syncs is not None:
             self._syncs.tick()
 

@@ -344,7 +344,8 @@ class VideoSink:
     def _copy_side_streams(self, passthrough: Sequence[av.stream.Stream], attachments: Sequence,
                            covers: Sequence[Cover]) -> None:
         """The output's copies of the passthrough streams it can hold, the attachments and the cover pictures;
-        notes for the rest."""
+        notes for the rest (those of the streams also in ``copy_notes``)."""
+        before = len(self.notes)
         held, left_out = held_streams(self.container, self.path, passthrough)
         self.notes += left_out
         self._passed = PassedStreams(self.container, self.path, held, self._priming, self._enhanced)
@@ -357,6 +358,7 @@ class VideoSink:
                                   f"{named_layout(source.codec_context.layout)}, a recent form many players "
                                   "(browsers, QuickTime) do not play yet; a .mov or .mkv output keeps it in the form "
                                   "players expect")
+        self.copy_notes = self.notes[before:]
         self.notes += copy_attachments(self.container, self.path, attachments)
         self._covers, notes = add_covers(self.container, self._kind, covers, holds_attachments)
         self.notes += notes
