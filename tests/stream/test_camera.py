@@ -277,6 +277,9 @@ def window_box(display: str, timeout_s: float, want_width: int,
                app: subprocess.Popen) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Waits until the non-black area of the screen is ``want_width`` wide; (screen, (x0, y0, x1, y1)).
 
+    The box must be the same on two shots 0.3 s apart: under load a shot can catch the window mid-paint (its
+    bottom 3 rows still black: 93 rows for 96, seen in CI).
+
     Xvfb runs without a window manager, and under load Qt sometimes misses the first Expose of its
     window: the window is mapped at the right size but never painted (seen here with a busy CPU; an
     unmap and map, which a window manager's own traffic would provoke, paints it at once). So every
@@ -284,7 +287,7 @@ def window_box(display: str, timeout_s: float, want_width: int,
     """
     deadline = time.monotonic() + timeout_s
     nudge_at = time.monotonic() + NUDGE_S
-    box = None
+    box = before = None
     while time.monotonic() < deadline:
         if app.poll() is not None:
             raise AssertionError(f"the app exited ({app.returncode}): {app.communicate()[1]}")
@@ -293,8 +296,9 @@ def window_box(display: str, timeout_s: float, want_width: int,
         lit[200:280, 280:360] = False  # Xvfb's cursor in the middle of the screen
         ys, xs = np.nonzero(lit)
         box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) if xs.size else None
-        if box and box[2] - box[0] == want_width:
+        if box and box[2] - box[0] == want_width and box == before:  # the same on two shots: painted, not mid-paint
             return shot, box
+        before = box
         if time.monotonic() > nudge_at and shutil.which("xdotool"):
             subprocess.run(["xdotool", "search", "--name", "enlight-video", "windowunmap", "--sync", "%1",
                             "windowmap", "--sync", "%1"], env={**os.environ, "DISPLAY": display},
