@@ -185,3 +185,19 @@ def test_an_interrupted_run_keeps_no_temporary_file(tmp_path, weights, stop_at, 
     assert (stopped.value.partial is not None) == kept
     if kept:
         assert len(_videos(stopped.value.partial)) == 2
+
+
+@pytest.mark.parametrize("suffix", [".ts", ".mpg", ".avi"])
+def test_an_output_that_cannot_hold_the_subtitles_is_refused_before_any_pass(tmp_path, suffix):
+    """The refusal comes from the plan, before the rear camera's pass: it came at the output's pass, after enhancing
+    every other video stream (a 10 s dual-camera clip with SRT into .avi: 6.3 s of work, then the same error)."""
+    from enlight.errors import EnlightError
+    from enlight.stream.apps.video_passes import plan_videos
+    from enlight.stream.io.locations import output_location
+    from tests.stream.test_container_fit import _with_text_subtitles
+
+    subbed = _with_text_subtitles(_dashcam(tmp_path), tmp_path / "subbed.mkv", "subrip")
+    output = output_location(str(tmp_path / f"out{suffix}"))
+    with pytest.raises(EnlightError, match=f"{suffix} output cannot hold subtitle stream #3 \\(srt\\)"):
+        plan_videos(input_location(str(subbed)), output)
+    assert plan_videos(input_location(str(subbed)), output_location(str(tmp_path / "out.mkv"))).passes == (2,)

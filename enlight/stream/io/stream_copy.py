@@ -199,6 +199,19 @@ def copy_stream(out: av.container.OutputContainer, source: av.stream.Stream) -> 
     return copy
 
 
+def check_held(muxer: str, path: Path, streams: Sequence[av.stream.Stream]) -> None:
+    """Raise ``cannot_hold`` for the first audio or subtitle stream of ``streams`` that FFmpeg's ``muxer`` can neither
+    hold as it is nor take converted (``copy_or_convert``'s refusal), before any work: a run of several video streams
+    (``enlight.stream.apps.video_passes``) met it only at its last pass, after enhancing the others (a dashcam file with
+    SRT subtitles into .avi: 6.3 s of a 10 s clip's work, then the error)."""
+    for stream in streams:
+        if stream.type not in ("audio", "subtitle") or text_encoder(muxer, stream) or audio_encoder(muxer, stream):
+            continue
+        if not holds_copy(muxer, stream):
+            raise cannot_hold(path, stream, _spoils(muxer, stream) or f"FFmpeg's {muxer} muxer takes no "
+                              f"{_codec_label(stream)} stream")
+
+
 def copy_enhanced(out: av.container.OutputContainer, track: EnhancedTrack) -> tuple[av.stream.Stream, list[str]]:
     """(output stream, notes) for another video stream of the input, enhanced in a pass of its own
     (``enlight.stream.io.enhanced_tracks``): its pass's stream (``track.made``: codec, colour tags, rotation, frame
