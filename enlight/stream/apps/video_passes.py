@@ -18,20 +18,17 @@ it (faster). Numbered pictures and an animated picture hold one picture: their s
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-
-import av
 
 from enlight.errors import EnlightError
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.io.enhanced_tracks import MadeVideo
 from enlight.stream.io.input_open import open_input
 from enlight.stream.io.input_streams import VideoChoice, enhanced_stream, other_videos, passthrough_streams
-from enlight.stream.io.locations import Location
+from enlight.stream.io.locations import Location, muxer_for
 from enlight.stream.io.span import EmptySpan, Span
 from enlight.stream.io.stream_copy import check_held
 from enlight.stream.io.temporary import temporary_path
@@ -98,15 +95,9 @@ def plan_videos(source_at: Location, output_at: Location, choice: str = "all", s
 def _check_output_holds(output_at: Location, streams: list) -> None:
     """The one-line refusal of an output that cannot hold one of the input's sound or subtitle streams, made before
     the other video streams' passes (``stream_copy.check_held``) rather than at the output's pass, after them."""
-    path = Path(output_at.text)
-    named = io.BytesIO()
-    named.name = path.name  # (FFmpeg guesses the muxer from the name, as it does for the output itself)
-    try:
-        with av.open(named, "w", format=output_at.format) as trial:
-            muxer = trial.format.name
-    except (ValueError, av.error.FFmpegError):
-        return  # (the output's own opening says what is wrong with it)
-    check_held(muxer, path, streams)
+    muxer = muxer_for(output_at.text, output_at.format)
+    if muxer is not None:  # (else the output's own opening says what is wrong with it)
+        check_held(muxer, Path(output_at.text), streams)
 
 
 def first_only(source_at: Location, output_at: Location, choice: str) -> str | None:

@@ -15,10 +15,10 @@ the URL, the FFmpeg (de)muxer to force, and the options that keep network reads 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -206,19 +206,29 @@ def _is_fifo(text: str) -> bool:
         return False
 
 
+def muxer_for(name: str, format: str | None = None) -> str | None:
+    """The muxer FFmpeg writes a file named ``name`` with (``format``: the one asked for), as it guesses it from the
+    name when it opens the output; None for a name it cannot place."""
+    named = io.BytesIO()
+    named.name = Path(name).name  # (read by FFmpeg's guess; nothing is written)
+    try:
+        with av.open(named, "w", format=format) as probe:
+            return probe.format.name.split(",")[0]
+    except (ValueError, av.error.FFmpegError):
+        return None
+
+
 def _muxer_named(text: str) -> str:
     """The muxer FFmpeg writes a file named like ``text`` with (MPEG-TS for a name without an extension); a one-line
     error for a name it cannot place."""
     suffix = Path(text).suffix
     if not suffix:
         return DEFAULT_STREAM_FORMAT
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            with av.open(os.path.join(folder, f"probe{suffix}"), "w") as probe:
-                return probe.format.name.split(",")[0]
-        except (ValueError, av.error.FFmpegError):
-            raise EnlightError(f"unknown output container '{suffix}' for the pipe {text} (name it .ts, .mkv, .mp4, "
-                               "..., or give --format)") from None
+    muxer = muxer_for(f"probe{suffix}")
+    if muxer is None:
+        raise EnlightError(f"unknown output container '{suffix}' for the pipe {text} (name it .ts, .mkv, .mp4, "
+                           "..., or give --format)")
+    return muxer
 
 
 _NUMBERED = re.compile(r"%0?(\d*)d")  # printf's frame number, as FFmpeg's image2 reads it: %d, %04d
