@@ -80,16 +80,15 @@ def plan_videos(source_at: Location, output_at: Location, choice: str = "all", s
     if why is not None:
         return VideoStreams(why_copied=why)
     with open_input(source_at) as container:
-        main, others = enhanced_stream(container), other_videos(container)
-        decodable = [s for s in others if s.codec_context is not None]
-        if main is None or main.codec_context is None or not decodable:
-            return VideoStreams(why_copied="this FFmpeg has no decoder for it" if others else "")
-        their_span = _span_of_others(span, max_frames, frame_rate(main) or Fraction(30))
-        counts = [_frames(main, container, span, max_frames), *(_frames(s, container, their_span) for s in decodable)]
-        indices = main.index, tuple(s.index for s in decodable)  # (read while the file is open)
+        main, their_span, counted = _others_counted(container, span, max_frames)
+        if not counted:
+            return VideoStreams(why_copied="this FFmpeg has no decoder for it" if other_videos(container) else "")
+        counts = [_frames(main, container, span, max_frames), *(frames for _, frames in counted)]
+        indices = main.index, tuple(s.index for s, _ in counted)  # (read while the file is open)
+        undecoded = len(counted) < len(other_videos(container))
         _check_output_holds(output_at, passthrough_streams(container))
     return VideoStreams(*indices, None if None in counts else sum(counts),
-                        "this FFmpeg has no decoder for it" if len(decodable) < len(others) else "", their_span)
+                        "this FFmpeg has no decoder for it" if undecoded else "", their_span)
 
 
 def _check_output_holds(output_at: Location, streams: list) -> None:
@@ -120,12 +119,19 @@ def others_work(container, span: Span | None = None, max_frames: int | None = No
                 ) -> tuple[tuple[int, int, int | None], ...]:
     """(width, height, frames expected) of each other video stream a run enhances in a pass of its own
     (``plan_videos``), from ``container``'s header: what ``--quality auto``'s estimate counts besides the first."""
+    return tuple((s.codec_context.width, s.codec_context.height, frames)
+                 for s, frames in _others_counted(container, span, max_frames)[2])
+
+
+def _others_counted(container, span: Span | None, max_frames: int | None) -> tuple:
+    """(the first video stream, the part the others' passes read, [(stream, frames expected)] of each other video
+    stream this FFmpeg decodes): empty where the first cannot be decoded (no pass is made)."""
     main = enhanced_stream(container)
     if main is None or main.codec_context is None:
-        return ()
+        return main, span, []
     their_span = _span_of_others(span, max_frames, frame_rate(main) or Fraction(30))
-    return tuple((s.codec_context.width, s.codec_context.height, _frames(s, container, their_span))
-                 for s in other_videos(container) if s.codec_context is not None)
+    return main, their_span, [(s, _frames(s, container, their_span)) for s in other_videos(container)
+                              if s.codec_context is not None]
 
 
 def _span_of_others(span: Span | None, max_frames: int | None, rate: Fraction) -> Span | None:

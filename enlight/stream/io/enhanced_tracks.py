@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import av
@@ -60,10 +60,11 @@ class EnhancedTracks:
                 file = av.open(str(video.path))
                 self._files.append(file)
                 stream = file.streams.video[0]
-                shift = _shift(video, stream)
+                packets = file.demux(stream)
+                head = list(islice(packets, _HEAD_PACKETS))
                 source = next(s for s in container.streams if s.index == video.index)
                 self.tracks.append(EnhancedTrack(source, stream))
-                self._packets.append(_Packets(_moved(file.demux(stream), shift)))
+                self._packets.append(_Packets(_moved(chain(head, packets), _shift(video, stream, head))))
         except (av.error.FFmpegError, OSError, IndexError) as exc:
             self.close()
             raise EnlightError(f"cannot read back the enhanced video streams: {reason(exc)}") from None
@@ -125,14 +126,12 @@ def _time(packet: av.Packet) -> Fraction:
     return stamp * packet.time_base if stamp is not None and packet.time_base else Fraction(0)
 
 
-def _shift(video: MadeVideo, stream: av.video.stream.VideoStream) -> int:
+def _shift(video: MadeVideo, stream: av.video.stream.VideoStream, head: list[av.Packet]) -> int:
     """What the pass's muxer moved its packets by, in ``stream``'s ticks: its first frame's time read back (the
-    least pts of its first packets) less the time it was encoded at (``video.start``)."""
+    least pts of its first packets, ``head``) less the time it was encoded at (``video.start``)."""
     if video.start is None or not stream.time_base:
         return 0
-    with av.open(str(video.path)) as file:
-        head = islice((p for p in file.demux(file.streams.video[0]) if p.size and p.pts is not None), _HEAD_PACKETS)
-        first = min((p.pts for p in head), default=None)
+    first = min((p.pts for p in head if p.size and p.pts is not None), default=None)
     return 0 if first is None else round(first - video.start / stream.time_base)
 
 
