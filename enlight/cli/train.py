@@ -49,6 +49,7 @@ OTHER_RUNS = (  # what --help lists beside the paper's recipe
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from enlight.train.data import VALIDATION
     from enlight.train.trainer import TrainConfig
 
     d = TrainConfig(low=Path(), normal=Path(), out=Path())
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", type=Path, default=None,
                    help="start the generator from these weights (the adversarial stage as a fine-tune of them)")
     p.add_argument("--validation", type=non_negative_int, default=d.validation,
-                   help=f"low-light images held out, as --recipe zerodce holds them out (40 there) ({d.validation})")
+                   help=f"low-light images held out, as --recipe zerodce holds them out ({VALIDATION} there, a "
+                   f"tenth of a smaller folder) ({d.validation})")
     p.add_argument("--adversarial", type=weight, default=d.adversarial,
                    help=f"weight of the adversarial terms in the generator's loss ({d.adversarial:g})")
     p.add_argument("--w-structure", type=weight, default=d.w_structure,
@@ -147,6 +149,7 @@ def retinex_parser() -> argparse.ArgumentParser:
 
 
 def nonref_parser() -> argparse.ArgumentParser:
+    from enlight.train.data import VALIDATION
     from enlight.train.nonref import SPATIAL_REFERENCES, LossWeights, NonRefConfig
 
     d, w = NonRefConfig(low=Path(), out=Path()), LossWeights()
@@ -208,8 +211,9 @@ def nonref_parser() -> argparse.ArgumentParser:
                    help="extra reflection padding of the generator on every side, trained with and recorded in the "
                    "exported weights (no bright frame from the convolutions' zero padding) (the --init weights' own; "
                    f"{d.margin} without --init)")
-    p.add_argument("--validation", type=non_negative_int, default=d.validation,
-                   help=f"low-light images held out for choosing checkpoints ({d.validation})")
+    p.add_argument("--validation", type=non_negative_int, default=None,
+                   help=f"low-light images held out for choosing checkpoints ({VALIDATION}; a tenth of a folder under "
+                   f"{VALIDATION * 10} images, rounded down)")
     p.add_argument("--pairs", type=Path, default=None,
                    help="a folder written by `enlight-train pairs`: the well-exposed partners of --w-pair")
     p.add_argument("--w-pair", type=weight, default=w.pair,
@@ -374,6 +378,7 @@ def _train_retinex(argv: list[str]) -> int:
 
 
 def _train_nonref(argv: list[str]) -> int:
+    from enlight.train.data import VALIDATION
     from enlight.train.nonref import LossWeights, NonRefConfig, NonRefTrainer
 
     args = nonref_parser().parse_args(argv)
@@ -398,7 +403,10 @@ def _train_nonref(argv: list[str]) -> int:
                           **_run_options(args))
     small = _check_inputs(args)
     trainer = NonRefTrainer(config)
-    return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({len(trainer.validation)} held out)", small)
+    held = len(trainer.validation)
+    why = (f" for validation: a tenth of a folder under {VALIDATION * 10} images, rounded down, {VALIDATION} of a "
+           "larger one; --validation N chooses" if args.validation is None and held < VALIDATION else "")
+    return _fit(trainer, args, f"{len(trainer.dataset)} low-light images ({held or 'none'} held out{why})", small)
 
 
 def _colour_and_margin(args) -> dict:
@@ -531,7 +539,8 @@ def _quantize(argv: list[str]) -> int:
                    f"100 ({d.percentile})")
     p.add_argument("--holdout", type=non_negative_int, default=d.holdout,
                    help="leave out the images the zerodce recipe holds out for validation (its --validation), so "
-                   f"settings can be compared on them ({d.holdout})")
+                   "settings can be compared on them (as many as it holds out of these folders: 40 of 400 images or "
+                   "more, a tenth of fewer)")
     args = p.parse_args(argv)
     if not args.weights.is_file():
         raise EnlightError(f"weights not found: {args.weights}")

@@ -29,7 +29,7 @@ from enlight.ops.detail import STRENGTH
 from enlight.ops.detail_frames import detail_restored
 from enlight.quality.niqe import BLOCK
 from enlight.train.darkened import PHOTO_DARKENING, WithDarkened, photos_matching
-from enlight.train.data import list_images, validation_split
+from enlight.train.data import default_validation, list_images, validation_split
 from enlight.train.distill import LowLightCrops
 from enlight.train.loop import (
     RunSettings,
@@ -113,7 +113,7 @@ class NonRefConfig(RunSettings):
     spatial_reference: str = "gamma"
     weights: LossWeights = field(default_factory=LossWeights)
     freeze_bn: bool = False  # train the eval-mode network (BatchNorm statistics fixed)
-    validation: int = 40  # low-light images held out (never trained on) for choosing checkpoints
+    validation: int | None = None  # low-light images held out (never trained on); None: data.default_validation
     vgg: Path | None = None
     keep_hue: bool = True  # the generator keeps the input's colours (enlight.ops.hue): no cast can appear
     pairs: Path | None = None  # `enlight-train pairs` output: the partners of the pair term (enlight.train.partners)
@@ -150,7 +150,7 @@ class NonRefConfig(RunSettings):
         if not 0 < self.exposure_level < 1 or (self.max_gain is not None and not self.max_gain > 0):
             raise EnlightError(f"--exposure-level must be in (0, 1) (a mean luma), got {self.exposure_level}; "
                                "--max-gain above 0 (0: no limit)")
-        if self.batch_size < 1 or self.validation < 0 or self.margin < 0:
+        if self.batch_size < 1 or (self.validation or 0) < 0 or self.margin < 0:
             raise EnlightError("--batch-size must be >= 1, --validation and --margin >= 0")
         if self.weights.pair > 0 and self.pairs is None and self.synthetic is None:
             raise EnlightError("--w-pair needs --pairs (a folder written by `enlight-train pairs`) or --synthetic")
@@ -171,8 +171,11 @@ class NonRefTrainer(TrainLoop):
     """The ``zerodce`` recipe (see the module docstring); checkpoints are EnlightenGAN generator runs."""
 
     def __init__(self, config: NonRefConfig, *, vgg: Vgg16Relu51 | None = None) -> None:
+        images = list_images(config.low)
+        if config.validation is None:  # (the count, not None, goes into config.json: --resume compares it)
+            config = replace(config, validation=default_validation(len(images)))
         self._setup(config)
-        train, self.validation = validation_split(list_images(config.low), config.validation)
+        train, self.validation = validation_split(images, config.validation)
         if config.weights.pair > 0 and config.pairs is not None:
             partners = partner_paths(train, self.validation, config.pairs)
             self.dataset = PartneredCrops(train, partners, crop=config.crop, seed=config.seed)

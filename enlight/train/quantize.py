@@ -50,24 +50,28 @@ class QuantizeConfig:
     calibration_images: int = 48  # the first N images (sorted by name) across the folders
     max_side: int = 384  # calibration images are centre-cropped to 4:3 and resized to max_side x 3/4 of it
     percentile: float = 99.99
-    holdout: int = 40  # images held out as the zerodce recipe's validation split (never calibrated on)
+    # images held out as the zerodce recipe's validation split (never calibrated on); None: as many as the recipe
+    # holds out of so many (``data.default_validation``: 40 of the project's folder)
+    holdout: int | None = None
 
 
 def calibration_paths(config: QuantizeConfig) -> tuple[list[Path], str]:
     """The images calibrated on (the first ``calibration_images`` by name, the validation split left out), and
     what was held out, in words for the summary line."""
-    from enlight.train.data import list_images, validation_split
+    from enlight.train.data import default_validation, list_images, validation_split
 
     paths = sorted(p for folder in config.images for p in list_images(folder))
     if not paths:
         raise EnlightError(f"no calibration images in {', '.join(str(f) for f in config.images)}")
-    if not config.holdout:
+    holdout = default_validation(len(paths)) if config.holdout is None else config.holdout
+    if config.holdout == 0:
         held = "none held out (--holdout 0)"
-    elif len(paths) > config.holdout:
-        paths, held = validation_split(paths, config.holdout)[0], f"the {config.holdout} validation images held out"
-    else:  # the zerodce recipe holds none out of so few either
-        held = (f"none held out: --holdout {config.holdout} needs more than {config.holdout} images and the folders "
-                f"have {len(paths)}")
+    elif not holdout:
+        held = f"none held out: the zerodce recipe holds out none of {len(paths)} images (fewer than 10)"
+    elif len(paths) > holdout:
+        paths, held = validation_split(paths, holdout)[0], f"the {holdout} validation images held out"
+    else:  # the zerodce recipe refuses to hold out so many
+        held = f"none held out: --holdout {holdout} needs more than {holdout} images and the folders have {len(paths)}"
     return paths[: config.calibration_images], held
 
 

@@ -47,9 +47,10 @@ def test_quantized_model_runs_in_onnx_runtime_close_to_float(calibration, weight
     said = capsys.readouterr()
     err = said.err
     assert said.out == ""  # (ONNX Runtime's calibration prints its steps: not on our stdout)
-    # 7 images: the 40 the default holds out cannot be, and it says so (it calibrated on all without a word); and
+    # 7 images: the zerodce recipe holds none out of so few, and it says so (it calibrated on all without a word); and
     # ONNX Runtime's 17 lines on BatchNorm scales quantized per tensor, as intended, are not printed
-    assert "(calibrated on 7 images, none held out: --holdout 40 needs more than 40 images" in err, err
+    assert "(calibrated on 7 images, none held out: the zerodce recipe holds out none of 7 images (fewer than 10))" \
+        in err, err
     assert "out-of-range" not in err, err
     model = onnx.load(str(out))
     ops = {n.op_type for n in model.graph.node}
