@@ -262,7 +262,8 @@ def distill_parser() -> argparse.ArgumentParser:
     p.add_argument("--structure-weight", type=weight, default=d.structure_weight,
                    help=f"weight of the gradient term ({d.structure_weight})")
     p.add_argument("--scale", type=finite_float, default=d.scale,
-                   help="train for reduced-resolution inference at 1/SCALE of the size (1)")
+                   help="train for reduced-resolution inference at 1/SCALE of the size; the exported weights record "
+                   "it, and enlight-video --weights runs them at it (1)")
     p.add_argument("--upsample", default=d.upsample, choices=("guided", "bilinear"),
                    help=f"how the correction returns to full size when --scale > 1 ({d.upsample})")
     p.add_argument("--init", type=Path, default=None,

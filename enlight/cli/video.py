@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "first line gives the estimate), fast for --camera and streams (default: auto; "
                        "docs/benchmarks.md)")
     model.add_argument("--weights", type=Path, default=None,
-                       help="generator weights (.safetensors, or a released .pth); default: the bundled weights")
+                       help="generator weights (.safetensors, a released .pth, or an int8 .onnx of enlight-train "
+                       "quantize for ONNX Runtime on a CPU); a student distilled with --scale runs at its size; "
+                       "default: the bundled weights")
     model.add_argument("--backend", default="auto", choices=BACKENDS,
                        help="inference backend (default: auto)")
     model.add_argument("--device", default="auto",

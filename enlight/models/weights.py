@@ -25,6 +25,7 @@ import torch
 from enlight.errors import EnlightError, reason
 from enlight.models.bundled import DEFAULT_WEIGHTS
 from enlight.models.generator import EnlightenGANGenerator
+from enlight.models.run_size import RunSize, recorded_run_size, run_size_metadata
 
 ARCHITECTURE = "enlightengan-generator"
 FORMAT_VERSION = "1"
@@ -54,15 +55,19 @@ def save_weights(
     *,
     provenance: str,
     dtype: torch.dtype | None = None,
+    run_size: RunSize | None = None,
 ) -> Path:
     """Write a generator's weights as safetensors with metadata, atomically.
 
     dtype: cast floating-point tensors (e.g. ``torch.float16`` for shipping); None keeps them.
+    run_size: the reduced size a student was distilled to run at (``enlight.models.run_size``; None: full size).
     ``num_batches_tracked`` buffers are not stored (inference does not use them).
     """
     extra = {"keep_hue": "1"} if generator.keep_hue else {}
     if generator.margin:
         extra["margin"] = str(generator.margin)
+    if run_size is not None:
+        extra.update(run_size_metadata(run_size.scale, run_size.upsample))
     return save_module(path, generator, architecture=ARCHITECTURE, provenance=provenance, dtype=dtype,
                        base_channels=str(generator.base_channels), **extra)
 
@@ -278,7 +283,8 @@ def default_weights() -> Path:
 
 
 def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, dtype: torch.dtype | None = None) -> Path:
-    """Convert a released ``.pth`` (or one of our files) to our safetensors format."""
+    """Convert a released ``.pth`` (or one of our files, keeping the size it runs at) to our safetensors format."""
     generator = load_generator(src)
     provenance = json.dumps({"converted_from": Path(src).name})
-    return save_weights(dst, generator, provenance=provenance, dtype=dtype)
+    run_size = None if Path(src).suffix in (".pth", ".pt") else recorded_run_size(read_metadata(src), str(src))
+    return save_weights(dst, generator, provenance=provenance, dtype=dtype, run_size=run_size)

@@ -17,7 +17,9 @@ against 39.98 (first 20) for the float student: the percentile's effect is not m
 student, so it is chosen again for each. For the stage-5 students, on all 40: 99.99: 37.88 (worst 34.94),
 99.999: 38.37 (worst 33.62), 99.9999: 37.09; 99.99 stays, for its worst image. (The first calibration had
 been picked on LIME and MEF themselves, the test sets; no longer.)
-The result ships as ``enlight/models/weights/enlightengan_c16_int8.onnx`` (the ``balanced`` preset).
+The result ships as ``enlight/models/weights/enlightengan_c16_int8.onnx`` (the ``balanced`` preset); one of a
+user's own student runs with ``enlight-video --weights Q.onnx`` (``enlight.stream.core.own_weights``). Its metadata
+holds what running it needs beside the graph: the margin, and a reduced-size student's scale and upsampling.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
 
     from enlight.models.onnx_export import export_onnx_bytes
     from enlight.models.onnx_graph import MARGIN_KEY
+    from enlight.models.run_size import ONNX_PREFIX, recorded_run_size, run_size_metadata, safetensors_metadata
     from enlight.models.zoo import load_model
 
     feeds = calibration_inputs(config)
@@ -190,9 +193,11 @@ def quantize_generator(config: QuantizeConfig) -> Path:
                             extra_options={"CalibPercentile": config.percentile})
         model = onnx.load(str(quantized))
     digest = hashlib.sha256(Path(config.weights).read_bytes()).hexdigest()
+    size = recorded_run_size(safetensors_metadata(config.weights), str(config.weights))  # a student's reduced size
     for key, value in {"enlight.source_weights": Path(config.weights).name, "enlight.source_sha256": digest,
                        "enlight.calibration": f"{len(feeds)} images, percentile {config.percentile}",
-                       "enlight.float_head": ",".join(keep), MARGIN_KEY: str(generator.margin)}.items():
+                       "enlight.float_head": ",".join(keep), MARGIN_KEY: str(generator.margin),
+                       **(run_size_metadata(size.scale, size.upsample, ONNX_PREFIX) if size else {})}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     config.out.parent.mkdir(parents=True, exist_ok=True)

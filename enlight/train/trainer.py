@@ -298,7 +298,9 @@ def checkpoint_generator(state: dict):
 
 
 def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
-    """Write the generator of the newest checkpoint in ``run_dir`` as our safetensors file."""
+    """Write the generator of the newest checkpoint in ``run_dir`` as our safetensors file; a student distilled for a
+    reduced size (``distill --scale``) records it, so that `enlight-video --weights` runs it there."""
+    from enlight.models.run_size import RunSize
     from enlight.models.weights import save_weights
 
     state = newest_checkpoint(run_dir)
@@ -306,7 +308,11 @@ def export_generator(run_dir: Path, output: Path, *, fp16: bool = True) -> Path:
         raise EnlightError(f"{run_dir} trained {state['kind']}, not an EnlightenGAN generator")
     generator = checkpoint_generator(state)
     provenance = json.dumps(run_provenance(state))
-    return save_weights(output, generator.eval(), provenance=provenance, dtype=torch.float16 if fp16 else None)
+    config = json.loads(state["config"])
+    scale = float(config.get("scale", 1)) if state.get("kind") == "distill" else 1.0
+    run_size = RunSize(scale, config.get("upsample", "guided")) if scale != 1 else None
+    return save_weights(output, generator.eval(), provenance=provenance, dtype=torch.float16 if fp16 else None,
+                        run_size=run_size)
 
 
 __all__ = ["ImagePool", "TrainConfig", "Trainer", "checkpoint_generator", "export_generator"]

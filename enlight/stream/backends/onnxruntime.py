@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.models.onnx_graph import INPUT_NAMES, MARGIN_KEY, fit_graph
 from enlight.ops.device import Device
 from enlight.stream.backends.base import register_backend
@@ -145,6 +145,26 @@ def cached_weights_export(model: str, weights: Path) -> bytes:
         return graph.SerializeToString()
 
     return _cached(weights_key(model, weights), make)
+
+
+def model_metadata(path: Path) -> dict[str, str]:
+    """The metadata of the ONNX model in ``path`` (an int8 model's margin, source weights, run size), read by ONNX
+    Runtime without optimising the graph (20 ms for the bundled int8 model); a one-line EnlightError where ONNX
+    Runtime is not installed, or the file is missing or not a model it reads."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise EnlightError(f"{path} is an ONNX model, which needs onnxruntime: pip install 'enlight-video[onnx]'"
+                           ) from None
+    if not path.is_file():
+        raise EnlightError(f"weights file not found: {path}")
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT's own types (InvalidProtobuf, Fail, ...) for every kind of bad file
+        raise EnlightError(f"{path} is not an ONNX model that ONNX Runtime reads ({reason(exc)})") from None
+    return dict(session.get_modelmeta().custom_metadata_map)
 
 
 class OnnxRuntimeBackend:

@@ -24,6 +24,14 @@ from enlight.stream.core.auto_quality import AutoChoice, Workload, choose_qualit
 from enlight.stream.core.choices import PRECISIONS
 from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
 from enlight.stream.core.denoise_config import DenoiseConfig
+from enlight.stream.core.own_weights import (
+    OwnWeights,
+    check_int8_runs,
+    int8_device,
+    own_auto,
+    own_preset,
+    read_own_weights,
+)
 from enlight.stream.core.preset_costs import COSTS, CostTable
 from enlight.stream.core.presets import QUALITIES, Quality, quality_preset
 from enlight.stream.core.smoothing_config import SmoothingConfig
@@ -197,10 +205,14 @@ def denoise_config(level: str, preset: Quality, device: Device, workload: Worklo
 
 
 def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: str, device: Device,
-               runtime: str) -> str | None:
+               runtime: str, own: OwnWeights | None = None) -> str | None:
     """What ``preset`` runs on ONNX Runtime on a CPU, with precision auto and the bundled EnlightenGAN weights:
     'int8' (its int8 model) where the CPU has int8 dot products (``cpu_kind``), else 'narrow' (its narrower
-    float student) where it has one; None otherwise (its float network)."""
+    float student) where it has one; None otherwise (its float network). Own weights that are an int8 model
+    (``own``): 'int8', on what runs it (``check_int8_runs`` refuses the rest)."""
+    if own is not None and own.int8:
+        check_int8_runs(own, runtime=runtime, device=device, precision=precision)
+        return "int8"
     if not (weights is None and model == "enlightengan" and precision == "auto" and device.type == "cpu"
             and runtime == "onnxruntime"):
         return None
@@ -247,19 +259,23 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     for ``workload``'s frame size). detail: ``enlight.ops.detail``'s share, 0..1 (None: ``default_detail``).
     exposure: ``enlight.ops.exposure``'s level, 0 (off) .. ``exposure.LIMIT``. deband: ``enlight.ops.deband``'s step.
 
-    The int8 model of a preset runs when that is what these settings run on (``_int8``);
-    ``--precision fp32`` runs the float network it was made from.
+    The int8 model of a preset runs when that is what these settings run on (``_cpu_model``);
+    ``--precision fp32`` runs the float network it was made from. Own weights (``own_weights``) run at the size a
+    student records; an int8 model given as --weights runs as a preset's does.
     """
     if precision not in PRECISIONS:
         raise EnlightError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
-    resolved = resolve_device(device)
+    own = read_own_weights(weights, model) if weights is not None else None
+    resolved = resolve_device(int8_device(own, device))
     runtime = auto_backend(resolved) if backend == "auto" else backend
     auto = None
     if quality == "auto":
-        auto = resolve_auto(workload, model=model, weights=weights, precision=precision, device=resolved,
-                            runtime=runtime, live=live)
+        auto = own_auto(own) or resolve_auto(workload, model=model, weights=weights, precision=precision,
+                                             device=resolved, runtime=runtime, live=live)
     preset = quality_preset(auto.quality if auto else quality or default_quality(live, resolved))
-    chosen = _cpu_model(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime)
+    preset = own_preset(own, preset, named=quality not in (None, "auto"))
+    chosen = _cpu_model(preset, model=model, weights=weights, precision=precision, device=resolved, runtime=runtime,
+                        own=own)
     int8 = chosen == "int8"
     options = _runtime_options(runtime, resolved, precision=precision, cuda_graphs=cuda_graphs, compile=compile,
                                int8=int8, max_batch=max_batch, threads=model_threads(preset, resolved),
@@ -274,9 +290,13 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     if not 0 <= exposure <= EXPOSURE_LIMIT:
         raise EnlightError(f"--exposure must be within 0..{EXPOSURE_LIMIT:g}, got {exposure:g}")
     network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
+    if own is not None and own.int8:  # the file given is the int8 model: no float network to load
+        network, int8_model = None, own.path
+    else:
+        int8_model = WEIGHTS_DIR / preset.cpu_int8 if int8 else None
     return InferencePlan(
         model=model, quality=preset.name, weights=network,
-        int8_model=WEIGHTS_DIR / preset.cpu_int8 if int8 else None, scale=preset.scale, upsample=preset.upsample,
+        int8_model=int8_model, scale=preset.scale, upsample=preset.upsample,
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
         detail=default_detail(model) if detail is None else detail, exposure=exposure, deband=deband,
     )

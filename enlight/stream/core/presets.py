@@ -17,7 +17,8 @@ there it runs a base-12 float student, cut from the base-16 one and distilled ag
 ``--precision fp32`` or another backend runs the base-16 student in float. docs/benchmarks.md has their speed
 and their PSNR against ``best``.
 
-With ``--weights`` or ``--model retinexnet`` the preset only sets the inference scale. Files default
+With ``--weights`` or ``--model retinexnet`` the preset only sets the inference scale (weights that record the size
+they were distilled for run at it: ``enlight.stream.core.own_weights``). Files default
 to ``best``; live runs (``--camera``) to ``fast`` on a CPU and ``best`` on a GPU.
 """
 
