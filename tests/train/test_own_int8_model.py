@@ -90,3 +90,18 @@ def test_an_onnx_model_quantize_did_not_write_is_refused_in_one_line(quantised, 
     assert result.stderr_lines == [f"enlight-video: error: {exported} is an ONNX model that `enlight-train quantize` "
                                    "did not write: --weights takes such int8 models, .safetensors weights or a "
                                    "released .pth"]
+
+
+def test_the_bundled_int8_model_given_as_weights_gives_what_balanced_gives(quantised, cli, tmp_path):
+    """The same path as the preset's: the bundled file as --weights, and --quality balanced on a CPU with int8 dot
+    products (ENLIGHT_CPU_FLAGS), make the same picture to the byte."""
+    from enlight.models.bundled import WEIGHTS_DIR
+
+    photo = quantised[2]
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "ENLIGHT_CPU_FLAGS": "avx2 avx512_vnni"}
+    own = cli(photo, "-o", tmp_path / "own.png", "--weights", WEIGHTS_DIR / "enlightengan_c16_int8.onnx", env=env)
+    preset = cli(photo, "-o", tmp_path / "balanced.png", "--quality", "balanced", env=env)
+    assert own.returncode == 0 and preset.returncode == 0, own.stderr + preset.stderr
+    assert "onnxruntime int8" in own.stderr and "onnxruntime int8" in preset.stderr
+    pictures = [np.asarray(Image.open(tmp_path / name)) for name in ("own.png", "balanced.png")]
+    assert np.array_equal(*pictures)
