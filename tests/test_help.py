@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +115,17 @@ def test_quiet_says_it_leaves_out_the_notes_too(tmp_path, weights, cli):
     assert any(" note: " in line for line in said.stderr_lines) and quiet.stderr_lines == []
     [(_, _, row)] = [row for row in readme_option_rows() if "--quiet" in row[0]]
     assert "notes" in row and "notes" in " ".join(help_text("enlight.cli.video").split()).split("--quiet", 1)[1][:90]
+
+
+def test_the_input_help_names_every_photo_format_read():
+    """INPUT's help named .jpg .png .tif .webp .avif .heic .jxl .bmp; Netpbm, Targa and JPEG 2000 photos are read
+    too (tests/stream/test_netpbm_tga_jpeg2000.py)."""
+    from enlight.cli.video import build_parser
+    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, photo_format
+
+    [action] = [a for a in build_parser()._actions if a.dest == "input"]
+    said = re.findall(r"\.\w+", action.help)
+    named = PHOTO_OUTPUTS.replace(" or ", ", ").split(", ")
+    assert [suffix for suffix in [*named, ".ppm", ".pgm", ".pnm", ".tga", ".jp2"] if suffix not in said] == []
+    kinds = {photo_format(Path(f"photo{suffix}")) for suffix in PHOTO_SUFFIXES}
+    assert kinds == {photo_format(Path(f"photo{suffix}")) for suffix in said if suffix in PHOTO_SUFFIXES}

@@ -116,7 +116,7 @@ def _pictures(suffix: str, work: Work) -> str:
         name = photo_format(Path(f"picture{suffix}"))
     except EnlightError:
         name = suffix.lstrip(".").upper()
-    name = {"HEIF": "HEIC", "JXL": "JPEG XL"}.get(name, name)
+    name = {"HEIF": "HEIC", "JXL": "JPEG XL", "PPM": "Netpbm", "JPEG2000": "JPEG 2000"}.get(name, name)
     return f"numbered {name} pictures" if work.numbered else f"{name} pictures" if work.folder else f"a {name} picture"
 
 
@@ -137,7 +137,7 @@ def _no_lossy_pictures(work: Work) -> str | None:
     if work.outputs & LOSSY_SUFFIXES:
         return None
     video = " (a video's quality is --crf)" if work.outputs & {VIDEO, STREAM} else ""
-    return f"it sets the quality of JPEG, WebP, AVIF, HEIC and JPEG XL pictures, and this run writes " \
+    return f"it sets the quality of JPEG, WebP, AVIF, HEIC, JPEG XL and JPEG 2000 pictures, and this run writes " \
            f"{_written(work)}{video}"
 
 

@@ -107,9 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, photo (.jpg .png .tif .webp .avif .heic .jxl .bmp; camera RAW in: .dng .cr2 "
-                        ".nef .arw ...), folder or archive (.zip, .tar.gz, ...) of either, a list of them (.txt "
-                        "or .lst: one path a line), image "
+                        help="video file, photo (.jpg .png .tif .webp .avif .heic .jxl .bmp .ppm .pgm .pnm .tga .jp2; "
+                        "camera RAW in: .dng .cr2 .nef .arw ...), folder or archive (.zip, .tar.gz, ...) of either, "
+                        "a list of them (.txt or .lst: one path a line), image "
                         "sequence (night_%%04d.jpg: one video, at --fps), URL (rtsp://, http(s)://, udp://, tcp://, "
                         "srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,
@@ -215,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="encoder pixel format (default: the source's if the encoder takes it, else yuv420p; "
                      "yuv444p for odd sizes)")
     enc.add_argument("--photo-quality", type=_photo_quality, default=95, metavar="Q",
-                     help="photos and numbered pictures (-o f_%%04d.jpg): JPEG/WebP/AVIF/HEIC/JPEG XL quality "
-                          "1..100 (default: 95; JPEG 4:4:4 chroma from 90; JPEG XL as cjxl -q, 100 lossless)")
+                     help="photos and numbered pictures (-o f_%%04d.jpg): JPEG/WebP/AVIF/HEIC/JPEG XL/JPEG 2000 "
+                          "quality 1..100 (default: 95; JPEG 4:4:4 chroma from 90; JPEG XL as cjxl -q, 100 "
+                          "lossless; JPEG 2000 as a PSNR, 100 lossless; a lossless source's stays lossless)")
     many = parser.add_argument_group("many files (INPUT a folder -> -o a folder; README: Many files)")
     many.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                       help="files (or segments) enhanced at once by a local pool of N processes, the CPU "

@@ -328,12 +328,13 @@ def test_a_photo_or_animation_given_the_wrong_output_is_told_what_is_wrong(tmp_p
 
 
 @pytest.mark.parametrize(("name", "pattern"), [
-    ("night.jp2", r"is a picture in a format not read here \(.jp2\); convert it into one of .jpg"),
-    ("night.tga", r"format not read here \(.tga\)"),
+    ("night.exr", r"is a picture in a format not read here \(.exr\); convert it into one of .jpg"),
+    ("night.pbm", r"input .*night.pbm is a 1-bit picture \(black and white only"),
 ])
 def test_a_photo_in_a_format_not_read_says_so(tmp_path, weights, cli, name, pattern):
     """A JPEG 2000 was told 'is a still image; a photo (.jpg, ...) is enhanced into a photo', as if it were not
-    one. (A camera RAW is read: tests/stream/test_raw_photo.py.)"""
+    one. (A camera RAW is read: tests/stream/test_raw_photo.py; JPEG 2000, Targa and Netpbm photos too:
+    tests/stream/test_netpbm_tga_jpeg2000.py.)"""
     source = tmp_path / name
     source.write_bytes(b"\0" * 64)  # (refused by its name, before it is read)
     assert_refused(cli(source, "-o", tmp_path / "day.jpg", "--weights", weights), tmp_path / "day.jpg", pattern)

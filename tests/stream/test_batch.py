@@ -318,18 +318,19 @@ def test_the_line_of_files_not_finished_agrees_with_their_number():
 
 
 def test_the_totals_line_says_ignored_before_the_hint_about_pictures_not_read(tmp_path):
-    """A folder with a JPEG 2000 picture and a text file ended '... 2 other files: 1 of them a picture in a format
-    not read here (.jp2): convert it to .png first ignored, 1.0 s': the hint ran into the word 'ignored'."""
+    """A folder with a JPEG 2000 picture (then not read; an OpenEXR one here) and a text file ended '... 2 other
+    files: 1 of them a picture in a format not read here (.jp2): convert it to .png first ignored, 1.0 s': the hint ran
+    into the word 'ignored'."""
     from enlight.stream.apps.batch import BatchReport
 
     (tmp_path / "in").mkdir()
     Image.fromarray(dark_frames(1, 32, 24)[0]).save(tmp_path / "in" / "dusk.jpg")
-    (tmp_path / "in" / "scan.jp2").write_bytes(b"\0\0\0\x0cjP  \r\n\x87\n")
+    (tmp_path / "in" / "scan.exr").write_bytes(b"\x76\x2f\x31\x01")
     (tmp_path / "in" / "notes.txt").write_text("not media")
     _, ignored = collect(tmp_path / "in", tmp_path / "out")
     totals = BatchReport([], ignored, 1.0).table().splitlines()[-1]
     assert totals == ("0 done, 0 skipped (done before), 0 failed, 2 other files ignored (1 of them a picture in a "
-                      "format not read here (.jp2): convert it to .png first), 1.0 s"), totals
+                      "format not read here (.exr): convert it to .png first), 1.0 s"), totals
 
 
 def test_hidden_files_are_skipped_and_counted(tmp_path, cli, weights):

@@ -289,7 +289,7 @@ def test_readme_names_every_format_photo_quality_applies_to():
     from enlight.stream.io.photo_formats import LOSSY_FORMATS
 
     [(_, _, meaning)] = [row for row in readme_option_rows() if row[0] == ["--photo-quality"]]
-    names = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF", "HEIF": "HEIC", "JXL": "JPEG XL"}
+    names = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF", "HEIF": "HEIC", "JXL": "JPEG XL", "JPEG2000": "JPEG 2000"}
     assert [fmt for fmt in LOSSY_FORMATS if names[fmt] not in meaning] == []
 
 

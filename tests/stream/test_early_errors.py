@@ -174,10 +174,11 @@ def test_jpeg_xl_into_or_out_of_a_video_is_refused_in_one_line(tmp_path, photo, 
     renamed.write_bytes(JPEG_XL)
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
     cases = [((picture, "-o", tmp_path / "a.mp4"), "input {} is a still image; a photo (.jpg, .png, .tif, .webp, "
-                                                   ".avif, .heic, .jxl or .bmp) is enhanced into a photo"),
+                                                   ".avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .tga or .jp2) is "
+                                                   "enhanced into a photo"),
              ((renamed, "-o", tmp_path / "b.mkv"), "cannot decode {}: this FFmpeg has no decoder for its video"),
              ((clip, "-o", tmp_path / "d.jxl"), "output {}: a video is not written as .jxl pictures here"),
-             ((photo / "dusk.jpg", "-o", tmp_path / "e.jp2"), "output {} is a kind of picture not written here (.jp2)")]
+             ((photo / "dusk.jpg", "-o", tmp_path / "e.exr"), "output {} is a kind of picture not written here (.exr)")]
     for args, message in cases:
         named = args[0] if message.startswith(("input", "cannot")) else args[2]
         result = cli(*args, "--weights", weights)
@@ -186,11 +187,11 @@ def test_jpeg_xl_into_or_out_of_a_video_is_refused_in_one_line(tmp_path, photo, 
         assert not args[2].exists()
     folder = tmp_path / "photos"  # a picture in a format not read here is named as one
     folder.mkdir()
-    (folder / "dusk.jp2").write_bytes(b"\0\0\0\x0cjP  \r\n\x87\n")
+    (folder / "dusk.exr").write_bytes(b"\x76\x2f\x31\x01")
     result = cli(folder, "-o", tmp_path / "out", "--weights", weights)
     assert result.returncode == 2 and result.stderr_lines == [
         f"enlight-video: error: no videos or photos in {folder} (1 other file: a picture in a format not read here "
-        "(.jp2): convert it to .png first)"], result.stderr
+        "(.exr): convert it to .png first)"], result.stderr
 
 
 def test_an_output_named_without_o_is_told_the_command_with_it(tmp_path):

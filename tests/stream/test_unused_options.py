@@ -44,8 +44,8 @@ def test_a_still_photo_names_the_video_options_it_cannot_use(photo, tmp_path, we
     assert notes == [
         "enlight-video: note: --smoothing and --smooth do nothing here: a still photo is one frame, with nothing to "
         "smooth over time",
-        "enlight-video: note: --photo-quality does nothing here: it sets the quality of JPEG, WebP, AVIF, HEIC and "
-        "JPEG XL pictures, and this run writes a PNG picture",
+        "enlight-video: note: --photo-quality does nothing here: it sets the quality of JPEG, WebP, AVIF, HEIC, "
+        "JPEG XL and JPEG 2000 pictures, and this run writes a PNG picture",
         "enlight-video: note: --crf and --preset do nothing here: this run writes a PNG picture, not a video (a "
         "JPEG's or WebP's quality is --photo-quality)",
         "enlight-video: note: --batch-size does nothing here: this run reads a still photo, not a video (a photo is "
@@ -65,8 +65,8 @@ def test_photo_quality_and_the_encoder_options_where_a_video_run_writes_none_of_
     video = cli(clip, "-o", tmp_path / "day.mp4", "--weights", weights, "--photo-quality", "40")
     assert video.returncode == 0, video.stderr
     assert _notes(video) == ["enlight-video: note: --photo-quality does nothing here: it sets the quality of JPEG, "
-                             "WebP, AVIF, HEIC and JPEG XL pictures, and this run writes a video (a video's quality "
-                             "is --crf)"]
+                             "WebP, AVIF, HEIC, JPEG XL and JPEG 2000 pictures, and this run writes a video (a "
+                             "video's quality is --crf)"]
     piped = subprocess.run([sys.executable, "-m", "enlight.cli.video", clip, "-o", "-", "--weights", weights,
                             "--force"], capture_output=True, cwd=REPO, timeout=300)
     assert piped.returncode == 0 and piped.stdout, piped.stderr
@@ -135,8 +135,8 @@ def test_a_dry_run_of_a_folder_a_list_an_archive_or_segments_names_them_too(tmp_
                  "--dry-run")
     assert result.returncode == 0, result.stderr
     assert _notes(result) == ["enlight-video: note: --photo-quality does nothing here: it sets the quality of JPEG, "
-                              "WebP, AVIF, HEIC and JPEG XL pictures, and this run writes a video (a video's "
-                              "quality is --crf)"], result.stderr
+                              "WebP, AVIF, HEIC, JPEG XL and JPEG 2000 pictures, and this run writes a video (a "
+                              "video's quality is --crf)"], result.stderr
 
 
 def test_a_live_run_names_what_its_source_cannot_use(tmp_path, cli):

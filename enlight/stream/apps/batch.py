@@ -34,6 +34,7 @@ from enlight.stream.apps.tasks import BatchStopped, Outcome, Settings, Task, spa
 from enlight.stream.apps.video_passes import others_work
 from enlight.stream.io.checks import STILL_SUFFIXES, UNJOINABLE
 from enlight.stream.io.input_streams import enhanced_stream
+from enlight.stream.io.netpbm import BITMAP_SUFFIX
 from enlight.stream.io.photo_formats import is_photo, is_raw
 from enlight.stream.io.raw_photo import RAW_OUTPUT_SUFFIX
 from enlight.stream.io.sidecars import copy_sidecars, subtitles_by_video
@@ -79,20 +80,29 @@ class Ignored:
     other: int = 0
     hidden_files: int = 0
     hidden_folders: int = 0
-    pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.jp2, .exr)
+    pictures: tuple[str, ...] = ()  # the suffixes of the other files that are pictures not read here (.exr, .pbm)
 
     def other_text(self, *, ignored: bool = False) -> str:
         """'3 other files' and, where some are pictures in a format not read here, which ('1 other file: a picture in
-        a format not read here (.jp2): convert it to .png first'): a folder of JPEG 2000 pictures said '1 other
-        files'. ignored: as the report's totals say it, '2 other files ignored (1 of them a picture ...: convert it
-        to .png first)' (the hint ran into the word: '... convert it to .png first ignored, 4.5 s')."""
+        a format not read here (.exr): convert it to .png first'; a 1-bit bitmap, .pbm, has nothing to enhance): a
+        folder of JPEG 2000 pictures, when they were not read, said '1 other files'. ignored: as the report's totals
+        say it, '2 other files ignored (1 of them a picture ...: convert it to .png first)' (the hint ran into the
+        word: '... convert it to .png first ignored, 4.5 s')."""
         text = counted(self.other, "other file") + (" ignored" if ignored else "")
         if not self.pictures:
             return text
-        kinds, count = ", ".join(sorted(set(self.pictures))), len(self.pictures)
-        some = "" if count == self.other else f"{count} of them "
-        hint = f"{some}{'a picture' if count == 1 else 'pictures'} in a format not read here ({kinds}): " \
-               f"convert {'it' if count == 1 else 'them'} to .png first"
+        unread = [kind for kind in self.pictures if kind != BITMAP_SUFFIX]
+        bitmaps = len(self.pictures) - len(unread)
+        hints = []
+        if unread:
+            count = len(unread)
+            hints.append(f"{'a picture' if count == 1 else 'pictures'} in a format not read here "
+                         f"({', '.join(sorted(set(unread)))}): convert {'it' if count == 1 else 'them'} to .png first")
+        if bitmaps:  # (converted, they would still hold two levels)
+            hints.append(f"{'a 1-bit bitmap' if bitmaps == 1 else '1-bit bitmaps'} ({BITMAP_SUFFIX}), with no shades "
+                         "to enhance")
+        some = "" if len(self.pictures) == self.other else f"{len(self.pictures)} of them "
+        hint = some + "; ".join(hints)
         return f"{text} ({hint})" if ignored else f"{text}: {hint}"
 
     def hidden_text(self) -> str:

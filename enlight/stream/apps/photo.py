@@ -6,12 +6,13 @@ nothing, stays grey). The denoise step (``--denoise``) and then the deband step 
 video, run once on the whole 8-bit picture before it is enhanced, whole or in tiles (``photo_prepare``): a photo's
 sensor noise, and a JPEG's dark, nearly flat regions kept as 8x8 blocks of one code value, as a video codec keeps
 them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF, a HEIF or AVIF of 10 or
-12 bits (read as 16) and a developed camera RAW: the model sees the photo rounded to 8 bits; written deep (16-bit
-PNG/TIFF, 10-bit HEIC), the result is carried to 16 bits through the model itself (``photo_deep``), elsewhere by
-adding its correction (enhanced - input, in 8-bit steps) to the 16-bit pixels, so the input's fine gradations are
-kept; such a photo is not debanded (its rounding to 8 bits reads as flat steps, and smoothing them would add that
-rounding to the deep pixels). Into an output that holds fewer bits than the file had, a note says so. An HDR photo
-(a HEIF or AVIF tagged PQ or HLG) is converted to SDR first, or kept HDR with ``--hdr keep`` (``photo_hdr``).
+12 bits, a JPEG XL, Netpbm or JPEG 2000 file of more than 8 (read as 16) and a developed camera RAW: the model sees
+the photo rounded to 8 bits; written deep (16-bit PNG/TIFF/JPEG XL/Netpbm, 10-bit HEIC), the result is carried to
+16 bits through the model itself (``photo_deep``), elsewhere by adding its correction (enhanced - input, in 8-bit
+steps) to the 16-bit pixels, so the input's fine gradations are kept; such a photo is not debanded (its rounding to
+8 bits reads as flat steps, and smoothing them would add that rounding to the deep pixels). Into an output that
+holds fewer bits than the file had, a note says so. An HDR photo (a HEIF or AVIF tagged PQ or HLG) is converted to
+SDR first, or kept HDR with ``--hdr keep`` (``photo_hdr``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ from enlight.stream.io.heif_auxiliary import auxiliary_images, auxiliary_note
 from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
+    BARE_FORMATS,
     DEEP_OUTPUT_BITS,
+    SRGB_FORMATS,
     check_fits_format,
     photo_format,
     photo_size,
@@ -146,17 +149,22 @@ class PhotoStats:
                 f"{steps}{self.colour}{pieces}) -> {self.output}{unkept}{motion}")
 
 
-def unkept_in(photo: Photo, fmt: str) -> tuple[str, ...]:
-    """What of ``photo`` a ``fmt`` file (Pillow's format name) has no place for: metadata (``unkept_metadata``)
-    and a transparency that is used (a JPEG or BMP has no alpha)."""
+def unkept_in(photo: Photo, output: Path, *, grey: bool = True) -> tuple[str, ...]:
+    """What of ``photo`` a photo file at ``output`` has no place for: metadata (``unkept_metadata``; a BMP, Netpbm,
+    Targa or JPEG 2000 file gets its pixels alone, the profile converted to sRGB but for a BMP's), a transparency
+    that is used (a JPEG, BMP or Netpbm file has no alpha), and the colour of a picture that is not ``grey`` in a
+    .pgm (it holds one channel)."""
+    fmt = photo_format(output)
     lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc))
     if fmt == "JPEG":
         lost = too_long_for_jpeg(photo) + lost
-    if fmt == "BMP":  # (Pillow writes a BMP's pixels and resolution only)
+    if fmt in BARE_FORMATS:  # (Pillow writes their pixels, and a BMP's resolution, only)
         lost = tuple(name for name, held in (("EXIF (camera, date, GPS)", photo.exif), ("XMP", photo.xmp),
-                                             ("ICC profile", photo.icc)) if held) + lost
+                                             ("ICC profile", photo.icc and fmt not in SRGB_FORMATS)) if held) + lost
     if photo.alpha is not None and fmt not in ALPHA_FORMATS and bool((photo.alpha < 255).any()):
         lost += ("the alpha channel (transparency)",)
+    if not grey and output.suffix.lower() == ".pgm":
+        lost += ("the colour (written as grey, its luma; a .ppm keeps it)",)
     return lost
 
 
@@ -305,15 +313,16 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       colour="grey" if grey else "colour",
                       tiles=0 if layout is None else tile_count(*photo.rgb.shape[:2], layout[0]),
                       pages=photo.pages if photo.format == "TIFF" else 1,
-                      unkept=unkept_in(photo, photo_format(Path(config.output))), motion=carried.note,
+                      unkept=unkept_in(photo, Path(config.output), grey=grey), motion=carried.note,
                       debanded=debanded, noise=noise, sixteen=sixteen,
                       exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits,
                       colour_note=_colour_note(photo, Path(config.output), deep=rgb16 is not None), hdr=hdr)
 
 
 def _colour_note(photo: Photo, output: Path, *, deep: bool) -> str:
-    """``photo.colour_note``, with what writing it as a .jxl (sRGB only) did to its profile (``srgb_note``)."""
-    written = srgb_note(photo.icc, output.suffix, deep=deep) if photo_format(output) == "JXL" else ""
+    """``photo.colour_note``, with what writing it as a .jxl, Netpbm, Targa or JPEG 2000 file (sRGB only) did to its
+    profile (``srgb_note``)."""
+    written = srgb_note(photo.icc, output.suffix, deep=deep) if photo_format(output) in SRGB_FORMATS else ""
     return "; ".join(note for note in (photo.colour_note, written) if note)
 
 

@@ -14,14 +14,15 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
+from enlight.stream.io.netpbm import BITMAP_SUFFIX, one_bit_error_text
 from enlight.stream.io.sequence_patterns import refuse_glob
 from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.photo_formats.PHOTO_SUFFIXES are enhanced as photos
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".jfif", ".jpe", ".jif", ".png", ".bmp", ".tif", ".tiff", ".webp",
-                            ".heic", ".heif", ".avif", ".jp2", ".jxl", ".ppm", ".pgm", ".pnm", ".exr", ".tga", ".dng",
-                            ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+                            ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".ppm", ".pgm", ".pnm", ".pbm", ".exr",
+                            ".tga", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
@@ -42,6 +43,8 @@ def still_image_error(path: Path | str, role: str) -> EnlightError:
         return EnlightError(f"input {path} is an animated picture; it is enhanced into an animated "
                             f"{' or '.join(ANIMATED_OUTPUTS)} (every frame, with its timing)")
     suffix = Path(path).suffix.lower()
+    if role == "input" and suffix == BITMAP_SUFFIX:
+        return EnlightError(f"input {one_bit_error_text(str(path))}")
     if role == "input" and suffix in STILL_SUFFIXES and suffix not in PHOTO_INPUTS:
         return EnlightError(f"input {path} is a picture in a format not read here ({suffix}); convert it into one "
                             f"of {PHOTO_OUTPUTS} first")
@@ -58,7 +61,7 @@ def same_file(output: Path, source: Path) -> bool:
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
     photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
-    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES
+    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES, require_format_support
 
     if not source.is_file():
         refuse_glob(str(source))
@@ -75,10 +78,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     if not output.parent.is_dir():
         raise EnlightError(f"output folder does not exist: {output.parent}")
     check_writable(output.parent, output)
-    if output.suffix.lower() == ".jxl":  # its writer's package, before the work rather than after it
-        from enlight.stream.io.jpeg_xl import register
-
-        register(output)
+    require_format_support(output)  # its writer (pyjpegxl, OpenJPEG ...), before the work rather than after it
 
 
 def check_not_still(path: Path, role: str) -> None:
@@ -175,7 +175,7 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
 
 def _check_picture_output(source: Path | None, output: Path) -> None:
     """Refuse a still-picture output that is written from a photo only (.jxl: a video's numbered pictures are not),
-    and a photo into a kind of picture that is not a photo output (.jp2, .exr): the input was blamed ('input
+    and a photo into a kind of picture that is not a photo output (.exr, .pbm): the input was blamed ('input
     photo.jpg is a still image'), or numbered pictures of that kind were suggested."""
     from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, is_photo
 

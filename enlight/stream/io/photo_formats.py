@@ -1,8 +1,8 @@
 """Photo formats: which files are photos (by name, and by their first bytes where a name misleads: an iPhone's HEIC
 named .jpg), Pillow's name of each output's format and what each holds (alpha, one channel, a resolution, a quality,
-more than 8 bits, a picture's largest side), the support a format needs (pillow-heif, Pillow's AVIF, pyjpegxl for
-JPEG XL), and what a
-file's header says before it is decoded (its size, whether it is read deep, whether a GIF holds one picture).
+more than 8 bits, a picture's largest side, metadata, an ICC profile), the support a format needs (pillow-heif,
+Pillow's AVIF and OpenJPEG, pyjpegxl for JPEG XL), and what a file's header says before it is decoded (its size,
+whether it is read deep, whether a GIF holds one picture).
 
     is_photo(path); photo_format(path) -> 'JPEG'; photo_size(path) -> (width, height)
 """
@@ -15,23 +15,23 @@ from pathlib import Path
 from typing import IO
 
 from enlight.errors import EnlightError
+from enlight.photo_suffixes import PHOTO_INPUTS, PILLOW_FORMATS, RAW_SUFFIXES
 from enlight.stream.io import jpeg_xl
 from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
+from enlight.stream.io.jpeg2000 import jp2_bits
+from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits
 
-# .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and older tools name them
-_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
-                ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
-                ".bmp": "BMP", ".jxl": jpeg_xl.FORMAT}  # BMP: the LIME test set
-PHOTO_SUFFIXES = frozenset(_PIL_FORMATS)  # read and written
-JPEG_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind == "JPEG")
-# camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
-RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
-PHOTO_INPUTS = PHOTO_SUFFIXES | RAW_SUFFIXES
-PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl or .bmp"  # for messages
+PHOTO_SUFFIXES = frozenset(PILLOW_FORMATS)  # read and written (the list: ``enlight.photo_suffixes``)
+JPEG_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG")
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .tga or .jp2"  # for messages
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+_JPEG2000_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG2000")
+# the photos of more than 8 bits a channel that FFmpeg reads at 16 (``enlight.stream.io.photo_reader``)
+FFMPEG_DEEP_SUFFIXES = SIXTEEN_BIT_SUFFIXES | NETPBM_SUFFIXES | _JPEG2000_SUFFIXES
 # the bits a channel each photo output holds of a photo read deeper than 8 (``Photo.rgb16``): the others hold 8
-DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS, ".jxl": 16}
+DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS, ".jxl": 16,
+                    **dict.fromkeys(NETPBM_SUFFIXES, 16)}
 
 
 def is_photo(path: Path | str) -> bool:
@@ -77,9 +77,9 @@ def _holds_heif(path: Path) -> bool:
 
 def require_format_support(path: Path) -> None:
     """Before a .heic/.heif file (or a HEIF file by another name) is read or written, register pillow-heif's plugin
-    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on); before a .jxl (or a JPEG XL file by
-    another name), register ours (``enlight.stream.io.jpeg_xl``). A one-line EnlightError when the support is
-    missing."""
+    with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on), before a .jp2 or .j2k that it has
+    OpenJPEG; before a .jxl (or a JPEG XL file by another name), register ours (``enlight.stream.io.jpeg_xl``). A
+    one-line EnlightError when the support is missing."""
     suffix = path.suffix.lower()
     if suffix == ".jxl" or jpeg_xl.holds_jxl(path):
         jpeg_xl.register(path)
@@ -89,6 +89,12 @@ def require_format_support(path: Path) -> None:
 
         if not features.check("avif"):
             raise EnlightError(f"{path.name}: this Pillow cannot read or write AVIF (pip install 'pillow>=11.3')")
+    if suffix in _JPEG2000_SUFFIXES:
+        from PIL import features
+
+        if not features.check("jpg_2000"):
+            raise EnlightError(f"{path.name}: this Pillow was built without OpenJPEG and cannot read or write JPEG "
+                               "2000 (Pillow's own wheels have it: pip install --force-reinstall pillow)")
     if suffix not in _HEIF_SUFFIXES and not _holds_heif(path):
         return
     try:
@@ -102,9 +108,10 @@ def require_format_support(path: Path) -> None:
 TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"})
 
 
-ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL")  # Pillow's names of the photo formats written with
-LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF", "JXL")  # alpha, and of those written at --photo-quality
-LOSSY_SUFFIXES = frozenset(s for s, kind in _PIL_FORMATS.items() if kind in LOSSY_FORMATS)
+# Pillow's names of the photo formats written with alpha, and of those written at --photo-quality
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL", "TGA", "JPEG2000")
+LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF", "JXL", "JPEG2000")
+LOSSY_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind in LOSSY_FORMATS)
 
 
 @contextmanager
@@ -148,7 +155,8 @@ def holds_deep(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
     whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
-    first bytes), an .avif or a .jxl of more than 8 bits; False where it cannot be told."""
+    first bytes), an .avif, a .jxl, a Netpbm file (.ppm, .pgm, .pnm: its maxval) or a JPEG 2000 of more than 8
+    bits; False where it cannot be told."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
@@ -157,6 +165,10 @@ def holds_deep(path: Path) -> bool:
         return jpeg_xl.jxl_bits(path) > 8
     if suffix == ".avif" or suffix in _HEIF_SUFFIXES or _holds_heif(path):
         return deep_bits(path, "AVIF" if suffix == ".avif" else "HEIF") > 8
+    if suffix in NETPBM_SUFFIXES:
+        return netpbm_bits(path) > 8
+    if suffix in _JPEG2000_SUFFIXES:
+        return jp2_bits(path) > 8
     if suffix not in SIXTEEN_BIT_SUFFIXES:
         return False
     try:
@@ -173,18 +185,24 @@ def holds_deep(path: Path) -> bool:
 
 def photo_format(path: Path) -> str:
     """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
-    fmt = _PIL_FORMATS.get(path.suffix.lower())
+    fmt = PILLOW_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise EnlightError(f"cannot write a photo as '{path.suffix}' (use {PHOTO_OUTPUTS})")
     return fmt
 
 
-GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL")  # Pillow's names of the formats written with one channel
+# Pillow's names of the formats written with one channel (a .ppm holds three: ``netpbm.netpbm_channels``)
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL", "PPM", "TGA", "JPEG2000")
 DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
+# Pillow's names of the formats written without EXIF and XMP (the run's note names what is lost), and of those
+# written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; a BMP's is lost)
+BARE_FORMATS = ("BMP", "PPM", "TGA", "JPEG2000")
+SRGB_FORMATS = ("JXL", "PPM", "TGA", "JPEG2000")
 
 
-# the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error)
-_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536}
+# the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error),
+# and a Targa header's 16-bit sides hold
+_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536, "TGA": 65535}
 
 
 def check_fits_format(path: Path, width: int, height: int) -> None:

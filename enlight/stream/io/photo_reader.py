@@ -3,7 +3,9 @@
     photo = read_photo(path)          # orientation applied; 16-bit PNG/TIFF, deep HEIF/AVIF/JPEG XL kept as rgb16
 
 8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
-pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), and a HEIF or AVIF of 10 or 12 bits a channel
+pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), as are a Netpbm file's of more than 8 bits (a
+maxval past 255: Pillow read a PPM's at 8) and a JPEG 2000's (Pillow read a colour one's at 8; its ICC profile, in
+the JP2's colour box, is read by ``enlight.stream.io.jpeg2000``), and a HEIF or AVIF of 10 or 12 bits a channel
 by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), and a JPEG XL of more than 8 by libjxl
 (``enlight.stream.io.jpeg_xl``), all as 16 bits. The EXIF orientation is
 applied to the pixels and the tag is set to 1 (upright: ``enlight.stream.io.photo_metadata``), so no viewer turns the
@@ -11,7 +13,8 @@ picture twice. A 16-bit (or deep HEIF) file's alpha is read at 16 bits beside it
 resources, a TIFF's tags 33723 and 34377), JPEG comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are read with
 it (``enlight.stream.io.annotations``). HEIC/HEIF (what phones take) go through pillow-heif's Pillow plugin, AVIF
 through Pillow's own, JPEG XL through ours (their deep pixels as above; a .jxl that holds a JPEG is read as that
-JPEG). ``enlight.stream.io.photo_writer`` writes it back.
+JPEG). A 1-bit Netpbm bitmap is refused (``enlight.stream.io.netpbm``). ``enlight.stream.io.photo_writer`` writes it
+back.
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
 from enlight.stream.io.hdr_photo import HdrTag, hdr_tag
+from enlight.stream.io.jpeg2000 import jp2_bits, jp2_icc, reversible
+from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits, one_bit_error_text
 from enlight.stream.io.photo_colour import GREY_MODES, deep_in_profile, rgb8_in_profile
 from enlight.stream.io.photo_formats import (
+    FFMPEG_DEEP_SUFFIXES,
     SIXTEEN_BIT_SUFFIXES,
     TIFF_LOSSLESS,
     is_raw,
@@ -86,9 +92,12 @@ class Photo:
 def _lossless(path: Path, image) -> str | None:
     """How an open Pillow image stores its pixels without loss, where its format has a lossy way too or a
     compressed one: 'webp' for a lossless WebP (a VP8L picture; it was written lossy), a TIFF's compression
-    ('tiff_lzw', ...; it was written uncompressed, twice the size); None otherwise."""
-    if image.format == "TIFF":
-        return image.info.get("compression") if image.info.get("compression") in TIFF_LOSSLESS else None
+    ('tiff_lzw', ...; it was written uncompressed, twice the size), 'tga_rle' for a run-length Targa, 'jpeg2000'
+    for a reversible JPEG 2000 (``jpeg2000.reversible``); None otherwise."""
+    if image.format in ("TIFF", "TGA"):
+        return image.info.get("compression") if image.info.get("compression") in TIFF_LOSSLESS | {"tga_rle"} else None
+    if image.format == "JPEG2000":
+        return "jpeg2000" if reversible(path) else None
     if image.format != "WEBP":
         return None
     with open(path, "rb") as file:
@@ -140,22 +149,29 @@ def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, int]:
-    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) or of a HEIF or AVIF of more than 8 bits
-    (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as stored, its (H, W) uint16 alpha (None
-    without one, or where only Pillow reads it) and the file's bits a channel; (None, None, 8) for 8-bit files."""
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF, or a Netpbm or JPEG 2000 file of more than 8 bits (via FFmpeg), or
+    of a HEIF or AVIF of more than 8 bits (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as
+    stored, its (H, W) uint16 alpha (None without one, or where only Pillow reads it) and the file's bits a channel
+    (a Netpbm file's maxval's, a JPEG 2000's own); (None, None, 8) for 8-bit files, and for pixels FFmpeg reads at
+    another size than Pillow's."""
     found = read_deep(path, fmt, size) if fmt in ("HEIF", "AVIF") else None
     if fmt == jpeg_xl.FORMAT:
         found = jpeg_xl.read_deep(path)
     if found is not None:
         return found.rgb16, found.alpha16, found.bits
     rgb16, alpha16 = _read_16bit(path)
-    return rgb16, alpha16, 8 if rgb16 is None else 16
+    if rgb16 is None or path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:  # (a TIFF's size: after Pillow turned it)
+        return rgb16, alpha16, 8 if rgb16 is None else 16
+    if rgb16.shape[1::-1] != tuple(size):
+        return None, None, 8
+    bits = netpbm_bits(path) if path.suffix.lower() in NETPBM_SUFFIXES else jp2_bits(path)
+    return rgb16, alpha16, bits if 8 < bits <= 16 else 16
 
 
 def _read_16bit(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF (via FFmpeg) and its (H, W) uint16 alpha (None without one);
-    (None, None) for 8-bit files."""
-    if path.suffix.lower() not in SIXTEEN_BIT_SUFFIXES:
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF or a deep Netpbm or JPEG 2000 file (via FFmpeg, N-bit white at
+    65535) and its (H, W) uint16 alpha (None without one); (None, None) for 8-bit files."""
+    if path.suffix.lower() not in FFMPEG_DEEP_SUFFIXES:
         return None, None
     try:
         with av.open(str(path)) as container:
@@ -178,6 +194,17 @@ def _alpha(image) -> np.ndarray | None:
     if "transparency" in image.info:
         return np.asarray(image.convert("RGBA").getchannel("A"))
     return None
+
+
+def _tga_alpha_unused(path: Path, fmt: str) -> bool:
+    """Whether the file at ``path`` is a 32-bit Targa (Pillow's format name ``fmt``) whose header says its pixels'
+    fourth byte is no alpha: its descriptor's attribute bits 0 (what a writer that pads BGR to 4 bytes leaves, the
+    byte often 0: Pillow reads it as alpha, a transparent picture)."""
+    if fmt != "TGA":
+        return False
+    with open(path, "rb") as file:
+        head = file.read(18)
+    return len(head) == 18 and head[16] == 32 and head[17] & 0x0F == 0
 
 
 def eight_bits(rgb16: np.ndarray) -> np.ndarray:
@@ -247,6 +274,8 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
 
     try:
         with open_image(source or path) as image:
+            if image.format == "PPM" and image.mode == "1":  # a Netpbm bitmap (P1, P4), whatever its name
+                raise EnlightError(one_bit_error_text(path.name))
             # as stored: read before load(); libjxl turns a JPEG XL's pixels by its codestream's orientation itself
             orientation = _orientation(image.getexif().get(ORIENTATION, 1)) if image.format != jpeg_xl.FORMAT else 1
             thumbnail = thumbnail_side(image)
@@ -255,7 +284,9 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             exif = image.getexif()
             # Pillow's TIFF loader turns the pixels itself and drops the tag; FFmpeg's 16-bit pixels are as stored
             turned = orientation != 1 and ORIENTATION not in exif
-            source = (image.mode, image.info.get("icc_profile"), _inks16(image))
+            # (a JP2's profile: its colour box, which Pillow does not read)
+            icc = image.info.get("icc_profile") or (jp2_icc(path) if image.format == "JPEG2000" else None)
+            source = (image.mode, icc, _inks16(image))
             xmp = upright_xmp(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
@@ -263,7 +294,7 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             dpi = _dpi(image.info.get("dpi"), orientation)
             lossless = _lossless(path, image)
             pages = int(getattr(image, "n_frames", 1) or 1)
-            alpha = _alpha(image)
+            alpha = None if _tga_alpha_unused(path, image.format) else _alpha(image)
             rgb, icc, note = rgb8_in_profile(image, source[1])
             hdr = hdr_tag(path, fmt, image.info, source[1])
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, TypeError, OverflowError) as exc:

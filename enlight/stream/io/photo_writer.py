@@ -6,11 +6,14 @@
 (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own few lines around Pillow's IFD writer (FFmpeg's TIFF
 encoder writes no ICC, EXIF or XMP); a HEIC at 10 bits by pillow-heif, with the metadata an 8-bit one has. A JPEG XL
 (8 or 16 bits) is written by ``enlight.stream.io.jpeg_xl`` with its EXIF and XMP, in sRGB: pixels in another profile
-are converted to it first (``rgb_profile.in_srgb``; the run's note says so). An alpha channel goes into each as a
-fourth channel. The EXIF orientation is written as 1 (upright: ``read_photo`` applied it to
-the pixels). IPTC, JPEG comments and PNG text chunks are written back where the output format holds them: IPTC in a
-JPEG or TIFF, a comment in a JPEG or as a PNG's 'Comment' text; ``unkept_metadata`` names the rest. Every file is
-written under a temporary name and renamed when complete (``atomic_write``).
+are converted to it first (``rgb_profile.in_srgb``; the run's note says so); so is a Netpbm file (.ppm, .pgm,
+.pnm: 16 bits by ``enlight.stream.io.netpbm``, 8 by Pillow), a Targa or a JPEG 2000 (their options: a Targa's
+run-length coding, a JPEG 2000's lossless or lossy kind, ``enlight.stream.io.jpeg2000``), none of which Pillow writes
+with a profile, EXIF or XMP. An alpha channel goes into each as a fourth channel (a Netpbm file holds none). The
+EXIF orientation is written as 1 (upright: ``read_photo`` applied it to the pixels). IPTC, JPEG comments and PNG
+text chunks are written back where the output format holds them: IPTC in a JPEG or TIFF, a comment in a JPEG or as a
+PNG's 'Comment' text; ``unkept_metadata`` names the rest. Every file is written under a temporary name and renamed
+when complete (``atomic_write``).
 """
 
 from __future__ import annotations
@@ -39,12 +42,15 @@ from enlight.stream.io.deep_photo import write_heif_deep
 from enlight.stream.io.exif_thumbnail import with_thumbnail
 from enlight.stream.io.exif_types import SUB_IFDS, for_tiff, standard_types_in_file
 from enlight.stream.io.hdr_photo import heif_options
+from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
+from enlight.stream.io.netpbm import NETPBM_SUFFIXES, grey_of, netpbm_channels, write_netpbm16
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
     DPI_FORMATS,
     GREY_FORMATS,
     LOSSY_FORMATS,
     SIXTEEN_BIT_SUFFIXES,
+    SRGB_FORMATS,
     TIFF_LOSSLESS,
     check_fits_format,
     photo_format,
@@ -233,16 +239,35 @@ def _jpeg_xmp(photo: Photo) -> tuple[bytes | None, Annotations]:
 
 
 def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> None:
+    """A ``fmt`` file of the enhanced (H, W, 3) uint8 ``rgb`` through Pillow: in sRGB for a format that has no
+    place for a profile (``SRGB_FORMATS``), one channel where a grey source stays grey (``stays_grey``) or the
+    output is a .pgm (``netpbm_channels``), with the photo's alpha where the format holds one."""
     from PIL import Image
 
     require_format_support(path)
-    if stays_grey(rgb, photo, fmt):
-        image = Image.fromarray(np.ascontiguousarray(rgb[..., 0]), "L")
+    pixels = in_srgb(rgb, photo.icc) if fmt in SRGB_FORMATS else rgb
+    if _channels(path, rgb, photo) == 1:
+        image = Image.fromarray(np.ascontiguousarray(grey_of(pixels)[..., 0]), "L")
     else:
-        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+        image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality))
+
+
+def _channels(path: Path, rgb: np.ndarray, photo: Photo) -> int:
+    """The colour channels of the photo output at ``path`` of the enhanced (H, W, 3) ``rgb``: 1 where a grey source
+    stays grey (``stays_grey``), 3 otherwise; a Netpbm output's as its name says (``netpbm_channels``)."""
+    grey = stays_grey(rgb, photo, photo_format(path))
+    suffix = path.suffix.lower()
+    return netpbm_channels(suffix, grey=grey) if suffix in NETPBM_SUFFIXES else 1 if grey else 3
+
+
+def _write_netpbm16(path: Path, rgb: np.ndarray, rgb16: np.ndarray, photo: Photo) -> None:
+    """A 16-bit Netpbm file (``write_netpbm16``) of the enhanced (H, W, 3) uint16 ``rgb16`` (``rgb``: its 8-bit
+    picture), in sRGB, grey where ``_channels`` says."""
+    pixels = in_srgb(rgb16, photo.icc)
+    write_netpbm16(path, grey_of(pixels) if _channels(path, rgb, photo) == 1 else pixels)
 
 
 def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Photo, quality: int) -> None:
@@ -269,9 +294,14 @@ def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict
         exif = None  # (the summary names it)
     if exif and fmt == "JPEG":
         exif = with_thumbnail(exif, rgb, photo.thumbnail)  # the old one would preview the dark original
-    options = annotation_options(fmt, annotations, metadata_options(fmt, photo.icc, exif, xmp))
-    if fmt in LOSSY_FORMATS:
+    options = annotation_options(fmt, annotations, metadata_options(fmt, None if fmt in SRGB_FORMATS else photo.icc,
+                                                                    exif, xmp))
+    if fmt in LOSSY_FORMATS and fmt != "JPEG2000":
         options["quality"] = quality
+    if fmt == "JPEG2000":  # (its quality: a PSNR)
+        options |= jpeg2000_options(lossless=photo.lossless == "jpeg2000", quality=quality)
+    if fmt == "TGA" and photo.lossless == "tga_rle":
+        options["compression"] = "tga_rle"
     if fmt == "HEIF" and photo.hdr is not None:  # its pixels as stored, PQ or HLG (--hdr keep)
         options |= heif_options(photo.hdr)
     if fmt == "WEBP" and photo.lossless == "webp":
@@ -304,8 +334,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds more than 8 bits
-    (PNG, TIFF, JPEG XL: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF/JPEG XL quality 1..100
-    (a JPEG XL's: ``jpeg_xl.distance``). The ICC,
+    (PNG, TIFF, JPEG XL, Netpbm: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF/JPEG XL/JPEG 2000
+    quality 1..100 (a JPEG XL's: ``jpeg_xl.distance``; a JPEG 2000's: ``jpeg2000.psnr_for``). The ICC,
     XMP and, where the format holds them, the IPTC, comments and PNG text of ``photo`` are carried over. trailer:
     bytes written after the picture (a motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
@@ -315,6 +345,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     def write(tmp: Path) -> None:
         if rgb16 is not None and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
             _write_16bit(tmp, rgb16, photo)
+        elif rgb16 is not None and path.suffix.lower() in NETPBM_SUFFIXES:
+            _write_netpbm16(tmp, rgb, rgb16, photo)
         elif fmt == jpeg_xl.FORMAT:
             _write_jxl(tmp, rgb, rgb16, photo, quality)
         elif rgb16 is not None and fmt == "HEIF":

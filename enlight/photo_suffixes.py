@@ -1,0 +1,19 @@
+"""The photo files enlight-video reads, by name (``enlight.stream.io.photo_formats`` adds what each holds and how it is
+read).
+
+    PILLOW_FORMATS[".ppm"] -> 'PPM'      # read and written, through Pillow (and the readers it leaves deep pixels to)
+    RAW_SUFFIXES, PHOTO_INPUTS           # camera RAW photos: read, not written; every photo read
+"""
+
+from __future__ import annotations
+
+# suffix -> Pillow's name of its format. .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and
+# older tools name them; BMP: the LIME test set; Netpbm's .ppm (colour), .pgm (grey) and .pnm (either); Targa;
+# JPEG 2000 in its JP2 file (.jp2) or as a bare codestream (.j2k); JXL: enlight.stream.io.jpeg_xl's plugin
+PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
+                  ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
+                  ".bmp": "BMP", ".jxl": "JXL", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM", ".tga": "TGA",
+                  ".jp2": "JPEG2000", ".j2k": "JPEG2000"}
+# camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+PHOTO_INPUTS = frozenset(PILLOW_FORMATS) | RAW_SUFFIXES
