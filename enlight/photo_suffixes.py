@@ -1,8 +1,10 @@
-"""The photo files enlight-video reads, by name (``enlight.stream.io.photo_formats`` adds what each holds and how it is
-read).
+"""The photo files enlight-video reads, by name: one list for the product (``enlight.stream.io.photo_formats``, which
+adds what each holds and how it is read) and for training (``enlight.train.data``, which does not import
+``enlight.stream`` and names the photos the product reads that it does not).
 
     PILLOW_FORMATS[".ppm"] -> 'PPM'      # read and written, through Pillow (and the readers it leaves deep pixels to)
     RAW_SUFFIXES, PHOTO_INPUTS           # camera RAW photos: read, not written; every photo read
+    PLAIN_PILLOW_SUFFIXES                # those Pillow reads without a plugin: what training reads
 """
 
 from __future__ import annotations
@@ -17,3 +19,7 @@ PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPE
 # camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 PHOTO_INPUTS = frozenset(PILLOW_FORMATS) | RAW_SUFFIXES
+# Pillow's names of the formats it reads only with a package beside it (pillow-heif, pyjpegxl) or from 11.3 on (AVIF)
+PLUGIN_FORMATS = frozenset({"HEIF", "AVIF", "JXL"})
+# what Pillow reads by itself: the photos training reads (``enlight.train.data``)
+PLAIN_PILLOW_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind not in PLUGIN_FORMATS)

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--low", type=Path, required=True,
-                   help="folder of low-light images, subfolders too (any size; .jpg, .png, .tif, .webp, .bmp or .ppm)")
+                   help="folder of low-light images, subfolders too (any size; .jpg, .png, .tif, .webp, .bmp, .ppm, "
+                   ".pgm, .tga or .jp2)")
     p.add_argument("--normal", type=Path, required=True, help="folder of normal-light images")
     p.add_argument("--epochs", type=non_negative_int, default=d.epochs,
                    help=f"epochs at the full learning rate ({d.epochs})")

@@ -1,6 +1,7 @@
 """Unpaired training data: random crops of low-light images, each with a random normal-light one.
 
-JPEG, PNG, TIFF, WebP, BMP and PPM files (IMAGE_SUFFIXES; not HEIC, AVIF, JPEG XL or raw: a note says so).
+The photos Pillow reads by itself (IMAGE_SUFFIXES: JPEG, PNG, TIFF, WebP, BMP, Netpbm, Targa and JPEG 2000 files;
+not HEIC, AVIF, JPEG XL or raw, which the product reads: a note says so; both lists are ``enlight.photo_suffixes``).
 Images smaller than the crop are resized up (keeping the aspect ratio) before cropping. Random horizontal and
 vertical flips, as the release. Randomness is a pure function of (seed, epoch, index), so a resumed run sees the
 same crops.
@@ -17,11 +18,11 @@ from torch.utils.data import Dataset, Sampler
 
 from enlight.errors import EnlightError
 from enlight.ops.luma import attention_map
+from enlight.photo_suffixes import PHOTO_INPUTS, PLAIN_PILLOW_SUFFIXES
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+IMAGE_SUFFIXES = set(PLAIN_PILLOW_SUFFIXES)
 # photos the product reads (through enlight.stream.io, which training does not import) and training does not
-UNREAD_PHOTO_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2",
-                         ".raf", ".srw", ".pef"}
+UNREAD_PHOTO_SUFFIXES = set(PHOTO_INPUTS - PLAIN_PILLOW_SUFFIXES)
 
 
 def list_images(folder: str | Path, suffixes: set[str] = IMAGE_SUFFIXES) -> list[Path]:

@@ -35,7 +35,22 @@ def test_photos_training_does_not_read_get_a_note(tmp_path, capsys):
     assert main([*RECIPE, "--low", str(low), "--out", str(tmp_path / "run")]) == 0
     err = capsys.readouterr().err
     assert "3 low-light images" in err
-    assert "note: 3 photos (.dng, .heic; e.g. " in err and "are not read for training, only .bmp, .jpeg" in err, err
+    assert "note: 3 photos (.dng, .heic; e.g. " in err and "are not read for training, only .bmp, .j2k" in err, err
+
+
+def test_netpbm_targa_and_jpeg_2000_photos_are_trained_on(tmp_path, capsys):
+    """Training read .ppm alone of them: a folder's .pgm, .tga and .jp2 photos were left out without a word (the
+    product reads them; both lists are enlight/photo_suffixes.py now)."""
+    (tmp_path / "night").mkdir()
+    low = dark_pngs(tmp_path / "night", 2)
+    with Image.open(low / "0.png") as image:
+        picture = image.convert("RGB")
+    picture.convert("L").save(low / "scan.pgm")
+    picture.save(low / "sprite.tga")
+    picture.save(low / "archive.jp2")
+    assert main([*RECIPE, "--low", str(low), "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "5 low-light images" in err and "not read for training" not in err, err
 
 
 def test_a_16_bit_grey_picture_keeps_its_levels(tmp_path):
