@@ -179,6 +179,45 @@ def test_quality_maps_to_libjxl_distance_and_100_is_lossless(tmp_path, codec):
 
 
 @pytest.mark.skipif(CJXL is None or not ADOBE_RGB.is_file(), reason="needs cjxl (libjxl-tools), icc-profiles-free")
+def test_a_lossless_jxl_is_written_lossless_and_a_lossy_one_at_the_quality(tmp_path, codec, plan):
+    """A lossless .jxl (``cjxl -d 0``, an editor's lossless export) was written at --photo-quality 95 (libjxl's
+    distance 0.55: lossy). Its header says it (coded in its own colours, not XYB: ``jxl_header``): it is written
+    lossless now, its pixels those of a .png of the same result; a lossy one still at the quality."""
+    dark = eight_bits(_ramp())
+    for lossless in (True, False):
+        source = _jxl(tmp_path / f"dusk_{lossless}.jxl", dark, codec, lossless=lossless)
+        enhance_photo(PhotoConfig(source, tmp_path / f"day_{lossless}.jxl", plan=plan))
+        enhance_photo(PhotoConfig(source, tmp_path / f"day_{lossless}.png", plan=plan))
+        _, stored = _stored(tmp_path / f"day_{lossless}.jxl", codec)
+        with Image.open(tmp_path / f"day_{lossless}.png") as image:
+            assert np.array_equal(stored, np.asarray(image)) is lossless
+
+
+def test_the_header_tells_a_lossless_jxl_from_a_lossy_one(tmp_path, codec):
+    """``xyb_encoded`` reads the header past what comes before the flag: a container (an XMP box beside the
+    codestream), an alpha channel, 16 bits, grey, an animation (cjxl's, where it is installed)."""
+    from enlight.stream.io.jxl_header import xyb_encoded
+
+    rng = np.random.default_rng(0)
+    kinds = (rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), rng.integers(0, 256, (24, 32, 4), dtype=np.uint8),
+             rng.integers(0, 65536, (24, 32), dtype=np.uint16), rng.integers(0, 65536, (24, 32, 2), dtype=np.uint16))
+    for pixels in kinds:
+        for lossless in (True, False):
+            for xmp in (None, XMP):
+                options = {"lossless": True} if lossless else {"quality": 1.0}
+                data = codec.encode_from_numpy(pixels, xmp=xmp, **options)
+                assert xyb_encoded(data) is (not lossless), (pixels.shape, pixels.dtype, lossless, xmp)
+    assert xyb_encoded(b"\xff\xd8\xff\xe0") is None and xyb_encoded(b"\xff\x0a") is None
+    if CJXL is None:
+        return
+    frames = [Image.fromarray(frame) for frame in (kinds[0], kinds[0][::-1])]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=100)
+    for distance, lossy in (("0", False), ("1", True)):
+        subprocess.run([CJXL, tmp_path / "moving.gif", tmp_path / "moving.jxl", "-d", distance], check=True,
+                       capture_output=True)
+        assert xyb_encoded((tmp_path / "moving.jxl").read_bytes()) is lossy
+
+
 def test_a_jxl_in_adobe_rgb_keeps_its_profile_and_a_jxl_output_says_it_is_srgb(tmp_path, codec, plan):
     """cjxl stores the profile in the codestream: read with the pixels, kept in a .png; a .jxl written here is sRGB
     (pyjpegxl tags every codestream so), so the colours are converted to it and the summary says so."""

@@ -3,6 +3,7 @@ pyjpegxl (libjxl), an optional dependency: ``pip install 'enlight-video[jxl]'``.
 
     register(path)                    # before Pillow opens one: EnlightError naming pyjpegxl where it is missing
     jpeg = held_jpeg(path)            # the JPEG a losslessly recompressed .jxl holds, bit for bit, or None
+    lossless(path)                    # whether it is coded without loss (its header: not in XYB)
     found = read_deep(path)           # DeepPixels of a .jxl of more than 8 bits a channel, else None
     write_jxl(path, pixels, exif=..., xmp=..., quality=95)
 
@@ -17,7 +18,8 @@ Written: 8 or 16 bits a channel, grey or RGB, with alpha, EXIF (its box with the
 pyjpegxl writes the bytes it is given) and XMP. pyjpegxl stores a codestream tagged sRGB whatever ICC profile it is
 given (the profile goes in a box of its own that no other reader reads), so the caller converts other profiles to
 sRGB first (``enlight.stream.io.photo_writer``). --photo-quality maps to libjxl's distance as cjxl's -q does
-(``distance``): 90 is distance 1.0 (visually lossless), 100 is lossless.
+(``distance``): 90 is distance 1.0 (visually lossless), 100 is lossless; a lossless source (``lossless``: coded in
+its own colours, not XYB) is written lossless whatever the quality, as a lossless WebP is.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 
 from enlight.errors import EnlightError
 from enlight.stream.io.deep_photo import DeepPixels
+from enlight.stream.io.jxl_header import xyb_encoded
 
 FORMAT = "JXL"  # Pillow's name of the format, as the plugin registers it
 _CODESTREAM = b"\xff\x0a"  # a bare JPEG XL codestream's first bytes
@@ -196,6 +199,16 @@ def held_jpeg(path: Path) -> bytes | None:
         return bytes(_codec().jxl_to_jpeg(Path(path).read_bytes()))
     except (RuntimeError, OSError):
         return None
+
+
+def lossless(path: Path) -> bool:
+    """Whether the .jxl at ``path`` is coded in its own colours, as a lossless one is (not in libjxl's XYB, which its
+    lossy coding uses: ``jxl_header.xyb_encoded``); False where its header cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return False
+    return xyb_encoded(data) is False
 
 
 def jxl_bits(path: Path) -> int:

@@ -93,11 +93,14 @@ def _lossless(path: Path, image) -> str | None:
     """How an open Pillow image stores its pixels without loss, where its format has a lossy way too or a
     compressed one: 'webp' for a lossless WebP (a VP8L picture; it was written lossy), a TIFF's compression
     ('tiff_lzw', ...; it was written uncompressed, twice the size), 'tga_rle' for a run-length Targa, 'jpeg2000'
-    for a reversible JPEG 2000 (``jpeg2000.reversible``); None otherwise."""
+    for a reversible JPEG 2000 (``jpeg2000.reversible``), 'jxl' for a JPEG XL in its own colours
+    (``jpeg_xl.lossless``; both were written lossy); None otherwise."""
     if image.format in ("TIFF", "TGA"):
         return image.info.get("compression") if image.info.get("compression") in TIFF_LOSSLESS | {"tga_rle"} else None
     if image.format == "JPEG2000":
         return "jpeg2000" if reversible(path) else None
+    if image.format == jpeg_xl.FORMAT:
+        return "jxl" if jpeg_xl.lossless(path) else None
     if image.format != "WEBP":
         return None
     with open(path, "rb") as file:

@@ -273,7 +273,7 @@ def _write_netpbm16(path: Path, rgb: np.ndarray, rgb16: np.ndarray, photo: Photo
 def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Photo, quality: int) -> None:
     """A .jxl of the enhanced (H, W, 3) uint8 ``rgb``, or of its (H, W, 3) uint16 ``rgb16`` where given, in sRGB
     (module docstring), with the photo's alpha, EXIF and XMP; one channel (and its alpha) where a grey source stays
-    grey (``stays_grey``)."""
+    grey (``stays_grey``); lossless where the source is a lossless .jxl (``Photo.lossless``), else at ``quality``."""
     require_format_support(path)
     if rgb16 is not None:
         pixels = _with_alpha16(in_srgb(rgb16, photo.icc), photo)
@@ -282,7 +282,7 @@ def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Pho
         pixels = rgb_srgb if photo.alpha is None else np.concatenate([rgb_srgb, photo.alpha[..., None]], axis=2)
     if stays_grey(rgb, photo, jpeg_xl.FORMAT):
         pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
-    jpeg_xl.write_jxl(path, pixels, exif=photo.exif, xmp=photo.xmp, quality=quality)
+    jpeg_xl.write_jxl(path, pixels, exif=photo.exif, xmp=photo.xmp, quality=100 if photo.lossless == "jxl" else quality)
 
 
 def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict:
