@@ -181,8 +181,9 @@ def test_corrupt_weights(tmp_path, clip, cli):
 
 
 def test_an_onnx_model_as_weights_says_what_to_give(tmp_path, clip, cli):
-    """`enlight-train quantize` writes an .onnx model; given to --weights it was read as safetensors and refused as
-    'not a readable safetensors file (Error while deserializing header: header too large)'."""
+    """An .onnx model that `enlight-train quantize` did not write, given to --weights, is refused in one line that
+    says what --weights takes (it was read as safetensors: 'not a readable safetensors file (Error while
+    deserializing header: header too large)'; quantize's own int8 models run: tests/train/test_own_int8_model.py)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -192,8 +193,8 @@ def test_an_onnx_model_as_weights_says_what_to_give(tmp_path, clip, cli):
     model = tmp_path / "mine_int8.onnx"
     onnx.save(helper.make_model(graph), str(model))
     out = tmp_path / "o.mp4"
-    assert_refused(cli(clip, "-o", out, "--weights", model), out, r"mine_int8.onnx is an ONNX model, not weights: "
-                   r"give the \.safetensors file it was made from")
+    assert_refused(cli(clip, "-o", out, "--weights", model), out, r"mine_int8.onnx is an ONNX model that "
+                   r"`enlight-train quantize` did not write: --weights takes such int8 models, \.safetensors weights")
 
 
 def test_mismatched_weights(tmp_path, clip, cli):
