@@ -50,6 +50,7 @@ from enlight.stream.io.photo_formats import (
     DEEP_OUTPUT_BITS,
     SRGB_FORMATS,
     check_fits_format,
+    holds_resolution,
     photo_format,
     photo_size,
     written_bits,
@@ -151,21 +152,30 @@ class PhotoStats:
 
 def unkept_in(photo: Photo, output: Path, *, grey: bool = True) -> tuple[str, ...]:
     """What of ``photo`` a photo file at ``output`` has no place for: metadata (``unkept_metadata``; a BMP, Netpbm,
-    Targa or JPEG 2000 file gets its pixels alone, the profile converted to sRGB but for a BMP's), a transparency
-    that is used (a JPEG, BMP or Netpbm file has no alpha), and the colour of a picture that is not ``grey`` in a
-    .pgm (it holds one channel)."""
+    Targa or JPEG 2000 file gets its pixels alone, the profile converted to sRGB), the print resolution (a Netpbm
+    file, a Targa or a .j2k states none: ``holds_resolution``), a transparency that is used (a JPEG, BMP or Netpbm
+    file has no alpha), and the colour of a picture that is not ``grey`` in a .pgm (it holds one channel)."""
     fmt = photo_format(output)
     lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc))
     if fmt == "JPEG":
         lost = too_long_for_jpeg(photo) + lost
-    if fmt in BARE_FORMATS:  # (Pillow writes their pixels, and a BMP's resolution, only)
-        lost = tuple(name for name, held in (("EXIF (camera, date, GPS)", photo.exif), ("XMP", photo.xmp),
-                                             ("ICC profile", photo.icc and fmt not in SRGB_FORMATS)) if held) + lost
+    if fmt in BARE_FORMATS:  # (Pillow writes their pixels, in sRGB, and a BMP's or a .jp2's resolution, only)
+        held = (("EXIF (camera, date, GPS)", photo.exif), ("XMP", photo.xmp))
+        lost = tuple(name for name, there in held if there) + lost
+    if photo.dpi and not holds_resolution(output):
+        lost += (f"the print resolution ({_dpi_text(photo.dpi)})",)
     if photo.alpha is not None and fmt not in ALPHA_FORMATS and bool((photo.alpha < 255).any()):
         lost += ("the alpha channel (transparency)",)
     if not grey and output.suffix.lower() == ".pgm":
         lost += ("the colour (written as grey, its luma; a .ppm keeps it)",)
     return lost
+
+
+def _dpi_text(dpi: tuple[float, float]) -> str:
+    """A print resolution (horizontal, vertical) in words: '300 dpi', '300x150 dpi' (to 0.1: a PNG states it in
+    whole pixels a metre, its 150 read back as 150.0124)."""
+    x, y = (f"{round(value, 1):g}" for value in dpi)
+    return f"{x} dpi" if x == y else f"{x}x{y} dpi"
 
 
 def still_plan(plan: InferencePlan) -> InferencePlan:

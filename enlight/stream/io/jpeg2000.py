@@ -5,18 +5,21 @@ to us.
     jp2_icc(path)      # the ICC profile in a JP2's colour box (Pillow reads none), or None
     jp2_bits(path)     # the bits a channel of its first component (its SIZ marker); 8 where it cannot be read
     save_options(lossless=..., quality=95)   # Pillow's save options
+    with_resolution(data, dpi)   # a JP2 file's bytes with a print resolution (its 'res ' box), which Pillow omits
 
 Pillow reads a colour picture of more than 8 bits a channel at 8 (a grey one at 16): deeper ones are read at their
 depth by FFmpeg's decoder, as a 16-bit PNG is (``enlight.stream.io.photo_reader``), and written at 8 (Pillow writes
 no deep colour). A .jp2 output keeps its source's kind: a lossless (reversible) one is written lossless, a lossy
 one, or a photo of another format, at --photo-quality: OpenJPEG's layer at a PSNR that ``psnr_for`` gives, about
 what a JPEG of that quality measures (100: lossless). Pillow writes no ICC profile, EXIF or XMP into one: a photo
-in another profile is written in sRGB (``enlight.stream.io.rgb_profile.in_srgb``).
+in another profile is written in sRGB (``enlight.stream.io.rgb_profile.in_srgb``), and no resolution: a .jp2's
+is added in its header's resolution box (``with_resolution``; a .j2k codestream has no place for one).
 """
 
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +135,45 @@ def save_options(*, lossless: bool, quality: int) -> dict:
     if lossless or quality >= 100:
         return {"irreversible": False}
     return {"irreversible": True, "quality_mode": "dB", "quality_layers": [psnr_for(quality)]}
+
+
+_METRES_AN_INCH = Fraction(254, 10000)
+_MOST = 65535  # a resolution box's numerators and denominators are 16 bits
+
+
+def _per_metre(dpi: float) -> tuple[int, int, int]:
+    """(numerator, denominator, exponent) of a resolution box: ``dpi`` in pixels a metre, as num / den * 10**exp,
+    the exponent from 0 up (Pillow reads it unsigned) to the first that leaves the numerator room; within 0.001%
+    (300 dpi: 11811 / 1 a metre, read back as 299.9994 dpi, as a PNG's pHYs in whole pixels a metre reads)."""
+    value = Fraction(dpi).limit_denominator(1_000_000) / _METRES_AN_INCH
+    exponent = 0
+    while value / 10 ** exponent > _MOST:
+        exponent += 1
+    scaled = value / 10 ** exponent
+    near = scaled.limit_denominator(max(1, int(_MOST // max(scaled, 1))))
+    return min(near.numerator, _MOST) or 1, near.denominator, exponent
+
+
+def with_resolution(data: bytes, dpi: tuple[float, float]) -> bytes:
+    """A JP2 file's bytes (as Pillow wrote them: signature, 'ftyp', 'jp2h', then the codestream) with a resolution
+    box in its header ('res ' holding 'resc', which Pillow reads as the dpi, and 'resd', the display resolution,
+    which other readers take): ``dpi`` (horizontal, vertical) in pixels a metre. ``data`` as it is where it is no
+    JP2 file, or its header has a resolution box already or a length this does not rewrite."""
+    if not data.startswith(_JP2):
+        return data
+    at = 12
+    while at + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"jp2h":
+            if size < 8 or b"res " in data[at + 8:at + size]:
+                return data
+            (hn, hd, he), (vn, vd, ve) = _per_metre(dpi[0]), _per_metre(dpi[1])
+            fields = struct.pack(">HHHHBB", vn, vd, hn, hd, ve, he)  # vertical first
+            inner = b"".join(struct.pack(">I4s", 8 + len(fields), kind) + fields for kind in (b"resc", b"resd"))
+            box = struct.pack(">I4s", 8 + len(inner), b"res ") + inner
+            return data[:at] + struct.pack(">I4s", size + len(box), kind) + data[at + 8:at + size] + box + \
+                data[at + size:]
+        if size < 8:
+            return data
+        at += size
+    return data

@@ -194,10 +194,20 @@ def photo_format(path: Path) -> str:
 # Pillow's names of the formats written with one channel (a .ppm holds three: ``netpbm.netpbm_channels``)
 GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL", "PPM", "TGA", "JPEG2000")
 DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
+EXIF_DPI_FORMATS = ("WEBP", "AVIF", "HEIF", "JXL")  # and of those that state it in their EXIF alone
 # Pillow's names of the formats written without EXIF and XMP (the run's note names what is lost), and of those
-# written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; a BMP's is lost)
+# written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; the note says so)
 BARE_FORMATS = ("BMP", "PPM", "TGA", "JPEG2000")
-SRGB_FORMATS = ("JXL", "PPM", "TGA", "JPEG2000")
+SRGB_FORMATS = ("JXL", "BMP", "PPM", "TGA", "JPEG2000")
+
+
+def holds_resolution(path: Path) -> bool:
+    """Whether a photo output at ``path`` states a print resolution (dpi): in its own header (``DPI_FORMATS``), in
+    the EXIF written into it (``EXIF_DPI_FORMATS``) or, for a .jp2, in its header's resolution box
+    (``jpeg2000.with_resolution``). A Netpbm file, a Targa and a bare JPEG 2000 codestream (.j2k) have no place
+    for one."""
+    fmt = photo_format(path)
+    return fmt in DPI_FORMATS + EXIF_DPI_FORMATS or path.suffix.lower() == ".jp2"
 
 
 # the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error),

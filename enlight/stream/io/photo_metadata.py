@@ -1,6 +1,7 @@
 """A photo's EXIF and XMP made true of the picture written: the orientation 1 (the pixels are stored upright, so no
 viewer turns the picture twice), the picture size the one written, the TIFF layout tags left with the input's pixels,
-and the XMP packet found where each format stores it.
+the print resolution where a format states it in the EXIF alone, and the XMP packet found where each format stores
+it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from enlight.stream.io.annotations import IPTC_TAGS, RAW_PROFILES, raw_profile
 from enlight.stream.io.exif_types import keep_maker_note, picture_size, standard_types, writable
 
 ORIENTATION = 0x0112
+X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT = 282, 283, 296
 # TIFF tags that describe a file's pixel layout (a TIFF's EXIF holds them; they must not follow the pixels)
 LAYOUT_TAGS = (254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
                 34675)
@@ -39,6 +41,24 @@ def upright_exif(exif, raw: bytes | None, width: int, height: int) -> bytes | No
     for tag in (*LAYOUT_TAGS, *IPTC_TAGS):  # the IPTC tags are in the annotations
         exif.pop(tag, None)
     return keep_maker_note(standard_types(writable(exif)), raw) if len(exif) else None
+
+
+def exif_with_resolution(exif: bytes | None, dpi: tuple[float, float] | None) -> bytes | None:
+    """EXIF bytes for a format that states a print resolution in its EXIF alone (a WebP, AVIF, HEIF or JPEG XL):
+    ``exif`` with XResolution, YResolution and ResolutionUnit (inches) of ``dpi`` (horizontal, vertical: the
+    resolution the file stated outside its EXIF, ``Photo.dpi``), or those three alone where there is no EXIF;
+    ``exif`` as it is where ``dpi`` is None or it states a resolution of its own (a camera's: it is copied)."""
+    if not dpi:
+        return exif
+    from PIL import Image
+
+    parsed = Image.Exif()
+    if exif:
+        parsed.load(exif)
+    if X_RESOLUTION in parsed:
+        return exif
+    parsed[X_RESOLUTION], parsed[Y_RESOLUTION], parsed[RESOLUTION_UNIT] = float(dpi[0]), float(dpi[1]), 2
+    return keep_maker_note(standard_types(writable(parsed)), exif)
 
 
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element

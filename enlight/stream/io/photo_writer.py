@@ -6,10 +6,13 @@
 (eXIf) and XMP (iTXt) chunks added; a 16-bit TIFF by our own few lines around Pillow's IFD writer (FFmpeg's TIFF
 encoder writes no ICC, EXIF or XMP); a HEIC at 10 bits by pillow-heif, with the metadata an 8-bit one has. A JPEG XL
 (8 or 16 bits) is written by ``enlight.stream.io.jpeg_xl`` with its EXIF and XMP, in sRGB: pixels in another profile
-are converted to it first (``rgb_profile.in_srgb``; the run's note says so); so is a Netpbm file (.ppm, .pgm,
-.pnm: 16 bits by ``enlight.stream.io.netpbm``, 8 by Pillow), a Targa or a JPEG 2000 (their options: a Targa's
+are converted to it first (``rgb_profile.in_srgb``; the run's note says so); so is a BMP, a Netpbm file (.ppm,
+.pgm, .pnm: 16 bits by ``enlight.stream.io.netpbm``, 8 by Pillow), a Targa or a JPEG 2000 (their options: a Targa's
 run-length coding, a JPEG 2000's lossless or lossy kind, ``enlight.stream.io.jpeg2000``), none of which Pillow writes
 with a profile, EXIF or XMP. An alpha channel goes into each as a fourth channel (a Netpbm file holds none). The
+print resolution (``Photo.dpi``) goes where the format states one: a JPEG's, PNG's, TIFF's or BMP's header, a .jp2's
+resolution box (``jpeg2000.with_resolution``), the EXIF of a WebP, AVIF, HEIF or JPEG XL (``exif_with_resolution``,
+where it states none of its own); a Netpbm file, a Targa and a .j2k have no place for it (the note names it). The
 EXIF orientation is written as 1 (upright: ``read_photo`` applied it to the pixels). IPTC, JPEG comments and PNG
 text chunks are written back where the output format holds them: IPTC in a JPEG or TIFF, a comment in a JPEG or as a
 PNG's 'Comment' text; ``unkept_metadata`` names the rest. Every file is written under a temporary name and renamed
@@ -43,10 +46,12 @@ from enlight.stream.io.exif_thumbnail import with_thumbnail
 from enlight.stream.io.exif_types import SUB_IFDS, for_tiff, standard_types_in_file
 from enlight.stream.io.hdr_photo import heif_options
 from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
+from enlight.stream.io.jpeg2000 import with_resolution
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, grey_of, netpbm_channels, write_netpbm16
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
     DPI_FORMATS,
+    EXIF_DPI_FORMATS,
     GREY_FORMATS,
     LOSSY_FORMATS,
     SIXTEEN_BIT_SUFFIXES,
@@ -56,7 +61,7 @@ from enlight.stream.io.photo_formats import (
     photo_format,
     require_format_support,
 )
-from enlight.stream.io.photo_metadata import LAYOUT_TAGS
+from enlight.stream.io.photo_metadata import LAYOUT_TAGS, exif_with_resolution
 from enlight.stream.io.photo_reader import Photo
 from enlight.stream.io.rgb_profile import in_srgb
 from enlight.stream.io.temporary import remove_stale, temporary_path
@@ -253,6 +258,8 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality))
+    if fmt == "JPEG2000" and photo.dpi:  # (Pillow writes none; a .j2k codestream has no place for it)
+        path.write_bytes(with_resolution(path.read_bytes(), photo.dpi))
 
 
 def _channels(path: Path, rgb: np.ndarray, photo: Photo) -> int:
@@ -282,13 +289,16 @@ def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Pho
         pixels = rgb_srgb if photo.alpha is None else np.concatenate([rgb_srgb, photo.alpha[..., None]], axis=2)
     if stays_grey(rgb, photo, jpeg_xl.FORMAT):
         pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
-    jpeg_xl.write_jxl(path, pixels, exif=photo.exif, xmp=photo.xmp, quality=100 if photo.lossless == "jxl" else quality)
+    jpeg_xl.write_jxl(path, pixels, exif=exif_with_resolution(photo.exif, photo.dpi), xmp=photo.xmp,
+                      quality=100 if photo.lossless == "jxl" else quality)
 
 
 def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict:
     """Pillow's save options of a ``fmt`` file of the enhanced (H, W, 3) uint8 ``rgb`` (a JPEG's EXIF thumbnail is
     made of it) with ``photo``'s metadata, at ``quality`` (pillow-heif's writer takes them too)."""
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
+    if fmt in EXIF_DPI_FORMATS:  # (their one place for the print resolution)
+        exif = exif_with_resolution(exif, photo.dpi)
     xmp, annotations = _jpeg_xmp(photo) if fmt == "JPEG" else (photo.xmp, photo.annotations)
     if fmt == "JPEG" and too_long_for_jpeg(photo):
         exif = None  # (the summary names it)
