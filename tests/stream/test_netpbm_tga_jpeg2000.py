@@ -19,6 +19,7 @@ from enlight.stream.apps.photo import PhotoConfig, enhance_photo
 from enlight.stream.core.plan import make_plan
 from enlight.stream.io.photo_reader import eight_bits, read_photo
 from tests.icc import rgb_profile
+from tests.media import make_clip
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +256,7 @@ def test_a_1_bit_bitmap_is_refused_in_one_line(tmp_path, cli, weights):
 
 def test_without_openjpeg_a_jp2_in_or_out_is_one_line_naming_it(tmp_path, weights, cli):
     """Run as with a Pillow built without OpenJPEG (its feature check says no, first on the path): one line that
-    names what is missing, exit 2, nothing written; before any work for an output."""
+    names what is missing, exit 2, nothing written; before any work for an output, numbered .jp2 pictures too."""
     import os
 
     from tests.conftest import REPO
@@ -270,10 +271,13 @@ def test_without_openjpeg_a_jp2_in_or_out_is_one_line_naming_it(tmp_path, weight
     source, photo = tmp_path / "archive.jp2", tmp_path / "dusk.png"
     Image.fromarray(eight_bits(_ramp())).save(source)
     Image.fromarray(eight_bits(_ramp())).save(photo)
+    clip = make_clip(tmp_path / "night.mp4", frames=3, audio=False)
     for args, named in (((source, "-o", tmp_path / "day.png"), "archive.jp2"),
-                        ((photo, "-o", tmp_path / "day.jp2"), "day.jp2")):
+                        ((photo, "-o", tmp_path / "day.jp2"), "day.jp2"),
+                        ((clip, "-o", tmp_path / "f_%04d.jp2"), "f_%04d.jp2")):  # (numbered pictures)
         result = cli(*args, "--weights", weights, env=env)
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert f"{named}: this Pillow was built without OpenJPEG and cannot read or write JPEG 2000" in \
             result.stderr, result.stderr
         assert not args[2].exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("f_", ".enlight"))]

@@ -104,7 +104,8 @@ def test_an_existing_sequence_is_kept_without_force_and_replaced_whole_with_it(t
 
 
 @pytest.mark.parametrize("args, message", [
-    (("{clip}", "-o", "{tmp}/f_%04d.exr"), "written as one of .bmp, .jpg, .png, .tif, .tiff, .webp"),
+    (("{clip}", "-o", "{tmp}/f_%04d.exr"),
+     "written as one of .bmp, .j2k, .jp2, .jpg, .pgm, .png, .pnm, .ppm, .tga, .tif, .tiff, .webp"),
     (("{clip}", "-o", "{tmp}/none/f_%04d.png"), "output folder does not exist"),
     (("{clip}", "-o", "{tmp}/f_%04d.png", "--segments", "2"), "numbered pictures are written by one plain run"),
     (("{tmp}/clips", "-o", "{tmp}/f_%04d.png"), "a folder is enhanced into a folder"),
@@ -239,14 +240,48 @@ def test_alpha_that_a_format_cannot_hold_is_said_to_be_left_out(tmp_path):
     """An RGBA PNG sequence written as numbered JPEGs or BMPs lost its transparency with no word of it (a .mp4 output
     says so). A note says so now, and which pictures keep it."""
     alpha = np.zeros((16, 32), np.uint8)
-    for suffix, kept in ((".jpg", False), (".bmp", False), (".png", True)):
+    for suffix, kept in ((".jpg", False), (".bmp", False), (".ppm", False), (".png", True), (".tga", True),
+                         (".jp2", True)):
         text = str(tmp_path / f"k_%02d{suffix}")
         sink = SequenceSink(Location(text, text, "sequence"), _info())
         sink.write_frame(np.full((16, 32, 3), 90, np.uint8), 0, alpha)
         sink.finish()
         said = "alpha channel (transparency) was not kept" in " ".join(sink.notes)
         assert said != kept, (suffix, sink.notes)
-    assert Image.open(tmp_path / "k_01.png").mode == "RGBA"
+    for suffix in (".png", ".tga", ".jp2"):
+        assert Image.open(tmp_path / f"k_01{suffix}").mode == "RGBA", suffix
+        assert np.asarray(Image.open(tmp_path / f"k_01{suffix}"))[..., 3].max() == 0, suffix
+
+
+def test_netpbm_targa_and_jpeg_2000_pictures_are_written(tmp_path, weights, cli):
+    """-o f_%04d.ppm (.pgm, .tga, .jp2, .j2k) was refused: 'an image sequence is written as one of .bmp, .jpg, .png,
+    .tif, .tiff, .webp (not f_%04d.ppm)', though a photo is written as each. Pillow writes them: the frames the
+    .png pictures hold (a .jp2's at --photo-quality, a JP2 file; a .j2k a bare codestream), a .pgm's as their luma
+    in one channel, with a note (Pillow would have written the RGB frame into it as a colour P6)."""
+    from enlight.stream.io.netpbm import grey_of
+
+    clip = make_clip(tmp_path / "night.mp4", width=96, height=64, frames=3, audio=False)
+    (tmp_path / "png").mkdir()
+    assert cli(clip, "-o", tmp_path / "png" / "f_%04d.png", "--weights", weights).returncode == 0
+    frames = [np.asarray(Image.open(tmp_path / "png" / f"f_{i:04d}.png")) for i in range(1, 4)]
+    for suffix, fmt, mode, least in ((".ppm", "PPM", "RGB", 99), (".pgm", "PPM", "L", 45), (".tga", "TGA", "RGB", 99),
+                                     (".jp2", "JPEG2000", "RGB", 38), (".j2k", "JPEG2000", "RGB", 38)):
+        folder = tmp_path / suffix[1:]
+        folder.mkdir()
+        result = cli(clip, "-o", folder / f"f_%04d{suffix}", "--weights", weights)
+        assert result.returncode == 0, result.stderr
+        assert _pictures(folder) == [f"f_{i:04d}{suffix}" for i in range(1, 4)], suffix
+        for number, frame in enumerate(frames, start=1):
+            picture = Image.open(folder / f"f_{number:04d}{suffix}")
+            assert (picture.format, picture.mode, picture.size) == (fmt, mode, (96, 64)), suffix
+            expected = grey_of(frame)[..., 0] if mode == "L" else frame
+            assert _psnr(np.asarray(picture), expected) >= least, suffix
+        head = (folder / f"f_0001{suffix}").read_bytes()[:12]
+        assert head.startswith({".ppm": b"P6", ".pgm": b"P5", ".jp2": b"\0\0\0\x0cjP", ".j2k": b"\xff\x4f\xff\x51"}
+                               .get(suffix, b"")), suffix
+        greyed = "the colour of 3 frames was written as grey (its luma): a .pgm picture holds one channel" in \
+            result.stderr
+        assert greyed == (suffix == ".pgm") and "Traceback" not in result.stderr, result.stderr
 
 
 def _camera_jpeg(path, rgb: np.ndarray, taken: str, icc: bytes) -> None:

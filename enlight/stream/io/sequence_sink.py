@@ -14,7 +14,8 @@ pixels, converted through its profile as they were read).
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
 aspect tag that players follow), 8 bits a channel (a note says so of a deeper source), with the source's alpha in
-PNG, TIFF and WebP.
+PNG, TIFF, WebP, Targa and JPEG 2000. A .pgm picture holds one channel: a colour frame is written as its luma, with
+a note; a .jp2 or .j2k one is refused before any work by a Pillow without OpenJPEG.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ import numpy as np
 from enlight.errors import EnlightError, disk_full, reason
 from enlight.stream.io.exif_types import standard_types_in_file
 from enlight.stream.io.hdr_depth import bits
+from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
 from enlight.stream.io.locations import Location, sequence_files, sequence_name
+from enlight.stream.io.netpbm import grey_of
+from enlight.stream.io.photo_formats import require_format_support
 from enlight.stream.io.picture_tags import HOLDS_TAGS, has_tags, picture_tags
 from enlight.stream.io.temporary import STALE_S
 from enlight.stream.io.upright import display_steps
@@ -44,10 +48,12 @@ if TYPE_CHECKING:
     from enlight.stream.io.captions import CaptionTrack
     from enlight.stream.io.source_items import VideoInfo
 
-# Pillow's name of each picture format written; BMP holds no alpha and JPEG neither
+# Pillow's name of each picture format written; BMP, Netpbm and JPEG hold no alpha
 SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
-                    ".webp": "WEBP", ".bmp": "BMP"}
-ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")
+                    ".webp": "WEBP", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM", ".tga": "TGA",
+                    ".jp2": "JPEG2000", ".j2k": "JPEG2000"}
+ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "TGA", "JPEG2000")
+_ALPHA_KEPT = ".png, .tif, .webp, .tga or .jp2"  # (the note where a format drops it)
 PNG_LEVEL = 3  # zlib level: 0.12 s a 1080p frame (Pillow's default 6: 0.23 s) for 10% more bytes
 JPEG_QUALITY = 95  # --photo-quality's default, as a photo's (``enlight.stream.io.photo_writer.write_photo``)
 FULL_CHROMA_FROM = 90  # JPEG quality from which the chroma is kept at full size (4:4:4), as a photo's
@@ -62,6 +68,7 @@ def check_sequence_output(output: Location, *, overwrite: bool, source: Location
     if pattern.suffix.lower() not in SEQUENCE_FORMATS:
         kinds = ", ".join(sorted({s for s in SEQUENCE_FORMATS if s != ".jpeg"}))
         raise EnlightError(f"an image sequence is written as one of {kinds} (not {pattern.name})")
+    require_format_support(pattern)  # (a .jp2's OpenJPEG)
     folder = pattern.parent if str(pattern.parent) else Path(".")
     if not folder.is_dir():
         raise EnlightError(f"output folder does not exist: {folder}")
@@ -166,6 +173,7 @@ class SequenceSink:
                                  if note]
         self._captions, self._captioned = captions, 0
         self._alpha_dropped = False  # the source's alpha came with a frame of a format that holds none
+        self._greyed = 0  # the frames of colour written into one-channel .pgm pictures, as their luma
         self._format = SEQUENCE_FORMATS[self.path.suffix.lower()]
         self.info, self._steps, turned = display_steps(info, turn=True, widen=True, where="a picture")
         self.notes += turned
@@ -214,24 +222,35 @@ class SequenceSink:
         if tags and self._format == "TIFF":
             standard_types_in_file(path)
 
+    def _picture(self, rgb: np.ndarray, alpha: np.ndarray | None):
+        """The Pillow image of an upright (H, W, 3) uint8 RGB frame and its (H, W) uint8 alpha: RGB, with the alpha
+        where the format holds one; one channel for a .pgm (its BT.601 luma where the frame has colour)."""
+        from PIL import Image
+
+        self._alpha_dropped = self._alpha_dropped or alpha is not None and self._format not in ALPHA_FORMATS
+        if self.path.suffix.lower() == ".pgm":  # (Pillow would write an RGB picture into it as a colour P6)
+            colour = not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+            self._greyed += int(colour)
+            return Image.fromarray(np.ascontiguousarray(grey_of(rgb)[..., 0]), "L")
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+        if alpha is not None and self._format in ALPHA_FORMATS:
+            image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
+        return image
+
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None,
                     duration: int | None = None) -> None:
         """Write one (H, W, 3) uint8 RGB frame (and its (H, W) uint8 alpha) as the next picture; ``pts`` (the
         source's ticks) only finds the frame's captions: a picture keeps no time (nor its ``duration``)."""
-        from PIL import Image
-
         start = time.perf_counter()
         if self._captions is not None and self._captions.take(pts):
             self._captioned += 1
         for step in self._steps:
             rgb, alpha = step(rgb), None if alpha is None else step(alpha)
-        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-        if alpha is not None and self._format in ALPHA_FORMATS:
-            image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
-        self._alpha_dropped = self._alpha_dropped or alpha is not None and self._format not in ALPHA_FORMATS
+        image = self._picture(rgb, alpha)
         chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
         options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
-                   "WEBP": {"quality": self.quality}}.get(self._format, {})
+                   "WEBP": {"quality": self.quality},
+                   "JPEG2000": jpeg2000_options(lossless=False, quality=self.quality)}.get(self._format, {})
         number, source = self._next_number(pts)
         path = self._work / sequence_name(self.location.text, number).name
         try:
@@ -275,7 +294,10 @@ class SequenceSink:
                               f"for a {self._format} picture, and was not kept (.png or .tif keep it)")
         if self._alpha_dropped:
             self.notes.append(f"the alpha channel (transparency) was not kept: {self._format} pictures cannot hold it "
-                              "(.png, .tif or .webp pictures keep it)")
+                              f"({_ALPHA_KEPT} pictures keep it)")
+        if self._greyed:
+            self.notes.append(f"the colour of {counted(self._greyed, 'frame')} was written as grey (its luma): a .pgm "
+                              "picture holds one channel (a .ppm keeps the colour)")
         self.notes.append(f"wrote {counted(self.frames_written, 'picture')}, {self.name(0)}"
                           + (f" to {last}" if last != self.name(0) else ""))
         return self.path
