@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from enlight.models.weights import default_weights, load_generator
+from enlight.models.bundled import default_weights
+from enlight.models.weights import load_generator
 from enlight.ops.luma import attention_map
 from enlight.stream.apps.bench import machine_info, time_model
 from enlight.stream.backends.base import create_backend

@@ -44,7 +44,8 @@ import torch
 from choosing_sets import choosing_items
 from stills import clahe, gamma, images
 
-from enlight.models.weights import default_weights, load_generator
+from enlight.models.bundled import default_weights
+from enlight.models.weights import load_generator
 from enlight.ops.detail import STRENGTH
 from enlight.ops.luma import attention_map
 from enlight.ops.simd import restore_detail

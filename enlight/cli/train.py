@@ -428,7 +428,7 @@ def _colour_and_margin(args) -> dict:
 
 
 def _distill(argv: list[str]) -> int:
-    from enlight.models.weights import default_weights
+    from enlight.models.bundled import default_weights
     from enlight.train.distill import DistillConfig, DistillTrainer
 
     args = distill_parser().parse_args(argv)

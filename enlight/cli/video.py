@@ -355,7 +355,7 @@ def _many_options(args, inputs: list[Path]) -> dict:
 def _check_default_weights(plan) -> None:
     """A plan that will load the bundled default generator: refuse now, in one line, if this build has none."""
     if plan.model == "enlightengan" and plan.weights is None and plan.int8_model is None:
-        from enlight.models.weights import default_weights
+        from enlight.models.bundled import default_weights  # (without torch)
 
         default_weights()
 

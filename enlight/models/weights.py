@@ -22,18 +22,14 @@ from pathlib import Path
 
 import torch
 
-from enlight.errors import EnlightError, reason
-from enlight.models.bundled import DEFAULT_WEIGHTS
+from enlight.errors import reason
+from enlight.models.bundled import WeightsError
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.models.run_size import RunSize, recorded_run_size, run_size_metadata
 
 ARCHITECTURE = "enlightengan-generator"
 FORMAT_VERSION = "1"
 _TINY = torch.finfo(torch.float32).tiny  # smallest normal float32, ~1.2e-38
-
-
-class WeightsError(EnlightError):
-    """A weights file that cannot be used: missing, corrupt, or for another network."""
 
 
 def zero_denormals(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -270,16 +266,6 @@ def _load_strict(
 def _names(items: list[str], limit: int = 3) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def default_weights() -> Path:
-    """The bundled default weights; ``WeightsError`` when this build ships none yet."""
-    if not DEFAULT_WEIGHTS.is_file():
-        raise WeightsError(
-            "no default weights are bundled with this build yet: pass --weights FILE "
-            "(.safetensors, or a released .pth; enlight-video convert-weights converts one)"
-        )
-    return DEFAULT_WEIGHTS
 
 
 def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, dtype: torch.dtype | None = None) -> Path:

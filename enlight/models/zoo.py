@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from enlight.models.bundled import WEIGHTS_DIR
+from enlight.models.bundled import WEIGHTS_DIR, WeightsError, default_weights
 from enlight.models.retinexnet import RetinexNet, RetinexVideoModel
-from enlight.models.weights import ARCHITECTURE, WeightsError, default_weights, load_generator, read_metadata
+from enlight.models.weights import ARCHITECTURE, load_generator, read_metadata
 
 MODELS = ("enlightengan", "retinexnet")
 RETINEX_ARCHITECTURE = "retinexnet"

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from enlight.models import attention_map, build_generator, load_generator, save_weights
-from enlight.models import weights as weights_module
-from enlight.models.weights import WeightsError, read_metadata, zero_denormals
+from enlight.models.bundled import WeightsError
+from enlight.models.weights import read_metadata, zero_denormals
 
 
 def released_format_checkpoint(generator, path):
@@ -121,9 +121,11 @@ def test_denormals_are_zeroed_on_save(tmp_path, trained_like):
 
 
 def test_missing_default_weights_say_so(monkeypatch, tmp_path):
-    monkeypatch.setattr(weights_module, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
+    from enlight.models import bundled
+
+    monkeypatch.setattr(bundled, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     with pytest.raises(WeightsError, match="no default weights"):
-        weights_module.default_weights()
+        bundled.default_weights()
 
 
 def test_a_file_that_is_not_a_checkpoint_says_what_it_is(tmp_path, trained_like, cli):

@@ -209,9 +209,9 @@ def test_mismatched_weights(tmp_path, clip, cli):
 def test_missing_default_weights_is_a_clear_error(tmp_path, clip, monkeypatch, capsys):
     """A build without bundled weights (or with them deleted) says so in one line."""
     from enlight.cli.video import main
-    from enlight.models import weights
+    from enlight.models import bundled
 
-    monkeypatch.setattr(weights, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
+    monkeypatch.setattr(bundled, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     out = tmp_path / "o.mp4"
     assert main([str(clip), "-o", str(out)]) == 2
     err = capsys.readouterr().err
