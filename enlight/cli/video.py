@@ -53,7 +53,8 @@ HELP_WIDTH = 100  # --help's own lines (the description, the hotkeys, the other 
 SUBCOMMANDS = {
     "convert-weights": "convert a released EnlightenGAN .pth checkpoint to our .safetensors format",
     "bench": BENCH_DESCRIPTION,
-    "export": "export the generator to ONNX (inputs frames and attention; dynamic batch, height, width)",
+    "export": "export the generator to ONNX (inputs frames and attention; dynamic batch, height, width; its margin, "
+              "colour handling and run size in the metadata)",
     "snapshot": "save one frame of a video and of its enhanced version side by side as a PNG",
 }
 
@@ -354,7 +355,7 @@ def _many_options(args, inputs: list[Path]) -> dict:
 
 def _check_default_weights(plan) -> None:
     """A plan that will load the bundled default generator: refuse now, in one line, if this build has none."""
-    if plan.model == "enlightengan" and plan.weights is None and plan.int8_model is None:
+    if plan.model == "enlightengan" and plan.weights is None and plan.int8_model is None and plan.onnx_model is None:
         from enlight.models.bundled import default_weights  # (without torch)
 
         default_weights()
@@ -642,9 +643,9 @@ def _convert_weights(argv: list[str]) -> int:
 
 
 def _export(argv: list[str]) -> int:
-    from enlight.models.onnx_export import export_onnx
+    from enlight.models.onnx_export import export_metadata, export_onnx
     from enlight.models.onnx_graph import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
-    from enlight.models.zoo import MODELS, load_model
+    from enlight.models.zoo import MODELS, default_model_weights, load_model
 
     def opset(text: str) -> int:
         value = int(text)
@@ -662,7 +663,9 @@ def _export(argv: list[str]) -> int:
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
     check_new_file(args.output, force=args.force, suffix=".onnx")
-    export_onnx(load_model(args.model, args.weights), args.output, opset=args.opset)
+    weights = args.weights or default_model_weights(args.model)
+    network = load_model(args.model, weights)
+    export_onnx(network, args.output, opset=args.opset, metadata=export_metadata(args.model, network, weights))
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -1,10 +1,20 @@
 """The exported generator's graph as its callers see it, importable without torch: input and output names,
-the metadata key of its margin, the smallest frame it takes and how smaller frames are fitted to it
-(``enlight.models.onnx_export`` makes the graph)."""
+the metadata that says how it must be run, the smallest frame it takes and how smaller frames are fitted to it
+(``enlight.models.onnx_export`` makes the graph).
+
+Beside the graph, an exported model (`enlight-video export`'s, an int8 model of `enlight-train quantize`, the
+cached exports ONNX Runtime runs) carries in its metadata what running it needs and the graph does not hold
+(``graph_metadata``): its margin (``enlight.margin``: frames under ``graph_minimum`` are edge-padded to it first,
+``fit_graph``), the reduced size a student was distilled to run at (``enlight.scale``, ``enlight.upsample``:
+``enlight.models.run_size``; none at full size), and, said for other callers, whether it keeps the input's colours
+(``enlight.keep_hue``: done inside the graph, so nothing is to be done outside) and which network it is.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from enlight.models.run_size import ONNX_PREFIX, RunSize, run_size_metadata
 
 INPUT_NAMES = ("frames", "attention")
 OUTPUT_NAME = "enhanced"
@@ -22,7 +32,40 @@ def trace_size(margin: int) -> tuple[int, int]:
     return _TRACE_SIZE[0] + 2 * margin, _TRACE_SIZE[1] + 2 * margin
 
 
-MARGIN_KEY = "enlight.margin"  # ONNX metadata: the generator's margin (int8 models are not modules)
+MARGIN_KEY = ONNX_PREFIX + "margin"  # ONNX metadata: the generator's margin (int8 models are not modules)
+KEEP_HUE_KEY = ONNX_PREFIX + "keep_hue"  # "1": the graph keeps the input's colours (``enlight.ops.hue``), else "0"
+MODEL_KEY = ONNX_PREFIX + "model"  # which network: enlightengan or retinexnet (``enlight.models.zoo.MODELS``)
+EXPORTED_FROM_KEY = ONNX_PREFIX + "exported_from"  # `enlight-video export`'s: the name of the weights it exported
+_METADATA_FIELD, _KEY_FIELD, _VALUE_FIELD = 14, 1, 2  # ModelProto.metadata_props; StringStringEntryProto's fields
+
+
+def graph_metadata(model: str, *, margin: int, keep_hue: bool, run_size: RunSize | None) -> dict[str, str]:
+    """The metadata entries that say how the graph of ``model`` runs: its margin, whether it keeps the input's
+    colours, and the reduced size it was distilled for (``run_size``; None: full size, no entry)."""
+    size = run_size_metadata(run_size.scale, run_size.upsample, ONNX_PREFIX) if run_size else {}
+    return {MODEL_KEY: model, MARGIN_KEY: str(int(margin)), KEEP_HUE_KEY: "1" if keep_hue else "0", **size}
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def with_metadata(model: bytes, metadata: dict[str, str]) -> bytes:
+    """The serialised ONNX model ``model`` with ``metadata`` added to its metadata_props, without the onnx package:
+    protobuf reads fields appended to a message as part of it (a repeated field's entries are concatenated)."""
+    entries = (_field(_KEY_FIELD, key.encode()) + _field(_VALUE_FIELD, value.encode())
+               for key, value in metadata.items())
+    return model + b"".join(_field(_METADATA_FIELD, entry) for entry in entries)
 
 
 def graph_minimum(margin: int) -> int:

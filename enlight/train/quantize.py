@@ -19,7 +19,8 @@ student, so it is chosen again for each. For the stage-5 students, on all 40: 99
 been picked on LIME and MEF themselves, the test sets; no longer.)
 The result ships as ``enlight/models/weights/enlightengan_c16_int8.onnx`` (the ``balanced`` preset); one of a
 user's own student runs with ``enlight-video --weights Q.onnx`` (``enlight.stream.core.own_weights``). Its metadata
-holds what running it needs beside the graph: the margin, and a reduced-size student's scale and upsampling.
+holds what running it needs beside the graph (``onnx_graph.graph_metadata``, as `enlight-video export` writes it): the
+margin, and a reduced-size student's scale and upsampling.
 """
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from enlight.models.onnx_export import export_onnx_bytes
-    from enlight.models.onnx_graph import MARGIN_KEY
-    from enlight.models.run_size import ONNX_PREFIX, recorded_run_size, run_size_metadata, safetensors_metadata
+    from enlight.models.onnx_graph import graph_metadata
+    from enlight.models.run_size import recorded_run_size, safetensors_metadata
     from enlight.models.zoo import load_model
 
     feeds = calibration_inputs(config)
@@ -196,8 +197,9 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     size = recorded_run_size(safetensors_metadata(config.weights), str(config.weights))  # a student's reduced size
     for key, value in {"enlight.source_weights": Path(config.weights).name, "enlight.source_sha256": digest,
                        "enlight.calibration": f"{len(feeds)} images, percentile {config.percentile}",
-                       "enlight.float_head": ",".join(keep), MARGIN_KEY: str(generator.margin),
-                       **(run_size_metadata(size.scale, size.upsample, ONNX_PREFIX) if size else {})}.items():
+                       "enlight.float_head": ",".join(keep),
+                       **graph_metadata("enlightengan", margin=generator.margin, keep_hue=generator.keep_hue,
+                                        run_size=size)}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     config.out.parent.mkdir(parents=True, exist_ok=True)

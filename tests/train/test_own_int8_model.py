@@ -3,7 +3,8 @@ for `--quality balanced`: ONNX Runtime on a CPU, its margin from its metadata, i
 
 Before, every such file was refused: 'error: Q.onnx is an ONNX model, not weights: give the .safetensors file it was
 made from (`enlight-train export` writes one) or a released .pth'. Elsewhere than ONNX Runtime on a CPU it is
-refused in one line that names the float weights it was quantised from."""
+refused in one line that names the float weights it was quantised from. Its metadata says how it runs as an
+`enlight-video export`'s does (``onnx_graph.graph_metadata``: margin, colour handling, size)."""
 
 import numpy as np
 import pytest
@@ -58,9 +59,14 @@ def test_a_quantised_student_enhances_a_photo_close_to_its_float_weights(quantis
 def test_its_margin_is_read_from_its_metadata_as_the_bundled_models_is(quantised):
     """A frame smaller than the graph's reflection (margin 8 + 9 px) is edge-padded up to it first, which needs the
     margin: the plan's backend knows it and the output matches the float network's."""
+    from enlight.stream.backends.onnxruntime import model_metadata
+
     model, source, _ = quantised
     backend = build_backend(make_plan(weights=model, backend="onnxruntime", device="cpu"))
     assert backend.name == "onnxruntime int8" and backend.margin == 8
+    metadata = model_metadata(model)  # the keys `enlight-video export` writes too (the colours kept: in the graph)
+    assert {k: metadata.get(k) for k in ("enlight.model", "enlight.margin", "enlight.keep_hue")} == {
+        "enlight.model": "enlightengan", "enlight.margin": "8", "enlight.keep_hue": "1"}
     frames = torch.rand(1, 3, 12, 14, generator=torch.Generator().manual_seed(3)) * 0.4 - 0.9
     with torch.inference_mode():
         want = load_generator(source)(frames, attention_map(frames))
@@ -81,15 +87,21 @@ def test_elsewhere_it_is_refused_in_one_line_naming_its_float_weights(quantised,
     assert not (tmp_path / "out.png").exists()
 
 
-def test_an_onnx_model_quantize_did_not_write_is_refused_in_one_line(quantised, cli, tmp_path):
+def test_an_onnx_model_neither_quantize_nor_export_wrote_is_refused_in_one_line(quantised, cli, tmp_path):
+    """An .onnx without enlight's metadata (the graph alone, as `enlight-video export` wrote it before it recorded the
+    margin and size; `enlight-video export`'s now runs: tests/stream/test_exported_onnx_weights.py)."""
+    from enlight.models.onnx_export import export_onnx
+
     _, source, photo = quantised
-    exported = tmp_path / "float.onnx"
-    assert cli("export", "--format", "onnx", "-o", exported, "--weights", source).returncode == 0
-    result = cli(photo, "-o", tmp_path / "out.png", "--weights", exported)
+    bare = export_onnx(load_generator(source), tmp_path / "float.onnx")
+    result = cli(photo, "-o", tmp_path / "out.png", "--weights", bare)
     assert result.returncode == 2
-    assert result.stderr_lines == [f"enlight-video: error: {exported} is an ONNX model that `enlight-train quantize` "
-                                   "did not write: --weights takes such int8 models, .safetensors weights or a "
-                                   "released .pth"]
+    assert result.stderr_lines == [f"enlight-video: error: {bare} is an ONNX model that records neither how it runs "
+                                   "(its margin and size) nor the weights it was made from (an `enlight-video export` "
+                                   "of an earlier version, or another tool's): give --weights those weights "
+                                   "(.safetensors or a released .pth), an .onnx that `enlight-video export` writes of "
+                                   "them now, or an int8 model of `enlight-train quantize`"]
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_the_bundled_int8_model_given_as_weights_gives_what_balanced_gives(quantised, cli, tmp_path):

@@ -130,25 +130,22 @@ def weights_key(model: str, weights: Path) -> str:
 
 
 def cached_weights_export(model: str, weights: Path) -> bytes:
-    """The ONNX model of ``model`` loaded from ``weights``, its margin in the metadata (``MARGIN_KEY``, as an int8
-    model has it), cached by ``weights_key``: a run that finds it imports neither torch nor onnx."""
+    """The ONNX model of ``model`` loaded from ``weights``, with the metadata `enlight-video export` writes (its
+    margin, ``MARGIN_KEY``, as an int8 model has it: ``onnx_export.export_metadata``), cached by ``weights_key``: a
+    run that finds it imports no torch."""
 
     def make() -> bytes:
-        import onnx
-
-        from enlight.models.onnx_export import export_onnx_bytes
+        from enlight.models.onnx_export import export_metadata, export_onnx_bytes
         from enlight.models.zoo import load_model
 
         network = load_model(model, weights)
-        graph = onnx.load_from_string(export_onnx_bytes(network))
-        graph.metadata_props.add(key=MARGIN_KEY, value=str(int(getattr(network, "margin", 0))))
-        return graph.SerializeToString()
+        return export_onnx_bytes(network, metadata=export_metadata(model, network, weights))
 
     return _cached(weights_key(model, weights), make)
 
 
 def model_metadata(path: Path) -> dict[str, str]:
-    """The metadata of the ONNX model in ``path`` (an int8 model's margin, source weights, run size), read by ONNX
+    """The metadata of the ONNX model in ``path`` (its margin, run size, source weights: ``onnx_graph``), read by ONNX
     Runtime without optimising the graph (20 ms for the bundled int8 model); a one-line EnlightError where ONNX
     Runtime is not installed, or the file is missing or not a model it reads."""
     try:
@@ -173,7 +170,7 @@ class OnnxRuntimeBackend:
 
     def __init__(self, generator, config: OnnxRuntimeConfig) -> None:
         """generator: the network (a torch module, exported here), or a serialised ONNX model of it (an int8
-        model, or ``cached_weights_export``'s), whose margin its metadata holds."""
+        model, `enlight-video export`'s, or ``cached_weights_export``'s), whose margin its metadata holds."""
         try:
             import onnxruntime as ort
         except ImportError:

@@ -10,6 +10,12 @@ An int8 model (``.onnx``, written by `enlight-train quantize`) runs as the ``bal
 (``plan.make_plan``'s int8 choice, ``plan.build_backend``): by ONNX Runtime on a CPU, ``--device auto`` taking the
 CPU; its margin (``onnx_graph.MARGIN_KEY``) and run size are in its metadata, its colour handling in its graph.
 Another backend, device or precision is refused in one line that names the float weights it was quantised from.
+
+A float ONNX model of `enlight-video export` (``.onnx``; its metadata names the weights it was exported from,
+``onnx_graph.EXPORTED_FROM_KEY``) runs on ONNX Runtime as the export of those weights does, on the device asked for,
+at the size it records. Torch, TensorRT or fp16 are refused in one line that names those weights; an ``.onnx``
+that records neither how it runs nor where it came from (an export of an earlier version, another tool's) is
+refused in one line that says what to give.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from enlight.errors import EnlightError
+from enlight.models.onnx_graph import EXPORTED_FROM_KEY, MODEL_KEY
 from enlight.models.run_size import ONNX_PREFIX, RunSize, recorded_run_size, safetensors_metadata
 from enlight.ops.device import Device
 from enlight.stream.core.auto_quality import AutoChoice, fixed_choice
@@ -29,29 +36,50 @@ SOURCE_KEY = "enlight.source_weights"  # an int8 model's metadata: the name of t
 @dataclass(frozen=True)
 class OwnWeights:
     """path: the --weights file; run_size: the reduced size it records (None: none); int8: an int8 ONNX model of
-    `enlight-train quantize`; source: the name of the weights an int8 model was quantised from."""
+    `enlight-train quantize`; exported: a float ONNX model of `enlight-video export`; source: the name of the weights
+    an ONNX model was quantised or exported from."""
 
     path: Path
     run_size: RunSize | None = None
     int8: bool = False
+    exported: bool = False
     source: str = ""
+
+    @property
+    def onnx(self) -> bool:
+        """An ONNX model, run instead of a network loaded from weights (by ONNX Runtime only)."""
+        return self.int8 or self.exported
 
 
 def read_own_weights(path: Path, model: str) -> OwnWeights:
     """What ``path`` says of how it runs, read without torch. Only EnlightenGAN weights record a size; an ONNX model
-    is taken when `enlight-train quantize` wrote it (its metadata names its source weights), else refused."""
+    is taken when `enlight-train quantize` or `enlight-video export` wrote it (``onnx_weights``)."""
+    if path.suffix.lower() == ".onnx":
+        return onnx_weights(path, model)
     if model != "enlightengan":
         return OwnWeights(path)
-    if path.suffix.lower() != ".onnx":
-        return OwnWeights(path, recorded_run_size(safetensors_metadata(path), str(path)))
+    return OwnWeights(path, recorded_run_size(safetensors_metadata(path), str(path)))
+
+
+def onnx_weights(path: Path, model: str) -> OwnWeights:
+    """An ONNX model given as --weights for ``model``, from its metadata: an int8 model (its metadata names its source
+    weights) or a float export; else, or for another model than the one it is of, an EnlightError in one line."""
     from enlight.stream.backends.onnxruntime import model_metadata
 
     metadata = model_metadata(path)
-    if SOURCE_KEY not in metadata:
-        raise EnlightError(f"{path} is an ONNX model that `enlight-train quantize` did not write: --weights takes "
-                           "such int8 models, .safetensors weights or a released .pth")
-    return OwnWeights(path, recorded_run_size(metadata, str(path), ONNX_PREFIX), int8=True,
-                      source=metadata[SOURCE_KEY])
+    if SOURCE_KEY not in metadata and EXPORTED_FROM_KEY not in metadata:
+        raise EnlightError(f"{path} is an ONNX model that records neither how it runs (its margin and size) nor the "
+                           "weights it was made from (an `enlight-video export` of an earlier version, or another "
+                           "tool's): give --weights those weights (.safetensors or a released .pth), an .onnx that "
+                           "`enlight-video export` writes of them now, or an int8 model of `enlight-train quantize`")
+    made = metadata.get(MODEL_KEY, "enlightengan")  # (the bundled int8 model, of an earlier quantize, names none)
+    if made != model:
+        runs = f"give --model {made}" if made != "enlightengan" else f"it runs without --model {model}"
+        raise EnlightError(f"{path.name} is an ONNX model of {made}, not {model}: {runs}")
+    size = recorded_run_size(metadata, str(path), ONNX_PREFIX)
+    if SOURCE_KEY in metadata:
+        return OwnWeights(path, size, int8=True, source=metadata[SOURCE_KEY])
+    return OwnWeights(path, size, exported=True, source=metadata[EXPORTED_FROM_KEY])
 
 
 def own_auto(own: OwnWeights | None) -> AutoChoice | None:
@@ -86,20 +114,31 @@ def int8_device(own: OwnWeights | None, device: str) -> str:
     return "cpu" if own is not None and own.int8 and device == "auto" else device
 
 
-def check_int8_runs(own: OwnWeights, *, runtime: str, device: Device, precision: str) -> None:
-    """Refuse, in one line, an int8 model on what does not run it: a backend other than ONNX Runtime, a GPU, or a
-    --precision other than auto (it is int8); the line names the float weights it was quantised from."""
+def onnx_runtime(own: OwnWeights | None, backend: str) -> str | None:
+    """The runtime ``--backend auto`` takes for ``own``: ONNX Runtime for an ONNX model; None (the device's) else."""
+    return "onnxruntime" if own is not None and own.onnx and backend == "auto" else None
+
+
+def check_onnx_runs(own: OwnWeights, *, runtime: str, device: Device, precision: str) -> None:
+    """Refuse, in one line, an ONNX model on what does not run it: a backend other than ONNX Runtime; for an int8
+    model a GPU, or a --precision other than auto (it is int8); for a float export fp16. The line names the weights
+    it was quantised or exported from, which run there."""
     if runtime != "onnxruntime":
         asked = f"--backend {runtime}"
-    elif device.type != "cpu":
+    elif own.int8 and device.type != "cpu":
         asked = f"--device {device}"
-    elif precision != "auto":
+    elif precision not in (("auto",) if own.int8 else ("auto", "fp32")):
         asked = f"--precision {precision}"
     else:
         return
-    raise EnlightError(f"{own.path.name} is an int8 model, which only ONNX Runtime on a CPU runs (--backend "
-                       f"onnxruntime or auto, --device cpu or auto, --precision auto); for {asked} give --weights "
-                       f"the float weights it was quantised from ({own.source})")
+    if own.int8:
+        raise EnlightError(f"{own.path.name} is an int8 model, which only ONNX Runtime on a CPU runs (--backend "
+                           f"onnxruntime or auto, --device cpu or auto, --precision auto); for {asked} give --weights "
+                           f"the float weights it was quantised from ({own.source})")
+    raise EnlightError(f"{own.path.name} is an ONNX model, which ONNX Runtime runs (--backend onnxruntime or auto, "
+                       f"--precision auto or fp32); for {asked} give --weights the weights it was exported from "
+                       f"({own.source})")
 
 
-__all__ = ["OwnWeights", "check_int8_runs", "int8_device", "own_auto", "own_preset", "read_own_weights"]
+__all__ = ["OwnWeights", "check_onnx_runs", "int8_device", "onnx_runtime", "onnx_weights", "own_auto", "own_preset",
+           "read_own_weights"]

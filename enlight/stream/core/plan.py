@@ -8,7 +8,6 @@ place a plan becomes a backend. The plan is printed by ``--dry-run`` and named i
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,9 @@ from enlight.stream.core.cpu_kind import cpu_flags, cpu_kind, has_int8_dot
 from enlight.stream.core.denoise_config import DenoiseConfig
 from enlight.stream.core.own_weights import (
     OwnWeights,
-    check_int8_runs,
+    check_onnx_runs,
     int8_device,
+    onnx_runtime,
     own_auto,
     own_preset,
     read_own_weights,
@@ -43,6 +43,7 @@ RuntimeOptions = TorchBackendConfig | OnnxRuntimeConfig | TensorRTConfig
 class InferencePlan:
     """What enhances the frames. weights: the network's file (None = the model's bundled default);
     int8_model: an int8 ONNX model run instead of the float network (ONNX Runtime on a CPU), or None;
+    onnx_model: a float ONNX model of `enlight-video export` run instead of weights (ONNX Runtime), or None;
     scale: the model runs at 1/scale of the frame size, its correction carried back by ``upsample``;
     runtime: the backend's name; options: that runtime's own options (they hold the device); detail: the share of
     the input's luma detail put back at the local gain after the model (``enlight.ops.detail``; 0 = none); exposure:
@@ -63,6 +64,7 @@ class InferencePlan:
     detail: float = 0.0  # make_plan gives the model's default (``default_detail``)
     exposure: float = 0.0
     deband: bool = False  # off unless asked for (the CLI asks for video)
+    onnx_model: Path | None = None
 
     @property
     def device(self) -> Device:
@@ -81,7 +83,7 @@ class InferencePlan:
 
     def describe(self) -> str:
         """Several lines saying everything the plan resolved (``--dry-run``)."""
-        weights = self.int8_model or self.weights or f"bundled {self.model} weights"
+        weights = self.int8_model or self.onnx_model or self.weights or f"bundled {self.model} weights"
         size = "full size" if self.scale == 1 else f"1/{self.scale:g} size, correction upsampled by {self.upsample}"
         smoothing = ("off" if self.smoothing.strength == 0
                      else f"{self.smoothing.target}, strength {self.smoothing.strength:g}")
@@ -208,11 +210,11 @@ def _cpu_model(preset: Quality, *, model: str, weights: Path | None, precision: 
                runtime: str, own: OwnWeights | None = None) -> str | None:
     """What ``preset`` runs on ONNX Runtime on a CPU, with precision auto and the bundled EnlightenGAN weights:
     'int8' (its int8 model) where the CPU has int8 dot products (``cpu_kind``), else 'narrow' (its narrower
-    float student) where it has one; None otherwise (its float network). Own weights that are an int8 model
-    (``own``): 'int8', on what runs it (``check_int8_runs`` refuses the rest)."""
-    if own is not None and own.int8:
-        check_int8_runs(own, runtime=runtime, device=device, precision=precision)
-        return "int8"
+    float student) where it has one; None otherwise (its float network). Own weights that are an ONNX model
+    (``own``), on what runs it (``check_onnx_runs`` refuses the rest): 'int8' for an int8 model, None for an export."""
+    if own is not None and own.onnx:
+        check_onnx_runs(own, runtime=runtime, device=device, precision=precision)
+        return "int8" if own.int8 else None
     if not (weights is None and model == "enlightengan" and precision == "auto" and device.type == "cpu"
             and runtime == "onnxruntime"):
         return None
@@ -261,13 +263,13 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
 
     The int8 model of a preset runs when that is what these settings run on (``_cpu_model``);
     ``--precision fp32`` runs the float network it was made from. Own weights (``own_weights``) run at the size a
-    student records; an int8 model given as --weights runs as a preset's does.
+    student records; an int8 model given as --weights runs as a preset's does, an exported ONNX model on ONNX Runtime.
     """
     if precision not in PRECISIONS:
         raise EnlightError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
     own = read_own_weights(weights, model) if weights is not None else None
     resolved = resolve_device(int8_device(own, device))
-    runtime = auto_backend(resolved) if backend == "auto" else backend
+    runtime = onnx_runtime(own, backend) or (auto_backend(resolved) if backend == "auto" else backend)
     auto = None
     if quality == "auto":
         auto = own_auto(own) or resolve_auto(workload, model=model, weights=weights, precision=precision,
@@ -290,13 +292,13 @@ def make_plan(*, model: str = "enlightengan", quality: str | None = None, weight
     if not 0 <= exposure <= EXPOSURE_LIMIT:
         raise EnlightError(f"--exposure must be within 0..{EXPOSURE_LIMIT:g}, got {exposure:g}")
     network = WEIGHTS_DIR / preset.cpu_narrow if chosen == "narrow" else _preset_weights(preset, model, weights)
-    if own is not None and own.int8:  # the file given is the int8 model: no float network to load
-        network, int8_model = None, own.path
+    if own is not None and own.onnx:  # the file given is the ONNX model: no network to load
+        network, int8_model = None, own.path if own.int8 else None
     else:
         int8_model = WEIGHTS_DIR / preset.cpu_int8 if int8 else None
     return InferencePlan(
-        model=model, quality=preset.name, weights=network,
-        int8_model=int8_model, scale=preset.scale, upsample=preset.upsample,
+        model=model, quality=preset.name, weights=network, int8_model=int8_model,
+        onnx_model=own.path if own is not None and own.exported else None, scale=preset.scale, upsample=preset.upsample,
         runtime=runtime, options=options, smoothing=smoothing, denoise=denoise, auto=auto,
         detail=default_detail(model) if detail is None else detail, exposure=exposure, deband=deband,
     )
@@ -312,11 +314,11 @@ def build_backend(plan: InferencePlan, network=None) -> Backend:
     """The plan's backend. network: run this module instead of loading the plan's weights (tests, benchmarks).
     ONNX Runtime gets the network as its export cached by the weights file (``cached_weights_export``), so that
     a run whose export is cached imports no torch."""
-    if plan.int8_model is not None and network is None:
-        return create_backend(plan.options, plan.int8_model.read_bytes())
+    model_file = plan.int8_model or plan.onnx_model
+    if model_file is not None and network is None:
+        return create_backend(plan.options, model_file.read_bytes())
     weights = plan.weights or (DEFAULT_WEIGHTS if plan.model == "enlightengan" else None)
-    if (network is None and plan.runtime == "onnxruntime" and weights is not None and weights.is_file()
-            and importlib.util.find_spec("onnx") is not None):  # (it writes the margin into the cached export)
+    if network is None and plan.runtime == "onnxruntime" and weights is not None and weights.is_file():
         from enlight.stream.backends.onnxruntime import cached_weights_export
 
         return create_backend(plan.options, cached_weights_export(plan.model, weights))
