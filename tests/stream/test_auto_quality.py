@@ -186,7 +186,8 @@ def test_plans_for_own_weights_live_runs_and_old_callers(weights):
     from enlight.stream.core.plan import make_plan
 
     own = make_plan(quality="auto", device="cpu", backend="torch", weights=weights, workload=video(3840, 2160))
-    assert own.quality == "best" and "--weights runs at full size" in own.auto.why
+    assert own.quality == "best" and f"--weights {weights.name} runs at full size (it records no reduced size)" in \
+        own.auto.why
     assert make_plan(quality="auto", device="cpu", backend="torch", live=True).quality == "fast"
     assert make_plan(device="cpu", backend="torch").auto is None  # quality None: the old default, no auto
     torch_plan = make_plan(quality="auto", device="cpu", backend="torch", workload=video(854, 480))

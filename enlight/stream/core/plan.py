@@ -236,8 +236,9 @@ def resolve_auto(workload: Workload | None, *, model: str, weights: Path | None,
     """``--quality auto`` for these settings: ``choose_quality`` with the runtime each preset would
     run on here. Own weights or another model run at full size (``best``): the cost table and the
     reduced-size students are the bundled EnlightenGAN's."""
-    if weights is not None or model != "enlightengan":
-        return fixed_choice("best", f"{'--weights' if weights else '--model ' + model} runs at full size")
+    if weights is not None or model != "enlightengan":  # (own weights that record a size: ``own_auto``)
+        who = f"--weights {weights.name}" if weights is not None else f"--model {model}"
+        return fixed_choice("best", f"{who} runs at full size{' (it records no reduced size)' if weights else ''}")
     labels, narrow = {}, set()
     for name in QUALITIES:
         chosen = _cpu_model(quality_preset(name), model=model, weights=weights, precision=precision, device=device,
