@@ -33,9 +33,13 @@ def build_parser() -> OneLineParser:
                         help=f"timed calls per case, their median kept (default: {full.repeats}; {quick.repeats} "
                         "with --quick)")
     parser.add_argument("--weights", type=Path, default=None,
-                        help="weights to time (default: bundled, else random weights of the released size)")
+                        help="own weights to time, each case as `enlight-video IN -o OUT --weights FILE` runs them (a "
+                        "student at the size it records, an int8 or exported .onnx on ONNX Runtime, the only backend "
+                        "timed for it unless --backends names others) (default: the bundled network and presets, else "
+                        "random weights of the released size)")
     parser.add_argument("--qualities", default=None,
-                        help="comma-separated --quality presets to time, '' for none (default: best,balanced,fast)")
+                        help="comma-separated --quality presets to time (auto: what a file of --preset-size gets), '' "
+                        "for none (default: best,balanced,fast; with --weights auto, what that command runs)")
     parser.add_argument("--preset-size", type=parse_size, default=None,
                         help="clip size for the presets' end-to-end fps (default: 854x480)")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
@@ -44,9 +48,6 @@ def build_parser() -> OneLineParser:
 
 
 def bench_command(argv: list[str]) -> int:
-    from enlight.models.bundled import DEFAULT_WEIGHTS
-    from enlight.models.generator import build_generator
-    from enlight.models.weights import load_generator
     from enlight.stream.apps import bench
 
     args = build_parser().parse_args(argv)
@@ -66,10 +67,13 @@ def bench_command(argv: list[str]) -> int:
         changes["qualities"] = tuple(q for q in args.qualities.split(",") if q)
     if args.preset_size:
         changes["preset_size"] = args.preset_size
+    if args.weights is not None:  # every case runs the plan of `enlight-video IN -o OUT --weights FILE`
+        changes["weights"] = args.weights
+        changes.setdefault("qualities", ("auto",))
+        if not args.backends and args.weights.suffix.lower() == ".onnx":  # (ONNX Runtime is all that runs one)
+            changes["backends"] = ("onnxruntime",)
     config = bench.BenchConfig.quick(**changes) if args.quick else bench.BenchConfig(**changes)
-    weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
-    generator = load_generator(weights) if weights else build_generator().eval()
-    result = bench.run_bench(config, generator, log=bench.log_stderr)
+    result = bench.run_bench(config, None if args.weights else _bundled_generator(), log=bench.log_stderr)
     print_text(bench.markdown(result))
     if args.json:
         bench.write_json(result, args.json)
@@ -77,6 +81,15 @@ def bench_command(argv: list[str]) -> int:
     if png and not bench.chart(result, png):
         print(f"{PROG}: matplotlib is not installed; no chart written", file=sys.stderr)
     return 0
+
+
+def _bundled_generator():
+    """The bundled generator, else random weights of the released size (a build without weights)."""
+    from enlight.models.bundled import DEFAULT_WEIGHTS
+    from enlight.models.generator import build_generator
+    from enlight.models.weights import load_generator
+
+    return load_generator(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.is_file() else build_generator().eval()
 
 
 def _check_before_timing(args) -> None:
@@ -91,7 +104,9 @@ def _check_before_timing(args) -> None:
         if path is not None and not path.parent.is_dir():
             raise EnlightError(f"{option}: folder does not exist: {path.parent}")
     _check_names("--precisions", "precision", args.precisions or "", PRECISION_VARIANTS)
-    _check_names("--qualities", "quality", args.qualities or "", QUALITIES)
+    _check_names("--qualities", "quality", args.qualities or "", (*QUALITIES, "auto"))
+    if args.weights is not None and not args.weights.is_file():  # (each case was skipped for it, then the presets)
+        raise EnlightError(f"weights file not found: {args.weights}")
     unknown = [name for name in (args.backends or "").split(",") if name and name not in BACKENDS]
     if unknown:
         raise EnlightError(f"unknown backend {', '.join(unknown)} (--backends takes "

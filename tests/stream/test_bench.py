@@ -64,7 +64,8 @@ def test_bad_bench_arguments_are_one_line_errors(cli):
                           # these ran every other case first, then skipped fp8 or failed on turbo at the end; a
                           # .txt or a folder took the JSON or the chart
                           (["--precisions", "fp8,fp32"], "unknown precision fp8 (--precisions takes auto, fp32"),
-                          (["--qualities", "turbo"], "unknown quality turbo (--qualities takes best, balanced, fast)"),
+                          (["--qualities", "turbo"],
+                           "unknown quality turbo (--qualities takes best, balanced, fast, auto)"),
                           (["--png", "chart.txt"], "--png names a .png file to write, not chart.txt"),
                           (["--json", "."], "--json names a .json file to write, not .")):
         result = cli("bench", "--quick", *args, timeout=120)

@@ -11,6 +11,11 @@ Measured, each on its own and then together:
   ``preset_size`` (854x480 by default: the size the fast preset's target is stated at), run as the
   file command runs it (its default batch and encoder settings).
 
+With own weights (``weights``: `enlight-video bench --weights FILE`) every case runs the plan `enlight-video IN -o OUT
+--weights FILE` makes (``plan.make_plan``): a student at the size it records (the model timed on frames of that size,
+its rows say so), an int8 or exported ``.onnx`` on ONNX Runtime; the presets' part times ``auto`` (what that command
+runs) unless ``qualities`` names others, each row naming the preset, size and runtime that ran.
+
 Results print as a markdown table and can be written as JSON and a PNG chart.
 """
 
@@ -30,7 +35,10 @@ import torch
 from enlight.errors import EnlightError
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.ops.luma import attention_map
+from enlight.ops.simd import reduced_size
+from enlight.stream.core.auto_quality import Workload
 from enlight.stream.core.cpu_kind import FLAGS_ENV
+from enlight.stream.core.plan import InferencePlan
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class BenchConfig:
     qualities: tuple[str, ...] = ("best", "balanced", "fast")
     preset_size: tuple[int, int] = (854, 480)
     preset_frames: int = 48
+    weights: Path | None = None  # own weights, run as `enlight-video IN -o OUT --weights FILE` plans them
 
     @classmethod
     def quick(cls, **changes) -> BenchConfig:
@@ -63,6 +72,7 @@ class BenchResult:
     io: list[dict] = field(default_factory=list)
     pipeline: list[dict] = field(default_factory=list)
     presets: list[dict] = field(default_factory=list)
+    weights: str | None = None  # the own weights every case ran (None: the bundled network and presets)
 
 
 def _sync(device) -> None:
@@ -141,11 +151,14 @@ def machine_line(machine: dict) -> str:
     return text
 
 
-def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict:
-    """Median seconds per call of ``backend`` on a (batch, 3, H, W) input already on its device."""
+def time_model(backend, batch: int, size: tuple[int, int], repeats: int, scale: float = 1.0) -> dict:
+    """Median seconds per call of ``backend`` on a (batch, 3, h, w) input already on its device: (h, w) the size
+    its plan runs the network at for frames of ``size`` (W, H), 1/scale of it (``reduced_size``; the row then gives it
+    as model_width and model_height)."""
     width, height = size
+    small = reduced_size(height, width, scale) if scale != 1 else (height, width)
     g = torch.Generator().manual_seed(0)
-    frames = (torch.rand(batch, 3, height, width, generator=g) * 0.4 - 1).to(str(backend.device))
+    frames = (torch.rand(batch, 3, *small, generator=g) * 0.4 - 1).to(str(backend.device))
     attention = attention_map(frames)
     backend(frames, attention)  # warm-up (allocations, autotuning, engine build)
     _sync(backend.device)
@@ -156,7 +169,8 @@ def time_model(backend, batch: int, size: tuple[int, int], repeats: int) -> dict
         _sync(backend.device)
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    return {"batch": batch, "width": width, "height": height, "median_s": median, "fps": batch / median,
+    scaled = {"model_width": small[1], "model_height": small[0]} if scale != 1 else {}
+    return {"batch": batch, "width": width, "height": height, **scaled, "median_s": median, "fps": batch / median,
             "repeats": repeats}
 
 
@@ -233,35 +247,84 @@ def time_encode(path: Path, out: Path) -> dict:
             "frames": len(frames), "fps": len(frames) / elapsed}
 
 
-def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=print) -> BenchResult:
-    from enlight.ops.device import resolve_device
-    from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.core.plan import build_backend, make_plan
+def bench_plan(config: BenchConfig, device, **choices) -> InferencePlan:
+    """``make_plan`` with the bench's device and own weights (None: the bundled network's plan)."""
+    from enlight.stream.core.plan import make_plan
 
-    device = resolve_device(config.device)
-    result = BenchResult(machine=machine_info(device))
+    return make_plan(weights=config.weights, device=str(device), **choices)
+
+
+def model_cases(config: BenchConfig, device, log) -> list[tuple[str, str, InferencePlan]]:
+    """(backend, precision label, plan) of each --backends x --precisions case that runs here, the others skipped with a
+    line; where none does, the first one's EnlightError (before any timing: all would have been skipped)."""
+    cases, skipped = [], []
     for name in config.backends:
         for variant in config.precisions:
             precision, _, extra = variant.partition("+")
             try:
-                plan = make_plan(backend=name, device=str(device), precision=precision, cuda_graphs=extra == "graphs",
-                                 compile=extra == "compile")
-                backend = build_backend(plan, network=generator)
+                plan = bench_plan(config, device, backend=name, precision=precision, cuda_graphs=extra == "graphs",
+                                  compile=extra == "compile")
             except EnlightError as exc:
-                log(f"skipping {name} {variant}: {exc}")
+                skipped.append((f"skipping {name} {variant}: {exc}", exc))
                 continue
-            label = precision if precision != "auto" else ("fp16" if device.type == "cuda" else "fp32")
-            label += f"+{extra}" if extra else ""
-            for size in config.sizes:
-                for batch in config.batch_sizes:
-                    try:
-                        row = time_model(backend, batch, size, config.repeats)
-                    except (RuntimeError, MemoryError) as exc:  # e.g. out of memory at 1080p x 8
-                        log(f"skipping {name} {label} {size} x{batch}: {str(exc).splitlines()[0]}")
-                        continue
-                    row.update(backend=name, precision=label)
-                    result.model.append(row)
-                    log(f"model {name:12s} {label} {size[0]}x{size[1]} x{batch}: {row['fps']:.2f} fps")
+            label = "int8" if plan.int8_model is not None else (
+                precision if precision != "auto" else ("fp16" if device.type == "cuda" else "fp32"))
+            cases.append((name, label + (f"+{extra}" if extra else ""), plan))
+    if skipped and not cases:
+        raise skipped[0][1]
+    for line, _ in skipped:
+        log(line)
+    return cases
+
+
+def preset_plans(config: BenchConfig, device) -> list[tuple[str, InferencePlan]]:
+    """(name, plan) of each of ``qualities`` as `enlight-video CLIP -o OUT --quality Q` (with --weights) plans it for
+    the presets' clip ('auto': for a video of preset_size, preset_frames at 25 fps); an EnlightError, before any
+    timing, for one that does not run here (a size the weights were not distilled for)."""
+    width, height = config.preset_size
+    workload = Workload("video", width, height, config.preset_frames, 25.0)
+    plans = [(q, bench_plan(config, device, quality=q, workload=workload)) for q in config.qualities]
+    return [(f"auto -> {plan.quality}" if q == "auto" else q, plan) for q, plan in plans]
+
+
+def time_models(config: BenchConfig, cases, generator, result: BenchResult, log) -> None:
+    """Model-only fps of each case at each size and batch (``time_model``), into ``result.model``."""
+    from enlight.stream.core.plan import build_backend
+
+    failed = None
+    for name, label, plan in cases:
+        try:
+            backend = build_backend(plan, network=generator)
+        except EnlightError as exc:
+            log(f"skipping {name} {label}: {exc}")
+            failed = failed or exc
+            continue
+        at = f" (model at 1/{plan.scale:g} size)" if plan.scale != 1 else ""
+        for size in config.sizes:
+            for batch in config.batch_sizes:
+                try:
+                    row = time_model(backend, batch, size, config.repeats, plan.scale)
+                except (RuntimeError, MemoryError) as exc:  # e.g. out of memory at 1080p x 8
+                    log(f"skipping {name} {label} {size} x{batch}: {str(exc).splitlines()[0]}")
+                    continue
+                row.update(backend=name, precision=label)
+                result.model.append(row)
+                log(f"model {name:12s} {label} {size[0]}x{size[1]}{at} x{batch}: {row['fps']:.2f} fps")
+    if failed is not None and not result.model:  # (own weights that do not load: every case failed the same way)
+        raise failed
+
+
+def run_bench(config: BenchConfig, generator: EnlightenGANGenerator | None = None, *, log=print) -> BenchResult:
+    """Every part of the bench. generator: the network the model and pipeline parts run (None: the plan's weights,
+    ``config.weights`` or the bundled ones)."""
+    from enlight.ops.device import resolve_device
+    from enlight.stream.apps.pipeline import PipelineConfig, run
+    from enlight.stream.core.plan import build_backend
+
+    device = resolve_device(config.device)
+    cases, presets = model_cases(config, device, log), preset_plans(config, device)  # (refused before any timing)
+    result = BenchResult(machine=machine_info(device), weights=str(config.weights) if config.weights else None)
+    time_models(config, cases, generator, result, log)
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "clip.mp4", config.pipeline_size, config.clip_frames)
         result.io.append(time_decode(clip))
@@ -271,7 +334,7 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
         short = make_clip(Path(tmp) / "short.mp4", config.pipeline_size, config.pipeline_frames)
         for name in config.backends:
             try:
-                plan = make_plan(backend=name, device=str(device))
+                plan = bench_plan(config, device, backend=name)
                 backend = build_backend(plan, network=generator)
             except EnlightError:
                 continue
@@ -280,51 +343,55 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator, *, log=prin
             batch = 1 if device.type == "cpu" else 4
             stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", plan=plan, batch_size=batch,
                                        progress=False, overwrite=True), backend=backend)
-            row = {"backend": name, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
+            row = {"backend": plan.label, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
                    "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
                    "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s,
                    "model_fps_in_pipeline": stats.frames / stats.enhance_s if stats.enhance_s else None}
             result.pipeline.append(row)
-            log(f"pipeline {name}: {row['fps']:.2f} fps end to end")
-        if config.qualities:
+            log(f"pipeline {plan.label}: {row['fps']:.2f} fps end to end")
+        if presets:
             preset_clip = make_clip(Path(tmp) / "preset.mp4", config.preset_size, config.preset_frames)
-            for quality in config.qualities:
-                result.presets += time_preset(quality, config, device, preset_clip, Path(tmp), log)
+            for name, plan in presets:
+                result.presets += time_preset(name, plan, config, preset_clip, Path(tmp), log)
     return result
 
 
-def time_preset(quality: str, config: BenchConfig, device, clip: Path, tmp: Path, log) -> list[dict]:
-    """Enhancer-only fps of a --quality preset at each size (batch 1: every stage from uint8 frames to
-    uint8 frames, smoothing off), and its end-to-end fps on ``clip``."""
+def time_preset(name: str, plan: InferencePlan, config: BenchConfig, clip: Path, tmp: Path, log) -> list[dict]:
+    """Enhancer-only fps of ``plan`` (a --quality preset's, ``name``) at each size (batch 1: every stage from uint8
+    frames to uint8 frames, smoothing off), and its end-to-end fps on ``clip``."""
     from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.core.plan import build_backend, make_plan
+    from enlight.stream.core.plan import build_backend
 
-    plan = make_plan(quality=quality, device=str(device))
     backend = build_backend(plan)
-    rows = []
+    weights = f", --weights {config.weights}" if config.weights else ""
+    log(f"{plan.auto.why if plan.auto else 'quality ' + name}: runs {plan.label} on {plan.device}{weights}")
+    rows, chosen = [], {"quality": name, "preset": plan.quality, "backend": plan.label,
+                        "why": plan.auto.why if plan.auto else ""}
     for size in dict.fromkeys((*config.sizes, config.preset_size)):
         row = time_enhancer(plan, backend, size, config.repeats)
-        row.update(quality=quality, backend=plan.label, kind="model")
+        row.update(chosen, kind="model")
         rows.append(row)
-        log(f"preset {quality:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
+        log(f"preset {name:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
     # the file command's own settings (its default batch), so the figure is what a user gets
-    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{quality}.mp4", plan=plan, progress=False,
+    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{plan.quality}.mp4", plan=plan, progress=False,
                               overwrite=True)
     batch = pipeline.batch_size
     stats = run(pipeline, backend=backend)
-    rows.append({"quality": quality, "backend": plan.label, "kind": "pipeline", "width": config.preset_size[0],
-                 "height": config.preset_size[1], "batch": batch, "frames": stats.frames, "fps": stats.fps,
-                 "wall_s": stats.wall_s, "decode_s": stats.decode_s, "enhance_s": stats.enhance_s,
-                 "encode_s": stats.encode_s})
-    log(f"preset {quality:8s} pipeline {config.preset_size[0]}x{config.preset_size[1]}: {stats.fps:.2f} fps")
+    rows.append({**chosen, "kind": "pipeline", "width": config.preset_size[0], "height": config.preset_size[1],
+                 "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
+                 "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s})
+    log(f"preset {name:8s} pipeline {config.preset_size[0]}x{config.preset_size[1]}: {stats.fps:.2f} fps")
     return rows
 
 
 def markdown(result: BenchResult) -> str:
-    lines = [machine_line(result.machine), f"machine: {json.dumps(result.machine)}", "",
+    weights = [f"weights: {result.weights} (every row runs it as `enlight-video IN -o OUT --weights` does)"
+               ] if result.weights else []
+    lines = [machine_line(result.machine), f"machine: {json.dumps(result.machine)}", *weights, "",
              "| backend | precision | size | batch | model fps | ms/frame |", "|---|---|---|---|---|---|"]
     for r in result.model:
-        lines.append(f"| {r['backend']} | {r['precision']} | {r['width']}x{r['height']} | {r['batch']} | "
+        model = f" (model {r['model_width']}x{r['model_height']})" if "model_width" in r else ""
+        lines.append(f"| {r['backend']} | {r['precision']} | {r['width']}x{r['height']}{model} | {r['batch']} | "
                      f"{r['fps']:.2f} | {1000 * r['median_s'] / r['batch']:.0f} |")
     lines += ["", "| stage | size | fps |", "|---|---|---|"]
     for r in result.io:
@@ -334,16 +401,24 @@ def markdown(result: BenchResult) -> str:
     for r in result.pipeline:
         lines.append(f"| {r['backend']} | {r['width']}x{r['height']} | {r['batch']} | {r['frames']} | "
                      f"{r['fps']:.2f} | {r['decode_s']:.1f} | {r['enhance_s']:.1f} | {r['encode_s']:.1f} |")
-    if result.presets:
-        best = {(r["width"], r["height"], r["kind"]): r["fps"] for r in result.presets if r["quality"] == "best"}
-        lines += ["", "| --quality | measured | size | fps | x best | backend |", "|---|---|---|---|---|---|"]
-        for r in result.presets:
-            key = (r["width"], r["height"], r["kind"])
-            ratio = r["fps"] / best[key] if key in best else float("nan")
-            what = "model only" if r["kind"] == "model" else "end to end"
-            lines.append(f"| {r['quality']} | {what} | {r['width']}x{r['height']} | {r['fps']:.2f} | {ratio:.1f} | "
-                         f"{r['backend']} |")
-    return "\n".join(lines)
+    return "\n".join(lines + _preset_lines(result.presets))
+
+
+def _preset_lines(presets: list[dict]) -> list[str]:
+    """The presets' table ('x best': against the row of the same size and kind that ran the best preset, 'auto -> best'
+    too; '-' where none did), and why ``auto`` chose each preset it ran."""
+    if not presets:
+        return []
+    best = {(r["width"], r["height"], r["kind"]): r["fps"] for r in presets if r.get("preset", r["quality"]) == "best"}
+    lines = ["", "| --quality | measured | size | fps | x best | backend |", "|---|---|---|---|---|---|"]
+    for r in presets:
+        key = (r["width"], r["height"], r["kind"])
+        ratio = f"{r['fps'] / best[key]:.1f}" if key in best else "-"
+        what = "model only" if r["kind"] == "model" else "end to end"
+        lines.append(f"| {r['quality']} | {what} | {r['width']}x{r['height']} | {r['fps']:.2f} | {ratio} | "
+                     f"{r['backend']} |")
+    whys = dict.fromkeys(r["why"] for r in presets if r.get("why"))  # ('quality auto -> fast: --weights ...')
+    return lines + ([""] if whys else []) + list(whys)
 
 
 def chart(result: BenchResult, path: Path) -> bool:
