@@ -181,9 +181,10 @@ def test_corrupt_weights(tmp_path, clip, cli):
 
 
 def test_an_onnx_model_as_weights_says_what_to_give(tmp_path, clip, cli):
-    """An .onnx model that `enlight-train quantize` did not write, given to --weights, is refused in one line that
-    says what --weights takes (it was read as safetensors: 'not a readable safetensors file (Error while
-    deserializing header: header too large)'; quantize's own int8 models run: tests/train/test_own_int8_model.py)."""
+    """An .onnx model that neither `enlight-video export` nor `enlight-train quantize` wrote, given to --weights, is
+    refused in one line that says what --weights takes (it was read as safetensors: 'not a readable safetensors
+    file (Error while deserializing header: header too large)'; the .onnx files of export and quantize run:
+    tests/stream/test_exported_onnx_weights.py, tests/train/test_own_int8_model.py)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -193,8 +194,8 @@ def test_an_onnx_model_as_weights_says_what_to_give(tmp_path, clip, cli):
     model = tmp_path / "mine_int8.onnx"
     onnx.save(helper.make_model(graph), str(model))
     out = tmp_path / "o.mp4"
-    assert_refused(cli(clip, "-o", out, "--weights", model), out, r"mine_int8.onnx is an ONNX model that "
-                   r"`enlight-train quantize` did not write: --weights takes such int8 models, \.safetensors weights")
+    assert_refused(cli(clip, "-o", out, "--weights", model), out, r"mine_int8.onnx is an ONNX model that records "
+                   r"neither how it runs .* nor the weights it was made from")
 
 
 def test_mismatched_weights(tmp_path, clip, cli):

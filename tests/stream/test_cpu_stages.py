@@ -148,19 +148,3 @@ def _frames(path):
         yield from container.decode(video=0)
 
 
-def test_without_the_onnx_package_the_bundled_network_is_exported_from_the_module(tmp_path, monkeypatch):
-    """onnxruntime installed alone (no ``onnx``, which writes the margin into the cached export): the backend is
-    built from the loaded network, as before the export cache, and runs."""
-    pytest.importorskip("onnxruntime")
-    import importlib.util
-
-    from enlight.stream.core import plan as plan_module
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    real = importlib.util.find_spec
-    monkeypatch.setattr(plan_module.importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else
-                        real(name, *a))
-    backend = plan_module.build_backend(plan_module.make_plan(quality="fast", device="cpu"))
-    assert not list(tmp_path.rglob("w*.onnx"))  # not the weights-keyed export
-    frames = np.zeros((1, 3, 32, 48), np.float32)
-    assert backend(frames, np.ones((1, 1, 32, 48), np.float32)).shape == frames.shape
