@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from enlight.files import write_whole
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.models.onnx_graph import (
     DEFAULT_OPSET,
@@ -71,9 +72,8 @@ def export_onnx_bytes(generator: EnlightenGANGenerator, *, opset: int = DEFAULT_
 
 def export_onnx(generator: EnlightenGANGenerator, path: str | Path, *, opset: int = DEFAULT_OPSET,
                 metadata: dict[str, str] | None = None) -> Path:
-    path = Path(path)
-    path.write_bytes(export_onnx_bytes(generator, opset=opset, metadata=metadata))
-    return path
+    """``export_onnx_bytes`` written to ``path`` whole or not at all (a full disk or Ctrl-C leaves no part of it)."""
+    return write_whole(path, export_onnx_bytes(generator, opset=opset, metadata=metadata))
 
 
 def onnx_digest(data: bytes) -> str:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 
 from enlight.errors import reason
+from enlight.files import write_whole
 from enlight.models.bundled import WeightsError
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.models.run_size import RunSize, recorded_run_size, run_size_metadata
@@ -92,30 +92,8 @@ def save_module(
     _check_finite(tensors, f"{path} not written: the network has")
     metadata = {"architecture": architecture, **metadata, "provenance": provenance,
                 "format_version": FORMAT_VERSION}
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        data = save(zero_denormals(tensors), metadata=metadata)  # bytes: a full disk is then an OSError (ENOSPC)
-        with open(tmp, "wb") as handle:  # for the command line's one line, not safetensors' own error type
-            write_named(handle, data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_named(handle, data: bytes) -> None:
-    """``handle.write(data)``; an OSError (a full disk) carries the file's name, as one from ``open`` does, so that its
-    one line says where (Python's write errors name none)."""
-    try:
-        handle.write(data)
-        handle.flush()
-    except OSError as exc:
-        exc.filename = exc.filename or handle.name
-        raise
+    data = save(zero_denormals(tensors), metadata=metadata)  # bytes: a full disk is then an OSError (ENOSPC)
+    return write_whole(path, data)  # (our helper, for the command line's one line, not safetensors' own error type)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:

@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 from enlight.errors import EnlightError
-from enlight.models.weights import write_named
+from enlight.files import write_named
 
 FORMAT = 1
 MANIFEST = "manifest.json"

@@ -150,3 +150,12 @@ def _frames(path):
 
     with av.open(str(path)) as container:
         return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+def test_an_export_onto_a_full_disk_is_one_line_and_leaves_no_part_of_it(cli, small_disk):
+    """The export was written straight to its name (``Path.write_bytes``): a full disk left the part that fitted, a
+    broken G.onnx of 100 kB, beside the one-line error."""
+    done = cli("export", "-o", small_disk / "G.onnx")
+    assert done.returncode == 2 and len(done.stderr_lines) == 1, done.stderr
+    assert "no space left" in done.stderr and "Traceback" not in done.stderr
+    assert not list(small_disk.iterdir())
