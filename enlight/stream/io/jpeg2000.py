@@ -129,12 +129,14 @@ def psnr_for(quality: int) -> float:
     return round(float(np.interp(quality, _QUALITY, _PSNR)), 1)
 
 
-def save_options(*, lossless: bool, quality: int) -> dict:
-    """Pillow's save options of a JPEG 2000 output: the reversible wavelet and no layer (lossless) where
-    ``lossless`` or at a ``quality`` of 100, else the 9-7 wavelet and one layer at ``psnr_for(quality)``."""
+def save_options(*, lossless: bool, quality: int, suffix: str = ".jp2") -> dict:
+    """Pillow's save options of a JPEG 2000 output named ``suffix``: the reversible wavelet and no layer (lossless)
+    where ``lossless`` or at a ``quality`` of 100, else the 9-7 wavelet and one layer at ``psnr_for(quality)``; a bare
+    codestream for .j2k in any case (Pillow takes one only from a lower-case '.j2k' name: a .J2K got a JP2 file)."""
+    kind = {"no_jp2": suffix.lower() == ".j2k"}
     if lossless or quality >= 100:
-        return {"irreversible": False}
-    return {"irreversible": True, "quality_mode": "dB", "quality_layers": [psnr_for(quality)]}
+        return {"irreversible": False, **kind}
+    return {"irreversible": True, "quality_mode": "dB", "quality_layers": [psnr_for(quality)], **kind}
 
 
 _METRES_AN_INCH = Fraction(254, 10000)

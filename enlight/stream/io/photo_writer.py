@@ -257,7 +257,7 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
         image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
-    image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality))
+    image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality, path.suffix))
     if fmt == "JPEG2000" and photo.dpi:  # (Pillow writes none; a .j2k codestream has no place for it)
         path.write_bytes(with_resolution(path.read_bytes(), photo.dpi))
 
@@ -293,7 +293,7 @@ def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Pho
                       quality=100 if photo.lossless == "jxl" else quality)
 
 
-def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict:
+def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int, suffix: str = "") -> dict:
     """Pillow's save options of a ``fmt`` file of the enhanced (H, W, 3) uint8 ``rgb`` (a JPEG's EXIF thumbnail is
     made of it) with ``photo``'s metadata, at ``quality`` (pillow-heif's writer takes them too)."""
     exif = tiff_exif(photo.exif, photo.annotations) if fmt == "TIFF" else photo.exif
@@ -309,7 +309,7 @@ def _save_options(rgb: np.ndarray, photo: Photo, fmt: str, quality: int) -> dict
     if fmt in LOSSY_FORMATS and fmt != "JPEG2000":
         options["quality"] = quality
     if fmt == "JPEG2000":  # (its quality: a PSNR)
-        options |= jpeg2000_options(lossless=photo.lossless == "jpeg2000", quality=quality)
+        options |= jpeg2000_options(lossless=photo.lossless == "jpeg2000", quality=quality, suffix=suffix)
     if fmt == "TGA" and photo.lossless == "tga_rle":
         options["compression"] = "tga_rle"
     if fmt == "HEIF" and photo.hdr is not None:  # its pixels as stored, PQ or HLG (--hdr keep)

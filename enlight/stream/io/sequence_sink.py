@@ -250,7 +250,8 @@ class SequenceSink:
         chroma = {"subsampling": 0} if self.quality >= FULL_CHROMA_FROM else {}
         options = {"PNG": {"compress_level": PNG_LEVEL}, "JPEG": {"quality": self.quality, **chroma},
                    "WEBP": {"quality": self.quality},
-                   "JPEG2000": jpeg2000_options(lossless=False, quality=self.quality)}.get(self._format, {})
+                   "JPEG2000": jpeg2000_options(lossless=False, quality=self.quality,
+                                                suffix=Path(self.location.text).suffix)}.get(self._format, {})
         number, source = self._next_number(pts)
         path = self._work / sequence_name(self.location.text, number).name
         try:
