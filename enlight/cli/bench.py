@@ -1,12 +1,21 @@
 """``enlight-video bench``: fps of the model per runtime, precision, batch and size, the decode and
-encode ceilings, and each preset end to end (``enlight.stream.apps.bench`` measures)."""
+encode ceilings, and each preset end to end as `enlight-video IN -o OUT` runs it (--denoise and --deband as that
+command takes them; ``enlight.stream.apps.bench`` measures)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from enlight.cli.common import OneLineParser, parse_size, positive_int, positive_int_list, print_text, size_list
+from enlight.cli.common import (
+    OneLineParser,
+    non_negative_float,
+    parse_size,
+    positive_int,
+    positive_int_list,
+    print_text,
+    size_list,
+)
 from enlight.errors import EnlightError
 
 PROG = "enlight-video"
@@ -15,7 +24,8 @@ DESCRIPTION = "measure fps: model per backend/precision/batch/size, decode and e
 
 
 def build_parser() -> OneLineParser:
-    from enlight.stream.apps.bench import BenchConfig
+    from enlight.stream.apps.bench import SENSOR_NOISE, BenchConfig
+    from enlight.stream.core.choices import DEBAND_SETTING, DEBAND_SETTINGS, DENOISE_LEVEL, DENOISE_LEVELS
 
     full, quick = BenchConfig(), BenchConfig.quick()
     parser = OneLineParser(prog=f"{PROG} bench", description=DESCRIPTION)
@@ -42,6 +52,17 @@ def build_parser() -> OneLineParser:
                         "for none (default: best,balanced,fast; with --weights auto, what that command runs)")
     parser.add_argument("--preset-size", type=parse_size, default=None,
                         help="clip size for the presets' end-to-end fps (default: 854x480)")
+    parser.add_argument("--denoise", default=DENOISE_LEVEL, choices=("auto", *DENOISE_LEVELS),
+                        help="the end-to-end rows' --denoise, as `enlight-video IN -o OUT --denoise` takes it; each "
+                        f"row says what it did (default: {DENOISE_LEVEL}, the command's)")
+    parser.add_argument("--deband", default=DEBAND_SETTING, choices=DEBAND_SETTINGS,
+                        help="the end-to-end rows' --deband, as the command takes it; --denoise off --deband off times "
+                        f"them without either (default: {DEBAND_SETTING}, the command's)")
+    parser.add_argument("--clip-noise", type=non_negative_float, default=0.0, metavar="SIGMA",
+                        help="sensor-like noise (standard deviation, 0-255) in the end-to-end rows' clips: the "
+                        "denoiser passes a clean clip unchanged, as footage whose codec removed the noise; at "
+                        f"{SENSOR_NOISE:g} it measures it over its floor and removes it, as in a noisy night video "
+                        "(default: 0, clean)")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--png", type=Path, default=None, help="write a chart (default: next to --json)")
     return parser
@@ -52,7 +73,7 @@ def bench_command(argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     _check_before_timing(args)
-    changes = {"device": args.device}
+    changes = {"device": args.device, "denoise": args.denoise, "deband": args.deband, "clip_noise": args.clip_noise}
     if args.backends:
         changes["backends"] = tuple(args.backends.split(","))
     if args.sizes:

@@ -5,11 +5,18 @@ Measured, each on its own and then together:
 - model-only fps per backend x precision x batch x size: frames already on the device, one
   warm-up call, then the median of ``repeats`` timed calls (CUDA synchronised), batch / median;
 - decode-only and encode-only ceilings on a clip generated for the purpose (PyAV, libx264);
-- end-to-end pipeline fps (file in, file out) on that clip, with the stage busy times;
+- end-to-end pipeline fps (file in, file out) on a clip of that size, with the stage busy times;
 - per ``--quality`` preset (best / balanced / fast): model-only fps at each size (batch 1, the
-  preset's backend with its reduced-size inference) and end-to-end fps on a clip of
-  ``preset_size`` (854x480 by default: the size the fast preset's target is stated at), run as the
-  file command runs it (its default batch and encoder settings).
+  preset's enhancer with its reduced-size inference, without the denoiser, deband and smoothing, which
+  need a clip) and end-to-end fps on a clip of ``preset_size`` (854x480 by default: the size the fast
+  preset's target is stated at).
+
+Every end-to-end row runs the plan `enlight-video IN -o OUT` makes (``plan.make_plan`` with the command's defaults:
+``--denoise auto``, ``--deband on``, its default detail and smoothing, its default batch and encoder settings; the
+``denoise`` and ``deband`` settings change the first two, as the command's options do), and records what the denoiser
+and the deband step did, as the command's summary line says it. The clips are clean unless ``clip_noise`` adds
+sensor-like noise: the denoiser measures the clean one under its floor and passes it unchanged, as it does the real
+night clips measured (their codec removed the pixel noise); with ``SENSOR_NOISE`` it works, as on a noisy video.
 
 With own weights (``weights``: `enlight-video bench --weights FILE`) every case runs the plan `enlight-video IN -o OUT
 --weights FILE` makes (``plan.make_plan``): a student at the size it records (the model timed on frames of that size,
@@ -37,6 +44,7 @@ from enlight.models.generator import EnlightenGANGenerator
 from enlight.ops.luma import attention_map
 from enlight.ops.simd import reduced_size
 from enlight.stream.core.auto_quality import Workload
+from enlight.stream.core.choices import DEBAND_SETTING, DENOISE_LEVEL
 from enlight.stream.core.cpu_kind import FLAGS_ENV
 from enlight.stream.core.plan import InferencePlan
 
@@ -56,6 +64,9 @@ class BenchConfig:
     preset_size: tuple[int, int] = (854, 480)
     preset_frames: int = 48
     weights: Path | None = None  # own weights, run as `enlight-video IN -o OUT --weights FILE` plans them
+    denoise: str = DENOISE_LEVEL  # the end-to-end rows' --denoise (the file command's default)
+    deband: str = DEBAND_SETTING  # ... and --deband ('on' or 'off')
+    clip_noise: float = 0.0  # the end-to-end clips' sensor-like noise (``make_clip``; 0: none)
 
     @classmethod
     def quick(cls, **changes) -> BenchConfig:
@@ -73,6 +84,7 @@ class BenchResult:
     pipeline: list[dict] = field(default_factory=list)
     presets: list[dict] = field(default_factory=list)
     weights: str | None = None  # the own weights every case ran (None: the bundled network and presets)
+    stages: dict = field(default_factory=dict)  # the end-to-end rows' --denoise and --deband, and the clips' noise
 
 
 def _sync(device) -> None:
@@ -175,15 +187,18 @@ def time_model(backend, batch: int, size: tuple[int, int], repeats: int, scale: 
 
 
 def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
-    """Median seconds per frame of a preset's Enhancer (every stage, smoothing off) on one uint8 frame:
-    for the reduced-size presets the model's cost is only part of it."""
+    """Median seconds per frame of a preset's Enhancer on one uint8 frame, without the stages that need a clip (the
+    denoiser, the deband step, smoothing: the end-to-end rows run them): for the reduced-size presets the model's
+    cost is only part of it."""
     from dataclasses import replace
 
     from enlight.ops.threads import torch_threads
+    from enlight.stream.core.denoise_config import DenoiseConfig
     from enlight.stream.core.enhancer import Enhancer
     from enlight.stream.core.smoothing_config import SmoothingConfig
 
-    enhancer = Enhancer.from_plan(replace(plan, smoothing=SmoothingConfig(strength=0)), backend)
+    alone = replace(plan, smoothing=SmoothingConfig(strength=0), denoise=DenoiseConfig("off"), deband=False)
+    enhancer = Enhancer.from_plan(alone, backend)
     width, height = size
     frames = (np.random.default_rng(0).random((1, height, width, 3)) * 60).astype(np.uint8)
     times = []
@@ -197,7 +212,16 @@ def time_enhancer(plan, backend, size: tuple[int, int], repeats: int) -> dict:
     return {"batch": 1, "width": width, "height": height, "median_s": median, "fps": 1 / median, "repeats": repeats}
 
 
-def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
+# a sensor-like noise (``make_clip``'s) that the denoiser measures over its floor of 1 and removes: Gaussian, this
+# standard deviation (0-255) before x264 (crf 20) leaves its estimate at 2.5 (854x480) to 6.3 (640x360, 1280x720) on
+# 12-frame clips, about samples/night.mp4's 2.3; the clean clip measures 0.29 and passes it unchanged, as do the real
+# night clips measured (0.29-0.81: docs/benchmarks.md, "The bench's rows and the command's stages")
+SENSOR_NOISE = 12.0
+
+
+def make_clip(path: Path, size: tuple[int, int], frames: int, noise: float = 0.0) -> Path:
+    """A dark clip at 25 fps (libx264, crf 20): random blocks of 8x8 pixels (0-60) moving 2 pixels a frame to the
+    right, with Gaussian noise of standard deviation ``noise`` (0-255) added to each frame (0: none)."""
     import av
 
     width, height = size
@@ -208,6 +232,8 @@ def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
             img = np.roll(base, 2 * i, axis=1)
+            if noise:
+                img = np.clip(img + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
             frame.pts = i
             container.mux(stream.encode(frame))
@@ -248,10 +274,19 @@ def time_encode(path: Path, out: Path) -> dict:
 
 
 def bench_plan(config: BenchConfig, device, **choices) -> InferencePlan:
-    """``make_plan`` with the bench's device and own weights (None: the bundled network's plan)."""
+    """``make_plan`` with the bench's device and own weights (None: the bundled network's plan), and its --denoise
+    and --deband as `enlight-video IN -o OUT` passes them (the command's defaults unless the bench was given others);
+    the rest of the command's defaults are make_plan's own."""
     from enlight.stream.core.plan import make_plan
 
-    return make_plan(weights=config.weights, device=str(device), **choices)
+    return make_plan(weights=config.weights, device=str(device), denoise=config.denoise,
+                     deband=config.deband == "on", **choices)
+
+
+def clip_workload(size: tuple[int, int], frames: int) -> Workload:
+    """What `enlight-video` reads of the bench's clip of ``size`` (W, H) and ``frames`` (at 25 fps): ``--quality
+    auto`` and ``--denoise auto`` decide for it."""
+    return Workload("video", size[0], size[1], frames, 25.0)
 
 
 def model_cases(config: BenchConfig, device, log) -> list[tuple[str, str, InferencePlan]]:
@@ -281,8 +316,7 @@ def preset_plans(config: BenchConfig, device) -> list[tuple[str, InferencePlan]]
     """(name, plan) of each of ``qualities`` as `enlight-video CLIP -o OUT --quality Q` (with --weights) plans it for
     the presets' clip ('auto': for a video of preset_size, preset_frames at 25 fps); an EnlightError, before any
     timing, for one that does not run here (a size the weights were not distilled for)."""
-    width, height = config.preset_size
-    workload = Workload("video", width, height, config.preset_frames, 25.0)
+    workload = clip_workload(config.preset_size, config.preset_frames)
     plans = [(q, bench_plan(config, device, quality=q, workload=workload)) for q in config.qualities]
     return [(f"auto -> {plan.quality}" if q == "auto" else q, plan) for q, plan in plans]
 
@@ -318,12 +352,12 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator | None = Non
     """Every part of the bench. generator: the network the model and pipeline parts run (None: the plan's weights,
     ``config.weights`` or the bundled ones)."""
     from enlight.ops.device import resolve_device
-    from enlight.stream.apps.pipeline import PipelineConfig, run
-    from enlight.stream.core.plan import build_backend
 
     device = resolve_device(config.device)
     cases, presets = model_cases(config, device, log), preset_plans(config, device)  # (refused before any timing)
-    result = BenchResult(machine=machine_info(device), weights=str(config.weights) if config.weights else None)
+    result = BenchResult(machine=machine_info(device), weights=str(config.weights) if config.weights else None,
+                         stages={"denoise": config.denoise, "deband": config.deband,
+                                 "clip_noise": config.clip_noise})
     time_models(config, cases, generator, result, log)
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "clip.mp4", config.pipeline_size, config.clip_frames)
@@ -331,35 +365,63 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator | None = Non
         result.io.append(time_encode(clip, Path(tmp) / "encoded.mp4"))
         for row in result.io:
             log(f"{row['stage']}: {row['fps']:.1f} fps")
-        short = make_clip(Path(tmp) / "short.mp4", config.pipeline_size, config.pipeline_frames)
-        for name in config.backends:
-            try:
-                plan = bench_plan(config, device, backend=name)
-                backend = build_backend(plan, network=generator)
-            except EnlightError:
-                continue
-            warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=str(backend.device))
-            backend(warm, attention_map(warm))
-            batch = 1 if device.type == "cpu" else 4
-            stats = run(PipelineConfig(input=short, output=Path(tmp) / f"out_{name}.mp4", plan=plan, batch_size=batch,
-                                       progress=False, overwrite=True), backend=backend)
-            row = {"backend": plan.label, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
-                   "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
-                   "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s,
-                   "model_fps_in_pipeline": stats.frames / stats.enhance_s if stats.enhance_s else None}
-            result.pipeline.append(row)
-            log(f"pipeline {plan.label}: {row['fps']:.2f} fps end to end")
+        time_pipelines(config, device, generator, Path(tmp), result, log)
         if presets:
-            preset_clip = make_clip(Path(tmp) / "preset.mp4", config.preset_size, config.preset_frames)
+            preset_clip = make_clip(Path(tmp) / "preset.mp4", config.preset_size, config.preset_frames,
+                                    config.clip_noise)
             for name, plan in presets:
                 result.presets += time_preset(name, plan, config, preset_clip, Path(tmp), log)
     return result
 
 
-def time_preset(name: str, plan: InferencePlan, config: BenchConfig, clip: Path, tmp: Path, log) -> list[dict]:
-    """Enhancer-only fps of ``plan`` (a --quality preset's, ``name``) at each size (batch 1: every stage from uint8
-    frames to uint8 frames, smoothing off), and its end-to-end fps on ``clip``."""
+def time_end_to_end(plan: InferencePlan, clip: Path, output: Path, backend, batch: int | None = None,
+                    max_frames: int | None = None) -> dict:
+    """``plan`` on ``clip``, file in, file out (``apps.pipeline.run``, as `enlight-video IN -o OUT` runs it: batch None
+    is its default batch; max_frames: the first frames only) -> its row: fps end to end, the stages' busy seconds, and
+    what the denoiser and the deband step did, as the command's summary line says it ('light', 'light (0 of 48
+    frames: noise 0.29 under the floor 1)'; '12 of 48 frames', 'off')."""
     from enlight.stream.apps.pipeline import PipelineConfig, run
+
+    pipeline = PipelineConfig(input=clip, output=output, plan=plan, progress=False, overwrite=True,
+                              max_frames=max_frames, **({"batch_size": batch} if batch else {}))
+    stats = run(pipeline, backend=backend)
+    return {"batch": pipeline.batch_size, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
+            "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s,
+            "denoise": stats.denoise, "deband": stats.deband or "off"}
+
+
+def time_pipelines(config: BenchConfig, device, generator, tmp: Path, result: BenchResult, log) -> None:
+    """End-to-end fps of each of --backends (the full-size default preset, batch 1 on a CPU, 4 on a GPU) on a clip
+    of ``pipeline_size``, into ``result.pipeline``."""
+    from enlight.stream.core.plan import build_backend
+
+    short = make_clip(tmp / "short.mp4", config.pipeline_size, config.pipeline_frames, config.clip_noise)
+    workload = clip_workload(config.pipeline_size, config.pipeline_frames)
+    for name in config.backends:
+        try:
+            plan = bench_plan(config, device, backend=name, workload=workload)
+            backend = build_backend(plan, network=generator)
+        except EnlightError:
+            continue
+        warm = torch.zeros(1, 3, *config.pipeline_size[::-1], device=str(backend.device))
+        backend(warm, attention_map(warm))
+        batch = 1 if device.type == "cpu" else 4
+        row = {"backend": plan.label, "width": config.pipeline_size[0], "height": config.pipeline_size[1],
+               **time_end_to_end(plan, short, tmp / f"out_{name}.mp4", backend, batch)}
+        row["model_fps_in_pipeline"] = row["frames"] / row["enhance_s"] if row["enhance_s"] else None
+        result.pipeline.append(row)
+        log(f"pipeline {plan.label}: {row['fps']:.2f} fps end to end ({_stages_text(row)})")
+
+
+def _stages_text(row: dict) -> str:
+    """What an end-to-end row's denoiser and deband step did: 'denoise light, deband 3 of 48 frames'."""
+    return f"denoise {row['denoise']}, deband {row['deband']}"
+
+
+def time_preset(name: str, plan: InferencePlan, config: BenchConfig, clip: Path, tmp: Path, log) -> list[dict]:
+    """Enhancer-only fps of ``plan`` (a --quality preset's, ``name``) at each size (batch 1: from uint8 frames to
+    uint8 frames, without the denoiser, deband and smoothing), and its end-to-end fps on ``clip`` (every stage, the
+    file command's default batch)."""
     from enlight.stream.core.plan import build_backend
 
     backend = build_backend(plan)
@@ -372,15 +434,10 @@ def time_preset(name: str, plan: InferencePlan, config: BenchConfig, clip: Path,
         row.update(chosen, kind="model")
         rows.append(row)
         log(f"preset {name:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
-    # the file command's own settings (its default batch), so the figure is what a user gets
-    pipeline = PipelineConfig(input=clip, output=tmp / f"preset_{plan.quality}.mp4", plan=plan, progress=False,
-                              overwrite=True)
-    batch = pipeline.batch_size
-    stats = run(pipeline, backend=backend)
-    rows.append({**chosen, "kind": "pipeline", "width": config.preset_size[0], "height": config.preset_size[1],
-                 "batch": batch, "frames": stats.frames, "fps": stats.fps, "wall_s": stats.wall_s,
-                 "decode_s": stats.decode_s, "enhance_s": stats.enhance_s, "encode_s": stats.encode_s})
-    log(f"preset {name:8s} pipeline {config.preset_size[0]}x{config.preset_size[1]}: {stats.fps:.2f} fps")
+    row = time_end_to_end(plan, clip, tmp / f"preset_{plan.quality}.mp4", backend)
+    rows.append({**chosen, "kind": "pipeline", "width": config.preset_size[0], "height": config.preset_size[1], **row})
+    log(f"preset {name:8s} pipeline {config.preset_size[0]}x{config.preset_size[1]}: {row['fps']:.2f} fps "
+        f"({_stages_text(row)})")
     return rows
 
 
@@ -396,12 +453,36 @@ def markdown(result: BenchResult) -> str:
     lines += ["", "| stage | size | fps |", "|---|---|---|"]
     for r in result.io:
         lines.append(f"| {r['stage']} | {r['width']}x{r['height']} | {r['fps']:.1f} |")
-    lines += ["", "| pipeline backend | size | batch | frames | end-to-end fps | decode s | enhance s | encode s |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| pipeline backend | size | batch | frames | end-to-end fps | decode s | enhance s | encode s | "
+              "denoise | deband |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in result.pipeline:
         lines.append(f"| {r['backend']} | {r['width']}x{r['height']} | {r['batch']} | {r['frames']} | "
-                     f"{r['fps']:.2f} | {r['decode_s']:.1f} | {r['enhance_s']:.1f} | {r['encode_s']:.1f} |")
-    return "\n".join(lines + _preset_lines(result.presets))
+                     f"{r['fps']:.2f} | {r['decode_s']:.1f} | {r['enhance_s']:.1f} | {r['encode_s']:.1f} | "
+                     f"{r.get('denoise', '?')} | {r.get('deband', '?')} |")
+    return "\n".join(lines + _preset_lines(result.presets) + stages_lines(result))
+
+
+def stages_lines(result: BenchResult) -> list[str]:
+    """What the end-to-end rows ran: every stage `enlight-video IN -o OUT` runs by default, or which of its
+    --denoise and --deband were changed; and what the presets' model-only rows leave out."""
+    stages = result.stages
+    if not stages or not (result.pipeline or result.presets):
+        return []
+    given = [f"--{name} {stages[name]}" for name, default in (("denoise", DENOISE_LEVEL), ("deband", DEBAND_SETTING))
+             if stages[name] != default]
+    ran = (f"with {' '.join(given)} (`enlight-video IN -o OUT` runs --denoise {DENOISE_LEVEL} --deband "
+           f"{DEBAND_SETTING} by default)" if given else
+           f"every stage `enlight-video IN -o OUT` runs by default (--denoise {DENOISE_LEVEL}, --deband "
+           f"{DEBAND_SETTING})")
+    noise = (f", on clips with sensor-like noise (--clip-noise {stages['clip_noise']:g})" if stages.get("clip_noise")
+             else f", on clean clips (the denoiser passes footage under its noise floor unchanged; --clip-noise "
+             f"{SENSOR_NOISE:g} gives it noise to remove)")
+    lines = ["", f"end to end: file in, file out, {ran}{noise}; 'denoise' and 'deband' say what they did, as the "
+             "command's summary line does"]
+    if result.presets:
+        lines.append("model only: the preset's enhancer on one frame in memory, without the denoiser, the deband "
+                     "step and smoothing")
+    return lines
 
 
 def _preset_lines(presets: list[dict]) -> list[str]:
@@ -410,13 +491,15 @@ def _preset_lines(presets: list[dict]) -> list[str]:
     if not presets:
         return []
     best = {(r["width"], r["height"], r["kind"]): r["fps"] for r in presets if r.get("preset", r["quality"]) == "best"}
-    lines = ["", "| --quality | measured | size | fps | x best | backend |", "|---|---|---|---|---|---|"]
+    lines = ["", "| --quality | measured | size | fps | x best | backend | denoise | deband |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in presets:
         key = (r["width"], r["height"], r["kind"])
         ratio = f"{r['fps'] / best[key]:.1f}" if key in best else "-"
         what = "model only" if r["kind"] == "model" else "end to end"
+        stages = ("-", "-") if r["kind"] == "model" else (r.get("denoise", "?"), r.get("deband", "?"))
         lines.append(f"| {r['quality']} | {what} | {r['width']}x{r['height']} | {r['fps']:.2f} | {ratio} | "
-                     f"{r['backend']} |")
+                     f"{r['backend']} | {stages[0]} | {stages[1]} |")
     whys = dict.fromkeys(r["why"] for r in presets if r.get("why"))  # ('quality auto -> fast: --weights ...')
     return lines + ([""] if whys else []) + list(whys)
 
