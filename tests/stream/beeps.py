@@ -20,9 +20,12 @@ BAND = 16  # the band's height, and each block's width (pixels)
 
 
 def beep_clip(path: Path, *, seconds: float, flashes: tuple[float, ...], rate: int = 25, codec: str = "aac",
-              sample_rate: int = 48000, fmt: str | None = None, gop: int | None = None) -> Path:
+              sample_rate: int = 48000, fmt: str | None = None, gop: int | None = None, sound_from: float = 0.0
+              ) -> Path:
     """Write the clip: ``seconds`` long at ``rate`` fps, 160x96 H.264, sound in ``codec`` (mono) at ``sample_rate``;
-    ``fmt``: the muxer (None: by the name), ``gop``: a keyframe every this many frames (None: x264's choice)."""
+    ``fmt``: the muxer (None: by the name), ``gop``: a keyframe every this many frames (None: x264's choice);
+    ``sound_from``: the sound's first packet's time, s (``math.inf``: the stream declared, none sent: a camera whose
+    microphone is off)."""
     with av.open(str(path), "w", format=fmt) as out:
         video = out.add_stream("libx264", rate=rate)
         video.width, video.height, video.pix_fmt = BITS * BAND, 96, "yuv420p"
@@ -31,7 +34,8 @@ def beep_clip(path: Path, *, seconds: float, flashes: tuple[float, ...], rate: i
         sound = out.add_stream(codec, rate=sample_rate, layout="mono")
         chunk = sound.codec_context.frame_size or 1024
         flash_frames = {round(t * rate) for t in flashes}
-        sample = 0
+        sample = 0 if sound_from == 0 else round(min(sound_from, seconds + 1) * sample_rate)
+        first = sample
         for index in range(round(seconds * rate)):
             frame = av.VideoFrame.from_ndarray(_picture(index, index in flash_frames), format="rgb24")
             frame.pts = index
@@ -40,7 +44,8 @@ def beep_clip(path: Path, *, seconds: float, flashes: tuple[float, ...], rate: i
                 out.mux(sound.encode(_tone(sound, sample, chunk, flashes, sample_rate)))
                 sample += chunk
         out.mux(video.encode(None))
-        out.mux(sound.encode(None))
+        if sample > first:
+            out.mux(sound.encode(None))
     return path
 
 

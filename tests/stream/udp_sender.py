@@ -2,7 +2,8 @@
 
 ``UdpCamera(port)`` encodes dim frames (MPEG-2, a keyframe every 12) in real time until ``silence()`` (it stops
 sending, as a camera whose network dropped) or ``close()``; ``resize((w, h))`` switches the picture size mid-stream
-(a new sequence header, as a camera does when its resolution is changed).
+(a new sequence header, as a camera does when its resolution is changed). ``UdpClip`` sends a clip's packets at their
+own pace, ``PipedClip`` the same into a pipe (a camera's stream piped in as it is sent).
 """
 
 from __future__ import annotations
@@ -76,16 +77,17 @@ class UdpCamera:
         return encoder
 
 
-class UdpClip:
-    """Sends a clip's packets as MPEG-TS over UDP to 127.0.0.1:``port`` at their own pace, from a daemon thread: an IP
-    camera with sound. It goes silent ``gap_at`` seconds into the clip for ``gap_s`` (a camera whose network dropped,
-    for longer than the receiver's --timeout), then sends on from there; ``done`` is set at the clip's end."""
+class PipedClip:
+    """Sends a clip's packets as ``fmt`` (NUT: it holds G.711, and is read as it comes) into ``target`` at their own
+    pace, from a daemon thread: a writable binary file (a subprocess's stdin, closed at the end: the source ends) or a
+    URL. It goes silent ``gap_at`` seconds into the clip for ``gap_s``, then sends on from there; ``done`` is set at
+    the clip's end (or where the reader went away)."""
 
-    def __init__(self, port: int, clip, *, gap_at: float | None = None, gap_s: float = 0.0) -> None:
-        self.port, self.clip, self.gap_at, self.gap_s = port, clip, gap_at, gap_s
+    def __init__(self, clip, target, *, fmt: str = "nut", gap_at: float | None = None, gap_s: float = 0.0) -> None:
+        self.clip, self.target, self.fmt, self.gap_at, self.gap_s = clip, target, fmt, gap_at, gap_s
         self.done = threading.Event()
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="udp-clip", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="piped-clip", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
@@ -93,18 +95,38 @@ class UdpClip:
         self._thread.join(10)
 
     def _run(self) -> None:
-        with av.open(str(self.clip)) as clip, \
-                av.open(f"udp://127.0.0.1:{self.port}?pkt_size=1316", "w", format="mpegts") as out:
-            copies = {stream.index: out.add_stream_from_template(stream) for stream in clip.streams}
-            start, gap = time.perf_counter(), self.gap_at
-            for packet in clip.demux():
-                if packet.dts is None:
-                    continue
-                at = float(packet.dts * packet.time_base)
-                if gap is not None and at >= gap:
-                    start, gap = start + self.gap_s, None
-                if self._closed.wait(max(0.0, start + at - time.perf_counter())):
-                    break
-                packet.stream = copies[packet.stream.index]
-                out.mux(packet)
-        self.done.set()
+        piped = not isinstance(self.target, str)
+        try:
+            with av.open(str(self.clip)) as clip, \
+                    av.open(self.target, "w", format=self.fmt, options={"flush_packets": "1"} if piped else {}) as out:
+                copies = {stream.index: out.add_stream_from_template(stream) for stream in clip.streams}
+                start, gap = time.perf_counter(), self.gap_at
+                for packet in clip.demux():
+                    if packet.dts is None:
+                        continue
+                    at = float(packet.dts * packet.time_base)
+                    if gap is not None and at >= gap:
+                        start, gap = start + self.gap_s, None
+                    if self._closed.wait(max(0.0, start + at - time.perf_counter())):
+                        break
+                    packet.stream = copies[packet.stream.index]
+                    out.mux(packet)
+        except (OSError, av.error.FFmpegError):
+            if not piped:
+                raise  # (a pipe whose reader went away: the run ended)
+        finally:
+            if piped:
+                try:
+                    self.target.close()
+                except OSError:
+                    pass
+            self.done.set()
+
+
+class UdpClip(PipedClip):
+    """A clip's packets sent as MPEG-TS over UDP to 127.0.0.1:``port`` at their own pace (``PipedClip``): an IP camera
+    with sound, which may go silent ``gap_at`` seconds in for ``gap_s`` (its network dropped, for longer than the
+    receiver's --timeout)."""
+
+    def __init__(self, port: int, clip, *, gap_at: float | None = None, gap_s: float = 0.0) -> None:
+        super().__init__(clip, f"udp://127.0.0.1:{port}?pkt_size=1316", fmt="mpegts", gap_at=gap_at, gap_s=gap_s)

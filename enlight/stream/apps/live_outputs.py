@@ -7,6 +7,11 @@ it does not precede. Where a recording ends (the r key, the next of ``--record-e
 start before its end go to it and the rest to the next one: a packet waits until the picture has passed it (or
 ``SOUND_WAIT_S``), so that the end is known, and a recording that ended is finished once the sound has passed its end
 (or ``SOUND_WAIT_S`` after it). No sound is lost or heard twice where one file ends and the next begins.
+
+An output opened while the source sent no sound (``LiveSource.sound_form`` None: a camera that declares sound and
+sends none, ``sound_ahead``) has no sound track. Where the sound starts later, the recording under way ends at that
+frame and the next one (named as ``--record-every``'s are) goes on with it; ``-o``, written all along, goes on with
+the picture alone; a note says which.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class LiveOutputs:
         self._pending: list[Sound] = []  # sound not yet passed by the picture
         self._ending: list[tuple[str, Recorder, float]] = []  # (key, recording, its end) waiting for its sound
         self._last_at = float("-inf")  # the last frame's capture time
+        self._heard: SoundForm | None = None  # the source's sound form at the last frame
         self._noted: set[str] = set()
         planned = self._planned()
         if self.record_next and not config.overwrite and Path(planned[-1].url).exists():
@@ -99,6 +105,7 @@ class LiveOutputs:
     def write(self, rgb: np.ndarray, captured_at: float, aspect: Fraction | None = None) -> None:
         """Write an (H, W, 3) uint8 RGB frame captured at ``captured_at`` (``time.perf_counter()`` s: ``LiveFrame.at``),
         its pixels ``aspect`` wide for 1 high (None: square; an output opened by it keeps that)."""
+        self._sound_began(captured_at)
         if self.output is not None and not self.output_opened:
             self._open("output", self.output, rgb.shape, aspect)
             self.output_opened = True
@@ -112,6 +119,26 @@ class LiveOutputs:
             recorder.write(rgb, captured_at)
         self._last_at = max(self._last_at, captured_at)
         self._route(time.perf_counter())
+
+    def _sound_began(self, captured_at: float) -> None:
+        """Where the source's sound has started since the last frame, end the recording under way that has no track
+        for it (opened while it sent none) at this frame, the next one opened on it with the sound; a note for that
+        and for ``-o``, which goes on without it."""
+        heard, self._heard = self._heard, self.sound()
+        if self._heard is None or self._heard is heard:
+            return
+        source = self.source.text if self.source is not None else "the source"
+        silent = [(key, recorder) for key, recorder in self.active.items() if recorder.sound is None]
+        for key, recorder in silent:
+            if key == "record":
+                self.log(f"note: the sound of {source} started: {recorder.name}, opened while it sent none, ends "
+                         "here, and the recording goes on with it in the next file")
+                self._close("record", captured_at)
+                self.recording_wanted = True
+            elif recorder.name not in self._noted:
+                self._noted.add(recorder.name)
+                self.log(f"note: the sound of {source} started: {recorder.name}, opened while it sent none, goes on "
+                         "with the picture alone (a recording started now has it)")
 
     def _take(self, shape, captured_at: float, aspect: Fraction | None) -> None:
         """Open the next recording (--record's, the r key's, --record-every's next file), starting at this frame."""

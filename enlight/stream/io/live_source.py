@@ -4,8 +4,9 @@ For a live picture the right frame to enhance is the newest one: frames that arr
 model is busy replace the waiting one and are counted as ``dropped``, so latency never grows
 with a queue. Sources that are not cameras (a file, a URL, a pipe) are paced by their
 timestamps, as a camera would deliver them (``live_clock``), and their first audio stream's packets are passed on,
-timed by the same clock, for the recordings (``live_sound``). A camera or network stream that fails or ends is
-reopened with exponential backoff for ``reconnect_timeout_s``, one line per retry.
+timed by the same clock, for the recordings (``live_sound``): where it sends some at the start (``sound_ahead``), or
+from its first packet on. A camera or network stream that fails or ends is reopened with exponential backoff for
+``reconnect_timeout_s``, one line per retry.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from enlight.stream.io.live_shape import LiveShape
 from enlight.stream.io.live_sound import Sound, SoundFeed, SoundForm, SoundReader, form_key, form_label
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
 from enlight.stream.io.picture_changes import frame_colour
+from enlight.stream.io.sound_ahead import read_ahead
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix, frame_rate
 
@@ -98,7 +100,9 @@ class LiveSource:
 
     Opening happens in the constructor (so a missing camera is an immediate error); ``start()``
     starts the decode thread; ``close()`` stops it. ``rate`` is the source's nominal frame rate. ``sound_form``: the
-    form of the sound passed on (``live_sound``; None where there is none), whose packets ``take_sound()`` gives.
+    form of the sound passed on (``live_sound``), whose packets ``take_sound()`` gives, which a recording opened now
+    takes: None where there is none, or its connection has sent none of it yet (``sound_ahead``: a camera that
+    declares sound with its microphone off), until its first packet.
     """
 
     def __init__(self, location: Location, config: LiveSourceConfig = LiveSourceConfig(), *,
@@ -121,7 +125,9 @@ class LiveSource:
         self._thread: threading.Thread | None = None
         self._look: tuple[ColorInfo, object] | None = None  # the first frame's colour and turn, each connection's
         self._feed = SoundFeed()
-        self.sound_form: SoundForm | None = None
+        self._form: SoundForm | None = None  # the form of the sound the source declares (kept past its connection)
+        self.sound_form: SoundForm | None = None  # that form once its connection has sent some of it
+        self._waited = 0.0  # how long the connection's picture waited to be read ahead (``sound_ahead``), seconds
         self._container = _open_interruptibly(location, config.timeout_s)
         stream = self._video_stream(self._container)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
@@ -136,8 +142,8 @@ class LiveSource:
         return stream
 
     def _sound_reader(self, container) -> SoundReader | None:
-        """The reader of a connection's first audio stream, whose packets are passed on (``sound_form`` made for it,
-        or kept where it is the last connection's); None where there is none or ``--fps`` paces the picture (with a
+        """The reader of a connection's first audio stream, whose packets are passed on (its form made for it, or
+        kept where it is the last connection's); None where there is none or ``--fps`` paces the picture (with a
         note: its sound cannot follow a picture played at another pace). A camera device has none (its microphone is
         another device)."""
         if not container.streams.audio or self.location.kind == "device":
@@ -153,13 +159,13 @@ class LiveSource:
                             f"picture at {self.config.fps:g} fps whatever its timestamps, which the sound cannot "
                             "follow (without --fps it is kept)")
             return None
-        if self.sound_form is not None and self.sound_form.key != form_key(stream):
-            self.log(f"note: the sound of {self.location.text} came back in another form ({self.sound_form.label}, "
+        if self._form is not None and self._form.key != form_key(stream):
+            self.log(f"note: the sound of {self.location.text} came back in another form ({self._form.label}, "
                      f"now {form_label(form_key(stream))}): a recording under way keeps its picture without it from "
                      "here; the next one has it")
-        if self.sound_form is None or self.sound_form.key != form_key(stream):
-            self.sound_form = SoundForm.of(stream)
-        return SoundReader(stream, self.sound_form)
+        if self._form is None or self._form.key != form_key(stream):
+            self._form = SoundForm.of(stream)
+        return SoundReader(stream, self._form)
 
     def _note_once(self, note: str) -> None:
         """Say ``note`` once a run, not again at each reconnect or loop."""
@@ -262,10 +268,12 @@ class LiveSource:
         clock = LiveClock(1 / float(self.rate), by_count=bool(self.config.fps)) if paced else None
         self._look = None
         try:
-            for packet in container.demux(*[stream] + ([container.streams[sound.index]] if sound else [])):
+            for packet in self._packets(container, sound):
                 if self._stop.is_set():
                     return None
                 if sound is not None and packet.stream_index == sound.index:
+                    if packet.size and self.sound_form is not sound.form:
+                        self.sound_form = sound.form  # (its first packet: a recording opened from now on has it)
                     for raw in sound.packets(packet):
                         self._feed.hold(raw, sound.form)
                     self._feed.release(clock, time.perf_counter())
@@ -284,12 +292,36 @@ class LiveSource:
             return None  # frame's time (a looped file's next pass started at once, its last frame on screen for 4 ms)
         return "ended" if self.location.reconnects else None
 
+    def _packets(self, container, sound: SoundReader | None) -> Iterator[av.Packet]:
+        """The connection's packets of picture and sound, in demux order. Where it has sound, those of its start are
+        read ahead first until one of the sound's (``sound_ahead``): ``sound_form`` is its form if one came, else None
+        (with a note), so that no recording opened gets a track for sound that never comes."""
+        streams = [container.streams.video[0]] + ([container.streams[sound.index]] if sound else [])
+        demuxed = container.demux(*streams)
+        self._waited = 0.0
+        if sound is None:
+            self.sound_form = None
+            yield from demuxed
+            return
+        ahead = read_ahead(demuxed, sound.index, self._stop)
+        self._waited = ahead.waited_s
+        self.sound_form = sound.form if ahead.heard else None
+        if not ahead.heard and ahead.seen_s is not None:
+            self._note_once(f"note: the sound of {self.location.text} (stream #{sound.index}, {sound.form.label}) "
+                            f"sent nothing in the first {ahead.seen_s:.1f} s of its picture: what is recorded and "
+                            "streamed has the picture alone, without an empty sound track (should the sound start, "
+                            "a recording goes on with it from there)")
+        yield from ahead.packets
+        yield from demuxed
+
     def _frame(self, frame: av.VideoFrame, stream: av.VideoStream, clock: LiveClock | None) -> bool:
         """Pace (``clock``: None for a camera device, whose frames come at their own pace), convert and publish one
-        decoded frame, and pass on the sound due by then; False where the run stopped meanwhile."""
+        decoded frame, and pass on the sound due by then; False where the run stopped meanwhile. The first frame of
+        a connection read ahead (``sound_ahead``) is due as its packets came, not as the wait for its sound ended:
+        the picture stays as live as it was."""
         at = time.perf_counter()
         if clock is not None:
-            at = clock.due(frame, at)
+            at = clock.due(frame, at if clock.started else at - self._waited)
             if self._stop.wait(max(0.0, at - time.perf_counter())):
                 return False
             self._feed.release(clock, time.perf_counter())
