@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 
 from enlight.stream.io.covers import Cover, cover_streams, read_covers
+from enlight.stream.io.silent_audio import silent_audio
 from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
@@ -59,14 +60,16 @@ def passthrough_streams(container, choice: VideoChoice = VideoChoice()) -> list:
     """The streams copied into the output packet for packet: audio, subtitles, data tracks (a GoPro's GPMF
     telemetry, a dashcam's GPS: the sink leaves out, with a note, those the output's kind of file cannot
     hold) and the other video streams that ``choice`` does not enhance elsewhere (copied as they are, with a
-    note); not the tracks the output carries in another form (``_carried_otherwise``). None for a video stream read
-    alone (``choice.index``)."""
+    note); not the tracks the output carries in another form (``_carried_otherwise``), nor a file's audio stream
+    that holds no packet (``silent_audio``: it would be an empty sound track). None for a video stream read alone
+    (``choice.index``)."""
     if choice.index is not None:
         return []
     chapters = len(container.chapters())
     others = [s for s in other_videos(container) if s.index not in choice.elsewhere]
+    silent = silent_audio(container)
     return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
-            and not _carried_otherwise(s, chapters)]
+            and not _carried_otherwise(s, chapters) and s.index not in silent]
 
 
 def _carried_otherwise(stream, chapters: int) -> bool:
@@ -108,7 +111,8 @@ def stream_notes(container, kept: list, covers_read: list[Cover], choice: VideoC
     kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
     kept += [s for s in container.streams if s.index in choice.elsewhere]
     dropped = [s for s in container.streams if s not in kept and not _carried_otherwise(s, chapters)]
-    return copied + [_not_copied(s, cover=s in covers) for s in dropped]
+    silent = silent_audio(container)
+    return copied + [_not_copied(s, cover=s in covers, silent=s.index in silent) for s in dropped]
 
 
 def _described(stream) -> str:
@@ -117,9 +121,14 @@ def _described(stream) -> str:
     return f"{context.name}, {context.width}x{context.height}" if context else "no decoder here"
 
 
-def _not_copied(stream, *, cover: bool) -> str:
-    """The note on a stream the output does not carry (a cover picture, or a kind no output takes)."""
+def _not_copied(stream, *, cover: bool, silent: bool = False) -> str:
+    """The note on a stream the output does not carry (a cover picture, a kind no output takes, or an audio stream
+    that holds no packet: ``silent``)."""
     codec = stream.codec_context.name if stream.codec_context else "no codec"
+    if silent:
+        return (f"audio stream #{stream.index} ({codec}) was not copied: the file holds no packet of it (sound "
+                "declared and never recorded, as a camera with its microphone off does); the output has no empty "
+                "sound track for it")
     why = ("a cover picture is copied only from a file input, and only when it can be read" if cover
            else "only audio, subtitle, data and video streams, attachments and cover pictures are")
     return f"stream #{stream.index} ({stream.type}, {codec}) was not copied: {why}"
