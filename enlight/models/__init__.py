@@ -6,8 +6,8 @@ from importlib import import_module
 _EXPORTS = {
     "EnlightenGANGenerator": "enlight.models.generator",
     "build_generator": "enlight.models.generator",
-    "WeightsError": "enlight.models.weights",
-    "default_weights": "enlight.models.weights",
+    "WeightsError": "enlight.models.bundled",
+    "default_weights": "enlight.models.bundled",
     "load_generator": "enlight.models.weights",
     "save_weights": "enlight.models.weights",
     "attention_map": "enlight.ops.luma",

@@ -36,6 +36,7 @@ MARGIN_KEY = ONNX_PREFIX + "margin"  # ONNX metadata: the generator's margin (in
 KEEP_HUE_KEY = ONNX_PREFIX + "keep_hue"  # "1": the graph keeps the input's colours (``enlight.ops.hue``), else "0"
 MODEL_KEY = ONNX_PREFIX + "model"  # which network: enlightengan or retinexnet (``enlight.models.zoo.MODELS``)
 EXPORTED_FROM_KEY = ONNX_PREFIX + "exported_from"  # `enlight-video export`'s: the name of the weights it exported
+SOURCE_WEIGHTS_KEY = ONNX_PREFIX + "source_weights"  # `enlight-train quantize`'s: the weights it quantised
 _METADATA_FIELD, _KEY_FIELD, _VALUE_FIELD = 14, 1, 2  # ModelProto.metadata_props; StringStringEntryProto's fields
 
 

@@ -167,7 +167,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from enlight.models.onnx_export import export_onnx_bytes
-    from enlight.models.onnx_graph import graph_metadata
+    from enlight.models.onnx_graph import SOURCE_WEIGHTS_KEY, graph_metadata
     from enlight.models.run_size import recorded_run_size, safetensors_metadata
     from enlight.models.zoo import load_model
 
@@ -195,7 +195,7 @@ def quantize_generator(config: QuantizeConfig) -> Path:
         model = onnx.load(str(quantized))
     digest = hashlib.sha256(Path(config.weights).read_bytes()).hexdigest()
     size = recorded_run_size(safetensors_metadata(config.weights), str(config.weights))  # a student's reduced size
-    for key, value in {"enlight.source_weights": Path(config.weights).name, "enlight.source_sha256": digest,
+    for key, value in {SOURCE_WEIGHTS_KEY: Path(config.weights).name, "enlight.source_sha256": digest,
                        "enlight.calibration": f"{len(feeds)} images, percentile {config.percentile}",
                        "enlight.float_head": ",".join(keep),
                        **graph_metadata("enlightengan", margin=generator.margin, keep_hue=generator.keep_hue,

@@ -157,3 +157,12 @@ def test_a_training_checkpoint_or_run_folder_says_to_export_it(tmp_path, cli):
         result = cli("convert-weights", source, tmp_path / "g.safetensors")
         assert result.returncode == 2 and len(result.stderr_lines) == 1 and message in result.stderr, result.stderr
         assert not (tmp_path / "g.safetensors").exists()
+
+
+def test_the_package_names_load_from_where_they_live():
+    """``enlight.models``' lazy names: default_weights moved to the torch-free ``bundled`` and the package still sent
+    it to ``weights`` ('cannot import name default_weights from enlight.models')."""
+    import enlight.models as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name

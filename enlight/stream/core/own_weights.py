@@ -24,13 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from enlight.errors import EnlightError
-from enlight.models.onnx_graph import EXPORTED_FROM_KEY, MODEL_KEY
+from enlight.models.onnx_graph import EXPORTED_FROM_KEY, MODEL_KEY, SOURCE_WEIGHTS_KEY
 from enlight.models.run_size import ONNX_PREFIX, RunSize, recorded_run_size, safetensors_metadata
 from enlight.ops.device import Device
 from enlight.stream.core.auto_quality import AutoChoice, fixed_choice
 from enlight.stream.core.presets import QUALITIES, Quality
-
-SOURCE_KEY = "enlight.source_weights"  # an int8 model's metadata: the name of the weights it was quantised from
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def onnx_weights(path: Path, model: str) -> OwnWeights:
     from enlight.stream.backends.onnxruntime import model_metadata
 
     metadata = model_metadata(path)
-    if SOURCE_KEY not in metadata and EXPORTED_FROM_KEY not in metadata:
+    if SOURCE_WEIGHTS_KEY not in metadata and EXPORTED_FROM_KEY not in metadata:
         raise EnlightError(f"{path} is an ONNX model that records neither how it runs (its margin and size) nor the "
                            "weights it was made from (an `enlight-video export` of an earlier version, or another "
                            "tool's): give --weights those weights (.safetensors or a released .pth), an .onnx that "
@@ -77,8 +75,8 @@ def onnx_weights(path: Path, model: str) -> OwnWeights:
         runs = f"give --model {made}" if made != "enlightengan" else f"it runs without --model {model}"
         raise EnlightError(f"{path.name} is an ONNX model of {made}, not {model}: {runs}")
     size = recorded_run_size(metadata, str(path), ONNX_PREFIX)
-    if SOURCE_KEY in metadata:
-        return OwnWeights(path, size, int8=True, source=metadata[SOURCE_KEY])
+    if SOURCE_WEIGHTS_KEY in metadata:
+        return OwnWeights(path, size, int8=True, source=metadata[SOURCE_WEIGHTS_KEY])
     return OwnWeights(path, size, exported=True, source=metadata[EXPORTED_FROM_KEY])
 
 
