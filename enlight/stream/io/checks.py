@@ -14,15 +14,14 @@ from pathlib import Path
 import av
 
 from enlight.errors import EnlightError
+from enlight.photo_suffixes import PHOTO_INPUTS
 from enlight.stream.io.netpbm import BITMAP_SUFFIX, one_bit_error_text
 from enlight.stream.io.sequence_patterns import refuse_glob
 from enlight.stream.io.temporary import temporary_path
 
 # still-image files: refused as video (animated GIF counts as video); those in
 # enlight.stream.io.photo_formats.PHOTO_SUFFIXES are enhanced as photos
-STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".jfif", ".jpe", ".jif", ".png", ".bmp", ".tif", ".tiff", ".webp",
-                            ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".ppm", ".pgm", ".pnm", ".pbm", ".exr",
-                            ".tga", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+STILL_SUFFIXES = PHOTO_INPUTS | {BITMAP_SUFFIX, ".exr"}  # (the two not read: a 1-bit bitmap, OpenEXR)
 # FFmpeg demuxers that read single images
 STILL_DEMUXERS = ("image2", "_pipe")
 # still-image names that also hold an animation written from a video (FFmpeg's animated WebP encoder)
