@@ -11,6 +11,7 @@ played as the camera from a file or sent into a pipe at their own pace (``udp_se
 from __future__ import annotations
 
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -131,3 +132,48 @@ def test_sound_that_starts_later_goes_on_in_the_next_recording_in_step(weights, 
     assert numbers == sorted(set(numbers)) and numbers[-1] >= 6 * RATE - 2, numbers  # (none twice, to the end)
     split = recorded_frames(second)[0][1] / RATE  # (where the sound starts: its first packet is at 2.98 s)
     assert 3.0 - 0.2 <= split <= 3.0 + 2 * FRAME_S, split
+
+
+def _piped_run(weights, tmp_path, clip, fmt: str) -> tuple[float, str]:
+    """``--camera - -o o.mp4`` fed ``clip`` as ``fmt`` at its own pace: (how long after the clip's last packet was sent
+    the run ended, s: how far behind its picture was; the run's stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", "-", *LIVE, "-o",
+                             str(tmp_path / "o.mp4"), "--weights", str(weights)],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    feed = PipedClip(clip, proc.stdin, fmt=fmt)
+    try:
+        feed.done.wait(60)
+        sent = time.perf_counter()
+        err = proc.stderr.read().decode()
+        proc.wait(60)
+        return time.perf_counter() - sent, err
+    finally:
+        feed.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_pipe_that_declares_sound_and_sends_none_is_opened_at_once_and_shown_live(weights, tmp_path):
+    """NUT piped in as it plays, its AAC declared and never sent: FFmpeg's open waited for a timestamp of the sound
+    for 5 s of picture, and the run showed everything 5 s after it was sent, to the end (it ended 5.6 s after the last
+    packet). It is now opened at its first frames (``max_ts_probe`` 0): shown within about a second, every frame."""
+    clip = beep_clip(tmp_path / "cam.mkv", seconds=8, flashes=(), sound_from=math.inf, gop=25)
+    behind, err = _piped_run(weights, tmp_path, clip, "nut")
+    assert behind < 3.0, err
+    numbers = [number for _, number, _ in recorded_frames(tmp_path / "o.mp4")]
+    assert numbers[0] <= 2 and numbers[-1] >= 8 * RATE - 2 and len(numbers) > 0.8 * 8 * RATE, numbers
+    assert "to open" not in err, err
+
+
+def test_the_picture_an_mpeg_ts_pipe_sent_while_it_was_opened_is_skipped_to_show_it_live(weights, tmp_path):
+    """MPEG-TS names its sound without its form, so FFmpeg's open still waits to learn it (7 s of picture) where the
+    sound never comes. That picture used to be shown after it, and the whole run stayed 7 s behind (it ended 7.6 s
+    after the last packet); it is now skipped, with a note, and the rest is shown as it comes."""
+    clip = beep_clip(tmp_path / "cam.mkv", seconds=10, flashes=(), sound_from=math.inf, gop=25)
+    behind, err = _piped_run(weights, tmp_path, clip, "mpegts")
+    assert behind < 3.5, err
+    skipped = (r"note: - took [6-9]\.\d s to open \(FFmpeg waits for each stream it declares to send, sound that never "
+               r"comes among them\); the [5-8]\.\d s of its picture sent meanwhile are skipped, so that it is shown")
+    assert re.search(skipped, err), err
+    numbers = [number for _, number, _ in recorded_frames(tmp_path / "o.mp4")]
+    assert numbers[-1] >= 10 * RATE - 2 and numbers == sorted(set(numbers)), numbers

@@ -77,6 +77,11 @@ class UdpCamera:
         return encoder
 
 
+# each packet out as it is muxed: flushed, and not held by the interleaver for a stream that sends nothing (FFmpeg
+# waits up to max_interleave_delta, 10 s, for a packet of every stream: a declared sound never sent held the picture)
+_SEND_AS_MUXED = {"flush_packets": "1", "max_interleave_delta": "1"}
+
+
 class PipedClip:
     """Sends a clip's packets as ``fmt`` (NUT: it holds G.711, and is read as it comes) into ``target`` at their own
     pace, from a daemon thread: a writable binary file (a subprocess's stdin, closed at the end: the source ends) or a
@@ -98,19 +103,21 @@ class PipedClip:
         piped = not isinstance(self.target, str)
         try:
             with av.open(str(self.clip)) as clip, \
-                    av.open(self.target, "w", format=self.fmt, options={"flush_packets": "1"} if piped else {}) as out:
+                    av.open(self.target, "w", format=self.fmt, options=_SEND_AS_MUXED if piped else {}) as out:
                 copies = {stream.index: out.add_stream_from_template(stream) for stream in clip.streams}
                 start, gap = time.perf_counter(), self.gap_at
                 for packet in clip.demux():
-                    if packet.dts is None:
-                        continue
-                    at = float(packet.dts * packet.time_base)
+                    if packet.dts is None and packet.pts is None:
+                        continue  # (the flush packet at each stream's end)
+                    at = float((packet.pts if packet.dts is None else packet.dts) * packet.time_base)
                     if gap is not None and at >= gap:
                         start, gap = start + self.gap_s, None
                     if self._closed.wait(max(0.0, start + at - time.perf_counter())):
                         break
                     packet.stream = copies[packet.stream.index]
                     out.mux(packet)
+                    if piped:
+                        self.target.flush()  # (a subprocess's stdin holds 8 kB: seconds of a small clip)
         except (OSError, av.error.FFmpegError):
             if not piped:
                 raise  # (a pipe whose reader went away: the run ended)

@@ -4,8 +4,11 @@
 The first frame anchors it (the moment it came, and its timestamp); each later frame is due that much after it as its
 timestamp is after the first's, and is held back until then, as a camera would deliver it. A timestamp that jumps (a
 loop, a stream's clock that started again, a camera whose clock drifts a second from ours) anchors it again where it
-is. The source's sound is timed by the same anchor (``live_sound``), so the picture and the sound recorded from it
-keep the step they had in the source, also where frames are dropped or a reconnect leaves a gap.
+is. A first frame that was held unread (``held_s``: a stream's open that waited seconds for sound that never came,
+while its picture kept coming) anchors it where it came: the frames held behind it are due at once, and late frames
+are not taken for a jump until the clock has caught up with them. The source's sound is timed by the same anchor
+(``live_sound``), so the picture and the sound recorded from it keep the step they had in the source, also where
+frames are dropped or a reconnect leaves a gap.
 """
 
 from __future__ import annotations
@@ -27,17 +30,24 @@ class LiveClock:
         self._anchor: tuple[float, float] | None = None  # (perf_counter s, media s)
         self._media_s = 0.0
         self._last = float("-inf")  # the last frame's due time
+        self._slack = 0.0  # how late frames may be without anchoring the clock again: what the first was held, s
 
-    def due(self, frame: av.VideoFrame, now: float) -> float:
+    def due(self, frame: av.VideoFrame, now: float, *, held_s: float = 0.0) -> float:
         """When ``frame`` is due on the perf_counter clock, anchoring the clock at ``now`` first where it is off by
-        more than ``REANCHOR_S`` (or not anchored yet). Never before the last frame's time: a timestamp that went
-        back a little (a broken camera) is due at once."""
+        more than ``REANCHOR_S`` (or not anchored yet: at ``now - held_s``, the first frame having waited that long
+        to be read). Never before the last frame's time: a timestamp that went back a little (a broken camera) is
+        due at once."""
         if self.by_count or frame.pts is None or frame.time_base is None:
             self._media_s += self.step
         else:
             self._media_s = float(frame.pts * frame.time_base)
-        if self._anchor is None or abs(self._anchor[0] + self._media_s - self._anchor[1] - now) > REANCHOR_S:
-            self._anchor = (now, self._media_s)
+        if self._anchor is None:
+            self._anchor, self._slack = (now - held_s, self._media_s), held_s
+        late = now - (self._anchor[0] + self._media_s - self._anchor[1])
+        if late <= 0:
+            self._slack = 0.0  # (caught up)
+        if late > REANCHOR_S + self._slack or late < -REANCHOR_S:
+            self._anchor, self._slack = (now, self._media_s), 0.0
         self._last = max(self._last, self._anchor[0] + self._media_s - self._anchor[1])
         return self._last
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -36,6 +36,7 @@ from enlight.stream.io.video_stream import display_matrix, frame_rate
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
+KEPT_S = 1.0  # of a long open's wait, how far the picture stays behind: room for a source that sends in bursts
 STOP_WAIT_S = 0.5  # how long ``close`` waits for the decode thread; one blocked in a read ends on its own
 
 
@@ -107,7 +108,7 @@ class LiveSource:
 
     def __init__(self, location: Location, config: LiveSourceConfig = LiveSourceConfig(), *,
                  log: Callable[[str], None] = lambda message: None) -> None:
-        self.location = location
+        self.location = _not_waiting(location)
         self.config = config
         self.log = log
         self.captured = 0
@@ -127,8 +128,11 @@ class LiveSource:
         self._feed = SoundFeed()
         self._form: SoundForm | None = None  # the form of the sound the source declares (kept past its connection)
         self.sound_form: SoundForm | None = None  # that form once its connection has sent some of it
-        self._waited = 0.0  # how long the connection's picture waited to be read ahead (``sound_ahead``), seconds
-        self._container = _open_interruptibly(location, config.timeout_s)
+        self._waited = 0.0  # how long the connection's first frame waited to be read (its open, ``sound_ahead``), s
+        started = time.perf_counter()
+        self._container = _open_interruptibly(self.location, config.timeout_s)
+        self._opened_s = _backlog_s(self.location, started)
+        self._note_backlog(time.perf_counter() - started)
         stream = self._video_stream(self._container)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
         self._sound_reader(self._container)
@@ -166,6 +170,13 @@ class LiveSource:
         if self._form is None or self._form.key != form_key(stream):
             self._form = SoundForm.of(stream)
         return SoundReader(stream, self._form)
+
+    def _note_backlog(self, opened_s: float) -> None:
+        """One line where a connection's open took long enough that its picture sent meanwhile is skipped."""
+        if self._opened_s > 0:
+            self.log(f"note: {self.location.text} took {opened_s:.1f} s to open (FFmpeg waits for each stream it "
+                     f"declares to send, sound that never comes among them); the {self._opened_s:.1f} s of its "
+                     "picture sent meanwhile are skipped, so that it is shown live")
 
     def _note_once(self, note: str) -> None:
         """Say ``note`` once a run, not again at each reconnect or loop."""
@@ -298,13 +309,13 @@ class LiveSource:
         (with a note), so that no recording opened gets a track for sound that never comes."""
         streams = [container.streams.video[0]] + ([container.streams[sound.index]] if sound else [])
         demuxed = container.demux(*streams)
-        self._waited = 0.0
+        self._waited = self._opened_s
         if sound is None:
             self.sound_form = None
             yield from demuxed
             return
         ahead = read_ahead(demuxed, sound.index, self._stop)
-        self._waited = ahead.waited_s
+        self._waited = self._opened_s + ahead.waited_s
         self.sound_form = sound.form if ahead.heard else None
         if not ahead.heard and ahead.seen_s is not None:
             self._note_once(f"note: the sound of {self.location.text} (stream #{sound.index}, {sound.form.label}) "
@@ -317,11 +328,13 @@ class LiveSource:
     def _frame(self, frame: av.VideoFrame, stream: av.VideoStream, clock: LiveClock | None) -> bool:
         """Pace (``clock``: None for a camera device, whose frames come at their own pace), convert and publish one
         decoded frame, and pass on the sound due by then; False where the run stopped meanwhile. The first frame of
-        a connection read ahead (``sound_ahead``) is due as its packets came, not as the wait for its sound ended:
-        the picture stays as live as it was."""
+        a connection is due as its packets came, not when they could be read: FFmpeg's open of a stream that declares
+        sound and sends none waits 5-7 s for it (``_backlog_s``), and the read ahead for it (``sound_ahead``) up to
+        0.5 s. The frames held meanwhile are due at once, all but the newest dropped: the picture is live from there
+        (it stayed that far behind for the whole run)."""
         at = time.perf_counter()
         if clock is not None:
-            at = clock.due(frame, at if clock.started else at - self._waited)
+            at = clock.due(frame, at, held_s=self._waited)
             if self._stop.wait(max(0.0, at - time.perf_counter())):
                 return False
             self._feed.release(clock, time.perf_counter())
@@ -377,8 +390,11 @@ class LiveSource:
             if self._stop.wait(wait):
                 return
             try:
+                started = time.perf_counter()
                 container = open_input(self.location, timeout_s=min(self.config.timeout_s, max(0.5, left)))
                 self._video_stream(container)
+                self._opened_s = _backlog_s(self.location, started)
+                self._note_backlog(time.perf_counter() - started)
             except EnlightError as exc:
                 detail = str(exc).removeprefix(f"cannot read {self.location.text}: ").removesuffix(f"; {SILENT_HINT}")
                 failed = f"unavailable: {detail}"
@@ -388,6 +404,25 @@ class LiveSource:
             self.reconnects += 1
             self.log(f"source {self.location.text} is back (reconnect {self.reconnects})")
             return
+
+
+def _not_waiting(location: Location) -> Location:
+    """``location`` opened without waiting for a timestamp from each stream it declares (FFmpeg's ``max_ts_probe``
+    0), where it is sent as it plays (a URL, a pipe): a Matroska, NUT or RTSP stream whose sound is declared and
+    never sent (a camera's microphone off) was opened after 5 s of its picture, now after its first frames. An
+    MPEG-TS that names sound without its form still waits (7 s) to learn it."""
+    if location.kind not in ("network", "pipe"):
+        return location
+    return replace(location, options={"max_ts_probe": "0", **location.options})
+
+
+def _backlog_s(location: Location, started: float) -> float:
+    """How much of the picture a connection whose open began at ``started`` (``time.perf_counter()``) has sent
+    meanwhile, held unread, less ``KEPT_S``: a source that is not a file, sent as it plays, went on while FFmpeg's
+    open read until every stream it declares had sent a packet or it gave up (5 s of picture, 7 s for MPEG-TS, where
+    a camera's microphone is off). The second kept lets a source that sends a second at a time (a Matroska cluster)
+    play smoothly, as before. A file (read at once, and paced from its first frame) has none."""
+    return 0.0 if location.is_file else max(0.0, time.perf_counter() - started - KEPT_S)
 
 
 def frames(source: LiveSource, *, poll_s: float = 0.05) -> Iterator[LiveFrame | None]:

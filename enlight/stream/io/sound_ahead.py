@@ -9,8 +9,8 @@ held in memory meanwhile, and a killed run left nothing of it. A track must be d
 frame, so the source reads ahead at each connection's start (``LiveSource``): the packets as demuxed (not decoded:
 kB, a few MB at most) until one of its sound (a source with sound: a packet or two in), its picture has run
 ``AHEAD_S`` by its timestamps, or the end. That costs no waiting where the packets are there already: a file, a pipe
-fed faster than it plays, and a camera's first seconds, which FFmpeg's open has read and holds (it reads until every
-stream it declares has sent a packet, or it gives up: 5 to 15 s for sound that never comes). Where they are not
+fed faster than it plays, and a camera's first seconds, which FFmpeg's open has read and holds (an MPEG-TS that names
+its sound without its form is read for 7 s where the sound never comes: ``live_source._backlog_s``). Where they are not
 (the source sends as it goes), it waits at most ``WAIT_S`` (``waited_s``), and the frames read ahead are due that much
 earlier, as they came: the picture is as live as it was.
 """
