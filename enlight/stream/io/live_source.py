@@ -37,6 +37,7 @@ from enlight.stream.io.video_stream import display_matrix, frame_rate
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 8.0
 KEPT_S = 1.0  # of a long open's wait, how far the picture stays behind: room for a source that sends in bursts
+NOTED_S = 1.0  # a skip at least this long is noted
 STOP_WAIT_S = 0.5  # how long ``close`` waits for the decode thread; one blocked in a read ends on its own
 
 
@@ -172,11 +173,12 @@ class LiveSource:
         return SoundReader(stream, self._form)
 
     def _note_backlog(self, opened_s: float) -> None:
-        """One line where a connection's open took long enough that its picture sent meanwhile is skipped."""
-        if self._opened_s > 0:
+        """One line where a connection's open took long enough (``NOTED_S``) that its picture sent meanwhile is
+        skipped (a source that sent nothing meanwhile, a slow network's handshake, loses nothing)."""
+        if self._opened_s >= NOTED_S:
             self.log(f"note: {self.location.text} took {opened_s:.1f} s to open (FFmpeg waits for each stream it "
-                     f"declares to send, sound that never comes among them); the {self._opened_s:.1f} s of its "
-                     "picture sent meanwhile are skipped, so that it is shown live")
+                     f"declares to send, sound that never comes among them); what it sent meanwhile, up to "
+                     f"{self._opened_s:.1f} s of picture, is skipped, so that it is shown live")
 
     def _note_once(self, note: str) -> None:
         """Say ``note`` once a run, not again at each reconnect or loop."""
