@@ -224,9 +224,21 @@ def unused_notes(given: Iterable[str], work: Callable[[], Work]) -> list[str]:
     return lines
 
 
+def turned_off(given: Iterable[str], smoothing: float | None) -> list[str]:
+    """One line for an option that another option's value turns off: ``--smooth`` (what is smoothed over time)
+    with ``--smoothing 0`` (nothing is). ``smoothing``: the run's --smoothing (None where it has none)."""
+    if "--smooth" in given and smoothing == 0:
+        return ["--smooth does nothing here: --smoothing 0 turns the smoothing over time off"]
+    return []
+
+
 def say_unused(args, work: Callable[[], Work]) -> None:
-    """Print ``unused_notes`` for the options ``args.given`` names, as note lines on stderr (none with --quiet)."""
+    """Print ``unused_notes`` for the options ``args.given`` names, and ``turned_off``'s where those left --smooth
+    alone, as note lines on stderr (none with --quiet)."""
     import sys
 
-    for line in [] if args.quiet else unused_notes(args.given, work):
+    lines = [] if args.quiet else unused_notes(args.given, work)
+    if not args.quiet and not any(line.startswith("--smoothing and --smooth") for line in lines):
+        lines += turned_off(args.given, getattr(args, "smoothing", None))
+    for line in lines:
         print(f"enlight-video: note: {line}", file=sys.stderr)

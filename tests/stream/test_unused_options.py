@@ -174,3 +174,18 @@ def test_hdr_keep_on_an_sdr_video_says_it_does_nothing(tmp_path, weights, cli):
     assert result.returncode == 0, result.stderr
     assert _notes(result) == ["enlight-video: note: --hdr keep does nothing here: the input is not HDR (PQ or HLG); "
                               "it is written as the SDR video it is"], result.stderr
+
+
+def test_smooth_with_smoothing_off_is_named_and_a_photo_says_it_once(tmp_path, weights, photo, cli):
+    """--smooth (what is smoothed over time) with --smoothing 0 (nothing is) did nothing without a word; with a
+    strength it does its work (no note), and a still photo keeps its one line for both."""
+    clip = make_clip(tmp_path / "night.mp4", frames=4, audio=False)
+    off = cli(clip, "-o", tmp_path / "off.mp4", "--weights", weights, "--smooth", "both", "--smoothing", "0")
+    assert off.returncode == 0, off.stderr
+    assert _notes(off) == ["enlight-video: note: --smooth does nothing here: --smoothing 0 turns the smoothing over "
+                           "time off"]
+    on = cli(clip, "-o", tmp_path / "on.mp4", "--weights", weights, "--smooth", "both", "--smoothing", "0.5")
+    assert on.returncode == 0 and _notes(on) == [], on.stderr
+    still = cli(photo, "-o", tmp_path / "day.png", "--weights", weights, "--smooth", "both", "--smoothing", "0")
+    assert still.returncode == 0 and [line.split(" do")[0] for line in _notes(still)] == [
+        "enlight-video: note: --smoothing and --smooth"], still.stderr
