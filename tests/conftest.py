@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -65,17 +66,29 @@ def cli():
     """Run ``enlight-video`` in a subprocess (real exit codes and stderr)."""
 
     def run(*args, timeout: float = 300, env: dict | None = None) -> CliResult:
-        proc = subprocess.run(
-            [sys.executable, "-m", "enlight.cli.video", *map(str, args)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-        )
-        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+        proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=REPO,
+                                env={**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})})
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"enlight-video {' '.join(map(str, args))} ran past {timeout} s; where each of its "
+                                 f"threads was:\n{_threads_of(proc)}") from None
+        return CliResult(proc.returncode, stdout, stderr)
 
     return run
+
+
+def _threads_of(proc: subprocess.Popen) -> str:
+    """The end of the stderr of a run that hangs, stopped with SIGABRT: PYTHONFAULTHANDLER prints every thread's
+    stack there (a hang seen once in CI, under load, and never again, left nothing to go on)."""
+    proc.send_signal(signal.SIGABRT)
+    try:
+        stderr = proc.communicate(timeout=20)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stderr = proc.communicate()[1]
+    return stderr[-20000:]
 
 
 @pytest.fixture
