@@ -20,12 +20,13 @@ BAND = 16  # the band's height, and each block's width (pixels)
 
 
 def beep_clip(path: Path, *, seconds: float, flashes: tuple[float, ...], rate: int = 25, codec: str = "aac",
-              sample_rate: int = 48000, fmt: str | None = None, gop: int | None = None, sound_from: float = 0.0
-              ) -> Path:
+              sample_rate: int = 48000, fmt: str | None = None, gop: int | None = None, sound_from: float = 0.0,
+              sound_until: float = float("inf")) -> Path:
     """Write the clip: ``seconds`` long at ``rate`` fps, 160x96 H.264, sound in ``codec`` (mono) at ``sample_rate``;
     ``fmt``: the muxer (None: by the name), ``gop``: a keyframe every this many frames (None: x264's choice);
     ``sound_from``: the sound's first packet's time, s (``math.inf``: the stream declared, none sent: a camera whose
-    microphone is off)."""
+    microphone is off); ``sound_until``: where it stops, s (the packets from there on not sent, the picture going on:
+    a camera whose microphone is turned off part way)."""
     with av.open(str(path), "w", format=fmt) as out:
         video = out.add_stream("libx264", rate=rate)
         video.width, video.height, video.pix_fmt = BITS * BAND, 96, "yuv420p"
@@ -35,16 +36,18 @@ def beep_clip(path: Path, *, seconds: float, flashes: tuple[float, ...], rate: i
         chunk = sound.codec_context.frame_size or 1024
         flash_frames = {round(t * rate) for t in flashes}
         sample = 0 if sound_from == 0 else round(min(sound_from, seconds + 1) * sample_rate)
-        first = sample
+        first, last = sample, min(sound_until, seconds + 1) * sample_rate
         for index in range(round(seconds * rate)):
             frame = av.VideoFrame.from_ndarray(_picture(index, index in flash_frames), format="rgb24")
             frame.pts = index
             out.mux(video.encode(frame.reformat(format="yuv420p")))
-            while sample < (index + 1) * sample_rate / rate:
+            while sample < min((index + 1) * sample_rate / rate, last):
                 out.mux(sound.encode(_tone(sound, sample, chunk, flashes, sample_rate)))
                 sample += chunk
+                if sample >= last:  # (where it stops: the encoder's last packets there, not after all the picture)
+                    out.mux(sound.encode(None))
         out.mux(video.encode(None))
-        if sample > first:
+        if first < sample < last:
             out.mux(sound.encode(None))
     return path
 

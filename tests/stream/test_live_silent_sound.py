@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import av
 
@@ -24,6 +26,7 @@ from tests.stream.beeps import beep_clip, recorded_frames, sound_seconds
 from tests.stream.test_live_sound import FRAME_S, LIVE, RATE, assert_in_step, audio_packets, within
 from tests.stream.udp_sender import PipedClip
 
+T = TypeVar("T")
 SILENT = "sent nothing in the first 2.0 s of its picture: what is recorded and streamed has the picture alone"
 
 
@@ -34,6 +37,33 @@ def streams(path) -> tuple[list[str], int]:
         return kinds, sum(1 for _ in container.decode(video=0))
 
 
+def interrupted_run(args, watch: Callable[[subprocess.Popen], T]) -> tuple[T, int, str]:
+    """Run ``enlight-video ARGS``, ``watch(proc)`` while it goes, then stop it with SIGINT: (what ``watch`` gave, the
+    exit status, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+    try:
+        watched = watch(proc)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return watched, proc.returncode, err
+
+
+def _written_by_r3(out):
+    """A ``watch`` for ``interrupted_run``: the size of ``out`` once r-3.mp4 is there beside it (0: none yet)."""
+
+    def watch(proc) -> int:
+        deadline = time.monotonic() + 60
+        while not (out.parent / "r-3.mp4").exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        return out.stat().st_size if out.exists() else 0
+
+    return watch
+
+
 def test_a_camera_that_declares_sound_and_sends_none_is_recorded_as_it_goes_without_a_sound_track(weights, tmp_path):
     """``--camera clip.mkv --loop --record r.mp4 --record-every 2 -o o.mov``, the clip's AAC declared with no packet:
     o.mov is on the disk while the run goes (it was 0 bytes until the end), and no output has a sound track (each
@@ -41,20 +71,10 @@ def test_a_camera_that_declares_sound_and_sends_none_is_recorded_as_it_goes_with
     second for sound that never came)."""
     clip = beep_clip(tmp_path / "cam.mkv", seconds=3, flashes=(), sound_from=math.inf, gop=25)
     out = tmp_path / "o.mov"
-    proc = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", str(clip), "--loop", *LIVE,
-                             "--record", str(tmp_path / "r.mp4"), "--record-every", "2", "-o", str(out), "--weights",
-                             str(weights)], stderr=subprocess.PIPE, text=True, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "r-3.mp4").exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        written_while_running = out.stat().st_size if out.exists() else 0
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=60)[1]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    written_while_running, code, err = interrupted_run(
+        ("--camera", clip, "--loop", *LIVE, "--record", tmp_path / "r.mp4", "--record-every", "2", "-o", out,
+         "--weights", weights), _written_by_r3(out))
+    assert code == 0, err
     assert written_while_running > 1000, (written_while_running, err)  # (4 s and more of picture by then)
     lines = err.splitlines()
     assert sum(SILENT in line for line in lines) == 1, err

@@ -11,7 +11,9 @@ start before its end go to it and the rest to the next one: a packet waits until
 An output opened while the source sent no sound (``LiveSource.sound_form`` None: a camera that declares sound and
 sends none, ``sound_ahead``) has no sound track. Where the sound starts later, the recording under way ends at that
 frame and the next one (named as ``--record-every``'s are) goes on with it; ``-o``, written all along, goes on with
-the picture alone; a note says which.
+the picture alone; a note says which. Where the sound stops part way (``sound_ahead.SoundWatch``) the outputs under
+way keep what they have and those opened from then on have the picture alone; a recording opened since its last
+packet (before the stop was told), whose track holds nothing, ends there and the next file goes on without it.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class LiveOutputs:
         self._ending: list[tuple[str, Recorder, float]] = []  # (key, recording, its end) waiting for its sound
         self._last_at = float("-inf")  # the last frame's capture time
         self._heard: SoundForm | None = None  # the source's sound form at the last frame
+        self._ever_heard = False  # whether it has had one (sound that starts again has come back)
         self._noted: set[str] = set()
         planned = self._planned()
         if self.record_next and not config.overwrite and Path(planned[-1].url).exists():
@@ -105,7 +108,7 @@ class LiveOutputs:
     def write(self, rgb: np.ndarray, captured_at: float, aspect: Fraction | None = None) -> None:
         """Write an (H, W, 3) uint8 RGB frame captured at ``captured_at`` (``time.perf_counter()`` s: ``LiveFrame.at``),
         its pixels ``aspect`` wide for 1 high (None: square; an output opened by it keeps that)."""
-        self._sound_began(captured_at)
+        self._sound_changed(captured_at)
         if self.output is not None and not self.output_opened:
             self._open("output", self.output, rgb.shape, aspect)
             self.output_opened = True
@@ -120,24 +123,47 @@ class LiveOutputs:
         self._last_at = max(self._last_at, captured_at)
         self._route(time.perf_counter())
 
-    def _sound_began(self, captured_at: float) -> None:
-        """Where the source's sound has started since the last frame, end the recording under way that has no track
-        for it (opened while it sent none) at this frame, the next one opened on it with the sound; a note for that
-        and for ``-o``, which goes on without it."""
+    def _sound_changed(self, captured_at: float) -> None:
+        """Where the source's sound has started (or come back, or come in another form) or stopped since the last
+        frame, end the recording under way that it leaves with the wrong tracks at this frame (``_sound_began``,
+        ``_sound_stopped``)."""
         heard, self._heard = self._heard, self.sound()
-        if self._heard is None or self._heard is heard:
+        if self._heard is heard:
             return
+        if self._heard is not None:
+            self._sound_began(captured_at, "came back" if self._ever_heard else "started")
+            self._ever_heard = True
+        elif heard is not None:
+            self._sound_stopped()
+
+    def _sound_stopped(self) -> None:
+        """The source's sound stopped: a recording under way that has a track for it with nothing in it (opened after
+        its last packet, before the stop was told) ends at this frame, and the next goes on with the picture alone;
+        one that has some keeps it. A note says so."""
+        recorder = self.active.get("record")
+        if recorder is None or recorder.sound is None or recorder.heard:
+            return
+        source = self.source.text if self.source is not None else "the source"
+        self.log(f"note: the sound of {source} stopped before {recorder.name} began: it ends here, its sound track "
+                 "empty, and the recording goes on with the picture alone in the next file")
+        self._close("record")  # (no sound to wait for)
+        self.recording_wanted = True
+
+    def _sound_began(self, captured_at: float, how: str) -> None:
+        """The source's sound has ``how`` (started, came back): end the recording under way that has no track for it
+        (opened while it sent none) at this frame, the next one opened on it with the sound; a note for that and for
+        ``-o``, which goes on without it."""
         source = self.source.text if self.source is not None else "the source"
         silent = [(key, recorder) for key, recorder in self.active.items() if recorder.sound is None]
         for key, recorder in silent:
             if key == "record":
-                self.log(f"note: the sound of {source} started: {recorder.name}, opened while it sent none, ends "
+                self.log(f"note: the sound of {source} {how}: {recorder.name}, opened while it sent none, ends "
                          "here, and the recording goes on with it in the next file")
                 self._close("record", captured_at)
                 self.recording_wanted = True
             elif recorder.name not in self._noted:
                 self._noted.add(recorder.name)
-                self.log(f"note: the sound of {source} started: {recorder.name}, opened while it sent none, goes on "
+                self.log(f"note: the sound of {source} {how}: {recorder.name}, opened while it sent none, goes on "
                          "with the picture alone (a recording started now has it)")
 
     def _take(self, shape, captured_at: float, aspect: Fraction | None) -> None:

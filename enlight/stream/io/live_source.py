@@ -5,8 +5,9 @@ model is busy replace the waiting one and are counted as ``dropped``, so latency
 with a queue. Sources that are not cameras (a file, a URL, a pipe) are paced by their
 timestamps, as a camera would deliver them (``live_clock``), and their first audio stream's packets are passed on,
 timed by the same clock, for the recordings (``live_sound``): where it sends some at the start (``sound_ahead``), or
-from its first packet on. A camera or network stream that fails or ends is reopened with exponential backoff for
-``reconnect_timeout_s``, one line per retry.
+from its first packet on, and not from where it stops part way (``sound_ahead.SoundWatch``) until it comes back. A
+camera or network stream that fails or ends is reopened with exponential backoff for ``reconnect_timeout_s``, one
+line per retry.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from enlight.stream.io.live_shape import LiveShape
 from enlight.stream.io.live_sound import Sound, SoundFeed, SoundForm, SoundReader, form_key, form_label
 from enlight.stream.io.locations import SILENT_HINT, Location, silent_for
 from enlight.stream.io.picture_changes import frame_colour
-from enlight.stream.io.sound_ahead import read_ahead
+from enlight.stream.io.sound_ahead import AHEAD_S, SoundWatch, read_ahead
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix, frame_rate
 
@@ -104,7 +105,8 @@ class LiveSource:
     starts the decode thread; ``close()`` stops it. ``rate`` is the source's nominal frame rate. ``sound_form``: the
     form of the sound passed on (``live_sound``), whose packets ``take_sound()`` gives, which a recording opened now
     takes: None where there is none, or its connection has sent none of it yet (``sound_ahead``: a camera that
-    declares sound with its microphone off), until its first packet.
+    declares sound with its microphone off), until its first packet, and from where it stopped (``SoundWatch``: its
+    microphone turned off part way) until it comes back.
     """
 
     def __init__(self, location: Location, config: LiveSourceConfig = LiveSourceConfig(), *,
@@ -280,17 +282,16 @@ class LiveSource:
         paced = self.location.kind != "device"  # (a camera device's frames come at its own pace)
         clock = LiveClock(1 / float(self.rate), by_count=bool(self.config.fps)) if paced else None
         self._look = None
+        watch = SoundWatch(1 / float(self.rate))  # (whether the sound, once heard, stops)
         try:
             for packet in self._packets(container, sound):
                 if self._stop.is_set():
                     return None
                 if sound is not None and packet.stream_index == sound.index:
-                    if packet.size and self.sound_form is not sound.form:
-                        self.sound_form = sound.form  # (its first packet: a recording opened from now on has it)
-                    for raw in sound.packets(packet):
-                        self._feed.hold(raw, sound.form)
-                    self._feed.release(clock, time.perf_counter())
+                    self._heard(packet, sound, watch, clock)
                     continue
+                if sound is not None and watch.picture(packet):
+                    self._note_stopped(sound, watch)
                 for frame in packet.decode():
                     if self._stop.is_set() or not self._frame(frame, stream, clock):
                         return None
@@ -304,6 +305,27 @@ class LiveSource:
         if clock is not None and clock.started and self._stop.wait(clock.step):  # the last frame is shown for a
             return None  # frame's time (a looped file's next pass started at once, its last frame on screen for 4 ms)
         return "ended" if self.location.reconnects else None
+
+    def _heard(self, packet: av.Packet, sound: SoundReader, watch: SoundWatch, clock: LiveClock | None) -> None:
+        """Hold a packet of the sound until it is due, and pass on those due by now. Its first (or its first after it
+        stopped) makes ``sound_form`` its form: a recording opened from now on has it."""
+        if packet.size:
+            watch.sound(packet)
+            if self.sound_form is not sound.form:
+                self.sound_form = sound.form
+        for raw in sound.packets(packet):
+            self._feed.hold(raw, sound.form)
+        self._feed.release(clock, time.perf_counter())
+
+    def _note_stopped(self, sound: SoundReader, watch: SoundWatch) -> None:
+        """The sound has stopped (``SoundWatch``): a recording opened from now on has the picture alone (the one under
+        way keeps what it has; one opened since its last packet, whose track is empty, ends: ``live_outputs``)."""
+        self.sound_form = None
+        into = f" at {watch.last_s:.2f} s of its stream" if watch.last_s is not None else ""
+        self.log(f"note: the sound of {self.location.text} (stream #{sound.index}, {sound.form.label}) stopped at "
+                 f"{watch.last_at:%H:%M:%S} (its last packet{into}; none in the {AHEAD_S:.1f} s of picture since): a "
+                 "recording opened from here has the picture alone, the one under way keeps what it has (should the "
+                 "sound come back, the next recording has it)")
 
     def _packets(self, container, sound: SoundReader | None) -> Iterator[av.Packet]:
         """The connection's packets of picture and sound, in demux order. Where it has sound, those of its start are

@@ -65,8 +65,9 @@ def live_info(width: int, height: int, rate: Fraction, aspect: Fraction | None =
 
 class Recorder:
     """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds), and the sound of
-    the ``sound`` form with them (``hear``). A file is at its name from the start (``VideoSink.write_at_target``), in
-    the muxer's crash-safe form (``crash_safe``). ``notes``: what the output did with the sound (encoded again)."""
+    the ``sound`` form with them (``hear``; ``heard`` counts its packets). A file is at its name from the start
+    (``VideoSink.write_at_target``), in the muxer's crash-safe form (``crash_safe``). ``notes``: what the output did
+    with the sound (encoded again)."""
 
     def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool,
                  sound: SoundForm | None = None) -> None:
@@ -87,6 +88,7 @@ class Recorder:
             self._syncs = Syncs(Path(location.url))
         self._start: float | None = None
         self._last = 0.0  # the last frame's time in the recording, seconds
+        self.heard = 0  # packets of sound muxed
 
     @property
     def name(self) -> str:
@@ -108,6 +110,7 @@ class Recorder:
         if sound.form is not self.sound or self._start is None or sound.at < self._start:
             return False
         self._written(self.sink.write_packet, sound.moved(self._start))
+        self.heard += 1
         return True
 
     def _written(self, write, *args) -> None:
