@@ -10,16 +10,19 @@ adds what each holds and how it is read) and for training (``enlight.train.data`
 from __future__ import annotations
 
 # suffix -> Pillow's name of its format. .jfif, .jpe, .jif: JPEG files as browsers (Chrome, Edge on Windows) and
-# older tools name them; BMP: the LIME test set; Netpbm's .ppm (colour), .pgm (grey) and .pnm (either); Targa;
-# JPEG 2000 in its JP2 file (.jp2) or as a bare codestream (.j2k); JXL: enlight.stream.io.jpeg_xl's plugin
+# older tools name them; BMP: the LIME test set; Netpbm's .ppm (colour), .pgm (grey) and .pnm (either), and its PAM
+# (.pam: enlight.stream.io.pam's plugin); Targa; JPEG 2000 in its JP2 file (.jp2; .jpf and .jpx, the names of its
+# part 2 files, where they hold what OpenJPEG reads) or as a bare codestream (.j2k); JXL: enlight.stream.io.jpeg_xl's
+# plugin
 PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".jif": "JPEG", ".png": "PNG",
                   ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
                   ".bmp": "BMP", ".jxl": "JXL", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM", ".tga": "TGA",
-                  ".jp2": "JPEG2000", ".j2k": "JPEG2000"}
+                  ".pam": "PAM", ".jp2": "JPEG2000", ".j2k": "JPEG2000", ".jpf": "JPEG2000", ".jpx": "JPEG2000"}
 # camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 PHOTO_INPUTS = frozenset(PILLOW_FORMATS) | RAW_SUFFIXES
-# Pillow's names of the formats it reads only with a package beside it (pillow-heif, pyjpegxl) or from 11.3 on (AVIF)
-PLUGIN_FORMATS = frozenset({"HEIF", "AVIF", "JXL"})
+# Pillow's names of the formats it reads only with a package beside it (pillow-heif, pyjpegxl), from 11.3 on (AVIF)
+# or with our plugin (PAM)
+PLUGIN_FORMATS = frozenset({"HEIF", "AVIF", "JXL", "PAM"})
 # what Pillow reads by itself: the photos training reads (``enlight.train.data``)
 PLAIN_PILLOW_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind not in PLUGIN_FORMATS)

@@ -108,9 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, photo (.jpg .png .tif .webp .avif .heic .jxl .bmp .ppm .pgm .pnm .tga .jp2; "
-                        "camera RAW in: .dng .cr2 .nef .arw ...), folder or archive (.zip, .tar.gz, ...) of either, "
-                        "a list of them (.txt or .lst: one path a line), image "
+                        help="video file, photo (.jpg .png .tif .webp .avif .heic .jxl .bmp .ppm .pgm .pnm .pam .tga "
+                        ".jp2; camera RAW in: .dng .cr2 .nef .arw ...), folder or archive (.zip, .tar.gz, ...) of "
+                        "either, a list of them (.txt or .lst: one path a line), image "
                         "sequence (night_%%04d.jpg: one video, at --fps), URL (rtsp://, http(s)://, udp://, tcp://, "
                         "srt://) or - for stdin")
     parser.add_argument("-o", "--output", default=None,

@@ -174,7 +174,7 @@ def test_jpeg_xl_into_or_out_of_a_video_is_refused_in_one_line(tmp_path, photo, 
     renamed.write_bytes(JPEG_XL)
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
     cases = [((picture, "-o", tmp_path / "a.mp4"), "input {} is a still image; a photo (.jpg, .png, .tif, .webp, "
-                                                   ".avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .tga or .jp2) is "
+                                                   ".avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .pam, .tga or .jp2) is "
                                                    "enhanced into a photo"),
              ((renamed, "-o", tmp_path / "b.mkv"), "cannot decode {}: this FFmpeg has no decoder for its video"),
              ((clip, "-o", tmp_path / "d.jxl"), "output {}: a video is not written as .jxl pictures here"),

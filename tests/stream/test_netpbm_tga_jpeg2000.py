@@ -196,7 +196,8 @@ def test_a_jp2s_icc_profile_is_read_and_a_jp2_output_is_written_in_srgb(tmp_path
 
 def test_a_16_bit_colour_jpeg_2000_is_read_at_16_bits(tmp_path, plan):
     """Pillow reads a colour JPEG 2000 of more than 8 bits at 8; FFmpeg's decoder at its depth, into a 16-bit .png;
-    a .jp2 output holds 8, and the note says so."""
+    a .jp2 output holds 16 (FFmpeg's encoder: tests/stream/test_jpeg2000_depth_comments_pam.py), a .jpg 8, and the
+    note says so."""
     values = _ramp(16, 16)
     source = tmp_path / "deep.jp2"
     with av.open(str(source), "w", format="image2") as container:
@@ -209,7 +210,9 @@ def test_a_16_bit_colour_jpeg_2000_is_read_at_16_bits(tmp_path, plan):
     stats = enhance_photo(PhotoConfig(source, tmp_path / "day.png", plan=plan))
     assert stats.bits == 16 and stats.notes() == (), stats.summary()
     stats = enhance_photo(PhotoConfig(source, tmp_path / "day.jp2", plan=plan))
-    assert stats.notes() == ("the photo's 16 bits per channel written at 8: a .jp2 file holds 8; .png and .tif hold "
+    assert stats.bits == 16 and stats.notes() == (), stats.summary()
+    stats = enhance_photo(PhotoConfig(source, tmp_path / "day.jpg", plan=plan))
+    assert stats.notes() == ("the photo's 16 bits per channel written at 8: a .jpg file holds 8; .png and .tif hold "
                              "16, .heic 10",)
 
 

@@ -156,7 +156,7 @@ def unkept_in(photo: Photo, output: Path, *, grey: bool = True) -> tuple[str, ..
     file, a Targa or a .j2k states none: ``holds_resolution``), a transparency that is used (a JPEG, BMP or Netpbm
     file has no alpha), and the colour of a picture that is not ``grey`` in a .pgm (it holds one channel)."""
     fmt = photo_format(output)
-    lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc))
+    lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc), source=photo.format)
     if fmt == "JPEG":
         lost = too_long_for_jpeg(photo) + lost
     if fmt in BARE_FORMATS:  # (Pillow writes their pixels, in sRGB, and a BMP's or a .jp2's resolution, only)

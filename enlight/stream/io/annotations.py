@@ -2,9 +2,10 @@
 written back where the output format holds them (``enlight.stream.io.photo_reader`` and ``photo_writer`` carry them
 with the pixels).
 
-IPTC goes into a JPEG (APP13 Photoshop resources) or a TIFF (tags 33723 and 34377); comments into a JPEG (COM) or
-a PNG ('Comment' text); PNG text chunks (tEXt, zTXt, iTXt) into a PNG. ``unkept_metadata`` names what an output
-format has no place for, for the run's note.
+IPTC goes into a JPEG (APP13 Photoshop resources) or a TIFF (tags 33723 and 34377); comments (a JPEG's or a JPEG
+2000's COM markers) into a JPEG, a JPEG 2000 (COM: ``enlight.stream.io.jpeg2000.with_comments``) or a PNG ('Comment'
+text); PNG text chunks (tEXt, zTXt, iTXt) into a PNG (its 'Comment' into a JPEG's or JPEG 2000's COM too).
+``unkept_metadata`` names what an output format has no place for, for the run's note.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+from enlight.stream.io.jpeg2000 import jp2_comments
 
 PNG_XMP_KEY = b"XML:com.adobe.xmp"  # the iTXt keyword of a PNG's XMP packet (``Photo.xmp``, not text)
 # ImageMagick's PNG text chunks that hold a photo's EXIF and XMP in hex: read as its EXIF and XMP (``raw_profile``),
@@ -55,7 +59,9 @@ _ZIP_TEXT = 1024  # PNG text longer than this is written compressed (zTXt, or a 
 
 
 def read_annotations(image) -> Annotations:
-    """An open Pillow image's IPTC and Photoshop resources (JPEG, TIFF), JPEG comments and PNG text."""
+    """An open Pillow image's IPTC and Photoshop resources (JPEG, TIFF), JPEG and JPEG 2000 comments and PNG text."""
+    if image.format == "JPEG2000" and getattr(image, "filename", ""):  # (Pillow's info holds the first comment alone)
+        return Annotations(comments=jp2_comments(Path(image.filename)))
     if image.format == "TIFF":
         return Annotations(iptc=_tiff_bytes(image, 33723), photoshop=_tiff_bytes(image, 34377))
     if image.format in ("JPEG", "MPO"):
@@ -178,12 +184,17 @@ def _jpeg_segments(annotations: Annotations) -> bytes:
     for start in range(0, len(irb), step):
         payload = _PHOTOSHOP + irb[start:start + step]
         out += b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
-    texts = tuple(_latin1_or_utf8(value) for key, value in annotations.text if key == "Comment")
-    for comment in (*annotations.comments, *texts):
+    for comment in comments_of(annotations):
         for start in range(0, len(comment), _MARKER_BYTES):
             out += b"\xff\xfe" + struct.pack(">H", len(comment[start:start + _MARKER_BYTES]) + 2)
             out += comment[start:start + _MARKER_BYTES]
     return out
+
+
+def comments_of(annotations: Annotations) -> tuple[bytes, ...]:
+    """The comments a JPEG's or JPEG 2000's COM markers hold of ``annotations``: its comments, then a PNG's 'Comment'
+    text."""
+    return (*annotations.comments, *(_latin1_or_utf8(value) for key, value in annotations.text if key == "Comment"))
 
 
 _EXTENDED_PART = 65400  # the most of an extended XMP packet one segment holds here (65458 would fit; Adobe's 65400)
@@ -259,17 +270,22 @@ def annotation_options(fmt: str, annotations: Annotations, options: dict) -> dic
     return options
 
 
-def unkept_metadata(annotations: Annotations, fmt: str, *, profiled: bool = False) -> tuple[str, ...]:
+_COMMENT_FORMATS = ("JPEG", "JPEG2000", "PNG")  # Pillow's names of the formats written with the comments
+
+
+def unkept_metadata(annotations: Annotations, fmt: str, *, profiled: bool = False,
+                    source: str = "JPEG") -> tuple[str, ...]:
     """What of ``annotations`` a ``fmt`` file (Pillow's format name) has no place for, in words for a note:
-    IPTC goes into JPEG and TIFF, comments into JPEG and PNG, PNG text into PNG (its 'Comment' into JPEG too), a PNG's
+    IPTC goes into JPEG and TIFF, comments into JPEG, JPEG 2000 and PNG (named as a ``source`` file's: a 'JPEG
+    comment', a 'JPEG 2000 comment'), PNG text into PNG (its 'Comment' into JPEG and JPEG 2000 too), a PNG's
     colour chunks into PNG (nothing is lost without them where the picture has an ICC profile, ``profiled``: it
     overrides them)."""
     lost = []
     if (annotations.iptc or annotations.photoshop) and fmt not in ("JPEG", "TIFF"):
         lost.append("IPTC" if annotations.iptc else "Photoshop resources")
-    if annotations.comments and fmt not in ("JPEG", "PNG"):
-        lost.append("JPEG comment")
-    keys = [key for key, _ in annotations.text if not (fmt == "JPEG" and key == "Comment")]
+    if annotations.comments and fmt not in _COMMENT_FORMATS:
+        lost.append("JPEG 2000 comment" if source == "JPEG2000" else "JPEG comment")
+    keys = [key for key, _ in annotations.text if not (fmt in _COMMENT_FORMATS and fmt != "PNG" and key == "Comment")]
     if keys and fmt != "PNG":
         lost.append(f"PNG text ({', '.join(dict.fromkeys(keys))})")
     if annotations.extended_xmp and fmt != "JPEG":

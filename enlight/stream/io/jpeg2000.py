@@ -4,6 +4,9 @@ to us.
     reversible(path)   # True: the lossless 5-3 wavelet; False: the lossy 9-7 one; None where it cannot be told
     jp2_icc(path)      # the ICC profile in a JP2's colour box (Pillow reads none), or None
     jp2_bits(path)     # the bits a channel of its first component (its SIZ marker); 8 where it cannot be read
+    jp2_comments(path)           # its comments (COM markers), less an encoder's signature
+    with_comments(data, comments)   # a JPEG 2000 file's bytes with those comments in its codestream's header
+    unread_jpx(path)   # why a JPEG 2000 part 2 file (.jpf, .jpx) is not read, in one line; '' where it is
     save_options(lossless=..., quality=95)   # Pillow's save options
     with_resolution(data, dpi)   # a JP2 file's bytes with a print resolution (its 'res ' box), which Pillow omits
 
@@ -13,11 +16,16 @@ no deep colour). A .jp2 output keeps its source's kind: a lossless (reversible) 
 one, or a photo of another format, at --photo-quality: OpenJPEG's layer at a PSNR that ``psnr_for`` gives, about
 what a JPEG of that quality measures (100: lossless). Pillow writes no ICC profile, EXIF or XMP into one: a photo
 in another profile is written in sRGB (``enlight.stream.io.rgb_profile.in_srgb``), and no resolution: a .jp2's
-is added in its header's resolution box (``with_resolution``; a .j2k codestream has no place for one).
+is added in its header's resolution box (``with_resolution``; a .j2k codestream has no place for one). Its comments
+(a scanner's, an archive's) are read from its codestream's COM markers and written into one's again
+(``with_comments``), less the signature an encoder leaves in each file it writes ('Created by OpenJPEG version
+2.5.4', FFmpeg's 'Lavc62.28.102', Kakadu's): it names the program that wrote that file, not the photo.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -25,7 +33,9 @@ from pathlib import Path
 import numpy as np
 
 _SOC_SIZ = b"\xff\x4f\xff\x51"  # a codestream's first two markers
-_COD, _SOT = b"\xff\x52", b"\xff\x90"
+_COD, _SOT, _COM = b"\xff\x52", b"\xff\x90", b"\xff\x64"
+_SIGNATURE = re.compile(rb"Created by OpenJPEG version \S+|Lavc[\d.]+|Kakadu-v?\S+")  # an encoder's own comment
+_COMMENT_BYTES = 65531  # the most a COM segment holds after its length and registration (Rcom)
 _JP2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n"  # a JP2 file's signature box
 # --photo-quality -> PSNR (dB): the mean of 9 LOL and MEF photos written by Pillow as JPEG (4:4:4 from 90) measured
 # 36.1 dB at 50, 38.1 at 75, 42.0 at 90, 43.9 at 95; OpenJPEG's layer at a PSNR lands within 0.5 dB of it
@@ -100,6 +110,73 @@ def jp2_bits(path: Path) -> int:
     cannot be read."""
     head = _codestream_head(path, 64)
     return (head[42] & 0x7F) + 1 if len(head) > 42 and head.startswith(_SOC_SIZ) else 8
+
+
+def jp2_comments(path: Path) -> tuple[bytes, ...]:
+    """The comments of the JPEG 2000 file at ``path``: its codestream's main header's COM markers, as stored (after
+    their registration: text or binary), less an encoder's signature (module docstring); () where it has none or
+    cannot be read. (Pillow's ``info["comment"]`` holds the first alone.)"""
+    head, found = _codestream_head(path, 1 << 20), []
+    for marker, at in _markers(head):
+        end = at + 2 + int.from_bytes(head[at + 2:at + 4], "big")
+        if marker == _COM and end <= len(head) and not _SIGNATURE.fullmatch(head[at + 6:end]):
+            found.append(head[at + 6:end])
+    return tuple(comment for comment in found if comment)
+
+
+def _com_segments(comments: tuple[bytes, ...]) -> bytes:
+    """COM marker segments holding ``comments``, each in parts of at most ``_COMMENT_BYTES``: registration 1
+    (Latin-1 text) where a comment is text, 0 (binary) where it holds control bytes."""
+    out = b""
+    for comment in comments:
+        text = not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", comment)
+        for start in range(0, len(comment), _COMMENT_BYTES):
+            part = comment[start:start + _COMMENT_BYTES]
+            out += _COM + struct.pack(">HH", 4 + len(part), int(text)) + part
+    return out
+
+
+def with_comments(data: bytes, comments: tuple[bytes, ...]) -> bytes:
+    """A JPEG 2000 file's bytes (a JP2 file, or a bare codestream) with COM segments holding ``comments`` at the end
+    of its codestream's main header (before its first tile), the JP2's codestream box made as much longer; ``data``
+    as it is where there are none, or its codestream's header cannot be read."""
+    start, box = 0, None
+    if comments and data.startswith(_JP2):
+        found = [at for kind, at, _ in _boxes(io.BytesIO(data), 0, None) if kind == b"jp2c"]
+        start = found[0] if found and data[found[0] - 4:found[0]] == b"jp2c" else len(data)  # (no 64-bit length)
+        box = start - 8
+    head = data[start:start + (1 << 20)]
+    markers = list(_markers(head)) if comments else []
+    if not markers:
+        return data
+    at = markers[-1][1] + 2 + int.from_bytes(head[markers[-1][1] + 2:markers[-1][1] + 4], "big")
+    if head[at:at + 2] != _SOT:
+        return data
+    added = _com_segments(comments)
+    data = data[:start + at] + added + data[start + at:]
+    if box is not None and data[box:box + 4] != b"\0\0\0\0":  # (0: to the file's end)
+        data = data[:box] + struct.pack(">I", int.from_bytes(data[box:box + 4], "big") + len(added)) + data[box + 4:]
+    return data
+
+
+def unread_jpx(path: Path) -> str:
+    """Why the JPEG 2000 file at ``path`` is not read, in one line, where it is a part 2 (JPX) file whose picture is
+    in no codestream box (its codestream in fragments, 'ftbl', or in a compositing layer's header, 'jpch'), which
+    OpenJPEG does not read: it reads a JP2's 'jp2c' box alone (a .jpf or .jpx that holds one is read as a JP2);
+    '' otherwise."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(12) != _JP2:
+                return ""
+            kinds = {kind for kind, _, _ in _boxes(file, 0, None)}
+    except (OSError, struct.error):
+        return ""
+    if b"jp2c" in kinds:
+        return ""
+    held = ", ".join(kind.decode("latin-1").strip() for kind in (b"ftbl", b"jpch", b"jplh") if kind in kinds)
+    return (f"{path.name} is a JPEG 2000 part 2 (JPX) file whose picture is in no codestream box"
+            f"{f' ({held})' if held else ''}: OpenJPEG, which reads JPEG 2000 here, does not read it; convert it to "
+            ".jp2 or .tif first (kdu_expand, say)")
 
 
 def jp2_icc(path: Path) -> bytes | None:

@@ -1,8 +1,8 @@
 """Photo formats: which files are photos (by name, and by their first bytes where a name misleads: an iPhone's HEIC
 named .jpg), Pillow's name of each output's format and what each holds (alpha, one channel, a resolution, a quality,
 more than 8 bits, a picture's largest side, metadata, an ICC profile), the support a format needs (pillow-heif,
-Pillow's AVIF and OpenJPEG, pyjpegxl for JPEG XL), and what a file's header says before it is decoded (its size,
-whether it is read deep, whether a GIF holds one picture).
+Pillow's AVIF and OpenJPEG, pyjpegxl for JPEG XL, our PAM plugin), and what a file's header says before it is
+decoded (its size, whether it is read deep, whether a GIF holds one picture).
 
     is_photo(path); photo_format(path) -> 'JPEG'; photo_size(path) -> (width, height)
 """
@@ -20,18 +20,21 @@ from enlight.stream.io import jpeg_xl
 from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
 from enlight.stream.io.jpeg2000 import jp2_bits
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits
+from enlight.stream.io.pam import MAGIC as PAM_MAGIC
+from enlight.stream.io.pam import PAM_SUFFIX, pam_bits
 
 PHOTO_SUFFIXES = frozenset(PILLOW_FORMATS)  # read and written (the list: ``enlight.photo_suffixes``)
 JPEG_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG")
-PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .tga or .jp2"  # for messages
+# for messages
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .pam, .tga or .jp2"
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 _JPEG2000_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG2000")
 # the photos of more than 8 bits a channel that FFmpeg reads at 16 (``enlight.stream.io.photo_reader``)
-FFMPEG_DEEP_SUFFIXES = SIXTEEN_BIT_SUFFIXES | NETPBM_SUFFIXES | _JPEG2000_SUFFIXES
+FFMPEG_DEEP_SUFFIXES = SIXTEEN_BIT_SUFFIXES | NETPBM_SUFFIXES | {PAM_SUFFIX} | _JPEG2000_SUFFIXES
 # the bits a channel each photo output holds of a photo read deeper than 8 (``Photo.rgb16``): the others hold 8
 DEEP_OUTPUT_BITS = {".png": 16, ".tif": 16, ".tiff": 16, ".heic": HEIF_BITS, ".heif": HEIF_BITS, ".jxl": 16,
-                    **dict.fromkeys(NETPBM_SUFFIXES, 16)}
+                    **dict.fromkeys(NETPBM_SUFFIXES | {PAM_SUFFIX} | _JPEG2000_SUFFIXES, 16)}
 
 
 def is_photo(path: Path | str) -> bool:
@@ -64,6 +67,15 @@ def is_raw(path: Path | str) -> bool:
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
 
 
+def _starts_with(path: Path, magic: bytes) -> bool:
+    """Whether the file at ``path`` starts with ``magic`` (False where it cannot be read)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
 def _holds_heif(path: Path) -> bool:
     """Whether the file at ``path`` starts as a HEIF file does (an ftyp box of a HEIF brand), whatever its name: an
     iPhone's HEIC photo is often named .jpg by the tool that copied or exported it."""
@@ -78,9 +90,15 @@ def _holds_heif(path: Path) -> bool:
 def require_format_support(path: Path) -> None:
     """Before a .heic/.heif file (or a HEIF file by another name) is read or written, register pillow-heif's plugin
     with Pillow; before an .avif, check that this Pillow has AVIF (11.3 on), before a .jp2 or .j2k that it has
-    OpenJPEG; before a .jxl (or a JPEG XL file by another name), register ours (``enlight.stream.io.jpeg_xl``). A
-    one-line EnlightError when the support is missing."""
+    OpenJPEG; before a .jxl (or a JPEG XL file by another name) or a .pam (or a PAM file by another name), register
+    ours (``enlight.stream.io.jpeg_xl``, ``enlight.stream.io.pam``). A one-line EnlightError when the support is
+    missing."""
     suffix = path.suffix.lower()
+    if suffix == PAM_SUFFIX or _starts_with(path, PAM_MAGIC):
+        from enlight.stream.io.pam import register
+
+        register()
+        return
     if suffix == ".jxl" or jpeg_xl.holds_jxl(path):
         jpeg_xl.register(path)
         return
@@ -109,7 +127,7 @@ TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "pa
 
 
 # Pillow's names of the photo formats written with alpha, and of those written at --photo-quality
-ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL", "TGA", "JPEG2000")
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL", "TGA", "JPEG2000", "PAM")
 LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF", "JXL", "JPEG2000")
 LOSSY_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind in LOSSY_FORMATS)
 
@@ -155,8 +173,8 @@ def holds_deep(path: Path) -> bool:
     """Whether the photo at ``path`` is read as 16 bits (``Photo.rgb16``), from its header: a camera RAW, a PNG of
     16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
     whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
-    first bytes), an .avif, a .jxl, a Netpbm file (.ppm, .pgm, .pnm: its maxval) or a JPEG 2000 of more than 8
-    bits; False where it cannot be told."""
+    first bytes), an .avif, a .jxl, a Netpbm file (.ppm, .pgm, .pnm, .pam: its maxval) or a JPEG 2000 of more than
+    8 bits; False where it cannot be told."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
@@ -167,6 +185,8 @@ def holds_deep(path: Path) -> bool:
         return deep_bits(path, "AVIF" if suffix == ".avif" else "HEIF") > 8
     if suffix in NETPBM_SUFFIXES:
         return netpbm_bits(path) > 8
+    if suffix == PAM_SUFFIX:
+        return pam_bits(path) > 8
     if suffix in _JPEG2000_SUFFIXES:
         return jp2_bits(path) > 8
     if suffix not in SIXTEEN_BIT_SUFFIXES:
@@ -192,22 +212,23 @@ def photo_format(path: Path) -> str:
 
 
 # Pillow's names of the formats written with one channel (a .ppm holds three: ``netpbm.netpbm_channels``)
-GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL", "PPM", "TGA", "JPEG2000")
+GREY_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "JXL", "PPM", "TGA", "JPEG2000", "PAM")
 DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats that state a resolution outside EXIF
 EXIF_DPI_FORMATS = ("WEBP", "AVIF", "HEIF", "JXL")  # and of those that state it in their EXIF alone
 # Pillow's names of the formats written without EXIF and XMP (the run's note names what is lost), and of those
 # written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; the note says so)
-BARE_FORMATS = ("BMP", "PPM", "TGA", "JPEG2000")
-SRGB_FORMATS = ("JXL", "BMP", "PPM", "TGA", "JPEG2000")
+BARE_FORMATS = ("BMP", "PPM", "PAM", "TGA", "JPEG2000")
+SRGB_FORMATS = ("JXL", "BMP", "PPM", "PAM", "TGA", "JPEG2000")
+_JP2_FILE_SUFFIXES = (".jp2", ".jpf", ".jpx")  # JPEG 2000 outputs written as a JP2 file (a .j2k: a codestream)
 
 
 def holds_resolution(path: Path) -> bool:
     """Whether a photo output at ``path`` states a print resolution (dpi): in its own header (``DPI_FORMATS``), in
-    the EXIF written into it (``EXIF_DPI_FORMATS``) or, for a .jp2, in its header's resolution box
-    (``jpeg2000.with_resolution``). A Netpbm file, a Targa and a bare JPEG 2000 codestream (.j2k) have no place
-    for one."""
+    the EXIF written into it (``EXIF_DPI_FORMATS``) or, for a .jp2 (.jpf, .jpx), in its header's resolution box
+    (``jpeg2000.with_resolution``). A Netpbm file (a PAM too), a Targa and a bare JPEG 2000 codestream (.j2k) have
+    no place for one."""
     fmt = photo_format(path)
-    return fmt in DPI_FORMATS + EXIF_DPI_FORMATS or path.suffix.lower() == ".jp2"
+    return fmt in DPI_FORMATS + EXIF_DPI_FORMATS or path.suffix.lower() in _JP2_FILE_SUFFIXES
 
 
 # the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error),

@@ -30,11 +30,15 @@ def exif_with_size(exif: bytes | None, width: int, height: int) -> bytes | None:
     return parsed.tobytes()
 
 
-def upright_exif(exif, raw: bytes | None, width: int, height: int) -> bytes | None:
+def upright_exif(exif, raw: bytes | None, width: int, height: int, orientation: int | None = None) -> bytes | None:
     """Pillow's ``Image.Exif`` of a picture written upright at ``width`` x ``height``, as the bytes to write: its
-    orientation 1, its picture size the one written, the TIFF layout tags left with the input's pixels and the IPTC
-    ones out (they go with the annotations), each field of its standard type, the maker note where ``raw`` (the
-    EXIF as the file had it) had it; None where none is left."""
+    orientation 1, its XResolution and YResolution swapped where the picture was turned a quarter (``orientation``,
+    the one applied to its pixels, 5-8; None: the EXIF's own), its picture size the one written, the TIFF layout
+    tags left with the input's pixels and the IPTC ones out (they go with the annotations), each field of its
+    standard type, the maker note where ``raw`` (the EXIF as the file had it) had it; None where none is left."""
+    turn = exif.get(ORIENTATION, 1) if orientation is None else orientation
+    if turn in (5, 6, 7, 8) and X_RESOLUTION in exif and Y_RESOLUTION in exif:  # (the axes swap)
+        exif[X_RESOLUTION], exif[Y_RESOLUTION] = exif[Y_RESOLUTION], exif[X_RESOLUTION]
     if ORIENTATION in exif:
         exif[ORIENTATION] = 1
     picture_size(exif, width, height)

@@ -4,8 +4,9 @@
 
 8-bit pixels, EXIF and ICC come from Pillow. Pillow keeps no 16-bit RGB, so 16-bit PNG and TIFF
 pixels are read by PyAV's (FFmpeg's) png and tiff decoders (rgb48), as are a Netpbm file's of more than 8 bits (a
-maxval past 255: Pillow read a PPM's at 8) and a JPEG 2000's (Pillow read a colour one's at 8; its ICC profile, in
-the JP2's colour box, is read by ``enlight.stream.io.jpeg2000``), and a HEIF or AVIF of 10 or 12 bits a channel
+maxval past 255: Pillow read a PPM's at 8; a PAM's 8 bits, .pam, through ``enlight.stream.io.pam``'s plugin) and a
+JPEG 2000's (Pillow read a colour one's at 8; its ICC profile, in the JP2's colour box, and its comments are read by
+``enlight.stream.io.jpeg2000``), and a HEIF or AVIF of 10 or 12 bits a channel
 by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), and a JPEG XL of more than 8 by libjxl
 (``enlight.stream.io.jpeg_xl``), all as 16 bits. The EXIF orientation is
 applied to the pixels and the tag is set to 1 (upright: ``enlight.stream.io.photo_metadata``), so no viewer turns the
@@ -35,8 +36,9 @@ from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
 from enlight.stream.io.hdr_photo import HdrTag, hdr_tag
-from enlight.stream.io.jpeg2000 import jp2_bits, jp2_icc, reversible
+from enlight.stream.io.jpeg2000 import jp2_bits, jp2_icc, reversible, unread_jpx
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits, one_bit_error_text
+from enlight.stream.io.pam import PAM_SUFFIX, pam_bits, unread_pam
 from enlight.stream.io.photo_colour import GREY_MODES, deep_in_profile, rgb8_in_profile
 from enlight.stream.io.photo_formats import (
     FFMPEG_DEEP_SUFFIXES,
@@ -152,7 +154,7 @@ def orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, int]:
-    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF, or a Netpbm or JPEG 2000 file of more than 8 bits (via FFmpeg), or
+    """(H, W, 3) uint16 RGB of a 16-bit PNG/TIFF, or a Netpbm (PAM) or JPEG 2000 file of more than 8 bits (FFmpeg), or
     of a HEIF or AVIF of more than 8 bits (``read_deep``: Pillow's format name ``fmt``, its picture's ``size``), as
     stored, its (H, W) uint16 alpha (None without one, or where only Pillow reads it) and the file's bits a channel
     (a Netpbm file's maxval's, a JPEG 2000's own); (None, None, 8) for 8-bit files, and for pixels FFmpeg reads at
@@ -167,7 +169,9 @@ def _read_deep(path: Path, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray 
         return rgb16, alpha16, 8 if rgb16 is None else 16
     if rgb16.shape[1::-1] != tuple(size):
         return None, None, 8
-    bits = netpbm_bits(path) if path.suffix.lower() in NETPBM_SUFFIXES else jp2_bits(path)
+    suffix = path.suffix.lower()
+    bits_of = netpbm_bits if suffix in NETPBM_SUFFIXES else pam_bits if suffix == PAM_SUFFIX else jp2_bits
+    bits = bits_of(path)
     return rgb16, alpha16, bits if 8 < bits <= 16 else 16
 
 
@@ -257,6 +261,8 @@ def read_photo(path: Path) -> Photo:
 
         return read_raw(path)
     require_format_support(path)
+    if unread := unread_jpx(path) or unread_pam(path):
+        raise EnlightError(unread)
     jpeg = jpeg_xl.held_jpeg(path) if jpeg_xl.holds_jxl(path) else None
     with _metadata_said(path):
         if jpeg is not None:  # a JPEG recompressed without loss (``cjxl photo.jpg``): read as that JPEG
@@ -277,7 +283,7 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
 
     try:
         with open_image(source or path) as image:
-            if image.format == "PPM" and image.mode == "1":  # a Netpbm bitmap (P1, P4), whatever its name
+            if image.format in ("PPM", "PAM") and image.mode == "1":  # a Netpbm bitmap (P1, P4, P7), by any name
                 raise EnlightError(one_bit_error_text(path.name))
             # as stored: read before load(); libjxl turns a JPEG XL's pixels by its codestream's orientation itself
             orientation = _orientation(image.getexif().get(ORIENTATION, 1)) if image.format != jpeg_xl.FORMAT else 1
@@ -306,10 +312,10 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
         raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
     pillow_turn, size = 1 if turned else orientation, (rgb.shape[1], rgb.shape[0])  # (Pillow's, before its turn)
     rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
-    photo = Photo(rgb=rgb, rgb16=None, alpha=alpha, grey=source[0] in GREY_MODES, icc=icc,
-                  exif=upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0]), format=fmt, xmp=xmp, pages=pages,
-                  annotations=annotations, thumbnail=thumbnail, chroma_step=chroma_step, dpi=dpi, lossless=lossless,
-                  colour_note=note, hdr=hdr)
+    exif = upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0], orientation)  # (its resolution turned too)
+    photo = Photo(rgb=rgb, rgb16=None, alpha=alpha, grey=source[0] in GREY_MODES, icc=icc, exif=exif, format=fmt,
+                  xmp=xmp, pages=pages, annotations=annotations, thumbnail=thumbnail, chroma_step=chroma_step,
+                  dpi=dpi, lossless=lossless, colour_note=note, hdr=hdr)
     return _with_deep(photo, path, (source, size), (orientation, pillow_turn))
 
 

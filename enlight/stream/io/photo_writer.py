@@ -38,6 +38,7 @@ from enlight.stream.io.annotations import (
     Annotations,
     annotation_options,
     as_extended_xmp,
+    comments_of,
     png_text,
     tiff_exif,
 )
@@ -45,9 +46,11 @@ from enlight.stream.io.deep_photo import write_heif_deep
 from enlight.stream.io.exif_thumbnail import with_thumbnail
 from enlight.stream.io.exif_types import SUB_IFDS, for_tiff, standard_types_in_file
 from enlight.stream.io.hdr_photo import heif_options
+from enlight.stream.io.jpeg2000 import psnr_for, with_comments, with_resolution
 from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
-from enlight.stream.io.jpeg2000 import with_resolution
+from enlight.stream.io.jpeg2000_deep import write_jpeg2000_16
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, grey_of, netpbm_channels, write_netpbm16
+from enlight.stream.io.pam import write_pam
 from enlight.stream.io.photo_formats import (
     ALPHA_FORMATS,
     DPI_FORMATS,
@@ -258,8 +261,28 @@ def _write_8bit(path: Path, rgb: np.ndarray, photo: Photo, fmt: str, quality: in
     if photo.alpha is not None and fmt in ALPHA_FORMATS:
         image.putalpha(Image.fromarray(photo.alpha, "L"))
     image.save(path, format=fmt, **_save_options(rgb, photo, fmt, quality, path.suffix))
-    if fmt == "JPEG2000" and photo.dpi:  # (Pillow writes none; a .j2k codestream has no place for it)
-        path.write_bytes(with_resolution(path.read_bytes(), photo.dpi))
+    if fmt == "JPEG2000":
+        _jpeg2000_extras(path, photo)
+
+
+def _jpeg2000_extras(path: Path, photo: Photo) -> None:
+    """What Pillow and FFmpeg write into no JPEG 2000 file, added to the one at ``path``: the photo's print
+    resolution (a JP2's resolution box; a .j2k codestream has no place for it) and its comments (COM markers)."""
+    data = with_comments(path.read_bytes(), comments_of(photo.annotations))
+    path.write_bytes(with_resolution(data, photo.dpi) if photo.dpi else data)
+
+
+def _write_jpeg2000_16(path: Path, rgb: np.ndarray, rgb16: np.ndarray, photo: Photo, quality: int) -> None:
+    """A 16-bit JPEG 2000 file (``write_jpeg2000_16``) of the enhanced (H, W, 3) uint16 ``rgb16`` (``rgb``: its 8-bit
+    picture), in sRGB, with the photo's alpha, one channel where a grey source stays grey (``stays_grey``): lossless
+    where the source is (``Photo.lossless``) or ``quality`` is 100, else at its PSNR (``psnr_for``)."""
+    require_format_support(path)
+    pixels = _with_alpha16(in_srgb(rgb16, photo.icc), photo)
+    if stays_grey(rgb, photo, "JPEG2000"):
+        pixels = pixels[..., ::3]  # the grey channel, and the alpha where there is one
+    write_jpeg2000_16(path, pixels, lossless=photo.lossless == "jpeg2000" or quality >= 100,
+                      psnr=psnr_for(quality))
+    _jpeg2000_extras(path, photo)
 
 
 def _channels(path: Path, rgb: np.ndarray, photo: Photo) -> int:
@@ -275,6 +298,17 @@ def _write_netpbm16(path: Path, rgb: np.ndarray, rgb16: np.ndarray, photo: Photo
     picture), in sRGB, grey where ``_channels`` says."""
     pixels = in_srgb(rgb16, photo.icc)
     write_netpbm16(path, grey_of(pixels) if _channels(path, rgb, photo) == 1 else pixels)
+
+
+def _write_pam(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Photo) -> None:
+    """A PAM file (``write_pam``) of the enhanced (H, W, 3) uint8 ``rgb``, or of its (H, W, 3) uint16 ``rgb16`` where
+    given, in sRGB, with the photo's alpha; one channel (and its alpha) where a grey source stays grey."""
+    if rgb16 is not None:
+        pixels = _with_alpha16(in_srgb(rgb16, photo.icc), photo)
+    else:
+        rgb_srgb = in_srgb(rgb, photo.icc)
+        pixels = rgb_srgb if photo.alpha is None else np.concatenate([rgb_srgb, photo.alpha[..., None]], axis=2)
+    write_pam(path, pixels[..., ::3] if stays_grey(rgb, photo, "PAM") else pixels)
 
 
 def _write_jxl(path: Path, rgb: np.ndarray, rgb16: np.ndarray | None, photo: Photo, quality: int) -> None:
@@ -344,8 +378,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
     """Write an enhanced photo to ``path`` through a temporary file and an atomic rename.
 
     rgb: (H, W, 3) uint8; rgb16: (H, W, 3) uint16, written instead where the format holds more than 8 bits
-    (PNG, TIFF, JPEG XL, Netpbm: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF/JPEG XL/JPEG 2000
-    quality 1..100 (a JPEG XL's: ``jpeg_xl.distance``; a JPEG 2000's: ``jpeg2000.psnr_for``). The ICC,
+    (PNG, TIFF, JPEG XL, Netpbm, PAM, JPEG 2000: 16; HEIF: 10, ``DEEP_OUTPUT_BITS``); quality: JPEG/WebP/AVIF/HEIF/
+    JPEG XL/JPEG 2000 quality 1..100 (a JPEG XL's: ``jpeg_xl.distance``; a JPEG 2000's: ``jpeg2000.psnr_for``). The ICC,
     XMP and, where the format holds them, the IPTC, comments and PNG text of ``photo`` are carried over. trailer:
     bytes written after the picture (a motion photo's clip, ``enlight.stream.apps.motion_clip``).
     """
@@ -359,6 +393,10 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
             _write_netpbm16(tmp, rgb, rgb16, photo)
         elif fmt == jpeg_xl.FORMAT:
             _write_jxl(tmp, rgb, rgb16, photo, quality)
+        elif fmt == "PAM":
+            _write_pam(tmp, rgb, rgb16, photo)
+        elif rgb16 is not None and fmt == "JPEG2000":
+            _write_jpeg2000_16(tmp, rgb, rgb16, photo, quality)
         elif rgb16 is not None and fmt == "HEIF":
             require_format_support(path)
             write_heif_deep(tmp, _with_alpha16(rgb16, photo), _save_options(rgb, photo, fmt, quality))
