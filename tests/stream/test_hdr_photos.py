@@ -6,6 +6,8 @@ they were SDR: their PQ or HLG code values enhanced as sRGB's and written tagged
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import av
@@ -181,3 +183,70 @@ def test_a_folder_keeps_its_hdr_photos_hdr_with_hdr_keep(tmp_path, weights, cli)
     result = cli(folder, "-o", tmp_path / "out", "--weights", weights, "--denoise", "off", "--hdr", "keep")
     assert result.returncode == 0 and "does nothing here" not in result.stderr, result.stderr
     assert _nclx(tmp_path / "out" / "hlg.heic")[0] == (9, 18)
+
+
+_AFTER_IHDR = 8 + 8 + 13 + 4  # a PNG's signature, then its IHDR chunk
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_with_cicp(path: Path, light: np.ndarray, transfer: str, *, icc: bytes | None = None) -> Path:
+    """A 16-bit PNG of ``light`` coded ``transfer`` in BT.2020 with its cICP chunk (9, 16 or 18, 0, full range), as
+    an HDR editor or screenshot writes one; ``icc``: an ICC profile beside it (an iCCP chunk), for readers that know
+    no cICP."""
+    import cv2
+
+    signal = np.round(hdr_signal(light, transfer) * 65535).astype(np.uint16)
+    cv2.imwrite(str(path), signal[..., ::-1])
+    data = path.read_bytes()
+    extra = _chunk(b"cICP", bytes([9, TRANSFER[transfer], 0, 1]))
+    if icc is not None:
+        extra = _chunk(b"iCCP", b"display\0\0" + zlib.compress(icc)) + extra
+    path.write_bytes(data[:_AFTER_IHDR] + extra + data[_AFTER_IHDR:])
+    return path
+
+
+def _png_chunks(path: Path) -> list[bytes]:
+    data, at, kinds = path.read_bytes(), 8, []
+    while at < len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kinds.append(data[at + 4:at + 8])
+        at += 12 + length
+    return kinds
+
+
+@pytest.mark.parametrize("transfer", ["PQ", "HLG"])
+def test_an_hdr_png_tagged_by_its_cicp_chunk_is_converted_as_a_heic_is(tmp_path, plan, transfer):
+    """A 16-bit PNG whose cICP chunk says PQ or HLG, BT.2020 (PNG's third edition; FFmpeg writes and reads it, Pillow
+    reads none of it) was enhanced as sRGB: its coded values taken for sRGB's, written back washed out, without a
+    word. It is now converted to SDR first, as a HEIC or AVIF is, with the note, and written as SDR (no cICP); an ICC
+    profile beside the chunk (for readers that know no cICP) is not applied over it."""
+    from PIL import ImageCms
+
+    light = _light()
+    reference = enhance_photo(PhotoConfig(_sdr_png(tmp_path / "sdr.png", light), tmp_path / "sdr_day.png", plan=plan))
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for name, icc in (("bare", None), ("with_icc", profile)):
+        source = _png_with_cicp(tmp_path / f"{name}.png", light, transfer, icc=icc)
+        stats = enhance_photo(PhotoConfig(source, tmp_path / f"{name}_day.png", plan=plan))
+        diff = np.abs(_pixels16(stats.output).astype(int) - _pixels16(reference.output).astype(int)) / 257
+        assert diff.mean() < 0.6 and np.percentile(diff, 99) < 2, (name, diff.mean(), np.percentile(diff, 99))
+        assert stats.notes()[0].startswith(f"the photo is HDR ({transfer}, BT.2020); it was converted to SDR (sRGB)")
+        assert b"cICP" not in _png_chunks(stats.output), _png_chunks(stats.output)
+
+
+def test_a_png_whose_cicp_is_sdr_is_read_as_it_was(tmp_path, plan):
+    """A cICP chunk that names an SDR transfer (sRGB's, 13) changes nothing: no note, the same result."""
+    from enlight.stream.io.hdr_photo import png_cicp
+
+    source = _sdr_png(tmp_path / "sdr.png", _light())
+    data = source.read_bytes()
+    tagged = tmp_path / "tagged.png"
+    tagged.write_bytes(data[:_AFTER_IHDR] + _chunk(b"cICP", bytes([1, 13, 0, 1])) + data[_AFTER_IHDR:])
+    assert png_cicp(tagged).transfer == 13 and png_cicp(source) is None
+    plain = enhance_photo(PhotoConfig(source, tmp_path / "plain.png", plan=plan))
+    stats = enhance_photo(PhotoConfig(tagged, tmp_path / "day.png", plan=plan))
+    assert not any("HDR" in note for note in stats.notes())
+    assert np.array_equal(_pixels16(stats.output), _pixels16(plain.output))

@@ -1,12 +1,15 @@
-"""HDR still photos: a HEIF or AVIF whose colour is PQ (SMPTE ST 2084) or HLG (ARIB STD-B67), as Android phones,
-Chrome's and Windows' HDR screenshots and cameras' HEIF modes (Canon, Sony, Samsung HLG) write them.
+"""HDR still photos: a HEIF, AVIF or PNG whose colour is PQ (SMPTE ST 2084) or HLG (ARIB STD-B67), as Android phones,
+Chrome's and Windows' HDR screenshots, cameras' HEIF modes (Canon, Sony, Samsung HLG) and HDR editors write them.
 
     tag = hdr_tag(path, "HEIF", image.info, icc)    # HdrTag or None: from its nclx colour box
     rgb16 = sdr16(rgb16_pq, tag.name)                # (H, W, 3) uint16 sRGB, as an SDR photo holds it
 
 The tag is the file's nclx (H.273) colour box: pillow-heif's ``info['nclx_profile']`` of a HEIF, FFmpeg's colour tags
-of an AVIF (Pillow's AVIF reader says nothing of it). A file with an ICC profile is not taken as HDR: its profile
-describes its pixels, as HEIF and AVIF readers take it over the nclx box. Pillow reads neither a PNG's cICP chunk.
+of an AVIF (Pillow's AVIF reader says nothing of it), a PNG's cICP chunk (the same four code points; PNG's third
+edition, 2025), read here from its header: Pillow reads none of it. A HEIF or AVIF with an ICC profile is not taken as
+HDR: its profile describes its pixels, as HEIF and AVIF readers take it over the nclx box. A PNG's cICP is taken over
+its ICC profile (its iCCP chunk), as that standard says: an HDR screenshot carries both, the profile for readers
+that know no cICP (``png_cicp``).
 
 ``sdr16`` is the video path's conversion (``enlight.stream.io.hdr``: to light with SDR white at 203 nits, BT.2020 to
 BT.709 primaries, the highlight shoulder) encoded as a still photo is, with sRGB's curve at 16 bits (video's BT.1886
@@ -57,7 +60,11 @@ class HdrTag:
 
 def hdr_tag(path: Path, fmt: str, info: dict, icc: bytes | None) -> HdrTag | None:
     """The PQ or HLG tag of the photo at ``path`` (Pillow's format name ``fmt`` and ``info``, the ICC profile it
-    was read with ``icc``); None for an SDR one, one with an ICC profile, or another format than HEIF and AVIF."""
+    was read with ``icc``); None for an SDR one, a HEIF or AVIF with an ICC profile, or another format than HEIF,
+    AVIF and PNG. (A PNG's cICP is taken over its ICC profile: the reader then leaves the profile unused.)"""
+    if fmt == "PNG":
+        tag = png_cicp(path)
+        return tag if tag is not None and tag.transfer in _TRANSFERS else None
     if icc:
         return None
     if fmt == "HEIF":
@@ -68,6 +75,29 @@ def hdr_tag(path: Path, fmt: str, info: dict, icc: bytes | None) -> HdrTag | Non
                       int(nclx.get("matrix_coefficients", 2)), bool(nclx.get("full_range_flag", 1)),
                       {key: info[key] for key in _HEIF_STATIC if info.get(key) is not None})
     return _avif_tag(path) if fmt == "AVIF" else None
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def png_cicp(path: Path) -> HdrTag | None:
+    """The colour code points of the PNG at ``path``'s cICP chunk (primaries, transfer, matrix, full range), read
+    from its chunks before its first IDAT; None where it has none or cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(8) != _PNG:
+                return None
+            while len(head := file.read(8)) == 8:
+                length, kind = int.from_bytes(head[:4], "big"), head[4:]
+                if kind in (b"IDAT", b"IEND"):
+                    return None
+                if kind == b"cICP" and length == 4:
+                    primaries, transfer, matrix, full = file.read(4)
+                    return HdrTag(primaries, transfer, matrix, bool(full))
+                file.seek(length + 4, 1)  # (its data and CRC)
+    except OSError:
+        return None
+    return None
 
 
 def _avif_tag(path: Path) -> HdrTag | None:

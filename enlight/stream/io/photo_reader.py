@@ -295,6 +295,8 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             turned = orientation != 1 and ORIENTATION not in exif
             # (a JP2's profile: its colour box, which Pillow does not read)
             icc = image.info.get("icc_profile") or (jp2_icc(path) if image.format == "JPEG2000" else None)
+            hdr = hdr_tag(path, image.format or "", image.info, icc)
+            icc = None if hdr is not None else icc  # (a PNG's cICP names its colours over its ICC profile)
             source = (image.mode, icc, _inks16(image))
             xmp = upright_xmp(image)
             annotations = read_annotations(image)
@@ -305,7 +307,6 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             pages = int(getattr(image, "n_frames", 1) or 1)
             alpha = None if _tga_alpha_unused(path, image.format) else _alpha(image)
             rgb, icc, note = rgb8_in_profile(image, source[1])
-            hdr = hdr_tag(path, fmt, image.info, source[1])
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, TypeError, OverflowError) as exc:
         # (a damaged TIFF: Pillow's 'Missing dimensions' TypeError for a page without a size, an OverflowError for
         # a size past 32 bits)
