@@ -323,6 +323,9 @@ def test_a_photo_or_animation_given_the_wrong_output_is_told_what_is_wrong(tmp_p
     folder.mkdir()
     cases = ((animated, tmp_path / "anim.gif", (), "is an animated picture; it is enhanced into an animated .webp"),
              (still, folder, (), "output is a folder, not a file: .*out/dusk.jpg"),
+             # (its own folder: the example was the input itself, to be overwritten)
+             (still, tmp_path, (), r"output is a folder, not a file: .*; give the file to write \(e\.g\. "
+                                   r".*/dusk_enhanced\.jpg\)$"),
              (still, tmp_path / "day.jpg", ("--jobs", "2"), "a photo is enhanced in one run"))
     for source, out, extra, pattern in cases:
         assert_refused(cli(source, "-o", out, "--weights", weights, *extra), None, pattern)

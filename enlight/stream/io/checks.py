@@ -126,6 +126,17 @@ def _pictures(path: Path | str) -> int:
         return 1
 
 
+def _example(source: Path | None, folder: Path) -> str:
+    """' (e.g. FOLDER/NAME)' for the error of an output that is a folder: the input's name in it, or, where that is
+    the input itself (its own folder), the name with '_enhanced' (it suggested overwriting the input)."""
+    if source is None:
+        return ""
+    named = folder / source.name
+    if named.resolve() == source.resolve():
+        named = folder / f"{source.stem}_enhanced{source.suffix}"
+    return f" (e.g. {named})"
+
+
 def check_paths(source: Path | None, output: Path, *, overwrite: bool, container_from_name: bool = True) -> None:
     """Refuse, before any work, outputs that would overwrite the input or an existing file, or cannot be written.
 
@@ -137,7 +148,7 @@ def check_paths(source: Path | None, output: Path, *, overwrite: bool, container
     if source is not None and source.is_dir():
         raise EnlightError(f"input is a folder, not a video file: {source}")
     if output.exists() and output.is_dir():  # (before the input's kind: a photo into a folder is this mistake)
-        example = f" (e.g. {output / source.name})" if source is not None else ""
+        example = _example(source, output)
         raise EnlightError(f"output is a folder, not a file: {output}; give the file to write{example}")
     if container_from_name:
         _check_picture_output(source, output)
