@@ -432,9 +432,10 @@ class LiveSource:
 
 def _not_waiting(location: Location) -> Location:
     """``location`` opened without waiting for a timestamp from each stream it declares (FFmpeg's ``max_ts_probe``
-    0), where it is sent as it plays (a URL, a pipe): a Matroska, NUT or RTSP stream whose sound is declared and
-    never sent (a camera's microphone off) was opened after 5 s of its picture, now after its first frames. An
-    MPEG-TS that names sound without its form still waits (7 s) to learn it."""
+    0), where it is sent as it plays (a URL, a pipe): a Matroska or NUT stream whose sound is declared and never sent
+    (a camera's microphone off) was opened after 5 s of its picture, now after its first frames (an RTSP camera's
+    SDP declares its sound's form as they do: not measured). An MPEG-TS that names sound without its form still
+    waits (7 s) to learn it (``_backlog_s``)."""
     if location.kind not in ("network", "pipe"):
         return location
     return replace(location, options={"max_ts_probe": "0", **location.options})
