@@ -1,11 +1,13 @@
 """Compare generator weights with the baselines on still photos: naturalness, structure, frame, hue.
 
     python benchmarks/weights_eval.py [--sets validation synthetic Fusion LIME MEF LOL15] \
-        [--weights NAME=PATH ...] [--margin 0] [--baselines input gamma clahe zerodce] \
+        [--weights NAME=PATH ...] [--margin 0] [--colour recorded kept free] [--baselines input gamma clahe zerodce] \
         [--post none black:0.5 toe:0.5:64 ...] [--detail 0.35] [--json FILE]
 
-PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``) or a run folder
-(its newest checkpoint). Without ``--weights``: the bundled generator as ``current``. Sets:
+PATH is a ``.safetensors`` file (EnlightenGAN or RetinexNet weights), an ``enlight-train`` checkpoint
+(``step_*.pt``) or a run folder (its newest checkpoint). Without ``--weights``: the bundled generator as
+``current``. ``--colour``: each network as its weights record its colour handling (``recorded``), in the input's
+colours (``kept``: ``enlight.ops.hue.keep_hue``) or in its own (``free``); several values: one row each. Sets:
 
 - ``validation``: the 40 low-light training images that the ``zerodce`` recipe holds out
   (``enlight.train.nonref.validation_split``): choose checkpoints and settings on this, ``synthetic`` or
@@ -17,7 +19,8 @@ PATH is a ``.safetensors`` file, an ``enlight-train`` checkpoint (``step_*.pt``)
 - ``LOL15``: paired, PSNR / SSIM of the output of low_crop600x396 against the top rows of high/.
 
 Per set and method: mean NIQE, structure kept (mean, worst image), border excess (mean, worst),
-hue change (mean degrees), from ``enlight.quality``, and the halo measure (``halo``, below). Prints a
+hue change (mean degrees) and the dark tint (mean CIELAB chroma where the input's luma is under 20: the colour
+given to near-black), from ``enlight.quality``, and the halo measure (``halo``, below). Prints a
 table; ``--json`` writes every number. Generators run in PyTorch on the CPU (eval mode, flush-to-zero),
 ``--margin`` pixels of extra reflection padding around each image (the frame fix; 0 = as released).
 Each generator's output goes through the product's detail step against its input (``enlight.ops.detail``),
@@ -45,14 +48,15 @@ from choosing_sets import choosing_items
 from stills import clahe, gamma, images
 
 from enlight.models.bundled import default_weights
-from enlight.models.weights import load_generator
+from enlight.models.weights import load_generator, read_metadata
+from enlight.models.zoo import RETINEX_ARCHITECTURE, load_model
 from enlight.ops.detail import STRENGTH
 from enlight.ops.luma import attention_map
 from enlight.ops.simd import restore_detail
 from enlight.quality.flicker import luma
 from enlight.quality.niqe import niqe
 from enlight.quality.paired import psnr, ssim
-from enlight.quality.structure import border_excess, hue_change, structure_kept
+from enlight.quality.structure import border_excess, dark_tint, hue_change, structure_kept
 from enlight.train.data import list_images, load_rgb, to_tensor
 from enlight.train.loop import read_checkpoint
 from enlight.train.trainer import checkpoint_generator
@@ -61,9 +65,12 @@ REPO = Path(__file__).resolve().parents[1]
 Method = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) uint8 RGB -> the same
 
 
-def load_any_generator(path: Path, *, margin: int | None = None):
-    """A generator in eval mode from weights, a checkpoint or a run folder (newest checkpoint)."""
+def load_any_generator(path: Path, *, margin: int | None = None, colour: str = "recorded"):
+    """A generator in eval mode from weights (RetinexNet's too), a checkpoint or a run folder (newest checkpoint);
+    ``colour``: ``recorded`` (as its weights say), ``kept`` or ``free`` (its ``keep_hue`` set so)."""
     path = Path(path)
+    if path.suffix == ".safetensors" and read_metadata(path).get("architecture") == RETINEX_ARCHITECTURE:
+        return with_colour(load_model("retinexnet", path), colour)
     if path.is_dir():
         found = sorted((path / "checkpoints").glob("step_*.pt"))
         if not found:
@@ -75,7 +82,16 @@ def load_any_generator(path: Path, *, margin: int | None = None):
         generator = load_generator(path)
     if margin is not None:
         generator.margin = margin
-    return generator.float().eval()
+    return with_colour(generator.float().eval(), colour)
+
+
+def with_colour(network, colour: str):
+    """``network`` with its ``keep_hue`` as ``colour`` says (``recorded``: unchanged)."""
+    if colour not in ("recorded", "kept", "free"):
+        raise SystemExit(f"--colour: unknown {colour!r} (recorded, kept, free)")
+    if colour != "recorded":
+        network.keep_hue = colour == "kept"
+    return network
 
 
 def generator_method(generator) -> Method:
@@ -197,6 +213,7 @@ def score_set(methods: dict[str, Method], items: list[tuple[str, np.ndarray, np.
             r.setdefault("structure", []).append(structure_kept(rgb, out))
             r.setdefault("border", []).append(border_excess(rgb, out))
             r.setdefault("hue", []).append(hue_change(rgb, out))
+            r.setdefault("dark_tint", []).append(dark_tint(rgb, out))
             r.setdefault("halo", []).append(halo(rgb, out))
             r.setdefault("luma", []).append(float(luma(out).mean()))  # how bright (0-255)
             if truth is not None:  # PSNR / SSIM over the images that have a truth
@@ -207,7 +224,8 @@ def score_set(methods: dict[str, Method], items: list[tuple[str, np.ndarray, np.
         entry = {"niqe": float(np.mean(r["niqe"])), "structure": float(np.mean(r["structure"])),
                  "structure_min": float(np.min(r["structure"])), "border": float(np.mean(r["border"])),
                  "border_max": float(np.max(r["border"])), "hue": float(np.nanmean(r["hue"])),
-                 "halo": float(np.mean(r["halo"])), "luma": float(np.mean(r["luma"])), "images": len(items)}
+                 "dark_tint": float(np.nanmean(r["dark_tint"])), "halo": float(np.mean(r["halo"])),
+                 "luma": float(np.mean(r["luma"])), "images": len(items)}
         if "psnr" in r:
             entry |= {"psnr": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"])), "truths": len(r["psnr"])}
         entry["per_image"] = {k: [float(x) for x in v] for k, v in r.items()}
@@ -217,7 +235,7 @@ def score_set(methods: dict[str, Method], items: list[tuple[str, np.ndarray, np.
 
 def format_table(name: str, table: dict) -> str:
     lol = any("psnr" in v for v in table.values())
-    head = "| method | NIQE | structure (worst) | border (worst) | hue deg | halo | mean luma |" + (
+    head = "| method | NIQE | structure (worst) | border (worst) | hue deg | dark tint | halo | mean luma |" + (
         " PSNR | SSIM |" if lol else "")
     first = next(iter(table.values()))
     truths = f"; PSNR and SSIM over the {first['truths']} with a truth" if first.get("truths", 0) < first["images"] \
@@ -226,7 +244,8 @@ def format_table(name: str, table: dict) -> str:
              "|" + "---|" * (head.count("|") - 1)]
     for method, v in table.items():
         line = (f"| {method} | {v['niqe']:.3f} | {v['structure']:.3f} ({v['structure_min']:.3f}) | "
-                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} | {v['halo']:.3f} | "
+                f"{v['border']:.2f} ({v['border_max']:.2f}) | {v['hue']:.2f} | {v.get('dark_tint', np.nan):.2f} | "
+                f"{v['halo']:.3f} | "
                 f"{v.get('luma', float('nan')):.1f} |")
         if lol:
             line += f" {v.get('psnr', float('nan')):.2f} | {v.get('ssim', float('nan')):.3f} |"
@@ -242,6 +261,9 @@ def main() -> int:
     p.add_argument("--margin", type=int, nargs="+", default=[None],
                    help="extra reflection padding of the generators (default: as their weights say); several "
                    "values: one row each")
+    p.add_argument("--colour", nargs="+", default=["recorded"],
+                   help="each network's colours: recorded (as its weights say), kept (the input's), free (its own); "
+                   "several values: one row each")
     p.add_argument("--baselines", nargs="*", default=["input", "gamma", "clahe", "zerodce"])
     p.add_argument("--zerodce", type=Path, default=REPO.parent / "shared" / "baselines" / "zerodce_Epoch99.pth")
     p.add_argument("--limit", type=int, default=None, help="first N images of each set")
@@ -273,15 +295,18 @@ def main() -> int:
             methods[{"gamma": "gamma 0.45", "clahe": "CLAHE"}.get(name, name)] = known[name]
     pairs = [w.split("=", 1) for w in (args.weights if args.weights is not None else [f"current={default_weights()}"])]
     for name, path in pairs:
-        for margin in args.margin:
-            label = name if len(args.margin) == 1 else f"{name} margin {margin}"
-            method = with_detail(generator_method(load_any_generator(Path(path), margin=margin)), args.detail)
+        for margin, colour in ((m, c) for m in args.margin for c in args.colour):
+            label = name + ("" if len(args.margin) == 1 else f" margin {margin}") + (
+                "" if len(args.colour) == 1 else f", colour {colour}")
+            network = load_any_generator(Path(path), margin=margin, colour=colour)
+            method = with_detail(generator_method(network), args.detail)
             for spec in args.post:
                 curve = post_curve(spec)
                 methods[label if spec == "none" else f"{label}, then {spec}"] = (
                     lambda rgb, method=method, curve=curve: curve(method(rgb)))
 
-    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "post": args.post, "detail": args.detail}
+    results = {"sets": {}, "weights": dict(pairs), "margin": args.margin, "colour": args.colour, "post": args.post,
+               "detail": args.detail}
     for set_name in args.sets:
         items = set_items(args.data, set_name)
         items = items[: args.limit] if args.limit else items
