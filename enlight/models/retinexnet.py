@@ -12,6 +12,11 @@ Structure as in the released code:
   a 1x1 fusion conv and a 3x3 conv to one channel: the new illumination.
 
 Images are (B, 3, H, W) float RGB in [0, 1] here (not [-1, 1] as for EnlightenGAN).
+
+``RetinexVideoModel`` runs it behind the generator's interface; with ``keep_hue`` (recorded in the weights'
+metadata, as EnlightenGAN's: the bundled weights have it) only the output's luma is kept, in the input's colours
+(``enlight.ops.hue``): the reflectance of near-black pixels, which the Decom-Net cannot tell from noise, lifted
+them olive-brown (docs/retinexnet.md, "Colour").
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from enlight.ops.hue import keep_hue
 
 
 class DecomNet(nn.Module):
@@ -88,13 +95,18 @@ class RetinexVideoModel(nn.Module):
 
     frames (B, 3, H, W) RGB in [-1, 1], attention (B, 1, H, W) -> enhanced (B, 3, H, W) in [-1, 1].
     RetinexNet needs no attention map; it is accepted and ignored (the ONNX graph keeps both inputs).
+    ``keep_hue``: the output is the network's luma (never under the input's) in the input's colours
+    (``enlight.ops.hue.keep_hue``; then not clamped above white); False: the network's own colours.
     """
 
-    def __init__(self, net: RetinexNet) -> None:
+    def __init__(self, net: RetinexNet, *, keep_hue: bool = False) -> None:
         super().__init__()
         self.net = net
+        self.keep_hue = keep_hue
 
     def forward(self, frames: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-        enhanced = self.net((frames + 1) / 2).clamp(0, 1)
+        enhanced = self.net((frames + 1) / 2).clamp(0, 1) * 2 - 1
+        if self.keep_hue:
+            enhanced = keep_hue(enhanced, frames)
         # "+ 0 * attention" ties the (unused) input into the graph so exporters keep it
-        return enhanced * 2 - 1 + 0 * attention.mean()
+        return enhanced + 0 * attention.mean()

@@ -22,21 +22,22 @@ RETINEX_ARCHITECTURE = "retinexnet"
 DEFAULT_RETINEX_WEIGHTS = WEIGHTS_DIR / "retinexnet.safetensors"
 
 
-def save_retinexnet(path: str | Path, net: RetinexNet, *, provenance: dict, fp16: bool = True) -> Path:
+def save_retinexnet(path: str | Path, net: RetinexNet, *, provenance: dict, fp16: bool = True,
+                    keep_hue: bool = True) -> Path:
+    """``net`` as our safetensors; ``keep_hue`` is recorded (``"keep_hue": "1"``): the model then runs in the
+    input's colours (``RetinexVideoModel``), as the bundled weights do."""
     from enlight.models.weights import save_module
 
     channels = str(net.decom.shallow.out_channels)
+    extra = {"keep_hue": "1"} if keep_hue else {}
     return save_module(path, net, architecture=RETINEX_ARCHITECTURE, provenance=json.dumps(provenance),
-                       dtype=torch.float16 if fp16 else None, channels=channels)
+                       dtype=torch.float16 if fp16 else None, channels=channels, **extra)
 
 
 def load_retinexnet(path: str | Path) -> RetinexNet:
     """RetinexNet (eval, float32, CPU) from one of our safetensors files; one-line WeightsError otherwise."""
     path = Path(path)
-    metadata = read_metadata(path)
-    if metadata.get("architecture") != RETINEX_ARCHITECTURE:
-        run = " (they run without --model retinexnet)" if metadata.get("architecture") == ARCHITECTURE else ""
-        raise WeightsError(f"{path} holds {metadata.get('architecture') or 'unknown'} weights, not retinexnet{run}")
+    metadata = retinex_metadata(path)
     from safetensors.torch import load_file
 
     net = RetinexNet(channels=int(metadata.get("channels", 64)))
@@ -46,6 +47,15 @@ def load_retinexnet(path: str | Path) -> RetinexNet:
     except RuntimeError as exc:
         raise WeightsError(f"{path} does not match RetinexNet: {str(exc).splitlines()[0]}") from None
     return net.eval()
+
+
+def retinex_metadata(path: Path) -> dict[str, str]:
+    """The metadata of RetinexNet weights; WeightsError where ``path`` holds another network's."""
+    metadata = read_metadata(path)
+    if metadata.get("architecture") != RETINEX_ARCHITECTURE:
+        run = " (they run without --model retinexnet)" if metadata.get("architecture") == ARCHITECTURE else ""
+        raise WeightsError(f"{path} holds {metadata.get('architecture') or 'unknown'} weights, not retinexnet{run}")
+    return metadata
 
 
 def default_model_weights(model: str) -> Path:
@@ -61,8 +71,9 @@ def load_model(model: str = "enlightengan", weights: str | Path | None = None) -
     if model not in MODELS:
         raise WeightsError(f"unknown model '{model}' (choose from {', '.join(MODELS)})")
     path = Path(weights) if weights is not None else default_model_weights(model)
-    if model == "retinexnet":
-        return RetinexVideoModel(load_retinexnet(path)).eval()
+    if model == "retinexnet":  # in the input's colours where the weights record keep_hue (the bundled ones do)
+        kept = retinex_metadata(path).get("keep_hue", "0") == "1"
+        return RetinexVideoModel(load_retinexnet(path), keep_hue=kept).eval()
     return load_generator(path)
 
 

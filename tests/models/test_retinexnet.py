@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from enlight.models.retinexnet import DecomNet, EnhanceNet, build_retinexnet
+from enlight.models.weights import read_metadata
+from enlight.models.zoo import load_model, save_retinexnet
+from enlight.ops.hue import keep_hue
 from enlight.train.retinex_losses import (
     DecomWeights,
     decom_loss,
@@ -89,3 +92,21 @@ def test_a_few_steps_reduce_the_loss_on_a_tiny_pair():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_weights_record_whether_the_colours_are_kept(tmp_path):
+    """Saved RetinexNet weights record ``keep_hue`` (the bundled ones do): the model then runs in the input's colours;
+    weights without the record (exported before it existed) run in the network's own."""
+    net = build_retinexnet(channels=8).eval()
+    kept = save_retinexnet(tmp_path / "kept.safetensors", net, provenance={}, fp16=False)
+    free = save_retinexnet(tmp_path / "free.safetensors", net, provenance={}, fp16=False, keep_hue=False)
+    assert read_metadata(kept)["keep_hue"] == "1" and "keep_hue" not in read_metadata(free)
+    frames = torch.rand(1, 3, 24, 32) * 0.2 - 1  # dark
+    frames[:, 0] += 0.1  # reddish
+    attention = torch.zeros(1, 1, 24, 32)
+    with torch.no_grad():
+        out_kept, out_free = load_model("retinexnet", kept)(frames, attention), load_model("retinexnet", free)(
+            frames, attention)
+        own = net((frames + 1) / 2).clamp(0, 1) * 2 - 1
+    assert torch.allclose(out_free, own, atol=1e-6)
+    assert torch.allclose(out_kept, keep_hue(own, frames), atol=1e-6) and not torch.allclose(out_kept, own, atol=1e-2)
