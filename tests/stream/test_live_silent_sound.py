@@ -79,7 +79,8 @@ def test_a_camera_that_declares_sound_and_sends_none_is_recorded_as_it_goes_with
     lines = err.splitlines()
     assert sum(SILENT in line for line in lines) == 1, err
     files = [out, *sorted(tmp_path.glob("r*.mp4"))]
-    assert len(files) >= 4, files
+    # (r-3.mp4, opened when the run was stopped, is removed where the stop came before its first frame: under load)
+    assert len(files) >= 3 and (tmp_path / "r-2.mp4") in files, files
     for path in files:
         kinds, frames = streams(path)
         assert kinds == ["video"] and frames > 0, (path.name, kinds, frames)
