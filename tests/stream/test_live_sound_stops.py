@@ -64,6 +64,12 @@ def test_the_watch_tells_the_stop_after_two_seconds_of_picture_and_never_where_t
     assert stop_seen_at(beep_clip(tmp_path / "never.mkv", seconds=6, flashes=(), sound_from=float("inf"))) is None
 
 
+def _span_s(path) -> float:
+    """The time from a recording's first frame to its last, s."""
+    times = [at for at, _, _ in recorded_frames(path)]
+    return times[-1] - times[0]
+
+
 def _watch_sizes(folder, until: str, deadline_s: float, proc) -> dict[str, int]:
     """Poll ``folder`` each 0.1 s until ``until`` is there (or the run ended, or ``deadline_s``): the largest size each
     r*.mp4 reached while it was the newest (the one being written)."""
@@ -109,10 +115,11 @@ def test_a_camera_whose_sound_stops_is_recorded_on_with_the_picture_alone_and_th
     assert 2.2 + AHEAD_S - 0.3 <= split <= 2.2 + AHEAD_S + 0.1, split
     numbers = [number for path in (first, window, *alone) for _, number, _ in recorded_frames(path)]
     assert numbers == sorted(set(numbers)) and numbers[-1] >= 9 * RATE - 2, numbers  # (none twice, to the pass's end)
-    kinds, frames = streams(tmp_path / "o.mov")
+    kinds, _ = streams(tmp_path / "o.mov")
     _, source = audio_packets(clip)
     _, kept = audio_packets(tmp_path / "o.mov")
-    assert kinds == ["video", "audio"] and frames > 11 * RATE and within(kept[:len(source) - 2], source), (frames, err)
+    span = _span_s(tmp_path / "o.mov")  # (by its frames' times: a run under load drops frames to stay live)
+    assert kinds == ["video", "audio"] and span > 11 and within(kept[:len(source) - 2], source), (span, err)
 
 
 def test_a_pipe_whose_g711_stops_gives_the_recordings_after_it_no_sound_track(weights, tmp_path):
@@ -140,9 +147,9 @@ def test_a_pipe_whose_g711_stops_gives_the_recordings_after_it_no_sound_track(we
     text = b"".join(err).decode()
     assert proc.returncode == 0, text
     assert streams(tmp_path / "r.mkv")[0] == ["video", "audio"]
-    kinds, frames = streams(tmp_path / "r-3.mkv")
-    assert kinds == ["video"] and frames > 2 * RATE, (kinds, frames, text)
-    kinds, frames = streams(tmp_path / "o.mp4")
-    assert kinds == ["video", "audio"] and frames > 7 * RATE, (kinds, frames)
+    kinds, span = streams(tmp_path / "r-3.mkv")[0], _span_s(tmp_path / "r-3.mkv")
+    assert kinds == ["video"] and span > 2 - 2 / RATE, (kinds, span, text)
+    kinds, span = streams(tmp_path / "o.mp4")[0], _span_s(tmp_path / "o.mp4")
+    assert kinds == ["video", "audio"] and span > 7 - 2 / RATE, (kinds, span)
     stopped = STOPPED.format(source="-", form=r"pcm_mulaw, 8000 Hz, 1 channels", last=r"(1\.9|2\.0)\d")
     assert re.search(stopped, text), text
