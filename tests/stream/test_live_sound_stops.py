@@ -97,7 +97,10 @@ def test_a_camera_whose_sound_stops_is_recorded_on_with_the_picture_alone_and_th
         ("--camera", clip, "--loop", *LIVE, "--record", tmp_path / "r.mp4", "--record-every", "3", "-o",
          tmp_path / "o.mov", "--weights", weights), lambda proc: _watch_sizes(tmp_path, "r-6.mp4", 90, proc))
     assert code == 0, err
-    assert most.get("r-3.mp4", 0) > 1000, (most, err)  # (on the disk before r-4 began: it was 0 bytes)
+    # on the disk before r-4 began (it was 0 bytes): where it got frames enough for that, since x264 holds about 20
+    # and a fragment is a second long: 45 frames (a run under load, dropping frames to stay live, may end a file before)
+    r3_frames = streams(tmp_path / "r-3.mp4")[1]
+    assert most.get("r-3.mp4", 0) > 1000 or r3_frames < 2 * RATE, (most, r3_frames, err)
     lines = err.splitlines()
     stopped = re.compile(STOPPED.format(source=re.escape(str(clip)), form="aac, 48000 Hz, mono", last=r"2\.[12]\d"))
     assert sum(bool(stopped.search(line)) for line in lines) == 1, err
