@@ -134,8 +134,7 @@ class LiveSource:
         self._waited = 0.0  # how long the connection's first frame waited to be read (its open, ``sound_ahead``), s
         started = time.perf_counter()
         self._container = _open_interruptibly(self.location, config.timeout_s)
-        self._opened_s = _backlog_s(self.location, started)
-        self._note_backlog(time.perf_counter() - started)
+        self._took(started)
         stream = self._video_stream(self._container)
         self.rate = Fraction(config.fps) if config.fps else (frame_rate(stream) or Fraction(30))
         self._sound_reader(self._container)
@@ -174,9 +173,12 @@ class LiveSource:
             self._form = SoundForm.of(stream)
         return SoundReader(stream, self._form)
 
-    def _note_backlog(self, opened_s: float) -> None:
-        """One line where a connection's open took long enough (``NOTED_S``) that its picture sent meanwhile is
-        skipped (a source that sent nothing meanwhile, a slow network's handshake, loses nothing)."""
+    def _took(self, started: float) -> None:
+        """After a connection's open begun at ``started`` (``time.perf_counter()``): how much of its picture it held
+        unread (``_backlog_s``), and one line where that is long enough (``NOTED_S``) to be skipped (a source that
+        sent nothing meanwhile, a slow network's handshake, loses nothing)."""
+        opened_s = time.perf_counter() - started
+        self._opened_s = _backlog_s(self.location, opened_s)
         if self._opened_s >= NOTED_S:
             self.log(f"note: {self.location.text} took {opened_s:.1f} s to open (FFmpeg waits for each stream it "
                      f"declares to send, sound that never comes among them); what it sent meanwhile, up to "
@@ -417,8 +419,7 @@ class LiveSource:
                 started = time.perf_counter()
                 container = open_input(self.location, timeout_s=min(self.config.timeout_s, max(0.5, left)))
                 self._video_stream(container)
-                self._opened_s = _backlog_s(self.location, started)
-                self._note_backlog(time.perf_counter() - started)
+                self._took(started)
             except EnlightError as exc:
                 detail = str(exc).removeprefix(f"cannot read {self.location.text}: ").removesuffix(f"; {SILENT_HINT}")
                 failed = f"unavailable: {detail}"
@@ -441,13 +442,13 @@ def _not_waiting(location: Location) -> Location:
     return replace(location, options={"max_ts_probe": "0", **location.options})
 
 
-def _backlog_s(location: Location, started: float) -> float:
-    """How much of the picture a connection whose open began at ``started`` (``time.perf_counter()``) has sent
-    meanwhile, held unread, less ``KEPT_S``: a source that is not a file, sent as it plays, went on while FFmpeg's
+def _backlog_s(location: Location, opened_s: float) -> float:
+    """How much of the picture a connection whose open took ``opened_s`` seconds has sent meanwhile, held unread,
+    less ``KEPT_S``: a source that is not a file, sent as it plays, went on while FFmpeg's
     open read until every stream it declares had sent a packet or it gave up (5 s of picture, 7 s for MPEG-TS, where
     a camera's microphone is off). The second kept lets a source that sends a second at a time (a Matroska cluster)
     play smoothly, as before. A file (read at once, and paced from its first frame) has none."""
-    return 0.0 if location.is_file else max(0.0, time.perf_counter() - started - KEPT_S)
+    return 0.0 if location.is_file else max(0.0, opened_s - KEPT_S)
 
 
 def frames(source: LiveSource, *, poll_s: float = 0.05) -> Iterator[LiveFrame | None]:
