@@ -210,18 +210,23 @@ RULES: tuple[tuple[tuple[str, ...], Callable[[Work], str | None]], ...] = (
 def unused_notes(given: Iterable[str], work: Callable[[], Work]) -> list[str]:
     """One line for each rule whose options ``given`` has ('--crf', ...) and which does nothing in the run that
     ``work()`` describes (asked for only where such an option was given)."""
+    return [line for _, line in _unused(given, work)]
+
+
+def _unused(given: Iterable[str], work: Callable[[], Work]) -> list[tuple[list[str], str]]:
+    """``unused_notes``'s lines, each with the options it names."""
     asked = [names for names, _ in RULES if set(names) & set(given)]
     if not asked:
         return []
     run = work()
-    lines = []
+    notes = []
     for names, why in RULES:
         named = [name for name in names if name in given]
         reason = why(run) if named else None
         if reason is not None:
             verb = "does" if len(named) == 1 else "do"
-            lines.append(f"{listed(named)} {verb} nothing here: {reason}")
-    return lines
+            notes.append((named, f"{listed(named)} {verb} nothing here: {reason}"))
+    return notes
 
 
 def turned_off(given: Iterable[str], smoothing: float | None) -> list[str]:
@@ -237,8 +242,11 @@ def say_unused(args, work: Callable[[], Work]) -> None:
     alone, as note lines on stderr (none with --quiet)."""
     import sys
 
-    lines = [] if args.quiet else unused_notes(args.given, work)
-    if not args.quiet and not any(line.startswith("--smoothing and --smooth") for line in lines):
+    if args.quiet:
+        return
+    notes = _unused(args.given, work)
+    lines = [line for _, line in notes]
+    if not any("--smooth" in named for named, _ in notes):  # (one note for --smooth, not two)
         lines += turned_off(args.given, getattr(args, "smoothing", None))
     for line in lines:
         print(f"enlight-video: note: {line}", file=sys.stderr)
