@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from enlight.stream.io.photo_metadata import exif_with_size
+from enlight.stream.io.photo_metadata import exif_with_size, upright_xmp
 from enlight.stream.io.photo_reader import Photo
 from enlight.stream.io.upright import Turn, upright_turn
 
@@ -86,7 +86,7 @@ class Compare:
 def compared_photo(mode: str, photo: Photo, enhanced: np.ndarray, rgb16: np.ndarray | None
                    ) -> tuple[Photo, np.ndarray, np.ndarray | None]:
     """A photo (upright, as read) and its enhanced (H, W, 3) uint8 picture (and 16-bit one) composed as ``mode``
-    asks: (the photo to write with, its alpha beside itself for ``side`` and its EXIF saying the new size; the
+    asks: (the photo to write with, its alpha beside itself for ``side`` and its EXIF and XMP saying the new size; the
     8-bit picture; the 16-bit one or None)."""
     compose = Compare(mode, None)
     picture = compose(photo.rgb, enhanced)
@@ -94,5 +94,6 @@ def compared_photo(mode: str, photo: Photo, enhanced: np.ndarray, rgb16: np.ndar
     if mode == "side":
         photo = replace(photo, alpha=None if photo.alpha is None else compose(photo.alpha, photo.alpha),
                         alpha16=None if photo.alpha16 is None else compose(photo.alpha16, photo.alpha16),
-                        exif=exif_with_size(photo.exif, picture.shape[1], picture.shape[0]))
+                        exif=exif_with_size(photo.exif, picture.shape[1], picture.shape[0]),
+                        xmp=upright_xmp(photo.xmp, picture.shape[1], picture.shape[0]))
     return photo, picture, deep

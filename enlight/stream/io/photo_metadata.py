@@ -1,7 +1,7 @@
 """A photo's EXIF and XMP made true of the picture written: the orientation 1 (the pixels are stored upright, so no
-viewer turns the picture twice), the picture size the one written, the TIFF layout tags left with the input's pixels,
-the print resolution where a format states it in the EXIF alone, and the XMP packet found where each format stores
-it.
+viewer turns the picture twice), the X and Y resolution swapped where the picture was turned a quarter, the picture
+size the one written, the TIFF layout tags left with the input's pixels, the print resolution where a format states
+it in the EXIF alone, and the XMP packet found where each format stores it.
 """
 
 from __future__ import annotations
@@ -65,7 +65,30 @@ def exif_with_resolution(exif: bytes | None, dpi: tuple[float, float] | None) ->
     return keep_maker_note(standard_types(writable(parsed)), exif)
 
 
-_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*["\']|<tiff:Orientation>)[1-8]')  # attribute or element
+def _xmp_field(name: str) -> re.Pattern:
+    """An XMP packet's field ``name`` ('tiff:XResolution') as an attribute (``tiff:XResolution="300/1"``: the quote
+    in group 2, the value in 3) or an element (``<tiff:XResolution>300/1</tiff:XResolution>``: the value in 5)."""
+    field = re.escape(name).encode()
+    return re.compile(rb"((?<![\w:.-])" + field + rb"""\s*=\s*(["']))([^"'<>]*)\2|(<""" + field + rb">)([^<]*)(</"
+                      + field + rb">)")
+
+
+_ORIENTATION_FIELD = _xmp_field("tiff:Orientation")
+_RESOLUTION_FIELDS = (_xmp_field("tiff:XResolution"), _xmp_field("tiff:YResolution"))
+# the fields of the picture's size: (width, height) as TIFF's tags and as the Exif IFD's PixelX/YDimension
+_SIZE_FIELDS = ((_xmp_field("tiff:ImageWidth"), _xmp_field("exif:PixelXDimension")),
+                (_xmp_field("tiff:ImageLength"), _xmp_field("exif:PixelYDimension")))
+
+
+def _xmp_value(xmp: bytes, field: re.Pattern) -> bytes | None:
+    """The value of the first ``field`` (``_xmp_field``) in the packet ``xmp``; None where it has none."""
+    found = field.search(xmp)
+    return None if found is None else found[3] if found[1] else found[5]
+
+
+def _xmp_set(xmp: bytes, field: re.Pattern, value: bytes) -> bytes:
+    """The packet ``xmp`` with every ``field`` (``_xmp_field``) it has saying ``value``, written as it was."""
+    return field.sub(lambda found: found[1] + value + found[2] if found[1] else found[4] + value + found[6], xmp)
 
 
 def xmp_packet(image) -> bytes | None:
@@ -81,8 +104,19 @@ def xmp_packet(image) -> bytes | None:
     return xmp.encode() if isinstance(xmp, str) else bytes(xmp)
 
 
-def upright_xmp(image) -> bytes | None:
-    """``xmp_packet`` with its orientation set to 1, as the EXIF's is (the pixels are stored upright)."""
-    xmp = xmp_packet(image)
-    return None if xmp is None else _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
-
+def upright_xmp(xmp: bytes | None, width: int, height: int, orientation: int = 1) -> bytes | None:
+    """An XMP packet (``xmp_packet``) made true of a picture written upright at ``width`` x ``height``, as
+    ``upright_exif`` makes the EXIF: its tiff:Orientation 1, its tiff:XResolution and tiff:YResolution swapped where
+    the picture was turned a quarter (``orientation``, the one applied to its pixels, 5-8), and its tiff:ImageWidth,
+    tiff:ImageLength, exif:PixelXDimension and exif:PixelYDimension (where it has them) the size written; each as an
+    attribute or an element, the rest of the packet as it was. None where ``xmp`` is None."""
+    if xmp is None:
+        return None
+    xmp = _xmp_set(xmp, _ORIENTATION_FIELD, b"1")
+    across, down = (_xmp_value(xmp, field) for field in _RESOLUTION_FIELDS)
+    if orientation in (5, 6, 7, 8) and across is not None and down is not None:  # (the axes swap)
+        xmp = _xmp_set(_xmp_set(xmp, _RESOLUTION_FIELDS[0], down), _RESOLUTION_FIELDS[1], across)
+    for fields, side in zip(_SIZE_FIELDS, (width, height), strict=True):
+        for field in fields:
+            xmp = _xmp_set(xmp, field, str(side).encode())
+    return xmp

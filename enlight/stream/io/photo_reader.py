@@ -48,7 +48,7 @@ from enlight.stream.io.photo_formats import (
     open_image,
     require_format_support,
 )
-from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp
+from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp, xmp_packet
 
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
@@ -62,7 +62,8 @@ class Photo:
     alpha16: (H, W) uint16, the alpha of a 16-bit or deep HEIF file at 16 bits, or None; grey: the file holds one
     channel (L, I;16);
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
-    (ratings, keywords, creator and copyright, edits) with any orientation in it set to 1, or None; pages: the
+    (ratings, keywords, creator and copyright, edits) made true of the upright picture as the EXIF is
+    (``upright_xmp``: orientation 1, X/Y resolution swapped by a quarter turn, the size read), or None; pages: the
     pictures in the file (a multi-page TIFF's pages; an MPO's or Ultra HDR JPEG's second image), of which
     the first is this photo; annotations: its IPTC, comments and PNG text (``Annotations``); thumbnail: the longer
     side of its EXIF thumbnail (``enlight.stream.io.exif_thumbnail``), 0 when it has none; chroma_step: a JPEG's
@@ -298,7 +299,7 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             hdr = hdr_tag(path, image.format or "", image.info, icc)
             icc = None if hdr is not None else icc  # (a PNG's cICP names its colours over its ICC profile)
             source = (image.mode, icc, _inks16(image))
-            xmp = upright_xmp(image)
+            xmp = xmp_packet(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
             chroma_step = _chroma_step(image)
@@ -314,6 +315,7 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
     pillow_turn, size = 1 if turned else orientation, (rgb.shape[1], rgb.shape[0])  # (Pillow's, before its turn)
     rgb, alpha = orient(rgb, pillow_turn), orient(alpha, pillow_turn) if alpha is not None else None
     exif = upright_exif(exif, raw_exif, rgb.shape[1], rgb.shape[0], orientation)  # (its resolution turned too)
+    xmp = upright_xmp(xmp, rgb.shape[1], rgb.shape[0], orientation)  # (and the XMP's)
     photo = Photo(rgb=rgb, rgb16=None, alpha=alpha, grey=source[0] in GREY_MODES, icc=icc, exif=exif, format=fmt,
                   xmp=xmp, pages=pages, annotations=annotations, thumbnail=thumbnail, chroma_step=chroma_step,
                   dpi=dpi, lossless=lossless, colour_note=note, hdr=hdr)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from enlight.stream.io.annotations import annotation_options, read_annotations, tiff_exif
 from enlight.stream.io.photo_colour import profile_space
-from enlight.stream.io.photo_metadata import upright_exif, upright_xmp
+from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp, xmp_packet
 from enlight.stream.io.photo_writer import metadata_options
 
 HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
@@ -35,11 +35,12 @@ def picture_tags(path: Path, fmt: str, width: int, height: int,
         with Image.open(path) as image:
             raw = image.info.get("exif")
             exif = image.getexif()
-            icc, xmp, annotations = image.info.get("icc_profile"), upright_xmp(image), read_annotations(image)
+            icc, xmp, annotations = image.info.get("icc_profile"), xmp_packet(image), read_annotations(image)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return {}
     icc = (profiles or {}).get(path, icc)
     icc = None if profile_space(icc) is not None else icc
+    xmp = upright_xmp(xmp, width, height, exif.get(ORIENTATION, 1))  # (the frame was turned by the EXIF's)
     data = upright_exif(exif, raw, width, height)
     if fmt == "TIFF":
         data = tiff_exif(data, annotations)
@@ -58,7 +59,7 @@ def held_tags(path: Path) -> list[str]:
 
     try:
         with Image.open(path) as image:
-            found = (len(image.getexif()), image.info.get("icc_profile"), upright_xmp(image))
+            found = (len(image.getexif()), image.info.get("icc_profile"), xmp_packet(image))
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return []
     return [name for name, there in zip(("EXIF", "ICC profile", "XMP"), found, strict=True) if there]
