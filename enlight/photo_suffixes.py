@@ -3,6 +3,7 @@ adds what each holds and how it is read) and for training (``enlight.train.data`
 ``enlight.stream`` and names the photos the product reads that it does not).
 
     PILLOW_FORMATS[".ppm"] -> 'PPM'      # read and written, through Pillow (and the readers it leaves deep pixels to)
+    usual_suffix('JPEG2000') -> '.jp2'   # the name a message gives each format; PHOTO_OUTPUTS: the photos written
     RAW_SUFFIXES, PHOTO_INPUTS           # camera RAW photos: read, not written; every photo read
     PLAIN_PILLOW_SUFFIXES                # those Pillow reads without a plugin: what training reads
 """
@@ -18,6 +19,17 @@ PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPE
                   ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF",
                   ".bmp": "BMP", ".jxl": "JXL", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM", ".tga": "TGA",
                   ".pam": "PAM", ".jp2": "JPEG2000", ".j2k": "JPEG2000", ".jpf": "JPEG2000", ".jpx": "JPEG2000"}
+# the photos written, as messages and --help name them: each format by its usual name (.pgm and .pnm too: grey and
+# either), in the order a user looks for them
+PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .pam, .tga or .jp2"
+
+
+def usual_suffix(kind: str) -> str:
+    """The name messages give files of Pillow's format ``kind`` ('JPEG' -> '.jpg'): its first in
+    ``PILLOW_FORMATS``."""
+    return next(suffix for suffix, named in PILLOW_FORMATS.items() if named == kind)
+
+
 # camera RAW photos: read (developed by ``enlight.stream.io.raw_photo``), not written
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 PHOTO_INPUTS = frozenset(PILLOW_FORMATS) | RAW_SUFFIXES

@@ -15,6 +15,6 @@ def size_text(count_bytes: float) -> str:
     return counted(int(count_bytes), "byte")
 
 
-def listed(words: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c': words as a sentence lists them."""
-    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
+def listed(words: list[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c': words as a sentence lists them (``last``: 'or' for 'a, b or c')."""
+    return f" {last} ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} {last} {words[-1]}"

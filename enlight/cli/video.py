@@ -44,6 +44,7 @@ from enlight.cli.common import (
 )
 from enlight.cli.unused import VIDEO, Work, location_work, say_unused
 from enlight.errors import EnlightError
+from enlight.photo_suffixes import PHOTO_OUTPUTS
 from enlight.stream.apps.workload import probe_workload  # (torch-free: what --quality auto reads of a file)
 from enlight.text import counted, listed
 
@@ -108,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", nargs="?", default=None,
-                        help="video file, photo (.jpg .png .tif .webp .avif .heic .jxl .bmp .ppm .pgm .pnm .pam .tga "
-                        ".jp2; camera RAW in: .dng .cr2 .nef .arw ...), folder or archive (.zip, .tar.gz, ...) of "
+                        help=f"video file, photo ({PHOTO_OUTPUTS.replace(',', '').replace(' or', '')}; camera RAW "
+                        "in: .dng .cr2 .nef .arw ...), folder or archive (.zip, .tar.gz, ...) of "
                         "either, a list of them (.txt or .lst: one path a line), image "
                         "sequence (night_%%04d.jpg: one video, at --fps), URL (rtsp://, http(s)://, udp://, tcp://, "
                         "srt://) or - for stdin")

@@ -105,7 +105,7 @@ def test_an_existing_sequence_is_kept_without_force_and_replaced_whole_with_it(t
 
 @pytest.mark.parametrize("args, message", [
     (("{clip}", "-o", "{tmp}/f_%04d.exr"),
-     "written as one of .bmp, .j2k, .jp2, .jpg, .pgm, .png, .pnm, .ppm, .tga, .tif, .tiff, .webp"),
+     "written as one of .bmp, .j2k, .jp2, .jpf, .jpg, .jpx, .pam, .pgm, .png, .pnm, .ppm, .tga, .tif, .tiff, .webp"),
     (("{clip}", "-o", "{tmp}/none/f_%04d.png"), "output folder does not exist"),
     (("{clip}", "-o", "{tmp}/f_%04d.png", "--segments", "2"), "numbered pictures are written by one plain run"),
     (("{tmp}/clips", "-o", "{tmp}/f_%04d.png"), "a folder is enhanced into a folder"),

@@ -37,6 +37,7 @@ _COD, _SOT, _COM = b"\xff\x52", b"\xff\x90", b"\xff\x64"
 _SIGNATURE = re.compile(rb"Created by OpenJPEG version \S+|Lavc[\d.]+|Kakadu-v?\S+")  # an encoder's own comment
 _COMMENT_BYTES = 65531  # the most a COM segment holds after its length and registration (Rcom)
 _JP2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n"  # a JP2 file's signature box
+CODESTREAM_SUFFIX = ".j2k"  # a bare codestream (the other JPEG 2000 names: a JP2 file)
 # --photo-quality -> PSNR (dB): the mean of 9 LOL and MEF photos written by Pillow as JPEG (4:4:4 from 90) measured
 # 36.1 dB at 50, 38.1 at 75, 42.0 at 90, 43.9 at 95; OpenJPEG's layer at a PSNR lands within 0.5 dB of it
 _QUALITY = (1, 50, 75, 90, 95, 99)
@@ -210,7 +211,7 @@ def save_options(*, lossless: bool, quality: int, suffix: str = ".jp2") -> dict:
     """Pillow's save options of a JPEG 2000 output named ``suffix``: the reversible wavelet and no layer (lossless)
     where ``lossless`` or at a ``quality`` of 100, else the 9-7 wavelet and one layer at ``psnr_for(quality)``; a bare
     codestream for .j2k in any case (Pillow takes one only from a lower-case '.j2k' name: a .J2K got a JP2 file)."""
-    kind = {"no_jp2": suffix.lower() == ".j2k"}
+    kind = {"no_jp2": suffix.lower() == CODESTREAM_SUFFIX}
     if lossless or quality >= 100:
         return {"irreversible": False, **kind}
     return {"irreversible": True, "quality_mode": "dB", "quality_layers": [psnr_for(quality)], **kind}

@@ -2,7 +2,7 @@
 plugin of ours reads them (8 bits: a maxval past 255 is scaled to 255, the deep pixels read by FFmpeg's decoder as
 a 16-bit Netpbm file's are), and ``write_pam`` writes them, 8 or 16 bits, with their alpha.
 
-    register()                        # Pillow opens a PAM file (format 'PAM'), whatever its name
+    register()                        # Pillow opens a PAM file (format 'PAM'), whatever its name, and saves one
     header = pam_header(data)         # PamHeader(width, height, depth, maxval, tupltype, size) or None
     unread_pam(path)                  # why a PAM is not read (CMYK, ...), in one line; '' where it is
     write_pam(path, pixels)           # (H, W, C) uint8 or uint16, C = 1..4 -> GRAYSCALE, ..., RGB_ALPHA
@@ -98,16 +98,30 @@ def unread_pam(path: Path) -> str:
     return f"{path.name}: {header.unread()}" if header is not None and not header.bitmap and header.unread() else ""
 
 
-def write_pam(path: Path, pixels: np.ndarray) -> None:
-    """A PAM file of (H, W, C) uint8 (maxval 255) or uint16 (maxval 65535, big-endian) samples: C = 1 grey, 2 grey
-    and alpha, 3 RGB, 4 RGBA."""
+def _write(out, pixels: np.ndarray) -> None:
+    """Write to the open file ``out`` a PAM file of (H, W, C) uint8 (maxval 255) or uint16 (maxval 65535,
+    big-endian) samples: C = 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA."""
     height, width, depth = pixels.shape
     deep = pixels.dtype == np.uint16
     head = f"P7\nWIDTH {width}\nHEIGHT {height}\nDEPTH {depth}\nMAXVAL {65535 if deep else 255}\n" \
            f"TUPLTYPE {_WRITTEN[depth]}\nENDHDR\n"
+    out.write(head.encode("ascii"))
+    out.write(np.ascontiguousarray(pixels.astype(">u2" if deep else np.uint8)).tobytes())
+
+
+def write_pam(path: Path, pixels: np.ndarray) -> None:
+    """A PAM file at ``path`` of (H, W, C) uint8 or uint16 samples (``_write``)."""
     with open(path, "wb") as out:
-        out.write(head.encode("ascii"))
-        out.write(np.ascontiguousarray(pixels.astype(">u2" if deep else np.uint8)).tobytes())
+        _write(out, pixels)
+
+
+def _save(image, out, filename) -> None:
+    """Pillow's saver of a PAM file (``image.save(path, format="PAM")``): an 8-bit L, LA, RGB or RGBA image as
+    its (H, W, C) uint8 samples (``_write``); OSError for another mode."""
+    if image.mode not in _MODES.values():
+        raise OSError(f"cannot write mode {image.mode} as PAM")
+    pixels = np.asarray(image)
+    _write(out, pixels[..., None] if pixels.ndim == 2 else pixels)
 
 
 def register() -> None:
@@ -145,5 +159,6 @@ def register() -> None:
             return -1, 0
 
     Image.register_open(FORMAT, PamImageFile, lambda prefix: prefix[:3] == MAGIC)
+    Image.register_save(FORMAT, _save)
     Image.register_decoder("pam", PamDecoder)
     Image.register_extension(FORMAT, PAM_SUFFIX)

@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import IO
 
 from enlight.errors import EnlightError
-from enlight.photo_suffixes import PHOTO_INPUTS, PILLOW_FORMATS, RAW_SUFFIXES
+from enlight.photo_suffixes import PHOTO_INPUTS, PHOTO_OUTPUTS, PILLOW_FORMATS, RAW_SUFFIXES
 from enlight.stream.io import jpeg_xl
 from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
-from enlight.stream.io.jpeg2000 import jp2_bits
+from enlight.stream.io.jpeg2000 import CODESTREAM_SUFFIX, jp2_bits
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits
 from enlight.stream.io.pam import MAGIC as PAM_MAGIC
 from enlight.stream.io.pam import PAM_SUFFIX, pam_bits
 
 PHOTO_SUFFIXES = frozenset(PILLOW_FORMATS)  # read and written (the list: ``enlight.photo_suffixes``)
 JPEG_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG")
-# for messages
-PHOTO_OUTPUTS = ".jpg, .png, .tif, .webp, .avif, .heic, .jxl, .bmp, .ppm, .pgm, .pnm, .pam, .tga or .jp2"
 SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 _JPEG2000_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind == "JPEG2000")
@@ -219,7 +217,7 @@ EXIF_DPI_FORMATS = ("WEBP", "AVIF", "HEIF", "JXL")  # and of those that state it
 # written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; the note says so)
 BARE_FORMATS = ("BMP", "PPM", "PAM", "TGA", "JPEG2000")
 SRGB_FORMATS = ("JXL", "BMP", "PPM", "PAM", "TGA", "JPEG2000")
-_JP2_FILE_SUFFIXES = (".jp2", ".jpf", ".jpx")  # JPEG 2000 outputs written as a JP2 file (a .j2k: a codestream)
+_JP2_FILE_SUFFIXES = _JPEG2000_SUFFIXES - {CODESTREAM_SUFFIX}  # JPEG 2000 outputs written as a JP2 file
 
 
 def holds_resolution(path: Path) -> bool:

@@ -16,20 +16,20 @@ from pathlib import Path
 
 from enlight.stream.io.annotations import annotation_options, read_annotations, tiff_exif
 from enlight.stream.io.photo_colour import profile_space
+from enlight.stream.io.photo_formats import BARE_FORMATS
 from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp, xmp_packet
 from enlight.stream.io.photo_writer import metadata_options
-
-HOLDS_TAGS = ("JPEG", "PNG", "TIFF", "WEBP")  # Pillow's picture formats written with EXIF, ICC and XMP (not BMP)
 
 
 def picture_tags(path: Path, fmt: str, width: int, height: int,
                  profiles: Mapping[Path, bytes | None] | None = None) -> dict:
     """Pillow's save options for a ``fmt`` picture of ``width`` x ``height`` that carry ``path``'s metadata; {} where
-    it has none, cannot be read, or ``fmt`` holds none (BMP). profiles: the ICC profile of the pixels converted from
-    a picture (``SequenceColour.profiles``; None: untagged), in place of its own; a grey or CMYK one is left out."""
+    it has none, cannot be read, or ``fmt`` holds none (``BARE_FORMATS``: BMP, Netpbm, PAM, Targa, JPEG 2000).
+    profiles: the ICC profile of the pixels converted from a picture (``SequenceColour.profiles``; None: untagged), in
+    place of its own; a grey or CMYK one is left out."""
     from PIL import Image, UnidentifiedImageError
 
-    if fmt not in HOLDS_TAGS:
+    if fmt in BARE_FORMATS:
         return {}
     try:
         with Image.open(path) as image:

@@ -14,8 +14,10 @@ pixels, converted through its profile as they were read).
 A picture holds no sound, subtitles or frame times: notes say what was left out and the frame rate to read the
 sequence back at. Frames are written upright and with square pixels (a picture file has no rotation or pixel
 aspect tag that players follow), 8 bits a channel (a note says so of a deeper source), with the source's alpha in
-PNG, TIFF, WebP, Targa and JPEG 2000. A .pgm picture holds one channel: a colour frame is written as its luma, with
-a note; a .jp2 or .j2k one is refused before any work by a Pillow without OpenJPEG.
+PNG, TIFF, WebP, Targa, JPEG 2000 and PAM. A .pgm picture holds one channel: a colour frame is written as its luma,
+with a note; a JPEG 2000 one (.jp2, .jpf, .jpx: a JP2 file; .j2k: a codestream) is refused before any work by a
+Pillow without OpenJPEG. The picture formats are the photo outputs' (``enlight.photo_suffixes``), less AVIF, HEIF
+and JPEG XL.
 """
 
 from __future__ import annotations
@@ -33,27 +35,30 @@ import av
 import numpy as np
 
 from enlight.errors import EnlightError, disk_full, reason
+from enlight.photo_suffixes import PILLOW_FORMATS, usual_suffix
 from enlight.stream.io.exif_types import standard_types_in_file
 from enlight.stream.io.hdr_depth import bits
 from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
 from enlight.stream.io.locations import Location, sequence_files, sequence_name
 from enlight.stream.io.netpbm import grey_of
-from enlight.stream.io.photo_formats import require_format_support
-from enlight.stream.io.picture_tags import HOLDS_TAGS, has_tags, picture_tags
+from enlight.stream.io.photo_formats import ALPHA_FORMATS as PHOTO_ALPHA_FORMATS
+from enlight.stream.io.photo_formats import BARE_FORMATS, JPEG_SUFFIXES, require_format_support
+from enlight.stream.io.picture_tags import has_tags, picture_tags
 from enlight.stream.io.temporary import STALE_S
 from enlight.stream.io.upright import display_steps
-from enlight.text import counted
+from enlight.text import counted, listed
 
 if TYPE_CHECKING:
     from enlight.stream.io.captions import CaptionTrack
     from enlight.stream.io.source_items import VideoInfo
 
-# Pillow's name of each picture format written; BMP, Netpbm and JPEG hold no alpha
-SEQUENCE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
-                    ".webp": "WEBP", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM", ".tga": "TGA",
-                    ".jp2": "JPEG2000", ".j2k": "JPEG2000"}
-ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "TGA", "JPEG2000")
-_ALPHA_KEPT = ".png, .tif, .webp, .tga or .jp2"  # (the note where a format drops it)
+# Pillow's names of the picture formats written (PAM by ``enlight.stream.io.pam``'s saver), each by every name a
+# photo of it has (``enlight.photo_suffixes``); AVIF, HEIF and JPEG XL are written as photos alone
+SEQUENCE_KINDS = ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "PPM", "TGA", "JPEG2000", "PAM")
+SEQUENCE_FORMATS = {suffix: kind for suffix, kind in PILLOW_FORMATS.items() if kind in SEQUENCE_KINDS}
+ALPHA_FORMATS = tuple(kind for kind in PHOTO_ALPHA_FORMATS if kind in SEQUENCE_KINDS)  # (BMP, Netpbm, JPEG: none)
+_ALPHA_KEPT = listed([usual_suffix(kind) for kind in ALPHA_FORMATS], "or")  # (the note where a format drops it)
+_TAGS_KEPT = listed([usual_suffix(kind) for kind in SEQUENCE_KINDS if kind not in BARE_FORMATS], "or")
 PNG_LEVEL = 3  # zlib level: 0.12 s a 1080p frame (Pillow's default 6: 0.23 s) for 10% more bytes
 JPEG_QUALITY = 95  # --photo-quality's default, as a photo's (``enlight.stream.io.photo_writer.write_photo``)
 FULL_CHROMA_FROM = 90  # JPEG quality from which the chroma is kept at full size (4:4:4), as a photo's
@@ -66,9 +71,9 @@ def check_sequence_output(output: Location, *, overwrite: bool, source: Location
     ``overwrite``: the originals would be lost), or (without ``overwrite``) files of that sequence already there."""
     pattern = Path(output.text)
     if pattern.suffix.lower() not in SEQUENCE_FORMATS:
-        kinds = ", ".join(sorted({s for s in SEQUENCE_FORMATS if s != ".jpeg"}))
+        kinds = ", ".join(sorted(s for s in SEQUENCE_FORMATS if s not in JPEG_SUFFIXES - {usual_suffix("JPEG")}))
         raise EnlightError(f"an image sequence is written as one of {kinds} (not {pattern.name})")
-    require_format_support(pattern)  # (a .jp2's OpenJPEG)
+    require_format_support(pattern)  # (a .jp2's OpenJPEG, our PAM plugin)
     folder = pattern.parent if str(pattern.parent) else Path(".")
     if not folder.is_dir():
         raise EnlightError(f"output folder does not exist: {folder}")
@@ -175,6 +180,7 @@ class SequenceSink:
         self._alpha_dropped = False  # the source's alpha came with a frame of a format that holds none
         self._greyed = 0  # the frames of colour written into one-channel .pgm pictures, as their luma
         self._format = SEQUENCE_FORMATS[self.path.suffix.lower()]
+        require_format_support(self.path)
         self.info, self._steps, turned = display_steps(info, turn=True, widen=True, where="a picture")
         self.notes += turned
         _remove_stale(self.folder)
@@ -211,7 +217,7 @@ class SequenceSink:
         without it (noted) where the format holds none or the file refuses it (a JPEG's EXIF over 64 kB)."""
         tags = picture_tags(source, self._format, image.width, image.height, self._profiles) \
             if source is not None else {}
-        self._untagged = self._untagged or source is not None and self._format not in HOLDS_TAGS and has_tags(source)
+        self._untagged = self._untagged or source is not None and self._format in BARE_FORMATS and has_tags(source)
         try:
             image.save(path, format=self._format, **options, **tags)
         except ValueError:
@@ -290,8 +296,8 @@ class SequenceSink:
         self.notes += self._unread()
         if self._untagged:
             self.notes.append("the EXIF, ICC profile or XMP of some input pictures were not kept: "
-                              f"{self._format} pictures cannot hold them (.png, .jpg, .tif or .webp keep them)"
-                              if self._format not in HOLDS_TAGS else "the EXIF of some input pictures was too long "
+                              f"{self._format} pictures cannot hold them ({_TAGS_KEPT} keep them)"
+                              if self._format in BARE_FORMATS else "the EXIF of some input pictures was too long "
                               f"for a {self._format} picture, and was not kept (.png or .tif keep it)")
         if self._alpha_dropped:
             self.notes.append(f"the alpha channel (transparency) was not kept: {self._format} pictures cannot hold it "
