@@ -145,3 +145,23 @@ def test_disc_lpcm_stays_lossless_in_a_file_that_holds_pcm(tmp_path, weights, cl
     codec, channels, samples = pcm_of(tmp_path / name)
     assert (codec, channels) == ("pcm_s24le", 6)
     assert np.array_equal(samples, pcm_of(src)[2])
+
+
+def test_opus_from_matroska_into_mov_keeps_its_length(tmp_path, weights, cli):
+    """Opus decodes as the AAC encoder takes it (48 kHz float planes), so nothing resampled it and its frames kept
+    the .mkv's 1/1000 time base: each frame's end was read as its samples in milliseconds, and the 1 s of sound
+    became 46.8 s of AAC in the .mov, the tone spread over gaps."""
+    video = make_clip(tmp_path / "v.mp4", frames=24, rate=24, audio=False)
+    src = camera_clip(tmp_path / "phone.mkv", video, codec="libopus")
+    out = tmp_path / "out.mov"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0, result.stderr
+    assert "audio stream #1 (opus) was encoded again as AAC" in result.stderr
+    with av.open(str(out)) as c:
+        sound = c.streams.audio[0]
+        packets = [p for p in c.demux(sound) if p.size]
+        end = max(float((p.pts + p.duration) * sound.time_base) for p in packets)
+    assert abs(end - SECONDS) < 0.05, end
+    got, samples, rate = sound_of(out)
+    spectrum = np.abs(np.fft.rfft(samples[rate // 10: rate // 10 + rate // 2]))
+    assert got == "aac" and abs(np.argmax(spectrum) * 2 - TONE) < 5

@@ -21,6 +21,8 @@ is PCM as it is into MOV and Matroska, which hold plain PCM: at its own depth, r
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import av
 
 from enlight.stream.io.audio_layouts import (
@@ -160,9 +162,10 @@ class AudioConverter:
         return self._in_order(done + self._resampler.resample(frame))
 
     def _in_order(self, frames: list[av.AudioFrame]) -> list[av.AudioFrame]:
-        """``frames``, none starting before the last one's end (where the source's next part overlaps the one
-        before by a few samples: a frame's time going back is refused by the muxer)."""
-        for frame in frames:
+        """``frames``, on the sample clock (``_on_sample_clock``), none starting before the last one's end (where
+        the source's next part overlaps the one before by a few samples: a frame's time going back is refused by
+        the muxer)."""
+        for frame in map(_on_sample_clock, frames):
             if frame.pts is not None and self._next is not None and frame.pts < self._next:
                 frame.pts = self._next
             self._next = None if frame.pts is None else frame.pts + frame.samples
@@ -176,3 +179,15 @@ class AudioConverter:
         """The encoder's last packets, at the end of the input."""
         last = self._in_order(self._drained())
         return [p for frame in last for p in self.stream.encode(frame)] + list(self.stream.encode(None))
+
+
+def _on_sample_clock(frame: av.AudioFrame) -> av.AudioFrame:
+    """``frame`` with its time counted in samples (a time base of 1 / its rate), as ``_in_order`` counts. A frame
+    the resampler had nothing to change in (Opus decoded as the AAC encoder takes it: 48 kHz float planes) kept its
+    source's time base, a Matroska or WebM file's 1/1000: its end, its time plus its samples, was read as 960 ms
+    after a 20 ms frame, and an Opus track of 1 s in a .mkv became 46.8 s of AAC in a .mov output."""
+    clock = Fraction(1, frame.sample_rate)
+    if frame.pts is not None and frame.time_base is not None and frame.time_base != clock:
+        frame.pts = round(frame.pts * frame.time_base / clock)
+        frame.time_base = clock
+    return frame
