@@ -74,11 +74,14 @@ def _subtitles(out, codec, folder):
     return cues
 
 
-def _with_text_subtitles(clip, path, codec):
-    """``clip`` remuxed with German text subtitles: SRT into Matroska, or mov_text into MP4."""
+def _with_text_subtitles(clip, path, codec, chapters=()):
+    """``clip`` remuxed with German text subtitles: SRT into Matroska, or mov_text into MP4; and ``chapters``
+    (PyAV's dicts), where given."""
     with av.open(str(clip)) as src, av.open(str(path), "w") as out:
         streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
         cues = _subtitles(out, codec, path.parent)
+        if chapters:
+            out.set_chapters(list(chapters))
         for packet in src.demux():
             if packet.size:
                 packet.stream = streams[packet.stream.index]

@@ -5,6 +5,7 @@ default: the run was refused before."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import av
 import pytest
@@ -71,3 +72,26 @@ def test_a_track_whose_average_rate_is_faster_than_its_time_base_runs_at_its_rea
         assert source.info.average_rate == 24 and source.info.frame_count == 12
     result = cli(src, "-o", tmp_path / "out.webm", "--weights", weights, "--quality", "fast")
     assert result.returncode == 0, result.stderr
+
+
+def _chapters(bounds_ms):
+    """PyAV's dicts of a chapter between each two of ``bounds_ms``."""
+    return [{"id": i, "start": bounds_ms[i], "end": bounds_ms[i + 1], "time_base": Fraction(1, 1000),
+             "metadata": {"title": f"C{i}"}} for i in range(len(bounds_ms) - 1)]
+
+
+def test_subtitles_beside_as_many_chapters_as_their_samples_are_kept(tmp_path, weights, cli):
+    """An MP4's mov_text track of two cues is four samples (with the empty one in the gap between them and one at
+    its end); beside four chapters it was taken for the chapter track and left out of the output without a note
+    (FFmpeg reads that track here as a data stream of its own)."""
+    clip = make_clip(tmp_path / "a.mp4", frames=12, rate=24, audio=False)
+    src = _with_text_subtitles(clip, tmp_path / "chaptered.mp4", "mov_text", _chapters([0, 100, 200, 300, 500]))
+    with av.open(str(src)) as c:
+        assert [s.frames for s in c.streams.subtitles] == [len(c.chapters())] == [4]
+    out = tmp_path / "out.mp4"
+    result = cli(src, "-o", out, "--weights", weights, "--quality", "fast")
+    assert result.returncode == 0 and "not copied" not in result.stderr, result.stderr
+    with av.open(str(out)) as c:
+        assert [s.codec_context.name for s in c.streams.subtitles] == ["mov_text"]
+        assert [ch["metadata"]["title"] for ch in c.chapters()] == ["C0", "C1", "C2", "C3"]
+    assert [(text, language) for text, _, _, language in cues(out)] == [("Hallo Nacht", "ger"), ("Bis bald", "ger")]

@@ -8,6 +8,7 @@ each of the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -17,6 +18,7 @@ from enlight.stream.io.silent_audio import silent_audio
 from enlight.stream.io.spherical import Spherical, read_spherical
 
 PASSTHROUGH_TYPES = ("audio", "subtitle", "data")
+_CHAPTER_SLACK_S = Fraction(1, 100)  # how far a chapter track's ends may be from its chapters' (``_spans``)
 
 
 def enhanced_stream(container):
@@ -65,26 +67,42 @@ def passthrough_streams(container, choice: VideoChoice = VideoChoice()) -> list:
     (``choice.index``)."""
     if choice.index is not None:
         return []
-    chapters = len(container.chapters())
+    chapters = container.chapters()
     others = [s for s in other_videos(container) if s.index not in choice.elsewhere]
     silent = silent_audio(container)
     return [s for s in container.streams if (s.type in PASSTHROUGH_TYPES or s in others)
             and not _carried_otherwise(s, chapters) and s.index not in silent]
 
 
-def _carried_otherwise(stream, chapters: int) -> bool:
+def _carried_otherwise(stream, chapters: list[dict]) -> bool:
     """Whether ``stream`` is a track whose content the output carries in another form, so that it is neither
     copied nor reported as dropped: a QuickTime timecode track (``VideoInfo.timecode``: the muxer writes one
-    again from it) and the text track that holds an MP4's ``chapters`` (their count; FFmpeg reads that track
-    as mov_text subtitles of one cue per chapter, or as data; the chapters are copied as chapters)."""
+    again from it) and the text track that holds an MP4's ``chapters`` (PyAV's dicts; FFmpeg reads that track
+    as data, or as mov_text subtitles of one cue per chapter that last as long as the chapters together:
+    ``_spans``; the chapters are copied as chapters)."""
     if stream.type == "data" and "timecode" in stream.metadata:
         return True
     if not chapters:
         return False
     if stream.type == "subtitle":
-        return stream.codec_context.name == "mov_text" and stream.frames == chapters
+        return (stream.codec_context.name == "mov_text" and stream.frames == len(chapters)
+                and _spans(stream, chapters))
     handler = stream.metadata.get("handler_name", "").lower()
     return stream.type == "data" and ("chapter" in handler or "subtitle" in handler)
+
+
+def _spans(stream, chapters: list[dict]) -> bool:
+    """Whether ``stream`` starts where the first of ``chapters`` does and ends where the last one ends (within
+    10 ms), as the track that holds them does. A subtitle track ends with its last cue: one with as many samples
+    as the file has chapters (an MP4's one cue and the empty sample after it, beside two chapters) was taken for
+    the chapter track and left out of the output without a word."""
+    if stream.duration is None:
+        return False
+    start = (stream.start_time or 0) * stream.time_base
+    end = start + stream.duration * stream.time_base
+    first, last = chapters[0], chapters[-1]
+    return (abs(start - first["start"] * first["time_base"]) <= _CHAPTER_SLACK_S
+            and abs(end - last["end"] * last["time_base"]) <= _CHAPTER_SLACK_S)
 
 
 def read_aside(container, path: Path | str) -> tuple[list[Cover], Spherical | None]:
@@ -106,7 +124,7 @@ def stream_notes(container, kept: list, covers_read: list[Cover], choice: VideoC
         return []
     copied = [f"video stream #{s.index} ({_described(s)}) was copied as it is: {choice.why_copied}"
               for s in kept[1:] if s.type == "video" and choice.why_copied]
-    chapters = len(container.chapters())
+    chapters = container.chapters()
     covers = cover_streams(container)
     kept = kept + [s for s in covers if s.index in {c.index for c in covers_read}]
     kept += [s for s in container.streams if s.index in choice.elsewhere]
