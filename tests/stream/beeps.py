@@ -138,3 +138,14 @@ def sound_seconds(path: Path) -> float:
         if not container.streams.audio:
             return 0.0
         return sum(frame.samples / frame.sample_rate for frame in container.decode(audio=0))
+
+
+def tracks(path: Path) -> list[tuple[str, int]]:
+    """(type, packets that hold something) of each of a file's streams, in order, read back with PyAV: a sound track
+    declared and never given a packet reads ('audio', 0)."""
+    with av.open(str(path)) as container:
+        found = {stream.index: [stream.type, 0] for stream in container.streams}
+        for packet in container.demux():
+            if packet.size:
+                found[packet.stream_index][1] += 1
+    return [(kind, count) for kind, count in found.values()]

@@ -13,7 +13,10 @@ sends none, ``sound_ahead``) has no sound track. Where the sound starts later, t
 frame and the next one (named as ``--record-every``'s are) goes on with it; ``-o``, written all along, goes on with
 the picture alone; a note says which. Where the sound stops part way (``sound_ahead.SoundWatch``) the outputs under
 way keep what they have and those opened from then on have the picture alone; a recording opened since its last
-packet (before the stop was told), whose track holds nothing, ends there and the next file goes on without it.
+packet (before the stop was told), whose track holds nothing, ends there and the next file goes on without it. An
+output closed with a sound track that got nothing (that recording, ``-o`` opened after the sound's last packet, a
+recording ended or a run stopped before the stop was told) is written again with the picture alone, with a note
+(``Recorder.finish``): no file is left with a declared sound track of no packets.
 """
 
 from __future__ import annotations
@@ -144,8 +147,8 @@ class LiveOutputs:
         if recorder is None or recorder.sound is None or recorder.heard:
             return
         source = self.source.text if self.source is not None else "the source"
-        self.log(f"note: the sound of {source} stopped before {recorder.name} began: it ends here, its sound track "
-                 "empty, and the recording goes on with the picture alone in the next file")
+        self.log(f"note: the sound of {source} stopped before {recorder.name} began: it ends here, and the recording "
+                 "goes on with the picture alone in the next file")
         self._close("record")  # (no sound to wait for)
         self.recording_wanted = True
 
@@ -224,7 +227,12 @@ class LiveOutputs:
             self._finish(key, recorder)
 
     def _finish(self, key: str, recorder: Recorder) -> None:
-        recorder.finish()  # with no frames: removes the empty file
+        noted = len(recorder.notes)
+        try:
+            recorder.finish()  # with no frames: removes the empty file
+        finally:
+            for note in recorder.notes[noted:]:  # (a sound track that got nothing; also where that was interrupted)
+                self.log(f"note: {recorder.name}: {note}")
         if recorder.frames:
             self.done.append((recorder.name, recorder.frames))
         if key == "record":
@@ -232,8 +240,9 @@ class LiveOutputs:
 
     def finish(self, sounds: list[Sound] = ()) -> None:
         """Close every output, with the sound taken up to now (``sounds``: the last of it); one that fails (a stream
-        whose reader went away) does not keep the others, the recording first, from being finalised: its error is
-        raised once all are closed."""
+        whose reader went away), or is interrupted (a second Ctrl-C while one is written again without its empty sound
+        track), does not keep the others, the recording first, from being finalised: its error is raised once all are
+        closed."""
         failed: BaseException | None = None
         self._pending += sounds
         try:
@@ -246,7 +255,7 @@ class LiveOutputs:
         for key, recorder in closing:
             try:
                 self._finish(key, recorder)
-            except Exception as exc:
+            except BaseException as exc:  # (KeyboardInterrupt too: raised once the others are closed)
                 failed = failed or exc
         if failed is not None:
             raise failed

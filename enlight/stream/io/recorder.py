@@ -29,6 +29,7 @@ from enlight.stream.io.frames import ColorInfo
 from enlight.stream.io.live_sound import Sound, SoundForm
 from enlight.stream.io.locations import Location, is_sequence
 from enlight.stream.io.photo_formats import is_photo
+from enlight.stream.io.picture_only import without_sound
 from enlight.stream.io.sink import VideoSink
 from enlight.stream.io.source_items import VideoInfo
 
@@ -67,7 +68,7 @@ class Recorder:
     """Writes (H, W, 3) uint8 RGB frames with their capture time (``time.perf_counter()`` seconds), and the sound of
     the ``sound`` form with them (``hear``; ``heard`` counts its packets). A file is at its name from the start
     (``VideoSink.write_at_target``), in the muxer's crash-safe form (``crash_safe``). ``notes``: what the output did
-    with the sound (encoded again)."""
+    with the sound (encoded again); ``finish`` adds what it did with a sound track that got nothing."""
 
     def __init__(self, location: Location, info: VideoInfo, *, encoder: EncoderConfig, overwrite: bool,
                  sound: SoundForm | None = None) -> None:
@@ -126,7 +127,8 @@ class Recorder:
 
     def finish(self) -> None:
         """Flush and close: the file is complete and playable at its name (a stream is ended). A file that cannot
-        be finished (the disk filled) is kept as far as it was written, and the error says so."""
+        be finished (the disk filled) is kept as far as it was written, and the error says so. One whose sound track
+        got nothing is written again without it (``_without_sound``, a note in ``notes``)."""
         if self.frames == 0:
             self.sink.abort()
             return
@@ -138,6 +140,31 @@ class Recorder:
             if fragmented(Path(self.location.url), self.location.format):
                 trim_torn_fragment(Path(self.location.url))
             raise EnlightError(self._kept(exc.__context__ or exc)) from None
+        if self.sound is not None and not self.heard:
+            self._without_sound()
+
+    def _without_sound(self) -> None:
+        """The finished output's sound track got no packet (the source's sound stopped before its first frame, or
+        in the 2 s before that was told: ``sound_ahead.SoundWatch``): a file is written again with the picture alone
+        (``picture_only``), and a note in ``notes`` says what became of it. A copy that fails, or is interrupted (the
+        interrupt is raised), leaves the file as it was: whole, with its empty track."""
+        lacking = "none of the source's sound came while it was recorded (it had stopped)"
+        if self._syncs is None:
+            self.notes.append(f"{lacking}; a stream cannot be written again: its sound track stays empty")
+            return
+        try:
+            without_sound(Path(self.location.url), self.location.format)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            why = "no space left on the disk" if getattr(exc, "errno", None) in DISK_FULL else reason(exc)
+            self.notes.append(f"{lacking}, and it could not be written again without its empty sound track ({why}): "
+                              "it keeps it")
+            return
+        except KeyboardInterrupt:
+            self.notes.append(f"{lacking}; interrupted while it was written again without its empty sound track, it "
+                              "keeps it")
+            raise
+        self.notes.append(f"{lacking}: written again with the picture alone, without the empty sound track it was "
+                          "opened with")
 
     def _kept(self, exc: BaseException) -> str:
         """The one line for a recording whose file could not be written on: why, and what it keeps."""
