@@ -287,8 +287,9 @@ def test_a_ray_client_whose_server_goes_mid_run_stops_the_batch_with_its_report(
         make_clip(folder / f"cam{i}.mp4", frames=24, audio=False)
     args = [folder, "-o", out, "--weights", weights, "--device", "cpu", "--quiet", "--ray", f"ray://127.0.0.1:{port}"]
     run = subprocess.Popen([sys.executable, "-m", "enlight.cli.video", *map(str, args)], cwd=REPO,
-                           stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "token"})
-    deadline = time.monotonic() + 240
+                           stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "RAY_AUTH_MODE": "token", "RAY_CLIENT_RECONNECT_GRACE_PERIOD": "3"})
+    deadline = time.monotonic() + 240  # (Ray's client tries to reconnect for 30 s by default: 3 here, to end sooner)
     while '"done"' not in ((out / MANIFEST).read_text() if (out / MANIFEST).exists() else ""):
         assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "none done"
         time.sleep(0.05)
