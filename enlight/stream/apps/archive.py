@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 from enlight.errors import EnlightError, reason
 from enlight.stream.apps.manifest import Manifest
+from enlight.stream.apps.zip_names import zip_members
 from enlight.stream.io.checks import check_writable
 from enlight.stream.io.photo_writer import atomic_write
 from enlight.stream.io.sidecars import subtitles_by_video
@@ -69,7 +70,7 @@ def _members(archive: Path) -> list[tuple[str, int]]:
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as packed:
-                return [(i.filename, i.file_size) for i in packed.infolist() if not i.is_dir()]
+                return [(i.filename, i.file_size) for i in zip_members(packed) if not i.is_dir()]
     except _READ_ERRORS as exc:
         raise EnlightError(f"cannot read the archive {archive}: a damaged zip ({reason(exc)})") from None
     try:
@@ -159,7 +160,7 @@ def _extract_zip(archive: Path, into: Path, chosen: set[str] | None) -> int:
     members skipped as unsafe."""
     skipped = 0
     with zipfile.ZipFile(archive) as packed:
-        for info in packed.infolist():
+        for info in zip_members(packed):
             if chosen is not None and info.filename not in chosen:
                 continue
             target = (into / info.filename).resolve()
