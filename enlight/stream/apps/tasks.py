@@ -181,8 +181,8 @@ def _run_photo(task: Task, settings: Settings, plan, backend, on_frames) -> tupl
                                       plan_options=plan_options_for(settings, "photo"), compare=settings.compare,
                                       hdr=settings.hdr),
                           backend=backend)
-    if on_frames is not None:
-        on_frames(1)  # the batch's bar counts a photo as one frame, as it planned (an animation too)
+    if on_frames is not None:  # (planned as one frame; an animation's others were never told: its bar ended short)
+        on_frames(stats.frames)  # every frame written: the batch's bar total is corrected to them with the outcome
     kept = ("--size applies to the videos: the photos keep their size",) if settings.size else ()
     return stats.frames, None, (*stats.notes(), *kept)
 
