@@ -401,8 +401,8 @@ def _run_batch(config: BatchConfig, start: float) -> BatchReport:
     manifest = Manifest(config.out_dir)
     rows: list[Row] = []
     files = _plan_tasks(config, manifest, rows)
+    made = _make_folders([item.output.parent for item in files])
     for item in files:
-        item.output.parent.mkdir(parents=True, exist_ok=True)
         if item.folder is not None:
             item.folder.mkdir(exist_ok=True)
         manifest.record(item.input, item.output, "started")
@@ -437,8 +437,33 @@ def _run_batch(config: BatchConfig, start: float) -> BatchReport:
     finally:
         bar.close()  # (a worker stopped mid-segment leaves its temporary beside the segments kept for the next run)
         remove_temporaries([out for _, out in config.pairs] + [Path(t.output) for item in files for t in item.tasks])
+        _remove_empty(made)
     rows.sort(key=lambda row: str(row.input))
     return BatchReport(rows, config.ignored, time.perf_counter() - start, left=left, stopped=stopped, remedy=remedy)
+
+
+def _make_folders(folders: list[Path]) -> list[Path]:
+    """Make the output ``folders`` (and their parents) that do not exist yet; the ones made, deepest first."""
+    made: set[Path] = set()
+    for folder in dict.fromkeys(folders):
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir(exist_ok=True)
+            made.add(path)
+    return sorted(made, key=lambda path: len(path.parts), reverse=True)
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders this batch made (deepest first) that hold nothing: those of files that failed or were not
+    reached (a folder of unreadable photos was left as an empty folder in the output)."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:  # (not empty)
+            pass
 
 
 def _take(outcome: Outcome, owner: dict[int, _File], manifest: Manifest, rows: list[Row], bar) -> bool:
