@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -171,7 +172,13 @@ def _generator_options(metadata: dict[str, str], path: Path) -> dict:
 
 def unreadable(path: str | os.PathLike, exc: Exception) -> str:
     """Why ``torch.load`` (tensors only) failed on ``path``, in words: its own message opens with how its
-    ``weights_only`` default changed, whatever the file was, and is cut off by ``reason``."""
+    ``weights_only`` default changed, whatever the file was, and is cut off by ``reason``. A file that holds Python
+    objects (a whole pickled model, a checkpoint with its training options) is told apart first: PyTorch's zip
+    archives were all called damaged, and such files are whole."""
+    found = re.search(r"unsupported global:?\s*(?:GLOBAL\s+)?([\w.]+)", str(exc), re.IGNORECASE)
+    if found:
+        return (f"it holds Python objects besides tensors ({found[1]}), which are not read, for safety: save the "
+                "tensors alone, torch.save(model.state_dict(), F), and give that file")
     try:
         with open(path, "rb") as file:
             head = file.read(2)
@@ -181,8 +188,6 @@ def unreadable(path: str | os.PathLike, exc: Exception) -> str:
         return "a damaged or cut-short zip archive"
     if head[:1] != b"\x80":
         return "neither a zip archive nor a pickle: another kind of file, or damaged"
-    if "Unsupported global" in str(exc):
-        return "it holds Python objects besides tensors, which are not read (only tensors are, for safety)"
     return "a damaged pickle"
 
 

@@ -141,6 +141,21 @@ def test_a_file_that_is_not_a_checkpoint_says_what_it_is(tmp_path, trained_like,
         assert "weights_only" not in result.stderr and not (tmp_path / "g.safetensors").exists()
 
 
+def test_a_checkpoint_holding_python_objects_is_not_called_damaged(tmp_path, trained_like, cli):
+    """A whole checkpoint in PyTorch's own (zip) format with its training options beside the tensors, or a whole
+    pickled model, was refused as 'a damaged or cut-short zip archive', though whole: it now says what it holds."""
+    import argparse
+
+    torch.save({"state_dict": trained_like.state_dict(), "opt": argparse.Namespace(lr=1e-4)}, tmp_path / "opt.pth")
+    torch.save(trained_like, tmp_path / "model.pth")
+    for name, held in (("opt.pth", "argparse.Namespace"), ("model.pth", "EnlightenGANGenerator")):
+        result = cli("convert-weights", tmp_path / name, tmp_path / "g.safetensors")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert "damaged" not in result.stderr and "holds Python objects besides tensors (" in result.stderr
+        assert held in result.stderr and "torch.save(model.state_dict(), F)" in result.stderr, result.stderr
+        assert not (tmp_path / "g.safetensors").exists()
+
+
 def test_a_training_checkpoint_or_run_folder_says_to_export_it(tmp_path, cli):
     """`--weights RUN/checkpoints/step_N.pt` said 'does not hold a state dict of tensors' and `--weights RUN` 'weights
     file not found', though both were there: each now names `enlight-train export`."""
