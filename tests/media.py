@@ -86,6 +86,18 @@ def make_clip(
     return path
 
 
+def sound_file(path: Path, *, packets: int = 10) -> Path:
+    """An audio-only file (a voice memo's .m4a): ``packets`` AAC frames of mono silence at 48 kHz, no video stream."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=48000, layout="mono")
+        for i in range(packets):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, i * 1024
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
 def chaptered_clip(path: Path, *, frames: int, width: int, height: int, gop: int, chapter_ms: int,
                    timecode: str = "01:02:03:04", sample_aspect: Fraction | None = None) -> Path:
     """A clip with two chapters ('Gate', 'Yard', ``chapter_ms`` each), a start ``timecode`` (an MP4/MOV timecode

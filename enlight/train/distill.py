@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from enlight.errors import EnlightError
+from enlight.errors import EnlightError, reason
 from enlight.models.weights import load_generator
 from enlight.ops.luma import attention_map
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
@@ -82,13 +82,15 @@ def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
     frames = []
     try:
         with av.open(str(path)) as container:
+            if not container.streams.video:  # an audio file: decode(video=0) raised IndexError, an 'internal error'
+                raise EnlightError(f"{path} has no video stream: --clips takes videos")
             for index, frame in enumerate(container.decode(video=0)):
                 if index % every == 0:
                     frames.append(frame.to_ndarray(format="rgb24"))
                     if len(frames) >= limit:
                         break
     except (av.error.FFmpegError, OSError) as exc:
-        raise EnlightError(f"cannot read clip {path}: {exc}") from None
+        raise EnlightError(f"cannot read clip {path}: {reason(exc)}") from None
     if not frames:
         raise EnlightError(f"no video frames in {path}")
     return frames

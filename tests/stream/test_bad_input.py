@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import dark_frames, make_clip, read_video
+from tests.media import dark_frames, make_clip, read_video, sound_file
 from tests.stopping import stop_after
 
 
@@ -53,14 +53,7 @@ def test_truncated_mp4_without_its_index(tmp_path, weights, cli):
 
 
 def test_no_video_stream(tmp_path, weights, cli):
-    audio_only = tmp_path / "voice.m4a"
-    with av.open(str(audio_only), "w") as c:
-        s = c.add_stream("aac", rate=48000, layout="mono")
-        for i in range(10):
-            f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            f.sample_rate, f.pts = 48000, i * 1024
-            c.mux(s.encode(f))
-        c.mux(s.encode(None))
+    audio_only = sound_file(tmp_path / "voice.m4a")
     out = tmp_path / "o.mp4"
     assert_refused(cli(audio_only, "-o", out, "--weights", weights), out, "no video stream")
 

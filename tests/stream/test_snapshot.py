@@ -6,7 +6,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from tests.media import make_clip
+from tests.media import make_clip, sound_file
 
 
 def png(path) -> np.ndarray:
@@ -53,3 +53,15 @@ def test_a_snapshot_past_the_end_says_so_and_bad_outputs_and_times_are_refused(t
     assert cli("snapshot", clip, clip, "-o", out, "--force", "--time", "0.3").returncode == 0
     assert out.read_bytes() != before  # --force writes it again
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.png", "night.mp4"]  # no temporary left
+
+
+def test_a_sound_file_given_as_either_video_is_refused_in_one_line(tmp_path, cli):
+    """A voice memo (.m4a, no picture) as BEFORE or AFTER was 'cannot read a frame of voice.m4a: tuple index out of
+    range' (Python's words for the missing video stream)."""
+    clip = make_clip(tmp_path / "night.mp4", width=64, height=48, frames=4, rate=10, audio=False)
+    sound = sound_file(tmp_path / "voice.m4a")
+    for pair in ((sound, clip), (clip, sound)):
+        result = cli("snapshot", *pair, "-o", tmp_path / "cmp.png")
+        assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+        assert "voice.m4a has no video stream: snapshot takes a video and its enhanced version" in result.stderr
+        assert "tuple index" not in result.stderr and not (tmp_path / "cmp.png").exists()

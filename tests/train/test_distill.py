@@ -10,7 +10,7 @@ from enlight.errors import EnlightError
 from enlight.models.weights import load_generator
 from enlight.ops.scaled import scaled_enhance
 from enlight.train.distill import DistillConfig, DistillTrainer, distill_loss
-from tests.media import make_clip
+from tests.media import make_clip, sound_file
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,18 @@ def test_a_refused_out_gets_no_teacher_cache(images, weights, tmp_path, capsys):
     assert train_main(argv) == 2
     assert "is not a run folder" in capsys.readouterr().err
     assert [p.name for p in photos.iterdir()] == ["mine.jpg"]
+
+
+def test_a_sound_file_among_the_clips_is_refused_in_one_line(images, weights, tmp_path, capsys):
+    """`distill --clips voice.m4a` (no picture) was 'internal error: IndexError: tuple index out of range', exit 1;
+    a file that is not media named FFmpeg's error number ('[Errno 1094995529] Invalid data ...')."""
+    (tmp_path / "notes.mp4").write_text("not a video")
+    for clip, message in ((sound_file(tmp_path / "voice.m4a"), "voice.m4a has no video stream: --clips takes videos"),
+                          (tmp_path / "notes.mp4", "notes.mp4: Invalid data found when processing input")):
+        argv = ["distill", "--teacher", str(weights), "--images", str(images), "--clips", str(clip), "--out",
+                str(tmp_path / "run"), "--base-channels", "8", "--steps", "1", "--decay-steps", "0", "--crop", "32",
+                "--device", "cpu", "--workers", "0", "--quiet"]
+        assert train_main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Errno" not in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "run").exists()

@@ -26,6 +26,8 @@ def shown_at(path: str | Path, time_s: float, *, floor: bool = False) -> tuple[n
     """``frame_at``'s picture and the time it is shown at (seconds; None where the file gives none)."""
     try:
         with av.open(str(path)) as container:
+            if not container.streams.video:  # a sound file: 'cannot read a frame of it: tuple index out of range'
+                raise EnlightError(f"{path} has no video stream: snapshot takes a video and its enhanced version")
             stream = container.streams.video[0]
             chosen = None
             for frame in container.decode(stream):
