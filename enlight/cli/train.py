@@ -467,7 +467,8 @@ def _export(argv: list[str]) -> int:
     from enlight.train.trainer import export_generator
 
     p = OneLineParser(prog=f"{PROG} export", description="write a run's network as .safetensors (fp16 by default)")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="a run folder (its newest checkpoint), or one of its checkpoints "
+                   "(RUN/checkpoints/step_N.pt: that step)")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .safetensors file to write")
     p.add_argument("--fp32", action="store_true", help="keep float32 instead of float16")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")

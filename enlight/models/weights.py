@@ -204,7 +204,8 @@ def import_released_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tenso
         raise WeightsError(f"{path} is not a readable PyTorch checkpoint ({unreadable(path, exc)})") from None
     if isinstance(raw, Mapping) and {"version", "kind", "config"} <= set(raw):  # was 'no state dict of tensors'
         raise WeightsError(f"{path} is an enlight-train checkpoint, not weights: `enlight-train export RUN_DIR -o "
-                           "W.safetensors` writes its run's newest as weights (RUN_DIR: the folder above checkpoints/)")
+                           "W.safetensors` writes its run's newest as weights (RUN_DIR: the folder above "
+                           f"checkpoints/), `enlight-train export {path} -o W.safetensors` this one")
     if isinstance(raw, Mapping) and "state_dict" in raw and isinstance(raw["state_dict"], Mapping):
         raw = raw["state_dict"]
     if not isinstance(raw, Mapping) or not all(isinstance(v, torch.Tensor) for v in raw.values()):

@@ -393,17 +393,22 @@ def write_checkpoint(state: dict, path: Path, *, kept: Path | None = None) -> Pa
 
 def read_checkpoint(path: Path, *, map_location="cpu") -> dict:
     """A checkpoint written by ``TrainLoop.save_checkpoint`` (one-line error otherwise)."""
+    from enlight.models.weights import unreadable
+
     try:
         state = torch.load(str(path), map_location=map_location, weights_only=True)
-    except Exception as exc:
-        raise EnlightError(f"cannot read checkpoint {path}: {exc}") from None
+    except Exception as exc:  # torch's own message runs to many lines
+        raise EnlightError(f"cannot read checkpoint {path} ({unreadable(path, exc)})") from None
     if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
         raise EnlightError(f"{path} is not an enlight-train checkpoint")
     return state
 
 
 def newest_checkpoint(run_dir: Path) -> dict:
-    """The newest checkpoint of a run folder, read on the CPU."""
+    """The newest checkpoint of a run folder, read on the CPU; or, where ``run_dir`` names one of its checkpoints
+    (``RUN/checkpoints/step_N.pt``), that one: a step other than the newest (``enlight-train export``, ``shard``)."""
+    if Path(run_dir).is_file():  # was 'no checkpoint in RUN/checkpoints/step_N.pt/checkpoints'
+        return read_checkpoint(Path(run_dir))
     checkpoints = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
     if not checkpoints:
         raise EnlightError(f"no checkpoint in {Path(run_dir) / 'checkpoints'}")

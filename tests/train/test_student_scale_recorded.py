@@ -13,19 +13,14 @@ from PIL import Image
 from enlight.cli.train import main as train_main
 from enlight.models.weights import read_metadata
 from tests.media import dark_frames, make_clip
+from tests.train.conftest import scaled_student_run
 
 
 @pytest.fixture(scope="module")
 def student(tmp_path_factory, weights):
     """A base-8 student of the tiny teacher, 2 steps distilled through the 1/4-size path, exported."""
     root = tmp_path_factory.mktemp("scaled_student")
-    (root / "images").mkdir()
-    for i, frame in enumerate(dark_frames(4, 80, 60, seed=4)):
-        Image.fromarray(frame).save(root / "images" / f"{i}.png")
-    assert train_main(["distill", "--teacher", str(weights), "--base-channels", "8", "--images", str(root / "images"),
-                       "--out", str(root / "run"), "--steps", "2", "--decay-steps", "0", "--crop", "48",
-                       "--batch-size", "2", "--scale", "4", "--workers", "0", "--device", "cpu", "--quiet"]) == 0
-    assert train_main(["export", str(root / "run"), "-o", str(root / "s4.safetensors")]) == 0
+    assert train_main(["export", str(scaled_student_run(root, weights)), "-o", str(root / "s4.safetensors")]) == 0
     return root / "s4.safetensors"
 
 
