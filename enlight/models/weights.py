@@ -164,10 +164,15 @@ def _check_finite(tensors: Mapping[str, torch.Tensor], holder: str) -> None:
 
 def _generator_options(metadata: dict[str, str], path: Path) -> dict:
     """The generator's ``keep_hue`` and ``margin`` as the weights' metadata records them (absent: as released)."""
+    recorded = metadata.get("margin", "0")
     try:
-        return {"keep_hue": metadata.get("keep_hue", "0") == "1", "margin": int(metadata.get("margin", "0"))}
+        margin = int(recorded)
     except ValueError:
-        raise WeightsError(f"{path} metadata has an invalid margin") from None
+        margin = -1
+    if margin < 0:  # (a negative one was 'internal error: ValueError: margin must be >= 0')
+        raise WeightsError(f"{path} metadata has an invalid margin {recorded!r} (a whole number of pixels, 0 or "
+                           "more)")
+    return {"keep_hue": metadata.get("keep_hue", "0") == "1", "margin": margin}
 
 
 def unreadable(path: str | os.PathLike, exc: Exception) -> str:

@@ -111,7 +111,7 @@ def random_crop(image: np.ndarray, crop: int, rng: np.random.Generator) -> np.nd
     if h < crop or w < crop:
         scale = crop / min(h, w)
         size = (max(crop, round(w * scale)), max(crop, round(h * scale)))
-        image = np.asarray(Image.fromarray(image).resize(size, Image.BICUBIC))
+        image = np.array(Image.fromarray(image).resize(size, Image.BICUBIC))  # (writable: torch.from_numpy warns)
         h, w = image.shape[:2]
     y = int(rng.integers(0, h - crop + 1))
     x = int(rng.integers(0, w - crop + 1))

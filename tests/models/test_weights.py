@@ -181,3 +181,21 @@ def test_the_package_names_load_from_where_they_live():
 
     for name in package.__all__:
         assert getattr(package, name) is not None, name
+
+
+@pytest.mark.parametrize("margin", ["-4", "four"])
+def test_a_margin_that_is_not_a_count_of_pixels_is_one_line(tmp_path, trained_like, cli, margin):
+    """A hand-edited margin of -4 in the weights' metadata was 'internal error: ValueError: margin must be >= 0'."""
+    from safetensors.torch import load_file, save_file
+
+    path = save_weights(tmp_path / "g.safetensors", trained_like, provenance="unit test")
+    save_file(load_file(str(path)), str(path), metadata={**read_metadata(path), "margin": margin})
+    with pytest.raises(WeightsError, match=f"invalid margin '{margin}'"):
+        load_generator(path)
+    photo = tmp_path / "dark.png"
+    from PIL import Image
+
+    Image.new("RGB", (32, 24), (20, 15, 10)).save(photo)
+    result = cli(photo, "-o", tmp_path / "out.png", "--weights", path)
+    assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
+    assert "invalid margin" in result.stderr and "internal error" not in result.stderr

@@ -249,3 +249,18 @@ def test_amp_on_a_cpu_runs_the_networks_in_bf16_and_the_measures_in_float32(fold
     assert trainer.generator.conv1_1.weight.dtype == torch.float32  # the weights stay float32
     plain = Trainer(config(folders, tmp_path / "plain"), vgg=Vgg16Relu51())
     assert not plain.amp
+
+
+def test_a_picture_smaller_than_the_crop_is_cropped_from_a_writable_copy():
+    """An 8x8 picture under a crop of 32 was resized into a read-only array (np.asarray of Pillow's image), and
+    to_tensor's torch.from_numpy warned 'The given NumPy array is not writable' during training."""
+    import warnings
+
+    from enlight.train.data import random_crop, to_tensor
+
+    small = np.full((8, 8, 3), 40, np.uint8)
+    crop = random_crop(small, 32, np.random.default_rng(1))
+    assert crop.shape == (32, 32, 3) and crop.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert to_tensor(crop).shape == (3, 32, 32)
