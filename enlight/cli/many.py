@@ -347,12 +347,11 @@ def enhance_many(args, plan_options: Callable[[list[Path]], dict]) -> int | None
     first video."""
     from enlight.stream.apps.archive import is_archive
     from enlight.stream.io.locations import is_sequence, is_stream
-    from enlight.stream.io.photo_formats import is_one_picture, is_photo
+    from enlight.stream.io.photo_formats import written_as_photo
 
     source = Path(args.input)
     folder = source.is_dir() or is_list(source) or is_archive(source)
-    photo = (not folder and not is_sequence(args.input) and (is_photo(source) or is_one_picture(source))
-             and is_photo(Path(args.output)))
+    photo = not folder and not is_sequence(args.input) and written_as_photo(source, Path(args.output))
     parallel = (args.segments or 0) > 1 or args.jobs > 1 or args.ray is not None
     if not (folder or photo or parallel):
         return None

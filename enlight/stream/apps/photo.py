@@ -152,9 +152,9 @@ class PhotoStats:
 
 def unkept_in(photo: Photo, output: Path, *, grey: bool = True) -> tuple[str, ...]:
     """What of ``photo`` a photo file at ``output`` has no place for: metadata (``unkept_metadata``; a BMP, Netpbm,
-    Targa or JPEG 2000 file gets its pixels alone, the profile converted to sRGB), the print resolution (a Netpbm
-    file, a Targa or a .j2k states none: ``holds_resolution``), a transparency that is used (a JPEG, BMP or Netpbm
-    file has no alpha), and the colour of a picture that is not ``grey`` in a .pgm (it holds one channel)."""
+    Targa or JPEG 2000 file gets its pixels alone, the profile converted to sRGB), the print resolution (a Netpbm file,
+    a Targa or a .j2k states none: ``holds_resolution``), a transparency that is used (a JPEG, BMP or Netpbm file has no
+    alpha; a GIF's is on or off), and the colour of a picture that is not ``grey`` in a .pgm (it holds one channel)."""
     fmt = photo_format(output)
     lost = unkept_metadata(photo.annotations, fmt, profiled=bool(photo.icc), source=photo.format)
     if fmt == "JPEG":
@@ -166,6 +166,9 @@ def unkept_in(photo: Photo, output: Path, *, grey: bool = True) -> tuple[str, ..
         lost += (f"the print resolution ({_dpi_text(photo.dpi)})",)
     if photo.alpha is not None and fmt not in ALPHA_FORMATS and bool((photo.alpha < 255).any()):
         lost += ("the alpha channel (transparency)",)
+    if photo.alpha is not None and fmt == "GIF" and bool(((photo.alpha > 0) & (photo.alpha < 255)).any()):
+        lost += ("partial transparency (a .gif pixel is transparent or not: those under half opacity are made "
+                 "transparent)",)
     if not grey and output.suffix.lower() == ".pgm":
         lost += ("the colour (written as grey, its luma; a .ppm keeps it)",)
     return lost

@@ -23,20 +23,19 @@ def probe_workload(source, max_frames: int | None = None, output: Path | None = 
     from enlight.stream.io.checks import check_decodable
     from enlight.stream.io.input_open import open_input
     from enlight.stream.io.input_streams import enhanced_stream
-    from enlight.stream.io.photo_formats import holds_deep, is_one_picture, is_photo, is_raw, photo_size, written_bits
+    from enlight.stream.io.photo_formats import holds_deep, is_photo, is_raw, photo_size, written_as_photo, written_bits
     from enlight.stream.io.video_stream import frame_count as stream_frames
     from enlight.stream.io.video_stream import frame_rate
 
     if not source.is_file and source.kind != "sequence":
         return Workload("stream")
-    if source.is_file and (is_photo(source.url) or (is_one_picture(source.url) and output is not None
-                                                    and is_photo(output))):
+    if source.is_file and (is_photo(source.url) or (output is not None and written_as_photo(source.url, output))):
         path = Path(source.url)
         size = photo_size(path) or (None, None)
         count = frame_count(path)  # an animated WebP or PNG is a clip: chosen as a video is
         if count > 1:
             return Workload("video", *size, count)
-        written = output if output is not None and is_photo(output) else None
+        written = output if output is not None and written_as_photo(path, output) else None
         deep = written_bits(written or path, True) > 8 or (written is None and is_raw(path))
         return Workload("photo", *size, sixteen_bit=deep and holds_deep(path))
     with open_input(source) as container:  # (an image sequence: FFmpeg counts its frames from the files)

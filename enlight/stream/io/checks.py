@@ -58,9 +58,16 @@ def same_file(output: Path, source: Path) -> bool:
 
 
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
-    """Refuse, before any work, a photo run that cannot work: the input missing, the output not a
-    photo format, the input itself, an existing file (without overwrite) or an unwritable folder."""
-    from enlight.stream.io.photo_formats import PHOTO_OUTPUTS, PHOTO_SUFFIXES, RAW_SUFFIXES, require_format_support
+    """Refuse, before any work, a photo run that cannot work: the input missing, the output not a photo format (a GIF of
+    one picture may be written as a .gif: ``still_gif``), the input itself, an existing file (without overwrite) or an
+    unwritable folder."""
+    from enlight.stream.io.photo_formats import (
+        PHOTO_OUTPUTS,
+        PHOTO_SUFFIXES,
+        RAW_SUFFIXES,
+        require_format_support,
+        still_gif,
+    )
 
     if not source.is_file():
         refuse_glob(str(source))
@@ -68,7 +75,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     if output.suffix.lower() in RAW_SUFFIXES:
         raise EnlightError(f"a camera RAW photo ({output.name}) is read but not written: give a .tif or .png output "
                            "to keep 16 bits, or .jpg")
-    if output.suffix.lower() not in PHOTO_SUFFIXES:
+    if output.suffix.lower() not in PHOTO_SUFFIXES and not still_gif(source, output):
         raise EnlightError(f"input {source} is a photo; give a photo output ({PHOTO_OUTPUTS}), not {output.name}")
     if same_file(output, source):
         raise EnlightError(f"output {output} is the input file; choose another name")

@@ -44,6 +44,23 @@ def is_photo(path: Path | str) -> bool:
 _ONE_PICTURE_SUFFIXES = frozenset({".gif", ".ico"})
 
 
+# the pictures of ``_ONE_PICTURE_SUFFIXES`` written again as a photo (``gif_still``), and Pillow's name of their format
+_STILL_OUTPUTS = {".gif": "GIF"}
+
+
+def still_gif(source: Path | str, output: Path | str) -> bool:
+    """Whether ``source`` is a GIF of one picture (``is_one_picture``) written as a .gif: a still photo, enhanced and
+    written as one (it went through the video path: a loop tag, a frame time and the video's progress bar)."""
+    return Path(str(output)).suffix.lower() in _STILL_OUTPUTS and Path(str(source)).suffix.lower() == ".gif" \
+        and is_one_picture(source)
+
+
+def written_as_photo(source: Path | str, output: Path | str) -> bool:
+    """Whether ``source`` into ``output`` is a photo's run: a photo, a GIF of one picture or an icon
+    (``is_one_picture``) into a photo output, or a GIF of one picture into a .gif (``still_gif``)."""
+    return ((is_photo(source) or is_one_picture(source)) and is_photo(output)) or still_gif(source, output)
+
+
 def is_one_picture(path: Path | str) -> bool:
     """Whether the file at ``path`` is a GIF of one picture or an icon (its largest picture is the one read): read
     as a photo when the output is a photo; an animated GIF stays a video."""
@@ -125,7 +142,7 @@ TIFF_LOSSLESS = frozenset({"tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "pa
 
 
 # Pillow's names of the photo formats written with alpha, and of those written at --photo-quality
-ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL", "TGA", "JPEG2000", "PAM")
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF", "AVIF", "HEIF", "JXL", "TGA", "JPEG2000", "PAM", "GIF")  # (a GIF's: on or off)
 LOSSY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF", "JXL", "JPEG2000")
 LOSSY_SUFFIXES = frozenset(s for s, kind in PILLOW_FORMATS.items() if kind in LOSSY_FORMATS)
 
@@ -202,8 +219,9 @@ def holds_deep(path: Path) -> bool:
 
 
 def photo_format(path: Path) -> str:
-    """Pillow's format name for an output photo's extension; one-line EnlightError for others."""
-    fmt = PILLOW_FORMATS.get(path.suffix.lower())
+    """Pillow's format name for an output photo's extension (a .gif's, 'GIF', where a GIF of one picture is written
+    as one: ``still_gif``); one-line EnlightError for others."""
+    fmt = PILLOW_FORMATS.get(path.suffix.lower()) or _STILL_OUTPUTS.get(path.suffix.lower())
     if fmt is None:
         raise EnlightError(f"cannot write a photo as '{path.suffix}' (use {PHOTO_OUTPUTS})")
     return fmt
@@ -215,8 +233,8 @@ DPI_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # Pillow's names of the formats th
 EXIF_DPI_FORMATS = ("WEBP", "AVIF", "HEIF", "JXL")  # and of those that state it in their EXIF alone
 # Pillow's names of the formats written without EXIF and XMP (the run's note names what is lost), and of those
 # written in sRGB, with no ICC profile (a photo in another is converted: ``rgb_profile.in_srgb``; the note says so)
-BARE_FORMATS = ("BMP", "PPM", "PAM", "TGA", "JPEG2000")
-SRGB_FORMATS = ("JXL", "BMP", "PPM", "PAM", "TGA", "JPEG2000")
+BARE_FORMATS = ("BMP", "PPM", "PAM", "TGA", "JPEG2000", "GIF")
+SRGB_FORMATS = ("JXL", "BMP", "PPM", "PAM", "TGA", "JPEG2000", "GIF")
 _JP2_FILE_SUFFIXES = _JPEG2000_SUFFIXES - {CODESTREAM_SUFFIX}  # JPEG 2000 outputs written as a JP2 file
 
 
@@ -231,7 +249,7 @@ def holds_resolution(path: Path) -> bool:
 
 # the most pixels a side that libjpeg-turbo, libwebp and AV1 take (past them: 'broken data stream', an internal error),
 # and a Targa header's 16-bit sides hold
-_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536, "TGA": 65535}
+_MOST_A_SIDE = {"JPEG": 65500, "WEBP": 16383, "AVIF": 65536, "TGA": 65535, "GIF": 65535}
 
 
 def check_fits_format(path: Path, width: int, height: int) -> None:

@@ -15,7 +15,8 @@ resolution box (``jpeg2000.with_resolution``), the EXIF of a WebP, AVIF, HEIF or
 where it states none of its own); a Netpbm file, a Targa and a .j2k have no place for it (the note names it). The
 EXIF orientation is written as 1 (upright: ``read_photo`` applied it to the pixels). IPTC, JPEG comments and PNG
 text chunks are written back where the output format holds them: IPTC in a JPEG or TIFF, a comment in a JPEG or as a
-PNG's 'Comment' text; ``unkept_metadata`` names the rest. Every file is written under a temporary name and renamed
+PNG's 'Comment' text; ``unkept_metadata`` names the rest. A GIF of one picture written as a .gif gets its pixels and
+transparency alone, in sRGB (``enlight.stream.io.gif_still``). Every file is written under a temporary name and renamed
 when complete (``atomic_write``).
 """
 
@@ -45,6 +46,7 @@ from enlight.stream.io.annotations import (
 from enlight.stream.io.deep_photo import write_heif_deep
 from enlight.stream.io.exif_thumbnail import with_thumbnail
 from enlight.stream.io.exif_types import SUB_IFDS, for_tiff, standard_types_in_file
+from enlight.stream.io.gif_still import write_gif_still
 from enlight.stream.io.hdr_photo import heif_options
 from enlight.stream.io.jpeg2000 import psnr_for, with_comments, with_resolution
 from enlight.stream.io.jpeg2000 import save_options as jpeg2000_options
@@ -395,6 +397,8 @@ def write_photo(path: Path, rgb: np.ndarray, photo: Photo, *, rgb16: np.ndarray 
             _write_jxl(tmp, rgb, rgb16, photo, quality)
         elif fmt == "PAM":
             _write_pam(tmp, rgb, rgb16, photo)
+        elif fmt == "GIF":  # (a GIF of one picture: ``gif_still``)
+            write_gif_still(tmp, in_srgb(rgb, photo.icc), photo.alpha)
         elif rgb16 is not None and fmt == "JPEG2000":
             _write_jpeg2000_16(tmp, rgb, rgb16, photo, quality)
         elif rgb16 is not None and fmt == "HEIF":
