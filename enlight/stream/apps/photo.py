@@ -6,7 +6,8 @@ nothing, stays grey). The denoise step (``--denoise``) and then the deband step 
 video, run once on the whole 8-bit picture before it is enhanced, whole or in tiles (``photo_prepare``): a photo's
 sensor noise, and a JPEG's dark, nearly flat regions kept as 8x8 blocks of one code value, as a video codec keeps
 them (docs/quality.md, "Noise in photos" and "Codec blocks in photos"). 16-bit PNG/TIFF, a HEIF or AVIF of 10 or
-12 bits, a JPEG XL, Netpbm or JPEG 2000 file of more than 8 (read as 16) and a developed camera RAW: the model sees
+12 bits, a JPEG XL, Netpbm or JPEG 2000 file of more than 8, a 32-bit floating-point TIFF (read as 16) and a developed
+camera RAW: the model sees
 the photo rounded to 8 bits; written deep (16-bit PNG/TIFF/JPEG XL/Netpbm, 10-bit HEIC), the result is carried to
 16 bits through the model itself (``photo_deep``), elsewhere by adding its correction (enhanced - input, in 8-bit
 steps) to the 16-bit pixels, so the input's fine gradations are kept; such a photo is not debanded (its rounding to
@@ -42,6 +43,7 @@ from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_anim
 from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
+from enlight.stream.io.float_photo import FLOAT_BITS
 from enlight.stream.io.heif_auxiliary import auxiliary_images, auxiliary_note
 from enlight.stream.io.motion_photo import is_motion_photo, read_trailer
 from enlight.stream.io.photo_formats import (
@@ -123,6 +125,10 @@ class PhotoStats:
         if self.source_bits <= self.bits:
             return ""
         deeper = ", .heic 10" if self.bits < DEEP_OUTPUT_BITS[".heic"] else ""
+        if self.source_bits == FLOAT_BITS:  # (a float TIFF: no output here holds floats)
+            held = f": a {self.output.suffix} file holds {self.bits}; .png and .tif hold 16{deeper}" if self.bits < 16 \
+                else ""
+            return f"its {FLOAT_BITS}-bit floating-point values written as {self.bits}-bit integers{held}"
         return (f"the photo's {self.source_bits} bits per channel written at {self.bits}: a {self.output.suffix} file "
                 f"holds {self.bits}; .png and .tif hold 16{deeper}")
 

@@ -18,6 +18,7 @@ from enlight.errors import EnlightError
 from enlight.photo_suffixes import PHOTO_INPUTS, PHOTO_OUTPUTS, PILLOW_FORMATS, RAW_SUFFIXES
 from enlight.stream.io import jpeg_xl
 from enlight.stream.io.deep_photo import HEIF_BITS, deep_bits
+from enlight.stream.io.float_photo import is_float_rgb_tiff
 from enlight.stream.io.jpeg2000 import CODESTREAM_SUFFIX, jp2_bits
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits
 from enlight.stream.io.pam import MAGIC as PAM_MAGIC
@@ -189,7 +190,7 @@ def holds_deep(path: Path) -> bool:
     16-bit samples, a TIFF of 16-bit samples, named .png, .tif or .tiff (what FFmpeg is asked to read 16 bits of,
     whichever of the two the file is: a JPEG or PNG named .tif was an internal error), a HEIF (by its name or its
     first bytes), an .avif, a .jxl, a Netpbm file (.ppm, .pgm, .pnm, .pam: its maxval) or a JPEG 2000 of more than
-    8 bits; False where it cannot be told."""
+    8 bits (a 32-bit floating-point TIFF among them, ``float_photo``); False where it cannot be told."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
@@ -211,6 +212,8 @@ def holds_deep(path: Path) -> bool:
             head = file.read(25)
         if head.startswith(b"\x89PNG"):
             return len(head) == 25 and head[12:16] == b"IHDR" and head[24] == 16
+        if is_float_rgb_tiff(path):  # (which Pillow does not open)
+            return True
         with open_image(path) as image:
             bits = image.tag_v2.get(258, (8,)) if image.format == "TIFF" else (8,)
             return max(bits if isinstance(bits, tuple) else (bits,)) >= 16

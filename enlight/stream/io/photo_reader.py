@@ -8,7 +8,9 @@ maxval past 255: Pillow read a PPM's at 8; a PAM's 8 bits, .pam, through ``enlig
 JPEG 2000's (Pillow read a colour one's at 8; its ICC profile, in the JP2's colour box, and its comments are read by
 ``enlight.stream.io.jpeg2000``), and a HEIF or AVIF of 10 or 12 bits a channel
 by pillow-heif's own reader or FFmpeg's (``enlight.stream.io.deep_photo``), and a JPEG XL of more than 8 by libjxl
-(``enlight.stream.io.jpeg_xl``), all as 16 bits. The EXIF orientation is
+(``enlight.stream.io.jpeg_xl``), and a 32-bit floating-point TIFF's (a grey one's values by Pillow, an RGB one's, which
+Pillow does not open, by FFmpeg, its tags by Pillow's EXIF reader: ``enlight.stream.io.float_photo``), all as 16
+bits. The EXIF orientation is
 applied to the pixels and the tag is set to 1 (upright: ``enlight.stream.io.photo_metadata``), so no viewer turns the
 picture twice. A 16-bit (or deep HEIF) file's alpha is read at 16 bits beside its RGB. IPTC (a JPEG's APP13 Photoshop
 resources, a TIFF's tags 33723 and 34377), JPEG comments (COM) and PNG text chunks (tEXt, zTXt, iTXt) are read with
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -35,6 +38,7 @@ from enlight.stream.io import jpeg_xl
 from enlight.stream.io.annotations import Annotations, read_annotations
 from enlight.stream.io.deep_photo import read_deep
 from enlight.stream.io.exif_thumbnail import thumbnail_side
+from enlight.stream.io.float_photo import FLOAT_BITS, float_sixteen, is_float_rgb_tiff, read_float_rgb
 from enlight.stream.io.hdr_photo import HdrTag, hdr_tag
 from enlight.stream.io.jpeg2000 import jp2_bits, jp2_icc, reversible, unread_jpx
 from enlight.stream.io.netpbm import NETPBM_SUFFIXES, netpbm_bits, one_bit_error_text
@@ -57,8 +61,9 @@ _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
 @dataclass
 class Photo:
     """A photo, upright. rgb: (H, W, 3) uint8 RGB; rgb16: (H, W, 3) uint16 RGB for 16-bit sources and HEIF or AVIF
-    ones of 10 or 12 bits (N-bit white at 65535), else None; bits: the bits a channel of a file read so (16, 12,
-    10), else 8 (a camera RAW developed at 16 bits included: it is no file's depth); alpha: (H, W) uint8 or None;
+    ones of 10 or 12 bits (N-bit white at 65535), else None; bits: the bits a channel of a file read so (32 for a
+    floating-point TIFF's, ``float_photo``; 16, 12, 10), else 8 (a camera RAW developed at 16 bits included: it is
+    no file's depth); alpha: (H, W) uint8 or None;
     alpha16: (H, W) uint16, the alpha of a 16-bit or deep HEIF file at 16 bits, or None; grey: the file holds one
     channel (L, I;16);
     icc: the ICC profile bytes or None; exif: EXIF bytes with orientation 1, or None; xmp: the XMP packet
@@ -265,6 +270,8 @@ def read_photo(path: Path) -> Photo:
     if unread := unread_jpx(path) or unread_pam(path):
         raise EnlightError(unread)
     jpeg = jpeg_xl.held_jpeg(path) if jpeg_xl.holds_jxl(path) else None
+    if is_float_rgb_tiff(path):  # (which Pillow does not open)
+        return _read_float_rgb_photo(path)
     with _metadata_said(path):
         if jpeg is not None:  # a JPEG recompressed without loss (``cjxl photo.jpg``): read as that JPEG
             return replace(_read_pillow_photo(path, io.BytesIO(jpeg)), format=jpeg_xl.FORMAT)
@@ -298,7 +305,7 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
             icc = image.info.get("icc_profile") or (jp2_icc(path) if image.format == "JPEG2000" else None)
             hdr = hdr_tag(path, image.format or "", image.info, icc)
             icc = None if hdr is not None else icc  # (a PNG's cICP names its colours over its ICC profile)
-            source = (image.mode, icc, _inks16(image))
+            source = (image.mode, icc, _inks16(image) if image.mode != "F" else np.asarray(image))
             xmp = xmp_packet(image)
             annotations = read_annotations(image)
             fmt = image.format or ""
@@ -323,12 +330,18 @@ def _read_pillow_photo(path: Path, source: io.BytesIO | None = None) -> Photo:
 
 
 def _with_deep(photo: Photo, path: Path, read: tuple, turns: tuple[int, int]) -> Photo:
-    """``photo`` (read by Pillow at 8 bits) with its 16-bit or deep pixels where the file has them (``_read_deep``),
-    upright, in the profile it is tagged with (``deep_in_profile``). read: (the file's Pillow mode, its ICC profile
-    and, for a CMYK one, Pillow's (H, W, 4) uint8 inks), and the (width, height) of Pillow's picture, both before
+    """``photo`` (read by Pillow at 8 bits) with its 16-bit or deep pixels where the file has them (``_read_deep``; a
+    float grey TIFF's from Pillow's, ``float_photo``), upright, in the profile it is tagged with (``deep_in_profile``).
+    read: (the file's Pillow mode, its ICC profile and, for a CMYK one, Pillow's (H, W, 4) uint8 inks, for a float
+    grey one (mode 'F') its (H, W) float32 values), and the (width, height) of Pillow's picture, both before
     ``photo``'s turn; turns: the EXIF orientation of the file's pixels and of Pillow's (1 where Pillow turned them
     itself)."""
     (mode, icc, cmyk8), size = read
+    if mode == "F":  # a 32-bit float grey TIFF: Pillow's values (``float_photo``), turned as Pillow's picture
+        grey16, note = float_sixteen(orient(cmyk8, turns[1]))
+        rgb16 = np.repeat(grey16[..., None], 3, axis=2)
+        return replace(photo, rgb=eight_bits(rgb16), rgb16=rgb16, bits=FLOAT_BITS,
+                       colour_note="; ".join(text for text in (photo.colour_note, note) if text))
     rgb16, alpha16, bits = _read_deep(path, photo.format, size)  # (as stored)
     if rgb16 is None:
         return photo
@@ -339,3 +352,42 @@ def _with_deep(photo: Photo, path: Path, read: tuple, turns: tuple[int, int]) ->
         return replace(photo, colour_note="; ".join(note for note in (photo.colour_note, deep.note) if note))
     return replace(photo, rgb=eight_bits(deep.rgb16), rgb16=deep.rgb16, alpha16=deep.alpha16, icc=deep.icc,
                    colour_note=deep.note, bits=bits)
+
+
+def _float_dpi(tags, orientation: int) -> tuple[float, float] | None:
+    """A TIFF's print resolution from its tags (282, 283 and its unit, 296: 2 inches, 3 centimetres) as ``_dpi``
+    gives it; None without one."""
+    if 282 not in tags or 283 not in tags:
+        return None
+    per_inch = 2.54 if tags.get(296, 2) == 3 else 1.0
+    return _dpi((float(tags[282]) * per_inch, float(tags[283]) * per_inch), orientation)
+
+
+def _read_float_rgb_photo(path: Path) -> Photo:
+    """A 32-bit floating-point RGB(A) TIFF (``float_photo``): FFmpeg's pixels at 16 bits, upright, and its ICC
+    profile, EXIF, XMP and print resolution from its tags (Pillow reads those, not its pixels)."""
+    from PIL import Image
+
+    values = read_float_rgb(path)
+    if values is None:
+        raise EnlightError(f"cannot read {path}: a 32-bit floating-point TIFF that FFmpeg does not decode")
+    try:
+        with open(path, "rb") as file:
+            tags = Image.Exif()
+            tags.load_from_fp(file)
+            tags.get_ifd(0x8769)  # (the EXIF's own fields, read while the file is open)
+            icc, xmp = tags.get(34675), tags.get(700)
+    except (OSError, ValueError, SyntaxError, struct.error) as exc:
+        raise EnlightError(f"cannot read {path}: not an image, or truncated/corrupt ({reason(exc)})") from None
+    orientation = _orientation(tags.get(ORIENTATION, 1))
+    rgb16, note = float_sixteen(orient(values[..., :3], orientation))
+    alpha16 = float_sixteen(orient(values[..., 3], orientation))[0] if values.shape[2] == 4 else None
+    height, width = rgb16.shape[:2]
+    exif = upright_exif(tags, None, width, height, orientation)
+    deep = deep_in_profile(rgb16, alpha16, "RGB", icc if isinstance(icc, bytes) else None, None, FLOAT_BITS)
+    rgb16 = deep.rgb16 if deep.rgb16 is not None else rgb16
+    alpha = eight_bits(np.repeat(alpha16[..., None], 3, axis=2))[..., 0] if alpha16 is not None else None
+    return Photo(rgb=eight_bits(rgb16), rgb16=rgb16, alpha=alpha, alpha16=alpha16, grey=False, icc=deep.icc, exif=exif,
+                 format="TIFF", xmp=upright_xmp(xmp if isinstance(xmp, bytes) else None, width, height, orientation),
+                 dpi=_float_dpi(tags, orientation), bits=FLOAT_BITS,
+                 colour_note="; ".join(text for text in (note, deep.note) if text))
