@@ -20,7 +20,9 @@ again for that; a later frame can only turn transparent where a frame before it 
 (disposal method 2), so such a GIF, and one whose blocks cannot be read, is decoded to its end (or to its first
 transparent pixel): the answer is exact. A GIF read from a stream (stdin, a URL) cannot be read twice: its first
 frame decides, and a later frame's transparent pixels come out as their colour. Every other source keeps the
-alpha its format was given (an RGBA PNG or ProRes 4444 is written that way on purpose).
+alpha its format was given (an RGBA PNG or ProRes 4444 is written that way on purpose). A GIF's transparent
+pixels, which that decoder gives as white, take the colour of the picture near them before the model
+(``transparent_fill``).
 """
 
 from __future__ import annotations

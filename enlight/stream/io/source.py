@@ -63,6 +63,7 @@ from enlight.stream.io.source_items import DecodedFrame, VideoInfo
 from enlight.stream.io.span import EmptySpan, Span, SpanGate, shifted_timecode
 from enlight.stream.io.span_cues import cues_at_start
 from enlight.stream.io.stream_copy import hidden_by_edit
+from enlight.stream.io.transparent_fill import COLOURLESS_DECODERS, fill_transparent
 from enlight.stream.io.video_stream import (
     display_matrix,
     frame_count,
@@ -458,6 +459,8 @@ class VideoSource:
         if fit is not None:
             rgb = fit.place(rgb, self.info.width, self.info.height)
             alpha = None if alpha is None else fit.place(alpha, self.info.width, self.info.height)
+        if alpha is not None and self.info.codec in COLOURLESS_DECODERS:  # (a GIF's transparent pixels: white)
+            rgb = fill_transparent(rgb, alpha)
         return rgb, alpha, frame
 
     def set_queue_size(self, frames: int) -> None:
