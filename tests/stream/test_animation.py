@@ -164,3 +164,15 @@ def test_an_apngs_text_chunks_are_kept_and_a_webp_names_them(tmp_path, plan):
     assert "not kept" not in stats.summary()
     webp = enhance_photo(PhotoConfig(source, tmp_path / "day.webp", plan=plan))
     assert "not kept" in webp.summary() and "PNG text (Title, Description)" in webp.summary()
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".png"])
+def test_an_animation_into_a_still_is_refused_before_any_estimate(suffix, tmp_path, cli):
+    """``enlight-video anim.webp -o z.jpg`` printed 'quality auto -> best: about 2 s for 3 frames ...' before its
+    refusal; the refusal is now the only line."""
+    source = _sticker(tmp_path / f"anim{suffix}", list(dark_frames(3, WIDTH, HEIGHT)), None)
+    result = cli(source, "-o", tmp_path / "z.jpg")
+    assert result.returncode == 2
+    assert result.stderr_lines == [f"enlight-video: error: anim{suffix} is animated (3 frames); write it as .webp or "
+                                   ".png to keep every frame, not .jpg"], result.stderr
+    assert not (tmp_path / "z.jpg").exists()

@@ -39,7 +39,13 @@ from enlight.stream.core.exposure import ExposureFloor
 from enlight.stream.core.memory import MODEL_FACTOR, WORK_BYTES_PER_PIXEL, Budget, gib_text, memory_budget
 from enlight.stream.core.plan import InferencePlan, build_backend, make_plan, photo_estimate
 from enlight.stream.core.tiles import ALIGN, enhance_in_tiles, margin_for, tile_count, tile_side
-from enlight.stream.io.animation import ANIMATED_OUTPUTS, frame_count, read_animation, write_animation
+from enlight.stream.io.animation import (
+    ANIMATED_OUTPUTS,
+    check_animated_output,
+    frame_count,
+    read_animation,
+    write_animation,
+)
 from enlight.stream.io.annotations import unkept_metadata
 from enlight.stream.io.checks import check_photo_paths
 from enlight.stream.io.chroma import carries_chroma
@@ -406,9 +412,7 @@ def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) ->
     loop and metadata. The summary counts the frames written: libwebp merges identical consecutive ones."""
     start = time.perf_counter()
     source, output = Path(config.input), Path(config.output)
-    if output.suffix.lower() not in ANIMATED_OUTPUTS:
-        raise EnlightError(f"{source.name} is animated ({frame_count(source)} frames); write it as "
-                           f"{' or '.join(ANIMATED_OUTPUTS)} to keep every frame, not {output.suffix}")
+    check_animated_output(source, output)
     animation = read_animation(source)
     plan = config.plan or make_plan()
     label = backend.name if backend is not None else plan.label

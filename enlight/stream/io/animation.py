@@ -60,6 +60,14 @@ def frame_count(path: Path) -> int:
         return 1
 
 
+def check_animated_output(source: Path, output: Path) -> None:
+    """Refuse, in one line, an animated ``source`` (``frame_count`` over 1) written to a still photo ``output``
+    (not one of ``ANIMATED_OUTPUTS``): only those keep every frame."""
+    if output.suffix.lower() not in ANIMATED_OUTPUTS and (count := frame_count(source)) > 1:
+        raise EnlightError(f"{source.name} is animated ({count} frames); write it as "
+                           f"{' or '.join(ANIMATED_OUTPUTS)} to keep every frame, not {output.suffix}")
+
+
 def read_animation(path: Path) -> Animation:
     """Every frame of an animated picture; one-line EnlightError when it cannot be read."""
     from PIL import ImageSequence

@@ -59,8 +59,9 @@ def same_file(output: Path, source: Path) -> bool:
 
 def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, a photo run that cannot work: the input missing, the output not a photo format (a GIF of
-    one picture may be written as a .gif: ``still_gif``), the input itself, an existing file (without overwrite) or an
-    unwritable folder."""
+    one picture may be written as a .gif: ``still_gif``), an animated input into a still format (before the estimate of
+    its frames' time), the input itself, an existing file (without overwrite) or an unwritable folder."""
+    from enlight.stream.io.animation import check_animated_output
     from enlight.stream.io.photo_formats import (
         PHOTO_OUTPUTS,
         PHOTO_SUFFIXES,
@@ -77,6 +78,7 @@ def check_photo_paths(source: Path, output: Path, *, overwrite: bool) -> None:
                            "to keep 16 bits, or .jpg")
     if output.suffix.lower() not in PHOTO_SUFFIXES and not still_gif(source, output):
         raise EnlightError(f"input {source} is a photo; give a photo output ({PHOTO_OUTPUTS}), not {output.name}")
+    check_animated_output(source, output)
     if same_file(output, source):
         raise EnlightError(f"output {output} is the input file; choose another name")
     if output.exists() and not overwrite:
