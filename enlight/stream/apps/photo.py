@@ -66,6 +66,7 @@ from enlight.stream.io.photo_formats import (
 from enlight.stream.io.photo_reader import Photo, read_photo
 from enlight.stream.io.photo_writer import too_long_for_jpeg, write_photo
 from enlight.stream.io.rgb_profile import srgb_note
+from enlight.stream.io.transparent_fill import fill_transparent
 from enlight.text import counted
 
 DEFAULT_PHOTO_QUALITY = 95
@@ -311,6 +312,7 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
     plan = still_plan(config.plan or make_plan())
     fits_before_reading(Path(config.input), plan, config.max_memory_gb)
     photo, hdr = photo_for_model(read_photo(Path(config.input)), config.hdr, Path(config.output))
+    photo = _transparent_filled(photo)
     check_fits_format(Path(config.output), photo.rgb.shape[1] * (2 if config.compare == "side" else 1),
                       photo.rgb.shape[0])
     label = backend.name if backend is not None else plan.label
@@ -342,6 +344,16 @@ def enhance_photo(config: PhotoConfig, *, backend: Backend | None = None) -> Pho
                       debanded=debanded, noise=noise, sixteen=sixteen,
                       exposure=floor.describe_still() if floor is not None else "", source_bits=photo.bits,
                       colour_note=_colour_note(photo, Path(config.output), deep=rgb16 is not None), hdr=hdr)
+
+
+def _transparent_filled(photo: Photo) -> Photo:
+    """``photo`` whose fully transparent pixels (alpha 0) take the colour of the opaque picture near them, at 8 and 16
+    bits alike (``transparent_fill``): the model saw the colour a file stores there (white, in some editors' PNGs)
+    as picture. The alpha is written as it was, so they stay transparent; an output without alpha shows them."""
+    if photo.alpha is None:
+        return photo
+    rgb16 = None if photo.rgb16 is None else fill_transparent(photo.rgb16, photo.alpha)
+    return replace(photo, rgb=fill_transparent(photo.rgb, photo.alpha), rgb16=rgb16)
 
 
 def _colour_note(photo: Photo, output: Path, *, deep: bool) -> str:

@@ -7,7 +7,10 @@ as such, and lifted a dark picture around it less (a dark animated GIF with a tr
 72.7 through the video path against 94.0 for the same frames as PNGs through the photo path). Those pixels take the
 colour of the opaque picture near them instead (``push_pull``: the mean of the opaque pixels in ever larger squares,
 the nearest one that has some), which the model sees as more of the picture around them; the alpha is carried past
-the enhancer as before, so they stay transparent. A frame with no opaque pixel is left as it is.
+the enhancer as before, so they stay transparent. A frame with no opaque pixel is left as it is. A still photo's
+are filled the same way (``enlight.stream.apps.photo``): a PNG that stores them white, as some editors write it, was
+lifted less around them (a dark 256x192 picture with a transparent corner, opaque mean 88.5 against 102.6 where the
+same corner is stored black).
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ COLOURLESS_DECODERS = ("gif",)
 
 
 def fill_transparent(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 ``rgb`` whose pixels of (H, W) uint8 ``alpha`` 0 take the colour of the opaque picture near
-    them (module docstring); the same array where none is, or none is opaque."""
+    """(H, W, 3) uint8 (or uint16) ``rgb`` whose pixels of (H, W) ``alpha`` 0 take the colour of the opaque picture
+    near them (module docstring); the same array where none is, or none is opaque."""
     clear = alpha == 0
     if not clear.any() or clear.all():
         return rgb
     filled = push_pull(rgb.astype(np.float32), (~clear).astype(np.float32))
-    return np.where(clear[..., None], np.clip(np.rint(filled), 0, 255).astype(np.uint8), rgb)
+    top = np.iinfo(rgb.dtype).max
+    return np.where(clear[..., None], np.clip(np.rint(filled), 0, top).astype(rgb.dtype), rgb)
 
 
 def push_pull(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
