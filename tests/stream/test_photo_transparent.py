@@ -59,3 +59,27 @@ def test_a_16_bit_png_storing_white_under_its_transparency_is_filled_at_16_bits(
     opaque = alpha > 0
     difference = np.abs(outs["white"][..., :3] - outs["black"][..., :3])[opaque]
     assert difference.mean() < 2 * 257, difference.mean() / 257
+
+
+def test_an_animated_png_storing_white_under_its_transparency_is_as_bright_as_one_storing_black(tmp_path, cli):
+    """The same through an animated PNG (the photo path's frame by frame run; libwebp gives an animated WebP's
+    transparent pixels as black whatever it stores)."""
+    rng = np.random.default_rng(2)
+    alpha = np.full((64, 96), 255, np.uint8)
+    alpha[:24, :32] = 0
+    means = {}
+    for name, stored in (("white", 255), ("black", 0)):
+        frames = []
+        for i in range(2):
+            rgb = np.clip(rng.normal(22 + i, 8, (64, 96, 3)), 0, 255).astype(np.uint8)
+            rgb[:24, :32] = stored
+            frames.append(Image.fromarray(np.dstack([rgb, alpha]), "RGBA"))
+        source = tmp_path / f"{name}.png"
+        frames[0].save(source, save_all=True, append_images=frames[1:], duration=100)
+        result = cli(source, "-o", tmp_path / f"day_{name}.png", "--quality", "best")
+        assert result.returncode == 0, result.stderr
+        with Image.open(tmp_path / f"day_{name}.png") as out:
+            out.seek(1)
+            rgba = np.asarray(out.convert("RGBA")).astype(np.float64)
+        means[name] = float(rgba[..., :3][rgba[..., 3] > 0].mean())
+    assert means["black"] > 60 and abs(means["white"] - means["black"]) < 3, means

@@ -428,7 +428,8 @@ def enhance_animation(config: PhotoConfig, *, backend: Backend | None = None) ->
     animation = read_animation(source)
     plan = config.plan or make_plan()
     label = backend.name if backend is not None else plan.label
-    frames = animation.frames
+    frames = animation.frames if animation.alpha is None else np.stack(  # (as a still photo's: ``_transparent_filled``)
+        [fill_transparent(frame, alpha) for frame, alpha in zip(animation.frames, animation.alpha, strict=True)])
     grey = config.grey == "on" or (config.grey == "auto" and not any(
         carries_chroma(av.VideoFrame.from_ndarray(frame, format="rgb24")) for frame in frames))
     enhancer = Enhancer.from_plan(plan, backend or build_backend(plan), grey=grey)
