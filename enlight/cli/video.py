@@ -673,20 +673,23 @@ def _export(argv: list[str]) -> int:
 
 def _snapshot(argv: list[str]) -> int:
     from enlight.stream.apps.snapshot import snapshot
+    from enlight.stream.io.span import parse_time
 
     parser = OneLineParser(prog=f"{PROG} snapshot", description=SUBCOMMANDS["snapshot"])
     parser.add_argument("before", type=Path, help="the original video")
     parser.add_argument("after", type=Path, help="the enhanced video")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .png file to write")
-    parser.add_argument("--time", type=non_negative_float, default=1.0,
-                        help="seconds into the video (default: 1.0; past its end, its last frame)")
+    parser.add_argument("--time", default="1", metavar="TIME",
+                        help="how far into the video, as --start takes it: seconds (90, 1.5) or a clock time (1:30, "
+                        "00:01:30.5) (default: 1; past its end, its last frame)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     args = parser.parse_args(argv)
+    time_s = float(parse_time(args.time, "--time"))
     for path in (args.before, args.after):
         if not path.is_file():
             raise EnlightError(f"input not found: {path}")
     check_new_file(args.output, force=args.force, suffix=".png")
-    for note in snapshot(args.before, args.after, args.output, time_s=args.time):
+    for note in snapshot(args.before, args.after, args.output, time_s=time_s):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0

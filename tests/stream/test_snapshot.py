@@ -3,10 +3,12 @@ phone's portrait clip upright: it was on its side), whatever kind of file the en
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import av
 import numpy as np
 
-from tests.media import make_clip, sound_file
+from tests.media import chaptered_clip, make_clip, sound_file
 
 
 def png(path) -> np.ndarray:
@@ -46,7 +48,8 @@ def test_a_snapshot_past_the_end_says_so_and_bad_outputs_and_times_are_refused(t
     before = out.read_bytes()
     for args, why in ((("-o", out), f"output exists: {out} (use --force to overwrite)"),
                       (("-o", tmp_path / "cmp.mp4"), "the output is a .png file, not cmp.mp4"),
-                      (("-o", out, "--force", "--time", "-1"), "argument --time: must be 0 or more, got -1")):
+                      (("-o", out, "--force", "--time", "-1"),
+                       "--time takes seconds (90, 90.5) or a clock time (1:30, 01:30:00.5), not '-1'")):
         result = cli("snapshot", clip, clip, *args)
         assert result.returncode == 2 and len(result.stderr_lines) == 1 and why in result.stderr, result.stderr
     assert out.read_bytes() == before and not (tmp_path / "cmp.mp4").exists()
@@ -65,3 +68,15 @@ def test_a_sound_file_given_as_either_video_is_refused_in_one_line(tmp_path, cli
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert "voice.m4a has no video stream: snapshot takes a video and its enhanced version" in result.stderr
         assert "tuple index" not in result.stderr and not (tmp_path / "cmp.png").exists()
+
+
+def test_a_clip_of_wide_pixels_is_shown_at_its_shape_at_a_clock_time(tmp_path, cli):
+    """A 162x98 clip of 4:3 pixels (shown 216x98) was put side by side at 162 px wide, squeezed; --time 00:00.4 was
+    refused (--time: must be a number), though --start takes 1:30 and 01:30:00.5."""
+    clip = chaptered_clip(tmp_path / "anam.mp4", frames=30, width=162, height=98, gop=30, chapter_ms=600,
+                          sample_aspect=Fraction(4, 3))  # frame i is grey 10 + 2i, 25 a second
+    result = cli("snapshot", clip, clip, "-o", tmp_path / "s.png", "--time", "00:00.4")
+    assert result.returncode == 0, result.stderr
+    picture = png(tmp_path / "s.png")
+    assert picture.shape == (98, 216 + 8 + 216, 3)
+    assert abs(picture[:, :216].mean() - 30) < 3 and abs(picture[:, 224:].mean() - 30) < 3  # frame 10, at 0.4 s

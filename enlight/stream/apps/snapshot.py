@@ -10,13 +10,15 @@ import numpy as np
 from enlight.errors import EnlightError, reason
 from enlight.stream.io.chroma_floor import floor_chroma
 from enlight.stream.io.frames import ColorInfo, frame_to_rgb
+from enlight.stream.io.picture_changes import first_aspect
 from enlight.stream.io.temporary import temporary_path
 from enlight.stream.io.upright import upright_turn
 from enlight.stream.io.video_stream import display_matrix
 
 
 def frame_at(path: str | Path, time_s: float, *, floor: bool = False) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end), turned
+    """(H, W, 3) uint8 RGB of the first frame shown at or after ``time_s`` (the last one if past the end), at the shape
+    players show it: stretched to square pixels where its pixel aspect ratio is not 1 (``display_shaped``), turned
     upright as its display matrix says; with ``floor``, its chroma floored as the enhancer takes it
     (``enlight.stream.io.chroma_floor``)."""
     return shown_at(path, time_s, floor=floor)[0]
@@ -34,13 +36,29 @@ def shown_at(path: str | Path, time_s: float, *, floor: bool = False) -> tuple[n
                 chosen = frame
                 if frame.time is not None and frame.time >= time_s:
                     break
+            aspect = first_aspect(stream, chosen)[0] if chosen is not None else None
     except (av.error.FFmpegError, IndexError) as exc:
         raise EnlightError(f"cannot read a frame of {path}: {reason(exc)}") from None
     if chosen is None:
         raise EnlightError(f"{path} has no frames")
-    rgb = frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen))
+    rgb = display_shaped(frame_to_rgb(floor_chroma(chosen) if floor else chosen, ColorInfo.from_frame(chosen)), aspect)
     turn = upright_turn(display_matrix(chosen))  # a phone's portrait clip: shown as players show it
     return (rgb if turn is None else turn(rgb)), chosen.time
+
+
+def display_shaped(rgb: np.ndarray, aspect) -> np.ndarray:
+    """(H, W, 3) uint8 RGB stored with pixels ``aspect`` (a Fraction: a pixel's width / height; None or 1: square) ->
+    the picture at the shape players show it, in square pixels: the side the pixels stretch made longer (a 162x98
+    clip of 4:3 pixels: 216x98), never shorter, so that no detail is lost; ``rgb`` itself where they are square."""
+    if not aspect or aspect == 1:
+        return rgb
+    height, width = rgb.shape[:2]
+    if aspect > 1:
+        width = max(1, round(width * aspect))
+    else:
+        height = max(1, round(height / aspect))
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    return frame.reformat(width=width, height=height, interpolation="BICUBIC").to_ndarray(format="rgb24")
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.ndarray:
