@@ -75,13 +75,13 @@ def bench_command(argv: list[str]) -> int:
     _check_before_timing(args)
     changes = {"device": args.device, "denoise": args.denoise, "deband": args.deband, "clip_noise": args.clip_noise}
     if args.backends:
-        changes["backends"] = tuple(args.backends.split(","))
+        changes["backends"] = _names(args.backends)
     if args.sizes:
         changes["sizes"] = args.sizes
     if args.batch_sizes:
         changes["batch_sizes"] = args.batch_sizes
     if args.precisions:
-        changes["precisions"] = tuple(args.precisions.split(","))
+        changes["precisions"] = _names(args.precisions)
     if args.repeats:
         changes["repeats"] = args.repeats
     if args.qualities is not None:
@@ -124,6 +124,10 @@ def _check_before_timing(args) -> None:
             raise EnlightError(f"{option} names a {suffix} file to write, not {path.name or path}")
         if path is not None and not path.parent.is_dir():
             raise EnlightError(f"{option}: folder does not exist: {path.parent}")
+    for option, text, known in (("--backends", args.backends, ", ".join(b for b in BACKENDS if b != "auto")),
+                                ("--precisions", args.precisions, ", ".join(PRECISION_VARIANTS))):
+        if text is not None and not _names(text):  # ('' ran the defaults, ',' a backend named '')
+            raise EnlightError(f"{option} is empty: name one or more of {known} (or leave it out for the default)")
     _check_names("--precisions", "precision", args.precisions or "", PRECISION_VARIANTS)
     _check_names("--qualities", "quality", args.qualities or "", (*QUALITIES, "auto"))
     if args.weights is not None and not args.weights.is_file():  # (each case was skipped for it, then the presets)
@@ -135,6 +139,11 @@ def _check_before_timing(args) -> None:
     if "tensorrt" in (args.backends or "").split(",") and not _tensorrt_here(args.device):  # it was skipped: empty
         raise EnlightError("--backends tensorrt needs an NVIDIA GPU and the tensorrt package, which this run does not "
                            "have (time torch or onnxruntime here)")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list's names, empty ones left out: 'torch,,onnxruntime' -> ('torch', 'onnxruntime')."""
+    return tuple(name for name in text.split(",") if name)
 
 
 def _tensorrt_here(device: str) -> bool:

@@ -67,7 +67,12 @@ def test_bad_bench_arguments_are_one_line_errors(cli):
                           (["--qualities", "turbo"],
                            "unknown quality turbo (--qualities takes best, balanced, fast, auto)"),
                           (["--png", "chart.txt"], "--png names a .png file to write, not chart.txt"),
-                          (["--json", "."], "--json names a .json file to write, not .")):
+                          (["--json", "."], "--json names a .json file to write, not ."),
+                          # an empty list ran the defaults; a size no memory holds was timed (each row skipped with
+                          # the allocator's text, the size as a Python tuple), then the rest ran and it exited 0
+                          (["--backends", ""], "--backends is empty: name one or more of onnxruntime, tensorrt, torch"),
+                          (["--sizes", "100000x100000", "--qualities", ""],
+                           "--sizes 100000x100000: one frame needs about")):
         result = cli("bench", "--quick", *args, timeout=120)
         assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
         assert message in result.stderr and "internal error" not in result.stderr
@@ -82,3 +87,25 @@ def test_bench_refuses_tensorrt_where_it_cannot_run(cli):
     result = cli("bench", "--quick", "--backends", "tensorrt", timeout=120)
     assert result.returncode == 2 and len(result.stderr_lines) == 1, result.stderr
     assert "--backends tensorrt needs an NVIDIA GPU and the tensorrt package" in result.stderr
+
+
+def test_a_size_that_cannot_fit_is_refused_and_a_row_out_of_memory_is_one_line():
+    """The refusal names the memory a frame needs and what is left; a row that ran out of memory at its batch was
+    skipped with torch's allocator text ('[enforce fail at alloc_cpu.cpp:127] ...')."""
+    import torch
+
+    from enlight.errors import EnlightError
+    from enlight.stream.apps.bench_memory import check_sizes_fit, skip_reason
+    from enlight.stream.core.memory import Budget, GiB
+
+    budget = Budget(8 * GiB, available_bytes=10 * GiB)
+    check_sizes_fit(((640, 360), (1920, 1080)), False, budget=budget)  # 1080p: about 3.9 GB
+    with pytest.raises(EnlightError, match=r"--sizes 4000x3000: one frame needs about 21.7 GB of memory to be timed; "
+                       r"8.00 GB is left \(80% of the 10.0 GB available\)"):
+        check_sizes_fit(((640, 360), (4000, 3000)), False, budget=budget)
+    check_sizes_fit(((4000, 3000),), True, budget=budget)  # on a GPU: the host holds the frames only
+    try:
+        torch.empty(1 << 50, dtype=torch.uint8)
+    except RuntimeError as exc:
+        assert skip_reason(exc) == "out of memory", str(exc)
+    assert skip_reason(RuntimeError("bad shape\nmore")) == "bad shape"

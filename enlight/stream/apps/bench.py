@@ -43,6 +43,7 @@ from enlight.errors import EnlightError
 from enlight.models.generator import EnlightenGANGenerator
 from enlight.ops.luma import attention_map
 from enlight.ops.simd import reduced_size
+from enlight.stream.apps.bench_memory import check_sizes_fit, skip_reason
 from enlight.stream.core.auto_quality import Workload
 from enlight.stream.core.choices import DEBAND_SETTING, DENOISE_LEVEL
 from enlight.stream.core.cpu_kind import FLAGS_ENV
@@ -325,7 +326,7 @@ def time_models(config: BenchConfig, cases, generator, result: BenchResult, log)
     """Model-only fps of each case at each size and batch (``time_model``), into ``result.model``."""
     from enlight.stream.core.plan import build_backend
 
-    failed = None
+    failed = skipped = None
     for name, label, plan in cases:
         try:
             backend = build_backend(plan, network=generator)
@@ -339,13 +340,16 @@ def time_models(config: BenchConfig, cases, generator, result: BenchResult, log)
                 try:
                     row = time_model(backend, batch, size, config.repeats, plan.scale)
                 except (RuntimeError, MemoryError) as exc:  # e.g. out of memory at 1080p x 8
-                    log(f"skipping {name} {label} {size} x{batch}: {str(exc).splitlines()[0]}")
+                    skipped = skipped or f"{name} {label} {size[0]}x{size[1]} x{batch}: {skip_reason(exc)}"
+                    log(f"skipping {name} {label} {size[0]}x{size[1]} x{batch}: {skip_reason(exc)}")
                     continue
                 row.update(backend=name, precision=label)
                 result.model.append(row)
                 log(f"model {name:12s} {label} {size[0]}x{size[1]}{at} x{batch}: {row['fps']:.2f} fps")
     if failed is not None and not result.model:  # (own weights that do not load: every case failed the same way)
         raise failed
+    if skipped and not result.model:  # (every size and batch ran out of memory: nothing to time the rest against)
+        raise EnlightError(f"nothing could be timed: {skipped}; give smaller --sizes or --batch-sizes")
 
 
 def run_bench(config: BenchConfig, generator: EnlightenGANGenerator | None = None, *, log=print) -> BenchResult:
@@ -355,6 +359,8 @@ def run_bench(config: BenchConfig, generator: EnlightenGANGenerator | None = Non
 
     device = resolve_device(config.device)
     cases, presets = model_cases(config, device, log), preset_plans(config, device)  # (refused before any timing)
+    scale = max((plan.scale for *_, plan in cases), default=1.0)
+    check_sizes_fit((*config.sizes, *((config.preset_size,) if presets else ())), device.type == "cuda", scale)
     result = BenchResult(machine=machine_info(device), weights=str(config.weights) if config.weights else None,
                          stages={"denoise": config.denoise, "deband": config.deband,
                                  "clip_noise": config.clip_noise})
@@ -430,7 +436,11 @@ def time_preset(name: str, plan: InferencePlan, config: BenchConfig, clip: Path,
     rows, chosen = [], {"quality": name, "preset": plan.quality, "backend": plan.label,
                         "why": plan.auto.why if plan.auto else ""}
     for size in dict.fromkeys((*config.sizes, config.preset_size)):
-        row = time_enhancer(plan, backend, size, config.repeats)
+        try:
+            row = time_enhancer(plan, backend, size, config.repeats)
+        except (RuntimeError, MemoryError) as exc:  # (a GPU's memory: the host's was checked before)
+            log(f"skipping preset {name} model {size[0]}x{size[1]}: {skip_reason(exc)}")
+            continue
         row.update(chosen, kind="model")
         rows.append(row)
         log(f"preset {name:8s} model {size[0]}x{size[1]}: {row['fps']:.2f} fps")
