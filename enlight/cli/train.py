@@ -429,6 +429,7 @@ def _colour_and_margin(args) -> dict:
 
 def _distill(argv: list[str]) -> int:
     from enlight.models.bundled import default_weights
+    from enlight.stream.io.clip_stills import sampled_frames
     from enlight.train.distill import DistillConfig, DistillTrainer
 
     args = distill_parser().parse_args(argv)
@@ -439,7 +440,7 @@ def _distill(argv: list[str]) -> int:
                            init=args.init, freeze_bn=args.freeze_bn, cache_teacher=args.cache_teacher,
                            **_run_options(args))
     small = _check_inputs(args)
-    trainer = DistillTrainer(config)
+    trainer = DistillTrainer(config, read_clip=sampled_frames)
     return _fit(trainer, args, f"{len(trainer.dataset)} images and frames, student base {args.base_channels}", small)
 
 

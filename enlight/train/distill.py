@@ -19,6 +19,7 @@ generator pass per crop) from every step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from enlight.ops.luma import attention_map
 from enlight.train.data import list_images, load_rgb, random_crop, random_flip, to_tensor
 from enlight.train.loop import RunSettings, TrainLoop, freeze_batchnorm, initial_generator, linear_decay
 from enlight.train.teacher_cache import NAME, read_cache, source_key, write_cache
+
+ClipReader = Callable[..., list[np.ndarray]]  # (path, every=, limit=) -> (H, W, 3) uint8 RGB frames
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,22 +78,19 @@ class DistillConfig(RunSettings):
         if self.upsample not in ("guided", "bilinear"):
             raise EnlightError(f"--upsample must be guided or bilinear, got {self.upsample}")
 
-def clip_frames(path: Path, *, every: int, limit: int) -> list[np.ndarray]:
-    """Every ``every``-th frame of a video as (H, W, 3) uint8 RGB, at most ``limit`` frames."""
+def clip_frames(path: Path, read: ClipReader, *, every: int, limit: int) -> list[np.ndarray]:
+    """Every ``every``-th frame of a video as (H, W, 3) uint8 RGB, at most ``limit`` frames, as ``read`` gives them
+    (the file command's conversion: ``enlight.stream.io.clip_stills.sampled_frames``, which the CLI passes); a
+    file without pictures, or not media, refused in one line first."""
     import av
 
-    frames = []
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:  # an audio file: decode(video=0) raised IndexError, an 'internal error'
                 raise EnlightError(f"{path} has no video stream: --clips takes videos")
-            for index, frame in enumerate(container.decode(video=0)):
-                if index % every == 0:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                    if len(frames) >= limit:
-                        break
     except (av.error.FFmpegError, OSError) as exc:
         raise EnlightError(f"cannot read clip {path}: {reason(exc)}") from None
+    frames = read(path, every=every, limit=limit)
     if not frames:
         raise EnlightError(f"no video frames in {path}")
     return frames
@@ -150,12 +150,18 @@ def distill_loss(student: torch.Tensor, teacher: torch.Tensor, *, structure_weig
 
 
 class DistillTrainer(TrainLoop):
+    """read_clip: how ``config.clips``' frames are read (needed with clips; the CLI passes
+    ``enlight.stream.io.clip_stills.sampled_frames``, the file command's conversion, which this layer may not
+    import)."""
+
     kind = "distill"
 
-    def __init__(self, config: DistillConfig) -> None:
+    def __init__(self, config: DistillConfig, read_clip: ClipReader | None = None) -> None:
+        if config.clips and read_clip is None:
+            raise ValueError("DistillTrainer needs read_clip to read --clips")
         self._setup(config)
         images = [p for folder in config.images for p in list_images(folder)]
-        frames = [f for clip in config.clips for f in clip_frames(clip, every=config.clip_every,
+        frames = [f for clip in config.clips for f in clip_frames(clip, read_clip, every=config.clip_every,
                                                                    limit=config.clip_frames)]
         self.dataset = LowLightCrops(images, frames, crop=config.crop, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.dataset) // config.batch_size)

@@ -25,8 +25,9 @@ def source_key(teacher: Path, images: list[Path], clips: tuple[Path, ...], clip_
         info = Path(path).stat()
         return [str(Path(path).resolve()), info.st_size, info.st_mtime_ns]
 
+    read = {"clips_read": "as the file command reads them, upright"} if clips else {}  # (outputs of rgb24 frames: new)
     return json.dumps({"teacher": stat(teacher), "images": [stat(p) for p in images],
-                       "clips": [stat(p) for p in clips], "clip_every": clip_every, "clip_frames": clip_frames})
+                       "clips": [stat(p) for p in clips], "clip_every": clip_every, "clip_frames": clip_frames, **read})
 
 
 def read_cache(path: Path, key: str, count: int) -> list[np.ndarray] | None:

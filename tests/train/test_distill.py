@@ -147,3 +147,30 @@ def test_a_sound_file_among_the_clips_is_refused_in_one_line(images, weights, tm
         err = capsys.readouterr().err
         assert message in err and "Errno" not in err and len(err.strip().splitlines()) == 1, err
         assert not (tmp_path / "run").exists()
+
+
+def test_clip_frames_are_read_as_the_file_command_reads_them(images, weights, tmp_path):
+    """--clips frames were frame.to_ndarray(format='rgb24'): an untagged HD clip (BT.709, as players and the file
+    command take it) read as BT.601, a green (40, 120, 30) as (44, 134, 31); a phone's portrait clip stayed on its side
+    (held as 1280x720, shown 720x1280). Now they are VideoSource's pictures, turned upright."""
+    import av
+
+    from enlight.stream.io.clip_stills import sampled_frames
+
+    colour = np.array([40, 120, 30], np.uint8)
+    clip = tmp_path / "phone.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.set_display_rotation(90)
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.tile(colour, (720, 1280, 1)), format="rgb24")
+            frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709")  # untagged, as many cameras write
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    trainer = DistillTrainer(config(images, tmp_path / "run", weights, clips=(clip,), clip_every=2),
+                             read_clip=sampled_frames)
+    stills = [item for item in trainer.dataset.items if isinstance(item, np.ndarray)]
+    assert [still.shape for still in stills] == [(1280, 720, 3)] * 2  # every 2nd of 3, upright
+    assert np.abs(stills[0].reshape(-1, 3).mean(0) - colour).max() <= 3, stills[0].reshape(-1, 3).mean(0)
