@@ -28,7 +28,10 @@ import av
 
 
 class LastSample:
-    """Packets on their way to an MP4 or MOV muxer, the last in decoding order held back and stretched at the end."""
+    """Packets on their way to an MP4 or MOV muxer, the last in decoding order held back and stretched at the end;
+    each that the encoder gave no length (a live frame's: captured, not read from a file) let go with its length to
+    the next in decoding order (a fragmented file's fragment takes its last sample's length from the packet: none put
+    the frame after a gap too early)."""
 
     def __init__(self) -> None:
         self._held: av.Packet | None = None
@@ -46,6 +49,9 @@ class LastSample:
             if self._shown is None or packet.pts >= self._shown[0]:
                 self._shown = (packet.pts, packet.duration)
         out = ([] if self._held is None else [self._held]) + list(packets)
+        for packet, after in zip(out[:-1], out[1:], strict=True):  # (each but the last: the one after it)
+            if not packet.duration and packet.dts is not None and after.dts is not None and after.dts > packet.dts:
+                packet.duration = after.dts - packet.dts
         self._held = None if end or not out else out.pop()
         if end and out:
             self._stretch(out[-1])
