@@ -587,3 +587,19 @@ def test_a_folders_estimate_says_which_file_it_is_for(tmp_path, cli):
     result = cli(folder, "-o", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert "for 4 frames at 64x48 on this CPU (for a.mp4, the first of 2 files to do)" in result.stderr_lines[0]
+
+
+def test_a_video_joined_from_segments_removes_the_part_an_interrupted_run_kept(tmp_path, weights):
+    """A plain run stopped says 'with --segments N a second run goes on ...': that run wrote the whole output and left
+    the stopped one's cam.partial.mp4 beside it, with no note."""
+    clip = make_clip(tmp_path / "cam.mp4", frames=30, codec="mpeg4", time_base=Fraction(1, 12288), audio=False)
+    out = tmp_path / "out" / "cam.mp4"
+    out.parent.mkdir()
+    stale = out.parent / "cam.partial.mp4"
+    stale.write_bytes(b"frames of an interrupted run")
+    config = single_video(clip, out, BatchConfig(pairs=[], out_dir=out.parent, settings=settings_for(weights),
+                                                 segments=2, progress=False))
+    row, = run_batch(config).rows
+    assert row.status == "done" and row.segments == 2 and len(read_video(out)["times"]) == 30
+    assert not stale.exists()
+    assert "removed cam.partial.mp4, the part an interrupted run had kept" in row.notes

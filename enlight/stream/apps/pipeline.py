@@ -49,7 +49,7 @@ from enlight.stream.io.enhanced_tracks import EnhancedTracks
 from enlight.stream.io.input_streams import VideoChoice
 from enlight.stream.io.locations import Location, input_location, output_location, sequence_files, with_write_timeout
 from enlight.stream.io.sequence_sink import SequenceSink, check_sequence_output
-from enlight.stream.io.sink import VideoSink, partial_path
+from enlight.stream.io.sink import VideoSink, drop_partial
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from enlight.stream.io.span import Span
@@ -432,11 +432,7 @@ def _work_through(config: PipelineConfig, source: VideoSource, step: Pass, work:
 def _drop_partial(output_at: Location) -> list[str]:
     """What an earlier, interrupted run of this output kept (``NAME.partial.EXT``) deleted, now that the whole output
     replaces it; the note that says so (none for a stream or numbered pictures, or where there was none)."""
-    stale = partial_path(Path(output_at.text)) if output_at.is_file else None
-    if stale is None or not stale.is_file():
-        return []
-    stale.unlink()
-    return [f"removed {stale.name}, the part an interrupted run had kept"]
+    return drop_partial(Path(output_at.text)) if output_at.is_file else []
 
 
 def _start(config: PipelineConfig, source: VideoSource, step: Pass, memory: MemoryPlan, work: _Run) -> _Run:

@@ -43,7 +43,7 @@ from enlight.stream.io.encoder_settings import resolve_preset
 from enlight.stream.io.input_streams import PASSTHROUGH_TYPES, VideoChoice, enhanced_stream, passthrough_streams
 from enlight.stream.io.muxer_trials import marks_not_kept
 from enlight.stream.io.output_muxer import muxer_options
-from enlight.stream.io.sink import VideoSink
+from enlight.stream.io.sink import VideoSink, drop_partial
 from enlight.stream.io.source import VideoSource
 from enlight.stream.io.source_items import DecodedFrame
 from enlight.stream.io.spherical import MP4_MUXERS, add_spherical, read_spherical, spherical_not_kept
@@ -397,6 +397,7 @@ def join_segments(source: Path, parts: list[Path], output: Path, starts: list[in
         if output.exists() and not overwrite:
             raise EnlightError(f"{output} appeared while enhancing; kept nothing (use --force)")
         os.replace(tmp, output)
+        notes += drop_partial(output)  # (a plain run's, stopped: its note pointed to --segments)
     except (av.error.FFmpegError, ValueError) as exc:
         raise EnlightError(f"cannot join the segments into {output}: {reason(exc)}") from None
     finally:

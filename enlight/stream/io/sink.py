@@ -104,6 +104,16 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{fitted(path.stem, f'.partial{path.suffix}')}.partial{path.suffix}")
 
 
+def drop_partial(path: Path) -> list[str]:
+    """What an earlier, interrupted run of the file output ``path`` kept (``NAME.partial.EXT``) deleted, now that the
+    whole output replaces it (a plain run's or segments joined); the note that says so (none where there was none)."""
+    stale = partial_path(path)
+    if not stale.is_file():
+        return []
+    stale.unlink()
+    return [f"removed {stale.name}, the part an interrupted run had kept"]
+
+
 class VideoSink:
     """Encodes enhanced frames and copies passthrough packets into a new file.
 
