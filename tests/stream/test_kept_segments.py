@@ -79,3 +79,19 @@ def test_a_segmented_run_on_workers_stopped_leaves_no_temporary_beside_the_segme
     assert code == 130, text
     left = sorted(p.name for p in (tmp_path / ".enlight-segments-out.mp4").iterdir())
     assert [name for name in left if name.startswith(".")] == [".enlight-segments.json"], left
+
+
+def test_a_plain_run_that_writes_the_whole_output_removes_the_segments_a_stopped_one_kept(tmp_path, weights, cli):
+    """A --segments run stopped keeps its finished segments in .enlight-segments-out.mp4; the same output then written
+    whole by a run without --segments left that hidden folder (a long recording's segments: gigabytes) for good."""
+    clip = make_clip(tmp_path / "clip.mp4", width=160, height=96, frames=6, audio=False)
+    out = tmp_path / "out.mp4"
+    folder = tmp_path / ".enlight-segments-out.mp4"
+    folder.mkdir()
+    (folder / ".enlight-segments.json").write_text('{"key": "of a stopped run"}')
+    (folder / "0000.mp4").write_bytes(b"a finished segment")
+    result = cli(clip, "-o", out, "--weights", weights, "--denoise", "off")
+    assert result.returncode == 0, result.stderr
+    assert len(read_video(out)["times"]) == 6
+    assert not folder.exists()
+    assert "removed .enlight-segments-out.mp4, the segments a stopped --segments run had kept" in result.stderr

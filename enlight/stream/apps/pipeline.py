@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
 import threading
 import time
 from collections import deque
@@ -34,6 +35,7 @@ import numpy as np
 from enlight.errors import EnlightError
 from enlight.ops.threads import torch_threads
 from enlight.stream.apps.compare import Compare, compared_info
+from enlight.stream.apps.manifest import segment_folder
 from enlight.stream.apps.progress import FrameProgress
 from enlight.stream.apps.video_passes import VIDEO_STREAMS, Pass, enhance_all, plan_videos
 from enlight.stream.backends.base import Backend
@@ -430,9 +432,18 @@ def _work_through(config: PipelineConfig, source: VideoSource, step: Pass, work:
 
 
 def _drop_partial(output_at: Location) -> list[str]:
-    """What an earlier, interrupted run of this output kept (``NAME.partial.EXT``) deleted, now that the whole output
-    replaces it; the note that says so (none for a stream or numbered pictures, or where there was none)."""
-    return drop_partial(Path(output_at.text)) if output_at.is_file else []
+    """What earlier, stopped runs of this output kept deleted, now that the whole output replaces it: a plain run's
+    ``NAME.partial.EXT``, a ``--segments`` run's finished segments (``.enlight-segments-NAME``, which only the same
+    output written in segments would take); the notes that say so (none for a stream or numbered pictures, or where
+    there was none)."""
+    if not output_at.is_file:
+        return []
+    path = Path(output_at.text)
+    folder = segment_folder(path)
+    if not folder.is_dir():
+        return drop_partial(path)
+    shutil.rmtree(folder, ignore_errors=True)
+    return [*drop_partial(path), f"removed {folder.name}, the segments a stopped --segments run had kept"]
 
 
 def _start(config: PipelineConfig, source: VideoSource, step: Pass, memory: MemoryPlan, work: _Run) -> _Run:
