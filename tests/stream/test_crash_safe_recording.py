@@ -50,7 +50,8 @@ def decodable(path: Path) -> list[float]:
 
 def live(camera_clip: Path, weights: Path, record: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "enlight.cli.video", "--camera", str(camera_clip), "--loop",
-                             "--no-window", "--record", str(record), "--weights", str(weights)],
+                             "--no-window", "--record", str(record), "--weights", str(weights), "--quality", "fast",
+                             "--denoise", "off"],  # (light, so that a loaded machine still records its seconds)
                             stderr=subprocess.PIPE, cwd=REPO, text=True, **popen)
 
 
