@@ -52,7 +52,15 @@ from enlight.stream.io.photo_formats import (
     open_image,
     require_format_support,
 )
-from enlight.stream.io.photo_metadata import ORIENTATION, upright_exif, upright_xmp, xmp_packet
+from enlight.stream.io.photo_metadata import (
+    ORIENTATION,
+    RESOLUTION_UNIT,
+    X_RESOLUTION,
+    Y_RESOLUTION,
+    upright_exif,
+    upright_xmp,
+    xmp_packet,
+)
 
 _SIXTEEN_BIT = ("rgb48", "rgba64", "gray16", "ya16", "bgr48", "bgra64")
 _SIXTEEN_BIT_ALPHA = ("rgba64", "ya16", "bgra64")
@@ -357,10 +365,10 @@ def _with_deep(photo: Photo, path: Path, read: tuple, turns: tuple[int, int]) ->
 def _float_dpi(tags, orientation: int) -> tuple[float, float] | None:
     """A TIFF's print resolution from its tags (282, 283 and its unit, 296: 2 inches, 3 centimetres) as ``_dpi``
     gives it; None without one."""
-    if 282 not in tags or 283 not in tags:
+    if X_RESOLUTION not in tags or Y_RESOLUTION not in tags:
         return None
-    per_inch = 2.54 if tags.get(296, 2) == 3 else 1.0
-    return _dpi((float(tags[282]) * per_inch, float(tags[283]) * per_inch), orientation)
+    per_inch = 2.54 if tags.get(RESOLUTION_UNIT, 2) == 3 else 1.0
+    return _dpi((float(tags[X_RESOLUTION]) * per_inch, float(tags[Y_RESOLUTION]) * per_inch), orientation)
 
 
 def _read_float_rgb_photo(path: Path) -> Photo:
